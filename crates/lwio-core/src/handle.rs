@@ -1,0 +1,270 @@
+//! File handles: the caller's side of an open file, with one typed method per request.
+//!
+//! Every method sends its IRP at once and returns an [`IoFuture`], which is ready
+//! immediately when the driver completed synchronously.
+//! Results follow one rule: an error status (severity 3) is `Err`, anything else is `Ok`,
+//! so a warning such as STATUS_BUFFER_OVERFLOW returns its (partial) data. Callers that need
+//! the exact status use [`FileHandle::call`], which returns the whole [`IrpResult`].
+//!
+//! Dropping a handle closes the file in the background; [`FileHandle::close`] closes it and
+//! waits for the driver.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+
+use crate::file::{FileObject, FileState};
+use crate::irp::{
+    ControlRequest, CreateAction, FileInfoClass, FsInfoClass, IrpFuture, IrpRequest, IrpResult,
+    LockRequest, NotifyRequest, QueryDirectoryRequest, QueryInfoRequest, QuerySecurityRequest,
+    ReadRequest, SetInfoRequest, SetSecurityRequest, UnlockRequest, WriteRequest,
+};
+use crate::manager::IoManager;
+use crate::security::SecurityInformation;
+use crate::status::NtStatus;
+
+/// An open file: the only way to send IRPs other than create.
+pub struct FileHandle {
+    file: Arc<FileObject>,
+    io: IoManager,
+    action: CreateAction,
+}
+
+fn output(result: IrpResult) -> Result<Vec<u8>, NtStatus> {
+    result.into_result().map(|r| r.output)
+}
+
+fn unit(result: IrpResult) -> Result<(), NtStatus> {
+    result.into_result().map(|_| ())
+}
+
+fn information(result: IrpResult) -> Result<u64, NtStatus> {
+    result.into_result().map(|r| r.information)
+}
+
+/// The typed result of one request on a [`FileHandle`]. The IRP is sent when the method is
+/// called, not when the future is first polled (as Windows issues I/O at the call);
+/// dropping the future before it resolves cancels the IRP.
+#[must_use = "the IRP is already sent; await the future for its result"]
+pub struct IoFuture<T> {
+    irp: IrpFuture,
+    map: fn(IrpResult) -> Result<T, NtStatus>,
+}
+
+impl<T> IoFuture<T> {
+    fn new(irp: IrpFuture, map: fn(IrpResult) -> Result<T, NtStatus>) -> Self {
+        IoFuture { irp, map }
+    }
+
+    /// A handle that can cancel the IRP from elsewhere; `None` when it already completed.
+    pub fn canceller(&self) -> Option<crate::irp::IrpCanceller> {
+        self.irp.canceller()
+    }
+}
+
+impl<T> Future for IoFuture<T> {
+    type Output = Result<T, NtStatus>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let map = self.map;
+        Pin::new(&mut self.irp).poll(cx).map(map)
+    }
+}
+
+impl FileHandle {
+    pub(crate) fn new(file: Arc<FileObject>, io: IoManager, action: CreateAction) -> Self {
+        FileHandle { file, io, action }
+    }
+
+    pub(crate) fn file_arc(&self) -> &Arc<FileObject> {
+        &self.file
+    }
+
+    /// The file object behind the handle.
+    pub fn file(&self) -> &FileObject {
+        &self.file
+    }
+
+    /// What the create did (opened, created, overwritten, superseded).
+    pub fn create_action(&self) -> CreateAction {
+        self.action
+    }
+
+    /// The manager the file belongs to.
+    pub fn io(&self) -> &IoManager {
+        &self.io
+    }
+
+    /// Sends any request and returns the whole result (status, information, output).
+    pub fn call(&self, request: IrpRequest) -> IrpFuture {
+        self.io.call_file(&self.file, request)
+    }
+
+    /// Reads up to `length` bytes at `offset`. End of file is `Err(STATUS_END_OF_FILE)`.
+    pub fn read(&self, offset: u64, length: u32) -> IoFuture<Vec<u8>> {
+        let request = ReadRequest {
+            offset,
+            length,
+            key: None,
+        };
+        IoFuture::new(self.call(IrpRequest::Read(request)), output)
+    }
+
+    /// Writes `data` at `offset` (or at the end with `WRITE_TO_END_OF_FILE`); returns the
+    /// number of bytes written.
+    pub fn write(&self, offset: u64, data: impl Into<Bytes>) -> IoFuture<u64> {
+        let request = WriteRequest {
+            offset,
+            data: data.into(),
+            key: None,
+        };
+        IoFuture::new(self.call(IrpRequest::Write(request)), information)
+    }
+
+    /// Flushes the file to stable storage.
+    pub fn flush(&self) -> IoFuture<()> {
+        IoFuture::new(self.call(IrpRequest::Flush), unit)
+    }
+
+    /// Queries a file information class; the buffer is in MS-FSCC layout.
+    pub fn query_information(&self, class: FileInfoClass, length: u32) -> IoFuture<Vec<u8>> {
+        let request = QueryInfoRequest { class, length };
+        IoFuture::new(self.call(IrpRequest::QueryInformation(request)), output)
+    }
+
+    /// Sets a file information class from a buffer in MS-FSCC layout.
+    pub fn set_information(&self, class: FileInfoClass, data: impl Into<Bytes>) -> IoFuture<()> {
+        let request = SetInfoRequest {
+            class,
+            data: data.into(),
+        };
+        IoFuture::new(self.call(IrpRequest::SetInformation(request)), unit)
+    }
+
+    /// Reads directory entries.
+    pub fn query_directory(&self, request: QueryDirectoryRequest) -> IoFuture<Vec<u8>> {
+        IoFuture::new(self.call(IrpRequest::QueryDirectory(request)), output)
+    }
+
+    /// Queries a volume information class.
+    pub fn query_volume_information(&self, class: FsInfoClass, length: u32) -> IoFuture<Vec<u8>> {
+        let request = QueryInfoRequest { class, length };
+        IoFuture::new(
+            self.call(IrpRequest::QueryVolumeInformation(request)),
+            output,
+        )
+    }
+
+    /// Sets a volume information class.
+    pub fn set_volume_information(
+        &self,
+        class: FsInfoClass,
+        data: impl Into<Bytes>,
+    ) -> IoFuture<()> {
+        let request = SetInfoRequest {
+            class,
+            data: data.into(),
+        };
+        IoFuture::new(self.call(IrpRequest::SetVolumeInformation(request)), unit)
+    }
+
+    /// Takes a byte-range lock; a waiting lock stays pending until granted or cancelled.
+    pub fn lock(&self, request: LockRequest) -> IoFuture<()> {
+        IoFuture::new(self.call(IrpRequest::Lock(request)), unit)
+    }
+
+    /// Releases a byte-range lock.
+    pub fn unlock(&self, request: UnlockRequest) -> IoFuture<()> {
+        IoFuture::new(self.call(IrpRequest::Unlock(request)), unit)
+    }
+
+    /// Reads the parts of the security descriptor `info` names (self-relative bytes).
+    pub fn query_security(&self, info: SecurityInformation, length: u32) -> IoFuture<Vec<u8>> {
+        let request = QuerySecurityRequest { info, length };
+        IoFuture::new(self.call(IrpRequest::QuerySecurity(request)), output)
+    }
+
+    /// Replaces the parts of the security descriptor `info` names.
+    pub fn set_security(
+        &self,
+        info: SecurityInformation,
+        descriptor: impl Into<Bytes>,
+    ) -> IoFuture<()> {
+        let request = SetSecurityRequest {
+            info,
+            descriptor: descriptor.into(),
+        };
+        IoFuture::new(self.call(IrpRequest::SetSecurity(request)), unit)
+    }
+
+    /// Waits for a change in this directory (or its subtree).
+    pub fn read_directory_change(&self, request: NotifyRequest) -> IoFuture<Vec<u8>> {
+        IoFuture::new(self.call(IrpRequest::ReadDirectoryChange(request)), output)
+    }
+
+    /// Sends a device I/O control.
+    pub fn device_control(
+        &self,
+        code: u32,
+        input: impl Into<Bytes>,
+        max_output: u32,
+    ) -> IoFuture<Vec<u8>> {
+        let request = ControlRequest {
+            code,
+            input: input.into(),
+            max_output,
+        };
+        IoFuture::new(self.call(IrpRequest::DeviceControl(request)), output)
+    }
+
+    /// Sends a file-system control (FSCTL).
+    pub fn fs_control(
+        &self,
+        code: u32,
+        input: impl Into<Bytes>,
+        max_output: u32,
+    ) -> IoFuture<Vec<u8>> {
+        let request = ControlRequest {
+            code,
+            input: input.into(),
+            max_output,
+        };
+        IoFuture::new(self.call(IrpRequest::FsControl(request)), output)
+    }
+
+    /// Requests cancellation of every IRP pending on this file; returns how many.
+    pub fn cancel(&self) -> usize {
+        self.file.cancel_pending()
+    }
+
+    /// Closes the file: cancels its pending IRPs, sends the close IRP and waits for it.
+    pub async fn close(self) -> NtStatus {
+        let Some(close) = self.io.start_close(&self.file) else {
+            return NtStatus::FILE_CLOSED;
+        };
+        let result = close.await;
+        self.file.set_state(FileState::Closed);
+        result.status
+    }
+}
+
+impl Drop for FileHandle {
+    fn drop(&mut self) {
+        if let Some(close) = self.io.start_close(&self.file) {
+            let file = Arc::clone(&self.file);
+            close.on_complete(move |_| file.set_state(FileState::Closed));
+        }
+    }
+}
+
+impl std::fmt::Debug for FileHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileHandle")
+            .field("file", &self.file)
+            .field("action", &self.action)
+            .finish()
+    }
+}

@@ -1,0 +1,130 @@
+//! Waiting for an IRP: as a future, with a blocking `wait`, or through a callback.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use crate::irp::pending::PendingShared;
+use crate::irp::{DispatchState, Dispatched, IrpResult};
+use crate::status::NtStatus;
+
+enum State {
+    Ready(IrpResult),
+    Pending(Arc<PendingShared>),
+    Taken,
+}
+
+/// The result of an IRP to come. Ready at once when the driver completed synchronously
+/// (no allocation on that path); otherwise it resolves when the driver completes the IRP.
+///
+/// Dropping the future before it resolves requests cancellation of the IRP, the usual
+/// contract of Rust futures (a `select!` or timeout that gives up cancels the I/O).
+#[must_use = "an IrpFuture does nothing unless awaited; dropping it cancels the IRP"]
+pub struct IrpFuture {
+    state: State,
+}
+
+impl IrpFuture {
+    pub(crate) fn from_dispatched(d: Dispatched) -> Self {
+        let state = match d.0 {
+            DispatchState::Completed(result) => State::Ready(result),
+            DispatchState::Pending(shared) => State::Pending(shared),
+        };
+        IrpFuture { state }
+    }
+
+    pub(crate) fn ready(result: IrpResult) -> Self {
+        IrpFuture {
+            state: State::Ready(result),
+        }
+    }
+
+    /// True when the driver pended the IRP and it may not have completed yet.
+    pub fn is_pending(&self) -> bool {
+        match &self.state {
+            State::Pending(shared) => !shared.is_done(),
+            _ => false,
+        }
+    }
+
+    /// A handle that can cancel the IRP from elsewhere (for example on an SMB2 CANCEL);
+    /// `None` when the IRP already completed synchronously.
+    pub fn canceller(&self) -> Option<IrpCanceller> {
+        match &self.state {
+            State::Pending(shared) => Some(IrpCanceller(Arc::clone(shared))),
+            _ => None,
+        }
+    }
+
+    /// Blocks the current thread until the IRP completes. For synchronous callers; never
+    /// call it on an async runtime's worker thread.
+    pub fn wait(self) -> IrpResult {
+        crate::block_on(self)
+    }
+
+    /// Hands the result to `callback` instead of a waiter: at once when the IRP is already
+    /// complete, else on the thread that completes it.
+    pub fn on_complete(mut self, callback: impl FnOnce(IrpResult) + Send + 'static) {
+        match std::mem::replace(&mut self.state, State::Taken) {
+            State::Ready(result) => callback(result),
+            State::Pending(shared) => shared.set_callback(Box::new(callback)),
+            State::Taken => callback(IrpResult::new(NtStatus::INTERNAL_ERROR)),
+        }
+    }
+}
+
+impl Future for IrpFuture {
+    type Output = IrpResult;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<IrpResult> {
+        let this = &mut *self;
+        match &this.state {
+            State::Ready(_) => match std::mem::replace(&mut this.state, State::Taken) {
+                State::Ready(result) => Poll::Ready(result),
+                _ => Poll::Ready(IrpResult::new(NtStatus::INTERNAL_ERROR)),
+            },
+            State::Pending(shared) => {
+                let poll = shared.poll_result(cx);
+                if poll.is_ready() {
+                    this.state = State::Taken;
+                }
+                poll
+            }
+            State::Taken => Poll::Ready(IrpResult::new(NtStatus::INTERNAL_ERROR)),
+        }
+    }
+}
+
+impl Drop for IrpFuture {
+    fn drop(&mut self) {
+        if let State::Pending(shared) = &self.state {
+            shared.detach();
+        }
+    }
+}
+
+/// Cancels one pending IRP from anywhere; cloneable, and harmless after completion.
+#[derive(Clone)]
+pub struct IrpCanceller(Arc<PendingShared>);
+
+impl IrpCanceller {
+    /// Requests cancellation: the driver's cancel routine runs if one is armed, and the IRP
+    /// completes with STATUS_CANCELLED, unless it completed first with its real result.
+    pub fn cancel(&self) {
+        self.0.request_cancel();
+    }
+
+    /// The IRP's id.
+    pub fn irp_id(&self) -> u64 {
+        self.0.irp_id()
+    }
+}
+
+impl std::fmt::Debug for IrpCanceller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("IrpCanceller")
+            .field(&self.0.irp_id())
+            .finish()
+    }
+}

@@ -1,0 +1,408 @@
+//! I/O request packets: what a driver receives, and the three ways it can answer.
+//!
+//! A driver's `dispatch` gets an [`Irp`] by value and must return a [`Dispatched`], which
+//! only these produce:
+//! - [`Irp::complete`] (and friends): the IRP is finished now; the caller sees the result
+//!   without any allocation or thread hop.
+//! - [`Irp::pend`]: the driver keeps a [`PendingIrp`] and completes it later from any thread
+//!   or task; it may arm a cancel routine meanwhile.
+//! - [`Irp::pass_down`]: a filter driver hands the IRP to the device below it, after
+//!   optionally registering an [`Irp::on_complete`] routine that sees the result on the
+//!   way back up.
+//!
+//! Because a `Dispatched` cannot be made any other way, a driver cannot forget an IRP; a
+//! `PendingIrp` that is dropped uncompleted completes itself (STATUS_CANCELLED when
+//! cancellation was requested, STATUS_INTERNAL_ERROR otherwise).
+
+pub mod access;
+pub(crate) mod future;
+pub(crate) mod pending;
+pub mod request;
+mod trace;
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+pub use future::{IrpCanceller, IrpFuture};
+pub use request::*;
+
+use crate::access::AccessMask;
+use crate::driver::Driver;
+use crate::file::FileObject;
+use crate::status::NtStatus;
+use pending::PendingShared;
+use trace::IrpTrace;
+
+/// The outcome of an IRP: Windows' IO_STATUS_BLOCK plus the output buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IrpResult {
+    /// The final status.
+    pub status: NtStatus,
+    /// Request-specific: bytes transferred, the create action, ...
+    pub information: u64,
+    /// Output bytes (read data, information buffers, ...).
+    pub output: Vec<u8>,
+}
+
+impl IrpResult {
+    /// A result with a status only.
+    pub fn new(status: NtStatus) -> Self {
+        IrpResult {
+            status,
+            information: 0,
+            output: Vec::new(),
+        }
+    }
+
+    /// A result carrying output; `information` is the output's length.
+    pub fn with_output(status: NtStatus, output: Vec<u8>) -> Self {
+        IrpResult {
+            status,
+            information: output.len() as u64,
+            output,
+        }
+    }
+
+    /// `Err(status)` when the status is an error (severity 3), else `Ok(self)`: warnings such
+    /// as STATUS_BUFFER_OVERFLOW come back as `Ok` with their data.
+    pub fn into_result(self) -> Result<IrpResult, NtStatus> {
+        if self.status.is_error() {
+            Err(self.status)
+        } else {
+            Ok(self)
+        }
+    }
+}
+
+type CompletionRoutine = Box<dyn FnOnce(&mut IrpResult) + Send>;
+
+/// How an IRP holds its file object: borrowed from the caller's handle while it is being
+/// dispatched (no reference count touched on the synchronous path), owned once pended.
+pub(crate) enum FileRef<'a> {
+    Borrowed(&'a Arc<FileObject>),
+    Owned(Arc<FileObject>),
+}
+
+impl FileRef<'_> {
+    fn arc(&self) -> &Arc<FileObject> {
+        match self {
+            FileRef::Borrowed(f) => f,
+            FileRef::Owned(f) => f,
+        }
+    }
+
+    fn into_static(self) -> FileRef<'static> {
+        match self {
+            FileRef::Borrowed(f) => FileRef::Owned(Arc::clone(f)),
+            FileRef::Owned(f) => FileRef::Owned(f),
+        }
+    }
+}
+
+impl std::ops::Deref for FileRef<'_> {
+    type Target = FileObject;
+    fn deref(&self) -> &FileObject {
+        self.arc()
+    }
+}
+
+/// The untyped IRP the manager moves between layers.
+pub(crate) struct RawIrp<'a> {
+    pub(crate) id: u64,
+    pub(crate) request: IrpRequest,
+    pub(crate) file: FileRef<'a>,
+    /// Index of the layer that holds the IRP now (0 = the bottom device).
+    pub(crate) layer: usize,
+    routines: Vec<CompletionRoutine>,
+    shared: Option<Arc<PendingShared>>,
+    trace: Option<Box<IrpTrace>>,
+}
+
+impl<'a> RawIrp<'a> {
+    pub(crate) fn new(id: u64, request: IrpRequest, file: &'a Arc<FileObject>) -> Self {
+        let file = FileRef::Borrowed(file);
+        let layer = file.stack().top();
+        let trace = IrpTrace::start(id, request.irp_type(), &file);
+        RawIrp {
+            id,
+            request,
+            file,
+            layer,
+            routines: Vec::new(),
+            shared: None,
+            trace,
+        }
+    }
+
+    /// Runs the completion routines, innermost first, and returns the final result.
+    fn finish(mut self, mut result: IrpResult) -> IrpResult {
+        while let Some(routine) = self.routines.pop() {
+            routine(&mut result);
+        }
+        if let Some(trace) = &self.trace {
+            trace.finish(&result);
+        }
+        result
+    }
+
+    fn into_static(self) -> RawIrp<'static> {
+        RawIrp {
+            id: self.id,
+            request: self.request,
+            file: self.file.into_static(),
+            layer: self.layer,
+            routines: self.routines,
+            shared: self.shared,
+            trace: self.trace,
+        }
+    }
+
+    /// Hands the IRP to the layer below; a bottom device has none.
+    fn pass_down(mut self) -> Dispatched {
+        if self.layer == 0 {
+            let result = self.finish(IrpResult::new(NtStatus::INVALID_DEVICE_REQUEST));
+            return Dispatched(DispatchState::Completed(result));
+        }
+        self.layer -= 1;
+        match self.file {
+            FileRef::Borrowed(file) => file.stack().dispatch(self),
+            FileRef::Owned(ref file) => {
+                let stack = Arc::clone(file.stack_arc());
+                stack.dispatch(self)
+            }
+        }
+    }
+}
+
+pub(crate) enum DispatchState {
+    Completed(IrpResult),
+    Pending(Arc<PendingShared>),
+}
+
+/// Proof that a driver answered an IRP: completed it, pended it, or passed it down.
+#[must_use = "return the Dispatched from your dispatch routine"]
+pub struct Dispatched(pub(crate) DispatchState);
+
+impl Dispatched {
+    /// True when the IRP is pending.
+    pub fn is_pending(&self) -> bool {
+        matches!(self.0, DispatchState::Pending(_))
+    }
+}
+
+/// An IRP as driver `D` sees it: typed access to `D`'s own per-file context. It lives for
+/// one dispatch call; [`Irp::pend`] turns it into a [`PendingIrp`] the driver may keep.
+pub struct Irp<'a, D: Driver> {
+    raw: RawIrp<'a>,
+    _driver: PhantomData<fn() -> D>,
+}
+
+impl<'a, D: Driver> Irp<'a, D> {
+    pub(crate) fn from_raw(raw: RawIrp<'a>) -> Self {
+        Irp {
+            raw,
+            _driver: PhantomData,
+        }
+    }
+
+    /// A number unique to this IRP in the process.
+    pub fn id(&self) -> u64 {
+        self.raw.id
+    }
+
+    /// The request's typed arguments.
+    pub fn request(&self) -> &IrpRequest {
+        &self.raw.request
+    }
+
+    /// The request's arguments, for a filter that rewrites them before passing down.
+    pub fn request_mut(&mut self) -> &mut IrpRequest {
+        &mut self.raw.request
+    }
+
+    /// The file object the IRP is for (for a create: the one being opened).
+    pub fn file(&self) -> &FileObject {
+        &self.raw.file
+    }
+
+    /// This driver's context of the file, set by its create.
+    pub fn file_context(&self) -> Option<&D::File> {
+        self.raw.file.context_at::<D::File>(self.raw.layer)
+    }
+
+    /// Attaches this driver's context to the file; normally done by a successful create.
+    /// Fails, giving the value back, when one is already set.
+    pub fn set_file_context(&self, context: D::File) -> Result<(), D::File> {
+        self.raw.file.set_context_at(self.raw.layer, context)
+    }
+
+    /// Records the access a create grants (after the driver's own access check). Without
+    /// it the manager grants what was asked for, with generic bits mapped and
+    /// MAXIMUM_ALLOWED as every file right.
+    pub fn grant_access(&self, granted: AccessMask) {
+        self.raw.file.set_granted_access(granted);
+    }
+
+    /// Caps the access the create may grant, whatever the layers below decide (a read-only
+    /// filter, or share-level permissions, limit MAXIMUM_ALLOWED this way).
+    pub fn limit_granted_access(&self, ceiling: AccessMask) {
+        self.raw.file.limit_granted_access(ceiling);
+    }
+
+    /// Registers a routine that sees (and may change) the result on its way back up,
+    /// whether the layers below complete at once or later.
+    pub fn on_complete(&mut self, routine: impl FnOnce(&mut IrpResult) + Send + 'static) {
+        self.raw.routines.push(Box::new(routine));
+    }
+
+    /// Completes the IRP with a status only.
+    pub fn complete(self, status: NtStatus) -> Dispatched {
+        self.complete_result(IrpResult::new(status))
+    }
+
+    /// Completes the IRP with a status and output; `information` is the output's length.
+    pub fn complete_with_output(self, status: NtStatus, output: Vec<u8>) -> Dispatched {
+        self.complete_result(IrpResult::with_output(status, output))
+    }
+
+    /// Completes the IRP with a full result.
+    pub fn complete_result(self, result: IrpResult) -> Dispatched {
+        Dispatched(DispatchState::Completed(self.raw.finish(result)))
+    }
+
+    /// Marks the IRP pending; the driver keeps the [`PendingIrp`] and completes it later.
+    pub fn pend(mut self) -> (PendingIrp<D>, Dispatched) {
+        let shared = match &self.raw.shared {
+            Some(shared) => Arc::clone(shared),
+            None => {
+                let shared = Arc::new(PendingShared::new(self.raw.id));
+                self.raw.file.add_pending(Arc::clone(&shared));
+                self.raw.shared = Some(Arc::clone(&shared));
+                shared
+            }
+        };
+        let pending = PendingIrp {
+            raw: Some(self.raw.into_static()),
+            shared: Arc::clone(&shared),
+            _driver: PhantomData,
+        };
+        (pending, Dispatched(DispatchState::Pending(shared)))
+    }
+
+    /// Passes the IRP to the device below (filter drivers); a bottom device gets
+    /// STATUS_INVALID_DEVICE_REQUEST.
+    pub fn pass_down(self) -> Dispatched {
+        self.raw.pass_down()
+    }
+}
+
+/// An IRP a driver has pended: complete it later from any thread, exactly once.
+pub struct PendingIrp<D: Driver> {
+    raw: Option<RawIrp<'static>>,
+    shared: Arc<PendingShared>,
+    _driver: PhantomData<fn() -> D>,
+}
+
+impl<D: Driver> PendingIrp<D> {
+    fn raw(&self) -> &RawIrp<'static> {
+        match &self.raw {
+            Some(raw) => raw,
+            // `raw` is only taken by the consuming methods and by Drop.
+            None => unreachable!("PendingIrp used after completion"),
+        }
+    }
+
+    /// A number unique to this IRP in the process.
+    pub fn id(&self) -> u64 {
+        self.raw().id
+    }
+
+    /// The request's typed arguments.
+    pub fn request(&self) -> &IrpRequest {
+        &self.raw().request
+    }
+
+    /// The file object the IRP is for.
+    pub fn file(&self) -> &FileObject {
+        &self.raw().file
+    }
+
+    /// This driver's context of the file.
+    pub fn file_context(&self) -> Option<&D::File> {
+        let raw = self.raw();
+        raw.file.context_at::<D::File>(raw.layer)
+    }
+
+    /// Arms a cancel routine, which runs (once) if the IRP is cancelled while armed. It
+    /// should take the IRP out of the driver's queue and complete it with STATUS_CANCELLED.
+    /// Returns false, without arming, when cancellation was already requested: the driver
+    /// should then complete the IRP with STATUS_CANCELLED itself.
+    pub fn set_cancel_routine(&self, routine: impl FnOnce() + Send + 'static) -> bool {
+        self.shared.set_cancel_routine(Box::new(routine))
+    }
+
+    /// Disarms the cancel routine before non-cancellable work; true when it was armed.
+    pub fn clear_cancel_routine(&self) -> bool {
+        self.shared.clear_cancel_routine()
+    }
+
+    /// True once someone asked to cancel this IRP.
+    pub fn is_cancel_requested(&self) -> bool {
+        self.shared.is_cancel_requested()
+    }
+
+    /// Completes the IRP with a status only.
+    pub fn complete(self, status: NtStatus) {
+        self.complete_result(IrpResult::new(status));
+    }
+
+    /// Completes the IRP with a status and output; `information` is the output's length.
+    pub fn complete_with_output(self, status: NtStatus, output: Vec<u8>) {
+        self.complete_result(IrpResult::with_output(status, output));
+    }
+
+    /// Completes the IRP with a full result.
+    pub fn complete_result(mut self, result: IrpResult) {
+        if let Some(raw) = self.raw.take() {
+            finish_pending(raw, &self.shared, result);
+        }
+    }
+
+    /// Passes the IRP down after all (a filter that waited before forwarding).
+    pub fn pass_down(mut self) {
+        if let Some(raw) = self.raw.take() {
+            let file = Arc::clone(raw.file.arc());
+            match raw.pass_down().0 {
+                DispatchState::Completed(result) => deliver(&file, &self.shared, result),
+                // The layer below pended the same IRP: it shares our slot.
+                DispatchState::Pending(_) => {}
+            }
+        }
+    }
+}
+
+impl<D: Driver> Drop for PendingIrp<D> {
+    fn drop(&mut self) {
+        if let Some(raw) = self.raw.take() {
+            let status = if self.shared.is_cancel_requested() {
+                NtStatus::CANCELLED
+            } else {
+                tracing::warn!(irp = raw.id, "pending IRP dropped without completion");
+                NtStatus::INTERNAL_ERROR
+            };
+            finish_pending(raw, &self.shared, IrpResult::new(status));
+        }
+    }
+}
+
+fn finish_pending(raw: RawIrp<'static>, shared: &PendingShared, result: IrpResult) {
+    let file = Arc::clone(raw.file.arc());
+    let result = raw.finish(result);
+    deliver(&file, shared, result);
+}
+
+fn deliver(file: &FileObject, shared: &PendingShared, result: IrpResult) {
+    // Unregister first, so a caller woken by the result sees no stale pending entry.
+    file.remove_pending(shared.irp_id());
+    shared.finish(result);
+}

@@ -1,0 +1,376 @@
+//! The I/O manager: the device namespace, the create path, IRP dispatch, cancellation,
+//! rundown and shutdown.
+//!
+//! An [`IoManager`] is a cheap-to-clone handle on one shared namespace. Nothing here runs a
+//! thread or needs a runtime: IRPs are dispatched on the caller's thread, and a pended IRP
+//! is completed on whichever thread its driver completes it.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::{Context, Poll};
+
+use parking_lot::{Mutex, RwLock};
+
+use crate::device::DeviceStack;
+use crate::driver::{Driver, DriverLayer, ShutdownHook};
+use crate::file::{FileObject, FileState, Registry};
+use crate::handle::FileHandle;
+use crate::irp::access::required_access;
+use crate::irp::{CreateAction, CreateRequest, IrpFuture, IrpRequest, IrpResult, RawIrp};
+use crate::status::NtStatus;
+
+/// The in-process I/O manager. Clone it freely: clones share one namespace.
+#[derive(Clone)]
+pub struct IoManager {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    devices: RwLock<HashMap<Box<str>, Arc<DeviceStack>>>,
+    registry: Arc<Registry>,
+    drivers: Mutex<Vec<Box<dyn ShutdownHook>>>,
+    shut_down: AtomicBool,
+}
+
+/// IRP ids are unique in the process. Each thread takes them from a block of its own, so
+/// the hot path does no shared atomic write.
+fn next_irp_id() -> u64 {
+    use std::cell::Cell;
+    const BLOCK: u64 = 1024;
+    static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
+    thread_local! {
+        static RANGE: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    }
+    RANGE.with(|range| {
+        let (mut next, mut end) = range.get();
+        if next == end {
+            next = NEXT_BLOCK.fetch_add(BLOCK, Ordering::Relaxed);
+            end = next + BLOCK;
+        }
+        range.set((next + 1, end));
+        next
+    })
+}
+
+/// One live file object, as [`IoManager::rundown`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileReport {
+    /// The file object's id.
+    pub id: u64,
+    /// Its device.
+    pub device: String,
+    /// Its path within the device.
+    pub path: String,
+    /// Where it is in its life.
+    pub state: FileState,
+    /// How many IRPs are pending on it.
+    pub pending_irps: usize,
+}
+
+/// What is alive in a manager: every file object not yet dropped and its pending IRPs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rundown {
+    /// Live file objects, by id.
+    pub files: Vec<FileReport>,
+    /// Pending IRPs over all of them.
+    pub pending_irps: usize,
+}
+
+impl Rundown {
+    /// True when nothing is open and nothing is pending.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty() && self.pending_irps == 0
+    }
+}
+
+impl Default for IoManager {
+    fn default() -> Self {
+        IoManager::new()
+    }
+}
+
+impl IoManager {
+    /// An empty manager, with no devices.
+    pub fn new() -> Self {
+        IoManager {
+            inner: Arc::new(Inner {
+                devices: RwLock::new(HashMap::new()),
+                registry: Arc::new(Registry::default()),
+                drivers: Mutex::new(Vec::new()),
+                shut_down: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// Mounts a device of `driver` at `/name`. Device names are case-insensitive and may not
+    /// contain `/`, `\` or NUL; a taken name gives STATUS_OBJECT_NAME_COLLISION.
+    pub fn add_device<D: Driver>(
+        &self,
+        name: &str,
+        driver: Arc<D>,
+        device: D::Device,
+    ) -> Result<(), NtStatus> {
+        if name.is_empty() || name.contains(['/', '\\', '\0']) {
+            return Err(NtStatus::OBJECT_NAME_INVALID);
+        }
+        let key: Box<str> = name.to_ascii_lowercase().into();
+        let mut devices = self.inner.devices.write();
+        if devices.contains_key(&key) {
+            return Err(NtStatus::OBJECT_NAME_COLLISION);
+        }
+        let layer = Arc::new(DriverLayer::new(Arc::clone(&driver), device));
+        devices.insert(key, Arc::new(DeviceStack::new(name.into(), layer)));
+        drop(devices);
+        self.remember_driver(driver);
+        Ok(())
+    }
+
+    /// Attaches a filter driver above the device `name` (and any filters already there).
+    /// Files opened from now on pass through it; files already open keep their stack.
+    pub fn attach_filter<F: Driver>(
+        &self,
+        name: &str,
+        filter: Arc<F>,
+        device: F::Device,
+    ) -> Result<(), NtStatus> {
+        let key = name.to_ascii_lowercase();
+        let mut devices = self.inner.devices.write();
+        let Some(stack) = devices.get_mut(key.as_str()) else {
+            return Err(NtStatus::OBJECT_NAME_NOT_FOUND);
+        };
+        let layer = Arc::new(DriverLayer::new(Arc::clone(&filter), device));
+        *stack = Arc::new(stack.with_filter(layer));
+        drop(devices);
+        self.remember_driver(filter);
+        Ok(())
+    }
+
+    /// The mounted devices and their driver stacks (bottom first), by name.
+    pub fn devices(&self) -> Vec<(String, Vec<String>)> {
+        let mut list: Vec<(String, Vec<String>)> = self
+            .inner
+            .devices
+            .read()
+            .values()
+            .map(|s| (s.name().to_string(), s.driver_names()))
+            .collect();
+        list.sort();
+        list
+    }
+
+    fn remember_driver<D: Driver>(&self, driver: Arc<D>) {
+        let mut drivers = self.inner.drivers.lock();
+        let id = ShutdownHook::identity(&driver);
+        if !drivers.iter().any(|d| d.identity() == id) {
+            drivers.push(Box::new(driver));
+        }
+    }
+
+    fn next_irp_id(&self) -> u64 {
+        next_irp_id()
+    }
+
+    /// Splits `/device/rest` into the device's stack and `rest`.
+    fn resolve<'p>(&self, path: &'p str) -> Result<(Arc<DeviceStack>, &'p str), NtStatus> {
+        if path.contains('\0') {
+            return Err(NtStatus::OBJECT_NAME_INVALID);
+        }
+        let Some(rest) = path.strip_prefix('/') else {
+            return Err(NtStatus::OBJECT_PATH_SYNTAX_BAD);
+        };
+        let (device, tail) = rest.split_once('/').unwrap_or((rest, ""));
+        if device.is_empty() {
+            return Err(NtStatus::OBJECT_PATH_SYNTAX_BAD);
+        }
+        let devices = self.inner.devices.read();
+        let found = if device.bytes().any(|b| b.is_ascii_uppercase()) {
+            devices.get(device.to_ascii_lowercase().as_str()).cloned()
+        } else {
+            devices.get(device).cloned()
+        };
+        match found {
+            Some(stack) => Ok((stack, tail)),
+            None if tail.is_empty() => Err(NtStatus::OBJECT_NAME_NOT_FOUND),
+            None => Err(NtStatus::OBJECT_PATH_NOT_FOUND),
+        }
+    }
+
+    /// Opens or creates `/device/path` with `request`'s access, share mode, disposition,
+    /// options, Extra Create Parameters and token.
+    ///
+    /// If this future is dropped while the driver still holds the create, the create is
+    /// cancelled; should it succeed anyway, the file is closed at once, so nothing leaks.
+    pub async fn create_file(
+        &self,
+        path: &str,
+        request: CreateRequest,
+    ) -> Result<FileHandle, NtStatus> {
+        if self.inner.shut_down.load(Ordering::Acquire) {
+            return Err(NtStatus::DEVICE_NOT_READY);
+        }
+        let (stack, rest) = self.resolve(path)?;
+        let desired = request.desired_access;
+        let file = FileObject::new(
+            &self.inner.registry,
+            stack,
+            rest,
+            Arc::clone(&request.token),
+        );
+        let irp = RawIrp::new(
+            self.next_irp_id(),
+            IrpRequest::Create(Box::new(request)),
+            &file,
+        );
+        let future = IrpFuture::from_dispatched(file.stack().dispatch(irp));
+        let guard = CreateGuard {
+            future: Some(future),
+            file: Arc::clone(&file),
+            io: self.clone(),
+        };
+        let result = guard.await;
+        if !result.status.is_success() {
+            file.set_state(FileState::Failed);
+            return Err(result.status);
+        }
+        file.settle_granted_access(desired);
+        file.set_state(FileState::Open);
+        let action = CreateAction(u32::try_from(result.information).unwrap_or(u32::MAX));
+        Ok(FileHandle::new(file, self.clone(), action))
+    }
+
+    /// Sends `request` to the top of `file`'s device stack, after checking that the handle
+    /// is open (else STATUS_FILE_CLOSED) and was granted the access the request needs
+    /// (else STATUS_ACCESS_DENIED). Creates and closes have their own entry points
+    /// (STATUS_INVALID_PARAMETER here).
+    pub fn call(&self, file: &FileHandle, request: IrpRequest) -> IrpFuture {
+        self.call_file(file.file_arc(), request)
+    }
+
+    pub(crate) fn call_file(&self, file: &Arc<FileObject>, request: IrpRequest) -> IrpFuture {
+        if file.state() != FileState::Open {
+            return IrpFuture::ready(IrpResult::new(NtStatus::FILE_CLOSED));
+        }
+        if matches!(request, IrpRequest::Create(_) | IrpRequest::Close) {
+            return IrpFuture::ready(IrpResult::new(NtStatus::INVALID_PARAMETER));
+        }
+        if !required_access(&request).is_met_by(file.granted_access()) {
+            return IrpFuture::ready(IrpResult::new(NtStatus::ACCESS_DENIED));
+        }
+        let irp = RawIrp::new(self.next_irp_id(), request, file);
+        IrpFuture::from_dispatched(file.stack().dispatch(irp))
+    }
+
+    /// Requests cancellation of every IRP pending on `file`; returns how many there were.
+    pub fn cancel_file(&self, file: &FileHandle) -> usize {
+        file.file_arc().cancel_pending()
+    }
+
+    /// Starts closing `file`: its pending IRPs are cancelled and the close IRP dispatched.
+    /// Returns None when the file was not open.
+    pub(crate) fn start_close(&self, file: &Arc<FileObject>) -> Option<IrpFuture> {
+        if !file.transition(FileState::Open, FileState::Closing) {
+            return None;
+        }
+        file.cancel_pending();
+        let irp = RawIrp::new(self.next_irp_id(), IrpRequest::Close, file);
+        Some(IrpFuture::from_dispatched(file.stack().dispatch(irp)))
+    }
+
+    /// Closes `file` and waits for the driver; the status of the close IRP.
+    pub async fn close(&self, file: FileHandle) -> NtStatus {
+        file.close().await
+    }
+
+    /// Every live file object and how many IRPs are pending on each.
+    pub fn rundown(&self) -> Rundown {
+        let files: Vec<FileReport> = self
+            .inner
+            .registry
+            .live_files()
+            .iter()
+            .map(|f| FileReport {
+                id: f.id(),
+                device: f.device_name().to_string(),
+                path: f.path().to_string(),
+                state: f.state(),
+                pending_irps: f.pending_count(),
+            })
+            .collect();
+        let pending_irps = files.iter().map(|f| f.pending_irps).sum();
+        Rundown {
+            files,
+            pending_irps,
+        }
+    }
+
+    /// Shuts the manager down: refuses new creates (STATUS_DEVICE_NOT_READY), cancels every
+    /// pending IRP, closes every open file, then calls each driver's `shutdown` once.
+    /// Handles still held afterwards get STATUS_FILE_CLOSED.
+    pub async fn shutdown(&self) {
+        if self.inner.shut_down.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        for file in self.inner.registry.live_files() {
+            file.cancel_pending();
+            if let Some(close) = self.start_close(&file) {
+                let result = close.await;
+                file.set_state(FileState::Closed);
+                if result.status.is_error() {
+                    tracing::warn!(file = file.id(), status = %result.status, "close at shutdown failed");
+                }
+            }
+        }
+        let drivers: Vec<Box<dyn ShutdownHook>> = std::mem::take(&mut *self.inner.drivers.lock());
+        for driver in drivers {
+            driver.shutdown();
+        }
+    }
+}
+
+/// Awaits a create; if dropped first, cancels it and closes whatever it still opens.
+struct CreateGuard {
+    future: Option<IrpFuture>,
+    file: Arc<FileObject>,
+    io: IoManager,
+}
+
+impl Future for CreateGuard {
+    type Output = IrpResult;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<IrpResult> {
+        let Some(future) = self.future.as_mut() else {
+            return Poll::Ready(IrpResult::new(NtStatus::INTERNAL_ERROR));
+        };
+        let poll = Pin::new(future).poll(cx);
+        if poll.is_ready() {
+            self.future = None;
+        }
+        poll
+    }
+}
+
+impl Drop for CreateGuard {
+    fn drop(&mut self) {
+        let Some(future) = self.future.take() else {
+            return;
+        };
+        if let Some(canceller) = future.canceller() {
+            canceller.cancel();
+        }
+        let file = Arc::clone(&self.file);
+        let io = self.io.clone();
+        future.on_complete(move |result| {
+            if result.status.is_success() {
+                file.set_state(FileState::Open);
+                if let Some(close) = io.start_close(&file) {
+                    close.on_complete(move |_| file.set_state(FileState::Closed));
+                }
+            } else {
+                file.set_state(FileState::Failed);
+            }
+        });
+    }
+}

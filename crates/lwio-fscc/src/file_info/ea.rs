@@ -1,0 +1,226 @@
+//! Extended attributes: FileFullEaInformation (MS-FSCC 2.4.15), the chained
+//! FILE_FULL_EA_INFORMATION list, and FILE_GET_EA_INFORMATION (2.4.15.1), the list of names a
+//! query asks for.
+//!
+//! Entry layout: `NextEntryOffset` (u32), `Flags` (u8), `EaNameLength` (u8), `EaValueLength`
+//! (u16), the name (8-bit characters) and one NUL, then the value. Entries are aligned on 4
+//! bytes. Validation on decode (the checks Windows applies before a set, MS-FSA 2.1.5.15.5):
+//! a non-last entry's `NextEntryOffset` must equal its size rounded up to 4; the last entry
+//! must fit the buffer, followed by at most 3 padding bytes; the name must be NUL-terminated
+//! (all of these fail as [`FsccError::EaListInconsistent`]); the name must be non-empty and
+//! well-formed and the flags 0 or FILE_NEED_EA ([`FsccError::InvalidEaName`]).
+
+use bytes::BufMut;
+
+use crate::FsccError;
+use crate::codec::{align_up, len32, pad_to};
+
+/// FILE_NEED_EA: the file cannot be interpreted without this EA.
+pub const FILE_NEED_EA: u8 = 0x80;
+
+/// Bytes of an EA entry before its name.
+pub const EA_ENTRY_FIXED: usize = 8;
+
+/// One extended attribute.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EaEntry {
+    /// 0 or [`FILE_NEED_EA`].
+    pub flags: u8,
+    /// The name, 1 to 255 8-bit characters without the terminator.
+    pub name: Vec<u8>,
+    /// The value, at most 65535 bytes; empty in a set means "delete this EA".
+    pub value: Vec<u8>,
+}
+
+impl EaEntry {
+    /// Bytes of this entry on the wire, without alignment padding.
+    pub fn wire_len(&self) -> usize {
+        EA_ENTRY_FIXED + self.name.len() + 1 + self.value.len()
+    }
+}
+
+/// Checks an EA name against MS-FSCC 2.4.15: 1..=255 bytes, none of them a control
+/// character (0x00-0x1F) or one of `" * + , / : ; < = > ? [ \ ] |`.
+pub fn validate_ea_name(name: &[u8]) -> Result<(), FsccError> {
+    const BAD: &[u8] = b"\"*+,/:;<=>?[\\]|";
+    if name.is_empty() || name.len() > 255 || name.iter().any(|&b| b < 0x20 || BAD.contains(&b)) {
+        return Err(FsccError::InvalidEaName);
+    }
+    Ok(())
+}
+
+/// FileFullEaInformation: a list of EAs.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FileFullEaInformation {
+    /// The EAs, in order.
+    pub entries: Vec<EaEntry>,
+}
+
+fn le32(b: &[u8]) -> u32 {
+    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+}
+
+impl FileFullEaInformation {
+    /// Encodes the list. Names longer than 255 bytes or values longer than 65535 are cut
+    /// down to fit their length fields (validate first if that matters).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut prev: Option<usize> = None;
+        for e in &self.entries {
+            pad_to(&mut out, 4);
+            let start = out.len();
+            if let Some(p) = prev {
+                out[p..p + 4].copy_from_slice(&len32(start - p).to_le_bytes());
+            }
+            let name = &e.name[..e.name.len().min(255)];
+            let value = &e.value[..e.value.len().min(65535)];
+            out.put_u32_le(0);
+            out.put_u8(e.flags);
+            out.put_u8(name.len() as u8);
+            out.put_u16_le(value.len() as u16);
+            out.put_slice(name);
+            out.put_u8(0);
+            out.put_slice(value);
+            prev = Some(start);
+        }
+        out
+    }
+
+    /// Decodes and validates a list (see the module documentation for the rules).
+    pub fn decode(input: &[u8]) -> Result<Self, FsccError> {
+        let mut entries = Vec::new();
+        let mut pos = 0usize;
+        while pos < input.len() {
+            let rest = &input[pos..];
+            if rest.len() < EA_ENTRY_FIXED {
+                return Err(FsccError::EaListInconsistent);
+            }
+            let next = le32(rest) as usize;
+            let flags = rest[4];
+            let name_len = rest[5] as usize;
+            let value_len = u16::from_le_bytes([rest[6], rest[7]]) as usize;
+            let size = EA_ENTRY_FIXED + name_len + 1 + value_len;
+            if size > rest.len() {
+                return Err(FsccError::EaListInconsistent);
+            }
+            if next != 0 && next != align_up(size, 4) {
+                return Err(FsccError::EaListInconsistent);
+            }
+            let name = &rest[EA_ENTRY_FIXED..EA_ENTRY_FIXED + name_len];
+            if rest[EA_ENTRY_FIXED + name_len] != 0 {
+                return Err(FsccError::EaListInconsistent);
+            }
+            validate_ea_name(name)?;
+            if flags & !FILE_NEED_EA != 0 {
+                return Err(FsccError::InvalidEaName);
+            }
+            let value = &rest[EA_ENTRY_FIXED + name_len + 1..size];
+            entries.push(EaEntry {
+                flags,
+                name: name.to_vec(),
+                value: value.to_vec(),
+            });
+            if next == 0 {
+                if rest.len() - size >= 4 {
+                    return Err(FsccError::EaListInconsistent);
+                }
+                break;
+            }
+            if next >= rest.len() {
+                return Err(FsccError::EaListInconsistent);
+            }
+            pos += next;
+        }
+        Ok(FileFullEaInformation { entries })
+    }
+
+    /// The size of the encoded list.
+    pub fn wire_len(&self) -> usize {
+        let mut end = 0;
+        for (n, e) in self.entries.iter().enumerate() {
+            if n > 0 {
+                end = align_up(end, 4);
+            }
+            end += e.wire_len();
+        }
+        end
+    }
+}
+
+impl crate::FileInfo for FileFullEaInformation {
+    const CLASS: lwio_core::FileInfoClass = lwio_core::FileInfoClass::FULL_EA;
+    const FIXED_SIZE: usize = EA_ENTRY_FIXED;
+    const VARIABLE: bool = true;
+    fn encode(&self) -> Vec<u8> {
+        FileFullEaInformation::encode(self)
+    }
+    fn decode(input: &[u8]) -> Result<Self, FsccError> {
+        FileFullEaInformation::decode(input)
+    }
+}
+
+/// FILE_GET_EA_INFORMATION list (MS-FSCC 2.4.15.1): the names a query-EA asks for. Entry:
+/// `NextEntryOffset` (u32), `EaNameLength` (u8), the name and a NUL; aligned on 4 bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FileGetEaInformation {
+    /// The names asked for.
+    pub names: Vec<Vec<u8>>,
+}
+
+impl FileGetEaInformation {
+    /// Encodes the list.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut prev: Option<usize> = None;
+        for name in &self.names {
+            pad_to(&mut out, 4);
+            let start = out.len();
+            if let Some(p) = prev {
+                out[p..p + 4].copy_from_slice(&len32(start - p).to_le_bytes());
+            }
+            let name = &name[..name.len().min(255)];
+            out.put_u32_le(0);
+            out.put_u8(name.len() as u8);
+            out.put_slice(name);
+            out.put_u8(0);
+            prev = Some(start);
+        }
+        out
+    }
+
+    /// Decodes a list with the same offset, terminator and name checks as
+    /// [`FileFullEaInformation::decode`].
+    pub fn decode(input: &[u8]) -> Result<Self, FsccError> {
+        let mut names = Vec::new();
+        let mut pos = 0usize;
+        while pos < input.len() {
+            let rest = &input[pos..];
+            if rest.len() < 5 {
+                return Err(FsccError::EaListInconsistent);
+            }
+            let next = le32(rest) as usize;
+            let name_len = rest[4] as usize;
+            let size = 5 + name_len + 1;
+            if size > rest.len() || (next != 0 && next != align_up(size, 4)) {
+                return Err(FsccError::EaListInconsistent);
+            }
+            if rest[5 + name_len] != 0 {
+                return Err(FsccError::EaListInconsistent);
+            }
+            let name = &rest[5..5 + name_len];
+            validate_ea_name(name)?;
+            names.push(name.to_vec());
+            if next == 0 {
+                if rest.len() - size >= 4 {
+                    return Err(FsccError::EaListInconsistent);
+                }
+                break;
+            }
+            if next >= rest.len() {
+                return Err(FsccError::EaListInconsistent);
+            }
+            pos += next;
+        }
+        Ok(FileGetEaInformation { names })
+    }
+}

@@ -1,0 +1,1 @@
+//! MS-FSCC codecs (in progress).

@@ -1,0 +1,1 @@
+//! The POSIX layer (in progress).
