@@ -42,7 +42,7 @@ pub(crate) fn run<'a, T>(
     parser: impl FnOnce(&'a [u8]) -> PResult<'a, T>,
 ) -> Result<T, FsccError> {
     match parser(input) {
-        Ok((rest, value)) if rest.is_empty() => Ok(value),
+        Ok(([], value)) => Ok(value),
         Ok((rest, _)) => Err(FsccError::TrailingBytes(rest.len())),
         Err(e) => Err(unwrap_err(e)),
     }

@@ -102,7 +102,13 @@ fn set_ea_or_tag(e: &mut DirEntry, v: u32) {
 
 /// Writes one entry with `NextEntryOffset` 0: the fixed part, `FileNameLength` =
 /// `name_len_field`, then `name` (which may be a prefix of the full name).
-fn put_entry(class: FileInfoClass, e: &DirEntry, out: &mut Vec<u8>, name_len_field: u32, name: &[u8]) {
+fn put_entry(
+    class: FileInfoClass,
+    e: &DirEntry,
+    out: &mut Vec<u8>,
+    name_len_field: u32,
+    name: &[u8],
+) {
     out.put_u32_le(0);
     out.put_u32_le(e.file_index);
     if class == FileInfoClass::NAMES {
@@ -341,7 +347,13 @@ impl DirEntryWriter {
         }
         if self.last_start.is_none() {
             let room = (self.max_len - self.fixed) & !1;
-            put_entry(self.class, entry, &mut self.buf, len32(name.len()), &name[..room]);
+            put_entry(
+                self.class,
+                entry,
+                &mut self.buf,
+                len32(name.len()),
+                &name[..room],
+            );
             self.overflow = true;
         }
         false

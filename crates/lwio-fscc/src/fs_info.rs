@@ -8,7 +8,9 @@ use bytes::BufMut;
 use lwio_core::FsInfoClass;
 
 use crate::FsccError;
-use crate::codec::{PResult, boolean, i64le, len32, put_utf16, skip, u32le, u64le, utf16_len, utf16_name};
+use crate::codec::{
+    PResult, boolean, i64le, len32, put_utf16, skip, u32le, u64le, utf16_len, utf16_name,
+};
 use crate::time::FileTime;
 
 /// A volume information class structure with its wire codec.
@@ -66,7 +68,13 @@ impl FileFsVolumeInformation {
         ))
     }
 }
-info_codec!(FileFsVolumeInformation, FsInfo, FsInfoClass::VOLUME, fixed = 18, variable = true);
+info_codec!(
+    FileFsVolumeInformation,
+    FsInfo,
+    FsInfoClass::VOLUME,
+    fixed = 18,
+    variable = true
+);
 
 /// FILE_FS_SIZE_INFORMATION (MS-FSCC 2.5.8): 24 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -105,7 +113,13 @@ impl FileFsSizeInformation {
         ))
     }
 }
-info_codec!(FileFsSizeInformation, FsInfo, FsInfoClass::SIZE, fixed = 24, variable = false);
+info_codec!(
+    FileFsSizeInformation,
+    FsInfo,
+    FsInfoClass::SIZE,
+    fixed = 24,
+    variable = false
+);
 
 /// FILE_FS_FULL_SIZE_INFORMATION (MS-FSCC 2.5.4): 32 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -149,7 +163,13 @@ impl FileFsFullSizeInformation {
         ))
     }
 }
-info_codec!(FileFsFullSizeInformation, FsInfo, FsInfoClass::FULL_SIZE, fixed = 32, variable = false);
+info_codec!(
+    FileFsFullSizeInformation,
+    FsInfo,
+    FsInfoClass::FULL_SIZE,
+    fixed = 32,
+    variable = false
+);
 
 fscc_enum! {
     /// Device types (MS-FSCC 2.5.10 DeviceType); the common ones are named.
@@ -226,7 +246,13 @@ impl FileFsDeviceInformation {
         ))
     }
 }
-info_codec!(FileFsDeviceInformation, FsInfo, FsInfoClass::DEVICE, fixed = 8, variable = false);
+info_codec!(
+    FileFsDeviceInformation,
+    FsInfo,
+    FsInfoClass::DEVICE,
+    fixed = 8,
+    variable = false
+);
 
 fscc_flags! {
     /// File system attribute flags (MS-FSCC 2.5.1 FileSystemAttributes).
@@ -325,7 +351,13 @@ impl FileFsAttributeInformation {
         ))
     }
 }
-info_codec!(FileFsAttributeInformation, FsInfo, FsInfoClass::ATTRIBUTE, fixed = 12, variable = true);
+info_codec!(
+    FileFsAttributeInformation,
+    FsInfo,
+    FsInfoClass::ATTRIBUTE,
+    fixed = 12,
+    variable = true
+);
 
 fscc_flags! {
     /// FileFsSectorSizeInformation flags (MS-FSCC 2.5.7).
@@ -396,7 +428,13 @@ impl FileFsSectorSizeInformation {
         ))
     }
 }
-info_codec!(FileFsSectorSizeInformation, FsInfo, FsInfoClass::SECTOR_SIZE, fixed = 28, variable = false);
+info_codec!(
+    FileFsSectorSizeInformation,
+    FsInfo,
+    FsInfoClass::SECTOR_SIZE,
+    fixed = 28,
+    variable = false
+);
 
 /// FILE_FS_OBJECTID_INFORMATION (MS-FSCC 2.5.6): the volume's object id and 48 bytes of
 /// extended information.
@@ -437,7 +475,13 @@ impl FileFsObjectIdInformation {
         ))
     }
 }
-info_codec!(FileFsObjectIdInformation, FsInfo, FsInfoClass::OBJECT_ID, fixed = 64, variable = false);
+info_codec!(
+    FileFsObjectIdInformation,
+    FsInfo,
+    FsInfoClass::OBJECT_ID,
+    fixed = 64,
+    variable = false
+);
 
 fscc_flags! {
     /// FileFsControlInformation flags (MS-FSCC 2.5.2 FileSystemControlFlags).
@@ -513,4 +557,10 @@ impl FileFsControlInformation {
         ))
     }
 }
-info_codec!(FileFsControlInformation, FsInfo, FsInfoClass::CONTROL, fixed = 48, variable = false);
+info_codec!(
+    FileFsControlInformation,
+    FsInfo,
+    FsInfoClass::CONTROL,
+    fixed = 48,
+    variable = false
+);

@@ -29,7 +29,7 @@ impl FileTime {
 
     /// True for the three values with a special meaning in set-basic-information (0, -1, -2).
     pub const fn is_special(self) -> bool {
-        matches!(self.0, 0 | -1 | -2)
+        matches!(self.0, -2..=0)
     }
 
     /// From a `SystemTime`, saturating at both ends of the FILETIME range.

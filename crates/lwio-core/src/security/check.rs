@@ -191,6 +191,10 @@ pub fn access_check(
         if !allowed.contains(remaining) {
             return Err(AccessCheckError::AccessDenied);
         }
+        // Windows refuses an open that would be granted nothing at all.
+        if (granted | allowed).is_empty() {
+            return Err(AccessCheckError::AccessDenied);
+        }
         return Ok(granted | allowed);
     }
     if remaining.is_empty() {
@@ -288,6 +292,16 @@ mod tests {
     }
 
     #[test]
+    fn maximum_allowed_with_nothing_granted_is_denied() {
+        let d = sd("O:ALICED:(A;;FA;;;ALICE)");
+        assert_eq!(
+            check(&d, &bob_token(), AccessMask::MAXIMUM_ALLOWED),
+            Err(AccessCheckError::AccessDenied)
+        );
+        assert_eq!(maximum_allowed(&d, &bob_token(), M), AccessMask::NONE);
+    }
+
+    #[test]
     fn generic_bits_are_mapped_in_request_and_aces() {
         let d = sd("O:ALICED:(A;;GR;;;BOB)");
         assert_eq!(
@@ -354,7 +368,7 @@ mod tests {
         assert_eq!(check(&empty, &t, R), Err(AccessCheckError::AccessDenied));
         assert_eq!(
             check(&empty, &t, AccessMask::MAXIMUM_ALLOWED),
-            Ok(AccessMask::NONE)
+            Err(AccessCheckError::AccessDenied)
         );
         let owner = AccessToken::new(alice());
         assert_eq!(
@@ -406,7 +420,7 @@ mod tests {
         assert_eq!(check(&d, &t, ass | R), Err(AccessCheckError::AccessDenied));
         assert_eq!(
             check(&d, &t, AccessMask::MAXIMUM_ALLOWED),
-            Ok(AccessMask::NONE)
+            Err(AccessCheckError::AccessDenied)
         );
     }
 

@@ -89,7 +89,13 @@ pub(crate) fn parse_basic_any(i: &[u8]) -> PResult<'_, FileBasicInformation> {
     ))
 }
 
-info_codec!(FileBasicInformation, FileInfo, FileInfoClass::BASIC, fixed = 40, variable = false);
+info_codec!(
+    FileBasicInformation,
+    FileInfo,
+    FileInfoClass::BASIC,
+    fixed = 40,
+    variable = false
+);
 
 /// FILE_STANDARD_INFORMATION (MS-FSCC 2.4.41): 24 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -135,7 +141,13 @@ impl FileStandardInformation {
         ))
     }
 }
-info_codec!(FileStandardInformation, FileInfo, FileInfoClass::STANDARD, fixed = 24, variable = false);
+info_codec!(
+    FileStandardInformation,
+    FileInfo,
+    FileInfoClass::STANDARD,
+    fixed = 24,
+    variable = false
+);
 
 /// FILE_NETWORK_OPEN_INFORMATION (MS-FSCC 2.4.29): 56 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -191,7 +203,13 @@ impl FileNetworkOpenInformation {
         ))
     }
 }
-info_codec!(FileNetworkOpenInformation, FileInfo, FileInfoClass::NETWORK_OPEN, fixed = 56, variable = false);
+info_codec!(
+    FileNetworkOpenInformation,
+    FileInfo,
+    FileInfoClass::NETWORK_OPEN,
+    fixed = 56,
+    variable = false
+);
 
 /// FILE_ATTRIBUTE_TAG_INFORMATION (MS-FSCC 2.4.6): 8 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -220,4 +238,10 @@ impl FileAttributeTagInformation {
         ))
     }
 }
-info_codec!(FileAttributeTagInformation, FileInfo, FileInfoClass::ATTRIBUTE_TAG, fixed = 8, variable = false);
+info_codec!(
+    FileAttributeTagInformation,
+    FileInfo,
+    FileInfoClass::ATTRIBUTE_TAG,
+    fixed = 8,
+    variable = false
+);

@@ -103,7 +103,7 @@ impl FileFullEaInformation {
             if size > rest.len() {
                 return Err(FsccError::EaListInconsistent);
             }
-            if next != 0 && next != align_up(size, 4) {
+            if next != 0 && (next != align_up(size, 4) || next >= rest.len()) {
                 return Err(FsccError::EaListInconsistent);
             }
             let name = &rest[EA_ENTRY_FIXED..EA_ENTRY_FIXED + name_len];
@@ -125,9 +125,6 @@ impl FileFullEaInformation {
                     return Err(FsccError::EaListInconsistent);
                 }
                 break;
-            }
-            if next >= rest.len() {
-                return Err(FsccError::EaListInconsistent);
             }
             pos += next;
         }
@@ -201,7 +198,8 @@ impl FileGetEaInformation {
             let next = le32(rest) as usize;
             let name_len = rest[4] as usize;
             let size = 5 + name_len + 1;
-            if size > rest.len() || (next != 0 && next != align_up(size, 4)) {
+            if size > rest.len() || (next != 0 && (next != align_up(size, 4) || next >= rest.len()))
+            {
                 return Err(FsccError::EaListInconsistent);
             }
             if rest[5 + name_len] != 0 {
@@ -215,9 +213,6 @@ impl FileGetEaInformation {
                     return Err(FsccError::EaListInconsistent);
                 }
                 break;
-            }
-            if next >= rest.len() {
-                return Err(FsccError::EaListInconsistent);
             }
             pos += next;
         }

@@ -26,7 +26,9 @@ pub use name::{
     FILE_ALL_INFORMATION_FIXED, FileAllInformation, FileNameInformation,
     FileNormalizedNameInformation,
 };
-pub use rename::{FileLinkInformation, FileRenameInformation, FileRenameInformationEx, RenameFlags};
+pub use rename::{
+    FileLinkInformation, FileRenameInformation, FileRenameInformationEx, RenameFlags,
+};
 pub use simple::{
     CompressionFormat, DispositionFlags, FileAccessInformation, FileAlignmentInformation,
     FileAllocationInformation, FileCompressionInformation, FileDispositionInformation,

@@ -38,7 +38,13 @@ impl FileNameInformation {
         Ok((i, FileNameInformation { file_name }))
     }
 }
-info_codec!(FileNameInformation, FileInfo, FileInfoClass::NAME, fixed = 4, variable = true);
+info_codec!(
+    FileNameInformation,
+    FileInfo,
+    FileInfoClass::NAME,
+    fixed = 4,
+    variable = true
+);
 
 /// FILE_NORMALIZED_NAME_INFORMATION: the layout of [`FileNameInformation`], holding the
 /// normalized (long-name) path.
@@ -66,8 +72,8 @@ info_codec!(
     variable = true
 );
 
-/// FILE_ALL_INFORMATION (MS-FSCC 2.4.2): basic (40) + standard (24) + internal (8) + EA (4)
-/// + access (4) + position (8) + mode (4) + alignment (4) + name (4 + variable); the fixed
+/// FILE_ALL_INFORMATION (MS-FSCC 2.4.2): basic (40), standard (24), internal (8), EA (4),
+/// access (4), position (8), mode (4), alignment (4), then a name (4 + variable); the fixed
 /// part is 100 bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FileAllInformation {
@@ -135,4 +141,10 @@ impl FileAllInformation {
         ))
     }
 }
-info_codec!(FileAllInformation, FileInfo, FileInfoClass::ALL, fixed = 100, variable = true);
+info_codec!(
+    FileAllInformation,
+    FileInfo,
+    FileInfoClass::ALL,
+    fixed = 100,
+    variable = true
+);

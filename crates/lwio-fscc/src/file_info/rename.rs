@@ -64,7 +64,13 @@ impl FileRenameInformation {
         ))
     }
 }
-info_codec!(FileRenameInformation, FileInfo, FileInfoClass::RENAME, fixed = 20, variable = true);
+info_codec!(
+    FileRenameInformation,
+    FileInfo,
+    FileInfoClass::RENAME,
+    fixed = 20,
+    variable = true
+);
 
 fscc_flags! {
     /// FileRenameInformationEx flags (FILE_RENAME_*).
@@ -123,7 +129,13 @@ impl FileRenameInformationEx {
         ))
     }
 }
-info_codec!(FileRenameInformationEx, FileInfo, FileInfoClass::RENAME_EX, fixed = 20, variable = true);
+info_codec!(
+    FileRenameInformationEx,
+    FileInfo,
+    FileInfoClass::RENAME_EX,
+    fixed = 20,
+    variable = true
+);
 
 /// FILE_LINK_INFORMATION_TYPE_2 (MS-FSCC 2.4.24.2): create a hard link.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -157,4 +169,10 @@ impl FileLinkInformation {
         ))
     }
 }
-info_codec!(FileLinkInformation, FileInfo, FileInfoClass::LINK, fixed = 20, variable = true);
+info_codec!(
+    FileLinkInformation,
+    FileInfo,
+    FileInfoClass::LINK,
+    fixed = 20,
+    variable = true
+);

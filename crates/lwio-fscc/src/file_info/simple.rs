@@ -204,7 +204,13 @@ impl FileCompressionInformation {
         ))
     }
 }
-info_codec!(FileCompressionInformation, FileInfo, FileInfoClass::COMPRESSION, fixed = 16, variable = false);
+info_codec!(
+    FileCompressionInformation,
+    FileInfo,
+    FileInfoClass::COMPRESSION,
+    fixed = 16,
+    variable = false
+);
 
 /// FILE_ID_INFORMATION (MS-FSCC 2.4.21): the volume serial number and the 128-bit file id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -233,4 +239,10 @@ impl FileIdInformation {
         ))
     }
 }
-info_codec!(FileIdInformation, FileInfo, FileInfoClass::ID, fixed = 24, variable = false);
+info_codec!(
+    FileIdInformation,
+    FileInfo,
+    FileInfoClass::ID,
+    fixed = 24,
+    variable = false
+);

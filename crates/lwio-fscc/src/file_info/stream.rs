@@ -112,7 +112,8 @@ impl FileStreamInformation {
     /// Decodes a list, checking every `NextEntryOffset` (inside the buffer, multiple of 8,
     /// past the entry's name) and every name length.
     pub fn decode(input: &[u8]) -> Result<Self, FsccError> {
-        parse_chain(input, 8, 0, StreamEntry::parse).map(|entries| FileStreamInformation { entries })
+        parse_chain(input, 8, 0, StreamEntry::parse)
+            .map(|entries| FileStreamInformation { entries })
     }
 }
 
