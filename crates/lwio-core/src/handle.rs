@@ -2,8 +2,8 @@
 //!
 //! Every method sends its IRP at once and returns an [`IoFuture`], which is ready
 //! immediately when the driver completed synchronously.
-//! Results follow one rule: an error status (severity 3) is `Err`, anything else is `Ok`,
-//! so a warning such as STATUS_BUFFER_OVERFLOW returns its (partial) data. Callers that need
+//! Results follow one rule ([`IrpResult::into_result`]): success, and STATUS_BUFFER_OVERFLOW
+//! with its partial data, are `Ok`; anything else, STATUS_NO_MORE_FILES included, is `Err`. Callers that need
 //! the exact status use [`FileHandle::call`], which returns the whole [`IrpResult`].
 //!
 //! Dropping a handle closes the file in the background; [`FileHandle::close`] closes it and

@@ -1,6 +1,164 @@
-//! PVFS: NTFS semantics over a POSIX directory (in progress).
+//! # lwio-pvfs
+//!
+//! PVFS, the "POSIX virtual file system" of the original LWIO: a driver that gives a Linux
+//! directory the semantics of NTFS, for the SMB server and for in-process callers.
+//!
+//! ```no_run
+//! use std::path::Path;
+//! use std::sync::Arc;
+//! use lwio_core::{AccessMask, AccessToken, CreateDisposition, CreateRequest, IoManager, block_on};
+//!
+//! let io = IoManager::new();
+//! lwio_pvfs::mount(&io, "share", Path::new("/srv/share"), lwio_pvfs::PvfsConfig::default())?;
+//! let me = Arc::new(AccessToken::system());
+//! let file = block_on(io.create_file(
+//!     "/share/Docs/Report.txt",
+//!     CreateRequest::new(me, AccessMask::GENERIC_READ, CreateDisposition::OPEN),
+//! ))?;
+//! # Ok::<(), lwio_core::NtStatus>(())
+//! ```
+//!
+//! ## What it keeps where
+//! - One device per share root; paths inside it are `/`-separated and case-insensitive
+//!   (matched against the names on disk, which keep their case).
+//! - File control blocks ([`fcb`](crate::fcb)) per file with open handles: share modes,
+//!   pending delete, byte-range locks, change-notify waiters. Context control blocks
+//!   ([`Ccb`]) per handle.
+//! - DOS attributes and creation time in the `user.lwio.dos` extended attribute; security
+//!   descriptors in `<namespace>.lwio.sd` (`trusted.` when running with CAP_SYS_ADMIN, else
+//!   `user.`: see [`sys`]); a file without one gets a descriptor derived from its owner and
+//!   mode ([`security`]).
+//! - The share root is a jail: every open goes through `openat2(RESOLVE_BENEATH)` (or a
+//!   component walk that refuses symlinks), and symlinks are refused unless
+//!   `follow_symlinks_inside` is set, in which case only those that stay inside work.
+//!
+//! ## Not supported (and what is returned)
+//! Named streams (`file:stream` → STATUS_OBJECT_NAME_INVALID), extended attributes
+//! (set → STATUS_EAS_NOT_SUPPORTED, query full EA → STATUS_NO_EAS_ON_FILE), reparse points,
+//! 8.3 short names (empty), opening by file id (STATUS_NOT_SUPPORTED), oplocks and leases
+//! (the SMB server's business), files that are neither regular files nor directories
+//! (FIFOs, devices, sockets → STATUS_ACCESS_DENIED), changes made behind PVFS's back are not
+//! reported by change notify.
 
+mod ccb;
+mod create;
+mod dir;
+mod facts;
+mod fcb;
+mod info;
 pub mod lock;
-#[allow(dead_code)] // used by the driver, which lands next
+mod locks;
+mod path;
+mod rw;
+mod secops;
+pub mod security;
 mod share;
 pub mod sys;
+mod volume;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use lwio_core::{Dispatched, Driver, IoManager, Irp, IrpRequest, NtStatus};
+
+pub use ccb::Ccb;
+pub use facts::Facts;
+pub use fcb::FileKey;
+
+/// How a PVFS volume behaves.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct PvfsConfig {
+    /// The POSIX layer's settings: security descriptor namespace, symlink policy, caches.
+    pub sys: sys::SysConfig,
+}
+
+/// The PVFS driver. One driver serves any number of [`Volume`]s.
+#[derive(Debug, Default)]
+pub struct Pvfs;
+
+/// One share root: PVFS's per-device context.
+pub struct Volume {
+    pub(crate) root: sys::Root,
+    pub(crate) fcbs: fcb::FcbTable,
+    pub(crate) label: String,
+    next_ccb: AtomicU64,
+}
+
+impl Volume {
+    /// Opens `root` as a volume.
+    pub fn open(root: &Path, label: &str, config: PvfsConfig) -> Result<Volume, NtStatus> {
+        Ok(Volume {
+            root: sys::Root::open(root, config.sys)?,
+            fcbs: fcb::FcbTable::default(),
+            label: label.to_owned(),
+            next_ccb: AtomicU64::new(1),
+        })
+    }
+
+    pub(crate) fn next_ccb_id(&self) -> u64 {
+        self.next_ccb.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// How many files have open handles now.
+    pub fn open_files(&self) -> usize {
+        self.fcbs.len()
+    }
+}
+
+/// Mounts the directory `root` at `/device` in `io`.
+pub fn mount(
+    io: &IoManager,
+    device: &str,
+    root: &Path,
+    config: PvfsConfig,
+) -> Result<(), NtStatus> {
+    let volume = Volume::open(root, device, config)?;
+    io.add_device(device, Arc::new(Pvfs), volume)
+}
+
+impl Driver for Pvfs {
+    type Device = Volume;
+    type File = Ccb;
+
+    fn name(&self) -> &str {
+        "pvfs"
+    }
+
+    fn dispatch(&self, volume: &Volume, irp: Irp<'_, Self>) -> Dispatched {
+        if let IrpRequest::Create(_) = irp.request() {
+            return create::create(volume, irp);
+        }
+        let Some(ccb) = irp.file_context() else {
+            return irp.complete(NtStatus::INVALID_HANDLE);
+        };
+        let result = match irp.request() {
+            IrpRequest::Close => {
+                ccb.close(volume);
+                Ok(lwio_core::IrpResult::new(NtStatus::SUCCESS))
+            }
+            IrpRequest::Read(r) => rw::read(ccb, r),
+            IrpRequest::Write(w) => rw::write(ccb, w),
+            IrpRequest::Flush => rw::flush(ccb),
+            IrpRequest::QueryInformation(q) => info::query(volume, ccb, q),
+            IrpRequest::SetInformation(s) => info::set(volume, ccb, s),
+            IrpRequest::QueryDirectory(q) => dir::query(volume, ccb, q),
+            IrpRequest::QueryVolumeInformation(q) => volume::query(volume, ccb, q),
+            IrpRequest::SetVolumeInformation(_) => Err(NtStatus::ACCESS_DENIED),
+            IrpRequest::QuerySecurity(q) => secops::query(volume, ccb, q),
+            IrpRequest::SetSecurity(s) => secops::set(volume, ccb, s),
+            IrpRequest::Unlock(u) => locks::unlock(ccb, u),
+            IrpRequest::Lock(_) => return locks::lock(irp),
+            IrpRequest::FsControl(_) | IrpRequest::DeviceControl(_) => {
+                Err(NtStatus::INVALID_DEVICE_REQUEST)
+            }
+            IrpRequest::ReadDirectoryChange(_) => Err(NtStatus::NOT_SUPPORTED),
+            _ => Err(NtStatus::INVALID_DEVICE_REQUEST),
+        };
+        match result {
+            Ok(r) => irp.complete_result(r),
+            Err(status) => irp.complete(status),
+        }
+    }
+}

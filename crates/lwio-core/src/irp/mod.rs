@@ -63,13 +63,14 @@ impl IrpResult {
         }
     }
 
-    /// `Err(status)` when the status is an error (severity 3), else `Ok(self)`: warnings such
-    /// as STATUS_BUFFER_OVERFLOW come back as `Ok` with their data.
+    /// `Ok(self)` when the status is a success (NT_SUCCESS) or STATUS_BUFFER_OVERFLOW, whose
+    /// partial data the caller wants; `Err(status)` otherwise, warnings such as
+    /// STATUS_NO_MORE_FILES included.
     pub fn into_result(self) -> Result<IrpResult, NtStatus> {
-        if self.status.is_error() {
-            Err(self.status)
-        } else {
+        if self.status.is_success() || self.status == NtStatus::BUFFER_OVERFLOW {
             Ok(self)
+        } else {
+            Err(self.status)
         }
     }
 }

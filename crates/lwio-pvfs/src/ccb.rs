@@ -1,0 +1,122 @@
+//! Context control blocks: PVFS's per-handle state, and what closing a handle does.
+
+use std::os::fd::OwnedFd;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use lwio_core::{AccessMask, CreateOptions, NtStatus};
+use parking_lot::Mutex;
+
+use crate::Volume;
+use crate::dir::DirScan;
+use crate::facts::{Facts, allocation_size};
+use crate::fcb::Fcb;
+use crate::path;
+use crate::sys;
+
+/// One open handle of PVFS.
+pub struct Ccb {
+    pub(crate) id: u64,
+    pub(crate) fcb: Arc<Fcb>,
+    /// Read-only or read-write for files, read-only for directories; never `O_PATH`.
+    pub(crate) fd: OwnedFd,
+    pub(crate) granted: AccessMask,
+    pub(crate) token: std::sync::Arc<lwio_core::AccessToken>,
+    pub(crate) options: Mutex<CreateOptions>,
+    pub(crate) position: AtomicU64,
+    pub(crate) scan: Mutex<Option<DirScan>>,
+}
+
+impl Ccb {
+    /// True for a directory handle.
+    pub fn is_dir(&self) -> bool {
+        self.fcb.is_dir
+    }
+
+    /// The share-relative path the file has now.
+    pub fn path(&self) -> String {
+        self.fcb.state.lock().path.clone()
+    }
+
+    /// The access the handle was granted.
+    pub fn granted_access(&self) -> AccessMask {
+        self.granted
+    }
+
+    pub(crate) fn set_position(&self, position: u64) {
+        self.position.store(position, Ordering::Relaxed);
+    }
+
+    /// The file's NTFS facts now.
+    pub(crate) fn facts(&self, volume: &Volume) -> Result<Facts, NtStatus> {
+        let st = sys::fstat(&self.fd)?;
+        let path = self.path();
+        let (_, name) = path::split_last(&path);
+        let dos = volume.root.read_dos(&self.fd, name)?;
+        Ok(facts_of(&st, &dos.info))
+    }
+
+    /// Releases everything the handle holds: its locks (waking waiters they blocked), its
+    /// place among the file's opens, and, on the last close of a file with a pending
+    /// delete, the file itself.
+    pub(crate) fn close(&self, volume: &Volume) {
+        let (granted, cancelled) = self.fcb.state.lock().locks.release_owner(self.id);
+        for irp in granted {
+            irp.complete(NtStatus::SUCCESS);
+        }
+        for irp in cancelled {
+            irp.complete(NtStatus::CANCELLED);
+        }
+        let Some(last) = volume.fcbs.close(&self.fcb, self.id) else {
+            return;
+        };
+        if last.delete {
+            let (parent, name) = path::split_last(&last.path);
+            let removed = volume.root.open_dir(Path::new(parent)).and_then(|dir| {
+                let r = sys::unlink_at(&dir, name, last.is_dir);
+                let _ = volume.root.invalidate(&dir);
+                r
+            });
+            if let Err(status) = removed {
+                tracing::warn!(path = %last.path, %status, "delete on close failed");
+            }
+        }
+    }
+}
+
+/// The NTFS view of a file from its stat and DOS information.
+pub(crate) fn facts_of(st: &sys::Stat, dos: &sys::DosInfo) -> Facts {
+    use lwio_core::FileAttributes;
+    use lwio_fscc::FileTime;
+    let is_dir = st.is_dir();
+    let ft = |t: sys::Timestamp| FileTime(i64::try_from(t.to_filetime()).unwrap_or(i64::MAX));
+    let creation = if dos.creation_time != 0 {
+        FileTime(i64::try_from(dos.creation_time).unwrap_or(i64::MAX))
+    } else {
+        ft(st.btime.unwrap_or(if st.mtime < st.ctime {
+            st.mtime
+        } else {
+            st.ctime
+        }))
+    };
+    Facts {
+        key: crate::fcb::FileKey {
+            dev: st.dev,
+            ino: st.ino,
+        },
+        is_dir,
+        size: if is_dir { 0 } else { st.size },
+        allocation: if is_dir {
+            0
+        } else {
+            allocation_size(st.blocks)
+        },
+        links: st.nlink,
+        attributes: Facts::reported_attributes(FileAttributes(dos.attributes), is_dir),
+        creation,
+        last_access: ft(st.atime),
+        last_write: ft(st.mtime),
+        change: ft(st.ctime),
+    }
+}

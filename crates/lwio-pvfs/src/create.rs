@@ -1,0 +1,392 @@
+//! Create: open or make a file or directory with NTFS semantics (MS-FSA 2.1.5.1).
+//!
+//! The order matters and follows Windows: parameter checks, path resolution, the access
+//! check (against the file's descriptor, or the parent's for a new file), the share-mode
+//! check against the file's other opens, and only then anything that changes the disk
+//! (overwrite, supersede), so a refused open never truncates a file.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use lwio_core::irp::CreateRequest;
+use lwio_core::security::{Privilege, create_child_descriptor};
+use lwio_core::{
+    AccessMask, CreateAction, CreateDisposition, CreateOptions, Dispatched, FILE_GENERIC_MAPPING,
+    FileAttributes, Irp, IrpRequest, IrpResult, NtStatus, SecurityDescriptor,
+};
+use parking_lot::Mutex;
+use rustix::fs::{Mode, OFlags};
+
+use crate::ccb::Ccb;
+use crate::fcb::{FileKey, OpenRecord};
+use crate::security::{PosixOwner, add_child_right, check_open, from_posix};
+use crate::share::ShareState;
+use crate::sys::{self, DosInfo, Stat};
+use crate::{Pvfs, Volume, path};
+
+/// Rights that change a file's data, refused on a read-only file.
+const WRITE_DATA: AccessMask =
+    AccessMask(AccessMask::FILE_WRITE_DATA.0 | AccessMask::FILE_APPEND_DATA.0);
+
+pub(crate) fn create(volume: &Volume, irp: Irp<'_, Pvfs>) -> Dispatched {
+    let IrpRequest::Create(request) = irp.request() else {
+        return irp.complete(NtStatus::INVALID_PARAMETER);
+    };
+    match open(volume, irp.file().path(), request) {
+        Ok((ccb, action)) => {
+            irp.grant_access(ccb.granted);
+            if let Err(ccb) = irp.set_file_context(ccb) {
+                ccb.close(volume);
+                return irp.complete(NtStatus::INTERNAL_ERROR);
+            }
+            irp.complete_result(IrpResult {
+                status: NtStatus::SUCCESS,
+                information: u64::from(action.0),
+                output: Vec::new(),
+            })
+        }
+        Err(status) => irp.complete(status),
+    }
+}
+
+fn check_parameters(req: &CreateRequest) -> Result<(), NtStatus> {
+    let opts = req.options;
+    if opts.contains(CreateOptions::DIRECTORY_FILE | CreateOptions::NON_DIRECTORY_FILE) {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    if opts.contains(CreateOptions::DIRECTORY_FILE)
+        && !matches!(
+            req.disposition,
+            CreateDisposition::CREATE | CreateDisposition::OPEN | CreateDisposition::OPEN_IF
+        )
+    {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    if opts.contains(CreateOptions::DELETE_ON_CLOSE)
+        && !req
+            .desired_access
+            .map_generic(&FILE_GENERIC_MAPPING)
+            .intersects(AccessMask::DELETE | AccessMask::MAXIMUM_ALLOWED | AccessMask::GENERIC_ALL)
+    {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    if req.disposition.0 > CreateDisposition::OVERWRITE_IF.0 {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    if opts.contains(CreateOptions::OPEN_BY_FILE_ID) {
+        return Err(NtStatus::NOT_SUPPORTED);
+    }
+    if req
+        .desired_access
+        .contains(AccessMask::ACCESS_SYSTEM_SECURITY)
+        && !req.token.has_privilege(Privilege::Security)
+    {
+        return Err(NtStatus::PRIVILEGE_NOT_HELD);
+    }
+    Ok(())
+}
+
+fn open(volume: &Volume, rel: &str, req: &CreateRequest) -> Result<(Ccb, CreateAction), NtStatus> {
+    check_parameters(req)?;
+    let comps = path::components(rel)?;
+    let resolved = volume.root.resolve(&comps)?;
+    let parent = resolved.parent.to_string_lossy().into_owned();
+    let on_disk = if resolved.is_root() {
+        String::new()
+    } else {
+        path::join(&parent, &resolved.name)
+    };
+    match &resolved.stat {
+        Some(st) => open_existing(volume, req, &resolved, &on_disk, st),
+        None => create_new(volume, req, &resolved, &on_disk),
+    }
+}
+
+/// The descriptor of an open file: stored, or derived from its owner and mode.
+pub(crate) fn load_descriptor(volume: &Volume, fd: impl AsFd, st: &Stat) -> SecurityDescriptor {
+    if let Ok(Some(bytes)) = volume.root.read_sd(&fd) {
+        if let Ok(sd) = SecurityDescriptor::decode(&bytes) {
+            return sd;
+        }
+        tracing::warn!("stored security descriptor does not decode; using the POSIX one");
+    }
+    from_posix(
+        PosixOwner {
+            uid: st.uid,
+            gid: st.gid,
+            mode: st.mode & 0o7777,
+        },
+        st.is_dir(),
+    )
+}
+
+/// A readable descriptor of the directory behind an `O_PATH` descriptor.
+fn reopen_dir(dir: impl AsFd) -> Result<OwnedFd, NtStatus> {
+    rustix::fs::openat(
+        dir,
+        ".",
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(sys::map_errno)
+}
+
+fn parent_descriptor(volume: &Volume, resolved: &sys::Resolved) -> Option<SecurityDescriptor> {
+    let fd = reopen_dir(&resolved.parent_fd).ok()?;
+    let st = sys::fstat(&fd).ok()?;
+    Some(load_descriptor(volume, &fd, &st))
+}
+
+fn open_fd(volume: &Volume, on_disk: &str, is_dir: bool, write: bool) -> Result<OwnedFd, NtStatus> {
+    let flags = if is_dir {
+        OFlags::RDONLY | OFlags::DIRECTORY
+    } else if write {
+        OFlags::RDWR
+    } else {
+        OFlags::RDONLY
+    };
+    volume
+        .root
+        .open_file(Path::new(on_disk), flags | OFlags::NOCTTY, Mode::empty())
+}
+
+fn open_existing(
+    volume: &Volume,
+    req: &CreateRequest,
+    resolved: &sys::Resolved,
+    on_disk: &str,
+    lstat: &Stat,
+) -> Result<(Ccb, CreateAction), NtStatus> {
+    let is_dir = lstat.is_dir();
+    if !is_dir && !lstat.file_type().is_file() && !lstat.is_symlink() {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    if req.disposition == CreateDisposition::CREATE {
+        return Err(NtStatus::OBJECT_NAME_COLLISION);
+    }
+    if is_dir && req.options.contains(CreateOptions::NON_DIRECTORY_FILE) {
+        return Err(NtStatus::FILE_IS_A_DIRECTORY);
+    }
+    if !is_dir && req.options.contains(CreateOptions::DIRECTORY_FILE) {
+        return Err(NtStatus::NOT_A_DIRECTORY);
+    }
+    let truncates = matches!(
+        req.disposition,
+        CreateDisposition::OVERWRITE
+            | CreateDisposition::OVERWRITE_IF
+            | CreateDisposition::SUPERSEDE
+    );
+    if is_dir && truncates {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    // Open read-only first: the access check decides whether we may write.
+    let probe = open_fd(volume, on_disk, is_dir, false)?;
+    let st = sys::fstat(&probe)?;
+    let (_, name) = path::split_last(on_disk);
+    let dos = volume.root.read_dos(&probe, name)?.info;
+    let attrs = FileAttributes(dos.attributes);
+    let sd = load_descriptor(volume, &probe, &st);
+    let backup = req.options.contains(CreateOptions::OPEN_FOR_BACKUP_INTENT);
+    let mut desired = req.desired_access.map_generic(&FILE_GENERIC_MAPPING);
+    if truncates {
+        // Overwriting writes the data (and supersede replaces the file).
+        desired |= AccessMask::FILE_WRITE_DATA;
+    }
+    let mut granted = check_open(&sd, &req.token, desired, backup, || {
+        parent_descriptor(volume, resolved)
+    })?;
+    if attrs.contains(FileAttributes::READONLY) && !is_dir {
+        if req.options.contains(CreateOptions::DELETE_ON_CLOSE) {
+            return Err(NtStatus::CANNOT_DELETE);
+        }
+        if desired.intersects(WRITE_DATA) && !desired.contains(AccessMask::MAXIMUM_ALLOWED) {
+            return Err(NtStatus::ACCESS_DENIED);
+        }
+        granted = granted.without(WRITE_DATA);
+    }
+    if truncates {
+        let hidden_system = FileAttributes::HIDDEN | FileAttributes::SYSTEM;
+        let keep = attrs & hidden_system;
+        if !(req.file_attributes & hidden_system).contains(keep) {
+            return Err(NtStatus::ACCESS_DENIED);
+        }
+    }
+    let write = !is_dir && granted.intersects(WRITE_DATA);
+    let fd = if write {
+        open_fd(volume, on_disk, false, true)?
+    } else {
+        probe
+    };
+    let key = FileKey {
+        dev: st.dev,
+        ino: st.ino,
+    };
+    let ccb = register(volume, req, key, is_dir, on_disk, fd, granted)?;
+    if !truncates {
+        return Ok((ccb, CreateAction::OPENED));
+    }
+    let result = overwrite(volume, &ccb, req, &dos);
+    match result {
+        Ok(()) if req.disposition == CreateDisposition::SUPERSEDE => {
+            Ok((ccb, CreateAction::SUPERSEDED))
+        }
+        Ok(()) => Ok((ccb, CreateAction::OVERWRITTEN)),
+        Err(status) => {
+            ccb.close(volume);
+            Err(status)
+        }
+    }
+}
+
+/// Truncates the file and replaces its attributes, as overwrite and supersede do.
+fn overwrite(
+    volume: &Volume,
+    ccb: &Ccb,
+    req: &CreateRequest,
+    old: &DosInfo,
+) -> Result<(), NtStatus> {
+    sys::set_size(&ccb.fd, 0)?;
+    let attrs = stored_attributes(req.file_attributes, false);
+    volume.root.write_dos(
+        &ccb.fd,
+        &DosInfo {
+            attributes: attrs.0,
+            creation_time: old.creation_time,
+        },
+    )?;
+    Ok(())
+}
+
+/// Attributes as stored for a new or overwritten file: what was asked, without DIRECTORY
+/// and NORMAL, with ARCHIVE for files.
+fn stored_attributes(asked: FileAttributes, is_dir: bool) -> FileAttributes {
+    let mut a = asked.without(FileAttributes::DIRECTORY | FileAttributes::NORMAL);
+    if !is_dir {
+        a |= FileAttributes::ARCHIVE;
+    }
+    a
+}
+
+fn register(
+    volume: &Volume,
+    req: &CreateRequest,
+    key: FileKey,
+    is_dir: bool,
+    on_disk: &str,
+    fd: OwnedFd,
+    granted: AccessMask,
+) -> Result<Ccb, NtStatus> {
+    let id = volume.next_ccb_id();
+    let record = OpenRecord {
+        ccb_id: id,
+        share: ShareState {
+            access: granted,
+            share: req.share_access,
+        },
+        delete_on_close: req.options.contains(CreateOptions::DELETE_ON_CLOSE),
+    };
+    let fcb = volume.fcbs.open(key, is_dir, on_disk, record)?;
+    Ok(Ccb {
+        id,
+        fcb: Arc::clone(&fcb),
+        fd,
+        granted,
+        token: Arc::clone(&req.token),
+        options: Mutex::new(req.options),
+        position: AtomicU64::new(0),
+        scan: Mutex::new(None),
+    })
+}
+
+fn create_new(
+    volume: &Volume,
+    req: &CreateRequest,
+    resolved: &sys::Resolved,
+    on_disk: &str,
+) -> Result<(Ccb, CreateAction), NtStatus> {
+    if matches!(
+        req.disposition,
+        CreateDisposition::OPEN | CreateDisposition::OVERWRITE
+    ) {
+        return Err(NtStatus::OBJECT_NAME_NOT_FOUND);
+    }
+    let is_dir = req.options.contains(CreateOptions::DIRECTORY_FILE);
+    if req.file_attributes.contains(FileAttributes::READONLY)
+        && req.options.contains(CreateOptions::DELETE_ON_CLOSE)
+    {
+        return Err(NtStatus::CANNOT_DELETE);
+    }
+    let creator = match &req.security_descriptor {
+        Some(bytes) => {
+            Some(SecurityDescriptor::decode(bytes).map_err(|_| NtStatus::INVALID_SECURITY_DESCR)?)
+        }
+        None => None,
+    };
+    let parent_sd = parent_descriptor(volume, resolved);
+    if let Some(parent_sd) = &parent_sd {
+        check_open(
+            parent_sd,
+            &req.token,
+            add_child_right(is_dir),
+            false,
+            || None,
+        )?;
+    }
+    let (_, name) = path::split_last(on_disk);
+    let fd = if is_dir {
+        sys::mkdir_at(&resolved.parent_fd, name, Mode::from_raw_mode(0o755))?;
+        open_fd(volume, on_disk, true, false)?
+    } else {
+        sys::create_file_at(
+            &resolved.parent_fd,
+            name,
+            OFlags::RDWR,
+            Mode::from_raw_mode(0o644),
+        )?
+    };
+    let _ = volume.root.invalidate(&resolved.parent_fd);
+    let cleanup = |status: NtStatus| {
+        let _ = sys::unlink_at(&resolved.parent_fd, name, is_dir);
+        let _ = volume.root.invalidate(&resolved.parent_fd);
+        status
+    };
+    let sd = create_child_descriptor(
+        parent_sd.as_ref(),
+        creator.as_ref(),
+        is_dir,
+        &req.token,
+        &FILE_GENERIC_MAPPING,
+    );
+    match sd.try_encode() {
+        Ok(bytes) => match volume.root.write_sd(&fd, &bytes) {
+            Ok(()) => {}
+            Err(NtStatus::NOT_SUPPORTED) if creator.is_none() => {}
+            Err(status) => return Err(cleanup(status)),
+        },
+        Err(_) => return Err(cleanup(NtStatus::INVALID_SECURITY_DESCR)),
+    }
+    let st = sys::fstat(&fd).map_err(cleanup)?;
+    let now = st.btime.unwrap_or(st.mtime).to_filetime();
+    volume
+        .root
+        .write_dos(
+            &fd,
+            &DosInfo {
+                attributes: stored_attributes(req.file_attributes, is_dir).0,
+                creation_time: now,
+            },
+        )
+        .map_err(cleanup)?;
+    let mut granted = req.desired_access.map_generic(&FILE_GENERIC_MAPPING);
+    if granted.contains(AccessMask::MAXIMUM_ALLOWED) {
+        granted = granted.without(AccessMask::MAXIMUM_ALLOWED) | AccessMask::FILE_ALL_ACCESS;
+    }
+    let key = FileKey {
+        dev: st.dev,
+        ino: st.ino,
+    };
+    let ccb = register(volume, req, key, is_dir, on_disk, fd, granted).map_err(cleanup)?;
+    Ok((ccb, CreateAction::CREATED))
+}

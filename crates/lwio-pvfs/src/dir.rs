@@ -1,0 +1,286 @@
+//! Directory queries (MS-FSA 2.1.5.6.3), rename and hard links (MS-FSA 2.1.5.15.12 and
+//! 2.1.5.15.6).
+//!
+//! A query takes a snapshot of the directory's names (sorted case-insensitively, with `.`
+//! and `..` first) at its first call, restart or reopen, and walks it across calls; each
+//! entry's facts are read when it is returned.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::Path;
+
+use lwio_core::irp::{QueryDirectoryFlags, QueryDirectoryRequest};
+use lwio_core::{IrpResult, NtStatus};
+use lwio_fscc::{DirEntryWriter, is_in_expression};
+use rustix::fs::{Mode, OFlags};
+
+use crate::ccb::{Ccb, facts_of};
+use crate::facts::Facts;
+use crate::sys::{self, EntryType};
+use crate::{Volume, path};
+
+/// Where a directory enumeration of one handle stands.
+pub(crate) struct DirScan {
+    pattern: String,
+    names: Vec<String>,
+    next: usize,
+}
+
+fn snapshot(dir: impl AsFd) -> Result<Vec<String>, NtStatus> {
+    let mut names: Vec<String> = sys::read_dir(dir)?
+        .into_iter()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                EntryType::File | EntryType::Dir | EntryType::Unknown
+            )
+        })
+        .filter_map(|e| e.name.into_string().ok())
+        .collect();
+    names.sort_by_cached_key(|n| sys::fold_name(n));
+    let mut all = Vec::with_capacity(names.len() + 2);
+    all.push(".".to_owned());
+    all.push("..".to_owned());
+    all.extend(names);
+    Ok(all)
+}
+
+/// The facts of one entry, or None when it vanished or is not a file or directory.
+fn entry_facts(volume: &Volume, ccb: &Ccb, name: &str) -> Option<Facts> {
+    match name {
+        "." => ccb.facts(volume).ok(),
+        ".." => {
+            let path = ccb.path();
+            let (parent, _) = path::split_last(&path);
+            let fd = volume
+                .root
+                .open_file(
+                    Path::new(parent),
+                    OFlags::RDONLY | OFlags::DIRECTORY,
+                    Mode::empty(),
+                )
+                .ok()?;
+            let st = sys::fstat(&fd).ok()?;
+            let dos = volume.root.read_dos(&fd, "..").ok()?;
+            Some(facts_of(&st, &dos.info))
+        }
+        _ => {
+            let fd: OwnedFd = rustix::fs::openat(
+                &ccb.fd,
+                name,
+                OFlags::RDONLY
+                    | OFlags::NOFOLLOW
+                    | OFlags::NONBLOCK
+                    | OFlags::NOCTTY
+                    | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .ok()?;
+            let st = sys::fstat(&fd).ok()?;
+            if !st.is_dir() && !st.file_type().is_file() {
+                return None;
+            }
+            let dos = volume.root.read_dos(&fd, name).ok()?;
+            Some(facts_of(&st, &dos.info))
+        }
+    }
+}
+
+pub(crate) fn query(
+    volume: &Volume,
+    ccb: &Ccb,
+    q: &QueryDirectoryRequest,
+) -> Result<IrpResult, NtStatus> {
+    if !ccb.is_dir() {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    let mut writer = DirEntryWriter::new(q.class, q.length)?
+        .single_entry(q.flags.contains(QueryDirectoryFlags::RETURN_SINGLE_ENTRY));
+    let mut guard = ccb.scan.lock();
+    let restart = q
+        .flags
+        .intersects(QueryDirectoryFlags::RESTART_SCANS | QueryDirectoryFlags::REOPEN);
+    let first_call = guard.is_none() || restart;
+    if first_call {
+        let pattern = match q.pattern.as_deref() {
+            Some(p) if !p.is_empty() => p.to_owned(),
+            _ => guard
+                .as_ref()
+                .filter(|_| !q.flags.contains(QueryDirectoryFlags::REOPEN))
+                .map(|s| s.pattern.clone())
+                .unwrap_or_else(|| "*".to_owned()),
+        };
+        *guard = Some(DirScan {
+            pattern,
+            names: snapshot(&ccb.fd)?,
+            next: 0,
+        });
+    }
+    let Some(scan) = guard.as_mut() else {
+        return Err(NtStatus::INTERNAL_ERROR);
+    };
+    if q.flags.contains(QueryDirectoryFlags::INDEX_SPECIFIED) {
+        scan.next = (q.file_index as usize).min(scan.names.len());
+    }
+    let literal = !scan.pattern.contains(['*', '?', '<', '>', '"']);
+    while scan.next < scan.names.len() && !writer.is_full() {
+        let name = &scan.names[scan.next];
+        let matches = if literal {
+            sys::fold_name(name) == sys::fold_name(&scan.pattern)
+        } else {
+            is_in_expression(&scan.pattern, name, true)
+        };
+        if !matches {
+            scan.next += 1;
+            continue;
+        }
+        let Some(facts) = entry_facts(volume, ccb, name) else {
+            scan.next += 1;
+            continue;
+        };
+        let index = u32::try_from(scan.next).unwrap_or(u32::MAX);
+        if !writer.push(&facts.dir_entry(name, index)) {
+            break;
+        }
+        scan.next += 1;
+    }
+    if writer.is_empty() {
+        // Nothing fitted, or nothing (more) matched.
+        let status = writer.status();
+        if status != NtStatus::SUCCESS {
+            let (output, status) = writer.finish();
+            return Ok(IrpResult {
+                status,
+                information: output.len() as u64,
+                output,
+            });
+        }
+        return Err(if first_call {
+            NtStatus::NO_SUCH_FILE
+        } else {
+            NtStatus::NO_MORE_FILES
+        });
+    }
+    let (output, status) = writer.finish();
+    Ok(IrpResult {
+        status,
+        information: output.len() as u64,
+        output,
+    })
+}
+
+/// Parses a rename or link target (a path from the share root, `\` or `/` separated).
+fn target_components(name: &str) -> Result<Vec<String>, NtStatus> {
+    let trimmed = name.trim_start_matches(['\\', '/']);
+    let joined = trimmed.replace('\\', "/");
+    Ok(path::components(&joined)?
+        .into_iter()
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Renames the file of `ccb` to `new_name`.
+pub(crate) fn rename(
+    volume: &Volume,
+    ccb: &Ccb,
+    new_name: &str,
+    replace: bool,
+) -> Result<(), NtStatus> {
+    if new_name.starts_with(':') {
+        return Err(NtStatus::NOT_SUPPORTED);
+    }
+    let comps = target_components(new_name)?;
+    if comps.is_empty() {
+        return Err(NtStatus::OBJECT_NAME_INVALID);
+    }
+    let refs: Vec<&str> = comps.iter().map(String::as_str).collect();
+    let target = volume.root.resolve(&refs)?;
+    let src_path = ccb.path();
+    if src_path.is_empty() {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    let (src_parent, src_name) = path::split_last(&src_path);
+    let src_parent_fd = volume.root.open_dir(Path::new(src_parent))?;
+    let new_parent = target.parent.to_string_lossy().into_owned();
+    // The requested spelling: a case-only rename changes the case on disk.
+    let wanted = comps.last().cloned().unwrap_or_default();
+    let mut replace_target = false;
+    if let Some(st) = &target.stat {
+        let same_file = st.ino == ccb.fcb.key.ino && st.dev == ccb.fcb.key.dev;
+        if !same_file {
+            if !replace {
+                return Err(NtStatus::OBJECT_NAME_COLLISION);
+            }
+            if st.is_dir() {
+                return Err(NtStatus::ACCESS_DENIED);
+            }
+            let key = crate::fcb::FileKey {
+                dev: st.dev,
+                ino: st.ino,
+            };
+            if volume.fcbs.get(key).is_some() {
+                return Err(NtStatus::ACCESS_DENIED);
+            }
+            replace_target = true;
+        }
+    }
+    if ccb.is_dir() && volume.fcbs.has_open_below(&src_path) {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    if target.stat.is_some() && !replace_target {
+        // Same file under another case: rename in place.
+        sys::rename_at(&src_parent_fd, src_name, &target.parent_fd, &wanted, true)?;
+    } else {
+        sys::rename_at(
+            &src_parent_fd,
+            src_name,
+            &target.parent_fd,
+            &wanted,
+            replace_target,
+        )?;
+    }
+    let _ = volume.root.invalidate(&src_parent_fd);
+    let _ = volume.root.invalidate(&target.parent_fd);
+    ccb.fcb.state.lock().path = path::join(&new_parent, &wanted);
+    Ok(())
+}
+
+/// Makes `new_name` a hard link to the file of `ccb`.
+pub(crate) fn link(
+    volume: &Volume,
+    ccb: &Ccb,
+    new_name: &str,
+    replace: bool,
+) -> Result<(), NtStatus> {
+    if ccb.is_dir() {
+        return Err(NtStatus::FILE_IS_A_DIRECTORY);
+    }
+    let comps = target_components(new_name)?;
+    if comps.is_empty() {
+        return Err(NtStatus::OBJECT_NAME_INVALID);
+    }
+    let refs: Vec<&str> = comps.iter().map(String::as_str).collect();
+    let target = volume.root.resolve(&refs)?;
+    if let Some(st) = &target.stat {
+        if !replace {
+            return Err(NtStatus::OBJECT_NAME_COLLISION);
+        }
+        if st.is_dir() {
+            return Err(NtStatus::ACCESS_DENIED);
+        }
+        let key = crate::fcb::FileKey {
+            dev: st.dev,
+            ino: st.ino,
+        };
+        if volume.fcbs.get(key).is_some() {
+            return Err(NtStatus::ACCESS_DENIED);
+        }
+        sys::unlink_at(&target.parent_fd, &target.name, false)?;
+    }
+    let src_path = ccb.path();
+    let (src_parent, src_name) = path::split_last(&src_path);
+    let src_parent_fd = volume.root.open_dir(Path::new(src_parent))?;
+    let wanted = comps.last().map(String::as_str).unwrap_or_default();
+    sys::link_at(&src_parent_fd, src_name, &target.parent_fd, wanted)?;
+    let _ = volume.root.invalidate(&target.parent_fd);
+    Ok(())
+}

@@ -1,0 +1,284 @@
+//! Query and set file information (MS-FSA 2.1.5.12 and 2.1.5.15), in MS-FSCC layouts.
+
+use std::path::Path;
+use std::sync::atomic::Ordering;
+
+use lwio_core::irp::{QueryInfoRequest, SetInfoRequest};
+use lwio_core::{AccessMask, CreateOptions, FileAttributes, FileInfoClass, IrpResult, NtStatus};
+use lwio_fscc::{
+    FileAccessInformation, FileAlignmentInformation, FileAllInformation, FileAllocationInformation,
+    FileBasicInformation, FileCompressionInformation, FileDispositionInformation,
+    FileDispositionInformationEx, FileEaInformation, FileEndOfFileInformation, FileIdInformation,
+    FileInfo, FileInternalInformation, FileLinkInformation, FileModeInformation,
+    FileNameInformation, FilePositionInformation, FileRenameInformation, FileStreamInformation,
+    FileTime, StreamEntry, file_query_min_output, fit_output,
+};
+
+use crate::ccb::Ccb;
+use crate::facts::file_id_128;
+use crate::sys::{self, DosInfo, Timestamp};
+use crate::{Volume, path};
+
+fn respond(encoded: Vec<u8>, class: FileInfoClass, max: u32) -> Result<IrpResult, NtStatus> {
+    let fixed = file_query_min_output(class).unwrap_or(0);
+    let (output, status) = fit_output(encoded, fixed, max)?;
+    Ok(IrpResult {
+        status,
+        information: output.len() as u64,
+        output,
+    })
+}
+
+pub(crate) fn query(
+    volume: &Volume,
+    ccb: &Ccb,
+    q: &QueryInfoRequest<FileInfoClass>,
+) -> Result<IrpResult, NtStatus> {
+    if let Some(min) = file_query_min_output(q.class) {
+        if (q.length as usize) < min {
+            return Err(NtStatus::INFO_LENGTH_MISMATCH);
+        }
+    }
+    let facts = ccb.facts(volume)?;
+    let delete_pending = ccb.fcb.state.lock().delete_pending;
+    let name = || FileNameInformation {
+        file_name: path::windows_name(&ccb.path()),
+    };
+    let encoded = match q.class {
+        FileInfoClass::BASIC => facts.basic().encode(),
+        FileInfoClass::STANDARD => facts.standard(delete_pending).encode(),
+        FileInfoClass::INTERNAL => FileInternalInformation {
+            index_number: facts.key.ino,
+        }
+        .encode(),
+        FileInfoClass::EA => FileEaInformation { ea_size: 0 }.encode(),
+        FileInfoClass::ACCESS => FileAccessInformation {
+            access_flags: ccb.granted,
+        }
+        .encode(),
+        FileInfoClass::POSITION => FilePositionInformation {
+            current_byte_offset: ccb.position.load(Ordering::Relaxed),
+        }
+        .encode(),
+        FileInfoClass::MODE => FileModeInformation {
+            mode: mode_bits(*ccb.options.lock()),
+        }
+        .encode(),
+        FileInfoClass::ALIGNMENT => FileAlignmentInformation {
+            alignment_requirement: 0,
+        }
+        .encode(),
+        FileInfoClass::NAME | FileInfoClass::NORMALIZED_NAME => name().encode(),
+        FileInfoClass::ALL => FileAllInformation {
+            basic: facts.basic(),
+            standard: facts.standard(delete_pending),
+            internal: FileInternalInformation {
+                index_number: facts.key.ino,
+            },
+            ea: FileEaInformation { ea_size: 0 },
+            access: FileAccessInformation {
+                access_flags: ccb.granted,
+            },
+            position: FilePositionInformation {
+                current_byte_offset: ccb.position.load(Ordering::Relaxed),
+            },
+            mode: FileModeInformation {
+                mode: mode_bits(*ccb.options.lock()),
+            },
+            alignment: FileAlignmentInformation {
+                alignment_requirement: 0,
+            },
+            name: name(),
+        }
+        .encode(),
+        FileInfoClass::NETWORK_OPEN => facts.network_open().encode(),
+        FileInfoClass::ATTRIBUTE_TAG => facts.attribute_tag().encode(),
+        FileInfoClass::STREAM => {
+            if facts.is_dir {
+                FileStreamInformation {
+                    entries: Vec::new(),
+                }
+                .encode()
+            } else {
+                let info = FileStreamInformation {
+                    entries: vec![StreamEntry {
+                        stream_name: "::$DATA".to_owned(),
+                        stream_size: facts.size,
+                        stream_allocation_size: facts.allocation,
+                    }],
+                };
+                let (output, status) = info.encode_within(q.length)?;
+                return Ok(IrpResult {
+                    status,
+                    information: output.len() as u64,
+                    output,
+                });
+            }
+        }
+        FileInfoClass::COMPRESSION => FileCompressionInformation {
+            compressed_file_size: facts.size,
+            compression_format: Default::default(),
+            compression_unit_shift: 0,
+            chunk_shift: 0,
+            cluster_shift: 0,
+        }
+        .encode(),
+        FileInfoClass::ID => FileIdInformation {
+            volume_serial_number: facts.key.dev,
+            file_id: file_id_128(facts.key),
+        }
+        .encode(),
+        FileInfoClass::FULL_EA => return Err(NtStatus::NO_EAS_ON_FILE),
+        FileInfoClass::ALTERNATE_NAME => return Err(NtStatus::OBJECT_NAME_NOT_FOUND),
+        _ => return Err(NtStatus::INVALID_INFO_CLASS),
+    };
+    respond(encoded, q.class, q.length)
+}
+
+/// The handle-mode bits FileModeInformation reports (MS-FSCC 2.4.26).
+fn mode_bits(options: CreateOptions) -> CreateOptions {
+    options
+        & (CreateOptions::WRITE_THROUGH
+            | CreateOptions::SEQUENTIAL_ONLY
+            | CreateOptions::NO_INTERMEDIATE_BUFFERING
+            | CreateOptions::SYNCHRONOUS_IO_ALERT
+            | CreateOptions::SYNCHRONOUS_IO_NONALERT
+            | CreateOptions::DELETE_ON_CLOSE)
+}
+
+fn decode<T: FileInfo>(data: &[u8]) -> Result<T, NtStatus> {
+    T::decode_set_input(data).map_err(|e| e.to_status())
+}
+
+pub(crate) fn set(
+    volume: &Volume,
+    ccb: &Ccb,
+    s: &SetInfoRequest<FileInfoClass>,
+) -> Result<IrpResult, NtStatus> {
+    match s.class {
+        FileInfoClass::BASIC => set_basic(volume, ccb, decode(&s.data)?)?,
+        FileInfoClass::END_OF_FILE => {
+            let info: FileEndOfFileInformation = decode(&s.data)?;
+            if ccb.is_dir() {
+                return Err(NtStatus::INVALID_PARAMETER);
+            }
+            sys::set_size(&ccb.fd, info.end_of_file)?;
+        }
+        FileInfoClass::ALLOCATION => {
+            let info: FileAllocationInformation = decode(&s.data)?;
+            if ccb.is_dir() {
+                return Err(NtStatus::INVALID_PARAMETER);
+            }
+            let size = sys::fstat(&ccb.fd)?.size;
+            if info.allocation_size < size {
+                sys::set_size(&ccb.fd, info.allocation_size)?;
+            }
+        }
+        FileInfoClass::POSITION => {
+            let info: FilePositionInformation = decode(&s.data)?;
+            ccb.set_position(info.current_byte_offset);
+        }
+        FileInfoClass::MODE => {
+            let info: FileModeInformation = decode(&s.data)?;
+            let settable = CreateOptions::WRITE_THROUGH
+                | CreateOptions::SEQUENTIAL_ONLY
+                | CreateOptions::SYNCHRONOUS_IO_ALERT
+                | CreateOptions::SYNCHRONOUS_IO_NONALERT;
+            if !info.mode.without(settable).is_empty() {
+                return Err(NtStatus::INVALID_PARAMETER);
+            }
+            let mut options = ccb.options.lock();
+            *options = options.without(settable) | info.mode;
+        }
+        FileInfoClass::DISPOSITION => {
+            let info: FileDispositionInformation = decode(&s.data)?;
+            set_disposition(volume, ccb, info.delete_pending, false)?;
+        }
+        FileInfoClass::DISPOSITION_EX => {
+            let info: FileDispositionInformationEx = decode(&s.data)?;
+            let flags = info.flags.0;
+            // DELETE 0x1, POSIX_SEMANTICS 0x2, ON_CLOSE 0x8, IGNORE_READONLY 0x10.
+            if flags & 0x8 != 0 {
+                return Err(NtStatus::NOT_SUPPORTED);
+            }
+            set_disposition(volume, ccb, flags & 0x1 != 0, flags & 0x10 != 0)?;
+        }
+        FileInfoClass::RENAME => {
+            let info: FileRenameInformation = decode(&s.data)?;
+            crate::dir::rename(volume, ccb, &info.file_name, info.replace_if_exists)?;
+        }
+        FileInfoClass::LINK => {
+            let info: FileLinkInformation = decode(&s.data)?;
+            crate::dir::link(volume, ccb, &info.file_name, info.replace_if_exists)?;
+        }
+        FileInfoClass::FULL_EA => return Err(NtStatus::EAS_NOT_SUPPORTED),
+        FileInfoClass::VALID_DATA_LENGTH => return Err(NtStatus::NOT_SUPPORTED),
+        _ => return Err(NtStatus::INVALID_INFO_CLASS),
+    }
+    Ok(IrpResult::new(NtStatus::SUCCESS))
+}
+
+fn to_timestamp(t: FileTime) -> Option<Timestamp> {
+    if t.0 <= 0 {
+        return None;
+    }
+    Some(Timestamp::from_filetime(t.0 as u64))
+}
+
+fn set_basic(volume: &Volume, ccb: &Ccb, info: FileBasicInformation) -> Result<(), NtStatus> {
+    let attrs = info.file_attributes;
+    if attrs.contains(FileAttributes::DIRECTORY) && !ccb.is_dir() {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    if attrs.contains(FileAttributes::TEMPORARY) && ccb.is_dir() {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    let path = ccb.path();
+    let (_, name) = path::split_last(&path);
+    let mut dos = volume.root.read_dos(&ccb.fd, name)?.info;
+    let mut dirty = false;
+    if !attrs.is_empty() {
+        dos.attributes = attrs
+            .without(FileAttributes::DIRECTORY | FileAttributes::NORMAL)
+            .0;
+        dirty = true;
+    }
+    if let Some(t) = to_timestamp(info.creation_time) {
+        dos.creation_time = t.to_filetime();
+        dirty = true;
+    }
+    if dirty {
+        volume.root.write_dos(&ccb.fd, &DosInfo { ..dos })?;
+    }
+    let atime = to_timestamp(info.last_access_time);
+    let mtime = to_timestamp(info.last_write_time);
+    if atime.is_some() || mtime.is_some() {
+        sys::set_times(&ccb.fd, atime, mtime)?;
+    }
+    Ok(())
+}
+
+fn set_disposition(
+    volume: &Volume,
+    ccb: &Ccb,
+    delete: bool,
+    ignore_readonly: bool,
+) -> Result<(), NtStatus> {
+    if !ccb.granted.contains(AccessMask::DELETE) {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    if delete {
+        let facts = ccb.facts(volume)?;
+        if facts.attributes.contains(FileAttributes::READONLY) && !ignore_readonly {
+            return Err(NtStatus::CANNOT_DELETE);
+        }
+        if facts.is_dir {
+            let dir = volume.root.open_dir(Path::new(&ccb.path()))?;
+            if !sys::read_dir(&dir)?.is_empty() {
+                return Err(NtStatus::DIRECTORY_NOT_EMPTY);
+            }
+        }
+    }
+    ccb.fcb.state.lock().delete_pending = delete;
+    Ok(())
+}

@@ -1,0 +1,404 @@
+//! [`Root`]: the open share root, jailed opens and case-insensitive resolution.
+
+use std::ffi::OsStr;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use lwio_core::NtStatus;
+use rustix::fs::{CWD, Mode, OFlags, ResolveFlags};
+use rustix::io::Errno;
+
+use super::SysConfig;
+use super::errno::{map_errno, map_resolve_errno};
+use super::index::{Cached, IndexCache};
+use super::names::{fold_name, split_rel, validate_name};
+use super::ops::{Stat, for_each_entry, fstat, statx_at};
+
+/// How many times an `openat2` that failed with `EAGAIN` (a concurrent rename seen while
+/// resolving `..`) is retried before giving up.
+const EAGAIN_RETRIES: usize = 16;
+
+/// An open share root. Every path it takes is relative to the root and resolved beneath it;
+/// see the [module docs](super) for the policy. `Root` is `Send + Sync`.
+#[derive(Debug)]
+pub struct Root {
+    fd: OwnedFd,
+    config: SysConfig,
+    openat2: bool,
+    xattrs: bool,
+    index: IndexCache,
+}
+
+impl std::fmt::Debug for IndexCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexCache").finish_non_exhaustive()
+    }
+}
+
+/// The result of [`Root::resolve`].
+#[derive(Debug)]
+pub struct Resolved {
+    /// The parent directory's on-disk path relative to the root (empty for the root).
+    pub parent: PathBuf,
+    /// The parent directory, open with `O_PATH`, for operations relative to it.
+    pub parent_fd: OwnedFd,
+    /// The last component's on-disk name if it exists, else the spelling asked for (the name
+    /// to create). Empty when the root itself was resolved.
+    pub name: String,
+    /// The last component's stat if it exists (a symlink is described, not followed).
+    pub stat: Option<Stat>,
+}
+
+impl Resolved {
+    /// The whole on-disk relative path (`parent/name`).
+    pub fn path(&self) -> PathBuf {
+        self.parent.join(&self.name)
+    }
+
+    /// Whether the root itself was resolved (no components).
+    pub fn is_root(&self) -> bool {
+        self.name.is_empty()
+    }
+}
+
+impl Root {
+    /// Opens the share root at `path` (the administrator's path; symlinks in it are followed
+    /// once, here) and probes for `openat2` and extended attributes.
+    pub fn open(path: &Path, config: SysConfig) -> Result<Root, NtStatus> {
+        let fd = rustix::fs::openat(
+            CWD,
+            path,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(map_errno)?;
+        let openat2 = !config.force_component_walk && probe_openat2(&fd)?;
+        let xattrs = !config.force_no_xattrs && probe_xattrs(&fd);
+        if !xattrs {
+            tracing::warn!(
+                root = %path.display(),
+                "PVFS: no extended attributes on the share; DOS attributes are derived and \
+                 security descriptors cannot be stored"
+            );
+        }
+        let index = IndexCache::new(config.index_max_dirs, config.index_max_names);
+        Ok(Root {
+            fd,
+            config,
+            openat2,
+            xattrs,
+            index,
+        })
+    }
+
+    /// The configuration this root was opened with.
+    pub fn config(&self) -> &SysConfig {
+        &self.config
+    }
+
+    /// Whether opens go through `openat2` (else the component walk).
+    pub fn uses_openat2(&self) -> bool {
+        self.openat2
+    }
+
+    /// Whether the share's file system keeps extended attributes (probed at open, or forced
+    /// off by [`SysConfig::force_no_xattrs`]).
+    pub fn fs_supports_xattrs(&self) -> bool {
+        self.xattrs
+    }
+
+    /// The root directory (`O_PATH`), for directory operations in the root itself.
+    pub fn dir_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
+    /// How many directory scans the name index has made (a diagnostic; tests use it to show
+    /// that lookups are served from the cache).
+    pub fn dir_scans(&self) -> u64 {
+        self.index.scans()
+    }
+
+    /// Opens `rel` (an on-disk path relative to the root, e.g. from [`Resolved::path`];
+    /// empty means the root) beneath the root with `flags` (`O_CLOEXEC` is always added).
+    /// `mode` is used only with `O_CREAT` or `O_TMPFILE`.
+    ///
+    /// An escape or a refused symlink is `STATUS_ACCESS_DENIED`; `..` or an absolute path is
+    /// `STATUS_OBJECT_NAME_INVALID` before any system call. A missing parent is
+    /// `STATUS_OBJECT_PATH_NOT_FOUND`, a missing last component
+    /// `STATUS_OBJECT_NAME_NOT_FOUND`.
+    pub fn open_file(&self, rel: &Path, flags: OFlags, mode: Mode) -> Result<OwnedFd, NtStatus> {
+        let comps = split_rel(rel)?;
+        let mode = if flags.intersects(OFlags::CREATE | OFlags::TMPFILE) {
+            mode
+        } else {
+            Mode::empty()
+        };
+        let flags = flags | OFlags::CLOEXEC;
+        if self.openat2 {
+            self.open_openat2(rel, &comps, flags, mode)
+        } else {
+            self.open_walk(&comps, flags, mode)
+        }
+    }
+
+    /// Opens `rel` with `O_PATH` (for `fstat`, `*at` calls and as a directory handle). A
+    /// final symlink is refused or followed as for [`open_file`](Self::open_file).
+    pub fn open_path(&self, rel: &Path) -> Result<OwnedFd, NtStatus> {
+        self.open_file(rel, OFlags::PATH, Mode::empty())
+    }
+
+    /// Opens the directory `rel` with `O_PATH | O_DIRECTORY`; a non-directory is
+    /// `STATUS_OBJECT_PATH_NOT_FOUND`.
+    pub fn open_dir(&self, rel: &Path) -> Result<OwnedFd, NtStatus> {
+        self.open_file(rel, OFlags::PATH | OFlags::DIRECTORY, Mode::empty())
+            .map_err(not_found_is_path)
+    }
+
+    fn open_openat2(
+        &self,
+        rel: &Path,
+        comps: &[&OsStr],
+        flags: OFlags,
+        mode: Mode,
+    ) -> Result<OwnedFd, NtStatus> {
+        let mut resolve = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
+        if !self.config.follow_symlinks_inside {
+            resolve |= ResolveFlags::NO_SYMLINKS;
+        }
+        let path: &Path = if comps.is_empty() {
+            Path::new(".")
+        } else {
+            rel
+        };
+        let mut tries = 0;
+        loop {
+            match rustix::fs::openat2(&self.fd, path, flags, mode, resolve) {
+                Ok(fd) => return Ok(fd),
+                Err(Errno::AGAIN) if tries < EAGAIN_RETRIES => tries += 1,
+                Err(Errno::NOENT) if comps.len() > 1 => {
+                    // Tell a missing parent from a missing last component.
+                    let parent: PathBuf = comps[..comps.len() - 1].iter().collect();
+                    let pflags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+                    return match rustix::fs::openat2(
+                        &self.fd,
+                        &parent,
+                        pflags,
+                        Mode::empty(),
+                        resolve,
+                    ) {
+                        Ok(_) => Err(NtStatus::OBJECT_NAME_NOT_FOUND),
+                        Err(Errno::NOENT | Errno::NOTDIR) => Err(NtStatus::OBJECT_PATH_NOT_FOUND),
+                        Err(e) => Err(map_resolve_errno(e)),
+                    };
+                }
+                Err(e) => return Err(map_resolve_errno(e)),
+            }
+        }
+    }
+
+    /// The fallback: one `openat(O_NOFOLLOW)` per component, refusing every symlink.
+    fn open_walk(&self, comps: &[&OsStr], flags: OFlags, mode: Mode) -> Result<OwnedFd, NtStatus> {
+        let Some((last, parents)) = comps.split_last() else {
+            return rustix::fs::openat(&self.fd, ".", flags, mode).map_err(map_errno);
+        };
+        let mut cur: Option<OwnedFd> = None;
+        for comp in parents {
+            let dir = cur.as_ref().map_or(self.fd.as_fd(), |f| f.as_fd());
+            let next = rustix::fs::openat(
+                dir,
+                *comp,
+                OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(|e| match e {
+                Errno::NOENT => NtStatus::OBJECT_PATH_NOT_FOUND,
+                e => map_resolve_errno(e),
+            })?;
+            // Check what was opened, not the name: a swap after the open cannot matter.
+            let st = fstat(&next)?;
+            if st.is_symlink() {
+                return Err(NtStatus::ACCESS_DENIED);
+            }
+            if !st.is_dir() {
+                return Err(NtStatus::OBJECT_PATH_NOT_FOUND);
+            }
+            cur = Some(next);
+        }
+        let dir = cur.as_ref().map_or(self.fd.as_fd(), |f| f.as_fd());
+        let fd = match rustix::fs::openat(dir, *last, flags | OFlags::NOFOLLOW, mode) {
+            Ok(fd) => fd,
+            // O_DIRECTORY | O_NOFOLLOW on a symlink is ENOTDIR: report the refused symlink.
+            Err(Errno::NOTDIR) if statx_at(dir, *last).is_ok_and(|s| s.is_symlink()) => {
+                return Err(NtStatus::ACCESS_DENIED);
+            }
+            Err(e) => return Err(map_resolve_errno(e)),
+        };
+        if flags.contains(OFlags::PATH) && !flags.contains(OFlags::NOFOLLOW) {
+            // O_PATH | O_NOFOLLOW opens a symlink itself; the caller did not ask for that.
+            if fstat(&fd)?.is_symlink() {
+                return Err(NtStatus::ACCESS_DENIED);
+            }
+        }
+        Ok(fd)
+    }
+
+    /// The on-disk name in the directory `dir` that matches `name` case-insensitively, or
+    /// `None`. The exact spelling is tried first (one `statx`); then the directory's cached
+    /// index of folded names. `dir` must come from this root.
+    pub fn lookup(&self, dir: impl AsFd, name: &str) -> Result<Option<String>, NtStatus> {
+        Ok(self.lookup_stat(dir.as_fd(), name)?.map(|(n, _)| n))
+    }
+
+    /// As [`lookup`](Self::lookup), with the found entry's stat (symlinks not followed).
+    pub fn lookup_stat(
+        &self,
+        dir: impl AsFd,
+        name: &str,
+    ) -> Result<Option<(String, Stat)>, NtStatus> {
+        validate_name(name)?;
+        let dir = dir.as_fd();
+        match statx_at(dir, name) {
+            Ok(st) => return Ok(Some((name.to_owned(), st))),
+            Err(Errno::NOENT) => {}
+            Err(e) => return Err(map_errno(e)),
+        }
+        let folded = fold_name(name);
+        let started = SystemTime::now();
+        let dir_stat = fstat(dir)?;
+        let found = match self.index.get(&dir_stat, &folded) {
+            Cached::Known(found) => found,
+            Cached::Unknown => {
+                let mut names = Vec::new();
+                for_each_entry(dir, |n, _, _| {
+                    if let Ok(s) = std::str::from_utf8(n) {
+                        names.push(s.to_owned());
+                    }
+                })?;
+                let map = self.index.build(names.into_iter());
+                let found = map.get(&folded).cloned();
+                self.index.store(&dir_stat, started, map);
+                found
+            }
+        };
+        let Some(on_disk) = found else {
+            return Ok(None);
+        };
+        if on_disk == name {
+            // The exact name was just missing: the index is behind.
+            self.index.invalidate(dir_stat.dev, dir_stat.ino);
+            return Ok(None);
+        }
+        match statx_at(dir, &on_disk) {
+            Ok(st) => Ok(Some((on_disk, st))),
+            Err(Errno::NOENT) => {
+                self.index.invalidate(dir_stat.dev, dir_stat.ino);
+                Ok(None)
+            }
+            Err(e) => Err(map_errno(e)),
+        }
+    }
+
+    /// Forgets the cached name index of the directory `dir`. The driver calls it after it
+    /// creates, renames or removes a name in `dir` (time stamps would catch it too, but only
+    /// after the racy window).
+    pub fn invalidate(&self, dir: impl AsFd) -> Result<(), NtStatus> {
+        let st = fstat(dir)?;
+        self.index.invalidate(st.dev, st.ino);
+        Ok(())
+    }
+
+    /// Resolves Windows path components case-insensitively. Every component is checked with
+    /// [`validate_name`] before any system call. Every component but the last must exist and
+    /// be a directory (`STATUS_OBJECT_PATH_NOT_FOUND` otherwise; `STATUS_ACCESS_DENIED` for a
+    /// refused symlink). The last may be missing (`stat` is `None`, `name` the spelling
+    /// asked for). No components resolve the root itself.
+    pub fn resolve(&self, components: &[&str]) -> Result<Resolved, NtStatus> {
+        for c in components {
+            validate_name(c)?;
+        }
+        let Some((last, parents)) = components.split_last() else {
+            let parent_fd = self.open_dir(Path::new(""))?;
+            let stat = fstat(&parent_fd)?;
+            return Ok(Resolved {
+                parent: PathBuf::new(),
+                parent_fd,
+                name: String::new(),
+                stat: Some(stat),
+            });
+        };
+        let mut parent = PathBuf::new();
+        let mut cur: Option<OwnedFd> = None;
+        for comp in parents {
+            let dir = cur.as_ref().map_or(self.fd.as_fd(), |f| f.as_fd());
+            let Some((on_disk, _)) = self.lookup_stat(dir, comp)? else {
+                return Err(NtStatus::OBJECT_PATH_NOT_FOUND);
+            };
+            parent.push(&on_disk);
+            cur = Some(self.open_dir(&parent)?);
+        }
+        let parent_fd = match cur {
+            Some(fd) => fd,
+            None => self.open_dir(Path::new(""))?,
+        };
+        let (name, stat) = match self.lookup_stat(&parent_fd, last)? {
+            Some((n, st)) => (n, Some(st)),
+            None => ((*last).to_owned(), None),
+        };
+        Ok(Resolved {
+            parent,
+            parent_fd,
+            name,
+            stat,
+        })
+    }
+
+    #[cfg(test)]
+    pub(crate) fn index_size(&self) -> (usize, usize) {
+        self.index.size()
+    }
+}
+
+fn not_found_is_path(s: NtStatus) -> NtStatus {
+    if s == NtStatus::OBJECT_NAME_NOT_FOUND {
+        NtStatus::OBJECT_PATH_NOT_FOUND
+    } else {
+        s
+    }
+}
+
+/// Whether `openat2` works (`ENOSYS` on kernels before 5.6, `EPERM` under some seccomp
+/// filters mean no).
+fn probe_openat2(fd: &OwnedFd) -> Result<bool, NtStatus> {
+    match rustix::fs::openat2(
+        fd,
+        ".",
+        OFlags::PATH | OFlags::CLOEXEC,
+        Mode::empty(),
+        ResolveFlags::BENEATH,
+    ) {
+        Ok(_) => Ok(true),
+        Err(Errno::NOSYS | Errno::PERM) => {
+            tracing::info!("PVFS: openat2 unavailable, walking paths component by component");
+            Ok(false)
+        }
+        Err(e) => Err(map_errno(e)),
+    }
+}
+
+/// Whether the root's file system keeps extended attributes.
+fn probe_xattrs(fd: &OwnedFd) -> bool {
+    let Ok(dir) = rustix::fs::openat(
+        fd,
+        ".",
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) else {
+        return true;
+    };
+    let mut buf = [0u8; 64];
+    !matches!(
+        rustix::fs::fgetxattr(&dir, super::xattr::DOS_XATTR, &mut buf),
+        Err(Errno::NOTSUP)
+    )
+}

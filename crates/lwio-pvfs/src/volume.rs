@@ -1,0 +1,94 @@
+//! Volume information (MS-FSA 2.1.5.12 / MS-FSCC 2.5) from `statvfs` of the share root.
+
+use lwio_core::irp::QueryInfoRequest;
+use lwio_core::{FsInfoClass, IrpResult, NtStatus};
+use lwio_fscc::{
+    FileFsAttributeInformation, FileFsDeviceInformation, FileFsFullSizeInformation,
+    FileFsSectorSizeInformation, FileFsSizeInformation, FileFsVolumeInformation, FsAttributes,
+    fit_output, fs_query_min_output,
+};
+
+use crate::Volume;
+use crate::ccb::Ccb;
+use crate::facts::CLUSTER_SIZE;
+use crate::sys;
+
+/// FILE_DEVICE_DISK (MS-FSCC 2.5.10).
+const FILE_DEVICE_DISK: u32 = 7;
+const SECTOR: u32 = 512;
+
+pub(crate) fn query(
+    volume: &Volume,
+    ccb: &Ccb,
+    q: &QueryInfoRequest<FsInfoClass>,
+) -> Result<IrpResult, NtStatus> {
+    if let Some(min) = fs_query_min_output(q.class) {
+        if (q.length as usize) < min {
+            return Err(NtStatus::INFO_LENGTH_MISMATCH);
+        }
+    }
+    let vfs = rustix::fs::fstatvfs(&ccb.fd).map_err(sys::map_errno)?;
+    let block = vfs.f_frsize.max(1);
+    let to_units = |blocks: u64| blocks.saturating_mul(block) / CLUSTER_SIZE;
+    let sectors_per_unit = (CLUSTER_SIZE / u64::from(SECTOR)) as u32;
+    let root_stat = sys::fstat(volume.root.dir_fd())?;
+    let encoded = match q.class {
+        FsInfoClass::VOLUME => FileFsVolumeInformation {
+            volume_creation_time: lwio_fscc::FileTime(
+                i64::try_from(root_stat.btime.unwrap_or(root_stat.ctime).to_filetime())
+                    .unwrap_or(0),
+            ),
+            volume_serial_number: (root_stat.dev ^ (root_stat.dev >> 32)) as u32,
+            supports_objects: false,
+            volume_label: volume.label.clone(),
+        }
+        .encode(),
+        FsInfoClass::SIZE => FileFsSizeInformation {
+            total_allocation_units: to_units(vfs.f_blocks),
+            available_allocation_units: to_units(vfs.f_bavail),
+            sectors_per_allocation_unit: sectors_per_unit,
+            bytes_per_sector: SECTOR,
+        }
+        .encode(),
+        FsInfoClass::FULL_SIZE => FileFsFullSizeInformation {
+            total_allocation_units: to_units(vfs.f_blocks),
+            caller_available_allocation_units: to_units(vfs.f_bavail),
+            actual_available_allocation_units: to_units(vfs.f_bfree),
+            sectors_per_allocation_unit: sectors_per_unit,
+            bytes_per_sector: SECTOR,
+        }
+        .encode(),
+        FsInfoClass::DEVICE => FileFsDeviceInformation {
+            device_type: lwio_fscc::DeviceType(FILE_DEVICE_DISK),
+            characteristics: Default::default(),
+        }
+        .encode(),
+        FsInfoClass::ATTRIBUTE => FileFsAttributeInformation {
+            file_system_attributes: FsAttributes::CASE_PRESERVED_NAMES
+                | FsAttributes::UNICODE_ON_DISK
+                | FsAttributes::PERSISTENT_ACLS,
+            maximum_component_name_length: 255,
+            file_system_name: "NTFS".to_owned(),
+        }
+        .encode(),
+        FsInfoClass::SECTOR_SIZE => FileFsSectorSizeInformation {
+            logical_bytes_per_sector: SECTOR,
+            physical_bytes_per_sector_for_atomicity: SECTOR,
+            physical_bytes_per_sector_for_performance: SECTOR,
+            fs_effective_physical_bytes_per_sector_for_atomicity: SECTOR,
+            flags: Default::default(),
+            byte_offset_for_sector_alignment: 0,
+            byte_offset_for_partition_alignment: 0,
+        }
+        .encode(),
+        FsInfoClass::OBJECT_ID => return Err(NtStatus::OBJECTID_NOT_FOUND),
+        _ => return Err(NtStatus::INVALID_INFO_CLASS),
+    };
+    let fixed = fs_query_min_output(q.class).unwrap_or(0);
+    let (output, status) = fit_output(encoded, fixed, q.length)?;
+    Ok(IrpResult {
+        status,
+        information: output.len() as u64,
+        output,
+    })
+}

@@ -1,0 +1,68 @@
+//! Connection-oriented DCE/RPC as pure wire codecs: the PDUs of C706 chapter 12 with the
+//! MS-RPCE 2.2.2 extensions, and an NDR 2.0 marshalling runtime (C706 chapter 14,
+//! MS-RPCE 2.2.5).
+//!
+//! # What is here
+//!
+//! * [`pdu`] — one whole fragment ⇄ [`pdu::Pdu`]: the 16-byte common header
+//!   ([`pdu::PduHeader`]; only little-endian/ASCII/IEEE data representation is accepted),
+//!   the bodies of request, response, fault, bind, bind_ack, bind_nak, alter_context,
+//!   alter_context_resp, auth3, shutdown, co_cancel and orphaned, and the auth verifier
+//!   (sec_trailer) split off any PDU with a non-zero `auth_length`. Around the codec:
+//!   [`pdu::fragment_response`] and [`pdu::Reassembler`] for multi-fragment calls, and
+//!   [`pdu::negotiate_contexts`], which turns a bind's presentation contexts into the
+//!   bind_ack result list (NDR 2.0 accepted, NDR64 refused, bind time feature
+//!   negotiation answered).
+//! * [`ndr`] — the [`ndr::Ndr`] trait, [`ndr::NdrWriter`] and [`ndr::NdrReader`], the
+//!   primitive, array, pointer and string representations, the common types
+//!   (RPC_UNICODE_STRING, RPC_SID, policy handles, `[string] wchar_t*`), and the
+//!   [`ndr_struct!`], [`ndr_union!`], [`ndr_enum!`] and [`ndr_newtype!`] macros with which
+//!   interface code (srvsvc, wkssvc, samr, lsarpc) is written.
+//! * [`Uuid`] and [`SyntaxId`] with the well-known transfer syntaxes [`NDR20_SYNTAX`],
+//!   [`NDR64_SYNTAX`] and the bind time feature negotiation form ([`BindTimeFeatures`]).
+//!
+//! Everything decodes hostile input without panicking: lengths, counts and offsets are
+//! checked before use, nothing is allocated from an unchecked count, nesting is bounded,
+//! and trailing bytes after a fixed-layout body are an error. Errors map to NTSTATUS
+//! ([`RpcError::to_status`], [`NdrError::to_status`]).
+//!
+//! # What is not
+//!
+//! * No transport: no sockets, named pipes or tokio. A transport reads 16 bytes, calls
+//!   [`pdu::PduHeader::decode`] for `frag_length`, reads the rest, and calls
+//!   [`pdu::decode`].
+//! * No server framework (association state, interface dispatch, context handles); that
+//!   is built on top of this crate.
+//! * No NDR64 (it is recognised only to be refused), no big-endian or EBCDIC data.
+//! * No DCE security: the auth verifier's bytes are carried, never checked; signing,
+//!   sealing, NTLM, Kerberos and SPNEGO live elsewhere.
+//!
+//! # Example
+//!
+//! ```
+//! use lwio_rpc::pdu::{self, Pdu, PduBody, PfcFlags, Request};
+//!
+//! let request = Pdu::new(
+//!     7,
+//!     PfcFlags::FIRST_AND_LAST,
+//!     PduBody::Request(Request { opnum: 15, stub: vec![1, 2, 3, 4], ..Request::default() }),
+//! );
+//! let bytes = pdu::encode(&request);
+//! assert_eq!(bytes.len(), 28);
+//! assert_eq!(pdu::decode(&bytes).unwrap(), request);
+//! ```
+
+#![forbid(unsafe_code)]
+
+#[macro_use]
+mod macros;
+
+mod error;
+pub mod ndr;
+pub mod pdu;
+mod uuid;
+
+pub use error::{NdrError, RpcError};
+pub use uuid::{
+    BindTimeFeatures, NDR20_SYNTAX, NDR64_SYNTAX, SYNTAX_ID_LEN, SyntaxId, Uuid, UuidParseError,
+};
