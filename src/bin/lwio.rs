@@ -1,0 +1,73 @@
+//! `lwio`: assemble an I/O manager with a file system at `/share` and run one command (or a
+//! script) against it. All the logic is in [`lwio::tool`]; this file parses the arguments
+//! and mounts the driver.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use lwio::memfs::{MemFs, Volume};
+use lwio::tool::{self, Cli};
+use lwio::{IoManager, NtStatus, block_on};
+
+/// The device every path lives on: `/share/<path>`.
+const DEVICE: &str = "share";
+
+/// Mounts the PVFS driver over `root` at `/device`.
+fn mount_root(io: &IoManager, device: &str, root: &Path) -> Result<(), NtStatus> {
+    lwio::pvfs::mount(io, device, root, lwio::pvfs::PvfsConfig::default())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let token = match tool::token_for_user(&cli.user) {
+        Ok(token) => Arc::new(token),
+        Err(e) => {
+            eprintln!("lwio: {e}");
+            return ExitCode::from(e.exit_code());
+        }
+    };
+    let io = IoManager::new();
+    let mounted = match &cli.root {
+        Some(root) => mount_root(&io, DEVICE, root),
+        None => {
+            if !cli.memfs {
+                eprintln!(
+                    "lwio: no --root given; /{DEVICE} is an empty in-memory volume (--memfs)"
+                );
+            }
+            io.add_device(DEVICE, Arc::new(MemFs::new()), Volume::new())
+        }
+    };
+    if let Err(status) = mounted {
+        eprintln!("lwio: cannot mount /{DEVICE}: {status}");
+        return ExitCode::from(1);
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let result = tool::run(
+        &io,
+        DEVICE,
+        token,
+        std::slice::from_ref(&cli.command),
+        &mut out,
+    );
+    let flushed = out.flush();
+    drop(out);
+    block_on(io.shutdown());
+    match result {
+        Ok(()) => match flushed {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("lwio: write output: {e}");
+                ExitCode::from(1)
+            }
+        },
+        Err(e) => {
+            eprintln!("lwio: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
