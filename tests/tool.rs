@@ -613,11 +613,10 @@ fn the_binary_exit_codes_and_messages() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("line 1 `close nobody`"), "{err}");
 
-    // --root until PVFS lands.
-    let (code, _, err) = lwio(&["--root", "/tmp", "stat", "a"], "");
+    // A --root that is not a directory cannot be mounted.
+    let (code, _, err) = lwio(&["--root", "/nonexistent/lwio-root", "stat", "a"], "");
     assert_eq!(code, 1);
-    assert!(err.contains("PVFS not built yet"), "{err}");
-    assert!(err.contains("STATUS_NOT_SUPPORTED"), "{err}");
+    assert!(err.contains("cannot mount /share"), "{err}");
 
     // Help is not an error.
     let (code, out, _) = lwio(&["--help"], "");
