@@ -8,6 +8,23 @@ cd "$(dirname "$0")/.."
 
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
+# The interop tests talk to Samba's own tools over loopback. Install them when missing (as
+# root apt-get works; otherwise say what to install). A missing peer fails those tests.
+need=()
+command -v smbclient >/dev/null 2>&1 || need+=(smbclient)
+command -v smbtorture >/dev/null 2>&1 || need+=(samba-testsuite)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "== installing ${need[*]} (Debian packages for the interop tests)"
+    if [ "$(id -u)" = 0 ]; then
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y "${need[@]}" >/dev/null 2>&1 ||
+            { apt-get update >/dev/null 2>&1 && apt-get install -y "${need[@]}" >/dev/null; } ||
+            echo "warning: could not install ${need[*]}; the interop tests will fail"
+    else
+        echo "warning: run as root or install ${need[*]}; the interop tests will fail"
+    fi
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -12,8 +12,11 @@ use crate::Volume;
 use crate::dir::DirScan;
 use crate::facts::{Facts, allocation_size};
 use crate::fcb::Fcb;
+use crate::notify::Change;
 use crate::path;
 use crate::sys;
+use lwio_core::irp::NotifyFilter;
+use lwio_fscc::NotifyAction;
 
 /// One open handle of PVFS.
 pub struct Ccb {
@@ -26,6 +29,8 @@ pub struct Ccb {
     pub(crate) options: Mutex<CreateOptions>,
     pub(crate) position: AtomicU64,
     pub(crate) scan: Mutex<Option<DirScan>>,
+    /// Data was written through this handle: its close reports a change.
+    pub(crate) written: std::sync::atomic::AtomicBool,
 }
 
 impl Ccb {
@@ -68,6 +73,15 @@ impl Ccb {
         for irp in cancelled {
             irp.complete(NtStatus::CANCELLED);
         }
+        volume.notify.cleanup(self.id);
+        if self.written.load(Ordering::Relaxed) {
+            let path = self.path();
+            volume.notify.report(&[Change::new(
+                &path,
+                NotifyAction::MODIFIED,
+                NotifyFilter::SIZE | NotifyFilter::LAST_WRITE,
+            )]);
+        }
         let Some(last) = volume.fcbs.close(&self.fcb, self.id) else {
             return;
         };
@@ -78,8 +92,15 @@ impl Ccb {
                 let _ = volume.root.invalidate(&dir);
                 r
             });
-            if let Err(status) = removed {
-                tracing::warn!(path = %last.path, %status, "delete on close failed");
+            match removed {
+                Ok(()) => volume.notify.report(&[Change::name(
+                    &last.path,
+                    NotifyAction::REMOVED,
+                    last.is_dir,
+                )]),
+                Err(status) => {
+                    tracing::warn!(path = %last.path, %status, "delete on close failed");
+                }
             }
         }
     }

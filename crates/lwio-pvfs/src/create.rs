@@ -21,10 +21,13 @@ use rustix::fs::{Mode, OFlags};
 
 use crate::ccb::Ccb;
 use crate::fcb::{FileKey, OpenRecord};
+use crate::notify::Change;
 use crate::security::{PosixOwner, add_child_right, check_open, from_posix};
 use crate::share::ShareState;
 use crate::sys::{self, DosInfo, Stat};
 use crate::{Pvfs, Volume, path};
+use lwio_core::irp::NotifyFilter;
+use lwio_fscc::NotifyAction;
 
 /// Rights that change a file's data, refused on a read-only file.
 const WRITE_DATA: AccessMask =
@@ -159,8 +162,18 @@ fn open_existing(
     on_disk: &str,
     lstat: &Stat,
 ) -> Result<(Ccb, CreateAction), NtStatus> {
+    // A symlink is judged by what the jail lets us open through it: refused ones are
+    // STATUS_ACCESS_DENIED whatever the options ask, so no option check tells anything
+    // about the target; followed ones (inside the root) by their target's type.
+    let followed;
+    let lstat = if lstat.is_symlink() {
+        followed = sys::fstat(open_fd(volume, on_disk, false, false)?)?;
+        &followed
+    } else {
+        lstat
+    };
     let is_dir = lstat.is_dir();
-    if !is_dir && !lstat.file_type().is_file() && !lstat.is_symlink() {
+    if !is_dir && !lstat.file_type().is_file() {
         return Err(NtStatus::ACCESS_DENIED);
     }
     if req.disposition == CreateDisposition::CREATE {
@@ -228,6 +241,12 @@ fn open_existing(
         return Ok((ccb, CreateAction::OPENED));
     }
     let result = overwrite(volume, &ccb, req, &dos);
+    if result.is_ok() {
+        let filter = NotifyFilter::SIZE | NotifyFilter::LAST_WRITE | NotifyFilter::ATTRIBUTES;
+        volume
+            .notify
+            .report(&[Change::new(on_disk, NotifyAction::MODIFIED, filter)]);
+    }
     match result {
         Ok(()) if req.disposition == CreateDisposition::SUPERSEDE => {
             Ok((ccb, CreateAction::SUPERSEDED))
@@ -297,7 +316,25 @@ fn register(
         options: Mutex::new(req.options),
         position: AtomicU64::new(0),
         scan: Mutex::new(None),
+        written: std::sync::atomic::AtomicBool::new(false),
     })
+}
+
+/// MS-FSA 2.1.5.1: a new file cannot be made in a directory whose delete is pending
+/// (STATUS_DELETE_PENDING), since the directory goes when its last handle closes.
+pub(crate) fn parent_not_delete_pending(
+    volume: &Volume,
+    resolved: &sys::Resolved,
+) -> Result<(), NtStatus> {
+    let st = sys::fstat(&resolved.parent_fd)?;
+    let key = FileKey {
+        dev: st.dev,
+        ino: st.ino,
+    };
+    match volume.fcbs.get(key) {
+        Some(fcb) if fcb.state.lock().delete_pending => Err(NtStatus::DELETE_PENDING),
+        _ => Ok(()),
+    }
 }
 
 fn create_new(
@@ -313,6 +350,7 @@ fn create_new(
         return Err(NtStatus::OBJECT_NAME_NOT_FOUND);
     }
     let is_dir = req.options.contains(CreateOptions::DIRECTORY_FILE);
+    parent_not_delete_pending(volume, resolved)?;
     if req.file_attributes.contains(FileAttributes::READONLY)
         && req.options.contains(CreateOptions::DELETE_ON_CLOSE)
     {
@@ -388,5 +426,8 @@ fn create_new(
         ino: st.ino,
     };
     let ccb = register(volume, req, key, is_dir, on_disk, fd, granted).map_err(cleanup)?;
+    volume
+        .notify
+        .report(&[Change::name(on_disk, NotifyAction::ADDED, is_dir)]);
     Ok((ccb, CreateAction::CREATED))
 }

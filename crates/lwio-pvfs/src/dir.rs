@@ -15,8 +15,10 @@ use rustix::fs::{Mode, OFlags};
 
 use crate::ccb::{Ccb, facts_of};
 use crate::facts::Facts;
+use crate::notify::Change;
 use crate::sys::{self, EntryType};
 use crate::{Volume, path};
+use lwio_fscc::NotifyAction;
 
 /// Where a directory enumeration of one handle stands.
 pub(crate) struct DirScan {
@@ -229,18 +231,37 @@ pub(crate) fn rename(
     if target.stat.is_some() && !replace_target {
         // Same file under another case: rename in place.
         sys::rename_at(&src_parent_fd, src_name, &target.parent_fd, &wanted, true)?;
-    } else {
+    } else if replace_target {
+        // Replace the existing name (whatever its case), then give it the spelling asked
+        // for: MS-FSA 2.1.5.14.11 replaces the link the case-insensitive lookup found.
         sys::rename_at(
             &src_parent_fd,
             src_name,
             &target.parent_fd,
-            &wanted,
-            replace_target,
+            &target.name,
+            true,
         )?;
+        if target.name != wanted {
+            sys::rename_at(
+                &target.parent_fd,
+                &target.name,
+                &target.parent_fd,
+                &wanted,
+                false,
+            )?;
+        }
+    } else {
+        sys::rename_at(&src_parent_fd, src_name, &target.parent_fd, &wanted, false)?;
     }
     let _ = volume.root.invalidate(&src_parent_fd);
     let _ = volume.root.invalidate(&target.parent_fd);
-    ccb.fcb.state.lock().path = path::join(&new_parent, &wanted);
+    let new_path = path::join(&new_parent, &wanted);
+    ccb.fcb.state.lock().path.clone_from(&new_path);
+    let is_dir = ccb.is_dir();
+    volume.notify.report(&[
+        Change::name(&src_path, NotifyAction::RENAMED_OLD_NAME, is_dir),
+        Change::name(&new_path, NotifyAction::RENAMED_NEW_NAME, is_dir),
+    ]);
     Ok(())
 }
 
@@ -282,5 +303,9 @@ pub(crate) fn link(
     let wanted = comps.last().map(String::as_str).unwrap_or_default();
     sys::link_at(&src_parent_fd, src_name, &target.parent_fd, wanted)?;
     let _ = volume.root.invalidate(&target.parent_fd);
+    let new_path = path::join(&target.parent.to_string_lossy(), wanted);
+    volume
+        .notify
+        .report(&[Change::name(&new_path, NotifyAction::ADDED, false)]);
     Ok(())
 }

@@ -3,8 +3,8 @@
 //! An FCB is found by the file's identity on disk (device and inode), so two paths to one
 //! file (hard links, or two spellings of a case-insensitive name) meet in the same FCB. It
 //! holds what Windows keeps per file rather than per handle: the opens for share-mode
-//! checks, the pending delete, the byte-range locks, and the change-notify waiters of a
-//! directory. The table lock is taken before an FCB's lock, never after.
+//! checks, the pending delete and the byte-range locks. (Change-notify watches are per
+//! handle, in [`crate::notify`].) The table lock is taken before an FCB's lock, never after.
 
 use std::collections::HashMap;
 use std::sync::Arc;

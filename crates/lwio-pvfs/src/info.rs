@@ -16,8 +16,11 @@ use lwio_fscc::{
 
 use crate::ccb::Ccb;
 use crate::facts::file_id_128;
+use crate::notify::Change;
 use crate::sys::{self, DosInfo, Timestamp};
 use crate::{Volume, path};
+use lwio_core::irp::NotifyFilter;
+use lwio_fscc::NotifyAction;
 
 fn respond(encoded: Vec<u8>, class: FileInfoClass, max: u32) -> Result<IrpResult, NtStatus> {
     let fixed = file_query_min_output(class).unwrap_or(0);
@@ -155,14 +158,20 @@ pub(crate) fn set(
     ccb: &Ccb,
     s: &SetInfoRequest<FileInfoClass>,
 ) -> Result<IrpResult, NtStatus> {
+    let mut changed = NotifyFilter::empty();
     match s.class {
-        FileInfoClass::BASIC => set_basic(volume, ccb, decode(&s.data)?)?,
+        FileInfoClass::BASIC => {
+            let info: FileBasicInformation = decode(&s.data)?;
+            changed = basic_filter(&info);
+            set_basic(volume, ccb, info)?;
+        }
         FileInfoClass::END_OF_FILE => {
             let info: FileEndOfFileInformation = decode(&s.data)?;
             if ccb.is_dir() {
                 return Err(NtStatus::INVALID_PARAMETER);
             }
             sys::set_size(&ccb.fd, info.end_of_file)?;
+            changed = NotifyFilter::SIZE;
         }
         FileInfoClass::ALLOCATION => {
             let info: FileAllocationInformation = decode(&s.data)?;
@@ -173,6 +182,7 @@ pub(crate) fn set(
             if info.allocation_size < size {
                 sys::set_size(&ccb.fd, info.allocation_size)?;
             }
+            changed = NotifyFilter::SIZE;
         }
         FileInfoClass::POSITION => {
             let info: FilePositionInformation = decode(&s.data)?;
@@ -215,7 +225,31 @@ pub(crate) fn set(
         FileInfoClass::VALID_DATA_LENGTH => return Err(NtStatus::NOT_SUPPORTED),
         _ => return Err(NtStatus::INVALID_INFO_CLASS),
     }
+    if !changed.is_empty() {
+        let path = ccb.path();
+        volume
+            .notify
+            .report(&[Change::new(&path, NotifyAction::MODIFIED, changed)]);
+    }
     Ok(IrpResult::new(NtStatus::SUCCESS))
+}
+
+/// What a FileBasicInformation set changes, for change notify.
+fn basic_filter(info: &FileBasicInformation) -> NotifyFilter {
+    let mut f = NotifyFilter::empty();
+    if !info.file_attributes.is_empty() {
+        f |= NotifyFilter::ATTRIBUTES;
+    }
+    if info.creation_time.0 > 0 {
+        f |= NotifyFilter::CREATION;
+    }
+    if info.last_access_time.0 > 0 {
+        f |= NotifyFilter::LAST_ACCESS;
+    }
+    if info.last_write_time.0 > 0 {
+        f |= NotifyFilter::LAST_WRITE;
+    }
+    f
 }
 
 fn to_timestamp(t: FileTime) -> Option<Timestamp> {

@@ -22,7 +22,7 @@
 //! - One device per share root; paths inside it are `/`-separated and case-insensitive
 //!   (matched against the names on disk, which keep their case).
 //! - File control blocks ([`fcb`](crate::fcb)) per file with open handles: share modes,
-//!   pending delete, byte-range locks, change-notify waiters. Context control blocks
+//!   pending delete, byte-range locks. Change-notify watches (`notify`). Context control blocks
 //!   ([`Ccb`]) per handle.
 //! - DOS attributes and creation time in the `user.lwio.dos` extended attribute; security
 //!   descriptors in `<namespace>.lwio.sd` (`trusted.` when running with CAP_SYS_ADMIN, else
@@ -37,8 +37,8 @@
 //! (set → STATUS_EAS_NOT_SUPPORTED, query full EA → STATUS_NO_EAS_ON_FILE), reparse points,
 //! 8.3 short names (empty), opening by file id (STATUS_NOT_SUPPORTED), oplocks and leases
 //! (the SMB server's business), files that are neither regular files nor directories
-//! (FIFOs, devices, sockets → STATUS_ACCESS_DENIED), changes made behind PVFS's back are not
-//! reported by change notify.
+//! (FIFOs, devices, sockets → STATUS_ACCESS_DENIED). Change notify ([`notify`]) reports
+//! only changes made through PVFS, not those made behind its back by local processes.
 
 mod ccb;
 mod create;
@@ -48,6 +48,7 @@ mod fcb;
 mod info;
 pub mod lock;
 mod locks;
+mod notify;
 mod path;
 mod rw;
 mod secops;
@@ -82,6 +83,7 @@ pub struct Pvfs;
 pub struct Volume {
     pub(crate) root: sys::Root,
     pub(crate) fcbs: fcb::FcbTable,
+    pub(crate) notify: Arc<notify::Notifier>,
     pub(crate) label: String,
     next_ccb: AtomicU64,
 }
@@ -92,6 +94,7 @@ impl Volume {
         Ok(Volume {
             root: sys::Root::open(root, config.sys)?,
             fcbs: fcb::FcbTable::default(),
+            notify: Arc::default(),
             label: label.to_owned(),
             next_ccb: AtomicU64::new(1),
         })
@@ -127,8 +130,10 @@ impl Driver for Pvfs {
     }
 
     fn dispatch(&self, volume: &Volume, irp: Irp<'_, Self>) -> Dispatched {
-        if let IrpRequest::Create(_) = irp.request() {
-            return create::create(volume, irp);
+        match irp.request() {
+            IrpRequest::Create(_) => return create::create(volume, irp),
+            IrpRequest::ReadDirectoryChange(_) => return notify::request(volume, irp),
+            _ => {}
         }
         let Some(ccb) = irp.file_context() else {
             return irp.complete(NtStatus::INVALID_HANDLE);
@@ -153,7 +158,6 @@ impl Driver for Pvfs {
             IrpRequest::FsControl(_) | IrpRequest::DeviceControl(_) => {
                 Err(NtStatus::INVALID_DEVICE_REQUEST)
             }
-            IrpRequest::ReadDirectoryChange(_) => Err(NtStatus::NOT_SUPPORTED),
             _ => Err(NtStatus::INVALID_DEVICE_REQUEST),
         };
         match result {

@@ -16,7 +16,8 @@ pub(crate) fn lock(irp: Irp<'_, Pvfs>) -> Dispatched {
         return irp.complete(NtStatus::INVALID_PARAMETER);
     };
     if ccb.is_dir() {
-        return irp.complete(NtStatus::INVALID_DEVICE_REQUEST);
+        // MS-FSA 2.1.5.8: a lock on a directory stream is STATUS_INVALID_PARAMETER.
+        return irp.complete(NtStatus::INVALID_PARAMETER);
     }
     let range = LockRange {
         offset: req.offset,
@@ -73,7 +74,8 @@ pub(crate) fn lock(irp: Irp<'_, Pvfs>) -> Dispatched {
 
 pub(crate) fn unlock(ccb: &Ccb, req: &UnlockRequest) -> Result<IrpResult, NtStatus> {
     if ccb.is_dir() {
-        return Err(NtStatus::INVALID_DEVICE_REQUEST);
+        // MS-FSA 2.1.5.9: as for a lock, a directory stream is STATUS_INVALID_PARAMETER.
+        return Err(NtStatus::INVALID_PARAMETER);
     }
     let range = LockRange {
         offset: req.offset,

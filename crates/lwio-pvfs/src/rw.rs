@@ -53,6 +53,8 @@ pub(crate) fn write(ccb: &Ccb, w: &WriteRequest) -> Result<IrpResult, NtStatus> 
             .locks
             .check_io(ccb.id, w.key, offset, len, true)?;
         sys::pwrite_all(&ccb.fd, &w.data, offset)?;
+        ccb.written
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
     ccb.set_position(offset + len);
     Ok(IrpResult {

@@ -7,7 +7,10 @@ use lwio_core::{IrpResult, NtStatus, SecurityDescriptor, SecurityInformation};
 use crate::Volume;
 use crate::ccb::Ccb;
 use crate::create::load_descriptor;
+use crate::notify::Change;
 use crate::sys;
+use lwio_core::irp::NotifyFilter;
+use lwio_fscc::NotifyAction;
 
 pub(crate) fn query(
     volume: &Volume,
@@ -57,5 +60,11 @@ pub(crate) fn set(
         .try_encode()
         .map_err(|_| NtStatus::INVALID_SECURITY_DESCR)?;
     volume.root.write_sd(&ccb.fd, &bytes)?;
+    let path = ccb.path();
+    volume.notify.report(&[Change::new(
+        &path,
+        NotifyAction::MODIFIED,
+        NotifyFilter::SECURITY,
+    )]);
     Ok(IrpResult::new(NtStatus::SUCCESS))
 }

@@ -1,0 +1,245 @@
+//! Change notify (MS-FSA 2.1.5.10 and 2.1.4.4, "FsRtlNotifyFilterReportChange").
+//!
+//! A directory handle's first ReadDirectoryChange request registers a watch: the
+//! directory's FCB (so a renamed directory keeps its watch), the filter and `watch_tree`
+//! of that first request, and a buffer. Changes made through PVFS are reported with
+//! [`Notifier::report`]: each watch whose directory holds the changed name (or an
+//! ancestor of it, with `watch_tree`) and whose filter matches gets a
+//! FILE_NOTIFY_INFORMATION entry with a name relative to the watched directory. A pending
+//! request is completed at once; otherwise the entry is buffered until the next request.
+//! When the entries do not fit the request's buffer (or the buffer grew beyond the last
+//! request's length) the answer is STATUS_NOTIFY_ENUM_DIR: the caller must rescan.
+//!
+//! A pending request is cancellable; closing the handle completes it with
+//! STATUS_NOTIFY_CLEANUP. Changes made behind PVFS's back (by local processes) are not
+//! reported.
+
+use std::sync::Arc;
+
+use lwio_core::irp::NotifyFilter;
+use lwio_core::{Dispatched, FileState, Irp, IrpRequest, IrpResult, NtStatus, PendingIrp};
+use lwio_fscc::{NotifyAction, NotifyEntry, encode_notify};
+use parking_lot::Mutex;
+
+use crate::Pvfs;
+use crate::fcb::Fcb;
+
+/// One watched directory handle.
+struct Watch {
+    ccb_id: u64,
+    dir: Arc<Fcb>,
+    filter: NotifyFilter,
+    tree: bool,
+    /// The length of the last request: the most the buffer keeps.
+    length: u32,
+    buffer: Vec<NotifyEntry>,
+    /// Changes were lost: the next request gets STATUS_NOTIFY_ENUM_DIR.
+    overflowed: bool,
+    pending: Option<PendingIrp<Pvfs>>,
+}
+
+impl Watch {
+    fn bytes(&self) -> usize {
+        self.buffer.iter().map(NotifyEntry::wire_len).sum()
+    }
+
+    /// The answer to a request of `length` bytes from what is buffered; empties it.
+    fn drain(&mut self, length: u32) -> IrpResult {
+        let overflowed = std::mem::take(&mut self.overflowed);
+        let entries = std::mem::take(&mut self.buffer);
+        let bytes = encode_notify(&entries);
+        if overflowed || bytes.len() > length as usize {
+            return IrpResult::new(NtStatus::NOTIFY_ENUM_DIR);
+        }
+        IrpResult {
+            status: NtStatus::SUCCESS,
+            information: bytes.len() as u64,
+            output: bytes,
+        }
+    }
+}
+
+/// One change: the share-relative path, what happened, and which filter bits it matches.
+pub(crate) struct Change<'a> {
+    pub(crate) path: &'a str,
+    pub(crate) action: NotifyAction,
+    pub(crate) filter: NotifyFilter,
+}
+
+impl<'a> Change<'a> {
+    pub(crate) fn new(path: &'a str, action: NotifyAction, filter: NotifyFilter) -> Self {
+        Change {
+            path,
+            action,
+            filter,
+        }
+    }
+
+    /// An added, removed or renamed name: FILE_NAME for files, DIR_NAME for directories.
+    pub(crate) fn name(path: &'a str, action: NotifyAction, is_dir: bool) -> Self {
+        let filter = if is_dir {
+            NotifyFilter::DIR_NAME
+        } else {
+            NotifyFilter::FILE_NAME
+        };
+        Change::new(path, action, filter)
+    }
+}
+
+/// The watches of one volume.
+#[derive(Default)]
+pub(crate) struct Notifier {
+    watches: Mutex<Vec<Watch>>,
+}
+
+impl Notifier {
+    /// Reports changes made together (a rename's old and new names go in one answer).
+    pub(crate) fn report(&self, changes: &[Change<'_>]) {
+        let mut done = Vec::new();
+        {
+            let mut watches = self.watches.lock();
+            if watches.is_empty() {
+                return;
+            }
+            for w in watches.iter_mut() {
+                let dir = w.dir.state.lock().path.clone();
+                let mut added = false;
+                for c in changes {
+                    let Some(rel) = relative(&dir, c.path) else {
+                        continue;
+                    };
+                    if (!w.tree && rel.contains('/')) || !w.filter.intersects(c.filter) {
+                        continue;
+                    }
+                    w.buffer.push(NotifyEntry {
+                        action: c.action,
+                        file_name: rel.replace('/', "\\"),
+                    });
+                    added = true;
+                }
+                if !added {
+                    continue;
+                }
+                if let Some(irp) = w.pending.take() {
+                    let length = request_length(&irp);
+                    done.push((irp, w.drain(length)));
+                } else if w.bytes() > w.length as usize {
+                    w.buffer.clear();
+                    w.overflowed = true;
+                }
+            }
+        }
+        for (irp, result) in done {
+            // Taken out of the watch, so the cancel routine finds nothing: ours to complete.
+            irp.clear_cancel_routine();
+            irp.complete_result(result);
+        }
+    }
+
+    /// The close of handle `ccb_id`: its watch goes, a pending request completes with
+    /// STATUS_NOTIFY_CLEANUP (MS-FSA 2.1.5.4).
+    pub(crate) fn cleanup(&self, ccb_id: u64) {
+        let pending = {
+            let mut watches = self.watches.lock();
+            let i = watches.iter().position(|w| w.ccb_id == ccb_id);
+            i.and_then(|i| watches.swap_remove(i).pending)
+        };
+        if let Some(irp) = pending {
+            irp.complete(NtStatus::NOTIFY_CLEANUP);
+        }
+    }
+
+    fn cancel(&self, ccb_id: u64, irp_id: u64) {
+        let pending = {
+            let mut watches = self.watches.lock();
+            watches
+                .iter_mut()
+                .find(|w| w.ccb_id == ccb_id)
+                .and_then(|w| {
+                    if w.pending.as_ref().map(PendingIrp::id) == Some(irp_id) {
+                        w.pending.take()
+                    } else {
+                        None
+                    }
+                })
+        };
+        if let Some(irp) = pending {
+            // A close cancels pending IRPs before its close IRP arrives: report that.
+            let status = if irp.file().state() == FileState::Open {
+                NtStatus::CANCELLED
+            } else {
+                NtStatus::NOTIFY_CLEANUP
+            };
+            irp.complete(status);
+        }
+    }
+}
+
+fn request_length(irp: &PendingIrp<Pvfs>) -> u32 {
+    match irp.request() {
+        IrpRequest::ReadDirectoryChange(r) => r.length,
+        _ => 0,
+    }
+}
+
+/// `path` relative to the directory `dir` (both share-relative), if it lies below it.
+fn relative<'p>(dir: &str, path: &'p str) -> Option<&'p str> {
+    if dir.is_empty() {
+        return (!path.is_empty()).then_some(path);
+    }
+    path.strip_prefix(dir)?.strip_prefix('/')
+}
+
+/// A ReadDirectoryChange IRP (MS-FSA 2.1.5.10).
+pub(crate) fn request(volume: &crate::Volume, irp: Irp<'_, Pvfs>) -> Dispatched {
+    let (Some(ccb), IrpRequest::ReadDirectoryChange(req)) = (irp.file_context(), irp.request())
+    else {
+        return irp.complete(NtStatus::INVALID_PARAMETER);
+    };
+    if !ccb.is_dir() {
+        return irp.complete(NtStatus::INVALID_PARAMETER);
+    }
+    let (ccb_id, length) = (ccb.id, req.length);
+    let mut watches = volume.notify.watches.lock();
+    let i = match watches.iter().position(|w| w.ccb_id == ccb_id) {
+        Some(i) => i,
+        None => {
+            watches.push(Watch {
+                ccb_id,
+                dir: Arc::clone(&ccb.fcb),
+                filter: req.filter,
+                tree: req.watch_tree,
+                length,
+                buffer: Vec::new(),
+                overflowed: false,
+                pending: None,
+            });
+            watches.len() - 1
+        }
+    };
+    let w = &mut watches[i];
+    w.length = length;
+    if w.pending.is_some() {
+        // One request at a time per handle, as the SMB2 server sends them.
+        drop(watches);
+        return irp.complete(NtStatus::INVALID_DEVICE_REQUEST);
+    }
+    if w.overflowed || !w.buffer.is_empty() {
+        let result = w.drain(length);
+        drop(watches);
+        return irp.complete_result(result);
+    }
+    let (pending, dispatched) = irp.pend();
+    let irp_id = pending.id();
+    let notifier = Arc::clone(&volume.notify);
+    // The routine takes the watch lock, which we hold until the IRP is queued.
+    let armed = pending.set_cancel_routine(move || notifier.cancel(ccb_id, irp_id));
+    if armed {
+        w.pending = Some(pending);
+        drop(watches);
+    } else {
+        drop(watches);
+        pending.complete(NtStatus::CANCELLED);
+    }
+    dispatched
+}

@@ -1,0 +1,295 @@
+//! Security: stored descriptors, inheritance, and the access rules of a create
+//! (MS-FSA 2.1.5.1.2.1, 2.1.5.13, 2.1.5.16; MS-DTYP 2.5.3.4 inheritance).
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use lwio_core::irp::{IrpRequest, QueryInfoRequest};
+use lwio_core::{
+    AccessMask, AccessToken, CreateDisposition as D, CreateRequest, FileHandle, FileInfoClass,
+    NtStatus, SecurityDescriptor, SecurityInformation as SI, ShareAccess, block_on,
+};
+
+const OWNER: SI = SI(0x1);
+const GROUP: SI = SI(0x2);
+const DACL: SI = SI(0x4);
+const SACL: SI = SI(0x8);
+
+fn user() -> Arc<AccessToken> {
+    Arc::new(
+        AccessToken::new("S-1-5-21-1-2-3-1001".parse().unwrap())
+            .with_groups(["S-1-1-0".parse().unwrap(), "S-1-5-32-545".parse().unwrap()]),
+    )
+}
+
+fn as_user(access: AccessMask, disp: D) -> CreateRequest {
+    CreateRequest::new(user(), access, disp).share(ShareAccess::ALL)
+}
+
+fn set_sd(h: &FileHandle, info: SI, sddl: &str) -> Result<(), NtStatus> {
+    let sd: SecurityDescriptor = sddl.parse().unwrap();
+    block_on(h.set_security(info, sd.encode()))
+}
+
+fn sddl(h: &FileHandle, info: SI) -> String {
+    let b = block_on(h.query_security(info, 65536)).unwrap();
+    SecurityDescriptor::decode(&b).unwrap().to_sddl().unwrap()
+}
+
+/// A directory `d` owned by SYSTEM with the given DACL.
+fn dir_with(s: &Share, dacl: &str) {
+    s.mkdir("d");
+    let h = s.all("d");
+    set_sd(&h, SI(0x5), &format!("O:SYD:P{dacl}")).unwrap();
+}
+
+fn granted(h: &FileHandle) -> AccessMask {
+    let r = call(
+        h,
+        IrpRequest::QueryInformation(QueryInfoRequest {
+            class: FileInfoClass::ACCESS,
+            length: 4,
+        }),
+    );
+    AccessMask(u32::from_le_bytes(r.output[..4].try_into().unwrap()))
+}
+
+#[test]
+fn owner_group_and_dacl_round_trip() {
+    let s = Share::new();
+    s.file("f");
+    let h = s.all("f");
+    set_sd(&h, SI(0x7), "O:BAG:SYD:P(A;;FA;;;SY)(A;;FR;;;WD)").unwrap();
+    assert_eq!(sddl(&h, OWNER), "O:BA");
+    assert_eq!(sddl(&h, GROUP), "G:SY");
+    let d = sddl(&h, DACL);
+    assert!(
+        d.contains("(A;;FA;;;SY)") && d.contains("(A;;FR;;;WD)"),
+        "{d}"
+    );
+    // Setting only the DACL keeps the owner.
+    set_sd(&h, DACL, "D:(A;;FA;;;SY)").unwrap();
+    assert_eq!(sddl(&h, OWNER), "O:BA");
+}
+
+#[test]
+fn query_security_with_a_short_buffer_says_how_much() {
+    let s = Share::new();
+    s.file("f");
+    let h = s.all("f");
+    let r = call(
+        &h,
+        IrpRequest::QuerySecurity(lwio_core::irp::QuerySecurityRequest {
+            info: DACL,
+            length: 8,
+        }),
+    );
+    assert_eq!(r.status, NtStatus::BUFFER_TOO_SMALL);
+    assert!(r.information > 8);
+}
+
+#[test]
+fn files_inherit_object_inherit_aces_only() {
+    let s = Share::new();
+    dir_with(&s, "(A;OICI;FA;;;SY)(A;CIIO;FR;;;WD)(A;OI;FW;;;BA)");
+    s.file("d/f");
+    let f = s.all("d/f");
+    let d = sddl(&f, DACL);
+    assert!(d.contains("(A;ID;FA;;;SY)"), "{d}");
+    assert!(d.contains("(A;ID;FW;;;BA)"), "{d}");
+    assert!(!d.contains("WD"), "{d}");
+}
+
+#[test]
+fn subdirectories_inherit_container_aces_and_keep_inheritable_ones() {
+    let s = Share::new();
+    dir_with(
+        &s,
+        "(A;OICI;FA;;;SY)(A;CIIO;FR;;;WD)(A;OI;FW;;;BA)(A;CINP;FR;;;BU)",
+    );
+    s.mkdir("d/sub");
+    let h = s.all("d/sub");
+    let d = sddl(&h, DACL);
+    assert!(d.contains("(A;OICIID;FA;;;SY)"), "{d}");
+    // CI|IO: applies to the subdirectory and stays inheritable.
+    assert!(d.contains("(A;CIID;FR;;;WD)"), "{d}");
+    // OI only: inherit-only on the subdirectory, for its files.
+    assert!(d.contains("(A;OIIOID;FW;;;BA)"), "{d}");
+    // No-propagate: applies here, no further.
+    assert!(d.contains("(A;ID;FR;;;BU)"), "{d}");
+    // A grandchild file gets BA's write but not BU's read.
+    s.file("d/sub/g");
+    let g = sddl(&s.all("d/sub/g"), DACL);
+    assert!(g.contains("(A;ID;FW;;;BA)"), "{g}");
+    assert!(!g.contains("BU"), "{g}");
+}
+
+#[test]
+fn inherited_dacl_decides_who_opens() {
+    let s = Share::new();
+    dir_with(&s, "(A;OICI;FA;;;SY)(A;OICI;FR;;;WD)");
+    s.file("d/f");
+    assert!(
+        s.open("d/f", as_user(AccessMask::GENERIC_READ, D::OPEN))
+            .is_ok()
+    );
+    assert_eq!(
+        s.open("d/f", as_user(AccessMask::GENERIC_WRITE, D::OPEN))
+            .err(),
+        Some(NtStatus::ACCESS_DENIED)
+    );
+    // Creating needs FILE_ADD_FILE on the parent.
+    assert_eq!(
+        s.open("d/new", as_user(RW, D::CREATE)).err(),
+        Some(NtStatus::ACCESS_DENIED)
+    );
+}
+
+#[test]
+fn creating_with_add_file_right_works_and_creator_owns() {
+    let s = Share::new();
+    dir_with(&s, "(A;OICI;FA;;;SY)(A;;0x3;;;WD)(A;OICIIO;FA;;;CO)");
+    let h = s
+        .open("d/mine", as_user(RW | AccessMask::READ_CONTROL, D::CREATE))
+        .unwrap();
+    assert_eq!(sddl(&h, OWNER), "O:S-1-5-21-1-2-3-1001");
+    let d = sddl(&h, DACL);
+    assert!(d.contains("(A;ID;FA;;;S-1-5-21-1-2-3-1001)"), "{d}");
+}
+
+#[test]
+fn maximum_allowed_grants_what_the_dacl_gives() {
+    let s = Share::new();
+    dir_with(&s, "(A;OICI;FA;;;SY)(A;OICI;FR;;;WD)");
+    s.file("d/f");
+    let h = s
+        .open("d/f", as_user(AccessMask::MAXIMUM_ALLOWED, D::OPEN))
+        .unwrap();
+    let g = granted(&h);
+    assert!(g.contains(AccessMask::FILE_READ_DATA), "{g:?}");
+    assert!(
+        !g.intersects(AccessMask::FILE_WRITE_DATA | AccessMask::DELETE),
+        "{g:?}"
+    );
+    assert_eq!(
+        block_on(h.write(0, &b"x"[..])),
+        Err(NtStatus::ACCESS_DENIED)
+    );
+}
+
+#[test]
+fn read_attributes_through_the_parents_list_right() {
+    let s = Share::new();
+    dir_with(&s, "(A;OICI;FA;;;SY)(A;;FR;;;WD)");
+    s.file("d/f");
+    let f = s.all("d/f");
+    set_sd(&f, DACL, "D:P(A;;FA;;;SY)").unwrap();
+    drop(f);
+    assert_eq!(
+        s.open("d/f", as_user(AccessMask::FILE_READ_DATA, D::OPEN))
+            .err(),
+        Some(NtStatus::ACCESS_DENIED)
+    );
+    assert!(
+        s.open("d/f", as_user(AccessMask::FILE_READ_ATTRIBUTES, D::OPEN))
+            .is_ok()
+    );
+}
+
+#[test]
+fn delete_through_the_parents_delete_child_right() {
+    let s = Share::new();
+    dir_with(&s, "(A;OICI;FA;;;SY)(A;;0x40;;;WD)");
+    s.file("d/f");
+    let f = s.all("d/f");
+    set_sd(&f, DACL, "D:P(A;;FA;;;SY)").unwrap();
+    drop(f);
+    let h = s.open("d/f", as_user(AccessMask::DELETE, D::OPEN)).unwrap();
+    set_delete(&h, true).unwrap();
+    drop(h);
+    assert!(!s.path("d/f").exists());
+}
+
+#[test]
+fn no_delete_without_either_right() {
+    let s = Share::new();
+    dir_with(&s, "(A;OICI;FA;;;SY)(A;;FR;;;WD)");
+    s.file("d/f");
+    let f = s.all("d/f");
+    set_sd(&f, DACL, "D:P(A;;FA;;;SY)(A;;FR;;;WD)").unwrap();
+    drop(f);
+    assert_eq!(
+        s.open("d/f", as_user(AccessMask::DELETE, D::OPEN)).err(),
+        Some(NtStatus::ACCESS_DENIED)
+    );
+}
+
+#[test]
+fn sacl_access_without_the_privilege_is_privilege_not_held() {
+    let s = Share::new();
+    s.file("f");
+    assert_eq!(
+        s.open(
+            "f",
+            as_user(
+                AccessMask::ACCESS_SYSTEM_SECURITY | AccessMask::READ_CONTROL,
+                D::OPEN
+            )
+        )
+        .err(),
+        Some(NtStatus::PRIVILEGE_NOT_HELD)
+    );
+    // SYSTEM holds it and may read the SACL.
+    let h = s
+        .open(
+            "f",
+            req(
+                AccessMask::ACCESS_SYSTEM_SECURITY | AccessMask::READ_CONTROL,
+                D::OPEN,
+            ),
+        )
+        .unwrap();
+    assert!(block_on(h.query_security(SACL, 4096)).is_ok());
+}
+
+#[test]
+fn owner_may_only_be_set_to_the_caller() {
+    let s = Share::new();
+    dir_with(&s, "(A;OICI;FA;;;SY)(A;OICI;FA;;;WD)");
+    let h = s
+        .open("d/f", as_user(AccessMask::GENERIC_ALL, D::CREATE))
+        .unwrap();
+    assert_eq!(set_sd(&h, OWNER, "O:BA"), Err(NtStatus::INVALID_OWNER));
+    set_sd(&h, OWNER, "O:S-1-5-21-1-2-3-1001").unwrap();
+    // SYSTEM (with the restore privilege) may set any owner.
+    let sys = s.all("d/f");
+    set_sd(&sys, OWNER, "O:BA").unwrap();
+    assert_eq!(sddl(&sys, OWNER), "O:BA");
+}
+
+#[test]
+fn set_security_needs_write_dac() {
+    let s = Share::new();
+    s.file("f");
+    let h = s.open("f", req(AccessMask::GENERIC_READ, D::OPEN)).unwrap();
+    assert_eq!(
+        set_sd(&h, DACL, "D:(A;;FA;;;WD)"),
+        Err(NtStatus::ACCESS_DENIED)
+    );
+}
+
+#[test]
+fn descriptor_given_at_create_is_stored() {
+    let s = Share::new();
+    let sd: SecurityDescriptor = "O:SYG:SYD:P(A;;FA;;;SY)".parse().unwrap();
+    let h = s
+        .open(
+            "f",
+            req(AccessMask::GENERIC_ALL, D::CREATE).security_descriptor(sd.encode()),
+        )
+        .unwrap();
+    assert_eq!(sddl(&h, DACL), "D:P(A;;FA;;;SY)");
+}
