@@ -56,10 +56,32 @@ impl Ccb {
     /// The file's NTFS facts now.
     pub(crate) fn facts(&self, volume: &Volume) -> Result<Facts, NtStatus> {
         let st = sys::fstat(&self.fd)?;
+        let dos = self.dos(volume)?;
+        Ok(facts_of(&st, &dos))
+    }
+
+    /// The file's DOS information, from the FCB's cache or the xattr.
+    pub(crate) fn dos(&self, volume: &Volume) -> Result<sys::DosInfo, NtStatus> {
+        if let Some(dos) = self.fcb.state.lock().dos {
+            return Ok(dos);
+        }
         let path = self.path();
         let (_, name) = path::split_last(&path);
-        let dos = volume.root.read_dos(&self.fd, name)?;
-        Ok(facts_of(&st, &dos.info))
+        let dos = volume.root.read_dos(&self.fd, name)?.info;
+        self.fcb.state.lock().dos = Some(dos);
+        Ok(dos)
+    }
+
+    /// Writes the file's DOS information and keeps the FCB's cache in step.
+    pub(crate) fn store_dos(&self, volume: &Volume, dos: sys::DosInfo) -> Result<(), NtStatus> {
+        volume.root.write_dos(&self.fd, &dos)?;
+        self.fcb.state.lock().dos = Some(dos);
+        Ok(())
+    }
+
+    /// Seeds the FCB's cache with what an open just read, unless it holds something.
+    pub(crate) fn seed_dos(&self, dos: sys::DosInfo) {
+        self.fcb.state.lock().dos.get_or_insert(dos);
     }
 
     /// Releases everything the handle holds: its locks (waking waiters they blocked), its

@@ -237,6 +237,7 @@ fn open_existing(
         ino: st.ino,
     };
     let ccb = register(volume, req, key, is_dir, on_disk, fd, granted)?;
+    ccb.seed_dos(dos);
     if !truncates {
         return Ok((ccb, CreateAction::OPENED));
     }
@@ -268,14 +269,13 @@ fn overwrite(
 ) -> Result<(), NtStatus> {
     sys::set_size(&ccb.fd, 0)?;
     let attrs = stored_attributes(req.file_attributes, false);
-    volume.root.write_dos(
-        &ccb.fd,
-        &DosInfo {
+    ccb.store_dos(
+        volume,
+        DosInfo {
             attributes: attrs.0,
             creation_time: old.creation_time,
         },
-    )?;
-    Ok(())
+    )
 }
 
 /// Attributes as stored for a new or overwritten file: what was asked, without DIRECTORY

@@ -42,6 +42,11 @@ pub(crate) struct FcbState {
     /// when its last handle closes, and new opens get STATUS_DELETE_PENDING.
     pub(crate) delete_pending: bool,
     pub(crate) locks: LockTable<PendingIrp<Pvfs>>,
+    /// The file's DOS information as PVFS last read or wrote it. Every change made through
+    /// PVFS goes through [`crate::ccb::Ccb::store_dos`], so while the file is open this
+    /// saves an xattr read per query; a change made behind PVFS's back shows after the
+    /// last handle closes.
+    pub(crate) dos: Option<crate::sys::DosInfo>,
 }
 
 /// A file control block.
@@ -97,6 +102,7 @@ impl FcbTable {
                     opens: Vec::new(),
                     delete_pending: false,
                     locks: LockTable::new(),
+                    dos: None,
                 }),
             })
         });

@@ -17,7 +17,7 @@ use lwio_fscc::{
 use crate::ccb::Ccb;
 use crate::facts::file_id_128;
 use crate::notify::Change;
-use crate::sys::{self, DosInfo, Timestamp};
+use crate::sys::{self, Timestamp};
 use crate::{Volume, path};
 use lwio_core::irp::NotifyFilter;
 use lwio_fscc::NotifyAction;
@@ -267,9 +267,7 @@ fn set_basic(volume: &Volume, ccb: &Ccb, info: FileBasicInformation) -> Result<(
     if attrs.contains(FileAttributes::TEMPORARY) && ccb.is_dir() {
         return Err(NtStatus::INVALID_PARAMETER);
     }
-    let path = ccb.path();
-    let (_, name) = path::split_last(&path);
-    let mut dos = volume.root.read_dos(&ccb.fd, name)?.info;
+    let mut dos = ccb.dos(volume)?;
     let mut dirty = false;
     if !attrs.is_empty() {
         dos.attributes = attrs
@@ -282,7 +280,7 @@ fn set_basic(volume: &Volume, ccb: &Ccb, info: FileBasicInformation) -> Result<(
         dirty = true;
     }
     if dirty {
-        volume.root.write_dos(&ccb.fd, &DosInfo { ..dos })?;
+        ccb.store_dos(volume, dos)?;
     }
     let atime = to_timestamp(info.last_access_time);
     let mtime = to_timestamp(info.last_write_time);

@@ -1,0 +1,29 @@
+//! Authentication and message-security primitives for the lwio SMB2/3 server (and, later,
+//! its redirector), as pure code: bytes in, bytes out, no sockets, no tasks, no locks.
+//!
+//! What it does:
+//!
+//! - [`ntlm`]: NTLMSSP messages (MS-NLMP 2.2.1), the NTLMv2 computations (MS-NLMP 3.3.2),
+//!   key exchange (3.4.5) and the MIC (3.1.5.1.2); a server-side state machine that
+//!   accepts NTLMv2 only, and a client used by the tests and the future redirector.
+//! - [`spnego`]: the subset of SPNEGO (RFC 4178, MS-SPNG) DER that SMB2 session setup
+//!   carries, read with a bounded DER reader; raw NTLMSSP tokens are recognised too.
+//! - [`smb2sign`]: SMB 3.x key derivation (MS-SMB2 3.1.4.2), message signing and
+//!   verification (HMAC-SHA256, AES-CMAC, AES-GMAC; MS-SMB2 3.1.4.1) and the SMB 3.1.1
+//!   pre-authentication integrity hash.
+//! - [`smb3crypt`]: SMB 3.x message encryption under the transform header (MS-SMB2 3.1.4.3,
+//!   2.2.41) with AES-CCM and AES-GCM, 128 and 256 bits.
+//!
+//! What it does not do: talk to a domain controller, keep users (the caller supplies a
+//! lookup from user to NT hash), decide policy (whether anonymous or guest logons are
+//! allowed, whether signing is required), or build the `AccessToken` a logon produces.
+//! NTLMv1 and LM responses are refused, by design.
+
+#![forbid(unsafe_code)]
+
+pub mod ntlm;
+pub mod smb2sign;
+pub mod smb3crypt;
+pub mod spnego;
+
+mod wire;

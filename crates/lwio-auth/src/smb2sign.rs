@@ -1,0 +1,292 @@
+//! SMB2/3 message signing (MS-SMB2 3.1.4.1), key derivation (3.1.4.2) and the SMB 3.1.1
+//! pre-authentication integrity hash (3.2.5.2, 3.3.5.4).
+//!
+//! A signature covers one SMB2 message (one element of a compound chain) with its
+//! 16-byte Signature field, at offset 48 of the header, taken as zero.
+
+use aes::Aes128;
+use aes_gcm::{AeadInPlace, Aes128Gcm, KeyInit as _};
+use cmac::{Cmac, Mac as _};
+use hmac::Hmac;
+use sha2::{Digest, Sha256, Sha512};
+use subtle::ConstantTimeEq;
+
+use crate::smb3crypt::Cipher;
+use crate::wire::{le16, le32, le64};
+
+/// Size of an SMB2 header; every signed message is at least this long.
+pub const SMB2_HEADER_LEN: usize = 64;
+/// Offset of the Signature field in the SMB2 header.
+pub const SIGNATURE_OFFSET: usize = 48;
+const FLAGS_SERVER_TO_REDIR: u32 = 0x0000_0001;
+const COMMAND_CANCEL: u16 = 0x000C;
+
+/// Why a message could not be signed or did not verify.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignError {
+    /// The message is shorter than an SMB2 header.
+    #[error("message shorter than an SMB2 header")]
+    MessageTooShort,
+    /// The key has the wrong length for the algorithm.
+    #[error("bad signing key length")]
+    BadKeyLength,
+    /// The signature does not match.
+    #[error("signature does not verify")]
+    SignatureMismatch,
+}
+
+/// The signing algorithm of a session (MS-SMB2 3.1.4.1, 2.2.3.1.7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SigningAlgorithm {
+    /// HMAC-SHA256 truncated to 16 bytes: dialects 2.0.2 and 2.1; the key is the session key.
+    HmacSha256,
+    /// AES-128-CMAC: dialects 3.0, 3.0.2, and 3.1.1 unless GMAC is negotiated.
+    AesCmac,
+    /// AES-128-GMAC: 3.1.1 with the signing capabilities context.
+    AesGmac,
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// SP800-108 counter-mode KDF with HMAC-SHA256, one block, as MS-SMB2 3.1.4.2 uses it:
+/// `HMAC-SHA256(key, i=1 (BE32) || label || 0x00 || context || L (BE32))`, truncated to
+/// `out.len()` bytes (at most 32). `label` and `context` are passed with any NUL they
+/// carry (the SMB labels include their terminating NUL).
+pub fn kdf(key: &[u8], label: &[u8], context: &[u8], out: &mut [u8]) {
+    use hmac::Mac;
+    let bits = (out.len() as u32) * 8;
+    // HMAC accepts keys of any length.
+    let mut mac = <HmacSha256 as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+    mac.update(&1u32.to_be_bytes());
+    mac.update(label);
+    mac.update(&[0]);
+    mac.update(context);
+    mac.update(&bits.to_be_bytes());
+    let full = mac.finalize().into_bytes();
+    let n = out.len().min(full.len());
+    out[..n].copy_from_slice(&full[..n]);
+}
+
+/// Which key-derivation inputs a dialect uses (MS-SMB2 3.3.5.5.3, 3.2.5.3.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyDerivation {
+    /// Dialects 3.0 and 3.0.2: constant labels and contexts.
+    Smb30,
+    /// Dialect 3.1.1: the preauth integrity hash of the session is the context.
+    Smb311 {
+        /// `Session.PreauthIntegrityHashValue` after the last SESSION_SETUP request.
+        preauth_hash: [u8; 64],
+    },
+}
+
+/// The keys of an SMB 3.x session, named by direction rather than by role.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Smb3Keys {
+    /// Signing key (16 bytes).
+    pub signing_key: [u8; 16],
+    /// Application key, handed to DCE/RPC over named pipes (16 bytes).
+    pub application_key: [u8; 16],
+    /// Encrypts client-to-server traffic: the client's EncryptionKey, the server's
+    /// DecryptionKey. 16 or 32 bytes by cipher.
+    pub client_to_server: Vec<u8>,
+    /// Encrypts server-to-client traffic: the server's EncryptionKey, the client's
+    /// DecryptionKey. 16 or 32 bytes by cipher.
+    pub server_to_client: Vec<u8>,
+}
+
+impl std::fmt::Debug for Smb3Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Smb3Keys(..)")
+    }
+}
+
+/// Derives the session keys of dialect 3.x from the session key (the NTLM exported
+/// session key or the Kerberos subkey). `cipher` sets the length of the encryption keys;
+/// for 3.0/3.0.2 it is AES-128-CCM.
+pub fn derive_smb3_keys(session_key: &[u8], how: KeyDerivation, cipher: Cipher) -> Smb3Keys {
+    let mut k = Smb3Keys {
+        signing_key: [0; 16],
+        application_key: [0; 16],
+        client_to_server: vec![0; cipher.key_len()],
+        server_to_client: vec![0; cipher.key_len()],
+    };
+    match how {
+        KeyDerivation::Smb30 => {
+            kdf(
+                session_key,
+                b"SMB2AESCMAC\0",
+                b"SmbSign\0",
+                &mut k.signing_key,
+            );
+            kdf(
+                session_key,
+                b"SMB2APP\0",
+                b"SmbRpc\0",
+                &mut k.application_key,
+            );
+            kdf(
+                session_key,
+                b"SMB2AESCCM\0",
+                b"ServerIn \0",
+                &mut k.client_to_server,
+            );
+            kdf(
+                session_key,
+                b"SMB2AESCCM\0",
+                b"ServerOut\0",
+                &mut k.server_to_client,
+            );
+        }
+        KeyDerivation::Smb311 { preauth_hash } => {
+            let h = &preauth_hash[..];
+            kdf(session_key, b"SMBSigningKey\0", h, &mut k.signing_key);
+            kdf(session_key, b"SMBAppKey\0", h, &mut k.application_key);
+            kdf(
+                session_key,
+                b"SMBC2SCipherKey\0",
+                h,
+                &mut k.client_to_server,
+            );
+            kdf(
+                session_key,
+                b"SMBS2CCipherKey\0",
+                h,
+                &mut k.server_to_client,
+            );
+        }
+    }
+    k
+}
+
+/// Computes the signature of `message` with its Signature field taken as zero.
+pub fn compute_signature(
+    alg: SigningAlgorithm,
+    key: &[u8],
+    message: &[u8],
+) -> Result<[u8; 16], SignError> {
+    if message.len() < SMB2_HEADER_LEN {
+        return Err(SignError::MessageTooShort);
+    }
+    let (head, tail) = message.split_at(SIGNATURE_OFFSET);
+    let tail = &tail[16..];
+    let zero = [0u8; 16];
+    let mut out = [0u8; 16];
+    match alg {
+        SigningAlgorithm::HmacSha256 => {
+            use hmac::Mac;
+            let mut mac =
+                <HmacSha256 as Mac>::new_from_slice(key).map_err(|_| SignError::BadKeyLength)?;
+            mac.update(head);
+            mac.update(&zero);
+            mac.update(tail);
+            out.copy_from_slice(&mac.finalize().into_bytes()[..16]);
+        }
+        SigningAlgorithm::AesCmac => {
+            let mut mac = <Cmac<Aes128> as cmac::Mac>::new_from_slice(key)
+                .map_err(|_| SignError::BadKeyLength)?;
+            mac.update(head);
+            mac.update(&zero);
+            mac.update(tail);
+            out.copy_from_slice(&mac.finalize().into_bytes());
+        }
+        SigningAlgorithm::AesGmac => {
+            let cipher = Aes128Gcm::new_from_slice(key).map_err(|_| SignError::BadKeyLength)?;
+            let nonce = gmac_nonce(message).ok_or(SignError::MessageTooShort)?;
+            let mut aad = Vec::with_capacity(message.len());
+            aad.extend_from_slice(head);
+            aad.extend_from_slice(&zero);
+            aad.extend_from_slice(tail);
+            let tag = cipher
+                .encrypt_in_place_detached((&nonce).into(), &aad, &mut [])
+                .map_err(|_| SignError::MessageTooShort)?;
+            out.copy_from_slice(&tag);
+        }
+    }
+    Ok(out)
+}
+
+/// The AES-GMAC nonce (MS-SMB2 3.1.4.1): MessageId, then a 32-bit little-endian word
+/// whose bit 0 is set for a server-to-client message and bit 1 for a CANCEL request.
+fn gmac_nonce(message: &[u8]) -> Option<[u8; 12]> {
+    let mid = le64(message, 24)?;
+    let flags = le32(message, 16)?;
+    let command = le16(message, 12)?;
+    let mut role = 0u32;
+    if flags & FLAGS_SERVER_TO_REDIR != 0 {
+        role |= 1;
+    }
+    if command == COMMAND_CANCEL && flags & FLAGS_SERVER_TO_REDIR == 0 {
+        role |= 2;
+    }
+    let mut n = [0u8; 12];
+    n[..8].copy_from_slice(&mid.to_le_bytes());
+    n[8..].copy_from_slice(&role.to_le_bytes());
+    Some(n)
+}
+
+/// Signs `message` in place: computes the signature and writes it into the header. The
+/// caller sets SMB2_FLAGS_SIGNED first, since the flags are covered.
+pub fn sign(alg: SigningAlgorithm, key: &[u8], message: &mut [u8]) -> Result<[u8; 16], SignError> {
+    let sig = compute_signature(alg, key, message)?;
+    message[SIGNATURE_OFFSET..SIGNATURE_OFFSET + 16].copy_from_slice(&sig);
+    Ok(sig)
+}
+
+/// Verifies the signature in `message`'s header, in constant time.
+pub fn verify(alg: SigningAlgorithm, key: &[u8], message: &[u8]) -> Result<(), SignError> {
+    let sig = compute_signature(alg, key, message)?;
+    let got = &message[SIGNATURE_OFFSET..SIGNATURE_OFFSET + 16];
+    if bool::from(sig.ct_eq(got)) {
+        Ok(())
+    } else {
+        Err(SignError::SignatureMismatch)
+    }
+}
+
+/// The SMB 3.1.1 preauth integrity hash: starts at 64 zero bytes, and each NEGOTIATE and
+/// SESSION_SETUP message (header included) chains in as `H = SHA-512(H || message)`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PreauthHash([u8; 64]);
+
+impl Default for PreauthHash {
+    fn default() -> Self {
+        PreauthHash([0; 64])
+    }
+}
+
+impl std::fmt::Debug for PreauthHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PreauthHash(")?;
+        for b in &self.0[..8] {
+            write!(f, "{b:02x}")?;
+        }
+        write!(f, "..)")
+    }
+}
+
+impl PreauthHash {
+    /// The initial value, 64 zero bytes.
+    pub fn new() -> PreauthHash {
+        PreauthHash::default()
+    }
+
+    /// Starts from a value, such as the connection's hash when a session begins.
+    pub fn from_value(v: [u8; 64]) -> PreauthHash {
+        PreauthHash(v)
+    }
+
+    /// Chains one message in.
+    pub fn update(&mut self, message: &[u8]) {
+        let mut h = Sha512::new();
+        h.update(self.0);
+        h.update(message);
+        self.0.copy_from_slice(&h.finalize());
+    }
+
+    /// The current value.
+    pub fn value(&self) -> &[u8; 64] {
+        &self.0
+    }
+}

@@ -1,0 +1,286 @@
+//! SMB 3.x message encryption (MS-SMB2 3.1.4.3) under the SMB2 TRANSFORM_HEADER
+//! (MS-SMB2 2.2.41).
+//!
+//! ```text
+//!  0  ProtocolId  0xFD 'S' 'M' 'B'
+//!  4  Signature   16 bytes: the AEAD tag
+//! 20  Nonce       16 bytes: 11 used by CCM, 12 by GCM, the rest zero
+//! 36  OriginalMessageSize (u32)
+//! 40  Reserved (u16)
+//! 42  Flags / EncryptionAlgorithm (u16): 0x0001 = encrypted
+//! 44  SessionId (u64)
+//! ```
+//!
+//! The additional authenticated data is bytes 20..52 of the header; the tag is written
+//! into the Signature field. Nonces must never repeat under one key: the caller draws
+//! them (see [`random_nonce`]) or counts them.
+
+use aes::{Aes128, Aes256};
+use aes_gcm::{AeadInPlace, Aes128Gcm, Aes256Gcm, KeyInit};
+use ccm::Ccm;
+use ccm::consts::{U11, U16};
+
+use crate::wire::Reader;
+
+/// The ProtocolId of a transform header.
+pub const TRANSFORM_PROTOCOL_ID: [u8; 4] = [0xFD, b'S', b'M', b'B'];
+/// Length of a transform header.
+pub const TRANSFORM_HEADER_LEN: usize = 52;
+/// The Flags value meaning "encrypted" (dialect 3.1.1) / EncryptionAlgorithm AES-128-CCM
+/// (dialects 3.0.x): both are 0x0001.
+pub const TRANSFORM_FLAG_ENCRYPTED: u16 = 0x0001;
+
+type Aes128Ccm = Ccm<Aes128, U16, U11>;
+type Aes256Ccm = Ccm<Aes256, U16, U11>;
+
+/// Why a message could not be encrypted or decrypted.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CryptError {
+    /// The input is shorter than a transform header.
+    #[error("transform message truncated")]
+    Truncated,
+    /// The ProtocolId is not 0xFD 'S' 'M' 'B'.
+    #[error("not a transform header")]
+    BadProtocolId,
+    /// OriginalMessageSize does not match the ciphertext length.
+    #[error("OriginalMessageSize does not match the payload")]
+    SizeMismatch,
+    /// The key has the wrong length for the cipher.
+    #[error("bad encryption key length")]
+    BadKeyLength,
+    /// The tag did not verify: the message was altered or the key is wrong.
+    #[error("decryption failed")]
+    AuthenticationFailed,
+    /// The random source failed.
+    #[error("random source failed")]
+    Random,
+}
+
+/// The cipher of a session (MS-SMB2 2.2.3.1.2 Cipher IDs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Cipher {
+    /// AES-128-CCM (0x0001): 3.0, 3.0.2 and 3.1.1.
+    Aes128Ccm,
+    /// AES-128-GCM (0x0002).
+    Aes128Gcm,
+    /// AES-256-CCM (0x0003).
+    Aes256Ccm,
+    /// AES-256-GCM (0x0004).
+    Aes256Gcm,
+}
+
+impl Cipher {
+    /// The cipher with this Cipher ID.
+    pub fn from_id(id: u16) -> Option<Cipher> {
+        Some(match id {
+            1 => Cipher::Aes128Ccm,
+            2 => Cipher::Aes128Gcm,
+            3 => Cipher::Aes256Ccm,
+            4 => Cipher::Aes256Gcm,
+            _ => return None,
+        })
+    }
+
+    /// The Cipher ID on the wire.
+    pub fn id(self) -> u16 {
+        match self {
+            Cipher::Aes128Ccm => 1,
+            Cipher::Aes128Gcm => 2,
+            Cipher::Aes256Ccm => 3,
+            Cipher::Aes256Gcm => 4,
+        }
+    }
+
+    /// Key length in bytes.
+    pub fn key_len(self) -> usize {
+        match self {
+            Cipher::Aes128Ccm | Cipher::Aes128Gcm => 16,
+            Cipher::Aes256Ccm | Cipher::Aes256Gcm => 32,
+        }
+    }
+
+    /// How many bytes of the 16-byte Nonce field the cipher uses.
+    pub fn nonce_len(self) -> usize {
+        match self {
+            Cipher::Aes128Ccm | Cipher::Aes256Ccm => 11,
+            Cipher::Aes128Gcm | Cipher::Aes256Gcm => 12,
+        }
+    }
+}
+
+/// An SMB2 TRANSFORM_HEADER.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TransformHeader {
+    /// The AEAD tag.
+    pub signature: [u8; 16],
+    /// The nonce, zero beyond the cipher's nonce length.
+    pub nonce: [u8; 16],
+    /// Size of the plaintext SMB2 message.
+    pub original_message_size: u32,
+    /// Reserved, kept as sent.
+    pub reserved: u16,
+    /// Flags (3.1.1) or EncryptionAlgorithm (3.0.x); 0x0001 either way.
+    pub flags: u16,
+    /// The session whose keys encrypt the message.
+    pub session_id: u64,
+}
+
+impl TransformHeader {
+    /// Decodes the 52-byte header at the start of `buf`.
+    pub fn decode(buf: &[u8]) -> Result<TransformHeader, CryptError> {
+        let mut r = Reader::new(buf);
+        let pid: [u8; 4] = r.array().ok_or(CryptError::Truncated)?;
+        if pid != TRANSFORM_PROTOCOL_ID {
+            return Err(CryptError::BadProtocolId);
+        }
+        let t = CryptError::Truncated;
+        Ok(TransformHeader {
+            signature: r.array().ok_or(t.clone())?,
+            nonce: r.array().ok_or(t.clone())?,
+            original_message_size: r.u32().ok_or(t.clone())?,
+            reserved: r.u16().ok_or(t.clone())?,
+            flags: r.u16().ok_or(t.clone())?,
+            session_id: r.u64().ok_or(t)?,
+        })
+    }
+
+    /// Encodes the header.
+    pub fn encode(&self) -> [u8; TRANSFORM_HEADER_LEN] {
+        let mut b = [0u8; TRANSFORM_HEADER_LEN];
+        b[..4].copy_from_slice(&TRANSFORM_PROTOCOL_ID);
+        b[4..20].copy_from_slice(&self.signature);
+        b[20..36].copy_from_slice(&self.nonce);
+        b[36..40].copy_from_slice(&self.original_message_size.to_le_bytes());
+        b[40..42].copy_from_slice(&self.reserved.to_le_bytes());
+        b[42..44].copy_from_slice(&self.flags.to_le_bytes());
+        b[44..52].copy_from_slice(&self.session_id.to_le_bytes());
+        b
+    }
+
+    /// The additional authenticated data: header bytes 20..52.
+    pub fn aad(&self) -> [u8; 32] {
+        let mut a = [0u8; 32];
+        a.copy_from_slice(&self.encode()[20..]);
+        a
+    }
+}
+
+/// A fresh random nonce for `cipher`, zero-padded to 16 bytes.
+pub fn random_nonce(cipher: Cipher) -> Result<[u8; 16], CryptError> {
+    let mut n = [0u8; 16];
+    getrandom::fill(&mut n[..cipher.nonce_len()]).map_err(|_| CryptError::Random)?;
+    Ok(n)
+}
+
+/// Encrypts `data` in place under the fields of `header` (whose `signature` is ignored)
+/// and returns the tag, which belongs in `header.signature`.
+pub fn encrypt_in_place(
+    cipher: Cipher,
+    key: &[u8],
+    header: &TransformHeader,
+    data: &mut [u8],
+) -> Result<[u8; 16], CryptError> {
+    let aad = header.aad();
+    let n = &header.nonce;
+    let bad = |_| CryptError::BadKeyLength;
+    let fail = |_| CryptError::AuthenticationFailed;
+    let tag = match cipher {
+        Cipher::Aes128Ccm => Aes128Ccm::new_from_slice(key)
+            .map_err(bad)?
+            .encrypt_in_place_detached(n[..11].into(), &aad, data)
+            .map_err(fail)?,
+        Cipher::Aes256Ccm => Aes256Ccm::new_from_slice(key)
+            .map_err(bad)?
+            .encrypt_in_place_detached(n[..11].into(), &aad, data)
+            .map_err(fail)?,
+        Cipher::Aes128Gcm => Aes128Gcm::new_from_slice(key)
+            .map_err(bad)?
+            .encrypt_in_place_detached(n[..12].into(), &aad, data)
+            .map_err(fail)?,
+        Cipher::Aes256Gcm => Aes256Gcm::new_from_slice(key)
+            .map_err(bad)?
+            .encrypt_in_place_detached(n[..12].into(), &aad, data)
+            .map_err(fail)?,
+    };
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&tag);
+    Ok(out)
+}
+
+/// Decrypts `data` in place, checking `header.signature` as the tag. On failure `data`
+/// is left unspecified and must not be used.
+pub fn decrypt_in_place(
+    cipher: Cipher,
+    key: &[u8],
+    header: &TransformHeader,
+    data: &mut [u8],
+) -> Result<(), CryptError> {
+    let aad = header.aad();
+    let n = &header.nonce;
+    let t = &header.signature;
+    let bad = |_| CryptError::BadKeyLength;
+    let fail = |_| CryptError::AuthenticationFailed;
+    match cipher {
+        Cipher::Aes128Ccm => Aes128Ccm::new_from_slice(key)
+            .map_err(bad)?
+            .decrypt_in_place_detached(n[..11].into(), &aad, data, t.into())
+            .map_err(fail),
+        Cipher::Aes256Ccm => Aes256Ccm::new_from_slice(key)
+            .map_err(bad)?
+            .decrypt_in_place_detached(n[..11].into(), &aad, data, t.into())
+            .map_err(fail),
+        Cipher::Aes128Gcm => Aes128Gcm::new_from_slice(key)
+            .map_err(bad)?
+            .decrypt_in_place_detached(n[..12].into(), &aad, data, t.into())
+            .map_err(fail),
+        Cipher::Aes256Gcm => Aes256Gcm::new_from_slice(key)
+            .map_err(bad)?
+            .decrypt_in_place_detached(n[..12].into(), &aad, data, t.into())
+            .map_err(fail),
+    }
+}
+
+/// Builds a whole transform message: header (with the tag) followed by the ciphertext of
+/// `message`. `nonce` must be zero beyond the cipher's nonce length.
+pub fn encrypt_message(
+    cipher: Cipher,
+    key: &[u8],
+    nonce: [u8; 16],
+    session_id: u64,
+    message: &[u8],
+) -> Result<Vec<u8>, CryptError> {
+    let mut header = TransformHeader {
+        signature: [0; 16],
+        nonce,
+        original_message_size: u32::try_from(message.len())
+            .map_err(|_| CryptError::SizeMismatch)?,
+        reserved: 0,
+        flags: TRANSFORM_FLAG_ENCRYPTED,
+        session_id,
+    };
+    let mut data = message.to_vec();
+    header.signature = encrypt_in_place(cipher, key, &header, &mut data)?;
+    let mut out = Vec::with_capacity(TRANSFORM_HEADER_LEN + data.len());
+    out.extend_from_slice(&header.encode());
+    out.extend_from_slice(&data);
+    Ok(out)
+}
+
+/// Opens a whole transform message: checks the header and the size, decrypts, and
+/// returns the header and the plaintext SMB2 message.
+pub fn decrypt_message(
+    cipher: Cipher,
+    key: &[u8],
+    transform: &[u8],
+) -> Result<(TransformHeader, Vec<u8>), CryptError> {
+    let header = TransformHeader::decode(transform)?;
+    let body = &transform[TRANSFORM_HEADER_LEN..];
+    if header.original_message_size as usize != body.len() {
+        return Err(CryptError::SizeMismatch);
+    }
+    let mut data = body.to_vec();
+    decrypt_in_place(cipher, key, &header, &mut data)?;
+    Ok((header, data))
+}
