@@ -1,6 +1,7 @@
-//! Connection-oriented DCE/RPC as pure wire codecs: the PDUs of C706 chapter 12 with the
-//! MS-RPCE 2.2.2 extensions, and an NDR 2.0 marshalling runtime (C706 chapter 14,
-//! MS-RPCE 2.2.5).
+//! Connection-oriented DCE/RPC: pure wire codecs (the PDUs of C706 chapter 12 with the
+//! MS-RPCE 2.2.2 extensions, and an NDR 2.0 marshalling runtime, C706 chapter 14 and
+//! MS-RPCE 2.2.5), and on top of them a server framework over lwio-npfs named pipes, a
+//! client, and the rpcecho, srvsvc and wkssvc interfaces.
 //!
 //! # What is here
 //!
@@ -20,6 +21,13 @@
 //!   interface code (srvsvc, wkssvc, samr, lsarpc) is written.
 //! * [`Uuid`] and [`SyntaxId`] with the well-known transfer syntaxes [`NDR20_SYNTAX`],
 //!   [`NDR64_SYNTAX`] and the bind time feature negotiation form ([`BindTimeFeatures`]).
+//! * [`server`] — [`server::RpcServer`] (registered [`server::Interface`]s), the sans-IO
+//!   [`server::Connection`] (bind, alter_context, reassembly, dispatch, fragmentation,
+//!   faults), per-connection typed context handles ([`server::HandleTable`]), and the
+//!   named-pipe transport [`server::serve_pipe`] (a thread per connected instance).
+//! * [`client`] — [`RpcClient`]: open `/npfs/NAME`, bind, alter_context, call.
+//! * [`interfaces`] — rpcecho, srvsvc (over a [`interfaces::srvsvc::ShareDatabase`]) and
+//!   wkssvc.
 //!
 //! Everything decodes hostile input without panicking: lengths, counts and offsets are
 //! checked before use, nothing is allocated from an unchecked count, nesting is bounded,
@@ -28,11 +36,8 @@
 //!
 //! # What is not
 //!
-//! * No transport: no sockets, named pipes or tokio. A transport reads 16 bytes, calls
-//!   [`pdu::PduHeader::decode`] for `frag_length`, reads the rest, and calls
-//!   [`pdu::decode`].
-//! * No server framework (association state, interface dispatch, context handles); that
-//!   is built on top of this crate.
+//! * The codecs ([`pdu`], [`ndr`]) do no I/O; only [`server::serve_pipe`] and
+//!   [`client`] touch pipes, through the I/O manager. No TCP transport, no tokio.
 //! * No NDR64 (it is recognised only to be refused), no big-endian or EBCDIC data.
 //! * No DCE security: the auth verifier's bytes are carried, never checked; signing,
 //!   sealing, NTLM, Kerberos and SPNEGO live elsewhere.
@@ -57,11 +62,15 @@
 #[macro_use]
 mod macros;
 
+pub mod client;
 mod error;
+pub mod interfaces;
 pub mod ndr;
 pub mod pdu;
+pub mod server;
 mod uuid;
 
+pub use client::{ClientError, RpcClient};
 pub use error::{NdrError, RpcError};
 pub use uuid::{
     BindTimeFeatures, NDR20_SYNTAX, NDR64_SYNTAX, SYNTAX_ID_LEN, SyntaxId, Uuid, UuidParseError,

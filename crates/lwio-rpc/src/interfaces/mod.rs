@@ -1,0 +1,148 @@
+//! RPC interfaces served on named pipes with [`crate::server`]:
+//!
+//! * [`echo`] — rpcecho on `\pipe\rpcecho` (Samba's test interface);
+//! * [`srvsvc`] — share and server information (MS-SRVS) on `\pipe\srvsvc`, over a
+//!   [`srvsvc::ShareDatabase`] the SMB server implements;
+//! * [`wkssvc`] — workstation information (MS-WKST) on `\pipe\wkssvc`.
+//!
+//! srvsvc and wkssvc describe the same machine, a [`ServerIdentity`].
+
+pub mod echo;
+pub mod srvsvc;
+pub mod wkssvc;
+
+/// The Win32 errors these interfaces return (MS-ERREF 2.2).
+pub mod win32 {
+    /// ERROR_SUCCESS / NERR_Success.
+    pub const ERROR_SUCCESS: u32 = 0;
+    /// ERROR_ACCESS_DENIED.
+    pub const ERROR_ACCESS_DENIED: u32 = 5;
+    /// ERROR_INVALID_LEVEL.
+    pub const ERROR_INVALID_LEVEL: u32 = 124;
+    /// NERR_NetNameNotFound: no share of that name.
+    pub const NERR_NET_NAME_NOT_FOUND: u32 = 2310;
+}
+
+/// The machine srvsvc and wkssvc describe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerIdentity {
+    /// NetBIOS computer name (`LWIO`).
+    pub name: String,
+    /// Domain or workgroup (`WORKGROUP`).
+    pub domain: String,
+    /// Server comment.
+    pub comment: String,
+    /// Major and minor OS version reported (6.1 or 10.0).
+    pub version: (u32, u32),
+    /// SV_TYPE_* flags (MS-SRVS 2.2.2.7).
+    pub server_type: u32,
+    /// Whether the anonymous logon (S-1-5-7) may call; refused with ERROR_ACCESS_DENIED
+    /// otherwise.
+    pub allow_anonymous: bool,
+}
+
+/// PLATFORM_ID_NT (MS-SRVS 2.2.2.6).
+pub const PLATFORM_ID_NT: u32 = 500;
+
+/// SV_TYPE_WORKSTATION.
+pub const SV_TYPE_WORKSTATION: u32 = 0x0000_0001;
+/// SV_TYPE_SERVER.
+pub const SV_TYPE_SERVER: u32 = 0x0000_0002;
+/// SV_TYPE_NT.
+pub const SV_TYPE_NT: u32 = 0x0000_1000;
+/// SV_TYPE_SERVER_NT.
+pub const SV_TYPE_SERVER_NT: u32 = 0x0000_8000;
+
+impl Default for ServerIdentity {
+    fn default() -> Self {
+        ServerIdentity {
+            name: "LWIO".into(),
+            domain: "WORKGROUP".into(),
+            comment: "lwio server".into(),
+            version: (10, 0),
+            server_type: SV_TYPE_WORKSTATION | SV_TYPE_SERVER | SV_TYPE_NT | SV_TYPE_SERVER_NT,
+            allow_anonymous: false,
+        }
+    }
+}
+
+/// A `[switch_is(Level)]` union whose arms are all unique pointers, plus `Unknown` for
+/// any other level (a null pointer on the wire), so an unsupported level decodes and can
+/// be answered with ERROR_INVALID_LEVEL instead of a fault.
+macro_rules! level_union {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $( $(#[$vmeta:meta])* $val:literal => $variant:ident($ty:ty) ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        $vis enum $name {
+            $( $(#[$vmeta])* $variant(Option<$ty>), )*
+            /// A level not served: a null pointer.
+            Unknown(u32),
+        }
+
+        impl $name {
+            /// The level (union discriminant).
+            pub fn level(&self) -> u32 {
+                match self {
+                    $( $name::$variant(_) => $val, )*
+                    $name::Unknown(l) => *l,
+                }
+            }
+        }
+
+        impl $crate::ndr::Ndr for $name {
+            const ALIGN: usize = 4;
+            const MIN_SIZE: usize = 8;
+
+            fn encode_flat(&self, w: &mut $crate::ndr::NdrWriter) {
+                w.u32(self.level());
+                match self {
+                    $( $name::$variant(p) => $crate::ndr::Ndr::encode_flat(p, w), )*
+                    $name::Unknown(_) => w.u32(0),
+                }
+            }
+
+            fn encode_deferred(&self, w: &mut $crate::ndr::NdrWriter) {
+                match self {
+                    $( $name::$variant(p) => $crate::ndr::Ndr::encode_deferred(p, w), )*
+                    $name::Unknown(_) => {}
+                }
+            }
+
+            fn decode_flat(
+                r: &mut $crate::ndr::NdrReader<'_>,
+            ) -> Result<Self, $crate::NdrError> {
+                match r.u32()? {
+                    $( $val => Ok($name::$variant(
+                        <Option<$ty> as $crate::ndr::Ndr>::decode_flat(r)?,
+                    )), )*
+                    other => {
+                        if r.u32()? != 0 {
+                            return Err($crate::NdrError::BadUnionArm(other));
+                        }
+                        Ok($name::Unknown(other))
+                    }
+                }
+            }
+
+            fn decode_deferred(
+                &mut self,
+                r: &mut $crate::ndr::NdrReader<'_>,
+            ) -> Result<(), $crate::NdrError> {
+                match self {
+                    $( $name::$variant(p) => $crate::ndr::Ndr::decode_deferred(p, r), )*
+                    $name::Unknown(_) => Ok(()),
+                }
+            }
+        }
+    };
+}
+pub(crate) use level_union;
+
+/// Decodes a request stub with the strict reader: the parameters, then nothing more.
+pub(crate) fn decode_request<T: crate::ndr::Ndr>(stub: &[u8]) -> Result<T, crate::NdrError> {
+    crate::ndr::from_bytes(stub)
+}
