@@ -238,6 +238,10 @@ fn open_existing(
     };
     let ccb = register(volume, req, key, is_dir, on_disk, fd, granted)?;
     ccb.seed_dos(dos);
+    if let Err(status) = apply_file_hints(&ccb, req, truncates) {
+        ccb.close(volume);
+        return Err(status);
+    }
     if !truncates {
         return Ok((ccb, CreateAction::OPENED));
     }
@@ -286,6 +290,33 @@ fn stored_attributes(asked: FileAttributes, is_dir: bool) -> FileAttributes {
         a |= FileAttributes::ARCHIVE;
     }
     a
+}
+
+/// What a create asks of a regular file beyond opening it: the allocation size of a new
+/// or overwritten file (reserved with `fallocate`, size unchanged), and the access-pattern
+/// hints, passed to the kernel's read-ahead as `posix_fadvise`.
+fn apply_file_hints(ccb: &Ccb, req: &CreateRequest, new_data: bool) -> Result<(), NtStatus> {
+    if ccb.is_dir() {
+        return Ok(());
+    }
+    if new_data && req.allocation_size > 0 {
+        match sys::fallocate(&ccb.fd, req.allocation_size) {
+            Ok(()) | Err(NtStatus::NOT_SUPPORTED) => {}
+            Err(status) => return Err(status),
+        }
+    }
+    let advice = if req.options.contains(CreateOptions::SEQUENTIAL_ONLY) {
+        Some(rustix::fs::Advice::Sequential)
+    } else if req.options.contains(CreateOptions::RANDOM_ACCESS) {
+        Some(rustix::fs::Advice::Random)
+    } else {
+        None
+    };
+    if let Some(advice) = advice {
+        // Only a hint: a file system that ignores it changes nothing.
+        let _ = rustix::fs::fadvise(&ccb.fd, 0, None, advice);
+    }
+    Ok(())
 }
 
 fn register(
@@ -426,6 +457,10 @@ fn create_new(
         ino: st.ino,
     };
     let ccb = register(volume, req, key, is_dir, on_disk, fd, granted).map_err(cleanup)?;
+    if let Err(status) = apply_file_hints(&ccb, req, true) {
+        ccb.close(volume);
+        return Err(cleanup(status));
+    }
     volume
         .notify
         .report(&[Change::name(on_disk, NotifyAction::ADDED, is_dir)]);

@@ -53,6 +53,14 @@ pub(crate) fn write(ccb: &Ccb, w: &WriteRequest) -> Result<IrpResult, NtStatus> 
             .locks
             .check_io(ccb.id, w.key, offset, len, true)?;
         sys::pwrite_all(&ccb.fd, &w.data, offset)?;
+        if ccb
+            .options
+            .lock()
+            .contains(lwio_core::CreateOptions::WRITE_THROUGH)
+        {
+            // FILE_WRITE_THROUGH: the write completes once it is on stable storage.
+            sys::datasync(&ccb.fd)?;
+        }
         ccb.written
             .store(true, std::sync::atomic::Ordering::Relaxed);
     }

@@ -337,3 +337,17 @@ fn write_at_end_of_file_appends() {
     block_on(h.write(lwio_core::irp::WRITE_TO_END_OF_FILE, &b"def"[..])).unwrap();
     assert_eq!(std::fs::read(s.path("f")).unwrap(), b"abcdef");
 }
+
+#[test]
+fn allocation_size_on_create_is_reserved_and_write_through_writes() {
+    let share = Share::new();
+    let mut r =
+        req(RW, D::CREATE).options(CreateOptions::WRITE_THROUGH | CreateOptions::SEQUENTIAL_ONLY);
+    r.allocation_size = 1 << 20;
+    let f = share.open("big.bin", r).unwrap();
+    let info = FileStandardInformation::decode(&q(&f, C::STANDARD, 24).output).unwrap();
+    assert_eq!(info.end_of_file, 0);
+    assert!(info.allocation_size >= 1 << 20, "{}", info.allocation_size);
+    assert_eq!(block_on(f.write(0, &b"durable"[..])), Ok(7));
+    assert_eq!(std::fs::read(share.path("big.bin")).unwrap(), b"durable");
+}
