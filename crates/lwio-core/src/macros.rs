@@ -5,7 +5,8 @@
 //! `Debug` and keep the raw value reachable as `.0`.
 
 /// Declares a bit-set newtype with named constants, set operations and a `Debug` that names
-/// the bits it knows.
+/// the bits it knows. Shared by the family's codec crates (`lwio_core::open_flags!`).
+#[macro_export]
 macro_rules! open_flags {
     (
         $(#[$meta:meta])*
@@ -93,6 +94,8 @@ macro_rules! open_flags {
 }
 
 /// Declares a value newtype with named constants and a `Debug` that names known values.
+/// Shared by the family's codec crates (`lwio_core::open_enum!`).
+#[macro_export]
 macro_rules! open_enum {
     (
         $(#[$meta:meta])*
@@ -101,7 +104,7 @@ macro_rules! open_enum {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
         $vis struct $name(pub $ty);
 
         impl $name {

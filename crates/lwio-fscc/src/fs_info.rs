@@ -171,7 +171,7 @@ info_codec!(
     variable = false
 );
 
-fscc_enum! {
+lwio_core::open_enum! {
     /// Device types (MS-FSCC 2.5.10 DeviceType); the common ones are named.
     pub struct DeviceType(u32) {
         /// CD-ROM.
@@ -189,7 +189,7 @@ fscc_enum! {
     }
 }
 
-fscc_flags! {
+lwio_core::open_flags! {
     /// Device characteristics (MS-FSCC 2.5.10 Characteristics).
     pub struct DeviceCharacteristics(u32) {
         /// Removable media.
@@ -254,7 +254,7 @@ info_codec!(
     variable = false
 );
 
-fscc_flags! {
+lwio_core::open_flags! {
     /// File system attribute flags (MS-FSCC 2.5.1 FileSystemAttributes).
     pub struct FsAttributes(u32) {
         /// Case-sensitive file names are supported.
@@ -359,7 +359,7 @@ info_codec!(
     variable = true
 );
 
-fscc_flags! {
+lwio_core::open_flags! {
     /// FileFsSectorSizeInformation flags (MS-FSCC 2.5.7).
     pub struct SectorSizeFlags(u32) {
         /// The first physical sector is aligned with the first logical sector.
@@ -483,7 +483,7 @@ info_codec!(
     variable = false
 );
 
-fscc_flags! {
+lwio_core::open_flags! {
     /// FileFsControlInformation flags (MS-FSCC 2.5.2 FileSystemControlFlags).
     pub struct FsControlFlags(u32) {
         /// Quotas are tracked.

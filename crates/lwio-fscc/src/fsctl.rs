@@ -2,7 +2,7 @@
 //! packs the device type (bits 16-31), the required access (bits 14-15), the function
 //! (bits 2-13) and the transfer method (bits 0-1).
 
-fscc_enum! {
+lwio_core::open_enum! {
     /// A control code. Unknown codes keep their value; `Debug` names the known ones.
     pub struct CtlCode(u32) {
         /// DFS referral request (MS-DFSC 2.2.2).
@@ -74,7 +74,7 @@ fscc_enum! {
     }
 }
 
-fscc_enum! {
+lwio_core::open_enum! {
     /// How a control code moves its buffers (bits 0-1).
     pub struct TransferMethod(u8) {
         /// Buffered.

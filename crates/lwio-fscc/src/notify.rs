@@ -12,7 +12,7 @@ use crate::codec::{
     PResult, encode_chain, len32, parse_chain, put_utf16, u32le, utf16_len, utf16_name,
 };
 
-fscc_enum! {
+lwio_core::open_enum! {
     /// What happened to the named file (MS-FSCC 2.7.1 Action).
     pub struct NotifyAction(u32) {
         /// The file was added to the directory.

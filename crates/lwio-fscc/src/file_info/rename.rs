@@ -72,7 +72,7 @@ info_codec!(
     variable = true
 );
 
-fscc_flags! {
+lwio_core::open_flags! {
     /// FileRenameInformationEx flags (FILE_RENAME_*).
     pub struct RenameFlags(u32) {
         /// Replace an existing target (the Ex form of ReplaceIfExists).

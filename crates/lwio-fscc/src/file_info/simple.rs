@@ -119,7 +119,7 @@ one_field!(
     DISPOSITION, 1, put(o, v) { o.put_u8(u8::from(v)) }, parse(i) { boolean(i) }
 );
 
-fscc_flags! {
+lwio_core::open_flags! {
     /// FileDispositionInformationEx flags (MS-FSCC 2.4.12).
     pub struct DispositionFlags(u32) {
         /// Delete the file (without it: clear a pending delete).
@@ -148,7 +148,7 @@ one_field!(
     parse(i) { u32le(i).map(|(r, v)| (r, DispositionFlags(v))) }
 );
 
-fscc_enum! {
+lwio_core::open_enum! {
     /// Compression formats (MS-FSCC 2.4.9 CompressionFormat).
     pub struct CompressionFormat(u16) {
         /// Not compressed.

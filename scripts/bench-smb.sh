@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Measures lwiod against Samba's smbd on the same machine, in the same run, over loopback,
+# with Samba's smbclient as the client of both.
+#
+# usage: scripts/bench-smb.sh [SIZE_MIB] [SMALL_FILES] [RUNS]
+#        (defaults: 1024 MiB, 1000 small files, 3 runs)
+#
+# For each server: put and get of one SIZE_MIB file, RUNS times (MB/s, median), and
+# SMALL_FILES small files each created, written (4 KiB), closed, stat'ed (allinfo) and
+# deleted in one smbclient session (files/s). Prints the lwiod/smbd ratios. Both servers
+# share one directory on the same file system; smbd runs from a private configuration on a
+# loopback port (root needed to add its test user). Installs samba and smbclient if missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZE_MIB=${1:-1024}
+SMALL=${2:-1000}
+RUNS=${3:-3}
+USER_NAME=lwiobench
+PASS='B3nch!pass'
+
+need=()
+command -v smbd >/dev/null 2>&1 || need+=(samba)
+command -v smbclient >/dev/null 2>&1 || need+=(smbclient)
+if [ ${#need[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y "${need[@]}" >/dev/null
+fi
+export PATH="/usr/sbin:/sbin:$PATH"
+
+work=$(mktemp -d /tmp/lwio-bench.XXXXXX)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+wait_port() {
+    for _ in $(seq 1 150); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "bench: nothing listens on port $1" >&2
+    return 1
+}
+
+mkdir -p "$work"/{share,smbd/{private,lock,state,cache,pid,log,ncalrpc},client,data}
+chmod 0777 "$work/share"
+
+# --- smbd, private configuration ---
+id "$USER_NAME" >/dev/null 2>&1 || useradd -M -s /usr/sbin/nologin "$USER_NAME"
+SMBD_PORT=$(free_port)
+cat >"$work/smbd/smb.conf" <<EOF
+[global]
+  server role = standalone server
+  interfaces = 127.0.0.1
+  bind interfaces only = yes
+  smb ports = $SMBD_PORT
+  private dir = $work/smbd/private
+  lock directory = $work/smbd/lock
+  state directory = $work/smbd/state
+  cache directory = $work/smbd/cache
+  pid directory = $work/smbd/pid
+  ncalrpc dir = $work/smbd/ncalrpc
+  log file = $work/smbd/log/log.%m
+  passdb backend = tdbsam:$work/smbd/private/passdb.tdb
+  disable spoolss = yes
+  load printers = no
+  server min protocol = SMB2_02
+[share]
+  path = $work/share
+  read only = no
+  guest ok = no
+EOF
+printf '%s\n%s\n' "$PASS" "$PASS" | smbpasswd -c "$work/smbd/smb.conf" -s -a "$USER_NAME" >/dev/null
+smbd --foreground --no-process-group -s "$work/smbd/smb.conf" >"$work/smbd/log/stdout" 2>&1 &
+pids+=($!)
+wait_port "$SMBD_PORT"
+
+# --- lwiod over the same directory ---
+cargo build -q --release --bin lwiod
+LWIOD_PORT=$(free_port)
+"${CARGO_TARGET_DIR:-target}/release/lwiod" --listen "127.0.0.1:$LWIOD_PORT" \
+    --share "share=$work/share" --user "$USER_NAME:$PASS" >"$work/lwiod.log" 2>&1 &
+pids+=($!)
+wait_port "$LWIOD_PORT"
+
+printf '[global]\n  lock directory = %s\n  cache directory = %s\n  state directory = %s\n  private dir = %s\n' \
+    "$work/client" "$work/client" "$work/client" "$work/client" >"$work/client/smb.conf"
+client() { # PORT COMMANDS
+    smbclient -s "$work/client/smb.conf" "//127.0.0.1/share" -p "$1" -U "$USER_NAME%$PASS" \
+        -m SMB3_11 -c "$2" >/dev/null
+}
+
+dd if=/dev/urandom of="$work/data/big" bs=1M count="$SIZE_MIB" status=none
+head -c 4096 /dev/urandom >"$work/data/small"
+small_cmds=""
+for i in $(seq 1 "$SMALL"); do
+    small_cmds+="put $work/data/small s$i; allinfo s$i; del s$i;"
+done
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+secs() { python3 -c 'import time; print(time.monotonic())'; }
+
+declare -A put get small
+for server in smbd lwiod; do
+    port=$SMBD_PORT
+    [ "$server" = lwiod ] && port=$LWIOD_PORT
+    p=() g=() s=()
+    for _ in $(seq 1 "$RUNS"); do
+        t0=$(secs); client "$port" "put $work/data/big big"; t1=$(secs)
+        client "$port" "get big $work/data/back"; t2=$(secs)
+        cmp -s "$work/data/big" "$work/data/back" || { echo "bench: $server returned different bytes" >&2; exit 1; }
+        rm -f "$work/data/back" "$work/share/big"
+        client "$port" "$small_cmds"; t3=$(secs)
+        p+=("$(python3 -c "print($SIZE_MIB*1.048576/($t1-$t0))")")
+        g+=("$(python3 -c "print($SIZE_MIB*1.048576/($t2-$t1))")")
+        s+=("$(python3 -c "print($SMALL/($t3-$t2))")")
+    done
+    put[$server]=$(printf '%s\n' "${p[@]}" | median)
+    get[$server]=$(printf '%s\n' "${g[@]}" | median)
+    small[$server]=$(printf '%s\n' "${s[@]}" | median)
+done
+
+ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
+printf '%-28s %12s %12s %8s\n' "median of $RUNS runs" smbd lwiod "lwiod/smbd"
+printf '%-28s %12.1f %12.1f %8s\n' "put ${SIZE_MIB} MiB (MB/s)" "${put[smbd]}" "${put[lwiod]}" "$(ratio "${put[lwiod]}" "${put[smbd]}")"
+printf '%-28s %12.1f %12.1f %8s\n' "get ${SIZE_MIB} MiB (MB/s)" "${get[smbd]}" "${get[lwiod]}" "$(ratio "${get[lwiod]}" "${get[smbd]}")"
+printf '%-28s %12.1f %12.1f %8s\n' "small files (files/s)" "${small[smbd]}" "${small[lwiod]}" "$(ratio "${small[lwiod]}" "${small[smbd]}")"

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Runs Samba's smbtorture against lwiod and compares each subtest with the knownfail list.
+#
+# usage: scripts/torture.sh [--update] [SUITE...]
+#
+# Starts lwiod (built by cargo) on a free loopback port with a fresh share and user, runs each
+# SUITE (default: the list in tests/knownfail/suites.txt) with one smbtorture process per
+# suite, bounded by TORTURE_TIMEOUT seconds (default 120), and reads its "success:" /
+# "failure:" / "error:" / "skip:" lines. A subtest that fails and is not in
+# tests/knownfail/smbtorture.txt is a regression; a listed subtest that now passes must be
+# taken off the list (the list only shrinks). Both make the script fail. It ends with the
+# line "N passed, N failed" over the subtests it ran.
+#
+# --update rewrites the knownfail list from this run, keeping the reasons already written
+# and marking new entries "untriaged" (review them before committing).
+set -u
+cd "$(dirname "$0")/.."
+
+update=no
+if [ "${1:-}" = "--update" ]; then
+    update=yes
+    shift
+fi
+KNOWNFAIL=tests/knownfail/smbtorture.txt
+if [ $# -gt 0 ]; then
+    suites=("$@")
+else
+    mapfile -t suites < <(grep -v '^\s*#' tests/knownfail/suites.txt | grep -v '^\s*$')
+fi
+TIMEOUT=${TORTURE_TIMEOUT:-120}
+
+if ! command -v smbtorture >/dev/null 2>&1; then
+    echo "torture: smbtorture is missing: install the Debian package samba-testsuite" >&2
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+
+work=$(mktemp -d /tmp/lwio-torture.XXXXXX)
+cleanup() {
+    if [ -n "${server_pid:-}" ] && kill -0 "$server_pid" 2>/dev/null; then
+        kill "$server_pid" 2>/dev/null
+        wait "$server_pid" 2>/dev/null
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+cargo build -q --bin lwiod || { echo "0 passed, 1 failed"; exit 1; }
+bin=${CARGO_TARGET_DIR:-target}/debug/lwiod
+
+# A free port: let the kernel pick one, then hand it to lwiod.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$work/share" "$work/client"
+"$bin" --listen "127.0.0.1:$port" --share "share=$work/share" --user 'torture:T0rture!pass' \
+    >"$work/lwiod.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+done
+
+# A private client configuration, so the host's smb.conf and state stay out of the run.
+conf=$work/client/smb.conf
+printf '[global]\n  lock directory = %s\n  cache directory = %s\n  state directory = %s\n  private dir = %s\n  pid directory = %s\n  ncalrpc dir = %s/ncalrpc\n' \
+    "$work/client" "$work/client" "$work/client" "$work/client" "$work/client" "$work/client" >"$conf"
+
+results=$work/results.txt
+: >"$results"
+for suite in "${suites[@]}"; do
+    case "$suite" in
+        rpc.*) target="ncacn_np:127.0.0.1[port=$port]" ;;
+        *) target="//127.0.0.1/share" ;;
+    esac
+    log=$work/$suite.log
+    timeout "$TIMEOUT" smbtorture -s "$conf" "$target" -p "$port" -U 'torture%T0rture!pass' \
+        "$suite" >"$log" 2>&1
+    rc=$?
+    n=$(grep -cE '^(success|failure|error|skip): ' "$log")
+    if [ "$n" -eq 0 ]; then
+        # The suite did not get as far as one subtest (connection refused, timeout, ...).
+        echo "failure $suite" >>"$results"
+        echo "torture: $suite ran no subtest (exit $rc); see its log:" >&2
+        tail -5 "$log" >&2
+        continue
+    fi
+    grep -E '^(success|failure|error|skip): ' "$log" | while read -r kind name _; do
+        kind=${kind%:}
+        case "$kind" in
+            success) echo "success $suite.$name" ;;
+            skip) echo "skip $suite.$name" ;;
+            *) echo "failure $suite.$name" ;;
+        esac
+    done >>"$results"
+    if [ $rc -eq 124 ]; then
+        echo "failure $suite.(timeout)" >>"$results"
+    fi
+done
+
+known() { grep -E "^$(printf '%s' "$1" | sed 's/[.[\*^$()+?{|]/\\&/g')(\s|$)" "$KNOWNFAIL" >/dev/null 2>&1; }
+
+passed=0 failed=0 regressions=0 fixed=0
+while read -r kind name; do
+    case "$kind" in
+        success)
+            passed=$((passed + 1))
+            if known "$name"; then
+                echo "now passes (remove from $KNOWNFAIL): $name"
+                fixed=$((fixed + 1))
+            fi
+            ;;
+        failure)
+            failed=$((failed + 1))
+            if ! known "$name"; then
+                echo "REGRESSION (not in $KNOWNFAIL): $name"
+                regressions=$((regressions + 1))
+            fi
+            ;;
+    esac
+done <"$results"
+
+if [ "$update" = yes ]; then
+    tmp=$work/knownfail.new
+    {
+        grep '^#' "$KNOWNFAIL" 2>/dev/null
+        grep '^failure ' "$results" | cut -d' ' -f2 | sort -u | while read -r name; do
+            line=$(grep -E "^$(printf '%s' "$name" | sed 's/[.[\*^$()+?{|]/\\&/g')(\s|$)" "$KNOWNFAIL" 2>/dev/null | head -1)
+            echo "${line:-$name  # untriaged}"
+        done
+    } >"$tmp"
+    mkdir -p "$(dirname "$KNOWNFAIL")"
+    mv "$tmp" "$KNOWNFAIL"
+    echo "torture: rewrote $KNOWNFAIL"
+fi
+
+echo "torture: $regressions regressions, $fixed known failures that now pass"
+echo "$passed passed, $failed failed"
+if [ "$update" = no ] && { [ $regressions -gt 0 ] || [ $fixed -gt 0 ]; }; then
+    exit 1
+fi
+exit 0
