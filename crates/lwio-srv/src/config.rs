@@ -1,0 +1,333 @@
+//! Server settings, from command-line arguments or a TOML file with the same content.
+//!
+//! ```toml
+//! listen = "127.0.0.1:4450"
+//! signing_required = false
+//! allow_guest = false
+//!
+//! [[share]]
+//! name = "data"
+//! path = "/srv/data"
+//!
+//! [[user]]
+//! name = "alice"
+//! password = "secret"
+//! admin = false
+//! ```
+//!
+//! Arguments given on the command line add to (shares, users) or override (everything
+//! else) what the file says.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use serde::Deserialize;
+use thiserror::Error;
+
+/// The default listening address: loopback, an unprivileged port.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:4450";
+
+/// Why a configuration could not be built.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The configuration file could not be read.
+    #[error("reading {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The configuration file is not valid TOML for this schema.
+    #[error("parsing {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message.
+        message: String,
+    },
+    /// A command-line value is malformed.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// One account of the in-memory account store.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct UserConfig {
+    /// The account name (matched case-insensitively).
+    pub name: String,
+    /// The password.
+    pub password: String,
+    /// Members of Builtin Administrators.
+    #[serde(default)]
+    pub admin: bool,
+}
+
+/// One disk share.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ShareConfig {
+    /// The name clients use.
+    pub name: String,
+    /// The directory it serves.
+    pub path: PathBuf,
+}
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// The address to listen on.
+    pub listen: SocketAddr,
+    /// Disk shares.
+    pub shares: Vec<ShareConfig>,
+    /// Accounts.
+    pub users: Vec<UserConfig>,
+    /// Require signed messages on every session (the SIGNING_REQUIRED security mode).
+    pub signing_required: bool,
+    /// Accept anonymous and guest logons.
+    pub allow_guest: bool,
+    /// The largest Direct TCP message accepted; a longer one closes the connection.
+    pub max_message: usize,
+    /// The largest read, write or transact the server negotiates.
+    pub max_read_write: u32,
+    /// How many files a session may hold open.
+    pub max_opens_per_session: usize,
+    /// How many requests a connection may have in progress at once.
+    pub max_outstanding_requests: usize,
+    /// A connection with nothing in progress and no traffic for this long is closed.
+    pub idle_timeout: Duration,
+    /// A connection without an authenticated session after this long is closed.
+    pub unauthenticated_timeout: Duration,
+}
+
+/// 8 MiB of read/write payload.
+pub const DEFAULT_MAX_READ_WRITE: u32 = 8 * 1024 * 1024;
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 4450)),
+            shares: Vec::new(),
+            users: Vec::new(),
+            signing_required: false,
+            allow_guest: false,
+            max_message: DEFAULT_MAX_READ_WRITE as usize + 64 * 1024,
+            max_read_write: DEFAULT_MAX_READ_WRITE,
+            max_opens_per_session: 16 * 1024,
+            max_outstanding_requests: 1024,
+            idle_timeout: Duration::from_secs(15 * 60),
+            unauthenticated_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The schema of the TOML file: every field optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    #[serde(default)]
+    share: Vec<ShareConfig>,
+    #[serde(default)]
+    user: Vec<UserConfig>,
+    signing_required: Option<bool>,
+    allow_guest: Option<bool>,
+    max_message: Option<usize>,
+    max_read_write: Option<u32>,
+    max_opens_per_session: Option<usize>,
+    max_outstanding_requests: Option<usize>,
+    idle_timeout_secs: Option<u64>,
+    unauthenticated_timeout_secs: Option<u64>,
+}
+
+/// The command line of `lwiod`.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "lwiod", about = "An SMB2/SMB3 file server over lwio.")]
+pub struct Args {
+    /// The address to listen on (default 127.0.0.1:4450).
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// A disk share, NAME=PATH (repeatable).
+    #[arg(long = "share", value_name = "NAME=PATH")]
+    pub shares: Vec<String>,
+    /// An account, NAME:PASSWORD (repeatable).
+    #[arg(long = "user", value_name = "NAME:PASSWORD")]
+    pub users: Vec<String>,
+    /// An administrator account, NAME:PASSWORD (repeatable).
+    #[arg(long = "admin", value_name = "NAME:PASSWORD")]
+    pub admins: Vec<String>,
+    /// Require signing on every session.
+    #[arg(long)]
+    pub signing_required: bool,
+    /// Accept anonymous and guest logons.
+    #[arg(long)]
+    pub allow_guest: bool,
+    /// A TOML configuration file.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+impl ServerConfig {
+    /// Reads a TOML configuration file.
+    pub fn from_file(path: &std::path::Path) -> Result<ServerConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        ServerConfig::from_toml(&text).map_err(|e| match e {
+            ConfigError::Parse { message, .. } => ConfigError::Parse {
+                path: path.to_owned(),
+                message,
+            },
+            other => other,
+        })
+    }
+
+    /// Parses the TOML text of a configuration file.
+    pub fn from_toml(text: &str) -> Result<ServerConfig, ConfigError> {
+        let file: FileConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: PathBuf::new(),
+            message: e.to_string(),
+        })?;
+        let mut c = ServerConfig::default();
+        c.apply_file(file);
+        c.check()?;
+        Ok(c)
+    }
+
+    fn apply_file(&mut self, f: FileConfig) {
+        if let Some(v) = f.listen {
+            self.listen = v;
+        }
+        self.shares.extend(f.share);
+        self.users.extend(f.user);
+        if let Some(v) = f.signing_required {
+            self.signing_required = v;
+        }
+        if let Some(v) = f.allow_guest {
+            self.allow_guest = v;
+        }
+        if let Some(v) = f.max_message {
+            self.max_message = v;
+        }
+        if let Some(v) = f.max_read_write {
+            self.max_read_write = v;
+        }
+        if let Some(v) = f.max_opens_per_session {
+            self.max_opens_per_session = v;
+        }
+        if let Some(v) = f.max_outstanding_requests {
+            self.max_outstanding_requests = v;
+        }
+        if let Some(v) = f.idle_timeout_secs {
+            self.idle_timeout = Duration::from_secs(v);
+        }
+        if let Some(v) = f.unauthenticated_timeout_secs {
+            self.unauthenticated_timeout = Duration::from_secs(v);
+        }
+    }
+
+    /// Builds a configuration from parsed arguments (and the file they name).
+    pub fn from_args(args: Args) -> Result<ServerConfig, ConfigError> {
+        let mut c = match &args.config {
+            Some(path) => ServerConfig::from_file(path)?,
+            None => ServerConfig::default(),
+        };
+        if let Some(l) = args.listen {
+            c.listen = l;
+        }
+        for s in &args.shares {
+            let (name, path) = s
+                .split_once('=')
+                .ok_or_else(|| ConfigError::Invalid(format!("--share {s}: expected NAME=PATH")))?;
+            c.shares.push(ShareConfig {
+                name: name.to_owned(),
+                path: PathBuf::from(path),
+            });
+        }
+        for (list, admin) in [(&args.users, false), (&args.admins, true)] {
+            for u in list {
+                let (name, password) = u.split_once(':').ok_or_else(|| {
+                    ConfigError::Invalid(format!("--user {u}: expected NAME:PASSWORD"))
+                })?;
+                c.users.push(UserConfig {
+                    name: name.to_owned(),
+                    password: password.to_owned(),
+                    admin,
+                });
+            }
+        }
+        c.signing_required |= args.signing_required;
+        c.allow_guest |= args.allow_guest;
+        c.check()?;
+        Ok(c)
+    }
+
+    /// Parses a command line (the first item is the program name).
+    pub fn from_cli<I, T>(args: I) -> Result<ServerConfig, ConfigError>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let args = Args::try_parse_from(args).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        ServerConfig::from_args(args)
+    }
+
+    fn check(&mut self) -> Result<(), ConfigError> {
+        if self.max_read_write < 1024 * 1024 {
+            return Err(ConfigError::Invalid(
+                "max_read_write must be at least 1 MiB".into(),
+            ));
+        }
+        self.max_message = self
+            .max_message
+            .max(self.max_read_write as usize + 4096)
+            .min(lwio_smb2::frame::MAX_FRAME_LEN);
+        self.max_read_write = self.max_read_write.min((self.max_message - 4096) as u32);
+        for s in &self.shares {
+            if s.name.is_empty() || s.name.contains(['\\', '/', '\0']) {
+                return Err(ConfigError::Invalid(format!("bad share name {:?}", s.name)));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_and_toml_agree() {
+        let cli = ServerConfig::from_cli([
+            "lwiod",
+            "--listen",
+            "127.0.0.1:9999",
+            "--share",
+            "data=/tmp/x",
+            "--user",
+            "alice:pw:with:colons",
+            "--signing-required",
+        ])
+        .unwrap();
+        let toml = ServerConfig::from_toml(
+            "listen = \"127.0.0.1:9999\"\nsigning_required = true\n\
+             [[share]]\nname = \"data\"\npath = \"/tmp/x\"\n\
+             [[user]]\nname = \"alice\"\npassword = \"pw:with:colons\"\n",
+        )
+        .unwrap();
+        assert_eq!(cli, toml);
+        assert_eq!(cli.users[0].password, "pw:with:colons");
+        assert!(cli.max_message > cli.max_read_write as usize);
+    }
+
+    #[test]
+    fn rejects_bad_values() {
+        assert!(ServerConfig::from_cli(["lwiod", "--share", "nopath"]).is_err());
+        assert!(ServerConfig::from_cli(["lwiod", "--user", "nopass"]).is_err());
+        assert!(ServerConfig::from_toml("bogus = 1").is_err());
+        assert!(ServerConfig::from_toml("max_read_write = 1000").is_err());
+    }
+}

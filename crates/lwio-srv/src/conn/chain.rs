@@ -1,0 +1,415 @@
+//! Running the requests of one frame (a single request or a compound chain, MS-SMB2
+//! 3.3.5.2.7) in order, and sending their responses compounded back (NextCommand, 8-byte
+//! alignment, each signed on its own).
+
+use std::sync::Arc;
+
+use lwio_core::{IrpCanceller, NtStatus};
+use lwio_smb2::{
+    Command, Compound, Dialect, EchoResponse, ErrorResponse, FileId, Header, HeaderFlags, HeaderId,
+};
+use parking_lot::Mutex;
+use tokio::sync::OwnedSemaphorePermit;
+
+use super::{Conn, ValidSession, response_flags};
+use crate::credits::charge_for;
+use crate::signing::Signer;
+use crate::state::{AsyncControl, FileRequest, Reply};
+
+/// One response, encoded but not yet compounded or signed.
+pub(crate) struct Response {
+    /// Header and body.
+    pub(crate) bytes: Vec<u8>,
+    /// The signer, when the response must be signed.
+    pub(crate) signer: Option<Signer>,
+}
+
+/// What processing a request gives.
+pub(crate) enum Outcome {
+    /// A response.
+    Reply(Response),
+    /// A final response after an interim one: sent on its own.
+    Async(Response),
+    /// Close the connection.
+    Close,
+}
+
+/// Where a response goes: its request, the ids to name, and credits.
+pub(crate) struct Target<'a> {
+    pub(crate) req: &'a Header,
+    pub(crate) session_id: u64,
+    pub(crate) tree_id: u32,
+    pub(crate) async_id: Option<u64>,
+}
+
+impl Target<'_> {
+    /// Encodes a response with `body` (appended after the header by `body`).
+    pub(crate) fn encode(
+        &self,
+        conn: &Conn,
+        status: NtStatus,
+        credits: Option<u16>,
+        body: impl FnOnce(&mut Vec<u8>),
+    ) -> Vec<u8> {
+        let credits = credits.unwrap_or_else(|| conn.grant(self.req.credits));
+        let id = match self.async_id {
+            Some(async_id) => HeaderId::Async { async_id },
+            None => HeaderId::Sync {
+                reserved: match self.req.id {
+                    HeaderId::Sync { reserved, .. } => reserved,
+                    HeaderId::Async { .. } => 0,
+                },
+                tree_id: self.tree_id,
+            },
+        };
+        let h = Header {
+            credit_charge: self.req.credit_charge,
+            status,
+            command: self.req.command,
+            credits,
+            flags: response_flags(self.req),
+            next_command: 0,
+            message_id: self.req.message_id,
+            id,
+            session_id: self.session_id,
+            signature: [0; 16],
+        };
+        let mut out = Vec::with_capacity(128);
+        h.encode(&mut out);
+        body(&mut out);
+        out
+    }
+
+    /// An error response (MS-SMB2 2.2.2).
+    pub(crate) fn error(
+        &self,
+        conn: &Conn,
+        status: NtStatus,
+        data: Vec<u8>,
+        signer: Option<Signer>,
+    ) -> Response {
+        let bytes = self.encode(conn, status, None, |out| {
+            ErrorResponse::with_data(data).encode(out)
+        });
+        Response { bytes, signer }
+    }
+}
+
+#[derive(Default)]
+struct ChainCtx {
+    session_id: u64,
+    tree_id: u32,
+    file_id: Option<FileId>,
+    prev_error: Option<NtStatus>,
+}
+
+/// Processes every request of `frame` in order and sends the responses.
+pub(crate) async fn run(conn: Arc<Conn>, frame: Vec<u8>, permit: Option<OwnedSemaphorePermit>) {
+    let _slot = super::Slot(permit);
+    let busy = _slot.0.is_none();
+    let mut out: Vec<Response> = Vec::new();
+    let mut ctx = ChainCtx::default();
+    for (i, part) in Compound::new(&frame).enumerate() {
+        let Ok(msg) = part else { break };
+        let Ok(hdr) = Header::decode(msg) else { break };
+        if hdr.command == Command::CANCEL {
+            continue;
+        }
+        let related = i > 0 && hdr.flags.contains(HeaderFlags::RELATED_OPERATIONS);
+        if busy {
+            let t = Target {
+                req: &hdr,
+                session_id: hdr.session_id,
+                tree_id: hdr.tree_id().unwrap_or(0),
+                async_id: None,
+            };
+            out.push(t.error(&conn, NtStatus::INSUFFICIENT_RESOURCES, Vec::new(), None));
+            continue;
+        }
+        match process(&conn, msg, &hdr, related, &mut ctx).await {
+            Outcome::Reply(r) => out.push(r),
+            Outcome::Async(r) => {
+                send_compound(&conn, std::mem::take(&mut out));
+                send_compound(&conn, vec![r]);
+            }
+            Outcome::Close => {
+                send_compound(&conn, out);
+                conn.close();
+                return;
+            }
+        }
+    }
+    send_compound(&conn, out);
+}
+
+/// Compounds, signs and sends `responses` as one frame.
+pub(crate) fn send_compound(conn: &Conn, responses: Vec<Response>) {
+    if responses.is_empty() {
+        return;
+    }
+    let n = responses.len();
+    let mut frame = Vec::new();
+    for (i, mut r) in responses.into_iter().enumerate() {
+        if i + 1 < n {
+            let padded = r.bytes.len().div_ceil(8) * 8;
+            r.bytes.resize(padded, 0);
+            r.bytes[20..24].copy_from_slice(&(padded as u32).to_le_bytes());
+        }
+        if let Some(s) = &r.signer {
+            s.sign(&mut r.bytes);
+        }
+        frame.extend_from_slice(&r.bytes);
+    }
+    conn.send(frame);
+}
+
+fn le32(msg: &[u8], off: usize) -> u64 {
+    msg.get(off..off + 4).map_or(0, |b| {
+        u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    })
+}
+
+/// The CreditCharge a request needs for its payload (MS-SMB2 3.3.5.2.5).
+fn needed_charge(cmd: Command, msg: &[u8]) -> u64 {
+    let bytes = match cmd {
+        Command::READ | Command::WRITE => le32(msg, 68),
+        Command::QUERY_DIRECTORY => le32(msg, 92),
+        Command::IOCTL => (le32(msg, 92) + le32(msg, 104)).max(le32(msg, 96) + le32(msg, 108)),
+        _ => 0,
+    };
+    charge_for(bytes)
+}
+
+fn is_file_command(cmd: Command) -> bool {
+    matches!(
+        cmd,
+        Command::CREATE
+            | Command::CLOSE
+            | Command::FLUSH
+            | Command::READ
+            | Command::WRITE
+            | Command::LOCK
+            | Command::IOCTL
+            | Command::QUERY_DIRECTORY
+            | Command::CHANGE_NOTIFY
+            | Command::QUERY_INFO
+            | Command::SET_INFO
+            | Command::OPLOCK_BREAK
+    )
+}
+
+async fn process(
+    conn: &Arc<Conn>,
+    msg: &[u8],
+    hdr: &Header,
+    related: bool,
+    ctx: &mut ChainCtx,
+) -> Outcome {
+    let (session_id, tree_id) = if related {
+        (ctx.session_id, ctx.tree_id)
+    } else {
+        (hdr.session_id, hdr.tree_id().unwrap_or(0))
+    };
+    ctx.session_id = session_id;
+    ctx.tree_id = tree_id;
+    let t = Target {
+        req: hdr,
+        session_id,
+        tree_id,
+        async_id: None,
+    };
+    match hdr.command {
+        Command::NEGOTIATE => return crate::negotiate::smb2(conn, msg, hdr),
+        Command::SESSION_SETUP => return crate::session_setup::handle(conn, msg, hdr),
+        _ => {}
+    }
+    let Some(neg) = conn.negotiated() else {
+        return Outcome::Close;
+    };
+    if hdr.command == Command::ECHO && session_id == 0 {
+        return Outcome::Reply(t.encode_echo(conn, None));
+    }
+    let Some(vs) = conn.session(session_id) else {
+        return Outcome::Reply(t.error(conn, NtStatus::USER_SESSION_DELETED, Vec::new(), None));
+    };
+    let signed = hdr.flags.contains(HeaderFlags::SIGNED);
+    if signed {
+        match &vs.signer {
+            Some(s) if s.verify(msg) => {}
+            _ => {
+                tracing::debug!(mid = hdr.message_id, "bad signature");
+                return Outcome::Reply(t.error(conn, NtStatus::ACCESS_DENIED, Vec::new(), None));
+            }
+        }
+    } else if vs.signing_required && vs.signer.is_some() {
+        return Outcome::Reply(t.error(conn, NtStatus::ACCESS_DENIED, Vec::new(), None));
+    }
+    let signer = if signed || vs.signing_required {
+        vs.signer.clone()
+    } else {
+        None
+    };
+    match hdr.command {
+        Command::ECHO => return Outcome::Reply(t.encode_echo(conn, signer)),
+        Command::LOGOFF => return crate::session_setup::logoff(conn, &t, &vs, signer),
+        Command::TREE_CONNECT => return crate::tree::connect(conn, msg, &t, &vs, signer).await,
+        _ => {}
+    }
+    let tree = match vs.session.tree(tree_id) {
+        Ok(tree) => tree,
+        Err(s) => return Outcome::Reply(t.error(conn, s, Vec::new(), signer)),
+    };
+    if hdr.command == Command::TREE_DISCONNECT {
+        return crate::tree::disconnect(conn, msg, &t, &vs, signer);
+    }
+    if !is_file_command(hdr.command) {
+        return Outcome::Reply(t.error(conn, NtStatus::INVALID_PARAMETER, Vec::new(), signer));
+    }
+    if hdr.command == Command::IOCTL
+        && let Some(o) = crate::negotiate::maybe_validate(conn, &neg, msg, &t, signer.clone())
+    {
+        return o;
+    }
+    if neg.dialect != Dialect::SMB_2_0_2
+        && needed_charge(hdr.command, msg) > u64::from(hdr.credit_charge.max(1))
+    {
+        return Outcome::Reply(t.error(conn, NtStatus::INVALID_PARAMETER, Vec::new(), signer));
+    }
+    if related && let Some(status) = ctx.prev_error {
+        return Outcome::Reply(t.error(conn, status, Vec::new(), signer));
+    }
+    if hdr.command == Command::CREATE
+        && vs.session.open_count() >= conn.srv.config.max_opens_per_session
+    {
+        return Outcome::Reply(t.error(conn, NtStatus::INSUFFICIENT_RESOURCES, Vec::new(), signer));
+    }
+    file_command(
+        conn,
+        msg,
+        hdr,
+        related,
+        ctx,
+        &vs,
+        &tree,
+        neg.dialect,
+        t,
+        signer,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn file_command(
+    conn: &Arc<Conn>,
+    msg: &[u8],
+    hdr: &Header,
+    related: bool,
+    ctx: &mut ChainCtx,
+    vs: &Arc<ValidSession>,
+    tree: &Arc<crate::state::Tree>,
+    dialect: Dialect,
+    mut t: Target<'_>,
+    signer: Option<Signer>,
+) -> Outcome {
+    conn.pending
+        .lock()
+        .insert(hdr.message_id, super::PendingRequest::default());
+    let actl = AsyncCtl {
+        conn,
+        hdr,
+        session_id: t.session_id,
+        tree_id: t.tree_id,
+        async_id: Mutex::new(None),
+    };
+    let req = FileRequest {
+        io: &conn.srv.io,
+        session: &vs.session,
+        tree,
+        header: hdr,
+        msg,
+        related_file_id: if related { ctx.file_id } else { None },
+        dialect: dialect.0,
+        max_io: conn.srv.config.max_read_write,
+        async_control: &actl,
+    };
+    let (reply, fid) = crate::files::dispatch(req).await;
+    conn.pending.lock().remove(&hdr.message_id);
+    ctx.file_id = fid;
+    let async_id = *actl.async_id.lock();
+    t.async_id = async_id;
+    let credits = async_id.map(|_| 0);
+    let (status, bytes) = match reply {
+        Reply::Body { status, body } => (
+            status,
+            t.encode(conn, status, credits, |out| out.extend_from_slice(&body)),
+        ),
+        Reply::Error { status, data } => (
+            status,
+            t.encode(conn, status, credits, |out| {
+                ErrorResponse::with_data(data).encode(out)
+            }),
+        ),
+    };
+    ctx.prev_error = status.is_error().then_some(status);
+    let r = Response { bytes, signer };
+    if async_id.is_some() {
+        Outcome::Async(r)
+    } else {
+        Outcome::Reply(r)
+    }
+}
+
+impl Target<'_> {
+    fn encode_echo(&self, conn: &Conn, signer: Option<Signer>) -> Response {
+        let bytes = self.encode(conn, NtStatus::SUCCESS, None, |out| {
+            EchoResponse.encode(out)
+        });
+        Response { bytes, signer }
+    }
+}
+
+/// The engine's side of [`AsyncControl`] for one request.
+struct AsyncCtl<'a> {
+    conn: &'a Arc<Conn>,
+    hdr: &'a Header,
+    session_id: u64,
+    tree_id: u32,
+    async_id: Mutex<Option<u64>>,
+}
+
+impl AsyncControl for AsyncCtl<'_> {
+    fn go_async(&self, canceller: Option<IrpCanceller>) -> u64 {
+        let id = {
+            let mut g = self.async_id.lock();
+            match *g {
+                Some(id) => id,
+                None => {
+                    let id = self.conn.next_async_id();
+                    *g = Some(id);
+                    let t = Target {
+                        req: self.hdr,
+                        session_id: self.session_id,
+                        tree_id: self.tree_id,
+                        async_id: Some(id),
+                    };
+                    // The interim response grants the credits; the final one grants none.
+                    let interim = t.encode(self.conn, NtStatus::PENDING, None, |out| {
+                        ErrorResponse::empty().encode(out)
+                    });
+                    self.conn.send(interim);
+                    id
+                }
+            }
+        };
+        let mut pending = self.conn.pending.lock();
+        let e = pending.entry(self.hdr.message_id).or_default();
+        e.async_id = Some(id);
+        if let Some(c) = canceller {
+            if e.cancelled {
+                c.cancel();
+            }
+            e.canceller = Some(c);
+        }
+        id
+    }
+}

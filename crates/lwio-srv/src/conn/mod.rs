@@ -1,0 +1,322 @@
+//! One client connection: the Direct TCP reader loop, the writer task, the sequence
+//! window, the table of requests in progress (for CANCEL), and the connection's sessions.
+//!
+//! The reader checks each frame's message ids against the credit window as it arrives
+//! (a violation closes the connection), answers CANCEL at once, and hands each frame to
+//! its own task ([`chain`]), so a slow request never holds up the others while the
+//! requests of one compound frame still run in order. Every response goes through one
+//! writer task.
+
+pub(crate) mod chain;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use lwio_auth::ntlm::NtlmServer;
+use lwio_auth::smb2sign::PreauthHash;
+use lwio_core::IrpCanceller;
+use lwio_smb2::frame::{self, FrameSplitter, MessageKind};
+use lwio_smb2::{Capabilities, Command, Compound, Dialect, Header, HeaderFlags, SecurityMode};
+use parking_lot::Mutex;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use tokio::time::Instant;
+
+use crate::credits::CreditWindow;
+use crate::server::ServerShared;
+use crate::signing::Signer;
+use crate::state::Session;
+
+/// What NEGOTIATE settled.
+#[derive(Debug, Clone)]
+pub(crate) struct Negotiated {
+    pub(crate) dialect: Dialect,
+    pub(crate) client_guid: [u8; 16],
+    pub(crate) client_caps: Capabilities,
+    pub(crate) client_security_mode: SecurityMode,
+    pub(crate) client_dialects: Vec<Dialect>,
+    pub(crate) server_security_mode: SecurityMode,
+    pub(crate) server_caps: Capabilities,
+    /// AES-GMAC signing was negotiated (3.1.1).
+    pub(crate) gmac: bool,
+}
+
+/// An authenticated session as the connection keeps it.
+pub(crate) struct ValidSession {
+    pub(crate) session: Arc<Session>,
+    pub(crate) signer: Option<Signer>,
+    pub(crate) signing_required: bool,
+}
+
+/// A session-setup exchange in progress.
+pub(crate) struct AuthInProgress {
+    pub(crate) ntlm: NtlmServer,
+    pub(crate) preauth: PreauthHash,
+    /// The DER MechTypeList of the client's NegTokenInit, for the mechListMIC.
+    pub(crate) mech_list: Option<Vec<u8>>,
+}
+
+/// One entry of the connection's session table.
+#[derive(Default)]
+pub(crate) struct SessionSlot {
+    pub(crate) valid: Option<Arc<ValidSession>>,
+    pub(crate) auth: Option<AuthInProgress>,
+}
+
+/// Mutable connection state.
+#[derive(Default)]
+pub(crate) struct ConnState {
+    /// Set by an SMB1 negotiate answered with 0x02FF: an SMB2 NEGOTIATE must follow.
+    pub(crate) wildcard_sent: bool,
+    pub(crate) negotiated: Option<Negotiated>,
+    /// The connection's preauth integrity hash (3.1.1).
+    pub(crate) preauth: PreauthHash,
+    pub(crate) sessions: HashMap<u64, SessionSlot>,
+}
+
+/// A request in progress, for CANCEL.
+#[derive(Default)]
+pub(crate) struct PendingRequest {
+    pub(crate) async_id: Option<u64>,
+    pub(crate) canceller: Option<IrpCanceller>,
+    pub(crate) cancelled: bool,
+}
+
+/// One connection.
+pub(crate) struct Conn {
+    pub(crate) srv: Arc<ServerShared>,
+    out: mpsc::UnboundedSender<Vec<u8>>,
+    pub(crate) st: Mutex<ConnState>,
+    pub(crate) credits: Mutex<CreditWindow>,
+    pub(crate) pending: Mutex<HashMap<u64, PendingRequest>>,
+    next_async: AtomicU64,
+    pub(crate) authenticated: AtomicBool,
+    close: Notify,
+    slots: Arc<Semaphore>,
+}
+
+impl Conn {
+    /// Queues one message (without its transport header) for the writer.
+    pub(crate) fn send(&self, msg: Vec<u8>) {
+        let _ = self.out.send(msg);
+    }
+
+    /// Asks the reader to close the connection.
+    pub(crate) fn close(&self) {
+        self.close.notify_one();
+    }
+
+    /// The negotiated parameters, if NEGOTIATE is done.
+    pub(crate) fn negotiated(&self) -> Option<Negotiated> {
+        self.st.lock().negotiated.clone()
+    }
+
+    /// The dialect, 0 before NEGOTIATE.
+    pub(crate) fn dialect(&self) -> Dialect {
+        self.st
+            .lock()
+            .negotiated
+            .as_ref()
+            .map_or(Dialect(0), |n| n.dialect)
+    }
+
+    /// The valid session `id`.
+    pub(crate) fn session(&self, id: u64) -> Option<Arc<ValidSession>> {
+        self.st
+            .lock()
+            .sessions
+            .get(&id)
+            .and_then(|s| s.valid.clone())
+    }
+
+    pub(crate) fn next_async_id(&self) -> u64 {
+        self.next_async.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Grants credits for a response.
+    pub(crate) fn grant(&self, requested: u16) -> u16 {
+        self.credits.lock().grant(requested)
+    }
+
+    fn cancel(&self, hdr: &Header) {
+        let mut pending = self.pending.lock();
+        let entry = match hdr.async_id() {
+            Some(a) => pending.values_mut().find(|p| p.async_id == Some(a)),
+            None => pending.get_mut(&hdr.message_id),
+        };
+        if let Some(p) = entry {
+            p.cancelled = true;
+            if let Some(c) = &p.canceller {
+                c.cancel();
+            }
+        }
+    }
+
+    /// Handles one frame from the reader; false closes the connection.
+    fn on_frame(self: &Arc<Self>, msg: Vec<u8>) -> bool {
+        match frame::classify(&msg) {
+            MessageKind::Smb1 => crate::negotiate::smb1(self, &msg),
+            MessageKind::Smb2 => self.on_smb2(msg),
+            other => {
+                tracing::debug!(?other, "unsupported message kind, closing");
+                false
+            }
+        }
+    }
+
+    fn on_smb2(self: &Arc<Self>, msg: Vec<u8>) -> bool {
+        let dialect = self.dialect();
+        let mut count = 0;
+        for part in Compound::new(&msg) {
+            let Ok(part) = part else { return false };
+            let Ok(hdr) = Header::decode(part) else {
+                return false;
+            };
+            if hdr.is_response() {
+                return false;
+            }
+            count += 1;
+            if hdr.command == Command::CANCEL {
+                self.cancel(&hdr);
+                continue;
+            }
+            let charge = if dialect == Dialect::SMB_2_0_2 {
+                1
+            } else {
+                hdr.credit_charge
+            };
+            if let Err(e) = self.credits.lock().consume(hdr.message_id, charge) {
+                tracing::debug!(?e, "sequence window violation, closing");
+                return false;
+            }
+        }
+        if count == 0 {
+            return false;
+        }
+        let permit = Arc::clone(&self.slots).try_acquire_owned().ok();
+        let conn = Arc::clone(self);
+        tokio::spawn(async move { chain::run(conn, msg, permit).await });
+        true
+    }
+
+    fn busy(&self) -> bool {
+        self.slots.available_permits() < self.srv.config.max_outstanding_requests
+    }
+
+    fn teardown(&self) {
+        for p in self.pending.lock().values() {
+            if let Some(c) = &p.canceller {
+                c.cancel();
+            }
+        }
+        let sessions: Vec<SessionSlot> = self.st.lock().sessions.drain().map(|(_, s)| s).collect();
+        for s in sessions {
+            if let Some(v) = s.valid {
+                for t in v.session.remove_all_trees() {
+                    t.close_all();
+                }
+            }
+        }
+    }
+}
+
+/// Marks a request as finished when dropped.
+pub(crate) struct Slot(#[allow(dead_code)] pub(crate) Option<OwnedSemaphorePermit>);
+
+/// Serves one accepted connection until the client leaves, a limit is hit, a protocol
+/// violation happens, or the server shuts down.
+pub(crate) async fn serve(
+    srv: Arc<ServerShared>,
+    stream: TcpStream,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let (mut rd, mut wr) = stream.into_split();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
+    let writer = tokio::spawn(async move {
+        let mut head = Vec::with_capacity(4);
+        while let Some(msg) = rx.recv().await {
+            head.clear();
+            frame::encode_frame_header(msg.len(), &mut head);
+            if wr.write_all(&head).await.is_err() || wr.write_all(&msg).await.is_err() {
+                break;
+            }
+        }
+        let _ = wr.shutdown().await;
+    });
+    let cfg = &srv.config;
+    let conn = Arc::new(Conn {
+        out: tx,
+        st: Mutex::new(ConnState::default()),
+        credits: Mutex::new(CreditWindow::new()),
+        pending: Mutex::new(HashMap::new()),
+        next_async: AtomicU64::new(1),
+        authenticated: AtomicBool::new(false),
+        close: Notify::new(),
+        slots: Arc::new(Semaphore::new(cfg.max_outstanding_requests)),
+        srv: Arc::clone(&srv),
+    });
+    let mut splitter = FrameSplitter::new(cfg.max_message);
+    let mut buf = vec![0u8; 256 * 1024];
+    let started = Instant::now();
+    let mut last = started;
+    'outer: loop {
+        loop {
+            match splitter.next_frame() {
+                Ok(Some(f)) => {
+                    if !conn.on_frame(f) {
+                        break 'outer;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::debug!(%e, "bad frame, closing");
+                    break 'outer;
+                }
+            }
+        }
+        let deadline = if conn.authenticated.load(Ordering::Relaxed) {
+            last + cfg.idle_timeout
+        } else {
+            started + cfg.unauthenticated_timeout
+        };
+        tokio::select! {
+            r = rd.read(&mut buf) => match r {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    splitter.push(&buf[..n]);
+                    last = Instant::now();
+                }
+            },
+            () = tokio::time::sleep_until(deadline) => {
+                if conn.authenticated.load(Ordering::Relaxed) && conn.busy() {
+                    last = Instant::now();
+                    continue;
+                }
+                tracing::debug!("connection timed out");
+                break;
+            }
+            _ = shutdown.changed() => break,
+            () = conn.close.notified() => break,
+        }
+    }
+    conn.teardown();
+    drop(conn);
+    // Give queued responses a moment, then drop the socket.
+    let mut writer = writer;
+    if tokio::time::timeout(std::time::Duration::from_millis(200), &mut writer)
+        .await
+        .is_err()
+    {
+        writer.abort();
+    }
+}
+
+/// The flags every response carries, from its request's.
+pub(crate) fn response_flags(req: &Header) -> HeaderFlags {
+    HeaderFlags::SERVER_TO_REDIR
+        | (req.flags & HeaderFlags::RELATED_OPERATIONS)
+        | (req.flags & HeaderFlags::PRIORITY_MASK)
+}

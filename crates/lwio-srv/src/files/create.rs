@@ -1,0 +1,303 @@
+//! SMB2 CREATE (MS-SMB2 3.3.5.9): checks the request, turns its create contexts into
+//! create parameters, opens the file through the I/O manager (a pipe on IPC$, with the
+//! client's identity as a [`PipeClientInfo`] ECP) and answers with the file's times,
+//! sizes and attributes and the response contexts asked for.
+//!
+//! The client end of a message pipe is switched to message read mode right after the
+//! open, so FSCTL_PIPE_TRANSCEIVE and reads see whole messages.
+//!
+//! Access is decided by the driver against the file's security descriptor alone:
+//! `Tree::maximal_access` (what the session may do on the share root) is not applied as a
+//! bound on other files, since a root directory's DACL says nothing about what its
+//! subdirectories allow. A share-level ACL, when there is one, belongs in a filter driver
+//! (as `lwio_core::filter::readonly` does for read-only shares).
+//!
+//! No oplock or lease is granted (OplockLevel NONE, no lease context); durable handle
+//! requests get no response context, so the client treats its open as not durable.
+
+use bytes::Bytes;
+use lwio_core::{
+    AccessMask, CreateDisposition, CreateOptions, CreateRequest as IoCreate, EcpList,
+    FileAttributes, FileHandle, FileInfoClass, FsInfoClass, NtStatus, ShareAccess,
+};
+use lwio_fscc::{FileInfo, FileInternalInformation, FileNetworkOpenInformation};
+use lwio_npfs::{CompletionMode, PipeClientInfo, PipeInformation, ReadMode};
+use lwio_smb2::create::FileTimes;
+use lwio_smb2::{
+    CreateContext, CreateRequest, CreateResponse, ImpersonationLevel, OplockLevel, RequestContext,
+    ResponseContext,
+};
+
+use super::{Outcome, bad_request, body};
+use crate::state::{FileRequest, Reply, ShareKind};
+
+/// CreateOptions bits a server strips before the open: an SMB2 server does its own I/O
+/// asynchronously, so the synchronous-I/O options mean nothing to it.
+const IGNORED_OPTIONS: CreateOptions = CreateOptions(0x0000_0030);
+
+/// CreateOptions bits no file system defines.
+const UNDEFINED_OPTIONS: u32 = 0xFF00_0000;
+
+/// What the request's create contexts ask for.
+#[derive(Default)]
+struct Asks {
+    maximal_access: bool,
+    on_disk_id: bool,
+    allocation_size: u64,
+    security_descriptor: Option<Vec<u8>>,
+}
+
+/// Handles CREATE.
+pub(super) async fn handle(req: &FileRequest<'_>) -> Outcome {
+    match create(req).await {
+        Ok(ok) => ok,
+        Err(status) => (Reply::error(status), None),
+    }
+}
+
+async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
+    let cr = match CreateRequest::decode(req.msg) {
+        Ok(cr) => cr,
+        Err(e) => return Ok((bad_request(e), None)),
+    };
+    check_request(&cr)?;
+    let asks = read_contexts(&cr.contexts)?;
+    let is_ipc = matches!(req.tree.share.kind, ShareKind::Ipc { .. });
+    let path = req.tree.share.device_path(&cr.name);
+
+    let mut ecps = EcpList::default();
+    if is_ipc {
+        let info = PipeClientInfo::new(req.session.token.clone())
+            .session_key(req.session.session_key.to_vec());
+        ecps.insert(info);
+    }
+    let request = IoCreate {
+        desired_access: cr.desired_access,
+        file_attributes: cr.file_attributes,
+        share_access: cr.share_access,
+        disposition: cr.disposition,
+        options: cr.options.without(IGNORED_OPTIONS),
+        allocation_size: asks.allocation_size,
+        security_descriptor: asks.security_descriptor.clone().map(Bytes::from),
+        ea_buffer: None,
+        ecps,
+        token: req.session.token.clone(),
+    };
+    let handle = req.io.create_file(&path, request).await?;
+    if is_ipc && !cr.name.is_empty() {
+        message_mode(&handle).await;
+    }
+
+    let facts = if is_ipc {
+        pipe_facts()
+    } else {
+        network_open(req, &handle, &path).await
+    };
+    let is_dir = facts.file_attributes.contains(FileAttributes::DIRECTORY);
+    let mut contexts = Vec::new();
+    if asks.maximal_access {
+        let access = maximal_access(req, &handle, &path, cr.desired_access, is_ipc).await;
+        contexts.push(ResponseContext::MaximalAccess {
+            status: NtStatus::SUCCESS,
+            access,
+        });
+    }
+    if asks.on_disk_id && !is_ipc {
+        if let Some(id) = on_disk_id(&handle).await {
+            contexts.push(ResponseContext::OnDiskId(id));
+        }
+    }
+    let create_action = handle.create_action();
+    let open = req.tree.add_open(handle, cr.name.clone(), is_dir);
+    let response = CreateResponse {
+        oplock_level: OplockLevel::NONE,
+        flags: Default::default(),
+        create_action,
+        times: FileTimes {
+            creation_time: facts.creation_time.0 as u64,
+            last_access_time: facts.last_access_time.0 as u64,
+            last_write_time: facts.last_write_time.0 as u64,
+            change_time: facts.change_time.0 as u64,
+            allocation_size: facts.allocation_size,
+            end_of_file: facts.end_of_file,
+        },
+        file_attributes: facts.file_attributes,
+        file_id: open.file_id,
+        contexts: contexts.iter().map(ResponseContext::to_raw).collect(),
+    };
+    let reply = body(NtStatus::SUCCESS, |out| response.encode(out));
+    Ok((reply, Some(open.file_id)))
+}
+
+/// The parameter checks of MS-SMB2 3.3.5.9 that come before the open.
+fn check_request(cr: &CreateRequest) -> Result<(), NtStatus> {
+    if cr.name.starts_with('\\') {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    // `/` is no separator in SMB2 names (and no valid name character), so it must not
+    // reach the driver, which separates components with it.
+    if cr.name.contains(['\0', '/']) {
+        return Err(NtStatus::OBJECT_NAME_INVALID);
+    }
+    if cr.impersonation_level.0 > ImpersonationLevel::DELEGATE.0 {
+        return Err(NtStatus::BAD_IMPERSONATION_LEVEL);
+    }
+    if cr.disposition.0 > CreateDisposition::OVERWRITE_IF.0 || cr.options.0 & UNDEFINED_OPTIONS != 0
+    {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    if cr.options.contains(CreateOptions::RESERVE_OPFILTER) {
+        return Err(NtStatus::NOT_SUPPORTED);
+    }
+    Ok(())
+}
+
+/// Reads the contexts the server acts on; unknown ones are ignored (MS-SMB2 3.3.5.9).
+fn read_contexts(list: &[CreateContext]) -> Result<Asks, NtStatus> {
+    let mut asks = Asks::default();
+    let typed = list
+        .iter()
+        .map(RequestContext::from_raw)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| NtStatus::INVALID_PARAMETER)?;
+    // A durable v2 request with any other durable context is contradictory
+    // (MS-SMB2 3.3.5.9.10).
+    let v2 = typed
+        .iter()
+        .any(|c| matches!(c, RequestContext::DurableRequestV2 { .. }));
+    let other_durable = typed.iter().any(|c| {
+        matches!(
+            c,
+            RequestContext::DurableRequest
+                | RequestContext::DurableReconnect(_)
+                | RequestContext::DurableReconnectV2 { .. }
+        )
+    });
+    if v2 && other_durable {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    for ctx in typed {
+        match ctx {
+            RequestContext::MaximalAccess { .. } => asks.maximal_access = true,
+            RequestContext::QueryOnDiskId => asks.on_disk_id = true,
+            RequestContext::AllocationSize(n) => asks.allocation_size = n,
+            // No snapshots are kept, so no previous version of any name exists.
+            RequestContext::Timewarp(_) => return Err(NtStatus::OBJECT_NAME_NOT_FOUND),
+            RequestContext::SecurityDescriptor(sd) => asks.security_descriptor = Some(sd),
+            RequestContext::ExtendedAttributes(eas) if !eas.is_empty() => {
+                return Err(NtStatus::EAS_NOT_SUPPORTED);
+            }
+            // A durable reconnect names an open this server cannot have kept.
+            RequestContext::DurableReconnect(_) | RequestContext::DurableReconnectV2 { .. } => {
+                return Err(NtStatus::OBJECT_NAME_NOT_FOUND);
+            }
+            _ => {}
+        }
+    }
+    Ok(asks)
+}
+
+/// Puts the client end of a message pipe in message read mode, as remote clients of a
+/// message pipe (RPC over SMB2) expect; a byte pipe refuses and stays as it is.
+async fn message_mode(handle: &FileHandle) {
+    let mode = PipeInformation {
+        read_mode: ReadMode::Message,
+        completion_mode: CompletionMode::Queue,
+    };
+    let _ = handle
+        .set_information(FileInfoClass::PIPE, mode.encode())
+        .await;
+}
+
+/// What a pipe open reports: no times, no sizes, FILE_ATTRIBUTE_NORMAL.
+fn pipe_facts() -> FileNetworkOpenInformation {
+    FileNetworkOpenInformation {
+        file_attributes: FileAttributes::NORMAL,
+        ..Default::default()
+    }
+}
+
+/// FileNetworkOpenInformation of the new open. When the open itself may not read
+/// attributes, a second open for FILE_READ_ATTRIBUTES only (which no share mode denies)
+/// reads them; failing that, zeros.
+async fn network_open(
+    req: &FileRequest<'_>,
+    handle: &FileHandle,
+    path: &str,
+) -> FileNetworkOpenInformation {
+    let class = FileInfoClass::NETWORK_OPEN;
+    let len = FileNetworkOpenInformation::FIXED_SIZE as u32;
+    let first = handle.query_information(class, len).await;
+    let bytes = match first {
+        Ok(b) => Some(b),
+        Err(NtStatus::ACCESS_DENIED) => match attributes_open(req, path).await {
+            Some(h) => h.query_information(class, len).await.ok(),
+            None => None,
+        },
+        Err(_) => None,
+    };
+    bytes
+        .and_then(|b| FileNetworkOpenInformation::decode(&b).ok())
+        .unwrap_or_default()
+}
+
+/// A second open of `path` for FILE_READ_ATTRIBUTES, shared with everyone.
+async fn attributes_open(req: &FileRequest<'_>, path: &str) -> Option<FileHandle> {
+    let request = IoCreate::new(
+        req.session.token.clone(),
+        AccessMask::FILE_READ_ATTRIBUTES,
+        CreateDisposition::OPEN,
+    )
+    .share(ShareAccess::ALL);
+    req.io.create_file(path, request).await.ok()
+}
+
+/// The MxAc answer: the access the client could be granted on this file. With
+/// MAXIMUM_ALLOWED in the request that is what the open was granted; otherwise a second
+/// open asks for MAXIMUM_ALLOWED (with full sharing and no data access asked for, it
+/// changes nothing).
+async fn maximal_access(
+    req: &FileRequest<'_>,
+    handle: &FileHandle,
+    path: &str,
+    desired: AccessMask,
+    is_ipc: bool,
+) -> AccessMask {
+    let granted = handle.file().granted_access();
+    if desired.contains(AccessMask::MAXIMUM_ALLOWED) || is_ipc {
+        granted
+    } else {
+        let request = IoCreate::new(
+            req.session.token.clone(),
+            AccessMask::MAXIMUM_ALLOWED,
+            CreateDisposition::OPEN,
+        )
+        .share(ShareAccess::ALL);
+        match req.io.create_file(path, request).await {
+            Ok(h) => AccessMask(h.file().granted_access().0 | granted.0),
+            Err(_) => granted,
+        }
+    }
+}
+
+/// The QFid answer (MS-SMB2 2.2.14.2.9): DiskFileId (the file's index number) and
+/// VolumeId (the volume serial number), then 16 reserved bytes.
+async fn on_disk_id(handle: &FileHandle) -> Option<[u8; 32]> {
+    let internal = handle
+        .query_information(FileInfoClass::INTERNAL, 8)
+        .await
+        .ok()?;
+    let index = FileInternalInformation::decode(&internal)
+        .ok()?
+        .index_number;
+    let volume = handle
+        .query_volume_information(FsInfoClass::VOLUME, 1024)
+        .await
+        .ok()
+        .and_then(|b| lwio_fscc::FileFsVolumeInformation::decode(&b).ok())
+        .map_or(0, |v| u64::from(v.volume_serial_number));
+    let mut id = [0u8; 32];
+    id[..8].copy_from_slice(&index.to_le_bytes());
+    id[8..16].copy_from_slice(&volume.to_le_bytes());
+    Some(id)
+}

@@ -1,0 +1,100 @@
+//! The file command handlers: one file per SMB2 command, each turning a request into IRPs.
+//!
+//! [`dispatch`] is the only entry point the engine calls. It returns the reply and, for
+//! compound chains, the file id the request produced or used (so a related next request
+//! can name it as all ones).
+//!
+//! Rules every handler follows (MS-SMB2 3.3.5.9 onwards):
+//! - a body that does not decode is STATUS_INVALID_PARAMETER, never a panic;
+//! - an unknown file id is STATUS_FILE_CLOSED (from [`crate::state::Tree::open`]);
+//! - the status of the IRP is the SMB2 status of the reply;
+//! - a request that may wait long (a blocking lock, a pipe read or transceive, a change
+//!   notify) goes asynchronous only once its IRP has actually pended, handing the engine
+//!   the IRP's canceller so an SMB2 CANCEL ends it.
+
+use std::sync::Arc;
+
+use lwio_core::{IrpFuture, IrpResult, NtStatus};
+use lwio_smb2::{Command, DecodeError, FileId, HEADER_LEN};
+
+use crate::state::{FileRequest, Open, Reply};
+
+mod change_notify;
+mod close;
+mod create;
+mod flush;
+mod ioctl;
+mod lock;
+mod oplock;
+mod query_directory;
+mod query_info;
+mod read;
+mod set_info;
+mod write;
+
+/// Handles one file command.
+pub async fn dispatch(req: FileRequest<'_>) -> (Reply, Option<FileId>) {
+    let req = &req;
+    match req.header.command {
+        Command::CREATE => create::handle(req).await,
+        Command::CLOSE => close::handle(req).await,
+        Command::FLUSH => flush::handle(req).await,
+        Command::READ => read::handle(req).await,
+        Command::WRITE => write::handle(req).await,
+        Command::LOCK => lock::handle(req).await,
+        Command::IOCTL => ioctl::handle(req).await,
+        Command::QUERY_DIRECTORY => query_directory::handle(req).await,
+        Command::CHANGE_NOTIFY => change_notify::handle(req).await,
+        Command::QUERY_INFO => query_info::handle(req).await,
+        Command::SET_INFO => set_info::handle(req).await,
+        Command::OPLOCK_BREAK => oplock::handle(req).await,
+        _ => (Reply::error(NtStatus::NOT_SUPPORTED), req.related_file_id),
+    }
+}
+
+/// What a handler produces: the reply and the file id for a related next request.
+type Outcome = (Reply, Option<FileId>);
+
+/// The error reply of a body that does not decode.
+fn bad_request(_: DecodeError) -> Reply {
+    Reply::error(NtStatus::INVALID_PARAMETER)
+}
+
+/// A reply body built by `encode`, which appends to a buffer whose first 64 bytes stand
+/// for the header (the codecs count offsets from the header start); the header is cut off.
+fn body(status: NtStatus, encode: impl FnOnce(&mut Vec<u8>)) -> Reply {
+    let mut out = vec![0u8; HEADER_LEN];
+    encode(&mut out);
+    Reply::Body {
+        status,
+        body: out.split_off(HEADER_LEN),
+    }
+}
+
+/// True for the statuses whose IRP output goes back to the client: success (including
+/// informational ones) and STATUS_BUFFER_OVERFLOW.
+fn has_output(status: NtStatus) -> bool {
+    status.is_success() || status == NtStatus::BUFFER_OVERFLOW
+}
+
+/// Awaits an IRP; if the driver pended it, first tells the engine to send the interim
+/// response, registering the IRP's canceller for SMB2 CANCEL.
+async fn await_irp(req: &FileRequest<'_>, irp: IrpFuture) -> IrpResult {
+    if irp.is_pending() {
+        req.async_control.go_async(irp.canceller());
+    }
+    irp.await
+}
+
+/// The open a request names (after the related-chain substitution) with its resolved id,
+/// or the error outcome (STATUS_FILE_CLOSED for an unknown id).
+fn open_of(req: &FileRequest<'_>, id: FileId) -> Result<(FileId, Arc<Open>), Outcome> {
+    let id = req
+        .resolve_file_id(id)
+        .map_err(|status| (Reply::error(status), req.related_file_id))?;
+    let open = req
+        .tree
+        .open(id)
+        .map_err(|status| (Reply::error(status), Some(id)))?;
+    Ok((id, open))
+}

@@ -1,0 +1,71 @@
+//! SMB2 QUERY_INFO (MS-SMB2 3.3.5.20): file, volume and security queries as IRPs; their
+//! MS-FSCC / MS-DTYP buffers go back to the client untouched.
+//!
+//! The driver sizes the answer to OutputBufferLength (STATUS_INFO_LENGTH_MISMATCH below a
+//! class's fixed part, STATUS_BUFFER_OVERFLOW with what fits). A security descriptor that
+//! does not fit is STATUS_BUFFER_TOO_SMALL with the size it needs as 4 bytes of error
+//! data (3.3.5.20.3). Quotas are not supported.
+
+use lwio_core::irp::{QueryInfoRequest as IoQuery, QuerySecurityRequest};
+use lwio_core::{IrpRequest, IrpResult, NtStatus, SecurityInformation};
+use lwio_smb2::{InfoType, QueryInfoRequest, QueryInfoResponse};
+
+use super::{Outcome, bad_request, body, has_output, open_of};
+use crate::state::{FileRequest, Reply};
+
+/// Handles QUERY_INFO.
+pub(super) async fn handle(req: &FileRequest<'_>) -> Outcome {
+    let qr = match QueryInfoRequest::decode(req.msg) {
+        Ok(qr) => qr,
+        Err(e) => return (bad_request(e), req.related_file_id),
+    };
+    let (id, open) = match open_of(req, qr.file_id) {
+        Ok(found) => found,
+        Err(out) => return out,
+    };
+    let length = qr.output_buffer_length;
+    if length > req.max_io || qr.input.len() > req.max_io as usize {
+        return (Reply::error(NtStatus::INVALID_PARAMETER), Some(id));
+    }
+    let request = match qr.info_type {
+        InfoType::FILE => IrpRequest::QueryInformation(IoQuery {
+            class: lwio_core::FileInfoClass(qr.info_class),
+            length,
+        }),
+        InfoType::FILESYSTEM => IrpRequest::QueryVolumeInformation(IoQuery {
+            class: lwio_core::FsInfoClass(qr.info_class),
+            length,
+        }),
+        InfoType::SECURITY => IrpRequest::QuerySecurity(QuerySecurityRequest {
+            info: SecurityInformation(qr.additional_information),
+            length,
+        }),
+        InfoType::QUOTA => return (Reply::error(NtStatus::NOT_SUPPORTED), Some(id)),
+        _ => return (Reply::error(NtStatus::INVALID_PARAMETER), Some(id)),
+    };
+    let result = open.handle.call(request).await;
+    (answer(result, length), Some(id))
+}
+
+/// The reply of a query IRP's result.
+fn answer(mut result: IrpResult, length: u32) -> Reply {
+    if result.status == NtStatus::BUFFER_TOO_SMALL {
+        let needed = u32::try_from(result.information).unwrap_or(u32::MAX);
+        return Reply::Error {
+            status: result.status,
+            data: needed.to_le_bytes().to_vec(),
+        };
+    }
+    if !has_output(result.status) {
+        return Reply::error(result.status);
+    }
+    let mut status = result.status;
+    if result.output.len() > length as usize {
+        result.output.truncate(length as usize);
+        status = NtStatus::BUFFER_OVERFLOW;
+    }
+    let r = QueryInfoResponse {
+        buffer: result.output,
+    };
+    body(status, |out| r.encode(out))
+}

@@ -1,0 +1,45 @@
+//! SMB2 READ (MS-SMB2 3.3.5.12): a read IRP; a read that pends (a pipe without data)
+//! goes asynchronous.
+
+use lwio_core::irp::ReadRequest as IoRead;
+use lwio_core::{IrpRequest, NtStatus};
+use lwio_smb2::{Channel, ReadRequest, ReadResponse};
+
+use super::{Outcome, await_irp, bad_request, body, has_output, open_of};
+use crate::state::{FileRequest, Reply};
+
+/// Handles READ.
+pub(super) async fn handle(req: &FileRequest<'_>) -> Outcome {
+    let rr = match ReadRequest::decode(req.msg) {
+        Ok(rr) => rr,
+        Err(e) => return (bad_request(e), req.related_file_id),
+    };
+    let (id, open) = match open_of(req, rr.file_id) {
+        Ok(found) => found,
+        Err(out) => return out,
+    };
+    // No RDMA: only the data-in-message channel exists.
+    if rr.length > req.max_io || rr.channel != Channel::NONE {
+        return (Reply::error(NtStatus::INVALID_PARAMETER), Some(id));
+    }
+    let request = IoRead {
+        offset: rr.offset,
+        length: rr.length,
+        key: None,
+    };
+    let irp = open.handle.call(IrpRequest::Read(request));
+    let mut result = await_irp(req, irp).await;
+    if !has_output(result.status) {
+        return (Reply::error(result.status), Some(id));
+    }
+    if result.output.len() < rr.minimum_count as usize {
+        return (Reply::error(NtStatus::END_OF_FILE), Some(id));
+    }
+    result.output.truncate(rr.length as usize);
+    let data = result.output;
+    let reply = body(result.status, |out| {
+        ReadResponse::default().encode_header_only(data.len(), out);
+        out.extend_from_slice(&data);
+    });
+    (reply, Some(id))
+}

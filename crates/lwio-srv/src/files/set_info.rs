@@ -1,0 +1,82 @@
+//! SMB2 SET_INFO (MS-SMB2 3.3.5.21): file, volume and security changes as IRPs.
+//!
+//! The SMB2 form of FileRenameInformation and FileLinkInformation (MS-FSCC 2.4.42.2)
+//! carries a share-relative target name and a RootDirectory that must be zero; the driver
+//! (PVFS) resolves such names beneath the share root itself, so the buffer is checked and
+//! passed on unchanged.
+
+use bytes::Bytes;
+use lwio_core::irp::{SetInfoRequest as IoSet, SetSecurityRequest};
+use lwio_core::{FileInfoClass, FsInfoClass, IrpRequest, NtStatus, SecurityInformation};
+use lwio_fscc::{FileInfo, FileLinkInformation, FileRenameInformation};
+use lwio_smb2::{InfoType, SetInfoRequest, SetInfoResponse};
+
+use super::{Outcome, bad_request, body, open_of};
+use crate::state::{FileRequest, Reply};
+
+/// Handles SET_INFO.
+pub(super) async fn handle(req: &FileRequest<'_>) -> Outcome {
+    let sr = match SetInfoRequest::decode(req.msg) {
+        Ok(sr) => sr,
+        Err(e) => return (bad_request(e), req.related_file_id),
+    };
+    let (id, open) = match open_of(req, sr.file_id) {
+        Ok(found) => found,
+        Err(out) => return out,
+    };
+    if sr.buffer.len() > req.max_io as usize {
+        return (Reply::error(NtStatus::INVALID_PARAMETER), Some(id));
+    }
+    let request = match sr.info_type {
+        InfoType::FILE => {
+            let class = FileInfoClass(sr.info_class);
+            if let Err(status) = check_target(class, &sr.buffer) {
+                return (Reply::error(status), Some(id));
+            }
+            IrpRequest::SetInformation(IoSet {
+                class,
+                data: Bytes::from(sr.buffer),
+            })
+        }
+        InfoType::FILESYSTEM => IrpRequest::SetVolumeInformation(IoSet {
+            class: FsInfoClass(sr.info_class),
+            data: Bytes::from(sr.buffer),
+        }),
+        InfoType::SECURITY => IrpRequest::SetSecurity(SetSecurityRequest {
+            info: SecurityInformation(sr.additional_information),
+            descriptor: Bytes::from(sr.buffer),
+        }),
+        InfoType::QUOTA => return (Reply::error(NtStatus::NOT_SUPPORTED), Some(id)),
+        _ => return (Reply::error(NtStatus::INVALID_PARAMETER), Some(id)),
+    };
+    let result = open.handle.call(request).await;
+    if !result.status.is_success() {
+        return (Reply::error(result.status), Some(id));
+    }
+    (
+        body(result.status, |out| SetInfoResponse.encode(out)),
+        Some(id),
+    )
+}
+
+/// A rename or link names its target relative to the share: RootDirectory must be zero
+/// and the buffer must decode.
+fn check_target(class: FileInfoClass, buf: &[u8]) -> Result<(), NtStatus> {
+    let root = match class {
+        FileInfoClass::RENAME => {
+            FileRenameInformation::decode_set_input(buf)
+                .map_err(|e| e.to_status())?
+                .root_directory
+        }
+        FileInfoClass::LINK => {
+            FileLinkInformation::decode_set_input(buf)
+                .map_err(|e| e.to_status())?
+                .root_directory
+        }
+        _ => 0,
+    };
+    if root != 0 {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    Ok(())
+}

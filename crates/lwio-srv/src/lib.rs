@@ -1,0 +1,46 @@
+//! # lwio-srv
+//!
+//! An SMB2/SMB3 file server. It is a protocol head of the I/O manager: it owns sockets,
+//! sessions, tree connects and the share table, and reaches file systems (PVFS) and named
+//! pipes (NPFS) only through IRPs on an [`IoManager`](lwio_core::IoManager), carrying each
+//! session's access token.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = lwio_srv::config::ServerConfig::from_cli([
+//!     "lwiod", "--share", "data=/srv/data", "--user", "alice:secret",
+//! ])?;
+//! lwio_srv::Server::new(config)?.serve(std::future::pending()).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Rooms:
+//! - [`config`], [`accounts`]: settings (CLI or TOML) and who may log on.
+//! - [`server`]: the I/O manager, the shares, the listener.
+//! - `conn/` (the reader/writer loop, compounding, async responses), [`negotiate`],
+//!   [`session_setup`](crate::session_setup), [`tree`], [`signing`], [`credits`]: the
+//!   connection engine.
+//! - [`state`]: the server's shared objects (shares, sessions, trees, opens) and the
+//!   interface between the connection engine and the file command handlers.
+//! - [`files`]: one handler per file command, each turning an SMB2 request into IRPs.
+//!
+//! Not done yet: encryption (no cipher is negotiated), multichannel, leases and durable
+//! handles, Kerberos.
+
+pub mod accounts;
+pub mod cli;
+pub mod config;
+mod conn;
+pub mod credits;
+pub mod files;
+mod mech_list_mic;
+pub mod negotiate;
+pub mod rpc_services;
+pub mod server;
+mod session_setup;
+pub mod signing;
+pub mod state;
+pub mod tree;
+
+pub use config::ServerConfig;
+pub use server::{Server, ServerError};

@@ -1,0 +1,260 @@
+//! The server: the I/O manager with one PVFS device per share and NPFS for IPC$, the
+//! share table, the accounts, and the TCP listener with one task per connection.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use lwio_auth::ntlm::ServerNames;
+use lwio_core::{IoManager, NtStatus};
+use lwio_pvfs::PvfsConfig;
+use thiserror::Error;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::accounts::{AccountStore, MemoryAccounts};
+use crate::config::ServerConfig;
+use crate::state::{Share, ShareKind};
+
+/// The device name of the named-pipe file system behind IPC$.
+pub const NPFS_DEVICE: &str = "npfs";
+
+/// Why a server could not start.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// A share's directory could not be mounted.
+    #[error("mounting share {share}: {status}")]
+    Mount {
+        /// The share.
+        share: String,
+        /// The status PVFS gave.
+        status: NtStatus,
+    },
+    /// A share name is taken or reserved.
+    #[error("duplicate or reserved share name {0}")]
+    ShareName(String),
+    /// The listener failed.
+    #[error("listening on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// What every connection shares.
+pub(crate) struct ServerShared {
+    pub(crate) config: ServerConfig,
+    pub(crate) io: IoManager,
+    pub(crate) shares: Vec<Arc<Share>>,
+    pub(crate) accounts: Arc<dyn AccountStore>,
+    pub(crate) server_guid: [u8; 16],
+    pub(crate) names: ServerNames,
+    pub(crate) next_session_id: AtomicU64,
+    /// srvsvc, wkssvc and rpcecho on the NPFS device; stopped when the server goes.
+    _rpc: crate::rpc_services::RpcServices,
+}
+
+impl ServerShared {
+    /// The share named `name`, case-insensitively.
+    pub(crate) fn find_share(&self, name: &str) -> Option<Arc<Share>> {
+        self.shares
+            .iter()
+            .find(|s| s.name.eq_ignore_ascii_case(name))
+            .cloned()
+    }
+}
+
+/// An SMB2/SMB3 server, ready to serve.
+pub struct Server {
+    shared: Arc<ServerShared>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("listen", &self.shared.config.listen)
+            .field("shares", &self.shared.shares)
+            .finish_non_exhaustive()
+    }
+}
+
+fn host_name() -> String {
+    let h = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+    let h = h.trim();
+    if h.is_empty() {
+        "LWIO".into()
+    } else {
+        h.to_owned()
+    }
+}
+
+impl Server {
+    /// Builds a server with the in-memory accounts of `config`.
+    pub fn new(config: ServerConfig) -> Result<Server, ServerError> {
+        let accounts = MemoryAccounts::shared(&config.users);
+        Server::with_accounts(config, accounts)
+    }
+
+    /// Builds a server that authenticates against `accounts`.
+    pub fn with_accounts(
+        config: ServerConfig,
+        accounts: Arc<dyn AccountStore>,
+    ) -> Result<Server, ServerError> {
+        let io = IoManager::new();
+        let mut shares = Vec::new();
+        for s in &config.shares {
+            if s.name.eq_ignore_ascii_case("IPC$")
+                || s.name.eq_ignore_ascii_case(NPFS_DEVICE)
+                || shares
+                    .iter()
+                    .any(|x: &Arc<Share>| x.name.eq_ignore_ascii_case(&s.name))
+            {
+                return Err(ServerError::ShareName(s.name.clone()));
+            }
+            lwio_pvfs::mount(&io, &s.name, &s.path, PvfsConfig::default()).map_err(|status| {
+                ServerError::Mount {
+                    share: s.name.clone(),
+                    status,
+                }
+            })?;
+            shares.push(Arc::new(Share {
+                name: s.name.clone(),
+                kind: ShareKind::Disk {
+                    device: s.name.clone(),
+                },
+                comment: String::new(),
+            }));
+        }
+        io.add_device(
+            NPFS_DEVICE,
+            Arc::new(lwio_npfs::Npfs::new()),
+            lwio_npfs::NpfsDevice::default(),
+        )
+        .map_err(|status| ServerError::Mount {
+            share: "IPC$".into(),
+            status,
+        })?;
+        shares.push(Arc::new(Share {
+            name: "IPC$".into(),
+            kind: ShareKind::Ipc {
+                device: NPFS_DEVICE.into(),
+            },
+            comment: "IPC Service".into(),
+        }));
+        let mut server_guid = [0u8; 16];
+        let _ = getrandom::fill(&mut server_guid);
+        let host = host_name();
+        let nb: String = host
+            .split('.')
+            .next()
+            .unwrap_or("LWIO")
+            .to_uppercase()
+            .chars()
+            .take(15)
+            .collect();
+        let share_table = Arc::new(crate::rpc_services::ShareTable::default());
+        for (share, config) in shares
+            .iter()
+            .zip(config.shares.iter().map(Some).chain([None]))
+        {
+            let path = config
+                .map(|c| c.path.display().to_string())
+                .unwrap_or_default();
+            share_table.add(Arc::clone(share), &path);
+        }
+        let identity = lwio_rpc::interfaces::ServerIdentity {
+            name: nb.clone(),
+            ..Default::default()
+        };
+        let rpc = crate::rpc_services::start(&io, NPFS_DEVICE, identity, share_table).map_err(
+            |status| ServerError::Mount {
+                share: "IPC$".into(),
+                status,
+            },
+        )?;
+        let names = ServerNames {
+            nb_computer: nb,
+            nb_domain: "WORKGROUP".into(),
+            dns_computer: host,
+            dns_domain: String::new(),
+            dns_tree: String::new(),
+        };
+        Ok(Server {
+            shared: Arc::new(ServerShared {
+                config,
+                io,
+                shares,
+                accounts,
+                server_guid,
+                names,
+                next_session_id: AtomicU64::new(1),
+                _rpc: rpc,
+            }),
+        })
+    }
+
+    /// The I/O manager the shares are mounted on.
+    pub fn io(&self) -> &IoManager {
+        &self.shared.io
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ServerConfig {
+        &self.shared.config
+    }
+
+    /// Binds the configured address and serves until `shutdown` completes.
+    pub async fn serve(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
+        let addr = self.shared.config.listen;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServerError::Listen { addr, source })?;
+        self.serve_on(listener, shutdown).await;
+        Ok(())
+    }
+
+    /// Serves connections accepted on `listener` until `shutdown` completes, then closes
+    /// every connection and shuts the I/O manager down.
+    pub async fn serve_on(self, listener: TcpListener, shutdown: impl Future<Output = ()>) {
+        if let Ok(a) = listener.local_addr() {
+            tracing::info!(addr = %a, "listening");
+        }
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let mut conns = JoinSet::new();
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, peer)) => {
+                        tracing::debug!(%peer, "connection");
+                        let shared = Arc::clone(&self.shared);
+                        conns.spawn(crate::conn::serve(shared, stream, stop_rx.clone()));
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                },
+                Some(_) = conns.join_next(), if !conns.is_empty() => {}
+            }
+        }
+        drop(listener);
+        let _ = stop_tx.send(true);
+        let drain = async { while conns.join_next().await.is_some() {} };
+        if tokio::time::timeout(Duration::from_secs(5), drain)
+            .await
+            .is_err()
+        {
+            conns.abort_all();
+        }
+        self.shared.io.shutdown().await;
+        tracing::info!("server stopped");
+    }
+}

@@ -1,0 +1,315 @@
+//! The server's shared objects, and the contract between the connection engine and the
+//! file command handlers.
+//!
+//! The engine (connection, negotiate, session setup, tree connect, signing, credits,
+//! compounding, async responses) decodes each request's header, finds its [`Session`] and
+//! [`Tree`], and hands file commands to [`crate::files::dispatch`] as a [`FileRequest`].
+//! A handler decodes its body with `lwio-smb2`, performs the work through the session's
+//! I/O manager handles, and returns a [`Reply`]; it never touches sockets, signing or
+//! credits. A handler that may wait long (a blocking lock, a change notify, a pipe read)
+//! first calls [`FileRequest::go_async`], which makes the engine send the interim
+//! STATUS_PENDING response with an async id, and registers an [`IrpCanceller`] so an SMB2
+//! CANCEL can end it.
+//!
+//! Changelog (additions by the engine; nothing removed or changed):
+//! - `Session::open_count`: files open on all trees of a session (the engine enforces
+//!   `max_opens_per_session` before dispatching CREATE).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use lwio_core::{AccessMask, AccessToken, FileHandle, IoManager, IrpCanceller, NtStatus};
+use lwio_smb2::{FileId, Header};
+use parking_lot::Mutex;
+
+/// What a share serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShareKind {
+    /// A disk share: files on the I/O manager device `device` (`/device/path`).
+    Disk {
+        /// The device name, e.g. the share name of a PVFS mount.
+        device: String,
+    },
+    /// IPC$: named pipes on the NPFS device `device` (`/device/pipename`).
+    Ipc {
+        /// The NPFS device name.
+        device: String,
+    },
+}
+
+/// One share.
+#[derive(Debug, Clone)]
+pub struct Share {
+    /// The name clients use (case-insensitive).
+    pub name: String,
+    /// What it serves.
+    pub kind: ShareKind,
+    /// A comment for share enumeration.
+    pub comment: String,
+}
+
+impl Share {
+    /// The device path of `path` (a share-relative name as SMB2 sends it: `dir\file`,
+    /// no leading backslash) on this share: `/device/dir/file`.
+    pub fn device_path(&self, path: &str) -> String {
+        let device = match &self.kind {
+            ShareKind::Disk { device } | ShareKind::Ipc { device } => device,
+        };
+        let rel = path.trim_start_matches('\\').replace('\\', "/");
+        if rel.is_empty() {
+            format!("/{device}")
+        } else {
+            format!("/{device}/{rel}")
+        }
+    }
+}
+
+/// An open file of a tree connect.
+pub struct Open {
+    /// The id the client uses.
+    pub file_id: FileId,
+    /// The I/O manager handle.
+    pub handle: FileHandle,
+    /// The share-relative name the client opened (`dir\file`).
+    pub name: String,
+    /// True for a directory.
+    pub is_dir: bool,
+    /// The access the create granted.
+    pub granted: AccessMask,
+}
+
+/// One tree connect.
+pub struct Tree {
+    /// The tree id.
+    pub id: u32,
+    /// The share.
+    pub share: Arc<Share>,
+    /// The maximal access the session has on the share.
+    pub maximal_access: AccessMask,
+    opens: Mutex<HashMap<u64, Arc<Open>>>,
+}
+
+/// Opens of all trees of a server share one volatile id space.
+static NEXT_VOLATILE: AtomicU64 = AtomicU64::new(1);
+
+impl Tree {
+    /// A new tree connect.
+    pub fn new(id: u32, share: Arc<Share>, maximal_access: AccessMask) -> Self {
+        Tree {
+            id,
+            share,
+            maximal_access,
+            opens: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Adds an open made from `handle`; returns it with its new file id.
+    pub fn add_open(&self, handle: FileHandle, name: String, is_dir: bool) -> Arc<Open> {
+        let volatile = NEXT_VOLATILE.fetch_add(1, Ordering::Relaxed);
+        let granted = handle.file().granted_access();
+        let open = Arc::new(Open {
+            file_id: FileId {
+                persistent: volatile,
+                volatile,
+            },
+            handle,
+            name,
+            is_dir,
+            granted,
+        });
+        self.opens.lock().insert(volatile, Arc::clone(&open));
+        open
+    }
+
+    /// The open with `file_id`; STATUS_FILE_CLOSED when there is none.
+    pub fn open(&self, file_id: FileId) -> Result<Arc<Open>, NtStatus> {
+        let opens = self.opens.lock();
+        match opens.get(&file_id.volatile) {
+            Some(o) if o.file_id.persistent == file_id.persistent => Ok(Arc::clone(o)),
+            _ => Err(NtStatus::FILE_CLOSED),
+        }
+    }
+
+    /// Removes the open with `file_id` (its handle closes when the last reference goes).
+    pub fn remove_open(&self, file_id: FileId) -> Result<Arc<Open>, NtStatus> {
+        let mut opens = self.opens.lock();
+        match opens.get(&file_id.volatile) {
+            Some(o) if o.file_id.persistent == file_id.persistent => Ok(opens
+                .remove(&file_id.volatile)
+                .ok_or(NtStatus::FILE_CLOSED)?),
+            _ => Err(NtStatus::FILE_CLOSED),
+        }
+    }
+
+    /// Removes every open (tree disconnect, logoff).
+    pub fn close_all(&self) -> Vec<Arc<Open>> {
+        self.opens.lock().drain().map(|(_, o)| o).collect()
+    }
+
+    /// How many files are open on this tree.
+    pub fn open_count(&self) -> usize {
+        self.opens.lock().len()
+    }
+}
+
+/// An authenticated session.
+pub struct Session {
+    /// The session id.
+    pub id: u64,
+    /// The account name.
+    pub user: String,
+    /// The account's domain.
+    pub domain: String,
+    /// The token every IRP of this session carries.
+    pub token: Arc<AccessToken>,
+    /// The session key (from NTLMSSP), for signing key derivation and for pipes.
+    pub session_key: [u8; 16],
+    /// A guest or anonymous session.
+    pub is_guest: bool,
+    trees: Mutex<HashMap<u32, Arc<Tree>>>,
+    next_tree: AtomicU32,
+}
+
+impl Session {
+    /// A new session.
+    pub fn new(
+        id: u64,
+        user: String,
+        domain: String,
+        token: Arc<AccessToken>,
+        session_key: [u8; 16],
+        is_guest: bool,
+    ) -> Self {
+        Session {
+            id,
+            user,
+            domain,
+            token,
+            session_key,
+            is_guest,
+            trees: Mutex::new(HashMap::new()),
+            next_tree: AtomicU32::new(1),
+        }
+    }
+
+    /// Connects a tree to `share`.
+    pub fn add_tree(&self, share: Arc<Share>, maximal_access: AccessMask) -> Arc<Tree> {
+        let id = self.next_tree.fetch_add(1, Ordering::Relaxed);
+        let tree = Arc::new(Tree::new(id, share, maximal_access));
+        self.trees.lock().insert(id, Arc::clone(&tree));
+        tree
+    }
+
+    /// The tree with `id`; STATUS_NETWORK_NAME_DELETED when there is none.
+    pub fn tree(&self, id: u32) -> Result<Arc<Tree>, NtStatus> {
+        self.trees
+            .lock()
+            .get(&id)
+            .cloned()
+            .ok_or(NtStatus::NETWORK_NAME_DELETED)
+    }
+
+    /// Disconnects the tree with `id`.
+    pub fn remove_tree(&self, id: u32) -> Result<Arc<Tree>, NtStatus> {
+        self.trees
+            .lock()
+            .remove(&id)
+            .ok_or(NtStatus::NETWORK_NAME_DELETED)
+    }
+
+    /// How many files are open on all trees of this session.
+    pub fn open_count(&self) -> usize {
+        self.trees.lock().values().map(|t| t.open_count()).sum()
+    }
+
+    /// Disconnects every tree (logoff).
+    pub fn remove_all_trees(&self) -> Vec<Arc<Tree>> {
+        self.trees.lock().drain().map(|(_, t)| t).collect()
+    }
+}
+
+/// What a file command handler returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// A response body (everything after the 64-byte header) with its status, which may be
+    /// a success or a warning that carries a body (STATUS_BUFFER_OVERFLOW).
+    Body {
+        /// The header's status.
+        status: NtStatus,
+        /// The encoded body.
+        body: Vec<u8>,
+    },
+    /// An error response (MS-SMB2 2.2.2) with optional error data (e.g. the size a
+    /// query-security needs on STATUS_BUFFER_TOO_SMALL).
+    Error {
+        /// The header's status.
+        status: NtStatus,
+        /// ErrorData bytes.
+        data: Vec<u8>,
+    },
+}
+
+impl Reply {
+    /// An error response without error data.
+    pub fn error(status: NtStatus) -> Self {
+        Reply::Error {
+            status,
+            data: Vec::new(),
+        }
+    }
+}
+
+/// What the engine gives a handler that goes asynchronous.
+pub trait AsyncControl: Send + Sync {
+    /// Sends the interim STATUS_PENDING response (once) and returns the async id; later
+    /// calls return the same id. `canceller`, if given, is what an SMB2 CANCEL for this
+    /// request invokes.
+    fn go_async(&self, canceller: Option<IrpCanceller>) -> u64;
+}
+
+/// One file command, as the engine hands it to [`crate::files::dispatch`].
+pub struct FileRequest<'a> {
+    /// The I/O manager.
+    pub io: &'a IoManager,
+    /// The authenticated session.
+    pub session: &'a Arc<Session>,
+    /// The tree the request names.
+    pub tree: &'a Arc<Tree>,
+    /// The request's decoded header.
+    pub header: &'a Header,
+    /// The request (from its header to its end, compound padding included).
+    pub msg: &'a [u8],
+    /// In a related compound chain: the file id the previous request produced or used,
+    /// which replaces a file id of all ones (MS-SMB2 3.3.5.2.7.2).
+    pub related_file_id: Option<FileId>,
+    /// The negotiated dialect (0x0202 ... 0x0311).
+    pub dialect: u16,
+    /// The largest read/write/transact the server negotiated.
+    pub max_io: u32,
+    /// Going asynchronous.
+    pub async_control: &'a dyn AsyncControl,
+}
+
+/// The file id a related compound request means when it says "the previous one".
+pub const RELATED_FILE_ID: FileId = FileId {
+    persistent: u64::MAX,
+    volatile: u64::MAX,
+};
+
+impl FileRequest<'_> {
+    /// Resolves a request's file id: all ones in a related chain means the previous
+    /// request's file (STATUS_INVALID_PARAMETER when there is none).
+    pub fn resolve_file_id(&self, id: FileId) -> Result<FileId, NtStatus> {
+        if id == RELATED_FILE_ID {
+            self.related_file_id.ok_or(NtStatus::INVALID_PARAMETER)
+        } else {
+            Ok(id)
+        }
+    }
+
+    /// The open a request names.
+    pub fn open(&self, id: FileId) -> Result<Arc<Open>, NtStatus> {
+        self.tree.open(self.resolve_file_id(id)?)
+    }
+}
