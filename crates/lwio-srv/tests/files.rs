@@ -1,0 +1,1441 @@
+//! The file command handlers driven directly through `files::dispatch`: a PVFS share on a
+//! temporary directory and an NPFS device behind one I/O manager, requests encoded with
+//! lwio-smb2, replies decoded with it.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use lwio_core::irp::{NotifyFilter, QueryDirectoryFlags};
+use lwio_core::{
+    AccessMask, AccessToken, CreateAction, CreateDisposition, CreateOptions,
+    CreateRequest as IoCreate, FileAttributes, FileInfoClass, FsInfoClass, IoManager, IrpCanceller,
+    NtStatus, SecurityInformation, ShareAccess, block_on,
+};
+use lwio_fscc::{
+    FileBasicInformation, FileDispositionInformation, FileRenameInformation,
+    FileStandardInformation, decode_dir_entries,
+};
+use lwio_npfs::{Npfs, NpfsDevice, PipeCreateParams};
+use lwio_smb2::create_context::{MXAC, QFID};
+use lwio_smb2::ioctl::{CopyChunk, CopyChunkCopy, CopyChunkResponse, ResumeKeyResponse};
+use lwio_smb2::lock::LockElement;
+use lwio_smb2::{
+    ChangeNotifyFlags, ChangeNotifyRequest, ChangeNotifyResponse, CloseFlags, CloseRequest,
+    CloseResponse, Command, CreateContext, CreateRequest, CreateResponse, CtlCode, FileId,
+    FlushRequest, HEADER_LEN, Header, ImpersonationLevel, InfoType, IoctlFlags, IoctlRequest,
+    IoctlResponse, LockFlags, LockRequest, OplockBreak, OplockLevel, QueryDirectoryRequest,
+    QueryDirectoryResponse, QueryInfoRequest, QueryInfoResponse, ReadRequest, ReadResponse,
+    RequestContext, ResponseContext, SetInfoRequest, WriteRequest, WriteResponse,
+};
+use lwio_srv::files::dispatch;
+use lwio_srv::state::{AsyncControl, FileRequest, Reply, Session, Share, ShareKind, Tree};
+
+const MAX_IO: u32 = 1024 * 1024;
+
+/// Records go_async calls and the canceller handed over.
+#[derive(Default)]
+struct Ctl {
+    calls: AtomicUsize,
+    canceller: Mutex<Option<IrpCanceller>>,
+}
+
+impl AsyncControl for Ctl {
+    fn go_async(&self, canceller: Option<IrpCanceller>) -> u64 {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if canceller.is_some() {
+            *self.canceller.lock().unwrap() = canceller;
+        }
+        7
+    }
+}
+
+impl Ctl {
+    fn went_async(&self) -> bool {
+        self.calls.load(Ordering::SeqCst) > 0
+    }
+}
+
+struct Env {
+    io: IoManager,
+    dir: tempfile::TempDir,
+    session: Arc<Session>,
+    disk: Arc<Tree>,
+    ipc: Arc<Tree>,
+}
+
+fn token() -> Arc<AccessToken> {
+    Arc::new(AccessToken::system())
+}
+
+impl Env {
+    fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let io = IoManager::new();
+        lwio_pvfs::mount(&io, "share", dir.path(), lwio_pvfs::PvfsConfig::default()).unwrap();
+        io.add_device("npfs", Arc::new(Npfs::new()), NpfsDevice::default())
+            .unwrap();
+        let session = Arc::new(Session::new(
+            9,
+            "user".into(),
+            "DOM".into(),
+            token(),
+            [7; 16],
+            false,
+        ));
+        let disk = session.add_tree(
+            Arc::new(Share {
+                name: "share".into(),
+                kind: ShareKind::Disk {
+                    device: "share".into(),
+                },
+                comment: String::new(),
+            }),
+            AccessMask::FILE_ALL_ACCESS,
+        );
+        let ipc = session.add_tree(
+            Arc::new(Share {
+                name: "IPC$".into(),
+                kind: ShareKind::Ipc {
+                    device: "npfs".into(),
+                },
+                comment: String::new(),
+            }),
+            AccessMask::FILE_ALL_ACCESS,
+        );
+        Env {
+            io,
+            dir,
+            session,
+            disk,
+            ipc,
+        }
+    }
+
+    /// Dispatches `msg` on `tree`.
+    fn send_on(
+        &self,
+        tree: &Arc<Tree>,
+        msg: &[u8],
+        related: Option<FileId>,
+        ctl: &Ctl,
+    ) -> (Reply, Option<FileId>) {
+        let header = Header::decode(msg).unwrap();
+        block_on(dispatch(FileRequest {
+            io: &self.io,
+            session: &self.session,
+            tree,
+            header: &header,
+            msg,
+            related_file_id: related,
+            dialect: 0x0311,
+            max_io: MAX_IO,
+            async_control: ctl,
+        }))
+    }
+
+    fn send(&self, msg: &[u8]) -> Reply {
+        self.send_on(&self.disk, msg, None, &Ctl::default()).0
+    }
+
+    fn create_on(
+        &self,
+        tree: &Arc<Tree>,
+        name: &str,
+        access: AccessMask,
+        disposition: CreateDisposition,
+        options: CreateOptions,
+        contexts: Vec<CreateContext>,
+    ) -> Result<CreateResponse, NtStatus> {
+        let cr = CreateRequest {
+            desired_access: access,
+            share_access: ShareAccess::ALL,
+            disposition,
+            options,
+            name: name.into(),
+            contexts,
+            ..CreateRequest::default()
+        };
+        let (reply, id) = self.send_on(
+            tree,
+            &msg(Command::CREATE, |o| cr.encode(o)),
+            None,
+            &Ctl::default(),
+        );
+        let m = ok(reply)?;
+        let r = CreateResponse::decode(&m).unwrap();
+        assert_eq!(id, Some(r.file_id));
+        Ok(r)
+    }
+
+    fn open_on(
+        &self,
+        tree: &Arc<Tree>,
+        name: &str,
+        access: AccessMask,
+        disposition: CreateDisposition,
+    ) -> Result<CreateResponse, NtStatus> {
+        self.ctx_on(tree, name, access, disposition, vec![])
+    }
+
+    fn ctx_on(
+        &self,
+        tree: &Arc<Tree>,
+        name: &str,
+        access: AccessMask,
+        disposition: CreateDisposition,
+        contexts: Vec<CreateContext>,
+    ) -> Result<CreateResponse, NtStatus> {
+        let none = CreateOptions::empty();
+        self.create_on(tree, name, access, disposition, none, contexts)
+    }
+
+    fn create(
+        &self,
+        name: &str,
+        disposition: CreateDisposition,
+    ) -> Result<CreateResponse, NtStatus> {
+        self.create_on(
+            &self.disk,
+            name,
+            AccessMask::GENERIC_ALL,
+            disposition,
+            CreateOptions::empty(),
+            Vec::new(),
+        )
+    }
+
+    fn mkdir(&self, name: &str) -> FileId {
+        self.create_on(
+            &self.disk,
+            name,
+            AccessMask::GENERIC_ALL,
+            CreateDisposition::OPEN_IF,
+            CreateOptions::DIRECTORY_FILE,
+            Vec::new(),
+        )
+        .unwrap()
+        .file_id
+    }
+
+    fn write(&self, id: FileId, offset: u64, data: &[u8]) -> Result<u32, NtStatus> {
+        let w = WriteRequest {
+            offset,
+            file_id: id,
+            channel: Default::default(),
+            remaining_bytes: 0,
+            flags: Default::default(),
+            data,
+            channel_info: &[],
+        };
+        let m = ok(self.send(&msg(Command::WRITE, |o| w.encode(o))))?;
+        Ok(WriteResponse::decode(&m).unwrap().count)
+    }
+
+    fn read(
+        &self,
+        id: FileId,
+        offset: u64,
+        length: u32,
+        minimum: u32,
+    ) -> Result<Vec<u8>, NtStatus> {
+        let r = ReadRequest {
+            length,
+            offset,
+            file_id: id,
+            minimum_count: minimum,
+            ..ReadRequest::default()
+        };
+        let m = ok(self.send(&msg(Command::READ, |o| r.encode(o))))?;
+        Ok(ReadResponse::decode(&m).unwrap().data)
+    }
+
+    fn close(&self, id: FileId, flags: CloseFlags) -> Result<CloseResponse, NtStatus> {
+        let c = CloseRequest { flags, file_id: id };
+        let m = ok(self.send(&msg(Command::CLOSE, |o| c.encode(o))))?;
+        Ok(CloseResponse::decode(&m).unwrap())
+    }
+
+    fn query(&self, id: FileId, t: InfoType, class: u8, len: u32, extra: u32) -> Reply {
+        let q = QueryInfoRequest {
+            info_type: t,
+            info_class: class,
+            output_buffer_length: len,
+            additional_information: extra,
+            file_id: id,
+            ..QueryInfoRequest::default()
+        };
+        self.send(&msg(Command::QUERY_INFO, |o| q.encode(o)))
+    }
+
+    fn query_file(&self, id: FileId, class: FileInfoClass, len: u32) -> Result<Vec<u8>, NtStatus> {
+        let m = ok(self.query(id, InfoType::FILE, class.0, len, 0))?;
+        Ok(QueryInfoResponse::decode(&m).unwrap().buffer)
+    }
+
+    fn set_file(&self, id: FileId, class: FileInfoClass, buffer: Vec<u8>) -> Result<(), NtStatus> {
+        let s = SetInfoRequest {
+            info_type: InfoType::FILE,
+            info_class: class.0,
+            buffer,
+            additional_information: 0,
+            file_id: id,
+        };
+        ok(self.send(&msg(Command::SET_INFO, |o| s.encode(o)))).map(|_| ())
+    }
+
+    fn ioctl_on(&self, tree: &Arc<Tree>, ir: &IoctlRequest) -> Reply {
+        self.send_on(
+            tree,
+            &msg(Command::IOCTL, |o| ir.encode(o)),
+            None,
+            &Ctl::default(),
+        )
+        .0
+    }
+
+    fn query_dir(
+        &self,
+        id: FileId,
+        class: FileInfoClass,
+        flags: QueryDirectoryFlags,
+        pattern: &str,
+    ) -> Result<Vec<String>, NtStatus> {
+        let q = QueryDirectoryRequest {
+            class,
+            flags,
+            file_index: 0,
+            file_id: id,
+            pattern: pattern.into(),
+            output_buffer_length: 65536,
+        };
+        let m = ok(self.send(&msg(Command::QUERY_DIRECTORY, |o| q.encode(o))))?;
+        let buf = QueryDirectoryResponse::decode(&m).unwrap().buffer;
+        Ok(decode_dir_entries(class, &buf)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.file_name)
+            .collect())
+    }
+}
+
+/// A request message: a header for `cmd`, then the body `encode` appends.
+fn msg(cmd: Command, encode: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut out = Vec::new();
+    Header {
+        command: cmd,
+        ..Header::default()
+    }
+    .encode(&mut out);
+    encode(&mut out);
+    out
+}
+
+/// The reply as a whole message (a zero header and the body) when it has a body with a
+/// success status; its status otherwise.
+fn ok(reply: Reply) -> Result<Vec<u8>, NtStatus> {
+    match reply {
+        Reply::Body { status, body } if status.is_success() => {
+            let mut m = vec![0u8; HEADER_LEN];
+            m.extend_from_slice(&body);
+            Ok(m)
+        }
+        Reply::Body { status, .. } | Reply::Error { status, .. } => Err(status),
+    }
+}
+
+fn status_of(reply: &Reply) -> NtStatus {
+    match reply {
+        Reply::Body { status, .. } | Reply::Error { status, .. } => *status,
+    }
+}
+
+fn wreq(file_id: FileId, offset: u64, data: &[u8]) -> WriteRequest<'_> {
+    WriteRequest {
+        offset,
+        file_id,
+        channel: Default::default(),
+        remaining_bytes: 0,
+        flags: Default::default(),
+        data,
+        channel_info: &[],
+    }
+}
+
+/// The whole message of a reply that has a body, whatever its status.
+fn body_msg(reply: Reply) -> (NtStatus, Vec<u8>) {
+    match reply {
+        Reply::Body { status, body } => {
+            let mut m = vec![0u8; HEADER_LEN];
+            m.extend_from_slice(&body);
+            (status, m)
+        }
+        other => panic!("expected a body, got {other:?}"),
+    }
+}
+
+fn rw() -> AccessMask {
+    AccessMask::GENERIC_READ | AccessMask::GENERIC_WRITE
+}
+
+#[test]
+fn create_write_read_close_round_trip() {
+    let env = Env::new();
+    let r = env.create("a.txt", CreateDisposition::CREATE).unwrap();
+    assert_eq!(r.create_action, CreateAction::CREATED);
+    assert_eq!(r.oplock_level, OplockLevel::NONE);
+    assert!(!r.file_attributes.contains(FileAttributes::DIRECTORY));
+    let id = r.file_id;
+    assert_eq!(env.write(id, 0, b"hello world"), Ok(11));
+    assert_eq!(env.read(id, 0, 100, 0).unwrap(), b"hello world");
+    assert_eq!(env.read(id, 6, 5, 5).unwrap(), b"world");
+    assert_eq!(env.read(id, 0, 100, 50), Err(NtStatus::END_OF_FILE));
+    assert_eq!(env.read(id, 100, 10, 0), Err(NtStatus::END_OF_FILE));
+    assert_eq!(
+        env.read(id, 0, MAX_IO + 1, 0),
+        Err(NtStatus::INVALID_PARAMETER)
+    );
+    let f = FlushRequest { file_id: id };
+    assert!(ok(env.send(&msg(Command::FLUSH, |o| f.encode(o)))).is_ok());
+    let c = env.close(id, CloseFlags::POSTQUERY_ATTRIB).unwrap();
+    assert_eq!(c.flags, CloseFlags::POSTQUERY_ATTRIB);
+    assert_eq!(c.times.end_of_file, 11);
+    assert_eq!(
+        env.close(id, CloseFlags::empty()).unwrap_err(),
+        NtStatus::FILE_CLOSED
+    );
+    assert_eq!(env.read(id, 0, 1, 0), Err(NtStatus::FILE_CLOSED));
+    assert_eq!(
+        std::fs::read(env.dir.path().join("a.txt")).unwrap(),
+        b"hello world"
+    );
+    assert_eq!(env.disk.open_count(), 0);
+
+    // Reopen: OPENED, and the size shows in the response.
+    let r = env.create("A.TXT", CreateDisposition::OPEN).unwrap();
+    assert_eq!(r.create_action, CreateAction::OPENED);
+    assert_eq!(r.times.end_of_file, 11);
+    let c = env.close(r.file_id, CloseFlags::empty()).unwrap();
+    assert_eq!(c.times.end_of_file, 0);
+}
+
+#[test]
+fn create_checks_and_contexts() {
+    let env = Env::new();
+    assert_eq!(
+        env.create("\\a.txt", CreateDisposition::OPEN_IF)
+            .unwrap_err(),
+        NtStatus::INVALID_PARAMETER
+    );
+    assert_eq!(
+        env.create("sub/x.txt", CreateDisposition::OPEN_IF)
+            .unwrap_err(),
+        NtStatus::OBJECT_NAME_INVALID
+    );
+    assert_eq!(
+        env.create("missing.txt", CreateDisposition::OPEN)
+            .unwrap_err(),
+        NtStatus::OBJECT_NAME_NOT_FOUND
+    );
+    let cr = CreateRequest {
+        impersonation_level: ImpersonationLevel(4),
+        desired_access: rw(),
+        disposition: CreateDisposition::OPEN_IF,
+        name: "x".into(),
+        ..CreateRequest::default()
+    };
+    assert_eq!(
+        status_of(&env.send(&msg(Command::CREATE, |o| cr.encode(o)))),
+        NtStatus::BAD_IMPERSONATION_LEVEL
+    );
+    // The share root is the empty name, a directory.
+    let root = env.create("", CreateDisposition::OPEN).unwrap();
+    assert!(root.file_attributes.contains(FileAttributes::DIRECTORY));
+    // Timewarp: no snapshots. EAs: not supported.
+    let twrp = vec![RequestContext::Timewarp(1).to_raw()];
+    assert_eq!(
+        env.ctx_on(&env.disk, "t", rw(), CreateDisposition::OPEN_IF, twrp)
+            .unwrap_err(),
+        NtStatus::OBJECT_NAME_NOT_FOUND
+    );
+    let exta = vec![RequestContext::ExtendedAttributes(vec![0; 12]).to_raw()];
+    assert_eq!(
+        env.ctx_on(&env.disk, "t", rw(), CreateDisposition::OPEN_IF, exta)
+            .unwrap_err(),
+        NtStatus::EAS_NOT_SUPPORTED
+    );
+    // A malformed known context.
+    let bad = vec![CreateContext::new(b"AlSi", vec![1, 2, 3])];
+    assert_eq!(
+        env.ctx_on(&env.disk, "t", rw(), CreateDisposition::OPEN_IF, bad)
+            .unwrap_err(),
+        NtStatus::INVALID_PARAMETER
+    );
+    // Durable contexts: contradictory ones, and a reconnect to nothing.
+    let both = vec![
+        RequestContext::DurableRequest.to_raw(),
+        RequestContext::DurableRequestV2 {
+            timeout: 0,
+            flags: Default::default(),
+            create_guid: [1; 16],
+        }
+        .to_raw(),
+    ];
+    assert_eq!(
+        env.ctx_on(&env.disk, "t", rw(), CreateDisposition::OPEN_IF, both)
+            .unwrap_err(),
+        NtStatus::INVALID_PARAMETER
+    );
+    let reconnect = vec![RequestContext::DurableReconnect(FileId::default()).to_raw()];
+    assert_eq!(
+        env.ctx_on(&env.disk, "t", rw(), CreateDisposition::OPEN_IF, reconnect)
+            .unwrap_err(),
+        NtStatus::OBJECT_NAME_NOT_FOUND
+    );
+    assert!(!env.dir.path().join("t").exists());
+    // MxAc, QFid, an ignored durable request and an unknown context.
+    let ctxs = vec![
+        RequestContext::MaximalAccess { timestamp: None }.to_raw(),
+        RequestContext::QueryOnDiskId.to_raw(),
+        RequestContext::DurableRequest.to_raw(),
+        CreateContext::new(b"Zzzz", vec![1, 2, 3, 4]),
+    ];
+    let r = env
+        .ctx_on(
+            &env.disk,
+            "m.txt",
+            AccessMask::FILE_READ_ATTRIBUTES,
+            CreateDisposition::OPEN_IF,
+            ctxs,
+        )
+        .unwrap();
+    assert_eq!(r.contexts.len(), 2);
+    let mut seen = 0;
+    for raw in &r.contexts {
+        match ResponseContext::from_raw(raw).unwrap() {
+            ResponseContext::MaximalAccess { status, access } => {
+                assert_eq!(raw.name, MXAC);
+                assert_eq!(status, NtStatus::SUCCESS);
+                assert!(access.contains(AccessMask::FILE_WRITE_DATA | AccessMask::DELETE));
+                seen += 1;
+            }
+            ResponseContext::OnDiskId(id) => {
+                assert_eq!(raw.name, QFID);
+                assert_ne!(id[..8], [0; 8]);
+                seen += 1;
+            }
+            other => panic!("unexpected context {other:?}"),
+        }
+    }
+    assert_eq!(seen, 2);
+}
+
+#[test]
+fn query_directory_lists_and_ends() {
+    let env = Env::new();
+    for name in ["a.txt", "b.txt", "c.doc"] {
+        let id = env.create(name, CreateDisposition::CREATE).unwrap().file_id;
+        env.close(id, CloseFlags::empty()).unwrap();
+    }
+    let sub = env.mkdir("sub");
+    env.close(sub, CloseFlags::empty()).unwrap();
+    let root = env.create("", CreateDisposition::OPEN).unwrap().file_id;
+    let class = FileInfoClass::ID_BOTH_DIRECTORY;
+    let mut names = env
+        .query_dir(root, class, QueryDirectoryFlags::empty(), "*")
+        .unwrap();
+    names.sort();
+    assert!(names.contains(&"a.txt".to_string()));
+    assert!(names.contains(&"sub".to_string()));
+    assert!(names.contains(&"c.doc".to_string()));
+    assert_eq!(
+        env.query_dir(root, class, QueryDirectoryFlags::empty(), "*"),
+        Err(NtStatus::NO_MORE_FILES)
+    );
+    let txt = env
+        .query_dir(
+            root,
+            FileInfoClass::NAMES,
+            QueryDirectoryFlags::REOPEN,
+            "*.txt",
+        )
+        .unwrap();
+    assert_eq!(txt.len(), 2);
+    assert_eq!(
+        env.query_dir(root, class, QueryDirectoryFlags::RESTART_SCANS, "nomatch*"),
+        Err(NtStatus::NO_SUCH_FILE)
+    );
+    assert_eq!(
+        env.query_dir(
+            root,
+            FileInfoClass::BASIC,
+            QueryDirectoryFlags::RESTART_SCANS,
+            "*"
+        ),
+        Err(NtStatus::INVALID_INFO_CLASS)
+    );
+    let file = env
+        .create("a.txt", CreateDisposition::OPEN)
+        .unwrap()
+        .file_id;
+    assert_eq!(
+        env.query_dir(file, class, QueryDirectoryFlags::empty(), "*"),
+        Err(NtStatus::INVALID_PARAMETER)
+    );
+}
+
+#[test]
+fn query_and_set_info_rename_and_delete_on_close() {
+    let env = Env::new();
+    env.mkdir("sub");
+    let id = env
+        .create("f.txt", CreateDisposition::CREATE)
+        .unwrap()
+        .file_id;
+    env.write(id, 0, b"12345").unwrap();
+    let std = env.query_file(id, FileInfoClass::STANDARD, 1024).unwrap();
+    let std = FileStandardInformation::decode(&std).unwrap();
+    assert_eq!(std.end_of_file, 5);
+    assert!(!std.directory);
+    let basic = env.query_file(id, FileInfoClass::BASIC, 40).unwrap();
+    FileBasicInformation::decode(&basic).unwrap();
+    assert_eq!(
+        env.query_file(id, FileInfoClass::BASIC, 10),
+        Err(NtStatus::INFO_LENGTH_MISMATCH)
+    );
+    assert_eq!(
+        env.query_file(id, FileInfoClass::BASIC, MAX_IO + 1),
+        Err(NtStatus::INVALID_PARAMETER)
+    );
+    // A name that does not fit: the part that fits and STATUS_BUFFER_OVERFLOW.
+    let (status, m) = body_msg(env.query(id, InfoType::FILE, FileInfoClass::ALL.0, 104, 0));
+    assert_eq!(status, NtStatus::BUFFER_OVERFLOW);
+    assert_eq!(QueryInfoResponse::decode(&m).unwrap().buffer.len(), 104);
+    let vol = ok(env.query(id, InfoType::FILESYSTEM, FsInfoClass::VOLUME.0, 1024, 0)).unwrap();
+    assert!(!QueryInfoResponse::decode(&vol).unwrap().buffer.is_empty());
+    assert_eq!(
+        status_of(&env.query(id, InfoType::QUOTA, 0, 1024, 0)),
+        NtStatus::NOT_SUPPORTED
+    );
+    assert_eq!(
+        status_of(&env.query(id, InfoType(9), 0, 1024, 0)),
+        NtStatus::INVALID_PARAMETER
+    );
+
+    // Rename into a subdirectory, with a share-relative name.
+    let rename = FileRenameInformation {
+        replace_if_exists: false,
+        root_directory: 0,
+        file_name: "sub\\g.txt".into(),
+    };
+    env.set_file(id, FileInfoClass::RENAME, rename.encode())
+        .unwrap();
+    assert!(env.dir.path().join("sub/g.txt").exists());
+    assert!(!env.dir.path().join("f.txt").exists());
+    let rooted = FileRenameInformation {
+        replace_if_exists: false,
+        root_directory: 5,
+        file_name: "h.txt".into(),
+    };
+    assert_eq!(
+        env.set_file(id, FileInfoClass::RENAME, rooted.encode()),
+        Err(NtStatus::INVALID_PARAMETER)
+    );
+
+    // Delete on close through FileDispositionInformation.
+    let gone = FileDispositionInformation {
+        delete_pending: true,
+    };
+    env.set_file(id, FileInfoClass::DISPOSITION, gone.encode())
+        .unwrap();
+    env.close(id, CloseFlags::empty()).unwrap();
+    assert!(!env.dir.path().join("sub/g.txt").exists());
+
+    // Delete on close as a create option.
+    let r = env
+        .create_on(
+            &env.disk,
+            "tmp.txt",
+            AccessMask::GENERIC_ALL,
+            CreateDisposition::CREATE,
+            CreateOptions::DELETE_ON_CLOSE,
+            vec![],
+        )
+        .unwrap();
+    assert!(env.dir.path().join("tmp.txt").exists());
+    env.close(r.file_id, CloseFlags::empty()).unwrap();
+    assert!(!env.dir.path().join("tmp.txt").exists());
+}
+
+#[test]
+fn security_query_with_a_short_buffer_reports_the_size() {
+    let env = Env::new();
+    let id = env
+        .create("s.txt", CreateDisposition::CREATE)
+        .unwrap()
+        .file_id;
+    let info = SecurityInformation::OWNER.0 | SecurityInformation::DACL.0;
+    let reply = env.query(id, InfoType::SECURITY, 0, 8, info);
+    let needed = match reply {
+        Reply::Error { status, data } => {
+            assert_eq!(status, NtStatus::BUFFER_TOO_SMALL);
+            assert_eq!(data.len(), 4);
+            u32::from_le_bytes(data.try_into().unwrap())
+        }
+        other => panic!("expected BUFFER_TOO_SMALL, got {other:?}"),
+    };
+    assert!(needed > 20);
+    let m = ok(env.query(id, InfoType::SECURITY, 0, needed, info)).unwrap();
+    let sd = QueryInfoResponse::decode(&m).unwrap().buffer;
+    assert_eq!(sd.len(), needed as usize);
+    assert_eq!(sd[0], 1, "self-relative descriptor revision 1");
+}
+
+fn lock_msg(id: FileId, offset: u64, length: u64, flags: LockFlags) -> Vec<u8> {
+    let l = LockRequest {
+        file_id: id,
+        locks: vec![LockElement {
+            offset,
+            length,
+            flags,
+        }],
+        ..LockRequest::default()
+    };
+    msg(Command::LOCK, |o| l.encode(o))
+}
+
+#[test]
+fn blocking_lock_goes_async_and_completes_on_unlock() {
+    let env = Env::new();
+    let a = env
+        .create("l.txt", CreateDisposition::CREATE)
+        .unwrap()
+        .file_id;
+    let b = env
+        .create("l.txt", CreateDisposition::OPEN)
+        .unwrap()
+        .file_id;
+    let exclusive_now = LockFlags::EXCLUSIVE | LockFlags::FAIL_IMMEDIATELY;
+    assert!(ok(env.send(&lock_msg(a, 0, 10, exclusive_now))).is_ok());
+    assert_eq!(
+        status_of(&env.send(&lock_msg(b, 5, 10, exclusive_now))),
+        NtStatus::LOCK_NOT_GRANTED
+    );
+    let ctl = Ctl::default();
+    std::thread::scope(|s| {
+        let waiter = s.spawn(|| {
+            env.send_on(
+                &env.disk,
+                &lock_msg(b, 5, 10, LockFlags::EXCLUSIVE),
+                None,
+                &ctl,
+            )
+            .0
+        });
+        let start = Instant::now();
+        while !ctl.went_async() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "lock never pended"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(ctl.canceller.lock().unwrap().is_some());
+        assert!(!waiter.is_finished());
+        assert!(ok(env.send(&lock_msg(a, 0, 10, LockFlags::UNLOCK))).is_ok());
+        let reply = waiter.join().unwrap();
+        assert!(ok(reply).is_ok());
+    });
+    // B holds 5..15 now: A's fail-immediately lock conflicts.
+    assert_eq!(
+        status_of(&env.send(&lock_msg(a, 0, 10, exclusive_now))),
+        NtStatus::LOCK_NOT_GRANTED
+    );
+    // A cancelled wait ends with STATUS_CANCELLED.
+    let ctl = Ctl::default();
+    std::thread::scope(|s| {
+        let waiter = s.spawn(|| {
+            env.send_on(
+                &env.disk,
+                &lock_msg(a, 0, 10, LockFlags::SHARED),
+                None,
+                &ctl,
+            )
+            .0
+        });
+        while !ctl.went_async() {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        ctl.canceller.lock().unwrap().take().unwrap().cancel();
+        assert_eq!(status_of(&waiter.join().unwrap()), NtStatus::CANCELLED);
+    });
+}
+
+#[test]
+fn lock_element_rules_and_rollback() {
+    let env = Env::new();
+    let a = env
+        .create("r.txt", CreateDisposition::CREATE)
+        .unwrap()
+        .file_id;
+    let b = env
+        .create("r.txt", CreateDisposition::OPEN)
+        .unwrap()
+        .file_id;
+    let now = LockFlags::EXCLUSIVE | LockFlags::FAIL_IMMEDIATELY;
+    // Several elements without FAIL_IMMEDIATELY, or mixing lock and unlock: invalid.
+    let l = LockRequest {
+        file_id: a,
+        locks: vec![
+            LockElement {
+                offset: 0,
+                length: 1,
+                flags: LockFlags::EXCLUSIVE,
+            },
+            LockElement {
+                offset: 2,
+                length: 1,
+                flags: LockFlags::EXCLUSIVE,
+            },
+        ],
+        ..LockRequest::default()
+    };
+    assert_eq!(
+        status_of(&env.send(&msg(Command::LOCK, |o| l.encode(o)))),
+        NtStatus::INVALID_PARAMETER
+    );
+    assert!(ok(env.send(&lock_msg(b, 20, 5, now))).is_ok());
+    // A takes 0..5 then fails on 20..25: 0..5 is released again.
+    let l = LockRequest {
+        file_id: a,
+        locks: vec![
+            LockElement {
+                offset: 0,
+                length: 5,
+                flags: now,
+            },
+            LockElement {
+                offset: 20,
+                length: 5,
+                flags: now,
+            },
+        ],
+        ..LockRequest::default()
+    };
+    assert_eq!(
+        status_of(&env.send(&msg(Command::LOCK, |o| l.encode(o)))),
+        NtStatus::LOCK_NOT_GRANTED
+    );
+    assert!(ok(env.send(&lock_msg(b, 0, 5, now))).is_ok());
+    // Unlocking what is not locked.
+    assert_eq!(
+        status_of(&env.send(&lock_msg(a, 100, 5, LockFlags::UNLOCK))),
+        NtStatus::RANGE_NOT_LOCKED
+    );
+    assert_eq!(
+        status_of(&env.send(&lock_msg(a, u64::MAX, 5, now))),
+        NtStatus::INVALID_LOCK_RANGE
+    );
+}
+
+#[test]
+fn related_compound_file_ids_resolve() {
+    let env = Env::new();
+    let cr = CreateRequest {
+        desired_access: rw(),
+        share_access: ShareAccess::ALL,
+        disposition: CreateDisposition::CREATE,
+        name: "c.txt".into(),
+        ..CreateRequest::default()
+    };
+    let ctl = Ctl::default();
+    let (reply, id) = env.send_on(
+        &env.disk,
+        &msg(Command::CREATE, |o| cr.encode(o)),
+        None,
+        &ctl,
+    );
+    let created = CreateResponse::decode(&ok(reply).unwrap()).unwrap().file_id;
+    assert_eq!(id, Some(created));
+    let w = WriteRequest {
+        offset: 0,
+        file_id: FileId::RELATED,
+        channel: Default::default(),
+        remaining_bytes: 0,
+        flags: Default::default(),
+        data: b"chained",
+        channel_info: &[],
+    };
+    let (reply, id) = env.send_on(&env.disk, &msg(Command::WRITE, |o| w.encode(o)), id, &ctl);
+    assert_eq!(WriteResponse::decode(&ok(reply).unwrap()).unwrap().count, 7);
+    assert_eq!(id, Some(created));
+    let c = CloseRequest {
+        flags: CloseFlags::POSTQUERY_ATTRIB,
+        file_id: FileId::RELATED,
+    };
+    let (reply, id) = env.send_on(&env.disk, &msg(Command::CLOSE, |o| c.encode(o)), id, &ctl);
+    let closed = CloseResponse::decode(&ok(reply).unwrap()).unwrap();
+    assert_eq!(closed.times.end_of_file, 7);
+    assert_eq!(id, Some(created));
+    // All ones without a previous request.
+    let (reply, _) = env.send_on(&env.disk, &msg(Command::CLOSE, |o| c.encode(o)), None, &ctl);
+    assert_eq!(status_of(&reply), NtStatus::INVALID_PARAMETER);
+}
+
+#[test]
+fn pipe_open_and_transceive_with_an_echo_server() {
+    let env = Env::new();
+    // The echo server: one message pipe instance answering each message with itself.
+    let server = block_on(env.io.create_file(
+        "/npfs/echo",
+        IoCreate::new(token(), rw(), CreateDisposition::OPEN_IF).ecp(PipeCreateParams::message()),
+    ))
+    .unwrap();
+    let r = env
+        .open_on(&env.ipc, "echo", rw(), CreateDisposition::OPEN)
+        .unwrap();
+    // The server end starts reading once the client is connected (a listening
+    // instance answers reads with STATUS_PIPE_LISTENING).
+    let echo = std::thread::spawn(move || {
+        while let Ok(m) = block_on(server.read(0, 4096)) {
+            if block_on(server.write(0, m)).is_err() {
+                break;
+            }
+        }
+    });
+    assert_eq!(r.file_attributes, FileAttributes::NORMAL);
+    let t = IoctlRequest {
+        ctl_code: CtlCode::PIPE_TRANSCEIVE,
+        file_id: r.file_id,
+        input: b"ping".to_vec(),
+        max_output_response: 1024,
+        flags: IoctlFlags::IS_FSCTL,
+        ..IoctlRequest::default()
+    };
+    let ctl = Ctl::default();
+    let (reply, _) = env.send_on(&env.ipc, &msg(Command::IOCTL, |o| t.encode(o)), None, &ctl);
+    let out = IoctlResponse::decode(&ok(reply).unwrap()).unwrap();
+    assert_eq!(out.output, b"ping");
+    assert_eq!(out.ctl_code, CtlCode::PIPE_TRANSCEIVE);
+    // A reply longer than MaxOutputResponse: the part that fits and BUFFER_OVERFLOW.
+    let t2 = IoctlRequest {
+        input: b"0123456789".to_vec(),
+        max_output_response: 4,
+        ..t.clone()
+    };
+    let (status, m) = body_msg(env.ioctl_on(&env.ipc, &t2));
+    assert_eq!(status, NtStatus::BUFFER_OVERFLOW);
+    assert_eq!(IoctlResponse::decode(&m).unwrap().output, b"0123");
+    // The rest of that message, then a write and a read that pends until the echo.
+    let w = wreq(r.file_id, 0, b"");
+    let rest = ReadRequest {
+        length: 100,
+        file_id: r.file_id,
+        ..ReadRequest::default()
+    };
+    let m = ok(env
+        .send_on(
+            &env.ipc,
+            &msg(Command::READ, |o| rest.encode(o)),
+            None,
+            &ctl,
+        )
+        .0)
+    .unwrap();
+    assert_eq!(ReadResponse::decode(&m).unwrap().data, b"456789");
+    let w = WriteRequest { data: b"abc", ..w };
+    assert!(
+        ok(env
+            .send_on(&env.ipc, &msg(Command::WRITE, |o| w.encode(o)), None, &ctl)
+            .0)
+        .is_ok()
+    );
+    let m = ok(env
+        .send_on(
+            &env.ipc,
+            &msg(Command::READ, |o| rest.encode(o)),
+            None,
+            &ctl,
+        )
+        .0)
+    .unwrap();
+    assert_eq!(ReadResponse::decode(&m).unwrap().data, b"abc");
+    // A read with nothing to read pends and goes async until the echo arrives.
+    let ctl2 = Ctl::default();
+    std::thread::scope(|s| {
+        let reader = s.spawn(|| {
+            env.send_on(
+                &env.ipc,
+                &msg(Command::READ, |o| rest.encode(o)),
+                None,
+                &ctl2,
+            )
+            .0
+        });
+        let start = Instant::now();
+        while !ctl2.went_async() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "read never pended"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let w = WriteRequest { data: b"late", ..w };
+        assert!(
+            ok(env
+                .send_on(&env.ipc, &msg(Command::WRITE, |o| w.encode(o)), None, &ctl)
+                .0)
+            .is_ok()
+        );
+        let m = ok(reader.join().unwrap()).unwrap();
+        assert_eq!(ReadResponse::decode(&m).unwrap().data, b"late");
+    });
+    // FSCTL_PIPE_WAIT for a listening name... the instance is taken, so wait briefly.
+    let wait = IoctlRequest {
+        ctl_code: CtlCode::PIPE_WAIT,
+        file_id: FileId::RELATED,
+        input: lwio_npfs::PipeWaitRequest::new("nosuch", Some(Duration::from_millis(10))).encode(),
+        flags: IoctlFlags::IS_FSCTL,
+        ..IoctlRequest::default()
+    };
+    assert_eq!(
+        status_of(&env.ioctl_on(&env.ipc, &wait)),
+        NtStatus::OBJECT_NAME_NOT_FOUND
+    );
+    assert_eq!(
+        status_of(&env.ioctl_on(&env.disk, &wait)),
+        NtStatus::NOT_SUPPORTED
+    );
+    assert_eq!(
+        env.open_on(&env.ipc, "nosuch", rw(), CreateDisposition::OPEN)
+            .unwrap_err(),
+        NtStatus::OBJECT_NAME_NOT_FOUND
+    );
+    let c = CloseRequest {
+        flags: CloseFlags::empty(),
+        file_id: r.file_id,
+    };
+    assert!(
+        ok(env
+            .send_on(&env.ipc, &msg(Command::CLOSE, |o| c.encode(o)), None, &ctl)
+            .0)
+        .is_ok()
+    );
+    echo.join().unwrap();
+}
+
+#[test]
+fn ioctl_server_side_copy_and_refusals() {
+    let env = Env::new();
+    let src = env
+        .create("src.bin", CreateDisposition::CREATE)
+        .unwrap()
+        .file_id;
+    let data: Vec<u8> = (0..=255u8).cycle().take(100_000).collect();
+    env.write(src, 0, &data).unwrap();
+    let dst = env
+        .create("dst.bin", CreateDisposition::CREATE)
+        .unwrap()
+        .file_id;
+    let key_req = IoctlRequest {
+        ctl_code: CtlCode::SRV_REQUEST_RESUME_KEY,
+        file_id: src,
+        max_output_response: 64,
+        flags: IoctlFlags::IS_FSCTL,
+        ..IoctlRequest::default()
+    };
+    let m = ok(env.ioctl_on(&env.disk, &key_req)).unwrap();
+    let key = ResumeKeyResponse::decode(&IoctlResponse::decode(&m).unwrap().output)
+        .unwrap()
+        .resume_key;
+    let copy = CopyChunkCopy {
+        source_key: key,
+        chunks: vec![
+            CopyChunk {
+                source_offset: 0,
+                target_offset: 0,
+                length: 60_000,
+            },
+            CopyChunk {
+                source_offset: 60_000,
+                target_offset: 60_000,
+                length: 40_000,
+            },
+        ],
+    };
+    let mut input = Vec::new();
+    copy.encode(&mut input);
+    let cc = IoctlRequest {
+        ctl_code: CtlCode::SRV_COPYCHUNK_WRITE,
+        file_id: dst,
+        input,
+        max_output_response: 64,
+        flags: IoctlFlags::IS_FSCTL,
+        ..IoctlRequest::default()
+    };
+    let m = ok(env.ioctl_on(&env.disk, &cc)).unwrap();
+    let r = CopyChunkResponse::decode(&IoctlResponse::decode(&m).unwrap().output).unwrap();
+    assert_eq!(r.chunks_written, 2);
+    assert_eq!(r.total_bytes_written, 100_000);
+    assert_eq!(std::fs::read(env.dir.path().join("dst.bin")).unwrap(), data);
+    // A chunk over the limit: INVALID_PARAMETER with the limits.
+    let big = CopyChunkCopy {
+        source_key: key,
+        chunks: vec![CopyChunk {
+            source_offset: 0,
+            target_offset: 0,
+            length: 2 * 1024 * 1024,
+        }],
+    };
+    let mut input = Vec::new();
+    big.encode(&mut input);
+    match env.ioctl_on(
+        &env.disk,
+        &IoctlRequest {
+            input,
+            ..cc.clone()
+        },
+    ) {
+        Reply::Body { status, body } => {
+            assert_eq!(status, NtStatus::INVALID_PARAMETER);
+            let mut m = vec![0; HEADER_LEN];
+            m.extend_from_slice(&body);
+            let r = CopyChunkResponse::decode(&IoctlResponse::decode(&m).unwrap().output).unwrap();
+            assert_eq!(r.chunk_bytes_written, 1024 * 1024);
+        }
+        other => panic!("{other:?}"),
+    }
+    // A resume key that names nothing.
+    let mut input = Vec::new();
+    CopyChunkCopy {
+        source_key: [0xAB; 24],
+        chunks: copy.chunks.clone(),
+    }
+    .encode(&mut input);
+    assert_eq!(
+        status_of(&env.ioctl_on(
+            &env.disk,
+            &IoctlRequest {
+                input,
+                ..cc.clone()
+            }
+        )),
+        NtStatus::OBJECT_NAME_NOT_FOUND
+    );
+    let dfs = IoctlRequest {
+        ctl_code: CtlCode::DFS_GET_REFERRALS,
+        file_id: FileId::RELATED,
+        input: vec![4, 0, b'x', 0, 0, 0],
+        max_output_response: 4096,
+        flags: IoctlFlags::IS_FSCTL,
+        ..IoctlRequest::default()
+    };
+    assert_eq!(
+        status_of(&env.ioctl_on(&env.disk, &dfs)),
+        NtStatus::FS_DRIVER_REQUIRED
+    );
+    let not_fsctl = IoctlRequest {
+        flags: IoctlFlags::empty(),
+        ..key_req.clone()
+    };
+    assert_eq!(
+        status_of(&env.ioctl_on(&env.disk, &not_fsctl)),
+        NtStatus::NOT_SUPPORTED
+    );
+    let other = IoctlRequest {
+        ctl_code: CtlCode::SET_SPARSE,
+        ..key_req.clone()
+    };
+    assert_eq!(
+        status_of(&env.ioctl_on(&env.disk, &other)),
+        NtStatus::INVALID_DEVICE_REQUEST
+    );
+    let snaps = IoctlRequest {
+        ctl_code: CtlCode::SRV_ENUMERATE_SNAPSHOTS,
+        max_output_response: 16,
+        ..key_req.clone()
+    };
+    let m = ok(env.ioctl_on(&env.disk, &snaps)).unwrap();
+    let out = IoctlResponse::decode(&m).unwrap().output;
+    assert_eq!(out[..8], [0; 8]);
+    let short = IoctlRequest {
+        max_output_response: 8,
+        ..snaps
+    };
+    assert_eq!(
+        status_of(&env.ioctl_on(&env.disk, &short)),
+        NtStatus::INVALID_PARAMETER
+    );
+    let vneg = IoctlRequest {
+        ctl_code: CtlCode::VALIDATE_NEGOTIATE_INFO,
+        ..key_req
+    };
+    assert_eq!(
+        status_of(&env.ioctl_on(&env.disk, &vneg)),
+        NtStatus::NOT_SUPPORTED
+    );
+}
+
+#[test]
+fn oplock_break_ack_without_an_oplock() {
+    let env = Env::new();
+    let id = env
+        .create("o.txt", CreateDisposition::CREATE)
+        .unwrap()
+        .file_id;
+    let ack = OplockBreak {
+        oplock_level: OplockLevel::NONE,
+        file_id: id,
+    };
+    assert_eq!(
+        status_of(&env.send(&msg(Command::OPLOCK_BREAK, |o| ack.encode(o)))),
+        NtStatus::INVALID_OPLOCK_PROTOCOL
+    );
+    let gone = OplockBreak {
+        file_id: FileId {
+            persistent: 1 << 60,
+            volatile: 1 << 60,
+        },
+        ..ack
+    };
+    assert_eq!(
+        status_of(&env.send(&msg(Command::OPLOCK_BREAK, |o| gone.encode(o)))),
+        NtStatus::FILE_CLOSED
+    );
+}
+
+#[test]
+fn change_notify_goes_async_until_a_change() {
+    let env = Env::new();
+    let dir = env.mkdir("watched");
+    let n = ChangeNotifyRequest {
+        flags: ChangeNotifyFlags::empty(),
+        output_buffer_length: 4096,
+        file_id: dir,
+        completion_filter: NotifyFilter::FILE_NAME,
+    };
+    let ctl = Ctl::default();
+    std::thread::scope(|s| {
+        let waiter = s.spawn(|| {
+            env.send_on(
+                &env.disk,
+                &msg(Command::CHANGE_NOTIFY, |o| n.encode(o)),
+                None,
+                &ctl,
+            )
+            .0
+        });
+        let start = Instant::now();
+        while !ctl.went_async() && !waiter.is_finished() {
+            assert!(start.elapsed() < Duration::from_secs(10));
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(ctl.went_async(), "PVFS change notify pends");
+        let f = env
+            .create("watched\\new.txt", CreateDisposition::CREATE)
+            .unwrap();
+        let m = ok(waiter.join().unwrap()).unwrap();
+        let buf = ChangeNotifyResponse::decode(&m).unwrap().buffer;
+        let entries = lwio_fscc::decode_notify(&buf).unwrap();
+        assert!(entries.iter().any(|e| e.file_name == "new.txt"));
+        env.close(f.file_id, CloseFlags::empty()).unwrap();
+    });
+    let file = env
+        .create("plain.txt", CreateDisposition::CREATE)
+        .unwrap()
+        .file_id;
+    let on_file = ChangeNotifyRequest { file_id: file, ..n };
+    assert_eq!(
+        status_of(&env.send(&msg(Command::CHANGE_NOTIFY, |o| on_file.encode(o)))),
+        NtStatus::INVALID_PARAMETER
+    );
+}
+
+#[test]
+fn malformed_bodies_are_invalid_parameter() {
+    let env = Env::new();
+    let id = env
+        .create("m.txt", CreateDisposition::CREATE)
+        .unwrap()
+        .file_id;
+    let w = wreq(id, 0, b"data");
+    let cr = CreateRequest {
+        desired_access: rw(),
+        disposition: CreateDisposition::OPEN_IF,
+        name: "n.txt".into(),
+        contexts: vec![RequestContext::QueryOnDiskId.to_raw()],
+        ..CreateRequest::default()
+    };
+    let q = QueryInfoRequest {
+        info_type: InfoType::FILE,
+        info_class: FileInfoClass::BASIC.0,
+        output_buffer_length: 100,
+        file_id: id,
+        ..QueryInfoRequest::default()
+    };
+    let good = [
+        msg(Command::CREATE, |o| cr.encode(o)),
+        msg(Command::WRITE, |o| w.encode(o)),
+        msg(Command::QUERY_INFO, |o| q.encode(o)),
+        msg(Command::READ, |o| {
+            ReadRequest {
+                length: 4,
+                file_id: id,
+                ..ReadRequest::default()
+            }
+            .encode(o)
+        }),
+        msg(Command::CLOSE, |o| {
+            CloseRequest {
+                flags: CloseFlags::empty(),
+                file_id: id,
+            }
+            .encode(o)
+        }),
+        msg(Command::LOCK, |o| {
+            LockRequest {
+                file_id: id,
+                locks: vec![LockElement {
+                    offset: 0,
+                    length: 1,
+                    flags: LockFlags::SHARED | LockFlags::FAIL_IMMEDIATELY,
+                }],
+                ..LockRequest::default()
+            }
+            .encode(o)
+        }),
+    ];
+    // Every truncation of a valid body is refused without a panic.
+    for m in &good {
+        for n in HEADER_LEN..m.len() - 1 {
+            let reply = env.send(&m[..n]);
+            assert_eq!(
+                status_of(&reply),
+                NtStatus::INVALID_PARAMETER,
+                "{:?} cut at {n}",
+                Header::decode(m).unwrap().command
+            );
+        }
+    }
+    // Lying offsets and lengths.
+    let mut lie = msg(Command::WRITE, |o| w.encode(o));
+    lie[HEADER_LEN + 4..HEADER_LEN + 8].copy_from_slice(&1000u32.to_le_bytes());
+    assert_eq!(status_of(&env.send(&lie)), NtStatus::INVALID_PARAMETER);
+    let mut lie = msg(Command::WRITE, |o| w.encode(o));
+    lie[HEADER_LEN + 2..HEADER_LEN + 4].copy_from_slice(&8u16.to_le_bytes());
+    assert_eq!(status_of(&env.send(&lie)), NtStatus::INVALID_PARAMETER);
+    let mut lie = msg(Command::CREATE, |o| cr.encode(o));
+    // NameLength far past the end.
+    lie[HEADER_LEN + 46..HEADER_LEN + 48].copy_from_slice(&0xFFF0u16.to_le_bytes());
+    assert_eq!(status_of(&env.send(&lie)), NtStatus::INVALID_PARAMETER);
+    let mut lie = msg(Command::CREATE, |o| cr.encode(o));
+    // CreateContextsOffset inside the fixed part.
+    lie[HEADER_LEN + 48..HEADER_LEN + 52].copy_from_slice(&8u32.to_le_bytes());
+    assert_eq!(status_of(&env.send(&lie)), NtStatus::INVALID_PARAMETER);
+    let mut lie = msg(Command::QUERY_INFO, |o| q.encode(o));
+    lie[HEADER_LEN + 12..HEADER_LEN + 16].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert_eq!(status_of(&env.send(&lie)), NtStatus::INVALID_PARAMETER);
+    // Trailing garbage and random bytes for every command.
+    for cmd in 5u16..=0x12 {
+        let mut m = msg(Command(cmd), |_| {});
+        m.extend_from_slice(&[0xFF; 200]);
+        let reply = env.send(&m);
+        assert!(!status_of(&reply).is_success(), "command {cmd:#x}");
+    }
+    // An odd-length name.
+    let mut odd = msg(Command::CREATE, |o| cr.encode(o));
+    let len = u16::from_le_bytes([odd[HEADER_LEN + 46], odd[HEADER_LEN + 47]]);
+    odd[HEADER_LEN + 46..HEADER_LEN + 48].copy_from_slice(&(len - 1).to_le_bytes());
+    assert_eq!(status_of(&env.send(&odd)), NtStatus::INVALID_PARAMETER);
+    // The file is still usable after all that.
+    assert_eq!(env.write(id, 0, b"ok"), Ok(2));
+}
+
+#[test]
+fn maximum_allowed_grants_what_the_file_allows() {
+    let env = Env::new();
+    let r = env
+        .create_on(
+            &env.disk,
+            "max.txt",
+            AccessMask::MAXIMUM_ALLOWED,
+            CreateDisposition::CREATE,
+            CreateOptions::empty(),
+            vec![RequestContext::MaximalAccess { timestamp: None }.to_raw()],
+        )
+        .unwrap();
+    let granted = env.disk.open(r.file_id).unwrap().granted;
+    assert!(granted.contains(AccessMask::FILE_READ_DATA | AccessMask::FILE_WRITE_DATA));
+    match ResponseContext::from_raw(&r.contexts[0]).unwrap() {
+        ResponseContext::MaximalAccess { access, .. } => assert_eq!(access, granted),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(env.write(r.file_id, 0, b"x"), Ok(1));
+    // A read-only open may not write: the I/O manager checks the grant.
+    let ro = env
+        .open_on(
+            &env.disk,
+            "max.txt",
+            AccessMask::GENERIC_READ,
+            CreateDisposition::OPEN,
+        )
+        .unwrap();
+    assert_eq!(env.write(ro.file_id, 0, b"y"), Err(NtStatus::ACCESS_DENIED));
+}
+
+#[test]
+fn closing_a_watched_directory_ends_the_notify_with_cleanup() {
+    let env = Env::new();
+    let dir = env.mkdir("w");
+    let n = ChangeNotifyRequest {
+        flags: ChangeNotifyFlags::WATCH_TREE,
+        output_buffer_length: 4096,
+        file_id: dir,
+        completion_filter: NotifyFilter::FILE_NAME,
+    };
+    let ctl = Ctl::default();
+    std::thread::scope(|s| {
+        let waiter = s.spawn(|| {
+            env.send_on(
+                &env.disk,
+                &msg(Command::CHANGE_NOTIFY, |o| n.encode(o)),
+                None,
+                &ctl,
+            )
+            .0
+        });
+        let start = Instant::now();
+        while !ctl.went_async() {
+            assert!(start.elapsed() < Duration::from_secs(10));
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        env.close(dir, CloseFlags::empty()).unwrap();
+        let (status, m) = body_msg(waiter.join().unwrap());
+        assert_eq!(status, NtStatus::NOTIFY_CLEANUP);
+        assert!(ChangeNotifyResponse::decode(&m).unwrap().buffer.is_empty());
+    });
+    assert_eq!(env.disk.open_count(), 0);
+}
+
+#[test]
+fn dispatch_futures_are_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let env = Env::new();
+    let m = msg(Command::FLUSH, |o| FlushRequest::default().encode(o));
+    let header = Header::decode(&m).unwrap();
+    let ctl = Ctl::default();
+    let fut = dispatch(FileRequest {
+        io: &env.io,
+        session: &env.session,
+        tree: &env.disk,
+        header: &header,
+        msg: &m,
+        related_file_id: None,
+        dialect: 0x0202,
+        max_io: MAX_IO,
+        async_control: &ctl,
+    });
+    assert_send(&fut);
+    assert_eq!(status_of(&block_on(fut).0), NtStatus::FILE_CLOSED);
+}
