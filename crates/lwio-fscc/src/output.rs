@@ -12,7 +12,7 @@
 //! | All | 104 | the same rule applied to the embedded name: sizeof(FILE_ALL_INFORMATION) with one WCHAR, rounded to 8 (our choice) |
 //! | Stream | 32 | sizeof(FILE_STREAM_INFORMATION); use [`crate::FileStreamInformation::encode_within`], which returns whole entries |
 //! | FsVolume | 24 | BlockAlign(FieldOffset(VolumeLabel), 8) (MS-FSA 2.1.5.13.1) |
-//! | FsAttribute | 12 | BlockAlign(FieldOffset(FileSystemName), 4) (MS-FSA 2.1.5.13.5) |
+//! | FsAttribute | 16 | sizeof(FILE_FS_ATTRIBUTE_INFORMATION) with one WCHAR, padded (what Windows and smbtorture's qfs_buffercheck expect) |
 //! | FsSize 24, FsFullSize 32, FsDevice 8, FsSectorSize 28, FsObjectId 64, FsControl 48 | their size | sizeof |
 //!
 //! Directory classes use [`crate::DirEntryWriter`] and the EA query its own rules
@@ -71,7 +71,8 @@ pub fn fs_query_min_output(class: FsInfoClass) -> Option<usize> {
         FsInfoClass::VOLUME => 24,
         FsInfoClass::SIZE => 24,
         FsInfoClass::DEVICE => 8,
-        FsInfoClass::ATTRIBUTE => 12,
+        // The C structure with its one-character name array, padded: 16 (as Windows).
+        FsInfoClass::ATTRIBUTE => 16,
         FsInfoClass::CONTROL => 48,
         FsInfoClass::FULL_SIZE => 32,
         FsInfoClass::OBJECT_ID => 64,
@@ -114,6 +115,7 @@ mod tests {
         assert_eq!(file_query_min_output(FileInfoClass::NAME), Some(8));
         assert_eq!(file_query_min_output(FileInfoClass::DIRECTORY), None);
         assert_eq!(fs_query_min_output(FsInfoClass::VOLUME), Some(24));
+        assert_eq!(fs_query_min_output(FsInfoClass::ATTRIBUTE), Some(16));
         assert_eq!(fs_query_min_output(FsInfoClass::LABEL), None);
     }
 }

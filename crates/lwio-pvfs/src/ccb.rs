@@ -57,7 +57,9 @@ impl Ccb {
     pub(crate) fn facts(&self, volume: &Volume) -> Result<Facts, NtStatus> {
         let st = sys::fstat(&self.fd)?;
         let dos = self.dos(volume)?;
-        Ok(facts_of(&st, &dos))
+        let mut facts = facts_of(&st, &dos);
+        with_open_state(&mut facts, &self.fcb.state.lock());
+        Ok(facts)
     }
 
     /// The file's DOS information, from the FCB's cache or the xattr.
@@ -128,6 +130,19 @@ impl Ccb {
     }
 }
 
+/// What an open file keeps beyond the disk: a change time set explicitly (until the last
+/// write time moves) and an allocation asked for.
+pub(crate) fn with_open_state(facts: &mut Facts, state: &crate::fcb::FcbState) {
+    if let Some((change, at)) = state.change_time {
+        if facts.last_write == at {
+            facts.change = change;
+        }
+    }
+    if !facts.is_dir {
+        facts.allocation = facts.allocation.max(state.allocation);
+    }
+}
+
 /// The NTFS view of a file from its stat and DOS information.
 pub(crate) fn facts_of(st: &sys::Stat, dos: &sys::DosInfo) -> Facts {
     use lwio_core::FileAttributes;
@@ -150,16 +165,14 @@ pub(crate) fn facts_of(st: &sys::Stat, dos: &sys::DosInfo) -> Facts {
         },
         is_dir,
         size: if is_dir { 0 } else { st.size },
-        allocation: if is_dir {
-            0
-        } else {
-            allocation_size(st.blocks)
-        },
+        allocation: if is_dir { 0 } else { allocation_size(st.size) },
         links: st.nlink,
         attributes: Facts::reported_attributes(FileAttributes(dos.attributes), is_dir),
         creation,
         last_access: ft(st.atime),
         last_write: ft(st.mtime),
-        change: ft(st.ctime),
+        // The change time is the last write time, as Samba reports it: ctime cannot be set,
+        // and clients that set times expect to read back what they set.
+        change: ft(st.mtime),
     }
 }

@@ -94,6 +94,11 @@ fn check_parameters(req: &CreateRequest) -> Result<(), NtStatus> {
 fn open(volume: &Volume, rel: &str, req: &CreateRequest) -> Result<(Ccb, CreateAction), NtStatus> {
     check_parameters(req)?;
     let comps = path::components(rel)?;
+    let _creating = (!matches!(
+        req.disposition,
+        CreateDisposition::OPEN | CreateDisposition::OVERWRITE
+    ))
+    .then(|| volume.creating.lock());
     let resolved = volume.root.resolve(&comps)?;
     let parent = resolved.parent.to_string_lossy().into_owned();
     let on_disk = if resolved.is_root() {
@@ -103,7 +108,21 @@ fn open(volume: &Volume, rel: &str, req: &CreateRequest) -> Result<(Ccb, CreateA
     };
     match &resolved.stat {
         Some(st) => open_existing(volume, req, &resolved, &on_disk, st),
-        None => create_new(volume, req, &resolved, &on_disk),
+        None => match create_new(volume, req, &resolved, &on_disk) {
+            // Another open made the name between the lookup and the create: a
+            // disposition that may open an existing file opens it.
+            Err(NtStatus::OBJECT_NAME_COLLISION)
+                if req.disposition != CreateDisposition::CREATE =>
+            {
+                let again = volume.root.resolve(&comps)?;
+                let on_disk = path::join(&again.parent.to_string_lossy(), &again.name);
+                match &again.stat {
+                    Some(st) => open_existing(volume, req, &again, &on_disk, st),
+                    None => Err(NtStatus::OBJECT_NAME_COLLISION),
+                }
+            }
+            other => other,
+        },
     }
 }
 
@@ -238,14 +257,16 @@ fn open_existing(
     };
     let ccb = register(volume, req, key, is_dir, on_disk, fd, granted)?;
     ccb.seed_dos(dos);
-    if let Err(status) = apply_file_hints(&ccb, req, truncates) {
-        ccb.close(volume);
-        return Err(status);
-    }
     if !truncates {
+        if let Err(status) = apply_file_hints(&ccb, req, false) {
+            ccb.close(volume);
+            return Err(status);
+        }
         return Ok((ccb, CreateAction::OPENED));
     }
-    let result = overwrite(volume, &ccb, req, &dos);
+    // The allocation is reserved after the truncation, which would free it.
+    let result =
+        overwrite(volume, &ccb, req, &dos).and_then(|()| apply_file_hints(&ccb, req, true));
     if result.is_ok() {
         let filter = NotifyFilter::SIZE | NotifyFilter::LAST_WRITE | NotifyFilter::ATTRIBUTES;
         volume
@@ -272,6 +293,7 @@ fn overwrite(
     old: &DosInfo,
 ) -> Result<(), NtStatus> {
     sys::set_size(&ccb.fd, 0)?;
+    ccb.fcb.state.lock().allocation = 0;
     let attrs = stored_attributes(req.file_attributes, false);
     ccb.store_dos(
         volume,
@@ -304,6 +326,7 @@ fn apply_file_hints(ccb: &Ccb, req: &CreateRequest, new_data: bool) -> Result<()
             Ok(()) | Err(NtStatus::NOT_SUPPORTED) => {}
             Err(status) => return Err(status),
         }
+        ccb.fcb.state.lock().allocation = crate::facts::allocation_size(req.allocation_size);
     }
     let advice = if req.options.contains(CreateOptions::SEQUENTIAL_ONLY) {
         Some(rustix::fs::Advice::Sequential)

@@ -9,13 +9,14 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 
 use lwio_core::irp::{QueryDirectoryFlags, QueryDirectoryRequest};
-use lwio_core::{IrpResult, NtStatus};
+use lwio_core::{AccessMask, IrpResult, NtStatus, ShareAccess};
 use lwio_fscc::{DirEntryWriter, is_in_expression};
 use rustix::fs::{Mode, OFlags};
 
-use crate::ccb::{Ccb, facts_of};
+use crate::ccb::{Ccb, facts_of, with_open_state};
 use crate::facts::Facts;
 use crate::notify::Change;
+use crate::share::ShareState;
 use crate::sys::{self, EntryType};
 use crate::{Volume, path};
 use lwio_fscc::NotifyAction;
@@ -82,7 +83,11 @@ fn entry_facts(volume: &Volume, ccb: &Ccb, name: &str) -> Option<Facts> {
                 return None;
             }
             let dos = volume.root.read_dos(&fd, name).ok()?;
-            Some(facts_of(&st, &dos.info))
+            let mut facts = facts_of(&st, &dos.info);
+            if let Some(fcb) = volume.fcbs.get(facts.key) {
+                with_open_state(&mut facts, &fcb.state.lock());
+            }
+            Some(facts)
         }
     }
 }
@@ -120,9 +125,10 @@ pub(crate) fn query(
     let Some(scan) = guard.as_mut() else {
         return Err(NtStatus::INTERNAL_ERROR);
     };
-    if q.flags.contains(QueryDirectoryFlags::INDEX_SPECIFIED) {
-        scan.next = (q.file_index as usize).min(scan.names.len());
-    }
+    // INDEX_SPECIFIED's FileIndex is ignored, as NTFS and Samba do (MS-FSA 2.1.5.6.3
+    // leaves it to the file system): the scan goes on where it stands. Honouring an index
+    // of 0 would restart the scan on every call, and a client that loops until
+    // STATUS_NO_MORE_FILES would never end.
     let literal = !scan.pattern.contains(['*', '?', '<', '>', '"']);
     while scan.next < scan.names.len() && !writer.is_full() {
         let name = &scan.names[scan.next];
@@ -228,6 +234,7 @@ pub(crate) fn rename(
     if ccb.is_dir() && volume.fcbs.has_open_below(&src_path) {
         return Err(NtStatus::ACCESS_DENIED);
     }
+    check_parent_share(volume, &target.parent_fd)?;
     if target.stat.is_some() && !replace_target {
         // Same file under another case: rename in place.
         sys::rename_at(&src_parent_fd, src_name, &target.parent_fd, &wanted, true)?;
@@ -264,6 +271,29 @@ pub(crate) fn rename(
     ]);
     Ok(())
 }
+
+/// The open of the target directory a rename makes (as Windows does, for
+/// FILE_ADD_FILE, sharing read and write but not delete): it fails with
+/// STATUS_SHARING_VIOLATION when the directory is open for DELETE, or open without
+/// sharing what that open needs.
+pub(crate) fn check_parent_share(volume: &Volume, parent: &OwnedFd) -> Result<(), NtStatus> {
+    let st = sys::fstat(parent)?;
+    let key = crate::fcb::FileKey {
+        dev: st.dev,
+        ino: st.ino,
+    };
+    let Some(fcb) = volume.fcbs.get(key) else {
+        return Ok(());
+    };
+    let state = fcb.state.lock();
+    crate::share::check_share_access(RENAME_PARENT_OPEN, state.opens.iter().map(|o| &o.share))
+}
+
+/// What the target directory open of a rename asks for and shares.
+const RENAME_PARENT_OPEN: ShareState = ShareState {
+    access: AccessMask(AccessMask::FILE_WRITE_DATA.0 | AccessMask::SYNCHRONIZE.0),
+    share: ShareAccess(ShareAccess::READ.0 | ShareAccess::WRITE.0),
+};
 
 /// Makes `new_name` a hard link to the file of `ccb`.
 pub(crate) fn link(

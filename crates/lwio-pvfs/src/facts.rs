@@ -3,11 +3,15 @@
 //!
 //! - File id: the inode number (stable for the life of the file, as NTFS's is).
 //! - Times: creation from the stored creation time (else birth time, else the older of
-//!   mtime and ctime); last access, last write and change from atime, mtime and ctime.
+//!   mtime and ctime); last access and last write from atime and mtime; change also from mtime (as
+//!   Samba: ctime cannot be set); a change time set explicitly is kept by the open file
+//!   ([`crate::ccb::Ccb`]) until the last write time moves.
 //! - Attributes: the stored DOS attributes, with DIRECTORY from the file type, and NORMAL
 //!   when nothing else is set, as NTFS reports it.
-//! - Allocation size: the bytes the file system has allocated (`st_blocks` × 512), rounded
-//!   up to whole 4 KiB clusters.
+//! - Allocation size: the end of file rounded up to whole 4 KiB clusters, or more while an
+//!   open file keeps a larger allocation asked for at create or through
+//!   FileAllocationInformation. Not `st_blocks`: on ext4 that counts the block holding the
+//!   extended attributes (our DOS information and security descriptor) too.
 
 use lwio_core::FileAttributes;
 use lwio_fscc::{
@@ -121,7 +125,7 @@ impl Facts {
             reparse_tag: 0,
             file_id: self.key.ino,
             file_id_128: file_id_128(self.key),
-            short_name: String::new(),
+            short_name: crate::path::short_name(name),
             file_name: name.to_owned(),
         }
     }
@@ -135,9 +139,7 @@ pub(crate) fn file_id_128(key: FileKey) -> [u8; 16] {
     id
 }
 
-/// Allocation size from the blocks a file occupies, rounded up to whole clusters.
-pub(crate) fn allocation_size(bytes_allocated: u64) -> u64 {
-    bytes_allocated
-        .div_ceil(CLUSTER_SIZE)
-        .saturating_mul(CLUSTER_SIZE)
+/// A byte count rounded up to whole clusters.
+pub(crate) fn allocation_size(bytes: u64) -> u64 {
+    bytes.div_ceil(CLUSTER_SIZE).saturating_mul(CLUSTER_SIZE)
 }

@@ -47,6 +47,14 @@ pub(crate) struct FcbState {
     /// saves an xattr read per query; a change made behind PVFS's back shows after the
     /// last handle closes.
     pub(crate) dos: Option<crate::sys::DosInfo>,
+    /// A change time set through FileBasicInformation, with the last write time it was
+    /// set at: reported until the last write time moves (Linux cannot set ctime, and
+    /// the change time otherwise follows the last write time). Kept while the file is
+    /// open only.
+    pub(crate) change_time: Option<(lwio_fscc::FileTime, lwio_fscc::FileTime)>,
+    /// The allocation size asked for (at create or by FileAllocationInformation), in whole
+    /// clusters: reported while larger than the end of file. Kept while the file is open.
+    pub(crate) allocation: u64,
 }
 
 /// A file control block.
@@ -103,6 +111,8 @@ impl FcbTable {
                     delete_pending: false,
                     locks: LockTable::new(),
                     dos: None,
+                    change_time: None,
+                    allocation: 0,
                 }),
             })
         });

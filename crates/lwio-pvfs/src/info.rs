@@ -71,7 +71,13 @@ pub(crate) fn query(
             alignment_requirement: 0,
         }
         .encode(),
-        FileInfoClass::NAME | FileInfoClass::NORMALIZED_NAME => name().encode(),
+        FileInfoClass::NAME => name().encode(),
+        // The on-disk spelling relative to the share root, without the leading `\`: the
+        // root itself has the empty name (as Windows and Samba answer).
+        FileInfoClass::NORMALIZED_NAME => FileNameInformation {
+            file_name: ccb.path().replace('/', "\\"),
+        }
+        .encode(),
         FileInfoClass::ALL => FileAllInformation {
             basic: facts.basic(),
             standard: facts.standard(delete_pending),
@@ -132,7 +138,11 @@ pub(crate) fn query(
         }
         .encode(),
         FileInfoClass::FULL_EA => return Err(NtStatus::NO_EAS_ON_FILE),
-        FileInfoClass::ALTERNATE_NAME => return Err(NtStatus::OBJECT_NAME_NOT_FOUND),
+        // A made-up 8.3 name, the same the directory listing shows (none for the root).
+        FileInfoClass::ALTERNATE_NAME => FileNameInformation {
+            file_name: path::short_name(path::split_last(&ccb.path()).1),
+        }
+        .encode(),
         _ => return Err(NtStatus::INVALID_INFO_CLASS),
     };
     respond(encoded, q.class, q.length)
@@ -182,6 +192,7 @@ pub(crate) fn set(
             if info.allocation_size < size {
                 sys::set_size(&ccb.fd, info.allocation_size)?;
             }
+            ccb.fcb.state.lock().allocation = crate::facts::allocation_size(info.allocation_size);
             changed = NotifyFilter::SIZE;
         }
         FileInfoClass::POSITION => {
@@ -286,6 +297,10 @@ fn set_basic(volume: &Volume, ccb: &Ccb, info: FileBasicInformation) -> Result<(
     let mtime = to_timestamp(info.last_write_time);
     if atime.is_some() || mtime.is_some() {
         sys::set_times(&ccb.fd, atime, mtime)?;
+    }
+    if info.change_time.0 > 0 {
+        let last_write = ccb.facts(volume)?.last_write;
+        ccb.fcb.state.lock().change_time = Some((info.change_time, last_write));
     }
     Ok(())
 }

@@ -35,7 +35,9 @@
 //! ## Not supported (and what is returned)
 //! Named streams (`file:stream` → STATUS_OBJECT_NAME_INVALID), extended attributes
 //! (set → STATUS_EAS_NOT_SUPPORTED, query full EA → STATUS_NO_EAS_ON_FILE), reparse points,
-//! 8.3 short names (empty), opening by file id (STATUS_NOT_SUPPORTED), oplocks and leases
+//! 8.3 short names (none is stored: a made-up one is reported, the same in directory
+//! listings and FileAlternateNameInformation), opening by file id (STATUS_NOT_SUPPORTED),
+//! oplocks and leases
 //! (the SMB server's business), files that are neither regular files nor directories
 //! (FIFOs, devices, sockets → STATUS_ACCESS_DENIED). Change notify ([`notify`]) reports
 //! only changes made through PVFS, not those made behind its back by local processes.
@@ -45,6 +47,7 @@ mod create;
 mod dir;
 mod facts;
 mod fcb;
+mod fsctl;
 mod info;
 pub mod lock;
 mod locks;
@@ -85,6 +88,9 @@ pub struct Volume {
     pub(crate) fcbs: fcb::FcbTable,
     pub(crate) notify: Arc<notify::Notifier>,
     pub(crate) label: String,
+    /// Held by creates that may make a file, so a second one waits until the first has
+    /// finished the file (attributes, descriptor) instead of opening it half made.
+    pub(crate) creating: parking_lot::Mutex<()>,
     next_ccb: AtomicU64,
 }
 
@@ -96,6 +102,7 @@ impl Volume {
             fcbs: fcb::FcbTable::default(),
             notify: Arc::default(),
             label: label.to_owned(),
+            creating: parking_lot::Mutex::new(()),
             next_ccb: AtomicU64::new(1),
         })
     }
@@ -155,9 +162,7 @@ impl Driver for Pvfs {
             IrpRequest::SetSecurity(s) => secops::set(volume, ccb, s),
             IrpRequest::Unlock(u) => locks::unlock(ccb, u),
             IrpRequest::Lock(_) => return locks::lock(irp),
-            IrpRequest::FsControl(_) | IrpRequest::DeviceControl(_) => {
-                Err(NtStatus::INVALID_DEVICE_REQUEST)
-            }
+            IrpRequest::FsControl(c) => fsctl::control(ccb, c),
             _ => Err(NtStatus::INVALID_DEVICE_REQUEST),
         };
         match result {

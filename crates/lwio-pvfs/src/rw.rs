@@ -9,9 +9,42 @@ use crate::sys;
 /// The most one read returns; a larger request gets a short read, which is legal.
 pub(crate) const MAX_READ: u32 = 16 << 20;
 
+/// The largest file NTFS holds (16 TiB less 64 KiB): a write ending past it is refused.
+pub(crate) const MAX_FILE_SIZE: u64 = 0xFFF_FFFF_0000;
+
+/// Offsets are signed 64-bit numbers in the file system (LARGE_INTEGER): a read or write
+/// may neither start nor end beyond 2^63 - 1 (STATUS_INVALID_PARAMETER, MS-FSA 2.1.5.2,
+/// 2.1.5.3).
+fn beyond_max_offset(offset: u64, length: u64) -> bool {
+    offset
+        .checked_add(length)
+        .is_none_or(|end| end > i64::MAX as u64)
+}
+
+/// Whether a write ending at `end` may extend the file of size `size`: past
+/// [`MAX_FILE_SIZE`] it is STATUS_INVALID_PARAMETER; a file is not sparse, so growing it
+/// by more than the volume has free is STATUS_DISK_FULL.
+fn check_extend(ccb: &Ccb, size: u64, end: u64) -> Result<(), NtStatus> {
+    if end > MAX_FILE_SIZE {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    if end <= size {
+        return Ok(());
+    }
+    let vfs = rustix::fs::fstatvfs(&ccb.fd).map_err(sys::map_errno)?;
+    let free = vfs.f_bavail.saturating_mul(vfs.f_frsize);
+    if end - size > free {
+        return Err(NtStatus::DISK_FULL);
+    }
+    Ok(())
+}
+
 pub(crate) fn read(ccb: &Ccb, r: &ReadRequest) -> Result<IrpResult, NtStatus> {
     if ccb.is_dir() {
         return Err(NtStatus::INVALID_DEVICE_REQUEST);
+    }
+    if beyond_max_offset(r.offset, u64::from(r.length)) {
+        return Err(NtStatus::INVALID_PARAMETER);
     }
     let length = r.length.min(MAX_READ);
     if length == 0 {
@@ -37,16 +70,22 @@ pub(crate) fn write(ccb: &Ccb, w: &WriteRequest) -> Result<IrpResult, NtStatus> 
         return Err(NtStatus::INVALID_DEVICE_REQUEST);
     }
     let append_only = !ccb.granted.contains(AccessMask::FILE_WRITE_DATA);
-    let offset = if w.offset == WRITE_TO_END_OF_FILE || append_only {
+    let len = w.data.len() as u64;
+    let to_end = w.offset == WRITE_TO_END_OF_FILE || append_only;
+    if !to_end && beyond_max_offset(w.offset, len) {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    let size = if to_end || len > 0 {
         sys::fstat(&ccb.fd)?.size
     } else {
-        w.offset
+        0
     };
-    let len = w.data.len() as u64;
-    if offset.checked_add(len).is_none() {
+    let offset = if to_end { size } else { w.offset };
+    if beyond_max_offset(offset, len) {
         return Err(NtStatus::INVALID_PARAMETER);
     }
     if len > 0 {
+        check_extend(ccb, size, offset + len)?;
         ccb.fcb
             .state
             .lock()

@@ -1,7 +1,7 @@
 //! Query and set security (MS-FSA 2.1.5.13, 2.1.5.16) on the stored or derived descriptor.
 
 use lwio_core::irp::{QuerySecurityRequest, SetSecurityRequest};
-use lwio_core::security::Privilege;
+use lwio_core::security::{Privilege, SdControl};
 use lwio_core::{IrpResult, NtStatus, SecurityDescriptor, SecurityInformation};
 
 use crate::Volume;
@@ -38,8 +38,13 @@ pub(crate) fn set(
     ccb: &Ccb,
     s: &SetSecurityRequest,
 ) -> Result<IrpResult, NtStatus> {
-    let new =
+    let mut new =
         SecurityDescriptor::decode(&s.descriptor).map_err(|_| NtStatus::INVALID_SECURITY_DESCR)?;
+    // Setting the DACL from a descriptor that has none sets a NULL DACL (as Windows and
+    // Samba do), not "no DACL".
+    if s.info.contains(SecurityInformation::DACL) && !new.has_dacl() {
+        new.control = new.control.with(SdControl::DACL_PRESENT);
+    }
     let token = &ccb.token;
     if s.info.contains(SecurityInformation::OWNER) {
         let Some(owner) = &new.owner else {

@@ -3,9 +3,9 @@
 use lwio_core::irp::QueryInfoRequest;
 use lwio_core::{FsInfoClass, IrpResult, NtStatus};
 use lwio_fscc::{
-    FileFsAttributeInformation, FileFsDeviceInformation, FileFsFullSizeInformation,
-    FileFsSectorSizeInformation, FileFsSizeInformation, FileFsVolumeInformation, FsAttributes,
-    fit_output, fs_query_min_output,
+    FileFsAttributeInformation, FileFsControlInformation, FileFsDeviceInformation,
+    FileFsFullSizeInformation, FileFsObjectIdInformation, FileFsSectorSizeInformation,
+    FileFsSizeInformation, FileFsVolumeInformation, FsAttributes, fit_output, fs_query_min_output,
 };
 
 use crate::Volume;
@@ -81,7 +81,19 @@ pub(crate) fn query(
             byte_offset_for_partition_alignment: 0,
         }
         .encode(),
-        FsInfoClass::OBJECT_ID => return Err(NtStatus::OBJECTID_NOT_FOUND),
+        // No quotas: all limits off, no flags (what a volume without quotas reports).
+        FsInfoClass::CONTROL => FileFsControlInformation::default().encode(),
+        // A stable volume object id made of the root's device and inode numbers.
+        FsInfoClass::OBJECT_ID => {
+            let mut object_id = [0u8; 16];
+            object_id[..8].copy_from_slice(&root_stat.dev.to_le_bytes());
+            object_id[8..].copy_from_slice(&root_stat.ino.to_le_bytes());
+            FileFsObjectIdInformation {
+                object_id,
+                ..Default::default()
+            }
+            .encode()
+        }
         _ => return Err(NtStatus::INVALID_INFO_CLASS),
     };
     let fixed = fs_query_min_output(q.class).unwrap_or(0);

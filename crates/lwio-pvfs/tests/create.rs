@@ -273,3 +273,41 @@ fn the_root_opens_as_a_directory() {
 fn block_on_root(s: &Share) -> lwio_core::FileHandle {
     lwio_core::block_on(s.io.create_file("/s", req(R, D::OPEN).options(DIR))).unwrap()
 }
+
+/// Two OPEN_IF creates of one new directory at once: one creates, the other opens what
+/// the first made (never STATUS_OBJECT_NAME_COLLISION, never a half-made directory).
+#[test]
+fn racing_open_if_creates_both_succeed() {
+    let s = std::sync::Arc::new(Share::new());
+    for round in 0..20 {
+        let name = format!("d{round}");
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let s = std::sync::Arc::clone(&s);
+                let name = name.clone();
+                std::thread::spawn(move || {
+                    s.open(
+                        &name,
+                        req(AccessMask::GENERIC_ALL, D::OPEN_IF)
+                            .options(DIR)
+                            .share(lwio_core::ShareAccess::ALL),
+                    )
+                    .map(|h| h.create_action())
+                })
+            })
+            .collect();
+        let mut actions: Vec<_> = threads
+            .into_iter()
+            .map(|t| t.join().unwrap().unwrap())
+            .collect();
+        actions.sort_by_key(|a| format!("{a:?}"));
+        assert_eq!(
+            actions,
+            vec![
+                lwio_core::CreateAction::CREATED,
+                lwio_core::CreateAction::OPENED
+            ],
+            "round {round}"
+        );
+    }
+}

@@ -270,3 +270,60 @@ fn case_insensitive_open_in_a_100k_directory() {
         Some(NtStatus::OBJECT_NAME_NOT_FOUND)
     );
 }
+
+/// INDEX_SPECIFIED with a FileIndex of 0 (what clients send) continues the scan instead
+/// of restarting it, so a loop until STATUS_NO_MORE_FILES ends and sees each name once.
+#[test]
+fn index_specified_continues_the_scan() {
+    let (_s, dir) = fixture();
+    let class = C::NAMES;
+    let mut names = Vec::new();
+    let mut flags = F::RESTART_SCANS;
+    for _ in 0..100 {
+        let r = query_dir(&dir, class, Some("*"), flags, 64);
+        if r.status == NtStatus::NO_MORE_FILES {
+            break;
+        }
+        assert_eq!(r.status, NtStatus::SUCCESS);
+        for e in decode_dir_entries(class, &r.output).unwrap() {
+            names.push(e.file_name);
+        }
+        flags = F::INDEX_SPECIFIED;
+    }
+    assert_eq!(names.len(), NAMES.len() + 2, "{names:?}");
+}
+
+/// A listing shows what a query of the open file shows: the change time set on it and
+/// the 8.3 alternate name.
+#[test]
+fn listing_agrees_with_the_open_file() {
+    use lwio_fscc::{FileBasicInformation, FileNameInformation, FileTime};
+    let s = Share::new();
+    s.mkdir("d");
+    s.file("d/long file name.txt");
+    let f = s.all("d/long file name.txt");
+    let t = |n: i64| FileTime(132_000_000_000_000_000 + n * 10_000_000);
+    let info = FileBasicInformation {
+        creation_time: t(9),
+        last_access_time: t(6),
+        last_write_time: t(3),
+        change_time: t(1),
+        file_attributes: FileAttributes(0),
+    };
+    set_info(&f, C::BASIC, info.encode()).unwrap();
+    let alt = block_on(f.query_information(C::ALTERNATE_NAME, 1024)).unwrap();
+    let alt = FileNameInformation::decode(&alt).unwrap().file_name;
+    let dir = s.dir_handle("d");
+    let r = query_dir(
+        &dir,
+        C::BOTH_DIRECTORY,
+        Some("long*"),
+        F::RESTART_SCANS,
+        4096,
+    );
+    let entries = decode_dir_entries(C::BOTH_DIRECTORY, &r.output).unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].change_time, t(1));
+    assert_eq!(entries[0].short_name, alt);
+    assert_eq!(alt.len(), 12, "{alt}");
+}

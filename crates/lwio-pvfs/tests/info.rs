@@ -351,3 +351,106 @@ fn allocation_size_on_create_is_reserved_and_write_through_writes() {
     assert_eq!(block_on(f.write(0, &b"durable"[..])), Ok(7));
     assert_eq!(std::fs::read(share.path("big.bin")).unwrap(), b"durable");
 }
+
+#[test]
+fn times_before_1970_and_after_2106_round_trip_and_change_follows_write() {
+    let s = Share::new();
+    s.file("f");
+    let h = s.all("f");
+    // 1968, -1 s, 0, 2106 and 2446 (time_t 15032385535), as FILETIMEs.
+    for unix in [-63_158_400i64, -1, 0, 4_294_967_295, 15_032_385_535] {
+        let t = FileTime(116_444_736_000_000_000 + unix * 10_000_000);
+        let info = FileBasicInformation {
+            creation_time: t,
+            last_access_time: FileTime(0),
+            last_write_time: t,
+            change_time: FileTime(0),
+            file_attributes: FileAttributes(0),
+        };
+        set_info(&h, C::BASIC, info.encode()).unwrap();
+        let got = basic(&h);
+        assert_eq!(
+            (got.creation_time, got.last_write_time, got.change_time),
+            (t, t, t),
+            "{unix}"
+        );
+    }
+}
+
+#[test]
+fn allocation_size_survives_an_overwrite() {
+    let share = Share::new();
+    share.file_with("f", b"old data");
+    let mut r = req(RW, D::OVERWRITE_IF);
+    r.allocation_size = 1 << 20;
+    let f = share.open("f", r).unwrap();
+    let info = FileStandardInformation::decode(&q(&f, C::STANDARD, 24).output).unwrap();
+    assert_eq!(info.end_of_file, 0);
+    assert!(info.allocation_size >= 1 << 20, "{}", info.allocation_size);
+}
+
+#[test]
+fn quota_control_object_id_and_attribute_minimum() {
+    use lwio_core::FsInfoClass;
+    use lwio_fscc::FileFsControlInformation;
+    let s = Share::new();
+    s.file("f");
+    let h = s.all("f");
+    let control = block_on(h.query_volume_information(FsInfoClass::CONTROL, 48)).unwrap();
+    assert_eq!(
+        FileFsControlInformation::decode(&control).unwrap(),
+        FileFsControlInformation::default()
+    );
+    let id = block_on(h.query_volume_information(FsInfoClass::OBJECT_ID, 64)).unwrap();
+    assert_eq!(id.len(), 64);
+    assert_eq!(
+        block_on(h.query_volume_information(FsInfoClass::ATTRIBUTE, 15)),
+        Err(NtStatus::INFO_LENGTH_MISMATCH)
+    );
+}
+
+#[test]
+fn normalized_name_is_share_relative_and_alternate_name_8_3() {
+    let s = Share::new();
+    s.mkdir("Dir");
+    s.file("Dir/F.txt");
+    let f = s.all("dir/f.TXT");
+    let name = |h: &lwio_core::FileHandle, class| {
+        FileNameInformation::decode(&q(h, class, 1024).output)
+            .unwrap()
+            .file_name
+    };
+    assert_eq!(name(&f, C::NORMALIZED_NAME), "Dir\\F.txt");
+    assert_eq!(name(&f, C::ALTERNATE_NAME), "F.TXT");
+    let root = s.dir_handle("");
+    assert_eq!(name(&root, C::NORMALIZED_NAME), "");
+}
+
+#[test]
+fn an_explicit_change_time_reads_back_until_the_next_write() {
+    let s = Share::new();
+    s.file("f");
+    let h = s.all("f");
+    let t = |n: i64| FileTime(132_000_000_000_000_000 + n * 10_000_000);
+    let info = FileBasicInformation {
+        creation_time: t(9),
+        last_access_time: t(6),
+        last_write_time: t(3),
+        change_time: t(1),
+        file_attributes: FileAttributes(0),
+    };
+    set_info(&h, C::BASIC, info.encode()).unwrap();
+    let got = basic(&h);
+    assert_eq!(
+        (
+            got.creation_time,
+            got.last_access_time,
+            got.last_write_time,
+            got.change_time
+        ),
+        (t(9), t(6), t(3), t(1))
+    );
+    block_on(h.write(0, &b"x"[..])).unwrap();
+    let got = basic(&h);
+    assert_eq!(got.change_time, got.last_write_time);
+}

@@ -254,3 +254,36 @@ fn hard_link_of_a_directory_is_refused() {
     let h = s.all("d");
     assert_eq!(link(&h, "e", false), Err(NtStatus::FILE_IS_A_DIRECTORY));
 }
+
+/// The rename opens the target directory for adding a file, sharing read and write only
+/// (as Windows does): an open of that directory with DELETE access, or one that shares
+/// nothing, makes the rename a sharing violation; one without DELETE that shares all
+/// lets it through.
+#[test]
+fn rename_checks_the_target_directory_opens() {
+    let s = Share::new();
+    s.mkdir("d");
+    let data = AccessMask(AccessMask::FILE_READ_DATA.0 | AccessMask::FILE_WRITE_DATA.0);
+    let delete = AccessMask(data.0 | AccessMask::DELETE.0);
+    let cases = [
+        (delete, ShareAccess::ALL, false),
+        (delete, ShareAccess(0), false),
+        (data, ShareAccess(0), false),
+        (data, ShareAccess::ALL, true),
+    ];
+    for (i, (access, share, ok)) in cases.into_iter().enumerate() {
+        s.file(&format!("d/f{i}"));
+        let f = s.all(&format!("d/f{i}"));
+        let dir = s
+            .open("d", req(access, D::OPEN).options(DIR).share(share))
+            .unwrap();
+        let got = rename(&f, &format!("d\\g{i}"), false);
+        let want = if ok {
+            Ok(())
+        } else {
+            Err(NtStatus::SHARING_VIOLATION)
+        };
+        assert_eq!(got, want, "case {i}");
+        drop(dir);
+    }
+}

@@ -293,3 +293,19 @@ fn descriptor_given_at_create_is_stored() {
         .unwrap();
     assert_eq!(sddl(&h, DACL), "D:P(A;;FA;;;SY)");
 }
+
+/// Setting the DACL from a descriptor without one stores a NULL DACL (DACL_PRESENT and
+/// no ACL), which grants everyone every right.
+#[test]
+fn setting_a_dacl_from_a_descriptor_without_one_makes_a_null_dacl() {
+    let s = Share::new();
+    s.file("f");
+    let h = s.all("f");
+    let empty = SecurityDescriptor::decode(&"O:SY".parse::<SecurityDescriptor>().unwrap().encode())
+        .unwrap();
+    assert!(!empty.has_dacl());
+    block_on(h.set_security(DACL, empty.encode())).unwrap();
+    let b = block_on(h.query_security(DACL, 65536)).unwrap();
+    let got = SecurityDescriptor::decode(&b).unwrap();
+    assert!(got.is_null_dacl(), "{:?}", got.to_sddl());
+}

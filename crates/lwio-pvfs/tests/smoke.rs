@@ -119,7 +119,7 @@ fn dispositions_and_kinds() {
     );
     assert_eq!(
         open(&io, "/s/../etc", req(r, CreateDisposition::OPEN)).err(),
-        Some(NtStatus::OBJECT_NAME_INVALID)
+        Some(NtStatus::OBJECT_PATH_SYNTAX_BAD)
     );
 }
 

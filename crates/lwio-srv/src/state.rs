@@ -14,6 +14,8 @@
 //! Changelog (additions by the engine; nothing removed or changed):
 //! - `Session::open_count`: files open on all trees of a session (the engine enforces
 //!   `max_opens_per_session` before dispatching CREATE).
+//! - `FileRequest::local_addr`: the server address the connection came in on (IOCTL
+//!   FSCTL_QUERY_NETWORK_INTERFACE_INFO lists it).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -77,6 +79,8 @@ pub struct Open {
     pub is_dir: bool,
     /// The access the create granted.
     pub granted: AccessMask,
+    /// Resiliency, lock sequence replay state and close-while-waiting (MS-SMB2 3.3.5.14).
+    pub locks: crate::files::OpenLocks,
 }
 
 /// One tree connect.
@@ -117,6 +121,7 @@ impl Tree {
             name,
             is_dir,
             granted,
+            locks: Default::default(),
         });
         self.opens.lock().insert(volatile, Arc::clone(&open));
         open
@@ -289,6 +294,8 @@ pub struct FileRequest<'a> {
     pub max_io: u32,
     /// Going asynchronous.
     pub async_control: &'a dyn AsyncControl,
+    /// The local (server) address of the connection, when the transport has one.
+    pub local_addr: Option<std::net::SocketAddr>,
 }
 
 /// The file id a related compound request means when it says "the previous one".

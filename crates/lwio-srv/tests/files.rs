@@ -132,6 +132,7 @@ impl Env {
             dialect: 0x0311,
             max_io: MAX_IO,
             async_control: ctl,
+            local_addr: Some(([127, 0, 0, 1], 445).into()),
         }))
     }
 
@@ -428,10 +429,11 @@ fn create_checks_and_contexts() {
             .unwrap_err(),
         NtStatus::INVALID_PARAMETER
     );
+    // `/` separates components as `\` does (Samba's behaviour).
     assert_eq!(
         env.create("sub/x.txt", CreateDisposition::OPEN_IF)
             .unwrap_err(),
-        NtStatus::OBJECT_NAME_INVALID
+        NtStatus::OBJECT_PATH_NOT_FOUND
     );
     assert_eq!(
         env.create("missing.txt", CreateDisposition::OPEN)
@@ -465,6 +467,20 @@ fn create_checks_and_contexts() {
             .unwrap_err(),
         NtStatus::EAS_NOT_SUPPORTED
     );
+    // Names shorter than a 4-byte tag are refused; longer unknown ones are ignored.
+    for (name, ok) in [
+        (&b"x"[..], false),
+        (b"xxx", false),
+        (b"xxxx", true),
+        (b"xxxxx", true),
+    ] {
+        let ctx = vec![CreateContext::new(name, Vec::new())];
+        let got = env.ctx_on(&env.disk, "tags", rw(), CreateDisposition::OPEN_IF, ctx);
+        assert_eq!(got.is_ok(), ok, "{name:?}");
+        if let Ok(r) = got {
+            env.close(r.file_id, CloseFlags::empty()).unwrap();
+        }
+    }
     // A malformed known context.
     let bad = vec![CreateContext::new(b"AlSi", vec![1, 2, 3])];
     assert_eq!(
@@ -588,7 +604,9 @@ fn query_directory_lists_and_ends() {
 #[test]
 fn query_and_set_info_rename_and_delete_on_close() {
     let env = Env::new();
-    env.mkdir("sub");
+    // Closed: a rename into a directory open for DELETE is a sharing violation.
+    let sub = env.mkdir("sub");
+    env.close(sub, CloseFlags::empty()).unwrap();
     let id = env
         .create("f.txt", CreateDisposition::CREATE)
         .unwrap()
@@ -1046,9 +1064,10 @@ fn ioctl_server_side_copy_and_refusals() {
         ..IoctlRequest::default()
     };
     let m = ok(env.ioctl_on(&env.disk, &key_req)).unwrap();
-    let key = ResumeKeyResponse::decode(&IoctlResponse::decode(&m).unwrap().output)
-        .unwrap()
-        .resume_key;
+    // 32 bytes, as Windows sends: the key, ContextLength 0 and 4 zero bytes of Context.
+    let out = IoctlResponse::decode(&m).unwrap().output;
+    assert_eq!(out.len(), 32);
+    let key = ResumeKeyResponse::decode(&out[..28]).unwrap().resume_key;
     let copy = CopyChunkCopy {
         source_key: key,
         chunks: vec![
@@ -1435,7 +1454,158 @@ fn dispatch_futures_are_send() {
         dialect: 0x0202,
         max_io: MAX_IO,
         async_control: &ctl,
+        local_addr: None,
     });
     assert_send(&fut);
     assert_eq!(status_of(&block_on(fut).0), NtStatus::FILE_CLOSED);
+}
+
+/// A LOCK request with the given sequence and elements (offset, length, flags).
+fn locks_msg(id: FileId, seq: u32, elements: &[(u64, u64, LockFlags)]) -> Vec<u8> {
+    let l = LockRequest {
+        file_id: id,
+        lock_sequence: lwio_smb2::lock::LockSequence::from_u32(seq),
+        locks: elements
+            .iter()
+            .map(|&(offset, length, flags)| LockElement {
+                offset,
+                length,
+                flags,
+            })
+            .collect(),
+    };
+    msg(Command::LOCK, |o| l.encode(o))
+}
+
+#[test]
+fn unlock_elements_run_in_order_and_keep_the_earlier_unlocks() {
+    let env = Env::new();
+    let a = env
+        .create("u.txt", CreateDisposition::CREATE)
+        .unwrap()
+        .file_id;
+    let now = LockFlags::EXCLUSIVE | LockFlags::FAIL_IMMEDIATELY;
+    let unlock = LockFlags::UNLOCK;
+    assert!(ok(env.send(&locks_msg(a, 0, &[(0, 1, now), (2, 1, now)]))).is_ok());
+    // The unlock is done, then the lock element is refused: the unlock stays done.
+    assert_eq!(
+        status_of(&env.send(&locks_msg(a, 0, &[(0, 1, unlock), (2, 1, now)]))),
+        NtStatus::INVALID_PARAMETER
+    );
+    assert!(ok(env.send(&locks_msg(a, 0, &[(0, 1, now)]))).is_ok());
+    // The first element is not locked: it fails first, and nothing is unlocked.
+    assert_eq!(
+        status_of(&env.send(&locks_msg(a, 0, &[(9, 1, unlock), (0, 1, unlock)]))),
+        NtStatus::RANGE_NOT_LOCKED
+    );
+    assert_eq!(
+        status_of(&env.send(&locks_msg(a, 0, &[(0, 1, now)]))),
+        NtStatus::LOCK_NOT_GRANTED
+    );
+    // UNLOCK with FAIL_IMMEDIATELY is not an unlock.
+    let fi_unlock = LockFlags::UNLOCK | LockFlags::FAIL_IMMEDIATELY;
+    assert_eq!(
+        status_of(&env.send(&locks_msg(a, 0, &[(0, 1, fi_unlock)]))),
+        NtStatus::INVALID_PARAMETER
+    );
+    assert!(ok(env.send(&locks_msg(a, 0, &[(0, 1, unlock), (2, 1, unlock)]))).is_ok());
+}
+
+#[test]
+fn lock_sequence_replays_succeed_on_a_resilient_open_only() {
+    let env = Env::new();
+    let a = env
+        .create("q.txt", CreateDisposition::CREATE)
+        .unwrap()
+        .file_id;
+    let now = LockFlags::EXCLUSIVE | LockFlags::FAIL_IMMEDIATELY;
+    let seq = 0x011; // index 1, number 1
+    assert!(ok(env.send(&locks_msg(a, seq, &[(100, 100, now)]))).is_ok());
+    // Not resilient: the same sequence is performed again, and conflicts.
+    assert_eq!(
+        status_of(&env.send(&locks_msg(a, seq, &[(100, 100, now)]))),
+        NtStatus::LOCK_NOT_GRANTED
+    );
+    assert!(ok(env.send(&locks_msg(a, seq, &[(100, 100, LockFlags::UNLOCK)]))).is_ok());
+    env.disk.open(a).unwrap().locks.set_resilient();
+    assert!(ok(env.send(&locks_msg(a, seq, &[(100, 100, now)]))).is_ok());
+    // A replay (same index and number) succeeds without being performed, even an unlock.
+    assert!(ok(env.send(&locks_msg(a, seq, &[(100, 100, now)]))).is_ok());
+    assert!(ok(env.send(&locks_msg(a, seq, &[(100, 100, LockFlags::UNLOCK)]))).is_ok());
+    // Another number is performed: still locked.
+    assert_eq!(
+        status_of(&env.send(&locks_msg(a, 0x012, &[(100, 100, now)]))),
+        NtStatus::LOCK_NOT_GRANTED
+    );
+    // Index 65 is out of range and never a replay.
+    let unlock65 = locks_msg(a, 0x411, &[(100, 100, LockFlags::UNLOCK)]);
+    assert!(ok(env.send(&unlock65)).is_ok());
+    assert_eq!(status_of(&env.send(&unlock65)), NtStatus::RANGE_NOT_LOCKED);
+}
+
+#[test]
+fn closing_an_open_ends_its_waiting_lock_with_range_not_locked() {
+    let env = Env::new();
+    let a = env
+        .create("w.txt", CreateDisposition::CREATE)
+        .unwrap()
+        .file_id;
+    let b = env
+        .create("w.txt", CreateDisposition::OPEN)
+        .unwrap()
+        .file_id;
+    let now = LockFlags::EXCLUSIVE | LockFlags::FAIL_IMMEDIATELY;
+    assert!(ok(env.send(&lock_msg(a, 0, 10, now))).is_ok());
+    let ctl = Ctl::default();
+    std::thread::scope(|s| {
+        let waiter = s.spawn(|| {
+            env.send_on(
+                &env.disk,
+                &lock_msg(b, 0, 10, LockFlags::EXCLUSIVE),
+                None,
+                &ctl,
+            )
+            .0
+        });
+        while !ctl.went_async() {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(env.close(b, CloseFlags::empty()).is_ok());
+        assert_eq!(
+            status_of(&waiter.join().unwrap()),
+            NtStatus::RANGE_NOT_LOCKED
+        );
+    });
+}
+
+#[test]
+fn read_and_write_offsets_beyond_2_pow_63_are_invalid() {
+    let env = Env::new();
+    let a = env
+        .create("o.txt", CreateDisposition::CREATE)
+        .unwrap()
+        .file_id;
+    let write = |offset: u64, data: &[u8]| {
+        let w = wreq(a, offset, data);
+        env.send(&msg(Command::WRITE, |o| w.encode(o)))
+    };
+    // u64::MAX is the I/O manager's "write at end of file", never an SMB2 offset.
+    for offset in [u64::MAX, u64::MAX - 1, 1 << 63] {
+        assert_eq!(status_of(&write(offset, b"x")), NtStatus::INVALID_PARAMETER);
+    }
+    assert_eq!(
+        status_of(&write(i64::MAX as u64, b"x")),
+        NtStatus::INVALID_PARAMETER
+    );
+    assert!(ok(write(i64::MAX as u64, b"")).is_ok());
+    assert_eq!(env.read(a, 1 << 63, 0, 0), Err(NtStatus::INVALID_PARAMETER));
+    assert_eq!(
+        env.read(a, i64::MAX as u64, 1, 0),
+        Err(NtStatus::INVALID_PARAMETER)
+    );
+    assert_eq!(
+        env.read(a, i64::MAX as u64 - 1, 1, 0),
+        Err(NtStatus::END_OF_FILE)
+    );
+    assert_eq!(env.read(a, i64::MAX as u64, 0, 0), Ok(Vec::new()));
 }

@@ -28,6 +28,8 @@ impl AccessRequirement {
 
 const READ_OR_WRITE: AccessMask =
     AccessMask(AccessMask::FILE_READ_DATA.0 | AccessMask::FILE_WRITE_DATA.0);
+const READ_OR_EXECUTE: AccessMask =
+    AccessMask(AccessMask::FILE_READ_DATA.0 | AccessMask::FILE_EXECUTE.0);
 const WRITE_OR_APPEND: AccessMask =
     AccessMask(AccessMask::FILE_WRITE_DATA.0 | AccessMask::FILE_APPEND_DATA.0);
 
@@ -38,7 +40,8 @@ pub fn required_access(request: &IrpRequest) -> AccessRequirement {
     use AccessRequirement::{All, Any, None};
     match request {
         IrpRequest::Create(_) | IrpRequest::Close => None,
-        IrpRequest::Read(_) => All(AccessMask::FILE_READ_DATA),
+        // FILE_EXECUTE reads too (images are paged in with it; SMB2 servers allow it).
+        IrpRequest::Read(_) => Any(READ_OR_EXECUTE),
         IrpRequest::Write(_) | IrpRequest::Flush => Any(WRITE_OR_APPEND),
         IrpRequest::QueryDirectory(_) | IrpRequest::ReadDirectoryChange(_) => {
             All(AccessMask::FILE_LIST_DIRECTORY)
@@ -114,6 +117,19 @@ mod tests {
         assert!(need.is_met_by(AccessMask::FILE_READ_DATA | AccessMask::FILE_WRITE_DATA));
         // FSCTL_PIPE_WAIT = 0x00110018: FILE_ANY_ACCESS.
         assert_eq!(control_code_access(0x0011_0018), AccessRequirement::None);
+    }
+
+    #[test]
+    fn execute_only_handle_may_read() {
+        let read = IrpRequest::Read(crate::irp::request::ReadRequest {
+            offset: 0,
+            length: 1,
+            key: None,
+        });
+        let need = required_access(&read);
+        assert!(need.is_met_by(AccessMask::FILE_EXECUTE));
+        assert!(need.is_met_by(AccessMask::FILE_READ_DATA));
+        assert!(!need.is_met_by(AccessMask::FILE_WRITE_DATA));
     }
 
     #[test]

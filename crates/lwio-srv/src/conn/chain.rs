@@ -331,6 +331,7 @@ async fn file_command(
         dialect: dialect.0,
         max_io: conn.srv.config.max_read_write,
         async_control: &actl,
+        local_addr: conn.local_addr,
     };
     let (reply, fid) = crate::files::dispatch(req).await;
     conn.pending.lock().remove(&hdr.message_id);

@@ -95,6 +95,8 @@ pub(crate) struct Conn {
     pub(crate) authenticated: AtomicBool,
     close: Notify,
     slots: Arc<Semaphore>,
+    /// The server address this connection came in on.
+    pub(crate) local_addr: Option<std::net::SocketAddr>,
 }
 
 impl Conn {
@@ -233,6 +235,7 @@ pub(crate) async fn serve(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
+    let local_addr = stream.local_addr().ok();
     let (mut rd, mut wr) = stream.into_split();
     let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
     let writer = tokio::spawn(async move {
@@ -257,6 +260,7 @@ pub(crate) async fn serve(
         close: Notify::new(),
         slots: Arc::new(Semaphore::new(cfg.max_outstanding_requests)),
         srv: Arc::clone(&srv),
+        local_addr,
     });
     let mut splitter = FrameSplitter::new(cfg.max_message);
     let mut buf = vec![0u8; 256 * 1024];

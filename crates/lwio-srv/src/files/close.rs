@@ -54,8 +54,10 @@ pub(super) async fn handle(req: &FileRequest<'_>) -> Outcome {
         // The last reference: close now and report what the close did.
         Ok(open) => open.handle.close().await,
         // Another request still uses the open (a pending lock or read): end what is
-        // pending; the handle closes when that request lets go of it.
+        // pending (a waiting lock ends with STATUS_RANGE_NOT_LOCKED, see `lock.rs`); the
+        // handle closes when that request lets go of it.
         Err(open) => {
+            open.locks.set_closed();
             open.handle.cancel();
             NtStatus::SUCCESS
         }

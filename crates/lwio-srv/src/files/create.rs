@@ -38,6 +38,12 @@ const IGNORED_OPTIONS: CreateOptions = CreateOptions(0x0000_0030);
 /// CreateOptions bits no file system defines.
 const UNDEFINED_OPTIONS: u32 = 0xFF00_0000;
 
+/// The reserved bits 26 and 27 of an access mask (MS-DTYP 2.4.3).
+const RESERVED_ACCESS: u32 = 0x0C00_0000;
+
+/// FileAttributes bits a create refuses.
+const INVALID_ATTRIBUTES: u32 = 0xFFFF_8048;
+
 /// What the request's create contexts ask for.
 #[derive(Default)]
 struct Asks {
@@ -134,9 +140,8 @@ fn check_request(cr: &CreateRequest) -> Result<(), NtStatus> {
     if cr.name.starts_with('\\') {
         return Err(NtStatus::INVALID_PARAMETER);
     }
-    // `/` is no separator in SMB2 names (and no valid name character), so it must not
-    // reach the driver, which separates components with it.
-    if cr.name.contains(['\0', '/']) {
+    // `/` separates components like `\` (as Samba accepts it); the device path uses it.
+    if cr.name.contains('\0') {
         return Err(NtStatus::OBJECT_NAME_INVALID);
     }
     if cr.impersonation_level.0 > ImpersonationLevel::DELEGATE.0 {
@@ -146,7 +151,17 @@ fn check_request(cr: &CreateRequest) -> Result<(), NtStatus> {
     {
         return Err(NtStatus::INVALID_PARAMETER);
     }
-    if cr.options.contains(CreateOptions::RESERVE_OPFILTER) {
+    // The two reserved access bits are refused before the attributes are looked at.
+    if cr.desired_access.0 & RESERVED_ACCESS != 0 {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    // VOLUME, DEVICE, INTEGRITY_STREAM and everything above 0x8000 is no attribute a
+    // client may ask for (MS-SMB2 3.3.5.9, as Windows answers).
+    if cr.file_attributes.0 & INVALID_ATTRIBUTES != 0 {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    // FILE_CREATE_TREE_CONNECTION (0x80) is a redirector's option, no server's.
+    if cr.options.contains(CreateOptions::RESERVE_OPFILTER) || cr.options.0 & 0x80 != 0 {
         return Err(NtStatus::NOT_SUPPORTED);
     }
     Ok(())
@@ -155,6 +170,11 @@ fn check_request(cr: &CreateRequest) -> Result<(), NtStatus> {
 /// Reads the contexts the server acts on; unknown ones are ignored (MS-SMB2 3.3.5.9).
 fn read_contexts(list: &[CreateContext]) -> Result<Asks, NtStatus> {
     let mut asks = Asks::default();
+    // Every context name is at least a 4-byte tag (MS-SMB2 2.2.13.2): Windows refuses
+    // shorter ones, while it ignores longer unknown ones.
+    if list.iter().any(|c| c.name.len() < 4) {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
     let typed = list
         .iter()
         .map(RequestContext::from_raw)
@@ -300,4 +320,47 @@ async fn on_disk_id(handle: &FileHandle) -> Option<[u8; 32]> {
     id[..8].copy_from_slice(&index.to_le_bytes());
     id[8..16].copy_from_slice(&volume.to_le_bytes());
     Some(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attributes_a_create_refuses() {
+        let with = |attrs: u32| CreateRequest {
+            name: "f".into(),
+            file_attributes: FileAttributes(attrs),
+            ..CreateRequest::default()
+        };
+        for bad in [0x8, 0x40, 0x8000, 0x1_0000, 0x8000_0000] {
+            assert_eq!(
+                check_request(&with(bad)),
+                Err(NtStatus::INVALID_PARAMETER),
+                "{bad:#x}"
+            );
+        }
+        for good in [0, 0x1, 0x2, 0x4, 0x10, 0x20, 0x80, 0x100, 0x2000, 0x4000] {
+            assert_eq!(check_request(&with(good)), Ok(()), "{good:#x}");
+        }
+        let reserved = CreateRequest {
+            desired_access: AccessMask(0x0800_0000),
+            ..with(0x8)
+        };
+        assert_eq!(check_request(&reserved), Err(NtStatus::ACCESS_DENIED));
+        let tree_connection = CreateRequest {
+            options: CreateOptions(0x80),
+            ..with(0)
+        };
+        assert_eq!(
+            check_request(&tree_connection),
+            Err(NtStatus::NOT_SUPPORTED)
+        );
+        // `/` is a separator, not an invalid character.
+        let slash = CreateRequest {
+            name: "a/b".into(),
+            ..CreateRequest::default()
+        };
+        assert_eq!(check_request(&slash), Ok(()));
+    }
 }

@@ -3,22 +3,25 @@
 //! open's driver as an FsControl IRP, whose status and output (cut to MaxOutputResponse)
 //! go back to the client.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use lwio_core::irp::{ControlRequest, ReadRequest as IoRead, WriteRequest as IoWrite};
 use lwio_core::{AccessMask, CreateDisposition, CreateRequest, IrpRequest, NtStatus, ShareAccess};
 use lwio_smb2::ioctl::{
-    COPYCHUNK_MAX_CHUNK_SIZE, COPYCHUNK_MAX_CHUNKS, COPYCHUNK_MAX_DATA_SIZE, CopyChunkCopy,
-    CopyChunkResponse, ResumeKeyResponse,
+    COPYCHUNK_MAX_CHUNK_SIZE, COPYCHUNK_MAX_CHUNKS, COPYCHUNK_MAX_DATA_SIZE, CopyChunk,
+    CopyChunkCopy, CopyChunkResponse, InterfaceAddress, InterfaceCapability, NetworkInterfaceInfo,
+    ResumeKeyResponse,
 };
-use lwio_smb2::{CtlCode, FileId, IoctlFlags, IoctlRequest, IoctlResponse};
+use lwio_smb2::{CtlCode, FileId, HeaderFlags, IoctlFlags, IoctlRequest, IoctlResponse};
 
 use super::{Outcome, await_irp, bad_request, body, has_output, open_of};
-use crate::state::{FileRequest, Open, Reply, ShareKind};
+use crate::state::{FileRequest, Open, RELATED_FILE_ID, Reply, ShareKind};
 
-/// Bytes of an SRV_REQUEST_RESUME_KEY response without context.
-const RESUME_KEY_RESPONSE_LEN: u32 = 28;
+/// Bytes of an SRV_REQUEST_RESUME_KEY response: the key, ContextLength 0 and the four zero
+/// bytes of Context that Windows sends (MS-SMB2 2.2.32.3, note <56>), which clients parse.
+const RESUME_KEY_RESPONSE_LEN: u32 = 32;
 /// Bytes of an SRV_COPYCHUNK_RESPONSE.
 const COPYCHUNK_RESPONSE_LEN: u32 = 12;
 /// The smallest output an FSCTL_SRV_ENUMERATE_SNAPSHOTS accepts (MS-SMB2 3.3.5.15.1).
@@ -55,15 +58,16 @@ pub(super) async fn handle(req: &FileRequest<'_>) -> Outcome {
             Reply::error(NtStatus::FS_DRIVER_REQUIRED),
             req.related_file_id,
         ),
-        // The engine answers VALIDATE_NEGOTIATE_INFO itself; this server lists no
-        // interfaces for multichannel.
-        CtlCode::VALIDATE_NEGOTIATE_INFO | CtlCode::QUERY_NETWORK_INTERFACE_INFO => {
+        // The engine answers VALIDATE_NEGOTIATE_INFO itself.
+        CtlCode::VALIDATE_NEGOTIATE_INFO => {
             (Reply::error(NtStatus::NOT_SUPPORTED), req.related_file_id)
         }
+        CtlCode::QUERY_NETWORK_INTERFACE_INFO => network_interfaces(req, &ir),
         CtlCode::SRV_ENUMERATE_SNAPSHOTS => snapshots(req, &ir),
         CtlCode::PIPE_WAIT => pipe_wait(req, &ir).await,
         CtlCode::SRV_REQUEST_RESUME_KEY => resume_key(req, &ir),
         CtlCode::SRV_COPYCHUNK | CtlCode::SRV_COPYCHUNK_WRITE => copy_chunk(req, &ir).await,
+        CtlCode::LMR_REQUEST_RESILIENCY => request_resiliency(req, &ir),
         _ => forward(req, &ir).await,
     }
 }
@@ -88,6 +92,12 @@ fn output_limit(req: &FileRequest<'_>, ir: &IoctlRequest) -> u32 {
 /// Sends an FsControl IRP to the open's driver (FSCTL_PIPE_TRANSCEIVE, FSCTL_PIPE_PEEK and
 /// anything the server does not handle itself).
 async fn forward(req: &FileRequest<'_>, ir: &IoctlRequest) -> Outcome {
+    // A file id of all ones outside a related chain names no open (Windows answers
+    // STATUS_FILE_CLOSED; only in a related chain does it mean "the previous file").
+    let related = req.header.flags.contains(HeaderFlags::RELATED_OPERATIONS);
+    if ir.file_id == RELATED_FILE_ID && !related {
+        return (Reply::error(NtStatus::FILE_CLOSED), req.related_file_id);
+    }
     let (id, open) = match open_of(req, ir.file_id) {
         Ok(found) => found,
         Err(out) => return out,
@@ -109,6 +119,52 @@ async fn forward(req: &FileRequest<'_>, ir: &IoctlRequest) -> Outcome {
         status = NtStatus::BUFFER_OVERFLOW;
     }
     (response(status, ir, ir.file_id, result.output), Some(id))
+}
+
+/// The link speed reported for the interface a connection came in on: 1 Gbit/s, as the
+/// server cannot learn the real one without asking the OS per interface.
+const LINK_SPEED: u64 = 1_000_000_000;
+
+/// FSCTL_QUERY_NETWORK_INTERFACE_INFO (MS-SMB2 3.3.5.15.11): one NETWORK_INTERFACE_INFO,
+/// the address the connection came in on. The file id must be all ones
+/// (STATUS_INVALID_PARAMETER otherwise); an output limit too small for the list is
+/// STATUS_BUFFER_TOO_SMALL.
+fn network_interfaces(req: &FileRequest<'_>, ir: &IoctlRequest) -> Outcome {
+    if ir.file_id != RELATED_FILE_ID {
+        return (
+            Reply::error(NtStatus::INVALID_PARAMETER),
+            req.related_file_id,
+        );
+    }
+    let Some(local) = req.local_addr else {
+        return (Reply::error(NtStatus::NOT_SUPPORTED), req.related_file_id);
+    };
+    let address = match local.ip().to_canonical() {
+        IpAddr::V4(v4) => InterfaceAddress::V4(v4),
+        IpAddr::V6(v6) => InterfaceAddress::V6 {
+            addr: v6,
+            flow_info: 0,
+            scope_id: 0,
+        },
+    };
+    let entry = NetworkInterfaceInfo {
+        if_index: 1,
+        capability: InterfaceCapability::default(),
+        link_speed: LINK_SPEED,
+        address,
+    };
+    let mut output = Vec::new();
+    NetworkInterfaceInfo::encode_list(&[entry], &mut output);
+    if output.len() > output_limit(req, ir) as usize {
+        return (
+            Reply::error(NtStatus::BUFFER_TOO_SMALL),
+            req.related_file_id,
+        );
+    }
+    (
+        response(NtStatus::SUCCESS, ir, ir.file_id, output),
+        req.related_file_id,
+    )
 }
 
 /// FSCTL_PIPE_WAIT (MS-SMB2 3.3.5.15.10): on IPC$ only, sent to the pipe device's root; no
@@ -176,7 +232,9 @@ fn key_of(tree: u32, id: FileId) -> [u8; 24] {
     key
 }
 
-/// The open a resume key names, on this tree.
+/// The open a resume key names: a file open on any tree of this session (a copy may go
+/// from one share to another, MS-SMB2 3.3.5.15.6). STATUS_OBJECT_NAME_NOT_FOUND when the
+/// key is not one this server handed out or its open is gone.
 fn open_of_key(req: &FileRequest<'_>, key: &[u8; 24]) -> Result<Arc<Open>, NtStatus> {
     let word = |at: usize| {
         let mut b = [0u8; 8];
@@ -187,11 +245,15 @@ fn open_of_key(req: &FileRequest<'_>, key: &[u8; 24]) -> Result<Arc<Open>, NtSta
         persistent: word(0),
         volatile: word(8),
     };
-    if key_of(req.tree.id, id) != *key {
+    let mut tree = [0u8; 4];
+    tree.copy_from_slice(&key[20..]);
+    let tree = u32::from_le_bytes(tree);
+    if key_of(tree, id) != *key {
         return Err(NtStatus::OBJECT_NAME_NOT_FOUND);
     }
-    req.tree
-        .open(id)
+    req.session
+        .tree(tree)
+        .and_then(|t| t.open(id))
         .map_err(|_| NtStatus::OBJECT_NAME_NOT_FOUND)
 }
 
@@ -208,8 +270,9 @@ fn resume_key(req: &FileRequest<'_>, ir: &IoctlRequest) -> Outcome {
         resume_key: key_of(req.tree.id, id),
         context: Vec::new(),
     };
-    let mut output = Vec::new();
+    let mut output = Vec::with_capacity(RESUME_KEY_RESPONSE_LEN as usize);
     r.encode(&mut output);
+    output.resize(RESUME_KEY_RESPONSE_LEN as usize, 0);
     (
         response(NtStatus::SUCCESS, ir, ir.file_id, output),
         Some(id),
@@ -255,42 +318,80 @@ async fn copy_chunk(req: &FileRequest<'_>, ir: &IoctlRequest) -> Outcome {
         Ok(s) => s,
         Err(status) => return (Reply::error(status), Some(id)),
     };
-    // COPYCHUNK (not _WRITE) also needs read access on the target; both need it on the
-    // source (MS-SMB2 3.3.5.15.6).
+    // The source needs read or execute access; COPYCHUNK (not _WRITE) also needs read
+    // access on the target (MS-SMB2 3.3.5.15.6).
+    let readable = |granted: AccessMask| {
+        granted.contains(AccessMask::FILE_READ_DATA) || granted.contains(AccessMask::FILE_EXECUTE)
+    };
     let needs_target_read = ir.ctl_code == CtlCode::SRV_COPYCHUNK;
-    if !source.granted.contains(AccessMask::FILE_READ_DATA)
+    if !readable(source.granted)
         || (needs_target_read && !target.granted.contains(AccessMask::FILE_READ_DATA))
     {
         return (Reply::error(NtStatus::ACCESS_DENIED), Some(id));
     }
-    // A chunk that fails ends the copy with the IRP's status; the chunks before it stay
-    // written.
+    // A chunk that fails ends the copy; the response carries the failing status with the
+    // counts of the chunks written before it, which stay written.
     let mut done = CopyChunkResponse::default();
     for chunk in &copy.chunks {
-        let read = IoRead {
-            offset: chunk.source_offset,
-            length: chunk.length,
-            key: None,
-        };
-        let data = source.handle.call(IrpRequest::Read(read)).await;
-        if !data.status.is_success() {
-            return (Reply::error(data.status), Some(id));
+        match copy_one(&source, &target, chunk).await {
+            Ok(n) => {
+                done.chunks_written += 1;
+                done.total_bytes_written = done.total_bytes_written.saturating_add(n);
+            }
+            Err(status) => return reply(status, done),
         }
-        if data.output.len() < chunk.length as usize {
-            return (Reply::error(NtStatus::END_OF_FILE), Some(id));
-        }
-        let write = IoWrite {
-            offset: chunk.target_offset,
-            data: Bytes::from(data.output),
-            key: None,
-        };
-        let written = target.handle.call(IrpRequest::Write(write)).await;
-        if !written.status.is_success() {
-            return (Reply::error(written.status), Some(id));
-        }
-        let n = u32::try_from(written.information).unwrap_or(u32::MAX);
-        done.chunks_written += 1;
-        done.total_bytes_written = done.total_bytes_written.saturating_add(n);
     }
     reply(NtStatus::SUCCESS, done)
+}
+
+/// Copies one chunk with a read IRP on the source and a write IRP on the target (so both
+/// go through byte-range lock checks); returns the bytes written. A source range that
+/// ends past the source's end of file is STATUS_INVALID_VIEW_SIZE (MS-SMB2 3.3.5.15.6).
+async fn copy_one(source: &Open, target: &Open, chunk: &CopyChunk) -> Result<u32, NtStatus> {
+    let read = IoRead {
+        offset: chunk.source_offset,
+        length: chunk.length,
+        key: None,
+    };
+    let data = source.handle.call(IrpRequest::Read(read)).await;
+    if data.status == NtStatus::END_OF_FILE
+        || (data.status.is_success() && data.output.len() < chunk.length as usize)
+    {
+        return Err(NtStatus::INVALID_VIEW_SIZE);
+    }
+    if !data.status.is_success() {
+        return Err(data.status);
+    }
+    let write = IoWrite {
+        offset: chunk.target_offset,
+        data: Bytes::from(data.output),
+        key: None,
+    };
+    let written = target.handle.call(IrpRequest::Write(write)).await;
+    if !written.status.is_success() {
+        return Err(written.status);
+    }
+    Ok(u32::try_from(written.information).unwrap_or(u32::MAX))
+}
+
+/// FSCTL_LMR_REQUEST_RESILIENCY (MS-SMB2 3.3.5.15.9): SMB 2.1 and later; the input is a
+/// NETWORK_RESILIENCY_REQUEST (timeout, reserved). The open becomes resilient, which turns
+/// on its lock sequence verification (`lock.rs`); this server keeps no handle across a
+/// disconnect, so the timeout is not used.
+fn request_resiliency(req: &FileRequest<'_>, ir: &IoctlRequest) -> Outcome {
+    if req.dialect < 0x0210 {
+        return (
+            Reply::error(NtStatus::INVALID_DEVICE_REQUEST),
+            req.related_file_id,
+        );
+    }
+    let (id, open) = match open_of(req, ir.file_id) {
+        Ok(found) => found,
+        Err(out) => return out,
+    };
+    if ir.input.len() < 8 {
+        return (Reply::error(NtStatus::INVALID_PARAMETER), Some(id));
+    }
+    open.locks.set_resilient();
+    (response(NtStatus::SUCCESS, ir, id, Vec::new()), Some(id))
 }

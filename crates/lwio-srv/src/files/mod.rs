@@ -32,6 +32,8 @@ mod read;
 mod set_info;
 mod write;
 
+pub use lock::OpenLocks;
+
 /// Handles one file command.
 pub async fn dispatch(req: FileRequest<'_>) -> (Reply, Option<FileId>) {
     let req = &req;

@@ -19,7 +19,10 @@ pub(super) async fn handle(req: &FileRequest<'_>) -> Outcome {
         Err(out) => return out,
     };
     let too_long = u32::try_from(wr.data.len()).map_or(true, |n| n > req.max_io);
-    if too_long || wr.channel != Channel::NONE {
+    // SMB2 has no "write at end of file" offset: every offset is a signed 64-bit position,
+    // so one beyond 2^63 - 1 (the I/O manager's WRITE_TO_END_OF_FILE among them) is invalid.
+    let bad_offset = wr.offset > i64::MAX as u64;
+    if too_long || bad_offset || wr.channel != Channel::NONE {
         return (Reply::error(NtStatus::INVALID_PARAMETER), Some(id));
     }
     let request = IoWrite {
