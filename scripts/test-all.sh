@@ -37,5 +37,8 @@ cargo test --workspace --exclude lwio-fuzz --all-targets --no-fail-fast
 echo "== the main example, end to end"
 cargo run -q --example memfs
 
+echo "== smbtorture against lwiod, compared with tests/knownfail/smbtorture.txt"
+./scripts/torture.sh
+
 echo "== doc tests"
 cargo test --workspace --exclude lwio-fuzz --doc --no-fail-fast
