@@ -31,7 +31,7 @@ work=$(mktemp -d /tmp/lwio-bench.XXXXXX)
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
+    wait "${pids[@]}" 2>/dev/null || true
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -49,6 +49,7 @@ wait_port() {
 }
 
 mkdir -p "$work"/{share,smbd/{private,lock,state,cache,pid,log,ncalrpc},client,data}
+chmod 0755 "$work"
 chmod 0777 "$work/share"
 
 # --- smbd, private configuration ---
@@ -92,8 +93,12 @@ wait_port "$LWIOD_PORT"
 printf '[global]\n  lock directory = %s\n  cache directory = %s\n  state directory = %s\n  private dir = %s\n' \
     "$work/client" "$work/client" "$work/client" "$work/client" >"$work/client/smb.conf"
 client() { # PORT COMMANDS
-    smbclient -s "$work/client/smb.conf" "//127.0.0.1/share" -p "$1" -U "$USER_NAME%$PASS" \
-        -m SMB3_11 -c "$2" >/dev/null
+    if ! smbclient -s "$work/client/smb.conf" "//127.0.0.1/share" -p "$1" -U "$USER_NAME%$PASS" \
+        -m SMB3_11 -c "$2" >"$work/client.log" 2>&1; then
+        echo "bench: smbclient against port $1 failed:" >&2
+        tail -5 "$work/client.log" >&2
+        return 1
+    fi
 }
 
 dd if=/dev/urandom of="$work/data/big" bs=1M count="$SIZE_MIB" status=none
