@@ -74,19 +74,25 @@ fn file_steps(srv: &Running, extra: &[&str], tag: &str) {
         "{tag}: ls of the new directory:\n{out}"
     );
 
-    // allinfo: the engine part works; FileAlternateNameInformation is the file handlers'
-    // (PVFS has no 8.3 names), so only the request/response round trip is checked.
-    let (_, out) = smbclient(
+    // allinfo: every query smbclient makes must answer (alternate name, times, attributes,
+    // streams).
+    let (ok, out) = smbclient(
         srv.port,
         local.path(),
         "user%pass",
         extra,
         &format!("allinfo d_{tag}\\moved.bin"),
     );
-    assert!(
-        out.contains("create_time") || out.contains("alt name"),
-        "{tag}: allinfo:\n{out}"
-    );
+    assert!(ok, "{tag}: allinfo failed:\n{out}");
+    for field in [
+        "altname:",
+        "create_time:",
+        "write_time:",
+        "attributes:",
+        "stream:",
+    ] {
+        assert!(out.contains(field), "{tag}: allinfo lacks {field}\n{out}");
+    }
 
     let cmds = format!("del d_{tag}\\moved.bin; rmdir d_{tag}");
     let (ok, out) = smbclient(srv.port, local.path(), "user%pass", extra, &cmds);

@@ -21,14 +21,16 @@ fn beyond_max_offset(offset: u64, length: u64) -> bool {
         .is_none_or(|end| end > i64::MAX as u64)
 }
 
-/// Whether a write ending at `end` may extend the file of size `size`: past
+/// Whether a write of `[offset, end)` may extend the file of size `size`: past
 /// [`MAX_FILE_SIZE`] it is STATUS_INVALID_PARAMETER; a file is not sparse, so growing it
-/// by more than the volume has free is STATUS_DISK_FULL.
-fn check_extend(ccb: &Ccb, size: u64, end: u64) -> Result<(), NtStatus> {
+/// by more than the volume has free is STATUS_DISK_FULL. Only a write that leaves a gap
+/// needs the free-space query: an append that does not fit fails in `pwrite` itself with
+/// ENOSPC (STATUS_DISK_FULL), so sequential writes pay no extra system call.
+fn check_extend(ccb: &Ccb, size: u64, offset: u64, end: u64) -> Result<(), NtStatus> {
     if end > MAX_FILE_SIZE {
         return Err(NtStatus::INVALID_PARAMETER);
     }
-    if end <= size {
+    if end <= size || offset <= size {
         return Ok(());
     }
     let vfs = rustix::fs::fstatvfs(&ccb.fd).map_err(sys::map_errno)?;
@@ -85,7 +87,7 @@ pub(crate) fn write(ccb: &Ccb, w: &WriteRequest) -> Result<IrpResult, NtStatus> 
         return Err(NtStatus::INVALID_PARAMETER);
     }
     if len > 0 {
-        check_extend(ccb, size, offset + len)?;
+        check_extend(ccb, size, offset, offset + len)?;
         ccb.fcb
             .state
             .lock()
