@@ -1,11 +1,11 @@
 //! Filter drivers over memfs: the shipped read-only filter, and an auditing filter that
 //! sees every result on the way back up, whether the device below completes at once or
-//! later on its worker thread.
+//! later on its worker thread; and the share-permission filter.
 #![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
 
-use lwio::core::filter::ReadOnlyFilter;
+use lwio::core::filter::{ReadOnlyFilter, ShareAclFilter};
 use lwio::core::{Dispatched, FileInfoClass, Irp, IrpType};
 use lwio::memfs::{MemFs, Volume};
 use lwio::{
@@ -111,6 +111,78 @@ fn read_only_filter_refuses_changes_and_trims_maximum_allowed() {
     assert_eq!(
         block_on(ro.write(0, &b"x"[..])),
         Err(NtStatus::ACCESS_DENIED)
+    );
+}
+
+#[test]
+fn share_acl_filter_checks_the_share_descriptor_and_caps_grants() {
+    let io = IoManager::new();
+    io.add_device("mem", Arc::new(MemFs::new()), Volume::new())
+        .unwrap();
+    let alice: lwio::core::Sid = "S-1-5-21-1-2-1001".parse().unwrap();
+    let bob: lwio::core::Sid = "S-1-5-21-1-2-1002".parse().unwrap();
+    let carol: lwio::core::Sid = "S-1-5-21-1-2-1003".parse().unwrap();
+    // Alice may read through the share, Bob may do anything, Carol is not listed.
+    let sd: lwio::core::SecurityDescriptor =
+        "D:(A;;0x1200a9;;;S-1-5-21-1-2-1001)(A;;FA;;;S-1-5-21-1-2-1002)"
+            .parse()
+            .unwrap();
+    let tok = |sid: &lwio::core::Sid| Arc::new(AccessToken::new(sid.clone()));
+    assert!(ShareAclFilter::maximal_access(&sd, &tok(&carol)).is_empty());
+    assert_eq!(
+        ShareAclFilter::maximal_access(&sd, &tok(&alice)),
+        AccessMask(0x1200a9)
+    );
+    io.attach_filter("mem", Arc::new(ShareAclFilter), sd)
+        .unwrap();
+
+    let open = |sid: &lwio::core::Sid, access, disp| {
+        block_on(io.create_file("/mem/f.txt", CreateRequest::new(tok(sid), access, disp)))
+    };
+    let bobs = open(&bob, RW, CreateDisposition::CREATE).unwrap();
+    assert!(
+        bobs.file()
+            .granted_access()
+            .contains(AccessMask::FILE_WRITE_DATA)
+    );
+    block_on(bobs.write(0, &b"data"[..])).unwrap();
+    drop(bobs);
+
+    let denied = Err(NtStatus::ACCESS_DENIED);
+    assert_eq!(
+        open(&alice, AccessMask::GENERIC_WRITE, CreateDisposition::OPEN).map(|_| ()),
+        denied
+    );
+    assert_eq!(
+        open(&carol, AccessMask::GENERIC_READ, CreateDisposition::OPEN).map(|_| ()),
+        denied
+    );
+    // MAXIMUM_ALLOWED opens, capped at the share's read rights.
+    let ro = open(&alice, AccessMask::MAXIMUM_ALLOWED, CreateDisposition::OPEN).unwrap();
+    let granted = ro.file().granted_access();
+    assert!(granted.contains(AccessMask::FILE_READ_DATA));
+    assert!(!granted.intersects(AccessMask::FILE_WRITE_DATA | AccessMask::DELETE));
+    assert_eq!(block_on(ro.read(0, 10)).unwrap(), b"data");
+    assert_eq!(
+        block_on(ro.write(0, &b"x"[..])),
+        Err(NtStatus::ACCESS_DENIED)
+    );
+    // MAXIMUM_ALLOWED plus a right the share does not give is refused.
+    let mixed = AccessMask(AccessMask::MAXIMUM_ALLOWED.0 | AccessMask::DELETE.0);
+    assert_eq!(
+        open(&alice, mixed, CreateDisposition::OPEN).map(|_| ()),
+        denied
+    );
+    // Privileges do not widen share permissions.
+    let mut privileged = AccessToken::new(alice.clone());
+    privileged.privileges =
+        lwio::core::security::Privileges::NONE.with(lwio::core::security::Privilege::TakeOwnership);
+    assert!(
+        !ShareAclFilter::maximal_access(
+            &"D:(A;;0x1200a9;;;S-1-5-21-1-2-1001)".parse().unwrap(),
+            &privileged
+        )
+        .intersects(AccessMask::WRITE_OWNER)
     );
 }
 

@@ -173,3 +173,56 @@ fn wrong_password_is_a_logon_failure() {
     assert!(!ok);
     assert!(out.contains("NT_STATUS_LOGON_FAILURE"), "{out}");
 }
+
+#[test]
+fn share_permissions_and_read_only_shares() {
+    let local = tempfile::tempdir().unwrap();
+    std::fs::write(local.path().join("up.txt"), b"hello").unwrap();
+    let smb3 = ["-m", "SMB3_11"];
+
+    // Everyone may read through the share: listing and reading work, writing does not.
+    let srv = start(&["--share-acl", "share=D:(A;;0x1200a9;;;WD)"]);
+    std::fs::write(srv.dir.path().join("there.txt"), b"there").unwrap();
+    let (ok, out) = smbclient(
+        srv.port,
+        local.path(),
+        "user%pass",
+        &smb3,
+        "get there.txt got.txt",
+    );
+    assert!(ok, "read through a read-permission share:\n{out}");
+    assert_eq!(
+        std::fs::read(local.path().join("got.txt")).unwrap(),
+        b"there"
+    );
+    let (_, out) = smbclient(
+        srv.port,
+        local.path(),
+        "user%pass",
+        &smb3,
+        "put up.txt new.txt",
+    );
+    assert!(out.contains("NT_STATUS_ACCESS_DENIED"), "{out}");
+    assert!(!srv.dir.path().join("new.txt").exists());
+    drop(srv);
+
+    // Only administrators are listed: the tree connect itself is refused.
+    let srv = start(&["--share-acl", "share=D:(A;;FA;;;BA)"]);
+    let (ok, out) = smbclient(srv.port, local.path(), "user%pass", &smb3, "ls");
+    assert!(!ok);
+    assert!(out.contains("NT_STATUS_ACCESS_DENIED"), "{out}");
+    drop(srv);
+
+    // A read-only share reports write protection.
+    let srv = start(&["--read-only", "share"]);
+    let (_, out) = smbclient(
+        srv.port,
+        local.path(),
+        "user%pass",
+        &smb3,
+        "put up.txt new.txt",
+    );
+    assert!(out.contains("NT_STATUS_MEDIA_WRITE_PROTECTED"), "{out}");
+    let (ok, out) = smbclient(srv.port, local.path(), "user%pass", &smb3, "ls");
+    assert!(ok, "{out}");
+}

@@ -8,6 +8,10 @@
 //! [[share]]
 //! name = "data"
 //! path = "/srv/data"
+//! read_only = false
+//! # Share permissions as SDDL (Windows' "Share Permissions"); without it, everyone
+//! # authenticated may do what the files' own descriptors allow.
+//! security = "D:(A;;FA;;;BA)(A;;0x1200a9;;;AU)"
 //!
 //! [[user]]
 //! name = "alice"
@@ -73,6 +77,25 @@ pub struct ShareConfig {
     pub name: String,
     /// The directory it serves.
     pub path: PathBuf,
+    /// Serve it read-only (STATUS_MEDIA_WRITE_PROTECTED for every change).
+    #[serde(default)]
+    pub read_only: bool,
+    /// The share's security descriptor in SDDL: what a caller may do through the share,
+    /// on top of what each file's descriptor allows. `None`: no share-level limit.
+    #[serde(default)]
+    pub security: Option<String>,
+}
+
+impl ShareConfig {
+    /// A read-write share with no share-level permissions.
+    pub fn new(name: impl Into<String>, path: impl Into<PathBuf>) -> ShareConfig {
+        ShareConfig {
+            name: name.into(),
+            path: path.into(),
+            read_only: false,
+            security: None,
+        }
+    }
 }
 
 /// Everything the server needs to start.
@@ -155,6 +178,13 @@ pub struct Args {
     /// An account, NAME:PASSWORD (repeatable).
     #[arg(long = "user", value_name = "NAME:PASSWORD")]
     pub users: Vec<String>,
+    /// Serve the share NAME read-only (repeatable).
+    #[arg(long = "read-only", value_name = "NAME")]
+    pub read_only: Vec<String>,
+    /// Share permissions for NAME as SDDL, e.g. 'D:(A;;0x1200a9;;;WD)' for read-only
+    /// access for everyone (repeatable).
+    #[arg(long = "share-acl", value_name = "NAME=SDDL")]
+    pub share_acls: Vec<String>,
     /// An administrator account, NAME:PASSWORD (repeatable).
     #[arg(long = "admin", value_name = "NAME:PASSWORD")]
     pub admins: Vec<String>,
@@ -242,10 +272,16 @@ impl ServerConfig {
             let (name, path) = s
                 .split_once('=')
                 .ok_or_else(|| ConfigError::Invalid(format!("--share {s}: expected NAME=PATH")))?;
-            c.shares.push(ShareConfig {
-                name: name.to_owned(),
-                path: PathBuf::from(path),
-            });
+            c.shares.push(ShareConfig::new(name, path));
+        }
+        for name in &args.read_only {
+            c.share_mut(name, "--read-only")?.read_only = true;
+        }
+        for a in &args.share_acls {
+            let (name, sddl) = a.split_once('=').ok_or_else(|| {
+                ConfigError::Invalid(format!("--share-acl {a}: expected NAME=SDDL"))
+            })?;
+            c.share_mut(name, "--share-acl")?.security = Some(sddl.to_owned());
         }
         for (list, admin) in [(&args.users, false), (&args.admins, true)] {
             for u in list {
@@ -275,6 +311,13 @@ impl ServerConfig {
         ServerConfig::from_args(args)
     }
 
+    fn share_mut(&mut self, name: &str, flag: &str) -> Result<&mut ShareConfig, ConfigError> {
+        self.shares
+            .iter_mut()
+            .find(|s| s.name.eq_ignore_ascii_case(name))
+            .ok_or_else(|| ConfigError::Invalid(format!("{flag} {name}: no such share")))
+    }
+
     fn check(&mut self) -> Result<(), ConfigError> {
         if self.max_read_write < 1024 * 1024 {
             return Err(ConfigError::Invalid(
@@ -289,6 +332,11 @@ impl ServerConfig {
         for s in &self.shares {
             if s.name.is_empty() || s.name.contains(['\\', '/', '\0']) {
                 return Err(ConfigError::Invalid(format!("bad share name {:?}", s.name)));
+            }
+            if let Some(sddl) = &s.security {
+                sddl.parse::<lwio_core::SecurityDescriptor>().map_err(|e| {
+                    ConfigError::Invalid(format!("share {}: security {sddl:?}: {e}", s.name))
+                })?;
             }
         }
         Ok(())
@@ -329,5 +377,31 @@ mod tests {
         assert!(ServerConfig::from_cli(["lwiod", "--user", "nopass"]).is_err());
         assert!(ServerConfig::from_toml("bogus = 1").is_err());
         assert!(ServerConfig::from_toml("max_read_write = 1000").is_err());
+        assert!(ServerConfig::from_cli(["lwiod", "--read-only", "nosuch"]).is_err());
+        assert!(
+            ServerConfig::from_cli(["lwiod", "--share", "d=/x", "--share-acl", "d=D:(bogus"])
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn share_options_from_cli_and_toml() {
+        let cli = ServerConfig::from_cli([
+            "lwiod",
+            "--share",
+            "data=/tmp/x",
+            "--read-only",
+            "DATA",
+            "--share-acl",
+            "data=D:(A;;0x1200a9;;;WD)",
+        ])
+        .unwrap();
+        let toml = ServerConfig::from_toml(
+            "[[share]]\nname = \"data\"\npath = \"/tmp/x\"\nread_only = true\n\
+             security = \"D:(A;;0x1200a9;;;WD)\"\n",
+        )
+        .unwrap();
+        assert_eq!(cli, toml);
+        assert!(cli.shares[0].read_only);
     }
 }

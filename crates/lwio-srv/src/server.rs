@@ -8,7 +8,8 @@ use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use lwio_auth::ntlm::ServerNames;
-use lwio_core::{IoManager, NtStatus};
+use lwio_core::filter::{ReadOnlyFilter, ShareAclFilter};
+use lwio_core::{IoManager, NtStatus, SecurityDescriptor};
 use lwio_pvfs::PvfsConfig;
 use thiserror::Error;
 use tokio::net::TcpListener;
@@ -117,18 +118,33 @@ impl Server {
             {
                 return Err(ServerError::ShareName(s.name.clone()));
             }
-            lwio_pvfs::mount(&io, &s.name, &s.path, PvfsConfig::default()).map_err(|status| {
-                ServerError::Mount {
-                    share: s.name.clone(),
-                    status,
+            let mount_error = |status| ServerError::Mount {
+                share: s.name.clone(),
+                status,
+            };
+            lwio_pvfs::mount(&io, &s.name, &s.path, PvfsConfig::default()).map_err(mount_error)?;
+            if s.read_only {
+                io.attach_filter(&s.name, Arc::new(ReadOnlyFilter), ())
+                    .map_err(mount_error)?;
+            }
+            let security = match &s.security {
+                Some(sddl) => {
+                    let sd: SecurityDescriptor = sddl
+                        .parse()
+                        .map_err(|_| mount_error(NtStatus::INVALID_SECURITY_DESCR))?;
+                    io.attach_filter(&s.name, Arc::new(ShareAclFilter), sd.clone())
+                        .map_err(mount_error)?;
+                    Some(Arc::new(sd))
                 }
-            })?;
+                None => None,
+            };
             shares.push(Arc::new(Share {
                 name: s.name.clone(),
                 kind: ShareKind::Disk {
                     device: s.name.clone(),
                 },
                 comment: String::new(),
+                security,
             }));
         }
         io.add_device(
@@ -146,6 +162,7 @@ impl Server {
                 device: NPFS_DEVICE.into(),
             },
             comment: "IPC Service".into(),
+            security: None,
         }));
         let mut server_guid = [0u8; 16];
         let _ = getrandom::fill(&mut server_guid);

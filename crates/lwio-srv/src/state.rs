@@ -49,6 +49,10 @@ pub struct Share {
     pub kind: ShareKind,
     /// A comment for share enumeration.
     pub comment: String,
+    /// The share permissions (checked at tree connect and, by a
+    /// [`ShareAclFilter`](lwio_core::filter::ShareAclFilter) on the share's device, at
+    /// every create); `None`: no share-level limit.
+    pub security: Option<Arc<lwio_core::SecurityDescriptor>>,
 }
 
 impl Share {

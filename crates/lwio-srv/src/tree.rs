@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use lwio_core::filter::ShareAclFilter;
 use lwio_core::{AccessMask, CreateDisposition, CreateRequest, NtStatus, ShareAccess};
 use lwio_smb2::{
     ShareCapabilities, ShareFlags, ShareType, TreeConnectRequest, TreeConnectResponse,
@@ -41,10 +42,24 @@ pub(crate) async fn connect(
         tracing::debug!(share = name, "no such share");
         return Outcome::Reply(t.error(conn, NtStatus::BAD_NETWORK_NAME, Vec::new(), signer));
     };
+    // Share permissions first (3.3.5.7): a share that grants the session nothing refuses
+    // the connect; what it grants bounds the maximal access reported.
+    let share_grant = match &share.security {
+        Some(sd) => {
+            let granted = ShareAclFilter::maximal_access(sd, &vs.session.token);
+            if granted.is_empty() {
+                tracing::debug!(share = name, "share permissions grant nothing");
+                return Outcome::Reply(t.error(conn, NtStatus::ACCESS_DENIED, Vec::new(), signer));
+            }
+            granted
+        }
+        None => AccessMask(u32::MAX),
+    };
     let (share_type, maximal) = match &share.kind {
         ShareKind::Ipc { .. } => (ShareType::PIPE, AccessMask::FILE_ALL_ACCESS),
         ShareKind::Disk { .. } => (ShareType::DISK, maximal_access(conn, &share, vs).await),
     };
+    let maximal = AccessMask(maximal.0 & share_grant.0);
     let tree = vs.session.add_tree(Arc::clone(&share), maximal);
     let t = Target {
         req: t.req,

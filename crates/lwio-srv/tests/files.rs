@@ -91,6 +91,7 @@ impl Env {
                     device: "share".into(),
                 },
                 comment: String::new(),
+                security: None,
             }),
             AccessMask::FILE_ALL_ACCESS,
         );
@@ -101,6 +102,7 @@ impl Env {
                     device: "npfs".into(),
                 },
                 comment: String::new(),
+                security: None,
             }),
             AccessMask::FILE_ALL_ACCESS,
         );

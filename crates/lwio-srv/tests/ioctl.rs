@@ -62,6 +62,7 @@ impl Env {
                 device: "share".into(),
             },
             comment: String::new(),
+            security: None,
         });
         let trees = [
             session.add_tree(Arc::clone(&share), AccessMask::FILE_ALL_ACCESS),
