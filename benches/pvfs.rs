@@ -2,67 +2,171 @@
 //! - open an existing file and close it, through IoManager + PVFS, against the raw
 //!   `std::fs` equivalent of what PVFS must learn (open + fstat + getxattr + close);
 //! - query FileBasicInformation by name (open, query, close) against the same baseline;
+//! - open a file one directory down (`dir/file.txt`), the same way;
+//! - open and close a second handle of a file another handle holds open;
 //! - open one name, spelled in another case, in a 100,000-entry directory.
 //!
+//! `file.txt` and `dir/file.txt` are made through PVFS, so they carry a stored security
+//! descriptor and DOS attributes, as every file a client made does: an open reads both.
+//!
 //! Run: `cargo bench --bench pvfs`. The figures to watch are the ratios to `raw`.
+//!
+//! Wall-clock time is noisy on a shared machine; instruction counts are not. With
+//! `PVFS_BENCH_COUNT=<case>:<n>` the binary skips criterion, runs one case `n` times and
+//! exits, for `valgrind --tool=callgrind` (two runs with different `n` give the cost of one
+//! iteration without the setup) or `strace -c` (divide by `n`):
+//!
+//! ```text
+//! PVFS_BENCH_COUNT=open_close:1000 strace -f -c target/release/deps/pvfs-<hash>
+//! ```
+//!
+//! Cases: `raw`, `open_close`, `open_query_basic_close`, `open_close_in_subdir`,
+//! `open_close_second_handle`, `other_case_in_100k_dir`, and (counts only)
+//! `create_delete_on_close`.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::hint::black_box;
 use std::os::fd::AsFd;
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use criterion::{Criterion, criterion_group, criterion_main};
-use lwio::core::{CreateDisposition, FileInfoClass};
+use criterion::{Criterion, criterion_group};
+use lwio::core::{CreateDisposition, CreateOptions, FileHandle, FileInfoClass};
 use lwio::pvfs::{PvfsConfig, mount};
 use lwio::{AccessMask, AccessToken, CreateRequest, IoManager, block_on};
 
 const BIG: usize = 100_000;
 
-fn pvfs(c: &mut Criterion) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("file.txt"), vec![7u8; 4096]).unwrap();
-    let big = dir.path().join("big");
-    std::fs::create_dir(&big).unwrap();
-    for i in 0..BIG {
-        std::fs::File::create(big.join(format!("file_{i:06}.txt"))).unwrap();
-    }
-    let io = IoManager::new();
-    mount(&io, "s", dir.path(), PvfsConfig::default()).unwrap();
-    let token = Arc::new(AccessToken::system());
-    let open = |path: &str| {
-        let req = CreateRequest::new(
-            token.clone(),
-            AccessMask::GENERIC_READ,
-            CreateDisposition::OPEN,
-        );
-        block_on(io.create_file(path, req)).unwrap()
-    };
-    // Write the DOS attributes once, so every case reads a real xattr.
-    drop(open("/s/file.txt"));
+/// A mounted share with the files every case opens.
+struct Fixture {
+    dir: tempfile::TempDir,
+    io: IoManager,
+    token: Arc<AccessToken>,
+}
 
-    let raw_path = dir.path().join("file.txt");
+impl Fixture {
+    /// `big`: also fill the 100,000-entry directory (slow to make).
+    fn new(big: bool) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("dir")).unwrap();
+        if big {
+            let big = dir.path().join("big");
+            std::fs::create_dir(&big).unwrap();
+            for i in 0..BIG {
+                std::fs::File::create(big.join(format!("file_{i:06}.txt"))).unwrap();
+            }
+        }
+        let io = IoManager::new();
+        mount(&io, "s", dir.path(), PvfsConfig::default()).unwrap();
+        let f = Fixture {
+            dir,
+            io,
+            token: Arc::new(AccessToken::system()),
+        };
+        // Made through PVFS (security descriptor and DOS attributes stored), then filled.
+        for name in ["file.txt", "dir/file.txt"] {
+            drop(f.create(&format!("/s/{name}"), CreateDisposition::CREATE));
+            std::fs::write(f.dir.path().join(name), vec![7u8; 4096]).unwrap();
+        }
+        f
+    }
+
+    fn create(&self, path: &str, disposition: CreateDisposition) -> FileHandle {
+        let req = CreateRequest::new(self.token.clone(), AccessMask::GENERIC_READ, disposition);
+        block_on(self.io.create_file(path, req)).unwrap()
+    }
+
+    fn open(&self, path: &str) -> FileHandle {
+        self.create(path, CreateDisposition::OPEN)
+    }
+
+    fn raw_path(&self) -> PathBuf {
+        self.dir.path().join("file.txt")
+    }
+}
+
+fn raw(path: &PathBuf) {
+    let f = std::fs::File::open(path).unwrap();
+    let st = f.metadata().unwrap();
+    let mut buf = [0u8; 64];
+    let x = rustix::fs::fgetxattr(f.as_fd(), "user.lwio.dos", &mut buf);
+    black_box((st.len(), x.ok()));
+}
+
+fn open_query_basic(f: &Fixture) {
+    let file = f.open("/s/file.txt");
+    black_box(block_on(file.query_information(FileInfoClass::BASIC, 40)).unwrap());
+}
+
+/// A new file made and deleted again at close (a temporary file's life), for the counts.
+fn create_delete_on_close(f: &Fixture) {
+    let req = CreateRequest::new(
+        f.token.clone(),
+        AccessMask::GENERIC_ALL,
+        CreateDisposition::CREATE,
+    )
+    .options(CreateOptions::DELETE_ON_CLOSE);
+    drop(black_box(
+        block_on(f.io.create_file("/s/dir/tmp.txt", req)).unwrap(),
+    ));
+}
+
+fn pvfs(c: &mut Criterion) {
+    let f = Fixture::new(true);
+    let raw_path = f.raw_path();
     let mut g = c.benchmark_group("pvfs");
     g.bench_function("raw_open_fstat_getxattr_close", |b| {
-        b.iter(|| {
-            let f = std::fs::File::open(&raw_path).unwrap();
-            let st = f.metadata().unwrap();
-            let mut buf = [0u8; 64];
-            let x = rustix::fs::fgetxattr(f.as_fd(), "user.lwio.dos", &mut buf);
-            black_box((st.len(), x.ok()));
-        })
+        b.iter(|| raw(&raw_path))
     });
-    g.bench_function("open_close", |b| b.iter(|| black_box(open("/s/file.txt"))));
+    g.bench_function("open_close", |b| {
+        b.iter(|| black_box(f.open("/s/file.txt")))
+    });
     g.bench_function("open_query_basic_close", |b| {
-        b.iter(|| {
-            let f = open("/s/file.txt");
-            black_box(block_on(f.query_information(FileInfoClass::BASIC, 40)).unwrap())
-        })
+        b.iter(|| open_query_basic(&f))
     });
+    g.bench_function("open_close_in_subdir", |b| {
+        b.iter(|| black_box(f.open("/s/dir/file.txt")))
+    });
+    {
+        let _held = f.open("/s/file.txt");
+        g.bench_function("open_close_second_handle", |b| {
+            b.iter(|| black_box(f.open("/s/file.txt")))
+        });
+    }
     g.bench_function("open_close_other_case_in_100k_dir", |b| {
-        b.iter(|| black_box(open("/s/BIG/FILE_054321.TXT")))
+        b.iter(|| black_box(f.open("/s/BIG/FILE_054321.TXT")))
     });
     g.finish();
 }
 
+/// `PVFS_BENCH_COUNT=<case>:<n>`: run one case `n` times (see the module docs).
+fn count(spec: &str) {
+    let (case, n) = spec.split_once(':').expect("PVFS_BENCH_COUNT=<case>:<n>");
+    let n: usize = n.parse().expect("a count");
+    let f = Fixture::new(case == "other_case_in_100k_dir");
+    let raw_path = f.raw_path();
+    let _held = (case == "open_close_second_handle").then(|| f.open("/s/file.txt"));
+    for _ in 0..n {
+        match case {
+            "raw" => raw(&raw_path),
+            "open_close" => drop(black_box(f.open("/s/file.txt"))),
+            "open_query_basic_close" => open_query_basic(&f),
+            "open_close_in_subdir" => drop(black_box(f.open("/s/dir/file.txt"))),
+            "open_close_second_handle" => drop(black_box(f.open("/s/file.txt"))),
+            "other_case_in_100k_dir" => drop(black_box(f.open("/s/BIG/FILE_054321.TXT"))),
+            "create_delete_on_close" => create_delete_on_close(&f),
+            other => panic!("unknown case {other}"),
+        }
+    }
+}
+
 criterion_group!(benches, pvfs);
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(spec) = std::env::var("PVFS_BENCH_COUNT") {
+        count(&spec);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

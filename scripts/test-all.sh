@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace: formatting, the fuzz targets' build, unit, integration,
+# Runs every test of the workspace: formatting, clippy, the fuzz targets' build, unit, integration,
 # property and doc tests, and each benchmark once in test mode. It is the README's test
 # command and the whole of CI. Later issues add interop tests against Samba's tools here;
 # this script installs what they need, and a missing peer is a failure.
@@ -27,6 +27,9 @@ fi
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
+
+echo "== cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets -- -D warnings
 
 echo "== build the fuzz targets (stable toolchain, no sanitizer; cargo fuzz runs them)"
 cargo build -p lwio-fuzz --bins

@@ -127,7 +127,7 @@ fn share_acl_filter_checks_the_share_descriptor_and_caps_grants() {
         "D:(A;;0x1200a9;;;S-1-5-21-1-2-1001)(A;;FA;;;S-1-5-21-1-2-1002)"
             .parse()
             .unwrap();
-    let tok = |sid: &lwio::core::Sid| Arc::new(AccessToken::new(sid.clone()));
+    let tok = |sid: &lwio::core::Sid| Arc::new(AccessToken::new(*sid));
     assert!(ShareAclFilter::maximal_access(&sd, &tok(&carol)).is_empty());
     assert_eq!(
         ShareAclFilter::maximal_access(&sd, &tok(&alice)),
@@ -174,7 +174,7 @@ fn share_acl_filter_checks_the_share_descriptor_and_caps_grants() {
         denied
     );
     // Privileges do not widen share permissions.
-    let mut privileged = AccessToken::new(alice.clone());
+    let mut privileged = AccessToken::new(alice);
     privileged.privileges =
         lwio::core::security::Privileges::NONE.with(lwio::core::security::Privilege::TakeOwnership);
     assert!(

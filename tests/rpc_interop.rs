@@ -1,6 +1,8 @@
 //! Named pipes and DCE/RPC through the SMB server, proven with Samba's tools: `smbclient -L`
 //! lists the shares (srvsvc over IPC$), and `rpcclient` runs srvinfo, netshareenumall and
-//! netsharegetinfo, with the srvsvc level rules: levels 2 and 502 need an administrator.
+//! netsharegetinfo, with the srvsvc level rules: levels 2 and 502 need an administrator;
+//! and netsessenum, netfileenum, netconnenum, netdiskenum and netremotetod, which read the
+//! server's live sessions and opens (rpcclient's own session and its `\PIPE\srvsvc` open).
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -69,4 +71,43 @@ fn rpcclient_server_and_share_information() {
         &["-p", &port, "127.0.0.1", "-U", "%", "-N", "-c", "srvinfo"],
     );
     assert!(!out.contains("platform_id"), "{out}");
+}
+
+#[test]
+fn rpcclient_sees_its_own_session_and_pipe_open() {
+    let srv = common::start(&["--admin", "boss:B0ss!pw"]);
+    let port = srv.port.to_string();
+    let cmds = "netsessenum; netfileenum; netconnenum 1 IPC$; netdiskenum; netremotetod";
+    let (ok, out) = run(
+        "rpcclient",
+        &["-p", &port, "127.0.0.1", "-U", "boss%B0ss!pw", "-c", cmds],
+    );
+    assert!(ok, "{out}");
+    // One session (rpcclient's), one open file (its srvsvc pipe), no errors.
+    assert!(out.contains("Received 1 entries."), "{out}");
+    assert!(out.contains(r"\PIPE\srvsvc"), "{out}");
+    assert!(!out.contains("WERR_"), "{out}");
+
+    // Sessions at level 1, open files and disks are for administrators; the time of
+    // day is for everyone.
+    for cmd in ["netsessenum", "netfileenum", "netdiskenum"] {
+        let (_, out) = run(
+            "rpcclient",
+            &["-p", &port, "127.0.0.1", "-U", "user%pass", "-c", cmd],
+        );
+        assert!(out.contains("WERR_ACCESS_DENIED"), "{cmd}: {out}");
+    }
+    let (ok, out) = run(
+        "rpcclient",
+        &[
+            "-p",
+            &port,
+            "127.0.0.1",
+            "-U",
+            "user%pass",
+            "-c",
+            "netremotetod",
+        ],
+    );
+    assert!(ok && !out.contains("WERR_"), "{out}");
 }

@@ -177,6 +177,34 @@ pub enum Command {
         #[arg(long, default_value = "0", value_parser = parse_u32)]
         key: u32,
     },
+    /// Print extended attributes (EAs), `NAME = "value"` a line: all of them, those named,
+    /// or (with --index, --single, --next) a step of the handle's enumeration.
+    Getea {
+        /// A path or a handle.
+        target: String,
+        /// Only these EAs (names match without case); a missing one prints `(none)`.
+        names: Vec<String>,
+        /// Start at this 1-based EA index.
+        #[arg(long, value_parser = parse_u32, conflicts_with = "names")]
+        index: Option<u32>,
+        /// Return one EA only.
+        #[arg(long)]
+        single: bool,
+        /// Go on from where the handle's enumeration stands instead of restarting it.
+        #[arg(long, conflicts_with_all = ["names", "index"])]
+        next: bool,
+    },
+    /// Set extended attributes: `NAME=VALUE` sets (the value as text), `NAME=` deletes.
+    Setea {
+        /// A path or a handle.
+        target: String,
+        /// The EAs, `NAME=VALUE`.
+        #[arg(required = true, value_name = "NAME=VALUE")]
+        eas: Vec<String>,
+        /// Flag them FILE_NEED_EA (opens with FILE_NO_EA_KNOWLEDGE are then refused).
+        #[arg(long)]
+        need: bool,
+    },
     /// Flush a file's buffers.
     Flush {
         /// A path or a handle.
@@ -224,6 +252,9 @@ pub struct OpenArgs {
     /// A security descriptor for a new file, in SDDL.
     #[arg(long, value_name = "SDDL")]
     pub sd: Option<String>,
+    /// An extended attribute for a new (or overwritten) file, `NAME=VALUE`; repeatable.
+    #[arg(long = "ea", value_name = "NAME=VALUE")]
+    pub eas: Vec<String>,
 }
 
 /// A create disposition, by its command-line name.

@@ -6,8 +6,10 @@
 //! `/share` and calls [`run`], and tests drive the same code with an in-memory driver.
 //!
 //! ## Commands
-//! `create`, `read`, `write`, `stat`, `ls`, `getsd`, `setsd`, `lock`, `unlock`, `flush` take
-//! a path on the device; see [`Command`] for their options. A path-taking command opens the
+//! `create`, `read`, `write`, `stat`, `ls`, `getsd`, `setsd`, `getea`, `setea`, `lock`,
+//! `unlock`, `flush` take a path on the device; see [`Command`] for their options. EAs are
+//! written `NAME=VALUE` (`setea f Author=Ann`, `create f --ea Author=Ann`; `NAME=` deletes)
+//! and printed `NAME = "value"`. A path-taking command opens the
 //! file for what it needs (sharing read, write and delete), runs, and closes it.
 //!
 //! ## Scripts
@@ -36,9 +38,10 @@
 //!
 //! ## What it is not
 //! No mounting: the caller assembles the manager (the binary mounts PVFS or memfs). No
-//! relative opens, no EAs, no set-information beyond what the commands above send.
+//! relative opens, no set-information beyond what the commands above send.
 
 mod cli;
+mod ea;
 mod error;
 mod names;
 mod script;

@@ -49,6 +49,7 @@ pub(crate) const OPTION_NAMES: Names = &[
     ("sync-alert", 0x0000_0010),
     ("sync-nonalert", 0x0000_0020),
     ("non-directory", 0x0000_0040),
+    ("no-ea-knowledge", 0x0000_0200),
     ("random", 0x0000_0800),
     ("delete-on-close", 0x0000_1000),
     ("open-by-id", 0x0000_2000),

@@ -338,6 +338,45 @@ impl Session {
                 write_out(out, format_args!("unlocked {offset}+{length}\n"))?;
                 target.finish()
             }
+            Command::Getea {
+                target,
+                names,
+                index,
+                single,
+                next,
+            } => {
+                let target = self.target(
+                    target,
+                    AccessMask::FILE_READ_EA | AccessMask::SYNCHRONIZE,
+                    CreateOptions::empty(),
+                    CreateDisposition::OPEN,
+                )?;
+                let ask = super::ea::GetEa {
+                    names,
+                    index: *index,
+                    single: *single,
+                    next: *next,
+                };
+                let entries = super::ea::get(target.file(), &ask)
+                    .map_err(|s| failed_on("query EAs", &target, s))?;
+                for e in &entries {
+                    write_out(out, format_args!("{}\n", super::ea::entry_line(e)))?;
+                }
+                target.finish()
+            }
+            Command::Setea { target, eas, need } => {
+                let entries = super::ea::parse_specs(eas, *need)?;
+                let target = self.target(
+                    target,
+                    AccessMask::FILE_WRITE_EA | AccessMask::SYNCHRONIZE,
+                    CreateOptions::empty(),
+                    CreateDisposition::OPEN,
+                )?;
+                super::ea::set(target.file(), entries)
+                    .map_err(|s| failed_on("set EAs", &target, s))?;
+                write_out(out, format_args!("EAs set\n"))?;
+                target.finish()
+            }
             Command::Flush { target } => {
                 let target = self.target(
                     target,
@@ -451,6 +490,7 @@ impl Session {
                 .map_err(|e| ToolError::Usage(format!("bad SDDL {sddl:?}: {e}")))?;
             request = request.security_descriptor(sd.encode());
         }
+        request.ea_buffer = super::ea::create_buffer(&open.eas)?.map(Into::into);
         Ok(request)
     }
 

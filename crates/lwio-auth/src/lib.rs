@@ -5,7 +5,9 @@
 //!
 //! - [`ntlm`]: NTLMSSP messages (MS-NLMP 2.2.1), the NTLMv2 computations (MS-NLMP 3.3.2),
 //!   key exchange (3.4.5) and the MIC (3.1.5.1.2); a server-side state machine that
-//!   accepts NTLMv2 only, and a client used by the tests and the future redirector.
+//!   accepts NTLMv2 only, a client used by the tests and the future redirector, and
+//!   session security ([`ntlm::NtlmSession`], MS-NLMP 3.4: signing with HMAC-MD5 and
+//!   sequence numbers, sealing with RC4) as DCE/RPC and SPNEGO use it.
 //! - [`spnego`]: the subset of SPNEGO (RFC 4178, MS-SPNG) DER that SMB2 session setup
 //!   carries, read with a bounded DER reader; raw NTLMSSP tokens are recognised too.
 //! - [`smb2sign`]: SMB 3.x key derivation (MS-SMB2 3.1.4.2), message signing and

@@ -397,7 +397,7 @@ fn explicit(out: &mut Vec<u8>, n: u8, inner_tag: u8, content: &[u8]) {
 
 impl NegTokenInit {
     /// Encodes the token inside an InitialContextToken (`60 ..`). With `neg_hints` set
-    /// it is a NegTokenInit2 and the mechListMIC moves to tag [4].
+    /// it is a NegTokenInit2 and the mechListMIC moves to tag \[4\].
     pub fn encode(&self) -> Vec<u8> {
         let mut mechs = Vec::new();
         for m in &self.mech_types {
@@ -451,6 +451,16 @@ impl NegTokenResp {
         }
         wrap(ctx(1), &wrap(SEQUENCE, &seq))
     }
+}
+
+/// The DER `MechTypeList` (`SEQUENCE OF OBJECT IDENTIFIER`) of `mechs`: the bytes a
+/// mechListMIC covers (RFC 4178 section 5).
+pub fn mech_type_list(mechs: &[Oid]) -> Vec<u8> {
+    let mut inner = Vec::new();
+    for m in mechs {
+        put(&mut inner, OID_TAG, &m.0);
+    }
+    wrap(SEQUENCE, &inner)
 }
 
 /// The security buffer a server puts in its NEGOTIATE response: a NegTokenInit2 offering

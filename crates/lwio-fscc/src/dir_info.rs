@@ -76,6 +76,19 @@ pub fn dir_entry_fixed_size(class: FileInfoClass) -> Option<usize> {
     })
 }
 
+/// True for the directory classes whose entries carry `EaSize` (Full, IdFull, Both, IdBoth,
+/// IdExtd), so a file system knows when an entry's EA size must be looked up.
+pub fn dir_class_has_ea_size(class: FileInfoClass) -> bool {
+    matches!(
+        class,
+        FileInfoClass::FULL_DIRECTORY
+            | FileInfoClass::ID_FULL_DIRECTORY
+            | FileInfoClass::BOTH_DIRECTORY
+            | FileInfoClass::ID_BOTH_DIRECTORY
+            | FileInfoClass::ID_EXTD_DIRECTORY
+    )
+}
+
 const SHORT_NAME_BYTES: usize = 24;
 
 fn utf16_bytes(s: &str) -> Vec<u8> {

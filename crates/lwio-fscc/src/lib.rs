@@ -71,8 +71,8 @@ pub mod time;
 pub mod wildcard;
 
 pub use dir_info::{
-    DirEntries, DirEntry, DirEntryWriter, decode_dir_entries, dir_entry_fixed_size,
-    encode_dir_entries,
+    DirEntries, DirEntry, DirEntryWriter, decode_dir_entries, dir_class_has_ea_size,
+    dir_entry_fixed_size, encode_dir_entries,
 };
 pub use error::FsccError;
 pub use file_info::*;

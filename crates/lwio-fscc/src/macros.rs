@@ -9,7 +9,8 @@ macro_rules! info_codec {
         impl $ty {
             /// Encodes the structure in its MS-FSCC wire layout.
             pub fn encode(&self) -> Vec<u8> {
-                let mut out = Vec::new();
+                // The fixed part at once: one allocation for fixed-size classes.
+                let mut out = Vec::with_capacity($fixed);
                 self.put(&mut out);
                 out
             }

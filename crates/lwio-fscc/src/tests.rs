@@ -313,6 +313,59 @@ fn ea_list_vector_and_validation() {
     assert_eq!(FileGetEaInformation::decode(&bytes).unwrap(), get);
 }
 
+#[test]
+fn ea_sizes_and_fitting() {
+    let e = |name: &str, value: &[u8]| EaEntry {
+        flags: 0,
+        name: name.as_bytes().to_vec(),
+        value: value.to_vec(),
+    };
+    let set = vec![e("EAONE", b"VALUE1"), e("SECONDEA", b"ValueTwo")];
+    // Packed: (4 + 5 + 1 + 6) + (4 + 8 + 1 + 8) = 16 + 21.
+    assert_eq!(ea_set_size(&set), 37);
+    assert_eq!(ea_info_size(&set), 41);
+    assert_eq!(ea_info_size(&[]), 0);
+    // Wire: 20 (aligned 20) + 25 = 45.
+    let (all, n) = encode_ea_entries_within(&set, 1000, false);
+    assert_eq!((all.len(), n), (45, 2));
+    assert_eq!(
+        FileFullEaInformation::decode(&all).unwrap().entries,
+        set.clone()
+    );
+    // One byte short of the second entry: only the first, unchained.
+    let (first, n) = encode_ea_entries_within(&set, 44, false);
+    assert_eq!((first.len(), n), (20, 1));
+    assert_eq!(&first[..4], &[0, 0, 0, 0]);
+    // Single entry even with room.
+    assert_eq!(encode_ea_entries_within(&set, 1000, true).1, 1);
+    // The first does not fit: nothing.
+    assert_eq!(encode_ea_entries_within(&set, 19, false), (Vec::new(), 0));
+    assert_eq!(encode_ea_entries_within(&[], 100, false), (Vec::new(), 0));
+}
+
+proptest! {
+    #[test]
+    fn ea_fit_never_exceeds_max(
+        raw in proptest::collection::vec((1usize..20, 0usize..40), 0..8),
+        max in 0usize..300,
+        single: bool,
+    ) {
+        let set: Vec<EaEntry> = raw
+            .iter()
+            .map(|&(n, v)| EaEntry { flags: 0, name: vec![b'A'; n], value: vec![7; v] })
+            .collect();
+        let (out, n) = encode_ea_entries_within(&set, max, single);
+        prop_assert!(out.len() <= max);
+        prop_assert!(n <= set.len());
+        if single {
+            prop_assert!(n <= 1);
+        }
+        if n > 0 {
+            prop_assert_eq!(FileFullEaInformation::decode(&out).unwrap().entries, set[..n].to_vec());
+        }
+    }
+}
+
 fn sample_entry(name: &str) -> DirEntry {
     DirEntry {
         file_index: 0,

@@ -90,12 +90,17 @@ impl Ccb {
     /// place among the file's opens, and, on the last close of a file with a pending
     /// delete, the file itself.
     pub(crate) fn close(&self, volume: &Volume) {
-        let (granted, cancelled) = self.fcb.state.lock().locks.release_owner(self.id);
-        for irp in granted {
-            irp.complete(NtStatus::SUCCESS);
-        }
-        for irp in cancelled {
-            irp.complete(NtStatus::CANCELLED);
+        let released = {
+            let mut state = self.fcb.state.lock();
+            (!state.locks.is_empty()).then(|| state.locks.release_owner(self.id))
+        };
+        if let Some((granted, cancelled)) = released {
+            for irp in granted {
+                irp.complete(NtStatus::SUCCESS);
+            }
+            for irp in cancelled {
+                irp.complete(NtStatus::CANCELLED);
+            }
         }
         volume.notify.cleanup(self.id);
         if self.written.load(Ordering::Relaxed) {

@@ -93,55 +93,67 @@ fn check_parameters(req: &CreateRequest) -> Result<(), NtStatus> {
 
 fn open(volume: &Volume, rel: &str, req: &CreateRequest) -> Result<(Ccb, CreateAction), NtStatus> {
     check_parameters(req)?;
-    let comps = path::components(rel)?;
+    crate::ea::create_eas(req)?; // EA hook: the EA buffer is checked before anything else.
+    let on_disk = path::checked(rel)?;
     let _creating = (!matches!(
         req.disposition,
         CreateDisposition::OPEN | CreateDisposition::OVERWRITE
     ))
     .then(|| volume.creating.lock());
-    let resolved = volume.root.resolve(&comps)?;
-    let parent = resolved.parent.to_string_lossy().into_owned();
-    let on_disk = if resolved.is_root() {
+    // The fast path: the name as spelled, opened at once (one `openat2` and one `fstat` on
+    // what was opened). An exact match is what the case-insensitive lookup answers first
+    // too, so this changes no answer; anything else (missing, another case, a refused
+    // symlink...) takes the case-insensitive walk below (`Root::find`), which finds the
+    // spelling and the status, and opens the parent directory only to make a new name.
+    if req.disposition != CreateDisposition::CREATE {
+        if let Some((fd, st)) = volume.root.open_exact(on_disk)? {
+            return open_existing(volume, req, on_disk, &st, Some((fd, st)));
+        }
+    }
+    let comps = path::components(rel)?;
+    let found = volume.root.find(&comps)?;
+    let on_disk = if found.is_root() {
         String::new()
     } else {
-        path::join(&parent, &resolved.name)
+        path::join(&found.parent.to_string_lossy(), &found.name)
     };
-    match &resolved.stat {
-        Some(st) => open_existing(volume, req, &resolved, &on_disk, st),
-        None => match create_new(volume, req, &resolved, &on_disk) {
-            // Another open made the name between the lookup and the create: a
-            // disposition that may open an existing file opens it.
-            Err(NtStatus::OBJECT_NAME_COLLISION)
-                if req.disposition != CreateDisposition::CREATE =>
-            {
-                let again = volume.root.resolve(&comps)?;
-                let on_disk = path::join(&again.parent.to_string_lossy(), &again.name);
-                match &again.stat {
-                    Some(st) => open_existing(volume, req, &again, &on_disk, st),
-                    None => Err(NtStatus::OBJECT_NAME_COLLISION),
-                }
+    if let Some(st) = &found.stat {
+        return open_resolved(volume, req, &on_disk, st);
+    }
+    // A new name: now the parent directory is needed.
+    let resolved = found.into_resolved(&volume.root)?;
+    match create_new(volume, req, &resolved, &on_disk) {
+        // Another open made the name between the lookup and the create: a
+        // disposition that may open an existing file opens it.
+        Err(NtStatus::OBJECT_NAME_COLLISION) if req.disposition != CreateDisposition::CREATE => {
+            let again = volume.root.find(&comps)?;
+            let on_disk = path::join(&again.parent.to_string_lossy(), &again.name);
+            match &again.stat {
+                Some(st) => open_resolved(volume, req, &on_disk, st),
+                None => Err(NtStatus::OBJECT_NAME_COLLISION),
             }
-            other => other,
-        },
+        }
+        other => other,
     }
 }
 
 /// The descriptor of an open file: stored, or derived from its owner and mode.
 pub(crate) fn load_descriptor(volume: &Volume, fd: impl AsFd, st: &Stat) -> SecurityDescriptor {
-    if let Ok(Some(bytes)) = volume.root.read_sd(&fd) {
-        if let Ok(sd) = SecurityDescriptor::decode(&bytes) {
-            return sd;
-        }
-        tracing::warn!("stored security descriptor does not decode; using the POSIX one");
-    }
-    from_posix(
-        PosixOwner {
-            uid: st.uid,
-            gid: st.gid,
-            mode: st.mode & 0o7777,
-        },
-        st.is_dir(),
-    )
+    Arc::unwrap_or_clone(descriptor(volume, fd, st))
+}
+
+/// [`load_descriptor`], shared: decoded descriptors come from the root's cache.
+fn descriptor(volume: &Volume, fd: impl AsFd, st: &Stat) -> Arc<SecurityDescriptor> {
+    volume.root.descriptor(fd, st, || {
+        from_posix(
+            PosixOwner {
+                uid: st.uid,
+                gid: st.gid,
+                mode: st.mode & 0o7777,
+            },
+            st.is_dir(),
+        )
+    })
 }
 
 /// A readable descriptor of the directory behind an `O_PATH` descriptor.
@@ -161,6 +173,19 @@ fn parent_descriptor(volume: &Volume, resolved: &sys::Resolved) -> Option<Securi
     Some(load_descriptor(volume, &fd, &st))
 }
 
+/// The descriptor of the directory holding `on_disk` (opened only when asked: most
+/// opens are decided by the file's own descriptor).
+fn parent_descriptor_of(volume: &Volume, on_disk: &str) -> Option<SecurityDescriptor> {
+    let (parent, _) = path::split_last(on_disk);
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY;
+    let fd = volume
+        .root
+        .open_file(Path::new(parent), flags, Mode::empty())
+        .ok()?;
+    let st = sys::fstat(&fd).ok()?;
+    Some(load_descriptor(volume, &fd, &st))
+}
+
 fn open_fd(volume: &Volume, on_disk: &str, is_dir: bool, write: bool) -> Result<OwnedFd, NtStatus> {
     let flags = if is_dir {
         OFlags::RDONLY | OFlags::DIRECTORY
@@ -174,23 +199,35 @@ fn open_fd(volume: &Volume, on_disk: &str, is_dir: bool, write: bool) -> Result<
         .open_file(Path::new(on_disk), flags | OFlags::NOCTTY, Mode::empty())
 }
 
-fn open_existing(
+/// Opens the existing file `resolve` found at `on_disk`, described by `lstat` (its
+/// `statx` by name, a symlink not followed).
+fn open_resolved(
     volume: &Volume,
     req: &CreateRequest,
-    resolved: &sys::Resolved,
     on_disk: &str,
     lstat: &Stat,
 ) -> Result<(Ccb, CreateAction), NtStatus> {
     // A symlink is judged by what the jail lets us open through it: refused ones are
     // STATUS_ACCESS_DENIED whatever the options ask, so no option check tells anything
     // about the target; followed ones (inside the root) by their target's type.
-    let followed;
-    let lstat = if lstat.is_symlink() {
-        followed = sys::fstat(open_fd(volume, on_disk, false, false)?)?;
-        &followed
-    } else {
-        lstat
-    };
+    if lstat.is_symlink() {
+        let fd = open_fd(volume, on_disk, false, false)?;
+        let st = sys::fstat(&fd)?;
+        return open_existing(volume, req, on_disk, &st, Some((fd, st)));
+    }
+    open_existing(volume, req, on_disk, lstat, None)
+}
+
+/// Opens an existing file described by `lstat`. `opened`: a read-only descriptor of it
+/// already open, with its `fstat` (then `lstat` is that stat); else the descriptor is
+/// opened here, after the checks that need only the file's type.
+fn open_existing(
+    volume: &Volume,
+    req: &CreateRequest,
+    on_disk: &str,
+    lstat: &Stat,
+    opened: Option<(OwnedFd, Stat)>,
+) -> Result<(Ccb, CreateAction), NtStatus> {
     let is_dir = lstat.is_dir();
     if !is_dir && !lstat.file_type().is_file() {
         return Err(NtStatus::ACCESS_DENIED);
@@ -214,12 +251,29 @@ fn open_existing(
         return Err(NtStatus::INVALID_PARAMETER);
     }
     // Open read-only first: the access check decides whether we may write.
-    let probe = open_fd(volume, on_disk, is_dir, false)?;
-    let st = sys::fstat(&probe)?;
+    let (probe, st) = match opened {
+        Some(opened) => opened,
+        None => {
+            let fd = open_fd(volume, on_disk, is_dir, false)?;
+            let st = sys::fstat(&fd)?;
+            (fd, st)
+        }
+    };
     let (_, name) = path::split_last(on_disk);
-    let dos = volume.root.read_dos(&probe, name)?.info;
+    // A file already open keeps its DOS information in its FCB (every change through PVFS
+    // updates it there): no attribute read for a second handle.
+    let key = FileKey {
+        dev: st.dev,
+        ino: st.ino,
+    };
+    let cached = volume.fcbs.get(key).and_then(|fcb| fcb.state.lock().dos);
+    let dos = match cached {
+        Some(dos) => dos,
+        None => volume.root.read_dos_with(&probe, name, &st)?.info,
+    };
     let attrs = FileAttributes(dos.attributes);
-    let sd = load_descriptor(volume, &probe, &st);
+    crate::ea::check_need_ea(volume, &probe, req)?; // EA hook: FILE_NO_EA_KNOWLEDGE.
+    let sd = descriptor(volume, &probe, &st);
     let backup = req.options.contains(CreateOptions::OPEN_FOR_BACKUP_INTENT);
     let mut desired = req.desired_access.map_generic(&FILE_GENERIC_MAPPING);
     if truncates {
@@ -227,7 +281,7 @@ fn open_existing(
         desired |= AccessMask::FILE_WRITE_DATA;
     }
     let mut granted = check_open(&sd, &req.token, desired, backup, || {
-        parent_descriptor(volume, resolved)
+        parent_descriptor_of(volume, on_disk)
     })?;
     if attrs.contains(FileAttributes::READONLY) && !is_dir {
         if req.options.contains(CreateOptions::DELETE_ON_CLOSE) {
@@ -250,10 +304,6 @@ fn open_existing(
         open_fd(volume, on_disk, false, true)?
     } else {
         probe
-    };
-    let key = FileKey {
-        dev: st.dev,
-        ino: st.ino,
     };
     let ccb = register(volume, req, key, is_dir, on_disk, fd, granted)?;
     ccb.seed_dos(dos);
@@ -294,6 +344,7 @@ fn overwrite(
 ) -> Result<(), NtStatus> {
     sys::set_size(&ccb.fd, 0)?;
     ccb.fcb.state.lock().allocation = 0;
+    crate::ea::replace_at_overwrite(volume, &ccb.fd, req, &ccb.path())?; // EA hook.
     let attrs = stored_attributes(req.file_attributes, false);
     ccb.store_dos(
         volume,
@@ -304,10 +355,19 @@ fn overwrite(
     )
 }
 
-/// Attributes as stored for a new or overwritten file: what was asked, without DIRECTORY
-/// and NORMAL, with ARCHIVE for files.
+/// Attributes as stored for a new or overwritten file: the settable ones of what was
+/// asked, with ARCHIVE for files.
 fn stored_attributes(asked: FileAttributes, is_dir: bool) -> FileAttributes {
-    let mut a = asked.without(FileAttributes::DIRECTORY | FileAttributes::NORMAL);
+    // Only the attributes a create may set (MS-FSA 2.1.5.1.2.1); sparse, compressed,
+    // encrypted and reparse-point states come from their own FSCTLs, never from here.
+    let mut a = asked
+        & (FileAttributes::READONLY
+            | FileAttributes::HIDDEN
+            | FileAttributes::SYSTEM
+            | FileAttributes::ARCHIVE
+            | FileAttributes::TEMPORARY
+            | FileAttributes::OFFLINE
+            | FileAttributes::NOT_CONTENT_INDEXED);
     if !is_dir {
         a |= FileAttributes::ARCHIVE;
     }
@@ -471,6 +531,7 @@ fn create_new(
             },
         )
         .map_err(cleanup)?;
+    crate::ea::apply_at_create(volume, &fd, req).map_err(cleanup)?; // EA hook.
     let mut granted = req.desired_access.map_generic(&FILE_GENERIC_MAPPING);
     if granted.contains(AccessMask::MAXIMUM_ALLOWED) {
         granted = granted.without(AccessMask::MAXIMUM_ALLOWED) | AccessMask::FILE_ALL_ACCESS;

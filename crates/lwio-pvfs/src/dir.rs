@@ -47,10 +47,18 @@ fn snapshot(dir: impl AsFd) -> Result<Vec<String>, NtStatus> {
     Ok(all)
 }
 
-/// The facts of one entry, or None when it vanished or is not a file or directory.
-fn entry_facts(volume: &Volume, ccb: &Ccb, name: &str) -> Option<Facts> {
+/// The facts of one entry and, with `want_ea`, its EA size (else 0); None when it
+/// vanished or is not a file or directory.
+fn entry_facts(volume: &Volume, ccb: &Ccb, name: &str, want_ea: bool) -> Option<(Facts, u32)> {
+    let ea_size = |fd: &OwnedFd| {
+        if want_ea {
+            crate::ea::info_size(volume, fd)
+        } else {
+            0
+        }
+    };
     match name {
-        "." => ccb.facts(volume).ok(),
+        "." => Some((ccb.facts(volume).ok()?, ea_size(&ccb.fd))),
         ".." => {
             let path = ccb.path();
             let (parent, _) = path::split_last(&path);
@@ -64,7 +72,7 @@ fn entry_facts(volume: &Volume, ccb: &Ccb, name: &str) -> Option<Facts> {
                 .ok()?;
             let st = sys::fstat(&fd).ok()?;
             let dos = volume.root.read_dos(&fd, "..").ok()?;
-            Some(facts_of(&st, &dos.info))
+            Some((facts_of(&st, &dos.info), ea_size(&fd)))
         }
         _ => {
             let fd: OwnedFd = rustix::fs::openat(
@@ -86,8 +94,10 @@ fn entry_facts(volume: &Volume, ccb: &Ccb, name: &str) -> Option<Facts> {
             let mut facts = facts_of(&st, &dos.info);
             if let Some(fcb) = volume.fcbs.get(facts.key) {
                 with_open_state(&mut facts, &fcb.state.lock());
+                // An open file reports its pending or explicit last write time.
+                crate::rw::report_write_time(&fd, &mut fcb.state.lock().write_time, &mut facts);
             }
-            Some(facts)
+            Some((facts, ea_size(&fd)))
         }
     }
 }
@@ -130,6 +140,7 @@ pub(crate) fn query(
     // of 0 would restart the scan on every call, and a client that loops until
     // STATUS_NO_MORE_FILES would never end.
     let literal = !scan.pattern.contains(['*', '?', '<', '>', '"']);
+    let want_ea = lwio_fscc::dir_class_has_ea_size(q.class);
     while scan.next < scan.names.len() && !writer.is_full() {
         let name = &scan.names[scan.next];
         let matches = if literal {
@@ -141,12 +152,14 @@ pub(crate) fn query(
             scan.next += 1;
             continue;
         }
-        let Some(facts) = entry_facts(volume, ccb, name) else {
+        let Some((facts, ea_size)) = entry_facts(volume, ccb, name, want_ea) else {
             scan.next += 1;
             continue;
         };
         let index = u32::try_from(scan.next).unwrap_or(u32::MAX);
-        if !writer.push(&facts.dir_entry(name, index)) {
+        let mut entry = facts.dir_entry(name, index);
+        entry.ea_size = ea_size;
+        if !writer.push(&entry) {
             break;
         }
         scan.next += 1;

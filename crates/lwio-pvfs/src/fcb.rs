@@ -7,6 +7,7 @@
 //! handle, in [`crate::notify`].) The table lock is taken before an FCB's lock, never after.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 
 use lwio_core::{NtStatus, PendingIrp};
@@ -55,6 +56,12 @@ pub(crate) struct FcbState {
     /// The allocation size asked for (at create or by FileAllocationInformation), in whole
     /// clusters: reported while larger than the end of file. Kept while the file is open.
     pub(crate) allocation: u64,
+    /// Per handle (by CCB id), the EA enumeration's next index (MS-FSA Open.NextEaEntry);
+    /// see [`crate::ea`]. Entries of closed handles are dropped when another is added.
+    pub(crate) ea_cursors: Vec<(u64, usize)>,
+    /// The delayed and explicit last-write-time state of the open file; see
+    /// [`crate::rw::WriteTime`].
+    pub(crate) write_time: crate::rw::WriteTime,
 }
 
 /// A file control block.
@@ -80,11 +87,53 @@ impl Fcb {
 /// Every FCB of one volume that has an open handle.
 #[derive(Default)]
 pub(crate) struct FcbTable {
-    fcbs: Mutex<HashMap<FileKey, Arc<Fcb>>>,
+    fcbs: Mutex<HashMap<FileKey, Arc<Fcb>, KeyHash>>,
+}
+
+/// Hashes [`FileKey`]s for the table: a seeded multiply-and-fold over device and inode.
+/// SipHash, the default, cost more than the rest of an open's table work; the keys come
+/// from the kernel (not from peers), and the seed is random per table.
+#[derive(Clone)]
+pub(crate) struct KeyHash(u64);
+
+impl Default for KeyHash {
+    fn default() -> Self {
+        KeyHash(std::hash::RandomState::new().hash_one(0x6c77_696f_u64) | 1)
+    }
+}
+
+impl BuildHasher for KeyHash {
+    type Hasher = KeyHasher;
+    fn build_hasher(&self) -> KeyHasher {
+        KeyHasher(self.0)
+    }
+}
+
+/// The hasher of [`KeyHash`].
+pub(crate) struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(29);
+    }
+
+    fn finish(&self) -> u64 {
+        let h = self.0.wrapping_mul(0xd6e8_feb8_6659_fd93);
+        h ^ (h >> 32)
+    }
 }
 
 /// What the last close of a file must do once the table lock is released.
 pub(crate) struct LastClose {
+    /// The file's path when it must be deleted, else empty (not copied for nothing).
     pub(crate) path: String,
     pub(crate) delete: bool,
     pub(crate) is_dir: bool,
@@ -113,6 +162,8 @@ impl FcbTable {
                     dos: None,
                     change_time: None,
                     allocation: 0,
+                    ea_cursors: Vec::new(),
+                    write_time: crate::rw::WriteTime::default(),
                 }),
             })
         });
@@ -145,7 +196,11 @@ impl FcbTable {
         }
         fcbs.remove(&fcb.key);
         Some(LastClose {
-            path: st.path.clone(),
+            path: if st.delete_pending {
+                st.path.clone()
+            } else {
+                String::new()
+            },
             delete: st.delete_pending,
             is_dir: fcb.is_dir,
         })

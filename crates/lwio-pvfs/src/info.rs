@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
-use lwio_core::irp::{QueryInfoRequest, SetInfoRequest};
+use lwio_core::irp::{QueryEaRequest, QueryInfoRequest, SetInfoRequest};
 use lwio_core::{AccessMask, CreateOptions, FileAttributes, FileInfoClass, IrpResult, NtStatus};
 use lwio_fscc::{
     FileAccessInformation, FileAlignmentInformation, FileAllInformation, FileAllocationInformation,
@@ -37,12 +37,21 @@ pub(crate) fn query(
     ccb: &Ccb,
     q: &QueryInfoRequest<FileInfoClass>,
 ) -> Result<IrpResult, NtStatus> {
+    if q.class == FileInfoClass::FULL_EA {
+        // A query-information carries no name list, index or flags: it goes on with the
+        // handle's enumeration (MS-FSA 2.1.5.12.12).
+        let request = QueryEaRequest {
+            length: q.length,
+            ..QueryEaRequest::default()
+        };
+        return crate::ea::query(volume, ccb, &request);
+    }
     if let Some(min) = file_query_min_output(q.class) {
         if (q.length as usize) < min {
             return Err(NtStatus::INFO_LENGTH_MISMATCH);
         }
     }
-    let facts = ccb.facts(volume)?;
+    let facts = reported_facts(volume, ccb)?;
     let delete_pending = ccb.fcb.state.lock().delete_pending;
     let name = || FileNameInformation {
         file_name: path::windows_name(&ccb.path()),
@@ -54,7 +63,10 @@ pub(crate) fn query(
             index_number: facts.key.ino,
         }
         .encode(),
-        FileInfoClass::EA => FileEaInformation { ea_size: 0 }.encode(),
+        FileInfoClass::EA => FileEaInformation {
+            ea_size: crate::ea::info_size(volume, &ccb.fd),
+        }
+        .encode(),
         FileInfoClass::ACCESS => FileAccessInformation {
             access_flags: ccb.granted,
         }
@@ -84,7 +96,9 @@ pub(crate) fn query(
             internal: FileInternalInformation {
                 index_number: facts.key.ino,
             },
-            ea: FileEaInformation { ea_size: 0 },
+            ea: FileEaInformation {
+                ea_size: crate::ea::info_size(volume, &ccb.fd),
+            },
             access: FileAccessInformation {
                 access_flags: ccb.granted,
             },
@@ -137,7 +151,6 @@ pub(crate) fn query(
             file_id: file_id_128(facts.key),
         }
         .encode(),
-        FileInfoClass::FULL_EA => return Err(NtStatus::NO_EAS_ON_FILE),
         // A made-up 8.3 name, the same the directory listing shows (none for the root).
         FileInfoClass::ALTERNATE_NAME => FileNameInformation {
             file_name: path::short_name(path::split_last(&ccb.path()).1),
@@ -146,6 +159,14 @@ pub(crate) fn query(
         _ => return Err(NtStatus::INVALID_INFO_CLASS),
     };
     respond(encoded, q.class, q.length)
+}
+
+/// The file's facts as a query reports them: the disk's, with the open file's last write
+/// time ([`crate::rw::WriteTime`]).
+fn reported_facts(volume: &Volume, ccb: &Ccb) -> Result<crate::facts::Facts, NtStatus> {
+    let mut facts = ccb.facts(volume)?;
+    crate::rw::report_write_time(&ccb.fd, &mut ccb.fcb.state.lock().write_time, &mut facts);
+    Ok(facts)
 }
 
 /// The handle-mode bits FileModeInformation reports (MS-FSCC 2.4.26).
@@ -181,6 +202,8 @@ pub(crate) fn set(
                 return Err(NtStatus::INVALID_PARAMETER);
             }
             sys::set_size(&ccb.fd, info.end_of_file)?;
+            let now = ccb.fcb.state.lock().write_time.modified_now();
+            crate::rw::persist(&ccb.fd, now);
             changed = NotifyFilter::SIZE;
         }
         FileInfoClass::ALLOCATION => {
@@ -191,6 +214,8 @@ pub(crate) fn set(
             let size = sys::fstat(&ccb.fd)?.size;
             if info.allocation_size < size {
                 sys::set_size(&ccb.fd, info.allocation_size)?;
+                let now = ccb.fcb.state.lock().write_time.modified_now();
+                crate::rw::persist(&ccb.fd, now);
             }
             ccb.fcb.state.lock().allocation = crate::facts::allocation_size(info.allocation_size);
             changed = NotifyFilter::SIZE;
@@ -232,7 +257,7 @@ pub(crate) fn set(
             let info: FileLinkInformation = decode(&s.data)?;
             crate::dir::link(volume, ccb, &info.file_name, info.replace_if_exists)?;
         }
-        FileInfoClass::FULL_EA => return Err(NtStatus::EAS_NOT_SUPPORTED),
+        FileInfoClass::FULL_EA => changed = crate::ea::set(volume, ccb, &s.data)?,
         FileInfoClass::VALID_DATA_LENGTH => return Err(NtStatus::NOT_SUPPORTED),
         _ => return Err(NtStatus::INVALID_INFO_CLASS),
     }
@@ -278,6 +303,10 @@ fn set_basic(volume: &Volume, ccb: &Ccb, info: FileBasicInformation) -> Result<(
     if attrs.contains(FileAttributes::TEMPORARY) && ccb.is_dir() {
         return Err(NtStatus::INVALID_PARAMETER);
     }
+    // Any FileBasicInformation set makes a pending last-write-time update first, even one
+    // that sets no time (as Windows Server 2016 does).
+    let flushed = ccb.fcb.state.lock().write_time.flush_pending();
+    crate::rw::persist(&ccb.fd, flushed);
     let mut dos = ccb.dos(volume)?;
     let mut dirty = false;
     if !attrs.is_empty() {
@@ -297,6 +326,18 @@ fn set_basic(volume: &Volume, ccb: &Ccb, info: FileBasicInformation) -> Result<(
     let mtime = to_timestamp(info.last_write_time);
     if atime.is_some() || mtime.is_some() {
         sys::set_times(&ccb.fd, atime, mtime)?;
+    }
+    if info.last_write_time.0 != 0 {
+        // What the disk holds now: a time set is kept as the file system stored it.
+        let disk = ccb.facts(volume)?.last_write;
+        let mut state = ccb.fcb.state.lock();
+        let (current, _) = state.write_time.reported(disk);
+        let explicit = if mtime.is_some() {
+            disk
+        } else {
+            info.last_write_time
+        };
+        state.write_time.set_explicit(explicit, current);
     }
     if info.change_time.0 > 0 {
         let last_write = ccb.facts(volume)?.last_write;

@@ -28,13 +28,22 @@
 //!   descriptors in `<namespace>.lwio.sd` (`trusted.` when running with CAP_SYS_ADMIN, else
 //!   `user.`: see [`sys`]); a file without one gets a descriptor derived from its owner and
 //!   mode ([`security`]).
+//! - Extended attributes (EAs, set and queried as FileFullEaInformation or given at create)
+//!   all in one `user.lwio.ea` attribute per file, names upper-case as NTFS keeps them; a
+//!   set larger than NTFS allows (64 KiB - 5 bytes, packed) or than the file system keeps
+//!   per file fails with STATUS_EA_TOO_LARGE, and without extended attributes on the file
+//!   system with STATUS_EAS_NOT_SUPPORTED (`ea`).
+//! - The last write time Windows Server 2016 reports while a file is open: the first
+//!   write's update comes two seconds later, flushes and size or basic-information changes
+//!   make it at once, an explicit time sticks through writes (`rw::WriteTime`). One thing
+//!   differs: Windows sets the time again at the close of a file written after that
+//!   update; PVFS leaves the time of the last write on disk.
 //! - The share root is a jail: every open goes through `openat2(RESOLVE_BENEATH)` (or a
 //!   component walk that refuses symlinks), and symlinks are refused unless
 //!   `follow_symlinks_inside` is set, in which case only those that stay inside work.
 //!
 //! ## Not supported (and what is returned)
-//! Named streams (`file:stream` → STATUS_OBJECT_NAME_INVALID), extended attributes
-//! (set → STATUS_EAS_NOT_SUPPORTED, query full EA → STATUS_NO_EAS_ON_FILE), reparse points,
+//! Named streams (`file:stream` → STATUS_OBJECT_NAME_INVALID), reparse points,
 //! 8.3 short names (none is stored: a made-up one is reported, the same in directory
 //! listings and FileAlternateNameInformation), opening by file id (STATUS_NOT_SUPPORTED),
 //! oplocks and leases
@@ -45,6 +54,7 @@
 mod ccb;
 mod create;
 mod dir;
+mod ea;
 mod facts;
 mod fcb;
 mod fsctl;
@@ -155,6 +165,7 @@ impl Driver for Pvfs {
             IrpRequest::Flush => rw::flush(ccb),
             IrpRequest::QueryInformation(q) => info::query(volume, ccb, q),
             IrpRequest::SetInformation(s) => info::set(volume, ccb, s),
+            IrpRequest::QueryEa(q) => ea::query(volume, ccb, q),
             IrpRequest::QueryDirectory(q) => dir::query(volume, ccb, q),
             IrpRequest::QueryVolumeInformation(q) => volume::query(volume, ccb, q),
             IrpRequest::SetVolumeInformation(_) => Err(NtStatus::ACCESS_DENIED),

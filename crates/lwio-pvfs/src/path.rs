@@ -7,13 +7,33 @@ use lwio_fscc::{parse_stream_syntax, validate_component};
 /// Splits `path` into checked components. The empty path is the share root. A named
 /// stream is STATUS_OBJECT_NAME_INVALID: PVFS has no streams.
 pub(crate) fn components(path: &str) -> Result<Vec<&str>, NtStatus> {
-    if path.is_empty() {
-        return Ok(Vec::new());
-    }
     let mut out: Vec<&str> = Vec::new();
-    let mut parts = path.split('/').peekable();
-    while let Some(part) = parts.next() {
-        let last = parts.peek().is_none();
+    each_component(path, |_, name| out.push(name))?;
+    Ok(out)
+}
+
+/// Checks `path` as [`components`] does and gives its on-disk spelling (see [`on_disk`]),
+/// without allocating: the hot path of an open.
+pub(crate) fn checked(path: &str) -> Result<&str, NtStatus> {
+    let mut stream = 0;
+    each_component(path, |part, name| stream = part.len() - name.len())?;
+    Ok(path.get(..path.len() - stream).unwrap_or(path))
+}
+
+/// Checks each `/`-separated part of `path` and hands it to `f` with its name (the part
+/// without `::$DATA`, which only the last may have).
+fn each_component<'p>(path: &'p str, mut f: impl FnMut(&'p str, &'p str)) -> Result<(), NtStatus> {
+    if path.is_empty() {
+        return Ok(());
+    }
+    let mut first = true;
+    let mut rest = path;
+    loop {
+        // A byte search: `/` is ASCII, so it never splits a character.
+        let (part, last) = match rest.bytes().position(|b| b == b'/') {
+            Some(i) => (&rest[..i], false),
+            None => (rest, true),
+        };
         let name = if last && part.contains(':') {
             let (name, stream) = parse_stream_syntax(part)?;
             match stream {
@@ -26,13 +46,17 @@ pub(crate) fn components(path: &str) -> Result<Vec<&str>, NtStatus> {
         };
         // A leading `..` would climb out of the share: a syntax error of the path, as
         // Samba and Windows report it. Elsewhere `.` and `..` are invalid names.
-        if name == ".." && out.is_empty() {
+        if name == ".." && first {
             return Err(NtStatus::OBJECT_PATH_SYNTAX_BAD);
         }
         validate_component(name)?;
-        out.push(name);
+        f(part, name);
+        if last {
+            return Ok(());
+        }
+        first = false;
+        rest = &rest[part.len() + 1..];
     }
-    Ok(out)
 }
 
 /// The Windows form of a share-relative path, as FileNameInformation reports it:
@@ -124,6 +148,7 @@ mod tests {
             "a\\b",
         ] {
             assert_eq!(components(bad), Err(NtStatus::OBJECT_NAME_INVALID), "{bad}");
+            assert_eq!(checked(bad), Err(NtStatus::OBJECT_NAME_INVALID), "{bad}");
         }
         for bad in ["..", "../a", "../../.."] {
             assert_eq!(
@@ -131,6 +156,15 @@ mod tests {
                 Err(NtStatus::OBJECT_PATH_SYNTAX_BAD),
                 "{bad}"
             );
+        }
+        for (p, want) in [
+            ("", ""),
+            ("a", "a"),
+            ("a/b.txt", "a/b.txt"),
+            ("a/f::$DATA", "a/f"),
+            ("f::$DATA", "f"),
+        ] {
+            assert_eq!(checked(p), Ok(want), "{p}");
         }
         assert_eq!(windows_name("a/b"), "\\a\\b");
         assert_eq!(windows_name(""), "\\");

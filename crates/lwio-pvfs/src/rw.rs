@@ -1,9 +1,15 @@
-//! Read, write and flush (MS-FSA 2.1.5.2, 2.1.5.3, 2.1.5.6), with byte-range locks checked.
+//! Read, write and flush (MS-FSA 2.1.5.2, 2.1.5.3, 2.1.5.6), with byte-range locks checked,
+//! and when a write moves the last write time ([`WriteTime`]).
+
+use std::os::fd::AsFd;
+use std::time::{Duration, Instant, SystemTime};
 
 use lwio_core::irp::{ReadRequest, WRITE_TO_END_OF_FILE, WriteRequest};
 use lwio_core::{AccessMask, IrpResult, NtStatus};
+use lwio_fscc::FileTime;
 
 use crate::ccb::Ccb;
+use crate::facts::Facts;
 use crate::sys;
 
 /// The most one read returns; a larger request gets a short read, which is legal.
@@ -77,23 +83,29 @@ pub(crate) fn write(ccb: &Ccb, w: &WriteRequest) -> Result<IrpResult, NtStatus> 
     if !to_end && beyond_max_offset(w.offset, len) {
         return Err(NtStatus::INVALID_PARAMETER);
     }
-    let size = if to_end || len > 0 {
-        sys::fstat(&ccb.fd)?.size
+    let st = if to_end || len > 0 {
+        Some(sys::fstat(&ccb.fd)?)
     } else {
-        0
+        None
     };
+    let size = st.map_or(0, |st| st.size);
     let offset = if to_end { size } else { w.offset };
     if beyond_max_offset(offset, len) {
         return Err(NtStatus::INVALID_PARAMETER);
     }
     if len > 0 {
         check_extend(ccb, size, offset, offset + len)?;
-        ccb.fcb
-            .state
-            .lock()
-            .locks
-            .check_io(ccb.id, w.key, offset, len, true)?;
+        // One look at the FCB: the locks, then the last write time (see [`WriteTime`]).
+        let restore = {
+            let mut state = ccb.fcb.state.lock();
+            state.locks.check_io(ccb.id, w.key, offset, len, true)?;
+            st.and_then(|st| {
+                state.write_time.before_write(disk_time(st.mtime));
+                state.write_time.after_write()
+            })
+        };
         sys::pwrite_all(&ccb.fd, &w.data, offset)?;
+        persist(&ccb.fd, restore);
         if ccb
             .options
             .lock()
@@ -115,7 +127,240 @@ pub(crate) fn write(ccb: &Ccb, w: &WriteRequest) -> Result<IrpResult, NtStatus> 
 
 pub(crate) fn flush(ccb: &Ccb) -> Result<IrpResult, NtStatus> {
     if !ccb.is_dir() {
+        // A pending last-write-time update happens now, then goes to disk with the data.
+        let now = ccb.fcb.state.lock().write_time.flush_pending();
+        persist(&ccb.fd, now);
         sys::fsync(&ccb.fd)?;
     }
     Ok(IrpResult::new(NtStatus::SUCCESS))
+}
+
+/// How long after the first write to an open file its last write time is updated.
+pub(crate) const WRITE_TIME_DELAY: Duration = Duration::from_secs(2);
+
+/// When writes move a file's last write time, as Windows (NTFS through Windows Server 2016)
+/// does it and as the SMB2 test suites of that time expect. Kept per open file in the FCB.
+///
+/// - The first write to the open file does not change the last write time the file
+///   reports: it schedules an update [`WRITE_TIME_DELAY`] later. Writes after that update
+///   do not move the time again while the file is open.
+/// - A flush, a change of end of file or allocation, and any FileBasicInformation set
+///   (even one that sets no time) make a pending update at once.
+/// - A last write time set explicitly (FileBasicInformation), or frozen with -1, sticks:
+///   writes no longer move it until -2 or the last close.
+///
+/// Linux moves `mtime` on every write; the FCB keeps the time to report instead while the
+/// file is open, and puts it on disk (`futimens`) when it changes by a rule above, so a
+/// later open sees what the last query saw. The update is due, not timed: it is made by
+/// the first query, write or flush that comes after it is due, with the time it was due.
+/// What is not Windows' (no timer exists to do it): writes after the delayed update make
+/// Windows set the time again at the last close; here the disk keeps the time of the last
+/// write, which the next open reports.
+#[derive(Debug, Default)]
+pub(crate) struct WriteTime {
+    /// The last write time reported while the file is open, instead of the disk's.
+    shown: Option<FileTime>,
+    /// The first write's moments (monotonic, wall clock) while its update is pending.
+    pending: Option<(Instant, SystemTime)>,
+    /// Set explicitly or frozen: writes do not move it.
+    sticky: bool,
+}
+
+impl WriteTime {
+    /// Makes a pending update that is due, with the time it was due; returns that time.
+    fn resolve(&mut self, now: Instant) -> Option<FileTime> {
+        let (at, wall) = self.pending?;
+        if now.saturating_duration_since(at) < WRITE_TIME_DELAY {
+            return None;
+        }
+        self.pending = None;
+        let t = FileTime::from_system_time(wall + WRITE_TIME_DELAY);
+        self.shown = Some(t);
+        Some(t)
+    }
+
+    /// Before a data write to a file whose disk time is `disk`: the first write starts the
+    /// delay and keeps reporting the time from before it.
+    pub(crate) fn before_write(&mut self, disk: FileTime) {
+        // The steady states (updated, or sticking) read no clock.
+        if self.sticky || (self.pending.is_none() && self.shown.is_some()) {
+            return;
+        }
+        self.before_write_at(disk, Instant::now(), SystemTime::now());
+    }
+
+    fn before_write_at(&mut self, disk: FileTime, now: Instant, wall: SystemTime) {
+        self.resolve(now);
+        if !self.sticky && self.shown.is_none() && self.pending.is_none() {
+            self.shown = Some(disk);
+            self.pending = Some((now, wall));
+        }
+    }
+
+    /// The time to put back on disk after a data write, when it sticks.
+    pub(crate) fn after_write(&self) -> Option<FileTime> {
+        if self.sticky { self.shown } else { None }
+    }
+
+    /// A flush or FileBasicInformation set: a pending update is made now. Returns the time
+    /// to put on disk.
+    pub(crate) fn flush_pending(&mut self) -> Option<FileTime> {
+        self.pending.take()?;
+        let t = FileTime::from_system_time(SystemTime::now());
+        self.shown = Some(t);
+        Some(t)
+    }
+
+    /// A change of end of file or allocation (MS-FSA: it updates the last write time):
+    /// the time becomes now, unless it sticks. Returns the time to put on disk.
+    pub(crate) fn modified_now(&mut self) -> Option<FileTime> {
+        if self.sticky {
+            return self.shown;
+        }
+        self.pending = None;
+        let t = FileTime::from_system_time(SystemTime::now());
+        self.shown = Some(t);
+        Some(t)
+    }
+
+    /// An explicit last write time (FileBasicInformation): `t` > 0 sets it (already on
+    /// disk), -1 freezes the time now reported (`current`), -2 lets writes move it again.
+    pub(crate) fn set_explicit(&mut self, t: FileTime, current: FileTime) {
+        match t {
+            FileTime::STOP_AUTO_UPDATE => {
+                self.pending = None;
+                self.shown = Some(current);
+                self.sticky = true;
+            }
+            FileTime::RESUME_AUTO_UPDATE => {
+                self.sticky = false;
+                self.shown = None;
+            }
+            t if t.0 > 0 => {
+                self.pending = None;
+                self.shown = Some(t);
+                self.sticky = true;
+            }
+            _ => {}
+        }
+    }
+
+    /// The last write time to report for a file whose disk time is `disk`, and the time to
+    /// put on disk when a delayed update was made just now.
+    pub(crate) fn reported(&mut self, disk: FileTime) -> (FileTime, Option<FileTime>) {
+        self.reported_at(disk, Instant::now())
+    }
+
+    fn reported_at(&mut self, disk: FileTime, now: Instant) -> (FileTime, Option<FileTime>) {
+        let made = self.resolve(now);
+        (self.shown.unwrap_or(disk), made)
+    }
+}
+
+/// A disk timestamp as a FILETIME, as [`Facts`] reports it.
+fn disk_time(t: sys::Timestamp) -> FileTime {
+    FileTime(i64::try_from(t.to_filetime()).unwrap_or(i64::MAX))
+}
+
+/// Puts `t` on disk as the file's mtime; a failure only costs the next open the exact time.
+pub(crate) fn persist(fd: impl AsFd, t: Option<FileTime>) {
+    let Some(t) = t else { return };
+    let Ok(ft) = u64::try_from(t.0) else { return };
+    if let Err(status) = sys::set_times(fd, None, Some(sys::Timestamp::from_filetime(ft))) {
+        tracing::debug!(%status, "PVFS: last write time not stored");
+    }
+}
+
+/// Applies the open file's [`WriteTime`] to `facts` read from disk through `fd`.
+pub(crate) fn report_write_time(fd: impl AsFd, state: &mut WriteTime, facts: &mut Facts) {
+    let disk = facts.last_write;
+    let (shown, made) = state.reported(disk);
+    if facts.change == disk {
+        facts.change = shown;
+    }
+    facts.last_write = shown;
+    persist(fd, made);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ft(t: SystemTime) -> FileTime {
+        FileTime::from_system_time(t)
+    }
+
+    #[test]
+    fn first_write_is_reported_after_the_delay_later_ones_not() {
+        let mut wt = WriteTime::default();
+        let t0 = Instant::now();
+        let wall = SystemTime::now();
+        let before = FileTime(1000);
+        let disk_after = ft(wall);
+        wt.before_write_at(before, t0, wall);
+        assert_eq!(wt.after_write(), None);
+        // Within the delay: the time from before the write.
+        let (shown, made) = wt.reported_at(disk_after, t0 + Duration::from_millis(1900));
+        assert_eq!((shown, made), (before, None));
+        // Once due: the time it was due, to be stored.
+        let due = ft(wall + WRITE_TIME_DELAY);
+        let (shown, made) = wt.reported_at(disk_after, t0 + Duration::from_secs(3));
+        assert_eq!((shown, made), (due, Some(due)));
+        // A second write does not move it, however long after.
+        wt.before_write_at(FileTime(5), t0 + Duration::from_secs(4), wall);
+        let (shown, made) = wt.reported_at(FileTime(6), t0 + Duration::from_secs(10));
+        assert_eq!((shown, made), (due, None));
+    }
+
+    #[test]
+    fn a_write_that_comes_after_the_due_time_makes_the_update_first() {
+        let mut wt = WriteTime::default();
+        let t0 = Instant::now();
+        let wall = SystemTime::now();
+        wt.before_write_at(FileTime(1), t0, wall);
+        wt.before_write_at(FileTime(2), t0 + Duration::from_secs(5), wall);
+        let (shown, _) = wt.reported_at(FileTime(3), t0 + Duration::from_secs(6));
+        assert_eq!(shown, ft(wall + WRITE_TIME_DELAY));
+    }
+
+    #[test]
+    fn flush_makes_a_pending_update_now_and_only_then() {
+        let mut wt = WriteTime::default();
+        assert_eq!(wt.flush_pending(), None);
+        wt.before_write_at(FileTime(1), Instant::now(), SystemTime::now());
+        let made = wt.flush_pending().unwrap();
+        assert!(made > FileTime(1));
+        assert_eq!(wt.reported(FileTime(7)), (made, None));
+        assert_eq!(wt.flush_pending(), None);
+    }
+
+    #[test]
+    fn explicit_times_stick_freeze_and_thaw() {
+        let mut wt = WriteTime::default();
+        let set = FileTime(123_456_789);
+        wt.set_explicit(set, FileTime(1));
+        wt.before_write_at(FileTime(9), Instant::now(), SystemTime::now());
+        // Put back after every write, and kept by a change of size.
+        assert_eq!(wt.after_write(), Some(set));
+        assert_eq!(wt.modified_now(), Some(set));
+        assert_eq!(wt.reported(FileTime(9)).0, set);
+        // -2 lets the disk time show again; -1 freezes what is reported now.
+        wt.set_explicit(FileTime::RESUME_AUTO_UPDATE, FileTime(0));
+        assert_eq!(wt.after_write(), None);
+        assert_eq!(wt.reported(FileTime(9)).0, FileTime(9));
+        wt.set_explicit(FileTime::STOP_AUTO_UPDATE, FileTime(9));
+        assert_eq!(wt.after_write(), Some(FileTime(9)));
+        // 0 changes nothing.
+        wt.set_explicit(FileTime(0), FileTime(4));
+        assert_eq!(wt.reported(FileTime(11)).0, FileTime(9));
+    }
+
+    #[test]
+    fn size_change_is_an_update_now() {
+        let mut wt = WriteTime::default();
+        wt.before_write_at(FileTime(1), Instant::now(), SystemTime::now());
+        let made = wt.modified_now().unwrap();
+        assert!(made > FileTime(1));
+        assert_eq!(wt.reported(FileTime(2)), (made, None));
+    }
 }

@@ -450,7 +450,42 @@ fn an_explicit_change_time_reads_back_until_the_next_write() {
         ),
         (t(9), t(6), t(3), t(1))
     );
+    // Both times were set through this handle: a write moves neither (MS-FSA's
+    // UserSetModificationTime and UserSetChangeTime; see rw::WriteTime).
     block_on(h.write(0, &b"x"[..])).unwrap();
     let got = basic(&h);
+    assert_eq!((got.last_write_time, got.change_time), (t(3), t(1)));
+    // Only the change time set: the next write takes it back to the last write time.
+    s.file("g");
+    let g = s.all("g");
+    let only_change = FileBasicInformation {
+        change_time: t(1),
+        ..Default::default()
+    };
+    set_info(&g, C::BASIC, only_change.encode()).unwrap();
+    assert_eq!(basic(&g).change_time, t(1));
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    block_on(g.write(0, &b"x"[..])).unwrap();
+    let got = basic(&g);
     assert_eq!(got.change_time, got.last_write_time);
+}
+
+#[test]
+fn create_keeps_only_the_attributes_a_create_may_set() {
+    let s = Share::new();
+    let asked = FileAttributes::HIDDEN
+        | FileAttributes::SPARSE_FILE
+        | FileAttributes::COMPRESSED
+        | FileAttributes::ENCRYPTED
+        | FileAttributes::REPARSE_POINT;
+    let h = s
+        .open(
+            "f",
+            req(ALL, lwio_core::CreateDisposition::CREATE).attributes(asked),
+        )
+        .unwrap();
+    assert_eq!(
+        basic(&h).file_attributes,
+        FileAttributes::HIDDEN | FileAttributes::ARCHIVE
+    );
 }

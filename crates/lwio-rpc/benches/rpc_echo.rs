@@ -4,6 +4,9 @@
 //! FSCTL_PIPE_TRANSCEIVE of the same request bytes to a pipe server thread that only
 //! echoes them back.
 //!
+//! A second group prices DCE/RPC protection: the same call over binds authenticated with
+//! NTLMSSP at CONNECT, PKT_INTEGRITY (signed) and PKT_PRIVACY (sealed) levels.
+//!
 //! Run: `cargo bench -p lwio-rpc --bench rpc_echo`. After criterion's figures the bench
 //! prints calls per second of both and their ratio (rpc / raw).
 #![allow(clippy::unwrap_used, missing_docs)]
@@ -14,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
+use lwio_auth::ntlm::{NtHash, NtlmCredentials, ServerNames, nt_hash};
 use lwio_core::{
     AccessMask, AccessToken, CreateDisposition, CreateRequest, FileHandle, FileInfoClass,
     IoManager, block_on,
@@ -24,8 +28,8 @@ use lwio_npfs::{
 };
 use lwio_rpc::RpcClient;
 use lwio_rpc::interfaces::echo::{self, EchoInterface, RPCECHO_SYNTAX, stubs};
-use lwio_rpc::pdu::{self, Pdu, PduBody, PfcFlags, Request};
-use lwio_rpc::server::{RpcServer, serve_pipe};
+use lwio_rpc::pdu::{self, AuthLevel, AuthType, Pdu, PduBody, PfcFlags, Request};
+use lwio_rpc::server::{RpcAccounts, RpcAuth, RpcServer, serve_pipe};
 
 const DATA_LEN: usize = 1024;
 
@@ -129,5 +133,60 @@ fn rpc_echo(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, rpc_echo);
+/// One account, `bench` / `bench-pass`.
+struct Accounts;
+
+impl RpcAccounts for Accounts {
+    fn nt_hash(&self, user: &str, _domain: &str) -> Option<NtHash> {
+        (user == "bench").then(|| nt_hash("bench-pass"))
+    }
+    fn token(&self, user: &str) -> Option<AccessToken> {
+        (user == "bench").then(|| AccessToken::new("S-1-5-21-1-2-3-1000".parse().unwrap()))
+    }
+}
+
+fn rpc_echo_auth(c: &mut Criterion) {
+    let io = IoManager::new();
+    io.add_device("npfs", Arc::new(Npfs::new()), NpfsDevice::default())
+        .unwrap();
+    let server = Arc::new(
+        RpcServer::new()
+            .register(Arc::new(EchoInterface::new()))
+            .with_auth(RpcAuth {
+                names: ServerNames::default(),
+                accounts: Arc::new(Accounts),
+            }),
+    );
+    let _pipe = serve_pipe(&io, "npfs", "rpcecho", server).unwrap();
+    let stub = stubs::sized_data(&[0xA5u8; DATA_LEN]);
+    let mut group = c.benchmark_group("rpc_echo_1k_auth");
+    for (name, level) in [
+        ("connect", AuthLevel::CONNECT),
+        ("integrity", AuthLevel::PKT_INTEGRITY),
+        ("privacy", AuthLevel::PKT_PRIVACY),
+    ] {
+        let mut client = block_on(RpcClient::open(
+            &io,
+            "/npfs/rpcecho",
+            Arc::new(AccessToken::anonymous()),
+        ))
+        .unwrap();
+        let creds = NtlmCredentials {
+            user: "bench".into(),
+            domain: "WORKGROUP".into(),
+            workstation: "BENCH".into(),
+            nt_hash: nt_hash("bench-pass"),
+        };
+        block_on(client.bind_authenticated(RPCECHO_SYNTAX, creds, AuthType::WINNT, level)).unwrap();
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let out = block_on(client.call(echo::opnum::ECHO_DATA, black_box(&stub))).unwrap();
+                assert_eq!(out.len(), DATA_LEN + 4);
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, rpc_echo, rpc_echo_auth);
 criterion_main!(benches);

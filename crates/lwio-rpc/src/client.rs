@@ -6,12 +6,20 @@
 //! request — fragmented to the negotiated `max_xmit_frag`, the last fragment by
 //! FSCTL_PIPE_TRANSCEIVE as Windows does — and reassembles the response fragments. A fault
 //! comes back as [`ClientError::Fault`]. The methods are runtime-agnostic futures; drive
-//! them with any executor or [`lwio_core::block_on`]. No authentication.
+//! them with any executor or [`lwio_core::block_on`].
+//!
+//! [`RpcClient::bind_authenticated`] binds with NTLMSSP, raw or inside SPNEGO, at any
+//! level from CONNECT to PKT_PRIVACY (MS-RPCE 3.3.1.5.2): NEGOTIATE in the bind,
+//! CHALLENGE in the bind_ack, AUTHENTICATE in rpc_auth_3 (NTLM) or in an alter_context
+//! whose answer carries the server's mechListMIC (SPNEGO). Calls are then signed or
+//! sealed fragment by fragment, and answers checked.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use lwio_auth::ntlm::{NtlmClient, NtlmCredentials, NtlmSession, Role};
+use lwio_auth::spnego::{self, GssToken, NegState, NegTokenInit, NegTokenResp, Oid};
 use lwio_core::{
     AccessMask, AccessToken, CreateDisposition, CreateRequest, FileHandle, FileInfoClass,
     IoManager, NtStatus,
@@ -22,9 +30,10 @@ use lwio_npfs::{
 };
 use thiserror::Error;
 
+use crate::ndr::ByteOrder;
 use crate::pdu::{
-    self, Bind, ContextResultCode, FaultStatus, HEADER_LEN, Pdu, PduBody, PduHeader, PfcFlags,
-    PresentationContext, RejectReason, Request,
+    self, AuthLevel, AuthType, AuthVerifier, Bind, ContextResultCode, FaultStatus, HEADER_LEN, Pdu,
+    PduBody, PduHeader, PduType, PfcFlags, PresentationContext, RejectReason, Request,
 };
 use crate::server::DEFAULT_MAX_FRAG;
 use crate::{NDR20_SYNTAX, RpcError, SyntaxId};
@@ -68,6 +77,44 @@ pub enum ClientError {
     /// No bind has succeeded yet.
     #[error("not bound")]
     NotBound,
+    /// The authentication exchange failed on this side, or the server's signature did
+    /// not verify.
+    #[error("authentication failed: {0}")]
+    Auth(String),
+}
+
+/// The security context of an authenticated client connection.
+struct ClientSecurity {
+    auth_type: AuthType,
+    level: AuthLevel,
+    context_id: u32,
+    session: NtlmSession,
+}
+
+impl std::fmt::Debug for ClientSecurity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientSecurity")
+            .field("auth_type", &self.auth_type)
+            .field("level", &self.level)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientSecurity {
+    fn verifier(&self, stub_len: usize, value: Vec<u8>) -> AuthVerifier {
+        AuthVerifier {
+            auth_type: self.auth_type,
+            auth_level: self.level,
+            pad_length: pdu::auth_pad_length(stub_len),
+            reserved: 0,
+            context_id: self.context_id,
+            value,
+        }
+    }
+}
+
+fn auth_error(e: impl std::fmt::Display) -> ClientError {
+    ClientError::Auth(e.to_string())
 }
 
 impl From<NtStatus> for ClientError {
@@ -87,6 +134,8 @@ pub struct RpcClient {
     assoc_group_id: u32,
     contexts: Vec<(u16, SyntaxId)>,
     inbuf: Vec<u8>,
+    security: Option<ClientSecurity>,
+    order: ByteOrder,
 }
 
 impl RpcClient {
@@ -152,7 +201,25 @@ impl RpcClient {
             assoc_group_id: 0,
             contexts: Vec::new(),
             inbuf: Vec::new(),
+            security: None,
+            order: ByteOrder::LittleEndian,
         })
+    }
+
+    /// Sends every later PDU in `order` (the `drep` says so). Stubs passed to the call
+    /// methods must already be in that order; answers are read in whatever order the
+    /// server chose.
+    pub fn set_byte_order(&mut self, order: ByteOrder) {
+        self.order = order;
+    }
+
+    /// Encodes a PDU in this client's byte order.
+    fn encode(&self, pdu: &Pdu) -> Result<Vec<u8>, ClientError> {
+        let mut bytes = pdu::try_encode(pdu)?;
+        if self.order == ByteOrder::BigEndian {
+            pdu::to_big_endian(&mut bytes)?;
+        }
+        Ok(bytes)
     }
 
     /// The association group the server assigned (zero before bind).
@@ -200,6 +267,158 @@ impl RpcClient {
             PduBody::BindNak(nak) => Err(ClientError::BindNak(nak.reject_reason)),
             _ => Err(RpcError::Invalid("unexpected answer to bind").into()),
         }
+    }
+
+    /// Binds `syntax` with an authenticated bind: NTLMSSP (`auth_type`
+    /// [`AuthType::WINNT`]) or SPNEGO/NTLMSSP ([`AuthType::GSS_NEGOTIATE`]) at `level`,
+    /// logging on with `creds`. Returns the presentation context id.
+    pub async fn bind_authenticated(
+        &mut self,
+        syntax: SyntaxId,
+        creds: NtlmCredentials,
+        auth_type: AuthType,
+        level: AuthLevel,
+    ) -> Result<u16, ClientError> {
+        const AUTH_CONTEXT_ID: u32 = 1;
+        let spnego = match auth_type {
+            AuthType::WINNT => false,
+            AuthType::GSS_NEGOTIATE => true,
+            _ => return Err(ClientError::Auth("unsupported auth type".into())),
+        };
+        let mut ntlm = NtlmClient::new(creds);
+        let negotiate = ntlm.negotiate();
+        let mech_types = vec![Oid::ntlmssp()];
+        let first = if spnego {
+            NegTokenInit {
+                mech_types: mech_types.clone(),
+                mech_token: Some(negotiate),
+                ..NegTokenInit::default()
+            }
+            .encode()
+        } else {
+            negotiate
+        };
+        let verifier = |value: Vec<u8>| AuthVerifier {
+            auth_type,
+            auth_level: level,
+            pad_length: 0,
+            reserved: 0,
+            context_id: AUTH_CONTEXT_ID,
+            value,
+        };
+        let context_id = self.next_context_id;
+        let bind = Bind {
+            max_xmit_frag: DEFAULT_MAX_FRAG,
+            max_recv_frag: DEFAULT_MAX_FRAG,
+            assoc_group_id: 0,
+            contexts: vec![PresentationContext {
+                context_id,
+                abstract_syntax: syntax,
+                transfer_syntaxes: vec![NDR20_SYNTAX],
+            }],
+        };
+        let call_id = self.call_id();
+        let pdu = Pdu {
+            call_id,
+            flags: PfcFlags::FIRST_AND_LAST.with(PfcFlags::SUPPORT_HEADER_SIGN),
+            body: PduBody::Bind(bind),
+            auth: Some(verifier(first)),
+        };
+        self.transceive(self.encode(&pdu)?).await?;
+        let reply = self.recv_pdu().await?;
+        let ack = match reply.body {
+            PduBody::BindAck(ack) => ack,
+            PduBody::BindNak(nak) => return Err(ClientError::BindNak(nak.reject_reason)),
+            _ => return Err(RpcError::Invalid("unexpected answer to bind").into()),
+        };
+        let token = reply
+            .auth
+            .ok_or_else(|| ClientError::Auth("bind_ack without a verifier".into()))?
+            .value;
+        let challenge = if spnego {
+            match GssToken::decode(&token).map_err(auth_error)? {
+                GssToken::Resp(r) if r.neg_state == Some(NegState::ACCEPT_INCOMPLETE) => r
+                    .response_token
+                    .ok_or_else(|| ClientError::Auth("no CHALLENGE".into()))?,
+                _ => return Err(ClientError::Auth("unexpected SPNEGO answer".into())),
+            }
+        } else {
+            token
+        };
+        let now = lwio_auth::ntlm::server::system_filetime();
+        let done = ntlm.authenticate(&challenge, now).map_err(auth_error)?;
+        let mut session =
+            NtlmSession::new(&done.session_key, done.flags, Role::Client).map_err(auth_error)?;
+        self.max_recv = ack.max_xmit_frag;
+        self.max_xmit = ack.max_recv_frag;
+        self.assoc_group_id = ack.assoc_group_id;
+        if spnego {
+            let list = spnego::mech_type_list(&mech_types);
+            let mic = session.sign(&list).to_vec();
+            let last = NegTokenResp {
+                neg_state: None,
+                supported_mech: None,
+                response_token: Some(done.message),
+                mech_list_mic: Some(mic),
+            }
+            .encode();
+            let alter = Bind {
+                max_xmit_frag: self.max_xmit,
+                max_recv_frag: self.max_recv,
+                assoc_group_id: self.assoc_group_id,
+                contexts: vec![PresentationContext {
+                    context_id,
+                    abstract_syntax: syntax,
+                    transfer_syntaxes: vec![NDR20_SYNTAX],
+                }],
+            };
+            let call_id = self.call_id();
+            let pdu = Pdu {
+                call_id,
+                flags: PfcFlags::FIRST_AND_LAST,
+                body: PduBody::AlterContext(alter),
+                auth: Some(verifier(last)),
+            };
+            self.transceive(self.encode(&pdu)?).await?;
+            let reply = self.recv_pdu().await?;
+            match reply.body {
+                PduBody::AlterContextResp(_) => {}
+                PduBody::Fault(f) => return Err(ClientError::Fault(f.status)),
+                PduBody::BindNak(nak) => return Err(ClientError::BindNak(nak.reject_reason)),
+                _ => return Err(RpcError::Invalid("unexpected answer to alter_context").into()),
+            }
+            let token = reply
+                .auth
+                .ok_or_else(|| ClientError::Auth("no final SPNEGO token".into()))?
+                .value;
+            let GssToken::Resp(fin) = GssToken::decode(&token).map_err(auth_error)? else {
+                return Err(ClientError::Auth("unexpected SPNEGO answer".into()));
+            };
+            if fin.neg_state != Some(NegState::ACCEPT_COMPLETED) {
+                return Err(ClientError::Auth("SPNEGO not completed".into()));
+            }
+            let server_mic = fin
+                .mech_list_mic
+                .ok_or_else(|| ClientError::Auth("no server mechListMIC".into()))?;
+            session.verify(&list, &server_mic).map_err(auth_error)?;
+            session.restart_streams();
+        } else {
+            let call_id = self.call_id();
+            let pdu = Pdu {
+                call_id,
+                flags: PfcFlags::FIRST_AND_LAST,
+                body: PduBody::Auth3,
+                auth: Some(verifier(done.message)),
+            };
+            self.pipe.write(0, self.encode(&pdu)?).await?;
+        }
+        self.security = Some(ClientSecurity {
+            auth_type,
+            level,
+            context_id: AUTH_CONTEXT_ID,
+            session,
+        });
+        self.accept(context_id, syntax, &ack.results)
     }
 
     /// Adds `syntax` on the bound connection (alter_context); returns its context id.
@@ -252,7 +471,7 @@ impl RpcClient {
     /// exchange for binds and tests.
     pub async fn exchange(&mut self, body: PduBody) -> Result<Pdu, ClientError> {
         let call_id = self.call_id();
-        let bytes = pdu::try_encode(&Pdu::new(call_id, PfcFlags::FIRST_AND_LAST, body))?;
+        let bytes = self.encode(&Pdu::new(call_id, PfcFlags::FIRST_AND_LAST, body))?;
         self.transceive(bytes).await?;
         self.recv_pdu().await
     }
@@ -270,8 +489,38 @@ impl RpcClient {
         opnum: u16,
         stub: &[u8],
     ) -> Result<Vec<u8>, ClientError> {
+        let call_id = self.send_request(context_id, opnum, stub, true).await?;
+        let (answered, stub) = self.recv_answer().await?;
+        if answered != call_id {
+            return Err(RpcError::Invalid("response for another call").into());
+        }
+        Ok(stub)
+    }
+
+    /// Sends a call of `opnum` on the first bound context without waiting for its
+    /// answer; returns its `call_id`. Collect the answers with
+    /// [`RpcClient::recv_answer`]: the server may answer calls in any order.
+    pub async fn send_call(&mut self, opnum: u16, stub: &[u8]) -> Result<u32, ClientError> {
+        let context_id = self.contexts.first().ok_or(ClientError::NotBound)?.0;
+        self.send_request(context_id, opnum, stub, false).await
+    }
+
+    /// Writes the request fragments of a new call (the last one by
+    /// FSCTL_PIPE_TRANSCEIVE when `transceive`); returns the call id.
+    async fn send_request(
+        &mut self,
+        context_id: u16,
+        opnum: u16,
+        stub: &[u8],
+        transceive: bool,
+    ) -> Result<u32, ClientError> {
         let call_id = self.call_id();
-        let room = (usize::from(self.max_xmit).saturating_sub(REQUEST_OVERHEAD) & !7).max(8);
+        let protect = self.protection_level();
+        let overhead = match protect {
+            Some(_) => REQUEST_OVERHEAD + pdu::PROTECTION_OVERHEAD,
+            None => REQUEST_OVERHEAD,
+        };
+        let room = (usize::from(self.max_xmit).saturating_sub(overhead) & !15).max(16);
         let mut offset = 0;
         loop {
             let end = (offset + room).min(stub.len());
@@ -290,36 +539,54 @@ impl RpcClient {
                 object: None,
                 stub: stub[offset..end].to_vec(),
             };
-            let bytes = pdu::try_encode(&Pdu::new(call_id, flags, PduBody::Request(request)))?;
-            if last {
+            let mut pdu = Pdu::new(call_id, flags, PduBody::Request(request));
+            if let (Some(_), Some(sec)) = (protect, &self.security) {
+                pdu.auth = Some(sec.verifier(end - offset, vec![0; pdu::NTLM_SIGNATURE_LEN]));
+            }
+            let mut bytes = self.encode(&pdu)?;
+            if let (Some(level), Some(sec)) = (protect, &mut self.security) {
+                pdu::protect_fragment(&mut bytes, level, &mut sec.session).map_err(auth_error)?;
+            }
+            if last && transceive {
                 self.transceive(bytes).await?;
-                break;
+                return Ok(call_id);
             }
             self.pipe.write(0, bytes).await?;
+            if last {
+                return Ok(call_id);
+            }
             offset = end;
         }
-        self.read_response(call_id).await
     }
 
-    async fn read_response(&mut self, call_id: u32) -> Result<Vec<u8>, ClientError> {
+    /// Reads the next whole answer, of whichever call, checking its fragments'
+    /// signatures on a protected connection; returns its `call_id` and stub. A fault
+    /// is [`ClientError::Fault`].
+    pub async fn recv_answer(&mut self) -> Result<(u32, Vec<u8>), ClientError> {
         let mut stub = Vec::new();
-        let mut first = true;
+        let mut call_id = None;
         loop {
-            let pdu = self.recv_pdu().await?;
-            if pdu.call_id != call_id {
-                return Err(RpcError::Invalid("response for another call").into());
+            let mut frag = self.recv_fragment().await?;
+            if let (Some(level), Some(sec)) = (self.protection_level(), &mut self.security)
+                && PduHeader::peek(&frag).map(|(t, _)| t) == Some(PduType::RESPONSE)
+            {
+                pdu::unprotect_fragment(&mut frag, level, &mut sec.session).map_err(auth_error)?;
             }
-            if first != pdu.flags.contains(PfcFlags::FIRST_FRAG) {
+            let pdu = pdu::decode(&frag)?;
+            if call_id.is_some_and(|id| id != pdu.call_id) {
+                return Err(RpcError::Invalid("fragments of two answers interleaved").into());
+            }
+            if call_id.is_none() != pdu.flags.contains(PfcFlags::FIRST_FRAG) {
                 return Err(RpcError::FragmentSequence("response FIRST flag").into());
             }
-            first = false;
+            call_id = Some(pdu.call_id);
             match pdu.body {
                 PduBody::Response(r) => stub.extend_from_slice(&r.stub),
                 PduBody::Fault(f) => return Err(ClientError::Fault(f.status)),
                 _ => return Err(RpcError::Invalid("unexpected PDU in a response").into()),
             }
             if pdu.flags.contains(PfcFlags::LAST_FRAG) {
-                return Ok(stub);
+                return Ok((pdu.call_id, stub));
             }
         }
     }
@@ -339,8 +606,22 @@ impl RpcClient {
         Ok(())
     }
 
+    /// The level at which calls are signed or sealed, if they are.
+    fn protection_level(&self) -> Option<AuthLevel> {
+        self.security
+            .as_ref()
+            .map(|s| s.level)
+            .filter(|l| l.0 >= AuthLevel::PKT.0)
+    }
+
     /// Reads the next whole fragment from the pipe and decodes it.
     pub async fn recv_pdu(&mut self) -> Result<Pdu, ClientError> {
+        let frag = self.recv_fragment().await?;
+        Ok(pdu::decode(&frag)?)
+    }
+
+    /// Reads the next whole fragment from the pipe, undecoded.
+    pub async fn recv_fragment(&mut self) -> Result<Vec<u8>, ClientError> {
         loop {
             if self.inbuf.len() >= HEADER_LEN {
                 let header = PduHeader::decode(&self.inbuf[..HEADER_LEN])?;
@@ -349,9 +630,9 @@ impl RpcClient {
                     return Err(RpcError::Invalid("frag_length shorter than the header").into());
                 }
                 if self.inbuf.len() >= len {
-                    let pdu = pdu::decode(&self.inbuf[..len]);
+                    let frag = self.inbuf[..len].to_vec();
                     self.inbuf.drain(..len);
-                    return Ok(pdu?);
+                    return Ok(frag);
                 }
             }
             let more = self.pipe.read(0, READ_LEN).await?;

@@ -6,14 +6,17 @@
 //! # What is here
 //!
 //! * [`pdu`] — one whole fragment ⇄ [`pdu::Pdu`]: the 16-byte common header
-//!   ([`pdu::PduHeader`]; only little-endian/ASCII/IEEE data representation is accepted),
+//!   ([`pdu::PduHeader`]; little- or big-endian integers, ASCII, IEEE — a big-endian
+//!   fragment is rewritten to little-endian first, [`pdu::to_little_endian`]),
 //!   the bodies of request, response, fault, bind, bind_ack, bind_nak, alter_context,
 //!   alter_context_resp, auth3, shutdown, co_cancel and orphaned, and the auth verifier
 //!   (sec_trailer) split off any PDU with a non-zero `auth_length`. Around the codec:
 //!   [`pdu::fragment_response`] and [`pdu::Reassembler`] for multi-fragment calls, and
 //!   [`pdu::negotiate_contexts`], which turns a bind's presentation contexts into the
 //!   bind_ack result list (NDR 2.0 accepted, NDR64 refused, bind time feature
-//!   negotiation answered).
+//!   negotiation answered). [`pdu::protect_fragment`] and [`pdu::unprotect_fragment`]
+//!   sign, seal and check request and response fragments with an NTLMSSP session
+//!   (MS-RPCE 3.3.1.5.2.2).
 //! * [`ndr`] — the [`ndr::Ndr`] trait, [`ndr::NdrWriter`] and [`ndr::NdrReader`], the
 //!   primitive, array, pointer and string representations, the common types
 //!   (RPC_UNICODE_STRING, RPC_SID, policy handles, `[string] wchar_t*`), and the
@@ -22,10 +25,13 @@
 //! * [`Uuid`] and [`SyntaxId`] with the well-known transfer syntaxes [`NDR20_SYNTAX`],
 //!   [`NDR64_SYNTAX`] and the bind time feature negotiation form ([`BindTimeFeatures`]).
 //! * [`server`] — [`server::RpcServer`] (registered [`server::Interface`]s), the sans-IO
-//!   [`server::Connection`] (bind, alter_context, reassembly, dispatch, fragmentation,
-//!   faults), per-connection typed context handles ([`server::HandleTable`]), and the
-//!   named-pipe transport [`server::serve_pipe`] (a thread per connected instance).
-//! * [`client`] — [`RpcClient`]: open `/npfs/NAME`, bind, alter_context, call.
+//!   [`server::Connection`] (bind, alter_context, authenticated binds with NTLMSSP or
+//!   SPNEGO checked against [`server::RpcAccounts`], reassembly, dispatch, signing and
+//!   sealing, fragmentation, faults), typed context handles shared by an association group
+//!   ([`server::HandleTable`]), and the named-pipe transport [`server::serve_pipe`] (a
+//!   thread per connected instance, calls that wait run side by side).
+//! * [`client`] — [`RpcClient`]: open `/npfs/NAME`, bind (plain or authenticated),
+//!   alter_context, call, or send calls and collect answers as they come.
 //! * [`interfaces`] — rpcecho, srvsvc (over a [`interfaces::srvsvc::ShareDatabase`]) and
 //!   wkssvc.
 //!
@@ -38,9 +44,10 @@
 //!
 //! * The codecs ([`pdu`], [`ndr`]) do no I/O; only [`server::serve_pipe`] and
 //!   [`client`] touch pipes, through the I/O manager. No TCP transport, no tokio.
-//! * No NDR64 (it is recognised only to be refused), no big-endian or EBCDIC data.
-//! * No DCE security: the auth verifier's bytes are carried, never checked; signing,
-//!   sealing, NTLM, Kerberos and SPNEGO live elsewhere.
+//! * No NDR64 (it is recognised only to be refused), no EBCDIC or non-IEEE data.
+//!   Answers are always little-endian.
+//! * No Kerberos, schannel or NTLMv1 in binds; the NTLMSSP and SPNEGO machinery itself
+//!   (messages, keys, session security) lives in lwio-auth.
 //!
 //! # Example
 //!

@@ -4,11 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use lwio_auth::ntlm::{NtlmClient, NtlmCredentials};
 use lwio_core::{AccessToken, block_on};
 use lwio_rpc::NDR20_SYNTAX;
 use lwio_rpc::interfaces::echo::{self, EchoInterface, RPCECHO_SYNTAX, stubs};
 use lwio_rpc::pdu::{
-    self, Bind, FaultStatus, Pdu, PduBody, PfcFlags, PresentationContext, Request,
+    self, AuthLevel, AuthType, AuthVerifier, Bind, FaultStatus, Pdu, PduBody, PfcFlags,
+    PresentationContext, RejectReason, Request,
 };
 use lwio_rpc::server::{Action, Connection, RpcServer};
 
@@ -184,4 +186,306 @@ fn protocol_violations_close() {
     assert!(matches!(c.receive(&huge)[..], [Action::Close]));
     let mut c = connection();
     assert!(matches!(c.receive(&[0xFF; 16])[..], [Action::Close]));
+}
+
+struct NoAccounts;
+
+impl lwio_rpc::server::RpcAccounts for NoAccounts {
+    fn nt_hash(&self, _: &str, _: &str) -> Option<lwio_auth::ntlm::NtHash> {
+        None
+    }
+    fn token(&self, _: &str) -> Option<AccessToken> {
+        None
+    }
+}
+
+fn authenticating_connection() -> Connection {
+    let server = Arc::new(
+        RpcServer::new()
+            .register(Arc::new(EchoInterface::new()))
+            .with_auth(lwio_rpc::server::RpcAuth {
+                names: lwio_auth::ntlm::ServerNames::default(),
+                accounts: Arc::new(NoAccounts),
+            }),
+    );
+    Connection::new(
+        server,
+        Arc::new(AccessToken::anonymous()),
+        Vec::new(),
+        "\\PIPE\\rpcecho",
+    )
+}
+
+fn auth_bind(value: Vec<u8>, auth_type: AuthType) -> Vec<u8> {
+    let mut bind = pdu::decode(&bind_bytes(4280)).unwrap();
+    bind.auth = Some(AuthVerifier {
+        auth_type,
+        auth_level: AuthLevel::PKT_INTEGRITY,
+        context_id: 7,
+        value,
+        ..AuthVerifier::default()
+    });
+    pdu::encode(&bind)
+}
+
+#[test]
+fn authenticated_bind_legs_in_and_out_of_turn() {
+    let mut client = NtlmClient::new(NtlmCredentials {
+        user: "nobody".into(),
+        domain: "D".into(),
+        workstation: "W".into(),
+        nt_hash: lwio_auth::ntlm::nt_hash("x"),
+    });
+    let mut c = authenticating_connection();
+    let out = sent(c.receive(&auth_bind(client.negotiate(), AuthType::WINNT)));
+    let PduBody::BindAck(_) = &out[0].body else {
+        panic!("{:?}", out[0]);
+    };
+    // The bind_ack carries the CHALLENGE under the same auth context.
+    let v = out[0].auth.as_ref().unwrap();
+    assert_eq!((v.auth_type, v.context_id), (AuthType::WINNT, 7));
+    assert_eq!(&v.value[..8], b"NTLMSSP\0");
+    // A call before the exchange is over is refused.
+    let out = sent(c.receive(&request(2, PfcFlags::FIRST_AND_LAST, 0, stubs::add_one(1))));
+    let PduBody::Fault(f) = &out[0].body else {
+        panic!("{:?}", out[0]);
+    };
+    assert_eq!(f.status, FaultStatus::ACCESS_DENIED);
+    // An unknown user: auth3 has no answer, and the connection refuses calls after it.
+    let done = client.authenticate(&v.value, 0).unwrap();
+    let mut auth3 = Pdu::new(3, PfcFlags::FIRST_AND_LAST, PduBody::Auth3);
+    auth3.auth = Some(AuthVerifier {
+        auth_type: AuthType::WINNT,
+        auth_level: AuthLevel::PKT_INTEGRITY,
+        context_id: 7,
+        value: done.message,
+        ..AuthVerifier::default()
+    });
+    assert!(c.receive(&pdu::encode(&auth3)).is_empty());
+    assert!(!c.is_authenticated());
+    let out = sent(c.receive(&request(4, PfcFlags::FIRST_AND_LAST, 0, stubs::add_one(1))));
+    assert!(matches!(&out[0].body, PduBody::Fault(f) if f.status == FaultStatus::ACCESS_DENIED));
+}
+
+#[test]
+fn unsupported_auth_types_and_garbage_tokens_get_bind_nak() {
+    for (value, auth_type, reason) in [
+        (
+            b"NTLMSSP\0".to_vec(),
+            AuthType::GSS_KERBEROS,
+            RejectReason::AUTHENTICATION_TYPE_NOT_RECOGNIZED,
+        ),
+        (
+            b"garbage".to_vec(),
+            AuthType::WINNT,
+            RejectReason::INVALID_CHECKSUM,
+        ),
+        (
+            b"garbage".to_vec(),
+            AuthType::GSS_NEGOTIATE,
+            RejectReason::INVALID_CHECKSUM,
+        ),
+    ] {
+        let mut c = authenticating_connection();
+        let out = sent(c.receive(&auth_bind(value, auth_type)));
+        let PduBody::BindNak(nak) = &out[0].body else {
+            panic!("{:?}", out[0]);
+        };
+        assert_eq!(nak.reject_reason, reason, "{auth_type:?}");
+    }
+}
+
+#[test]
+fn big_endian_bind_and_call() {
+    // (An interface that reads little-endian stubs only faults such calls with
+    // nca_s_unsupported_type: tests/auth.rs.)
+    let mut c = connection();
+    let mut bind = bind_bytes(4280);
+    pdu::to_big_endian(&mut bind).unwrap();
+    let out = sent(c.receive(&bind));
+    assert!(matches!(out[0].body, PduBody::BindAck(_)));
+    let mut req = request(2, PfcFlags::FIRST_AND_LAST, 0, 7u32.to_be_bytes().to_vec());
+    pdu::to_big_endian(&mut req).unwrap();
+    let out = sent(c.receive(&req));
+    let PduBody::Response(r) = &out[0].body else {
+        panic!("{:?}", out[0]);
+    };
+    // AddOne read the big-endian 7; answers are little-endian.
+    assert_eq!((out[0].call_id, &r.stub[..]), (2, &8u32.to_le_bytes()[..]));
+}
+
+struct OneUser;
+
+impl lwio_rpc::server::RpcAccounts for OneUser {
+    fn nt_hash(&self, user: &str, _: &str) -> Option<lwio_auth::ntlm::NtHash> {
+        (user == "alice").then(|| lwio_auth::ntlm::nt_hash("pw"))
+    }
+    fn token(&self, _: &str) -> Option<AccessToken> {
+        Some(AccessToken::system())
+    }
+}
+
+fn alter(call_id: u32, value: Vec<u8>) -> Vec<u8> {
+    let PduBody::Bind(b) = pdu::decode(&bind_bytes(4280)).unwrap().body else {
+        unreachable!()
+    };
+    let mut p = Pdu::new(call_id, PfcFlags::FIRST_AND_LAST, PduBody::AlterContext(b));
+    p.auth = Some(AuthVerifier {
+        auth_type: AuthType::GSS_NEGOTIATE,
+        auth_level: AuthLevel::PKT_INTEGRITY,
+        context_id: 7,
+        value,
+        ..AuthVerifier::default()
+    });
+    pdu::encode(&p)
+}
+
+fn resp_token(p: &Pdu) -> lwio_auth::spnego::NegTokenResp {
+    let v = p.auth.as_ref().expect("a verifier");
+    match lwio_auth::spnego::GssToken::decode(&v.value).unwrap() {
+        lwio_auth::spnego::GssToken::Resp(r) => r,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// SPNEGO with Kerberos preferred: the bind only selects NTLMSSP, the NEGOTIATE and the
+/// AUTHENTICATE come in two alter_contexts, and the mechListMICs are exchanged.
+#[test]
+fn spnego_selects_ntlmssp_behind_another_mechanism() {
+    use lwio_auth::ntlm::{NtlmSession, Role};
+    use lwio_auth::spnego::{self, NegState, NegTokenInit, NegTokenResp, Oid};
+    let server = Arc::new(
+        RpcServer::new()
+            .register(Arc::new(EchoInterface::new()))
+            .with_auth(lwio_rpc::server::RpcAuth {
+                names: lwio_auth::ntlm::ServerNames::default(),
+                accounts: Arc::new(OneUser),
+            }),
+    );
+    let mut c = Connection::new(
+        server,
+        Arc::new(AccessToken::anonymous()),
+        Vec::new(),
+        "\\PIPE\\rpcecho",
+    );
+    let mechs = vec![Oid(spnego::OID_KRB5.to_vec()), Oid::ntlmssp()];
+    let init = NegTokenInit {
+        mech_types: mechs.clone(),
+        mech_token: Some(b"a kerberos AP-REQ".to_vec()),
+        ..NegTokenInit::default()
+    };
+    let out = sent(c.receive(&auth_bind(init.encode(), AuthType::GSS_NEGOTIATE)));
+    let first = resp_token(&out[0]);
+    assert_eq!(first.neg_state, Some(NegState::ACCEPT_INCOMPLETE));
+    assert_eq!(first.supported_mech, Some(Oid::ntlmssp()));
+    assert_eq!(first.response_token, None);
+
+    let mut client = NtlmClient::new(NtlmCredentials {
+        user: "alice".into(),
+        domain: "D".into(),
+        workstation: "W".into(),
+        nt_hash: lwio_auth::ntlm::nt_hash("pw"),
+    });
+    let negotiate = NegTokenResp {
+        response_token: Some(client.negotiate()),
+        ..NegTokenResp::default()
+    };
+    let out = sent(c.receive(&alter(2, negotiate.encode())));
+    let challenge = resp_token(&out[0]).response_token.expect("CHALLENGE");
+    let done = client.authenticate(&challenge, 0).unwrap();
+    let mut session = NtlmSession::new(&done.session_key, done.flags, Role::Client).unwrap();
+    let list = spnego::mech_type_list(&mechs);
+    let last = NegTokenResp {
+        response_token: Some(done.message),
+        mech_list_mic: Some(session.sign(&list).to_vec()),
+        ..NegTokenResp::default()
+    };
+    let out = sent(c.receive(&alter(3, last.encode())));
+    let fin = resp_token(&out[0]);
+    assert_eq!(fin.neg_state, Some(NegState::ACCEPT_COMPLETED));
+    session.verify(&list, &fin.mech_list_mic.unwrap()).unwrap();
+    assert!(c.is_authenticated());
+}
+
+/// Context handles belong to the association group: a policy handle opened on one
+/// connection closes on another of the group; the group ends with its last connection.
+#[test]
+fn association_groups_share_handles_and_end_with_their_connections() {
+    use lwio_rpc::interfaces::lsarpc::{LSARPC_SYNTAX, LsarpcInterface, opnum, stubs as lsa};
+    let server = Arc::new(RpcServer::new().register(Arc::new(LsarpcInterface::new())));
+    let conn = || {
+        Connection::new(
+            Arc::clone(&server),
+            Arc::new(AccessToken::system()),
+            Vec::new(),
+            "\\PIPE\\lsarpc",
+        )
+    };
+    let bind = |group: u32| {
+        pdu::encode(&Pdu::new(
+            1,
+            PfcFlags::FIRST_AND_LAST,
+            PduBody::Bind(Bind {
+                max_xmit_frag: 4280,
+                max_recv_frag: 4280,
+                assoc_group_id: group,
+                contexts: vec![PresentationContext {
+                    context_id: 0,
+                    abstract_syntax: LSARPC_SYNTAX,
+                    transfer_syntaxes: vec![NDR20_SYNTAX],
+                }],
+            }),
+        ))
+    };
+    let answer = |out: Vec<Pdu>| match &out[0].body {
+        PduBody::Response(r) => Ok(r.stub.clone()),
+        PduBody::Fault(f) => Err(f.status),
+        other => panic!("{other:?}"),
+    };
+    let (mut c1, mut c2) = (conn(), conn());
+    let PduBody::BindAck(ack) = &sent(c1.receive(&bind(0)))[0].body else {
+        panic!("no bind_ack");
+    };
+    let group = ack.assoc_group_id;
+    assert!(matches!(
+        sent(c2.receive(&bind(group)))[0].body,
+        PduBody::BindAck(_)
+    ));
+    let open = request(
+        2,
+        PfcFlags::FIRST_AND_LAST,
+        opnum::OPEN_POLICY2,
+        lsa::open_policy2(1),
+    );
+    let (handle, status) = lsa::handle_answer(&answer(sent(c1.receive(&open))).unwrap()).unwrap();
+    assert_eq!(status, 0);
+    let close = request(
+        3,
+        PfcFlags::FIRST_AND_LAST,
+        opnum::CLOSE,
+        lsa::close(&handle),
+    );
+    assert!(answer(sent(c2.receive(&close))).is_ok());
+    assert_eq!(
+        answer(sent(c1.receive(&close))),
+        Err(FaultStatus::CONTEXT_MISMATCH)
+    );
+    // A handle left open outlives c1 while c2 holds the group...
+    let (h2, _) = lsa::handle_answer(&answer(sent(c1.receive(&open))).unwrap()).unwrap();
+    drop(c1);
+    let close2 = request(4, PfcFlags::FIRST_AND_LAST, opnum::CLOSE, lsa::close(&h2));
+    let mut c3 = conn();
+    assert!(matches!(
+        sent(c3.receive(&bind(group)))[0].body,
+        PduBody::BindAck(_)
+    ));
+    drop(c2);
+    assert!(answer(sent(c3.receive(&close2))).is_ok());
+    // ...and once the last connection is gone, the group cannot be joined.
+    drop(c3);
+    let mut c4 = conn();
+    assert!(matches!(
+        sent(c4.receive(&bind(group)))[0].body,
+        PduBody::BindNak(_)
+    ));
 }

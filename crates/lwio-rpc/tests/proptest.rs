@@ -233,6 +233,42 @@ proptest! {
         prop_assert_eq!(back.auth, pdu.auth);
     }
 
+    /// A client PDU sent big-endian decodes to the same PDU, and the rewrite back to
+    /// little-endian gives the little-endian encoding byte for byte.
+    #[test]
+    fn big_endian_client_pdus_decode_the_same(call_id in any::<u32>(), flags in any::<u8>(),
+                                              body in body(), auth in auth()) {
+        let client_sent = matches!(
+            body,
+            PduBody::Request(_) | PduBody::Bind(_) | PduBody::AlterContext(_)
+                | PduBody::Auth3 | PduBody::CoCancel | PduBody::Orphaned | PduBody::Shutdown
+        );
+        let pdu = Pdu { call_id, flags: PfcFlags(flags), body, auth };
+        let le = pdu::try_encode(&pdu).unwrap();
+        let mut be = le.clone();
+        if !client_sent {
+            prop_assert!(pdu::to_big_endian(&mut be).is_err());
+            return Ok(());
+        }
+        pdu::to_big_endian(&mut be).unwrap();
+        prop_assert_eq!(pdu::byte_order(&be), Some(ndr::ByteOrder::BigEndian));
+        prop_assert_eq!(pdu::decode(&be).unwrap(), pdu::decode(&le).unwrap());
+        pdu::to_little_endian(&mut be).unwrap();
+        prop_assert_eq!(be, le);
+    }
+
+    /// Integers read back in the order they were written, in either order.
+    #[test]
+    fn ndr_in_either_byte_order(e in entry(), big in any::<bool>()) {
+        let order = if big { ndr::ByteOrder::BigEndian } else { ndr::ByteOrder::LittleEndian };
+        let mut w = ndr::NdrWriter::new().with_byte_order(order);
+        w.write(&e);
+        let bytes = w.into_bytes();
+        let mut r = NdrReader::new(&bytes).with_byte_order(order);
+        prop_assert_eq!(r.read::<Entry>().unwrap(), e);
+        r.finish().unwrap();
+    }
+
     #[test]
     fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
         let _ = pdu::decode(&bytes);

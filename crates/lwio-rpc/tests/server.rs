@@ -643,13 +643,14 @@ fn wksta_get_info_levels() {
         call(&mut c, 101),
         (WkstaInfo::Info101(Some(_)), ERROR_SUCCESS)
     ));
-    assert!(matches!(
-        call(&mut c, 102),
-        (WkstaInfo::Info102(Some(_)), ERROR_SUCCESS)
-    ));
+    // Level 102 (who is logged on) is for administrators and operators.
     assert_eq!(
-        call(&mut c, 502),
-        (WkstaInfo::Unknown(502), ERROR_INVALID_LEVEL)
+        call(&mut c, 102),
+        (WkstaInfo::Info102(None), ERROR_ACCESS_DENIED)
+    );
+    assert_eq!(
+        call(&mut c, 1010),
+        (WkstaInfo::Unknown(1010), ERROR_INVALID_LEVEL)
     );
     let mut anon = env.bound("wkssvc", WKSSVC_SYNTAX, anonymous());
     assert_eq!(

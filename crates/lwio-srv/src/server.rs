@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use lwio_auth::ntlm::ServerNames;
@@ -58,7 +58,7 @@ pub(crate) struct ServerShared {
     pub(crate) names: ServerNames,
     pub(crate) next_session_id: AtomicU64,
     /// srvsvc, wkssvc and rpcecho on the NPFS device; stopped when the server goes.
-    _rpc: crate::rpc_services::RpcServices,
+    pub(crate) rpc: crate::rpc_services::RpcServices,
 }
 
 impl ServerShared {
@@ -189,12 +189,17 @@ impl Server {
             name: nb.clone(),
             ..Default::default()
         };
-        let rpc = crate::rpc_services::start(&io, NPFS_DEVICE, identity, share_table).map_err(
-            |status| ServerError::Mount {
-                share: "IPC$".into(),
-                status,
-            },
-        )?;
+        let rpc = crate::rpc_services::start(
+            &io,
+            NPFS_DEVICE,
+            identity,
+            share_table,
+            Arc::clone(&accounts),
+        )
+        .map_err(|status| ServerError::Mount {
+            share: "IPC$".into(),
+            status,
+        })?;
         let names = ServerNames {
             nb_computer: nb,
             nb_domain: "WORKGROUP".into(),
@@ -211,7 +216,7 @@ impl Server {
                 server_guid,
                 names,
                 next_session_id: AtomicU64::new(1),
-                _rpc: rpc,
+                rpc,
             }),
         })
     }
@@ -241,7 +246,10 @@ impl Server {
     pub async fn serve_on(self, listener: TcpListener, shutdown: impl Future<Output = ()>) {
         if let Ok(a) = listener.local_addr() {
             tracing::info!(addr = %a, "listening");
+            self.shared.rpc.set_listener(a);
         }
+        // Client connections, as srvsvc's transport enumeration counts them.
+        let live = self.shared.rpc.connection_count();
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut conns = JoinSet::new();
         tokio::pin!(shutdown);
@@ -252,7 +260,13 @@ impl Server {
                     Ok((stream, peer)) => {
                         tracing::debug!(%peer, "connection");
                         let shared = Arc::clone(&self.shared);
-                        conns.spawn(crate::conn::serve(shared, stream, stop_rx.clone()));
+                        let live = Arc::clone(&live);
+                        live.fetch_add(1, Ordering::Relaxed);
+                        let serve = crate::conn::serve(shared, stream, stop_rx.clone());
+                        conns.spawn(async move {
+                            serve.await;
+                            live.fetch_sub(1, Ordering::Relaxed);
+                        });
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "accept failed");

@@ -12,7 +12,8 @@ use std::sync::atomic::Ordering;
 use lwio_auth::ntlm::server::system_filetime;
 use lwio_auth::ntlm::{MessageType, NegotiateFlags, NtHash, NtlmServer, message_type};
 use lwio_auth::spnego::{GssToken, NegState, NegTokenResp, Oid};
-use lwio_core::NtStatus;
+use lwio_core::security::well_known;
+use lwio_core::{AccessToken, NtStatus};
 use lwio_smb2::session::SessionSecurityMode;
 use lwio_smb2::{
     Dialect, Header, LogoffResponse, SessionFlags, SessionSetupRequest, SessionSetupResponse,
@@ -182,7 +183,11 @@ pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Outcome {
             if guest && !srv.config.allow_guest {
                 return fail(conn, &t, NtStatus::LOGON_FAILURE);
             }
-            let token = if guest {
+            // A null session is the anonymous logon (S-1-5-7), which the RPC services
+            // refuse unless configured; a failed logon taken as guest is the Guest account.
+            let token = if a.anonymous {
+                Some(AccessToken::new(well_known::ANONYMOUS).with_groups([well_known::WORLD]))
+            } else if guest {
                 Some(accounts.guest_token())
             } else {
                 accounts.token(&a.user)
@@ -205,6 +210,16 @@ pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Outcome {
                 a.session_key,
                 guest,
             ));
+            if !guest {
+                // In the logon table until the session ends: wkssvc lists the user,
+                // srvsvc the session, with the client's address.
+                let guard = srv.rpc.logons().logon_session(
+                    &session,
+                    &srv.names.nb_computer,
+                    conn.peer_addr,
+                );
+                session.attach_logon(guard);
+            }
             let mic = match (&auth.mech_list, client_mic && !guest) {
                 (Some(list), true) => Some(crate::mech_list_mic::server_mic(
                     &a.session_key,
@@ -261,6 +276,7 @@ pub(crate) fn logoff(
     signer: Option<Signer>,
 ) -> Outcome {
     conn.st.lock().sessions.remove(&vs.session.id);
+    vs.session.end_logon();
     for tree in vs.session.remove_all_trees() {
         tree.close_all();
     }

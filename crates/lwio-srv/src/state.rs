@@ -7,19 +7,24 @@
 //! A handler decodes its body with `lwio-smb2`, performs the work through the session's
 //! I/O manager handles, and returns a [`Reply`]; it never touches sockets, signing or
 //! credits. A handler that may wait long (a blocking lock, a change notify, a pipe read)
-//! first calls [`FileRequest::go_async`], which makes the engine send the interim
-//! STATUS_PENDING response with an async id, and registers an [`IrpCanceller`] so an SMB2
-//! CANCEL can end it.
+//! first calls [`AsyncControl::go_async`] (its request's `async_control`), which makes
+//! the engine send the interim STATUS_PENDING response with an async id, and registers an
+//! [`IrpCanceller`] so an SMB2 CANCEL can end it.
 //!
 //! Changelog (additions by the engine; nothing removed or changed):
 //! - `Session::open_count`: files open on all trees of a session (the engine enforces
 //!   `max_opens_per_session` before dispatching CREATE).
 //! - `FileRequest::local_addr`: the server address the connection came in on (IOCTL
 //!   FSCTL_QUERY_NETWORK_INTERFACE_INFO lists it).
+//! - For srvsvc's session, connection and file enumerations: `Session::trees`,
+//!   `Session::age`, `Session::idle` (a request that names one of the session's trees
+//!   counts as activity), `Session::attach_logon`/`end_logon` (the session's entry in the
+//!   RPC services' logon table), `Tree::opens`, `Tree::age`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use lwio_core::{AccessMask, AccessToken, FileHandle, IoManager, IrpCanceller, NtStatus};
 use lwio_smb2::{FileId, Header};
@@ -96,6 +101,7 @@ pub struct Tree {
     /// The maximal access the session has on the share.
     pub maximal_access: AccessMask,
     opens: Mutex<HashMap<u64, Arc<Open>>>,
+    connected: Instant,
 }
 
 /// Opens of all trees of a server share one volatile id space.
@@ -109,7 +115,18 @@ impl Tree {
             share,
             maximal_access,
             opens: Mutex::new(HashMap::new()),
+            connected: Instant::now(),
         }
+    }
+
+    /// The tree's opens, in no particular order.
+    pub fn opens(&self) -> Vec<Arc<Open>> {
+        self.opens.lock().values().cloned().collect()
+    }
+
+    /// How long the tree has been connected.
+    pub fn age(&self) -> Duration {
+        self.connected.elapsed()
     }
 
     /// Adds an open made from `handle`; returns it with its new file id.
@@ -178,6 +195,10 @@ pub struct Session {
     pub is_guest: bool,
     trees: Mutex<HashMap<u32, Arc<Tree>>>,
     next_tree: AtomicU32,
+    started: Instant,
+    /// Milliseconds from `started` to the last request that named a tree.
+    last_active: AtomicU64,
+    logon: Mutex<Option<crate::rpc_services::LogonGuard>>,
 }
 
 impl Session {
@@ -199,7 +220,37 @@ impl Session {
             is_guest,
             trees: Mutex::new(HashMap::new()),
             next_tree: AtomicU32::new(1),
+            started: Instant::now(),
+            last_active: AtomicU64::new(0),
+            logon: Mutex::new(None),
         }
+    }
+
+    /// Keeps `guard` (the session's entry in the logon table) until the session ends or
+    /// [`Session::end_logon`].
+    pub fn attach_logon(&self, guard: crate::rpc_services::LogonGuard) {
+        *self.logon.lock() = Some(guard);
+    }
+
+    /// Takes the session out of the logon table (logoff).
+    pub fn end_logon(&self) {
+        self.logon.lock().take();
+    }
+
+    /// How long ago the session was authenticated.
+    pub fn age(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// How long ago the session's last request that named one of its trees arrived.
+    pub fn idle(&self) -> Duration {
+        let last = Duration::from_millis(self.last_active.load(Ordering::Relaxed));
+        self.started.elapsed().saturating_sub(last)
+    }
+
+    /// The session's tree connects, in no particular order.
+    pub fn trees(&self) -> Vec<Arc<Tree>> {
+        self.trees.lock().values().cloned().collect()
     }
 
     /// Connects a tree to `share`.
@@ -210,8 +261,11 @@ impl Session {
         tree
     }
 
-    /// The tree with `id`; STATUS_NETWORK_NAME_DELETED when there is none.
+    /// The tree with `id`; STATUS_NETWORK_NAME_DELETED when there is none. Every request
+    /// on a tree looks its tree up here, which makes this the session's activity mark.
     pub fn tree(&self, id: u32) -> Result<Arc<Tree>, NtStatus> {
+        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_active.store(now, Ordering::Relaxed);
         self.trees
             .lock()
             .get(&id)

@@ -1,13 +1,30 @@
 #![allow(clippy::unwrap_used)]
 //! Connection-engine behaviour over a real loopback socket, without an SMB client.
 
+use lwio_auth::ntlm::{NtlmClient, NtlmCredentials, nt_hash};
+use lwio_core::irp::{NotifyFilter, QueryDirectoryFlags};
+use lwio_core::{
+    AccessMask, CreateDisposition, CreateOptions, FileInfoClass, NtStatus, ShareAccess,
+};
 use lwio_smb2::frame::{Smb1Negotiate, encode_frame};
-use lwio_smb2::{Command, Dialect, Header, NegotiateRequest, NegotiateResponse};
+use lwio_smb2::tree::TreeConnectRequest;
+use lwio_smb2::{
+    ChangeNotifyFlags, ChangeNotifyRequest, CloseFlags, CloseRequest, Command, CreateRequest,
+    CreateResponse, Dialect, FileId, Header, HeaderFlags, HeaderId, InfoType, NegotiateRequest,
+    NegotiateResponse, QueryDirectoryRequest, QueryInfoRequest, ReadRequest, SessionSetupRequest,
+    SessionSetupResponse, WriteRequest, split_compound,
+};
 use lwio_srv::{Server, ServerConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 async fn start() -> (u16, tokio::sync::oneshot::Sender<()>) {
+    let (port, stop, _) = start_in().await;
+    (port, stop)
+}
+
+/// A server on a loopback port sharing a fresh directory as `s`, with the user `u:p`.
+async fn start_in() -> (u16, tokio::sync::oneshot::Sender<()>, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap().keep();
     let share = format!("s={}", dir.display());
     let cfg = ServerConfig::from_cli(["lwiod", "--share", &share, "--user", "u:p"]).unwrap();
@@ -18,7 +35,7 @@ async fn start() -> (u16, tokio::sync::oneshot::Sender<()>) {
     tokio::spawn(server.serve_on(listener, async {
         let _ = rx.await;
     }));
-    (port, tx)
+    (port, tx, dir)
 }
 
 async fn read_frame(s: &mut TcpStream) -> Option<Vec<u8>> {
@@ -102,4 +119,427 @@ async fn smb1_negotiate() {
     encode_frame(&msg, &mut wire);
     s.write_all(&wire).await.unwrap();
     assert!(read_frame(&mut s).await.is_none());
+}
+
+/// A minimal SMB 2.1 client over a socket: it signs nothing and asks for plenty of credits.
+struct Client {
+    s: TcpStream,
+    next_mid: u64,
+    session_id: u64,
+    tree_id: u32,
+}
+
+/// What appends a request's body after its header.
+type Body = Box<dyn FnOnce(&mut Vec<u8>)>;
+
+/// One request of a frame: its command and body encoder; `related` sets
+/// SMB2_FLAGS_RELATED_OPERATIONS.
+struct Req {
+    command: Command,
+    related: bool,
+    body: Body,
+}
+
+fn req(command: Command, body: impl FnOnce(&mut Vec<u8>) + 'static) -> Req {
+    Req {
+        command,
+        related: false,
+        body: Box::new(body),
+    }
+}
+
+fn related(command: Command, body: impl FnOnce(&mut Vec<u8>) + 'static) -> Req {
+    Req {
+        related: true,
+        ..req(command, body)
+    }
+}
+
+const RELATED_ID: FileId = FileId {
+    persistent: u64::MAX,
+    volatile: u64::MAX,
+};
+
+impl Client {
+    /// Connects, negotiates SMB 2.1, logs on as `u` and connects to the share `s`.
+    async fn logon(port: u16) -> Client {
+        let s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let mut c = Client {
+            s,
+            next_mid: 0,
+            session_id: 0,
+            tree_id: 0,
+        };
+        c.send(vec![req(Command::NEGOTIATE, |o| {
+            NegotiateRequest {
+                dialects: vec![Dialect::SMB_2_1],
+                ..NegotiateRequest::default()
+            }
+            .encode(o)
+        })])
+        .await;
+        c.recv().await;
+        let mut ntlm = NtlmClient::new(NtlmCredentials {
+            user: "u".into(),
+            domain: String::new(),
+            workstation: "W".into(),
+            nt_hash: nt_hash("p"),
+        });
+        let first = ntlm.negotiate();
+        c.send(vec![req(Command::SESSION_SETUP, move |o| {
+            SessionSetupRequest {
+                security_buffer: first,
+                ..SessionSetupRequest::default()
+            }
+            .encode(o)
+        })])
+        .await;
+        let resp = c.recv().await.remove(0);
+        let h = Header::decode(&resp).unwrap();
+        assert_eq!(h.status, NtStatus::MORE_PROCESSING_REQUIRED);
+        c.session_id = h.session_id;
+        let challenge = SessionSetupResponse::decode(&resp).unwrap().security_buffer;
+        let done = ntlm.authenticate(&challenge, 0).unwrap().message;
+        c.send(vec![req(Command::SESSION_SETUP, move |o| {
+            SessionSetupRequest {
+                security_buffer: done,
+                ..SessionSetupRequest::default()
+            }
+            .encode(o)
+        })])
+        .await;
+        let resp = c.recv().await.remove(0);
+        assert_eq!(Header::decode(&resp).unwrap().status, NtStatus::SUCCESS);
+        let path = "\\\\127.0.0.1\\s".to_string();
+        c.send(vec![req(Command::TREE_CONNECT, move |o| {
+            TreeConnectRequest {
+                path,
+                ..TreeConnectRequest::default()
+            }
+            .encode(o)
+        })])
+        .await;
+        let resp = c.recv().await.remove(0);
+        let h = Header::decode(&resp).unwrap();
+        assert_eq!(h.status, NtStatus::SUCCESS);
+        c.tree_id = h.tree_id().unwrap();
+        c
+    }
+
+    /// The bytes of one frame holding `reqs` (compounded when more than one); returns
+    /// the frame and the message ids used.
+    fn frame(&mut self, reqs: Vec<Req>) -> (Vec<u8>, Vec<u64>) {
+        let n = reqs.len();
+        let mut msg = Vec::new();
+        let mut mids = Vec::new();
+        for (i, r) in reqs.into_iter().enumerate() {
+            let mid = self.next_mid;
+            self.next_mid += 1;
+            mids.push(mid);
+            let mut part = Vec::new();
+            Header {
+                command: r.command,
+                credit_charge: 1,
+                credits: 64,
+                message_id: mid,
+                flags: if r.related {
+                    HeaderFlags::RELATED_OPERATIONS
+                } else {
+                    HeaderFlags::default()
+                },
+                session_id: self.session_id,
+                id: HeaderId::Sync {
+                    reserved: 0,
+                    tree_id: self.tree_id,
+                },
+                ..Header::default()
+            }
+            .encode(&mut part);
+            (r.body)(&mut part);
+            if i + 1 < n {
+                let padded = part.len().div_ceil(8) * 8;
+                part.resize(padded, 0);
+                part[20..24].copy_from_slice(&(padded as u32).to_le_bytes());
+            }
+            msg.extend_from_slice(&part);
+        }
+        let mut wire = Vec::new();
+        encode_frame(&msg, &mut wire);
+        (wire, mids)
+    }
+
+    async fn send(&mut self, reqs: Vec<Req>) -> Vec<u64> {
+        let (wire, mids) = self.frame(reqs);
+        self.s.write_all(&wire).await.unwrap();
+        mids
+    }
+
+    /// The messages of the next response frame.
+    async fn recv(&mut self) -> Vec<Vec<u8>> {
+        let frame =
+            tokio::time::timeout(std::time::Duration::from_secs(10), read_frame(&mut self.s))
+                .await
+                .expect("a response in time")
+                .expect("the connection stays open");
+        split_compound(&frame)
+            .unwrap()
+            .into_iter()
+            .map(<[u8]>::to_vec)
+            .collect()
+    }
+}
+
+fn status(msg: &[u8]) -> NtStatus {
+    Header::decode(msg).unwrap().status
+}
+
+fn open_dir(name: &'static str) -> impl FnOnce(&mut Vec<u8>) {
+    move |o| {
+        CreateRequest {
+            desired_access: AccessMask::GENERIC_READ,
+            share_access: ShareAccess::ALL,
+            disposition: CreateDisposition::OPEN_IF,
+            options: CreateOptions::DIRECTORY_FILE,
+            name: name.into(),
+            ..CreateRequest::default()
+        }
+        .encode(o)
+    }
+}
+
+fn notify(file_id: FileId) -> impl FnOnce(&mut Vec<u8>) {
+    move |o| {
+        ChangeNotifyRequest {
+            flags: ChangeNotifyFlags::default(),
+            output_buffer_length: 4096,
+            file_id,
+            completion_filter: NotifyFilter::FILE_NAME,
+        }
+        .encode(o)
+    }
+}
+
+fn close(file_id: FileId) -> impl FnOnce(&mut Vec<u8>) {
+    move |o| {
+        CloseRequest {
+            flags: CloseFlags::default(),
+            file_id,
+        }
+        .encode(o)
+    }
+}
+
+#[tokio::test]
+async fn a_request_that_would_wait_inside_a_chain_fails_and_the_chain_goes_on() {
+    let (port, _stop, _) = start_in().await;
+    let mut c = Client::logon(port).await;
+    // CREATE, a CHANGE_NOTIFY that would wait, QUERY_INFO, CLOSE: all related.
+    c.send(vec![
+        req(Command::CREATE, open_dir("watched")),
+        related(Command::CHANGE_NOTIFY, notify(RELATED_ID)),
+        related(Command::QUERY_INFO, |o| {
+            QueryInfoRequest {
+                info_type: InfoType::FILE,
+                info_class: 4, // FileBasicInformation
+                output_buffer_length: 4096,
+                file_id: RELATED_ID,
+                ..QueryInfoRequest::default()
+            }
+            .encode(o)
+        }),
+        related(Command::CLOSE, close(RELATED_ID)),
+    ])
+    .await;
+    // One compounded answer: the notify failed without holding the rest up.
+    let got: Vec<NtStatus> = c.recv().await.iter().map(|m| status(m)).collect();
+    assert_eq!(
+        got,
+        [
+            NtStatus::SUCCESS,
+            NtStatus::INTERNAL_ERROR,
+            NtStatus::SUCCESS,
+            NtStatus::SUCCESS
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_last_request_of_a_chain_goes_async_after_the_others_are_answered() {
+    let (port, _stop, _) = start_in().await;
+    let mut c = Client::logon(port).await;
+    let mids = c
+        .send(vec![
+            req(Command::CREATE, open_dir("watched")),
+            related(Command::CHANGE_NOTIFY, notify(RELATED_ID)),
+        ])
+        .await;
+    // First the CREATE's answer, on its own; then the notify's interim response.
+    let first = c.recv().await;
+    assert_eq!(first.len(), 1);
+    assert_eq!(status(&first[0]), NtStatus::SUCCESS);
+    let dir = CreateResponse::decode(&first[0]).unwrap().file_id;
+    let interim = c.recv().await;
+    let h = Header::decode(&interim[0]).unwrap();
+    assert_eq!((h.status, h.message_id), (NtStatus::PENDING, mids[1]));
+    let async_id = h.async_id().unwrap();
+    // CANCEL ends it.
+    let (mut wire, _) = c.frame(vec![req(Command::CANCEL, |o| {
+        o.extend_from_slice(&[4, 0, 0, 0])
+    })]);
+    // The CANCEL names the notify by its async id (MS-SMB2 2.2.30).
+    let mut cancel = Header::decode(&wire[4..]).unwrap();
+    cancel.message_id = mids[1];
+    cancel.flags |= HeaderFlags::ASYNC_COMMAND;
+    cancel.id = HeaderId::Async { async_id };
+    cancel.credits = 0;
+    let mut msg = Vec::new();
+    cancel.encode(&mut msg);
+    msg.extend_from_slice(&[4, 0, 0, 0]);
+    wire.clear();
+    encode_frame(&msg, &mut wire);
+    c.s.write_all(&wire).await.unwrap();
+    let last = c.recv().await;
+    assert_eq!(status(&last[0]), NtStatus::CANCELLED);
+    c.send(vec![req(Command::CLOSE, close(dir))]).await;
+    assert_eq!(status(&c.recv().await[0]), NtStatus::SUCCESS);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_close_right_behind_a_directory_query_does_not_overtake_it() {
+    let (port, _stop, dir) = start_in().await;
+    std::fs::create_dir(dir.join("big")).unwrap();
+    for i in 0..300 {
+        std::fs::write(dir.join("big").join(format!("file{i}")), b"").unwrap();
+    }
+    let mut c = Client::logon(port).await;
+    for _ in 0..20 {
+        c.send(vec![req(Command::CREATE, open_dir("big"))]).await;
+        let id = CreateResponse::decode(&c.recv().await[0]).unwrap().file_id;
+        // Two frames in one write: the query, then the close of the same handle.
+        let (mut wire, q) = c.frame(vec![req(Command::QUERY_DIRECTORY, move |o| {
+            QueryDirectoryRequest {
+                class: FileInfoClass::BOTH_DIRECTORY,
+                flags: QueryDirectoryFlags::default(),
+                file_index: 0,
+                file_id: id,
+                pattern: "*".into(),
+                output_buffer_length: 65536,
+            }
+            .encode(o)
+        })]);
+        let (close_wire, _) = c.frame(vec![req(Command::CLOSE, close(id))]);
+        wire.extend_from_slice(&close_wire);
+        c.s.write_all(&wire).await.unwrap();
+        for _ in 0..2 {
+            let m = c.recv().await.remove(0);
+            let h = Header::decode(&m).unwrap();
+            assert_eq!(h.status, NtStatus::SUCCESS, "{:?}", h.command);
+            if h.message_id == q[0] {
+                assert_eq!(h.command, Command::QUERY_DIRECTORY);
+            }
+        }
+    }
+}
+
+fn open_file(name: &'static str, access: AccessMask) -> impl FnOnce(&mut Vec<u8>) {
+    move |o| {
+        CreateRequest {
+            desired_access: access,
+            share_access: ShareAccess::ALL,
+            disposition: CreateDisposition::OPEN_IF,
+            name: name.into(),
+            ..CreateRequest::default()
+        }
+        .encode(o)
+    }
+}
+
+fn read_one(file_id: FileId) -> impl FnOnce(&mut Vec<u8>) {
+    move |o| {
+        ReadRequest {
+            length: 1,
+            offset: 0,
+            file_id,
+            ..ReadRequest::default()
+        }
+        .encode(o)
+    }
+}
+
+#[tokio::test]
+async fn a_failed_request_other_than_create_does_not_fail_the_related_ones_after_it() {
+    let (port, _stop, dir) = start_in().await;
+    std::fs::write(dir.join("r.dat"), b"x").unwrap();
+    let mut c = Client::logon(port).await;
+    c.send(vec![
+        req(
+            Command::CREATE,
+            open_file("r.dat", AccessMask::FILE_READ_DATA),
+        ),
+        related(Command::READ, read_one(RELATED_ID)),
+        related(Command::WRITE, |o| {
+            WriteRequest {
+                offset: 0,
+                file_id: RELATED_ID,
+                channel: Default::default(),
+                remaining_bytes: 0,
+                flags: Default::default(),
+                data: b"y",
+                channel_info: &[],
+            }
+            .encode(o)
+        }),
+        related(Command::READ, read_one(RELATED_ID)),
+        related(Command::CLOSE, close(RELATED_ID)),
+    ])
+    .await;
+    let got: Vec<NtStatus> = c.recv().await.iter().map(|m| status(m)).collect();
+    assert_eq!(
+        got,
+        [
+            NtStatus::SUCCESS,
+            NtStatus::SUCCESS,
+            NtStatus::ACCESS_DENIED,
+            NtStatus::SUCCESS,
+            NtStatus::SUCCESS
+        ]
+    );
+    // A failed CREATE is passed on to the related requests that needed its file.
+    c.send(vec![
+        req(Command::CREATE, |o| {
+            CreateRequest {
+                desired_access: AccessMask::FILE_READ_DATA,
+                disposition: CreateDisposition::OPEN,
+                name: "missing.dat".into(),
+                ..CreateRequest::default()
+            }
+            .encode(o)
+        }),
+        related(Command::READ, read_one(RELATED_ID)),
+        related(Command::CLOSE, close(RELATED_ID)),
+    ])
+    .await;
+    let got: Vec<NtStatus> = c.recv().await.iter().map(|m| status(m)).collect();
+    assert_eq!(got, [NtStatus::OBJECT_NAME_NOT_FOUND; 3]);
+}
+
+#[tokio::test]
+async fn a_chain_that_starts_related_fails_and_all_ones_outside_a_chain_is_no_file() {
+    let (port, _stop, _) = start_in().await;
+    let mut c = Client::logon(port).await;
+    c.send(vec![
+        related(Command::CREATE, open_file("f.dat", AccessMask::GENERIC_ALL)),
+        related(Command::CLOSE, close(RELATED_ID)),
+        req(Command::CLOSE, close(RELATED_ID)),
+    ])
+    .await;
+    let got: Vec<NtStatus> = c.recv().await.iter().map(|m| status(m)).collect();
+    assert_eq!(
+        got,
+        [
+            NtStatus::INVALID_PARAMETER,
+            NtStatus::INVALID_PARAMETER,
+            NtStatus::FILE_CLOSED
+        ]
+    );
 }

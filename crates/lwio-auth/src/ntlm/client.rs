@@ -40,6 +40,9 @@ pub struct ClientAuthenticate {
     pub message: Vec<u8>,
     /// The exported session key.
     pub session_key: [u8; 16],
+    /// The flags of the AUTHENTICATE message: what session security
+    /// ([`super::NtlmSession`]) runs with.
+    pub flags: NegotiateFlags,
 }
 
 impl fmt::Debug for ClientAuthenticate {
@@ -181,6 +184,7 @@ impl NtlmClient {
         Ok(ClientAuthenticate {
             message: bytes,
             session_key: exported,
+            flags,
         })
     }
 }

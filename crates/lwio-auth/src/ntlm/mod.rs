@@ -8,6 +8,7 @@
 mod avpairs;
 pub mod client;
 mod messages;
+pub mod seal;
 pub mod server;
 
 pub use avpairs::{AvFlags, AvId, AvPair, AvPairs};
@@ -16,6 +17,7 @@ pub use messages::{
     AuthenticateMessage, ChallengeMessage, MIC_OFFSET, MessageType, NTLMSSP_SIGNATURE,
     NegotiateFlags, NegotiateMessage, NtlmVersion, message_type,
 };
+pub use seal::{NtlmSession, Role, SessionSecurityError};
 pub use server::{Authenticated, NtlmServer, ServerNames};
 
 use std::fmt;

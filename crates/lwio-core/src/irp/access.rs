@@ -50,6 +50,7 @@ pub fn required_access(request: &IrpRequest) -> AccessRequirement {
         IrpRequest::DeviceControl(c) | IrpRequest::FsControl(c) => control_code_access(c.code),
         IrpRequest::QueryInformation(q) => query_info_access(q.class),
         IrpRequest::SetInformation(s) => set_info_access(s.class),
+        IrpRequest::QueryEa(_) => All(AccessMask::FILE_READ_EA),
         IrpRequest::QueryVolumeInformation(_) => None,
         IrpRequest::SetVolumeInformation(s) => match s.class {
             FsInfoClass::LABEL | FsInfoClass::CONTROL | FsInfoClass::OBJECT_ID => {

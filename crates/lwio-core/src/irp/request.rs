@@ -369,6 +369,23 @@ pub struct QueryInfoRequest<C> {
     pub length: u32,
 }
 
+/// The arguments of an EA query (`IRP_MJ_QUERY_EA`, NtQueryEaFile): FileFullEaInformation
+/// with the selection a plain query-information cannot carry.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct QueryEaRequest {
+    /// Largest output the caller accepts.
+    pub length: u32,
+    /// The names asked for, as an MS-FSCC 2.4.15.1 FILE_GET_EA_INFORMATION list (unchecked
+    /// bytes); empty to enumerate.
+    pub ea_list: Bytes,
+    /// The 1-based index of the first EA to return (SL_INDEX_SPECIFIED).
+    pub index: Option<u32>,
+    /// Start the enumeration over (SL_RESTART_SCAN).
+    pub restart_scan: bool,
+    /// Return one entry only (SL_RETURN_SINGLE_ENTRY).
+    pub single_entry: bool,
+}
+
 /// The arguments of a set-information or set-volume-information.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SetInfoRequest<C> {
@@ -470,6 +487,9 @@ pub enum IrpRequest {
     QueryInformation(QueryInfoRequest<FileInfoClass>),
     /// Set file information.
     SetInformation(SetInfoRequest<FileInfoClass>),
+    /// Query extended attributes (FileFullEaInformation with a name list, index or scan
+    /// flags).
+    QueryEa(QueryEaRequest),
     /// Enumerate a directory.
     QueryDirectory(QueryDirectoryRequest),
     /// Query volume information.
@@ -510,6 +530,8 @@ pub enum IrpType {
     QueryInformation,
     /// [`IrpRequest::SetInformation`].
     SetInformation,
+    /// [`IrpRequest::QueryEa`].
+    QueryEa,
     /// [`IrpRequest::QueryDirectory`].
     QueryDirectory,
     /// [`IrpRequest::QueryVolumeInformation`].
@@ -541,6 +563,7 @@ impl IrpRequest {
             IrpRequest::Flush => IrpType::Flush,
             IrpRequest::QueryInformation(_) => IrpType::QueryInformation,
             IrpRequest::SetInformation(_) => IrpType::SetInformation,
+            IrpRequest::QueryEa(_) => IrpType::QueryEa,
             IrpRequest::QueryDirectory(_) => IrpType::QueryDirectory,
             IrpRequest::QueryVolumeInformation(_) => IrpType::QueryVolumeInformation,
             IrpRequest::SetVolumeInformation(_) => IrpType::SetVolumeInformation,

@@ -37,6 +37,56 @@ impl EaEntry {
     pub fn wire_len(&self) -> usize {
         EA_ENTRY_FIXED + self.name.len() + 1 + self.value.len()
     }
+
+    /// Bytes of this entry in the packed (OS/2 FEA) form NTFS counts EA sizes in: `Flags`,
+    /// `EaNameLength`, `EaValueLength` (4 bytes), the name, its NUL and the value, unaligned.
+    pub fn packed_len(&self) -> usize {
+        4 + self.name.len() + 1 + self.value.len()
+    }
+}
+
+/// The size of an EA set as MS-FSA counts it (`File.ExtendedAttributesLength`): the sum of
+/// the entries' [`EaEntry::packed_len`]. Windows refuses a set that would make it larger
+/// than [`MAX_EA_SET_SIZE`].
+pub fn ea_set_size(entries: &[EaEntry]) -> usize {
+    entries.iter().map(EaEntry::packed_len).sum()
+}
+
+/// The largest EA set Windows keeps on a file: 64 KiB - 5 (MS-FSA 2.1.5.15.5); beyond it
+/// a set fails with STATUS_EA_TOO_LARGE.
+pub const MAX_EA_SET_SIZE: usize = 64 * 1024 - 5;
+
+/// The `EaSize` FileEaInformation, FileAllInformation and the full directory classes report
+/// for an EA set (MS-FSA 2.1.5.12.10): [`ea_set_size`] plus the 4-byte list header, or 0 for
+/// a file without EAs.
+pub fn ea_info_size(entries: &[EaEntry]) -> u32 {
+    match ea_set_size(entries) {
+        0 => 0,
+        n => len32(n + 4),
+    }
+}
+
+/// Encodes as many whole entries of `entries` as fit in `max` bytes (only the first with
+/// `single`), chained as [`FileFullEaInformation`] encodes them. Returns the bytes and the
+/// number of entries written; 0 entries (empty output) when the first does not fit.
+pub fn encode_ea_entries_within(entries: &[EaEntry], max: usize, single: bool) -> (Vec<u8>, usize) {
+    let mut end = 0usize;
+    let mut count = 0usize;
+    for e in entries {
+        if single && count == 1 {
+            break;
+        }
+        let start = if count == 0 { 0 } else { align_up(end, 4) };
+        if start + e.wire_len() > max || e.name.len() > 255 || e.value.len() > 65535 {
+            break;
+        }
+        end = start + e.wire_len();
+        count += 1;
+    }
+    let list = FileFullEaInformation {
+        entries: entries[..count].to_vec(),
+    };
+    (list.encode(), count)
 }
 
 /// Checks an EA name against MS-FSCC 2.4.15: 1..=255 bytes, none of them a control

@@ -20,7 +20,7 @@ pub use basic::{
 };
 pub use ea::{
     EA_ENTRY_FIXED, EaEntry, FILE_NEED_EA, FileFullEaInformation, FileGetEaInformation,
-    validate_ea_name,
+    MAX_EA_SET_SIZE, ea_info_size, ea_set_size, encode_ea_entries_within, validate_ea_name,
 };
 pub use name::{
     FILE_ALL_INFORMATION_FIXED, FileAllInformation, FileNameInformation,

@@ -7,8 +7,9 @@
 //! # The jail
 //!
 //! A [`Root`] holds an `O_PATH | O_DIRECTORY` descriptor of the share root. Nothing is ever
-//! opened by an absolute path afterwards: every open goes through [`Root::open_file`] or
-//! [`Root::open_path`], which resolve a *relative* path beneath that descriptor.
+//! opened by an absolute path afterwards: every open goes through [`Root::open_file`],
+//! [`Root::open_path`] or [`Root::open_exact`], which resolve a *relative* path beneath that
+//! descriptor.
 //!
 //! * Names and relative paths are checked before any system call: empty names, `.`, `..`, and
 //!   names holding `/` or NUL are refused with `STATUS_OBJECT_NAME_INVALID`; an absolute path
@@ -23,6 +24,16 @@
 //! * An escape attempt (`EXDEV` from `openat2`, `ELOOP` on a refused symlink) becomes
 //!   `STATUS_ACCESS_DENIED`, as Samba answers with `wide links = no`. The answer is the same
 //!   whether the outside target exists or not, so its existence does not leak.
+//! * [`Root::open_exact`], the fast path of an open, is the same jailed open of the path as
+//!   spelled, for reading, followed by an `fstat` of the descriptor: the type, identity and
+//!   times every later decision uses are those of the object opened, not of a name looked
+//!   up before. It adds `O_NONBLOCK`, so a FIFO (or anything swapped in for the name) cannot
+//!   make it wait (cleared again on a regular file unless the share's file system is a
+//!   local one known to ignore it); the driver then refuses whatever is neither a regular
+//!   file nor a directory. Unlike a `statx` first, this does open such a file for a moment: an
+//!   unprivileged user can only make FIFOs and sockets (which fail to open), while device
+//!   nodes need `CAP_MKNOD`, so a device in a share is the administrator's own doing; mount
+//!   shares `nodev` to rule even that out.
 //! * Races: the kernel checks each step of the walk on the object it actually reached, and the
 //!   fallback walk holds a descriptor for each directory and checks the type of what it opened
 //!   (`fstat` on the new descriptor, not a second lookup), so swapping a directory for a
@@ -33,6 +44,12 @@
 //!   directories reached through the root with single validated names, so they stay inside.
 //!
 //! # Case-insensitive names
+//!
+//! An open first tries the path exactly as spelled ([`Root::open_exact`]): when every
+//! component exists with that spelling, that is the file, as the lookup below would answer
+//! (an exact match is preferred even when another case variant exists, as Samba does; NTFS
+//! cannot hold both). Only when that open fails does the driver call [`Root::resolve`],
+//! which walks the components with [`Root::lookup`] and reports the precise status.
 //!
 //! [`Root::lookup`] tries the exact spelling first (one `statx`), then a per-directory index of
 //! case-folded names (simple one-to-one Unicode upper-casing, like NTFS's `$UpCase`; no
@@ -54,10 +71,15 @@
 //!   that very user. `trusted.*` attributes need `CAP_SYS_ADMIN` to read or write, so the
 //!   default ([`XattrNamespace::detect`]) is `trusted` when the process has `CAP_SYS_ADMIN`
 //!   and `user` otherwise, with a loud warning.
+//! * Decoded descriptors are shared through a small cache ([`Root::descriptor`]) keyed by the
+//!   exact bytes read from the file (or, for derived ones, by owner, group, mode and type):
+//!   the attribute is still read on every open, so a descriptor changed behind PVFS's back
+//!   is seen at once; only the decoding is saved.
 //! * On a file system without extended attributes, DOS information is derived from the stat
 //!   data and writes report `persisted: false`; security descriptors cannot be stored and
 //!   writing one fails with `STATUS_NOT_SUPPORTED` (failing open would be a security bug).
 
+mod descriptors;
 mod errno;
 mod index;
 mod names;
@@ -75,7 +97,7 @@ pub use ops::{
     link_at, mkdir_at, pread_full, pwrite_all, read_dir, rename_at, set_mode, set_size, set_times,
     unlink_at,
 };
-pub use root::{Resolved, Root};
+pub use root::{Found, Resolved, Root};
 pub use xattr::{DosInfo, DosRead, DosSource, DosWrite};
 
 /// The extended-attribute namespace that holds security descriptors.

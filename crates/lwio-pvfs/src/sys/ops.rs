@@ -155,7 +155,7 @@ pub(crate) fn statx_at(dir: impl AsFd, name: impl rustix::path::Arg) -> Result<S
 /// `statx` of an open descriptor (also `O_PATH` ones), with the birth time when the file
 /// system gives it.
 pub fn fstat(fd: impl AsFd) -> Result<Stat, NtStatus> {
-    rustix::fs::statx(fd, "", AtFlags::EMPTY_PATH, STATX_WANT)
+    rustix::fs::statx(fd, c"", AtFlags::EMPTY_PATH, STATX_WANT)
         .map(|s| Stat::from_statx(&s))
         .map_err(map_errno)
 }

@@ -6,14 +6,28 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use lwio_core::NtStatus;
-use rustix::fs::{CWD, Mode, OFlags, ResolveFlags};
+use rustix::fs::{CWD, FileType, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
 
 use super::SysConfig;
+use super::descriptors::DescriptorCache;
 use super::errno::{map_errno, map_resolve_errno};
 use super::index::{Cached, IndexCache};
 use super::names::{fold_name, split_rel, validate_name};
 use super::ops::{Stat, for_each_entry, fstat, statx_at};
+
+/// File systems (`statfs` magic numbers) whose regular files ignore `O_NONBLOCK`: the
+/// local, in-kernel ones (ext2/3/4, XFS, Btrfs, tmpfs, overlayfs, F2FS, ZFS). On any other,
+/// [`Root::open_exact`] clears the flag again on a regular file it opened.
+const NONBLOCK_IGNORED: [i128; 7] = [
+    0xef53,
+    0x5846_5342,
+    0x9123_683e,
+    0x0102_1994,
+    0x794c_7630,
+    0xf2f5_2010,
+    0x2fc1_2fc1,
+];
 
 /// How many times an `openat2` that failed with `EAGAIN` (a concurrent rename seen while
 /// resolving `..`) is retried before giving up.
@@ -26,8 +40,18 @@ pub struct Root {
     fd: OwnedFd,
     config: SysConfig,
     openat2: bool,
+    /// The share's file system is a local one that ignores `O_NONBLOCK` on regular files
+    /// (probed once with `fstatfs`); see [`open_exact`](Self::open_exact).
+    nonblock_ignored: bool,
+    /// The jail's `openat2` resolve flags (from the symlink policy).
+    resolve_flags: ResolveFlags,
     xattrs: bool,
+    /// The security descriptor attribute's full name (`trusted.lwio.sd`), and as a C string.
+    pub(super) sd_xattr: String,
+    pub(super) sd_xattr_c: std::ffi::CString,
     index: IndexCache,
+    /// Decoded security descriptors by their stored bytes.
+    pub(super) descriptors: DescriptorCache,
 }
 
 impl std::fmt::Debug for IndexCache {
@@ -48,6 +72,41 @@ pub struct Resolved {
     pub name: String,
     /// The last component's stat if it exists (a symlink is described, not followed).
     pub stat: Option<Stat>,
+}
+
+/// The result of [`Root::find`]: a [`Resolved`] whose parent directory is opened only on
+/// demand ([`into_resolved`](Self::into_resolved)).
+#[derive(Debug)]
+pub struct Found {
+    /// As [`Resolved::parent`].
+    pub parent: PathBuf,
+    /// The parent directory when the walk opened it; `None` for the root (not opened).
+    parent_fd: Option<OwnedFd>,
+    /// As [`Resolved::name`].
+    pub name: String,
+    /// As [`Resolved::stat`].
+    pub stat: Option<Stat>,
+}
+
+impl Found {
+    /// Whether the root itself was found (no components).
+    pub fn is_root(&self) -> bool {
+        self.name.is_empty()
+    }
+
+    /// The [`Resolved`] form, opening the root's `O_PATH` descriptor for a top-level name.
+    pub fn into_resolved(self, root: &Root) -> Result<Resolved, NtStatus> {
+        let parent_fd = match self.parent_fd {
+            Some(fd) => fd,
+            None => root.open_dir(Path::new(""))?,
+        };
+        Ok(Resolved {
+            parent: self.parent,
+            parent_fd,
+            name: self.name,
+            stat: self.stat,
+        })
+    }
 }
 
 impl Resolved {
@@ -74,6 +133,8 @@ impl Root {
         )
         .map_err(map_errno)?;
         let openat2 = !config.force_component_walk && probe_openat2(&fd)?;
+        let nonblock_ignored = rustix::fs::fstatfs(&fd)
+            .is_ok_and(|s| NONBLOCK_IGNORED.contains(&i128::from(s.f_type)));
         let xattrs = !config.force_no_xattrs && probe_xattrs(&fd);
         if !xattrs {
             tracing::warn!(
@@ -83,12 +144,28 @@ impl Root {
             );
         }
         let index = IndexCache::new(config.index_max_dirs, config.index_max_names);
+        let mut resolve_flags = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
+        if !config.follow_symlinks_inside {
+            resolve_flags |= ResolveFlags::NO_SYMLINKS;
+        }
+        let sd_xattr = format!(
+            "{}{}",
+            config.sd_namespace.prefix(),
+            super::xattr::SD_XATTR_SUFFIX
+        );
+        let sd_xattr_c =
+            std::ffi::CString::new(sd_xattr.as_str()).map_err(|_| NtStatus::INTERNAL_ERROR)?;
         Ok(Root {
             fd,
             config,
             openat2,
+            nonblock_ignored,
+            resolve_flags,
             xattrs,
+            sd_xattr,
+            sd_xattr_c,
             index,
+            descriptors: DescriptorCache::default(),
         })
     }
 
@@ -162,39 +239,83 @@ impl Root {
         flags: OFlags,
         mode: Mode,
     ) -> Result<OwnedFd, NtStatus> {
-        let mut resolve = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
-        if !self.config.follow_symlinks_inside {
-            resolve |= ResolveFlags::NO_SYMLINKS;
-        }
         let path: &Path = if comps.is_empty() {
             Path::new(".")
         } else {
             rel
         };
+        match self.openat2_beneath(path, flags, mode) {
+            Ok(fd) => Ok(fd),
+            Err(Errno::NOENT) if comps.len() > 1 => {
+                // Tell a missing parent from a missing last component.
+                let parent: PathBuf = comps[..comps.len() - 1].iter().collect();
+                let pflags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+                match self.openat2_beneath(&parent, pflags, Mode::empty()) {
+                    Ok(_) => Err(NtStatus::OBJECT_NAME_NOT_FOUND),
+                    Err(Errno::NOENT | Errno::NOTDIR) => Err(NtStatus::OBJECT_PATH_NOT_FOUND),
+                    Err(e) => Err(map_resolve_errno(e)),
+                }
+            }
+            Err(e) => Err(map_resolve_errno(e)),
+        }
+    }
+
+    /// One `openat2` beneath the root with the jail's resolve flags, retried on `EAGAIN`.
+    fn openat2_beneath(
+        &self,
+        path: impl rustix::path::Arg + Copy,
+        flags: OFlags,
+        mode: Mode,
+    ) -> Result<OwnedFd, Errno> {
         let mut tries = 0;
         loop {
-            match rustix::fs::openat2(&self.fd, path, flags, mode, resolve) {
-                Ok(fd) => return Ok(fd),
+            match rustix::fs::openat2(&self.fd, path, flags, mode, self.resolve_flags) {
                 Err(Errno::AGAIN) if tries < EAGAIN_RETRIES => tries += 1,
-                Err(Errno::NOENT) if comps.len() > 1 => {
-                    // Tell a missing parent from a missing last component.
-                    let parent: PathBuf = comps[..comps.len() - 1].iter().collect();
-                    let pflags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
-                    return match rustix::fs::openat2(
-                        &self.fd,
-                        &parent,
-                        pflags,
-                        Mode::empty(),
-                        resolve,
-                    ) {
-                        Ok(_) => Err(NtStatus::OBJECT_NAME_NOT_FOUND),
-                        Err(Errno::NOENT | Errno::NOTDIR) => Err(NtStatus::OBJECT_PATH_NOT_FOUND),
-                        Err(e) => Err(map_resolve_errno(e)),
-                    };
-                }
-                Err(e) => return Err(map_resolve_errno(e)),
+                other => return other,
             }
         }
+    }
+
+    /// The fast path of an open: opens the existing file `rel` (an on-disk path relative to
+    /// the root, `/`-separated, spelled exactly as on disk) for reading, and `fstat`s what
+    /// was opened. Every component is checked with [`validate_name`] first, and the open
+    /// goes through the jail like [`open_file`](Self::open_file) (a symlink is refused or
+    /// followed inside, never out).
+    ///
+    /// `O_NONBLOCK` is added so that a FIFO met here (made locally, or swapped in for the
+    /// name) cannot hang the caller; the caller refuses anything that is neither a regular
+    /// file nor a directory by the returned stat, which describes the object opened. On a
+    /// file system not known to ignore the flag on regular files (network, FUSE), it is
+    /// cleared again on a regular file (one `fcntl`), since the descriptor serves reads.
+    ///
+    /// `Ok(None)` when the exact spelling does not open, whatever the reason (missing, in
+    /// another case, a refused symlink, a permission): the caller then takes the slow path,
+    /// [`resolve`](Self::resolve), which finds other spellings and reports the status.
+    /// An empty `rel` (the root) is always `None`.
+    pub fn open_exact(&self, rel: &str) -> Result<Option<(OwnedFd, Stat)>, NtStatus> {
+        if rel.is_empty() {
+            return Ok(None);
+        }
+        for c in rel.split('/') {
+            validate_name(c)?;
+        }
+        let flags = OFlags::RDONLY | OFlags::NOCTTY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        let fd = if self.openat2 {
+            self.openat2_beneath(rel, flags, Mode::empty()).ok()
+        } else {
+            let comps: Vec<&OsStr> = rel.split('/').map(OsStr::new).collect();
+            self.open_walk(&comps, flags, Mode::empty()).ok()
+        };
+        let Some(fd) = fd else {
+            return Ok(None);
+        };
+        let st = fstat(&fd)?;
+        if !self.nonblock_ignored && st.file_type() == FileType::RegularFile {
+            // This descriptor becomes the handle's: reads must not see O_NONBLOCK on a file
+            // system that might honour it for regular files (network, FUSE).
+            rustix::fs::fcntl_setfl(&fd, OFlags::empty()).map_err(map_errno)?;
+        }
+        Ok(Some((fd, st)))
     }
 
     /// The fallback: one `openat(O_NOFOLLOW)` per component, refusing every symlink.
@@ -314,17 +435,23 @@ impl Root {
     /// refused symlink). The last may be missing (`stat` is `None`, `name` the spelling
     /// asked for). No components resolve the root itself.
     pub fn resolve(&self, components: &[&str]) -> Result<Resolved, NtStatus> {
+        self.find(components)?.into_resolved(self)
+    }
+
+    /// [`resolve`](Self::resolve) without the parent directory's descriptor when the walk
+    /// did not need to open one: a name in the root is looked up through the root's own
+    /// descriptor. The driver opens an existing file this way (it needs no parent), and
+    /// turns the answer into a [`Resolved`] only to make a new name.
+    pub fn find(&self, components: &[&str]) -> Result<Found, NtStatus> {
         for c in components {
             validate_name(c)?;
         }
         let Some((last, parents)) = components.split_last() else {
-            let parent_fd = self.open_dir(Path::new(""))?;
-            let stat = fstat(&parent_fd)?;
-            return Ok(Resolved {
+            return Ok(Found {
                 parent: PathBuf::new(),
-                parent_fd,
+                parent_fd: None,
                 name: String::new(),
-                stat: Some(stat),
+                stat: Some(fstat(&self.fd)?),
             });
         };
         let mut parent = PathBuf::new();
@@ -337,20 +464,23 @@ impl Root {
             parent.push(&on_disk);
             cur = Some(self.open_dir(&parent)?);
         }
-        let parent_fd = match cur {
-            Some(fd) => fd,
-            None => self.open_dir(Path::new(""))?,
-        };
-        let (name, stat) = match self.lookup_stat(&parent_fd, last)? {
+        let dir = cur.as_ref().map_or(self.fd.as_fd(), |f| f.as_fd());
+        let (name, stat) = match self.lookup_stat(dir, last)? {
             Some((n, st)) => (n, Some(st)),
             None => ((*last).to_owned(), None),
         };
-        Ok(Resolved {
+        Ok(Found {
             parent,
-            parent_fd,
+            parent_fd: cur,
             name,
             stat,
         })
+    }
+
+    /// Acts as on a file system that may honour `O_NONBLOCK` on regular files.
+    #[cfg(test)]
+    pub(crate) fn assume_nonblock_honoured(&mut self) {
+        self.nonblock_ignored = false;
     }
 
     #[cfg(test)]

@@ -37,18 +37,23 @@
 //! [`Root::write_sd`] fails with `STATUS_NOT_SUPPORTED`.
 
 use std::os::fd::AsFd;
+use std::sync::Arc;
 
-use lwio_core::NtStatus;
 use lwio_core::irp::FileAttributes;
+use lwio_core::{NtStatus, SecurityDescriptor};
 use rustix::fs::{FileType, Mode, XattrFlags};
 use rustix::io::Errno;
 
 use super::Root;
+use super::descriptors::DescriptorKey;
 use super::errno::map_errno;
 use super::ops::{Stat, fstat};
 
 /// The attribute holding [`DosInfo`].
 pub const DOS_XATTR: &str = "user.lwio.dos";
+
+/// [`DOS_XATTR`] as a C string, so the hot path does not convert it each time.
+const DOS_XATTR_C: &std::ffi::CStr = c"user.lwio.dos";
 
 /// The name, after the namespace prefix, of the security descriptor attribute.
 pub const SD_XATTR_SUFFIX: &str = "lwio.sd";
@@ -182,18 +187,38 @@ fn is_unsupported(e: Errno) -> bool {
     e == Errno::NOTSUP || e == Errno::OPNOTSUPP
 }
 
+/// The stack buffer an attribute is first read into; a larger one goes through
+/// [`get_capped`].
+const SMALL_XATTR: usize = 1024;
+
 impl Root {
-    fn sd_name(&self) -> String {
-        format!("{}{}", self.config().sd_namespace.prefix(), SD_XATTR_SUFFIX)
+    fn sd_name(&self) -> &str {
+        &self.sd_xattr
     }
 
     /// Reads the DOS information of the open file `fd` whose on-disk name is `name` (used
     /// for `HIDDEN` when deriving). Derived when nothing valid is stored.
     pub fn read_dos(&self, fd: impl AsFd, name: &str) -> Result<DosRead, NtStatus> {
-        let fd = fd.as_fd();
+        self.read_dos_inner(fd.as_fd(), name, None)
+    }
+
+    /// As [`read_dos`](Self::read_dos), for a caller that already holds the file's `fstat`
+    /// (`st`): deriving then needs no second one.
+    pub fn read_dos_with(&self, fd: impl AsFd, name: &str, st: &Stat) -> Result<DosRead, NtStatus> {
+        self.read_dos_inner(fd.as_fd(), name, Some(st))
+    }
+
+    fn read_dos_inner(
+        &self,
+        fd: std::os::fd::BorrowedFd<'_>,
+        name: &str,
+        st: Option<&Stat>,
+    ) -> Result<DosRead, NtStatus> {
         if self.fs_supports_xattrs() {
-            match get_capped(fd, DOS_XATTR) {
-                Ok(Some(v)) => match DosInfo::decode(&v) {
+            // A valid value is 16 bytes: one larger than the buffer (ERANGE) is corrupt too.
+            let mut buf = [0u8; 64];
+            match rustix::fs::fgetxattr(fd, DOS_XATTR_C, &mut buf) {
+                Ok(n) => match buf.get(..n).and_then(DosInfo::decode) {
                     Some(info) => {
                         return Ok(DosRead {
                             info,
@@ -202,14 +227,18 @@ impl Root {
                     }
                     None => tracing::warn!(name, "PVFS: corrupt {DOS_XATTR} ignored"),
                 },
-                Ok(None) => {}
+                Err(Errno::RANGE) => tracing::warn!(name, "PVFS: corrupt {DOS_XATTR} ignored"),
+                Err(Errno::NODATA) => {}
                 Err(e) if is_unsupported(e) => {}
                 Err(e) => return Err(map_errno(e)),
             }
         }
-        let st = fstat(fd)?;
+        let info = match st {
+            Some(st) => DosInfo::derive(name, st),
+            None => DosInfo::derive(name, &fstat(fd)?),
+        };
         Ok(DosRead {
-            info: DosInfo::derive(name, &st),
+            info,
             source: DosSource::Derived,
         })
     }
@@ -244,7 +273,7 @@ impl Root {
             return Ok(None);
         }
         let name = self.sd_name();
-        let v = match get_capped(fd, &name) {
+        let v = match get_capped(fd, name) {
             Ok(Some(v)) => v,
             Ok(None) => return Ok(None),
             Err(e) if is_unsupported(e) => return Ok(None),
@@ -255,6 +284,67 @@ impl Root {
             tracing::warn!(xattr = %name, "PVFS: corrupt security descriptor ignored");
         }
         Ok(sd)
+    }
+
+    /// The security descriptor of the open file `fd` (`st` its stat): the stored one if it
+    /// is valid, else `derive()`'s, made from the stat (the caller's POSIX mapping). A
+    /// stored descriptor that cannot be read or decoded counts as none, with a warning.
+    ///
+    /// Decoded descriptors are shared through a small cache keyed by the exact bytes read
+    /// (or, for derived ones, by owner, group, mode and type), so the answer is always what
+    /// the file holds now; the cache only saves decoding it again.
+    pub fn descriptor(
+        &self,
+        fd: impl AsFd,
+        st: &Stat,
+        derive: impl FnOnce() -> SecurityDescriptor,
+    ) -> Arc<SecurityDescriptor> {
+        let mut buf = [0u8; SMALL_XATTR];
+        let heap: Vec<u8>;
+        let raw: Option<&[u8]> = if !self.fs_supports_xattrs() {
+            None
+        } else {
+            match rustix::fs::fgetxattr(fd.as_fd(), self.sd_xattr_c.as_c_str(), &mut buf) {
+                Ok(n) => buf.get(..n),
+                Err(Errno::RANGE) => match get_capped(fd.as_fd(), self.sd_name()) {
+                    Ok(Some(v)) => {
+                        heap = v;
+                        Some(&heap)
+                    }
+                    _ => None,
+                },
+                Err(_) => None,
+            }
+        };
+        if let Some(raw) = raw {
+            match decode_sd_ref(raw) {
+                Some(bytes) => {
+                    let decoded = self
+                        .descriptors
+                        .get_or_make(DescriptorKey::Stored(bytes), || {
+                            SecurityDescriptor::decode(bytes).ok()
+                        });
+                    if let Some(sd) = decoded {
+                        return sd;
+                    }
+                    tracing::warn!(
+                        "stored security descriptor does not decode; using the POSIX one"
+                    );
+                }
+                None => {
+                    tracing::warn!(xattr = %self.sd_name(), "PVFS: corrupt security descriptor ignored");
+                }
+            }
+        }
+        let key = DescriptorKey::Derived {
+            uid: st.uid,
+            gid: st.gid,
+            mode: st.mode & 0o7777,
+            is_dir: st.is_dir(),
+        };
+        self.descriptors
+            .get_or_make(key, || Some(derive()))
+            .unwrap_or_else(|| Arc::new(SecurityDescriptor::new()))
     }
 
     /// Stores `sd` (a self-relative security descriptor) on the open file `fd`. Fails with
@@ -298,12 +388,72 @@ impl Root {
 }
 
 fn decode_sd(v: &[u8]) -> Option<Vec<u8>> {
+    decode_sd_ref(v).map(<[u8]>::to_vec)
+}
+
+/// The descriptor inside a stored `<ns>.lwio.sd` value, if the value is well formed.
+fn decode_sd_ref(v: &[u8]) -> Option<&[u8]> {
     if v.len() < SD_HEADER || &v[..2] != SD_MAGIC || v[2] != VERSION || v[3] != 0 {
         return None;
     }
     let len = usize::try_from(u32::from_le_bytes(v[4..8].try_into().ok()?)).ok()?;
     let sd = &v[SD_HEADER..];
-    (sd.len() == len && len >= SD_MIN && sd[0] == 1).then(|| sd.to_vec())
+    (sd.len() == len && len >= SD_MIN && sd[0] == 1).then_some(sd)
+}
+
+// ---- Extended attributes (EAs) of the NTFS kind ------------------------------------------
+//
+// # `user.lwio.ea` (always in `user.`: EAs are data any writer of the file may change)
+//
+// All EAs of a file in one attribute, so a set is one atomic `fsetxattr`; the layout is the
+// driver's (`crate::ea`). Absent means "no EAs"; the driver removes it when the last EA goes.
+
+/// The attribute holding a file's EA set.
+pub const EA_XATTR: &str = "user.lwio.ea";
+
+impl Root {
+    /// Reads the stored EA set of the open file `fd` (the attribute's bytes), `None` when it
+    /// has none or the file system has no extended attributes.
+    pub fn read_ea_xattr(&self, fd: impl AsFd) -> Result<Option<Vec<u8>>, NtStatus> {
+        if !self.fs_supports_xattrs() {
+            return Ok(None);
+        }
+        match get_capped(fd, EA_XATTR) {
+            Ok(v) => Ok(v),
+            Err(e) if is_unsupported(e) => Ok(None),
+            Err(e) => Err(map_errno(e)),
+        }
+    }
+
+    /// Stores `value` as the EA set of the open file `fd`. STATUS_EAS_NOT_SUPPORTED without
+    /// extended attributes; STATUS_EA_TOO_LARGE when the file system refuses the size (more
+    /// than [`MAX_XATTR`], or more than it keeps per file: one block on ext4 without
+    /// `ea_inode`).
+    pub fn write_ea_xattr(&self, fd: impl AsFd, value: &[u8]) -> Result<(), NtStatus> {
+        if !self.fs_supports_xattrs() {
+            return Err(NtStatus::EAS_NOT_SUPPORTED);
+        }
+        if value.len() > MAX_XATTR {
+            return Err(NtStatus::EA_TOO_LARGE);
+        }
+        rustix::fs::fsetxattr(fd, EA_XATTR, value, XattrFlags::empty()).map_err(|e| match e {
+            e if is_unsupported(e) => NtStatus::EAS_NOT_SUPPORTED,
+            Errno::TOOBIG | Errno::NOSPC | Errno::RANGE => NtStatus::EA_TOO_LARGE,
+            e => map_errno(e),
+        })
+    }
+
+    /// Removes the EA set of the open file `fd` (no error when there is none).
+    pub fn remove_ea_xattr(&self, fd: impl AsFd) -> Result<(), NtStatus> {
+        if !self.fs_supports_xattrs() {
+            return Ok(());
+        }
+        match rustix::fs::fremovexattr(fd, EA_XATTR) {
+            Ok(()) | Err(Errno::NODATA) => Ok(()),
+            Err(e) if is_unsupported(e) => Ok(()),
+            Err(e) => Err(map_errno(e)),
+        }
+    }
 }
 
 #[cfg(test)]

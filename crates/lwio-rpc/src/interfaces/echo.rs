@@ -7,10 +7,17 @@
 //! | 1 | EchoData | `uint32 len`, `[size_is(len)] uint8 in_data[]` | `[size_is(len)] uint8 out_data[]` |
 //! | 2 | SinkData | `uint32 len`, `[size_is(len)] uint8 data[]` | nothing |
 //! | 3 | SourceData | `uint32 len` | `[size_is(len)] uint8 data[]`, byte i = i mod 256 |
+//! | 4 | TestCall | `[string] wchar_t *s1` | `[string] wchar_t **s2` = a copy of `s1` |
+//! | 5 | TestCall2 | `uint16 level` | `[switch_is(level)] echo_Info *info`, NTSTATUS |
 //! | 6 | TestSleep | `uint32 seconds` | returns `seconds`, after sleeping (asynchronously) |
+//! | 7 | TestEnum | three enums / unions, `[in,out,ref]` | the same values back |
+//! | 8 | TestSurrounding | `echo_Surrounding *data` (conformant structure) | the array twice as long |
+//! | 9 | TestDoublePointer | `uint16 ***data` | returns `***data` (0 when a pointer is null) |
 //!
-//! The other opnums of the IDL (TestCall 4, TestCall2 5, TestEnum 7, TestSurrounding 8,
-//! TestDoublePointer 9) are not implemented and fault with `nca_s_op_rng_error`.
+//! Opnums 4, 5 and 7-9 exist to exercise NDR corners (strings behind two pointers,
+//! union arms of every alignment, 16- and 32-bit enums, conformant structures, pointer
+//! chains); their stubs are in [`corners`]. Other opnums fault with
+//! `nca_s_op_rng_error`.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -50,9 +57,21 @@ pub mod opnum {
     pub const SINK_DATA: u16 = 2;
     /// echo_SourceData.
     pub const SOURCE_DATA: u16 = 3;
+    /// echo_TestCall.
+    pub const TEST_CALL: u16 = 4;
+    /// echo_TestCall2.
+    pub const TEST_CALL2: u16 = 5;
     /// echo_TestSleep.
     pub const TEST_SLEEP: u16 = 6;
+    /// echo_TestEnum.
+    pub const TEST_ENUM: u16 = 7;
+    /// echo_TestSurrounding.
+    pub const TEST_SURROUNDING: u16 = 8;
+    /// echo_TestDoublePointer.
+    pub const TEST_DOUBLE_POINTER: u16 = 9;
 }
+
+pub mod corners;
 
 /// The largest SourceData answer served: 16 MiB.
 pub const MAX_SOURCE_LEN: u32 = 16 << 20;
@@ -90,8 +109,8 @@ fn write_bytes_array(data: &[u8]) -> Vec<u8> {
     w.into_bytes()
 }
 
-fn echo_data(stub: &[u8]) -> Result<Vec<u8>, FaultStatus> {
-    let mut r = NdrReader::new(stub).with_max_elements(usize::MAX);
+fn echo_data(stub: &[u8], ctx: &CallContext) -> Result<Vec<u8>, FaultStatus> {
+    let mut r = ctx.reader(stub).with_max_elements(usize::MAX);
     let data = read_sized_bytes(&mut r)?;
     r.finish()?;
     Ok(write_bytes_array(data))
@@ -106,23 +125,27 @@ impl Interface for EchoInterface {
         "rpcecho"
     }
 
-    fn call(&self, op: u16, stub: &[u8], _ctx: &CallContext) -> CallOutcome {
+    fn reads_big_endian(&self) -> bool {
+        true
+    }
+
+    fn call(&self, op: u16, stub: &[u8], ctx: &CallContext) -> CallOutcome {
         let result = match op {
             opnum::ADD_ONE => (|| {
-                let mut r = NdrReader::new(stub);
+                let mut r = ctx.reader(stub);
                 let v = r.u32()?;
                 r.finish()?;
                 Ok(v.wrapping_add(1).to_le_bytes().to_vec())
             })(),
-            opnum::ECHO_DATA => echo_data(stub),
+            opnum::ECHO_DATA => echo_data(stub, ctx),
             opnum::SINK_DATA => (|| {
-                let mut r = NdrReader::new(stub).with_max_elements(usize::MAX);
+                let mut r = ctx.reader(stub).with_max_elements(usize::MAX);
                 read_sized_bytes(&mut r)?;
                 r.finish()?;
                 Ok(Vec::new())
             })(),
             opnum::SOURCE_DATA => (|| {
-                let mut r = NdrReader::new(stub);
+                let mut r = ctx.reader(stub);
                 let len = r.u32()?;
                 r.finish()?;
                 if len > MAX_SOURCE_LEN {
@@ -132,7 +155,7 @@ impl Interface for EchoInterface {
                 Ok(write_bytes_array(&data))
             })(),
             opnum::TEST_SLEEP => {
-                let mut r = NdrReader::new(stub);
+                let mut r = ctx.reader(stub);
                 let seconds = match r.u32().and_then(|s| r.finish().map(|_| s)) {
                     Ok(s) => s,
                     Err(e) => return CallOutcome::Ready(Err(e.into())),
@@ -144,6 +167,11 @@ impl Interface for EchoInterface {
                     Ok(seconds.to_le_bytes().to_vec())
                 }));
             }
+            opnum::TEST_CALL => corners::test_call(stub, ctx),
+            opnum::TEST_CALL2 => corners::test_call2(stub, ctx),
+            opnum::TEST_ENUM => corners::test_enum(stub, ctx),
+            opnum::TEST_SURROUNDING => corners::test_surrounding(stub, ctx),
+            opnum::TEST_DOUBLE_POINTER => corners::test_double_pointer(stub, ctx),
             _ => Err(FaultStatus::OP_RNG_ERROR),
         };
         CallOutcome::Ready(result)

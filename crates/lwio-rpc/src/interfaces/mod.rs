@@ -1,6 +1,9 @@
 //! RPC interfaces served on named pipes with [`crate::server`]:
 //!
 //! * [`echo`] — rpcecho on `\pipe\rpcecho` (Samba's test interface);
+//! * [`lsarpc`] — the policy handle of MS-LSAD on `\pipe\lsarpc` (open and close only);
+//! * [`mgmt`] — the DCE/RPC management interface every endpoint answers, and
+//!   [`mgmt::Endpoint`], which builds an endpoint's server with it;
 //! * [`srvsvc`] — share and server information (MS-SRVS) on `\pipe\srvsvc`, over a
 //!   [`srvsvc::ShareDatabase`] the SMB server implements;
 //! * [`wkssvc`] — workstation information (MS-WKST) on `\pipe\wkssvc`.
@@ -8,6 +11,8 @@
 //! srvsvc and wkssvc describe the same machine, a [`ServerIdentity`].
 
 pub mod echo;
+pub mod lsarpc;
+pub mod mgmt;
 pub mod srvsvc;
 pub mod wkssvc;
 
@@ -17,8 +22,26 @@ pub mod win32 {
     pub const ERROR_SUCCESS: u32 = 0;
     /// ERROR_ACCESS_DENIED.
     pub const ERROR_ACCESS_DENIED: u32 = 5;
+    /// ERROR_NOT_SUPPORTED.
+    pub const ERROR_NOT_SUPPORTED: u32 = 50;
+    /// ERROR_DUP_NAME: the name is already in use.
+    pub const ERROR_DUP_NAME: u32 = 52;
+    /// ERROR_TOO_MANY_NAMES: the computer's name limit was reached.
+    pub const ERROR_TOO_MANY_NAMES: u32 = 68;
+    /// ERROR_INVALID_PARAMETER.
+    pub const ERROR_INVALID_PARAMETER: u32 = 87;
+    /// ERROR_INSUFFICIENT_BUFFER.
+    pub const ERROR_INSUFFICIENT_BUFFER: u32 = 122;
+    /// ERROR_INVALID_NAME.
+    pub const ERROR_INVALID_NAME: u32 = 123;
     /// ERROR_INVALID_LEVEL.
     pub const ERROR_INVALID_LEVEL: u32 = 124;
+    /// ERROR_NO_SUCH_LOGON_SESSION.
+    pub const ERROR_NO_SUCH_LOGON_SESSION: u32 = 1312;
+    /// NERR_UseNotFound / ERROR_NOT_CONNECTED: no such network connection.
+    pub const NERR_USE_NOT_FOUND: u32 = 2250;
+    /// RPC_E_REMOTE_DISABLED (an HRESULT): the operation may not be called remotely.
+    pub const RPC_E_REMOTE_DISABLED: u32 = 0x8001_011C;
     /// NERR_NetNameNotFound: no share of that name.
     pub const NERR_NET_NAME_NOT_FOUND: u32 = 2310;
 }
@@ -84,6 +107,15 @@ macro_rules! level_union {
         }
 
         impl $name {
+            /// The arm of `level` with a null pointer: what an operation that fails
+            /// answers. A level with no arm gives `Unknown`.
+            pub fn null(level: u32) -> Self {
+                match level {
+                    $( $val => $name::$variant(None), )*
+                    other => $name::Unknown(other),
+                }
+            }
+
             /// The level (union discriminant).
             pub fn level(&self) -> u32 {
                 match self {
@@ -141,8 +173,3 @@ macro_rules! level_union {
     };
 }
 pub(crate) use level_union;
-
-/// Decodes a request stub with the strict reader: the parameters, then nothing more.
-pub(crate) fn decode_request<T: crate::ndr::Ndr>(stub: &[u8]) -> Result<T, crate::NdrError> {
-    crate::ndr::from_bytes(stub)
-}

@@ -1,5 +1,6 @@
 //! The NDR 2.0 transfer syntax (C706 chapter 14, MS-RPCE 2.2.5.1): marshalling of stub
-//! data, little-endian only.
+//! data, in either integer byte order ([`ByteOrder`]; little-endian unless the reader or
+//! writer is told otherwise, as the `drep` of the PDU says).
 //!
 //! # The model
 //!
@@ -109,7 +110,8 @@
 //! then the members, then the elements; `decode_flat` reads the count, checks it with
 //! [`NdrReader::check_count`], and checks it against the member that holds the size.
 //!
-//! Not here: NDR64, big-endian or EBCDIC data, pipes, context handle rundown, and
+//! Not here: NDR64, EBCDIC characters, VAX/Cray/IBM floating point, pipes, context
+//! handle rundown, and
 //! `[range]` or other attributes beyond what the types above enforce.
 
 mod macros;
@@ -128,6 +130,43 @@ pub use types::PolicyHandle;
 pub use writer::{FIRST_REFERENT_ID, NdrWriter};
 
 use crate::NdrError;
+
+/// The integer representation of NDR data (C706 14.2.5): the high nibble of the first
+/// `drep` octet, 1 for little-endian, 0 for big-endian.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ByteOrder {
+    /// Least significant octet first (`drep[0] & 0xF0 == 0x10`).
+    #[default]
+    LittleEndian,
+    /// Most significant octet first (`drep[0] & 0xF0 == 0x00`).
+    BigEndian,
+}
+
+impl ByteOrder {
+    /// A `u16` from its two octets in this order.
+    pub fn u16(self, b: [u8; 2]) -> u16 {
+        match self {
+            ByteOrder::LittleEndian => u16::from_le_bytes(b),
+            ByteOrder::BigEndian => u16::from_be_bytes(b),
+        }
+    }
+
+    /// A `u32` from its four octets in this order.
+    pub fn u32(self, b: [u8; 4]) -> u32 {
+        match self {
+            ByteOrder::LittleEndian => u32::from_le_bytes(b),
+            ByteOrder::BigEndian => u32::from_be_bytes(b),
+        }
+    }
+
+    /// A `u64` from its eight octets in this order.
+    pub fn u64(self, b: [u8; 8]) -> u64 {
+        match self {
+            ByteOrder::LittleEndian => u64::from_le_bytes(b),
+            ByteOrder::BigEndian => u64::from_be_bytes(b),
+        }
+    }
+}
 
 /// A type with an NDR 2.0 representation. See the [module documentation](self) for the
 /// two-phase model, and [`crate::ndr_struct!`] for the usual implementation.

@@ -5,9 +5,7 @@ use std::any::Any;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use nom::number::complete::{le_u16, le_u32, le_u64};
-
-use super::Ndr;
+use super::{ByteOrder, Ndr};
 use crate::NdrError;
 
 /// Default bound on pointer nesting ([`NdrReader::with_max_depth`]).
@@ -32,6 +30,8 @@ type FullEntry = Option<Arc<dyn Any + Send + Sync>>;
 pub struct NdrReader<'a> {
     buf: &'a [u8],
     pos: usize,
+    order: ByteOrder,
+    slack: usize,
     strict_padding: bool,
     depth: usize,
     max_depth: usize,
@@ -63,6 +63,8 @@ impl<'a> NdrReader<'a> {
         NdrReader {
             buf,
             pos: 0,
+            order: ByteOrder::LittleEndian,
+            slack: 0,
             strict_padding: true,
             depth: 0,
             max_depth: DEFAULT_MAX_DEPTH,
@@ -71,6 +73,28 @@ impl<'a> NdrReader<'a> {
             levels: Vec::new(),
             full: HashMap::new(),
         }
+    }
+
+    /// Reads integers in `order`: the sender's data representation, from the `drep` of
+    /// the PDU that carried the stub (little-endian unless told).
+    #[must_use]
+    pub fn with_byte_order(mut self, order: ByteOrder) -> NdrReader<'a> {
+        self.order = order;
+        self
+    }
+
+    /// Lets [`NdrReader::finish`] accept up to `n` zero octets after the last value: the
+    /// alignment padding a client puts between the stub and a verification trailer
+    /// (MS-RPCE 2.2.2.13) once the trailer is cut off.
+    #[must_use]
+    pub fn allow_trailing_padding(mut self, n: usize) -> NdrReader<'a> {
+        self.slack = n;
+        self
+    }
+
+    /// The byte order integers are read in.
+    pub fn byte_order(&self) -> ByteOrder {
+        self.order
     }
 
     /// Accepts non-zero alignment padding.
@@ -108,6 +132,7 @@ impl<'a> NdrReader<'a> {
     pub fn finish(&self) -> Result<(), NdrError> {
         match self.remaining() {
             0 => Ok(()),
+            n if n <= self.slack && self.buf[self.pos..].iter().all(|b| *b == 0) => Ok(()),
             n => Err(NdrError::TrailingBytes(n)),
         }
     }
@@ -143,34 +168,28 @@ impl<'a> NdrReader<'a> {
         Ok(self.bytes(1)?[0])
     }
 
+    /// Takes `N` bytes as an array.
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], NdrError> {
+        let at = self.pos;
+        self.bytes(N)?.try_into().map_err(|_| truncated(at, N))
+    }
+
     /// Reads a 2-aligned `u16`.
     pub fn u16(&mut self) -> Result<u16, NdrError> {
         self.align(2)?;
-        let at = self.pos;
-        let b = self.bytes(2)?;
-        le_u16::<_, ()>(b)
-            .map(|(_, v)| v)
-            .map_err(|_| truncated(at, 2))
+        Ok(self.order.u16(self.array()?))
     }
 
     /// Reads a 4-aligned `u32`.
     pub fn u32(&mut self) -> Result<u32, NdrError> {
         self.align(4)?;
-        let at = self.pos;
-        let b = self.bytes(4)?;
-        le_u32::<_, ()>(b)
-            .map(|(_, v)| v)
-            .map_err(|_| truncated(at, 4))
+        Ok(self.order.u32(self.array()?))
     }
 
     /// Reads an 8-aligned `u64` / `hyper`.
     pub fn u64(&mut self) -> Result<u64, NdrError> {
         self.align(8)?;
-        let at = self.pos;
-        let b = self.bytes(8)?;
-        le_u64::<_, ()>(b)
-            .map(|(_, v)| v)
-            .map_err(|_| truncated(at, 8))
+        Ok(self.order.u64(self.array()?))
     }
 
     /// Decodes a complete value (flat part and pointees).

@@ -72,9 +72,8 @@ impl Ndr for WString {
         if nul != [0, 0] {
             return Err(NdrError::BadString("no terminating NUL"));
         }
-        let units = text
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]));
+        let order = r.byte_order();
+        let units = text.chunks_exact(2).map(|c| order.u16([c[0], c[1]]));
         char::decode_utf16(units)
             .collect::<Result<String, _>>()
             .map(WString)
@@ -250,9 +249,10 @@ impl Ndr for RpcUnicodeString {
         }
         let n = r.check_count(actual, 2)?;
         let raw = r.bytes(n * 2)?;
+        let order = r.byte_order();
         self.buffer = Some(
             raw.chunks_exact(2)
-                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .map(|c| order.u16([c[0], c[1]]))
                 .collect(),
         );
         r.leave();

@@ -542,3 +542,59 @@ fn tuples_are_parameter_lists() {
         ]
     );
 }
+
+#[test]
+fn big_endian_bytes_are_what_c706_says() {
+    use super::ByteOrder;
+    let mut w = NdrWriter::new().with_byte_order(ByteOrder::BigEndian);
+    w.u8(9);
+    w.u16(0x0102);
+    w.u32(0x0304_0506);
+    w.u64(0x0708_090A_0B0C_0D0E);
+    w.write(&Some(WString::from("Ab")));
+    let sid: lwio_core::Sid = "S-1-5-32-544".parse().unwrap();
+    w.write(&sid);
+    let bytes = w.into_bytes();
+    assert_eq!(
+        bytes,
+        [
+            9, 0, 1, 2, 3, 4, 5, 6, // small, pad, short, long
+            7, 8, 9, 10, 11, 12, 13, 14, // hyper
+            0, 2, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 3, // referent, max, offset, actual
+            0, b'A', 0, b'b', 0, 0, 0, 0, // "Ab\\0" in big-endian units, pad
+            0, 0, 0, 2, 1, 2, 0, 0, 0, 0, 0, 5, // SID: count, revision, count, authority
+            0, 0, 0, 32, 0, 0, 2, 32, // sub-authorities 32, 544
+        ]
+    );
+    let mut r = NdrReader::new(&bytes).with_byte_order(ByteOrder::BigEndian);
+    assert_eq!(r.u8().unwrap(), 9);
+    assert_eq!(r.u16().unwrap(), 0x0102);
+    assert_eq!(r.u32().unwrap(), 0x0304_0506);
+    assert_eq!(r.u64().unwrap(), 0x0708_090A_0B0C_0D0E);
+    assert_eq!(
+        r.read::<Option<WString>>().unwrap(),
+        Some(WString::from("Ab"))
+    );
+    assert_eq!(r.read::<lwio_core::Sid>().unwrap(), sid);
+    r.finish().unwrap();
+    // Read little-endian, the same bytes say something else (and the string's counts no
+    // longer agree).
+    let mut le = NdrReader::new(&bytes);
+    le.u8().unwrap();
+    assert_eq!(le.u16().unwrap(), 0x0201);
+}
+
+#[test]
+fn trailing_padding_is_allowed_only_when_asked_and_zero() {
+    let bytes = [1, 0, 0, 0, 0, 0];
+    let mut r = NdrReader::new(&bytes);
+    r.u32().unwrap();
+    assert_eq!(r.finish(), Err(NdrError::TrailingBytes(2)));
+    let mut r = NdrReader::new(&bytes).allow_trailing_padding(3);
+    r.u32().unwrap();
+    r.finish().unwrap();
+    let bytes = [1, 0, 0, 0, 0, 7];
+    let mut r = NdrReader::new(&bytes).allow_trailing_padding(3);
+    r.u32().unwrap();
+    assert_eq!(r.finish(), Err(NdrError::TrailingBytes(2)));
+}

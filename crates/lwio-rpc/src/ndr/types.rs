@@ -24,9 +24,12 @@ impl Ndr for Sid {
     fn encode_flat(&self, w: &mut NdrWriter) {
         let subs = self.sub_authorities();
         w.u32(subs.len() as u32);
-        // The binary SID form is exactly revision, count, 6-byte authority, then the
-        // little-endian sub-authorities, which is the NDR layout after the count.
-        w.bytes(&self.to_bytes());
+        // Revision, count and the 6-byte big-endian authority are octets; the
+        // sub-authorities are `unsigned long`s in the writer's byte order.
+        w.bytes(&self.to_bytes()[..8]);
+        for sub in subs {
+            w.u32(*sub);
+        }
     }
     fn decode_flat(r: &mut NdrReader<'_>) -> Result<Sid, NdrError> {
         let max = r.u32()?;

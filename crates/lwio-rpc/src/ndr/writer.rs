@@ -1,4 +1,4 @@
-//! [`NdrWriter`]: the NDR 2.0 encoder (C706 14.2-14.3), little-endian only.
+//! [`NdrWriter`]: the NDR 2.0 encoder (C706 14.2-14.3), little-endian unless told.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use bytes::BufMut;
 
-use super::Ndr;
+use super::{ByteOrder, Ndr};
 
 /// The first referent id this writer hands out; later ids step by 4, as Windows does.
 pub const FIRST_REFERENT_ID: u32 = 0x0002_0000;
@@ -20,6 +20,7 @@ pub const FIRST_REFERENT_ID: u32 = 0x0002_0000;
 /// their containing structure while top-level pointees follow their referent id directly.
 pub struct NdrWriter {
     buf: Vec<u8>,
+    order: ByteOrder,
     next_referent: u32,
     // Full pointers: object address -> (referent id, pointee written, the object itself,
     // held so that its address cannot be reused while this writer lives).
@@ -46,9 +47,22 @@ impl NdrWriter {
     pub fn new() -> NdrWriter {
         NdrWriter {
             buf: Vec::new(),
+            order: ByteOrder::LittleEndian,
             next_referent: FIRST_REFERENT_ID,
             full: HashMap::new(),
         }
+    }
+
+    /// Writes integers in `order` (the `drep` of the PDU must say so).
+    #[must_use]
+    pub fn with_byte_order(mut self, order: ByteOrder) -> NdrWriter {
+        self.order = order;
+        self
+    }
+
+    /// The byte order integers are written in.
+    pub fn byte_order(&self) -> ByteOrder {
+        self.order
     }
 
     /// Bytes written so far (the current offset).
@@ -87,19 +101,28 @@ impl NdrWriter {
     /// Writes a 2-aligned `u16` / `short`.
     pub fn u16(&mut self, v: u16) {
         self.align(2);
-        self.buf.put_u16_le(v);
+        match self.order {
+            ByteOrder::LittleEndian => self.buf.put_u16_le(v),
+            ByteOrder::BigEndian => self.buf.put_u16(v),
+        }
     }
 
     /// Writes a 4-aligned `u32` / `long`.
     pub fn u32(&mut self, v: u32) {
         self.align(4);
-        self.buf.put_u32_le(v);
+        match self.order {
+            ByteOrder::LittleEndian => self.buf.put_u32_le(v),
+            ByteOrder::BigEndian => self.buf.put_u32(v),
+        }
     }
 
     /// Writes an 8-aligned `u64` / `hyper`.
     pub fn u64(&mut self, v: u64) {
         self.align(8);
-        self.buf.put_u64_le(v);
+        match self.order {
+            ByteOrder::LittleEndian => self.buf.put_u64_le(v),
+            ByteOrder::BigEndian => self.buf.put_u64(v),
+        }
     }
 
     /// Writes a pointer's referent id: 0 when `present` is false, otherwise a fresh

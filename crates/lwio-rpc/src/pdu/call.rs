@@ -51,6 +51,8 @@ open_enum! {
         ACCESS_DENIED = 0x0000_0005,
         /// `RPC_X_BAD_STUB_DATA` / `nca_s_fault_ndr` (1783): stub data did not unmarshal.
         BAD_STUB_DATA = 0x0000_06F7,
+        /// `RPC_S_SEC_PKG_ERROR` (1825): the security package refused a verifier.
+        SEC_PKG_ERROR = 0x0000_0721,
         /// `nca_s_fault_context_mismatch`: an unknown context handle.
         CONTEXT_MISMATCH = 0x1C00_001A,
         /// `nca_s_op_rng_error`: opnum out of range.

@@ -17,8 +17,8 @@ use crate::RpcError;
 pub const HEADER_LEN: usize = 16;
 /// `rpc_vers` of connection-oriented RPC.
 pub const RPC_VERSION: u8 = 5;
-/// The only data representation accepted and produced: little-endian integers, ASCII
-/// characters, IEEE floating point (C706 14.2.5).
+/// The data representation produced: little-endian integers, ASCII characters, IEEE
+/// floating point (C706 14.2.5). Big-endian integers are accepted too.
 pub const DREP_LE: [u8; 4] = [0x10, 0x00, 0x00, 0x00];
 
 open_enum! {
@@ -153,9 +153,10 @@ impl PduHeader {
     /// Decodes the first 16 bytes of `buf` (more may follow). A transport reads this much,
     /// then `frag_length - 16` more bytes to complete the fragment.
     ///
-    /// Rejects versions other than 5.0/5.1, any data representation but
-    /// [`DREP_LE`] ([`RpcError::UnsupportedDataRepresentation`]), and a `frag_length`
-    /// shorter than the header or an `auth_length` that cannot fit.
+    /// Reads the fields in the byte order of the `drep` (little- or big-endian; see
+    /// [`crate::pdu::byte_order`]). Rejects versions other than 5.0/5.1, EBCDIC
+    /// characters or non-IEEE floating point ([`RpcError::UnsupportedDataRepresentation`]),
+    /// and a `frag_length` shorter than the header or an `auth_length` that cannot fit.
     pub fn decode(buf: &[u8]) -> Result<PduHeader, RpcError> {
         let head = buf.get(..HEADER_LEN).ok_or(RpcError::Truncated)?;
         run_all(head, parse_header)
@@ -197,17 +198,31 @@ fn parse_header(input: &[u8]) -> PResult<'_, PduHeader> {
     let (input, ptype) = le_u8(input)?;
     let (input, flags) = le_u8(input)?;
     let (input, drep) = take(input, 4)?;
-    // Byte 0: integer representation in the high nibble (1 = little-endian), character
-    // representation in the low nibble (0 = ASCII); byte 1: floating point (0 = IEEE);
-    // bytes 2 and 3 are reserved.
-    if drep[0] != DREP_LE[0] || drep[1] != DREP_LE[1] {
+    // Byte 0: integer representation in the high nibble (1 = little-endian, 0 =
+    // big-endian), character representation in the low nibble (0 = ASCII); byte 1:
+    // floating point (0 = IEEE); bytes 2 and 3 are reserved.
+    let big_endian = match drep[0] {
+        0x10 => false,
+        0x00 => true,
+        _ => {
+            return fail(RpcError::UnsupportedDataRepresentation([
+                drep[0], drep[1], drep[2], drep[3],
+            ]));
+        }
+    };
+    if drep[1] != 0 {
         return fail(RpcError::UnsupportedDataRepresentation([
             drep[0], drep[1], drep[2], drep[3],
         ]));
     }
-    let (input, frag_length) = le_u16(input)?;
-    let (input, auth_length) = le_u16(input)?;
-    let (input, call_id) = le_u32(input)?;
+    let (input, mut frag_length) = le_u16(input)?;
+    let (input, mut auth_length) = le_u16(input)?;
+    let (input, mut call_id) = le_u32(input)?;
+    if big_endian {
+        frag_length = frag_length.swap_bytes();
+        auth_length = auth_length.swap_bytes();
+        call_id = call_id.swap_bytes();
+    }
     if usize::from(frag_length) < HEADER_LEN {
         return fail(RpcError::FragLength {
             frag_length,

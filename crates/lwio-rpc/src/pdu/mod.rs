@@ -15,11 +15,14 @@ mod auth;
 mod bind;
 mod call;
 mod codec;
+mod drep;
 mod fragment;
 mod header;
 mod negotiate;
+mod protect;
 #[cfg(test)]
 mod tests;
+pub mod verification;
 
 use bytes::BufMut;
 
@@ -29,9 +32,13 @@ pub use bind::{
     PresentationContext, ProviderReason, RejectReason,
 };
 pub use call::{Fault, FaultStatus, Request, Response};
+pub use drep::{byte_order, to_big_endian, to_little_endian};
 pub use fragment::{CompleteRequest, DEFAULT_REASSEMBLY_LIMIT, Reassembler, fragment_response};
 pub use header::{DREP_LE, HEADER_LEN, PduHeader, PduType, PfcFlags, RPC_VERSION};
 pub use negotiate::{AcceptedContext, Negotiation, interface_version_matches, negotiate_contexts};
+pub use protect::{
+    NTLM_SIGNATURE_LEN, PROTECTION_OVERHEAD, ProtectError, protect_fragment, unprotect_fragment,
+};
 
 use codec::{PResult, run_all};
 
@@ -110,12 +117,24 @@ impl Pdu {
     }
 }
 
-/// Decodes one whole fragment.
+/// Decodes one whole fragment, little- or big-endian (a big-endian one is rewritten
+/// first, [`to_little_endian`]; its stub keeps the sender's byte order).
 ///
 /// Errors: a bad header (see [`PduHeader::decode`]), `frag_length` different from
 /// `buf.len()`, an `auth_length` or `auth_pad_length` that does not fit, a connectionless or
 /// unknown `PTYPE`, a truncated body, or trailing bytes after a fixed-layout body.
 pub fn decode(buf: &[u8]) -> Result<Pdu, RpcError> {
+    if byte_order(buf) == Some(crate::ndr::ByteOrder::BigEndian) {
+        PduHeader::decode(buf)?;
+        let mut le = buf.to_vec();
+        to_little_endian(&mut le)?;
+        return decode_le(&le);
+    }
+    decode_le(buf)
+}
+
+/// Decodes a little-endian fragment.
+fn decode_le(buf: &[u8]) -> Result<Pdu, RpcError> {
     let header = PduHeader::decode(buf)?;
     if usize::from(header.frag_length) != buf.len() {
         return Err(RpcError::FragLength {

@@ -344,11 +344,12 @@ fn decoder_rejects_lies() {
         b[i] = v;
         b
     };
-    // Big-endian integers, EBCDIC, other versions.
-    assert_eq!(
+    // Little-endian bytes under a big-endian drep: frag_length reads as 0x7400, a lie.
+    // EBCDIC and other versions are refused.
+    assert!(matches!(
         decode(&with(4, 0x00)),
-        Err(RpcError::UnsupportedDataRepresentation([0, 0, 0, 0]))
-    );
+        Err(RpcError::FragLength { .. })
+    ));
     assert!(matches!(
         decode(&with(4, 0x11)),
         Err(RpcError::UnsupportedDataRepresentation(_))

@@ -3,8 +3,9 @@
 //! later looks up, typed so that a handle of one kind given where another is expected
 //! faults with `nca_s_fault_context_mismatch`, as an unknown or closed handle does.
 //!
-//! A table belongs to one connection and is dropped with it, which runs the handles'
-//! `Drop` — the rundown of C706.
+//! A table belongs to one association group (the connections of one client that bound
+//! with the same `assoc_group_id`, see the `assoc` module) and is cleared when the
+//! group's last connection ends, which runs the handles' `Drop` — the rundown of C706.
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
@@ -19,7 +20,7 @@ use crate::Uuid;
 use crate::ndr::PolicyHandle;
 use crate::pdu::FaultStatus;
 
-/// The most handles one connection may hold at once; creating more fails.
+/// The most handles one association group may hold at once; creating more fails.
 pub const MAX_HANDLES: usize = 4096;
 
 struct Entry {
@@ -27,7 +28,7 @@ struct Entry {
     value: Arc<dyn Any + Send + Sync>,
 }
 
-/// The context handles of one connection.
+/// The context handles of one association group.
 pub struct HandleTable {
     entries: Mutex<HashMap<PolicyHandle, Entry>>,
     seed: RandomState,

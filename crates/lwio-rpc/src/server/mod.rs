@@ -1,6 +1,7 @@
 //! A DCE/RPC server framework (C706 chapter 12, MS-RPCE 3.3.3): registered interfaces, a
-//! sans-IO [`Connection`] per client, per-connection context handles ([`HandleTable`]), and
-//! a thin named-pipe transport over lwio-npfs ([`serve_pipe`]).
+//! sans-IO [`Connection`] per client, context handles ([`HandleTable`]) shared by the
+//! connections of an association group, and a thin named-pipe transport over lwio-npfs
+//! ([`serve_pipe`]).
 //!
 //! # The call path
 //!
@@ -22,31 +23,48 @@
 //! driving many pipes from one task may poll the futures together. The futures are
 //! runtime-agnostic (no tokio needed), like lwio_core's own.
 //!
+//! # Authentication
+//!
+//! A server built [`RpcServer::with_auth`] accepts binds carrying an NTLMSSP or
+//! SPNEGO/NTLMSSP verifier, checks the logon against its [`RpcAccounts`], runs the calls
+//! as the authenticated user, and checks and protects every request and response
+//! fragment at the negotiated level (see the `auth` module and
+//! [`crate::pdu::protect_fragment`]). Without it, binds carrying a verifier are refused.
+//!
+//! # Byte order
+//!
+//! Big-endian clients are served: their PDUs are rewritten to little-endian on arrival,
+//! and the stub's byte order reaches the interface in [`CallContext::byte_order`].
+//! Interfaces that read stubs with [`CallContext::reader`] say so with
+//! [`Interface::reads_big_endian`]; the others get no big-endian calls.
+//!
 //! # What is not here
 //!
-//! Authentication (binds carrying a verifier are refused), concurrent multiplexing within
-//! one connection (`PFC_CONC_MPX` is never granted), cancelling a running call on
-//! co_cancel or orphaned (the call finishes and its answer is dropped for orphaned), and
+//! Concurrent multiplexing of fragments within one connection (`PFC_CONC_MPX` is never
+//! granted; whole calls still run side by side), cancelling a running call on co_cancel
+//! or orphaned (the call finishes and its answer is dropped for orphaned), Kerberos, and
 //! NDR64.
 
+mod assoc;
+mod auth;
 mod connection;
 mod handles;
 mod pipe;
 
-use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use lwio_core::AccessToken;
-use parking_lot::Mutex;
 
+use assoc::{AssocGroup, AssocGroups};
+pub use auth::{RpcAccounts, RpcAuth};
 pub use connection::{Action, Connection, DEFAULT_MAX_FRAG, MIN_FRAG, PendingCall};
 pub use handles::{HandleTable, MAX_HANDLES};
-pub use pipe::{PipeServer, serve_pipe};
+pub use pipe::{MAX_CONCURRENT_CALLS, PipeServer, serve_pipe};
 
+use crate::ndr::{ByteOrder, NdrReader};
 use crate::pdu::{self, FaultStatus};
 use crate::{NdrError, SyntaxId};
 
@@ -102,6 +120,13 @@ pub trait Interface: Send + Sync {
 
     /// Runs one call.
     fn call(&self, opnum: u16, stub: &[u8], ctx: &CallContext) -> CallOutcome;
+
+    /// Whether `call` reads stubs in the caller's byte order ([`CallContext::reader`]).
+    /// An interface that does not is sent no big-endian calls: they fault with
+    /// `nca_s_unsupported_type` instead of being misread.
+    fn reads_big_endian(&self) -> bool {
+        false
+    }
 }
 
 /// Who is calling, over which connection: what an interface may look at.
@@ -111,10 +136,18 @@ pub struct CallContext {
     pub token: Arc<AccessToken>,
     /// The SMB session key of the caller, empty when there is none.
     pub session_key: Vec<u8>,
-    /// The context handles of this connection.
+    /// The context handles of this connection's association group (shared with the
+    /// group's other connections; a private table before bind).
     pub handles: Arc<HandleTable>,
     /// The association group of the connection.
     pub assoc_group_id: u32,
+    /// The byte order of the request's stub (the `drep` of its PDU); read it with
+    /// [`CallContext::reader`]. Answers are always little-endian.
+    pub byte_order: ByteOrder,
+    /// Zero octets that may follow the parameters in the stub: the alignment padding in
+    /// front of the verification trailer (MS-RPCE 2.2.2.13) the connection cut off, at
+    /// most 3. [`CallContext::reader`] accepts them.
+    pub trailing_padding: usize,
 }
 
 impl fmt::Debug for CallContext {
@@ -124,11 +157,29 @@ impl fmt::Debug for CallContext {
             .field("session_key_len", &self.session_key.len())
             .field("handles", &self.handles.len())
             .field("assoc_group_id", &self.assoc_group_id)
+            .field("byte_order", &self.byte_order)
             .finish()
     }
 }
 
 impl CallContext {
+    /// A strict NDR reader over a request stub of this call, in its byte order.
+    pub fn reader<'a>(&self, stub: &'a [u8]) -> NdrReader<'a> {
+        NdrReader::new(stub)
+            .with_byte_order(self.byte_order)
+            .allow_trailing_padding(self.trailing_padding)
+    }
+
+    /// Decodes a request stub holding exactly one complete value (the `[in]` parameters
+    /// as a tuple or structure), in this call's byte order: [`crate::ndr::from_bytes`]
+    /// for interface code that also serves big-endian and authenticated clients.
+    pub fn decode<T: crate::ndr::Ndr>(&self, stub: &[u8]) -> Result<T, NdrError> {
+        let mut r = self.reader(stub);
+        let value = r.read::<T>()?;
+        r.finish()?;
+        Ok(value)
+    }
+
     /// True when the caller is the anonymous logon (user S-1-5-7).
     pub fn is_anonymous(&self) -> bool {
         self.token.user == lwio_core::security::well_known::ANONYMOUS
@@ -146,8 +197,8 @@ impl CallContext {
 pub struct RpcServer {
     interfaces: Vec<Arc<dyn Interface>>,
     max_frag: u16,
-    next_assoc_group: AtomicU32,
-    assoc_groups: Mutex<HashSet<u32>>,
+    assoc_groups: AssocGroups,
+    auth: Option<RpcAuth>,
 }
 
 impl fmt::Debug for RpcServer {
@@ -172,9 +223,17 @@ impl RpcServer {
         RpcServer {
             interfaces: Vec::new(),
             max_frag: DEFAULT_MAX_FRAG,
-            next_assoc_group: AtomicU32::new(0x0001_2340),
-            assoc_groups: Mutex::new(HashSet::new()),
+            assoc_groups: AssocGroups::new(),
+            auth: None,
         }
+    }
+
+    /// Accepts authenticated binds (NTLMSSP, SPNEGO/NTLMSSP) checked against
+    /// `auth.accounts`. Without it a bind carrying a verifier gets a bind_nak
+    /// (authentication type not recognized).
+    pub fn with_auth(mut self, auth: RpcAuth) -> RpcServer {
+        self.auth = Some(auth);
+        self
     }
 
     /// Registers an interface.
@@ -202,15 +261,13 @@ impl RpcServer {
             .find(|i| pdu::interface_version_matches(&i.syntax(), proposed))
     }
 
-    /// Allocates a new association group id.
-    pub(crate) fn new_assoc_group(&self) -> u32 {
-        let id = self.next_assoc_group.fetch_add(1, Ordering::Relaxed);
-        self.assoc_groups.lock().insert(id);
-        id
+    /// Starts a new association group.
+    pub(crate) fn new_assoc_group(&self) -> Arc<AssocGroup> {
+        self.assoc_groups.create()
     }
 
-    /// True when `id` names a group this server allocated.
-    pub(crate) fn knows_assoc_group(&self, id: u32) -> bool {
-        self.assoc_groups.lock().contains(&id)
+    /// The live association group `id` (one of its connections is still open).
+    pub(crate) fn join_assoc_group(&self, id: u32) -> Option<Arc<AssocGroup>> {
+        self.assoc_groups.join(id)
     }
 }

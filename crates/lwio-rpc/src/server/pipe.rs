@@ -9,12 +9,15 @@
 //! the connection, awaits pending calls and writes the answers, until the client closes.
 //!
 //! Threads, not tokio tasks: lwio's futures need no runtime ([`lwio_core::block_on`]),
-//! a pipe connection is one call at a time, and a thread per connection keeps a slow call
-//! from holding up any other connection without asking the embedding program for a
-//! runtime. The SMB server may drive [`Connection`] itself instead.
+//! and a thread per connection keeps a slow call from holding up any other connection
+//! without asking the embedding program for a runtime. Within a connection, a call that
+//! does not finish at once (its interface returned a future) is awaited on a thread of
+//! its own while the reader goes on, so the calls a client issues without waiting for
+//! each other's answers (rpcecho's TestSleep in smbtorture) run side by side and are
+//! answered as each finishes. The SMB server may drive [`Connection`] itself instead.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 
 use bytes::Bytes;
@@ -25,7 +28,7 @@ use lwio_core::{
 use lwio_npfs::{FSCTL_PIPE_LISTEN, PipeCreateParams, query_client_info};
 use parking_lot::Mutex;
 
-use super::{Action, Connection, RpcServer};
+use super::{Action, Connection, PendingCall, RpcServer};
 
 /// The read size of the server end: any fragment fits.
 const READ_LEN: u32 = 1 << 16;
@@ -183,28 +186,116 @@ fn accept_loop(
     }
 }
 
+/// Calls of one connection awaited at the same time, each on a thread of its own; the
+/// reader awaits the next one itself when this many are running (back-pressure).
+pub const MAX_CONCURRENT_CALLS: usize = 16;
+
+/// One connected instance: the connection state and the pipe, shared by the reader and the
+/// threads awaiting pending calls.
+///
+/// Whoever turns results into fragments writes them before letting go of the connection
+/// lock, so the fragments of one answer stay together and, on a signed or sealed
+/// connection, reach the client in the order their sequence numbers were taken. Writes
+/// to an npfs pipe do not wait for the reader, so holding the lock across them is short.
+struct Served {
+    pipe: FileHandle,
+    conn: Mutex<Connection>,
+    running: AtomicUsize,
+    closed: AtomicBool,
+}
+
+impl Served {
+    /// Writes `frags` in order; false (and the connection marked closed) when the pipe
+    /// went away.
+    fn write_all(&self, frags: Vec<Vec<u8>>) -> bool {
+        for frag in frags {
+            if block_on(self.pipe.write(0, frag)).is_err() {
+                self.closed.store(true, Ordering::Release);
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Awaits one pending call, then answers it.
+    fn finish(&self, call: PendingCall) {
+        let result = block_on(call.future);
+        let conn = &mut *self.conn.lock();
+        if !self.closed.load(Ordering::Acquire) {
+            let frags = conn.complete(call.call_id, result);
+            self.write_all(frags);
+        }
+    }
+}
+
 /// Runs one connected instance until the client goes away.
+///
+/// The thread reads fragments and hands them to the connection; a call that returns a
+/// future is awaited on a thread of its own, so the reader goes on with the pipe's other
+/// calls and each answer is written when its call finishes (MS-RPCE 3.3.3.4: calls of
+/// one association are independent; the client matches answers by `call_id`).
 fn serve_connection(pipe: FileHandle, secondary: &str, server: Arc<RpcServer>) {
     let (token, session_key) = match block_on(query_client_info(&pipe)) {
         Ok(info) => (info.token, info.session_key),
         Err(_) => (Arc::new(AccessToken::anonymous()), Vec::new()),
     };
-    let mut conn = Connection::new(server, token, session_key, secondary);
-    while let Ok(bytes) = block_on(pipe.read(0, READ_LEN)) {
-        for action in conn.receive(&bytes) {
-            let frags = match action {
-                Action::Send(frag) => vec![frag],
-                Action::Call(call) => {
-                    let result = block_on(call.future);
-                    conn.complete(call.call_id, result)
-                }
-                Action::Close => return,
-            };
-            for frag in frags {
-                if block_on(pipe.write(0, frag)).is_err() {
-                    return;
+    let served = Arc::new(Served {
+        conn: Mutex::new(Connection::new(server, token, session_key, secondary)),
+        pipe,
+        running: AtomicUsize::new(0),
+        closed: AtomicBool::new(false),
+    });
+    while !served.closed.load(Ordering::Acquire) {
+        let Ok(bytes) = block_on(served.pipe.read(0, READ_LEN)) else {
+            break;
+        };
+        let mut calls = Vec::new();
+        {
+            let conn = &mut *served.conn.lock();
+            for action in conn.receive(&bytes) {
+                match action {
+                    Action::Send(frag) => {
+                        if !served.write_all(vec![frag]) {
+                            return;
+                        }
+                    }
+                    Action::Call(call) => calls.push(call),
+                    Action::Close => {
+                        served.closed.store(true, Ordering::Release);
+                        return;
+                    }
                 }
             }
+        }
+        for call in calls {
+            spawn_call(&served, call);
+        }
+    }
+    served.closed.store(true, Ordering::Release);
+}
+
+/// Awaits `call` on a thread of its own, or on this one when too many are running or no
+/// thread can be started.
+fn spawn_call(served: &Arc<Served>, call: PendingCall) {
+    if served.running.fetch_add(1, Ordering::AcqRel) >= MAX_CONCURRENT_CALLS {
+        served.running.fetch_sub(1, Ordering::AcqRel);
+        served.finish(call);
+        return;
+    }
+    let call = Arc::new(Mutex::new(Some(call)));
+    let (mine, theirs) = (Arc::clone(served), Arc::clone(&call));
+    let spawned = std::thread::Builder::new()
+        .name("rpc-call".into())
+        .spawn(move || {
+            if let Some(call) = theirs.lock().take() {
+                mine.finish(call);
+            }
+            mine.running.fetch_sub(1, Ordering::AcqRel);
+        });
+    if spawned.is_err() {
+        served.running.fetch_sub(1, Ordering::AcqRel);
+        if let Some(call) = call.lock().take() {
+            served.finish(call);
         }
     }
 }

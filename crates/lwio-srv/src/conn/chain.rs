@@ -1,8 +1,24 @@
 //! Running the requests of one frame (a single request or a compound chain, MS-SMB2
 //! 3.3.5.2.7) in order, and sending their responses compounded back (NextCommand, 8-byte
 //! alignment, each signed on its own).
+//!
+//! A request of a chain that would go asynchronous (its IRP pended: a blocking lock, a
+//! change notify, a pipe read) is treated as Windows does (MS-SMB2 3.3.5.2.7 allows the
+//! server to fail it; smbtorture's `smb2.compound.interim*` record what Windows does):
+//! - the last request of the chain goes asynchronous: the responses of the requests before
+//!   it go out first, compounded, then its interim STATUS_PENDING, and its final response
+//!   later on its own;
+//! - any other request is not left waiting: its IRP is cancelled and it fails with
+//!   STATUS_INTERNAL_ERROR, and the rest of the chain goes on (a related request after it
+//!   still uses its file).
+//!
+//! Of the failures in a related chain, only a CREATE's is passed on, to the related
+//! requests after it that have no file to work on; a first request marked related fails
+//! with STATUS_INVALID_PARAMETER, and so do the related ones after it (MS-SMB2 3.3.5.2.7.2,
+//! smbtorture's `smb2.compound.related6`, `invalid1`).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use lwio_core::{IrpCanceller, NtStatus};
 use lwio_smb2::{
@@ -97,17 +113,32 @@ impl Target<'_> {
 
 #[derive(Default)]
 struct ChainCtx {
+    /// How many requests of the chain came before this one.
+    index: usize,
     session_id: u64,
     tree_id: u32,
     file_id: Option<FileId>,
-    prev_error: Option<NtStatus>,
+    /// The failure of the chain's last CREATE, which a related request that has no file
+    /// to work on reports instead of its own (MS-SMB2 3.3.5.2.7.2; Windows passes on a
+    /// CREATE's failure only: a related READ after a failed WRITE still runs).
+    create_error: Option<NtStatus>,
+    /// The responses not sent yet, to go out compounded. A request that goes asynchronous
+    /// sends them before its interim response.
+    held: Mutex<Vec<Response>>,
+}
+
+impl ChainCtx {
+    /// Sends the held responses, compounded.
+    fn flush(&self, conn: &Conn) {
+        let held = std::mem::take(&mut *self.held.lock());
+        send_compound(conn, held);
+    }
 }
 
 /// Processes every request of `frame` in order and sends the responses.
 pub(crate) async fn run(conn: Arc<Conn>, frame: Vec<u8>, permit: Option<OwnedSemaphorePermit>) {
     let _slot = super::Slot(permit);
     let busy = _slot.0.is_none();
-    let mut out: Vec<Response> = Vec::new();
     let mut ctx = ChainCtx::default();
     for (i, part) in Compound::new(&frame).enumerate() {
         let Ok(msg) = part else { break };
@@ -123,23 +154,25 @@ pub(crate) async fn run(conn: Arc<Conn>, frame: Vec<u8>, permit: Option<OwnedSem
                 tree_id: hdr.tree_id().unwrap_or(0),
                 async_id: None,
             };
-            out.push(t.error(&conn, NtStatus::INSUFFICIENT_RESOURCES, Vec::new(), None));
+            let r = t.error(&conn, NtStatus::INSUFFICIENT_RESOURCES, Vec::new(), None);
+            ctx.held.lock().push(r);
             continue;
         }
+        ctx.index = i;
         match process(&conn, msg, &hdr, related, &mut ctx).await {
-            Outcome::Reply(r) => out.push(r),
+            Outcome::Reply(r) => ctx.held.lock().push(r),
             Outcome::Async(r) => {
-                send_compound(&conn, std::mem::take(&mut out));
+                ctx.flush(&conn);
                 send_compound(&conn, vec![r]);
             }
             Outcome::Close => {
-                send_compound(&conn, out);
+                ctx.flush(&conn);
                 conn.close();
                 return;
             }
         }
     }
-    send_compound(&conn, out);
+    ctx.flush(&conn);
 }
 
 /// Compounds, signs and sends `responses` as one frame.
@@ -249,6 +282,12 @@ async fn process(
     } else {
         None
     };
+    // A chain whose first request says "related" has nothing to relate to: it fails, and
+    // so do the related requests after it (MS-SMB2 3.3.5.2.7.2).
+    if ctx.index == 0 && hdr.flags.contains(HeaderFlags::RELATED_OPERATIONS) {
+        ctx.create_error = Some(NtStatus::INVALID_PARAMETER);
+        return Outcome::Reply(t.error(conn, NtStatus::INVALID_PARAMETER, Vec::new(), signer));
+    }
     match hdr.command {
         Command::ECHO => return Outcome::Reply(t.encode_echo(conn, signer)),
         Command::LOGOFF => return crate::session_setup::logoff(conn, &t, &vs, signer),
@@ -275,7 +314,11 @@ async fn process(
     {
         return Outcome::Reply(t.error(conn, NtStatus::INVALID_PARAMETER, Vec::new(), signer));
     }
-    if related && let Some(status) = ctx.prev_error {
+    if related
+        && ctx.file_id.is_none()
+        && hdr.command != Command::CREATE
+        && let Some(status) = ctx.create_error
+    {
         return Outcome::Reply(t.error(conn, status, Vec::new(), signer));
     }
     if hdr.command == Command::CREATE
@@ -320,6 +363,8 @@ async fn file_command(
         session_id: t.session_id,
         tree_id: t.tree_id,
         async_id: Mutex::new(None),
+        chain: &*ctx,
+        refused: AtomicBool::new(false),
     };
     let req = FileRequest {
         io: &conn.srv.io,
@@ -333,10 +378,14 @@ async fn file_command(
         async_control: &actl,
         local_addr: conn.local_addr,
     };
-    let (reply, fid) = crate::files::dispatch(req).await;
+    let (mut reply, fid) = crate::files::dispatch(req).await;
     conn.pending.lock().remove(&hdr.message_id);
-    ctx.file_id = fid;
+    let refused = actl.refused.load(Ordering::Relaxed);
     let async_id = *actl.async_id.lock();
+    ctx.file_id = fid;
+    if refused {
+        reply = Reply::error(NtStatus::INTERNAL_ERROR);
+    }
     t.async_id = async_id;
     let credits = async_id.map(|_| 0);
     let (status, bytes) = match reply {
@@ -351,7 +400,9 @@ async fn file_command(
             }),
         ),
     };
-    ctx.prev_error = status.is_error().then_some(status);
+    if hdr.command == Command::CREATE {
+        ctx.create_error = status.is_error().then_some(status);
+    }
     let r = Response { bytes, signer };
     if async_id.is_some() {
         Outcome::Async(r)
@@ -376,15 +427,33 @@ struct AsyncCtl<'a> {
     session_id: u64,
     tree_id: u32,
     async_id: Mutex<Option<u64>>,
+    /// The chain the request is part of, for the responses held before it.
+    chain: &'a ChainCtx,
+    /// Set when the request, not the last of its chain, was refused asynchronous
+    /// processing: its IRP was cancelled and it fails with STATUS_INTERNAL_ERROR.
+    refused: AtomicBool,
 }
 
 impl AsyncControl for AsyncCtl<'_> {
     fn go_async(&self, canceller: Option<IrpCanceller>) -> u64 {
+        if self.hdr.next_command != 0 {
+            // Not the last of its chain: the rest of the chain does not wait for it. Without
+            // a canceller the IRP cannot be stopped; it then goes asynchronous after all.
+            if let Some(c) = &canceller {
+                if self.async_id.lock().is_none() {
+                    self.refused.store(true, Ordering::Relaxed);
+                    c.cancel();
+                    return 0;
+                }
+            }
+        }
         let id = {
             let mut g = self.async_id.lock();
             match *g {
                 Some(id) => id,
                 None => {
+                    // What the chain answered so far goes out before the interim response.
+                    self.chain.flush(self.conn);
                     let id = self.conn.next_async_id();
                     *g = Some(id);
                     let t = Target {

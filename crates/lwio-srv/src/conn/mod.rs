@@ -4,10 +4,12 @@
 //! The reader checks each frame's message ids against the credit window as it arrives
 //! (a violation closes the connection), answers CANCEL at once, and hands each frame to
 //! its own task ([`chain`]), so a slow request never holds up the others while the
-//! requests of one compound frame still run in order. Every response goes through one
+//! requests of one compound frame still run in order. A frame that ends handles waits
+//! until the frames before it have started ([`order`]). Every response goes through one
 //! writer task.
 
 pub(crate) mod chain;
+pub(crate) mod order;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -95,8 +97,12 @@ pub(crate) struct Conn {
     pub(crate) authenticated: AtomicBool,
     close: Notify,
     slots: Arc<Semaphore>,
+    /// The arrival order of frames, for those that must not overtake earlier ones.
+    starts: Arc<order::StartOrder>,
     /// The server address this connection came in on.
     pub(crate) local_addr: Option<std::net::SocketAddr>,
+    /// The client's address (srvsvc reports it for the connection's sessions).
+    pub(crate) peer_addr: Option<std::net::SocketAddr>,
 }
 
 impl Conn {
@@ -171,6 +177,7 @@ impl Conn {
     fn on_smb2(self: &Arc<Self>, msg: Vec<u8>) -> bool {
         let dialect = self.dialect();
         let mut count = 0;
+        let mut ends_handles = false;
         for part in Compound::new(&msg) {
             let Ok(part) = part else { return false };
             let Ok(hdr) = Header::decode(part) else {
@@ -180,6 +187,10 @@ impl Conn {
                 return false;
             }
             count += 1;
+            ends_handles |= matches!(
+                hdr.command,
+                Command::CLOSE | Command::TREE_DISCONNECT | Command::LOGOFF
+            );
             if hdr.command == Command::CANCEL {
                 self.cancel(&hdr);
                 continue;
@@ -198,8 +209,15 @@ impl Conn {
             return false;
         }
         let permit = Arc::clone(&self.slots).try_acquire_owned().ok();
+        let ticket = self.starts.ticket();
         let conn = Arc::clone(self);
-        tokio::spawn(async move { chain::run(conn, msg, permit).await });
+        tokio::spawn(async move {
+            if ends_handles {
+                conn.starts.wait_for_earlier(&ticket).await;
+            }
+            order::started_after_first_poll(ticket, chain::run(Arc::clone(&conn), msg, permit))
+                .await;
+        });
         true
     }
 
@@ -236,6 +254,7 @@ pub(crate) async fn serve(
 ) {
     let _ = stream.set_nodelay(true);
     let local_addr = stream.local_addr().ok();
+    let peer_addr = stream.peer_addr().ok();
     let (mut rd, mut wr) = stream.into_split();
     let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
     let writer = tokio::spawn(async move {
@@ -259,8 +278,10 @@ pub(crate) async fn serve(
         authenticated: AtomicBool::new(false),
         close: Notify::new(),
         slots: Arc::new(Semaphore::new(cfg.max_outstanding_requests)),
+        starts: Arc::default(),
         srv: Arc::clone(&srv),
         local_addr,
+        peer_addr,
     });
     let mut splitter = FrameSplitter::new(cfg.max_message);
     let mut buf = vec![0u8; 256 * 1024];

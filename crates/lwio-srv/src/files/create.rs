@@ -51,6 +51,8 @@ struct Asks {
     on_disk_id: bool,
     allocation_size: u64,
     security_descriptor: Option<Vec<u8>>,
+    /// The SMB2_CREATE_EA_BUFFER list, for the driver to check and apply.
+    ea_buffer: Option<Vec<u8>>,
 }
 
 /// Handles CREATE.
@@ -69,6 +71,10 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
     check_request(&cr)?;
     let asks = read_contexts(&cr.contexts)?;
     let is_ipc = matches!(req.tree.share.kind, ShareKind::Ipc { .. });
+    // Pipes have no EAs.
+    if is_ipc && asks.ea_buffer.is_some() {
+        return Err(NtStatus::EAS_NOT_SUPPORTED);
+    }
     let path = req.tree.share.device_path(&cr.name);
 
     let mut ecps = EcpList::default();
@@ -85,7 +91,7 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
         options: cr.options.without(IGNORED_OPTIONS),
         allocation_size: asks.allocation_size,
         security_descriptor: asks.security_descriptor.clone().map(Bytes::from),
-        ea_buffer: None,
+        ea_buffer: asks.ea_buffer.map(Bytes::from),
         ecps,
         token: req.session.token.clone(),
     };
@@ -164,6 +170,13 @@ fn check_request(cr: &CreateRequest) -> Result<(), NtStatus> {
     if cr.options.contains(CreateOptions::RESERVE_OPFILTER) || cr.options.0 & 0x80 != 0 {
         return Err(NtStatus::NOT_SUPPORTED);
     }
+    // An open that asks for no access at all is refused, as Windows does (smbtorture's
+    // smb2.create.gentest, for every Windows version it knows). SYNCHRONIZE alone is
+    // granted like any other right: Windows 7 and later do (the test's win7 answer, and
+    // smb2.getinfo.getinfo_access opens with it alone); only Windows Server 2008 refused it.
+    if cr.desired_access.is_empty() {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
     Ok(())
 }
 
@@ -205,7 +218,7 @@ fn read_contexts(list: &[CreateContext]) -> Result<Asks, NtStatus> {
             RequestContext::Timewarp(_) => return Err(NtStatus::OBJECT_NAME_NOT_FOUND),
             RequestContext::SecurityDescriptor(sd) => asks.security_descriptor = Some(sd),
             RequestContext::ExtendedAttributes(eas) if !eas.is_empty() => {
-                return Err(NtStatus::EAS_NOT_SUPPORTED);
+                asks.ea_buffer = Some(eas);
             }
             // A durable reconnect names an open this server cannot have kept.
             RequestContext::DurableReconnect(_) | RequestContext::DurableReconnectV2 { .. } => {
@@ -330,6 +343,7 @@ mod tests {
     fn attributes_a_create_refuses() {
         let with = |attrs: u32| CreateRequest {
             name: "f".into(),
+            desired_access: AccessMask::FILE_READ_ATTRIBUTES,
             file_attributes: FileAttributes(attrs),
             ..CreateRequest::default()
         };
@@ -348,6 +362,25 @@ mod tests {
             ..with(0x8)
         };
         assert_eq!(check_request(&reserved), Err(NtStatus::ACCESS_DENIED));
+        // No access at all is refused, after the parameter checks.
+        let nothing = CreateRequest {
+            desired_access: AccessMask::NONE,
+            ..with(0)
+        };
+        assert_eq!(check_request(&nothing), Err(NtStatus::ACCESS_DENIED));
+        let nothing_bad = CreateRequest {
+            desired_access: AccessMask::NONE,
+            ..with(0x8)
+        };
+        assert_eq!(
+            check_request(&nothing_bad),
+            Err(NtStatus::INVALID_PARAMETER)
+        );
+        let synchronize = CreateRequest {
+            desired_access: AccessMask::SYNCHRONIZE,
+            ..with(0)
+        };
+        assert_eq!(check_request(&synchronize), Ok(()));
         let tree_connection = CreateRequest {
             options: CreateOptions(0x80),
             ..with(0)
@@ -359,7 +392,7 @@ mod tests {
         // `/` is a separator, not an invalid character.
         let slash = CreateRequest {
             name: "a/b".into(),
-            ..CreateRequest::default()
+            ..with(0)
         };
         assert_eq!(check_request(&slash), Ok(()));
     }

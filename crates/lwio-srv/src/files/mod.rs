@@ -17,7 +17,7 @@ use std::sync::Arc;
 use lwio_core::{IrpFuture, IrpResult, NtStatus};
 use lwio_smb2::{Command, DecodeError, FileId, HEADER_LEN};
 
-use crate::state::{FileRequest, Open, Reply};
+use crate::state::{FileRequest, Open, RELATED_FILE_ID, Reply};
 
 mod change_notify;
 mod close;
@@ -89,8 +89,14 @@ async fn await_irp(req: &FileRequest<'_>, irp: IrpFuture) -> IrpResult {
 }
 
 /// The open a request names (after the related-chain substitution) with its resolved id,
-/// or the error outcome (STATUS_FILE_CLOSED for an unknown id).
+/// or the error outcome (STATUS_FILE_CLOSED for an unknown id). A file id of all ones
+/// means "the previous request's file" in a related chain; with no such file (outside a
+/// related chain, or after a request that left none) it names no open, and Windows
+/// answers STATUS_FILE_CLOSED (smbtorture's smb2.compound.unrelated1 and invalid3).
 fn open_of(req: &FileRequest<'_>, id: FileId) -> Result<(FileId, Arc<Open>), Outcome> {
+    if id == RELATED_FILE_ID && req.related_file_id.is_none() {
+        return Err((Reply::error(NtStatus::FILE_CLOSED), None));
+    }
     let id = req
         .resolve_file_id(id)
         .map_err(|status| (Reply::error(status), req.related_file_id))?;

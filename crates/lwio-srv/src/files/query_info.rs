@@ -5,10 +5,15 @@
 //! class's fixed part, STATUS_BUFFER_OVERFLOW with what fits). A security descriptor that
 //! does not fit is STATUS_BUFFER_TOO_SMALL with the size it needs as 4 bytes of error
 //! data (3.3.5.20.3). Quotas are not supported.
+//!
+//! FileFullEaInformation is an EA query (`IrpRequest::QueryEa`, Windows' IRP_MJ_QUERY_EA):
+//! the request's input buffer (a FILE_GET_EA_INFORMATION list), its SL_RESTART_SCAN and
+//! SL_RETURN_SINGLE_ENTRY flags and, with SL_INDEX_SPECIFIED, the 1-based EA index in
+//! AdditionalInformation go to the driver (MS-SMB2 3.2.4.8, 3.3.5.20.1), which checks them.
 
-use lwio_core::irp::{QueryInfoRequest as IoQuery, QuerySecurityRequest};
-use lwio_core::{IrpRequest, IrpResult, NtStatus, SecurityInformation};
-use lwio_smb2::{InfoType, QueryInfoRequest, QueryInfoResponse};
+use lwio_core::irp::{QueryEaRequest, QueryInfoRequest as IoQuery, QuerySecurityRequest};
+use lwio_core::{FileInfoClass, IrpRequest, IrpResult, NtStatus, SecurityInformation};
+use lwio_smb2::{InfoType, QueryInfoFlags, QueryInfoRequest, QueryInfoResponse};
 
 use super::{Outcome, bad_request, body, has_output, open_of};
 use crate::state::{FileRequest, Reply};
@@ -28,8 +33,11 @@ pub(super) async fn handle(req: &FileRequest<'_>) -> Outcome {
         return (Reply::error(NtStatus::INVALID_PARAMETER), Some(id));
     }
     let request = match qr.info_type {
+        InfoType::FILE if FileInfoClass(qr.info_class) == FileInfoClass::FULL_EA => {
+            IrpRequest::QueryEa(ea_request(&qr))
+        }
         InfoType::FILE => IrpRequest::QueryInformation(IoQuery {
-            class: lwio_core::FileInfoClass(qr.info_class),
+            class: FileInfoClass(qr.info_class),
             length,
         }),
         InfoType::FILESYSTEM => IrpRequest::QueryVolumeInformation(IoQuery {
@@ -45,6 +53,20 @@ pub(super) async fn handle(req: &FileRequest<'_>) -> Outcome {
     };
     let result = open.handle.call(request).await;
     (answer(result, length), Some(id))
+}
+
+/// The EA query of a FileFullEaInformation QUERY_INFO.
+fn ea_request(qr: &QueryInfoRequest) -> QueryEaRequest {
+    QueryEaRequest {
+        length: qr.output_buffer_length,
+        ea_list: bytes::Bytes::copy_from_slice(&qr.input),
+        index: qr
+            .flags
+            .contains(QueryInfoFlags::INDEX_SPECIFIED)
+            .then_some(qr.additional_information),
+        restart_scan: qr.flags.contains(QueryInfoFlags::RESTART_SCAN),
+        single_entry: qr.flags.contains(QueryInfoFlags::RETURN_SINGLE_ENTRY),
+    }
 }
 
 /// The reply of a query IRP's result.
@@ -68,4 +90,35 @@ fn answer(mut result: IrpResult, length: u32) -> Reply {
         buffer: result.output,
     };
     body(status, |out| r.encode(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ea_query_carries_list_flags_and_index() {
+        let qr = QueryInfoRequest {
+            info_type: InfoType::FILE,
+            info_class: FileInfoClass::FULL_EA.0,
+            output_buffer_length: 100,
+            input: vec![1, 2, 3],
+            additional_information: 7,
+            flags: QueryInfoFlags::RESTART_SCAN | QueryInfoFlags::RETURN_SINGLE_ENTRY,
+            ..QueryInfoRequest::default()
+        };
+        let q = ea_request(&qr);
+        assert_eq!(q.length, 100);
+        assert_eq!(&q.ea_list[..], &[1, 2, 3]);
+        // AdditionalInformation is an index only with SL_INDEX_SPECIFIED.
+        assert_eq!(q.index, None);
+        assert!(q.restart_scan && q.single_entry);
+        let indexed = QueryInfoRequest {
+            flags: QueryInfoFlags::INDEX_SPECIFIED,
+            ..qr
+        };
+        let q = ea_request(&indexed);
+        assert_eq!(q.index, Some(7));
+        assert!(!q.restart_scan && !q.single_entry);
+    }
 }

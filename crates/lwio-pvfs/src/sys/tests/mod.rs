@@ -4,6 +4,7 @@
 //! [`is_root`] and are skipped, loudly, otherwise.
 
 mod escape;
+mod fast;
 mod lookup;
 mod ops;
 mod race;

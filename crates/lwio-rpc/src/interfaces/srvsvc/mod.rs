@@ -1,28 +1,45 @@
 //! srvsvc (MS-SRVS; `4b324fc8-1670-01d3-1278-5a47bf6ee188` v3.0, `\pipe\srvsvc`): the
-//! share and server information calls a client's "net view" and share browser make.
+//! share and server information calls a client's "net view" and share browser make, and
+//! the read-only administration calls of "net session", "net file" and Computer
+//! Management (sessions, open files, connections, transports, time of day).
 //!
-//! | opnum | call | levels |
-//! |---|---|---|
-//! | 15 | NetrShareEnum (3.1.4.8) | 0, 1, 2, 501, 502 |
-//! | 16 | NetrShareGetInfo (3.1.4.10) | 0, 1, 2, 501, 502 |
-//! | 21 | NetrServerGetInfo (3.1.4.17) | 100, 101, 102 |
+//! | opnum | call | levels | who |
+//! |---|---|---|---|
+//! | 0 | NetrCharDevEnum | 0, 1: no devices | administrators |
+//! | 3 | NetrCharDevQEnum | 0, 1: no queues | all |
+//! | 8 | NetrConnectionEnum | 0, 1 | administrators |
+//! | 9 | NetrFileEnum | 2, 3 | administrators |
+//! | 12 | NetrSessionEnum | 0, 10; 1, 2, 502 | all; administrators |
+//! | 15 | NetrShareEnum (3.1.4.8) | 0, 1, 501; 2, 502 | all; administrators |
+//! | 16 | NetrShareGetInfo (3.1.4.10) | 0, 1, 501, 1005; 2, 502 | all; administrators |
+//! | 20 | NetrShareCheck (3.1.4.16) | | all |
+//! | 21 | NetrServerGetInfo (3.1.4.17) | 100, 101, 102 | all |
+//! | 23 | NetrServerDiskEnum (3.1.4.19) | 0: no drive letters | administrators |
+//! | 26 | NetrServerTransportEnum | 0, 1, 2 | all |
+//! | 28 | NetrRemoteTOD | | all |
+//! | 33 | NetprNameValidate (3.1.4.32) | | all |
+//! | 36 | NetrShareEnumSticky | 0, 1; 2, 502 | all; administrators |
 //!
 //! Rules: levels 2 and 502 expose paths and permissions, so they need an administrator
 //! (BUILTIN\Administrators or LocalSystem), else ERROR_ACCESS_DENIED (3.1.4.8, 3.1.4.10);
 //! an unknown level is ERROR_INVALID_LEVEL; an unknown share NERR_NetNameNotFound; the
-//! anonymous logon is refused with ERROR_ACCESS_DENIED unless
-//! [`ServerIdentity::allow_anonymous`]. NetrShareEnum returns every share at once
-//! (`PreferedMaximumLength` is not used to page) and a resume handle of 0. Other opnums
-//! fault with `nca_s_op_rng_error`.
+//! anonymous logon is refused every operation with ERROR_ACCESS_DENIED unless
+//! [`ServerIdentity::allow_anonymous`]. Enumerations return every entry at once
+//! (`PreferedMaximumLength` is not used to page) and a resume handle of 0. Sessions,
+//! tree connects, open files and transports come from the live [`ServerState`] (see
+//! [`sessions`] and [`host`]); [`names`] has the name rules. Other opnums (share and
+//! session administration: NetrShareAdd/SetInfo/Del, NetrSessionDel, NetrFileClose, the
+//! set-info calls) fault with `nca_s_op_rng_error`.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use parking_lot::RwLock;
 
 use super::win32::{
-    ERROR_ACCESS_DENIED, ERROR_INVALID_LEVEL, ERROR_SUCCESS, NERR_NET_NAME_NOT_FOUND,
+    self, ERROR_ACCESS_DENIED, ERROR_INVALID_LEVEL, ERROR_SUCCESS, NERR_NET_NAME_NOT_FOUND,
 };
-use super::{PLATFORM_ID_NT, ServerIdentity, decode_request, level_union};
+use super::{PLATFORM_ID_NT, ServerIdentity, level_union};
 use crate::ndr::{self, WStrPtr, WString};
 use crate::pdu::FaultStatus;
 use crate::server::{CallContext, CallOutcome, Interface};
@@ -51,7 +68,32 @@ pub mod opnum {
     pub const SHARE_GET_INFO: u16 = 16;
     /// NetrServerGetInfo.
     pub const SERVER_GET_INFO: u16 = 21;
+    /// NetrCharDevEnum.
+    pub const CHAR_DEV_ENUM: u16 = 0;
+    /// NetrCharDevQEnum.
+    pub const CHAR_DEV_Q_ENUM: u16 = 3;
+    /// NetrConnectionEnum.
+    pub const CONNECTION_ENUM: u16 = 8;
+    /// NetrFileEnum.
+    pub const FILE_ENUM: u16 = 9;
+    /// NetrSessionEnum.
+    pub const SESSION_ENUM: u16 = 12;
+    /// NetrShareCheck.
+    pub const SHARE_CHECK: u16 = 20;
+    /// NetrServerDiskEnum.
+    pub const SERVER_DISK_ENUM: u16 = 23;
+    /// NetrServerTransportEnum.
+    pub const SERVER_TRANSPORT_ENUM: u16 = 26;
+    /// NetrRemoteTOD.
+    pub const REMOTE_TOD: u16 = 28;
+    /// NetprNameValidate.
+    pub const NAME_VALIDATE: u16 = 33;
+    /// NetrShareEnumSticky.
+    pub const SHARE_ENUM_STICKY: u16 = 36;
 }
+
+/// NERR_DeviceNotShared: no share is on that device.
+pub const NERR_DEVICE_NOT_SHARED: u32 = 2311;
 
 /// Share types (MS-SRVS 2.2.2.4): the base type in the low bits, flags above.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -253,6 +295,15 @@ ndr_struct! {
     }
 }
 
+ndr_struct! {
+    /// SHARE_INFO_1005 (2.2.4.29).
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct ShareInfo1005 {
+        /// shi1005_flags (the level 501 flags).
+        pub flags: u32,
+    }
+}
+
 macro_rules! container {
     ($(#[$meta:meta])* $name:ident, $item:ty) => {
         ndr_struct! {
@@ -267,6 +318,15 @@ macro_rules! container {
         }
     };
 }
+
+pub mod host;
+pub mod names;
+pub mod sessions;
+mod state;
+
+pub use state::{
+    ConnectionRecord, NoServerState, OpenRecord, ServerState, SessionRecord, TransportRecord,
+};
 
 container!(
     /// SHARE_INFO_0_CONTAINER.
@@ -336,6 +396,8 @@ level_union! {
         501 => Info501(ShareInfo501),
         /// Level 502.
         502 => Info502(ShareInfo502),
+        /// Level 1005.
+        1005 => Info1005(ShareInfo1005),
     }
 }
 
@@ -434,6 +496,9 @@ pub type ServerGetInfoResponse = (ServerInfo, u32);
 pub struct SrvsvcInterface {
     identity: ServerIdentity,
     shares: Arc<dyn ShareDatabase>,
+    state: Arc<dyn ServerState>,
+    /// The service's start, the origin of NetrRemoteTOD's `tod_msecs`.
+    started: Instant,
 }
 
 impl std::fmt::Debug for SrvsvcInterface {
@@ -456,12 +521,28 @@ fn vec_len(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// Whether `level` is served, and whether it needs an administrator.
+/// Whether NetrShareEnum serves `level`, and whether it needs an administrator.
 fn share_level(level: u32) -> Option<bool> {
     match level {
         0 | 1 | 501 => Some(false),
         2 | 502 => Some(true),
         _ => None,
+    }
+}
+
+/// The same for NetrShareGetInfo, which also has level 1005.
+fn share_info_level(level: u32) -> Option<bool> {
+    match level {
+        1005 => Some(false),
+        other => share_level(other),
+    }
+}
+
+/// The same for NetrShareEnumSticky, which has no level 501.
+fn sticky_level(level: u32) -> Option<bool> {
+    match level {
+        501 => None,
+        other => share_level(other),
     }
 }
 
@@ -473,7 +554,7 @@ fn info2(s: &ShareRecord) -> ShareInfo2 {
         permissions: s.permissions,
         max_uses: s.max_uses,
         current_uses: s.current_uses,
-        path: wstr(&s.path),
+        path: wstr_opt(&s.path),
         passwd: None,
     }
 }
@@ -497,14 +578,48 @@ fn info502(s: &ShareRecord) -> ShareInfo502 {
     }
 }
 
+/// Whether a share at local path `path` lies on `device`: `device` is `path` or one of its
+/// parent directories (either separator; case-insensitive for drive-letter paths). An
+/// empty path (IPC$) lies on no device.
+fn path_on_device(path: &str, device: &str) -> bool {
+    let norm = |p: &str| -> String {
+        let p = p.replace('\\', "/");
+        let p = p.trim_end_matches('/');
+        if p.as_bytes().get(1) == Some(&b':') {
+            p.to_ascii_lowercase()
+        } else {
+            p.to_owned()
+        }
+    };
+    let (path, device) = (norm(path), norm(device));
+    if path.is_empty() || device.is_empty() {
+        return false;
+    }
+    path == device
+        || path
+            .strip_prefix(&device)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
 fn container<T>(items: Vec<T>) -> Option<(u32, Option<Vec<T>>)> {
     Some((vec_len(items.len()), Some(items)))
 }
 
 impl SrvsvcInterface {
-    /// srvsvc for `identity` over `shares`.
+    /// srvsvc for `identity` over `shares`, with nothing connected ([`NoServerState`]).
     pub fn new(identity: ServerIdentity, shares: Arc<dyn ShareDatabase>) -> SrvsvcInterface {
-        SrvsvcInterface { identity, shares }
+        SrvsvcInterface {
+            identity,
+            shares,
+            state: Arc::new(NoServerState),
+            started: Instant::now(),
+        }
+    }
+
+    /// Reads sessions, tree connects, open files and transports from `state`.
+    pub fn with_state(mut self, state: Arc<dyn ServerState>) -> SrvsvcInterface {
+        self.state = state;
+        self
     }
 
     fn refused(&self, ctx: &CallContext) -> bool {
@@ -576,20 +691,35 @@ impl SrvsvcInterface {
         }
     }
 
-    fn share_enum(&self, stub: &[u8], ctx: &CallContext) -> Result<Vec<u8>, FaultStatus> {
-        let (_server, info, _max_len, resume): ShareEnumRequest = decode_request(stub)?;
+    /// NetrShareEnum (every share) and NetrShareEnumSticky (the permanent ones: not the
+    /// special shares such as IPC$), which differ in their levels.
+    fn share_enum(
+        &self,
+        stub: &[u8],
+        ctx: &CallContext,
+        sticky: bool,
+    ) -> Result<Vec<u8>, FaultStatus> {
+        let (_server, info, _max_len, resume): ShareEnumRequest = ctx.decode(stub)?;
         let level = info.level;
         if info.info.level() != level {
             return Err(FaultStatus::BAD_STUB_DATA);
         }
-        let status = match share_level(level) {
+        let rule = if sticky {
+            sticky_level(level)
+        } else {
+            share_level(level)
+        };
+        let status = match rule {
             _ if self.refused(ctx) => ERROR_ACCESS_DENIED,
             None => ERROR_INVALID_LEVEL,
             Some(true) if !ctx.is_administrator() => ERROR_ACCESS_DENIED,
             Some(_) => ERROR_SUCCESS,
         };
         let response: ShareEnumResponse = if status == ERROR_SUCCESS {
-            let all = self.shares.shares();
+            let mut all = self.shares.shares();
+            if sticky {
+                all.retain(|s| s.share_type.0 & ShareType::SPECIAL == 0);
+            }
             let start = resume.map_or(0, |r| r as usize).min(all.len());
             let total = vec_len(all.len());
             let out = ShareEnumStruct {
@@ -608,17 +738,18 @@ impl SrvsvcInterface {
     }
 
     fn share_get_info(&self, stub: &[u8], ctx: &CallContext) -> Result<Vec<u8>, FaultStatus> {
-        let (_server, name, level): ShareGetInfoRequest = decode_request(stub)?;
+        let (_server, name, level): ShareGetInfoRequest = ctx.decode(stub)?;
         let empty = match level {
             0 => ShareInfo::Info0(None),
             1 => ShareInfo::Info1(None),
             2 => ShareInfo::Info2(None),
             501 => ShareInfo::Info501(None),
             502 => ShareInfo::Info502(None),
+            1005 => ShareInfo::Info1005(None),
             other => ShareInfo::Unknown(other),
         };
         let fail = |status| Ok(ndr::to_bytes(&(empty.clone(), status)));
-        let admin = match share_level(level) {
+        let admin = match share_info_level(level) {
             _ if self.refused(ctx) => return fail(ERROR_ACCESS_DENIED),
             None => return fail(ERROR_INVALID_LEVEL),
             Some(admin) => admin,
@@ -645,14 +776,36 @@ impl SrvsvcInterface {
                 remark: wstr(&s.comment),
                 flags: s.flags,
             })),
-            _ => ShareInfo::Info502(Some(info502(&s))),
+            502 => ShareInfo::Info502(Some(info502(&s))),
+            _ => ShareInfo::Info1005(Some(ShareInfo1005 { flags: s.flags })),
         };
         let response: ShareGetInfoResponse = (info, ERROR_SUCCESS);
         Ok(ndr::to_bytes(&response))
     }
 
+    /// NetrShareCheck: the type of the first share whose local path lies on `Device` (the
+    /// path itself or a directory above it, compared component by component), without
+    /// STYPE_SPECIAL; NERR_DeviceNotShared when none does.
+    fn share_check(&self, stub: &[u8], ctx: &CallContext) -> Result<Vec<u8>, FaultStatus> {
+        let (_server, device): (WStrPtr, WString) = ctx.decode(stub)?;
+        let response: (u32, u32) = if self.refused(ctx) {
+            (0, ERROR_ACCESS_DENIED)
+        } else {
+            match self
+                .shares
+                .shares()
+                .into_iter()
+                .find(|s| path_on_device(&s.path, &device.0))
+            {
+                Some(s) => (s.share_type.0 & !ShareType::SPECIAL, ERROR_SUCCESS),
+                None => (0, NERR_DEVICE_NOT_SHARED),
+            }
+        };
+        Ok(ndr::to_bytes(&response))
+    }
+
     fn server_get_info(&self, stub: &[u8], ctx: &CallContext) -> Result<Vec<u8>, FaultStatus> {
-        let (_server, level): ServerGetInfoRequest = decode_request(stub)?;
+        let (_server, level): ServerGetInfoRequest = ctx.decode(stub)?;
         let id = &self.identity;
         let (info, status) = if self.refused(ctx) {
             (ServerInfo::Unknown(level), ERROR_ACCESS_DENIED)
@@ -718,9 +871,25 @@ impl Interface for SrvsvcInterface {
         "srvsvc"
     }
 
+    /// Every handler reads its stub through [`CallContext::decode`]/[`CallContext::reader`].
+    fn reads_big_endian(&self) -> bool {
+        true
+    }
+
     fn call(&self, op: u16, stub: &[u8], ctx: &CallContext) -> CallOutcome {
         CallOutcome::Ready(match op {
-            opnum::SHARE_ENUM => self.share_enum(stub, ctx),
+            opnum::CHAR_DEV_ENUM => host::char_dev_enum(self, stub, ctx),
+            opnum::CHAR_DEV_Q_ENUM => host::char_dev_q_enum(self, stub, ctx),
+            opnum::CONNECTION_ENUM => sessions::connection_enum(self, stub, ctx),
+            opnum::FILE_ENUM => sessions::file_enum(self, stub, ctx),
+            opnum::SESSION_ENUM => sessions::session_enum(self, stub, ctx),
+            opnum::SHARE_CHECK => self.share_check(stub, ctx),
+            opnum::SERVER_DISK_ENUM => host::disk_enum(self, stub, ctx),
+            opnum::SERVER_TRANSPORT_ENUM => host::transport_enum(self, stub, ctx),
+            opnum::REMOTE_TOD => host::remote_tod(self, stub, ctx),
+            opnum::NAME_VALIDATE => names::name_validate(self, stub, ctx),
+            opnum::SHARE_ENUM_STICKY => self.share_enum(stub, ctx, true),
+            opnum::SHARE_ENUM => self.share_enum(stub, ctx, false),
             opnum::SHARE_GET_INFO => self.share_get_info(stub, ctx),
             opnum::SERVER_GET_INFO => self.server_get_info(stub, ctx),
             _ => Err(FaultStatus::OP_RNG_ERROR),
