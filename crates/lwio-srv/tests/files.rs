@@ -1037,6 +1037,22 @@ fn pipe_open_and_transceive_with_an_echo_server() {
             .unwrap_err(),
         NtStatus::OBJECT_NAME_NOT_FOUND
     );
+    // A leading backslash names no pipe on IPC$ (and is malformed on a disk share).
+    assert_eq!(
+        env.open_on(&env.ipc, "\\echo", rw(), CreateDisposition::OPEN)
+            .unwrap_err(),
+        NtStatus::OBJECT_NAME_NOT_FOUND
+    );
+    assert_eq!(
+        env.open_on(&env.ipc, "pipe\\echo", rw(), CreateDisposition::OPEN)
+            .unwrap_err(),
+        NtStatus::OBJECT_NAME_NOT_FOUND
+    );
+    assert_eq!(
+        env.open_on(&env.disk, "\\f", rw(), CreateDisposition::OPEN_IF)
+            .unwrap_err(),
+        NtStatus::INVALID_PARAMETER
+    );
     let c = CloseRequest {
         flags: CloseFlags::empty(),
         file_id: r.file_id,

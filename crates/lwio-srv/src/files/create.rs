@@ -68,9 +68,15 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
         Ok(cr) => cr,
         Err(e) => return Ok((bad_request(e), None)),
     };
+    let is_ipc = matches!(req.tree.share.kind, ShareKind::Ipc { .. });
+    // On IPC$ the name is a pipe's, a single component: `\srvsvc` or `pipe\srvsvc` names
+    // none (as Windows answers), where on a disk share a leading backslash is a malformed
+    // request.
+    if is_ipc && cr.name.contains(['\\', '/']) {
+        return Err(NtStatus::OBJECT_NAME_NOT_FOUND);
+    }
     check_request(&cr)?;
     let asks = read_contexts(&cr.contexts)?;
-    let is_ipc = matches!(req.tree.share.kind, ShareKind::Ipc { .. });
     // Pipes have no EAs.
     if is_ipc && asks.ea_buffer.is_some() {
         return Err(NtStatus::EAS_NOT_SUPPORTED);
