@@ -489,3 +489,40 @@ fn association_groups_share_handles_and_end_with_their_connections() {
         PduBody::BindNak(_)
     ));
 }
+
+/// An alter_context may name a bound context again with its own interface (a "change of
+/// primary context"), but not rebind its id to another interface: that is a protocol
+/// error that ends the association.
+#[test]
+fn alter_context_cannot_rebind_a_context_to_another_interface() {
+    let mut c = connection();
+    let out = sent(c.receive(&bind_bytes(4280)));
+    assert!(matches!(out[0].body, PduBody::BindAck(_)));
+    let PduBody::Bind(same) = pdu::decode(&bind_bytes(4280)).unwrap().body else {
+        unreachable!()
+    };
+    let again = pdu::encode(&Pdu::new(
+        2,
+        PfcFlags::FIRST_AND_LAST,
+        PduBody::AlterContext(same.clone()),
+    ));
+    let out = sent(c.receive(&again));
+    assert!(matches!(out[0].body, PduBody::AlterContextResp(_)));
+
+    let mut other = same;
+    other.contexts[0].abstract_syntax = lwio_rpc::interfaces::dssetup::DSSETUP_SYNTAX;
+    let rebind = pdu::encode(&Pdu::new(
+        3,
+        PfcFlags::FIRST_AND_LAST,
+        PduBody::AlterContext(other),
+    ));
+    let actions = c.receive(&rebind);
+    assert!(matches!(actions.last(), Some(Action::Close)));
+    let Action::Send(bytes) = &actions[0] else {
+        panic!("no fault sent")
+    };
+    let PduBody::Fault(f) = pdu::decode(bytes).unwrap().body else {
+        panic!("not a fault")
+    };
+    assert_eq!(f.status, FaultStatus::PROTO_ERROR);
+}

@@ -1345,3 +1345,40 @@ fn srvsvc_share_check_sticky_enum_and_level_1005() {
     };
     assert_eq!(i.path, None);
 }
+
+/// DsRolerGetPrimaryDomainInformation of a stand-alone server: every level's exact bytes.
+#[test]
+fn dssetup_reports_a_standalone_server() {
+    use lwio_rpc::interfaces::dssetup::{
+        DSSETUP_SYNTAX, DssetupInterface, GET_PRIMARY_DOMAIN_INFORMATION,
+    };
+    let io = IoManager::new();
+    io.add_device("npfs", Arc::new(Npfs::new()), NpfsDevice::default())
+        .unwrap();
+    let ep = Endpoint::new().serve(Arc::new(DssetupInterface::new("WG")));
+    let _server = serve_pipe(&io, "npfs", "lsarpc", Arc::new(ep.into_server())).unwrap();
+    let mut c = block_on(RpcClient::open(&io, "/npfs/lsarpc", user())).unwrap();
+    assert_eq!(block_on(c.bind(DSSETUP_SYNTAX)).unwrap(), 0);
+    let mut call = |level: u16| {
+        call_raw(&mut c, GET_PRIMARY_DOMAIN_INFORMATION, &level.to_le_bytes()).unwrap()
+    };
+    let mut basic = Vec::new();
+    basic.extend_from_slice(&0x0002_0000u32.to_le_bytes()); // DomainInfo referent
+    basic.extend_from_slice(&[1, 0, 0, 0]); // level 1, padded to 4
+    basic.extend_from_slice(&[2, 0, 0, 0]); // MachineRole standalone server, padded
+    basic.extend_from_slice(&0u32.to_le_bytes()); // Flags
+    basic.extend_from_slice(&0x0002_0004u32.to_le_bytes()); // DomainNameFlat referent
+    basic.extend_from_slice(&[0; 8]); // no DNS domain, no forest
+    basic.extend_from_slice(&[0; 16]); // DomainGuid
+    basic.extend_from_slice(&[3, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0]); // "WG\0" counts
+    basic.extend_from_slice(&[b'W', 0, b'G', 0, 0, 0, 0, 0]); // chars, pad to 4
+    basic.extend_from_slice(&0u32.to_le_bytes()); // ERROR_SUCCESS
+    assert_eq!(call(1), basic);
+    assert_eq!(
+        call(2),
+        [0, 0, 2, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    );
+    assert_eq!(call(3), [0, 0, 2, 0, 3, 0, 0, 0, 0, 0, 0, 0]);
+    // An unknown level: no information, ERROR_INVALID_PARAMETER.
+    assert_eq!(call(9), [0, 0, 0, 0, 87, 0, 0, 0]);
+}

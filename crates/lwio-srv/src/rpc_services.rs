@@ -21,6 +21,7 @@ use std::sync::{Arc, Weak};
 use lwio_auth::ntlm::{NtHash, ServerNames};
 use lwio_core::{IoManager, NtStatus};
 use lwio_rpc::interfaces::ServerIdentity;
+use lwio_rpc::interfaces::dssetup::DssetupInterface;
 use lwio_rpc::interfaces::echo::EchoInterface;
 use lwio_rpc::interfaces::lsarpc::LsarpcInterface;
 use lwio_rpc::interfaces::mgmt::{Endpoint, authn};
@@ -322,15 +323,17 @@ pub fn start(
     };
     // Every pipe also answers mgmt. The principal clients authenticate to is the NetBIOS
     // computer name, for NTLMSSP and for SPNEGO (which negotiates NTLMSSP here).
-    let endpoint = |interface: Arc<dyn Interface>| {
-        let server = Endpoint::new()
-            .serve(interface)
+    let endpoint_of = |interfaces: Vec<Arc<dyn Interface>>| {
+        let server = interfaces
+            .into_iter()
+            .fold(Endpoint::new(), Endpoint::serve)
             .principal(authn::WINNT, &identity.name)
             .principal(authn::GSS_NEGOTIATE, &identity.name)
             .into_server()
             .with_auth(auth.clone());
         Arc::new(server)
     };
+    let endpoint = |interface: Arc<dyn Interface>| endpoint_of(vec![interface]);
     let logons = Arc::new(LogonTable::default());
     let state = Arc::new(LiveState {
         logons: Arc::clone(&logons),
@@ -349,7 +352,11 @@ pub fn start(
         WkssvcInterface::new(identity.clone()).with_logons(Arc::clone(&logons) as _),
     ));
     let echo = endpoint(Arc::new(EchoInterface::new()));
-    let lsarpc = endpoint(Arc::new(LsarpcInterface::new()));
+    // lsarpc's pipe also serves dssetup, as on Windows.
+    let lsarpc = endpoint_of(vec![
+        Arc::new(LsarpcInterface::new()),
+        Arc::new(DssetupInterface::new(identity.domain.clone())),
+    ]);
     let pipes = vec![
         serve_pipe(io, npfs_device, "srvsvc", srvsvc)?,
         serve_pipe(io, npfs_device, "wkssvc", wkssvc)?,

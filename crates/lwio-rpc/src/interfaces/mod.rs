@@ -1,5 +1,6 @@
 //! RPC interfaces served on named pipes with [`crate::server`]:
 //!
+//! * [`dssetup`] — the machine's role (MS-DSSP), on `\pipe\lsarpc` beside lsarpc;
 //! * [`echo`] — rpcecho on `\pipe\rpcecho` (Samba's test interface);
 //! * [`lsarpc`] — the policy handle of MS-LSAD on `\pipe\lsarpc` (open and close only);
 //! * [`mgmt`] — the DCE/RPC management interface every endpoint answers, and
@@ -10,6 +11,7 @@
 //!
 //! srvsvc and wkssvc describe the same machine, a [`ServerIdentity`].
 
+pub mod dssetup;
 pub mod echo;
 pub mod lsarpc;
 pub mod mgmt;

@@ -266,6 +266,23 @@ impl Connection {
                 out.push(Action::Send(pdu::encode(&reply)));
             }
             PduBody::AlterContext(ref b) => {
+                if self.rebinds_a_context(b) {
+                    // A presentation context keeps the interface it was negotiated for;
+                    // an alter_context naming its id with another one is a protocol
+                    // error, and the association ends (as Samba's server answers).
+                    tracing::debug!(
+                        call_id = pdu.call_id,
+                        "alter_context changes a bound context"
+                    );
+                    out.push(Action::Send(fault(
+                        pdu.call_id,
+                        0,
+                        FaultStatus::PROTO_ERROR,
+                        true,
+                    )));
+                    out.push(Action::Close);
+                    return true;
+                }
                 let reply = self.alter_context(pdu.call_id, b, pdu.auth.as_ref());
                 out.push(Action::Send(pdu::encode(&reply)));
             }
@@ -448,6 +465,19 @@ impl Connection {
             }
             _ => Ok(()),
         }
+    }
+
+    /// Whether `b` names a context id already bound with a different interface.
+    fn rebinds_a_context(&self, b: &Bind) -> bool {
+        let Some(bound) = &self.bound else {
+            return false;
+        };
+        b.contexts.iter().any(|c| {
+            bound
+                .contexts
+                .get(&c.context_id)
+                .is_some_and(|iface| iface.syntax() != c.abstract_syntax)
+        })
     }
 
     fn alter_context(&mut self, call_id: u32, b: &Bind, verifier: Option<&AuthVerifier>) -> Pdu {
