@@ -52,7 +52,7 @@ bin=${CARGO_TARGET_DIR:-target}/debug/lwiod
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 mkdir -p "$work/share" "$work/client"
 "$bin" --listen "127.0.0.1:$port" --share "share=$work/share" --user 'torture:T0rture!pass' \
-    --admin 'tadmin:T0rture!admin' --allow-guest \
+    --admin 'tadmin:T0rture!admin' --allow-guest --anonymous-pipes \
     >"$work/lwiod.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do
@@ -72,7 +72,8 @@ for suite in "${suites[@]}"; do
         # The RPC suites log on as an administrator, as Samba's own test environment does:
         # several operations (srvsvc share paths, wkssvc transports and alternate names)
         # are for administrators only. Their anonymous subtests make their own connections
-        # (hence --allow-guest: the anonymous SMB logon works, the pipes must still refuse).
+        # (hence --allow-guest --anonymous-pipes: the anonymous logon works and may read
+        # what Windows' RestrictAnonymous=0 allows; unit tests cover the refusing default).
         rpc.*) target="ncacn_np:127.0.0.1[port=$port]" creds='tadmin%T0rture!admin' ;;
         *) target="//127.0.0.1/share" creds='torture%T0rture!pass' ;;
     esac

@@ -618,6 +618,9 @@ fn anonymous_allowed_when_configured() {
     assert_eq!((status, total), (ERROR_SUCCESS, 3));
     // Still not an administrator.
     assert_eq!(share_enum(&mut anon, 2).3, ERROR_ACCESS_DENIED);
+    // Names and comments only, as Windows with RestrictAnonymous=0.
+    assert_eq!(share_enum(&mut anon, 0).3, ERROR_SUCCESS);
+    assert_eq!(share_enum(&mut anon, 501).3, ERROR_ACCESS_DENIED);
 }
 
 // ---- wkssvc ----

@@ -4,6 +4,7 @@
 //! listen = "127.0.0.1:4450"
 //! signing_required = false
 //! allow_guest = false
+//! anonymous_pipes = false
 //!
 //! [[share]]
 //! name = "data"
@@ -111,6 +112,9 @@ pub struct ServerConfig {
     pub signing_required: bool,
     /// Accept anonymous and guest logons.
     pub allow_guest: bool,
+    /// Let anonymous callers read what Windows' RestrictAnonymous=0 lets them read on the
+    /// srvsvc and wkssvc pipes (share names, server information); off, they are refused.
+    pub anonymous_pipes: bool,
     /// The largest Direct TCP message accepted; a longer one closes the connection.
     pub max_message: usize,
     /// The largest read, write or transact the server negotiates.
@@ -136,6 +140,7 @@ impl Default for ServerConfig {
             users: Vec::new(),
             signing_required: false,
             allow_guest: false,
+            anonymous_pipes: false,
             max_message: DEFAULT_MAX_READ_WRITE as usize + 64 * 1024,
             max_read_write: DEFAULT_MAX_READ_WRITE,
             max_opens_per_session: 16 * 1024,
@@ -157,6 +162,7 @@ struct FileConfig {
     user: Vec<UserConfig>,
     signing_required: Option<bool>,
     allow_guest: Option<bool>,
+    anonymous_pipes: Option<bool>,
     max_message: Option<usize>,
     max_read_write: Option<u32>,
     max_opens_per_session: Option<usize>,
@@ -194,6 +200,10 @@ pub struct Args {
     /// Accept anonymous and guest logons.
     #[arg(long)]
     pub allow_guest: bool,
+    /// Let anonymous callers list shares and read server information over srvsvc and
+    /// wkssvc (Windows' RestrictAnonymous=0); they need --allow-guest to log on at all.
+    #[arg(long)]
+    pub anonymous_pipes: bool,
     /// A TOML configuration file.
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -238,6 +248,9 @@ impl ServerConfig {
         }
         if let Some(v) = f.allow_guest {
             self.allow_guest = v;
+        }
+        if let Some(v) = f.anonymous_pipes {
+            self.anonymous_pipes = v;
         }
         if let Some(v) = f.max_message {
             self.max_message = v;
@@ -297,6 +310,7 @@ impl ServerConfig {
         }
         c.signing_required |= args.signing_required;
         c.allow_guest |= args.allow_guest;
+        c.anonymous_pipes |= args.anonymous_pipes;
         c.check()?;
         Ok(c)
     }

@@ -187,6 +187,7 @@ impl Server {
         }
         let identity = lwio_rpc::interfaces::ServerIdentity {
             name: nb.clone(),
+            allow_anonymous: config.anonymous_pipes,
             ..Default::default()
         };
         let rpc = crate::rpc_services::start(

@@ -713,6 +713,9 @@ impl SrvsvcInterface {
             _ if self.refused(ctx) => ERROR_ACCESS_DENIED,
             None => ERROR_INVALID_LEVEL,
             Some(true) if !ctx.is_administrator() => ERROR_ACCESS_DENIED,
+            // An anonymous caller, where allowed at all, enumerates names and comments
+            // only (levels 0 and 1), as Windows with RestrictAnonymous=0.
+            Some(_) if ctx.is_anonymous() && level > 1 => ERROR_ACCESS_DENIED,
             Some(_) => ERROR_SUCCESS,
         };
         let response: ShareEnumResponse = if status == ERROR_SUCCESS {
