@@ -4,7 +4,11 @@
 //! - query FileBasicInformation by name (open, query, close) against the same baseline;
 //! - open a file one directory down (`dir/file.txt`), the same way;
 //! - open and close a second handle of a file another handle holds open;
-//! - open one name, spelled in another case, in a 100,000-entry directory.
+//! - open one name, spelled in another case, in a 100,000-entry directory;
+//! - create a new file (and close it) in a directory already holding 2,000 or 20,000
+//!   entries: the time per create should not grow with the directory, since PVFS updates
+//!   its case-folded name index in place instead of rescanning after each of its own
+//!   changes.
 //!
 //! `file.txt` and `dir/file.txt` are made through PVFS, so they carry a stored security
 //! descriptor and DOS attributes, as every file a client made does: an open reads both.
@@ -21,8 +25,8 @@
 //! ```
 //!
 //! Cases: `raw`, `open_close`, `open_query_basic_close`, `open_close_in_subdir`,
-//! `open_close_second_handle`, `other_case_in_100k_dir`, and (counts only)
-//! `create_delete_on_close`.
+//! `open_close_second_handle`, `other_case_in_100k_dir`, `create_in_2000_dir`,
+//! `create_in_20000_dir`, and (counts only) `create_delete_on_close`.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::hint::black_box;
@@ -111,6 +115,30 @@ fn create_delete_on_close(f: &Fixture) {
     ));
 }
 
+/// A directory `grow<n>` holding `n` files (made directly, before the clock starts), and a
+/// counter for the names [`create_new`] makes in it.
+fn grow_dir(f: &Fixture, n: usize) -> (String, std::cell::Cell<usize>) {
+    let name = format!("grow{n}");
+    let dir = f.dir.path().join(&name);
+    std::fs::create_dir(&dir).unwrap();
+    for i in 0..n {
+        std::fs::File::create(dir.join(format!("old_{i:06}.txt"))).unwrap();
+    }
+    // Past the name index's racy window, as a directory a client copies into usually is.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    (name, std::cell::Cell::new(0))
+}
+
+/// Creates one new file (a name never used before) in `dir` through PVFS and closes it.
+fn create_new(f: &Fixture, dir: &str, next: &std::cell::Cell<usize>) {
+    let i = next.get();
+    next.set(i + 1);
+    drop(black_box(f.create(
+        &format!("/s/{dir}/New_{i:08}.txt"),
+        CreateDisposition::CREATE,
+    )));
+}
+
 fn pvfs(c: &mut Criterion) {
     let f = Fixture::new(true);
     let raw_path = f.raw_path();
@@ -136,6 +164,12 @@ fn pvfs(c: &mut Criterion) {
     g.bench_function("open_close_other_case_in_100k_dir", |b| {
         b.iter(|| black_box(f.open("/s/BIG/FILE_054321.TXT")))
     });
+    for n in [2_000, 20_000] {
+        let (dir, next) = grow_dir(&f, n);
+        g.bench_function(format!("create_in_{n}_dir"), |b| {
+            b.iter(|| create_new(&f, &dir, &next))
+        });
+    }
     g.finish();
 }
 
@@ -146,6 +180,10 @@ fn count(spec: &str) {
     let f = Fixture::new(case == "other_case_in_100k_dir");
     let raw_path = f.raw_path();
     let _held = (case == "open_close_second_handle").then(|| f.open("/s/file.txt"));
+    let grow = case
+        .strip_prefix("create_in_")
+        .and_then(|c| c.strip_suffix("_dir"))
+        .map(|n| grow_dir(&f, n.parse().expect("a size")));
     for _ in 0..n {
         match case {
             "raw" => raw(&raw_path),
@@ -155,6 +193,10 @@ fn count(spec: &str) {
             "open_close_second_handle" => drop(black_box(f.open("/s/file.txt"))),
             "other_case_in_100k_dir" => drop(black_box(f.open("/s/BIG/FILE_054321.TXT"))),
             "create_delete_on_close" => create_delete_on_close(&f),
+            _ if grow.is_some() => {
+                let (dir, next) = grow.as_ref().unwrap();
+                create_new(&f, dir, next);
+            }
             other => panic!("unknown case {other}"),
         }
     }

@@ -117,9 +117,11 @@ impl Ccb {
         if last.delete {
             let (parent, name) = path::split_last(&last.path);
             let removed = volume.root.open_dir(Path::new(parent)).and_then(|dir| {
-                let r = sys::unlink_at(&dir, name, last.is_dir);
-                let _ = volume.root.invalidate(&dir);
-                r
+                volume
+                    .root
+                    .change_names(&dir, &[sys::NameEdit::Removed(name)], || {
+                        sys::unlink_at(&dir, name, last.is_dir)
+                    })
             });
             match removed {
                 Ok(()) => volume.notify.report(&[Change::name(

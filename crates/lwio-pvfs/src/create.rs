@@ -24,7 +24,7 @@ use crate::fcb::{FileKey, OpenRecord};
 use crate::notify::Change;
 use crate::security::{PosixOwner, add_child_right, check_open, from_posix};
 use crate::share::ShareState;
-use crate::sys::{self, DosInfo, Stat};
+use crate::sys::{self, DosInfo, NameEdit, Stat};
 use crate::{Pvfs, Volume, path};
 use lwio_core::irp::NotifyFilter;
 use lwio_fscc::NotifyAction;
@@ -487,21 +487,29 @@ fn create_new(
         )?;
     }
     let (_, name) = path::split_last(on_disk);
+    // The name index of the parent is updated in place (no rescan at the next create).
+    let added = [NameEdit::Added(name)];
     let fd = if is_dir {
-        sys::mkdir_at(&resolved.parent_fd, name, Mode::from_raw_mode(0o755))?;
+        volume.root.change_names(&resolved.parent_fd, &added, || {
+            sys::mkdir_at(&resolved.parent_fd, name, Mode::from_raw_mode(0o755))
+        })?;
         open_fd(volume, on_disk, true, false)?
     } else {
-        sys::create_file_at(
-            &resolved.parent_fd,
-            name,
-            OFlags::RDWR,
-            Mode::from_raw_mode(0o644),
-        )?
+        volume.root.change_names(&resolved.parent_fd, &added, || {
+            sys::create_file_at(
+                &resolved.parent_fd,
+                name,
+                OFlags::RDWR,
+                Mode::from_raw_mode(0o644),
+            )
+        })?
     };
-    let _ = volume.root.invalidate(&resolved.parent_fd);
     let cleanup = |status: NtStatus| {
-        let _ = sys::unlink_at(&resolved.parent_fd, name, is_dir);
-        let _ = volume.root.invalidate(&resolved.parent_fd);
+        let _ = volume
+            .root
+            .change_names(&resolved.parent_fd, &[NameEdit::Removed(name)], || {
+                sys::unlink_at(&resolved.parent_fd, name, is_dir)
+            });
         status
     };
     let sd = create_child_descriptor(

@@ -17,7 +17,7 @@ use crate::ccb::{Ccb, facts_of, with_open_state};
 use crate::facts::Facts;
 use crate::notify::Change;
 use crate::share::ShareState;
-use crate::sys::{self, EntryType};
+use crate::sys::{self, EntryType, NameEdit};
 use crate::{Volume, path};
 use lwio_fscc::NotifyAction;
 
@@ -248,9 +248,15 @@ pub(crate) fn rename(
         return Err(NtStatus::ACCESS_DENIED);
     }
     check_parent_share(volume, &target.parent_fd)?;
-    if target.stat.is_some() && !replace_target {
+    // Both directories' name indexes are updated in place (one change when they are the
+    // same directory).
+    let src_change = volume.root.begin_change(&src_parent_fd);
+    let dst_change = volume.root.begin_change(&target.parent_fd);
+    let same_dir = src_change.dir_id().is_some() && src_change.dir_id() == dst_change.dir_id();
+    let case_only = target.stat.is_some() && !replace_target;
+    let result = if case_only {
         // Same file under another case: rename in place.
-        sys::rename_at(&src_parent_fd, src_name, &target.parent_fd, &wanted, true)?;
+        sys::rename_at(&src_parent_fd, src_name, &target.parent_fd, &wanted, true)
     } else if replace_target {
         // Replace the existing name (whatever its case), then give it the spelling asked
         // for: MS-FSA 2.1.5.14.11 replaces the link the case-insensitive lookup found.
@@ -260,21 +266,46 @@ pub(crate) fn rename(
             &target.parent_fd,
             &target.name,
             true,
-        )?;
-        if target.name != wanted {
+        )
+        .and_then(|()| {
+            if target.name == wanted {
+                return Ok(());
+            }
             sys::rename_at(
                 &target.parent_fd,
                 &target.name,
                 &target.parent_fd,
                 &wanted,
                 false,
-            )?;
-        }
+            )
+        })
     } else {
-        sys::rename_at(&src_parent_fd, src_name, &target.parent_fd, &wanted, false)?;
+        sys::rename_at(&src_parent_fd, src_name, &target.parent_fd, &wanted, false)
+    };
+    let mut edits = Vec::new();
+    // A "same file" target that is another link of the file (not the source name itself)
+    // makes rename(2) do nothing: no edits then, which keeps an index only if nothing moved.
+    let known = !case_only || (same_dir && target.name == src_name);
+    if result.is_ok() && known {
+        edits.push(NameEdit::Removed(src_name));
+        if target.name != wanted {
+            edits.push(NameEdit::Removed(&target.name));
+        }
+        edits.push(NameEdit::Added(&wanted));
     }
-    let _ = volume.root.invalidate(&src_parent_fd);
-    let _ = volume.root.invalidate(&target.parent_fd);
+    if same_dir {
+        drop(dst_change);
+        volume.root.end_change(&src_parent_fd, src_change, &edits);
+    } else {
+        let split = edits.len().min(1);
+        volume
+            .root
+            .end_change(&src_parent_fd, src_change, &edits[..split]);
+        volume
+            .root
+            .end_change(&target.parent_fd, dst_change, &edits[split..]);
+    }
+    result?;
     let new_path = path::join(&new_parent, &wanted);
     ccb.fcb.state.lock().path.clone_from(&new_path);
     let is_dir = ccb.is_dir();
@@ -338,14 +369,22 @@ pub(crate) fn link(
         if volume.fcbs.get(key).is_some() {
             return Err(NtStatus::ACCESS_DENIED);
         }
-        sys::unlink_at(&target.parent_fd, &target.name, false)?;
+        volume.root.change_names(
+            &target.parent_fd,
+            &[NameEdit::Removed(&target.name)],
+            || sys::unlink_at(&target.parent_fd, &target.name, false),
+        )?;
     }
     let src_path = ccb.path();
     let (src_parent, src_name) = path::split_last(&src_path);
     let src_parent_fd = volume.root.open_dir(Path::new(src_parent))?;
     let wanted = comps.last().map(String::as_str).unwrap_or_default();
-    sys::link_at(&src_parent_fd, src_name, &target.parent_fd, wanted)?;
-    let _ = volume.root.invalidate(&target.parent_fd);
+    // The target directory's name index is updated in place (the source's is unchanged).
+    volume
+        .root
+        .change_names(&target.parent_fd, &[NameEdit::Added(wanted)], || {
+            sys::link_at(&src_parent_fd, src_name, &target.parent_fd, wanted)
+        })?;
     let new_path = path::join(&target.parent.to_string_lossy(), wanted);
     volume
         .notify

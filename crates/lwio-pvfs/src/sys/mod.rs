@@ -54,10 +54,27 @@
 //! [`Root::lookup`] tries the exact spelling first (one `statx`), then a per-directory index of
 //! case-folded names (simple one-to-one Unicode upper-casing, like NTFS's `$UpCase`; no
 //! normalisation). The index is cached per directory, keyed by (device, inode) and dropped when
-//! the directory's mtime or ctime changes or when the driver calls [`Root::invalidate`]. An
-//! index built within a short window after the directory's last change is not trusted
-//! ("racy", as in git's index): time stamps come from a coarse clock, so a change in the same
-//! tick would not move them. The cache is bounded in directories and in names (LRU).
+//! the directory's mtime or ctime moves away from the pair it recorded, or when the driver
+//! calls [`Root::invalidate`]. The cache is bounded in directories and in names (LRU).
+//!
+//! The driver's own creates, deletes, renames and links update the index in place instead of
+//! dropping it ([`Root::change_names`], or [`Root::begin_change`] and [`Root::end_change`]):
+//! the directory is `fstat`ed before and after the system call, and the index is updated and
+//! records the after-stat only if it recorded the before-stat; otherwise it is dropped. Such
+//! changes in one directory are serialised with each other and with index lookups, so
+//! concurrent creates keep every name and the index. Without this a bulk copy of N files into
+//! one directory would rescan it at every create (O(N²) entries read).
+//!
+//! Time stamps come from a coarse clock, so an external change in the same tick as the
+//! recorded stamp (or between PVFS's before-stat and its own system call) does not move them.
+//! An index scanned within a short window after the directory's last change ("racy", as in
+//! git's index), or updated in place, is therefore *suspect*: it is served, but rescanned by
+//! the first lookup once the window (50 ms, or sixteen scan durations for a large directory)
+//! has passed since its last scan. So an other-case name made by a local process in the same
+//! clock tick as a PVFS change may be missed for that long. Every other external change that
+//! moves the stamps is seen by the next lookup (a PVFS change after it finds a before-stat
+//! that is not the recorded one and drops the index). The details are in the `index`
+//! module.
 //!
 //! # Extended attributes
 //!
@@ -91,13 +108,14 @@ pub mod xattr;
 mod tests;
 
 pub use errno::map_errno;
+pub use index::NameEdit;
 pub use names::{fold_name, validate_name};
 pub use ops::{
     DirEntryInfo, EntryType, Stat, Timestamp, create_file_at, datasync, fallocate, fstat, fsync,
     link_at, mkdir_at, pread_full, pwrite_all, read_dir, rename_at, set_mode, set_size, set_times,
     unlink_at,
 };
-pub use root::{Found, Resolved, Root};
+pub use root::{DirChange, Found, Resolved, Root};
 pub use xattr::{DosInfo, DosRead, DosSource, DosWrite};
 
 /// The extended-attribute namespace that holds security descriptors.

@@ -3,7 +3,7 @@
 use std::ffi::OsStr;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use lwio_core::NtStatus;
 use rustix::fs::{CWD, FileType, Mode, OFlags, ResolveFlags};
@@ -12,7 +12,7 @@ use rustix::io::Errno;
 use super::SysConfig;
 use super::descriptors::DescriptorCache;
 use super::errno::{map_errno, map_resolve_errno};
-use super::index::{Cached, IndexCache};
+use super::index::{Cached, IndexCache, NameEdit};
 use super::names::{fold_name, split_rel, validate_name};
 use super::ops::{Stat, for_each_entry, fstat, statx_at};
 
@@ -52,11 +52,34 @@ pub struct Root {
     index: IndexCache,
     /// Decoded security descriptors by their stored bytes.
     pub(super) descriptors: DescriptorCache,
+    /// Serialise [`change_names`](Self::change_names) per directory (by a hash of its
+    /// identity), so that concurrent changes in one directory each find the index as the
+    /// previous one left it instead of dropping it. The kernel serialises them anyway.
+    change_locks: [parking_lot::Mutex<()>; CHANGE_LOCKS],
 }
+
+/// How many locks [`Root::change_names`] spreads directories over.
+const CHANGE_LOCKS: usize = 64;
 
 impl std::fmt::Debug for IndexCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IndexCache").finish_non_exhaustive()
+    }
+}
+
+/// A change to one directory's names in progress: the directory's stat before it. Made by
+/// [`Root::begin_change`], consumed by [`Root::end_change`].
+#[derive(Debug)]
+#[must_use = "pass it to Root::end_change"]
+pub struct DirChange {
+    before: Option<Stat>,
+}
+
+impl DirChange {
+    /// The (device, inode) of the directory, when its stat could be taken: two changes with
+    /// the same identity are on one directory.
+    pub fn dir_id(&self) -> Option<(u64, u64)> {
+        self.before.as_ref().map(|s| (s.dev, s.ino))
     }
 }
 
@@ -166,6 +189,7 @@ impl Root {
             sd_xattr_c,
             index,
             descriptors: DescriptorCache::default(),
+            change_locks: std::array::from_fn(|_| parking_lot::Mutex::new(())),
         })
     }
 
@@ -386,8 +410,16 @@ impl Root {
         }
         let folded = fold_name(name);
         let started = SystemTime::now();
-        let dir_stat = fstat(dir)?;
-        let found = match self.index.get(&dir_stat, &folded) {
+        let clock = Instant::now();
+        // Under the directory's change lock, so that no change of PVFS's own is half done
+        // (made but not yet applied to the index), which would look like an external one.
+        let (dir_stat, cached) = {
+            let _serial = self.change_lock(dir);
+            let dir_stat = fstat(dir)?;
+            let cached = self.index.get(&dir_stat, &folded);
+            (dir_stat, cached)
+        };
+        let found = match cached {
             Cached::Known(found) => found,
             Cached::Unknown => {
                 let mut names = Vec::new();
@@ -398,7 +430,7 @@ impl Root {
                 })?;
                 let map = self.index.build(names.into_iter());
                 let found = map.get(&folded).cloned();
-                self.index.store(&dir_stat, started, map);
+                self.index.store(&dir_stat, started, clock.elapsed(), map);
                 found
             }
         };
@@ -420,13 +452,67 @@ impl Root {
         }
     }
 
-    /// Forgets the cached name index of the directory `dir`. The driver calls it after it
-    /// creates, renames or removes a name in `dir` (time stamps would catch it too, but only
-    /// after the racy window).
+    /// Forgets the cached name index of the directory `dir` (the next case-insensitive miss
+    /// in it rescans). The driver brackets its own changes with
+    /// [`begin_change`](Self::begin_change) instead, which keeps the index.
     pub fn invalidate(&self, dir: impl AsFd) -> Result<(), NtStatus> {
         let st = fstat(dir)?;
         self.index.invalidate(st.dev, st.ino);
         Ok(())
+    }
+
+    /// Starts a change PVFS makes to the names in the directory `dir` (a create, a removal,
+    /// either side of a rename or link): takes the directory's stat before the change. Pass
+    /// the result to [`end_change`](Self::end_change) once the system call is done, with
+    /// the names it added and removed (none if it failed), so that the cached name index is
+    /// updated in place instead of rebuilt; see the [module docs](super) for what stays
+    /// guaranteed when other processes change the directory at the same time.
+    pub fn begin_change(&self, dir: impl AsFd) -> DirChange {
+        DirChange {
+            before: fstat(dir).ok(),
+        }
+    }
+
+    /// Ends a change started with [`begin_change`](Self::begin_change) on the same `dir`:
+    /// `edits` are the names the change added and removed there (empty when it failed).
+    pub fn end_change(&self, dir: impl AsFd, change: DirChange, edits: &[NameEdit<'_>]) {
+        let Some(before) = change.before else {
+            return;
+        };
+        match fstat(dir) {
+            Ok(after) => self.index.apply(&before, &after, edits),
+            Err(_) => self.index.invalidate(before.dev, before.ino),
+        }
+    }
+
+    /// The lock that serialises changes in the directory `dir` (none if it cannot be
+    /// `fstat`ed, when nothing can be cached for it either).
+    fn change_lock(&self, dir: BorrowedFd<'_>) -> Option<parking_lot::MutexGuard<'_, ()>> {
+        let st = fstat(dir).ok()?;
+        let hash = st.ino ^ st.dev.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        // The remainder is below CHANGE_LOCKS, so it fits.
+        Some(self.change_locks[(hash % CHANGE_LOCKS as u64) as usize].lock())
+    }
+
+    /// Runs `change`, a system call that adds and removes names in the directory `dir`,
+    /// between [`begin_change`](Self::begin_change) and [`end_change`](Self::end_change):
+    /// `edits` are applied to the name index when it succeeds. Such changes in one
+    /// directory are serialised, so concurrent creates keep the index (a change made with
+    /// `begin_change` directly, e.g. a rename, is not, and may make a racing one drop it).
+    /// `change` must not call back into this root's change functions.
+    pub fn change_names<T>(
+        &self,
+        dir: impl AsFd,
+        edits: &[NameEdit<'_>],
+        change: impl FnOnce() -> Result<T, NtStatus>,
+    ) -> Result<T, NtStatus> {
+        let dir = dir.as_fd();
+        let _serial = self.change_lock(dir);
+        let token = self.begin_change(dir);
+        let result = change();
+        let done: &[NameEdit<'_>] = if result.is_ok() { edits } else { &[] };
+        self.end_change(dir, token, done);
+        result
     }
 
     /// Resolves Windows path components case-insensitively. Every component is checked with
@@ -481,6 +567,12 @@ impl Root {
     #[cfg(test)]
     pub(crate) fn assume_nonblock_honoured(&mut self) {
         self.nonblock_ignored = false;
+    }
+
+    /// Sets the shortest time before a suspect index entry is rescanned.
+    #[cfg(test)]
+    pub(crate) fn set_reverify_floor(&self, floor: std::time::Duration) {
+        self.index.set_reverify_floor(floor);
     }
 
     #[cfg(test)]

@@ -5,6 +5,7 @@
 
 mod escape;
 mod fast;
+mod inplace;
 mod lookup;
 mod ops;
 mod race;
