@@ -111,24 +111,30 @@ done
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 secs() { python3 -c 'import time; print(time.monotonic())'; }
 
+# The servers take turns within each run (smbd first in odd runs, lwiod first in even
+# ones), so a drift of the machine's speed during the benchmark weighs on both alike.
 declare -A put get small
-for server in smbd lwiod; do
-    port=$SMBD_PORT
-    [ "$server" = lwiod ] && port=$LWIOD_PORT
-    p=() g=() s=()
-    for _ in $(seq 1 "$RUNS"); do
+declare -A P G S
+for run in $(seq 1 "$RUNS"); do
+    order=(smbd lwiod)
+    [ $((run % 2)) -eq 0 ] && order=(lwiod smbd)
+    for server in "${order[@]}"; do
+        port=$SMBD_PORT
+        [ "$server" = lwiod ] && port=$LWIOD_PORT
         t0=$(secs); client "$port" "put $work/data/big big"; t1=$(secs)
         client "$port" "get big $work/data/back"; t2=$(secs)
         cmp -s "$work/data/big" "$work/data/back" || { echo "bench: $server returned different bytes" >&2; exit 1; }
         rm -f "$work/data/back" "$work/share/big"
         client "$port" "$small_cmds"; t3=$(secs)
-        p+=("$(python3 -c "print($SIZE_MIB*1.048576/($t1-$t0))")")
-        g+=("$(python3 -c "print($SIZE_MIB*1.048576/($t2-$t1))")")
-        s+=("$(python3 -c "print($SMALL/($t3-$t2))")")
+        P[$server]+="$(python3 -c "print($SIZE_MIB*1.048576/($t1-$t0))") "
+        G[$server]+="$(python3 -c "print($SIZE_MIB*1.048576/($t2-$t1))") "
+        S[$server]+="$(python3 -c "print($SMALL/($t3-$t2))") "
     done
-    put[$server]=$(printf '%s\n' "${p[@]}" | median)
-    get[$server]=$(printf '%s\n' "${g[@]}" | median)
-    small[$server]=$(printf '%s\n' "${s[@]}" | median)
+done
+for server in smbd lwiod; do
+    put[$server]=$(printf '%s\n' ${P[$server]} | median)
+    get[$server]=$(printf '%s\n' ${G[$server]} | median)
+    small[$server]=$(printf '%s\n' ${S[$server]} | median)
 done
 
 ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
