@@ -80,6 +80,37 @@ pub use ccb::Ccb;
 pub use facts::Facts;
 pub use fcb::FileKey;
 
+/// The parsers of PVFS's stored extended attributes, for the fuzz targets only: their
+/// values can be written by any local user who can write the file (`user.` namespace), so
+/// they are read as hostile bytes. Each function decodes, and re-encodes what decodes,
+/// checking that the round trip is exact; it panics only on a bug.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// `user.lwio.dos`.
+    pub fn dos_info(b: &[u8]) {
+        if let Some(d) = crate::sys::xattr::DosInfo::decode(b) {
+            assert_eq!(crate::sys::xattr::DosInfo::decode(&d.encode()), Some(d));
+        }
+    }
+
+    /// `<ns>.lwio.sd`: the header, then a self-relative descriptor.
+    pub fn stored_sd(b: &[u8]) {
+        if let Some(sd) = crate::sys::xattr::decode_sd_ref(b) {
+            let _ = lwio_core::SecurityDescriptor::decode(sd);
+        }
+    }
+
+    /// `user.lwio.ea`: the stored EA set.
+    pub fn ea_set(b: &[u8]) {
+        if let Some(set) = crate::ea::decode_set(b) {
+            assert_eq!(
+                crate::ea::decode_set(&crate::ea::encode_set(&set)),
+                Some(set)
+            );
+        }
+    }
+}
+
 /// How a PVFS volume behaves.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]

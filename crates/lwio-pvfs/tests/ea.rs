@@ -507,3 +507,19 @@ fn a_set_is_reported_to_change_notify() {
     assert_eq!(got[0].action, lwio_fscc::NotifyAction::MODIFIED);
     assert_eq!(got[0].file_name, "f");
 }
+
+proptest::proptest! {
+    /// The stored-xattr parsers (what the `pvfs_xattrs` fuzz target drives) never panic on
+    /// arbitrary bytes, nor on bytes that start like a real stored value.
+    #[test]
+    fn stored_xattr_parsers_survive_any_bytes(
+        prefix in proptest::sample::select(vec![&b""[..], &b"LE\x01\x00"[..], &b"LD\x01\x00"[..]]),
+        rest in proptest::collection::vec(proptest::num::u8::ANY, 0..64),
+    ) {
+        let mut data = prefix.to_vec();
+        data.extend_from_slice(&rest);
+        lwio_pvfs::fuzzing::dos_info(&data);
+        lwio_pvfs::fuzzing::stored_sd(&data);
+        lwio_pvfs::fuzzing::ea_set(&data);
+    }
+}

@@ -392,7 +392,7 @@ fn decode_sd(v: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// The descriptor inside a stored `<ns>.lwio.sd` value, if the value is well formed.
-fn decode_sd_ref(v: &[u8]) -> Option<&[u8]> {
+pub(crate) fn decode_sd_ref(v: &[u8]) -> Option<&[u8]> {
     if v.len() < SD_HEADER || &v[..2] != SD_MAGIC || v[2] != VERSION || v[3] != 0 {
         return None;
     }
