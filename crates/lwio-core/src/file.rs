@@ -9,7 +9,6 @@
 use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
@@ -236,29 +235,9 @@ impl fmt::Debug for FileObject {
 /// Every live file object of one manager, weakly held.
 #[derive(Default)]
 pub(crate) struct Registry {
-    files: Mutex<HashMap<u64, Weak<FileObject>, BuildHasherDefault<IdHasher>>>,
+    /// Keyed by ids this crate counts up (never chosen by a peer): FxHash, not SipHash.
+    files: Mutex<HashMap<u64, Weak<FileObject>, rustc_hash::FxBuildHasher>>,
     next_file: AtomicU64,
-}
-
-/// Hashes file object ids: numbers this crate counts up, never chosen by a peer, so one
-/// multiplication spreads them well enough (SipHash cost more than the rest of an insert).
-#[derive(Default)]
-pub(crate) struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.write_u64(u64::from(*b));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0 ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0 ^ (self.0 >> 29)
-    }
 }
 
 impl Registry {

@@ -150,12 +150,17 @@ pub(crate) fn with_open_state(facts: &mut Facts, state: &crate::fcb::FcbState) {
     }
 }
 
+/// A disk timestamp as a FILETIME, as [`Facts`] reports it.
+pub(crate) fn disk_time(t: sys::Timestamp) -> lwio_fscc::FileTime {
+    lwio_fscc::FileTime(i64::try_from(t.to_filetime()).unwrap_or(i64::MAX))
+}
+
 /// The NTFS view of a file from its stat and DOS information.
 pub(crate) fn facts_of(st: &sys::Stat, dos: &sys::DosInfo) -> Facts {
     use lwio_core::FileAttributes;
     use lwio_fscc::FileTime;
     let is_dir = st.is_dir();
-    let ft = |t: sys::Timestamp| FileTime(i64::try_from(t.to_filetime()).unwrap_or(i64::MAX));
+    let ft = disk_time;
     let creation = if dos.creation_time != 0 {
         FileTime(i64::try_from(dos.creation_time).unwrap_or(i64::MAX))
     } else {

@@ -93,9 +93,10 @@ fn entry_facts(volume: &Volume, ccb: &Ccb, name: &str, want_ea: bool) -> Option<
             let dos = volume.root.read_dos(&fd, name).ok()?;
             let mut facts = facts_of(&st, &dos.info);
             if let Some(fcb) = volume.fcbs.get(facts.key) {
-                with_open_state(&mut facts, &fcb.state.lock());
+                let mut state = fcb.state.lock();
+                with_open_state(&mut facts, &state);
                 // An open file reports its pending or explicit last write time.
-                crate::rw::report_write_time(&fd, &mut fcb.state.lock().write_time, &mut facts);
+                crate::rw::report_write_time(&fd, &mut state.write_time, &mut facts);
             }
             Some((facts, ea_size(&fd)))
         }

@@ -7,7 +7,6 @@
 //! handle, in [`crate::notify`].) The table lock is taken before an FCB's lock, never after.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 
 use lwio_core::{NtStatus, PendingIrp};
@@ -87,48 +86,9 @@ impl Fcb {
 /// Every FCB of one volume that has an open handle.
 #[derive(Default)]
 pub(crate) struct FcbTable {
-    fcbs: Mutex<HashMap<FileKey, Arc<Fcb>, KeyHash>>,
-}
-
-/// Hashes [`FileKey`]s for the table: a seeded multiply-and-fold over device and inode.
-/// SipHash, the default, cost more than the rest of an open's table work; the keys come
-/// from the kernel (not from peers), and the seed is random per table.
-#[derive(Clone)]
-pub(crate) struct KeyHash(u64);
-
-impl Default for KeyHash {
-    fn default() -> Self {
-        KeyHash(std::hash::RandomState::new().hash_one(0x6c77_696f_u64) | 1)
-    }
-}
-
-impl BuildHasher for KeyHash {
-    type Hasher = KeyHasher;
-    fn build_hasher(&self) -> KeyHasher {
-        KeyHasher(self.0)
-    }
-}
-
-/// The hasher of [`KeyHash`].
-pub(crate) struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.write_u64(u64::from(*b));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0 ^ n)
-            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
-            .rotate_left(29);
-    }
-
-    fn finish(&self) -> u64 {
-        let h = self.0.wrapping_mul(0xd6e8_feb8_6659_fd93);
-        h ^ (h >> 32)
-    }
+    /// Keyed by (device, inode) from the kernel, never by a peer: FxHash, not SipHash,
+    /// which cost more than the rest of an open's table work.
+    fcbs: Mutex<HashMap<FileKey, Arc<Fcb>, rustc_hash::FxBuildHasher>>,
 }
 
 /// What the last close of a file must do once the table lock is released.

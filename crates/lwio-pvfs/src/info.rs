@@ -327,9 +327,14 @@ fn set_basic(volume: &Volume, ccb: &Ccb, info: FileBasicInformation) -> Result<(
     if atime.is_some() || mtime.is_some() {
         sys::set_times(&ccb.fd, atime, mtime)?;
     }
+    // The last write time the disk holds now (one `fstat`, only when a time below needs
+    // it): a time set is kept as the file system stored it.
+    let disk = if info.last_write_time.0 != 0 || info.change_time.0 > 0 {
+        crate::ccb::disk_time(sys::fstat(&ccb.fd)?.mtime)
+    } else {
+        FileTime(0)
+    };
     if info.last_write_time.0 != 0 {
-        // What the disk holds now: a time set is kept as the file system stored it.
-        let disk = ccb.facts(volume)?.last_write;
         let mut state = ccb.fcb.state.lock();
         let (current, _) = state.write_time.reported(disk);
         let explicit = if mtime.is_some() {
@@ -340,8 +345,7 @@ fn set_basic(volume: &Volume, ccb: &Ccb, info: FileBasicInformation) -> Result<(
         state.write_time.set_explicit(explicit, current);
     }
     if info.change_time.0 > 0 {
-        let last_write = ccb.facts(volume)?.last_write;
-        ccb.fcb.state.lock().change_time = Some((info.change_time, last_write));
+        ccb.fcb.state.lock().change_time = Some((info.change_time, disk));
     }
     Ok(())
 }

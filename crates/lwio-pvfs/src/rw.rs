@@ -8,7 +8,7 @@ use lwio_core::irp::{ReadRequest, WRITE_TO_END_OF_FILE, WriteRequest};
 use lwio_core::{AccessMask, IrpResult, NtStatus};
 use lwio_fscc::FileTime;
 
-use crate::ccb::Ccb;
+use crate::ccb::{Ccb, disk_time};
 use crate::facts::Facts;
 use crate::sys;
 
@@ -255,11 +255,6 @@ impl WriteTime {
         let made = self.resolve(now);
         (self.shown.unwrap_or(disk), made)
     }
-}
-
-/// A disk timestamp as a FILETIME, as [`Facts`] reports it.
-fn disk_time(t: sys::Timestamp) -> FileTime {
-    FileTime(i64::try_from(t.to_filetime()).unwrap_or(i64::MAX))
 }
 
 /// Puts `t` on disk as the file's mtime; a failure only costs the next open the exact time.

@@ -106,7 +106,10 @@ pub fn check_open(
     backup_intent: bool,
     parent: impl FnOnce() -> Option<SecurityDescriptor>,
 ) -> Result<AccessMask, NtStatus> {
-    let opts = CheckOptions { backup_intent };
+    let opts = CheckOptions {
+        backup_intent,
+        ..CheckOptions::default()
+    };
     let desired = desired.map_generic(&FILE_GENERIC_MAPPING);
     let maximum = desired.contains(AccessMask::MAXIMUM_ALLOWED);
     match access_check(sd, token, desired, &FILE_GENERIC_MAPPING, opts) {

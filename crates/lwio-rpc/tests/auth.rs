@@ -90,17 +90,45 @@ impl Interface for LittleOnly {
 
 struct Env {
     io: IoManager,
+    /// The pipe's name under /npfs.
+    pipe: &'static str,
     _server: PipeServer,
 }
 
-fn env() -> Env {
+/// `server` on the named pipe `pipe` of a fresh NPFS.
+fn serve(pipe: &'static str, server: RpcServer) -> Env {
     let io = IoManager::new();
     io.add_device("npfs", Arc::new(Npfs::new()), NpfsDevice::default())
         .unwrap();
+    let server = serve_pipe(&io, "npfs", pipe, Arc::new(server)).unwrap();
+    Env {
+        io,
+        pipe,
+        _server: server,
+    }
+}
+
+/// lsarpc, with the test accounts.
+fn lsarpc_env() -> Env {
+    serve(
+        "lsarpc",
+        RpcServer::new()
+            .register(Arc::new(
+                lwio_rpc::interfaces::lsarpc::LsarpcInterface::new(),
+            ))
+            .with_auth(RpcAuth {
+                names: ServerNames::default(),
+                accounts: Arc::new(Accounts),
+            }),
+    )
+}
+
+fn env() -> Env {
     let echo = EchoInterface {
         sleep_unit: Some(Duration::from_millis(200)),
     };
-    let server = Arc::new(
+    serve(
+        "rpcecho",
         RpcServer::new()
             .register(Arc::new(echo))
             .register(Arc::new(WhoAmI))
@@ -113,18 +141,13 @@ fn env() -> Env {
                 },
                 accounts: Arc::new(Accounts),
             }),
-    );
-    let server = serve_pipe(&io, "npfs", "rpcecho", server).unwrap();
-    Env {
-        io,
-        _server: server,
-    }
+    )
 }
 
 fn open(env: &Env) -> RpcClient {
     block_on(RpcClient::open(
         &env.io,
-        "/npfs/rpcecho",
+        &format!("/npfs/{}", env.pipe),
         Arc::new(AccessToken::anonymous()),
     ))
     .unwrap()
@@ -231,17 +254,11 @@ fn an_unsigned_request_on_a_signed_connection_is_refused() {
 
 #[test]
 fn a_server_without_accounts_refuses_authenticated_binds() {
-    let io = IoManager::new();
-    io.add_device("npfs", Arc::new(Npfs::new()), NpfsDevice::default())
-        .unwrap();
-    let server = Arc::new(RpcServer::new().register(Arc::new(EchoInterface::new())));
-    let _s = serve_pipe(&io, "npfs", "rpcecho", server).unwrap();
-    let mut c = block_on(RpcClient::open(
-        &io,
-        "/npfs/rpcecho",
-        Arc::new(AccessToken::anonymous()),
-    ))
-    .unwrap();
+    let env = serve(
+        "rpcecho",
+        RpcServer::new().register(Arc::new(EchoInterface::new())),
+    );
+    let mut c = open(&env);
     let err = block_on(c.bind_authenticated(
         RPCECHO_SYNTAX,
         creds(PASSWORD),
@@ -328,26 +345,10 @@ fn big_endian_calls_to_an_interface_reading_little_endian_only_fault() {
 /// rpc.bind bigendian variants call them: with a verification trailer after the stub.
 #[test]
 fn big_endian_lsarpc_with_verification_trailer() {
-    use lwio_rpc::interfaces::lsarpc::{LSARPC_SYNTAX, LsarpcInterface, opnum, stubs as lsa};
+    use lwio_rpc::interfaces::lsarpc::{LSARPC_SYNTAX, opnum, stubs as lsa};
     use lwio_rpc::ndr::{NdrWriter, WString};
-    let io = IoManager::new();
-    io.add_device("npfs", Arc::new(Npfs::new()), NpfsDevice::default())
-        .unwrap();
-    let server = Arc::new(
-        RpcServer::new()
-            .register(Arc::new(LsarpcInterface::new()))
-            .with_auth(RpcAuth {
-                names: ServerNames::default(),
-                accounts: Arc::new(Accounts),
-            }),
-    );
-    let _s = serve_pipe(&io, "npfs", "lsarpc", server).unwrap();
-    let mut c = block_on(RpcClient::open(
-        &io,
-        "/npfs/lsarpc",
-        Arc::new(AccessToken::anonymous()),
-    ))
-    .unwrap();
+    let env = lsarpc_env();
+    let mut c = open(&env);
     c.set_byte_order(ByteOrder::BigEndian);
     block_on(c.bind_authenticated(
         LSARPC_SYNTAX,
@@ -407,28 +408,9 @@ fn big_endian_lsarpc_with_verification_trailer() {
 
 #[test]
 fn lsarpc_refuses_the_anonymous_logon_and_serves_users() {
-    use lwio_rpc::interfaces::lsarpc::{LSARPC_SYNTAX, LsarpcInterface, opnum, stubs as lsa};
-    let io = IoManager::new();
-    io.add_device("npfs", Arc::new(Npfs::new()), NpfsDevice::default())
-        .unwrap();
-    let server = Arc::new(
-        RpcServer::new()
-            .register(Arc::new(LsarpcInterface::new()))
-            .with_auth(RpcAuth {
-                names: ServerNames::default(),
-                accounts: Arc::new(Accounts),
-            }),
-    );
-    let _s = serve_pipe(&io, "npfs", "lsarpc", server).unwrap();
-    let open = || {
-        block_on(RpcClient::open(
-            &io,
-            "/npfs/lsarpc",
-            Arc::new(AccessToken::anonymous()),
-        ))
-        .unwrap()
-    };
-    let mut anon = open();
+    use lwio_rpc::interfaces::lsarpc::{LSARPC_SYNTAX, opnum, stubs as lsa};
+    let env = lsarpc_env();
+    let mut anon = open(&env);
     block_on(anon.bind(LSARPC_SYNTAX)).unwrap();
     let out = block_on(anon.call(opnum::OPEN_POLICY2, &lsa::open_policy2(0x0200_0000))).unwrap();
     let (handle, status) = lsa::handle_answer(&out).unwrap();
@@ -436,7 +418,7 @@ fn lsarpc_refuses_the_anonymous_logon_and_serves_users() {
     let err = block_on(anon.call(99, &[])).unwrap_err();
     assert_eq!(err, ClientError::Fault(FaultStatus::OP_RNG_ERROR));
 
-    let mut user = open();
+    let mut user = open(&env);
     block_on(user.bind_authenticated(
         LSARPC_SYNTAX,
         creds(PASSWORD),

@@ -5,49 +5,15 @@
 //! first message the server signs, so its sequence number is 0.
 
 use hmac::{Hmac, Mac};
-use lwio_auth::spnego::Oid;
-use md5::{Digest, Md5};
-
-const SIGN_MAGIC: &[u8] = b"session key to server-to-client signing key magic constant\0";
-const SEAL_MAGIC: &[u8] = b"session key to server-to-client sealing key magic constant\0";
-
-fn der(tag: u8, content: &[u8], out: &mut Vec<u8>) {
-    out.push(tag);
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = (len as u32).to_be_bytes();
-        let skip = bytes.iter().take_while(|&&b| b == 0).count();
-        out.push(0x80 | (4 - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
-    out.extend_from_slice(content);
-}
-
-/// The DER MechTypeList (`SEQUENCE OF OBJECT IDENTIFIER`).
-pub(crate) fn mech_type_list(mechs: &[Oid]) -> Vec<u8> {
-    let mut inner = Vec::new();
-    for m in mechs {
-        der(0x06, &m.0, &mut inner);
-    }
-    let mut out = Vec::new();
-    der(0x30, &inner, &mut out);
-    out
-}
+use lwio_auth::ntlm::seal::{seal_key, sign_key};
+use lwio_auth::ntlm::{NegotiateFlags, Role};
+use md5::Md5;
 
 /// The server's mechListMIC over `mech_list` with the exported session key.
 pub(crate) fn server_mic(session_key: &[u8; 16], key_exchange: bool, mech_list: &[u8]) -> Vec<u8> {
-    let sign_key: [u8; 16] = Md5::new()
-        .chain_update(session_key)
-        .chain_update(SIGN_MAGIC)
-        .finalize()
-        .into();
-    let seal_key: [u8; 16] = Md5::new()
-        .chain_update(session_key)
-        .chain_update(SEAL_MAGIC)
-        .finalize()
-        .into();
+    let sign_key = sign_key(session_key, Role::Server);
+    // The whole 16-byte key goes into the sealing key (as with NEG_128).
+    let seal_key = seal_key(session_key, NegotiateFlags::NEG_128, Role::Server);
     let seq = 0u32.to_le_bytes();
     // HMAC accepts keys of any length.
     let mut mac = <Hmac<Md5> as Mac>::new_from_slice(&sign_key).unwrap_or_else(|_| unreachable!());
@@ -69,6 +35,7 @@ pub(crate) fn server_mic(session_key: &[u8; 16], key_exchange: bool, mech_list: 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lwio_auth::spnego::{Oid, mech_type_list};
 
     #[test]
     fn shapes() {

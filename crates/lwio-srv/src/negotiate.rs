@@ -10,8 +10,9 @@ use lwio_smb2::frame::Smb1Negotiate;
 use lwio_smb2::ioctl::{ValidateNegotiateInfoRequest, ValidateNegotiateInfoResponse};
 use lwio_smb2::negotiate::{Cipher, HashAlgorithm, PreauthIntegrity, SigningAlgorithm};
 use lwio_smb2::{
-    Capabilities, Command, CtlCode, Dialect, Header, HeaderFlags, HeaderId, IoctlRequest,
-    IoctlResponse, NegotiateContext, NegotiateRequest, NegotiateResponse, SecurityMode,
+    Capabilities, Command, CtlCode, Dialect, HEADER_LEN, Header, HeaderFlags, HeaderId,
+    IoctlRequest, IoctlResponse, NegotiateContext, NegotiateRequest, NegotiateResponse,
+    SecurityMode,
 };
 
 use crate::conn::chain::{Outcome, Response, Target};
@@ -89,7 +90,7 @@ pub(crate) fn smb1(conn: &Arc<Conn>, msg: &[u8]) -> bool {
         if dialect == Dialect::SMB_2_WILDCARD {
             st.wildcard_sent = true;
         } else {
-            st.negotiated = Some(Negotiated {
+            st.negotiated = Some(Arc::new(Negotiated {
                 dialect,
                 client_guid: [0; 16],
                 client_caps: Capabilities::empty(),
@@ -98,7 +99,7 @@ pub(crate) fn smb1(conn: &Arc<Conn>, msg: &[u8]) -> bool {
                 server_security_mode: security_mode(conn),
                 server_caps: capabilities(dialect),
                 gmac: false,
-            });
+            }));
         }
     }
     let h = Header {
@@ -196,7 +197,7 @@ pub(crate) fn smb2(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Outcome {
         st.preauth.update(msg);
         st.preauth.update(&bytes);
     }
-    st.negotiated = Some(Negotiated {
+    st.negotiated = Some(Arc::new(Negotiated {
         dialect,
         client_guid: req.client_guid,
         client_caps: req.capabilities,
@@ -205,7 +206,7 @@ pub(crate) fn smb2(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Outcome {
         server_security_mode: body.security_mode,
         server_caps: body.capabilities,
         gmac,
-    });
+    }));
     Outcome::Reply(Response {
         bytes,
         signer: None,
@@ -220,10 +221,13 @@ pub(crate) fn maybe_validate(
     t: &Target<'_>,
     signer: Option<Signer>,
 ) -> Option<Outcome> {
-    let req = IoctlRequest::decode(msg).ok()?;
-    if req.ctl_code != CtlCode::VALIDATE_NEGOTIATE_INFO {
+    // Every IOCTL passes here: look at its CtlCode (body offset 4) before decoding the
+    // request, which copies the input buffer, so only VALIDATE_NEGOTIATE_INFO pays that.
+    let ctl = msg.get(HEADER_LEN + 4..HEADER_LEN + 8)?;
+    if ctl != CtlCode::VALIDATE_NEGOTIATE_INFO.0.to_le_bytes() {
         return None;
     }
+    let req = IoctlRequest::decode(msg).ok()?;
     if neg.dialect == Dialect::SMB_3_1_1 {
         return Some(Outcome::Close);
     }

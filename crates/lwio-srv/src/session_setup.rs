@@ -57,24 +57,21 @@ pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Outcome {
         return Outcome::Reply(t.error(conn, NtStatus::INVALID_PARAMETER, Vec::new(), None));
     };
     let srv = &conn.srv;
+    let new_auth = |preauth| AuthInProgress {
+        ntlm: NtlmServer::new(srv.names.clone(), Box::new(system_filetime))
+            .with_guest_fallback(srv.config.allow_guest),
+        preauth,
+        mech_list: None,
+    };
     // Take (or start) the exchange out of the table while it runs.
     let (mut auth, previous) = {
         let mut st = conn.st.lock();
         if hdr.session_id == 0 {
             let id = srv.next_session_id.fetch_add(1, Ordering::Relaxed);
             t.session_id = id;
-            let ntlm = NtlmServer::new(srv.names.clone(), Box::new(system_filetime))
-                .with_guest_fallback(srv.config.allow_guest);
-            let preauth = st.preauth.clone();
+            let auth = new_auth(st.preauth.clone());
             st.sessions.insert(id, SessionSlot::default());
-            (
-                AuthInProgress {
-                    ntlm,
-                    preauth,
-                    mech_list: None,
-                },
-                None,
-            )
+            (auth, None)
         } else {
             let preauth = st.preauth.clone();
             match st.sessions.get_mut(&hdr.session_id) {
@@ -88,12 +85,7 @@ pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Outcome {
                     ));
                 }
                 Some(slot) => {
-                    let auth = slot.auth.take().unwrap_or_else(|| AuthInProgress {
-                        ntlm: NtlmServer::new(srv.names.clone(), Box::new(system_filetime))
-                            .with_guest_fallback(srv.config.allow_guest),
-                        preauth,
-                        mech_list: None,
-                    });
+                    let auth = slot.auth.take().unwrap_or_else(|| new_auth(preauth));
                     (auth, slot.valid.clone())
                 }
             }
@@ -121,7 +113,7 @@ pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Outcome {
     };
     let raw = matches!(gss, Some(GssToken::RawNtlmssp(_)));
     if let Some(GssToken::Init(init)) = &gss {
-        auth.mech_list = Some(crate::mech_list_mic::mech_type_list(&init.mech_types));
+        auth.mech_list = Some(lwio_auth::spnego::mech_type_list(&init.mech_types));
     }
     let client_mic = matches!(&gss, Some(GssToken::Resp(r)) if r.mech_list_mic.is_some());
     let Some(token) = gss.as_ref().and_then(|g| g.mech_token()) else {

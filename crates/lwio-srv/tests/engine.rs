@@ -293,15 +293,22 @@ fn status(msg: &[u8]) -> NtStatus {
     Header::decode(msg).unwrap().status
 }
 
+/// A CREATE of `name` (OPEN_IF, sharing everything) for `access`.
+fn create(name: &str, access: AccessMask) -> CreateRequest {
+    CreateRequest {
+        desired_access: access,
+        share_access: ShareAccess::ALL,
+        disposition: CreateDisposition::OPEN_IF,
+        name: name.into(),
+        ..CreateRequest::default()
+    }
+}
+
 fn open_dir(name: &'static str) -> impl FnOnce(&mut Vec<u8>) {
     move |o| {
         CreateRequest {
-            desired_access: AccessMask::GENERIC_READ,
-            share_access: ShareAccess::ALL,
-            disposition: CreateDisposition::OPEN_IF,
             options: CreateOptions::DIRECTORY_FILE,
-            name: name.into(),
-            ..CreateRequest::default()
+            ..create(name, AccessMask::GENERIC_READ)
         }
         .encode(o)
     }
@@ -442,16 +449,7 @@ async fn a_close_right_behind_a_directory_query_does_not_overtake_it() {
 }
 
 fn open_file(name: &'static str, access: AccessMask) -> impl FnOnce(&mut Vec<u8>) {
-    move |o| {
-        CreateRequest {
-            desired_access: access,
-            share_access: ShareAccess::ALL,
-            disposition: CreateDisposition::OPEN_IF,
-            name: name.into(),
-            ..CreateRequest::default()
-        }
-        .encode(o)
-    }
+    move |o| create(name, access).encode(o)
 }
 
 fn read_one(file_id: FileId) -> impl FnOnce(&mut Vec<u8>) {

@@ -55,6 +55,18 @@ impl Ctl {
     fn went_async(&self) -> bool {
         self.calls.load(Ordering::SeqCst) > 0
     }
+
+    /// Waits (up to 10 s) until the request went asynchronous.
+    fn wait_async(&self, what: &str) {
+        let start = Instant::now();
+        while !self.went_async() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "{what} never pended"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
 }
 
 struct Env {
@@ -758,14 +770,7 @@ fn blocking_lock_goes_async_and_completes_on_unlock() {
             )
             .0
         });
-        let start = Instant::now();
-        while !ctl.went_async() {
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "lock never pended"
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        ctl.wait_async("lock");
         assert!(ctl.canceller.lock().unwrap().is_some());
         assert!(!waiter.is_finished());
         assert!(ok(env.send(&lock_msg(a, 0, 10, LockFlags::UNLOCK))).is_ok());
@@ -789,9 +794,7 @@ fn blocking_lock_goes_async_and_completes_on_unlock() {
             )
             .0
         });
-        while !ctl.went_async() {
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        ctl.wait_async("lock");
         ctl.canceller.lock().unwrap().take().unwrap().cancel();
         assert_eq!(status_of(&waiter.join().unwrap()), NtStatus::CANCELLED);
     });
@@ -998,14 +1001,7 @@ fn pipe_open_and_transceive_with_an_echo_server() {
             )
             .0
         });
-        let start = Instant::now();
-        while !ctl2.went_async() {
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "read never pended"
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        ctl2.wait_async("read");
         let w = WriteRequest { data: b"late", ..w };
         assert!(
             ok(env
@@ -1447,11 +1443,7 @@ fn closing_a_watched_directory_ends_the_notify_with_cleanup() {
             )
             .0
         });
-        let start = Instant::now();
-        while !ctl.went_async() {
-            assert!(start.elapsed() < Duration::from_secs(10));
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        ctl.wait_async("notify");
         env.close(dir, CloseFlags::empty()).unwrap();
         let (status, m) = body_msg(waiter.join().unwrap());
         assert_eq!(status, NtStatus::NOTIFY_CLEANUP);
@@ -1590,9 +1582,7 @@ fn closing_an_open_ends_its_waiting_lock_with_range_not_locked() {
             )
             .0
         });
-        while !ctl.went_async() {
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        ctl.wait_async("lock");
         assert!(env.close(b, CloseFlags::empty()).is_ok());
         assert_eq!(
             status_of(&waiter.join().unwrap()),

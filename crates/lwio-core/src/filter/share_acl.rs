@@ -14,7 +14,7 @@
 use crate::access::{AccessMask, FILE_GENERIC_MAPPING};
 use crate::driver::Driver;
 use crate::irp::{Dispatched, Irp, IrpRequest};
-use crate::security::{AccessToken, Privileges, SecurityDescriptor, maximum_allowed};
+use crate::security::{AccessToken, CheckOptions, SecurityDescriptor, access_check};
 use crate::status::NtStatus;
 
 /// The share-permission filter. Its device value is the share's descriptor:
@@ -27,14 +27,18 @@ impl ShareAclFilter {
     /// share descriptor, privileges ignored); empty when the share grants nothing, which is
     /// how a tree connect decides STATUS_ACCESS_DENIED.
     pub fn maximal_access(sd: &SecurityDescriptor, token: &AccessToken) -> AccessMask {
-        if token.privileges == Privileges::NONE {
-            return maximum_allowed(sd, token, &FILE_GENERIC_MAPPING);
-        }
-        // The access check lets SeTakeOwnershipPrivilege grant WRITE_OWNER; a share's
-        // permissions come from its ACEs alone.
-        let mut plain = token.clone();
-        plain.privileges = Privileges::NONE;
-        maximum_allowed(sd, &plain, &FILE_GENERIC_MAPPING)
+        let opts = CheckOptions {
+            ignore_privileges: true,
+            ..CheckOptions::default()
+        };
+        access_check(
+            sd,
+            token,
+            AccessMask::MAXIMUM_ALLOWED,
+            &FILE_GENERIC_MAPPING,
+            opts,
+        )
+        .unwrap_or(AccessMask::NONE)
     }
 }
 

@@ -59,6 +59,9 @@ pub struct CheckOptions {
     /// The open asked for backup intent (FILE_OPEN_FOR_BACKUP_INTENT), which lets
     /// SeBackupPrivilege and SeRestorePrivilege grant their rights.
     pub backup_intent: bool,
+    /// Count the descriptor's ACEs only, as share permissions do: no privilege grants
+    /// anything (ACCESS_SYSTEM_SECURITY is then refused as a privilege not held).
+    pub ignore_privileges: bool,
 }
 
 /// Why an access check failed.
@@ -99,20 +102,21 @@ pub fn access_check(
     let mut granted = AccessMask::NONE;
 
     if remaining.contains(AccessMask::ACCESS_SYSTEM_SECURITY) {
-        if !token.has_privilege(Privilege::Security) {
+        if opts.ignore_privileges || !token.has_privilege(Privilege::Security) {
             return Err(AccessCheckError::PrivilegeNotHeld);
         }
         granted |= AccessMask::ACCESS_SYSTEM_SECURITY;
         remaining = remaining.without(AccessMask::ACCESS_SYSTEM_SECURITY);
     }
     let mut privileged = AccessMask::NONE;
-    if token.has_privilege(Privilege::TakeOwnership) {
+    if !opts.ignore_privileges && token.has_privilege(Privilege::TakeOwnership) {
         privileged |= AccessMask::WRITE_OWNER;
     }
-    if opts.backup_intent && token.has_privilege(Privilege::Backup) {
+    let backup = opts.backup_intent && !opts.ignore_privileges;
+    if backup && token.has_privilege(Privilege::Backup) {
         privileged |= BACKUP_RIGHTS;
     }
-    if opts.backup_intent && token.has_privilege(Privilege::Restore) {
+    if backup && token.has_privilege(Privilege::Restore) {
         privileged |= RESTORE_RIGHTS;
     }
     // Under MAXIMUM_ALLOWED the privileges contribute everything they cover.
@@ -443,6 +447,37 @@ mod tests {
     }
 
     #[test]
+    fn ignoring_privileges_counts_the_aces_only() {
+        let d = sd("O:ALICED:(A;;FR;;;BOB)");
+        let all = Privileges::NONE
+            .with(Privilege::TakeOwnership)
+            .with(Privilege::Backup)
+            .with(Privilege::Security);
+        let t = bob_token().with_privileges(all);
+        let plain = CheckOptions {
+            backup_intent: true,
+            ignore_privileges: true,
+        };
+        assert_eq!(
+            access_check(&d, &t, AccessMask::WRITE_OWNER, M, plain),
+            Err(AccessCheckError::AccessDenied)
+        );
+        assert_eq!(
+            access_check(&d, &t, AccessMask::ACCESS_SYSTEM_SECURITY, M, plain),
+            Err(AccessCheckError::PrivilegeNotHeld)
+        );
+        let max = access_check(&d, &t, AccessMask::MAXIMUM_ALLOWED, M, plain).unwrap();
+        assert_eq!(max, AccessMask::FILE_GENERIC_READ);
+        // The same token, privileges counted: WRITE_OWNER and backup's read rights come in.
+        let counted = CheckOptions {
+            backup_intent: true,
+            ..CheckOptions::default()
+        };
+        let max = access_check(&d, &t, AccessMask::MAXIMUM_ALLOWED, M, counted).unwrap();
+        assert!(max.contains(AccessMask::WRITE_OWNER));
+    }
+
+    #[test]
     fn backup_and_restore_need_backup_intent() {
         let d = sd("O:ALICED:(D;;FA;;;BOB)");
         let both = Privileges::NONE
@@ -451,6 +486,7 @@ mod tests {
         let t = bob_token().with_privileges(both);
         let intent = CheckOptions {
             backup_intent: true,
+            ..CheckOptions::default()
         };
         let read = AccessMask::FILE_GENERIC_READ;
         assert_eq!(check(&d, &t, read), Err(AccessCheckError::AccessDenied));

@@ -83,10 +83,31 @@ pub fn encode_ea_entries_within(entries: &[EaEntry], max: usize, single: bool) -
         end = start + e.wire_len();
         count += 1;
     }
-    let list = FileFullEaInformation {
-        entries: entries[..count].to_vec(),
-    };
-    (list.encode(), count)
+    (encode_ea_list(&entries[..count]), count)
+}
+
+/// The chained FILE_FULL_EA_INFORMATION list of `entries` ([`FileFullEaInformation::encode`]).
+fn encode_ea_list(entries: &[EaEntry]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut prev: Option<usize> = None;
+    for e in entries {
+        pad_to(&mut out, 4);
+        let start = out.len();
+        if let Some(p) = prev {
+            out[p..p + 4].copy_from_slice(&len32(start - p).to_le_bytes());
+        }
+        let name = &e.name[..e.name.len().min(255)];
+        let value = &e.value[..e.value.len().min(65535)];
+        out.put_u32_le(0);
+        out.put_u8(e.flags);
+        out.put_u8(name.len() as u8);
+        out.put_u16_le(value.len() as u16);
+        out.put_slice(name);
+        out.put_u8(0);
+        out.put_slice(value);
+        prev = Some(start);
+    }
+    out
 }
 
 /// Checks an EA name against MS-FSCC 2.4.15: 1..=255 bytes, none of them a control
@@ -114,26 +135,7 @@ impl FileFullEaInformation {
     /// Encodes the list. Names longer than 255 bytes or values longer than 65535 are cut
     /// down to fit their length fields (validate first if that matters).
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut prev: Option<usize> = None;
-        for e in &self.entries {
-            pad_to(&mut out, 4);
-            let start = out.len();
-            if let Some(p) = prev {
-                out[p..p + 4].copy_from_slice(&len32(start - p).to_le_bytes());
-            }
-            let name = &e.name[..e.name.len().min(255)];
-            let value = &e.value[..e.value.len().min(65535)];
-            out.put_u32_le(0);
-            out.put_u8(e.flags);
-            out.put_u8(name.len() as u8);
-            out.put_u16_le(value.len() as u16);
-            out.put_slice(name);
-            out.put_u8(0);
-            out.put_slice(value);
-            prev = Some(start);
-        }
-        out
+        encode_ea_list(&self.entries)
     }
 
     /// Decodes and validates a list (see the module documentation for the rules).

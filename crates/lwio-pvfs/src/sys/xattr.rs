@@ -418,7 +418,16 @@ impl Root {
         if !self.fs_supports_xattrs() {
             return Ok(None);
         }
-        match get_capped(fd, EA_XATTR) {
+        // Most files have no EAs (a directory listing asks for every entry's EA size): a
+        // stack buffer answers them, and small sets, without a heap buffer first.
+        let mut buf = [0u8; SMALL_XATTR];
+        let read = match rustix::fs::fgetxattr(fd.as_fd(), EA_XATTR, &mut buf) {
+            Ok(n) => Ok(Some(buf[..n].to_vec())),
+            Err(Errno::NODATA) => Ok(None),
+            Err(Errno::RANGE) => get_capped(fd, EA_XATTR),
+            Err(e) => Err(e),
+        };
+        match read {
             Ok(v) => Ok(v),
             Err(e) if is_unsupported(e) => Ok(None),
             Err(e) => Err(map_errno(e)),

@@ -104,7 +104,7 @@ fn read_sized_bytes<'a>(r: &mut NdrReader<'a>) -> Result<&'a [u8], NdrError> {
 
 fn write_bytes_array(data: &[u8]) -> Vec<u8> {
     let mut w = NdrWriter::new();
-    w.u32(u32::try_from(data.len()).unwrap_or(u32::MAX));
+    w.u32(crate::interfaces::vec_len(data.len()));
     w.bytes(data);
     w.into_bytes()
 }
@@ -235,8 +235,8 @@ pub mod stubs {
     /// EchoData or SinkData request: `len`, then the conformant array.
     pub fn sized_data(data: &[u8]) -> Vec<u8> {
         let mut w = NdrWriter::new();
-        w.u32(u32::try_from(data.len()).unwrap_or(u32::MAX));
-        w.u32(u32::try_from(data.len()).unwrap_or(u32::MAX));
+        w.u32(crate::interfaces::vec_len(data.len()));
+        w.u32(crate::interfaces::vec_len(data.len()));
         w.bytes(data);
         w.into_bytes()
     }

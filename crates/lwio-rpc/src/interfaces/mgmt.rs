@@ -250,7 +250,7 @@ impl Ndr for IfIdVector {
     const MIN_SIZE: usize = 8;
 
     fn encode_flat(&self, w: &mut NdrWriter) {
-        let n = u32::try_from(self.if_id.len()).unwrap_or(u32::MAX);
+        let n = crate::interfaces::vec_len(self.if_id.len());
         w.u32(n);
         w.u32(n);
         for e in &self.if_id {
@@ -298,7 +298,7 @@ impl Ndr for StatsVector {
     const MIN_SIZE: usize = 8;
 
     fn encode_flat(&self, w: &mut NdrWriter) {
-        let n = u32::try_from(self.statistics.len()).unwrap_or(u32::MAX);
+        let n = crate::interfaces::vec_len(self.statistics.len());
         w.u32(n);
         w.u32(n);
         for v in &self.statistics {
@@ -336,7 +336,7 @@ impl Ndr for SizedAString {
     const MIN_SIZE: usize = 12;
 
     fn encode_flat(&self, w: &mut NdrWriter) {
-        let actual = u32::try_from(self.text.len() + 1).unwrap_or(u32::MAX);
+        let actual = crate::interfaces::vec_len(self.text.len() + 1);
         w.u32(self.size.max(actual));
         w.u32(0);
         w.u32(actual);

@@ -91,6 +91,22 @@ impl Default for ServerIdentity {
     }
 }
 
+/// A non-null `[string, unique] wchar_t*` holding `s`.
+fn wstr(s: &str) -> crate::ndr::WStrPtr {
+    Some(crate::ndr::WString::from(s))
+}
+
+/// A length as an NDR count, saturating at `u32::MAX`.
+fn vec_len(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Where an enumeration resumes: a resume handle is the index of the next entry
+/// (clamped to `len`); without one it starts at the first.
+fn resume_index(resume: Option<u32>, len: usize) -> usize {
+    resume.map_or(0, |r| r as usize).min(len)
+}
+
 /// A `[switch_is(Level)]` union whose arms are all unique pointers, plus `Unknown` for
 /// any other level (a null pointer on the wire), so an unsupported level decodes and can
 /// be answered with ERROR_INVALID_LEVEL instead of a fault.

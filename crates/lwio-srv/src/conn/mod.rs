@@ -72,7 +72,7 @@ pub(crate) struct SessionSlot {
 pub(crate) struct ConnState {
     /// Set by an SMB1 negotiate answered with 0x02FF: an SMB2 NEGOTIATE must follow.
     pub(crate) wildcard_sent: bool,
-    pub(crate) negotiated: Option<Negotiated>,
+    pub(crate) negotiated: Option<Arc<Negotiated>>,
     /// The connection's preauth integrity hash (3.1.1).
     pub(crate) preauth: PreauthHash,
     pub(crate) sessions: HashMap<u64, SessionSlot>,
@@ -116,8 +116,8 @@ impl Conn {
         self.close.notify_one();
     }
 
-    /// The negotiated parameters, if NEGOTIATE is done.
-    pub(crate) fn negotiated(&self) -> Option<Negotiated> {
+    /// The negotiated parameters, if NEGOTIATE is done (shared: every request asks).
+    pub(crate) fn negotiated(&self) -> Option<Arc<Negotiated>> {
         self.st.lock().negotiated.clone()
     }
 
@@ -262,7 +262,10 @@ pub(crate) async fn serve(
         while let Some(msg) = rx.recv().await {
             head.clear();
             frame::encode_frame_header(msg.len(), &mut head);
-            if wr.write_all(&head).await.is_err() || wr.write_all(&msg).await.is_err() {
+            // Header and message in one vectored write: with TCP_NODELAY, two writes
+            // would cost two syscalls and put the 4-byte header in a segment of its own.
+            let mut both = bytes::Buf::chain(&head[..], &msg[..]);
+            if wr.write_all_buf(&mut both).await.is_err() {
                 break;
             }
         }

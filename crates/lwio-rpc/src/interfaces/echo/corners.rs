@@ -219,7 +219,7 @@ impl Ndr for Surrounding {
     const MIN_SIZE: usize = 8;
 
     fn encode_flat(&self, w: &mut NdrWriter) {
-        let x = u32::try_from(self.surrounding.len()).unwrap_or(u32::MAX);
+        let x = crate::interfaces::vec_len(self.surrounding.len());
         w.u32(x); // conformance: the maximum count, before the structure
         w.u32(x);
         for v in &self.surrounding {

@@ -13,7 +13,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::win32::{ERROR_ACCESS_DENIED, ERROR_INVALID_LEVEL, ERROR_SUCCESS};
-use super::{SrvsvcInterface, container, level_union, vec_len, wstr};
+use super::{SrvsvcInterface, level_union, vec_len, wstr};
 use crate::ndr::{self, ConfVarArray, VaryingArray, WStrPtr};
 use crate::ndr_struct;
 use crate::pdu::FaultStatus;
@@ -312,47 +312,30 @@ pub(super) fn transport_enum(
         .collect();
     let total = vec_len(rows.len());
     let union = match level {
-        0 => ServerXportEnumUnion::Level0(
-            container(
-                rows.into_iter()
-                    .map(|r| ServerTransportInfo0 {
-                        numberofvcs: r.numberofvcs,
-                        transportname: r.transportname,
-                        transportaddress: r.transportaddress,
-                        transportaddresslength: r.transportaddresslength,
-                        networkaddress: r.networkaddress,
-                    })
-                    .collect(),
-            )
-            .map(|(entries_read, buffer)| ServerXportInfo0Container {
-                entries_read,
-                buffer,
-            }),
-        ),
-        1 => ServerXportEnumUnion::Level1(
-            container(
-                rows.into_iter()
-                    .map(|r| ServerTransportInfo1 {
-                        numberofvcs: r.numberofvcs,
-                        transportname: r.transportname,
-                        transportaddress: r.transportaddress,
-                        transportaddresslength: r.transportaddresslength,
-                        networkaddress: r.networkaddress,
-                        domain: r.domain,
-                    })
-                    .collect(),
-            )
-            .map(|(entries_read, buffer)| ServerXportInfo1Container {
-                entries_read,
-                buffer,
-            }),
-        ),
-        _ => ServerXportEnumUnion::Level2(container(rows).map(|(entries_read, buffer)| {
-            ServerXportInfo2Container {
-                entries_read,
-                buffer,
-            }
-        })),
+        0 => ServerXportEnumUnion::Level0(Some(ServerXportInfo0Container::of(
+            rows.into_iter()
+                .map(|r| ServerTransportInfo0 {
+                    numberofvcs: r.numberofvcs,
+                    transportname: r.transportname,
+                    transportaddress: r.transportaddress,
+                    transportaddresslength: r.transportaddresslength,
+                    networkaddress: r.networkaddress,
+                })
+                .collect(),
+        ))),
+        1 => ServerXportEnumUnion::Level1(Some(ServerXportInfo1Container::of(
+            rows.into_iter()
+                .map(|r| ServerTransportInfo1 {
+                    numberofvcs: r.numberofvcs,
+                    transportname: r.transportname,
+                    transportaddress: r.transportaddress,
+                    transportaddresslength: r.transportaddresslength,
+                    networkaddress: r.networkaddress,
+                    domain: r.domain,
+                })
+                .collect(),
+        ))),
+        _ => ServerXportEnumUnion::Level2(Some(ServerXportInfo2Container::of(rows))),
     };
     let out = ServerXportEnumStruct { level, info: union };
     let response: TransportEnumResponse = (out, total, resume.map(|_| 0), ERROR_SUCCESS);
@@ -511,20 +494,10 @@ pub(super) fn char_dev_enum(
     let status = empty_status(srv, ctx, true, level);
     let union = match level {
         0 if status == ERROR_SUCCESS => {
-            CharDevEnumUnion::Level0(container(Vec::new()).map(|(entries_read, buffer)| {
-                CharDevInfo0Container {
-                    entries_read,
-                    buffer,
-                }
-            }))
+            CharDevEnumUnion::Level0(Some(CharDevInfo0Container::of(Vec::new())))
         }
         1 if status == ERROR_SUCCESS => {
-            CharDevEnumUnion::Level1(container(Vec::new()).map(|(entries_read, buffer)| {
-                CharDevInfo1Container {
-                    entries_read,
-                    buffer,
-                }
-            }))
+            CharDevEnumUnion::Level1(Some(CharDevInfo1Container::of(Vec::new())))
         }
         other => CharDevEnumUnion::null(other),
     };
@@ -552,20 +525,10 @@ pub(super) fn char_dev_q_enum(
     let status = empty_status(srv, ctx, false, level);
     let union = match level {
         0 if status == ERROR_SUCCESS => {
-            CharDevQEnumUnion::Level0(container(Vec::new()).map(|(entries_read, buffer)| {
-                CharDevQInfo0Container {
-                    entries_read,
-                    buffer,
-                }
-            }))
+            CharDevQEnumUnion::Level0(Some(CharDevQInfo0Container::of(Vec::new())))
         }
         1 if status == ERROR_SUCCESS => {
-            CharDevQEnumUnion::Level1(container(Vec::new()).map(|(entries_read, buffer)| {
-                CharDevQInfo1Container {
-                    entries_read,
-                    buffer,
-                }
-            }))
+            CharDevQEnumUnion::Level1(Some(CharDevQInfo1Container::of(Vec::new())))
         }
         other => CharDevQEnumUnion::null(other),
     };

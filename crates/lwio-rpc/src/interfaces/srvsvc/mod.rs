@@ -39,7 +39,7 @@ use parking_lot::RwLock;
 use super::win32::{
     self, ERROR_ACCESS_DENIED, ERROR_INVALID_LEVEL, ERROR_SUCCESS, NERR_NET_NAME_NOT_FOUND,
 };
-use super::{PLATFORM_ID_NT, ServerIdentity, level_union};
+use super::{PLATFORM_ID_NT, ServerIdentity, level_union, resume_index, vec_len, wstr};
 use crate::ndr::{self, WStrPtr, WString};
 use crate::pdu::FaultStatus;
 use crate::server::{CallContext, CallOutcome, Interface};
@@ -316,6 +316,16 @@ macro_rules! container {
                 pub buffer: Option<Vec<$item>>,
             }
         }
+
+        impl $name {
+            /// A container holding `items`.
+            pub fn of(items: Vec<$item>) -> $name {
+                $name {
+                    entries_read: vec_len(items.len()),
+                    buffer: Some(items),
+                }
+            }
+        }
     };
 }
 
@@ -509,16 +519,8 @@ impl std::fmt::Debug for SrvsvcInterface {
     }
 }
 
-fn wstr(s: &str) -> WStrPtr {
-    Some(WString::from(s))
-}
-
 fn wstr_opt(s: &str) -> WStrPtr {
     (!s.is_empty()).then(|| WString::from(s))
-}
-
-fn vec_len(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// Whether NetrShareEnum serves `level`, and whether it needs an administrator.
@@ -601,10 +603,6 @@ fn path_on_device(path: &str, device: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('/'))
 }
 
-fn container<T>(items: Vec<T>) -> Option<(u32, Option<Vec<T>>)> {
-    Some((vec_len(items.len()), Some(items)))
-}
-
 impl SrvsvcInterface {
     /// srvsvc for `identity` over `shares`, with nothing connected ([`NoServerState`]).
     pub fn new(identity: ServerIdentity, shares: Arc<dyn ShareDatabase>) -> SrvsvcInterface {
@@ -628,65 +626,41 @@ impl SrvsvcInterface {
 
     fn enum_union(level: u32, shares: &[ShareRecord]) -> ShareEnumUnion {
         match level {
-            0 => ShareEnumUnion::Level0(
-                container(
-                    shares
-                        .iter()
-                        .map(|s| ShareInfo0 {
-                            netname: wstr(&s.name),
-                        })
-                        .collect(),
-                )
-                .map(|(n, b)| ShareInfo0Container {
-                    entries_read: n,
-                    buffer: b,
-                }),
-            ),
-            1 => ShareEnumUnion::Level1(
-                container(
-                    shares
-                        .iter()
-                        .map(|s| ShareInfo1 {
-                            netname: wstr(&s.name),
-                            share_type: s.share_type.0,
-                            remark: wstr(&s.comment),
-                        })
-                        .collect(),
-                )
-                .map(|(n, b)| ShareInfo1Container {
-                    entries_read: n,
-                    buffer: b,
-                }),
-            ),
-            2 => ShareEnumUnion::Level2(container(shares.iter().map(info2).collect()).map(
-                |(n, b)| ShareInfo2Container {
-                    entries_read: n,
-                    buffer: b,
-                },
-            )),
-            501 => ShareEnumUnion::Level501(
-                container(
-                    shares
-                        .iter()
-                        .map(|s| ShareInfo501 {
-                            netname: wstr(&s.name),
-                            share_type: s.share_type.0,
-                            remark: wstr(&s.comment),
-                            flags: s.flags,
-                        })
-                        .collect(),
-                )
-                .map(|(n, b)| ShareInfo501Container {
-                    entries_read: n,
-                    buffer: b,
-                }),
-            ),
-            502 => ShareEnumUnion::Level502(container(shares.iter().map(info502).collect()).map(
-                |(n, b)| ShareInfo502Container {
-                    entries_read: n,
-                    buffer: b,
-                },
-            )),
+            0 => ShareEnumUnion::Level0(Some(ShareInfo0Container::of(
+                shares
+                    .iter()
+                    .map(|s| ShareInfo0 {
+                        netname: wstr(&s.name),
+                    })
+                    .collect(),
+            ))),
+            1 => ShareEnumUnion::Level1(Some(ShareInfo1Container::of(
+                shares
+                    .iter()
+                    .map(|s| ShareInfo1 {
+                        netname: wstr(&s.name),
+                        share_type: s.share_type.0,
+                        remark: wstr(&s.comment),
+                    })
+                    .collect(),
+            ))),
+            2 => ShareEnumUnion::Level2(Some(ShareInfo2Container::of(
+                shares.iter().map(info2).collect(),
+            ))),
+            501 => ShareEnumUnion::Level501(Some(ShareInfo501Container::of(
+                shares
+                    .iter()
+                    .map(|s| ShareInfo501 {
+                        netname: wstr(&s.name),
+                        share_type: s.share_type.0,
+                        remark: wstr(&s.comment),
+                        flags: s.flags,
+                    })
+                    .collect(),
+            ))),
+            502 => ShareEnumUnion::Level502(Some(ShareInfo502Container::of(
+                shares.iter().map(info502).collect(),
+            ))),
             other => ShareEnumUnion::Unknown(other),
         }
     }
@@ -723,7 +697,7 @@ impl SrvsvcInterface {
             if sticky {
                 all.retain(|s| s.share_type.0 & ShareType::SPECIAL == 0);
             }
-            let start = resume.map_or(0, |r| r as usize).min(all.len());
+            let start = resume_index(resume, all.len());
             let total = vec_len(all.len());
             let out = ShareEnumStruct {
                 level,

@@ -12,8 +12,7 @@ use super::win32::{
     NERR_NET_NAME_NOT_FOUND,
 };
 use super::{
-    ConnectionRecord, OpenRecord, SessionRecord, SrvsvcInterface, container, level_union, vec_len,
-    wstr,
+    ConnectionRecord, OpenRecord, SessionRecord, SrvsvcInterface, level_union, vec_len, wstr,
 };
 use crate::ndr::{self, WStrPtr};
 use crate::ndr_struct;
@@ -336,97 +335,67 @@ fn arg(p: &WStrPtr) -> Option<&str> {
 fn session_union(level: u32, sessions: &[SessionRecord], transport: &str) -> SessionEnumUnion {
     let flags = |s: &SessionRecord| if s.guest { SESS_GUEST } else { 0 };
     match level {
-        0 => SessionEnumUnion::Level0(
-            container(
-                sessions
-                    .iter()
-                    .map(|s| SessionInfo0 {
-                        cname: wstr(&unc(&s.client)),
-                    })
-                    .collect(),
-            )
-            .map(|(entries_read, buffer)| SessionInfo0Container {
-                entries_read,
-                buffer,
-            }),
-        ),
-        1 => SessionEnumUnion::Level1(
-            container(
-                sessions
-                    .iter()
-                    .map(|s| SessionInfo1 {
-                        cname: wstr(&unc(&s.client)),
-                        username: wstr(&s.user),
-                        num_opens: s.open_count(),
-                        time: s.seconds,
-                        idle_time: s.idle_seconds,
-                        user_flags: flags(s),
-                    })
-                    .collect(),
-            )
-            .map(|(entries_read, buffer)| SessionInfo1Container {
-                entries_read,
-                buffer,
-            }),
-        ),
-        2 => SessionEnumUnion::Level2(
-            container(
-                sessions
-                    .iter()
-                    .map(|s| SessionInfo2 {
-                        cname: wstr(&unc(&s.client)),
-                        username: wstr(&s.user),
-                        num_opens: s.open_count(),
-                        time: s.seconds,
-                        idle_time: s.idle_seconds,
-                        user_flags: flags(s),
-                        cltype_name: wstr(""),
-                    })
-                    .collect(),
-            )
-            .map(|(entries_read, buffer)| SessionInfo2Container {
-                entries_read,
-                buffer,
-            }),
-        ),
-        10 => SessionEnumUnion::Level10(
-            container(
-                sessions
-                    .iter()
-                    .map(|s| SessionInfo10 {
-                        cname: wstr(&unc(&s.client)),
-                        username: wstr(&s.user),
-                        time: s.seconds,
-                        idle_time: s.idle_seconds,
-                    })
-                    .collect(),
-            )
-            .map(|(entries_read, buffer)| SessionInfo10Container {
-                entries_read,
-                buffer,
-            }),
-        ),
-        502 => SessionEnumUnion::Level502(
-            container(
-                sessions
-                    .iter()
-                    .map(|s| SessionInfo502 {
-                        cname: wstr(&unc(&s.client)),
-                        username: wstr(&s.user),
-                        num_opens: s.open_count(),
-                        time: s.seconds,
-                        idle_time: s.idle_seconds,
-                        user_flags: flags(s),
-                        cltype_name: wstr(""),
-                        transport: wstr(transport),
-                    })
-                    .collect(),
-            )
-            .map(|(entries_read, buffer)| SessionInfo502Container {
-                entries_read,
-                buffer,
-            }),
-        ),
+        0 => SessionEnumUnion::Level0(Some(SessionInfo0Container::of(
+            sessions
+                .iter()
+                .map(|s| SessionInfo0 {
+                    cname: wstr(&unc(&s.client)),
+                })
+                .collect(),
+        ))),
+        1 => SessionEnumUnion::Level1(Some(SessionInfo1Container::of(
+            sessions
+                .iter()
+                .map(|s| SessionInfo1 {
+                    cname: wstr(&unc(&s.client)),
+                    username: wstr(&s.user),
+                    num_opens: s.open_count(),
+                    time: s.seconds,
+                    idle_time: s.idle_seconds,
+                    user_flags: flags(s),
+                })
+                .collect(),
+        ))),
+        2 => SessionEnumUnion::Level2(Some(SessionInfo2Container::of(
+            sessions
+                .iter()
+                .map(|s| SessionInfo2 {
+                    cname: wstr(&unc(&s.client)),
+                    username: wstr(&s.user),
+                    num_opens: s.open_count(),
+                    time: s.seconds,
+                    idle_time: s.idle_seconds,
+                    user_flags: flags(s),
+                    cltype_name: wstr(""),
+                })
+                .collect(),
+        ))),
+        10 => SessionEnumUnion::Level10(Some(SessionInfo10Container::of(
+            sessions
+                .iter()
+                .map(|s| SessionInfo10 {
+                    cname: wstr(&unc(&s.client)),
+                    username: wstr(&s.user),
+                    time: s.seconds,
+                    idle_time: s.idle_seconds,
+                })
+                .collect(),
+        ))),
+        502 => SessionEnumUnion::Level502(Some(SessionInfo502Container::of(
+            sessions
+                .iter()
+                .map(|s| SessionInfo502 {
+                    cname: wstr(&unc(&s.client)),
+                    username: wstr(&s.user),
+                    num_opens: s.open_count(),
+                    time: s.seconds,
+                    idle_time: s.idle_seconds,
+                    user_flags: flags(s),
+                    cltype_name: wstr(""),
+                    transport: wstr(transport),
+                })
+                .collect(),
+        ))),
         other => SessionEnumUnion::Unknown(other),
     }
 }
@@ -560,40 +529,28 @@ pub(super) fn connection_enum(
     }
     let total = vec_len(rows.len());
     let union = if level == 0 {
-        ConnectEnumUnion::Level0(
-            container(
-                rows.iter()
-                    .map(|r| ConnectionInfo0 { id: r.tree.id })
-                    .collect(),
-            )
-            .map(|(entries_read, buffer)| ConnectInfo0Container {
-                entries_read,
-                buffer,
-            }),
-        )
+        ConnectEnumUnion::Level0(Some(ConnectInfo0Container::of(
+            rows.iter()
+                .map(|r| ConnectionInfo0 { id: r.tree.id })
+                .collect(),
+        )))
     } else {
-        ConnectEnumUnion::Level1(
-            container(
-                rows.iter()
-                    .map(|r| ConnectionInfo1 {
-                        id: r.tree.id,
-                        conn_type: srv
-                            .shares
-                            .share(&r.tree.share)
-                            .map_or(0, |s| s.share_type.0 & !super::ShareType::SPECIAL),
-                        num_opens: vec_len(r.tree.opens.len()),
-                        num_users: 1,
-                        time: r.tree.seconds,
-                        username: wstr(&r.session.user),
-                        netname: wstr(&r.netname),
-                    })
-                    .collect(),
-            )
-            .map(|(entries_read, buffer)| ConnectInfo1Container {
-                entries_read,
-                buffer,
-            }),
-        )
+        ConnectEnumUnion::Level1(Some(ConnectInfo1Container::of(
+            rows.iter()
+                .map(|r| ConnectionInfo1 {
+                    id: r.tree.id,
+                    conn_type: srv
+                        .shares
+                        .share(&r.tree.share)
+                        .map_or(0, |s| s.share_type.0 & !super::ShareType::SPECIAL),
+                    num_opens: vec_len(r.tree.opens.len()),
+                    num_users: 1,
+                    time: r.tree.seconds,
+                    username: wstr(&r.session.user),
+                    netname: wstr(&r.netname),
+                })
+                .collect(),
+        )))
     };
     let out = ConnectEnumStruct { level, info: union };
     let response: ConnectionEnumResponse = (out, total, resume.map(|_| 0), ERROR_SUCCESS);
@@ -685,21 +642,11 @@ pub(super) fn file_enum(
     }
     let total = vec_len(files.len());
     let union = if level == 2 {
-        FileEnumUnion::Level2(
-            container(files.iter().map(|f| FileInfo2 { id: f.id }).collect()).map(
-                |(entries_read, buffer)| FileInfo2Container {
-                    entries_read,
-                    buffer,
-                },
-            ),
-        )
+        FileEnumUnion::Level2(Some(FileInfo2Container::of(
+            files.iter().map(|f| FileInfo2 { id: f.id }).collect(),
+        )))
     } else {
-        FileEnumUnion::Level3(
-            container(files).map(|(entries_read, buffer)| FileInfo3Container {
-                entries_read,
-                buffer,
-            }),
-        )
+        FileEnumUnion::Level3(Some(FileInfo3Container::of(files)))
     };
     let out = FileEnumStruct { level, info: union };
     let response: FileEnumResponse = (out, total, resume.map(|_| 0), ERROR_SUCCESS);

@@ -5,9 +5,9 @@
 use super::types::params::*;
 use super::types::*;
 use super::{LoggedOnUser, WkssvcInterface};
-use crate::interfaces::PLATFORM_ID_NT;
 use crate::interfaces::win32::*;
-use crate::ndr::{self, WStrPtr, WString};
+use crate::interfaces::{PLATFORM_ID_NT, resume_index, vec_len, wstr};
+use crate::ndr;
 use crate::pdu::FaultStatus;
 use crate::server::CallContext;
 
@@ -59,18 +59,10 @@ pub const INFO_502_DEFAULTS: [u32; 35] = [
     0,        // use_512_byte_max_transfer
 ];
 
-fn wstr(s: &str) -> WStrPtr {
-    Some(WString::from(s))
-}
-
-fn count(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
-}
-
 /// The entries from `resume` on (a resume handle is the index of the next entry), all in
 /// one answer: the out handle is 0 (enumeration complete) when the caller passed one.
 fn page<T>(items: Vec<T>, resume: Option<u32>) -> (Vec<T>, Option<u32>) {
-    let start = resume.map_or(0, |r| r as usize).min(items.len());
+    let start = resume_index(resume, items.len());
     let rest = items.into_iter().skip(start).collect();
     (rest, resume.map(|_| 0))
 }
@@ -111,7 +103,7 @@ impl WkssvcInterface {
                     ver_major: major,
                     ver_minor: minor,
                     lan_root: None,
-                    logged_on_users: count(self.logons.logged_on().len()),
+                    logged_on_users: vec_len(self.logons.logged_on().len()),
                 })),
                 502 => WkstaInfo::Info502(Some(WkstaInfo502 {
                     values: INFO_502_DEFAULTS,
@@ -147,7 +139,7 @@ impl WkssvcInterface {
             failed(ERROR_ACCESS_DENIED)
         } else {
             let users = self.logons.logged_on();
-            let total = count(users.len());
+            let total = vec_len(users.len());
             let (users, resume_out) = page(users, resume);
             let union = match level {
                 0 => UserEnumUnion::Level0(Some(UserInfo0Container::of(
@@ -229,7 +221,7 @@ impl WkssvcInterface {
         } else if level != 0 {
             failed(ERROR_INVALID_LEVEL)
         } else {
-            let total = count(self.transports.len());
+            let total = vec_len(self.transports.len());
             let (transports, resume_out) = page(self.transports.clone(), resume);
             let items = transports
                 .iter()

@@ -287,7 +287,10 @@ impl Interface for WkssvcInterface {
     }
 
     fn call(&self, op: u16, stub: &[u8], ctx: &CallContext) -> CallOutcome {
+        use crate::interfaces::win32::{ERROR_NOT_SUPPORTED, RPC_E_REMOTE_DISABLED};
+        use crate::ndr::WString;
         use opnum::*;
+        use params::*;
         CallOutcome::Ready(match op {
             WKSTA_GET_INFO => self.get_info(stub, ctx),
             WKSTA_USER_ENUM => self.user_enum(stub, ctx),
@@ -301,15 +304,29 @@ impl Interface for WkssvcInterface {
             USE_DEL => self.use_del(stub, ctx),
             USE_ENUM => self.use_enum(stub, ctx),
             MESSAGE_BUFFER_SEND => self.message_buffer_send(stub, ctx),
-            LOGON_DOMAIN_NAME_ADD | LOGON_DOMAIN_NAME_DEL => self.logon_domain_name(stub, ctx),
-            JOIN_DOMAIN => self.join_domain(stub, ctx),
-            UNJOIN_DOMAIN => self.unjoin_domain(stub, ctx),
-            RENAME_MACHINE_IN_DOMAIN => self.rename_machine(stub, ctx),
-            VALIDATE_NAME => self.validate_name(stub, ctx),
+            LOGON_DOMAIN_NAME_ADD | LOGON_DOMAIN_NAME_DEL => {
+                self.decode_and_refuse::<WString>(stub, ctx, ERROR_NOT_SUPPORTED)
+            }
+            JOIN_DOMAIN => self.decode_and_refuse::<JoinDomainIn>(stub, ctx, ERROR_NOT_SUPPORTED),
+            UNJOIN_DOMAIN => {
+                self.decode_and_refuse::<UnjoinDomainIn>(stub, ctx, ERROR_NOT_SUPPORTED)
+            }
+            RENAME_MACHINE_IN_DOMAIN => {
+                self.decode_and_refuse::<RenameMachineIn>(stub, ctx, ERROR_NOT_SUPPORTED)
+            }
+            VALIDATE_NAME => {
+                self.decode_and_refuse::<ValidateNameIn>(stub, ctx, ERROR_NOT_SUPPORTED)
+            }
             GET_JOIN_INFORMATION => self.get_join_information(stub, ctx),
-            GET_JOINABLE_OUS => self.get_joinable_ous(stub, ctx),
-            VALIDATE_NAME2 => self.validate_name2(stub, ctx),
-            GET_JOINABLE_OUS2 => self.get_joinable_ous2(stub, ctx),
+            GET_JOINABLE_OUS => {
+                self.get_joinable_ous::<GetJoinableOusIn>(stub, ctx, ERROR_NOT_SUPPORTED)
+            }
+            VALIDATE_NAME2 => {
+                self.decode_and_refuse::<ValidateName2In>(stub, ctx, RPC_E_REMOTE_DISABLED)
+            }
+            GET_JOINABLE_OUS2 => {
+                self.get_joinable_ous::<GetJoinableOus2In>(stub, ctx, RPC_E_REMOTE_DISABLED)
+            }
             ADD_ALTERNATE_COMPUTER_NAME => self.add_alternate_name(stub, ctx),
             REMOVE_ALTERNATE_COMPUTER_NAME => self.remove_alternate_name(stub, ctx),
             ENUMERATE_COMPUTER_NAMES => self.enumerate_computer_names(stub, ctx),

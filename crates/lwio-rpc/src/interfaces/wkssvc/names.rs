@@ -5,7 +5,7 @@ use super::WkssvcInterface;
 use super::types::params::*;
 use super::types::*;
 use crate::interfaces::win32::*;
-use crate::ndr::{self, RpcUnicodeString, WString};
+use crate::ndr::{self, Ndr, RpcUnicodeString, WString};
 use crate::pdu::FaultStatus;
 use crate::server::CallContext;
 
@@ -36,54 +36,18 @@ impl WkssvcInterface {
         }
     }
 
-    /// NetrLogonDomainNameAdd / NetrLogonDomainNameDel (opnums 14, 15): not supported.
-    pub(super) fn logon_domain_name(
+    /// The operations that only check their request and refuse it with `status`:
+    /// NetrLogonDomainNameAdd/Del (14, 15), NetrJoinDomain (16, the cleartext-password
+    /// form), NetrUnjoinDomain (17), NetrRenameMachineInDomain (18) and NetrValidateName
+    /// (19) with ERROR_NOT_SUPPORTED; NetrValidateName2 (25) with RPC_E_REMOTE_DISABLED.
+    pub(super) fn decode_and_refuse<T: Ndr>(
         &self,
         stub: &[u8],
         ctx: &CallContext,
+        status: u32,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let _domain: WString = ctx.decode(stub)?;
-        Ok(ndr::to_bytes(&self.refuse_or(ctx, ERROR_NOT_SUPPORTED)))
-    }
-
-    /// NetrJoinDomain (opnum 16): the cleartext-password form, not supported.
-    pub(super) fn join_domain(
-        &self,
-        stub: &[u8],
-        ctx: &CallContext,
-    ) -> Result<Vec<u8>, FaultStatus> {
-        let _: JoinDomainIn = ctx.decode(stub)?;
-        Ok(ndr::to_bytes(&self.refuse_or(ctx, ERROR_NOT_SUPPORTED)))
-    }
-
-    /// NetrUnjoinDomain (opnum 17): not supported.
-    pub(super) fn unjoin_domain(
-        &self,
-        stub: &[u8],
-        ctx: &CallContext,
-    ) -> Result<Vec<u8>, FaultStatus> {
-        let _: UnjoinDomainIn = ctx.decode(stub)?;
-        Ok(ndr::to_bytes(&self.refuse_or(ctx, ERROR_NOT_SUPPORTED)))
-    }
-
-    /// NetrRenameMachineInDomain (opnum 18): not supported.
-    pub(super) fn rename_machine(
-        &self,
-        stub: &[u8],
-        ctx: &CallContext,
-    ) -> Result<Vec<u8>, FaultStatus> {
-        let _: RenameMachineIn = ctx.decode(stub)?;
-        Ok(ndr::to_bytes(&self.refuse_or(ctx, ERROR_NOT_SUPPORTED)))
-    }
-
-    /// NetrValidateName (opnum 19): not supported.
-    pub(super) fn validate_name(
-        &self,
-        stub: &[u8],
-        ctx: &CallContext,
-    ) -> Result<Vec<u8>, FaultStatus> {
-        let _: ValidateNameIn = ctx.decode(stub)?;
-        Ok(ndr::to_bytes(&self.refuse_or(ctx, ERROR_NOT_SUPPORTED)))
+        let _: T = ctx.decode(stub)?;
+        Ok(ndr::to_bytes(&self.refuse_or(ctx, status)))
     }
 
     /// NetrGetJoinInformation (opnum 20): a standalone server is a workgroup member; the
@@ -106,35 +70,16 @@ impl WkssvcInterface {
         Ok(ndr::to_bytes(&out))
     }
 
-    /// NetrGetJoinableOUs (opnum 21): not supported.
-    pub(super) fn get_joinable_ous(
+    /// NetrGetJoinableOUs (opnum 21, ERROR_NOT_SUPPORTED) and NetrGetJoinableOUs2
+    /// (opnum 26, RPC_E_REMOTE_DISABLED: not offered to remote callers): no OUs.
+    pub(super) fn get_joinable_ous<T: Ndr>(
         &self,
         stub: &[u8],
         ctx: &CallContext,
+        status: u32,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let _: GetJoinableOusIn = ctx.decode(stub)?;
-        let out: GetJoinableOusOut = (0, None, self.refuse_or(ctx, ERROR_NOT_SUPPORTED));
-        Ok(ndr::to_bytes(&out))
-    }
-
-    /// NetrValidateName2 (opnum 25): not offered to remote callers.
-    pub(super) fn validate_name2(
-        &self,
-        stub: &[u8],
-        ctx: &CallContext,
-    ) -> Result<Vec<u8>, FaultStatus> {
-        let _: ValidateName2In = ctx.decode(stub)?;
-        Ok(ndr::to_bytes(&self.refuse_or(ctx, RPC_E_REMOTE_DISABLED)))
-    }
-
-    /// NetrGetJoinableOUs2 (opnum 26): not offered to remote callers.
-    pub(super) fn get_joinable_ous2(
-        &self,
-        stub: &[u8],
-        ctx: &CallContext,
-    ) -> Result<Vec<u8>, FaultStatus> {
-        let _: GetJoinableOus2In = ctx.decode(stub)?;
-        let out: GetJoinableOusOut = (0, None, self.refuse_or(ctx, RPC_E_REMOTE_DISABLED));
+        let _: T = ctx.decode(stub)?;
+        let out: GetJoinableOusOut = (0, None, self.refuse_or(ctx, status));
         Ok(ndr::to_bytes(&out))
     }
 
@@ -227,7 +172,7 @@ impl WkssvcInterface {
                 names.iter().map(|n| RpcUnicodeString::new(n)).collect();
             (
                 Some(ComputerNameArray {
-                    count: u32::try_from(names.len()).unwrap_or(u32::MAX),
+                    count: crate::interfaces::vec_len(names.len()),
                     names: Some(names),
                 }),
                 ERROR_SUCCESS,

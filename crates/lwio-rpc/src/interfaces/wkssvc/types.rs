@@ -158,7 +158,7 @@ macro_rules! container {
             /// A container holding `items`.
             pub fn of(items: Vec<$item>) -> $name {
                 $name {
-                    count: u32::try_from(items.len()).unwrap_or(u32::MAX),
+                    count: crate::interfaces::vec_len(items.len()),
                     buffer: Some(items),
                 }
             }
