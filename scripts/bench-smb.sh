@@ -37,7 +37,7 @@ cleanup() {
 trap cleanup EXIT
 
 free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+    python3 "$(dirname "$0")/lib/free-port.py"
 }
 wait_port() {
     for _ in $(seq 1 150); do

@@ -25,6 +25,19 @@ if [ ${#need[@]} -gt 0 ]; then
     fi
 fi
 
+# Python peers (impacket, smbprotocol) live in a virtual environment beside the build; the
+# tests find its interpreter through LWIO_PYTHON. A missing package fails those tests.
+venv=${LWIO_VENV:-$PWD/target/pyenv}
+if ! "$venv/bin/python" -c 'import impacket, smbprotocol' >/dev/null 2>&1; then
+    echo "== installing impacket and smbprotocol (PyPI) into $venv"
+    if ! python3 -m venv "$venv" >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        apt-get install -y python3-venv >/dev/null 2>&1 && python3 -m venv "$venv"
+    fi
+    "$venv/bin/pip" install -q impacket smbprotocol ||
+        echo "warning: could not install impacket/smbprotocol; the tests that use them will fail"
+fi
+export LWIO_PYTHON="$venv/bin/python"
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -49,7 +49,7 @@ cargo build -q --bin lwiod || { echo "0 passed, 1 failed"; exit 1; }
 bin=${CARGO_TARGET_DIR:-target}/debug/lwiod
 
 # A free port: let the kernel pick one, then hand it to lwiod.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(python3 scripts/lib/free-port.py)
 mkdir -p "$work/share" "$work/client"
 "$bin" --listen "127.0.0.1:$port" --share "share=$work/share" --user 'torture:T0rture!pass' \
     --admin 'tadmin:T0rture!admin' --allow-guest --anonymous-pipes \

@@ -16,13 +16,14 @@
 //! - [`smb3crypt`]: SMB 3.x message encryption under the transform header (MS-SMB2 3.1.4.3,
 //!   2.2.41) with AES-CCM and AES-GCM, 128 and 256 bits.
 //!
-//! What it does not do: talk to a domain controller, keep users (the caller supplies a
-//! lookup from user to NT hash), decide policy (whether anonymous or guest logons are
+//! What it does not do: talk to a domain controller, keep users (the caller supplies an
+//! [`accounts::AccountSource`]), decide policy (whether anonymous or guest logons are
 //! allowed, whether signing is required), or build the `AccessToken` a logon produces.
 //! NTLMv1 and LM responses are refused, by design.
 
 #![forbid(unsafe_code)]
 
+pub mod accounts;
 pub mod ntlm;
 pub mod smb2sign;
 pub mod smb3crypt;

@@ -29,7 +29,7 @@ use lwio_npfs::{
 use lwio_rpc::RpcClient;
 use lwio_rpc::interfaces::echo::{self, EchoInterface, RPCECHO_SYNTAX, stubs};
 use lwio_rpc::pdu::{self, AuthLevel, AuthType, Pdu, PduBody, PfcFlags, Request};
-use lwio_rpc::server::{RpcAccounts, RpcAuth, RpcServer, serve_pipe};
+use lwio_rpc::server::{AccountSource, RpcAuth, RpcServer, serve_pipe};
 
 const DATA_LEN: usize = 1024;
 
@@ -136,12 +136,13 @@ fn rpc_echo(c: &mut Criterion) {
 /// One account, `bench` / `bench-pass`.
 struct Accounts;
 
-impl RpcAccounts for Accounts {
+impl AccountSource for Accounts {
     fn nt_hash(&self, user: &str, _domain: &str) -> Option<NtHash> {
         (user == "bench").then(|| nt_hash("bench-pass"))
     }
-    fn token(&self, user: &str) -> Option<AccessToken> {
-        (user == "bench").then(|| AccessToken::new("S-1-5-21-1-2-3-1000".parse().unwrap()))
+    fn logon(&self, user: &str, _: &str) -> Result<AccessToken, lwio_core::NtStatus> {
+        ((user == "bench").then(|| AccessToken::new("S-1-5-21-1-2-3-1000".parse().unwrap())))
+            .ok_or(lwio_core::NtStatus::LOGON_FAILURE)
     }
 }
 

@@ -26,7 +26,7 @@
 //!   [`NDR64_SYNTAX`] and the bind time feature negotiation form ([`BindTimeFeatures`]).
 //! * [`server`] — [`server::RpcServer`] (registered [`server::Interface`]s), the sans-IO
 //!   [`server::Connection`] (bind, alter_context, authenticated binds with NTLMSSP or
-//!   SPNEGO checked against [`server::RpcAccounts`], reassembly, dispatch, signing and
+//!   SPNEGO checked against [`server::AccountSource`], reassembly, dispatch, signing and
 //!   sealing, fragmentation, faults), typed context handles shared by an association group
 //!   ([`server::HandleTable`]), and the named-pipe transport [`server::serve_pipe`] (a
 //!   thread per connected instance, calls that wait run side by side).

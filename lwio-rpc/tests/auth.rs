@@ -14,7 +14,7 @@ use lwio_rpc::interfaces::echo::{self, EchoInterface, RPCECHO_SYNTAX, stubs};
 use lwio_rpc::ndr::ByteOrder;
 use lwio_rpc::pdu::{self, AuthLevel, AuthType, FaultStatus, Pdu, PduBody, PfcFlags, Request};
 use lwio_rpc::server::{
-    CallContext, CallOutcome, Interface, PipeServer, RpcAccounts, RpcAuth, RpcServer, serve_pipe,
+    AccountSource, CallContext, CallOutcome, Interface, PipeServer, RpcAuth, RpcServer, serve_pipe,
 };
 use lwio_rpc::{RpcClient, SyntaxId, Uuid};
 
@@ -22,14 +22,16 @@ const PASSWORD: &str = "T0rture!pass";
 
 struct Accounts;
 
-impl RpcAccounts for Accounts {
+impl AccountSource for Accounts {
     fn nt_hash(&self, user: &str, _domain: &str) -> Option<NtHash> {
         user.eq_ignore_ascii_case("alice")
             .then(|| nt_hash(PASSWORD))
     }
-    fn token(&self, user: &str) -> Option<AccessToken> {
-        user.eq_ignore_ascii_case("alice")
-            .then(|| AccessToken::new(alice_sid()))
+    fn logon(&self, user: &str, _: &str) -> Result<AccessToken, lwio_core::NtStatus> {
+        (user
+            .eq_ignore_ascii_case("alice")
+            .then(|| AccessToken::new(alice_sid())))
+        .ok_or(lwio_core::NtStatus::LOGON_FAILURE)
     }
 }
 

@@ -190,12 +190,12 @@ fn protocol_violations_close() {
 
 struct NoAccounts;
 
-impl lwio_rpc::server::RpcAccounts for NoAccounts {
+impl lwio_rpc::server::AccountSource for NoAccounts {
     fn nt_hash(&self, _: &str, _: &str) -> Option<lwio_auth::ntlm::NtHash> {
         None
     }
-    fn token(&self, _: &str) -> Option<AccessToken> {
-        None
+    fn logon(&self, _: &str, _: &str) -> Result<AccessToken, lwio_core::NtStatus> {
+        Err(lwio_core::NtStatus::LOGON_FAILURE)
     }
 }
 
@@ -316,12 +316,12 @@ fn big_endian_bind_and_call() {
 
 struct OneUser;
 
-impl lwio_rpc::server::RpcAccounts for OneUser {
+impl lwio_rpc::server::AccountSource for OneUser {
     fn nt_hash(&self, user: &str, _: &str) -> Option<lwio_auth::ntlm::NtHash> {
         (user == "alice").then(|| lwio_auth::ntlm::nt_hash("pw"))
     }
-    fn token(&self, _: &str) -> Option<AccessToken> {
-        Some(AccessToken::system())
+    fn logon(&self, _: &str, _: &str) -> Result<AccessToken, lwio_core::NtStatus> {
+        Ok(AccessToken::system())
     }
 }
 

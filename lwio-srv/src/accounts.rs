@@ -1,8 +1,9 @@
 //! Who may log on, and the access token a logon produces.
 //!
-//! [`AccountStore`] is what session setup asks: the NT hash NTLMv2 needs, then the token
-//! of the authenticated user. [`MemoryAccounts`] is a store held in memory, built from the
-//! configuration; a SAM-backed store can implement the same trait.
+//! Session setup and the RPC binds ask an [`AccountSource`] (lwio-auth's seam): the NT
+//! hash NTLMv2 needs, then the token of the authenticated user. [`MemoryAccounts`] is a
+//! store held in memory, built from the configuration; the SAM of `lwio-samr` implements
+//! the same trait.
 //!
 //! # The token of a [`MemoryAccounts`] user
 //!
@@ -19,26 +20,17 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use lwio_core::AccessToken;
+use lwio_auth::ntlm::NtHash;
 use lwio_core::security::well_known;
 use lwio_core::security::{Sid, UnixIdentity};
+use lwio_core::{AccessToken, NtStatus};
 
 use crate::config::UserConfig;
 
 /// The rid of the built-in Guest account.
 pub const GUEST_RID: u32 = 501;
 
-/// The accounts a server authenticates against.
-pub trait AccountStore: Send + Sync {
-    /// The NT hash (MD4 of the UTF-16LE password) of `user` in `domain`, `None` if unknown.
-    fn nt_hash(&self, user: &str, domain: &str) -> Option<[u8; 16]>;
-    /// The token of an authenticated `user`.
-    fn token(&self, user: &str) -> Option<AccessToken>;
-    /// The token of a guest or anonymous logon.
-    fn guest_token(&self) -> AccessToken {
-        AccessToken::new(well_known::ANONYMOUS).with_groups([well_known::WORLD])
-    }
-}
+pub use lwio_auth::accounts::AccountSource;
 
 struct Account {
     nt_hash: [u8; 16],
@@ -101,17 +93,34 @@ impl MemoryAccounts {
     }
 
     /// A shareable store.
-    pub fn shared(users: &[UserConfig]) -> Arc<dyn AccountStore> {
+    pub fn shared(users: &[UserConfig]) -> Arc<dyn AccountSource> {
         Arc::new(MemoryAccounts::new(users))
     }
 }
 
-impl AccountStore for MemoryAccounts {
-    fn nt_hash(&self, user: &str, _domain: &str) -> Option<[u8; 16]> {
-        self.users.get(&user.to_lowercase()).map(|a| a.nt_hash)
+impl AccountSource for MemoryAccounts {
+    fn nt_hash(&self, user: &str, _domain: &str) -> Option<NtHash> {
+        self.users
+            .get(&user.to_lowercase())
+            .map(|a| NtHash(a.nt_hash))
     }
 
-    fn token(&self, user: &str) -> Option<AccessToken> {
+    fn logon(&self, user: &str, _domain: &str) -> Result<AccessToken, NtStatus> {
+        self.token(user).ok_or(NtStatus::LOGON_FAILURE)
+    }
+
+    fn guest_token(&self) -> Option<AccessToken> {
+        let sid = self
+            .machine
+            .with_rid(GUEST_RID)
+            .unwrap_or(well_known::ANONYMOUS);
+        Some(AccessToken::new(sid).with_groups([well_known::WORLD, well_known::BUILTIN_GUESTS]))
+    }
+}
+
+impl MemoryAccounts {
+    /// The token of `user`, `None` when there is no such account.
+    pub fn token(&self, user: &str) -> Option<AccessToken> {
         let a = self.users.get(&user.to_lowercase())?;
         let sid = self.machine.with_rid(a.rid).ok()?;
         let owner = well_known::unix_user(self.unix.uid);
@@ -133,14 +142,6 @@ impl AccountStore for MemoryAccounts {
                 .with_owner(owner)
                 .with_primary_group(group),
         )
-    }
-
-    fn guest_token(&self) -> AccessToken {
-        let sid = self
-            .machine
-            .with_rid(GUEST_RID)
-            .unwrap_or(well_known::ANONYMOUS);
-        AccessToken::new(sid).with_groups([well_known::WORLD, well_known::BUILTIN_GUESTS])
     }
 }
 
@@ -164,7 +165,7 @@ mod tests {
         ]);
         assert_eq!(
             s.nt_hash("alice", "WORKGROUP"),
-            Some(lwio_auth::ntlm::nt_hash("pw").0)
+            Some(lwio_auth::ntlm::nt_hash("pw"))
         );
         assert!(s.nt_hash("bob", "").is_none());
         let t = s.token("ALICE").unwrap();

@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
-use lwio_auth::ntlm::{NtHash, ServerNames};
+use lwio_auth::ntlm::ServerNames;
 use lwio_core::{IoManager, NtStatus};
 use lwio_rpc::interfaces::ServerIdentity;
 use lwio_rpc::interfaces::dssetup::DssetupInterface;
@@ -30,10 +30,10 @@ use lwio_rpc::interfaces::srvsvc::{
     ShareType, SrvsvcInterface, TransportRecord,
 };
 use lwio_rpc::interfaces::wkssvc::{LoggedOnUser, LogonSessions, WkssvcInterface};
-use lwio_rpc::server::{Interface, PipeServer, RpcAccounts, RpcAuth, serve_pipe};
+use lwio_rpc::server::{Interface, PipeServer, RpcAuth, serve_pipe};
 use parking_lot::{Mutex, RwLock};
 
-use crate::accounts::AccountStore;
+use crate::accounts::AccountSource;
 use crate::state::{Session, Share, ShareKind};
 
 /// The server's shares as srvsvc reports them, shared with the engine.
@@ -93,19 +93,6 @@ impl ShareDatabase for LiveShares {
             share.current_uses = u32::try_from(uses).unwrap_or(u32::MAX);
         }
         shares
-    }
-}
-
-/// The server's accounts as the RPC servers see them: authenticated binds (NTLMSSP,
-/// SPNEGO) are checked against the same store as SMB session setup.
-struct BindAccounts(Arc<dyn AccountStore>);
-
-impl RpcAccounts for BindAccounts {
-    fn nt_hash(&self, user: &str, domain: &str) -> Option<NtHash> {
-        self.0.nt_hash(user, domain).map(NtHash)
-    }
-    fn token(&self, user: &str) -> Option<lwio_core::AccessToken> {
-        self.0.token(user)
     }
 }
 
@@ -311,7 +298,7 @@ pub fn start(
     npfs_device: &str,
     identity: ServerIdentity,
     shares: Arc<ShareTable>,
-    accounts: Arc<dyn AccountStore>,
+    accounts: Arc<dyn AccountSource>,
 ) -> Result<RpcServices, NtStatus> {
     let auth = RpcAuth {
         names: ServerNames {
@@ -319,7 +306,7 @@ pub fn start(
             nb_domain: identity.domain.clone(),
             ..ServerNames::default()
         },
-        accounts: Arc::new(BindAccounts(accounts)),
+        accounts,
     };
     // Every pipe also answers mgmt. The principal clients authenticate to is the NetBIOS
     // computer name, for NTLMSSP and for SPNEGO (which negotiates NTLMSSP here).

@@ -16,7 +16,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::accounts::{AccountStore, MemoryAccounts};
+use crate::accounts::{AccountSource, MemoryAccounts};
 use crate::config::ServerConfig;
 use crate::state::{Share, ShareKind};
 
@@ -53,7 +53,7 @@ pub(crate) struct ServerShared {
     pub(crate) config: ServerConfig,
     pub(crate) io: IoManager,
     pub(crate) shares: Vec<Arc<Share>>,
-    pub(crate) accounts: Arc<dyn AccountStore>,
+    pub(crate) accounts: Arc<dyn AccountSource>,
     pub(crate) server_guid: [u8; 16],
     pub(crate) names: ServerNames,
     pub(crate) next_session_id: AtomicU64,
@@ -105,7 +105,7 @@ impl Server {
     /// Builds a server that authenticates against `accounts`.
     pub fn with_accounts(
         config: ServerConfig,
-        accounts: Arc<dyn AccountStore>,
+        accounts: Arc<dyn AccountSource>,
     ) -> Result<Server, ServerError> {
         let io = IoManager::new();
         let mut shares = Vec::new();

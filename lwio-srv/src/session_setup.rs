@@ -2,7 +2,7 @@
 //!
 //! The first leg (an NTLMSSP NEGOTIATE, raw or inside a NegTokenInit) is answered with
 //! STATUS_MORE_PROCESSING_REQUIRED and the CHALLENGE; the second (AUTHENTICATE) is
-//! verified against the [`AccountStore`](crate::accounts::AccountStore). For 3.1.1 each
+//! verified against the [`AccountSource`](crate::accounts::AccountSource). For 3.1.1 each
 //! request and each non-final response is chained into the session's preauth hash, whose
 //! value after the last request derives the signing key.
 
@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use lwio_auth::ntlm::server::system_filetime;
-use lwio_auth::ntlm::{MessageType, NegotiateFlags, NtHash, NtlmServer, message_type};
+use lwio_auth::ntlm::{MessageType, NegotiateFlags, NtlmServer, message_type};
 use lwio_auth::spnego::{GssToken, NegState, NegTokenResp, Oid};
 use lwio_core::security::well_known;
 use lwio_core::{AccessToken, NtStatus};
@@ -163,7 +163,7 @@ pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Outcome {
         }
         Ok(MessageType::Authenticate) => {
             let accounts = &srv.accounts;
-            let lookup = |u: &str, d: &str| accounts.nt_hash(u, d).map(NtHash);
+            let lookup = |u: &str, d: &str| accounts.nt_hash(u, d);
             let a = match auth.ntlm.authenticate(token, &lookup) {
                 Ok(a) => a,
                 Err(e) => {
@@ -178,14 +178,15 @@ pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Outcome {
             // A null session is the anonymous logon (S-1-5-7), which the RPC services
             // refuse unless configured; a failed logon taken as guest is the Guest account.
             let token = if a.anonymous {
-                Some(AccessToken::new(well_known::ANONYMOUS).with_groups([well_known::WORLD]))
+                Ok(AccessToken::new(well_known::ANONYMOUS).with_groups([well_known::WORLD]))
             } else if guest {
-                Some(accounts.guest_token())
+                accounts.guest_token().ok_or(NtStatus::LOGON_FAILURE)
             } else {
-                accounts.token(&a.user)
+                accounts.logon(&a.user, &a.domain)
             };
-            let Some(token) = token else {
-                return fail(conn, &t, NtStatus::LOGON_FAILURE);
+            let token = match token {
+                Ok(token) => token,
+                Err(status) => return fail(conn, &t, status),
             };
             let signer = (!guest)
                 .then(|| Signer::new(neg.dialect, &a.session_key, *auth.preauth.value(), neg.gmac));

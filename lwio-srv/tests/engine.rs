@@ -29,13 +29,27 @@ async fn start_in() -> (u16, tokio::sync::oneshot::Sender<()>, std::path::PathBu
     let share = format!("s={}", dir.display());
     let cfg = ServerConfig::from_cli(["lwiod", "--share", &share, "--user", "u:p"]).unwrap();
     let server = Server::new(cfg).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = tokio::net::TcpListener::from_std(low_port_listener()).unwrap();
     let port = listener.local_addr().unwrap().port();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(server.serve_on(listener, async {
         let _ = rx.await;
     }));
     (port, tx, dir)
+}
+
+/// A listener on 127.0.0.1 at a free port below the ephemeral range (32768-60999), where
+/// test servers belong.
+fn low_port_listener() -> std::net::TcpListener {
+    let seed = std::process::id().wrapping_mul(7919);
+    for i in 0..12768u32 {
+        let port = 20000 + seed.wrapping_add(i * 31) % 12768;
+        if let Ok(l) = std::net::TcpListener::bind(("127.0.0.1", port as u16)) {
+            l.set_nonblocking(true).unwrap();
+            return l;
+        }
+    }
+    panic!("no free port in 20000-32767");
 }
 
 async fn read_frame(s: &mut TcpStream) -> Option<Vec<u8>> {

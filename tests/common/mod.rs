@@ -23,6 +23,23 @@ impl Drop for Running {
     }
 }
 
+/// A listener on 127.0.0.1 at a free port below the ephemeral range (32768-60999), where
+/// test servers belong: under load, clients are given source ports from that range.
+pub fn low_port_listener() -> std::net::TcpListener {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    // A start that differs between test processes, then a walk through 20000-32767.
+    let seed = std::process::id().wrapping_mul(7919) ^ NEXT.fetch_add(1, Ordering::Relaxed) * 613;
+    for i in 0..12768u32 {
+        let port = 20000 + (seed.wrapping_add(i * 31)) % 12768;
+        if let Ok(l) = std::net::TcpListener::bind(("127.0.0.1", port as u16)) {
+            l.set_nonblocking(true).unwrap();
+            return l;
+        }
+    }
+    panic!("no free port in 20000-32767");
+}
+
 /// Starts a server with share `share` on a temp directory and user `user:pass`, plus the
 /// given extra `lwiod` arguments.
 pub fn start(extra: &[&str]) -> Running {
@@ -48,7 +65,7 @@ pub fn start(extra: &[&str]) -> Running {
             .build()
             .unwrap();
         rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let listener = tokio::net::TcpListener::from_std(low_port_listener()).unwrap();
             port_tx.send(listener.local_addr().unwrap().port()).unwrap();
             server
                 .serve_on(listener, async {
@@ -63,4 +80,24 @@ pub fn start(extra: &[&str]) -> Running {
         stop: Some(stop),
         thread: Some(thread),
     }
+}
+
+/// The Python interpreter with the PyPI peers (impacket, smbprotocol) that
+/// `scripts/test-all.sh` installs: `LWIO_PYTHON`, else `target/pyenv/bin/python`. A
+/// missing interpreter or package is a test failure, never a skip.
+pub fn python() -> std::path::PathBuf {
+    let path = std::env::var_os("LWIO_PYTHON").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pyenv/bin/python"),
+        std::path::PathBuf::from,
+    );
+    let ok = std::process::Command::new(&path)
+        .args(["-c", "import impacket, smbprotocol"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "{} lacks impacket/smbprotocol: run scripts/test-all.sh (it installs them)",
+        path.display()
+    );
+    path
 }

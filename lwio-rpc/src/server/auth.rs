@@ -13,7 +13,7 @@
 //! alter_context(NEGOTIATE) ──▶ alter_context_resp(CHALLENGE), then as above
 //! ```
 //!
-//! The AUTHENTICATE is verified against the server's [`RpcAccounts`] (the same store SMB
+//! The AUTHENTICATE is verified against the server's [`AccountSource`] (the same store SMB
 //! session setup uses, so the RPC server does not depend on the SMB server). Once
 //! established, the context gives the connection an [`NtlmSession`] that signs and seals
 //! the request and response fragments (see [`crate::pdu::protect_fragment`]), and the
@@ -25,22 +25,13 @@
 use std::fmt;
 use std::sync::Arc;
 
+use lwio_auth::accounts::AccountSource;
 use lwio_auth::ntlm::server::system_filetime;
-use lwio_auth::ntlm::{
-    MessageType, NtHash, NtlmServer, NtlmSession, Role, ServerNames, message_type,
-};
+use lwio_auth::ntlm::{MessageType, NtlmServer, NtlmSession, Role, ServerNames, message_type};
 use lwio_auth::spnego::{self, GssToken, NegState, NegTokenResp, Oid};
 use lwio_core::AccessToken;
 
 use crate::pdu::{AuthLevel, AuthType, AuthVerifier};
-
-/// The accounts an authenticated bind is checked against.
-pub trait RpcAccounts: Send + Sync {
-    /// The NT hash of `user` in `domain`, `None` when unknown.
-    fn nt_hash(&self, user: &str, domain: &str) -> Option<NtHash>;
-    /// The token of an authenticated `user`.
-    fn token(&self, user: &str) -> Option<AccessToken>;
-}
 
 /// What a server needs to accept authenticated binds: its names (announced in the NTLM
 /// CHALLENGE) and the accounts.
@@ -49,7 +40,7 @@ pub struct RpcAuth {
     /// The names the CHALLENGE carries.
     pub names: ServerNames,
     /// The account store.
-    pub accounts: Arc<dyn RpcAccounts>,
+    pub accounts: Arc<dyn AccountSource>,
 }
 
 impl fmt::Debug for RpcAuth {
@@ -247,7 +238,9 @@ impl Pending {
         if done.anonymous || done.guest {
             return Err(AuthFailure::Denied);
         }
-        let token = accounts.token(&done.user).ok_or(AuthFailure::Denied)?;
+        let token = accounts
+            .logon(&done.user, &done.domain)
+            .map_err(|_| AuthFailure::Denied)?;
         let mut session = NtlmSession::new(&done.session_key, done.flags, Role::Server)
             .map_err(|_| AuthFailure::Unsupported)?;
         let reply = match &self.mech_list {

@@ -26,7 +26,7 @@
 //! # Authentication
 //!
 //! A server built [`RpcServer::with_auth`] accepts binds carrying an NTLMSSP or
-//! SPNEGO/NTLMSSP verifier, checks the logon against its [`RpcAccounts`], runs the calls
+//! SPNEGO/NTLMSSP verifier, checks the logon against its [`AccountSource`](lwio_auth::accounts::AccountSource), runs the calls
 //! as the authenticated user, and checks and protects every request and response
 //! fragment at the negotiated level (see the `auth` module and
 //! [`crate::pdu::protect_fragment`]). Without it, binds carrying a verifier are refused.
@@ -59,9 +59,10 @@ use std::sync::Arc;
 use lwio_core::AccessToken;
 
 use assoc::{AssocGroup, AssocGroups};
-pub use auth::{RpcAccounts, RpcAuth};
+pub use auth::RpcAuth;
 pub use connection::{Action, Connection, DEFAULT_MAX_FRAG, MIN_FRAG, PendingCall};
 pub use handles::{HandleTable, MAX_HANDLES};
+pub use lwio_auth::accounts::AccountSource;
 pub use pipe::{MAX_CONCURRENT_CALLS, PipeServer, serve_pipe};
 
 use crate::ndr::{ByteOrder, NdrReader};
