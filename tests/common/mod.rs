@@ -29,7 +29,7 @@ pub fn low_port_listener() -> std::net::TcpListener {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(0);
     // A start that differs between test processes, then a walk through 20000-32767.
-    let seed = std::process::id().wrapping_mul(7919) ^ NEXT.fetch_add(1, Ordering::Relaxed) * 613;
+    let seed = std::process::id().wrapping_mul(7919) ^ (NEXT.fetch_add(1, Ordering::Relaxed) * 613);
     for i in 0..12768u32 {
         let port = 20000 + (seed.wrapping_add(i * 31)) % 12768;
         if let Ok(l) = std::net::TcpListener::bind(("127.0.0.1", port as u16)) {
