@@ -995,8 +995,16 @@ fn srvsvc_session_enum_reports_live_sessions_with_level_rules() {
     let mut u = env.bound("srvsvc", SRVSVC_SYNTAX, user());
     let mut anon = env.bound("srvsvc", SRVSVC_SYNTAX, anonymous());
 
-    // Level 10 for anyone authenticated: names, times.
-    let (info, total, resume, status) = sessions(&mut u, 10, None, None);
+    // Every level is for administrators only (Windows since Server 2016): the sessions
+    // name other users and their clients' addresses.
+    for level in [0, 1, 2, 10, 502] {
+        let (info, total, _, status) = sessions(&mut u, level, None, None);
+        assert_eq!((status, total), (ERROR_ACCESS_DENIED, 0), "level {level}");
+        assert_eq!(info.info, SessionEnumUnion::null(level));
+    }
+
+    // Level 10: names, times.
+    let (info, total, resume, status) = sessions(&mut a, 10, None, None);
     assert_eq!((status, total, resume), (ERROR_SUCCESS, 2, Some(0)));
     let SessionEnumUnion::Level10(Some(ctr)) = info.info else {
         panic!("{info:?}")
@@ -1007,12 +1015,6 @@ fn srvsvc_session_enum_reports_live_sessions_with_level_rules() {
     assert_eq!(text(&rows[0].username), "alice");
     assert_eq!((rows[0].time, rows[0].idle_time), (120, 7));
 
-    // Levels 1, 2 and 502 (open counts, flags) for administrators only.
-    for level in [1, 2, 502] {
-        let (info, total, _, status) = sessions(&mut u, level, None, None);
-        assert_eq!((status, total), (ERROR_ACCESS_DENIED, 0), "level {level}");
-        assert_eq!(info.info, SessionEnumUnion::null(level));
-    }
     let (info, _, _, status) = sessions(&mut a, 502, None, None);
     assert_eq!(status, ERROR_SUCCESS);
     let SessionEnumUnion::Level502(Some(ctr)) = info.info else {

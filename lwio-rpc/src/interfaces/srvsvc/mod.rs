@@ -9,7 +9,7 @@
 //! | 3 | NetrCharDevQEnum | 0, 1: no queues | all |
 //! | 8 | NetrConnectionEnum | 0, 1 | administrators |
 //! | 9 | NetrFileEnum | 2, 3 | administrators |
-//! | 12 | NetrSessionEnum | 0, 10; 1, 2, 502 | all; administrators |
+//! | 12 | NetrSessionEnum | 0, 1, 2, 10, 502 | administrators (as Windows since Server 2016) |
 //! | 15 | NetrShareEnum (3.1.4.8) | 0, 1, 501; 2, 502 | all; administrators |
 //! | 16 | NetrShareGetInfo (3.1.4.10) | 0, 1, 501, 1005; 2, 502 | all; administrators |
 //! | 20 | NetrShareCheck (3.1.4.16) | | all |

@@ -419,13 +419,17 @@ pub(super) fn session_enum(
         let response: SessionEnumResponse = (out, 0, resume, status);
         Ok(ndr::to_bytes(&response))
     };
-    let admin_only = match level {
-        0 | 10 => false,
-        1 | 2 | 502 => true,
-        _ if srv.refused(ctx) => return fail(ERROR_ACCESS_DENIED),
-        _ => return fail(ERROR_INVALID_LEVEL),
-    };
-    if srv.refused(ctx) || (admin_only && !ctx.is_administrator()) {
+    // Every level names other users' clients (and, from 1 up, their activity): since
+    // Windows Server 2016 only administrators may list sessions (the SrvsvcSessionInfo
+    // object's default descriptor), whatever the level.
+    if !matches!(level, 0 | 1 | 2 | 10 | 502) {
+        return fail(if srv.refused(ctx) {
+            ERROR_ACCESS_DENIED
+        } else {
+            ERROR_INVALID_LEVEL
+        });
+    }
+    if srv.refused(ctx) || !ctx.is_administrator() {
         return fail(ERROR_ACCESS_DENIED);
     }
     let mut sessions = srv.state.sessions();
