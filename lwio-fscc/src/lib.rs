@@ -17,7 +17,8 @@
 //!   iterator.
 //! - [`fs_info`]: volume information classes (MS-FSCC 2.5) and the [`FsInfo`] trait.
 //! - [`notify`]: FILE_NOTIFY_INFORMATION lists (MS-FSCC 2.7.1).
-//! - [`wildcard`]: [`is_in_expression`], MS-FSA 2.1.4.4 without backtracking.
+//! - [`wildcard`]: [`Expression`] and [`is_in_expression`], MS-FSA 2.1.4.4 in time linear
+//!   in the name, patterns bounded to a file name's length.
 //! - [`names`]: component and path validation, stream syntax (MS-FSCC 2.1.5).
 //! - [`fsctl`]: FSCTL/IOCTL codes ([`CtlCode`]).
 //! - [`time`]: FILETIME conversions ([`FileTime`]).
@@ -89,7 +90,7 @@ pub use names::{
 pub use notify::{NotifyAction, NotifyEntry, decode_notify, encode_notify};
 pub use output::{file_query_min_output, fit_output, fs_query_min_output};
 pub use time::FileTime;
-pub use wildcard::is_in_expression;
+pub use wildcard::{Expression, PatternError, is_in_expression};
 
 #[cfg(test)]
 mod tests;

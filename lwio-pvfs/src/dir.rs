@@ -10,7 +10,7 @@ use std::path::Path;
 
 use lwio_core::irp::{QueryDirectoryFlags, QueryDirectoryRequest};
 use lwio_core::{AccessMask, IrpResult, NtStatus, ShareAccess};
-use lwio_fscc::{DirEntryWriter, is_in_expression};
+use lwio_fscc::{DirEntryWriter, Expression};
 use rustix::fs::{Mode, OFlags};
 
 use crate::ccb::{Ccb, facts_of, with_open_state};
@@ -24,8 +24,41 @@ use lwio_fscc::NotifyAction;
 /// Where a directory enumeration of one handle stands.
 pub(crate) struct DirScan {
     pattern: String,
+    /// The pattern compiled once for the scan.
+    matcher: Matcher,
     names: Vec<String>,
     next: usize,
+}
+
+/// How a scan's pattern is matched.
+enum Matcher {
+    /// A pattern without wildcards: the name folded, compared with folded names.
+    Literal(String),
+    /// A wildcard expression.
+    Wild(Box<Expression>),
+}
+
+impl Matcher {
+    /// Compiles `pattern`; a pattern longer than a name can be is no valid name component
+    /// (MS-FSA 2.1.5.5): STATUS_OBJECT_NAME_INVALID.
+    fn new(pattern: &str) -> Result<Matcher, NtStatus> {
+        if lwio_fscc::wildcard::has_wildcards(pattern) {
+            return Expression::new(pattern, true)
+                .map(|e| Matcher::Wild(Box::new(e)))
+                .map_err(|e| e.to_status());
+        }
+        if pattern.encode_utf16().count() > lwio_fscc::names::MAX_COMPONENT_UNITS {
+            return Err(NtStatus::OBJECT_NAME_INVALID);
+        }
+        Ok(Matcher::Literal(sys::fold_name(pattern)))
+    }
+
+    fn matches(&self, name: &str) -> bool {
+        match self {
+            Matcher::Literal(folded) => sys::fold_name(name) == *folded,
+            Matcher::Wild(expression) => expression.matches(name),
+        }
+    }
 }
 
 fn snapshot(dir: impl AsFd) -> Result<Vec<String>, NtStatus> {
@@ -127,8 +160,11 @@ pub(crate) fn query(
                 .map(|s| s.pattern.clone())
                 .unwrap_or_else(|| "*".to_owned()),
         };
+        // Compiled before the directory is read: a bad pattern costs nothing.
+        let matcher = Matcher::new(&pattern)?;
         *guard = Some(DirScan {
             pattern,
+            matcher,
             names: snapshot(&ccb.fd)?,
             next: 0,
         });
@@ -140,16 +176,10 @@ pub(crate) fn query(
     // leaves it to the file system): the scan goes on where it stands. Honouring an index
     // of 0 would restart the scan on every call, and a client that loops until
     // STATUS_NO_MORE_FILES would never end.
-    let literal = !scan.pattern.contains(['*', '?', '<', '>', '"']);
     let want_ea = lwio_fscc::dir_class_has_ea_size(q.class);
     while scan.next < scan.names.len() && !writer.is_full() {
         let name = &scan.names[scan.next];
-        let matches = if literal {
-            sys::fold_name(name) == sys::fold_name(&scan.pattern)
-        } else {
-            is_in_expression(&scan.pattern, name, true)
-        };
-        if !matches {
+        if !scan.matcher.matches(name) {
             scan.next += 1;
             continue;
         }

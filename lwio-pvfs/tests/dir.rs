@@ -67,6 +67,27 @@ fn wildcard_table() {
 }
 
 #[test]
+fn a_pattern_longer_than_a_name_is_refused() {
+    // MS-FSA 2.1.5.5: the pattern must be a valid name component (255 UTF-16 units), with
+    // wildcards allowed. A longer one, wildcards or not, is STATUS_OBJECT_NAME_INVALID.
+    let (_s, h) = fixture();
+    let longest = format!("{}*", "?".repeat(254));
+    assert_eq!(list(&h, &longest).unwrap_err(), NtStatus::NO_SUCH_FILE);
+    for pattern in [
+        "*".repeat(256),
+        "a".repeat(256),
+        format!("{}*", "*a".repeat(4000)),
+    ] {
+        assert_eq!(
+            list(&h, &pattern).unwrap_err(),
+            NtStatus::OBJECT_NAME_INVALID,
+            "{} units",
+            pattern.len()
+        );
+    }
+}
+
+#[test]
 fn star_lists_in_case_insensitive_order_with_dots_first() {
     let (_s, h) = fixture();
     let got = list(&h, "*").unwrap();
