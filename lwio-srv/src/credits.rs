@@ -4,10 +4,15 @@
 //! one id. A request consumes `max(1, CreditCharge)` consecutive ids starting at its
 //! MessageId; an id outside the window or already used is a protocol violation and the
 //! connection is dropped. Pure bookkeeping: no I/O.
+//!
+//! The window is bounded by its span, not only by what the client holds: ids from the
+//! lowest unused one to the highest granted one never number more than the window's size,
+//! so the ids used out of order fit a fixed bitmap of that many bits (1 KiB for the
+//! default 8,192). A client that leaves an id unused (MS-SMB2 lets it use ids in any
+//! order) holds up the bottom of its own window; it is granted no more than the span
+//! allows, and memory stays the same whatever it sends.
 
-use std::collections::BTreeSet;
-
-/// The most credits a client may hold at once.
+/// The most credits a client may hold at once, and the default window size.
 pub const MAX_CREDITS: u64 = 8192;
 
 /// Why a request's message ids are refused; the connection must be closed.
@@ -24,10 +29,14 @@ pub enum SequenceError {
 pub struct CreditWindow {
     /// Every id below this one is used.
     low: u64,
-    /// Ids in `low..high` have been granted.
+    /// Ids in `low..high` have been granted; `high - low <= size`.
     high: u64,
-    /// Ids at or above `low` that were used (out of order).
-    used: BTreeSet<u64>,
+    /// The ids in `low..high` already used, bit `id % size`.
+    used: Box<[u64]>,
+    /// How many bits of `used` are set.
+    used_count: u64,
+    /// The window's size: the most ids between `low` and `high`.
+    size: u64,
 }
 
 impl Default for CreditWindow {
@@ -37,12 +46,44 @@ impl Default for CreditWindow {
 }
 
 impl CreditWindow {
-    /// A new connection's window: the single id 0.
+    /// A new connection's window of [`MAX_CREDITS`] ids: the single id 0 granted.
     pub fn new() -> Self {
+        CreditWindow::with_size(MAX_CREDITS)
+    }
+
+    /// A new connection's window of at most `size` ids (at least 1): the id 0 granted.
+    pub fn with_size(size: u64) -> Self {
+        let size = size.clamp(1, 1 << 20);
         CreditWindow {
             low: 0,
             high: 1,
-            used: BTreeSet::new(),
+            used: vec![0; size.div_ceil(64) as usize].into_boxed_slice(),
+            used_count: 0,
+            size,
+        }
+    }
+
+    /// The window's size.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn slot(&self, id: u64) -> (usize, u64) {
+        let bit = id % self.size;
+        ((bit / 64) as usize, 1 << (bit % 64))
+    }
+
+    fn is_used(&self, id: u64) -> bool {
+        let (word, mask) = self.slot(id);
+        self.used[word] & mask != 0
+    }
+
+    fn set_used(&mut self, id: u64, on: bool) {
+        let (word, mask) = self.slot(id);
+        if on {
+            self.used[word] |= mask;
+        } else {
+            self.used[word] &= !mask;
         }
     }
 
@@ -55,12 +96,16 @@ impl CreditWindow {
         if message_id < self.low || end > self.high {
             return Err(SequenceError::OutOfWindow(message_id));
         }
-        if let Some(&dup) = self.used.range(message_id..end).next() {
+        if let Some(dup) = (message_id..end).find(|&id| self.is_used(id)) {
             return Err(SequenceError::Duplicate(dup));
         }
-        self.used.extend(message_id..end);
-        while self.used.first() == Some(&self.low) {
-            self.used.pop_first();
+        for id in message_id..end {
+            self.set_used(id, true);
+        }
+        self.used_count += n;
+        while self.low < self.high && self.is_used(self.low) {
+            self.set_used(self.low, false);
+            self.used_count -= 1;
             self.low += 1;
         }
         Ok(())
@@ -68,16 +113,16 @@ impl CreditWindow {
 
     /// How many ids the client holds (granted, not yet used).
     pub fn outstanding(&self) -> u64 {
-        self.high - self.low - self.used.len() as u64
+        self.high - self.low - self.used_count
     }
 
     /// Grants up to `requested` more credits (at least one when the client would otherwise
-    /// hold none), keeping the client's holding under [`MAX_CREDITS`]. Returns the number
-    /// granted, for the CreditResponse field.
+    /// hold none), keeping the window's span within its size. Returns the number granted,
+    /// for the CreditResponse field.
     pub fn grant(&mut self, requested: u16) -> u16 {
-        let room = MAX_CREDITS.saturating_sub(self.outstanding());
+        let room = self.size - (self.high - self.low);
         let mut n = u64::from(requested).min(room);
-        if n == 0 && self.outstanding() == 0 {
+        if n == 0 && self.outstanding() == 0 && room > 0 {
             n = 1;
         }
         self.high += n;
@@ -112,6 +157,35 @@ mod tests {
         assert_eq!(
             w.consume(u64::MAX, 2),
             Err(SequenceError::OutOfWindow(u64::MAX))
+        );
+    }
+
+    #[test]
+    fn a_hole_at_the_bottom_bounds_the_window_not_memory() {
+        // The client never uses id 1: every later id is used, the bottom stays at 1, and
+        // the grants stop once the span reaches the window's size.
+        let mut w = CreditWindow::with_size(64);
+        w.consume(0, 1).unwrap();
+        let mut next = 2;
+        let mut granted_total = 0u64;
+        for _ in 0..1000 {
+            granted_total += u64::from(w.grant(10));
+            while next < w.high && w.consume(next, 1).is_ok() {
+                next += 1;
+            }
+        }
+        assert_eq!(w.high - w.low, 64);
+        assert_eq!(w.outstanding(), 1, "only the hole is left");
+        assert_eq!(granted_total, 64, "no grant beyond the span");
+        assert_eq!(w.used_count, 63);
+        // The hole filled, the window slides and grants resume.
+        w.consume(1, 1).unwrap();
+        assert_eq!(w.low, 65);
+        assert_eq!(w.grant(10), 10);
+        // Ids that alias the ring's bits of used ones are out of the window, not duplicates.
+        assert_eq!(
+            w.consume(1 + 64 * 3, 1),
+            Err(SequenceError::OutOfWindow(193))
         );
     }
 
