@@ -44,8 +44,8 @@ cargo fmt --all -- --check
 echo "== cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
-echo "== build the fuzz targets (stable toolchain, no sanitizer; cargo fuzz runs them)"
-cargo build -p lwio-fuzz --bins
+echo "== every fuzz target, a few seconds each from its seed corpus (cargo-fuzz on stable)"
+./scripts/fuzz.sh "${FUZZ_SECONDS:-4}"
 
 echo "== tests: lib, integration, examples, benches in test mode"
 cargo test --workspace --exclude lwio-fuzz --all-targets --no-fail-fast
