@@ -1,4 +1,4 @@
-//! Feeds arbitrary bytes to every part-B lwio-smb2 decoder (READ, WRITE, LOCK, IOCTL and its
+//! Feeds arbitrary bytes to every lwio-smb2 decoder of the file operations (READ, WRITE, LOCK, IOCTL and its
 //! payloads, QUERY_DIRECTORY, CHANGE_NOTIFY, QUERY_INFO, SET_INFO, OPLOCK_BREAK,
 //! TRANSFORM_HEADER), both as a bare buffer and after a 64-byte header. Whatever decodes
 //! must re-encode and decode to the same value.

@@ -1,4 +1,4 @@
-//! Part B of the SMB2 codecs (READ, WRITE, LOCK, IOCTL, QUERY_DIRECTORY, CHANGE_NOTIFY,
+//! The SMB2 codecs of the file operations (READ, WRITE, LOCK, IOCTL, QUERY_DIRECTORY, CHANGE_NOTIFY,
 //! QUERY_INFO, SET_INFO, OPLOCK_BREAK, TRANSFORM_HEADER): round trips of every message,
 //! hand-built hex vectors from the MS-SMB2 2.2 layouts, and hostile input (truncation at
 //! every byte, lying offsets and counts, random bytes).

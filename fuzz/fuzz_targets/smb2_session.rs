@@ -1,5 +1,5 @@
-//! Feeds arbitrary bytes through SMB2 part A: Direct TCP framing, protocol classification,
-//! the SMB1 negotiate, header decode, compound split, and every part-A decoder (whatever
+//! Feeds arbitrary bytes through the SMB2 framing and session codecs: Direct TCP framing, protocol classification,
+//! the SMB1 negotiate, header decode, compound split, and every decoder of the negotiate, session, tree, create, close, flush, echo and cancel messages (whatever
 //! decodes must re-encode and decode to the same value).
 #![no_main]
 

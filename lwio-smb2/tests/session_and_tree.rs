@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used)]
-//! Part A of the SMB2 codecs: framing, header, compounds, and the session/tree/create/close
+//! The SMB2 codecs of framing, header, compounds, and the session/tree/create/close
 //! family — round trips, hand-built hex vectors from the MS-SMB2 layouts, truncation at
 //! every byte, and random bytes into every decoder.
 
@@ -27,7 +27,7 @@ fn header(command: Command) -> Header {
     }
 }
 
-/// Runs every part-A decoder over one message; returns how many accepted it.
+/// Runs every session-family decoder over one message; returns how many accepted it.
 fn decode_all(msg: &[u8]) -> usize {
     let mut ok = 0;
     macro_rules! each {
