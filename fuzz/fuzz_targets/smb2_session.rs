@@ -1,6 +1,7 @@
-//! Feeds arbitrary bytes through the SMB2 framing and session codecs: Direct TCP framing, protocol classification,
-//! the SMB1 negotiate, header decode, compound split, and every decoder of the negotiate, session, tree, create, close, flush, echo and cancel messages (whatever
-//! decodes must re-encode and decode to the same value).
+//! Feeds arbitrary bytes through the SMB2 framing and session codecs: Direct TCP framing,
+//! protocol classification, the SMB1 negotiate, header decode, compound split, and every
+//! decoder of the negotiate, session, tree, create, close, flush, echo and cancel messages
+//! (whatever decodes must re-encode and decode to the same value).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
