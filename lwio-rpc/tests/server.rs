@@ -318,6 +318,30 @@ fn echo_add_one_echo_source_sink() {
     assert_eq!(data[257], 1);
 }
 
+/// The threads of this process.
+fn thread_count() -> usize {
+    std::fs::read_dir("/proc/self/task").unwrap().count()
+}
+
+#[test]
+fn a_thousand_open_pipes_cost_tasks_not_threads() {
+    // Each connected pipe instance is a task on the shared pool; before, it was a thread.
+    let env = env();
+    let mut first = env.echo();
+    block_on(first.call(echo::opnum::ADD_ONE, &stubs::add_one(0))).unwrap();
+    let before = thread_count();
+    let mut clients: Vec<RpcClient> = (0..1000).map(|_| env.echo()).collect();
+    for (i, c) in clients.iter_mut().enumerate().step_by(97) {
+        let out = block_on(c.call(echo::opnum::ADD_ONE, &stubs::add_one(i as u32))).unwrap();
+        assert_eq!(stubs::u32_answer(&out).unwrap(), i as u32 + 1);
+    }
+    let during = thread_count();
+    assert!(
+        during <= before + 2,
+        "{before} threads before 1,000 pipe connections, {during} with them"
+    );
+}
+
 #[test]
 fn echo_data_of_one_mebibyte_fragments_both_ways() {
     let env = env();

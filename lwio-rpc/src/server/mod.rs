@@ -18,8 +18,8 @@
 //!
 //! Most calls are quick and synchronous: `Ready` costs no allocation or executor. A slow
 //! call returns a `'static` future instead of blocking inside `call`, so the transport
-//! decides where it waits: [`serve_pipe`] runs one thread per connected pipe instance and
-//! awaits it there with [`lwio_core::block_on`], so other connections go on; an SMB server
+//! decides where it waits: [`serve_pipe`] runs each connected pipe instance and each pending
+//! call as a task on a bounded [`RpcPool`], so other connections go on; an SMB server
 //! driving many pipes from one task may poll the futures together. The futures are
 //! runtime-agnostic (no tokio needed), like lwio_core's own.
 //!
@@ -63,7 +63,7 @@ pub use auth::RpcAuth;
 pub use connection::{Action, Connection, DEFAULT_MAX_FRAG, MIN_FRAG, PendingCall};
 pub use handles::{HandleTable, MAX_HANDLES};
 pub use lwio_auth::accounts::AccountSource;
-pub use pipe::{MAX_CONCURRENT_CALLS, PipeServer, serve_pipe};
+pub use pipe::{MAX_CONCURRENT_CALLS, PipeServer, RpcPool, serve_pipe, serve_pipe_on};
 
 use crate::ndr::{ByteOrder, NdrReader};
 use crate::pdu::{self, FaultStatus};
