@@ -381,7 +381,16 @@ async fn reauthentication_as_another_identity_is_refused_and_the_session_keeps_i
         .await;
     assert_eq!(st, NtStatus::LOGON_FAILURE);
     c.session_id = session;
-    assert_eq!(c.echo().await, NtStatus::USER_SESSION_DELETED);
+    // The answer to a request still naming it is signed with its key (checked by `call`),
+    // as a client that requires signing wants.
+    let gone = c.call(req(Command::ECHO, |o| EchoRequest.encode(o))).await;
+    assert_eq!(status(&gone), NtStatus::USER_SESSION_DELETED);
+    assert!(
+        Header::decode(&gone)
+            .unwrap()
+            .flags
+            .contains(HeaderFlags::SIGNED)
+    );
 }
 
 #[tokio::test]

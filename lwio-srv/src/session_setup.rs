@@ -34,6 +34,9 @@ use crate::conn::{AuthInProgress, Conn, Negotiated, SessionSlot, ValidSession};
 use crate::signing::Signer;
 use crate::state::Session;
 
+/// How many sessions, established or in progress, one connection may hold.
+pub(crate) const MAX_SESSIONS: usize = 256;
+
 /// What a SESSION_SETUP gives: the outcome, and when it may be sent (a failed logon's
 /// answer waits for the rate limiter).
 pub(crate) type Setup = (Outcome, Option<Instant>);
@@ -60,6 +63,10 @@ fn begin(
         preauth: preauth.clone(),
     };
     if session_id == 0 {
+        // A peer must not grow the table without bound (in-progress sessions included).
+        if st.sessions.len() >= MAX_SESSIONS {
+            return Err(NtStatus::INSUFFICIENT_RESOURCES);
+        }
         let id = srv.next_session_id.fetch_add(1, Ordering::Relaxed);
         let auth = fresh();
         st.sessions.insert(id, SessionSlot::default());
@@ -255,6 +262,7 @@ fn established(
 fn end_session(conn: &Conn, id: u64) {
     let slot = conn.st.lock().sessions.remove(&id);
     if let Some(vs) = slot.and_then(|s| s.valid) {
+        conn.session_ended(id, vs.signer.clone());
         vs.session.end_logon();
         for tree in vs.session.remove_all_trees() {
             tree.close_all();

@@ -323,7 +323,8 @@ async fn process(
         return Outcome::Reply(t.encode_echo(conn, None));
     }
     let Some(vs) = conn.session(session_id) else {
-        return Outcome::Reply(t.error(conn, NtStatus::USER_SESSION_DELETED, Vec::new(), None));
+        let signer = conn.ended_signer(session_id, hdr, msg);
+        return Outcome::Reply(t.error(conn, NtStatus::USER_SESSION_DELETED, Vec::new(), signer));
     };
     let signed = hdr.flags.contains(HeaderFlags::SIGNED);
     if signed {

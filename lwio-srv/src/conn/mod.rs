@@ -77,7 +77,13 @@ pub(crate) struct ConnState {
     /// The connection's preauth integrity hash (3.1.1).
     pub(crate) preauth: PreauthHash,
     pub(crate) sessions: HashMap<u64, SessionSlot>,
+    /// The signers of the sessions that ended last (LOGOFF, a failed re-authentication),
+    /// at most [`ENDED_KEPT`]: see [`Conn::ended_signer`].
+    pub(crate) ended: std::collections::VecDeque<(u64, Signer)>,
 }
+
+/// How many ended sessions a connection remembers the signer of.
+pub(crate) const ENDED_KEPT: usize = 8;
 
 /// A request in progress, for CANCEL.
 #[derive(Default)]
@@ -140,6 +146,29 @@ impl Conn {
             .sessions
             .get(&id)
             .and_then(|s| s.valid.clone())
+    }
+
+    /// Remembers the signer of session `id`, which just ended.
+    pub(crate) fn session_ended(&self, id: u64, signer: Option<Signer>) {
+        let Some(signer) = signer else { return };
+        let mut st = self.st.lock();
+        if st.ended.len() >= ENDED_KEPT {
+            st.ended.pop_front();
+        }
+        st.ended.push_back((id, signer));
+    }
+
+    /// The signer for the STATUS_USER_SESSION_DELETED answer to `msg`, a request naming a
+    /// session that has ended: the ended session's, when `msg` is signed with it. A client
+    /// that requires signing takes an unsigned answer for an attack (Samba's smbtorture
+    /// `smb2.connect` sends a LOGOFF after its LOGOFF and wants this status, signed).
+    pub(crate) fn ended_signer(&self, id: u64, hdr: &Header, msg: &[u8]) -> Option<Signer> {
+        if !hdr.flags.contains(HeaderFlags::SIGNED) {
+            return None;
+        }
+        let st = self.st.lock();
+        let (_, signer) = st.ended.iter().find(|(i, _)| *i == id)?;
+        signer.verify(msg).then(|| signer.clone())
     }
 
     pub(crate) fn next_async_id(&self) -> u64 {
