@@ -735,3 +735,34 @@ async fn rpc_round_trip(c: &mut Smb, pipe: FileId, pdu: Pdu) -> Pdu {
     assert_eq!(status(&r), NtStatus::SUCCESS);
     pdu::decode(&ReadResponse::decode(&r).unwrap().data).unwrap()
 }
+
+/// smbclient against the defaults: signing required, a wrong password answered after the
+/// rate limiter's delay, the right one at once.
+#[test]
+fn smbclient_sees_the_delay_and_signs() {
+    let srv = start(&[]);
+    let run = |user: &str| {
+        let t = Instant::now();
+        let out = std::process::Command::new("smbclient")
+            .arg("//127.0.0.1/share")
+            .args(["-p", &srv.port.to_string(), "-U", user, "-m", "SMB3_11"])
+            .args(["-c", "ls"])
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run smbclient ({e}): install `smbclient`"));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text, t.elapsed())
+    };
+    let (ok, out, took) = run("user%wrong");
+    assert!(!ok);
+    assert!(out.contains("NT_STATUS_LOGON_FAILURE"), "{out}");
+    assert!(
+        took >= Duration::from_millis(1900),
+        "answered after {took:?}"
+    );
+    let (ok, out, _) = run("user%pass");
+    assert!(ok, "{out}");
+}
