@@ -8,6 +8,9 @@
 //!   accepts NTLMv2 only, a client used by the tests and the future redirector, and
 //!   session security ([`ntlm::NtlmSession`], MS-NLMP 3.4: signing with HMAC-MD5 and
 //!   sequence numbers, sealing with RC4) as DCE/RPC and SPNEGO use it.
+//! - [`acceptor`]: the one server-side NTLMSSP-over-SPNEGO state machine that SMB2 session
+//!   setup and authenticated DCE/RPC binds share (mechListMIC verified, accounts asked
+//!   through [`accounts::AccountSource`]); [`initiator`] is its client side.
 //! - [`spnego`]: the subset of SPNEGO (RFC 4178, MS-SPNG) DER that SMB2 session setup
 //!   carries, read with a bounded DER reader; raw NTLMSSP tokens are recognised too.
 //! - [`smb2sign`]: SMB 3.x key derivation (MS-SMB2 3.1.4.2), message signing and
@@ -18,12 +21,15 @@
 //!
 //! What it does not do: talk to a domain controller, keep users (the caller supplies an
 //! [`accounts::AccountSource`]), decide policy (whether anonymous or guest logons are
-//! allowed, whether signing is required), or build the `AccessToken` a logon produces.
+//! allowed is the caller's [`acceptor::AcceptorPolicy`]; whether signing is required), or
+//! build a user's `AccessToken` (the account store does).
 //! NTLMv1 and LM responses are refused, by design.
 
 #![forbid(unsafe_code)]
 
+pub mod acceptor;
 pub mod accounts;
+pub mod initiator;
 pub mod ntlm;
 pub mod smb2sign;
 pub mod smb3crypt;

@@ -2,8 +2,10 @@
 //!
 //! ```toml
 //! listen = "127.0.0.1:4450"
-//! signing_required = false
-//! allow_guest = false
+//! signing_required = true      # the default; false lets clients leave messages unsigned
+//! allow_guest = false          # the null session and the Guest account may log on
+//! map_to_guest = false         # an unknown user name logs on as Guest
+//! failed_logon_delay_ms = 2000 # each failed logon's answer waits this long; 0: off
 //! anonymous_pipes = false
 //!
 //! [[share]]
@@ -108,10 +110,17 @@ pub struct ServerConfig {
     pub shares: Vec<ShareConfig>,
     /// Accounts.
     pub users: Vec<UserConfig>,
-    /// Require signed messages on every session (the SIGNING_REQUIRED security mode).
+    /// Require signed messages on every session (the SIGNING_REQUIRED security mode). On
+    /// by default, as Windows 11 24H2 and Windows Server 2025 do for their own shares;
+    /// Guest and anonymous sessions, which have no key, are exempt.
     pub signing_required: bool,
-    /// Accept anonymous and guest logons.
+    /// Accept the null session (anonymous logon) and the Guest account.
     pub allow_guest: bool,
+    /// Log an unknown user name on as Guest (Samba's "map to guest = bad user").
+    pub map_to_guest: bool,
+    /// How long the answer to a failed logon waits (Windows Server 2025's SMB
+    /// authentication rate limiter, 2 s by default); zero turns it off.
+    pub failed_logon_delay: Duration,
     /// Let anonymous callers read what Windows' RestrictAnonymous=0 lets them read on the
     /// srvsvc and wkssvc pipes (share names, server information); off, they are refused.
     pub anonymous_pipes: bool,
@@ -129,6 +138,9 @@ pub struct ServerConfig {
     pub unauthenticated_timeout: Duration,
 }
 
+/// Windows Server 2025's default authentication rate limiter delay.
+pub const DEFAULT_FAILED_LOGON_DELAY: Duration = Duration::from_secs(2);
+
 /// 8 MiB of read/write payload.
 pub const DEFAULT_MAX_READ_WRITE: u32 = 8 * 1024 * 1024;
 
@@ -138,8 +150,10 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 4450)),
             shares: Vec::new(),
             users: Vec::new(),
-            signing_required: false,
+            signing_required: true,
             allow_guest: false,
+            map_to_guest: false,
+            failed_logon_delay: DEFAULT_FAILED_LOGON_DELAY,
             anonymous_pipes: false,
             max_message: DEFAULT_MAX_READ_WRITE as usize + 64 * 1024,
             max_read_write: DEFAULT_MAX_READ_WRITE,
@@ -162,6 +176,8 @@ struct FileConfig {
     user: Vec<UserConfig>,
     signing_required: Option<bool>,
     allow_guest: Option<bool>,
+    map_to_guest: Option<bool>,
+    failed_logon_delay_ms: Option<u64>,
     anonymous_pipes: Option<bool>,
     max_message: Option<usize>,
     max_read_write: Option<u32>,
@@ -194,12 +210,22 @@ pub struct Args {
     /// An administrator account, NAME:PASSWORD (repeatable).
     #[arg(long = "admin", value_name = "NAME:PASSWORD")]
     pub admins: Vec<String>,
-    /// Require signing on every session.
-    #[arg(long)]
+    /// Require signing on every session (the default; kept for old command lines).
+    #[arg(long, conflicts_with = "no_signing_required")]
     pub signing_required: bool,
-    /// Accept anonymous and guest logons.
+    /// Let clients leave their messages unsigned (signing is required by default).
+    #[arg(long)]
+    pub no_signing_required: bool,
+    /// Accept the null session (anonymous logon) and the Guest account.
     #[arg(long)]
     pub allow_guest: bool,
+    /// Log an unknown user name on as Guest.
+    #[arg(long)]
+    pub map_to_guest: bool,
+    /// Hold the answer to each failed logon back this many milliseconds (default 2000;
+    /// 0 turns the delay off).
+    #[arg(long, value_name = "MS")]
+    pub failed_logon_delay_ms: Option<u64>,
     /// Let anonymous callers list shares and read server information over srvsvc and
     /// wkssvc (Windows' RestrictAnonymous=0); they need --allow-guest to log on at all.
     #[arg(long)]
@@ -248,6 +274,12 @@ impl ServerConfig {
         }
         if let Some(v) = f.allow_guest {
             self.allow_guest = v;
+        }
+        if let Some(v) = f.map_to_guest {
+            self.map_to_guest = v;
+        }
+        if let Some(v) = f.failed_logon_delay_ms {
+            self.failed_logon_delay = Duration::from_millis(v);
         }
         if let Some(v) = f.anonymous_pipes {
             self.anonymous_pipes = v;
@@ -309,7 +341,14 @@ impl ServerConfig {
             }
         }
         c.signing_required |= args.signing_required;
+        if args.no_signing_required {
+            c.signing_required = false;
+        }
         c.allow_guest |= args.allow_guest;
+        c.map_to_guest |= args.map_to_guest;
+        if let Some(ms) = args.failed_logon_delay_ms {
+            c.failed_logon_delay = Duration::from_millis(ms);
+        }
         c.anonymous_pipes |= args.anonymous_pipes;
         c.check()?;
         Ok(c)
@@ -417,5 +456,31 @@ mod tests {
         .unwrap();
         assert_eq!(cli, toml);
         assert!(cli.shares[0].read_only);
+    }
+
+    #[test]
+    fn logon_options_default_to_windows_and_relax_alike() {
+        let d = ServerConfig::default();
+        assert!(d.signing_required && !d.allow_guest && !d.map_to_guest);
+        assert_eq!(d.failed_logon_delay, Duration::from_secs(2));
+        let cli = ServerConfig::from_cli([
+            "lwiod",
+            "--no-signing-required",
+            "--map-to-guest",
+            "--failed-logon-delay-ms",
+            "0",
+        ])
+        .unwrap();
+        let toml = ServerConfig::from_toml(
+            "signing_required = false\nmap_to_guest = true\nfailed_logon_delay_ms = 0\n",
+        )
+        .unwrap();
+        assert_eq!(cli, toml);
+        assert!(!cli.signing_required && cli.map_to_guest && !cli.allow_guest);
+        assert!(cli.failed_logon_delay.is_zero());
+        assert!(
+            ServerConfig::from_cli(["lwiod", "--signing-required", "--no-signing-required"])
+                .is_err()
+        );
     }
 }

@@ -33,7 +33,6 @@ pub mod config;
 mod conn;
 pub mod credits;
 pub mod files;
-mod mech_list_mic;
 pub mod negotiate;
 pub mod rpc_services;
 pub mod server;

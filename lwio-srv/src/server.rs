@@ -57,6 +57,8 @@ pub(crate) struct ServerShared {
     pub(crate) server_guid: [u8; 16],
     pub(crate) names: ServerNames,
     pub(crate) next_session_id: AtomicU64,
+    /// Failed logons, for the authentication rate limiter.
+    pub(crate) logon_limiter: parking_lot::Mutex<crate::conn::logon_limiter::LogonLimiter>,
     /// srvsvc, wkssvc and rpcecho on the NPFS device; stopped when the server goes.
     pub(crate) rpc: crate::rpc_services::RpcServices,
 }
@@ -208,6 +210,7 @@ impl Server {
             dns_domain: String::new(),
             dns_tree: String::new(),
         };
+        let config_delay = config.failed_logon_delay;
         Ok(Server {
             shared: Arc::new(ServerShared {
                 config,
@@ -217,6 +220,9 @@ impl Server {
                 server_guid,
                 names,
                 next_session_id: AtomicU64::new(1),
+                logon_limiter: parking_lot::Mutex::new(
+                    crate::conn::logon_limiter::LogonLimiter::new(config_delay),
+                ),
                 rpc,
             }),
         })

@@ -1,51 +1,89 @@
-//! SESSION_SETUP (MS-SMB2 3.3.5.5) with SPNEGO/NTLMSSP, and LOGOFF (3.3.5.6).
+//! SESSION_SETUP (MS-SMB2 3.3.5.5) and LOGOFF (3.3.5.6): the session table's side of a
+//! logon. The tokens themselves go through `lwio-auth`'s [`Acceptor`] (NTLMSSP, raw or in
+//! SPNEGO, with the mechListMIC checked), the same one the RPC binds use; this handler
+//! keeps the exchange in the session's slot between legs, chains the 3.1.1 preauth hash,
+//! and at the end makes the session, its token and its signing key.
 //!
-//! The first leg (an NTLMSSP NEGOTIATE, raw or inside a NegTokenInit) is answered with
-//! STATUS_MORE_PROCESSING_REQUIRED and the CHALLENGE; the second (AUTHENTICATE) is
-//! verified against the [`AccountSource`](crate::accounts::AccountSource). For 3.1.1 each
-//! request and each non-final response is chained into the session's preauth hash, whose
-//! value after the last request derives the signing key.
+//! - A new session's failed logon removes it (3.3.5.5.3). So does a failed
+//!   re-authentication of an established session (a wrong password: smbtorture's
+//!   `smb2.session.reauth6` expects the session gone afterwards).
+//! - A re-authentication that succeeds as another identity (another user, Guest, the
+//!   null session) is refused with STATUS_ACCESS_DENIED and changes nothing: the session
+//!   keeps its user, token, key and trees. As the same user it succeeds and keeps the
+//!   session's key and signing key (the client does not regenerate them, 3.2.5.3.2), its
+//!   trees and its opens.
+//! - The answer to a failed logon waits for the authentication rate limiter
+//!   ([`crate::conn::logon_limiter`]); the caller sleeps on its own task.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use lwio_auth::ntlm::server::system_filetime;
-use lwio_auth::ntlm::{MessageType, NegotiateFlags, NtlmServer, message_type};
-use lwio_auth::spnego::{GssToken, NegState, NegTokenResp, Oid};
-use lwio_core::security::well_known;
-use lwio_core::{AccessToken, NtStatus};
+use lwio_auth::acceptor::{
+    Acceptor, AcceptorPolicy, Framing, Logon, LogonFailure, LogonKind, Step,
+};
+use lwio_core::NtStatus;
 use lwio_smb2::session::SessionSecurityMode;
 use lwio_smb2::{
-    Dialect, Header, LogoffResponse, SessionFlags, SessionSetupRequest, SessionSetupResponse,
+    Dialect, Header, HeaderFlags, LogoffResponse, SessionFlags, SessionSetupRequest,
+    SessionSetupResponse,
 };
+use tokio::time::Instant;
 
 use crate::conn::chain::{Outcome, Response, Target};
-use crate::conn::{AuthInProgress, Conn, SessionSlot, ValidSession};
+use crate::conn::{AuthInProgress, Conn, Negotiated, SessionSlot, ValidSession};
 use crate::signing::Signer;
 use crate::state::Session;
 
-fn spnego_reply(
-    raw: bool,
-    state: NegState,
-    token: Option<Vec<u8>>,
-    mic: Option<Vec<u8>>,
-) -> Vec<u8> {
-    if raw {
-        return token.unwrap_or_default();
+/// How many sessions, established or in progress, one connection may hold.
+pub(crate) const MAX_SESSIONS: usize = 256;
+
+/// What a SESSION_SETUP gives: the outcome, and when it may be sent (a failed logon's
+/// answer waits for the rate limiter).
+pub(crate) type Setup = (Outcome, Option<Instant>);
+
+fn policy(conn: &Conn) -> AcceptorPolicy {
+    AcceptorPolicy {
+        allow_guest: conn.srv.config.allow_guest,
+        map_to_guest: conn.srv.config.map_to_guest,
     }
-    NegTokenResp {
-        neg_state: Some(state),
-        supported_mech: (state == NegState::ACCEPT_INCOMPLETE).then(Oid::ntlmssp),
-        response_token: token,
-        mech_list_mic: mic,
+}
+
+/// Takes the exchange of `session_id` out of the table (starting one, with a new session
+/// id, for 0); also returns the established session being re-authenticated, if any.
+fn begin(
+    conn: &Conn,
+    session_id: u64,
+) -> Result<(u64, AuthInProgress, Option<Arc<ValidSession>>), NtStatus> {
+    let srv = &conn.srv;
+    let policy = policy(conn);
+    let mut st = conn.st.lock();
+    let preauth = st.preauth.clone();
+    let fresh = || AuthInProgress {
+        acceptor: Acceptor::new(srv.names.clone(), Framing::Either, policy),
+        preauth: preauth.clone(),
+    };
+    if session_id == 0 {
+        // A peer must not grow the table without bound (in-progress sessions included).
+        if st.sessions.len() >= MAX_SESSIONS {
+            return Err(NtStatus::INSUFFICIENT_RESOURCES);
+        }
+        let id = srv.next_session_id.fetch_add(1, Ordering::Relaxed);
+        let auth = fresh();
+        st.sessions.insert(id, SessionSlot::default());
+        return Ok((id, auth, None));
     }
-    .encode()
+    let slot = st
+        .sessions
+        .get_mut(&session_id)
+        .ok_or(NtStatus::USER_SESSION_DELETED)?;
+    let auth = slot.auth.take().unwrap_or_else(fresh);
+    Ok((session_id, auth, slot.valid.clone()))
 }
 
 /// Handles one SESSION_SETUP request.
-pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Outcome {
+pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Setup {
     let Some(neg) = conn.negotiated() else {
-        return Outcome::Close;
+        return (Outcome::Close, None);
     };
     let mut t = Target {
         req: hdr,
@@ -53,211 +91,182 @@ pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Outcome {
         tree_id: 0,
         async_id: None,
     };
+    let now = |r: Response| (Outcome::Reply(r), None);
     let Ok(req) = SessionSetupRequest::decode(msg) else {
-        return Outcome::Reply(t.error(conn, NtStatus::INVALID_PARAMETER, Vec::new(), None));
+        return now(t.error(conn, NtStatus::INVALID_PARAMETER, Vec::new(), None));
     };
-    let srv = &conn.srv;
-    let new_auth = |preauth| AuthInProgress {
-        ntlm: NtlmServer::new(srv.names.clone(), Box::new(system_filetime))
-            .with_guest_fallback(srv.config.allow_guest),
-        preauth,
-        mech_list: None,
+    let (session_id, mut auth, previous) = match begin(conn, hdr.session_id) {
+        Ok(b) => b,
+        Err(status) => return now(t.error(conn, status, Vec::new(), None)),
     };
-    // Take (or start) the exchange out of the table while it runs.
-    let (mut auth, previous) = {
-        let mut st = conn.st.lock();
-        if hdr.session_id == 0 {
-            let id = srv.next_session_id.fetch_add(1, Ordering::Relaxed);
-            t.session_id = id;
-            let auth = new_auth(st.preauth.clone());
-            st.sessions.insert(id, SessionSlot::default());
-            (auth, None)
-        } else {
-            let preauth = st.preauth.clone();
-            match st.sessions.get_mut(&hdr.session_id) {
-                None => {
-                    drop(st);
-                    return Outcome::Reply(t.error(
-                        conn,
-                        NtStatus::USER_SESSION_DELETED,
-                        Vec::new(),
-                        None,
-                    ));
-                }
-                Some(slot) => {
-                    let auth = slot.auth.take().unwrap_or_else(|| new_auth(preauth));
-                    (auth, slot.valid.clone())
-                }
-            }
-        }
-    };
-    let session_id = t.session_id;
-    if neg.dialect == Dialect::SMB_3_1_1 {
+    t.session_id = session_id;
+    // Only a new session's keys come from the preauth hash.
+    let chain_preauth = neg.dialect == Dialect::SMB_3_1_1 && previous.is_none();
+    if chain_preauth {
         auth.preauth.update(msg);
     }
-    let fail = |conn: &Conn, t: &Target<'_>, status: NtStatus| {
-        let mut st = conn.st.lock();
-        if previous.is_none() {
-            st.sessions.remove(&session_id);
-        }
-        drop(st);
-        Outcome::Reply(t.error(conn, status, Vec::new(), None))
-    };
-    let gss = if req.security_buffer.is_empty() {
-        None
-    } else {
-        match GssToken::decode(&req.security_buffer) {
-            Ok(g) => Some(g),
-            Err(_) => return fail(conn, &t, NtStatus::INVALID_PARAMETER),
-        }
-    };
-    let raw = matches!(gss, Some(GssToken::RawNtlmssp(_)));
-    if let Some(GssToken::Init(init)) = &gss {
-        auth.mech_list = Some(lwio_auth::spnego::mech_type_list(&init.mech_types));
-    }
-    let client_mic = matches!(&gss, Some(GssToken::Resp(r)) if r.mech_list_mic.is_some());
-    let Some(token) = gss.as_ref().and_then(|g| g.mech_token()) else {
-        // No mechanism token: offer SPNEGO/NTLMSSP again.
-        let body = SessionSetupResponse {
-            session_flags: SessionFlags::empty(),
-            security_buffer: lwio_auth::spnego::server_negotiate_token(),
-        };
-        let bytes = t.encode(conn, NtStatus::MORE_PROCESSING_REQUIRED, None, |o| {
-            body.encode(o)
-        });
-        if neg.dialect == Dialect::SMB_3_1_1 {
-            auth.preauth.update(&bytes);
-        }
-        store_auth(conn, session_id, auth);
-        return Outcome::Reply(Response {
-            bytes,
-            signer: None,
-        });
-    };
-    match message_type(token) {
-        Ok(MessageType::Negotiate) => {
-            let challenge = match auth.ntlm.challenge(token) {
-                Ok(c) => c,
-                Err(e) => return fail(conn, &t, e.status()),
-            };
+    match auth
+        .acceptor
+        .step(&req.security_buffer, conn.srv.accounts.as_ref())
+    {
+        Step::Continue(token) => {
             let body = SessionSetupResponse {
                 session_flags: SessionFlags::empty(),
-                security_buffer: spnego_reply(
-                    raw,
-                    NegState::ACCEPT_INCOMPLETE,
-                    Some(challenge),
-                    None,
-                ),
+                security_buffer: token,
             };
             let bytes = t.encode(conn, NtStatus::MORE_PROCESSING_REQUIRED, None, |o| {
                 body.encode(o)
             });
-            if neg.dialect == Dialect::SMB_3_1_1 {
+            if chain_preauth {
                 auth.preauth.update(&bytes);
             }
-            store_auth(conn, session_id, auth);
-            Outcome::Reply(Response {
+            if let Some(slot) = conn.st.lock().sessions.get_mut(&session_id) {
+                slot.auth = Some(auth);
+            }
+            now(Response {
                 bytes,
                 signer: None,
             })
         }
-        Ok(MessageType::Authenticate) => {
-            let accounts = &srv.accounts;
-            let lookup = |u: &str, d: &str| accounts.nt_hash(u, d);
-            let a = match auth.ntlm.authenticate(token, &lookup) {
-                Ok(a) => a,
-                Err(e) => {
-                    tracing::info!(error = %e, "logon failed");
-                    return fail(conn, &t, e.status());
-                }
-            };
-            let guest = a.anonymous || a.guest;
-            if guest && !srv.config.allow_guest {
-                return fail(conn, &t, NtStatus::LOGON_FAILURE);
+        Step::Failed(f) => failed(conn, &t, f),
+        Step::Done { logon, reply } => {
+            let reply = reply.unwrap_or_default();
+            match previous {
+                Some(vs) => now(reauthenticated(conn, &t, &vs, &logon, reply)),
+                None => now(established(conn, &t, &neg, &req, &auth, *logon, reply)),
             }
-            // A null session is the anonymous logon (S-1-5-7), which the RPC services
-            // refuse unless configured; a failed logon taken as guest is the Guest account.
-            let token = if a.anonymous {
-                Ok(AccessToken::new(well_known::ANONYMOUS).with_groups([well_known::WORLD]))
-            } else if guest {
-                accounts.guest_token().ok_or(NtStatus::LOGON_FAILURE)
-            } else {
-                accounts.logon(&a.user, &a.domain)
-            };
-            let token = match token {
-                Ok(token) => token,
-                Err(status) => return fail(conn, &t, status),
-            };
-            let signer = (!guest)
-                .then(|| Signer::new(neg.dialect, &a.session_key, *auth.preauth.value(), neg.gmac));
-            let signing_required = !guest
-                && (srv.config.signing_required
-                    || req
-                        .security_mode
-                        .contains(SessionSecurityMode::SIGNING_REQUIRED));
-            let session = Arc::new(Session::new(
-                session_id,
-                a.user.clone(),
-                a.domain.clone(),
-                Arc::new(token),
-                a.session_key,
-                guest,
-            ));
-            if !guest {
-                // In the logon table until the session ends: wkssvc lists the user,
-                // srvsvc the session, with the client's address.
-                let guard = srv.rpc.logons().logon_session(
-                    &session,
-                    &srv.names.nb_computer,
-                    conn.peer_addr,
-                );
-                session.attach_logon(guard);
-            }
-            let mic = match (&auth.mech_list, client_mic && !guest) {
-                (Some(list), true) => Some(crate::mech_list_mic::server_mic(
-                    &a.session_key,
-                    a.flags.contains(NegotiateFlags::KEY_EXCH),
-                    list,
-                )),
-                _ => None,
-            };
-            let flags = if a.anonymous {
-                SessionFlags::IS_NULL
-            } else if guest {
-                SessionFlags::IS_GUEST
-            } else {
-                SessionFlags::empty()
-            };
-            let body = SessionSetupResponse {
-                session_flags: flags,
-                security_buffer: spnego_reply(raw, NegState::ACCEPT_COMPLETED, None, mic),
-            };
-            let bytes = t.encode(conn, NtStatus::SUCCESS, None, |o| body.encode(o));
-            {
-                let mut st = conn.st.lock();
-                let slot = st.sessions.entry(session_id).or_default();
-                if let Some(old) = slot.valid.take() {
-                    for tree in old.session.remove_all_trees() {
-                        tree.close_all();
-                    }
-                }
-                slot.valid = Some(Arc::new(ValidSession {
-                    session,
-                    signer: signer.clone(),
-                    signing_required,
-                }));
-            }
-            conn.authenticated.store(true, Ordering::Relaxed);
-            tracing::info!(user = %a.user, domain = %a.domain, guest, "logon");
-            Outcome::Reply(Response { bytes, signer })
         }
-        _ => fail(conn, &t, NtStatus::INVALID_PARAMETER),
     }
 }
 
-fn store_auth(conn: &Conn, id: u64, auth: AuthInProgress) {
-    if let Some(slot) = conn.st.lock().sessions.get_mut(&id) {
-        slot.auth = Some(auth);
+/// A failed logon: the session goes (MS-SMB2 3.3.5.5.3) and the answer waits for the
+/// rate limiter.
+fn failed(conn: &Conn, t: &Target<'_>, f: LogonFailure) -> Setup {
+    end_session(conn, t.session_id);
+    let hold = f.is_logon_attempt().then(|| {
+        conn.srv.logon_limiter.lock().failed(
+            Instant::now(),
+            conn.peer_addr.map(|a| a.ip()),
+            f.account.as_ref().map(|(user, _)| user.as_str()),
+        )
+    });
+    (
+        Outcome::Reply(t.error(conn, f.status, Vec::new(), None)),
+        hold,
+    )
+}
+
+fn session_flags(kind: LogonKind) -> SessionFlags {
+    match kind {
+        LogonKind::Anonymous => SessionFlags::IS_NULL,
+        LogonKind::Guest => SessionFlags::IS_GUEST,
+        LogonKind::User => SessionFlags::empty(),
+    }
+}
+
+/// A successful re-authentication of `vs`: accepted for the same identity, refused for
+/// any other.
+fn reauthenticated(
+    conn: &Conn,
+    t: &Target<'_>,
+    vs: &ValidSession,
+    logon: &Logon,
+    reply: Vec<u8>,
+) -> Response {
+    let signer = if t.req.flags.contains(HeaderFlags::SIGNED) || vs.signing_required {
+        vs.signer.clone()
+    } else {
+        None
+    };
+    if logon.token.user != vs.session.token.user {
+        tracing::warn!(
+            session = vs.session.id,
+            user = %vs.session.user,
+            as_user = %logon.user,
+            kind = ?logon.kind,
+            "re-authentication as another identity refused"
+        );
+        return t.error(conn, NtStatus::ACCESS_DENIED, Vec::new(), signer);
+    }
+    tracing::info!(session = vs.session.id, user = %logon.user, "re-authenticated");
+    let body = SessionSetupResponse {
+        session_flags: session_flags(logon.kind),
+        security_buffer: reply,
+    };
+    let bytes = t.encode(conn, NtStatus::SUCCESS, None, |o| body.encode(o));
+    Response { bytes, signer }
+}
+
+/// A new session's logon succeeded: the session, its signing key, its entry in the
+/// logon table.
+fn established(
+    conn: &Conn,
+    t: &Target<'_>,
+    neg: &Negotiated,
+    req: &SessionSetupRequest,
+    auth: &AuthInProgress,
+    logon: Logon,
+    reply: Vec<u8>,
+) -> Response {
+    let srv = &conn.srv;
+    let keyed = logon.kind == LogonKind::User;
+    let signer = keyed.then(|| {
+        Signer::new(
+            neg.dialect,
+            &logon.session_key,
+            *auth.preauth.value(),
+            neg.gmac,
+        )
+    });
+    // Guest and null sessions have no key to sign with (MS-SMB2 3.3.5.5.3).
+    let signing_required = keyed
+        && (srv.config.signing_required
+            || req
+                .security_mode
+                .contains(SessionSecurityMode::SIGNING_REQUIRED));
+    let session = Arc::new(Session::new(
+        t.session_id,
+        logon.user.clone(),
+        logon.domain.clone(),
+        Arc::new(logon.token),
+        logon.session_key,
+        !keyed,
+    ));
+    if keyed {
+        // In the logon table until the session ends: wkssvc lists the user, srvsvc the
+        // session, with the client's address.
+        let guard =
+            srv.rpc
+                .logons()
+                .logon_session(&session, &srv.names.nb_computer, conn.peer_addr);
+        session.attach_logon(guard);
+    }
+    let body = SessionSetupResponse {
+        session_flags: session_flags(logon.kind),
+        security_buffer: reply,
+    };
+    let bytes = t.encode(conn, NtStatus::SUCCESS, None, |o| body.encode(o));
+    if let Some(slot) = conn.st.lock().sessions.get_mut(&t.session_id) {
+        slot.valid = Some(Arc::new(ValidSession {
+            session,
+            signer: signer.clone(),
+            signing_required,
+        }));
+    }
+    conn.authenticated.store(true, Ordering::Relaxed);
+    tracing::info!(user = %logon.user, domain = %logon.domain, kind = ?logon.kind, "logon");
+    Response { bytes, signer }
+}
+
+/// Removes session `id` from the connection, closing its trees and opens.
+fn end_session(conn: &Conn, id: u64) {
+    let slot = conn.st.lock().sessions.remove(&id);
+    if let Some(vs) = slot.and_then(|s| s.valid) {
+        conn.session_ended(id, vs.signer.clone());
+        vs.session.end_logon();
+        for tree in vs.session.remove_all_trees() {
+            tree.close_all();
+        }
     }
 }
 
@@ -268,11 +277,7 @@ pub(crate) fn logoff(
     vs: &Arc<ValidSession>,
     signer: Option<Signer>,
 ) -> Outcome {
-    conn.st.lock().sessions.remove(&vs.session.id);
-    vs.session.end_logon();
-    for tree in vs.session.remove_all_trees() {
-        tree.close_all();
-    }
+    end_session(conn, vs.session.id);
     let bytes = t.encode(conn, NtStatus::SUCCESS, None, |o| LogoffResponse.encode(o));
     Outcome::Reply(Response { bytes, signer })
 }

@@ -27,7 +27,16 @@ async fn start() -> (u16, tokio::sync::oneshot::Sender<()>) {
 async fn start_in() -> (u16, tokio::sync::oneshot::Sender<()>, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap().keep();
     let share = format!("s={}", dir.display());
-    let cfg = ServerConfig::from_cli(["lwiod", "--share", &share, "--user", "u:p"]).unwrap();
+    // These raw clients do not sign: signing is relaxed (tests/logon_smb.rs signs).
+    let cfg = ServerConfig::from_cli([
+        "lwiod",
+        "--share",
+        &share,
+        "--user",
+        "u:p",
+        "--no-signing-required",
+    ])
+    .unwrap();
     let server = Server::new(cfg).unwrap();
     let listener = tokio::net::TcpListener::from_std(low_port_listener()).unwrap();
     let port = listener.local_addr().unwrap().port();

@@ -13,8 +13,10 @@
 //! alter_context(NEGOTIATE) ──▶ alter_context_resp(CHALLENGE), then as above
 //! ```
 //!
-//! The AUTHENTICATE is verified against the server's [`AccountSource`] (the same store SMB
-//! session setup uses, so the RPC server does not depend on the SMB server). Once
+//! The tokens go through `lwio-auth`'s [`Acceptor`], the same state machine SMB2 session
+//! setup runs, which verifies the AUTHENTICATE against the server's [`AccountSource`] and,
+//! under SPNEGO, the client's mechListMIC (required when the NTLM MIC was sent or NTLMSSP
+//! was not the client's first choice: a bind whose MIC is missing or wrong is refused). Once
 //! established, the context gives the connection an [`NtlmSession`] that signs and seals
 //! the request and response fragments (see [`crate::pdu::protect_fragment`]), and the
 //! caller's token, which replaces the pipe's own for the calls.
@@ -25,10 +27,11 @@
 use std::fmt;
 use std::sync::Arc;
 
+use lwio_auth::acceptor::{
+    self, Acceptor, AcceptorPolicy, FailureKind, Framing, LogonFailure, LogonKind,
+};
 use lwio_auth::accounts::AccountSource;
-use lwio_auth::ntlm::server::system_filetime;
-use lwio_auth::ntlm::{MessageType, NtlmServer, NtlmSession, Role, ServerNames, message_type};
-use lwio_auth::spnego::{self, GssToken, NegState, NegTokenResp, Oid};
+use lwio_auth::ntlm::{NtlmSession, ServerNames};
 use lwio_core::AccessToken;
 
 use crate::pdu::{AuthLevel, AuthType, AuthVerifier};
@@ -99,11 +102,8 @@ pub(crate) struct Pending {
     auth_type: AuthType,
     level: AuthLevel,
     context_id: u32,
-    ntlm: NtlmServer,
-    /// Whether the NTLM CHALLENGE went out (SPNEGO may first have to select NTLMSSP).
-    challenged: bool,
-    /// The DER MechTypeList of the client's NegTokenInit (SPNEGO only).
-    mech_list: Option<Vec<u8>>,
+    /// lwio-auth's acceptor, shared with SMB2 session setup.
+    acceptor: Acceptor,
 }
 
 /// The outcome of the last leg: the context, and the token to send back if any.
@@ -118,25 +118,6 @@ pub(crate) enum Step {
     Done(Completed),
 }
 
-/// A NegTokenResp still in progress: NTLMSSP selected, and its token if any.
-fn incomplete(token: Option<Vec<u8>>) -> Vec<u8> {
-    NegTokenResp {
-        neg_state: Some(NegState::ACCEPT_INCOMPLETE),
-        supported_mech: Some(Oid::ntlmssp()),
-        response_token: token,
-        mech_list_mic: None,
-    }
-    .encode()
-}
-
-/// Answers an NTLM NEGOTIATE with the CHALLENGE.
-fn challenge(ntlm: &mut NtlmServer, negotiate: &[u8]) -> Result<Vec<u8>, AuthFailure> {
-    if message_type(negotiate) != Ok(MessageType::Negotiate) {
-        return Err(AuthFailure::BadToken);
-    }
-    ntlm.challenge(negotiate).map_err(|_| AuthFailure::BadToken)
-}
-
 /// Starts an exchange from a bind's verifier; returns the state and the token for the
 /// bind_ack.
 ///
@@ -145,50 +126,46 @@ fn challenge(ntlm: &mut NtlmServer, negotiate: &[u8]) -> Result<Vec<u8>, AuthFai
 /// Kerberos, say), the answer only selects it (RFC 4178 4.2.2) and the NEGOTIATE comes in
 /// the next leg. A list without NTLMSSP is refused.
 pub(crate) fn start(auth: &RpcAuth, v: &AuthVerifier) -> Result<(Pending, Vec<u8>), AuthFailure> {
-    if !matches!(v.auth_type, AuthType::WINNT | AuthType::GSS_NEGOTIATE) {
-        return Err(AuthFailure::Unsupported);
-    }
+    let framing = match v.auth_type {
+        AuthType::WINNT => Framing::Ntlm,
+        AuthType::GSS_NEGOTIATE => Framing::Spnego,
+        _ => return Err(AuthFailure::Unsupported),
+    };
     if v.auth_level.0 < AuthLevel::CONNECT.0 || v.auth_level.0 > AuthLevel::PKT_PRIVACY.0 {
         return Err(AuthFailure::Unsupported);
     }
-    let mut pending = Pending {
+    // Binds carry no anonymous or guest logons: they have no key to sign with.
+    let mut acceptor = Acceptor::new(auth.names.clone(), framing, AcceptorPolicy::default());
+    // A bind always starts with a token (an empty one would only get our offer back).
+    if v.value.is_empty() {
+        return Err(AuthFailure::BadToken);
+    }
+    let pending = |acceptor| Pending {
         auth_type: v.auth_type,
         level: v.auth_level,
         context_id: v.context_id,
-        ntlm: NtlmServer::new(auth.names.clone(), Box::new(system_filetime)),
-        challenged: false,
-        mech_list: None,
+        acceptor,
     };
-    let out = if v.auth_type == AuthType::GSS_NEGOTIATE {
-        let GssToken::Init(init) = GssToken::decode(&v.value).map_err(|_| AuthFailure::BadToken)?
-        else {
-            return Err(AuthFailure::BadToken);
-        };
-        if !init.mech_types.contains(&Oid::ntlmssp()) {
-            return Err(AuthFailure::Unsupported);
-        }
-        pending.mech_list = Some(spnego::mech_type_list(&init.mech_types));
-        match (
-            init.mech_types.first() == Some(&Oid::ntlmssp()),
-            &init.mech_token,
-        ) {
-            (true, Some(negotiate)) => {
-                let c = challenge(&mut pending.ntlm, negotiate)?;
-                pending.challenged = true;
-                incomplete(Some(c))
-            }
-            _ => incomplete(None),
-        }
-    } else {
-        pending.challenged = true;
-        challenge(&mut pending.ntlm, &v.value)?
-    };
-    Ok((pending, out))
+    match acceptor.step(&v.value, auth.accounts.as_ref()) {
+        acceptor::Step::Continue(token) => Ok((pending(acceptor), token)),
+        acceptor::Step::Failed(f) => Err(failure(&f)),
+        // No logon ends in one leg.
+        acceptor::Step::Done { .. } => Err(AuthFailure::BadToken),
+    }
+}
+
+fn failure(f: &LogonFailure) -> AuthFailure {
+    match f.kind {
+        FailureKind::Unsupported => AuthFailure::Unsupported,
+        FailureKind::Malformed => AuthFailure::BadToken,
+        _ => AuthFailure::Denied,
+    }
 }
 
 impl Pending {
     /// Takes the verifier of an auth3 or alter_context: the NEGOTIATE of an SPNEGO
-    /// exchange that only selected NTLMSSP so far, or the AUTHENTICATE that ends it.
+    /// exchange that only selected NTLMSSP so far, or the AUTHENTICATE that ends it (with,
+    /// under SPNEGO, the client's mechListMIC, verified by the acceptor).
     pub(crate) fn step(mut self, auth: &RpcAuth, v: &AuthVerifier) -> Result<Step, AuthFailure> {
         if v.auth_type != self.auth_type
             || v.auth_level != self.level
@@ -196,91 +173,32 @@ impl Pending {
         {
             return Err(AuthFailure::BadToken);
         }
-        let (token, client_mic) = match &self.mech_list {
-            Some(_) => {
-                let GssToken::Resp(resp) =
-                    GssToken::decode(&v.value).map_err(|_| AuthFailure::BadToken)?
-                else {
-                    return Err(AuthFailure::BadToken);
-                };
-                let token = resp.response_token.ok_or(AuthFailure::BadToken)?;
-                (token, resp.mech_list_mic)
+        let (logon, reply) = match self.acceptor.step(&v.value, auth.accounts.as_ref()) {
+            acceptor::Step::Continue(token) => return Ok(Step::More(Box::new(self), token)),
+            acceptor::Step::Failed(f) => {
+                tracing::info!(status = %f.status, kind = ?f.kind, "RPC bind logon failed");
+                return Err(failure(&f));
             }
-            None => (v.value.clone(), None),
+            acceptor::Step::Done { logon, reply } => (logon, reply),
         };
-        if !self.challenged {
-            let c = challenge(&mut self.ntlm, &token)?;
-            self.challenged = true;
-            return Ok(Step::More(Box::new(self), incomplete(Some(c))));
-        }
-        self.finish(auth, token, client_mic).map(Step::Done)
-    }
-
-    /// Verifies the AUTHENTICATE and, under SPNEGO, the client's mechListMIC.
-    fn finish(
-        mut self,
-        auth: &RpcAuth,
-        authenticate: Vec<u8>,
-        client_mic: Option<Vec<u8>>,
-    ) -> Result<Completed, AuthFailure> {
-        if message_type(&authenticate) != Ok(MessageType::Authenticate) {
-            return Err(AuthFailure::BadToken);
-        }
-        let accounts = &auth.accounts;
-        let lookup = |u: &str, d: &str| accounts.nt_hash(u, d);
-        let done = self
-            .ntlm
-            .authenticate(&authenticate, &lookup)
-            .map_err(|e| {
-                tracing::info!(error = %e, "RPC bind logon failed");
-                AuthFailure::Denied
-            })?;
-        if done.anonymous || done.guest {
+        if logon.kind != LogonKind::User {
             return Err(AuthFailure::Denied);
         }
-        let token = accounts
-            .logon(&done.user, &done.domain)
-            .map_err(|_| AuthFailure::Denied)?;
-        let mut session = NtlmSession::new(&done.session_key, done.flags, Role::Server)
-            .map_err(|_| AuthFailure::Unsupported)?;
-        let reply = match &self.mech_list {
-            None => None,
-            Some(list) => {
-                let mic = match client_mic {
-                    Some(mic) => {
-                        session
-                            .verify(list, &mic)
-                            .map_err(|_| AuthFailure::Denied)?;
-                        // The MICs take sequence number 0 of each direction; calls go on
-                        // from 1 with the RC4 streams started afresh.
-                        let ours = session.sign(list).to_vec();
-                        session.restart_streams();
-                        Some(ours)
-                    }
-                    None => None,
-                };
-                Some(
-                    NegTokenResp {
-                        neg_state: Some(NegState::ACCEPT_COMPLETED),
-                        supported_mech: None,
-                        response_token: None,
-                        mech_list_mic: mic,
-                    }
-                    .encode(),
-                )
-            }
+        let Some(session) = logon.security else {
+            // Without extended session security there is no session security to run.
+            return Err(AuthFailure::Unsupported);
         };
-        tracing::info!(user = %done.user, domain = %done.domain, level = ?self.level, "RPC bind authenticated");
-        Ok((
+        tracing::info!(user = %logon.user, domain = %logon.domain, level = ?self.level, "RPC bind authenticated");
+        Ok(Step::Done((
             Box::new(Established {
                 auth_type: self.auth_type,
                 level: self.level,
                 context_id: self.context_id,
                 session,
-                token: Arc::new(token),
-                session_key: done.session_key,
+                token: Arc::new(logon.token),
+                session_key: logon.session_key,
             }),
             reply,
-        ))
+        )))
     }
 }

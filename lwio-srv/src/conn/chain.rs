@@ -124,14 +124,46 @@ struct ChainCtx {
     create_error: Option<NtStatus>,
     /// The responses not sent yet, to go out compounded. A request that goes asynchronous
     /// sends them before its interim response.
-    held: Mutex<Vec<Response>>,
+    held: Mutex<Held>,
 }
+
+/// Responses waiting to go out as one compound frame, and the frame's size so far.
+#[derive(Default)]
+struct Held {
+    responses: Vec<Response>,
+    bytes: usize,
+}
+
+/// The largest compound response frame: what the 24-bit length of the Direct TCP header
+/// can carry (MS-SMB2 2.1).
+pub(crate) const MAX_RESPONSE_FRAME: usize = lwio_smb2::frame::MAX_FRAME_LEN;
 
 impl ChainCtx {
     /// Sends the held responses, compounded.
     fn flush(&self, conn: &Conn) {
         let held = std::mem::take(&mut *self.held.lock());
-        send_compound(conn, held);
+        send_compound(conn, held.responses);
+    }
+
+    /// The bytes the held responses take in their frame.
+    fn held_bytes(&self) -> usize {
+        self.held.lock().bytes
+    }
+
+    /// Holds `r` to go out with the others. Should it not fit in the frame behind them
+    /// (many small responses can outgrow a frame although each request was checked), the
+    /// ones held go out first as a compound of their own.
+    fn hold(&self, conn: &Conn, r: Response) {
+        let len = r.bytes.len().div_ceil(8) * 8;
+        let mut held = self.held.lock();
+        if held.bytes + len > MAX_RESPONSE_FRAME && !held.responses.is_empty() {
+            let full = std::mem::take(&mut *held);
+            drop(held);
+            send_compound(conn, full.responses);
+            held = self.held.lock();
+        }
+        held.bytes += len;
+        held.responses.push(r);
     }
 }
 
@@ -155,12 +187,12 @@ pub(crate) async fn run(conn: Arc<Conn>, frame: Vec<u8>, permit: Option<OwnedSem
                 async_id: None,
             };
             let r = t.error(&conn, NtStatus::INSUFFICIENT_RESOURCES, Vec::new(), None);
-            ctx.held.lock().push(r);
+            ctx.hold(&conn, r);
             continue;
         }
         ctx.index = i;
         match process(&conn, msg, &hdr, related, &mut ctx).await {
-            Outcome::Reply(r) => ctx.held.lock().push(r),
+            Outcome::Reply(r) => ctx.hold(&conn, r),
             Outcome::Async(r) => {
                 ctx.flush(&conn);
                 send_compound(&conn, vec![r]);
@@ -219,6 +251,20 @@ fn needed_charge(cmd: Command, msg: &[u8]) -> u64 {
     charge_for(bytes)
 }
 
+/// The largest response `cmd` may give by what its request asks for (the output buffers
+/// of MS-SMB2 2.2.19, 2.2.33, 2.2.31, 2.2.37, 2.2.35), or 0 for the commands whose
+/// responses are small.
+fn max_response(cmd: Command, msg: &[u8]) -> u64 {
+    let asked = match cmd {
+        Command::READ | Command::QUERY_INFO | Command::CHANGE_NOTIFY => le32(msg, 68),
+        Command::QUERY_DIRECTORY => le32(msg, 92),
+        Command::IOCTL => le32(msg, 104) + le32(msg, 108),
+        _ => return 0,
+    };
+    // Header, fixed body and alignment.
+    asked + 256
+}
+
 fn is_file_command(cmd: Command) -> bool {
     matches!(
         cmd,
@@ -259,7 +305,15 @@ async fn process(
     };
     match hdr.command {
         Command::NEGOTIATE => return crate::negotiate::smb2(conn, msg, hdr),
-        Command::SESSION_SETUP => return crate::session_setup::handle(conn, msg, hdr),
+        Command::SESSION_SETUP => {
+            let (outcome, hold) = crate::session_setup::handle(conn, msg, hdr);
+            // A failed logon's answer waits (the authentication rate limiter), on this
+            // frame's own task: the connection's other frames and other clients go on.
+            if let Some(until) = hold {
+                tokio::time::sleep_until(until).await;
+            }
+            return outcome;
+        }
         _ => {}
     }
     let Some(neg) = conn.negotiated() else {
@@ -269,7 +323,8 @@ async fn process(
         return Outcome::Reply(t.encode_echo(conn, None));
     }
     let Some(vs) = conn.session(session_id) else {
-        return Outcome::Reply(t.error(conn, NtStatus::USER_SESSION_DELETED, Vec::new(), None));
+        let signer = conn.ended_signer(session_id, hdr, msg);
+        return Outcome::Reply(t.error(conn, NtStatus::USER_SESSION_DELETED, Vec::new(), signer));
     };
     let signed = hdr.flags.contains(HeaderFlags::SIGNED);
     if signed {
@@ -320,6 +375,15 @@ async fn process(
     {
         return Outcome::Reply(t.error(conn, NtStatus::INVALID_PARAMETER, Vec::new(), signer));
     }
+    // A compound's responses go out in one frame, whose length field has 24 bits: a
+    // request whose output would not fit behind the responses before it is refused
+    // (MS-SMB2 3.3.4.1.3 lets the server not send a response that large; the status is
+    // 3.3.5.2.5's for a response size the server will not serve). Never cut short.
+    if ctx.index > 0
+        && ctx.held_bytes() as u64 + max_response(hdr.command, msg) > MAX_RESPONSE_FRAME as u64
+    {
+        return Outcome::Reply(t.error(conn, NtStatus::INVALID_PARAMETER, Vec::new(), signer));
+    }
     if related
         && ctx.file_id.is_none()
         && hdr.command != Command::CREATE
@@ -360,9 +424,13 @@ async fn file_command(
     mut t: Target<'_>,
     signer: Option<Signer>,
 ) -> Outcome {
-    conn.pending
-        .lock()
-        .insert(hdr.message_id, super::PendingRequest::default());
+    conn.pending.lock().insert(
+        hdr.message_id,
+        super::PendingRequest {
+            session_id: t.session_id,
+            ..super::PendingRequest::default()
+        },
+    );
     let actl = AsyncCtl {
         conn,
         hdr,

@@ -9,13 +9,14 @@
 //! writer task.
 
 pub(crate) mod chain;
+pub(crate) mod logon_limiter;
 pub(crate) mod order;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use lwio_auth::ntlm::NtlmServer;
+use lwio_auth::acceptor::Acceptor;
 use lwio_auth::smb2sign::PreauthHash;
 use lwio_core::IrpCanceller;
 use lwio_smb2::frame::{self, FrameSplitter, MessageKind};
@@ -54,10 +55,10 @@ pub(crate) struct ValidSession {
 
 /// A session-setup exchange in progress.
 pub(crate) struct AuthInProgress {
-    pub(crate) ntlm: NtlmServer,
+    /// lwio-auth's NTLMSSP/SPNEGO acceptor, between legs.
+    pub(crate) acceptor: Acceptor,
+    /// The session's 3.1.1 preauth integrity hash so far.
     pub(crate) preauth: PreauthHash,
-    /// The DER MechTypeList of the client's NegTokenInit, for the mechListMIC.
-    pub(crate) mech_list: Option<Vec<u8>>,
 }
 
 /// One entry of the connection's session table.
@@ -76,11 +77,19 @@ pub(crate) struct ConnState {
     /// The connection's preauth integrity hash (3.1.1).
     pub(crate) preauth: PreauthHash,
     pub(crate) sessions: HashMap<u64, SessionSlot>,
+    /// The signers of the sessions that ended last (LOGOFF, a failed re-authentication),
+    /// at most [`ENDED_KEPT`]: see [`Conn::ended_signer`].
+    pub(crate) ended: std::collections::VecDeque<(u64, Signer)>,
 }
+
+/// How many ended sessions a connection remembers the signer of.
+pub(crate) const ENDED_KEPT: usize = 8;
 
 /// A request in progress, for CANCEL.
 #[derive(Default)]
 pub(crate) struct PendingRequest {
+    /// The session the request runs in: only a CANCEL of the same session reaches it.
+    pub(crate) session_id: u64,
     pub(crate) async_id: Option<u64>,
     pub(crate) canceller: Option<IrpCanceller>,
     pub(crate) cancelled: bool,
@@ -139,6 +148,29 @@ impl Conn {
             .and_then(|s| s.valid.clone())
     }
 
+    /// Remembers the signer of session `id`, which just ended.
+    pub(crate) fn session_ended(&self, id: u64, signer: Option<Signer>) {
+        let Some(signer) = signer else { return };
+        let mut st = self.st.lock();
+        if st.ended.len() >= ENDED_KEPT {
+            st.ended.pop_front();
+        }
+        st.ended.push_back((id, signer));
+    }
+
+    /// The signer for the STATUS_USER_SESSION_DELETED answer to `msg`, a request naming a
+    /// session that has ended: the ended session's, when `msg` is signed with it. A client
+    /// that requires signing takes an unsigned answer for an attack (Samba's smbtorture
+    /// `smb2.connect` sends a LOGOFF after its LOGOFF and wants this status, signed).
+    pub(crate) fn ended_signer(&self, id: u64, hdr: &Header, msg: &[u8]) -> Option<Signer> {
+        if !hdr.flags.contains(HeaderFlags::SIGNED) {
+            return None;
+        }
+        let st = self.st.lock();
+        let (_, signer) = st.ended.iter().find(|(i, _)| *i == id)?;
+        signer.verify(msg).then(|| signer.clone())
+    }
+
     pub(crate) fn next_async_id(&self) -> u64 {
         self.next_async.fetch_add(1, Ordering::Relaxed)
     }
@@ -148,13 +180,32 @@ impl Conn {
         self.credits.lock().grant(requested)
     }
 
-    fn cancel(&self, hdr: &Header) {
+    /// SMB2 CANCEL (MS-SMB2 3.3.5.16). It has no response, so a CANCEL that fails the
+    /// checks every request passes is dropped: one on a session that requires signing
+    /// must be signed, a signed one must verify (3.3.5.2.4), and it reaches only the
+    /// requests of its own session on this connection.
+    fn cancel(&self, hdr: &Header, msg: &[u8]) {
+        let Some(vs) = self.session(hdr.session_id) else {
+            return;
+        };
+        if hdr.flags.contains(HeaderFlags::SIGNED) {
+            if !vs.signer.as_ref().is_some_and(|s| s.verify(msg)) {
+                tracing::debug!(mid = hdr.message_id, "CANCEL with a bad signature dropped");
+                return;
+            }
+        } else if vs.signing_required && vs.signer.is_some() {
+            tracing::debug!(
+                mid = hdr.message_id,
+                "unsigned CANCEL on a signed session dropped"
+            );
+            return;
+        }
         let mut pending = self.pending.lock();
         let entry = match hdr.async_id() {
             Some(a) => pending.values_mut().find(|p| p.async_id == Some(a)),
             None => pending.get_mut(&hdr.message_id),
         };
-        if let Some(p) = entry {
+        if let Some(p) = entry.filter(|p| p.session_id == hdr.session_id) {
             p.cancelled = true;
             if let Some(c) = &p.canceller {
                 c.cancel();
@@ -192,7 +243,7 @@ impl Conn {
                 Command::CLOSE | Command::TREE_DISCONNECT | Command::LOGOFF
             );
             if hdr.command == Command::CANCEL {
-                self.cancel(&hdr);
+                self.cancel(&hdr, part);
                 continue;
             }
             let charge = if dialect == Dialect::SMB_2_0_2 {
@@ -260,6 +311,13 @@ pub(crate) async fn serve(
     let writer = tokio::spawn(async move {
         let mut head = Vec::with_capacity(4);
         while let Some(msg) = rx.recv().await {
+            if msg.len() > frame::MAX_FRAME_LEN {
+                // The engine keeps every frame within 24 bits (chain::MAX_RESPONSE_FRAME);
+                // a longer one is a bug, and its length must never be cut: drop the
+                // connection rather than send a malformed frame.
+                tracing::error!(len = msg.len(), "response frame too long, closing");
+                break;
+            }
             head.clear();
             frame::encode_frame_header(msg.len(), &mut head);
             // Header and message in one vectored write: with TCP_NODELAY, two writes
