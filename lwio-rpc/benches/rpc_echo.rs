@@ -48,6 +48,13 @@ fn raw_echo_server(io: &IoManager) -> FileHandle {
         ),
     )
     .unwrap();
+    // The client connects before the server end reads: a read on an instance nobody has
+    // connected to fails, which would end the echo thread and take the pipe with it.
+    let client = block_on(io.create_file(
+        "/npfs/rawecho",
+        CreateRequest::new(token, rw(), CreateDisposition::OPEN),
+    ))
+    .unwrap();
     std::thread::spawn(move || {
         while let Ok(msg) = block_on(server.read(0, 1 << 16)) {
             if block_on(server.write(0, msg)).is_err() {
@@ -55,11 +62,6 @@ fn raw_echo_server(io: &IoManager) -> FileHandle {
             }
         }
     });
-    let client = block_on(io.create_file(
-        "/npfs/rawecho",
-        CreateRequest::new(token, rw(), CreateDisposition::OPEN),
-    ))
-    .unwrap();
     let modes = PipeInformation {
         read_mode: ReadMode::Message,
         completion_mode: CompletionMode::Queue,
