@@ -36,6 +36,7 @@ pub mod files;
 mod mech_list_mic;
 pub mod negotiate;
 pub mod rpc_services;
+mod sam;
 pub mod server;
 mod session_setup;
 pub mod signing;

@@ -200,7 +200,11 @@ pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Outcome {
                 a.user.clone(),
                 a.domain.clone(),
                 Arc::new(token),
-                a.session_key,
+                crate::signing::pipe_session_key(
+                    neg.dialect,
+                    &a.session_key,
+                    *auth.preauth.value(),
+                ),
                 guest,
             ));
             if !guest {
