@@ -33,7 +33,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let (h, access, id): (PolicyHandle, u32, u32) = ctx.decode(stub)?;
+        let (h, access, id): (PolicyHandle, u32, u32) = super::decode(ctx, stub)?;
         let res = (|| -> Res<PolicyHandle> {
             let kind = self.want(ctx, &h, domain_of, DOMAIN_LOOKUP)?;
             let obj = if op == opnum::OPEN_GROUP {
@@ -57,7 +57,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let (h, level): (PolicyHandle, u16) = ctx.decode(stub)?;
+        let (h, level): (PolicyHandle, u16) = super::decode(ctx, stub)?;
         let res = (|| -> Res<GroupInfo> {
             let rid = self.want(ctx, &h, group_of, GROUP_READ_INFORMATION)?;
             let g = self.sam.group(DomainKind::Account, GroupKind::Group, rid)?;
@@ -96,7 +96,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let (h, _level, info): (PolicyHandle, u16, GroupInfo) = ctx.decode(stub)?;
+        let (h, _level, info): (PolicyHandle, u16, GroupInfo) = super::decode(ctx, stub)?;
         let res = (|| -> Res<()> {
             let rid = self.want(ctx, &h, group_of, GROUP_WRITE_ACCOUNT)?;
             let mut g = self.sam.group(DomainKind::Account, GroupKind::Group, rid)?;
@@ -122,7 +122,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let (h, level): (PolicyHandle, u16) = ctx.decode(stub)?;
+        let (h, level): (PolicyHandle, u16) = super::decode(ctx, stub)?;
         let res = (|| -> Res<AliasInfo> {
             let (dom, rid) = self.want(ctx, &h, alias_of, ALIAS_READ_INFORMATION)?;
             let g = self.sam.group(dom, GroupKind::Alias, rid)?;
@@ -155,7 +155,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let (h, _level, info): (PolicyHandle, u16, AliasInfo) = ctx.decode(stub)?;
+        let (h, _level, info): (PolicyHandle, u16, AliasInfo) = super::decode(ctx, stub)?;
         let res = (|| -> Res<()> {
             let (dom, rid) = self.want(ctx, &h, alias_of, ALIAS_WRITE_ACCOUNT)?;
             let mut g = self.sam.group(dom, GroupKind::Alias, rid)?;
@@ -181,7 +181,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let h: PolicyHandle = ctx.decode(stub)?;
+        let h: PolicyHandle = super::decode(ctx, stub)?;
         let res = (|| -> Res<()> {
             let g = if op == opnum::DELETE_GROUP {
                 let rid = self.want(ctx, &h, group_of, DELETE)?;
@@ -222,7 +222,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let (h, member, _attributes): (PolicyHandle, u32, u32) = ctx.decode(stub)?;
+        let (h, member, _attributes): (PolicyHandle, u32, u32) = super::decode(ctx, stub)?;
         let res = (|| -> Res<()> {
             let rid = self.want(ctx, &h, group_of, GROUP_ADD_MEMBER)?;
             self.sam
@@ -238,7 +238,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let (h, member): (PolicyHandle, u32) = ctx.decode(stub)?;
+        let (h, member): (PolicyHandle, u32) = super::decode(ctx, stub)?;
         let res = (|| -> Res<()> {
             let rid = self.want(ctx, &h, group_of, GROUP_REMOVE_MEMBER)?;
             Ok(self.sam.remove_group_member(rid, member)?)
@@ -251,7 +251,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let (h, member, _attributes): (PolicyHandle, u32, u32) = ctx.decode(stub)?;
+        let (h, member, _attributes): (PolicyHandle, u32, u32) = super::decode(ctx, stub)?;
         let res = (|| -> Res<()> {
             let rid = self.want(ctx, &h, group_of, GROUP_ADD_MEMBER)?;
             let members = self
@@ -274,7 +274,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let h: PolicyHandle = ctx.decode(stub)?;
+        let h: PolicyHandle = super::decode(ctx, stub)?;
         let res = (|| -> Res<GetMembersBuffer> {
             let rid = self.want(ctx, &h, group_of, GROUP_LIST_MEMBERS)?;
             let members = self
@@ -298,7 +298,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let (h, sid): (PolicyHandle, Sid) = ctx.decode(stub)?;
+        let (h, sid): (PolicyHandle, Sid) = super::decode(ctx, stub)?;
         let res = (|| -> Res<()> {
             if op == opnum::ADD_MEMBER_TO_ALIAS {
                 let (dom, rid) = self.want(ctx, &h, alias_of, ALIAS_ADD_MEMBER)?;
@@ -333,7 +333,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let (h, sids): (PolicyHandle, PsidArray) = ctx.decode(stub)?;
+        let (h, sids): (PolicyHandle, PsidArray) = super::decode(ctx, stub)?;
         let res = (|| -> Res<()> {
             let add = op == opnum::ADD_MULTIPLE_MEMBERS_TO_ALIAS;
             let need = if add {
@@ -374,7 +374,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let h: PolicyHandle = ctx.decode(stub)?;
+        let h: PolicyHandle = super::decode(ctx, stub)?;
         let res = (|| -> Res<PsidArray> {
             let (dom, rid) = self.want(ctx, &h, alias_of, ALIAS_LIST_MEMBERS)?;
             let sids: Vec<SidInformation> = self

@@ -125,7 +125,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let (h, level): (PolicyHandle, u16) = ctx.decode(stub)?;
+        let (h, level): (PolicyHandle, u16) = super::decode(ctx, stub)?;
         let res = (|| -> Res<DomainInfo> {
             let need = match level {
                 1 | 12 => DOMAIN_READ_PASSWORD_PARAMETERS,
@@ -144,7 +144,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let (h, _level, info): (PolicyHandle, u16, DomainInfo) = ctx.decode(stub)?;
+        let (h, _level, info): (PolicyHandle, u16, DomainInfo) = super::decode(ctx, stub)?;
         let res = (|| -> Res<()> {
             let need = match &info {
                 DomainInfo::Password(_) | DomainInfo::Lockout(_) => DOMAIN_WRITE_PASSWORD_PARAMS,
@@ -265,7 +265,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let mut r = ctx.reader(stub);
+        let mut r = super::reader(ctx, stub);
         let h: PolicyHandle = r.read()?;
         let context: u32 = r.read()?;
         let acb_filter = if op == opnum::ENUMERATE_USERS {
@@ -274,7 +274,7 @@ impl SamrInterface {
             0
         };
         let max: u32 = r.read()?;
-        r.finish()?;
+        super::finish(&r)?;
         let res = (|| -> Res<((u32, EnumerationBuffer), NtStatus)> {
             let kind = self.want(ctx, &h, domain_of, DOMAIN_LIST_ACCOUNTS)?;
             let all = self.listing(kind, op, acb_filter)?;
@@ -340,7 +340,8 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let (h, level, index, count, max): (PolicyHandle, u16, u32, u32, u32) = ctx.decode(stub)?;
+        let (h, level, index, count, max): (PolicyHandle, u16, u32, u32, u32) =
+            super::decode(ctx, stub)?;
         let res = (|| -> Res<((u32, u32, DisplayInfo), NtStatus)> {
             let kind = self.want(ctx, &h, domain_of, DOMAIN_LIST_ACCOUNTS)?;
             let list = if kind == DomainKind::Builtin {
@@ -456,7 +457,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let (h, level, prefix): (PolicyHandle, u16, RpcUnicodeString) = ctx.decode(stub)?;
+        let (h, level, prefix): (PolicyHandle, u16, RpcUnicodeString) = super::decode(ctx, stub)?;
         let res = (|| -> Res<u32> {
             let kind = self.want(ctx, &h, domain_of, DOMAIN_LIST_ACCOUNTS)?;
             if !(1..=3).contains(&level) {
@@ -481,7 +482,7 @@ impl SamrInterface {
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
         let (h, count, names): (PolicyHandle, u32, ConfVarArray<RpcUnicodeString>) =
-            ctx.decode(stub)?;
+            super::decode(ctx, stub)?;
         if count > MAX_LOOKUP || names.items.len() != count as usize || names.max_count > MAX_LOOKUP
         {
             return Err(FaultStatus::BAD_STUB_DATA);
@@ -526,7 +527,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let (h, count, rids): (PolicyHandle, u32, ConfVarArray<u32>) = ctx.decode(stub)?;
+        let (h, count, rids): (PolicyHandle, u32, ConfVarArray<u32>) = super::decode(ctx, stub)?;
         if count > MAX_LOOKUP || rids.items.len() != count as usize || rids.max_count > MAX_LOOKUP {
             return Err(FaultStatus::BAD_STUB_DATA);
         }
@@ -580,7 +581,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let (h, rid): (PolicyHandle, u32) = ctx.decode(stub)?;
+        let (h, rid): (PolicyHandle, u32) = super::decode(ctx, stub)?;
         let res = (|| -> Res<Sid> {
             let kind = self.want(
                 ctx,
@@ -604,7 +605,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let (h, sids): (PolicyHandle, PsidArray) = ctx.decode(stub)?;
+        let (h, sids): (PolicyHandle, PsidArray) = super::decode(ctx, stub)?;
         let res = (|| -> Res<UlongArray> {
             let kind = self.want(ctx, &h, domain_of, DOMAIN_GET_ALIAS_MEMBERSHIP)?;
             let list: Vec<Sid> = sids
@@ -623,7 +624,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let (h, sid): (PolicyHandle, Sid) = ctx.decode(stub)?;
+        let (h, sid): (PolicyHandle, Sid) = super::decode(ctx, stub)?;
         let res = (|| -> Res<()> {
             let kind = self.want(ctx, &h, domain_of, DOMAIN_LOOKUP)?;
             for rid in self.sam.aliases_of(kind, std::slice::from_ref(&sid))? {
@@ -642,12 +643,12 @@ impl SamrInterface {
         ctx: &CallContext,
         v2: bool,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let mut r = ctx.reader(stub);
+        let mut r = super::reader(ctx, stub);
         let h: PolicyHandle = r.read()?;
         let name: RpcUnicodeString = r.read()?;
         let account_type = if v2 { r.read::<u32>()? } else { Acb::NORMAL.0 };
         let access: u32 = r.read()?;
-        r.finish()?;
+        super::finish(&r)?;
         let res = (|| -> Res<(PolicyHandle, u32, u32)> {
             let kind = self.want(ctx, &h, domain_of, DOMAIN_CREATE_USER)?;
             if kind == DomainKind::Builtin {
@@ -701,7 +702,7 @@ impl SamrInterface {
         ctx: &CallContext,
         kind: GroupKind,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let (h, name, access): (PolicyHandle, RpcUnicodeString, u32) = ctx.decode(stub)?;
+        let (h, name, access): (PolicyHandle, RpcUnicodeString, u32) = super::decode(ctx, stub)?;
         let res = (|| -> Res<(PolicyHandle, u32)> {
             let need = match kind {
                 GroupKind::Group => DOMAIN_CREATE_GROUP,

@@ -46,7 +46,7 @@ use lwio_core::access::GenericMapping;
 use lwio_core::security::{CheckOptions, access_check};
 use lwio_core::{AccessMask, AccessToken, IoManager, NtStatus, SecurityDescriptor, Sid};
 use lwio_rpc::interfaces::mgmt::{Endpoint, authn};
-use lwio_rpc::ndr::{NdrWriter, PolicyHandle};
+use lwio_rpc::ndr::{Ndr, NdrReader, NdrWriter, PolicyHandle};
 use lwio_rpc::pdu::FaultStatus;
 use lwio_rpc::server::{CallContext, CallOutcome, Interface, PipeServer, RpcAuth, serve_pipe};
 use lwio_rpc::{NdrError, SyntaxId, Uuid};
@@ -296,6 +296,30 @@ pub(crate) fn reply_status<T>(
     Ok(w.into_bytes())
 }
 
+/// A reader over a request stub in the call's byte order that accepts non-zero
+/// alignment padding: clients fill padding with whatever was in their buffer (impacket
+/// writes 0xBF), and Windows reads past it.
+pub(crate) fn reader<'a>(ctx: &CallContext, stub: &'a [u8]) -> NdrReader<'a> {
+    ctx.reader(stub).lenient_padding()
+}
+
+/// The end of a request's parameters: at most 7 octets may follow (the padding some
+/// clients add to an 8-octet boundary, which Windows ignores); more is bad stub data.
+pub(crate) fn finish(r: &NdrReader<'_>) -> Result<(), NdrError> {
+    if r.remaining() > 7 {
+        r.finish()?;
+    }
+    Ok(())
+}
+
+/// Decodes a request stub holding the `[in]` parameters (see [`reader`], [`finish`]).
+pub(crate) fn decode<T: Ndr>(ctx: &CallContext, stub: &[u8]) -> Result<T, NdrError> {
+    let mut r = reader(ctx, stub);
+    let v = r.read::<T>()?;
+    finish(&r)?;
+    Ok(v)
+}
+
 /// The SAMR server over a [`Sam`].
 #[derive(Debug, Clone)]
 pub struct SamrInterface {
@@ -488,6 +512,9 @@ impl Interface for SamrInterface {
             }
             _ => Err(FaultStatus::OP_RNG_ERROR),
         };
+        if let Err(f) = &r {
+            tracing::debug!(op, fault = ?f, stub_len = stub.len(), "samr call faulted");
+        }
         CallOutcome::Ready(r)
     }
 

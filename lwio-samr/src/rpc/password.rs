@@ -63,7 +63,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let mut r = ctx.reader(stub);
+        let mut r = super::reader(ctx, stub);
         let h: PolicyHandle = r.read()?;
         let _lm_present: u8 = r.read()?;
         let _old_lm: Option<EncHash> = r.read()?;
@@ -75,7 +75,7 @@ impl SamrInterface {
         let _nt_cross: Option<EncHash> = r.read()?;
         let _lm_cross_present: u8 = r.read()?;
         let _lm_cross: Option<EncHash> = r.read()?;
-        r.finish()?;
+        super::finish(&r)?;
         let res = (|| -> Res<()> {
             let rid = self.want(
                 ctx,
@@ -112,12 +112,12 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let mut r = ctx.reader(stub);
+        let mut r = super::reader(ctx, stub);
         let _server: Option<RpcString> = r.read()?;
         let user: RpcString = r.read()?;
         let _new: Option<EncUserPassword> = r.read()?;
         let _old: Option<EncHash> = r.read()?;
-        r.finish()?;
+        super::finish(&r)?;
         let res = (|| -> Res<()> {
             let u = self.user_named(&user.text())?;
             Err(self.wrong(u.rid))
@@ -131,7 +131,7 @@ impl SamrInterface {
         ctx: &CallContext,
         v3: bool,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let mut r = ctx.reader(stub);
+        let mut r = super::reader(ctx, stub);
         let _server: Option<RpcUnicodeString> = r.read()?;
         let user: RpcUnicodeString = r.read()?;
         let new_with_old: Option<EncUserPassword> = r.read()?;
@@ -142,7 +142,7 @@ impl SamrInterface {
         if v3 {
             let _additional: Option<EncUserPassword> = r.read()?;
         }
-        r.finish()?;
+        super::finish(&r)?;
         let res = (|| -> Res<()> {
             let u = self.user_named(&text(&user))?;
             let (Some(new_enc), Some(old_enc)) = (new_with_old, old_with_new) else {
@@ -190,11 +190,11 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let mut r = ctx.reader(stub);
+        let mut r = super::reader(ctx, stub);
         let _server: Option<RpcUnicodeString> = r.read()?;
         let user: RpcUnicodeString = r.read()?;
         let enc: EncPasswordAes = r.read()?;
-        r.finish()?;
+        super::finish(&r)?;
         let res = (|| -> Res<()> {
             if !(crypto::MIN_PBKDF2_ITERATIONS..=crypto::MAX_PBKDF2_ITERATIONS)
                 .contains(&enc.iterations)
@@ -219,7 +219,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let _unused: Option<RpcUnicodeString> = ctx.decode(stub)?;
+        let _unused: Option<RpcUnicodeString> = super::decode(ctx, stub)?;
         let res = (|| -> Res<UserDomainPasswordInformation> {
             let d = self.sam.domain()?;
             Ok(UserDomainPasswordInformation {

@@ -27,7 +27,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let mut r = ctx.reader(stub);
+        let mut r = super::reader(ctx, stub);
         let access;
         let mut in_version = 0;
         match op {
@@ -59,7 +59,7 @@ impl SamrInterface {
                 r.read::<RevisionInfoV1>()?;
             }
         }
-        r.finish()?;
+        super::finish(&r)?;
         let res = (|| -> Res<_> {
             if ctx.is_anonymous() {
                 return Err(NtStatus::ACCESS_DENIED.into());
@@ -82,7 +82,7 @@ impl SamrInterface {
     }
 
     pub(super) fn close(&self, stub: &[u8], ctx: &CallContext) -> Result<Vec<u8>, FaultStatus> {
-        let h: PolicyHandle = ctx.decode(stub)?;
+        let h: PolicyHandle = super::decode(ctx, stub)?;
         ctx.handles.close::<super::Handle>(&h)?;
         let mut w = NdrWriter::new();
         w.write(&PolicyHandle::default());
@@ -95,7 +95,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let h: PolicyHandle = ctx.decode(stub)?;
+        let h: PolicyHandle = super::decode(ctx, stub)?;
         let res = self
             .handle(ctx, &h)
             .and(Err::<(), _>(Fail::Status(NtStatus::NOT_IMPLEMENTED)));
@@ -107,7 +107,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let (h, info): (PolicyHandle, u32) = ctx.decode(stub)?;
+        let (h, info): (PolicyHandle, u32) = super::decode(ctx, stub)?;
         let res = (|| -> Res<SrSecurityDescriptor> {
             let handle = self.handle(ctx, &h)?;
             let info = SecurityInformation(info);
@@ -130,7 +130,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let (h, info, sd): (PolicyHandle, u32, SrSecurityDescriptor) = ctx.decode(stub)?;
+        let (h, info, sd): (PolicyHandle, u32, SrSecurityDescriptor) = super::decode(ctx, stub)?;
         let res = (|| -> Res<()> {
             let handle = self.handle(ctx, &h)?;
             let info = SecurityInformation(info);
@@ -193,7 +193,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let (h, name): (PolicyHandle, RpcUnicodeString) = ctx.decode(stub)?;
+        let (h, name): (PolicyHandle, RpcUnicodeString) = super::decode(ctx, stub)?;
         let res = (|| -> Res<Sid> {
             self.want(
                 ctx,
@@ -219,7 +219,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let (h, context, _max): (PolicyHandle, u32, u32) = ctx.decode(stub)?;
+        let (h, context, _max): (PolicyHandle, u32, u32) = super::decode(ctx, stub)?;
         let res = (|| -> Res<(u32, EnumerationBuffer)> {
             self.want(
                 ctx,
@@ -257,7 +257,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let (h, access, sid): (PolicyHandle, u32, Sid) = ctx.decode(stub)?;
+        let (h, access, sid): (PolicyHandle, u32, Sid) = super::decode(ctx, stub)?;
         let res = (|| -> Res<PolicyHandle> {
             self.want(
                 ctx,

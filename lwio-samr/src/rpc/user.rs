@@ -253,7 +253,7 @@ impl SamrInterface {
     }
 
     pub(super) fn open_user(&self, stub: &[u8], ctx: &CallContext) -> Result<Vec<u8>, FaultStatus> {
-        let (h, access, rid): (PolicyHandle, u32, u32) = ctx.decode(stub)?;
+        let (h, access, rid): (PolicyHandle, u32, u32) = super::decode(ctx, stub)?;
         let res = (|| -> Res<PolicyHandle> {
             let kind = self.want(ctx, &h, domain_of, DOMAIN_LOOKUP)?;
             if kind == DomainKind::Builtin {
@@ -272,7 +272,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let h: PolicyHandle = ctx.decode(stub)?;
+        let h: PolicyHandle = super::decode(ctx, stub)?;
         let res = (|| -> Res<()> {
             let rid = self.want(ctx, &h, user_of, DELETE)?;
             if rid == rid::ADMINISTRATOR || rid == rid::GUEST {
@@ -293,7 +293,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let (h, level): (PolicyHandle, u16) = ctx.decode(stub)?;
+        let (h, level): (PolicyHandle, u16) = super::decode(ctx, stub)?;
         let res = (|| -> Res<UserInfo> {
             let rid = self.want(ctx, &h, user_of, 0)?;
             let need = query_access(level).ok_or(Fail::Status(NtStatus::INVALID_INFO_CLASS))?;
@@ -309,7 +309,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let (h, level, info): (PolicyHandle, u16, UserInfo) = ctx.decode(stub)?;
+        let (h, level, info): (PolicyHandle, u16, UserInfo) = super::decode(ctx, stub)?;
         let res = (|| -> Res<()> {
             let rid = self.want(ctx, &h, user_of, 0)?;
             if level != info.level() {
@@ -547,7 +547,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let h: PolicyHandle = ctx.decode(stub)?;
+        let h: PolicyHandle = super::decode(ctx, stub)?;
         let res = (|| -> Res<GetGroupsBuffer> {
             let rid = self.want(ctx, &h, user_of, USER_LIST_GROUPS)?;
             let groups: Vec<GroupMembership> = self
@@ -574,7 +574,7 @@ impl SamrInterface {
         stub: &[u8],
         ctx: &CallContext,
     ) -> Result<Vec<u8>, FaultStatus> {
-        let h: PolicyHandle = ctx.decode(stub)?;
+        let h: PolicyHandle = super::decode(ctx, stub)?;
         let res = (|| -> Res<UserDomainPasswordInformation> {
             let rid = self.want(ctx, &h, user_of, 0)?;
             let u = self.sam.user(rid)?;
