@@ -51,8 +51,10 @@ bin=${CARGO_TARGET_DIR:-target}/debug/lwiod
 # A free port: let the kernel pick one, then hand it to lwiod.
 port=$(python3 scripts/lib/free-port.py)
 mkdir -p "$work/share" "$work/client"
+# The accounts live in a SAM in a state directory (so \pipe\samr is served); --user and
+# --admin seed it.
 "$bin" --listen "127.0.0.1:$port" --share "share=$work/share" --user 'torture:T0rture!pass' \
-    --admin 'tadmin:T0rture!admin' --allow-guest --anonymous-pipes \
+    --admin 'tadmin:T0rture!admin' --allow-guest --anonymous-pipes --state-dir "$work/state" \
     >"$work/lwiod.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do

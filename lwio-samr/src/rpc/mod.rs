@@ -324,12 +324,22 @@ pub(crate) fn decode<T: Ndr>(ctx: &CallContext, stub: &[u8]) -> Result<T, NdrErr
 #[derive(Debug, Clone)]
 pub struct SamrInterface {
     pub(crate) sam: Sam,
+    /// Another name LookupDomainInSamServer resolves to the account domain.
+    pub(crate) alias: Option<String>,
 }
 
 impl SamrInterface {
     /// A SAMR server managing `sam`.
     pub fn new(sam: Sam) -> SamrInterface {
-        SamrInterface { sam }
+        SamrInterface { sam, alias: None }
+    }
+
+    /// Lets LookupDomainInSamServer resolve `workgroup` (the NetBIOS domain the server
+    /// announces in NTLM, WORKGROUP by default) to the account domain as well: clients
+    /// that know only the workgroup (smbtorture, `net rpc`) look the domain up by it.
+    pub fn with_workgroup(mut self, workgroup: &str) -> SamrInterface {
+        self.alias = Some(workgroup.to_owned());
+        self
     }
 
     /// The open handle `h` of any type.
@@ -354,8 +364,20 @@ impl SamrInterface {
     }
 
     /// A new handle on `obj` for a caller granted `granted`.
+    /// The handle's attributes field carries the object type (Samba's `samr_handle`:
+    /// connect 0, domain 1, user 2, group 3, alias 4), so a handle whose type field the
+    /// client altered is not found (`nca_s_fault_context_mismatch`).
     pub(crate) fn open(&self, ctx: &CallContext, obj: Obj, granted: u32) -> Res<PolicyHandle> {
-        Ok(ctx.handles.create(Handle { obj, granted })?)
+        let kind = match obj {
+            Obj::Server => 0,
+            Obj::Domain(_) => 1,
+            Obj::User(_) => 2,
+            Obj::Group(_) => 3,
+            Obj::Alias(..) => 4,
+        };
+        Ok(ctx
+            .handles
+            .create_with_attributes(Handle { obj, granted }, kind)?)
     }
 
     /// The security descriptor of `obj`: the stored one, or the default.
@@ -416,7 +438,10 @@ impl SamrInterface {
             CheckOptions::default(),
         )
         .map(|m| m.0)
-        .map_err(|e| Fail::Status(NtStatus(e.ntstatus_code())))
+        .map_err(|e| {
+            tracing::debug!(?obj, desired = format_args!("{desired:#x}"), user = %token.user, "samr access denied");
+            Fail::Status(NtStatus(e.ntstatus_code()))
+        })
     }
 
     /// The SID of the domain `kind`.
@@ -525,7 +550,8 @@ impl Interface for SamrInterface {
 
 /// Serves SAMR on `\pipe\samr` of the NPFS device `npfs_device` of `io`, with the mgmt
 /// interface beside it, accepting authenticated binds (NTLMSSP, SPNEGO) checked with
-/// `auth`. Dropping the returned server stops it.
+/// `auth` (whose NetBIOS domain also names the account domain, see
+/// [`SamrInterface::with_workgroup`]). Dropping the returned server stops it.
 pub fn serve(
     io: &IoManager,
     npfs_device: &str,
@@ -533,8 +559,9 @@ pub fn serve(
     auth: RpcAuth,
 ) -> Result<PipeServer, NtStatus> {
     let name = auth.names.nb_computer.clone();
+    let samr = SamrInterface::new(sam).with_workgroup(&auth.names.nb_domain);
     let server = Endpoint::new()
-        .serve(Arc::new(SamrInterface::new(sam)))
+        .serve(Arc::new(samr))
         .principal(authn::WINNT, &name)
         .principal(authn::GSS_NEGOTIATE, &name)
         .into_server()

@@ -203,7 +203,11 @@ impl SamrInterface {
             )?;
             let name = text(&name);
             let d = self.sam.domain()?;
-            if name.eq_ignore_ascii_case(&d.name) {
+            let alias = self
+                .alias
+                .as_deref()
+                .is_some_and(|a| name.eq_ignore_ascii_case(a));
+            if name.eq_ignore_ascii_case(&d.name) || alias {
                 Ok(d.sid)
             } else if name.eq_ignore_ascii_case(BUILTIN_NAME) {
                 Ok(lwio_core::security::well_known::BUILTIN)
@@ -259,12 +263,10 @@ impl SamrInterface {
     ) -> Result<Vec<u8>, FaultStatus> {
         let (h, access, sid): (PolicyHandle, u32, Sid) = super::decode(ctx, stub)?;
         let res = (|| -> Res<PolicyHandle> {
-            self.want(
-                ctx,
-                &h,
-                |o| (*o == Obj::Server).then_some(()),
-                SAM_SERVER_LOOKUP_DOMAIN,
-            )?;
+            // Any server handle will do, even one granted only SAM_SERVER_CONNECT: the
+            // domain's own descriptor decides (smbtorture's samr.handletype opens a
+            // domain through a Connect5 handle of access 1, as Windows allows).
+            self.want(ctx, &h, |o| (*o == Obj::Server).then_some(()), 0)?;
             let kind = if sid == self.sam.domain()?.sid {
                 DomainKind::Account
             } else if sid == lwio_core::security::well_known::BUILTIN {
