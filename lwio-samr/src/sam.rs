@@ -168,7 +168,9 @@ impl Sam {
     }
 
     /// Creates a user named `name` of account type `acb` (USER_NORMAL_ACCOUNT, ...),
-    /// disabled and without a password, in the None group, as Windows does.
+    /// disabled, without a password and not needing one until an administrator says
+    /// otherwise (USER_ACCOUNT_DISABLED | USER_PASSWORD_NOT_REQUIRED), in the None group,
+    /// as Windows does (MS-SAMR 3.1.5.4.4).
     /// STATUS_USER_EXISTS when the name is taken by a user, STATUS_GROUP_EXISTS /
     /// STATUS_ALIAS_EXISTS when a group or alias has it.
     pub fn create_user(&self, name: &str, acb: Acb) -> Result<User, NtStatus> {
@@ -176,7 +178,7 @@ impl Sam {
         self.name_free(name)?;
         let user = User {
             name: name.to_owned(),
-            acb: acb.0 | Acb::DISABLED.0,
+            acb: acb.0 | Acb::DISABLED.0 | Acb::PWNOTREQ.0,
             account_expires: NEVER,
             primary_group: rid::NONE_GROUP,
             ..User::default()

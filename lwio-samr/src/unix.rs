@@ -2,6 +2,10 @@
 //! created, renamed, changed or deleted in the SAM is created, renamed or deleted with the
 //! system's tools (`useradd`, `usermod`, `userdel`, `groupadd`, `groupmod`, `groupdel`), so `getent passwd NAME` and `id NAME` show what was made over SAMR.
 //!
+//! A Unix group that already exists under a SAM group's name with another gid (a system
+//! group such as `staff` or `sudo`) is never used: SAM members are not put into it, so
+//! SAMR cannot grant Linux privileges by naming a group after one.
+//!
 //! Unix names are the SAM names in lower case (Windows names are case-insensitive; the
 //! shadow tools accept only lower case by default). Builtin aliases are not mirrored.
 //! Accounts get the SAM's uid, the gid of their primary group, no home directory and
@@ -75,10 +79,39 @@ impl UnixMirror {
         }
     }
 
-    fn ensure_group(&self, g: &Group) {
-        let gid = g.gid.to_string();
+    /// The group file the tools write.
+    fn group_file(&self) -> PathBuf {
+        match &self.root {
+            MirrorRoot::System => PathBuf::from("/etc/group"),
+            MirrorRoot::Root(d) | MirrorRoot::Prefix(d) => d.join("etc/group"),
+        }
+    }
+
+    /// The gid of Unix group `name`, if it exists.
+    fn unix_gid(&self, name: &str) -> Option<u32> {
+        let text = std::fs::read_to_string(self.group_file()).ok()?;
+        text.lines().find_map(|l| {
+            let mut f = l.split(':');
+            (f.next()? == name).then(|| f.nth(1)?.parse().ok())?
+        })
+    }
+
+    /// Makes the Unix group of `g`; true when a group of that name has the SAM's gid.
+    /// A system group that happens to share the name (`staff`, `sudo`) is never taken
+    /// over: SAM members are not put into it.
+    fn ensure_group(&self, g: &Group) -> bool {
         let name = unix_name(&g.name);
-        self.run("groupadd", &["-f", "-g", &gid, &name]);
+        if self.unix_gid(&name).is_none() {
+            self.run("groupadd", &["-g", &g.gid.to_string(), &name]);
+        }
+        match self.unix_gid(&name) {
+            Some(gid) if gid == g.gid => true,
+            other => {
+                tracing::warn!(group = %name, unix_gid = ?other, sam_gid = g.gid,
+                    "unix mirror: a Unix group of that name is not the SAM's; left alone");
+                false
+            }
+        }
     }
 
     /// A user was created.
@@ -88,10 +121,8 @@ impl UnixMirror {
             crate::model::GroupKind::Group,
             u.primary_group,
         ) {
-            Ok(g) => {
-                self.ensure_group(&g);
-                g.gid
-            }
+            Ok(g) if self.ensure_group(&g) => g.gid,
+            Ok(_) => u.uid,
             Err(_) => u.uid,
         };
         let (uid, gid) = (u.uid.to_string(), gid.to_string());
@@ -140,24 +171,24 @@ impl UnixMirror {
     /// A group was renamed.
     pub fn group_changed(&self, old: &Group, new: &Group) {
         let (o, n) = (unix_name(&old.name), unix_name(&new.name));
-        if new.domain == DomainKind::Account && o != n {
+        if new.domain == DomainKind::Account && o != n && self.unix_gid(&o) == Some(new.gid) {
             self.run("groupmod", &["-n", &n, &o]);
         }
     }
 
     /// A group was deleted.
     pub fn group_deleted(&self, g: &Group) {
-        if g.domain == DomainKind::Account {
-            self.run("groupdel", &[&unix_name(&g.name)]);
+        let name = unix_name(&g.name);
+        if g.domain == DomainKind::Account && self.unix_gid(&name) == Some(g.gid) {
+            self.run("groupdel", &[&name]);
         }
     }
 
     /// `user` joined or left group `g`.
     pub fn membership(&self, g: &Group, user: &str, add: bool) {
-        if g.domain != DomainKind::Account {
+        if g.domain != DomainKind::Account || !self.ensure_group(g) {
             return;
         }
-        self.ensure_group(g);
         let flag = if add { "-a" } else { "-r" };
         self.run(
             "usermod",

@@ -218,15 +218,16 @@ impl SamrInterface {
                 if kind == DomainKind::Builtin {
                     Vec::new()
                 } else {
+                    let d = self.sam.domain()?;
                     self.sam
                         .users()?
                         .into_iter()
                         .filter(|u| acb_filter == 0 || u.acb & acb_filter != 0)
                         .map(|u| Entry {
                             rid: u.rid,
+                            flags: self.reported_acb(&u, &d),
                             name: u.name,
                             description: u.description,
-                            flags: u.acb,
                             full_name: u.full_name,
                         })
                         .collect()

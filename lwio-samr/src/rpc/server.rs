@@ -201,6 +201,9 @@ impl SamrInterface {
                 |o| (*o == Obj::Server).then_some(()),
                 SAM_SERVER_LOOKUP_DOMAIN,
             )?;
+            if name.buffer.is_none() {
+                return Err(NtStatus::INVALID_PARAMETER.into());
+            }
             let name = text(&name);
             let d = self.sam.domain()?;
             let alias = self

@@ -105,13 +105,16 @@ impl SamrInterface {
 
     /// The account control bits as a query reports them (AUTOLOCK while locked,
     /// PW_EXPIRED when expired).
-    fn reported_acb(&self, u: &User, d: &model::Domain) -> u32 {
+    pub(super) fn reported_acb(&self, u: &User, d: &model::Domain) -> u32 {
         let now = model::now();
         let mut acb = u.acb;
         if self.sam.locked_out(u, d, now) {
             acb |= Acb::AUTOLOCK.0;
         }
-        if self.sam.password_expired(u, d, now) {
+        // A user account whose password was never set (or was marked for change) or has
+        // aged out reports USER_PASSWORD_EXPIRED; trust accounts never do.
+        let user_account = u.acb & Acb::NORMAL.0 != 0 && u.acb & Acb::PWNOEXP.0 == 0;
+        if user_account && (u.password_last_set == 0 || self.sam.password_expired(u, d, now)) {
             acb |= Acb::PW_EXPIRED.0;
         }
         acb
