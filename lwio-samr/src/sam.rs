@@ -912,3 +912,136 @@ impl AccountSource for Sam {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use lwio_core::security::Privilege;
+
+    use super::*;
+
+    fn ready(sam: &Sam, name: &str, pw: &str) -> User {
+        let u = sam.create_user(name, Acb::NORMAL).unwrap();
+        sam.set_password(u.rid, &NewPassword::plain(pw), PasswordSource::Reset, false)
+            .unwrap();
+        let mut u = sam.user(u.rid).unwrap();
+        u.acb &= !(Acb::DISABLED.0 | Acb::PWNOTREQ.0);
+        sam.update_user(&u).unwrap();
+        u
+    }
+
+    #[test]
+    fn logon_restrictions_give_windows_statuses() {
+        let sam = Sam::in_memory("T").unwrap();
+        let u = ready(&sam, "ann", "pw");
+        assert!(sam.logon("ann", "T").is_ok());
+        assert_eq!(sam.logon("ann", "OTHER"), Err(NtStatus::LOGON_FAILURE));
+
+        let mut x = u.clone();
+        x.account_expires = 1;
+        sam.update_user(&x).unwrap();
+        assert_eq!(sam.logon("ann", ""), Err(NtStatus::ACCOUNT_EXPIRED));
+
+        let mut x = u.clone();
+        x.password_last_set = 0;
+        sam.update_user(&x).unwrap();
+        assert_eq!(sam.logon("ann", ""), Err(NtStatus::PASSWORD_MUST_CHANGE));
+
+        let mut x = u.clone();
+        x.password_last_set = 1;
+        sam.update_user(&x).unwrap();
+        assert_eq!(sam.logon("ann", ""), Err(NtStatus::PASSWORD_EXPIRED));
+        x.acb |= Acb::PWNOEXP.0;
+        sam.update_user(&x).unwrap();
+        assert!(sam.logon("ann", "").is_ok());
+    }
+
+    #[test]
+    fn bad_passwords_lock_the_account_per_the_policy() {
+        let sam = Sam::in_memory("T").unwrap();
+        ready(&sam, "bea", "pw");
+        let mut d = sam.domain().unwrap();
+        d.lockout.threshold = 3;
+        sam.set_domain(d).unwrap();
+        assert_eq!(sam.logon_failed("bea", ""), NtStatus::LOGON_FAILURE);
+        assert_eq!(sam.logon_failed("bea", ""), NtStatus::LOGON_FAILURE);
+        assert_eq!(sam.logon_failed("bea", ""), NtStatus::ACCOUNT_LOCKED_OUT);
+        assert_eq!(sam.logon("bea", ""), Err(NtStatus::ACCOUNT_LOCKED_OUT));
+        // A reset by an administrator unlocks.
+        let rid = sam.user_by_name("bea").unwrap().rid;
+        sam.set_password(
+            rid,
+            &NewPassword::plain("pw2"),
+            PasswordSource::Reset,
+            false,
+        )
+        .unwrap();
+        assert!(sam.logon("bea", "").is_ok());
+    }
+
+    #[test]
+    fn tokens_carry_groups_aliases_privileges_and_unix_ids() {
+        let sam = Sam::in_memory("T").unwrap();
+        let u = ready(&sam, "cat", "pw");
+        let d = sam.domain().unwrap();
+        let sid = d.sid.with_rid(u.rid).unwrap();
+        let t = sam.logon("cat", "").unwrap();
+        assert_eq!(t.user, sid);
+        assert_eq!(t.owner, Some(sid));
+        assert_eq!(t.primary_group, Some(d.sid.with_rid(513).unwrap()));
+        for g in [
+            d.sid.with_rid(513).unwrap(),
+            well_known::WORLD,
+            well_known::AUTHENTICATED_USERS,
+            well_known::NETWORK,
+            well_known::BUILTIN_USERS,
+            well_known::unix_user(u.uid),
+        ] {
+            assert!(t.contains_sid(&g), "{g}");
+        }
+        assert_eq!(t.unix.as_ref().map(|x| x.uid), Some(u.uid));
+        assert!(!t.has_privilege(Privilege::Backup));
+        assert!(t.has_privilege(Privilege::ChangeNotify));
+
+        sam.add_alias_member(DomainKind::Builtin, rid::ADMINISTRATORS, &sid)
+            .unwrap();
+        let t = sam.logon("cat", "").unwrap();
+        assert!(t.contains_sid(&well_known::BUILTIN_ADMINISTRATORS));
+        for p in [
+            Privilege::Backup,
+            Privilege::Restore,
+            Privilege::TakeOwnership,
+            Privilege::Security,
+        ] {
+            assert!(t.has_privilege(p), "{p}");
+        }
+        // Guest is disabled: no guest token until enabled.
+        assert!(sam.guest_token().is_none());
+    }
+
+    #[test]
+    fn lookups_for_the_lsa() {
+        let sam = Sam::in_memory("T").unwrap();
+        let u = ready(&sam, "dan", "pw");
+        let r = sam.lookup_any_name("T\\dan").unwrap().unwrap();
+        assert_eq!((r.kind, r.sid.rid()), (SidType::User, Some(u.rid)));
+        let r = sam.lookup_any_name("administrators").unwrap().unwrap();
+        assert_eq!(
+            (r.kind, r.domain_name.as_str()),
+            (SidType::Alias, BUILTIN_NAME)
+        );
+        let r = sam.lookup_sid(&well_known::BUILTIN).unwrap().unwrap();
+        assert_eq!(r.kind, SidType::Domain);
+        let r = sam
+            .lookup_sid(&r.sid.with_rid(544).unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.name, "Administrators");
+        assert!(sam.lookup_any_name("nobody").unwrap().is_none());
+        assert!(
+            sam.rights(&well_known::BUILTIN_ADMINISTRATORS)
+                .unwrap()
+                .contains(&"SeBackupPrivilege".to_owned())
+        );
+    }
+}

@@ -36,6 +36,8 @@ mod account;
 mod domain;
 mod password;
 mod server;
+#[cfg(test)]
+mod tests;
 pub mod types;
 mod user;
 pub mod user_types;
