@@ -16,7 +16,7 @@ Commands (each prints what it did, one fact a line, and exits non-zero on an err
   members ALIAS             GetMembersInAlias, printed as SIDs
   dump                      what samrdump.py prints: every user with its level 21
                             information
-  bench N                   create users bench0..N-1, enumerate, look each up by
+  bench N [PREFIX]          create users PREFIX0..N-1, enumerate, look each up by
                             name (timings on stdout)
   create_many N             CreateUser2InDomain of u0..u{N-1}, printing each RID as
                             its create is answered (the durability test)
@@ -228,9 +228,11 @@ def main():
             print("display %s" % d["AccountName"])
     elif cmd == "bench":
         n = int(args[0])
+        prefix = args[1] if len(args) > 1 else "bench"
         t0 = time.monotonic()
         for i in range(n):
-            samr.hSamrCreateUser2InDomain(dce, dom, "bench%d" % i, samr.USER_NORMAL_ACCOUNT, samr.MAXIMUM_ALLOWED)
+            r = samr.hSamrCreateUser2InDomain(dce, dom, "%s%d" % (prefix, i), samr.USER_NORMAL_ACCOUNT, samr.MAXIMUM_ALLOWED)
+            samr.hSamrCloseHandle(dce, r["UserHandle"])
         t1 = time.monotonic()
         seen = 0
         ctx = 0
@@ -247,7 +249,7 @@ def main():
                 break
         t2 = time.monotonic()
         for i in range(n):
-            samr.hSamrLookupNamesInDomain(dce, dom, ["bench%d" % i])
+            samr.hSamrLookupNamesInDomain(dce, dom, ["%s%d" % (prefix, i)])
         t3 = time.monotonic()
         print("create %.3f enumerate %.3f lookup %.3f seen %d" % (t1 - t0, t2 - t1, t3 - t2, seen))
     elif cmd == "create_many":
