@@ -33,13 +33,28 @@ export PATH="/usr/sbin:/sbin:$PATH"
 
 work=$(mktemp -d /tmp/lwio-bench-samr.XXXXXX)
 pids=()
+smbd_group=
 cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait "${pids[@]}" 2>/dev/null || true
+    set +e
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    wait "${pids[@]}" 2>/dev/null
+    if [ -n "${smbd_group:-}" ]; then
+        kill -TERM -- "-$smbd_group" 2>/dev/null
+        sleep 1
+        kill -KILL -- "-$smbd_group" 2>/dev/null
+    fi
+    # samba-dcerpcd and its rpcd_* workers start sessions of their own; they are the
+    # processes that name this run's private configuration.
+    for p in $(pgrep -f -- "$work/smbd/smb.conf"); do kill "$p" 2>/dev/null; done
     # The Unix users smbd's add user script made.
-    for u in $(cut -d: -f1 /etc/passwd | grep "^$PREFIX" || true); do
-        userdel "$u" 2>/dev/null || true
+    local left
+    left=$(cut -d: -f1 /etc/passwd | grep "^$PREFIX")
+    for u in $left; do
+        userdel "$u" >/dev/null 2>&1
     done
+    if cut -d: -f1 /etc/passwd | grep -q "^$PREFIX"; then
+        echo "bench-samr: could not delete every $PREFIX* Unix user" >&2
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -80,8 +95,10 @@ cat >"$work/smbd/smb.conf" <<CONF
   read only = no
 CONF
 printf '%s\n%s\n' "$ADMIN_PASS" "$ADMIN_PASS" | smbpasswd -c "$work/smbd/smb.conf" -s -a root >/dev/null
-smbd --foreground --no-process-group -s "$work/smbd/smb.conf" >"$work/smbd/log/stdout" 2>&1 &
-pids+=($!)
+# In a session of its own: smbd signals its whole process group when it stops, and its
+# group also holds the samba-dcerpcd helpers it starts, which cleanup ends with it.
+setsid smbd --foreground --no-process-group -s "$work/smbd/smb.conf" >"$work/smbd/log/stdout" 2>&1 &
+smbd_group=$!
 wait_port "$SMBD_PORT"
 
 cargo build -q --release --bin lwiod
