@@ -24,6 +24,13 @@
 //!
 //! Arguments given on the command line add to (shares, users) or override (everything
 //! else) what the file says.
+//!
+//! With `state_dir` (`--state-dir DIR`, conventionally `/var/lib/lwio`) the accounts come
+//! from the SAM kept there (`DIR/sam.db`, created on first start; `lwio user` and SAMR on
+//! `\pipe\samr` manage it), and `[[user]]` / `--user` are only a quick-start seed: each
+//! is created in the SAM, enabled, when it does not exist yet. `unix_mirror` (with
+//! `unix_root` or `unix_prefix` for a throwaway passwd/group) mirrors SAM accounts into
+//! the system's account files.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -136,6 +143,22 @@ pub struct ServerConfig {
     pub idle_timeout: Duration,
     /// A connection without an authenticated session after this long is closed.
     pub unauthenticated_timeout: Duration,
+    /// Where the server keeps its state (the SAM); `None`: accounts held in memory.
+    pub state_dir: Option<PathBuf>,
+    /// Mirror SAM accounts into passwd/group (`Some(root)`; an empty root is the
+    /// running system, see [`UnixMirrorConfig`]).
+    pub unix_mirror: Option<UnixMirrorConfig>,
+}
+
+/// Where the Unix account mirror writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnixMirrorConfig {
+    /// The running system's files.
+    System,
+    /// A chroot (`useradd -R`).
+    Root(PathBuf),
+    /// A prefix holding `etc/passwd` and `etc/group` (`useradd -P`).
+    Prefix(PathBuf),
 }
 
 /// Windows Server 2025's default authentication rate limiter delay.
@@ -161,6 +184,8 @@ impl Default for ServerConfig {
             max_outstanding_requests: 1024,
             idle_timeout: Duration::from_secs(15 * 60),
             unauthenticated_timeout: Duration::from_secs(60),
+            state_dir: None,
+            unix_mirror: None,
         }
     }
 }
@@ -185,6 +210,10 @@ struct FileConfig {
     max_outstanding_requests: Option<usize>,
     idle_timeout_secs: Option<u64>,
     unauthenticated_timeout_secs: Option<u64>,
+    state_dir: Option<PathBuf>,
+    unix_mirror: Option<bool>,
+    unix_root: Option<PathBuf>,
+    unix_prefix: Option<PathBuf>,
 }
 
 /// The command line of `lwiod`.
@@ -233,6 +262,34 @@ pub struct Args {
     /// A TOML configuration file.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Keep state (the SAM account database) in DIR, e.g. /var/lib/lwio; --user and
+    /// --admin then only seed accounts that do not exist yet.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Mirror SAM accounts and groups into the system's passwd and group files.
+    #[arg(long)]
+    pub unix_mirror: bool,
+    /// With --unix-mirror: work on the account files under this chroot.
+    #[arg(long, value_name = "DIR")]
+    pub unix_root: Option<PathBuf>,
+    /// With --unix-mirror: work on DIR/etc/passwd and DIR/etc/group.
+    #[arg(long, value_name = "DIR")]
+    pub unix_prefix: Option<PathBuf>,
+}
+
+fn mirror_config(
+    on: bool,
+    root: Option<PathBuf>,
+    prefix: Option<PathBuf>,
+) -> Option<UnixMirrorConfig> {
+    if !on {
+        return None;
+    }
+    Some(match (root, prefix) {
+        (Some(r), _) => UnixMirrorConfig::Root(r),
+        (None, Some(p)) => UnixMirrorConfig::Prefix(p),
+        (None, None) => UnixMirrorConfig::System,
+    })
 }
 
 impl ServerConfig {
@@ -302,6 +359,12 @@ impl ServerConfig {
         if let Some(v) = f.unauthenticated_timeout_secs {
             self.unauthenticated_timeout = Duration::from_secs(v);
         }
+        if f.state_dir.is_some() {
+            self.state_dir = f.state_dir;
+        }
+        if let Some(m) = mirror_config(f.unix_mirror.unwrap_or(false), f.unix_root, f.unix_prefix) {
+            self.unix_mirror = Some(m);
+        }
     }
 
     /// Builds a configuration from parsed arguments (and the file they name).
@@ -350,6 +413,12 @@ impl ServerConfig {
             c.failed_logon_delay = Duration::from_millis(ms);
         }
         c.anonymous_pipes |= args.anonymous_pipes;
+        if args.state_dir.is_some() {
+            c.state_dir = args.state_dir;
+        }
+        if let Some(m) = mirror_config(args.unix_mirror, args.unix_root, args.unix_prefix) {
+            c.unix_mirror = Some(m);
+        }
         c.check()?;
         Ok(c)
     }
@@ -435,6 +504,33 @@ mod tests {
             ServerConfig::from_cli(["lwiod", "--share", "d=/x", "--share-acl", "d=D:(bogus"])
                 .is_err()
         );
+    }
+
+    #[test]
+    fn state_dir_and_mirror_from_cli_and_toml() {
+        let cli = ServerConfig::from_cli([
+            "lwiod",
+            "--state-dir",
+            "/var/lib/lwio",
+            "--unix-mirror",
+            "--unix-prefix",
+            "/tmp/p",
+        ])
+        .unwrap();
+        let toml = ServerConfig::from_toml(
+            "state_dir = \"/var/lib/lwio\"\nunix_mirror = true\nunix_prefix = \"/tmp/p\"\n",
+        )
+        .unwrap();
+        assert_eq!(cli, toml);
+        assert_eq!(
+            cli.state_dir.as_deref(),
+            Some(std::path::Path::new("/var/lib/lwio"))
+        );
+        assert_eq!(
+            cli.unix_mirror,
+            Some(UnixMirrorConfig::Prefix("/tmp/p".into()))
+        );
+        assert_eq!(ServerConfig::from_cli(["lwiod"]).unwrap().state_dir, None);
     }
 
     #[test]

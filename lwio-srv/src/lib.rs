@@ -35,6 +35,7 @@ pub mod credits;
 pub mod files;
 pub mod negotiate;
 pub mod rpc_services;
+mod sam;
 pub mod server;
 mod session_setup;
 pub mod signing;

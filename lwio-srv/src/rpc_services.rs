@@ -275,6 +275,20 @@ pub struct RpcServices {
 }
 
 impl RpcServices {
+    /// Serves SAMR on `\pipe\samr` over `sam` (lwio-samr), with the same
+    /// authentication as the other pipes; stops with the other services.
+    pub fn start_samr(
+        &mut self,
+        io: &IoManager,
+        npfs_device: &str,
+        sam: lwio_samr::Sam,
+        auth: RpcAuth,
+    ) -> Result<(), NtStatus> {
+        self._pipes
+            .push(lwio_samr::serve(io, npfs_device, sam, auth)?);
+        Ok(())
+    }
+
     /// The logon table wkssvc lists; the SMB engine registers its sessions here.
     pub fn logons(&self) -> Arc<LogonTable> {
         Arc::clone(&self.logons)

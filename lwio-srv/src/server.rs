@@ -35,6 +35,9 @@ pub enum ServerError {
         /// The status PVFS gave.
         status: NtStatus,
     },
+    /// The SAM of the state directory could not be opened or seeded.
+    #[error("account database: {0}")]
+    Sam(String),
     /// A share name is taken or reserved.
     #[error("duplicate or reserved share name {0}")]
     ShareName(String),
@@ -87,6 +90,19 @@ impl std::fmt::Debug for Server {
     }
 }
 
+/// The NetBIOS name of this machine: the host name's first label, upper case, at most
+/// 15 characters.
+pub(crate) fn netbios_name() -> String {
+    host_name()
+        .split('.')
+        .next()
+        .unwrap_or("LWIO")
+        .to_uppercase()
+        .chars()
+        .take(15)
+        .collect()
+}
+
 fn host_name() -> String {
     let h = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
     let h = h.trim();
@@ -98,16 +114,40 @@ fn host_name() -> String {
 }
 
 impl Server {
-    /// Builds a server with the in-memory accounts of `config`.
+    /// Builds a server with the accounts of `config`: the SAM of its state directory
+    /// (seeded with its users), or the in-memory accounts without one.
     pub fn new(config: ServerConfig) -> Result<Server, ServerError> {
-        let accounts = MemoryAccounts::shared(&config.users);
-        Server::with_accounts(config, accounts)
+        match &config.state_dir {
+            Some(dir) => {
+                let sam = crate::sam::open(dir, &netbios_name(), &config)?;
+                Server::with_sam(config, sam)
+            }
+            None => {
+                let accounts = MemoryAccounts::shared(&config.users);
+                Server::with_accounts(config, accounts)
+            }
+        }
+    }
+
+    /// Builds a server whose accounts are `sam`, which it also serves over SAMR on
+    /// `\pipe\samr`.
+    pub fn with_sam(config: ServerConfig, sam: lwio_samr::Sam) -> Result<Server, ServerError> {
+        let accounts: Arc<dyn AccountSource> = Arc::new(sam.clone());
+        Server::build(config, accounts, Some(sam))
     }
 
     /// Builds a server that authenticates against `accounts`.
     pub fn with_accounts(
         config: ServerConfig,
         accounts: Arc<dyn AccountSource>,
+    ) -> Result<Server, ServerError> {
+        Server::build(config, accounts, None)
+    }
+
+    fn build(
+        config: ServerConfig,
+        accounts: Arc<dyn AccountSource>,
+        sam: Option<lwio_samr::Sam>,
     ) -> Result<Server, ServerError> {
         let io = IoManager::new();
         let mut shares = Vec::new();
@@ -169,14 +209,7 @@ impl Server {
         let mut server_guid = [0u8; 16];
         let _ = getrandom::fill(&mut server_guid);
         let host = host_name();
-        let nb: String = host
-            .split('.')
-            .next()
-            .unwrap_or("LWIO")
-            .to_uppercase()
-            .chars()
-            .take(15)
-            .collect();
+        let nb = netbios_name();
         let share_table = Arc::new(crate::rpc_services::ShareTable::default());
         for (share, config) in shares
             .iter()
@@ -192,17 +225,30 @@ impl Server {
             allow_anonymous: config.anonymous_pipes,
             ..Default::default()
         };
-        let rpc = crate::rpc_services::start(
+        let ipc_error = |status| ServerError::Mount {
+            share: "IPC$".into(),
+            status,
+        };
+        let mut rpc = crate::rpc_services::start(
             &io,
             NPFS_DEVICE,
             identity,
             share_table,
             Arc::clone(&accounts),
         )
-        .map_err(|status| ServerError::Mount {
-            share: "IPC$".into(),
-            status,
-        })?;
+        .map_err(ipc_error)?;
+        if let Some(sam) = sam {
+            let auth = lwio_rpc::server::RpcAuth {
+                names: ServerNames {
+                    nb_computer: nb.clone(),
+                    nb_domain: "WORKGROUP".into(),
+                    ..ServerNames::default()
+                },
+                accounts: Arc::clone(&accounts),
+            };
+            rpc.start_samr(&io, NPFS_DEVICE, sam, auth)
+                .map_err(ipc_error)?;
+        }
         let names = ServerNames {
             nb_computer: nb,
             nb_domain: "WORKGROUP".into(),

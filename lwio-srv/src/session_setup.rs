@@ -229,7 +229,9 @@ fn established(
         logon.user.clone(),
         logon.domain.clone(),
         Arc::new(logon.token),
-        logon.session_key,
+        // Pipes opened on this session see the SMB 3.x application key (the session key
+        // itself before 3.0): what SAMR's password encryption is keyed with.
+        crate::signing::pipe_session_key(neg.dialect, &logon.session_key, *auth.preauth.value()),
         !keyed,
     ));
     if keyed {

@@ -26,6 +26,22 @@ impl std::fmt::Debug for Signer {
     }
 }
 
+/// The session key a named pipe's server sees (MS-SMB2 3.3.5.5.3 Session.ApplicationKey,
+/// what SAMR and LSA encrypt passwords with): the session key itself for 2.0.2 and 2.1,
+/// the derived application key for 3.x (with the preauthentication hash for 3.1.1).
+pub fn pipe_session_key(
+    dialect: Dialect,
+    session_key: &[u8; 16],
+    preauth_hash: [u8; 64],
+) -> [u8; 16] {
+    let how = match dialect {
+        Dialect::SMB_2_0_2 | Dialect::SMB_2_1 => return *session_key,
+        Dialect::SMB_3_1_1 => KeyDerivation::Smb311 { preauth_hash },
+        _ => KeyDerivation::Smb30,
+    };
+    smb2sign::derive_smb3_keys(session_key, how, Cipher::Aes128Ccm).application_key
+}
+
 impl Signer {
     /// The signer of a session of `dialect` with `session_key`. For 3.1.1,
     /// `preauth_hash` is the session's hash after its last SESSION_SETUP request and

@@ -189,7 +189,8 @@ pub struct Session {
     pub domain: String,
     /// The token every IRP of this session carries.
     pub token: Arc<AccessToken>,
-    /// The session key (from NTLMSSP), for signing key derivation and for pipes.
+    /// The session key pipes see: NTLMSSP's for 2.x, the application key for 3.x
+    /// ([`crate::signing::pipe_session_key`]).
     pub session_key: [u8; 16],
     /// A guest or anonymous session.
     pub is_guest: bool,

@@ -30,6 +30,26 @@ fn main() -> ExitCode {
         }
     };
     let io = IoManager::new();
+    if matches!(
+        cli.command,
+        tool::Command::User(_) | tool::Command::Group(_)
+    ) {
+        // The account commands work on the SAM, not on /share: nothing to mount.
+        let mut out = std::io::stdout().lock();
+        return match tool::run(
+            &io,
+            DEVICE,
+            token,
+            std::slice::from_ref(&cli.command),
+            &mut out,
+        ) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("lwio: {e}");
+                ExitCode::from(e.exit_code())
+            }
+        };
+    }
     let mounted = match &cli.root {
         Some(root) => mount_root(&io, DEVICE, root),
         None => {

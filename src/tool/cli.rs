@@ -55,6 +55,10 @@ pub(crate) struct ScriptLine {
 /// handle opened with `open`; a name that is an open handle wins over a path.
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
+    /// Manage the users of the local account database (the SAM lwiod --state-dir uses).
+    User(super::accounts::UserArgs),
+    /// Manage the local groups of the account database.
+    Group(super::accounts::GroupArgs),
     /// Open or create a file, print the create action and the granted access, and close it.
     Create {
         /// The path on the device.

@@ -110,6 +110,8 @@ impl Session {
     /// Runs one command, printing its output to `out`.
     pub fn execute(&mut self, command: &Command, out: &mut dyn Write) -> Result<(), ToolError> {
         match command {
+            Command::User(args) => super::accounts::run_user(args, out),
+            Command::Group(args) => super::accounts::run_group(args, out),
             Command::Create { path, open } => {
                 let file = self.open(path, open, CreateDisposition::OPEN_IF)?;
                 let action = create_action_name(&file);

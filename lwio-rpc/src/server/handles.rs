@@ -100,13 +100,26 @@ impl HandleTable {
     /// Errors: the table holds [`MAX_HANDLES`] already (`nca_s_fault_context_mismatch`
     /// is not right here; the caller gets [`FaultStatus::SERVER_TOO_BUSY`]).
     pub fn create<T: Any + Send + Sync>(&self, value: T) -> Result<PolicyHandle, FaultStatus> {
+        self.create_with_attributes(value, 0)
+    }
+
+    /// As [`HandleTable::create`], with `attributes` in the handle's first field: an
+    /// interface that encodes the object type there (SAMR, as Samba does) gets a handle
+    /// whose attributes changed by the client no longer names the object.
+    pub fn create_with_attributes<T: Any + Send + Sync>(
+        &self,
+        value: T,
+        attributes: u32,
+    ) -> Result<PolicyHandle, FaultStatus> {
         let mut entries = self.entries.lock();
         if entries.len() >= MAX_HANDLES {
             return Err(FaultStatus::SERVER_TOO_BUSY);
         }
         let mut handle = self.fresh();
+        handle.attributes = attributes;
         while handle.is_null() || entries.contains_key(&handle) {
             handle = self.fresh();
+            handle.attributes = attributes;
         }
         entries.insert(
             handle,
