@@ -63,11 +63,13 @@ pub mod lock;
 mod locks;
 mod notify;
 mod path;
+mod rename;
 mod rw;
 mod secops;
 pub mod security;
 mod share;
 pub mod sys;
+mod target;
 mod volume;
 
 use std::path::Path;
@@ -177,6 +179,10 @@ impl Driver for Pvfs {
         "pvfs"
     }
 
+    fn opens_target_directories(&self) -> bool {
+        true
+    }
+
     fn dispatch(&self, volume: &Volume, irp: Irp<'_, Self>) -> Dispatched {
         match irp.request() {
             IrpRequest::Create(_) => return create::create(volume, irp),
@@ -195,7 +201,7 @@ impl Driver for Pvfs {
             IrpRequest::Write(w) => rw::write(ccb, w),
             IrpRequest::Flush => rw::flush(ccb),
             IrpRequest::QueryInformation(q) => info::query(volume, ccb, q),
-            IrpRequest::SetInformation(s) => info::set(volume, ccb, s),
+            IrpRequest::SetInformation(s) => info::set(volume, ccb, irp.target_file_context(), s),
             IrpRequest::QueryEa(q) => ea::query(volume, ccb, q),
             IrpRequest::QueryDirectory(q) => dir::query(volume, ccb, q),
             IrpRequest::QueryVolumeInformation(q) => volume::query(volume, ccb, q),
