@@ -72,7 +72,8 @@ impl FileObject {
         path: &str,
         token: Arc<AccessToken>,
     ) -> Arc<FileObject> {
-        let id = registry.next_file.fetch_add(1, Ordering::Relaxed);
+        // From 1: zero is "no file" where an id stands for a handle (RootDirectory).
+        let id = registry.next_file.fetch_add(1, Ordering::Relaxed) + 1;
         let contexts = (0..stack.depth()).map(|_| OnceLock::new()).collect();
         let file = Arc::new(FileObject {
             id,
@@ -92,7 +93,8 @@ impl FileObject {
         file
     }
 
-    /// A number unique to this file object within its manager.
+    /// A number unique to this file object within its manager, never zero. In-process
+    /// callers name an open directory by it as a rename's or link's RootDirectory.
     pub fn id(&self) -> u64 {
         self.id
     }
