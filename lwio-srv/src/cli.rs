@@ -3,7 +3,8 @@
 //! ```text
 //! lwiod --listen 127.0.0.1:4450 --share NAME=PATH --user NAME:PASSWORD \
 //!       [--admin NAME:PASSWORD] [--read-only NAME] [--share-acl NAME=SDDL]
-//!       [--signing-required] [--allow-guest] [--anonymous-pipes] [--config FILE]
+//!       [--signing-required] [--allow-guest] [--anonymous-pipes]
+//!       [--unix-id-range FIRST-LAST] [--config FILE]
 //! ```
 //!
 //! Logs go to stderr, filtered by `RUST_LOG` (default `info`). Ctrl-C closes every

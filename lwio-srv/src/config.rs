@@ -5,6 +5,8 @@
 //! signing_required = false
 //! allow_guest = false
 //! anonymous_pipes = false
+//! # The Unix ids given to accounts, one each, in the order of [[user]] (see `accounts`).
+//! unix_id_range = "70000-79999"
 //!
 //! [[share]]
 //! name = "data"
@@ -24,6 +26,7 @@
 //! else) what the file says.
 
 use std::net::SocketAddr;
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -127,6 +130,9 @@ pub struct ServerConfig {
     pub idle_timeout: Duration,
     /// A connection without an authenticated session after this long is closed.
     pub unauthenticated_timeout: Duration,
+    /// The Unix uids and gids accounts get, one each in configuration order (see
+    /// [`crate::accounts`]); default 70000-79999.
+    pub unix_id_range: RangeInclusive<u32>,
 }
 
 /// 8 MiB of read/write payload.
@@ -147,6 +153,7 @@ impl Default for ServerConfig {
             max_outstanding_requests: 1024,
             idle_timeout: Duration::from_secs(15 * 60),
             unauthenticated_timeout: Duration::from_secs(60),
+            unix_id_range: crate::accounts::DEFAULT_UNIX_IDS,
         }
     }
 }
@@ -169,6 +176,7 @@ struct FileConfig {
     max_outstanding_requests: Option<usize>,
     idle_timeout_secs: Option<u64>,
     unauthenticated_timeout_secs: Option<u64>,
+    unix_id_range: Option<String>,
 }
 
 /// The command line of `lwiod`.
@@ -204,9 +212,21 @@ pub struct Args {
     /// wkssvc (Windows' RestrictAnonymous=0); they need --allow-guest to log on at all.
     #[arg(long)]
     pub anonymous_pipes: bool,
+    /// The Unix ids accounts get, FIRST-LAST (default 70000-79999).
+    #[arg(long, value_name = "FIRST-LAST")]
+    pub unix_id_range: Option<String>,
     /// A TOML configuration file.
     #[arg(long)]
     pub config: Option<PathBuf>,
+}
+
+/// Parses `FIRST-LAST`.
+fn parse_id_range(text: &str) -> Result<RangeInclusive<u32>, ConfigError> {
+    let bad = || ConfigError::Invalid(format!("unix_id_range {text:?}: expected FIRST-LAST"));
+    let (first, last) = text.split_once('-').ok_or_else(bad)?;
+    let first: u32 = first.trim().parse().map_err(|_| bad())?;
+    let last: u32 = last.trim().parse().map_err(|_| bad())?;
+    Ok(first..=last)
 }
 
 impl ServerConfig {
@@ -232,12 +252,15 @@ impl ServerConfig {
             message: e.to_string(),
         })?;
         let mut c = ServerConfig::default();
-        c.apply_file(file);
+        c.apply_file(file)?;
         c.check()?;
         Ok(c)
     }
 
-    fn apply_file(&mut self, f: FileConfig) {
+    fn apply_file(&mut self, f: FileConfig) -> Result<(), ConfigError> {
+        if let Some(v) = &f.unix_id_range {
+            self.unix_id_range = parse_id_range(v)?;
+        }
         if let Some(v) = f.listen {
             self.listen = v;
         }
@@ -270,6 +293,7 @@ impl ServerConfig {
         if let Some(v) = f.unauthenticated_timeout_secs {
             self.unauthenticated_timeout = Duration::from_secs(v);
         }
+        Ok(())
     }
 
     /// Builds a configuration from parsed arguments (and the file they name).
@@ -308,6 +332,9 @@ impl ServerConfig {
                 });
             }
         }
+        if let Some(v) = &args.unix_id_range {
+            c.unix_id_range = parse_id_range(v)?;
+        }
         c.signing_required |= args.signing_required;
         c.allow_guest |= args.allow_guest;
         c.anonymous_pipes |= args.anonymous_pipes;
@@ -343,6 +370,12 @@ impl ServerConfig {
             .max(self.max_read_write as usize + 4096)
             .min(lwio_smb2::frame::MAX_FRAME_LEN);
         self.max_read_write = self.max_read_write.min((self.max_message - 4096) as u32);
+        let server = [
+            rustix::process::getuid().as_raw(),
+            rustix::process::getgid().as_raw(),
+        ];
+        crate::accounts::unix_ids(&self.unix_id_range, self.users.len(), &server)
+            .map_err(ConfigError::Invalid)?;
         for s in &self.shares {
             if s.name.is_empty() || s.name.contains(['\\', '/', '\0']) {
                 return Err(ConfigError::Invalid(format!("bad share name {:?}", s.name)));
@@ -395,6 +428,37 @@ mod tests {
         assert!(
             ServerConfig::from_cli(["lwiod", "--share", "d=/x", "--share-acl", "d=D:(bogus"])
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn unix_id_range_from_cli_and_toml() {
+        let cli = ServerConfig::from_cli(["lwiod", "--unix-id-range", "90000-90009"]).unwrap();
+        let toml = ServerConfig::from_toml("unix_id_range = \"90000-90009\"\n").unwrap();
+        assert_eq!(cli, toml);
+        assert_eq!(cli.unix_id_range, 90_000..=90_009);
+        assert_eq!(
+            ServerConfig::default().unix_id_range,
+            crate::accounts::DEFAULT_UNIX_IDS
+        );
+        for bad in ["90000", "a-b", "0-10", "10-5"] {
+            assert!(
+                ServerConfig::from_cli(["lwiod", "--unix-id-range", bad]).is_err(),
+                "{bad}"
+            );
+        }
+        // Too small for the accounts.
+        assert!(
+            ServerConfig::from_cli([
+                "lwiod",
+                "--unix-id-range",
+                "90000-90000",
+                "--user",
+                "a:x",
+                "--user",
+                "b:y"
+            ])
+            .is_err()
         );
     }
 

@@ -98,7 +98,7 @@ fn host_name() -> String {
 impl Server {
     /// Builds a server with the in-memory accounts of `config`.
     pub fn new(config: ServerConfig) -> Result<Server, ServerError> {
-        let accounts = MemoryAccounts::shared(&config.users);
+        let accounts = MemoryAccounts::from_config(&config);
         Server::with_accounts(config, accounts)
     }
 
