@@ -349,7 +349,8 @@ mod tests {
         );
         assert!(unix_ids(&(10..=11), 3, &[]).is_err());
         assert!(unix_ids(&(0..=100), 1, &[]).is_err());
-        assert!(unix_ids(&(5..=4), 0, &[]).is_err());
+        let (first, last) = (5, 4);
+        assert!(unix_ids(&(first..=last), 0, &[]).is_err());
         let custom = MemoryAccounts::with_unix_ids(&[user("x", false)], &(500..=600));
         assert_eq!(custom.token("x").unwrap().unix.map(|u| u.uid), Some(500));
     }
