@@ -21,6 +21,7 @@ use std::process::Command;
 use common::{Running, python, start};
 
 const ACCESS_DENIED: u32 = 0xC000_0022;
+const INVALID_PARAMETER: u32 = 0xC000_000D;
 const OBJECT_NAME_COLLISION: u32 = 0xC000_0035;
 const INVALID_OWNER: u32 = 0xC000_005A;
 const PRIVILEGE_NOT_HELD: u32 = 0xC000_0061;
@@ -139,6 +140,11 @@ fn one_account_cannot_replace_delete_or_take_over_anothers_files() {
         ("link_over_victim", ACCESS_DENIED),
         ("link_ex_over_victim", ACCESS_DENIED),
         ("rename_over_victim_no_replace", OBJECT_NAME_COLLISION),
+        // MS-FSCC 2.4.42.2: RootDirectory must be zero over the network.
+        ("root_directory_10", INVALID_PARAMETER),
+        ("root_directory_65", INVALID_PARAMETER),
+        ("root_directory_11", INVALID_PARAMETER),
+        ("root_directory_72", INVALID_PARAMETER),
         // FILE_ADD_FILE on the target directory, checked by the open of it.
         ("rename_into_private", ACCESS_DENIED),
         ("link_into_private", ACCESS_DENIED),

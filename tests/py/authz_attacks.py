@@ -135,11 +135,11 @@ class SecD:
         return struct.pack("<IHHHHI", 0, 16, len(name), 0, 24, len(self.sd)) + name + b"\0" * 4 + self.sd
 
 
-def target_info(name, replace=False, flags=0, ex=False):
+def target_info(name, replace=False, flags=0, ex=False, root=0):
     """FileRename/LinkInformation (or their Ex forms), SMB2 layout (MS-FSCC 2.4.42.2)."""
     encoded = name.encode("utf-16-le")
     head = struct.pack("<II", flags, 0) if ex else struct.pack("<B7x", 1 if replace else 0)
-    return head + struct.pack("<QI", 0, len(encoded)) + encoded
+    return head + struct.pack("<QI", root, len(encoded)) + encoded
 
 
 class Client:
@@ -263,6 +263,10 @@ def main():
         evil, LINK_EX, target_info("victim.txt", flags=0x1, ex=True)))
     attempt("rename_over_victim_no_replace", lambda: bob.set_info(
         evil, RENAME, target_info("victim.txt")))
+    # A RootDirectory from the network, in any class (it names in-process handles).
+    for cls, ex in ((RENAME, False), (RENAME_EX, True), (LINK, False), (LINK_EX, True)):
+        attempt("root_directory_%d" % cls, lambda cls=cls, ex=ex: bob.set_info(
+            evil, cls, target_info("x.txt", ex=ex, root=1)))
     # Into alice's directory.
     attempt("rename_into_private", lambda: bob.set_info(
         evil, RENAME, target_info("private\\planted.txt")))
