@@ -154,6 +154,22 @@ fn set(h: &FileHandle, class: FileInfoClass, t: &LinkTarget) -> NtStatus {
     .status
 }
 
+/// An open-target-directory create, as the manager makes one.
+fn target_open() -> CreateRequest {
+    let mut req = CreateRequest::new(system(), ADD_FILE, CreateDisposition::OPEN);
+    req.open_target_directory = true;
+    req
+}
+
+/// A rename of `h` to `b`, sent and not awaited.
+fn start_rename(h: &FileHandle) -> lwio_core::IrpFuture {
+    let t = target("b", 0);
+    h.call(IrpRequest::SetInformation(lwio_core::irp::SetInfoRequest {
+        class: FileInfoClass::RENAME,
+        data: t.encode(FileInfoClass::RENAME).into(),
+    }))
+}
+
 const ADD_FILE: AccessMask = AccessMask(AccessMask::FILE_ADD_FILE.0 | AccessMask::SYNCHRONIZE.0);
 const SHARE_RW: ShareAccess = ShareAccess(ShareAccess::READ.0 | ShareAccess::WRITE.0);
 
@@ -289,8 +305,7 @@ fn share_permissions_apply_to_the_target_directory() {
 fn a_read_only_device_refuses_the_target_directory_and_the_rights_a_rename_needs() {
     let (io, driver) = mount(true);
     io.attach_filter("d", Arc::new(ReadOnlyFilter), ()).unwrap();
-    let mut req = CreateRequest::new(system(), ADD_FILE, CreateDisposition::OPEN);
-    req.open_target_directory = true;
+    let req = target_open();
     assert_eq!(
         block_on(io.create_file("/d/x/y", req)).err(),
         Some(NtStatus::MEDIA_WRITE_PROTECTED)
@@ -367,8 +382,7 @@ fn without_target_support_or_for_a_stream_the_request_goes_down_alone() {
         NtStatus::SUCCESS
     );
     assert_eq!(driver.seen(), vec![Seen::Set(FileInfoClass::RENAME, None)]);
-    let mut req = CreateRequest::new(system(), ADD_FILE, CreateDisposition::OPEN);
-    req.open_target_directory = true;
+    let req = target_open();
     assert_eq!(
         block_on(io.create_file("/d/x/y", req)).err(),
         Some(NtStatus::INVALID_PARAMETER)
@@ -388,11 +402,7 @@ fn a_pending_target_open_continues_when_it_completes() {
     let (io, driver) = mount(true);
     *driver.hold.lock() = true;
     let h = open(&io, "/d/a", AccessMask::DELETE, CreateOptions::empty());
-    let t = target("b", 0);
-    let fut = h.call(IrpRequest::SetInformation(lwio_core::irp::SetInfoRequest {
-        class: FileInfoClass::RENAME,
-        data: t.encode(FileInfoClass::RENAME).into(),
-    }));
+    let fut = start_rename(&h);
     assert!(fut.is_pending());
     assert_eq!(h.file().pending_count(), 1);
     assert_eq!(driver.sets(), 0);
@@ -410,11 +420,7 @@ fn a_cancelled_rename_closes_a_target_opened_late_and_never_renames() {
     let (io, driver) = mount(true);
     *driver.hold.lock() = true;
     let h = open(&io, "/d/a", AccessMask::DELETE, CreateOptions::empty());
-    let t = target("b", 0);
-    let fut = h.call(IrpRequest::SetInformation(lwio_core::irp::SetInfoRequest {
-        class: FileInfoClass::RENAME,
-        data: t.encode(FileInfoClass::RENAME).into(),
-    }));
+    let fut = start_rename(&h);
     let canceller = fut.canceller().unwrap();
     canceller.cancel();
     // The driver armed no cancel routine: its create completes, successfully, later.
