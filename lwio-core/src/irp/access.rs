@@ -61,7 +61,9 @@ pub struct SetInfoRow {
 /// Set-information classes that change a file, with the access their handle needs. Any
 /// class not listed needs nothing of the handle (FilePositionInformation and
 /// FileModeInformation change only the handle's own state, MS-FSA 2.1.5.15.9 and
-/// 2.1.5.15.7) or is refused by the driver as unsupported.
+/// 2.1.5.15.7), is refused by the driver as unsupported, or belongs to the pipe system
+/// (FilePipeInformation: the SMB server sets message mode on every pipe it opens, as
+/// Windows' server does from kernel mode, whatever the client asked).
 pub const SET_INFO_ACCESS: &[SetInfoRow] = &[
     SetInfoRow {
         class: FileInfoClass::ALLOCATION,
@@ -111,16 +113,6 @@ pub const SET_INFO_ACCESS: &[SetInfoRow] = &[
         class: FileInfoClass::OBJECT_ID,
         need: AccessRequirement::Any(WRITE_DATA_OR_ATTRIBUTES),
         spec: "MS-FSA 2.1.5.15.8 FileObjectIdInformation (FSCTL_SET_OBJECT_ID_EXTENDED's rule)",
-    },
-    SetInfoRow {
-        class: FileInfoClass::PIPE,
-        need: AccessRequirement::All(AccessMask::FILE_WRITE_ATTRIBUTES),
-        spec: "MS-FSCC 2.4.34 FilePipeInformation; the Windows I/O manager's set table",
-    },
-    SetInfoRow {
-        class: FileInfoClass::PIPE_REMOTE,
-        need: AccessRequirement::All(AccessMask::FILE_WRITE_ATTRIBUTES),
-        spec: "MS-FSCC 2.4.36 FilePipeRemoteInformation; the Windows I/O manager's set table",
     },
     SetInfoRow {
         class: FileInfoClass::RENAME,
