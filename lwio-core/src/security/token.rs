@@ -255,17 +255,16 @@ impl AccessToken {
         self
     }
 
-    /// LocalSystem: S-1-5-18 in Administrators (which it may make the owner of objects),
-    /// Everyone and Authenticated Users, with every privilege; new objects are owned by
-    /// Administrators, as on Windows.
+    /// LocalSystem: S-1-5-18 in Administrators, Everyone and Authenticated Users, with
+    /// every privilege (SeRestorePrivilege lets it assign any owner); new objects are owned
+    /// by Administrators, as on Windows.
     pub fn system() -> AccessToken {
         AccessToken::new(wk::LOCAL_SYSTEM)
-            .with_group(
+            .with_groups([
                 wk::BUILTIN_ADMINISTRATORS,
-                GroupAttributes::DEFAULT | GroupAttributes::OWNER,
-            )
-            .with_group(wk::WORLD, GroupAttributes::DEFAULT)
-            .with_group(wk::AUTHENTICATED_USERS, GroupAttributes::DEFAULT)
+                wk::WORLD,
+                wk::AUTHENTICATED_USERS,
+            ])
             .with_privileges(Privileges::all())
             .with_owner(wk::BUILTIN_ADMINISTRATORS)
             .with_primary_group(wk::LOCAL_SYSTEM)
@@ -353,14 +352,23 @@ mod tests {
 
     #[test]
     fn only_owner_groups_may_own() {
-        let sys = AccessToken::system();
-        assert!(sys.can_own(&wk::LOCAL_SYSTEM));
-        assert!(sys.can_own(&wk::BUILTIN_ADMINISTRATORS));
+        let admin = AccessToken::new(wk::unix_user(9))
+            .with_group(
+                wk::BUILTIN_ADMINISTRATORS,
+                GroupAttributes::DEFAULT | GroupAttributes::OWNER,
+            )
+            .with_group(wk::WORLD, GroupAttributes::DEFAULT);
+        assert!(admin.can_own(&wk::unix_user(9)));
+        assert!(admin.can_own(&wk::BUILTIN_ADMINISTRATORS));
         assert!(
-            !sys.can_own(&wk::WORLD),
+            !admin.can_own(&wk::WORLD),
             "Everyone carries no SE_GROUP_OWNER"
         );
-        assert!(sys.contains_sid(&wk::WORLD));
+        assert!(admin.contains_sid(&wk::WORLD));
+        // SYSTEM's groups carry no SE_GROUP_OWNER; its SeRestorePrivilege assigns any owner.
+        let sys = AccessToken::system();
+        assert!(sys.can_own(&wk::LOCAL_SYSTEM) && !sys.can_own(&wk::BUILTIN_ADMINISTRATORS));
+        assert!(sys.has_privilege(Privilege::Restore));
         let user = AccessToken::new(wk::unix_user(7))
             .with_groups([wk::WORLD])
             .with_group(
