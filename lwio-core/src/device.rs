@@ -46,6 +46,13 @@ impl DeviceStack {
         self.layers.len() - 1
     }
 
+    /// Whether the device's own driver (the bottom layer) opens target directories.
+    pub(crate) fn opens_target_directories(&self) -> bool {
+        self.layers
+            .first()
+            .is_some_and(|l| l.opens_target_directories())
+    }
+
     /// Driver names, bottom first.
     pub(crate) fn driver_names(&self) -> Vec<String> {
         self.layers

@@ -47,12 +47,23 @@ pub trait Driver: Send + Sync + Sized + 'static {
     /// Called once when the manager shuts down, after every file was closed and every
     /// pending IRP cancelled. Drop queued IRPs and stop workers here.
     fn shutdown(&self) {}
+
+    /// Whether this driver, as the bottom of a device stack, handles creates with
+    /// [`CreateRequest::open_target_directory`](crate::CreateRequest::open_target_directory)
+    /// and reads the opened directory of a rename or link with
+    /// [`Irp::target_file_context`]. Only then does the manager open that directory for the
+    /// caller before a rename or link reaches the stack; on other devices such requests go
+    /// down without a target directory, and the driver should refuse them.
+    fn opens_target_directories(&self) -> bool {
+        false
+    }
 }
 
 /// One layer of a device stack: a driver with one of its devices.
 pub(crate) trait Layer: Send + Sync {
     fn dispatch(&self, irp: RawIrp<'_>) -> Dispatched;
     fn driver_name(&self) -> &str;
+    fn opens_target_directories(&self) -> bool;
 }
 
 pub(crate) struct DriverLayer<D: Driver> {
@@ -73,6 +84,10 @@ impl<D: Driver> Layer for DriverLayer<D> {
 
     fn driver_name(&self) -> &str {
         self.driver.name()
+    }
+
+    fn opens_target_directories(&self) -> bool {
+        self.driver.opens_target_directories()
     }
 }
 

@@ -58,6 +58,7 @@ pub struct FileObject {
     granted: AtomicU32,
     granted_set: AtomicBool,
     ceiling: AtomicU32,
+    directory: AtomicBool,
     state: AtomicU8,
     contexts: Box<[OnceLock<Context>]>,
     pending: Mutex<Vec<Arc<PendingShared>>>,
@@ -71,7 +72,8 @@ impl FileObject {
         path: &str,
         token: Arc<AccessToken>,
     ) -> Arc<FileObject> {
-        let id = registry.next_file.fetch_add(1, Ordering::Relaxed);
+        // From 1: zero is "no file" where an id stands for a handle (RootDirectory).
+        let id = registry.next_file.fetch_add(1, Ordering::Relaxed) + 1;
         let contexts = (0..stack.depth()).map(|_| OnceLock::new()).collect();
         let file = Arc::new(FileObject {
             id,
@@ -81,6 +83,7 @@ impl FileObject {
             granted: AtomicU32::new(0),
             granted_set: AtomicBool::new(false),
             ceiling: AtomicU32::new(u32::MAX),
+            directory: AtomicBool::new(false),
             state: AtomicU8::new(FileState::Creating as u8),
             contexts,
             pending: Mutex::new(Vec::new()),
@@ -90,7 +93,8 @@ impl FileObject {
         file
     }
 
-    /// A number unique to this file object within its manager.
+    /// A number unique to this file object within its manager, never zero. In-process
+    /// callers name an open directory by it as a rename's or link's RootDirectory.
     pub fn id(&self) -> u64 {
         self.id
     }
@@ -113,6 +117,20 @@ impl FileObject {
     /// The access the create granted.
     pub fn granted_access(&self) -> AccessMask {
         AccessMask(self.granted.load(Ordering::Acquire))
+    }
+
+    /// True when the driver said its create opened a directory.
+    pub fn is_directory(&self) -> bool {
+        self.directory.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn mark_directory(&self) {
+        self.directory.store(true, Ordering::Release);
+    }
+
+    /// The most a create may grant, as the layers above the driver limited it so far.
+    pub(crate) fn access_ceiling(&self) -> AccessMask {
+        AccessMask(self.ceiling.load(Ordering::Acquire))
     }
 
     /// Where the file object is in its life.
@@ -241,6 +259,11 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
+    /// The live file object with this id.
+    pub(crate) fn get(&self, id: u64) -> Option<Arc<FileObject>> {
+        self.files.lock().get(&id).and_then(Weak::upgrade)
+    }
+
     pub(crate) fn live_files(&self) -> Vec<Arc<FileObject>> {
         let files = self.files.lock();
         let mut live: Vec<Arc<FileObject>> = files.values().filter_map(Weak::upgrade).collect();

@@ -13,6 +13,8 @@
 //!   disposition, options and [`EcpList`]. Success gives a [`FileHandle`].
 //! - Every other request goes through the handle. The manager checks the handle's granted
 //!   access first (as Windows does) and then dispatches an [`Irp`] to the top of the stack.
+//!   A rename or link first opens its target directory for the caller through the whole
+//!   stack, and hands it to the driver with the request ([`Irp::target_file_context`]).
 //! - A driver completes the IRP at once, or pends it ([`Irp::pend`]) and completes the
 //!   [`PendingIrp`] later from any thread, optionally with a cancel routine. Callers await an
 //!   [`IrpFuture`], block on it, or register a callback.

@@ -3,7 +3,10 @@
 //!
 //! An [`IoManager`] is a cheap-to-clone handle on one shared namespace. Nothing here runs a
 //! thread or needs a runtime: IRPs are dispatched on the caller's thread, and a pended IRP
-//! is completed on whichever thread its driver completes it.
+//! is completed on whichever thread its driver completes it. Renames and links open their
+//! target directory first (`link`).
+
+mod link;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -19,6 +22,7 @@ use crate::driver::{Driver, DriverLayer, ShutdownHook};
 use crate::file::{FileObject, FileState, Registry};
 use crate::handle::FileHandle;
 use crate::irp::access::required_access;
+use crate::irp::target::is_target_class;
 use crate::irp::{CreateAction, CreateRequest, IrpFuture, IrpRequest, IrpResult, RawIrp};
 use crate::status::NtStatus;
 
@@ -212,6 +216,9 @@ impl IoManager {
             return Err(NtStatus::DEVICE_NOT_READY);
         }
         let (stack, rest) = self.resolve(path)?;
+        if request.open_target_directory && !stack.opens_target_directories() {
+            return Err(NtStatus::INVALID_PARAMETER);
+        }
         let desired = request.desired_access;
         let file = FileObject::new(
             &self.inner.registry,
@@ -244,7 +251,9 @@ impl IoManager {
     /// Sends `request` to the top of `file`'s device stack, after checking that the handle
     /// is open (else STATUS_FILE_CLOSED) and was granted the access the request needs
     /// (else STATUS_ACCESS_DENIED). Creates and closes have their own entry points
-    /// (STATUS_INVALID_PARAMETER here).
+    /// (STATUS_INVALID_PARAMETER here). A rename or link first opens its target directory
+    /// for the handle's token, through the whole stack, and fails with that open's status
+    /// (see the `link` module).
     pub fn call(&self, file: &FileHandle, request: IrpRequest) -> IrpFuture {
         self.call_file(file.file_arc(), request)
     }
@@ -259,8 +268,12 @@ impl IoManager {
         if !required_access(&request).is_met_by(file.granted_access()) {
             return IrpFuture::ready(IrpResult::new(NtStatus::ACCESS_DENIED));
         }
-        let irp = RawIrp::new(self.next_irp_id(), request, file);
-        IrpFuture::from_dispatched(file.stack().dispatch(irp))
+        if let IrpRequest::SetInformation(set) = &request {
+            if is_target_class(set.class) {
+                return self.call_with_target(file, request);
+            }
+        }
+        self.dispatch_on(file, request)
     }
 
     /// Requests cancellation of every IRP pending on `file`; returns how many there were.

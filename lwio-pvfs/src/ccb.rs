@@ -31,6 +31,8 @@ pub struct Ccb {
     pub(crate) scan: Mutex<Option<DirScan>>,
     /// Data was written through this handle: its close reports a change.
     pub(crate) written: std::sync::atomic::AtomicBool,
+    /// Set on the directory an open-target-directory create opened for a rename or link.
+    pub(crate) target: Option<crate::target::TargetDir>,
 }
 
 impl Ccb {
@@ -116,10 +118,17 @@ impl Ccb {
         };
         if last.delete {
             let (parent, name) = path::split_last(&last.path);
+            // The name is looked up again, so it must still be this file: a name swapped
+            // in meanwhile (by a local process) is left alone.
+            let key = self.fcb.key;
             let removed = volume.root.open_dir(Path::new(parent)).and_then(|dir| {
                 volume
                     .root
                     .change_names(&dir, &[sys::NameEdit::Removed(name)], || {
+                        match sys::stat_at(&dir, name)? {
+                            Some(st) if (st.dev, st.ino) == (key.dev, key.ino) => {}
+                            _ => return Err(NtStatus::FILE_RENAMED),
+                        }
                         sys::unlink_at(&dir, name, last.is_dir)
                     })
             });

@@ -4,6 +4,22 @@
 //! check (against the file's descriptor, or the parent's for a new file), the share-mode
 //! check against the file's other opens, and only then anything that changes the disk
 //! (overwrite, supersede), so a refused open never truncates a file.
+//!
+//! The grant is what the file's (or, for a new file, the caller's) rights allow within the
+//! ceiling the layers above set ([`Irp::access_ceiling`]: share permissions, a read-only
+//! device). What the request implies is held to that ceiling too: the FILE_WRITE_DATA of an
+//! overwrite, the FILE_ADD_FILE a new name needs of its directory, and the DELETE of
+//! delete-on-close, which fails with STATUS_ACCESS_DENIED when the grant lacks it
+//! (MS-SMB2 3.3.5.9, MS-FSA 2.1.5.1.2.1).
+//!
+//! Every decision is made on the object that was opened, and I/O goes through that same
+//! object: the file is opened read-only first, checked through its descriptor, and reopened
+//! for writing through `/proc/self/fd` ([`sys::reopen`]), never by its name again.
+//!
+//! A new file or directory is made `0600` / `0700`, given at once to the creating token's
+//! Unix identity (`fchown`; a process that may not chown keeps it as its own), and then
+//! gets the permission bits its DACL allows ([`crate::security::mode_from_descriptor`])
+//! before its descriptor, attributes and EAs are written.
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
@@ -11,7 +27,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use lwio_core::irp::CreateRequest;
-use lwio_core::security::{Privilege, create_child_descriptor};
+use lwio_core::security::{Privilege, check_assignable, create_child_descriptor, parts_of_creator};
 use lwio_core::{
     AccessMask, CreateAction, CreateDisposition, CreateOptions, Dispatched, FILE_GENERIC_MAPPING,
     FileAttributes, Irp, IrpRequest, IrpResult, NtStatus, SecurityDescriptor,
@@ -22,7 +38,7 @@ use rustix::fs::{Mode, OFlags};
 use crate::ccb::Ccb;
 use crate::fcb::{FileKey, OpenRecord};
 use crate::notify::Change;
-use crate::security::{PosixOwner, add_child_right, check_open, from_posix};
+use crate::security::{PosixOwner, add_child_right, check_open, from_posix, mode_from_descriptor};
 use crate::share::ShareState;
 use crate::sys::{self, DosInfo, NameEdit, Stat};
 use crate::{Pvfs, Volume, path};
@@ -37,16 +53,26 @@ pub(crate) fn create(volume: &Volume, irp: Irp<'_, Pvfs>) -> Dispatched {
     let IrpRequest::Create(request) = irp.request() else {
         return irp.complete(NtStatus::INVALID_PARAMETER);
     };
-    match open(volume, irp.file().path(), request) {
-        Ok((ccb, action)) => {
+    let ceiling = irp.access_ceiling();
+    let path = irp.file().path();
+    let opened = if request.open_target_directory {
+        crate::target::open(volume, path, request, ceiling)
+    } else {
+        open(volume, path, request, ceiling).map(|(ccb, action)| (ccb, u64::from(action.0)))
+    };
+    match opened {
+        Ok((ccb, information)) => {
             irp.grant_access(ccb.granted);
+            if ccb.is_dir() {
+                irp.mark_directory();
+            }
             if let Err(ccb) = irp.set_file_context(ccb) {
                 ccb.close(volume);
                 return irp.complete(NtStatus::INTERNAL_ERROR);
             }
             irp.complete_result(IrpResult {
                 status: NtStatus::SUCCESS,
-                information: u64::from(action.0),
+                information,
                 output: Vec::new(),
             })
         }
@@ -91,7 +117,12 @@ fn check_parameters(req: &CreateRequest) -> Result<(), NtStatus> {
     Ok(())
 }
 
-fn open(volume: &Volume, rel: &str, req: &CreateRequest) -> Result<(Ccb, CreateAction), NtStatus> {
+fn open(
+    volume: &Volume,
+    rel: &str,
+    req: &CreateRequest,
+    ceiling: AccessMask,
+) -> Result<(Ccb, CreateAction), NtStatus> {
     check_parameters(req)?;
     crate::ea::create_eas(req)?; // EA hook: the EA buffer is checked before anything else.
     let on_disk = path::checked(rel)?;
@@ -107,7 +138,7 @@ fn open(volume: &Volume, rel: &str, req: &CreateRequest) -> Result<(Ccb, CreateA
     // spelling and the status, and opens the parent directory only to make a new name.
     if req.disposition != CreateDisposition::CREATE {
         if let Some((fd, st)) = volume.root.open_exact(on_disk)? {
-            return open_existing(volume, req, on_disk, &st, Some((fd, st)));
+            return open_existing(volume, req, ceiling, on_disk, &st, Some((fd, st)));
         }
     }
     let comps = path::components(rel)?;
@@ -118,18 +149,18 @@ fn open(volume: &Volume, rel: &str, req: &CreateRequest) -> Result<(Ccb, CreateA
         path::join(&found.parent.to_string_lossy(), &found.name)
     };
     if let Some(st) = &found.stat {
-        return open_resolved(volume, req, &on_disk, st);
+        return open_resolved(volume, req, ceiling, &on_disk, st);
     }
     // A new name: now the parent directory is needed.
     let resolved = found.into_resolved(&volume.root)?;
-    match create_new(volume, req, &resolved, &on_disk) {
+    match create_new(volume, req, ceiling, &resolved, &on_disk) {
         // Another open made the name between the lookup and the create: a
         // disposition that may open an existing file opens it.
         Err(NtStatus::OBJECT_NAME_COLLISION) if req.disposition != CreateDisposition::CREATE => {
             let again = volume.root.find(&comps)?;
             let on_disk = path::join(&again.parent.to_string_lossy(), &again.name);
             match &again.stat {
-                Some(st) => open_resolved(volume, req, &on_disk, st),
+                Some(st) => open_resolved(volume, req, ceiling, &on_disk, st),
                 None => Err(NtStatus::OBJECT_NAME_COLLISION),
             }
         }
@@ -174,14 +205,24 @@ fn parent_descriptor(volume: &Volume, resolved: &sys::Resolved) -> Option<Securi
 }
 
 /// The descriptor of the directory holding `on_disk` (opened only when asked: most
-/// opens are decided by the file's own descriptor).
-fn parent_descriptor_of(volume: &Volume, on_disk: &str) -> Option<SecurityDescriptor> {
-    let (parent, _) = path::split_last(on_disk);
+/// opens are decided by the file's own descriptor). The directory is found by name, so it
+/// counts only while it still holds the file that was opened (`key`): a directory swapped
+/// in meanwhile grants nothing.
+fn parent_descriptor_of(
+    volume: &Volume,
+    on_disk: &str,
+    key: FileKey,
+) -> Option<SecurityDescriptor> {
+    let (parent, name) = path::split_last(on_disk);
     let flags = OFlags::RDONLY | OFlags::DIRECTORY;
     let fd = volume
         .root
         .open_file(Path::new(parent), flags, Mode::empty())
         .ok()?;
+    let child = sys::stat_at(&fd, name).ok()??;
+    if (child.dev, child.ino) != (key.dev, key.ino) {
+        return None;
+    }
     let st = sys::fstat(&fd).ok()?;
     Some(load_descriptor(volume, &fd, &st))
 }
@@ -204,6 +245,7 @@ fn open_fd(volume: &Volume, on_disk: &str, is_dir: bool, write: bool) -> Result<
 fn open_resolved(
     volume: &Volume,
     req: &CreateRequest,
+    ceiling: AccessMask,
     on_disk: &str,
     lstat: &Stat,
 ) -> Result<(Ccb, CreateAction), NtStatus> {
@@ -213,9 +255,9 @@ fn open_resolved(
     if lstat.is_symlink() {
         let fd = open_fd(volume, on_disk, false, false)?;
         let st = sys::fstat(&fd)?;
-        return open_existing(volume, req, on_disk, &st, Some((fd, st)));
+        return open_existing(volume, req, ceiling, on_disk, &st, Some((fd, st)));
     }
-    open_existing(volume, req, on_disk, lstat, None)
+    open_existing(volume, req, ceiling, on_disk, lstat, None)
 }
 
 /// Opens an existing file described by `lstat`. `opened`: a read-only descriptor of it
@@ -224,6 +266,7 @@ fn open_resolved(
 fn open_existing(
     volume: &Volume,
     req: &CreateRequest,
+    ceiling: AccessMask,
     on_disk: &str,
     lstat: &Stat,
     opened: Option<(OwnedFd, Stat)>,
@@ -256,6 +299,10 @@ fn open_existing(
         None => {
             let fd = open_fd(volume, on_disk, is_dir, false)?;
             let st = sys::fstat(&fd)?;
+            if st.file_type() != lstat.file_type() {
+                // Swapped since the lookup: decide on what was opened.
+                return open_existing(volume, req, ceiling, on_disk, &st, Some((fd, st)));
+            }
             (fd, st)
         }
     };
@@ -281,7 +328,7 @@ fn open_existing(
         desired |= AccessMask::FILE_WRITE_DATA;
     }
     let mut granted = check_open(&sd, &req.token, desired, backup, || {
-        parent_descriptor_of(volume, on_disk)
+        parent_descriptor_of(volume, on_disk, key)
     })?;
     if attrs.contains(FileAttributes::READONLY) && !is_dir {
         if req.options.contains(CreateOptions::DELETE_ON_CLOSE) {
@@ -292,6 +339,8 @@ fn open_existing(
         }
         granted = granted.without(WRITE_DATA);
     }
+    granted = within_ceiling(desired, granted, ceiling)?;
+    delete_on_close_allowed(req, granted)?;
     if truncates {
         let hidden_system = FileAttributes::HIDDEN | FileAttributes::SYSTEM;
         let keep = attrs & hidden_system;
@@ -301,7 +350,8 @@ fn open_existing(
     }
     let write = !is_dir && granted.intersects(WRITE_DATA);
     let fd = if write {
-        open_fd(volume, on_disk, false, true)?
+        // The object checked, opened again for writing: not its name, which may have moved.
+        sys::reopen(&probe, OFlags::RDWR)?
     } else {
         probe
     };
@@ -402,7 +452,7 @@ fn apply_file_hints(ccb: &Ccb, req: &CreateRequest, new_data: bool) -> Result<()
     Ok(())
 }
 
-fn register(
+pub(crate) fn register(
     volume: &Volume,
     req: &CreateRequest,
     key: FileKey,
@@ -431,7 +481,36 @@ fn register(
         position: AtomicU64::new(0),
         scan: Mutex::new(None),
         written: std::sync::atomic::AtomicBool::new(false),
+        target: None,
     })
+}
+
+/// The grant held to the layers' ceiling. What the request asks outright (the implied
+/// FILE_WRITE_DATA of an overwrite included) must lie within it: STATUS_ACCESS_DENIED
+/// otherwise. ACCESS_SYSTEM_SECURITY is left to the privilege check, as the share filter
+/// leaves it.
+pub(crate) fn within_ceiling(
+    desired: AccessMask,
+    granted: AccessMask,
+    ceiling: AccessMask,
+) -> Result<AccessMask, NtStatus> {
+    let asked = desired
+        .map_generic(&FILE_GENERIC_MAPPING)
+        .without(AccessMask::MAXIMUM_ALLOWED | AccessMask::ACCESS_SYSTEM_SECURITY);
+    if !ceiling.contains(asked) {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    Ok(granted & ceiling)
+}
+
+/// Delete-on-close needs DELETE in the grant, MAXIMUM_ALLOWED resolved (MS-SMB2 3.3.5.9;
+/// MS-FSA 2.1.5.1.2.1): a handle that may not delete cannot delete at its close.
+fn delete_on_close_allowed(req: &CreateRequest, granted: AccessMask) -> Result<(), NtStatus> {
+    if req.options.contains(CreateOptions::DELETE_ON_CLOSE) && !granted.contains(AccessMask::DELETE)
+    {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    Ok(())
 }
 
 /// MS-FSA 2.1.5.1: a new file cannot be made in a directory whose delete is pending
@@ -454,6 +533,7 @@ pub(crate) fn parent_not_delete_pending(
 fn create_new(
     volume: &Volume,
     req: &CreateRequest,
+    ceiling: AccessMask,
     resolved: &sys::Resolved,
     on_disk: &str,
 ) -> Result<(Ccb, CreateAction), NtStatus> {
@@ -472,37 +552,59 @@ fn create_new(
     }
     let creator = match &req.security_descriptor {
         Some(bytes) => {
-            Some(SecurityDescriptor::decode(bytes).map_err(|_| NtStatus::INVALID_SECURITY_DESCR)?)
+            let sd =
+                SecurityDescriptor::decode(bytes).map_err(|_| NtStatus::INVALID_SECURITY_DESCR)?;
+            // The owner and SACL a caller may give, as set-security allows them.
+            check_assignable(&sd, parts_of_creator(&sd), &req.token)
+                .map_err(|e| NtStatus(e.ntstatus_code()))?;
+            Some(sd)
         }
         None => None,
     };
     let parent_sd = parent_descriptor(volume, resolved);
+    let add = add_child_right(is_dir);
     if let Some(parent_sd) = &parent_sd {
-        check_open(
-            parent_sd,
-            &req.token,
-            add_child_right(is_dir),
-            false,
-            || None,
-        )?;
+        check_open(parent_sd, &req.token, add, false, || None)?;
     }
+    // Share permissions (or a read-only device) may forbid the new name even where the
+    // directory's own DACL allows it.
+    if !ceiling.contains(add) {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    let mut granted = req.desired_access.map_generic(&FILE_GENERIC_MAPPING);
+    if granted.contains(AccessMask::MAXIMUM_ALLOWED) {
+        granted = granted.without(AccessMask::MAXIMUM_ALLOWED) | AccessMask::FILE_ALL_ACCESS;
+    }
+    let granted = within_ceiling(req.desired_access, granted, ceiling)?;
+    delete_on_close_allowed(req, granted)?;
+    let sd = create_child_descriptor(
+        parent_sd.as_ref(),
+        creator.as_ref(),
+        is_dir,
+        &req.token,
+        &FILE_GENERIC_MAPPING,
+    );
+    let sd_bytes = sd
+        .try_encode()
+        .map_err(|_| NtStatus::INVALID_SECURITY_DESCR)?;
     let (_, name) = path::split_last(on_disk);
     // The name index of the parent is updated in place (no rescan at the next create).
     let added = [NameEdit::Added(name)];
-    let fd = if is_dir {
+    // Made owner-only: nobody else may open it before its owner and mode are set.
+    let made = if is_dir {
         volume.root.change_names(&resolved.parent_fd, &added, || {
-            sys::mkdir_at(&resolved.parent_fd, name, Mode::from_raw_mode(0o755))
+            sys::mkdir_at(&resolved.parent_fd, name, Mode::from_raw_mode(0o700))
         })?;
-        open_fd(volume, on_disk, true, false)?
+        None
     } else {
-        volume.root.change_names(&resolved.parent_fd, &added, || {
+        Some(volume.root.change_names(&resolved.parent_fd, &added, || {
             sys::create_file_at(
                 &resolved.parent_fd,
                 name,
                 OFlags::RDWR,
-                Mode::from_raw_mode(0o644),
+                Mode::from_raw_mode(0o600),
             )
-        })?
+        })?)
     };
     let cleanup = |status: NtStatus| {
         let _ = volume
@@ -512,22 +614,16 @@ fn create_new(
             });
         status
     };
-    let sd = create_child_descriptor(
-        parent_sd.as_ref(),
-        creator.as_ref(),
-        is_dir,
-        &req.token,
-        &FILE_GENERIC_MAPPING,
-    );
-    match sd.try_encode() {
-        Ok(bytes) => match volume.root.write_sd(&fd, &bytes) {
-            Ok(()) => {}
-            Err(NtStatus::NOT_SUPPORTED) if creator.is_none() => {}
-            Err(status) => return Err(cleanup(status)),
-        },
-        Err(_) => return Err(cleanup(NtStatus::INVALID_SECURITY_DESCR)),
+    let fd = match made {
+        Some(fd) => fd,
+        None => open_new_dir(&resolved.parent_fd, name).map_err(cleanup)?,
+    };
+    let st = give_to_creator(&fd, req, &sd, is_dir).map_err(cleanup)?;
+    match volume.root.write_sd(&fd, &sd_bytes) {
+        Ok(()) => {}
+        Err(NtStatus::NOT_SUPPORTED) if creator.is_none() => {}
+        Err(status) => return Err(cleanup(status)),
     }
-    let st = sys::fstat(&fd).map_err(cleanup)?;
     let now = st.btime.unwrap_or(st.mtime).to_filetime();
     volume
         .root
@@ -540,10 +636,6 @@ fn create_new(
         )
         .map_err(cleanup)?;
     crate::ea::apply_at_create(volume, &fd, req).map_err(cleanup)?; // EA hook.
-    let mut granted = req.desired_access.map_generic(&FILE_GENERIC_MAPPING);
-    if granted.contains(AccessMask::MAXIMUM_ALLOWED) {
-        granted = granted.without(AccessMask::MAXIMUM_ALLOWED) | AccessMask::FILE_ALL_ACCESS;
-    }
     let key = FileKey {
         dev: st.dev,
         ino: st.ino,
@@ -557,4 +649,47 @@ fn create_new(
         .notify
         .report(&[Change::name(on_disk, NotifyAction::ADDED, is_dir)]);
     Ok((ccb, CreateAction::CREATED))
+}
+
+/// Opens the directory just made as `dir/name` (relative to its parent's descriptor, a
+/// symlink refused) and checks it is the one this process made: still its own, not a
+/// directory another user swapped in.
+fn open_new_dir(dir: &OwnedFd, name: &str) -> Result<OwnedFd, NtStatus> {
+    let fd = rustix::fs::openat(
+        dir,
+        name,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(sys::map_errno)?;
+    let st = sys::fstat(&fd)?;
+    if st.uid != rustix::process::geteuid().as_raw() {
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    Ok(fd)
+}
+
+/// Gives a new file or directory to the creating token's Unix identity and the permission
+/// bits its descriptor `sd` allows, before anything else is written to it; returns its stat
+/// afterwards. A token without a Unix identity (SYSTEM), or a process that may not chown
+/// (not root, no CAP_CHOWN), leaves the file to the process: PVFS then keeps working, and
+/// the descriptor, not the Unix owner, is what guards the file.
+fn give_to_creator(
+    fd: &OwnedFd,
+    req: &CreateRequest,
+    sd: &SecurityDescriptor,
+    is_dir: bool,
+) -> Result<Stat, NtStatus> {
+    if let Some(unix) = &req.token.unix {
+        if !sys::set_owner(fd, unix.uid, unix.gid)? {
+            tracing::debug!(
+                uid = unix.uid,
+                "PVFS: cannot chown a new file (not root); it stays the process's own"
+            );
+        }
+    }
+    let st = sys::fstat(fd)?;
+    let mode = mode_from_descriptor(sd, st.gid, is_dir);
+    sys::set_mode(fd, Mode::from_raw_mode(mode))?;
+    sys::fstat(fd)
 }

@@ -1,25 +1,22 @@
-//! Directory queries (MS-FSA 2.1.5.6.3), rename and hard links (MS-FSA 2.1.5.15.12 and
-//! 2.1.5.15.6).
+//! Directory queries (MS-FSA 2.1.5.6.3).
 //!
 //! A query takes a snapshot of the directory's names (sorted case-insensitively, with `.`
 //! and `..` first) at its first call, restart or reopen, and walks it across calls; each
-//! entry's facts are read when it is returned.
+//! entry's facts are read when it is returned, from the entry opened relative to the
+//! handle's own descriptor (`..` too: the handle's parent, or the handle itself at the
+//! share root), never by a path looked up again.
 
 use std::os::fd::{AsFd, OwnedFd};
-use std::path::Path;
 
 use lwio_core::irp::{QueryDirectoryFlags, QueryDirectoryRequest};
-use lwio_core::{AccessMask, IrpResult, NtStatus, ShareAccess};
+use lwio_core::{IrpResult, NtStatus};
 use lwio_fscc::{DirEntryWriter, Expression};
 use rustix::fs::{Mode, OFlags};
 
+use crate::Volume;
 use crate::ccb::{Ccb, facts_of, with_open_state};
 use crate::facts::Facts;
-use crate::notify::Change;
-use crate::share::ShareState;
-use crate::sys::{self, EntryType, NameEdit};
-use crate::{Volume, path};
-use lwio_fscc::NotifyAction;
+use crate::sys::{self, EntryType};
 
 /// Where a directory enumeration of one handle stands.
 pub(crate) struct DirScan {
@@ -92,17 +89,18 @@ fn entry_facts(volume: &Volume, ccb: &Ccb, name: &str, want_ea: bool) -> Option<
     };
     match name {
         "." => Some((ccb.facts(volume).ok()?, ea_size(&ccb.fd))),
+        ".." if ccb.path().is_empty() => {
+            // The share root's parent is outside the share: report the root itself.
+            Some((ccb.facts(volume).ok()?, ea_size(&ccb.fd)))
+        }
         ".." => {
-            let path = ccb.path();
-            let (parent, _) = path::split_last(&path);
-            let fd = volume
-                .root
-                .open_file(
-                    Path::new(parent),
-                    OFlags::RDONLY | OFlags::DIRECTORY,
-                    Mode::empty(),
-                )
-                .ok()?;
+            let fd: OwnedFd = rustix::fs::openat(
+                &ccb.fd,
+                "..",
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .ok()?;
             let st = sys::fstat(&fd).ok()?;
             let dos = volume.root.read_dos(&fd, "..").ok()?;
             Some((facts_of(&st, &dos.info), ea_size(&fd)))
@@ -218,207 +216,4 @@ pub(crate) fn query(
         information: output.len() as u64,
         output,
     })
-}
-
-/// Parses a rename or link target (a path from the share root, `\` or `/` separated).
-fn target_components(name: &str) -> Result<Vec<String>, NtStatus> {
-    let trimmed = name.trim_start_matches(['\\', '/']);
-    let joined = trimmed.replace('\\', "/");
-    Ok(path::components(&joined)?
-        .into_iter()
-        .map(str::to_owned)
-        .collect())
-}
-
-/// Renames the file of `ccb` to `new_name`.
-pub(crate) fn rename(
-    volume: &Volume,
-    ccb: &Ccb,
-    new_name: &str,
-    replace: bool,
-) -> Result<(), NtStatus> {
-    if new_name.starts_with(':') {
-        return Err(NtStatus::NOT_SUPPORTED);
-    }
-    let comps = target_components(new_name)?;
-    if comps.is_empty() {
-        return Err(NtStatus::OBJECT_NAME_INVALID);
-    }
-    let refs: Vec<&str> = comps.iter().map(String::as_str).collect();
-    let target = volume.root.resolve(&refs)?;
-    let src_path = ccb.path();
-    if src_path.is_empty() {
-        return Err(NtStatus::ACCESS_DENIED);
-    }
-    let (src_parent, src_name) = path::split_last(&src_path);
-    let src_parent_fd = volume.root.open_dir(Path::new(src_parent))?;
-    let new_parent = target.parent.to_string_lossy().into_owned();
-    // The requested spelling: a case-only rename changes the case on disk.
-    let wanted = comps.last().cloned().unwrap_or_default();
-    let mut replace_target = false;
-    if let Some(st) = &target.stat {
-        let same_file = st.ino == ccb.fcb.key.ino && st.dev == ccb.fcb.key.dev;
-        if !same_file {
-            if !replace {
-                return Err(NtStatus::OBJECT_NAME_COLLISION);
-            }
-            if st.is_dir() {
-                return Err(NtStatus::ACCESS_DENIED);
-            }
-            let key = crate::fcb::FileKey {
-                dev: st.dev,
-                ino: st.ino,
-            };
-            if volume.fcbs.get(key).is_some() {
-                return Err(NtStatus::ACCESS_DENIED);
-            }
-            replace_target = true;
-        }
-    }
-    if ccb.is_dir() && volume.fcbs.has_open_below(&src_path) {
-        return Err(NtStatus::ACCESS_DENIED);
-    }
-    check_parent_share(volume, &target.parent_fd)?;
-    // Both directories' name indexes are updated in place (one change when they are the
-    // same directory).
-    let src_change = volume.root.begin_change(&src_parent_fd);
-    let dst_change = volume.root.begin_change(&target.parent_fd);
-    let same_dir = src_change.dir_id().is_some() && src_change.dir_id() == dst_change.dir_id();
-    let case_only = target.stat.is_some() && !replace_target;
-    let result = if case_only {
-        // Same file under another case: rename in place.
-        sys::rename_at(&src_parent_fd, src_name, &target.parent_fd, &wanted, true)
-    } else if replace_target {
-        // Replace the existing name (whatever its case), then give it the spelling asked
-        // for: MS-FSA 2.1.5.14.11 replaces the link the case-insensitive lookup found.
-        sys::rename_at(
-            &src_parent_fd,
-            src_name,
-            &target.parent_fd,
-            &target.name,
-            true,
-        )
-        .and_then(|()| {
-            if target.name == wanted {
-                return Ok(());
-            }
-            sys::rename_at(
-                &target.parent_fd,
-                &target.name,
-                &target.parent_fd,
-                &wanted,
-                false,
-            )
-        })
-    } else {
-        sys::rename_at(&src_parent_fd, src_name, &target.parent_fd, &wanted, false)
-    };
-    let mut edits = Vec::new();
-    // A "same file" target that is another link of the file (not the source name itself)
-    // makes rename(2) do nothing: no edits then, which keeps an index only if nothing moved.
-    let known = !case_only || (same_dir && target.name == src_name);
-    if result.is_ok() && known {
-        edits.push(NameEdit::Removed(src_name));
-        if target.name != wanted {
-            edits.push(NameEdit::Removed(&target.name));
-        }
-        edits.push(NameEdit::Added(&wanted));
-    }
-    if same_dir {
-        drop(dst_change);
-        volume.root.end_change(&src_parent_fd, src_change, &edits);
-    } else {
-        let split = edits.len().min(1);
-        volume
-            .root
-            .end_change(&src_parent_fd, src_change, &edits[..split]);
-        volume
-            .root
-            .end_change(&target.parent_fd, dst_change, &edits[split..]);
-    }
-    result?;
-    let new_path = path::join(&new_parent, &wanted);
-    ccb.fcb.state.lock().path.clone_from(&new_path);
-    let is_dir = ccb.is_dir();
-    volume.notify.report(&[
-        Change::name(&src_path, NotifyAction::RENAMED_OLD_NAME, is_dir),
-        Change::name(&new_path, NotifyAction::RENAMED_NEW_NAME, is_dir),
-    ]);
-    Ok(())
-}
-
-/// The open of the target directory a rename makes (as Windows does, for
-/// FILE_ADD_FILE, sharing read and write but not delete): it fails with
-/// STATUS_SHARING_VIOLATION when the directory is open for DELETE, or open without
-/// sharing what that open needs.
-pub(crate) fn check_parent_share(volume: &Volume, parent: &OwnedFd) -> Result<(), NtStatus> {
-    let st = sys::fstat(parent)?;
-    let key = crate::fcb::FileKey {
-        dev: st.dev,
-        ino: st.ino,
-    };
-    let Some(fcb) = volume.fcbs.get(key) else {
-        return Ok(());
-    };
-    let state = fcb.state.lock();
-    crate::share::check_share_access(RENAME_PARENT_OPEN, state.opens.iter().map(|o| &o.share))
-}
-
-/// What the target directory open of a rename asks for and shares.
-const RENAME_PARENT_OPEN: ShareState = ShareState {
-    access: AccessMask(AccessMask::FILE_WRITE_DATA.0 | AccessMask::SYNCHRONIZE.0),
-    share: ShareAccess(ShareAccess::READ.0 | ShareAccess::WRITE.0),
-};
-
-/// Makes `new_name` a hard link to the file of `ccb`.
-pub(crate) fn link(
-    volume: &Volume,
-    ccb: &Ccb,
-    new_name: &str,
-    replace: bool,
-) -> Result<(), NtStatus> {
-    if ccb.is_dir() {
-        return Err(NtStatus::FILE_IS_A_DIRECTORY);
-    }
-    let comps = target_components(new_name)?;
-    if comps.is_empty() {
-        return Err(NtStatus::OBJECT_NAME_INVALID);
-    }
-    let refs: Vec<&str> = comps.iter().map(String::as_str).collect();
-    let target = volume.root.resolve(&refs)?;
-    if let Some(st) = &target.stat {
-        if !replace {
-            return Err(NtStatus::OBJECT_NAME_COLLISION);
-        }
-        if st.is_dir() {
-            return Err(NtStatus::ACCESS_DENIED);
-        }
-        let key = crate::fcb::FileKey {
-            dev: st.dev,
-            ino: st.ino,
-        };
-        if volume.fcbs.get(key).is_some() {
-            return Err(NtStatus::ACCESS_DENIED);
-        }
-        volume.root.change_names(
-            &target.parent_fd,
-            &[NameEdit::Removed(&target.name)],
-            || sys::unlink_at(&target.parent_fd, &target.name, false),
-        )?;
-    }
-    let src_path = ccb.path();
-    let (src_parent, src_name) = path::split_last(&src_path);
-    let src_parent_fd = volume.root.open_dir(Path::new(src_parent))?;
-    let wanted = comps.last().map(String::as_str).unwrap_or_default();
-    // The target directory's name index is updated in place (the source's is unchanged).
-    volume
-        .root
-        .change_names(&target.parent_fd, &[NameEdit::Added(wanted)], || {
-            sys::link_at(&src_parent_fd, src_name, &target.parent_fd, wanted)
-        })?;
-    let new_path = path::join(&target.parent.to_string_lossy(), wanted);
-    volume
-        .notify
-        .report(&[Change::name(&new_path, NotifyAction::ADDED, false)]);
-    Ok(())
 }

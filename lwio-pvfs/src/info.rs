@@ -1,17 +1,16 @@
 //! Query and set file information (MS-FSA 2.1.5.12 and 2.1.5.15), in MS-FSCC layouts.
 
-use std::path::Path;
 use std::sync::atomic::Ordering;
 
-use lwio_core::irp::{QueryEaRequest, QueryInfoRequest, SetInfoRequest};
+use lwio_core::irp::{LinkTarget, QueryEaRequest, QueryInfoRequest, SetInfoRequest};
 use lwio_core::{AccessMask, CreateOptions, FileAttributes, FileInfoClass, IrpResult, NtStatus};
 use lwio_fscc::{
     FileAccessInformation, FileAlignmentInformation, FileAllInformation, FileAllocationInformation,
     FileBasicInformation, FileCompressionInformation, FileDispositionInformation,
     FileDispositionInformationEx, FileEaInformation, FileEndOfFileInformation, FileIdInformation,
-    FileInfo, FileInternalInformation, FileLinkInformation, FileModeInformation,
-    FileNameInformation, FilePositionInformation, FileRenameInformation, FileStreamInformation,
-    FileTime, StreamEntry, file_query_min_output, fit_output,
+    FileInfo, FileInternalInformation, FileModeInformation, FileNameInformation,
+    FilePositionInformation, FileStreamInformation, FileTime, StreamEntry, file_query_min_output,
+    fit_output,
 };
 
 use crate::ccb::Ccb;
@@ -184,9 +183,12 @@ fn decode<T: FileInfo>(data: &[u8]) -> Result<T, NtStatus> {
     T::decode_set_input(data).map_err(|e| e.to_status())
 }
 
+/// Sets a file information class. `dest` is the target directory the I/O manager opened
+/// for a rename or link (see [`crate::rename`]).
 pub(crate) fn set(
     volume: &Volume,
     ccb: &Ccb,
+    dest: Option<&Ccb>,
     s: &SetInfoRequest<FileInfoClass>,
 ) -> Result<IrpResult, NtStatus> {
     let mut changed = NotifyFilter::empty();
@@ -249,13 +251,13 @@ pub(crate) fn set(
             }
             set_disposition(volume, ccb, flags & 0x1 != 0, flags & 0x10 != 0)?;
         }
-        FileInfoClass::RENAME => {
-            let info: FileRenameInformation = decode(&s.data)?;
-            crate::dir::rename(volume, ccb, &info.file_name, info.replace_if_exists)?;
+        FileInfoClass::RENAME | FileInfoClass::RENAME_EX => {
+            let target = LinkTarget::decode(s.class, &s.data)?;
+            crate::rename::rename(volume, ccb, dest, &target)?;
         }
-        FileInfoClass::LINK => {
-            let info: FileLinkInformation = decode(&s.data)?;
-            crate::dir::link(volume, ccb, &info.file_name, info.replace_if_exists)?;
+        FileInfoClass::LINK | FileInfoClass::LINK_EX => {
+            let target = LinkTarget::decode(s.class, &s.data)?;
+            crate::rename::link(volume, ccb, dest, &target)?;
         }
         FileInfoClass::FULL_EA => changed = crate::ea::set(volume, ccb, &s.data)?,
         FileInfoClass::VALID_DATA_LENGTH => return Err(NtStatus::NOT_SUPPORTED),
@@ -364,11 +366,9 @@ fn set_disposition(
         if facts.attributes.contains(FileAttributes::READONLY) && !ignore_readonly {
             return Err(NtStatus::CANNOT_DELETE);
         }
-        if facts.is_dir {
-            let dir = volume.root.open_dir(Path::new(&ccb.path()))?;
-            if !sys::read_dir(&dir)?.is_empty() {
-                return Err(NtStatus::DIRECTORY_NOT_EMPTY);
-            }
+        // The directory the handle holds, not whatever its path names now.
+        if facts.is_dir && !sys::read_dir(&ccb.fd)?.is_empty() {
+            return Err(NtStatus::DIRECTORY_NOT_EMPTY);
         }
     }
     ccb.fcb.state.lock().delete_pending = delete;

@@ -41,13 +41,21 @@
 //! - The share root is a jail: every open goes through `openat2(RESOLVE_BENEATH)` (or a
 //!   component walk that refuses symlinks), and symlinks are refused unless
 //!   `follow_symlinks_inside` is set, in which case only those that stay inside work.
+//! - Who owns what: a file or directory a create makes belongs to the creating token's Unix
+//!   identity (`fchown`; a process that may not chown keeps it its own) and gets permission
+//!   bits no wider than its DACL, again at every DACL change ([`security`]). Checks and
+//!   I/O use one object: the descriptor that was checked, or one reopened from it.
+//! - Renames and links work relative to the target directory the I/O manager opened for
+//!   the caller (`target`, `rename`); a replaced file must grant the caller DELETE and be
+//!   neither open, read-only nor a directory.
 //!
 //! ## Not supported (and what is returned)
 //! Named streams (`file:stream` → STATUS_OBJECT_NAME_INVALID), reparse points,
 //! 8.3 short names (none is stored: a made-up one is reported, the same in directory
 //! listings and FileAlternateNameInformation), opening by file id (STATUS_NOT_SUPPORTED),
 //! oplocks and leases
-//! (the SMB server's business), files that are neither regular files nor directories
+//! (the SMB server's business), POSIX-semantics renames over an open file (refused as
+//! without them, STATUS_ACCESS_DENIED), files that are neither regular files nor directories
 //! (FIFOs, devices, sockets → STATUS_ACCESS_DENIED). Change notify ([`notify`]) reports
 //! only changes made through PVFS, not those made behind its back by local processes.
 
@@ -63,11 +71,13 @@ pub mod lock;
 mod locks;
 mod notify;
 mod path;
+mod rename;
 mod rw;
 mod secops;
 pub mod security;
 mod share;
 pub mod sys;
+mod target;
 mod volume;
 
 use std::path::Path;
@@ -177,6 +187,10 @@ impl Driver for Pvfs {
         "pvfs"
     }
 
+    fn opens_target_directories(&self) -> bool {
+        true
+    }
+
     fn dispatch(&self, volume: &Volume, irp: Irp<'_, Self>) -> Dispatched {
         match irp.request() {
             IrpRequest::Create(_) => return create::create(volume, irp),
@@ -195,7 +209,7 @@ impl Driver for Pvfs {
             IrpRequest::Write(w) => rw::write(ccb, w),
             IrpRequest::Flush => rw::flush(ccb),
             IrpRequest::QueryInformation(q) => info::query(volume, ccb, q),
-            IrpRequest::SetInformation(s) => info::set(volume, ccb, s),
+            IrpRequest::SetInformation(s) => info::set(volume, ccb, irp.target_file_context(), s),
             IrpRequest::QueryEa(q) => ea::query(volume, ccb, q),
             IrpRequest::QueryDirectory(q) => dir::query(volume, ccb, q),
             IrpRequest::QueryVolumeInformation(q) => volume::query(volume, ccb, q),

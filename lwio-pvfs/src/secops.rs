@@ -1,13 +1,23 @@
 //! Query and set security (MS-FSA 2.1.5.13, 2.1.5.16) on the stored or derived descriptor.
+//!
+//! A set follows the rules a create's descriptor follows ([`check_assignable`]): an owner
+//! the caller may own (its user, or a group with SE_GROUP_OWNER) unless it holds
+//! SeRestorePrivilege (STATUS_INVALID_OWNER), a SACL only with SeSecurityPrivilege
+//! (STATUS_PRIVILEGE_NOT_HELD). After a new DACL is stored, the file's POSIX permission
+//! bits are derived from it again ([`mode_from_descriptor`]), so what Windows permissions
+//! take away, local Unix users lose too. The Unix owner is not changed with the Windows
+//! owner: an owner SID names no Unix user in general.
 
 use lwio_core::irp::{QuerySecurityRequest, SetSecurityRequest};
-use lwio_core::security::{Privilege, SdControl};
+use lwio_core::security::{SdControl, check_assignable};
 use lwio_core::{IrpResult, NtStatus, SecurityDescriptor, SecurityInformation};
+use rustix::fs::Mode;
 
 use crate::Volume;
 use crate::ccb::Ccb;
 use crate::create::load_descriptor;
 use crate::notify::Change;
+use crate::security::mode_from_descriptor;
 use crate::sys;
 use lwio_core::irp::NotifyFilter;
 use lwio_fscc::NotifyAction;
@@ -45,16 +55,7 @@ pub(crate) fn set(
     if s.info.contains(SecurityInformation::DACL) && !new.has_dacl() {
         new.control = new.control.with(SdControl::DACL_PRESENT);
     }
-    let token = &ccb.token;
-    if s.info.contains(SecurityInformation::OWNER) {
-        let Some(owner) = &new.owner else {
-            return Err(NtStatus::INVALID_OWNER);
-        };
-        // Only an owner the caller is (or any, with SeRestorePrivilege).
-        if !token.contains_sid(owner) && !token.has_privilege(Privilege::Restore) {
-            return Err(NtStatus::INVALID_OWNER);
-        }
-    }
+    check_assignable(&new, s.info, &ccb.token).map_err(|e| NtStatus(e.ntstatus_code()))?;
     if s.info.contains(SecurityInformation::GROUP) && new.group.is_none() {
         return Err(NtStatus::INVALID_PRIMARY_GROUP);
     }
@@ -65,6 +66,15 @@ pub(crate) fn set(
         .try_encode()
         .map_err(|_| NtStatus::INVALID_SECURITY_DESCR)?;
     volume.root.write_sd(&ccb.fd, &bytes)?;
+    if s.info.contains(SecurityInformation::DACL) {
+        let mode = mode_from_descriptor(&sd, st.gid, st.is_dir());
+        if let Err(status) = sys::set_mode(&ccb.fd, Mode::from_raw_mode(mode)) {
+            // Only a file this process neither owns nor may chmod (PVFS not running as
+            // root): the descriptor is stored and guards it for SMB callers; the mode
+            // stays the local administrator's.
+            tracing::warn!(path = %ccb.path(), %status, "PVFS: cannot narrow the mode to the new DACL");
+        }
+    }
     let path = ccb.path();
     volume.notify.report(&[Change::new(
         &path,

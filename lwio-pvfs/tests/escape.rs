@@ -106,8 +106,11 @@ fn rename_and_link_through_a_symlink_are_refused() {
     );
     assert!(!j.outside.path().join("moved").exists());
     assert!(!j.outside.path().join("linked").exists());
-    // Replacing the symlink itself replaces the link, not its target.
-    rename(&h, "filelink", true).unwrap();
+    // A symlink is nothing PVFS opens, so nothing whose DELETE right it can check: it is
+    // not replaced, and its target is untouched.
+    assert_eq!(rename(&h, "filelink", true), Err(NtStatus::ACCESS_DENIED));
+    assert_eq!(link(&h, "filelink", true), Err(NtStatus::ACCESS_DENIED));
+    assert!(j.share.path("filelink").is_symlink());
     assert_eq!(
         std::fs::read(j.outside.path().join("secret")).unwrap(),
         MARKER

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use lwio_auth::accounts::AccountSource;
 use lwio_auth::ntlm::NtHash;
-use lwio_core::security::{Privilege, Privileges, UnixIdentity, well_known};
+use lwio_core::security::{GroupAttributes, Privilege, Privileges, UnixIdentity, well_known};
 use lwio_core::{AccessToken, NtStatus, Sid};
 
 use crate::model::{self, Acb, Domain, DomainKind, Group, GroupKind, NEVER, SidType, User, rid};
@@ -805,8 +805,17 @@ impl Sam {
             .sid
             .with_rid(rid::NONE_GROUP)
             .map_err(|_| NtStatus::INVALID_SID)?;
-        Ok(AccessToken::new(sid)
-            .with_groups(groups)
+        // Administrators may own what its members make (SE_GROUP_OWNER), as on Windows.
+        let admins = groups.contains(&well_known::BUILTIN_ADMINISTRATORS);
+        groups.retain(|g| *g != well_known::BUILTIN_ADMINISTRATORS);
+        let mut token = AccessToken::new(sid).with_groups(groups);
+        if admins {
+            token = token.with_group(
+                well_known::BUILTIN_ADMINISTRATORS,
+                GroupAttributes::DEFAULT | GroupAttributes::OWNER,
+            );
+        }
+        Ok(token
             .with_privileges(privileges)
             .with_unix(UnixIdentity {
                 uid: user.uid,

@@ -4,7 +4,8 @@
 //! lwiod --listen 127.0.0.1:4450 --share NAME=PATH --user NAME:PASSWORD \
 //!       [--admin NAME:PASSWORD] [--read-only NAME] [--share-acl NAME=SDDL]
 //!       [--no-signing-required] [--allow-guest] [--map-to-guest]
-//!       [--failed-logon-delay-ms MS] [--anonymous-pipes] [--config FILE]
+//!       [--failed-logon-delay-ms MS] [--anonymous-pipes] [--unix-id-range FIRST-LAST]
+//!       [--config FILE]
 //! ```
 //!
 //! Logs go to stderr, filtered by `RUST_LOG` (default `info`). Ctrl-C closes every

@@ -7,6 +7,8 @@
 //! map_to_guest = false         # an unknown user name logs on as Guest
 //! failed_logon_delay_ms = 2000 # each failed logon's answer waits this long; 0: off
 //! anonymous_pipes = false
+//! # The Unix ids given to accounts, one each, in the order of [[user]] (see `accounts`).
+//! unix_id_range = "70000-79999"
 //!
 //! [[share]]
 //! name = "data"
@@ -33,6 +35,7 @@
 //! the system's account files.
 
 use std::net::SocketAddr;
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -148,6 +151,9 @@ pub struct ServerConfig {
     /// Mirror SAM accounts into passwd/group (`Some(root)`; an empty root is the
     /// running system, see [`UnixMirrorConfig`]).
     pub unix_mirror: Option<UnixMirrorConfig>,
+    /// The Unix uids and gids accounts get, one each in configuration order (see
+    /// [`crate::accounts`]); default 70000-79999.
+    pub unix_id_range: RangeInclusive<u32>,
 }
 
 /// Where the Unix account mirror writes.
@@ -186,6 +192,7 @@ impl Default for ServerConfig {
             unauthenticated_timeout: Duration::from_secs(60),
             state_dir: None,
             unix_mirror: None,
+            unix_id_range: crate::accounts::DEFAULT_UNIX_IDS,
         }
     }
 }
@@ -214,6 +221,7 @@ struct FileConfig {
     unix_mirror: Option<bool>,
     unix_root: Option<PathBuf>,
     unix_prefix: Option<PathBuf>,
+    unix_id_range: Option<String>,
 }
 
 /// The command line of `lwiod`.
@@ -259,6 +267,9 @@ pub struct Args {
     /// wkssvc (Windows' RestrictAnonymous=0); they need --allow-guest to log on at all.
     #[arg(long)]
     pub anonymous_pipes: bool,
+    /// The Unix ids accounts get, FIRST-LAST (default 70000-79999).
+    #[arg(long, value_name = "FIRST-LAST")]
+    pub unix_id_range: Option<String>,
     /// A TOML configuration file.
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -292,6 +303,15 @@ fn mirror_config(
     })
 }
 
+/// Parses `FIRST-LAST`.
+fn parse_id_range(text: &str) -> Result<RangeInclusive<u32>, ConfigError> {
+    let bad = || ConfigError::Invalid(format!("unix_id_range {text:?}: expected FIRST-LAST"));
+    let (first, last) = text.split_once('-').ok_or_else(bad)?;
+    let first: u32 = first.trim().parse().map_err(|_| bad())?;
+    let last: u32 = last.trim().parse().map_err(|_| bad())?;
+    Ok(first..=last)
+}
+
 impl ServerConfig {
     /// Reads a TOML configuration file.
     pub fn from_file(path: &std::path::Path) -> Result<ServerConfig, ConfigError> {
@@ -315,12 +335,15 @@ impl ServerConfig {
             message: e.to_string(),
         })?;
         let mut c = ServerConfig::default();
-        c.apply_file(file);
+        c.apply_file(file)?;
         c.check()?;
         Ok(c)
     }
 
-    fn apply_file(&mut self, f: FileConfig) {
+    fn apply_file(&mut self, f: FileConfig) -> Result<(), ConfigError> {
+        if let Some(v) = &f.unix_id_range {
+            self.unix_id_range = parse_id_range(v)?;
+        }
         if let Some(v) = f.listen {
             self.listen = v;
         }
@@ -365,6 +388,7 @@ impl ServerConfig {
         if let Some(m) = mirror_config(f.unix_mirror.unwrap_or(false), f.unix_root, f.unix_prefix) {
             self.unix_mirror = Some(m);
         }
+        Ok(())
     }
 
     /// Builds a configuration from parsed arguments (and the file they name).
@@ -402,6 +426,9 @@ impl ServerConfig {
                     admin,
                 });
             }
+        }
+        if let Some(v) = &args.unix_id_range {
+            c.unix_id_range = parse_id_range(v)?;
         }
         c.signing_required |= args.signing_required;
         if args.no_signing_required {
@@ -451,6 +478,12 @@ impl ServerConfig {
             .max(self.max_read_write as usize + 4096)
             .min(lwio_smb2::frame::MAX_FRAME_LEN);
         self.max_read_write = self.max_read_write.min((self.max_message - 4096) as u32);
+        let server = [
+            rustix::process::getuid().as_raw(),
+            rustix::process::getgid().as_raw(),
+        ];
+        crate::accounts::unix_ids(&self.unix_id_range, self.users.len(), &server)
+            .map_err(ConfigError::Invalid)?;
         for s in &self.shares {
             if s.name.is_empty() || s.name.contains(['\\', '/', '\0']) {
                 return Err(ConfigError::Invalid(format!("bad share name {:?}", s.name)));
@@ -531,6 +564,37 @@ mod tests {
             Some(UnixMirrorConfig::Prefix("/tmp/p".into()))
         );
         assert_eq!(ServerConfig::from_cli(["lwiod"]).unwrap().state_dir, None);
+    }
+
+    #[test]
+    fn unix_id_range_from_cli_and_toml() {
+        let cli = ServerConfig::from_cli(["lwiod", "--unix-id-range", "90000-90009"]).unwrap();
+        let toml = ServerConfig::from_toml("unix_id_range = \"90000-90009\"\n").unwrap();
+        assert_eq!(cli, toml);
+        assert_eq!(cli.unix_id_range, 90_000..=90_009);
+        assert_eq!(
+            ServerConfig::default().unix_id_range,
+            crate::accounts::DEFAULT_UNIX_IDS
+        );
+        for bad in ["90000", "a-b", "0-10", "10-5"] {
+            assert!(
+                ServerConfig::from_cli(["lwiod", "--unix-id-range", bad]).is_err(),
+                "{bad}"
+            );
+        }
+        // Too small for the accounts.
+        assert!(
+            ServerConfig::from_cli([
+                "lwiod",
+                "--unix-id-range",
+                "90000-90000",
+                "--user",
+                "a:x",
+                "--user",
+                "b:y"
+            ])
+            .is_err()
+        );
     }
 
     #[test]

@@ -123,7 +123,7 @@ impl Server {
                 Server::with_sam(config, sam)
             }
             None => {
-                let accounts = MemoryAccounts::shared(&config.users);
+                let accounts = MemoryAccounts::from_config(&config);
                 Server::with_accounts(config, accounts)
             }
         }

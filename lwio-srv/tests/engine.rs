@@ -26,6 +26,8 @@ async fn start() -> (u16, tokio::sync::oneshot::Sender<()>) {
 /// A server on a loopback port sharing a fresh directory as `s`, with the user `u:p`.
 async fn start_in() -> (u16, tokio::sync::oneshot::Sender<()>, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap().keep();
+    // Accounts do not own the share root: let everyone write it, as a shared directory is.
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
     let share = format!("s={}", dir.display());
     // These raw clients do not sign: signing is relaxed (tests/logon_smb.rs signs).
     let cfg = ServerConfig::from_cli([

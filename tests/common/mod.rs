@@ -44,6 +44,13 @@ pub fn low_port_listener() -> std::net::TcpListener {
 /// given extra `lwiod` arguments.
 pub fn start(extra: &[&str]) -> Running {
     let dir = tempfile::tempdir().unwrap();
+    // Accounts do not own the share root (it is the server's): let everyone write it, as
+    // a shared directory is; tests that keep accounts apart set their own permissions.
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
     let share = format!("share={}", dir.path().display());
     let mut args = vec![
         "lwiod",

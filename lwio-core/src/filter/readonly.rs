@@ -3,11 +3,16 @@
 //! Creates that would change the file system (new files, overwrite, supersede,
 //! delete-on-close, any write-type access asked for explicitly) fail with
 //! STATUS_MEDIA_WRITE_PROTECTED; MAXIMUM_ALLOWED opens succeed with the write rights taken
-//! out of the grant; requests that change a file fail the same way even if a handle somehow
-//! holds a write right. Everything else passes down untouched.
+//! out of the grant; requests that change a file (writes, set-information, set-security,
+//! set-volume-information, and the FSCTLs that change the file system) fail the same way
+//! even if a handle somehow holds a write right, as MS-FSA's `Volume.IsReadOnly` checks do.
+//! The open of a rename's or link's target directory asks FILE_ADD_FILE, a write right, so
+//! a rename into a read-only device is refused at that open. Everything else passes down
+//! untouched.
 
 use crate::access::{AccessMask, FILE_GENERIC_MAPPING};
 use crate::driver::Driver;
+use crate::irp::access::fsctl_changes_file_system;
 use crate::irp::{CreateDisposition, CreateOptions, Dispatched, Irp, IrpRequest};
 use crate::status::NtStatus;
 
@@ -51,6 +56,7 @@ impl Driver for ReadOnlyFilter {
             | IrpRequest::SetInformation(_)
             | IrpRequest::SetSecurity(_)
             | IrpRequest::SetVolumeInformation(_) => true,
+            IrpRequest::FsControl(c) => fsctl_changes_file_system(c.code),
             _ => false,
         };
         if refuse {

@@ -40,6 +40,25 @@ impl IrpFuture {
         }
     }
 
+    /// The result when the IRP completed synchronously; the future itself otherwise.
+    pub(crate) fn into_ready(mut self) -> Result<IrpResult, IrpFuture> {
+        match std::mem::replace(&mut self.state, State::Taken) {
+            State::Ready(result) => Ok(result),
+            other => {
+                self.state = other;
+                Err(self)
+            }
+        }
+    }
+
+    /// A future on a completion slot the caller fills itself (a request made of several
+    /// IRPs, such as a rename and the open of its target directory).
+    pub(crate) fn on_slot(shared: Arc<PendingShared>) -> Self {
+        IrpFuture {
+            state: State::Pending(shared),
+        }
+    }
+
     /// True when the driver pended the IRP and it may not have completed yet.
     pub fn is_pending(&self) -> bool {
         match &self.state {

@@ -18,6 +18,7 @@ pub mod access;
 pub(crate) mod future;
 pub(crate) mod pending;
 pub mod request;
+pub mod target;
 mod trace;
 
 use std::marker::PhantomData;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 
 pub use future::{IrpCanceller, IrpFuture};
 pub use request::*;
+pub use target::{LinkTarget, TargetFlags};
 
 use crate::access::AccessMask;
 use crate::driver::Driver;
@@ -114,6 +116,9 @@ pub(crate) struct RawIrp<'a> {
     pub(crate) file: FileRef<'a>,
     /// Index of the layer that holds the IRP now (0 = the bottom device).
     pub(crate) layer: usize,
+    /// The directory the manager opened for a rename or link (Windows'
+    /// `IrpSp->Parameters.SetFile.FileObject`), on the same device stack.
+    pub(crate) related: Option<Arc<FileObject>>,
     routines: Vec<CompletionRoutine>,
     shared: Option<Arc<PendingShared>>,
     trace: Option<Box<IrpTrace>>,
@@ -129,6 +134,7 @@ impl<'a> RawIrp<'a> {
             request,
             file,
             layer,
+            related: None,
             routines: Vec::new(),
             shared: None,
             trace,
@@ -152,6 +158,7 @@ impl<'a> RawIrp<'a> {
             request: self.request,
             file: self.file.into_static(),
             layer: self.layer,
+            related: self.related,
             routines: self.routines,
             shared: self.shared,
             trace: self.trace,
@@ -231,6 +238,20 @@ impl<'a, D: Driver> Irp<'a, D> {
         self.raw.file.context_at::<D::File>(self.raw.layer)
     }
 
+    /// For a rename or link (FileRenameInformation, FileLinkInformation and their Ex forms):
+    /// the target directory the manager opened for the caller with an
+    /// open-target-directory create on this same device stack. `None` for other requests,
+    /// for a stream rename, and on devices whose driver does not open target directories.
+    pub fn target_file(&self) -> Option<&FileObject> {
+        self.raw.related.as_deref()
+    }
+
+    /// This driver's context of [`Irp::target_file`], set by its open-target-directory
+    /// create.
+    pub fn target_file_context(&self) -> Option<&D::File> {
+        related_context::<D>(&self.raw)
+    }
+
     /// Attaches this driver's context to the file; normally done by a successful create.
     /// Fails, giving the value back, when one is already set.
     pub fn set_file_context(&self, context: D::File) -> Result<(), D::File> {
@@ -248,6 +269,20 @@ impl<'a, D: Driver> Irp<'a, D> {
     /// filter, or share-level permissions, limit MAXIMUM_ALLOWED this way).
     pub fn limit_granted_access(&self, ceiling: AccessMask) {
         self.raw.file.limit_granted_access(ceiling);
+    }
+
+    /// The most the create may grant, as the layers above limited it so far (every right
+    /// when none did). A driver that decides on its grant (delete-on-close needs DELETE in
+    /// it, share modes record it) applies this first, so it decides on what the handle
+    /// will really hold.
+    pub fn access_ceiling(&self) -> AccessMask {
+        self.raw.file.access_ceiling()
+    }
+
+    /// Records that the create opened a directory (the manager then asks
+    /// FILE_ADD_SUBDIRECTORY, not FILE_ADD_FILE, of a rename's target directory).
+    pub fn mark_directory(&self) {
+        self.raw.file.mark_directory();
     }
 
     /// Registers a routine that sees (and may change) the result on its way back up,
@@ -334,6 +369,12 @@ impl<D: Driver> PendingIrp<D> {
         raw.file.context_at::<D::File>(raw.layer)
     }
 
+    /// This driver's context of the target directory of a rename or link (see
+    /// [`Irp::target_file_context`]).
+    pub fn target_file_context(&self) -> Option<&D::File> {
+        related_context::<D>(self.raw())
+    }
+
     /// Arms a cancel routine, which runs (once) if the IRP is cancelled while armed. It
     /// should take the IRP out of the driver's queue and complete it with STATUS_CANCELLED.
     /// Returns false, without arming, when cancellation was already requested: the driver
@@ -394,6 +435,16 @@ impl<D: Driver> Drop for PendingIrp<D> {
             finish_pending(raw, &self.shared, IrpResult::new(status));
         }
     }
+}
+
+/// The context of layer `raw.layer` in the related file object, when that object was opened
+/// on the same device stack (so its layers line up with the IRP's).
+fn related_context<'r, D: Driver>(raw: &'r RawIrp<'_>) -> Option<&'r D::File> {
+    let related = raw.related.as_ref()?;
+    if !Arc::ptr_eq(related.stack_arc(), raw.file.stack_arc()) {
+        return None;
+    }
+    related.context_at::<D::File>(raw.layer)
 }
 
 fn finish_pending(raw: RawIrp<'static>, shared: &PendingShared, result: IrpResult) {

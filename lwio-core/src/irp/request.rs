@@ -222,6 +222,8 @@ open_enum! {
         const DISPOSITION_EX = 64;
         /// FileRenameInformationEx.
         const RENAME_EX = 65;
+        /// FileLinkInformationEx.
+        const LINK_EX = 72;
     }
 }
 
@@ -324,7 +326,22 @@ pub struct CreateRequest {
     pub ecps: EcpList,
     /// Who is opening.
     pub token: Arc<AccessToken>,
+    /// Open the *parent* of the named file, for a rename or a hard link into it (Windows'
+    /// SL_OPEN_TARGET_DIRECTORY). The driver checks the desired access (FILE_ADD_FILE or
+    /// FILE_ADD_SUBDIRECTORY) against that directory's descriptor, opens it, and keeps the
+    /// last component of the name as the name the rename or link will make; `information`
+    /// reports [`TARGET_EXISTS`] or [`TARGET_DOES_NOT_EXIST`]. The I/O manager makes these
+    /// opens itself (see `IoManager::call`); a device whose driver does not handle them
+    /// refuses one with STATUS_INVALID_PARAMETER.
+    pub open_target_directory: bool,
 }
+
+/// `information` of an open-target-directory create: the last component names an existing
+/// file (Windows' FILE_EXISTS).
+pub const TARGET_EXISTS: u64 = 4;
+/// `information` of an open-target-directory create: the last component is a new name
+/// (Windows' FILE_DOES_NOT_EXIST).
+pub const TARGET_DOES_NOT_EXIST: u64 = 5;
 
 /// The arguments of a read (`IRP_MJ_READ`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -595,6 +612,7 @@ impl CreateRequest {
             ea_buffer: None,
             ecps: EcpList::new(),
             token,
+            open_target_directory: false,
         }
     }
 

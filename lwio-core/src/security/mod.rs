@@ -13,7 +13,10 @@
 //!   [`SecurityDescriptor::filtered`] and [`SecurityDescriptor::merge_from`] driven by
 //!   [`SecurityInformation`] (2.4.7). Its module documentation explains how "no DACL",
 //!   "NULL DACL" and "empty DACL" differ.
-//! - [`AccessToken`]: the caller's user, groups, [`Privileges`] and optional Unix identity.
+//! - [`AccessToken`]: the caller's user, groups (with [`GroupAttributes`]), [`Privileges`]
+//!   and optional Unix identity.
+//! - [`check_assignable`]: who may make whom the owner, and who may write a SACL, at
+//!   create and at set-security alike.
 //! - [`access_check`] (2.5.3.2), returning the granted [`AccessMask`] or an
 //!   [`AccessCheckError`] that maps to STATUS_ACCESS_DENIED or STATUS_PRIVILEGE_NOT_HELD.
 //! - [`create_child_descriptor`] (2.5.3.4): the descriptor of a new file or directory from
@@ -31,6 +34,7 @@
 
 mod ace;
 mod acl;
+mod assign;
 mod check;
 mod descriptor;
 mod error;
@@ -46,6 +50,7 @@ mod proptests;
 pub use crate::access::{AccessMask, FILE_GENERIC_MAPPING, GenericMapping};
 pub use ace::{ACE_HEADER_LEN, Ace, AceFlags, AceType, RawAce, SimpleAce};
 pub use acl::{ACL_HEADER_LEN, ACL_REVISION, ACL_REVISION_DS, Acl};
+pub use assign::{AssignError, check_assignable, parts_of_creator};
 pub use check::{
     AccessCheckError, BACKUP_RIGHTS, CheckOptions, RESTORE_RIGHTS, access_check, maximum_allowed,
 };
@@ -55,4 +60,4 @@ pub use descriptor::{
 pub use error::SecurityError;
 pub use inherit::create_child_descriptor;
 pub use sid::{SID_MAX_SUB_AUTHORITIES, SID_REVISION, Sid, well_known};
-pub use token::{AccessToken, Privilege, Privileges, UnixIdentity};
+pub use token::{AccessToken, GroupAttributes, Privilege, Privileges, UnixIdentity};

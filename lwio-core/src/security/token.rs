@@ -1,6 +1,11 @@
 //! The caller's identity: an access token (MS-DTYP 2.5.2 Token/Authorization Context),
-//! reduced to what a file server needs: the user and group SIDs, the enabled privileges,
-//! the default owner and primary group for new objects, and an optional Unix identity.
+//! reduced to what a file server needs: the user and group SIDs with their attributes, the
+//! enabled privileges, the default owner and primary group for new objects, and an optional
+//! Unix identity.
+//!
+//! Group attributes are the SE_GROUP_* bits of a SID_AND_ATTRIBUTES. The one a file system
+//! consults is [`GroupAttributes::OWNER`]: only a group carrying it may be made the owner of
+//! an object without SeRestorePrivilege ([`AccessToken::can_own`]).
 //!
 //! Privileges are the ones a file server consults. Their numbers are the well-known
 //! privilege LUIDs Windows uses (SE_SECURITY_PRIVILEGE is 8, and so on), so a
@@ -137,6 +142,36 @@ pub struct UnixIdentity {
     pub groups: Vec<u32>,
 }
 
+crate::open_flags! {
+    /// The attributes of one token group (the SE_GROUP_* values of MS-DTYP 2.4.2.4
+    /// SID_AND_ATTRIBUTES as Windows tokens carry them).
+    pub struct GroupAttributes(u32) {
+        /// The group cannot be disabled.
+        const MANDATORY = 0x0000_0001;
+        /// Enabled by default.
+        const ENABLED_BY_DEFAULT = 0x0000_0002;
+        /// Enabled.
+        const ENABLED = 0x0000_0004;
+        /// The group may be assigned as the owner of objects (SE_GROUP_OWNER).
+        const OWNER = 0x0000_0008;
+        /// The group counts in deny ACEs only.
+        const USE_FOR_DENY_ONLY = 0x0000_0010;
+        /// A mandatory integrity SID.
+        const INTEGRITY = 0x0000_0020;
+        /// The integrity SID is checked.
+        const INTEGRITY_ENABLED = 0x0000_0040;
+        /// A domain-local group.
+        const RESOURCE = 0x2000_0000;
+        /// The logon SID.
+        const LOGON_ID = 0xC000_0000;
+    }
+}
+
+impl GroupAttributes {
+    /// What an ordinary enabled group carries: mandatory, enabled by default, enabled.
+    pub const DEFAULT: GroupAttributes = GroupAttributes(0x7);
+}
+
 /// Who is asking: the input of the access check and of descriptor creation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccessToken {
@@ -144,6 +179,10 @@ pub struct AccessToken {
     pub user: Sid,
     /// Group SIDs (all enabled).
     pub groups: Vec<Sid>,
+    /// The attributes of `groups`, by index. A group without an entry here (the list is
+    /// shorter) has [`GroupAttributes::DEFAULT`]; use [`AccessToken::with_group`] to give
+    /// one its attributes.
+    pub group_attributes: Vec<GroupAttributes>,
     /// Enabled privileges.
     pub privileges: Privileges,
     /// The Unix identity, if the token was mapped to one.
@@ -160,6 +199,7 @@ impl AccessToken {
         AccessToken {
             user,
             groups: Vec::new(),
+            group_attributes: Vec::new(),
             privileges: Privileges::NONE,
             unix: None,
             owner: None,
@@ -167,10 +207,28 @@ impl AccessToken {
         }
     }
 
-    /// Replaces the groups.
+    /// Replaces the groups; each has [`GroupAttributes::DEFAULT`].
     pub fn with_groups(mut self, groups: impl IntoIterator<Item = Sid>) -> AccessToken {
         self.groups = groups.into_iter().collect();
+        self.group_attributes.clear();
         self
+    }
+
+    /// Adds one group with its attributes.
+    pub fn with_group(mut self, group: Sid, attributes: GroupAttributes) -> AccessToken {
+        self.group_attributes
+            .resize(self.groups.len(), GroupAttributes::DEFAULT);
+        self.groups.push(group);
+        self.group_attributes.push(attributes);
+        self
+    }
+
+    /// The attributes of the group at `index` of [`AccessToken::groups`].
+    pub fn group_attributes_at(&self, index: usize) -> GroupAttributes {
+        self.group_attributes
+            .get(index)
+            .copied()
+            .unwrap_or(GroupAttributes::DEFAULT)
     }
 
     /// Replaces the privileges.
@@ -198,7 +256,8 @@ impl AccessToken {
     }
 
     /// LocalSystem: S-1-5-18 in Administrators, Everyone and Authenticated Users, with
-    /// every privilege; new objects are owned by Administrators, as on Windows.
+    /// every privilege (SeRestorePrivilege lets it assign any owner); new objects are owned
+    /// by Administrators, as on Windows.
     pub fn system() -> AccessToken {
         AccessToken::new(wk::LOCAL_SYSTEM)
             .with_groups([
@@ -221,6 +280,16 @@ impl AccessToken {
     /// True when `sid` is the user or one of the groups.
     pub fn contains_sid(&self, sid: &Sid) -> bool {
         self.user == *sid || self.groups.contains(sid)
+    }
+
+    /// True when `sid` may be made the owner of an object by this token without
+    /// SeRestorePrivilege: the user itself, or a group carrying [`GroupAttributes::OWNER`]
+    /// (Windows' rule for an owner given at create or set later).
+    pub fn can_own(&self, sid: &Sid) -> bool {
+        self.user == *sid
+            || self.groups.iter().enumerate().any(|(i, g)| {
+                g == sid && self.group_attributes_at(i).contains(GroupAttributes::OWNER)
+            })
     }
 
     /// True when `p` is enabled.
@@ -279,5 +348,35 @@ mod tests {
         });
         assert_eq!(user.default_owner(), wk::unix_user(1000));
         assert_eq!(user.unix.as_ref().map(|u| u.gid), Some(100));
+    }
+
+    #[test]
+    fn only_owner_groups_may_own() {
+        let admin = AccessToken::new(wk::unix_user(9))
+            .with_group(
+                wk::BUILTIN_ADMINISTRATORS,
+                GroupAttributes::DEFAULT | GroupAttributes::OWNER,
+            )
+            .with_group(wk::WORLD, GroupAttributes::DEFAULT);
+        assert!(admin.can_own(&wk::unix_user(9)));
+        assert!(admin.can_own(&wk::BUILTIN_ADMINISTRATORS));
+        assert!(
+            !admin.can_own(&wk::WORLD),
+            "Everyone carries no SE_GROUP_OWNER"
+        );
+        assert!(admin.contains_sid(&wk::WORLD));
+        // SYSTEM's groups carry no SE_GROUP_OWNER; its SeRestorePrivilege assigns any owner.
+        let sys = AccessToken::system();
+        assert!(sys.can_own(&wk::LOCAL_SYSTEM) && !sys.can_own(&wk::BUILTIN_ADMINISTRATORS));
+        assert!(sys.has_privilege(Privilege::Restore));
+        let user = AccessToken::new(wk::unix_user(7))
+            .with_groups([wk::WORLD])
+            .with_group(
+                wk::unix_group(7),
+                GroupAttributes::DEFAULT | GroupAttributes::OWNER,
+            );
+        assert_eq!(user.group_attributes_at(0), GroupAttributes::DEFAULT);
+        assert!(user.can_own(&wk::unix_group(7)) && !user.can_own(&wk::WORLD));
+        assert!(!user.can_own(&wk::unix_user(8)));
     }
 }

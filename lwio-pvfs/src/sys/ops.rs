@@ -7,7 +7,7 @@
 //! `AT_SYMLINK_FOLLOW`).
 
 use std::ffi::OsString;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStringExt;
 
 use lwio_core::NtStatus;
@@ -244,6 +244,79 @@ pub fn set_times(
 /// `fchmod`: sets the permission bits.
 pub fn set_mode(fd: impl AsFd, mode: Mode) -> Result<(), NtStatus> {
     rustix::fs::fchmod(fd, mode).map_err(map_errno)
+}
+
+/// `fchown`: gives the file to `uid` and `gid`. `Ok(false)` when this process may not
+/// (`EPERM`: it is not root and lacks CAP_CHOWN), so the caller can keep the file as the
+/// process's own; any other failure is an error. An id of `u32::MAX` (-1, "unchanged" to
+/// the kernel) is refused with STATUS_INVALID_PARAMETER.
+pub fn set_owner(fd: impl AsFd, uid: u32, gid: u32) -> Result<bool, NtStatus> {
+    if uid == u32::MAX || gid == u32::MAX {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    let owner = rustix::fs::Uid::from_raw(uid);
+    let group = rustix::fs::Gid::from_raw(gid);
+    match rustix::fs::fchown(fd, Some(owner), Some(group)) {
+        Ok(()) => Ok(true),
+        Err(Errno::PERM) => Ok(false),
+        Err(e) => Err(map_errno(e)),
+    }
+}
+
+/// The path of an open descriptor in `/proc`, a magic link to the object it holds.
+fn proc_fd_path(fd: BorrowedFd<'_>) -> String {
+    format!("/proc/self/fd/{}", fd.as_raw_fd())
+}
+
+/// Opens the object `fd` holds again with `flags` (`O_CLOEXEC | O_NOCTTY` added; no
+/// `O_CREAT`), through its `/proc/self/fd` link: the same inode, whatever its name now
+/// points to, so a check made on `fd` holds for the new descriptor. The identity is
+/// verified (device and inode); a mismatch, or a system without `/proc`, is an error, never
+/// a silent open by name.
+pub fn reopen(fd: impl AsFd, flags: OFlags) -> Result<OwnedFd, NtStatus> {
+    let fd = fd.as_fd();
+    let flags = flags.difference(OFlags::CREATE | OFlags::TMPFILE | OFlags::EXCL)
+        | OFlags::CLOEXEC
+        | OFlags::NOCTTY;
+    let new = rustix::fs::open(proc_fd_path(fd), flags, Mode::empty()).map_err(map_errno)?;
+    same_object(fd, &new)?;
+    Ok(new)
+}
+
+/// Fails with STATUS_ACCESS_DENIED unless `a` and `b` hold the same inode.
+pub fn same_object(a: impl AsFd, b: impl AsFd) -> Result<(), NtStatus> {
+    let (a, b) = (fstat(a)?, fstat(b)?);
+    if (a.dev, a.ino) == (b.dev, b.ino) {
+        Ok(())
+    } else {
+        Err(NtStatus::ACCESS_DENIED)
+    }
+}
+
+/// Makes `dir/name` a hard link to the object `fd` holds (`linkat` of its `/proc/self/fd`
+/// link with `AT_SYMLINK_FOLLOW`): the file that was opened and checked, never a name
+/// looked up again. A file whose last name is gone cannot be linked (`ENOENT`).
+pub fn link_fd(fd: impl AsFd, dir: impl AsFd, name: &str) -> Result<(), NtStatus> {
+    validate_name(name)?;
+    let fd = fd.as_fd();
+    rustix::fs::linkat(
+        rustix::fs::CWD,
+        proc_fd_path(fd),
+        dir,
+        name,
+        AtFlags::SYMLINK_FOLLOW,
+    )
+    .map_err(map_errno)
+}
+
+/// `statx` of `name` in `dir` (a final symlink not followed): `Ok(None)` when it is missing.
+pub fn stat_at(dir: impl AsFd, name: &str) -> Result<Option<Stat>, NtStatus> {
+    validate_name(name)?;
+    match statx_at(dir, name) {
+        Ok(st) => Ok(Some(st)),
+        Err(Errno::NOENT) => Ok(None),
+        Err(e) => Err(map_errno(e)),
+    }
 }
 
 /// `ftruncate`: sets the end of file.

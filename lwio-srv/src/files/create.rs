@@ -100,6 +100,8 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
         ea_buffer: asks.ea_buffer.map(Bytes::from),
         ecps,
         token: req.session.token.clone(),
+        // Only the I/O manager opens target directories (for a rename or link).
+        open_target_directory: false,
     };
     let handle = req.io.create_file(&path, request).await?;
     if is_ipc && !cr.name.is_empty() {

@@ -1,14 +1,13 @@
 //! SMB2 SET_INFO (MS-SMB2 3.3.5.21): file, volume and security changes as IRPs.
 //!
-//! The SMB2 form of FileRenameInformation and FileLinkInformation (MS-FSCC 2.4.42.2)
-//! carries a share-relative target name and a RootDirectory that must be zero; the driver
-//! (PVFS) resolves such names beneath the share root itself, so the buffer is checked and
-//! passed on unchanged.
+//! The SMB2 form of FileRenameInformation and FileLinkInformation and their Ex forms
+//! (MS-FSCC 2.4.42.2) carries a share-relative target name and a RootDirectory that must be
+//! zero; the I/O manager opens the target's directory for the session's token and the
+//! driver renames into it, so the buffer is checked and passed on unchanged.
 
 use bytes::Bytes;
-use lwio_core::irp::{SetInfoRequest as IoSet, SetSecurityRequest};
+use lwio_core::irp::{LinkTarget, SetInfoRequest as IoSet, SetSecurityRequest};
 use lwio_core::{FileInfoClass, FsInfoClass, IrpRequest, NtStatus, SecurityInformation};
-use lwio_fscc::{FileInfo, FileLinkInformation, FileRenameInformation};
 use lwio_smb2::{InfoType, SetInfoRequest, SetInfoResponse};
 
 use super::{Outcome, bad_request, body, open_of};
@@ -59,23 +58,14 @@ pub(super) async fn handle(req: &FileRequest<'_>) -> Outcome {
     )
 }
 
-/// A rename or link names its target relative to the share: RootDirectory must be zero
-/// and the buffer must decode.
+/// A rename or link (any of the four classes) names its target relative to the share:
+/// RootDirectory must be zero for a network operation (MS-FSCC 2.4.42.2, 2.4.27.2), since
+/// in-process callers use it to name an open directory of the I/O manager.
 fn check_target(class: FileInfoClass, buf: &[u8]) -> Result<(), NtStatus> {
-    let root = match class {
-        FileInfoClass::RENAME => {
-            FileRenameInformation::decode_set_input(buf)
-                .map_err(|e| e.to_status())?
-                .root_directory
-        }
-        FileInfoClass::LINK => {
-            FileLinkInformation::decode_set_input(buf)
-                .map_err(|e| e.to_status())?
-                .root_directory
-        }
-        _ => 0,
-    };
-    if root != 0 {
+    if !lwio_core::irp::target::is_target_class(class) {
+        return Ok(());
+    }
+    if LinkTarget::decode(class, buf)?.root_directory != 0 {
         return Err(NtStatus::INVALID_PARAMETER);
     }
     Ok(())

@@ -190,3 +190,58 @@ fn filetime_conversions() {
         0
     );
 }
+
+/// The object a checked descriptor holds, not whatever its name points to now: a reopen
+/// for writing and a hard link both reach the original file after a swap of names.
+#[test]
+fn reopen_and_link_follow_the_object_not_its_name() {
+    let fx = Fixture::new();
+    let root = fx.root(false, false);
+    let dir = root.dir_fd();
+    let checked = create_file_at(dir, "f", RW, mode(0o600)).unwrap();
+    pwrite_all(&checked, b"original", 0).unwrap();
+    // Another process moves the file away and puts another in its place.
+    rename_at(dir, "f", dir, "moved", false).unwrap();
+    let other = create_file_at(dir, "f", RW, mode(0o600)).unwrap();
+    pwrite_all(&other, b"someone else's", 0).unwrap();
+    let writer = crate::sys::reopen(&checked, OFlags::RDWR).unwrap();
+    pwrite_all(&writer, b"WRITTEN!", 0).unwrap();
+    assert!(crate::sys::same_object(&writer, &checked).is_ok());
+    assert_eq!(
+        crate::sys::same_object(&writer, &other),
+        Err(NtStatus::ACCESS_DENIED)
+    );
+    crate::sys::link_fd(&checked, dir, "linked").unwrap();
+    let mut buf = [0u8; 32];
+    let linked = rustix::fs::openat(dir, "linked", OFlags::RDONLY, Mode::empty()).unwrap();
+    let n = pread_full(&linked, &mut buf, 0).unwrap();
+    assert_eq!(&buf[..n], b"WRITTEN!");
+    let n = pread_full(&other, &mut buf, 0).unwrap();
+    assert_eq!(&buf[..n], b"someone else's");
+    assert_eq!(
+        crate::sys::stat_at(dir, "missing").unwrap(),
+        None,
+        "a missing name is None"
+    );
+}
+
+/// `set_owner` gives a file away when the process may, and says so when it may not.
+#[test]
+fn set_owner_changes_the_owner_or_reports_it_cannot() {
+    let fx = Fixture::new();
+    let root = fx.root(false, false);
+    let fd = create_file_at(root.dir_fd(), "f", RW, mode(0o600)).unwrap();
+    let changed = crate::sys::set_owner(&fd, 70_123, 70_123).unwrap();
+    let st = fstat(&fd).unwrap();
+    if super::is_root() {
+        assert!(changed);
+        assert_eq!((st.uid, st.gid), (70_123, 70_123));
+    } else {
+        assert!(!changed);
+        assert_eq!(st.uid, rustix::process::geteuid().as_raw());
+    }
+    assert_eq!(
+        crate::sys::set_owner(&fd, u32::MAX, 1),
+        Err(NtStatus::INVALID_PARAMETER)
+    );
+}
