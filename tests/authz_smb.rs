@@ -57,6 +57,7 @@ fn scene() -> Scene {
         "--user",
         "bob:B0b!pw",
         "--allow-guest",
+        "--map-to-guest",
         "--share",
         &ro_share,
         "--read-only",

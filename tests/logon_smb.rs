@@ -568,6 +568,9 @@ async fn a_compound_too_big_for_one_frame_is_refused_in_a_well_formed_frame() {
         .unwrap()
         .set_len(24 << 20)
         .unwrap();
+    // Made behind the server's back by root: open it to the account (the test opens it
+    // for reading and writing).
+    std::fs::set_permissions(&big, std::os::unix::fs::PermissionsExt::from_mode(0o666)).unwrap();
     let mut c = Smb::connect(srv.port).await;
     assert_eq!(c.logon("user", "pass").await, NtStatus::SUCCESS);
     c.tree("share").await;
