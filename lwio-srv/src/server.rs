@@ -60,6 +60,7 @@ pub(crate) struct ServerShared {
     /// Failed logons, for the authentication rate limiter.
     pub(crate) logon_limiter: parking_lot::Mutex<crate::conn::logon_limiter::LogonLimiter>,
     /// srvsvc, wkssvc and rpcecho on the NPFS device; stopped when the server goes.
+    #[cfg(feature = "rpc")]
     pub(crate) rpc: crate::rpc_services::RpcServices,
 }
 
@@ -149,23 +150,26 @@ impl Server {
                 security,
             }));
         }
-        io.add_device(
-            NPFS_DEVICE,
-            Arc::new(lwio_npfs::Npfs::new()),
-            lwio_npfs::NpfsDevice::default(),
-        )
-        .map_err(|status| ServerError::Mount {
-            share: "IPC$".into(),
-            status,
-        })?;
-        shares.push(Arc::new(Share {
-            name: "IPC$".into(),
-            kind: ShareKind::Ipc {
-                device: NPFS_DEVICE.into(),
-            },
-            comment: "IPC Service".into(),
-            security: None,
-        }));
+        #[cfg(feature = "npfs")]
+        {
+            io.add_device(
+                NPFS_DEVICE,
+                Arc::new(lwio_npfs::Npfs::new()),
+                lwio_npfs::NpfsDevice::default(),
+            )
+            .map_err(|status| ServerError::Mount {
+                share: "IPC$".into(),
+                status,
+            })?;
+            shares.push(Arc::new(Share {
+                name: "IPC$".into(),
+                kind: ShareKind::Ipc {
+                    device: NPFS_DEVICE.into(),
+                },
+                comment: "IPC Service".into(),
+                security: None,
+            }));
+        }
         let mut server_guid = [0u8; 16];
         let _ = getrandom::fill(&mut server_guid);
         let host = host_name();
@@ -177,32 +181,35 @@ impl Server {
             .chars()
             .take(15)
             .collect();
-        let share_table = Arc::new(crate::rpc_services::ShareTable::default());
-        for (share, config) in shares
-            .iter()
-            .zip(config.shares.iter().map(Some).chain([None]))
-        {
-            let path = config
-                .map(|c| c.path.display().to_string())
-                .unwrap_or_default();
-            share_table.add(Arc::clone(share), &path);
-        }
-        let identity = lwio_rpc::interfaces::ServerIdentity {
-            name: nb.clone(),
-            allow_anonymous: config.anonymous_pipes,
-            ..Default::default()
+        #[cfg(feature = "rpc")]
+        let rpc = {
+            let share_table = Arc::new(crate::rpc_services::ShareTable::default());
+            for (share, config) in shares
+                .iter()
+                .zip(config.shares.iter().map(Some).chain([None]))
+            {
+                let path = config
+                    .map(|c| c.path.display().to_string())
+                    .unwrap_or_default();
+                share_table.add(Arc::clone(share), &path);
+            }
+            let identity = lwio_rpc::interfaces::ServerIdentity {
+                name: nb.clone(),
+                allow_anonymous: config.anonymous_pipes,
+                ..Default::default()
+            };
+            crate::rpc_services::start(
+                &io,
+                NPFS_DEVICE,
+                identity,
+                share_table,
+                Arc::clone(&accounts),
+            )
+            .map_err(|status| ServerError::Mount {
+                share: "IPC$".into(),
+                status,
+            })?
         };
-        let rpc = crate::rpc_services::start(
-            &io,
-            NPFS_DEVICE,
-            identity,
-            share_table,
-            Arc::clone(&accounts),
-        )
-        .map_err(|status| ServerError::Mount {
-            share: "IPC$".into(),
-            status,
-        })?;
         let names = ServerNames {
             nb_computer: nb,
             nb_domain: "WORKGROUP".into(),
@@ -223,6 +230,7 @@ impl Server {
                 logon_limiter: parking_lot::Mutex::new(
                     crate::conn::logon_limiter::LogonLimiter::new(config_delay),
                 ),
+                #[cfg(feature = "rpc")]
                 rpc,
             }),
         })
@@ -253,10 +261,14 @@ impl Server {
     pub async fn serve_on(self, listener: TcpListener, shutdown: impl Future<Output = ()>) {
         if let Ok(a) = listener.local_addr() {
             tracing::info!(addr = %a, "listening");
+            #[cfg(feature = "rpc")]
             self.shared.rpc.set_listener(a);
         }
         // Client connections, as srvsvc's transport enumeration counts them.
+        #[cfg(feature = "rpc")]
         let live = self.shared.rpc.connection_count();
+        #[cfg(not(feature = "rpc"))]
+        let live = Arc::new(std::sync::atomic::AtomicU32::new(0));
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut conns = JoinSet::new();
         tokio::pin!(shutdown);

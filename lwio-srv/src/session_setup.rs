@@ -232,6 +232,7 @@ fn established(
         logon.session_key,
         !keyed,
     ));
+    #[cfg(feature = "rpc")]
     if keyed {
         // In the logon table until the session ends: wkssvc lists the user, srvsvc the
         // session, with the client's address.

@@ -316,14 +316,14 @@ fn descriptor(s: &ShareRecord) -> (u32, Option<Vec<u8>>) {
 }
 
 /// SHARE_INFO_0 of `s`.
-pub fn info0(s: &ShareRecord) -> ShareInfo0 {
+pub(crate) fn info0(s: &ShareRecord) -> ShareInfo0 {
     ShareInfo0 {
         netname: wstr(&s.name),
     }
 }
 
 /// SHARE_INFO_1 of `s`.
-pub fn info1(s: &ShareRecord) -> ShareInfo1 {
+pub(crate) fn info1(s: &ShareRecord) -> ShareInfo1 {
     ShareInfo1 {
         netname: wstr(&s.name),
         share_type: out_type(s),
@@ -332,7 +332,7 @@ pub fn info1(s: &ShareRecord) -> ShareInfo1 {
 }
 
 /// SHARE_INFO_2 of `s`.
-pub fn info2(s: &ShareRecord) -> ShareInfo2 {
+pub(crate) fn info2(s: &ShareRecord) -> ShareInfo2 {
     ShareInfo2 {
         netname: wstr(&s.name),
         share_type: out_type(s),
@@ -346,7 +346,7 @@ pub fn info2(s: &ShareRecord) -> ShareInfo2 {
 }
 
 /// SHARE_INFO_501 of `s`.
-pub fn info501(s: &ShareRecord) -> ShareInfo501 {
+pub(crate) fn info501(s: &ShareRecord) -> ShareInfo501 {
     ShareInfo501 {
         netname: wstr(&s.name),
         share_type: out_type(s),
@@ -356,7 +356,7 @@ pub fn info501(s: &ShareRecord) -> ShareInfo501 {
 }
 
 /// SHARE_INFO_502_I of `s`.
-pub fn info502(s: &ShareRecord) -> ShareInfo502 {
+pub(crate) fn info502(s: &ShareRecord) -> ShareInfo502 {
     let i = info2(s);
     let (reserved, security_descriptor) = descriptor(s);
     ShareInfo502 {
@@ -374,7 +374,7 @@ pub fn info502(s: &ShareRecord) -> ShareInfo502 {
 }
 
 /// SHARE_INFO_503_I of `s`, with the server name `*`.
-pub fn info503(s: &ShareRecord) -> ShareInfo503 {
+pub(crate) fn info503(s: &ShareRecord) -> ShareInfo503 {
     let i = info502(s);
     ShareInfo503 {
         netname: i.netname,
@@ -392,7 +392,7 @@ pub fn info503(s: &ShareRecord) -> ShareInfo503 {
 }
 
 /// SHARE_INFO of `s` at `level`; `Unknown` for a level NetrShareGetInfo does not serve.
-pub fn share_info(level: u32, s: &ShareRecord) -> ShareInfo {
+pub(crate) fn share_info(level: u32, s: &ShareRecord) -> ShareInfo {
     match level {
         0 => ShareInfo::Info0(Some(info0(s))),
         1 => ShareInfo::Info1(Some(info1(s))),
@@ -407,7 +407,7 @@ pub fn share_info(level: u32, s: &ShareRecord) -> ShareInfo {
 
 /// SHARE_ENUM_UNION of `shares` at `level`; `Unknown` for a level NetrShareEnum does not
 /// serve.
-pub fn enum_union(level: u32, shares: &[ShareRecord]) -> ShareEnumUnion {
+pub(crate) fn enum_union(level: u32, shares: &[ShareRecord]) -> ShareEnumUnion {
     fn each<T>(shares: &[ShareRecord], f: fn(&ShareRecord) -> T) -> Vec<T> {
         shares.iter().map(f).collect()
     }
