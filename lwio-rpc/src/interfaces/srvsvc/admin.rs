@@ -55,7 +55,7 @@
 use lwio_core::SecurityDescriptor;
 
 use super::names::{self, name_type};
-use super::share_info::{ShareInfo, ShareInfo2, ShareInfo502, ShareInfo503, shi1005};
+use super::share_info::{ShareInfo, shi1005};
 use super::win32::{
     ERROR_ACCESS_DENIED, ERROR_INVALID_LEVEL, ERROR_INVALID_NAME, ERROR_INVALID_PARAMETER,
     ERROR_NOT_SUPPORTED, ERROR_SUCCESS, NERR_NET_NAME_NOT_FOUND,
@@ -203,76 +203,51 @@ fn is_absolute(path: &str) -> bool {
             && matches!(b[2], b'\\' | b'/'))
 }
 
-/// One share as NetrShareAdd received it, before the checks.
-struct NewShare<'a> {
+/// The members of a level 2, 502 or 503 structure that NetrShareAdd and NetrShareSetInfo
+/// read, before any check.
+struct Members<'a> {
     netname: &'a str,
     share_type: u32,
     remark: &'a str,
     max_uses: u32,
     path: &'a str,
-    security_descriptor: &'a Option<Vec<u8>>,
+    /// The descriptor (levels 502 and 503).
+    security_descriptor: Option<&'a Option<Vec<u8>>>,
+    /// The scoping server name (level 503).
     servername: Option<&'a str>,
 }
 
-impl<'a> NewShare<'a> {
-    fn from_info(info: &'a ShareInfo) -> Result<NewShare<'a>, Refusal> {
-        const NONE: &Option<Vec<u8>> = &None;
-        Ok(match info {
-            ShareInfo::Info2(Some(ShareInfo2 {
-                netname,
-                share_type,
-                remark,
-                max_uses,
-                path,
-                ..
-            })) => NewShare {
-                netname: text(netname),
-                share_type: *share_type,
-                remark: text(remark),
-                max_uses: *max_uses,
-                path: text(path),
-                security_descriptor: NONE,
-                servername: None,
-            },
-            ShareInfo::Info502(Some(ShareInfo502 {
-                netname,
-                share_type,
-                remark,
-                max_uses,
-                path,
-                security_descriptor,
-                ..
-            })) => NewShare {
-                netname: text(netname),
-                share_type: *share_type,
-                remark: text(remark),
-                max_uses: *max_uses,
-                path: text(path),
-                security_descriptor,
-                servername: None,
-            },
-            ShareInfo::Info503(Some(ShareInfo503 {
-                netname,
-                share_type,
-                remark,
-                max_uses,
-                path,
-                servername,
-                security_descriptor,
-                ..
-            })) => NewShare {
-                netname: text(netname),
-                share_type: *share_type,
-                remark: text(remark),
-                max_uses: *max_uses,
-                path: text(path),
-                security_descriptor,
-                servername: Some(text(servername)),
-            },
+/// The members every one of the three structures has.
+macro_rules! members {
+    ($i:expr, $sd:expr, $server:expr) => {
+        Members {
+            netname: text(&$i.netname),
+            share_type: $i.share_type,
+            remark: text(&$i.remark),
+            max_uses: $i.max_uses,
+            path: text(&$i.path),
+            security_descriptor: $sd,
+            servername: $server,
+        }
+    };
+}
+
+impl<'a> Members<'a> {
+    /// The members of `info` at level 2, 502 or 503 (ERROR_INVALID_PARAMETER for a null
+    /// structure); `None` at any other level.
+    fn of(info: &'a ShareInfo) -> Option<Result<Members<'a>, Refusal>> {
+        Some(match info {
+            ShareInfo::Info2(Some(i)) => Ok(members!(i, None, None)),
+            ShareInfo::Info502(Some(i)) => Ok(members!(i, Some(&i.security_descriptor), None)),
+            ShareInfo::Info503(Some(i)) => Ok(members!(
+                i,
+                Some(&i.security_descriptor),
+                Some(text(&i.servername))
+            )),
             ShareInfo::Info2(None) | ShareInfo::Info502(None) | ShareInfo::Info503(None) => {
-                return Err(Refusal::status(ERROR_INVALID_PARAMETER));
+                Err(Refusal::status(ERROR_INVALID_PARAMETER))
             }
-            _ => return Err(Refusal::status(ERROR_INVALID_LEVEL)),
+            _ => return None,
         })
     }
 }
@@ -292,14 +267,14 @@ fn check_netname(name: &str) -> Result<(), Refusal> {
 }
 
 /// The structure checks of NetrShareAdd (step 4): the record to add.
-fn check_new_share(srv: &SrvsvcInterface, new: &NewShare<'_>) -> Result<ShareRecord, Refusal> {
+fn check_new_share(srv: &SrvsvcInterface, new: &Members<'_>) -> Result<ShareRecord, Refusal> {
     const KNOWN_TYPE_BITS: u32 =
         ShareType::BASE_MASK | ShareType::TEMPORARY | ShareType::SPECIAL | ShareType::CLUSTER_MASK;
     let share_type = ShareType(new.share_type & !ShareType::CLUSTER_MASK);
     if new.share_type & !KNOWN_TYPE_BITS != 0 || share_type.base().0 > ShareType::IPC.0 {
         return Err(Refusal::parameter(parmnum::TYPE));
     }
-    let security_descriptor = valid_descriptor(new.security_descriptor)?;
+    let security_descriptor = valid_descriptor(new.security_descriptor.unwrap_or(&None))?;
     let pathless =
         new.netname.eq_ignore_ascii_case("IPC$") || new.netname.eq_ignore_ascii_case("ADMIN$");
     let bad_component = new.path.split(['\\', '/']).any(|c| c == "." || c == "..");
@@ -337,7 +312,7 @@ fn check_supported(record: &ShareRecord) -> Result<(), Refusal> {
 
 fn add(srv: &SrvsvcInterface, ctx: &CallContext, info: &ShareInfo) -> Result<u32, Refusal> {
     let admin = admin_for(srv, ctx)?;
-    let new = NewShare::from_info(info)?;
+    let new = Members::of(info).unwrap_or(Err(Refusal::status(ERROR_INVALID_LEVEL)))?;
     check_netname(new.netname)?;
     if srv.shares.share(new.netname).is_some() {
         return Err(Refusal::status(NERR_DUPLICATE_SHARE));
@@ -365,56 +340,52 @@ pub(super) fn share_add(
 fn update_of(info: &ShareInfo) -> Result<ShareUpdate, Refusal> {
     let mut update = ShareUpdate::default();
     let null = || Refusal::status(ERROR_INVALID_PARAMETER);
-    match info {
-        ShareInfo::Info1(i) => {
-            let i = i.as_ref().ok_or_else(null)?;
-            update.remark = Some(text(&i.remark).to_owned());
+    if let Some(members) = Members::of(info) {
+        let m = members?;
+        update.remark = Some(m.remark.to_owned());
+        update.max_uses = Some(m.max_uses);
+        if let Some(sd) = m.security_descriptor {
+            update.security_descriptor = Some(valid_descriptor(sd)?);
         }
-        ShareInfo::Info2(i) => {
-            let i = i.as_ref().ok_or_else(null)?;
-            update.remark = Some(text(&i.remark).to_owned());
-            update.max_uses = Some(i.max_uses);
-        }
-        ShareInfo::Info502(i) => {
-            let i = i.as_ref().ok_or_else(null)?;
-            update.remark = Some(text(&i.remark).to_owned());
-            update.max_uses = Some(i.max_uses);
-            update.security_descriptor = Some(valid_descriptor(&i.security_descriptor)?);
-        }
-        ShareInfo::Info503(i) => {
-            let i = i.as_ref().ok_or_else(null)?;
-            update.remark = Some(text(&i.remark).to_owned());
-            update.max_uses = Some(i.max_uses);
-            update.security_descriptor = Some(valid_descriptor(&i.security_descriptor)?);
-        }
-        ShareInfo::Info1004(i) => {
-            update.remark = Some(text(&i.as_ref().ok_or_else(null)?.remark).to_owned());
-        }
-        ShareInfo::Info1005(i) => {
-            let flags = i.as_ref().ok_or_else(null)?.flags & !(shi1005::DFS | shi1005::DFS_ROOT);
-            if flags & shi1005::ENABLE_HASH != 0 {
-                return Err(Refusal::status(ERROR_NOT_SUPPORTED));
+    } else {
+        match info {
+            ShareInfo::Info1(i) => {
+                update.remark = Some(text(&i.as_ref().ok_or_else(null)?.remark).to_owned());
             }
-            if flags & !shi1005::ALL != 0 {
-                return Err(Refusal::status(ERROR_INVALID_PARAMETER));
+            ShareInfo::Info1004(i) => {
+                update.remark = Some(text(&i.as_ref().ok_or_else(null)?.remark).to_owned());
             }
-            update.flags = Some(flags);
-        }
-        ShareInfo::Info1006(i) => {
-            update.max_uses = Some(i.as_ref().ok_or_else(null)?.max_uses);
-        }
-        ShareInfo::Info1501(i) => {
-            let i = i.as_ref().ok_or_else(null)?;
-            update.security_descriptor = Some(valid_descriptor(&i.security_descriptor)?);
-        }
-        ShareInfo::Info0(_) | ShareInfo::Info501(_) | ShareInfo::Unknown(_) => {
-            return Err(Refusal::status(ERROR_INVALID_LEVEL));
+            ShareInfo::Info1005(i) => {
+                let flags = i.as_ref().ok_or_else(null)?.flags;
+                update.flags = Some(settable_flags(flags)?);
+            }
+            ShareInfo::Info1006(i) => {
+                update.max_uses = Some(i.as_ref().ok_or_else(null)?.max_uses);
+            }
+            ShareInfo::Info1501(i) => {
+                let sd = &i.as_ref().ok_or_else(null)?.security_descriptor;
+                update.security_descriptor = Some(valid_descriptor(sd)?);
+            }
+            _ => return Err(Refusal::status(ERROR_INVALID_LEVEL)),
         }
     }
     if let Some(remark) = &update.remark {
         check_remark(remark)?;
     }
     Ok(update)
+}
+
+/// The SHI1005 flags NetrShareSetInfo stores: the DFS bits ignored, BranchCache refused
+/// (ERROR_NOT_SUPPORTED, 3.1.4.11 <63>), any bit MS-SRVS does not define invalid.
+fn settable_flags(flags: u32) -> Result<u32, Refusal> {
+    let flags = flags & !(shi1005::DFS | shi1005::DFS_ROOT);
+    if flags & shi1005::ENABLE_HASH != 0 {
+        return Err(Refusal::status(ERROR_NOT_SUPPORTED));
+    }
+    if flags & !shi1005::ALL != 0 {
+        return Err(Refusal::status(ERROR_INVALID_PARAMETER));
+    }
+    Ok(flags)
 }
 
 fn set_info(
