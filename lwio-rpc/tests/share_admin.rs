@@ -837,3 +837,26 @@ fn share_administration_is_for_administrators_only() {
     assert_eq!(del(&mut u, "data"), ERROR_ACCESS_DENIED);
     assert_eq!(env.names(), ["IPC$", "data"]);
 }
+
+// ---- hostile stubs ----
+
+/// Random stubs for the three opnums: each call answers (a fault or a status), the server
+/// never panics and goes on serving, and nothing is added or removed by garbage.
+#[test]
+fn random_stubs_never_panic_and_change_nothing() {
+    use proptest::prelude::*;
+    let env = env();
+    let a = std::cell::RefCell::new(env.client("srvsvc", admin()));
+    let config = ProptestConfig {
+        cases: 128,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    proptest!(config, |(op in prop_oneof![Just(opnum::SHARE_ADD), Just(opnum::SHARE_SET_INFO),
+                                          Just(opnum::SHARE_DEL)],
+                        bytes in prop::collection::vec(any::<u8>(), 0..160))| {
+        let _ = block_on(a.borrow_mut().call(op, &bytes));
+    });
+    assert_eq!(env.names(), ["IPC$", "data"]);
+    assert_eq!(get(&mut a.borrow_mut(), "data", 1).1, ERROR_SUCCESS);
+}
