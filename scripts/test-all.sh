@@ -44,6 +44,28 @@ cargo fmt --all -- --check
 echo "== cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
+echo "== feature combinations of lwio and lwio-srv (cargo clippy: check with lints, warnings are errors)"
+# Not a powerset: the core alone, each driver alone, the tool, RPC, a server with neither
+# named pipes nor RPC, a server with IPC$ but no RPC. One shared target directory.
+for features in "" memfs pvfs npfs tool rpc samr srv,pvfs srv,npfs; do
+    cargo clippy -q -p lwio --no-default-features ${features:+--features "$features"} -- -D warnings
+done
+cargo clippy -q -p lwio-srv --no-default-features -- -D warnings
+# The core links no async runtime; a server built without `rpc` links no RPC code.
+if cargo tree -p lwio --no-default-features -e normal | grep -qE '(^| )tokio v'; then
+    echo "lwio --no-default-features depends on tokio" >&2
+    exit 1
+fi
+if cargo tree -p lwio --no-default-features --features srv,pvfs -e normal | grep -qE 'lwio-(rpc|npfs) v'; then
+    echo "lwio --no-default-features --features srv,pvfs links lwio-rpc or lwio-npfs" >&2
+    exit 1
+fi
+
+echo "== every crate packages and builds from its package (cargo package --workspace)"
+# One command packages the publishable crates in dependency order and verifies each
+# against its siblings' packages (a local registry), as crates.io would see them.
+cargo package --workspace --exclude lwio-fuzz --allow-dirty --quiet
+
 echo "== every fuzz target, a few seconds each from its seed corpus (cargo-fuzz on stable)"
 ./scripts/fuzz.sh "${FUZZ_SECONDS:-4}"
 

@@ -1,23 +1,40 @@
 //! # lwio
 //!
 //! A user-space I/O manager built on the Windows I/O model, with pluggable drivers: the
-//! umbrella crate of the family. Link it and pick the drivers you need.
+//! umbrella crate of the family. Link it and pick the drivers you need with its features
+//! (all on by default):
 //!
-//! - [`core`]: the I/O manager, IRPs, file objects, and the Windows security model.
-//! - [`memfs`]: an in-memory file system driver.
-//! - [`pvfs`]: NTFS semantics over a POSIX directory.
-//! - [`npfs`]: in-memory named pipes.
-//! - [`rpc`]: DCE/RPC and NDR over named pipes.
-//! - [`fscc`]: the MS-FSCC wire structures (information classes, directory entries).
+//! - [`core`]: the I/O manager, IRPs, file objects, and the Windows security model (always).
+//! - [`fscc`]: the MS-FSCC wire structures (information classes, directory entries) (always).
+//! - `memfs` (feature `memfs`): an in-memory file system driver.
+//! - `pvfs` (feature `pvfs`): NTFS semantics over a POSIX directory.
+//! - `npfs` (feature `npfs`): in-memory named pipes.
+//! - `rpc` (feature `rpc`): DCE/RPC and NDR over named pipes, and the srvsvc, wkssvc,
+//!   lsarpc and rpcecho interfaces.
+//! - `srv` (feature `srv`): the SMB2/3 server and the `lwiod` binary; with `npfs` it has
+//!   IPC$, with `rpc` the RPC services on it.
+//! - `tool` (feature `tool`): the `lwio` command-line tool and its library.
+//!
+//! `samr` and `rdr` are placeholders for crates to come and enable nothing yet. With no
+//! feature at all the crate is the I/O manager and the codecs, with no async runtime.
 #![forbid(unsafe_code)]
 
 pub use lwio_core as core;
 pub use lwio_fscc as fscc;
+#[cfg(feature = "memfs")]
 pub use lwio_memfs as memfs;
+#[cfg(feature = "npfs")]
 pub use lwio_npfs as npfs;
+#[cfg(feature = "pvfs")]
 pub use lwio_pvfs as pvfs;
+#[cfg(feature = "rpc")]
 pub use lwio_rpc as rpc;
+#[cfg(feature = "samr")]
+pub use lwio_samr as samr;
+#[cfg(feature = "srv")]
+pub use lwio_srv as srv;
 
+#[cfg(feature = "tool")]
 pub mod tool;
 
 pub use lwio_core::{

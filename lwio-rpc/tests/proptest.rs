@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used)]
 
 use lwio_core::Sid;
+use lwio_rpc::interfaces::srvsvc::admin::{ShareAddRequest, ShareSetInfoRequest};
+use lwio_rpc::interfaces::srvsvc::{ShareGetInfoResponse, ShareInfo};
 use lwio_rpc::ndr::{
     self, AString, ConfVarArray, Ndr, NdrReader, PolicyHandle, RpcUnicodeString, WStrPtr, WString,
 };
@@ -281,6 +283,8 @@ proptest! {
         let _ = ndr::from_bytes::<AString>(&bytes);
         let _ = ndr::from_bytes::<ConfVarArray<u16>>(&bytes);
         let _ = ndr::from_bytes::<PolicyHandle>(&bytes);
+        let _ = ndr::from_bytes::<ShareAddRequest>(&bytes);
+        let _ = ndr::from_bytes::<ShareSetInfoRequest>(&bytes);
         let mut r = NdrReader::new(&bytes).lenient_padding();
         let _ = r.read::<Option<Vec<Option<Entry>>>>();
     }
@@ -294,6 +298,8 @@ proptest! {
         redecode::<(PolicyHandle, AString)>(&bytes)?;
         redecode::<ConfVarArray<u16>>(&bytes)?;
         redecode::<Vec<Option<u16>>>(&bytes)?;
+        redecode::<ShareInfo>(&bytes)?;
+        redecode::<ShareGetInfoResponse>(&bytes)?;
     }
 
     #[test]

@@ -16,7 +16,8 @@ use lwio_rpc::interfaces::srvsvc::{
     ShareRecord, ShareType, SrvsvcInterface,
 };
 use lwio_rpc::interfaces::win32::{
-    ERROR_ACCESS_DENIED, ERROR_INVALID_LEVEL, ERROR_SUCCESS, NERR_NET_NAME_NOT_FOUND,
+    ERROR_ACCESS_DENIED, ERROR_INVALID_LEVEL, ERROR_INVALID_PARAMETER, ERROR_SUCCESS,
+    NERR_NET_NAME_NOT_FOUND,
 };
 use lwio_rpc::interfaces::wkssvc::{
     NETR_WKSTA_GET_INFO, WKSSVC_SYNTAX, WkssvcInterface, WkstaGetInfoResponse, WkstaInfo,
@@ -541,10 +542,21 @@ fn share_enum_levels_and_permissions() {
     let ipc = &ctr.buffer.as_ref().unwrap()[0];
     assert_eq!(ipc.share_type, 0x8000_0003);
     assert_eq!(ipc.remark.as_ref().unwrap().0, "Remote IPC");
-    // Unknown level.
+    // Level 503 (administrators): level 502 and the server name, `*`.
     let (info, _, _, status) = share_enum(&mut a, 503);
+    assert_eq!(status, ERROR_SUCCESS);
+    let ShareEnumUnion::Level503(Some(ctr)) = info.info else {
+        panic!()
+    };
+    let data = &ctr.buffer.as_ref().unwrap()[1];
+    assert_eq!(data.servername.as_ref().unwrap().0, "*");
+    assert_eq!(data.path.as_ref().unwrap().0, "C:\\data");
+    assert_eq!(data.reserved, 20);
+    assert_eq!(share_enum(&mut u, 503).3, ERROR_ACCESS_DENIED);
+    // Unknown level.
+    let (info, _, _, status) = share_enum(&mut a, 504);
     assert_eq!(status, ERROR_INVALID_LEVEL);
-    assert_eq!(info.info, ShareEnumUnion::Unknown(503));
+    assert_eq!(info.info, ShareEnumUnion::Unknown(504));
 }
 
 fn share_get_info(c: &mut RpcClient, name: &str, level: u32) -> ShareGetInfoResponse {
@@ -559,12 +571,12 @@ fn share_get_info_levels_and_permissions() {
     let mut a = env.bound("srvsvc", SRVSVC_SYNTAX, admin());
     let mut u = env.bound("srvsvc", SRVSVC_SYNTAX, user());
     let mut anon = env.bound("srvsvc", SRVSVC_SYNTAX, anonymous());
-    for level in [0, 1, 2, 501, 502] {
+    for level in [0, 1, 2, 501, 502, 503, 1005] {
         let (info, status) = share_get_info(&mut a, "DATA", level);
         assert_eq!(status, ERROR_SUCCESS, "admin level {level}");
         assert_eq!(info.level(), level);
         let (info, status) = share_get_info(&mut u, "data", level);
-        let admin_only = level == 2 || level == 502;
+        let admin_only = matches!(level, 2 | 502 | 503);
         let want = if admin_only {
             ERROR_ACCESS_DENIED
         } else {
@@ -587,8 +599,18 @@ fn share_get_info_levels_and_permissions() {
     let (info, status) = share_get_info(&mut u, "nosuch", 1);
     assert_eq!(status, NERR_NET_NAME_NOT_FOUND);
     assert_eq!(info, ShareInfo::Info1(None));
-    let (info, status) = share_get_info(&mut u, "data", 7);
-    assert_eq!((info, status), (ShareInfo::Unknown(7), ERROR_INVALID_LEVEL));
+    // The single-field levels of NetrShareSetInfo are not levels of NetrShareGetInfo.
+    for level in [7, 1004, 1006, 1501] {
+        let (info, status) = share_get_info(&mut a, "data", level);
+        assert_eq!((info.level(), status), (level, ERROR_INVALID_LEVEL));
+    }
+    // An empty name is ERROR_INVALID_PARAMETER (3.1.4.10).
+    let (_, status) = share_get_info(&mut a, "", 1);
+    assert_eq!(status, ERROR_INVALID_PARAMETER);
+    // SHARE_INFO's default arm is empty: an unknown level is its discriminant alone.
+    let stub = ndr::to_bytes(&(None::<WString>, WString::from("data"), 7u32));
+    let out = block_on(a.call(srvsvc::opnum::SHARE_GET_INFO, &stub)).unwrap();
+    assert_eq!(out, [7, 0, 0, 0, 124, 0, 0, 0]);
 }
 
 #[test]

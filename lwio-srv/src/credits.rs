@@ -13,11 +13,11 @@
 //! allows, and memory stays the same whatever it sends.
 
 /// The most credits a client may hold at once, and the default window size.
-pub const MAX_CREDITS: u64 = 8192;
+pub(crate) const MAX_CREDITS: u64 = 8192;
 
 /// Why a request's message ids are refused; the connection must be closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SequenceError {
+pub(crate) enum SequenceError {
     /// An id below the window or not granted yet.
     OutOfWindow(u64),
     /// An id already used.
@@ -26,7 +26,7 @@ pub enum SequenceError {
 
 /// The command sequence window of one connection.
 #[derive(Debug, Clone)]
-pub struct CreditWindow {
+pub(crate) struct CreditWindow {
     /// Every id below this one is used.
     low: u64,
     /// Ids in `low..high` have been granted; `high - low <= size`.
@@ -47,12 +47,12 @@ impl Default for CreditWindow {
 
 impl CreditWindow {
     /// A new connection's window of [`MAX_CREDITS`] ids: the single id 0 granted.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         CreditWindow::with_size(MAX_CREDITS)
     }
 
     /// A new connection's window of at most `size` ids (at least 1): the id 0 granted.
-    pub fn with_size(size: u64) -> Self {
+    pub(crate) fn with_size(size: u64) -> Self {
         let size = size.clamp(1, 1 << 20);
         CreditWindow {
             low: 0,
@@ -61,11 +61,6 @@ impl CreditWindow {
             used_count: 0,
             size,
         }
-    }
-
-    /// The window's size.
-    pub fn size(&self) -> u64 {
-        self.size
     }
 
     fn slot(&self, id: u64) -> (usize, u64) {
@@ -88,7 +83,7 @@ impl CreditWindow {
     }
 
     /// Consumes `charge` ids from `message_id` (a charge of 0 counts as 1).
-    pub fn consume(&mut self, message_id: u64, charge: u16) -> Result<(), SequenceError> {
+    pub(crate) fn consume(&mut self, message_id: u64, charge: u16) -> Result<(), SequenceError> {
         let n = u64::from(charge.max(1));
         let end = message_id
             .checked_add(n)
@@ -112,14 +107,14 @@ impl CreditWindow {
     }
 
     /// How many ids the client holds (granted, not yet used).
-    pub fn outstanding(&self) -> u64 {
+    pub(crate) fn outstanding(&self) -> u64 {
         self.high - self.low - self.used_count
     }
 
     /// Grants up to `requested` more credits (at least one when the client would otherwise
     /// hold none), keeping the window's span within its size. Returns the number granted,
     /// for the CreditResponse field.
-    pub fn grant(&mut self, requested: u16) -> u16 {
+    pub(crate) fn grant(&mut self, requested: u16) -> u16 {
         let room = self.size - (self.high - self.low);
         let mut n = u64::from(requested).min(room);
         if n == 0 && self.outstanding() == 0 && room > 0 {
@@ -131,7 +126,7 @@ impl CreditWindow {
 }
 
 /// The CreditCharge a request of `payload` bytes needs (MS-SMB2 3.1.5.2): one per 64 KiB.
-pub fn charge_for(payload: u64) -> u64 {
+pub(crate) fn charge_for(payload: u64) -> u64 {
     payload.div_ceil(65536).max(1)
 }
 

@@ -17,9 +17,9 @@
 //! Rooms:
 //! - [`config`], [`accounts`]: settings (CLI or TOML) and who may log on.
 //! - [`server`]: the I/O manager, the shares, the listener.
-//! - `conn/` (the reader/writer loop, compounding, async responses), [`negotiate`],
-//!   [`session_setup`](crate::session_setup), [`tree`], [`signing`], [`credits`]: the
-//!   connection engine.
+//! - `conn/` (the reader/writer loop, compounding, async responses), `negotiate`,
+//!   `session_setup`, `tree`, [`signing`], `credits`: the connection engine (private but
+//!   for the signer, which clients share).
 //! - [`state`]: the server's shared objects (shares, sessions, trees, opens) and the
 //!   interface between the connection engine and the file command handlers.
 //! - [`files`]: one handler per file command, each turning an SMB2 request into IRPs.
@@ -31,16 +31,18 @@ pub mod accounts;
 pub mod cli;
 pub mod config;
 mod conn;
-pub mod credits;
+mod credits;
 pub mod files;
-pub mod negotiate;
+mod negotiate;
+#[cfg(feature = "rpc")]
 pub mod rpc_services;
+#[cfg(feature = "samr")]
 mod sam;
 pub mod server;
 mod session_setup;
 pub mod signing;
 pub mod state;
-pub mod tree;
+mod tree;
 
 pub use config::ServerConfig;
 pub use server::{Server, ServerError};

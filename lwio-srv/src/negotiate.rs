@@ -20,7 +20,7 @@ use crate::conn::{Conn, Negotiated};
 use crate::signing::Signer;
 
 /// The dialects this server speaks, most preferred first.
-pub const DIALECTS: [Dialect; 5] = [
+pub(crate) const DIALECTS: [Dialect; 5] = [
     Dialect::SMB_3_1_1,
     Dialect::SMB_3_0_2,
     Dialect::SMB_3_0,

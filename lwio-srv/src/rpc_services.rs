@@ -277,6 +277,7 @@ pub struct RpcServices {
 impl RpcServices {
     /// Serves SAMR on `\pipe\samr` over `sam` (lwio-samr), with the same
     /// authentication as the other pipes; stops with the other services.
+    #[cfg(feature = "samr")]
     pub fn start_samr(
         &mut self,
         io: &IoManager,

@@ -63,6 +63,7 @@ pub(crate) struct ServerShared {
     /// Failed logons, for the authentication rate limiter.
     pub(crate) logon_limiter: parking_lot::Mutex<crate::conn::logon_limiter::LogonLimiter>,
     /// srvsvc, wkssvc and rpcecho on the NPFS device; stopped when the server goes.
+    #[cfg(feature = "rpc")]
     pub(crate) rpc: crate::rpc_services::RpcServices,
 }
 
@@ -113,15 +114,26 @@ fn host_name() -> String {
     }
 }
 
+/// The SAM a server serves over SAMR (nothing to serve without the samr feature).
+#[cfg(feature = "samr")]
+type SamHandle = lwio_samr::Sam;
+#[cfg(not(feature = "samr"))]
+type SamHandle = std::convert::Infallible;
+
 impl Server {
     /// Builds a server with the accounts of `config`: the SAM of its state directory
     /// (seeded with its users), or the in-memory accounts without one.
     pub fn new(config: ServerConfig) -> Result<Server, ServerError> {
         match &config.state_dir {
+            #[cfg(feature = "samr")]
             Some(dir) => {
                 let sam = crate::sam::open(dir, &netbios_name(), &config)?;
                 Server::with_sam(config, sam)
             }
+            #[cfg(not(feature = "samr"))]
+            Some(_) => Err(ServerError::Sam(
+                "a state directory holds a SAM: build lwio-srv with the samr feature".into(),
+            )),
             None => {
                 let accounts = MemoryAccounts::from_config(&config);
                 Server::with_accounts(config, accounts)
@@ -131,6 +143,7 @@ impl Server {
 
     /// Builds a server whose accounts are `sam`, which it also serves over SAMR on
     /// `\pipe\samr`.
+    #[cfg(feature = "samr")]
     pub fn with_sam(config: ServerConfig, sam: lwio_samr::Sam) -> Result<Server, ServerError> {
         let accounts: Arc<dyn AccountSource> = Arc::new(sam.clone());
         Server::build(config, accounts, Some(sam))
@@ -144,10 +157,11 @@ impl Server {
         Server::build(config, accounts, None)
     }
 
+    #[cfg_attr(not(feature = "samr"), allow(unused_variables))]
     fn build(
         config: ServerConfig,
         accounts: Arc<dyn AccountSource>,
-        sam: Option<lwio_samr::Sam>,
+        sam: Option<SamHandle>,
     ) -> Result<Server, ServerError> {
         let io = IoManager::new();
         let mut shares = Vec::new();
@@ -189,66 +203,75 @@ impl Server {
                 security,
             }));
         }
-        io.add_device(
-            NPFS_DEVICE,
-            Arc::new(lwio_npfs::Npfs::new()),
-            lwio_npfs::NpfsDevice::default(),
-        )
-        .map_err(|status| ServerError::Mount {
-            share: "IPC$".into(),
-            status,
-        })?;
-        shares.push(Arc::new(Share {
-            name: "IPC$".into(),
-            kind: ShareKind::Ipc {
-                device: NPFS_DEVICE.into(),
-            },
-            comment: "IPC Service".into(),
-            security: None,
-        }));
+        #[cfg(feature = "npfs")]
+        {
+            io.add_device(
+                NPFS_DEVICE,
+                Arc::new(lwio_npfs::Npfs::new()),
+                lwio_npfs::NpfsDevice::default(),
+            )
+            .map_err(|status| ServerError::Mount {
+                share: "IPC$".into(),
+                status,
+            })?;
+            shares.push(Arc::new(Share {
+                name: "IPC$".into(),
+                kind: ShareKind::Ipc {
+                    device: NPFS_DEVICE.into(),
+                },
+                comment: "IPC Service".into(),
+                security: None,
+            }));
+        }
         let mut server_guid = [0u8; 16];
         let _ = getrandom::fill(&mut server_guid);
         let host = host_name();
         let nb = netbios_name();
-        let share_table = Arc::new(crate::rpc_services::ShareTable::default());
-        for (share, config) in shares
-            .iter()
-            .zip(config.shares.iter().map(Some).chain([None]))
-        {
-            let path = config
-                .map(|c| c.path.display().to_string())
-                .unwrap_or_default();
-            share_table.add(Arc::clone(share), &path);
-        }
-        let identity = lwio_rpc::interfaces::ServerIdentity {
-            name: nb.clone(),
-            allow_anonymous: config.anonymous_pipes,
-            ..Default::default()
-        };
-        let ipc_error = |status| ServerError::Mount {
-            share: "IPC$".into(),
-            status,
-        };
-        let mut rpc = crate::rpc_services::start(
-            &io,
-            NPFS_DEVICE,
-            identity,
-            share_table,
-            Arc::clone(&accounts),
-        )
-        .map_err(ipc_error)?;
-        if let Some(sam) = sam {
-            let auth = lwio_rpc::server::RpcAuth {
-                names: ServerNames {
-                    nb_computer: nb.clone(),
-                    nb_domain: "WORKGROUP".into(),
-                    ..ServerNames::default()
-                },
-                accounts: Arc::clone(&accounts),
+        #[cfg(feature = "rpc")]
+        let rpc = {
+            let share_table = Arc::new(crate::rpc_services::ShareTable::default());
+            for (share, config) in shares
+                .iter()
+                .zip(config.shares.iter().map(Some).chain([None]))
+            {
+                let path = config
+                    .map(|c| c.path.display().to_string())
+                    .unwrap_or_default();
+                share_table.add(Arc::clone(share), &path);
+            }
+            let identity = lwio_rpc::interfaces::ServerIdentity {
+                name: nb.clone(),
+                allow_anonymous: config.anonymous_pipes,
+                ..Default::default()
             };
-            rpc.start_samr(&io, NPFS_DEVICE, sam, auth)
-                .map_err(ipc_error)?;
-        }
+            let ipc_error = |status| ServerError::Mount {
+                share: "IPC$".into(),
+                status,
+            };
+            #[cfg_attr(not(feature = "samr"), allow(unused_mut))]
+            let mut rpc = crate::rpc_services::start(
+                &io,
+                NPFS_DEVICE,
+                identity,
+                share_table,
+                Arc::clone(&accounts),
+            )
+            .map_err(ipc_error)?;
+            #[cfg(feature = "samr")]
+            if let Some(sam) = sam {
+                let auth = lwio_rpc::server::RpcAuth {
+                    names: ServerNames {
+                        nb_computer: nb.clone(),
+                        nb_domain: "WORKGROUP".into(),
+                        ..ServerNames::default()
+                    },
+                    accounts: Arc::clone(&accounts),
+                };
+                rpc.start_samr(&io, NPFS_DEVICE, sam, auth)
+                    .map_err(ipc_error)?;
+            }
+            rpc
+        };
         let names = ServerNames {
             nb_computer: nb,
             nb_domain: "WORKGROUP".into(),
@@ -269,6 +292,7 @@ impl Server {
                 logon_limiter: parking_lot::Mutex::new(
                     crate::conn::logon_limiter::LogonLimiter::new(config_delay),
                 ),
+                #[cfg(feature = "rpc")]
                 rpc,
             }),
         })
@@ -299,10 +323,14 @@ impl Server {
     pub async fn serve_on(self, listener: TcpListener, shutdown: impl Future<Output = ()>) {
         if let Ok(a) = listener.local_addr() {
             tracing::info!(addr = %a, "listening");
+            #[cfg(feature = "rpc")]
             self.shared.rpc.set_listener(a);
         }
         // Client connections, as srvsvc's transport enumeration counts them.
+        #[cfg(feature = "rpc")]
         let live = self.shared.rpc.connection_count();
+        #[cfg(not(feature = "rpc"))]
+        let live = Arc::new(std::sync::atomic::AtomicU32::new(0));
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut conns = JoinSet::new();
         tokio::pin!(shutdown);

@@ -234,6 +234,7 @@ fn established(
         crate::signing::pipe_session_key(neg.dialect, &logon.session_key, *auth.preauth.value()),
         !keyed,
     ));
+    #[cfg(feature = "rpc")]
     if keyed {
         // In the logon table until the session ends: wkssvc lists the user, srvsvc the
         // session, with the client's address.

@@ -199,6 +199,7 @@ pub struct Session {
     started: Instant,
     /// Milliseconds from `started` to the last request that named a tree.
     last_active: AtomicU64,
+    #[cfg(feature = "rpc")]
     logon: Mutex<Option<crate::rpc_services::LogonGuard>>,
 }
 
@@ -223,18 +224,21 @@ impl Session {
             next_tree: AtomicU32::new(1),
             started: Instant::now(),
             last_active: AtomicU64::new(0),
+            #[cfg(feature = "rpc")]
             logon: Mutex::new(None),
         }
     }
 
     /// Keeps `guard` (the session's entry in the logon table) until the session ends or
     /// [`Session::end_logon`].
+    #[cfg(feature = "rpc")]
     pub fn attach_logon(&self, guard: crate::rpc_services::LogonGuard) {
         *self.logon.lock() = Some(guard);
     }
 
     /// Takes the session out of the logon table (logoff).
     pub fn end_logon(&self) {
+        #[cfg(feature = "rpc")]
         self.logon.lock().take();
     }
 

@@ -15,7 +15,7 @@ use crate::signing::Signer;
 use crate::state::{Share, ShareKind};
 
 /// The share name of a `\\server\share` path (`None` when malformed).
-pub fn share_name(path: &str) -> Option<&str> {
+pub(crate) fn share_name(path: &str) -> Option<&str> {
     let rest = path.strip_prefix("\\\\")?;
     let (_server, share) = rest.split_once('\\')?;
     if share.is_empty() || share.contains('\\') {

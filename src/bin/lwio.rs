@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         }
     };
     let io = IoManager::new();
+    #[cfg(feature = "samr")]
     if matches!(
         cli.command,
         tool::Command::User(_) | tool::Command::Group(_)

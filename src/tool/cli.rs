@@ -56,8 +56,10 @@ pub(crate) struct ScriptLine {
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Manage the users of the local account database (the SAM lwiod --state-dir uses).
+    #[cfg(feature = "samr")]
     User(super::accounts::UserArgs),
     /// Manage the local groups of the account database.
+    #[cfg(feature = "samr")]
     Group(super::accounts::GroupArgs),
     /// Open or create a file, print the create action and the granted access, and close it.
     Create {

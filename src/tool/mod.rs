@@ -40,6 +40,7 @@
 //! No mounting: the caller assembles the manager (the binary mounts PVFS or memfs). No
 //! relative opens, no set-information beyond what the commands above send.
 
+#[cfg(feature = "samr")]
 pub mod accounts;
 mod cli;
 mod ea;
@@ -55,6 +56,7 @@ use std::sync::Arc;
 use lwio_core::security::well_known;
 use lwio_core::{AccessToken, IoManager, Sid};
 
+#[cfg(feature = "samr")]
 pub use accounts::{GroupArgs, UserArgs};
 pub use cli::{Cli, Command, DirClass, Disposition, OpenArgs};
 pub use error::ToolError;

@@ -110,7 +110,9 @@ impl Session {
     /// Runs one command, printing its output to `out`.
     pub fn execute(&mut self, command: &Command, out: &mut dyn Write) -> Result<(), ToolError> {
         match command {
+            #[cfg(feature = "samr")]
             Command::User(args) => super::accounts::run_user(args, out),
+            #[cfg(feature = "samr")]
             Command::Group(args) => super::accounts::run_group(args, out),
             Command::Create { path, open } => {
                 let file = self.open(path, open, CreateDisposition::OPEN_IF)?;

@@ -108,10 +108,28 @@ fn resume_index(resume: Option<u32>, len: usize) -> usize {
 }
 
 /// A `[switch_is(Level)]` union whose arms are all unique pointers, plus `Unknown` for
-/// any other level (a null pointer on the wire), so an unsupported level decodes and can
-/// be answered with ERROR_INVALID_LEVEL instead of a fault.
+/// any other level, so an unsupported level decodes and can be answered with
+/// ERROR_INVALID_LEVEL instead of a fault. By default `Unknown` is a null pointer on the
+/// wire; a union whose IDL has an empty `[default] ;` arm (MS-SRVS SHARE_INFO) is declared
+/// with `default: empty;` first, and its `Unknown` carries nothing after the discriminant.
 macro_rules! level_union {
+    (default: empty; $($body:tt)*) => {
+        $crate::interfaces::level_union!(@union empty; $($body)*);
+    };
+    (@unknown_encode null, $w:ident) => {
+        $w.u32(0)
+    };
+    (@unknown_encode empty, $w:ident) => {};
+    (@unknown_decode null, $r:ident, $other:ident) => {
+        if $r.u32()? != 0 {
+            return Err($crate::NdrError::BadUnionArm($other));
+        }
+    };
+    (@unknown_decode empty, $r:ident, $other:ident) => {};
+    (@min_size null) => { 8 };
+    (@min_size empty) => { 4 };
     (
+        @union $mode:ident;
         $(#[$meta:meta])*
         $vis:vis enum $name:ident {
             $( $(#[$vmeta:meta])* $val:literal => $variant:ident($ty:ty) ),* $(,)?
@@ -120,7 +138,7 @@ macro_rules! level_union {
         $(#[$meta])*
         $vis enum $name {
             $( $(#[$vmeta])* $variant(Option<$ty>), )*
-            /// A level not served: a null pointer.
+            /// A level not served (a null pointer, or nothing for an empty default arm).
             Unknown(u32),
         }
 
@@ -145,13 +163,15 @@ macro_rules! level_union {
 
         impl $crate::ndr::Ndr for $name {
             const ALIGN: usize = 4;
-            const MIN_SIZE: usize = 8;
+            const MIN_SIZE: usize = $crate::interfaces::level_union!(@min_size $mode);
 
             fn encode_flat(&self, w: &mut $crate::ndr::NdrWriter) {
                 w.u32(self.level());
                 match self {
                     $( $name::$variant(p) => $crate::ndr::Ndr::encode_flat(p, w), )*
-                    $name::Unknown(_) => w.u32(0),
+                    $name::Unknown(_) => {
+                        $crate::interfaces::level_union!(@unknown_encode $mode, w);
+                    }
                 }
             }
 
@@ -170,9 +190,7 @@ macro_rules! level_union {
                         <Option<$ty> as $crate::ndr::Ndr>::decode_flat(r)?,
                     )), )*
                     other => {
-                        if r.u32()? != 0 {
-                            return Err($crate::NdrError::BadUnionArm(other));
-                        }
+                        $crate::interfaces::level_union!(@unknown_decode $mode, r, other);
                         Ok($name::Unknown(other))
                     }
                 }
@@ -188,6 +206,9 @@ macro_rules! level_union {
                 }
             }
         }
+    };
+    ($($body:tt)*) => {
+        $crate::interfaces::level_union!(@union null; $($body)*);
     };
 }
 pub(crate) use level_union;

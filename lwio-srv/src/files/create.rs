@@ -21,6 +21,7 @@ use lwio_core::{
     FileAttributes, FileHandle, FileInfoClass, FsInfoClass, NtStatus, ShareAccess,
 };
 use lwio_fscc::{FileInfo, FileInternalInformation, FileNetworkOpenInformation};
+#[cfg(feature = "npfs")]
 use lwio_npfs::{CompletionMode, PipeClientInfo, PipeInformation, ReadMode};
 use lwio_smb2::create::FileTimes;
 use lwio_smb2::{
@@ -83,7 +84,9 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
     }
     let path = req.tree.share.device_path(&cr.name);
 
+    #[allow(unused_mut)] // without named pipes, no ECP is ever added
     let mut ecps = EcpList::default();
+    #[cfg(feature = "npfs")]
     if is_ipc {
         let info = PipeClientInfo::new(req.session.token.clone())
             .session_key(req.session.session_key.to_vec());
@@ -104,6 +107,7 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
         open_target_directory: false,
     };
     let handle = req.io.create_file(&path, request).await?;
+    #[cfg(feature = "npfs")]
     if is_ipc && !cr.name.is_empty() {
         message_mode(&handle).await;
     }
@@ -240,6 +244,7 @@ fn read_contexts(list: &[CreateContext]) -> Result<Asks, NtStatus> {
 
 /// Puts the client end of a message pipe in message read mode, as remote clients of a
 /// message pipe (RPC over SMB2) expect; a byte pipe refuses and stays as it is.
+#[cfg(feature = "npfs")]
 async fn message_mode(handle: &FileHandle) {
     let mode = PipeInformation {
         read_mode: ReadMode::Message,

@@ -53,7 +53,7 @@ ndr_struct! {
 /// The date of `days` since 1970-01-01 in the proleptic Gregorian calendar: (year,
 /// month 1-12, day 1-31). Counts in 400-year eras of 146097 days, each starting on
 /// March 1st so that the leap day ends the year.
-pub fn civil_date(days: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_date(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468; // days since 0000-03-01
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097); // day of era, 0..146096
@@ -67,7 +67,7 @@ pub fn civil_date(days: i64) -> (i64, u32, u32) {
 }
 
 /// TIME_OF_DAY_INFO for `since_epoch` (UTC), with `msecs` for `tod_msecs`.
-pub fn time_of_day(since_epoch: std::time::Duration, msecs: u32) -> TimeOfDayInfo {
+pub(crate) fn time_of_day(since_epoch: std::time::Duration, msecs: u32) -> TimeOfDayInfo {
     let secs = since_epoch.as_secs();
     let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
     let in_day = secs % 86_400;

@@ -1,7 +1,8 @@
 //! srvsvc (MS-SRVS; `4b324fc8-1670-01d3-1278-5a47bf6ee188` v3.0, `\pipe\srvsvc`): the
-//! share and server information calls a client's "net view" and share browser make, and
-//! the read-only administration calls of "net session", "net file" and Computer
-//! Management (sessions, open files, connections, transports, time of day).
+//! share and server information calls a client's "net view" and share browser make, the
+//! share administration of "net share" and Computer Management (add, change, delete), and
+//! the read-only administration calls of "net session" and "net file" (sessions, open
+//! files, connections, transports, time of day).
 //!
 //! | opnum | call | levels | who |
 //! |---|---|---|---|
@@ -10,40 +11,47 @@
 //! | 8 | NetrConnectionEnum | 0, 1 | administrators |
 //! | 9 | NetrFileEnum | 2, 3 | administrators |
 //! | 12 | NetrSessionEnum | 0, 1, 2, 10, 502 | administrators (as Windows since Server 2016) |
-//! | 15 | NetrShareEnum (3.1.4.8) | 0, 1, 501; 2, 502 | all; administrators |
-//! | 16 | NetrShareGetInfo (3.1.4.10) | 0, 1, 501, 1005; 2, 502 | all; administrators |
+//! | 14 | NetrShareAdd (3.1.4.7) | 2, 502, 503 | administrators |
+//! | 15 | NetrShareEnum (3.1.4.8) | 0, 1, 501; 2, 502, 503 | all; administrators |
+//! | 16 | NetrShareGetInfo (3.1.4.10) | 0, 1, 501, 1005; 2, 502, 503 | all; administrators |
+//! | 17 | NetrShareSetInfo (3.1.4.11) | 1, 2, 502, 503, 1004, 1005, 1006, 1501 | administrators |
+//! | 18 | NetrShareDel (3.1.4.12) | | administrators |
 //! | 20 | NetrShareCheck (3.1.4.16) | | all |
 //! | 21 | NetrServerGetInfo (3.1.4.17) | 100, 101, 102 | all |
 //! | 23 | NetrServerDiskEnum (3.1.4.19) | 0: no drive letters | administrators |
 //! | 26 | NetrServerTransportEnum | 0, 1, 2 | all |
 //! | 28 | NetrRemoteTOD | | all |
 //! | 33 | NetprNameValidate (3.1.4.32) | | all |
-//! | 36 | NetrShareEnumSticky | 0, 1; 2, 502 | all; administrators |
+//! | 36 | NetrShareEnumSticky (3.1.4.9) | 0, 1; 2, 502, 503 | all; administrators |
 //!
-//! Rules: levels 2 and 502 expose paths and permissions, so they need an administrator
-//! (BUILTIN\Administrators or LocalSystem), else ERROR_ACCESS_DENIED (3.1.4.8, 3.1.4.10);
-//! an unknown level is ERROR_INVALID_LEVEL; an unknown share NERR_NetNameNotFound; the
-//! anonymous logon is refused every operation with ERROR_ACCESS_DENIED unless
+//! Rules: levels 2, 502 and 503 expose paths and permissions, so they need an administrator
+//! (BUILTIN\Administrators or LocalSystem), else ERROR_ACCESS_DENIED (3.1.4.8, 3.1.4.10
+//! <61>); an unknown level is ERROR_INVALID_LEVEL; an unknown share NERR_NetNameNotFound;
+//! the anonymous logon is refused every operation with ERROR_ACCESS_DENIED unless
 //! [`ServerIdentity::allow_anonymous`]. Enumerations return every entry at once
-//! (`PreferedMaximumLength` is not used to page) and a resume handle of 0. Sessions,
-//! tree connects, open files and transports come from the live [`ServerState`] (see
-//! [`sessions`] and [`host`]); [`names`] has the name rules. Other opnums (share and
-//! session administration: NetrShareAdd/SetInfo/Del, NetrSessionDel, NetrFileClose, the
-//! set-info calls) fault with `nca_s_op_rng_error`.
+//! (`PreferedMaximumLength` is not used to page) and a resume handle of 0.
+//!
+//! Rooms: the shares and the seams to the SMB server that owns them ([`ShareDatabase`],
+//! [`ShareAdmin`], [`MemoryShares`]) are in `shares`; their wire structures in
+//! [`share_info`]; NetrShareAdd, NetrShareSetInfo and NetrShareDel, with every refusal and
+//! its status, in [`admin`]; sessions, tree connects and open files, read from the live
+//! [`ServerState`], in [`sessions`]; the host (transports, disks, time) in [`host`]; the
+//! name rules in [`names`]. Other opnums (NetrSessionDel, NetrFileClose, the two-phase
+//! share delete, the set-info calls of the server) fault with `nca_s_op_rng_error`.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use parking_lot::RwLock;
-
 use super::win32::{
-    self, ERROR_ACCESS_DENIED, ERROR_INVALID_LEVEL, ERROR_SUCCESS, NERR_NET_NAME_NOT_FOUND,
+    self, ERROR_ACCESS_DENIED, ERROR_INVALID_LEVEL, ERROR_INVALID_PARAMETER, ERROR_SUCCESS,
+    NERR_NET_NAME_NOT_FOUND,
 };
 use super::{PLATFORM_ID_NT, ServerIdentity, level_union, resume_index, vec_len, wstr};
 use crate::ndr::{self, WStrPtr, WString};
 use crate::pdu::FaultStatus;
 use crate::server::{CallContext, CallOutcome, Interface};
 use crate::{SyntaxId, Uuid, ndr_struct};
+use share_info::wstr_opt;
 
 /// The srvsvc interface identifier, version 3.0.
 pub const SRVSVC_SYNTAX: SyntaxId = SyntaxId::new(
@@ -62,8 +70,14 @@ pub const SRVSVC_PIPE: &str = "srvsvc";
 
 /// Opnums of srvsvc served here.
 pub mod opnum {
+    /// NetrShareAdd.
+    pub const SHARE_ADD: u16 = 14;
     /// NetrShareEnum.
     pub const SHARE_ENUM: u16 = 15;
+    /// NetrShareSetInfo.
+    pub const SHARE_SET_INFO: u16 = 17;
+    /// NetrShareDel.
+    pub const SHARE_DEL: u16 = 18;
     /// NetrShareGetInfo.
     pub const SHARE_GET_INFO: u16 = 16;
     /// NetrServerGetInfo.
@@ -94,215 +108,10 @@ pub mod opnum {
 
 /// NERR_DeviceNotShared: no share is on that device.
 pub const NERR_DEVICE_NOT_SHARED: u32 = 2311;
-
-/// Share types (MS-SRVS 2.2.2.4): the base type in the low bits, flags above.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ShareType(pub u32);
-
-impl ShareType {
-    /// STYPE_DISKTREE.
-    pub const DISK: ShareType = ShareType(0);
-    /// STYPE_PRINTQ.
-    pub const PRINT: ShareType = ShareType(1);
-    /// STYPE_DEVICE.
-    pub const DEVICE: ShareType = ShareType(2);
-    /// STYPE_IPC.
-    pub const IPC: ShareType = ShareType(3);
-    /// STYPE_TEMPORARY flag.
-    pub const TEMPORARY: u32 = 0x4000_0000;
-    /// STYPE_SPECIAL flag (administrative shares: C$, ADMIN$, IPC$).
-    pub const SPECIAL: u32 = 0x8000_0000;
-
-    /// This type with the STYPE_SPECIAL flag.
-    pub const fn special(self) -> ShareType {
-        ShareType(self.0 | Self::SPECIAL)
-    }
-}
-
-/// One share as the SMB server knows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShareRecord {
-    /// Share name (`IPC$`, `data`).
-    pub name: String,
-    /// Type and flags.
-    pub share_type: ShareType,
-    /// Comment (remark).
-    pub comment: String,
-    /// Local path (`C:\data` or a Unix path), reported at levels 2 and 502.
-    pub path: String,
-    /// Current connections.
-    pub current_uses: u32,
-    /// Connection limit; `u32::MAX` for none.
-    pub max_uses: u32,
-    /// Share-level permissions (ACCESS_READ…; usually 0 on NT servers).
-    pub permissions: u32,
-    /// Level 501 flags (client-side caching policy, MS-SRVS 2.2.4.25).
-    pub flags: u32,
-    /// Self-relative security descriptor of the share, for level 502.
-    pub security_descriptor: Option<Vec<u8>>,
-}
-
-impl ShareRecord {
-    /// A share with no users, no limit and no descriptor.
-    pub fn new(name: &str, share_type: ShareType, comment: &str, path: &str) -> ShareRecord {
-        ShareRecord {
-            name: name.into(),
-            share_type,
-            comment: comment.into(),
-            path: path.into(),
-            current_uses: 0,
-            max_uses: u32::MAX,
-            permissions: 0,
-            flags: 0,
-            security_descriptor: None,
-        }
-    }
-}
-
-/// Where srvsvc finds the shares; the SMB server implements it over its configuration.
-pub trait ShareDatabase: Send + Sync {
-    /// Every share, in the order to report them.
-    fn shares(&self) -> Vec<ShareRecord>;
-
-    /// The share named `name` (case-insensitive).
-    fn share(&self, name: &str) -> Option<ShareRecord> {
-        self.shares()
-            .into_iter()
-            .find(|s| s.name.eq_ignore_ascii_case(name))
-    }
-}
-
-/// An in-memory share list, for tests and simple servers.
-#[derive(Debug, Default)]
-pub struct MemoryShares {
-    shares: RwLock<Vec<ShareRecord>>,
-}
-
-impl MemoryShares {
-    /// A database holding `shares`.
-    pub fn new(shares: Vec<ShareRecord>) -> MemoryShares {
-        MemoryShares {
-            shares: RwLock::new(shares),
-        }
-    }
-
-    /// Adds or replaces (by name) a share.
-    pub fn upsert(&self, share: ShareRecord) {
-        let mut list = self.shares.write();
-        list.retain(|s| !s.name.eq_ignore_ascii_case(&share.name));
-        list.push(share);
-    }
-
-    /// Removes a share; true if it existed.
-    pub fn remove(&self, name: &str) -> bool {
-        let mut list = self.shares.write();
-        let before = list.len();
-        list.retain(|s| !s.name.eq_ignore_ascii_case(name));
-        list.len() != before
-    }
-}
-
-impl ShareDatabase for MemoryShares {
-    fn shares(&self) -> Vec<ShareRecord> {
-        self.shares.read().clone()
-    }
-}
-
-ndr_struct! {
-    /// SHARE_INFO_0 (2.2.4.22).
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
-    pub struct ShareInfo0 {
-        /// shi0_netname.
-        pub netname: WStrPtr,
-    }
-}
-
-ndr_struct! {
-    /// SHARE_INFO_1 (2.2.4.23).
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
-    pub struct ShareInfo1 {
-        /// shi1_netname.
-        pub netname: WStrPtr,
-        /// shi1_type.
-        pub share_type: u32,
-        /// shi1_remark.
-        pub remark: WStrPtr,
-    }
-}
-
-ndr_struct! {
-    /// SHARE_INFO_2 (2.2.4.24).
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
-    pub struct ShareInfo2 {
-        /// shi2_netname.
-        pub netname: WStrPtr,
-        /// shi2_type.
-        pub share_type: u32,
-        /// shi2_remark.
-        pub remark: WStrPtr,
-        /// shi2_permissions.
-        pub permissions: u32,
-        /// shi2_max_uses.
-        pub max_uses: u32,
-        /// shi2_current_uses.
-        pub current_uses: u32,
-        /// shi2_path.
-        pub path: WStrPtr,
-        /// shi2_passwd (always null).
-        pub passwd: WStrPtr,
-    }
-}
-
-ndr_struct! {
-    /// SHARE_INFO_501 (2.2.4.25).
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
-    pub struct ShareInfo501 {
-        /// shi501_netname.
-        pub netname: WStrPtr,
-        /// shi501_type.
-        pub share_type: u32,
-        /// shi501_remark.
-        pub remark: WStrPtr,
-        /// shi501_flags.
-        pub flags: u32,
-    }
-}
-
-ndr_struct! {
-    /// SHARE_INFO_502_I (2.2.4.26).
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
-    pub struct ShareInfo502 {
-        /// shi502_netname.
-        pub netname: WStrPtr,
-        /// shi502_type.
-        pub share_type: u32,
-        /// shi502_remark.
-        pub remark: WStrPtr,
-        /// shi502_permissions.
-        pub permissions: u32,
-        /// shi502_max_uses.
-        pub max_uses: u32,
-        /// shi502_current_uses.
-        pub current_uses: u32,
-        /// shi502_path.
-        pub path: WStrPtr,
-        /// shi502_passwd (always null).
-        pub passwd: WStrPtr,
-        /// shi502_reserved: the descriptor's length.
-        pub reserved: u32,
-        /// `[size_is(shi502_reserved)] unsigned char* shi502_security_descriptor`.
-        pub security_descriptor: Option<Vec<u8>>,
-    }
-}
-
-ndr_struct! {
-    /// SHARE_INFO_1005 (2.2.4.29).
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
-    pub struct ShareInfo1005 {
-        /// shi1005_flags (the level 501 flags).
-        pub flags: u32,
-    }
-}
+/// NERR_UnknownDevDir: the device or directory does not exist.
+pub const NERR_UNKNOWN_DEV_DIR: u32 = 2116;
+/// NERR_DuplicateShare: the name has already been shared.
+pub const NERR_DUPLICATE_SHARE: u32 = 2118;
 
 macro_rules! container {
     ($(#[$meta:meta])* $name:ident, $item:ty) => {
@@ -329,87 +138,24 @@ macro_rules! container {
     };
 }
 
+pub mod admin;
 pub mod host;
 pub mod names;
 pub mod sessions;
+pub mod share_info;
+mod shares;
 mod state;
 
+pub use share_info::{
+    ShareEnumStruct, ShareEnumUnion, ShareInfo, ShareInfo0, ShareInfo0Container, ShareInfo1,
+    ShareInfo1Container, ShareInfo2, ShareInfo2Container, ShareInfo501, ShareInfo501Container,
+    ShareInfo502, ShareInfo502Container, ShareInfo503, ShareInfo503Container, ShareInfo1004,
+    ShareInfo1005, ShareInfo1006, ShareInfo1501, shi1005,
+};
+pub use shares::{MemoryShares, ShareAdmin, ShareDatabase, ShareRecord, ShareType, ShareUpdate};
 pub use state::{
     ConnectionRecord, NoServerState, OpenRecord, ServerState, SessionRecord, TransportRecord,
 };
-
-container!(
-    /// SHARE_INFO_0_CONTAINER.
-    ShareInfo0Container,
-    ShareInfo0
-);
-container!(
-    /// SHARE_INFO_1_CONTAINER.
-    ShareInfo1Container,
-    ShareInfo1
-);
-container!(
-    /// SHARE_INFO_2_CONTAINER.
-    ShareInfo2Container,
-    ShareInfo2
-);
-container!(
-    /// SHARE_INFO_501_CONTAINER.
-    ShareInfo501Container,
-    ShareInfo501
-);
-container!(
-    /// SHARE_INFO_502_CONTAINER.
-    ShareInfo502Container,
-    ShareInfo502
-);
-
-level_union! {
-    /// SHARE_ENUM_UNION (2.2.4.38).
-    #[derive(Debug, Clone, PartialEq, Eq)]
-    pub enum ShareEnumUnion {
-        /// Level 0.
-        0 => Level0(ShareInfo0Container),
-        /// Level 1.
-        1 => Level1(ShareInfo1Container),
-        /// Level 2.
-        2 => Level2(ShareInfo2Container),
-        /// Level 501.
-        501 => Level501(ShareInfo501Container),
-        /// Level 502.
-        502 => Level502(ShareInfo502Container),
-    }
-}
-
-ndr_struct! {
-    /// SHARE_ENUM_STRUCT (2.2.4.39).
-    #[derive(Debug, Clone, PartialEq, Eq)]
-    pub struct ShareEnumStruct {
-        /// Level.
-        pub level: u32,
-        /// `[switch_is(Level)]` ShareInfo.
-        pub info: ShareEnumUnion,
-    }
-}
-
-level_union! {
-    /// SHARE_INFO (2.2.3.6), the answer of NetrShareGetInfo.
-    #[derive(Debug, Clone, PartialEq, Eq)]
-    pub enum ShareInfo {
-        /// Level 0.
-        0 => Info0(ShareInfo0),
-        /// Level 1.
-        1 => Info1(ShareInfo1),
-        /// Level 2.
-        2 => Info2(ShareInfo2),
-        /// Level 501.
-        501 => Info501(ShareInfo501),
-        /// Level 502.
-        502 => Info502(ShareInfo502),
-        /// Level 1005.
-        1005 => Info1005(ShareInfo1005),
-    }
-}
 
 ndr_struct! {
     /// SERVER_INFO_100 (2.2.4.40).
@@ -506,6 +252,9 @@ pub type ServerGetInfoResponse = (ServerInfo, u32);
 pub struct SrvsvcInterface {
     identity: ServerIdentity,
     shares: Arc<dyn ShareDatabase>,
+    /// Share administration (NetrShareAdd, NetrShareSetInfo, NetrShareDel), when the
+    /// server offers it.
+    admin: Option<Arc<dyn ShareAdmin>>,
     state: Arc<dyn ServerState>,
     /// The service's start, the origin of NetrRemoteTOD's `tod_msecs`.
     started: Instant,
@@ -515,19 +264,16 @@ impl std::fmt::Debug for SrvsvcInterface {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SrvsvcInterface")
             .field("identity", &self.identity)
+            .field("admin", &self.admin.is_some())
             .finish()
     }
-}
-
-fn wstr_opt(s: &str) -> WStrPtr {
-    (!s.is_empty()).then(|| WString::from(s))
 }
 
 /// Whether NetrShareEnum serves `level`, and whether it needs an administrator.
 fn share_level(level: u32) -> Option<bool> {
     match level {
         0 | 1 | 501 => Some(false),
-        2 | 502 => Some(true),
+        2 | 502 | 503 => Some(true),
         _ => None,
     }
 }
@@ -545,38 +291,6 @@ fn sticky_level(level: u32) -> Option<bool> {
     match level {
         501 => None,
         other => share_level(other),
-    }
-}
-
-fn info2(s: &ShareRecord) -> ShareInfo2 {
-    ShareInfo2 {
-        netname: wstr(&s.name),
-        share_type: s.share_type.0,
-        remark: wstr(&s.comment),
-        permissions: s.permissions,
-        max_uses: s.max_uses,
-        current_uses: s.current_uses,
-        path: wstr_opt(&s.path),
-        passwd: None,
-    }
-}
-
-fn info502(s: &ShareRecord) -> ShareInfo502 {
-    let i = info2(s);
-    ShareInfo502 {
-        netname: i.netname,
-        share_type: i.share_type,
-        remark: i.remark,
-        permissions: i.permissions,
-        max_uses: i.max_uses,
-        current_uses: i.current_uses,
-        path: i.path,
-        passwd: None,
-        reserved: s
-            .security_descriptor
-            .as_ref()
-            .map_or(0, |d| vec_len(d.len())),
-        security_descriptor: s.security_descriptor.clone(),
     }
 }
 
@@ -604,11 +318,13 @@ fn path_on_device(path: &str, device: &str) -> bool {
 }
 
 impl SrvsvcInterface {
-    /// srvsvc for `identity` over `shares`, with nothing connected ([`NoServerState`]).
+    /// srvsvc for `identity` over `shares`, with nothing connected ([`NoServerState`]) and
+    /// no share administration.
     pub fn new(identity: ServerIdentity, shares: Arc<dyn ShareDatabase>) -> SrvsvcInterface {
         SrvsvcInterface {
             identity,
             shares,
+            admin: None,
             state: Arc::new(NoServerState),
             started: Instant::now(),
         }
@@ -620,53 +336,19 @@ impl SrvsvcInterface {
         self
     }
 
+    /// Serves NetrShareAdd, NetrShareSetInfo and NetrShareDel through `admin` (usually the
+    /// same object as the [`ShareDatabase`]: what it changes, the enumerations show).
+    pub fn with_admin(mut self, admin: Arc<dyn ShareAdmin>) -> SrvsvcInterface {
+        self.admin = Some(admin);
+        self
+    }
+
     fn refused(&self, ctx: &CallContext) -> bool {
         ctx.is_anonymous() && !self.identity.allow_anonymous
     }
 
-    fn enum_union(level: u32, shares: &[ShareRecord]) -> ShareEnumUnion {
-        match level {
-            0 => ShareEnumUnion::Level0(Some(ShareInfo0Container::of(
-                shares
-                    .iter()
-                    .map(|s| ShareInfo0 {
-                        netname: wstr(&s.name),
-                    })
-                    .collect(),
-            ))),
-            1 => ShareEnumUnion::Level1(Some(ShareInfo1Container::of(
-                shares
-                    .iter()
-                    .map(|s| ShareInfo1 {
-                        netname: wstr(&s.name),
-                        share_type: s.share_type.0,
-                        remark: wstr(&s.comment),
-                    })
-                    .collect(),
-            ))),
-            2 => ShareEnumUnion::Level2(Some(ShareInfo2Container::of(
-                shares.iter().map(info2).collect(),
-            ))),
-            501 => ShareEnumUnion::Level501(Some(ShareInfo501Container::of(
-                shares
-                    .iter()
-                    .map(|s| ShareInfo501 {
-                        netname: wstr(&s.name),
-                        share_type: s.share_type.0,
-                        remark: wstr(&s.comment),
-                        flags: s.flags,
-                    })
-                    .collect(),
-            ))),
-            502 => ShareEnumUnion::Level502(Some(ShareInfo502Container::of(
-                shares.iter().map(info502).collect(),
-            ))),
-            other => ShareEnumUnion::Unknown(other),
-        }
-    }
-
     /// NetrShareEnum (every share) and NetrShareEnumSticky (the permanent ones: not the
-    /// special shares such as IPC$), which differ in their levels.
+    /// special shares such as IPC$, not the temporary ones), which differ in their levels.
     fn share_enum(
         &self,
         stub: &[u8],
@@ -695,41 +377,38 @@ impl SrvsvcInterface {
         let response: ShareEnumResponse = if status == ERROR_SUCCESS {
             let mut all = self.shares.shares();
             if sticky {
-                all.retain(|s| s.share_type.0 & ShareType::SPECIAL == 0);
+                all.retain(|s| s.share_type.is_sticky());
             }
             let start = resume_index(resume, all.len());
             let total = vec_len(all.len());
             let out = ShareEnumStruct {
                 level,
-                info: Self::enum_union(level, &all[start..]),
+                info: share_info::enum_union(level, &all[start..]),
             };
             (out, total, resume.map(|_| 0), status)
         } else {
             let out = ShareEnumStruct {
                 level,
-                info: Self::enum_union(level, &[]),
+                info: ShareEnumUnion::null(level),
             };
             (out, 0, resume, status)
         };
         Ok(ndr::to_bytes(&response))
     }
 
+    /// NetrShareGetInfo: an empty name is ERROR_INVALID_PARAMETER, then the level, the
+    /// caller and the share, in the order of 3.1.4.10.
     fn share_get_info(&self, stub: &[u8], ctx: &CallContext) -> Result<Vec<u8>, FaultStatus> {
         let (_server, name, level): ShareGetInfoRequest = ctx.decode(stub)?;
-        let empty = match level {
-            0 => ShareInfo::Info0(None),
-            1 => ShareInfo::Info1(None),
-            2 => ShareInfo::Info2(None),
-            501 => ShareInfo::Info501(None),
-            502 => ShareInfo::Info502(None),
-            1005 => ShareInfo::Info1005(None),
-            other => ShareInfo::Unknown(other),
-        };
-        let fail = |status| Ok(ndr::to_bytes(&(empty.clone(), status)));
-        let admin = match share_info_level(level) {
-            _ if self.refused(ctx) => return fail(ERROR_ACCESS_DENIED),
-            None => return fail(ERROR_INVALID_LEVEL),
-            Some(admin) => admin,
+        let fail = |status| Ok(ndr::to_bytes(&(ShareInfo::null(level), status)));
+        if self.refused(ctx) {
+            return fail(ERROR_ACCESS_DENIED);
+        }
+        if name.0.is_empty() {
+            return fail(ERROR_INVALID_PARAMETER);
+        }
+        let Some(admin) = share_info_level(level) else {
+            return fail(ERROR_INVALID_LEVEL);
         };
         if admin && !ctx.is_administrator() {
             return fail(ERROR_ACCESS_DENIED);
@@ -737,26 +416,7 @@ impl SrvsvcInterface {
         let Some(s) = self.shares.share(&name.0) else {
             return fail(NERR_NET_NAME_NOT_FOUND);
         };
-        let info = match level {
-            0 => ShareInfo::Info0(Some(ShareInfo0 {
-                netname: wstr(&s.name),
-            })),
-            1 => ShareInfo::Info1(Some(ShareInfo1 {
-                netname: wstr(&s.name),
-                share_type: s.share_type.0,
-                remark: wstr(&s.comment),
-            })),
-            2 => ShareInfo::Info2(Some(info2(&s))),
-            501 => ShareInfo::Info501(Some(ShareInfo501 {
-                netname: wstr(&s.name),
-                share_type: s.share_type.0,
-                remark: wstr(&s.comment),
-                flags: s.flags,
-            })),
-            502 => ShareInfo::Info502(Some(info502(&s))),
-            _ => ShareInfo::Info1005(Some(ShareInfo1005 { flags: s.flags })),
-        };
-        let response: ShareGetInfoResponse = (info, ERROR_SUCCESS);
+        let response: ShareGetInfoResponse = (share_info::share_info(level, &s), ERROR_SUCCESS);
         Ok(ndr::to_bytes(&response))
     }
 
@@ -865,6 +525,9 @@ impl Interface for SrvsvcInterface {
             opnum::SERVER_TRANSPORT_ENUM => host::transport_enum(self, stub, ctx),
             opnum::REMOTE_TOD => host::remote_tod(self, stub, ctx),
             opnum::NAME_VALIDATE => names::name_validate(self, stub, ctx),
+            opnum::SHARE_ADD => admin::share_add(self, stub, ctx),
+            opnum::SHARE_SET_INFO => admin::share_set_info(self, stub, ctx),
+            opnum::SHARE_DEL => admin::share_del(self, stub, ctx),
             opnum::SHARE_ENUM_STICKY => self.share_enum(stub, ctx, true),
             opnum::SHARE_ENUM => self.share_enum(stub, ctx, false),
             opnum::SHARE_GET_INFO => self.share_get_info(stub, ctx),

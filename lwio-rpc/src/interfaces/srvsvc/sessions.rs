@@ -563,7 +563,7 @@ pub(super) fn connection_enum(
 
 /// PERM_FILE_* for an access mask: PERM_FILE_READ for read data, PERM_FILE_WRITE for write
 /// or append data.
-pub fn file_permissions(granted: u32) -> u32 {
+pub(crate) fn file_permissions(granted: u32) -> u32 {
     const READ_DATA: u32 = 0x1;
     const WRITE_DATA: u32 = 0x2;
     const APPEND_DATA: u32 = 0x4;
