@@ -19,8 +19,13 @@
 //!   [`PendingIrp`] later from any thread, optionally with a cancel routine. Callers await an
 //!   [`IrpFuture`], block on it, or register a callback.
 //!
+//! - A driver whose work blocks queues it on a [`WorkQueue`] (Windows' work items): the
+//!   IRP pends, a worker thread does the work and completes it, and the dispatching thread
+//!   (perhaps an async runtime's) goes on at once.
+//!
 //! ## What it does not do
-//! It runs no threads and needs no async runtime; it has no file system of its own (see
+//! The manager runs no threads and needs no async runtime (a [`WorkQueue`] starts its
+//! workers only when a driver queues work); it has no file system of its own (see
 //! `lwio-memfs` and `lwio-pvfs`) and no network (see `lwio-srv`). Files keep the device
 //! stack they were opened on; there are no relative opens against a directory handle yet.
 //!
@@ -65,6 +70,7 @@ pub mod irp;
 mod manager;
 pub mod security;
 pub mod status;
+pub mod workqueue;
 
 pub use access::{AccessMask, FILE_GENERIC_MAPPING, GenericMapping};
 pub use block_on::block_on;
@@ -80,3 +86,4 @@ pub use irp::{
 pub use manager::{FileReport, IoManager, Rundown};
 pub use security::{AccessToken, SecurityDescriptor, SecurityInformation, Sid};
 pub use status::NtStatus;
+pub use workqueue::{WorkQueue, WorkQueueConfig};

@@ -59,11 +59,27 @@ impl IrpFuture {
         }
     }
 
-    /// True when the driver pended the IRP and it may not have completed yet.
+    /// True when the driver pended the IRP to wait for something of unbounded delay (a
+    /// byte-range lock another handle holds, a change in a directory, a pipe peer) and it
+    /// has not completed yet: what a protocol head tells its peer about (SMB2's interim
+    /// response), making the IRP cancellable from there.
+    ///
+    /// False for an IRP completed at once, and for one the driver queued on a
+    /// [`WorkQueue`](crate::workqueue::WorkQueue): that one waits only for a worker thread
+    /// to run it. Awaiting it still frees the caller's thread; [`IrpFuture::is_done`]
+    /// tells whether it has completed.
     pub fn is_pending(&self) -> bool {
         match &self.state {
-            State::Pending(shared) => !shared.is_done(),
+            State::Pending(shared) => shared.waits_indefinitely(),
             _ => false,
+        }
+    }
+
+    /// True once the IRP has completed (at once, or since on another thread).
+    pub fn is_done(&self) -> bool {
+        match &self.state {
+            State::Pending(shared) => shared.is_done(),
+            _ => true,
         }
     }
 

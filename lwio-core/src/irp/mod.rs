@@ -375,6 +375,32 @@ impl<D: Driver> PendingIrp<D> {
         related_context::<D>(self.raw())
     }
 
+    /// As [`Irp::set_file_context`], for a create completed later (on a worker thread).
+    pub fn set_file_context(&self, context: D::File) -> Result<(), D::File> {
+        let raw = self.raw();
+        raw.file.set_context_at(raw.layer, context)
+    }
+
+    /// As [`Irp::grant_access`], for a create completed later.
+    pub fn grant_access(&self, granted: AccessMask) {
+        self.raw().file.set_granted_access(granted);
+    }
+
+    /// As [`Irp::access_ceiling`], for a create completed later.
+    pub fn access_ceiling(&self) -> AccessMask {
+        self.raw().file.access_ceiling()
+    }
+
+    /// As [`Irp::mark_directory`], for a create completed later.
+    pub fn mark_directory(&self) {
+        self.raw().file.mark_directory();
+    }
+
+    /// Records that the IRP waits on a work queue (see [`IrpFuture::is_pending`]).
+    pub(crate) fn mark_work_item(&self) {
+        self.shared.mark_work_item();
+    }
+
     /// Arms a cancel routine, which runs (once) if the IRP is cancelled while armed. It
     /// should take the IRP out of the driver's queue and complete it with STATUS_CANCELLED.
     /// Returns false, without arming, when cancellation was already requested: the driver

@@ -35,6 +35,9 @@ struct SharedState {
     cancel_requested: bool,
     waiter: Waiter,
     cancel_routine: Option<CancelRoutine>,
+    /// Queued as a work item: it waits for a worker thread, not for an event of unbounded
+    /// delay (see [`crate::workqueue`]).
+    work_item: bool,
 }
 
 /// The shared completion slot of one pending IRP.
@@ -53,6 +56,7 @@ impl PendingShared {
                 cancel_requested: false,
                 waiter: Waiter::None,
                 cancel_routine: None,
+                work_item: false,
             }),
         }
     }
@@ -116,6 +120,17 @@ impl PendingShared {
 
     pub(crate) fn is_done(&self) -> bool {
         self.state.lock().done
+    }
+
+    /// Records that the IRP was queued as a work item.
+    pub(crate) fn mark_work_item(&self) {
+        self.state.lock().work_item = true;
+    }
+
+    /// Not yet complete, and waiting for something other than a worker thread.
+    pub(crate) fn waits_indefinitely(&self) -> bool {
+        let st = self.state.lock();
+        !st.done && !st.work_item
     }
 
     /// Arms a cancel routine; false when cancellation was already requested (the routine is
