@@ -230,6 +230,24 @@ impl FileObject {
         }
         snapshot.len()
     }
+
+    /// Requests cancellation of the IRPs pending on this file that wait for an event of
+    /// unbounded delay (a lock, a change, a pipe peer), as a close does: Windows' cleanup
+    /// completes those. Work queued on a work queue is left to finish, as Windows leaves
+    /// a request a file system's worker holds.
+    pub(crate) fn cancel_waiting(&self) -> usize {
+        let snapshot: Vec<Arc<PendingShared>> = self
+            .pending
+            .lock()
+            .iter()
+            .filter(|p| p.waits_indefinitely())
+            .cloned()
+            .collect();
+        for shared in &snapshot {
+            shared.request_cancel();
+        }
+        snapshot.len()
+    }
 }
 
 impl Drop for FileObject {

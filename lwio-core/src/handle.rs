@@ -235,12 +235,17 @@ impl FileHandle {
         IoFuture::new(self.call(IrpRequest::FsControl(request)), output)
     }
 
-    /// Requests cancellation of every IRP pending on this file; returns how many.
+    /// Requests cancellation of the IRPs pending on this file that wait for an event (a
+    /// lock, a change, a pipe peer), as a close does; returns how many. Work a driver
+    /// queued on a work queue finishes, as Windows' cleanup leaves it; to cancel that too
+    /// (CancelIoEx), use [`IoManager::cancel_file`].
     pub fn cancel(&self) -> usize {
-        self.file.cancel_pending()
+        self.file.cancel_waiting()
     }
 
-    /// Closes the file: cancels its pending IRPs, sends the close IRP and waits for it.
+    /// Closes the file: cancels its IRPs that wait for an event (a lock, a change, a pipe
+    /// peer; work queued on a driver's work queue finishes), sends the close IRP and waits
+    /// for it.
     pub async fn close(self) -> NtStatus {
         let Some(close) = self.io.start_close(&self.file) else {
             return NtStatus::FILE_CLOSED;

@@ -276,18 +276,20 @@ impl IoManager {
         self.dispatch_on(file, request)
     }
 
-    /// Requests cancellation of every IRP pending on `file`; returns how many there were.
+    /// Requests cancellation of every IRP pending on `file`, work queued on a driver's work
+    /// queue included (Windows' CancelIoEx); returns how many there were.
     pub fn cancel_file(&self, file: &FileHandle) -> usize {
         file.file_arc().cancel_pending()
     }
 
-    /// Starts closing `file`: its pending IRPs are cancelled and the close IRP dispatched.
-    /// Returns None when the file was not open.
+    /// Starts closing `file`: its IRPs that wait for an event (locks, change notify, pipe
+    /// reads) are cancelled and the close IRP dispatched; work a driver queued on a work
+    /// queue finishes. Returns None when the file was not open.
     pub(crate) fn start_close(&self, file: &Arc<FileObject>) -> Option<IrpFuture> {
         if !file.transition(FileState::Open, FileState::Closing) {
             return None;
         }
-        file.cancel_pending();
+        file.cancel_waiting();
         let irp = RawIrp::new(self.next_irp_id(), IrpRequest::Close, file);
         Some(IrpFuture::from_dispatched(file.stack().dispatch(irp)))
     }

@@ -24,10 +24,13 @@
 //!   work it cannot queue (and as MS-SMB2 3.3.4.2 lets a server fail a request that needs
 //!   asynchronous processing when resources are constrained). The dispatching thread never
 //!   waits for room: it may be a runtime worker, the very thread this module keeps free.
-//! - **Cancellation.** A queued item is cancelled with its IRP: the IRP's cancel routine
-//!   takes the item out of the queue and completes the IRP with STATUS_CANCELLED, so the
-//!   work never runs. An item a worker has started runs to completion (the driver's work
-//!   may look at [`PendingIrp::is_cancel_requested`] to stop early).
+//! - **Cancellation.** A queued item is cancelled with its IRP (an `IrpCanceller`, the
+//!   caller's future dropped, `cancel_file`, shutdown): the IRP's cancel routine takes the
+//!   item out of the queue and completes the IRP with STATUS_CANCELLED, so the work never
+//!   runs. An item a worker has started runs to completion (the driver's work may look at
+//!   [`PendingIrp::is_cancel_requested`] to stop early). Closing the file does not cancel
+//!   its queued work, as Windows' cleanup does not cancel what a file system's worker
+//!   holds: a read sent before a close still answers.
 //! - **Who owns it.** A driver takes a `WorkQueue` from whoever mounts it: the embedding
 //!   application decides whether drivers share one queue or each have their own. For
 //!   convenience [`WorkQueue::shared`] is one process-wide queue, started at first use, like

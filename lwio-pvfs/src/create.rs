@@ -21,27 +21,28 @@
 //! gets the permission bits its DACL allows ([`crate::security::mode_from_descriptor`])
 //! before its descriptor, attributes and EAs are written.
 
-use std::os::fd::{AsFd, OwnedFd};
-use std::path::Path;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use lwio_core::irp::CreateRequest;
 use lwio_core::security::{Privilege, check_assignable, create_child_descriptor, parts_of_creator};
 use lwio_core::{
-    AccessMask, CreateAction, CreateDisposition, CreateOptions, Dispatched, FILE_GENERIC_MAPPING,
-    FileAttributes, Irp, IrpRequest, IrpResult, NtStatus, SecurityDescriptor,
+    AccessMask, CreateAction, CreateDisposition, CreateOptions, FILE_GENERIC_MAPPING,
+    FileAttributes, IrpRequest, IrpResult, NtStatus, SecurityDescriptor,
 };
 use parking_lot::Mutex;
 use rustix::fs::{Mode, OFlags};
 
 use crate::ccb::Ccb;
+use crate::exec::{IrpView, Seam};
 use crate::fcb::{FileKey, OpenRecord};
 use crate::notify::Change;
 use crate::security::{PosixOwner, add_child_right, check_open, from_posix, mode_from_descriptor};
 use crate::share::ShareState;
 use crate::sys::{self, DosInfo, NameEdit, Stat};
-use crate::{Pvfs, Volume, path};
+use crate::{Volume, path};
 use lwio_core::irp::NotifyFilter;
 use lwio_fscc::NotifyAction;
 
@@ -49,12 +50,14 @@ use lwio_fscc::NotifyAction;
 const WRITE_DATA: AccessMask =
     AccessMask(AccessMask::FILE_WRITE_DATA.0 | AccessMask::FILE_APPEND_DATA.0);
 
-pub(crate) fn create(volume: &Volume, irp: Irp<'_, Pvfs>) -> Dispatched {
+/// A create IRP, on whichever thread runs it ([`crate::exec`]); the result to complete it
+/// with. A successful create has set the handle's context, grant and kind.
+pub(crate) fn create(volume: &Volume, irp: &impl IrpView) -> IrpResult {
     let IrpRequest::Create(request) = irp.request() else {
-        return irp.complete(NtStatus::INVALID_PARAMETER);
+        return IrpResult::new(NtStatus::INVALID_PARAMETER);
     };
     let ceiling = irp.access_ceiling();
-    let path = irp.file().path();
+    let path = irp.path();
     let opened = if request.open_target_directory {
         crate::target::open(volume, path, request, ceiling)
     } else {
@@ -66,17 +69,17 @@ pub(crate) fn create(volume: &Volume, irp: Irp<'_, Pvfs>) -> Dispatched {
             if ccb.is_dir() {
                 irp.mark_directory();
             }
-            if let Err(ccb) = irp.set_file_context(ccb) {
+            if let Some(ccb) = irp.set_ccb(ccb) {
                 ccb.close(volume);
-                return irp.complete(NtStatus::INTERNAL_ERROR);
+                return IrpResult::new(NtStatus::INTERNAL_ERROR);
             }
-            irp.complete_result(IrpResult {
+            IrpResult {
                 status: NtStatus::SUCCESS,
                 information,
                 output: Vec::new(),
-            })
+            }
         }
-        Err(status) => irp.complete(status),
+        Err(status) => IrpResult::new(status),
     }
 }
 
@@ -126,41 +129,145 @@ fn open(
     check_parameters(req)?;
     crate::ea::create_eas(req)?; // EA hook: the EA buffer is checked before anything else.
     let on_disk = path::checked(rel)?;
-    let _creating = (!matches!(
+    if matches!(
         req.disposition,
         CreateDisposition::OPEN | CreateDisposition::OVERWRITE
-    ))
-    .then(|| volume.creating.lock());
+    ) {
+        return open_only(volume, rel, on_disk, req, ceiling);
+    }
+    open_or_make(volume, rel, req, ceiling)
+}
+
+/// A create that cannot make a file (OPEN, OVERWRITE): no directory lock.
+fn open_only(
+    volume: &Volume,
+    rel: &str,
+    on_disk: &str,
+    req: &CreateRequest,
+    ceiling: AccessMask,
+) -> Result<(Ccb, CreateAction), NtStatus> {
     // The fast path: the name as spelled, opened at once (one `openat2` and one `fstat` on
     // what was opened). An exact match is what the case-insensitive lookup answers first
     // too, so this changes no answer; anything else (missing, another case, a refused
     // symlink...) takes the case-insensitive walk below (`Root::find`), which finds the
-    // spelling and the status, and opens the parent directory only to make a new name.
-    if req.disposition != CreateDisposition::CREATE {
-        if let Some((fd, st)) = volume.root.open_exact(on_disk)? {
-            return open_existing(volume, req, ceiling, on_disk, &st, Some((fd, st)));
-        }
+    // spelling and the status.
+    if let Some((fd, st)) = volume.root.open_exact(on_disk)? {
+        return open_existing(volume, req, ceiling, on_disk, &st, Some((fd, st)));
     }
     let comps = path::components(rel)?;
     let found = volume.root.find(&comps)?;
+    let Some(st) = &found.stat else {
+        return Err(NtStatus::OBJECT_NAME_NOT_FOUND);
+    };
     let on_disk = if found.is_root() {
         String::new()
     } else {
         path::join(&found.parent.to_string_lossy(), &found.name)
     };
-    if let Some(st) = &found.stat {
-        return open_resolved(volume, req, ceiling, &on_disk, st);
+    open_resolved(volume, req, ceiling, &on_disk, st)
+}
+
+/// The directory a create works in: its on-disk path, its `O_PATH` descriptor (`None` for
+/// the share root, whose descriptor the root holds) and its identity.
+struct Directory {
+    path: String,
+    fd: Option<OwnedFd>,
+    key: FileKey,
+}
+
+impl Directory {
+    fn fd<'a>(&'a self, volume: &'a Volume) -> BorrowedFd<'a> {
+        self.fd
+            .as_ref()
+            .map_or(volume.root.dir_fd(), |fd| fd.as_fd())
     }
-    // A new name: now the parent directory is needed.
-    let resolved = found.into_resolved(&volume.root)?;
+}
+
+/// Opens the directory `parents` names: as spelled first (one `openat2`), else found
+/// case-insensitively (which reports the precise status of a path that is not there).
+fn find_directory(volume: &Volume, parents: &[&str]) -> Result<Directory, NtStatus> {
+    if parents.is_empty() {
+        return Ok(Directory {
+            path: String::new(),
+            fd: None,
+            key: volume.root_key,
+        });
+    }
+    let spelled = parents.join("/");
+    let (path, fd) = match volume.root.open_dir(Path::new(&spelled)) {
+        Ok(fd) => (spelled, fd),
+        Err(_) => {
+            let (path, fd) = volume.root.find_dir(parents)?;
+            let fd = match fd {
+                Some(fd) => fd,
+                // Only the root has no descriptor of its own, and `parents` is not empty.
+                None => volume.root.open_dir(Path::new(""))?,
+            };
+            (path.to_string_lossy().into_owned(), fd)
+        }
+    };
+    let st = sys::fstat(&fd)?;
+    Ok(Directory {
+        path,
+        fd: Some(fd),
+        key: FileKey {
+            dev: st.dev,
+            ino: st.ino,
+        },
+    })
+}
+
+/// A create that may make a file (OPEN_IF, CREATE, OVERWRITE_IF, SUPERSEDE): the name is
+/// looked up and made in its directory, opened once, under that directory's lock
+/// ([`crate::dirlock`]).
+fn open_or_make(
+    volume: &Volume,
+    rel: &str,
+    req: &CreateRequest,
+    ceiling: AccessMask,
+) -> Result<(Ccb, CreateAction), NtStatus> {
+    let comps = path::components(rel)?;
+    let Some((last, parents)) = comps.split_last() else {
+        // The share root: nothing to make.
+        return open_only(volume, rel, "", req, ceiling);
+    };
+    let dir = find_directory(volume, parents)?;
+    let _serial = volume.dirs.lock(dir.key, || {
+        volume.seam(Seam::DirectoryBusy { path: rel });
+    });
+    volume.seam(Seam::Creating { path: rel });
+    let dir_fd = dir.fd(volume);
+    // The name as spelled first (a CREATE of an existing name fails either way, and the
+    // lookup below finds it).
+    if req.disposition != CreateDisposition::CREATE {
+        if let Some((fd, st)) = volume.root.open_exact_in(dir_fd, last)? {
+            let on_disk = path::join(&dir.path, last);
+            return open_existing(volume, req, ceiling, &on_disk, &st, Some((fd, st)));
+        }
+    }
+    if let Some((name, st)) = volume.root.lookup_stat(dir_fd, last)? {
+        return open_resolved(volume, req, ceiling, &path::join(&dir.path, &name), &st);
+    }
+    // A new name.
+    let on_disk = path::join(&dir.path, last);
+    let parent_fd = match dir.fd {
+        Some(fd) => fd,
+        None => volume.root.open_dir(Path::new(""))?,
+    };
+    let resolved = sys::Resolved {
+        parent: PathBuf::from(&dir.path),
+        parent_fd,
+        name: (*last).to_owned(),
+        stat: None,
+    };
     match create_new(volume, req, ceiling, &resolved, &on_disk) {
-        // Another open made the name between the lookup and the create: a
-        // disposition that may open an existing file opens it.
+        // A local process made the name between the lookup and the create: a disposition
+        // that may open an existing file opens it.
         Err(NtStatus::OBJECT_NAME_COLLISION) if req.disposition != CreateDisposition::CREATE => {
-            let again = volume.root.find(&comps)?;
-            let on_disk = path::join(&again.parent.to_string_lossy(), &again.name);
-            match &again.stat {
-                Some(st) => open_resolved(volume, req, ceiling, &on_disk, st),
+            match volume.root.lookup_stat(&resolved.parent_fd, last)? {
+                Some((name, st)) => {
+                    open_resolved(volume, req, ceiling, &path::join(&dir.path, &name), &st)
+                }
                 None => Err(NtStatus::OBJECT_NAME_COLLISION),
             }
         }
@@ -618,6 +725,7 @@ fn create_new(
         Some(fd) => fd,
         None => open_new_dir(&resolved.parent_fd, name).map_err(cleanup)?,
     };
+    volume.seam(Seam::Made { path: on_disk });
     let st = give_to_creator(&fd, req, &sd, is_dir).map_err(cleanup)?;
     match volume.root.write_sd(&fd, &sd_bytes) {
         Ok(()) => {}

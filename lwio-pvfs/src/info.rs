@@ -50,6 +50,9 @@ pub(crate) fn query(
             return Err(NtStatus::INFO_LENGTH_MISMATCH);
         }
     }
+    if let Some(encoded) = query_from_memory(ccb, q.class) {
+        return respond(encoded, q.class, q.length);
+    }
     let facts = reported_facts(volume, ccb)?;
     let delete_pending = ccb.fcb.state.lock().delete_pending;
     let name = || FileNameInformation {
@@ -64,29 +67,6 @@ pub(crate) fn query(
         .encode(),
         FileInfoClass::EA => FileEaInformation {
             ea_size: crate::ea::info_size(volume, &ccb.fd),
-        }
-        .encode(),
-        FileInfoClass::ACCESS => FileAccessInformation {
-            access_flags: ccb.granted,
-        }
-        .encode(),
-        FileInfoClass::POSITION => FilePositionInformation {
-            current_byte_offset: ccb.position.load(Ordering::Relaxed),
-        }
-        .encode(),
-        FileInfoClass::MODE => FileModeInformation {
-            mode: mode_bits(*ccb.options.lock()),
-        }
-        .encode(),
-        FileInfoClass::ALIGNMENT => FileAlignmentInformation {
-            alignment_requirement: 0,
-        }
-        .encode(),
-        FileInfoClass::NAME => name().encode(),
-        // The on-disk spelling relative to the share root, without the leading `\`: the
-        // root itself has the empty name (as Windows and Samba answer).
-        FileInfoClass::NORMALIZED_NAME => FileNameInformation {
-            file_name: ccb.path().replace('/', "\\"),
         }
         .encode(),
         FileInfoClass::ALL => FileAllInformation {
@@ -150,14 +130,50 @@ pub(crate) fn query(
             file_id: file_id_128(facts.key),
         }
         .encode(),
+        _ => return Err(NtStatus::INVALID_INFO_CLASS),
+    };
+    respond(encoded, q.class, q.length)
+}
+
+/// The classes answered from the handle and its FCB alone, without a system call (the
+/// dispatcher keeps them on the caller's thread: [`crate::exec`]); `None` for the others.
+fn query_from_memory(ccb: &Ccb, class: FileInfoClass) -> Option<Vec<u8>> {
+    let encoded = match class {
+        FileInfoClass::ACCESS => FileAccessInformation {
+            access_flags: ccb.granted,
+        }
+        .encode(),
+        FileInfoClass::POSITION => FilePositionInformation {
+            current_byte_offset: ccb.position.load(Ordering::Relaxed),
+        }
+        .encode(),
+        FileInfoClass::MODE => FileModeInformation {
+            mode: mode_bits(*ccb.options.lock()),
+        }
+        .encode(),
+        FileInfoClass::ALIGNMENT => FileAlignmentInformation {
+            alignment_requirement: 0,
+        }
+        .encode(),
+        FileInfoClass::NAME => FileNameInformation {
+            file_name: path::windows_name(&ccb.path()),
+        }
+        .encode(),
+        // The on-disk spelling relative to the share root, without the leading `\`: the
+        // root itself has the empty name (as Windows and Samba answer).
+        FileInfoClass::NORMALIZED_NAME => FileNameInformation {
+            file_name: ccb.path().replace('/', "\\"),
+        }
+        .encode(),
         // A made-up 8.3 name, the same the directory listing shows (none for the root).
         FileInfoClass::ALTERNATE_NAME => FileNameInformation {
             file_name: path::short_name(path::split_last(&ccb.path()).1),
         }
         .encode(),
-        _ => return Err(NtStatus::INVALID_INFO_CLASS),
+        _ => return None,
     };
-    respond(encoded, q.class, q.length)
+    debug_assert!(crate::exec::info_from_memory(class));
+    Some(encoded)
 }
 
 /// The file's facts as a query reports them: the disk's, with the open file's last write

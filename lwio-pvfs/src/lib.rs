@@ -18,6 +18,16 @@
 //! # Ok::<(), lwio_core::NtStatus>(())
 //! ```
 //!
+//! ## Which thread runs what
+//! Every request that makes system calls (creates, reads, writes, queries of what is on
+//! disk...) is pended and run on a work queue's worker thread, the process-wide
+//! [`WorkQueue::shared`](lwio_core::WorkQueue::shared) unless [`PvfsConfig::execution`]
+//! names another queue or the caller's thread; what is answered from memory (the handle's
+//! position or mode, locks, change notify, close) completes on the caller's thread. The
+//! table is in [`exec`]. Creates that may make a file serialise per directory (`dirlock`),
+//! so a second create of a name never sees it half made, and creates in different
+//! directories overlap.
+//!
 //! ## What it keeps where
 //! - One device per share root; paths inside it are `/`-separated and case-insensitive
 //!   (matched against the names on disk, which keep their case).
@@ -62,7 +72,9 @@
 mod ccb;
 mod create;
 mod dir;
+mod dirlock;
 mod ea;
+pub mod exec;
 mod facts;
 mod fcb;
 mod fsctl;
@@ -84,9 +96,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use lwio_core::{Dispatched, Driver, IoManager, Irp, IrpRequest, NtStatus};
+use lwio_core::{Dispatched, Driver, IoManager, Irp, IrpRequest, IrpResult, NtStatus};
 
 pub use ccb::Ccb;
+pub use exec::Execution;
+use exec::IrpView;
+#[doc(hidden)]
+pub use exec::{Seam, Seams};
 pub use facts::Facts;
 pub use fcb::FileKey;
 
@@ -127,33 +143,53 @@ pub mod fuzzing {
 pub struct PvfsConfig {
     /// The POSIX layer's settings: security descriptor namespace, symlink policy, caches.
     pub sys: sys::SysConfig,
+    /// Where requests that make system calls run (default: the process-wide
+    /// [`WorkQueue::shared`](lwio_core::WorkQueue::shared)); see [`exec`].
+    pub execution: Execution,
+    /// Test seams; `None` outside tests.
+    #[doc(hidden)]
+    pub seams: Option<Seams>,
 }
 
 /// The PVFS driver. One driver serves any number of [`Volume`]s.
 #[derive(Debug, Default)]
 pub struct Pvfs;
 
-/// One share root: PVFS's per-device context.
+/// One share root: PVFS's per-device context (shared with the workers that run its
+/// requests).
 pub struct Volume {
     pub(crate) root: sys::Root,
     pub(crate) fcbs: fcb::FcbTable,
     pub(crate) notify: Arc<notify::Notifier>,
     pub(crate) label: String,
-    /// Held by creates that may make a file, so a second one waits until the first has
-    /// finished the file (attributes, descriptor) instead of opening it half made.
-    pub(crate) creating: parking_lot::Mutex<()>,
+    /// Held by creates that may make a file, per directory, so a second one in the same
+    /// directory waits until the first has finished the file instead of opening it half
+    /// made ([`dirlock`]).
+    pub(crate) dirs: dirlock::DirLocks,
+    /// The share root's identity: the key of its directory lock.
+    pub(crate) root_key: FileKey,
+    pub(crate) execution: Execution,
+    pub(crate) seams: Option<Seams>,
     next_ccb: AtomicU64,
 }
 
 impl Volume {
     /// Opens `root` as a volume.
     pub fn open(root: &Path, label: &str, config: PvfsConfig) -> Result<Volume, NtStatus> {
+        let root = sys::Root::open(root, config.sys)?;
+        let st = sys::fstat(root.dir_fd())?;
         Ok(Volume {
-            root: sys::Root::open(root, config.sys)?,
+            root,
             fcbs: fcb::FcbTable::default(),
             notify: Arc::default(),
             label: label.to_owned(),
-            creating: parking_lot::Mutex::new(()),
+            dirs: dirlock::DirLocks::default(),
+            root_key: FileKey {
+                dev: st.dev,
+                ino: st.ino,
+            },
+            execution: config.execution,
+            seams: config.seams,
             next_ccb: AtomicU64::new(1),
         })
     }
@@ -166,6 +202,10 @@ impl Volume {
     pub fn open_files(&self) -> usize {
         self.fcbs.len()
     }
+
+    pub(crate) fn seam(&self, seam: Seam<'_>) {
+        Seams::at(&self.seams, seam);
+    }
 }
 
 /// Mounts the directory `root` at `/device` in `io`.
@@ -176,11 +216,11 @@ pub fn mount(
     config: PvfsConfig,
 ) -> Result<(), NtStatus> {
     let volume = Volume::open(root, device, config)?;
-    io.add_device(device, Arc::new(Pvfs), volume)
+    io.add_device(device, Arc::new(Pvfs), Arc::new(volume))
 }
 
 impl Driver for Pvfs {
-    type Device = Volume;
+    type Device = Arc<Volume>;
     type File = Ccb;
 
     fn name(&self) -> &str {
@@ -191,39 +231,73 @@ impl Driver for Pvfs {
         true
     }
 
-    fn dispatch(&self, volume: &Volume, irp: Irp<'_, Self>) -> Dispatched {
+    fn dispatch(&self, volume: &Arc<Volume>, irp: Irp<'_, Self>) -> Dispatched {
         match irp.request() {
-            IrpRequest::Create(_) => return create::create(volume, irp),
+            IrpRequest::Lock(_) => return locks::lock(irp),
             IrpRequest::ReadDirectoryChange(_) => return notify::request(volume, irp),
+            IrpRequest::Create(_) => {}
+            _ if irp.file_context().is_none() => return irp.complete(NtStatus::INVALID_HANDLE),
             _ => {}
         }
-        let Some(ccb) = irp.file_context() else {
-            return irp.complete(NtStatus::INVALID_HANDLE);
-        };
-        let result = match irp.request() {
-            IrpRequest::Close => {
-                ccb.close(volume);
-                Ok(lwio_core::IrpResult::new(NtStatus::SUCCESS))
+        let queue = match &volume.execution {
+            Execution::Queue(queue)
+                if !exec::answers_from_memory(irp.request()) && !queue.is_worker_thread() =>
+            {
+                queue
             }
-            IrpRequest::Read(r) => rw::read(ccb, r),
-            IrpRequest::Write(w) => rw::write(ccb, w),
-            IrpRequest::Flush => rw::flush(ccb),
-            IrpRequest::QueryInformation(q) => info::query(volume, ccb, q),
-            IrpRequest::SetInformation(s) => info::set(volume, ccb, irp.target_file_context(), s),
-            IrpRequest::QueryEa(q) => ea::query(volume, ccb, q),
-            IrpRequest::QueryDirectory(q) => dir::query(volume, ccb, q),
-            IrpRequest::QueryVolumeInformation(q) => volume::query(volume, ccb, q),
-            IrpRequest::SetVolumeInformation(_) => Err(NtStatus::ACCESS_DENIED),
-            IrpRequest::QuerySecurity(q) => secops::query(volume, ccb, q),
-            IrpRequest::SetSecurity(s) => secops::set(volume, ccb, s),
-            IrpRequest::Unlock(u) => locks::unlock(ccb, u),
-            IrpRequest::Lock(_) => return locks::lock(irp),
-            IrpRequest::FsControl(c) => fsctl::control(ccb, c),
-            _ => Err(NtStatus::INVALID_DEVICE_REQUEST),
+            _ => {
+                if !exec::answers_from_memory(irp.request()) {
+                    seam_before_work(volume, &irp);
+                }
+                let result = run(volume, &irp);
+                return irp.complete_result(result);
+            }
         };
-        match result {
-            Ok(r) => irp.complete_result(r),
-            Err(status) => irp.complete(status),
-        }
+        let volume = Arc::clone(volume);
+        queue.queue_irp(irp, move |pending| {
+            seam_before_work(&volume, pending);
+            run(&volume, pending)
+        })
     }
+}
+
+fn seam_before_work(volume: &Volume, irp: &impl IrpView) {
+    if volume.seams.is_some() {
+        volume.seam(Seam::Work {
+            request: irp.request().irp_type(),
+            path: irp.path(),
+        });
+    }
+}
+
+/// Runs one request (all but locks and change notify, which pend in their own tables) and
+/// gives its result; on the dispatching thread or a worker ([`exec`]).
+fn run(volume: &Volume, irp: &impl IrpView) -> IrpResult {
+    if let IrpRequest::Create(_) = irp.request() {
+        return create::create(volume, irp);
+    }
+    let Some(ccb) = irp.ccb() else {
+        return IrpResult::new(NtStatus::INVALID_HANDLE);
+    };
+    let result = match irp.request() {
+        IrpRequest::Close => {
+            ccb.close(volume);
+            Ok(IrpResult::new(NtStatus::SUCCESS))
+        }
+        IrpRequest::Read(r) => rw::read(ccb, r),
+        IrpRequest::Write(w) => rw::write(ccb, w),
+        IrpRequest::Flush => rw::flush(ccb),
+        IrpRequest::QueryInformation(q) => info::query(volume, ccb, q),
+        IrpRequest::SetInformation(s) => info::set(volume, ccb, irp.target_ccb(), s),
+        IrpRequest::QueryEa(q) => ea::query(volume, ccb, q),
+        IrpRequest::QueryDirectory(q) => dir::query(volume, ccb, q),
+        IrpRequest::QueryVolumeInformation(q) => volume::query(volume, ccb, q),
+        IrpRequest::SetVolumeInformation(_) => Err(NtStatus::ACCESS_DENIED),
+        IrpRequest::QuerySecurity(q) => secops::query(volume, ccb, q),
+        IrpRequest::SetSecurity(s) => secops::set(volume, ccb, s),
+        IrpRequest::Unlock(u) => locks::unlock(ccb, u),
+        IrpRequest::FsControl(c) => fsctl::control(ccb, c),
+        _ => Err(NtStatus::INVALID_DEVICE_REQUEST),
+    };
+    result.unwrap_or_else(IrpResult::new)
 }

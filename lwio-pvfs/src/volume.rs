@@ -27,37 +27,23 @@ pub(crate) fn query(
             return Err(NtStatus::INFO_LENGTH_MISMATCH);
         }
     }
-    let vfs = rustix::fs::fstatvfs(&ccb.fd).map_err(sys::map_errno)?;
-    let block = vfs.f_frsize.max(1);
-    let to_units = |blocks: u64| blocks.saturating_mul(block) / CLUSTER_SIZE;
-    let sectors_per_unit = (CLUSTER_SIZE / u64::from(SECTOR)) as u32;
-    let root_stat = sys::fstat(volume.root.dir_fd())?;
-    let encoded = match q.class {
-        FsInfoClass::VOLUME => FileFsVolumeInformation {
-            volume_creation_time: lwio_fscc::FileTime(
-                i64::try_from(root_stat.btime.unwrap_or(root_stat.ctime).to_filetime())
-                    .unwrap_or(0),
-            ),
-            volume_serial_number: (root_stat.dev ^ (root_stat.dev >> 32)) as u32,
-            supports_objects: false,
-            volume_label: volume.label.clone(),
-        }
-        .encode(),
-        FsInfoClass::SIZE => FileFsSizeInformation {
-            total_allocation_units: to_units(vfs.f_blocks),
-            available_allocation_units: to_units(vfs.f_bavail),
-            sectors_per_allocation_unit: sectors_per_unit,
-            bytes_per_sector: SECTOR,
-        }
-        .encode(),
-        FsInfoClass::FULL_SIZE => FileFsFullSizeInformation {
-            total_allocation_units: to_units(vfs.f_blocks),
-            caller_available_allocation_units: to_units(vfs.f_bavail),
-            actual_available_allocation_units: to_units(vfs.f_bfree),
-            sectors_per_allocation_unit: sectors_per_unit,
-            bytes_per_sector: SECTOR,
-        }
-        .encode(),
+    let encoded = match constant(q.class) {
+        Some(encoded) => encoded,
+        None => from_disk(volume, ccb, q.class)?,
+    };
+    let fixed = fs_query_min_output(q.class).unwrap_or(0);
+    let (output, status) = fit_output(encoded, fixed, q.length)?;
+    Ok(IrpResult {
+        status,
+        information: output.len() as u64,
+        output,
+    })
+}
+
+/// The classes that are the same for every PVFS volume (answered on the caller's thread:
+/// [`crate::exec`]); `None` for the others.
+fn constant(class: FsInfoClass) -> Option<Vec<u8>> {
+    let encoded = match class {
         FsInfoClass::DEVICE => FileFsDeviceInformation {
             device_type: lwio_fscc::DeviceType(FILE_DEVICE_DISK),
             characteristics: Default::default(),
@@ -83,6 +69,45 @@ pub(crate) fn query(
         .encode(),
         // No quotas: all limits off, no flags (what a volume without quotas reports).
         FsInfoClass::CONTROL => FileFsControlInformation::default().encode(),
+        _ => return None,
+    };
+    debug_assert!(crate::exec::fs_info_from_memory(class));
+    Some(encoded)
+}
+
+/// The classes read from `statvfs` and the root's `fstat`.
+fn from_disk(volume: &Volume, ccb: &Ccb, class: FsInfoClass) -> Result<Vec<u8>, NtStatus> {
+    let vfs = rustix::fs::fstatvfs(&ccb.fd).map_err(sys::map_errno)?;
+    let block = vfs.f_frsize.max(1);
+    let to_units = |blocks: u64| blocks.saturating_mul(block) / CLUSTER_SIZE;
+    let sectors_per_unit = (CLUSTER_SIZE / u64::from(SECTOR)) as u32;
+    let root_stat = sys::fstat(volume.root.dir_fd())?;
+    Ok(match class {
+        FsInfoClass::VOLUME => FileFsVolumeInformation {
+            volume_creation_time: lwio_fscc::FileTime(
+                i64::try_from(root_stat.btime.unwrap_or(root_stat.ctime).to_filetime())
+                    .unwrap_or(0),
+            ),
+            volume_serial_number: (root_stat.dev ^ (root_stat.dev >> 32)) as u32,
+            supports_objects: false,
+            volume_label: volume.label.clone(),
+        }
+        .encode(),
+        FsInfoClass::SIZE => FileFsSizeInformation {
+            total_allocation_units: to_units(vfs.f_blocks),
+            available_allocation_units: to_units(vfs.f_bavail),
+            sectors_per_allocation_unit: sectors_per_unit,
+            bytes_per_sector: SECTOR,
+        }
+        .encode(),
+        FsInfoClass::FULL_SIZE => FileFsFullSizeInformation {
+            total_allocation_units: to_units(vfs.f_blocks),
+            caller_available_allocation_units: to_units(vfs.f_bavail),
+            actual_available_allocation_units: to_units(vfs.f_bfree),
+            sectors_per_allocation_unit: sectors_per_unit,
+            bytes_per_sector: SECTOR,
+        }
+        .encode(),
         // A stable volume object id made of the root's device and inode numbers.
         FsInfoClass::OBJECT_ID => {
             let mut object_id = [0u8; 16];
@@ -95,12 +120,5 @@ pub(crate) fn query(
             .encode()
         }
         _ => return Err(NtStatus::INVALID_INFO_CLASS),
-    };
-    let fixed = fs_query_min_output(q.class).unwrap_or(0);
-    let (output, status) = fit_output(encoded, fixed, q.length)?;
-    Ok(IrpResult {
-        status,
-        information: output.len() as u64,
-        output,
     })
 }

@@ -177,6 +177,10 @@ impl IoManager {
             Err(pending) => pending,
         };
         let shared = Arc::new(PendingShared::new(self.next_irp_id()));
+        if !first.is_pending() {
+            // The first step waits on a work queue: so does the whole request.
+            shared.mark_work_item();
+        }
         owner.add_pending(Arc::clone(&shared));
         // The IRP in flight now: what cancelling the whole request cancels.
         let in_flight: Arc<Mutex<Option<IrpCanceller>>> = Arc::new(Mutex::new(first.canceller()));

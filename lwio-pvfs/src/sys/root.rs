@@ -291,13 +291,7 @@ impl Root {
         flags: OFlags,
         mode: Mode,
     ) -> Result<OwnedFd, Errno> {
-        let mut tries = 0;
-        loop {
-            match rustix::fs::openat2(&self.fd, path, flags, mode, self.resolve_flags) {
-                Err(Errno::AGAIN) if tries < EAGAIN_RETRIES => tries += 1,
-                other => return other,
-            }
-        }
+        openat2_retrying(&self.fd, path, flags, mode, self.resolve_flags)
     }
 
     /// The fast path of an open: opens the existing file `rel` (an on-disk path relative to
@@ -323,13 +317,36 @@ impl Root {
         for c in rel.split('/') {
             validate_name(c)?;
         }
-        let flags = OFlags::RDONLY | OFlags::NOCTTY | OFlags::NONBLOCK | OFlags::CLOEXEC;
         let fd = if self.openat2 {
-            self.openat2_beneath(rel, flags, Mode::empty()).ok()
+            self.openat2_beneath(rel, EXACT_FLAGS, Mode::empty()).ok()
         } else {
             let comps: Vec<&OsStr> = rel.split('/').map(OsStr::new).collect();
-            self.open_walk(&comps, flags, Mode::empty()).ok()
+            self.open_walk(&comps, EXACT_FLAGS, Mode::empty()).ok()
         };
+        self.exact_opened(fd)
+    }
+
+    /// [`open_exact`](Self::open_exact) of one `name` in the directory `dir` (a descriptor
+    /// from this root): resolved beneath `dir`, so a followed symlink must stay inside
+    /// it (one that leads elsewhere in the root is `None` here, and found by
+    /// [`lookup_stat`](Self::lookup_stat) instead).
+    pub fn open_exact_in(
+        &self,
+        dir: impl AsFd,
+        name: &str,
+    ) -> Result<Option<(OwnedFd, Stat)>, NtStatus> {
+        validate_name(name)?;
+        let dir = dir.as_fd();
+        let fd = if self.openat2 {
+            openat2_retrying(dir, name, EXACT_FLAGS, Mode::empty(), self.resolve_flags).ok()
+        } else {
+            rustix::fs::openat(dir, name, EXACT_FLAGS | OFlags::NOFOLLOW, Mode::empty()).ok()
+        };
+        self.exact_opened(fd)
+    }
+
+    /// The `fstat` of what an exact open opened, with `O_NONBLOCK` cleared where needed.
+    fn exact_opened(&self, fd: Option<OwnedFd>) -> Result<Option<(OwnedFd, Stat)>, NtStatus> {
         let Some(fd) = fd else {
             return Ok(None);
         };
@@ -540,16 +557,7 @@ impl Root {
                 stat: Some(fstat(&self.fd)?),
             });
         };
-        let mut parent = PathBuf::new();
-        let mut cur: Option<OwnedFd> = None;
-        for comp in parents {
-            let dir = cur.as_ref().map_or(self.fd.as_fd(), |f| f.as_fd());
-            let Some((on_disk, _)) = self.lookup_stat(dir, comp)? else {
-                return Err(NtStatus::OBJECT_PATH_NOT_FOUND);
-            };
-            parent.push(&on_disk);
-            cur = Some(self.open_dir(&parent)?);
-        }
+        let (parent, cur) = self.walk_dirs(parents)?;
         let dir = cur.as_ref().map_or(self.fd.as_fd(), |f| f.as_fd());
         let (name, stat) = match self.lookup_stat(dir, last)? {
             Some((n, st)) => (n, Some(st)),
@@ -561,6 +569,34 @@ impl Root {
             name,
             stat,
         })
+    }
+
+    /// Resolves the directory the Windows path `components` names, case-insensitively as
+    /// [`resolve`](Self::resolve) resolves a parent: every component must exist and be a
+    /// directory (`STATUS_OBJECT_PATH_NOT_FOUND` otherwise; `STATUS_ACCESS_DENIED` for a
+    /// refused symlink). Gives its on-disk relative path and its `O_PATH` descriptor; no
+    /// components are the root, whose descriptor is [`dir_fd`](Self::dir_fd).
+    pub fn find_dir(&self, components: &[&str]) -> Result<(PathBuf, Option<OwnedFd>), NtStatus> {
+        for c in components {
+            validate_name(c)?;
+        }
+        self.walk_dirs(components)
+    }
+
+    /// The walk of [`find`](Self::find) and [`find_dir`](Self::find_dir) over checked
+    /// directory components.
+    fn walk_dirs(&self, components: &[&str]) -> Result<(PathBuf, Option<OwnedFd>), NtStatus> {
+        let mut path = PathBuf::new();
+        let mut cur: Option<OwnedFd> = None;
+        for comp in components {
+            let dir = cur.as_ref().map_or(self.fd.as_fd(), |f| f.as_fd());
+            let Some((on_disk, _)) = self.lookup_stat(dir, comp)? else {
+                return Err(NtStatus::OBJECT_PATH_NOT_FOUND);
+            };
+            path.push(&on_disk);
+            cur = Some(self.open_dir(&path)?);
+        }
+        Ok((path, cur))
     }
 
     /// Acts as on a file system that may honour `O_NONBLOCK` on regular files.
@@ -578,6 +614,31 @@ impl Root {
     #[cfg(test)]
     pub(crate) fn index_size(&self) -> (usize, usize) {
         self.index.size()
+    }
+}
+
+/// How an exact open opens: for reading, never blocking on a FIFO, no controlling tty.
+const EXACT_FLAGS: OFlags = OFlags::RDONLY
+    .union(OFlags::NOCTTY)
+    .union(OFlags::NONBLOCK)
+    .union(OFlags::CLOEXEC);
+
+/// One `openat2` beneath `dir` with `resolve`, retried on `EAGAIN` (a concurrent rename
+/// seen while resolving).
+fn openat2_retrying(
+    dir: impl AsFd,
+    path: impl rustix::path::Arg + Copy,
+    flags: OFlags,
+    mode: Mode,
+    resolve: ResolveFlags,
+) -> Result<OwnedFd, Errno> {
+    let dir = dir.as_fd();
+    let mut tries = 0;
+    loop {
+        match rustix::fs::openat2(dir, path, flags, mode, resolve) {
+            Err(Errno::AGAIN) if tries < EAGAIN_RETRIES => tries += 1,
+            other => return other,
+        }
     }
 }
 

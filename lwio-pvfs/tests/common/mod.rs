@@ -34,8 +34,17 @@ impl Share {
     }
 
     fn on(dir: tempfile::TempDir) -> Share {
+        Share::on_with(dir, lwio_pvfs::PvfsConfig::default())
+    }
+
+    /// A share over a fresh temporary directory, mounted with `config`.
+    pub fn with(config: lwio_pvfs::PvfsConfig) -> Share {
+        Share::on_with(tempfile::tempdir().unwrap(), config)
+    }
+
+    fn on_with(dir: tempfile::TempDir, config: lwio_pvfs::PvfsConfig) -> Share {
         let io = IoManager::new();
-        lwio_pvfs::mount(&io, "s", dir.path(), lwio_pvfs::PvfsConfig::default()).unwrap();
+        lwio_pvfs::mount(&io, "s", dir.path(), config).unwrap();
         Share { io, dir }
     }
 
