@@ -176,13 +176,16 @@ fn count(spec: &str) {
     let n: usize = n.parse().expect("a count");
     let f = Fixture::new();
     let node = f.direct();
-    for _ in 0..n {
-        match case {
-            "direct" => drop(black_box(direct_read(&node))),
-            "manager" => drop(black_box(read(&f.sync_file))),
-            "filter" => drop(black_box(read(&f.filtered_file))),
-            other => panic!("unknown case {other}"),
+    let run = |one: &dyn Fn()| {
+        for _ in 0..n {
+            one();
         }
+    };
+    match case {
+        "direct" => run(&|| drop(black_box(direct_read(&node)))),
+        "manager" => run(&|| drop(black_box(read(&f.sync_file)))),
+        "filter" => run(&|| drop(black_box(read(&f.filtered_file)))),
+        other => panic!("unknown case {other}"),
     }
 }
 

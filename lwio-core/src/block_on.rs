@@ -27,15 +27,23 @@ impl Wake for ThreadWaker {
 /// let value = lwio_core::block_on(async { 40 + 2 });
 /// assert_eq!(value, 42);
 /// ```
+#[inline]
 pub fn block_on<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
     // Most IRPs complete synchronously: try once without building a thread waker.
-    if let Poll::Ready(out) = future
+    match future
         .as_mut()
         .poll(&mut Context::from_waker(Waker::noop()))
     {
-        return out;
+        Poll::Ready(out) => out,
+        Poll::Pending => park_until_ready(future),
     }
+}
+
+/// The rest of [`block_on`], for a future that did not complete at once.
+#[cold]
+#[inline(never)]
+fn park_until_ready<F: Future>(mut future: std::pin::Pin<&mut F>) -> F::Output {
     let waker = Waker::from(Arc::new(ThreadWaker(thread::current())));
     let mut cx = Context::from_waker(&waker);
     loop {

@@ -62,6 +62,7 @@ impl DeviceStack {
     }
 
     /// Dispatches `irp` to the layer it names.
+    #[inline]
     pub(crate) fn dispatch(&self, irp: RawIrp<'_>) -> Dispatched {
         // `layer` is always < depth: it starts at `top()` and only `pass_down` lowers it,
         // stopping at 0.

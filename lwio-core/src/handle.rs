@@ -33,14 +33,17 @@ pub struct FileHandle {
     action: CreateAction,
 }
 
+#[inline]
 fn output(result: IrpResult) -> Result<Vec<u8>, NtStatus> {
     result.into_result().map(|r| r.output)
 }
 
+#[inline]
 fn unit(result: IrpResult) -> Result<(), NtStatus> {
     result.into_result().map(|_| ())
 }
 
+#[inline]
 fn information(result: IrpResult) -> Result<u64, NtStatus> {
     result.into_result().map(|r| r.information)
 }
@@ -55,6 +58,7 @@ pub struct IoFuture<T> {
 }
 
 impl<T> IoFuture<T> {
+    #[inline]
     fn new(irp: IrpFuture, map: fn(IrpResult) -> Result<T, NtStatus>) -> Self {
         IoFuture { irp, map }
     }
@@ -68,6 +72,7 @@ impl<T> IoFuture<T> {
 impl<T> Future for IoFuture<T> {
     type Output = Result<T, NtStatus>;
 
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let map = self.map;
         Pin::new(&mut self.irp).poll(cx).map(map)
@@ -99,11 +104,13 @@ impl FileHandle {
     }
 
     /// Sends any request and returns the whole result (status, information, output).
+    #[inline]
     pub fn call(&self, request: IrpRequest) -> IrpFuture {
         self.io.call_file(&self.file, request)
     }
 
     /// Reads up to `length` bytes at `offset`. End of file is `Err(STATUS_END_OF_FILE)`.
+    #[inline]
     pub fn read(&self, offset: u64, length: u32) -> IoFuture<Vec<u8>> {
         let request = ReadRequest {
             offset,

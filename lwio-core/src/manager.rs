@@ -273,7 +273,9 @@ impl IoManager {
                 return self.call_with_target(file, request);
             }
         }
-        self.dispatch_on(file, request)
+        // As `dispatch_on`, written out: this is every IRP's path.
+        let irp = RawIrp::new(next_irp_id(), request, file);
+        IrpFuture::from_dispatched(file.stack().dispatch(irp))
     }
 
     /// Requests cancellation of every IRP pending on `file`, work queued on a driver's work

@@ -9,11 +9,10 @@ use crate::irp::pending::PendingShared;
 use crate::irp::{DispatchState, Dispatched, IrpResult};
 use crate::status::NtStatus;
 
-enum State {
-    Ready(IrpResult),
-    Pending(Arc<PendingShared>),
-    Taken,
-}
+/// Where the IRP is: the driver's answer as it gave it (completed, or pending on a slot),
+/// or `None` once the result was taken. The same layout as [`Dispatched`], so the
+/// synchronous path moves nothing to turn one into the other.
+type State = Option<DispatchState>;
 
 /// The result of an IRP to come. Ready at once when the driver completed synchronously
 /// (no allocation on that path); otherwise it resolves when the driver completes the IRP.
@@ -26,24 +25,22 @@ pub struct IrpFuture {
 }
 
 impl IrpFuture {
+    #[inline]
     pub(crate) fn from_dispatched(d: Dispatched) -> Self {
-        let state = match d.0 {
-            DispatchState::Completed(result) => State::Ready(result),
-            DispatchState::Pending(shared) => State::Pending(shared),
-        };
-        IrpFuture { state }
+        IrpFuture { state: Some(d.0) }
     }
 
+    #[inline]
     pub(crate) fn ready(result: IrpResult) -> Self {
         IrpFuture {
-            state: State::Ready(result),
+            state: Some(DispatchState::Completed(result)),
         }
     }
 
     /// The result when the IRP completed synchronously; the future itself otherwise.
     pub(crate) fn into_ready(mut self) -> Result<IrpResult, IrpFuture> {
-        match std::mem::replace(&mut self.state, State::Taken) {
-            State::Ready(result) => Ok(result),
+        match self.state.take() {
+            Some(DispatchState::Completed(result)) => Ok(result),
             other => {
                 self.state = other;
                 Err(self)
@@ -55,8 +52,23 @@ impl IrpFuture {
     /// IRPs, such as a rename and the open of its target directory).
     pub(crate) fn on_slot(shared: Arc<PendingShared>) -> Self {
         IrpFuture {
-            state: State::Pending(shared),
+            state: Some(DispatchState::Pending(shared)),
         }
+    }
+
+    /// Polls the completion slot of a pended IRP (taken out of `state`, put back while the
+    /// IRP is not complete).
+    #[cold]
+    fn poll_pending(
+        &mut self,
+        shared: Arc<PendingShared>,
+        cx: &mut Context<'_>,
+    ) -> Poll<IrpResult> {
+        let poll = shared.poll_result(cx);
+        if poll.is_pending() {
+            self.state = Some(DispatchState::Pending(shared));
+        }
+        poll
     }
 
     /// True when the driver pended the IRP to wait for something of unbounded delay (a
@@ -70,7 +82,7 @@ impl IrpFuture {
     /// tells whether it has completed.
     pub fn is_pending(&self) -> bool {
         match &self.state {
-            State::Pending(shared) => shared.waits_indefinitely(),
+            Some(DispatchState::Pending(shared)) => shared.waits_indefinitely(),
             _ => false,
         }
     }
@@ -78,7 +90,7 @@ impl IrpFuture {
     /// True once the IRP has completed (at once, or since on another thread).
     pub fn is_done(&self) -> bool {
         match &self.state {
-            State::Pending(shared) => shared.is_done(),
+            Some(DispatchState::Pending(shared)) => shared.is_done(),
             _ => true,
         }
     }
@@ -87,7 +99,7 @@ impl IrpFuture {
     /// `None` when the IRP already completed synchronously.
     pub fn canceller(&self) -> Option<IrpCanceller> {
         match &self.state {
-            State::Pending(shared) => Some(IrpCanceller(Arc::clone(shared))),
+            Some(DispatchState::Pending(shared)) => Some(IrpCanceller(Arc::clone(shared))),
             _ => None,
         }
     }
@@ -101,10 +113,10 @@ impl IrpFuture {
     /// Hands the result to `callback` instead of a waiter: at once when the IRP is already
     /// complete, else on the thread that completes it.
     pub fn on_complete(mut self, callback: impl FnOnce(IrpResult) + Send + 'static) {
-        match std::mem::replace(&mut self.state, State::Taken) {
-            State::Ready(result) => callback(result),
-            State::Pending(shared) => shared.set_callback(Box::new(callback)),
-            State::Taken => callback(IrpResult::new(NtStatus::INTERNAL_ERROR)),
+        match self.state.take() {
+            Some(DispatchState::Completed(result)) => callback(result),
+            Some(DispatchState::Pending(shared)) => shared.set_callback(Box::new(callback)),
+            None => callback(IrpResult::new(NtStatus::INTERNAL_ERROR)),
         }
     }
 }
@@ -112,28 +124,20 @@ impl IrpFuture {
 impl Future for IrpFuture {
     type Output = IrpResult;
 
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<IrpResult> {
         let this = &mut *self;
-        match &this.state {
-            State::Ready(_) => match std::mem::replace(&mut this.state, State::Taken) {
-                State::Ready(result) => Poll::Ready(result),
-                _ => Poll::Ready(IrpResult::new(NtStatus::INTERNAL_ERROR)),
-            },
-            State::Pending(shared) => {
-                let poll = shared.poll_result(cx);
-                if poll.is_ready() {
-                    this.state = State::Taken;
-                }
-                poll
-            }
-            State::Taken => Poll::Ready(IrpResult::new(NtStatus::INTERNAL_ERROR)),
+        match this.state.take() {
+            Some(DispatchState::Completed(result)) => Poll::Ready(result),
+            Some(DispatchState::Pending(shared)) => this.poll_pending(shared, cx),
+            None => Poll::Ready(IrpResult::new(NtStatus::INTERNAL_ERROR)),
         }
     }
 }
 
 impl Drop for IrpFuture {
     fn drop(&mut self) {
-        if let State::Pending(shared) = &self.state {
+        if let Some(DispatchState::Pending(shared)) = &self.state {
             shared.detach();
         }
     }

@@ -48,6 +48,7 @@ pub struct IrpResult {
 
 impl IrpResult {
     /// A result with a status only.
+    #[inline]
     pub fn new(status: NtStatus) -> Self {
         IrpResult {
             status,
@@ -57,6 +58,7 @@ impl IrpResult {
     }
 
     /// A result carrying output; `information` is the output's length.
+    #[inline]
     pub fn with_output(status: NtStatus, output: Vec<u8>) -> Self {
         IrpResult {
             status,
@@ -68,6 +70,7 @@ impl IrpResult {
     /// `Ok(self)` when the status is a success (NT_SUCCESS) or STATUS_BUFFER_OVERFLOW, whose
     /// partial data the caller wants; `Err(status)` otherwise, warnings such as
     /// STATUS_NO_MORE_FILES included.
+    #[inline]
     pub fn into_result(self) -> Result<IrpResult, NtStatus> {
         if self.status.is_success() || self.status == NtStatus::BUFFER_OVERFLOW {
             Ok(self)
@@ -109,40 +112,34 @@ impl std::ops::Deref for FileRef<'_> {
     }
 }
 
-/// The untyped IRP the manager moves between layers.
+/// The untyped IRP the manager moves between layers. It is moved by value through every
+/// layer, so what most IRPs never use (completion routines, a related file, the pending
+/// slot, a trace) lives behind one pointer, allocated only by the IRPs that need it: the
+/// IRP stays small enough to move without a `memcpy` call.
 pub(crate) struct RawIrp<'a> {
     pub(crate) id: u64,
     pub(crate) request: IrpRequest,
     pub(crate) file: FileRef<'a>,
     /// Index of the layer that holds the IRP now (0 = the bottom device).
     pub(crate) layer: usize,
-    /// The directory the manager opened for a rename or link (Windows'
-    /// `IrpSp->Parameters.SetFile.FileObject`), on the same device stack.
-    pub(crate) related: Option<Arc<FileObject>>,
-    routines: Vec<CompletionRoutine>,
-    shared: Option<Arc<PendingShared>>,
-    trace: Option<Box<IrpTrace>>,
+    extra: Option<Box<Extra>>,
 }
 
-impl<'a> RawIrp<'a> {
-    pub(crate) fn new(id: u64, request: IrpRequest, file: &'a Arc<FileObject>) -> Self {
-        let file = FileRef::Borrowed(file);
-        let layer = file.stack().top();
-        let trace = IrpTrace::start(id, request.irp_type(), &file);
-        RawIrp {
-            id,
-            request,
-            file,
-            layer,
-            related: None,
-            routines: Vec::new(),
-            shared: None,
-            trace,
-        }
-    }
+/// The parts of an IRP that most IRPs never use.
+#[derive(Default)]
+struct Extra {
+    /// The directory the manager opened for a rename or link (Windows'
+    /// `IrpSp->Parameters.SetFile.FileObject`), on the same device stack.
+    related: Option<Arc<FileObject>>,
+    routines: Vec<CompletionRoutine>,
+    shared: Option<Arc<PendingShared>>,
+    trace: Option<IrpTrace>,
+}
 
-    /// Runs the completion routines, innermost first, and returns the final result.
-    fn finish(mut self, mut result: IrpResult) -> IrpResult {
+impl Extra {
+    /// [`RawIrp::finish`] for an IRP with completion routines or a trace.
+    #[cold]
+    fn finish(mut self: Box<Self>, mut result: IrpResult) -> IrpResult {
         while let Some(routine) = self.routines.pop() {
             routine(&mut result);
         }
@@ -151,6 +148,53 @@ impl<'a> RawIrp<'a> {
         }
         result
     }
+}
+
+impl<'a> RawIrp<'a> {
+    #[inline(always)]
+    pub(crate) fn new(id: u64, request: IrpRequest, file: &'a Arc<FileObject>) -> Self {
+        let file = FileRef::Borrowed(file);
+        let layer = file.stack().top();
+        let extra = IrpTrace::start(id, &request, &file).map(|trace| {
+            Box::new(Extra {
+                trace: Some(trace),
+                ..Extra::default()
+            })
+        });
+        RawIrp {
+            id,
+            request,
+            file,
+            layer,
+            extra,
+        }
+    }
+
+    fn extra(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    /// The directory the manager opened for a rename or link.
+    pub(crate) fn related(&self) -> Option<&Arc<FileObject>> {
+        self.extra.as_ref()?.related.as_ref()
+    }
+
+    pub(crate) fn set_related(&mut self, dir: Arc<FileObject>) {
+        self.extra().related = Some(dir);
+    }
+
+    fn shared(&self) -> Option<&Arc<PendingShared>> {
+        self.extra.as_ref()?.shared.as_ref()
+    }
+
+    /// Runs the completion routines, innermost first, and returns the final result.
+    #[inline(always)]
+    fn finish(self, result: IrpResult) -> IrpResult {
+        match self.extra {
+            None => result,
+            Some(extra) => extra.finish(result),
+        }
+    }
 
     fn into_static(self) -> RawIrp<'static> {
         RawIrp {
@@ -158,10 +202,7 @@ impl<'a> RawIrp<'a> {
             request: self.request,
             file: self.file.into_static(),
             layer: self.layer,
-            related: self.related,
-            routines: self.routines,
-            shared: self.shared,
-            trace: self.trace,
+            extra: self.extra,
         }
     }
 
@@ -243,7 +284,7 @@ impl<'a, D: Driver> Irp<'a, D> {
     /// open-target-directory create on this same device stack. `None` for other requests,
     /// for a stream rename, and on devices whose driver does not open target directories.
     pub fn target_file(&self) -> Option<&FileObject> {
-        self.raw.related.as_deref()
+        self.raw.related().map(|f| &**f)
     }
 
     /// This driver's context of [`Irp::target_file`], set by its open-target-directory
@@ -288,7 +329,7 @@ impl<'a, D: Driver> Irp<'a, D> {
     /// Registers a routine that sees (and may change) the result on its way back up,
     /// whether the layers below complete at once or later.
     pub fn on_complete(&mut self, routine: impl FnOnce(&mut IrpResult) + Send + 'static) {
-        self.raw.routines.push(Box::new(routine));
+        self.raw.extra().routines.push(Box::new(routine));
     }
 
     /// Completes the IRP with a status only.
@@ -308,12 +349,12 @@ impl<'a, D: Driver> Irp<'a, D> {
 
     /// Marks the IRP pending; the driver keeps the [`PendingIrp`] and completes it later.
     pub fn pend(mut self) -> (PendingIrp<D>, Dispatched) {
-        let shared = match &self.raw.shared {
+        let shared = match self.raw.shared() {
             Some(shared) => Arc::clone(shared),
             None => {
                 let shared = Arc::new(PendingShared::new(self.raw.id));
                 self.raw.file.add_pending(Arc::clone(&shared));
-                self.raw.shared = Some(Arc::clone(&shared));
+                self.raw.extra().shared = Some(Arc::clone(&shared));
                 shared
             }
         };
@@ -466,7 +507,7 @@ impl<D: Driver> Drop for PendingIrp<D> {
 /// The context of layer `raw.layer` in the related file object, when that object was opened
 /// on the same device stack (so its layers line up with the IRP's).
 fn related_context<'r, D: Driver>(raw: &'r RawIrp<'_>) -> Option<&'r D::File> {
-    let related = raw.related.as_ref()?;
+    let related = raw.related()?;
     if !Arc::ptr_eq(related.stack_arc(), raw.file.stack_arc()) {
         return None;
     }

@@ -1,25 +1,35 @@
 //! Per-IRP tracing: one `tracing` span per IRP (type, file id, device, path) and one event at
-//! completion with the status and latency. When no subscriber wants DEBUG, the span is a
-//! disabled no-op and no clock is read, so the cost is one relaxed atomic load.
+//! completion with the status and latency. When no subscriber wants DEBUG at all, no span
+//! is built and no clock is read: the cost is one relaxed atomic load. When some subscriber
+//! wants DEBUG, the span is still a disabled no-op unless it wants this one.
 
 use std::time::Instant;
 
 use crate::file::FileObject;
-use crate::irp::{IrpResult, IrpType};
+use crate::irp::{IrpRequest, IrpResult};
 
-/// The trace of one IRP; boxed, and only built when a subscriber wants it, so an untraced
-/// IRP carries one null pointer.
+/// The trace of one IRP; only built when a subscriber wants it (it then lives in the IRP's
+/// boxed extra part, so an untraced IRP carries none of it).
 pub(crate) struct IrpTrace {
     span: tracing::Span,
     start: Instant,
 }
 
 impl IrpTrace {
-    pub(crate) fn start(id: u64, kind: IrpType, file: &FileObject) -> Option<Box<Self>> {
+    #[inline]
+    pub(crate) fn start(id: u64, request: &IrpRequest, file: &FileObject) -> Option<Self> {
+        if !tracing::level_enabled!(tracing::Level::DEBUG) {
+            return None;
+        }
+        Self::start_span(id, request, file)
+    }
+
+    #[cold]
+    fn start_span(id: u64, request: &IrpRequest, file: &FileObject) -> Option<Self> {
         let span = tracing::debug_span!(
             "irp",
             id,
-            kind = ?kind,
+            kind = ?request.irp_type(),
             file = file.id(),
             device = %file.device_name(),
             path = %file.path(),
@@ -27,10 +37,10 @@ impl IrpTrace {
         if span.is_disabled() {
             return None;
         }
-        Some(Box::new(IrpTrace {
+        Some(IrpTrace {
             span,
             start: Instant::now(),
-        }))
+        })
     }
 
     pub(crate) fn finish(&self, result: &IrpResult) {

@@ -110,7 +110,7 @@ impl IoManager {
                 return IrpFuture::ready(IrpResult::new(status));
             }
             let mut irp = RawIrp::new(io.next_irp_id(), request, &source);
-            irp.related = Some(Arc::clone(&dir));
+            irp.set_related(Arc::clone(&dir));
             let done = IrpFuture::from_dispatched(source.stack().dispatch(irp));
             let closer = io.clone();
             io.then(&source, done, move |result, _| {
