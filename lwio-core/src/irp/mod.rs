@@ -139,7 +139,7 @@ struct Extra {
 impl Extra {
     /// [`RawIrp::finish`] for an IRP with completion routines or a trace.
     #[cold]
-    fn finish(mut self: Box<Self>, mut result: IrpResult) -> IrpResult {
+    fn finish(mut self, mut result: IrpResult) -> IrpResult {
         while let Some(routine) = self.routines.pop() {
             routine(&mut result);
         }
@@ -192,7 +192,7 @@ impl<'a> RawIrp<'a> {
     fn finish(self, result: IrpResult) -> IrpResult {
         match self.extra {
             None => result,
-            Some(extra) => extra.finish(result),
+            Some(extra) => (*extra).finish(result),
         }
     }
 
