@@ -177,56 +177,37 @@ pub(crate) trait IrpView {
     fn set_ccb(&self, ccb: Ccb) -> Option<Ccb>;
 }
 
-impl IrpView for Irp<'_, Pvfs> {
-    fn request(&self) -> &IrpRequest {
-        Irp::request(self)
-    }
-    fn path(&self) -> &str {
-        self.file().path()
-    }
-    fn ccb(&self) -> Option<&Ccb> {
-        self.file_context()
-    }
-    fn target_ccb(&self) -> Option<&Ccb> {
-        self.target_file_context()
-    }
-    fn access_ceiling(&self) -> AccessMask {
-        Irp::access_ceiling(self)
-    }
-    fn grant_access(&self, granted: AccessMask) {
-        Irp::grant_access(self, granted);
-    }
-    fn mark_directory(&self) {
-        Irp::mark_directory(self);
-    }
-    fn set_ccb(&self, ccb: Ccb) -> Option<Ccb> {
-        self.set_file_context(ccb).err()
-    }
+/// The same delegation for both: each type has these methods under the same names.
+macro_rules! irp_view {
+    ($irp:ty) => {
+        impl IrpView for $irp {
+            fn request(&self) -> &IrpRequest {
+                <$irp>::request(self)
+            }
+            fn path(&self) -> &str {
+                self.file().path()
+            }
+            fn ccb(&self) -> Option<&Ccb> {
+                self.file_context()
+            }
+            fn target_ccb(&self) -> Option<&Ccb> {
+                self.target_file_context()
+            }
+            fn access_ceiling(&self) -> AccessMask {
+                <$irp>::access_ceiling(self)
+            }
+            fn grant_access(&self, granted: AccessMask) {
+                <$irp>::grant_access(self, granted);
+            }
+            fn mark_directory(&self) {
+                <$irp>::mark_directory(self);
+            }
+            fn set_ccb(&self, ccb: Ccb) -> Option<Ccb> {
+                self.set_file_context(ccb).err()
+            }
+        }
+    };
 }
 
-impl IrpView for PendingIrp<Pvfs> {
-    fn request(&self) -> &IrpRequest {
-        PendingIrp::request(self)
-    }
-    fn path(&self) -> &str {
-        self.file().path()
-    }
-    fn ccb(&self) -> Option<&Ccb> {
-        self.file_context()
-    }
-    fn target_ccb(&self) -> Option<&Ccb> {
-        self.target_file_context()
-    }
-    fn access_ceiling(&self) -> AccessMask {
-        PendingIrp::access_ceiling(self)
-    }
-    fn grant_access(&self, granted: AccessMask) {
-        PendingIrp::grant_access(self, granted);
-    }
-    fn mark_directory(&self) {
-        PendingIrp::mark_directory(self);
-    }
-    fn set_ccb(&self, ccb: Ccb) -> Option<Ccb> {
-        self.set_file_context(ccb).err()
-    }
-}
+irp_view!(Irp<'_, Pvfs>);
+irp_view!(PendingIrp<Pvfs>);
