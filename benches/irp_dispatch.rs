@@ -156,18 +156,23 @@ fn irp_dispatch(c: &mut Criterion) {
 fn medians(rounds: usize) {
     let f = Fixture::new();
     let node = f.direct();
-    let mut m = common::Medians::new(rounds);
-    m.measure("direct", || drop(black_box(direct_read(&node))));
-    m.measure("manager", || drop(black_box(read(&f.sync_file))));
-    m.measure("one_filter", || drop(black_box(read(&f.filtered_file))));
-    m.measure("worker_thread", || drop(black_box(read(&f.worker_file))));
-    m.measure("work_queue", || drop(black_box(read(&f.queued_file))));
-    m.print(&[
-        ("manager", "direct"),
-        ("one_filter", "manager"),
-        ("worker_thread", "manager"),
-        ("work_queue", "manager"),
-    ]);
+    let cases = vec![
+        common::Case::new("direct", || drop(black_box(direct_read(&node)))),
+        common::Case::new("manager", || drop(black_box(read(&f.sync_file)))),
+        common::Case::new("one_filter", || drop(black_box(read(&f.filtered_file)))),
+        common::Case::new("worker_thread", || drop(black_box(read(&f.worker_file)))),
+        common::Case::new("work_queue", || drop(black_box(read(&f.queued_file)))),
+    ];
+    common::run(
+        rounds,
+        cases,
+        &[
+            ("manager", "direct"),
+            ("one_filter", "manager"),
+            ("worker_thread", "manager"),
+            ("work_queue", "manager"),
+        ],
+    );
 }
 
 /// `IRP_BENCH_COUNT=<case>:<n>`: one case `n` times, for instruction counts.

@@ -251,33 +251,7 @@ fn count(spec: &str) {
 
 /// `PVFS_BENCH_MEDIANS=<rounds>`: every case's median time per call, and the ratios.
 fn medians(rounds: usize) {
-    let f = Fixture::new(true);
-    let raw_path = f.raw_path();
-    let mut m = common::Medians::new(rounds);
-    m.measure("raw", || raw(&raw_path));
-    let grow: Vec<_> = [2_000, 20_000].map(|n| (n, grow_dir(&f, n))).into();
-    let mut ratios = Vec::new();
-    for (mode, queue) in [("caller", false), ("queue", true)] {
-        let on = f.on(queue);
-        m.measure(&format!("{mode}/open_close"), || {
-            drop(on.open("/s/file.txt"))
-        });
-        m.measure(&format!("{mode}/open_query_basic_close"), || {
-            open_query_basic(on)
-        });
-        m.measure(&format!("{mode}/open_close_in_subdir"), || {
-            drop(on.open("/s/dir/file.txt"))
-        });
-        m.measure(&format!("{mode}/open_close_other_case_in_100k_dir"), || {
-            drop(on.open("/s/BIG/FILE_054321.TXT"))
-        });
-        for (n, (dir, next)) in &grow {
-            m.measure(&format!("{mode}/create_in_{n}_dir"), || {
-                create_new(on, dir, next)
-            });
-        }
-    }
-    let cases = [
+    const CASES: [&str; 6] = [
         "open_close",
         "open_query_basic_close",
         "open_close_in_subdir",
@@ -285,16 +259,45 @@ fn medians(rounds: usize) {
         "create_in_2000_dir",
         "create_in_20000_dir",
     ];
-    let names: Vec<(String, String)> = cases
+    let f = Fixture::new(true);
+    let raw_path = f.raw_path();
+    let grow: Vec<_> = [2_000, 20_000].map(|n| grow_dir(&f, n)).into();
+    let mut cases = vec![common::Case::new("raw", || raw(&raw_path))];
+    for (mode, queue) in [("caller", false), ("queue", true)] {
+        let on = f.on(queue);
+        cases.push(common::Case::new(format!("{mode}/open_close"), move || {
+            drop(on.open("/s/file.txt"))
+        }));
+        cases.push(common::Case::new(
+            format!("{mode}/open_query_basic_close"),
+            move || open_query_basic(on),
+        ));
+        cases.push(common::Case::new(
+            format!("{mode}/open_close_in_subdir"),
+            move || drop(on.open("/s/dir/file.txt")),
+        ));
+        cases.push(common::Case::new(
+            format!("{mode}/open_close_other_case_in_100k_dir"),
+            move || drop(on.open("/s/BIG/FILE_054321.TXT")),
+        ));
+        for (n, (dir, next)) in [2_000, 20_000].iter().zip(&grow) {
+            cases.push(common::Case::new(
+                format!("{mode}/create_in_{n}_dir"),
+                move || create_new(on, dir, next),
+            ));
+        }
+    }
+    let names: Vec<(String, String)> = CASES
         .iter()
         .map(|c| (format!("caller/{c}"), format!("queue/{c}")))
         .collect();
+    let mut ratios = Vec::new();
     for (caller, queue) in &names {
         ratios.push((caller.as_str(), "raw"));
         ratios.push((queue.as_str(), "raw"));
         ratios.push((queue.as_str(), caller.as_str()));
     }
-    m.print(&ratios);
+    common::run(rounds, cases, &ratios);
 }
 
 criterion_group!(benches, pvfs);

@@ -1,71 +1,86 @@
-//! Medians for the benchmarks' summary mode: each case runs in rounds of a fixed number
-//! of calls, and the median of the rounds' per-call times is what is reported, so a round
-//! disturbed by another process on a shared machine does not move the figure. Ratios are
-//! taken between medians.
+//! Medians for the benchmarks' summary mode. The cases run interleaved: each round runs
+//! every case once, for a number of calls fixed per case so that it lasts about 10 ms, so
+//! the cases of one round see the same machine. A case's figure is the median over the
+//! rounds of its time per call; a ratio is the median over the rounds of the two cases'
+//! ratio in that round. A round disturbed by another process on a shared machine moves
+//! neither.
 #![allow(dead_code, unreachable_pub)]
 
 use std::time::{Duration, Instant};
 
-/// Medians measured so far, in order.
-#[derive(Default)]
-pub struct Medians {
-    rows: Vec<(String, f64)>,
-    rounds: usize,
+/// One case: a name and what one call does.
+pub struct Case<'a> {
+    name: String,
+    run: Box<dyn FnMut() + 'a>,
+    calls: u64,
+    /// Time per call in each round, in nanoseconds.
+    times: Vec<f64>,
 }
 
-impl Medians {
-    /// Summaries of `rounds` rounds per case.
-    pub fn new(rounds: usize) -> Medians {
-        Medians {
-            rows: Vec::new(),
-            rounds: rounds.max(3),
+impl<'a> Case<'a> {
+    pub fn new(name: impl Into<String>, run: impl FnMut() + 'a) -> Case<'a> {
+        Case {
+            name: name.into(),
+            run: Box::new(run),
+            calls: 1,
+            times: Vec::new(),
         }
     }
 
-    /// Measures `f`: calls per round chosen so a round lasts about 20 ms, then the median
-    /// over the rounds of the time per call, in nanoseconds.
-    pub fn measure(&mut self, name: &str, mut f: impl FnMut()) -> f64 {
-        let mut calls = 1u64;
+    fn round(&mut self) -> f64 {
+        let start = Instant::now();
+        for _ in 0..self.calls {
+            (self.run)();
+        }
+        start.elapsed().as_nanos() as f64 / self.calls as f64
+    }
+
+    /// Doubles the calls per round until a round lasts `target`.
+    fn calibrate(&mut self, target: Duration) {
         loop {
             let start = Instant::now();
-            for _ in 0..calls {
-                f();
+            for _ in 0..self.calls {
+                (self.run)();
             }
-            if start.elapsed() >= Duration::from_millis(20) || calls >= 1 << 24 {
-                break;
+            if start.elapsed() >= target || self.calls >= 1 << 24 {
+                return;
             }
-            calls *= 2;
+            self.calls *= 2;
         }
-        let mut per_call: Vec<f64> = (0..self.rounds)
-            .map(|_| {
-                let start = Instant::now();
-                for _ in 0..calls {
-                    f();
-                }
-                start.elapsed().as_nanos() as f64 / calls as f64
-            })
-            .collect();
-        per_call.sort_by(f64::total_cmp);
-        let median = per_call[per_call.len() / 2];
-        self.rows.push((name.to_owned(), median));
-        median
     }
+}
 
-    /// The median measured under `name`.
-    pub fn get(&self, name: &str) -> Option<f64> {
-        self.rows.iter().find(|(n, _)| n == name).map(|(_, m)| *m)
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// Runs `cases` for `rounds` interleaved rounds and prints each case's median time per
+/// call, then the median ratio `name / base` for each pair of `ratios`.
+pub fn run(rounds: usize, mut cases: Vec<Case<'_>>, ratios: &[(&str, &str)]) {
+    for case in &mut cases {
+        case.calibrate(Duration::from_millis(10));
     }
-
-    /// Prints every median, then `name / base` for each pair of `ratios`.
-    pub fn print(&self, ratios: &[(&str, &str)]) {
-        println!("{:<48} {:>12}", "case", "median");
-        for (name, median) in &self.rows {
-            println!("{name:<48} {:>9.0} ns", median);
+    for _ in 0..rounds.max(3) {
+        for case in &mut cases {
+            let t = case.round();
+            case.times.push(t);
         }
-        for (name, base) in ratios {
-            if let (Some(a), Some(b)) = (self.get(name), self.get(base)) {
-                println!("{:<64} {:>6.2}x", format!("{name} / {base}"), a / b);
-            }
+    }
+    println!("{:<48} {:>12}", "case (median per call)", "");
+    for case in &cases {
+        println!("{:<48} {:>9.0} ns", case.name, median(case.times.clone()));
+    }
+    let find = |name: &str| cases.iter().find(|c| c.name == name);
+    println!("{:<64} {:>7}", "ratio (median of the rounds' ratios)", "");
+    for (name, base) in ratios {
+        if let (Some(a), Some(b)) = (find(name), find(base)) {
+            let per_round: Vec<f64> = a.times.iter().zip(&b.times).map(|(x, y)| x / y).collect();
+            println!(
+                "{:<64} {:>6.2}x",
+                format!("{name} / {base}"),
+                median(per_round)
+            );
         }
     }
 }

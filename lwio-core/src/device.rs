@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use crate::driver::Layer;
-use crate::irp::{Dispatched, RawIrp};
+use crate::irp::{Dispatched, IrpSlot};
 
 /// A device and the filters above it; `layers[0]` is the device's own driver.
 pub(crate) struct DeviceStack {
@@ -61,12 +61,12 @@ impl DeviceStack {
             .collect()
     }
 
-    /// Dispatches `irp` to the layer it names.
+    /// Dispatches the IRP in `slot` to the layer it names.
     #[inline]
-    pub(crate) fn dispatch(&self, irp: RawIrp<'_>) -> Dispatched {
-        // `layer` is always < depth: it starts at `top()` and only `pass_down` lowers it,
-        // stopping at 0.
-        let layer = &self.layers[irp.layer];
-        layer.dispatch(irp)
+    pub(crate) fn dispatch<'a>(&self, slot: &'a mut IrpSlot<'a>) -> Dispatched {
+        // The slot is filled while dispatched, and `layer` is always < depth: it starts at
+        // `top()` and only `pass_down` lowers it, stopping at 0.
+        let index = slot.as_ref().map_or(0, |raw| raw.layer);
+        self.layers[index].dispatch(slot)
     }
 }

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use crate::irp::{Dispatched, Irp, RawIrp};
+use crate::irp::{Dispatched, Irp, IrpSlot};
 
 /// A driver: a file system, a pipe system, a protocol client, or a filter layered above one.
 ///
@@ -61,7 +61,7 @@ pub trait Driver: Send + Sync + Sized + 'static {
 
 /// One layer of a device stack: a driver with one of its devices.
 pub(crate) trait Layer: Send + Sync {
-    fn dispatch(&self, irp: RawIrp<'_>) -> Dispatched;
+    fn dispatch<'a>(&self, slot: &'a mut IrpSlot<'a>) -> Dispatched;
     fn driver_name(&self) -> &str;
     fn opens_target_directories(&self) -> bool;
 }
@@ -78,8 +78,8 @@ impl<D: Driver> DriverLayer<D> {
 }
 
 impl<D: Driver> Layer for DriverLayer<D> {
-    fn dispatch(&self, irp: RawIrp<'_>) -> Dispatched {
-        self.driver.dispatch(&self.device, Irp::from_raw(irp))
+    fn dispatch<'a>(&self, slot: &'a mut IrpSlot<'a>) -> Dispatched {
+        self.driver.dispatch(&self.device, Irp::from_slot(slot))
     }
 
     fn driver_name(&self) -> &str {

@@ -23,7 +23,7 @@ use crate::file::{FileObject, FileState, Registry};
 use crate::handle::FileHandle;
 use crate::irp::access::required_access;
 use crate::irp::target::is_target_class;
-use crate::irp::{CreateAction, CreateRequest, IrpFuture, IrpRequest, IrpResult, RawIrp};
+use crate::irp::{CreateAction, CreateRequest, IrpFuture, IrpRequest, IrpResult, IrpSlot, RawIrp};
 use crate::status::NtStatus;
 
 /// The in-process I/O manager. Clone it freely: clones share one namespace.
@@ -226,12 +226,14 @@ impl IoManager {
             rest,
             Arc::clone(&request.token),
         );
-        let irp = RawIrp::new(
-            self.next_irp_id(),
-            IrpRequest::Create(Box::new(request)),
-            &file,
-        );
-        let future = IrpFuture::from_dispatched(file.stack().dispatch(irp));
+        let future = {
+            let mut irp: IrpSlot<'_> = Some(RawIrp::new(
+                self.next_irp_id(),
+                IrpRequest::Create(Box::new(request)),
+                &file,
+            ));
+            IrpFuture::from_dispatched(file.stack().dispatch(&mut irp))
+        };
         let guard = CreateGuard {
             future: Some(future),
             file: Arc::clone(&file),
@@ -274,8 +276,8 @@ impl IoManager {
             }
         }
         // As `dispatch_on`, written out: this is every IRP's path.
-        let irp = RawIrp::new(next_irp_id(), request, file);
-        IrpFuture::from_dispatched(file.stack().dispatch(irp))
+        let mut irp: IrpSlot<'_> = Some(RawIrp::new(next_irp_id(), request, file));
+        IrpFuture::from_dispatched(file.stack().dispatch(&mut irp))
     }
 
     /// Requests cancellation of every IRP pending on `file`, work queued on a driver's work
@@ -292,8 +294,8 @@ impl IoManager {
             return None;
         }
         file.cancel_waiting();
-        let irp = RawIrp::new(self.next_irp_id(), IrpRequest::Close, file);
-        Some(IrpFuture::from_dispatched(file.stack().dispatch(irp)))
+        let mut irp: IrpSlot<'_> = Some(RawIrp::new(self.next_irp_id(), IrpRequest::Close, file));
+        Some(IrpFuture::from_dispatched(file.stack().dispatch(&mut irp)))
     }
 
     /// Closes `file` and waits for the driver; the status of the close IRP.

@@ -112,10 +112,11 @@ impl std::ops::Deref for FileRef<'_> {
     }
 }
 
-/// The untyped IRP the manager moves between layers. It is moved by value through every
-/// layer, so what most IRPs never use (completion routines, a related file, the pending
-/// slot, a trace) lives behind one pointer, allocated only by the IRPs that need it: the
-/// IRP stays small enough to move without a `memcpy` call.
+/// The untyped IRP. While it is dispatched it stays where its sender put it, an
+/// [`IrpSlot`], and every layer works on it there through a reference: nothing is copied on
+/// the way down or back up. What most IRPs never use (completion routines, a related file,
+/// the pending slot, a trace) lives behind one pointer, allocated only by the IRPs that
+/// need it; a pended IRP is moved out of its slot once.
 pub(crate) struct RawIrp<'a> {
     pub(crate) id: u64,
     pub(crate) request: IrpRequest,
@@ -189,8 +190,14 @@ impl<'a> RawIrp<'a> {
 
     /// Runs the completion routines, innermost first, and returns the final result.
     #[inline(always)]
-    fn finish(self, result: IrpResult) -> IrpResult {
-        match self.extra {
+    fn finish(mut self, result: IrpResult) -> IrpResult {
+        self.finish_in_place(result)
+    }
+
+    /// [`finish`](Self::finish) on an IRP left where it is (its sender drops it).
+    #[inline(always)]
+    fn finish_in_place(&mut self, result: IrpResult) -> IrpResult {
+        match self.extra.take() {
             None => result,
             Some(extra) => (*extra).finish(result),
         }
@@ -205,20 +212,43 @@ impl<'a> RawIrp<'a> {
             extra: self.extra,
         }
     }
+}
 
-    /// Hands the IRP to the layer below; a bottom device has none.
-    fn pass_down(mut self) -> Dispatched {
-        if self.layer == 0 {
-            let result = self.finish(IrpResult::new(NtStatus::INVALID_DEVICE_REQUEST));
-            return Dispatched(DispatchState::Completed(result));
-        }
-        self.layer -= 1;
-        match self.file {
-            FileRef::Borrowed(file) => file.stack().dispatch(self),
-            FileRef::Owned(ref file) => {
-                let stack = Arc::clone(file.stack_arc());
-                stack.dispatch(self)
-            }
+/// Where an IRP lives while it is dispatched: on its sender's stack (the manager's, or a
+/// [`PendingIrp`] passed down), always `Some` while a layer holds it. Completing finishes
+/// the IRP in place; pending moves it out.
+pub(crate) type IrpSlot<'a> = Option<RawIrp<'a>>;
+
+/// The IRP in `slot`, which a layer only ever sees filled.
+#[inline(always)]
+fn held<'s, 'a>(slot: &'s IrpSlot<'a>) -> &'s RawIrp<'a> {
+    match slot {
+        Some(raw) => raw,
+        None => unreachable!("a dispatched IRP's slot is never empty"),
+    }
+}
+
+#[inline(always)]
+fn held_mut<'s, 'a>(slot: &'s mut IrpSlot<'a>) -> &'s mut RawIrp<'a> {
+    match slot {
+        Some(raw) => raw,
+        None => unreachable!("a dispatched IRP's slot is never empty"),
+    }
+}
+
+/// Hands the IRP in `slot` to the layer below; a bottom device has none.
+fn pass_down<'a>(slot: &'a mut IrpSlot<'a>) -> Dispatched {
+    let raw = held_mut(slot);
+    if raw.layer == 0 {
+        let result = raw.finish_in_place(IrpResult::new(NtStatus::INVALID_DEVICE_REQUEST));
+        return Dispatched(DispatchState::Completed(result));
+    }
+    raw.layer -= 1;
+    match raw.file {
+        FileRef::Borrowed(file) => file.stack().dispatch(slot),
+        FileRef::Owned(ref file) => {
+            let stack = Arc::clone(file.stack_arc());
+            stack.dispatch(slot)
         }
     }
 }
@@ -242,41 +272,55 @@ impl Dispatched {
 /// An IRP as driver `D` sees it: typed access to `D`'s own per-file context. It lives for
 /// one dispatch call; [`Irp::pend`] turns it into a [`PendingIrp`] the driver may keep.
 pub struct Irp<'a, D: Driver> {
-    raw: RawIrp<'a>,
+    slot: &'a mut IrpSlot<'a>,
     _driver: PhantomData<fn() -> D>,
 }
 
 impl<'a, D: Driver> Irp<'a, D> {
-    pub(crate) fn from_raw(raw: RawIrp<'a>) -> Self {
+    #[inline(always)]
+    pub(crate) fn from_slot(slot: &'a mut IrpSlot<'a>) -> Self {
         Irp {
-            raw,
+            slot,
             _driver: PhantomData,
         }
     }
 
+    #[inline(always)]
+    fn raw(&self) -> &RawIrp<'a> {
+        held(self.slot)
+    }
+
+    #[inline(always)]
+    fn raw_mut(&mut self) -> &mut RawIrp<'a> {
+        held_mut(self.slot)
+    }
+
     /// A number unique to this IRP in the process.
     pub fn id(&self) -> u64 {
-        self.raw.id
+        self.raw().id
     }
 
     /// The request's typed arguments.
+    #[inline]
     pub fn request(&self) -> &IrpRequest {
-        &self.raw.request
+        &self.raw().request
     }
 
     /// The request's arguments, for a filter that rewrites them before passing down.
     pub fn request_mut(&mut self) -> &mut IrpRequest {
-        &mut self.raw.request
+        &mut self.raw_mut().request
     }
 
     /// The file object the IRP is for (for a create: the one being opened).
     pub fn file(&self) -> &FileObject {
-        &self.raw.file
+        &self.raw().file
     }
 
     /// This driver's context of the file, set by its create.
+    #[inline]
     pub fn file_context(&self) -> Option<&D::File> {
-        self.raw.file.context_at::<D::File>(self.raw.layer)
+        let raw = self.raw();
+        raw.file.context_at::<D::File>(raw.layer)
     }
 
     /// For a rename or link (FileRenameInformation, FileLinkInformation and their Ex forms):
@@ -284,32 +328,33 @@ impl<'a, D: Driver> Irp<'a, D> {
     /// open-target-directory create on this same device stack. `None` for other requests,
     /// for a stream rename, and on devices whose driver does not open target directories.
     pub fn target_file(&self) -> Option<&FileObject> {
-        self.raw.related().map(|f| &**f)
+        self.raw().related().map(|f| &**f)
     }
 
     /// This driver's context of [`Irp::target_file`], set by its open-target-directory
     /// create.
     pub fn target_file_context(&self) -> Option<&D::File> {
-        related_context::<D>(&self.raw)
+        related_context::<D>(self.raw())
     }
 
     /// Attaches this driver's context to the file; normally done by a successful create.
     /// Fails, giving the value back, when one is already set.
     pub fn set_file_context(&self, context: D::File) -> Result<(), D::File> {
-        self.raw.file.set_context_at(self.raw.layer, context)
+        let raw = self.raw();
+        raw.file.set_context_at(raw.layer, context)
     }
 
     /// Records the access a create grants (after the driver's own access check). Without
     /// it the manager grants what was asked for, with generic bits mapped and
     /// MAXIMUM_ALLOWED as every file right.
     pub fn grant_access(&self, granted: AccessMask) {
-        self.raw.file.set_granted_access(granted);
+        self.raw().file.set_granted_access(granted);
     }
 
     /// Caps the access the create may grant, whatever the layers below decide (a read-only
     /// filter, or share-level permissions, limit MAXIMUM_ALLOWED this way).
     pub fn limit_granted_access(&self, ceiling: AccessMask) {
-        self.raw.file.limit_granted_access(ceiling);
+        self.raw().file.limit_granted_access(ceiling);
     }
 
     /// The most the create may grant, as the layers above limited it so far (every right
@@ -317,49 +362,56 @@ impl<'a, D: Driver> Irp<'a, D> {
     /// it, share modes record it) applies this first, so it decides on what the handle
     /// will really hold.
     pub fn access_ceiling(&self) -> AccessMask {
-        self.raw.file.access_ceiling()
+        self.raw().file.access_ceiling()
     }
 
     /// Records that the create opened a directory (the manager then asks
     /// FILE_ADD_SUBDIRECTORY, not FILE_ADD_FILE, of a rename's target directory).
     pub fn mark_directory(&self) {
-        self.raw.file.mark_directory();
+        self.raw().file.mark_directory();
     }
 
     /// Registers a routine that sees (and may change) the result on its way back up,
     /// whether the layers below complete at once or later.
     pub fn on_complete(&mut self, routine: impl FnOnce(&mut IrpResult) + Send + 'static) {
-        self.raw.extra().routines.push(Box::new(routine));
+        self.raw_mut().extra().routines.push(Box::new(routine));
     }
 
     /// Completes the IRP with a status only.
+    #[inline]
     pub fn complete(self, status: NtStatus) -> Dispatched {
         self.complete_result(IrpResult::new(status))
     }
 
     /// Completes the IRP with a status and output; `information` is the output's length.
+    #[inline]
     pub fn complete_with_output(self, status: NtStatus, output: Vec<u8>) -> Dispatched {
         self.complete_result(IrpResult::with_output(status, output))
     }
 
     /// Completes the IRP with a full result.
+    #[inline]
     pub fn complete_result(self, result: IrpResult) -> Dispatched {
-        Dispatched(DispatchState::Completed(self.raw.finish(result)))
+        let result = held_mut(self.slot).finish_in_place(result);
+        Dispatched(DispatchState::Completed(result))
     }
 
     /// Marks the IRP pending; the driver keeps the [`PendingIrp`] and completes it later.
-    pub fn pend(mut self) -> (PendingIrp<D>, Dispatched) {
-        let shared = match self.raw.shared() {
+    pub fn pend(self) -> (PendingIrp<D>, Dispatched) {
+        let Some(mut raw) = self.slot.take() else {
+            unreachable!("a dispatched IRP's slot is never empty")
+        };
+        let shared = match raw.shared() {
             Some(shared) => Arc::clone(shared),
             None => {
-                let shared = Arc::new(PendingShared::new(self.raw.id));
-                self.raw.file.add_pending(Arc::clone(&shared));
-                self.raw.extra().shared = Some(Arc::clone(&shared));
+                let shared = Arc::new(PendingShared::new(raw.id));
+                raw.file.add_pending(Arc::clone(&shared));
+                raw.extra().shared = Some(Arc::clone(&shared));
                 shared
             }
         };
         let pending = PendingIrp {
-            raw: Some(self.raw.into_static()),
+            raw: Some(raw.into_static()),
             shared: Arc::clone(&shared),
             _driver: PhantomData,
         };
@@ -369,7 +421,7 @@ impl<'a, D: Driver> Irp<'a, D> {
     /// Passes the IRP to the device below (filter drivers); a bottom device gets
     /// STATUS_INVALID_DEVICE_REQUEST.
     pub fn pass_down(self) -> Dispatched {
-        self.raw.pass_down()
+        pass_down(self.slot)
     }
 }
 
@@ -481,9 +533,10 @@ impl<D: Driver> PendingIrp<D> {
     pub fn pass_down(mut self) {
         if let Some(raw) = self.raw.take() {
             let file = Arc::clone(raw.file.arc());
-            match raw.pass_down().0 {
+            let mut slot: IrpSlot<'_> = Some(raw);
+            match pass_down(&mut slot).0 {
                 DispatchState::Completed(result) => deliver(&file, &self.shared, result),
-                // The layer below pended the same IRP: it shares our slot.
+                // The layer below pended the same IRP: it shares our completion slot.
                 DispatchState::Pending(_) => {}
             }
         }

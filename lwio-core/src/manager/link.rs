@@ -43,8 +43,8 @@ use crate::access::AccessMask;
 use crate::file::{FileObject, FileState};
 use crate::irp::pending::PendingShared;
 use crate::irp::{
-    CreateDisposition, CreateRequest, IrpCanceller, IrpFuture, IrpRequest, IrpResult, LinkTarget,
-    RawIrp, ShareAccess,
+    CreateDisposition, CreateRequest, IrpCanceller, IrpFuture, IrpRequest, IrpResult, IrpSlot,
+    LinkTarget, RawIrp, ShareAccess,
 };
 use crate::status::NtStatus;
 
@@ -85,12 +85,14 @@ impl IoManager {
             &path,
             token,
         );
-        let irp = RawIrp::new(
-            self.next_irp_id(),
-            IrpRequest::Create(Box::new(create)),
-            &dir,
-        );
-        let opened = IrpFuture::from_dispatched(dir.stack().dispatch(irp));
+        let opened = {
+            let mut irp: IrpSlot<'_> = Some(RawIrp::new(
+                self.next_irp_id(),
+                IrpRequest::Create(Box::new(create)),
+                &dir,
+            ));
+            IrpFuture::from_dispatched(dir.stack().dispatch(&mut irp))
+        };
         let io = self.clone();
         let source = Arc::clone(file);
         self.then(file, opened, move |result, cancelled| {
@@ -109,9 +111,10 @@ impl IoManager {
                 };
                 return IrpFuture::ready(IrpResult::new(status));
             }
-            let mut irp = RawIrp::new(io.next_irp_id(), request, &source);
-            irp.set_related(Arc::clone(&dir));
-            let done = IrpFuture::from_dispatched(source.stack().dispatch(irp));
+            let mut raw = RawIrp::new(io.next_irp_id(), request, &source);
+            raw.set_related(Arc::clone(&dir));
+            let mut irp: IrpSlot<'_> = Some(raw);
+            let done = IrpFuture::from_dispatched(source.stack().dispatch(&mut irp));
             let closer = io.clone();
             io.then(&source, done, move |result, _| {
                 closer.close_quietly(&dir);
@@ -151,8 +154,8 @@ impl IoManager {
 
     /// Sends `request` to the top of `file`'s stack, without the checks of `call_file`.
     pub(super) fn dispatch_on(&self, file: &Arc<FileObject>, request: IrpRequest) -> IrpFuture {
-        let irp = RawIrp::new(self.next_irp_id(), request, file);
-        IrpFuture::from_dispatched(file.stack().dispatch(irp))
+        let mut irp: IrpSlot<'_> = Some(RawIrp::new(self.next_irp_id(), request, file));
+        IrpFuture::from_dispatched(file.stack().dispatch(&mut irp))
     }
 
     /// Closes a file object the manager opened for itself, without waiting.
