@@ -155,10 +155,12 @@ fn create_delete_on_close(m: Mount<'_>) {
     ));
 }
 
-/// A directory `grow<n>` holding `n` files (made directly, before the clock starts), and a
-/// counter for the names [`create_new`] makes in it.
-fn grow_dir(f: &Fixture, n: usize) -> (String, std::cell::Cell<usize>) {
-    let name = format!("grow{n}");
+/// A directory `grow<n>_<mode>` holding `n` files (made directly, before the clock starts),
+/// and a counter for the names [`create_new`] makes in it. One per mode: the two mounts
+/// keep name indexes of their own, and each would see the other's creates as changes made
+/// behind its back (and rescan).
+fn grow_dir(f: &Fixture, n: usize, mode: &str) -> (String, std::cell::Cell<usize>) {
+    let name = format!("grow{n}_{mode}");
     let dir = f.dir.path().join(&name);
     std::fs::create_dir(&dir).unwrap();
     for i in 0..n {
@@ -186,9 +188,9 @@ fn pvfs(c: &mut Criterion) {
     g.bench_function("raw_open_fstat_getxattr_close", |b| {
         b.iter(|| raw(&raw_path))
     });
-    let grow: Vec<_> = [2_000, 20_000].map(|n| (n, grow_dir(&f, n))).into();
     for (mode, queue) in [("caller", false), ("queue", true)] {
         let m = f.on(queue);
+        let grow: Vec<_> = [2_000, 20_000].map(|n| (n, grow_dir(&f, n, mode))).into();
         g.bench_function(format!("{mode}/open_close"), |b| {
             b.iter(|| black_box(m.open("/s/file.txt")))
         });
@@ -207,8 +209,6 @@ fn pvfs(c: &mut Criterion) {
         g.bench_function(format!("{mode}/open_close_other_case_in_100k_dir"), |b| {
             b.iter(|| black_box(m.open("/s/BIG/FILE_054321.TXT")))
         });
-        // Both modes make new names in the same directories: the directory grows by the
-        // names the first mode made, which changes nothing (the index is updated in place).
         for (n, (dir, next)) in &grow {
             g.bench_function(format!("{mode}/create_in_{n}_dir"), |b| {
                 b.iter(|| create_new(m, dir, next))
@@ -230,7 +230,7 @@ fn count(spec: &str) {
     let grow = case
         .strip_prefix("create_in_")
         .and_then(|c| c.strip_suffix("_dir"))
-        .map(|n| grow_dir(&f, n.parse().expect("a size")));
+        .map(|n| grow_dir(&f, n.parse().expect("a size"), "count"));
     for _ in 0..n {
         match case {
             "raw" => raw(&raw_path),
@@ -261,9 +261,11 @@ fn medians(rounds: usize) {
     ];
     let f = Fixture::new(true);
     let raw_path = f.raw_path();
-    let grow: Vec<_> = [2_000, 20_000].map(|n| grow_dir(&f, n)).into();
+    let grow: Vec<Vec<_>> = ["caller", "queue"]
+        .map(|mode| [2_000, 20_000].map(|n| grow_dir(&f, n, mode)).into())
+        .into();
     let mut cases = vec![common::Case::new("raw", || raw(&raw_path))];
-    for (mode, queue) in [("caller", false), ("queue", true)] {
+    for ((mode, queue), grow) in [("caller", false), ("queue", true)].into_iter().zip(&grow) {
         let on = f.on(queue);
         cases.push(common::Case::new(format!("{mode}/open_close"), move || {
             drop(on.open("/s/file.txt"))
@@ -280,7 +282,7 @@ fn medians(rounds: usize) {
             format!("{mode}/open_close_other_case_in_100k_dir"),
             move || drop(on.open("/s/BIG/FILE_054321.TXT")),
         ));
-        for (n, (dir, next)) in [2_000, 20_000].iter().zip(&grow) {
+        for (n, (dir, next)) in [2_000, 20_000].iter().zip(grow) {
             cases.push(common::Case::new(
                 format!("{mode}/create_in_{n}_dir"),
                 move || create_new(on, dir, next),

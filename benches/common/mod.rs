@@ -1,5 +1,7 @@
 //! Medians for the benchmarks' summary mode. The cases run interleaved: each round runs
-//! every case once, for a number of calls fixed per case so that it lasts about 10 ms, so
+//! every case once, for a number of calls fixed per case so that it lasts about 40 ms (and
+//! makes at least 32 calls, so that work a case does now and then, such as PVFS rescanning
+//! a directory whose name index is due for a check, is spread as in a steady stream), so
 //! the cases of one round see the same machine. A case's figure is the median over the
 //! rounds of its time per call; a ratio is the median over the rounds of the two cases'
 //! ratio in that round. A round disturbed by another process on a shared machine moves
@@ -59,7 +61,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// call, then the median ratio `name / base` for each pair of `ratios`.
 pub fn run(rounds: usize, mut cases: Vec<Case<'_>>, ratios: &[(&str, &str)]) {
     for case in &mut cases {
-        case.calibrate(Duration::from_millis(10));
+        case.calibrate(Duration::from_millis(40));
     }
     for _ in 0..rounds.max(3) {
         for case in &mut cases {

@@ -31,7 +31,7 @@
 //! ## What it keeps where
 //! - One device per share root; paths inside it are `/`-separated and case-insensitive
 //!   (matched against the names on disk, which keep their case).
-//! - File control blocks ([`fcb`](crate::fcb)) per file with open handles: share modes,
+//! - File control blocks (`fcb`) per file with open handles: share modes,
 //!   pending delete, byte-range locks. Change-notify watches (`notify`). Context control blocks
 //!   ([`Ccb`]) per handle.
 //! - DOS attributes and creation time in the `user.lwio.dos` extended attribute; security
@@ -66,7 +66,7 @@
 //! oplocks and leases
 //! (the SMB server's business), POSIX-semantics renames over an open file (refused as
 //! without them, STATUS_ACCESS_DENIED), files that are neither regular files nor directories
-//! (FIFOs, devices, sockets → STATUS_ACCESS_DENIED). Change notify ([`notify`]) reports
+//! (FIFOs, devices, sockets → STATUS_ACCESS_DENIED). Change notify (`notify`) reports
 //! only changes made through PVFS, not those made behind its back by local processes.
 
 mod ccb;

@@ -112,12 +112,10 @@ impl<W> LockTable<W> {
     /// shared request conflicts with overlapping exclusive locks except those of the same
     /// owner and key. Queued waiters are not considered, as in the specification.
     ///
-    /// On a conflict nothing changes and the error is [`conflict_status`]
+    /// On a conflict nothing changes and the error is `conflict_status`
     /// (`STATUS_LOCK_NOT_GRANTED`); a caller that may wait then calls
     /// [`enqueue`](Self::enqueue) without releasing its mutex in between. Any error other
     /// than `STATUS_INVALID_LOCK_RANGE` is a conflict.
-    ///
-    /// [`conflict_status`]: Self::conflict_status
     pub fn lock(
         &mut self,
         owner: OwnerId,
