@@ -10,7 +10,7 @@
 //! - `pvfs` (feature `pvfs`): NTFS semantics over a POSIX directory.
 //! - `npfs` (feature `npfs`): in-memory named pipes.
 //! - `rpc` (feature `rpc`): DCE/RPC and NDR over named pipes, and the srvsvc, wkssvc,
-//!   lsarpc and rpcecho interfaces.
+//!   dssetup and rpcecho interfaces (the LSA, on lsarpc, comes with the SAM).
 //! - `srv` (feature `srv`): the SMB2/3 server and the `lwiod` binary; with `npfs` it has
 //!   IPC$, with `rpc` the RPC services on it.
 //! - `tool` (feature `tool`): the `lwio` command-line tool and its library.

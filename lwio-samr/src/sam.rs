@@ -880,6 +880,9 @@ impl AccountSource for Sam {
         let d = self.domain()?;
         self.logon_restrictions(&u, &d)?;
         let token = self.token_for(&u)?;
+        let mut sids = vec![token.user];
+        sids.extend(token.groups.iter().copied());
+        self.check_network_logon(&sids)?;
         u.bad_password_count = 0;
         u.lockout_time = 0;
         u.last_logon = model::now();

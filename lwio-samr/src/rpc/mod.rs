@@ -46,11 +46,10 @@ use std::sync::Arc;
 
 use lwio_core::access::GenericMapping;
 use lwio_core::security::{CheckOptions, access_check};
-use lwio_core::{AccessMask, AccessToken, IoManager, NtStatus, SecurityDescriptor, Sid};
-use lwio_rpc::interfaces::mgmt::{Endpoint, authn};
+use lwio_core::{AccessMask, AccessToken, NtStatus, SecurityDescriptor, Sid};
 use lwio_rpc::ndr::{Ndr, NdrReader, NdrWriter, PolicyHandle};
 use lwio_rpc::pdu::FaultStatus;
-use lwio_rpc::server::{CallContext, CallOutcome, Interface, PipeServer, RpcAuth, serve_pipe};
+use lwio_rpc::server::{CallContext, CallOutcome, Interface};
 use lwio_rpc::{NdrError, SyntaxId, Uuid};
 
 use crate::model::DomainKind;
@@ -548,25 +547,4 @@ impl Interface for SamrInterface {
     fn reads_big_endian(&self) -> bool {
         true
     }
-}
-
-/// Serves SAMR on `\pipe\samr` of the NPFS device `npfs_device` of `io`, with the mgmt
-/// interface beside it, accepting authenticated binds (NTLMSSP, SPNEGO) checked with
-/// `auth` (whose NetBIOS domain also names the account domain, see
-/// [`SamrInterface::with_workgroup`]). Dropping the returned server stops it.
-pub fn serve(
-    io: &IoManager,
-    npfs_device: &str,
-    sam: Sam,
-    auth: RpcAuth,
-) -> Result<PipeServer, NtStatus> {
-    let name = auth.names.nb_computer.clone();
-    let samr = SamrInterface::new(sam).with_workgroup(&auth.names.nb_domain);
-    let server = Endpoint::new()
-        .serve(Arc::new(samr))
-        .principal(authn::WINNT, &name)
-        .principal(authn::GSS_NEGOTIATE, &name)
-        .into_server()
-        .with_auth(auth);
-    serve_pipe(io, npfs_device, SAMR_PIPE, Arc::new(server))
 }
