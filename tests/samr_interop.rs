@@ -203,8 +203,8 @@ fn impacket_net_user_and_localgroup_and_samrdump() {
     let (ok, out) = smbclient_ls(p, "bob%B0b!secret");
     assert!(ok, "{out}");
 
-    // net.py localgroup resolves names over LSA (not served yet); the same SAMR calls
-    // through impacket's samr module.
+    // The alias membership calls through impacket's samr module (net.py localgroup, which
+    // resolves the names over LSA first, is tests/lsa_interop.rs).
     let (ok, out) = impacket(p, &["addmem", "Administrators", "bob"]);
     assert!(ok, "{out}");
     let (ok, out) = impacket(p, &["members", "Administrators"]);

@@ -35,6 +35,8 @@
 mod account;
 mod domain;
 mod password;
+#[cfg(test)]
+mod password_tests;
 mod server;
 #[cfg(test)]
 mod tests;

@@ -335,10 +335,10 @@ impl SamrInterface {
                 Ok(())
             }
         };
-        let set_plain = |pw: String, expired: bool| -> Res<()> {
+        let set_plain = |pw: crypto::ClearPassword, expired: bool| -> Res<()> {
             self.sam.set_password(
                 rid,
-                &NewPassword::plain(&pw),
+                &NewPassword::from_clear(&pw),
                 PasswordSource::Reset,
                 expired,
             )?;
@@ -463,6 +463,26 @@ impl SamrInterface {
     fn apply_all(&self, rid: u32, a: &UserAll, key: &[u8], with_password: bool) -> Res<()> {
         use fields::*;
         let f = a.which_fields;
+        // The hash fields are checked before anything is written: an OWF that is not
+        // 16 bytes is INVALID_PARAMETER and changes nothing. The LM one, once checked,
+        // is not kept (the SAM stores no LM hash).
+        let owf = |present: u32, set: u8, blob: &ShortBlob| -> Res<Option<[u8; 16]>> {
+            if with_password || f & present == 0 || set == 0 {
+                return Ok(None);
+            }
+            let bytes = blob.bytes();
+            if blob.length != 16 || bytes.len() != 16 {
+                return Err(NtStatus::INVALID_PARAMETER.into());
+            }
+            let mut out = [0u8; 16];
+            out.copy_from_slice(&bytes);
+            Ok(Some(out))
+        };
+        let nt_owf = owf(NTPASSWORDPRESENT, a.nt_present, &a.nt_owf)?;
+        owf(LMPASSWORDPRESENT, a.lm_present, &a.lm_owf)?;
+        if nt_owf.is_some() && key.is_empty() {
+            return Err(NtStatus::NO_USER_SESSION_KEY.into());
+        }
         let mut u = self.sam.user(rid)?;
         let t = text;
         if f & USERNAME != 0 {
@@ -522,15 +542,7 @@ impl SamrInterface {
         }
         self.sam.update_user(&u)?;
         if !with_password {
-            if f & NTPASSWORDPRESENT != 0 && a.nt_present != 0 {
-                if key.is_empty() {
-                    return Err(NtStatus::NO_USER_SESSION_KEY.into());
-                }
-                let blob = a.nt_owf.bytes();
-                let enc: [u8; 16] = blob
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| Fail::Status(NtStatus::INVALID_PARAMETER))?;
+            if let Some(enc) = nt_owf {
                 let hash = crypto::decrypt_hash(&enc, &crypto::key16(key));
                 self.sam.set_password(
                     rid,
