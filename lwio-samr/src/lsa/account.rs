@@ -1,4 +1,4 @@
-//! Account objects and account rights (MS-LSAD 3.1.4.5, 3.1.4.6, 3.1.4.9.3): the
+//! Account objects and account rights (MS-LSAD 3.1.4.5, LsarDeleteObject 3.1.4.9.3): the
 //! privileges and logon rights each SID holds, kept in the SAM.
 //!
 //! | call | required access | refusals |

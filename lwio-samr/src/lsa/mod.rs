@@ -37,7 +37,8 @@
 //! | EnumeratePrivileges 2, LookupPrivilegeValue 31, LookupPrivilegeName 32, LookupPrivilegeDisplayName 33 | `privilege.rs` |
 //!
 //! A standalone machine has no trusted domains: enumerating them answers
-//! STATUS_NO_MORE_ENTRIES, opening or querying one STATUS_OBJECT_NAME_NOT_FOUND, and
+//! STATUS_NO_MORE_ENTRIES, opening, querying or deleting one by SID STATUS_NO_SUCH_DOMAIN
+//! and by name STATUS_OBJECT_NAME_NOT_FOUND, and
 //! creating one STATUS_DIRECTORY_SERVICE_REQUIRED (only a domain controller keeps them).
 //! LsarLookupSids3 and LsarLookupNames4 need a Netlogon secure channel (MS-LSAT
 //! 3.1.4.5), which lwio does not have: STATUS_ACCESS_DENIED. Opnums MS-LSAD marks "not

@@ -6,7 +6,7 @@
 //! A client walks a tree of objects: Connect gives a *server* handle; OpenDomain a
 //! *domain* handle (the account domain or Builtin); OpenUser, OpenGroup and OpenAlias
 //! handles on accounts. Each handle is a context handle in the association group's table
-//! ([`Handle`]: the object and the access granted when it was opened). The grant comes
+//! (`Handle`: the object and the access granted when it was opened). The grant comes
 //! from the caller's token checked against the object's security descriptor (the stored
 //! one, or the default: Administrators everything, Everyone the read and lookup rights,
 //! a user its own preferences and password change) with the object type's generic

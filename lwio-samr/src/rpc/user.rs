@@ -62,30 +62,36 @@ fn set_access(info: &UserInfo) -> Option<u32> {
         | UserInfo::Expires(_)
         | UserInfo::Parameters(_) => USER_WRITE_ACCOUNT,
         UserInfo::All(a) => {
-            let mut need = 0;
-            if a.which_fields
-                & !(fields::NTPASSWORDPRESENT | fields::LMPASSWORDPRESENT | fields::PASSWORDEXPIRED)
-                != 0
-            {
-                need |= USER_WRITE_ACCOUNT;
-            }
-            if a.which_fields
-                & (fields::NTPASSWORDPRESENT | fields::LMPASSWORDPRESENT | fields::PASSWORDEXPIRED)
-                != 0
-            {
+            let mut need = account_fields_access(a);
+            if a.which_fields & PASSWORD_FIELDS != 0 {
                 need |= USER_FORCE_PASSWORD_CHANGE;
             }
             need
         }
+        // The password levels that carry SAMPR_USER_ALL_INFORMATION beside the password
+        // also write the account fields it selects.
+        UserInfo::Internal4(i) => USER_FORCE_PASSWORD_CHANGE | account_fields_access(&i.all),
+        UserInfo::Internal4New(i) => USER_FORCE_PASSWORD_CHANGE | account_fields_access(&i.all),
+        UserInfo::Internal8(i) => USER_FORCE_PASSWORD_CHANGE | account_fields_access(&i.all),
         UserInfo::Internal1(_)
-        | UserInfo::Internal4(_)
         | UserInfo::Internal5(_)
-        | UserInfo::Internal4New(_)
         | UserInfo::Internal5New(_)
-        | UserInfo::Internal7(_)
-        | UserInfo::Internal8(_) => USER_FORCE_PASSWORD_CHANGE,
+        | UserInfo::Internal7(_) => USER_FORCE_PASSWORD_CHANGE,
         _ => return None,
     })
+}
+
+/// The fields of SAMPR_USER_ALL_INFORMATION that are the password's.
+const PASSWORD_FIELDS: u32 =
+    fields::NTPASSWORDPRESENT | fields::LMPASSWORDPRESENT | fields::PASSWORDEXPIRED;
+
+/// USER_WRITE_ACCOUNT when `a` selects any field but the password's, else nothing.
+fn account_fields_access(a: &UserAll) -> u32 {
+    if a.which_fields & !PASSWORD_FIELDS != 0 {
+        USER_WRITE_ACCOUNT
+    } else {
+        0
+    }
 }
 
 impl SamrInterface {
@@ -638,4 +644,35 @@ fn set_control(u: &mut User, acb: u32) -> Res<()> {
     }
     u.acb = acb & !(Acb::AUTOLOCK.0 | Acb::PW_EXPIRED.0);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_level_that_writes_account_fields_needs_write_account_too() {
+        let with = |which_fields| {
+            UserInfo::Internal4(UserInternal4 {
+                all: UserAll {
+                    which_fields,
+                    ..UserAll::default()
+                },
+                password: EncUserPassword::default(),
+            })
+        };
+        assert_eq!(
+            set_access(&with(fields::NTPASSWORDPRESENT)),
+            Some(USER_FORCE_PASSWORD_CHANGE)
+        );
+        assert_eq!(
+            set_access(&with(fields::NTPASSWORDPRESENT | fields::FULLNAME)),
+            Some(USER_FORCE_PASSWORD_CHANGE | USER_WRITE_ACCOUNT)
+        );
+        let all = UserInfo::All(UserAll {
+            which_fields: fields::FULLNAME,
+            ..UserAll::default()
+        });
+        assert_eq!(set_access(&all), Some(USER_WRITE_ACCOUNT));
+    }
 }
