@@ -12,19 +12,9 @@ mod common;
 
 use std::process::Command;
 
-const ADMIN: &str = "tadmin%T0rture!admin";
+use common::run;
 
-fn run(tool: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(tool).args(args).output().unwrap_or_else(|e| {
-        panic!("cannot run {tool} ({e}): install the Debian package `smbclient`")
-    });
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
+const ADMIN: &str = "tadmin%T0rture!admin";
 
 struct Server {
     srv: common::Running,

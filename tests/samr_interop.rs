@@ -15,19 +15,9 @@ use std::process::{Command, Stdio};
 
 use lwio_samr::SamStore;
 
-const ADMIN: &str = "tadmin%T0rture!admin";
+use common::run;
 
-fn run(tool: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(tool).args(args).output().unwrap_or_else(|e| {
-        panic!("cannot run {tool} ({e}): install the Debian package `smbclient`")
-    });
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
+const ADMIN: &str = "tadmin%T0rture!admin";
 
 struct Sam {
     srv: common::Running,

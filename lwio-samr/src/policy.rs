@@ -227,26 +227,36 @@ mod tests {
         u.password_last_set = 950;
         let why = |pw: &str, h: &[u8; 16], s| refusal(&policy, &u, Some(pw), h, s, 1000);
         // Too soon comes before everything, for a change only.
-        assert_eq!(
-            why("x", &[2; 16], PasswordSource::Change),
-            Some(Refusal::TooSoon)
-        );
-        assert_eq!(
-            why("x", &[2; 16], PasswordSource::Reset),
-            Some(Refusal::TooShort)
-        );
-        assert_eq!(
-            why("Xalice1!x", &[9; 16], PasswordSource::Reset),
-            Some(Refusal::AccountName)
-        );
-        assert_eq!(
-            why("abcdefghij", &[9; 16], PasswordSource::Reset),
-            Some(Refusal::NotComplex)
-        );
-        assert_eq!(
-            why("Abcdef1!x", &[2; 16], PasswordSource::Reset),
-            Some(Refusal::InHistory)
-        );
+        let cases = [
+            (
+                "x",
+                [2u8; 16],
+                PasswordSource::Change,
+                Some(Refusal::TooSoon),
+            ),
+            ("x", [2; 16], PasswordSource::Reset, Some(Refusal::TooShort)),
+            (
+                "Xalice1!x",
+                [9; 16],
+                PasswordSource::Reset,
+                Some(Refusal::AccountName),
+            ),
+            (
+                "abcdefghij",
+                [9; 16],
+                PasswordSource::Reset,
+                Some(Refusal::NotComplex),
+            ),
+            (
+                "Abcdef1!x",
+                [2; 16],
+                PasswordSource::Reset,
+                Some(Refusal::InHistory),
+            ),
+        ];
+        for (pw, hash, source, expected) in cases {
+            assert_eq!(why(pw, &hash, source), expected, "{pw}");
+        }
         assert_eq!(why("Abcdef1!x", &[9; 16], PasswordSource::Reset), None);
         let reasons: Vec<u32> = [
             Refusal::TooSoon,

@@ -213,10 +213,7 @@ impl LsaInterface {
             ctx.handles.close::<super::LsaHandle>(&h)?;
             Ok(())
         })();
-        let deleted = res.is_ok();
-        reply(res, |w, _| {
-            w.write(&if deleted { PolicyHandle::default() } else { h });
-        })
+        crate::rpc::reply_closing(res, h)
     }
 
     pub(super) fn accounts_with_right(

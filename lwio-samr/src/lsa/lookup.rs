@@ -20,7 +20,7 @@
 //! 20480 SIDs (the IDL's `range`) fault with `nca_s_fault_invalid_bound`.
 
 use lwio_core::{NtStatus, Sid};
-use lwio_rpc::ndr::{PolicyHandle, RpcUnicodeString};
+use lwio_rpc::ndr::{NdrReader, PolicyHandle, RpcUnicodeString};
 use lwio_rpc::pdu::FaultStatus;
 use lwio_rpc::server::CallContext;
 
@@ -67,6 +67,20 @@ impl<T> Lookup<T> {
 }
 
 /// A counted array for the wire: a null pointer when empty.
+/// The parameters that end every LookupNames and LookupSids request: LookupLevel,
+/// MappedCount (ignored) and, past the first forms, LookupOptions and ClientRevision
+/// (ignored); the request must end there. Returns the level.
+fn lookup_tail(r: &mut NdrReader<'_>, with_options: bool) -> Result<u16, FaultStatus> {
+    let level = r.u16()?;
+    let _mapped_in = r.u32()?;
+    if with_options {
+        let _lookup_options = r.u32()?;
+        let _client_revision = r.u32()?;
+    }
+    finish(r)?;
+    Ok(level)
+}
+
 fn array<T>(items: Vec<T>) -> (u32, Option<Vec<T>>) {
     let n = items.len() as u32;
     (n, (n > 0).then_some(items))
@@ -106,13 +120,7 @@ impl LsaInterface {
             opnum::LOOKUP_NAMES2 => drop(r.read::<TranslatedSidsEx>()?),
             _ => drop(r.read::<TranslatedSidsEx2>()?),
         }
-        let level = r.u16()?;
-        let _mapped_in = r.u32()?;
-        if op != opnum::LOOKUP_NAMES {
-            let _lookup_options = r.u32()?;
-            let _client_revision = r.u32()?;
-        }
-        finish(&r)?;
+        let level = lookup_tail(&mut r, op != opnum::LOOKUP_NAMES)?;
         let res = (|| -> Res<(Lookup<NameResult>, NtStatus)> {
             let scope = self.lookup_scope(ctx, h.as_ref(), level)?;
             let t = Translator::new(&self.sam, scope)?;
@@ -199,13 +207,7 @@ impl LsaInterface {
             opnum::LOOKUP_SIDS => drop(r.read::<TranslatedNames>()?),
             _ => drop(r.read::<TranslatedNamesEx>()?),
         }
-        let level = r.u16()?;
-        let _mapped_in = r.u32()?;
-        if op != opnum::LOOKUP_SIDS {
-            let _lookup_options = r.u32()?;
-            let _client_revision = r.u32()?;
-        }
-        finish(&r)?;
+        let level = lookup_tail(&mut r, op != opnum::LOOKUP_SIDS)?;
         let res = (|| -> Res<(Lookup<SidResult>, NtStatus)> {
             let scope = self.lookup_scope(ctx, h.as_ref(), level)?;
             let sids: Vec<Sid> = match &buffer.sids {

@@ -24,8 +24,7 @@
 //! answers STATUS_NOT_SUPPORTED once the access check passed. Other classes are
 //! STATUS_INVALID_PARAMETER.
 
-use lwio_core::security::SecurityInformation;
-use lwio_core::{NtStatus, SecurityDescriptor};
+use lwio_core::NtStatus;
 use lwio_rpc::Uuid;
 use lwio_rpc::ndr::{NdrWriter, PolicyHandle, RpcUnicodeString, WString};
 use lwio_rpc::pdu::FaultStatus;
@@ -35,6 +34,7 @@ use super::access::*;
 use super::translate::{Domains, Scope, Translator};
 use super::types::*;
 use super::{LsaInterface, LsaObject, STATUS_DIRECTORY_SERVICE_REQUIRED, opnum};
+use crate::rpc::security;
 use crate::rpc::types::SrSecurityDescriptor;
 use crate::rpc::{Fail, Res, decode, finish, reader, reply};
 
@@ -132,16 +132,7 @@ impl LsaInterface {
         let (h, info): (PolicyHandle, u32) = decode(ctx, stub)?;
         let res = (|| -> Res<SrSecurityDescriptor> {
             let handle = self.handle(ctx, &h)?;
-            let info = SecurityInformation(info);
-            let need = info.query_access().0;
-            if handle.granted & need != need {
-                return Err(NtStatus::ACCESS_DENIED.into());
-            }
-            let bytes = self.descriptor(&handle.obj)?.filtered(info).encode();
-            Ok(SrSecurityDescriptor {
-                length: bytes.len() as u32,
-                sd: Some(bytes),
-            })
+            security::queried(handle.granted, info, || self.descriptor(&handle.obj))
         })();
         reply(res, |w, sd| w.write(&sd.cloned()))
     }
@@ -154,22 +145,8 @@ impl LsaInterface {
         let (h, info, sd): (PolicyHandle, u32, SrSecurityDescriptor) = decode(ctx, stub)?;
         let res = (|| -> Res<()> {
             let handle = self.handle(ctx, &h)?;
-            let info = SecurityInformation(info);
-            let bytes = sd.sd.unwrap_or_default();
-            if info.0 == 0 || bytes.len() != sd.length as usize {
-                return Err(NtStatus::INVALID_PARAMETER.into());
-            }
-            let need = info.set_access().0;
-            if handle.granted & need != need {
-                return Err(NtStatus::ACCESS_DENIED.into());
-            }
-            let new = SecurityDescriptor::decode(&bytes)
-                .map_err(|_| Fail::Status(NtStatus::INVALID_SECURITY_DESCR))?;
-            let mut current = self.descriptor(&handle.obj)?;
-            current.merge_from(info, &new);
-            let stored = current
-                .try_encode()
-                .map_err(|_| Fail::Status(NtStatus::INVALID_SECURITY_DESCR))?;
+            let stored =
+                security::merged(handle.granted, info, sd, || self.descriptor(&handle.obj))?;
             self.store_descriptor(&handle.obj, &stored)
         })();
         reply(res, |_, _| {})

@@ -37,6 +37,7 @@ mod domain;
 mod password;
 #[cfg(test)]
 mod password_tests;
+pub(crate) mod security;
 mod server;
 #[cfg(test)]
 mod tests;
@@ -274,6 +275,16 @@ pub(crate) fn reply<T>(
     outs: impl FnOnce(&mut NdrWriter, Option<&T>),
 ) -> Result<Vec<u8>, FaultStatus> {
     reply_status(r.map(|v| (v, NtStatus::SUCCESS)), outs)
+}
+
+/// The reply of a call that deletes its object and closes the handle to it
+/// (SamrDeleteUser/Group/Alias, LsarDeleteObject): the `[in, out]` handle comes back
+/// zeroed once done, as the caller's `h` otherwise, then the status.
+pub(crate) fn reply_closing(r: Res<()>, h: PolicyHandle) -> Result<Vec<u8>, FaultStatus> {
+    let done = r.is_ok();
+    reply(r, |w, _| {
+        w.write(&if done { PolicyHandle::default() } else { h })
+    })
 }
 
 /// As [`reply`], for a body that chooses its own success status (MORE_ENTRIES,

@@ -291,10 +291,7 @@ impl SamrInterface {
             ctx.handles.close::<super::Handle>(&h)?;
             Ok(())
         })();
-        let closed = res.is_ok();
-        reply(res, |w, _| {
-            w.write(&if closed { PolicyHandle::default() } else { h });
-        })
+        super::reply_closing(res, h)
     }
 
     pub(super) fn query_user_info(
