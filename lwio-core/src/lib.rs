@@ -50,10 +50,6 @@
 //! ```
 #![forbid(unsafe_code)]
 
-#[macro_use]
-mod macros;
-
-pub mod access;
 mod block_on;
 mod device;
 pub mod driver;
@@ -64,7 +60,12 @@ mod handle;
 pub mod irp;
 mod manager;
 pub mod security;
-pub mod status;
+
+/// Access masks and generic mappings (MS-DTYP 2.4.3), from `lwio-types`.
+pub use lwio_types::access;
+/// NTSTATUS (MS-ERREF 2.3), from `lwio-types`.
+pub use lwio_types::status;
+pub use lwio_types::{open_enum, open_flags};
 
 pub use access::{AccessMask, FILE_GENERIC_MAPPING, GenericMapping};
 pub use block_on::block_on;
@@ -73,10 +74,11 @@ pub use ecp::EcpList;
 pub use file::{FileObject, FileState};
 pub use handle::{FileHandle, IoFuture};
 pub use irp::{
-    CreateAction, CreateDisposition, CreateOptions, CreateRequest, Dispatched, FileAttributes,
-    FileInfoClass, FsInfoClass, Irp, IrpCanceller, IrpFuture, IrpRequest, IrpResult, IrpType,
-    PendingIrp, ShareAccess,
+    CreateAction, CreateDisposition, CreateOptions, CreateRequest, CtlCode, Dispatched,
+    FileAttributes, FileInfoClass, FsInfoClass, Irp, IrpCanceller, IrpFuture, IrpRequest,
+    IrpResult, IrpType, PendingIrp, ShareAccess,
 };
+pub use lwio_types::{NotifyFilter, QueryDirectoryFlags, ReadError, Reader};
 pub use manager::{FileReport, IoManager, Rundown};
 pub use security::{AccessToken, SecurityDescriptor, SecurityInformation, Sid};
 pub use status::NtStatus;

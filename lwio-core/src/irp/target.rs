@@ -17,6 +17,8 @@
 //! FileNameLength, or one past the end of the buffer, STATUS_INVALID_PARAMETER; a name that
 //! is not UTF-16, STATUS_OBJECT_NAME_INVALID.
 
+use lwio_types::open_flags;
+
 use crate::irp::request::FileInfoClass;
 use crate::status::NtStatus;
 

@@ -1,11 +1,12 @@
-//! The two macros behind the crate's open number spaces (STYLE.md, "open number spaces").
+//! The two macros behind the family's open number spaces (STYLE.md, "open number spaces").
 //!
 //! `open_flags!` declares a `u32`/`u8` bit-set newtype whose unknown bits survive, and
 //! `open_enum!` a value newtype whose unknown values survive; both print known names in
 //! `Debug` and keep the raw value reachable as `.0`.
 
 /// Declares a bit-set newtype with named constants, set operations and a `Debug` that names
-/// the bits it knows. Shared by the family's codec crates (`lwio_core::open_flags!`).
+/// the bits it knows. Shared by the family's codec crates (`lwio_types::open_flags!`, also
+/// reachable as `lwio_core::open_flags!`).
 #[macro_export]
 macro_rules! open_flags {
     (
@@ -94,7 +95,8 @@ macro_rules! open_flags {
 }
 
 /// Declares a value newtype with named constants and a `Debug` that names known values.
-/// Shared by the family's codec crates (`lwio_core::open_enum!`).
+/// Shared by the family's codec crates (`lwio_types::open_enum!`, also reachable as
+/// `lwio_core::open_enum!`).
 #[macro_export]
 macro_rules! open_enum {
     (
