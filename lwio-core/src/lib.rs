@@ -19,6 +19,11 @@
 //!   [`PendingIrp`] later from any thread, optionally with a cancel routine. Callers await an
 //!   [`IrpFuture`], block on it, or register a callback.
 //!
+//! ## The pipe interface
+//! [`pipe`] is what any named pipe file system implements and what pipe users send: the
+//! pipe control codes, the pipe-create and client-information ECPs, the FSCTL buffers and
+//! the pipe information classes (as Windows' ntifs.h is apart from NPFS).
+//!
 //! ## What it does not do
 //! It runs no threads and needs no async runtime; it has no file system of its own (see
 //! `lwio-memfs` and `lwio-pvfs`) and no network (see `lwio-srv`). Files keep the device
@@ -59,6 +64,7 @@ pub mod filter;
 mod handle;
 pub mod irp;
 mod manager;
+pub mod pipe;
 pub mod security;
 
 /// Access masks and generic mappings (MS-DTYP 2.4.3), from `lwio-types`.

@@ -93,13 +93,7 @@ impl<'a> Smb2Reader<'a> for Reader<'a> {
         length: usize,
         min_offset: usize,
     ) -> Result<&'a [u8], DecodeError> {
-        if length == 0 {
-            return Ok(&[]);
-        }
-        if offset < min_offset {
-            return Err(DecodeError::BadBuffer { offset, length });
-        }
-        Ok(self.slice(offset, length)?)
+        Ok(self.payload(offset, length, min_offset)?)
     }
 }
 

@@ -253,6 +253,26 @@ impl<'a> Reader<'a> {
             .and_then(|end| self.buf.get(offset..end))
             .ok_or(ReadError::OutOfBounds { offset, length })
     }
+
+    /// The payload an (offset, length) field of a message's fixed part names, by the rule
+    /// MS-SMB2 and MS-NLMP share: an empty payload may give any offset (peers send 0 or the
+    /// end of the fixed part) and is empty; a non-empty one must start at or after
+    /// `header_len` (not inside the fixed part) and end inside the input, else
+    /// [`ReadError::OutOfBounds`].
+    pub fn payload(
+        &self,
+        offset: usize,
+        length: usize,
+        header_len: usize,
+    ) -> Result<&'a [u8], ReadError> {
+        if length == 0 {
+            return Ok(&[]);
+        }
+        if offset < header_len {
+            return Err(ReadError::OutOfBounds { offset, length });
+        }
+        self.slice(offset, length)
+    }
 }
 
 /// Runs `parse` over the whole of `buf`: bytes it leaves are
@@ -322,6 +342,15 @@ mod tests {
         );
         assert!(r.slice(usize::MAX, 2).is_err());
         assert!(r.slice(9, 0).is_err());
+    }
+
+    #[test]
+    fn payloads_ignore_empty_offsets_and_stay_out_of_the_header() {
+        let r = Reader::new(&[0; 16]);
+        assert_eq!(r.payload(usize::MAX, 0, 8), Ok(&[][..]));
+        assert_eq!(r.payload(8, 8, 8), Ok(&[0u8; 8][..]));
+        assert!(r.payload(4, 2, 8).is_err());
+        assert!(r.payload(12, 8, 8).is_err());
     }
 
     #[test]

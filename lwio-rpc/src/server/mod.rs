@@ -1,7 +1,8 @@
 //! A DCE/RPC server framework (C706 chapter 12, MS-RPCE 3.3.3): registered interfaces, a
 //! sans-IO [`Connection`] per client, context handles ([`HandleTable`]) shared by the
-//! connections of an association group, and a thin named-pipe transport over lwio-npfs
-//! ([`serve_pipe`]).
+//! connections of an association group, and a thin named-pipe transport over the I/O
+//! manager's pipe interface ([`serve_pipe`]; lwio-npfs is the pipe file system that
+//! implements it).
 //!
 //! # The call path
 //!
