@@ -11,8 +11,7 @@
 //!   (header included; the header itself is not inspected, decode it with
 //!   [`Header::decode`]). It reads the body with `Reader::at(msg, HEADER_LEN)`, and every
 //!   Offset field of the body is relative to `msg[0]` (the header start), checked with
-//!   [`Smb2Reader::buffer_at`](crate::codec::Smb2Reader::buffer_at) against the end of the fixed
-//!   part. Decoded values keep no offsets: they own their buffers (`Vec<u8>`, `String`).
+//!   [`crate::codec::Smb2Reader::buffer_at`] against the end of the fixed part. Decoded values keep no offsets: they own their buffers (`Vec<u8>`, `String`).
 //! * **Trailing bytes**: after the last byte a body uses (the fixed part of
 //!   `StructureSize & !1` bytes, or its odd one-byte buffer, or the end of its furthest
 //!   buffer) a message may carry only compound padding up to the next multiple of 8

@@ -17,7 +17,7 @@ use crate::negotiate::{Capabilities, Dialect, SecurityMode};
 use crate::read::len_u32;
 
 /// An IOCTL/FSCTL control code (MS-SMB2 2.2.31 CtlCode; MS-FSCC 2.3): the family's one
-/// [`CtlCode`](lwio_types::CtlCode), with the short names the server dispatches on
+/// [`lwio_types::CtlCode`], with the short names the server dispatches on
 /// (`CtlCode::VALIDATE_NEGOTIATE_INFO`) beside the `FSCTL_` ones.
 pub use lwio_types::CtlCode;
 

@@ -27,7 +27,7 @@
 //! # Authentication
 //!
 //! A server built [`RpcServer::with_auth`] accepts binds carrying an NTLMSSP or
-//! SPNEGO/NTLMSSP verifier, checks the logon against its [`AccountSource`](lwio_auth::accounts::AccountSource), runs the calls
+//! SPNEGO/NTLMSSP verifier, checks the logon against its [`lwio_auth::accounts::AccountSource`], runs the calls
 //! as the authenticated user, and checks and protects every request and response
 //! fragment at the negotiated level (see the `auth` module and
 //! [`crate::pdu::protect_fragment`]). Without it, binds carrying a verifier are refused.
