@@ -178,6 +178,7 @@ pub const FILE_WRITE_ACCESS: u8 = 2;
 impl CtlCode {
     /// Windows' `CTL_CODE(DeviceType, Function, Method, Access)`: `function` keeps its low
     /// 12 bits and `access` its low 2.
+    #[inline]
     pub const fn new(device_type: u16, function: u16, method: TransferMethod, access: u8) -> Self {
         CtlCode(
             (device_type as u32) << 16
@@ -189,26 +190,31 @@ impl CtlCode {
 
     /// The device type (bits 16-31): 0x9 file system, 0x11 named pipe, 0x14 network file
     /// system, 0x6 DFS.
+    #[inline]
     pub const fn device_type(self) -> u16 {
         (self.0 >> 16) as u16
     }
 
     /// The access bits (14-15): 0 any, 1 read, 2 write, 3 read and write.
+    #[inline]
     pub const fn required_access(self) -> u8 {
         ((self.0 >> 14) & 3) as u8
     }
 
     /// The function number (bits 2-13).
+    #[inline]
     pub const fn function(self) -> u16 {
         ((self.0 >> 2) & 0xFFF) as u16
     }
 
     /// The transfer method (bits 0-1).
+    #[inline]
     pub const fn method(self) -> TransferMethod {
         TransferMethod((self.0 & 3) as u8)
     }
 
     /// True when the code is a file-system control (device type FILE_DEVICE_FILE_SYSTEM).
+    #[inline]
     pub const fn is_file_system(self) -> bool {
         self.device_type() == FILE_DEVICE_FILE_SYSTEM
     }
@@ -216,6 +222,7 @@ impl CtlCode {
     /// The rights the access bits ask of the handle, by the Windows I/O manager's rule:
     /// FILE_READ_DATA for FILE_READ_ACCESS, FILE_WRITE_DATA for FILE_WRITE_ACCESS, both for
     /// both, none for FILE_ANY_ACCESS.
+    #[inline]
     pub const fn access_mask(self) -> AccessMask {
         let bits = self.required_access();
         let mut m = 0;
@@ -230,12 +237,14 @@ impl CtlCode {
 }
 
 impl From<u32> for CtlCode {
+    #[inline]
     fn from(code: u32) -> CtlCode {
         CtlCode(code)
     }
 }
 
 impl From<CtlCode> for u32 {
+    #[inline]
     fn from(code: CtlCode) -> u32 {
         code.0
     }

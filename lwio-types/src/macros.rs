@@ -24,26 +24,32 @@ macro_rules! open_flags {
             const NAMES: &'static [(&'static str, $ty)] = &[ $( (stringify!($flag), $value) ),* ];
 
             /// The empty set.
+            #[inline]
             pub const fn empty() -> Self {
                 $name(0)
             }
             /// The raw bits.
+            #[inline]
             pub const fn bits(self) -> $ty {
                 self.0
             }
             /// True when every bit of `other` is set.
+            #[inline]
             pub const fn contains(self, other: $name) -> bool {
                 self.0 & other.0 == other.0
             }
             /// True when any bit of `other` is set.
+            #[inline]
             pub const fn intersects(self, other: $name) -> bool {
                 self.0 & other.0 != 0
             }
             /// True when no bit is set.
+            #[inline]
             pub const fn is_empty(self) -> bool {
                 self.0 == 0
             }
             /// `self` without the bits of `other`.
+            #[inline]
             pub const fn without(self, other: $name) -> $name {
                 $name(self.0 & !other.0)
             }
@@ -51,17 +57,20 @@ macro_rules! open_flags {
 
         impl ::std::ops::BitOr for $name {
             type Output = $name;
+            #[inline]
             fn bitor(self, rhs: $name) -> $name {
                 $name(self.0 | rhs.0)
             }
         }
         impl ::std::ops::BitOrAssign for $name {
+            #[inline]
             fn bitor_assign(&mut self, rhs: $name) {
                 self.0 |= rhs.0;
             }
         }
         impl ::std::ops::BitAnd for $name {
             type Output = $name;
+            #[inline]
             fn bitand(self, rhs: $name) -> $name {
                 $name(self.0 & rhs.0)
             }

@@ -59,6 +59,7 @@ impl ReadError {
     /// UTF-16 (MS-FSCC 2.1.5). Codecs whose specification differs (an information class
     /// shorter than its structure is STATUS_INFO_LENGTH_MISMATCH, MS-FSA 2.1.5.14) map
     /// the error themselves.
+    #[inline]
     pub const fn status(self) -> NtStatus {
         match self {
             ReadError::BadUtf16 => NtStatus::OBJECT_NAME_INVALID,
@@ -91,6 +92,7 @@ impl fmt::Display for ReadError {
 impl std::error::Error for ReadError {}
 
 impl From<ReadError> for NtStatus {
+    #[inline]
     fn from(e: ReadError) -> NtStatus {
         e.status()
     }
@@ -118,6 +120,7 @@ pub struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     /// A reader at the start of `buf`.
+    #[inline]
     pub const fn new(buf: &'a [u8]) -> Self {
         Reader { buf, pos: 0 }
     }
@@ -126,35 +129,42 @@ impl<'a> Reader<'a> {
     /// [`Reader::slice`] offsets count from the start of `buf` (an SMB2 command's fields
     /// follow its header, and its offsets count from the header). A `pos` past the end
     /// leaves nothing to read.
+    #[inline]
     pub const fn at(buf: &'a [u8], pos: usize) -> Self {
         Reader { buf, pos }
     }
 
     /// The current position, from the start of the input.
+    #[inline]
     pub const fn position(&self) -> usize {
         self.pos
     }
 
     /// The bytes not yet read.
+    #[inline]
     pub const fn remaining(&self) -> usize {
         self.buf.len().saturating_sub(self.pos)
     }
 
     /// True when every byte has been read.
+    #[inline]
     pub const fn at_end(&self) -> bool {
         self.remaining() == 0
     }
 
     /// The whole input, read or not.
+    #[inline]
     pub const fn input(&self) -> &'a [u8] {
         self.buf
     }
 
     /// The bytes not yet read, without taking them.
+    #[inline]
     pub fn peek_rest(&self) -> &'a [u8] {
         self.buf.get(self.pos..).unwrap_or_default()
     }
 
+    #[inline]
     fn truncated(&self, wanted: usize) -> ReadError {
         ReadError::Truncated {
             offset: self.pos,
@@ -164,6 +174,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Takes the next `n` bytes.
+    #[inline]
     pub fn take(&mut self, n: usize) -> Result<&'a [u8], ReadError> {
         let out = self
             .pos
@@ -175,6 +186,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Takes every byte not yet read.
+    #[inline]
     pub fn rest(&mut self) -> &'a [u8] {
         let out = self.peek_rest();
         self.pos = self.pos.max(self.buf.len());
@@ -182,17 +194,20 @@ impl<'a> Reader<'a> {
     }
 
     /// Skips `n` bytes (reserved fields, padding the format ignores).
+    #[inline]
     pub fn skip(&mut self, n: usize) -> Result<(), ReadError> {
         self.take(n).map(|_| ())
     }
 
     /// Takes the next `n` bytes as a reader of their own, whose positions count from its
     /// first byte: a structure whose length was given ahead.
+    #[inline]
     pub fn sub(&mut self, n: usize) -> Result<Reader<'a>, ReadError> {
         self.take(n).map(Reader::new)
     }
 
     /// Takes `N` bytes as an array.
+    #[inline]
     pub fn array<const N: usize>(&mut self) -> Result<[u8; N], ReadError> {
         let mut out = [0u8; N];
         out.copy_from_slice(self.take(N)?);
@@ -200,43 +215,51 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a byte.
+    #[inline]
     pub fn u8(&mut self) -> Result<u8, ReadError> {
         let [b] = self.array()?;
         Ok(b)
     }
 
     /// Reads a little-endian `u16`.
+    #[inline]
     pub fn u16(&mut self) -> Result<u16, ReadError> {
         self.array().map(u16::from_le_bytes)
     }
 
     /// Reads a little-endian `u32`.
+    #[inline]
     pub fn u32(&mut self) -> Result<u32, ReadError> {
         self.array().map(u32::from_le_bytes)
     }
 
     /// Reads a little-endian `u64`.
+    #[inline]
     pub fn u64(&mut self) -> Result<u64, ReadError> {
         self.array().map(u64::from_le_bytes)
     }
 
     /// Reads a little-endian `i32`.
+    #[inline]
     pub fn i32(&mut self) -> Result<i32, ReadError> {
         self.array().map(i32::from_le_bytes)
     }
 
     /// Reads a little-endian `i64`.
+    #[inline]
     pub fn i64(&mut self) -> Result<i64, ReadError> {
         self.array().map(i64::from_le_bytes)
     }
 
     /// Takes `n` bytes of UTF-16LE text and decodes them ([`ReadError::BadUtf16`] for an
     /// odd `n` or an unpaired surrogate).
+    #[inline]
     pub fn utf16le(&mut self, n: usize) -> Result<String, ReadError> {
         crate::utf16::decode_utf16le(self.take(n)?)
     }
 
     /// Fails with [`ReadError::TrailingBytes`] unless every byte has been read.
+    #[inline]
     pub fn expect_end(&self) -> Result<(), ReadError> {
         match self.remaining() {
             0 => Ok(()),
@@ -247,6 +270,7 @@ impl<'a> Reader<'a> {
     /// The `length` bytes at `offset` from the start of the input, an offset/length pair
     /// read off the wire: every byte must lie inside the input, else
     /// [`ReadError::OutOfBounds`]. The position does not move.
+    #[inline]
     pub fn slice(&self, offset: usize, length: usize) -> Result<&'a [u8], ReadError> {
         offset
             .checked_add(length)
@@ -259,6 +283,7 @@ impl<'a> Reader<'a> {
     /// end of the fixed part) and is empty; a non-empty one must start at or after
     /// `header_len` (not inside the fixed part) and end inside the input, else
     /// [`ReadError::OutOfBounds`].
+    #[inline]
     pub fn payload(
         &self,
         offset: usize,

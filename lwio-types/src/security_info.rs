@@ -38,11 +38,13 @@ open_flags! {
 
 impl SecurityInformation {
     /// `self` with the flags of `other` added.
+    #[inline]
     pub const fn with(self, other: SecurityInformation) -> SecurityInformation {
         SecurityInformation(self.0 | other.0)
     }
 
     /// `self` with the flags of `other` set to those of `from`.
+    #[inline]
     pub const fn copy_from(
         self,
         from: SecurityInformation,
@@ -53,6 +55,7 @@ impl SecurityInformation {
 
     /// BACKUP spelled out as the parts it stands for (owner, group, DACL, SACL, label,
     /// attributes, scope); other values unchanged.
+    #[inline]
     pub const fn expanded(self) -> SecurityInformation {
         if self.contains(Self::BACKUP) {
             SecurityInformation(self.0 | 0x7f)
@@ -64,6 +67,7 @@ impl SecurityInformation {
     /// The rights a handle needs to query these parts: READ_CONTROL for owner, group,
     /// DACL and label; ACCESS_SYSTEM_SECURITY for the SACL (as Windows' query-security
     /// requires).
+    #[inline]
     pub fn query_access(self) -> AccessMask {
         let info = self.expanded();
         let mut m = AccessMask::NONE;
@@ -79,6 +83,7 @@ impl SecurityInformation {
     /// The rights a handle needs to set these parts: WRITE_OWNER for owner, group and
     /// label; WRITE_DAC for the DACL; ACCESS_SYSTEM_SECURITY for the SACL, attributes and
     /// scope (as Windows' set-security requires).
+    #[inline]
     pub fn set_access(self) -> AccessMask {
         let info = self.expanded();
         let mut m = AccessMask::NONE;

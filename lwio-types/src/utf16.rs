@@ -24,6 +24,7 @@ pub fn decode_utf16le_lossy(bytes: &[u8]) -> String {
         .collect()
 }
 
+#[inline]
 fn units(bytes: &[u8]) -> impl Iterator<Item = u16> + '_ {
     bytes
         .chunks_exact(2)
@@ -31,6 +32,7 @@ fn units(bytes: &[u8]) -> impl Iterator<Item = u16> + '_ {
 }
 
 /// Encodes `s` as UTF-16LE, without a terminator.
+#[inline]
 pub fn encode_utf16le(s: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(s.len() * 2);
     put_utf16le(&mut out, s);
@@ -38,6 +40,7 @@ pub fn encode_utf16le(s: &str) -> Vec<u8> {
 }
 
 /// Appends `s` to `out` as UTF-16LE, without a terminator.
+#[inline]
 pub fn put_utf16le(out: &mut Vec<u8>, s: &str) {
     for unit in s.encode_utf16() {
         out.extend_from_slice(&unit.to_le_bytes());
@@ -45,6 +48,7 @@ pub fn put_utf16le(out: &mut Vec<u8>, s: &str) {
 }
 
 /// The length of `s` in UTF-16LE bytes.
+#[inline]
 pub fn utf16le_len(s: &str) -> usize {
     s.encode_utf16().count() * 2
 }
