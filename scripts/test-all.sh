@@ -60,6 +60,17 @@ if cargo tree -p lwio --no-default-features --features srv,pvfs -e normal | grep
     echo "lwio --no-default-features --features srv,pvfs links lwio-rpc or lwio-npfs" >&2
     exit 1
 fi
+# The codecs build on lwio-types alone, and RPC reaches pipes only through the I/O manager.
+for codec in lwio-fscc lwio-smb2; do
+    if cargo tree -p "$codec" -e normal | grep -qE 'lwio-core v'; then
+        echo "$codec depends on lwio-core" >&2
+        exit 1
+    fi
+done
+if cargo tree -p lwio-rpc -e normal | grep -qE 'lwio-npfs v'; then
+    echo "lwio-rpc depends on lwio-npfs" >&2
+    exit 1
+fi
 
 echo "== every crate packages and builds from its package (cargo package --workspace)"
 # One command packages the publishable crates in dependency order and verifies each

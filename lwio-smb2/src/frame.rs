@@ -9,7 +9,7 @@
 
 use thiserror::Error;
 
-use crate::codec::{Cursor, DecodeError};
+use crate::codec::{DecodeError, Reader};
 
 /// The largest length the 24-bit field of the transport header can carry.
 pub const MAX_FRAME_LEN: usize = 0x00FF_FFFF;
@@ -147,7 +147,7 @@ pub struct Smb1Negotiate {
 impl Smb1Negotiate {
     /// Decodes a whole SMB1 message that must be an SMB_COM_NEGOTIATE request.
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, 0);
+        let mut c = Reader::at(msg, 0);
         if c.array::<4>()? != [0xFF, b'S', b'M', b'B'] {
             return Err(DecodeError::Invalid("SMB1 protocol id"));
         }
@@ -159,9 +159,9 @@ impl Smb1Negotiate {
             return Err(DecodeError::Invalid("SMB1 negotiate word count"));
         }
         let count = usize::from(c.u16()?);
-        let start = c.pos();
-        let bytes = c.bytes(count)?;
-        if c.pos() != msg.len() {
+        let start = c.position();
+        let bytes = c.take(count)?;
+        if c.position() != msg.len() {
             return Err(DecodeError::Invalid("trailing bytes after SMB1 negotiate"));
         }
         let mut dialects = Vec::new();

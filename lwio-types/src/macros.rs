@@ -1,11 +1,12 @@
-//! The two macros behind the crate's open number spaces (STYLE.md, "open number spaces").
+//! The two macros behind the family's open number spaces (STYLE.md, "open number spaces").
 //!
 //! `open_flags!` declares a `u32`/`u8` bit-set newtype whose unknown bits survive, and
 //! `open_enum!` a value newtype whose unknown values survive; both print known names in
 //! `Debug` and keep the raw value reachable as `.0`.
 
 /// Declares a bit-set newtype with named constants, set operations and a `Debug` that names
-/// the bits it knows. Shared by the family's codec crates (`lwio_core::open_flags!`).
+/// the bits it knows. Shared by the family's codec crates (`lwio_types::open_flags!`, also
+/// reachable as `lwio_core::open_flags!`).
 #[macro_export]
 macro_rules! open_flags {
     (
@@ -23,26 +24,32 @@ macro_rules! open_flags {
             const NAMES: &'static [(&'static str, $ty)] = &[ $( (stringify!($flag), $value) ),* ];
 
             /// The empty set.
+            #[inline]
             pub const fn empty() -> Self {
                 $name(0)
             }
             /// The raw bits.
+            #[inline]
             pub const fn bits(self) -> $ty {
                 self.0
             }
             /// True when every bit of `other` is set.
+            #[inline]
             pub const fn contains(self, other: $name) -> bool {
                 self.0 & other.0 == other.0
             }
             /// True when any bit of `other` is set.
+            #[inline]
             pub const fn intersects(self, other: $name) -> bool {
                 self.0 & other.0 != 0
             }
             /// True when no bit is set.
+            #[inline]
             pub const fn is_empty(self) -> bool {
                 self.0 == 0
             }
             /// `self` without the bits of `other`.
+            #[inline]
             pub const fn without(self, other: $name) -> $name {
                 $name(self.0 & !other.0)
             }
@@ -50,17 +57,20 @@ macro_rules! open_flags {
 
         impl ::std::ops::BitOr for $name {
             type Output = $name;
+            #[inline]
             fn bitor(self, rhs: $name) -> $name {
                 $name(self.0 | rhs.0)
             }
         }
         impl ::std::ops::BitOrAssign for $name {
+            #[inline]
             fn bitor_assign(&mut self, rhs: $name) {
                 self.0 |= rhs.0;
             }
         }
         impl ::std::ops::BitAnd for $name {
             type Output = $name;
+            #[inline]
             fn bitand(self, rhs: $name) -> $name {
                 $name(self.0 & rhs.0)
             }
@@ -94,7 +104,8 @@ macro_rules! open_flags {
 }
 
 /// Declares a value newtype with named constants and a `Debug` that names known values.
-/// Shared by the family's codec crates (`lwio_core::open_enum!`).
+/// Shared by the family's codec crates (`lwio_types::open_enum!`, also reachable as
+/// `lwio_core::open_enum!`).
 #[macro_export]
 macro_rules! open_enum {
     (

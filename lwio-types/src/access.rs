@@ -93,32 +93,38 @@ impl AccessMask {
     pub const GENERIC_MASK: AccessMask = AccessMask(0xF000_0000);
 
     /// The raw value.
+    #[inline]
     pub const fn bits(self) -> u32 {
         self.0
     }
 
     /// True when every bit of `other` is set in `self`.
+    #[inline]
     pub const fn contains(self, other: AccessMask) -> bool {
         self.0 & other.0 == other.0
     }
 
     /// True when at least one bit of `other` is set in `self`.
+    #[inline]
     pub const fn intersects(self, other: AccessMask) -> bool {
         self.0 & other.0 != 0
     }
 
     /// True when no bit is set.
+    #[inline]
     pub const fn is_empty(self) -> bool {
         self.0 == 0
     }
 
     /// `self` without the bits of `other`.
+    #[inline]
     pub const fn without(self, other: AccessMask) -> AccessMask {
         AccessMask(self.0 & !other.0)
     }
 
     /// Replaces the generic bits with the rights `mapping` gives them (MS-DTYP 2.5.3.2
     /// MapGenericBits); MAXIMUM_ALLOWED and the other bits are kept.
+    #[inline]
     pub const fn map_generic(self, mapping: &GenericMapping) -> AccessMask {
         let mut out = self.0 & !Self::GENERIC_MASK.0;
         if self.0 & Self::GENERIC_READ.0 != 0 {
@@ -160,12 +166,14 @@ pub const FILE_GENERIC_MAPPING: GenericMapping = GenericMapping {
 
 impl BitOr for AccessMask {
     type Output = AccessMask;
+    #[inline]
     fn bitor(self, rhs: AccessMask) -> AccessMask {
         AccessMask(self.0 | rhs.0)
     }
 }
 
 impl BitOrAssign for AccessMask {
+    #[inline]
     fn bitor_assign(&mut self, rhs: AccessMask) {
         self.0 |= rhs.0;
     }
@@ -173,12 +181,14 @@ impl BitOrAssign for AccessMask {
 
 impl BitAnd for AccessMask {
     type Output = AccessMask;
+    #[inline]
     fn bitand(self, rhs: AccessMask) -> AccessMask {
         AccessMask(self.0 & rhs.0)
     }
 }
 
 impl BitAndAssign for AccessMask {
+    #[inline]
     fn bitand_assign(&mut self, rhs: AccessMask) {
         self.0 &= rhs.0;
     }
@@ -186,6 +196,7 @@ impl BitAndAssign for AccessMask {
 
 impl Not for AccessMask {
     type Output = AccessMask;
+    #[inline]
     fn not(self) -> AccessMask {
         AccessMask(!self.0)
     }

@@ -822,16 +822,19 @@ nt_statuses! {
 
 impl NtStatus {
     /// Wraps a raw value.
+    #[inline]
     pub const fn from_u32(value: u32) -> NtStatus {
         NtStatus(value)
     }
 
     /// The raw value.
+    #[inline]
     pub const fn to_u32(self) -> u32 {
         self.0
     }
 
     /// The severity bits (31..30).
+    #[inline]
     pub const fn severity(self) -> Severity {
         match self.0 >> 30 {
             0 => Severity::Success,
@@ -843,36 +846,43 @@ impl NtStatus {
 
     /// `NT_SUCCESS`: severity success or informational (the value is non-negative as an
     /// `i32`). Warnings and errors are not successes.
+    #[inline]
     pub const fn is_success(self) -> bool {
         self.0 & 0x8000_0000 == 0
     }
 
     /// `NT_INFORMATION`: severity informational.
+    #[inline]
     pub const fn is_information(self) -> bool {
         self.0 >> 30 == 1
     }
 
     /// `NT_WARNING`: severity warning.
+    #[inline]
     pub const fn is_warning(self) -> bool {
         self.0 >> 30 == 2
     }
 
     /// `NT_ERROR`: severity error.
+    #[inline]
     pub const fn is_error(self) -> bool {
         self.0 >> 30 == 3
     }
 
     /// The customer bit (29): set on codes defined outside Microsoft.
+    #[inline]
     pub const fn is_customer(self) -> bool {
         self.0 & 0x2000_0000 != 0
     }
 
     /// The facility (bits 27..16); 0 for most I/O codes, 2 and 3 for DCE/RPC.
+    #[inline]
     pub const fn facility(self) -> u16 {
         ((self.0 >> 16) & 0x0FFF) as u16
     }
 
     /// The code within the facility (bits 15..0).
+    #[inline]
     pub const fn code(self) -> u16 {
         (self.0 & 0xFFFF) as u16
     }
@@ -883,6 +893,7 @@ impl NtStatus {
     /// [`BUFFER_OVERFLOW`](Self::BUFFER_OVERFLOW) or [`NO_MORE_FILES`](Self::NO_MORE_FILES)
     /// becomes `Ok(())`, because the request did run and may have returned data. Callers
     /// that must tell a warning apart check [`is_warning`](Self::is_warning) first.
+    #[inline]
     pub const fn into_result(self) -> Result<(), NtStatus> {
         if self.is_error() { Err(self) } else { Ok(()) }
     }
@@ -906,12 +917,14 @@ impl NtStatus {
 }
 
 impl From<u32> for NtStatus {
+    #[inline]
     fn from(value: u32) -> NtStatus {
         NtStatus(value)
     }
 }
 
 impl From<NtStatus> for u32 {
+    #[inline]
     fn from(status: NtStatus) -> u32 {
         status.0
     }

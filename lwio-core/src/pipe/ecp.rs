@@ -1,21 +1,24 @@
-//! The Extra Create Parameters this driver understands, and the pipe modes they carry.
+//! The Extra Create Parameters a pipe file system understands, and the pipe modes they
+//! carry.
 //!
 //! - [`PipeCreateParams`] on a create makes it a *server* create: a new instance of the named
 //!   pipe (what `NtCreateNamedPipeFile` passes to NPFS as NAMED_PIPE_CREATE_PARAMETERS).
 //! - [`PipeClientInfo`] on a client create tells the server end who the client is; the SMB
-//!   server attaches it to a create on IPC$ (MS-SMB2 3.3.5.9). Without it the driver builds
-//!   one from the opener's token. The server end reads it back with the private FSCTL
-//!   [`FSCTL_LWIO_PIPE_GET_CLIENT_INFO`](crate::FSCTL_LWIO_PIPE_GET_CLIENT_INFO), whose
-//!   output [`PipeClientInfo::decode`] turns back into this type.
+//!   server attaches it to a create on IPC$ (MS-SMB2 3.3.5.9). Without it the pipe file
+//!   system builds one from the opener's token. The server end reads it back with the
+//!   private FSCTL [`CtlCode::FSCTL_LWIO_PIPE_GET_CLIENT_INFO`], whose output
+//!   [`PipeClientInfo::decode`] turns back into this type.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use lwio_core::security::{Privileges, UnixIdentity};
-use lwio_core::{AccessToken, NtStatus, Sid};
+#[cfg(doc)]
+use lwio_types::CtlCode;
+use lwio_types::Reader;
 
-use crate::wire::Reader;
+use crate::security::{AccessToken, Privileges, Sid, UnixIdentity};
+use crate::status::NtStatus;
 
 /// How writes are framed: the pipe's type, fixed by its first instance
 /// (MS-FSCC 2.4.37 NamedPipeType).
@@ -172,8 +175,7 @@ impl Default for PipeCreateParams {
 }
 
 /// Who the client of a pipe instance is. The SMB server attaches it to the client's create;
-/// the server end reads it with
-/// [`FSCTL_LWIO_PIPE_GET_CLIENT_INFO`](crate::FSCTL_LWIO_PIPE_GET_CLIENT_INFO).
+/// the server end reads it with [`CtlCode::FSCTL_LWIO_PIPE_GET_CLIENT_INFO`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PipeClientInfo {
@@ -322,7 +324,7 @@ impl PipeClientInfo {
         if flags & !KNOWN_FLAGS != 0 {
             return Err(NtStatus::INVALID_PARAMETER);
         }
-        let session_key = r.counted()?.to_vec();
+        let session_key = counted(&mut r)?.to_vec();
         let peer_address = if flags & HAS_PEER != 0 {
             let ip = match r.u8()? {
                 4 => {
@@ -330,10 +332,7 @@ impl PipeClientInfo {
                     IpAddr::V4(Ipv4Addr::new(b[0], b[1], b[2], b[3]))
                 }
                 6 => {
-                    let b: [u8; 16] = r
-                        .take(16)?
-                        .try_into()
-                        .map_err(|_| NtStatus::INVALID_PARAMETER)?;
+                    let b: [u8; 16] = r.array()?;
                     IpAddr::V6(Ipv6Addr::from(b))
                 }
                 _ => return Err(NtStatus::INVALID_PARAMETER),
@@ -343,7 +342,7 @@ impl PipeClientInfo {
             None
         };
         let client_computer = if flags & HAS_COMPUTER != 0 {
-            let bytes = r.counted()?;
+            let bytes = counted(&mut r)?;
             Some(String::from_utf8(bytes.to_vec()).map_err(|_| NtStatus::INVALID_PARAMETER)?)
         } else {
             None
@@ -378,7 +377,7 @@ impl PipeClientInfo {
             }
             token = token.with_unix(UnixIdentity { uid, gid, groups });
         }
-        r.finish()?;
+        r.expect_end()?;
         Ok(PipeClientInfo {
             token: Arc::new(token),
             session_key,
@@ -398,8 +397,14 @@ fn put_counted(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
+/// A length (u32) and that many bytes.
+fn counted<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], NtStatus> {
+    let n = r.u32()?;
+    Ok(r.take(n as usize)?)
+}
+
 fn sid(r: &mut Reader<'_>) -> Result<Sid, NtStatus> {
-    let bytes = r.counted()?;
+    let bytes = counted(r)?;
     match Sid::decode(bytes) {
         Ok((sid, used)) if used == bytes.len() => Ok(sid),
         _ => Err(NtStatus::INVALID_PARAMETER),
