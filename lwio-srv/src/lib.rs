@@ -17,6 +17,8 @@
 //! Rooms:
 //! - [`config`], [`accounts`]: settings (CLI or TOML) and who may log on.
 //! - [`server`]: the I/O manager, the shares, the listener.
+//! - [`endpoint`]: serving a connection over any byte stream (in-memory ones too), and
+//!   what the engine holds ([`EngineStats`]).
 //! - `conn/` (the reader/writer loop, compounding, async responses), [`negotiate`],
 //!   [`session_setup`](crate::session_setup), [`tree`], [`signing`], [`credits`]: the
 //!   connection engine.
@@ -32,6 +34,7 @@ pub mod cli;
 pub mod config;
 mod conn;
 pub mod credits;
+pub mod endpoint;
 pub mod files;
 pub mod negotiate;
 pub mod rpc_services;
@@ -42,4 +45,5 @@ pub mod state;
 pub mod tree;
 
 pub use config::ServerConfig;
+pub use endpoint::{Endpoint, EngineStats};
 pub use server::{Server, ServerError};
