@@ -42,6 +42,8 @@ pub mod server;
 mod session_setup;
 pub mod signing;
 pub mod state;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod tree;
 
 pub use config::ServerConfig;
