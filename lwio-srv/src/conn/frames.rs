@@ -20,6 +20,7 @@
 use std::future::Future;
 use std::io;
 use std::pin::pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use lwio_smb2::frame::{FRAME_HEADER_LEN, FrameError, MAX_FRAME_LEN};
@@ -142,9 +143,19 @@ impl FrameReader {
     }
 
     /// Reads what the stream has into the reader; `Ok(0)` at the end of the stream. The
-    /// staging buffer is given back while the stream has nothing to read.
-    pub(crate) async fn fill<R: AsyncRead + Unpin>(&mut self, rd: &mut R) -> io::Result<usize> {
-        std::future::poll_fn(|cx| self.poll_fill(cx, rd)).await
+    /// staging buffer is given back while the stream has nothing to read; `held` is kept
+    /// up to date with [`FrameReader::held`].
+    pub(crate) async fn fill<R: AsyncRead + Unpin>(
+        &mut self,
+        rd: &mut R,
+        held: &AtomicUsize,
+    ) -> io::Result<usize> {
+        std::future::poll_fn(|cx| {
+            let r = self.poll_fill(cx, rd);
+            held.store(self.held(), Ordering::Relaxed);
+            r
+        })
+        .await
     }
 
     fn poll_fill<R: AsyncRead + Unpin>(
@@ -252,11 +263,12 @@ mod tests {
         let mut r = FrameReader::new(1 << 20);
         use tokio::io::AsyncWriteExt;
         client.write_all(&framed(8, 3)).await.unwrap();
-        let n = r.fill(&mut server).await.unwrap();
+        let gauge = AtomicUsize::new(0);
+        let n = r.fill(&mut server, &gauge).await.unwrap();
         assert_eq!(n, 12);
         assert_eq!(r.next_frame().unwrap(), Some(vec![3; 8]));
         // Nothing more to read: one poll finds the stream empty and gives the buffer back.
-        let mut fill = Box::pin(r.fill(&mut server));
+        let mut fill = Box::pin(r.fill(&mut server, &gauge));
         let waker = std::task::Waker::noop();
         assert!(
             fill.as_mut()
@@ -265,7 +277,8 @@ mod tests {
         );
         drop(fill);
         assert_eq!(r.held(), 0);
+        assert_eq!(gauge.load(Ordering::Relaxed), 0);
         drop(client);
-        assert_eq!(r.fill(&mut server).await.unwrap(), 0);
+        assert_eq!(r.fill(&mut server, &gauge).await.unwrap(), 0);
     }
 }

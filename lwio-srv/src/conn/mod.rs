@@ -173,7 +173,7 @@ pub(crate) struct Conn {
     /// The engine's record of the connection.
     pub(crate) admitted: Admitted,
     /// Bytes the reader's buffers hold (for [`EngineStats`]).
-    read_buffer: AtomicUsize,
+    pub(crate) read_buffer: AtomicUsize,
 }
 
 impl Drop for Conn {

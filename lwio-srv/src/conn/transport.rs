@@ -113,7 +113,6 @@ async fn read_loop<R: AsyncRead + Unpin>(
             }
             conn.spawn_chain(frame, ends_handles, reservation);
         }
-        conn.set_read_buffer(frames.held());
         let mut deadline = if conn
             .authenticated
             .load(std::sync::atomic::Ordering::Relaxed)
@@ -126,7 +125,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
             deadline = deadline.min(expiry);
         }
         tokio::select! {
-            r = frames.fill(&mut rd) => match r {
+            r = frames.fill(&mut rd, &conn.read_buffer) => match r {
                 Ok(0) | Err(_) => return,
                 Ok(_) => {}
             },

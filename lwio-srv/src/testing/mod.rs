@@ -136,7 +136,16 @@ impl Harness {
         &self,
         peer: Option<SocketAddr>,
     ) -> (RawClient<DuplexStream>, JoinHandle<Result<(), Refused>>) {
-        let (client, server) = tokio::io::duplex(PIPE_BUFFER);
+        self.connect_buffered(peer, PIPE_BUFFER)
+    }
+
+    /// [`Harness::connect`] over a pipe that buffers `bytes` each way.
+    pub fn connect_buffered(
+        &self,
+        peer: Option<SocketAddr>,
+        bytes: usize,
+    ) -> (RawClient<DuplexStream>, JoinHandle<Result<(), Refused>>) {
+        let (client, server) = tokio::io::duplex(bytes);
         let endpoint = self.endpoint.clone();
         let task = tokio::spawn(async move { endpoint.serve_stream(server, peer).await });
         (RawClient::new(client), task)
