@@ -32,6 +32,18 @@ async fn logged_on(h: &Harness) -> RawClient<DuplexStream> {
     c
 }
 
+/// Opens `big.dat` (1 MiB) for reading.
+async fn open_big(c: &mut RawClient<DuplexStream>) -> lwio_smb2::FileId {
+    c.create(
+        "big.dat",
+        AccessMask::GENERIC_READ,
+        CreateDisposition::OPEN,
+        CreateOptions::default(),
+    )
+    .await
+    .unwrap()
+}
+
 /// Another client logs on and echoes, within [`PROMPT`].
 async fn another_client_is_served(h: &Harness) {
     let started = Instant::now();
@@ -85,15 +97,7 @@ async fn credits_stay_within_the_maximum_and_a_small_window_before_logon() {
 async fn a_credit_charge_that_does_not_cover_the_payload_is_refused() {
     let (h, _dir) = harness(|_| {});
     let mut c = logged_on(&h).await;
-    let f = c
-        .create(
-            "big.dat",
-            AccessMask::GENERIC_READ,
-            CreateDisposition::OPEN,
-            CreateOptions::default(),
-        )
-        .await
-        .unwrap();
+    let f = open_big(&mut c).await;
     for (length, charge, want) in [
         (65536, Some(0), NtStatus::SUCCESS),
         (65537, Some(0), NtStatus::INVALID_PARAMETER),
@@ -117,15 +121,7 @@ async fn a_client_that_does_not_read_stops_being_read_within_its_budget() {
         c.max_credits = 8192;
     });
     let mut c = logged_on(&h).await;
-    let f = c
-        .create(
-            "big.dat",
-            AccessMask::GENERIC_READ,
-            CreateDisposition::OPEN,
-            CreateOptions::default(),
-        )
-        .await
-        .unwrap();
+    let f = open_big(&mut c).await;
     // Gather credits: 1 MiB READs cost 16 each.
     while c.credits() < 16 * 100 + 1 {
         c.call(echo(4096)).await.unwrap();

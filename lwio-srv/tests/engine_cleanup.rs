@@ -9,13 +9,12 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use lwio_core::{AccessMask, CreateDisposition, CreateOptions, NtStatus};
-use lwio_smb2::{
-    ChangeNotifyFlags, ChangeNotifyRequest, Command, Dialect, LockElement, LockFlags, LockRequest,
-};
-use lwio_srv::testing::client::{Msg, body, header, is_interim};
+use lwio_smb2::{ChangeNotifyFlags, ChangeNotifyRequest, Command, Dialect, LockFlags};
+use lwio_srv::testing::client::{Msg, RawClient, body, header, is_interim};
 use lwio_srv::testing::script::{Ending, Request, Step};
 use lwio_srv::testing::{Harness, small_config};
 use proptest::prelude::*;
+use tokio::io::DuplexStream;
 
 const SETTLE: Duration = Duration::from_secs(10);
 
@@ -75,23 +74,7 @@ fn a_connection_holding_every_kind_of_state_leaves_nothing_when_dropped() {
             )
             .await
             .unwrap();
-        let lock = |file_id, flags| {
-            Msg::new(
-                Command::LOCK,
-                body(|o| {
-                    LockRequest {
-                        file_id,
-                        locks: vec![LockElement {
-                            offset: 0,
-                            length: 10,
-                            flags,
-                        }],
-                        ..LockRequest::default()
-                    }
-                    .encode(o)
-                }),
-            )
-        };
+        let lock = |file_id, flags| RawClient::<DuplexStream>::lock_msg(file_id, 0, 10, flags);
         let held = c.call_ok(lock(f1, LockFlags::EXCLUSIVE)).await.unwrap();
         assert_eq!(header(&held).unwrap().status, NtStatus::SUCCESS);
         c.send(vec![lock(f2, LockFlags::EXCLUSIVE)]).await.unwrap();

@@ -23,7 +23,7 @@ use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
-use lwio_smb2::frame::{FRAME_HEADER_LEN, FrameError, MAX_FRAME_LEN};
+use lwio_smb2::frame::{FRAME_HEADER_LEN, FrameError, MAX_FRAME_LEN, message_len};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// The staging buffer's size: headers and messages up to this length are read through it.
@@ -58,17 +58,11 @@ impl FrameReader {
             return Ok(self.body.take());
         }
         let pending = &self.staging[self.start..];
-        let Some(head) = pending.get(..FRAME_HEADER_LEN) else {
+        let Some(&[a, b, c, d]) = pending.get(..FRAME_HEADER_LEN) else {
             self.compact();
             return Ok(None);
         };
-        if head[0] != 0 {
-            return Err(FrameError::BadHeader(head[0]));
-        }
-        let len = u32::from_be_bytes([0, head[1], head[2], head[3]]) as usize;
-        if len > self.max {
-            return Err(FrameError::TooLarge { len, max: self.max });
-        }
+        let len = message_len([a, b, c, d], self.max)?;
         let have = pending.len() - FRAME_HEADER_LEN;
         if have >= len {
             let at = self.start + FRAME_HEADER_LEN;

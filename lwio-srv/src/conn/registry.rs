@@ -117,7 +117,7 @@ impl Engine {
             .lock()
             .values()
             .filter_map(|l| Some((l.accepted, l.conn.upgrade()?)))
-            .filter(|(_, c)| !c.counted_authenticated())
+            .filter(|(_, c)| !c.counted_authenticated() && !c.is_closing())
             .min_by_key(|(at, _)| *at)
             .map(|(_, c)| c);
         if let Some(conn) = oldest {

@@ -15,9 +15,9 @@ use lwio_core::{AccessMask, CreateDisposition, CreateOptions, NtStatus, ShareAcc
 use lwio_smb2::frame::{FRAME_HEADER_LEN, MAX_FRAME_LEN};
 use lwio_smb2::{
     CloseFlags, CloseRequest, Command, CreateRequest, CreateResponse, Dialect, EchoRequest, FileId,
-    Header, HeaderFlags, HeaderId, LogoffRequest, NegotiateRequest, NegotiateResponse, ReadRequest,
-    ReadResponse, SecurityMode, SessionFlags, SessionSetupRequest, SessionSetupResponse,
-    WriteRequest, split_compound,
+    Header, HeaderFlags, HeaderId, LockElement, LockFlags, LockRequest, LogoffRequest,
+    NegotiateRequest, NegotiateResponse, ReadRequest, ReadResponse, SecurityMode, SessionFlags,
+    SessionSetupRequest, SessionSetupResponse, WriteRequest, split_compound,
 };
 use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -510,6 +510,30 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
         Ok(id)
     }
 
+    /// The CREATE request for `name`, shared with everyone.
+    pub fn create_msg(
+        name: &str,
+        access: AccessMask,
+        disposition: CreateDisposition,
+        options: CreateOptions,
+    ) -> Msg {
+        let name = name.to_owned();
+        Msg::new(
+            Command::CREATE,
+            body(|o| {
+                CreateRequest {
+                    desired_access: access,
+                    share_access: ShareAccess::ALL,
+                    disposition,
+                    options,
+                    name,
+                    ..CreateRequest::default()
+                }
+                .encode(o)
+            }),
+        )
+    }
+
     /// CREATE `name`, shared with everyone.
     pub async fn create(
         &mut self,
@@ -518,31 +542,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
         disposition: CreateDisposition,
         options: CreateOptions,
     ) -> Result<FileId, ClientError> {
-        let name = name.to_owned();
         let m = self
-            .call_ok(Msg::new(
-                Command::CREATE,
-                body(|o| {
-                    CreateRequest {
-                        desired_access: access,
-                        share_access: ShareAccess::ALL,
-                        disposition,
-                        options,
-                        name,
-                        ..CreateRequest::default()
-                    }
-                    .encode(o)
-                }),
-            ))
+            .call_ok(Self::create_msg(name, access, disposition, options))
             .await?;
         CreateResponse::decode(&m)
             .map(|r| r.file_id)
             .map_err(|e| ClientError::Malformed(format!("create: {e}")))
     }
 
-    /// CLOSE.
-    pub async fn close(&mut self, file_id: FileId) -> Result<(), ClientError> {
-        self.call_ok(Msg::new(
+    /// The CLOSE request.
+    pub fn close_msg(file_id: FileId) -> Msg {
+        Msg::new(
             Command::CLOSE,
             body(|o| {
                 CloseRequest {
@@ -551,9 +561,50 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
                 }
                 .encode(o)
             }),
-        ))
-        .await
-        .map(drop)
+        )
+    }
+
+    /// CLOSE.
+    pub async fn close(&mut self, file_id: FileId) -> Result<(), ClientError> {
+        self.call_ok(Self::close_msg(file_id)).await.map(drop)
+    }
+
+    /// The LOCK request of one range with `flags`.
+    pub fn lock_msg(file_id: FileId, offset: u64, length: u64, flags: LockFlags) -> Msg {
+        Msg::new(
+            Command::LOCK,
+            body(|o| {
+                LockRequest {
+                    file_id,
+                    locks: vec![LockElement {
+                        offset,
+                        length,
+                        flags,
+                    }],
+                    ..LockRequest::default()
+                }
+                .encode(o)
+            }),
+        )
+    }
+
+    /// The WRITE request of `data` at `offset`.
+    pub fn write_msg(file_id: FileId, offset: u64, data: &[u8]) -> Msg {
+        Msg::new(
+            Command::WRITE,
+            body(|o| {
+                WriteRequest {
+                    offset,
+                    file_id,
+                    channel: Default::default(),
+                    remaining_bytes: 0,
+                    flags: Default::default(),
+                    data,
+                    channel_info: &[],
+                }
+                .encode(o)
+            }),
+        )
     }
 
     /// WRITE `data` at `offset`; the count written.
@@ -563,23 +614,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
         offset: u64,
         data: &[u8],
     ) -> Result<u32, ClientError> {
-        let m = self
-            .call_ok(Msg::new(
-                Command::WRITE,
-                body(|o| {
-                    WriteRequest {
-                        offset,
-                        file_id,
-                        channel: Default::default(),
-                        remaining_bytes: 0,
-                        flags: Default::default(),
-                        data,
-                        channel_info: &[],
-                    }
-                    .encode(o)
-                }),
-            ))
-            .await?;
+        let m = self.call_ok(Self::write_msg(file_id, offset, data)).await?;
         Ok(le32(&m, lwio_smb2::HEADER_LEN + 4) as u32)
     }
 

@@ -27,7 +27,6 @@ use lwio_smb2::{
     Header, HeaderFlags, InfoType, IoctlFlags, IoctlRequest, LockElement, LockFlags, LockRequest,
     LogoffRequest, NegotiateRequest, OplockBreak, QueryDirectoryRequest, QueryInfoRequest,
     ReadRequest, SessionSetupRequest, SetInfoRequest, TreeConnectRequest, TreeDisconnectRequest,
-    WriteRequest,
 };
 use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -323,21 +322,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Runner<S> {
                 }
             }
             Step::Logon { legs: 0, .. } => Ok(Ending::Open),
-            Step::Logon { legs: 1, .. } => {
-                let r = self.client.half_logon().await;
-                self.take_unclaimed()?;
-                match r {
-                    Ok(sid) => {
-                        self.sessions.push(sid);
-                        Ok(Ending::Open)
-                    }
-                    Err(e) => closed_or(e),
-                }
-            }
-            Step::Logon { bad, .. } => {
+            Step::Logon { legs, bad } => {
                 let (user, password) = self.user.clone();
                 let password = if *bad { "wrong" } else { password.as_str() };
-                let r = self.client.logon(&user, password).await;
+                let r = if *legs == 1 {
+                    self.client.half_logon().await
+                } else {
+                    self.client.logon(&user, password).await
+                };
                 self.take_unclaimed()?;
                 match r {
                     Ok(sid) => {
@@ -506,18 +498,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Runner<S> {
                 }
                 .encode(o)
             }),
-            Command::WRITE => body(|o| {
-                WriteRequest {
-                    offset: r.offset,
-                    file_id,
-                    channel: Default::default(),
-                    remaining_bytes: 0,
-                    flags: Default::default(),
-                    data: &data,
-                    channel_info: &[],
-                }
-                .encode(o)
-            }),
+            Command::WRITE => RawClient::<S>::write_msg(file_id, r.offset, &data).body,
             Command::QUERY_INFO => body(|o| {
                 QueryInfoRequest {
                     info_type: InfoType(1 + r.class % 4),
