@@ -86,7 +86,12 @@ struct Tally {
     errors: AtomicU64,
 }
 
+/// Connections being set up at once: a thousand clients start together, but connect a
+/// few dozen at a time, as users do, rather than overflow the server's listen queue.
+static CONNECTING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(64);
+
 async fn connect(args: &Args) -> Result<Client, Failure> {
+    let _turn = CONNECTING.acquire().await?;
     let s = TcpStream::connect(&args.addr).await?;
     s.set_nodelay(true)?;
     let mut c = RawClient::new(s);
@@ -225,7 +230,7 @@ async fn mixed_client(args: Arc<Args>, t: Arc<Tally>, id: usize, until: Instant)
         c.logon(&args.user, &args.password).await?;
         c.tree_connect(&args.share).await?;
         let m = c
-            .call(RawClient::<TcpStream>::create_msg(
+            .call_ok(RawClient::<TcpStream>::create_msg(
                 &dir,
                 AccessMask::GENERIC_READ,
                 CreateDisposition::OPEN_IF,

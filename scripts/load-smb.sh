@@ -14,7 +14,9 @@
 # - SESSIONS idle authenticated sessions (250 per connection), then ROUNDS rounds in which
 #   each opens and closes a file: memory per session, and growth over the rounds.
 # smbd runs from a private configuration on a loopback port (root needed to add its test
-# user); lwiod from a private configuration too. Installs samba if missing.
+# user), in a session of its own; lwiod from a private configuration too. Installs samba if
+# missing. LOAD_SERVERS (default "lwiod smbd") and LOAD_MODES (default "mixed idle") pick
+# what runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +33,8 @@ export PATH="/usr/sbin:/sbin:$PATH"
 ulimit -n "$(ulimit -Hn)"
 
 work=$(mktemp -d /tmp/lwio-load.XXXXXX)
+# smbd opens the shares as the test user: it must reach them.
+chmod 0755 "$work"
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -84,7 +88,8 @@ start_smbd() { # SHARE -> sets SMBD_PID SMBD_PORT
   guest ok = no
 EOF
     printf '%s\n%s\n' "$PASS" "$PASS" | smbpasswd -c "$d/smb.conf" -s -a "$USER_NAME" >/dev/null
-    smbd --foreground --no-process-group -s "$d/smb.conf" >"$d/log/stdout" 2>&1 &
+    # Its own session: smbd signals its process group when it stops.
+    setsid smbd --foreground --no-process-group -s "$d/smb.conf" >"$d/log/stdout" 2>&1 &
     SMBD_PID=$!
     pids+=("$SMBD_PID")
     wait_port "$SMBD_PORT"
@@ -127,8 +132,8 @@ run() { # NAME PID PORT MODE ARGS...
 }
 
 results=$work/results.txt
-for server in lwiod smbd; do
-    for mode in mixed idle; do
+for server in ${LOAD_SERVERS:-lwiod smbd}; do
+    for mode in ${LOAD_MODES:-mixed idle}; do
         share=$work/share-$server-$mode
         mkdir -p "$share"
         if [ "$server" = lwiod ]; then

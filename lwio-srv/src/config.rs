@@ -461,6 +461,26 @@ impl ServerConfig {
             ));
         }
         self.unauthenticated_credits = self.unauthenticated_credits.clamp(1, self.max_credits);
+        let at_least_one = [
+            ("max_connections", self.max_connections),
+            (
+                "max_connections_per_address",
+                self.max_connections_per_address,
+            ),
+            (
+                "max_unauthenticated_connections",
+                self.max_unauthenticated_connections,
+            ),
+            ("max_session_setups", self.max_session_setups),
+        ];
+        if let Some((name, _)) = at_least_one.iter().find(|(_, v)| *v == 0) {
+            return Err(ConfigError::Invalid(format!("{name} must be at least 1")));
+        }
+        if self.send_timeout.is_zero() || self.session_setup_timeout.is_zero() {
+            return Err(ConfigError::Invalid(
+                "send_timeout_secs and session_setup_timeout_secs must be at least 1".into(),
+            ));
+        }
         if self.max_read_write < 1024 * 1024 {
             return Err(ConfigError::Invalid(
                 "max_read_write must be at least 1 MiB".into(),
@@ -602,5 +622,7 @@ mod tests {
         assert_eq!(c.max_session_setups, 5);
         assert_eq!(c.session_setup_timeout, Duration::from_secs(7));
         assert!(ServerConfig::from_toml("max_credits = 0").is_err());
+        assert!(ServerConfig::from_toml("max_connections = 0").is_err());
+        assert!(ServerConfig::from_toml("send_timeout_secs = 0").is_err());
     }
 }

@@ -26,6 +26,10 @@
 //!   interface between the connection engine and the file command handlers.
 //! - [`files`]: one handler per file command, each turning an SMB2 request into IRPs.
 //!
+//! With the `testing` feature, the `testing` module drives servers over in-memory
+//! streams with a raw SMB2 client and scripted request sequences (the fuzz target, the
+//! property and bound tests, the load client).
+//!
 //! Not done yet: encryption (no cipher is negotiated), multichannel, leases and durable
 //! handles, Kerberos.
 

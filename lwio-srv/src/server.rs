@@ -249,9 +249,8 @@ impl Server {
     /// Binds the configured address and serves until `shutdown` completes.
     pub async fn serve(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
         let addr = self.shared.config.listen;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| ServerError::Listen { addr, source })?;
+        let listener =
+            crate::conn::listen(addr).map_err(|source| ServerError::Listen { addr, source })?;
         self.serve_on(listener, shutdown).await;
         Ok(())
     }

@@ -97,6 +97,24 @@ impl Target<'_> {
         out
     }
 
+    /// A response whose body is `body`: the header goes in front of it in its own buffer
+    /// (a READ's body is megabytes: moving it within its buffer touches no new memory,
+    /// where a copy into a fresh one would fault every page in).
+    pub(crate) fn encode_before(
+        &self,
+        conn: &Conn,
+        status: NtStatus,
+        credits: Option<u16>,
+        mut body: Vec<u8>,
+    ) -> Vec<u8> {
+        if body.len() < 4096 {
+            return self.encode(conn, status, credits, |out| out.extend_from_slice(&body));
+        }
+        let header = self.encode(conn, status, credits, |_| {});
+        body.splice(0..0, header);
+        body
+    }
+
     /// An error response (MS-SMB2 2.2.2).
     pub(crate) fn error(
         &self,
@@ -499,10 +517,7 @@ async fn file_command(
     t.async_id = async_id;
     let credits = async_id.map(|_| 0);
     let (status, bytes) = match reply {
-        Reply::Body { status, body } => (
-            status,
-            t.encode(conn, status, credits, |out| out.extend_from_slice(&body)),
-        ),
+        Reply::Body { status, body } => (status, t.encode_before(conn, status, credits, body)),
         Reply::Error { status, data } => (
             status,
             t.encode(conn, status, credits, |out| {

@@ -521,6 +521,22 @@ impl Conn {
 /// Marks a request as finished when dropped.
 pub(crate) struct Slot(#[allow(dead_code)] pub(crate) Option<OwnedSemaphorePermit>);
 
+/// How many connections the kernel may queue before the server accepts them (capped by
+/// `net.core.somaxconn`): enough for a thousand clients connecting at once.
+pub(crate) const LISTEN_BACKLOG: u32 = 4096;
+
+/// A listener on `addr` with a backlog of [`LISTEN_BACKLOG`] (tokio's default of 1024
+/// drops connections when many clients connect at once).
+pub(crate) fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// Admits a TCP connection the listener accepted and returns the future that serves it,
 /// or `None` when a limit refuses it (the stream is then closed at once).
 pub(crate) fn accept(
