@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use lwio_core::{AccessMask, CreateDisposition, CreateOptions, NtStatus};
 use lwio_smb2::{Command, Dialect, EchoRequest, Header};
 use lwio_srv::ServerConfig;
+use lwio_srv::endpoint::Refused;
 use lwio_srv::testing::client::{ClientError, Msg, RawClient, body, status_of};
 use lwio_srv::testing::{Harness, USER, small_config};
 use tokio::io::DuplexStream;
@@ -244,4 +245,59 @@ async fn idle_readers_hold_no_buffer() {
     assert_eq!(s.connections, 50);
     assert_eq!(s.read_buffer_bytes, 0, "{s:?}");
     assert_eq!(s.buffered_bytes, 0, "{s:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_the_limits_are_refused_with_their_reason() {
+    let (h, _dir) = harness(|c| {
+        c.max_connections = 3;
+        c.max_connections_per_address = 2;
+    });
+    let from = |last: u8| Some(std::net::SocketAddr::from(([10, 0, 0, last], 445)));
+    let mut held = Vec::new();
+    for peer in [from(1), from(1)] {
+        let (mut c, task) = h.connect(peer);
+        c.negotiate(&[Dialect::SMB_3_0_2]).await.unwrap();
+        held.push((c, task));
+    }
+    let (_c, task) = h.connect(from(1));
+    assert_eq!(task.await.unwrap(), Err(Refused::AddressFull));
+    let (mut c, task) = h.connect(from(2));
+    c.negotiate(&[Dialect::SMB_3_0_2]).await.unwrap();
+    held.push((c, task));
+    let (_c, task) = h.connect(from(3));
+    assert_eq!(task.await.unwrap(), Err(Refused::ServerFull));
+    let s = h.endpoint().stats();
+    assert_eq!(
+        (s.connections, s.client_addresses, s.refused_connections),
+        (3, 2, 2)
+    );
+    // One leaves: a connection is taken again.
+    let (c, task) = held.remove(0);
+    drop(c);
+    task.await.unwrap().unwrap();
+    let (mut c, _task) = h.connect(from(3));
+    c.negotiate(&[Dialect::SMB_3_0_2]).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_oldest_unauthenticated_connection_makes_room() {
+    let (h, _dir) = harness(|c| c.max_unauthenticated_connections = 2);
+    let (mut first, first_task) = h.connect(None);
+    first.negotiate(&[Dialect::SMB_3_0_2]).await.unwrap();
+    let (mut second, _t2) = h.connect(None);
+    second.negotiate(&[Dialect::SMB_3_0_2]).await.unwrap();
+    // An authenticated one does not count.
+    let _logged = logged_on(&h).await;
+    let (mut third, _t3) = h.connect(None);
+    third.negotiate(&[Dialect::SMB_3_0_2]).await.unwrap();
+    tokio::time::timeout(PROMPT, first_task)
+        .await
+        .expect("the oldest unauthenticated connection is closed")
+        .unwrap()
+        .unwrap();
+    assert!(matches!(first.recv(PROMPT).await, Err(ClientError::Closed)));
+    assert_eq!(second.echo().await.unwrap(), NtStatus::SUCCESS);
+    third.logon(USER.0, USER.1).await.unwrap();
+    assert_eq!(h.endpoint().stats().unauthenticated_connections, 1);
 }
