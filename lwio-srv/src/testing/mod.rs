@@ -175,10 +175,10 @@ impl Harness {
             .filter(|f| f.device != NPFS_DEVICE)
             .map(|f| (f.device.clone(), f.path.clone()))
             .collect();
-        let (pipes, pipe_irps) = pipe_objects(&self.server);
+        let (pipes, pipe_irps) = pipe_counts(&rundown);
         let extra_pipes = pipes.saturating_sub(self.baseline_pipes.0);
-        let pending_irps =
-            rundown.pending_irps - pipe_irps + pipe_irps.saturating_sub(self.baseline_pipes.1);
+        let pending_irps = rundown.pending_irps.saturating_sub(pipe_irps)
+            + pipe_irps.saturating_sub(self.baseline_pipes.1);
         let idle = EngineStats {
             refused_connections: stats.refused_connections,
             peak_buffered_bytes: stats.peak_buffered_bytes,
@@ -212,7 +212,11 @@ impl Harness {
 
 /// Named-pipe file objects and the IRPs pending on them.
 fn pipe_objects(server: &Server) -> (usize, usize) {
-    let rundown = server.io().rundown();
+    pipe_counts(&server.io().rundown())
+}
+
+/// Named-pipe file objects of `rundown` and the IRPs pending on them.
+fn pipe_counts(rundown: &lwio_core::Rundown) -> (usize, usize) {
     let pipes = rundown.files.iter().filter(|f| f.device == NPFS_DEVICE);
     (pipes.clone().count(), pipes.map(|f| f.pending_irps).sum())
 }
