@@ -31,7 +31,17 @@ struct World {
 fn world() -> &'static World {
     static W: OnceLock<World> = OnceLock::new();
     W.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("lwio-fuzz-engine-{}", std::process::id()));
+        // One share per fuzzing process; those of processes gone are removed.
+        let tmp = std::env::temp_dir();
+        for e in std::fs::read_dir(&tmp).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = name.strip_prefix("lwio-fuzz-engine-")
+                && !std::path::Path::new("/proc").join(pid).exists()
+            {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+        let dir = tmp.join(format!("lwio-fuzz-engine-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("dir")).expect("share directory");
         std::fs::write(dir.join("a.txt"), vec![b'a'; 70_000]).expect("a file");
