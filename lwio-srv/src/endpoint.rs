@@ -78,7 +78,8 @@ pub struct EngineStats {
     pub peak_buffered_bytes: usize,
     /// Bytes the connections' readers hold in buffers.
     pub read_buffer_bytes: usize,
-    /// Entries of the logon table (wkssvc's logged-on users, srvsvc's sessions).
+    /// Entries of the logon table (wkssvc's logged-on users, srvsvc's sessions); 0 in a
+    /// server built without the `rpc` feature, which keeps no such table.
     pub logons: usize,
 }
 
@@ -121,9 +122,13 @@ impl Endpoint {
 
     /// What the engine holds now.
     pub fn stats(&self) -> EngineStats {
-        use lwio_rpc::interfaces::wkssvc::LogonSessions;
+        #[cfg_attr(not(feature = "rpc"), allow(unused_mut))]
         let mut s = self.shared.engine.stats();
-        s.logons = self.shared.rpc.logons().logged_on().len();
+        #[cfg(feature = "rpc")]
+        {
+            use lwio_rpc::interfaces::wkssvc::LogonSessions;
+            s.logons = self.shared.rpc.logons().logged_on().len();
+        }
         s
     }
 
