@@ -60,11 +60,28 @@ if cargo tree -p lwio --no-default-features --features srv,pvfs -e normal | grep
     echo "lwio --no-default-features --features srv,pvfs links lwio-rpc or lwio-npfs" >&2
     exit 1
 fi
+# The codecs build on lwio-types alone, and RPC reaches pipes only through the I/O manager.
+for codec in lwio-fscc lwio-smb2; do
+    if cargo tree -p "$codec" -e normal | grep -qE 'lwio-core v'; then
+        echo "$codec depends on lwio-core" >&2
+        exit 1
+    fi
+done
+if cargo tree -p lwio-rpc -e normal | grep -qE 'lwio-npfs v'; then
+    echo "lwio-rpc depends on lwio-npfs" >&2
+    exit 1
+fi
 
 echo "== every crate packages and builds from its package (cargo package --workspace)"
 # One command packages the publishable crates in dependency order and verifies each
 # against its siblings' packages (a local registry), as crates.io would see them.
-cargo package --workspace --exclude lwio-fuzz --allow-dirty --quiet
+# Cargo treats a registry crate of a given version as immutable: it unpacks it once under
+# CARGO_HOME and never rebuilds it. Our packages keep their version while their code
+# changes, so drop what an earlier run left (the unpacked sources, and the fingerprints in
+# the verification's own target directory), or a crate is verified against a sibling's
+# stale build.
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/lwio-* target/package-check/debug/.fingerprint/lwio*
+CARGO_TARGET_DIR=target/package-check cargo package --workspace --exclude lwio-fuzz --allow-dirty --quiet
 
 echo "== every fuzz target, a few seconds each from its seed corpus (cargo-fuzz on stable)"
 ./scripts/fuzz.sh "${FUZZ_SECONDS:-4}"

@@ -5,12 +5,14 @@
 //! (all on by default):
 //!
 //! - [`core`]: the I/O manager, IRPs, file objects, and the Windows security model (always).
+//! - [`types`]: the number spaces and the byte reader the family shares (always; `core`
+//!   re-exports them).
 //! - [`fscc`]: the MS-FSCC wire structures (information classes, directory entries) (always).
 //! - `memfs` (feature `memfs`): an in-memory file system driver.
 //! - `pvfs` (feature `pvfs`): NTFS semantics over a POSIX directory.
 //! - `npfs` (feature `npfs`): in-memory named pipes.
 //! - `rpc` (feature `rpc`): DCE/RPC and NDR over named pipes, and the srvsvc, wkssvc,
-//!   lsarpc and rpcecho interfaces.
+//!   dssetup and rpcecho interfaces (the LSA, on lsarpc, comes with the SAM).
 //! - `srv` (feature `srv`): the SMB2/3 server and the `lwiod` binary; with `npfs` it has
 //!   IPC$, with `rpc` the RPC services on it.
 //! - `tool` (feature `tool`): the `lwio` command-line tool and its library.
@@ -33,6 +35,7 @@ pub use lwio_rpc as rpc;
 pub use lwio_samr as samr;
 #[cfg(feature = "srv")]
 pub use lwio_srv as srv;
+pub use lwio_types as types;
 
 #[cfg(feature = "tool")]
 pub mod tool;

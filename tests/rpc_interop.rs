@@ -7,19 +7,7 @@
 
 mod common;
 
-use std::process::Command;
-
-fn run(tool: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(tool).args(args).output().unwrap_or_else(|e| {
-        panic!("cannot run {tool} ({e}): install the Debian package `smbclient`")
-    });
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
+use common::run;
 
 #[test]
 fn smbclient_lists_the_shares() {

@@ -15,19 +15,9 @@ use std::process::{Command, Stdio};
 
 use lwio_samr::SamStore;
 
-const ADMIN: &str = "tadmin%T0rture!admin";
+use common::run;
 
-fn run(tool: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(tool).args(args).output().unwrap_or_else(|e| {
-        panic!("cannot run {tool} ({e}): install the Debian package `smbclient`")
-    });
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
+const ADMIN: &str = "tadmin%T0rture!admin";
 
 struct Sam {
     srv: common::Running,
@@ -203,8 +193,8 @@ fn impacket_net_user_and_localgroup_and_samrdump() {
     let (ok, out) = smbclient_ls(p, "bob%B0b!secret");
     assert!(ok, "{out}");
 
-    // net.py localgroup resolves names over LSA (not served yet); the same SAMR calls
-    // through impacket's samr module.
+    // The alias membership calls through impacket's samr module (net.py localgroup, which
+    // resolves the names over LSA first, is tests/lsa_interop.rs).
     let (ok, out) = impacket(p, &["addmem", "Administrators", "bob"]);
     assert!(ok, "{out}");
     let (ok, out) = impacket(p, &["members", "Administrators"]);

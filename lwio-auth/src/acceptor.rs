@@ -42,8 +42,9 @@
 
 use std::fmt;
 
+use lwio_core::AccessToken;
 use lwio_core::security::well_known;
-use lwio_core::{AccessToken, NtStatus};
+use lwio_types::NtStatus;
 
 use crate::accounts::AccountSource;
 use crate::ntlm::server::system_filetime;

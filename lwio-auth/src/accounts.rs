@@ -16,7 +16,8 @@
 //! ACCOUNT_LOCKED_OUT, ACCOUNT_EXPIRED, PASSWORD_EXPIRED, PASSWORD_MUST_CHANGE and, for
 //! everything else, LOGON_FAILURE.
 
-use lwio_core::{AccessToken, NtStatus};
+use lwio_core::AccessToken;
+use lwio_types::NtStatus;
 
 use crate::ntlm::NtHash;
 

@@ -24,6 +24,11 @@
 //! allowed is the caller's [`acceptor::AcceptorPolicy`]; whether signing is required), or
 //! build a user's `AccessToken` (the account store does).
 //! NTLMv1 and LM responses are refused, by design.
+//!
+//! Every decoder reads through the family's one checked reader (`lwio_types::Reader`);
+//! `lwio-core` is needed only where a logon meets the I/O model: the `AccessToken` an
+//! [`accounts::AccountSource`] returns and the [`acceptor`] hands out, and the well-known
+//! SIDs of the anonymous and guest tokens.
 
 #![forbid(unsafe_code)]
 
@@ -34,5 +39,3 @@ pub mod ntlm;
 pub mod smb2sign;
 pub mod smb3crypt;
 pub mod spnego;
-
-mod wire;

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256, Sha512};
 use subtle::ConstantTimeEq;
 
 use crate::smb3crypt::Cipher;
-use crate::wire::{le16, le32, le64};
+use lwio_types::Reader;
 
 /// Size of an SMB2 header; every signed message is at least this long.
 pub const SMB2_HEADER_LEN: usize = 64;
@@ -210,9 +210,9 @@ pub fn compute_signature(
 /// The AES-GMAC nonce (MS-SMB2 3.1.4.1): MessageId, then a 32-bit little-endian word
 /// whose bit 0 is set for a server-to-client message and bit 1 for a CANCEL request.
 fn gmac_nonce(message: &[u8]) -> Option<[u8; 12]> {
-    let mid = le64(message, 24)?;
-    let flags = le32(message, 16)?;
-    let command = le16(message, 12)?;
+    let mid = Reader::at(message, 24).u64().ok()?;
+    let flags = Reader::at(message, 16).u32().ok()?;
+    let command = Reader::at(message, 12).u16().ok()?;
     let mut role = 0u32;
     if flags & FLAGS_SERVER_TO_REDIR != 0 {
         role |= 1;

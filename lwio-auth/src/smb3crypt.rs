@@ -20,7 +20,7 @@ use aes_gcm::{AeadInPlace, Aes128Gcm, Aes256Gcm, KeyInit};
 use ccm::Ccm;
 use ccm::consts::{U11, U16};
 
-use crate::wire::Reader;
+use lwio_types::{ReadError, Reader};
 
 /// The ProtocolId of a transform header.
 pub const TRANSFORM_PROTOCOL_ID: [u8; 4] = [0xFD, b'S', b'M', b'B'];
@@ -131,18 +131,18 @@ impl TransformHeader {
     /// Decodes the 52-byte header at the start of `buf`.
     pub fn decode(buf: &[u8]) -> Result<TransformHeader, CryptError> {
         let mut r = Reader::new(buf);
-        let pid: [u8; 4] = r.array().ok_or(CryptError::Truncated)?;
+        let t = |_: ReadError| CryptError::Truncated;
+        let pid: [u8; 4] = r.array().map_err(t)?;
         if pid != TRANSFORM_PROTOCOL_ID {
             return Err(CryptError::BadProtocolId);
         }
-        let t = CryptError::Truncated;
         Ok(TransformHeader {
-            signature: r.array().ok_or(t.clone())?,
-            nonce: r.array().ok_or(t.clone())?,
-            original_message_size: r.u32().ok_or(t.clone())?,
-            reserved: r.u16().ok_or(t.clone())?,
-            flags: r.u16().ok_or(t.clone())?,
-            session_id: r.u64().ok_or(t)?,
+            signature: r.array().map_err(t)?,
+            nonce: r.array().map_err(t)?,
+            original_message_size: r.u32().map_err(t)?,
+            reserved: r.u16().map_err(t)?,
+            flags: r.u16().map_err(t)?,
+            session_id: r.u64().map_err(t)?,
         })
     }
 

@@ -19,6 +19,8 @@
 
 use std::fmt;
 
+use lwio_types::{ReadError, Reader};
+
 use crate::ntlm::NTLMSSP_SIGNATURE;
 
 /// DER content of the SPNEGO OID, 1.3.6.1.5.5.2.
@@ -186,33 +188,29 @@ const fn ctx(n: u8) -> u8 {
 
 /// Reads one TLV: (tag, content, rest).
 fn tlv(buf: &[u8]) -> Result<(u8, &[u8], &[u8]), SpnegoError> {
-    let (&tag, rest) = buf.split_first().ok_or(SpnegoError::Truncated)?;
+    let short = |_: ReadError| SpnegoError::Truncated;
+    let mut r = Reader::new(buf);
+    let tag = r.u8().map_err(short)?;
     if tag & 0x1f == 0x1f {
         // High tag numbers are not part of this schema.
         return Err(SpnegoError::UnexpectedTag { found: tag });
     }
-    let (&first, mut rest) = rest.split_first().ok_or(SpnegoError::Truncated)?;
+    let first = r.u8().map_err(short)?;
     let len = if first < 0x80 {
         usize::from(first)
     } else {
+        // The long form: the low bits count the big-endian length octets that follow.
         let n = usize::from(first & 0x7f);
         if n == 0 || n > 4 {
             return Err(SpnegoError::BadLength);
         }
-        if rest.len() < n {
-            return Err(SpnegoError::Truncated);
-        }
-        let mut len = 0usize;
-        for &b in &rest[..n] {
-            len = (len << 8) | usize::from(b);
-        }
-        rest = &rest[n..];
-        len
+        r.take(n)
+            .map_err(short)?
+            .iter()
+            .fold(0usize, |len, &b| (len << 8) | usize::from(b))
     };
-    if len > rest.len() {
-        return Err(SpnegoError::Truncated);
-    }
-    Ok((tag, &rest[..len], &rest[len..]))
+    let content = r.take(len).map_err(short)?;
+    Ok((tag, content, r.rest()))
 }
 
 /// Reads one TLV that must have `want` as its tag.

@@ -18,10 +18,14 @@
 //! - A driver completes the IRP at once, or pends it ([`Irp::pend`]) and completes the
 //!   [`PendingIrp`] later from any thread, optionally with a cancel routine. Callers await an
 //!   [`IrpFuture`], block on it, or register a callback.
-//!
 //! - A driver whose work blocks queues it on a [`WorkQueue`] (Windows' work items): the
 //!   IRP pends, a worker thread does the work and completes it, and the dispatching thread
 //!   (perhaps an async runtime's) goes on at once.
+//!
+//! ## The pipe interface
+//! [`pipe`] is what any named pipe file system implements and what pipe users send: the
+//! pipe control codes, the pipe-create and client-information ECPs, the FSCTL buffers and
+//! the pipe information classes (as Windows' ntifs.h is apart from NPFS).
 //!
 //! ## What it does not do
 //! The manager runs no threads and needs no async runtime (a [`WorkQueue`] starts its
@@ -55,10 +59,6 @@
 //! ```
 #![forbid(unsafe_code)]
 
-#[macro_use]
-mod macros;
-
-pub mod access;
 mod block_on;
 mod device;
 pub mod driver;
@@ -68,9 +68,15 @@ pub mod filter;
 mod handle;
 pub mod irp;
 mod manager;
+pub mod pipe;
 pub mod security;
-pub mod status;
 pub mod workqueue;
+
+/// Access masks and generic mappings (MS-DTYP 2.4.3), from `lwio-types`.
+pub use lwio_types::access;
+/// NTSTATUS (MS-ERREF 2.3), from `lwio-types`.
+pub use lwio_types::status;
+pub use lwio_types::{open_enum, open_flags};
 
 pub use access::{AccessMask, FILE_GENERIC_MAPPING, GenericMapping};
 pub use block_on::block_on;
@@ -79,10 +85,11 @@ pub use ecp::EcpList;
 pub use file::{FileObject, FileState};
 pub use handle::{FileHandle, IoFuture};
 pub use irp::{
-    CreateAction, CreateDisposition, CreateOptions, CreateRequest, Dispatched, FileAttributes,
-    FileInfoClass, FsInfoClass, Irp, IrpCanceller, IrpFuture, IrpRequest, IrpResult, IrpType,
-    PendingIrp, ShareAccess,
+    CreateAction, CreateDisposition, CreateOptions, CreateRequest, CtlCode, Dispatched,
+    FileAttributes, FileInfoClass, FsInfoClass, Irp, IrpCanceller, IrpFuture, IrpRequest,
+    IrpResult, IrpType, PendingIrp, ShareAccess,
 };
+pub use lwio_types::{NotifyFilter, QueryDirectoryFlags, ReadError, Reader};
 pub use manager::{FileReport, IoManager, Rundown};
 pub use security::{AccessToken, SecurityDescriptor, SecurityInformation, Sid};
 pub use status::NtStatus;

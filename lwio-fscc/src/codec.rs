@@ -1,133 +1,54 @@
-//! Shared decode and encode helpers: the nom error type, UTF-16 names, alignment, and the
-//! walker for `NextEntryOffset` chains that MS-FSCC uses for every list (2.4.8 and
-//! siblings, 2.4.15, 2.4.43, 2.7.1).
+//! Shared decode and encode helpers: the family's checked reader ([`Reader`], from
+//! `lwio-types`) with this crate's error, UTF-16 names, alignment, and the walker for
+//! `NextEntryOffset` chains that MS-FSCC uses for every list (2.4.8 and siblings, 2.4.15,
+//! 2.4.43, 2.7.1).
 
-use nom::IResult;
-use nom::error::{ErrorKind, ParseError};
+pub(crate) use lwio_types::Reader;
 
 use crate::FsccError;
 
-/// The nom error of this crate: every failure carries the [`FsccError`] to report.
-#[derive(Debug)]
-pub(crate) struct PErr(pub(crate) FsccError);
-
-impl<'a> ParseError<&'a [u8]> for PErr {
-    fn from_error_kind(_: &'a [u8], _: ErrorKind) -> Self {
-        // The complete little-endian parsers only fail when the input runs out.
-        PErr(FsccError::Truncated)
-    }
-    fn append(_: &'a [u8], _: ErrorKind, other: Self) -> Self {
-        other
-    }
-}
-
-/// The result of one of this crate's nom parsers.
-pub(crate) type PResult<'a, T> = IResult<&'a [u8], T, PErr>;
-
-/// A parser failure carrying `e`.
-pub(crate) fn fail<'a, T>(e: FsccError) -> PResult<'a, T> {
-    Err(nom::Err::Failure(PErr(e)))
-}
-
-fn unwrap_err(e: nom::Err<PErr>) -> FsccError {
-    match e {
-        nom::Err::Error(PErr(e)) | nom::Err::Failure(PErr(e)) => e,
-        nom::Err::Incomplete(_) => FsccError::Truncated,
-    }
-}
-
-/// Runs `parser` over the whole of `input`; leftover bytes are an error.
+/// Runs `parse` over the whole of `input`; leftover bytes are an error.
 pub(crate) fn run<'a, T>(
     input: &'a [u8],
-    parser: impl FnOnce(&'a [u8]) -> PResult<'a, T>,
+    parse: impl FnOnce(&mut Reader<'a>) -> Result<T, FsccError>,
 ) -> Result<T, FsccError> {
-    match parser(input) {
-        Ok(([], value)) => Ok(value),
-        Ok((rest, _)) => Err(FsccError::TrailingBytes(rest.len())),
-        Err(e) => Err(unwrap_err(e)),
-    }
+    lwio_types::read_all(input, parse)
 }
 
-/// Runs `parser` over a prefix of `input`; returns the value and the bytes it used.
+/// Runs `parse` over a prefix of `input`; returns the value and the bytes it used.
 pub(crate) fn run_prefix<'a, T>(
     input: &'a [u8],
-    parser: impl FnOnce(&'a [u8]) -> PResult<'a, T>,
+    parse: impl FnOnce(&mut Reader<'a>) -> Result<T, FsccError>,
 ) -> Result<(T, usize), FsccError> {
-    match parser(input) {
-        Ok((rest, value)) => Ok((value, input.len() - rest.len())),
-        Err(e) => Err(unwrap_err(e)),
-    }
-}
-
-pub(crate) use nom::number::complete::{
-    le_i64 as i64le, le_u8 as u8le, le_u16 as u16le, le_u32 as u32le, le_u64 as u64le,
-};
-
-/// Takes `n` bytes.
-pub(crate) fn take(input: &[u8], n: usize) -> PResult<'_, &[u8]> {
-    if input.len() < n {
-        return fail(FsccError::Truncated);
-    }
-    Ok((&input[n..], &input[..n]))
-}
-
-/// Skips `n` reserved bytes.
-pub(crate) fn skip(input: &[u8], n: usize) -> PResult<'_, ()> {
-    let (rest, _) = take(input, n)?;
-    Ok((rest, ()))
+    let mut r = Reader::new(input);
+    let value = parse(&mut r)?;
+    Ok((value, r.position()))
 }
 
 /// Reads a one-byte MS-FSCC BOOLEAN (2.1.8): zero is false, anything else true.
-pub(crate) fn boolean(input: &[u8]) -> PResult<'_, bool> {
-    let (rest, b) = u8le(input)?;
-    Ok((rest, b != 0))
-}
-
-/// Reads a 16-byte identifier.
-pub(crate) fn id128(input: &[u8]) -> PResult<'_, [u8; 16]> {
-    let (rest, bytes) = take(input, 16)?;
-    let mut id = [0u8; 16];
-    id.copy_from_slice(bytes);
-    Ok((rest, id))
+pub(crate) fn boolean(r: &mut Reader<'_>) -> Result<bool, FsccError> {
+    Ok(r.u8()? != 0)
 }
 
 /// Reads a UTF-16LE name of `len` bytes announced by `field`; a length past the buffer or
 /// an odd length is [`FsccError::BadLength`], unpaired surrogates [`FsccError::BadName`].
-pub(crate) fn utf16_name<'a>(
-    input: &'a [u8],
+pub(crate) fn utf16_name(
+    r: &mut Reader<'_>,
     len: usize,
     field: &'static str,
-) -> PResult<'a, String> {
-    if len % 2 != 0 || len > input.len() {
-        return fail(FsccError::BadLength(field));
+) -> Result<String, FsccError> {
+    if len % 2 != 0 || len > r.remaining() {
+        return Err(FsccError::BadLength(field));
     }
-    match utf16_decode(&input[..len]) {
-        Ok(s) => Ok((&input[len..], s)),
-        Err(e) => fail(e),
-    }
+    Ok(r.utf16le(len)?)
 }
 
 /// Decodes UTF-16LE bytes (even length) into a `String`.
 pub(crate) fn utf16_decode(bytes: &[u8]) -> Result<String, FsccError> {
-    let units = bytes
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]));
-    char::decode_utf16(units)
-        .collect::<Result<String, _>>()
-        .map_err(|_| FsccError::BadName)
+    Ok(lwio_types::utf16::decode_utf16le(bytes)?)
 }
 
-/// The UTF-16 length of `s` in bytes.
-pub(crate) fn utf16_len(s: &str) -> usize {
-    s.encode_utf16().count() * 2
-}
-
-/// Appends `s` as UTF-16LE.
-pub(crate) fn put_utf16(out: &mut Vec<u8>, s: &str) {
-    for unit in s.encode_utf16() {
-        out.extend_from_slice(&unit.to_le_bytes());
-    }
-}
+pub(crate) use lwio_types::utf16::{put_utf16le as put_utf16, utf16le_len as utf16_len};
 
 /// A byte count as the u32 of a length field (saturating: names this long never fit in a
 /// response anyway, and the caller's size checks reject them).
@@ -175,11 +96,11 @@ impl<'a> Iterator for Chain<'a> {
             return None;
         }
         let rest = self.buf.get(self.pos..).unwrap_or_default();
-        let Some(head) = rest.get(..4) else {
+        let Ok(next) = Reader::new(rest).u32() else {
             self.done = true;
             return Some(Err(FsccError::Truncated));
         };
-        let next = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        let next = next as usize;
         if next == 0 {
             self.done = true;
             return Some(Ok((rest, true)));
@@ -200,7 +121,7 @@ pub(crate) fn chained_entry<'a, T>(
     slice: &'a [u8],
     last: bool,
     last_pad: usize,
-    parser: impl FnOnce(&'a [u8]) -> PResult<'a, T>,
+    parser: impl FnOnce(&mut Reader<'a>) -> Result<T, FsccError>,
 ) -> Result<T, FsccError> {
     match run_prefix(slice, parser) {
         Ok((value, used)) => {
@@ -222,7 +143,7 @@ pub(crate) fn parse_chain<'a, T>(
     buf: &'a [u8],
     align: usize,
     last_pad: usize,
-    mut parser: impl FnMut(&'a [u8]) -> PResult<'a, T>,
+    mut parser: impl FnMut(&mut Reader<'a>) -> Result<T, FsccError>,
 ) -> Result<Vec<T>, FsccError> {
     let mut out = Vec::new();
     for item in Chain::new(buf, align) {

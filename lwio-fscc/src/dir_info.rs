@@ -18,12 +18,11 @@
 //! FILE_ATTRIBUTE_DIRECTORY: the file system sets attributes before it calls it.
 
 use bytes::BufMut;
-use lwio_core::{FileAttributes, FileInfoClass, NtStatus};
+use lwio_types::{FileAttributes, FileInfoClass, NtStatus};
 
 use crate::FsccError;
 use crate::codec::{
-    Chain, PResult, align_up, chained_entry, fail, i64le, id128, len32, pad_to, put_utf16, skip,
-    u8le, u32le, u64le, utf16_decode, utf16_name,
+    Chain, Reader, align_up, chained_entry, len32, pad_to, put_utf16, utf16_decode, utf16_name,
 };
 use crate::time::FileTime;
 
@@ -167,89 +166,65 @@ fn put_entry(
     out.put_slice(name);
 }
 
-fn parse_entry(class: FileInfoClass, i: &[u8]) -> PResult<'_, DirEntry> {
-    let (i, _next) = u32le(i)?;
-    let (i, file_index) = u32le(i)?;
+fn parse_entry(class: FileInfoClass, r: &mut Reader<'_>) -> Result<DirEntry, FsccError> {
+    let _next = r.u32()?;
+    let file_index = r.u32()?;
     let mut e = DirEntry {
         file_index,
         ..DirEntry::default()
     };
     if class == FileInfoClass::NAMES {
-        let (i, len) = u32le(i)?;
-        let (i, name) = utf16_name(i, len as usize, "FileNameLength")?;
-        e.file_name = name;
-        return Ok((i, e));
+        let len = r.u32()?;
+        e.file_name = utf16_name(r, len as usize, "FileNameLength")?;
+        return Ok(e);
     }
-    let (i, c) = i64le(i)?;
-    let (i, a) = i64le(i)?;
-    let (i, w) = i64le(i)?;
-    let (i, ch) = i64le(i)?;
-    let (i, end_of_file) = u64le(i)?;
-    let (i, allocation_size) = u64le(i)?;
-    let (i, attrs) = u32le(i)?;
-    let (mut i, name_len) = u32le(i)?;
-    e.creation_time = FileTime(c);
-    e.last_access_time = FileTime(a);
-    e.last_write_time = FileTime(w);
-    e.change_time = FileTime(ch);
-    e.end_of_file = end_of_file;
-    e.allocation_size = allocation_size;
-    e.file_attributes = FileAttributes(attrs);
+    e.creation_time = FileTime(r.i64()?);
+    e.last_access_time = FileTime(r.i64()?);
+    e.last_write_time = FileTime(r.i64()?);
+    e.change_time = FileTime(r.i64()?);
+    e.end_of_file = r.u64()?;
+    e.allocation_size = r.u64()?;
+    e.file_attributes = FileAttributes(r.u32()?);
+    let name_len = r.u32()?;
     match class {
         FileInfoClass::DIRECTORY => {}
         FileInfoClass::FULL_DIRECTORY => {
-            let (r, v) = u32le(i)?;
+            let v = r.u32()?;
             set_ea_or_tag(&mut e, v);
-            i = r;
         }
         FileInfoClass::ID_FULL_DIRECTORY => {
-            let (r, v) = u32le(i)?;
-            let (r, ()) = skip(r, 4)?;
-            let (r, id) = u64le(r)?;
+            let v = r.u32()?;
+            r.skip(4)?;
+            e.file_id = r.u64()?;
             set_ea_or_tag(&mut e, v);
-            e.file_id = id;
-            i = r;
         }
         FileInfoClass::BOTH_DIRECTORY | FileInfoClass::ID_BOTH_DIRECTORY => {
-            let (r, v) = u32le(i)?;
-            let (r, short_len) = u8le(r)?;
-            let (r, ()) = skip(r, 1)?;
-            let short_len = short_len as usize;
+            let v = r.u32()?;
+            let short_len = usize::from(r.u8()?);
+            r.skip(1)?;
             if short_len > SHORT_NAME_BYTES || short_len % 2 != 0 {
-                return fail(FsccError::BadLength("ShortNameLength"));
+                return Err(FsccError::BadLength("ShortNameLength"));
             }
-            let Some(short) = r.get(..short_len) else {
-                return fail(FsccError::Truncated);
-            };
-            let short = match utf16_decode(short) {
-                Ok(s) => s,
-                Err(err) => return fail(err),
-            };
-            let (mut r, ()) = skip(r, SHORT_NAME_BYTES)?;
+            // The name is checked before the rest of the 24-byte field is taken.
+            let short = r.peek_rest().get(..short_len).ok_or(FsccError::Truncated)?;
+            let short = utf16_decode(short)?;
+            r.skip(SHORT_NAME_BYTES)?;
             if class == FileInfoClass::ID_BOTH_DIRECTORY {
-                let (r2, ()) = skip(r, 2)?;
-                let (r2, id) = u64le(r2)?;
-                e.file_id = id;
-                r = r2;
+                r.skip(2)?;
+                e.file_id = r.u64()?;
             }
             set_ea_or_tag(&mut e, v);
             e.short_name = short;
-            i = r;
         }
         FileInfoClass::ID_EXTD_DIRECTORY => {
-            let (r, ea) = u32le(i)?;
-            let (r, tag) = u32le(r)?;
-            let (r, id) = id128(r)?;
-            e.ea_size = ea;
-            e.reparse_tag = tag;
-            e.file_id_128 = id;
-            i = r;
+            e.ea_size = r.u32()?;
+            e.reparse_tag = r.u32()?;
+            e.file_id_128 = r.array()?;
         }
-        _ => return fail(FsccError::InvalidValue("FileInformationClass")),
+        _ => return Err(FsccError::InvalidValue("FileInformationClass")),
     }
-    let (i, name) = utf16_name(i, name_len as usize, "FileNameLength")?;
-    e.file_name = name;
-    Ok((i, e))
+    e.file_name = utf16_name(r, name_len as usize, "FileNameLength")?;
+    Ok(e)
 }
 
 /// Builds a query-directory output buffer under a size limit (MS-FSA 2.1.5.6.3).
@@ -430,7 +405,7 @@ impl Iterator for DirEntries<'_> {
         }
         let item = self.chain.next()?.and_then(|(slice, last)| {
             let class = self.class;
-            chained_entry(slice, last, 0, |i| parse_entry(class, i))
+            chained_entry(slice, last, 0, |r| parse_entry(class, r))
         });
         if item.is_err() {
             self.failed = true;

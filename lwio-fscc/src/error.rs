@@ -3,7 +3,7 @@
 //! with STATUS_INVALID_PARAMETER; a malformed EA list with STATUS_EA_LIST_INCONSISTENT, an
 //! EA name or flag that breaks MS-FSCC 2.4.15 with STATUS_INVALID_EA_NAME).
 
-use lwio_core::NtStatus;
+use lwio_types::{NtStatus, ReadError};
 
 /// Why a buffer did not decode as an MS-FSCC structure.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -51,5 +51,18 @@ impl FsccError {
 impl From<FsccError> for NtStatus {
     fn from(e: FsccError) -> NtStatus {
         e.to_status()
+    }
+}
+
+impl From<ReadError> for FsccError {
+    /// A read past the end is [`FsccError::Truncated`], bytes left over
+    /// [`FsccError::TrailingBytes`], a name that is not UTF-16 [`FsccError::BadName`].
+    fn from(e: ReadError) -> FsccError {
+        match e {
+            ReadError::TrailingBytes(n) => FsccError::TrailingBytes(n),
+            ReadError::BadUtf16 => FsccError::BadName,
+            ReadError::OutOfBounds { .. } => FsccError::BadLength("offset"),
+            _ => FsccError::Truncated,
+        }
     }
 }

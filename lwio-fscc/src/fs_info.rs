@@ -5,12 +5,10 @@
 //! FileFsControlInformation (2.5.2), with the [`FsInfo`] trait.
 
 use bytes::BufMut;
-use lwio_core::FsInfoClass;
+use lwio_types::FsInfoClass;
 
 use crate::FsccError;
-use crate::codec::{
-    PResult, boolean, i64le, len32, put_utf16, skip, u32le, u64le, utf16_len, utf16_name,
-};
+use crate::codec::{Reader, boolean, len32, put_utf16, utf16_len, utf16_name};
 use crate::time::FileTime;
 
 /// A volume information class structure with its wire codec.
@@ -50,22 +48,19 @@ impl FileFsVolumeInformation {
         put_utf16(out, &self.volume_label);
     }
 
-    pub(crate) fn parse(i: &[u8]) -> PResult<'_, Self> {
-        let (i, t) = i64le(i)?;
-        let (i, volume_serial_number) = u32le(i)?;
-        let (i, len) = u32le(i)?;
-        let (i, supports_objects) = boolean(i)?;
-        let (i, ()) = skip(i, 1)?;
-        let (i, volume_label) = utf16_name(i, len as usize, "VolumeLabelLength")?;
-        Ok((
-            i,
-            FileFsVolumeInformation {
-                volume_creation_time: FileTime(t),
-                volume_serial_number,
-                supports_objects,
-                volume_label,
-            },
-        ))
+    pub(crate) fn parse(r: &mut Reader<'_>) -> Result<Self, FsccError> {
+        let t = r.i64()?;
+        let volume_serial_number = r.u32()?;
+        let len = r.u32()?;
+        let supports_objects = boolean(r)?;
+        r.skip(1)?;
+        let volume_label = utf16_name(r, len as usize, "VolumeLabelLength")?;
+        Ok(FileFsVolumeInformation {
+            volume_creation_time: FileTime(t),
+            volume_serial_number,
+            supports_objects,
+            volume_label,
+        })
     }
 }
 info_codec!(
@@ -97,20 +92,17 @@ impl FileFsSizeInformation {
         out.put_u32_le(self.bytes_per_sector);
     }
 
-    pub(crate) fn parse(i: &[u8]) -> PResult<'_, Self> {
-        let (i, total_allocation_units) = u64le(i)?;
-        let (i, available_allocation_units) = u64le(i)?;
-        let (i, sectors_per_allocation_unit) = u32le(i)?;
-        let (i, bytes_per_sector) = u32le(i)?;
-        Ok((
-            i,
-            FileFsSizeInformation {
-                total_allocation_units,
-                available_allocation_units,
-                sectors_per_allocation_unit,
-                bytes_per_sector,
-            },
-        ))
+    pub(crate) fn parse(r: &mut Reader<'_>) -> Result<Self, FsccError> {
+        let total_allocation_units = r.u64()?;
+        let available_allocation_units = r.u64()?;
+        let sectors_per_allocation_unit = r.u32()?;
+        let bytes_per_sector = r.u32()?;
+        Ok(FileFsSizeInformation {
+            total_allocation_units,
+            available_allocation_units,
+            sectors_per_allocation_unit,
+            bytes_per_sector,
+        })
     }
 }
 info_codec!(
@@ -145,22 +137,19 @@ impl FileFsFullSizeInformation {
         out.put_u32_le(self.bytes_per_sector);
     }
 
-    pub(crate) fn parse(i: &[u8]) -> PResult<'_, Self> {
-        let (i, total_allocation_units) = u64le(i)?;
-        let (i, caller_available_allocation_units) = u64le(i)?;
-        let (i, actual_available_allocation_units) = u64le(i)?;
-        let (i, sectors_per_allocation_unit) = u32le(i)?;
-        let (i, bytes_per_sector) = u32le(i)?;
-        Ok((
-            i,
-            FileFsFullSizeInformation {
-                total_allocation_units,
-                caller_available_allocation_units,
-                actual_available_allocation_units,
-                sectors_per_allocation_unit,
-                bytes_per_sector,
-            },
-        ))
+    pub(crate) fn parse(r: &mut Reader<'_>) -> Result<Self, FsccError> {
+        let total_allocation_units = r.u64()?;
+        let caller_available_allocation_units = r.u64()?;
+        let actual_available_allocation_units = r.u64()?;
+        let sectors_per_allocation_unit = r.u32()?;
+        let bytes_per_sector = r.u32()?;
+        Ok(FileFsFullSizeInformation {
+            total_allocation_units,
+            caller_available_allocation_units,
+            actual_available_allocation_units,
+            sectors_per_allocation_unit,
+            bytes_per_sector,
+        })
     }
 }
 info_codec!(
@@ -171,7 +160,7 @@ info_codec!(
     variable = false
 );
 
-lwio_core::open_enum! {
+lwio_types::open_enum! {
     /// Device types (MS-FSCC 2.5.10 DeviceType); the common ones are named.
     pub struct DeviceType(u32) {
         /// CD-ROM.
@@ -189,7 +178,7 @@ lwio_core::open_enum! {
     }
 }
 
-lwio_core::open_flags! {
+lwio_types::open_flags! {
     /// Device characteristics (MS-FSCC 2.5.10 Characteristics).
     pub struct DeviceCharacteristics(u32) {
         /// Removable media.
@@ -234,16 +223,13 @@ impl FileFsDeviceInformation {
         out.put_u32_le(self.characteristics.0);
     }
 
-    pub(crate) fn parse(i: &[u8]) -> PResult<'_, Self> {
-        let (i, t) = u32le(i)?;
-        let (i, c) = u32le(i)?;
-        Ok((
-            i,
-            FileFsDeviceInformation {
-                device_type: DeviceType(t),
-                characteristics: DeviceCharacteristics(c),
-            },
-        ))
+    pub(crate) fn parse(r: &mut Reader<'_>) -> Result<Self, FsccError> {
+        let t = r.u32()?;
+        let c = r.u32()?;
+        Ok(FileFsDeviceInformation {
+            device_type: DeviceType(t),
+            characteristics: DeviceCharacteristics(c),
+        })
     }
 }
 info_codec!(
@@ -254,7 +240,7 @@ info_codec!(
     variable = false
 );
 
-lwio_core::open_flags! {
+lwio_types::open_flags! {
     /// File system attribute flags (MS-FSCC 2.5.1 FileSystemAttributes).
     pub struct FsAttributes(u32) {
         /// Case-sensitive file names are supported.
@@ -336,19 +322,16 @@ impl FileFsAttributeInformation {
         put_utf16(out, &self.file_system_name);
     }
 
-    pub(crate) fn parse(i: &[u8]) -> PResult<'_, Self> {
-        let (i, attrs) = u32le(i)?;
-        let (i, maximum_component_name_length) = u32le(i)?;
-        let (i, len) = u32le(i)?;
-        let (i, file_system_name) = utf16_name(i, len as usize, "FileSystemNameLength")?;
-        Ok((
-            i,
-            FileFsAttributeInformation {
-                file_system_attributes: FsAttributes(attrs),
-                maximum_component_name_length,
-                file_system_name,
-            },
-        ))
+    pub(crate) fn parse(r: &mut Reader<'_>) -> Result<Self, FsccError> {
+        let attrs = r.u32()?;
+        let maximum_component_name_length = r.u32()?;
+        let len = r.u32()?;
+        let file_system_name = utf16_name(r, len as usize, "FileSystemNameLength")?;
+        Ok(FileFsAttributeInformation {
+            file_system_attributes: FsAttributes(attrs),
+            maximum_component_name_length,
+            file_system_name,
+        })
     }
 }
 info_codec!(
@@ -359,7 +342,7 @@ info_codec!(
     variable = true
 );
 
-lwio_core::open_flags! {
+lwio_types::open_flags! {
     /// FileFsSectorSizeInformation flags (MS-FSCC 2.5.7).
     pub struct SectorSizeFlags(u32) {
         /// The first physical sector is aligned with the first logical sector.
@@ -406,26 +389,23 @@ impl FileFsSectorSizeInformation {
         out.put_u32_le(self.byte_offset_for_partition_alignment);
     }
 
-    pub(crate) fn parse(i: &[u8]) -> PResult<'_, Self> {
-        let (i, a) = u32le(i)?;
-        let (i, b) = u32le(i)?;
-        let (i, c) = u32le(i)?;
-        let (i, d) = u32le(i)?;
-        let (i, f) = u32le(i)?;
-        let (i, g) = u32le(i)?;
-        let (i, h) = u32le(i)?;
-        Ok((
-            i,
-            FileFsSectorSizeInformation {
-                logical_bytes_per_sector: a,
-                physical_bytes_per_sector_for_atomicity: b,
-                physical_bytes_per_sector_for_performance: c,
-                fs_effective_physical_bytes_per_sector_for_atomicity: d,
-                flags: SectorSizeFlags(f),
-                byte_offset_for_sector_alignment: g,
-                byte_offset_for_partition_alignment: h,
-            },
-        ))
+    pub(crate) fn parse(r: &mut Reader<'_>) -> Result<Self, FsccError> {
+        let a = r.u32()?;
+        let b = r.u32()?;
+        let c = r.u32()?;
+        let d = r.u32()?;
+        let f = r.u32()?;
+        let g = r.u32()?;
+        let h = r.u32()?;
+        Ok(FileFsSectorSizeInformation {
+            logical_bytes_per_sector: a,
+            physical_bytes_per_sector_for_atomicity: b,
+            physical_bytes_per_sector_for_performance: c,
+            fs_effective_physical_bytes_per_sector_for_atomicity: d,
+            flags: SectorSizeFlags(f),
+            byte_offset_for_sector_alignment: g,
+            byte_offset_for_partition_alignment: h,
+        })
     }
 }
 info_codec!(
@@ -461,18 +441,13 @@ impl FileFsObjectIdInformation {
         out.put_slice(&self.extended_info);
     }
 
-    pub(crate) fn parse(i: &[u8]) -> PResult<'_, Self> {
-        let (i, object_id) = crate::codec::id128(i)?;
-        let (i, ext) = crate::codec::take(i, 48)?;
-        let mut extended_info = [0u8; 48];
-        extended_info.copy_from_slice(ext);
-        Ok((
-            i,
-            FileFsObjectIdInformation {
-                object_id,
-                extended_info,
-            },
-        ))
+    pub(crate) fn parse(r: &mut Reader<'_>) -> Result<Self, FsccError> {
+        let object_id = r.array()?;
+        let extended_info = r.array()?;
+        Ok(FileFsObjectIdInformation {
+            object_id,
+            extended_info,
+        })
     }
 }
 info_codec!(
@@ -483,7 +458,7 @@ info_codec!(
     variable = false
 );
 
-lwio_core::open_flags! {
+lwio_types::open_flags! {
     /// FileFsControlInformation flags (MS-FSCC 2.5.2 FileSystemControlFlags).
     pub struct FsControlFlags(u32) {
         /// Quotas are tracked.
@@ -536,25 +511,22 @@ impl FileFsControlInformation {
         out.put_u32_le(0);
     }
 
-    pub(crate) fn parse(i: &[u8]) -> PResult<'_, Self> {
-        let (i, a) = i64le(i)?;
-        let (i, b) = i64le(i)?;
-        let (i, c) = i64le(i)?;
-        let (i, d) = u64le(i)?;
-        let (i, e) = u64le(i)?;
-        let (i, f) = u32le(i)?;
-        let (i, ()) = skip(i, 4)?;
-        Ok((
-            i,
-            FileFsControlInformation {
-                free_space_start_filtering: a,
-                free_space_threshold: b,
-                free_space_stop_filtering: c,
-                default_quota_threshold: d,
-                default_quota_limit: e,
-                file_system_control_flags: FsControlFlags(f),
-            },
-        ))
+    pub(crate) fn parse(r: &mut Reader<'_>) -> Result<Self, FsccError> {
+        let a = r.i64()?;
+        let b = r.i64()?;
+        let c = r.i64()?;
+        let d = r.u64()?;
+        let e = r.u64()?;
+        let f = r.u32()?;
+        r.skip(4)?;
+        Ok(FileFsControlInformation {
+            free_space_start_filtering: a,
+            free_space_threshold: b,
+            free_space_stop_filtering: c,
+            default_quota_threshold: d,
+            default_quota_limit: e,
+            file_system_control_flags: FsControlFlags(f),
+        })
     }
 }
 info_codec!(

@@ -20,7 +20,7 @@
 //! - [`wildcard`]: [`Expression`] and [`is_in_expression`], MS-FSA 2.1.4.4 in time linear
 //!   in the name, patterns bounded to a file name's length.
 //! - [`names`]: component and path validation, stream syntax (MS-FSCC 2.1.5).
-//! - [`fsctl`]: FSCTL/IOCTL codes ([`CtlCode`]).
+//! - [`fsctl`]: FSCTL/IOCTL codes ([`CtlCode`], from `lwio-types`, re-exported).
 //! - [`time`]: FILETIME conversions ([`FileTime`]).
 //! - [`output`]: [`fit_output`], sizing a query answer to the caller's buffer.
 //!
@@ -36,12 +36,13 @@
 //! No I/O, no file system semantics (which attributes a set may change, what a delete
 //! pending file answers): those belong to the drivers. No SMB framing: that is the server's
 //! and client's. The number spaces it reuses (`FileInfoClass`, `FsInfoClass`,
-//! `FileAttributes`, `NotifyFilter`, `QueryDirectoryFlags`, `NtStatus`) come from
-//! `lwio-core`.
+//! `FileAttributes`, `NotifyFilter`, `QueryDirectoryFlags`, `NtStatus`, `CtlCode`) and the
+//! reader every decoder here reads with come from `lwio-types`, not from the I/O manager:
+//! this crate builds without `lwio-core`.
 //!
 //! ```
 //! use lwio_fscc::{DirEntry, DirEntryWriter, decode_dir_entries, is_in_expression};
-//! use lwio_core::{FileInfoClass, NtStatus};
+//! use lwio_types::{FileInfoClass, NtStatus};
 //!
 //! let mut w = DirEntryWriter::new(FileInfoClass::ID_BOTH_DIRECTORY, 4096).unwrap();
 //! for name in ["a.txt", "b.doc", "c.txt"] {
@@ -64,7 +65,6 @@ pub mod dir_info;
 mod error;
 pub mod file_info;
 pub mod fs_info;
-pub mod fsctl;
 pub mod names;
 pub mod notify;
 pub mod output;
@@ -83,6 +83,11 @@ pub use fs_info::{
     FileFsSectorSizeInformation, FileFsSizeInformation, FileFsVolumeInformation, FsAttributes,
     FsControlFlags, FsInfo, SectorSizeFlags,
 };
+/// FSCTL and IOCTL codes (MS-FSCC 2.3): [`CtlCode`] lives in `lwio-types`, shared with the
+/// I/O manager and the SMB2 codec.
+pub mod fsctl {
+    pub use lwio_types::ctl_code::*;
+}
 pub use fsctl::{CtlCode, TransferMethod};
 pub use names::{
     PathName, StreamSpec, StreamType, parse_stream_syntax, split_path, validate_component,

@@ -1,9 +1,9 @@
-//! The crate's codec macro. Open number spaces use `lwio_core::open_flags!` and
-//! `lwio_core::open_enum!`, shared by the family's codec crates.
+//! The crate's codec macro. Open number spaces use `lwio_types::open_flags!` and
+//! `lwio_types::open_enum!`, shared by the family's codec crates.
 
 /// Implements the inherent `encode`/`decode` pair and the [`crate::FileInfo`] or
 /// [`crate::FsInfo`] trait for a type that has crate-private `put(&self, &mut Vec<u8>)` and
-/// `parse(&[u8]) -> PResult<Self>`.
+/// `parse(&mut Reader) -> Result<Self, FsccError>`.
 macro_rules! info_codec {
     ($ty:ty, $trait:ident, $class_ty:ident :: $class:ident, fixed = $fixed:expr, variable = $var:expr) => {
         impl $ty {
@@ -23,7 +23,7 @@ macro_rules! info_codec {
         }
 
         impl $crate::$trait for $ty {
-            const CLASS: lwio_core::irp::$class_ty = lwio_core::irp::$class_ty::$class;
+            const CLASS: lwio_types::$class_ty = lwio_types::$class_ty::$class;
             const FIXED_SIZE: usize = $fixed;
             const VARIABLE: bool = $var;
             fn encode(&self) -> Vec<u8> {

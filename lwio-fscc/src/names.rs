@@ -15,7 +15,7 @@
 //!   be `$DATA` or `$INDEX_ALLOCATION` (case-insensitive); `$INDEX_ALLOCATION` is only valid
 //!   with an empty stream name or `$I30`.
 
-use lwio_core::NtStatus;
+use lwio_types::NtStatus;
 
 /// Longest component, in UTF-16 units (MS-FSCC 2.1.5.2).
 pub const MAX_COMPONENT_UNITS: usize = 255;

@@ -8,11 +8,9 @@
 use bytes::BufMut;
 
 use crate::FsccError;
-use crate::codec::{
-    PResult, encode_chain, len32, parse_chain, put_utf16, u32le, utf16_len, utf16_name,
-};
+use crate::codec::{Reader, encode_chain, len32, parse_chain, put_utf16, utf16_len, utf16_name};
 
-lwio_core::open_enum! {
+lwio_types::open_enum! {
     /// What happened to the named file (MS-FSCC 2.7.1 Action).
     pub struct NotifyAction(u32) {
         /// The file was added to the directory.
@@ -60,18 +58,15 @@ impl NotifyEntry {
         put_utf16(out, &self.file_name);
     }
 
-    fn parse(i: &[u8]) -> PResult<'_, Self> {
-        let (i, _next) = u32le(i)?;
-        let (i, action) = u32le(i)?;
-        let (i, len) = u32le(i)?;
-        let (i, file_name) = utf16_name(i, len as usize, "FileNameLength")?;
-        Ok((
-            i,
-            NotifyEntry {
-                action: NotifyAction(action),
-                file_name,
-            },
-        ))
+    fn parse(r: &mut Reader<'_>) -> Result<Self, FsccError> {
+        let _next = r.u32()?;
+        let action = r.u32()?;
+        let len = r.u32()?;
+        let file_name = utf16_name(r, len as usize, "FileNameLength")?;
+        Ok(NotifyEntry {
+            action: NotifyAction(action),
+            file_name,
+        })
     }
 
     /// Bytes of this record on the wire, padded to 4.

@@ -18,7 +18,7 @@
 //! Directory classes use [`crate::DirEntryWriter`] and the EA query its own rules
 //! (MS-FSA 2.1.5.12.12), so they have no entry here.
 
-use lwio_core::{FileInfoClass, FsInfoClass, NtStatus};
+use lwio_types::{FileInfoClass, FsInfoClass, NtStatus};
 
 /// Fits an encoded answer into `max` bytes: `Err(STATUS_INFO_LENGTH_MISMATCH)` when `max` is
 /// below `fixed_part`; the whole buffer and STATUS_SUCCESS when it fits; otherwise the

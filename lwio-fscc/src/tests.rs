@@ -1,6 +1,6 @@
 //! Round trips, hand-built vectors from the MS-FSCC layouts, hostile-input properties.
 
-use lwio_core::{AccessMask, CreateOptions, FileAttributes, FileInfoClass, NtStatus};
+use lwio_types::{AccessMask, CreateOptions, FileAttributes, FileInfoClass, NtStatus};
 use proptest::prelude::*;
 
 use crate::*;

@@ -110,8 +110,8 @@ pub enum PatternError {
 
 impl PatternError {
     /// The status a directory query answers (MS-FSA 2.1.5.5).
-    pub fn to_status(self) -> lwio_core::NtStatus {
-        lwio_core::NtStatus::OBJECT_NAME_INVALID
+    pub fn to_status(self) -> lwio_types::NtStatus {
+        lwio_types::NtStatus::OBJECT_NAME_INVALID
     }
 }
 

@@ -7,9 +7,9 @@ use lwio_core::{
     CreateAction, CreateDisposition, Dispatched, Irp, IrpRequest, IrpResult, NtStatus,
 };
 
-use crate::ecp::{CompletionMode, PipeClientInfo, PipeCreateParams, PipeType, ReadMode};
 use crate::pipe::{Completions, End, Instance, Namespace, Phase, Pipe};
 use crate::{FileKind, Npfs, NpfsFile};
+use lwio_core::pipe::{CompletionMode, PipeClientInfo, PipeCreateParams, PipeType, ReadMode};
 
 /// Longest pipe name, in characters (CreateNamedPipe's limit is 256 for the whole
 /// `\\.\pipe\name`; we allow the name itself that much).

@@ -28,6 +28,12 @@
 //! assert_eq!(block_on(server.read(0, 100)).unwrap(), b"ping");
 //! ```
 //!
+//! ## The interface it implements
+//! The pipe control codes, the ECPs ([`PipeCreateParams`], [`PipeClientInfo`]), the FSCTL
+//! buffers and the pipe information classes are the I/O model's (`lwio_core::pipe`, as
+//! ntifs.h is apart from NPFS), re-exported here; pipe users (the RPC servers, the SMB
+//! server's IPC$) send them through the I/O manager and need not depend on this crate.
+//!
 //! ## Names and handles
 //! - `/npfs` itself (the empty path) opens the root: a handle for FSCTL_PIPE_WAIT only.
 //! - `/npfs/NAME` names a pipe; names are case-insensitive (the first instance's spelling
@@ -136,31 +142,39 @@
 #![forbid(unsafe_code)]
 
 mod create;
-mod ecp;
 mod fsctl;
 mod info;
 mod pipe;
 mod rw;
 mod timer;
-mod wire;
 
 use std::sync::{Arc, Weak};
 
-use lwio_core::{Dispatched, Driver, Irp, IrpRequest, NtStatus};
+use lwio_core::{CtlCode, Dispatched, Driver, Irp, IrpRequest, NtStatus};
 use parking_lot::Mutex;
 
 pub use create::MAX_NAME_LEN;
-pub use ecp::{
-    CompletionMode, PipeClientInfo, PipeCreateParams, PipeType, ReadMode, UNLIMITED_INSTANCES,
+/// The pipe interface this driver implements, defined by the I/O model (`lwio_core::pipe`)
+/// and re-exported here.
+pub use lwio_core::pipe::{
+    CompletionMode, FILE_PIPE_FULL_DUPLEX, NamedPipeEnd, NamedPipeState, PIPE_PEEK_HEADER_LEN,
+    PipeClientInfo, PipeCreateParams, PipeInformation, PipeLocalInformation, PipePeekReply,
+    PipeType, PipeWaitRequest, ReadMode, UNLIMITED_INSTANCES, query_client_info,
 };
-pub use fsctl::{
-    FSCTL_LWIO_PIPE_GET_CLIENT_INFO, FSCTL_PIPE_DISCONNECT, FSCTL_PIPE_LISTEN, FSCTL_PIPE_PEEK,
-    FSCTL_PIPE_TRANSCEIVE, FSCTL_PIPE_WAIT, PIPE_PEEK_HEADER_LEN, PipePeekReply, PipeWaitRequest,
-    query_client_info,
-};
-pub use info::{
-    FILE_PIPE_FULL_DUPLEX, NamedPipeEnd, NamedPipeState, PipeInformation, PipeLocalInformation,
-};
+
+/// FSCTL_PIPE_DISCONNECT (0x00110004), raw; typed: [`CtlCode::FSCTL_PIPE_DISCONNECT`].
+pub const FSCTL_PIPE_DISCONNECT: u32 = CtlCode::FSCTL_PIPE_DISCONNECT.0;
+/// FSCTL_PIPE_LISTEN (0x00110008), raw; typed: [`CtlCode::FSCTL_PIPE_LISTEN`].
+pub const FSCTL_PIPE_LISTEN: u32 = CtlCode::FSCTL_PIPE_LISTEN.0;
+/// FSCTL_PIPE_PEEK (0x0011400C), raw; typed: [`CtlCode::FSCTL_PIPE_PEEK`].
+pub const FSCTL_PIPE_PEEK: u32 = CtlCode::FSCTL_PIPE_PEEK.0;
+/// FSCTL_PIPE_TRANSCEIVE (0x0011C017), raw; typed: [`CtlCode::FSCTL_PIPE_TRANSCEIVE`].
+pub const FSCTL_PIPE_TRANSCEIVE: u32 = CtlCode::FSCTL_PIPE_TRANSCEIVE.0;
+/// FSCTL_PIPE_WAIT (0x00110018), raw; typed: [`CtlCode::FSCTL_PIPE_WAIT`].
+pub const FSCTL_PIPE_WAIT: u32 = CtlCode::FSCTL_PIPE_WAIT.0;
+/// lwio's private client-information FSCTL (0x00112000), raw; typed:
+/// [`CtlCode::FSCTL_LWIO_PIPE_GET_CLIENT_INFO`].
+pub const FSCTL_LWIO_PIPE_GET_CLIENT_INFO: u32 = CtlCode::FSCTL_LWIO_PIPE_GET_CLIENT_INFO.0;
 pub use pipe::MAX_QUEUED_BYTES;
 
 use pipe::{Completions, Instance, Namespace};
@@ -285,7 +299,7 @@ impl Driver for Npfs {
                 }
             }
             IrpRequest::FsControl(c) => {
-                let (code, input, max_output) = (c.code, c.input.clone(), c.max_output);
+                let (code, input, max_output) = (c.ctl_code(), c.input.clone(), c.max_output);
                 fsctl::dispatch(self, &device.ns, irp, code, input, max_output)
             }
             IrpRequest::QueryInformation(q) => {

@@ -15,8 +15,8 @@ use lwio_core::{IrpResult, NtStatus, PendingIrp};
 use parking_lot::Mutex;
 
 use crate::Npfs;
-use crate::ecp::{CompletionMode, PipeClientInfo, PipeCreateParams, PipeType, ReadMode};
 use crate::timer::TimerKey;
+use lwio_core::pipe::{CompletionMode, PipeClientInfo, PipeCreateParams, PipeType, ReadMode};
 
 /// The most bytes queued towards one end; a write beyond it fails with
 /// STATUS_INSUFFICIENT_RESOURCES.

@@ -9,13 +9,13 @@ use std::sync::Arc;
 use bytes::Bytes;
 use lwio_core::{Dispatched, Irp, IrpResult, NtStatus};
 
-use crate::ecp::{CompletionMode, PipeType, ReadMode};
-use crate::fsctl::{PIPE_PEEK_HEADER_LEN, PipePeekReply};
-use crate::info::NamedPipeState;
 use crate::pipe::{
     Completions, End, Instance, InstanceState, MAX_QUEUED_BYTES, PendingRead, Phase, arm_cancel,
 };
 use crate::{FileKind, Npfs};
+use lwio_core::pipe::{
+    CompletionMode, NamedPipeState, PIPE_PEEK_HEADER_LEN, PipePeekReply, PipeType, ReadMode,
+};
 
 /// What a handler decided under the instance lock.
 enum Decision {

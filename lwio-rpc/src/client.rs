@@ -20,13 +20,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use lwio_auth::ntlm::{NtlmClient, NtlmCredentials, NtlmSession, Role};
 use lwio_auth::spnego::{self, GssToken, NegState, NegTokenInit, NegTokenResp, Oid};
+use lwio_core::pipe::{CompletionMode, CtlCode, PipeInformation, PipeWaitRequest, ReadMode};
 use lwio_core::{
     AccessMask, AccessToken, CreateDisposition, CreateRequest, FileHandle, FileInfoClass,
     IoManager, NtStatus,
-};
-use lwio_npfs::{
-    CompletionMode, FSCTL_PIPE_TRANSCEIVE, FSCTL_PIPE_WAIT, PipeInformation, PipeWaitRequest,
-    ReadMode,
 };
 use thiserror::Error;
 
@@ -177,7 +174,9 @@ impl RpcClient {
                     let root = io.create_file(root, request.clone()).await?;
                     let wait = PipeWaitRequest::new(name, Some(left.min(OPEN_WAIT_STEP)));
                     // A timeout here just means: try the open again.
-                    let _ = root.fs_control(FSCTL_PIPE_WAIT, wait.encode(), 0).await;
+                    let _ = root
+                        .fs_control(CtlCode::FSCTL_PIPE_WAIT.into(), wait.encode(), 0)
+                        .await;
                 }
                 Err(s) => return Err(ClientError::Io(s)),
             }
@@ -594,7 +593,11 @@ impl RpcClient {
     async fn transceive(&mut self, bytes: Vec<u8>) -> Result<(), ClientError> {
         let reply = self
             .pipe
-            .fs_control(FSCTL_PIPE_TRANSCEIVE, Bytes::from(bytes), READ_LEN)
+            .fs_control(
+                CtlCode::FSCTL_PIPE_TRANSCEIVE.into(),
+                Bytes::from(bytes),
+                READ_LEN,
+            )
             .await?;
         self.inbuf.extend_from_slice(&reply);
         Ok(())

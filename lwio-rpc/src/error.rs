@@ -1,7 +1,7 @@
 //! The errors of this crate: [`RpcError`] for PDUs and fragments, [`NdrError`] for stub data.
 //! Both map to the NTSTATUS a server reports ([`RpcError::to_status`], [`NdrError::to_status`]).
 
-use lwio_core::NtStatus;
+use lwio_types::{NtStatus, ReadError};
 use thiserror::Error;
 
 use crate::pdu::PduType;
@@ -157,6 +157,33 @@ impl NdrError {
                 NtStatus::RPC_NT_OUT_OF_RESOURCES
             }
             _ => NtStatus::RPC_NT_BAD_STUB_DATA,
+        }
+    }
+}
+
+impl From<ReadError> for RpcError {
+    /// A read past the end is [`RpcError::Truncated`], bytes left over
+    /// [`RpcError::TrailingBytes`].
+    fn from(e: ReadError) -> RpcError {
+        match e {
+            ReadError::TrailingBytes(n) => RpcError::TrailingBytes(n),
+            _ => RpcError::Truncated,
+        }
+    }
+}
+
+impl From<ReadError> for NdrError {
+    /// A read past the end is [`NdrError::Truncated`] at the offset of the read, bytes left
+    /// over [`NdrError::TrailingBytes`].
+    fn from(e: ReadError) -> NdrError {
+        match e {
+            ReadError::Truncated { offset, wanted, .. } => NdrError::Truncated {
+                at: offset,
+                needed: wanted,
+            },
+            ReadError::TrailingBytes(n) => NdrError::TrailingBytes(n),
+            ReadError::BadUtf16 => NdrError::BadString("invalid UTF-16"),
+            _ => NdrError::Invalid("offset outside the stub"),
         }
     }
 }

@@ -1,7 +1,13 @@
 //! Connection-oriented DCE/RPC: pure wire codecs (the PDUs of C706 chapter 12 with the
 //! MS-RPCE 2.2.2 extensions, and an NDR 2.0 marshalling runtime, C706 chapter 14 and
-//! MS-RPCE 2.2.5), and on top of them a server framework over lwio-npfs named pipes, a
-//! client, and the rpcecho, srvsvc and wkssvc interfaces.
+//! MS-RPCE 2.2.5), and on top of them a server framework over named pipes, a client, and
+//! the rpcecho, srvsvc and wkssvc interfaces.
+//!
+//! The codecs read through the family's one checked reader (`lwio_types::Reader`). The
+//! server and the client reach their pipes only by sending IRPs through an `IoManager`,
+//! with the pipe interface the I/O model defines (`lwio_core::pipe`: the pipe FSCTLs, the
+//! pipe-create and client-information ECPs); this crate does not depend on the pipe file
+//! system that answers them (lwio-npfs).
 //!
 //! # What is here
 //!

@@ -407,18 +407,69 @@ fn spnego_selects_ntlmssp_behind_another_mechanism() {
     assert!(c.is_authenticated());
 }
 
-/// Context handles belong to the association group: a policy handle opened on one
-/// connection closes on another of the group; the group ends with its last connection.
+/// A minimal interface with context handles, for the association-group test: opnum 0
+/// opens a handle (handle, status), opnum 1 closes one (the null handle, status).
+struct Handles;
+
+/// Its syntax: a private UUID, version 1.0.
+const HANDLES_SYNTAX: lwio_rpc::SyntaxId = lwio_rpc::SyntaxId::new(
+    lwio_rpc::Uuid::from_fields(0x6c77_696f, 0x0001, 0x0002, [3, 4, 5, 6, 7, 8, 9, 10]),
+    1,
+    0,
+);
+
+struct Opened;
+
+impl lwio_rpc::server::Interface for Handles {
+    fn syntax(&self) -> lwio_rpc::SyntaxId {
+        HANDLES_SYNTAX
+    }
+
+    fn call(
+        &self,
+        op: u16,
+        stub: &[u8],
+        ctx: &lwio_rpc::server::CallContext,
+    ) -> lwio_rpc::server::CallOutcome {
+        use lwio_rpc::ndr::PolicyHandle;
+        let r = (|| {
+            let handle = match op {
+                0 => ctx.handles.create(Opened)?,
+                1 => {
+                    let h: PolicyHandle = ctx.decode(stub)?;
+                    ctx.handles.close::<Opened>(&h)?;
+                    PolicyHandle::default()
+                }
+                _ => return Err(FaultStatus::OP_RNG_ERROR),
+            };
+            let mut out = lwio_rpc::ndr::to_bytes(&handle);
+            out.extend_from_slice(&0u32.to_le_bytes());
+            Ok(out)
+        })();
+        r.into()
+    }
+}
+
+/// (handle, status) from an answer of [`Handles`].
+fn handle_answer(stub: &[u8]) -> (lwio_rpc::ndr::PolicyHandle, u32) {
+    let mut r = lwio_rpc::ndr::NdrReader::new(stub);
+    let h = r.read().unwrap();
+    let status = r.u32().unwrap();
+    r.finish().unwrap();
+    (h, status)
+}
+
+/// Context handles belong to the association group: a handle opened on one connection
+/// closes on another of the group; the group ends with its last connection.
 #[test]
 fn association_groups_share_handles_and_end_with_their_connections() {
-    use lwio_rpc::interfaces::lsarpc::{LSARPC_SYNTAX, LsarpcInterface, opnum, stubs as lsa};
-    let server = Arc::new(RpcServer::new().register(Arc::new(LsarpcInterface::new())));
+    let server = Arc::new(RpcServer::new().register(Arc::new(Handles)));
     let conn = || {
         Connection::new(
             Arc::clone(&server),
             Arc::new(AccessToken::system()),
             Vec::new(),
-            "\\PIPE\\lsarpc",
+            "\\PIPE\\handles",
         )
     };
     let bind = |group: u32| {
@@ -431,7 +482,7 @@ fn association_groups_share_handles_and_end_with_their_connections() {
                 assoc_group_id: group,
                 contexts: vec![PresentationContext {
                     context_id: 0,
-                    abstract_syntax: LSARPC_SYNTAX,
+                    abstract_syntax: HANDLES_SYNTAX,
                     transfer_syntaxes: vec![NDR20_SYNTAX],
                 }],
             }),
@@ -451,19 +502,14 @@ fn association_groups_share_handles_and_end_with_their_connections() {
         sent(c2.receive(&bind(group)))[0].body,
         PduBody::BindAck(_)
     ));
-    let open = request(
-        2,
-        PfcFlags::FIRST_AND_LAST,
-        opnum::OPEN_POLICY2,
-        lsa::open_policy2(1),
-    );
-    let (handle, status) = lsa::handle_answer(&answer(sent(c1.receive(&open))).unwrap()).unwrap();
+    let open = request(2, PfcFlags::FIRST_AND_LAST, 0, Vec::new());
+    let (handle, status) = handle_answer(&answer(sent(c1.receive(&open))).unwrap());
     assert_eq!(status, 0);
     let close = request(
         3,
         PfcFlags::FIRST_AND_LAST,
-        opnum::CLOSE,
-        lsa::close(&handle),
+        1,
+        lwio_rpc::ndr::to_bytes(&handle),
     );
     assert!(answer(sent(c2.receive(&close))).is_ok());
     assert_eq!(
@@ -471,9 +517,9 @@ fn association_groups_share_handles_and_end_with_their_connections() {
         Err(FaultStatus::CONTEXT_MISMATCH)
     );
     // A handle left open outlives c1 while c2 holds the group...
-    let (h2, _) = lsa::handle_answer(&answer(sent(c1.receive(&open))).unwrap()).unwrap();
+    let (h2, _) = handle_answer(&answer(sent(c1.receive(&open))).unwrap());
     drop(c1);
-    let close2 = request(4, PfcFlags::FIRST_AND_LAST, opnum::CLOSE, lsa::close(&h2));
+    let close2 = request(4, PfcFlags::FIRST_AND_LAST, 1, lwio_rpc::ndr::to_bytes(&h2));
     let mut c3 = conn();
     assert!(matches!(
         sent(c3.receive(&bind(group)))[0].body,

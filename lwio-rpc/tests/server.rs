@@ -337,8 +337,10 @@ fn a_thousand_open_pipes_cost_tasks_not_threads() {
         assert_eq!(stubs::u32_answer(&out).unwrap(), i as u32 + 1);
     }
     let during = thread_count();
+    // Other tests of this binary run beside this one and start threads of their own; a
+    // thread per connection would add a thousand.
     assert!(
-        during <= before + 2,
+        during <= before + 100,
         "{before} threads before 1,000 pipe connections, {during} with them"
     );
 }

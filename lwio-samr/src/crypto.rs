@@ -13,8 +13,10 @@
 //!   the constants), keys derived from the session key, or for a change from
 //!   PBKDF2-HMAC-SHA512 of the old NT hash.
 //!
-//! A buffer that does not decrypt to a well-formed password is STATUS_WRONG_PASSWORD, as
-//! Windows answers.
+//! A buffer that does not decrypt to a well-formed password (a length past the buffer, or
+//! odd) is STATUS_WRONG_PASSWORD, as Windows answers. The password itself is any run of
+//! 16-bit units, well-formed UTF-16 or not ([`ClearPassword`]): Windows hashes the units
+//! as they come, so a password of random bytes set by one client works from another.
 
 use aes::cipher::{BlockDecryptMut, BlockEncrypt, BlockEncryptMut, KeyInit, KeyIvInit};
 use hmac::{Hmac, Mac};
@@ -34,27 +36,69 @@ pub fn rc4(key: &[u8; 16], data: &mut [u8]) {
     c.apply_keystream(data);
 }
 
+/// A cleartext password as it came off the wire: UTF-16LE code units, not necessarily
+/// well-formed UTF-16 (a client may send random bytes, and Windows takes them).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClearPassword(pub Vec<u16>);
+
+impl ClearPassword {
+    /// From little-endian bytes (an even count).
+    fn from_le(bytes: &[u8]) -> ClearPassword {
+        ClearPassword(
+            bytes
+                .chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect(),
+        )
+    }
+
+    /// The units as little-endian bytes: what the NT hash is taken over.
+    pub fn to_le_bytes(&self) -> Vec<u8> {
+        self.0.iter().flat_map(|u| u.to_le_bytes()).collect()
+    }
+
+    /// The text, unpaired surrogates replaced (one unit for one unit, so lengths hold).
+    pub fn to_string_lossy(&self) -> String {
+        String::from_utf16_lossy(&self.0)
+    }
+}
+
+impl std::fmt::Debug for ClearPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the password itself, in logs or panics.
+        write!(f, "ClearPassword({} units)", self.0.len())
+    }
+}
+
+impl PartialEq<&str> for ClearPassword {
+    fn eq(&self, other: &&str) -> bool {
+        self.0.iter().copied().eq(other.encode_utf16())
+    }
+}
+
 /// Reads the password out of a decrypted 516-byte SAMPR_USER_PASSWORD.
-pub fn password_from_buffer(buf: &[u8; USER_PASSWORD_LEN]) -> Result<String, NtStatus> {
+pub fn password_from_buffer(buf: &[u8; USER_PASSWORD_LEN]) -> Result<ClearPassword, NtStatus> {
     let len = u32::from_le_bytes([buf[512], buf[513], buf[514], buf[515]]) as usize;
     if len > 512 || len % 2 != 0 {
         return Err(NtStatus::WRONG_PASSWORD);
     }
-    let units: Vec<u16> = buf[512 - len..512]
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-        .collect();
-    String::from_utf16(&units).map_err(|_| NtStatus::WRONG_PASSWORD)
+    Ok(ClearPassword::from_le(&buf[512 - len..512]))
 }
 
 /// Builds a 516-byte SAMPR_USER_PASSWORD holding `password` (random fill before it).
 pub fn password_to_buffer(password: &str) -> [u8; USER_PASSWORD_LEN] {
+    clear_to_buffer(&ClearPassword(password.encode_utf16().collect()))
+}
+
+/// Builds a 516-byte SAMPR_USER_PASSWORD holding any units (at most 256 kept).
+pub fn clear_to_buffer(password: &ClearPassword) -> [u8; USER_PASSWORD_LEN] {
     let mut buf = [0u8; USER_PASSWORD_LEN];
     let _ = getrandom::fill(&mut buf[..512]);
     let bytes: Vec<u8> = password
-        .encode_utf16()
+        .0
+        .iter()
         .take(256)
-        .flat_map(u16::to_le_bytes)
+        .flat_map(|u| u.to_le_bytes())
         .collect();
     buf[512 - bytes.len()..512].copy_from_slice(&bytes);
     buf[512..].copy_from_slice(&(bytes.len() as u32).to_le_bytes());
@@ -65,7 +109,7 @@ pub fn password_to_buffer(password: &str) -> [u8; USER_PASSWORD_LEN] {
 pub fn decrypt_user_password(
     enc: &[u8; USER_PASSWORD_LEN],
     key: &[u8],
-) -> Result<String, NtStatus> {
+) -> Result<ClearPassword, NtStatus> {
     if key.is_empty() {
         return Err(NtStatus::WRONG_PASSWORD);
     }
@@ -78,7 +122,7 @@ pub fn decrypt_user_password(
 pub fn decrypt_user_password_new(
     enc: &[u8; USER_PASSWORD_NEW_LEN],
     session_key: &[u8],
-) -> Result<String, NtStatus> {
+) -> Result<ClearPassword, NtStatus> {
     if session_key.is_empty() {
         return Err(NtStatus::WRONG_PASSWORD);
     }
@@ -95,6 +139,13 @@ pub fn decrypt_user_password_new(
 /// Encrypts `password` as SAMPR_ENCRYPTED_USER_PASSWORD with `key` (clients, tests).
 pub fn encrypt_user_password(password: &str, key: &[u8]) -> [u8; USER_PASSWORD_LEN] {
     let mut buf = password_to_buffer(password);
+    rc4(&key16(key), &mut buf);
+    buf
+}
+
+/// Encrypts any units as SAMPR_ENCRYPTED_USER_PASSWORD with `key` (clients, tests).
+pub fn encrypt_clear_password(password: &ClearPassword, key: &[u8]) -> [u8; USER_PASSWORD_LEN] {
+    let mut buf = clear_to_buffer(password);
     rc4(&key16(key), &mut buf);
     buf
 }
@@ -193,7 +244,7 @@ pub const MIN_PBKDF2_ITERATIONS: u64 = 5_000;
 
 /// Decrypts an AES password with the content-encryption key `cek` (the session key for
 /// levels 31/32; PBKDF2 of the old hash for a change), checking its MAC first.
-pub fn decrypt_aes_password(p: &AesPassword, cek: &[u8]) -> Result<String, NtStatus> {
+pub fn decrypt_aes_password(p: &AesPassword, cek: &[u8]) -> Result<ClearPassword, NtStatus> {
     if p.cipher.is_empty() || p.cipher.len() % 16 != 0 || p.cipher.len() > 1024 {
         return Err(NtStatus::WRONG_PASSWORD);
     }
@@ -221,11 +272,7 @@ pub fn decrypt_aes_password(p: &AesPassword, cek: &[u8]) -> Result<String, NtSta
     if len % 2 != 0 || len > 512 || plain.len() < 2 + len {
         return Err(NtStatus::WRONG_PASSWORD);
     }
-    let units: Vec<u16> = plain[2..2 + len]
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-        .collect();
-    String::from_utf16(&units).map_err(|_| NtStatus::WRONG_PASSWORD)
+    Ok(ClearPassword::from_le(&plain[2..2 + len]))
 }
 
 /// Encrypts `password` as an AES password under `cek` with `salt` (clients, tests).
@@ -284,9 +331,10 @@ mod tests {
         let enc = encrypt_user_password("Sécret-1", &key);
         assert_eq!(decrypt_user_password(&enc, &key).unwrap(), "Sécret-1");
         // The wrong key makes a length that is out of range or garbage: never the text.
-        assert_ne!(
-            decrypt_user_password(&enc, &[8u8; 16]).ok().as_deref(),
-            Some("Sécret-1")
+        assert!(
+            decrypt_user_password(&enc, &[8u8; 16])
+                .map(|p| p != "Sécret-1")
+                .unwrap_or(true)
         );
         let salt = [3u8; 16];
         let mut h = Md5::new();
@@ -298,6 +346,22 @@ mod tests {
         new[..516].copy_from_slice(&inner);
         new[516..].copy_from_slice(&salt);
         assert_eq!(decrypt_user_password_new(&new, &key).unwrap(), "pw");
+    }
+
+    #[test]
+    fn a_password_of_any_units_round_trips() {
+        // Unpaired surrogates and NULs: not UTF-16 text, still a password.
+        let units = ClearPassword(vec![0xD800, 0x0041, 0x0000, 0xDFFF, 0xFFFF]);
+        let key = [5u8; 16];
+        let enc = encrypt_clear_password(&units, &key);
+        let back = decrypt_user_password(&enc, &key).unwrap();
+        assert_eq!(back, units);
+        assert_eq!(back.to_string_lossy().encode_utf16().count(), 5);
+        assert_eq!(
+            back.to_le_bytes(),
+            [0, 0xD8, 0x41, 0, 0, 0, 0xFF, 0xDF, 0xFF, 0xFF]
+        );
+        assert_eq!(format!("{back:?}"), "ClearPassword(5 units)");
     }
 
     #[test]

@@ -31,30 +31,38 @@
 //!   SeRestore, SeTakeOwnership, SeSecurity, SeChangeNotify and SeManageVolume);
 //! - the primary group 513 and the account's Unix identity.
 //!
-//! # For the LSA
+//! # The LSA
 //!
-//! The LSA lookups answer from the same `Sam`: [`Sam::lookup_any_name`] (`DOMAIN\name`
-//! or a bare name, to SID and type), [`Sam::lookup_sid`] (SID to name, domain and type,
-//! over both domains), and [`Sam::rights`] / [`Sam::set_rights`] (the account rights and
-//! privileges each SID holds, kept in the store).
+//! [`lsa::LsaInterface`] is the Local Security Authority over the same `Sam`: name and SID
+//! translation (MS-LSAT) from [`Sam::lookup_name`]/[`Sam::lookup_rid`] and the well-known
+//! principals, policy information, and account objects and rights (MS-LSAD) kept by
+//! [`Sam::rights`] / [`Sam::add_rights`] / [`Sam::remove_rights`], so a privilege granted
+//! over LSA is in the next logon's token, and [`Sam::check_network_logon`] enforces the
+//! network logon rights.
 //!
 //! # SAMR
 //!
-//! [`rpc::SamrInterface`] serves MS-SAMR over lwio-rpc; [`serve`] puts it on an NPFS
-//! device's `\pipe\samr` in one line.
+//! [`rpc::SamrInterface`] serves MS-SAMR over lwio-rpc. [`serve`] puts SAMR, the LSA and
+//! dssetup on an NPFS device's `\pipe\samr` and `\pipe\lsarpc` in one line, as one RPC
+//! server (Windows' lsass answers every one of its interfaces on each of its pipes).
 
 #![forbid(unsafe_code)]
 
 pub mod crypto;
+pub mod lsa;
 pub mod model;
 pub mod policy;
+mod rights;
 pub mod rpc;
 mod sam;
+mod serve;
 pub mod store;
 pub mod unix;
 
+pub use lsa::LsaInterface;
 pub use model::{Acb, Domain, DomainKind, Group, GroupKind, SidType, User};
-pub use rpc::{SamrInterface, serve};
+pub use rpc::SamrInterface;
 pub use sam::{BUILTIN_NAME, NewPassword, Resolved, SAM_FILE, Sam, check_account_name};
+pub use serve::serve;
 pub use store::{SamStore, SqliteStore, StoreError};
 pub use unix::{MirrorRoot, UnixMirror};

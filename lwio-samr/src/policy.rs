@@ -16,18 +16,18 @@ pub enum PasswordSource {
     Reset,
 }
 
-/// Whether `password` meets the complexity rule: it holds characters of at least three
-/// of the five categories (upper case, lower case, digits, other characters, and
-/// letters without case), and does not contain the account name when that is three or
-/// more characters long.
-pub fn is_complex(password: &str, account: &str) -> bool {
-    if account.chars().count() >= 3
+/// Whether `password` contains the account name (compared without case), which the
+/// complexity rule refuses when the name is three or more characters long.
+fn holds_account_name(password: &str, account: &str) -> bool {
+    account.chars().count() >= 3
         && password
             .to_lowercase()
             .contains(account.to_lowercase().as_str())
-    {
-        return false;
-    }
+}
+
+/// Whether `password` holds characters of at least three of the five categories (upper
+/// case, lower case, digits, other characters, and letters without case).
+fn has_three_classes(password: &str) -> bool {
     let mut classes = [false; 5];
     for c in password.chars() {
         let i = if c.is_uppercase() {
@@ -46,8 +46,94 @@ pub fn is_complex(password: &str, account: &str) -> bool {
     classes.iter().filter(|b| **b).count() >= 3
 }
 
-/// Checks a new password for `user` against `policy`; `hash` is its NT hash, `now` the
-/// current FILETIME.
+/// Whether `password` meets the complexity rule: three of the five character
+/// categories, and not the account name inside it.
+pub fn is_complex(password: &str, account: &str) -> bool {
+    !holds_account_name(password, account) && has_three_classes(password)
+}
+
+/// The rule a new password broke, in the order Windows tests them (minimum age, length,
+/// complexity, history); each is STATUS_PASSWORD_RESTRICTION on the wire, and
+/// UnicodeChangePasswordUser3 also reports [`Refusal::extended_reason`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Changed again before the minimum age.
+    TooSoon,
+    /// Shorter than the minimum length.
+    TooShort,
+    /// A bare hash where the policy has length or complexity rules the server cannot
+    /// check on a hash.
+    Unverifiable,
+    /// Holds the account name.
+    AccountName,
+    /// Fewer than three character categories.
+    NotComplex,
+    /// The current password or one the history remembers.
+    InHistory,
+}
+
+impl Refusal {
+    /// USER_PWD_CHANGE_FAILURE_INFORMATION.ExtendedFailureReason (MS-SAMR 2.2.6):
+    /// SAM_PWD_CHANGE_NO_ERROR (0) where no reason fits, PASSWORD_TOO_SHORT 1,
+    /// PWD_IN_HISTORY 2, USERNAME_IN_PASSWORD 3, NOT_COMPLEX 5.
+    pub fn extended_reason(self) -> u32 {
+        match self {
+            Refusal::TooSoon | Refusal::Unverifiable => 0,
+            Refusal::TooShort => 1,
+            Refusal::InHistory => 2,
+            Refusal::AccountName => 3,
+            Refusal::NotComplex => 5,
+        }
+    }
+}
+
+/// The rule a new password for `user` breaks under `policy`, if any; `hash` is its NT
+/// hash, `now` the current FILETIME.
+pub fn refusal(
+    policy: &PasswordPolicy,
+    user: &User,
+    password: Option<&str>,
+    hash: &[u8; 16],
+    source: PasswordSource,
+    now: i64,
+) -> Option<Refusal> {
+    if source == PasswordSource::Change
+        && policy.min_age > 0
+        && user.password_last_set != 0
+        && now < user.password_last_set.saturating_add(policy.min_age)
+    {
+        return Some(Refusal::TooSoon);
+    }
+    let complex = policy.properties & DOMAIN_PASSWORD_COMPLEX != 0;
+    if let Some(p) = password {
+        if p.encode_utf16().count() < usize::from(policy.min_length) {
+            return Some(Refusal::TooShort);
+        }
+        if complex && holds_account_name(p, &user.name) {
+            return Some(Refusal::AccountName);
+        }
+        if complex && !has_three_classes(p) {
+            return Some(Refusal::NotComplex);
+        }
+    } else if policy.min_length > 0 || complex {
+        // A bare hash (level 18/21 sets): the server cannot see the length or the
+        // characters, so it cannot prove the rules hold; Windows refuses such sets when
+        // the policy has length or complexity rules.
+        return Some(Refusal::Unverifiable);
+    }
+    if policy.history_length > 0 {
+        let remembered = usize::from(policy.history_length);
+        let current = user.nt_hash.iter();
+        let earlier = user.history.iter().take(remembered.saturating_sub(1));
+        if current.chain(earlier).any(|h| h == hash) {
+            return Some(Refusal::InHistory);
+        }
+    }
+    None
+}
+
+/// Checks a new password for `user` against `policy`: STATUS_PASSWORD_RESTRICTION when
+/// [`refusal`] finds a rule broken.
 pub fn check(
     policy: &PasswordPolicy,
     user: &User,
@@ -56,35 +142,10 @@ pub fn check(
     source: PasswordSource,
     now: i64,
 ) -> Result<(), NtStatus> {
-    if let Some(p) = password {
-        if p.encode_utf16().count() < usize::from(policy.min_length) {
-            return Err(NtStatus::PASSWORD_RESTRICTION);
-        }
-        if policy.properties & DOMAIN_PASSWORD_COMPLEX != 0 && !is_complex(p, &user.name) {
-            return Err(NtStatus::PASSWORD_RESTRICTION);
-        }
-    } else if policy.min_length > 0 || policy.properties & DOMAIN_PASSWORD_COMPLEX != 0 {
-        // A bare hash (level 18/21 sets): the server cannot see the length or the
-        // characters, so it cannot prove the rules hold; Windows refuses such sets when
-        // the policy has length or complexity rules.
-        return Err(NtStatus::PASSWORD_RESTRICTION);
+    match refusal(policy, user, password, hash, source, now) {
+        Some(_) => Err(NtStatus::PASSWORD_RESTRICTION),
+        None => Ok(()),
     }
-    if policy.history_length > 0 {
-        let remembered = usize::from(policy.history_length);
-        let current = user.nt_hash.iter();
-        let earlier = user.history.iter().take(remembered.saturating_sub(1));
-        if current.chain(earlier).any(|h| h == hash) {
-            return Err(NtStatus::PASSWORD_RESTRICTION);
-        }
-    }
-    if source == PasswordSource::Change
-        && policy.min_age > 0
-        && user.password_last_set != 0
-        && now < user.password_last_set.saturating_add(policy.min_age)
-    {
-        return Err(NtStatus::PASSWORD_RESTRICTION);
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -150,5 +211,64 @@ mod tests {
             check(&policy, &u, None, &h, PasswordSource::Reset, 0),
             Err(NtStatus::PASSWORD_RESTRICTION)
         );
+    }
+
+    #[test]
+    fn the_first_rule_broken_names_the_refusal() {
+        let policy = PasswordPolicy {
+            min_length: 8,
+            history_length: 3,
+            properties: DOMAIN_PASSWORD_COMPLEX,
+            max_age: 0,
+            min_age: 100,
+        };
+        let mut u = user();
+        u.nt_hash = Some([2; 16]);
+        u.password_last_set = 950;
+        let why = |pw: &str, h: &[u8; 16], s| refusal(&policy, &u, Some(pw), h, s, 1000);
+        // Too soon comes before everything, for a change only.
+        let cases = [
+            (
+                "x",
+                [2u8; 16],
+                PasswordSource::Change,
+                Some(Refusal::TooSoon),
+            ),
+            ("x", [2; 16], PasswordSource::Reset, Some(Refusal::TooShort)),
+            (
+                "Xalice1!x",
+                [9; 16],
+                PasswordSource::Reset,
+                Some(Refusal::AccountName),
+            ),
+            (
+                "abcdefghij",
+                [9; 16],
+                PasswordSource::Reset,
+                Some(Refusal::NotComplex),
+            ),
+            (
+                "Abcdef1!x",
+                [2; 16],
+                PasswordSource::Reset,
+                Some(Refusal::InHistory),
+            ),
+        ];
+        for (pw, hash, source, expected) in cases {
+            assert_eq!(why(pw, &hash, source), expected, "{pw}");
+        }
+        assert_eq!(why("Abcdef1!x", &[9; 16], PasswordSource::Reset), None);
+        let reasons: Vec<u32> = [
+            Refusal::TooSoon,
+            Refusal::TooShort,
+            Refusal::InHistory,
+            Refusal::AccountName,
+            Refusal::NotComplex,
+            Refusal::Unverifiable,
+        ]
+        .iter()
+        .map(|r| r.extended_reason())
+        .collect();
+        assert_eq!(reasons, [0, 1, 2, 3, 5, 0]);
     }
 }

@@ -84,6 +84,18 @@ impl NewPassword {
             text: Some(text.to_owned()),
         }
     }
+
+    /// From the units a client sent, well-formed UTF-16 or not: the NT hash is MD4 over
+    /// the units as they came (as Windows takes a password of random bytes); the text
+    /// the policy checks has unpaired surrogates replaced, one unit for one, so the
+    /// length rule counts what was sent.
+    pub fn from_clear(password: &crate::crypto::ClearPassword) -> NewPassword {
+        use md4::{Digest, Md4};
+        NewPassword {
+            hash: Md4::digest(password.to_le_bytes()).into(),
+            text: Some(password.to_string_lossy()),
+        }
+    }
 }
 
 impl Sam {
@@ -301,6 +313,26 @@ impl Sam {
             return Err(NtStatus::PASSWORD_RESTRICTION);
         }
         self.set_password(rid, new, PasswordSource::Change, false)
+    }
+
+    /// The policy rule `new` breaks as user `rid`'s next password from `source`, if any
+    /// (the reason a change refused with STATUS_PASSWORD_RESTRICTION reports).
+    pub fn password_refusal(
+        &self,
+        rid: u32,
+        new: &NewPassword,
+        source: PasswordSource,
+    ) -> Option<policy::Refusal> {
+        let user = self.user(rid).ok()?;
+        let domain = self.domain().ok()?;
+        policy::refusal(
+            &domain.password,
+            &user,
+            new.text.as_deref(),
+            &new.hash,
+            source,
+            model::now(),
+        )
     }
 
     /// The hash a logon verifies against: the stored one, or the empty password's for an
@@ -880,6 +912,9 @@ impl AccountSource for Sam {
         let d = self.domain()?;
         self.logon_restrictions(&u, &d)?;
         let token = self.token_for(&u)?;
+        let mut sids = vec![token.user];
+        sids.extend(token.groups.iter().copied());
+        self.check_network_logon(&sids)?;
         u.bad_password_count = 0;
         u.lockout_time = 0;
         u.last_logon = model::now();

@@ -4,9 +4,9 @@
 //! `lwio-fscc`; this module only frames them.
 
 use bytes::BufMut;
-use lwio_core::irp::NotifyFilter;
+use lwio_types::NotifyFilter;
 
-use crate::codec::{Cursor, DecodeError};
+use crate::codec::{DecodeError, Reader, Smb2Reader};
 use crate::create::FileId;
 use crate::header::{HEADER_LEN, check_end, open_flags};
 use crate::query_info::{decode_buffer_response, encode_buffer_response};
@@ -38,14 +38,14 @@ pub struct ChangeNotifyRequest {
 impl ChangeNotifyRequest {
     /// Decodes a CHANGE_NOTIFY request from its message (header first).
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, HEADER_LEN);
+        let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(CHANGE_NOTIFY_REQUEST_SIZE)?;
         let flags = ChangeNotifyFlags(c.u16()?);
         let output_buffer_length = c.u32()?;
         let file_id = FileId::read(&mut c)?;
         let completion_filter = NotifyFilter(c.u32()?);
         c.skip(4)?; // Reserved
-        check_end(msg, c.pos())?;
+        check_end(msg, c.position())?;
         Ok(ChangeNotifyRequest {
             flags,
             output_buffer_length,

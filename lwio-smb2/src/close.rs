@@ -1,9 +1,9 @@
 //! SMB2 CLOSE Request and Response (MS-SMB2 2.2.15, 2.2.16).
 
 use bytes::BufMut;
-use lwio_core::FileAttributes;
+use lwio_types::FileAttributes;
 
-use crate::codec::{Cursor, DecodeError};
+use crate::codec::{DecodeError, Reader, Smb2Reader};
 use crate::create::{FileId, FileTimes};
 use crate::header::{HEADER_LEN, check_end, open_flags};
 
@@ -32,12 +32,12 @@ pub struct CloseRequest {
 impl CloseRequest {
     /// Decodes the body of `msg` (see the conventions in [`crate::header`]).
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, HEADER_LEN);
+        let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(REQUEST_SIZE)?;
         let flags = CloseFlags(c.u16()?);
         c.skip(4)?;
         let file_id = FileId::read(&mut c)?;
-        check_end(msg, c.pos())?;
+        check_end(msg, c.position())?;
         Ok(CloseRequest { flags, file_id })
     }
 
@@ -65,13 +65,13 @@ pub struct CloseResponse {
 impl CloseResponse {
     /// Decodes the body of `msg` (see the conventions in [`crate::header`]).
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, HEADER_LEN);
+        let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(RESPONSE_SIZE)?;
         let flags = CloseFlags(c.u16()?);
         c.skip(4)?;
         let times = FileTimes::read(&mut c)?;
         let file_attributes = FileAttributes(c.u32()?);
-        check_end(msg, c.pos())?;
+        check_end(msg, c.position())?;
         Ok(CloseResponse {
             flags,
             times,

@@ -2,11 +2,11 @@
 //! handle-based command carries (2.2.14.1).
 
 use bytes::BufMut;
-use lwio_core::{
+use lwio_types::{
     AccessMask, CreateAction, CreateDisposition, CreateOptions, FileAttributes, ShareAccess,
 };
 
-use crate::codec::{Cursor, DecodeError, align8, to_utf16le, utf16le};
+use crate::codec::{DecodeError, Reader, Smb2Reader, align8, to_utf16le, utf16le};
 use crate::create_context::CreateContext;
 use crate::header::{HEADER_LEN, check_end, open_enum, open_flags};
 use crate::oplock::OplockLevel;
@@ -29,7 +29,7 @@ impl FileId {
     };
 
     /// Reads 16 bytes at the cursor.
-    pub fn read(c: &mut Cursor<'_>) -> Result<Self, DecodeError> {
+    pub fn read(c: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(FileId {
             persistent: c.u64()?,
             volatile: c.u64()?,
@@ -75,7 +75,7 @@ open_flags! {
 /// Decodes the CreateContexts buffer at `offset`/`length`, which must start 8-aligned
 /// at or after `min`. Returns the chain and the end of the buffer (or `min`).
 fn contexts_at(
-    c: &Cursor<'_>,
+    c: &Reader<'_>,
     offset: usize,
     length: usize,
     min: usize,
@@ -150,7 +150,7 @@ impl Default for CreateRequest {
 impl CreateRequest {
     /// Decodes the body of `msg` (see the conventions in [`crate::header`]).
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, HEADER_LEN);
+        let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(REQUEST_SIZE)?;
         let security_flags = c.u8()?;
         let oplock_level = OplockLevel(c.u8()?);
@@ -166,7 +166,7 @@ impl CreateRequest {
         let name_len = usize::from(c.u16()?);
         let ctx_offset = c.u32()? as usize;
         let ctx_len = c.u32()? as usize;
-        let fixed = c.pos();
+        let fixed = c.position();
         let name = utf16le(c.buffer_at(name_offset, name_len, fixed)?)?;
         let name_end = if name_len == 0 {
             fixed + usize::from(msg.len() > fixed)
@@ -237,7 +237,7 @@ pub struct FileTimes {
 
 impl FileTimes {
     /// Reads the six u64 fields.
-    pub fn read(c: &mut Cursor<'_>) -> Result<Self, DecodeError> {
+    pub fn read(c: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(FileTimes {
             creation_time: c.u64()?,
             last_access_time: c.u64()?,
@@ -285,7 +285,7 @@ pub struct CreateResponse {
 impl CreateResponse {
     /// Decodes the body of `msg` (see the conventions in [`crate::header`]).
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, HEADER_LEN);
+        let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(RESPONSE_SIZE)?;
         let oplock_level = OplockLevel(c.u8()?);
         let flags = CreateResponseFlags(c.u8()?);
@@ -296,7 +296,7 @@ impl CreateResponse {
         let file_id = FileId::read(&mut c)?;
         let ctx_offset = c.u32()? as usize;
         let ctx_len = c.u32()? as usize;
-        let fixed = c.pos();
+        let fixed = c.position();
         let min = fixed + usize::from(msg.len() > fixed);
         let (contexts, end) = contexts_at(&c, ctx_offset, ctx_len, fixed)?;
         check_end(msg, end.max(min))?;

@@ -8,9 +8,9 @@
 //! multiple of 8 and at least the 16-byte entry header, so a chain can only move forward.
 
 use bytes::BufMut;
-use lwio_core::{AccessMask, NtStatus};
+use lwio_types::{AccessMask, NtStatus};
 
-use crate::codec::{Cursor, DecodeError, align8};
+use crate::codec::{DecodeError, Reader, Smb2Reader, align8};
 use crate::create::FileId;
 use crate::header::open_flags;
 use crate::oplock::LeaseState;
@@ -70,7 +70,7 @@ impl CreateContext {
         let mut list = Vec::new();
         let mut at = 0usize;
         loop {
-            let mut c = Cursor::new(buf, at);
+            let mut c = Reader::at(buf, at);
             let next = c.u32()? as usize;
             let name_off = usize::from(c.u16()?);
             let name_len = usize::from(c.u16()?);
@@ -210,7 +210,7 @@ impl Lease {
         if data.len() != 32 && data.len() != 52 {
             return Err(DecodeError::Invalid("lease context length"));
         }
-        let mut c = Cursor::new(data, 0);
+        let mut c = Reader::at(data, 0);
         let key = c.array()?;
         let state = LeaseState(c.u32()?);
         let flags = LeaseFlags(c.u32()?);
@@ -327,12 +327,12 @@ impl RequestContext {
             }
             n if n == DHNC => {
                 let b = exact::<16>(d)?;
-                let mut c = Cursor::new(&b, 0);
+                let mut c = Reader::at(&b, 0);
                 RequestContext::DurableReconnect(FileId::read(&mut c)?)
             }
             n if n == DH2Q => {
                 let b = exact::<32>(d)?;
-                let mut c = Cursor::new(&b, 0);
+                let mut c = Reader::at(&b, 0);
                 let timeout = c.u32()?;
                 let flags = DurableFlags(c.u32()?);
                 c.skip(8)?;
@@ -344,7 +344,7 @@ impl RequestContext {
             }
             n if n == DH2C => {
                 let b = exact::<36>(d)?;
-                let mut c = Cursor::new(&b, 0);
+                let mut c = Reader::at(&b, 0);
                 RequestContext::DurableReconnectV2 {
                     file_id: FileId::read(&mut c)?,
                     create_guid: c.array()?,
@@ -354,7 +354,7 @@ impl RequestContext {
             n if n == RQLS => RequestContext::Lease(Lease::decode(d)?),
             n if n == APP_INSTANCE_ID => {
                 let b = exact::<20>(d)?;
-                let mut c = Cursor::new(&b, 0);
+                let mut c = Reader::at(&b, 0);
                 c.structure_size(20)?;
                 c.skip(2)?;
                 RequestContext::AppInstanceId(c.array()?)
@@ -469,7 +469,7 @@ impl ResponseContext {
         Ok(match ctx.name.as_slice() {
             n if n == MXAC => {
                 let b = exact::<8>(d)?;
-                let mut c = Cursor::new(&b, 0);
+                let mut c = Reader::at(&b, 0);
                 ResponseContext::MaximalAccess {
                     status: NtStatus(c.u32()?),
                     access: AccessMask(c.u32()?),
@@ -482,7 +482,7 @@ impl ResponseContext {
             }
             n if n == DH2Q => {
                 let b = exact::<8>(d)?;
-                let mut c = Cursor::new(&b, 0);
+                let mut c = Reader::at(&b, 0);
                 ResponseContext::DurableV2 {
                     timeout: c.u32()?,
                     flags: DurableFlags(c.u32()?),

@@ -7,7 +7,7 @@
 
 use bytes::BufMut;
 
-use crate::codec::{Cursor, DecodeError, align8, to_utf16le, utf16le};
+use crate::codec::{DecodeError, Reader, Smb2Reader, align8, to_utf16le, utf16le};
 use crate::header::{HEADER_LEN, check_end, fixed_end, open_enum};
 
 /// StructureSize of an ERROR Response.
@@ -67,12 +67,12 @@ impl ErrorResponse {
 
     /// Decodes the body of `msg` (see the conventions in [`crate::header`]).
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, HEADER_LEN);
+        let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(STRUCTURE_SIZE)?;
         let count = c.u8()?;
         c.skip(1)?;
         let byte_count = c.u32()? as usize;
-        let start = c.pos();
+        let start = c.position();
         if byte_count == 0 {
             if count != 0 {
                 return Err(DecodeError::Invalid("error contexts without data"));
@@ -88,15 +88,15 @@ impl ErrorResponse {
         let mut contexts = Vec::new();
         let mut at = 0usize;
         for i in 0..count {
-            let mut cc = Cursor::new(data, at);
+            let mut cc = Reader::at(data, at);
             let len = cc.u32()? as usize;
             let id = ErrorId(cc.u32()?);
-            let body = cc.bytes(len)?;
+            let body = cc.take(len)?;
             contexts.push(ErrorContext {
                 id,
                 data: body.to_vec(),
             });
-            at = cc.pos();
+            at = cc.position();
             if i + 1 < count {
                 at = align8(at);
             }
@@ -169,7 +169,7 @@ impl SymlinkError {
     /// Decodes ErrorData (or an error context's data). Up to 7 bytes of padding may
     /// follow the structure.
     pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(data, 0);
+        let mut c = Reader::at(data, 0);
         let total = c.u32()? as usize;
         if c.u32()? != SYMLINK_ERROR_TAG {
             return Err(DecodeError::Invalid("symbolic link error tag"));
@@ -187,8 +187,8 @@ impl SymlinkError {
         let path_len = total
             .checked_sub(SYMLINK_FIXED)
             .ok_or(DecodeError::Invalid("SymLinkLength"))?;
-        let path = c.bytes(path_len)?;
-        if data.len() > align8(c.pos()) {
+        let path = c.take(path_len)?;
+        if data.len() > align8(c.position()) {
             return Err(DecodeError::Invalid("trailing bytes after symbolic link"));
         }
         let name = |off: usize, len: usize| {

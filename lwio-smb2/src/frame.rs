@@ -9,7 +9,7 @@
 
 use thiserror::Error;
 
-use crate::codec::{Cursor, DecodeError};
+use crate::codec::{DecodeError, Reader};
 
 /// The largest length the 24-bit field of the transport header can carry.
 pub const MAX_FRAME_LEN: usize = 0x00FF_FFFF;
@@ -48,6 +48,19 @@ pub fn encode_frame(msg: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(msg);
 }
 
+/// The length of the message a transport header announces, refused when the header does
+/// not start with zero or the length exceeds `max`.
+pub fn message_len(head: [u8; FRAME_HEADER_LEN], max: usize) -> Result<usize, FrameError> {
+    if head[0] != 0 {
+        return Err(FrameError::BadHeader(head[0]));
+    }
+    let len = u32::from_be_bytes([0, head[1], head[2], head[3]]) as usize;
+    if len > max {
+        return Err(FrameError::TooLarge { len, max });
+    }
+    Ok(len)
+}
+
 /// Reassembles whole messages from a Direct TCP byte stream.
 #[derive(Debug, Clone)]
 pub struct FrameSplitter {
@@ -78,16 +91,10 @@ impl FrameSplitter {
     /// The next whole message, `Ok(None)` if more bytes are needed. The length is checked
     /// as soon as the transport header is in, before the body is buffered any further.
     pub fn next_frame(&mut self) -> Result<Option<Vec<u8>>, FrameError> {
-        let Some(head) = self.buf.get(..FRAME_HEADER_LEN) else {
+        let Some(&[a, b, c, d]) = self.buf.get(..FRAME_HEADER_LEN) else {
             return Ok(None);
         };
-        if head[0] != 0 {
-            return Err(FrameError::BadHeader(head[0]));
-        }
-        let len = u32::from_be_bytes([0, head[1], head[2], head[3]]) as usize;
-        if len > self.max {
-            return Err(FrameError::TooLarge { len, max: self.max });
-        }
+        let len = message_len([a, b, c, d], self.max)?;
         if self.buf.len() < FRAME_HEADER_LEN + len {
             return Ok(None);
         }
@@ -147,7 +154,7 @@ pub struct Smb1Negotiate {
 impl Smb1Negotiate {
     /// Decodes a whole SMB1 message that must be an SMB_COM_NEGOTIATE request.
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, 0);
+        let mut c = Reader::at(msg, 0);
         if c.array::<4>()? != [0xFF, b'S', b'M', b'B'] {
             return Err(DecodeError::Invalid("SMB1 protocol id"));
         }
@@ -159,9 +166,9 @@ impl Smb1Negotiate {
             return Err(DecodeError::Invalid("SMB1 negotiate word count"));
         }
         let count = usize::from(c.u16()?);
-        let start = c.pos();
-        let bytes = c.bytes(count)?;
-        if c.pos() != msg.len() {
+        let start = c.position();
+        let bytes = c.take(count)?;
+        if c.position() != msg.len() {
             return Err(DecodeError::Invalid("trailing bytes after SMB1 negotiate"));
         }
         let mut dialects = Vec::new();

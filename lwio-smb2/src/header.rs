@@ -9,10 +9,9 @@
 //!   the end of the frame for the last part. The body starts at [`HEADER_LEN`] (64).
 //! * **Decode**: `Type::decode(msg: &[u8]) -> Result<Type, DecodeError>` takes that slice
 //!   (header included; the header itself is not inspected, decode it with
-//!   [`Header::decode`]). It reads the body with `Cursor::new(msg, HEADER_LEN)`, and every
+//!   [`Header::decode`]). It reads the body with `Reader::at(msg, HEADER_LEN)`, and every
 //!   Offset field of the body is relative to `msg[0]` (the header start), checked with
-//!   [`Cursor::buffer_at`](crate::codec::Cursor::buffer_at) against the end of the fixed
-//!   part. Decoded values keep no offsets: they own their buffers (`Vec<u8>`, `String`).
+//!   [`crate::codec::Smb2Reader::buffer_at`] against the end of the fixed part. Decoded values keep no offsets: they own their buffers (`Vec<u8>`, `String`).
 //! * **Trailing bytes**: after the last byte a body uses (the fixed part of
 //!   `StructureSize & !1` bytes, or its odd one-byte buffer, or the end of its furthest
 //!   buffer) a message may carry only compound padding up to the next multiple of 8
@@ -34,9 +33,9 @@
 //! [`Header::command`].
 
 use bytes::BufMut;
-use lwio_core::NtStatus;
+use lwio_types::NtStatus;
 
-use crate::codec::{Cursor, DecodeError, align8};
+use crate::codec::{DecodeError, Reader, Smb2Reader, align8};
 use crate::command::Command;
 
 /// The size of the SMB2 header; every body starts at this offset in its message.
@@ -45,8 +44,8 @@ pub const HEADER_LEN: usize = 64;
 /// The protocol id of an SMB2 header: 0xFE 'S' 'M' 'B'.
 pub const PROTOCOL_ID: [u8; 4] = [0xFE, b'S', b'M', b'B'];
 
-/// The open number-space macros of the family (see `lwio_core::open_enum!`).
-pub(crate) use lwio_core::{open_enum, open_flags};
+/// The open number-space macros of the family (see `lwio_types::open_enum!`).
+pub(crate) use lwio_types::{open_enum, open_flags};
 
 open_flags! {
     /// The Flags field of the SMB2 header (MS-SMB2 2.2.1.1).
@@ -123,7 +122,7 @@ pub struct Header {
 impl Header {
     /// Decodes the header at the start of `msg` (it needs at least 64 bytes).
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, 0);
+        let mut c = Reader::at(msg, 0);
         if c.array::<4>()? != PROTOCOL_ID {
             return Err(DecodeError::Invalid("SMB2 protocol id"));
         }
@@ -240,10 +239,10 @@ pub fn fixed_end(msg: &[u8], structure_size: u16) -> usize {
 /// Decodes the 4-byte body shared by several messages (StructureSize 4, Reserved): LOGOFF,
 /// TREE_DISCONNECT, ECHO, CANCEL and the FLUSH response.
 pub fn decode_reserved4(msg: &[u8]) -> Result<(), DecodeError> {
-    let mut c = Cursor::new(msg, HEADER_LEN);
+    let mut c = Reader::at(msg, HEADER_LEN);
     c.structure_size(4)?;
     c.skip(2)?;
-    check_end(msg, c.pos())
+    check_end(msg, c.position())
 }
 
 /// Appends the 4-byte body of [`decode_reserved4`].
@@ -286,10 +285,10 @@ impl<'a> Iterator for Compound<'a> {
         if self.rest.len() < HEADER_LEN {
             return fail(self, DecodeError::Truncated(self.rest.len()));
         }
-        let mut c = Cursor::new(self.rest, 20);
+        let mut c = Reader::at(self.rest, 20);
         let next = match c.u32() {
             Ok(n) => n as usize,
-            Err(e) => return fail(self, e),
+            Err(e) => return fail(self, e.into()),
         };
         if next == 0 {
             self.done = true;

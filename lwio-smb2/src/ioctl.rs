@@ -10,62 +10,16 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use bytes::BufMut;
 
-use crate::codec::{Cursor, DecodeError, align8, to_utf16le, utf16le};
+use crate::codec::{DecodeError, Reader, Smb2Reader, align8, to_utf16le, utf16le};
 use crate::create::FileId;
-use crate::header::{HEADER_LEN, check_end, fixed_end, open_enum, open_flags};
+use crate::header::{HEADER_LEN, check_end, fixed_end, open_flags};
 use crate::negotiate::{Capabilities, Dialect, SecurityMode};
 use crate::read::len_u32;
 
-open_enum! {
-    /// An IOCTL/FSCTL control code (MS-SMB2 2.2.31 CtlCode; MS-FSCC 2.3). The named
-    /// values are those SMB2 processes itself plus the common file system controls.
-    pub struct CtlCode(u32) {
-        /// FSCTL_DFS_GET_REFERRALS.
-        const DFS_GET_REFERRALS = 0x0006_0194;
-        /// FSCTL_DFS_GET_REFERRALS_EX.
-        const DFS_GET_REFERRALS_EX = 0x0006_01B0;
-        /// FSCTL_PIPE_PEEK.
-        const PIPE_PEEK = 0x0011_400C;
-        /// FSCTL_PIPE_WAIT.
-        const PIPE_WAIT = 0x0011_0018;
-        /// FSCTL_PIPE_TRANSCEIVE.
-        const PIPE_TRANSCEIVE = 0x0011_C017;
-        /// FSCTL_SRV_COPYCHUNK.
-        const SRV_COPYCHUNK = 0x0014_40F2;
-        /// FSCTL_SRV_ENUMERATE_SNAPSHOTS.
-        const SRV_ENUMERATE_SNAPSHOTS = 0x0014_4064;
-        /// FSCTL_SRV_REQUEST_RESUME_KEY.
-        const SRV_REQUEST_RESUME_KEY = 0x0014_0078;
-        /// FSCTL_SRV_READ_HASH.
-        const SRV_READ_HASH = 0x0014_41BB;
-        /// FSCTL_SRV_COPYCHUNK_WRITE.
-        const SRV_COPYCHUNK_WRITE = 0x0014_80F2;
-        /// FSCTL_LMR_REQUEST_RESILIENCY.
-        const LMR_REQUEST_RESILIENCY = 0x0014_01D4;
-        /// FSCTL_QUERY_NETWORK_INTERFACE_INFO.
-        const QUERY_NETWORK_INTERFACE_INFO = 0x0014_01FC;
-        /// FSCTL_VALIDATE_NEGOTIATE_INFO.
-        const VALIDATE_NEGOTIATE_INFO = 0x0014_0204;
-        /// FSCTL_SET_REPARSE_POINT.
-        const SET_REPARSE_POINT = 0x0009_00A4;
-        /// FSCTL_GET_REPARSE_POINT.
-        const GET_REPARSE_POINT = 0x0009_00A8;
-        /// FSCTL_FILE_LEVEL_TRIM.
-        const FILE_LEVEL_TRIM = 0x0009_8208;
-        /// FSCTL_CREATE_OR_GET_OBJECT_ID.
-        const CREATE_OR_GET_OBJECT_ID = 0x0009_00C0;
-        /// FSCTL_SET_SPARSE.
-        const SET_SPARSE = 0x0009_00C4;
-        /// FSCTL_SET_ZERO_DATA.
-        const SET_ZERO_DATA = 0x0009_80C8;
-        /// FSCTL_QUERY_ALLOCATED_RANGES.
-        const QUERY_ALLOCATED_RANGES = 0x0009_40CF;
-        /// FSCTL_GET_COMPRESSION.
-        const GET_COMPRESSION = 0x0009_003C;
-        /// FSCTL_SET_COMPRESSION.
-        const SET_COMPRESSION = 0x0009_C040;
-    }
-}
+/// An IOCTL/FSCTL control code (MS-SMB2 2.2.31 CtlCode; MS-FSCC 2.3): the family's one
+/// [`lwio_types::CtlCode`], with the short names the server dispatches on
+/// (`CtlCode::VALIDATE_NEGOTIATE_INFO`) beside the `FSCTL_` ones.
+pub use lwio_types::CtlCode;
 
 open_flags! {
     /// The Flags of an IOCTL request or response (MS-SMB2 2.2.31).
@@ -82,7 +36,7 @@ pub const IOCTL_RESPONSE_SIZE: u16 = 49;
 
 /// Reads one Offset/Count pair's buffer and widens `end` to cover it.
 fn buffer<'a>(
-    c: &Cursor<'a>,
+    c: &Reader<'a>,
     offset: u32,
     count: u32,
     fixed: usize,
@@ -145,7 +99,7 @@ pub struct IoctlRequest {
 impl IoctlRequest {
     /// Decodes an IOCTL request from its message (header first).
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, HEADER_LEN);
+        let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(IOCTL_REQUEST_SIZE)?;
         c.skip(2)?; // Reserved
         let ctl_code = CtlCode(c.u32()?);
@@ -158,7 +112,7 @@ impl IoctlRequest {
         let max_output_response = c.u32()?;
         let flags = IoctlFlags(c.u32()?);
         c.skip(4)?; // Reserved2
-        let fixed = c.pos();
+        let fixed = c.position();
         let mut end = fixed_end(msg, IOCTL_REQUEST_SIZE);
         let input = buffer(&c, input_offset, input_count, fixed, &mut end)?;
         let output = buffer(&c, output_offset, output_count, fixed, &mut end)?;
@@ -211,7 +165,7 @@ pub struct IoctlResponse {
 impl IoctlResponse {
     /// Decodes an IOCTL response from its message (header first).
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, HEADER_LEN);
+        let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(IOCTL_RESPONSE_SIZE)?;
         c.skip(2)?; // Reserved
         let ctl_code = CtlCode(c.u32()?);
@@ -222,7 +176,7 @@ impl IoctlResponse {
         let output_count = c.u32()?;
         let flags = c.u32()?;
         c.skip(4)?; // Reserved2
-        let fixed = c.pos();
+        let fixed = c.position();
         let mut end = fixed_end(msg, IOCTL_RESPONSE_SIZE);
         let input = buffer(&c, input_offset, input_count, fixed, &mut end)?;
         let output = buffer(&c, output_offset, output_count, fixed, &mut end)?;
@@ -254,8 +208,8 @@ impl IoctlResponse {
 }
 
 /// Rejects bytes left over after a payload.
-fn finish(c: &Cursor<'_>) -> Result<(), DecodeError> {
-    if c.pos() != c.message().len() {
+fn finish(c: &Reader<'_>) -> Result<(), DecodeError> {
+    if c.position() != c.input().len() {
         return Err(DecodeError::Invalid(
             "trailing bytes after the IOCTL payload",
         ));
@@ -280,12 +234,12 @@ pub struct ValidateNegotiateInfoRequest {
 impl ValidateNegotiateInfoRequest {
     /// Decodes the IOCTL input buffer.
     pub fn decode(buf: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(buf, 0);
+        let mut c = Reader::at(buf, 0);
         let capabilities = Capabilities(c.u32()?);
         let guid = c.array()?;
         let security_mode = SecurityMode(c.u16()?);
         let count = usize::from(c.u16()?);
-        let raw = c.bytes(count * 2)?;
+        let raw = c.take(count * 2)?;
         finish(&c)?;
         let dialects = raw
             .chunks_exact(2)
@@ -331,7 +285,7 @@ impl ValidateNegotiateInfoResponse {
 
     /// Decodes the IOCTL output buffer.
     pub fn decode(buf: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(buf, 0);
+        let mut c = Reader::at(buf, 0);
         let v = ValidateNegotiateInfoResponse {
             capabilities: Capabilities(c.u32()?),
             guid: c.array()?,
@@ -419,7 +373,7 @@ impl NetworkInterfaceInfo {
                 .get(at..)
                 .and_then(|b| b.get(..NETWORK_INTERFACE_INFO_LEN))
                 .ok_or(DecodeError::Truncated(at))?;
-            let mut c = Cursor::new(entry, 0);
+            let mut c = Reader::at(entry, 0);
             let next = c.u32()? as usize;
             let if_index = c.u32()?;
             let capability = InterfaceCapability(c.u32()?);
@@ -445,7 +399,7 @@ impl NetworkInterfaceInfo {
                 }
                 _ => InterfaceAddress::Other {
                     family,
-                    bytes: c.bytes(SOCKADDR_STORAGE_LEN - 2)?.to_vec(),
+                    bytes: c.take(SOCKADDR_STORAGE_LEN - 2)?.to_vec(),
                 },
             };
             out.push(NetworkInterfaceInfo {
@@ -523,10 +477,10 @@ pub struct ResumeKeyResponse {
 impl ResumeKeyResponse {
     /// Decodes the IOCTL output buffer.
     pub fn decode(buf: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(buf, 0);
+        let mut c = Reader::at(buf, 0);
         let resume_key = c.array()?;
         let len = c.u32()? as usize;
-        let context = c.bytes(len)?.to_vec();
+        let context = c.take(len)?.to_vec();
         finish(&c)?;
         Ok(ResumeKeyResponse {
             resume_key,
@@ -576,14 +530,14 @@ impl CopyChunkCopy {
     /// before anything is allocated; the server's own limits (see
     /// [`COPYCHUNK_MAX_CHUNKS`]) are its business, answered with a [`CopyChunkResponse`].
     pub fn decode(buf: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(buf, 0);
+        let mut c = Reader::at(buf, 0);
         let source_key = c.array()?;
         let count = c.u32()? as usize;
         c.skip(4)?; // Reserved
-        let available = buf.len().saturating_sub(c.pos()) / COPYCHUNK_LEN;
+        let available = buf.len().saturating_sub(c.position()) / COPYCHUNK_LEN;
         if count > available {
             return Err(DecodeError::BadBuffer {
-                offset: c.pos(),
+                offset: c.position(),
                 length: count.saturating_mul(COPYCHUNK_LEN),
             });
         }
@@ -632,7 +586,7 @@ pub struct CopyChunkResponse {
 impl CopyChunkResponse {
     /// Decodes the IOCTL output buffer.
     pub fn decode(buf: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(buf, 0);
+        let mut c = Reader::at(buf, 0);
         let v = CopyChunkResponse {
             chunks_written: c.u32()?,
             chunk_bytes_written: c.u32()?,
@@ -664,9 +618,9 @@ impl DfsReferralRequest {
     /// Decodes the input of FSCTL_DFS_GET_REFERRALS: the level and a null-terminated
     /// UTF-16 name (a missing terminator is tolerated; bytes after it are not).
     pub fn decode(buf: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(buf, 0);
+        let mut c = Reader::at(buf, 0);
         let max_referral_level = c.u16()?;
-        let rest = buf.get(c.pos()..).unwrap_or(&[]);
+        let rest = buf.get(c.position()..).unwrap_or(&[]);
         let mut name = rest;
         for (i, unit) in rest.chunks(2).enumerate() {
             if unit == [0, 0] {
@@ -687,15 +641,15 @@ impl DfsReferralRequest {
     /// RequestFlags, RequestDataLength, then the name with its length (the site name
     /// that may follow is skipped).
     pub fn decode_ex(buf: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(buf, 0);
+        let mut c = Reader::at(buf, 0);
         let max_referral_level = c.u16()?;
         c.skip(2)?; // RequestFlags
         let data_len = c.u32()? as usize;
-        let data = c.bytes(data_len)?;
+        let data = c.take(data_len)?;
         finish(&c)?;
-        let mut d = Cursor::new(data, 0);
+        let mut d = Reader::at(data, 0);
         let name_len = usize::from(d.u16()?);
-        let mut name = d.bytes(name_len)?;
+        let mut name = d.take(name_len)?;
         if name.ends_with(&[0, 0]) {
             name = &name[..name.len() - 2];
         }

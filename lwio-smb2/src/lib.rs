@@ -3,7 +3,10 @@
 //! The SMB2/SMB3 wire format of MS-SMB2 section 2 as pure codecs: no sockets, no runtime,
 //! no locks. The server (`lwio-srv`) and the client (`lwio-rdr`) share it. Every request
 //! decoder treats its input as hostile: each offset and length is checked against the
-//! message before use (see [`codec`]).
+//! message before use (see [`codec`]), through the family's one reader (`lwio-types`).
+//! The number spaces it shares with the I/O manager (`NtStatus`, `FileInfoClass`,
+//! `CreateOptions`, `CtlCode`, ...) come from `lwio-types` as well, so this crate builds
+//! without the I/O manager.
 
 pub mod change_notify;
 pub mod close;
@@ -30,7 +33,7 @@ pub mod write;
 
 pub use change_notify::{ChangeNotifyFlags, ChangeNotifyRequest, ChangeNotifyResponse};
 pub use close::{CloseFlags, CloseRequest, CloseResponse};
-pub use codec::{Cursor, DecodeError};
+pub use codec::{DecodeError, Reader, Smb2Reader};
 pub use command::Command;
 pub use create::{CreateRequest, CreateResponse, FileId, FileTimes, ImpersonationLevel};
 pub use create_context::{CreateContext, Lease, RequestContext, ResponseContext};

@@ -2,9 +2,9 @@
 //! the element flags (MS-SMB2 3.3.5.14, 3.3.5.14.1, 3.3.5.14.2).
 
 use bytes::BufMut;
-use lwio_core::NtStatus;
+use lwio_types::NtStatus;
 
-use crate::codec::{Cursor, DecodeError};
+use crate::codec::{DecodeError, Reader, Smb2Reader};
 use crate::create::FileId;
 use crate::header::{HEADER_LEN, check_end, open_flags};
 use crate::read::len_u16;
@@ -93,12 +93,12 @@ impl LockRequest {
     /// Decodes a LOCK request from its message (header first). LockCount is checked
     /// against the bytes present before anything is allocated.
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, HEADER_LEN);
+        let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(LOCK_REQUEST_SIZE)?;
         let count = usize::from(c.u16()?);
         let lock_sequence = LockSequence::from_u32(c.u32()?);
         let file_id = FileId::read(&mut c)?;
-        let start = c.pos();
+        let start = c.position();
         let bytes = count * LOCK_ELEMENT_LEN;
         if msg.len().saturating_sub(start) < bytes {
             return Err(DecodeError::BadBuffer {
@@ -120,7 +120,8 @@ impl LockRequest {
         }
         check_end(
             msg,
-            c.pos().max(HEADER_LEN + usize::from(LOCK_REQUEST_SIZE)),
+            c.position()
+                .max(HEADER_LEN + usize::from(LOCK_REQUEST_SIZE)),
         )?;
         Ok(LockRequest {
             lock_sequence,
@@ -183,10 +184,10 @@ pub struct LockResponse;
 impl LockResponse {
     /// Decodes a LOCK response from its message (header first).
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, HEADER_LEN);
+        let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(LOCK_RESPONSE_SIZE)?;
         c.skip(2)?; // Reserved
-        check_end(msg, c.pos())?;
+        check_end(msg, c.position())?;
         Ok(LockResponse)
     }
 

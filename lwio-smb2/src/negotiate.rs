@@ -8,7 +8,7 @@
 
 use bytes::BufMut;
 
-use crate::codec::{Cursor, DecodeError, align8, to_utf16le, utf16le};
+use crate::codec::{DecodeError, Reader, Smb2Reader, align8, to_utf16le, utf16le};
 use crate::header::{HEADER_LEN, check_end, open_enum, open_flags};
 
 /// StructureSize of the request.
@@ -215,8 +215,8 @@ pub enum NegotiateContext {
 }
 
 /// Reads `count` u16 values from `c` (the bytes are taken before anything is allocated).
-fn u16_list<T>(c: &mut Cursor<'_>, count: usize, f: fn(u16) -> T) -> Result<Vec<T>, DecodeError> {
-    let b = c.bytes(count.checked_mul(2).ok_or(DecodeError::Invalid("count"))?)?;
+fn u16_list<T>(c: &mut Reader<'_>, count: usize, f: fn(u16) -> T) -> Result<Vec<T>, DecodeError> {
+    let b = c.take(count.checked_mul(2).ok_or(DecodeError::Invalid("count"))?)?;
     Ok(b.chunks_exact(2)
         .map(|p| f(u16::from_le_bytes([p[0], p[1]])))
         .collect())
@@ -245,13 +245,13 @@ impl NegotiateContext {
 
     /// Decodes the Data of a context of type `t`; all of `data` must be used.
     pub fn decode_data(t: NegotiateContextType, data: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(data, 0);
+        let mut c = Reader::at(data, 0);
         let v = match t {
             NegotiateContextType::PREAUTH_INTEGRITY_CAPABILITIES => {
                 let n = usize::from(c.u16()?);
                 let salt_len = usize::from(c.u16()?);
                 let hash_algorithms = u16_list(&mut c, n, HashAlgorithm)?;
-                let salt = c.bytes(salt_len)?.to_vec();
+                let salt = c.take(salt_len)?.to_vec();
                 Self::PreauthIntegrity(PreauthIntegrity {
                     hash_algorithms,
                     salt,
@@ -290,7 +290,7 @@ impl NegotiateContext {
                 });
             }
         };
-        if c.pos() != data.len() {
+        if c.position() != data.len() {
             return Err(DecodeError::Invalid("bytes after negotiate context data"));
         }
         Ok(v)
@@ -346,13 +346,13 @@ fn decode_contexts(
     let mut list = Vec::new();
     let mut at = offset;
     for i in 0..count {
-        let mut c = Cursor::new(msg, at);
+        let mut c = Reader::at(msg, at);
         let t = NegotiateContextType(c.u16()?);
         let len = usize::from(c.u16()?);
         c.skip(4)?;
-        let data = c.bytes(len)?;
+        let data = c.take(len)?;
         list.push(NegotiateContext::decode_data(t, data)?);
-        at = c.pos();
+        at = c.position();
         if i + 1 < count {
             at = align8(at);
         }
@@ -398,7 +398,7 @@ pub struct NegotiateRequest {
 impl NegotiateRequest {
     /// Decodes the body of `msg` (see the conventions in [`crate::header`]).
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, HEADER_LEN);
+        let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(REQUEST_SIZE)?;
         let dialect_count = usize::from(c.u16()?);
         let security_mode = SecurityMode(c.u16()?);
@@ -409,7 +409,7 @@ impl NegotiateRequest {
         let ctx_count = usize::from(c.u16()?);
         c.skip(2)?;
         let dialects = u16_list(&mut c, dialect_count, Dialect)?;
-        let mut end = c.pos();
+        let mut end = c.position();
         let mut contexts = Vec::new();
         if dialects.contains(&Dialect::SMB_3_1_1) && ctx_count > 0 {
             let (list, e) = decode_contexts(msg, ctx_offset, ctx_count, end)?;
@@ -476,7 +476,7 @@ pub struct NegotiateResponse {
 impl NegotiateResponse {
     /// Decodes the body of `msg` (see the conventions in [`crate::header`]).
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, HEADER_LEN);
+        let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(RESPONSE_SIZE)?;
         let security_mode = SecurityMode(c.u16()?);
         let dialect = Dialect(c.u16()?);
@@ -491,7 +491,7 @@ impl NegotiateResponse {
         let sec_offset = usize::from(c.u16()?);
         let sec_len = usize::from(c.u16()?);
         let ctx_offset = c.u32()? as usize;
-        let fixed = c.pos();
+        let fixed = c.position();
         let security_buffer = c.buffer_at(sec_offset, sec_len, fixed)?.to_vec();
         let mut end = if sec_len == 0 {
             fixed + usize::from(msg.len() > fixed)

@@ -6,7 +6,7 @@
 
 use bytes::BufMut;
 
-use crate::codec::{Cursor, DecodeError};
+use crate::codec::{DecodeError, Reader, Smb2Reader};
 use crate::create::FileId;
 use crate::header::{HEADER_LEN, check_end, open_enum, open_flags};
 
@@ -68,12 +68,12 @@ pub struct OplockBreak {
 impl OplockBreak {
     /// Decodes from a message (header first).
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, HEADER_LEN);
+        let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(OPLOCK_BREAK_SIZE)?;
         let oplock_level = OplockLevel(c.u8()?);
         c.skip(5)?; // Reserved, Reserved2
         let file_id = FileId::read(&mut c)?;
-        check_end(msg, c.pos())?;
+        check_end(msg, c.position())?;
         Ok(OplockBreak {
             oplock_level,
             file_id,
@@ -114,7 +114,7 @@ pub struct LeaseBreakNotification {
 impl LeaseBreakNotification {
     /// Decodes from a message (header first).
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, HEADER_LEN);
+        let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(LEASE_BREAK_NOTIFICATION_SIZE)?;
         let v = LeaseBreakNotification {
             new_epoch: c.u16()?,
@@ -126,7 +126,7 @@ impl LeaseBreakNotification {
             access_mask_hint: c.u32()?,
             share_mask_hint: c.u32()?,
         };
-        check_end(msg, c.pos())?;
+        check_end(msg, c.position())?;
         Ok(v)
     }
 
@@ -160,7 +160,7 @@ pub struct LeaseBreakAck {
 impl LeaseBreakAck {
     /// Decodes from a message (header first).
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, HEADER_LEN);
+        let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(LEASE_BREAK_ACK_SIZE)?;
         c.skip(2)?; // Reserved
         let v = LeaseBreakAck {
@@ -169,7 +169,7 @@ impl LeaseBreakAck {
             lease_state: LeaseState(c.u32()?),
             lease_duration: c.u64()?,
         };
-        check_end(msg, c.pos())?;
+        check_end(msg, c.position())?;
         Ok(v)
     }
 
@@ -198,7 +198,7 @@ pub enum OplockBreakMessage {
 impl OplockBreakMessage {
     /// Decodes whichever body the StructureSize names.
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let size = Cursor::new(msg, HEADER_LEN).u16()?;
+        let size = Reader::at(msg, HEADER_LEN).u16()?;
         match size {
             OPLOCK_BREAK_SIZE => OplockBreak::decode(msg).map(Self::Oplock),
             LEASE_BREAK_NOTIFICATION_SIZE => {

@@ -4,9 +4,9 @@
 //! this module only frames them.
 
 use bytes::BufMut;
-use lwio_core::irp::{FileInfoClass, QueryDirectoryFlags};
+use lwio_types::{FileInfoClass, QueryDirectoryFlags};
 
-use crate::codec::{Cursor, DecodeError, to_utf16le, utf16le};
+use crate::codec::{DecodeError, Reader, Smb2Reader, to_utf16le, utf16le};
 use crate::create::FileId;
 use crate::header::{HEADER_LEN, check_end, fixed_end};
 use crate::query_info::{decode_buffer_response, encode_buffer_response};
@@ -35,7 +35,7 @@ pub struct QueryDirectoryRequest {
 impl QueryDirectoryRequest {
     /// Decodes a QUERY_DIRECTORY request from its message (header first).
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, HEADER_LEN);
+        let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(QUERY_DIRECTORY_REQUEST_SIZE)?;
         let class = FileInfoClass(c.u8()?);
         let flags = QueryDirectoryFlags(c.u8()?);
@@ -44,7 +44,7 @@ impl QueryDirectoryRequest {
         let name_offset = usize::from(c.u16()?);
         let name_length = usize::from(c.u16()?);
         let output_buffer_length = c.u32()?;
-        let name = c.buffer_at(name_offset, name_length, c.pos())?;
+        let name = c.buffer_at(name_offset, name_length, c.position())?;
         let mut end = fixed_end(msg, QUERY_DIRECTORY_REQUEST_SIZE);
         if !name.is_empty() {
             end = end.max(name_offset + name_length);

@@ -1,12 +1,12 @@
 //! SMB2 QUERY_INFO request and response (MS-SMB2 2.2.37, 2.2.38).
 //!
 //! The information buffers themselves stay in their MS-FSCC / MS-DTYP layouts (see
-//! `lwio-fscc` and `lwio_core::security`); this module only frames them.
+//! `lwio-fscc` and `lwio_types::security`); this module only frames them.
 
 use bytes::BufMut;
-use lwio_core::{FileInfoClass, FsInfoClass, SecurityInformation};
+use lwio_types::{FileInfoClass, FsInfoClass, SecurityInformation};
 
-use crate::codec::{Cursor, DecodeError};
+use crate::codec::{DecodeError, Reader, Smb2Reader};
 use crate::create::FileId;
 use crate::header::{HEADER_LEN, check_end, fixed_end, open_enum, open_flags};
 use crate::read::{len_u16, len_u32};
@@ -56,11 +56,11 @@ pub(crate) fn fs_class(info_type: InfoType, class: u8) -> Option<FsInfoClass> {
 /// Decodes the body shared by the QUERY_INFO, QUERY_DIRECTORY and CHANGE_NOTIFY responses
 /// (StructureSize 9, OutputBufferOffset u16, OutputBufferLength u32, Buffer).
 pub(crate) fn decode_buffer_response(msg: &[u8]) -> Result<Vec<u8>, DecodeError> {
-    let mut c = Cursor::new(msg, HEADER_LEN);
+    let mut c = Reader::at(msg, HEADER_LEN);
     c.structure_size(BUFFER_RESPONSE_SIZE)?;
     let offset = usize::from(c.u16()?);
     let length = c.u32()? as usize;
-    let buf = c.buffer_at(offset, length, c.pos())?;
+    let buf = c.buffer_at(offset, length, c.position())?;
     let mut end = fixed_end(msg, BUFFER_RESPONSE_SIZE);
     if !buf.is_empty() {
         end = end.max(offset + length);
@@ -124,7 +124,7 @@ impl QueryInfoRequest {
 
     /// Decodes a QUERY_INFO request from its message (header first).
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, HEADER_LEN);
+        let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(QUERY_INFO_REQUEST_SIZE)?;
         let info_type = InfoType(c.u8()?);
         let info_class = c.u8()?;
@@ -135,7 +135,7 @@ impl QueryInfoRequest {
         let additional_information = c.u32()?;
         let flags = QueryInfoFlags(c.u32()?);
         let file_id = FileId::read(&mut c)?;
-        let input = c.buffer_at(input_offset, input_length, c.pos())?;
+        let input = c.buffer_at(input_offset, input_length, c.position())?;
         let mut end = fixed_end(msg, QUERY_INFO_REQUEST_SIZE);
         if !input.is_empty() {
             end = end.max(input_offset + input_length);

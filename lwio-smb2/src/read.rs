@@ -6,7 +6,7 @@
 
 use bytes::BufMut;
 
-use crate::codec::{Cursor, DecodeError};
+use crate::codec::{DecodeError, Reader, Smb2Reader};
 use crate::create::FileId;
 use crate::header::{HEADER_LEN, check_end, fixed_end, open_enum, open_flags};
 
@@ -89,7 +89,7 @@ pub struct ReadRequest {
 impl ReadRequest {
     /// Decodes a READ request from its message (header first).
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, HEADER_LEN);
+        let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(READ_REQUEST_SIZE)?;
         let padding = c.u8()?;
         let flags = ReadFlags(c.u8()?);
@@ -101,7 +101,7 @@ impl ReadRequest {
         let remaining_bytes = c.u32()?;
         let info_offset = usize::from(c.u16()?);
         let info_length = usize::from(c.u16()?);
-        let fixed = c.pos();
+        let fixed = c.position();
         let channel_info = c.buffer_at(info_offset, info_length, fixed)?;
         let mut end = fixed_end(msg, READ_REQUEST_SIZE);
         if !channel_info.is_empty() {
@@ -157,14 +157,14 @@ pub struct ReadResponse {
 impl ReadResponse {
     /// Decodes a READ response from its message (header first).
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, HEADER_LEN);
+        let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(READ_RESPONSE_SIZE)?;
         let data_offset = usize::from(c.u8()?);
         c.skip(1)?; // Reserved
         let data_length = c.u32()? as usize;
         let data_remaining = c.u32()?;
         let flags = ReadResponseFlags(c.u32()?);
-        let fixed = c.pos();
+        let fixed = c.position();
         let data = c.buffer_at(data_offset, data_length, fixed)?;
         let mut end = fixed_end(msg, READ_RESPONSE_SIZE);
         if !data.is_empty() {

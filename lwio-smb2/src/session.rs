@@ -3,7 +3,7 @@
 
 use bytes::BufMut;
 
-use crate::codec::{Cursor, DecodeError};
+use crate::codec::{DecodeError, Reader, Smb2Reader};
 use crate::header::{
     HEADER_LEN, check_end, decode_reserved4, encode_reserved4, fixed_end, open_flags,
 };
@@ -48,12 +48,12 @@ open_flags! {
 /// part ending at `fixed`; returns it and the end of the body.
 fn security_buffer(
     msg: &[u8],
-    c: &Cursor<'_>,
+    c: &Reader<'_>,
     offset: usize,
     length: usize,
     size: u16,
 ) -> Result<(Vec<u8>, usize), DecodeError> {
-    let fixed = c.pos();
+    let fixed = c.position();
     let buf = c.buffer_at(offset, length, fixed)?;
     let end = if length == 0 {
         fixed_end(msg, size)
@@ -83,7 +83,7 @@ pub struct SessionSetupRequest {
 impl SessionSetupRequest {
     /// Decodes the body of `msg` (see the conventions in [`crate::header`]).
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, HEADER_LEN);
+        let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(REQUEST_SIZE)?;
         let flags = SessionSetupFlags(c.u8()?);
         let security_mode = SessionSecurityMode(c.u8()?);
@@ -134,7 +134,7 @@ pub struct SessionSetupResponse {
 impl SessionSetupResponse {
     /// Decodes the body of `msg` (see the conventions in [`crate::header`]).
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, HEADER_LEN);
+        let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(RESPONSE_SIZE)?;
         let session_flags = SessionFlags(c.u16()?);
         let offset = usize::from(c.u16()?);

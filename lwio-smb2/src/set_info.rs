@@ -4,9 +4,9 @@
 //! it.
 
 use bytes::BufMut;
-use lwio_core::{FileInfoClass, FsInfoClass, SecurityInformation};
+use lwio_types::{FileInfoClass, FsInfoClass, SecurityInformation};
 
-use crate::codec::{Cursor, DecodeError};
+use crate::codec::{DecodeError, Reader, Smb2Reader};
 use crate::create::FileId;
 use crate::header::{HEADER_LEN, check_end, fixed_end};
 use crate::query_info::{InfoType, file_class, fs_class};
@@ -51,7 +51,7 @@ impl SetInfoRequest {
 
     /// Decodes a SET_INFO request from its message (header first).
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, HEADER_LEN);
+        let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(SET_INFO_REQUEST_SIZE)?;
         let info_type = InfoType(c.u8()?);
         let info_class = c.u8()?;
@@ -60,7 +60,7 @@ impl SetInfoRequest {
         c.skip(2)?; // Reserved
         let additional_information = c.u32()?;
         let file_id = FileId::read(&mut c)?;
-        let buffer = c.buffer_at(offset, length, c.pos())?;
+        let buffer = c.buffer_at(offset, length, c.position())?;
         let mut end = fixed_end(msg, SET_INFO_REQUEST_SIZE);
         if !buffer.is_empty() {
             end = end.max(offset + length);
@@ -101,9 +101,9 @@ pub struct SetInfoResponse;
 impl SetInfoResponse {
     /// Decodes a SET_INFO response from its message (header first).
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, HEADER_LEN);
+        let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(SET_INFO_RESPONSE_SIZE)?;
-        check_end(msg, c.pos())?;
+        check_end(msg, c.position())?;
         Ok(SetInfoResponse)
     }
 

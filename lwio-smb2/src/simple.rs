@@ -3,7 +3,7 @@
 
 use bytes::BufMut;
 
-use crate::codec::{Cursor, DecodeError};
+use crate::codec::{DecodeError, Reader, Smb2Reader};
 use crate::create::FileId;
 use crate::header::{HEADER_LEN, check_end, decode_reserved4, encode_reserved4};
 use crate::session::reserved4;
@@ -40,11 +40,11 @@ pub struct FlushRequest {
 impl FlushRequest {
     /// Decodes the body of `msg` (see the conventions in [`crate::header`]).
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, HEADER_LEN);
+        let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(FLUSH_SIZE)?;
         c.skip(6)?;
         let file_id = FileId::read(&mut c)?;
-        check_end(msg, c.pos())?;
+        check_end(msg, c.position())?;
         Ok(FlushRequest { file_id })
     }
 

@@ -12,7 +12,7 @@
 
 use std::fmt;
 
-use crate::codec::{Cursor, DecodeError};
+use crate::codec::{DecodeError, Reader};
 
 /// The protocol id of a TRANSFORM_HEADER: 0xFD 'S' 'M' 'B'.
 pub const TRANSFORM_PROTOCOL_ID: [u8; 4] = [0xFD, b'S', b'M', b'B'];
@@ -64,7 +64,7 @@ impl TransformHeader {
     /// Decodes the 52-byte header at the start of `frame`. The bytes after it are not
     /// checked; [`TransformHeader::split`] also checks the ciphertext length.
     pub fn decode(frame: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(frame, 0);
+        let mut c = Reader::at(frame, 0);
         if c.array::<4>()? != TRANSFORM_PROTOCOL_ID {
             return Err(DecodeError::Invalid("transform protocol id"));
         }

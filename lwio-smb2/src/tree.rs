@@ -8,9 +8,9 @@
 //! (the byte after the SMB2 header), as 2.2.9.1 words it.
 
 use bytes::BufMut;
-use lwio_core::AccessMask;
+use lwio_types::AccessMask;
 
-use crate::codec::{Cursor, DecodeError, align8, to_utf16le, utf16le};
+use crate::codec::{DecodeError, Reader, Smb2Reader, align8, to_utf16le, utf16le};
 use crate::header::{
     HEADER_LEN, check_end, decode_reserved4, encode_reserved4, fixed_end, open_enum, open_flags,
 };
@@ -69,12 +69,12 @@ pub struct TreeConnectRequest {
 impl TreeConnectRequest {
     /// Decodes the body of `msg` (see the conventions in [`crate::header`]).
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, HEADER_LEN);
+        let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(REQUEST_SIZE)?;
         let flags = TreeConnectFlags(c.u16()?);
         let path_offset = usize::from(c.u16()?);
         let path_len = usize::from(c.u16()?);
-        let fixed = c.pos();
+        let fixed = c.position();
         let mut contexts = Vec::new();
         let mut end = fixed_end(msg, REQUEST_SIZE);
         let mut min_path = fixed;
@@ -82,7 +82,7 @@ impl TreeConnectRequest {
             let ctx_offset = c.u32()? as usize;
             let count = usize::from(c.u16()?);
             c.skip(10)?;
-            min_path = c.pos();
+            min_path = c.position();
             end = end.max(min_path);
             if count > 0 {
                 let mut at = HEADER_LEN
@@ -93,13 +93,13 @@ impl TreeConnectRequest {
                         length: 0,
                     })?;
                 for i in 0..count {
-                    let mut cc = Cursor::new(msg, at);
+                    let mut cc = Reader::at(msg, at);
                     let context_type = TreeConnectContextType(cc.u16()?);
                     let len = usize::from(cc.u16()?);
                     cc.skip(4)?;
-                    let data = cc.bytes(len)?.to_vec();
+                    let data = cc.take(len)?.to_vec();
                     contexts.push(TreeConnectContext { context_type, data });
-                    at = cc.pos();
+                    at = cc.position();
                     if i + 1 < count {
                         at = align8(at);
                     }
@@ -260,14 +260,14 @@ pub struct TreeConnectResponse {
 impl TreeConnectResponse {
     /// Decodes the body of `msg` (see the conventions in [`crate::header`]).
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, HEADER_LEN);
+        let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(RESPONSE_SIZE)?;
         let share_type = ShareType(c.u8()?);
         c.skip(1)?;
         let share_flags = ShareFlags(c.u32()?);
         let capabilities = ShareCapabilities(c.u32()?);
         let maximal_access = AccessMask(c.u32()?);
-        check_end(msg, c.pos())?;
+        check_end(msg, c.position())?;
         Ok(TreeConnectResponse {
             share_type,
             share_flags,

@@ -7,7 +7,7 @@
 
 use bytes::BufMut;
 
-use crate::codec::{Cursor, DecodeError};
+use crate::codec::{DecodeError, Reader, Smb2Reader};
 use crate::create::FileId;
 use crate::header::{HEADER_LEN, check_end, fixed_end, open_flags};
 use crate::read::{Channel, len_u16, len_u32};
@@ -52,7 +52,7 @@ pub struct WriteRequest<'a> {
 impl<'a> WriteRequest<'a> {
     /// Decodes a WRITE request from its message (header first); the data stays in `msg`.
     pub fn decode(msg: &'a [u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, HEADER_LEN);
+        let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(WRITE_REQUEST_SIZE)?;
         let data_offset = usize::from(c.u16()?);
         let length = c.u32()? as usize;
@@ -63,7 +63,7 @@ impl<'a> WriteRequest<'a> {
         let info_offset = usize::from(c.u16()?);
         let info_length = usize::from(c.u16()?);
         let flags = WriteFlags(c.u32()?);
-        let fixed = c.pos();
+        let fixed = c.position();
         let data = c.buffer_at(data_offset, length, fixed)?;
         let channel_info = c.buffer_at(info_offset, info_length, fixed)?;
         let mut end = fixed_end(msg, WRITE_REQUEST_SIZE);
@@ -135,7 +135,7 @@ impl WriteResponse {
     /// Decodes a WRITE response from its message (header first). The channel info fields
     /// are reserved and ignored.
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
-        let mut c = Cursor::new(msg, HEADER_LEN);
+        let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(WRITE_RESPONSE_SIZE)?;
         c.skip(2)?; // Reserved
         let count = c.u32()?;

@@ -4,8 +4,6 @@
 //! every byte, lying offsets and counts, random bytes).
 #![allow(clippy::unwrap_used)]
 
-use lwio_core::irp::{FileInfoClass, NotifyFilter, QueryDirectoryFlags};
-use lwio_core::{NtStatus, SecurityInformation};
 use lwio_smb2::ioctl::{
     CopyChunk, CopyChunkCopy, CopyChunkResponse, DfsReferralRequest, InterfaceAddress,
     InterfaceCapability, NetworkInterfaceInfo, ResumeKeyResponse, ValidateNegotiateInfoRequest,
@@ -13,6 +11,8 @@ use lwio_smb2::ioctl::{
 };
 use lwio_smb2::transform::{TransformFlags, aad_of};
 use lwio_smb2::*;
+use lwio_types::{FileInfoClass, NotifyFilter, QueryDirectoryFlags};
+use lwio_types::{NtStatus, SecurityInformation};
 use proptest::prelude::*;
 
 const H: usize = HEADER_LEN;

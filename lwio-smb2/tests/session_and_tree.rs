@@ -3,11 +3,11 @@
 //! family — round trips, hand-built hex vectors from the MS-SMB2 layouts, truncation at
 //! every byte, and random bytes into every decoder.
 
-use lwio_core::{AccessMask, CreateDisposition, NtStatus, ShareAccess};
 use lwio_smb2::create_context::{RequestContext, ResponseContext};
 use lwio_smb2::frame::{FrameSplitter, Smb1Negotiate, encode_frame};
 use lwio_smb2::negotiate::{Cipher, HashAlgorithm, PreauthIntegrity};
 use lwio_smb2::*;
+use lwio_types::{AccessMask, CreateDisposition, NtStatus, ShareAccess};
 use proptest::prelude::*;
 
 fn hex(s: &str) -> Vec<u8> {
@@ -179,9 +179,9 @@ fn response_contexts_typed() {
     let r = CreateResponse {
         oplock_level: lwio_smb2::OplockLevel::NONE,
         flags: lwio_smb2::create::CreateResponseFlags::empty(),
-        create_action: lwio_core::CreateAction::OPENED,
+        create_action: lwio_types::CreateAction::OPENED,
         times: FileTimes::default(),
-        file_attributes: lwio_core::FileAttributes(0x80),
+        file_attributes: lwio_types::FileAttributes(0x80),
         file_id: FileId {
             persistent: 1,
             volatile: 1,

@@ -10,6 +10,18 @@
 //! # The Unix ids given to accounts, one each, in the order of [[user]] (see `accounts`).
 //! unix_id_range = "70000-79999"
 //!
+//! # Resource bounds (defaults shown; see `ServerConfig` for each)
+//! max_credits = 8192
+//! unauthenticated_credits = 64
+//! max_connection_buffer = 67108864   # bytes of requests and responses per connection
+//! send_timeout_secs = 120
+//! max_connections = 16384
+//! max_connections_per_address = 2048
+//! max_unauthenticated_connections = 1024
+//! fd_reserve = 512
+//! max_session_setups = 64
+//! session_setup_timeout_secs = 60
+//!
 //! [[share]]
 //! name = "data"
 //! path = "/srv/data"
@@ -146,6 +158,33 @@ pub struct ServerConfig {
     pub idle_timeout: Duration,
     /// A connection without an authenticated session after this long is closed.
     pub unauthenticated_timeout: Duration,
+    /// The most credits a client may hold (the span of its sequence window, MS-SMB2
+    /// 3.3.1.2; Windows' default is 8192).
+    pub max_credits: u32,
+    /// The most credits a connection holds before it has an authenticated session.
+    pub unauthenticated_credits: u32,
+    /// The bytes one connection may hold: frames being processed and responses not yet
+    /// written. When it is spent the connection stops reading requests until its
+    /// responses drain.
+    pub max_connection_buffer: usize,
+    /// A connection whose client has not taken a response for this long is closed.
+    pub send_timeout: Duration,
+    /// The most connections the server holds; more are closed at once.
+    pub max_connections: usize,
+    /// The most connections from one client address (IPv4, or IPv6 /64).
+    pub max_connections_per_address: usize,
+    /// The most connections without an authenticated session: beyond it, the oldest of
+    /// them is closed to make room.
+    pub max_unauthenticated_connections: usize,
+    /// File descriptors kept for the opens of the sessions already there: a connection
+    /// that would leave fewer free is refused.
+    pub fd_reserve: u64,
+    /// The most session setups in progress on one connection; more are refused with
+    /// STATUS_REQUEST_NOT_ACCEPTED.
+    pub max_session_setups: usize,
+    /// A session setup in progress that has waited this long for the client's next leg
+    /// is dropped.
+    pub session_setup_timeout: Duration,
     /// Where the server keeps its state (the SAM); `None`: accounts held in memory.
     pub state_dir: Option<PathBuf>,
     /// Mirror SAM accounts into passwd/group (`Some(root)`; an empty root is the
@@ -190,6 +229,16 @@ impl Default for ServerConfig {
             max_outstanding_requests: 1024,
             idle_timeout: Duration::from_secs(15 * 60),
             unauthenticated_timeout: Duration::from_secs(60),
+            max_credits: 8192,
+            unauthenticated_credits: 64,
+            max_connection_buffer: 64 * 1024 * 1024,
+            send_timeout: Duration::from_secs(120),
+            max_connections: 16384,
+            max_connections_per_address: 2048,
+            max_unauthenticated_connections: 1024,
+            fd_reserve: 512,
+            max_session_setups: 64,
+            session_setup_timeout: Duration::from_secs(60),
             state_dir: None,
             unix_mirror: None,
             unix_id_range: crate::accounts::DEFAULT_UNIX_IDS,
@@ -217,6 +266,16 @@ struct FileConfig {
     max_outstanding_requests: Option<usize>,
     idle_timeout_secs: Option<u64>,
     unauthenticated_timeout_secs: Option<u64>,
+    max_credits: Option<u32>,
+    unauthenticated_credits: Option<u32>,
+    max_connection_buffer: Option<usize>,
+    send_timeout_secs: Option<u64>,
+    max_connections: Option<usize>,
+    max_connections_per_address: Option<usize>,
+    max_unauthenticated_connections: Option<usize>,
+    fd_reserve: Option<u64>,
+    max_session_setups: Option<usize>,
+    session_setup_timeout_secs: Option<u64>,
     state_dir: Option<PathBuf>,
     unix_mirror: Option<bool>,
     unix_root: Option<PathBuf>,
@@ -347,6 +406,7 @@ impl ServerConfig {
         if let Some(v) = f.listen {
             self.listen = v;
         }
+        self.apply_bounds(&f);
         self.shares.extend(f.share);
         self.users.extend(f.user);
         if let Some(v) = f.signing_required {
@@ -389,6 +449,29 @@ impl ServerConfig {
             self.unix_mirror = Some(m);
         }
         Ok(())
+    }
+
+    fn apply_bounds(&mut self, f: &FileConfig) {
+        let secs = Duration::from_secs;
+        set(&mut self.max_credits, f.max_credits);
+        set(&mut self.unauthenticated_credits, f.unauthenticated_credits);
+        set(&mut self.max_connection_buffer, f.max_connection_buffer);
+        set(&mut self.send_timeout, f.send_timeout_secs.map(secs));
+        set(&mut self.max_connections, f.max_connections);
+        set(
+            &mut self.max_connections_per_address,
+            f.max_connections_per_address,
+        );
+        set(
+            &mut self.max_unauthenticated_connections,
+            f.max_unauthenticated_connections,
+        );
+        set(&mut self.fd_reserve, f.fd_reserve);
+        set(&mut self.max_session_setups, f.max_session_setups);
+        set(
+            &mut self.session_setup_timeout,
+            f.session_setup_timeout_secs.map(secs),
+        );
     }
 
     /// Builds a configuration from parsed arguments (and the file they name).
@@ -468,6 +551,32 @@ impl ServerConfig {
     }
 
     fn check(&mut self) -> Result<(), ConfigError> {
+        if !(1..=65535).contains(&self.max_credits) {
+            return Err(ConfigError::Invalid(
+                "max_credits must be between 1 and 65535".into(),
+            ));
+        }
+        self.unauthenticated_credits = self.unauthenticated_credits.clamp(1, self.max_credits);
+        let at_least_one = [
+            ("max_connections", self.max_connections),
+            (
+                "max_connections_per_address",
+                self.max_connections_per_address,
+            ),
+            (
+                "max_unauthenticated_connections",
+                self.max_unauthenticated_connections,
+            ),
+            ("max_session_setups", self.max_session_setups),
+        ];
+        if let Some((name, _)) = at_least_one.iter().find(|(_, v)| *v == 0) {
+            return Err(ConfigError::Invalid(format!("{name} must be at least 1")));
+        }
+        if self.send_timeout.is_zero() || self.session_setup_timeout.is_zero() {
+            return Err(ConfigError::Invalid(
+                "send_timeout_secs and session_setup_timeout_secs must be at least 1".into(),
+            ));
+        }
         if self.max_read_write < 1024 * 1024 {
             return Err(ConfigError::Invalid(
                 "max_read_write must be at least 1 MiB".into(),
@@ -495,6 +604,13 @@ impl ServerConfig {
             }
         }
         Ok(())
+    }
+}
+
+/// Overrides `field` with `value` when the file gives one.
+fn set<T>(field: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *field = v;
     }
 }
 
@@ -642,5 +758,31 @@ mod tests {
             ServerConfig::from_cli(["lwiod", "--signing-required", "--no-signing-required"])
                 .is_err()
         );
+    }
+
+    #[test]
+    fn resource_bounds_from_toml() {
+        let d = ServerConfig::default();
+        assert_eq!(d.max_credits, 8192);
+        assert!(d.unauthenticated_credits < d.max_credits);
+        let c = ServerConfig::from_toml(
+            "max_credits = 128\nunauthenticated_credits = 500\nmax_connection_buffer = 4096\n\
+             send_timeout_secs = 3\nmax_connections = 10\nmax_connections_per_address = 2\n\
+             max_unauthenticated_connections = 4\nfd_reserve = 9\nmax_session_setups = 5\n\
+             session_setup_timeout_secs = 7\n",
+        )
+        .unwrap();
+        assert_eq!(c.max_credits, 128);
+        assert_eq!(c.unauthenticated_credits, 128, "never above max_credits");
+        assert_eq!(c.max_connection_buffer, 4096);
+        assert_eq!(c.send_timeout, Duration::from_secs(3));
+        assert_eq!((c.max_connections, c.max_connections_per_address), (10, 2));
+        assert_eq!(c.max_unauthenticated_connections, 4);
+        assert_eq!(c.fd_reserve, 9);
+        assert_eq!(c.max_session_setups, 5);
+        assert_eq!(c.session_setup_timeout, Duration::from_secs(7));
+        assert!(ServerConfig::from_toml("max_credits = 0").is_err());
+        assert!(ServerConfig::from_toml("max_connections = 0").is_err());
+        assert!(ServerConfig::from_toml("send_timeout_secs = 0").is_err());
     }
 }

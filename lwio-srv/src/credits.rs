@@ -11,6 +11,16 @@
 //! default 8,192). A client that leaves an id unused (MS-SMB2 lets it use ids in any
 //! order) holds up the bottom of its own window; it is granted no more than the span
 //! allows, and memory stays the same whatever it sends.
+//!
+//! A grant counts twice. When a response is encoded, the credits written into it are
+//! *promised* ([`CreditWindow::grant`]): they count against the span but do not open the
+//! window yet. They open it when the response is handed to the transport
+//! ([`CreditWindow::apply`]). A client that never reads its socket therefore cannot use
+//! credits it would have been sent: its responses stay queued, their credits promised, and
+//! an id beyond what was really sent is out of the window.
+//!
+//! The span may also be capped below the window's size ([`CreditWindow::grant_within`]):
+//! the engine keeps a connection without an authenticated session to a small window.
 
 /// The most credits a client may hold at once, and the default window size.
 pub(crate) const MAX_CREDITS: u64 = 8192;
@@ -37,6 +47,8 @@ pub(crate) struct CreditWindow {
     used_count: u64,
     /// The window's size: the most ids between `low` and `high`.
     size: u64,
+    /// Credits written into responses not yet handed to the transport.
+    promised: u64,
 }
 
 impl Default for CreditWindow {
@@ -60,6 +72,7 @@ impl CreditWindow {
             used: vec![0; size.div_ceil(64) as usize].into_boxed_slice(),
             used_count: 0,
             size,
+            promised: 0,
         }
     }
 
@@ -106,22 +119,39 @@ impl CreditWindow {
         Ok(())
     }
 
-    /// How many ids the client holds (granted, not yet used).
+    /// How many ids the client may use now (granted, sent, not yet used).
     pub(crate) fn outstanding(&self) -> u64 {
         self.high - self.low - self.used_count
     }
 
-    /// Grants up to `requested` more credits (at least one when the client would otherwise
-    /// hold none), keeping the window's span within its size. Returns the number granted,
-    /// for the CreditResponse field.
+    /// Grants up to `requested` more credits, keeping the window's span within its size;
+    /// see [`CreditWindow::grant_within`].
+    #[cfg(test)]
     pub(crate) fn grant(&mut self, requested: u16) -> u16 {
-        let room = self.size - (self.high - self.low);
+        self.grant_within(requested, self.size)
+    }
+
+    /// Promises up to `requested` more credits (at least one when the client would
+    /// otherwise hold none), keeping the span of the window, promises included, within
+    /// `cap` (at most the window's size). Returns the number promised, for the
+    /// CreditResponse field; [`CreditWindow::apply`] opens them when the response goes.
+    pub(crate) fn grant_within(&mut self, requested: u16, cap: u64) -> u16 {
+        let cap = cap.clamp(1, self.size);
+        let span = self.high + self.promised - self.low;
+        let room = cap.saturating_sub(span);
         let mut n = u64::from(requested).min(room);
-        if n == 0 && self.outstanding() == 0 && room > 0 {
+        if n == 0 && self.outstanding() + self.promised == 0 && room > 0 {
             n = 1;
         }
-        self.high += n;
+        self.promised += n;
         n as u16
+    }
+
+    /// Opens `n` promised credits: the response that carries them is being sent.
+    pub(crate) fn apply(&mut self, n: u64) {
+        let n = n.min(self.promised);
+        self.promised -= n;
+        self.high += n;
     }
 }
 
@@ -141,6 +171,10 @@ mod tests {
         assert_eq!(w.outstanding(), 0);
         assert_eq!(w.grant(0), 1);
         assert_eq!(w.grant(9), 9);
+        // Promised, not sent: the ids are not open yet.
+        assert_eq!(w.outstanding(), 0);
+        assert_eq!(w.consume(1, 1), Err(SequenceError::OutOfWindow(1)));
+        w.apply(10);
         assert_eq!(w.outstanding(), 10);
         w.consume(3, 2).unwrap();
         assert_eq!(w.consume(4, 1), Err(SequenceError::Duplicate(4)));
@@ -164,7 +198,9 @@ mod tests {
         let mut next = 2;
         let mut granted_total = 0u64;
         for _ in 0..1000 {
-            granted_total += u64::from(w.grant(10));
+            let n = w.grant(10);
+            w.apply(u64::from(n));
+            granted_total += u64::from(n);
             while next < w.high && w.consume(next, 1).is_ok() {
                 next += 1;
             }
@@ -177,6 +213,7 @@ mod tests {
         w.consume(1, 1).unwrap();
         assert_eq!(w.low, 65);
         assert_eq!(w.grant(10), 10);
+        w.apply(10);
         // Ids that alias the ring's bits of used ones are out of the window, not duplicates.
         assert_eq!(
             w.consume(1 + 64 * 3, 1),
@@ -188,10 +225,47 @@ mod tests {
     fn grant_is_capped() {
         let mut w = CreditWindow::new();
         assert_eq!(w.grant(u16::MAX), (MAX_CREDITS - 1) as u16);
+        assert_eq!(w.grant(5), 0, "promises count against the span");
+        w.apply(u64::MAX);
+        assert_eq!(w.outstanding(), MAX_CREDITS);
         assert_eq!(w.grant(5), 0);
         assert_eq!(charge_for(0), 1);
         assert_eq!(charge_for(65536), 1);
         assert_eq!(charge_for(65537), 2);
         assert_eq!(charge_for(8 << 20), 128);
+    }
+
+    #[test]
+    fn a_client_that_does_not_read_gets_no_further_ids() {
+        // Responses are encoded with grants, but none is sent: the client, guessing the
+        // grants, finds every id past the first out of the window.
+        let mut w = CreditWindow::with_size(64);
+        w.consume(0, 1).unwrap();
+        let mut promised = 0;
+        for _ in 0..10 {
+            promised += u64::from(w.grant(16));
+        }
+        assert_eq!(promised, 64, "the span bounds promises too");
+        assert_eq!(w.consume(1, 1), Err(SequenceError::OutOfWindow(1)));
+        // The first response goes out: its 16 credits open.
+        w.apply(16);
+        w.consume(1, 16).unwrap();
+        assert_eq!(w.consume(17, 1), Err(SequenceError::OutOfWindow(17)));
+    }
+
+    #[test]
+    fn a_cap_below_the_size_keeps_the_window_small() {
+        let mut w = CreditWindow::with_size(8192);
+        w.consume(0, 1).unwrap();
+        let n = w.grant_within(u16::MAX, 32);
+        assert_eq!(n, 32);
+        w.apply(u64::from(n));
+        assert_eq!(w.grant_within(u16::MAX, 32), 0);
+        // Once the cap is lifted (the client authenticated) the window may grow.
+        assert_eq!(w.grant(100), 100);
+        // A cap of zero still lets a client with nothing left have one credit.
+        let mut w = CreditWindow::with_size(16);
+        w.consume(0, 1).unwrap();
+        assert_eq!(w.grant_within(0, 0), 1);
     }
 }

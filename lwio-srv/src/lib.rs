@@ -17,12 +17,18 @@
 //! Rooms:
 //! - [`config`], [`accounts`]: settings (CLI or TOML) and who may log on.
 //! - [`server`]: the I/O manager, the shares, the listener.
+//! - [`endpoint`]: serving a connection over any byte stream (in-memory ones too), and
+//!   what the engine holds ([`EngineStats`]).
 //! - `conn/` (the reader/writer loop, compounding, async responses), `negotiate`,
 //!   `session_setup`, `tree`, [`signing`], `credits`: the connection engine (private but
 //!   for the signer, which clients share).
 //! - [`state`]: the server's shared objects (shares, sessions, trees, opens) and the
 //!   interface between the connection engine and the file command handlers.
 //! - [`files`]: one handler per file command, each turning an SMB2 request into IRPs.
+//!
+//! With the `testing` feature, the `testing` module drives servers over in-memory
+//! streams with a raw SMB2 client and scripted request sequences (the fuzz target, the
+//! property and bound tests, the load client).
 //!
 //! Not done yet: encryption (no cipher is negotiated), multichannel, leases and durable
 //! handles, Kerberos.
@@ -32,6 +38,7 @@ pub mod cli;
 pub mod config;
 mod conn;
 mod credits;
+pub mod endpoint;
 pub mod files;
 mod negotiate;
 #[cfg(feature = "rpc")]
@@ -42,7 +49,10 @@ pub mod server;
 mod session_setup;
 pub mod signing;
 pub mod state;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod tree;
 
 pub use config::ServerConfig;
+pub use endpoint::{Endpoint, EngineStats};
 pub use server::{Server, ServerError};

@@ -1,6 +1,7 @@
 //! The RPC services every SMB client asks for, served on the server's named pipes:
 //! `\pipe\srvsvc` (share enumeration, server information), `\pipe\wkssvc` (workstation
-//! information) and `\pipe\rpcecho` (the echo interface smbtorture's rpc.echo uses).
+//! information) and `\pipe\rpcecho` (the echo interface smbtorture's rpc.echo uses); with
+//! a SAM, `\pipe\samr` and `\pipe\lsarpc` too ([`RpcServices::start_samr`]).
 //! Each pipe also answers the DCE/RPC management interface (mgmt), which lists what that
 //! pipe serves and counts its calls.
 //!
@@ -21,9 +22,7 @@ use std::sync::{Arc, Weak};
 use lwio_auth::ntlm::ServerNames;
 use lwio_core::{IoManager, NtStatus};
 use lwio_rpc::interfaces::ServerIdentity;
-use lwio_rpc::interfaces::dssetup::DssetupInterface;
 use lwio_rpc::interfaces::echo::EchoInterface;
-use lwio_rpc::interfaces::lsarpc::LsarpcInterface;
 use lwio_rpc::interfaces::mgmt::{Endpoint, authn};
 use lwio_rpc::interfaces::srvsvc::{
     ConnectionRecord, OpenRecord, ServerState, SessionRecord, ShareDatabase, ShareRecord,
@@ -272,11 +271,16 @@ pub struct RpcServices {
     _pipes: Vec<PipeServer>,
     logons: Arc<LogonTable>,
     state: Arc<LiveState>,
+    /// The machine the services describe (the SAM's services take its workgroup and
+    /// anonymous policy).
+    #[cfg_attr(not(feature = "samr"), allow(dead_code))]
+    identity: ServerIdentity,
 }
 
 impl RpcServices {
-    /// Serves SAMR on `\pipe\samr` over `sam` (lwio-samr), with the same
-    /// authentication as the other pipes; stops with the other services.
+    /// Serves SAMR, the LSA and dssetup on `\pipe\samr` and `\pipe\lsarpc` over `sam`
+    /// (lwio-samr), with the same authentication as the other pipes; stops with the
+    /// other services.
     #[cfg(feature = "samr")]
     pub fn start_samr(
         &mut self,
@@ -285,8 +289,8 @@ impl RpcServices {
         sam: lwio_samr::Sam,
         auth: RpcAuth,
     ) -> Result<(), NtStatus> {
-        self._pipes
-            .push(lwio_samr::serve(io, npfs_device, sam, auth)?);
+        let pipes = lwio_samr::serve(io, npfs_device, sam, auth, &self.identity)?;
+        self._pipes.extend(pipes);
         Ok(())
     }
 
@@ -354,21 +358,16 @@ pub fn start(
         WkssvcInterface::new(identity.clone()).with_logons(Arc::clone(&logons) as _),
     ));
     let echo = endpoint(Arc::new(EchoInterface::new()));
-    // lsarpc's pipe also serves dssetup, as on Windows.
-    let lsarpc = endpoint_of(vec![
-        Arc::new(LsarpcInterface::new()),
-        Arc::new(DssetupInterface::new(identity.domain.clone())),
-    ]);
     let pipes = vec![
         serve_pipe(io, npfs_device, "srvsvc", srvsvc)?,
         serve_pipe(io, npfs_device, "wkssvc", wkssvc)?,
         serve_pipe(io, npfs_device, "rpcecho", echo)?,
-        serve_pipe(io, npfs_device, "lsarpc", lsarpc)?,
     ];
     Ok(RpcServices {
         _pipes: pipes,
         logons,
         state,
+        identity,
     })
 }
 

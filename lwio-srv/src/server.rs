@@ -13,7 +13,6 @@ use lwio_core::{IoManager, NtStatus, SecurityDescriptor};
 use lwio_pvfs::PvfsConfig;
 use thiserror::Error;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::accounts::{AccountSource, MemoryAccounts};
@@ -65,6 +64,8 @@ pub(crate) struct ServerShared {
     /// srvsvc, wkssvc and rpcecho on the NPFS device; stopped when the server goes.
     #[cfg(feature = "rpc")]
     pub(crate) rpc: crate::rpc_services::RpcServices,
+    /// Every connection: admission, limits, counters (`conn/registry.rs`).
+    pub(crate) engine: crate::conn::registry::Engine,
 }
 
 impl ServerShared {
@@ -280,8 +281,10 @@ impl Server {
             dns_tree: String::new(),
         };
         let config_delay = config.failed_logon_delay;
+        let engine = crate::conn::registry::Engine::new(&config);
         Ok(Server {
             shared: Arc::new(ServerShared {
+                engine,
                 config,
                 io,
                 shares,
@@ -308,12 +311,16 @@ impl Server {
         &self.shared.config
     }
 
+    /// Serves connections over any byte stream, and reports what the engine holds.
+    pub fn endpoint(&self) -> crate::endpoint::Endpoint {
+        crate::endpoint::Endpoint::new(Arc::clone(&self.shared))
+    }
+
     /// Binds the configured address and serves until `shutdown` completes.
     pub async fn serve(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
         let addr = self.shared.config.listen;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| ServerError::Listen { addr, source })?;
+        let listener =
+            crate::conn::listen(addr).map_err(|source| ServerError::Listen { addr, source })?;
         self.serve_on(listener, shutdown).await;
         Ok(())
     }
@@ -331,7 +338,7 @@ impl Server {
         let live = self.shared.rpc.connection_count();
         #[cfg(not(feature = "rpc"))]
         let live = Arc::new(std::sync::atomic::AtomicU32::new(0));
-        let (stop_tx, stop_rx) = watch::channel(false);
+        self.shared.engine.raise_fd_limit();
         let mut conns = JoinSet::new();
         tokio::pin!(shutdown);
         loop {
@@ -340,10 +347,12 @@ impl Server {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, peer)) => {
                         tracing::debug!(%peer, "connection");
-                        let shared = Arc::clone(&self.shared);
+                        // Admission (connection limits) first: a refused one is closed.
+                        let Some(serve) = crate::conn::accept(&self.shared, stream, peer) else {
+                            continue;
+                        };
                         let live = Arc::clone(&live);
                         live.fetch_add(1, Ordering::Relaxed);
-                        let serve = crate::conn::serve(shared, stream, stop_rx.clone());
                         conns.spawn(async move {
                             serve.await;
                             live.fetch_sub(1, Ordering::Relaxed);
@@ -358,7 +367,7 @@ impl Server {
             }
         }
         drop(listener);
-        let _ = stop_tx.send(true);
+        self.shared.engine.shutdown();
         let drain = async { while conns.join_next().await.is_some() {} };
         if tokio::time::timeout(Duration::from_secs(5), drain)
             .await

@@ -108,3 +108,20 @@ pub fn python() -> std::path::PathBuf {
     );
     path
 }
+
+/// Runs a Samba client tool (smbclient, rpcclient): whether it succeeded, and its stdout
+/// then stderr. A tool that is missing is a test failure, never a skip.
+pub fn run(tool: &str, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(tool)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run {tool} ({e}): install the Debian package `smbclient`")
+        });
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}

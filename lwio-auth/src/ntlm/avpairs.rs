@@ -4,7 +4,8 @@
 use std::fmt;
 
 use super::NtlmDecodeError;
-use crate::wire::{Reader, from_utf16le, utf16le};
+use lwio_types::Reader;
+use lwio_types::utf16::{decode_utf16le_lossy, encode_utf16le};
 
 /// An AvId (MS-NLMP 2.2.2.1). Open: unknown ids decode and re-encode unchanged.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -93,7 +94,7 @@ impl AvPair {
     pub fn name(id: AvId, s: &str) -> AvPair {
         AvPair {
             id,
-            value: utf16le(s),
+            value: encode_utf16le(s),
         }
     }
 }
@@ -117,14 +118,15 @@ impl AvPairs {
         let mut r = Reader::new(buf);
         let mut pairs = Vec::new();
         loop {
-            let id = r.u16().ok_or(NtlmDecodeError::BadAvPairs)?;
-            let len = r.u16().ok_or(NtlmDecodeError::BadAvPairs)?;
-            let value = r.take(len as usize).ok_or(NtlmDecodeError::BadAvPairs)?;
+            let bad = |_| NtlmDecodeError::BadAvPairs;
+            let id = r.u16().map_err(bad)?;
+            let len = r.u16().map_err(bad)?;
+            let value = r.take(usize::from(len)).map_err(bad)?;
             if id == AvId::EOL.0 {
                 if len != 0 {
                     return Err(NtlmDecodeError::BadAvPairs);
                 }
-                return Ok((AvPairs(pairs), buf.len() - r.remaining()));
+                return Ok((AvPairs(pairs), r.position()));
             }
             pairs.push(AvPair {
                 id: AvId(id),
@@ -156,7 +158,7 @@ impl AvPairs {
 
     /// The value of the first pair with `id`, decoded from UTF-16LE.
     pub fn get_name(&self, id: AvId) -> Option<String> {
-        self.get(id).map(from_utf16le)
+        self.get(id).map(decode_utf16le_lossy)
     }
 
     /// MsvAvTimestamp, if present and eight bytes long.

@@ -8,7 +8,7 @@ use super::{
     NegotiateMessage, NtHash, NtlmVersion, compute_mic, lmv2_response, ntlmv2_client_blob, ntowfv2,
     ntv2_response, random, rc4_16, session_base_key,
 };
-use crate::wire::utf16le;
+use lwio_types::utf16::encode_utf16le as utf16le;
 
 /// Who the client logs on as.
 #[derive(Clone, PartialEq, Eq)]

@@ -9,7 +9,8 @@
 use std::fmt;
 
 use super::{AvPairs, NtlmDecodeError};
-use crate::wire::{Reader, from_utf16le, le32};
+use lwio_types::Reader;
+use lwio_types::utf16::decode_utf16le_lossy;
 
 /// The eight bytes every NTLMSSP message starts with.
 pub const NTLMSSP_SIGNATURE: [u8; 8] = *b"NTLMSSP\0";
@@ -37,12 +38,11 @@ pub fn message_type(buf: &[u8]) -> Result<MessageType, NtlmDecodeError> {
     if buf[..8] != NTLMSSP_SIGNATURE {
         return Err(NtlmDecodeError::BadSignature);
     }
-    match le32(buf, 8) {
-        Some(1) => Ok(MessageType::Negotiate),
-        Some(2) => Ok(MessageType::Challenge),
-        Some(3) => Ok(MessageType::Authenticate),
-        Some(found) => Err(NtlmDecodeError::WrongMessageType { expected: 0, found }),
-        None => Err(NtlmDecodeError::Truncated),
+    match Reader::at(buf, 8).u32()? {
+        1 => Ok(MessageType::Negotiate),
+        2 => Ok(MessageType::Challenge),
+        3 => Ok(MessageType::Authenticate),
+        found => Err(NtlmDecodeError::WrongMessageType { expected: 0, found }),
     }
 }
 
@@ -203,7 +203,7 @@ impl NtlmVersion {
 /// Latin-1, which is what ASCII names need).
 pub(crate) fn decode_string(flags: NegotiateFlags, b: &[u8]) -> String {
     if flags.contains(NegotiateFlags::UNICODE) {
-        from_utf16le(b)
+        decode_utf16le_lossy(b)
     } else {
         b.iter().map(|&c| c as char).collect()
     }
@@ -218,15 +218,14 @@ fn header(buf: &[u8], expected: u32, min_len: usize) -> Result<Reader<'_>, NtlmD
     if buf[..8] != NTLMSSP_SIGNATURE {
         return Err(NtlmDecodeError::BadSignature);
     }
-    let found = le32(buf, 8).ok_or(NtlmDecodeError::Truncated)?;
+    let mut r = Reader::at(buf, 8);
+    let found = r.u32()?;
     if found != expected {
         return Err(NtlmDecodeError::WrongMessageType { expected, found });
     }
     if buf.len() < min_len {
         return Err(NtlmDecodeError::Truncated);
     }
-    let mut r = Reader::new(buf);
-    r.take(12);
     Ok(r)
 }
 
@@ -239,9 +238,9 @@ struct Field {
 
 impl Field {
     fn read(r: &mut Reader<'_>) -> Result<Field, NtlmDecodeError> {
-        let len = r.u16().ok_or(NtlmDecodeError::Truncated)?;
-        let _max_len = r.u16().ok_or(NtlmDecodeError::Truncated)?;
-        let offset = r.u32().ok_or(NtlmDecodeError::Truncated)?;
+        let len = r.u16()?;
+        let _max_len = r.u16()?;
+        let offset = r.u32()?;
         Ok(Field { len, offset })
     }
 
@@ -253,15 +252,9 @@ impl Field {
         header_len: usize,
         name: &'static str,
     ) -> Result<&'a [u8], NtlmDecodeError> {
-        if self.len == 0 {
-            return Ok(&[]);
-        }
-        let start = self.offset as usize;
-        let end = start + self.len as usize;
-        if start < header_len || end > buf.len() {
-            return Err(NtlmDecodeError::FieldOutOfBounds(name));
-        }
-        Ok(&buf[start..end])
+        Reader::new(buf)
+            .payload(self.offset as usize, usize::from(self.len), header_len)
+            .map_err(|_| NtlmDecodeError::FieldOutOfBounds(name))
     }
 
     /// The offset of a non-empty field.
@@ -343,7 +336,7 @@ impl NegotiateMessage {
     /// Decodes a NEGOTIATE message.
     pub fn decode(buf: &[u8]) -> Result<NegotiateMessage, NtlmDecodeError> {
         let mut r = header(buf, 1, Self::FIXED)?;
-        let flags = NegotiateFlags(r.u32().ok_or(NtlmDecodeError::Truncated)?);
+        let flags = NegotiateFlags(r.u32()?);
         let d = Field::read(&mut r)?;
         let w = Field::read(&mut r)?;
         let payload_start = [d.start(), w.start()].into_iter().flatten().min();
@@ -382,8 +375,7 @@ fn version_at(
     if !flags.contains(NegotiateFlags::VERSION) || payload_start.is_some_and(|p| p < at + 8) {
         return None;
     }
-    let b: [u8; 8] = buf.get(at..at + 8)?.try_into().ok()?;
-    Some(NtlmVersion::decode(b))
+    Reader::at(buf, at).array().ok().map(NtlmVersion::decode)
 }
 
 /// CHALLENGE_MESSAGE (MS-NLMP 2.2.1.2).
@@ -410,9 +402,9 @@ impl ChallengeMessage {
     pub fn decode(buf: &[u8]) -> Result<ChallengeMessage, NtlmDecodeError> {
         let mut r = header(buf, 2, Self::FIXED)?;
         let t = Field::read(&mut r)?;
-        let flags = NegotiateFlags(r.u32().ok_or(NtlmDecodeError::Truncated)?);
-        let server_challenge = r.array().ok_or(NtlmDecodeError::Truncated)?;
-        let reserved = r.array().ok_or(NtlmDecodeError::Truncated)?;
+        let flags = NegotiateFlags(r.u32()?);
+        let server_challenge = r.array()?;
+        let reserved = r.array()?;
         let i = Field::read(&mut r)?;
         let payload_start = [t.start(), i.start()].into_iter().flatten().min();
         let version = version_at(buf, flags, Self::FIXED, payload_start);
@@ -496,13 +488,12 @@ impl AuthenticateMessage {
         let u = Field::read(&mut r)?;
         let ws = Field::read(&mut r)?;
         let k = Field::read(&mut r)?;
-        let flags = NegotiateFlags(r.u32().ok_or(NtlmDecodeError::Truncated)?);
+        let flags = NegotiateFlags(r.u32()?);
         let payload_start = [lm, nt, d, u, ws, k].iter().filter_map(|f| f.start()).min();
         let version = version_at(buf, flags, Self::FIXED, payload_start);
         let end = payload_start.unwrap_or(buf.len());
         let mic = if end >= MIC_OFFSET + 16 {
-            buf.get(MIC_OFFSET..MIC_OFFSET + 16)
-                .and_then(|m| m.try_into().ok())
+            Reader::at(buf, MIC_OFFSET).array().ok()
         } else {
             None
         };

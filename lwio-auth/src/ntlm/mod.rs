@@ -23,11 +23,11 @@ pub use server::{Authenticated, NtlmServer, ServerNames};
 use std::fmt;
 
 use hmac::{Hmac, Mac};
-use lwio_core::NtStatus;
+use lwio_types::{NtStatus, ReadError};
 use md4::{Digest, Md4};
 use md5::Md5;
 
-use crate::wire::utf16le;
+use lwio_types::utf16::encode_utf16le as utf16le;
 
 /// The NT one-way function of a password: MD4 of its UTF-16LE encoding (MS-NLMP 3.3.1).
 ///
@@ -68,6 +68,13 @@ pub enum NtlmDecodeError {
     /// An NTLMv2 client challenge structure is too short or malformed.
     #[error("malformed NTLMv2 response")]
     BadNtlmV2Response,
+}
+
+impl From<ReadError> for NtlmDecodeError {
+    /// A fixed field read past the end of the message.
+    fn from(_: ReadError) -> NtlmDecodeError {
+        NtlmDecodeError::Truncated
+    }
 }
 
 /// Why an authentication failed or could not proceed.

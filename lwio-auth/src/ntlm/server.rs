@@ -17,7 +17,7 @@ use super::{
     NegotiateMessage, NtHash, NtlmDecodeError, NtlmVersion, compute_mic, ntowfv2, random, rc4_16,
     session_base_key,
 };
-use crate::wire::utf16le;
+use lwio_types::utf16::encode_utf16le as utf16le;
 
 /// The names a server announces in its CHALLENGE TargetInfo (MS-NLMP 2.2.2.1).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -320,7 +320,9 @@ fn parse_blob(blob: &[u8]) -> Result<(AvPairs, u64), NtlmDecodeError> {
     if blob.len() < 28 || blob[0] != 1 {
         return Err(bad);
     }
-    let ts = crate::wire::le64(blob, 8).ok_or(bad.clone())?;
+    let ts = lwio_types::Reader::at(blob, 8)
+        .u64()
+        .map_err(|_| bad.clone())?;
     let (pairs, _) = AvPairs::decode_prefix(&blob[28..]).map_err(|_| bad)?;
     Ok((pairs, ts))
 }

@@ -14,7 +14,7 @@
 //! system checks that, since only it knows the grant.
 
 use crate::access::AccessMask;
-use crate::irp::request::{FileInfoClass, FsInfoClass, IrpRequest};
+use crate::irp::request::{CtlCode, FileInfoClass, FsInfoClass, IrpRequest};
 
 /// What a request demands of the handle's granted access.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -242,15 +242,9 @@ pub fn fsctl_changes_file_system(code: u32) -> bool {
 }
 
 /// The access bits of a CTL_CODE: bits 14-15 are FILE_ANY_ACCESS (0), FILE_READ_ACCESS (1),
-/// FILE_WRITE_ACCESS (2) or both (3).
+/// FILE_WRITE_ACCESS (2) or both (3) ([`CtlCode::access_mask`]).
 fn control_code_access(code: u32) -> AccessRequirement {
-    let mut need = AccessMask::NONE;
-    if code & 0x4000 != 0 {
-        need |= AccessMask::FILE_READ_DATA;
-    }
-    if code & 0x8000 != 0 {
-        need |= AccessMask::FILE_WRITE_DATA;
-    }
+    let need = CtlCode(code).access_mask();
     if need.is_empty() {
         AccessRequirement::None
     } else {

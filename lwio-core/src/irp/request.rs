@@ -4,6 +4,10 @@
 //! buffers stay in their MS-FSCC wire layout: that is what Windows drivers exchange and what
 //! the SMB server forwards untouched, so a file system encodes a class once for both the
 //! in-process caller and the network.
+//!
+//! The number spaces the requests carry (dispositions, options, information classes,
+//! attributes, notify filters) live in `lwio-types`, shared with the codecs, and are
+//! re-exported here.
 
 use std::sync::Arc;
 
@@ -13,291 +17,10 @@ use crate::access::AccessMask;
 use crate::ecp::EcpList;
 use crate::security::{AccessToken, SecurityInformation};
 
-open_enum! {
-    /// What a create does when the file exists or does not (MS-SMB2 2.2.13 CreateDisposition).
-    pub struct CreateDisposition(u32) {
-        /// Replace the file if it exists, create it if not.
-        const SUPERSEDE = 0;
-        /// Open the file; fail if it does not exist.
-        const OPEN = 1;
-        /// Create the file; fail if it exists.
-        const CREATE = 2;
-        /// Open the file, or create it if it does not exist.
-        const OPEN_IF = 3;
-        /// Open and truncate the file; fail if it does not exist.
-        const OVERWRITE = 4;
-        /// Open and truncate the file, or create it if it does not exist.
-        const OVERWRITE_IF = 5;
-    }
-}
-
-open_flags! {
-    /// Create options (MS-SMB2 2.2.13 CreateOptions; MS-FSA 2.1.5.1).
-    pub struct CreateOptions(u32) {
-        /// The file must be a directory.
-        const DIRECTORY_FILE = 0x0000_0001;
-        /// Writes go to stable storage before they complete.
-        const WRITE_THROUGH = 0x0000_0002;
-        /// Access is sequential.
-        const SEQUENTIAL_ONLY = 0x0000_0004;
-        /// No caching.
-        const NO_INTERMEDIATE_BUFFERING = 0x0000_0008;
-        /// Synchronous I/O, alertable.
-        const SYNCHRONOUS_IO_ALERT = 0x0000_0010;
-        /// Synchronous I/O, not alertable.
-        const SYNCHRONOUS_IO_NONALERT = 0x0000_0020;
-        /// The file must not be a directory.
-        const NON_DIRECTORY_FILE = 0x0000_0040;
-        /// Complete even when an oplock break is needed.
-        const COMPLETE_IF_OPLOCKED = 0x0000_0100;
-        /// The caller does not understand extended attributes.
-        const NO_EA_KNOWLEDGE = 0x0000_0200;
-        /// Access is random.
-        const RANDOM_ACCESS = 0x0000_0800;
-        /// Delete the file when the last handle closes.
-        const DELETE_ON_CLOSE = 0x0000_1000;
-        /// The name is a file id.
-        const OPEN_BY_FILE_ID = 0x0000_2000;
-        /// Open for backup or restore (privileges apply).
-        const OPEN_FOR_BACKUP_INTENT = 0x0000_4000;
-        /// Do not compress.
-        const NO_COMPRESSION = 0x0000_8000;
-        /// Reserve an opportunistic-lock filter.
-        const RESERVE_OPFILTER = 0x0010_0000;
-        /// Open a reparse point itself rather than its target.
-        const OPEN_REPARSE_POINT = 0x0020_0000;
-        /// Do not recall the file from remote storage.
-        const OPEN_NO_RECALL = 0x0040_0000;
-        /// Open for a free-space query.
-        const OPEN_FOR_FREE_SPACE_QUERY = 0x0080_0000;
-    }
-}
-
-open_flags! {
-    /// Which accesses other openers may share (MS-SMB2 2.2.13 ShareAccess).
-    pub struct ShareAccess(u32) {
-        /// Others may read.
-        const READ = 0x1;
-        /// Others may write.
-        const WRITE = 0x2;
-        /// Others may delete or rename.
-        const DELETE = 0x4;
-    }
-}
-
-impl ShareAccess {
-    /// Read, write and delete: share with everyone.
-    pub const ALL: ShareAccess = ShareAccess(0x7);
-}
-
-open_flags! {
-    /// File attributes (MS-FSCC 2.6).
-    pub struct FileAttributes(u32) {
-        /// Read-only.
-        const READONLY = 0x0000_0001;
-        /// Hidden.
-        const HIDDEN = 0x0000_0002;
-        /// System.
-        const SYSTEM = 0x0000_0004;
-        /// A directory.
-        const DIRECTORY = 0x0000_0010;
-        /// Needs archiving.
-        const ARCHIVE = 0x0000_0020;
-        /// No other attribute is set.
-        const NORMAL = 0x0000_0080;
-        /// Temporary.
-        const TEMPORARY = 0x0000_0100;
-        /// Sparse.
-        const SPARSE_FILE = 0x0000_0200;
-        /// A reparse point.
-        const REPARSE_POINT = 0x0000_0400;
-        /// Compressed.
-        const COMPRESSED = 0x0000_0800;
-        /// Offline.
-        const OFFLINE = 0x0000_1000;
-        /// Not content-indexed.
-        const NOT_CONTENT_INDEXED = 0x0000_2000;
-        /// Encrypted.
-        const ENCRYPTED = 0x0000_4000;
-        /// Integrity stream.
-        const INTEGRITY_STREAM = 0x0000_8000;
-    }
-}
-
-open_enum! {
-    /// What a successful create did; drivers report it in `IrpResult::information`
-    /// (MS-SMB2 2.2.14 CreateAction).
-    pub struct CreateAction(u32) {
-        /// An existing file was replaced.
-        const SUPERSEDED = 0;
-        /// An existing file was opened.
-        const OPENED = 1;
-        /// A new file was created.
-        const CREATED = 2;
-        /// An existing file was truncated.
-        const OVERWRITTEN = 3;
-    }
-}
-
-open_enum! {
-    /// File information classes (MS-FSCC 2.4), for query/set information and directory queries.
-    pub struct FileInfoClass(u8) {
-        /// FileDirectoryInformation.
-        const DIRECTORY = 1;
-        /// FileFullDirectoryInformation.
-        const FULL_DIRECTORY = 2;
-        /// FileBothDirectoryInformation.
-        const BOTH_DIRECTORY = 3;
-        /// FileBasicInformation.
-        const BASIC = 4;
-        /// FileStandardInformation.
-        const STANDARD = 5;
-        /// FileInternalInformation.
-        const INTERNAL = 6;
-        /// FileEaInformation.
-        const EA = 7;
-        /// FileAccessInformation.
-        const ACCESS = 8;
-        /// FileNameInformation.
-        const NAME = 9;
-        /// FileRenameInformation.
-        const RENAME = 10;
-        /// FileLinkInformation.
-        const LINK = 11;
-        /// FileNamesInformation.
-        const NAMES = 12;
-        /// FileDispositionInformation.
-        const DISPOSITION = 13;
-        /// FilePositionInformation.
-        const POSITION = 14;
-        /// FileFullEaInformation.
-        const FULL_EA = 15;
-        /// FileModeInformation.
-        const MODE = 16;
-        /// FileAlignmentInformation.
-        const ALIGNMENT = 17;
-        /// FileAllInformation.
-        const ALL = 18;
-        /// FileAllocationInformation.
-        const ALLOCATION = 19;
-        /// FileEndOfFileInformation.
-        const END_OF_FILE = 20;
-        /// FileAlternateNameInformation.
-        const ALTERNATE_NAME = 21;
-        /// FileStreamInformation.
-        const STREAM = 22;
-        /// FilePipeInformation.
-        const PIPE = 23;
-        /// FilePipeLocalInformation.
-        const PIPE_LOCAL = 24;
-        /// FilePipeRemoteInformation.
-        const PIPE_REMOTE = 25;
-        /// FileCompressionInformation.
-        const COMPRESSION = 28;
-        /// FileObjectIdInformation.
-        const OBJECT_ID = 29;
-        /// FileQuotaInformation.
-        const QUOTA = 32;
-        /// FileReparsePointInformation.
-        const REPARSE_POINT = 33;
-        /// FileNetworkOpenInformation.
-        const NETWORK_OPEN = 34;
-        /// FileAttributeTagInformation.
-        const ATTRIBUTE_TAG = 35;
-        /// FileIdBothDirectoryInformation.
-        const ID_BOTH_DIRECTORY = 37;
-        /// FileIdFullDirectoryInformation.
-        const ID_FULL_DIRECTORY = 38;
-        /// FileValidDataLengthInformation.
-        const VALID_DATA_LENGTH = 39;
-        /// FileShortNameInformation.
-        const SHORT_NAME = 40;
-        /// FileNormalizedNameInformation.
-        const NORMALIZED_NAME = 48;
-        /// FileIdInformation.
-        const ID = 59;
-        /// FileIdExtdDirectoryInformation.
-        const ID_EXTD_DIRECTORY = 60;
-        /// FileDispositionInformationEx.
-        const DISPOSITION_EX = 64;
-        /// FileRenameInformationEx.
-        const RENAME_EX = 65;
-        /// FileLinkInformationEx.
-        const LINK_EX = 72;
-    }
-}
-
-open_enum! {
-    /// File system (volume) information classes (MS-FSCC 2.5).
-    pub struct FsInfoClass(u8) {
-        /// FileFsVolumeInformation.
-        const VOLUME = 1;
-        /// FileFsLabelInformation.
-        const LABEL = 2;
-        /// FileFsSizeInformation.
-        const SIZE = 3;
-        /// FileFsDeviceInformation.
-        const DEVICE = 4;
-        /// FileFsAttributeInformation.
-        const ATTRIBUTE = 5;
-        /// FileFsControlInformation.
-        const CONTROL = 6;
-        /// FileFsFullSizeInformation.
-        const FULL_SIZE = 7;
-        /// FileFsObjectIdInformation.
-        const OBJECT_ID = 8;
-        /// FileFsDriverPathInformation.
-        const DRIVER_PATH = 9;
-        /// FileFsVolumeFlagsInformation.
-        const VOLUME_FLAGS = 10;
-        /// FileFsSectorSizeInformation.
-        const SECTOR_SIZE = 11;
-    }
-}
-
-open_flags! {
-    /// Flags of a directory query (MS-SMB2 2.2.33 Flags).
-    pub struct QueryDirectoryFlags(u8) {
-        /// Restart the scan from the first entry.
-        const RESTART_SCANS = 0x01;
-        /// Return one entry only.
-        const RETURN_SINGLE_ENTRY = 0x02;
-        /// Resume at the given file index.
-        const INDEX_SPECIFIED = 0x04;
-        /// Restart with a new pattern.
-        const REOPEN = 0x10;
-    }
-}
-
-open_flags! {
-    /// Which changes a change-notify request waits for (MS-FSCC 2.7.1 / MS-SMB2 2.2.35).
-    pub struct NotifyFilter(u32) {
-        /// A file was added, removed or renamed.
-        const FILE_NAME = 0x0000_0001;
-        /// A directory was added, removed or renamed.
-        const DIR_NAME = 0x0000_0002;
-        /// Attributes changed.
-        const ATTRIBUTES = 0x0000_0004;
-        /// Size changed.
-        const SIZE = 0x0000_0008;
-        /// Last write time changed.
-        const LAST_WRITE = 0x0000_0010;
-        /// Last access time changed.
-        const LAST_ACCESS = 0x0000_0020;
-        /// Creation time changed.
-        const CREATION = 0x0000_0040;
-        /// Extended attributes changed.
-        const EA = 0x0000_0080;
-        /// The security descriptor changed.
-        const SECURITY = 0x0000_0100;
-        /// A named stream was added, removed or renamed.
-        const STREAM_NAME = 0x0000_0200;
-        /// A named stream's size changed.
-        const STREAM_SIZE = 0x0000_0400;
-        /// A named stream was written.
-        const STREAM_WRITE = 0x0000_0800;
-    }
-}
+pub use lwio_types::{
+    CreateAction, CreateDisposition, CreateOptions, CtlCode, FileAttributes, FileInfoClass,
+    FsInfoClass, NotifyFilter, QueryDirectoryFlags, ShareAccess,
+};
 
 /// `WriteRequest::offset` value meaning "at the current end of file" (Windows'
 /// FILE_WRITE_TO_END_OF_FILE).
@@ -375,6 +98,13 @@ pub struct ControlRequest {
     pub input: Bytes,
     /// Largest output the caller accepts.
     pub max_output: u32,
+}
+
+impl ControlRequest {
+    /// The control code, typed: its name, device type, access bits and method.
+    pub const fn ctl_code(&self) -> CtlCode {
+        CtlCode(self.code)
+    }
 }
 
 /// The arguments of a query-information or query-volume-information.

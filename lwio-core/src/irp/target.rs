@@ -17,6 +17,9 @@
 //! FileNameLength, or one past the end of the buffer, STATUS_INVALID_PARAMETER; a name that
 //! is not UTF-16, STATUS_OBJECT_NAME_INVALID.
 
+use lwio_types::utf16::decode_utf16le;
+use lwio_types::{Reader, open_flags};
+
 use crate::irp::request::FileInfoClass;
 use crate::status::NtStatus;
 
@@ -67,32 +70,27 @@ impl LinkTarget {
         if !is_target_class(class) {
             return Err(NtStatus::INVALID_INFO_CLASS);
         }
-        let Some(fixed) = data.get(..FIXED) else {
+        if data.len() < FIXED {
             return Err(NtStatus::INFO_LENGTH_MISMATCH);
-        };
-        let u32_at =
-            |o: usize| u32::from_le_bytes([fixed[o], fixed[o + 1], fixed[o + 2], fixed[o + 3]]);
+        }
+        let mut r = Reader::new(data);
+        // ReplaceIfExists (a byte) and 7 reserved, or Flags (u32) and 4 reserved.
+        let head = r.u32()?;
         let flags = if matches!(class, FileInfoClass::RENAME_EX | FileInfoClass::LINK_EX) {
-            TargetFlags(u32_at(0))
-        } else if fixed[0] != 0 {
+            TargetFlags(head)
+        } else if head & 0xFF != 0 {
             TargetFlags::REPLACE_IF_EXISTS
         } else {
             TargetFlags::empty()
         };
-        let root_directory = u64::from(u32_at(8)) | u64::from(u32_at(12)) << 32;
-        let len = u32_at(16) as usize;
+        r.skip(4)?;
+        let root_directory = r.u64()?;
+        let len = r.u32()? as usize;
         if len == 0 || len % 2 != 0 {
             return Err(NtStatus::INVALID_PARAMETER);
         }
-        let Some(bytes) = data.get(FIXED..).and_then(|rest| rest.get(..len)) else {
-            return Err(NtStatus::INVALID_PARAMETER);
-        };
-        let units = bytes
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]));
-        let file_name: String = char::decode_utf16(units)
-            .collect::<Result<_, _>>()
-            .map_err(|_| NtStatus::OBJECT_NAME_INVALID)?;
+        let bytes = r.take(len).map_err(|_| NtStatus::INVALID_PARAMETER)?;
+        let file_name = decode_utf16le(bytes).map_err(|_| NtStatus::OBJECT_NAME_INVALID)?;
         Ok(LinkTarget {
             flags,
             root_directory,

@@ -1,6 +1,6 @@
 //! Security descriptors (MS-DTYP 2.4.6 SECURITY_DESCRIPTOR, self-relative form), their
-//! control flags (2.4.6), and the SECURITY_INFORMATION flags (2.4.7) that query-security
-//! and set-security use to pick parts of a descriptor.
+//! control flags (2.4.6), and the SECURITY_INFORMATION flags (2.4.7, from `lwio-types`)
+//! that query-security and set-security use to pick parts of a descriptor.
 //!
 //! # How the DACL (and SACL) states are represented
 //!
@@ -128,101 +128,21 @@ impl SdControl {
     pub const SACL_BITS: SdControl = SdControl(0x0010 | 0x0020 | 0x0200 | 0x0800 | 0x2000);
 }
 
-/// Which parts of a descriptor a query or set touches (MS-DTYP 2.4.7 SECURITY_INFORMATION).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct SecurityInformation(pub u32);
+pub use lwio_types::SecurityInformation;
 
-flag_names! { SecurityInformation, u32,
-    /// The owner.
-    OWNER = 0x0000_0001;
-    /// The primary group.
-    GROUP = 0x0000_0002;
-    /// The DACL.
-    DACL = 0x0000_0004;
-    /// The SACL.
-    SACL = 0x0000_0008;
-    /// The mandatory label ACEs of the SACL.
-    LABEL = 0x0000_0010;
-    /// The resource attribute ACEs of the SACL.
-    ATTRIBUTE = 0x0000_0020;
-    /// The scoped policy ID ACEs of the SACL.
-    SCOPE = 0x0000_0040;
-    /// Everything a backup reads: owner, group, DACL, SACL, label, attributes, scope.
-    BACKUP = 0x0001_0000;
-    /// Set: mark the DACL protected.
-    PROTECTED_DACL = 0x8000_0000;
-    /// Set: mark the SACL protected.
-    PROTECTED_SACL = 0x4000_0000;
-    /// Set: mark the DACL unprotected.
-    UNPROTECTED_DACL = 0x2000_0000;
-    /// Set: mark the SACL unprotected.
-    UNPROTECTED_SACL = 0x1000_0000;
-}
-
-impl SecurityInformation {
-    /// True when any flag of `other` is set.
-    pub const fn intersects(self, other: SecurityInformation) -> bool {
-        self.0 & other.0 != 0
+/// The SACL ACE types `info` selects when it does not ask for the whole SACL.
+fn sacl_types(info: SecurityInformation) -> Vec<AceType> {
+    let mut out = Vec::new();
+    if info.contains(SecurityInformation::LABEL) {
+        out.push(AceType::SYSTEM_MANDATORY_LABEL);
     }
-
-    /// BACKUP spelled out as the individual parts.
-    fn expanded(self) -> SecurityInformation {
-        if self.contains(Self::BACKUP) {
-            SecurityInformation(self.0 | 0x7f)
-        } else {
-            self
-        }
+    if info.contains(SecurityInformation::ATTRIBUTE) {
+        out.push(AceType::SYSTEM_RESOURCE_ATTRIBUTE);
     }
-
-    /// The SACL ACE types this request selects when it does not ask for the whole SACL.
-    fn sacl_types(self) -> Vec<AceType> {
-        let mut out = Vec::new();
-        if self.contains(Self::LABEL) {
-            out.push(AceType::SYSTEM_MANDATORY_LABEL);
-        }
-        if self.contains(Self::ATTRIBUTE) {
-            out.push(AceType::SYSTEM_RESOURCE_ATTRIBUTE);
-        }
-        if self.contains(Self::SCOPE) {
-            out.push(AceType::SYSTEM_SCOPED_POLICY_ID);
-        }
-        out
+    if info.contains(SecurityInformation::SCOPE) {
+        out.push(AceType::SYSTEM_SCOPED_POLICY_ID);
     }
-
-    /// The rights a handle needs to query these parts: READ_CONTROL for owner, group,
-    /// DACL and label; ACCESS_SYSTEM_SECURITY for the SACL (as Windows' query-security
-    /// requires).
-    pub fn query_access(self) -> crate::access::AccessMask {
-        use crate::access::AccessMask;
-        let info = self.expanded();
-        let mut m = AccessMask::NONE;
-        if info.intersects(SecurityInformation(0x1 | 0x2 | 0x4 | 0x10 | 0x20 | 0x40)) {
-            m |= AccessMask::READ_CONTROL;
-        }
-        if info.contains(Self::SACL) {
-            m |= AccessMask::ACCESS_SYSTEM_SECURITY;
-        }
-        m
-    }
-
-    /// The rights a handle needs to set these parts: WRITE_OWNER for owner, group and
-    /// label; WRITE_DAC for the DACL; ACCESS_SYSTEM_SECURITY for the SACL, attributes and
-    /// scope (as Windows' set-security requires).
-    pub fn set_access(self) -> crate::access::AccessMask {
-        use crate::access::AccessMask;
-        let info = self.expanded();
-        let mut m = AccessMask::NONE;
-        if info.intersects(SecurityInformation(0x1 | 0x2 | 0x10)) {
-            m |= AccessMask::WRITE_OWNER;
-        }
-        if info.contains(Self::DACL) {
-            m |= AccessMask::WRITE_DAC;
-        }
-        if info.intersects(SecurityInformation(0x8 | 0x20 | 0x40)) {
-            m |= AccessMask::ACCESS_SYSTEM_SECURITY;
-        }
-        m
-    }
+    out
 }
 
 /// A security descriptor: owner, group, SACL, DACL and control flags.
@@ -458,7 +378,7 @@ impl SecurityDescriptor {
             out.sacl = self.sacl.clone();
             out.control = out.control.copy_from(self.control, SdControl::SACL_BITS);
         } else {
-            let types = info.sacl_types();
+            let types = sacl_types(info);
             if !types.is_empty() {
                 let aces = self.sacl.iter().flat_map(|a| &a.aces);
                 let picked = aces
@@ -501,7 +421,7 @@ impl SecurityDescriptor {
                 .control
                 .copy_from(other.wire_control(), SdControl::SACL_BITS);
         } else {
-            let types = info.sacl_types();
+            let types = sacl_types(info);
             if !types.is_empty() {
                 let mut aces: Vec<_> = self.sacl.take().map(|a| a.aces).unwrap_or_default();
                 aces.retain(|a| !types.contains(&a.ace_type()));

@@ -2,10 +2,10 @@
 //! (2.4.41), FileNetworkOpenInformation (2.4.29) and FileAttributeTagInformation (2.4.6).
 
 use bytes::BufMut;
-use lwio_core::FileAttributes;
+use lwio_types::FileAttributes;
 
 use crate::FsccError;
-use crate::codec::{PResult, boolean, fail, i64le, skip, u32le, u64le};
+use crate::codec::{Reader, boolean};
 use crate::time::FileTime;
 
 /// FILE_BASIC_INFORMATION (MS-FSCC 2.4.7): 40 bytes, the four times, the attributes and 4
@@ -31,12 +31,12 @@ pub struct FileBasicInformation {
 /// Wire size of [`FileBasicInformation`].
 pub const FILE_BASIC_INFORMATION_SIZE: usize = 40;
 
-pub(crate) fn parse_time<'a>(i: &'a [u8], field: &'static str) -> PResult<'a, FileTime> {
-    let (i, t) = i64le(i)?;
+pub(crate) fn parse_time(r: &mut Reader<'_>, field: &'static str) -> Result<FileTime, FsccError> {
+    let t = r.i64()?;
     if t < -2 {
-        return fail(FsccError::InvalidValue(field));
+        return Err(FsccError::InvalidValue(field));
     }
-    Ok((i, FileTime(t)))
+    Ok(FileTime(t))
 }
 
 impl FileBasicInformation {
@@ -49,44 +49,38 @@ impl FileBasicInformation {
         out.put_u32_le(0);
     }
 
-    pub(crate) fn parse(i: &[u8]) -> PResult<'_, Self> {
-        let (i, creation_time) = parse_time(i, "CreationTime")?;
-        let (i, last_access_time) = parse_time(i, "LastAccessTime")?;
-        let (i, last_write_time) = parse_time(i, "LastWriteTime")?;
-        let (i, change_time) = parse_time(i, "ChangeTime")?;
-        let (i, attrs) = u32le(i)?;
-        let (i, ()) = skip(i, 4)?;
-        Ok((
-            i,
-            FileBasicInformation {
-                creation_time,
-                last_access_time,
-                last_write_time,
-                change_time,
-                file_attributes: FileAttributes(attrs),
-            },
-        ))
+    pub(crate) fn parse(r: &mut Reader<'_>) -> Result<Self, FsccError> {
+        let creation_time = parse_time(r, "CreationTime")?;
+        let last_access_time = parse_time(r, "LastAccessTime")?;
+        let last_write_time = parse_time(r, "LastWriteTime")?;
+        let change_time = parse_time(r, "ChangeTime")?;
+        let attrs = r.u32()?;
+        r.skip(4)?;
+        Ok(FileBasicInformation {
+            creation_time,
+            last_access_time,
+            last_write_time,
+            change_time,
+            file_attributes: FileAttributes(attrs),
+        })
     }
 }
 /// Parses the 40 bytes of a FILE_BASIC_INFORMATION without the set-request rule on times
 /// (for query answers embedded in other classes).
-pub(crate) fn parse_basic_any(i: &[u8]) -> PResult<'_, FileBasicInformation> {
-    let (i, c) = i64le(i)?;
-    let (i, a) = i64le(i)?;
-    let (i, w) = i64le(i)?;
-    let (i, ch) = i64le(i)?;
-    let (i, attrs) = u32le(i)?;
-    let (i, ()) = skip(i, 4)?;
-    Ok((
-        i,
-        FileBasicInformation {
-            creation_time: FileTime(c),
-            last_access_time: FileTime(a),
-            last_write_time: FileTime(w),
-            change_time: FileTime(ch),
-            file_attributes: FileAttributes(attrs),
-        },
-    ))
+pub(crate) fn parse_basic_any(r: &mut Reader<'_>) -> Result<FileBasicInformation, FsccError> {
+    let c = r.i64()?;
+    let a = r.i64()?;
+    let w = r.i64()?;
+    let ch = r.i64()?;
+    let attrs = r.u32()?;
+    r.skip(4)?;
+    Ok(FileBasicInformation {
+        creation_time: FileTime(c),
+        last_access_time: FileTime(a),
+        last_write_time: FileTime(w),
+        change_time: FileTime(ch),
+        file_attributes: FileAttributes(attrs),
+    })
 }
 
 info_codec!(
@@ -122,23 +116,20 @@ impl FileStandardInformation {
         out.put_u16_le(0);
     }
 
-    pub(crate) fn parse(i: &[u8]) -> PResult<'_, Self> {
-        let (i, allocation_size) = u64le(i)?;
-        let (i, end_of_file) = u64le(i)?;
-        let (i, number_of_links) = u32le(i)?;
-        let (i, delete_pending) = boolean(i)?;
-        let (i, directory) = boolean(i)?;
-        let (i, ()) = skip(i, 2)?;
-        Ok((
-            i,
-            FileStandardInformation {
-                allocation_size,
-                end_of_file,
-                number_of_links,
-                delete_pending,
-                directory,
-            },
-        ))
+    pub(crate) fn parse(r: &mut Reader<'_>) -> Result<Self, FsccError> {
+        let allocation_size = r.u64()?;
+        let end_of_file = r.u64()?;
+        let number_of_links = r.u32()?;
+        let delete_pending = boolean(r)?;
+        let directory = boolean(r)?;
+        r.skip(2)?;
+        Ok(FileStandardInformation {
+            allocation_size,
+            end_of_file,
+            number_of_links,
+            delete_pending,
+            directory,
+        })
     }
 }
 info_codec!(
@@ -180,27 +171,24 @@ impl FileNetworkOpenInformation {
         out.put_u32_le(0);
     }
 
-    pub(crate) fn parse(i: &[u8]) -> PResult<'_, Self> {
-        let (i, c) = i64le(i)?;
-        let (i, a) = i64le(i)?;
-        let (i, w) = i64le(i)?;
-        let (i, ch) = i64le(i)?;
-        let (i, allocation_size) = u64le(i)?;
-        let (i, end_of_file) = u64le(i)?;
-        let (i, attrs) = u32le(i)?;
-        let (i, ()) = skip(i, 4)?;
-        Ok((
-            i,
-            FileNetworkOpenInformation {
-                creation_time: FileTime(c),
-                last_access_time: FileTime(a),
-                last_write_time: FileTime(w),
-                change_time: FileTime(ch),
-                allocation_size,
-                end_of_file,
-                file_attributes: FileAttributes(attrs),
-            },
-        ))
+    pub(crate) fn parse(r: &mut Reader<'_>) -> Result<Self, FsccError> {
+        let c = r.i64()?;
+        let a = r.i64()?;
+        let w = r.i64()?;
+        let ch = r.i64()?;
+        let allocation_size = r.u64()?;
+        let end_of_file = r.u64()?;
+        let attrs = r.u32()?;
+        r.skip(4)?;
+        Ok(FileNetworkOpenInformation {
+            creation_time: FileTime(c),
+            last_access_time: FileTime(a),
+            last_write_time: FileTime(w),
+            change_time: FileTime(ch),
+            allocation_size,
+            end_of_file,
+            file_attributes: FileAttributes(attrs),
+        })
     }
 }
 info_codec!(
@@ -226,16 +214,13 @@ impl FileAttributeTagInformation {
         out.put_u32_le(self.reparse_tag);
     }
 
-    pub(crate) fn parse(i: &[u8]) -> PResult<'_, Self> {
-        let (i, attrs) = u32le(i)?;
-        let (i, reparse_tag) = u32le(i)?;
-        Ok((
-            i,
-            FileAttributeTagInformation {
-                file_attributes: FileAttributes(attrs),
-                reparse_tag,
-            },
-        ))
+    pub(crate) fn parse(r: &mut Reader<'_>) -> Result<Self, FsccError> {
+        let attrs = r.u32()?;
+        let reparse_tag = r.u32()?;
+        Ok(FileAttributeTagInformation {
+            file_attributes: FileAttributes(attrs),
+            reparse_tag,
+        })
     }
 }
 info_codec!(

@@ -12,8 +12,10 @@
 
 use bytes::BufMut;
 
+use lwio_types::ReadError;
+
 use crate::FsccError;
-use crate::codec::{align_up, len32, pad_to};
+use crate::codec::{Reader, align_up, len32, pad_to};
 
 /// FILE_NEED_EA: the file cannot be interpreted without this EA.
 pub const FILE_NEED_EA: u8 = 0x80;
@@ -127,8 +129,9 @@ pub struct FileFullEaInformation {
     pub entries: Vec<EaEntry>,
 }
 
-fn le32(b: &[u8]) -> u32 {
-    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+/// Every failure to read inside an EA list is an inconsistent list (MS-FSA 2.1.5.15.5).
+fn inconsistent(_: ReadError) -> FsccError {
+    FsccError::EaListInconsistent
 }
 
 impl FileFullEaInformation {
@@ -143,37 +146,32 @@ impl FileFullEaInformation {
         let mut entries = Vec::new();
         let mut pos = 0usize;
         while pos < input.len() {
-            let rest = &input[pos..];
-            if rest.len() < EA_ENTRY_FIXED {
-                return Err(FsccError::EaListInconsistent);
-            }
-            let next = le32(rest) as usize;
-            let flags = rest[4];
-            let name_len = rest[5] as usize;
-            let value_len = u16::from_le_bytes([rest[6], rest[7]]) as usize;
+            let mut r = Reader::new(&input[pos..]);
+            let next = r.u32().map_err(inconsistent)? as usize;
+            let flags = r.u8().map_err(inconsistent)?;
+            let name_len = usize::from(r.u8().map_err(inconsistent)?);
+            let value_len = usize::from(r.u16().map_err(inconsistent)?);
             let size = EA_ENTRY_FIXED + name_len + 1 + value_len;
-            if size > rest.len() {
+            let len = r.input().len();
+            if size > len || (next != 0 && (next != align_up(size, 4) || next >= len)) {
                 return Err(FsccError::EaListInconsistent);
             }
-            if next != 0 && (next != align_up(size, 4) || next >= rest.len()) {
-                return Err(FsccError::EaListInconsistent);
-            }
-            let name = &rest[EA_ENTRY_FIXED..EA_ENTRY_FIXED + name_len];
-            if rest[EA_ENTRY_FIXED + name_len] != 0 {
+            let name = r.take(name_len).map_err(inconsistent)?;
+            if r.u8().map_err(inconsistent)? != 0 {
                 return Err(FsccError::EaListInconsistent);
             }
             validate_ea_name(name)?;
             if flags & !FILE_NEED_EA != 0 {
                 return Err(FsccError::InvalidEaName);
             }
-            let value = &rest[EA_ENTRY_FIXED + name_len + 1..size];
+            let value = r.take(value_len).map_err(inconsistent)?;
             entries.push(EaEntry {
                 flags,
                 name: name.to_vec(),
                 value: value.to_vec(),
             });
             if next == 0 {
-                if rest.len() - size >= 4 {
+                if r.remaining() >= 4 {
                     return Err(FsccError::EaListInconsistent);
                 }
                 break;
@@ -197,7 +195,7 @@ impl FileFullEaInformation {
 }
 
 impl crate::FileInfo for FileFullEaInformation {
-    const CLASS: lwio_core::FileInfoClass = lwio_core::FileInfoClass::FULL_EA;
+    const CLASS: lwio_types::FileInfoClass = lwio_types::FileInfoClass::FULL_EA;
     const FIXED_SIZE: usize = EA_ENTRY_FIXED;
     const VARIABLE: bool = true;
     fn encode(&self) -> Vec<u8> {
@@ -243,25 +241,22 @@ impl FileGetEaInformation {
         let mut names = Vec::new();
         let mut pos = 0usize;
         while pos < input.len() {
-            let rest = &input[pos..];
-            if rest.len() < 5 {
-                return Err(FsccError::EaListInconsistent);
-            }
-            let next = le32(rest) as usize;
-            let name_len = rest[4] as usize;
+            let mut r = Reader::new(&input[pos..]);
+            let next = r.u32().map_err(inconsistent)? as usize;
+            let name_len = usize::from(r.u8().map_err(inconsistent)?);
             let size = 5 + name_len + 1;
-            if size > rest.len() || (next != 0 && (next != align_up(size, 4) || next >= rest.len()))
-            {
+            let len = r.input().len();
+            if size > len || (next != 0 && (next != align_up(size, 4) || next >= len)) {
                 return Err(FsccError::EaListInconsistent);
             }
-            if rest[5 + name_len] != 0 {
+            let name = r.take(name_len).map_err(inconsistent)?;
+            if r.u8().map_err(inconsistent)? != 0 {
                 return Err(FsccError::EaListInconsistent);
             }
-            let name = &rest[5..5 + name_len];
             validate_ea_name(name)?;
             names.push(name.to_vec());
             if next == 0 {
-                if rest.len() - size >= 4 {
+                if r.remaining() >= 4 {
                     return Err(FsccError::EaListInconsistent);
                 }
                 break;

@@ -38,7 +38,7 @@ pub use simple::{
 };
 pub use stream::{FileStreamInformation, STREAM_ENTRY_FIXED, STREAM_QUERY_MIN_OUTPUT, StreamEntry};
 
-use lwio_core::FileInfoClass;
+use lwio_types::FileInfoClass;
 
 use crate::FsccError;
 

@@ -3,7 +3,8 @@
 
 use bytes::BufMut;
 
-use crate::codec::{PResult, len32, put_utf16, u32le, utf16_len, utf16_name};
+use crate::FsccError;
+use crate::codec::{Reader, len32, put_utf16, utf16_len, utf16_name};
 use crate::file_info::basic::{FileBasicInformation, FileStandardInformation};
 use crate::file_info::simple::{
     FileAccessInformation, FileAlignmentInformation, FileEaInformation, FileInternalInformation,
@@ -15,9 +16,9 @@ fn put_name(out: &mut Vec<u8>, name: &str) {
     put_utf16(out, name);
 }
 
-fn parse_name(i: &[u8]) -> PResult<'_, String> {
-    let (i, len) = u32le(i)?;
-    utf16_name(i, len as usize, "FileNameLength")
+fn parse_name(r: &mut Reader<'_>) -> Result<String, FsccError> {
+    let len = r.u32()?;
+    utf16_name(r, len as usize, "FileNameLength")
 }
 
 /// FILE_NAME_INFORMATION (MS-FSCC 2.4.27): `FileNameLength` (u32, bytes) then the UTF-16LE
@@ -33,9 +34,9 @@ impl FileNameInformation {
         put_name(out, &self.file_name);
     }
 
-    pub(crate) fn parse(i: &[u8]) -> PResult<'_, Self> {
-        let (i, file_name) = parse_name(i)?;
-        Ok((i, FileNameInformation { file_name }))
+    pub(crate) fn parse(r: &mut Reader<'_>) -> Result<Self, FsccError> {
+        let file_name = parse_name(r)?;
+        Ok(FileNameInformation { file_name })
     }
 }
 info_codec!(
@@ -59,9 +60,9 @@ impl FileNormalizedNameInformation {
         put_name(out, &self.file_name);
     }
 
-    pub(crate) fn parse(i: &[u8]) -> PResult<'_, Self> {
-        let (i, file_name) = parse_name(i)?;
-        Ok((i, FileNormalizedNameInformation { file_name }))
+    pub(crate) fn parse(r: &mut Reader<'_>) -> Result<Self, FsccError> {
+        let file_name = parse_name(r)?;
+        Ok(FileNormalizedNameInformation { file_name })
     }
 }
 info_codec!(
@@ -113,32 +114,29 @@ impl FileAllInformation {
         self.name.put(out);
     }
 
-    pub(crate) fn parse(i: &[u8]) -> PResult<'_, Self> {
+    pub(crate) fn parse(r: &mut Reader<'_>) -> Result<Self, FsccError> {
         // A query answer carries the times as stored; only the set path forbids < -2, and
         // FileAllInformation is query-only, so the basic part is parsed leniently.
-        let (i, basic) = crate::file_info::basic::parse_basic_any(i)?;
-        let (i, standard) = FileStandardInformation::parse(i)?;
-        let (i, internal) = FileInternalInformation::parse(i)?;
-        let (i, ea) = FileEaInformation::parse(i)?;
-        let (i, access) = FileAccessInformation::parse(i)?;
-        let (i, position) = FilePositionInformation::parse(i)?;
-        let (i, mode) = FileModeInformation::parse(i)?;
-        let (i, alignment) = FileAlignmentInformation::parse(i)?;
-        let (i, name) = FileNameInformation::parse(i)?;
-        Ok((
-            i,
-            FileAllInformation {
-                basic,
-                standard,
-                internal,
-                ea,
-                access,
-                position,
-                mode,
-                alignment,
-                name,
-            },
-        ))
+        let basic = crate::file_info::basic::parse_basic_any(r)?;
+        let standard = FileStandardInformation::parse(r)?;
+        let internal = FileInternalInformation::parse(r)?;
+        let ea = FileEaInformation::parse(r)?;
+        let access = FileAccessInformation::parse(r)?;
+        let position = FilePositionInformation::parse(r)?;
+        let mode = FileModeInformation::parse(r)?;
+        let alignment = FileAlignmentInformation::parse(r)?;
+        let name = FileNameInformation::parse(r)?;
+        Ok(FileAllInformation {
+            basic,
+            standard,
+            internal,
+            ea,
+            access,
+            position,
+            mode,
+            alignment,
+            name,
+        })
     }
 }
 info_codec!(

@@ -16,7 +16,8 @@
 
 use bytes::BufMut;
 
-use crate::codec::{PResult, boolean, len32, put_utf16, skip, u32le, u64le, utf16_len, utf16_name};
+use crate::FsccError;
+use crate::codec::{Reader, boolean, len32, put_utf16, utf16_len, utf16_name};
 
 fn put_tail(out: &mut Vec<u8>, root_directory: u64, name: &str) {
     out.put_u64_le(root_directory);
@@ -24,12 +25,13 @@ fn put_tail(out: &mut Vec<u8>, root_directory: u64, name: &str) {
     put_utf16(out, name);
 }
 
-fn parse_tail(i: &[u8]) -> PResult<'_, (u64, String)> {
-    let (i, root) = u64le(i)?;
-    let (i, len) = u32le(i)?;
-    let (i, name) = utf16_name(i, len as usize, "FileNameLength")?;
+fn parse_tail(r: &mut Reader<'_>) -> Result<(u64, String), FsccError> {
+    let root = r.u64()?;
+    let len = r.u32()?;
+    let name = utf16_name(r, len as usize, "FileNameLength")?;
     // The SMB2 form allows padding after the name (MS-FSCC 2.4.37.2 "Padding").
-    Ok((&i[i.len()..], (root, name)))
+    r.rest();
+    Ok((root, name))
 }
 
 /// FILE_RENAME_INFORMATION_TYPE_2 (MS-FSCC 2.4.37.2).
@@ -50,18 +52,15 @@ impl FileRenameInformation {
         put_tail(out, self.root_directory, &self.file_name);
     }
 
-    pub(crate) fn parse(i: &[u8]) -> PResult<'_, Self> {
-        let (i, replace_if_exists) = boolean(i)?;
-        let (i, ()) = skip(i, 7)?;
-        let (i, (root_directory, file_name)) = parse_tail(i)?;
-        Ok((
-            i,
-            FileRenameInformation {
-                replace_if_exists,
-                root_directory,
-                file_name,
-            },
-        ))
+    pub(crate) fn parse(r: &mut Reader<'_>) -> Result<Self, FsccError> {
+        let replace_if_exists = boolean(r)?;
+        r.skip(7)?;
+        let (root_directory, file_name) = parse_tail(r)?;
+        Ok(FileRenameInformation {
+            replace_if_exists,
+            root_directory,
+            file_name,
+        })
     }
 }
 info_codec!(
@@ -72,7 +71,7 @@ info_codec!(
     variable = true
 );
 
-lwio_core::open_flags! {
+lwio_types::open_flags! {
     /// FileRenameInformationEx flags (FILE_RENAME_*).
     pub struct RenameFlags(u32) {
         /// Replace an existing target (the Ex form of ReplaceIfExists).
@@ -115,18 +114,15 @@ impl FileRenameInformationEx {
         put_tail(out, self.root_directory, &self.file_name);
     }
 
-    pub(crate) fn parse(i: &[u8]) -> PResult<'_, Self> {
-        let (i, flags) = u32le(i)?;
-        let (i, ()) = skip(i, 4)?;
-        let (i, (root_directory, file_name)) = parse_tail(i)?;
-        Ok((
-            i,
-            FileRenameInformationEx {
-                flags: RenameFlags(flags),
-                root_directory,
-                file_name,
-            },
-        ))
+    pub(crate) fn parse(r: &mut Reader<'_>) -> Result<Self, FsccError> {
+        let flags = r.u32()?;
+        r.skip(4)?;
+        let (root_directory, file_name) = parse_tail(r)?;
+        Ok(FileRenameInformationEx {
+            flags: RenameFlags(flags),
+            root_directory,
+            file_name,
+        })
     }
 }
 info_codec!(
@@ -155,18 +151,15 @@ impl FileLinkInformation {
         put_tail(out, self.root_directory, &self.file_name);
     }
 
-    pub(crate) fn parse(i: &[u8]) -> PResult<'_, Self> {
-        let (i, replace_if_exists) = boolean(i)?;
-        let (i, ()) = skip(i, 7)?;
-        let (i, (root_directory, file_name)) = parse_tail(i)?;
-        Ok((
-            i,
-            FileLinkInformation {
-                replace_if_exists,
-                root_directory,
-                file_name,
-            },
-        ))
+    pub(crate) fn parse(r: &mut Reader<'_>) -> Result<Self, FsccError> {
+        let replace_if_exists = boolean(r)?;
+        r.skip(7)?;
+        let (root_directory, file_name) = parse_tail(r)?;
+        Ok(FileLinkInformation {
+            replace_if_exists,
+            root_directory,
+            file_name,
+        })
     }
 }
 info_codec!(

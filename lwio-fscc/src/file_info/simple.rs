@@ -7,9 +7,10 @@
 //! FileIdInformation (2.4.21).
 
 use bytes::BufMut;
-use lwio_core::{AccessMask, CreateOptions};
+use lwio_types::{AccessMask, CreateOptions};
 
-use crate::codec::{PResult, boolean, id128, skip, u8le, u16le, u32le, u64le};
+use crate::FsccError;
+use crate::codec::{Reader, boolean};
 
 /// Declares a one-field class with its codec.
 macro_rules! one_field {
@@ -33,9 +34,9 @@ macro_rules! one_field {
                 $put
             }
 
-            pub(crate) fn parse($i: &[u8]) -> PResult<'_, Self> {
-                let (rest, $field) = $parse?;
-                Ok((rest, $name { $field }))
+            pub(crate) fn parse($i: &mut Reader<'_>) -> Result<Self, FsccError> {
+                let $field = $parse;
+                Ok($name { $field })
             }
         }
         info_codec!($name, FileInfo, FileInfoClass::$class, fixed = $size, variable = false);
@@ -46,7 +47,7 @@ one_field!(
     /// FILE_INTERNAL_INFORMATION (MS-FSCC 2.4.22): the 64-bit file id.
     FileInternalInformation { /// The file's id (index number) on its volume.
         index_number: u64 },
-    INTERNAL, 8, put(o, v) { o.put_u64_le(v) }, parse(i) { u64le(i) }
+    INTERNAL, 8, put(o, v) { o.put_u64_le(v) }, parse(r) { r.u64()? }
 );
 
 one_field!(
@@ -54,7 +55,7 @@ one_field!(
     FileEaInformation { /// Bytes needed to hold the EAs as a FILE_FULL_EA_INFORMATION list
         /// (MS-FSA 2.1.5.12.10: the stored length plus 4 when non-zero).
         ea_size: u32 },
-    EA, 4, put(o, v) { o.put_u32_le(v) }, parse(i) { u32le(i) }
+    EA, 4, put(o, v) { o.put_u32_le(v) }, parse(r) { r.u32()? }
 );
 
 one_field!(
@@ -62,14 +63,14 @@ one_field!(
     FileAccessInformation { /// The granted access mask.
         access_flags: AccessMask },
     ACCESS, 4, put(o, v) { o.put_u32_le(v.0) },
-    parse(i) { u32le(i).map(|(r, v)| (r, AccessMask(v))) }
+    parse(r) { AccessMask(r.u32()?) }
 );
 
 one_field!(
     /// FILE_POSITION_INFORMATION (MS-FSCC 2.4.35): the handle's current byte offset.
     FilePositionInformation { /// The current byte offset.
         current_byte_offset: u64 },
-    POSITION, 8, put(o, v) { o.put_u64_le(v) }, parse(i) { u64le(i) }
+    POSITION, 8, put(o, v) { o.put_u64_le(v) }, parse(r) { r.u64()? }
 );
 
 one_field!(
@@ -80,35 +81,35 @@ one_field!(
     FileModeInformation { /// The mode bits.
         mode: CreateOptions },
     MODE, 4, put(o, v) { o.put_u32_le(v.0) },
-    parse(i) { u32le(i).map(|(r, v)| (r, CreateOptions(v))) }
+    parse(r) { CreateOptions(r.u32()?) }
 );
 
 one_field!(
     /// FILE_ALIGNMENT_INFORMATION (MS-FSCC 2.4.3): the buffer alignment the device needs.
     FileAlignmentInformation { /// 0 byte, 1 word, 3 long, 7 quad, ... (alignment - 1).
         alignment_requirement: u32 },
-    ALIGNMENT, 4, put(o, v) { o.put_u32_le(v) }, parse(i) { u32le(i) }
+    ALIGNMENT, 4, put(o, v) { o.put_u32_le(v) }, parse(r) { r.u32()? }
 );
 
 one_field!(
     /// FILE_END_OF_FILE_INFORMATION (MS-FSCC 2.4.14): set the file size.
     FileEndOfFileInformation { /// The new end of file.
         end_of_file: u64 },
-    END_OF_FILE, 8, put(o, v) { o.put_u64_le(v) }, parse(i) { u64le(i) }
+    END_OF_FILE, 8, put(o, v) { o.put_u64_le(v) }, parse(r) { r.u64()? }
 );
 
 one_field!(
     /// FILE_ALLOCATION_INFORMATION (MS-FSCC 2.4.4): set the allocation size.
     FileAllocationInformation { /// The new allocation size.
         allocation_size: u64 },
-    ALLOCATION, 8, put(o, v) { o.put_u64_le(v) }, parse(i) { u64le(i) }
+    ALLOCATION, 8, put(o, v) { o.put_u64_le(v) }, parse(r) { r.u64()? }
 );
 
 one_field!(
     /// FILE_VALID_DATA_LENGTH_INFORMATION (MS-FSCC 2.4.49): set the valid data length.
     FileValidDataLengthInformation { /// The new valid data length.
         valid_data_length: u64 },
-    VALID_DATA_LENGTH, 8, put(o, v) { o.put_u64_le(v) }, parse(i) { u64le(i) }
+    VALID_DATA_LENGTH, 8, put(o, v) { o.put_u64_le(v) }, parse(r) { r.u64()? }
 );
 
 one_field!(
@@ -116,10 +117,10 @@ one_field!(
     /// file for deletion when the last handle closes (decoded as `true`).
     FileDispositionInformation { /// Delete on last close.
         delete_pending: bool },
-    DISPOSITION, 1, put(o, v) { o.put_u8(u8::from(v)) }, parse(i) { boolean(i) }
+    DISPOSITION, 1, put(o, v) { o.put_u8(u8::from(v)) }, parse(r) { boolean(r)? }
 );
 
-lwio_core::open_flags! {
+lwio_types::open_flags! {
     /// FileDispositionInformationEx flags (MS-FSCC 2.4.12).
     pub struct DispositionFlags(u32) {
         /// Delete the file (without it: clear a pending delete).
@@ -145,10 +146,10 @@ one_field!(
     FileDispositionInformationEx { /// The flags.
         flags: DispositionFlags },
     DISPOSITION_EX, 4, put(o, v) { o.put_u32_le(v.0) },
-    parse(i) { u32le(i).map(|(r, v)| (r, DispositionFlags(v))) }
+    parse(r) { DispositionFlags(r.u32()?) }
 );
 
-lwio_core::open_enum! {
+lwio_types::open_enum! {
     /// Compression formats (MS-FSCC 2.4.9 CompressionFormat).
     pub struct CompressionFormat(u16) {
         /// Not compressed.
@@ -185,23 +186,20 @@ impl FileCompressionInformation {
         out.put_bytes(0, 3);
     }
 
-    pub(crate) fn parse(i: &[u8]) -> PResult<'_, Self> {
-        let (i, compressed_file_size) = u64le(i)?;
-        let (i, format) = u16le(i)?;
-        let (i, compression_unit_shift) = u8le(i)?;
-        let (i, chunk_shift) = u8le(i)?;
-        let (i, cluster_shift) = u8le(i)?;
-        let (i, ()) = skip(i, 3)?;
-        Ok((
-            i,
-            FileCompressionInformation {
-                compressed_file_size,
-                compression_format: CompressionFormat(format),
-                compression_unit_shift,
-                chunk_shift,
-                cluster_shift,
-            },
-        ))
+    pub(crate) fn parse(r: &mut Reader<'_>) -> Result<Self, FsccError> {
+        let compressed_file_size = r.u64()?;
+        let format = r.u16()?;
+        let compression_unit_shift = r.u8()?;
+        let chunk_shift = r.u8()?;
+        let cluster_shift = r.u8()?;
+        r.skip(3)?;
+        Ok(FileCompressionInformation {
+            compressed_file_size,
+            compression_format: CompressionFormat(format),
+            compression_unit_shift,
+            chunk_shift,
+            cluster_shift,
+        })
     }
 }
 info_codec!(
@@ -227,16 +225,13 @@ impl FileIdInformation {
         out.put_slice(&self.file_id);
     }
 
-    pub(crate) fn parse(i: &[u8]) -> PResult<'_, Self> {
-        let (i, volume_serial_number) = u64le(i)?;
-        let (i, file_id) = id128(i)?;
-        Ok((
-            i,
-            FileIdInformation {
-                volume_serial_number,
-                file_id,
-            },
-        ))
+    pub(crate) fn parse(r: &mut Reader<'_>) -> Result<Self, FsccError> {
+        let volume_serial_number = r.u64()?;
+        let file_id = r.array::<16>()?;
+        Ok(FileIdInformation {
+            volume_serial_number,
+            file_id,
+        })
     }
 }
 info_codec!(

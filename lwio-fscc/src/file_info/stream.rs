@@ -4,12 +4,11 @@
 //! STATUS_BUFFER_OVERFLOW.
 
 use bytes::BufMut;
-use lwio_core::NtStatus;
+use lwio_types::NtStatus;
 
 use crate::FsccError;
 use crate::codec::{
-    PResult, align_up, encode_chain, len32, parse_chain, put_utf16, u32le, u64le, utf16_len,
-    utf16_name,
+    Reader, align_up, encode_chain, len32, parse_chain, put_utf16, utf16_len, utf16_name,
 };
 
 /// One stream of a file.
@@ -43,20 +42,17 @@ impl StreamEntry {
         put_utf16(out, &self.stream_name);
     }
 
-    fn parse(i: &[u8]) -> PResult<'_, Self> {
-        let (i, _next) = u32le(i)?;
-        let (i, len) = u32le(i)?;
-        let (i, stream_size) = u64le(i)?;
-        let (i, stream_allocation_size) = u64le(i)?;
-        let (i, stream_name) = utf16_name(i, len as usize, "StreamNameLength")?;
-        Ok((
-            i,
-            StreamEntry {
-                stream_name,
-                stream_size,
-                stream_allocation_size,
-            },
-        ))
+    fn parse(r: &mut Reader<'_>) -> Result<Self, FsccError> {
+        let _next = r.u32()?;
+        let len = r.u32()?;
+        let stream_size = r.u64()?;
+        let stream_allocation_size = r.u64()?;
+        let stream_name = utf16_name(r, len as usize, "StreamNameLength")?;
+        Ok(StreamEntry {
+            stream_name,
+            stream_size,
+            stream_allocation_size,
+        })
     }
 }
 
@@ -118,7 +114,7 @@ impl FileStreamInformation {
 }
 
 impl crate::FileInfo for FileStreamInformation {
-    const CLASS: lwio_core::FileInfoClass = lwio_core::FileInfoClass::STREAM;
+    const CLASS: lwio_types::FileInfoClass = lwio_types::FileInfoClass::STREAM;
     const FIXED_SIZE: usize = STREAM_ENTRY_FIXED;
     const VARIABLE: bool = true;
     fn encode(&self) -> Vec<u8> {

@@ -1,8 +1,8 @@
 //! RPC interfaces served on named pipes with [`crate::server`]:
 //!
-//! * [`dssetup`] — the machine's role (MS-DSSP), on `\pipe\lsarpc` beside lsarpc;
+//! * [`dssetup`] — the machine's role (MS-DSSP), served on `\pipe\lsarpc` beside the
+//!   LSA (which is lwio-samr's: the LSA answers from the account database);
 //! * [`echo`] — rpcecho on `\pipe\rpcecho` (Samba's test interface);
-//! * [`lsarpc`] — the policy handle of MS-LSAD on `\pipe\lsarpc` (open and close only);
 //! * [`mgmt`] — the DCE/RPC management interface every endpoint answers, and
 //!   [`mgmt::Endpoint`], which builds an endpoint's server with it;
 //! * [`srvsvc`] — share and server information (MS-SRVS) on `\pipe\srvsvc`, over a
@@ -13,7 +13,6 @@
 
 pub mod dssetup;
 pub mod echo;
-pub mod lsarpc;
 pub mod mgmt;
 pub mod srvsvc;
 pub mod wkssvc;

@@ -5,6 +5,8 @@ use std::any::Any;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
+use lwio_types::Reader;
+
 use super::{ByteOrder, Ndr};
 use crate::NdrError;
 
@@ -26,10 +28,12 @@ type FullEntry = Option<Arc<dyn Any + Send + Sync>>;
 /// * Each complete [`Ndr::decode`] (a top-level value or a pointee) is one nesting level;
 ///   deeper than the bound is [`NdrError::DepthExceeded`].
 ///
+/// The bytes themselves come through the family's one checked reader
+/// ([`lwio_types::Reader`]); this type adds NDR's alignment, byte order and bounds.
+///
 /// After an error the reader's state is unspecified; drop it.
 pub struct NdrReader<'a> {
-    buf: &'a [u8],
-    pos: usize,
+    cursor: Reader<'a>,
     order: ByteOrder,
     slack: usize,
     strict_padding: bool,
@@ -46,23 +50,18 @@ pub struct NdrReader<'a> {
 impl std::fmt::Debug for NdrReader<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NdrReader")
-            .field("pos", &self.pos)
-            .field("len", &self.buf.len())
+            .field("pos", &self.cursor.position())
+            .field("len", &self.cursor.input().len())
             .field("depth", &self.depth)
             .finish()
     }
-}
-
-fn truncated(at: usize, needed: usize) -> NdrError {
-    NdrError::Truncated { at, needed }
 }
 
 impl<'a> NdrReader<'a> {
     /// A strict reader over `buf` with the default bounds.
     pub fn new(buf: &'a [u8]) -> NdrReader<'a> {
         NdrReader {
-            buf,
-            pos: 0,
+            cursor: Reader::new(buf),
             order: ByteOrder::LittleEndian,
             slack: 0,
             strict_padding: true,
@@ -120,19 +119,19 @@ impl<'a> NdrReader<'a> {
 
     /// The current offset.
     pub fn position(&self) -> usize {
-        self.pos
+        self.cursor.position()
     }
 
     /// Bytes not yet read.
     pub fn remaining(&self) -> usize {
-        self.buf.len() - self.pos
+        self.cursor.remaining()
     }
 
     /// Succeeds when every byte was read ([`NdrError::TrailingBytes`] otherwise).
     pub fn finish(&self) -> Result<(), NdrError> {
         match self.remaining() {
             0 => Ok(()),
-            n if n <= self.slack && self.buf[self.pos..].iter().all(|b| *b == 0) => Ok(()),
+            n if n <= self.slack && self.cursor.peek_rest().iter().all(|b| *b == 0) => Ok(()),
             n => Err(NdrError::TrailingBytes(n)),
         }
     }
@@ -142,8 +141,8 @@ impl<'a> NdrReader<'a> {
         if align <= 1 {
             return Ok(());
         }
-        let pad = (align - self.pos % align) % align;
-        let at = self.pos;
+        let at = self.cursor.position();
+        let pad = (align - at % align) % align;
         let padding = self.bytes(pad)?;
         if self.strict_padding && padding.iter().any(|b| *b != 0) {
             return Err(NdrError::NonZeroPadding(at));
@@ -153,14 +152,7 @@ impl<'a> NdrReader<'a> {
 
     /// Takes `n` raw bytes, unaligned.
     pub fn bytes(&mut self, n: usize) -> Result<&'a [u8], NdrError> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .filter(|end| *end <= self.buf.len())
-            .ok_or_else(|| truncated(self.pos, n))?;
-        let out = &self.buf[self.pos..end];
-        self.pos = end;
-        Ok(out)
+        Ok(self.cursor.take(n)?)
     }
 
     /// Reads a `u8` / `small`.
@@ -170,8 +162,7 @@ impl<'a> NdrReader<'a> {
 
     /// Takes `N` bytes as an array.
     fn array<const N: usize>(&mut self) -> Result<[u8; N], NdrError> {
-        let at = self.pos;
-        self.bytes(N)?.try_into().map_err(|_| truncated(at, N))
+        Ok(self.cursor.array()?)
     }
 
     /// Reads a 2-aligned `u16`.

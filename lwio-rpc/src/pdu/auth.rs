@@ -12,7 +12,7 @@
 
 use bytes::BufMut;
 
-use super::codec::{PResult, le_u8, le_u32};
+use super::codec::Reader;
 
 /// Bytes of the sec_trailer header in front of `auth_value`.
 pub const SEC_TRAILER_LEN: usize = 8;
@@ -101,21 +101,13 @@ pub fn auth_pad_length(stub_len: usize) -> u8 {
 }
 
 /// Parses the 8-byte sec_trailer header (the value is sliced off by the caller).
-pub(crate) fn parse_trailer(input: &[u8]) -> PResult<'_, AuthVerifier> {
-    let (input, auth_type) = le_u8(input)?;
-    let (input, auth_level) = le_u8(input)?;
-    let (input, pad_length) = le_u8(input)?;
-    let (input, reserved) = le_u8(input)?;
-    let (input, context_id) = le_u32(input)?;
-    Ok((
-        input,
-        AuthVerifier {
-            auth_type: AuthType(auth_type),
-            auth_level: AuthLevel(auth_level),
-            pad_length,
-            reserved,
-            context_id,
-            value: Vec::new(),
-        },
-    ))
+pub(crate) fn parse_trailer(r: &mut Reader<'_>) -> Result<AuthVerifier, crate::RpcError> {
+    Ok(AuthVerifier {
+        auth_type: AuthType(r.u8()?),
+        auth_level: AuthLevel(r.u8()?),
+        pad_length: r.u8()?,
+        reserved: r.u8()?,
+        context_id: r.u32()?,
+        value: Vec::new(),
+    })
 }

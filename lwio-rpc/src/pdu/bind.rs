@@ -15,7 +15,7 @@
 
 use bytes::BufMut;
 
-use super::codec::{PResult, fail, le_u8, le_u16, le_u32, pad_to, syntax_id, take, uuid};
+use super::codec::{Reader, pad_to, syntax_id, uuid};
 use crate::{RpcError, SyntaxId, Uuid};
 
 /// One presentation context a client proposes (`p_cont_elem_t`).
@@ -161,40 +161,35 @@ impl BindNak {
 
 // ---- bind / alter_context ----
 
-pub(crate) fn parse_bind(input: &[u8]) -> PResult<'_, Bind> {
-    let (input, max_xmit_frag) = le_u16(input)?;
-    let (input, max_recv_frag) = le_u16(input)?;
-    let (input, assoc_group_id) = le_u32(input)?;
-    let (mut input, n) = le_u8(input)?;
-    (input, _) = take(input, 3)?;
+pub(crate) fn parse_bind(r: &mut Reader<'_>) -> Result<Bind, RpcError> {
+    let max_xmit_frag = r.u16()?;
+    let max_recv_frag = r.u16()?;
+    let assoc_group_id = r.u32()?;
+    let n = r.u8()?;
+    r.skip(3)?;
+    // The counts are 8-bit: at most 255 entries are reserved.
     let mut contexts = Vec::with_capacity(usize::from(n));
     for _ in 0..n {
-        let (rest, context_id) = le_u16(input)?;
-        let (rest, n_ts) = le_u8(rest)?;
-        let (rest, _) = le_u8(rest)?;
-        let (mut rest, abstract_syntax) = syntax_id(rest)?;
+        let context_id = r.u16()?;
+        let n_ts = r.u8()?;
+        r.skip(1)?;
+        let abstract_syntax = syntax_id(r)?;
         let mut transfer_syntaxes = Vec::with_capacity(usize::from(n_ts));
         for _ in 0..n_ts {
-            let (r, ts) = syntax_id(rest)?;
-            transfer_syntaxes.push(ts);
-            rest = r;
+            transfer_syntaxes.push(syntax_id(r)?);
         }
         contexts.push(PresentationContext {
             context_id,
             abstract_syntax,
             transfer_syntaxes,
         });
-        input = rest;
     }
-    Ok((
-        input,
-        Bind {
-            max_xmit_frag,
-            max_recv_frag,
-            assoc_group_id,
-            contexts,
-        },
-    ))
+    Ok(Bind {
+        max_xmit_frag,
+        max_recv_frag,
+        assoc_group_id,
+        contexts,
+    })
 }
 
 pub(crate) fn encode_bind(b: &Bind, out: &mut Vec<u8>) -> Result<(), RpcError> {
@@ -220,47 +215,42 @@ pub(crate) fn encode_bind(b: &Bind, out: &mut Vec<u8>) -> Result<(), RpcError> {
 
 // ---- bind_ack / alter_context_resp ----
 
-pub(crate) fn parse_bind_ack(input: &[u8]) -> PResult<'_, BindAck> {
-    let start = input.len();
-    let (input, max_xmit_frag) = le_u16(input)?;
-    let (input, max_recv_frag) = le_u16(input)?;
-    let (input, assoc_group_id) = le_u32(input)?;
-    let (input, addr_len) = le_u16(input)?;
-    let (input, port_spec) = take(input, usize::from(addr_len))?;
+pub(crate) fn parse_bind_ack(r: &mut Reader<'_>) -> Result<BindAck, RpcError> {
+    let max_xmit_frag = r.u16()?;
+    let max_recv_frag = r.u16()?;
+    let assoc_group_id = r.u32()?;
+    let addr_len = r.u16()?;
+    let port_spec = r.take(usize::from(addr_len))?;
     let mut secondary_address = port_spec.to_vec();
     if secondary_address.last() == Some(&0) {
         secondary_address.pop();
     }
     if secondary_address.contains(&0) {
-        return fail(RpcError::Invalid("NUL inside the secondary address"));
+        return Err(RpcError::Invalid("NUL inside the secondary address"));
     }
     // The result list is 4-aligned; the body starts 16 bytes into the PDU, so alignment
     // relative to the body is alignment relative to the PDU.
-    let (input, _) = take(input, pad_to(start - input.len(), 4))?;
-    let (mut input, n) = le_u8(input)?;
-    (input, _) = take(input, 3)?;
+    r.skip(pad_to(r.position(), 4))?;
+    let n = r.u8()?;
+    r.skip(3)?;
     let mut results = Vec::with_capacity(usize::from(n));
     for _ in 0..n {
-        let (rest, result) = le_u16(input)?;
-        let (rest, reason) = le_u16(rest)?;
-        let (rest, transfer_syntax) = syntax_id(rest)?;
+        let result = r.u16()?;
+        let reason = r.u16()?;
+        let transfer_syntax = syntax_id(r)?;
         results.push(ContextResult {
             result: ContextResultCode(result),
             reason,
             transfer_syntax,
         });
-        input = rest;
     }
-    Ok((
-        input,
-        BindAck {
-            max_xmit_frag,
-            max_recv_frag,
-            assoc_group_id,
-            secondary_address,
-            results,
-        },
-    ))
+    Ok(BindAck {
+        max_xmit_frag,
+        max_recv_frag,
+        assoc_group_id,
+        secondary_address,
+        results,
+    })
 }
 
 pub(crate) fn encode_bind_ack(b: &BindAck, out: &mut Vec<u8>) -> Result<(), RpcError> {
@@ -297,33 +287,30 @@ pub(crate) fn encode_bind_ack(b: &BindAck, out: &mut Vec<u8>) -> Result<(), RpcE
 
 // ---- bind_nak ----
 
-pub(crate) fn parse_bind_nak(input: &[u8]) -> PResult<'_, BindNak> {
-    let (input, reason) = le_u16(input)?;
-    let (mut input, n) = le_u8(input)?;
+pub(crate) fn parse_bind_nak(r: &mut Reader<'_>) -> Result<BindNak, RpcError> {
+    let reason = r.u16()?;
+    let n = r.u8()?;
     let mut versions = Vec::with_capacity(usize::from(n));
     for _ in 0..n {
-        let (rest, major) = le_u8(input)?;
-        let (rest, minor) = le_u8(rest)?;
+        let major = r.u8()?;
+        let minor = r.u8()?;
         versions.push((major, minor));
-        input = rest;
     }
     // MS-RPCE 2.2.2.9: the Signature is present when the fragment holds at least 16 more
     // bytes; fewer are padding.
-    let (signature, extended_error) = if input.len() >= 16 {
-        let (rest, sig) = uuid(input)?;
-        (Some(sig), rest.to_vec())
+    let (signature, extended_error) = if r.remaining() >= 16 {
+        let sig = uuid(r)?;
+        (Some(sig), r.rest().to_vec())
     } else {
+        r.rest();
         (None, Vec::new())
     };
-    Ok((
-        &[],
-        BindNak {
-            reject_reason: RejectReason(reason),
-            versions,
-            signature,
-            extended_error,
-        },
-    ))
+    Ok(BindNak {
+        reject_reason: RejectReason(reason),
+        versions,
+        signature,
+        extended_error,
+    })
 }
 
 pub(crate) fn encode_bind_nak(b: &BindNak, out: &mut Vec<u8>) -> Result<(), RpcError> {

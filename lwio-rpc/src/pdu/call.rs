@@ -10,7 +10,8 @@
 
 use bytes::BufMut;
 
-use super::codec::{PResult, le_u8, le_u16, le_u32, uuid};
+use super::codec::{Reader, uuid};
+use crate::RpcError;
 use crate::Uuid;
 
 /// The body of a request PDU.
@@ -101,26 +102,18 @@ impl Fault {
     }
 }
 
-pub(crate) fn parse_request(input: &[u8], has_object: bool) -> PResult<'_, Request> {
-    let (input, alloc_hint) = le_u32(input)?;
-    let (input, context_id) = le_u16(input)?;
-    let (input, opnum) = le_u16(input)?;
-    let (input, object) = if has_object {
-        let (rest, u) = uuid(input)?;
-        (rest, Some(u))
-    } else {
-        (input, None)
-    };
-    Ok((
-        &[],
-        Request {
-            alloc_hint,
-            context_id,
-            opnum,
-            object,
-            stub: input.to_vec(),
-        },
-    ))
+pub(crate) fn parse_request(r: &mut Reader<'_>, has_object: bool) -> Result<Request, RpcError> {
+    let alloc_hint = r.u32()?;
+    let context_id = r.u16()?;
+    let opnum = r.u16()?;
+    let object = if has_object { Some(uuid(r)?) } else { None };
+    Ok(Request {
+        alloc_hint,
+        context_id,
+        opnum,
+        object,
+        stub: r.rest().to_vec(),
+    })
 }
 
 pub(crate) fn encode_request(r: &Request, out: &mut Vec<u8>) {
@@ -133,20 +126,17 @@ pub(crate) fn encode_request(r: &Request, out: &mut Vec<u8>) {
     out.put_slice(&r.stub);
 }
 
-pub(crate) fn parse_response(input: &[u8]) -> PResult<'_, Response> {
-    let (input, alloc_hint) = le_u32(input)?;
-    let (input, context_id) = le_u16(input)?;
-    let (input, cancel_count) = le_u8(input)?;
-    let (input, _) = le_u8(input)?;
-    Ok((
-        &[],
-        Response {
-            alloc_hint,
-            context_id,
-            cancel_count,
-            stub: input.to_vec(),
-        },
-    ))
+pub(crate) fn parse_response(r: &mut Reader<'_>) -> Result<Response, RpcError> {
+    let alloc_hint = r.u32()?;
+    let context_id = r.u16()?;
+    let cancel_count = r.u8()?;
+    r.skip(1)?;
+    Ok(Response {
+        alloc_hint,
+        context_id,
+        cancel_count,
+        stub: r.rest().to_vec(),
+    })
 }
 
 pub(crate) fn encode_response(r: &Response, out: &mut Vec<u8>) {
@@ -157,24 +147,21 @@ pub(crate) fn encode_response(r: &Response, out: &mut Vec<u8>) {
     out.put_slice(&r.stub);
 }
 
-pub(crate) fn parse_fault(input: &[u8]) -> PResult<'_, Fault> {
-    let (input, alloc_hint) = le_u32(input)?;
-    let (input, context_id) = le_u16(input)?;
-    let (input, cancel_count) = le_u8(input)?;
-    let (input, flags) = le_u8(input)?;
-    let (input, status) = le_u32(input)?;
-    let (input, _) = le_u32(input)?;
-    Ok((
-        &[],
-        Fault {
-            alloc_hint,
-            context_id,
-            cancel_count,
-            flags,
-            status: FaultStatus(status),
-            stub: input.to_vec(),
-        },
-    ))
+pub(crate) fn parse_fault(r: &mut Reader<'_>) -> Result<Fault, RpcError> {
+    let alloc_hint = r.u32()?;
+    let context_id = r.u16()?;
+    let cancel_count = r.u8()?;
+    let flags = r.u8()?;
+    let status = r.u32()?;
+    r.skip(4)?;
+    Ok(Fault {
+        alloc_hint,
+        context_id,
+        cancel_count,
+        flags,
+        status: FaultStatus(status),
+        stub: r.rest().to_vec(),
+    })
 }
 
 pub(crate) fn encode_fault(f: &Fault, out: &mut Vec<u8>) {

@@ -10,7 +10,7 @@ use std::fmt;
 
 use bytes::BufMut;
 
-use super::codec::{PResult, fail, le_u8, le_u16, le_u32, run_all, take};
+use super::codec::{Reader, read_all};
 use crate::RpcError;
 
 /// Bytes of the common header.
@@ -159,7 +159,7 @@ impl PduHeader {
     /// and a `frag_length` shorter than the header or an `auth_length` that cannot fit.
     pub fn decode(buf: &[u8]) -> Result<PduHeader, RpcError> {
         let head = buf.get(..HEADER_LEN).ok_or(RpcError::Truncated)?;
-        run_all(head, parse_header)
+        read_all(head, parse_header)
     }
 
     /// The `PTYPE` and `call_id` of a fragment whatever its data representation, so that
@@ -189,15 +189,15 @@ impl PduHeader {
     }
 }
 
-fn parse_header(input: &[u8]) -> PResult<'_, PduHeader> {
-    let (input, vers) = le_u8(input)?;
-    let (input, minor) = le_u8(input)?;
+fn parse_header(r: &mut Reader<'_>) -> Result<PduHeader, RpcError> {
+    let vers = r.u8()?;
+    let minor = r.u8()?;
     if vers != RPC_VERSION || minor > 1 {
-        return fail(RpcError::BadVersion(vers, minor));
+        return Err(RpcError::BadVersion(vers, minor));
     }
-    let (input, ptype) = le_u8(input)?;
-    let (input, flags) = le_u8(input)?;
-    let (input, drep) = take(input, 4)?;
+    let ptype = r.u8()?;
+    let flags = r.u8()?;
+    let drep: [u8; 4] = r.array()?;
     // Byte 0: integer representation in the high nibble (1 = little-endian, 0 =
     // big-endian), character representation in the low nibble (0 = ASCII); byte 1:
     // floating point (0 = IEEE); bytes 2 and 3 are reserved.
@@ -205,41 +205,34 @@ fn parse_header(input: &[u8]) -> PResult<'_, PduHeader> {
         0x10 => false,
         0x00 => true,
         _ => {
-            return fail(RpcError::UnsupportedDataRepresentation([
-                drep[0], drep[1], drep[2], drep[3],
-            ]));
+            return Err(RpcError::UnsupportedDataRepresentation(drep));
         }
     };
     if drep[1] != 0 {
-        return fail(RpcError::UnsupportedDataRepresentation([
-            drep[0], drep[1], drep[2], drep[3],
-        ]));
+        return Err(RpcError::UnsupportedDataRepresentation(drep));
     }
-    let (input, mut frag_length) = le_u16(input)?;
-    let (input, mut auth_length) = le_u16(input)?;
-    let (input, mut call_id) = le_u32(input)?;
+    let mut frag_length = r.u16()?;
+    let mut auth_length = r.u16()?;
+    let mut call_id = r.u32()?;
     if big_endian {
         frag_length = frag_length.swap_bytes();
         auth_length = auth_length.swap_bytes();
         call_id = call_id.swap_bytes();
     }
     if usize::from(frag_length) < HEADER_LEN {
-        return fail(RpcError::FragLength {
+        return Err(RpcError::FragLength {
             frag_length,
             actual: HEADER_LEN,
         });
     }
     if auth_length != 0 && usize::from(auth_length) + 8 > usize::from(frag_length) - HEADER_LEN {
-        return fail(RpcError::BadAuthLength(auth_length));
+        return Err(RpcError::BadAuthLength(auth_length));
     }
-    Ok((
-        input,
-        PduHeader {
-            ptype: PduType(ptype),
-            flags: PfcFlags(flags),
-            frag_length,
-            auth_length,
-            call_id,
-        },
-    ))
+    Ok(PduHeader {
+        ptype: PduType(ptype),
+        flags: PfcFlags(flags),
+        frag_length,
+        auth_length,
+        call_id,
+    })
 }

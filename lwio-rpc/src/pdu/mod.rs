@@ -40,7 +40,7 @@ pub use protect::{
     NTLM_SIGNATURE_LEN, PROTECTION_OVERHEAD, ProtectError, protect_fragment, unprotect_fragment,
 };
 
-use codec::{PResult, run_all};
+use codec::{Reader, read_all};
 
 use crate::RpcError;
 
@@ -145,17 +145,17 @@ fn decode_le(buf: &[u8]) -> Result<Pdu, RpcError> {
     let (body, auth) = split_auth(buf, &header)?;
     let flags = header.flags;
     let body = match header.ptype {
-        PduType::REQUEST => PduBody::Request(run_all(body, |i| {
-            call::parse_request(i, flags.contains(PfcFlags::OBJECT_UUID))
+        PduType::REQUEST => PduBody::Request(read_all(body, |r| {
+            call::parse_request(r, flags.contains(PfcFlags::OBJECT_UUID))
         })?),
-        PduType::RESPONSE => PduBody::Response(run_all(body, call::parse_response)?),
-        PduType::FAULT => PduBody::Fault(run_all(body, call::parse_fault)?),
-        PduType::BIND => PduBody::Bind(run_all(body, bind::parse_bind)?),
-        PduType::BIND_ACK => PduBody::BindAck(run_all(body, bind::parse_bind_ack)?),
-        PduType::BIND_NAK => PduBody::BindNak(run_all(body, bind::parse_bind_nak)?),
-        PduType::ALTER_CONTEXT => PduBody::AlterContext(run_all(body, bind::parse_bind)?),
+        PduType::RESPONSE => PduBody::Response(read_all(body, call::parse_response)?),
+        PduType::FAULT => PduBody::Fault(read_all(body, call::parse_fault)?),
+        PduType::BIND => PduBody::Bind(read_all(body, bind::parse_bind)?),
+        PduType::BIND_ACK => PduBody::BindAck(read_all(body, bind::parse_bind_ack)?),
+        PduType::BIND_NAK => PduBody::BindNak(read_all(body, bind::parse_bind_nak)?),
+        PduType::ALTER_CONTEXT => PduBody::AlterContext(read_all(body, bind::parse_bind)?),
         PduType::ALTER_CONTEXT_RESP => {
-            PduBody::AlterContextResp(run_all(body, bind::parse_bind_ack)?)
+            PduBody::AlterContextResp(read_all(body, bind::parse_bind_ack)?)
         }
         PduType::AUTH3 => {
             // Four arbitrary pad octets (MS-RPCE 2.2.2.10); some peers send none.
@@ -200,21 +200,14 @@ fn split_auth<'a>(
         .checked_sub(auth_len + SEC_TRAILER_LEN)
         .ok_or(RpcError::BadAuthLength(header.auth_length))?;
     let (before, trailer) = rest.split_at(trailer_at);
-    let (value, mut verifier) = run_prefix_trailer(trailer)?;
-    verifier.value = value.to_vec();
+    let mut r = Reader::new(trailer);
+    let mut verifier = auth::parse_trailer(&mut r)?;
+    verifier.value = r.rest().to_vec();
     let body_len = before
         .len()
         .checked_sub(usize::from(verifier.pad_length))
         .ok_or(RpcError::BadAuthLength(header.auth_length))?;
     Ok((&before[..body_len], Some(verifier)))
-}
-
-fn run_prefix_trailer(trailer: &[u8]) -> Result<(&[u8], AuthVerifier), RpcError> {
-    let parsed: PResult<'_, AuthVerifier> = auth::parse_trailer(trailer);
-    match parsed {
-        Ok((value, v)) => Ok((value, v)),
-        Err(_) => Err(RpcError::Truncated),
-    }
 }
 
 /// Encodes a PDU; `frag_length` and `auth_length` are computed.

@@ -552,6 +552,6 @@ fn debug_names() {
     );
     assert_eq!(
         RpcError::UnsupportedDataRepresentation([0; 4]).to_status(),
-        lwio_core::NtStatus::RPC_NT_UNSUPPORTED_TYPE
+        lwio_types::NtStatus::RPC_NT_UNSUPPORTED_TYPE
     );
 }

@@ -119,17 +119,17 @@ fn find_in(stub: &[u8], order: ByteOrder) -> Result<Option<VerificationTrailer>,
 
 /// The commands, if `input` is exactly a list of them ending with SEC_VT_COMMAND_END. An
 /// unknown must-process command comes back as `Err(command)`.
-fn parse_commands(mut input: &[u8], order: ByteOrder) -> Option<Vec<Result<TrailerCommand, u16>>> {
+fn parse_commands(input: &[u8], order: ByteOrder) -> Option<Vec<Result<TrailerCommand, u16>>> {
+    let mut r = lwio_types::Reader::new(input);
     let mut out = Vec::new();
     loop {
-        let head = input.get(..4)?;
-        let raw = order.u16([head[0], head[1]]);
-        let len = usize::from(order.u16([head[2], head[3]]));
-        let data = input.get(4..4 + len)?;
-        input = &input[4 + len..];
+        // Command and Length, in the stub's byte order.
+        let [c0, c1, l0, l1] = r.array().ok()?;
+        let raw = order.u16([c0, c1]);
+        let data = r.take(usize::from(order.u16([l0, l1]))).ok()?;
         out.push(command(raw, data, order));
         if raw & COMMAND_END != 0 {
-            return input.is_empty().then_some(out);
+            return r.at_end().then_some(out);
         }
     }
 }

@@ -1,7 +1,8 @@
 //! A DCE/RPC server framework (C706 chapter 12, MS-RPCE 3.3.3): registered interfaces, a
 //! sans-IO [`Connection`] per client, context handles ([`HandleTable`]) shared by the
-//! connections of an association group, and a thin named-pipe transport over lwio-npfs
-//! ([`serve_pipe`]).
+//! connections of an association group, and a thin named-pipe transport over the I/O
+//! manager's pipe interface ([`serve_pipe`]; lwio-npfs is the pipe file system that
+//! implements it).
 //!
 //! # The call path
 //!
@@ -26,7 +27,7 @@
 //! # Authentication
 //!
 //! A server built [`RpcServer::with_auth`] accepts binds carrying an NTLMSSP or
-//! SPNEGO/NTLMSSP verifier, checks the logon against its [`AccountSource`](lwio_auth::accounts::AccountSource), runs the calls
+//! SPNEGO/NTLMSSP verifier, checks the logon against its [`lwio_auth::accounts::AccountSource`], runs the calls
 //! as the authenticated user, and checks and protects every request and response
 //! fragment at the negotiated level (see the `auth` module and
 //! [`crate::pdu::protect_fragment`]). Without it, binds carrying a verifier are refused.

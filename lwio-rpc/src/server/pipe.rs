@@ -1,11 +1,13 @@
-//! The named-pipe transport (ncacn_np, MS-RPCE 2.1.1.2) over lwio-npfs: a thin shell
-//! around [`Connection`].
+//! The named-pipe transport (ncacn_np, MS-RPCE 2.1.1.2): a thin shell around
+//! [`Connection`] that reaches its pipes only through the I/O manager, with the I/O
+//! model's pipe interface ([`lwio_core::pipe`]), so any pipe file system mounted on the
+//! manager (lwio-npfs, conventionally `/npfs`) serves it.
 //!
 //! [`serve_pipe`] creates the first message-mode instance of the pipe before it returns
 //! (so clients may open it at once), then an acceptor task waits on FSCTL_PIPE_LISTEN.
 //! Each time a client connects, the acceptor creates a fresh listening instance and
-//! starts a task for the connected one, which asks npfs who the client is
-//! ([`lwio_npfs::query_client_info`]: token and session key), then reads fragments, feeds
+//! starts a task for the connected one, which asks the pipe file system who the client is
+//! ([`lwio_core::pipe::query_client_info`]: token and session key), then reads fragments, feeds
 //! the connection, awaits pending calls and writes the answers, until the client closes.
 //!
 //! Every task of every pipe server runs on one [`RpcPool`]: a fixed number of threads
@@ -29,11 +31,11 @@ use std::sync::{Arc, OnceLock};
 use bytes::Bytes;
 use futures_channel::oneshot;
 use futures_executor::ThreadPool;
+use lwio_core::pipe::{CtlCode, PipeCreateParams, query_client_info};
 use lwio_core::{
     AccessMask, AccessToken, CreateDisposition, CreateRequest, FileHandle, IoManager, IrpCanceller,
     NtStatus, block_on,
 };
-use lwio_npfs::{FSCTL_PIPE_LISTEN, PipeCreateParams, query_client_info};
 use parking_lot::Mutex;
 
 use super::{Action, Connection, PendingCall, RpcServer};
@@ -231,7 +233,8 @@ impl Acceptor {
                 if self.shared.stopped.load(Ordering::Acquire) {
                     return;
                 }
-                let listen = instance.fs_control(FSCTL_PIPE_LISTEN, Bytes::new(), 0);
+                let listen =
+                    instance.fs_control(CtlCode::FSCTL_PIPE_LISTEN.into(), Bytes::new(), 0);
                 *slot = listen.canceller();
                 listen
             };

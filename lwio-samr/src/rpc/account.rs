@@ -211,10 +211,7 @@ impl SamrInterface {
             ctx.handles.close::<super::Handle>(&h)?;
             Ok(())
         })();
-        let closed = res.is_ok();
-        reply(res, |w, _| {
-            w.write(&if closed { PolicyHandle::default() } else { h });
-        })
+        super::reply_closing(res, h)
     }
 
     pub(super) fn add_group_member(

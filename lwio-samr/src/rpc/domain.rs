@@ -665,6 +665,11 @@ impl SamrInterface {
             if !types.iter().any(|t| t.0 == account_type) {
                 return Err(NtStatus::INVALID_PARAMETER.into());
             }
+            if account_type == Acb::DOMTRUST.0 {
+                // An interdomain trust account comes with a trusted domain object
+                // (MS-LSAD 3.1.4.7.10), never bare over SAMR: Windows refuses it.
+                return Err(NtStatus::ACCESS_DENIED.into());
+            }
             let name = text(&name);
             let user = self.sam.create_user(&name, Acb(account_type))?;
             let obj = Obj::User(user.rid);

@@ -6,7 +6,7 @@
 //! A client walks a tree of objects: Connect gives a *server* handle; OpenDomain a
 //! *domain* handle (the account domain or Builtin); OpenUser, OpenGroup and OpenAlias
 //! handles on accounts. Each handle is a context handle in the association group's table
-//! ([`Handle`]: the object and the access granted when it was opened). The grant comes
+//! (`Handle`: the object and the access granted when it was opened). The grant comes
 //! from the caller's token checked against the object's security descriptor (the stored
 //! one, or the default: Administrators everything, Everyone the read and lookup rights,
 //! a user its own preferences and password change) with the object type's generic
@@ -35,6 +35,9 @@
 mod account;
 mod domain;
 mod password;
+#[cfg(test)]
+mod password_tests;
+pub(crate) mod security;
 mod server;
 #[cfg(test)]
 mod tests;
@@ -46,11 +49,10 @@ use std::sync::Arc;
 
 use lwio_core::access::GenericMapping;
 use lwio_core::security::{CheckOptions, access_check};
-use lwio_core::{AccessMask, AccessToken, IoManager, NtStatus, SecurityDescriptor, Sid};
-use lwio_rpc::interfaces::mgmt::{Endpoint, authn};
+use lwio_core::{AccessMask, AccessToken, NtStatus, SecurityDescriptor, Sid};
 use lwio_rpc::ndr::{Ndr, NdrReader, NdrWriter, PolicyHandle};
 use lwio_rpc::pdu::FaultStatus;
-use lwio_rpc::server::{CallContext, CallOutcome, Interface, PipeServer, RpcAuth, serve_pipe};
+use lwio_rpc::server::{CallContext, CallOutcome, Interface};
 use lwio_rpc::{NdrError, SyntaxId, Uuid};
 
 use crate::model::DomainKind;
@@ -273,6 +275,16 @@ pub(crate) fn reply<T>(
     outs: impl FnOnce(&mut NdrWriter, Option<&T>),
 ) -> Result<Vec<u8>, FaultStatus> {
     reply_status(r.map(|v| (v, NtStatus::SUCCESS)), outs)
+}
+
+/// The reply of a call that deletes its object and closes the handle to it
+/// (SamrDeleteUser/Group/Alias, LsarDeleteObject): the `[in, out]` handle comes back
+/// zeroed once done, as the caller's `h` otherwise, then the status.
+pub(crate) fn reply_closing(r: Res<()>, h: PolicyHandle) -> Result<Vec<u8>, FaultStatus> {
+    let done = r.is_ok();
+    reply(r, |w, _| {
+        w.write(&if done { PolicyHandle::default() } else { h })
+    })
 }
 
 /// As [`reply`], for a body that chooses its own success status (MORE_ENTRIES,
@@ -548,25 +560,4 @@ impl Interface for SamrInterface {
     fn reads_big_endian(&self) -> bool {
         true
     }
-}
-
-/// Serves SAMR on `\pipe\samr` of the NPFS device `npfs_device` of `io`, with the mgmt
-/// interface beside it, accepting authenticated binds (NTLMSSP, SPNEGO) checked with
-/// `auth` (whose NetBIOS domain also names the account domain, see
-/// [`SamrInterface::with_workgroup`]). Dropping the returned server stops it.
-pub fn serve(
-    io: &IoManager,
-    npfs_device: &str,
-    sam: Sam,
-    auth: RpcAuth,
-) -> Result<PipeServer, NtStatus> {
-    let name = auth.names.nb_computer.clone();
-    let samr = SamrInterface::new(sam).with_workgroup(&auth.names.nb_domain);
-    let server = Endpoint::new()
-        .serve(Arc::new(samr))
-        .principal(authn::WINNT, &name)
-        .principal(authn::GSS_NEGOTIATE, &name)
-        .into_server()
-        .with_auth(auth);
-    serve_pipe(io, npfs_device, SAMR_PIPE, Arc::new(server))
 }

@@ -5,10 +5,19 @@
 //! A change proves the old password by what it encrypts with it: the new password RC4'd
 //! with the old NT hash (55, 63), and the old hash DES-encrypted with the new one; or the
 //! new password under AES with a key derived from the old hash (73). What does not prove
-//! it is STATUS_WRONG_PASSWORD and counts as a bad password toward lockout. The LM-based
-//! calls (the OEM change, the LM halves of 38) cannot be proven against a SAM that keeps
-//! no LM hash: they are STATUS_WRONG_PASSWORD, as on a Windows server whose policy stores
-//! no LM hashes. These calls need no handle and are open to the anonymous logon (a user
+//! it is STATUS_WRONG_PASSWORD and counts as a bad password toward lockout.
+//!
+//! The SAM keeps no LM hash (the NoLMHash policy of every Windows since Vista), so the LM
+//! forms cannot be proven and would set a hash the policy refuses to store:
+//! - ChangePasswordUser (38) checks its NT pair first (a wrong one is WRONG_PASSWORD,
+//!   counted); one that also carries the LM pair (LmPresent) is then
+//!   STATUS_PASSWORD_RESTRICTION, and one without the NT pair WRONG_PASSWORD;
+//! - OemChangePasswordUser2 (54), LM-only: a missing buffer or verifier is
+//!   STATUS_INVALID_PARAMETER, an unknown user WRONG_PASSWORD, a known one
+//!   PASSWORD_RESTRICTION (3.1.5.10.2);
+//! - UnicodeChangePasswordUser2/3 prove the NT form and ignore the LM one beside it.
+//!
+//! These calls (all but 38) need no handle and are open to the anonymous logon (a user
 //! whose password expired cannot log on to change it otherwise).
 
 use lwio_core::NtStatus;
@@ -22,10 +31,11 @@ use super::domain::to_wire_delta;
 use super::types::*;
 use super::{Fail, Obj, Res, SamrInterface, reply};
 use crate::crypto;
+use crate::policy::PasswordSource;
 use crate::sam::NewPassword;
 
 ndr_struct! {
-    /// USER_PWD_CHANGE_FAILURE_INFORMATION (2.2.6.30? 2.2.7.x).
+    /// USER_PWD_CHANGE_FAILURE_INFORMATION (MS-SAMR 2.2.6), the reply of a restricted change.
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ChangeFailureInfo {
         /// ExtendedFailureReason (SAM_PWD_CHANGE_*).
@@ -35,8 +45,9 @@ ndr_struct! {
     }
 }
 
-/// SAM_PWD_CHANGE_PASSWORD_TOO_SHORT... the reason a restriction was hit; Windows
-/// reports 0 (none) when it does not say.
+/// SAM_PWD_CHANGE_NO_ERROR: the reason reported for a restriction no policy rule
+/// explains (the domain refusing changes); the rules' own are
+/// [`crate::policy::Refusal::extended_reason`].
 const SAM_PWD_CHANGE_NO_ERROR: u32 = 0;
 
 impl SamrInterface {
@@ -65,7 +76,7 @@ impl SamrInterface {
     ) -> Result<Vec<u8>, FaultStatus> {
         let mut r = super::reader(ctx, stub);
         let h: PolicyHandle = r.read()?;
-        let _lm_present: u8 = r.read()?;
+        let lm_present: u8 = r.read()?;
         let _old_lm: Option<EncHash> = r.read()?;
         let _new_lm: Option<EncHash> = r.read()?;
         let nt_present: u8 = r.read()?;
@@ -98,6 +109,10 @@ impl SamrInterface {
             if crypto::decrypt_hash(&old_enc, &new_hash) != stored {
                 return Err(self.wrong(rid));
             }
+            if lm_present != 0 {
+                // Proven, but it asks to keep an LM hash: refused by the policy.
+                return Err(NtStatus::PASSWORD_RESTRICTION.into());
+            }
             let new = NewPassword {
                 text: None,
                 hash: new_hash,
@@ -115,12 +130,15 @@ impl SamrInterface {
         let mut r = super::reader(ctx, stub);
         let _server: Option<RpcString> = r.read()?;
         let user: RpcString = r.read()?;
-        let _new: Option<EncUserPassword> = r.read()?;
-        let _old: Option<EncHash> = r.read()?;
+        let new: Option<EncUserPassword> = r.read()?;
+        let old: Option<EncHash> = r.read()?;
         super::finish(&r)?;
         let res = (|| -> Res<()> {
-            let u = self.user_named(&user.text())?;
-            Err(self.wrong(u.rid))
+            if new.is_none() || old.is_none() {
+                return Err(NtStatus::INVALID_PARAMETER.into());
+            }
+            self.user_named(&user.text())?;
+            Err(NtStatus::PASSWORD_RESTRICTION.into())
         })();
         reply(res, |_, _| {})
     }
@@ -143,6 +161,8 @@ impl SamrInterface {
             let _additional: Option<EncUserPassword> = r.read()?;
         }
         super::finish(&r)?;
+        // The proven new password and its account, for the reason of a restriction.
+        let mut proven: Option<(u32, NewPassword)> = None;
         let res = (|| -> Res<()> {
             let u = self.user_named(&text(&user))?;
             let (Some(new_enc), Some(old_enc)) = (new_with_old, old_with_new) else {
@@ -152,16 +172,21 @@ impl SamrInterface {
             let Ok(pw) = crypto::decrypt_user_password(&new_enc.0, &stored) else {
                 return Err(self.wrong(u.rid));
             };
-            let new = NewPassword::plain(&pw);
+            let new = NewPassword::from_clear(&pw);
             if crypto::decrypt_hash(&old_enc, &new.hash) != stored {
                 return Err(self.wrong(u.rid));
             }
-            Ok(self.sam.change_password(u.rid, &stored, &new)?)
+            let done = self.sam.change_password(u.rid, &stored, &new);
+            proven = Some((u.rid, new));
+            Ok(done?)
         })();
         if !v3 {
             return reply(res, |_, _| {});
         }
         let restricted = res == Err(Fail::Status(NtStatus::PASSWORD_RESTRICTION));
+        let reason = proven
+            .and_then(|(rid, new)| self.sam.password_refusal(rid, &new, PasswordSource::Change))
+            .map_or(SAM_PWD_CHANGE_NO_ERROR, |r| r.extended_reason());
         let policy = self.sam.domain().ok().map(|d| DomainPasswordInfo {
             min_length: d.password.min_length,
             history_length: d.password.history_length,
@@ -177,7 +202,7 @@ impl SamrInterface {
         };
         w.write(&policy);
         w.write(&restricted.then(|| ChangeFailureInfo {
-            reason: SAM_PWD_CHANGE_NO_ERROR,
+            reason,
             filter_module: RpcUnicodeString::null(),
         }));
         w.align(4);
@@ -209,7 +234,7 @@ impl SamrInterface {
             };
             Ok(self
                 .sam
-                .change_password(u.rid, &stored, &NewPassword::plain(&pw))?)
+                .change_password(u.rid, &stored, &NewPassword::from_clear(&pw))?)
         })();
         reply(res, |_, _| {})
     }

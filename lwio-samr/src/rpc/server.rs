@@ -2,8 +2,7 @@
 //! Set/QuerySecurityObject (2, 3), LookupDomainInSamServer (5),
 //! EnumerateDomainsInSamServer (6), OpenDomain (7) (MS-SAMR 3.1.5.1-3.1.5.2, 3.1.5.12).
 
-use lwio_core::security::SecurityInformation;
-use lwio_core::{NtStatus, SecurityDescriptor, Sid};
+use lwio_core::{NtStatus, Sid};
 use lwio_rpc::ndr::{NdrWriter, PolicyHandle, RpcUnicodeString, WString};
 use lwio_rpc::pdu::FaultStatus;
 use lwio_rpc::server::CallContext;
@@ -110,17 +109,7 @@ impl SamrInterface {
         let (h, info): (PolicyHandle, u32) = super::decode(ctx, stub)?;
         let res = (|| -> Res<SrSecurityDescriptor> {
             let handle = self.handle(ctx, &h)?;
-            let info = SecurityInformation(info);
-            let need = info.query_access().0;
-            if handle.granted & need != need {
-                return Err(NtStatus::ACCESS_DENIED.into());
-            }
-            let sd = self.descriptor(&handle.obj)?.filtered(info);
-            let bytes = sd.encode();
-            Ok(SrSecurityDescriptor {
-                length: bytes.len() as u32,
-                sd: Some(bytes),
-            })
+            super::security::queried(handle.granted, info, || self.descriptor(&handle.obj))
         })();
         reply(res, |w, sd| w.write(&sd.cloned()))
     }
@@ -133,25 +122,9 @@ impl SamrInterface {
         let (h, info, sd): (PolicyHandle, u32, SrSecurityDescriptor) = super::decode(ctx, stub)?;
         let res = (|| -> Res<()> {
             let handle = self.handle(ctx, &h)?;
-            let info = SecurityInformation(info);
-            let bytes = sd.sd.unwrap_or_default();
-            if info.0 == 0 || bytes.len() != sd.length as usize {
-                return Err(NtStatus::INVALID_PARAMETER.into());
-            }
-            let need = info.set_access().0;
-            if handle.granted & need != need {
-                return Err(NtStatus::ACCESS_DENIED.into());
-            }
-            let new = SecurityDescriptor::decode(&bytes)
-                .map_err(|_| Fail::Status(NtStatus::INVALID_SECURITY_DESCR))?;
-            let mut current = self.descriptor(&handle.obj)?;
-            current.merge_from(info, &new);
-            let stored = Some(
-                current
-                    .try_encode()
-                    .map_err(|_| Fail::Status(NtStatus::INVALID_SECURITY_DESCR))?,
-            );
-            self.store_descriptor(&handle.obj, stored)
+            let stored =
+                super::security::merged(handle.granted, info, sd, || self.descriptor(&handle.obj))?;
+            self.store_descriptor(&handle.obj, Some(stored))
         })();
         reply(res, |_, _| {})
     }

@@ -16,7 +16,7 @@ use super::user_types::{UserInfo, UserInternal5};
 use super::{SamrInterface, opnum};
 use crate::Sam;
 
-fn ctx(token: AccessToken) -> CallContext {
+pub(super) fn ctx(token: AccessToken) -> CallContext {
     CallContext {
         token: Arc::new(token),
         session_key: vec![0x42; 16],
@@ -27,24 +27,29 @@ fn ctx(token: AccessToken) -> CallContext {
     }
 }
 
-fn admin() -> CallContext {
+pub(super) fn admin() -> CallContext {
     ctx(AccessToken::new(well_known::LOCAL_SYSTEM)
         .with_groups([well_known::BUILTIN_ADMINISTRATORS]))
 }
 
-fn call(s: &SamrInterface, op: u16, stub: &[u8], c: &CallContext) -> Result<Vec<u8>, FaultStatus> {
+pub(super) fn call(
+    s: &SamrInterface,
+    op: u16,
+    stub: &[u8],
+    c: &CallContext,
+) -> Result<Vec<u8>, FaultStatus> {
     match s.call(op, stub, c) {
         CallOutcome::Ready(r) => r,
         CallOutcome::Pending(_) => panic!("SAMR calls finish at once"),
     }
 }
 
-fn status_of(answer: &[u8]) -> NtStatus {
+pub(super) fn status_of(answer: &[u8]) -> NtStatus {
     let tail: [u8; 4] = answer[answer.len() - 4..].try_into().unwrap();
     NtStatus(u32::from_le_bytes(tail))
 }
 
-fn connect2(s: &SamrInterface, c: &CallContext) -> (PolicyHandle, NtStatus) {
+pub(super) fn connect2(s: &SamrInterface, c: &CallContext) -> (PolicyHandle, NtStatus) {
     let mut w = NdrWriter::new();
     w.write(&None::<lwio_rpc::ndr::WString>);
     w.u32(0x0200_0000);
@@ -53,7 +58,7 @@ fn connect2(s: &SamrInterface, c: &CallContext) -> (PolicyHandle, NtStatus) {
     (h, status_of(&answer))
 }
 
-fn open_account_domain(s: &SamrInterface, c: &CallContext) -> PolicyHandle {
+pub(super) fn open_account_domain(s: &SamrInterface, c: &CallContext) -> PolicyHandle {
     let (server, _) = connect2(s, c);
     let mut w = NdrWriter::new();
     w.write(&server);

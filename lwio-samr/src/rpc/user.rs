@@ -62,30 +62,36 @@ fn set_access(info: &UserInfo) -> Option<u32> {
         | UserInfo::Expires(_)
         | UserInfo::Parameters(_) => USER_WRITE_ACCOUNT,
         UserInfo::All(a) => {
-            let mut need = 0;
-            if a.which_fields
-                & !(fields::NTPASSWORDPRESENT | fields::LMPASSWORDPRESENT | fields::PASSWORDEXPIRED)
-                != 0
-            {
-                need |= USER_WRITE_ACCOUNT;
-            }
-            if a.which_fields
-                & (fields::NTPASSWORDPRESENT | fields::LMPASSWORDPRESENT | fields::PASSWORDEXPIRED)
-                != 0
-            {
+            let mut need = account_fields_access(a);
+            if a.which_fields & PASSWORD_FIELDS != 0 {
                 need |= USER_FORCE_PASSWORD_CHANGE;
             }
             need
         }
+        // The password levels that carry SAMPR_USER_ALL_INFORMATION beside the password
+        // also write the account fields it selects.
+        UserInfo::Internal4(i) => USER_FORCE_PASSWORD_CHANGE | account_fields_access(&i.all),
+        UserInfo::Internal4New(i) => USER_FORCE_PASSWORD_CHANGE | account_fields_access(&i.all),
+        UserInfo::Internal8(i) => USER_FORCE_PASSWORD_CHANGE | account_fields_access(&i.all),
         UserInfo::Internal1(_)
-        | UserInfo::Internal4(_)
         | UserInfo::Internal5(_)
-        | UserInfo::Internal4New(_)
         | UserInfo::Internal5New(_)
-        | UserInfo::Internal7(_)
-        | UserInfo::Internal8(_) => USER_FORCE_PASSWORD_CHANGE,
+        | UserInfo::Internal7(_) => USER_FORCE_PASSWORD_CHANGE,
         _ => return None,
     })
+}
+
+/// The fields of SAMPR_USER_ALL_INFORMATION that are the password's.
+const PASSWORD_FIELDS: u32 =
+    fields::NTPASSWORDPRESENT | fields::LMPASSWORDPRESENT | fields::PASSWORDEXPIRED;
+
+/// USER_WRITE_ACCOUNT when `a` selects any field but the password's, else nothing.
+fn account_fields_access(a: &UserAll) -> u32 {
+    if a.which_fields & !PASSWORD_FIELDS != 0 {
+        USER_WRITE_ACCOUNT
+    } else {
+        0
+    }
 }
 
 impl SamrInterface {
@@ -285,10 +291,7 @@ impl SamrInterface {
             ctx.handles.close::<super::Handle>(&h)?;
             Ok(())
         })();
-        let closed = res.is_ok();
-        reply(res, |w, _| {
-            w.write(&if closed { PolicyHandle::default() } else { h });
-        })
+        super::reply_closing(res, h)
     }
 
     pub(super) fn query_user_info(
@@ -335,10 +338,10 @@ impl SamrInterface {
                 Ok(())
             }
         };
-        let set_plain = |pw: String, expired: bool| -> Res<()> {
+        let set_plain = |pw: crypto::ClearPassword, expired: bool| -> Res<()> {
             self.sam.set_password(
                 rid,
-                &NewPassword::plain(&pw),
+                &NewPassword::from_clear(&pw),
                 PasswordSource::Reset,
                 expired,
             )?;
@@ -463,6 +466,26 @@ impl SamrInterface {
     fn apply_all(&self, rid: u32, a: &UserAll, key: &[u8], with_password: bool) -> Res<()> {
         use fields::*;
         let f = a.which_fields;
+        // The hash fields are checked before anything is written: an OWF that is not
+        // 16 bytes is INVALID_PARAMETER and changes nothing. The LM one, once checked,
+        // is not kept (the SAM stores no LM hash).
+        let owf = |present: u32, set: u8, blob: &ShortBlob| -> Res<Option<[u8; 16]>> {
+            if with_password || f & present == 0 || set == 0 {
+                return Ok(None);
+            }
+            let bytes = blob.bytes();
+            if blob.length != 16 || bytes.len() != 16 {
+                return Err(NtStatus::INVALID_PARAMETER.into());
+            }
+            let mut out = [0u8; 16];
+            out.copy_from_slice(&bytes);
+            Ok(Some(out))
+        };
+        let nt_owf = owf(NTPASSWORDPRESENT, a.nt_present, &a.nt_owf)?;
+        owf(LMPASSWORDPRESENT, a.lm_present, &a.lm_owf)?;
+        if nt_owf.is_some() && key.is_empty() {
+            return Err(NtStatus::NO_USER_SESSION_KEY.into());
+        }
         let mut u = self.sam.user(rid)?;
         let t = text;
         if f & USERNAME != 0 {
@@ -522,15 +545,7 @@ impl SamrInterface {
         }
         self.sam.update_user(&u)?;
         if !with_password {
-            if f & NTPASSWORDPRESENT != 0 && a.nt_present != 0 {
-                if key.is_empty() {
-                    return Err(NtStatus::NO_USER_SESSION_KEY.into());
-                }
-                let blob = a.nt_owf.bytes();
-                let enc: [u8; 16] = blob
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| Fail::Status(NtStatus::INVALID_PARAMETER))?;
+            if let Some(enc) = nt_owf {
                 let hash = crypto::decrypt_hash(&enc, &crypto::key16(key));
                 self.sam.set_password(
                     rid,
@@ -626,4 +641,35 @@ fn set_control(u: &mut User, acb: u32) -> Res<()> {
     }
     u.acb = acb & !(Acb::AUTOLOCK.0 | Acb::PW_EXPIRED.0);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_level_that_writes_account_fields_needs_write_account_too() {
+        let with = |which_fields| {
+            UserInfo::Internal4(UserInternal4 {
+                all: UserAll {
+                    which_fields,
+                    ..UserAll::default()
+                },
+                password: EncUserPassword::default(),
+            })
+        };
+        assert_eq!(
+            set_access(&with(fields::NTPASSWORDPRESENT)),
+            Some(USER_FORCE_PASSWORD_CHANGE)
+        );
+        assert_eq!(
+            set_access(&with(fields::NTPASSWORDPRESENT | fields::FULLNAME)),
+            Some(USER_FORCE_PASSWORD_CHANGE | USER_WRITE_ACCOUNT)
+        );
+        let all = UserInfo::All(UserAll {
+            which_fields: fields::FULLNAME,
+            ..UserAll::default()
+        });
+        assert_eq!(set_access(&all), Some(USER_WRITE_ACCOUNT));
+    }
 }

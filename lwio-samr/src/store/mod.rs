@@ -11,6 +11,7 @@
 //! Names are unique case-insensitively among the users, groups and aliases of the
 //! account domain, and among the aliases of the Builtin domain.
 
+mod lsa_tables;
 mod sqlite;
 
 pub use sqlite::{DEFAULT_UNIX_RANGE, SCHEMA_VERSION, SqliteStore};
@@ -109,8 +110,30 @@ pub trait SamStore: Send + Sync {
     /// The account rights and privileges (names such as `SeBackupPrivilege`) held by
     /// `sid` directly.
     fn rights(&self, sid: &Sid) -> StoreResult<Vec<String>>;
-    /// Replaces the rights held by `sid` directly.
+    /// Replaces the rights held by `sid` directly, making its LSA account object when it
+    /// has none.
     fn set_rights(&self, sid: &Sid, rights: &[String]) -> StoreResult<()>;
+
+    /// The SIDs that have an LSA account object (MS-LSAD 3.1.1.3), oldest first: every
+    /// SID that was given rights, and those made with LsarCreateAccount.
+    fn lsa_accounts(&self) -> StoreResult<Vec<Sid>>;
+    /// Whether `sid` has an LSA account object.
+    fn lsa_account_exists(&self, sid: &Sid) -> StoreResult<bool>;
+    /// Makes an account object for `sid`, holding no rights; [`StoreError::NameInUse`]
+    /// when it has one.
+    fn create_lsa_account(&self, sid: &Sid) -> StoreResult<()>;
+    /// Deletes the account object of `sid` and every right it holds;
+    /// [`StoreError::NotFound`] when it has none.
+    fn delete_lsa_account(&self, sid: &Sid) -> StoreResult<()>;
+    /// The account object's security descriptor (self-relative), if one was set.
+    fn lsa_account_sd(&self, sid: &Sid) -> StoreResult<Option<Vec<u8>>>;
+    /// Sets the account object's security descriptor; [`StoreError::NotFound`] when
+    /// `sid` has no account object.
+    fn set_lsa_account_sd(&self, sid: &Sid, sd: &[u8]) -> StoreResult<()>;
+    /// The LSA policy setting `name` (its encoding is the LSA's).
+    fn policy_value(&self, name: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// Replaces the LSA policy setting `name`.
+    fn set_policy_value(&self, name: &str, value: &[u8]) -> StoreResult<()>;
 
     /// Checks the store's own consistency (SQLite's `integrity_check`): `Ok` when sound.
     fn check(&self) -> StoreResult<()>;

@@ -23,10 +23,11 @@ use crate::model::{
 };
 
 /// The schema version this code writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// One script per schema version; script `i` moves version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE domain (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     name TEXT NOT NULL, sid TEXT NOT NULL,
@@ -71,7 +72,9 @@ CREATE TABLE alias_members (
 );
 CREATE INDEX alias_members_member ON alias_members (member);
 CREATE TABLE rights (sid TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (sid, name));
-"];
+",
+    super::lsa_tables::MIGRATION,
+];
 
 /// The default range of Unix ids for SAM accounts and groups.
 pub const DEFAULT_UNIX_RANGE: (u32, u32) = (200_000, 299_999);
@@ -90,7 +93,7 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
-fn db(e: rusqlite::Error) -> StoreError {
+pub(super) fn db(e: rusqlite::Error) -> StoreError {
     match e {
         rusqlite::Error::SqliteFailure(f, _)
             if f.code == rusqlite::ErrorCode::ConstraintViolation =>
@@ -761,8 +764,7 @@ impl SamStore for SqliteStore {
                 [sid.to_string()],
             )
             .map_err(db)?;
-            tx.execute("DELETE FROM rights WHERE sid = ?1", [sid.to_string()])
-                .map_err(db)?;
+            super::lsa_tables::forget(tx, sid)?;
             Ok(())
         })
     }
@@ -853,8 +855,7 @@ impl SamStore for SqliteStore {
                 [sid.to_string()],
             )
             .map_err(db)?;
-            tx.execute("DELETE FROM rights WHERE sid = ?1", [sid.to_string()])
-                .map_err(db)?;
+            super::lsa_tables::forget(tx, sid)?;
             Ok(())
         })
     }
@@ -1006,18 +1007,39 @@ impl SamStore for SqliteStore {
     }
 
     fn set_rights(&self, sid: &Sid, rights: &[String]) -> StoreResult<()> {
-        self.write(|tx| {
-            tx.execute("DELETE FROM rights WHERE sid = ?1", [sid.to_string()])
-                .map_err(db)?;
-            for r in rights {
-                tx.execute(
-                    "INSERT OR IGNORE INTO rights VALUES (?1, ?2)",
-                    params![sid.to_string(), r],
-                )
-                .map_err(db)?;
-            }
-            Ok(())
-        })
+        self.write(|tx| super::lsa_tables::set_rights(tx, sid, rights))
+    }
+
+    fn lsa_accounts(&self) -> StoreResult<Vec<Sid>> {
+        super::lsa_tables::accounts(&self.conn.lock())
+    }
+
+    fn lsa_account_exists(&self, sid: &Sid) -> StoreResult<bool> {
+        super::lsa_tables::account_exists(&self.conn.lock(), sid)
+    }
+
+    fn create_lsa_account(&self, sid: &Sid) -> StoreResult<()> {
+        self.write(|tx| super::lsa_tables::create_account(tx, sid))
+    }
+
+    fn delete_lsa_account(&self, sid: &Sid) -> StoreResult<()> {
+        self.write(|tx| super::lsa_tables::delete_account(tx, sid))
+    }
+
+    fn lsa_account_sd(&self, sid: &Sid) -> StoreResult<Option<Vec<u8>>> {
+        super::lsa_tables::account_sd(&self.conn.lock(), sid)
+    }
+
+    fn set_lsa_account_sd(&self, sid: &Sid, sd: &[u8]) -> StoreResult<()> {
+        self.write(|tx| super::lsa_tables::set_account_sd(tx, sid, sd))
+    }
+
+    fn policy_value(&self, name: &str) -> StoreResult<Option<Vec<u8>>> {
+        super::lsa_tables::policy_value(&self.conn.lock(), name)
+    }
+
+    fn set_policy_value(&self, name: &str, value: &[u8]) -> StoreResult<()> {
+        self.write(|tx| super::lsa_tables::set_policy_value(tx, name, value))
     }
 
     fn check(&self) -> StoreResult<()> {

@@ -27,6 +27,7 @@ use lwio_smb2::{
 use parking_lot::Mutex;
 use tokio::sync::OwnedSemaphorePermit;
 
+use super::outbox::Reservation;
 use super::{Conn, ValidSession, response_flags};
 use crate::credits::charge_for;
 use crate::signing::Signer;
@@ -96,6 +97,24 @@ impl Target<'_> {
         out
     }
 
+    /// A response whose body is `body`: the header goes in front of it in its own buffer
+    /// (a READ's body is megabytes: moving it within its buffer touches no new memory,
+    /// where a copy into a fresh one would fault every page in).
+    pub(crate) fn encode_before(
+        &self,
+        conn: &Conn,
+        status: NtStatus,
+        credits: Option<u16>,
+        mut body: Vec<u8>,
+    ) -> Vec<u8> {
+        if body.len() < 4096 {
+            return self.encode(conn, status, credits, |out| out.extend_from_slice(&body));
+        }
+        let header = self.encode(conn, status, credits, |_| {});
+        body.splice(0..0, header);
+        body
+    }
+
     /// An error response (MS-SMB2 2.2.2).
     pub(crate) fn error(
         &self,
@@ -125,6 +144,9 @@ struct ChainCtx {
     /// The responses not sent yet, to go out compounded. A request that goes asynchronous
     /// sends them before its interim response.
     held: Mutex<Held>,
+    /// The bytes the frame reserved in the connection's budget; given back when a request
+    /// goes asynchronous, as its wait may be long.
+    reservation: Option<Reservation>,
 }
 
 /// Responses waiting to go out as one compound frame, and the frame's size so far.
@@ -167,11 +189,20 @@ impl ChainCtx {
     }
 }
 
-/// Processes every request of `frame` in order and sends the responses.
-pub(crate) async fn run(conn: Arc<Conn>, frame: Vec<u8>, permit: Option<OwnedSemaphorePermit>) {
+/// Processes every request of `frame` in order and sends the responses; `reservation`
+/// holds the frame's bytes in the connection's budget until it ends.
+pub(crate) async fn run(
+    conn: Arc<Conn>,
+    frame: Vec<u8>,
+    permit: Option<OwnedSemaphorePermit>,
+    reservation: Reservation,
+) {
     let _slot = super::Slot(permit);
     let busy = _slot.0.is_none();
-    let mut ctx = ChainCtx::default();
+    let mut ctx = ChainCtx {
+        reservation: Some(reservation),
+        ..ChainCtx::default()
+    };
     for (i, part) in Compound::new(&frame).enumerate() {
         let Ok(msg) = part else { break };
         let Ok(hdr) = Header::decode(msg) else { break };
@@ -265,6 +296,20 @@ fn max_response(cmd: Command, msg: &[u8]) -> u64 {
     asked + 256
 }
 
+/// What a request's response may cost the connection's memory, for its reservation:
+/// the largest response it may give (at most the negotiated maximum I/O and the header),
+/// or [`SMALL_RESPONSE`] for the commands whose responses are small.
+pub(crate) fn response_estimate(cmd: Command, msg: &[u8], max_io: u32) -> usize {
+    match max_response(cmd, msg) {
+        0 => SMALL_RESPONSE,
+        asked => asked.min(u64::from(max_io) + 256) as usize,
+    }
+}
+
+/// The allowance for a response without a large output buffer (NEGOTIATE, SESSION_SETUP,
+/// CREATE, errors...).
+pub(crate) const SMALL_RESPONSE: usize = 1024;
+
 fn is_file_command(cmd: Command) -> bool {
     matches!(
         cmd,
@@ -306,7 +351,14 @@ async fn process(
     match hdr.command {
         Command::NEGOTIATE => return crate::negotiate::smb2(conn, msg, hdr),
         Command::SESSION_SETUP => {
+            // A bounded number of logon exchanges in progress per connection (conn/setups).
+            if hdr.session_id == 0 && conn.negotiated().is_some() && conn.setup_refused() {
+                tracing::debug!("too many session setups in progress");
+                let status = NtStatus::REQUEST_NOT_ACCEPTED;
+                return Outcome::Reply(t.error(conn, status, Vec::new(), None));
+            }
             let (outcome, hold) = crate::session_setup::handle(conn, msg, hdr);
+            conn.note_authenticated();
             // A failed logon's answer waits (the authentication rate limiter), on this
             // frame's own task: the connection's other frames and other clients go on.
             if let Some(until) = hold {
@@ -343,6 +395,13 @@ async fn process(
     } else {
         None
     };
+    // The CreditCharge must cover the payload before the request is honoured (MS-SMB2
+    // 3.3.5.2.5; a charge of 0 counts as 1, which covers 64 KiB).
+    if neg.dialect != Dialect::SMB_2_0_2
+        && needed_charge(hdr.command, msg) > u64::from(hdr.credit_charge.max(1))
+    {
+        return Outcome::Reply(t.error(conn, NtStatus::INVALID_PARAMETER, Vec::new(), signer));
+    }
     // A chain whose first request says "related" has nothing to relate to: it fails, and
     // so do the related requests after it (MS-SMB2 3.3.5.2.7.2).
     if ctx.index == 0 && hdr.flags.contains(HeaderFlags::RELATED_OPERATIONS) {
@@ -369,11 +428,6 @@ async fn process(
         && let Some(o) = crate::negotiate::maybe_validate(conn, &neg, msg, &t, signer.clone())
     {
         return o;
-    }
-    if neg.dialect != Dialect::SMB_2_0_2
-        && needed_charge(hdr.command, msg) > u64::from(hdr.credit_charge.max(1))
-    {
-        return Outcome::Reply(t.error(conn, NtStatus::INVALID_PARAMETER, Vec::new(), signer));
     }
     // A compound's responses go out in one frame, whose length field has 24 bits: a
     // request whose output would not fit behind the responses before it is refused
@@ -463,10 +517,7 @@ async fn file_command(
     t.async_id = async_id;
     let credits = async_id.map(|_| 0);
     let (status, bytes) = match reply {
-        Reply::Body { status, body } => (
-            status,
-            t.encode(conn, status, credits, |out| out.extend_from_slice(&body)),
-        ),
+        Reply::Body { status, body } => (status, t.encode_before(conn, status, credits, body)),
         Reply::Error { status, data } => (
             status,
             t.encode(conn, status, credits, |out| {
@@ -526,6 +577,10 @@ impl AsyncControl for AsyncCtl<'_> {
             match *g {
                 Some(id) => id,
                 None => {
+                    // It may wait long: its frame no longer holds the connection's budget.
+                    if let Some(r) = &self.chain.reservation {
+                        r.release();
+                    }
                     // What the chain answered so far goes out before the interim response.
                     self.chain.flush(self.conn);
                     let id = self.conn.next_async_id();

@@ -1,36 +1,57 @@
-//! One client connection: the Direct TCP reader loop, the writer task, the sequence
-//! window, the table of requests in progress (for CANCEL), and the connection's sessions.
+//! One client connection: the sequence window, the table of requests in progress (for
+//! CANCEL), the connection's sessions, and the admission of its frames.
 //!
-//! The reader checks each frame's message ids against the credit window as it arrives
-//! (a violation closes the connection), answers CANCEL at once, and hands each frame to
-//! its own task ([`chain`]), so a slow request never holds up the others while the
-//! requests of one compound frame still run in order. A frame that ends handles waits
-//! until the frames before it have started ([`order`]). Every response goes through one
-//! writer task.
+//! The engine is a core that knows nothing of sockets inside a thin tokio shell, after
+//! quinn and quinn-proto (and lwio-rpc's `server::connection`):
+//! - pure bookkeeping, no I/O: Direct TCP framing ([`frames`]), the credit window
+//!   ([`crate::credits`]), the connection's memory budget ([`outbox::Budget`]), which
+//!   connections to take ([`admission`]), session setups in progress ([`setups`]), the
+//!   start order of frames ([`order`]), the failed-logon rate limiter ([`logon_limiter`]);
+//! - [`Conn`]: what one connection holds, and [`Conn::on_frame`], which checks each frame
+//!   as it arrives (message ids against the credit window, a violation closes), answers
+//!   CANCEL at once, and says how many bytes the frame needs;
+//! - [`chain`]: one task per frame runs its requests in order (a compound chain) and
+//!   queues the responses; a frame that ends handles first waits until the frames before
+//!   it have started ([`order`]);
+//! - [`transport`]: the shell, generic over any `AsyncRead + AsyncWrite` stream (a TCP
+//!   socket, tokio's in-memory duplex pipe): the reader loop that fills the framer,
+//!   reserves each frame's bytes ([`outbox::Outbox`]: it waits there when the client does
+//!   not read its responses) and spawns its task; the writer, which opens the credits of
+//!   each response as it hands it to the transport;
+//! - [`registry`]: every connection of the server, their limits and counters.
 
+pub(crate) mod admission;
 pub(crate) mod chain;
+mod frames;
 pub(crate) mod logon_limiter;
 pub(crate) mod order;
+pub(crate) mod outbox;
+pub(crate) mod registry;
+mod setups;
+pub(crate) mod transport;
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use lwio_auth::acceptor::Acceptor;
 use lwio_auth::smb2sign::PreauthHash;
 use lwio_core::IrpCanceller;
-use lwio_smb2::frame::{self, FrameSplitter, MessageKind};
+use lwio_smb2::frame::{self, MessageKind};
 use lwio_smb2::{Capabilities, Command, Compound, Dialect, Header, HeaderFlags, SecurityMode};
 use parking_lot::Mutex;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 use crate::credits::CreditWindow;
+use crate::endpoint::EngineStats;
 use crate::server::ServerShared;
 use crate::signing::Signer;
 use crate::state::Session;
+use outbox::{Outbox, Outgoing, Reservation};
+use registry::Admitted;
 
 /// What NEGOTIATE settled.
 #[derive(Debug, Clone)]
@@ -62,10 +83,21 @@ pub(crate) struct AuthInProgress {
 }
 
 /// One entry of the connection's session table.
-#[derive(Default)]
 pub(crate) struct SessionSlot {
     pub(crate) valid: Option<Arc<ValidSession>>,
     pub(crate) auth: Option<AuthInProgress>,
+    /// When the slot was made: its logon exchange started ([`setups`]).
+    pub(crate) started: Instant,
+}
+
+impl Default for SessionSlot {
+    fn default() -> Self {
+        SessionSlot {
+            valid: None,
+            auth: None,
+            started: Instant::now(),
+        }
+    }
 }
 
 /// Mutable connection state.
@@ -95,34 +127,128 @@ pub(crate) struct PendingRequest {
     pub(crate) cancelled: bool,
 }
 
+/// The addresses of a connection's two ends, when its transport has them.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Addrs {
+    pub(crate) local: Option<SocketAddr>,
+    pub(crate) peer: Option<SocketAddr>,
+}
+
+/// What [`Conn::on_frame`] decided about a frame.
+pub(crate) enum FrameVerdict {
+    /// Run it as a task once `need` bytes are reserved for it.
+    Run {
+        frame: Vec<u8>,
+        need: usize,
+        ends_handles: bool,
+    },
+    /// Nothing more to do (a lone CANCEL, an SMB1 negotiate answered).
+    Done,
+    /// Close the connection.
+    Close,
+}
+
 /// One connection.
 pub(crate) struct Conn {
     pub(crate) srv: Arc<ServerShared>,
-    out: mpsc::UnboundedSender<Vec<u8>>,
+    /// The memory budget and the responses waiting for the writer.
+    pub(crate) out: Arc<Outbox>,
     pub(crate) st: Mutex<ConnState>,
     pub(crate) credits: Mutex<CreditWindow>,
     pub(crate) pending: Mutex<HashMap<u64, PendingRequest>>,
     next_async: AtomicU64,
+    /// Set by SESSION_SETUP when a session is established.
     pub(crate) authenticated: AtomicBool,
+    /// Set once the engine has counted the connection as authenticated.
+    counted_auth: AtomicBool,
+    closing: AtomicBool,
     close: Notify,
     slots: Arc<Semaphore>,
     /// The arrival order of frames, for those that must not overtake earlier ones.
     starts: Arc<order::StartOrder>,
     /// The server address this connection came in on.
-    pub(crate) local_addr: Option<std::net::SocketAddr>,
+    pub(crate) local_addr: Option<SocketAddr>,
     /// The client's address (srvsvc reports it for the connection's sessions).
-    pub(crate) peer_addr: Option<std::net::SocketAddr>,
+    pub(crate) peer_addr: Option<SocketAddr>,
+    /// The engine's record of the connection.
+    pub(crate) admitted: Admitted,
+    /// Bytes the reader's buffers hold (for [`EngineStats`]).
+    pub(crate) read_buffer: AtomicUsize,
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        self.srv
+            .engine
+            .counters
+            .conn_objects
+            .fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Conn {
-    /// Queues one message (without its transport header) for the writer.
+    /// A new connection of `srv`, registered with its engine.
+    pub(crate) fn new(srv: Arc<ServerShared>, admitted: Admitted, addrs: Addrs) -> Arc<Conn> {
+        let cfg = &srv.config;
+        srv.engine
+            .counters
+            .conn_objects
+            .fetch_add(1, Ordering::Relaxed);
+        let conn = Arc::new(Conn {
+            out: Arc::new(Outbox::new(cfg.max_connection_buffer)),
+            st: Mutex::new(ConnState::default()),
+            credits: Mutex::new(CreditWindow::with_size(u64::from(cfg.max_credits))),
+            pending: Mutex::new(HashMap::new()),
+            next_async: AtomicU64::new(1),
+            authenticated: AtomicBool::new(false),
+            counted_auth: AtomicBool::new(false),
+            closing: AtomicBool::new(false),
+            close: Notify::new(),
+            slots: Arc::new(Semaphore::new(cfg.max_outstanding_requests)),
+            starts: Arc::default(),
+            local_addr: addrs.local,
+            peer_addr: addrs.peer,
+            admitted,
+            read_buffer: AtomicUsize::new(0),
+            srv,
+        });
+        conn.srv.engine.register(&conn);
+        conn
+    }
+
+    /// Queues one response frame (without its transport header) for the writer; the
+    /// credits its messages grant open when the writer sends it.
     pub(crate) fn send(&self, msg: Vec<u8>) {
-        let _ = self.out.send(msg);
+        let credits = granted_in(&msg);
+        self.out.push(Outgoing {
+            bytes: msg,
+            credits,
+        });
     }
 
     /// Asks the reader to close the connection.
     pub(crate) fn close(&self) {
+        self.closing.store(true, Ordering::Relaxed);
         self.close.notify_one();
+    }
+
+    /// True once the connection is closing.
+    pub(crate) fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::Relaxed)
+    }
+
+    /// True once the engine counts the connection as authenticated.
+    pub(crate) fn counted_authenticated(&self) -> bool {
+        self.counted_auth.load(Ordering::Relaxed)
+    }
+
+    /// Tells the engine when the connection has just authenticated its first session.
+    pub(crate) fn note_authenticated(&self) {
+        if self.authenticated.load(Ordering::Relaxed)
+            && !self.counted_auth.swap(true, Ordering::AcqRel)
+        {
+            self.srv.engine.authenticated();
+        }
     }
 
     /// The negotiated parameters, if NEGOTIATE is done (shared: every request asks).
@@ -175,9 +301,16 @@ impl Conn {
         self.next_async.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Grants credits for a response.
+    /// Grants credits for a response: up to `max_credits` held by the client, or
+    /// `unauthenticated_credits` before a session is established.
     pub(crate) fn grant(&self, requested: u16) -> u16 {
-        self.credits.lock().grant(requested)
+        let cfg = &self.srv.config;
+        let cap = if self.authenticated.load(Ordering::Relaxed) {
+            u64::from(cfg.max_credits)
+        } else {
+            u64::from(cfg.unauthenticated_credits)
+        };
+        self.credits.lock().grant_within(requested, cap)
     }
 
     /// SMB2 CANCEL (MS-SMB2 3.3.5.16). It has no response, so a CANCEL that fails the
@@ -213,31 +346,45 @@ impl Conn {
         }
     }
 
-    /// Handles one frame from the reader; false closes the connection.
-    fn on_frame(self: &Arc<Self>, msg: Vec<u8>) -> bool {
+    /// Checks one frame from the reader: its kind, every request's message ids against
+    /// the credit window (a violation closes the connection), and any CANCEL, answered at
+    /// once. A frame to run comes back with the bytes it needs: its own length and the
+    /// largest responses its requests may give.
+    pub(crate) fn on_frame(self: &Arc<Self>, msg: Vec<u8>) -> FrameVerdict {
         match frame::classify(&msg) {
-            MessageKind::Smb1 => crate::negotiate::smb1(self, &msg),
+            MessageKind::Smb1 => {
+                if crate::negotiate::smb1(self, &msg) {
+                    FrameVerdict::Done
+                } else {
+                    FrameVerdict::Close
+                }
+            }
             MessageKind::Smb2 => self.on_smb2(msg),
             other => {
                 tracing::debug!(?other, "unsupported message kind, closing");
-                false
+                FrameVerdict::Close
             }
         }
     }
 
-    fn on_smb2(self: &Arc<Self>, msg: Vec<u8>) -> bool {
+    fn on_smb2(self: &Arc<Self>, msg: Vec<u8>) -> FrameVerdict {
         let dialect = self.dialect();
+        let max_io = self.srv.config.max_read_write;
+        let mut parts = 0;
         let mut count = 0;
+        let mut need = msg.len();
         let mut ends_handles = false;
         for part in Compound::new(&msg) {
-            let Ok(part) = part else { return false };
+            let Ok(part) = part else {
+                return FrameVerdict::Close;
+            };
             let Ok(hdr) = Header::decode(part) else {
-                return false;
+                return FrameVerdict::Close;
             };
             if hdr.is_response() {
-                return false;
+                return FrameVerdict::Close;
             }
-            count += 1;
+            parts += 1;
             ends_handles |= matches!(
                 hdr.command,
                 Command::CLOSE | Command::TREE_DISCONNECT | Command::LOGOFF
@@ -246,6 +393,7 @@ impl Conn {
                 self.cancel(&hdr, part);
                 continue;
             }
+            count += 1;
             let charge = if dialect == Dialect::SMB_2_0_2 {
                 1
             } else {
@@ -253,30 +401,107 @@ impl Conn {
             };
             if let Err(e) = self.credits.lock().consume(hdr.message_id, charge) {
                 tracing::debug!(?e, "sequence window violation, closing");
-                return false;
+                return FrameVerdict::Close;
             }
+            need = need.saturating_add(chain::response_estimate(hdr.command, part, max_io));
+        }
+        if parts == 0 {
+            return FrameVerdict::Close;
         }
         if count == 0 {
-            return false;
+            // Only CANCELs: answered already (a CANCEL has no response).
+            return FrameVerdict::Done;
         }
+        FrameVerdict::Run {
+            frame: msg,
+            need,
+            ends_handles,
+        }
+    }
+
+    /// Runs an admitted frame as a task of its own, holding `reservation` until it ends
+    /// (or one of its requests goes asynchronous).
+    pub(crate) fn spawn_chain(
+        self: &Arc<Self>,
+        frame: Vec<u8>,
+        ends_handles: bool,
+        reservation: Reservation,
+    ) {
         let permit = Arc::clone(&self.slots).try_acquire_owned().ok();
         let ticket = self.starts.ticket();
         let conn = Arc::clone(self);
         tokio::spawn(async move {
+            let _task = registry::Counted::new(&conn.srv.engine.counters.tasks);
             if ends_handles {
                 conn.starts.wait_for_earlier(&ticket).await;
             }
-            order::started_after_first_poll(ticket, chain::run(Arc::clone(&conn), msg, permit))
-                .await;
+            let run = chain::run(Arc::clone(&conn), frame, permit, reservation);
+            order::started_after_first_poll(ticket, run).await;
         });
-        true
     }
 
-    fn busy(&self) -> bool {
+    /// When the next session setup in progress expires, if any.
+    pub(crate) fn next_setup_expiry(&self) -> Option<Instant> {
+        let timeout = self.srv.config.session_setup_timeout;
+        self.st
+            .lock()
+            .sessions
+            .values()
+            .filter(|s| s.valid.is_none())
+            .map(|s| s.started + timeout)
+            .min()
+    }
+
+    /// Drops the session setups in progress that have waited too long.
+    pub(crate) fn expire_setups(&self, now: Instant) {
+        let timeout = self.srv.config.session_setup_timeout;
+        let (dropped, _) = setups::expire(&mut self.st.lock().sessions, now, timeout);
+        if dropped > 0 {
+            tracing::debug!(dropped, "session setups timed out");
+        }
+    }
+
+    /// Refuses a new session setup when the connection has `max_session_setups` in
+    /// progress already (after dropping those that timed out).
+    pub(crate) fn setup_refused(&self) -> bool {
+        let cfg = &self.srv.config;
+        let mut st = self.st.lock();
+        setups::expire(&mut st.sessions, Instant::now(), cfg.session_setup_timeout);
+        setups::in_progress(&st.sessions) >= cfg.max_session_setups
+    }
+
+    /// Records how many bytes the reader's buffers hold.
+    pub(crate) fn set_read_buffer(&self, bytes: usize) {
+        self.read_buffer.store(bytes, Ordering::Relaxed);
+    }
+
+    /// Adds what this connection holds to `s`.
+    pub(crate) fn add_stats(&self, s: &mut EngineStats) {
+        {
+            let st = self.st.lock();
+            s.sessions += st.sessions.len();
+            s.session_setups_in_progress += setups::in_progress(&st.sessions);
+            for v in st.sessions.values().filter_map(|slot| slot.valid.as_ref()) {
+                let trees = v.session.trees();
+                s.trees += trees.len();
+                s.opens += trees.iter().map(|t| t.open_count()).sum::<usize>();
+            }
+        }
+        s.pending_requests += self.pending.lock().len();
+        let (in_use, peak) = self.out.usage();
+        s.buffered_bytes += in_use;
+        s.peak_buffered_bytes = s.peak_buffered_bytes.max(peak);
+        s.read_buffer_bytes += self.read_buffer.load(Ordering::Relaxed);
+    }
+
+    /// True while requests are in progress.
+    pub(crate) fn busy(&self) -> bool {
         self.slots.available_permits() < self.srv.config.max_outstanding_requests
     }
 
-    fn teardown(&self) {
+    /// Ends what the connection holds: cancels its requests in progress, closes its
+    /// sessions' trees and opens, and forgets its sessions.
+    pub(crate) fn teardown(&self) {
         for p in self.pending.lock().values() {
             if let Some(c) = &p.canceller {
                 c.cancel();
@@ -296,108 +521,45 @@ impl Conn {
 /// Marks a request as finished when dropped.
 pub(crate) struct Slot(#[allow(dead_code)] pub(crate) Option<OwnedSemaphorePermit>);
 
-/// Serves one accepted connection until the client leaves, a limit is hit, a protocol
-/// violation happens, or the server shuts down.
-pub(crate) async fn serve(
-    srv: Arc<ServerShared>,
-    stream: TcpStream,
-    mut shutdown: watch::Receiver<bool>,
-) {
+/// How many connections the kernel may queue before the server accepts them (capped by
+/// `net.core.somaxconn`): enough for a thousand clients connecting at once.
+pub(crate) const LISTEN_BACKLOG: u32 = 4096;
+
+/// A listener on `addr` with a backlog of [`LISTEN_BACKLOG`] (tokio's default of 1024
+/// drops connections when many clients connect at once).
+pub(crate) fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
+/// Admits a TCP connection the listener accepted and returns the future that serves it,
+/// or `None` when a limit refuses it (the stream is then closed at once).
+pub(crate) fn accept(
+    srv: &Arc<ServerShared>,
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+) -> Option<impl Future<Output = ()> + Send + 'static> {
+    use std::os::fd::AsRawFd;
+    let fd = u64::try_from(stream.as_raw_fd()).ok();
+    let admitted = match srv.engine.admit(Some(peer.ip()), fd) {
+        Ok(a) => a,
+        Err(refusal) => {
+            tracing::debug!(%peer, ?refusal, "connection refused");
+            return None;
+        }
+    };
     let _ = stream.set_nodelay(true);
-    let local_addr = stream.local_addr().ok();
-    let peer_addr = stream.peer_addr().ok();
-    let (mut rd, mut wr) = stream.into_split();
-    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
-    let writer = tokio::spawn(async move {
-        let mut head = Vec::with_capacity(4);
-        while let Some(msg) = rx.recv().await {
-            if msg.len() > frame::MAX_FRAME_LEN {
-                // The engine keeps every frame within 24 bits (chain::MAX_RESPONSE_FRAME);
-                // a longer one is a bug, and its length must never be cut: drop the
-                // connection rather than send a malformed frame.
-                tracing::error!(len = msg.len(), "response frame too long, closing");
-                break;
-            }
-            head.clear();
-            frame::encode_frame_header(msg.len(), &mut head);
-            // Header and message in one vectored write: with TCP_NODELAY, two writes
-            // would cost two syscalls and put the 4-byte header in a segment of its own.
-            let mut both = bytes::Buf::chain(&head[..], &msg[..]);
-            if wr.write_all_buf(&mut both).await.is_err() {
-                break;
-            }
-        }
-        let _ = wr.shutdown().await;
-    });
-    let cfg = &srv.config;
-    let conn = Arc::new(Conn {
-        out: tx,
-        st: Mutex::new(ConnState::default()),
-        credits: Mutex::new(CreditWindow::new()),
-        pending: Mutex::new(HashMap::new()),
-        next_async: AtomicU64::new(1),
-        authenticated: AtomicBool::new(false),
-        close: Notify::new(),
-        slots: Arc::new(Semaphore::new(cfg.max_outstanding_requests)),
-        starts: Arc::default(),
-        srv: Arc::clone(&srv),
-        local_addr,
-        peer_addr,
-    });
-    let mut splitter = FrameSplitter::new(cfg.max_message);
-    let mut buf = vec![0u8; 256 * 1024];
-    let started = Instant::now();
-    let mut last = started;
-    'outer: loop {
-        loop {
-            match splitter.next_frame() {
-                Ok(Some(f)) => {
-                    if !conn.on_frame(f) {
-                        break 'outer;
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    tracing::debug!(%e, "bad frame, closing");
-                    break 'outer;
-                }
-            }
-        }
-        let deadline = if conn.authenticated.load(Ordering::Relaxed) {
-            last + cfg.idle_timeout
-        } else {
-            started + cfg.unauthenticated_timeout
-        };
-        tokio::select! {
-            r = rd.read(&mut buf) => match r {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    splitter.push(&buf[..n]);
-                    last = Instant::now();
-                }
-            },
-            () = tokio::time::sleep_until(deadline) => {
-                if conn.authenticated.load(Ordering::Relaxed) && conn.busy() {
-                    last = Instant::now();
-                    continue;
-                }
-                tracing::debug!("connection timed out");
-                break;
-            }
-            _ = shutdown.changed() => break,
-            () = conn.close.notified() => break,
-        }
-    }
-    conn.teardown();
-    drop(conn);
-    // Give queued responses a moment, then drop the socket.
-    let mut writer = writer;
-    if tokio::time::timeout(std::time::Duration::from_millis(200), &mut writer)
-        .await
-        .is_err()
-    {
-        writer.abort();
-    }
+    let addrs = Addrs {
+        local: stream.local_addr().ok(),
+        peer: Some(peer),
+    };
+    let (rd, wr) = stream.into_split();
+    Some(transport::run(Arc::clone(srv), admitted, addrs, rd, wr))
 }
 
 /// The flags every response carries, from its request's.
@@ -405,4 +567,22 @@ pub(crate) fn response_flags(req: &Header) -> HeaderFlags {
     HeaderFlags::SERVER_TO_REDIR
         | (req.flags & HeaderFlags::RELATED_OPERATIONS)
         | (req.flags & HeaderFlags::PRIORITY_MASK)
+}
+
+/// The credits the messages of a response frame grant: the sum of their CreditResponse
+/// fields, following NextCommand through a compound.
+fn granted_in(frame: &[u8]) -> u64 {
+    let mut total = 0;
+    let mut at = 0usize;
+    loop {
+        let Some(h) = frame.get(at..at + lwio_smb2::HEADER_LEN) else {
+            return total;
+        };
+        total += u64::from(u16::from_le_bytes([h[14], h[15]]));
+        let next = u32::from_le_bytes([h[20], h[21], h[22], h[23]]) as usize;
+        if next == 0 {
+            return total;
+        }
+        at = at.saturating_add(next);
+    }
 }

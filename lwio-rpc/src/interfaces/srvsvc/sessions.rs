@@ -2,9 +2,9 @@
 //! (3.1.4.2, opnum 9) and NetrSessionEnum (3.1.4.5, opnum 12), read from the live
 //! [`ServerState`](super::ServerState).
 //!
-//! Rules: connections and files are for administrators only; sessions at levels 0 and 10
-//! for any authenticated caller, at levels 1, 2 and 502 (which add open counts and
-//! flags) for administrators; otherwise ERROR_ACCESS_DENIED. Every enumeration returns all
+//! Rules: connections, files and sessions (every level: they name other users and their
+//! clients' addresses, which Windows since Server 2016 shows administrators only) are for
+//! administrators; others get ERROR_ACCESS_DENIED. Every enumeration returns all
 //! entries at once with a resume handle of 0.
 
 use super::win32::{
