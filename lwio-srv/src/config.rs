@@ -7,6 +7,8 @@
 //! map_to_guest = false         # an unknown user name logs on as Guest
 //! failed_logon_delay_ms = 2000 # each failed logon's answer waits this long; 0: off
 //! anonymous_pipes = false
+//! encrypt_data = false         # require SMB 3.x encryption on every session
+//! reject_unencrypted_access = true # refuse clear requests where encryption is required
 //! # The Unix ids given to accounts, one each, in the order of [[user]] (see `accounts`).
 //! unix_id_range = "70000-79999"
 //!
@@ -29,6 +31,7 @@
 //! # Share permissions as SDDL (Windows' "Share Permissions"); without it, everyone
 //! # authenticated may do what the files' own descriptors allow.
 //! security = "D:(A;;FA;;;BA)(A;;0x1200a9;;;AU)"
+//! encrypt_data = false         # require SMB 3.x encryption on this share
 //!
 //! [[user]]
 //! name = "alice"
@@ -109,6 +112,11 @@ pub struct ShareConfig {
     /// on top of what each file's descriptor allows. `None`: no share-level limit.
     #[serde(default)]
     pub security: Option<String>,
+    /// Require SMB 3.x encryption on this share (MS-SMB2 `Share.EncryptData`): its tree
+    /// connects carry SMB2_SHAREFLAG_ENCRYPT_DATA, and with `reject_unencrypted_access` a
+    /// client that cannot encrypt is refused with STATUS_ACCESS_DENIED.
+    #[serde(default)]
+    pub encrypt_data: bool,
 }
 
 impl ShareConfig {
@@ -119,6 +127,7 @@ impl ShareConfig {
             path: path.into(),
             read_only: false,
             security: None,
+            encrypt_data: false,
         }
     }
 }
@@ -193,6 +202,13 @@ pub struct ServerConfig {
     /// The Unix uids and gids accounts get, one each in configuration order (see
     /// [`crate::accounts`]); default 70000-79999.
     pub unix_id_range: RangeInclusive<u32>,
+    /// Require SMB 3.x encryption on every session (MS-SMB2 global `EncryptData`): sessions
+    /// get SMB2_SESSION_FLAG_ENCRYPT_DATA. Off by default.
+    pub encrypt_data: bool,
+    /// Refuse, with STATUS_ACCESS_DENIED, a client that cannot encrypt where encryption is
+    /// required, and any unencrypted request on a session or share that requires it
+    /// (MS-SMB2 `RejectUnencryptedAccess`). On by default, as on Windows.
+    pub reject_unencrypted_access: bool,
 }
 
 /// Where the Unix account mirror writes.
@@ -242,6 +258,8 @@ impl Default for ServerConfig {
             state_dir: None,
             unix_mirror: None,
             unix_id_range: crate::accounts::DEFAULT_UNIX_IDS,
+            encrypt_data: false,
+            reject_unencrypted_access: true,
         }
     }
 }
@@ -281,6 +299,8 @@ struct FileConfig {
     unix_root: Option<PathBuf>,
     unix_prefix: Option<PathBuf>,
     unix_id_range: Option<String>,
+    encrypt_data: Option<bool>,
+    reject_unencrypted_access: Option<bool>,
 }
 
 /// The command line of `lwiod`.
@@ -345,6 +365,16 @@ pub struct Args {
     /// With --unix-mirror: work on DIR/etc/passwd and DIR/etc/group.
     #[arg(long, value_name = "DIR")]
     pub unix_prefix: Option<PathBuf>,
+    /// Require SMB 3.x encryption on every session.
+    #[arg(long)]
+    pub encrypt_data: bool,
+    /// Require SMB 3.x encryption on the share NAME (repeatable).
+    #[arg(long = "encrypt-share", value_name = "NAME")]
+    pub encrypt_shares: Vec<String>,
+    /// Serve unencrypted requests where encryption is required, and clients that cannot
+    /// encrypt (they are refused with STATUS_ACCESS_DENIED by default).
+    #[arg(long)]
+    pub no_reject_unencrypted: bool,
 }
 
 fn mirror_config(
@@ -448,6 +478,11 @@ impl ServerConfig {
         if let Some(m) = mirror_config(f.unix_mirror.unwrap_or(false), f.unix_root, f.unix_prefix) {
             self.unix_mirror = Some(m);
         }
+        set(&mut self.encrypt_data, f.encrypt_data);
+        set(
+            &mut self.reject_unencrypted_access,
+            f.reject_unencrypted_access,
+        );
         Ok(())
     }
 
@@ -528,6 +563,13 @@ impl ServerConfig {
         }
         if let Some(m) = mirror_config(args.unix_mirror, args.unix_root, args.unix_prefix) {
             c.unix_mirror = Some(m);
+        }
+        c.encrypt_data |= args.encrypt_data;
+        for name in &args.encrypt_shares {
+            c.share_mut(name, "--encrypt-share")?.encrypt_data = true;
+        }
+        if args.no_reject_unencrypted {
+            c.reject_unencrypted_access = false;
         }
         c.check()?;
         Ok(c)
@@ -732,6 +774,30 @@ mod tests {
         .unwrap();
         assert_eq!(cli, toml);
         assert!(cli.shares[0].read_only);
+    }
+
+    #[test]
+    fn encryption_options_from_cli_and_toml() {
+        let d = ServerConfig::default();
+        assert!(!d.encrypt_data && d.reject_unencrypted_access);
+        let cli = ServerConfig::from_cli([
+            "lwiod",
+            "--share",
+            "data=/tmp/x",
+            "--encrypt-share",
+            "DATA",
+            "--encrypt-data",
+            "--no-reject-unencrypted",
+        ])
+        .unwrap();
+        let toml = ServerConfig::from_toml(
+            "encrypt_data = true\nreject_unencrypted_access = false\n\
+             [[share]]\nname = \"data\"\npath = \"/tmp/x\"\nencrypt_data = true\n",
+        )
+        .unwrap();
+        assert_eq!(cli, toml);
+        assert!(cli.encrypt_data && !cli.reject_unencrypted_access && cli.shares[0].encrypt_data);
+        assert!(ServerConfig::from_cli(["lwiod", "--encrypt-share", "nosuch"]).is_err());
     }
 
     #[test]

@@ -1,10 +1,25 @@
 //! NEGOTIATE (MS-SMB2 3.3.5.3, 3.3.5.4), the SMB1 multi-protocol negotiate (3.3.5.3.1),
 //! and FSCTL_VALIDATE_NEGOTIATE_INFO (3.3.5.15.12), which needs the connection's state
 //! and so is answered here rather than by the file handlers.
+//!
+//! What NEGOTIATE settles for signing and encryption:
+//! - 2.0.2 and 2.1 sign with HMAC-SHA256 and do not encrypt;
+//! - 3.0 and 3.0.2 sign with AES-CMAC and, when the client announces
+//!   SMB2_GLOBAL_CAP_ENCRYPTION, encrypt with AES-128-CCM (the server answers with the
+//!   capability);
+//! - 3.1.1 answers SMB2_SIGNING_CAPABILITIES with the first algorithm of the client's list
+//!   that it implements (all three: HMAC-SHA256, AES-CMAC, AES-GMAC; the client orders
+//!   them by preference, 2.2.3.1.7), AES-CMAC when the client sends no such context, and
+//!   SMB2_ENCRYPTION_CAPABILITIES with the first of the server's own order that the client
+//!   offers (AES-128-GCM, AES-128-CCM, AES-256-GCM, AES-256-CCM, Windows' default order),
+//!   or cipher 0 when none is common (the client then cannot encrypt). Compression and
+//!   the other contexts are ignored (not answered).
 
 use std::sync::Arc;
 
 use lwio_auth::ntlm::server::system_filetime;
+use lwio_auth::smb2sign::SigningAlgorithm as SignAlg;
+use lwio_auth::smb3crypt::Cipher as CipherAlg;
 use lwio_core::NtStatus;
 use lwio_smb2::frame::Smb1Negotiate;
 use lwio_smb2::ioctl::{ValidateNegotiateInfoRequest, ValidateNegotiateInfoResponse};
@@ -41,6 +56,44 @@ fn capabilities(dialect: Dialect) -> Capabilities {
         Capabilities::empty()
     } else {
         Capabilities::LARGE_MTU
+    }
+}
+
+/// The ciphers of 3.1.1, the server's preference first (Windows' default order).
+pub(crate) const CIPHERS: [CipherAlg; 4] = [
+    CipherAlg::Aes128Gcm,
+    CipherAlg::Aes128Ccm,
+    CipherAlg::Aes256Gcm,
+    CipherAlg::Aes256Ccm,
+];
+
+/// The cipher for a 3.1.1 client offering `offered`: the server's first that the
+/// client offers.
+pub(crate) fn pick_cipher(offered: &[Cipher]) -> Option<CipherAlg> {
+    CIPHERS
+        .into_iter()
+        .find(|c| offered.contains(&Cipher(c.id())))
+}
+
+/// The signing algorithm for a 3.1.1 client offering `offered`, most preferred first: the
+/// first the server implements (all three are), else AES-CMAC.
+pub(crate) fn pick_signing(offered: &[SigningAlgorithm]) -> SignAlg {
+    offered
+        .iter()
+        .find_map(|a| match *a {
+            SigningAlgorithm::HMAC_SHA256 => Some(SignAlg::HmacSha256),
+            SigningAlgorithm::AES_CMAC => Some(SignAlg::AesCmac),
+            SigningAlgorithm::AES_GMAC => Some(SignAlg::AesGmac),
+            _ => None,
+        })
+        .unwrap_or(SignAlg::AesCmac)
+}
+
+fn signing_id(alg: SignAlg) -> SigningAlgorithm {
+    match alg {
+        SignAlg::HmacSha256 => SigningAlgorithm::HMAC_SHA256,
+        SignAlg::AesGmac => SigningAlgorithm::AES_GMAC,
+        _ => SigningAlgorithm::AES_CMAC,
     }
 }
 
@@ -98,7 +151,8 @@ pub(crate) fn smb1(conn: &Arc<Conn>, msg: &[u8]) -> bool {
                 client_dialects: vec![Dialect::SMB_2_0_2],
                 server_security_mode: security_mode(conn),
                 server_caps: capabilities(dialect),
-                gmac: false,
+                signing: SignAlg::HmacSha256,
+                cipher: None,
             }));
         }
     }
@@ -137,7 +191,16 @@ pub(crate) fn smb2(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Outcome {
         return Outcome::Reply(t.error(conn, NtStatus::NOT_SUPPORTED, Vec::new(), None));
     };
     let mut contexts = Vec::new();
-    let mut gmac = false;
+    let mut signing = match dialect {
+        Dialect::SMB_2_0_2 | Dialect::SMB_2_1 => SignAlg::HmacSha256,
+        _ => SignAlg::AesCmac,
+    };
+    let mut cipher = None;
+    if (dialect == Dialect::SMB_3_0 || dialect == Dialect::SMB_3_0_2)
+        && req.capabilities.contains(Capabilities::ENCRYPTION)
+    {
+        cipher = Some(CipherAlg::Aes128Ccm);
+    }
     if dialect == Dialect::SMB_3_1_1 {
         let preauth = req.contexts.iter().find_map(|c| match c {
             NegotiateContext::PreauthIntegrity(p) => Some(p),
@@ -170,24 +233,23 @@ pub(crate) fn smb2(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Outcome {
         }));
         for c in &req.contexts {
             match c {
-                // No cipher is offered: this server does not encrypt (yet).
-                NegotiateContext::Encryption(_) => {
-                    contexts.push(NegotiateContext::Encryption(vec![Cipher::NONE]));
+                NegotiateContext::Encryption(offered) => {
+                    cipher = pick_cipher(offered);
+                    let id = cipher.map_or(Cipher::NONE, |c| Cipher(c.id()));
+                    contexts.push(NegotiateContext::Encryption(vec![id]));
                 }
                 NegotiateContext::Signing(algs) => {
-                    let pick = if algs.contains(&SigningAlgorithm::AES_GMAC) {
-                        gmac = true;
-                        SigningAlgorithm::AES_GMAC
-                    } else {
-                        SigningAlgorithm::AES_CMAC
-                    };
-                    contexts.push(NegotiateContext::Signing(vec![pick]));
+                    signing = pick_signing(algs);
+                    contexts.push(NegotiateContext::Signing(vec![signing_id(signing)]));
                 }
                 _ => {}
             }
         }
     }
-    let body = response(conn, dialect, contexts);
+    let mut body = response(conn, dialect, contexts);
+    if cipher.is_some() && dialect != Dialect::SMB_3_1_1 {
+        body.capabilities |= Capabilities::ENCRYPTION;
+    }
     let bytes = t.encode(conn, NtStatus::SUCCESS, None, |out| body.encode(out));
     let mut st = conn.st.lock();
     if st.negotiated.is_some() {
@@ -205,7 +267,8 @@ pub(crate) fn smb2(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Outcome {
         client_dialects: req.dialects,
         server_security_mode: body.security_mode,
         server_caps: body.capabilities,
-        gmac,
+        signing,
+        cipher,
     }));
     Outcome::Reply(Response {
         bytes,
@@ -268,4 +331,47 @@ pub(crate) fn maybe_validate(
     };
     let bytes = t.encode(conn, NtStatus::SUCCESS, None, |out| resp.encode(out));
     Some(Outcome::Reply(Response { bytes, signer }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_clients_first_signing_algorithm_is_honoured() {
+        use SigningAlgorithm as S;
+        assert_eq!(pick_signing(&[S::HMAC_SHA256]), SignAlg::HmacSha256);
+        assert_eq!(pick_signing(&[S::AES_CMAC, S::AES_GMAC]), SignAlg::AesCmac);
+        assert_eq!(
+            pick_signing(&[S(9), S::AES_GMAC, S::AES_CMAC]),
+            SignAlg::AesGmac
+        );
+        assert_eq!(pick_signing(&[S(9)]), SignAlg::AesCmac);
+        assert_eq!(pick_signing(&[]), SignAlg::AesCmac);
+        for a in [SignAlg::HmacSha256, SignAlg::AesCmac, SignAlg::AesGmac] {
+            assert_eq!(pick_signing(&[signing_id(a)]), a);
+        }
+    }
+
+    #[test]
+    fn the_servers_cipher_order_decides() {
+        use Cipher as C;
+        let all = [
+            C::AES_256_CCM,
+            C::AES_256_GCM,
+            C::AES_128_CCM,
+            C::AES_128_GCM,
+        ];
+        assert_eq!(pick_cipher(&all), Some(CipherAlg::Aes128Gcm));
+        assert_eq!(
+            pick_cipher(&[C::AES_128_CCM, C::AES_256_GCM]),
+            Some(CipherAlg::Aes128Ccm)
+        );
+        assert_eq!(
+            pick_cipher(&[C::AES_256_CCM, C::AES_256_GCM]),
+            Some(CipherAlg::Aes256Gcm)
+        );
+        assert_eq!(pick_cipher(&[C::AES_256_CCM]), Some(CipherAlg::Aes256Ccm));
+        assert_eq!(pick_cipher(&[C(7), C::NONE]), None);
+    }
 }

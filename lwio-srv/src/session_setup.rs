@@ -12,6 +12,13 @@
 //!   keeps its user, token, key and trees. As the same user it succeeds and keeps the
 //!   session's key and signing key (the client does not regenerate them, 3.2.5.3.2), its
 //!   trees and its opens.
+//! - Encryption (3.3.5.5.3, 3.1.4.2): a user session of a connection that negotiated a
+//!   cipher gets its encryption and decryption keys ([`crate::conn::seal`]). With the
+//!   server-wide `encrypt_data` it is marked SMB2_SESSION_FLAG_ENCRYPT_DATA and must
+//!   encrypt every request after the logon. A client that cannot encrypt is then refused
+//!   with STATUS_ACCESS_DENIED before authenticating (3.3.5.5), and so is a guest or null
+//!   logon, which has no key, once authenticated; both only while
+//!   `reject_unencrypted_access` holds.
 //! - The answer to a failed logon waits for the authentication rate limiter
 //!   ([`crate::conn::logon_limiter`]); the caller sleeps on its own task.
 
@@ -30,6 +37,7 @@ use lwio_smb2::{
 use tokio::time::Instant;
 
 use crate::conn::chain::{Outcome, Response, Target};
+use crate::conn::seal::Sealer;
 use crate::conn::{AuthInProgress, Conn, Negotiated, SessionSlot, ValidSession};
 use crate::signing::Signer;
 use crate::state::Session;
@@ -95,6 +103,11 @@ pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Setup {
     let Ok(req) = SessionSetupRequest::decode(msg) else {
         return now(t.error(conn, NtStatus::INVALID_PARAMETER, Vec::new(), None));
     };
+    let cfg = &conn.srv.config;
+    if cfg.encrypt_data && cfg.reject_unencrypted_access && neg.cipher.is_none() {
+        tracing::debug!("encryption is required and the client cannot encrypt");
+        return now(t.error(conn, NtStatus::ACCESS_DENIED, Vec::new(), None));
+    }
     let (session_id, mut auth, previous) = match begin(conn, hdr.session_id) {
         Ok(b) => b,
         Err(status) => return now(t.error(conn, status, Vec::new(), None)),
@@ -211,13 +224,32 @@ fn established(
     let srv = &conn.srv;
     let keyed = logon.kind == LogonKind::User;
     let signer = keyed.then(|| {
-        Signer::new(
+        Signer::with_algorithm(
             neg.dialect,
             &logon.session_key,
             *auth.preauth.value(),
-            neg.gmac,
+            neg.signing,
         )
     });
+    let sealer = neg
+        .cipher
+        .filter(|_| keyed)
+        .and_then(|c| {
+            Sealer::new(
+                neg.dialect,
+                c,
+                &logon.session_key,
+                *auth.preauth.value(),
+                t.session_id,
+            )
+        })
+        .map(Arc::new);
+    let encrypt_data = srv.config.encrypt_data && sealer.is_some();
+    if srv.config.encrypt_data && sealer.is_none() && srv.config.reject_unencrypted_access {
+        tracing::debug!(kind = ?logon.kind, "encryption is required: a logon without a key is refused");
+        end_session(conn, t.session_id);
+        return t.error(conn, NtStatus::ACCESS_DENIED, Vec::new(), None);
+    }
     // Guest and null sessions have no key to sign with (MS-SMB2 3.3.5.5.3).
     let signing_required = keyed
         && (srv.config.signing_required
@@ -244,8 +276,12 @@ fn established(
                 .logon_session(&session, &srv.names.nb_computer, conn.peer_addr);
         session.attach_logon(guard);
     }
+    let mut flags = session_flags(logon.kind);
+    if encrypt_data {
+        flags |= SessionFlags::ENCRYPT_DATA;
+    }
     let body = SessionSetupResponse {
-        session_flags: session_flags(logon.kind),
+        session_flags: flags,
         security_buffer: reply,
     };
     let bytes = t.encode(conn, NtStatus::SUCCESS, None, |o| body.encode(o));
@@ -254,6 +290,8 @@ fn established(
             session,
             signer: signer.clone(),
             signing_required,
+            sealer,
+            encrypt_data,
         }));
     }
     conn.authenticated.store(true, Ordering::Relaxed);

@@ -45,12 +45,32 @@ pub fn pipe_session_key(
 impl Signer {
     /// The signer of a session of `dialect` with `session_key`. For 3.1.1,
     /// `preauth_hash` is the session's hash after its last SESSION_SETUP request and
-    /// `gmac` says whether AES-GMAC was negotiated.
+    /// `gmac` says whether AES-GMAC was negotiated (else AES-CMAC); see
+    /// [`Signer::with_algorithm`] for the others.
     pub fn new(
         dialect: Dialect,
         session_key: &[u8; 16],
         preauth_hash: [u8; 64],
         gmac: bool,
+    ) -> Self {
+        let alg = if gmac {
+            SigningAlgorithm::AesGmac
+        } else {
+            SigningAlgorithm::AesCmac
+        };
+        Signer::with_algorithm(dialect, session_key, preauth_hash, alg)
+    }
+
+    /// The signer of a session of `dialect` with `session_key`. For 3.1.1,
+    /// `preauth_hash` is the session's hash after its last SESSION_SETUP request and
+    /// `alg` the algorithm negotiated (SMB2_SIGNING_CAPABILITIES; any of the three, keyed
+    /// with the derived signing key); 2.x always uses HMAC-SHA256 with the session key,
+    /// 3.0 and 3.0.2 AES-CMAC.
+    pub fn with_algorithm(
+        dialect: Dialect,
+        session_key: &[u8; 16],
+        preauth_hash: [u8; 64],
+        alg: SigningAlgorithm,
     ) -> Self {
         match dialect {
             Dialect::SMB_2_0_2 | Dialect::SMB_2_1 => Signer {
@@ -64,11 +84,7 @@ impl Signer {
                     Cipher::Aes128Ccm,
                 );
                 Signer {
-                    alg: if gmac {
-                        SigningAlgorithm::AesGmac
-                    } else {
-                        SigningAlgorithm::AesCmac
-                    },
+                    alg,
                     key: k.signing_key.to_vec(),
                 }
             }
@@ -117,8 +133,12 @@ mod tests {
             Dialect::SMB_3_0_2,
             Dialect::SMB_3_1_1,
         ] {
-            for gmac in [false, true] {
-                let s = Signer::new(d, &[7; 16], [3; 64], gmac);
+            for alg in [
+                SigningAlgorithm::HmacSha256,
+                SigningAlgorithm::AesCmac,
+                SigningAlgorithm::AesGmac,
+            ] {
+                let s = Signer::with_algorithm(d, &[7; 16], [3; 64], alg);
                 let mut msg = Vec::new();
                 Header {
                     command: Command::ECHO,

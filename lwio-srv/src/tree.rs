@@ -1,4 +1,11 @@
 //! TREE_CONNECT (MS-SMB2 3.3.5.7) and TREE_DISCONNECT (3.3.5.8).
+//!
+//! A share configured to encrypt (`Share.EncryptData`) answers a session that has
+//! encryption keys with SMB2_SHAREFLAG_ENCRYPT_DATA, after which the client encrypts
+//! everything on the tree and the server refuses what comes in clear (3.3.5.2.11). A
+//! session without keys (a 2.x dialect, a 3.x client that offered no common cipher, a
+//! guest or null session) is refused with STATUS_ACCESS_DENIED while
+//! `reject_unencrypted_access` holds (3.3.5.7), and served in clear otherwise.
 
 use std::sync::Arc;
 
@@ -60,6 +67,18 @@ pub(crate) async fn connect(
         ShareKind::Disk { .. } => (ShareType::DISK, maximal_access(conn, &share, vs).await),
     };
     let maximal = AccessMask(maximal.0 & share_grant.0);
+    let mut share_flags = ShareFlags::MANUAL_CACHING;
+    if encrypts(conn, &share.name) {
+        if vs.sealer.is_some() {
+            share_flags |= ShareFlags::ENCRYPT_DATA;
+        } else if conn.srv.config.reject_unencrypted_access {
+            tracing::debug!(
+                share = name,
+                "the share requires encryption the client lacks"
+            );
+            return Outcome::Reply(t.error(conn, NtStatus::ACCESS_DENIED, Vec::new(), signer));
+        }
+    }
     let tree = vs.session.add_tree(Arc::clone(&share), maximal);
     let t = Target {
         req: t.req,
@@ -69,12 +88,21 @@ pub(crate) async fn connect(
     };
     let body = TreeConnectResponse {
         share_type,
-        share_flags: ShareFlags::MANUAL_CACHING,
+        share_flags,
         capabilities: ShareCapabilities::empty(),
         maximal_access: maximal,
     };
     let bytes = t.encode(conn, NtStatus::SUCCESS, None, |o| body.encode(o));
     Outcome::Reply(Response { bytes, signer })
+}
+
+/// True when the share `name` is configured to require encryption.
+pub(crate) fn encrypts(conn: &Conn, name: &str) -> bool {
+    conn.srv
+        .config
+        .shares
+        .iter()
+        .any(|s| s.encrypt_data && s.name.eq_ignore_ascii_case(name))
 }
 
 /// What the session may do on the share's root, by opening it for MAXIMUM_ALLOWED.

@@ -28,6 +28,7 @@ use parking_lot::Mutex;
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::outbox::Reservation;
+use super::seal::Sealer;
 use super::{Conn, ValidSession, response_flags};
 use crate::credits::charge_for;
 use crate::signing::Signer;
@@ -147,6 +148,9 @@ struct ChainCtx {
     /// The bytes the frame reserved in the connection's budget; given back when a request
     /// goes asynchronous, as its wait may be long.
     reservation: Option<Reservation>,
+    /// The session that decrypted the frame, if it came encrypted: every response to it
+    /// (interim and final ones included) goes back encrypted by the same session.
+    sealer: Option<Arc<Sealer>>,
 }
 
 /// Responses waiting to go out as one compound frame, and the frame's size so far.
@@ -164,7 +168,7 @@ impl ChainCtx {
     /// Sends the held responses, compounded.
     fn flush(&self, conn: &Conn) {
         let held = std::mem::take(&mut *self.held.lock());
-        send_compound(conn, held.responses);
+        send_compound(conn, held.responses, self.sealer.as_deref());
     }
 
     /// The bytes the held responses take in their frame.
@@ -181,7 +185,7 @@ impl ChainCtx {
         if held.bytes + len > MAX_RESPONSE_FRAME && !held.responses.is_empty() {
             let full = std::mem::take(&mut *held);
             drop(held);
-            send_compound(conn, full.responses);
+            send_compound(conn, full.responses, self.sealer.as_deref());
             held = self.held.lock();
         }
         held.bytes += len;
@@ -196,11 +200,13 @@ pub(crate) async fn run(
     frame: Vec<u8>,
     permit: Option<OwnedSemaphorePermit>,
     reservation: Reservation,
+    sealer: Option<Arc<Sealer>>,
 ) {
     let _slot = super::Slot(permit);
     let busy = _slot.0.is_none();
     let mut ctx = ChainCtx {
         reservation: Some(reservation),
+        sealer,
         ..ChainCtx::default()
     };
     for (i, part) in Compound::new(&frame).enumerate() {
@@ -226,7 +232,7 @@ pub(crate) async fn run(
             Outcome::Reply(r) => ctx.hold(&conn, r),
             Outcome::Async(r) => {
                 ctx.flush(&conn);
-                send_compound(&conn, vec![r]);
+                send_compound(&conn, vec![r], ctx.sealer.as_deref());
             }
             Outcome::Close => {
                 ctx.flush(&conn);
@@ -238,8 +244,9 @@ pub(crate) async fn run(
     ctx.flush(&conn);
 }
 
-/// Compounds, signs and sends `responses` as one frame.
-pub(crate) fn send_compound(conn: &Conn, responses: Vec<Response>) {
+/// Compounds, signs and sends `responses` as one frame; with `sealer`, the frame goes
+/// out as one encrypted transform and unsigned (MS-SMB2 3.3.4.1.1, 3.3.4.1.4).
+pub(crate) fn send_compound(conn: &Conn, responses: Vec<Response>, sealer: Option<&Sealer>) {
     if responses.is_empty() {
         return;
     }
@@ -251,7 +258,7 @@ pub(crate) fn send_compound(conn: &Conn, responses: Vec<Response>) {
             r.bytes.resize(padded, 0);
             r.bytes[20..24].copy_from_slice(&(padded as u32).to_le_bytes());
         }
-        if let Some(s) = &r.signer {
+        if let Some(s) = r.signer.as_ref().filter(|_| sealer.is_none()) {
             s.sign(&mut r.bytes);
         }
         // The first response's buffer becomes the frame: a lone one (a READ's can be
@@ -262,7 +269,7 @@ pub(crate) fn send_compound(conn: &Conn, responses: Vec<Response>) {
             frame.extend_from_slice(&r.bytes);
         }
     }
-    conn.send(frame);
+    conn.send_sealed(frame, sealer);
 }
 
 fn le32(msg: &[u8], off: usize) -> u64 {
@@ -378,8 +385,20 @@ async fn process(
         let signer = conn.ended_signer(session_id, hdr, msg);
         return Outcome::Reply(t.error(conn, NtStatus::USER_SESSION_DELETED, Vec::new(), signer));
     };
+    let encrypted = ctx.sealer.is_some();
+    let reject_unencrypted = conn.srv.config.reject_unencrypted_access;
+    // A session that must encrypt refuses what comes in clear (MS-SMB2 3.3.5.2.9).
+    if !encrypted && vs.encrypt_data && reject_unencrypted {
+        tracing::debug!(
+            mid = hdr.message_id,
+            "unencrypted request on an encrypted session"
+        );
+        return Outcome::Reply(t.error(conn, NtStatus::ACCESS_DENIED, Vec::new(), None));
+    }
     let signed = hdr.flags.contains(HeaderFlags::SIGNED);
-    if signed {
+    if encrypted {
+        // The transform authenticated it: no signature to check (3.3.5.2.4).
+    } else if signed {
         match &vs.signer {
             Some(s) if s.verify(msg) => {}
             _ => {
@@ -390,7 +409,7 @@ async fn process(
     } else if vs.signing_required && vs.signer.is_some() {
         return Outcome::Reply(t.error(conn, NtStatus::ACCESS_DENIED, Vec::new(), None));
     }
-    let signer = if signed || vs.signing_required {
+    let signer = if !encrypted && (signed || vs.signing_required) {
         vs.signer.clone()
     } else {
         None
@@ -418,6 +437,14 @@ async fn process(
         Ok(tree) => tree,
         Err(s) => return Outcome::Reply(t.error(conn, s, Vec::new(), signer)),
     };
+    // A share that must encrypt refuses what comes in clear (MS-SMB2 3.3.5.2.11).
+    if !encrypted && reject_unencrypted && crate::tree::encrypts(conn, &tree.share.name) {
+        tracing::debug!(
+            mid = hdr.message_id,
+            "unencrypted request on an encrypted share"
+        );
+        return Outcome::Reply(t.error(conn, NtStatus::ACCESS_DENIED, Vec::new(), signer));
+    }
     if hdr.command == Command::TREE_DISCONNECT {
         return crate::tree::disconnect(conn, msg, &t, &vs, signer);
     }
@@ -595,7 +622,7 @@ impl AsyncControl for AsyncCtl<'_> {
                     let interim = t.encode(self.conn, NtStatus::PENDING, None, |out| {
                         ErrorResponse::empty().encode(out)
                     });
-                    self.conn.send(interim);
+                    self.conn.send_sealed(interim, self.chain.sealer.as_deref());
                     id
                 }
             }

@@ -27,6 +27,7 @@ pub(crate) mod logon_limiter;
 pub(crate) mod order;
 pub(crate) mod outbox;
 pub(crate) mod registry;
+pub(crate) mod seal;
 mod setups;
 pub(crate) mod transport;
 
@@ -37,7 +38,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use lwio_auth::acceptor::Acceptor;
-use lwio_auth::smb2sign::PreauthHash;
+use lwio_auth::smb2sign::{PreauthHash, SigningAlgorithm};
+use lwio_auth::smb3crypt::Cipher;
 use lwio_core::IrpCanceller;
 use lwio_smb2::frame::{self, MessageKind};
 use lwio_smb2::{Capabilities, Command, Compound, Dialect, Header, HeaderFlags, SecurityMode};
@@ -52,6 +54,7 @@ use crate::signing::Signer;
 use crate::state::Session;
 use outbox::{Outbox, Outgoing, Reservation};
 use registry::Admitted;
+use seal::Sealer;
 
 /// What NEGOTIATE settled.
 #[derive(Debug, Clone)]
@@ -63,8 +66,12 @@ pub(crate) struct Negotiated {
     pub(crate) client_dialects: Vec<Dialect>,
     pub(crate) server_security_mode: SecurityMode,
     pub(crate) server_caps: Capabilities,
-    /// AES-GMAC signing was negotiated (3.1.1).
-    pub(crate) gmac: bool,
+    /// The signing algorithm of the connection's 3.x sessions (AES-CMAC unless 3.1.1
+    /// negotiated another; 2.x sessions sign with HMAC-SHA256 whatever this says).
+    pub(crate) signing: SigningAlgorithm,
+    /// The cipher, when the client can encrypt: AES-128-CCM for a 3.0/3.0.2 client that
+    /// announced SMB2_GLOBAL_CAP_ENCRYPTION, the one negotiated for 3.1.1.
+    pub(crate) cipher: Option<Cipher>,
 }
 
 /// An authenticated session as the connection keeps it.
@@ -72,6 +79,11 @@ pub(crate) struct ValidSession {
     pub(crate) session: Arc<Session>,
     pub(crate) signer: Option<Signer>,
     pub(crate) signing_required: bool,
+    /// The session's encryption keys, when the connection negotiated a cipher and the
+    /// logon has a key.
+    pub(crate) sealer: Option<Arc<Sealer>>,
+    /// `Session.EncryptData`: the server requires this session's requests encrypted.
+    pub(crate) encrypt_data: bool,
 }
 
 /// A session-setup exchange in progress.
@@ -141,6 +153,9 @@ pub(crate) enum FrameVerdict {
         frame: Vec<u8>,
         need: usize,
         ends_handles: bool,
+        /// The session that decrypted the frame, when it came encrypted: its responses
+        /// go back encrypted.
+        sealed: Option<Arc<Sealer>>,
     },
     /// Nothing more to do (a lone CANCEL, an SMB1 negotiate answered).
     Done,
@@ -219,9 +234,27 @@ impl Conn {
     /// Queues one response frame (without its transport header) for the writer; the
     /// credits its messages grant open when the writer sends it.
     pub(crate) fn send(&self, msg: Vec<u8>) {
+        self.send_sealed(msg, None);
+    }
+
+    /// Queues one response frame, encrypted by `sealer` when given (a frame that cannot
+    /// be encrypted closes the connection rather than go out in clear).
+    pub(crate) fn send_sealed(&self, mut msg: Vec<u8>, sealer: Option<&Sealer>) {
         let credits = granted_in(&msg);
+        let transform = match sealer {
+            None => None,
+            Some(s) => match s.seal(&mut msg) {
+                Some(t) => Some(t),
+                None => {
+                    tracing::warn!("cannot encrypt a response, closing");
+                    self.close();
+                    return;
+                }
+            },
+        };
         self.out.push(Outgoing {
             bytes: msg,
+            transform,
             credits,
         });
     }
@@ -317,11 +350,16 @@ impl Conn {
     /// checks every request passes is dropped: one on a session that requires signing
     /// must be signed, a signed one must verify (3.3.5.2.4), and it reaches only the
     /// requests of its own session on this connection.
-    fn cancel(&self, hdr: &Header, msg: &[u8]) {
+    fn cancel(&self, hdr: &Header, msg: &[u8], encrypted: bool) {
         let Some(vs) = self.session(hdr.session_id) else {
             return;
         };
-        if hdr.flags.contains(HeaderFlags::SIGNED) {
+        if encrypted {
+            // Decrypted: authenticated by the transform (3.3.5.2.4 skips the signature).
+        } else if vs.encrypt_data && self.srv.config.reject_unencrypted_access {
+            tracing::debug!(mid = hdr.message_id, "unencrypted CANCEL dropped");
+            return;
+        } else if hdr.flags.contains(HeaderFlags::SIGNED) {
             if !vs.signer.as_ref().is_some_and(|s| s.verify(msg)) {
                 tracing::debug!(mid = hdr.message_id, "CANCEL with a bad signature dropped");
                 return;
@@ -359,7 +397,8 @@ impl Conn {
                     FrameVerdict::Close
                 }
             }
-            MessageKind::Smb2 => self.on_smb2(msg),
+            MessageKind::Smb2 => self.on_smb2(msg, None),
+            MessageKind::Transform => self.on_transform(msg),
             other => {
                 tracing::debug!(?other, "unsupported message kind, closing");
                 FrameVerdict::Close
@@ -367,7 +406,30 @@ impl Conn {
         }
     }
 
-    fn on_smb2(self: &Arc<Self>, msg: Vec<u8>) -> FrameVerdict {
+    /// An encrypted frame (MS-SMB2 3.3.5.2.1.1): decrypted by its session's keys, then
+    /// checked as any other. Whatever does not decrypt to SMB2 messages of that session
+    /// drops the connection ([`seal`]).
+    fn on_transform(self: &Arc<Self>, mut msg: Vec<u8>) -> FrameVerdict {
+        let sealer = {
+            let dialect = self.dialect();
+            let id = seal::transform_session(&msg);
+            let vs = id.and_then(|id| self.session(id));
+            match vs.and_then(|v| v.sealer.clone()) {
+                Some(s) if dialect.0 >= Dialect::SMB_3_0.0 => s,
+                _ => {
+                    tracing::debug!(session = ?id, "transform for no session with keys, closing");
+                    return FrameVerdict::Close;
+                }
+            }
+        };
+        if let Err(e) = sealer.open(&mut msg) {
+            tracing::debug!(?e, "transform refused, closing");
+            return FrameVerdict::Close;
+        }
+        self.on_smb2(msg, Some(sealer))
+    }
+
+    fn on_smb2(self: &Arc<Self>, msg: Vec<u8>, sealed: Option<Arc<Sealer>>) -> FrameVerdict {
         let dialect = self.dialect();
         let max_io = self.srv.config.max_read_write;
         let mut parts = 0;
@@ -390,7 +452,7 @@ impl Conn {
                 Command::CLOSE | Command::TREE_DISCONNECT | Command::LOGOFF
             );
             if hdr.command == Command::CANCEL {
-                self.cancel(&hdr, part);
+                self.cancel(&hdr, part, sealed.is_some());
                 continue;
             }
             count += 1;
@@ -416,6 +478,7 @@ impl Conn {
             frame: msg,
             need,
             ends_handles,
+            sealed,
         }
     }
 
@@ -426,6 +489,7 @@ impl Conn {
         frame: Vec<u8>,
         ends_handles: bool,
         reservation: Reservation,
+        sealed: Option<Arc<Sealer>>,
     ) {
         let permit = Arc::clone(&self.slots).try_acquire_owned().ok();
         let ticket = self.starts.ticket();
@@ -435,7 +499,7 @@ impl Conn {
             if ends_handles {
                 conn.starts.wait_for_earlier(&ticket).await;
             }
-            let run = chain::run(Arc::clone(&conn), frame, permit, reservation);
+            let run = chain::run(Arc::clone(&conn), frame, permit, reservation, sealed);
             order::started_after_first_poll(ticket, run).await;
         });
     }

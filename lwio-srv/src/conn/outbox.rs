@@ -73,9 +73,20 @@ impl Budget {
 /// One response frame (without its transport header) and the credits it grants.
 #[derive(Debug)]
 pub(crate) struct Outgoing {
+    /// The frame; encrypted when `transform` is set.
     pub(crate) bytes: Vec<u8>,
+    /// The TRANSFORM_HEADER that goes in front of an encrypted frame (kept apart so a
+    /// READ's megabytes are encrypted where they lie and never moved).
+    pub(crate) transform: Option<[u8; lwio_smb2::transform::TRANSFORM_HEADER_LEN]>,
     /// The sum of the CreditResponse fields of its messages, opened when it is sent.
     pub(crate) credits: u64,
+}
+
+impl Outgoing {
+    /// The frame's length on the wire (without the Direct TCP header).
+    pub(crate) fn len(&self) -> usize {
+        self.bytes.len() + self.transform.map_or(0, |t| t.len())
+    }
 }
 
 struct State {
@@ -135,7 +146,7 @@ impl Outbox {
         if st.closed {
             return;
         }
-        st.budget.take(out.bytes.len());
+        st.budget.take(out.len());
         st.queue.push_back(out);
         drop(st);
         self.queued.notify_one();
@@ -154,10 +165,10 @@ impl Outbox {
                     let mut batch = Vec::new();
                     let mut bytes = 0;
                     while let Some(front) = st.queue.front() {
-                        if !batch.is_empty() && bytes + front.bytes.len() > max_bytes {
+                        if !batch.is_empty() && bytes + front.len() > max_bytes {
                             break;
                         }
-                        bytes += front.bytes.len();
+                        bytes += front.len();
                         batch.extend(st.queue.pop_front());
                     }
                     return Some(batch);
@@ -194,7 +205,7 @@ impl Outbox {
     /// Drops whatever is still queued (the connection is gone).
     pub(crate) fn discard(&self) {
         let mut st = self.state.lock();
-        let bytes: usize = st.queue.drain(..).map(|o| o.bytes.len()).sum();
+        let bytes: usize = st.queue.drain(..).map(|o| o.len()).sum();
         st.budget.give(bytes);
     }
 
@@ -247,6 +258,7 @@ mod tests {
         let first = out.reserve(600).await;
         out.push(Outgoing {
             bytes: vec![0; 500],
+            transform: None,
             credits: 1,
         });
         drop(first);

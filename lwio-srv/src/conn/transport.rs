@@ -93,12 +93,13 @@ async fn read_loop<R: AsyncRead + Unpin>(
                 }
             };
             last = Instant::now();
-            let (frame, need, ends_handles) = match conn.on_frame(frame) {
+            let (frame, need, ends_handles, sealed) = match conn.on_frame(frame) {
                 FrameVerdict::Run {
                     frame,
                     need,
                     ends_handles,
-                } => (frame, need, ends_handles),
+                    sealed,
+                } => (frame, need, ends_handles, sealed),
                 FrameVerdict::Done => continue,
                 FrameVerdict::Close => return,
             };
@@ -111,7 +112,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
             if conn.is_closing() {
                 return;
             }
-            conn.spawn_chain(frame, ends_handles, reservation);
+            conn.spawn_chain(frame, ends_handles, reservation, sealed);
         }
         let mut deadline = if conn
             .authenticated
@@ -157,15 +158,15 @@ async fn write_loop<W: AsyncWrite + Unpin>(conn: Arc<Conn>, mut wr: W) {
     let _task = Counted::new(&conn.srv.engine.counters.tasks);
     let send_timeout = conn.srv.config.send_timeout;
     while let Some(batch) = conn.out.next_batch(WRITE_BATCH).await {
-        if let Some(o) = batch.iter().find(|o| o.bytes.len() > MAX_FRAME_LEN) {
+        if let Some(o) = batch.iter().find(|o| o.len() > MAX_FRAME_LEN) {
             // The engine keeps every frame within 24 bits (chain::MAX_RESPONSE_FRAME); a
             // longer one is a bug, and its length must never be cut: drop the connection
             // rather than send a malformed frame.
-            tracing::error!(len = o.bytes.len(), "response frame too long, closing");
+            tracing::error!(len = o.len(), "response frame too long, closing");
             conn.close();
             break;
         }
-        let bytes: usize = batch.iter().map(|o| o.bytes.len()).sum();
+        let bytes: usize = batch.iter().map(Outgoing::len).sum();
         {
             // Sent now: the credits these responses grant open before the client can see
             // them.
@@ -198,12 +199,20 @@ async fn write_loop<W: AsyncWrite + Unpin>(conn: Arc<Conn>, mut wr: W) {
 async fn write_frames<W: AsyncWrite + Unpin>(wr: &mut W, batch: &[Outgoing]) -> io::Result<()> {
     let heads: Vec<[u8; 4]> = batch
         .iter()
-        .map(|o| (o.bytes.len() as u32).to_be_bytes())
+        .map(|o| (o.len() as u32).to_be_bytes())
         .collect();
     let mut slices: Vec<IoSlice<'_>> = heads
         .iter()
         .zip(batch)
-        .flat_map(|(h, o)| [IoSlice::new(h), IoSlice::new(&o.bytes)])
+        .flat_map(|(h, o)| {
+            let transform = o.transform.as_ref().map_or(&[][..], |t| &t[..]);
+            [
+                IoSlice::new(h),
+                IoSlice::new(transform),
+                IoSlice::new(&o.bytes),
+            ]
+        })
+        .filter(|s| !s.is_empty())
         .collect();
     let mut bufs = &mut slices[..];
     while !bufs.is_empty() {
