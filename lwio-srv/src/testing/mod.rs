@@ -12,9 +12,11 @@
 //!   logons; raw bytes) run against a connection, checking that every response is well
 //!   formed and expected, that the client never holds more credits than allowed, and that
 //!   every request is answered unless the connection closes.
+//! - [`seal::SessionCrypt`]: one session's transform layer (SMB3 encryption) alone.
 
 pub mod client;
 pub mod script;
+pub mod seal;
 
 use std::net::SocketAddr;
 use std::path::Path;
