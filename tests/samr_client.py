@@ -29,7 +29,6 @@ from impacket.dcerpc.v5 import samr, transport
 from impacket.dcerpc.v5.dtypes import NULL
 from impacket.dcerpc.v5.rpcrt import DCERPCException
 from impacket.nt_errors import STATUS_MORE_ENTRIES
-from impacket.smb3structs import SMB2_DIALECT_21
 
 
 def connect(port, user, password):
@@ -38,12 +37,11 @@ def connect(port, user, password):
     t.set_dport(port)
     t.setRemoteHost("127.0.0.1")
     t.set_credentials(user, password, "", "", "")
-    # impacket derives the SMB 3.x application key (the session key SAMR encrypts
-    # passwords with) only when the server offers encryption, and sends an empty key
-    # otherwise; over SMB 2.1 the session key is used as it is.
-    t.preferred_dialect(SMB2_DIALECT_21)
     dce = t.get_dce_rpc()
     dce.connect()
+    # SMB 3.x: SAMR encrypts passwords with the 3.x application key, which impacket
+    # derives only when the server offers encryption.
+    print("dialect 0x%04x" % t.get_smb_connection().getDialect())
     dce.bind(samr.MSRPC_UUID_SAMR)
     server = samr.hSamrConnect5(dce, "\\\\127.0.0.1\x00")["ServerHandle"]
     domains = samr.hSamrEnumerateDomainsInSamServer(dce, server)["Buffer"]["Buffer"]
@@ -96,8 +94,7 @@ def sid_of(account, rid):
 
 def load_example(name):
     """One of impacket's example scripts (net.py, samrdump.py) as a module, from the
-    venv's bin directory, with its SMB connections made over SMB 2.1 (see connect)."""
-    import functools
+    venv's bin directory, printing the dialect of each SMB connection it makes."""
     import importlib.util
     import os
 
@@ -107,9 +104,14 @@ def load_example(name):
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     if hasattr(module, "SMBConnection"):
-        module.SMBConnection = functools.partial(
-            module.SMBConnection, preferredDialect=SMB2_DIALECT_21
-        )
+        original = module.SMBConnection
+
+        def connection(*args, **kwargs):
+            c = original(*args, **kwargs)
+            print("dialect 0x%04x" % c.getDialect())
+            return c
+
+        module.SMBConnection = connection
     return module
 
 
@@ -136,16 +138,7 @@ def main():
         return
     if cmd == "samrdump":
         dump = load_example("samrdump.py")
-        original = transport.DCERPCTransportFactory
-
-        def factory(binding):
-            t = original(binding)
-            t.preferred_dialect(SMB2_DIALECT_21)
-            return t
-
-        dump.transport.DCERPCTransportFactory = factory
         dump.SAMRDump(admin, password, "", port=port).dump("127.0.0.1", "127.0.0.1")
-        dump.transport.DCERPCTransportFactory = original
         return
     dce, account, builtin = connect(port, admin, password)
     dom = account[0]
