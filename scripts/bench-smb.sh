@@ -7,7 +7,9 @@
 #
 # For each server: put and get of one SIZE_MIB file, RUNS times (MB/s, median), and
 # SMALL_FILES small files each created, written (4 KiB), closed, stat'ed (allinfo) and
-# deleted in one smbclient session (files/s). Prints the lwiod/smbd ratios. Both servers
+# deleted in one smbclient session (files/s), and the put and get again encrypted
+# (--client-protection=encrypt: SMB 3.1.1 with AES-128-GCM against both servers). Prints
+# the lwiod/smbd ratios, and for each server what encryption costs (encrypted/plain). Both servers
 # share one directory on the same file system; smbd runs from a private configuration on a
 # loopback port (root needed to add its test user). Installs samba and smbclient if missing.
 set -euo pipefail
@@ -92,10 +94,12 @@ wait_port "$LWIOD_PORT"
 
 printf '[global]\n  lock directory = %s\n  cache directory = %s\n  state directory = %s\n  private dir = %s\n' \
     "$work/client" "$work/client" "$work/client" "$work/client" >"$work/client/smb.conf"
-client() { # PORT COMMANDS
-    if ! smbclient -s "$work/client/smb.conf" "//127.0.0.1/share" -p "$1" -U "$USER_NAME%$PASS" \
-        -m SMB3_11 -c "$2" >"$work/client.log" 2>&1; then
-        echo "bench: smbclient against port $1 failed:" >&2
+client() { # PORT COMMANDS [SMBCLIENT OPTIONS...]
+    local port=$1 cmds=$2
+    shift 2
+    if ! smbclient -s "$work/client/smb.conf" "//127.0.0.1/share" -p "$port" -U "$USER_NAME%$PASS" \
+        -m SMB3_11 "$@" -c "$cmds" >"$work/client.log" 2>&1; then
+        echo "bench: smbclient against port $port failed:" >&2
         tail -5 "$work/client.log" >&2
         return 1
     fi
@@ -113,8 +117,8 @@ secs() { python3 -c 'import time; print(time.monotonic())'; }
 
 # The servers take turns within each run (smbd first in odd runs, lwiod first in even
 # ones), so a drift of the machine's speed during the benchmark weighs on both alike.
-declare -A put get small
-declare -A P G S
+declare -A put get small eput eget
+declare -A P G S EP EG
 for run in $(seq 1 "$RUNS"); do
     order=(smbd lwiod)
     [ $((run % 2)) -eq 0 ] && order=(lwiod smbd)
@@ -126,15 +130,23 @@ for run in $(seq 1 "$RUNS"); do
         cmp -s "$work/data/big" "$work/data/back" || { echo "bench: $server returned different bytes" >&2; exit 1; }
         rm -f "$work/data/back" "$work/share/big"
         client "$port" "$small_cmds"; t3=$(secs)
+        client "$port" "put $work/data/big big" --client-protection=encrypt; t4=$(secs)
+        client "$port" "get big $work/data/back" --client-protection=encrypt; t5=$(secs)
+        cmp -s "$work/data/big" "$work/data/back" || { echo "bench: $server returned different bytes encrypted" >&2; exit 1; }
+        rm -f "$work/data/back" "$work/share/big"
         P[$server]+="$(python3 -c "print($SIZE_MIB*1.048576/($t1-$t0))") "
         G[$server]+="$(python3 -c "print($SIZE_MIB*1.048576/($t2-$t1))") "
         S[$server]+="$(python3 -c "print($SMALL/($t3-$t2))") "
+        EP[$server]+="$(python3 -c "print($SIZE_MIB*1.048576/($t4-$t3))") "
+        EG[$server]+="$(python3 -c "print($SIZE_MIB*1.048576/($t5-$t4))") "
     done
 done
 for server in smbd lwiod; do
     put[$server]=$(printf '%s\n' ${P[$server]} | median)
     get[$server]=$(printf '%s\n' ${G[$server]} | median)
     small[$server]=$(printf '%s\n' ${S[$server]} | median)
+    eput[$server]=$(printf '%s\n' ${EP[$server]} | median)
+    eget[$server]=$(printf '%s\n' ${EG[$server]} | median)
 done
 
 ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
@@ -142,3 +154,8 @@ printf '%-28s %12s %12s %8s\n' "median of $RUNS runs" smbd lwiod "lwiod/smbd"
 printf '%-28s %12.1f %12.1f %8s\n' "put ${SIZE_MIB} MiB (MB/s)" "${put[smbd]}" "${put[lwiod]}" "$(ratio "${put[lwiod]}" "${put[smbd]}")"
 printf '%-28s %12.1f %12.1f %8s\n' "get ${SIZE_MIB} MiB (MB/s)" "${get[smbd]}" "${get[lwiod]}" "$(ratio "${get[lwiod]}" "${get[smbd]}")"
 printf '%-28s %12.1f %12.1f %8s\n' "small files (files/s)" "${small[smbd]}" "${small[lwiod]}" "$(ratio "${small[lwiod]}" "${small[smbd]}")"
+printf '%-28s %12.1f %12.1f %8s\n' "encrypted put (MB/s)" "${eput[smbd]}" "${eput[lwiod]}" "$(ratio "${eput[lwiod]}" "${eput[smbd]}")"
+printf '%-28s %12.1f %12.1f %8s\n' "encrypted get (MB/s)" "${eget[smbd]}" "${eget[lwiod]}" "$(ratio "${eget[lwiod]}" "${eget[smbd]}")"
+printf '%-28s %12s %12s\n' "encrypted/plain" smbd lwiod
+printf '%-28s %12s %12s\n' "  put" "$(ratio "${eput[smbd]}" "${put[smbd]}")" "$(ratio "${eput[lwiod]}" "${put[lwiod]}")"
+printf '%-28s %12s %12s\n' "  get" "$(ratio "${eget[smbd]}" "${get[smbd]}")" "$(ratio "${eget[lwiod]}" "${get[lwiod]}")"

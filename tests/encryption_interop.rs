@@ -59,3 +59,45 @@ fn smbprotocol_encrypted_hundred_mib() {
     assert!(text.trim_end().ends_with("ok"), "{text}");
     assert!(std::fs::read(srv.dir.path().join("enc.bin")).unwrap() == data);
 }
+
+/// Runs tests/py/smbprotocol_clear.py against a server started with `extra`.
+fn clear_requests(extra: &[&str]) -> String {
+    let srv = start(extra);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/smbprotocol_clear.py");
+    let out = Command::new(python())
+        .args([script, &srv.port.to_string(), "user", "pass", "share"])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    text
+}
+
+/// MS-SMB2 3.3.5.2.11: on a tree of a share that requires encryption, a request sent in
+/// clear gets STATUS_ACCESS_DENIED (0xc0000022); the same request encrypted is served.
+#[test]
+fn clear_requests_on_an_encrypted_share_are_denied() {
+    let out = clear_requests(&["--encrypt-share", "share"]);
+    assert!(out.contains("session-flag False"), "{out}");
+    assert!(out.contains("tree-flag True"), "{out}");
+    assert!(out.contains("clear-create 0xc0000022"), "{out}");
+    assert!(out.contains("encrypted-create ok"), "{out}");
+}
+
+/// MS-SMB2 3.3.5.2.9: on a session that must encrypt (server-wide encrypt_data), the
+/// first request in clear (the TREE_CONNECT) gets STATUS_ACCESS_DENIED.
+#[test]
+fn clear_requests_on_an_encrypted_session_are_denied() {
+    let out = clear_requests(&["--encrypt-data"]);
+    assert!(out.contains("session-flag True"), "{out}");
+    assert!(out.contains("clear-tree 0xc0000022"), "{out}");
+    assert!(out.contains("encrypted-create ok"), "{out}");
+    // Without rejection (RejectUnencryptedAccess off) the clear requests are served.
+    let out = clear_requests(&["--encrypt-data", "--no-reject-unencrypted"]);
+    assert!(!out.contains("clear-tree"), "{out}");
+    assert!(out.contains("clear-create ok"), "{out}");
+}

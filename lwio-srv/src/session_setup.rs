@@ -202,8 +202,13 @@ fn reauthenticated(
         return t.error(conn, NtStatus::ACCESS_DENIED, Vec::new(), signer);
     }
     tracing::info!(session = vs.session.id, user = %logon.user, "re-authenticated");
+    let mut flags = session_flags(logon.kind);
+    if vs.encrypt_data {
+        // The session keeps its keys and its obligation to encrypt.
+        flags |= SessionFlags::ENCRYPT_DATA;
+    }
     let body = SessionSetupResponse {
-        session_flags: session_flags(logon.kind),
+        session_flags: flags,
         security_buffer: reply,
     };
     let bytes = t.encode(conn, NtStatus::SUCCESS, None, |o| body.encode(o));
