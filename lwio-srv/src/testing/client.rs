@@ -120,6 +120,8 @@ pub struct RawClient<S> {
     /// See `session_id`.
     pub tree_id: u32,
     signers: HashMap<u64, Signer>,
+    /// The session keys of the user sessions logged on.
+    keys: HashMap<u64, [u8; 16]>,
     dialect: Dialect,
     /// Messages received that no call has claimed yet.
     unclaimed: VecDeque<Vec<u8>>,
@@ -149,9 +151,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
             session_id: 0,
             tree_id: 0,
             signers: HashMap::new(),
+            keys: HashMap::new(),
             dialect: Dialect::SMB_2_0_2,
             unclaimed: VecDeque::new(),
         }
+    }
+
+    /// The session key of user session `id` (to derive its SMB 3 keys).
+    pub fn session_key(&self, id: u64) -> Option<[u8; 16]> {
+        self.keys.get(&id).copied()
     }
 
     /// The stream.
@@ -291,9 +299,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
         Ok(())
     }
 
-    /// The messages of the next frame, each checked: a response header, the signature of
-    /// a signed one. Counts the credits they grant.
-    pub async fn recv(&mut self, wait: Duration) -> Result<Vec<Vec<u8>>, ClientError> {
+    /// The next frame as it came (an encrypted one included), without its transport
+    /// header; nothing checked.
+    pub async fn recv_raw(&mut self, wait: Duration) -> Result<Vec<u8>, ClientError> {
         let mut head = [0u8; FRAME_HEADER_LEN];
         match tokio::time::timeout(wait, self.io.read_exact(&mut head)).await {
             Err(_) => return Err(ClientError::Timeout),
@@ -320,6 +328,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
             }
             Ok(r) => r?,
         };
+        Ok(frame)
+    }
+
+    /// The messages of the next frame, each checked: a response header, the signature of
+    /// a signed one. Counts the credits they grant.
+    pub async fn recv(&mut self, wait: Duration) -> Result<Vec<Vec<u8>>, ClientError> {
+        let frame = self.recv_raw(wait).await?;
         let parts =
             split_compound(&frame).map_err(|e| ClientError::Malformed(format!("compound: {e}")))?;
         let mut out = Vec::with_capacity(parts.len());
@@ -388,6 +403,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
         &mut self,
         dialects: &[Dialect],
     ) -> Result<NegotiateResponse, ClientError> {
+        self.negotiate_caps(dialects, NegotiateRequest::default().capabilities)
+            .await
+    }
+
+    /// [`RawClient::negotiate`] announcing `capabilities` (SMB2_GLOBAL_CAP_ENCRYPTION: a
+    /// 3.0/3.0.2 server then gives user sessions encryption keys).
+    pub async fn negotiate_caps(
+        &mut self,
+        dialects: &[Dialect],
+        capabilities: lwio_smb2::Capabilities,
+    ) -> Result<NegotiateResponse, ClientError> {
         let dialects = dialects.to_vec();
         let m = self
             .call_ok(Msg::new(
@@ -395,6 +421,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
                 body(|o| {
                     NegotiateRequest {
                         security_mode: SecurityMode::SIGNING_ENABLED,
+                        capabilities,
                         dialects,
                         ..NegotiateRequest::default()
                     }
@@ -467,6 +494,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
                 ));
             }
             self.signers.insert(sid, signer);
+            self.keys.insert(sid, key);
         }
         self.session_id = sid;
         Ok(sid)
