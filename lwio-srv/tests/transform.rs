@@ -75,6 +75,24 @@ async fn an_encrypted_request_is_answered_encrypted() {
     assert_eq!(c.echo().await.unwrap(), NtStatus::SUCCESS);
 }
 
+/// A compound chain sent encrypted is answered as one transform holding every response.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_encrypted_compound_is_answered_in_one_transform() {
+    let (h, _dir) = harness();
+    let (mut c, to_server, to_client, _task) = encrypting_client(&h).await;
+    let sid = c.session_id;
+    let (plain, mids) = c.frame(vec![echo(), echo(), echo()]);
+    c.send_raw(&seal(&to_server, sid, &plain)).await.unwrap();
+    let frame = c.recv_raw(WAIT).await.unwrap();
+    let (_, resp) = smb3crypt::decrypt_message(Cipher::Aes128Ccm, &to_client, &frame).unwrap();
+    let parts = lwio_smb2::split_compound(&resp).unwrap();
+    let got: Vec<u64> = parts
+        .iter()
+        .map(|p| Header::decode(p).unwrap().message_id)
+        .collect();
+    assert_eq!(got, mids);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_transforms_drop_the_connection() {
     let (h, _dir) = harness();
