@@ -13,7 +13,9 @@
 //!   SMB2_ENCRYPTION_CAPABILITIES with the first of the server's own order that the client
 //!   offers (AES-128-GCM, AES-128-CCM, AES-256-GCM, AES-256-CCM, Windows' default order),
 //!   or cipher 0 when none is common (the client then cannot encrypt). Compression and
-//!   the other contexts are ignored (not answered).
+//!   the other contexts are ignored (not answered). A request without exactly one
+//!   preauth context, or with two encryption contexts, fails with
+//!   STATUS_INVALID_PARAMETER (3.3.5.4); a second signing context is not answered.
 
 use std::sync::Arc;
 
@@ -202,11 +204,30 @@ pub(crate) fn smb2(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Outcome {
         cipher = Some(CipherAlg::Aes128Ccm);
     }
     if dialect == Dialect::SMB_3_1_1 {
+        let preauths = req
+            .contexts
+            .iter()
+            .filter(|c| matches!(c, NegotiateContext::PreauthIntegrity(_)))
+            .count();
+        let ciphers = req
+            .contexts
+            .iter()
+            .filter(|c| matches!(c, NegotiateContext::Encryption(_)))
+            .count();
         let preauth = req.contexts.iter().find_map(|c| match c {
             NegotiateContext::PreauthIntegrity(p) => Some(p),
             _ => None,
         });
+        // Exactly one preauth context and at most one encryption context (3.3.5.4).
         match preauth {
+            _ if preauths > 1 || ciphers > 1 => {
+                return Outcome::Reply(t.error(
+                    conn,
+                    NtStatus::INVALID_PARAMETER,
+                    Vec::new(),
+                    None,
+                ));
+            }
             None => {
                 return Outcome::Reply(t.error(
                     conn,
@@ -231,6 +252,7 @@ pub(crate) fn smb2(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Outcome {
             hash_algorithms: vec![HashAlgorithm::SHA512],
             salt,
         }));
+        let mut signing_answered = false;
         for c in &req.contexts {
             match c {
                 NegotiateContext::Encryption(offered) => {
@@ -238,7 +260,9 @@ pub(crate) fn smb2(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Outcome {
                     let id = cipher.map_or(Cipher::NONE, |c| Cipher(c.id()));
                     contexts.push(NegotiateContext::Encryption(vec![id]));
                 }
-                NegotiateContext::Signing(algs) => {
+                // A second signing context is not answered again.
+                NegotiateContext::Signing(algs) if !signing_answered => {
+                    signing_answered = true;
                     signing = pick_signing(algs);
                     contexts.push(NegotiateContext::Signing(vec![signing_id(signing)]));
                 }

@@ -180,3 +180,70 @@ async fn a_session_without_keys_takes_no_transform() {
     drop(c);
     assert!(task.await.is_ok());
 }
+
+/// A 3.1.1 NEGOTIATE with these contexts: the status and the cipher answered, if any.
+async fn negotiate_311(
+    contexts: Vec<lwio_smb2::NegotiateContext>,
+) -> (NtStatus, Option<Vec<lwio_smb2::negotiate::Cipher>>) {
+    use lwio_smb2::{NegotiateContext, NegotiateRequest, NegotiateResponse, SecurityMode};
+    let (h, _dir) = harness();
+    let (mut c, _task) = h.connect(None);
+    let m = c
+        .call(Msg::new(
+            Command::NEGOTIATE,
+            body(|o| {
+                NegotiateRequest {
+                    security_mode: SecurityMode::SIGNING_ENABLED,
+                    dialects: vec![Dialect::SMB_3_1_1],
+                    contexts,
+                    ..NegotiateRequest::default()
+                }
+                .encode(o)
+            }),
+        ))
+        .await
+        .unwrap();
+    let status = Header::decode(&m).unwrap().status;
+    let cipher = NegotiateResponse::decode(&m).ok().and_then(|r| {
+        r.contexts.into_iter().find_map(|c| match c {
+            NegotiateContext::Encryption(v) => Some(v),
+            _ => None,
+        })
+    });
+    (status, cipher)
+}
+
+/// MS-SMB2 3.3.5.4: the server's cipher order (GCM first), cipher 0 when none is
+/// common, and STATUS_INVALID_PARAMETER for two encryption or preauth contexts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn negotiate_contexts_pick_a_cipher_or_refuse_duplicates() {
+    use lwio_smb2::NegotiateContext as N;
+    use lwio_smb2::negotiate::{Cipher as C, HashAlgorithm, PreauthIntegrity};
+    let preauth = || {
+        N::PreauthIntegrity(PreauthIntegrity {
+            hash_algorithms: vec![HashAlgorithm::SHA512],
+            salt: vec![1; 32],
+        })
+    };
+    let all = vec![
+        C::AES_256_CCM,
+        C::AES_128_CCM,
+        C::AES_256_GCM,
+        C::AES_128_GCM,
+    ];
+    let (s, c) = negotiate_311(vec![preauth(), N::Encryption(all.clone())]).await;
+    assert_eq!((s, c), (NtStatus::SUCCESS, Some(vec![C::AES_128_GCM])));
+    let (s, c) = negotiate_311(vec![preauth(), N::Encryption(vec![C::AES_256_CCM])]).await;
+    assert_eq!((s, c), (NtStatus::SUCCESS, Some(vec![C::AES_256_CCM])));
+    let (s, c) = negotiate_311(vec![preauth(), N::Encryption(vec![C(0x99)])]).await;
+    assert_eq!((s, c), (NtStatus::SUCCESS, Some(vec![C::NONE])));
+    let (s, _) = negotiate_311(vec![
+        preauth(),
+        N::Encryption(all.clone()),
+        N::Encryption(all),
+    ])
+    .await;
+    assert_eq!(s, NtStatus::INVALID_PARAMETER);
+    let (s, _) = negotiate_311(vec![preauth(), preauth()]).await;
+    assert_eq!(s, NtStatus::INVALID_PARAMETER);
+}
