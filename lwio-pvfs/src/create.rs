@@ -138,6 +138,14 @@ fn open(
         // `file::$DATA` names a file's data, which a directory has not
         // (STATUS_FILE_IS_A_DIRECTORY); `dir::$INDEX_ALLOCATION` a directory's index,
         // which a file has not (STATUS_NOT_A_DIRECTORY).
+        // A data stream asked for as a directory is none (STATUS_NOT_A_DIRECTORY), an
+        // index asked for as a file is a directory's (STATUS_FILE_IS_A_DIRECTORY).
+        path::StreamPart::DefaultData if req.options.contains(CreateOptions::DIRECTORY_FILE) => {
+            return Err(NtStatus::NOT_A_DIRECTORY);
+        }
+        path::StreamPart::Index if req.options.contains(CreateOptions::NON_DIRECTORY_FILE) => {
+            return Err(NtStatus::FILE_IS_A_DIRECTORY);
+        }
         path::StreamPart::DefaultData | path::StreamPart::Index => {
             let mut r = req.clone();
             r.options |= if stream == path::StreamPart::Index {

@@ -184,9 +184,26 @@ fn stream_names_follow_the_rules() {
         s.open("d::$DATA", rw(D::OPEN)).err(),
         Some(NtStatus::FILE_IS_A_DIRECTORY)
     );
+    // Asked for as a directory, a data stream is none (smb2.streams.dir's Windows answer),
+    // whether the object is a directory or not.
+    for name in ["d::$DATA", "f::$DATA"] {
+        assert_eq!(
+            s.open(name, rw(D::OPEN).options(DIR)).err(),
+            Some(NtStatus::NOT_A_DIRECTORY),
+            "{name}"
+        );
+    }
     assert_eq!(
         s.open("f::$INDEX_ALLOCATION", rw(D::OPEN)).err(),
         Some(NtStatus::NOT_A_DIRECTORY)
+    );
+    assert_eq!(
+        s.open(
+            "d:$I30:$INDEX_ALLOCATION",
+            rw(D::OPEN).options(lwio_core::CreateOptions::NON_DIRECTORY_FILE)
+        )
+        .err(),
+        Some(NtStatus::FILE_IS_A_DIRECTORY)
     );
     drop(
         s.open(
