@@ -96,7 +96,11 @@ fn new_state(path: &str, stream_name: &str) -> FcbState {
         change_time: None,
         allocation: 0,
         streams: Vec::new(),
-        stream_name: stream_name.to_owned(),
+        stream_name: if stream_name.is_empty() {
+            String::new()
+        } else {
+            stream_name.to_owned()
+        },
         ea_cursors: Vec::new(),
         write_time: crate::rw::WriteTime::default(),
     }
