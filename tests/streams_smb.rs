@@ -32,6 +32,11 @@ fn smbclient(port: u16, cwd: &Path, cmds: &str) -> (bool, String) {
 /// The store's directory in the share root (lwio-pvfs/src/streams/store.rs).
 const STORE: &str = ".lwio:streams";
 
+/// The entries of the store (one directory per file with streams); none when it is gone.
+fn store_entries(root: &Path) -> usize {
+    std::fs::read_dir(root.join(STORE)).map_or(0, |d| d.count())
+}
+
 /// Every regular file under `dir`, with its size.
 fn files_under(dir: &Path) -> Vec<(String, u64)> {
     let mut out = Vec::new();
@@ -87,11 +92,19 @@ fn smbclient_puts_gets_and_lists_streams() {
         vec![("_side".to_owned(), 300_000)]
     );
 
+    // The stream follows its file through a rename.
+    let (ok, out) = smbclient(srv.port, local.path(), "rename f.txt g.txt; allinfo g.txt");
+    assert!(ok, "rename failed:\n{out}");
+    assert!(
+        out.contains("stream: [:side:$DATA], 300000 bytes"),
+        "allinfo after the rename:\n{out}"
+    );
+
     // Deleting the file deletes its streams.
-    let (ok, out) = smbclient(srv.port, local.path(), "del f.txt; ls");
+    let (ok, out) = smbclient(srv.port, local.path(), "del g.txt; ls");
     assert!(ok, "del failed:\n{out}");
-    assert!(!root.join("f.txt").exists());
-    assert_eq!(files_under(&root.join(STORE)), vec![]);
+    assert!(!root.join("g.txt").exists());
+    assert_eq!(store_entries(root), 0, "the file's store directory is gone");
 }
 
 #[test]
@@ -135,5 +148,6 @@ fn impacket_creates_lists_renames_and_deletes_streams() {
     }
     let root = srv.dir.path();
     assert_eq!(std::fs::read(root.join("doc.txt")).unwrap(), b"hello");
-    assert_eq!(files_under(&root.join(STORE)), vec![]);
+    // The last stream deleted, the file's store directory went with it.
+    assert_eq!(store_entries(root), 0);
 }
