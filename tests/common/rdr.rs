@@ -305,3 +305,14 @@ pub fn locks(t: &Target) {
     waiting.canceller().unwrap().cancel();
     assert_eq!(block_on(waiting).status, NtStatus::CANCELLED);
 }
+
+/// A server that requires encryption: the open is refused with STATUS_ACCESS_DENIED (this
+/// client does not encrypt yet), and no session stays cached.
+pub fn encryption_refused(t: &Target) {
+    let m = t.mount(&[Dialect::SMB_3_1_1]);
+    assert_eq!(
+        m.open_with("", |r| r.options(CreateOptions::DIRECTORY_FILE))
+            .err(),
+        Some(NtStatus::ACCESS_DENIED)
+    );
+}

@@ -3,6 +3,7 @@
 #![allow(dead_code, unreachable_pub, missing_docs, clippy::unwrap_used)]
 
 use std::io::BufRead;
+use std::os::unix::process::CommandExt as _;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -28,7 +29,10 @@ impl Smbd {
         )
         .unwrap();
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/lib/private-smbd.sh");
+        // smbd signals its whole process group when it stops: give it its own, or it
+        // would take the test process with it.
         let mut child = Command::new("bash")
+            .process_group(0)
             .arg(script)
             .arg(dir.path())
             .args([USER, PASSWORD])
@@ -38,7 +42,9 @@ impl Smbd {
             .expect("cannot run scripts/lib/private-smbd.sh");
         let mut line = String::new();
         let stdout = child.stdout.take().unwrap();
-        std::io::BufReader::new(stdout).read_line(&mut line).unwrap();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .unwrap();
         let port: u16 = line.trim().parse().unwrap_or_else(|_| {
             let _ = child.kill();
             panic!("private-smbd.sh failed (is smbd installed?): {line:?}")
@@ -46,7 +52,8 @@ impl Smbd {
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             if let Ok(Some(status)) = child.try_wait() {
-                let log = std::fs::read_to_string(dir.path().join("log/smbd.out")).unwrap_or_default();
+                let log =
+                    std::fs::read_to_string(dir.path().join("log/smbd.out")).unwrap_or_default();
                 panic!("smbd exited ({status}): {log}");
             }
             assert!(Instant::now() < deadline, "smbd did not listen on {port}");
