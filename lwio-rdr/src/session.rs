@@ -280,7 +280,7 @@ async fn negotiate(
     let resp = NegotiateResponse::decode(&reply.message).map_err(|e| {
         let reason = format!("malformed NEGOTIATE response: {e}");
         conn.fail(reason.clone());
-        RdrError::Negotiate(reason)
+        RdrError::Disconnected(reason)
     })?;
     if !dialects.contains(&resp.dialect) {
         let reason = format!("the server chose {:?}, which was not offered", resp.dialect);
