@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! The redirector against a scripted fake server (a loopback listener in the test) that
 //! answers with malformed or lying responses: every lie drops the connection and fails the
 //! open with an error status (STATUS_CONNECTION_DISCONNECTED, or the logon's and

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! The redirector against lwiod: a 64 MiB round trip at each dialect (signed), listings
 //! with a pattern, rename and delete, passed-through statuses, waiting and cancelled locks.
 

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! The redirector against Samba's smbd (a private instance, `scripts/lib/private-smbd.sh`):
 //! the same scenarios as against lwiod. A missing smbd fails these tests.
 
