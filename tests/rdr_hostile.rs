@@ -229,3 +229,70 @@ fn the_server_hangs_up() {
     });
     assert_eq!(s, NtStatus::CONNECTION_DISCONNECTED);
 }
+
+/// Forwards one connection between the redirector and lwiod, flipping a byte of the data
+/// of every successful READ response; returns the port to connect to.
+fn tampering_proxy(server_port: u16) -> u16 {
+    let listener = common::low_port_listener();
+    listener.set_nonblocking(false).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let (client, _) = listener.accept().unwrap();
+        let server = TcpStream::connect(("127.0.0.1", server_port)).unwrap();
+        let (mut c_in, mut s_out) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut c_in, &mut s_out);
+        });
+        let (mut s_in, mut c_out) = (server, client);
+        loop {
+            let mut head = [0u8; 4];
+            if s_in.read_exact(&mut head).is_err() {
+                return;
+            }
+            let mut msg = vec![0u8; u32::from_be_bytes(head) as usize];
+            if s_in.read_exact(&mut msg).is_err() {
+                return;
+            }
+            let read_ok = Header::decode(&msg)
+                .is_ok_and(|h| h.command == Command::READ && h.status == NtStatus::SUCCESS);
+            if read_ok && msg.len() > 80 {
+                let last = msg.len() - 1;
+                msg[last] ^= 0x01;
+            }
+            if c_out.write_all(&head).is_err() || c_out.write_all(&msg).is_err() {
+                return;
+            }
+        }
+    });
+    port
+}
+
+#[test]
+fn a_tampered_signed_response_drops_the_connection() {
+    let server = common::start(&[]);
+    let port = tampering_proxy(server.port);
+    let io = IoManager::new();
+    let config = RdrConfig {
+        dialects: vec![Dialect::SMB_3_1_1],
+        ..RdrConfig::default()
+    };
+    let _rdr = lwio::rdr::mount(&io, "rdr", config, Credentials::new("user", "pass", "")).unwrap();
+    let req = CreateRequest::new(
+        Arc::new(AccessToken::system()),
+        AccessMask::GENERIC_READ | AccessMask::GENERIC_WRITE,
+        CreateDisposition::OVERWRITE_IF,
+    );
+    let f = block_on(io.create_file(&format!("/rdr/127.0.0.1:{port}/share/t.txt"), req)).unwrap();
+    assert_eq!(block_on(f.write(0, b"hello, world".to_vec())).unwrap(), 12);
+    assert_eq!(
+        block_on(f.read(0, 12)),
+        Err(NtStatus::CONNECTION_DISCONNECTED),
+        "a READ response whose data changed on the way fails its signature"
+    );
+    assert_eq!(
+        block_on(f.read(0, 12)),
+        Err(NtStatus::CONNECTION_DISCONNECTED),
+        "and the connection stays dropped"
+    );
+    block_on(io.shutdown());
+}

@@ -44,3 +44,9 @@ fn waiting_and_cancelled_locks() {
     let server = common::start(&[]);
     rdr::locks(&target(&server));
 }
+
+#[test]
+fn sessions_are_shared_and_reaped() {
+    let server = common::start(&[]);
+    rdr::sessions_shared_and_reaped(&target(&server));
+}

@@ -51,3 +51,9 @@ fn a_server_requiring_encryption_is_refused() {
     let server = smbd::Smbd::start("  server smb encrypt = required");
     rdr::encryption_refused(&target(&server));
 }
+
+#[test]
+fn sessions_are_shared_and_reaped() {
+    let server = smbd::Smbd::start("");
+    rdr::sessions_shared_and_reaped(&target(&server));
+}

@@ -40,11 +40,14 @@ impl Target {
     }
 
     pub fn mount(&self, dialects: &[Dialect]) -> Mounted {
-        let io = IoManager::new();
-        let config = RdrConfig {
+        self.mount_with(RdrConfig {
             dialects: dialects.to_vec(),
             ..RdrConfig::default()
-        };
+        })
+    }
+
+    pub fn mount_with(&self, config: RdrConfig) -> Mounted {
+        let io = IoManager::new();
         let rdr = lwio::rdr::mount(&io, "rdr", config, self.creds.clone()).unwrap();
         Mounted {
             io,
@@ -315,4 +318,44 @@ pub fn encryption_refused(t: &Target) {
             .err(),
         Some(NtStatus::ACCESS_DENIED)
     );
+}
+
+/// One session is shared by every open; it outlives an idle timeout while a file is
+/// open, and the reaper closes it once no file is.
+pub fn sessions_shared_and_reaped(t: &Target) {
+    let m = t.mount_with(RdrConfig {
+        idle_timeout: Duration::from_millis(300),
+        ..RdrConfig::default()
+    });
+    let cached = || {
+        let cache = Arc::clone(m.rdr.cache());
+        m.rdr.runtime().block_on(async move { cache.len().await })
+    };
+    let a = m.create("reaped-a.bin");
+    let b = m.create("reaped-b.bin");
+    assert_eq!(cached(), 1, "one session for both opens");
+    close(a);
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(cached(), 1, "an open file keeps its session");
+    block_on(b.set_information(FileInfoClass::DISPOSITION, vec![1u8])).unwrap();
+    close(b);
+    let del = m
+        .open_with("reaped-a.bin", |mut r| {
+            r.desired_access = AccessMask::DELETE;
+            r.share(ShareAccess::ALL)
+                .options(CreateOptions::DELETE_ON_CLOSE)
+        })
+        .unwrap();
+    close(del);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while cached() != 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the idle session was not reaped"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The next open makes a new session.
+    close(m.create("reaped-c.bin"));
+    assert_eq!(cached(), 1);
 }
