@@ -132,6 +132,11 @@ pub fn round_trip(t: &Target, dialect: Dialect) {
     assert_eq!(sessions.len(), 1);
     assert_eq!(sessions[0].negotiated().dialect, dialect);
     assert!(sessions[0].is_signed(), "the session signs");
+    assert_eq!(
+        sessions[0].negotiated().gmac,
+        dialect == Dialect::SMB_3_1_1,
+        "AES-GMAC signing at 3.1.1, else HMAC-SHA256 or AES-CMAC"
+    );
     let writes: Vec<_> = (0..SIZE)
         .step_by(CHUNK)
         .map(|at| f.write(at as u64, data.slice(at..at + CHUNK)))
