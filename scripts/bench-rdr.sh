@@ -27,8 +27,12 @@ fi
 work=$(mktemp -d /tmp/lwio-bench-rdr.XXXXXX)
 smbd_pid=
 cleanup() {
-    [ -n "$smbd_pid" ] && kill "$smbd_pid" 2>/dev/null && wait "$smbd_pid" 2>/dev/null
-    rm -rf "$work"
+    if [ -n "$smbd_pid" ]; then
+        kill "$smbd_pid" 2>/dev/null || true
+        wait "$smbd_pid" 2>/dev/null || true
+    fi
+    # smbd's children may still be leaving their state files for a moment.
+    for _ in $(seq 1 50); do rm -rf "$work" 2>/dev/null && break; sleep 0.1; done
 }
 trap cleanup EXIT
 mkdir -p "$work"/{client,data}

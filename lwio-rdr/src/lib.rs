@@ -27,7 +27,8 @@
 //!   redirector's own runtime; no caller's thread ever blocks on the network.
 //! - [`session`]: NEGOTIATE (2.0.2 to 3.1.1, preauth integrity for 3.1.1), SESSION_SETUP
 //!   with NTLMv2 inside SPNEGO (`lwio-auth`'s initiator), the signing key (HMAC-SHA256 for
-//!   2.x, AES-CMAC for 3.x), TREE_CONNECT.
+//!   2.x, AES-CMAC for 3.0 and 3.0.2, AES-GMAC at 3.1.1 when the server takes it, else
+//!   AES-CMAC), TREE_CONNECT.
 //! - [`cache`]: one session per (server, port, user), shared by every open, closed by a
 //!   reaper once idle.
 //! - [`driver`]: the IRP to SMB2 mapping.

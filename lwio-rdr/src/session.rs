@@ -6,7 +6,8 @@
 //! SESSION_SETUP  NegTokenInit(NTLM NEGOTIATE)  ◀ MORE_PROCESSING_REQUIRED + CHALLENGE
 //! SESSION_SETUP  AUTHENTICATE + mechListMIC    ◀ SUCCESS (signed), the server's MIC
 //! signing key: the session key (2.x, HMAC-SHA256), or derived from it (3.0/3.0.2
-//!              constant labels, 3.1.1 the preauth hash; AES-CMAC)
+//!              constant labels, AES-CMAC; 3.1.1 the preauth hash, AES-GMAC when the
+//!              server answers the signing capabilities context with it, else AES-CMAC)
 //! TREE_CONNECT \\server\share (signed)         ◀ tree id, share flags, maximal access
 //! ```
 //!

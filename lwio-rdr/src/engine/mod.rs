@@ -353,7 +353,13 @@ impl Engine {
             out.push(self.receive_one(frame)?);
         } else {
             for (start, len) in bounds {
-                out.push(self.receive_one(frame[start..start + len].to_vec())?);
+                let part = start
+                    .checked_add(len)
+                    .and_then(|end| frame.get(start..end))
+                    .ok_or_else(|| {
+                        ProtocolError::Malformed("compound part outside the frame".into())
+                    })?;
+                out.push(self.receive_one(part.to_vec())?);
             }
         }
         if self.window.stalled() {
