@@ -90,6 +90,17 @@ fn copy_a_tree_there_and_back() {
         .unwrap();
     assert_eq!(mtime, when, "the last write time is kept both ways");
 
+    // Every path command takes remote names: stat and the security descriptor too.
+    let stat = ok(lwio(
+        Some(&creds),
+        &["stat", &format!("{remote}/d0/e0/f0.txt")],
+    ));
+    assert!(
+        stat.contains("LastWriteTime: 2017-07-14T02:40:00Z"),
+        "{stat}"
+    );
+    let sddl = ok(lwio(Some(&creds), &["getsd", &format!("{remote}/d0")]));
+    assert!(sddl.starts_with("O:"), "{sddl}");
     ok(lwio(Some(&creds), &["mkdir", &format!("{remote}/new")]));
     let out = ok(lwio(Some(&creds), &["rm", "-r", &remote]));
     assert!(out.contains("removed"), "{out}");
