@@ -43,7 +43,9 @@ fn listing_rename_delete_and_statuses() {
 #[test]
 fn waiting_and_cancelled_locks() {
     let server = smbd::Smbd::start("");
-    rdr::locks(&target(&server));
+    rdr::locks(&target(&server), Dialect::SMB_3_0_2);
+    rdr::locks(&target(&server), Dialect::SMB_2_1);
+    rdr::locks(&target(&server), Dialect::SMB_3_1_1);
 }
 
 #[test]

@@ -269,13 +269,15 @@ pub fn names_and_statuses(t: &Target) {
     close(excl);
 }
 
-/// A waiting lock completes when the other handle unlocks; a waiting lock is cancelled.
-pub fn locks(t: &Target) {
-    let m = t.mount(&[Dialect::SMB_3_0_2]);
-    let a = m.create("locked.bin");
+/// A waiting lock completes when the other handle unlocks; a waiting lock is cancelled
+/// (at 3.1.1 the CANCEL is signed with AES-GMAC, whose nonce marks it as a CANCEL).
+pub fn locks(t: &Target, dialect: Dialect) {
+    let m = t.mount(&[dialect]);
+    let name = format!("locked-{:x}.bin", dialect.0);
+    let a = m.create(&name);
     block_on(a.write(0, vec![0u8; 100])).unwrap();
     let b = m
-        .open_with("locked.bin", |mut r| {
+        .open_with(&name, |mut r| {
             r.desired_access = AccessMask::GENERIC_READ | AccessMask::GENERIC_WRITE;
             r.share(ShareAccess::ALL)
         })
