@@ -42,6 +42,11 @@ pub(crate) async fn connect(
         tracing::debug!(share = name, "no such share");
         return Outcome::Reply(t.error(conn, NtStatus::BAD_NETWORK_NAME, Vec::new(), signer));
     };
+    // A share at its connection limit takes no more (3.3.5.7).
+    if share.max_uses != u32::MAX && conn.srv.status.current_uses(&share.name) >= share.max_uses {
+        tracing::debug!(share = name, "share at its connection limit");
+        return Outcome::Reply(t.error(conn, NtStatus::REQUEST_NOT_ACCEPTED, Vec::new(), signer));
+    }
     // Share permissions first (3.3.5.7): a share that grants the session nothing refuses
     // the connect; what it grants bounds the maximal access reported.
     let share_grant = match &share.security {
