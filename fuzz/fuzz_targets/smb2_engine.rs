@@ -21,7 +21,7 @@ use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use lwio_smb2::Dialect;
 use lwio_srv::testing::script::{COMMANDS, NAMES, Request, Step};
-use lwio_srv::testing::{Harness, small_config};
+use lwio_srv::testing::{Harness, open_to_everyone, small_config};
 
 struct World {
     rt: tokio::runtime::Runtime,
@@ -45,6 +45,7 @@ fn world() -> &'static World {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("dir")).expect("share directory");
         std::fs::write(dir.join("a.txt"), vec![b'a'; 70_000]).expect("a file");
+        open_to_everyone(&dir).expect("share open to the account");
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

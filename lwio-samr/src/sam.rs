@@ -858,6 +858,23 @@ impl Sam {
             .with_primary_group(primary))
     }
 
+    /// Everything a logon by `user` checks, and its token.
+    fn logon_checks(&self, user: &str, domain: &str) -> Result<(User, AccessToken), NtStatus> {
+        if !self.our_domain(domain) {
+            return Err(NtStatus::LOGON_FAILURE);
+        }
+        let u = self
+            .user_by_name(user)
+            .map_err(|_| NtStatus::LOGON_FAILURE)?;
+        let d = self.domain()?;
+        self.logon_restrictions(&u, &d)?;
+        let token = self.token_for(&u)?;
+        let mut sids = vec![token.user];
+        sids.extend(token.groups.iter().copied());
+        self.check_network_logon(&sids)?;
+        Ok((u, token))
+    }
+
     /// Whether the account named `user` may be used from `domain` (the store's own name,
     /// the empty domain, `.` and the machine name are all this SAM).
     fn our_domain(&self, domain: &str) -> bool {
@@ -895,31 +912,31 @@ fn ct_eq(a: &[u8; 16], b: &[u8; 16]) -> bool {
 
 impl AccountSource for Sam {
     fn nt_hash(&self, user: &str, domain: &str) -> Option<NtHash> {
-        if !self.our_domain(domain) {
-            return None;
-        }
-        let u = self.store.user_by_name(user).ok()??;
-        self.effective_hash(&u).map(NtHash)
+        let mut hash = None;
+        self.store.read_snapshot(&mut || {
+            if self.our_domain(domain) {
+                hash = self
+                    .store
+                    .user_by_name(user)
+                    .ok()
+                    .flatten()
+                    .and_then(|u| self.effective_hash(&u));
+            }
+        });
+        hash.map(NtHash)
     }
 
     fn logon(&self, user: &str, domain: &str) -> Result<AccessToken, NtStatus> {
-        if !self.our_domain(domain) {
-            return Err(NtStatus::LOGON_FAILURE);
-        }
-        let mut u = self
-            .user_by_name(user)
-            .map_err(|_| NtStatus::LOGON_FAILURE)?;
-        let d = self.domain()?;
-        self.logon_restrictions(&u, &d)?;
-        let token = self.token_for(&u)?;
-        let mut sids = vec![token.user];
-        sids.extend(token.groups.iter().copied());
-        self.check_network_logon(&sids)?;
-        u.bad_password_count = 0;
-        u.lockout_time = 0;
-        u.last_logon = model::now();
-        u.logon_count = u.logon_count.saturating_add(1);
-        self.store.update_user(&u).map_err(store_status)?;
+        // The reads in one snapshot, the record of the logon after it (a write inside
+        // the read transaction could find the snapshot stale and fail).
+        let mut checked = Err(NtStatus::LOGON_FAILURE);
+        self.store.read_snapshot(&mut || {
+            checked = self.logon_checks(user, domain);
+        });
+        let (u, token) = checked?;
+        self.store
+            .record_logon(u.rid, model::now(), u.logon_count.saturating_add(1))
+            .map_err(store_status)?;
         Ok(token)
     }
 

@@ -12,7 +12,7 @@ use lwio_core::{AccessMask, CreateDisposition, CreateOptions, NtStatus};
 use lwio_smb2::{ChangeNotifyFlags, ChangeNotifyRequest, Command, Dialect, LockFlags};
 use lwio_srv::testing::client::{Msg, RawClient, body, header, is_interim};
 use lwio_srv::testing::script::{Ending, Request, Step};
-use lwio_srv::testing::{Harness, small_config};
+use lwio_srv::testing::{Harness, open_to_everyone, small_config};
 use proptest::prelude::*;
 use tokio::io::DuplexStream;
 
@@ -25,6 +25,7 @@ fn harness() -> &'static Harness {
         let dir = tempfile::tempdir().unwrap().keep();
         std::fs::write(dir.join("a.txt"), vec![7u8; 100_000]).unwrap();
         std::fs::create_dir(dir.join("dir")).unwrap();
+        open_to_everyone(&dir).unwrap();
         Harness::new(small_config(&dir)).unwrap()
     })
 }

@@ -22,6 +22,7 @@ mod common;
 
 use std::io::Write as _;
 use std::net::SocketAddr;
+use std::os::unix::fs::PermissionsExt as _;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -54,6 +55,8 @@ impl Lwiod {
         let dir = tempfile::tempdir().unwrap();
         let share = dir.path().join("share");
         std::fs::create_dir(&share).unwrap();
+        // The account is not the server's Unix identity: the share is opened to it.
+        std::fs::set_permissions(&share, std::fs::Permissions::from_mode(0o777)).unwrap();
         let port = common::low_port_listener().local_addr().unwrap().port();
         let config = dir.path().join("lwiod.toml");
         let mut f = std::fs::File::create(&config).unwrap();

@@ -70,6 +70,26 @@ pub trait SamStore: Send + Sync {
     fn create_user(&self, user: User) -> StoreResult<User>;
     /// Replaces the record of user `user.rid` (renames included).
     fn update_user(&self, user: &User) -> StoreResult<()>;
+    /// Records a successful logon of user `rid`: LastLogon `time`, LogonCount
+    /// `logon_count`, the bad-password count and lockout cleared. These are logon
+    /// statistics, written on every session setup: a store may make the write cheaper
+    /// than [`update_user`](Self::update_user)'s (the SQLite store does not wait for the
+    /// disk, so a crash of the machine may lose the newest logon times, never an account
+    /// change, which is always synced). The default replaces the whole record.
+    fn record_logon(&self, rid: u32, time: i64, logon_count: u16) -> StoreResult<()> {
+        let mut user = self.user(rid)?.ok_or(StoreError::NotFound)?;
+        user.last_logon = time;
+        user.logon_count = logon_count;
+        user.bad_password_count = 0;
+        user.lockout_time = 0;
+        self.update_user(&user)
+    }
+    /// Runs `f`, which reads (only) through this store, against one consistent view of
+    /// it: a logon builds its token from several reads, none of which may see half of
+    /// another process's change. The default just calls `f`.
+    fn read_snapshot(&self, f: &mut dyn FnMut()) {
+        f();
+    }
     /// Deletes a user and every membership it has (groups and aliases).
     fn delete_user(&self, rid: u32, sid: &Sid) -> StoreResult<()>;
 

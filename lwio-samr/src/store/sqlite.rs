@@ -1,5 +1,6 @@
 //! [`SqliteStore`]: the SAM in one SQLite file (WAL journal, `synchronous=FULL`, so a
-//! committed change survives a crash of the process or the machine).
+//! committed change survives a crash of the process or the machine; only the logon
+//! statistics of [`SamStore::record_logon`] are left for the next sync).
 //!
 //! The schema is versioned with SQLite's `user_version`: [`MIGRATIONS`] holds one script
 //! per version, applied in order inside one transaction each when an older file is
@@ -13,7 +14,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use lwio_core::Sid;
-use parking_lot::Mutex;
+use parking_lot::ReentrantMutex;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use super::{SamStore, StoreError, StoreResult};
@@ -84,7 +85,11 @@ const GROUP_ATTRIBUTES: u32 = 7;
 
 /// The SAM in an SQLite database.
 pub struct SqliteStore {
-    conn: Mutex<Connection>,
+    /// Reentrant so that the calls [`SamStore::read_snapshot`] makes on its thread run
+    /// inside its transaction; every statement goes through `&Connection`.
+    conn: ReentrantMutex<Connection>,
+    /// A file (synced: `synchronous=FULL`) rather than memory.
+    file: bool,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -164,13 +169,14 @@ impl SqliteStore {
             tx.commit().map_err(db)?;
         }
         Ok(SqliteStore {
-            conn: Mutex::new(conn),
+            conn: ReentrantMutex::new(conn),
+            file,
         })
     }
 
     fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> StoreResult<T>) -> StoreResult<T> {
-        let mut conn = self.conn.lock();
-        let tx = conn.transaction().map_err(db)?;
+        let conn = self.conn.lock();
+        let tx = conn.unchecked_transaction().map_err(db)?;
         let v = f(&tx)?;
         tx.commit().map_err(db)?;
         Ok(v)
@@ -628,13 +634,14 @@ fn changed(n: usize) -> StoreResult<()> {
 impl SamStore for SqliteStore {
     fn domain(&self) -> StoreResult<Domain> {
         let conn = self.conn.lock();
-        conn.query_row(
+        conn.prepare_cached(
             "SELECT name, sid, min_length, history_length, properties, max_age, min_age, \
              lockout_duration, lockout_window, lockout_threshold, oem_information, \
              force_logoff, modified_count, creation_time, unix_low, unix_high, server_sd, \
              domain_sd, builtin_sd FROM domain",
-            [],
-            |r| {
+        )
+        .and_then(|mut stmt| {
+            stmt.query_row([], |r| {
                 let sid: String = r.get(1)?;
                 let modified: i64 = r.get(12)?;
                 Ok((
@@ -665,8 +672,8 @@ impl SamStore for SqliteStore {
                         builtin_sd: r.get(18)?,
                     },
                 ))
-            },
-        )
+            })
+        })
         .map_err(db)
         .and_then(|(sid, mut d)| {
             d.sid = sid
@@ -749,6 +756,49 @@ impl SamStore for SqliteStore {
             }
             write_user(tx, UPDATE_USER, user).and_then(changed)
         })
+    }
+
+    /// One UPDATE of the logon statistics, committed with `synchronous=NORMAL`: in WAL
+    /// mode the commit is in the log at once (a crash of the process loses nothing) but
+    /// the log is synced only by the next synced commit or checkpoint, which keeps the
+    /// order of changes: an account change committed later is never on disk without it.
+    /// Without this a session setup waited for the disk (3 ms here against 23 µs).
+    fn record_logon(&self, rid: u32, time: i64, logon_count: u16) -> StoreResult<()> {
+        let conn = self.conn.lock();
+        let synchronous = |level: &str| -> StoreResult<()> {
+            if self.file {
+                conn.prepare_cached(&format!("PRAGMA synchronous = {level}"))
+                    .and_then(|mut stmt| stmt.execute([]))
+                    .map_err(db)?;
+            }
+            Ok(())
+        };
+        synchronous("NORMAL")?;
+        let n = conn
+            .prepare_cached(
+                "UPDATE users SET last_logon = ?2, logon_count = ?3, bad_password_count = 0, \
+                 lockout_time = 0 WHERE rid = ?1",
+            )
+            .and_then(|mut stmt| stmt.execute(params![rid, time, logon_count]));
+        synchronous("FULL")?;
+        changed(n.map_err(db)?)
+    }
+
+    /// One read transaction (`BEGIN` ... `COMMIT`, which writes nothing) around `f`: the
+    /// store calls `f` makes on this thread see one snapshot and take the database's read
+    /// lock once instead of once each, while the connection stays this thread's.
+    fn read_snapshot(&self, f: &mut dyn FnMut()) {
+        let conn = self.conn.lock();
+        let run = |sql: &str| {
+            conn.prepare_cached(sql)
+                .and_then(|mut stmt| stmt.execute([]))
+                .is_ok()
+        };
+        let began = run("BEGIN");
+        f();
+        if began && !run("COMMIT") {
+            run("ROLLBACK");
+        }
     }
 
     fn delete_user(&self, rid: u32, sid: &Sid) -> StoreResult<()> {

@@ -140,6 +140,24 @@ pub type PipeServers = lwio_rpc::server::PipeServer;
 #[cfg(not(feature = "rpc"))]
 pub type PipeServers = std::convert::Infallible;
 
+/// Opens what lies under `dir` to every account (directories 0777, files 0666), so that
+/// [`USER`] may make, write and delete there. Accounts are kept apart (each its own Unix
+/// identity, see [`crate::accounts`]): without this, what the test process made is the
+/// server's, and a non-administrator may only read it.
+pub fn open_to_everyone(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::symlink_metadata(dir)?;
+    if meta.is_dir() {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777))?;
+        for entry in std::fs::read_dir(dir)? {
+            open_to_everyone(&entry?.path())?;
+        }
+    } else if meta.is_file() {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o666))?;
+    }
+    Ok(())
+}
+
 /// How many bytes an in-memory pipe buffers each way.
 pub const PIPE_BUFFER: usize = 1 << 20;
 
