@@ -13,7 +13,7 @@
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use lwio_srv::accounts::{MemoryAccounts, UserConfig};
 //! let io = lwio_core::IoManager::new();
-//! lwio_pvfs::mount(&io, "data", "/srv/data", Default::default())?;
+//! lwio_pvfs::mount(&io, "data", "/srv/data".as_ref(), Default::default())?;
 //! let server = lwio_srv::Server::builder(io)
 //!     .disk_share("data", "data")
 //!     .accounts(MemoryAccounts::shared(&[UserConfig::new("alice", "secret")]))

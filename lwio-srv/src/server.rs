@@ -254,7 +254,7 @@ impl Server {
     /// ```no_run
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
     /// let io = lwio_core::IoManager::new();
-    /// lwio_pvfs::mount(&io, "data", "/srv/data", lwio_pvfs::PvfsConfig::default())?;
+    /// lwio_pvfs::mount(&io, "data", "/srv/data".as_ref(), lwio_pvfs::PvfsConfig::default())?;
     /// let server = lwio_srv::Server::builder(io)
     ///     .disk_share("data", "data")
     ///     .accounts(lwio_srv::accounts::MemoryAccounts::shared(&[
