@@ -3,7 +3,8 @@
 //! reads back through each: `share` (a directory in ten lines of the builder),
 //! `appliance` (PVFS and the SMB server only, its own account store: a wrong password is
 //! refused), `audit_filter` (a filter driver over PVFS: its audit names the caller's SID
-//! on each create and each write's range).
+//! on each create and each write's range), `memshare` (memfs served: list, put, get, a
+//! directory made and removed, a file deleted).
 //!
 //! The examples are programs of their own: the test has cargo build each (a no-op when
 //! it is up to date) and runs it.
@@ -185,4 +186,31 @@ fn audit_filter_logs_creates_with_the_caller_and_write_ranges() {
         at = end;
     }
     assert_eq!(at, 300_000);
+}
+
+#[test]
+fn memshare_serves_memory_to_smbclient() {
+    let ex = run("memshare", &["{addr}"]);
+    let local = tempfile::tempdir().unwrap();
+    let data: Vec<u8> = (0..200_000u32).map(|i| (i * 13 % 253) as u8).collect();
+    std::fs::write(local.path().join("in.bin"), &data).unwrap();
+    let (ok, out) = smbclient(
+        ex.port,
+        "mem",
+        "user%pass",
+        local.path(),
+        "ls; get hello.txt hello.txt; put in.bin f.bin; mkdir d; cd d; put in.bin g.bin; \
+         get g.bin g.bin; del g.bin; cd ..; rmdir d; get f.bin out.bin; del f.bin; ls",
+    );
+    assert!(ok, "{out}");
+    assert_eq!(
+        std::fs::read(local.path().join("hello.txt")).unwrap(),
+        b"hello from memory\n"
+    );
+    assert_eq!(std::fs::read(local.path().join("out.bin")).unwrap(), data);
+    assert_eq!(std::fs::read(local.path().join("g.bin")).unwrap(), data);
+    // Only the seeded file is left.
+    let (ok, out) = smbclient(ex.port, "mem", "user%pass", local.path(), "ls");
+    assert!(ok && out.contains("hello.txt"), "{out}");
+    assert!(!out.contains("f.bin") && !out.contains(" d "), "{out}");
 }
