@@ -9,7 +9,8 @@
 # SMALL_FILES small files each created, written (4 KiB), closed, stat'ed (allinfo) and
 # deleted in one smbclient session (files/s). Prints the lwiod/smbd ratios. Both servers
 # share one directory on the same file system; smbd runs from a private configuration on a
-# loopback port (root needed to add its test user). Installs samba and smbclient if missing.
+# loopback port (scripts/lib/private-smbd.sh; root needed to add its test user). Installs
+# samba and smbclient if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,7 +33,8 @@ pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     wait "${pids[@]}" 2>/dev/null || true
-    rm -rf "$work"
+    # smbd's children may still be leaving their state files for a moment.
+    for _ in $(seq 1 50); do rm -rf "$work" 2>/dev/null && break; sleep 0.1; done
 }
 trap cleanup EXIT
 
@@ -48,38 +50,17 @@ wait_port() {
     return 1
 }
 
-mkdir -p "$work"/{share,smbd/{private,lock,state,cache,pid,log,ncalrpc},client,data}
+mkdir -p "$work"/{share,client,data}
 chmod 0755 "$work"
-chmod 0777 "$work/share"
 
-# --- smbd, private configuration ---
-id "$USER_NAME" >/dev/null 2>&1 || useradd -M -s /usr/sbin/nologin "$USER_NAME"
-SMBD_PORT=$(free_port)
-cat >"$work/smbd/smb.conf" <<EOF
-[global]
-  server role = standalone server
-  interfaces = 127.0.0.1
-  bind interfaces only = yes
-  smb ports = $SMBD_PORT
-  private dir = $work/smbd/private
-  lock directory = $work/smbd/lock
-  state directory = $work/smbd/state
-  cache directory = $work/smbd/cache
-  pid directory = $work/smbd/pid
-  ncalrpc dir = $work/smbd/ncalrpc
-  log file = $work/smbd/log/log.%m
-  passdb backend = tdbsam:$work/smbd/private/passdb.tdb
-  disable spoolss = yes
-  load printers = no
-  server min protocol = SMB2_02
-[share]
-  path = $work/share
-  read only = no
-  guest ok = no
-EOF
-printf '%s\n%s\n' "$PASS" "$PASS" | smbpasswd -c "$work/smbd/smb.conf" -s -a "$USER_NAME" >/dev/null
-smbd --foreground --no-process-group -s "$work/smbd/smb.conf" >"$work/smbd/log/stdout" 2>&1 &
+# --- smbd, private configuration (scripts/lib/private-smbd.sh adds the user), in a
+# process group of its own: smbd signals its whole group when it stops ---
+setsid bash scripts/lib/private-smbd.sh "$work/smbd" "$USER_NAME" "$PASS" "$work/share" \
+    >"$work/smbd.port" &
 pids+=($!)
+for _ in $(seq 1 100); do [ -s "$work/smbd.port" ] && break; sleep 0.1; done
+SMBD_PORT=$(head -1 "$work/smbd.port")
+[ -n "$SMBD_PORT" ] || { echo "bench: smbd did not start" >&2; exit 1; }
 wait_port "$SMBD_PORT"
 
 # --- lwiod over the same directory ---

@@ -13,6 +13,7 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 need=()
 command -v smbclient >/dev/null 2>&1 || need+=(smbclient)
 command -v smbtorture >/dev/null 2>&1 || need+=(samba-testsuite)
+command -v smbd >/dev/null 2>&1 || PATH="/usr/sbin:$PATH" command -v smbd >/dev/null 2>&1 || need+=(samba)
 if [ ${#need[@]} -gt 0 ]; then
     echo "== installing ${need[*]} (Debian packages for the interop tests)"
     if [ "$(id -u)" = 0 ]; then
@@ -47,7 +48,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 echo "== feature combinations of lwio and lwio-srv (cargo clippy: check with lints, warnings are errors)"
 # Not a powerset: the core alone, each driver alone, the tool, RPC, a server with neither
 # named pipes nor RPC, a server with IPC$ but no RPC. One shared target directory.
-for features in "" memfs pvfs npfs tool rpc samr srv,pvfs srv,npfs; do
+for features in "" memfs pvfs npfs tool rpc samr rdr srv,pvfs srv,npfs; do
     cargo clippy -q -p lwio --no-default-features ${features:+--features "$features"} -- -D warnings
 done
 cargo clippy -q -p lwio-srv --no-default-features -- -D warnings

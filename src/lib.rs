@@ -13,11 +13,14 @@
 //! - `npfs` (feature `npfs`): in-memory named pipes.
 //! - `rpc` (feature `rpc`): DCE/RPC and NDR over named pipes, and the srvsvc, wkssvc,
 //!   dssetup and rpcecho interfaces (the LSA, on lsarpc, comes with the SAM).
-//! - `srv` (feature `srv`): the SMB2/3 server and the `lwiod` binary; with `npfs` it has
-//!   IPC$, with `rpc` the RPC services on it.
+//! - `srv` (feature `srv`): the SMB2/3 server library (`Server::builder` over an
+//!   `IoManager` you assemble); with `npfs` it has IPC$, with `rpc` srvsvc and wkssvc for
+//!   it. The `lwiod` daemon is its own crate.
+//! - `rdr` (feature `rdr`): the SMB2/3 client redirector, a driver whose files are on SMB
+//!   servers.
 //! - `tool` (feature `tool`): the `lwio` command-line tool and its library.
 //!
-//! `samr` and `rdr` are placeholders for crates to come and enable nothing yet. With no
+//! `samr` is the account database and its RPC servers. With no
 //! feature at all the crate is the I/O manager and the codecs, with no async runtime.
 #![forbid(unsafe_code)]
 
@@ -29,6 +32,8 @@ pub use lwio_memfs as memfs;
 pub use lwio_npfs as npfs;
 #[cfg(feature = "pvfs")]
 pub use lwio_pvfs as pvfs;
+#[cfg(feature = "rdr")]
+pub use lwio_rdr as rdr;
 #[cfg(feature = "rpc")]
 pub use lwio_rpc as rpc;
 #[cfg(feature = "samr")]

@@ -1,6 +1,6 @@
 //! Context control blocks: PVFS's per-handle state, and what closing a handle does.
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,8 +22,13 @@ use lwio_fscc::NotifyAction;
 pub struct Ccb {
     pub(crate) id: u64,
     pub(crate) fcb: Arc<Fcb>,
-    /// Read-only or read-write for files, read-only for directories; never `O_PATH`.
+    /// The file (for a stream handle: the file the stream belongs to, whose attributes,
+    /// times, EAs and security descriptor the stream shares). Read-only or read-write for
+    /// files, read-only for directories and under stream handles; never `O_PATH`.
     pub(crate) fd: OwnedFd,
+    /// A named stream's data ([`crate::streams`]), read-only or read-write; `None` for a
+    /// handle of the file itself.
+    pub(crate) stream: Option<OwnedFd>,
     pub(crate) granted: AccessMask,
     pub(crate) token: std::sync::Arc<lwio_core::AccessToken>,
     pub(crate) options: Mutex<CreateOptions>,
@@ -41,9 +46,21 @@ impl Ccb {
         self.fcb.is_dir
     }
 
-    /// The share-relative path the file has now.
+    /// The share-relative path the file has now (a stream's file's, for a stream handle).
     pub fn path(&self) -> String {
-        self.fcb.state.lock().path.clone()
+        self.fcb.file_fcb().state.lock().path.clone()
+    }
+
+    /// The name of the stream the handle holds, as stored; `None` for the file itself.
+    pub fn stream_name(&self) -> Option<String> {
+        self.stream
+            .as_ref()
+            .map(|_| self.fcb.state.lock().stream_name.clone())
+    }
+
+    /// The descriptor reads, writes and sizes go through: the stream's data, or the file.
+    pub(crate) fn data(&self) -> BorrowedFd<'_> {
+        self.stream.as_ref().unwrap_or(&self.fd).as_fd()
     }
 
     /// The access the handle was granted.
@@ -60,32 +77,40 @@ impl Ccb {
         let st = sys::fstat(&self.fd)?;
         let dos = self.dos(volume)?;
         let mut facts = facts_of(&st, &dos);
+        if let Some(data) = &self.stream {
+            // A stream has its own sizes; the rest is its file's (MS-FSA 2.1.1.3).
+            let data = sys::fstat(data)?;
+            facts.is_dir = false;
+            facts.size = data.size;
+            facts.allocation = allocation_size(data.size);
+        }
         with_open_state(&mut facts, &self.fcb.state.lock());
         Ok(facts)
     }
 
-    /// The file's DOS information, from the FCB's cache or the xattr.
+    /// The file's DOS information, from the file FCB's cache or the xattr.
     pub(crate) fn dos(&self, volume: &Volume) -> Result<sys::DosInfo, NtStatus> {
-        if let Some(dos) = self.fcb.state.lock().dos {
+        let file = self.fcb.file_fcb();
+        if let Some(dos) = file.state.lock().dos {
             return Ok(dos);
         }
         let path = self.path();
         let (_, name) = path::split_last(&path);
         let dos = volume.root.read_dos(&self.fd, name)?.info;
-        self.fcb.state.lock().dos = Some(dos);
+        file.state.lock().dos = Some(dos);
         Ok(dos)
     }
 
-    /// Writes the file's DOS information and keeps the FCB's cache in step.
+    /// Writes the file's DOS information and keeps the file FCB's cache in step.
     pub(crate) fn store_dos(&self, volume: &Volume, dos: sys::DosInfo) -> Result<(), NtStatus> {
         volume.root.write_dos(&self.fd, &dos)?;
-        self.fcb.state.lock().dos = Some(dos);
+        self.fcb.file_fcb().state.lock().dos = Some(dos);
         Ok(())
     }
 
-    /// Seeds the FCB's cache with what an open just read, unless it holds something.
+    /// Seeds the file FCB's cache with what an open just read, unless it holds something.
     pub(crate) fn seed_dos(&self, dos: sys::DosInfo) {
-        self.fcb.state.lock().dos.get_or_insert(dos);
+        self.fcb.file_fcb().state.lock().dos.get_or_insert(dos);
     }
 
     /// Releases everything the handle holds: its locks (waking waiters they blocked), its
@@ -116,6 +141,15 @@ impl Ccb {
         let Some(last) = volume.fcbs.close(&self.fcb, self.id) else {
             return;
         };
+        if let Some(stream) = &last.delete_stream {
+            let removed = sys::fstat(&self.fd).and_then(|st| {
+                let id = crate::streams::FileId::of(&st);
+                crate::streams::store::remove(&volume.root, &id, stream)
+            });
+            if let Err(status) = removed {
+                tracing::warn!(%stream, %status, "delete of a stream on close failed");
+            }
+        }
         if last.delete {
             let (parent, name) = path::split_last(&last.path);
             // The name is looked up again, so it must still be this file: a name swapped
@@ -133,11 +167,15 @@ impl Ccb {
                     })
             });
             match removed {
-                Ok(()) => volume.notify.report(&[Change::name(
-                    &last.path,
-                    NotifyAction::REMOVED,
-                    last.is_dir,
-                )]),
+                Ok(()) => {
+                    // The file's last name gone, its streams go with it.
+                    crate::streams::file_gone(volume, &self.fd);
+                    volume.notify.report(&[Change::name(
+                        &last.path,
+                        NotifyAction::REMOVED,
+                        last.is_dir,
+                    )])
+                }
                 Err(status) => {
                     tracing::warn!(path = %last.path, %status, "delete on close failed");
                 }

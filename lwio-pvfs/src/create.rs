@@ -128,6 +128,37 @@ fn open(
 ) -> Result<(Ccb, CreateAction), NtStatus> {
     check_parameters(req)?;
     crate::ea::create_eas(req)?; // EA hook: the EA buffer is checked before anything else.
+    let (file, stream) = path::split_stream(rel)?;
+    let adjusted;
+    let req = match stream {
+        path::StreamPart::None => req,
+        path::StreamPart::Named(name) => {
+            return crate::streams::open(volume, file, name, req, ceiling);
+        }
+        // `file::$DATA` names a file's data, which a directory has not
+        // (STATUS_FILE_IS_A_DIRECTORY); `dir::$INDEX_ALLOCATION` a directory's index,
+        // which a file has not (STATUS_NOT_A_DIRECTORY).
+        // A data stream asked for as a directory is none (STATUS_NOT_A_DIRECTORY), an
+        // index asked for as a file is a directory's (STATUS_FILE_IS_A_DIRECTORY).
+        path::StreamPart::DefaultData if req.options.contains(CreateOptions::DIRECTORY_FILE) => {
+            return Err(NtStatus::NOT_A_DIRECTORY);
+        }
+        path::StreamPart::Index if req.options.contains(CreateOptions::NON_DIRECTORY_FILE) => {
+            return Err(NtStatus::FILE_IS_A_DIRECTORY);
+        }
+        path::StreamPart::DefaultData | path::StreamPart::Index => {
+            let mut r = req.clone();
+            r.options |= if stream == path::StreamPart::Index {
+                CreateOptions::DIRECTORY_FILE
+            } else {
+                CreateOptions::NON_DIRECTORY_FILE
+            };
+            check_parameters(&r)?;
+            adjusted = r;
+            &adjusted
+        }
+    };
+    let rel = file;
     let on_disk = path::checked(rel)?;
     if matches!(
         req.disposition,
@@ -367,6 +398,16 @@ fn open_resolved(
     open_existing(volume, req, ceiling, on_disk, lstat, None)
 }
 
+/// An existing file a create may open, checked: a read-only descriptor of it, its stat and
+/// DOS information, and what the caller is granted.
+pub(crate) struct Checked {
+    pub(crate) probe: OwnedFd,
+    pub(crate) st: Stat,
+    pub(crate) dos: DosInfo,
+    pub(crate) granted: AccessMask,
+    pub(crate) key: FileKey,
+}
+
 /// Opens an existing file described by `lstat`. `opened`: a read-only descriptor of it
 /// already open, with its `fstat` (then `lstat` is that stat); else the descriptor is
 /// opened here, after the checks that need only the file's type.
@@ -378,6 +419,74 @@ fn open_existing(
     lstat: &Stat,
     opened: Option<(OwnedFd, Stat)>,
 ) -> Result<(Ccb, CreateAction), NtStatus> {
+    let truncates = matches!(
+        req.disposition,
+        CreateDisposition::OVERWRITE
+            | CreateDisposition::OVERWRITE_IF
+            | CreateDisposition::SUPERSEDE
+    );
+    let Checked {
+        probe,
+        st,
+        dos,
+        granted,
+        key,
+    } = check_existing(volume, req, ceiling, on_disk, lstat, opened)?;
+    let is_dir = st.is_dir();
+    if truncates && !is_dir {
+        // Overwriting the unnamed stream deletes the named ones (MS-FSA 2.1.5.1.2.1):
+        // refused while one is open, before anything changes.
+        crate::streams::ops::check_none_open(volume, key)?;
+    }
+    let write = !is_dir && granted.intersects(WRITE_DATA);
+    let fd = if write {
+        // The object checked, opened again for writing: not its name, which may have moved.
+        sys::reopen(&probe, OFlags::RDWR)?
+    } else {
+        probe
+    };
+    let ccb = register(volume, req, key, is_dir, on_disk, fd, granted)?;
+    ccb.seed_dos(dos);
+    if !truncates {
+        if let Err(status) = apply_file_hints(&ccb, req, false) {
+            ccb.close(volume);
+            return Err(status);
+        }
+        return Ok((ccb, CreateAction::OPENED));
+    }
+    // The allocation is reserved after the truncation, which would free it.
+    let result = overwrite(volume, &ccb, req, &dos)
+        .and_then(|()| crate::streams::ops::remove_all_of(volume, &st))
+        .and_then(|()| apply_file_hints(&ccb, req, true));
+    if result.is_ok() {
+        let filter = NotifyFilter::SIZE | NotifyFilter::LAST_WRITE | NotifyFilter::ATTRIBUTES;
+        volume
+            .notify
+            .report(&[Change::new(on_disk, NotifyAction::MODIFIED, filter)]);
+    }
+    match result {
+        Ok(()) if req.disposition == CreateDisposition::SUPERSEDE => {
+            Ok((ccb, CreateAction::SUPERSEDED))
+        }
+        Ok(()) => Ok((ccb, CreateAction::OVERWRITTEN)),
+        Err(status) => {
+            ccb.close(volume);
+            Err(status)
+        }
+    }
+}
+
+/// The checks of a create on an existing file described by `lstat` (`opened` as for
+/// [`open_existing`]): its type against the options, the access check against its
+/// descriptor, read-only and the layers' ceiling. Nothing is registered or changed.
+pub(crate) fn check_existing(
+    volume: &Volume,
+    req: &CreateRequest,
+    ceiling: AccessMask,
+    on_disk: &str,
+    lstat: &Stat,
+    opened: Option<(OwnedFd, Stat)>,
+) -> Result<Checked, NtStatus> {
     let is_dir = lstat.is_dir();
     if !is_dir && !lstat.file_type().is_file() {
         return Err(NtStatus::ACCESS_DENIED);
@@ -408,7 +517,7 @@ fn open_existing(
             let st = sys::fstat(&fd)?;
             if st.file_type() != lstat.file_type() {
                 // Swapped since the lookup: decide on what was opened.
-                return open_existing(volume, req, ceiling, on_disk, &st, Some((fd, st)));
+                return check_existing(volume, req, ceiling, on_disk, &st, Some((fd, st)));
             }
             (fd, st)
         }
@@ -455,41 +564,13 @@ fn open_existing(
             return Err(NtStatus::ACCESS_DENIED);
         }
     }
-    let write = !is_dir && granted.intersects(WRITE_DATA);
-    let fd = if write {
-        // The object checked, opened again for writing: not its name, which may have moved.
-        sys::reopen(&probe, OFlags::RDWR)?
-    } else {
-        probe
-    };
-    let ccb = register(volume, req, key, is_dir, on_disk, fd, granted)?;
-    ccb.seed_dos(dos);
-    if !truncates {
-        if let Err(status) = apply_file_hints(&ccb, req, false) {
-            ccb.close(volume);
-            return Err(status);
-        }
-        return Ok((ccb, CreateAction::OPENED));
-    }
-    // The allocation is reserved after the truncation, which would free it.
-    let result =
-        overwrite(volume, &ccb, req, &dos).and_then(|()| apply_file_hints(&ccb, req, true));
-    if result.is_ok() {
-        let filter = NotifyFilter::SIZE | NotifyFilter::LAST_WRITE | NotifyFilter::ATTRIBUTES;
-        volume
-            .notify
-            .report(&[Change::new(on_disk, NotifyAction::MODIFIED, filter)]);
-    }
-    match result {
-        Ok(()) if req.disposition == CreateDisposition::SUPERSEDE => {
-            Ok((ccb, CreateAction::SUPERSEDED))
-        }
-        Ok(()) => Ok((ccb, CreateAction::OVERWRITTEN)),
-        Err(status) => {
-            ccb.close(volume);
-            Err(status)
-        }
-    }
+    Ok(Checked {
+        probe,
+        st,
+        dos,
+        granted,
+        key,
+    })
 }
 
 /// Truncates the file and replaces its attributes, as overwrite and supersede do.
@@ -534,12 +615,16 @@ fn stored_attributes(asked: FileAttributes, is_dir: bool) -> FileAttributes {
 /// What a create asks of a regular file beyond opening it: the allocation size of a new
 /// or overwritten file (reserved with `fallocate`, size unchanged), and the access-pattern
 /// hints, passed to the kernel's read-ahead as `posix_fadvise`.
-fn apply_file_hints(ccb: &Ccb, req: &CreateRequest, new_data: bool) -> Result<(), NtStatus> {
+pub(crate) fn apply_file_hints(
+    ccb: &Ccb,
+    req: &CreateRequest,
+    new_data: bool,
+) -> Result<(), NtStatus> {
     if ccb.is_dir() {
         return Ok(());
     }
     if new_data && req.allocation_size > 0 {
-        match sys::fallocate(&ccb.fd, req.allocation_size) {
+        match sys::fallocate(ccb.data(), req.allocation_size) {
             Ok(()) | Err(NtStatus::NOT_SUPPORTED) => {}
             Err(status) => return Err(status),
         }
@@ -554,7 +639,7 @@ fn apply_file_hints(ccb: &Ccb, req: &CreateRequest, new_data: bool) -> Result<()
     };
     if let Some(advice) = advice {
         // Only a hint: a file system that ignores it changes nothing.
-        let _ = rustix::fs::fadvise(&ccb.fd, 0, None, advice);
+        let _ = rustix::fs::fadvise(ccb.data(), 0, None, advice);
     }
     Ok(())
 }
@@ -589,6 +674,7 @@ pub(crate) fn register(
         scan: Mutex::new(None),
         written: std::sync::atomic::AtomicBool::new(false),
         target: None,
+        stream: None,
     })
 }
 
@@ -800,4 +886,114 @@ fn give_to_creator(
     let mode = mode_from_descriptor(sd, st.gid, is_dir);
     sys::set_mode(fd, Mode::from_raw_mode(mode))?;
     sys::fstat(fd)
+}
+
+/// The file a create of one of its named streams names (`rel`, without the stream),
+/// checked for the rights the stream's request asks (a stream has no descriptor of its
+/// own: MS-FSA 2.1.5.1.2.1 checks the file's), and its on-disk path. A disposition that
+/// may make the stream makes a missing file first, empty, with the request's attributes,
+/// descriptor and EAs (as NTFS does): the flag says so. Nothing registers an open of the
+/// file itself, so the file's own share modes play no part.
+pub(crate) fn stream_file(
+    volume: &Volume,
+    rel: &str,
+    req: &CreateRequest,
+    ceiling: AccessMask,
+) -> Result<(Checked, String, bool), NtStatus> {
+    let comps = path::components(rel)?;
+    let Some((last, parents)) = comps.split_last() else {
+        // Streams of the share root are not supported.
+        return Err(NtStatus::OBJECT_NAME_INVALID);
+    };
+    // The file is only opened: the disposition is the stream's. FILE_NO_EA_KNOWLEDGE
+    // concerns the unnamed stream only (MS-FSA 2.1.5.1.2).
+    let mut file_req = req.clone();
+    file_req.disposition = CreateDisposition::OPEN;
+    file_req.options = req.options.without(
+        CreateOptions::DIRECTORY_FILE
+            | CreateOptions::NON_DIRECTORY_FILE
+            | CreateOptions::NO_EA_KNOWLEDGE,
+    );
+    if matches!(
+        req.disposition,
+        CreateDisposition::OVERWRITE
+            | CreateDisposition::OVERWRITE_IF
+            | CreateDisposition::SUPERSEDE
+    ) {
+        file_req.desired_access |= AccessMask::FILE_WRITE_DATA;
+    }
+    let check = |on_disk: String, lstat: &Stat| -> Result<(Checked, String, bool), NtStatus> {
+        let opened = if lstat.is_symlink() {
+            let fd = open_fd(volume, &on_disk, false, false)?;
+            let st = sys::fstat(&fd)?;
+            Some((fd, st))
+        } else {
+            None
+        };
+        let lstat = opened.as_ref().map_or(*lstat, |(_, st)| *st);
+        let checked = check_existing(volume, &file_req, ceiling, &on_disk, &lstat, opened)?;
+        Ok((checked, on_disk, false))
+    };
+    if matches!(
+        req.disposition,
+        CreateDisposition::OPEN | CreateDisposition::OVERWRITE
+    ) {
+        let found = volume.root.find(&comps)?;
+        let Some(st) = &found.stat else {
+            return Err(NtStatus::OBJECT_NAME_NOT_FOUND);
+        };
+        return check(path::join(&found.parent.to_string_lossy(), &found.name), st);
+    }
+    let dir = find_directory(volume, parents)?;
+    let _serial = volume.dirs.lock(dir.key, || {
+        volume.seam(Seam::DirectoryBusy { path: rel });
+    });
+    if let Some((name, st)) = volume.root.lookup_stat(dir.fd(volume), last)? {
+        return check(path::join(&dir.path, &name), &st);
+    }
+    let on_disk = path::join(&dir.path, last);
+    let parent_fd = match dir.fd {
+        Some(fd) => fd,
+        None => volume.root.open_dir(Path::new(""))?,
+    };
+    let resolved = sys::Resolved {
+        parent: PathBuf::from(&dir.path),
+        parent_fd,
+        name: (*last).to_owned(),
+        stat: None,
+    };
+    let mut make = req.clone();
+    make.disposition = CreateDisposition::CREATE;
+    make.options = req
+        .options
+        .without(CreateOptions::DIRECTORY_FILE | CreateOptions::DELETE_ON_CLOSE)
+        | CreateOptions::NON_DIRECTORY_FILE;
+    make.allocation_size = 0;
+    let (ccb, _) = create_new(volume, &make, ceiling, &resolved, &on_disk)?;
+    // The stream's handle keeps the file's descriptor; the file's own open is let go.
+    let Ccb {
+        id,
+        fcb,
+        fd,
+        granted,
+        ..
+    } = ccb;
+    volume.fcbs.close(&fcb, id);
+    let st = sys::fstat(&fd)?;
+    let dos = volume.root.read_dos_with(&fd, last, &st)?.info;
+    let key = FileKey {
+        dev: st.dev,
+        ino: st.ino,
+    };
+    Ok((
+        Checked {
+            probe: fd,
+            st,
+            dos,
+            granted,
+            key,
+        },
+        on_disk,
+        true,
+    ))
 }

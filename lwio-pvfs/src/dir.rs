@@ -160,10 +160,15 @@ pub(crate) fn query(
         };
         // Compiled before the directory is read: a bad pattern costs nothing.
         let matcher = Matcher::new(&pattern)?;
+        let mut names = snapshot(&ccb.fd)?;
+        if ccb.path().is_empty() {
+            // The stream store is no entry of the share ([`crate::streams`]).
+            names.retain(|n| n != crate::streams::store::STORE_DIR);
+        }
         *guard = Some(DirScan {
             pattern,
             matcher,
-            names: snapshot(&ccb.fd)?,
+            names,
             next: 0,
         });
     }

@@ -9,8 +9,7 @@ use lwio_fscc::{
     FileBasicInformation, FileCompressionInformation, FileDispositionInformation,
     FileDispositionInformationEx, FileEaInformation, FileEndOfFileInformation, FileIdInformation,
     FileInfo, FileInternalInformation, FileModeInformation, FileNameInformation,
-    FilePositionInformation, FileStreamInformation, FileTime, StreamEntry, file_query_min_output,
-    fit_output,
+    FilePositionInformation, FileStreamInformation, FileTime, file_query_min_output, fit_output,
 };
 
 use crate::ccb::Ccb;
@@ -56,7 +55,7 @@ pub(crate) fn query(
     let facts = reported_facts(volume, ccb)?;
     let delete_pending = ccb.fcb.state.lock().delete_pending;
     let name = || FileNameInformation {
-        file_name: path::windows_name(&ccb.path()),
+        file_name: windows_name(ccb),
     };
     let encoded = match q.class {
         FileInfoClass::BASIC => facts.basic().encode(),
@@ -96,26 +95,20 @@ pub(crate) fn query(
         FileInfoClass::NETWORK_OPEN => facts.network_open().encode(),
         FileInfoClass::ATTRIBUTE_TAG => facts.attribute_tag().encode(),
         FileInfoClass::STREAM => {
-            if facts.is_dir {
-                FileStreamInformation {
-                    entries: Vec::new(),
+            let mut entries = crate::streams::ops::entries(volume, ccb)?;
+            if ccb.stream.is_none() {
+                if let Some(data) = entries.first_mut().filter(|e| e.stream_name == "::$DATA") {
+                    // The open file's size and allocation as its other queries report them.
+                    data.stream_size = facts.size;
+                    data.stream_allocation_size = facts.allocation;
                 }
-                .encode()
-            } else {
-                let info = FileStreamInformation {
-                    entries: vec![StreamEntry {
-                        stream_name: "::$DATA".to_owned(),
-                        stream_size: facts.size,
-                        stream_allocation_size: facts.allocation,
-                    }],
-                };
-                let (output, status) = info.encode_within(q.length)?;
-                return Ok(IrpResult {
-                    status,
-                    information: output.len() as u64,
-                    output,
-                });
             }
+            let (output, status) = FileStreamInformation { entries }.encode_within(q.length)?;
+            return Ok(IrpResult {
+                status,
+                information: output.len() as u64,
+                output,
+            });
         }
         FileInfoClass::COMPRESSION => FileCompressionInformation {
             compressed_file_size: facts.size,
@@ -156,13 +149,13 @@ fn query_from_memory(ccb: &Ccb, class: FileInfoClass) -> Option<Vec<u8>> {
         }
         .encode(),
         FileInfoClass::NAME => FileNameInformation {
-            file_name: path::windows_name(&ccb.path()),
+            file_name: windows_name(ccb),
         }
         .encode(),
         // The on-disk spelling relative to the share root, without the leading `\`: the
         // root itself has the empty name (as Windows and Samba answer).
         FileInfoClass::NORMALIZED_NAME => FileNameInformation {
-            file_name: ccb.path().replace('/', "\\"),
+            file_name: with_stream(ccb, ccb.path().replace('/', "\\")),
         }
         .encode(),
         // A made-up 8.3 name, the same the directory listing shows (none for the root).
@@ -174,6 +167,20 @@ fn query_from_memory(ccb: &Ccb, class: FileInfoClass) -> Option<Vec<u8>> {
     };
     debug_assert!(crate::exec::info_from_memory(class));
     Some(encoded)
+}
+
+/// The handle's name as FileNameInformation reports it: the file's, and `:stream` for a
+/// stream handle.
+fn windows_name(ccb: &Ccb) -> String {
+    with_stream(ccb, path::windows_name(&ccb.path()))
+}
+
+fn with_stream(ccb: &Ccb, mut name: String) -> String {
+    if let Some(stream) = ccb.stream_name() {
+        name.push(':');
+        name.push_str(&stream);
+    }
+    name
 }
 
 /// The file's facts as a query reports them: the disk's, with the open file's last write
@@ -219,9 +226,9 @@ pub(crate) fn set(
             if ccb.is_dir() {
                 return Err(NtStatus::INVALID_PARAMETER);
             }
-            sys::set_size(&ccb.fd, info.end_of_file)?;
+            sys::set_size(ccb.data(), info.end_of_file)?;
             let now = ccb.fcb.state.lock().write_time.modified_now();
-            crate::rw::persist(&ccb.fd, now);
+            crate::rw::persist(ccb.data(), now);
             changed = NotifyFilter::SIZE;
         }
         FileInfoClass::ALLOCATION => {
@@ -229,11 +236,11 @@ pub(crate) fn set(
             if ccb.is_dir() {
                 return Err(NtStatus::INVALID_PARAMETER);
             }
-            let size = sys::fstat(&ccb.fd)?.size;
+            let size = sys::fstat(ccb.data())?.size;
             if info.allocation_size < size {
-                sys::set_size(&ccb.fd, info.allocation_size)?;
+                sys::set_size(ccb.data(), info.allocation_size)?;
                 let now = ccb.fcb.state.lock().write_time.modified_now();
-                crate::rw::persist(&ccb.fd, now);
+                crate::rw::persist(ccb.data(), now);
             }
             ccb.fcb.state.lock().allocation = crate::facts::allocation_size(info.allocation_size);
             changed = NotifyFilter::SIZE;

@@ -55,12 +55,18 @@
 //!   identity (`fchown`; a process that may not chown keeps it its own) and gets permission
 //!   bits no wider than its DACL, again at every DACL change ([`security`]). Checks and
 //!   I/O use one object: the descriptor that was checked, or one reopened from it.
+//! - Named streams (`file:stream`) as regular files in a hidden, owner-only store in the
+//!   share root (`.lwio:streams/<file id>/_<name>`), keyed by the file's identity so they
+//!   follow it through renames and links, made under a temporary name then renamed into
+//!   place, deleted with the file's last link, and left out of the share's listings; each
+//!   stream has its own FCB for share modes and delete-on-close (`streams`).
 //! - Renames and links work relative to the target directory the I/O manager opened for
 //!   the caller (`target`, `rename`); a replaced file must grant the caller DELETE and be
 //!   neither open, read-only nor a directory.
 //!
 //! ## Not supported (and what is returned)
-//! Named streams (`file:stream` → STATUS_OBJECT_NAME_INVALID), reparse points,
+//! Streams of the share root (STATUS_OBJECT_NAME_INVALID), renaming a stream to or from
+//! the unnamed stream (STATUS_NOT_SUPPORTED; see `streams`), reparse points,
 //! 8.3 short names (none is stored: a made-up one is reported, the same in directory
 //! listings and FileAlternateNameInformation), opening by file id (STATUS_NOT_SUPPORTED),
 //! oplocks and leases
@@ -88,6 +94,7 @@ mod rw;
 mod secops;
 pub mod security;
 mod share;
+mod streams;
 pub mod sys;
 mod target;
 mod volume;

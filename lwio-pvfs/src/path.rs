@@ -1,11 +1,13 @@
 //! Device-relative paths: `/`-separated components, each a valid Windows name, with stream
-//! syntax allowed only as the default data stream (`name::$DATA`).
+//! syntax (`name:stream[:$DATA]`, `name::$DATA`) on the last component only. The create
+//! path splits the stream off first ([`split_stream`]); everything else takes paths
+//! without a named stream ([`components`], [`checked`]).
 
 use lwio_core::NtStatus;
 use lwio_fscc::{parse_stream_syntax, validate_component};
 
 /// Splits `path` into checked components. The empty path is the share root. A named
-/// stream is STATUS_OBJECT_NAME_INVALID: PVFS has no streams.
+/// stream is STATUS_OBJECT_NAME_INVALID here: only a create takes one ([`split_stream`]).
 pub(crate) fn components(path: &str) -> Result<Vec<&str>, NtStatus> {
     let mut out: Vec<&str> = Vec::new();
     each_component(path, |_, name| out.push(name))?;
@@ -57,6 +59,52 @@ fn each_component<'p>(path: &'p str, mut f: impl FnMut(&'p str, &'p str)) -> Res
         first = false;
         rest = &rest[part.len() + 1..];
     }
+}
+
+/// What the last component of a create's path names besides the file (MS-FSCC 2.1.5.3,
+/// 2.1.5.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StreamPart<'p> {
+    /// No stream syntax: the file (or directory) itself.
+    None,
+    /// `name::$DATA`: the file's unnamed data stream, which a directory has not.
+    DefaultData,
+    /// `name:$I30:$INDEX_ALLOCATION` or `name::$INDEX_ALLOCATION`: a directory's index,
+    /// which only a directory has.
+    Index,
+    /// `name:stream` or `name:stream:$DATA`: a named data stream, as spelled.
+    Named(&'p str),
+}
+
+/// Splits the stream syntax off the last component of `path`: the file's path (not yet
+/// checked: [`components`] does that) and what the stream part names. A bad stream part
+/// (`name:`, `name:s:$BAD`, a `/` or `\` in the stream name...) is
+/// STATUS_OBJECT_NAME_INVALID, as is stream syntax on the share root.
+pub(crate) fn split_stream(path: &str) -> Result<(&str, StreamPart<'_>), NtStatus> {
+    // Every open comes through here: a path without a colon (nearly all) costs one scan
+    // of its bytes.
+    if !path.bytes().any(|b| b == b':') {
+        return Ok((path, StreamPart::None));
+    }
+    let start = path.rfind('/').map_or(0, |i| i + 1);
+    let last = &path[start..];
+    if !last.contains(':') {
+        return Ok((path, StreamPart::None));
+    }
+    let (name, spec) = parse_stream_syntax(last)?;
+    let Some(spec) = spec else {
+        return Ok((path, StreamPart::None));
+    };
+    if name.is_empty() {
+        return Err(NtStatus::OBJECT_NAME_INVALID);
+    }
+    let file = &path[..start + name.len()];
+    let part = match spec.stream_type {
+        Some(lwio_fscc::StreamType::IndexAllocation) => StreamPart::Index,
+        _ if spec.is_default_data() => StreamPart::DefaultData,
+        _ => StreamPart::Named(spec.name),
+    };
+    Ok((file, part))
 }
 
 /// The Windows form of a share-relative path, as FileNameInformation reports it:
@@ -172,6 +220,36 @@ mod tests {
         assert_eq!(split_last("c"), ("", "c"));
         assert_eq!(join("", "c"), "c");
         assert_eq!(join("a", "c"), "a/c");
+    }
+
+    #[test]
+    fn streams_split_off() {
+        assert_eq!(split_stream("a/f"), Ok(("a/f", StreamPart::None)));
+        assert_eq!(split_stream("a/f:s"), Ok(("a/f", StreamPart::Named("s"))));
+        assert_eq!(
+            split_stream("f:Str eam:$data"),
+            Ok(("f", StreamPart::Named("Str eam")))
+        );
+        assert_eq!(
+            split_stream("d/f::$DATA"),
+            Ok(("d/f", StreamPart::DefaultData))
+        );
+        assert_eq!(
+            split_stream("d:$I30:$INDEX_ALLOCATION"),
+            Ok(("d", StreamPart::Index))
+        );
+        for bad in [
+            "f:", "f:s:", "f:s:$FOO", "f:s:DATA", "f::", ":s", "a/:s", "f:a:b:c",
+        ] {
+            assert_eq!(
+                split_stream(bad),
+                Err(NtStatus::OBJECT_NAME_INVALID),
+                "{bad}"
+            );
+        }
+        // A colon before the last component is the file name's, checked later.
+        assert_eq!(split_stream("a:b/f"), Ok(("a:b/f", StreamPart::None)));
+        assert_eq!(components("a:b/f"), Err(NtStatus::OBJECT_NAME_INVALID));
     }
 
     #[test]

@@ -124,7 +124,15 @@ pub(crate) fn rename(
     request: &LinkTarget,
 ) -> Result<(), NtStatus> {
     if request.is_stream() {
-        return Err(NtStatus::NOT_SUPPORTED);
+        return crate::streams::ops::rename(volume, ccb, request);
+    }
+    if ccb.stream.is_some() {
+        // A stream handle renames its stream only (`:name`), never the file.
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    // A file with an open stream keeps its name (as Windows refuses it).
+    if !ccb.fcb.state.lock().streams.is_empty() {
+        return Err(NtStatus::ACCESS_DENIED);
     }
     let (dest, target) = destination(dest)?;
     let src_path = ccb.path();
@@ -194,6 +202,12 @@ pub(crate) fn rename(
             .end_change(&dest.fd, dst_change, &edits[split..]);
     }
     result?;
+    if let Some((_, st)) = existing.as_ref().filter(|_| replace_target) {
+        if st.nlink <= 1 {
+            // The replaced file's last link is gone, and its streams with it.
+            crate::streams::removed_file(volume, st);
+        }
+    }
     let new_path = path::join(&dest.path(), wanted);
     ccb.fcb.state.lock().path.clone_from(&new_path);
     let is_dir = ccb.is_dir();
@@ -230,6 +244,9 @@ pub(crate) fn link(
             .change_names(&dest.fd, &[NameEdit::Removed(&name)], || {
                 sys::unlink_at(&dest.fd, &name, false)
             })?;
+        if st.nlink <= 1 {
+            crate::streams::removed_file(volume, &st);
+        }
     }
     // The target directory's name index is updated in place (the source's is unchanged).
     volume

@@ -39,7 +39,7 @@ fn check_extend(ccb: &Ccb, size: u64, offset: u64, end: u64) -> Result<(), NtSta
     if end <= size || offset <= size {
         return Ok(());
     }
-    let vfs = rustix::fs::fstatvfs(&ccb.fd).map_err(sys::map_errno)?;
+    let vfs = rustix::fs::fstatvfs(ccb.data()).map_err(sys::map_errno)?;
     let free = vfs.f_bavail.saturating_mul(vfs.f_frsize);
     if end - size > free {
         return Err(NtStatus::DISK_FULL);
@@ -64,7 +64,7 @@ pub(crate) fn read(ccb: &Ccb, r: &ReadRequest) -> Result<IrpResult, NtStatus> {
         .locks
         .check_io(ccb.id, r.key, r.offset, u64::from(length), false)?;
     let mut buf = vec![0u8; length as usize];
-    let n = sys::pread_full(&ccb.fd, &mut buf, r.offset)?;
+    let n = sys::pread_full(ccb.data(), &mut buf, r.offset)?;
     if n == 0 {
         return Err(NtStatus::END_OF_FILE);
     }
@@ -84,7 +84,7 @@ pub(crate) fn write(ccb: &Ccb, w: &WriteRequest) -> Result<IrpResult, NtStatus> 
         return Err(NtStatus::INVALID_PARAMETER);
     }
     let st = if to_end || len > 0 {
-        Some(sys::fstat(&ccb.fd)?)
+        Some(sys::fstat(ccb.data())?)
     } else {
         None
     };
@@ -104,15 +104,15 @@ pub(crate) fn write(ccb: &Ccb, w: &WriteRequest) -> Result<IrpResult, NtStatus> 
                 state.write_time.after_write()
             })
         };
-        sys::pwrite_all(&ccb.fd, &w.data, offset)?;
-        persist(&ccb.fd, restore);
+        sys::pwrite_all(ccb.data(), &w.data, offset)?;
+        persist(ccb.data(), restore);
         if ccb
             .options
             .lock()
             .contains(lwio_core::CreateOptions::WRITE_THROUGH)
         {
             // FILE_WRITE_THROUGH: the write completes once it is on stable storage.
-            sys::datasync(&ccb.fd)?;
+            sys::datasync(ccb.data())?;
         }
         ccb.written
             .store(true, std::sync::atomic::Ordering::Relaxed);
@@ -129,8 +129,8 @@ pub(crate) fn flush(ccb: &Ccb) -> Result<IrpResult, NtStatus> {
     if !ccb.is_dir() {
         // A pending last-write-time update happens now, then goes to disk with the data.
         let now = ccb.fcb.state.lock().write_time.flush_pending();
-        persist(&ccb.fd, now);
-        sys::fsync(&ccb.fd)?;
+        persist(ccb.data(), now);
+        sys::fsync(ccb.data())?;
     }
     Ok(IrpResult::new(NtStatus::SUCCESS))
 }

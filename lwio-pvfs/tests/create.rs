@@ -253,11 +253,16 @@ fn read_only_file_refuses_write_access() {
 }
 
 #[test]
-fn named_streams_are_refused_and_default_stream_opens_the_file() {
+fn named_streams_open_and_default_stream_opens_the_file() {
     let s = Share::new();
     s.file("f");
+    // Named streams are tested in tests/streams.rs; here only that the syntax reaches them.
     assert_eq!(
-        s.open("f:s", req(R, D::OPEN_IF)).err(),
+        s.open("f:s", req(R, D::OPEN_IF)).map(|h| h.create_action()),
+        Ok(CreateAction::CREATED)
+    );
+    assert_eq!(
+        s.open("f:s:", req(R, D::OPEN_IF)).err(),
         Some(NtStatus::OBJECT_NAME_INVALID)
     );
     assert!(s.open("f::$DATA", req(R, D::OPEN)).is_ok());

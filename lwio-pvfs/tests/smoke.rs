@@ -114,7 +114,12 @@ fn dispositions_and_kinds() {
     assert_eq!(f.create_action(), CreateAction::OVERWRITTEN);
     assert_eq!(block_on(f.read(0, 4)), Err(NtStatus::END_OF_FILE));
     assert_eq!(
-        open(&io, "/s/d/x:stream", req(r, CreateDisposition::OPEN_IF)).err(),
+        open(
+            &io,
+            "/s/d/x:stream:$BAD",
+            req(r, CreateDisposition::OPEN_IF)
+        )
+        .err(),
         Some(NtStatus::OBJECT_NAME_INVALID)
     );
     assert_eq!(

@@ -20,6 +20,28 @@ fn mount_root(io: &IoManager, device: &str, root: &Path) -> Result<(), NtStatus>
     lwio::pvfs::mount(io, device, root, lwio::pvfs::PvfsConfig::default())
 }
 
+/// Mounts the SMB redirector at `/rdr` when credentials are given (`--credentials` or
+/// `LWIO_USER`); without them a remote path on the command line is a usage error.
+#[cfg(feature = "rdr")]
+fn mount_remote(io: &IoManager, cli: &Cli) -> Result<(), tool::ToolError> {
+    use tool::remote;
+    match remote::load_credentials(cli.credentials.as_deref())? {
+        Some(credentials) => remote::mount(io, credentials).map(drop),
+        None if names_remote() => Err(tool::ToolError::Usage(
+            "remote paths need credentials: --credentials FILE or LWIO_USER/LWIO_PASSWORD".into(),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// True when a remote path (`//server/share/...`) is on the command line.
+fn names_remote() -> bool {
+    #[cfg(feature = "rdr")]
+    return std::env::args().any(|a| tool::remote::is_remote(&a));
+    #[cfg(not(feature = "rdr"))]
+    false
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let token = match tool::token_for_user(&cli.user) {
@@ -54,7 +76,7 @@ fn main() -> ExitCode {
     let mounted = match &cli.root {
         Some(root) => mount_root(&io, DEVICE, root),
         None => {
-            if !cli.memfs {
+            if !cli.memfs && !names_remote() {
                 eprintln!(
                     "lwio: no --root given; /{DEVICE} is an empty in-memory volume (--memfs)"
                 );
@@ -65,6 +87,11 @@ fn main() -> ExitCode {
     if let Err(status) = mounted {
         eprintln!("lwio: cannot mount /{DEVICE}: {status}");
         return ExitCode::from(1);
+    }
+    #[cfg(feature = "rdr")]
+    if let Err(e) = mount_remote(&io, &cli) {
+        eprintln!("lwio: {e}");
+        return ExitCode::from(e.exit_code());
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

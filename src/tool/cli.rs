@@ -33,6 +33,13 @@ pub struct Cli {
         global = true
     )]
     pub user: String,
+    /// Log on to SMB servers (remote paths, `//server[:port]/share/path`) with the
+    /// credentials in this file, smbclient's format (`username = `, `password = `,
+    /// `domain = `), which only its owner may read; without it, `LWIO_USER`,
+    /// `LWIO_PASSWORD` and `LWIO_DOMAIN`.
+    #[cfg(feature = "rdr")]
+    #[arg(long, value_name = "FILE", global = true)]
+    pub credentials: Option<PathBuf>,
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
@@ -111,6 +118,35 @@ pub enum Command {
         /// Write at the end of the file.
         #[arg(long)]
         append: bool,
+    },
+    /// Print a file to standard output (as `read` without --length).
+    Cat {
+        /// A path or a handle.
+        target: String,
+    },
+    /// Copy a file, or a tree with -r, keeping its times. Each side is a remote path
+    /// (`//server[:port]/share/path`) or a local file-system path (not one on the device).
+    Cp {
+        /// What to copy.
+        src: String,
+        /// Where to: a new name, or an existing directory to copy into.
+        dst: String,
+        /// Copy a directory and everything in it.
+        #[arg(short, long)]
+        recursive: bool,
+    },
+    /// Delete a file or an empty directory (with -r, a tree).
+    Rm {
+        /// A path.
+        target: String,
+        /// Delete a directory and everything in it.
+        #[arg(short, long)]
+        recursive: bool,
+    },
+    /// Make a directory.
+    Mkdir {
+        /// A path.
+        path: String,
     },
     /// Print every file information class the driver answers, decoded.
     Stat {

@@ -45,7 +45,10 @@ pub mod accounts;
 mod cli;
 mod ea;
 mod error;
+mod files;
 mod names;
+#[cfg(feature = "rdr")]
+pub mod remote;
 mod script;
 mod session;
 mod stat;

@@ -95,6 +95,16 @@ impl Session {
         }
     }
 
+    /// The manager the session works on.
+    pub(crate) fn io(&self) -> &IoManager {
+        &self.io
+    }
+
+    /// The token its opens are made with.
+    pub(crate) fn token(&self) -> &Arc<AccessToken> {
+        &self.token
+    }
+
     /// The names of the handles open now, in order.
     pub fn handle_names(&self) -> Vec<String> {
         self.handles.keys().cloned().collect()
@@ -103,6 +113,10 @@ impl Session {
     /// The manager path of a device-relative path: `a\b` and `/a/b` both become
     /// `/device/a/b`.
     pub fn full_path(&self, path: &str) -> String {
+        #[cfg(feature = "rdr")]
+        if super::remote::is_remote(path) {
+            return super::remote::full_path(path);
+        }
         let rest = path.replace('\\', "/");
         format!("/{}/{}", self.device, rest.trim_start_matches('/'))
     }
@@ -193,6 +207,14 @@ impl Session {
                 write_out(out, format_args!("wrote {written} bytes\n"))?;
                 target.finish()
             }
+            Command::Cat { target } => self.read(target, 0, None, out),
+            Command::Cp {
+                src,
+                dst,
+                recursive,
+            } => self.cp(src, dst, *recursive, out),
+            Command::Rm { target, recursive } => self.rm(target, *recursive, out),
+            Command::Mkdir { path } => self.mkdir(path, out),
             Command::Stat { target, volume } => {
                 // Ask for read access (for the EA and access classes), and settle for
                 // reading attributes when the descriptor grants no more.

@@ -33,6 +33,13 @@ pub(super) async fn handle(req: &FileRequest<'_>) -> Outcome {
         return (Reply::error(NtStatus::INVALID_PARAMETER), Some(id));
     }
     let request = match qr.info_type {
+        // FileNormalizedNameInformation is SMB 3.1.1's (MS-SMB2 3.3.5.20.1).
+        InfoType::FILE
+            if FileInfoClass(qr.info_class) == FileInfoClass::NORMALIZED_NAME
+                && req.dialect < 0x0311 =>
+        {
+            return (Reply::error(NtStatus::NOT_SUPPORTED), Some(id));
+        }
         InfoType::FILE if FileInfoClass(qr.info_class) == FileInfoClass::FULL_EA => {
             IrpRequest::QueryEa(ea_request(&qr))
         }

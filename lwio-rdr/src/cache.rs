@@ -1,0 +1,131 @@
+//! Sessions shared by every open: one connection and session per (server, port, user),
+//! made on first use, reference counted by the files open on it, and closed by a reaper
+//! after [`RdrConfig::idle_timeout`] without an open file.
+//!
+//! A connection that failed is dropped from the cache at the next lookup (and by the
+//! reaper), so the next open makes a new one; files opened on the failed one keep failing
+//! with STATUS_CONNECTION_DISCONNECTED (there is no reconnect or durable handle yet).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+use crate::config::RdrConfig;
+use crate::creds::Credentials;
+use crate::error::RdrError;
+use crate::session::Session;
+
+type Key = (String, u16, String);
+
+/// The session cache.
+#[derive(Debug)]
+pub struct Cache {
+    config: RdrConfig,
+    credentials: Mutex<Credentials>,
+    sessions: tokio::sync::Mutex<HashMap<Key, Arc<Session>>>,
+}
+
+impl Cache {
+    /// An empty cache logging on as `credentials`.
+    pub fn new(config: RdrConfig, credentials: Credentials) -> Self {
+        Cache {
+            config,
+            credentials: Mutex::new(credentials),
+            sessions: tokio::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &RdrConfig {
+        &self.config
+    }
+
+    /// Replaces the credentials later connections log on with.
+    pub fn set_credentials(&self, credentials: Credentials) {
+        *self.credentials.lock() = credentials;
+    }
+
+    /// The session for `server:port`, connecting and logging on if there is none.
+    pub async fn session(&self, server: &str, port: u16) -> Result<Arc<Session>, RdrError> {
+        let creds = self.credentials.lock().clone();
+        let key = (
+            server.to_lowercase(),
+            port,
+            format!("{}\\{}", creds.domain, creds.user).to_lowercase(),
+        );
+        let mut sessions = self.sessions.lock().await;
+        if let Some(s) = sessions.get(&key) {
+            if s.is_alive() {
+                s.touch();
+                return Ok(Arc::clone(s));
+            }
+            sessions.remove(&key);
+        }
+        let s = Arc::new(Session::connect(server, port, &creds, &self.config).await?);
+        sessions.insert(key, Arc::clone(&s));
+        Ok(s)
+    }
+
+    /// The sessions cached now.
+    pub async fn sessions(&self) -> Vec<Arc<Session>> {
+        self.sessions.lock().await.values().cloned().collect()
+    }
+
+    /// How many sessions are cached.
+    pub async fn len(&self) -> usize {
+        self.sessions.lock().await.len()
+    }
+
+    /// True when no session is cached.
+    pub async fn is_empty(&self) -> bool {
+        self.len().await == 0
+    }
+
+    /// Drops failed sessions, and closes those no file holds that were idle for longer
+    /// than the timeout.
+    pub async fn reap(&self) {
+        let idle = self.config.idle_timeout;
+        let mut closing = Vec::new();
+        self.sessions.lock().await.retain(|_, s| {
+            if !s.is_alive() {
+                return false;
+            }
+            if Arc::strong_count(s) == 1 && s.idle_for() >= idle {
+                closing.push(Arc::clone(s));
+                return false;
+            }
+            true
+        });
+        for s in closing {
+            s.close().await;
+        }
+    }
+
+    /// Closes every session (the driver's shutdown).
+    pub async fn close_all(&self) {
+        let all: Vec<_> = self.sessions.lock().await.drain().map(|(_, s)| s).collect();
+        for s in all {
+            s.close().await;
+        }
+    }
+}
+
+/// The reaper: runs [`Cache::reap`] every quarter of the idle timeout (at most each
+/// second) until the cache is gone.
+pub async fn reaper(cache: Weak<Cache>) {
+    loop {
+        let tick = match cache.upgrade() {
+            Some(c) => {
+                (c.config.idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(1))
+            }
+            None => return,
+        };
+        tokio::time::sleep(tick).await;
+        match cache.upgrade() {
+            Some(c) => c.reap().await,
+            None => return,
+        }
+    }
+}

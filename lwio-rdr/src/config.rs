@@ -1,0 +1,47 @@
+//! The redirector's settings.
+
+use std::time::Duration;
+
+use lwio_smb2::Dialect;
+
+/// The settings of a [`Redirector`](crate::Redirector).
+#[derive(Debug, Clone)]
+pub struct RdrConfig {
+    /// The dialects offered, in any order (default 2.0.2, 2.1, 3.0, 3.0.2, 3.1.1). Offer
+    /// one to pin a connection to it.
+    pub dialects: Vec<Dialect>,
+    /// The most credits a connection keeps (available and in flight); bounds how many
+    /// reads and writes are in flight at once (an 8 MiB read spends 128).
+    pub max_credits: u16,
+    /// The largest single READ or WRITE (further bounded by the server's MaxReadSize and
+    /// MaxWriteSize, and to 64 KiB at dialect 2.0.2).
+    pub max_io: u32,
+    /// How long an unused connection (no open file) lives before the reaper closes it.
+    pub idle_timeout: Duration,
+    /// How long a TCP connect and the logon may take.
+    pub connect_timeout: Duration,
+    /// Worker threads of the redirector's runtime.
+    pub worker_threads: usize,
+    /// The workstation name sent in the NTLM AUTHENTICATE.
+    pub workstation: String,
+}
+
+impl Default for RdrConfig {
+    fn default() -> Self {
+        RdrConfig {
+            dialects: vec![
+                Dialect::SMB_2_0_2,
+                Dialect::SMB_2_1,
+                Dialect::SMB_3_0,
+                Dialect::SMB_3_0_2,
+                Dialect::SMB_3_1_1,
+            ],
+            max_credits: 1024,
+            max_io: 8 * 1024 * 1024,
+            idle_timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(20),
+            worker_threads: 2,
+            workstation: "LWIO".into(),
+        }
+    }
+}

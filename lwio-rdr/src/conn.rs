@@ -1,0 +1,271 @@
+//! The tokio shell around one connection's [`Engine`]: a reader task, a writer task, and
+//! the table of callers waiting for their responses.
+//!
+//! A caller prepares its request under the connection's lock (message id, header,
+//! signature), registers a one-shot channel for the reply and queues the bytes for the
+//! writer, all in one critical section, so requests leave in message-id order. The reader
+//! reads Direct TCP frames (bounded by the largest response the client asked for), hands
+//! them to the engine and completes the waiting callers. A request that finds too few
+//! credits waits for the next response that grants some.
+//!
+//! Any protocol error, a closed socket or an I/O error fails the connection: every waiting
+//! caller gets [`RdrError::Disconnected`] (STATUS_CONNECTION_DISCONNECTED), the reason is
+//! logged, and the connection refuses further requests; the cache then makes a new one
+//! for the next open. Dropping the [`Connection`] stops both tasks and closes the socket.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use lwio_smb2::frame::{FRAME_HEADER_LEN, encode_frame_header, message_len};
+use parking_lot::Mutex;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::engine::{Engine, Incoming, Outgoing, Reply};
+use crate::error::RdrError;
+
+type ReplyTx = oneshot::Sender<Result<Reply, RdrError>>;
+
+struct State {
+    engine: Engine,
+    waiters: HashMap<u64, ReplyTx>,
+    dead: Option<String>,
+    writer: mpsc::UnboundedSender<Vec<u8>>,
+}
+
+/// What the tasks and the handle share.
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    credits: Notify,
+}
+
+impl Shared {
+    /// Fails the connection: records why, fails every waiting caller, wakes credit waiters.
+    pub(crate) fn fail(&self, reason: String) {
+        let waiters = {
+            let mut s = self.state.lock();
+            if s.dead.is_some() {
+                return;
+            }
+            tracing::warn!(%reason, "SMB2 connection dropped");
+            s.dead = Some(reason.clone());
+            s.engine.drain();
+            std::mem::take(&mut s.waiters)
+        };
+        for (_, tx) in waiters {
+            let _ = tx.send(Err(RdrError::Disconnected(reason.clone())));
+        }
+        self.credits.notify_waiters();
+    }
+
+    fn deliver(&self, frame: Vec<u8>) -> Result<(), String> {
+        let mut replies = Vec::new();
+        {
+            let mut s = self.state.lock();
+            let incoming = s.engine.receive(frame).map_err(|e| e.to_string())?;
+            for i in incoming {
+                if let Incoming::Reply(r) = i {
+                    match s.waiters.remove(&r.message_id) {
+                        Some(tx) => replies.push((tx, r)),
+                        None => {
+                            return Err(format!("no caller waits for message {}", r.message_id));
+                        }
+                    }
+                }
+            }
+        }
+        self.credits.notify_waiters();
+        for (tx, r) in replies {
+            let _ = tx.send(Ok(r));
+        }
+        Ok(())
+    }
+}
+
+/// One SMB2 connection: its engine, its tasks, its waiting callers.
+pub struct Connection {
+    shared: Arc<Shared>,
+    tasks: [JoinHandle<()>; 2],
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+        self.shared.fail("connection closed by the client".into());
+    }
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection").finish_non_exhaustive()
+    }
+}
+
+/// A request sent, waiting for its reply.
+#[derive(Debug)]
+pub struct InFlight {
+    /// Its message id (what CANCEL names).
+    pub message_id: u64,
+    rx: oneshot::Receiver<Result<Reply, RdrError>>,
+}
+
+impl InFlight {
+    /// Waits for the final response.
+    pub async fn reply(self) -> Result<Reply, RdrError> {
+        self.rx
+            .await
+            .unwrap_or_else(|_| Err(RdrError::Disconnected("connection closed".into())))
+    }
+}
+
+impl Connection {
+    /// Starts the tasks of a connection over `stream` (a TCP socket, or any byte stream in
+    /// tests), keeping at most `max_credits` credits and reading frames of at most
+    /// `max_frame` bytes. Call from inside a tokio runtime.
+    pub fn start<S>(stream: S, max_credits: u16, max_frame: usize) -> Connection
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        let (read, write) = tokio::io::split(stream);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                engine: Engine::new(max_credits),
+                waiters: HashMap::new(),
+                dead: None,
+                writer: tx,
+            }),
+            credits: Notify::new(),
+        });
+        let reader = tokio::spawn(read_loop(read, Arc::clone(&shared), max_frame));
+        let writer = tokio::spawn(write_loop(write, rx, Arc::clone(&shared)));
+        Connection {
+            shared,
+            tasks: [reader, writer],
+        }
+    }
+
+    /// Runs `f` on the engine (session id, signing, dialect settings).
+    pub fn with_engine<T>(&self, f: impl FnOnce(&mut Engine) -> T) -> T {
+        f(&mut self.shared.state.lock().engine)
+    }
+
+    /// Why the connection failed, if it did.
+    pub fn failure(&self) -> Option<String> {
+        self.shared.state.lock().dead.clone()
+    }
+
+    /// Fails the connection (a response that decoded wrongly, a lying server).
+    pub fn fail(&self, reason: String) {
+        self.shared.fail(reason);
+    }
+
+    /// Sends a request, waiting for credits if needed; returns its message id and the
+    /// reply to wait for.
+    pub async fn send(&self, out: Outgoing) -> Result<InFlight, RdrError> {
+        Ok(self.send_inner(out, false).await?.0)
+    }
+
+    /// As [`Connection::send`], also returning the message as sent (for the 3.1.1
+    /// preauth integrity hash of NEGOTIATE and SESSION_SETUP).
+    pub async fn send_keep(&self, out: Outgoing) -> Result<(InFlight, Vec<u8>), RdrError> {
+        self.send_inner(out, true).await
+    }
+
+    async fn send_inner(&self, out: Outgoing, keep: bool) -> Result<(InFlight, Vec<u8>), RdrError> {
+        let mut out = out;
+        loop {
+            let notified = self.shared.credits.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let mut s = self.shared.state.lock();
+                if let Some(reason) = &s.dead {
+                    return Err(RdrError::Disconnected(reason.clone()));
+                }
+                match s.engine.prepare(out) {
+                    Ok(p) => {
+                        let (tx, rx) = oneshot::channel();
+                        let kept = if keep { p.message.clone() } else { Vec::new() };
+                        s.waiters.insert(p.message_id, tx);
+                        if s.writer.send(p.message).is_err() {
+                            s.waiters.remove(&p.message_id);
+                            s.engine.abandon(p.message_id);
+                            return Err(RdrError::Disconnected("writer stopped".into()));
+                        }
+                        let sent = InFlight {
+                            message_id: p.message_id,
+                            rx,
+                        };
+                        return Ok((sent, kept));
+                    }
+                    Err(back) => out = back,
+                }
+            }
+            notified.await;
+        }
+    }
+
+    /// Sends a request and waits for its final response.
+    pub async fn call(&self, out: Outgoing) -> Result<Reply, RdrError> {
+        self.send(out).await?.reply().await
+    }
+
+    /// Sends SMB2 CANCEL for the request `message_id`, if it is still in flight.
+    pub fn cancel(&self, message_id: u64) {
+        let mut s = self.shared.state.lock();
+        if let Some(msg) = s.engine.cancel(message_id) {
+            let _ = s.writer.send(msg);
+        }
+    }
+}
+
+async fn read_loop<R: AsyncRead>(read: R, shared: Arc<Shared>, max_frame: usize) {
+    let mut read = std::pin::pin!(read);
+    let reason = loop {
+        let mut head = [0u8; FRAME_HEADER_LEN];
+        if let Err(e) = read.read_exact(&mut head).await {
+            break format!("read from the server: {e}");
+        }
+        let len = match message_len(head, max_frame) {
+            Ok(len) => len,
+            Err(e) => break format!("bad frame from the server: {e}"),
+        };
+        let mut frame = vec![0u8; len];
+        if let Err(e) = read.read_exact(&mut frame).await {
+            break format!("read from the server: {e}");
+        }
+        if let Err(e) = shared.deliver(frame) {
+            break e;
+        }
+    };
+    shared.fail(reason);
+}
+
+async fn write_loop<W: AsyncWrite>(
+    write: W,
+    mut rx: mpsc::UnboundedReceiver<Vec<u8>>,
+    shared: Arc<Shared>,
+) {
+    let mut write = std::pin::pin!(write);
+    while let Some(msg) = rx.recv().await {
+        let mut head = Vec::with_capacity(FRAME_HEADER_LEN);
+        encode_frame_header(msg.len(), &mut head);
+        let r = if msg.len() <= 16 * 1024 {
+            head.extend_from_slice(&msg);
+            write.write_all(&head).await
+        } else {
+            match write.write_all(&head).await {
+                Ok(()) => write.write_all(&msg).await,
+                Err(e) => Err(e),
+            }
+        };
+        if let Err(e) = r {
+            shared.fail(format!("write to the server: {e}"));
+            return;
+        }
+    }
+}

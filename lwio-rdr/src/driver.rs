@@ -1,0 +1,678 @@
+//! The redirector as a driver: every IRP pends, a task on the driver's runtime turns it
+//! into SMB2 requests on the file's session, and completes it with the server's answer.
+//!
+//! | IRP | SMB2 |
+//! |---|---|
+//! | create | CREATE (access, attributes, share access, disposition, options; the security descriptor, EAs and allocation size as SecD, ExtA and AlSi contexts) |
+//! | read / write | READ / WRITE, split at the negotiated maximum and sent together (pipelined) |
+//! | flush, close | FLUSH, CLOSE |
+//! | query / set information, volume information, security, EAs | QUERY_INFO / SET_INFO |
+//! | directory query | QUERY_DIRECTORY (pattern `*` when none is given) |
+//! | change notify | CHANGE_NOTIFY |
+//! | lock / unlock | LOCK (one element; a waiting lock pends until the server answers) |
+//! | device / file-system control | IOCTL (IS_FSCTL for FSCTLs) |
+//!
+//! Statuses from the server pass through unchanged (STATUS_BUFFER_OVERFLOW with its
+//! partial output). Cancelling a pended IRP sends SMB2 CANCEL for its request; the
+//! server's answer (normally STATUS_CANCELLED) completes it. A rename or link names its
+//! target from the device root (`SERVER[:PORT]/SHARE/new/name`), on the file's own share,
+//! else STATUS_NOT_SAME_DEVICE; it goes to the server relative to the share.
+//!
+//! The IRP's token is not sent: the server knows the redirector's logon only (the
+//! [`Credentials`](crate::Credentials) it was given), as a Windows redirector uses the
+//! logged-on user's credentials rather than a local token.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use lwio_core::irp::request::{ControlRequest, QueryEaRequest};
+use lwio_core::irp::{LinkTarget, target};
+use lwio_core::{
+    CreateAction, Dispatched, Driver, FileAttributes, FileInfoClass, Irp, IrpRequest, IrpResult,
+    PendingIrp,
+};
+use lwio_smb2::create_context::{ALSI, EXTA, SECD};
+use lwio_smb2::{
+    ChangeNotifyFlags, ChangeNotifyRequest, ChangeNotifyResponse, Channel, CloseRequest, Command,
+    CreateContext, CreateRequest, CreateResponse, FileId, FlushRequest, InfoType, IoctlFlags,
+    IoctlRequest, IoctlResponse, LockElement, LockFlags, LockRequest, QueryDirectoryRequest,
+    QueryDirectoryResponse, QueryInfoFlags, QueryInfoRequest, QueryInfoResponse, ReadRequest,
+    ReadResponse, SetInfoRequest, WriteFlags, WriteRequest, WriteResponse,
+};
+use lwio_types::{AccessMask, NtStatus};
+use parking_lot::Mutex;
+
+use crate::cache::{Cache, reaper};
+use crate::config::RdrConfig;
+use crate::creds::Credentials;
+use crate::engine::{Outgoing, Reply};
+use crate::error::RdrError;
+use crate::path::RemotePath;
+use crate::session::{Session, check};
+
+/// A remote open: the session, tree and file id behind a file object.
+#[derive(Debug, Clone)]
+pub struct RemoteFile {
+    session: Arc<Session>,
+    tree: u32,
+    file_id: FileId,
+    path: RemotePath,
+}
+
+impl RemoteFile {
+    /// The remote name it was opened by.
+    pub fn path(&self) -> &RemotePath {
+        &self.path
+    }
+}
+
+/// The SMB2 redirector driver. Mount it with [`mount`](crate::mount).
+pub struct Redirector {
+    runtime: Mutex<Option<tokio::runtime::Runtime>>,
+    handle: tokio::runtime::Handle,
+    cache: Arc<Cache>,
+}
+
+impl std::fmt::Debug for Redirector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Redirector").finish_non_exhaustive()
+    }
+}
+
+impl Redirector {
+    /// A redirector logging on as `credentials`, with its own runtime.
+    pub fn new(config: RdrConfig, credentials: Credentials) -> std::io::Result<Redirector> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(config.worker_threads.max(1))
+            .thread_name("lwio-rdr")
+            .enable_all()
+            .build()?;
+        let handle = runtime.handle().clone();
+        let cache = Arc::new(Cache::new(config, credentials));
+        handle.spawn(reaper(Arc::downgrade(&cache)));
+        Ok(Redirector {
+            runtime: Mutex::new(Some(runtime)),
+            handle,
+            cache,
+        })
+    }
+
+    /// The session cache (for tests and tools: how many connections are open).
+    pub fn cache(&self) -> &Arc<Cache> {
+        &self.cache
+    }
+
+    /// The runtime the redirector's connections run on.
+    pub fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.handle
+    }
+}
+
+impl Driver for Redirector {
+    type Device = ();
+    type File = RemoteFile;
+
+    fn name(&self) -> &str {
+        "rdr"
+    }
+
+    fn dispatch(&self, _device: &(), irp: Irp<'_, Self>) -> Dispatched {
+        if matches!(irp.request(), IrpRequest::Close) && irp.file_context().is_none() {
+            return irp.complete(NtStatus::SUCCESS);
+        }
+        let (pending, dispatched) = irp.pend();
+        let request = pending.request().clone();
+        let file = pending.file_context().cloned();
+        let path = pending.file().path().to_string();
+        let pending = Mutex::new(pending);
+        let cache = Arc::clone(&self.cache);
+        self.handle.spawn(async move {
+            let result = match request {
+                IrpRequest::Create(c) => create(&cache, &pending, &path, *c).await,
+                other => match file {
+                    Some(file) => {
+                        file.session.touch();
+                        execute(&file, &pending, other).await
+                    }
+                    None => Err(RdrError::Status(NtStatus::INVALID_HANDLE)),
+                },
+            };
+            let pending = pending.into_inner();
+            pending.clear_cancel_routine();
+            pending.complete_result(result.unwrap_or_else(|e| {
+                tracing::debug!(error = %e, "remote request failed");
+                IrpResult::new(e.status())
+            }));
+        });
+        dispatched
+    }
+
+    fn shutdown(&self) {
+        let cache = Arc::clone(&self.cache);
+        let closing = self.handle.spawn(async move { cache.close_all().await });
+        if tokio::runtime::Handle::try_current().is_err() {
+            let _ = futures_lite_block_on(&self.handle, closing);
+        }
+        if let Some(rt) = self.runtime.lock().take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// Waits for a task from a thread outside the runtime.
+fn futures_lite_block_on<T>(
+    handle: &tokio::runtime::Handle,
+    task: tokio::task::JoinHandle<T>,
+) -> Option<T> {
+    handle.block_on(task).ok()
+}
+
+/// A pended IRP shared by its task (a mutex makes a reference to it `Send`).
+type Pending = Mutex<PendingIrp<Redirector>>;
+
+/// Sends `out` and waits for its reply; a cancel of the IRP meanwhile sends SMB2 CANCEL.
+async fn call_cancellable(
+    file: &RemoteFile,
+    pending: &Pending,
+    out: Outgoing,
+) -> Result<Reply, RdrError> {
+    let sent = file.session.conn().send(out).await?;
+    let mid = sent.message_id;
+    let session = Arc::clone(&file.session);
+    if !pending
+        .lock()
+        .set_cancel_routine(move || session.conn().cancel(mid))
+    {
+        file.session.conn().cancel(mid);
+    }
+    sent.reply().await
+}
+
+async fn create(
+    cache: &Cache,
+    pending: &Pending,
+    path: &str,
+    c: lwio_core::CreateRequest,
+) -> Result<IrpResult, RdrError> {
+    if c.open_target_directory {
+        return Err(RdrError::Status(NtStatus::INVALID_PARAMETER));
+    }
+    let path = RemotePath::parse(path).map_err(RdrError::Status)?;
+    let session = cache.session(&path.server, path.port).await?;
+    let tree = session.tree(&path.server, &path.share).await?;
+    let mut contexts = Vec::new();
+    if let Some(sd) = &c.security_descriptor {
+        contexts.push(CreateContext::new(SECD, sd.to_vec()));
+    }
+    if let Some(ea) = &c.ea_buffer {
+        contexts.push(CreateContext::new(EXTA, ea.to_vec()));
+    }
+    if c.allocation_size > 0 {
+        contexts.push(CreateContext::new(
+            ALSI,
+            c.allocation_size.to_le_bytes().to_vec(),
+        ));
+    }
+    let req = CreateRequest {
+        desired_access: c.desired_access,
+        file_attributes: c.file_attributes,
+        share_access: c.share_access,
+        disposition: c.disposition,
+        options: c.options,
+        name: path.path.clone(),
+        contexts,
+        ..CreateRequest::default()
+    };
+    let reply = session
+        .conn()
+        .call(Outgoing::new(Command::CREATE, tree.id, |o| req.encode(o)))
+        .await?;
+    check(&reply, &[])?;
+    let resp = session.decode(&reply, CreateResponse::decode)?;
+    let mut granted = c
+        .desired_access
+        .map_generic(&lwio_core::FILE_GENERIC_MAPPING);
+    if c.desired_access.contains(AccessMask::MAXIMUM_ALLOWED) {
+        granted = (granted | tree.maximal_access).without(AccessMask::MAXIMUM_ALLOWED);
+    }
+    let file = RemoteFile {
+        session: Arc::clone(&session),
+        tree: tree.id,
+        file_id: resp.file_id,
+        path,
+    };
+    let pending = pending.lock();
+    if pending.set_file_context(file).is_err() {
+        return Err(RdrError::Status(NtStatus::INTERNAL_ERROR));
+    }
+    pending.grant_access(granted);
+    if resp.file_attributes.contains(FileAttributes::DIRECTORY) {
+        pending.mark_directory();
+    }
+    let action: CreateAction = resp.create_action;
+    Ok(IrpResult {
+        status: reply.status(),
+        information: u64::from(action.0),
+        output: Vec::new(),
+    })
+}
+
+/// Caps a caller's output length at what the server takes in one transaction.
+fn transact_len(file: &RemoteFile, length: u32) -> u32 {
+    length.min(file.session.negotiated().max_transact)
+}
+
+/// Checks an output the server returned against the length asked for.
+fn bounded(file: &RemoteFile, output: Vec<u8>, asked: u32) -> Result<Vec<u8>, RdrError> {
+    if output.len() > asked as usize {
+        let reason = format!(
+            "the server returned {} bytes for at most {asked}",
+            output.len()
+        );
+        file.session.conn().fail(reason.clone());
+        return Err(RdrError::Disconnected(reason));
+    }
+    Ok(output)
+}
+
+async fn execute(
+    file: &RemoteFile,
+    pending: &Pending,
+    request: IrpRequest,
+) -> Result<IrpResult, RdrError> {
+    match request {
+        IrpRequest::Close => close(file).await,
+        IrpRequest::Read(r) => read(file, pending, r.offset, r.length).await,
+        IrpRequest::Write(w) => write(file, w.offset, w.data).await,
+        IrpRequest::Flush => {
+            let req = FlushRequest {
+                file_id: file.file_id,
+            };
+            let reply = call_cancellable(
+                file,
+                pending,
+                Outgoing::new(Command::FLUSH, file.tree, |o| req.encode(o)),
+            )
+            .await?;
+            check(&reply, &[])?;
+            Ok(IrpResult::new(reply.status()))
+        }
+        IrpRequest::QueryInformation(q) => {
+            query_info(file, pending, InfoType::FILE, q.class.0, q.length, 0).await
+        }
+        IrpRequest::QueryVolumeInformation(q) => {
+            query_info(file, pending, InfoType::FILESYSTEM, q.class.0, q.length, 0).await
+        }
+        IrpRequest::QuerySecurity(q) => {
+            query_info(file, pending, InfoType::SECURITY, 0, q.length, q.info.0).await
+        }
+        IrpRequest::QueryEa(q) => query_ea(file, pending, q).await,
+        IrpRequest::SetInformation(s) => {
+            let data = if target::is_target_class(s.class) {
+                rename_buffer(file, s.class, &s.data)?
+            } else {
+                s.data.to_vec()
+            };
+            set_info(file, pending, InfoType::FILE, s.class.0, data, 0).await
+        }
+        IrpRequest::SetVolumeInformation(s) => {
+            set_info(
+                file,
+                pending,
+                InfoType::FILESYSTEM,
+                s.class.0,
+                s.data.to_vec(),
+                0,
+            )
+            .await
+        }
+        IrpRequest::SetSecurity(s) => {
+            set_info(
+                file,
+                pending,
+                InfoType::SECURITY,
+                0,
+                s.descriptor.to_vec(),
+                s.info.0,
+            )
+            .await
+        }
+        IrpRequest::QueryDirectory(q) => {
+            let length = transact_len(file, q.length);
+            let req = QueryDirectoryRequest {
+                class: q.class,
+                flags: q.flags,
+                file_index: q.file_index,
+                file_id: file.file_id,
+                pattern: q.pattern.unwrap_or_else(|| "*".into()),
+                output_buffer_length: length,
+            };
+            let out = Outgoing::new(Command::QUERY_DIRECTORY, file.tree, |o| req.encode(o))
+                .expecting(length as usize);
+            let reply = call_cancellable(file, pending, out).await?;
+            check(&reply, &[])?;
+            let resp = file
+                .session
+                .decode(&reply, QueryDirectoryResponse::decode)?;
+            let output = bounded(file, resp.buffer, length)?;
+            Ok(IrpResult::with_output(reply.status(), output))
+        }
+        IrpRequest::ReadDirectoryChange(n) => {
+            let length = transact_len(file, n.length);
+            let req = ChangeNotifyRequest {
+                flags: if n.watch_tree {
+                    ChangeNotifyFlags::WATCH_TREE
+                } else {
+                    ChangeNotifyFlags::empty()
+                },
+                output_buffer_length: length,
+                file_id: file.file_id,
+                completion_filter: n.filter,
+            };
+            let out = Outgoing::new(Command::CHANGE_NOTIFY, file.tree, |o| req.encode(o))
+                .expecting(length as usize);
+            let reply = call_cancellable(file, pending, out).await?;
+            check(&reply, &[])?;
+            let resp = file.session.decode(&reply, ChangeNotifyResponse::decode)?;
+            let output = bounded(file, resp.buffer, length)?;
+            Ok(IrpResult::with_output(reply.status(), output))
+        }
+        IrpRequest::Lock(l) => {
+            let mut flags = if l.exclusive {
+                LockFlags::EXCLUSIVE
+            } else {
+                LockFlags::SHARED
+            };
+            if l.fail_immediately {
+                flags |= LockFlags::FAIL_IMMEDIATELY;
+            }
+            lock(file, pending, l.offset, l.length, flags).await
+        }
+        IrpRequest::Unlock(u) => lock(file, pending, u.offset, u.length, LockFlags::UNLOCK).await,
+        IrpRequest::DeviceControl(c) => ioctl(file, pending, c, IoctlFlags::empty()).await,
+        IrpRequest::FsControl(c) => ioctl(file, pending, c, IoctlFlags::IS_FSCTL).await,
+        _ => Err(RdrError::Status(NtStatus::INVALID_DEVICE_REQUEST)),
+    }
+}
+
+async fn close(file: &RemoteFile) -> Result<IrpResult, RdrError> {
+    let req = CloseRequest {
+        file_id: file.file_id,
+        ..CloseRequest::default()
+    };
+    // The local close succeeds whatever the server says: the handle is gone either way.
+    let _ = file
+        .session
+        .conn()
+        .call(Outgoing::new(Command::CLOSE, file.tree, |o| req.encode(o)))
+        .await;
+    Ok(IrpResult::new(NtStatus::SUCCESS))
+}
+
+async fn read(
+    file: &RemoteFile,
+    pending: &Pending,
+    offset: u64,
+    length: u32,
+) -> Result<IrpResult, RdrError> {
+    let chunk = file.session.negotiated().max_read;
+    let read_one = |at: u64, len: u32| {
+        let req = ReadRequest {
+            padding: 0x50,
+            length: len,
+            offset: at,
+            file_id: file.file_id,
+            channel: Channel::NONE,
+            ..ReadRequest::default()
+        };
+        Outgoing::new(Command::READ, file.tree, |o| req.encode(o)).expecting(len as usize)
+    };
+    if length <= chunk {
+        let reply = call_cancellable(file, pending, read_one(offset, length)).await?;
+        check(&reply, &[])?;
+        let resp = file.session.decode(&reply, ReadResponse::decode)?;
+        let data = bounded(file, resp.data, length)?;
+        return Ok(IrpResult::with_output(reply.status(), data));
+    }
+    // Every chunk is sent before the first reply is awaited: the server works on all of
+    // them at once, as far as the credits allow.
+    let mut sent = Vec::new();
+    let mut at = 0u32;
+    while at < length {
+        let len = chunk.min(length - at);
+        let out = read_one(offset.saturating_add(u64::from(at)), len);
+        sent.push((len, file.session.conn().send(out).await?));
+        at += len;
+    }
+    let mut data = Vec::with_capacity(length as usize);
+    let mut short = false;
+    for (i, (len, s)) in sent.into_iter().enumerate() {
+        let reply = s.reply().await?;
+        if short {
+            continue;
+        }
+        if reply.status() == NtStatus::END_OF_FILE && i > 0 {
+            short = true;
+            continue;
+        }
+        check(&reply, &[])?;
+        let resp = file.session.decode(&reply, ReadResponse::decode)?;
+        let part = bounded(file, resp.data, len)?;
+        short = part.len() < len as usize;
+        data.extend_from_slice(&part);
+    }
+    Ok(IrpResult::with_output(NtStatus::SUCCESS, data))
+}
+
+async fn write(file: &RemoteFile, offset: u64, data: Bytes) -> Result<IrpResult, RdrError> {
+    let chunk = file.session.negotiated().max_write as usize;
+    let to_end = offset == lwio_core::irp::request::WRITE_TO_END_OF_FILE;
+    let mut sent = Vec::new();
+    let mut total = 0u64;
+    let mut at = 0usize;
+    loop {
+        let len = chunk.min(data.len() - at);
+        let req = WriteRequest {
+            offset: if to_end {
+                offset
+            } else {
+                offset.saturating_add(at as u64)
+            },
+            file_id: file.file_id,
+            channel: Channel::NONE,
+            remaining_bytes: 0,
+            flags: WriteFlags::empty(),
+            data: &data[at..at + len],
+            channel_info: &[],
+        };
+        let out = Outgoing::new(Command::WRITE, file.tree, |o| req.encode(o));
+        let s = file.session.conn().send(out).await?;
+        if to_end {
+            // Appends must land in order: one at a time.
+            total += write_reply(file, s.reply().await?, len)?;
+        } else {
+            sent.push((len, s));
+        }
+        at += len;
+        if at >= data.len() {
+            break;
+        }
+    }
+    for (len, s) in sent {
+        total += write_reply(file, s.reply().await?, len)?;
+    }
+    Ok(IrpResult {
+        status: NtStatus::SUCCESS,
+        information: total,
+        output: Vec::new(),
+    })
+}
+
+fn write_reply(file: &RemoteFile, reply: Reply, len: usize) -> Result<u64, RdrError> {
+    check(&reply, &[])?;
+    let resp = file.session.decode(&reply, WriteResponse::decode)?;
+    if resp.count as usize > len {
+        let reason = format!("the server wrote {} bytes of {len}", resp.count);
+        file.session.conn().fail(reason.clone());
+        return Err(RdrError::Disconnected(reason));
+    }
+    Ok(u64::from(resp.count))
+}
+
+async fn query_info(
+    file: &RemoteFile,
+    pending: &Pending,
+    info_type: InfoType,
+    class: u8,
+    length: u32,
+    additional: u32,
+) -> Result<IrpResult, RdrError> {
+    let length = transact_len(file, length);
+    let req = QueryInfoRequest {
+        info_type,
+        info_class: class,
+        output_buffer_length: length,
+        additional_information: additional,
+        file_id: file.file_id,
+        ..QueryInfoRequest::default()
+    };
+    query_reply(file, pending, req, length).await
+}
+
+async fn query_reply(
+    file: &RemoteFile,
+    pending: &Pending,
+    req: QueryInfoRequest,
+    length: u32,
+) -> Result<IrpResult, RdrError> {
+    let out =
+        Outgoing::new(Command::QUERY_INFO, file.tree, |o| req.encode(o)).expecting(length as usize);
+    let reply = call_cancellable(file, pending, out).await?;
+    check(&reply, &[NtStatus::BUFFER_OVERFLOW])?;
+    let resp = file.session.decode(&reply, QueryInfoResponse::decode)?;
+    let output = bounded(file, resp.buffer, length)?;
+    Ok(IrpResult::with_output(reply.status(), output))
+}
+
+async fn query_ea(
+    file: &RemoteFile,
+    pending: &Pending,
+    q: QueryEaRequest,
+) -> Result<IrpResult, RdrError> {
+    let length = transact_len(file, q.length);
+    let mut flags = QueryInfoFlags::empty();
+    if q.restart_scan {
+        flags |= QueryInfoFlags::RESTART_SCAN;
+    }
+    if q.single_entry {
+        flags |= QueryInfoFlags::RETURN_SINGLE_ENTRY;
+    }
+    if q.index.is_some() {
+        flags |= QueryInfoFlags::INDEX_SPECIFIED;
+    }
+    let req = QueryInfoRequest {
+        info_type: InfoType::FILE,
+        info_class: FileInfoClass::FULL_EA.0,
+        output_buffer_length: length,
+        input: q.ea_list.to_vec(),
+        additional_information: q.index.unwrap_or(0),
+        flags,
+        file_id: file.file_id,
+    };
+    query_reply(file, pending, req, length).await
+}
+
+async fn set_info(
+    file: &RemoteFile,
+    pending: &Pending,
+    info_type: InfoType,
+    class: u8,
+    buffer: Vec<u8>,
+    additional: u32,
+) -> Result<IrpResult, RdrError> {
+    let req = SetInfoRequest {
+        info_type,
+        info_class: class,
+        buffer,
+        additional_information: additional,
+        file_id: file.file_id,
+    };
+    let out = Outgoing::new(Command::SET_INFO, file.tree, |o| req.encode(o));
+    let reply = call_cancellable(file, pending, out).await?;
+    check(&reply, &[])?;
+    Ok(IrpResult::new(reply.status()))
+}
+
+/// The rename or link buffer as the server wants it: the target relative to the share.
+fn rename_buffer(
+    file: &RemoteFile,
+    class: FileInfoClass,
+    data: &[u8],
+) -> Result<Vec<u8>, RdrError> {
+    let t = LinkTarget::decode(class, data).map_err(RdrError::Status)?;
+    if t.root_directory != 0 {
+        return Err(RdrError::Status(NtStatus::NOT_SAME_DEVICE));
+    }
+    let name = if t.file_name.starts_with(':') {
+        t.file_name.clone()
+    } else {
+        let target = RemotePath::parse(&t.file_name).map_err(RdrError::Status)?;
+        if !target.same_share(&file.path) {
+            return Err(RdrError::Status(NtStatus::NOT_SAME_DEVICE));
+        }
+        target.path
+    };
+    let name = lwio_smb2::codec::to_utf16le(&name);
+    let mut out = data[..8].to_vec();
+    out.extend_from_slice(&0u64.to_le_bytes());
+    out.extend_from_slice(&(name.len() as u32).to_le_bytes());
+    out.extend_from_slice(&name);
+    Ok(out)
+}
+
+async fn lock(
+    file: &RemoteFile,
+    pending: &Pending,
+    offset: u64,
+    length: u64,
+    flags: LockFlags,
+) -> Result<IrpResult, RdrError> {
+    let req = LockRequest {
+        file_id: file.file_id,
+        locks: vec![LockElement {
+            offset,
+            length,
+            flags,
+        }],
+        ..LockRequest::default()
+    };
+    let out = Outgoing::new(Command::LOCK, file.tree, |o| req.encode(o));
+    let reply = call_cancellable(file, pending, out).await?;
+    check(&reply, &[])?;
+    Ok(IrpResult::new(reply.status()))
+}
+
+async fn ioctl(
+    file: &RemoteFile,
+    pending: &Pending,
+    c: ControlRequest,
+    flags: IoctlFlags,
+) -> Result<IrpResult, RdrError> {
+    let length = transact_len(file, c.max_output);
+    let req = IoctlRequest {
+        ctl_code: c.ctl_code(),
+        file_id: file.file_id,
+        input: c.input.to_vec(),
+        max_input_response: 0,
+        output: Vec::new(),
+        max_output_response: length,
+        flags,
+    };
+    let out =
+        Outgoing::new(Command::IOCTL, file.tree, |o| req.encode(o)).expecting(length as usize);
+    let reply = call_cancellable(file, pending, out).await?;
+    check(&reply, &[NtStatus::BUFFER_OVERFLOW])?;
+    let resp = file.session.decode(&reply, IoctlResponse::decode)?;
+    let output = bounded(file, resp.output, length)?;
+    Ok(IrpResult::with_output(reply.status(), output))
+}

@@ -1,0 +1,435 @@
+//! The client side of one SMB2 connection as a pure state machine (after quinn-proto):
+//! requests in, message bytes out; response frames in, matched replies out. No sockets,
+//! no tasks, no clock.
+//!
+//! What it keeps, per connection:
+//! - the credit window ([`credits`]): message ids, CreditCharge, CreditRequest;
+//! - the requests in flight, keyed by message id, with the async id an interim response
+//!   gave them (for SMB2 CANCEL, MS-SMB2 3.2.4.24);
+//! - the session id and its signing key once the session is set up.
+//!
+//! What it checks of every response (MS-SMB2 3.2.5.1): the protocol id and header, the
+//! response flag, a message id it sent and has not seen answered, the command it sent, the
+//! signature of every response to a signed request (3.2.5.1.3), the NextCommand chain of a
+//! compounded response, and that the server leaves it some credit. Any failure is a
+//! [`ProtocolError`], after which the connection is dropped: a server that lies once is
+//! not believed again.
+
+pub mod credits;
+
+use std::collections::HashMap;
+
+use lwio_auth::smb2sign::{self, SigningAlgorithm};
+use lwio_smb2::frame::MAX_FRAME_LEN;
+use lwio_smb2::header::{HeaderFlags, HeaderId};
+use lwio_smb2::{Command, Compound, HEADER_LEN, Header};
+use lwio_types::NtStatus;
+
+pub use credits::CreditWindow;
+
+/// The message id of an unsolicited oplock or lease break (MS-SMB2 3.2.5.19).
+pub const UNSOLICITED_MESSAGE_ID: u64 = u64::MAX;
+
+/// The largest request or response payload one credit covers (MS-SMB2 3.1.5.2).
+pub const CREDIT_UNIT: usize = 65536;
+
+/// Why a server's bytes were refused; the connection is dropped after any of these.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProtocolError {
+    /// A message does not decode.
+    #[error("malformed response: {0}")]
+    Malformed(String),
+    /// A message is not a response.
+    #[error("the server sent a request (command {0:?})")]
+    NotAResponse(Command),
+    /// A response names a message id that was never sent or was already answered.
+    #[error("response to message id {0}, which is not outstanding")]
+    UnknownMessageId(u64),
+    /// A response answers with another command than the request's.
+    #[error("response command {got:?} to a {sent:?} request")]
+    WrongCommand {
+        /// The request's command.
+        sent: Command,
+        /// The response's.
+        got: Command,
+    },
+    /// A response that must be signed is not, or its signature does not verify.
+    #[error("response to message id {0} is unsigned or its signature does not verify")]
+    BadSignature(u64),
+    /// STATUS_PENDING without an async id.
+    #[error("interim response without an async id")]
+    BadInterim,
+    /// The server left the client without credits.
+    #[error("the server granted no credits")]
+    NoCredits,
+    /// An encrypted or compressed message, which this client did not negotiate.
+    #[error("encrypted or compressed message, not negotiated")]
+    Transform,
+}
+
+/// A request to send: its header fields and its encoded message.
+#[derive(Debug)]
+pub struct Outgoing {
+    /// The command.
+    pub command: Command,
+    /// The tree connect it is for (0 before one).
+    pub tree_id: u32,
+    /// The whole message: 64 bytes reserved for the header, then the body. The engine
+    /// writes the header over the first 64 bytes.
+    pub message: Vec<u8>,
+    /// The larger of the bytes sent and the bytes expected back (for CreditCharge).
+    pub payload: usize,
+}
+
+impl Outgoing {
+    /// A message for `command`: the header room, then the body `encode` appends (the
+    /// codecs of `lwio-smb2` expect the header at `out[0]`).
+    pub fn new(command: Command, tree_id: u32, encode: impl FnOnce(&mut Vec<u8>)) -> Self {
+        let mut message = vec![0u8; HEADER_LEN];
+        encode(&mut message);
+        let payload = message.len() - HEADER_LEN;
+        Outgoing {
+            command,
+            tree_id,
+            message,
+            payload,
+        }
+    }
+
+    /// Sets the payload the credit charge is computed from (a read's length).
+    pub fn expecting(mut self, bytes: usize) -> Self {
+        self.payload = self.payload.max(bytes);
+        self
+    }
+}
+
+/// A request ready for the transport.
+#[derive(Debug)]
+pub struct Prepared {
+    /// Its message id.
+    pub message_id: u64,
+    /// The signed message (the transport adds the 4-byte Direct TCP header).
+    pub message: Vec<u8>,
+}
+
+/// What a response frame carried.
+#[derive(Debug)]
+pub enum Incoming {
+    /// An interim STATUS_PENDING: the request went async; the final response follows.
+    Interim {
+        /// The request's message id.
+        message_id: u64,
+        /// The id to cancel it by.
+        async_id: u64,
+    },
+    /// The final response to a request.
+    Reply(Reply),
+    /// An unsolicited notification (oplock or lease break), which this client, taking
+    /// neither, ignores.
+    Notification,
+}
+
+/// The final response to one request.
+#[derive(Debug)]
+pub struct Reply {
+    /// The request's message id.
+    pub message_id: u64,
+    /// The decoded header.
+    pub header: Header,
+    /// The whole message, header first (the codecs' input).
+    pub message: Vec<u8>,
+}
+
+impl Reply {
+    /// The response's status.
+    pub fn status(&self) -> NtStatus {
+        self.header.status
+    }
+}
+
+#[derive(Debug)]
+struct InFlight {
+    command: Command,
+    charge: u16,
+    tree_id: u32,
+    async_id: Option<u64>,
+    signed: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Signer {
+    algorithm: SigningAlgorithm,
+    key: Vec<u8>,
+}
+
+/// One connection's client state.
+#[derive(Debug)]
+pub struct Engine {
+    window: CreditWindow,
+    in_flight: HashMap<u64, InFlight>,
+    session_id: u64,
+    signer: Option<Signer>,
+    multi_credit: bool,
+}
+
+impl Engine {
+    /// A new connection's engine keeping at most `max_credits` credits.
+    pub fn new(max_credits: u16) -> Self {
+        Engine {
+            window: CreditWindow::new(max_credits),
+            in_flight: HashMap::new(),
+            session_id: 0,
+            signer: None,
+            multi_credit: false,
+        }
+    }
+
+    /// Whether requests may carry more than one credit (dialect 2.1 and later with
+    /// SMB2_GLOBAL_CAP_LARGE_MTU).
+    pub fn set_multi_credit(&mut self, on: bool) {
+        self.multi_credit = on;
+    }
+
+    /// The session id every later request carries.
+    pub fn set_session_id(&mut self, id: u64) {
+        self.session_id = id;
+    }
+
+    /// The session id.
+    pub fn session_id(&self) -> u64 {
+        self.session_id
+    }
+
+    /// Signs every later request and verifies every response to one.
+    pub fn set_signing(&mut self, algorithm: SigningAlgorithm, key: Vec<u8>) {
+        self.signer = Some(Signer { algorithm, key });
+    }
+
+    /// Verifies the signature of `message` with the session's key (the final
+    /// SESSION_SETUP response, which arrives before the key is known to the engine).
+    pub fn verify(&self, message: &[u8]) -> bool {
+        match &self.signer {
+            Some(s) => smb2sign::verify(s.algorithm, &s.key, message).is_ok(),
+            None => false,
+        }
+    }
+
+    /// The CreditCharge of a request of `payload` bytes (MS-SMB2 3.2.4.1.5).
+    pub fn charge(&self, payload: usize) -> u16 {
+        if !self.multi_credit {
+            return 1;
+        }
+        let units = payload.saturating_sub(1) / CREDIT_UNIT + 1;
+        u16::try_from(units).unwrap_or(u16::MAX)
+    }
+
+    /// The number of requests in flight.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// Credits available now.
+    pub fn credits(&self) -> u32 {
+        self.window.available()
+    }
+
+    /// Gives `out` a message id, a header and a signature; `Err(out)` back when the
+    /// window has too few credits (the caller waits for a response and tries again).
+    pub fn prepare(&mut self, mut out: Outgoing) -> Result<Prepared, Outgoing> {
+        let charge = self.charge(out.payload);
+        let credits = self.window.request(charge);
+        let Some(message_id) = self.window.take(charge) else {
+            return Err(out);
+        };
+        let signed = self.signer.is_some() && out.command != Command::SESSION_SETUP;
+        let header = Header {
+            credit_charge: if self.multi_credit { charge } else { 0 },
+            command: out.command,
+            credits,
+            flags: if signed {
+                HeaderFlags::SIGNED
+            } else {
+                HeaderFlags::empty()
+            },
+            message_id,
+            id: HeaderId::Sync {
+                reserved: 0xFEFF,
+                tree_id: out.tree_id,
+            },
+            session_id: self.session_id,
+            ..Header::default()
+        };
+        write_header(&header, &mut out.message);
+        if signed {
+            self.sign(&mut out.message);
+        }
+        self.in_flight.insert(
+            message_id,
+            InFlight {
+                command: out.command,
+                charge,
+                tree_id: out.tree_id,
+                async_id: None,
+                signed,
+            },
+        );
+        Ok(Prepared {
+            message_id,
+            message: out.message,
+        })
+    }
+
+    fn sign(&self, message: &mut [u8]) {
+        if let Some(s) = &self.signer {
+            // A message is at least a header and the key has its algorithm's length.
+            let _ = smb2sign::sign(s.algorithm, &s.key, message);
+        }
+    }
+
+    /// An SMB2 CANCEL for the request `message_id` (MS-SMB2 3.2.4.24), or `None` when it is
+    /// no longer in flight. CANCEL spends no credit and has no response.
+    pub fn cancel(&mut self, message_id: u64) -> Option<Vec<u8>> {
+        let f = self.in_flight.get(&message_id)?;
+        let id = match f.async_id {
+            Some(async_id) => HeaderId::Async { async_id },
+            None => HeaderId::Sync {
+                reserved: 0xFEFF,
+                tree_id: f.tree_id,
+            },
+        };
+        let signed = f.signed;
+        let header = Header {
+            command: Command::CANCEL,
+            flags: if signed {
+                HeaderFlags::SIGNED
+            } else {
+                HeaderFlags::empty()
+            },
+            message_id,
+            id,
+            session_id: self.session_id,
+            ..Header::default()
+        };
+        let mut message = Vec::with_capacity(HEADER_LEN + 4);
+        header.encode(&mut message);
+        lwio_smb2::header::encode_reserved4(&mut message);
+        if signed {
+            self.sign(&mut message);
+        }
+        Some(message)
+    }
+
+    /// Forgets a request whose response will never come (its send failed).
+    pub fn abandon(&mut self, message_id: u64) {
+        if let Some(f) = self.in_flight.remove(&message_id) {
+            self.window.grant(0, f.charge);
+        }
+    }
+
+    /// Reads one response frame (the Direct TCP payload): its parts, matched to their
+    /// requests.
+    pub fn receive(&mut self, frame: Vec<u8>) -> Result<Vec<Incoming>, ProtocolError> {
+        if frame.len() > MAX_FRAME_LEN {
+            return Err(ProtocolError::Malformed("frame too long".into()));
+        }
+        if frame.first().is_some_and(|b| *b == 0xFD || *b == 0xFC) {
+            return Err(ProtocolError::Transform);
+        }
+        let mut bounds = Vec::new();
+        let mut at = 0usize;
+        for part in Compound::new(&frame) {
+            let part = part.map_err(|e| ProtocolError::Malformed(e.to_string()))?;
+            bounds.push((at, part.len()));
+            at += part.len();
+            if bounds.len() > 64 {
+                return Err(ProtocolError::Malformed(
+                    "compound of more than 64 parts".into(),
+                ));
+            }
+        }
+        let mut out = Vec::with_capacity(bounds.len());
+        if bounds.len() == 1 {
+            out.push(self.receive_one(frame)?);
+        } else {
+            for (start, len) in bounds {
+                let part = start
+                    .checked_add(len)
+                    .and_then(|end| frame.get(start..end))
+                    .ok_or_else(|| {
+                        ProtocolError::Malformed("compound part outside the frame".into())
+                    })?;
+                out.push(self.receive_one(part.to_vec())?);
+            }
+        }
+        if self.window.stalled() {
+            return Err(ProtocolError::NoCredits);
+        }
+        Ok(out)
+    }
+
+    fn receive_one(&mut self, message: Vec<u8>) -> Result<Incoming, ProtocolError> {
+        let header =
+            Header::decode(&message).map_err(|e| ProtocolError::Malformed(e.to_string()))?;
+        if !header.is_response() {
+            return Err(ProtocolError::NotAResponse(header.command));
+        }
+        if header.message_id == UNSOLICITED_MESSAGE_ID && header.command == Command::OPLOCK_BREAK {
+            return Ok(Incoming::Notification);
+        }
+        let mid = header.message_id;
+        let Some(f) = self.in_flight.get(&mid) else {
+            return Err(ProtocolError::UnknownMessageId(mid));
+        };
+        if f.command != header.command {
+            return Err(ProtocolError::WrongCommand {
+                sent: f.command,
+                got: header.command,
+            });
+        }
+        let interim = header.status == NtStatus::PENDING;
+        let signed_flag = header.flags.contains(HeaderFlags::SIGNED);
+        // Interim responses need not be signed (MS-SMB2 3.3.4.1.1); everything else
+        // answering a signed request must be, and any signature present must verify.
+        if (f.signed && !interim && !signed_flag)
+            || (signed_flag && self.signer.is_some() && !self.verify(&message))
+        {
+            return Err(ProtocolError::BadSignature(mid));
+        }
+        if interim {
+            let Some(async_id) = header.async_id() else {
+                return Err(ProtocolError::BadInterim);
+            };
+            if let Some(f) = self.in_flight.get_mut(&mid) {
+                f.async_id = Some(async_id);
+            }
+            self.window.grant(header.credits, 0);
+            return Ok(Incoming::Interim {
+                message_id: mid,
+                async_id,
+            });
+        }
+        let charge = self.in_flight.remove(&mid).map_or(0, |f| f.charge);
+        self.window.grant(header.credits, charge);
+        Ok(Incoming::Reply(Reply {
+            message_id: mid,
+            header,
+            message,
+        }))
+    }
+
+    /// Every request in flight, forgotten (the connection is gone).
+    pub fn drain(&mut self) -> Vec<u64> {
+        self.in_flight.drain().map(|(mid, _)| mid).collect()
+    }
+}
+
+/// Writes `header` over the first 64 bytes of `message`.
+fn write_header(header: &Header, message: &mut [u8]) {
+    let mut h = Vec::with_capacity(HEADER_LEN);
+    header.encode(&mut h);
+    message[..HEADER_LEN].copy_from_slice(&h);
+}
+
+#[cfg(test)]
+mod tests;

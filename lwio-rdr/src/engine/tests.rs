@@ -1,0 +1,232 @@
+//! The engine against a scripted server: matching, credits, signing, interim responses,
+//! compounds, and the lies that drop a connection.
+
+use super::*;
+use lwio_smb2::{CloseRequest, FileId};
+
+fn close(tree: u32) -> Outgoing {
+    Outgoing::new(Command::CLOSE, tree, |o| {
+        CloseRequest {
+            file_id: FileId::default(),
+            ..CloseRequest::default()
+        }
+        .encode(o)
+    })
+}
+
+/// A response to `mid` with `status`, granting `credits`, with an empty body.
+fn response(command: Command, mid: u64, status: NtStatus, credits: u16) -> Vec<u8> {
+    let h = Header {
+        command,
+        status,
+        credits,
+        flags: HeaderFlags::SERVER_TO_REDIR,
+        message_id: mid,
+        ..Header::default()
+    };
+    let mut m = Vec::new();
+    h.encode(&mut m);
+    lwio_smb2::header::encode_reserved4(&mut m);
+    m
+}
+
+#[test]
+fn a_response_is_matched_and_grants_credits() {
+    let mut e = Engine::new(64);
+    let p = e.prepare(close(5)).unwrap();
+    assert_eq!(p.message_id, 0);
+    let h = Header::decode(&p.message).unwrap();
+    assert_eq!(h.tree_id(), Some(5));
+    assert_eq!(h.credits, 63, "enough to fill the window");
+    assert!(e.prepare(close(5)).is_err(), "one credit only");
+    let got = e
+        .receive(response(Command::CLOSE, 0, NtStatus::SUCCESS, 10))
+        .unwrap();
+    assert!(matches!(&got[..], [Incoming::Reply(r)] if r.message_id == 0));
+    assert_eq!(e.credits(), 10);
+    assert_eq!(e.in_flight(), 0);
+}
+
+#[test]
+fn lies_are_protocol_errors() {
+    let mut e = Engine::new(64);
+    let _ = e.prepare(close(1)).unwrap();
+    assert_eq!(
+        e.receive(response(Command::CLOSE, 7, NtStatus::SUCCESS, 1))
+            .unwrap_err(),
+        ProtocolError::UnknownMessageId(7)
+    );
+    assert!(matches!(
+        e.receive(response(Command::READ, 0, NtStatus::SUCCESS, 1)),
+        Err(ProtocolError::WrongCommand { .. })
+    ));
+    assert_eq!(
+        e.receive(response(Command::CLOSE, 0, NtStatus::SUCCESS, 0))
+            .unwrap_err(),
+        ProtocolError::NoCredits
+    );
+    let mut e = Engine::new(64);
+    let _ = e.prepare(close(1)).unwrap();
+    let mut req = response(Command::CLOSE, 0, NtStatus::SUCCESS, 1);
+    req[16] = 0; // not SERVER_TO_REDIR
+    assert!(matches!(
+        e.receive(req),
+        Err(ProtocolError::NotAResponse(_))
+    ));
+    assert!(matches!(
+        e.receive(vec![0xFE, b'S', b'M']),
+        Err(ProtocolError::Malformed(_))
+    ));
+    assert_eq!(
+        e.receive(vec![0xFD, b'S', b'M', b'B']).unwrap_err(),
+        ProtocolError::Transform
+    );
+}
+
+#[test]
+fn answered_ids_cannot_be_answered_twice() {
+    let mut e = Engine::new(64);
+    let _ = e.prepare(close(1)).unwrap();
+    e.receive(response(Command::CLOSE, 0, NtStatus::SUCCESS, 4))
+        .unwrap();
+    assert_eq!(
+        e.receive(response(Command::CLOSE, 0, NtStatus::SUCCESS, 4))
+            .unwrap_err(),
+        ProtocolError::UnknownMessageId(0)
+    );
+}
+
+#[test]
+fn signed_requests_need_signed_responses() {
+    let key = vec![7u8; 16];
+    let mut e = Engine::new(64);
+    e.set_signing(SigningAlgorithm::AesCmac, key.clone());
+    let p = e.prepare(close(1)).unwrap();
+    smb2sign::verify(SigningAlgorithm::AesCmac, &key, &p.message).unwrap();
+    let unsigned = response(Command::CLOSE, 0, NtStatus::SUCCESS, 1);
+    assert_eq!(
+        e.receive(unsigned.clone()).unwrap_err(),
+        ProtocolError::BadSignature(0)
+    );
+    let mut e = Engine::new(64);
+    e.set_signing(SigningAlgorithm::AesCmac, key.clone());
+    let _ = e.prepare(close(1)).unwrap();
+    let mut signed = unsigned;
+    signed[16] |= 0x08;
+    smb2sign::sign(SigningAlgorithm::AesCmac, &key, &mut signed).unwrap();
+    let mut forged = signed.clone();
+    forged[8] ^= 1; // the status changes under the signature
+    assert_eq!(
+        e.receive(forged).unwrap_err(),
+        ProtocolError::BadSignature(0)
+    );
+    let mut e = Engine::new(64);
+    e.set_signing(SigningAlgorithm::AesCmac, key);
+    let _ = e.prepare(close(1)).unwrap();
+    assert!(e.receive(signed).is_ok());
+}
+
+#[test]
+fn interim_then_cancel_by_async_id_then_final() {
+    let mut e = Engine::new(64);
+    let p = e.prepare(close(3)).unwrap();
+    let sync_cancel = e.cancel(p.message_id).unwrap();
+    assert_eq!(Header::decode(&sync_cancel).unwrap().tree_id(), Some(3));
+    let mut interim = Vec::new();
+    Header {
+        command: Command::CLOSE,
+        status: NtStatus::PENDING,
+        credits: 2,
+        flags: HeaderFlags::SERVER_TO_REDIR,
+        id: HeaderId::Async { async_id: 99 },
+        ..Header::default()
+    }
+    .encode(&mut interim);
+    lwio_smb2::header::encode_reserved4(&mut interim);
+    let got = e.receive(interim).unwrap();
+    assert!(matches!(
+        got[..],
+        [Incoming::Interim {
+            message_id: 0,
+            async_id: 99
+        }]
+    ));
+    let cancel = Header::decode(&e.cancel(0).unwrap()).unwrap();
+    assert_eq!(cancel.command, Command::CANCEL);
+    assert_eq!(cancel.async_id(), Some(99));
+    assert_eq!(cancel.message_id, 0);
+    e.receive(response(Command::CLOSE, 0, NtStatus::CANCELLED, 1))
+        .unwrap();
+    assert!(e.cancel(0).is_none());
+    assert_eq!(e.credits(), 3);
+}
+
+#[test]
+fn pending_without_async_id_is_refused() {
+    let mut e = Engine::new(64);
+    let _ = e.prepare(close(3)).unwrap();
+    assert_eq!(
+        e.receive(response(Command::CLOSE, 0, NtStatus::PENDING, 1))
+            .unwrap_err(),
+        ProtocolError::BadInterim
+    );
+}
+
+#[test]
+fn compound_responses_are_split_and_matched() {
+    let mut e = Engine::new(64);
+    let _ = e.prepare(close(1)).unwrap();
+    e.receive(response(Command::CLOSE, 0, NtStatus::SUCCESS, 3))
+        .unwrap();
+    let a = e.prepare(close(1)).unwrap().message_id;
+    let b = e.prepare(close(1)).unwrap().message_id;
+    let mut first = response(Command::CLOSE, a, NtStatus::SUCCESS, 1);
+    first.resize(72, 0);
+    first[20..24].copy_from_slice(&72u32.to_le_bytes());
+    let second = response(Command::CLOSE, b, NtStatus::ACCESS_DENIED, 1);
+    let mut frame = first;
+    frame.extend_from_slice(&second);
+    let got = e.receive(frame).unwrap();
+    assert_eq!(got.len(), 2);
+    assert!(matches!(&got[1], Incoming::Reply(r) if r.status() == NtStatus::ACCESS_DENIED));
+    let mut bad = response(Command::CLOSE, 9, NtStatus::SUCCESS, 1);
+    bad[20..24].copy_from_slice(&12u32.to_le_bytes());
+    assert!(matches!(e.receive(bad), Err(ProtocolError::Malformed(_))));
+}
+
+#[test]
+fn large_requests_charge_one_credit_per_64k() {
+    let mut e = Engine::new(512);
+    assert_eq!(e.charge(1 << 20), 1, "no LARGE_MTU: one credit");
+    e.set_multi_credit(true);
+    assert_eq!(e.charge(0), 1);
+    assert_eq!(e.charge(65536), 1);
+    assert_eq!(e.charge(65537), 2);
+    assert_eq!(e.charge(8 << 20), 128);
+    let _ = e.prepare(close(1)).unwrap();
+    e.receive(response(Command::CLOSE, 0, NtStatus::SUCCESS, 200))
+        .unwrap();
+    let big = close(1).expecting(1 << 20);
+    let p = e.prepare(big).unwrap();
+    let h = Header::decode(&p.message).unwrap();
+    assert_eq!(h.credit_charge, 16);
+    assert_eq!(e.credits(), 184);
+    let p2 = e.prepare(close(1)).unwrap();
+    assert_eq!(p2.message_id, 17);
+}
+
+#[test]
+fn unsolicited_breaks_are_ignored() {
+    let mut e = Engine::new(8);
+    let _ = e.prepare(close(1)).unwrap();
+    let brk = response(
+        Command::OPLOCK_BREAK,
+        UNSOLICITED_MESSAGE_ID,
+        NtStatus::SUCCESS,
+        0,
+    );
+    assert!(matches!(
+        e.receive(brk).unwrap()[..],
+        [Incoming::Notification]
+    ));
+}

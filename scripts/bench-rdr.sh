@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Measures the redirector (`lwio cp`) against Samba's smbclient (get and put) on the same
+# file and the same private smbd, in the same run, over loopback.
+#
+# usage: scripts/bench-rdr.sh [SIZE_MIB] [RUNS]      (defaults: 1024 MiB, 3 runs)
+#
+# Each run puts the file to the share and gets it back with smbclient, then with
+# `lwio cp` (release build); the clients take turns within each run. Both sign at SMB
+# 3.1.1 (smbclient is told to; lwio always signs) and neither encrypts. Prints MB/s
+# (medians) and the lwio/smbclient ratios. smbd runs from scripts/lib/private-smbd.sh
+# (root needed to add its test user). Installs samba and smbclient if missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZE_MIB=${1:-1024}
+RUNS=${2:-3}
+USER_NAME=lwiobench
+PASS='B3nch!pass'
+
+need=()
+command -v smbd >/dev/null 2>&1 || [ -x /usr/sbin/smbd ] || need+=(samba)
+command -v smbclient >/dev/null 2>&1 || need+=(smbclient)
+if [ ${#need[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y "${need[@]}" >/dev/null
+fi
+
+work=$(mktemp -d /tmp/lwio-bench-rdr.XXXXXX)
+smbd_pid=
+cleanup() {
+    if [ -n "$smbd_pid" ]; then
+        kill "$smbd_pid" 2>/dev/null || true
+        wait "$smbd_pid" 2>/dev/null || true
+    fi
+    # smbd's children may still be leaving their state files for a moment.
+    for _ in $(seq 1 50); do rm -rf "$work" 2>/dev/null && break; sleep 0.1; done
+}
+trap cleanup EXIT
+mkdir -p "$work"/{client,data}
+chmod 0755 "$work"
+
+# smbd in its own process group: it signals its whole group when it stops.
+setsid bash scripts/lib/private-smbd.sh "$work/smbd" "$USER_NAME" "$PASS" >"$work/smbd.port" &
+smbd_pid=$!
+for _ in $(seq 1 100); do [ -s "$work/smbd.port" ] && break; sleep 0.1; done
+port=$(head -1 "$work/smbd.port")
+[ -n "$port" ] || { echo "bench-rdr: smbd did not start" >&2; exit 1; }
+for _ in $(seq 1 150); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+done
+
+cargo build -q --release --bin lwio
+lwio_bin="${CARGO_TARGET_DIR:-target}/release/lwio"
+printf 'username = %s\npassword = %s\n' "$USER_NAME" "$PASS" >"$work/client/creds"
+chmod 0600 "$work/client/creds"
+printf '[global]\n  lock directory = %s\n  cache directory = %s\n  state directory = %s\n  private dir = %s\n  client signing = required\n' \
+    "$work/client" "$work/client" "$work/client" "$work/client" >"$work/client/smb.conf"
+smbclient_do() { # COMMANDS
+    if ! smbclient -s "$work/client/smb.conf" "//127.0.0.1/share" -p "$port" -U "$USER_NAME%$PASS" \
+        -m SMB3_11 -c "$1" >"$work/client.log" 2>&1; then
+        echo "bench-rdr: smbclient failed:" >&2
+        tail -5 "$work/client.log" >&2
+        return 1
+    fi
+}
+lwio_cp() { # SRC DST
+    "$lwio_bin" --memfs --credentials "$work/client/creds" cp "$1" "$2" >"$work/lwio.log" 2>&1 ||
+        { echo "bench-rdr: lwio cp failed:" >&2; tail -5 "$work/lwio.log" >&2; return 1; }
+}
+remote="//127.0.0.1:$port/share"
+
+dd if=/dev/urandom of="$work/data/big" bs=1M count="$SIZE_MIB" status=none
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+secs() { python3 -c 'import time; print(time.monotonic())'; }
+rate() { python3 -c "print($SIZE_MIB*1.048576/($2-$1))"; }
+
+declare -A P G
+for run in $(seq 1 "$RUNS"); do
+    order=(smbclient lwio)
+    [ $((run % 2)) -eq 0 ] && order=(lwio smbclient)
+    for client in "${order[@]}"; do
+        rm -f "$work/data/back" "$work/smbd/share/big"
+        if [ "$client" = smbclient ]; then
+            t0=$(secs); smbclient_do "put $work/data/big big"; t1=$(secs)
+            smbclient_do "get big $work/data/back"; t2=$(secs)
+        else
+            t0=$(secs); lwio_cp "$work/data/big" "$remote/big"; t1=$(secs)
+            lwio_cp "$remote/big" "$work/data/back"; t2=$(secs)
+        fi
+        cmp -s "$work/data/big" "$work/data/back" || { echo "bench-rdr: $client copied different bytes" >&2; exit 1; }
+        P[$client]+="$(rate "$t0" "$t1") "
+        G[$client]+="$(rate "$t1" "$t2") "
+    done
+done
+declare -A put get
+for client in smbclient lwio; do
+    put[$client]=$(printf '%s\n' ${P[$client]} | median)
+    get[$client]=$(printf '%s\n' ${G[$client]} | median)
+done
+ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
+printf '%-28s %12s %12s %16s\n' "median of $RUNS runs" smbclient "lwio cp" "lwio/smbclient"
+printf '%-28s %12.1f %12.1f %16s\n' "put ${SIZE_MIB} MiB (MB/s)" "${put[smbclient]}" "${put[lwio]}" "$(ratio "${put[lwio]}" "${put[smbclient]}")"
+printf '%-28s %12.1f %12.1f %16s\n' "get ${SIZE_MIB} MiB (MB/s)" "${get[smbclient]}" "${get[lwio]}" "$(ratio "${get[lwio]}" "${get[smbclient]}")"

@@ -1,0 +1,368 @@
+//! The redirector's scenarios, run against any server (lwiod, smbd): a target names the
+//! server, port, share and credentials; each scenario mounts its own redirector.
+#![allow(dead_code, unreachable_pub, missing_docs, clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lwio::core::irp::request::{LockRequest, QueryDirectoryRequest, UnlockRequest};
+use lwio::core::{
+    AccessMask, AccessToken, CreateDisposition, CreateOptions, CreateRequest, FileHandle,
+    FileInfoClass, IoManager, IrpRequest, NtStatus, QueryDirectoryFlags, ShareAccess, block_on,
+};
+use lwio::rdr::{Credentials, RdrConfig, Redirector};
+use lwio_smb2::Dialect;
+
+pub struct Target {
+    pub host: String,
+    pub port: u16,
+    pub share: String,
+    pub creds: Credentials,
+}
+
+pub struct Mounted {
+    pub io: IoManager,
+    pub rdr: Arc<Redirector>,
+    prefix: String,
+    token: Arc<AccessToken>,
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        block_on(self.io.shutdown());
+    }
+}
+
+impl Target {
+    /// `server:port/share`, the device-relative prefix of every remote name.
+    pub fn unc(&self) -> String {
+        format!("{}:{}/{}", self.host, self.port, self.share)
+    }
+
+    pub fn mount(&self, dialects: &[Dialect]) -> Mounted {
+        self.mount_with(RdrConfig {
+            dialects: dialects.to_vec(),
+            ..RdrConfig::default()
+        })
+    }
+
+    pub fn mount_with(&self, config: RdrConfig) -> Mounted {
+        let io = IoManager::new();
+        let rdr = lwio::rdr::mount(&io, "rdr", config, self.creds.clone()).unwrap();
+        Mounted {
+            io,
+            rdr,
+            prefix: format!("/rdr/{}", self.unc()),
+            token: Arc::new(AccessToken::system()),
+        }
+    }
+}
+
+impl Mounted {
+    pub fn open_with(
+        &self,
+        path: &str,
+        req: impl FnOnce(CreateRequest) -> CreateRequest,
+    ) -> Result<FileHandle, NtStatus> {
+        let r = req(CreateRequest::new(
+            Arc::clone(&self.token),
+            AccessMask::GENERIC_READ,
+            CreateDisposition::OPEN,
+        ));
+        block_on(self.io.create_file(&format!("{}/{path}", self.prefix), r))
+    }
+
+    pub fn create(&self, path: &str) -> FileHandle {
+        self.open_with(path, |mut r| {
+            r.desired_access =
+                AccessMask::GENERIC_READ | AccessMask::GENERIC_WRITE | AccessMask::DELETE;
+            r.disposition = CreateDisposition::OVERWRITE_IF;
+            r.share(ShareAccess::ALL)
+        })
+        .unwrap()
+    }
+
+    pub fn mkdir(&self, path: &str) -> FileHandle {
+        self.open_with(path, |mut r| {
+            r.disposition = CreateDisposition::OPEN_IF;
+            r.share(ShareAccess::ALL)
+                .options(CreateOptions::DIRECTORY_FILE)
+        })
+        .unwrap()
+    }
+}
+
+/// Closes a handle and waits for the server's answer (a dropped handle closes in the
+/// background, so a later open could still meet it).
+pub fn close(f: FileHandle) {
+    assert_eq!(block_on(f.close()), NtStatus::SUCCESS);
+}
+
+/// Deterministic pseudo-random bytes.
+pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    let mut v = Vec::with_capacity(len + 8);
+    while v.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        v.extend_from_slice(&x.to_le_bytes());
+    }
+    v.truncate(len);
+    v
+}
+
+/// Writes 64 MiB through the redirector with several 8 MiB writes in flight, reads it
+/// back the same way, and compares byte for byte; checks the dialect and signing.
+pub fn round_trip(t: &Target, dialect: Dialect) {
+    const SIZE: usize = 64 << 20;
+    const CHUNK: usize = 8 << 20;
+    let m = t.mount(&[dialect]);
+    let name = format!("big-{:x}.bin", dialect.0);
+    let data = bytes::Bytes::from(pattern(SIZE, u64::from(dialect.0)));
+    let f = m.create(&name);
+    let sessions = block_on(async {
+        let cache = Arc::clone(m.rdr.cache());
+        m.rdr
+            .runtime()
+            .spawn(async move { cache.sessions().await })
+            .await
+            .unwrap()
+    });
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0].negotiated().dialect, dialect);
+    assert!(sessions[0].is_signed(), "the session signs");
+    assert_eq!(
+        sessions[0].negotiated().gmac,
+        dialect == Dialect::SMB_3_1_1,
+        "AES-GMAC signing at 3.1.1, else HMAC-SHA256 or AES-CMAC"
+    );
+    let writes: Vec<_> = (0..SIZE)
+        .step_by(CHUNK)
+        .map(|at| f.write(at as u64, data.slice(at..at + CHUNK)))
+        .collect();
+    for w in writes {
+        assert_eq!(block_on(w).unwrap(), CHUNK as u64);
+    }
+    close(f);
+    let f = m.open_with(&name, |r| r).unwrap();
+    let reads: Vec<_> = (0..SIZE)
+        .step_by(CHUNK)
+        .map(|at| f.read(at as u64, CHUNK as u32))
+        .collect();
+    for (i, r) in reads.into_iter().enumerate() {
+        let got = block_on(r).unwrap();
+        assert!(
+            got[..] == data[i * CHUNK..(i + 1) * CHUNK],
+            "chunk {i} differs"
+        );
+    }
+    assert_eq!(
+        block_on(f.read(SIZE as u64, 10)),
+        Err(NtStatus::END_OF_FILE)
+    );
+    close(f);
+    let del = m
+        .open_with(&name, |mut r| {
+            r.desired_access = AccessMask::DELETE;
+            r.share(ShareAccess::ALL)
+                .options(CreateOptions::DELETE_ON_CLOSE)
+        })
+        .unwrap();
+    close(del);
+}
+
+fn names(dir: &FileHandle, pattern: &str) -> Vec<String> {
+    let mut all = Vec::new();
+    let mut first = true;
+    loop {
+        let r = block_on(dir.query_directory(QueryDirectoryRequest {
+            class: FileInfoClass::NAMES,
+            flags: if first {
+                QueryDirectoryFlags::RESTART_SCANS
+            } else {
+                QueryDirectoryFlags::empty()
+            },
+            file_index: 0,
+            pattern: first.then(|| pattern.to_string()),
+            length: 64 * 1024,
+        }));
+        match r {
+            Err(NtStatus::NO_MORE_FILES) => break,
+            Err(NtStatus::NO_SUCH_FILE) if first => break,
+            other => {
+                let buf = other.unwrap();
+                let entries = lwio::fscc::decode_dir_entries(FileInfoClass::NAMES, &buf).unwrap();
+                all.extend(entries.into_iter().map(|e| e.file_name));
+            }
+        }
+        first = false;
+    }
+    all.sort();
+    all
+}
+
+/// Listing with a pattern; rename and delete through set-information; statuses passed
+/// through.
+pub fn names_and_statuses(t: &Target) {
+    let m = t.mount(&[Dialect::SMB_3_1_1]);
+    let _d = m.mkdir("listing");
+    for n in ["a.txt", "b.txt", "c.log"] {
+        close(m.create(&format!("listing/{n}")));
+    }
+    let dir = m
+        .open_with("listing", |r| {
+            r.share(ShareAccess::ALL)
+                .options(CreateOptions::DIRECTORY_FILE)
+        })
+        .unwrap();
+    assert!(dir.file().is_directory());
+    assert_eq!(names(&dir, "*.txt"), ["a.txt", "b.txt"]);
+    assert_eq!(names(&dir, "*"), [".", "..", "a.txt", "b.txt", "c.log"]);
+
+    // Rename a.txt to renamed.txt: the target is named from the device root.
+    let f = m
+        .open_with("listing/a.txt", |mut r| {
+            r.desired_access = AccessMask::DELETE | AccessMask::GENERIC_READ;
+            r.share(ShareAccess::ALL)
+        })
+        .unwrap();
+    let target = lwio_smb2::codec::to_utf16le(&format!("{}/listing/renamed.txt", t.unc()));
+    let mut buf = vec![0u8; 16];
+    buf.extend_from_slice(&(target.len() as u32).to_le_bytes());
+    buf.extend_from_slice(&target);
+    block_on(f.set_information(FileInfoClass::RENAME, buf)).unwrap();
+    // Delete it through FileDispositionInformation.
+    block_on(f.set_information(FileInfoClass::DISPOSITION, vec![1u8])).unwrap();
+    close(f);
+    assert_eq!(names(&dir, "*.txt"), ["b.txt"]);
+
+    // A rename to another share is refused before the server sees it.
+    let g = m
+        .open_with("listing/b.txt", |mut r| {
+            r.desired_access = AccessMask::DELETE;
+            r.share(ShareAccess::ALL)
+        })
+        .unwrap();
+    let other = lwio_smb2::codec::to_utf16le(&format!("{}:{}/elsewhere/x", t.host, t.port));
+    let mut buf = vec![0u8; 16];
+    buf.extend_from_slice(&(other.len() as u32).to_le_bytes());
+    buf.extend_from_slice(&other);
+    assert_eq!(
+        block_on(g.set_information(FileInfoClass::RENAME, buf)),
+        Err(NtStatus::NOT_SAME_DEVICE)
+    );
+    close(g);
+
+    assert_eq!(
+        m.open_with("listing/missing.txt", |r| r).err(),
+        Some(NtStatus::OBJECT_NAME_NOT_FOUND)
+    );
+    let excl = m
+        .open_with("listing/b.txt", |r| r.share(ShareAccess::empty()))
+        .unwrap();
+    assert_eq!(
+        m.open_with("listing/b.txt", |r| r.share(ShareAccess::ALL))
+            .err(),
+        Some(NtStatus::SHARING_VIOLATION)
+    );
+    close(excl);
+}
+
+/// A waiting lock completes when the other handle unlocks; a waiting lock is cancelled
+/// (at 3.1.1 the CANCEL is signed with AES-GMAC, whose nonce marks it as a CANCEL).
+pub fn locks(t: &Target, dialect: Dialect) {
+    let m = t.mount(&[dialect]);
+    let name = format!("locked-{:x}.bin", dialect.0);
+    let a = m.create(&name);
+    block_on(a.write(0, vec![0u8; 100])).unwrap();
+    let b = m
+        .open_with(&name, |mut r| {
+            r.desired_access = AccessMask::GENERIC_READ | AccessMask::GENERIC_WRITE;
+            r.share(ShareAccess::ALL)
+        })
+        .unwrap();
+    let range = LockRequest {
+        offset: 0,
+        length: 10,
+        key: 0,
+        exclusive: true,
+        fail_immediately: true,
+    };
+    block_on(a.lock(range)).unwrap();
+    assert_eq!(block_on(b.lock(range)), Err(NtStatus::LOCK_NOT_GRANTED));
+    let waiting = b.call(IrpRequest::Lock(LockRequest {
+        fail_immediately: false,
+        ..range
+    }));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!waiting.is_done(), "the lock waits");
+    block_on(a.unlock(UnlockRequest {
+        offset: 0,
+        length: 10,
+        key: 0,
+    }))
+    .unwrap();
+    assert_eq!(block_on(waiting).status, NtStatus::SUCCESS);
+
+    // b holds it now; a's waiting lock is cancelled.
+    let waiting = a.call(IrpRequest::Lock(LockRequest {
+        fail_immediately: false,
+        ..range
+    }));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!waiting.is_done(), "the lock waits");
+    waiting.canceller().unwrap().cancel();
+    assert_eq!(block_on(waiting).status, NtStatus::CANCELLED);
+}
+
+/// A server that requires encryption: the open is refused with STATUS_ACCESS_DENIED (this
+/// client does not encrypt yet), and no session stays cached.
+pub fn encryption_refused(t: &Target) {
+    let m = t.mount(&[Dialect::SMB_3_1_1]);
+    assert_eq!(
+        m.open_with("", |r| r.options(CreateOptions::DIRECTORY_FILE))
+            .err(),
+        Some(NtStatus::ACCESS_DENIED)
+    );
+}
+
+/// One session is shared by every open; it outlives an idle timeout while a file is
+/// open, and the reaper closes it once no file is.
+pub fn sessions_shared_and_reaped(t: &Target) {
+    let m = t.mount_with(RdrConfig {
+        idle_timeout: Duration::from_millis(300),
+        ..RdrConfig::default()
+    });
+    let cached = || {
+        let cache = Arc::clone(m.rdr.cache());
+        m.rdr.runtime().block_on(async move { cache.len().await })
+    };
+    let a = m.create("reaped-a.bin");
+    let b = m.create("reaped-b.bin");
+    assert_eq!(cached(), 1, "one session for both opens");
+    close(a);
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(cached(), 1, "an open file keeps its session");
+    block_on(b.set_information(FileInfoClass::DISPOSITION, vec![1u8])).unwrap();
+    close(b);
+    let del = m
+        .open_with("reaped-a.bin", |mut r| {
+            r.desired_access = AccessMask::DELETE;
+            r.share(ShareAccess::ALL)
+                .options(CreateOptions::DELETE_ON_CLOSE)
+        })
+        .unwrap();
+    close(del);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while cached() != 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the idle session was not reaped"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The next open makes a new session.
+    close(m.create("reaped-c.bin"));
+    assert_eq!(cached(), 1);
+}

@@ -1,0 +1,109 @@
+#![allow(clippy::unwrap_used)]
+//! The redirector against lwiod: a 64 MiB round trip at each dialect (signed), listings
+//! with a pattern, rename and delete, passed-through statuses, waiting and cancelled locks.
+
+mod common;
+#[path = "common/rdr.rs"]
+mod rdr;
+
+use lwio::rdr::Credentials;
+use lwio_smb2::Dialect;
+use rdr::Target;
+
+fn target(server: &common::Running) -> Target {
+    Target {
+        host: "127.0.0.1".into(),
+        port: server.port,
+        share: "share".into(),
+        creds: Credentials::new("user", "pass", ""),
+    }
+}
+
+#[test]
+fn round_trip_64mib_at_every_dialect() {
+    let server = common::start(&[]);
+    let t = target(&server);
+    for d in [
+        Dialect::SMB_2_0_2,
+        Dialect::SMB_2_1,
+        Dialect::SMB_3_0_2,
+        Dialect::SMB_3_1_1,
+    ] {
+        rdr::round_trip(&t, d);
+    }
+}
+
+#[test]
+fn listing_rename_delete_and_statuses() {
+    let server = common::start(&[]);
+    rdr::names_and_statuses(&target(&server));
+}
+
+#[test]
+fn waiting_and_cancelled_locks() {
+    let server = common::start(&[]);
+    rdr::locks(&target(&server), Dialect::SMB_3_0_2);
+    rdr::locks(&target(&server), Dialect::SMB_2_1);
+    rdr::locks(&target(&server), Dialect::SMB_3_1_1);
+}
+
+#[test]
+fn sessions_are_shared_and_reaped() {
+    let server = common::start(&[]);
+    rdr::sessions_shared_and_reaped(&target(&server));
+}
+
+/// `/rdr/SERVER/IPC$/srvsvc` opens the named pipe; an RPC bind goes through
+/// FSCTL_PIPE_TRANSCEIVE (an FSCTL passed through as SMB2 IOCTL) and the bind_ack comes
+/// back; a control the server does not know passes its status through.
+#[test]
+fn pipes_and_fsctl_pass_through() {
+    use lwio::core::{AccessToken, CreateDisposition, CreateRequest, IoManager, block_on};
+    use lwio::rpc::pdu::{Bind, Pdu, PduBody, PfcFlags, PresentationContext};
+    use lwio::types::{AccessMask, CtlCode, NtStatus, ShareAccess};
+    use std::sync::Arc;
+
+    let server = common::start(&[]);
+    let t = target(&server);
+    let io = IoManager::new();
+    let _rdr =
+        lwio::rdr::mount(&io, "rdr", lwio::rdr::RdrConfig::default(), t.creds.clone()).unwrap();
+    let req = CreateRequest::new(
+        Arc::new(AccessToken::system()),
+        AccessMask::GENERIC_READ | AccessMask::GENERIC_WRITE,
+        CreateDisposition::OPEN,
+    )
+    .share(ShareAccess::READ | ShareAccess::WRITE);
+    let pipe =
+        block_on(io.create_file(&format!("/rdr/127.0.0.1:{}/IPC$/srvsvc", server.port), req))
+            .unwrap();
+    let bind = Pdu::new(
+        1,
+        PfcFlags::FIRST_AND_LAST,
+        PduBody::Bind(Bind {
+            max_xmit_frag: 4280,
+            max_recv_frag: 4280,
+            assoc_group_id: 0,
+            contexts: vec![PresentationContext {
+                context_id: 0,
+                abstract_syntax: lwio::rpc::interfaces::srvsvc::SRVSVC_SYNTAX,
+                transfer_syntaxes: vec![lwio::rpc::NDR20_SYNTAX],
+            }],
+        }),
+    );
+    let out = block_on(pipe.fs_control(
+        CtlCode::FSCTL_PIPE_TRANSCEIVE.0,
+        lwio::rpc::pdu::encode(&bind),
+        4280,
+    ))
+    .unwrap();
+    let ack = lwio::rpc::pdu::decode(&out).unwrap();
+    assert!(matches!(ack.body, PduBody::BindAck(_)), "{ack:?}");
+    assert_eq!(
+        block_on(pipe.fs_control(0x0009_0000, Vec::new(), 16)).err(),
+        Some(NtStatus::INVALID_DEVICE_REQUEST),
+        "an unknown FSCTL is the server's answer"
+    );
+    assert_eq!(block_on(pipe.close()), NtStatus::SUCCESS);
+    block_on(io.shutdown());
+}
