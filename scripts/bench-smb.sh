@@ -69,7 +69,7 @@ wait_port "$SMBD_PORT"
 cargo build -q --release --bin lwiod
 LWIOD_PORT=$(free_port)
 "${CARGO_TARGET_DIR:-target}/release/lwiod" --listen "127.0.0.1:$LWIOD_PORT" \
-    --share "share=$work/share" --user "$USER_NAME:$PASS" >"$work/lwiod.log" 2>&1 &
+    --share "share=$work/share" --user "$USER_NAME:$PASS" --no-state-dir >"$work/lwiod.log" 2>&1 &
 pids+=($!)
 wait_port "$LWIOD_PORT"
 

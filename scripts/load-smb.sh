@@ -106,7 +106,7 @@ path = "$1"
 name = "$USER_NAME"
 password = "$PASS"
 EOF
-    RUST_LOG=warn "$bin/lwiod" --config "$work/lwiod.toml" >"$work/lwiod.log" 2>&1 &
+    RUST_LOG=warn "$bin/lwiod" --config "$work/lwiod.toml" --no-state-dir >"$work/lwiod.log" 2>&1 &
     LWIOD_PID=$!
     pids+=("$LWIOD_PID")
     wait_port "$LWIOD_PORT"

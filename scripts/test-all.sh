@@ -52,6 +52,8 @@ for features in "" memfs pvfs npfs tool rpc samr rdr srv,pvfs srv,npfs; do
     cargo clippy -q -p lwio --no-default-features ${features:+--features "$features"} -- -D warnings
 done
 cargo clippy -q -p lwio-srv --no-default-features -- -D warnings
+# The appliance example: PVFS and the SMB server only, its own account store.
+cargo clippy -q -p lwio --no-default-features --features srv,pvfs --example appliance -- -D warnings
 # The core links no async runtime; a server built without `rpc` links no RPC code.
 if cargo tree -p lwio --no-default-features -e normal | grep -qE '(^| )tokio v'; then
     echo "lwio --no-default-features depends on tokio" >&2
@@ -87,7 +89,8 @@ CARGO_TARGET_DIR=target/package-check cargo package --workspace --exclude lwio-f
 echo "== every fuzz target, a few seconds each from its seed corpus (cargo-fuzz on stable)"
 ./scripts/fuzz.sh "${FUZZ_SECONDS:-4}"
 
-echo "== tests: lib, integration, examples, benches in test mode"
+echo "== tests: lib, integration, examples, benches in test mode (every crate, lwiod's too)"
+# tests/examples.rs runs the server examples against smbclient.
 cargo test --workspace --exclude lwio-fuzz --all-targets --no-fail-fast
 
 echo "== the main example, end to end"

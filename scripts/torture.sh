@@ -58,11 +58,12 @@ chmod 0777 "$work/share"
 # signed requests naming a session id that does not exist and want the unsigned
 # STATUS_USER_SESSION_DELETED they get, which smbtorture's client drops (and with it the
 # connection) once the server has required signing. tests/logon_smb.rs covers signing.
-# The accounts live in a SAM in a state directory (so \pipe\samr is served); --user and
-# --admin seed it.
+# The accounts live in a SAM in a state directory of the run's own (so \pipe\samr is
+# served and the default state directory stays untouched); --user and --admin seed it.
+# --rpcecho serves the RPC test interface rpc.echo, rpc.bind and rpc.handles call.
 "$bin" --listen "127.0.0.1:$port" --share "share=$work/share" --user 'torture:T0rture!pass' \
     --admin 'tadmin:T0rture!admin' --allow-guest --anonymous-pipes --no-signing-required \
-    --state-dir "$work/state" \
+    --state-dir "$work/state" --rpcecho \
     >"$work/lwiod.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do

@@ -13,8 +13,9 @@
 //! - `npfs` (feature `npfs`): in-memory named pipes.
 //! - `rpc` (feature `rpc`): DCE/RPC and NDR over named pipes, and the srvsvc, wkssvc,
 //!   dssetup and rpcecho interfaces (the LSA, on lsarpc, comes with the SAM).
-//! - `srv` (feature `srv`): the SMB2/3 server and the `lwiod` binary; with `npfs` it has
-//!   IPC$, with `rpc` the RPC services on it.
+//! - `srv` (feature `srv`): the SMB2/3 server library (`Server::builder` over an
+//!   `IoManager` you assemble); with `npfs` it has IPC$, with `rpc` srvsvc and wkssvc for
+//!   it. The `lwiod` daemon is its own crate.
 //! - `rdr` (feature `rdr`): the SMB2/3 client redirector, a driver whose files are on SMB
 //!   servers.
 //! - `tool` (feature `tool`): the `lwio` command-line tool and its library.

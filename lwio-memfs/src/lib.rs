@@ -8,11 +8,13 @@
 //! NTFS semantics (share modes, locks, security, info classes) live in `lwio-pvfs`.
 //!
 //! What it handles: create with every disposition, the directory / non-directory and
-//! delete-on-close options; close; read; write (and append at
-//! `WRITE_TO_END_OF_FILE`); flush; query FileStandardInformation; set
-//! FileEndOfFileInformation. Everything else completes with STATUS_INVALID_DEVICE_REQUEST.
-//! There are no share modes, no security checks (the create grants what is asked) and no
-//! directory enumeration.
+//! delete-on-close options; close; read; write (and append at `WRITE_TO_END_OF_FILE`);
+//! flush; the query and set information classes, volume classes and directory enumeration
+//! an SMB client needs to list, put and get (see the `info` module: Basic, Standard, All,
+//! NetworkOpen, ...; Volume, Size, Attribute, ...; every directory class). Other requests
+//! (locks, EAs, security, notifications, renames, controls) complete with
+//! STATUS_INVALID_DEVICE_REQUEST. There are no share modes and no security checks (the
+//! create grants what is asked).
 //!
 //! [`MemFs::with_worker`] makes reads and writes pend and complete on a worker thread, to
 //! exercise and measure the asynchronous path.
@@ -34,10 +36,12 @@
 //! assert_eq!(block_on(file.read(0, 100)).unwrap(), b"hello");
 //! ```
 
+mod info;
 mod node;
 mod worker;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use lwio_core::irp::{CreateRequest, WRITE_TO_END_OF_FILE};
 use lwio_core::{
@@ -45,7 +49,7 @@ use lwio_core::{
     IrpRequest, IrpResult, NtStatus, PendingIrp,
 };
 
-pub use node::{ByteStore, MAX_FILE_SIZE, MemDir, MemFile, Node, components};
+pub use node::{ByteStore, MAX_FILE_SIZE, MemDir, MemFile, Node, Times, components};
 use worker::Worker;
 
 /// The memfs driver. One driver can serve many [`Volume`]s.
@@ -78,6 +82,12 @@ impl MemFs {
 #[derive(Clone)]
 pub struct Volume {
     root: Arc<Node>,
+}
+
+impl Volume {
+    fn created(&self) -> i64 {
+        self.root.times().created()
+    }
 }
 
 impl Default for Volume {
@@ -207,7 +217,10 @@ fn open_existing(
 pub struct OpenFile {
     node: Arc<Node>,
     parent: Option<(Arc<Node>, String)>,
-    delete_on_close: bool,
+    /// Delete on close: the create option, or a set disposition.
+    delete_on_close: AtomicBool,
+    /// A directory handle's enumeration.
+    enumeration: info::Enumeration,
 }
 
 impl OpenFile {
@@ -215,8 +228,35 @@ impl OpenFile {
         OpenFile {
             node,
             parent,
-            delete_on_close: create.options.contains(CreateOptions::DELETE_ON_CLOSE),
+            delete_on_close: AtomicBool::new(
+                create.options.contains(CreateOptions::DELETE_ON_CLOSE),
+            ),
+            enumeration: parking_lot::Mutex::new(None),
         }
+    }
+
+    fn delete_pending(&self) -> bool {
+        self.delete_on_close.load(Ordering::Relaxed)
+    }
+
+    /// FileDispositionInformation: `delete` marks the node for deletion at close; a
+    /// directory that is not empty refuses (STATUS_DIRECTORY_NOT_EMPTY, MS-FSA 2.1.5.14.3).
+    fn set_disposition(&self, data: &[u8]) -> NtStatus {
+        let Some(&flag) = data.first() else {
+            return NtStatus::INFO_LENGTH_MISMATCH;
+        };
+        let delete = flag != 0;
+        if delete
+            && let Node::Dir(d) = &*self.node
+            && !d.is_empty()
+        {
+            return NtStatus::DIRECTORY_NOT_EMPTY;
+        }
+        if delete && self.parent.is_none() {
+            return NtStatus::CANNOT_DELETE;
+        }
+        self.delete_on_close.store(delete, Ordering::Relaxed);
+        NtStatus::SUCCESS
     }
 
     fn file(&self) -> Result<&MemFile, NtStatus> {
@@ -227,7 +267,7 @@ impl OpenFile {
     }
 
     fn close(&self) {
-        if !self.delete_on_close {
+        if !self.delete_pending() {
             return;
         }
         if let Some((parent, name)) = &self.parent {
@@ -240,22 +280,6 @@ impl OpenFile {
             }
         }
     }
-}
-
-/// FileStandardInformation (MS-FSCC 2.4.41) of a node.
-fn standard_information(node: &Node) -> Vec<u8> {
-    let (size, is_dir) = match node {
-        Node::File(f) => (f.len(), false),
-        Node::Dir(_) => (0, true),
-    };
-    let mut out = Vec::with_capacity(24);
-    out.extend_from_slice(&size.next_multiple_of(4096).to_le_bytes()); // AllocationSize
-    out.extend_from_slice(&size.to_le_bytes()); // EndOfFile
-    out.extend_from_slice(&1u32.to_le_bytes()); // NumberOfLinks
-    out.push(0); // DeletePending
-    out.push(u8::from(is_dir)); // Directory
-    out.extend_from_slice(&[0, 0]); // Reserved
-    out
 }
 
 /// The data path shared by the immediate and the deferred mode.
@@ -332,15 +356,58 @@ impl Driver for MemFs {
                 }
             },
             IrpRequest::Flush => irp.complete(NtStatus::SUCCESS),
-            IrpRequest::QueryInformation(q) if q.class == FileInfoClass::STANDARD => {
+            IrpRequest::QueryInformation(q) => {
                 let Some(ctx) = irp.file_context() else {
                     return irp.complete(NtStatus::INVALID_HANDLE);
                 };
-                if q.length < 24 {
-                    return irp.complete(NtStatus::INFO_LENGTH_MISMATCH);
+                let handle = info::Handle {
+                    node: &ctx.node,
+                    path: irp.file().path(),
+                    granted: irp.file().granted_access(),
+                    delete_pending: ctx.delete_pending(),
+                };
+                match info::query_file(&handle, q.class, q.length) {
+                    Ok((out, status)) => irp.complete_with_output(status, out),
+                    Err(status) => irp.complete(status),
                 }
-                let info = standard_information(&ctx.node);
-                irp.complete_with_output(NtStatus::SUCCESS, info)
+            }
+            IrpRequest::QueryVolumeInformation(q) => {
+                match info::query_volume(q.class, q.length, volume.created()) {
+                    Ok((out, status)) => irp.complete_with_output(status, out),
+                    Err(status) => irp.complete(status),
+                }
+            }
+            IrpRequest::QueryDirectory(q) => {
+                let Some(ctx) = irp.file_context() else {
+                    return irp.complete(NtStatus::INVALID_HANDLE);
+                };
+                let parent = ctx.parent.as_ref().map(|(p, _)| p);
+                match info::query_directory(&ctx.enumeration, &ctx.node, parent, q) {
+                    Ok((out, status)) => irp.complete_with_output(status, out),
+                    Err(status) => irp.complete(status),
+                }
+            }
+            IrpRequest::SetInformation(s) if s.class == FileInfoClass::BASIC => {
+                let Some(ctx) = irp.file_context() else {
+                    return irp.complete(NtStatus::INVALID_HANDLE);
+                };
+                let status = info::set_basic(&ctx.node, &s.data);
+                irp.complete(status)
+            }
+            IrpRequest::SetInformation(s) if s.class == FileInfoClass::DISPOSITION => {
+                let Some(ctx) = irp.file_context() else {
+                    return irp.complete(NtStatus::INVALID_HANDLE);
+                };
+                let status = ctx.set_disposition(&s.data);
+                irp.complete(status)
+            }
+            IrpRequest::SetInformation(s) if s.class == FileInfoClass::ALLOCATION => {
+                let status = if s.data.len() < 8 {
+                    NtStatus::INFO_LENGTH_MISMATCH
+                } else {
+                    NtStatus::SUCCESS
+                };
+                irp.complete(status)
             }
             IrpRequest::SetInformation(s) if s.class == FileInfoClass::END_OF_FILE => {
                 let Some(ctx) = irp.file_context() else {
@@ -358,6 +425,7 @@ impl Driver for MemFs {
                 };
                 irp.complete(status)
             }
+            IrpRequest::SetInformation(_) => irp.complete(NtStatus::INVALID_INFO_CLASS),
             _ => irp.complete(NtStatus::INVALID_DEVICE_REQUEST),
         }
     }

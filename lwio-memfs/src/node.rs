@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use lwio_core::NtStatus;
 use parking_lot::{Mutex, RwLock};
@@ -24,10 +26,66 @@ pub trait ByteStore: Send + Sync {
     }
 }
 
+/// The current time as a FILETIME (100 ns units since 1601-01-01 UTC).
+pub(crate) fn filetime_now() -> i64 {
+    const UNIX_TO_1601: i64 = 11_644_473_600 * 10_000_000;
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since.as_nanos() / 100)
+        .unwrap_or(i64::MAX - UNIX_TO_1601)
+        .saturating_add(UNIX_TO_1601)
+}
+
+/// A node's times, as FILETIMEs: creation, and the last write (also reported as the last
+/// access and change). Writes and size changes move the last write.
+#[derive(Debug)]
+pub struct Times {
+    created: AtomicI64,
+    written: AtomicI64,
+}
+
+impl Default for Times {
+    fn default() -> Self {
+        let now = filetime_now();
+        Times {
+            created: AtomicI64::new(now),
+            written: AtomicI64::new(now),
+        }
+    }
+}
+
+impl Times {
+    /// The creation time.
+    pub fn created(&self) -> i64 {
+        self.created.load(Ordering::Relaxed)
+    }
+
+    /// The last write time.
+    pub fn written(&self) -> i64 {
+        self.written.load(Ordering::Relaxed)
+    }
+
+    /// Sets the times given (a set-basic-information request's positive values).
+    pub fn set(&self, created: Option<i64>, written: Option<i64>) {
+        if let Some(t) = created {
+            self.created.store(t, Ordering::Relaxed);
+        }
+        if let Some(t) = written {
+            self.written.store(t, Ordering::Relaxed);
+        }
+    }
+
+    fn touch(&self) {
+        self.written.store(filetime_now(), Ordering::Relaxed);
+    }
+}
+
 /// A regular file.
 #[derive(Default)]
 pub struct MemFile {
     data: RwLock<Vec<u8>>,
+    times: Times,
 }
 
 impl MemFile {
@@ -38,6 +96,7 @@ impl MemFile {
             return Err(NtStatus::DISK_FULL);
         }
         self.data.write().resize(len, 0);
+        self.times.touch();
         Ok(())
     }
 }
@@ -71,6 +130,8 @@ impl ByteStore for MemFile {
             data.resize(end, 0);
         }
         data[start..end].copy_from_slice(bytes);
+        drop(data);
+        self.times.touch();
         Ok(bytes.len() as u64)
     }
 
@@ -83,6 +144,7 @@ impl ByteStore for MemFile {
 #[derive(Default)]
 pub struct MemDir {
     entries: Mutex<BTreeMap<String, (String, Arc<Node>)>>,
+    times: Times,
 }
 
 /// A file or a directory.
@@ -107,6 +169,22 @@ impl Node {
     /// True for a directory.
     pub fn is_dir(&self) -> bool {
         matches!(self, Node::Dir(_))
+    }
+
+    /// The node's times.
+    pub fn times(&self) -> &Times {
+        match self {
+            Node::File(f) => &f.times,
+            Node::Dir(d) => &d.times,
+        }
+    }
+
+    /// The size in bytes (0 for a directory).
+    pub fn size(&self) -> u64 {
+        match self {
+            Node::File(f) => f.len(),
+            Node::Dir(_) => 0,
+        }
     }
 }
 
@@ -155,6 +233,11 @@ impl MemDir {
     /// True when the directory has no children.
     pub fn is_empty(&self) -> bool {
         self.entries.lock().is_empty()
+    }
+
+    /// The children with their names as created, in case-insensitive order.
+    pub fn children(&self) -> Vec<(String, Arc<Node>)> {
+        self.entries.lock().values().cloned().collect()
     }
 
     /// The children's names as created, in case-insensitive order.

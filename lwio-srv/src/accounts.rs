@@ -41,7 +41,28 @@ use lwio_core::security::well_known;
 use lwio_core::security::{GroupAttributes, Privilege, Privileges, Sid, UnixIdentity};
 use lwio_core::{AccessToken, NtStatus};
 
-use crate::config::{ServerConfig, UserConfig};
+/// One account of the in-memory store: a name, a password, and whether it is an
+/// administrator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserConfig {
+    /// The account name (matched case-insensitively).
+    pub name: String,
+    /// The password.
+    pub password: String,
+    /// Members of Builtin Administrators.
+    pub admin: bool,
+}
+
+impl UserConfig {
+    /// An account that is not an administrator.
+    pub fn new(name: impl Into<String>, password: impl Into<String>) -> UserConfig {
+        UserConfig {
+            name: name.into(),
+            password: password.into(),
+            admin: false,
+        }
+    }
+}
 
 /// The rid of the built-in Guest account.
 pub const GUEST_RID: u32 = 501;
@@ -133,8 +154,8 @@ impl MemoryAccounts {
         MemoryAccounts::with_unix_ids(users, &DEFAULT_UNIX_IDS)
     }
 
-    /// A store of `users` with Unix ids from `range`. Should the range be too small (a
-    /// configuration read through [`ServerConfig::from_args`] or `from_toml` never is), the
+    /// A store of `users` with Unix ids from `range`. Should the range be too small (a range
+    /// checked with [`unix_ids`] first never is), the
     /// accounts it cannot number get no Unix identity: their files stay the server's, and
     /// only their descriptors guard them; this is logged as an error.
     pub fn with_unix_ids(users: &[UserConfig], range: &RangeInclusive<u32>) -> Self {
@@ -165,15 +186,6 @@ impl MemoryAccounts {
             machine: machine_sid(),
             users: map,
         }
-    }
-
-    /// The store a server configuration describes: its users, numbered from its
-    /// `unix_id_range`.
-    pub fn from_config(config: &ServerConfig) -> Arc<dyn AccountSource> {
-        Arc::new(MemoryAccounts::with_unix_ids(
-            &config.users,
-            &config.unix_id_range,
-        ))
     }
 
     /// A shareable store with Unix ids from the default range.

@@ -78,8 +78,7 @@ pub struct EngineStats {
     pub peak_buffered_bytes: usize,
     /// Bytes the connections' readers hold in buffers.
     pub read_buffer_bytes: usize,
-    /// Entries of the logon table (wkssvc's logged-on users, srvsvc's sessions); 0 in a
-    /// server built without the `rpc` feature, which keeps no such table.
+    /// Sessions registered in the server's status (srvsvc's sessions, wkssvc's users).
     pub logons: usize,
 }
 
@@ -122,13 +121,8 @@ impl Endpoint {
 
     /// What the engine holds now.
     pub fn stats(&self) -> EngineStats {
-        #[cfg_attr(not(feature = "rpc"), allow(unused_mut))]
         let mut s = self.shared.engine.stats();
-        #[cfg(feature = "rpc")]
-        {
-            use lwio_rpc::interfaces::wkssvc::LogonSessions;
-            s.logons = self.shared.rpc.logons().logged_on().len();
-        }
+        s.logons = self.shared.status.sessions().len();
         s
     }
 

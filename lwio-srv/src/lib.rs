@@ -5,18 +5,32 @@
 //! pipes (NPFS) only through IRPs on an [`IoManager`](lwio_core::IoManager), carrying each
 //! session's access token.
 //!
+//! The server serves an [`IoManager`](lwio_core::IoManager) it is given: the application
+//! mounts the devices (PVFS, memfs, its own driver or filter stack, a named-pipe device
+//! with the RPC endpoints it wants) and names the shares:
+//!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let config = lwio_srv::config::ServerConfig::from_cli([
-//!     "lwiod", "--share", "data=/srv/data", "--user", "alice:secret",
-//! ])?;
-//! lwio_srv::Server::new(config)?.serve(std::future::pending()).await?;
+//! use lwio_srv::accounts::{MemoryAccounts, UserConfig};
+//! let io = lwio_core::IoManager::new();
+//! lwio_pvfs::mount(&io, "data", "/srv/data".as_ref(), Default::default())?;
+//! let server = lwio_srv::Server::builder(io)
+//!     .disk_share("data", "data")
+//!     .accounts(MemoryAccounts::shared(&[UserConfig::new("alice", "secret")]))
+//!     .build()?;
+//! server.serve(std::future::pending()).await?;
 //! # Ok(()) }
 //! ```
 //!
+//! The `lwiod` crate is the full assembly (command line, TOML, state directory, SAM,
+//! IPC$ with srvsvc, wkssvc, SAMR, LSA), built only on this API.
+//!
 //! Rooms:
-//! - [`config`], [`accounts`]: settings (CLI or TOML) and who may log on.
-//! - [`server`]: the I/O manager, the shares, the listener.
+//! - [`config`], [`accounts`]: the engine's [`Settings`] and who may log on.
+//! - [`server`]: the builder, the shares, the listener.
+//! - [`status`]: the live state (share table, sessions, trees, opens) srvsvc and admin
+//!   tools read, and the live share table's changes.
+//! - [`rpc_services`] (feature `rpc`): srvsvc and wkssvc over the status.
 //! - [`endpoint`]: serving a connection over any byte stream (in-memory ones too), and
 //!   what the engine holds ([`EngineStats`]).
 //! - `conn/` (the reader/writer loop, compounding, async responses), `negotiate`,
@@ -34,7 +48,6 @@
 //! handles, Kerberos.
 
 pub mod accounts;
-pub mod cli;
 pub mod config;
 mod conn;
 mod credits;
@@ -43,16 +56,17 @@ pub mod files;
 mod negotiate;
 #[cfg(feature = "rpc")]
 pub mod rpc_services;
-#[cfg(feature = "samr")]
-mod sam;
 pub mod server;
 mod session_setup;
 pub mod signing;
 pub mod state;
+pub mod status;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tree;
 
-pub use config::ServerConfig;
+pub use config::Settings;
 pub use endpoint::{Endpoint, EngineStats};
-pub use server::{Server, ServerError};
+pub use server::{Server, ServerBuilder, ServerError};
+pub use state::Share;
+pub use status::ServerStatus;

@@ -1,43 +1,49 @@
-//! The server: the I/O manager with one PVFS device per share and NPFS for IPC$, the
-//! share table, the accounts, and the TCP listener with one task per connection.
+//! The server: the share table over an I/O manager the application assembled, the
+//! accounts, the settings, and the TCP listener with one task per connection.
+//!
+//! [`Server::builder`] takes the [`IoManager`] with its devices mounted; each share names
+//! the device it serves. The server mounts nothing and serves no pipe itself: an
+//! application that wants IPC$ mounts a named-pipe device, serves the RPC endpoints it
+//! chooses on it (srvsvc and wkssvc over this server's [`ServerStatus`] through
+//! [`rpc_services`](crate::rpc_services), SAMR through `lwio_samr::serve`), and adds
+//! [`ServerBuilder::ipc_share`]. lwiod is such an application.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use lwio_auth::ntlm::ServerNames;
-use lwio_core::filter::{ReadOnlyFilter, ShareAclFilter};
-use lwio_core::{IoManager, NtStatus, SecurityDescriptor};
-use lwio_pvfs::PvfsConfig;
+use lwio_core::{IoManager, NtStatus};
 use thiserror::Error;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
-use crate::accounts::{AccountSource, MemoryAccounts};
-use crate::config::ServerConfig;
+use crate::accounts::AccountSource;
+use crate::config::Settings;
 use crate::state::{Share, ShareKind};
+use crate::status::ServerStatus;
 
-/// The device name of the named-pipe file system behind IPC$.
+/// The device name lwiod and the examples give the named-pipe file system behind IPC$.
 pub const NPFS_DEVICE: &str = "npfs";
 
 /// Why a server could not start.
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum ServerError {
-    /// A share's directory could not be mounted.
+    /// A share's device refused its share permissions filter.
     #[error("mounting share {share}: {status}")]
     Mount {
         /// The share.
         share: String,
-        /// The status PVFS gave.
+        /// The status the I/O manager gave.
         status: NtStatus,
     },
-    /// The SAM of the state directory could not be opened or seeded.
-    #[error("account database: {0}")]
-    Sam(String),
-    /// A share name is taken or reserved.
+    /// A setting the engine cannot run with.
+    #[error("settings: {0}")]
+    Settings(String),
+    /// A share name is taken, reserved or malformed.
     #[error("duplicate or reserved share name {0}")]
     ShareName(String),
     /// The listener failed.
@@ -52,18 +58,17 @@ pub enum ServerError {
 
 /// What every connection shares.
 pub(crate) struct ServerShared {
-    pub(crate) config: ServerConfig,
+    pub(crate) config: Settings,
+    pub(crate) listen: SocketAddr,
     pub(crate) io: IoManager,
-    pub(crate) shares: Vec<Arc<Share>>,
+    /// The share table and the sessions (what srvsvc and admin tools read).
+    pub(crate) status: ServerStatus,
     pub(crate) accounts: Arc<dyn AccountSource>,
     pub(crate) server_guid: [u8; 16],
     pub(crate) names: ServerNames,
     pub(crate) next_session_id: AtomicU64,
     /// Failed logons, for the authentication rate limiter.
     pub(crate) logon_limiter: parking_lot::Mutex<crate::conn::logon_limiter::LogonLimiter>,
-    /// srvsvc, wkssvc and rpcecho on the NPFS device; stopped when the server goes.
-    #[cfg(feature = "rpc")]
-    pub(crate) rpc: crate::rpc_services::RpcServices,
     /// Every connection: admission, limits, counters (`conn/registry.rs`).
     pub(crate) engine: crate::conn::registry::Engine,
 }
@@ -71,10 +76,7 @@ pub(crate) struct ServerShared {
 impl ServerShared {
     /// The share named `name`, case-insensitively.
     pub(crate) fn find_share(&self, name: &str) -> Option<Arc<Share>> {
-        self.shares
-            .iter()
-            .find(|s| s.name.eq_ignore_ascii_case(name))
-            .cloned()
+        self.status.share(name)
     }
 }
 
@@ -86,15 +88,145 @@ pub struct Server {
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Server")
-            .field("listen", &self.shared.config.listen)
-            .field("shares", &self.shared.shares)
+            .field("listen", &self.shared.listen)
+            .field("status", &self.shared.status)
             .finish_non_exhaustive()
+    }
+}
+
+/// Assembles a [`Server`] over an I/O manager the application has set up: its devices
+/// mounted (PVFS, memfs, a filter stack, a named-pipe device with the RPC endpoints the
+/// application chose), then each share naming the device it serves.
+#[must_use]
+pub struct ServerBuilder {
+    io: IoManager,
+    shares: Vec<Share>,
+    accounts: Option<Arc<dyn AccountSource>>,
+    settings: Settings,
+    listen: SocketAddr,
+    name: Option<String>,
+}
+
+impl std::fmt::Debug for ServerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerBuilder")
+            .field("shares", &self.shares)
+            .field("listen", &self.listen)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServerBuilder {
+    /// A disk share `name` serving the files of the device `device` (any driver or filter
+    /// stack mounted on the I/O manager).
+    pub fn disk_share(self, name: &str, device: &str) -> Self {
+        self.share(Share::disk(name, device))
+    }
+
+    /// IPC$, serving the named pipes of the device `device` (an NPFS device on which the
+    /// application serves its RPC endpoints).
+    pub fn ipc_share(self, device: &str) -> Self {
+        self.share(Share::ipc(device))
+    }
+
+    /// A share with a comment, a reported path or share permissions (see [`Share`]).
+    pub fn share(mut self, share: Share) -> Self {
+        self.shares.push(share);
+        self
+    }
+
+    /// Who may log on: a SAM, an in-memory store, or the application's own
+    /// [`AccountSource`]. Without one, only Guest and the null session (when the
+    /// settings allow them) can log on.
+    pub fn accounts(mut self, accounts: Arc<dyn AccountSource>) -> Self {
+        self.accounts = Some(accounts);
+        self
+    }
+
+    /// The engine's settings (logon policy, limits).
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Requires signing on every keyed session (the default) or lets clients choose.
+    pub fn signing_required(mut self, required: bool) -> Self {
+        self.settings.signing_required = required;
+        self
+    }
+
+    /// The address [`Server::serve`] listens on (default 127.0.0.1:4450).
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+
+    /// The NetBIOS name the server gives (default: the host name's first label, upper
+    /// case, at most 15 characters).
+    pub fn name(mut self, name: &str) -> Self {
+        self.name = Some(name.to_owned());
+        self
+    }
+
+    /// Checks the settings and the share names and returns the server. A share's
+    /// permissions are checked at tree connect; the filter that checks them at each create
+    /// (a `ShareAclFilter` on the device) is the application's to attach.
+    pub fn build(self) -> Result<Server, ServerError> {
+        let ServerBuilder {
+            io,
+            shares,
+            accounts,
+            mut settings,
+            listen,
+            name,
+        } = self;
+        settings.check().map_err(|e| ServerError::Settings(e.0))?;
+        let nb = name.unwrap_or_else(netbios_name);
+        let status = ServerStatus::new(&nb);
+        for share in shares {
+            let reserved = matches!(share.kind, ShareKind::Disk { .. })
+                && share.name.eq_ignore_ascii_case("IPC$");
+            if reserved || share.name.is_empty() || share.name.contains(['\\', '/', '\0']) {
+                return Err(ServerError::ShareName(share.name));
+            }
+            let name = share.name.clone();
+            status
+                .add_share(share)
+                .map_err(|_| ServerError::ShareName(name))?;
+        }
+        let accounts =
+            accounts.unwrap_or_else(|| Arc::new(crate::accounts::MemoryAccounts::new(&[])));
+        let mut server_guid = [0u8; 16];
+        let _ = getrandom::fill(&mut server_guid);
+        let names = ServerNames {
+            nb_computer: nb,
+            nb_domain: "WORKGROUP".into(),
+            dns_computer: host_name(),
+            dns_domain: String::new(),
+            dns_tree: String::new(),
+        };
+        let engine = crate::conn::registry::Engine::new(&settings);
+        let limiter = crate::conn::logon_limiter::LogonLimiter::new(settings.failed_logon_delay);
+        Ok(Server {
+            shared: Arc::new(ServerShared {
+                engine,
+                config: settings,
+                listen,
+                io,
+                status,
+                accounts,
+                server_guid,
+                names,
+                next_session_id: AtomicU64::new(1),
+                logon_limiter: parking_lot::Mutex::new(limiter),
+            }),
+        })
     }
 }
 
 /// The NetBIOS name of this machine: the host name's first label, upper case, at most
 /// 15 characters.
-pub(crate) fn netbios_name() -> String {
+pub fn netbios_name() -> String {
     host_name()
         .split('.')
         .next()
@@ -115,190 +247,33 @@ fn host_name() -> String {
     }
 }
 
-/// The SAM a server serves over SAMR (nothing to serve without the samr feature).
-#[cfg(feature = "samr")]
-type SamHandle = lwio_samr::Sam;
-#[cfg(not(feature = "samr"))]
-type SamHandle = std::convert::Infallible;
-
 impl Server {
-    /// Builds a server with the accounts of `config`: the SAM of its state directory
-    /// (seeded with its users), or the in-memory accounts without one.
-    pub fn new(config: ServerConfig) -> Result<Server, ServerError> {
-        match &config.state_dir {
-            #[cfg(feature = "samr")]
-            Some(dir) => {
-                let sam = crate::sam::open(dir, &netbios_name(), &config)?;
-                Server::with_sam(config, sam)
-            }
-            #[cfg(not(feature = "samr"))]
-            Some(_) => Err(ServerError::Sam(
-                "a state directory holds a SAM: build lwio-srv with the samr feature".into(),
-            )),
-            None => {
-                let accounts = MemoryAccounts::from_config(&config);
-                Server::with_accounts(config, accounts)
-            }
+    /// A builder of a server that serves the devices of `io`: name its shares, its
+    /// accounts and settings, then [`ServerBuilder::build`].
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let io = lwio_core::IoManager::new();
+    /// lwio_pvfs::mount(&io, "data", "/srv/data".as_ref(), lwio_pvfs::PvfsConfig::default())?;
+    /// let server = lwio_srv::Server::builder(io)
+    ///     .disk_share("data", "data")
+    ///     .accounts(lwio_srv::accounts::MemoryAccounts::shared(&[
+    ///         lwio_srv::accounts::UserConfig::new("alice", "secret"),
+    ///     ]))
+    ///     .bind("127.0.0.1:4450".parse()?)
+    ///     .build()?;
+    /// server.serve(std::future::pending()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn builder(io: IoManager) -> ServerBuilder {
+        ServerBuilder {
+            io,
+            shares: Vec::new(),
+            accounts: None,
+            settings: Settings::default(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 4450)),
+            name: None,
         }
-    }
-
-    /// Builds a server whose accounts are `sam`, which it also serves over SAMR on
-    /// `\pipe\samr`.
-    #[cfg(feature = "samr")]
-    pub fn with_sam(config: ServerConfig, sam: lwio_samr::Sam) -> Result<Server, ServerError> {
-        let accounts: Arc<dyn AccountSource> = Arc::new(sam.clone());
-        Server::build(config, accounts, Some(sam))
-    }
-
-    /// Builds a server that authenticates against `accounts`.
-    pub fn with_accounts(
-        config: ServerConfig,
-        accounts: Arc<dyn AccountSource>,
-    ) -> Result<Server, ServerError> {
-        Server::build(config, accounts, None)
-    }
-
-    #[cfg_attr(not(feature = "samr"), allow(unused_variables))]
-    fn build(
-        config: ServerConfig,
-        accounts: Arc<dyn AccountSource>,
-        sam: Option<SamHandle>,
-    ) -> Result<Server, ServerError> {
-        let io = IoManager::new();
-        let mut shares = Vec::new();
-        for s in &config.shares {
-            if s.name.eq_ignore_ascii_case("IPC$")
-                || s.name.eq_ignore_ascii_case(NPFS_DEVICE)
-                || shares
-                    .iter()
-                    .any(|x: &Arc<Share>| x.name.eq_ignore_ascii_case(&s.name))
-            {
-                return Err(ServerError::ShareName(s.name.clone()));
-            }
-            let mount_error = |status| ServerError::Mount {
-                share: s.name.clone(),
-                status,
-            };
-            lwio_pvfs::mount(&io, &s.name, &s.path, PvfsConfig::default()).map_err(mount_error)?;
-            if s.read_only {
-                io.attach_filter(&s.name, Arc::new(ReadOnlyFilter), ())
-                    .map_err(mount_error)?;
-            }
-            let security = match &s.security {
-                Some(sddl) => {
-                    let sd: SecurityDescriptor = sddl
-                        .parse()
-                        .map_err(|_| mount_error(NtStatus::INVALID_SECURITY_DESCR))?;
-                    io.attach_filter(&s.name, Arc::new(ShareAclFilter), sd.clone())
-                        .map_err(mount_error)?;
-                    Some(Arc::new(sd))
-                }
-                None => None,
-            };
-            shares.push(Arc::new(Share {
-                name: s.name.clone(),
-                kind: ShareKind::Disk {
-                    device: s.name.clone(),
-                },
-                comment: String::new(),
-                security,
-            }));
-        }
-        #[cfg(feature = "npfs")]
-        {
-            io.add_device(
-                NPFS_DEVICE,
-                Arc::new(lwio_npfs::Npfs::new()),
-                lwio_npfs::NpfsDevice::default(),
-            )
-            .map_err(|status| ServerError::Mount {
-                share: "IPC$".into(),
-                status,
-            })?;
-            shares.push(Arc::new(Share {
-                name: "IPC$".into(),
-                kind: ShareKind::Ipc {
-                    device: NPFS_DEVICE.into(),
-                },
-                comment: "IPC Service".into(),
-                security: None,
-            }));
-        }
-        let mut server_guid = [0u8; 16];
-        let _ = getrandom::fill(&mut server_guid);
-        let host = host_name();
-        let nb = netbios_name();
-        #[cfg(feature = "rpc")]
-        let rpc = {
-            let share_table = Arc::new(crate::rpc_services::ShareTable::default());
-            for (share, config) in shares
-                .iter()
-                .zip(config.shares.iter().map(Some).chain([None]))
-            {
-                let path = config
-                    .map(|c| c.path.display().to_string())
-                    .unwrap_or_default();
-                share_table.add(Arc::clone(share), &path);
-            }
-            let identity = lwio_rpc::interfaces::ServerIdentity {
-                name: nb.clone(),
-                allow_anonymous: config.anonymous_pipes,
-                ..Default::default()
-            };
-            let ipc_error = |status| ServerError::Mount {
-                share: "IPC$".into(),
-                status,
-            };
-            #[cfg_attr(not(feature = "samr"), allow(unused_mut))]
-            let mut rpc = crate::rpc_services::start(
-                &io,
-                NPFS_DEVICE,
-                identity,
-                share_table,
-                Arc::clone(&accounts),
-            )
-            .map_err(ipc_error)?;
-            #[cfg(feature = "samr")]
-            if let Some(sam) = sam {
-                let auth = lwio_rpc::server::RpcAuth {
-                    names: ServerNames {
-                        nb_computer: nb.clone(),
-                        nb_domain: "WORKGROUP".into(),
-                        ..ServerNames::default()
-                    },
-                    accounts: Arc::clone(&accounts),
-                };
-                rpc.start_samr(&io, NPFS_DEVICE, sam, auth)
-                    .map_err(ipc_error)?;
-            }
-            rpc
-        };
-        let names = ServerNames {
-            nb_computer: nb,
-            nb_domain: "WORKGROUP".into(),
-            dns_computer: host,
-            dns_domain: String::new(),
-            dns_tree: String::new(),
-        };
-        let config_delay = config.failed_logon_delay;
-        let engine = crate::conn::registry::Engine::new(&config);
-        Ok(Server {
-            shared: Arc::new(ServerShared {
-                engine,
-                config,
-                io,
-                shares,
-                accounts,
-                server_guid,
-                names,
-                next_session_id: AtomicU64::new(1),
-                logon_limiter: parking_lot::Mutex::new(
-                    crate::conn::logon_limiter::LogonLimiter::new(config_delay),
-                ),
-                #[cfg(feature = "rpc")]
-                rpc,
-            }),
-        })
     }
 
     /// The I/O manager the shares are mounted on.
@@ -306,9 +281,24 @@ impl Server {
         &self.shared.io
     }
 
-    /// The configuration.
-    pub fn config(&self) -> &ServerConfig {
+    /// The engine's settings.
+    pub fn config(&self) -> &Settings {
         &self.shared.config
+    }
+
+    /// The live state: shares, sessions, trees, opens (cheap to clone; srvsvc reads it).
+    pub fn status(&self) -> ServerStatus {
+        self.shared.status.clone()
+    }
+
+    /// Who may log on (what RPC endpoints authenticate against too).
+    pub fn accounts(&self) -> Arc<dyn AccountSource> {
+        Arc::clone(&self.shared.accounts)
+    }
+
+    /// The names the server gives in NTLM challenges (NetBIOS computer and domain).
+    pub fn names(&self) -> &ServerNames {
+        &self.shared.names
     }
 
     /// Serves connections over any byte stream, and reports what the engine holds.
@@ -318,7 +308,7 @@ impl Server {
 
     /// Binds the configured address and serves until `shutdown` completes.
     pub async fn serve(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
-        let addr = self.shared.config.listen;
+        let addr = self.shared.listen;
         let listener =
             crate::conn::listen(addr).map_err(|source| ServerError::Listen { addr, source })?;
         self.serve_on(listener, shutdown).await;
@@ -330,14 +320,8 @@ impl Server {
     pub async fn serve_on(self, listener: TcpListener, shutdown: impl Future<Output = ()>) {
         if let Ok(a) = listener.local_addr() {
             tracing::info!(addr = %a, "listening");
-            #[cfg(feature = "rpc")]
-            self.shared.rpc.set_listener(a);
+            self.shared.status.set_listener(a);
         }
-        // Client connections, as srvsvc's transport enumeration counts them.
-        #[cfg(feature = "rpc")]
-        let live = self.shared.rpc.connection_count();
-        #[cfg(not(feature = "rpc"))]
-        let live = Arc::new(std::sync::atomic::AtomicU32::new(0));
         self.shared.engine.raise_fd_limit();
         let mut conns = JoinSet::new();
         tokio::pin!(shutdown);
@@ -351,11 +335,12 @@ impl Server {
                         let Some(serve) = crate::conn::accept(&self.shared, stream, peer) else {
                             continue;
                         };
-                        let live = Arc::clone(&live);
-                        live.fetch_add(1, Ordering::Relaxed);
+                        // Client connections, as srvsvc's transport enumeration counts them.
+                        let status = self.shared.status.clone();
+                        status.connection_opened();
                         conns.spawn(async move {
                             serve.await;
-                            live.fetch_sub(1, Ordering::Relaxed);
+                            status.connection_closed();
                         });
                     }
                     Err(e) => {

@@ -271,16 +271,10 @@ fn established(
         crate::signing::pipe_session_key(neg.dialect, &logon.session_key, *auth.preauth.value()),
         !keyed,
     ));
-    #[cfg(feature = "rpc")]
-    if keyed {
-        // In the logon table until the session ends: wkssvc lists the user, srvsvc the
-        // session, with the client's address.
-        let guard =
-            srv.rpc
-                .logons()
-                .logon_session(&session, &srv.names.nb_computer, conn.peer_addr);
-        session.attach_logon(guard);
-    }
+    // In the server's status until the session ends: srvsvc lists the session with the
+    // client's address, wkssvc its user (unless a guest), a removed share disconnects
+    // its trees.
+    session.attach_logon(srv.status.register_session(&session, conn.peer_addr));
     let mut flags = session_flags(logon.kind);
     if encrypt_data {
         flags |= SessionFlags::ENCRYPT_DATA;

@@ -19,7 +19,8 @@
 //! - For srvsvc's session, connection and file enumerations: `Session::trees`,
 //!   `Session::age`, `Session::idle` (a request that names one of the session's trees
 //!   counts as activity), `Session::attach_logon`/`end_logon` (the session's entry in the
-//!   RPC services' logon table), `Tree::opens`, `Tree::age`.
+//!   server's [`status`](crate::status)), `Tree::opens`, `Tree::age`.
+//! - `Share::path` and the `Share` constructors, for the builder and the live share table.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -54,19 +55,101 @@ pub struct Share {
     pub kind: ShareKind,
     /// A comment for share enumeration.
     pub comment: String,
+    /// The local path share enumeration reports to administrators (levels 2 and 502);
+    /// empty when the share has none.
+    pub path: String,
+    /// The most tree connects the share takes at once (`u32::MAX`: no limit); beyond
+    /// it a TREE_CONNECT gets STATUS_REQUEST_NOT_ACCEPTED (MS-SMB2 3.3.5.7).
+    pub max_uses: u32,
+    /// The SHI1005 flags srvsvc reports (MS-SRVS 2.2.4.29). Of these the server acts on
+    /// [`SHI1005_FLAGS_ENCRYPT_DATA`] (the share requires SMB 3.x encryption, MS-SMB2
+    /// `Share.EncryptData`); the others are stored for srvsvc.
+    pub flags: u32,
     /// The share permissions (checked at tree connect and, by a
     /// [`ShareAclFilter`](lwio_core::filter::ShareAclFilter) on the share's device, at
     /// every create); `None`: no share-level limit.
     pub security: Option<Arc<lwio_core::SecurityDescriptor>>,
 }
 
+/// SHI1005_FLAGS_ENCRYPT_DATA (MS-SRVS 2.2.4.29): the share requires SMB 3.x encryption.
+/// Its tree connects carry SMB2_SHAREFLAG_ENCRYPT_DATA and, with
+/// [`Settings::reject_unencrypted_access`](crate::Settings::reject_unencrypted_access), a
+/// client that cannot encrypt is refused with STATUS_ACCESS_DENIED.
+pub const SHI1005_FLAGS_ENCRYPT_DATA: u32 = 0x8000;
+
 impl Share {
+    /// Whether the share requires SMB 3.x encryption ([`SHI1005_FLAGS_ENCRYPT_DATA`]).
+    pub fn encrypts_data(&self) -> bool {
+        self.flags & SHI1005_FLAGS_ENCRYPT_DATA != 0
+    }
+
+    /// The share, requiring SMB 3.x encryption.
+    pub fn with_encrypt_data(mut self) -> Share {
+        self.flags |= SHI1005_FLAGS_ENCRYPT_DATA;
+        self
+    }
+
+    /// A disk share `name` serving the files of the I/O manager device `device`.
+    pub fn disk(name: impl Into<String>, device: impl Into<String>) -> Share {
+        Share {
+            name: name.into(),
+            kind: ShareKind::Disk {
+                device: device.into(),
+            },
+            comment: String::new(),
+            path: String::new(),
+            max_uses: u32::MAX,
+            flags: 0,
+            security: None,
+        }
+    }
+
+    /// IPC$, serving the named pipes of the device `device`.
+    pub fn ipc(device: impl Into<String>) -> Share {
+        Share {
+            name: "IPC$".into(),
+            kind: ShareKind::Ipc {
+                device: device.into(),
+            },
+            comment: "IPC Service".into(),
+            path: String::new(),
+            max_uses: u32::MAX,
+            flags: 0,
+            security: None,
+        }
+    }
+
+    /// The share with `comment`.
+    pub fn with_comment(mut self, comment: impl Into<String>) -> Share {
+        self.comment = comment.into();
+        self
+    }
+
+    /// The share reporting the local path `path`.
+    pub fn with_path(mut self, path: impl Into<String>) -> Share {
+        self.path = path.into();
+        self
+    }
+
+    /// The share with share permissions `security`, checked at tree connect. Creates are
+    /// checked by a filter on the device, which the application attaches (a
+    /// [`ShareAclFilter`](lwio_core::filter::ShareAclFilter) with the same descriptor).
+    pub fn with_security(mut self, security: lwio_core::SecurityDescriptor) -> Share {
+        self.security = Some(Arc::new(security));
+        self
+    }
+
+    /// The device the share serves.
+    pub fn device(&self) -> &str {
+        match &self.kind {
+            ShareKind::Disk { device } | ShareKind::Ipc { device } => device,
+        }
+    }
+
     /// The device path of `path` (a share-relative name as SMB2 sends it: `dir\file`,
     /// no leading backslash) on this share: `/device/dir/file`.
     pub fn device_path(&self, path: &str) -> String {
-        let device = match &self.kind {
-            ShareKind::Disk { device } | ShareKind::Ipc { device } => device,
-        };
+        let device = self.device();
         let rel = path.trim_start_matches('\\').replace('\\', "/");
         if rel.is_empty() {
             format!("/{device}")
@@ -199,8 +282,7 @@ pub struct Session {
     started: Instant,
     /// Milliseconds from `started` to the last request that named a tree.
     last_active: AtomicU64,
-    #[cfg(feature = "rpc")]
-    logon: Mutex<Option<crate::rpc_services::LogonGuard>>,
+    logon: Mutex<Option<crate::status::SessionGuard>>,
 }
 
 impl Session {
@@ -224,21 +306,18 @@ impl Session {
             next_tree: AtomicU32::new(1),
             started: Instant::now(),
             last_active: AtomicU64::new(0),
-            #[cfg(feature = "rpc")]
             logon: Mutex::new(None),
         }
     }
 
-    /// Keeps `guard` (the session's entry in the logon table) until the session ends or
-    /// [`Session::end_logon`].
-    #[cfg(feature = "rpc")]
-    pub fn attach_logon(&self, guard: crate::rpc_services::LogonGuard) {
+    /// Keeps `guard` (the session's entry in the server's status) until the session ends
+    /// or [`Session::end_logon`].
+    pub fn attach_logon(&self, guard: crate::status::SessionGuard) {
         *self.logon.lock() = Some(guard);
     }
 
-    /// Takes the session out of the logon table (logoff).
+    /// Takes the session out of the server's status (logoff).
     pub fn end_logon(&self) {
-        #[cfg(feature = "rpc")]
         self.logon.lock().take();
     }
 

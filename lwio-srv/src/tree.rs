@@ -49,6 +49,11 @@ pub(crate) async fn connect(
         tracing::debug!(share = name, "no such share");
         return Outcome::Reply(t.error(conn, NtStatus::BAD_NETWORK_NAME, Vec::new(), signer));
     };
+    // A share at its connection limit takes no more (3.3.5.7).
+    if share.max_uses != u32::MAX && conn.srv.status.current_uses(&share.name) >= share.max_uses {
+        tracing::debug!(share = name, "share at its connection limit");
+        return Outcome::Reply(t.error(conn, NtStatus::REQUEST_NOT_ACCEPTED, Vec::new(), signer));
+    }
     // Share permissions first (3.3.5.7): a share that grants the session nothing refuses
     // the connect; what it grants bounds the maximal access reported.
     let share_grant = match &share.security {
@@ -68,7 +73,7 @@ pub(crate) async fn connect(
     };
     let maximal = AccessMask(maximal.0 & share_grant.0);
     let mut share_flags = ShareFlags::MANUAL_CACHING;
-    if encrypts(conn, &share.name) {
+    if share.encrypts_data() {
         if vs.sealer.is_some() {
             share_flags |= ShareFlags::ENCRYPT_DATA;
         } else if conn.srv.config.reject_unencrypted_access {
@@ -94,15 +99,6 @@ pub(crate) async fn connect(
     };
     let bytes = t.encode(conn, NtStatus::SUCCESS, None, |o| body.encode(o));
     Outcome::Reply(Response { bytes, signer })
-}
-
-/// True when the share `name` is configured to require encryption.
-pub(crate) fn encrypts(conn: &Conn, name: &str) -> bool {
-    conn.srv
-        .config
-        .shares
-        .iter()
-        .any(|s| s.encrypt_data && s.name.eq_ignore_ascii_case(name))
 }
 
 /// What the session may do on the share's root, by opening it for MAXIMUM_ALLOWED.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use lwio_core::{AccessMask, CreateDisposition, CreateOptions, NtStatus};
 use lwio_smb2::{Command, Dialect, EchoRequest, Header};
-use lwio_srv::ServerConfig;
+use lwio_srv::Settings;
 use lwio_srv::endpoint::Refused;
 use lwio_srv::testing::client::{ClientError, Msg, RawClient, body, status_of};
 use lwio_srv::testing::{Harness, USER, small_config};
@@ -17,11 +17,11 @@ use tokio::io::DuplexStream;
 /// How long another client may take to be served while an attack runs: generous.
 const PROMPT: Duration = Duration::from_secs(5);
 
-fn harness(tweak: impl FnOnce(&mut ServerConfig)) -> (Harness, tempfile::TempDir) {
+fn harness(tweak: impl FnOnce(&mut Settings)) -> (Harness, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("big.dat"), vec![1u8; 1 << 20]).unwrap();
     let mut c = small_config(dir.path());
-    tweak(&mut c);
+    tweak(&mut c.settings);
     (Harness::new(c).unwrap(), dir)
 }
 

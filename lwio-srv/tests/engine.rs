@@ -14,7 +14,8 @@ use lwio_smb2::{
     NegotiateResponse, QueryDirectoryRequest, QueryInfoRequest, ReadRequest, SessionSetupRequest,
     SessionSetupResponse, WriteRequest, split_compound,
 };
-use lwio_srv::{Server, ServerConfig};
+use lwio_srv::Server;
+use lwio_srv::accounts::{MemoryAccounts, UserConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -28,18 +29,15 @@ async fn start_in() -> (u16, tokio::sync::oneshot::Sender<()>, std::path::PathBu
     let dir = tempfile::tempdir().unwrap().keep();
     // Accounts do not own the share root: let everyone write it, as a shared directory is.
     std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
-    let share = format!("s={}", dir.display());
+    let io = lwio_core::IoManager::new();
+    lwio_pvfs::mount(&io, "s", &dir, Default::default()).unwrap();
     // These raw clients do not sign: signing is relaxed (tests/logon_smb.rs signs).
-    let cfg = ServerConfig::from_cli([
-        "lwiod",
-        "--share",
-        &share,
-        "--user",
-        "u:p",
-        "--no-signing-required",
-    ])
-    .unwrap();
-    let server = Server::new(cfg).unwrap();
+    let server = Server::builder(io)
+        .disk_share("s", "s")
+        .accounts(MemoryAccounts::shared(&[UserConfig::new("u", "p")]))
+        .signing_required(false)
+        .build()
+        .unwrap();
     let listener = tokio::net::TcpListener::from_std(low_port_listener()).unwrap();
     let port = listener.local_addr().unwrap().port();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -62,6 +62,9 @@ impl Env {
                 device: "share".into(),
             },
             comment: String::new(),
+            path: String::new(),
+            max_uses: u32::MAX,
+            flags: 0,
             security: None,
         });
         let trees = [

@@ -3,8 +3,6 @@
 
 use std::sync::mpsc;
 
-use lwio_srv::{Server, ServerConfig};
-
 pub struct Running {
     pub port: u16,
     pub dir: tempfile::TempDir,
@@ -40,8 +38,9 @@ pub fn low_port_listener() -> std::net::TcpListener {
     panic!("no free port in 20000-32767");
 }
 
-/// Starts a server with share `share` on a temp directory and user `user:pass`, plus the
-/// given extra `lwiod` arguments.
+/// Starts lwiod's assembly with share `share` on a temp directory and user `user:pass`,
+/// plus the given extra `lwiod` arguments; accounts in memory (`--no-state-dir`) unless
+/// they name a `--state-dir`, so no test touches the real default state directory.
 pub fn start(extra: &[&str]) -> Running {
     let dir = tempfile::tempdir().unwrap();
     // Accounts do not own the share root (it is the server's): let everyone write it, as
@@ -61,8 +60,11 @@ pub fn start(extra: &[&str]) -> Running {
         "--user",
         "user:pass",
     ];
+    if !extra.contains(&"--state-dir") {
+        args.push("--no-state-dir");
+    }
     args.extend_from_slice(extra);
-    let server = Server::new(ServerConfig::from_cli(args).unwrap()).unwrap();
+    let daemon = lwiod::assemble(lwiod::Config::from_cli(args).unwrap()).unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (port_tx, port_rx) = mpsc::channel();
     let thread = std::thread::spawn(move || {
@@ -74,7 +76,7 @@ pub fn start(extra: &[&str]) -> Running {
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(low_port_listener()).unwrap();
             port_tx.send(listener.local_addr().unwrap().port()).unwrap();
-            server
+            daemon
                 .serve_on(listener, async {
                     let _ = stopped.await;
                 })
@@ -93,8 +95,13 @@ pub fn start(extra: &[&str]) -> Running {
 /// `scripts/test-all.sh` installs: `LWIO_PYTHON`, else `target/pyenv/bin/python`. A
 /// missing interpreter or package is a test failure, never a skip.
 pub fn python() -> std::path::PathBuf {
+    // The workspace root's target/ (these helpers serve the root's and lwiod's tests).
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .find(|p| p.join("Cargo.lock").exists())
+        .unwrap_or(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
     let path = std::env::var_os("LWIO_PYTHON").map_or_else(
-        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pyenv/bin/python"),
+        || root.join("target/pyenv/bin/python"),
         std::path::PathBuf::from,
     );
     let ok = std::process::Command::new(&path)

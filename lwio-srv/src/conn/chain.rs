@@ -438,7 +438,7 @@ async fn process(
         Err(s) => return Outcome::Reply(t.error(conn, s, Vec::new(), signer)),
     };
     // A share that must encrypt refuses what comes in clear (MS-SMB2 3.3.5.2.11).
-    if !encrypted && reject_unencrypted && crate::tree::encrypts(conn, &tree.share.name) {
+    if !encrypted && reject_unencrypted && tree.share.encrypts_data() {
         tracing::debug!(
             mid = hdr.message_id,
             "unencrypted request on an encrypted share"

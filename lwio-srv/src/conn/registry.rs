@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use super::Conn;
 use super::admission::{AddrKey, Admission, Limits, Refusal, Verdict};
-use crate::config::ServerConfig;
+use crate::config::Settings;
 use crate::endpoint::EngineStats;
 
 /// What the engine tracks of a live connection.
@@ -69,7 +69,7 @@ pub(crate) struct Engine {
 
 impl Engine {
     /// The engine of a server configured by `cfg`.
-    pub(crate) fn new(cfg: &ServerConfig) -> Engine {
+    pub(crate) fn new(cfg: &Settings) -> Engine {
         let limits = Limits {
             max_connections: cfg.max_connections,
             max_per_address: cfg.max_connections_per_address,

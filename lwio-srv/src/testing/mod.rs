@@ -27,41 +27,120 @@ use lwio_smb2::Dialect;
 use tokio::io::DuplexStream;
 use tokio::task::JoinHandle;
 
-use crate::ServerConfig;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::Settings;
+use crate::accounts::{MemoryAccounts, UserConfig};
 use crate::endpoint::{Endpoint, EngineStats, Refused};
 use crate::server::{NPFS_DEVICE, Server, ServerError};
+use crate::state::Share;
 use client::{ClientError, RawClient};
 use script::Runner;
 
 /// The account [`small_config`] creates.
 pub const USER: (&str, &str) = ("user", "pass");
 
+/// What a [`Harness`] serves: a PVFS share `share` on `share_dir`, the accounts `users`
+/// in memory, IPC$ with srvsvc and wkssvc (with the `rpc` feature), and `settings`.
+#[derive(Debug, Clone)]
+pub struct TestConfig {
+    /// The engine's settings.
+    pub settings: Settings,
+    /// The directory the share `share` serves.
+    pub share_dir: PathBuf,
+    /// The accounts.
+    pub users: Vec<UserConfig>,
+}
+
 /// A configuration whose bounds are small enough for scripts to reach them: a share
 /// `share` on `dir`, the account [`USER`], Guest and the null session allowed, signing
 /// not required, no failed-logon delay; few credits (256, 16 before logon), a 1 MiB
 /// buffer per connection, 4 session setups in progress, 32 opens per session, 16
 /// requests in progress, 1 MiB reads and writes.
-pub fn small_config(dir: &Path) -> ServerConfig {
-    let mut c = ServerConfig::default();
-    c.shares.push(crate::config::ShareConfig::new("share", dir));
-    c.users.push(crate::config::UserConfig {
-        name: USER.0.into(),
-        password: USER.1.into(),
-        admin: false,
-    });
-    c.signing_required = false;
-    c.allow_guest = true;
-    c.failed_logon_delay = Duration::ZERO;
-    c.max_credits = 256;
-    c.unauthenticated_credits = 16;
-    c.max_connection_buffer = 1 << 20;
-    c.max_session_setups = 4;
-    c.max_opens_per_session = 32;
-    c.max_outstanding_requests = 16;
-    c.max_read_write = 1 << 20;
-    c.max_message = (1 << 20) + 4096;
-    c
+pub fn small_config(dir: &Path) -> TestConfig {
+    let settings = Settings {
+        signing_required: false,
+        allow_guest: true,
+        failed_logon_delay: Duration::ZERO,
+        max_credits: 256,
+        unauthenticated_credits: 16,
+        max_connection_buffer: 1 << 20,
+        max_session_setups: 4,
+        max_opens_per_session: 32,
+        max_outstanding_requests: 16,
+        max_read_write: 1 << 20,
+        max_message: (1 << 20) + 4096,
+        ..Settings::default()
+    };
+    TestConfig {
+        settings,
+        share_dir: dir.to_owned(),
+        users: vec![UserConfig::new(USER.0, USER.1)],
+    }
 }
+
+/// Builds the server a [`TestConfig`] describes, and the pipe servers of its IPC$
+/// (srvsvc and wkssvc with the `rpc` feature; none without), which serve while kept.
+pub fn build(config: TestConfig) -> Result<(Server, Vec<PipeServers>), ServerError> {
+    let io = lwio_core::IoManager::new();
+    let mount = |status| ServerError::Mount {
+        share: "share".into(),
+        status,
+    };
+    lwio_pvfs::mount(&io, "share", &config.share_dir, Default::default()).map_err(mount)?;
+    #[cfg(feature = "npfs")]
+    io.add_device(
+        NPFS_DEVICE,
+        Arc::new(lwio_npfs::Npfs::new()),
+        lwio_npfs::NpfsDevice::default(),
+    )
+    .map_err(mount)?;
+    let builder = Server::builder(io)
+        .share(Share::disk("share", "share").with_path(config.share_dir.display().to_string()))
+        .accounts(MemoryAccounts::shared(&config.users))
+        .settings(config.settings);
+    #[cfg(feature = "npfs")]
+    let builder = builder.ipc_share(NPFS_DEVICE);
+    let server = builder.build()?;
+    #[cfg_attr(not(feature = "rpc"), allow(unused_mut))]
+    let mut pipes = Vec::new();
+    #[cfg(feature = "rpc")]
+    {
+        use crate::rpc_services as rpc;
+        let pool = lwio_rpc::server::RpcPool::shared().map_err(mount)?;
+        let id = rpc::identity(&server);
+        let status = server.status();
+        pipes.push(
+            rpc::serve(
+                &pool,
+                &server,
+                NPFS_DEVICE,
+                "srvsvc",
+                vec![Arc::new(rpc::srvsvc(&status, id.clone()))],
+            )
+            .map_err(mount)?,
+        );
+        pipes.push(
+            rpc::serve(
+                &pool,
+                &server,
+                NPFS_DEVICE,
+                "wkssvc",
+                vec![Arc::new(rpc::wkssvc(&status, id))],
+            )
+            .map_err(mount)?,
+        );
+    }
+    Ok((server, pipes))
+}
+
+/// A running pipe server (nothing without the `rpc` feature).
+#[cfg(feature = "rpc")]
+pub type PipeServers = lwio_rpc::server::PipeServer;
+/// A running pipe server (nothing without the `rpc` feature).
+#[cfg(not(feature = "rpc"))]
+pub type PipeServers = std::convert::Infallible;
 
 /// Opens what lies under `dir` to every account (directories 0777, files 0666), so that
 /// [`USER`] may make, write and delete there. Accounts are kept apart (each its own Unix
@@ -88,6 +167,7 @@ pub const PIPE_BUFFER: usize = 1 << 20;
 #[derive(Debug)]
 pub struct Harness {
     server: Server,
+    _pipes: Vec<PipeServers>,
     endpoint: Endpoint,
     /// Named-pipe file objects alive before any connection (the pipe servers' own
     /// listening instances) and the IRPs pending on them.
@@ -118,9 +198,9 @@ impl std::fmt::Display for Leak {
 }
 
 impl Harness {
-    /// A server built from `config` (its listen address is not used).
-    pub fn new(config: ServerConfig) -> Result<Harness, ServerError> {
-        let server = Server::new(config)?;
+    /// A server built from `config` ([`build`]).
+    pub fn new(config: TestConfig) -> Result<Harness, ServerError> {
+        let (server, pipes) = build(config)?;
         let endpoint = server.endpoint();
         // The pipe servers start their listening instances on their own threads: wait
         // until the count stays the same for a while.
@@ -135,6 +215,7 @@ impl Harness {
         }
         Ok(Harness {
             server,
+            _pipes: pipes,
             endpoint,
             baseline_pipes,
         })

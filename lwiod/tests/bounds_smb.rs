@@ -17,6 +17,7 @@
 //! The counted bounds (credits, the credit charge, session setups, the budget in bytes)
 //! are tested in-process in `lwio-srv/tests/bounds.rs`.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::io::Write as _;
@@ -61,9 +62,11 @@ impl Lwiod {
         let mut f = std::fs::File::create(&config).unwrap();
         write!(
             f,
-            "listen = \"127.0.0.1:{port}\"\nfailed_logon_delay_ms = 0\n{extra}\n\
+            "listen = \"127.0.0.1:{port}\"\nfailed_logon_delay_ms = 0\n\
+             state_dir = \"{}\"\n{extra}\n\
              [[share]]\nname = \"share\"\npath = \"{}\"\n\
              [[user]]\nname = \"user\"\npassword = \"pass\"\n",
+            dir.path().join("state").display(),
             share.display()
         )
         .unwrap();

@@ -7,14 +7,14 @@ use lwio_samr::model::{Acb, DomainKind, GroupKind, rid};
 use lwio_samr::policy::PasswordSource;
 use lwio_samr::{MirrorRoot, NewPassword, Sam, UnixMirror};
 
-use crate::config::{ServerConfig, UnixMirrorConfig};
-use crate::server::ServerError;
+use crate::Error;
+use crate::config::{Config, UnixMirrorConfig};
 
 /// Opens the SAM in `dir` for machine `machine` and creates the configured users that
 /// do not exist yet (enabled, their password never expiring; administrators in
 /// Builtin\Administrators). Existing accounts are left as they are.
-pub(crate) fn open(dir: &Path, machine: &str, config: &ServerConfig) -> Result<Sam, ServerError> {
-    let err = |what: &str, e: &dyn std::fmt::Display| ServerError::Sam(format!("{what}: {e}"));
+pub(crate) fn open(dir: &Path, machine: &str, config: &Config) -> Result<Sam, Error> {
+    let err = |what: &str, e: &dyn std::fmt::Display| Error::Sam(format!("{what}: {e}"));
     let mut sam = Sam::open_dir(dir, machine).map_err(|e| err(&dir.display().to_string(), &e))?;
     if let Some(m) = &config.unix_mirror {
         sam = sam.with_mirror(UnixMirror::new(match m {

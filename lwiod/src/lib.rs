@@ -1,0 +1,307 @@
+//! # lwiod
+//!
+//! The lwio SMB2/SMB3 file server as a program: its command line and TOML file
+//! ([`config`]), its state directory (the SAM, the shares administrators add), logging,
+//! signal handling, and the default assembly of the server library, built only on
+//! lwio-srv's public builder:
+//!
+//! - one I/O manager; each share is a PVFS device with a read-only filter when asked for
+//!   and the share-permission filter [`shares::LiveShareAcl`], all on one PVFS work queue
+//!   ([`Config::pvfs_threads`]); the shares of the configuration, then those kept in the
+//!   state directory (added by administrators over srvsvc);
+//! - an NPFS device behind IPC$ serving, on one RPC pool ([`Config::rpc_threads`]):
+//!   srvsvc (with live share management, [`shares`]), wkssvc, SAMR, LSA and dssetup over
+//!   the SAM of the state directory, each with mgmt; rpcecho, the RPC test interface,
+//!   only with `--rpcecho`;
+//! - the accounts: the SAM (the default), or in memory with `--no-state-dir`.
+//!
+//! ```text
+//! lwiod --listen 127.0.0.1:4450 --share NAME=PATH --user NAME:PASSWORD \
+//!       [--admin NAME:PASSWORD] [--read-only NAME] [--share-acl NAME=SDDL]
+//!       [--no-signing-required] [--allow-guest] [--map-to-guest]
+//!       [--failed-logon-delay-ms MS] [--anonymous-pipes] [--unix-id-range FIRST-LAST]
+//!       [--state-dir DIR | --no-state-dir] [--rpcecho] [--config FILE]
+//! ```
+//!
+//! Logs go to stderr, filtered by `RUST_LOG` (default `info`). Ctrl-C or SIGTERM closes
+//! every connection and open file, then exits.
+
+pub mod config;
+mod sam;
+pub mod shares;
+
+use std::future::Future;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use lwio_core::{IoManager, NtStatus, WorkQueue, WorkQueueConfig};
+use lwio_pvfs::{Execution, PvfsConfig};
+use lwio_rpc::server::{PipeServer, RpcPool};
+use lwio_srv::accounts::{AccountSource, MemoryAccounts};
+use lwio_srv::rpc_services as rpc;
+use lwio_srv::{Server, ServerError};
+use thiserror::Error;
+use tracing_subscriber::EnvFilter;
+
+pub use config::{Args, Config, ConfigError, ShareConfig};
+
+/// The device name of the named-pipe file system behind IPC$.
+pub const NPFS_DEVICE: &str = lwio_srv::server::NPFS_DEVICE;
+
+/// Why lwiod could not start.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The configuration is malformed.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A share's directory could not be mounted, or a filter attached.
+    #[error("mounting share {share}: {status}")]
+    Mount {
+        /// The share.
+        share: String,
+        /// The status the I/O manager gave.
+        status: NtStatus,
+    },
+    /// The SAM of the state directory could not be opened or seeded.
+    #[error("account database: {0}")]
+    Sam(String),
+    /// The shares file of the state directory could not be read or written.
+    #[error("shares file: {0}")]
+    Shares(String),
+    /// An RPC endpoint could not start.
+    #[error("serving {pipe}: {status}")]
+    Pipe {
+        /// The pipe.
+        pipe: String,
+        /// The status.
+        status: NtStatus,
+    },
+    /// The server refused its assembly.
+    #[error(transparent)]
+    Server(#[from] ServerError),
+}
+
+/// The assembled server with its RPC endpoints, ready to serve.
+pub struct Daemon {
+    server: Server,
+    /// The pipe servers; dropping them stops the endpoints.
+    pipes: Vec<PipeServer>,
+}
+
+impl std::fmt::Debug for Daemon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Daemon")
+            .field("server", &self.server)
+            .field("pipes", &self.pipes)
+            .finish()
+    }
+}
+
+/// Builds lwiod from `config`: the I/O manager with its PVFS shares (those of the
+/// configuration and those of the state directory's shares file) and NPFS, the
+/// accounts, the server, and the RPC endpoints on IPC$.
+pub fn assemble(config: Config) -> Result<Daemon, Error> {
+    let io = IoManager::new();
+    let mut pvfs = PvfsConfig::default();
+    if config.pvfs_threads.is_some() || config.pvfs_queue_limit.is_some() {
+        let mut q = WorkQueueConfig::default();
+        q.name = "lwio-pvfs".into();
+        if let Some(n) = config.pvfs_threads {
+            q.threads = n.max(1);
+        }
+        if let Some(n) = config.pvfs_queue_limit {
+            q.queue_limit = n.max(1);
+        }
+        pvfs.execution = Execution::Queue(WorkQueue::new(q));
+    }
+    let machine = lwio_srv::server::netbios_name();
+    let sam = match &config.state_dir {
+        Some(dir) => Some(sam::open(dir, &machine, &config)?),
+        None => None,
+    };
+    let accounts: Arc<dyn AccountSource> = match &sam {
+        Some(sam) => Arc::new(sam.clone()),
+        None => Arc::new(MemoryAccounts::with_unix_ids(
+            &config.users,
+            &config.unix_id_range,
+        )),
+    };
+    io.add_device(
+        NPFS_DEVICE,
+        Arc::new(lwio_npfs::Npfs::new()),
+        lwio_npfs::NpfsDevice::default(),
+    )
+    .map_err(|status| Error::Mount {
+        share: "IPC$".into(),
+        status,
+    })?;
+    let server = Server::builder(io.clone())
+        .accounts(accounts)
+        .settings(config.settings.clone())
+        .bind(config.listen)
+        .name(&machine)
+        .ipc_share(NPFS_DEVICE)
+        .build()?;
+    // The disk shares go into the live table, where NetrShareAdd puts its own: those of
+    // the configuration, then those of the state directory's shares file.
+    let status = server.status();
+    let file = shares::SharesFile::new(config.state_dir.as_deref());
+    let kept = file.load()?;
+    let admin = Arc::new(shares::LiveShares::new(
+        io.clone(),
+        status.clone(),
+        pvfs,
+        file,
+    ));
+    let configured = config.shares.iter().map(|s| (s, false));
+    for (share, sticky) in configured.chain(kept.iter().map(|s| (s, true))) {
+        if status.share(&share.name).is_some() {
+            tracing::warn!(share = %share.name, "a share of this name exists; skipped");
+            continue;
+        }
+        let mounted = admin.mount(&share.name, share, sticky)?;
+        status
+            .add_share(mounted)
+            .map_err(|_| ServerError::ShareName(share.name.clone()))?;
+    }
+
+    let pool = match config.rpc_threads {
+        Some(n) => RpcPool::new(n),
+        None => RpcPool::shared(),
+    };
+    let pipe_error = |pipe: &str| {
+        let pipe = pipe.to_owned();
+        move |status| Error::Pipe { pipe, status }
+    };
+    let pool = pool.map_err(pipe_error("the RPC pool"))?;
+    let mut identity = rpc::identity(&server);
+    identity.allow_anonymous = config.anonymous_pipes;
+    let srvsvc = rpc::srvsvc(&status, identity.clone()).with_admin(admin);
+    let wkssvc = rpc::wkssvc(&status, identity.clone());
+    let mut pipes = vec![
+        rpc::serve(
+            &pool,
+            &server,
+            NPFS_DEVICE,
+            "srvsvc",
+            vec![Arc::new(srvsvc)],
+        )
+        .map_err(pipe_error("srvsvc"))?,
+        rpc::serve(
+            &pool,
+            &server,
+            NPFS_DEVICE,
+            "wkssvc",
+            vec![Arc::new(wkssvc)],
+        )
+        .map_err(pipe_error("wkssvc"))?,
+    ];
+    if config.rpcecho {
+        let echo = lwio_rpc::interfaces::echo::EchoInterface::new();
+        pipes.push(
+            rpc::serve(&pool, &server, NPFS_DEVICE, "rpcecho", vec![Arc::new(echo)])
+                .map_err(pipe_error("rpcecho"))?,
+        );
+    }
+    if let Some(sam) = sam {
+        pipes.extend(
+            lwio_samr::serve(server.io(), NPFS_DEVICE, sam, rpc::auth(&server), &identity)
+                .map_err(pipe_error("samr"))?,
+        );
+    }
+    Ok(Daemon { server, pipes })
+}
+
+impl Daemon {
+    /// The server.
+    pub fn server(&self) -> &Server {
+        &self.server
+    }
+
+    /// Binds the configured address and serves until `shutdown` completes.
+    pub async fn serve(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
+        let Daemon { server, pipes } = self;
+        let result = server.serve(shutdown).await;
+        drop(pipes);
+        result
+    }
+
+    /// Serves connections accepted on `listener` until `shutdown` completes.
+    pub async fn serve_on(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()>,
+    ) {
+        let Daemon { server, pipes } = self;
+        server.serve_on(listener, shutdown).await;
+        drop(pipes);
+    }
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Runs `lwiod` with the process's arguments.
+pub fn main() -> ExitCode {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let config = match Config::from_args(Args::parse()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("lwiod: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match &config.state_dir {
+        Some(dir) => tracing::info!(state_dir = %dir.display(), "state directory"),
+        None => tracing::info!("no state directory: accounts in memory"),
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("lwiod: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let _runtime = rt.enter();
+    let daemon = match assemble(config) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("lwiod: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(daemon.serve(async {
+        stop_signal().await;
+        tracing::info!("shutting down");
+    }));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lwiod: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
