@@ -36,6 +36,33 @@ fn enum_request_at_level_1004_with_a_container_decodes() {
     assert_eq!(ndr::to_bytes(&again), ENUM_1004_REQUEST);
 }
 
+/// The same request as smbtorture 4.17 (rpc.samba3.srvsvc) sent it, captured with tshark
+/// on loopback: the server name `\\127.0.0.1` takes the first referent id.
+#[test]
+fn samba_enum_request_as_captured_decodes_and_re_encodes() {
+    let mut stub = vec![
+        0x00, 0x00, 0x02, 0x00, 0x0c, 0x00, 0x00, 0x00, // ServerName pointer, max count 12
+        0x00, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x00, 0x00, // offset 0, actual count 12
+    ];
+    for c in "\\\\127.0.0.1\0".encode_utf16() {
+        stub.extend_from_slice(&c.to_le_bytes());
+    }
+    stub.extend_from_slice(&[
+        0xec, 0x03, 0x00, 0x00, 0xec, 0x03, 0x00, 0x00, // Level, discriminant
+        0x04, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, // container pointer, EntriesRead
+        0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, // Buffer null, PreferedMaximumLength
+        0x00, 0x00, 0x00, 0x00, // ResumeHandle null
+    ]);
+    assert_eq!(stub.len(), 68);
+    let request: ShareEnumRequest = ndr::from_bytes(&stub).unwrap();
+    assert_eq!(request.0.as_ref().unwrap().0, "\\\\127.0.0.1");
+    assert_eq!(
+        request.1.info,
+        ShareEnumUnion::Level1004(Some(ShareInfo1004Container::default()))
+    );
+    assert_eq!(ndr::to_bytes(&request), stub);
+}
+
 #[test]
 fn every_single_setting_level_decodes_in_an_enum_request() {
     for level in [1004u32, 1005, 1006, 1007, 1501] {
