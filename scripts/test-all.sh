@@ -13,6 +13,7 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 need=()
 command -v smbclient >/dev/null 2>&1 || need+=(smbclient)
 command -v smbtorture >/dev/null 2>&1 || need+=(samba-testsuite)
+command -v net >/dev/null 2>&1 || need+=(samba-common-bin)
 command -v smbd >/dev/null 2>&1 || PATH="/usr/sbin:$PATH" command -v smbd >/dev/null 2>&1 || need+=(samba)
 if [ ${#need[@]} -gt 0 ]; then
     echo "== installing ${need[*]} (Debian packages for the interop tests)"

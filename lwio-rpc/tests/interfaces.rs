@@ -1348,6 +1348,45 @@ fn srvsvc_share_check_sticky_enum_and_level_1005() {
     assert_eq!(i.path, None);
 }
 
+/// The single-setting levels (1004 to 1007, 1501) that clients such as Samba's send to the
+/// enumerations with a container set, and ask of NetrShareGetInfo: ERROR_INVALID_LEVEL
+/// (MS-SRVS 3.1.4.8, 3.1.4.9, 3.1.4.10), never a fault, with the level's null arm.
+#[test]
+fn srvsvc_single_setting_levels_are_invalid_levels_not_faults() {
+    let env = srvsvc_env();
+    let mut a = env.bound("srvsvc", SRVSVC_SYNTAX, admin());
+    for op in [srv_op::SHARE_ENUM, srv_op::SHARE_ENUM_STICKY] {
+        for level in [1004u32, 1005, 1006, 1007, 1501] {
+            // ServerName null; Level; discriminant; container pointer; an empty container;
+            // PreferedMaximumLength; ResumeHandle pointer and value.
+            let mut stub = vec![0u8; 4];
+            for v in [level, level, 0x0002_0000, 0, 0, u32::MAX, 0x0002_0004, 0] {
+                stub.extend_from_slice(&v.to_le_bytes());
+            }
+            let out = call_raw(&mut a, op, &stub).unwrap();
+            let mut expect = Vec::new();
+            for v in [level, level, 0, 0, 0x0002_0000, 0, ERROR_INVALID_LEVEL] {
+                expect.extend_from_slice(&v.to_le_bytes());
+            }
+            assert_eq!(out, expect, "opnum {op} level {level}");
+        }
+    }
+    let get = |c: &mut RpcClient, level: u32| -> Vec<u8> {
+        let stub = ndr::to_bytes(&(unc(), WString::from("data"), level));
+        call_raw(c, srv_op::SHARE_GET_INFO, &stub).unwrap()
+    };
+    for level in [1004u32, 1006, 1007, 1501] {
+        let mut expect = level.to_le_bytes().to_vec();
+        expect.extend_from_slice(&[0, 0, 0, 0]);
+        expect.extend_from_slice(&ERROR_INVALID_LEVEL.to_le_bytes());
+        assert_eq!(get(&mut a, level), expect, "level {level}");
+    }
+    // A level no union knows is its discriminant alone (SHARE_INFO's empty [default]).
+    let mut expect = 1008u32.to_le_bytes().to_vec();
+    expect.extend_from_slice(&ERROR_INVALID_LEVEL.to_le_bytes());
+    assert_eq!(get(&mut a, 1008), expect);
+}
+
 /// DsRolerGetPrimaryDomainInformation of a stand-alone server: every level's exact bytes.
 #[test]
 fn dssetup_reports_a_standalone_server() {

@@ -9,74 +9,24 @@
 //!
 //! rpcclient rather than `net rpc share`: Samba 4.17's `net` ignores `--port` (it always
 //! dials 445 and 139), and the test server listens on a free unprivileged port. The
-//! calls on the wire are the same.
+//! calls on the wire are the same; `net_rpc_share.rs` drives `net` itself, against a
+//! lwiod on port 445 of a random loopback address.
 
 #[path = "../../tests/common/mod.rs"]
 mod common;
 
+mod peers;
+
 use std::io::{BufRead as _, BufReader, Write as _};
-use std::os::unix::fs::PermissionsExt as _;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::{Command, Stdio};
 
-const ADMIN: &str = "tadmin%T0rture!admin";
-const USER: &str = "user%Us3r!pass";
+use peers::{ADMIN, Dirs, Lwiod, USER, smbclient};
 
-/// A `lwiod` process, killed on drop.
-struct Lwiod {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Lwiod {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts lwiod with the share `share` on `share_dir` and the SAM and shares file in
-/// `state`.
+/// Starts lwiod on a free unprivileged port of 127.0.0.1.
 fn start(share_dir: &Path, state: &Path) -> Lwiod {
     let port = common::low_port_listener().local_addr().unwrap().port();
-    let child = Command::new(env!("CARGO_BIN_EXE_lwiod"))
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .args(["--share", &format!("share={}", share_dir.display())])
-        .args(["--state-dir", &state.display().to_string()])
-        .args([
-            "--admin",
-            "tadmin:T0rture!admin",
-            "--user",
-            "user:Us3r!pass",
-        ])
-        .args(["--failed-logon-delay-ms", "0"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "lwiod did not start listening");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Lwiod { child, port }
-}
-
-/// A private client configuration (the host's smb.conf stays out of the test).
-fn client_conf(dir: &Path) -> PathBuf {
-    let conf = dir.join("smb.conf");
-    let d = dir.display();
-    std::fs::write(
-        &conf,
-        format!(
-            "[global]\n  lock directory = {d}\n  cache directory = {d}\n  \
-             state directory = {d}\n  private dir = {d}\n  client min protocol = SMB2\n"
-        ),
-    )
-    .unwrap();
-    conf
+    peers::spawn([127, 0, 0, 1].into(), port, share_dir, state).expect("lwiod listens")
 }
 
 /// Runs rpcclient's `cmd` as `creds`: (success, output).
@@ -87,67 +37,40 @@ fn rpcclient(conf: &Path, port: u16, creds: &str, cmd: &str) -> (bool, String) {
         .args(["-p", &port.to_string(), "127.0.0.1", "-U", creds, "-c", cmd])
         .output()
         .expect("rpcclient (Debian package samba-common-bin / smbclient) runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = peers::text(&out);
     (out.status.success() && !text.contains("WERR_"), text)
-}
-
-/// Runs smbclient's `cmd` on `//127.0.0.1/share` as `creds`: (success, output).
-fn smbclient(conf: &Path, port: u16, share: &str, creds: &str, cmd: &str) -> (bool, String) {
-    let out = Command::new("smbclient")
-        .arg("-s")
-        .arg(conf)
-        .args(["-p", &port.to_string(), &format!("//127.0.0.1/{share}")])
-        .args(["-U", creds, "-c", cmd])
-        .output()
-        .expect("smbclient runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success() && !text.contains("NT_STATUS_"), text)
 }
 
 #[test]
 fn administrators_add_change_and_delete_shares_live_and_kept() {
-    let dir = tempfile::tempdir().unwrap();
-    let share_dir = dir.path().join("share");
-    let added = dir.path().join("added");
-    let state = dir.path().join("state");
-    for d in [&share_dir, &added] {
-        std::fs::create_dir(d).unwrap();
-        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o777)).unwrap();
-    }
-    let conf = client_conf(dir.path());
+    let dirs = Dirs::new();
+    let (share_dir, added, state, conf) = (&dirs.share, &dirs.added, &dirs.state, &dirs.conf);
+    let dir = &dirs.root;
     let local = dir.path().join("local.txt");
     std::fs::write(&local, b"written over a share added live").unwrap();
     let add = format!("netshareadd {} added 10 \"first comment\"", added.display());
 
-    let srv = start(&share_dir, &state);
+    let srv = start(share_dir, state);
     let p = srv.port;
     // Not an administrator: refused, and nothing is served or kept.
-    let (ok, out) = rpcclient(&conf, p, USER, &add);
+    let (ok, out) = rpcclient(conf, p, USER, &add);
     assert!(!ok && out.contains("WERR_ACCESS_DENIED"), "{out}");
-    let (ok, out) = smbclient(&conf, p, "added", USER, "ls");
+    let (ok, out) = smbclient(conf, &srv, "added", USER, "ls");
     assert!(!ok && out.contains("NT_STATUS_BAD_NETWORK_NAME"), "{out}");
 
     // An administrator adds it: enumerated, served, kept in the state directory.
-    let (ok, out) = rpcclient(&conf, p, ADMIN, &add);
+    let (ok, out) = rpcclient(conf, p, ADMIN, &add);
     assert!(ok, "{out}");
-    let (ok, out) = rpcclient(&conf, p, ADMIN, "netshareenumall 2");
+    let (ok, out) = rpcclient(conf, p, ADMIN, "netshareenumall 2");
     assert!(ok && out.contains("netname: added"), "{out}");
     assert!(out.contains("first comment"), "{out}");
-    let (ok, out) = rpcclient(&conf, p, ADMIN, &add);
+    let (ok, out) = rpcclient(conf, p, ADMIN, &add);
     assert!(
         !ok && out.contains("WERR_NERR_DUPLICATESHARE"),
         "a duplicate: {out}"
     );
     let put = format!("put {} f.txt", local.display());
-    let (ok, out) = smbclient(&conf, p, "added", USER, &put);
+    let (ok, out) = smbclient(conf, &srv, "added", USER, &put);
     assert!(ok, "{out}");
     assert_eq!(
         std::fs::read(added.join("f.txt")).unwrap(),
@@ -157,28 +80,28 @@ fn administrators_add_change_and_delete_shares_live_and_kept() {
     assert!(kept.contains("name = \"added\""), "{kept}");
 
     // SetInfo: the new comment is what later enumerations see.
-    let (ok, out) = rpcclient(&conf, p, ADMIN, "netsharesetinfo added \"second comment\"");
+    let (ok, out) = rpcclient(conf, p, ADMIN, "netsharesetinfo added \"second comment\"");
     assert!(ok, "{out}");
-    let (ok, out) = rpcclient(&conf, p, ADMIN, "netsharegetinfo added 2");
+    let (ok, out) = rpcclient(conf, p, ADMIN, "netsharegetinfo added 2");
     assert!(ok && out.contains("second comment"), "{out}");
 
     // A restart serves it again from the shares file, with its new comment.
     drop(srv);
-    let srv = start(&share_dir, &state);
+    let srv = start(share_dir, state);
     let p = srv.port;
-    let (ok, out) = rpcclient(&conf, p, ADMIN, "netsharegetinfo added 2");
+    let (ok, out) = rpcclient(conf, p, ADMIN, "netsharegetinfo added 2");
     assert!(
         ok && out.contains("second comment"),
         "after a restart: {out}"
     );
-    let (ok, out) = smbclient(&conf, p, "added", USER, "ls");
+    let (ok, out) = smbclient(conf, &srv, "added", USER, "ls");
     assert!(ok && out.contains("f.txt"), "after a restart: {out}");
 
     // Delete while a client has it open: its next requests find the tree gone.
     // stdbuf: smbclient's listing reaches the pipe line by line, not at exit.
     let mut held = Command::new("stdbuf")
         .args(["-oL", "smbclient", "-s"])
-        .arg(&conf)
+        .arg(conf)
         .args(["-p", &p.to_string(), "//127.0.0.1/added", "-U", USER])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -198,9 +121,9 @@ fn administrators_add_change_and_delete_shares_live_and_kept() {
         }
     }
     assert!(first.contains("f.txt"), "the held client lists: {first}");
-    let (ok, out) = rpcclient(&conf, p, USER, "netsharedel added");
+    let (ok, out) = rpcclient(conf, p, USER, "netsharedel added");
     assert!(!ok && out.contains("WERR_ACCESS_DENIED"), "{out}");
-    let (ok, out) = rpcclient(&conf, p, ADMIN, "netsharedel added");
+    let (ok, out) = rpcclient(conf, p, ADMIN, "netsharedel added");
     assert!(ok, "{out}");
     writeln!(stdin, "ls").unwrap();
     writeln!(stdin, "quit").unwrap();
@@ -211,7 +134,7 @@ fn administrators_add_change_and_delete_shares_live_and_kept() {
     let _ = held.wait();
     let after = format!("{}\n{err}", rest.join("\n"));
     assert!(after.contains("NT_STATUS_NETWORK_NAME_DELETED"), "{after}");
-    let (ok, out) = smbclient(&conf, p, "added", USER, "ls");
+    let (ok, out) = smbclient(conf, &srv, "added", USER, "ls");
     assert!(!ok && out.contains("NT_STATUS_BAD_NETWORK_NAME"), "{out}");
     let kept = std::fs::read_to_string(state.join("shares.toml")).unwrap();
     assert!(!kept.contains("added"), "{kept}");
@@ -220,6 +143,6 @@ fn administrators_add_change_and_delete_shares_live_and_kept() {
         "deleting a share keeps its files"
     );
     // The configured share is untouched.
-    let (ok, out) = smbclient(&conf, p, "share", USER, "ls");
+    let (ok, out) = smbclient(conf, &srv, "share", USER, "ls");
     assert!(ok, "{out}");
 }

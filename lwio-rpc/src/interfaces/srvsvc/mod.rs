@@ -26,7 +26,10 @@
 //!
 //! Rules: levels 2, 502 and 503 expose paths and permissions, so they need an administrator
 //! (BUILTIN\Administrators or LocalSystem), else ERROR_ACCESS_DENIED (3.1.4.8, 3.1.4.10
-//! <61>); an unknown level is ERROR_INVALID_LEVEL; an unknown share NERR_NetNameNotFound;
+//! <61>); an unknown level is ERROR_INVALID_LEVEL (the enumerations' containers for levels
+//! 1004 to 1007 and 1501, which Samba's clients send, decode first; NetrShareGetInfo at
+//! 1004, 1006, 1007 and 1501, which 3.1.4.10 does not list, is refused the same way); an
+//! unknown share NERR_NetNameNotFound;
 //! the anonymous logon is refused every operation with ERROR_ACCESS_DENIED unless
 //! [`ServerIdentity::allow_anonymous`]. Enumerations return every entry at once
 //! (`PreferedMaximumLength` is not used to page) and a resume handle of 0.
@@ -150,7 +153,9 @@ pub use share_info::{
     ShareEnumStruct, ShareEnumUnion, ShareInfo, ShareInfo0, ShareInfo0Container, ShareInfo1,
     ShareInfo1Container, ShareInfo2, ShareInfo2Container, ShareInfo501, ShareInfo501Container,
     ShareInfo502, ShareInfo502Container, ShareInfo503, ShareInfo503Container, ShareInfo1004,
-    ShareInfo1005, ShareInfo1006, ShareInfo1501, shi1005,
+    ShareInfo1004Container, ShareInfo1005, ShareInfo1005Container, ShareInfo1006,
+    ShareInfo1006Container, ShareInfo1007, ShareInfo1007Container, ShareInfo1501,
+    ShareInfo1501Container, shi1005,
 };
 pub use shares::{MemoryShares, ShareAdmin, ShareDatabase, ShareRecord, ShareType, ShareUpdate};
 pub use state::{

@@ -9,6 +9,13 @@
 //! 1005 (flags), 1006 (connection limit) and 1501 (descriptor) that NetrShareSetInfo uses
 //! to change one setting. SHARE_INFO's IDL has an empty `[default]` arm, so a level it does
 //! not know is only its discriminant on the wire.
+//!
+//! Beyond MS-SRVS' IDL, as the Win32 lmshare.h and Samba's IDL have them: SHARE_INFO_1007
+//! (flags and an alternate directory name) is an arm of SHARE_INFO, and the
+//! single-setting levels 1004 to 1007 and 1501 are arms of SHARE_ENUM_UNION (containers of
+//! those structures). No call serves them (ERROR_INVALID_LEVEL); they exist so that such a
+//! request decodes instead of faulting, and so that the refusal carries the null pointer
+//! those clients read after the discriminant.
 
 use super::{ShareRecord, ShareType};
 use super::{level_union, vec_len, wstr};
@@ -200,6 +207,20 @@ ndr_struct! {
 }
 
 ndr_struct! {
+    /// SHARE_INFO_1007 (lmshare.h; not in MS-SRVS): the SHI1005 flags and an alternate
+    /// directory name. No Windows call answers this level (ERROR_INVALID_LEVEL); it is
+    /// here so the union arm that clients such as Samba's declare for it decodes and so an
+    /// answer at this level carries the (null) pointer those clients read.
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct ShareInfo1007 {
+        /// shi1007_flags.
+        pub flags: u32,
+        /// shi1007_AlternateDirectoryName.
+        pub alternate_directory_name: WStrPtr,
+    }
+}
+
+ndr_struct! {
     /// SHARE_INFO_1501_I (2.2.4.31).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ShareInfo1501 {
@@ -241,8 +262,38 @@ container!(
     ShareInfo503
 );
 
+container!(
+    /// The level 1004 container (remarks): decoded, never served.
+    ShareInfo1004Container,
+    ShareInfo1004
+);
+container!(
+    /// The level 1005 container (flags): decoded, never served.
+    ShareInfo1005Container,
+    ShareInfo1005
+);
+container!(
+    /// The level 1006 container (connection limits): decoded, never served.
+    ShareInfo1006Container,
+    ShareInfo1006
+);
+container!(
+    /// The level 1007 container (flags and alternate names): decoded, never served.
+    ShareInfo1007Container,
+    ShareInfo1007
+);
+container!(
+    /// The level 1501 container (descriptors): decoded, never served.
+    ShareInfo1501Container,
+    ShareInfo1501
+);
+
 level_union! {
-    /// SHARE_ENUM_UNION (2.2.3.5).
+    /// SHARE_ENUM_UNION (2.2.3.5). MS-SRVS declares the levels 0 to 503 only; clients
+    /// (Samba's among them) also send the single-setting levels 1004 to 1007 and 1501 with
+    /// a container pointer set, so those arms decode too. NetrShareEnum answers them with
+    /// ERROR_INVALID_LEVEL and a null container (3.1.4.8). Any other level decodes only
+    /// with a null pointer (its container's layout is unknown).
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub enum ShareEnumUnion {
         /// Level 0.
@@ -257,6 +308,16 @@ level_union! {
         502 => Level502(ShareInfo502Container),
         /// Level 503.
         503 => Level503(ShareInfo503Container),
+        /// Level 1004 (never served).
+        1004 => Level1004(ShareInfo1004Container),
+        /// Level 1005 (never served).
+        1005 => Level1005(ShareInfo1005Container),
+        /// Level 1006 (never served).
+        1006 => Level1006(ShareInfo1006Container),
+        /// Level 1007 (never served).
+        1007 => Level1007(ShareInfo1007Container),
+        /// Level 1501 (never served).
+        1501 => Level1501(ShareInfo1501Container),
     }
 }
 
@@ -274,7 +335,9 @@ ndr_struct! {
 level_union! {
     default: empty;
     /// SHARE_INFO (2.2.3.6): one share, at one level. Its `[default]` arm is empty, so
-    /// `Unknown` is the discriminant alone.
+    /// `Unknown` is the discriminant alone. Level 1007 is not in MS-SRVS but in lmshare.h
+    /// and Samba's IDL, whose clients read a pointer after its discriminant: it has an arm
+    /// (always null in answers, ERROR_INVALID_LEVEL).
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub enum ShareInfo {
         /// Level 0.
@@ -295,6 +358,8 @@ level_union! {
         1005 => Info1005(ShareInfo1005),
         /// Level 1006.
         1006 => Info1006(ShareInfo1006),
+        /// Level 1007 (lmshare.h).
+        1007 => Info1007(ShareInfo1007),
         /// Level 1501.
         1501 => Info1501(ShareInfo1501),
     }
@@ -418,6 +483,10 @@ pub(crate) fn enum_union(level: u32, shares: &[ShareRecord]) -> ShareEnumUnion {
         501 => ShareEnumUnion::Level501(Some(ShareInfo501Container::of(each(shares, info501)))),
         502 => ShareEnumUnion::Level502(Some(ShareInfo502Container::of(each(shares, info502)))),
         503 => ShareEnumUnion::Level503(Some(ShareInfo503Container::of(each(shares, info503)))),
-        other => ShareEnumUnion::Unknown(other),
+        other => ShareEnumUnion::null(other),
     }
 }
+
+#[cfg(test)]
+#[path = "share_info_tests.rs"]
+mod tests;
