@@ -97,6 +97,7 @@ struct Entry {
 /// An open file or directory: the redirector's handle, and a directory's listing (read
 /// at the first readdir and at every rewind).
 struct Open {
+    ino: INodeNo,
     file: FileHandle,
     listing: Mutex<Vec<Entry>>,
 }
@@ -320,11 +321,12 @@ impl RemoteFs {
         self.attr(ino, all)
     }
 
-    fn keep(&self, file: FileHandle) -> fuser::FileHandle {
+    fn keep(&self, ino: INodeNo, file: FileHandle) -> fuser::FileHandle {
         let fh = self.next_fh.fetch_add(1, Ordering::Relaxed);
         lock(&self.opens).insert(
             fh,
             Arc::new(Open {
+                ino,
                 file,
                 listing: Mutex::new(Vec::new()),
             }),
@@ -334,6 +336,19 @@ impl RemoteFs {
 
     fn open_of(&self, fh: fuser::FileHandle) -> Answer<Arc<Open>> {
         lock(&self.opens).get(&fh.0).cloned().ok_or(Errno::EBADF)
+    }
+
+    /// An open of `ino` granting `need`: the kernel sends `utimensat` and `chmod` without
+    /// the descriptor's handle, but a time set through another open than the one that
+    /// wrote would be overwritten when the writer closes (the server stamps the last write
+    /// time at close unless it was set on that open: Open.UserSetModificationTime, MS-FSA
+    /// 2.1.5.14.2 and 2.1.5.4), so the
+    /// writer's open is the one to set it through.
+    fn open_granting(&self, ino: INodeNo, need: AccessMask) -> Option<Arc<Open>> {
+        lock(&self.opens)
+            .values()
+            .find(|o| o.ino == ino && o.file.file().granted_access().contains(need))
+            .cloned()
     }
 
     fn release_fh(&self, fh: fuser::FileHandle) {
@@ -439,7 +454,6 @@ impl RemoteFs {
             return Err(Errno::EPERM);
         }
         let path = self.path_of(ino)?;
-        let given = fh.map(|fh| self.open_of(fh)).transpose()?;
         let mut need = AccessMask::FILE_READ_ATTRIBUTES | AccessMask::SYNCHRONIZE;
         if changes.size.is_some() {
             need |= AccessMask::FILE_WRITE_DATA;
@@ -447,7 +461,12 @@ impl RemoteFs {
         if changes.times_or_mode() {
             need |= AccessMask::FILE_WRITE_ATTRIBUTES;
         }
-        // The kernel's handle when it grants enough, else an open of our own.
+        // The kernel's handle when it grants enough, else another open of the file that
+        // does, else an open of our own.
+        let given = match fh.map(|fh| self.open_of(fh)).transpose()? {
+            Some(open) if open.file.file().granted_access().contains(need) => Some(open),
+            _ => self.open_granting(ino, need),
+        };
         let own = match &given {
             Some(open) if open.file.file().granted_access().contains(need) => None,
             _ => Some(self.open_or_errno(
@@ -564,7 +583,10 @@ impl RemoteFs {
             CreateOptions::NON_DIRECTORY_FILE,
         )?;
         match self.query_all(&file) {
-            Ok(all) => Ok((self.entry(&path, &all), self.keep(file))),
+            Ok(all) => {
+                let attr = self.entry(&path, &all);
+                Ok((attr, self.keep(attr.ino, file)))
+            }
             Err(e) => {
                 close(file);
                 Err(e)
@@ -738,7 +760,7 @@ impl Filesystem for RemoteFs {
             )
         });
         match answer {
-            Ok(file) => reply.opened(self.keep(file), FopenFlags::empty()),
+            Ok(file) => reply.opened(self.keep(ino, file), FopenFlags::empty()),
             Err(e) => reply.error(e),
         }
     }
@@ -862,7 +884,7 @@ impl Filesystem for RemoteFs {
             )
         });
         match answer {
-            Ok(file) => reply.opened(self.keep(file), FopenFlags::empty()),
+            Ok(file) => reply.opened(self.keep(ino, file), FopenFlags::empty()),
             Err(e) => reply.error(e),
         }
     }
