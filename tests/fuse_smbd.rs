@@ -9,7 +9,6 @@ mod rdr;
 #[path = "common/smbd.rs"]
 mod smbd;
 
-use lwio::core::{FileHandle, ShareAccess};
 use lwio::rdr::Credentials;
 
 fn share(server: &smbd::Smbd) -> fuse::Share {
@@ -22,32 +21,13 @@ fn share(server: &smbd::Smbd) -> fuse::Share {
     }
 }
 
-/// Another client's open of `path` that shares nothing, closed on drop.
-struct Holder {
-    f: Option<FileHandle>,
-    _m: rdr::Mounted,
-}
-
-impl Drop for Holder {
-    fn drop(&mut self) {
-        if let Some(f) = self.f.take() {
-            rdr::close(f);
-        }
-    }
-}
-
-fn holder(port: u16, path: &str) -> Box<dyn std::any::Any> {
-    let t = rdr::Target {
+fn target(port: u16) -> rdr::Target {
+    rdr::Target {
         host: "127.0.0.1".into(),
         port,
         share: "share".into(),
         creds: Credentials::new(smbd::USER, smbd::PASSWORD, ""),
-    };
-    let m = t.mount_with(lwio::rdr::RdrConfig::default());
-    let f = m
-        .open_with(path, |r| r.share(ShareAccess::empty()))
-        .unwrap();
-    Box::new(Holder { f: Some(f), _m: m })
+    }
 }
 
 #[test]
@@ -65,6 +45,5 @@ fn git_inside_the_mount() {
 #[test]
 fn statuses_as_errnos_and_attributes() {
     let server = smbd::Smbd::start("");
-    let port = server.port;
-    fuse::errnos(&share(&server), |p| holder(port, p));
+    fuse::errnos(&share(&server), &target(server.port));
 }

@@ -256,13 +256,37 @@ pub fn git(share: &Share) {
     assert!(status.success(), "lwio mount exited {status}");
 }
 
+/// Another client's open of `path` (through its own redirector) that shares nothing,
+/// closed on drop.
+struct Holder {
+    f: Option<lwio::core::FileHandle>,
+    _m: crate::rdr::Mounted,
+}
+
+impl Drop for Holder {
+    fn drop(&mut self) {
+        if let Some(f) = self.f.take() {
+            crate::rdr::close(f);
+        }
+    }
+}
+
+/// Opens `path` on `t` sharing nothing, until the box is dropped.
+pub fn hold(t: &crate::rdr::Target, path: &str) -> Box<dyn std::any::Any> {
+    let m = t.mount_with(lwio::rdr::RdrConfig::default());
+    let f = m
+        .open_with(path, |r| r.share(lwio::core::ShareAccess::empty()))
+        .unwrap();
+    Box::new(Holder { f: Some(f), _m: m })
+}
+
 fn errno_of<T: std::fmt::Debug>(r: std::io::Result<T>) -> Errno {
     Errno::from_raw_os_error(r.unwrap_err().raw_os_error().unwrap())
 }
 
 /// Statuses seen as errnos, and the attribute operations: chmod as the read-only
 /// attribute, truncate, utimens, statfs, fsync.
-pub fn errnos(share: &Share, other_opener: impl FnOnce(&str) -> Box<dyn std::any::Any>) {
+pub fn errnos(share: &Share, other: &crate::rdr::Target) {
     let m = FuseMount::start(share);
     let mnt = m.path();
     std::fs::create_dir(mnt.join("dir")).unwrap();
@@ -380,7 +404,7 @@ pub fn errnos(share: &Share, other_opener: impl FnOnce(&str) -> Box<dyn std::any
 
     // SHARING_VIOLATION: another client holds the file with no sharing.
     std::fs::write(mnt.join("held"), "x").unwrap();
-    let holder = other_opener("held");
+    let holder = hold(other, "held");
     assert_eq!(errno_of(std::fs::read(mnt.join("held"))), Errno::BUSY);
     drop(holder);
     assert_eq!(std::fs::read(mnt.join("held")).unwrap(), b"x");
