@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used)]
 //! `lwio mount` against lwiod: `cp -r` and `tar` round trips of a 300-file tree, git
-//! inside the mount, statuses seen as errnos, and `fusermount -u` ending the command with
-//! exit 0. Needs /dev/fuse and fusermount3 (Debian `fuse3`) and git; a missing one fails.
+//! inside the mount, statuses seen as errnos, `fusermount -u` ending the command with
+//! exit 0, and the refusals that mount nothing. Needs /dev/fuse and fusermount3 (Debian `fuse3`) and git; a missing one fails.
 
 mod common;
 #[path = "common/fuse.rs"]
@@ -46,4 +46,40 @@ fn git_inside_the_mount() {
 fn statuses_as_errnos_and_attributes() {
     let server = common::start(&[]);
     fuse::errnos(&share(&server), &target(server.port));
+}
+
+/// What `lwio mount` refuses before mounting anything: a path inside a share (usage, exit
+/// 2), a wrong password (STATUS_LOGON_FAILURE, exit 1), a share that does not exist.
+#[test]
+fn refusals_leave_nothing_mounted() {
+    let server = common::start(&[]);
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("mnt");
+    std::fs::create_dir(&dir).unwrap();
+    let mount = |password: &str, share: &str| {
+        let creds = work.path().join("creds");
+        std::fs::write(&creds, format!("username = user\npassword = {password}\n")).unwrap();
+        std::fs::set_permissions(&creds, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
+        std::process::Command::new(env!("CARGO_BIN_EXE_lwio"))
+            .arg("--credentials")
+            .arg(&creds)
+            .arg("mount")
+            .arg(format!("//127.0.0.1:{}/{share}", server.port))
+            .arg(&dir)
+            .output()
+            .unwrap()
+    };
+    let out = mount("pass", "share/sub");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let out = mount("wrong", "share");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("LOGON_FAILURE"), "{err}");
+    let out = mount("pass", "nosuchshare");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("BAD_NETWORK_NAME"), "{err}");
+    let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap();
+    assert!(!mounts.contains(dir.to_str().unwrap()), "{mounts}");
 }
