@@ -1,7 +1,8 @@
 #![allow(clippy::unwrap_used)]
 //! `lwio mount` against lwiod: `cp -r` and `tar` round trips of a 300-file tree, git
 //! inside the mount, statuses seen as errnos, `fusermount -u` ending the command with
-//! exit 0, and the refusals that mount nothing. Needs /dev/fuse and fusermount3 (Debian `fuse3`) and git; a missing one fails.
+//! exit 0, and the refusals that mount nothing. Needs /dev/fuse, fusermount3 (Debian
+//! `fuse3`) and git; a missing one fails.
 
 mod common;
 #[path = "common/fuse.rs"]
