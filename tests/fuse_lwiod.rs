@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used)]
 //! `lwio mount` against lwiod: `cp -r` and `tar` round trips of a 300-file tree, git
 //! inside the mount, statuses seen as errnos, `fusermount -u` ending the command with
-//! exit 0, and the refusals that mount nothing. Needs /dev/fuse, fusermount3 (Debian
+//! exit 0 (and SIGTERM too), and the refusals that mount nothing. Needs /dev/fuse, fusermount3 (Debian
 //! `fuse3`) and git; a missing one fails.
 
 mod common;
@@ -83,4 +83,15 @@ fn refusals_leave_nothing_mounted() {
     assert!(err.contains("BAD_NETWORK_NAME"), "{err}");
     let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap();
     assert!(!mounts.contains(dir.to_str().unwrap()), "{mounts}");
+}
+
+/// SIGTERM unmounts and ends the command with exit 0, leaving no dead mount point.
+#[test]
+fn sigterm_unmounts() {
+    let server = common::start(&[]);
+    let m = fuse::FuseMount::start(&share(&server));
+    std::fs::write(m.path().join("f"), "x").unwrap();
+    let status = m.terminate();
+    assert!(status.success(), "lwio mount exited {status}");
+    assert_eq!(std::fs::read(server.dir.path().join("f")).unwrap(), b"x");
 }

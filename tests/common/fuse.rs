@@ -126,6 +126,28 @@ impl FuseMount {
     }
 }
 
+impl FuseMount {
+    /// Sends SIGTERM, then the command's exit status: it unmounts and ends by itself.
+    pub fn terminate(mut self) -> ExitStatus {
+        let mut child = self.child.take().unwrap();
+        let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("lwio mount still running 30 s after SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(!mounted(self.dir.path()), "SIGTERM left the mount behind");
+        status
+    }
+}
+
 impl Drop for FuseMount {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {

@@ -5,7 +5,8 @@
 //! tool does), checks that the share answers, mounts a FUSE file system on `DIR` (with
 //! `fusermount3`, no libfuse) and serves the kernel's requests in the foreground until the
 //! file system is unmounted (`fusermount -u DIR` or `umount DIR`); then it returns and the
-//! tool exits 0.
+//! tool exits 0. SIGINT (Ctrl-C) and SIGTERM unmount it the same way, so a stopped
+//! command never leaves a dead mount point behind (SIGKILL still does: `fusermount -u`).
 //!
 //! Every request becomes IRPs to the redirector's device ([`fs`] has the table); the
 //! server's NTSTATUS becomes the errno a Linux program expects ([`errno`] has the one
@@ -68,5 +69,40 @@ pub fn run(
     ];
     config.n_threads = Some(THREADS);
     let shown = dir.display().to_string();
-    fuser::mount(fs, dir, &config).map_err(|e| ToolError::io(format!("mount {shown}"), e))
+    let mut session = fuser::Session::new(fs, dir, &config)
+        .map_err(|e| ToolError::io(format!("mount {shown}"), e))?;
+    let unmounter = session.unmount_callable();
+    std::thread::Builder::new()
+        .name("lwio-mount-signals".into())
+        .spawn(move || unmount_on_signal(unmounter))
+        .map_err(|e| ToolError::io("start the signal thread", e))?;
+    session
+        .run()
+        .map_err(|e| ToolError::io(format!("serve {shown}"), e))
+}
+
+/// Waits for SIGINT or SIGTERM, then unmounts: the session's loop sees the device close
+/// and [`run`] returns.
+fn unmount_on_signal(mut unmounter: fuser::SessionUnmounter) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    let caught = rt.block_on(async {
+        let mut int = signal(SignalKind::interrupt())?;
+        let mut term = signal(SignalKind::terminate())?;
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+        Ok::<(), std::io::Error>(())
+    });
+    if caught.is_ok() {
+        if let Err(e) = unmounter.unmount() {
+            tracing::warn!("unmount after a signal: {e}");
+        }
+    }
 }
