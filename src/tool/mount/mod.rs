@@ -8,9 +8,9 @@
 //! tool exits 0. SIGINT (Ctrl-C) and SIGTERM unmount it the same way, so a stopped
 //! command never leaves a dead mount point behind (SIGKILL still does: `fusermount -u`).
 //!
-//! Every request becomes IRPs to the redirector's device ([`fs`] has the table); the
-//! server's NTSTATUS becomes the errno a Linux program expects ([`errno`] has the one
-//! table). Inode numbers are the server's file ids ([`inodes`]).
+//! Every request becomes IRPs to the redirector's device (`fs.rs` has the table); the
+//! server's NTSTATUS becomes the errno a Linux program expects (`errno.rs` has the one
+//! table). Inode numbers are the server's file ids (`inodes.rs`).
 //!
 //! Caching: attributes and names for one second (the kernel's), file data not at all on
 //! our side (the kernel's page cache is dropped at each open), so a change made on the
