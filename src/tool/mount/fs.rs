@@ -29,7 +29,9 @@
 //! the files belong to whoever mounted), device nodes (ENOSYS). A mode's bits other than
 //! the owner's write bit are not stored: files read back 0644, directories 0755, less the
 //! write bits when read-only. A name with `\` or `:` (which would name a stream on SMB)
-//! is EINVAL.
+//! is EINVAL. Where POSIX and Windows differ the server decides: a rename onto an existing
+//! directory, or onto a file that is open, is STATUS_ACCESS_DENIED (MS-FSCC 2.4.37), so
+//! EACCES, where Linux would replace an empty directory or an open file.
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -414,7 +416,13 @@ impl RemoteFs {
                 break;
             }
             for e in batch {
-                if e.file_name == "." || e.file_name == ".." {
+                if e.file_name == "."
+                    || e.file_name == ".."
+                    || e.file_name.is_empty()
+                    || e.file_name.contains(['/', '\0'])
+                {
+                    // Ours are first; a name no Linux path can hold would fail the whole
+                    // listing in the kernel.
                     continue;
                 }
                 if entries.len() >= MAX_ENTRIES {
@@ -794,7 +802,11 @@ impl Filesystem for RemoteFs {
     ) {
         let answer = self.open_of(fh).and_then(|open| {
             match block_on(open.file.read(offset, size.min(MAX_IO))) {
-                Ok(data) => Ok(data),
+                Ok(mut data) => {
+                    // Never more than the kernel asked for, whatever the server sent.
+                    data.truncate(size as usize);
+                    Ok(data)
+                }
                 Err(NtStatus::END_OF_FILE) => Ok(Vec::new()),
                 Err(s) => Err(refused("read", open.file.file().path(), s)),
             }
@@ -820,6 +832,10 @@ impl Filesystem for RemoteFs {
         let answer = self.open_of(fh).and_then(|open| {
             let wrote = block_on(open.file.write(offset, data.to_vec()))
                 .map_err(|s| refused("write", open.file.file().path(), s))?;
+            if wrote > data.len() as u64 {
+                tracing::debug!("write: the server claims {wrote} of {} bytes", data.len());
+                return Err(Errno::EIO);
+            }
             u32::try_from(wrote).map_err(|_| Errno::EIO)
         });
         match answer {
