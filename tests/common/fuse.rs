@@ -353,6 +353,28 @@ pub fn errnos(share: &Share, other: &crate::rdr::Target) {
     // A name SMB would read as a stream.
     assert_eq!(errno_of(std::fs::write(mnt.join("a:b"), "x")), Errno::INVAL);
 
+    // RENAME_NOREPLACE onto an existing name: OBJECT_NAME_COLLISION; RENAME_EXCHANGE is
+    // not supported.
+    std::fs::write(mnt.join("dir/kept"), "kept").unwrap();
+    let noreplace = rustix::fs::renameat_with(
+        rustix::fs::CWD,
+        mnt.join("dir/file"),
+        rustix::fs::CWD,
+        mnt.join("dir/kept"),
+        rustix::fs::RenameFlags::NOREPLACE,
+    );
+    assert_eq!(noreplace, Err(Errno::EXIST));
+    let exchange = rustix::fs::renameat_with(
+        rustix::fs::CWD,
+        mnt.join("dir/file"),
+        rustix::fs::CWD,
+        mnt.join("dir/kept"),
+        rustix::fs::RenameFlags::EXCHANGE,
+    );
+    assert_eq!(exchange, Err(Errno::INVAL));
+    assert_eq!(std::fs::read(mnt.join("dir/kept")).unwrap(), b"kept");
+    std::fs::remove_file(mnt.join("dir/kept")).unwrap();
+
     // Rename, replacing an existing file, and rename of a directory with files in it.
     std::fs::write(mnt.join("dir/other"), "other").unwrap();
     std::fs::rename(mnt.join("dir/file"), mnt.join("dir/other")).unwrap();
