@@ -15,6 +15,9 @@ command -v smbclient >/dev/null 2>&1 || need+=(smbclient)
 command -v smbtorture >/dev/null 2>&1 || need+=(samba-testsuite)
 command -v net >/dev/null 2>&1 || need+=(samba-common-bin)
 command -v smbd >/dev/null 2>&1 || PATH="/usr/sbin:$PATH" command -v smbd >/dev/null 2>&1 || need+=(samba)
+# `lwio mount` tests: fusermount3 mounts /dev/fuse without libfuse; git runs in the mount.
+command -v fusermount3 >/dev/null 2>&1 || command -v fusermount >/dev/null 2>&1 || need+=(fuse3)
+command -v git >/dev/null 2>&1 || need+=(git)
 if [ ${#need[@]} -gt 0 ]; then
     echo "== installing ${need[*]} (Debian packages for the interop tests)"
     if [ "$(id -u)" = 0 ]; then
@@ -49,7 +52,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 echo "== feature combinations of lwio and lwio-srv (cargo clippy: check with lints, warnings are errors)"
 # Not a powerset: the core alone, each driver alone, the tool, RPC, a server with neither
 # named pipes nor RPC, a server with IPC$ but no RPC. One shared target directory.
-for features in "" memfs pvfs npfs tool rpc samr rdr srv,pvfs srv,npfs; do
+for features in "" memfs pvfs npfs tool rpc samr rdr fuse srv,pvfs srv,npfs; do
     cargo clippy -q -p lwio --no-default-features ${features:+--features "$features"} -- -D warnings
 done
 cargo clippy -q -p lwio-srv --no-default-features -- -D warnings

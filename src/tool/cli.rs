@@ -135,6 +135,15 @@ pub enum Command {
         #[arg(short, long)]
         recursive: bool,
     },
+    /// Mount a share (`//server[:port]/share`) on a local directory with FUSE and serve
+    /// it in the foreground until `fusermount -u DIR` (or `umount DIR`).
+    #[cfg(feature = "fuse")]
+    Mount {
+        /// The share, `//server[:port]/share`.
+        share: String,
+        /// The directory to mount it on.
+        dir: PathBuf,
+    },
     /// Delete a file or an empty directory (with -r, a tree).
     Rm {
         /// A path.

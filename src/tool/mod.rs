@@ -46,6 +46,8 @@ mod cli;
 mod ea;
 mod error;
 mod files;
+#[cfg(feature = "fuse")]
+pub mod mount;
 mod names;
 #[cfg(feature = "rdr")]
 pub mod remote;

@@ -215,6 +215,13 @@ impl Session {
             } => self.cp(src, dst, *recursive, out),
             Command::Rm { target, recursive } => self.rm(target, *recursive, out),
             Command::Mkdir { path } => self.mkdir(path, out),
+            #[cfg(feature = "fuse")]
+            Command::Mount { share, dir } => {
+                if self.in_script {
+                    return Err(ToolError::Usage("mount does not run in a script".into()));
+                }
+                super::mount::run(&self.io, Arc::clone(&self.token), share, dir)
+            }
             Command::Stat { target, volume } => {
                 // Ask for read access (for the EA and access classes), and settle for
                 // reading attributes when the descriptor grants no more.
