@@ -10,8 +10,9 @@ pub struct RdrConfig {
     /// The dialects offered, in any order (default 2.0.2, 2.1, 3.0, 3.0.2, 3.1.1). Offer
     /// one to pin a connection to it.
     pub dialects: Vec<Dialect>,
-    /// The most credits a connection keeps (available and in flight); bounds how many
-    /// reads and writes are in flight at once (an 8 MiB read spends 128).
+    /// The most credits a connection asks for (available and in flight); bounds how many
+    /// reads and writes are in flight at once (an 8 MiB read spends 128). Credits a server
+    /// grants beyond it are kept (the server counts them as the client's), up to 65,536.
     pub max_credits: u16,
     /// The largest single READ or WRITE (further bounded by the server's MaxReadSize and
     /// MaxWriteSize, and to 64 KiB at dialect 2.0.2).

@@ -47,6 +47,11 @@ impl Target {
     }
 
     pub fn mount_with(&self, config: RdrConfig) -> Mounted {
+        // The redirector's warnings (why a connection dropped) in the failing test's output.
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter("lwio_rdr=warn")
+            .try_init();
         let io = IoManager::new();
         let rdr = lwio::rdr::mount(&io, "rdr", config, self.creds.clone()).unwrap();
         Mounted {

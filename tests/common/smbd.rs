@@ -70,6 +70,21 @@ impl Smbd {
 
 impl Drop for Smbd {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            // A failing test shows what smbd said (its log level is the default, 0..1).
+            for entry in std::fs::read_dir(self.dir.path().join("log"))
+                .into_iter()
+                .flatten()
+            {
+                let Ok(entry) = entry else { continue };
+                let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                let tail: Vec<&str> = text.lines().rev().take(40).collect();
+                eprintln!("--- smbd {} (last lines):", entry.path().display());
+                for line in tail.into_iter().rev() {
+                    eprintln!("{line}");
+                }
+            }
+        }
         let pid = rustix::process::Pid::from_raw(self.child.id() as i32);
         if let Some(pid) = pid {
             let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);

@@ -6,8 +6,15 @@
 //! all lie inside what the server has granted; ids are consumed in order, so the window
 //! is simply "the next id" and "how many ids after it are granted".
 //!
-//! What a server grants is bounded here by a setting: a grant beyond the bound is
-//! clipped, never stored, so a lying server cannot grow the client's state.
+//! The window is two counters, so what a server grants cannot grow the client's state;
+//! every credit granted is kept (up to [`CREDIT_CAP`]), because the server counts it as
+//! the client's: a client that dropped credits it deemed surplus would hold fewer than
+//! the server believes, and a server at its own bound grants nothing more, leaving the
+//! client with none (seen against smbd with 8 MiB reads in flight). The setting bounds
+//! what the client asks for ([`CreditWindow::request`]), not what it keeps.
+
+/// The most credits the window keeps (a lying server's grants beyond it are dropped).
+pub const CREDIT_CAP: u32 = 1 << 16;
 
 /// The sequence window: the next message id and how many credits are available.
 #[derive(Debug, Clone)]
@@ -20,7 +27,7 @@ pub struct CreditWindow {
 
 impl CreditWindow {
     /// A fresh connection's window: message id 0 and the one credit every connection
-    /// starts with; at most `max` credits are kept (available and in flight).
+    /// starts with; it asks for at most `max` credits (available and in flight).
     pub fn new(max: u16) -> Self {
         CreditWindow {
             next: 0,
@@ -57,7 +64,7 @@ impl CreditWindow {
     pub fn grant(&mut self, granted: u16, finished: u16) {
         let finished = u32::from(finished);
         self.in_flight = self.in_flight.saturating_sub(finished);
-        let room = self.max.saturating_sub(self.available + self.in_flight);
+        let room = CREDIT_CAP.saturating_sub(self.available + self.in_flight);
         self.available += u32::from(granted).min(room);
     }
 
@@ -97,14 +104,40 @@ mod tests {
     }
 
     #[test]
-    fn a_grant_beyond_the_bound_is_clipped() {
+    fn grants_beyond_what_was_asked_are_kept_as_the_server_counts_them() {
         let mut w = CreditWindow::new(8);
         let _ = w.take(1);
-        w.grant(u16::MAX, 1);
-        assert_eq!(w.available(), 8);
+        w.grant(20, 1);
+        assert_eq!(
+            w.available(),
+            20,
+            "the server counts all 20 as the client's"
+        );
+        assert_eq!(
+            w.request(1),
+            1,
+            "a full window asks only for what it spends"
+        );
+        let _ = w.take(8);
+        w.grant(0, 0);
+        assert_eq!(w.available(), 12);
+    }
+
+    #[test]
+    fn a_lying_server_cannot_push_the_window_past_its_cap() {
+        let mut w = CreditWindow::new(8);
+        let _ = w.take(1);
+        for _ in 0..10 {
+            w.grant(u16::MAX, 1);
+        }
+        assert_eq!(w.available(), CREDIT_CAP);
         let _ = w.take(8);
         w.grant(u16::MAX, 0);
-        assert_eq!(w.available(), 0, "in flight counts against the bound");
+        assert_eq!(
+            w.available() + 8,
+            CREDIT_CAP,
+            "in flight counts against the cap"
+        );
     }
 
     #[test]
