@@ -33,6 +33,33 @@ fn round_trip_64mib_at_every_dialect() {
     }
 }
 
+/// lwiod with `--encrypt-data` (every session must encrypt): see
+/// [`rdr::required_encryption`].
+#[test]
+fn encrypted_sessions_at_3_0_and_3_1_1() {
+    let server = common::start(&["--encrypt-data"]);
+    rdr::required_encryption(&target(&server));
+}
+
+/// The client asks for encryption of a server that does not require it (`RdrConfig::
+/// encrypt`, `lwio --encrypt`); and a share that requires it (`--encrypt-share`) gets its
+/// tree's requests sealed while the session itself stays in clear.
+#[test]
+fn encryption_asked_by_the_client_or_a_share() {
+    let server = common::start(&[]);
+    rdr::encryption_asked(&target(&server));
+    drop(server);
+    let server = common::start(&["--encrypt-share", "share"]);
+    let m = target(&server).mount(&[Dialect::SMB_3_1_1]);
+    let session = rdr::only_session(&m);
+    assert!(!session.is_encrypted(), "the session is not encrypted");
+    assert_eq!(
+        session.negotiated().cipher,
+        Some(lwio::rdr::Cipher::Aes128Gcm)
+    );
+    rdr::transfer(&m, "share-sealed.bin", 8 << 20, 3);
+}
+
 #[test]
 fn listing_rename_delete_and_statuses() {
     let server = common::start(&[]);

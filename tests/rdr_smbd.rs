@@ -48,10 +48,19 @@ fn waiting_and_cancelled_locks() {
     rdr::locks(&target(&server), Dialect::SMB_3_1_1);
 }
 
+/// smbd with `server smb encrypt = required` (4.17's spelling): see
+/// [`rdr::required_encryption`].
 #[test]
-fn a_server_requiring_encryption_is_refused() {
+fn encrypted_sessions_at_3_0_and_3_1_1() {
     let server = smbd::Smbd::start("  server smb encrypt = required");
-    rdr::encryption_refused(&target(&server));
+    rdr::required_encryption(&target(&server));
+}
+
+/// The client asks for encryption of an smbd that does not require it.
+#[test]
+fn encryption_asked_by_the_client() {
+    let server = smbd::Smbd::start("");
+    rdr::encryption_asked(&target(&server));
 }
 
 #[test]

@@ -1,9 +1,11 @@
 #![allow(clippy::unwrap_used)]
 //! `lwio` with remote paths against lwiod: `cp -r` of a tree of 200 small files to the
 //! server and back (compared with `diff -r`, times kept), `cat`, `ls`, `mkdir`, `rm -r`,
-//! and the credentials rules.
+//! the credentials rules, and `--encrypt`.
 
 mod common;
+#[path = "common/smbd.rs"]
+mod smbd;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -143,4 +145,49 @@ fn credentials_rules() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// A credentials file (mode 0600) in `dir`.
+fn creds_file(dir: &Path, user: &str, password: &str) -> std::path::PathBuf {
+    let creds = dir.join("creds");
+    std::fs::write(
+        &creds,
+        format!("username = {user}\npassword = {password}\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o600)).unwrap();
+    creds
+}
+
+/// `lwio --encrypt`: a copy to lwiod (which does not require encryption) and back, sealed,
+/// byte for byte; an smbd that does not encrypt (`server smb encrypt = off`) is refused
+/// with STATUS_ACCESS_DENIED, and served without `--encrypt`.
+#[test]
+fn encrypt_option() {
+    let server = common::start(&[]);
+    let work = tempfile::tempdir().unwrap();
+    let creds = creds_file(work.path(), "user", "pass");
+    let src = work.path().join("src.bin");
+    let data: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&src, &data).unwrap();
+    let remote = format!("//127.0.0.1:{}/share/sealed.bin", server.port);
+    ok(lwio(
+        Some(&creds),
+        &["--encrypt", "cp", src.to_str().unwrap(), &remote],
+    ));
+    let back = work.path().join("back.bin");
+    ok(lwio(
+        Some(&creds),
+        &["--encrypt", "cp", &remote, back.to_str().unwrap()],
+    ));
+    assert!(std::fs::read(&back).unwrap() == data, "the copy differs");
+
+    let smbd = smbd::Smbd::start("  server smb encrypt = off");
+    let creds = creds_file(work.path(), smbd::USER, smbd::PASSWORD);
+    let share = format!("//127.0.0.1:{}/share/", smbd.port);
+    let out = lwio(Some(&creds), &["--encrypt", "ls", &share]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ACCESS_DENIED"), "{err}");
+    ok(lwio(Some(&creds), &["ls", &share]));
 }

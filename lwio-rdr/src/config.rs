@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use lwio_auth::smb3crypt::Cipher;
 use lwio_smb2::Dialect;
 
 /// The settings of a [`Redirector`](crate::Redirector).
@@ -25,6 +26,15 @@ pub struct RdrConfig {
     pub worker_threads: usize,
     /// The workstation name sent in the NTLM AUTHENTICATE.
     pub workstation: String,
+    /// Encrypt every request of every session (SMB 3.x), even where the server does not
+    /// require it; a server that cannot (a 2.x dialect, no common cipher) is refused with
+    /// STATUS_ACCESS_DENIED. Where the server requires encryption (of the session or of a
+    /// share) the client encrypts whatever this says.
+    pub encrypt: bool,
+    /// The ciphers offered at 3.1.1, most wanted first (default AES-128-GCM, AES-128-CCM,
+    /// AES-256-GCM, AES-256-CCM); 3.0 and 3.0.2 know AES-128-CCM only, and encrypt only
+    /// when it is listed. Empty: no encryption.
+    pub ciphers: Vec<Cipher>,
 }
 
 impl Default for RdrConfig {
@@ -43,6 +53,13 @@ impl Default for RdrConfig {
             connect_timeout: Duration::from_secs(20),
             worker_threads: 2,
             workstation: "LWIO".into(),
+            encrypt: false,
+            ciphers: vec![
+                Cipher::Aes128Gcm,
+                Cipher::Aes128Ccm,
+                Cipher::Aes256Gcm,
+                Cipher::Aes256Ccm,
+            ],
         }
     }
 }

@@ -22,7 +22,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::engine::{Engine, Incoming, Outgoing, Reply};
+use crate::engine::{Engine, Incoming, NotPrepared, Outgoing, Reply};
 use crate::error::RdrError;
 
 type ReplyTx = oneshot::Sender<Result<Reply, RdrError>>;
@@ -202,7 +202,13 @@ impl Connection {
                         };
                         return Ok((sent, kept));
                     }
-                    Err(back) => out = back,
+                    Err(NotPrepared::Credits(back)) => out = back,
+                    Err(NotPrepared::Seal) => {
+                        drop(s);
+                        let reason = "the session's encryption nonces are spent".to_string();
+                        self.shared.fail(reason.clone());
+                        return Err(RdrError::Disconnected(reason));
+                    }
                 }
             }
             notified.await;

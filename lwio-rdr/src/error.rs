@@ -28,9 +28,11 @@ pub enum RdrError {
     /// The logon failed on the client's side (the server's token did not verify).
     #[error("logon failed: {0}")]
     Logon(String),
-    /// The session or share requires encryption, which this client does not do yet.
+    /// Encryption is required (by the server, of the session or a share, or by the
+    /// caller) but the connection cannot encrypt: a 2.x dialect, no cipher in common, a
+    /// guest or anonymous session without a key.
     #[error(
-        "the server requires encryption for this session or share, which lwio-rdr does not support yet"
+        "encryption is required but this connection cannot encrypt (a 2.x dialect, no common cipher or a guest session)"
     )]
     EncryptionRequired,
 }
@@ -46,8 +48,8 @@ impl RdrError {
     ///   connection);
     /// - a logon the client refused (the server's mechListMIC did not verify):
     ///   STATUS_LOGON_FAILURE;
-    /// - encryption required: STATUS_ACCESS_DENIED, what a server answers a client that
-    ///   does not encrypt (MS-SMB2 3.3.5.2.9).
+    /// - encryption required but impossible: STATUS_ACCESS_DENIED, what a server answers
+    ///   a client that does not encrypt (MS-SMB2 3.3.5.2.9, 3.3.5.2.11).
     pub fn status(&self) -> NtStatus {
         match self {
             RdrError::Status(s) => *s,

@@ -28,7 +28,10 @@
 //! - [`session`]: NEGOTIATE (2.0.2 to 3.1.1, preauth integrity for 3.1.1), SESSION_SETUP
 //!   with NTLMv2 inside SPNEGO (`lwio-auth`'s initiator), the signing key (HMAC-SHA256 for
 //!   2.x, AES-CMAC for 3.0 and 3.0.2, AES-GMAC at 3.1.1 when the server takes it, else
-//!   AES-CMAC), TREE_CONNECT.
+//!   AES-CMAC), TREE_CONNECT; SMB 3.x encryption (the cipher negotiated at 3.1.1 among
+//!   AES-128/256-GCM/CCM, AES-128-CCM at 3.0 and 3.0.2) when the server requires it of
+//!   the session or a share, or [`RdrConfig::encrypt`] asks; the engine's
+//!   [`engine::seal`] seals and opens the messages.
 //! - [`cache`]: one session per (server, port, user), shared by every open, closed by a
 //!   reaper once idle.
 //! - [`driver`]: the IRP to SMB2 mapping.
@@ -36,14 +39,15 @@
 //! ## Hostile servers
 //! Every response is checked: message ids that were never sent, another command than
 //! the request's, lengths and offsets outside the message (the `lwio-smb2` decoders), more
-//! output than was asked for, a missing or wrong signature, no credits left. Any of these
+//! output than was asked for, a missing or wrong signature, a response to an encrypted
+//! request in clear or one whose transform does not open, no credits left. Any of these
 //! drops the connection; every request waiting on it fails with
 //! STATUS_CONNECTION_DISCONNECTED. Frames are bounded by the largest read asked for; no
 //! allocation is sized by a count the server sent before it is checked.
 //!
 //! ## What it does not do (yet)
-//! Encryption (a session or share that requires it is refused with
-//! STATUS_ACCESS_DENIED), Kerberos, oplocks and leases (none are requested), durable
+//! Encryption where it is impossible (a 2.x dialect, no common cipher: the open is refused
+//! with STATUS_ACCESS_DENIED), Kerberos, oplocks and leases (none are requested), durable
 //! handles and reconnection, multichannel, DFS referrals, compression. The IRP's token is
 //! not forwarded: the server sees the redirector's credentials.
 
@@ -67,6 +71,8 @@ pub use config::RdrConfig;
 pub use creds::{Credentials, CredentialsError};
 pub use driver::{Redirector, RemoteFile};
 pub use error::RdrError;
+/// The SMB 3.x ciphers ([`RdrConfig::ciphers`]).
+pub use lwio_auth::smb3crypt::Cipher;
 pub use path::RemotePath;
 
 /// Mounts a new [`Redirector`] at `/device` of `io`, logging on as `credentials`;

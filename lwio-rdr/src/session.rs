@@ -11,8 +11,15 @@
 //! TREE_CONNECT \\server\share (signed)         ◀ tree id, share flags, maximal access
 //! ```
 //!
-//! Encryption is not negotiated (no ENCRYPTION capability, no cipher context): a session
-//! or share that demands it is refused with [`RdrError::EncryptionRequired`].
+//! Encryption (MS-SMB2 3.2.4.2.2.2, 3.2.5.3.1, 3.2.5.5): at 3.0 and 3.0.2 the client
+//! announces SMB2_GLOBAL_CAP_ENCRYPTION and the cipher is AES-128-CCM when the server
+//! answers with it; at 3.1.1 the encryption capabilities context offers
+//! [`RdrConfig::ciphers`] and the server picks one. After the logon the session's keys are
+//! derived at that cipher's length; the session then seals every request when the server
+//! flags it SMB2_SESSION_FLAG_ENCRYPT_DATA or [`RdrConfig::encrypt`] asks, else only the
+//! requests on trees whose share has SMB2_SHAREFLAG_ENCRYPT_DATA. Encryption that is
+//! required but impossible (a 2.x dialect, no common cipher, a guest session without a
+//! key) is refused with [`RdrError::EncryptionRequired`].
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -21,7 +28,9 @@ use lwio_auth::initiator::Initiator;
 use lwio_auth::ntlm::{NtlmCredentials, nt_hash};
 use lwio_auth::smb2sign::{KeyDerivation, PreauthHash, SigningAlgorithm, derive_smb3_keys};
 use lwio_auth::smb3crypt::Cipher;
-use lwio_smb2::negotiate::{HashAlgorithm, PreauthIntegrity, SigningAlgorithm as WireSigning};
+use lwio_smb2::negotiate::{
+    Cipher as WireCipher, HashAlgorithm, PreauthIntegrity, SigningAlgorithm as WireSigning,
+};
 use lwio_smb2::session::SessionSecurityMode;
 use lwio_smb2::{
     Capabilities, Command, Dialect, NegotiateContext, NegotiateRequest, NegotiateResponse,
@@ -34,7 +43,7 @@ use parking_lot::Mutex;
 use crate::config::RdrConfig;
 use crate::conn::Connection;
 use crate::creds::Credentials;
-use crate::engine::{Outgoing, Reply};
+use crate::engine::{Outgoing, Reply, Sealer};
 use crate::error::RdrError;
 
 /// What NEGOTIATE settled.
@@ -50,6 +59,8 @@ pub struct Negotiated {
     pub max_transact: u32,
     /// True when 3.1.1 settled on AES-GMAC signing (else AES-CMAC at 3.x).
     pub gmac: bool,
+    /// The cipher the session can encrypt with (3.x only), if any.
+    pub cipher: Option<Cipher>,
 }
 
 /// A tree connect.
@@ -161,6 +172,11 @@ impl Session {
         self.signed
     }
 
+    /// True when the session seals every request and opens every response.
+    pub fn is_encrypted(&self) -> bool {
+        self.conn.with_engine(|e| e.encrypts_all())
+    }
+
     /// The connection.
     pub fn conn(&self) -> &Connection {
         &self.conn
@@ -204,7 +220,9 @@ impl Session {
             share_type: resp.share_type,
             maximal_access: resp.maximal_access,
         };
-        if resp.share_flags.contains(ShareFlags::ENCRYPT_DATA) {
+        if resp.share_flags.contains(ShareFlags::ENCRYPT_DATA)
+            && !self.conn.with_engine(|e| e.encrypt_tree(id))
+        {
             self.disconnect_tree(id).await;
             return Err(RdrError::EncryptionRequired);
         }
@@ -213,6 +231,7 @@ impl Session {
     }
 
     async fn disconnect_tree(&self, id: u32) {
+        self.conn.with_engine(|e| e.forget_tree(id));
         let _ = self
             .conn
             .call(Outgoing::new(Command::TREE_DISCONNECT, id, |o| {
@@ -257,28 +276,38 @@ async fn negotiate(
     let dialects = config.dialects.clone();
     let smb311 = dialects.contains(&Dialect::SMB_3_1_1);
     let smb3 = dialects.iter().any(|d| d.0 >= 0x0300);
+    let ciphers = &config.ciphers;
+    let mut capabilities = Capabilities::empty();
+    if smb3 {
+        capabilities |= Capabilities::LARGE_MTU;
+        if !ciphers.is_empty() {
+            capabilities |= Capabilities::ENCRYPTION;
+        }
+    }
+    let mut contexts = Vec::new();
+    if smb311 {
+        contexts.push(NegotiateContext::PreauthIntegrity(PreauthIntegrity {
+            hash_algorithms: vec![HashAlgorithm::SHA512],
+            salt: random::<32>().to_vec(),
+        }));
+        if !ciphers.is_empty() {
+            contexts.push(NegotiateContext::Encryption(
+                ciphers.iter().map(|c| WireCipher(c.id())).collect(),
+            ));
+        }
+        // AES-GMAC first: it signs several times faster than AES-CMAC, whose block chain
+        // cannot be parallelised (MS-SMB2 2.2.3.1.7).
+        contexts.push(NegotiateContext::Signing(vec![
+            WireSigning::AES_GMAC,
+            WireSigning::AES_CMAC,
+        ]));
+    }
     let req = NegotiateRequest {
         security_mode: SecurityMode::SIGNING_ENABLED,
-        capabilities: if smb3 {
-            Capabilities::LARGE_MTU
-        } else {
-            Capabilities::empty()
-        },
+        capabilities,
         client_guid: random(),
         dialects: dialects.clone(),
-        contexts: if smb311 {
-            vec![
-                NegotiateContext::PreauthIntegrity(PreauthIntegrity {
-                    hash_algorithms: vec![HashAlgorithm::SHA512],
-                    salt: random::<32>().to_vec(),
-                }),
-                // AES-GMAC first: it signs several times faster than AES-CMAC, whose
-                // block chain cannot be parallelised (MS-SMB2 2.2.3.1.7).
-                NegotiateContext::Signing(vec![WireSigning::AES_GMAC, WireSigning::AES_CMAC]),
-            ]
-        } else {
-            Vec::new()
-        },
+        contexts,
     };
     let (sent, bytes) = conn
         .send_keep(Outgoing::new(Command::NEGOTIATE, 0, |o| req.encode(o)))
@@ -297,7 +326,36 @@ async fn negotiate(
     }
     let mut hash = None;
     let mut gmac = false;
+    let mut cipher = None;
+    let fail = |reason: String| {
+        conn.fail(reason.clone());
+        RdrError::Negotiate(reason)
+    };
+    if resp.dialect == Dialect::SMB_3_0 || resp.dialect == Dialect::SMB_3_0_2 {
+        // 3.0.x: AES-128-CCM, when both sides announce the capability (3.2.5.2).
+        if resp.capabilities.contains(Capabilities::ENCRYPTION)
+            && ciphers.contains(&Cipher::Aes128Ccm)
+        {
+            cipher = Some(Cipher::Aes128Ccm);
+        }
+    }
     if resp.dialect == Dialect::SMB_3_1_1 {
+        // The server names one cipher of those offered, or 0 for none in common.
+        cipher = match resp.contexts.iter().find_map(|c| match c {
+            NegotiateContext::Encryption(ids) => Some(ids.as_slice()),
+            _ => None,
+        }) {
+            None | Some([WireCipher::NONE]) => None,
+            Some([id]) => match Cipher::from_id(id.0).filter(|c| ciphers.contains(c)) {
+                Some(c) => Some(c),
+                None => return Err(fail(format!("the server chose cipher {id:?}, not offered"))),
+            },
+            Some(other) => {
+                return Err(fail(format!(
+                    "the server answered ciphers {other:?}, not one of those offered"
+                )));
+            }
+        };
         let sha512 = resp.contexts.iter().any(|c| {
             matches!(c, NegotiateContext::PreauthIntegrity(p)
                 if p.hash_algorithms == [HashAlgorithm::SHA512])
@@ -337,6 +395,7 @@ async fn negotiate(
             max_write: bound(resp.max_write_size),
             max_transact: bound(resp.max_transact_size),
             gmac,
+            cipher,
         },
         hash,
     ))
@@ -396,38 +455,48 @@ async fn logon(
             .finish(&resp.security_buffer)
             .map_err(|e| logon_error(&e))?;
     }
-    if resp.session_flags.contains(SessionFlags::ENCRYPT_DATA) {
+    let encrypt = config.encrypt || resp.session_flags.contains(SessionFlags::ENCRYPT_DATA);
+    if encrypt && negotiated.cipher.is_none() {
         return Err(RdrError::EncryptionRequired);
     }
     if resp
         .session_flags
         .intersects(SessionFlags::IS_GUEST | SessionFlags::IS_NULL)
     {
-        // No key to sign with: a guest session is not signed (MS-SMB2 3.2.5.3.1).
+        // No key to sign or encrypt with: a guest session is not signed (MS-SMB2
+        // 3.2.5.3.1), and cannot encrypt.
+        if encrypt {
+            return Err(RdrError::EncryptionRequired);
+        }
         return Ok(false);
     }
     let key = initiator
         .session_key()
         .ok_or_else(|| RdrError::Logon("no session key".into()))?;
-    let (alg, signing_key) = match dialect {
-        Dialect::SMB_2_0_2 | Dialect::SMB_2_1 => (SigningAlgorithm::HmacSha256, key.to_vec()),
-        Dialect::SMB_3_1_1 => {
-            let preauth_hash = *hash.as_ref().map_or(&[0u8; 64], |h| h.value());
-            let k = derive_smb3_keys(
-                &key,
-                KeyDerivation::Smb311 { preauth_hash },
-                Cipher::Aes128Ccm,
-            );
+    let derivation = match dialect {
+        Dialect::SMB_2_0_2 | Dialect::SMB_2_1 => None,
+        Dialect::SMB_3_1_1 => Some(KeyDerivation::Smb311 {
+            preauth_hash: *hash.as_ref().map_or(&[0u8; 64], |h| h.value()),
+        }),
+        _ => Some(KeyDerivation::Smb30),
+    };
+    let (alg, signing_key) = match derivation {
+        None => (SigningAlgorithm::HmacSha256, key.to_vec()),
+        Some(how) => {
+            let cipher = negotiated.cipher.unwrap_or(Cipher::Aes128Ccm);
+            let k = derive_smb3_keys(&key, how, cipher);
             let alg = if negotiated.gmac {
                 SigningAlgorithm::AesGmac
             } else {
                 SigningAlgorithm::AesCmac
             };
+            if let Some(cipher) = negotiated.cipher {
+                let id = reply.header.session_id;
+                let sealer =
+                    Sealer::new(cipher, id, k.client_to_server, k.server_to_client, random());
+                conn.with_engine(|e| e.set_encryption(sealer, encrypt));
+            }
             (alg, k.signing_key.to_vec())
-        }
-        _ => {
-            let k = derive_smb3_keys(&key, KeyDerivation::Smb30, Cipher::Aes128Ccm);
-            (SigningAlgorithm::AesCmac, k.signing_key.to_vec())
         }
     };
     conn.with_engine(|e| e.set_signing(alg, signing_key));

@@ -26,7 +26,13 @@ fn mount_root(io: &IoManager, device: &str, root: &Path) -> Result<(), NtStatus>
 fn mount_remote(io: &IoManager, cli: &Cli) -> Result<(), tool::ToolError> {
     use tool::remote;
     match remote::load_credentials(cli.credentials.as_deref())? {
-        Some(credentials) => remote::mount(io, credentials).map(drop),
+        Some(credentials) => {
+            let config = lwio::rdr::RdrConfig {
+                encrypt: cli.encrypt,
+                ..lwio::rdr::RdrConfig::default()
+            };
+            remote::mount_with(io, credentials, config).map(drop)
+        }
         None if names_remote() => Err(tool::ToolError::Usage(
             "remote paths need credentials: --credentials FILE or LWIO_USER/LWIO_PASSWORD".into(),
         )),

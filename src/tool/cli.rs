@@ -40,6 +40,11 @@ pub struct Cli {
     #[cfg(feature = "rdr")]
     #[arg(long, value_name = "FILE", global = true)]
     pub credentials: Option<PathBuf>,
+    /// Encrypt every SMB request (SMB 3.x), even where the server does not require it; a
+    /// server that cannot encrypt is refused (STATUS_ACCESS_DENIED).
+    #[cfg(feature = "rdr")]
+    #[arg(long, global = true)]
+    pub encrypt: bool,
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,

@@ -68,7 +68,17 @@ fn check_private(_shown: &str, _meta: &std::fs::Metadata) -> Result<(), ToolErro
 
 /// Mounts a redirector logging on as `credentials` at [`REMOTE_DEVICE`].
 pub fn mount(io: &IoManager, credentials: Credentials) -> Result<Arc<Redirector>, ToolError> {
-    lwio_rdr::mount(io, REMOTE_DEVICE, RdrConfig::default(), credentials)
+    mount_with(io, credentials, RdrConfig::default())
+}
+
+/// As [`mount`], with the redirector's settings (`lwio --encrypt` sets
+/// [`RdrConfig::encrypt`]).
+pub fn mount_with(
+    io: &IoManager,
+    credentials: Credentials,
+    config: RdrConfig,
+) -> Result<Arc<Redirector>, ToolError> {
+    lwio_rdr::mount(io, REMOTE_DEVICE, config, credentials)
         .map_err(|s| ToolError::failed(format!("mount /{REMOTE_DEVICE}"), s))
 }
 

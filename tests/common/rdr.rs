@@ -120,12 +120,26 @@ pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
 /// Writes 64 MiB through the redirector with several 8 MiB writes in flight, reads it
 /// back the same way, and compares byte for byte; checks the dialect and signing.
 pub fn round_trip(t: &Target, dialect: Dialect) {
-    const SIZE: usize = 64 << 20;
-    const CHUNK: usize = 8 << 20;
     let m = t.mount(&[dialect]);
     let name = format!("big-{:x}.bin", dialect.0);
-    let data = bytes::Bytes::from(pattern(SIZE, u64::from(dialect.0)));
-    let f = m.create(&name);
+    let session = only_session(&m);
+    assert_eq!(session.negotiated().dialect, dialect);
+    assert!(session.is_signed(), "the session signs");
+    assert!(!session.is_encrypted(), "nobody asked for encryption");
+    assert_eq!(
+        session.negotiated().gmac,
+        dialect == Dialect::SMB_3_1_1,
+        "AES-GMAC signing at 3.1.1, else HMAC-SHA256 or AES-CMAC"
+    );
+    transfer(&m, &name, 64 << 20, u64::from(dialect.0));
+}
+
+/// The one session of `m`, made by opening the share's root.
+pub fn only_session(m: &Mounted) -> Arc<lwio::rdr::session::Session> {
+    close(
+        m.open_with("", |r| r.options(CreateOptions::DIRECTORY_FILE))
+            .unwrap(),
+    );
     let sessions = block_on(async {
         let cache = Arc::clone(m.rdr.cache());
         m.rdr
@@ -135,40 +149,119 @@ pub fn round_trip(t: &Target, dialect: Dialect) {
             .unwrap()
     });
     assert_eq!(sessions.len(), 1);
-    assert_eq!(sessions[0].negotiated().dialect, dialect);
-    assert!(sessions[0].is_signed(), "the session signs");
-    assert_eq!(
-        sessions[0].negotiated().gmac,
-        dialect == Dialect::SMB_3_1_1,
-        "AES-GMAC signing at 3.1.1, else HMAC-SHA256 or AES-CMAC"
+    Arc::clone(&sessions[0])
+}
+
+/// An encrypted session at `dialect` offering `ciphers` (`encrypt`: the client asks for
+/// encryption whether or not the server requires it): the cipher settled on is `expect`,
+/// every request is sealed, and `size` bytes go there and back byte for byte.
+pub fn encrypted_round_trip(
+    t: &Target,
+    dialect: Dialect,
+    ciphers: &[lwio::rdr::Cipher],
+    encrypt: bool,
+    expect: lwio::rdr::Cipher,
+    size: usize,
+) {
+    let m = t.mount_with(RdrConfig {
+        dialects: vec![dialect],
+        ciphers: ciphers.to_vec(),
+        encrypt,
+        ..RdrConfig::default()
+    });
+    let session = only_session(&m);
+    assert_eq!(session.negotiated().dialect, dialect);
+    assert_eq!(session.negotiated().cipher, Some(expect));
+    assert!(session.is_encrypted(), "every request is sealed");
+    let name = format!("sealed-{:x}-{:?}.bin", dialect.0, expect);
+    transfer(&m, &name, size, u64::from(dialect.0) ^ size as u64);
+}
+
+/// A server that requires encryption of every session: 64 MiB byte for byte at 3.0
+/// (AES-128-CCM) and at 3.1.1 (AES-128-GCM, the client's first choice), then 8 MiB under
+/// each other cipher offered alone; at 2.1 the client cannot encrypt and is refused with
+/// STATUS_ACCESS_DENIED.
+pub fn required_encryption(t: &Target) {
+    use lwio::rdr::Cipher;
+    let all = RdrConfig::default().ciphers;
+    encrypted_round_trip(
+        t,
+        Dialect::SMB_3_0,
+        &all,
+        false,
+        Cipher::Aes128Ccm,
+        64 << 20,
     );
-    let writes: Vec<_> = (0..SIZE)
-        .step_by(CHUNK)
-        .map(|at| f.write(at as u64, data.slice(at..at + CHUNK)))
+    encrypted_round_trip(
+        t,
+        Dialect::SMB_3_1_1,
+        &all,
+        false,
+        Cipher::Aes128Gcm,
+        64 << 20,
+    );
+    for c in [Cipher::Aes128Ccm, Cipher::Aes256Gcm, Cipher::Aes256Ccm] {
+        encrypted_round_trip(t, Dialect::SMB_3_1_1, &[c], false, c, 8 << 20);
+    }
+    encryption_refused(t);
+}
+
+/// A server that does not require encryption, asked for it by the client: 8 MiB sealed
+/// at 3.0.2 and 3.1.1.
+pub fn encryption_asked(t: &Target) {
+    use lwio::rdr::Cipher;
+    let all = RdrConfig::default().ciphers;
+    encrypted_round_trip(
+        t,
+        Dialect::SMB_3_0_2,
+        &all,
+        true,
+        Cipher::Aes128Ccm,
+        8 << 20,
+    );
+    encrypted_round_trip(
+        t,
+        Dialect::SMB_3_1_1,
+        &all,
+        true,
+        Cipher::Aes128Gcm,
+        8 << 20,
+    );
+}
+
+/// Writes `size` bytes (a multiple of 8 MiB, or less than that) with several 8 MiB writes
+/// in flight, reads them back the same way, compares byte for byte, and deletes the file.
+pub fn transfer(m: &Mounted, name: &str, size: usize, seed: u64) {
+    let chunk = size.min(8 << 20);
+    let data = bytes::Bytes::from(pattern(size, seed));
+    let f = m.create(name);
+    let writes: Vec<_> = (0..size)
+        .step_by(chunk)
+        .map(|at| f.write(at as u64, data.slice(at..at + chunk)))
         .collect();
     for w in writes {
-        assert_eq!(block_on(w).unwrap(), CHUNK as u64);
+        assert_eq!(block_on(w).unwrap(), chunk as u64);
     }
     close(f);
-    let f = m.open_with(&name, |r| r).unwrap();
-    let reads: Vec<_> = (0..SIZE)
-        .step_by(CHUNK)
-        .map(|at| f.read(at as u64, CHUNK as u32))
+    let f = m.open_with(name, |r| r).unwrap();
+    let reads: Vec<_> = (0..size)
+        .step_by(chunk)
+        .map(|at| f.read(at as u64, chunk as u32))
         .collect();
     for (i, r) in reads.into_iter().enumerate() {
         let got = block_on(r).unwrap();
         assert!(
-            got[..] == data[i * CHUNK..(i + 1) * CHUNK],
+            got[..] == data[i * chunk..(i + 1) * chunk],
             "chunk {i} differs"
         );
     }
     assert_eq!(
-        block_on(f.read(SIZE as u64, 10)),
+        block_on(f.read(size as u64, 10)),
         Err(NtStatus::END_OF_FILE)
     );
     close(f);
     let del = m
-        .open_with(&name, |mut r| {
+        .open_with(name, |mut r| {
             r.desired_access = AccessMask::DELETE;
             r.share(ShareAccess::ALL)
                 .options(CreateOptions::DELETE_ON_CLOSE)
@@ -321,10 +414,10 @@ pub fn locks(t: &Target, dialect: Dialect) {
     assert_eq!(block_on(waiting).status, NtStatus::CANCELLED);
 }
 
-/// A server that requires encryption: the open is refused with STATUS_ACCESS_DENIED (this
-/// client does not encrypt yet), and no session stays cached.
+/// A server that requires encryption, met at 2.1 (no SMB 2.x dialect encrypts): the
+/// open is refused with STATUS_ACCESS_DENIED.
 pub fn encryption_refused(t: &Target) {
-    let m = t.mount(&[Dialect::SMB_3_1_1]);
+    let m = t.mount(&[Dialect::SMB_2_1]);
     assert_eq!(
         m.open_with("", |r| r.options(CreateOptions::DIRECTORY_FILE))
             .err(),

@@ -6,18 +6,23 @@
 //! - the credit window ([`credits`]): message ids, CreditCharge, CreditRequest;
 //! - the requests in flight, keyed by message id, with the async id an interim response
 //!   gave them (for SMB2 CANCEL, MS-SMB2 3.2.4.24);
-//! - the session id and its signing key once the session is set up.
+//! - the session id and its signing key once the session is set up;
+//! - its encryption ([`seal`]) once the session has keys: every request sealed when the
+//!   session encrypts (the server's SMB2_SESSION_FLAG_ENCRYPT_DATA or the caller's wish),
+//!   or those on a tree whose share has SMB2_SHAREFLAG_ENCRYPT_DATA (MS-SMB2 3.2.4.1.8).
 //!
 //! What it checks of every response (MS-SMB2 3.2.5.1): the protocol id and header, the
 //! response flag, a message id it sent and has not seen answered, the command it sent, the
-//! signature of every response to a signed request (3.2.5.1.3), the NextCommand chain of a
+//! signature of every response to a signed request (3.2.5.1.3), that the response to an
+//! encrypted request is encrypted and opens (3.2.5.1.1.1), the NextCommand chain of a
 //! compounded response, and that the server leaves it some credit. Any failure is a
 //! [`ProtocolError`], after which the connection is dropped: a server that lies once is
 //! not believed again.
 
 pub mod credits;
+pub mod seal;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use lwio_auth::smb2sign::{self, SigningAlgorithm};
 use lwio_smb2::frame::MAX_FRAME_LEN;
@@ -26,6 +31,7 @@ use lwio_smb2::{Command, Compound, HEADER_LEN, Header};
 use lwio_types::NtStatus;
 
 pub use credits::CreditWindow;
+pub use seal::Sealer;
 
 /// The message id of an unsolicited oplock or lease break (MS-SMB2 3.2.5.19).
 pub const UNSOLICITED_MESSAGE_ID: u64 = u64::MAX;
@@ -66,6 +72,22 @@ pub enum ProtocolError {
     /// An encrypted or compressed message, which this client did not negotiate.
     #[error("encrypted or compressed message, not negotiated")]
     Transform,
+    /// An encrypted message that does not open (MS-SMB2 3.2.5.1.1.1).
+    #[error("encrypted response refused: {0}")]
+    Decrypt(String),
+    /// A response in clear to an encrypted request.
+    #[error("response to message id {0} in clear, its request was encrypted")]
+    NotEncrypted(u64),
+}
+
+/// Why [`Engine::prepare`] did not prepare a request.
+#[derive(Debug)]
+pub enum NotPrepared {
+    /// Too few credits: the request back, to send once a response grants some.
+    Credits(Outgoing),
+    /// The request cannot be encrypted (the session's nonces are spent): the connection
+    /// must close.
+    Seal,
 }
 
 /// A request to send: its header fields and its encoded message.
@@ -155,6 +177,7 @@ struct InFlight {
     tree_id: u32,
     async_id: Option<u64>,
     signed: bool,
+    sealed: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -171,6 +194,9 @@ pub struct Engine {
     session_id: u64,
     signer: Option<Signer>,
     multi_credit: bool,
+    sealer: Option<Sealer>,
+    encrypt_all: bool,
+    encrypted_trees: HashSet<u32>,
 }
 
 impl Engine {
@@ -182,6 +208,9 @@ impl Engine {
             session_id: 0,
             signer: None,
             multi_credit: false,
+            sealer: None,
+            encrypt_all: false,
+            encrypted_trees: HashSet::new(),
         }
     }
 
@@ -204,6 +233,45 @@ impl Engine {
     /// Signs every later request and verifies every response to one.
     pub fn set_signing(&mut self, algorithm: SigningAlgorithm, key: Vec<u8>) {
         self.signer = Some(Signer { algorithm, key });
+    }
+
+    /// Gives the session its encryption keys; `all` seals every later request (the
+    /// session encrypts), else only those on trees named by [`Engine::encrypt_tree`].
+    pub fn set_encryption(&mut self, sealer: Sealer, all: bool) {
+        self.sealer = Some(sealer);
+        self.encrypt_all = all;
+    }
+
+    /// Seals every later request on tree `tree_id` (its share requires encryption);
+    /// false when the session has no keys to seal with.
+    pub fn encrypt_tree(&mut self, tree_id: u32) -> bool {
+        if self.sealer.is_none() {
+            return false;
+        }
+        self.encrypted_trees.insert(tree_id);
+        true
+    }
+
+    /// Forgets a tree (disconnected).
+    pub fn forget_tree(&mut self, tree_id: u32) {
+        self.encrypted_trees.remove(&tree_id);
+    }
+
+    /// True when every request of the session is sealed.
+    pub fn encrypts_all(&self) -> bool {
+        self.sealer.is_some() && self.encrypt_all
+    }
+
+    /// The session's cipher, once it has encryption keys.
+    pub fn cipher(&self) -> Option<lwio_auth::smb3crypt::Cipher> {
+        self.sealer.as_ref().map(Sealer::cipher)
+    }
+
+    fn seals(&self, command: Command, tree_id: u32) -> bool {
+        self.sealer.is_some()
+            && command != Command::NEGOTIATE
+            && command != Command::SESSION_SETUP
+            && (self.encrypt_all || self.encrypted_trees.contains(&tree_id))
     }
 
     /// Verifies the signature of `message` with the session's key (the final
@@ -234,15 +302,17 @@ impl Engine {
         self.window.available()
     }
 
-    /// Gives `out` a message id, a header and a signature; `Err(out)` back when the
-    /// window has too few credits (the caller waits for a response and tries again).
-    pub fn prepare(&mut self, mut out: Outgoing) -> Result<Prepared, Outgoing> {
+    /// Gives `out` a message id, a header and a signature, or seals it under a transform
+    /// header; [`NotPrepared::Credits`] gives it back when the window has too few credits
+    /// (the caller waits for a response and tries again).
+    pub fn prepare(&mut self, mut out: Outgoing) -> Result<Prepared, NotPrepared> {
         let charge = self.charge(out.payload);
         let credits = self.window.request(charge);
         let Some(message_id) = self.window.take(charge) else {
-            return Err(out);
+            return Err(NotPrepared::Credits(out));
         };
-        let signed = self.signer.is_some() && out.command != Command::SESSION_SETUP;
+        let sealed = self.seals(out.command, out.tree_id);
+        let signed = !sealed && self.signer.is_some() && out.command != Command::SESSION_SETUP;
         let header = Header {
             credit_charge: if self.multi_credit { charge } else { 0 },
             command: out.command,
@@ -264,6 +334,18 @@ impl Engine {
         if signed {
             self.sign(&mut out.message);
         }
+        let message = if sealed {
+            let sealer = self.sealer.as_mut().ok_or(NotPrepared::Seal)?;
+            match sealer.seal(out.message) {
+                Some(m) => m,
+                None => {
+                    self.window.grant(0, charge);
+                    return Err(NotPrepared::Seal);
+                }
+            }
+        } else {
+            out.message
+        };
         self.in_flight.insert(
             message_id,
             InFlight {
@@ -272,11 +354,12 @@ impl Engine {
                 tree_id: out.tree_id,
                 async_id: None,
                 signed,
+                sealed,
             },
         );
         Ok(Prepared {
             message_id,
-            message: out.message,
+            message,
         })
     }
 
@@ -299,6 +382,7 @@ impl Engine {
             },
         };
         let signed = f.signed;
+        let sealed = f.sealed;
         let header = Header {
             command: Command::CANCEL,
             flags: if signed {
@@ -317,6 +401,10 @@ impl Engine {
         if signed {
             self.sign(&mut message);
         }
+        if sealed {
+            // A CANCEL is encrypted as its request was (MS-SMB2 3.2.4.24).
+            return self.sealer.as_mut()?.seal(message);
+        }
         Some(message)
     }
 
@@ -329,11 +417,17 @@ impl Engine {
 
     /// Reads one response frame (the Direct TCP payload): its parts, matched to their
     /// requests.
-    pub fn receive(&mut self, frame: Vec<u8>) -> Result<Vec<Incoming>, ProtocolError> {
+    pub fn receive(&mut self, mut frame: Vec<u8>) -> Result<Vec<Incoming>, ProtocolError> {
         if frame.len() > MAX_FRAME_LEN {
             return Err(ProtocolError::Malformed("frame too long".into()));
         }
-        if frame.first().is_some_and(|b| *b == 0xFD || *b == 0xFC) {
+        let encrypted = frame.first() == Some(&0xFD);
+        if encrypted {
+            match &self.sealer {
+                Some(s) => s.open(&mut frame)?,
+                None => return Err(ProtocolError::Transform),
+            }
+        } else if frame.first() == Some(&0xFC) {
             return Err(ProtocolError::Transform);
         }
         let mut bounds = Vec::new();
@@ -350,7 +444,7 @@ impl Engine {
         }
         let mut out = Vec::with_capacity(bounds.len());
         if bounds.len() == 1 {
-            out.push(self.receive_one(frame)?);
+            out.push(self.receive_one(frame, encrypted)?);
         } else {
             for (start, len) in bounds {
                 let part = start
@@ -359,7 +453,7 @@ impl Engine {
                     .ok_or_else(|| {
                         ProtocolError::Malformed("compound part outside the frame".into())
                     })?;
-                out.push(self.receive_one(part.to_vec())?);
+                out.push(self.receive_one(part.to_vec(), encrypted)?);
             }
         }
         if self.window.stalled() {
@@ -368,7 +462,11 @@ impl Engine {
         Ok(out)
     }
 
-    fn receive_one(&mut self, message: Vec<u8>) -> Result<Incoming, ProtocolError> {
+    fn receive_one(
+        &mut self,
+        message: Vec<u8>,
+        encrypted: bool,
+    ) -> Result<Incoming, ProtocolError> {
         let header =
             Header::decode(&message).map_err(|e| ProtocolError::Malformed(e.to_string()))?;
         if !header.is_response() {
@@ -389,10 +487,15 @@ impl Engine {
         }
         let interim = header.status == NtStatus::PENDING;
         let signed_flag = header.flags.contains(HeaderFlags::SIGNED);
-        // Interim responses need not be signed (MS-SMB2 3.3.4.1.1); everything else
+        if f.sealed && !encrypted && !interim {
+            return Err(ProtocolError::NotEncrypted(mid));
+        }
+        // An encrypted response is authenticated by its tag and not signed (MS-SMB2
+        // 3.2.5.1.3). Interim responses need not be signed (3.3.4.1.1); everything else
         // answering a signed request must be, and any signature present must verify.
-        if (f.signed && !interim && !signed_flag)
-            || (signed_flag && self.signer.is_some() && !self.verify(&message))
+        if !encrypted
+            && ((f.signed && !interim && !signed_flag)
+                || (signed_flag && self.signer.is_some() && !self.verify(&message)))
         {
             return Err(ProtocolError::BadSignature(mid));
         }

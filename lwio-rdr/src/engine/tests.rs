@@ -230,3 +230,109 @@ fn unsolicited_breaks_are_ignored() {
         [Incoming::Notification]
     ));
 }
+
+/// A session's sealer and the server's view of the same keys.
+fn sealed_engine(cipher: lwio_auth::smb3crypt::Cipher, all: bool) -> (Engine, Vec<u8>, Vec<u8>) {
+    let len = cipher.key_len();
+    let (c2s, s2c) = (vec![1u8; len], vec![2u8; len]);
+    let mut e = Engine::new(64);
+    e.set_session_id(0x55);
+    e.set_signing(SigningAlgorithm::AesCmac, vec![7u8; 16]);
+    e.set_encryption(
+        Sealer::new(cipher, 0x55, c2s.clone(), s2c.clone(), [9; 4]),
+        all,
+    );
+    (e, c2s, s2c)
+}
+
+fn with_session(mut msg: Vec<u8>, session_id: u64) -> Vec<u8> {
+    msg[40..48].copy_from_slice(&session_id.to_le_bytes());
+    msg
+}
+
+#[test]
+fn sealed_requests_and_responses_round_trip_under_every_cipher() {
+    use lwio_auth::smb3crypt::{self, Cipher};
+    for cipher in [
+        Cipher::Aes128Ccm,
+        Cipher::Aes128Gcm,
+        Cipher::Aes256Ccm,
+        Cipher::Aes256Gcm,
+    ] {
+        let (mut e, c2s, s2c) = sealed_engine(cipher, true);
+        let a = e.prepare(close(1)).unwrap();
+        assert_eq!(a.message[..4], [0xFD, b'S', b'M', b'B'], "sealed");
+        let (th, plain) = smb3crypt::decrypt_message(cipher, &c2s, &a.message).unwrap();
+        assert_eq!(th.session_id, 0x55);
+        let h = Header::decode(&plain).unwrap();
+        assert_eq!(h.command, Command::CLOSE);
+        assert!(!h.flags.contains(HeaderFlags::SIGNED), "sealed, not signed");
+        let reply = with_session(response(Command::CLOSE, 0, NtStatus::SUCCESS, 4), 0x55);
+        let nonce = smb3crypt::random_nonce(cipher).unwrap();
+        let wire = smb3crypt::encrypt_message(cipher, &s2c, nonce, 0x55, &reply).unwrap();
+        let got = e.receive(wire).unwrap();
+        assert!(matches!(&got[..], [Incoming::Reply(r)] if r.message_id == 0));
+        let b = e.prepare(close(1)).unwrap();
+        assert_ne!(a.message[20..36], b.message[20..36], "nonces never repeat");
+        // The response to the second request comes in clear: the connection drops.
+        let clear = with_session(response(Command::CLOSE, 1, NtStatus::SUCCESS, 4), 0x55);
+        assert_eq!(
+            e.receive(clear).unwrap_err(),
+            ProtocolError::NotEncrypted(1)
+        );
+    }
+}
+
+#[test]
+fn transforms_that_do_not_open_are_refused() {
+    use lwio_auth::smb3crypt::{self, Cipher};
+    let cipher = Cipher::Aes128Gcm;
+    let (mut e, _, s2c) = sealed_engine(cipher, true);
+    let _ = e.prepare(close(1)).unwrap();
+    let reply = with_session(response(Command::CLOSE, 0, NtStatus::SUCCESS, 4), 0x55);
+    let nonce = smb3crypt::random_nonce(cipher).unwrap();
+    let good = smb3crypt::encrypt_message(cipher, &s2c, nonce, 0x55, &reply).unwrap();
+    let refused = |frame: Vec<u8>| {
+        let (mut e, _, _) = sealed_engine(cipher, true);
+        let _ = e.prepare(close(1)).unwrap();
+        matches!(e.receive(frame), Err(ProtocolError::Decrypt(_)))
+    };
+    let mut tampered = good.clone();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    assert!(refused(tampered), "a ciphertext bit flipped");
+    let mut resized = good.clone();
+    resized[36] ^= 1;
+    assert!(refused(resized), "OriginalMessageSize lies");
+    let mut other = good.clone();
+    other[44] ^= 1;
+    assert!(refused(other), "another session");
+    assert!(refused(good[..30].to_vec()), "truncated header");
+    let wrong_key = smb3crypt::encrypt_message(cipher, &[3u8; 16], nonce, 0x55, &reply).unwrap();
+    assert!(refused(wrong_key), "another key");
+    let foreign = with_session(reply.clone(), 0x66);
+    let foreign = smb3crypt::encrypt_message(cipher, &s2c, nonce, 0x55, &foreign).unwrap();
+    assert!(refused(foreign), "the plaintext names another session");
+    assert!(e.receive(good).is_ok());
+}
+
+#[test]
+fn only_the_encrypted_tree_is_sealed_and_cancel_follows_its_request() {
+    use lwio_auth::smb3crypt::Cipher;
+    let (mut e, _, _) = sealed_engine(Cipher::Aes128Ccm, false);
+    e.window.grant(8, 0);
+    let clear = e.prepare(close(1)).unwrap();
+    assert_eq!(clear.message[0], 0xFE, "tree 1 is not encrypted");
+    assert!(
+        Header::decode(&clear.message)
+            .unwrap()
+            .flags
+            .contains(HeaderFlags::SIGNED)
+    );
+    assert!(e.encrypt_tree(2));
+    let sealed = e.prepare(close(2)).unwrap();
+    assert_eq!(sealed.message[0], 0xFD, "tree 2 is");
+    assert_eq!(e.cancel(sealed.message_id).unwrap()[0], 0xFD);
+    assert_eq!(e.cancel(clear.message_id).unwrap()[0], 0xFE);
+    assert!(!Engine::new(8).encrypt_tree(2), "no keys, no encryption");
+}
