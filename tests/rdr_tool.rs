@@ -191,3 +191,55 @@ fn encrypt_option() {
     assert!(err.contains("ACCESS_DENIED"), "{err}");
     ok(lwio(Some(&creds), &["ls", &share]));
 }
+
+/// `lwio shares //server`: srvsvc NetrShareEnum level 1 over the redirector's
+/// `/rdr/SERVER/IPC$/srvsvc`, against lwiod and smbd: each lists its disk share and IPC$.
+#[test]
+fn shares_over_srvsvc() {
+    let work = tempfile::tempdir().unwrap();
+    let server = common::start(&[]);
+    let creds = creds_file(work.path(), "user", "pass");
+    let out = ok(lwio(
+        Some(&creds),
+        &["shares", &format!("//127.0.0.1:{}", server.port)],
+    ));
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("share ") && l.contains(" Disk ")),
+        "{out}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("IPC$ ") && l.contains(" IPC$ ")),
+        "{out}"
+    );
+
+    let smbd = smbd::Smbd::start("");
+    let creds = creds_file(work.path(), smbd::USER, smbd::PASSWORD);
+    let out = ok(lwio(
+        Some(&creds),
+        &["shares", &format!("//127.0.0.1:{}/", smbd.port)],
+    ));
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("share ") && l.contains(" Disk ")),
+        "{out}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("IPC$ ") && l.contains(" IPC$ ")),
+        "{out}"
+    );
+    // A share path is not a server.
+    let out = lwio(
+        Some(&creds),
+        &["shares", &format!("//127.0.0.1:{}/share", smbd.port)],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -191,7 +191,14 @@ impl RpcClient {
         };
         pipe.set_information(FileInfoClass::PIPE, modes.encode())
             .await?;
-        Ok(RpcClient {
+        Ok(Self::in_message_mode(pipe))
+    }
+
+    /// Wraps an open client end that already reads messages, leaving its modes alone: a
+    /// pipe opened over SMB2, whose server puts it in message mode, and which some servers
+    /// (Samba's smbd) refuse to set FilePipeInformation on (STATUS_NOT_SUPPORTED).
+    pub fn in_message_mode(pipe: FileHandle) -> RpcClient {
+        RpcClient {
             pipe,
             next_call_id: 1,
             next_context_id: 0,
@@ -202,7 +209,7 @@ impl RpcClient {
             inbuf: Vec::new(),
             security: None,
             order: ByteOrder::LittleEndian,
-        })
+        }
     }
 
     /// Sends every later PDU in `order` (the `drep` says so). Stubs passed to the call
@@ -234,6 +241,11 @@ impl RpcClient {
     /// The pipe handle.
     pub fn pipe(&self) -> &FileHandle {
         &self.pipe
+    }
+
+    /// The pipe handle, the client done with (to close it and wait for the close).
+    pub fn into_pipe(self) -> FileHandle {
+        self.pipe
     }
 
     fn call_id(&mut self) -> u32 {

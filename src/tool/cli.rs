@@ -149,6 +149,12 @@ pub enum Command {
         /// The directory to mount it on.
         dir: PathBuf,
     },
+    /// List a server's shares (`//server[:port]`) over its srvsvc pipe: name, type, remark.
+    #[cfg(all(feature = "rdr", feature = "rpc"))]
+    Shares {
+        /// The server, `//server[:port]`.
+        server: String,
+    },
     /// Delete a file or an empty directory (with -r, a tree).
     Rm {
         /// A path.

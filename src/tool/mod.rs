@@ -53,6 +53,8 @@ mod names;
 pub mod remote;
 mod script;
 mod session;
+#[cfg(all(feature = "rdr", feature = "rpc"))]
+pub mod shares;
 mod stat;
 
 use std::io::Write;

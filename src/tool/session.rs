@@ -214,6 +214,8 @@ impl Session {
                 recursive,
             } => self.cp(src, dst, *recursive, out),
             Command::Rm { target, recursive } => self.rm(target, *recursive, out),
+            #[cfg(all(feature = "rdr", feature = "rpc"))]
+            Command::Shares { server } => self.shares(server, out),
             Command::Mkdir { path } => self.mkdir(path, out),
             #[cfg(feature = "fuse")]
             Command::Mount { share, dir } => {
