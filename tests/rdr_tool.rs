@@ -243,3 +243,180 @@ fn shares_over_srvsvc() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `lwio mv`: a rename on the server within a share (into an existing directory too),
+/// local to remote and remote to local as copy and delete (a tree, times kept), and
+/// across servers (lwiod to smbd: the redirector's STATUS_NOT_SAME_DEVICE, then a copy).
+#[test]
+fn mv_renames_or_copies_and_deletes() {
+    let server = common::start(&[]);
+    let work = tempfile::tempdir().unwrap();
+    let creds = creds_file(work.path(), "user", "pass");
+    let remote = |p: &str| format!("//127.0.0.1:{}/share/{p}", server.port);
+    let on_server = |p: &str| server.dir.path().join(p);
+    let body: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
+    let local = work.path().join("a.bin");
+    std::fs::write(&local, &body).unwrap();
+
+    // Local to remote: copied, then the local file is gone.
+    let out = ok(lwio(
+        Some(&creds),
+        &["mv", local.to_str().unwrap(), &remote("a.bin")],
+    ));
+    assert!(out.contains("moved 1 files, 200000 bytes"), "{out}");
+    assert!(!local.exists());
+    assert!(std::fs::read(on_server("a.bin")).unwrap() == body);
+
+    // Within the share: one rename; onto a directory: into it.
+    let out = ok(lwio(
+        Some(&creds),
+        &["mv", &remote("a.bin"), &remote("b.bin")],
+    ));
+    assert!(out.starts_with("renamed "), "{out}");
+    assert!(!on_server("a.bin").exists());
+    ok(lwio(Some(&creds), &["mkdir", &remote("dir")]));
+    let out = ok(lwio(
+        Some(&creds),
+        &["mv", &remote("b.bin"), &remote("dir")],
+    ));
+    assert!(out.starts_with("renamed "), "{out}");
+    assert!(std::fs::read(on_server("dir/b.bin")).unwrap() == body);
+    // A rename onto an existing file replaces it, as mv(1) does. (Files the server's
+    // clients see are made through lwio: the share's files belong to its accounts.)
+    let old = work.path().join("old");
+    std::fs::write(&old, b"old").unwrap();
+    ok(lwio(
+        Some(&creds),
+        &["cp", old.to_str().unwrap(), &remote("c.bin")],
+    ));
+    ok(lwio(
+        Some(&creds),
+        &["mv", &remote("dir/b.bin"), &remote("c.bin")],
+    ));
+    assert!(std::fs::read(on_server("c.bin")).unwrap() == body);
+    ok(lwio(
+        Some(&creds),
+        &["mv", &remote("c.bin"), &remote("dir/b.bin")],
+    ));
+
+    // Remote to local, a tree: copied with its times, then deleted on the server.
+    let sub = work.path().join("sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::write(sub.join("x.txt"), b"x\n").unwrap();
+    ok(lwio(
+        Some(&creds),
+        &["cp", "-r", sub.to_str().unwrap(), &remote("dir")],
+    ));
+    let back = work.path().join("back");
+    let out = ok(lwio(
+        Some(&creds),
+        &["mv", &remote("dir"), back.to_str().unwrap()],
+    ));
+    assert!(out.contains("moved 2 files"), "{out}");
+    assert!(!on_server("dir").exists());
+    assert!(std::fs::read(back.join("b.bin")).unwrap() == body);
+    assert_eq!(std::fs::read(back.join("sub/x.txt")).unwrap(), b"x\n");
+
+    // Across servers: lwiod to smbd, by copy and delete.
+    ok(lwio(
+        Some(&creds),
+        &["mv", back.to_str().unwrap(), &remote("tree")],
+    ));
+    let smbd = smbd::Smbd::start("");
+    let both = work.path().join("both");
+    std::fs::write(
+        &both,
+        format!("username = {}\npassword = {}\n", smbd::USER, smbd::PASSWORD),
+    )
+    .unwrap();
+    std::fs::set_permissions(&both, std::fs::Permissions::from_mode(0o600)).unwrap();
+    // smbd's user exists on lwiod too: log on to both with one credentials file.
+    drop(server);
+    let server = common::start(&["--user", &format!("{}:{}", smbd::USER, smbd::PASSWORD)]);
+    let src = format!("//127.0.0.1:{}/share/moved.bin", server.port);
+    let moved = work.path().join("moved.bin");
+    std::fs::write(&moved, &body).unwrap();
+    ok(lwio(Some(&both), &["cp", moved.to_str().unwrap(), &src]));
+    let dst = format!("//127.0.0.1:{}/share/moved.bin", smbd.port);
+    let out = ok(lwio(Some(&both), &["mv", &src, &dst]));
+    assert!(out.contains("moved 1 files, 200000 bytes"), "{out}");
+    assert!(!server.dir.path().join("moved.bin").exists());
+    assert!(std::fs::read(smbd.dir.path().join("share/moved.bin")).unwrap() == body);
+}
+
+/// `lwio cp --continue`: files the destination has whole are skipped, a partial one gets
+/// only the rest appended, a larger one is copied again, a missing one copied; both ways;
+/// the result is byte for byte the source.
+#[test]
+fn cp_continue_resumes() {
+    let server = common::start(&[]);
+    let work = tempfile::tempdir().unwrap();
+    let creds = creds_file(work.path(), "user", "pass");
+    let share = format!("//127.0.0.1:{}/share", server.port);
+    let remote = format!("{share}/tree");
+    let tree = work.path().join("tree");
+    std::fs::create_dir_all(tree.join("sub")).unwrap();
+    let data = |n: usize, seed: u32| -> Vec<u8> {
+        (0..n as u32)
+            .map(|i| (i.wrapping_mul(seed) >> 3) as u8)
+            .collect()
+    };
+    let big = data(5_000_000, 7);
+    std::fs::write(tree.join("big.bin"), &big).unwrap();
+    std::fs::write(tree.join("whole.bin"), data(100_000, 11)).unwrap();
+    std::fs::write(tree.join("sub/longer.bin"), data(1000, 13)).unwrap();
+    std::fs::write(tree.join("sub/missing.bin"), data(3000, 17)).unwrap();
+    // What an interrupted copy left: 2 MB of big.bin, whole.bin, a longer file.
+    let partial = work.path().join("partial");
+    std::fs::create_dir_all(partial.join("sub")).unwrap();
+    std::fs::write(partial.join("big.bin"), &big[..2_000_000]).unwrap();
+    std::fs::write(partial.join("whole.bin"), data(100_000, 11)).unwrap();
+    std::fs::write(partial.join("sub/longer.bin"), data(5000, 13)).unwrap();
+    ok(lwio(
+        Some(&creds),
+        &["cp", "-r", partial.to_str().unwrap(), &remote],
+    ));
+    let there = server.dir.path().join("tree");
+    // The share exists: the tree goes into it, as `cp -r` does.
+    let out = ok(lwio(
+        Some(&creds),
+        &["cp", "-r", "--continue", tree.to_str().unwrap(), &share],
+    ));
+    assert!(
+        out.contains("copied 3 files, 3004000 bytes, 1 already complete"),
+        "only the rest of big.bin, longer.bin again, missing.bin: {out}"
+    );
+    let diff = |a: &Path, b: &Path| {
+        let d = Command::new("diff")
+            .arg("-r")
+            .arg(a)
+            .arg(b)
+            .output()
+            .unwrap();
+        assert!(d.status.success(), "{}", String::from_utf8_lossy(&d.stdout));
+    };
+    diff(&tree, &there);
+
+    // Back, onto a partial local copy.
+    let back = work.path().join("back");
+    std::fs::create_dir_all(back.join("sub")).unwrap();
+    std::fs::write(back.join("big.bin"), &big[..1_234_567]).unwrap();
+    let out = ok(lwio(
+        Some(&creds),
+        &["cp", "-r", "--continue", &remote, back.to_str().unwrap()],
+    ));
+    // `back` exists: the tree goes into it, as cp does.
+    assert!(out.contains("copied 4 files"), "{out}");
+    diff(&tree, &back.join("tree"));
+    let out = ok(lwio(
+        Some(&creds),
+        &[
+            "cp",
+            "--continue",
+            &format!("{remote}/big.bin"),
+            back.join("big.bin").to_str().unwrap(),
+        ],
+    ));
+    assert!(out.contains("copied 1 files, 3765433 bytes"), "{out}");
+    assert!(std::fs::read(back.join("big.bin")).unwrap() == big);
+}

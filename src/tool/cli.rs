@@ -139,6 +139,20 @@ pub enum Command {
         /// Copy a directory and everything in it.
         #[arg(short, long)]
         recursive: bool,
+        /// Resume an interrupted copy: skip files the destination has whole, append the
+        /// rest of those it has the beginning of.
+        #[arg(long = "continue")]
+        resume: bool,
+    },
+    /// Move or rename a file or a tree: a rename on the server when both sides are on one
+    /// share, else a copy (times kept) and a delete. Each side is a remote path or a local
+    /// file-system path.
+    #[cfg(feature = "rdr")]
+    Mv {
+        /// What to move.
+        src: String,
+        /// Where to: a new name, or an existing directory to move into.
+        dst: String,
     },
     /// Mount a share (`//server[:port]/share`) on a local directory with FUSE and serve
     /// it in the foreground until `fusermount -u DIR` (or `umount DIR`).

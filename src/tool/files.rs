@@ -9,6 +9,11 @@
 //!
 //! Like `cp`, copying onto an existing directory copies into it; `cp -r` makes the
 //! destination directory when it does not exist.
+//!
+//! `cp --continue` resumes an interrupted copy: a destination file as large as its source
+//! is skipped, a smaller one gets the rest of the source appended from its size on (what it
+//! has is trusted to be the source's beginning, as after an interruption), and a larger
+//! one is copied again whole. Each file's size is checked once copied.
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -37,37 +42,71 @@ const LIST_LENGTH: u32 = 64 * 1024;
 
 /// One side of a copy: a local file-system path, or a name in the I/O manager.
 #[derive(Debug, Clone)]
-enum Place {
+pub(super) enum Place {
     Local(PathBuf),
     Io(String),
 }
 
 /// What a copy needs to know of a file.
 #[derive(Debug, Clone, Copy)]
-struct Meta {
-    dir: bool,
-    size: u64,
+pub(super) struct Meta {
+    pub(super) dir: bool,
+    pub(super) size: u64,
     created: Option<FileTime>,
     accessed: FileTime,
     written: FileTime,
 }
 
 /// The running totals of a copy, and its progress bar.
-struct Progress {
-    files: u64,
-    bytes: u64,
+pub(super) struct Progress {
+    pub(super) files: u64,
+    pub(super) bytes: u64,
+    /// Files `--continue` found complete.
+    pub(super) skipped: u64,
+    /// Resume where the destination stopped (`cp --continue`).
+    pub(super) resume: bool,
     bar: indicatif::ProgressBar,
 }
 
+impl Progress {
+    /// Totals at zero, with a progress bar on standard error when standard output is a
+    /// terminal.
+    pub(super) fn new(resume: bool) -> Progress {
+        let bar = if std::io::stdout().is_terminal() {
+            let bar = indicatif::ProgressBar::new(0);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{bytes}/{total_bytes} {binary_bytes_per_sec} {wide_msg}",
+            ) {
+                bar.set_style(style);
+            }
+            bar
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        Progress {
+            files: 0,
+            bytes: 0,
+            skipped: 0,
+            resume,
+            bar,
+        }
+    }
+
+    /// Clears the bar.
+    pub(super) fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
 impl Place {
-    fn join(&self, name: &str) -> Place {
+    pub(super) fn join(&self, name: &str) -> Place {
         match self {
             Place::Local(p) => Place::Local(p.join(name)),
             Place::Io(p) => Place::Io(format!("{}/{name}", p.trim_end_matches('/'))),
         }
     }
 
-    fn name(&self) -> String {
+    pub(super) fn name(&self) -> String {
         match self {
             Place::Local(p) => p.display().to_string(),
             Place::Io(p) => p.clone(),
@@ -75,7 +114,7 @@ impl Place {
     }
 
     /// The last component of the name.
-    fn base_name(&self) -> Option<String> {
+    pub(super) fn base_name(&self) -> Option<String> {
         match self {
             Place::Local(p) => p.file_name().map(|n| n.to_string_lossy().into_owned()),
             Place::Io(p) => p
@@ -91,7 +130,7 @@ fn local_time(t: std::io::Result<std::time::SystemTime>) -> FileTime {
 }
 
 impl Session {
-    fn place(&self, path: &str) -> Place {
+    pub(super) fn place(&self, path: &str) -> Place {
         #[cfg(feature = "rdr")]
         if super::remote::is_remote(path) {
             return Place::Io(super::remote::full_path(path));
@@ -99,7 +138,7 @@ impl Session {
         Place::Local(PathBuf::from(path))
     }
 
-    fn open_io(
+    pub(super) fn open_io(
         &self,
         name: &str,
         access: AccessMask,
@@ -114,7 +153,7 @@ impl Session {
     }
 
     /// The file's metadata, or `None` when it does not exist.
-    fn meta(&self, place: &Place) -> Result<Option<Meta>, ToolError> {
+    pub(super) fn meta(&self, place: &Place) -> Result<Option<Meta>, ToolError> {
         match place {
             Place::Local(p) => match std::fs::metadata(p) {
                 Ok(m) => Ok(Some(Meta {
@@ -261,7 +300,7 @@ impl Session {
         writeln!(out, "removed {removed} entries").map_err(|e| ToolError::io("write output", e))
     }
 
-    fn remove(&self, place: &Place, recursive: bool) -> Result<u64, ToolError> {
+    pub(super) fn remove(&self, place: &Place, recursive: bool) -> Result<u64, ToolError> {
         let Place::Io(name) = place else {
             return Err(ToolError::Usage("rm works on manager paths".into()));
         };
@@ -283,17 +322,43 @@ impl Session {
         Ok(removed + 1)
     }
 
-    /// `cp [-r] SRC DST`.
+    /// `cp [-r] [--continue] SRC DST`.
     pub(crate) fn cp(
         &self,
         src: &str,
         dst: &str,
         recursive: bool,
+        resume: bool,
         out: &mut dyn Write,
     ) -> Result<(), ToolError> {
         let src = self.place(src);
-        let mut dst = self.place(dst);
-        let Some(meta) = self.meta(&src)? else {
+        let dst = self.place(dst);
+        let mut progress = Progress::new(resume);
+        self.copy_top(&src, dst, recursive, &mut progress)?;
+        progress.finish();
+        let skipped = if resume {
+            format!(", {} already complete", progress.skipped)
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "copied {} files, {} bytes{skipped}",
+            progress.files, progress.bytes
+        )
+        .map_err(|e| ToolError::io("write output", e))
+    }
+
+    /// Copies `src` to `dst`, or into `dst` when it is a directory; returns where the copy
+    /// went.
+    pub(super) fn copy_top(
+        &self,
+        src: &Place,
+        mut dst: Place,
+        recursive: bool,
+        progress: &mut Progress,
+    ) -> Result<Place, ToolError> {
+        let Some(meta) = self.meta(src)? else {
             return Err(ToolError::failed(
                 format!("open {}", src.name()),
                 NtStatus::OBJECT_NAME_NOT_FOUND,
@@ -311,30 +376,8 @@ impl Session {
                 .ok_or_else(|| ToolError::Usage(format!("{} has no name", src.name())))?;
             dst = dst.join(&base);
         }
-        let bar = if std::io::stdout().is_terminal() {
-            let bar = indicatif::ProgressBar::new(0);
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{bytes}/{total_bytes} {binary_bytes_per_sec} {wide_msg}",
-            ) {
-                bar.set_style(style);
-            }
-            bar
-        } else {
-            indicatif::ProgressBar::hidden()
-        };
-        let mut progress = Progress {
-            files: 0,
-            bytes: 0,
-            bar,
-        };
-        self.copy(&src, &dst, meta, &mut progress)?;
-        progress.bar.finish_and_clear();
-        writeln!(
-            out,
-            "copied {} files, {} bytes",
-            progress.files, progress.bytes
-        )
-        .map_err(|e| ToolError::io("write output", e))
+        self.copy(src, &dst, meta, progress)?;
+        Ok(dst)
     }
 
     fn copy(
@@ -345,9 +388,21 @@ impl Session {
         progress: &mut Progress,
     ) -> Result<(), ToolError> {
         if !meta.dir {
-            progress.bar.inc_length(meta.size);
+            let start = if progress.resume {
+                match self.meta(dst)? {
+                    Some(d) if !d.dir && d.size == meta.size => {
+                        progress.skipped += 1;
+                        return Ok(());
+                    }
+                    Some(d) if !d.dir && d.size < meta.size => d.size,
+                    _ => 0,
+                }
+            } else {
+                0
+            };
+            progress.bar.inc_length(meta.size - start);
             progress.bar.set_message(src.name());
-            self.copy_file(src, dst, meta, progress)?;
+            self.copy_file(src, dst, meta, start, progress)?;
             progress.files += 1;
             return Ok(());
         }
@@ -362,27 +417,42 @@ impl Session {
         self.set_times(dst, meta, None)
     }
 
+    /// Copies a file's bytes from `start` on (0, or what `--continue` found there), then
+    /// its times.
     fn copy_file(
         &self,
         src: &Place,
         dst: &Place,
         meta: Meta,
+        start: u64,
         progress: &mut Progress,
     ) -> Result<(), ToolError> {
         let mut sink = match dst {
-            Place::Local(p) => Sink::Local(
-                File::create(p).map_err(|e| ToolError::io(format!("create {}", p.display()), e))?,
-                p.display().to_string(),
-            ),
+            Place::Local(p) => {
+                let shown = p.display().to_string();
+                let opened = if start > 0 {
+                    File::options().append(true).open(p)
+                } else {
+                    File::create(p)
+                };
+                Sink::Local(
+                    opened.map_err(|e| ToolError::io(format!("create {shown}"), e))?,
+                    shown,
+                )
+            }
             Place::Io(name) => Sink::Io {
                 file: self.open_io(
                     name,
                     AccessMask::GENERIC_WRITE | AccessMask::FILE_READ_ATTRIBUTES,
-                    CreateDisposition::OVERWRITE_IF,
+                    if start > 0 {
+                        CreateDisposition::OPEN
+                    } else {
+                        CreateDisposition::OVERWRITE_IF
+                    },
                     CreateOptions::NON_DIRECTORY_FILE,
                 )?,
                 name: name.clone(),
-                at: 0,
+                at: start,
                 in_flight: VecDeque::new(),
             },
         };
@@ -390,6 +460,8 @@ impl Session {
             Place::Local(p) => {
                 let shown = p.display().to_string();
                 let mut f = File::open(p).map_err(|e| ToolError::io(format!("open {shown}"), e))?;
+                std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(start))
+                    .map_err(|e| ToolError::io(format!("seek {shown}"), e))?;
                 loop {
                     let mut buf = Vec::with_capacity(CHUNK);
                     let n = (&mut f)
@@ -412,7 +484,7 @@ impl Session {
                     CreateOptions::NON_DIRECTORY_FILE,
                 )?;
                 let mut reads: VecDeque<IoFuture<Vec<u8>>> = VecDeque::new();
-                let mut next = 0u64;
+                let mut next = start;
                 loop {
                     while reads.len() < DEPTH && next < meta.size {
                         reads.push_back(file.read(next, CHUNK as u32));
@@ -444,6 +516,16 @@ impl Session {
             }
         }
         sink.finish()?;
+        if progress.resume {
+            let got = self.meta(dst)?.map_or(0, |m| m.size);
+            if got != meta.size {
+                return Err(ToolError::BadData(format!(
+                    "{}: {got} bytes after the copy, the source has {}",
+                    dst.name(),
+                    meta.size
+                )));
+            }
+        }
         self.set_times(dst, meta, Some(sink))
     }
 

@@ -48,6 +48,8 @@ mod error;
 mod files;
 #[cfg(feature = "fuse")]
 pub mod mount;
+#[cfg(feature = "rdr")]
+mod moves;
 mod names;
 #[cfg(feature = "rdr")]
 pub mod remote;

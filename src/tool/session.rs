@@ -212,7 +212,10 @@ impl Session {
                 src,
                 dst,
                 recursive,
-            } => self.cp(src, dst, *recursive, out),
+                resume,
+            } => self.cp(src, dst, *recursive, *resume, out),
+            #[cfg(feature = "rdr")]
+            Command::Mv { src, dst } => self.mv(src, dst, out),
             Command::Rm { target, recursive } => self.rm(target, *recursive, out),
             #[cfg(all(feature = "rdr", feature = "rpc"))]
             Command::Shares { server } => self.shares(server, out),
