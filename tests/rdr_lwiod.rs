@@ -134,3 +134,10 @@ fn pipes_and_fsctl_pass_through() {
     assert_eq!(block_on(pipe.close()), NtStatus::SUCCESS);
     block_on(io.shutdown());
 }
+
+/// A change notify through the driver completes when smbclient creates a file.
+#[test]
+fn change_notify_sees_another_client() {
+    let server = common::start(&[]);
+    rdr::notify_from_another_client(&target(&server));
+}

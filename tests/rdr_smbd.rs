@@ -68,3 +68,10 @@ fn sessions_are_shared_and_reaped() {
     let server = smbd::Smbd::start("");
     rdr::sessions_shared_and_reaped(&target(&server));
 }
+
+/// A change notify through the driver completes when smbclient creates a file.
+#[test]
+fn change_notify_sees_another_client() {
+    let server = smbd::Smbd::start("");
+    rdr::notify_from_another_client(&target(&server));
+}

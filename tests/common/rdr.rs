@@ -464,3 +464,55 @@ pub fn sessions_shared_and_reaped(t: &Target) {
     close(m.create("reaped-c.bin"));
     assert_eq!(cached(), 1);
 }
+
+/// Change notify through the driver: a notify IRP on a remote directory stays pending
+/// until another client (smbclient, `-m SMB3`) puts a file there, then completes with
+/// FILE_ACTION_ADDED and the file's name.
+pub fn notify_from_another_client(t: &Target) {
+    use lwio::core::NotifyFilter;
+    use lwio::core::irp::request::NotifyRequest;
+    let m = t.mount(&[Dialect::SMB_3_1_1]);
+    let dir = m.mkdir("watched");
+    let waiting = dir.call(IrpRequest::ReadDirectoryChange(NotifyRequest {
+        filter: NotifyFilter::FILE_NAME,
+        watch_tree: false,
+        length: 4096,
+    }));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!waiting.is_done(), "the notify waits for a change");
+    let local = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(local.path(), b"from smbclient\n").unwrap();
+    let out = std::process::Command::new("smbclient")
+        .arg(format!("//{}/{}", t.host, t.share))
+        .args(["-p", &t.port.to_string(), "-m", "SMB3"])
+        .arg("-U")
+        .arg(format!("{}%{}", t.creds.user, t.creds.password))
+        .arg("-c")
+        .arg(format!("put {} watched\\new.txt", local.path().display()))
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run smbclient ({e}): install the package `smbclient`"));
+    assert!(
+        out.status.success(),
+        "smbclient: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !waiting.is_done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the notify did not complete"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let done = block_on(waiting);
+    assert_eq!(done.status, NtStatus::SUCCESS);
+    let entries = lwio::fscc::decode_notify(&done.output).unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.file_name == "new.txt" && e.action == lwio::fscc::NotifyAction::ADDED),
+        "{entries:?}"
+    );
+    close(dir);
+}
