@@ -3,8 +3,9 @@
 //! after [`RdrConfig::idle_timeout`] without an open file.
 //!
 //! A connection that failed is dropped from the cache at the next lookup (and by the
-//! reaper), so the next open makes a new one; files opened on the failed one keep failing
-//! with STATUS_CONNECTION_DISCONNECTED (there is no reconnect or durable handle yet).
+//! reaper), so the next open makes a new one; files opened on one the network lost
+//! reconnect through the same lookup ([`crate::open`]), those on one the client dropped
+//! keep failing with STATUS_CONNECTION_DISCONNECTED.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};

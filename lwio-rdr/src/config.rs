@@ -20,6 +20,9 @@ pub struct RdrConfig {
     pub max_io: u32,
     /// How long an unused connection (no open file) lives before the reaper closes it.
     pub idle_timeout: Duration,
+    /// How long a file whose connection the network lost keeps trying to reconnect and
+    /// reopen (default 20 s, long enough for a server to restart); zero: no reconnection.
+    pub reconnect_timeout: Duration,
     /// How long a TCP connect and the logon may take.
     pub connect_timeout: Duration,
     /// Worker threads of the redirector's runtime.
@@ -50,6 +53,7 @@ impl Default for RdrConfig {
             max_credits: 1024,
             max_io: 8 * 1024 * 1024,
             idle_timeout: Duration::from_secs(60),
+            reconnect_timeout: Duration::from_secs(20),
             connect_timeout: Duration::from_secs(20),
             worker_threads: 2,
             workstation: "LWIO".into(),

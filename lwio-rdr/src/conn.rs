@@ -11,7 +11,10 @@
 //! Any protocol error, a closed socket or an I/O error fails the connection: every waiting
 //! caller gets [`RdrError::Disconnected`] (STATUS_CONNECTION_DISCONNECTED), the reason is
 //! logged, and the connection refuses further requests; the cache then makes a new one
-//! for the next open. Dropping the [`Connection`] stops both tasks and closes the socket.
+//! for the next open. A connection the network lost (the socket closed or failed) says so
+//! ([`Connection::was_lost`]): its files may reconnect; one the client dropped because
+//! the server lied may not. Dropping the [`Connection`] stops both tasks and closes the
+//! socket.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,6 +34,8 @@ struct State {
     engine: Engine,
     waiters: HashMap<u64, ReplyTx>,
     dead: Option<String>,
+    /// The transport failed (not a refusal of the server's bytes).
+    lost: bool,
     writer: mpsc::UnboundedSender<Vec<u8>>,
 }
 
@@ -43,6 +48,11 @@ pub(crate) struct Shared {
 impl Shared {
     /// Fails the connection: records why, fails every waiting caller, wakes credit waiters.
     pub(crate) fn fail(&self, reason: String) {
+        self.fail_as(reason, false);
+    }
+
+    /// As [`Shared::fail`]; `lost` when the transport failed (the files may reconnect).
+    fn fail_as(&self, reason: String, lost: bool) {
         let waiters = {
             let mut s = self.state.lock();
             if s.dead.is_some() {
@@ -50,6 +60,7 @@ impl Shared {
             }
             tracing::warn!(%reason, "SMB2 connection dropped");
             s.dead = Some(reason.clone());
+            s.lost = lost;
             s.engine.drain();
             std::mem::take(&mut s.waiters)
         };
@@ -136,6 +147,7 @@ impl Connection {
                 engine: Engine::new(max_credits),
                 waiters: HashMap::new(),
                 dead: None,
+                lost: false,
                 writer: tx,
             }),
             credits: Notify::new(),
@@ -156,6 +168,13 @@ impl Connection {
     /// Why the connection failed, if it did.
     pub fn failure(&self) -> Option<String> {
         self.shared.state.lock().dead.clone()
+    }
+
+    /// True when the connection failed because the network lost it (the server closed the
+    /// socket, a read or write failed), not because the client refused the server's bytes.
+    pub fn was_lost(&self) -> bool {
+        let s = self.shared.state.lock();
+        s.dead.is_some() && s.lost
     }
 
     /// Fails the connection (a response that decoded wrongly, a lying server).
@@ -231,24 +250,24 @@ impl Connection {
 
 async fn read_loop<R: AsyncRead>(read: R, shared: Arc<Shared>, max_frame: usize) {
     let mut read = std::pin::pin!(read);
-    let reason = loop {
+    let (reason, lost) = loop {
         let mut head = [0u8; FRAME_HEADER_LEN];
         if let Err(e) = read.read_exact(&mut head).await {
-            break format!("read from the server: {e}");
+            break (format!("read from the server: {e}"), true);
         }
         let len = match message_len(head, max_frame) {
             Ok(len) => len,
-            Err(e) => break format!("bad frame from the server: {e}"),
+            Err(e) => break (format!("bad frame from the server: {e}"), false),
         };
         let mut frame = vec![0u8; len];
         if let Err(e) = read.read_exact(&mut frame).await {
-            break format!("read from the server: {e}");
+            break (format!("read from the server: {e}"), true);
         }
         if let Err(e) = shared.deliver(frame) {
-            break e;
+            break (e, false);
         }
     };
-    shared.fail(reason);
+    shared.fail_as(reason, lost);
 }
 
 async fn write_loop<W: AsyncWrite>(
@@ -270,7 +289,7 @@ async fn write_loop<W: AsyncWrite>(
             }
         };
         if let Err(e) = r {
-            shared.fail(format!("write to the server: {e}"));
+            shared.fail_as(format!("write to the server: {e}"), true);
             return;
         }
     }

@@ -37,7 +37,7 @@ use lwio_smb2::{
     CreateContext, CreateRequest, CreateResponse, FileId, FlushRequest, InfoType, IoctlFlags,
     IoctlRequest, IoctlResponse, LockElement, LockFlags, LockRequest, QueryDirectoryRequest,
     QueryDirectoryResponse, QueryInfoFlags, QueryInfoRequest, QueryInfoResponse, ReadRequest,
-    ReadResponse, SetInfoRequest, WriteFlags, WriteRequest, WriteResponse,
+    ReadResponse, SetInfoRequest, ShareType, WriteFlags, WriteRequest, WriteResponse,
 };
 use lwio_types::{AccessMask, NtStatus};
 use parking_lot::Mutex;
@@ -47,23 +47,21 @@ use crate::config::RdrConfig;
 use crate::creds::Credentials;
 use crate::engine::{Outgoing, Reply};
 use crate::error::RdrError;
+use crate::open::{RemoteFile, Reopen};
 use crate::path::RemotePath;
 use crate::session::{Session, check};
 
-/// A remote open: the session, tree and file id behind a file object.
+/// What a remote open is bound to now: the session, tree and file id (a reconnect binds it
+/// anew, [`RemoteFile`]).
 #[derive(Debug, Clone)]
-pub struct RemoteFile {
-    session: Arc<Session>,
-    tree: u32,
-    file_id: FileId,
-    path: RemotePath,
-}
-
-impl RemoteFile {
+pub(crate) struct Bound {
+    pub(crate) session: Arc<Session>,
+    pub(crate) tree: u32,
+    pub(crate) file_id: FileId,
+    /// How many times the open was reconnected before this binding.
+    pub(crate) generation: u64,
     /// The remote name it was opened by.
-    pub fn path(&self) -> &RemotePath {
-        &self.path
-    }
+    pub(crate) path: Arc<RemotePath>,
 }
 
 /// The SMB2 redirector driver. Mount it with [`mount`](crate::mount).
@@ -130,10 +128,7 @@ impl Driver for Redirector {
             let result = match request {
                 IrpRequest::Create(c) => create(&cache, &pending, &path, *c).await,
                 other => match file {
-                    Some(file) => {
-                        file.session.touch();
-                        execute(&file, &pending, other).await
-                    }
+                    Some(file) => file.run(&cache, &pending, other).await,
                     None => Err(RdrError::Status(NtStatus::INVALID_HANDLE)),
                 },
             };
@@ -168,11 +163,11 @@ fn futures_lite_block_on<T>(
 }
 
 /// A pended IRP shared by its task (a mutex makes a reference to it `Send`).
-type Pending = Mutex<PendingIrp<Redirector>>;
+pub(crate) type Pending = Mutex<PendingIrp<Redirector>>;
 
 /// Sends `out` and waits for its reply; a cancel of the IRP meanwhile sends SMB2 CANCEL.
 async fn call_cancellable(
-    file: &RemoteFile,
+    file: &Bound,
     pending: &Pending,
     out: Outgoing,
 ) -> Result<Reply, RdrError> {
@@ -200,6 +195,11 @@ async fn create(
     let path = RemotePath::parse(path).map_err(RdrError::Status)?;
     let session = cache.session(&path.server, path.port).await?;
     let tree = session.tree(&path.server, &path.share).await?;
+    let reopen = Reopen {
+        desired_access: c.desired_access,
+        share_access: c.share_access,
+        options: c.options,
+    };
     let mut contexts = Vec::new();
     if let Some(sd) = &c.security_descriptor {
         contexts.push(CreateContext::new(SECD, sd.to_vec()));
@@ -223,24 +223,22 @@ async fn create(
         contexts,
         ..CreateRequest::default()
     };
-    let reply = session
-        .conn()
-        .call(Outgoing::new(Command::CREATE, tree.id, |o| req.encode(o)))
-        .await?;
-    check(&reply, &[])?;
-    let resp = session.decode(&reply, CreateResponse::decode)?;
+    let (reply, resp) = send_create(&session, tree.id, &req).await?;
     let mut granted = c
         .desired_access
         .map_generic(&lwio_core::FILE_GENERIC_MAPPING);
     if c.desired_access.contains(AccessMask::MAXIMUM_ALLOWED) {
         granted = (granted | tree.maximal_access).without(AccessMask::MAXIMUM_ALLOWED);
     }
-    let file = RemoteFile {
+    let bound = Bound {
         session: Arc::clone(&session),
         tree: tree.id,
         file_id: resp.file_id,
-        path,
+        generation: 0,
+        path: Arc::new(path),
     };
+    let reconnectable = tree.share_type == ShareType::DISK;
+    let file = RemoteFile::new(bound, reopen, reconnectable);
     let pending = pending.lock();
     if pending.set_file_context(file).is_err() {
         return Err(RdrError::Status(NtStatus::INTERNAL_ERROR));
@@ -257,13 +255,28 @@ async fn create(
     })
 }
 
+/// Sends a CREATE on `tree` and decodes the answer.
+pub(crate) async fn send_create(
+    session: &Session,
+    tree: u32,
+    req: &CreateRequest,
+) -> Result<(Reply, CreateResponse), RdrError> {
+    let reply = session
+        .conn()
+        .call(Outgoing::new(Command::CREATE, tree, |o| req.encode(o)))
+        .await?;
+    check(&reply, &[])?;
+    let resp = session.decode(&reply, CreateResponse::decode)?;
+    Ok((reply, resp))
+}
+
 /// Caps a caller's output length at what the server takes in one transaction.
-fn transact_len(file: &RemoteFile, length: u32) -> u32 {
+fn transact_len(file: &Bound, length: u32) -> u32 {
     length.min(file.session.negotiated().max_transact)
 }
 
 /// Checks an output the server returned against the length asked for.
-fn bounded(file: &RemoteFile, output: Vec<u8>, asked: u32) -> Result<Vec<u8>, RdrError> {
+fn bounded(file: &Bound, output: Vec<u8>, asked: u32) -> Result<Vec<u8>, RdrError> {
     if output.len() > asked as usize {
         let reason = format!(
             "the server returned {} bytes for at most {asked}",
@@ -275,8 +288,8 @@ fn bounded(file: &RemoteFile, output: Vec<u8>, asked: u32) -> Result<Vec<u8>, Rd
     Ok(output)
 }
 
-async fn execute(
-    file: &RemoteFile,
+pub(crate) async fn execute(
+    file: &Bound,
     pending: &Pending,
     request: IrpRequest,
 ) -> Result<IrpResult, RdrError> {
@@ -395,7 +408,7 @@ async fn execute(
     }
 }
 
-async fn close(file: &RemoteFile) -> Result<IrpResult, RdrError> {
+async fn close(file: &Bound) -> Result<IrpResult, RdrError> {
     let req = CloseRequest {
         file_id: file.file_id,
         ..CloseRequest::default()
@@ -410,7 +423,7 @@ async fn close(file: &RemoteFile) -> Result<IrpResult, RdrError> {
 }
 
 async fn read(
-    file: &RemoteFile,
+    file: &Bound,
     pending: &Pending,
     offset: u64,
     length: u32,
@@ -464,7 +477,7 @@ async fn read(
     Ok(IrpResult::with_output(NtStatus::SUCCESS, data))
 }
 
-async fn write(file: &RemoteFile, offset: u64, data: Bytes) -> Result<IrpResult, RdrError> {
+async fn write(file: &Bound, offset: u64, data: Bytes) -> Result<IrpResult, RdrError> {
     let chunk = file.session.negotiated().max_write as usize;
     let to_end = offset == lwio_core::irp::request::WRITE_TO_END_OF_FILE;
     let mut sent = Vec::new();
@@ -508,7 +521,7 @@ async fn write(file: &RemoteFile, offset: u64, data: Bytes) -> Result<IrpResult,
     })
 }
 
-fn write_reply(file: &RemoteFile, reply: Reply, len: usize) -> Result<u64, RdrError> {
+fn write_reply(file: &Bound, reply: Reply, len: usize) -> Result<u64, RdrError> {
     check(&reply, &[])?;
     let resp = file.session.decode(&reply, WriteResponse::decode)?;
     if resp.count as usize > len {
@@ -520,7 +533,7 @@ fn write_reply(file: &RemoteFile, reply: Reply, len: usize) -> Result<u64, RdrEr
 }
 
 async fn query_info(
-    file: &RemoteFile,
+    file: &Bound,
     pending: &Pending,
     info_type: InfoType,
     class: u8,
@@ -540,7 +553,7 @@ async fn query_info(
 }
 
 async fn query_reply(
-    file: &RemoteFile,
+    file: &Bound,
     pending: &Pending,
     req: QueryInfoRequest,
     length: u32,
@@ -555,7 +568,7 @@ async fn query_reply(
 }
 
 async fn query_ea(
-    file: &RemoteFile,
+    file: &Bound,
     pending: &Pending,
     q: QueryEaRequest,
 ) -> Result<IrpResult, RdrError> {
@@ -583,7 +596,7 @@ async fn query_ea(
 }
 
 async fn set_info(
-    file: &RemoteFile,
+    file: &Bound,
     pending: &Pending,
     info_type: InfoType,
     class: u8,
@@ -604,11 +617,7 @@ async fn set_info(
 }
 
 /// The rename or link buffer as the server wants it: the target relative to the share.
-fn rename_buffer(
-    file: &RemoteFile,
-    class: FileInfoClass,
-    data: &[u8],
-) -> Result<Vec<u8>, RdrError> {
+fn rename_buffer(file: &Bound, class: FileInfoClass, data: &[u8]) -> Result<Vec<u8>, RdrError> {
     let t = LinkTarget::decode(class, data).map_err(RdrError::Status)?;
     if t.root_directory != 0 {
         return Err(RdrError::Status(NtStatus::NOT_SAME_DEVICE));
@@ -631,7 +640,7 @@ fn rename_buffer(
 }
 
 async fn lock(
-    file: &RemoteFile,
+    file: &Bound,
     pending: &Pending,
     offset: u64,
     length: u64,
@@ -653,7 +662,7 @@ async fn lock(
 }
 
 async fn ioctl(
-    file: &RemoteFile,
+    file: &Bound,
     pending: &Pending,
     c: ControlRequest,
     flags: IoctlFlags,

@@ -35,6 +35,8 @@
 //! - [`cache`]: one session per (server, port, user), shared by every open, closed by a
 //!   reaper once idle.
 //! - [`driver`]: the IRP to SMB2 mapping.
+//! - [`open`]: a remote open that outlives its connection: when the network loses it,
+//!   the next request reconnects, reopens the file by name and is sent again.
 //!
 //! ## Hostile servers
 //! Every response is checked: message ids that were never sent, another command than
@@ -48,7 +50,8 @@
 //! ## What it does not do (yet)
 //! Encryption where it is impossible (a 2.x dialect, no common cipher: the open is refused
 //! with STATUS_ACCESS_DENIED), Kerberos, oplocks and leases (none are requested), durable
-//! handles and reconnection, multichannel, DFS referrals, compression. The IRP's token is
+//! handles (so a reconnect reopens by name: byte-range locks and a directory scan's place
+//! are lost), multichannel, DFS referrals, compression. The IRP's token is
 //! not forwarded: the server sees the redirector's credentials.
 
 #![forbid(unsafe_code)]
@@ -60,6 +63,7 @@ pub mod creds;
 pub mod driver;
 pub mod engine;
 pub mod error;
+pub mod open;
 pub mod path;
 pub mod session;
 
@@ -69,10 +73,11 @@ use lwio_core::{IoManager, NtStatus};
 
 pub use config::RdrConfig;
 pub use creds::{Credentials, CredentialsError};
-pub use driver::{Redirector, RemoteFile};
+pub use driver::Redirector;
 pub use error::RdrError;
 /// The SMB 3.x ciphers ([`RdrConfig::ciphers`]).
 pub use lwio_auth::smb3crypt::Cipher;
+pub use open::RemoteFile;
 pub use path::RemotePath;
 
 /// Mounts a new [`Redirector`] at `/device` of `io`, logging on as `credentials`;

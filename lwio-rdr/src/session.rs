@@ -187,6 +187,11 @@ impl Session {
         self.conn.failure().is_none()
     }
 
+    /// True when the network lost the connection (its files may reconnect).
+    pub fn was_lost(&self) -> bool {
+        self.conn.was_lost()
+    }
+
     /// Records a use (for the reaper's idle timeout).
     pub fn touch(&self) {
         *self.last_used.lock() = Instant::now();

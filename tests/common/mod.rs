@@ -6,18 +6,40 @@ use std::sync::mpsc;
 pub struct Running {
     pub port: u16,
     pub dir: tempfile::TempDir,
+    extra: Vec<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-impl Drop for Running {
-    fn drop(&mut self) {
+impl Running {
+    fn halt(&mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+
+    /// Stops the server (its connections close) and starts it again on the same port,
+    /// share directory and arguments, as a daemon restart does.
+    pub fn restart(self) -> Running {
+        self.restart_after(std::time::Duration::ZERO)
+    }
+
+    /// As [`Running::restart`], staying down for `pause` first.
+    pub fn restart_after(mut self, pause: std::time::Duration) -> Running {
+        self.halt();
+        std::thread::sleep(pause);
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        let extra: Vec<&str> = self.extra.iter().map(String::as_str).collect();
+        launch(dir, Some(self.port), &extra)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.halt();
     }
 }
 
@@ -42,7 +64,11 @@ pub fn low_port_listener() -> std::net::TcpListener {
 /// plus the given extra `lwiod` arguments; accounts in memory (`--no-state-dir`) unless
 /// they name a `--state-dir`, so no test touches the real default state directory.
 pub fn start(extra: &[&str]) -> Running {
-    let dir = tempfile::tempdir().unwrap();
+    launch(tempfile::tempdir().unwrap(), None, extra)
+}
+
+/// Starts the server on `dir`, on `port` or a free one.
+fn launch(dir: tempfile::TempDir, port: Option<u16>, extra: &[&str]) -> Running {
     // Accounts do not own the share root (it is the server's): let everyone write it, as
     // a shared directory is; tests that keep accounts apart set their own permissions.
     std::fs::set_permissions(
@@ -74,7 +100,15 @@ pub fn start(extra: &[&str]) -> Running {
             .build()
             .unwrap();
         rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(low_port_listener()).unwrap();
+            let std_listener = match port {
+                Some(port) => {
+                    let l = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+                    l.set_nonblocking(true).unwrap();
+                    l
+                }
+                None => low_port_listener(),
+            };
+            let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
             port_tx.send(listener.local_addr().unwrap().port()).unwrap();
             daemon
                 .serve_on(listener, async {
@@ -86,6 +120,7 @@ pub fn start(extra: &[&str]) -> Running {
     Running {
         port: port_rx.recv().unwrap(),
         dir,
+        extra: extra.iter().map(|s| s.to_string()).collect(),
         stop: Some(stop),
         thread: Some(thread),
     }

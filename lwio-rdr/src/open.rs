@@ -1,0 +1,202 @@
+//! A remote open that outlives its connection (MS-SMB2 3.2.4.1.6, 3.2.5.13 in spirit):
+//! when the network loses the connection under an open file, the next request on it
+//! reconnects (a new connection, session and tree connect from the cache), reopens the
+//! file by name and sends the request again, so a file held across a server restart keeps
+//! working.
+//!
+//! - Only a connection the network lost is re-established (the server closed the socket,
+//!   a read or write failed): one the client dropped because the server lied stays
+//!   dropped, and its files fail with STATUS_CONNECTION_DISCONNECTED.
+//! - The reopen is a CREATE with FILE_OPEN and the open's access, share access and
+//!   options; the server's refusal (the file is gone: STATUS_OBJECT_NAME_NOT_FOUND)
+//!   becomes the request's status. While the server cannot be reached the reconnect tries
+//!   again every quarter second for [`RdrConfig::reconnect_timeout`]; a zero timeout turns
+//!   reconnection off.
+//! - Durable handles are not requested (MS-SMB2 grants them with a batch oplock or a
+//!   handle lease, 3.3.5.9.6, and this client takes neither), so what the server kept for
+//!   the old handle is gone: its byte-range locks, and a directory enumeration's place (a
+//!   QUERY_DIRECTORY continuing an enumeration begun before the reconnect fails with
+//!   STATUS_CONNECTION_DISCONNECTED; one that restarts the scan works). A close after the
+//!   connection was lost succeeds without the server (it closed the handle itself).
+//! - Named pipes are not reopened: an RPC association does not survive its pipe.
+//!
+//! [`RdrConfig::reconnect_timeout`]: crate::RdrConfig::reconnect_timeout
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lwio_core::{CreateDisposition, CreateOptions, IrpRequest, IrpResult, QueryDirectoryFlags};
+use lwio_smb2::CreateRequest;
+use lwio_types::{AccessMask, NtStatus, ShareAccess};
+use parking_lot::Mutex;
+
+use crate::cache::Cache;
+use crate::driver::{Bound, Pending, execute, send_create};
+use crate::error::RdrError;
+use crate::path::RemotePath;
+
+/// How long a reconnect waits between attempts while the server cannot be reached.
+const RETRY_EVERY: Duration = Duration::from_millis(250);
+
+/// What a reopen asks for: the original open's access, sharing and options.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Reopen {
+    pub(crate) desired_access: AccessMask,
+    pub(crate) share_access: ShareAccess,
+    pub(crate) options: CreateOptions,
+}
+
+#[derive(Debug)]
+struct Open {
+    bound: Mutex<Bound>,
+    reopen: Reopen,
+    reconnectable: bool,
+    /// One reconnect at a time per open.
+    reconnecting: tokio::sync::Mutex<()>,
+    /// The binding generation a directory enumeration has progressed on.
+    enumeration: Mutex<Option<u64>>,
+}
+
+/// A remote open: the file object's context in the redirector.
+#[derive(Debug, Clone)]
+pub struct RemoteFile {
+    open: Arc<Open>,
+}
+
+impl RemoteFile {
+    pub(crate) fn new(bound: Bound, reopen: Reopen, reconnectable: bool) -> RemoteFile {
+        RemoteFile {
+            open: Arc::new(Open {
+                bound: Mutex::new(bound),
+                reopen,
+                reconnectable,
+                reconnecting: tokio::sync::Mutex::new(()),
+                enumeration: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// The remote name it was opened by.
+    pub fn path(&self) -> Arc<RemotePath> {
+        Arc::clone(&self.open.bound.lock().path)
+    }
+
+    /// How many times the open was reconnected.
+    pub fn reconnects(&self) -> u64 {
+        self.open.bound.lock().generation
+    }
+
+    fn bound(&self) -> Bound {
+        self.open.bound.lock().clone()
+    }
+
+    /// Runs `request` on the open, reconnecting once if the network lost its connection.
+    pub(crate) async fn run(
+        &self,
+        cache: &Cache,
+        pending: &Pending,
+        request: IrpRequest,
+    ) -> Result<IrpResult, RdrError> {
+        let bound = self.bound();
+        bound.session.touch();
+        let restart = match &request {
+            IrpRequest::QueryDirectory(q) => {
+                let restart = q.flags.contains(QueryDirectoryFlags::RESTART_SCANS);
+                let begun = *self.open.enumeration.lock();
+                if !restart && begun.is_some_and(|g| g != bound.generation) {
+                    // The enumeration's place was on the handle the server lost.
+                    return Err(RdrError::Disconnected(
+                        "the directory enumeration was lost with its connection".into(),
+                    ));
+                }
+                Some(restart)
+            }
+            _ => None,
+        };
+        let retry = match restart {
+            Some(restart) => restart,
+            None => !matches!(request, IrpRequest::Close),
+        };
+        let first = execute(&bound, pending, request.clone()).await;
+        let result = match first {
+            Err(RdrError::Disconnected(reason))
+                if self.open.reconnectable && bound.session.was_lost() =>
+            {
+                if matches!(request, IrpRequest::Close) {
+                    // The server closed the handle with the connection.
+                    return Ok(IrpResult::new(NtStatus::SUCCESS));
+                }
+                let fresh = self.reconnect(cache, &bound).await?;
+                if !retry {
+                    return Err(RdrError::Disconnected(reason));
+                }
+                let result = execute(&fresh, pending, request).await;
+                if restart.is_some() && result.is_ok() {
+                    *self.open.enumeration.lock() = Some(fresh.generation);
+                }
+                return result;
+            }
+            other => other,
+        };
+        if restart.is_some() && result.is_ok() {
+            *self.open.enumeration.lock() = Some(bound.generation);
+        }
+        result
+    }
+
+    /// Binds the open anew after `stale`'s connection was lost: a session and tree from
+    /// the cache, the file reopened by name. Another request may have done it already.
+    async fn reconnect(&self, cache: &Cache, stale: &Bound) -> Result<Bound, RdrError> {
+        let _one = self.open.reconnecting.lock().await;
+        {
+            let now = self.open.bound.lock();
+            if now.generation != stale.generation {
+                return Ok(now.clone());
+            }
+        }
+        let timeout = cache.config().reconnect_timeout;
+        if timeout.is_zero() {
+            return Err(RdrError::Disconnected("reconnection is off".into()));
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            match self.reopen(cache, stale).await {
+                Ok(fresh) => {
+                    tracing::info!(path = ?stale.path, "reopened after a lost connection");
+                    *self.open.bound.lock() = fresh.clone();
+                    return Ok(fresh);
+                }
+                Err(e @ (RdrError::Connect { .. } | RdrError::Disconnected(_)))
+                    if Instant::now() < deadline =>
+                {
+                    tracing::debug!(error = %e, "reconnect failed; trying again");
+                    tokio::time::sleep(RETRY_EVERY).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn reopen(&self, cache: &Cache, stale: &Bound) -> Result<Bound, RdrError> {
+        let path = &stale.path;
+        let session = cache.session(&path.server, path.port).await?;
+        let tree = session.tree(&path.server, &path.share).await?;
+        let r = self.open.reopen;
+        let req = CreateRequest {
+            desired_access: r.desired_access,
+            share_access: r.share_access,
+            disposition: CreateDisposition::OPEN,
+            options: r.options,
+            name: path.path.clone(),
+            ..CreateRequest::default()
+        };
+        let (_, resp) = send_create(&session, tree.id, &req).await?;
+        Ok(Bound {
+            session,
+            tree: tree.id,
+            file_id: resp.file_id,
+            generation: stale.generation + 1,
+            path: Arc::clone(path),
+        })
+    }
+}
