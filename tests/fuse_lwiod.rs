@@ -1,7 +1,8 @@
 #![allow(clippy::unwrap_used)]
 //! `lwio mount` against lwiod: `cp -r` and `tar` round trips of a 300-file tree, git
 //! inside the mount, statuses seen as errnos, `fusermount -u` ending the command with
-//! exit 0 (and SIGTERM too), and the refusals that mount nothing. Needs /dev/fuse, fusermount3 (Debian
+//! exit 0 (and SIGTERM too), the refusals that mount nothing, and a server restart under
+//! the mount. Needs /dev/fuse, fusermount3 (Debian
 //! `fuse3`) and git; a missing one fails.
 
 mod common;
@@ -94,4 +95,45 @@ fn sigterm_unmounts() {
     let status = m.terminate();
     assert!(status.success(), "lwio mount exited {status}");
     assert_eq!(std::fs::read(server.dir.path().join("f")).unwrap(), b"x");
+}
+
+/// The mount survives lwiod restarting: a file held open through the mount keeps taking
+/// writes and reads (the redirector reconnects and reopens it), listings and new files
+/// work, and what the server holds afterwards is what was written.
+#[test]
+fn the_mount_survives_a_server_restart() {
+    use std::io::{Read, Seek, Write};
+    let server = common::start(&[]);
+    let mnt = fuse::FuseMount::start(&share(&server));
+    let held_path = mnt.path().join("held.txt");
+    let mut held = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&held_path)
+        .unwrap();
+    held.write_all(b"before\n").unwrap();
+    held.flush().unwrap();
+    let server = server.restart();
+    held.write_all(b"after\n").unwrap();
+    held.flush().unwrap();
+    let mut text = String::new();
+    held.seek(std::io::SeekFrom::Start(0)).unwrap();
+    held.read_to_string(&mut text).unwrap();
+    assert_eq!(text, "before\nafter\n");
+    drop(held);
+    std::fs::write(mnt.path().join("new.txt"), b"new\n").unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(mnt.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["held.txt", "new.txt"]);
+    assert_eq!(
+        std::fs::read_to_string(server.dir.path().join("held.txt")).unwrap(),
+        "before\nafter\n"
+    );
+    let status = mnt.unmount();
+    assert!(status.success(), "{status}");
 }
