@@ -2,7 +2,8 @@
 //! `lwio-smb2` response decoders it uses), without a socket.
 //!
 //! Input: one byte of settings (bit 0: LARGE_MTU credit charges, bit 1: a session signing
-//! key, so every response must be signed), one byte for how many requests are in flight
+//! key, so every response must be signed; bit 2: an encrypted session, AES-128-GCM under
+//! fixed keys, so every response must come in a transform that opens), one byte for how many requests are in flight
 //! (1 to 16), one byte per request choosing its command, then frames, each a 2-byte
 //! little-endian length and that many bytes, handed to the engine as the Direct TCP
 //! payloads the server sent. Every reply the engine matches is decoded with the response
@@ -19,7 +20,8 @@ use std::collections::{HashMap, HashSet};
 use libfuzzer_sys::fuzz_target;
 use lwio_auth::smb2sign::SigningAlgorithm;
 use lwio_rdr::engine::credits::CREDIT_CAP;
-use lwio_rdr::engine::{Engine, Incoming, Outgoing};
+use lwio_auth::smb3crypt::Cipher;
+use lwio_rdr::engine::{Engine, Incoming, Outgoing, Sealer};
 use lwio_smb2::{
     ChangeNotifyResponse, CloseResponse, Command, CreateResponse, ErrorResponse, IoctlResponse,
     NegotiateResponse, QueryDirectoryResponse, QueryInfoResponse, ReadResponse,
@@ -99,6 +101,11 @@ fuzz_target!(|data: &[u8]| {
     if settings & 2 != 0 {
         e.set_session_id(0x1234);
         e.set_signing(SigningAlgorithm::AesCmac, vec![0x5a; 16]);
+    }
+    if settings & 4 != 0 {
+        e.set_session_id(0x1234);
+        let sealer = Sealer::new(Cipher::Aes128Gcm, 0x1234, vec![1; 16], vec![2; 16], [3; 4]);
+        e.set_encryption(sealer, true);
     }
     // The first request spends the connection's one credit; a reply granting more lets
     // the others go out as the frames arrive.
