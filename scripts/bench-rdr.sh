@@ -3,10 +3,12 @@
 # file and the same private smbd, in the same run, over loopback.
 #
 # usage: scripts/bench-rdr.sh [SIZE_MIB] [RUNS]      (defaults: 1024 MiB, 3 runs)
+# env:   ENCRYPT=1  both clients encrypt (smbclient --client-protection=encrypt,
+#                   `lwio --encrypt`; AES-128-GCM at 3.1.1)
 #
 # Each run puts the file to the share and gets it back with smbclient, then with
 # `lwio cp` (release build); the clients take turns within each run. Both sign at SMB
-# 3.1.1 (smbclient is told to; lwio always signs) and neither encrypts. Prints MB/s
+# 3.1.1 (smbclient is told to; lwio always signs) and neither encrypts unless ENCRYPT=1. Prints MB/s
 # (medians) and the lwio/smbclient ratios. smbd runs from scripts/lib/private-smbd.sh
 # (root needed to add its test user). Installs samba and smbclient if missing.
 set -euo pipefail
@@ -14,6 +16,12 @@ cd "$(dirname "$0")/.."
 
 SIZE_MIB=${1:-1024}
 RUNS=${2:-3}
+smb_protect=()
+lwio_protect=()
+if [ "${ENCRYPT:-0}" = 1 ]; then
+    smb_protect=(--client-protection=encrypt)
+    lwio_protect=(--encrypt)
+fi
 USER_NAME=lwiobench
 PASS='B3nch!pass'
 
@@ -57,14 +65,14 @@ printf '[global]\n  lock directory = %s\n  cache directory = %s\n  state directo
     "$work/client" "$work/client" "$work/client" "$work/client" >"$work/client/smb.conf"
 smbclient_do() { # COMMANDS
     if ! smbclient -s "$work/client/smb.conf" "//127.0.0.1/share" -p "$port" -U "$USER_NAME%$PASS" \
-        -m SMB3_11 -c "$1" >"$work/client.log" 2>&1; then
+        -m SMB3_11 "${smb_protect[@]}" -c "$1" >"$work/client.log" 2>&1; then
         echo "bench-rdr: smbclient failed:" >&2
         tail -5 "$work/client.log" >&2
         return 1
     fi
 }
 lwio_cp() { # SRC DST
-    "$lwio_bin" --memfs --credentials "$work/client/creds" cp "$1" "$2" >"$work/lwio.log" 2>&1 ||
+    "$lwio_bin" --memfs --credentials "$work/client/creds" "${lwio_protect[@]}" cp "$1" "$2" >"$work/lwio.log" 2>&1 ||
         { echo "bench-rdr: lwio cp failed:" >&2; tail -5 "$work/lwio.log" >&2; return 1; }
 }
 remote="//127.0.0.1:$port/share"
