@@ -75,3 +75,99 @@ fn change_notify_sees_another_client() {
     let server = smbd::Smbd::start("");
     rdr::notify_from_another_client(&target(&server));
 }
+
+/// A loopback TCP proxy to a server whose connections the test can cut (as a network
+/// failure would), while it keeps accepting new ones.
+struct Proxy {
+    port: u16,
+    live: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl Proxy {
+    fn start(server_port: u16) -> Proxy {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let live = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = std::sync::Arc::clone(&live);
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { return };
+                let server = std::net::TcpStream::connect(("127.0.0.1", server_port)).unwrap();
+                {
+                    let mut l = kept.lock().unwrap();
+                    l.push(client.try_clone().unwrap());
+                    l.push(server.try_clone().unwrap());
+                }
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Proxy { port, live }
+    }
+
+    /// Cuts every connection made so far.
+    fn cut(&self) {
+        for s in self.live.lock().unwrap().drain(..) {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
+/// Durable handles: an smbd that grants them (no kernel oplocks or share modes, no POSIX
+/// locking) gives the redirector's files durable handles with their batch oplocks; when
+/// the network cuts the connection, the next request reclaims the handle (DHnC), so a
+/// byte-range lock taken before is still held (another open's lock on the range is
+/// refused), and the data written before and after is there. A second open of the file
+/// breaks the first one's batch oplock, and the redirector acknowledges the break.
+#[test]
+fn durable_handles_are_reclaimed_after_a_cut() {
+    use lwio::core::irp::request::LockRequest;
+    use lwio::core::{AccessMask, NtStatus, ShareAccess, block_on};
+    let server = smbd::Smbd::start(
+        "  kernel oplocks = no\n  kernel share modes = no\n  posix locking = no\n  durable handles = yes",
+    );
+    let proxy = Proxy::start(server.port);
+    let t = Target {
+        port: proxy.port,
+        ..target(&server)
+    };
+    let m = t.mount(&[Dialect::SMB_3_1_1]);
+    let f = m.create("durable.bin");
+    assert_eq!(block_on(f.write(0, b"before".to_vec())).unwrap(), 6);
+    let range = LockRequest {
+        offset: 0,
+        length: 4,
+        key: 0,
+        exclusive: true,
+        fail_immediately: true,
+    };
+    block_on(f.lock(range)).unwrap();
+    proxy.cut();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(block_on(f.write(6, b" after".to_vec())).unwrap(), 6);
+    assert_eq!(block_on(f.read(0, 100)).unwrap(), b"before after");
+    let other = m
+        .open_with("durable.bin", |mut r| {
+            r.desired_access = AccessMask::GENERIC_READ | AccessMask::GENERIC_WRITE;
+            r.share(ShareAccess::ALL)
+        })
+        .unwrap();
+    assert_eq!(
+        block_on(other.lock(range)),
+        Err(NtStatus::LOCK_NOT_GRANTED),
+        "the lock survived the reconnect: the durable handle was reclaimed"
+    );
+    rdr::close(other);
+    rdr::close(f);
+    assert_eq!(
+        std::fs::read(server.dir.path().join("share/durable.bin")).unwrap(),
+        b"before after"
+    );
+}

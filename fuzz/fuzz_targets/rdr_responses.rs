@@ -19,8 +19,8 @@ use std::collections::{HashMap, HashSet};
 
 use libfuzzer_sys::fuzz_target;
 use lwio_auth::smb2sign::SigningAlgorithm;
-use lwio_rdr::engine::credits::CREDIT_CAP;
 use lwio_auth::smb3crypt::Cipher;
+use lwio_rdr::engine::credits::CREDIT_CAP;
 use lwio_rdr::engine::{Engine, Incoming, Outgoing, Sealer};
 use lwio_smb2::{
     ChangeNotifyResponse, CloseResponse, Command, CreateResponse, ErrorResponse, IoctlResponse,

@@ -23,6 +23,10 @@ pub struct RdrConfig {
     /// How long a file whose connection the network lost keeps trying to reconnect and
     /// reopen (default 20 s, long enough for a server to restart); zero: no reconnection.
     pub reconnect_timeout: Duration,
+    /// Ask for durable handles on files (with the batch oplock they need; breaks are
+    /// acknowledged at once): where the server grants one, a reconnect reclaims the open
+    /// with its locks instead of reopening by name (default on).
+    pub durable: bool,
     /// How long a TCP connect and the logon may take.
     pub connect_timeout: Duration,
     /// Worker threads of the redirector's runtime.
@@ -54,6 +58,7 @@ impl Default for RdrConfig {
             max_io: 8 * 1024 * 1024,
             idle_timeout: Duration::from_secs(60),
             reconnect_timeout: Duration::from_secs(20),
+            durable: true,
             connect_timeout: Duration::from_secs(20),
             worker_threads: 2,
             workstation: "LWIO".into(),

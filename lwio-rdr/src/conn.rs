@@ -15,11 +15,18 @@
 //! ([`Connection::was_lost`]): its files may reconnect; one the client dropped because
 //! the server lied may not. Dropping the [`Connection`] stops both tasks and closes the
 //! socket.
+//!
+//! Oplock breaks: the driver registers each open that was granted an oplock (its file id
+//! and tree); a break notification for one is acknowledged at once, at the level the
+//! server offers, by a task of its own (the client caches nothing, so there is nothing to
+//! flush first). A break for an open closed meanwhile needs no acknowledgment (the close
+//! ends it).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use lwio_smb2::frame::{FRAME_HEADER_LEN, encode_frame_header, message_len};
+use lwio_smb2::{Command, FileId, OplockBreak};
 use parking_lot::Mutex;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -36,6 +43,8 @@ struct State {
     dead: Option<String>,
     /// The transport failed (not a refusal of the server's bytes).
     lost: bool,
+    /// The tree of each open holding an oplock (to acknowledge its breaks on).
+    oplocks: HashMap<FileId, u32>,
     writer: mpsc::UnboundedSender<Vec<u8>>,
 }
 
@@ -70,19 +79,28 @@ impl Shared {
         self.credits.notify_waiters();
     }
 
-    fn deliver(&self, frame: Vec<u8>) -> Result<(), String> {
+    /// Hands a frame to the engine and the replies to their callers; returns the oplock
+    /// breaks to acknowledge (with their trees).
+    fn deliver(&self, frame: Vec<u8>) -> Result<Vec<(OplockBreak, u32)>, String> {
         let mut replies = Vec::new();
+        let mut breaks = Vec::new();
         {
             let mut s = self.state.lock();
             let incoming = s.engine.receive(frame).map_err(|e| e.to_string())?;
             for i in incoming {
-                if let Incoming::Reply(r) = i {
-                    match s.waiters.remove(&r.message_id) {
+                match i {
+                    Incoming::Reply(r) => match s.waiters.remove(&r.message_id) {
                         Some(tx) => replies.push((tx, r)),
                         None => {
                             return Err(format!("no caller waits for message {}", r.message_id));
                         }
+                    },
+                    Incoming::OplockBreak(b) => {
+                        if let Some(tree) = s.oplocks.get(&b.file_id) {
+                            breaks.push((b, *tree));
+                        }
                     }
+                    Incoming::Interim { .. } | Incoming::Notification => {}
                 }
             }
         }
@@ -90,7 +108,60 @@ impl Shared {
         for (tx, r) in replies {
             let _ = tx.send(Ok(r));
         }
-        Ok(())
+        Ok(breaks)
+    }
+
+    /// Sends a request, waiting for credits if needed (see [`Connection::send`]).
+    async fn send(&self, out: Outgoing, keep: bool) -> Result<(InFlight, Vec<u8>), RdrError> {
+        let mut out = out;
+        loop {
+            let notified = self.credits.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let mut s = self.state.lock();
+                if let Some(reason) = &s.dead {
+                    return Err(RdrError::Disconnected(reason.clone()));
+                }
+                match s.engine.prepare(out) {
+                    Ok(p) => {
+                        let (tx, rx) = oneshot::channel();
+                        let kept = if keep { p.message.clone() } else { Vec::new() };
+                        s.waiters.insert(p.message_id, tx);
+                        if s.writer.send(p.message).is_err() {
+                            s.waiters.remove(&p.message_id);
+                            s.engine.abandon(p.message_id);
+                            return Err(RdrError::Disconnected("writer stopped".into()));
+                        }
+                        let sent = InFlight {
+                            message_id: p.message_id,
+                            rx,
+                        };
+                        return Ok((sent, kept));
+                    }
+                    Err(NotPrepared::Credits(back)) => out = back,
+                    Err(NotPrepared::Seal) => {
+                        drop(s);
+                        let reason = "the session's encryption nonces are spent".to_string();
+                        self.fail(reason.clone());
+                        return Err(RdrError::Disconnected(reason));
+                    }
+                }
+            }
+            notified.await;
+        }
+    }
+}
+
+/// Acknowledges an oplock break at the level the server offered (MS-SMB2 3.2.4.15).
+async fn acknowledge(shared: Arc<Shared>, brk: OplockBreak, tree: u32) {
+    let ack = Outgoing::new(Command::OPLOCK_BREAK, tree, |o| brk.encode(o));
+    match shared.send(ack, false).await {
+        Ok((sent, _)) => {
+            // The server's answer (the level it settled on) changes nothing here.
+            let _ = sent.reply().await;
+        }
+        Err(e) => tracing::debug!(error = %e, "oplock break acknowledgment not sent"),
     }
 }
 
@@ -148,6 +219,7 @@ impl Connection {
                 waiters: HashMap::new(),
                 dead: None,
                 lost: false,
+                oplocks: HashMap::new(),
                 writer: tx,
             }),
             credits: Notify::new(),
@@ -195,43 +267,17 @@ impl Connection {
     }
 
     async fn send_inner(&self, out: Outgoing, keep: bool) -> Result<(InFlight, Vec<u8>), RdrError> {
-        let mut out = out;
-        loop {
-            let notified = self.shared.credits.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            {
-                let mut s = self.shared.state.lock();
-                if let Some(reason) = &s.dead {
-                    return Err(RdrError::Disconnected(reason.clone()));
-                }
-                match s.engine.prepare(out) {
-                    Ok(p) => {
-                        let (tx, rx) = oneshot::channel();
-                        let kept = if keep { p.message.clone() } else { Vec::new() };
-                        s.waiters.insert(p.message_id, tx);
-                        if s.writer.send(p.message).is_err() {
-                            s.waiters.remove(&p.message_id);
-                            s.engine.abandon(p.message_id);
-                            return Err(RdrError::Disconnected("writer stopped".into()));
-                        }
-                        let sent = InFlight {
-                            message_id: p.message_id,
-                            rx,
-                        };
-                        return Ok((sent, kept));
-                    }
-                    Err(NotPrepared::Credits(back)) => out = back,
-                    Err(NotPrepared::Seal) => {
-                        drop(s);
-                        let reason = "the session's encryption nonces are spent".to_string();
-                        self.shared.fail(reason.clone());
-                        return Err(RdrError::Disconnected(reason));
-                    }
-                }
-            }
-            notified.await;
-        }
+        self.shared.send(out, keep).await
+    }
+
+    /// Acknowledges the oplock breaks of the open `file_id` on tree `tree` from now on.
+    pub fn watch_oplock(&self, file_id: FileId, tree: u32) {
+        self.shared.state.lock().oplocks.insert(file_id, tree);
+    }
+
+    /// Forgets an open's oplock (closed).
+    pub fn forget_oplock(&self, file_id: FileId) {
+        self.shared.state.lock().oplocks.remove(&file_id);
     }
 
     /// Sends a request and waits for its final response.
@@ -263,8 +309,13 @@ async fn read_loop<R: AsyncRead>(read: R, shared: Arc<Shared>, max_frame: usize)
         if let Err(e) = read.read_exact(&mut frame).await {
             break (format!("read from the server: {e}"), true);
         }
-        if let Err(e) = shared.deliver(frame) {
-            break (e, false);
+        match shared.deliver(frame) {
+            Ok(breaks) => {
+                for (brk, tree) in breaks {
+                    tokio::spawn(acknowledge(Arc::clone(&shared), brk, tree));
+                }
+            }
+            Err(e) => break (e, false),
         }
     };
     shared.fail_as(reason, lost);

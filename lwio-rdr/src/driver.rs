@@ -28,16 +28,17 @@ use bytes::Bytes;
 use lwio_core::irp::request::{ControlRequest, QueryEaRequest};
 use lwio_core::irp::{LinkTarget, target};
 use lwio_core::{
-    CreateAction, Dispatched, Driver, FileAttributes, FileInfoClass, Irp, IrpRequest, IrpResult,
-    PendingIrp,
+    CreateAction, CreateOptions, Dispatched, Driver, FileAttributes, FileInfoClass, Irp,
+    IrpRequest, IrpResult, PendingIrp,
 };
-use lwio_smb2::create_context::{ALSI, EXTA, SECD};
+use lwio_smb2::create_context::{ALSI, EXTA, RequestContext, ResponseContext, SECD};
 use lwio_smb2::{
     ChangeNotifyFlags, ChangeNotifyRequest, ChangeNotifyResponse, Channel, CloseRequest, Command,
     CreateContext, CreateRequest, CreateResponse, FileId, FlushRequest, InfoType, IoctlFlags,
-    IoctlRequest, IoctlResponse, LockElement, LockFlags, LockRequest, QueryDirectoryRequest,
-    QueryDirectoryResponse, QueryInfoFlags, QueryInfoRequest, QueryInfoResponse, ReadRequest,
-    ReadResponse, SetInfoRequest, ShareType, WriteFlags, WriteRequest, WriteResponse,
+    IoctlRequest, IoctlResponse, LockElement, LockFlags, LockRequest, OplockLevel,
+    QueryDirectoryRequest, QueryDirectoryResponse, QueryInfoFlags, QueryInfoRequest,
+    QueryInfoResponse, ReadRequest, ReadResponse, SetInfoRequest, ShareType, WriteFlags,
+    WriteRequest, WriteResponse,
 };
 use lwio_types::{AccessMask, NtStatus};
 use parking_lot::Mutex;
@@ -200,7 +201,15 @@ async fn create(
         share_access: c.share_access,
         options: c.options,
     };
+    // A durable handle (MS-SMB2 3.2.4.3.5) needs a batch oplock; directories and pipes
+    // get neither.
+    let durable_asked = cache.config().durable
+        && tree.share_type == ShareType::DISK
+        && !c.options.contains(CreateOptions::DIRECTORY_FILE);
     let mut contexts = Vec::new();
+    if durable_asked {
+        contexts.push(RequestContext::DurableRequest.to_raw());
+    }
     if let Some(sd) = &c.security_descriptor {
         contexts.push(CreateContext::new(SECD, sd.to_vec()));
     }
@@ -221,9 +230,15 @@ async fn create(
         options: c.options,
         name: path.path.clone(),
         contexts,
+        oplock_level: if durable_asked {
+            OplockLevel::BATCH
+        } else {
+            OplockLevel::NONE
+        },
         ..CreateRequest::default()
     };
     let (reply, resp) = send_create(&session, tree.id, &req).await?;
+    let durable = durable_asked && granted_durable(&resp);
     let mut granted = c
         .desired_access
         .map_generic(&lwio_core::FILE_GENERIC_MAPPING);
@@ -238,7 +253,7 @@ async fn create(
         path: Arc::new(path),
     };
     let reconnectable = tree.share_type == ShareType::DISK;
-    let file = RemoteFile::new(bound, reopen, reconnectable);
+    let file = RemoteFile::new(bound, reopen, reconnectable, durable);
     let pending = pending.lock();
     if pending.set_file_context(file).is_err() {
         return Err(RdrError::Status(NtStatus::INTERNAL_ERROR));
@@ -255,7 +270,8 @@ async fn create(
     })
 }
 
-/// Sends a CREATE on `tree` and decodes the answer.
+/// Sends a CREATE on `tree` and decodes the answer; an open granted an oplock has its
+/// breaks acknowledged from then on.
 pub(crate) async fn send_create(
     session: &Session,
     tree: u32,
@@ -267,7 +283,18 @@ pub(crate) async fn send_create(
         .await?;
     check(&reply, &[])?;
     let resp = session.decode(&reply, CreateResponse::decode)?;
+    if resp.oplock_level != OplockLevel::NONE {
+        session.conn().watch_oplock(resp.file_id, tree);
+    }
     Ok((reply, resp))
+}
+
+/// True when a CREATE response grants the durable handle asked for (a DHnQ response
+/// context, MS-SMB2 2.2.14.2.3).
+pub(crate) fn granted_durable(resp: &CreateResponse) -> bool {
+    resp.contexts
+        .iter()
+        .any(|c| matches!(ResponseContext::from_raw(c), Ok(ResponseContext::Durable)))
 }
 
 /// Caps a caller's output length at what the server takes in one transaction.
@@ -413,6 +440,7 @@ async fn close(file: &Bound) -> Result<IrpResult, RdrError> {
         file_id: file.file_id,
         ..CloseRequest::default()
     };
+    file.session.conn().forget_oplock(file.file_id);
     // The local close succeeds whatever the server says: the handle is gone either way.
     let _ = file
         .session

@@ -36,7 +36,8 @@
 //!   reaper once idle.
 //! - [`driver`]: the IRP to SMB2 mapping.
 //! - [`open`]: a remote open that outlives its connection: when the network loses it,
-//!   the next request reconnects, reopens the file by name and is sent again.
+//!   the next request reconnects, reclaims the durable handle (or reopens the file by
+//!   name) and is sent again.
 //!
 //! ## Hostile servers
 //! Every response is checked: message ids that were never sent, another command than
@@ -49,9 +50,11 @@
 //!
 //! ## What it does not do (yet)
 //! Encryption where it is impossible (a 2.x dialect, no common cipher: the open is refused
-//! with STATUS_ACCESS_DENIED), Kerberos, oplocks and leases (none are requested), durable
-//! handles (so a reconnect reopens by name: byte-range locks and a directory scan's place
-//! are lost), multichannel, DFS referrals, compression. The IRP's token is
+//! with STATUS_ACCESS_DENIED), Kerberos, leases, caching under oplocks (a file's batch
+//! oplock is asked for only with its durable handle, and a break is acknowledged at once),
+//! durable handles v2 and persistent handles, multichannel, DFS referrals, compression.
+//! Where the server grants no durable handle a reconnect reopens by name, and the open's
+//! byte-range locks are lost. The IRP's token is
 //! not forwarded: the server sees the redirector's credentials.
 
 #![forbid(unsafe_code)]

@@ -7,31 +7,38 @@
 //! - Only a connection the network lost is re-established (the server closed the socket,
 //!   a read or write failed): one the client dropped because the server lied stays
 //!   dropped, and its files fail with STATUS_CONNECTION_DISCONNECTED.
-//! - The reopen is a CREATE with FILE_OPEN and the open's access, share access and
-//!   options; the server's refusal (the file is gone: STATUS_OBJECT_NAME_NOT_FOUND)
-//!   becomes the request's status. While the server cannot be reached the reconnect tries
+//! - An open the server made durable (MS-SMB2 3.2.4.3.5: a DHnQ context with a batch
+//!   oplock, [`RdrConfig::durable`]) is reclaimed first: a CREATE with the DHnC context
+//!   naming the old file id (3.2.4.4), which keeps its byte-range locks. Where that fails
+//!   (the server restarted and forgot it), or the open was not durable, the file is
+//!   reopened: a CREATE with FILE_OPEN and the open's access, share access and options;
+//!   the server's refusal (the file is gone: STATUS_OBJECT_NAME_NOT_FOUND) becomes the
+//!   request's status. While the server cannot be reached the reconnect tries
 //!   again every quarter second for [`RdrConfig::reconnect_timeout`]; a zero timeout turns
 //!   reconnection off.
-//! - Durable handles are not requested (MS-SMB2 grants them with a batch oplock or a
-//!   handle lease, 3.3.5.9.6, and this client takes neither), so what the server kept for
-//!   the old handle is gone: its byte-range locks, and a directory enumeration's place (a
-//!   QUERY_DIRECTORY continuing an enumeration begun before the reconnect fails with
+//! - After a reopen what the server kept for the old handle is gone: its byte-range locks,
+//!   and a directory enumeration's place (directories are never durable: a QUERY_DIRECTORY
+//!   continuing an enumeration begun before the reconnect fails with
 //!   STATUS_CONNECTION_DISCONNECTED; one that restarts the scan works). A close after the
-//!   connection was lost succeeds without the server (it closed the handle itself).
+//!   connection was lost succeeds without the server for an open that was not durable
+//!   (the server closed it itself); a durable one is reclaimed and closed, so the server
+//!   does not keep it until its timeout.
 //! - Named pipes are not reopened: an RPC association does not survive its pipe.
 //!
 //! [`RdrConfig::reconnect_timeout`]: crate::RdrConfig::reconnect_timeout
+//! [`RdrConfig::durable`]: crate::RdrConfig::durable
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lwio_core::{CreateDisposition, CreateOptions, IrpRequest, IrpResult, QueryDirectoryFlags};
-use lwio_smb2::CreateRequest;
+use lwio_smb2::create_context::RequestContext;
+use lwio_smb2::{CreateRequest, OplockLevel};
 use lwio_types::{AccessMask, NtStatus, ShareAccess};
 use parking_lot::Mutex;
 
 use crate::cache::Cache;
-use crate::driver::{Bound, Pending, execute, send_create};
+use crate::driver::{Bound, Pending, execute, granted_durable, send_create};
 use crate::error::RdrError;
 use crate::path::RemotePath;
 
@@ -51,6 +58,8 @@ struct Open {
     bound: Mutex<Bound>,
     reopen: Reopen,
     reconnectable: bool,
+    /// The server granted the current handle a durable handle.
+    durable: std::sync::atomic::AtomicBool,
     /// One reconnect at a time per open.
     reconnecting: tokio::sync::Mutex<()>,
     /// The binding generation a directory enumeration has progressed on.
@@ -64,12 +73,18 @@ pub struct RemoteFile {
 }
 
 impl RemoteFile {
-    pub(crate) fn new(bound: Bound, reopen: Reopen, reconnectable: bool) -> RemoteFile {
+    pub(crate) fn new(
+        bound: Bound,
+        reopen: Reopen,
+        reconnectable: bool,
+        durable: bool,
+    ) -> RemoteFile {
         RemoteFile {
             open: Arc::new(Open {
                 bound: Mutex::new(bound),
                 reopen,
                 reconnectable,
+                durable: std::sync::atomic::AtomicBool::new(durable),
                 reconnecting: tokio::sync::Mutex::new(()),
                 enumeration: Mutex::new(None),
             }),
@@ -84,6 +99,11 @@ impl RemoteFile {
     /// How many times the open was reconnected.
     pub fn reconnects(&self) -> u64 {
         self.open.bound.lock().generation
+    }
+
+    /// True when the server granted the current handle a durable handle.
+    pub fn is_durable(&self) -> bool {
+        self.open.durable.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn bound(&self) -> Bound {
@@ -122,11 +142,14 @@ impl RemoteFile {
             Err(RdrError::Disconnected(reason))
                 if self.open.reconnectable && bound.session.was_lost() =>
             {
-                if matches!(request, IrpRequest::Close) {
+                if matches!(request, IrpRequest::Close) && !self.is_durable() {
                     // The server closed the handle with the connection.
                     return Ok(IrpResult::new(NtStatus::SUCCESS));
                 }
                 let fresh = self.reconnect(cache, &bound).await?;
+                if matches!(request, IrpRequest::Close) {
+                    return execute(&fresh, pending, request).await;
+                }
                 if !retry {
                     return Err(RdrError::Disconnected(reason));
                 }
@@ -182,7 +205,7 @@ impl RemoteFile {
         let session = cache.session(&path.server, path.port).await?;
         let tree = session.tree(&path.server, &path.share).await?;
         let r = self.open.reopen;
-        let req = CreateRequest {
+        let mut req = CreateRequest {
             desired_access: r.desired_access,
             share_access: r.share_access,
             disposition: CreateDisposition::OPEN,
@@ -190,7 +213,36 @@ impl RemoteFile {
             name: path.path.clone(),
             ..CreateRequest::default()
         };
-        let (_, resp) = send_create(&session, tree.id, &req).await?;
+        let durable = std::sync::atomic::Ordering::Relaxed;
+        let mut reclaimed = None;
+        if self.open.durable.load(durable) {
+            // MS-SMB2 3.2.4.4: the same name, the old file id in DHnC, a batch oplock.
+            let mut reclaim = req.clone();
+            reclaim.oplock_level = OplockLevel::BATCH;
+            reclaim.contexts = vec![RequestContext::DurableReconnect(stale.file_id).to_raw()];
+            match send_create(&session, tree.id, &reclaim).await {
+                Ok((_, resp)) => reclaimed = Some(resp),
+                Err(RdrError::Status(s)) => {
+                    tracing::info!(status = %s, "durable handle not reclaimed; reopening");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let resp = match reclaimed {
+            Some(resp) => resp,
+            None => {
+                let asked = cache.config().durable;
+                if asked {
+                    req.oplock_level = OplockLevel::BATCH;
+                    req.contexts = vec![RequestContext::DurableRequest.to_raw()];
+                }
+                let (_, resp) = send_create(&session, tree.id, &req).await?;
+                self.open
+                    .durable
+                    .store(asked && granted_durable(&resp), durable);
+                resp
+            }
+        };
         Ok(Bound {
             session,
             tree: tree.id,

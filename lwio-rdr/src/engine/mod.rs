@@ -147,8 +147,11 @@ pub enum Incoming {
     },
     /// The final response to a request.
     Reply(Reply),
-    /// An unsolicited notification (oplock or lease break), which this client, taking
-    /// neither, ignores.
+    /// An oplock break notification (MS-SMB2 2.2.23.1): the open's oplock drops to the
+    /// level given, and the client acknowledges it (it caches nothing, so at once).
+    OplockBreak(lwio_smb2::OplockBreak),
+    /// Another unsolicited notification (a lease break: this client takes no leases),
+    /// ignored.
     Notification,
 }
 
@@ -473,7 +476,10 @@ impl Engine {
             return Err(ProtocolError::NotAResponse(header.command));
         }
         if header.message_id == UNSOLICITED_MESSAGE_ID && header.command == Command::OPLOCK_BREAK {
-            return Ok(Incoming::Notification);
+            return Ok(match lwio_smb2::OplockBreak::decode(&message) {
+                Ok(b) => Incoming::OplockBreak(b),
+                Err(_) => Incoming::Notification,
+            });
         }
         let mid = header.message_id;
         let Some(f) = self.in_flight.get(&mid) else {

@@ -137,7 +137,9 @@ impl Sealer {
         for part in Compound::new(frame) {
             let part = part.map_err(|_| bad("the plaintext is not SMB2 messages"))?;
             let h = Header::decode(part).map_err(|_| bad("the plaintext is not SMB2"))?;
-            if h.session_id != self.session_id {
+            // An oplock break notification may name no session (MS-SMB2 3.3.4.6).
+            let unsolicited = h.message_id == super::UNSOLICITED_MESSAGE_ID && h.session_id == 0;
+            if h.session_id != self.session_id && !unsolicited {
                 return Err(bad("the plaintext names another session"));
             }
         }

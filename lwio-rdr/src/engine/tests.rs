@@ -216,6 +216,32 @@ fn large_requests_charge_one_credit_per_64k() {
 }
 
 #[test]
+fn oplock_breaks_are_passed_on_and_lease_breaks_ignored() {
+    let mut e = Engine::new(8);
+    let _ = e.prepare(close(1)).unwrap();
+    let mut brk = response(
+        Command::OPLOCK_BREAK,
+        UNSOLICITED_MESSAGE_ID,
+        NtStatus::SUCCESS,
+        0,
+    );
+    brk.truncate(HEADER_LEN);
+    let file_id = FileId {
+        persistent: 7,
+        volatile: 9,
+    };
+    lwio_smb2::OplockBreak {
+        oplock_level: lwio_smb2::OplockLevel::II,
+        file_id,
+    }
+    .encode(&mut brk);
+    match &e.receive(brk).unwrap()[..] {
+        [Incoming::OplockBreak(b)] => assert_eq!(b.file_id, file_id),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn unsolicited_breaks_are_ignored() {
     let mut e = Engine::new(8);
     let _ = e.prepare(close(1)).unwrap();
