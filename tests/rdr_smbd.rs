@@ -171,3 +171,55 @@ fn durable_handles_are_reclaimed_after_a_cut() {
         b"before after"
     );
 }
+
+/// A file the redirector holds open with a batch oplock is opened by another client
+/// (smbclient `get`): smbd breaks the oplock, the redirector acknowledges at once, and
+/// the other client is served without waiting out the break timeout (35 s).
+#[test]
+fn oplock_breaks_are_acknowledged() {
+    use lwio::core::{AccessMask, CreateDisposition, ShareAccess, block_on};
+    let server = smbd::Smbd::start("");
+    let t = target(&server);
+    let m = t.mount(&[Dialect::SMB_3_1_1]);
+    // Read and write access, no DELETE: smbclient's open does not share delete.
+    let f = m
+        .open_with("held.txt", |mut r| {
+            r.desired_access = AccessMask::GENERIC_READ | AccessMask::GENERIC_WRITE;
+            r.disposition = CreateDisposition::OVERWRITE_IF;
+            r.share(ShareAccess::ALL)
+        })
+        .unwrap();
+    assert_eq!(block_on(f.write(0, b"held\n".to_vec())).unwrap(), 5);
+    let out = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let got = std::process::Command::new("smbclient")
+        .arg("//127.0.0.1/share")
+        .args(["-p", &server.port.to_string(), "-m", "SMB3"])
+        .arg("-U")
+        .arg(format!("{}%{}", smbd::USER, smbd::PASSWORD))
+        .arg("-c")
+        .arg(format!(
+            "get held.txt {}",
+            out.path().join("held.txt").display()
+        ))
+        .output()
+        .expect("cannot run smbclient: install the package `smbclient`");
+    assert!(
+        got.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&got.stdout),
+        String::from_utf8_lossy(&got.stderr)
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "the break was not acknowledged (smbclient waited {:?})",
+        started.elapsed()
+    );
+    assert_eq!(
+        std::fs::read(out.path().join("held.txt")).unwrap(),
+        b"held\n"
+    );
+    // The redirector's handle still works.
+    assert_eq!(block_on(f.read(0, 5)).unwrap(), b"held\n");
+    rdr::close(f);
+}

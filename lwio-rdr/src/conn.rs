@@ -16,17 +16,18 @@
 //! the server lied may not. Dropping the [`Connection`] stops both tasks and closes the
 //! socket.
 //!
-//! Oplock breaks: the driver registers each open that was granted an oplock (its file id
-//! and tree); a break notification for one is acknowledged at once, at the level the
+//! Oplock breaks: the driver registers each open that was granted an oplock (its file id,
+//! tree and level); a break notification for one is acknowledged at once, at the level the
 //! server offers, by a task of its own (the client caches nothing, so there is nothing to
-//! flush first). A break for an open closed meanwhile needs no acknowledgment (the close
-//! ends it).
+//! flush first). A break from level II to none is not acknowledged (MS-SMB2 3.2.5.19.1);
+//! a break that lowers nothing, or names an open closed meanwhile, is ignored, so a server
+//! gets at most two acknowledgments per open.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use lwio_smb2::frame::{FRAME_HEADER_LEN, encode_frame_header, message_len};
-use lwio_smb2::{Command, FileId, OplockBreak};
+use lwio_smb2::{Command, FileId, OplockBreak, OplockLevel};
 use parking_lot::Mutex;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -43,8 +44,8 @@ struct State {
     dead: Option<String>,
     /// The transport failed (not a refusal of the server's bytes).
     lost: bool,
-    /// The tree of each open holding an oplock (to acknowledge its breaks on).
-    oplocks: HashMap<FileId, u32>,
+    /// The tree and level of each open holding an oplock (to acknowledge its breaks on).
+    oplocks: HashMap<FileId, (u32, OplockLevel)>,
     writer: mpsc::UnboundedSender<Vec<u8>>,
 }
 
@@ -96,8 +97,14 @@ impl Shared {
                         }
                     },
                     Incoming::OplockBreak(b) => {
-                        if let Some(tree) = s.oplocks.get(&b.file_id) {
-                            breaks.push((b, *tree));
+                        if let Some((tree, level)) = s.oplocks.get_mut(&b.file_id) {
+                            let from = *level;
+                            if b.oplock_level.0 < from.0 {
+                                *level = b.oplock_level;
+                                if from != OplockLevel::II {
+                                    breaks.push((b, *tree));
+                                }
+                            }
                         }
                     }
                     Incoming::Interim { .. } | Incoming::Notification => {}
@@ -270,9 +277,14 @@ impl Connection {
         self.shared.send(out, keep).await
     }
 
-    /// Acknowledges the oplock breaks of the open `file_id` on tree `tree` from now on.
-    pub fn watch_oplock(&self, file_id: FileId, tree: u32) {
-        self.shared.state.lock().oplocks.insert(file_id, tree);
+    /// Acknowledges the oplock breaks of the open `file_id` on tree `tree`, granted
+    /// `level`, from now on.
+    pub fn watch_oplock(&self, file_id: FileId, tree: u32, level: OplockLevel) {
+        self.shared
+            .state
+            .lock()
+            .oplocks
+            .insert(file_id, (tree, level));
     }
 
     /// Forgets an open's oplock (closed).

@@ -284,7 +284,9 @@ pub(crate) async fn send_create(
     check(&reply, &[])?;
     let resp = session.decode(&reply, CreateResponse::decode)?;
     if resp.oplock_level != OplockLevel::NONE {
-        session.conn().watch_oplock(resp.file_id, tree);
+        session
+            .conn()
+            .watch_oplock(resp.file_id, tree, resp.oplock_level);
     }
     Ok((reply, resp))
 }
