@@ -19,7 +19,7 @@
 //! Oplock breaks: the driver registers each open that was granted an oplock (its file id,
 //! tree and level); a break notification for one is acknowledged at once, at the level the
 //! server offers, by a task of its own (the client caches nothing, so there is nothing to
-//! flush first). A break from level II to none is not acknowledged (MS-SMB2 3.2.5.19.1);
+//! flush first). A break from level II to none is not acknowledged (MS-SMB2 2.2.24.1);
 //! a break that lowers nothing, or names an open closed meanwhile, is ignored, so a server
 //! gets at most two acknowledgments per open.
 
