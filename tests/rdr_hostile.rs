@@ -230,9 +230,9 @@ fn the_server_hangs_up() {
     assert_eq!(s, NtStatus::CONNECTION_DISCONNECTED);
 }
 
-/// Forwards one connection between the redirector and lwiod, flipping a byte of the data
-/// of every successful READ response; returns the port to connect to.
-fn tampering_proxy(server_port: u16) -> u16 {
+/// Forwards one connection between the redirector and lwiod, flipping the last byte of
+/// every server message `tamper` picks; returns the port to connect to.
+fn tampering_proxy(server_port: u16, tamper: fn(&[u8]) -> bool) -> u16 {
     let listener = common::low_port_listener();
     listener.set_nonblocking(false).unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -253,9 +253,7 @@ fn tampering_proxy(server_port: u16) -> u16 {
             if s_in.read_exact(&mut msg).is_err() {
                 return;
             }
-            let read_ok = Header::decode(&msg)
-                .is_ok_and(|h| h.command == Command::READ && h.status == NtStatus::SUCCESS);
-            if read_ok && msg.len() > 80 {
+            if tamper(&msg) {
                 let last = msg.len() - 1;
                 msg[last] ^= 0x01;
             }
@@ -270,7 +268,12 @@ fn tampering_proxy(server_port: u16) -> u16 {
 #[test]
 fn a_tampered_signed_response_drops_the_connection() {
     let server = common::start(&[]);
-    let port = tampering_proxy(server.port);
+    // The data of every successful READ response.
+    let port = tampering_proxy(server.port, |msg| {
+        msg.len() > 80
+            && Header::decode(msg)
+                .is_ok_and(|h| h.command == Command::READ && h.status == NtStatus::SUCCESS)
+    });
     let io = IoManager::new();
     let config = RdrConfig {
         dialects: vec![Dialect::SMB_3_1_1],
@@ -291,6 +294,40 @@ fn a_tampered_signed_response_drops_the_connection() {
     );
     assert_eq!(
         block_on(f.read(0, 12)),
+        Err(NtStatus::CONNECTION_DISCONNECTED),
+        "and the connection stays dropped"
+    );
+    block_on(io.shutdown());
+}
+
+/// An encrypted session (lwiod `--encrypt-data`) whose large responses (a READ's, under
+/// its transform) are altered on the way: the transform does not open, the connection is
+/// dropped (STATUS_CONNECTION_DISCONNECTED), and it stays dropped: a server that sent
+/// bytes that do not authenticate is not reconnected to.
+#[test]
+fn a_tampered_encrypted_response_drops_the_connection() {
+    let server = common::start(&["--encrypt-data"]);
+    let port = tampering_proxy(server.port, |msg| msg.len() > 1000 && msg[0] == 0xFD);
+    let io = IoManager::new();
+    let config = RdrConfig {
+        dialects: vec![Dialect::SMB_3_1_1],
+        ..RdrConfig::default()
+    };
+    let _rdr = lwio::rdr::mount(&io, "rdr", config, Credentials::new("user", "pass", "")).unwrap();
+    let req = CreateRequest::new(
+        Arc::new(AccessToken::system()),
+        AccessMask::GENERIC_READ | AccessMask::GENERIC_WRITE,
+        CreateDisposition::OVERWRITE_IF,
+    );
+    let f = block_on(io.create_file(&format!("/rdr/127.0.0.1:{port}/share/t.bin"), req)).unwrap();
+    assert_eq!(block_on(f.write(0, vec![7u8; 4096])).unwrap(), 4096);
+    assert_eq!(
+        block_on(f.read(0, 4096)),
+        Err(NtStatus::CONNECTION_DISCONNECTED),
+        "a READ response altered under its transform does not decrypt"
+    );
+    assert_eq!(
+        block_on(f.read(0, 16)),
         Err(NtStatus::CONNECTION_DISCONNECTED),
         "and the connection stays dropped"
     );
