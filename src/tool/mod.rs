@@ -12,6 +12,11 @@
 //! and printed `NAME = "value"`. A path-taking command opens the
 //! file for what it needs (sharing read, write and delete), runs, and closes it.
 //!
+//! With the redirector (feature `rdr`), paths may be remote (`//server[:port]/share/path`,
+//! [`remote`]); `cp [-r] [--continue]` and `mv` copy and move between local and remote
+//! files, `shares //server` lists a server's shares over srvsvc, and `--encrypt` makes
+//! every SMB session encrypt.
+//!
 //! ## Scripts
 //! Locks and share modes belong to open handles, so a one-shot command cannot show how two
 //! opens interact. [`run_script`] (the `script FILE|-` command) runs one command a line in
