@@ -19,7 +19,7 @@
 //! else STATUS_NOT_SAME_DEVICE; it goes to the server relative to the share.
 //!
 //! The IRP's token is not sent: the server knows the redirector's logon only (the
-//! [`Credentials`](crate::Credentials) it was given), as a Windows redirector uses the
+//! [`Credentials`] it was given), as a Windows redirector uses the
 //! logged-on user's credentials rather than a local token.
 
 use std::sync::Arc;
