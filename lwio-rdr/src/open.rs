@@ -23,6 +23,9 @@
 //!   connection was lost succeeds without the server for an open that was not durable
 //!   (the server closed it itself); a durable one is reclaimed and closed, so the server
 //!   does not keep it until its timeout.
+//! - The request is sent again whole, even if the server carried part of it out before
+//!   the connection went: reads and writes land at the same offsets again (an append,
+//!   at the end of file, could land twice).
 //! - Named pipes are not reopened: an RPC association does not survive its pipe.
 //!
 //! [`RdrConfig::reconnect_timeout`]: crate::RdrConfig::reconnect_timeout
