@@ -110,7 +110,7 @@ pub(crate) fn open(
     }
     .and_then(|()| crate::create::apply_file_hints(&ccb, req, new_data));
     if let Err(status) = result {
-        ccb.close(volume);
+        ccb.cleanup(volume);
         return Err(status);
     }
     Ok((ccb, action))
