@@ -12,8 +12,9 @@
 //! subdirectories allow. A share-level ACL, when there is one, belongs in a filter driver
 //! (as `lwio_core::filter::readonly` does for read-only shares).
 //!
-//! No oplock or lease is granted (OplockLevel NONE, no lease context); durable handle
-//! requests get no response context, so the client treats its open as not durable.
+//! Oplocks are the file system's, asked for right after the open (`oplock.rs`); no lease
+//! is granted (no lease context); durable handle requests get no response context, so
+//! the client treats its open as not durable.
 
 use bytes::Bytes;
 use lwio_core::{
@@ -133,8 +134,14 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
     }
     let create_action = handle.create_action();
     let open = req.tree.add_open(handle, cr.name.clone(), is_dir);
+    // Never on directories or pipes (MS-SMB2 3.3.5.9).
+    let oplock_level = if is_ipc || is_dir {
+        OplockLevel::NONE
+    } else {
+        super::oplock::grant(req, &open, cr.oplock_level).await
+    };
     let response = CreateResponse {
-        oplock_level: OplockLevel::NONE,
+        oplock_level,
         flags: Default::default(),
         create_action,
         times: FileTimes {
