@@ -118,7 +118,6 @@ impl Ccb {
     /// change-notify requests (STATUS_NOTIFY_CLEANUP), its place among the file's opens, and,
     /// on the last cleanup of a file with a pending delete, the file itself.
     pub(crate) fn cleanup(&self, volume: &Volume) {
-        crate::oplock::release(&self.fcb, self.id);
         let released = {
             let mut state = self.fcb.state.lock();
             (!state.locks.is_empty()).then(|| state.locks.release_owner(self.id))
@@ -140,7 +139,11 @@ impl Ccb {
                 NotifyFilter::SIZE | NotifyFilter::LAST_WRITE,
             )]);
         }
-        let Some(last) = volume.fcbs.close(&self.fcb, self.id) else {
+        let last = volume.fcbs.close(&self.fcb, self.id);
+        // Only now that its share modes are gone: an open waiting for this handle's oplock
+        // break goes on when it is released, and must not meet them.
+        crate::oplock::release(&self.fcb, self.id);
+        let Some(last) = last else {
             return;
         };
         if let Some(stream) = &last.delete_stream {

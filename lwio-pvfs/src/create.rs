@@ -141,7 +141,7 @@ fn open(
     let req = match stream {
         path::StreamPart::None => req,
         path::StreamPart::Named(name) => {
-            return crate::streams::open(volume, file, name, req, ceiling);
+            return crate::streams::open(volume, wait, file, name, req, ceiling);
         }
         // `file::$DATA` names a file's data, which a directory has not
         // (STATUS_FILE_IS_A_DIRECTORY); `dir::$INDEX_ALLOCATION` a directory's index,

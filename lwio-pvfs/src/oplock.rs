@@ -32,14 +32,15 @@
 //!   (and ends any break in progress).
 //!
 //! ## What breaks what (MS-FSA 2.1.4.12, as far as PVFS goes)
-//! - An open of the file by another handle, unless it asks only for attributes, security
-//!   or SYNCHRONIZE: a batch oplock breaks *before* the share check (so its holder may close
+//! - An open of the file by another handle, unless it asks for nothing beyond
+//!   FILE_READ_ATTRIBUTES, FILE_WRITE_ATTRIBUTES and SYNCHRONIZE (READ_CONTROL breaks): a batch oplock breaks *before* the share check (so its holder may close
 //!   and the open succeed); an exclusive oplock only once the share check passed. Either
 //!   breaks to level 2, or to none when the open overwrites or supersedes. Level 2 oplocks
 //!   break to none on an overwriting open.
 //! - A write, a byte-range lock, a change of end of file or allocation, a rename or a
-//!   delete disposition: every level 2 oplock breaks to none, and an exclusive or batch
-//!   oplock of another handle breaks to none (the operation waits for it).
+//!   delete disposition: every level 2 oplock breaks to none (the writer's own too), and
+//!   an exclusive or batch oplock of another handle breaks to none (the operation waits
+//!   for it).
 //!
 //! Not supported: filter oplocks (FSCTL_REQUEST_FILTER_OPLOCK) and the Windows 7 oplocks of
 //! FSCTL_REQUEST_OPLOCK (leases' read/write/handle levels) are STATUS_INVALID_DEVICE_REQUEST,
@@ -61,13 +62,12 @@ pub(crate) const DEFAULT_BREAK_TIMEOUT: Duration = Duration::from_secs(35);
 /// How often a waiting create looks whether it was cancelled.
 const CANCEL_POLL: Duration = Duration::from_millis(50);
 
-/// The access that makes an open more than an attribute open (which breaks no oplock).
-const DATA_ACCESS: AccessMask = AccessMask(
-    AccessMask::FILE_READ_DATA.0
-        | AccessMask::FILE_WRITE_DATA.0
-        | AccessMask::FILE_APPEND_DATA.0
-        | AccessMask::FILE_EXECUTE.0
-        | AccessMask::DELETE.0,
+/// The access of a "stat open", which breaks no oplock: an open asking for nothing beyond
+/// these (MS-FSA 2.1.5.1.2.1, as Windows tells them apart).
+const STAT_ACCESS: AccessMask = AccessMask(
+    AccessMask::FILE_READ_ATTRIBUTES.0
+        | AccessMask::FILE_WRITE_ATTRIBUTES.0
+        | AccessMask::SYNCHRONIZE.0,
 );
 
 /// The exclusive (level 1) or batch oplock of a file.
@@ -147,7 +147,8 @@ pub(crate) fn fsctl(irp: Irp<'_, Pvfs>) -> Dispatched {
             let batch = code == CtlCode::FSCTL_REQUEST_BATCH_OPLOCK;
             let st = fcb.state.lock();
             let alone = st.opens.len() == 1 && st.opens.iter().all(|o| o.ccb_id == ccb_id);
-            if !alone || !st.oplock.is_empty() || !st.streams.is_empty() {
+            // The file's named streams have FCBs (and oplocks) of their own.
+            if !alone || !st.oplock.is_empty() {
                 drop(st);
                 return irp.complete(NtStatus::OPLOCK_NOT_GRANTED);
             }
@@ -300,7 +301,7 @@ pub(crate) struct OpenIntent {
 
 impl OpenIntent {
     fn breaks_anything(&self) -> bool {
-        self.access.intersects(DATA_ACCESS)
+        !self.access.without(STAT_ACCESS).is_empty()
     }
 
     fn overwrites(&self) -> bool {
@@ -331,6 +332,10 @@ pub(crate) fn before_share_check(
     if !intent.breaks_anything() {
         return Ok(());
     }
+    // A pending delete fails the open before any break (as Windows answers).
+    if fcb.state.lock().delete_pending {
+        return Err(NtStatus::DELETE_PENDING);
+    }
     break_exclusive(fcb, None, |e| e.batch, !intent.overwrites(), wait)
 }
 
@@ -352,19 +357,19 @@ pub(crate) fn after_share_check(
     break_exclusive(fcb, Some(ccb_id), |_| true, !intent.overwrites(), wait)
 }
 
-/// Before a change to the file's data or name by the handle `ccb_id` (a write, a lock, a
-/// size change, a rename, a delete): level 2 oplocks break to none at once, an exclusive
+/// Before a change to the file's data or name by the handle `ccb_id` (a write, a size
+/// change, a rename, a delete): every level 2 oplock breaks to none at once, an exclusive
 /// or batch oplock of another handle breaks to none and the change waits for it.
 pub(crate) fn before_change(fcb: &Fcb, ccb_id: u64, wait: &Wait<'_>) -> Result<(), NtStatus> {
-    break_level2(fcb, Some(ccb_id));
+    break_level2(fcb, None);
     break_exclusive(fcb, Some(ccb_id), |_| true, false, wait)
 }
 
 /// Before a change that may not wait (a byte-range lock, answered on the caller's thread):
 /// level 2 oplocks break to none. An exclusive oplock of another handle cannot coexist
 /// with the data access a lock needs.
-pub(crate) fn break_level2_now(fcb: &Fcb, ccb_id: u64) {
-    break_level2(fcb, Some(ccb_id));
+pub(crate) fn break_level2_now(fcb: &Fcb) {
+    break_level2(fcb, None);
 }
 
 /// Breaks every level 2 oplock (except `keep`'s own) to none; no acknowledgment is waited

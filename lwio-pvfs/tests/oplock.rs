@@ -179,10 +179,13 @@ fn an_attribute_open_breaks_nothing() {
     s.file("f");
     let holder = s.open("f", req(RW, CreateDisposition::OPEN)).unwrap();
     let oplock = fsctl(&holder, CtlCode::FSCTL_REQUEST_BATCH_OPLOCK);
+    let stat_access = AccessMask::FILE_READ_ATTRIBUTES
+        | AccessMask::FILE_WRITE_ATTRIBUTES
+        | AccessMask::SYNCHRONIZE;
     let stat = s
         .open(
             "f",
-            req(AccessMask::FILE_READ_ATTRIBUTES, CreateDisposition::OPEN).share(SHARE_ALL),
+            req(stat_access, CreateDisposition::OPEN).share(SHARE_ALL),
         )
         .unwrap();
     assert!(!oplock.is_done());
@@ -213,9 +216,9 @@ fn level2_breaks_to_none_on_a_write_and_a_lock() {
     let ob = fsctl(&b, CtlCode::FSCTL_REQUEST_OPLOCK_LEVEL_2);
     assert!(oa.is_pending() && ob.is_pending());
     block_on(b.write(0, b"y".to_vec())).unwrap();
-    // The other holder's breaks; no acknowledgment is awaited.
+    // Every holder's breaks, the writer's own too; no acknowledgment is awaited.
     assert_eq!(completed(oa).information, FILE_OPLOCK_BROKEN_TO_NONE);
-    assert!(!ob.is_done());
+    assert_eq!(completed(ob).information, FILE_OPLOCK_BROKEN_TO_NONE);
     let oa = fsctl(&a, CtlCode::FSCTL_REQUEST_OPLOCK_LEVEL_2);
     assert!(oa.is_pending());
     block_on(b.lock(lwio_core::irp::LockRequest {
@@ -241,4 +244,37 @@ fn cleanup_releases_the_oplock() {
     // Nothing is left to break: a new open is not held up, and may take the oplock.
     let again = s.open("f", req(RW, CreateDisposition::OPEN)).unwrap();
     assert!(fsctl(&again, CtlCode::FSCTL_REQUEST_OPLOCK_LEVEL_1).is_pending());
+}
+
+#[test]
+fn a_create_waiting_for_a_break_is_cancelled_with_its_future() {
+    use std::future::Future;
+    use std::task::{Context, Waker};
+    // The default 35 s timeout: only the cancellation can end the wait in time.
+    let s = Share::new();
+    s.file("f");
+    let holder = s.open("f", req(RW, CreateDisposition::OPEN)).unwrap();
+    let oplock = fsctl(&holder, CtlCode::FSCTL_REQUEST_OPLOCK_LEVEL_1);
+    let mut create =
+        Box::pin(s.io.create_file("/s/f", req(RW, CreateDisposition::OPEN).share(SHARE_ALL)));
+    assert!(
+        create
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+            .is_pending()
+    );
+    assert_eq!(completed(oplock).information, FILE_OPLOCK_BROKEN_TO_LEVEL_2);
+    assert_eq!(s.io.rundown().files.len(), 2);
+    drop(create);
+    let start = Instant::now();
+    while s.io.rundown().files.len() > 1 {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the waiting create did not end"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // The break is still the holder's to acknowledge.
+    let ack = fsctl(&holder, CtlCode::FSCTL_OPLOCK_BREAK_ACK_NO_2).wait();
+    assert_eq!(ack.status, NtStatus::SUCCESS);
 }

@@ -1249,10 +1249,10 @@ fn oplock_break_ack_without_an_oplock() {
         oplock_level: OplockLevel::NONE,
         file_id: id,
     };
-    // No break in progress (MS-SMB2 3.3.5.22.1).
+    // No oplock, no break in progress.
     assert_eq!(
         status_of(&env.send(&msg(Command::OPLOCK_BREAK, |o| ack.encode(o)))),
-        NtStatus::INVALID_DEVICE_STATE
+        NtStatus::INVALID_OPLOCK_PROTOCOL
     );
     let gone = OplockBreak {
         file_id: FileId {

@@ -169,7 +169,16 @@ async fn acknowledge(req: &FileRequest<'_>, open: &Arc<Open>, ack: OplockBreak) 
     let decided = {
         let mut st = open.oplock.0.lock();
         let Some(to) = st.breaking_to else {
-            return Reply::error(NtStatus::INVALID_DEVICE_STATE);
+            // No break in progress: with an oplock held, the wrong state (MS-SMB2
+            // 3.3.5.22.1); with none (never granted, or a level II already broken to
+            // none, which needs no acknowledgment), an oplock protocol error, as Windows
+            // answers (smbtorture's smb2.oplock.levelii500).
+            let status = if st.level == OplockLevel::NONE {
+                NtStatus::INVALID_OPLOCK_PROTOCOL
+            } else {
+                NtStatus::INVALID_DEVICE_STATE
+            };
+            return Reply::error(status);
         };
         let held = st.level;
         let refused = if ack.oplock_level == OplockLevel::LEASE {
