@@ -17,3 +17,59 @@
 pub const FILE_OPLOCK_BROKEN_TO_LEVEL_2: u64 = 0x0000_0007;
 /// `information` of an oplock IRP completed by a break to none (ntifs.h).
 pub const FILE_OPLOCK_BROKEN_TO_NONE: u64 = 0x0000_0008;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Waker};
+
+use parking_lot::Mutex;
+
+/// An Extra Create Parameter by which a caller learns that its create waits for an oplock
+/// break (the holder's acknowledgment, or the break timeout): the file system calls
+/// [`OplockBreakWait::notify`] when it starts waiting. An SMB server answers the CREATE
+/// with an interim STATUS_PENDING then, as Windows does (MS-SMB2 3.3.4.2), rather than
+/// leave the client without an answer for up to the break timeout. Clones share one state.
+#[derive(Clone, Default)]
+pub struct OplockBreakWait(Arc<BreakWaitState>);
+
+#[derive(Default)]
+struct BreakWaitState {
+    waiting: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+}
+
+impl OplockBreakWait {
+    /// A fresh one, not waiting.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Called by the file system: the create now waits for an oplock break.
+    pub fn notify(&self) {
+        self.0.waiting.store(true, Ordering::Release);
+        if let Some(waker) = self.0.waker.lock().take() {
+            waker.wake();
+        }
+    }
+
+    /// Ready once the create has started waiting; otherwise `cx` is woken when it does.
+    pub fn poll_waiting(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0.waiting.load(Ordering::Acquire) {
+            return Poll::Ready(());
+        }
+        *self.0.waker.lock() = Some(cx.waker().clone());
+        if self.0.waiting.load(Ordering::Acquire) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl std::fmt::Debug for OplockBreakWait {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OplockBreakWait")
+            .field("waiting", &self.0.waiting.load(Ordering::Relaxed))
+            .finish()
+    }
+}

@@ -29,6 +29,7 @@ use std::sync::atomic::AtomicU64;
 use lwio_core::irp::CreateRequest;
 
 use crate::oplock::{OpenIntent, Wait};
+use lwio_core::oplock::OplockBreakWait;
 use lwio_core::security::{Privilege, check_assignable, create_child_descriptor, parts_of_creator};
 use lwio_core::{
     AccessMask, CreateAction, CreateDisposition, CreateOptions, FILE_GENERIC_MAPPING,
@@ -61,9 +62,14 @@ pub(crate) fn create(volume: &Volume, irp: &impl IrpView) -> IrpResult {
     let ceiling = irp.access_ceiling();
     let path = irp.path();
     let cancelled = || irp.is_cancel_requested();
+    let announce = request.ecps.get::<OplockBreakWait>();
+    if announce.is_some() {
+        request.ecps.acknowledge::<OplockBreakWait>();
+    }
     let wait = Wait {
         timeout: volume.oplock_break_timeout,
         cancelled: &cancelled,
+        announce,
     };
     let opened = if request.open_target_directory {
         crate::target::open(volume, path, request, ceiling)

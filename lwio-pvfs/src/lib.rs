@@ -326,6 +326,7 @@ fn run(volume: &Volume, irp: &impl IrpView) -> IrpResult {
         let wait = oplock::Wait {
             timeout: volume.oplock_break_timeout,
             cancelled: &cancelled,
+            announce: None,
         };
         if let Err(status) = oplock::before_change(&ccb.fcb, ccb.id, &wait) {
             return IrpResult::new(status);

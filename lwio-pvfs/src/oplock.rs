@@ -49,7 +49,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lwio_core::oplock::{FILE_OPLOCK_BROKEN_TO_LEVEL_2, FILE_OPLOCK_BROKEN_TO_NONE};
+use lwio_core::oplock::{
+    FILE_OPLOCK_BROKEN_TO_LEVEL_2, FILE_OPLOCK_BROKEN_TO_NONE, OplockBreakWait,
+};
 use lwio_core::{AccessMask, CreateDisposition, Dispatched, Irp, IrpRequest, NtStatus, PendingIrp};
 use lwio_fscc::CtlCode;
 
@@ -320,6 +322,8 @@ pub(crate) struct Wait<'a> {
     pub(crate) timeout: Duration,
     /// True once the waiting request was cancelled.
     pub(crate) cancelled: &'a dyn Fn() -> bool,
+    /// Told when the request starts waiting (a create's [`OplockBreakWait`] ECP).
+    pub(crate) announce: Option<&'a OplockBreakWait>,
 }
 
 /// Before the share check of an open of the file of `fcb`: a batch oplock breaks, and the
@@ -437,6 +441,7 @@ fn break_exclusive(
         });
         st = fcb.state.lock();
     }
+    let mut announced = false;
     loop {
         let deadline = match &st.oplock.exclusive {
             Some(Exclusive {
@@ -457,6 +462,12 @@ fn break_exclusive(
         }
         if (wait.cancelled)() {
             return Err(NtStatus::CANCELLED);
+        }
+        if !announced {
+            announced = true;
+            if let Some(announce) = wait.announce {
+                announce.notify();
+            }
         }
         let slice = (deadline - now).min(CANCEL_POLL);
         fcb.oplock_changed.wait_for(&mut st, slice);

@@ -1292,9 +1292,10 @@ fn batch_oplock_is_granted_broken_by_another_open_and_acknowledged_to_level2() {
     let holder = Ctl::default();
     let first = create_with_oplock(&env, &holder, "op.txt", OplockLevel::BATCH);
     assert_eq!(first.oplock_level, OplockLevel::BATCH);
+    let opener = Ctl::default();
     std::thread::scope(|scope| {
         let second =
-            scope.spawn(|| create_with_oplock(&env, &Ctl::default(), "op.txt", OplockLevel::BATCH));
+            scope.spawn(|| create_with_oplock(&env, &opener, "op.txt", OplockLevel::BATCH));
         let start = Instant::now();
         while holder.breaks.0.lock().unwrap().is_empty() {
             assert!(start.elapsed() < Duration::from_secs(10), "no break sent");
@@ -1315,9 +1316,12 @@ fn batch_oplock_is_granted_broken_by_another_open_and_acknowledged_to_level2() {
             OplockBreak::decode(&m).unwrap().oplock_level,
             OplockLevel::II
         );
-        // The second open went on, and got level II beside the first's.
+        // The second open went on, and got level II beside the first's; while it waited
+        // it had gone asynchronous (an interim STATUS_PENDING).
         assert_eq!(second.join().unwrap().oplock_level, OplockLevel::II);
     });
+    assert!(opener.went_async());
+    assert!(!holder.went_async());
     // Level II is held, no break in progress: another acknowledgment is out of place.
     let again = env.send(&msg(Command::OPLOCK_BREAK, |o| {
         OplockBreak {

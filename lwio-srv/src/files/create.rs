@@ -17,6 +17,7 @@
 //! the client treats its open as not durable.
 
 use bytes::Bytes;
+use lwio_core::oplock::OplockBreakWait;
 use lwio_core::{
     AccessMask, CreateDisposition, CreateOptions, CreateRequest as IoCreate, EcpList,
     FileAttributes, FileHandle, FileInfoClass, FsInfoClass, NtStatus, ShareAccess,
@@ -93,6 +94,11 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
             .session_key(req.session.session_key.to_vec());
         ecps.insert(info);
     }
+    // Told by the file system when the open waits for another open's oplock break.
+    let break_wait = OplockBreakWait::new();
+    if !is_ipc {
+        ecps.insert(break_wait.clone());
+    }
     let request = IoCreate {
         desired_access: cr.desired_access,
         file_attributes: cr.file_attributes,
@@ -107,7 +113,9 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
         // Only the I/O manager opens target directories (for a rename or link).
         open_target_directory: false,
     };
-    let handle = req.io.create_file(&path, request).await?;
+    let handle =
+        super::oplock::pending_on_break(req, req.io.create_file(&path, request), &break_wait)
+            .await?;
     #[cfg(feature = "npfs")]
     if is_ipc && !cr.name.is_empty() {
         message_mode(&handle).await;

@@ -14,11 +14,13 @@
 //! acknowledgment names no lease (STATUS_OBJECT_NAME_NOT_FOUND), and a create asking
 //! for SMB2_OPLOCK_LEVEL_LEASE gets no oplock.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::task::Poll;
 
 use bytes::Bytes;
 use lwio_core::irp::{ControlRequest, IrpRequest};
-use lwio_core::oplock::FILE_OPLOCK_BROKEN_TO_LEVEL_2;
+use lwio_core::oplock::{FILE_OPLOCK_BROKEN_TO_LEVEL_2, OplockBreakWait};
 use lwio_core::{CtlCode, IrpFuture, NtStatus};
 use lwio_smb2::OplockLevel;
 use lwio_smb2::oplock::{OplockBreak, OplockBreakMessage};
@@ -94,6 +96,31 @@ fn fsctl(open: &Open, code: CtlCode) -> IrpFuture {
         input: Bytes::new(),
         max_output: 0,
     }))
+}
+
+/// Awaits a create that may wait for another open's oplock break: once the file system
+/// says it does (`wait`), the CREATE goes asynchronous with an interim STATUS_PENDING
+/// (MS-SMB2 3.3.4.2), as Windows answers it, and completes when the break is
+/// acknowledged or times out. An SMB2 CANCEL does not end that wait (no canceller is
+/// registered: the create ends with the acknowledgment or the break timeout).
+pub(super) async fn pending_on_break<F: Future>(
+    req: &FileRequest<'_>,
+    create: F,
+    wait: &OplockBreakWait,
+) -> F::Output {
+    let mut create = std::pin::pin!(create);
+    let mut announced = false;
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(out) = create.as_mut().poll(cx) {
+            return Poll::Ready(out);
+        }
+        if !announced && wait.poll_waiting(cx).is_ready() {
+            announced = true;
+            req.async_control.go_async(None);
+        }
+        Poll::Pending
+    })
+    .await
 }
 
 /// Asks the file system for the oplock a CREATE requested on the new `open` (a file on a
