@@ -24,24 +24,50 @@ use std::task::{Context, Poll, Waker};
 
 use parking_lot::Mutex;
 
+use crate::irp::IrpCanceller;
+use crate::irp::pending::PendingShared;
+
 /// An Extra Create Parameter by which a caller learns that its create waits for an oplock
 /// break (the holder's acknowledgment, or the break timeout): the file system calls
 /// [`OplockBreakWait::notify`] when it starts waiting. An SMB server answers the CREATE
 /// with an interim STATUS_PENDING then, as Windows does (MS-SMB2 3.3.4.2), rather than
-/// leave the client without an answer for up to the break timeout. Clones share one state.
-#[derive(Clone, Default)]
+/// leave the client without an answer for up to the break timeout. Its
+/// [`canceller`](OplockBreakWait::canceller) ends the wait (the create fails with
+/// STATUS_CANCELLED), for an SMB2 CANCEL. Clones share one state.
+#[derive(Clone)]
 pub struct OplockBreakWait(Arc<BreakWaitState>);
 
-#[derive(Default)]
 struct BreakWaitState {
     waiting: AtomicBool,
     waker: Mutex<Option<Waker>>,
+    /// A completion slot of no IRP, used only for its cancel request.
+    cancel: Arc<PendingShared>,
+}
+
+impl Default for OplockBreakWait {
+    fn default() -> Self {
+        OplockBreakWait(Arc::new(BreakWaitState {
+            waiting: AtomicBool::new(false),
+            waker: Mutex::new(None),
+            cancel: Arc::new(PendingShared::new(0)),
+        }))
+    }
 }
 
 impl OplockBreakWait {
     /// A fresh one, not waiting.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// What cancels the wait: the file system sees [`OplockBreakWait::is_cancelled`].
+    pub fn canceller(&self) -> IrpCanceller {
+        IrpCanceller::on(Arc::clone(&self.0.cancel))
+    }
+
+    /// True once the canceller was used.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.cancel.is_cancel_requested()
     }
 
     /// Called by the file system: the create now waits for an oplock break.

@@ -61,8 +61,8 @@ pub(crate) fn create(volume: &Volume, irp: &impl IrpView) -> IrpResult {
     };
     let ceiling = irp.access_ceiling();
     let path = irp.path();
-    let cancelled = || irp.is_cancel_requested();
     let announce = request.ecps.get::<OplockBreakWait>();
+    let cancelled = || irp.is_cancel_requested() || announce.is_some_and(|a| a.is_cancelled());
     if announce.is_some() {
         request.ecps.acknowledge::<OplockBreakWait>();
     }

@@ -1334,6 +1334,36 @@ fn batch_oplock_is_granted_broken_by_another_open_and_acknowledged_to_level2() {
 }
 
 #[test]
+fn a_create_waiting_for_a_break_is_cancelled_by_smb2_cancel() {
+    let env = Env::new();
+    let holder = Ctl::default();
+    let first = create_with_oplock(&env, &holder, "c.txt", OplockLevel::EXCLUSIVE);
+    assert_eq!(first.oplock_level, OplockLevel::EXCLUSIVE);
+    let opener = Ctl::default();
+    std::thread::scope(|scope| {
+        let second = scope.spawn(|| {
+            let cr = CreateRequest {
+                desired_access: rw(),
+                share_access: ShareAccess::ALL,
+                disposition: CreateDisposition::OPEN,
+                name: "c.txt".into(),
+                ..CreateRequest::default()
+            };
+            let m = msg(Command::CREATE, |o| cr.encode(o));
+            status_of(&env.send_on(&env.disk, &m, None, &opener).0)
+        });
+        opener.wait_async("the waiting create");
+        let canceller = opener.canceller.lock().unwrap().take();
+        canceller.expect("a canceller for SMB2 CANCEL").cancel();
+        assert_eq!(second.join().unwrap(), NtStatus::CANCELLED);
+    });
+    assert_eq!(
+        holder.breaks.0.lock().unwrap().first(),
+        Some(&(first.file_id, OplockLevel::II))
+    );
+}
+
+#[test]
 fn no_oplock_on_a_directory() {
     let env = Env::new();
     let _dir = env.mkdir("d");

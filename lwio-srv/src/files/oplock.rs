@@ -101,8 +101,7 @@ fn fsctl(open: &Open, code: CtlCode) -> IrpFuture {
 /// Awaits a create that may wait for another open's oplock break: once the file system
 /// says it does (`wait`), the CREATE goes asynchronous with an interim STATUS_PENDING
 /// (MS-SMB2 3.3.4.2), as Windows answers it, and completes when the break is
-/// acknowledged or times out. An SMB2 CANCEL does not end that wait (no canceller is
-/// registered: the create ends with the acknowledgment or the break timeout).
+/// acknowledged or times out; an SMB2 CANCEL ends the wait (STATUS_CANCELLED).
 pub(super) async fn pending_on_break<F: Future>(
     req: &FileRequest<'_>,
     create: F,
@@ -116,7 +115,7 @@ pub(super) async fn pending_on_break<F: Future>(
         }
         if !announced && wait.poll_waiting(cx).is_ready() {
             announced = true;
-            req.async_control.go_async(None);
+            req.async_control.go_async(Some(wait.canceller()));
         }
         Poll::Pending
     })
