@@ -279,20 +279,24 @@ fn open_or_make(
         return open_only(volume, wait, rel, "", req, ceiling);
     };
     let dir = find_directory(volume, parents)?;
-    let _serial = volume.dirs.lock(dir.key, || {
+    let serial = volume.dirs.lock(dir.key, || {
         volume.seam(Seam::DirectoryBusy { path: rel });
     });
     volume.seam(Seam::Creating { path: rel });
     let dir_fd = dir.fd(volume);
     // The name as spelled first (a CREATE of an existing name fails either way, and the
-    // lookup below finds it).
+    // lookup below finds it). A file found is whole (files are made under the lock), so
+    // the lock goes before it is opened: an open that waits there for an oplock break
+    // holds up no create in the directory (the holder's own, say, before it acknowledges).
     if req.disposition != CreateDisposition::CREATE {
         if let Some((fd, st)) = volume.root.open_exact_in(dir_fd, last)? {
+            drop(serial);
             let on_disk = path::join(&dir.path, last);
             return open_existing(volume, wait, req, ceiling, &on_disk, &st, Some((fd, st)));
         }
     }
     if let Some((name, st)) = volume.root.lookup_stat(dir_fd, last)? {
+        drop(serial);
         return open_resolved(
             volume,
             wait,
