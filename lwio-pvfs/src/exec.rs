@@ -23,7 +23,7 @@
 //! | set volume information | caller | refused (STATUS_ACCESS_DENIED) |
 //! | lock, unlock | caller | the lock table; a lock that must wait pends there |
 //! | change notify | caller | the notifier; a request that must wait pends there |
-//! | FSCTLs | caller | compression is answered from memory, the rest refused |
+//! | FSCTLs | caller | compression is answered from memory; oplock requests pend on the FCB (`oplock`); the rest refused |
 //! | cleanup, close | caller | see below |
 //! | any request on a file PVFS did not open (no context: STATUS_INVALID_HANDLE) | caller | nothing to do |
 //!
