@@ -278,3 +278,31 @@ fn a_create_waiting_for_a_break_is_cancelled_with_its_future() {
     let ack = fsctl(&holder, CtlCode::FSCTL_OPLOCK_BREAK_ACK_NO_2).wait();
     assert_eq!(ack.status, NtStatus::SUCCESS);
 }
+
+#[test]
+fn level2_breaks_to_none_on_a_size_change_and_a_delete_disposition() {
+    let s = Share::new();
+    s.file_with("f", b"data");
+    let a = s
+        .open("f", req(RW, CreateDisposition::OPEN).share(SHARE_ALL))
+        .unwrap();
+    let b = s
+        .open(
+            "f",
+            req(RW | AccessMask::DELETE, CreateDisposition::OPEN).share(SHARE_ALL),
+        )
+        .unwrap();
+    let oa = fsctl(&a, CtlCode::FSCTL_REQUEST_OPLOCK_LEVEL_2);
+    assert!(oa.is_pending());
+    set_info(
+        &b,
+        lwio_core::FileInfoClass::END_OF_FILE,
+        2u64.to_le_bytes().to_vec(),
+    )
+    .unwrap();
+    assert_eq!(completed(oa).information, FILE_OPLOCK_BROKEN_TO_NONE);
+    let oa = fsctl(&a, CtlCode::FSCTL_REQUEST_OPLOCK_LEVEL_2);
+    assert!(oa.is_pending());
+    set_delete(&b, true).unwrap();
+    assert_eq!(completed(oa).information, FILE_OPLOCK_BROKEN_TO_NONE);
+}
