@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use crate::irp::{Dispatched, Irp, IrpSlot};
+use crate::irp::{Dispatched, Irp, IrpRequest, IrpSlot};
 
 /// A driver: a file system, a pipe system, a protocol client, or a filter layered above one.
 ///
@@ -57,6 +57,15 @@ pub trait Driver: Send + Sync + Sized + 'static {
     fn opens_target_directories(&self) -> bool {
         false
     }
+
+    /// Whether this driver wants [`IrpRequest::Cleanup`](crate::IrpRequest::Cleanup) (the
+    /// last handle of a file object went away). A driver that does not (the default) never
+    /// sees it: the manager passes it to the layer below, and at the bottom of the stack it
+    /// succeeds, as Windows' file systems that have nothing to release at cleanup complete
+    /// it.
+    fn handles_cleanup(&self) -> bool {
+        false
+    }
 }
 
 /// One layer of a device stack: a driver with one of its devices.
@@ -79,7 +88,11 @@ impl<D: Driver> DriverLayer<D> {
 
 impl<D: Driver> Layer for DriverLayer<D> {
     fn dispatch<'a>(&self, slot: &'a mut IrpSlot<'a>) -> Dispatched {
-        self.driver.dispatch(&self.device, Irp::from_slot(slot))
+        let irp = Irp::from_slot(slot);
+        if matches!(irp.request(), IrpRequest::Cleanup) && !self.driver.handles_cleanup() {
+            return irp.pass_down();
+        }
+        self.driver.dispatch(&self.device, irp)
     }
 
     fn driver_name(&self) -> &str {

@@ -49,6 +49,16 @@ impl FileState {
 
 type Context = Box<dyn Any + Send + Sync>;
 
+/// What runs once no IRP is pending on a file: the close IRP, after a cleanup.
+type IdleAction = Box<dyn FnOnce() + Send>;
+
+/// The IRPs pending on a file, and what to do when the last of them completes.
+#[derive(Default)]
+struct PendingList {
+    irps: Vec<Arc<PendingShared>>,
+    on_idle: Option<IdleAction>,
+}
+
 /// An open (or opening) file on one device stack.
 pub struct FileObject {
     id: u64,
@@ -61,7 +71,7 @@ pub struct FileObject {
     directory: AtomicBool,
     state: AtomicU8,
     contexts: Box<[OnceLock<Context>]>,
-    pending: Mutex<Vec<Arc<PendingShared>>>,
+    pending: Mutex<PendingList>,
     registry: Arc<Registry>,
 }
 
@@ -86,7 +96,7 @@ impl FileObject {
             directory: AtomicBool::new(false),
             state: AtomicU8::new(FileState::Creating as u8),
             contexts,
-            pending: Mutex::new(Vec::new()),
+            pending: Mutex::new(PendingList::default()),
             registry: Arc::clone(registry),
         });
         registry.files.lock().insert(id, Arc::downgrade(&file));
@@ -140,7 +150,7 @@ impl FileObject {
 
     /// How many IRPs on this file are pending now.
     pub fn pending_count(&self) -> usize {
-        self.pending.lock().len()
+        self.pending.lock().irps.len()
     }
 
     pub(crate) fn stack(&self) -> &DeviceStack {
@@ -212,19 +222,46 @@ impl FileObject {
     }
 
     pub(crate) fn add_pending(&self, shared: Arc<PendingShared>) {
-        self.pending.lock().push(shared);
+        self.pending.lock().irps.push(shared);
     }
 
     pub(crate) fn remove_pending(&self, irp_id: u64) {
-        let mut pending = self.pending.lock();
-        if let Some(i) = pending.iter().position(|p| p.irp_id() == irp_id) {
-            pending.swap_remove(i);
+        let idle = {
+            let mut pending = self.pending.lock();
+            if let Some(i) = pending.irps.iter().position(|p| p.irp_id() == irp_id) {
+                pending.irps.swap_remove(i);
+            }
+            if pending.irps.is_empty() {
+                pending.on_idle.take()
+            } else {
+                None
+            }
+        };
+        if let Some(action) = idle {
+            action();
+        }
+    }
+
+    /// Runs `action` once no IRP is pending on this file: now, or when the last one
+    /// completes (how the close IRP waits for the file's last reference).
+    pub(crate) fn when_idle(&self, action: IdleAction) {
+        let now = {
+            let mut pending = self.pending.lock();
+            if pending.irps.is_empty() {
+                Some(action)
+            } else {
+                pending.on_idle = Some(action);
+                None
+            }
+        };
+        if let Some(action) = now {
+            action();
         }
     }
 
     /// Requests cancellation of every IRP pending on this file now.
     pub(crate) fn cancel_pending(&self) -> usize {
-        let snapshot: Vec<Arc<PendingShared>> = self.pending.lock().clone();
+        let snapshot: Vec<Arc<PendingShared>> = self.pending.lock().irps.clone();
         for shared in &snapshot {
             shared.request_cancel();
         }
@@ -239,6 +276,7 @@ impl FileObject {
         let snapshot: Vec<Arc<PendingShared>> = self
             .pending
             .lock()
+            .irps
             .iter()
             .filter(|p| p.waits_indefinitely())
             .cloned()

@@ -16,7 +16,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 
-use crate::file::{FileObject, FileState};
+use crate::file::FileObject;
 use crate::irp::{
     ControlRequest, CreateAction, FileInfoClass, FsInfoClass, IrpFuture, IrpRequest, IrpResult,
     LockRequest, NotifyRequest, QueryDirectoryRequest, QueryInfoRequest, QuerySecurityRequest,
@@ -250,24 +250,24 @@ impl FileHandle {
         self.file.cancel_waiting()
     }
 
-    /// Closes the file: cancels its IRPs that wait for an event (a lock, a change, a pipe
-    /// peer; work queued on a driver's work queue finishes), sends the close IRP and waits
-    /// for it.
+    /// Closes the handle: cancels its IRPs that wait for an event (a lock, a change, a pipe
+    /// peer; work queued on a driver's work queue finishes), sends the cleanup IRP and
+    /// waits for it (what the handle held against other opens is released when this
+    /// returns), as NtClose does. The close IRP follows once every IRP still pending on
+    /// the file has completed. The cleanup's status.
     pub async fn close(self) -> NtStatus {
         let Some(close) = self.io.start_close(&self.file) else {
             return NtStatus::FILE_CLOSED;
         };
-        let result = close.await;
-        self.file.set_state(FileState::Closed);
-        result.status
+        close.await.status
     }
 }
 
 impl Drop for FileHandle {
     fn drop(&mut self) {
-        if let Some(close) = self.io.start_close(&self.file) {
-            let file = Arc::clone(&self.file);
-            close.on_complete(move |_| file.set_state(FileState::Closed));
+        if let Some(cleanup) = self.io.start_close(&self.file) {
+            // The close IRP follows by itself; nobody waits for the cleanup's result.
+            cleanup.on_complete(|_| {});
         }
     }
 }

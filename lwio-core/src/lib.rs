@@ -68,6 +68,7 @@ pub mod filter;
 mod handle;
 pub mod irp;
 mod manager;
+pub mod oplock;
 pub mod pipe;
 pub mod security;
 pub mod workqueue;

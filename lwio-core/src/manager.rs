@@ -22,6 +22,7 @@ use crate::driver::{Driver, DriverLayer, ShutdownHook};
 use crate::file::{FileObject, FileState, Registry};
 use crate::handle::FileHandle;
 use crate::irp::access::required_access;
+use crate::irp::pending::PendingShared;
 use crate::irp::target::is_target_class;
 use crate::irp::{CreateAction, CreateRequest, IrpFuture, IrpRequest, IrpResult, IrpSlot, RawIrp};
 use crate::status::NtStatus;
@@ -264,7 +265,10 @@ impl IoManager {
         if file.state() != FileState::Open {
             return IrpFuture::ready(IrpResult::new(NtStatus::FILE_CLOSED));
         }
-        if matches!(request, IrpRequest::Create(_) | IrpRequest::Close) {
+        if matches!(
+            request,
+            IrpRequest::Create(_) | IrpRequest::Cleanup | IrpRequest::Close
+        ) {
             return IrpFuture::ready(IrpResult::new(NtStatus::INVALID_PARAMETER));
         }
         if !required_access(&request).is_met_by(file.granted_access()) {
@@ -286,16 +290,35 @@ impl IoManager {
         file.file_arc().cancel_pending()
     }
 
-    /// Starts closing `file`: its IRPs that wait for an event (locks, change notify, pipe
-    /// reads) are cancelled and the close IRP dispatched; work a driver queued on a work
-    /// queue finishes. Returns None when the file was not open.
+    /// Starts closing `file` (its handle went away): its IRPs that wait for an event
+    /// (locks, change notify, pipe reads) are cancelled and the cleanup IRP dispatched;
+    /// the future gives the cleanup's result, as NtClose returns after IRP_MJ_CLEANUP.
+    /// The close IRP follows on its own once the cleanup completed and every IRP still
+    /// pending on the file (work a driver queued finishes) has completed: the file object's
+    /// last reference going away. Returns None when the file was not open.
     pub(crate) fn start_close(&self, file: &Arc<FileObject>) -> Option<IrpFuture> {
         if !file.transition(FileState::Open, FileState::Closing) {
             return None;
         }
         file.cancel_waiting();
-        let mut irp: IrpSlot<'_> = Some(RawIrp::new(self.next_irp_id(), IrpRequest::Close, file));
-        Some(IrpFuture::from_dispatched(file.stack().dispatch(&mut irp)))
+        let mut irp: IrpSlot<'_> = Some(RawIrp::new(next_irp_id(), IrpRequest::Cleanup, file));
+        let cleanup = IrpFuture::from_dispatched(file.stack().dispatch(&mut irp));
+        match cleanup.into_ready() {
+            Ok(result) => {
+                close_when_idle(file);
+                Some(IrpFuture::ready(result))
+            }
+            Err(pending) => {
+                let shared = Arc::new(PendingShared::new(next_irp_id()));
+                let done = IrpFuture::on_slot(Arc::clone(&shared));
+                let owner = Arc::clone(file);
+                pending.on_complete(move |result| {
+                    close_when_idle(&owner);
+                    shared.finish(result);
+                });
+                Some(done)
+            }
+        }
     }
 
     /// Closes `file` and waits for the driver; the status of the close IRP.
@@ -326,8 +349,9 @@ impl IoManager {
     }
 
     /// Shuts the manager down: refuses new creates (STATUS_DEVICE_NOT_READY), cancels every
-    /// pending IRP, closes every open file, then calls each driver's `shutdown` once.
-    /// Handles still held afterwards get STATUS_FILE_CLOSED.
+    /// pending IRP, cleans up every open file, then calls each driver's `shutdown` once.
+    /// The close IRP of a file whose IRPs a driver still holds follows when that driver's
+    /// shutdown lets them go. Handles still held afterwards get STATUS_FILE_CLOSED.
     pub async fn shutdown(&self) {
         if self.inner.shut_down.swap(true, Ordering::AcqRel) {
             return;
@@ -336,9 +360,8 @@ impl IoManager {
             file.cancel_pending();
             if let Some(close) = self.start_close(&file) {
                 let result = close.await;
-                file.set_state(FileState::Closed);
                 if result.status.is_error() {
-                    tracing::warn!(file = file.id(), status = %result.status, "close at shutdown failed");
+                    tracing::warn!(file = file.id(), status = %result.status, "cleanup at shutdown failed");
                 }
             }
         }
@@ -347,6 +370,26 @@ impl IoManager {
             driver.shutdown();
         }
     }
+}
+
+/// Sends the close IRP of `file` once no IRP is pending on it; the file is Closed when
+/// the close IRP completes.
+fn close_when_idle(file: &Arc<FileObject>) {
+    let owner = Arc::clone(file);
+    file.when_idle(Box::new(move || {
+        dispatch_close(&owner).on_complete(move |result| {
+            if result.status.is_error() {
+                tracing::warn!(file = owner.id(), status = %result.status, "close failed");
+            }
+            owner.set_state(FileState::Closed);
+        });
+    }));
+}
+
+/// Sends the close IRP of `file` (its last reference is going away).
+fn dispatch_close(file: &Arc<FileObject>) -> IrpFuture {
+    let mut irp: IrpSlot<'_> = Some(RawIrp::new(next_irp_id(), IrpRequest::Close, file));
+    IrpFuture::from_dispatched(file.stack().dispatch(&mut irp))
 }
 
 /// Awaits a create; if dropped first, cancels it and closes whatever it still opens.
@@ -384,8 +427,8 @@ impl Drop for CreateGuard {
         future.on_complete(move |result| {
             if result.status.is_success() {
                 file.set_state(FileState::Open);
-                if let Some(close) = io.start_close(&file) {
-                    close.on_complete(move |_| file.set_state(FileState::Closed));
+                if let Some(cleanup) = io.start_close(&file) {
+                    cleanup.on_complete(|_| {});
                 }
             } else {
                 file.set_state(FileState::Failed);

@@ -53,8 +53,11 @@ fn irps_emit_a_span_and_a_completion_event() {
         .lines()
         .filter(|l| l.contains("irp complete"))
         .collect();
-    assert_eq!(lines.len(), 4, "{text}");
-    for (line, kind) in lines.iter().zip(["Create", "Write", "Read", "Close"]) {
+    assert_eq!(lines.len(), 5, "{text}");
+    for (line, kind) in lines
+        .iter()
+        .zip(["Create", "Write", "Read", "Cleanup", "Close"])
+    {
         assert!(line.contains(&format!("kind={kind}")), "{line}");
         assert!(line.contains("path=traced.txt"), "{line}");
         assert!(line.contains("device=gate"), "{line}");

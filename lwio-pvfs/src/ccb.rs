@@ -113,10 +113,11 @@ impl Ccb {
         self.fcb.file_fcb().state.lock().dos.get_or_insert(dos);
     }
 
-    /// Releases everything the handle holds: its locks (waking waiters they blocked), its
-    /// place among the file's opens, and, on the last close of a file with a pending
-    /// delete, the file itself.
-    pub(crate) fn close(&self, volume: &Volume) {
+    /// Cleanup (the handle's last reference from its caller went away): releases what the
+    /// handle holds against other opens: its locks (waking waiters they blocked), its
+    /// change-notify requests (STATUS_NOTIFY_CLEANUP), its place among the file's opens, and,
+    /// on the last cleanup of a file with a pending delete, the file itself.
+    pub(crate) fn cleanup(&self, volume: &Volume) {
         let released = {
             let mut state = self.fcb.state.lock();
             (!state.locks.is_empty()).then(|| state.locks.release_owner(self.id))
@@ -138,7 +139,11 @@ impl Ccb {
                 NotifyFilter::SIZE | NotifyFilter::LAST_WRITE,
             )]);
         }
-        let Some(last) = volume.fcbs.close(&self.fcb, self.id) else {
+        let last = volume.fcbs.close(&self.fcb, self.id);
+        // Only now that its share modes are gone: an open waiting for this handle's oplock
+        // break goes on when it is released, and must not meet them.
+        crate::oplock::release(&self.fcb, self.id);
+        let Some(last) = last else {
             return;
         };
         if let Some(stream) = &last.delete_stream {

@@ -27,6 +27,9 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use lwio_core::irp::CreateRequest;
+
+use crate::oplock::{OpenIntent, Wait};
+use lwio_core::oplock::OplockBreakWait;
 use lwio_core::security::{Privilege, check_assignable, create_child_descriptor, parts_of_creator};
 use lwio_core::{
     AccessMask, CreateAction, CreateDisposition, CreateOptions, FILE_GENERIC_MAPPING,
@@ -58,10 +61,20 @@ pub(crate) fn create(volume: &Volume, irp: &impl IrpView) -> IrpResult {
     };
     let ceiling = irp.access_ceiling();
     let path = irp.path();
+    let announce = request.ecps.get::<OplockBreakWait>();
+    let cancelled = || irp.is_cancel_requested() || announce.is_some_and(|a| a.is_cancelled());
+    if announce.is_some() {
+        request.ecps.acknowledge::<OplockBreakWait>();
+    }
+    let wait = Wait {
+        timeout: volume.oplock_break_timeout,
+        cancelled: &cancelled,
+        announce,
+    };
     let opened = if request.open_target_directory {
         crate::target::open(volume, path, request, ceiling)
     } else {
-        open(volume, path, request, ceiling).map(|(ccb, action)| (ccb, u64::from(action.0)))
+        open(volume, &wait, path, request, ceiling).map(|(ccb, action)| (ccb, u64::from(action.0)))
     };
     match opened {
         Ok((ccb, information)) => {
@@ -70,7 +83,7 @@ pub(crate) fn create(volume: &Volume, irp: &impl IrpView) -> IrpResult {
                 irp.mark_directory();
             }
             if let Some(ccb) = irp.set_ccb(ccb) {
-                ccb.close(volume);
+                ccb.cleanup(volume);
                 return IrpResult::new(NtStatus::INTERNAL_ERROR);
             }
             IrpResult {
@@ -122,6 +135,7 @@ fn check_parameters(req: &CreateRequest) -> Result<(), NtStatus> {
 
 fn open(
     volume: &Volume,
+    wait: &Wait<'_>,
     rel: &str,
     req: &CreateRequest,
     ceiling: AccessMask,
@@ -133,7 +147,7 @@ fn open(
     let req = match stream {
         path::StreamPart::None => req,
         path::StreamPart::Named(name) => {
-            return crate::streams::open(volume, file, name, req, ceiling);
+            return crate::streams::open(volume, wait, file, name, req, ceiling);
         }
         // `file::$DATA` names a file's data, which a directory has not
         // (STATUS_FILE_IS_A_DIRECTORY); `dir::$INDEX_ALLOCATION` a directory's index,
@@ -164,14 +178,15 @@ fn open(
         req.disposition,
         CreateDisposition::OPEN | CreateDisposition::OVERWRITE
     ) {
-        return open_only(volume, rel, on_disk, req, ceiling);
+        return open_only(volume, wait, rel, on_disk, req, ceiling);
     }
-    open_or_make(volume, rel, req, ceiling)
+    open_or_make(volume, wait, rel, req, ceiling)
 }
 
 /// A create that cannot make a file (OPEN, OVERWRITE): no directory lock.
 fn open_only(
     volume: &Volume,
+    wait: &Wait<'_>,
     rel: &str,
     on_disk: &str,
     req: &CreateRequest,
@@ -183,7 +198,7 @@ fn open_only(
     // symlink...) takes the case-insensitive walk below (`Root::find`), which finds the
     // spelling and the status.
     if let Some((fd, st)) = volume.root.open_exact(on_disk)? {
-        return open_existing(volume, req, ceiling, on_disk, &st, Some((fd, st)));
+        return open_existing(volume, wait, req, ceiling, on_disk, &st, Some((fd, st)));
     }
     let comps = path::components(rel)?;
     let found = volume.root.find(&comps)?;
@@ -195,7 +210,7 @@ fn open_only(
     } else {
         path::join(&found.parent.to_string_lossy(), &found.name)
     };
-    open_resolved(volume, req, ceiling, &on_disk, st)
+    open_resolved(volume, wait, req, ceiling, &on_disk, st)
 }
 
 /// The directory a create works in: its on-disk path, its `O_PATH` descriptor (`None` for
@@ -253,6 +268,7 @@ fn find_directory(volume: &Volume, parents: &[&str]) -> Result<Directory, NtStat
 /// ([`crate::dirlock`]).
 fn open_or_make(
     volume: &Volume,
+    wait: &Wait<'_>,
     rel: &str,
     req: &CreateRequest,
     ceiling: AccessMask,
@@ -260,24 +276,35 @@ fn open_or_make(
     let comps = path::components(rel)?;
     let Some((last, parents)) = comps.split_last() else {
         // The share root: nothing to make.
-        return open_only(volume, rel, "", req, ceiling);
+        return open_only(volume, wait, rel, "", req, ceiling);
     };
     let dir = find_directory(volume, parents)?;
-    let _serial = volume.dirs.lock(dir.key, || {
+    let serial = volume.dirs.lock(dir.key, || {
         volume.seam(Seam::DirectoryBusy { path: rel });
     });
     volume.seam(Seam::Creating { path: rel });
     let dir_fd = dir.fd(volume);
     // The name as spelled first (a CREATE of an existing name fails either way, and the
-    // lookup below finds it).
+    // lookup below finds it). A file found is whole (files are made under the lock), so
+    // the lock goes before it is opened: an open that waits there for an oplock break
+    // holds up no create in the directory (the holder's own, say, before it acknowledges).
     if req.disposition != CreateDisposition::CREATE {
         if let Some((fd, st)) = volume.root.open_exact_in(dir_fd, last)? {
+            drop(serial);
             let on_disk = path::join(&dir.path, last);
-            return open_existing(volume, req, ceiling, &on_disk, &st, Some((fd, st)));
+            return open_existing(volume, wait, req, ceiling, &on_disk, &st, Some((fd, st)));
         }
     }
     if let Some((name, st)) = volume.root.lookup_stat(dir_fd, last)? {
-        return open_resolved(volume, req, ceiling, &path::join(&dir.path, &name), &st);
+        drop(serial);
+        return open_resolved(
+            volume,
+            wait,
+            req,
+            ceiling,
+            &path::join(&dir.path, &name),
+            &st,
+        );
     }
     // A new name.
     let on_disk = path::join(&dir.path, last);
@@ -296,9 +323,14 @@ fn open_or_make(
         // that may open an existing file opens it.
         Err(NtStatus::OBJECT_NAME_COLLISION) if req.disposition != CreateDisposition::CREATE => {
             match volume.root.lookup_stat(&resolved.parent_fd, last)? {
-                Some((name, st)) => {
-                    open_resolved(volume, req, ceiling, &path::join(&dir.path, &name), &st)
-                }
+                Some((name, st)) => open_resolved(
+                    volume,
+                    wait,
+                    req,
+                    ceiling,
+                    &path::join(&dir.path, &name),
+                    &st,
+                ),
                 None => Err(NtStatus::OBJECT_NAME_COLLISION),
             }
         }
@@ -382,6 +414,7 @@ fn open_fd(volume: &Volume, on_disk: &str, is_dir: bool, write: bool) -> Result<
 /// `statx` by name, a symlink not followed).
 fn open_resolved(
     volume: &Volume,
+    wait: &Wait<'_>,
     req: &CreateRequest,
     ceiling: AccessMask,
     on_disk: &str,
@@ -393,9 +426,9 @@ fn open_resolved(
     if lstat.is_symlink() {
         let fd = open_fd(volume, on_disk, false, false)?;
         let st = sys::fstat(&fd)?;
-        return open_existing(volume, req, ceiling, on_disk, &st, Some((fd, st)));
+        return open_existing(volume, wait, req, ceiling, on_disk, &st, Some((fd, st)));
     }
-    open_existing(volume, req, ceiling, on_disk, lstat, None)
+    open_existing(volume, wait, req, ceiling, on_disk, lstat, None)
 }
 
 /// An existing file a create may open, checked: a read-only descriptor of it, its stat and
@@ -413,6 +446,7 @@ pub(crate) struct Checked {
 /// opened here, after the checks that need only the file's type.
 fn open_existing(
     volume: &Volume,
+    wait: &Wait<'_>,
     req: &CreateRequest,
     ceiling: AccessMask,
     on_disk: &str,
@@ -445,11 +479,23 @@ fn open_existing(
     } else {
         probe
     };
+    let intent = OpenIntent {
+        access: granted,
+        disposition: req.disposition,
+    };
+    if let Some(fcb) = volume.fcbs.get(key) {
+        // A batch oplock breaks before the share check, so its holder may close first.
+        crate::oplock::before_share_check(&fcb, &intent, wait)?;
+    }
     let ccb = register(volume, req, key, is_dir, on_disk, fd, granted)?;
+    if let Err(status) = crate::oplock::after_share_check(&ccb.fcb, ccb.id, &intent, wait) {
+        ccb.cleanup(volume);
+        return Err(status);
+    }
     ccb.seed_dos(dos);
     if !truncates {
         if let Err(status) = apply_file_hints(&ccb, req, false) {
-            ccb.close(volume);
+            ccb.cleanup(volume);
             return Err(status);
         }
         return Ok((ccb, CreateAction::OPENED));
@@ -470,7 +516,7 @@ fn open_existing(
         }
         Ok(()) => Ok((ccb, CreateAction::OVERWRITTEN)),
         Err(status) => {
-            ccb.close(volume);
+            ccb.cleanup(volume);
             Err(status)
         }
     }
@@ -836,7 +882,7 @@ fn create_new(
     };
     let ccb = register(volume, req, key, is_dir, on_disk, fd, granted).map_err(cleanup)?;
     if let Err(status) = apply_file_hints(&ccb, req, true) {
-        ccb.close(volume);
+        ccb.cleanup(volume);
         return Err(cleanup(status));
     }
     volume

@@ -23,15 +23,16 @@
 //! | set volume information | caller | refused (STATUS_ACCESS_DENIED) |
 //! | lock, unlock | caller | the lock table; a lock that must wait pends there |
 //! | change notify | caller | the notifier; a request that must wait pends there |
-//! | FSCTLs | caller | compression is answered from memory, the rest refused |
-//! | close | caller | see below |
+//! | FSCTLs | caller | compression is answered from memory; oplock requests pend on the FCB (`oplock`); the rest refused |
+//! | cleanup, close | caller | see below |
 //! | any request on a file PVFS did not open (no context: STATUS_INVALID_HANDLE) | caller | nothing to do |
 //!
-//! Close stays on the caller's thread: what it undoes (the handle's share modes, its
-//! byte-range locks, a pending delete) must hold for the very next create, including
-//! from callers that drop a handle without waiting for its close. The delete of a file
-//! whose last handle closes with a delete pending is therefore a system call on the
-//! closing thread.
+//! Cleanup stays on the caller's thread: what it undoes (the handle's share modes, its
+//! byte-range locks, oplocks, a pending delete) must hold for the very next create,
+//! including from callers that drop a handle without waiting for its close. The delete of
+//! a file whose last handle is cleaned up with a delete pending is therefore a system call
+//! on the closing thread. Close (after every IRP still pending on the handle finished)
+//! only lets the CCB go.
 //!
 //! A request already on one of its queue's workers (the second step of a rename, which
 //! the I/O manager dispatches when the first completes) runs there at once. With
@@ -175,6 +176,9 @@ pub(crate) trait IrpView {
     fn mark_directory(&self);
     /// Attaches the handle's context; gives it back when one is already set.
     fn set_ccb(&self, ccb: Ccb) -> Option<Ccb>;
+    /// True once the request was cancelled (a request run on the dispatching thread is
+    /// never: nobody could have asked yet).
+    fn is_cancel_requested(&self) -> bool;
 }
 
 /// The same delegation for both: each type has these methods under the same names.
@@ -205,9 +209,29 @@ macro_rules! irp_view {
             fn set_ccb(&self, ccb: Ccb) -> Option<Ccb> {
                 self.set_file_context(ccb).err()
             }
+            fn is_cancel_requested(&self) -> bool {
+                CancelProbe::cancel_requested(self)
+            }
         }
     };
 }
 
 irp_view!(Irp<'_, Pvfs>);
 irp_view!(PendingIrp<Pvfs>);
+
+impl CancelProbe for Irp<'_, Pvfs> {
+    fn cancel_requested(&self) -> bool {
+        false
+    }
+}
+
+impl CancelProbe for PendingIrp<Pvfs> {
+    fn cancel_requested(&self) -> bool {
+        PendingIrp::is_cancel_requested(self)
+    }
+}
+
+/// Whether a request was cancelled, for the two forms a request runs in.
+trait CancelProbe {
+    fn cancel_requested(&self) -> bool;
+}

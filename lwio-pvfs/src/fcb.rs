@@ -74,6 +74,8 @@ pub(crate) struct FcbState {
     /// The delayed and explicit last-write-time state of the open file; see
     /// [`crate::rw::WriteTime`].
     pub(crate) write_time: crate::rw::WriteTime,
+    /// The file's (or stream's) oplocks ([`crate::oplock`]).
+    pub(crate) oplock: crate::oplock::OplockState,
 }
 
 /// A file control block.
@@ -84,6 +86,9 @@ pub(crate) struct Fcb {
     /// On a named stream's FCB: its file's FCB.
     pub(crate) file: Option<Arc<Fcb>>,
     pub(crate) state: Mutex<FcbState>,
+    /// Signalled when an oplock break ends (acknowledged, released, timed out), for the
+    /// operations waiting on it ([`crate::oplock`]).
+    pub(crate) oplock_changed: parking_lot::Condvar,
 }
 
 fn new_state(path: &str, stream_name: &str) -> FcbState {
@@ -103,6 +108,7 @@ fn new_state(path: &str, stream_name: &str) -> FcbState {
         },
         ea_cursors: Vec::new(),
         write_time: crate::rw::WriteTime::default(),
+        oplock: crate::oplock::OplockState::default(),
     }
 }
 
@@ -187,6 +193,7 @@ impl FcbTable {
                 is_dir,
                 file: None,
                 state: Mutex::new(new_state(path, "")),
+                oplock_changed: parking_lot::Condvar::new(),
             })
         }));
         let result = fcb.add_open(record);
@@ -214,6 +221,7 @@ impl FcbTable {
                 is_dir,
                 file: None,
                 state: Mutex::new(new_state(path, "")),
+                oplock_changed: parking_lot::Condvar::new(),
             })
         }));
         let mut file_state = file.state.lock();
@@ -234,6 +242,7 @@ impl FcbTable {
                         is_dir: false,
                         file: Some(Arc::clone(&file)),
                         state: Mutex::new(new_state(path, stream)),
+                        oplock_changed: parking_lot::Condvar::new(),
                     });
                     file_state.streams.push(Arc::clone(&fcb));
                     fcb

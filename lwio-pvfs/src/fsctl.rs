@@ -3,7 +3,8 @@
 //! PVFS does not compress files (its volume attributes do not claim FILE_FILE_COMPRESSION),
 //! so FSCTL_GET_COMPRESSION always reports COMPRESSION_FORMAT_NONE and FSCTL_SET_COMPRESSION
 //! accepts only COMPRESSION_FORMAT_NONE, as Windows Server 2016 does on a volume without
-//! compression. Every other FSCTL is STATUS_INVALID_DEVICE_REQUEST.
+//! compression. The oplock FSCTLs never reach this module (`crate::oplock` answers them
+//! before a request is queued). Every other FSCTL is STATUS_INVALID_DEVICE_REQUEST.
 
 use lwio_core::irp::ControlRequest;
 use lwio_core::{AccessMask, IrpResult, NtStatus};

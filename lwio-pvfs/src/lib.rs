@@ -32,7 +32,7 @@
 //! - One device per share root; paths inside it are `/`-separated and case-insensitive
 //!   (matched against the names on disk, which keep their case).
 //! - File control blocks (`fcb`) per file with open handles: share modes,
-//!   pending delete, byte-range locks. Change-notify watches (`notify`). Context control blocks
+//!   pending delete, byte-range locks, oplocks (`oplock`). Change-notify watches (`notify`). Context control blocks
 //!   ([`Ccb`]) per handle.
 //! - DOS attributes and creation time in the `user.lwio.dos` extended attribute; security
 //!   descriptors in `<namespace>.lwio.sd` (`trusted.` when running with CAP_SYS_ADMIN, else
@@ -69,8 +69,8 @@
 //! the unnamed stream (STATUS_NOT_SUPPORTED; see `streams`), reparse points,
 //! 8.3 short names (none is stored: a made-up one is reported, the same in directory
 //! listings and FileAlternateNameInformation), opening by file id (STATUS_NOT_SUPPORTED),
-//! oplocks and leases
-//! (the SMB server's business), POSIX-semantics renames over an open file (refused as
+//! leases and filter oplocks (oplocks are PVFS's: level 2, exclusive and batch, through
+//! the oplock FSCTLs; see `oplock`), POSIX-semantics renames over an open file (refused as
 //! without them, STATUS_ACCESS_DENIED), files that are neither regular files nor directories
 //! (FIFOs, devices, sockets → STATUS_ACCESS_DENIED). Change notify (`notify`) reports
 //! only changes made through PVFS, not those made behind its back by local processes.
@@ -88,6 +88,7 @@ mod info;
 pub mod lock;
 mod locks;
 mod notify;
+mod oplock;
 mod path;
 mod rename;
 mod rw;
@@ -153,6 +154,9 @@ pub struct PvfsConfig {
     /// Where requests that make system calls run (default: the process-wide
     /// [`WorkQueue::shared`](lwio_core::WorkQueue::shared)); see [`exec`].
     pub execution: Execution,
+    /// How long an oplock break waits for its holder's acknowledgment before the oplock
+    /// is taken away (`None`: 35 seconds, as Windows); tests shorten it. See `oplock`.
+    pub oplock_break_timeout: Option<std::time::Duration>,
     /// Test seams; `None` outside tests.
     #[doc(hidden)]
     pub seams: Option<Seams>,
@@ -176,6 +180,8 @@ pub struct Volume {
     /// The share root's identity: the key of its directory lock.
     pub(crate) root_key: FileKey,
     pub(crate) execution: Execution,
+    /// How long an oplock break waits for its acknowledgment.
+    pub(crate) oplock_break_timeout: std::time::Duration,
     pub(crate) seams: Option<Seams>,
     next_ccb: AtomicU64,
 }
@@ -196,6 +202,9 @@ impl Volume {
                 ino: st.ino,
             },
             execution: config.execution,
+            oplock_break_timeout: config
+                .oplock_break_timeout
+                .unwrap_or(oplock::DEFAULT_BREAK_TIMEOUT),
             seams: config.seams,
             next_ccb: AtomicU64::new(1),
         })
@@ -238,12 +247,19 @@ impl Driver for Pvfs {
         true
     }
 
+    fn handles_cleanup(&self) -> bool {
+        true
+    }
+
     fn dispatch(&self, volume: &Arc<Volume>, irp: Irp<'_, Self>) -> Dispatched {
         match irp.request() {
             IrpRequest::Lock(_) => return locks::lock(irp),
             IrpRequest::ReadDirectoryChange(_) => return notify::request(volume, irp),
             IrpRequest::Create(_) => {}
             _ if irp.file_context().is_none() => return irp.complete(NtStatus::INVALID_HANDLE),
+            IrpRequest::FsControl(c) if oplock::is_oplock_fsctl(c.code) => {
+                return oplock::fsctl(irp);
+            }
             _ => {}
         }
         let queue = match &volume.execution {
@@ -268,6 +284,25 @@ impl Driver for Pvfs {
     }
 }
 
+/// True for the requests that break oplocks before they change the file (MS-FSA
+/// 2.1.4.12): writes, and sets of its size, name or disposition.
+fn breaks_oplocks(request: &IrpRequest) -> bool {
+    use lwio_core::FileInfoClass as C;
+    match request {
+        IrpRequest::Write(_) => true,
+        IrpRequest::SetInformation(s) => matches!(
+            s.class,
+            C::END_OF_FILE
+                | C::ALLOCATION
+                | C::RENAME
+                | C::RENAME_EX
+                | C::DISPOSITION
+                | C::DISPOSITION_EX
+        ),
+        _ => false,
+    }
+}
+
 fn seam_before_work(volume: &Volume, irp: &impl IrpView) {
     if volume.seams.is_some() {
         volume.seam(Seam::Work {
@@ -286,11 +321,25 @@ fn run(volume: &Volume, irp: &impl IrpView) -> IrpResult {
     let Some(ccb) = irp.ccb() else {
         return IrpResult::new(NtStatus::INVALID_HANDLE);
     };
+    if breaks_oplocks(irp.request()) {
+        let cancelled = || irp.is_cancel_requested();
+        let wait = oplock::Wait {
+            timeout: volume.oplock_break_timeout,
+            cancelled: &cancelled,
+            announce: None,
+        };
+        if let Err(status) = oplock::before_change(&ccb.fcb, ccb.id, &wait) {
+            return IrpResult::new(status);
+        }
+    }
     let result = match irp.request() {
-        IrpRequest::Close => {
-            ccb.close(volume);
+        // What the handle holds against other opens goes at cleanup; at close only the
+        // CCB (its descriptor) is left, and it goes with the file object.
+        IrpRequest::Cleanup => {
+            ccb.cleanup(volume);
             Ok(IrpResult::new(NtStatus::SUCCESS))
         }
+        IrpRequest::Close => Ok(IrpResult::new(NtStatus::SUCCESS)),
         IrpRequest::Read(r) => rw::read(ccb, r),
         IrpRequest::Write(w) => rw::write(ccb, w),
         IrpRequest::Flush => rw::flush(ccb),

@@ -91,7 +91,7 @@ pub(crate) fn open(
     let exists = match volume.root.lookup_stat(&ccb.fd, last) {
         Ok(found) => found.is_some(),
         Err(status) => {
-            ccb.close(volume);
+            ccb.cleanup(volume);
             return Err(status);
         }
     };

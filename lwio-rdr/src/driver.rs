@@ -115,9 +115,20 @@ impl Driver for Redirector {
         "rdr"
     }
 
+    /// The remote handle is closed (SMB2 CLOSE) at cleanup, when the caller's handle goes
+    /// away, so what it held on the server (share modes, a delete on close) is released
+    /// before the caller's close returns; the close IRP then has nothing left to do.
+    fn handles_cleanup(&self) -> bool {
+        true
+    }
+
     fn dispatch(&self, _device: &(), irp: Irp<'_, Self>) -> Dispatched {
-        if matches!(irp.request(), IrpRequest::Close) && irp.file_context().is_none() {
-            return irp.complete(NtStatus::SUCCESS);
+        match irp.request() {
+            IrpRequest::Close => return irp.complete(NtStatus::SUCCESS),
+            IrpRequest::Cleanup if irp.file_context().is_none() => {
+                return irp.complete(NtStatus::SUCCESS);
+            }
+            _ => {}
         }
         let (pending, dispatched) = irp.pend();
         let request = pending.request().clone();
@@ -323,7 +334,7 @@ pub(crate) async fn execute(
     request: IrpRequest,
 ) -> Result<IrpResult, RdrError> {
     match request {
-        IrpRequest::Close => close(file).await,
+        IrpRequest::Cleanup => close(file).await,
         IrpRequest::Read(r) => read(file, pending, r.offset, r.length).await,
         IrpRequest::Write(w) => write(file, w.offset, w.data).await,
         IrpRequest::Flush => {

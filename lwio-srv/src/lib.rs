@@ -44,8 +44,9 @@
 //! streams with a raw SMB2 client and scripted request sequences (the fuzz target, the
 //! property and bound tests, the load client).
 //!
-//! Not done yet: encryption (no cipher is negotiated), multichannel, leases and durable
-//! handles, Kerberos.
+//! Oplocks (level II, exclusive, batch) are the file system's, mapped to the wire by
+//! `files/oplock.rs`. Not done yet: encryption (no cipher is negotiated), multichannel,
+//! leases and durable handles, Kerberos.
 
 pub mod accounts;
 pub mod config;

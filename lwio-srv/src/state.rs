@@ -173,6 +173,8 @@ pub struct Open {
     pub granted: AccessMask,
     /// Resiliency, lock sequence replay state and close-while-waiting (MS-SMB2 3.3.5.14).
     pub locks: crate::files::OpenLocks,
+    /// The open's oplock (MS-SMB2 3.3.1.10 Open.OplockLevel, Open.OplockState).
+    pub oplock: crate::files::OplockSlot,
 }
 
 /// One tree connect.
@@ -226,6 +228,7 @@ impl Tree {
             is_dir,
             granted,
             locks: Default::default(),
+            oplock: Default::default(),
         });
         self.opens.lock().insert(volatile, Arc::clone(&open));
         open
@@ -413,6 +416,16 @@ pub trait AsyncControl: Send + Sync {
     /// calls return the same id. `canceller`, if given, is what an SMB2 CANCEL for this
     /// request invokes.
     fn go_async(&self, canceller: Option<IrpCanceller>) -> u64;
+
+    /// Where the server sends notifications for opens this request makes: the oplock
+    /// break notifications of the request's connection (MS-SMB2 3.3.4.6).
+    fn break_sink(&self) -> Arc<dyn BreakSink>;
+}
+
+/// Sends unsolicited messages to one connection (it may be gone by then: nothing is sent).
+pub trait BreakSink: Send + Sync {
+    /// Sends an SMB2 OPLOCK_BREAK notification (MS-SMB2 2.2.23.1) for `file_id`.
+    fn send_oplock_break(&self, file_id: FileId, level: lwio_smb2::OplockLevel);
 }
 
 /// One file command, as the engine hands it to [`crate::files::dispatch`].

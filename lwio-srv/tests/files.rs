@@ -30,15 +30,28 @@ use lwio_smb2::{
     RequestContext, ResponseContext, SetInfoRequest, WriteRequest, WriteResponse,
 };
 use lwio_srv::files::dispatch;
-use lwio_srv::state::{AsyncControl, FileRequest, Reply, Session, Share, ShareKind, Tree};
+use lwio_srv::state::{
+    AsyncControl, BreakSink, FileRequest, Reply, Session, Share, ShareKind, Tree,
+};
 
 const MAX_IO: u32 = 1024 * 1024;
 
-/// Records go_async calls and the canceller handed over.
+/// Records go_async calls, the canceller handed over and the oplock breaks sent.
 #[derive(Default)]
 struct Ctl {
     calls: AtomicUsize,
     canceller: Mutex<Option<IrpCanceller>>,
+    breaks: Arc<Breaks>,
+}
+
+/// The oplock break notifications the server sent.
+#[derive(Default)]
+struct Breaks(Mutex<Vec<(FileId, OplockLevel)>>);
+
+impl BreakSink for Breaks {
+    fn send_oplock_break(&self, file_id: FileId, level: OplockLevel) {
+        self.0.lock().unwrap().push((file_id, level));
+    }
 }
 
 impl AsyncControl for Ctl {
@@ -48,6 +61,10 @@ impl AsyncControl for Ctl {
             *self.canceller.lock().unwrap() = canceller;
         }
         7
+    }
+
+    fn break_sink(&self) -> Arc<dyn BreakSink> {
+        Arc::clone(&self.breaks) as Arc<dyn BreakSink>
     }
 }
 
@@ -1232,6 +1249,7 @@ fn oplock_break_ack_without_an_oplock() {
         oplock_level: OplockLevel::NONE,
         file_id: id,
     };
+    // No oplock, no break in progress.
     assert_eq!(
         status_of(&env.send(&msg(Command::OPLOCK_BREAK, |o| ack.encode(o)))),
         NtStatus::INVALID_OPLOCK_PROTOCOL
@@ -1247,6 +1265,119 @@ fn oplock_break_ack_without_an_oplock() {
         status_of(&env.send(&msg(Command::OPLOCK_BREAK, |o| gone.encode(o)))),
         NtStatus::FILE_CLOSED
     );
+}
+
+/// A CREATE asking for `level` on `name`, with `ctl` (whose sink records breaks).
+fn create_with_oplock(env: &Env, ctl: &Ctl, name: &str, level: OplockLevel) -> CreateResponse {
+    let cr = CreateRequest {
+        desired_access: rw(),
+        share_access: ShareAccess::ALL,
+        disposition: CreateDisposition::OPEN_IF,
+        name: name.into(),
+        oplock_level: level,
+        ..CreateRequest::default()
+    };
+    let (reply, _) = env.send_on(
+        &env.disk,
+        &msg(Command::CREATE, |o| cr.encode(o)),
+        None,
+        ctl,
+    );
+    CreateResponse::decode(&ok(reply).unwrap()).unwrap()
+}
+
+#[test]
+fn batch_oplock_is_granted_broken_by_another_open_and_acknowledged_to_level2() {
+    let env = Env::new();
+    let holder = Ctl::default();
+    let first = create_with_oplock(&env, &holder, "op.txt", OplockLevel::BATCH);
+    assert_eq!(first.oplock_level, OplockLevel::BATCH);
+    let opener = Ctl::default();
+    std::thread::scope(|scope| {
+        let second =
+            scope.spawn(|| create_with_oplock(&env, &opener, "op.txt", OplockLevel::BATCH));
+        let start = Instant::now();
+        while holder.breaks.0.lock().unwrap().is_empty() {
+            assert!(start.elapsed() < Duration::from_secs(10), "no break sent");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(
+            holder.breaks.0.lock().unwrap()[0],
+            (first.file_id, OplockLevel::II)
+        );
+        // Acknowledging more than offered is refused; the level offered is taken.
+        let ack = OplockBreak {
+            oplock_level: OplockLevel::II,
+            file_id: first.file_id,
+        };
+        let reply = env.send(&msg(Command::OPLOCK_BREAK, |o| ack.encode(o)));
+        let m = ok(reply).unwrap();
+        assert_eq!(
+            OplockBreak::decode(&m).unwrap().oplock_level,
+            OplockLevel::II
+        );
+        // The second open went on, and got level II beside the first's; while it waited
+        // it had gone asynchronous (an interim STATUS_PENDING).
+        assert_eq!(second.join().unwrap().oplock_level, OplockLevel::II);
+    });
+    assert!(opener.went_async());
+    assert!(!holder.went_async());
+    // Level II is held, no break in progress: another acknowledgment is out of place.
+    let again = env.send(&msg(Command::OPLOCK_BREAK, |o| {
+        OplockBreak {
+            oplock_level: OplockLevel::NONE,
+            file_id: first.file_id,
+        }
+        .encode(o)
+    }));
+    assert_eq!(status_of(&again), NtStatus::INVALID_DEVICE_STATE);
+}
+
+#[test]
+fn a_create_waiting_for_a_break_is_cancelled_by_smb2_cancel() {
+    let env = Env::new();
+    let holder = Ctl::default();
+    let first = create_with_oplock(&env, &holder, "c.txt", OplockLevel::EXCLUSIVE);
+    assert_eq!(first.oplock_level, OplockLevel::EXCLUSIVE);
+    let opener = Ctl::default();
+    std::thread::scope(|scope| {
+        let second = scope.spawn(|| {
+            let cr = CreateRequest {
+                desired_access: rw(),
+                share_access: ShareAccess::ALL,
+                disposition: CreateDisposition::OPEN,
+                name: "c.txt".into(),
+                ..CreateRequest::default()
+            };
+            let m = msg(Command::CREATE, |o| cr.encode(o));
+            status_of(&env.send_on(&env.disk, &m, None, &opener).0)
+        });
+        opener.wait_async("the waiting create");
+        let canceller = opener.canceller.lock().unwrap().take();
+        canceller.expect("a canceller for SMB2 CANCEL").cancel();
+        assert_eq!(second.join().unwrap(), NtStatus::CANCELLED);
+    });
+    assert_eq!(
+        holder.breaks.0.lock().unwrap().first(),
+        Some(&(first.file_id, OplockLevel::II))
+    );
+}
+
+#[test]
+fn no_oplock_on_a_directory() {
+    let env = Env::new();
+    let _dir = env.mkdir("d");
+    let cr = CreateRequest {
+        desired_access: AccessMask::GENERIC_READ,
+        share_access: ShareAccess::ALL,
+        disposition: CreateDisposition::OPEN,
+        name: "d".into(),
+        oplock_level: OplockLevel::BATCH,
+        ..CreateRequest::default()
+    };
+    let reply = env.send(&msg(Command::CREATE, |o| cr.encode(o)));
+    let r = CreateResponse::decode(&ok(reply).unwrap()).unwrap();
+    assert_eq!(r.oplock_level, OplockLevel::NONE);
 }
 
 #[test]

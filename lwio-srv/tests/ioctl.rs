@@ -19,13 +19,28 @@ use lwio_smb2::{
     IoctlRequest, IoctlResponse, LockFlags, LockRequest, WriteRequest,
 };
 use lwio_srv::files::dispatch;
-use lwio_srv::state::{AsyncControl, FileRequest, Reply, Session, Share, ShareKind, Tree};
+use lwio_srv::state::{
+    AsyncControl, BreakSink, FileRequest, Reply, Session, Share, ShareKind, Tree,
+};
 
 struct NoAsync;
 
 impl AsyncControl for NoAsync {
     fn go_async(&self, _: Option<IrpCanceller>) -> u64 {
         1
+    }
+
+    fn break_sink(&self) -> std::sync::Arc<dyn BreakSink> {
+        std::sync::Arc::new(NoBreaks)
+    }
+}
+
+/// These tests take no oplocks: a break would be a bug.
+struct NoBreaks;
+
+impl BreakSink for NoBreaks {
+    fn send_oplock_break(&self, file_id: FileId, level: lwio_smb2::OplockLevel) {
+        panic!("unexpected oplock break of {file_id:?} to {level:?}");
     }
 }
 

@@ -20,6 +20,18 @@ open_enum! {
         const FSCTL_DFS_GET_REFERRALS = 0x0006_0194;
         /// DFS referral request with site name (MS-DFSC 2.2.3).
         const FSCTL_DFS_GET_REFERRALS_EX = 0x0006_01B0;
+        /// Request an exclusive (level 1) oplock; pends until it breaks (MS-FSA 2.1.5.17).
+        const FSCTL_REQUEST_OPLOCK_LEVEL_1 = 0x0009_0000;
+        /// Request a level 2 (shared) oplock; pends until it breaks.
+        const FSCTL_REQUEST_OPLOCK_LEVEL_2 = 0x0009_0004;
+        /// Request a batch oplock; pends until it breaks.
+        const FSCTL_REQUEST_BATCH_OPLOCK = 0x0009_0008;
+        /// Acknowledge an oplock break, taking a level 2 oplock when offered (MS-FSA 2.1.5.18).
+        const FSCTL_OPLOCK_BREAK_ACKNOWLEDGE = 0x0009_000C;
+        /// Acknowledge a batch oplock break, the handle about to be closed.
+        const FSCTL_OPBATCH_ACK_CLOSE_PENDING = 0x0009_0010;
+        /// Acknowledge an oplock break, declining any level 2 oplock.
+        const FSCTL_OPLOCK_BREAK_ACK_NO_2 = 0x0009_0050;
         /// Validate a path name.
         const FSCTL_IS_PATHNAME_VALID = 0x0009_002C;
         /// Get the compression state.

@@ -208,7 +208,7 @@ pub const FSCTL_ACCESS: &[FsctlRow] = &[
 pub fn required_access(request: &IrpRequest) -> AccessRequirement {
     use AccessRequirement::{All, Any, None};
     match request {
-        IrpRequest::Create(_) | IrpRequest::Close => None,
+        IrpRequest::Create(_) | IrpRequest::Cleanup | IrpRequest::Close => None,
         // FILE_EXECUTE reads too (images are paged in with it; SMB2 servers allow it).
         IrpRequest::Read(_) => Any(READ_OR_EXECUTE),
         IrpRequest::Write(_) | IrpRequest::Flush => Any(WRITE_OR_APPEND),

@@ -148,6 +148,10 @@ impl Drop for IrpFuture {
 pub struct IrpCanceller(Arc<PendingShared>);
 
 impl IrpCanceller {
+    pub(crate) fn on(shared: Arc<PendingShared>) -> Self {
+        IrpCanceller(shared)
+    }
+
     /// Requests cancellation: the driver's cancel routine runs if one is armed, and the IRP
     /// completes with STATUS_CANCELLED, unless it completed first with its real result.
     pub fn cancel(&self) {

@@ -240,7 +240,13 @@ fn held_mut<'s, 'a>(slot: &'s mut IrpSlot<'a>) -> &'s mut RawIrp<'a> {
 fn pass_down<'a>(slot: &'a mut IrpSlot<'a>) -> Dispatched {
     let raw = held_mut(slot);
     if raw.layer == 0 {
-        let result = raw.finish_in_place(IrpResult::new(NtStatus::INVALID_DEVICE_REQUEST));
+        // Below the bottom: a cleanup nobody wanted succeeds (see `Driver::handles_cleanup`).
+        let status = if matches!(raw.request, IrpRequest::Cleanup) {
+            NtStatus::SUCCESS
+        } else {
+            NtStatus::INVALID_DEVICE_REQUEST
+        };
+        let result = raw.finish_in_place(IrpResult::new(status));
         return Dispatched(DispatchState::Completed(result));
     }
     raw.layer -= 1;

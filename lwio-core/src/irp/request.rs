@@ -218,7 +218,16 @@ pub struct SetSecurityRequest {
 pub enum IrpRequest {
     /// Open or create a file.
     Create(Box<CreateRequest>),
-    /// The last handle of a file object went away.
+    /// The last handle of a file object went away (Windows' IRP_MJ_CLEANUP): the driver
+    /// releases what the handle holds against other opens (share modes, byte-range locks,
+    /// oplocks, change-notify requests) and decides a delete-on-close. IRPs still pending
+    /// on the file (work a driver queued) may complete after it. Sent only to drivers that
+    /// say so ([`Driver::handles_cleanup`](crate::Driver::handles_cleanup)); the others
+    /// never see it and it succeeds.
+    Cleanup,
+    /// The last reference to a file object went away (IRP_MJ_CLOSE): sent after
+    /// [`IrpRequest::Cleanup`] completed and every IRP pending on the file finished; the
+    /// driver frees its per-file context.
     Close,
     /// Read bytes.
     Read(ReadRequest),
@@ -261,6 +270,8 @@ pub enum IrpRequest {
 pub enum IrpType {
     /// [`IrpRequest::Create`].
     Create,
+    /// [`IrpRequest::Cleanup`].
+    Cleanup,
     /// [`IrpRequest::Close`].
     Close,
     /// [`IrpRequest::Read`].
@@ -302,6 +313,7 @@ impl IrpRequest {
     pub fn irp_type(&self) -> IrpType {
         match self {
             IrpRequest::Create(_) => IrpType::Create,
+            IrpRequest::Cleanup => IrpType::Cleanup,
             IrpRequest::Close => IrpType::Close,
             IrpRequest::Read(_) => IrpType::Read,
             IrpRequest::Write(_) => IrpType::Write,

@@ -28,6 +28,7 @@ const WRITE_DATA: AccessMask =
 /// existing one a CREATE names.
 pub(crate) fn open(
     volume: &Volume,
+    wait: &crate::oplock::Wait<'_>,
     file_rel: &str,
     name: &str,
     req: &CreateRequest,
@@ -101,6 +102,16 @@ pub(crate) fn open(
         written: AtomicBool::new(false),
         target: None,
     };
+    // A stream's oplocks are on its own FCB; they break after the share check (a batch
+    // oplock of a stream does not break before it, as a file's does).
+    let intent = crate::oplock::OpenIntent {
+        access: file.granted,
+        disposition,
+    };
+    if let Err(status) = crate::oplock::after_share_check(&fcb, ccb_id, &intent, wait) {
+        ccb.cleanup(volume);
+        return Err(status);
+    }
     ccb.seed_dos(file.dos);
     let new_data = action != CreateAction::OPENED;
     let result = if new_data && action != CreateAction::CREATED {
@@ -110,7 +121,7 @@ pub(crate) fn open(
     }
     .and_then(|()| crate::create::apply_file_hints(&ccb, req, new_data));
     if let Err(status) = result {
-        ccb.close(volume);
+        ccb.cleanup(volume);
         return Err(status);
     }
     Ok((ccb, action))

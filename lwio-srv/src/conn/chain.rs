@@ -32,7 +32,7 @@ use super::seal::Sealer;
 use super::{Conn, ValidSession, response_flags};
 use crate::credits::charge_for;
 use crate::signing::Signer;
-use crate::state::{AsyncControl, FileRequest, Reply};
+use crate::state::{AsyncControl, BreakSink, FileRequest, Reply};
 
 /// One response, encoded but not yet compounded or signed.
 pub(crate) struct Response {
@@ -637,5 +637,54 @@ impl AsyncControl for AsyncCtl<'_> {
             e.canceller = Some(c);
         }
         id
+    }
+
+    fn break_sink(&self) -> Arc<dyn BreakSink> {
+        Arc::new(ConnBreaks {
+            conn: Arc::downgrade(self.conn),
+            sealer: self.chain.sealer.clone(),
+        })
+    }
+}
+
+/// Oplock break notifications to one connection (MS-SMB2 3.3.4.6), encrypted as the
+/// request that made the open was when its session encrypts.
+struct ConnBreaks {
+    conn: std::sync::Weak<Conn>,
+    sealer: Option<Arc<Sealer>>,
+}
+
+impl BreakSink for ConnBreaks {
+    fn send_oplock_break(&self, file_id: FileId, level: lwio_smb2::OplockLevel) {
+        let Some(conn) = self.conn.upgrade() else {
+            return;
+        };
+        if conn.is_closing() {
+            return;
+        }
+        // An unsolicited message: MessageId all ones, no session, tree or credits, unsigned.
+        let h = Header {
+            credit_charge: 0,
+            status: NtStatus::SUCCESS,
+            command: Command::OPLOCK_BREAK,
+            credits: 0,
+            flags: HeaderFlags::SERVER_TO_REDIR,
+            next_command: 0,
+            message_id: u64::MAX,
+            id: HeaderId::Sync {
+                reserved: 0,
+                tree_id: 0,
+            },
+            session_id: 0,
+            signature: [0; 16],
+        };
+        let mut out = Vec::with_capacity(88);
+        h.encode(&mut out);
+        lwio_smb2::oplock::OplockBreak {
+            oplock_level: level,
+            file_id,
+        }
+        .encode(&mut out);
+        conn.send_sealed(out, self.sealer.as_deref());
     }
 }

@@ -12,10 +12,12 @@
 //! subdirectories allow. A share-level ACL, when there is one, belongs in a filter driver
 //! (as `lwio_core::filter::readonly` does for read-only shares).
 //!
-//! No oplock or lease is granted (OplockLevel NONE, no lease context); durable handle
-//! requests get no response context, so the client treats its open as not durable.
+//! Oplocks are the file system's, asked for right after the open (`oplock.rs`); no lease
+//! is granted (no lease context); durable handle requests get no response context, so
+//! the client treats its open as not durable.
 
 use bytes::Bytes;
+use lwio_core::oplock::OplockBreakWait;
 use lwio_core::{
     AccessMask, CreateDisposition, CreateOptions, CreateRequest as IoCreate, EcpList,
     FileAttributes, FileHandle, FileInfoClass, FsInfoClass, NtStatus, ShareAccess,
@@ -92,6 +94,11 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
             .session_key(req.session.session_key.to_vec());
         ecps.insert(info);
     }
+    // Told by the file system when the open waits for another open's oplock break.
+    let break_wait = OplockBreakWait::new();
+    if !is_ipc {
+        ecps.insert(break_wait.clone());
+    }
     let request = IoCreate {
         desired_access: cr.desired_access,
         file_attributes: cr.file_attributes,
@@ -106,7 +113,9 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
         // Only the I/O manager opens target directories (for a rename or link).
         open_target_directory: false,
     };
-    let handle = req.io.create_file(&path, request).await?;
+    let handle =
+        super::oplock::pending_on_break(req, req.io.create_file(&path, request), &break_wait)
+            .await?;
     #[cfg(feature = "npfs")]
     if is_ipc && !cr.name.is_empty() {
         message_mode(&handle).await;
@@ -133,8 +142,14 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
     }
     let create_action = handle.create_action();
     let open = req.tree.add_open(handle, cr.name.clone(), is_dir);
+    // Never on directories or pipes (MS-SMB2 3.3.5.9).
+    let oplock_level = if is_ipc || is_dir {
+        OplockLevel::NONE
+    } else {
+        super::oplock::grant(req, &open, cr.oplock_level).await
+    };
     let response = CreateResponse {
-        oplock_level: OplockLevel::NONE,
+        oplock_level,
         flags: Default::default(),
         create_action,
         times: FileTimes {

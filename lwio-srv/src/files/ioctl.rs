@@ -68,6 +68,17 @@ pub(super) async fn handle(req: &FileRequest<'_>) -> Outcome {
         CtlCode::SRV_REQUEST_RESUME_KEY => resume_key(req, &ir),
         CtlCode::SRV_COPYCHUNK | CtlCode::SRV_COPYCHUNK_WRITE => copy_chunk(req, &ir).await,
         CtlCode::LMR_REQUEST_RESILIENCY => request_resiliency(req, &ir),
+        // Oplocks are asked for in CREATE and acknowledged with OPLOCK_BREAK; the file
+        // system's oplock FSCTLs are the server's own, never a client's.
+        CtlCode::FSCTL_REQUEST_OPLOCK_LEVEL_1
+        | CtlCode::FSCTL_REQUEST_OPLOCK_LEVEL_2
+        | CtlCode::FSCTL_REQUEST_BATCH_OPLOCK
+        | CtlCode::FSCTL_OPLOCK_BREAK_ACKNOWLEDGE
+        | CtlCode::FSCTL_OPBATCH_ACK_CLOSE_PENDING
+        | CtlCode::FSCTL_OPLOCK_BREAK_ACK_NO_2 => (
+            Reply::error(NtStatus::INVALID_DEVICE_REQUEST),
+            req.related_file_id,
+        ),
         _ => forward(req, &ir).await,
     }
 }

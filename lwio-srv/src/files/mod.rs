@@ -33,6 +33,7 @@ mod set_info;
 mod write;
 
 pub use lock::OpenLocks;
+pub use oplock::OplockSlot;
 
 /// Handles one file command.
 pub async fn dispatch(req: FileRequest<'_>) -> (Reply, Option<FileId>) {
