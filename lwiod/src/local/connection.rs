@@ -1,0 +1,423 @@
+//! One local client: its frames read, its IRPs run concurrently, its completions written
+//! as they finish.
+//!
+//! Three kinds of task serve a connection:
+//!
+//! - the reader (this module's [`serve`]) reads a frame at a time, sends each request's
+//!   IRP at once (as Windows issues I/O at the call) and spawns a task to wait for it;
+//! - one task per request in flight awaits the IRP and queues its completion;
+//! - the writer drains the queue into the socket, many frames per write when it can.
+//!
+//! The queue is bounded: a client that does not read its completions stops being read,
+//! so nothing it sends can grow the daemon's memory beyond the bounds of its
+//! [`Limits`]. Cancel reaches the IRP through its canceller (the driver decides: the IRP
+//! completes with STATUS_CANCELLED, or with its result when it finished first); a create
+//! in flight is cancelled by dropping its future. When the connection ends, every task in
+//! flight is aborted (dropping an IRP's future cancels it) and every file is closed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use lwio_client::proto::{
+    ClientFrame, Completion, CreateArgs, FileId, HelloReply, MAX_DATA, MAX_FRAME, Op, ProtoError,
+    ServerFrame, VERSION, frame_length,
+};
+use lwio_core::irp::{IrpCanceller, IrpRequest, IrpResult};
+use lwio_core::{AccessToken, CreateRequest, FileHandle, IoManager, NtStatus};
+use parking_lot::Mutex;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::net::UnixStream;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::AbortHandle;
+
+/// Per-connection bounds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) max_open_files: usize,
+    pub(crate) max_in_flight: usize,
+}
+
+/// How a request in flight is cancelled.
+enum Cancel {
+    /// Through the IRP's canceller (`None`: it completed at dispatch).
+    Irp(Option<IrpCanceller>),
+    /// A create: its task drops the create's future when told.
+    Create(Option<oneshot::Sender<()>>),
+    /// A close is not cancelled.
+    Close,
+}
+
+struct InFlight {
+    cancel: Cancel,
+    task: Option<AbortHandle>,
+}
+
+#[derive(Default)]
+struct State {
+    files: HashMap<u64, FileHandle>,
+    next_file: u64,
+    /// Creates in flight, counted against the open-file bound.
+    opening: usize,
+    in_flight: HashMap<u64, InFlight>,
+    closed: bool,
+}
+
+type Shared = Arc<Mutex<State>>;
+
+/// Serves one connection until the client leaves, breaks the protocol, or `shutdown`.
+pub(crate) async fn serve(
+    stream: UnixStream,
+    io: IoManager,
+    token: Arc<AccessToken>,
+    limits: Limits,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let (mut rd, mut wr) = stream.into_split();
+    let (tx, mut rx) = mpsc::channel::<ServerFrame>(limits.max_in_flight + 8);
+    let writer = tokio::spawn(async move {
+        let mut buf = BytesMut::new();
+        while let Some(frame) = rx.recv().await {
+            frame.encode(&mut buf);
+            while buf.len() < 256 * 1024 {
+                match rx.try_recv() {
+                    Ok(more) => more.encode(&mut buf),
+                    Err(_) => break,
+                }
+            }
+            if wr.write_all(&buf).await.is_err() {
+                break;
+            }
+            buf.clear();
+        }
+        let _ = wr.shutdown().await;
+    });
+    let state: Shared = Arc::default();
+    let conn = Conn {
+        io,
+        token,
+        limits,
+        state: Arc::clone(&state),
+        tx: tx.clone(),
+    };
+    tokio::select! {
+        () = conn.run(&mut rd) => {}
+        _ = shutdown.wait_for(|stop| *stop) => {}
+    }
+    // The client is gone (or must go): cancel what it left in flight, close its files.
+    let (tasks, files) = {
+        let mut s = state.lock();
+        s.closed = true;
+        let tasks: Vec<_> = s.in_flight.drain().filter_map(|(_, f)| f.task).collect();
+        (tasks, std::mem::take(&mut s.files))
+    };
+    for t in tasks {
+        t.abort();
+    }
+    drop(files);
+    drop(conn);
+    drop(tx);
+    let _ = writer.await;
+}
+
+struct Conn {
+    io: IoManager,
+    token: Arc<AccessToken>,
+    limits: Limits,
+    state: Shared,
+    tx: mpsc::Sender<ServerFrame>,
+}
+
+/// Reads one frame body; `Ok(None)` at a clean end of stream.
+async fn read_frame<R: AsyncRead + Unpin>(rd: &mut R) -> Result<Option<Bytes>, ReadFailure> {
+    let mut prefix = [0u8; 4];
+    match rd.read_exact(&mut prefix).await {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(_) => return Err(ReadFailure::Io),
+    }
+    let len = frame_length(prefix).map_err(ReadFailure::Proto)?;
+    // Grow the buffer as bytes arrive, not by what the prefix announces.
+    let mut body = BytesMut::with_capacity(len.min(64 * 1024));
+    while body.len() < len {
+        let want = (len - body.len()) as u64;
+        body.reserve(usize::try_from(want.min(1 << 20)).unwrap_or(1 << 20));
+        match (&mut *rd).take(want).read_buf(&mut body).await {
+            Ok(0) | Err(_) => return Err(ReadFailure::Io),
+            Ok(_) => {}
+        }
+    }
+    Ok(Some(body.freeze()))
+}
+
+enum ReadFailure {
+    Io,
+    Proto(ProtoError),
+}
+
+impl Conn {
+    async fn run<R: AsyncRead + Unpin>(&self, rd: &mut R) {
+        // The hello first.
+        let hello = match read_frame(rd).await {
+            Ok(Some(body)) => ClientFrame::decode(&body),
+            Ok(None) | Err(ReadFailure::Io) => return,
+            Err(ReadFailure::Proto(e)) => Err(e),
+        };
+        match hello {
+            Ok(ClientFrame::Hello { min, max }) if min <= VERSION && VERSION <= max => {
+                let reply = HelloReply {
+                    version: VERSION,
+                    max_frame: MAX_FRAME,
+                    max_open_files: u32::try_from(self.limits.max_open_files).unwrap_or(u32::MAX),
+                    max_in_flight: u32::try_from(self.limits.max_in_flight).unwrap_or(u32::MAX),
+                };
+                if self.tx.send(ServerFrame::HelloReply(reply)).await.is_err() {
+                    return;
+                }
+            }
+            Ok(ClientFrame::Hello { .. }) => {
+                return self
+                    .refuse(NtStatus::REVISION_MISMATCH, "no common version")
+                    .await;
+            }
+            Ok(_) => {
+                return self
+                    .refuse(
+                        NtStatus::INVALID_PARAMETER,
+                        "the first frame must be a hello",
+                    )
+                    .await;
+            }
+            Err(e) => return self.refuse(e.status(), &e.to_string()).await,
+        }
+        loop {
+            let frame = match read_frame(rd).await {
+                Ok(Some(body)) => ClientFrame::decode(&body),
+                Ok(None) | Err(ReadFailure::Io) => return,
+                Err(ReadFailure::Proto(e)) => Err(e),
+            };
+            let ok = match frame {
+                Ok(ClientFrame::Call { id, op }) => self.call(id, op).await,
+                Ok(ClientFrame::Cancel { id }) => {
+                    self.cancel(id);
+                    true
+                }
+                Ok(ClientFrame::Hello { .. }) => {
+                    return self
+                        .refuse(NtStatus::INVALID_PARAMETER, "a second hello")
+                        .await;
+                }
+                Err(e) => return self.refuse(e.status(), &e.to_string()).await,
+            };
+            if !ok {
+                return;
+            }
+        }
+    }
+
+    async fn refuse(&self, status: NtStatus, message: &str) {
+        tracing::debug!(%status, message, "local client refused");
+        let _ = self
+            .tx
+            .send(ServerFrame::Error {
+                status,
+                message: message.to_owned(),
+            })
+            .await;
+    }
+
+    /// Answers a request at once with `status`; false when the writer is gone.
+    async fn answer(&self, id: u64, status: NtStatus) -> bool {
+        self.tx
+            .send(completion(id, IrpResult::new(status)))
+            .await
+            .is_ok()
+    }
+
+    /// Starts one request; false when the connection is gone.
+    async fn call(&self, id: u64, op: Op) -> bool {
+        if let Some(status) = self.refusal(id, &op) {
+            return self.answer(id, status).await;
+        }
+        match op {
+            Op::Create(args) => self.create(id, args),
+            Op::Close(file) => self.close(id, file),
+            op => {
+                let Some(file) = op.file() else {
+                    return self.answer(id, NtStatus::INVALID_PARAMETER).await;
+                };
+                let Some(irp) = op.into_irp() else {
+                    return self.answer(id, NtStatus::INVALID_PARAMETER).await;
+                };
+                self.dispatch(id, file, irp)
+            }
+        }
+        true
+    }
+
+    /// Why a request is refused before it starts, if it is.
+    fn refusal(&self, id: u64, op: &Op) -> Option<NtStatus> {
+        let s = self.state.lock();
+        if s.in_flight.contains_key(&id) {
+            return Some(NtStatus::INVALID_PARAMETER);
+        }
+        if s.in_flight.len() >= self.limits.max_in_flight {
+            return Some(NtStatus::INSUFFICIENT_RESOURCES);
+        }
+        match op {
+            Op::Create(_) if s.files.len() + s.opening >= self.limits.max_open_files => {
+                Some(NtStatus::INSUFFICIENT_RESOURCES)
+            }
+            Op::Create(_) => None,
+            op => {
+                let file = op.file()?;
+                if !s.files.contains_key(&file.0) {
+                    return Some(NtStatus::INVALID_HANDLE);
+                }
+                oversized(op).then_some(NtStatus::INVALID_PARAMETER)
+            }
+        }
+    }
+
+    fn dispatch(&self, id: u64, file: FileId, irp: IrpRequest) {
+        let mut s = self.state.lock();
+        let Some(handle) = s.files.get(&file.0) else {
+            return;
+        };
+        let future = handle.call(irp);
+        let cancel = Cancel::Irp(future.canceller());
+        let state = Arc::clone(&self.state);
+        let tx = self.tx.clone();
+        let task = tokio::spawn(async move {
+            let result = future.await;
+            finish(&state, &tx, id, completion(id, result)).await;
+        });
+        s.in_flight.insert(
+            id,
+            InFlight {
+                cancel,
+                task: Some(task.abort_handle()),
+            },
+        );
+    }
+
+    fn create(&self, id: u64, args: CreateArgs) {
+        let mut request = CreateRequest::new(
+            Arc::clone(&self.token),
+            args.desired_access,
+            args.disposition,
+        )
+        .share(args.share_access)
+        .options(args.options)
+        .attributes(args.attributes);
+        request.allocation_size = args.allocation_size;
+        request.security_descriptor = args.security_descriptor;
+        request.ea_buffer = args.ea_buffer;
+        let (cancel_tx, cancel_rx) = oneshot::channel::<()>();
+        let io = self.io.clone();
+        let state = Arc::clone(&self.state);
+        let tx = self.tx.clone();
+        let mut s = self.state.lock();
+        s.opening += 1;
+        let task = tokio::spawn(async move {
+            let path = args.path;
+            let result = tokio::select! {
+                r = io.create_file(&path, request) => r,
+                _ = cancel_rx => Err(NtStatus::CANCELLED),
+            };
+            let frame = {
+                let mut s = state.lock();
+                s.opening = s.opening.saturating_sub(1);
+                match result {
+                    Ok(handle) if !s.closed => {
+                        s.next_file += 1;
+                        let file = s.next_file;
+                        let action = handle.create_action().0;
+                        s.files.insert(file, handle);
+                        ServerFrame::Created {
+                            id,
+                            file: FileId(file),
+                            action,
+                        }
+                    }
+                    Ok(_) => completion(id, IrpResult::new(NtStatus::FILE_CLOSED)),
+                    Err(status) => completion(id, IrpResult::new(status)),
+                }
+            };
+            finish(&state, &tx, id, frame).await;
+        });
+        s.in_flight.insert(
+            id,
+            InFlight {
+                cancel: Cancel::Create(Some(cancel_tx)),
+                task: Some(task.abort_handle()),
+            },
+        );
+    }
+
+    fn close(&self, id: u64, file: FileId) {
+        let mut s = self.state.lock();
+        let Some(handle) = s.files.remove(&file.0) else {
+            return;
+        };
+        let state = Arc::clone(&self.state);
+        let tx = self.tx.clone();
+        let task = tokio::spawn(async move {
+            let status = handle.close().await;
+            finish(&state, &tx, id, completion(id, IrpResult::new(status))).await;
+        });
+        s.in_flight.insert(
+            id,
+            InFlight {
+                cancel: Cancel::Close,
+                task: Some(task.abort_handle()),
+            },
+        );
+    }
+
+    fn cancel(&self, id: u64) {
+        let mut s = self.state.lock();
+        let Some(entry) = s.in_flight.get_mut(&id) else {
+            return;
+        };
+        match &mut entry.cancel {
+            Cancel::Irp(Some(c)) => c.cancel(),
+            Cancel::Create(tx) => {
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send(());
+                }
+            }
+            Cancel::Irp(None) | Cancel::Close => {}
+        }
+    }
+}
+
+/// A request's task ends: it leaves the table, then its answer is queued.
+async fn finish(state: &Shared, tx: &mpsc::Sender<ServerFrame>, id: u64, frame: ServerFrame) {
+    state.lock().in_flight.remove(&id);
+    let _ = tx.send(frame).await;
+}
+
+fn completion(id: u64, r: IrpResult) -> ServerFrame {
+    ServerFrame::Completion(Completion {
+        id,
+        status: r.status,
+        information: r.information,
+        output: Bytes::from(r.output),
+    })
+}
+
+/// True when a request asks for more output than one frame carries.
+fn oversized(op: &Op) -> bool {
+    let length = match op {
+        Op::Read(_, r) => r.length,
+        Op::QueryInformation(_, q) => q.length,
+        Op::QueryVolumeInformation(_, q) => q.length,
+        Op::QueryDirectory(_, q) => q.length,
+        Op::Notify(_, n) => n.length,
+        Op::QuerySecurity(_, q) => q.length,
+        Op::FsControl(_, c) | Op::DeviceControl(_, c) => c.max_output,
+        _ => 0,
+    };
+    length > MAX_DATA
+}
