@@ -20,13 +20,14 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use lwio_client::proto::{
-    ClientFrame, Completion, CreateArgs, FileId, HelloReply, MAX_DATA, MAX_FRAME, Op, ProtoError,
-    ServerFrame, VERSION, frame_length,
+    ClientFrame, Completion, CreateArgs, FileId, HelloReply, MAX_DATA, MAX_FRAME, Op, ServerFrame,
+    VERSION,
 };
+use lwio_client::transport::{FrameReadError, read_frame};
 use lwio_core::irp::{IrpCanceller, IrpRequest, IrpResult};
 use lwio_core::{AccessToken, CreateRequest, FileHandle, IoManager, NtStatus};
 use parking_lot::Mutex;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWriteExt};
 use tokio::net::UnixStream;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::AbortHandle;
@@ -128,40 +129,13 @@ struct Conn {
     tx: mpsc::Sender<ServerFrame>,
 }
 
-/// Reads one frame body; `Ok(None)` at a clean end of stream.
-async fn read_frame<R: AsyncRead + Unpin>(rd: &mut R) -> Result<Option<Bytes>, ReadFailure> {
-    let mut prefix = [0u8; 4];
-    match rd.read_exact(&mut prefix).await {
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-        Err(_) => return Err(ReadFailure::Io),
-    }
-    let len = frame_length(prefix).map_err(ReadFailure::Proto)?;
-    // Grow the buffer as bytes arrive, not by what the prefix announces.
-    let mut body = BytesMut::with_capacity(len.min(64 * 1024));
-    while body.len() < len {
-        let want = (len - body.len()) as u64;
-        body.reserve(usize::try_from(want.min(1 << 20)).unwrap_or(1 << 20));
-        match (&mut *rd).take(want).read_buf(&mut body).await {
-            Ok(0) | Err(_) => return Err(ReadFailure::Io),
-            Ok(_) => {}
-        }
-    }
-    Ok(Some(body.freeze()))
-}
-
-enum ReadFailure {
-    Io,
-    Proto(ProtoError),
-}
-
 impl Conn {
     async fn run<R: AsyncRead + Unpin>(&self, rd: &mut R) {
         // The hello first.
         let hello = match read_frame(rd).await {
             Ok(Some(body)) => ClientFrame::decode(&body),
-            Ok(None) | Err(ReadFailure::Io) => return,
-            Err(ReadFailure::Proto(e)) => Err(e),
+            Ok(None) | Err(FrameReadError::Io(_)) => return,
+            Err(FrameReadError::Proto(e)) => Err(e),
         };
         match hello {
             Ok(ClientFrame::Hello { min, max }) if min <= VERSION && VERSION <= max => {
@@ -193,8 +167,8 @@ impl Conn {
         loop {
             let frame = match read_frame(rd).await {
                 Ok(Some(body)) => ClientFrame::decode(&body),
-                Ok(None) | Err(ReadFailure::Io) => return,
-                Err(ReadFailure::Proto(e)) => Err(e),
+                Ok(None) | Err(FrameReadError::Io(_)) => return,
+                Err(FrameReadError::Proto(e)) => Err(e),
             };
             let ok = match frame {
                 Ok(ClientFrame::Call { id, op }) => self.call(id, op).await,

@@ -9,8 +9,8 @@
 //!    entry of `/etc/group`): the Unix user's SID `S-1-22-1-<uid>` in Builtin
 //!    Administrators (which may own what it makes), with every privilege and the peer's
 //!    Unix identity;
-//! 3. a uid the SAM gives an account (the SAM's Unix mapping): that account's logon
-//!    token, as an SMB logon by it would get;
+//! 3. a uid the SAM gives an enabled account (the SAM's Unix mapping): that account's
+//!    logon token, as an SMB logon by it would get;
 //! 4. anyone else: a token of Unix-derived SIDs only (Samba's "Unix User" and "Unix
 //!    Group" SIDs, `S-1-22-1-<uid>`, `S-1-22-2-<gid>`), with Everyone and no privilege
 //!    beyond SeChangeNotifyPrivilege. PVFS derives the descriptor of a file without a
@@ -71,7 +71,10 @@ impl Identities {
     fn sam_token(&self, uid: u32) -> Option<AccessToken> {
         let sam = self.sam.as_ref()?;
         let users = sam.users().ok()?;
-        let user = users.into_iter().find(|u| u.uid == uid)?;
+        let disabled = lwio_samr::model::Acb::DISABLED.0;
+        let user = users
+            .into_iter()
+            .find(|u| u.uid == uid && u.acb & disabled == 0)?;
         match sam.token_for(&user) {
             Ok(t) => Some(t),
             Err(status) => {
