@@ -138,9 +138,12 @@ impl DaemonClient {
             max: VERSION,
         }
         .encode(&mut buf);
-        wr.write_all(&buf).await?;
-        let body = match read_frame(&mut rd).await {
-            Ok(Some(body)) => body,
+        // A daemon that refuses the connection may answer and close before it reads the
+        // hello: its answer is still read when the write fails.
+        let wrote = wr.write_all(&buf).await;
+        let body = match (read_frame(&mut rd).await, wrote) {
+            (Ok(Some(body)), _) => body,
+            (_, Err(e)) => return Err(ConnectError::Io(e)),
             _ => return Err(ConnectError::Protocol),
         };
         let hello = match ServerFrame::decode(&body) {

@@ -31,7 +31,7 @@ use lwio_core::{
     AccessMask, AccessToken, CreateDisposition, CreateRequest, NotifyFilter, NtStatus,
     QueryDirectoryFlags,
 };
-use peers::{Dirs, Lwiod};
+use peers::{Dirs, Lwiod, USER};
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::UnixStream;
 
@@ -245,10 +245,11 @@ fn a_waiting_lock_completes_when_another_socket_client_unlocks_and_cancel_reache
 }
 
 /// An SMB client holds a lock while a socket client waits for an overlapping one; its
-/// unlock lets the waiter through. The SMB client is smbprotocol (tests/py/
+/// unlock lets the waiter through. Then a change notify sent through the socket fires
+/// when smbclient writes a file into the directory. The SMB client is smbprotocol (tests/py/
 /// smbprotocol_lock.py): smbclient's `lock` command needs SMB1's POSIX extensions.
 #[test]
-fn a_waiting_lock_completes_when_the_smb_client_releases_its_lock() {
+fn a_waiting_lock_completes_when_the_smb_client_releases_it_and_smbclient_fires_a_notify() {
     let dirs = Dirs::new();
     let file = dirs.share.join("s.bin");
     std::fs::write(&file, [0u8; 64]).unwrap();
@@ -288,6 +289,39 @@ fn a_waiting_lock_completes_when_the_smb_client_releases_its_lock() {
         input.flush().unwrap();
         let got = tokio::time::timeout(Duration::from_secs(10), waiting).await;
         assert_eq!(got.expect("granted once the SMB client released"), Ok(()));
+
+        // A change notify through the socket fires when smbclient writes a new file.
+        let dir = c
+            .create_file(
+                "/share",
+                request(AccessMask::GENERIC_READ, CreateDisposition::OPEN),
+            )
+            .await
+            .unwrap();
+        let notify = dir.read_directory_change(NotifyRequest {
+            filter: NotifyFilter::FILE_NAME,
+            watch_tree: false,
+            length: 4096,
+        });
+        let local = dirs.root.path().join("put.txt");
+        std::fs::write(&local, b"from smbclient").unwrap();
+        let put = format!("put {} put.txt", local.display());
+        let (ok, out) = peers::smbclient(&dirs.conf, &srv, "share", USER, &put);
+        assert!(ok, "{out}");
+        let change = tokio::time::timeout(Duration::from_secs(10), notify)
+            .await
+            .expect("the notify fires")
+            .unwrap();
+        // FILE_NOTIFY_INFORMATION (MS-FSCC 2.7.1): the new name, FILE_ACTION_ADDED (1).
+        assert_eq!(u32::from_le_bytes(change[4..8].try_into().unwrap()), 1);
+        let name: Vec<u16> = change[12..]
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        assert!(
+            String::from_utf16_lossy(&name).starts_with("put.txt"),
+            "{change:?}"
+        );
     });
     line.clear();
     output.read_line(&mut line).unwrap();

@@ -1,0 +1,120 @@
+#![allow(clippy::unwrap_used)]
+//! The local interface's bounds, in process: lwiod's `LocalServer` on a temporary socket
+//! over one PVFS device, with small limits. Files open and requests in flight per
+//! connection beyond the bound get STATUS_INSUFFICIENT_RESOURCES (and the connection goes
+//! on); a connection beyond the bound is refused with STATUS_REQUEST_NOT_ACCEPTED; a
+//! request length beyond the protocol's bound is STATUS_INVALID_PARAMETER.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lwio_client::proto::MAX_DATA;
+use lwio_client::{ConnectError, DaemonClient, RemoteFile};
+use lwio_core::irp::{LockRequest, ShareAccess, UnlockRequest};
+use lwio_core::{AccessMask, AccessToken, CreateDisposition, CreateRequest, IoManager, NtStatus};
+use lwiod::local::{Identities, LocalConfig, LocalServer};
+
+async fn open(c: &DaemonClient, path: &str) -> Result<RemoteFile, NtStatus> {
+    let access = AccessMask(AccessMask::GENERIC_READ.0 | AccessMask::GENERIC_WRITE.0);
+    let request = CreateRequest::new(
+        Arc::new(AccessToken::anonymous()),
+        access,
+        CreateDisposition::OPEN_IF,
+    )
+    .share(ShareAccess::READ | ShareAccess::WRITE);
+    c.create_file(path, request).await
+}
+
+fn lock(wait: bool) -> LockRequest {
+    LockRequest {
+        offset: 0,
+        length: 10,
+        key: 0,
+        exclusive: true,
+        fail_immediately: !wait,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_requests_and_connections_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    let io = IoManager::new();
+    lwio_pvfs::mount(&io, "d", &root, Default::default()).unwrap();
+    let config = LocalConfig {
+        max_open_files: 2,
+        max_in_flight: 3,
+        max_connections: 1,
+        ..LocalConfig::default()
+    };
+    let sock = dir.path().join("lwiod.sock");
+    let server = LocalServer::bind(&sock, io, Identities::new(None, None), config).unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(server.run(stopped));
+
+    let c = DaemonClient::connect(&sock).await.unwrap();
+    assert_eq!(
+        (c.limits().max_open_files, c.limits().max_in_flight),
+        (2, 3)
+    );
+    // One connection at a time.
+    match DaemonClient::connect(&sock).await {
+        Err(ConnectError::Refused { status, .. }) => {
+            assert_eq!(status, NtStatus::REQUEST_NOT_ACCEPTED)
+        }
+        other => panic!("a second connection: {other:?}"),
+    }
+
+    // Two files at a time; a close makes room.
+    let f1 = open(&c, "/d/a.bin").await.unwrap();
+    let f2 = open(&c, "/d/a.bin").await.unwrap();
+    assert_eq!(
+        open(&c, "/d/b.bin").await.err(),
+        Some(NtStatus::INSUFFICIENT_RESOURCES)
+    );
+
+    // Three requests in flight at a time: three waiting locks fill the connection.
+    f1.lock(lock(false)).await.unwrap();
+    let waiting: Vec<_> = (0..3).map(|_| f2.lock(lock(true))).collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        f1.read(0, 4).await,
+        Err(NtStatus::INSUFFICIENT_RESOURCES),
+        "a fourth request"
+    );
+    // Cancel is not a request: it always gets through, and makes room.
+    let mut waiting = waiting.into_iter();
+    let first = waiting.next().unwrap();
+    first.cancel();
+    assert_eq!(first.await, Err(NtStatus::CANCELLED));
+    f1.unlock(UnlockRequest {
+        offset: 0,
+        length: 10,
+        key: 0,
+    })
+    .await
+    .unwrap();
+    // One waiter gets the lock; the other still conflicts with it and waits.
+    let (a, b) = (waiting.next().unwrap(), waiting.next().unwrap());
+    let a = tokio::time::timeout(Duration::from_secs(5), a)
+        .await
+        .unwrap();
+    assert_eq!(a, Ok(()));
+    b.cancel();
+    assert_eq!(b.await, Err(NtStatus::CANCELLED));
+
+    // A length the protocol cannot carry back.
+    assert_eq!(
+        f1.read(0, MAX_DATA + 1).await,
+        Err(NtStatus::INVALID_PARAMETER)
+    );
+    assert_eq!(f1.close().await, NtStatus::SUCCESS);
+    let f3 = open(&c, "/d/b.bin").await.unwrap();
+    assert_eq!(f3.write(0, &b"room again"[..]).await, Ok(10));
+
+    stop.send(true).unwrap();
+    task.await.unwrap();
+    assert!(!sock.exists(), "the socket file is removed at shutdown");
+    drop((f2, f3));
+}
