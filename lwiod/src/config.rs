@@ -37,6 +37,10 @@
 //! max_session_setups = 64
 //! session_setup_timeout_secs = 60
 //!
+//! [local]                      # the local socket; see `local` for every key
+//! mode = "0666"
+//! admin_group = "lwioadmin"
+//!
 //! [[share]]
 //! name = "data"
 //! path = "/srv/data"

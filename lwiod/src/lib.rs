@@ -13,7 +13,9 @@
 //!   srvsvc (with live share management, [`shares`]), wkssvc, SAMR, LSA and dssetup over
 //!   the SAM of the state directory, each with mgmt; rpcecho, the RPC test interface,
 //!   only with `--rpcecho`;
-//! - the accounts: the SAM (the default), or in memory with `--no-state-dir`.
+//! - the accounts: the SAM (the default), or in memory with `--no-state-dir`;
+//! - the local interface ([`local`]): `lwiod.sock` in the state directory, where local
+//!   programs send IRPs to the same I/O manager through `lwio_client`.
 //!
 //! ```text
 //! lwiod --listen 127.0.0.1:4450 --share NAME=PATH --user NAME:PASSWORD \
@@ -21,6 +23,7 @@
 //!       [--no-signing-required] [--allow-guest] [--map-to-guest]
 //!       [--failed-logon-delay-ms MS] [--anonymous-pipes] [--unix-id-range FIRST-LAST]
 //!       [--state-dir DIR | --no-state-dir] [--rpcecho] [--config FILE]
+//!       [--local-socket PATH] [--local-mode OCTAL] [--local-admin-group GROUP] [--no-local]
 //! ```
 //!
 //! Logs go to stderr, filtered by `RUST_LOG` (default `info`). Ctrl-C or SIGTERM closes
