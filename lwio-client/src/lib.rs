@@ -10,7 +10,8 @@
 //! - [`DaemonClient`] and [`RemoteFile`]: the library a program uses.
 //!   [`DaemonClient::create_file`] takes the `CreateRequest` that
 //!   [`lwio_core::IoManager::create_file`] takes, and [`RemoteFile`] has the methods of
-//!   [`lwio_core::FileHandle`] with the same `Result<_, NtStatus>` results.
+//!   [`lwio_core::FileHandle`] with the same `Result<_, NtStatus>` results;
+//! - [`Opener`] and [`AnyFile`]: one program over either, switched in one line.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -37,8 +38,10 @@
 //! [`RemoteFile::call`]; FileFullEaInformation through `query_information` works).
 #![forbid(unsafe_code)]
 
+mod any;
 mod client;
 pub mod proto;
 pub mod transport;
 
+pub use any::{AnyFile, AnyFuture, Opener};
 pub use client::{ConnectError, DaemonClient, RemoteFile, RemoteFuture};

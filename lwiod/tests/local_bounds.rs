@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lwio_client::proto::MAX_DATA;
-use lwio_client::{ConnectError, DaemonClient, RemoteFile};
-use lwio_core::irp::{LockRequest, ShareAccess, UnlockRequest};
+use lwio_client::{AnyFile, ConnectError, DaemonClient, Opener, RemoteFile};
+use lwio_core::irp::{FileInfoClass, LockRequest, ShareAccess, UnlockRequest};
 use lwio_core::{AccessMask, AccessToken, CreateDisposition, CreateRequest, IoManager, NtStatus};
 use lwiod::local::{Identities, LocalConfig, LocalServer};
 
@@ -117,4 +117,76 @@ async fn files_requests_and_connections_are_bounded() {
     task.await.unwrap();
     assert!(!sock.exists(), "the socket file is removed at shutdown");
     drop((f2, f3));
+}
+
+/// The same steps through an [`Opener`]: what a program sees in process and through the
+/// daemon is the same, statuses included.
+async fn steps(opener: &Opener, name: &str) -> Vec<String> {
+    let access = AccessMask(AccessMask::GENERIC_READ.0 | AccessMask::GENERIC_WRITE.0);
+    let token = Arc::new(lwio_core::AccessToken::system());
+    let request = |disposition| {
+        CreateRequest::new(Arc::clone(&token), access, disposition).share(ShareAccess::READ)
+    };
+    let mut seen = Vec::new();
+    let f: AnyFile = opener
+        .create_file(name, request(CreateDisposition::CREATE))
+        .await
+        .unwrap();
+    seen.push(format!("{:?}", f.create_action()));
+    seen.push(format!(
+        "{:?}",
+        f.write(0, bytes::Bytes::from_static(b"hello")).await
+    ));
+    seen.push(format!("{:?}", f.read(1, 3).await));
+    seen.push(format!("{:?}", f.read(99, 3).await));
+    let standard = f
+        .query_information(FileInfoClass::STANDARD, 64)
+        .await
+        .unwrap();
+    seen.push(format!("{:?}", &standard[8..16]));
+    seen.push(format!(
+        "{:?}",
+        opener
+            .create_file(name, request(CreateDisposition::OPEN))
+            .await
+            .err()
+    ));
+    seen.push(format!(
+        "{:?}",
+        opener
+            .create_file(name, request(CreateDisposition::CREATE))
+            .await
+            .err()
+    ));
+    seen.push(format!("{:?}", f.close().await));
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_program_runs_in_process_and_through_the_daemon_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    let io = IoManager::new();
+    lwio_pvfs::mount(&io, "d", &root, Default::default()).unwrap();
+    let sock = dir.path().join("lwiod.sock");
+    let server = LocalServer::bind(
+        &sock,
+        io.clone(),
+        Identities::new(None, None),
+        LocalConfig::default(),
+    )
+    .unwrap();
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(server.run(stopped));
+
+    let local = steps(&Opener::Local(io), "/d/local.txt").await;
+    let client = DaemonClient::connect(&sock).await.unwrap();
+    let remote = steps(&Opener::Daemon(client), "/d/remote.txt").await;
+    assert_eq!(local, remote);
+    assert!(
+        local.iter().any(|s| s.contains("SHARING_VIOLATION")),
+        "{local:?}"
+    );
+    assert!(local.iter().any(|s| s.contains("END_OF_FILE")), "{local:?}");
 }
