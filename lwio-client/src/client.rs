@@ -196,8 +196,17 @@ impl DaemonClient {
                     }
                 };
                 let waiter = inner.pending.lock().waiters.remove(&id);
-                if let (Some(w), Ok(frame)) = (waiter, frame) {
-                    let _ = w.send(frame);
+                let Ok(frame) = frame else { continue };
+                let unclaimed = match waiter {
+                    Some(w) => w.send(frame).err(),
+                    None => Some(frame),
+                };
+                // A create whose caller went away (its cancel came too late): close the
+                // file it made, or it would stay open until the connection ends.
+                if let Some(ServerFrame::Created { file, .. }) = unclaimed {
+                    if let Ok((id, _)) = inner.start(Op::Close(file)) {
+                        inner.pending.lock().waiters.remove(&id);
+                    }
                 }
             };
             if let Some(inner) = weak.upgrade() {

@@ -24,13 +24,16 @@ use lwio_client::proto::{
     VERSION,
 };
 use lwio_client::transport::{FrameReadError, read_frame};
-use lwio_core::irp::{IrpCanceller, IrpRequest, IrpResult};
+use lwio_core::irp::{IrpCanceller, IrpFuture, IrpRequest, IrpResult};
 use lwio_core::{AccessToken, CreateRequest, FileHandle, IoManager, NtStatus};
 use parking_lot::Mutex;
 use tokio::io::{AsyncRead, AsyncWriteExt};
 use tokio::net::UnixStream;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::AbortHandle;
+
+/// How long a new connection may take to send its hello.
+const HELLO_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Per-connection bounds.
 #[derive(Debug, Clone, Copy)]
@@ -131,8 +134,11 @@ struct Conn {
 
 impl Conn {
     async fn run<R: AsyncRead + Unpin>(&self, rd: &mut R) {
-        // The hello first.
-        let hello = match read_frame(rd).await {
+        // The hello first, and soon: a connection that says nothing holds a slot.
+        let Ok(first) = tokio::time::timeout(HELLO_TIMEOUT, read_frame(rd)).await else {
+            return self.refuse(NtStatus::IO_TIMEOUT, "no hello").await;
+        };
+        let hello = match first {
             Ok(Some(body)) => ClientFrame::decode(&body),
             Ok(None) | Err(FrameReadError::Io(_)) => return,
             Err(FrameReadError::Proto(e)) => Err(e),
@@ -223,7 +229,12 @@ impl Conn {
                 let Some(irp) = op.into_irp() else {
                     return self.answer(id, NtStatus::INVALID_PARAMETER).await;
                 };
-                self.dispatch(id, file, irp)
+                // An IRP the driver completed at dispatch is answered here, with no
+                // task: most reads and queries of memory-backed state.
+                if let Some(done) = self.dispatch(id, file, irp) {
+                    let result = done.await;
+                    return self.tx.send(completion(id, result)).await.is_ok();
+                }
             }
         }
         true
@@ -253,12 +264,15 @@ impl Conn {
         }
     }
 
-    fn dispatch(&self, id: u64, file: FileId, irp: IrpRequest) {
+    /// Sends the IRP; returns its future when it already completed, else spawns a task
+    /// to wait for it.
+    fn dispatch(&self, id: u64, file: FileId, irp: IrpRequest) -> Option<IrpFuture> {
         let mut s = self.state.lock();
-        let Some(handle) = s.files.get(&file.0) else {
-            return;
-        };
+        let handle = s.files.get(&file.0)?;
         let future = handle.call(irp);
+        if future.is_done() {
+            return Some(future);
+        }
         let cancel = Cancel::Irp(future.canceller());
         let state = Arc::clone(&self.state);
         let tx = self.tx.clone();
@@ -273,6 +287,7 @@ impl Conn {
                 task: Some(task.abort_handle()),
             },
         );
+        None
     }
 
     fn create(&self, id: u64, args: CreateArgs) {

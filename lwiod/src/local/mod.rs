@@ -22,7 +22,9 @@
 //! STATUS_INVALID_HANDLE (as NtReadFile on a closed handle); beyond the open-file or
 //! in-flight bound: STATUS_INSUFFICIENT_RESOURCES; no common protocol version:
 //! STATUS_REVISION_MISMATCH; beyond the connection bound: STATUS_REQUEST_NOT_ACCEPTED
-//! (then the connection closes).
+//! (then the connection closes); no hello within 10 seconds: STATUS_IO_TIMEOUT (then the
+//! connection closes). The connection bound is shared by every local user: one user can
+//! take every slot (the socket's mode and group decide who may connect at all).
 
 mod connection;
 pub mod identity;
