@@ -555,12 +555,7 @@ impl RemoteFile {
         input: impl Into<Bytes>,
         max_output: u32,
     ) -> RemoteFuture<Vec<u8>> {
-        let request = ControlRequest {
-            code,
-            input: input.into(),
-            max_output,
-        };
-        self.send(Op::DeviceControl(self.file, request), output)
+        self.control(Op::DeviceControl, code, input.into(), max_output)
     }
 
     /// Sends a file-system control (FSCTL).
@@ -570,12 +565,22 @@ impl RemoteFile {
         input: impl Into<Bytes>,
         max_output: u32,
     ) -> RemoteFuture<Vec<u8>> {
+        self.control(Op::FsControl, code, input.into(), max_output)
+    }
+
+    fn control(
+        &self,
+        kind: fn(FileId, ControlRequest) -> Op,
+        code: u32,
+        input: Bytes,
+        max_output: u32,
+    ) -> RemoteFuture<Vec<u8>> {
         let request = ControlRequest {
             code,
-            input: input.into(),
+            input,
             max_output,
         };
-        self.send(Op::FsControl(self.file, request), output)
+        self.send(kind(self.file, request), output)
     }
 
     /// Closes the file: the daemon cancels its IRPs that wait for an event, sends the

@@ -190,3 +190,59 @@ async fn one_program_runs_in_process_and_through_the_daemon_alike() {
     );
     assert!(local.iter().any(|s| s.contains("END_OF_FILE")), "{local:?}");
 }
+
+/// The bytes a connection holds are bounded: eight change notifies that may each return
+/// MAX_DATA fill its budget; a ninth is refused until they are answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bytes_held_per_connection_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    let io = IoManager::new();
+    lwio_pvfs::mount(&io, "d", &root, Default::default()).unwrap();
+    let sock = dir.path().join("lwiod.sock");
+    let server = LocalServer::bind(
+        &sock,
+        io,
+        Identities::new(None, None),
+        LocalConfig::default(),
+    )
+    .unwrap();
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(server.run(stopped));
+    let client = DaemonClient::connect(&sock).await.unwrap();
+    // (One notify per directory handle, as PVFS keeps one per handle.)
+    let mut dirs = Vec::new();
+    for _ in 0..9 {
+        let request = CreateRequest::new(
+            Arc::new(AccessToken::system()),
+            AccessMask::GENERIC_READ,
+            CreateDisposition::OPEN,
+        );
+        dirs.push(client.create_file("/d", request).await.unwrap());
+    }
+    let notify = |i: usize| {
+        dirs[i].read_directory_change(lwio_core::irp::NotifyRequest {
+            filter: lwio_core::NotifyFilter::FILE_NAME,
+            watch_tree: false,
+            length: MAX_DATA,
+        })
+    };
+    let held: Vec<_> = (0..8).map(notify).collect();
+    assert_eq!(notify(8).await, Err(NtStatus::INSUFFICIENT_RESOURCES));
+    for n in held {
+        n.cancel();
+        assert_eq!(n.await, Err(NtStatus::CANCELLED));
+    }
+    let mut again = Err(NtStatus::INSUFFICIENT_RESOURCES);
+    for _ in 0..50 {
+        let n = notify(8);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        n.cancel();
+        again = n.await;
+        if again != Err(NtStatus::INSUFFICIENT_RESOURCES) {
+            break;
+        }
+    }
+    assert_eq!(again, Err(NtStatus::CANCELLED), "room again once answered");
+}

@@ -32,6 +32,11 @@ use tokio::net::UnixStream;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::AbortHandle;
 
+/// Bytes one connection may hold in the daemon: the data its requests in flight carry and
+/// the output they may return (their length limits), from admission until the answer is
+/// written to the socket. Beyond it: STATUS_INSUFFICIENT_RESOURCES.
+pub(crate) const MAX_BUFFERED: u64 = 8 * MAX_DATA as u64;
+
 /// How long a new connection may take to send its hello.
 const HELLO_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -64,8 +69,13 @@ struct State {
     /// Creates in flight, counted against the open-file bound.
     opening: usize,
     in_flight: HashMap<u64, InFlight>,
+    /// Bytes admitted and not yet written back ([`MAX_BUFFERED`]).
+    buffered: u64,
     closed: bool,
 }
+
+/// A frame for the writer, and the bytes to release from the budget once it is written.
+type Outgoing = (ServerFrame, u64);
 
 type Shared = Arc<Mutex<State>>;
 
@@ -78,14 +88,20 @@ pub(crate) async fn serve(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let (mut rd, mut wr) = stream.into_split();
-    let (tx, mut rx) = mpsc::channel::<ServerFrame>(limits.max_in_flight + 8);
+    let (tx, mut rx) = mpsc::channel::<Outgoing>(limits.max_in_flight + 8);
+    let state: Shared = Arc::default();
+    let budget = Arc::clone(&state);
     let writer = tokio::spawn(async move {
         let mut buf = BytesMut::new();
-        while let Some(frame) = rx.recv().await {
+        while let Some((frame, release)) = rx.recv().await {
             frame.encode(&mut buf);
+            let mut released = release;
             while buf.len() < 256 * 1024 {
                 match rx.try_recv() {
-                    Ok(more) => more.encode(&mut buf),
+                    Ok((more, release)) => {
+                        more.encode(&mut buf);
+                        released += release;
+                    }
                     Err(_) => break,
                 }
             }
@@ -93,10 +109,11 @@ pub(crate) async fn serve(
                 break;
             }
             buf.clear();
+            let mut s = budget.lock();
+            s.buffered = s.buffered.saturating_sub(released);
         }
         let _ = wr.shutdown().await;
     });
-    let state: Shared = Arc::default();
     let conn = Conn {
         io,
         token,
@@ -129,7 +146,17 @@ struct Conn {
     token: Arc<AccessToken>,
     limits: Limits,
     state: Shared,
-    tx: mpsc::Sender<ServerFrame>,
+    tx: mpsc::Sender<Outgoing>,
+}
+
+/// What dispatching an IRP did.
+enum Dispatch {
+    /// The driver completed it at once.
+    Done(IrpFuture),
+    /// A task waits for it.
+    Spawned,
+    /// The file is gone.
+    NoFile,
 }
 
 impl Conn {
@@ -151,7 +178,12 @@ impl Conn {
                     max_open_files: u32::try_from(self.limits.max_open_files).unwrap_or(u32::MAX),
                     max_in_flight: u32::try_from(self.limits.max_in_flight).unwrap_or(u32::MAX),
                 };
-                if self.tx.send(ServerFrame::HelloReply(reply)).await.is_err() {
+                if self
+                    .tx
+                    .send((ServerFrame::HelloReply(reply), 0))
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -199,86 +231,101 @@ impl Conn {
         tracing::debug!(%status, message, "local client refused");
         let _ = self
             .tx
-            .send(ServerFrame::Error {
-                status,
-                message: message.to_owned(),
-            })
+            .send((
+                ServerFrame::Error {
+                    status,
+                    message: message.to_owned(),
+                },
+                0,
+            ))
             .await;
     }
 
-    /// Answers a request at once with `status`; false when the writer is gone.
-    async fn answer(&self, id: u64, status: NtStatus) -> bool {
-        self.tx
-            .send(completion(id, IrpResult::new(status)))
-            .await
-            .is_ok()
+    /// Answers a request at once with `status`, releasing `cost` once written; false
+    /// when the writer is gone.
+    async fn answer(&self, id: u64, status: NtStatus, cost: u64) -> bool {
+        let frame = completion(id, IrpResult::new(status));
+        self.tx.send((frame, cost)).await.is_ok()
     }
 
     /// Starts one request; false when the connection is gone.
     async fn call(&self, id: u64, op: Op) -> bool {
-        if let Some(status) = self.refusal(id, &op) {
-            return self.answer(id, status).await;
-        }
+        let cost = match self.admit(id, &op) {
+            Ok(cost) => cost,
+            Err(status) => return self.answer(id, status, 0).await,
+        };
         match op {
-            Op::Create(args) => self.create(id, args),
-            Op::Close(file) => self.close(id, file),
+            Op::Create(args) => self.create(id, args, cost),
+            Op::Close(file) => self.close(id, file, cost),
             op => {
-                let Some(file) = op.file() else {
-                    return self.answer(id, NtStatus::INVALID_PARAMETER).await;
+                let (Some(file), Some(irp)) = (op.file(), op.into_irp()) else {
+                    return self.answer(id, NtStatus::INVALID_PARAMETER, cost).await;
                 };
-                let Some(irp) = op.into_irp() else {
-                    return self.answer(id, NtStatus::INVALID_PARAMETER).await;
-                };
-                // An IRP the driver completed at dispatch is answered here, with no
-                // task: most reads and queries of memory-backed state.
-                if let Some(done) = self.dispatch(id, file, irp) {
-                    let result = done.await;
-                    return self.tx.send(completion(id, result)).await.is_ok();
+                match self.dispatch(id, file, irp, cost) {
+                    // An IRP the driver completed at dispatch is answered here, with no
+                    // task: most reads and queries of memory-backed state.
+                    Dispatch::Done(done) => {
+                        let frame = completion(id, done.await);
+                        return self.tx.send((frame, cost)).await.is_ok();
+                    }
+                    Dispatch::NoFile => {
+                        return self.answer(id, NtStatus::INVALID_HANDLE, cost).await;
+                    }
+                    Dispatch::Spawned => {}
                 }
             }
         }
         true
     }
 
-    /// Why a request is refused before it starts, if it is.
-    fn refusal(&self, id: u64, op: &Op) -> Option<NtStatus> {
-        let s = self.state.lock();
+    /// Admits a request within the connection's bounds and reserves its bytes (returned),
+    /// or says why it is refused.
+    fn admit(&self, id: u64, op: &Op) -> Result<u64, NtStatus> {
+        let mut s = self.state.lock();
         if s.in_flight.contains_key(&id) {
-            return Some(NtStatus::INVALID_PARAMETER);
+            return Err(NtStatus::INVALID_PARAMETER);
         }
         if s.in_flight.len() >= self.limits.max_in_flight {
-            return Some(NtStatus::INSUFFICIENT_RESOURCES);
+            return Err(NtStatus::INSUFFICIENT_RESOURCES);
         }
         match op {
             Op::Create(_) if s.files.len() + s.opening >= self.limits.max_open_files => {
-                Some(NtStatus::INSUFFICIENT_RESOURCES)
+                return Err(NtStatus::INSUFFICIENT_RESOURCES);
             }
-            Op::Create(_) => None,
+            Op::Create(_) => {}
             op => {
-                let file = op.file()?;
-                if !s.files.contains_key(&file.0) {
-                    return Some(NtStatus::INVALID_HANDLE);
+                if op.file().is_some_and(|f| !s.files.contains_key(&f.0)) {
+                    return Err(NtStatus::INVALID_HANDLE);
                 }
-                oversized(op).then_some(NtStatus::INVALID_PARAMETER)
+                if output_limit(op) > MAX_DATA {
+                    return Err(NtStatus::INVALID_PARAMETER);
+                }
             }
         }
+        let cost = u64::from(output_limit(op)) + input_length(op);
+        if s.buffered + cost > MAX_BUFFERED {
+            return Err(NtStatus::INSUFFICIENT_RESOURCES);
+        }
+        s.buffered += cost;
+        Ok(cost)
     }
 
-    /// Sends the IRP; returns its future when it already completed, else spawns a task
-    /// to wait for it.
-    fn dispatch(&self, id: u64, file: FileId, irp: IrpRequest) -> Option<IrpFuture> {
+    /// Sends the IRP; a task waits for it unless the driver completed it at once.
+    fn dispatch(&self, id: u64, file: FileId, irp: IrpRequest, cost: u64) -> Dispatch {
         let mut s = self.state.lock();
-        let handle = s.files.get(&file.0)?;
+        let Some(handle) = s.files.get(&file.0) else {
+            return Dispatch::NoFile;
+        };
         let future = handle.call(irp);
         if future.is_done() {
-            return Some(future);
+            return Dispatch::Done(future);
         }
         let cancel = Cancel::Irp(future.canceller());
         let state = Arc::clone(&self.state);
         let tx = self.tx.clone();
         let task = tokio::spawn(async move {
             let result = future.await;
-            finish(&state, &tx, id, completion(id, result)).await;
+            finish(&state, &tx, id, completion(id, result), cost).await;
         });
         s.in_flight.insert(
             id,
@@ -287,10 +334,10 @@ impl Conn {
                 task: Some(task.abort_handle()),
             },
         );
-        None
+        Dispatch::Spawned
     }
 
-    fn create(&self, id: u64, args: CreateArgs) {
+    fn create(&self, id: u64, args: CreateArgs, cost: u64) {
         let mut request = CreateRequest::new(
             Arc::clone(&self.token),
             args.desired_access,
@@ -333,7 +380,7 @@ impl Conn {
                     Err(status) => completion(id, IrpResult::new(status)),
                 }
             };
-            finish(&state, &tx, id, frame).await;
+            finish(&state, &tx, id, frame, cost).await;
         });
         s.in_flight.insert(
             id,
@@ -344,16 +391,18 @@ impl Conn {
         );
     }
 
-    fn close(&self, id: u64, file: FileId) {
+    fn close(&self, id: u64, file: FileId, cost: u64) {
         let mut s = self.state.lock();
         let Some(handle) = s.files.remove(&file.0) else {
+            s.buffered = s.buffered.saturating_sub(cost);
             return;
         };
         let state = Arc::clone(&self.state);
         let tx = self.tx.clone();
         let task = tokio::spawn(async move {
             let status = handle.close().await;
-            finish(&state, &tx, id, completion(id, IrpResult::new(status))).await;
+            let frame = completion(id, IrpResult::new(status));
+            finish(&state, &tx, id, frame, cost).await;
         });
         s.in_flight.insert(
             id,
@@ -381,10 +430,17 @@ impl Conn {
     }
 }
 
-/// A request's task ends: it leaves the table, then its answer is queued.
-async fn finish(state: &Shared, tx: &mpsc::Sender<ServerFrame>, id: u64, frame: ServerFrame) {
+/// A request's task ends: it leaves the table, then its answer is queued (its bytes are
+/// released once written).
+async fn finish(
+    state: &Shared,
+    tx: &mpsc::Sender<Outgoing>,
+    id: u64,
+    frame: ServerFrame,
+    cost: u64,
+) {
     state.lock().in_flight.remove(&id);
-    let _ = tx.send(frame).await;
+    let _ = tx.send((frame, cost)).await;
 }
 
 fn completion(id: u64, r: IrpResult) -> ServerFrame {
@@ -396,9 +452,9 @@ fn completion(id: u64, r: IrpResult) -> ServerFrame {
     })
 }
 
-/// True when a request asks for more output than one frame carries.
-fn oversized(op: &Op) -> bool {
-    let length = match op {
+/// The most output a request may return.
+fn output_limit(op: &Op) -> u32 {
+    match op {
         Op::Read(_, r) => r.length,
         Op::QueryInformation(_, q) => q.length,
         Op::QueryVolumeInformation(_, q) => q.length,
@@ -407,6 +463,22 @@ fn oversized(op: &Op) -> bool {
         Op::QuerySecurity(_, q) => q.length,
         Op::FsControl(_, c) | Op::DeviceControl(_, c) => c.max_output,
         _ => 0,
+    }
+}
+
+/// The bytes a request carries in.
+fn input_length(op: &Op) -> u64 {
+    let n = match op {
+        Op::Create(c) => {
+            c.security_descriptor.as_ref().map_or(0, |b| b.len())
+                + c.ea_buffer.as_ref().map_or(0, |b| b.len())
+        }
+        Op::Write(_, w) => w.data.len(),
+        Op::SetInformation(_, s) => s.data.len(),
+        Op::SetVolumeInformation(_, s) => s.data.len(),
+        Op::SetSecurity(_, s) => s.descriptor.len(),
+        Op::FsControl(_, c) | Op::DeviceControl(_, c) => c.input.len(),
+        _ => 0,
     };
-    length > MAX_DATA
+    n as u64
 }

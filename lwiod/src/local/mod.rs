@@ -20,7 +20,9 @@
 //! Statuses of refusals: a request id already in flight, a length above the protocol's
 //! `MAX_DATA`: STATUS_INVALID_PARAMETER; a file id the connection does not hold:
 //! STATUS_INVALID_HANDLE (as NtReadFile on a closed handle); beyond the open-file or
-//! in-flight bound: STATUS_INSUFFICIENT_RESOURCES; no common protocol version:
+//! in-flight bound, or beyond the bytes a connection may hold (64 MiB: the data its
+//! requests carry and the output they may return, until written back):
+//! STATUS_INSUFFICIENT_RESOURCES; no common protocol version:
 //! STATUS_REVISION_MISMATCH; beyond the connection bound: STATUS_REQUEST_NOT_ACCEPTED
 //! (then the connection closes); no hello within 10 seconds: STATUS_IO_TIMEOUT (then the
 //! connection closes). The connection bound is shared by every local user: one user can
