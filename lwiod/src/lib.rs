@@ -220,16 +220,25 @@ pub fn assemble(config: Config) -> Result<Daemon, Error> {
                 .map_err(pipe_error("rpcecho"))?,
         );
     }
+    // A socket the configuration names must be served; the default one in the state
+    // directory is skipped with a warning when it cannot be (a path too long for a Unix
+    // socket, another daemon on the same state directory), so the SMB server still runs.
     let local = match config.local.socket_path(config.state_dir.as_deref()) {
         Some(path) => {
             let identities = local::Identities::new(config.local.admin_group.clone(), sam.clone());
-            Some(
-                local::LocalServer::bind(&path, io.clone(), identities, config.local.clone())
-                    .map_err(|source| Error::Local {
+            match local::LocalServer::bind(&path, io.clone(), identities, config.local.clone()) {
+                Ok(l) => Some(l),
+                Err(e) if config.local.socket.is_none() => {
+                    tracing::warn!(path = %path.display(), "no local interface: {e}");
+                    None
+                }
+                Err(source) => {
+                    return Err(Error::Local {
                         path: path.display().to_string(),
                         source,
-                    })?,
-            )
+                    });
+                }
+            }
         }
         None => None,
     };
