@@ -3,14 +3,16 @@
 //!
 //! Three kinds of task serve a connection:
 //!
-//! - the reader (this module's [`serve`]) reads a frame at a time, sends each request's
-//!   IRP at once (as Windows issues I/O at the call) and spawns a task to wait for it;
-//! - one task per request in flight awaits the IRP and queues its completion;
+//! - the reader (this module's [`serve`]) reads a frame at a time, admits the request
+//!   within the connection's bounds, sends its IRP at once (as Windows issues I/O at the
+//!   call) and, when the driver completed it at dispatch, queues the answer itself;
+//! - one task per request still pending awaits the IRP and queues its completion;
 //! - the writer drains the queue into the socket, many frames per write when it can.
 //!
-//! The queue is bounded: a client that does not read its completions stops being read,
-//! so nothing it sends can grow the daemon's memory beyond the bounds of its
-//! [`Limits`]. Cancel reaches the IRP through its canceller (the driver decides: the IRP
+//! The queue is bounded, and so are the bytes a connection holds ([`MAX_BUFFERED`]: the
+//! data its requests carry and the output they may return, from admission until the
+//! answer is written): a client that does not read its completions stops being read, so
+//! nothing it sends can grow the daemon's memory beyond its [`Limits`] and that budget. Cancel reaches the IRP through its canceller (the driver decides: the IRP
 //! completes with STATUS_CANCELLED, or with its result when it finished first); a create
 //! in flight is cancelled by dropping its future. When the connection ends, every task in
 //! flight is aborted (dropping an IRP's future cancels it) and every file is closed.
