@@ -17,6 +17,7 @@ use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
@@ -25,7 +26,7 @@ use lwio_core::irp::{
     QueryDirectoryRequest, QueryInfoRequest, QuerySecurityRequest, ReadRequest, SetInfoRequest,
     SetSecurityRequest, UnlockRequest, WriteRequest,
 };
-use lwio_core::{CreateRequest, NtStatus};
+use lwio_core::{AccessMask, CreateRequest, NtStatus};
 use lwio_types::{FileInfoClass, FsInfoClass, SecurityInformation};
 use parking_lot::Mutex;
 use tokio::io::AsyncWriteExt;
@@ -248,21 +249,28 @@ impl DaemonClient {
 
     /// Opens or creates a file with the protocol's create arguments.
     pub async fn open(&self, args: CreateArgs) -> Result<RemoteFile, NtStatus> {
-        let future: RemoteFuture<(FileId, CreateAction)> =
-            RemoteFuture::start(&self.inner, Op::Create(args), created);
-        let (file, action) = future.await?;
+        let future = RemoteFuture::start(&self.inner, Op::Create(args), created);
+        let (file, action, granted, directory) = future.await?;
         Ok(RemoteFile {
             client: self.clone(),
             file,
             action,
-            closed: false,
+            granted,
+            directory,
+            closed: AtomicBool::new(false),
         })
     }
 }
 
-fn created(frame: ServerFrame) -> Result<(FileId, CreateAction), NtStatus> {
+fn created(frame: ServerFrame) -> Result<(FileId, CreateAction, AccessMask, bool), NtStatus> {
     match frame {
-        ServerFrame::Created { file, action, .. } => Ok((file, CreateAction(action))),
+        ServerFrame::Created {
+            file,
+            action,
+            granted,
+            directory,
+            ..
+        } => Ok((file, CreateAction(action), granted, directory)),
         ServerFrame::Completion(c) if c.status.is_success() => {
             Err(NtStatus::INVALID_NETWORK_RESPONSE)
         }
@@ -329,8 +337,20 @@ impl<T> RemoteFuture<T> {
     /// Asks the daemon to cancel the request (Windows' CancelIoEx): it completes with
     /// STATUS_CANCELLED, or with its result when it finished first.
     pub fn cancel(&self) {
-        if let (Ok((id, _)), false) = (&self.state, self.done) {
-            self.inner.send_cancel(*id);
+        if let Some(c) = self.canceller() {
+            c.cancel();
+        }
+    }
+
+    /// A handle that cancels the request from elsewhere; `None` once it has its answer,
+    /// or when it was never sent.
+    pub fn canceller(&self) -> Option<RemoteCanceller> {
+        match (&self.state, self.done) {
+            (Ok((id, _)), false) => Some(RemoteCanceller {
+                inner: Arc::clone(&self.inner),
+                id: *id,
+            }),
+            _ => None,
         }
     }
 }
@@ -373,6 +393,25 @@ impl<T> Drop for RemoteFuture<T> {
     }
 }
 
+/// Cancels one request sent to the daemon (see [`RemoteFuture::canceller`]).
+pub struct RemoteCanceller {
+    inner: Arc<Inner>,
+    id: u64,
+}
+
+impl RemoteCanceller {
+    /// Sends the cancel.
+    pub fn cancel(&self) {
+        self.inner.send_cancel(self.id);
+    }
+}
+
+impl std::fmt::Debug for RemoteCanceller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("RemoteCanceller").field(&self.id).finish()
+    }
+}
+
 /// A file open on the daemon, with the methods of [`lwio_core::FileHandle`] and the same
 /// results. Dropping it closes the file in the background; [`RemoteFile::close`] closes
 /// it and waits.
@@ -380,7 +419,9 @@ pub struct RemoteFile {
     client: DaemonClient,
     file: FileId,
     action: CreateAction,
-    closed: bool,
+    granted: AccessMask,
+    directory: bool,
+    closed: AtomicBool,
 }
 
 impl std::fmt::Debug for RemoteFile {
@@ -405,6 +446,16 @@ impl RemoteFile {
     /// The daemon's id of this file on the connection.
     pub fn id(&self) -> FileId {
         self.file
+    }
+
+    /// The access the daemon granted the open.
+    pub fn granted_access(&self) -> AccessMask {
+        self.granted
+    }
+
+    /// True when the open is a directory.
+    pub fn is_directory(&self) -> bool {
+        self.directory
     }
 
     /// Sends any request the protocol carries and returns the whole result; create,
@@ -585,19 +636,28 @@ impl RemoteFile {
 
     /// Closes the file: the daemon cancels its IRPs that wait for an event, sends the
     /// close IRP and waits for it. Returns the close's status.
-    pub async fn close(mut self) -> NtStatus {
-        self.closed = true;
-        let future = self.send(Op::Close(self.file), whole);
-        match future.await {
+    pub async fn close(self) -> NtStatus {
+        match self.start_close().await {
             Ok(r) => r.status,
             Err(status) => status,
         }
+    }
+
+    /// Sends the close without giving the file up (for a driver whose file object owns
+    /// this file, see [`crate::DaemonDriver`]); a second close fails with
+    /// STATUS_FILE_CLOSED, and so do requests the daemon gets after it (with
+    /// STATUS_INVALID_HANDLE).
+    pub fn start_close(&self) -> RemoteFuture<IrpResult> {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return RemoteFuture::failed(&self.client.inner, NtStatus::FILE_CLOSED);
+        }
+        self.send(Op::Close(self.file), whole)
     }
 }
 
 impl Drop for RemoteFile {
     fn drop(&mut self) {
-        if !self.closed {
+        if !self.closed.load(Ordering::Acquire) {
             // Fire and forget: the answer finds no waiter and is discarded.
             if let Ok((id, _)) = self.client.inner.start(Op::Close(self.file)) {
                 self.client.inner.pending.lock().waiters.remove(&id);

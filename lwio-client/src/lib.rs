@@ -11,7 +11,9 @@
 //!   [`DaemonClient::create_file`] takes the `CreateRequest` that
 //!   [`lwio_core::IoManager::create_file`] takes, and [`RemoteFile`] has the methods of
 //!   [`lwio_core::FileHandle`] with the same `Result<_, NtStatus>` results;
-//! - [`Opener`] and [`AnyFile`]: one program over either, switched in one line.
+//! - [`Opener`] and [`AnyFile`]: one program over either, switched in one line;
+//! - [`DaemonDriver`]: the daemon's namespace mounted as a device of an in-process
+//!   manager, so code written against `IoManager` (the `lwio` tool) runs unchanged.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -40,8 +42,10 @@
 
 mod any;
 mod client;
+mod driver;
 pub mod proto;
 pub mod transport;
 
 pub use any::{AnyFile, AnyFuture, Opener};
-pub use client::{ConnectError, DaemonClient, RemoteFile, RemoteFuture};
+pub use client::{ConnectError, DaemonClient, RemoteCanceller, RemoteFile, RemoteFuture};
+pub use driver::DaemonDriver;

@@ -187,10 +187,14 @@ fn server_frame() -> impl Strategy<Value = ServerFrame> {
                 max_in_flight: c,
             }
         )),
-        any::<(u64, u64, u32)>().prop_map(|(id, f, action)| ServerFrame::Created {
-            id,
-            file: FileId(f),
-            action
+        any::<(u64, u64, u32, u32, bool)>().prop_map(|(id, f, action, g, directory)| {
+            ServerFrame::Created {
+                id,
+                file: FileId(f),
+                action,
+                granted: AccessMask(g),
+                directory,
+            }
         }),
         (any::<(u64, u32, u64)>(), data()).prop_map(|((id, s, information), output)| {
             ServerFrame::Completion(Completion {

@@ -2,9 +2,9 @@
 //! connection.
 
 use bytes::{BufMut, Bytes, BytesMut};
-use lwio_types::NtStatus;
+use lwio_types::{AccessMask, NtStatus};
 
-use super::frame::{Body, ProtoError, put_bytes, write_frame};
+use super::frame::{Body, ProtoError, put_bool, put_bytes, write_frame};
 use super::{FileId, MAX_DATA};
 
 mod opcode {
@@ -48,7 +48,7 @@ pub struct Completion {
 pub enum ServerFrame {
     /// The answer to the hello.
     HelloReply(HelloReply),
-    /// A create succeeded: the file's id and what the create did (`CreateAction`).
+    /// A create succeeded: the file's id, what the create did, and what the open is.
     Created {
         /// The request's id.
         id: u64,
@@ -56,6 +56,10 @@ pub enum ServerFrame {
         file: FileId,
         /// The create action (opened, created, overwritten, superseded).
         action: u32,
+        /// The access the open was granted (generic bits and MAXIMUM_ALLOWED resolved).
+        granted: AccessMask,
+        /// The open is a directory.
+        directory: bool,
     },
     /// Any other request completed (a create that failed included).
     Completion(Completion),
@@ -79,11 +83,19 @@ impl ServerFrame {
                 b.put_u32_le(h.max_open_files);
                 b.put_u32_le(h.max_in_flight);
             }
-            ServerFrame::Created { id, file, action } => {
+            ServerFrame::Created {
+                id,
+                file,
+                action,
+                granted,
+                directory,
+            } => {
                 b.put_u8(opcode::CREATED);
                 b.put_u64_le(*id);
                 b.put_u64_le(file.0);
                 b.put_u32_le(*action);
+                b.put_u32_le(granted.0);
+                put_bool(b, *directory);
             }
             ServerFrame::Completion(c) => {
                 b.put_u8(opcode::COMPLETION);
@@ -115,6 +127,8 @@ impl ServerFrame {
                 id: r.u64()?,
                 file: FileId(r.u64()?),
                 action: r.u32()?,
+                granted: AccessMask(r.u32()?),
+                directory: r.bool()?,
             },
             opcode::COMPLETION => ServerFrame::Completion(Completion {
                 id: r.u64()?,

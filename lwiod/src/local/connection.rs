@@ -370,13 +370,15 @@ impl Conn {
                     Ok(handle) if !s.closed => {
                         s.next_file += 1;
                         let file = s.next_file;
-                        let action = handle.create_action().0;
-                        s.files.insert(file, handle);
-                        ServerFrame::Created {
+                        let frame = ServerFrame::Created {
                             id,
                             file: FileId(file),
-                            action,
-                        }
+                            action: handle.create_action().0,
+                            granted: handle.file().granted_access(),
+                            directory: handle.file().is_directory(),
+                        };
+                        s.files.insert(file, handle);
+                        frame
                     }
                     Ok(_) => completion(id, IrpResult::new(NtStatus::FILE_CLOSED)),
                     Err(status) => completion(id, IrpResult::new(status)),
