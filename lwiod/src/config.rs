@@ -37,6 +37,10 @@
 //! max_session_setups = 64
 //! session_setup_timeout_secs = 60
 //!
+//! [local]                      # the local socket; see `local` for every key
+//! mode = "0666"
+//! admin_group = "lwioadmin"
+//!
 //! [[share]]
 //! name = "data"
 //! path = "/srv/data"
@@ -195,6 +199,8 @@ pub struct Config {
     pub pvfs_queue_limit: Option<usize>,
     /// Threads of the RPC pool (`None`: the process-wide pool).
     pub rpc_threads: Option<usize>,
+    /// The local interface: a Unix socket for local programs (see [`crate::local`]).
+    pub local: crate::local::LocalConfig,
 }
 
 /// Where the Unix account mirror writes.
@@ -223,6 +229,7 @@ impl Default for Config {
             pvfs_threads: None,
             pvfs_queue_limit: None,
             rpc_threads: None,
+            local: crate::local::LocalConfig::default(),
         }
     }
 }
@@ -268,6 +275,7 @@ struct FileConfig {
     pvfs_threads: Option<usize>,
     pvfs_queue_limit: Option<usize>,
     rpc_threads: Option<usize>,
+    local: Option<crate::local::LocalFile>,
 }
 
 /// The command line of `lwiod`.
@@ -350,6 +358,18 @@ pub struct Args {
     /// With --unix-mirror: work on DIR/etc/passwd and DIR/etc/group.
     #[arg(long, value_name = "DIR")]
     pub unix_prefix: Option<PathBuf>,
+    /// The local interface's socket (default: lwiod.sock in the state directory).
+    #[arg(long, value_name = "PATH")]
+    pub local_socket: Option<PathBuf>,
+    /// The local socket's permission bits, in octal (default 0666).
+    #[arg(long, value_name = "OCTAL")]
+    pub local_mode: Option<String>,
+    /// A Unix group whose members get an administrator's token on the local socket.
+    #[arg(long, value_name = "GROUP")]
+    pub local_admin_group: Option<String>,
+    /// No local interface.
+    #[arg(long)]
+    pub no_local: bool,
 }
 
 fn mirror_config(
@@ -416,6 +436,9 @@ impl Config {
             self.listen = v;
         }
         self.apply_bounds(&f);
+        if let Some(local) = f.local {
+            self.local.apply(local).map_err(ConfigError::Invalid)?;
+        }
         self.shares.extend(f.share);
         self.users.extend(f.user.into_iter().map(|u| UserConfig {
             name: u.name,
@@ -560,6 +583,16 @@ impl Config {
         if let Some(m) = mirror_config(args.unix_mirror, args.unix_root, args.unix_prefix) {
             c.unix_mirror = Some(m);
         }
+        if args.local_socket.is_some() {
+            c.local.socket = args.local_socket;
+        }
+        if let Some(m) = &args.local_mode {
+            c.local.mode = crate::local::parse_mode(m).map_err(ConfigError::Invalid)?;
+        }
+        if args.local_admin_group.is_some() {
+            c.local.admin_group = args.local_admin_group;
+        }
+        c.local.enabled &= !args.no_local;
         c.check()?;
         Ok(c)
     }
@@ -854,6 +887,38 @@ mod more_tests {
                 && cli.shares[0].encrypt_data
         );
         assert!(Config::from_cli(["lwiod", "--encrypt-share", "nosuch"]).is_err());
+    }
+
+    #[test]
+    fn local_interface_from_cli_and_toml() {
+        let d = Config::default();
+        assert_eq!(
+            d.local.socket_path(Some(std::path::Path::new("/s"))),
+            Some(PathBuf::from("/s/lwiod.sock"))
+        );
+        let cli = Config::from_cli([
+            "lwiod",
+            "--local-socket",
+            "/run/l.sock",
+            "--local-mode",
+            "0660",
+            "--local-admin-group",
+            "wheel",
+        ])
+        .unwrap();
+        let toml = Config::from_toml(
+            "[local]\nsocket = \"/run/l.sock\"\nmode = \"0660\"\nadmin_group = \"wheel\"\n",
+        )
+        .unwrap();
+        assert_eq!(cli, toml);
+        assert_eq!(cli.local.mode, 0o660);
+        let off = Config::from_cli(["lwiod", "--no-local"]).unwrap();
+        assert_eq!(
+            off.local.socket_path(Some(std::path::Path::new("/s"))),
+            None
+        );
+        assert!(Config::from_cli(["lwiod", "--local-mode", "999"]).is_err());
+        assert!(Config::from_toml("[local]\nmax_in_flight = 0\n").is_err());
     }
 
     #[test]

@@ -13,7 +13,9 @@
 //!   srvsvc (with live share management, [`shares`]), wkssvc, SAMR, LSA and dssetup over
 //!   the SAM of the state directory, each with mgmt; rpcecho, the RPC test interface,
 //!   only with `--rpcecho`;
-//! - the accounts: the SAM (the default), or in memory with `--no-state-dir`.
+//! - the accounts: the SAM (the default), or in memory with `--no-state-dir`;
+//! - the local interface ([`local`]): `lwiod.sock` in the state directory, where local
+//!   programs send IRPs to the same I/O manager through `lwio_client`.
 //!
 //! ```text
 //! lwiod --listen 127.0.0.1:4450 --share NAME=PATH --user NAME:PASSWORD \
@@ -21,12 +23,14 @@
 //!       [--no-signing-required] [--allow-guest] [--map-to-guest]
 //!       [--failed-logon-delay-ms MS] [--anonymous-pipes] [--unix-id-range FIRST-LAST]
 //!       [--state-dir DIR | --no-state-dir] [--rpcecho] [--config FILE]
+//!       [--local-socket PATH] [--local-mode OCTAL] [--local-admin-group GROUP] [--no-local]
 //! ```
 //!
 //! Logs go to stderr, filtered by `RUST_LOG` (default `info`). Ctrl-C or SIGTERM closes
 //! every connection and open file, then exits.
 
 pub mod config;
+pub mod local;
 mod sam;
 pub mod shares;
 
@@ -81,6 +85,14 @@ pub enum Error {
     /// The server refused its assembly.
     #[error(transparent)]
     Server(#[from] ServerError),
+    /// The local interface's socket could not be bound.
+    #[error("local socket {path}: {source}")]
+    Local {
+        /// The socket's path.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// The assembled server with its RPC endpoints, ready to serve.
@@ -88,6 +100,8 @@ pub struct Daemon {
     server: Server,
     /// The pipe servers; dropping them stops the endpoints.
     pipes: Vec<PipeServer>,
+    /// The local interface, when it has a socket.
+    local: Option<local::LocalServer>,
 }
 
 impl std::fmt::Debug for Daemon {
@@ -95,6 +109,7 @@ impl std::fmt::Debug for Daemon {
         f.debug_struct("Daemon")
             .field("server", &self.server)
             .field("pipes", &self.pipes)
+            .field("local", &self.local)
             .finish()
     }
 }
@@ -205,13 +220,39 @@ pub fn assemble(config: Config) -> Result<Daemon, Error> {
                 .map_err(pipe_error("rpcecho"))?,
         );
     }
+    // A socket the configuration names must be served; the default one in the state
+    // directory is skipped with a warning when it cannot be (a path too long for a Unix
+    // socket, another daemon on the same state directory), so the SMB server still runs.
+    let local = match config.local.socket_path(config.state_dir.as_deref()) {
+        Some(path) => {
+            let identities = local::Identities::new(config.local.admin_group.clone(), sam.clone());
+            match local::LocalServer::bind(&path, io.clone(), identities, config.local.clone()) {
+                Ok(l) => Some(l),
+                Err(e) if config.local.socket.is_none() => {
+                    tracing::warn!(path = %path.display(), "no local interface: {e}");
+                    None
+                }
+                Err(source) => {
+                    return Err(Error::Local {
+                        path: path.display().to_string(),
+                        source,
+                    });
+                }
+            }
+        }
+        None => None,
+    };
     if let Some(sam) = sam {
         pipes.extend(
             lwio_samr::serve(server.io(), NPFS_DEVICE, sam, rpc::auth(&server), &identity)
                 .map_err(pipe_error("samr"))?,
         );
     }
-    Ok(Daemon { server, pipes })
+    Ok(Daemon {
+        server,
+        pipes,
+        local,
+    })
 }
 
 impl Daemon {
@@ -220,24 +261,70 @@ impl Daemon {
         &self.server
     }
 
-    /// Binds the configured address and serves until `shutdown` completes.
+    /// The local interface's socket, when it has one.
+    pub fn local_socket(&self) -> Option<&std::path::Path> {
+        self.local.as_ref().map(|l| l.path())
+    }
+
+    /// Binds the configured address and serves (the local interface too) until
+    /// `shutdown` completes.
     pub async fn serve(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
-        let Daemon { server, pipes } = self;
-        let result = server.serve(shutdown).await;
+        let Daemon {
+            server,
+            pipes,
+            local,
+        } = self;
+        let (stop, local) = start_local(local);
+        let result = server
+            .serve(async {
+                shutdown.await;
+                let _ = stop.send(true);
+            })
+            .await;
+        drop(stop);
+        if let Some(local) = local {
+            let _ = local.await;
+        }
         drop(pipes);
         result
     }
 
-    /// Serves connections accepted on `listener` until `shutdown` completes.
+    /// Serves connections accepted on `listener` (and the local interface) until
+    /// `shutdown` completes.
     pub async fn serve_on(
         self,
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()>,
     ) {
-        let Daemon { server, pipes } = self;
-        server.serve_on(listener, shutdown).await;
+        let Daemon {
+            server,
+            pipes,
+            local,
+        } = self;
+        let (stop, local) = start_local(local);
+        server
+            .serve_on(listener, async {
+                shutdown.await;
+                let _ = stop.send(true);
+            })
+            .await;
+        drop(stop);
+        if let Some(local) = local {
+            let _ = local.await;
+        }
         drop(pipes);
     }
+}
+
+/// Spawns the local interface's accept loop; it stops when the sender says so or goes.
+fn start_local(
+    local: Option<local::LocalServer>,
+) -> (
+    tokio::sync::watch::Sender<bool>,
+    Option<tokio::task::JoinHandle<()>>,
+) {
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    (stop, local.map(|l| tokio::spawn(l.run(rx))))
 }
 
 /// Completes on Ctrl-C (SIGINT) or SIGTERM.

@@ -20,6 +20,24 @@ fn mount_root(io: &IoManager, device: &str, root: &Path) -> Result<(), NtStatus>
     lwio::pvfs::mount(io, device, root, lwio::pvfs::PvfsConfig::default())
 }
 
+/// Connects to lwiod's local socket and mounts its namespace at `/share`; returns the
+/// runtime the connection runs on, to be kept until the end.
+#[cfg(feature = "daemon")]
+fn mount_daemon(io: &IoManager, socket: &Path) -> Result<tokio::runtime::Runtime, String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let client = rt
+        .block_on(lwio_client::DaemonClient::connect(socket))
+        .map_err(|e| format!("{}: {e}", socket.display()))?;
+    let driver = lwio_client::DaemonDriver::new(client, rt.handle().clone());
+    io.add_device(DEVICE, Arc::new(driver), ())
+        .map_err(|status| format!("cannot mount the daemon at /{DEVICE}: {status}"))?;
+    Ok(rt)
+}
+
 /// Mounts the SMB redirector at `/rdr` when credentials are given (`--credentials` or
 /// `LWIO_USER`); without them a remote path on the command line is a usage error.
 #[cfg(feature = "rdr")]
@@ -79,7 +97,24 @@ fn main() -> ExitCode {
             }
         };
     }
+    // With --daemon, /share is the daemon's namespace; the runtime carries the socket.
+    #[cfg(feature = "daemon")]
+    let _runtime = match &cli.daemon {
+        Some(socket) => match mount_daemon(&io, socket) {
+            Ok(rt) => Some(rt),
+            Err(e) => {
+                eprintln!("lwio: {e}");
+                return ExitCode::from(1);
+            }
+        },
+        None => None,
+    };
+    #[cfg(feature = "daemon")]
+    let on_daemon = cli.daemon.is_some();
+    #[cfg(not(feature = "daemon"))]
+    let on_daemon = false;
     let mounted = match &cli.root {
+        _ if on_daemon => Ok(()),
         Some(root) => mount_root(&io, DEVICE, root),
         None => {
             if !cli.memfs && !names_remote() {

@@ -45,6 +45,12 @@ pub struct Cli {
     #[cfg(feature = "rdr")]
     #[arg(long, global = true)]
     pub encrypt: bool,
+    /// Run against a running lwiod through its local socket: paths are in the daemon's
+    /// namespace (`data/a.txt` is share data's `a.txt`), and the daemon decides who you are
+    /// (from your uid; `--user` is not sent).
+    #[cfg(feature = "daemon")]
+    #[arg(long, value_name = "SOCKET", global = true, conflicts_with_all = ["root", "memfs"])]
+    pub daemon: Option<PathBuf>,
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,

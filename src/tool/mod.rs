@@ -41,8 +41,15 @@
 //!   as its last word when there is one; otherwise the script stops there.
 //! - The script stops at the first line that fails. Each line is echoed as `> line`.
 //!
+//! ## Against a daemon
+//! `lwio --daemon SOCKET` mounts a running lwiod's namespace at `/share`
+//! (`lwio_client::DaemonDriver`): every command and script runs unchanged against the
+//! daemon's I/O manager, with the daemon's share modes, locks and statuses, as the uid
+//! running the tool (`--user` is not sent).
+//!
 //! ## What it is not
-//! No mounting: the caller assembles the manager (the binary mounts PVFS or memfs). No
+//! No mounting: the caller assembles the manager (the binary mounts PVFS or memfs, or the
+//! daemon). No
 //! relative opens, no set-information beyond what the commands above send.
 
 #[cfg(feature = "samr")]

@@ -1,0 +1,488 @@
+//! One local client: its frames read, its IRPs run concurrently, its completions written
+//! as they finish.
+//!
+//! Three kinds of task serve a connection:
+//!
+//! - the reader (this module's [`serve`]) reads a frame at a time, admits the request
+//!   within the connection's bounds, sends its IRP at once (as Windows issues I/O at the
+//!   call) and, when the driver completed it at dispatch, queues the answer itself;
+//! - one task per request still pending awaits the IRP and queues its completion;
+//! - the writer drains the queue into the socket, many frames per write when it can.
+//!
+//! The queue is bounded, and so are the bytes a connection holds ([`MAX_BUFFERED`]: the
+//! data its requests carry and the output they may return, from admission until the
+//! answer is written): a client that does not read its completions stops being read, so
+//! nothing it sends can grow the daemon's memory beyond its [`Limits`] and that budget. Cancel reaches the IRP through its canceller (the driver decides: the IRP
+//! completes with STATUS_CANCELLED, or with its result when it finished first); a create
+//! in flight is cancelled by dropping its future. When the connection ends, every task in
+//! flight is aborted (dropping an IRP's future cancels it) and every file is closed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use lwio_client::proto::{
+    ClientFrame, Completion, CreateArgs, FileId, HelloReply, MAX_DATA, MAX_FRAME, Op, ServerFrame,
+    VERSION,
+};
+use lwio_client::transport::{FrameReadError, read_frame};
+use lwio_core::irp::{IrpCanceller, IrpFuture, IrpRequest, IrpResult};
+use lwio_core::{AccessToken, CreateRequest, FileHandle, IoManager, NtStatus};
+use parking_lot::Mutex;
+use tokio::io::{AsyncRead, AsyncWriteExt};
+use tokio::net::UnixStream;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::AbortHandle;
+
+/// Bytes one connection may hold in the daemon: the data its requests in flight carry and
+/// the output they may return (their length limits), from admission until the answer is
+/// written to the socket. Beyond it: STATUS_INSUFFICIENT_RESOURCES.
+pub(crate) const MAX_BUFFERED: u64 = 8 * MAX_DATA as u64;
+
+/// How long a new connection may take to send its hello.
+const HELLO_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Per-connection bounds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) max_open_files: usize,
+    pub(crate) max_in_flight: usize,
+}
+
+/// How a request in flight is cancelled.
+enum Cancel {
+    /// Through the IRP's canceller (`None`: it completed at dispatch).
+    Irp(Option<IrpCanceller>),
+    /// A create: its task drops the create's future when told.
+    Create(Option<oneshot::Sender<()>>),
+    /// A close is not cancelled.
+    Close,
+}
+
+struct InFlight {
+    cancel: Cancel,
+    task: Option<AbortHandle>,
+}
+
+#[derive(Default)]
+struct State {
+    files: HashMap<u64, FileHandle>,
+    next_file: u64,
+    /// Creates in flight, counted against the open-file bound.
+    opening: usize,
+    in_flight: HashMap<u64, InFlight>,
+    /// Bytes admitted and not yet written back ([`MAX_BUFFERED`]).
+    buffered: u64,
+    closed: bool,
+}
+
+/// A frame for the writer, and the bytes to release from the budget once it is written.
+type Outgoing = (ServerFrame, u64);
+
+type Shared = Arc<Mutex<State>>;
+
+/// Serves one connection until the client leaves, breaks the protocol, or `shutdown`.
+pub(crate) async fn serve(
+    stream: UnixStream,
+    io: IoManager,
+    token: Arc<AccessToken>,
+    limits: Limits,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let (mut rd, mut wr) = stream.into_split();
+    let (tx, mut rx) = mpsc::channel::<Outgoing>(limits.max_in_flight + 8);
+    let state: Shared = Arc::default();
+    let budget = Arc::clone(&state);
+    let writer = tokio::spawn(async move {
+        let mut buf = BytesMut::new();
+        while let Some((frame, release)) = rx.recv().await {
+            frame.encode(&mut buf);
+            let mut released = release;
+            while buf.len() < 256 * 1024 {
+                match rx.try_recv() {
+                    Ok((more, release)) => {
+                        more.encode(&mut buf);
+                        released += release;
+                    }
+                    Err(_) => break,
+                }
+            }
+            if wr.write_all(&buf).await.is_err() {
+                break;
+            }
+            buf.clear();
+            let mut s = budget.lock();
+            s.buffered = s.buffered.saturating_sub(released);
+        }
+        let _ = wr.shutdown().await;
+    });
+    let conn = Conn {
+        io,
+        token,
+        limits,
+        state: Arc::clone(&state),
+        tx: tx.clone(),
+    };
+    tokio::select! {
+        () = conn.run(&mut rd) => {}
+        _ = shutdown.wait_for(|stop| *stop) => {}
+    }
+    // The client is gone (or must go): cancel what it left in flight, close its files.
+    let (tasks, files) = {
+        let mut s = state.lock();
+        s.closed = true;
+        let tasks: Vec<_> = s.in_flight.drain().filter_map(|(_, f)| f.task).collect();
+        (tasks, std::mem::take(&mut s.files))
+    };
+    for t in tasks {
+        t.abort();
+    }
+    drop(files);
+    drop(conn);
+    drop(tx);
+    let _ = writer.await;
+}
+
+struct Conn {
+    io: IoManager,
+    token: Arc<AccessToken>,
+    limits: Limits,
+    state: Shared,
+    tx: mpsc::Sender<Outgoing>,
+}
+
+/// What dispatching an IRP did.
+enum Dispatch {
+    /// The driver completed it at once.
+    Done(IrpFuture),
+    /// A task waits for it.
+    Spawned,
+    /// The file is gone.
+    NoFile,
+}
+
+impl Conn {
+    async fn run<R: AsyncRead + Unpin>(&self, rd: &mut R) {
+        // The hello first, and soon: a connection that says nothing holds a slot.
+        let Ok(first) = tokio::time::timeout(HELLO_TIMEOUT, read_frame(rd)).await else {
+            return self.refuse(NtStatus::IO_TIMEOUT, "no hello").await;
+        };
+        let hello = match first {
+            Ok(Some(body)) => ClientFrame::decode(&body),
+            Ok(None) | Err(FrameReadError::Io(_)) => return,
+            Err(FrameReadError::Proto(e)) => Err(e),
+        };
+        match hello {
+            Ok(ClientFrame::Hello { min, max }) if min <= VERSION && VERSION <= max => {
+                let reply = HelloReply {
+                    version: VERSION,
+                    max_frame: MAX_FRAME,
+                    max_open_files: u32::try_from(self.limits.max_open_files).unwrap_or(u32::MAX),
+                    max_in_flight: u32::try_from(self.limits.max_in_flight).unwrap_or(u32::MAX),
+                };
+                if self
+                    .tx
+                    .send((ServerFrame::HelloReply(reply), 0))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            Ok(ClientFrame::Hello { .. }) => {
+                return self
+                    .refuse(NtStatus::REVISION_MISMATCH, "no common version")
+                    .await;
+            }
+            Ok(_) => {
+                return self
+                    .refuse(
+                        NtStatus::INVALID_PARAMETER,
+                        "the first frame must be a hello",
+                    )
+                    .await;
+            }
+            Err(e) => return self.refuse(e.status(), &e.to_string()).await,
+        }
+        loop {
+            let frame = match read_frame(rd).await {
+                Ok(Some(body)) => ClientFrame::decode(&body),
+                Ok(None) | Err(FrameReadError::Io(_)) => return,
+                Err(FrameReadError::Proto(e)) => Err(e),
+            };
+            let ok = match frame {
+                Ok(ClientFrame::Call { id, op }) => self.call(id, op).await,
+                Ok(ClientFrame::Cancel { id }) => {
+                    self.cancel(id);
+                    true
+                }
+                Ok(ClientFrame::Hello { .. }) => {
+                    return self
+                        .refuse(NtStatus::INVALID_PARAMETER, "a second hello")
+                        .await;
+                }
+                Err(e) => return self.refuse(e.status(), &e.to_string()).await,
+            };
+            if !ok {
+                return;
+            }
+        }
+    }
+
+    async fn refuse(&self, status: NtStatus, message: &str) {
+        tracing::debug!(%status, message, "local client refused");
+        let _ = self
+            .tx
+            .send((
+                ServerFrame::Error {
+                    status,
+                    message: message.to_owned(),
+                },
+                0,
+            ))
+            .await;
+    }
+
+    /// Answers a request at once with `status`, releasing `cost` once written; false
+    /// when the writer is gone.
+    async fn answer(&self, id: u64, status: NtStatus, cost: u64) -> bool {
+        let frame = completion(id, IrpResult::new(status));
+        self.tx.send((frame, cost)).await.is_ok()
+    }
+
+    /// Starts one request; false when the connection is gone.
+    async fn call(&self, id: u64, op: Op) -> bool {
+        let cost = match self.admit(id, &op) {
+            Ok(cost) => cost,
+            Err(status) => return self.answer(id, status, 0).await,
+        };
+        match op {
+            Op::Create(args) => self.create(id, args, cost),
+            Op::Close(file) => self.close(id, file, cost),
+            op => {
+                let (Some(file), Some(irp)) = (op.file(), op.into_irp()) else {
+                    return self.answer(id, NtStatus::INVALID_PARAMETER, cost).await;
+                };
+                match self.dispatch(id, file, irp, cost) {
+                    // An IRP the driver completed at dispatch is answered here, with no
+                    // task: most reads and queries of memory-backed state.
+                    Dispatch::Done(done) => {
+                        let frame = completion(id, done.await);
+                        return self.tx.send((frame, cost)).await.is_ok();
+                    }
+                    Dispatch::NoFile => {
+                        return self.answer(id, NtStatus::INVALID_HANDLE, cost).await;
+                    }
+                    Dispatch::Spawned => {}
+                }
+            }
+        }
+        true
+    }
+
+    /// Admits a request within the connection's bounds and reserves its bytes (returned),
+    /// or says why it is refused.
+    fn admit(&self, id: u64, op: &Op) -> Result<u64, NtStatus> {
+        let mut s = self.state.lock();
+        if s.in_flight.contains_key(&id) {
+            return Err(NtStatus::INVALID_PARAMETER);
+        }
+        if s.in_flight.len() >= self.limits.max_in_flight {
+            return Err(NtStatus::INSUFFICIENT_RESOURCES);
+        }
+        match op {
+            Op::Create(_) if s.files.len() + s.opening >= self.limits.max_open_files => {
+                return Err(NtStatus::INSUFFICIENT_RESOURCES);
+            }
+            Op::Create(_) => {}
+            op => {
+                if op.file().is_some_and(|f| !s.files.contains_key(&f.0)) {
+                    return Err(NtStatus::INVALID_HANDLE);
+                }
+                if output_limit(op) > MAX_DATA {
+                    return Err(NtStatus::INVALID_PARAMETER);
+                }
+            }
+        }
+        let cost = u64::from(output_limit(op)) + input_length(op);
+        if s.buffered + cost > MAX_BUFFERED {
+            return Err(NtStatus::INSUFFICIENT_RESOURCES);
+        }
+        s.buffered += cost;
+        Ok(cost)
+    }
+
+    /// Sends the IRP; a task waits for it unless the driver completed it at once.
+    fn dispatch(&self, id: u64, file: FileId, irp: IrpRequest, cost: u64) -> Dispatch {
+        let mut s = self.state.lock();
+        let Some(handle) = s.files.get(&file.0) else {
+            return Dispatch::NoFile;
+        };
+        let future = handle.call(irp);
+        if future.is_done() {
+            return Dispatch::Done(future);
+        }
+        let cancel = Cancel::Irp(future.canceller());
+        let state = Arc::clone(&self.state);
+        let tx = self.tx.clone();
+        let task = tokio::spawn(async move {
+            let result = future.await;
+            finish(&state, &tx, id, completion(id, result), cost).await;
+        });
+        s.in_flight.insert(
+            id,
+            InFlight {
+                cancel,
+                task: Some(task.abort_handle()),
+            },
+        );
+        Dispatch::Spawned
+    }
+
+    fn create(&self, id: u64, args: CreateArgs, cost: u64) {
+        let mut request = CreateRequest::new(
+            Arc::clone(&self.token),
+            args.desired_access,
+            args.disposition,
+        )
+        .share(args.share_access)
+        .options(args.options)
+        .attributes(args.attributes);
+        request.allocation_size = args.allocation_size;
+        request.security_descriptor = args.security_descriptor;
+        request.ea_buffer = args.ea_buffer;
+        let (cancel_tx, cancel_rx) = oneshot::channel::<()>();
+        let io = self.io.clone();
+        let state = Arc::clone(&self.state);
+        let tx = self.tx.clone();
+        let mut s = self.state.lock();
+        s.opening += 1;
+        let task = tokio::spawn(async move {
+            let path = args.path;
+            let result = tokio::select! {
+                r = io.create_file(&path, request) => r,
+                _ = cancel_rx => Err(NtStatus::CANCELLED),
+            };
+            let frame = {
+                let mut s = state.lock();
+                s.opening = s.opening.saturating_sub(1);
+                match result {
+                    Ok(handle) if !s.closed => {
+                        s.next_file += 1;
+                        let file = s.next_file;
+                        let frame = ServerFrame::Created {
+                            id,
+                            file: FileId(file),
+                            action: handle.create_action().0,
+                            granted: handle.file().granted_access(),
+                            directory: handle.file().is_directory(),
+                        };
+                        s.files.insert(file, handle);
+                        frame
+                    }
+                    Ok(_) => completion(id, IrpResult::new(NtStatus::FILE_CLOSED)),
+                    Err(status) => completion(id, IrpResult::new(status)),
+                }
+            };
+            finish(&state, &tx, id, frame, cost).await;
+        });
+        s.in_flight.insert(
+            id,
+            InFlight {
+                cancel: Cancel::Create(Some(cancel_tx)),
+                task: Some(task.abort_handle()),
+            },
+        );
+    }
+
+    fn close(&self, id: u64, file: FileId, cost: u64) {
+        let mut s = self.state.lock();
+        let Some(handle) = s.files.remove(&file.0) else {
+            s.buffered = s.buffered.saturating_sub(cost);
+            return;
+        };
+        let state = Arc::clone(&self.state);
+        let tx = self.tx.clone();
+        let task = tokio::spawn(async move {
+            let status = handle.close().await;
+            let frame = completion(id, IrpResult::new(status));
+            finish(&state, &tx, id, frame, cost).await;
+        });
+        s.in_flight.insert(
+            id,
+            InFlight {
+                cancel: Cancel::Close,
+                task: Some(task.abort_handle()),
+            },
+        );
+    }
+
+    fn cancel(&self, id: u64) {
+        let mut s = self.state.lock();
+        let Some(entry) = s.in_flight.get_mut(&id) else {
+            return;
+        };
+        match &mut entry.cancel {
+            Cancel::Irp(Some(c)) => c.cancel(),
+            Cancel::Create(tx) => {
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send(());
+                }
+            }
+            Cancel::Irp(None) | Cancel::Close => {}
+        }
+    }
+}
+
+/// A request's task ends: it leaves the table, then its answer is queued (its bytes are
+/// released once written).
+async fn finish(
+    state: &Shared,
+    tx: &mpsc::Sender<Outgoing>,
+    id: u64,
+    frame: ServerFrame,
+    cost: u64,
+) {
+    state.lock().in_flight.remove(&id);
+    let _ = tx.send((frame, cost)).await;
+}
+
+fn completion(id: u64, r: IrpResult) -> ServerFrame {
+    ServerFrame::Completion(Completion {
+        id,
+        status: r.status,
+        information: r.information,
+        output: Bytes::from(r.output),
+    })
+}
+
+/// The most output a request may return.
+fn output_limit(op: &Op) -> u32 {
+    match op {
+        Op::Read(_, r) => r.length,
+        Op::QueryInformation(_, q) => q.length,
+        Op::QueryVolumeInformation(_, q) => q.length,
+        Op::QueryDirectory(_, q) => q.length,
+        Op::Notify(_, n) => n.length,
+        Op::QuerySecurity(_, q) => q.length,
+        Op::FsControl(_, c) | Op::DeviceControl(_, c) => c.max_output,
+        _ => 0,
+    }
+}
+
+/// The bytes a request carries in.
+fn input_length(op: &Op) -> u64 {
+    let n = match op {
+        Op::Create(c) => {
+            c.security_descriptor.as_ref().map_or(0, |b| b.len())
+                + c.ea_buffer.as_ref().map_or(0, |b| b.len())
+        }
+        Op::Write(_, w) => w.data.len(),
+        Op::SetInformation(_, s) => s.data.len(),
+        Op::SetVolumeInformation(_, s) => s.data.len(),
+        Op::SetSecurity(_, s) => s.descriptor.len(),
+        Op::FsControl(_, c) | Op::DeviceControl(_, c) => c.input.len(),
+        _ => 0,
+    };
+    n as u64
+}

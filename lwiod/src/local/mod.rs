@@ -1,0 +1,176 @@
+//! The local interface: lwiod's I/O manager for programs on the same machine, over a Unix
+//! stream socket.
+//!
+//! Likewise's LWIO daemon served local programs through a client library that sent it
+//! IRPs; this is that channel. A program (through `lwio_client::DaemonClient`) opens
+//! files in the daemon's namespace, `/<share device>/path` and `/npfs/pipe`, and its
+//! opens meet those of SMB clients: share modes, byte-range locks, change notifications
+//! and oplock breaks are the same objects, because they are the same I/O manager.
+//!
+//! - The protocol is `lwio_client::proto` (frames, versions, bounds).
+//! - Who the caller is comes from the kernel (SO_PEERCRED), never from a message; see
+//!   [`identity`] for the token each uid gets.
+//! - The socket is `lwiod.sock` in the state directory unless configured ([`LocalConfig`]);
+//!   a stale socket file from a previous run is replaced, a live one is an error. Its mode
+//!   (default 0666) and group (the admin group, when set) say who may connect at all.
+//! - Each connection is a reader task, a writer task and one task per request in flight
+//!   (see `connection`). Bounds: files open and requests in flight per connection, and
+//!   connections at once.
+//!
+//! Statuses of refusals: a request id already in flight, a length above the protocol's
+//! `MAX_DATA`: STATUS_INVALID_PARAMETER; a file id the connection does not hold:
+//! STATUS_INVALID_HANDLE (as NtReadFile on a closed handle); beyond the open-file or
+//! in-flight bound, or beyond the bytes a connection may hold (64 MiB: the data its
+//! requests carry and the output they may return, until written back):
+//! STATUS_INSUFFICIENT_RESOURCES; no common protocol version:
+//! STATUS_REVISION_MISMATCH; beyond the connection bound: STATUS_REQUEST_NOT_ACCEPTED
+//! (then the connection closes); no hello within 10 seconds: STATUS_IO_TIMEOUT (then the
+//! connection closes). The connection bound is shared by every local user: one user can
+//! take every slot (the socket's mode and group decide who may connect at all).
+
+mod connection;
+pub mod identity;
+mod settings;
+
+use std::io;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use lwio_client::proto::ServerFrame;
+use lwio_core::{IoManager, NtStatus};
+use tokio::io::AsyncWriteExt;
+use tokio::sync::{Semaphore, watch};
+
+pub use identity::{Identities, PeerCred};
+pub use settings::LocalConfig;
+pub(crate) use settings::{LocalFile, parse_mode};
+
+/// A bound local socket, ready to serve.
+pub struct LocalServer {
+    listener: std::os::unix::net::UnixListener,
+    path: PathBuf,
+    io: IoManager,
+    identities: Identities,
+    config: LocalConfig,
+}
+
+impl std::fmt::Debug for LocalServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalServer")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl LocalServer {
+    /// Binds `path` (replacing a stale socket file), sets its mode and group, for `io`'s
+    /// namespace. Needs no runtime; [`LocalServer::run`] does.
+    pub fn bind(
+        path: &Path,
+        io: IoManager,
+        identities: Identities,
+        config: LocalConfig,
+    ) -> io::Result<LocalServer> {
+        if let Ok(meta) = std::fs::symlink_metadata(path) {
+            if !meta.file_type().is_socket() {
+                return Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!("{} exists and is not a socket", path.display()),
+                ));
+            }
+            if std::os::unix::net::UnixStream::connect(path).is_ok() {
+                return Err(io::Error::new(
+                    io::ErrorKind::AddrInUse,
+                    format!("{} is served by a running daemon", path.display()),
+                ));
+            }
+            std::fs::remove_file(path)?;
+        }
+        let listener = std::os::unix::net::UnixListener::bind(path)?;
+        listener.set_nonblocking(true)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(config.mode))?;
+        if let Some(group) = &config.admin_group {
+            if let Some(gid) = identity::group_id(group) {
+                rustix::fs::chown(path, None, Some(rustix::fs::Gid::from_raw(gid)))
+                    .map_err(io::Error::from)?;
+            }
+        }
+        Ok(LocalServer {
+            listener,
+            path: path.to_owned(),
+            io,
+            identities,
+            config,
+        })
+    }
+
+    /// The socket's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Accepts and serves connections until `shutdown` becomes true (or its sender goes),
+    /// then removes the socket file.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let listener = match tokio::net::UnixListener::from_std(self.listener) {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!(path = %self.path.display(), "local socket: {e}");
+                return;
+            }
+        };
+        tracing::info!(path = %self.path.display(), "local interface listening");
+        let slots = Arc::new(Semaphore::new(self.config.max_connections));
+        let limits = connection::Limits {
+            max_open_files: self.config.max_open_files,
+            max_in_flight: self.config.max_in_flight,
+        };
+        loop {
+            let accepted = tokio::select! {
+                a = listener.accept() => a,
+                _ = shutdown.wait_for(|stop| *stop) => break,
+            };
+            let mut stream = match accepted {
+                Ok((s, _)) => s,
+                Err(e) => {
+                    tracing::warn!("local accept: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+                tokio::spawn(async move {
+                    let mut buf = BytesMut::new();
+                    ServerFrame::Error {
+                        status: NtStatus::REQUEST_NOT_ACCEPTED,
+                        message: "too many local connections".into(),
+                    }
+                    .encode(&mut buf);
+                    let _ = stream.write_all(&buf).await;
+                });
+                continue;
+            };
+            let peer = match stream.peer_cred() {
+                Ok(c) => PeerCred {
+                    uid: c.uid(),
+                    gid: c.gid(),
+                },
+                Err(e) => {
+                    tracing::warn!("local peer credentials: {e}");
+                    continue;
+                }
+            };
+            let token = self.identities.token(peer);
+            tracing::debug!(uid = peer.uid, user = %token.user, "local client");
+            let io = self.io.clone();
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                connection::serve(stream, io, token, limits, stop).await;
+                drop(slot);
+            });
+        }
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
