@@ -12,6 +12,7 @@ pub mod change_notify;
 pub mod close;
 pub mod codec;
 pub mod command;
+pub mod compression;
 pub mod create;
 pub mod create_context;
 pub mod error;
