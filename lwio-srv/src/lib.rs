@@ -65,8 +65,10 @@ pub mod status;
 pub mod testing;
 mod tree;
 
-pub use config::Settings;
+pub use config::{COMPRESSION_ALGORITHMS, Settings};
 pub use endpoint::{Endpoint, EngineStats};
+/// A compression algorithm id of [`Settings::compression`] (MS-SMB2 2.2.3.1.3).
+pub use lwio_smb2::negotiate::CompressionAlgorithm;
 pub use server::{Server, ServerBuilder, ServerError};
 pub use state::Share;
 pub use status::ServerStatus;

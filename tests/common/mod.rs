@@ -5,6 +5,8 @@ use std::sync::mpsc;
 
 pub struct Running {
     pub port: u16,
+    /// The server's endpoint (its [`lwio_srv::EngineStats`]).
+    pub endpoint: lwio_srv::Endpoint,
     pub dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -65,6 +67,7 @@ pub fn start(extra: &[&str]) -> Running {
     }
     args.extend_from_slice(extra);
     let daemon = lwiod::assemble(lwiod::Config::from_cli(args).unwrap()).unwrap();
+    let endpoint = daemon.server().endpoint();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (port_tx, port_rx) = mpsc::channel();
     let thread = std::thread::spawn(move || {
@@ -84,6 +87,7 @@ pub fn start(extra: &[&str]) -> Running {
         });
     });
     Running {
+        endpoint,
         port: port_rx.recv().unwrap(),
         dir,
         stop: Some(stop),
