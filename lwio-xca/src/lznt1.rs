@@ -35,9 +35,14 @@ fn length_bits(pos: usize) -> u32 {
 pub fn compress(input: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(input.len() + input.len() / 2048 * 2 + 2);
     let mut scratch = Vec::with_capacity(CHUNK + CHUNK / 8 + 2);
-    for chunk in input.chunks(CHUNK) {
+    // One match finder for every chunk: matches are kept inside their chunk by `min_pos`.
+    let mut matcher = Matcher::new();
+    let mut start = 0;
+    while start < input.len() {
+        let end = (start + CHUNK).min(input.len());
+        let chunk = &input[start..end];
         scratch.clear();
-        compress_chunk(chunk, &mut scratch);
+        compress_chunk(input, start, end, &mut matcher, &mut scratch);
         if scratch.len() < chunk.len() {
             let header = (scratch.len() + 2 - 3) as u16 | SIGNATURE | COMPRESSED;
             out.extend_from_slice(&header.to_le_bytes());
@@ -47,42 +52,49 @@ pub fn compress(input: &[u8]) -> Vec<u8> {
             out.extend_from_slice(&header.to_le_bytes());
             out.extend_from_slice(chunk);
         }
+        start = end;
     }
     out
 }
 
-fn compress_chunk(chunk: &[u8], out: &mut Vec<u8>) {
-    let mut matcher = Matcher::new();
-    let mut pos = 0;
-    while pos < chunk.len() {
+fn compress_chunk(
+    input: &[u8],
+    start: usize,
+    end: usize,
+    matcher: &mut Matcher,
+    out: &mut Vec<u8>,
+) {
+    let data = &input[..end];
+    let mut pos = start;
+    while pos < end {
         let flag_at = out.len();
         out.push(0);
         let mut flags = 0u8;
         for bit in 0..8 {
-            if pos >= chunk.len() {
+            if pos >= end {
                 break;
             }
-            let found = if pos == 0 {
+            let in_chunk = pos - start;
+            let found = if in_chunk == 0 {
                 None
             } else {
-                let lbits = length_bits(pos);
-                let max_len = (1usize << lbits) - 1 + 3;
-                matcher.find(chunk, pos, 0, pos, max_len)
+                let max_len = (1usize << length_bits(in_chunk)) - 1 + 3;
+                matcher.find(data, pos, start, in_chunk, max_len)
             };
             match found {
                 Some((distance, len)) => {
-                    let lbits = length_bits(pos);
+                    let lbits = length_bits(in_chunk);
                     let word = ((distance - 1) << lbits) | (len - 3);
                     out.extend_from_slice(&(word as u16).to_le_bytes());
                     flags |= 1 << bit;
                     for p in pos..pos + len {
-                        matcher.insert(chunk, p);
+                        matcher.insert(data, p);
                     }
                     pos += len;
                 }
                 None => {
-                    out.push(chunk[pos]);
-                    matcher.insert(chunk, pos);
+                    out.push(data[pos]);
+                    matcher.insert(data, pos);
                     pos += 1;
                 }
             }

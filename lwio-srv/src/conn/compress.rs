@@ -16,8 +16,9 @@
 //! - Sending: a READ response whose request set SMB2_READFLAG_REQUEST_COMPRESSED is sent
 //!   compressed when that makes the frame smaller (Windows compresses only when it saves
 //!   bytes), with the first non-Pattern_V1 algorithm of the negotiated list; chained
-//!   connections put the runs at either end in Pattern_V1 payloads. Signing covers the
-//!   uncompressed message, and encryption the compressed frame.
+//!   connections put the runs at either end in Pattern_V1 payloads. A frame of 64 KiB or
+//!   more is sampled first and sent plain when the samples do not compress. Signing
+//!   covers the uncompressed message, and encryption the compressed frame.
 
 use lwio_smb2::NegotiateContext;
 use lwio_smb2::compression::{self, CompressionError};
@@ -25,6 +26,33 @@ use lwio_smb2::negotiate::{CompressionAlgorithm, CompressionCapabilities, Compre
 
 /// Frames smaller than this are not worth compressing.
 const MIN_COMPRESS: usize = 1024;
+
+/// Frames at least this large are sampled before they are compressed whole.
+const SAMPLE_FROM: usize = 64 * 1024;
+/// The size of each of the samples.
+const SAMPLE_LEN: usize = 8 * 1024;
+
+/// Whether a large frame is worth compressing: LZ4 (the fastest codec) on a few samples
+/// from its middle must save an eighth, or the runs at its ends (Pattern_V1's share) must
+/// be long. Incompressible READ data (media, archives, encrypted files) then costs a few
+/// microseconds instead of a full compression pass. Small frames are always tried.
+fn worth_trying(msg: &[u8]) -> bool {
+    if msg.len() < SAMPLE_FROM {
+        return true;
+    }
+    let runs = lwio_xca::pattern::leading_run(msg) + lwio_xca::pattern::trailing_run(msg);
+    if runs >= msg.len() / 8 {
+        return true;
+    }
+    let (mut raw, mut packed) = (0, 0);
+    for i in 1..=3 {
+        let at = msg.len() * i / 4 - SAMPLE_LEN / 2;
+        let sample = &msg[at..at + SAMPLE_LEN];
+        raw += sample.len();
+        packed += lwio_xca::lz4::compress(sample).len();
+    }
+    packed * 8 < raw * 7
+}
 
 /// What NEGOTIATE settled.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -89,7 +117,7 @@ impl Compression {
 
     /// `msg` compressed, when the connection compresses and it saves bytes.
     pub(crate) fn compress(&self, msg: &[u8]) -> Option<Vec<u8>> {
-        if msg.len() < MIN_COMPRESS || !self.enabled() {
+        if msg.len() < MIN_COMPRESS || !self.enabled() || !worth_trying(msg) {
             return None;
         }
         let alg = self
@@ -193,6 +221,25 @@ mod tests {
             })
             .collect();
         assert!(c.compress(&noise).is_none());
+        // Large frames are sampled: noise is not tried, text and zero runs are.
+        let big_noise: Vec<u8> = (0..1 << 20)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        assert!(!worth_trying(&big_noise));
+        let mut with_zeros = big_noise[..1 << 19].to_vec();
+        with_zeros.resize(1 << 20, 0);
+        assert!(worth_trying(&with_zeros));
+        assert!(
+            c.compress(&with_zeros)
+                .is_some_and(|f| f.len() < (1 << 19) + 4096)
+        );
+        let text = b"the quick brown fox jumps over the lazy dog ".repeat(30_000);
+        assert!(worth_trying(&text));
         assert!(c.compress(&msg[..500]).is_none());
     }
 }
