@@ -279,16 +279,19 @@ mod raw {
     }
 }
 
-/// A compressed request whose OriginalCompressedSegmentSize is above the server's largest
-/// message (4 GiB), or more than its data holds, drops the connection (MS-SMB2
-/// 3.3.5.2.1.1); the limit is checked before anything is allocated (lwio-xca and
+/// A compressed request whose OriginalCompressedSegmentSize is above the limit of MS-SMB2
+/// 3.3.5.2.1.2 (4 GiB, or one byte over), or more than its data holds, drops the
+/// connection; the limit is checked before anything is allocated (lwio-xca and
 /// lwio-smb2 unit tests show the order), so nothing near 4 GiB is ever asked of the
 /// allocator. An honest one on the same kind of connection is served.
 #[test]
 fn lying_compressed_sizes_drop_the_connection() {
     let srv = start(&[]);
+    // MS-SMB2 3.3.5.2.1.2: at most the largest read/write/transact size + 256 + 16.
+    let over = lwio_srv::Settings::default().max_read_write + 256 + 16 + 1;
     for (announced, what) in [
         (u32::MAX, "4 GiB announced"),
+        (over, "one byte above the limit announced"),
         (1 << 20, "1 MiB announced, 4 KiB sent"),
     ] {
         let mut s = raw::negotiated(srv.port);

@@ -1,4 +1,4 @@
-//! SMB 3.1.1 compression on a connection (MS-SMB2 3.3.5.4, 3.3.5.2.1.1, 3.3.4.1.x).
+//! SMB 3.1.1 compression on a connection (MS-SMB2 3.3.5.4, 3.3.5.2.1.2, 3.1.5.3, 3.1.4.4).
 //!
 //! - NEGOTIATE: the client's SMB2_COMPRESSION_CAPABILITIES is answered with the algorithms
 //!   both sides have, in the client's order; chained compression when the client sets
@@ -7,12 +7,12 @@
 //!   connection does not compress. A context with no algorithm, or a second context,
 //!   fails the NEGOTIATE with STATUS_INVALID_PARAMETER (3.3.5.4).
 //! - Receiving: a COMPRESSION_TRANSFORM_HEADER frame (alone, or inside an encrypted
-//!   transform: compression happens before encryption) is decompressed with the
-//!   connection's limit, the largest message it accepts (`Settings::max_message`, the
-//!   negotiated max read/write/transact size plus headers), checked before allocating. A
+//!   transform: compression happens before encryption) is decompressed within the limit
+//!   of 3.3.5.2.1.2, [`limit`]: the negotiated max read/write/transact size plus 256 plus
+//!   the 16-byte header, checked before allocating. A
 //!   frame that fails (unknown or not negotiated algorithm, chained when not negotiated,
 //!   sizes above the limit or not adding up, corrupt data) drops the connection, as
-//!   Windows does (3.3.5.2.1.1: "the server MUST disconnect the connection").
+//!   Windows does (3.3.5.2.1.2 and 3.1.5.3: the server MUST disconnect the connection).
 //! - Sending: a READ response whose request set SMB2_READFLAG_REQUEST_COMPRESSED is sent
 //!   compressed when that makes the frame smaller (Windows compresses only when it saves
 //!   bytes), with the first non-Pattern_V1 algorithm of the negotiated list; chained
@@ -23,6 +23,13 @@
 use lwio_smb2::NegotiateContext;
 use lwio_smb2::compression::{self, CompressionError};
 use lwio_smb2::negotiate::{CompressionAlgorithm, CompressionCapabilities, CompressionFlags};
+
+/// The most a compressed request may expand to (MS-SMB2 3.3.5.2.1.2): 256 bytes plus the
+/// size of the COMPRESSION_TRANSFORM_HEADER plus the largest of MaxReadSize,
+/// MaxWriteSize and MaxTransactSize (all `max_read_write` here).
+pub(crate) fn limit(max_read_write: u32) -> usize {
+    max_read_write as usize + 256 + compression::UNCHAINED_HEADER_LEN
+}
 
 /// Frames smaller than this are not worth compressing.
 const MIN_COMPRESS: usize = 1024;

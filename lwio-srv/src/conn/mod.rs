@@ -453,8 +453,8 @@ impl Conn {
         self.on_smb2(msg, Some(sealer))
     }
 
-    /// A compressed frame (MS-SMB2 3.3.5.2.1.1, [`compress`]): decompressed within the
-    /// largest message the server accepts, then checked as any other. Anything that does
+    /// A compressed frame (MS-SMB2 3.3.5.2.1.2, [`compress`]): decompressed within the
+    /// limit that section sets ([`compress::limit`]), then checked as any other. Anything that does
     /// not decompress to SMB2 messages (of the session that decrypted it, if it came
     /// encrypted) drops the connection.
     fn on_compressed(self: &Arc<Self>, msg: Vec<u8>, sealed: Option<Arc<Sealer>>) -> FrameVerdict {
@@ -463,7 +463,8 @@ impl Conn {
             tracing::debug!("compressed frame on a connection without compression, closing");
             return FrameVerdict::Close;
         };
-        let plain = match n.compression.decompress(&msg, self.srv.config.max_message) {
+        let limit = compress::limit(self.srv.config.max_read_write);
+        let plain = match n.compression.decompress(&msg, limit) {
             Ok(p) => p,
             Err(e) => {
                 tracing::debug!(?e, "compressed frame refused, closing");
