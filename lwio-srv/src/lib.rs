@@ -35,7 +35,8 @@
 //!   what the engine holds ([`EngineStats`]).
 //! - `conn/` (the reader/writer loop, compounding, async responses), `negotiate`,
 //!   `session_setup`, `tree`, [`signing`], `credits`: the connection engine (private but
-//!   for the signer, which clients share).
+//!   for the signer, which clients share); `conn/seal.rs` is SMB3 encryption and
+//!   `conn/compress.rs` SMB 3.1.1 compression ([`Settings::compression`]).
 //! - [`state`]: the server's shared objects (shares, sessions, trees, opens) and the
 //!   interface between the connection engine and the file command handlers.
 //! - [`files`]: one handler per file command, each turning an SMB2 request into IRPs.
