@@ -44,3 +44,37 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Valid streams with bytes changed, cut or announced at another size: the decoders
+    /// get past their table and header checks and must still stop at the announced size,
+    /// without a panic.
+    #[test]
+    fn mutated_streams_are_bounded(
+        input in data(),
+        flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+        cut in any::<prop::sample::Index>(),
+        delta in -64i64..64,
+    ) {
+        for alg in ALGS {
+            let mut c = alg.compress(&input).expect("compresses");
+            if c.is_empty() {
+                continue;
+            }
+            for (at, b) in &flips {
+                let i = at.index(c.len());
+                c[i] ^= b | 1;
+            }
+            let expected = (input.len() as i64 + delta).max(0) as usize;
+            if let Ok(out) = alg.decompress(&c, expected, expected) {
+                prop_assert_eq!(out.len(), expected);
+            }
+            let cut = cut.index(c.len());
+            if let Ok(out) = alg.decompress(&c[..cut], input.len(), input.len()) {
+                prop_assert_eq!(out.len(), input.len());
+            }
+        }
+    }
+}
