@@ -6,12 +6,14 @@
 //! message before use (see [`codec`]), through the family's one reader (`lwio-types`).
 //! The number spaces it shares with the I/O manager (`NtStatus`, `FileInfoClass`,
 //! `CreateOptions`, `CtlCode`, ...) come from `lwio-types` as well, so this crate builds
-//! without the I/O manager.
+//! without the I/O manager. [`compression`] frames SMB 3.1.1 compressed messages over the
+//! algorithms of `lwio-xca`.
 
 pub mod change_notify;
 pub mod close;
 pub mod codec;
 pub mod command;
+pub mod compression;
 pub mod create;
 pub mod create_context;
 pub mod error;

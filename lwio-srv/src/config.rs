@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use lwio_smb2::negotiate::CompressionAlgorithm;
 use thiserror::Error;
 
 /// The default listening address: loopback, an unprivileged port.
@@ -85,7 +86,21 @@ pub struct Settings {
     /// A session setup in progress that has waited this long for the client's next leg
     /// is dropped.
     pub session_setup_timeout: Duration,
+    /// The SMB 3.1.1 compression algorithms the server offers (MS-SMB2 2.2.3.1.3), any of
+    /// LZNT1, LZ77, LZ77+Huffman, Pattern_V1 and LZ4; a client gets those it offers too,
+    /// in its own order. Empty turns compression off (the context is not answered). All
+    /// five by default.
+    pub compression: Vec<CompressionAlgorithm>,
 }
+
+/// Every compression algorithm the server implements.
+pub const COMPRESSION_ALGORITHMS: [CompressionAlgorithm; 5] = [
+    CompressionAlgorithm::LZ77,
+    CompressionAlgorithm::LZ77_HUFFMAN,
+    CompressionAlgorithm::LZNT1,
+    CompressionAlgorithm::PATTERN_V1,
+    CompressionAlgorithm::LZ4,
+];
 
 impl Default for Settings {
     fn default() -> Self {
@@ -112,6 +127,7 @@ impl Default for Settings {
             fd_reserve: 512,
             max_session_setups: 64,
             session_setup_timeout: Duration::from_secs(60),
+            compression: COMPRESSION_ALGORITHMS.to_vec(),
         }
     }
 }
@@ -147,6 +163,15 @@ impl Settings {
             return Err(SettingsError(
                 "send_timeout_secs and session_setup_timeout_secs must be at least 1".into(),
             ));
+        }
+        if let Some(a) = self
+            .compression
+            .iter()
+            .find(|a| !COMPRESSION_ALGORITHMS.contains(a))
+        {
+            return Err(SettingsError(format!(
+                "compression algorithm {a:?} is not implemented"
+            )));
         }
         if self.max_read_write < 1024 * 1024 {
             return Err(SettingsError(

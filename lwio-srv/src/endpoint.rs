@@ -80,6 +80,11 @@ pub struct EngineStats {
     pub read_buffer_bytes: usize,
     /// Sessions registered in the server's status (srvsvc's sessions, wkssvc's users).
     pub logons: usize,
+    /// Compressed frames received and decompressed since the server started (SMB 3.1.1
+    /// compression).
+    pub compressed_requests: u64,
+    /// Responses sent compressed since the server started.
+    pub compressed_responses: u64,
 }
 
 /// Serves connections of a [`Server`](crate::Server) over any byte stream. Cheap to clone.

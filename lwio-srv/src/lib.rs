@@ -35,7 +35,8 @@
 //!   what the engine holds ([`EngineStats`]).
 //! - `conn/` (the reader/writer loop, compounding, async responses), `negotiate`,
 //!   `session_setup`, `tree`, [`signing`], `credits`: the connection engine (private but
-//!   for the signer, which clients share).
+//!   for the signer, which clients share); `conn/seal.rs` is SMB3 encryption and
+//!   `conn/compress.rs` SMB 3.1.1 compression ([`Settings::compression`]).
 //! - [`state`]: the server's shared objects (shares, sessions, trees, opens) and the
 //!   interface between the connection engine and the file command handlers.
 //! - [`files`]: one handler per file command, each turning an SMB2 request into IRPs.
@@ -66,8 +67,10 @@ pub mod status;
 pub mod testing;
 mod tree;
 
-pub use config::Settings;
+pub use config::{COMPRESSION_ALGORITHMS, Settings};
 pub use endpoint::{Endpoint, EngineStats};
+/// A compression algorithm id of [`Settings::compression`] (MS-SMB2 2.2.3.1.3).
+pub use lwio_smb2::negotiate::CompressionAlgorithm;
 pub use server::{Server, ServerBuilder, ServerError};
 pub use state::Share;
 pub use status::ServerStatus;

@@ -12,10 +12,13 @@
 //!   them by preference, 2.2.3.1.7), AES-CMAC when the client sends no such context, and
 //!   SMB2_ENCRYPTION_CAPABILITIES with the first of the server's own order that the client
 //!   offers (AES-128-GCM, AES-128-CCM, AES-256-GCM, AES-256-CCM, Windows' default order),
-//!   or cipher 0 when none is common (the client then cannot encrypt). Compression and
-//!   the other contexts are ignored (not answered). A request without exactly one
-//!   preauth context, or with two encryption contexts, fails with
-//!   STATUS_INVALID_PARAMETER (3.3.5.4); a second signing context is not answered.
+//!   or cipher 0 when none is common (the client then cannot encrypt), and
+//!   SMB2_COMPRESSION_CAPABILITIES with the algorithms both have, in the client's order
+//!   (`conn/compress.rs`; not answered when `Settings::compression` is empty). The
+//!   other contexts are ignored (not answered). A request without exactly one preauth
+//!   context, or with two encryption contexts, or (compression on) two compression
+//!   contexts or one naming no algorithm, fails with STATUS_INVALID_PARAMETER
+//!   (3.3.5.4); a second signing context is not answered.
 
 use std::sync::Arc;
 
@@ -33,6 +36,7 @@ use lwio_smb2::{
 };
 
 use crate::conn::chain::{Outcome, Response, Target};
+use crate::conn::compress::Compression;
 use crate::conn::{Conn, Negotiated};
 use crate::signing::Signer;
 
@@ -155,6 +159,7 @@ pub(crate) fn smb1(conn: &Arc<Conn>, msg: &[u8]) -> bool {
                 server_caps: capabilities(dialect),
                 signing: SignAlg::HmacSha256,
                 cipher: None,
+                compression: Default::default(),
             }));
         }
     }
@@ -198,6 +203,7 @@ pub(crate) fn smb2(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Outcome {
         _ => SignAlg::AesCmac,
     };
     let mut cipher = None;
+    let mut compression = Compression::default();
     if (dialect == Dialect::SMB_3_0 || dialect == Dialect::SMB_3_0_2)
         && req.capabilities.contains(Capabilities::ENCRYPTION)
     {
@@ -214,13 +220,26 @@ pub(crate) fn smb2(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Outcome {
             .iter()
             .filter(|c| matches!(c, NegotiateContext::Encryption(_)))
             .count();
+        // With compression on, at most one compression context, naming an algorithm.
+        let ours = &conn.srv.config.compression;
+        let bad_compression = !ours.is_empty() && {
+            let offers: Vec<_> = req
+                .contexts
+                .iter()
+                .filter_map(|c| match c {
+                    NegotiateContext::Compression(cc) => Some(cc),
+                    _ => None,
+                })
+                .collect();
+            offers.len() > 1 || offers.iter().any(|cc| cc.algorithms.is_empty())
+        };
         let preauth = req.contexts.iter().find_map(|c| match c {
             NegotiateContext::PreauthIntegrity(p) => Some(p),
             _ => None,
         });
         // Exactly one preauth context and at most one encryption context (3.3.5.4).
         match preauth {
-            _ if preauths > 1 || ciphers > 1 => {
+            _ if preauths > 1 || ciphers > 1 || bad_compression => {
                 return Outcome::Reply(t.error(
                     conn,
                     NtStatus::INVALID_PARAMETER,
@@ -260,6 +279,13 @@ pub(crate) fn smb2(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Outcome {
                     let id = cipher.map_or(Cipher::NONE, |c| Cipher(c.id()));
                     contexts.push(NegotiateContext::Encryption(vec![id]));
                 }
+                NegotiateContext::Compression(offered)
+                    if !conn.srv.config.compression.is_empty() =>
+                {
+                    let (c, answer) = Compression::negotiate(offered, &conn.srv.config.compression);
+                    compression = c;
+                    contexts.push(answer);
+                }
                 // A second signing context is not answered again.
                 NegotiateContext::Signing(algs) if !signing_answered => {
                     signing_answered = true;
@@ -293,6 +319,7 @@ pub(crate) fn smb2(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Outcome {
         server_caps: body.capabilities,
         signing,
         cipher,
+        compression,
     }));
     Outcome::Reply(Response {
         bytes,

@@ -12,6 +12,8 @@
 //! anonymous_pipes = false
 //! encrypt_data = false         # require SMB 3.x encryption on every session
 //! reject_unencrypted_access = true # refuse clear requests where encryption is required
+//! # SMB 3.1.1 compression: the algorithms offered (default all five; [] turns it off).
+//! compression = ["lz77", "lz77_huffman", "lznt1", "pattern_v1", "lz4"]
 //! # The Unix ids given to accounts, one each, in the order of [[user]] (see `accounts`).
 //! unix_id_range = "70000-79999"
 //! # Where the SAM and the shares added over srvsvc live (see below for the default).
@@ -250,6 +252,7 @@ struct FileConfig {
     anonymous_pipes: Option<bool>,
     encrypt_data: Option<bool>,
     reject_unencrypted_access: Option<bool>,
+    compression: Option<Vec<String>>,
     max_message: Option<usize>,
     max_read_write: Option<u32>,
     max_opens_per_session: Option<usize>,
@@ -331,6 +334,10 @@ pub struct Args {
     /// encrypt (they are refused with STATUS_ACCESS_DENIED by default).
     #[arg(long)]
     pub no_reject_unencrypted: bool,
+    /// The SMB 3.1.1 compression algorithms offered, comma-separated, from lz77,
+    /// lz77_huffman, lznt1, pattern_v1 and lz4 (default all); `none` turns it off.
+    #[arg(long, value_name = "LIST")]
+    pub compression: Option<String>,
     /// The Unix ids accounts get, FIRST-LAST (default 70000-79999).
     #[arg(long, value_name = "FIRST-LAST")]
     pub unix_id_range: Option<String>,
@@ -388,6 +395,26 @@ fn mirror_config(
 }
 
 /// Parses `FIRST-LAST`.
+/// The compression algorithms named in a list (`lz77`, `lz77_huffman`, `lznt1`,
+/// `pattern_v1`, `lz4`).
+fn parse_compression<'a>(
+    names: impl Iterator<Item = &'a str>,
+) -> Result<Vec<lwio_srv::CompressionAlgorithm>, ConfigError> {
+    use lwio_srv::CompressionAlgorithm as A;
+    names
+        .map(|n| match n.to_ascii_lowercase().as_str() {
+            "lz77" => Ok(A::LZ77),
+            "lz77_huffman" | "lz77+huffman" => Ok(A::LZ77_HUFFMAN),
+            "lznt1" => Ok(A::LZNT1),
+            "pattern_v1" => Ok(A::PATTERN_V1),
+            "lz4" => Ok(A::LZ4),
+            _ => Err(ConfigError::Invalid(format!(
+                "unknown compression algorithm {n}"
+            ))),
+        })
+        .collect()
+}
+
 fn parse_id_range(text: &str) -> Result<RangeInclusive<u32>, ConfigError> {
     let bad = || ConfigError::Invalid(format!("unix_id_range {text:?}: expected FIRST-LAST"));
     let (first, last) = text.split_once('-').ok_or_else(bad)?;
@@ -465,6 +492,9 @@ impl Config {
         }
         if let Some(v) = f.reject_unencrypted_access {
             self.settings.reject_unencrypted_access = v;
+        }
+        if let Some(list) = &f.compression {
+            self.settings.compression = parse_compression(list.iter().map(String::as_str))?;
         }
         if let Some(v) = f.max_message {
             self.settings.max_message = v;
@@ -573,6 +603,12 @@ impl Config {
         if args.no_reject_unencrypted {
             c.settings.reject_unencrypted_access = false;
         }
+        if let Some(list) = &args.compression {
+            c.settings.compression = match list.trim() {
+                "none" | "" => Vec::new(),
+                l => parse_compression(l.split(',').map(str::trim))?,
+            };
+        }
         c.rpcecho |= args.rpcecho;
         if args.state_dir.is_some() {
             c.state_dir = args.state_dir;
@@ -675,6 +711,34 @@ mod tests {
         assert_eq!(cli, toml);
         assert_eq!(cli.users[0].password, "pw:with:colons");
         assert!(cli.settings.max_message > cli.settings.max_read_write as usize);
+    }
+
+    #[test]
+    fn compression_from_cli_and_toml() {
+        use lwio_srv::CompressionAlgorithm as A;
+        assert_eq!(
+            Config::default().settings.compression,
+            lwio_srv::COMPRESSION_ALGORITHMS.to_vec()
+        );
+        let cli = Config::from_cli(["lwiod", "--compression", "lz4, lznt1"]).unwrap();
+        let toml = Config::from_toml("compression = [\"lz4\", \"lznt1\"]").unwrap();
+        assert_eq!(cli.settings.compression, vec![A::LZ4, A::LZNT1]);
+        assert_eq!(cli, toml);
+        assert!(
+            Config::from_cli(["lwiod", "--compression", "none"])
+                .unwrap()
+                .settings
+                .compression
+                .is_empty()
+        );
+        assert!(
+            Config::from_toml("compression = []")
+                .unwrap()
+                .settings
+                .compression
+                .is_empty()
+        );
+        assert!(Config::from_cli(["lwiod", "--compression", "zstd"]).is_err());
     }
 
     #[test]

@@ -5,6 +5,8 @@ use std::sync::mpsc;
 
 pub struct Running {
     pub port: u16,
+    /// The server's endpoint (its [`lwio_srv::EngineStats`]).
+    pub endpoint: lwio_srv::Endpoint,
     pub dir: tempfile::TempDir,
     extra: Vec<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -91,6 +93,7 @@ fn launch(dir: tempfile::TempDir, port: Option<u16>, extra: &[&str]) -> Running 
     }
     args.extend_from_slice(extra);
     let daemon = lwiod::assemble(lwiod::Config::from_cli(args).unwrap()).unwrap();
+    let endpoint = daemon.server().endpoint();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (port_tx, port_rx) = mpsc::channel();
     let thread = std::thread::spawn(move || {
@@ -118,6 +121,7 @@ fn launch(dir: tempfile::TempDir, port: Option<u16>, extra: &[&str]) -> Running 
         });
     });
     Running {
+        endpoint,
         port: port_rx.recv().unwrap(),
         dir,
         extra: extra.iter().map(|s| s.to_string()).collect(),

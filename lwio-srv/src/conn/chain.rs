@@ -22,7 +22,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use lwio_core::{IrpCanceller, NtStatus};
 use lwio_smb2::{
-    Command, Compound, Dialect, EchoResponse, ErrorResponse, FileId, Header, HeaderFlags, HeaderId,
+    Command, Compound, Dialect, EchoResponse, ErrorResponse, FileId, HEADER_LEN, Header,
+    HeaderFlags, HeaderId, ReadFlags,
 };
 use parking_lot::Mutex;
 use tokio::sync::OwnedSemaphorePermit;
@@ -151,6 +152,10 @@ struct ChainCtx {
     /// The session that decrypted the frame, if it came encrypted: every response to it
     /// (interim and final ones included) goes back encrypted by the same session.
     sealer: Option<Arc<Sealer>>,
+    /// A READ of the frame asked for a compressed response
+    /// (SMB2_READFLAG_REQUEST_COMPRESSED): the frame's responses go out compressed when
+    /// the connection negotiated compression and it saves bytes.
+    compress: bool,
 }
 
 /// Responses waiting to go out as one compound frame, and the frame's size so far.
@@ -168,7 +173,7 @@ impl ChainCtx {
     /// Sends the held responses, compounded.
     fn flush(&self, conn: &Conn) {
         let held = std::mem::take(&mut *self.held.lock());
-        send_compound(conn, held.responses, self.sealer.as_deref());
+        send_compound_as(conn, held.responses, self.sealer.as_deref(), self.compress);
     }
 
     /// The bytes the held responses take in their frame.
@@ -185,7 +190,7 @@ impl ChainCtx {
         if held.bytes + len > MAX_RESPONSE_FRAME && !held.responses.is_empty() {
             let full = std::mem::take(&mut *held);
             drop(held);
-            send_compound(conn, full.responses, self.sealer.as_deref());
+            send_compound_as(conn, full.responses, self.sealer.as_deref(), self.compress);
             held = self.held.lock();
         }
         held.bytes += len;
@@ -228,6 +233,10 @@ pub(crate) async fn run(
             continue;
         }
         ctx.index = i;
+        ctx.compress |= hdr.command == Command::READ
+            && msg
+                .get(HEADER_LEN + 3)
+                .is_some_and(|f| f & ReadFlags::REQUEST_COMPRESSED.0 != 0);
         match process(&conn, msg, &hdr, related, &mut ctx).await {
             Outcome::Reply(r) => ctx.hold(&conn, r),
             Outcome::Async(r) => {
@@ -247,6 +256,16 @@ pub(crate) async fn run(
 /// Compounds, signs and sends `responses` as one frame; with `sealer`, the frame goes
 /// out as one encrypted transform and unsigned (MS-SMB2 3.3.4.1.1, 3.3.4.1.4).
 pub(crate) fn send_compound(conn: &Conn, responses: Vec<Response>, sealer: Option<&Sealer>) {
+    send_compound_as(conn, responses, sealer, false);
+}
+
+/// [`send_compound`], compressing the frame when `compress` ([`Conn::send_frame`]).
+fn send_compound_as(
+    conn: &Conn,
+    responses: Vec<Response>,
+    sealer: Option<&Sealer>,
+    compress: bool,
+) {
     if responses.is_empty() {
         return;
     }
@@ -269,7 +288,7 @@ pub(crate) fn send_compound(conn: &Conn, responses: Vec<Response>, sealer: Optio
             frame.extend_from_slice(&r.bytes);
         }
     }
-    conn.send_sealed(frame, sealer);
+    conn.send_frame(frame, sealer, compress);
 }
 
 fn le32(msg: &[u8], off: usize) -> u64 {

@@ -22,6 +22,7 @@
 
 pub(crate) mod admission;
 pub(crate) mod chain;
+pub(crate) mod compress;
 mod frames;
 pub(crate) mod logon_limiter;
 pub(crate) mod order;
@@ -72,6 +73,8 @@ pub(crate) struct Negotiated {
     /// The cipher, when the client can encrypt: AES-128-CCM for a 3.0/3.0.2 client that
     /// announced SMB2_GLOBAL_CAP_ENCRYPTION, the one negotiated for 3.1.1.
     pub(crate) cipher: Option<Cipher>,
+    /// SMB 3.1.1 compression, when negotiated ([`compress`]).
+    pub(crate) compression: compress::Compression,
 }
 
 /// An authenticated session as the connection keeps it.
@@ -239,8 +242,25 @@ impl Conn {
 
     /// Queues one response frame, encrypted by `sealer` when given (a frame that cannot
     /// be encrypted closes the connection rather than go out in clear).
-    pub(crate) fn send_sealed(&self, mut msg: Vec<u8>, sealer: Option<&Sealer>) {
+    pub(crate) fn send_sealed(&self, msg: Vec<u8>, sealer: Option<&Sealer>) {
+        self.send_frame(msg, sealer, false);
+    }
+
+    /// [`Conn::send_sealed`], compressing the frame first when `compress` and the
+    /// connection negotiated compression and it makes the frame smaller.
+    pub(crate) fn send_frame(&self, mut msg: Vec<u8>, sealer: Option<&Sealer>, compress: bool) {
         let credits = granted_in(&msg);
+        if compress {
+            let negotiated = self.st.lock().negotiated.clone();
+            if let Some(c) = negotiated.and_then(|n| n.compression.compress(&msg)) {
+                msg = c;
+                self.srv
+                    .engine
+                    .counters
+                    .compressed_responses
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+        }
         let transform = match sealer {
             None => None,
             Some(s) => match s.seal(&mut msg) {
@@ -399,6 +419,7 @@ impl Conn {
             }
             MessageKind::Smb2 => self.on_smb2(msg, None),
             MessageKind::Transform => self.on_transform(msg),
+            MessageKind::Compressed => self.on_compressed(msg, None),
             other => {
                 tracing::debug!(?other, "unsupported message kind, closing");
                 FrameVerdict::Close
@@ -426,7 +447,46 @@ impl Conn {
             tracing::debug!(?e, "transform refused, closing");
             return FrameVerdict::Close;
         }
+        if frame::classify(&msg) == MessageKind::Compressed {
+            return self.on_compressed(msg, Some(sealer));
+        }
         self.on_smb2(msg, Some(sealer))
+    }
+
+    /// A compressed frame (MS-SMB2 3.3.5.2.1.2, [`compress`]): decompressed within the
+    /// limit that section sets ([`compress::limit`]), then checked as any other. Anything that does
+    /// not decompress to SMB2 messages (of the session that decrypted it, if it came
+    /// encrypted) drops the connection.
+    fn on_compressed(self: &Arc<Self>, msg: Vec<u8>, sealed: Option<Arc<Sealer>>) -> FrameVerdict {
+        let negotiated = self.st.lock().negotiated.clone();
+        let Some(n) = negotiated.filter(|n| n.compression.enabled()) else {
+            tracing::debug!("compressed frame on a connection without compression, closing");
+            return FrameVerdict::Close;
+        };
+        let limit = compress::limit(self.srv.config.max_read_write);
+        let plain = match n.compression.decompress(&msg, limit) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::debug!(?e, "compressed frame refused, closing");
+                return FrameVerdict::Close;
+            }
+        };
+        if frame::classify(&plain) != MessageKind::Smb2 {
+            tracing::debug!("compressed frame holds no SMB2 message, closing");
+            return FrameVerdict::Close;
+        }
+        if let Some(s) = &sealed {
+            if let Err(e) = s.check_content(&plain) {
+                tracing::debug!(?e, "compressed content of a transform refused, closing");
+                return FrameVerdict::Close;
+            }
+        }
+        self.srv
+            .engine
+            .counters
+            .compressed_requests
+            .fetch_add(1, Ordering::Relaxed);
+        self.on_smb2(plain, sealed)
     }
 
     fn on_smb2(self: &Arc<Self>, msg: Vec<u8>, sealed: Option<Arc<Sealer>>) -> FrameVerdict {

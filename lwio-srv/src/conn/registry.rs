@@ -32,6 +32,10 @@ pub(crate) struct Counters {
     pub(crate) tasks: AtomicUsize,
     /// The largest budget peak of a connection that has ended.
     pub(crate) peak_buffered: AtomicUsize,
+    /// Compressed frames received and decompressed.
+    pub(crate) compressed_requests: AtomicU64,
+    /// Responses sent compressed.
+    pub(crate) compressed_responses: AtomicU64,
 }
 
 /// Increments a counter now and decrements it when dropped.
@@ -175,6 +179,8 @@ impl Engine {
             connection_objects: self.counters.conn_objects.load(Ordering::Relaxed),
             tasks: self.counters.tasks.load(Ordering::Relaxed),
             peak_buffered_bytes: self.counters.peak_buffered.load(Ordering::Relaxed),
+            compressed_requests: self.counters.compressed_requests.load(Ordering::Relaxed),
+            compressed_responses: self.counters.compressed_responses.load(Ordering::Relaxed),
             ..EngineStats::default()
         };
         let conns: Vec<Arc<Conn>> = self

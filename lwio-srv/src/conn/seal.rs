@@ -122,8 +122,18 @@ impl Sealer {
         Some(header.encode())
     }
 
+    /// Checks decompressed content of a transform this sealer opened: SMB2 messages of
+    /// its session only.
+    pub(crate) fn check_content(&self, plain: &[u8]) -> Result<(), OpenError> {
+        if frame::classify(plain) != MessageKind::Smb2 {
+            return Err(OpenError::BadContent);
+        }
+        check_content(plain, self.session_id)
+    }
+
     /// Decrypts the transform `frame` in place and leaves the SMB2 messages it carried
-    /// (header removed). The caller found this sealer by [`transform_session`].
+    /// (header removed, or a compressed frame to decompress). The caller found this
+    /// sealer by [`transform_session`].
     pub(crate) fn open(&self, frame: &mut Vec<u8>) -> Result<(), OpenError> {
         let header = TransformHeader::decode(frame).map_err(|_| OpenError::Malformed)?;
         let body_len = frame.len() - TRANSFORM_HEADER_LEN;
@@ -156,7 +166,12 @@ pub(crate) fn transform_session(frame: &[u8]) -> Option<u64> {
 
 /// What a decrypted transform holds must be SMB2 messages of its session: no nested
 /// transform, no SMB1, no request naming another session (a related one inherits).
+/// A compressed transform inside passes here and is checked once decompressed
+/// ([`Sealer::check_content`]).
 fn check_content(plain: &[u8], session_id: u64) -> Result<(), OpenError> {
+    if frame::classify(plain) == MessageKind::Compressed {
+        return Ok(());
+    }
     if frame::classify(plain) != MessageKind::Smb2 {
         return Err(OpenError::BadContent);
     }
