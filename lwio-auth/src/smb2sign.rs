@@ -5,7 +5,6 @@
 //! 16-byte Signature field, at offset 48 of the header, taken as zero.
 
 use aes::Aes128;
-use aes_gcm::{AeadInPlace, Aes128Gcm, KeyInit as _};
 use cmac::{Cmac, Mac as _};
 use hmac::Hmac;
 use sha2::{Digest, Sha256, Sha512};
@@ -192,19 +191,44 @@ pub fn compute_signature(
             out.copy_from_slice(&mac.finalize().into_bytes());
         }
         SigningAlgorithm::AesGmac => {
-            let cipher = Aes128Gcm::new_from_slice(key).map_err(|_| SignError::BadKeyLength)?;
             let nonce = gmac_nonce(message).ok_or(SignError::MessageTooShort)?;
-            let mut aad = Vec::with_capacity(message.len());
-            aad.extend_from_slice(head);
-            aad.extend_from_slice(&zero);
-            aad.extend_from_slice(tail);
-            let tag = cipher
-                .encrypt_in_place_detached((&nonce).into(), &aad, &mut [])
-                .map_err(|_| SignError::MessageTooShort)?;
-            out.copy_from_slice(&tag);
+            out = gmac(key, &nonce, &[head, &zero, tail])?;
         }
     }
     Ok(out)
+}
+
+/// AES-GMAC (NIST SP 800-38D: GCM with the message as additional data and no plaintext)
+/// over `parts` taken as one string, without joining them: every part but the last must
+/// be a whole number of 16-byte blocks (the header's 48 bytes and the zeroed signature
+/// are). The tag is GHASH_H(A padded, then the bit lengths of A and of the empty
+/// ciphertext) XOR E_K(J0), with H = E_K(0) and J0 = the 12-byte nonce, then 1.
+fn gmac(key: &[u8], nonce: &[u8; 12], parts: &[&[u8]]) -> Result<[u8; 16], SignError> {
+    use aes::cipher::{BlockEncrypt, KeyInit};
+    use ghash::universal_hash::UniversalHash;
+    let aes = Aes128::new_from_slice(key).map_err(|_| SignError::BadKeyLength)?;
+    let mut h = aes::Block::default();
+    aes.encrypt_block(&mut h);
+    let h: [u8; 16] = h.into();
+    let mut ghash = ghash::GHash::new(&h.into());
+    let mut bits = 0u64;
+    for (i, part) in parts.iter().enumerate() {
+        debug_assert!(i + 1 == parts.len() || part.len() % 16 == 0);
+        ghash.update_padded(part);
+        bits = bits.wrapping_add((part.len() as u64).wrapping_mul(8));
+    }
+    let mut lengths = [0u8; 16];
+    lengths[..8].copy_from_slice(&bits.to_be_bytes());
+    ghash.update(&[lengths.into()]);
+    let mut j0 = aes::Block::default();
+    j0[..12].copy_from_slice(nonce);
+    j0[15] = 1;
+    aes.encrypt_block(&mut j0);
+    let mut tag = [0u8; 16];
+    for ((t, g), e) in tag.iter_mut().zip(ghash.finalize().iter()).zip(j0.iter()) {
+        *t = g ^ e;
+    }
+    Ok(tag)
 }
 
 /// The AES-GMAC nonce (MS-SMB2 3.1.4.1): MessageId, then a 32-bit little-endian word
@@ -288,5 +312,35 @@ impl PreauthHash {
     /// The current value.
     pub fn value(&self) -> &[u8; 64] {
         &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aes_gcm::{AeadInPlace, Aes128Gcm, KeyInit};
+
+    /// The streaming GMAC against AES-GCM's own (the `aes-gcm` crate, with the message
+    /// joined as additional data), for messages of every length around block edges.
+    #[test]
+    fn gmac_matches_aes_gcm_with_the_message_as_additional_data() {
+        let key = [0x5au8; 16];
+        let nonce = [7u8; 12];
+        let gcm = Aes128Gcm::new_from_slice(&key).unwrap();
+        let body: Vec<u8> = (0..70_000u32).map(|i| (i * 31 + 7) as u8).collect();
+        for tail_len in (0..100).chain([1000, 4095, 4096, 65_537, 70_000]) {
+            let head = &body[..48];
+            let tail = &body[..tail_len];
+            let zero = [0u8; 16];
+            let mut joined = head.to_vec();
+            joined.extend_from_slice(&zero);
+            joined.extend_from_slice(tail);
+            let want = gcm
+                .encrypt_in_place_detached((&nonce).into(), &joined, &mut [])
+                .unwrap();
+            let got = gmac(&key, &nonce, &[head, &zero, tail]).unwrap();
+            assert_eq!(got.as_slice(), want.as_slice(), "tail of {tail_len} bytes");
+        }
+        assert_eq!(gmac(&[0; 15], &nonce, &[]), Err(SignError::BadKeyLength));
     }
 }
