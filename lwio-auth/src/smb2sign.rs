@@ -165,6 +165,18 @@ pub fn compute_signature(
     key: &[u8],
     message: &[u8],
 ) -> Result<[u8; 16], SignError> {
+    compute_signature_with_data(alg, key, message, &[])
+}
+
+/// Computes the signature of `message` followed by `data` (one message whose payload is
+/// kept apart, a WRITE's data sent from the caller's buffer), with the Signature field of
+/// `message`'s header taken as zero.
+pub fn compute_signature_with_data(
+    alg: SigningAlgorithm,
+    key: &[u8],
+    message: &[u8],
+    data: &[u8],
+) -> Result<[u8; 16], SignError> {
     if message.len() < SMB2_HEADER_LEN {
         return Err(SignError::MessageTooShort);
     }
@@ -180,6 +192,7 @@ pub fn compute_signature(
             mac.update(head);
             mac.update(&zero);
             mac.update(tail);
+            mac.update(data);
             out.copy_from_slice(&mac.finalize().into_bytes()[..16]);
         }
         SigningAlgorithm::AesCmac => {
@@ -188,21 +201,22 @@ pub fn compute_signature(
             mac.update(head);
             mac.update(&zero);
             mac.update(tail);
+            mac.update(data);
             out.copy_from_slice(&mac.finalize().into_bytes());
         }
         SigningAlgorithm::AesGmac => {
             let nonce = gmac_nonce(message).ok_or(SignError::MessageTooShort)?;
-            out = gmac(key, &nonce, &[head, &zero, tail])?;
+            out = gmac(key, &nonce, &[head, &zero, tail, data])?;
         }
     }
     Ok(out)
 }
 
 /// AES-GMAC (NIST SP 800-38D: GCM with the message as additional data and no plaintext)
-/// over `parts` taken as one string, without joining them: every part but the last must
-/// be a whole number of 16-byte blocks (the header's 48 bytes and the zeroed signature
-/// are). The tag is GHASH_H(A padded, then the bit lengths of A and of the empty
-/// ciphertext) XOR E_K(J0), with H = E_K(0) and J0 = the 12-byte nonce, then 1.
+/// over `parts` taken as one string, without joining them (a part that ends inside a
+/// 16-byte block is completed from the next). The tag is GHASH_H(A padded, then the bit
+/// lengths of A and of the empty ciphertext) XOR E_K(J0), with H = E_K(0) and J0 = the
+/// 12-byte nonce, then 1.
 fn gmac(key: &[u8], nonce: &[u8; 12], parts: &[&[u8]]) -> Result<[u8; 16], SignError> {
     use aes::cipher::{BlockEncrypt, KeyInit};
     use ghash::universal_hash::UniversalHash;
@@ -212,10 +226,30 @@ fn gmac(key: &[u8], nonce: &[u8; 12], parts: &[&[u8]]) -> Result<[u8; 16], SignE
     let h: [u8; 16] = h.into();
     let mut ghash = ghash::GHash::new(&h.into());
     let mut bits = 0u64;
-    for (i, part) in parts.iter().enumerate() {
-        debug_assert!(i + 1 == parts.len() || part.len() % 16 == 0);
-        ghash.update_padded(part);
+    // The start of a block a part left unfinished.
+    let mut carry = [0u8; 16];
+    let mut carried = 0usize;
+    for part in parts {
         bits = bits.wrapping_add((part.len() as u64).wrapping_mul(8));
+        let mut part: &[u8] = part;
+        if carried > 0 {
+            let n = part.len().min(16 - carried);
+            carry[carried..carried + n].copy_from_slice(&part[..n]);
+            carried += n;
+            part = &part[n..];
+            if carried < 16 {
+                continue;
+            }
+            ghash.update(&[carry.into()]);
+        }
+        let whole = part.len() - part.len() % 16;
+        ghash.update_padded(&part[..whole]);
+        let rest = &part[whole..];
+        carry[..rest.len()].copy_from_slice(rest);
+        carried = rest.len();
+    }
+    if carried > 0 {
+        ghash.update_padded(&carry[..carried]);
     }
     let mut lengths = [0u8; 16];
     lengths[..8].copy_from_slice(&bits.to_be_bytes());
@@ -253,7 +287,18 @@ fn gmac_nonce(message: &[u8]) -> Option<[u8; 12]> {
 /// Signs `message` in place: computes the signature and writes it into the header. The
 /// caller sets SMB2_FLAGS_SIGNED first, since the flags are covered.
 pub fn sign(alg: SigningAlgorithm, key: &[u8], message: &mut [u8]) -> Result<[u8; 16], SignError> {
-    let sig = compute_signature(alg, key, message)?;
+    sign_with_data(alg, key, message, &[])
+}
+
+/// Signs `message` followed by `data` (sent right after it, from another buffer): writes
+/// the signature into `message`'s header.
+pub fn sign_with_data(
+    alg: SigningAlgorithm,
+    key: &[u8],
+    message: &mut [u8],
+    data: &[u8],
+) -> Result<[u8; 16], SignError> {
+    let sig = compute_signature_with_data(alg, key, message, data)?;
     message[SIGNATURE_OFFSET..SIGNATURE_OFFSET + 16].copy_from_slice(&sig);
     Ok(sig)
 }
@@ -340,7 +385,40 @@ mod tests {
                 .unwrap();
             let got = gmac(&key, &nonce, &[head, &zero, tail]).unwrap();
             assert_eq!(got.as_slice(), want.as_slice(), "tail of {tail_len} bytes");
+            // The same string cut anywhere, into parts of any length.
+            for cut in [0, 1, 15, 16, 17, 33, 63, 64, 65, 100].map(|c| c.min(joined.len())) {
+                let (a, b) = joined.split_at(cut);
+                let (b, c) = b.split_at(b.len() / 3);
+                let got = gmac(&key, &nonce, &[a, b, &[], c]).unwrap();
+                assert_eq!(
+                    got.as_slice(),
+                    want.as_slice(),
+                    "cut at {cut} of {tail_len}"
+                );
+            }
         }
         assert_eq!(gmac(&[0; 15], &nonce, &[]), Err(SignError::BadKeyLength));
+    }
+
+    /// A message signed with its data apart has the signature of the joined message.
+    #[test]
+    fn signing_with_data_apart_signs_the_joined_message() {
+        let body: Vec<u8> = (0..5000u32).map(|i| (i * 13 + 1) as u8).collect();
+        for alg in [
+            SigningAlgorithm::HmacSha256,
+            SigningAlgorithm::AesCmac,
+            SigningAlgorithm::AesGmac,
+        ] {
+            for split in [64, 65, 112, 127, 5000] {
+                let mut joined = body.clone();
+                let want = sign(alg, &[3; 16], &mut joined).unwrap();
+                let (head, data) = body.split_at(split);
+                let mut head = head.to_vec();
+                let got = sign_with_data(alg, &[3; 16], &mut head, data).unwrap();
+                assert_eq!(got, want, "{alg:?} split at {split}");
+                assert_eq!(head[..], joined[..split]);
+                verify(alg, &[3; 16], &joined).unwrap();
+            }
+        }
     }
 }
