@@ -318,9 +318,17 @@ async fn read_loop<R: AsyncRead>(read: R, shared: Arc<Shared>, max_frame: usize)
             Ok(len) => len,
             Err(e) => break (format!("bad frame from the server: {e}"), false),
         };
-        let mut frame = vec![0u8; len];
-        if let Err(e) = read.read_exact(&mut frame).await {
-            break (format!("read from the server: {e}"), true);
+        // Read into the frame's capacity: no zeroing of megabytes about to be overwritten.
+        let mut frame = Vec::with_capacity(len);
+        match read.as_mut().take(len as u64).read_to_end(&mut frame).await {
+            Ok(n) if n == len => {}
+            Ok(_) => {
+                break (
+                    "read from the server: the stream ended in a frame".into(),
+                    true,
+                );
+            }
+            Err(e) => break (format!("read from the server: {e}"), true),
         }
         match shared.deliver(frame) {
             Ok(breaks) => {
