@@ -3,10 +3,12 @@
 //!
 //! A caller prepares its request under the connection's lock (message id, header,
 //! signature), registers a one-shot channel for the reply and queues the bytes for the
-//! writer, all in one critical section, so requests leave in message-id order. The reader
-//! reads Direct TCP frames (bounded by the largest response the client asked for), hands
-//! them to the engine and completes the waiting callers. A request that finds too few
-//! credits waits for the next response that grants some.
+//! writer, all in one critical section, so requests leave in message-id order. The writer
+//! sends each frame (its 4-byte header, the message, and a WRITE's data straight from the
+//! IRP's buffer) with one vectored write, without joining them first. The reader reads
+//! Direct TCP frames (bounded by the largest response the client asked for) into buffers
+//! it does not zero first, hands them to the engine and completes the waiting callers. A
+//! request that finds too few credits waits for the next response that grants some.
 //!
 //! Any protocol error, a closed socket or an I/O error fails the connection: every waiting
 //! caller gets [`RdrError::Disconnected`] (STATUS_CONNECTION_DISCONNECTED), the reason is
