@@ -5,6 +5,8 @@
 # usage: scripts/bench-rdr.sh [SIZE_MIB] [RUNS]      (defaults: 1024 MiB, 3 runs)
 # env:   ENCRYPT=1  both clients encrypt (smbclient --client-protection=encrypt,
 #                   `lwio --encrypt`; AES-128-GCM at 3.1.1)
+#        LWIO_BIN=PATH  measure this `lwio` binary (an older build, to compare) instead of
+#                   building the release one
 #
 # Each run puts the file to the share and gets it back with smbclient, then with
 # `lwio cp` (release build); the clients take turns within each run. Both sign at SMB
@@ -57,8 +59,12 @@ for _ in $(seq 1 150); do
     sleep 0.1
 done
 
-cargo build -q --release --bin lwio
-lwio_bin="${CARGO_TARGET_DIR:-target}/release/lwio"
+if [ -n "${LWIO_BIN:-}" ]; then
+    lwio_bin=$LWIO_BIN
+else
+    cargo build -q --release --bin lwio
+    lwio_bin="${CARGO_TARGET_DIR:-target}/release/lwio"
+fi
 printf 'username = %s\npassword = %s\n' "$USER_NAME" "$PASS" >"$work/client/creds"
 chmod 0600 "$work/client/creds"
 printf '[global]\n  lock directory = %s\n  cache directory = %s\n  state directory = %s\n  private dir = %s\n  client signing = required\n' \

@@ -5,7 +5,6 @@
 //! 16-byte Signature field, at offset 48 of the header, taken as zero.
 
 use aes::Aes128;
-use aes_gcm::{AeadInPlace, Aes128Gcm, KeyInit as _};
 use cmac::{Cmac, Mac as _};
 use hmac::Hmac;
 use sha2::{Digest, Sha256, Sha512};
@@ -166,6 +165,18 @@ pub fn compute_signature(
     key: &[u8],
     message: &[u8],
 ) -> Result<[u8; 16], SignError> {
+    compute_signature_with_data(alg, key, message, &[])
+}
+
+/// Computes the signature of `message` followed by `data` (one message whose payload is
+/// kept apart, a WRITE's data sent from the caller's buffer), with the Signature field of
+/// `message`'s header taken as zero.
+pub fn compute_signature_with_data(
+    alg: SigningAlgorithm,
+    key: &[u8],
+    message: &[u8],
+    data: &[u8],
+) -> Result<[u8; 16], SignError> {
     if message.len() < SMB2_HEADER_LEN {
         return Err(SignError::MessageTooShort);
     }
@@ -181,6 +192,7 @@ pub fn compute_signature(
             mac.update(head);
             mac.update(&zero);
             mac.update(tail);
+            mac.update(data);
             out.copy_from_slice(&mac.finalize().into_bytes()[..16]);
         }
         SigningAlgorithm::AesCmac => {
@@ -189,22 +201,68 @@ pub fn compute_signature(
             mac.update(head);
             mac.update(&zero);
             mac.update(tail);
+            mac.update(data);
             out.copy_from_slice(&mac.finalize().into_bytes());
         }
         SigningAlgorithm::AesGmac => {
-            let cipher = Aes128Gcm::new_from_slice(key).map_err(|_| SignError::BadKeyLength)?;
             let nonce = gmac_nonce(message).ok_or(SignError::MessageTooShort)?;
-            let mut aad = Vec::with_capacity(message.len());
-            aad.extend_from_slice(head);
-            aad.extend_from_slice(&zero);
-            aad.extend_from_slice(tail);
-            let tag = cipher
-                .encrypt_in_place_detached((&nonce).into(), &aad, &mut [])
-                .map_err(|_| SignError::MessageTooShort)?;
-            out.copy_from_slice(&tag);
+            out = gmac(key, &nonce, &[head, &zero, tail, data])?;
         }
     }
     Ok(out)
+}
+
+/// AES-GMAC (NIST SP 800-38D: GCM with the message as additional data and no plaintext)
+/// over `parts` taken as one string, without joining them (a part that ends inside a
+/// 16-byte block is completed from the next). The tag is GHASH_H(A padded, then the bit
+/// lengths of A and of the empty ciphertext) XOR E_K(J0), with H = E_K(0) and J0 = the
+/// 12-byte nonce, then 1.
+fn gmac(key: &[u8], nonce: &[u8; 12], parts: &[&[u8]]) -> Result<[u8; 16], SignError> {
+    use aes::cipher::{BlockEncrypt, KeyInit};
+    use ghash::universal_hash::UniversalHash;
+    let aes = Aes128::new_from_slice(key).map_err(|_| SignError::BadKeyLength)?;
+    let mut h = aes::Block::default();
+    aes.encrypt_block(&mut h);
+    let h: [u8; 16] = h.into();
+    let mut ghash = ghash::GHash::new(&h.into());
+    let mut bits = 0u64;
+    // The start of a block a part left unfinished.
+    let mut carry = [0u8; 16];
+    let mut carried = 0usize;
+    for part in parts {
+        bits = bits.wrapping_add((part.len() as u64).wrapping_mul(8));
+        let mut part: &[u8] = part;
+        if carried > 0 {
+            let n = part.len().min(16 - carried);
+            carry[carried..carried + n].copy_from_slice(&part[..n]);
+            carried += n;
+            part = &part[n..];
+            if carried < 16 {
+                continue;
+            }
+            ghash.update(&[carry.into()]);
+        }
+        let whole = part.len() - part.len() % 16;
+        ghash.update_padded(&part[..whole]);
+        let rest = &part[whole..];
+        carry[..rest.len()].copy_from_slice(rest);
+        carried = rest.len();
+    }
+    if carried > 0 {
+        ghash.update_padded(&carry[..carried]);
+    }
+    let mut lengths = [0u8; 16];
+    lengths[..8].copy_from_slice(&bits.to_be_bytes());
+    ghash.update(&[lengths.into()]);
+    let mut j0 = aes::Block::default();
+    j0[..12].copy_from_slice(nonce);
+    j0[15] = 1;
+    aes.encrypt_block(&mut j0);
+    let mut tag = [0u8; 16];
+    for ((t, g), e) in tag.iter_mut().zip(ghash.finalize().iter()).zip(j0.iter()) {
+        *t = g ^ e;
+    }
+    Ok(tag)
 }
 
 /// The AES-GMAC nonce (MS-SMB2 3.1.4.1): MessageId, then a 32-bit little-endian word
@@ -229,7 +287,18 @@ fn gmac_nonce(message: &[u8]) -> Option<[u8; 12]> {
 /// Signs `message` in place: computes the signature and writes it into the header. The
 /// caller sets SMB2_FLAGS_SIGNED first, since the flags are covered.
 pub fn sign(alg: SigningAlgorithm, key: &[u8], message: &mut [u8]) -> Result<[u8; 16], SignError> {
-    let sig = compute_signature(alg, key, message)?;
+    sign_with_data(alg, key, message, &[])
+}
+
+/// Signs `message` followed by `data` (sent right after it, from another buffer): writes
+/// the signature into `message`'s header.
+pub fn sign_with_data(
+    alg: SigningAlgorithm,
+    key: &[u8],
+    message: &mut [u8],
+    data: &[u8],
+) -> Result<[u8; 16], SignError> {
+    let sig = compute_signature_with_data(alg, key, message, data)?;
     message[SIGNATURE_OFFSET..SIGNATURE_OFFSET + 16].copy_from_slice(&sig);
     Ok(sig)
 }
@@ -288,5 +357,68 @@ impl PreauthHash {
     /// The current value.
     pub fn value(&self) -> &[u8; 64] {
         &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aes_gcm::{AeadInOut, Aes128Gcm, KeyInit};
+
+    /// The streaming GMAC against AES-GCM's own (the `aes-gcm` crate, with the message
+    /// joined as additional data), for messages of every length around block edges.
+    #[test]
+    fn gmac_matches_aes_gcm_with_the_message_as_additional_data() {
+        let key = [0x5au8; 16];
+        let nonce = [7u8; 12];
+        let gcm = Aes128Gcm::new_from_slice(&key).unwrap();
+        let body: Vec<u8> = (0..70_000u32).map(|i| (i * 31 + 7) as u8).collect();
+        for tail_len in (0..100).chain([1000, 4095, 4096, 65_537, 70_000]) {
+            let head = &body[..48];
+            let tail = &body[..tail_len];
+            let zero = [0u8; 16];
+            let mut joined = head.to_vec();
+            joined.extend_from_slice(&zero);
+            joined.extend_from_slice(tail);
+            let want = gcm
+                .encrypt_inout_detached((&nonce).into(), &joined, (&mut [][..]).into())
+                .unwrap();
+            let got = gmac(&key, &nonce, &[head, &zero, tail]).unwrap();
+            assert_eq!(got.as_slice(), want.as_slice(), "tail of {tail_len} bytes");
+            // The same string cut anywhere, into parts of any length.
+            for cut in [0, 1, 15, 16, 17, 33, 63, 64, 65, 100].map(|c| c.min(joined.len())) {
+                let (a, b) = joined.split_at(cut);
+                let (b, c) = b.split_at(b.len() / 3);
+                let got = gmac(&key, &nonce, &[a, b, &[], c]).unwrap();
+                assert_eq!(
+                    got.as_slice(),
+                    want.as_slice(),
+                    "cut at {cut} of {tail_len}"
+                );
+            }
+        }
+        assert_eq!(gmac(&[0; 15], &nonce, &[]), Err(SignError::BadKeyLength));
+    }
+
+    /// A message signed with its data apart has the signature of the joined message.
+    #[test]
+    fn signing_with_data_apart_signs_the_joined_message() {
+        let body: Vec<u8> = (0..5000u32).map(|i| (i * 13 + 1) as u8).collect();
+        for alg in [
+            SigningAlgorithm::HmacSha256,
+            SigningAlgorithm::AesCmac,
+            SigningAlgorithm::AesGmac,
+        ] {
+            for split in [64, 65, 112, 127, 5000] {
+                let mut joined = body.clone();
+                let want = sign(alg, &[3; 16], &mut joined).unwrap();
+                let (head, data) = body.split_at(split);
+                let mut head = head.to_vec();
+                let got = sign_with_data(alg, &[3; 16], &mut head, data).unwrap();
+                assert_eq!(got, want, "{alg:?} split at {split}");
+                assert_eq!(head[..], joined[..split]);
+                verify(alg, &[3; 16], &joined).unwrap();
+            }
+        }
     }
 }

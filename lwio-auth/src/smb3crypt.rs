@@ -16,8 +16,11 @@
 //! them (see [`random_nonce`]) or counts them.
 
 use aes::{Aes128, Aes256};
-use aes_gcm::{AeadInPlace, Aes128Gcm, Aes256Gcm, KeyInit};
+// aes-gcm 0.11 (GHASH of polyval 0.7, eight blocks at a time) for GCM; CCM stays on the
+// aead 0.5 traits of the ccm crate.
+use aes_gcm::{AeadInOut as _, Aes128Gcm, Aes256Gcm, KeyInit as _};
 use ccm::Ccm;
+use ccm::aead::{AeadInPlace as _, KeyInit as _};
 use ccm::consts::{U11, U16};
 
 use lwio_types::{ReadError, Reader};
@@ -174,6 +177,12 @@ pub fn random_nonce(cipher: Cipher) -> Result<[u8; 16], CryptError> {
     Ok(n)
 }
 
+/// The 12 bytes of a transform nonce GCM uses.
+fn gcm_nonce(nonce: &[u8; 16]) -> &aes_gcm::Nonce<aes_gcm::aead::consts::U12> {
+    let (n, _) = nonce.split_first_chunk::<12>().unwrap_or((&[0; 12], &[]));
+    n.into()
+}
+
 /// Encrypts `data` in place under the fields of `header` (whose `signature` is ignored)
 /// and returns the tag, which belongs in `header.signature`.
 pub fn encrypt_in_place(
@@ -186,27 +195,29 @@ pub fn encrypt_in_place(
     let n = &header.nonce;
     let bad = |_| CryptError::BadKeyLength;
     let fail = |_| CryptError::AuthenticationFailed;
-    let tag = match cipher {
+    let tag: [u8; 16] = match cipher {
         Cipher::Aes128Ccm => Aes128Ccm::new_from_slice(key)
             .map_err(bad)?
             .encrypt_in_place_detached(n[..11].into(), &aad, data)
-            .map_err(fail)?,
+            .map_err(fail)?
+            .into(),
         Cipher::Aes256Ccm => Aes256Ccm::new_from_slice(key)
             .map_err(bad)?
             .encrypt_in_place_detached(n[..11].into(), &aad, data)
-            .map_err(fail)?,
+            .map_err(fail)?
+            .into(),
         Cipher::Aes128Gcm => Aes128Gcm::new_from_slice(key)
-            .map_err(bad)?
-            .encrypt_in_place_detached(n[..12].into(), &aad, data)
-            .map_err(fail)?,
+            .map_err(|_| CryptError::BadKeyLength)?
+            .encrypt_inout_detached(gcm_nonce(n), &aad, data.into())
+            .map_err(|_| CryptError::AuthenticationFailed)?
+            .into(),
         Cipher::Aes256Gcm => Aes256Gcm::new_from_slice(key)
-            .map_err(bad)?
-            .encrypt_in_place_detached(n[..12].into(), &aad, data)
-            .map_err(fail)?,
+            .map_err(|_| CryptError::BadKeyLength)?
+            .encrypt_inout_detached(gcm_nonce(n), &aad, data.into())
+            .map_err(|_| CryptError::AuthenticationFailed)?
+            .into(),
     };
-    let mut out = [0u8; 16];
-    out.copy_from_slice(&tag);
-    Ok(out)
+    Ok(tag)
 }
 
 /// Decrypts `data` in place, checking `header.signature` as the tag. On failure `data`
@@ -232,13 +243,13 @@ pub fn decrypt_in_place(
             .decrypt_in_place_detached(n[..11].into(), &aad, data, t.into())
             .map_err(fail),
         Cipher::Aes128Gcm => Aes128Gcm::new_from_slice(key)
-            .map_err(bad)?
-            .decrypt_in_place_detached(n[..12].into(), &aad, data, t.into())
-            .map_err(fail),
+            .map_err(|_| CryptError::BadKeyLength)?
+            .decrypt_inout_detached(gcm_nonce(n), &aad, data.into(), t.into())
+            .map_err(|_| CryptError::AuthenticationFailed),
         Cipher::Aes256Gcm => Aes256Gcm::new_from_slice(key)
-            .map_err(bad)?
-            .decrypt_in_place_detached(n[..12].into(), &aad, data, t.into())
-            .map_err(fail),
+            .map_err(|_| CryptError::BadKeyLength)?
+            .decrypt_inout_detached(gcm_nonce(n), &aad, data.into(), t.into())
+            .map_err(|_| CryptError::AuthenticationFailed),
     }
 }
 

@@ -3,10 +3,12 @@
 //!
 //! A caller prepares its request under the connection's lock (message id, header,
 //! signature), registers a one-shot channel for the reply and queues the bytes for the
-//! writer, all in one critical section, so requests leave in message-id order. The reader
-//! reads Direct TCP frames (bounded by the largest response the client asked for), hands
-//! them to the engine and completes the waiting callers. A request that finds too few
-//! credits waits for the next response that grants some.
+//! writer, all in one critical section, so requests leave in message-id order. The writer
+//! sends each frame (its 4-byte header, the message, and a WRITE's data straight from the
+//! IRP's buffer) with one vectored write, without joining them first. The reader reads
+//! Direct TCP frames (bounded by the largest response the client asked for) into buffers
+//! it does not zero first, hands them to the engine and completes the waiting callers. A
+//! request that finds too few credits waits for the next response that grants some.
 //!
 //! Any protocol error, a closed socket or an I/O error fails the connection: every waiting
 //! caller gets [`RdrError::Disconnected`] (STATUS_CONNECTION_DISCONNECTED), the reason is
@@ -26,6 +28,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use lwio_smb2::frame::{FRAME_HEADER_LEN, encode_frame_header, message_len};
 use lwio_smb2::{Command, FileId, OplockBreak, OplockLevel};
 use parking_lot::Mutex;
@@ -46,7 +49,7 @@ struct State {
     lost: bool,
     /// The tree and level of each open holding an oplock (to acknowledge its breaks on).
     oplocks: HashMap<FileId, (u32, OplockLevel)>,
-    writer: mpsc::UnboundedSender<Vec<u8>>,
+    writer: mpsc::UnboundedSender<(Vec<u8>, Bytes)>,
 }
 
 /// What the tasks and the handle share.
@@ -135,7 +138,7 @@ impl Shared {
                         let (tx, rx) = oneshot::channel();
                         let kept = if keep { p.message.clone() } else { Vec::new() };
                         s.waiters.insert(p.message_id, tx);
-                        if s.writer.send(p.message).is_err() {
+                        if s.writer.send((p.message, p.data)).is_err() {
                             s.waiters.remove(&p.message_id);
                             s.engine.abandon(p.message_id);
                             return Err(RdrError::Disconnected("writer stopped".into()));
@@ -301,7 +304,7 @@ impl Connection {
     pub fn cancel(&self, message_id: u64) {
         let mut s = self.shared.state.lock();
         if let Some(msg) = s.engine.cancel(message_id) {
-            let _ = s.writer.send(msg);
+            let _ = s.writer.send((msg, Bytes::new()));
         }
     }
 }
@@ -317,9 +320,17 @@ async fn read_loop<R: AsyncRead>(read: R, shared: Arc<Shared>, max_frame: usize)
             Ok(len) => len,
             Err(e) => break (format!("bad frame from the server: {e}"), false),
         };
-        let mut frame = vec![0u8; len];
-        if let Err(e) = read.read_exact(&mut frame).await {
-            break (format!("read from the server: {e}"), true);
+        // Read into the frame's capacity: no zeroing of megabytes about to be overwritten.
+        let mut frame = Vec::with_capacity(len);
+        match read.as_mut().take(len as u64).read_to_end(&mut frame).await {
+            Ok(n) if n == len => {}
+            Ok(_) => {
+                break (
+                    "read from the server: the stream ended in a frame".into(),
+                    true,
+                );
+            }
+            Err(e) => break (format!("read from the server: {e}"), true),
         }
         match shared.deliver(frame) {
             Ok(breaks) => {
@@ -335,25 +346,49 @@ async fn read_loop<R: AsyncRead>(read: R, shared: Arc<Shared>, max_frame: usize)
 
 async fn write_loop<W: AsyncWrite>(
     write: W,
-    mut rx: mpsc::UnboundedReceiver<Vec<u8>>,
+    mut rx: mpsc::UnboundedReceiver<(Vec<u8>, Bytes)>,
     shared: Arc<Shared>,
 ) {
     let mut write = std::pin::pin!(write);
-    while let Some(msg) = rx.recv().await {
+    while let Some((msg, data)) = rx.recv().await {
         let mut head = Vec::with_capacity(FRAME_HEADER_LEN);
-        encode_frame_header(msg.len(), &mut head);
-        let r = if msg.len() <= 16 * 1024 {
-            head.extend_from_slice(&msg);
-            write.write_all(&head).await
-        } else {
-            match write.write_all(&head).await {
-                Ok(()) => write.write_all(&msg).await,
-                Err(e) => Err(e),
-            }
-        };
-        if let Err(e) = r {
+        encode_frame_header(msg.len() + data.len(), &mut head);
+        if let Err(e) = write_parts(write.as_mut(), &mut [&head, &msg, &data]).await {
             shared.fail_as(format!("write to the server: {e}"), true);
             return;
         }
     }
+}
+
+/// Writes `parts` one after the other, with as few system calls as the stream allows
+/// (one `writev` for a frame's header, its message and its data, unless the socket's
+/// buffer fills up); the data is never joined into one buffer.
+async fn write_parts<W: AsyncWrite>(
+    mut write: std::pin::Pin<&mut W>,
+    parts: &mut [&[u8]],
+) -> std::io::Result<()> {
+    let mut at = 0;
+    while at < parts.len() {
+        if parts[at].is_empty() {
+            at += 1;
+            continue;
+        }
+        let slices: Vec<std::io::IoSlice<'_>> = parts[at..]
+            .iter()
+            .map(|p| std::io::IoSlice::new(p))
+            .collect();
+        let mut n = write.write_vectored(&slices).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        while n > 0 && at < parts.len() {
+            let take = n.min(parts[at].len());
+            parts[at] = &parts[at][take..];
+            n -= take;
+            if parts[at].is_empty() {
+                at += 1;
+            }
+        }
+    }
+    Ok(())
 }

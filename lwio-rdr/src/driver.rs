@@ -536,10 +536,17 @@ async fn write(file: &Bound, offset: u64, data: Bytes) -> Result<IrpResult, RdrE
             channel: Channel::NONE,
             remaining_bytes: 0,
             flags: WriteFlags::empty(),
-            data: &data[at..at + len],
+            data: &[],
             channel_info: &[],
         };
-        let out = Outgoing::new(Command::WRITE, file.tree, |o| req.encode(o));
+        // The data goes from the IRP's buffer to the socket (or into the transform that
+        // seals it) without a copy into the message.
+        let out = Outgoing::with_data(
+            Command::WRITE,
+            file.tree,
+            |o| req.encode_header_only(len, o),
+            data.slice(at..at + len),
+        );
         let s = file.session.conn().send(out).await?;
         if to_end {
             // Appends must land in order: one at a time.

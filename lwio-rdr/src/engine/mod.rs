@@ -24,6 +24,8 @@ pub mod seal;
 
 use std::collections::{HashMap, HashSet};
 
+use bytes::Bytes;
+
 use lwio_auth::smb2sign::{self, SigningAlgorithm};
 use lwio_smb2::frame::MAX_FRAME_LEN;
 use lwio_smb2::header::{HeaderFlags, HeaderId};
@@ -97,9 +99,12 @@ pub struct Outgoing {
     pub command: Command,
     /// The tree connect it is for (0 before one).
     pub tree_id: u32,
-    /// The whole message: 64 bytes reserved for the header, then the body. The engine
+    /// The message: 64 bytes reserved for the header, then the body. The engine
     /// writes the header over the first 64 bytes.
     pub message: Vec<u8>,
+    /// The end of the message kept in the caller's buffer (a WRITE's data): signed with
+    /// the message and sent right after it, never copied unless the message is sealed.
+    pub data: Bytes,
     /// The larger of the bytes sent and the bytes expected back (for CreditCharge).
     pub payload: usize,
 }
@@ -115,8 +120,23 @@ impl Outgoing {
             command,
             tree_id,
             message,
+            data: Bytes::new(),
             payload,
         }
+    }
+
+    /// A message for `command` whose body is what `encode` appends followed by `data`
+    /// (a WRITE: the fixed part, then the data from the caller's buffer).
+    pub fn with_data(
+        command: Command,
+        tree_id: u32,
+        encode: impl FnOnce(&mut Vec<u8>),
+        data: Bytes,
+    ) -> Self {
+        let mut out = Outgoing::new(command, tree_id, encode);
+        out.payload += data.len();
+        out.data = data;
+        out
     }
 
     /// Sets the payload the credit charge is computed from (a read's length).
@@ -131,8 +151,24 @@ impl Outgoing {
 pub struct Prepared {
     /// Its message id.
     pub message_id: u64,
-    /// The signed message (the transport adds the 4-byte Direct TCP header).
+    /// The signed message, or the transform message that seals it (the transport adds
+    /// the 4-byte Direct TCP header).
     pub message: Vec<u8>,
+    /// The rest of the message, sent right after `message` (empty when sealed: the
+    /// transform holds it all).
+    pub data: Bytes,
+}
+
+impl Prepared {
+    /// The length of the frame's payload: `message` and `data`.
+    pub fn len(&self) -> usize {
+        self.message.len() + self.data.len()
+    }
+
+    /// True for an empty message (never prepared: a message has a header).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// What a response frame carried.
@@ -335,19 +371,19 @@ impl Engine {
         };
         write_header(&header, &mut out.message);
         if signed {
-            self.sign(&mut out.message);
+            self.sign(&mut out.message, &out.data);
         }
-        let message = if sealed {
+        let (message, data) = if sealed {
             let sealer = self.sealer.as_mut().ok_or(NotPrepared::Seal)?;
-            match sealer.seal(out.message) {
-                Some(m) => m,
+            match sealer.seal(out.message, &out.data) {
+                Some(m) => (m, Bytes::new()),
                 None => {
                     self.window.grant(0, charge);
                     return Err(NotPrepared::Seal);
                 }
             }
         } else {
-            out.message
+            (out.message, out.data)
         };
         self.in_flight.insert(
             message_id,
@@ -363,13 +399,14 @@ impl Engine {
         Ok(Prepared {
             message_id,
             message,
+            data,
         })
     }
 
-    fn sign(&self, message: &mut [u8]) {
+    fn sign(&self, message: &mut [u8], data: &[u8]) {
         if let Some(s) = &self.signer {
             // A message is at least a header and the key has its algorithm's length.
-            let _ = smb2sign::sign(s.algorithm, &s.key, message);
+            let _ = smb2sign::sign_with_data(s.algorithm, &s.key, message, data);
         }
     }
 
@@ -402,11 +439,11 @@ impl Engine {
         header.encode(&mut message);
         lwio_smb2::header::encode_reserved4(&mut message);
         if signed {
-            self.sign(&mut message);
+            self.sign(&mut message, &[]);
         }
         if sealed {
             // A CANCEL is encrypted as its request was (MS-SMB2 3.2.4.24).
-            return self.sealer.as_mut()?.seal(message);
+            return self.sealer.as_mut()?.seal(message, &[]);
         }
         Some(message)
     }

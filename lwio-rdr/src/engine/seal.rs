@@ -84,21 +84,24 @@ impl Sealer {
         Some(nonce)
     }
 
-    /// `message` (one SMB2 request, header first) as a transform message: the transform
-    /// header, then the ciphertext. `None` when the nonces are spent or the message is
-    /// over 4 GiB (the connection must close).
-    pub fn seal(&mut self, message: Vec<u8>) -> Option<Vec<u8>> {
+    /// `message` followed by `data` (one SMB2 request, header first, its data kept
+    /// apart) as a transform message: the transform header, then the ciphertext, each
+    /// byte copied once. `None` when the nonces are spent or the message is over 4 GiB
+    /// (the connection must close).
+    pub fn seal(&mut self, message: Vec<u8>, data: &[u8]) -> Option<Vec<u8>> {
+        let size = message.len().checked_add(data.len())?;
         let mut header = TransformHeader {
             signature: [0; 16],
             nonce: self.next_nonce()?,
-            original_message_size: u32::try_from(message.len()).ok()?,
+            original_message_size: u32::try_from(size).ok()?,
             reserved: 0,
             flags: TRANSFORM_FLAG_ENCRYPTED,
             session_id: self.session_id,
         };
-        let mut out = Vec::with_capacity(TRANSFORM_HEADER_LEN + message.len());
+        let mut out = Vec::with_capacity(TRANSFORM_HEADER_LEN + size);
         out.extend_from_slice(&[0u8; TRANSFORM_HEADER_LEN]);
         out.extend_from_slice(&message);
+        out.extend_from_slice(data);
         drop(message);
         header.signature = smb3crypt::encrypt_in_place(
             self.cipher,

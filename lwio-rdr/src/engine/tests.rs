@@ -362,3 +362,72 @@ fn only_the_encrypted_tree_is_sealed_and_cancel_follows_its_request() {
     assert_eq!(e.cancel(clear.message_id).unwrap()[0], 0xFE);
     assert!(!Engine::new(8).encrypt_tree(2), "no keys, no encryption");
 }
+
+/// A WRITE of 200,000 bytes of data, kept apart from its 48-byte fixed part.
+fn write_with_data(tree: u32) -> (Outgoing, Vec<u8>) {
+    let data: Vec<u8> = (0..200_000u32).map(|i| (i * 7 + 3) as u8).collect();
+    let req = lwio_smb2::WriteRequest {
+        offset: 4096,
+        file_id: FileId::default(),
+        channel: lwio_smb2::Channel::NONE,
+        remaining_bytes: 0,
+        flags: lwio_smb2::WriteFlags::empty(),
+        data: &[],
+        channel_info: &[],
+    };
+    let out = Outgoing::with_data(
+        Command::WRITE,
+        tree,
+        |o| req.encode_header_only(data.len(), o),
+        Bytes::from(data.clone()),
+    );
+    (out, data)
+}
+
+#[test]
+fn data_kept_apart_is_signed_with_its_message_and_charged() {
+    let key = vec![7u8; 16];
+    for alg in [
+        SigningAlgorithm::HmacSha256,
+        SigningAlgorithm::AesCmac,
+        SigningAlgorithm::AesGmac,
+    ] {
+        let mut e = Engine::new(64);
+        e.set_multi_credit(true);
+        e.window.grant(63, 0);
+        e.set_signing(alg, key.clone());
+        let (out, data) = write_with_data(1);
+        let p = e.prepare(out).unwrap();
+        assert_eq!(
+            p.data[..],
+            data[..],
+            "the data is not copied into the message"
+        );
+        assert_eq!(p.len(), HEADER_LEN + 48 + data.len());
+        let mut joined = p.message.clone();
+        joined.extend_from_slice(&p.data);
+        smb2sign::verify(alg, &key, &joined).unwrap();
+        assert!(smb2sign::verify(alg, &key, &p.message).is_err(), "{alg:?}");
+        let w = lwio_smb2::WriteRequest::decode(&joined).unwrap();
+        assert_eq!(w.data, &data[..]);
+        let h = Header::decode(&joined).unwrap();
+        assert_eq!(h.credit_charge, 4, "200,000 bytes are four 64 KiB units");
+    }
+}
+
+#[test]
+fn data_kept_apart_is_sealed_with_its_message() {
+    use lwio_auth::smb3crypt::{self, Cipher};
+    for cipher in [Cipher::Aes128Gcm, Cipher::Aes128Ccm] {
+        let (mut e, c2s, _) = sealed_engine(cipher, true);
+        e.set_multi_credit(true);
+        e.window.grant(63, 0);
+        let (out, data) = write_with_data(1);
+        let p = e.prepare(out).unwrap();
+        assert!(p.data.is_empty(), "the transform holds it all");
+        let (_, plain) = smb3crypt::decrypt_message(cipher, &c2s, &p.message).unwrap();
+        let w = lwio_smb2::WriteRequest::decode(&plain).unwrap();
+        assert_eq!(w.data, &data[..]);
+        assert_eq!(w.offset, 4096);
+    }
+}
