@@ -111,8 +111,14 @@ fn raw(data: &[u8]) {
     }
 }
 
-/// True when `plain` is SMB2 messages whose unrelated ones name [`SESSION`].
+/// True when `plain` is SMB2 messages whose unrelated ones name [`SESSION`], or a
+/// compressed message.
 fn of_session(plain: &[u8]) -> bool {
+    // A compressed message opens as it is: its session is checked once it is decompressed
+    // (a sender compresses, then encrypts).
+    if classify(plain) == MessageKind::Compressed {
+        return true;
+    }
     if classify(plain) != MessageKind::Smb2 {
         return false;
     }

@@ -28,7 +28,6 @@ use tokio::io::DuplexStream;
 use tokio::task::JoinHandle;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use crate::Settings;
 use crate::accounts::{MemoryAccounts, UserConfig};
@@ -92,7 +91,7 @@ pub fn build(config: TestConfig) -> Result<(Server, Vec<PipeServers>), ServerErr
     #[cfg(feature = "npfs")]
     io.add_device(
         NPFS_DEVICE,
-        Arc::new(lwio_npfs::Npfs::new()),
+        std::sync::Arc::new(lwio_npfs::Npfs::new()),
         lwio_npfs::NpfsDevice::default(),
     )
     .map_err(mount)?;
@@ -117,7 +116,7 @@ pub fn build(config: TestConfig) -> Result<(Server, Vec<PipeServers>), ServerErr
                 &server,
                 NPFS_DEVICE,
                 "srvsvc",
-                vec![Arc::new(rpc::srvsvc(&status, id.clone()))],
+                vec![std::sync::Arc::new(rpc::srvsvc(&status, id.clone()))],
             )
             .map_err(mount)?,
         );
@@ -127,7 +126,7 @@ pub fn build(config: TestConfig) -> Result<(Server, Vec<PipeServers>), ServerErr
                 &server,
                 NPFS_DEVICE,
                 "wkssvc",
-                vec![Arc::new(rpc::wkssvc(&status, id))],
+                vec![std::sync::Arc::new(rpc::wkssvc(&status, id))],
             )
             .map_err(mount)?,
         );
