@@ -132,7 +132,9 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
         }
     }
     let create_action = handle.create_action();
-    let open = req.tree.add_open(handle, cr.name.clone(), is_dir);
+    let open = req
+        .tree
+        .add_open(handle, cr.name.clone(), is_dir, cr.share_access);
     let response = CreateResponse {
         oplock_level: OplockLevel::NONE,
         flags: Default::default(),
