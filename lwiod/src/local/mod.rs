@@ -28,6 +28,7 @@
 //! connection closes). The connection bound is shared by every local user: one user can
 //! take every slot (the socket's mode and group decide who may connect at all).
 
+pub mod admin;
 mod connection;
 pub mod identity;
 mod settings;
@@ -54,6 +55,7 @@ pub struct LocalServer {
     io: IoManager,
     identities: Identities,
     config: LocalConfig,
+    admin: Option<Arc<admin::Admin>>,
 }
 
 impl std::fmt::Debug for LocalServer {
@@ -103,7 +105,19 @@ impl LocalServer {
             io,
             identities,
             config,
+            admin: None,
         })
+    }
+
+    /// Serves admin requests with `admin` (without it they get STATUS_NOT_SUPPORTED).
+    pub fn with_admin(mut self, admin: Arc<admin::Admin>) -> LocalServer {
+        self.admin = Some(admin);
+        self
+    }
+
+    /// What admin requests act on, when set.
+    pub fn admin(&self) -> Option<&Arc<admin::Admin>> {
+        self.admin.as_ref()
     }
 
     /// The socket's path.
@@ -166,8 +180,9 @@ impl LocalServer {
             tracing::debug!(uid = peer.uid, user = %token.user, "local client");
             let io = self.io.clone();
             let stop = shutdown.clone();
+            let admin = self.admin.clone();
             tokio::spawn(async move {
-                connection::serve(stream, io, token, limits, stop).await;
+                connection::serve(stream, io, token, admin, limits, stop).await;
                 drop(slot);
             });
         }
