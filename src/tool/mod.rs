@@ -49,6 +49,8 @@
 
 #[cfg(feature = "samr")]
 pub mod accounts;
+#[cfg(feature = "daemon")]
+pub mod admin;
 mod cli;
 mod ea;
 mod error;
