@@ -16,6 +16,9 @@
 //! - Each connection is a reader task, a writer task and one task per request in flight
 //!   (see `connection`). Bounds: files open and requests in flight per connection, and
 //!   connections at once.
+//! - Administration (`lwio admin`, protocol version 2) is [`admin`]: administrators only
+//!   (STATUS_ACCESS_DENIED for anyone else; STATUS_NOT_SUPPORTED on a version-1
+//!   connection or without an [`admin::Admin`]).
 //!
 //! Statuses of refusals: a request id already in flight, a length above the protocol's
 //! `MAX_DATA`: STATUS_INVALID_PARAMETER; a file id the connection does not hold:
