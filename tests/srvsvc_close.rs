@@ -8,30 +8,18 @@
 
 mod common;
 
-use std::process::Command;
-
 #[test]
 fn an_administrator_closes_a_file_and_ends_a_session_over_srvsvc() {
     let srv = common::start(&["--admin", "boss:B0ss!pw"]);
     std::fs::write(srv.dir.path().join("held.txt"), b"held").unwrap();
     let script = format!("{}/tests/srvsvc_close.py", env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new(common::python())
-        .args([
-            script.as_str(),
-            &srv.port.to_string(),
-            "boss",
-            "B0ss!pw",
-            "user",
-            "pass",
-        ])
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let python = common::python();
+    let port = srv.port.to_string();
+    let (ok, text) = common::run(
+        python.to_str().unwrap(),
+        &[&script, &port, "boss", "B0ss!pw", "user", "pass"],
     );
-    assert!(out.status.success(), "{text}");
+    assert!(ok, "{text}");
     for line in [
         "user FileClose: 5",
         "user SessionDel: 5",

@@ -16,33 +16,24 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// A running lwiod, what its log control was told, and its local socket.
 struct Daemon {
-    port: u16,
+    srv: common::Running,
     socket: PathBuf,
-    dir: tempfile::TempDir,
     levels: Arc<Mutex<Vec<String>>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
 }
 
 impl Daemon {
     fn config(&self) -> PathBuf {
-        self.dir.path().join("lwiod.toml")
+        self.srv.dir.path().join("lwiod.toml")
     }
 
     fn share(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        self.srv.dir.path().join(name)
+    }
+
+    fn port(&self) -> u16 {
+        self.srv.port
     }
 }
 
@@ -97,48 +88,17 @@ fn start() -> Daemon {
         seen.lock().unwrap().push(level.to_owned());
         Ok(())
     }));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let (port_tx, port_rx) = std::sync::mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(common::low_port_listener()).unwrap();
-            port_tx.send(listener.local_addr().unwrap().port()).unwrap();
-            daemon
-                .serve_on(listener, async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
-    });
     Daemon {
-        port: port_rx.recv().unwrap(),
+        srv: common::serve(daemon, dir),
         socket,
-        dir,
         levels,
-        stop: Some(stop),
-        thread: Some(thread),
     }
 }
 
 fn lwio(socket: &Path, args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_lwio"))
-        .arg("--daemon")
-        .arg(socket)
-        .arg("admin")
-        .args(args)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    let mut all = vec!["--daemon", socket.to_str().unwrap(), "admin"];
+    all.extend_from_slice(args);
+    common::run(env!("CARGO_BIN_EXE_lwio"), &all)
 }
 
 fn status_json(socket: &Path) -> serde_json::Value {
@@ -222,7 +182,7 @@ fn opens(s: &serde_json::Value) -> usize {
 fn status_shows_an_smbclient_session_and_its_open_file_and_close_session_ends_it() {
     let d = start();
     std::fs::write(d.share("data").join("big.bin"), vec![7u8; 1 << 20]).unwrap();
-    let mut smb = Smbclient::start(d.port, "data");
+    let mut smb = Smbclient::start(d.port(), "data");
     smb.send("open big.bin");
     let s = status_when(&d.socket, |s| opens(s) == 1);
 
@@ -281,7 +241,7 @@ fn status_shows_an_smbclient_session_and_its_open_file_and_close_session_ends_it
 #[test]
 fn shares_change_live_and_reload_applies_the_configuration_file() {
     let d = start();
-    let port = d.port.to_string();
+    let port = d.port().to_string();
     let ls = |share: &str| {
         common::run(
             "smbclient",
@@ -348,7 +308,7 @@ fn shares_change_live_and_reload_applies_the_configuration_file() {
     // reload: a share added to the file appears, a changed comment changes, and a client
     // connected to a kept share stays connected.
     std::fs::write(d.share("data").join("held.txt"), b"held").unwrap();
-    let mut smb = Smbclient::start(d.port, "data");
+    let mut smb = Smbclient::start(d.port(), "data");
     smb.send("open held.txt");
     status_when(&d.socket, |s| opens(s) == 1);
     let more = d.share("more");
@@ -442,7 +402,7 @@ fn a_user_who_is_not_an_administrator_is_refused_every_command() {
         &[
             "//127.0.0.1/data",
             "-p",
-            &d.port.to_string(),
+            &d.port().to_string(),
             "-U",
             "user%pass",
             "-c",

@@ -65,6 +65,12 @@ pub fn start(extra: &[&str]) -> Running {
     }
     args.extend_from_slice(extra);
     let daemon = lwiod::assemble(lwiod::Config::from_cli(args).unwrap()).unwrap();
+    serve(daemon, dir)
+}
+
+/// Serves an assembled lwiod on a free loopback port until the result is dropped; `dir`
+/// is kept as [`Running::dir`].
+pub fn serve(daemon: lwiod::Daemon, dir: tempfile::TempDir) -> Running {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (port_tx, port_rx) = mpsc::channel();
     let thread = std::thread::spawn(move || {
