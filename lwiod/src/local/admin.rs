@@ -6,7 +6,9 @@
 //! completion:
 //!
 //! - `Status`: the server's [`lwio_srv::admin::Snapshot`] (the one srvsvc's
-//!   NetrSessionEnum and NetrFileEnum read), as an [`AdminStatus`] in the output.
+//!   NetrSessionEnum and NetrFileEnum read), as an [`AdminStatus`] in the output; one
+//!   larger than a completion may carry (8 MiB) is STATUS_BUFFER_TOO_SMALL, with the size
+//!   it needs in `information`.
 //! - `CloseSession`, `CloseFile`: [`ServerStatus::close_session`] and
 //!   [`ServerStatus::close_file`] (STATUS_NOT_FOUND for an unknown id).
 //! - `ShareAdd`, `ShareDel`, `ShareSet`: the share changes srvsvc makes (NetrShareAdd,
@@ -23,7 +25,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use lwio_client::proto::{AdminOpen, AdminRequest, AdminSession, AdminStatus};
+use lwio_client::proto::{AdminOpen, AdminRequest, AdminSession, AdminStatus, MAX_DATA};
 use lwio_core::security::well_known;
 use lwio_core::{AccessToken, NtStatus, SecurityDescriptor};
 use lwio_rpc::interfaces::srvsvc::{
@@ -105,11 +107,14 @@ impl Admin {
         let done =
             |r: Result<(), NtStatus>| (r.err().unwrap_or(NtStatus::SUCCESS), 0, Bytes::new());
         match request {
-            AdminRequest::Status => (
-                NtStatus::SUCCESS,
-                0,
-                status_of(&self.status.snapshot()).encode(),
-            ),
+            AdminRequest::Status => {
+                let bytes = status_of(&self.status.snapshot()).encode();
+                // A completion carries at most MAX_DATA bytes of output.
+                if bytes.len() > MAX_DATA as usize {
+                    return (NtStatus::BUFFER_TOO_SMALL, bytes.len() as u64, Bytes::new());
+                }
+                (NtStatus::SUCCESS, 0, bytes)
+            }
             AdminRequest::CloseSession(id) => done(self.status.close_session(id)),
             AdminRequest::CloseFile(id) => done(self.status.close_file(id)),
             AdminRequest::LogLevel(level) => {
