@@ -215,66 +215,76 @@ impl Admin {
                 .find(|s| s.name.eq_ignore_ascii_case(name))
                 .cloned()
         };
-        let mut failed = None;
+        let remount =
+            |a: &ShareConfig, b: &ShareConfig| a.path != b.path || a.read_only != b.read_only;
         for old in configured.iter() {
-            let kept = find(&new, &old.name);
-            let remount = kept
-                .as_ref()
-                .is_some_and(|n| n.path != old.path || n.read_only != old.read_only);
-            if kept.is_none() || remount {
+            if find(&new, &old.name).is_none_or(|n| remount(old, &n)) {
                 let code = self.shares.delete(&old.name, &system);
                 tracing::info!(share = %old.name, code, "reload: share removed");
             }
         }
-        for share in &new {
+        // What is served afterwards: a share that failed keeps its previous state (none,
+        // or the old settings), so the next reload tries again.
+        let mut applied = Vec::new();
+        let mut failed = None;
+        for share in new {
             let old = find(&configured, &share.name);
-            let remounted = old
-                .as_ref()
-                .is_some_and(|o| o.path != share.path || o.read_only != share.read_only);
-            if old.is_none() || remounted {
-                if let Err(e) = self.shares.add_configured(share) {
+            let result = match &old {
+                Some(o) if !remount(o, &share) && *o == share => Ok(()),
+                Some(o) if !remount(o, &share) => self.change(&share, &system),
+                _ => self.shares.add_configured(&share).map_err(|e| {
                     tracing::warn!(share = %share.name, "reload: {e}");
-                    failed = Some(NtStatus::OBJECT_PATH_NOT_FOUND);
-                } else {
-                    tracing::info!(share = %share.name, "reload: share added");
-                }
-            } else if old.as_ref() != Some(share) {
-                let security_descriptor = match &share.security {
-                    None => Some(None),
-                    Some(sddl) => match sddl
-                        .parse::<SecurityDescriptor>()
-                        .ok()
-                        .and_then(|sd| sd.try_encode().ok())
-                    {
-                        Some(bytes) => Some(Some(bytes)),
-                        None => {
-                            failed = Some(NtStatus::INVALID_SECURITY_DESCR);
-                            continue;
-                        }
-                    },
-                };
-                let flags = self.status.share(&share.name).map(|s| {
-                    let encrypt = lwio_srv::state::SHI1005_FLAGS_ENCRYPT_DATA;
-                    if share.encrypt_data {
-                        s.flags | encrypt
-                    } else {
-                        s.flags & !encrypt
+                    match e {
+                        crate::Error::Mount { status, .. } => status,
+                        _ => NtStatus::UNSUCCESSFUL,
                     }
-                });
-                let update = ShareUpdate {
-                    remark: Some(share.comment.clone()),
-                    security_descriptor,
-                    flags,
-                    ..ShareUpdate::default()
-                };
-                let code = self.shares.set_info(&share.name, &update, &system);
-                tracing::info!(share = %share.name, code, "reload: share changed");
+                }),
+            };
+            match result {
+                Ok(()) => applied.push(share),
+                Err(status) => {
+                    failed = Some(status);
+                    applied.extend(old.filter(|o| !remount(o, &share)));
+                }
             }
         }
-        *configured = new;
+        *configured = applied;
         match failed {
             Some(status) => (status, ERROR_INVALID_PARAMETER),
             None => (NtStatus::SUCCESS, ERROR_SUCCESS),
+        }
+    }
+
+    /// Applies a configured share's new comment, security and encryption in place.
+    fn change(&self, share: &ShareConfig, system: &AccessToken) -> Result<(), NtStatus> {
+        let security_descriptor = match &share.security {
+            None => None,
+            Some(sddl) => Some(
+                sddl.parse::<SecurityDescriptor>()
+                    .ok()
+                    .and_then(|sd| sd.try_encode().ok())
+                    .ok_or(NtStatus::INVALID_SECURITY_DESCR)?,
+            ),
+        };
+        let flags = self.status.share(&share.name).map(|s| {
+            let encrypt = lwio_srv::state::SHI1005_FLAGS_ENCRYPT_DATA;
+            if share.encrypt_data {
+                s.flags | encrypt
+            } else {
+                s.flags & !encrypt
+            }
+        });
+        let update = ShareUpdate {
+            remark: Some(share.comment.clone()),
+            security_descriptor: Some(security_descriptor),
+            flags,
+            ..ShareUpdate::default()
+        };
+        let code = self.shares.set_info(&share.name, &update, system);
+        tracing::info!(share = %share.name, code, "reload: share changed");
+        match code {
+            ERROR_SUCCESS => Ok(()),
+            code => Err(win32_status(code)),
         }
     }
 }
