@@ -3,7 +3,8 @@
 //!
 //! Input: a byte stream as a client would write it to `lwiod.sock`, fed to the streaming
 //! frame decoder; every body it yields is decoded as a client frame (what the daemon does)
-//! and as a server frame (what the client library does).
+//! and as a server frame (what the client library does), and a completion's output as an
+//! admin status (what `lwio admin status` does).
 //!
 //! Checked: no panic; a frame that decodes encodes back to the same body (so nothing the
 //! decoder accepts is lost or invented); a refused length prefix stops the stream, as the
@@ -12,7 +13,7 @@
 
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
-use lwio_client::proto::{ClientFrame, FrameDecoder, ServerFrame};
+use lwio_client::proto::{AdminStatus, ClientFrame, FrameDecoder, ServerFrame};
 
 fuzz_target!(|data: &[u8]| {
     let mut decoder = FrameDecoder::new();
@@ -28,6 +29,11 @@ fuzz_target!(|data: &[u8]| {
             frame.encode(&mut again);
             if !matches!(frame, ServerFrame::Error { .. }) {
                 assert_eq!(&again[4..], &body[..]);
+            }
+            if let ServerFrame::Completion(c) = &frame
+                && let Ok(status) = AdminStatus::decode(&c.output)
+            {
+                assert_eq!(status.encode(), c.output);
             }
         }
     }

@@ -34,7 +34,8 @@ use tokio::net::UnixStream;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::proto::{
-    ClientFrame, CreateArgs, FileId, HelloReply, MAX_DATA, Op, ServerFrame, VERSION,
+    AdminRequest, AdminStatus, ClientFrame, CreateArgs, FileId, HelloReply, MAX_DATA, MIN_VERSION,
+    Op, ServerFrame, VERSION,
 };
 use crate::transport::read_frame;
 
@@ -75,6 +76,14 @@ struct Inner {
 impl Inner {
     /// Sends `frame` for a new request; the receiver gets its answer.
     fn start(&self, op: Op) -> Result<(u64, oneshot::Receiver<ServerFrame>), NtStatus> {
+        self.start_frame(|id| ClientFrame::Call { id, op })
+    }
+
+    /// Sends the frame `make` builds for a new request id; the receiver gets its answer.
+    fn start_frame(
+        &self,
+        make: impl FnOnce(u64) -> ClientFrame,
+    ) -> Result<(u64, oneshot::Receiver<ServerFrame>), NtStatus> {
         let (tx, rx) = oneshot::channel();
         let id = {
             let mut p = self.pending.lock();
@@ -87,7 +96,7 @@ impl Inner {
             id
         };
         let mut buf = BytesMut::new();
-        ClientFrame::Call { id, op }.encode(&mut buf);
+        make(id).encode(&mut buf);
         if self.out.send(buf.freeze()).is_err() {
             self.pending.lock().waiters.remove(&id);
             return Err(NtStatus::CONNECTION_DISCONNECTED);
@@ -135,7 +144,7 @@ impl DaemonClient {
         let (mut rd, mut wr) = stream.into_split();
         let mut buf = BytesMut::new();
         ClientFrame::Hello {
-            min: VERSION,
+            min: MIN_VERSION,
             max: VERSION,
         }
         .encode(&mut buf);
@@ -148,7 +157,7 @@ impl DaemonClient {
             _ => return Err(ConnectError::Protocol),
         };
         let hello = match ServerFrame::decode(&body) {
-            Ok(ServerFrame::HelloReply(h)) if h.version == VERSION => h,
+            Ok(ServerFrame::HelloReply(h)) if (MIN_VERSION..=VERSION).contains(&h.version) => h,
             Ok(ServerFrame::Error { status, message }) => {
                 return Err(ConnectError::Refused { status, message });
             }
@@ -220,6 +229,36 @@ impl DaemonClient {
     /// The daemon's limits for this connection.
     pub fn limits(&self) -> HelloReply {
         self.inner.hello
+    }
+
+    /// Sends an administration request ([`crate::proto::admin`]) and returns the
+    /// completion's `information` and output. An error status is returned as `Err`, with
+    /// STATUS_NOT_SUPPORTED from a daemon that speaks only version 1.
+    pub async fn admin(&self, request: AdminRequest) -> Result<(u64, Bytes), NtStatus> {
+        if self.inner.hello.version < 2 {
+            return Err(NtStatus::NOT_SUPPORTED);
+        }
+        let (_, rx) = self
+            .inner
+            .start_frame(|id| ClientFrame::Admin { id, request })?;
+        let frame = rx.await.map_err(|_| {
+            self.inner
+                .pending
+                .lock()
+                .broken
+                .unwrap_or(NtStatus::CONNECTION_DISCONNECTED)
+        })?;
+        match frame {
+            ServerFrame::Completion(c) if c.status.is_success() => Ok((c.information, c.output)),
+            ServerFrame::Completion(c) => Err(c.status),
+            _ => Err(NtStatus::INVALID_NETWORK_RESPONSE),
+        }
+    }
+
+    /// The daemon's SMB sessions and open files.
+    pub async fn admin_status(&self) -> Result<AdminStatus, NtStatus> {
+        let (_, output) = self.admin(AdminRequest::Status).await?;
+        AdminStatus::decode(&output).map_err(|_| NtStatus::INVALID_NETWORK_RESPONSE)
     }
 
     /// Opens or creates `path` (`/<device>/...` in the daemon's namespace) with

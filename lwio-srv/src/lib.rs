@@ -30,6 +30,8 @@
 //! - [`server`]: the builder, the shares, the listener.
 //! - [`status`]: the live state (share table, sessions, trees, opens) srvsvc and admin
 //!   tools read, and the live share table's changes.
+//! - [`admin`]: a snapshot of the sessions and opens (one source of truth for srvsvc
+//!   and lwiod's admin requests), closing a session or an open.
 //! - [`rpc_services`] (feature `rpc`): srvsvc and wkssvc over the status.
 //! - [`endpoint`]: serving a connection over any byte stream (in-memory ones too), and
 //!   what the engine holds ([`EngineStats`]).
@@ -50,6 +52,7 @@
 //! leases and durable handles, Kerberos.
 
 pub mod accounts;
+pub mod admin;
 pub mod config;
 mod conn;
 mod credits;

@@ -5,7 +5,9 @@
 //! [`StatusView`] reads a [`ServerStatus`]: it is srvsvc's [`ShareDatabase`] (the share
 //! table, each share's current uses counted from the trees connected to it) and its
 //! [`ServerState`] (the sessions with their tree connects and opens for NetrSessionEnum,
-//! NetrConnectionEnum and NetrFileEnum; the TCP listener as the transport), and wkssvc's
+//! NetrConnectionEnum and NetrFileEnum; NetrSessionDel and NetrFileClose end them through
+//! [`ServerStatus::close_session`] and [`ServerStatus::close_file`], as `lwio admin`
+//! does; the TCP listener as the transport), and wkssvc's
 //! [`LogonSessions`] (the users of keyed sessions). [`srvsvc`] and [`wkssvc`] build the
 //! interfaces over it; [`pipe_server`] wraps interfaces into an RPC server that also
 //! answers the management interface (mgmt) and authenticates with the server's
@@ -124,6 +126,26 @@ impl ServerState for StatusView {
             .filter(|s| !s.session.is_guest)
             .map(|s| session_record(&s.session, s.client))
             .collect()
+    }
+
+    fn delete_sessions(&self, chosen: &dyn Fn(&SessionRecord) -> bool) -> usize {
+        self.status
+            .sessions()
+            .iter()
+            .filter(|s| !s.session.is_guest && chosen(&session_record(&s.session, s.client)))
+            .filter(|s| self.status.close_session(s.session.id).is_ok())
+            .count()
+    }
+
+    fn close_file(&self, id: u32) -> bool {
+        // The id NetrFileEnum reports: the low half of the open's volatile id.
+        let open = self
+            .status
+            .snapshot()
+            .opens
+            .into_iter()
+            .find(|o| o.id as u32 == id);
+        open.is_some_and(|o| self.status.close_file(o.id).is_ok())
     }
 
     fn transports(&self) -> Vec<TransportRecord> {

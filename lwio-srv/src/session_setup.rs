@@ -146,7 +146,16 @@ pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Setup {
             let reply = reply.unwrap_or_default();
             match previous {
                 Some(vs) => now(reauthenticated(conn, &t, &vs, &logon, reply)),
-                None => now(established(conn, &t, &neg, &req, &auth, *logon, reply)),
+                None => {
+                    let response = established(conn, &t, &neg, &req, &auth, *logon, reply);
+                    if let Some(vs) = conn.session(session_id) {
+                        // What an administrator sees of the session, and how it ends it.
+                        let encryption = vs.encrypt_data;
+                        let signing = vs.signer.is_some();
+                        crate::admin::link(&vs.session, conn, neg.dialect.0, signing, encryption);
+                    }
+                    now(response)
+                }
             }
         }
     }

@@ -21,6 +21,8 @@
 //!   counts as activity), `Session::attach_logon`/`end_logon` (the session's entry in the
 //!   server's [`status`](crate::status)), `Tree::opens`, `Tree::age`.
 //! - `Share::path` and the `Share` constructors, for the builder and the live share table.
+//! - For [`crate::admin`]: `Open::share_access` (`Tree::add_open` takes it) and the
+//!   session's link to its connection (`Session::with_link`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -171,6 +173,8 @@ pub struct Open {
     pub is_dir: bool,
     /// The access the create granted.
     pub granted: AccessMask,
+    /// What the open lets other openers do (its create's ShareAccess).
+    pub share_access: lwio_core::ShareAccess,
     /// Resiliency, lock sequence replay state and close-while-waiting (MS-SMB2 3.3.5.14).
     pub locks: crate::files::OpenLocks,
     /// The open's oplock (MS-SMB2 3.3.1.10 Open.OplockLevel, Open.OplockState).
@@ -215,7 +219,13 @@ impl Tree {
     }
 
     /// Adds an open made from `handle`; returns it with its new file id.
-    pub fn add_open(&self, handle: FileHandle, name: String, is_dir: bool) -> Arc<Open> {
+    pub fn add_open(
+        &self,
+        handle: FileHandle,
+        name: String,
+        is_dir: bool,
+        share_access: lwio_core::ShareAccess,
+    ) -> Arc<Open> {
         let volatile = NEXT_VOLATILE.fetch_add(1, Ordering::Relaxed);
         let granted = handle.file().granted_access();
         let open = Arc::new(Open {
@@ -227,6 +237,7 @@ impl Tree {
             name,
             is_dir,
             granted,
+            share_access,
             locks: Default::default(),
             oplock: Default::default(),
         });
@@ -286,6 +297,7 @@ pub struct Session {
     /// Milliseconds from `started` to the last request that named a tree.
     last_active: AtomicU64,
     logon: Mutex<Option<crate::status::SessionGuard>>,
+    link: Mutex<Option<crate::admin::Link>>,
 }
 
 impl Session {
@@ -310,6 +322,7 @@ impl Session {
             started: Instant::now(),
             last_active: AtomicU64::new(0),
             logon: Mutex::new(None),
+            link: Mutex::new(None),
         }
     }
 
@@ -317,6 +330,17 @@ impl Session {
     /// or [`Session::end_logon`].
     pub fn attach_logon(&self, guard: crate::status::SessionGuard) {
         *self.logon.lock() = Some(guard);
+    }
+
+    /// Records the connection the session runs on (the engine, at logon).
+    pub(crate) fn set_link(&self, link: crate::admin::Link) {
+        *self.link.lock() = Some(link);
+    }
+
+    /// `f` of the session's connection link; `None` for a session made outside the
+    /// engine.
+    pub(crate) fn with_link<T>(&self, f: impl FnOnce(&crate::admin::Link) -> T) -> Option<T> {
+        self.link.lock().as_ref().map(f)
     }
 
     /// Takes the session out of the server's status (logoff).

@@ -193,6 +193,11 @@ pub fn assemble(config: Config) -> Result<Daemon, Error> {
     let pool = pool.map_err(pipe_error("the RPC pool"))?;
     let mut identity = rpc::identity(&server);
     identity.allow_anonymous = config.anonymous_pipes;
+    let local_admin = Arc::new(local::admin::Admin::new(
+        status.clone(),
+        Arc::clone(&admin),
+        config.shares.clone(),
+    ));
     let srvsvc = rpc::srvsvc(&status, identity.clone()).with_admin(admin);
     let wkssvc = rpc::wkssvc(&status, identity.clone());
     let mut pipes = vec![
@@ -227,7 +232,7 @@ pub fn assemble(config: Config) -> Result<Daemon, Error> {
         Some(path) => {
             let identities = local::Identities::new(config.local.admin_group.clone(), sam.clone());
             match local::LocalServer::bind(&path, io.clone(), identities, config.local.clone()) {
-                Ok(l) => Some(l),
+                Ok(l) => Some(l.with_admin(local_admin)),
                 Err(e) if config.local.socket.is_none() => {
                     tracing::warn!(path = %path.display(), "no local interface: {e}");
                     None
@@ -264,6 +269,12 @@ impl Daemon {
     /// The local interface's socket, when it has one.
     pub fn local_socket(&self) -> Option<&std::path::Path> {
         self.local.as_ref().map(|l| l.path())
+    }
+
+    /// What the local socket's admin requests act on (set its reload source and log
+    /// control), when the daemon has a local socket.
+    pub fn admin(&self) -> Option<&Arc<local::admin::Admin>> {
+        self.local.as_ref().and_then(|l| l.admin())
     }
 
     /// Binds the configured address and serves (the local interface too) until
@@ -345,13 +356,17 @@ async fn stop_signal() {
 
 /// Runs `lwiod` with the process's arguments.
 pub fn main() -> ExitCode {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    // The filter sits behind a reload handle: `lwio admin log-level` replaces it.
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let (filter, log_handle) = tracing_subscriber::reload::Layer::new(filter);
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
         .try_init();
-    let config = match Config::from_args(Args::parse()) {
+    let args = Args::parse();
+    let config = match Config::from_args(args.clone()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("lwiod: {e}");
@@ -380,6 +395,18 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(admin) = daemon.admin() {
+        // A reload reads the same command line and configuration file again.
+        admin.set_reload(Box::new(move || {
+            Config::from_args(args.clone())
+                .map(|c| c.shares)
+                .map_err(|e| e.to_string())
+        }));
+        admin.set_log_control(Box::new(move |level| {
+            let filter = EnvFilter::try_new(level).map_err(|e| e.to_string())?;
+            log_handle.reload(filter).map_err(|e| e.to_string())
+        }));
+    }
     let result = rt.block_on(daemon.serve(async {
         stop_signal().await;
         tracing::info!("shutting down");

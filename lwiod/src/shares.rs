@@ -235,6 +235,20 @@ impl LiveShares {
         Ok(share)
     }
 
+    /// Mounts a share the configuration names (at a reload) on a fresh device and serves
+    /// it; not kept in the shares file.
+    pub fn add_configured(&self, config: &ShareConfig) -> Result<(), Error> {
+        let device = self.fresh_device(&config.name);
+        let share = self.mount(&device, config, false)?;
+        self.status
+            .add_share(share)
+            .map(|_| ())
+            .map_err(|status| Error::Mount {
+                share: config.name.clone(),
+                status,
+            })
+    }
+
     /// A device name no share has had: `+NAME.N`.
     fn fresh_device(&self, name: &str) -> String {
         let n = self.next_device.fetch_add(1, Ordering::Relaxed);

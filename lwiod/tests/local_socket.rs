@@ -548,3 +548,40 @@ fn nobody_gets_a_unix_token_with_no_more_rights_than_the_uid() {
         "nobody may read a 0644 file: {text}"
     );
 }
+
+/// The hello picks the newest version both sides speak; admin frames need version 2
+/// (STATUS_NOT_SUPPORTED on a version-1 connection) and root, an administrator, gets the
+/// daemon's status through them.
+#[test]
+fn admin_frames_need_version_2_and_root_gets_the_status() {
+    use lwio_client::proto::{AdminRequest, AdminStatus, MIN_VERSION};
+    let dirs = Dirs::new();
+    let (_srv, sock) = start(&dirs);
+    rt().block_on(async {
+        for (max, version) in [(MIN_VERSION, 1), (VERSION + 7, VERSION)] {
+            let mut s = UnixStream::connect(&sock).await.unwrap();
+            let reply = send(&mut s, ClientFrame::Hello { min: 1, max }).await;
+            let ServerFrame::HelloReply(h) = reply else {
+                panic!("{reply:?}");
+            };
+            assert_eq!(h.version, version);
+            let admin = ClientFrame::Admin {
+                id: 9,
+                request: AdminRequest::Status,
+            };
+            let ServerFrame::Completion(c) = send(&mut s, admin).await else {
+                panic!("a completion");
+            };
+            if version == 1 {
+                assert_eq!(c.status, NtStatus::NOT_SUPPORTED);
+            } else {
+                assert_eq!(c.status, NtStatus::SUCCESS);
+                let status = AdminStatus::decode(&c.output).unwrap();
+                assert!(status.sessions.is_empty() && status.opens.is_empty());
+            }
+        }
+        let c = DaemonClient::connect(&sock).await.unwrap();
+        assert_eq!(c.limits().version, VERSION);
+        assert!(c.admin_status().await.unwrap().sessions.is_empty());
+    });
+}

@@ -75,6 +75,18 @@ fn main() -> ExitCode {
             return ExitCode::from(e.exit_code());
         }
     };
+    #[cfg(feature = "daemon")]
+    if let tool::Command::Admin(args) = &cli.command {
+        // Administration talks to the daemon's socket: nothing to mount.
+        let mut out = std::io::stdout().lock();
+        return match tool::admin::run(cli.daemon.as_deref(), args, &mut out) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("lwio: {e}");
+                ExitCode::from(e.exit_code())
+            }
+        };
+    }
     let io = IoManager::new();
     #[cfg(feature = "samr")]
     if matches!(

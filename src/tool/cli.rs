@@ -79,6 +79,10 @@ pub enum Command {
     /// Manage the local groups of the account database.
     #[cfg(feature = "samr")]
     Group(super::accounts::GroupArgs),
+    /// Administer a running lwiod (sessions, open files, shares, reload, log level)
+    /// through its local socket (`--daemon SOCKET`, else the system daemon's).
+    #[cfg(feature = "daemon")]
+    Admin(super::admin::AdminArgs),
     /// Open or create a file, print the create action and the granted access, and close it.
     Create {
         /// The path on the device.

@@ -45,7 +45,8 @@
 //! `lwio --daemon SOCKET` mounts a running lwiod's namespace at `/share`
 //! (`lwio_client::DaemonDriver`): every command and script runs unchanged against the
 //! daemon's I/O manager, with the daemon's share modes, locks and statuses, as the uid
-//! running the tool (`--user` is not sent).
+//! running the tool (`--user` is not sent). `lwio admin ...` administers the daemon
+//! ([`admin`]: sessions, open files, shares, reload, log level).
 //!
 //! ## What it is not
 //! No mounting: the caller assembles the manager (the binary mounts PVFS or memfs, or the
@@ -54,6 +55,8 @@
 
 #[cfg(feature = "samr")]
 pub mod accounts;
+#[cfg(feature = "daemon")]
+pub mod admin;
 mod cli;
 mod ea;
 mod error;

@@ -128,6 +128,10 @@ impl Session {
             Command::User(args) => super::accounts::run_user(args, out),
             #[cfg(feature = "samr")]
             Command::Group(args) => super::accounts::run_group(args, out),
+            #[cfg(feature = "daemon")]
+            Command::Admin(_) => Err(ToolError::Usage(
+                "`admin` runs from the command line (`lwio [--daemon SOCKET] admin ...`), not in a script".into(),
+            )),
             Command::Create { path, open } => {
                 let file = self.open(path, open, CreateDisposition::OPEN_IF)?;
                 let action = create_action_name(&file);

@@ -93,6 +93,22 @@ fn launch(dir: tempfile::TempDir, port: Option<u16>, extra: &[&str]) -> Running 
     }
     args.extend_from_slice(extra);
     let daemon = lwiod::assemble(lwiod::Config::from_cli(args).unwrap()).unwrap();
+    serve_on(daemon, dir, port, extra)
+}
+
+/// Serves an assembled lwiod on a free loopback port until the result is dropped; `dir`
+/// is kept as [`Running::dir`].
+pub fn serve(daemon: lwiod::Daemon, dir: tempfile::TempDir) -> Running {
+    serve_on(daemon, dir, None, &[])
+}
+
+/// Serves `daemon` on `port` or a free one; `extra` is what a restart launches it with again.
+fn serve_on(
+    daemon: lwiod::Daemon,
+    dir: tempfile::TempDir,
+    port: Option<u16>,
+    extra: &[&str],
+) -> Running {
     let endpoint = daemon.server().endpoint();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (port_tx, port_rx) = mpsc::channel();

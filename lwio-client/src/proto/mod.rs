@@ -42,8 +42,14 @@
 //! 4. A file is named by the [`FileId`] its create returned, until its close completes.
 //!    Closing the socket closes every file and cancels every request in flight.
 //!
+//! 5. Version 2 adds [`ClientFrame::Admin`] ([`admin`]); everything else is as in
+//!    version 1. The client offers `MIN_VERSION..=VERSION`, the daemon picks the newest
+//!    version both speak, and a version-1 connection's admin frame is answered
+//!    STATUS_NOT_SUPPORTED.
+//!
 //! A frame the daemon cannot decode gets [`ServerFrame::Error`] and the connection ends.
 
+pub mod admin;
 mod frame;
 mod request;
 mod response;
@@ -51,14 +57,17 @@ mod response;
 #[cfg(test)]
 mod proptests;
 
+pub use admin::{AdminOpen, AdminRequest, AdminSession, AdminStatus};
 pub use frame::{FrameDecoder, ProtoError, frame_length};
 pub use request::{ClientFrame, CreateArgs, Op};
 pub use response::{Completion, HelloReply, ServerFrame};
 
 /// The first four bytes of a hello's body after the opcode: "LWIO" in ASCII.
 pub const MAGIC: [u8; 4] = *b"LWIO";
-/// The protocol version this crate speaks (the only one so far).
-pub const VERSION: u16 = 1;
+/// The newest protocol version this crate speaks (2: administration).
+pub const VERSION: u16 = 2;
+/// The oldest protocol version this crate speaks (1: IRPs only).
+pub const MIN_VERSION: u16 = 1;
 /// The largest data buffer a request or a completion carries (8 MiB).
 pub const MAX_DATA: u32 = 8 << 20;
 /// The largest frame body: a data buffer and room for the fields around it.

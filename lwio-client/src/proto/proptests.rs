@@ -168,8 +168,87 @@ fn file_op() -> impl Strategy<Value = Op> {
         })
 }
 
+fn name() -> impl Strategy<Value = String> {
+    "[a-zA-Z0-9 $\\/._-]{0,24}"
+}
+
+fn admin_request() -> impl Strategy<Value = AdminRequest> {
+    prop_oneof![
+        Just(AdminRequest::Status),
+        any::<u64>().prop_map(AdminRequest::CloseSession),
+        any::<u64>().prop_map(AdminRequest::CloseFile),
+        (name(), name(), name()).prop_map(|(name, path, comment)| AdminRequest::ShareAdd {
+            name,
+            path,
+            comment
+        }),
+        name().prop_map(|name| AdminRequest::ShareDel { name }),
+        (
+            name(),
+            proptest::option::of(name()),
+            proptest::option::of(name())
+        )
+            .prop_map(|(name, comment, security)| AdminRequest::ShareSet {
+                name,
+                comment,
+                security
+            }),
+        Just(AdminRequest::Reload),
+        name().prop_map(AdminRequest::LogLevel),
+    ]
+}
+
+fn admin_status() -> impl Strategy<Value = AdminStatus> {
+    let session = (
+        any::<(u64, u16, bool, bool, bool, u64, u64)>(),
+        name(),
+        name(),
+        proptest::collection::vec(name(), 0..3),
+    )
+        .prop_map(
+            |(
+                (id, dialect, signing, encryption, guest, age_secs, idle_secs),
+                user,
+                client,
+                trees,
+            )| {
+                AdminSession {
+                    id,
+                    user,
+                    client,
+                    dialect,
+                    signing,
+                    encryption,
+                    guest,
+                    age_secs,
+                    idle_secs,
+                    trees,
+                }
+            },
+        );
+    let open = (any::<(u64, u64, u32, u32, u8, bool)>(), name(), name()).prop_map(
+        |((id, session, granted, share_access, oplock, directory), share, path)| AdminOpen {
+            id,
+            session,
+            share,
+            path,
+            granted,
+            share_access,
+            oplock,
+            directory,
+        },
+    );
+    (
+        proptest::collection::vec(session, 0..3),
+        proptest::collection::vec(open, 0..4),
+    )
+        .prop_map(|(sessions, opens)| AdminStatus { sessions, opens })
+}
+
 fn client_frame() -> impl Strategy<Value = ClientFrame> {
     prop_oneof![
+        (any::<u64>(), admin_request())
+            .prop_map(|(id, request)| ClientFrame::Admin { id, request }),
         any::<(u16, u16)>().prop_map(|(min, max)| ClientFrame::Hello { min, max }),
         any::<u64>().prop_map(|id| ClientFrame::Cancel { id }),
         (any::<u64>(), prop_oneof![create(), file_op()])
@@ -264,10 +343,25 @@ proptest! {
     }
 
     #[test]
+    fn admin_status_round_trips_and_cut_ones_are_refused(
+        status in admin_status(),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let bytes = status.encode();
+        prop_assert_eq!(AdminStatus::decode(&bytes).expect("decodes"), status);
+        let short = bytes.slice(..cut.index(bytes.len()));
+        prop_assert!(AdminStatus::decode(&short).is_err());
+        let mut long = bytes.to_vec();
+        long.push(0);
+        prop_assert!(AdminStatus::decode(&Bytes::from(long)).is_err());
+    }
+
+    #[test]
     fn arbitrary_bytes_never_panic(raw in proptest::collection::vec(any::<u8>(), 0..256)) {
         let b = Bytes::from(raw);
         let _ = ClientFrame::decode(&b);
         let _ = ServerFrame::decode(&b);
+        let _ = AdminStatus::decode(&b);
         let mut d = FrameDecoder::new();
         d.extend(&b);
         while let Ok(Some(body)) = d.next_body() {
@@ -321,4 +415,14 @@ fn hello_has_a_fixed_layout() {
         ClientFrame::decode(&Bytes::from(bad)),
         Err(ProtoError::Invalid("magic"))
     );
+}
+
+#[test]
+fn an_admin_status_announcing_more_entries_than_allowed_is_refused_before_reading() {
+    let mut raw = (admin::MAX_ENTRIES + 1).to_le_bytes().to_vec();
+    raw.extend_from_slice(&[0; 8]);
+    assert!(matches!(
+        AdminStatus::decode(&Bytes::from(raw)),
+        Err(ProtoError::TooLong { .. })
+    ));
 }

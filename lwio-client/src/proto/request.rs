@@ -21,6 +21,7 @@ use super::{FileId, MAGIC};
 mod opcode {
     pub(super) const HELLO: u8 = 0x01;
     pub(super) const CANCEL: u8 = 0x02;
+    pub(super) const ADMIN: u8 = 0x30;
     pub(super) const CREATE: u8 = 0x10;
     pub(super) const CLOSE: u8 = 0x11;
     pub(super) const READ: u8 = 0x12;
@@ -172,6 +173,13 @@ pub enum ClientFrame {
         /// The request's id.
         id: u64,
     },
+    /// An administration request (version 2), answered by a completion.
+    Admin {
+        /// Unique among the client's requests in flight.
+        id: u64,
+        /// The request.
+        request: super::AdminRequest,
+    },
 }
 
 impl ClientFrame {
@@ -193,6 +201,11 @@ impl ClientFrame {
                 b.put_u64_le(*id);
             }
             ClientFrame::Call { id, op } => encode_op(b, *id, op),
+            ClientFrame::Admin { id, request } => {
+                b.put_u8(opcode::ADMIN);
+                b.put_u64_le(*id);
+                request.encode(b);
+            }
         }
     }
 
@@ -212,6 +225,10 @@ impl ClientFrame {
                 }
             }
             opcode::CANCEL => ClientFrame::Cancel { id: r.u64()? },
+            opcode::ADMIN => ClientFrame::Admin {
+                id: r.u64()?,
+                request: super::AdminRequest::decode(&mut r)?,
+            },
             _ => {
                 let id = r.u64()?;
                 let op = decode_op(code, &mut r)?;

@@ -141,7 +141,9 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
         }
     }
     let create_action = handle.create_action();
-    let open = req.tree.add_open(handle, cr.name.clone(), is_dir);
+    let open = req
+        .tree
+        .add_open(handle, cr.name.clone(), is_dir, cr.share_access);
     // Never on directories or pipes (MS-SMB2 3.3.5.9).
     let oplock_level = if is_ipc || is_dir {
         OplockLevel::NONE

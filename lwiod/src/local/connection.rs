@@ -22,8 +22,8 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use lwio_client::proto::{
-    ClientFrame, Completion, CreateArgs, FileId, HelloReply, MAX_DATA, MAX_FRAME, Op, ServerFrame,
-    VERSION,
+    AdminRequest, ClientFrame, Completion, CreateArgs, FileId, HelloReply, MAX_DATA, MAX_FRAME,
+    MIN_VERSION, Op, ServerFrame, VERSION,
 };
 use lwio_client::transport::{FrameReadError, read_frame};
 use lwio_core::irp::{IrpCanceller, IrpFuture, IrpRequest, IrpResult};
@@ -33,6 +33,8 @@ use tokio::io::{AsyncRead, AsyncWriteExt};
 use tokio::net::UnixStream;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::AbortHandle;
+
+use super::admin::{Admin, is_administrator};
 
 /// Bytes one connection may hold in the daemon: the data its requests in flight carry and
 /// the output they may return (their length limits), from admission until the answer is
@@ -86,6 +88,7 @@ pub(crate) async fn serve(
     stream: UnixStream,
     io: IoManager,
     token: Arc<AccessToken>,
+    admin: Option<Arc<Admin>>,
     limits: Limits,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -119,6 +122,8 @@ pub(crate) async fn serve(
     let conn = Conn {
         io,
         token,
+        admin,
+        version: std::sync::atomic::AtomicU16::new(0),
         limits,
         state: Arc::clone(&state),
         tx: tx.clone(),
@@ -146,6 +151,10 @@ pub(crate) async fn serve(
 struct Conn {
     io: IoManager,
     token: Arc<AccessToken>,
+    /// What admin requests act on (`None`: STATUS_NOT_SUPPORTED).
+    admin: Option<Arc<Admin>>,
+    /// The version the hello agreed on.
+    version: std::sync::atomic::AtomicU16,
     limits: Limits,
     state: Shared,
     tx: mpsc::Sender<Outgoing>,
@@ -173,9 +182,12 @@ impl Conn {
             Err(FrameReadError::Proto(e)) => Err(e),
         };
         match hello {
-            Ok(ClientFrame::Hello { min, max }) if min <= VERSION && VERSION <= max => {
+            Ok(ClientFrame::Hello { min, max }) if min <= VERSION && MIN_VERSION <= max => {
+                let version = max.min(VERSION);
+                self.version
+                    .store(version, std::sync::atomic::Ordering::Relaxed);
                 let reply = HelloReply {
-                    version: VERSION,
+                    version,
                     max_frame: MAX_FRAME,
                     max_open_files: u32::try_from(self.limits.max_open_files).unwrap_or(u32::MAX),
                     max_in_flight: u32::try_from(self.limits.max_in_flight).unwrap_or(u32::MAX),
@@ -212,6 +224,7 @@ impl Conn {
             };
             let ok = match frame {
                 Ok(ClientFrame::Call { id, op }) => self.call(id, op).await,
+                Ok(ClientFrame::Admin { id, request }) => self.admin(id, request).await,
                 Ok(ClientFrame::Cancel { id }) => {
                     self.cancel(id);
                     true
@@ -248,6 +261,31 @@ impl Conn {
     async fn answer(&self, id: u64, status: NtStatus, cost: u64) -> bool {
         let frame = completion(id, IrpResult::new(status));
         self.tx.send((frame, cost)).await.is_ok()
+    }
+
+    /// Answers one admin request (in order: the reader waits for it); false when the
+    /// connection is gone.
+    async fn admin(&self, id: u64, request: AdminRequest) -> bool {
+        let version = self.version.load(std::sync::atomic::Ordering::Relaxed);
+        let (status, information, output) = match &self.admin {
+            _ if version < 2 => (NtStatus::NOT_SUPPORTED, 0, Bytes::new()),
+            _ if !is_administrator(&self.token) => {
+                tracing::info!(user = %self.token.user, ?request, "admin request refused");
+                (NtStatus::ACCESS_DENIED, 0, Bytes::new())
+            }
+            None => (NtStatus::NOT_SUPPORTED, 0, Bytes::new()),
+            Some(admin) => {
+                tracing::info!(?request, "admin request");
+                admin.handle(&self.token, request).await
+            }
+        };
+        let frame = ServerFrame::Completion(Completion {
+            id,
+            status,
+            information,
+            output,
+        });
+        self.tx.send((frame, 0)).await.is_ok()
     }
 
     /// Starts one request; false when the connection is gone.

@@ -16,6 +16,9 @@
 //! - Each connection is a reader task, a writer task and one task per request in flight
 //!   (see `connection`). Bounds: files open and requests in flight per connection, and
 //!   connections at once.
+//! - Administration (`lwio admin`, protocol version 2) is [`admin`]: administrators only
+//!   (STATUS_ACCESS_DENIED for anyone else; STATUS_NOT_SUPPORTED on a version-1
+//!   connection or without an [`admin::Admin`]).
 //!
 //! Statuses of refusals: a request id already in flight, a length above the protocol's
 //! `MAX_DATA`: STATUS_INVALID_PARAMETER; a file id the connection does not hold:
@@ -28,6 +31,7 @@
 //! connection closes). The connection bound is shared by every local user: one user can
 //! take every slot (the socket's mode and group decide who may connect at all).
 
+pub mod admin;
 mod connection;
 pub mod identity;
 mod settings;
@@ -54,6 +58,7 @@ pub struct LocalServer {
     io: IoManager,
     identities: Identities,
     config: LocalConfig,
+    admin: Option<Arc<admin::Admin>>,
 }
 
 impl std::fmt::Debug for LocalServer {
@@ -103,7 +108,19 @@ impl LocalServer {
             io,
             identities,
             config,
+            admin: None,
         })
+    }
+
+    /// Serves admin requests with `admin` (without it they get STATUS_NOT_SUPPORTED).
+    pub fn with_admin(mut self, admin: Arc<admin::Admin>) -> LocalServer {
+        self.admin = Some(admin);
+        self
+    }
+
+    /// What admin requests act on, when set.
+    pub fn admin(&self) -> Option<&Arc<admin::Admin>> {
+        self.admin.as_ref()
     }
 
     /// The socket's path.
@@ -166,8 +183,9 @@ impl LocalServer {
             tracing::debug!(uid = peer.uid, user = %token.user, "local client");
             let io = self.io.clone();
             let stop = shutdown.clone();
+            let admin = self.admin.clone();
             tokio::spawn(async move {
-                connection::serve(stream, io, token, limits, stop).await;
+                connection::serve(stream, io, token, admin, limits, stop).await;
                 drop(slot);
             });
         }

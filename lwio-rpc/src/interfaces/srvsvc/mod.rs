@@ -10,7 +10,9 @@
 //! | 3 | NetrCharDevQEnum | 0, 1: no queues | all |
 //! | 8 | NetrConnectionEnum | 0, 1 | administrators |
 //! | 9 | NetrFileEnum | 2, 3 | administrators |
+//! | 11 | NetrFileClose (3.1.4.4) | | administrators |
 //! | 12 | NetrSessionEnum | 0, 1, 2, 10, 502 | administrators (as Windows since Server 2016) |
+//! | 13 | NetrSessionDel (3.1.4.6) | | administrators |
 //! | 14 | NetrShareAdd (3.1.4.7) | 2, 502, 503 | administrators |
 //! | 15 | NetrShareEnum (3.1.4.8) | 0, 1, 501; 2, 502, 503 | all; administrators |
 //! | 16 | NetrShareGetInfo (3.1.4.10) | 0, 1, 501, 1005; 2, 502, 503 | all; administrators |
@@ -39,7 +41,7 @@
 //! [`share_info`]; NetrShareAdd, NetrShareSetInfo and NetrShareDel, with every refusal and
 //! its status, in [`admin`]; sessions, tree connects and open files, read from the live
 //! [`ServerState`], in [`sessions`]; the host (transports, disks, time) in [`host`]; the
-//! name rules in [`names`]. Other opnums (NetrSessionDel, NetrFileClose, the two-phase
+//! name rules in [`names`]; NetrFileClose and NetrSessionDel in [`close`]. Other opnums (the two-phase
 //! share delete, the set-info calls of the server) fault with `nca_s_op_rng_error`.
 
 use std::sync::Arc;
@@ -95,6 +97,10 @@ pub mod opnum {
     pub const FILE_ENUM: u16 = 9;
     /// NetrSessionEnum.
     pub const SESSION_ENUM: u16 = 12;
+    /// NetrFileClose.
+    pub const FILE_CLOSE: u16 = 11;
+    /// NetrSessionDel.
+    pub const SESSION_DEL: u16 = 13;
     /// NetrShareCheck.
     pub const SHARE_CHECK: u16 = 20;
     /// NetrServerDiskEnum.
@@ -142,6 +148,7 @@ macro_rules! container {
 }
 
 pub mod admin;
+pub mod close;
 pub mod host;
 pub mod names;
 pub mod sessions;
@@ -525,6 +532,8 @@ impl Interface for SrvsvcInterface {
             opnum::CONNECTION_ENUM => sessions::connection_enum(self, stub, ctx),
             opnum::FILE_ENUM => sessions::file_enum(self, stub, ctx),
             opnum::SESSION_ENUM => sessions::session_enum(self, stub, ctx),
+            opnum::FILE_CLOSE => close::file_close(self, stub, ctx),
+            opnum::SESSION_DEL => close::session_del(self, stub, ctx),
             opnum::SHARE_CHECK => self.share_check(stub, ctx),
             opnum::SERVER_DISK_ENUM => host::disk_enum(self, stub, ctx),
             opnum::SERVER_TRANSPORT_ENUM => host::transport_enum(self, stub, ctx),

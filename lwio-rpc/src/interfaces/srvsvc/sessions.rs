@@ -323,12 +323,12 @@ fn unc(client: &str) -> String {
 }
 
 /// A client name argument (`\\host` or `host`) against a session's client.
-fn same_client(arg: &str, client: &str) -> bool {
+pub(super) fn same_client(arg: &str, client: &str) -> bool {
     arg.trim_start_matches('\\').eq_ignore_ascii_case(client)
 }
 
 /// A non-empty optional string argument.
-fn arg(p: &WStrPtr) -> Option<&str> {
+pub(super) fn arg(p: &WStrPtr) -> Option<&str> {
     p.as_ref().map(|s| s.0.as_str()).filter(|s| !s.is_empty())
 }
 

@@ -1,6 +1,7 @@
 //! What srvsvc reports about the running SMB server beyond its shares: the sessions, their
 //! tree connects and open files (NetrSessionEnum, NetrConnectionEnum, NetrFileEnum), and
-//! the transports it listens on (NetrServerTransportEnum). The SMB server implements
+//! the transports it listens on (NetrServerTransportEnum), and the actions that end
+//! sessions and opens (NetrSessionDel, NetrFileClose). The SMB server implements
 //! [`ServerState`] over its live tables; a server without one ([`NoServerState`]) has
 //! nothing connected.
 
@@ -74,6 +75,18 @@ pub trait ServerState: Send + Sync {
     fn sessions(&self) -> Vec<SessionRecord>;
     /// The transports the server listens on.
     fn transports(&self) -> Vec<TransportRecord>;
+    /// Ends every listed session `chosen` picks (NetrSessionDel); returns how many ended.
+    /// A server that cannot end sessions ends none.
+    fn delete_sessions(&self, chosen: &dyn Fn(&SessionRecord) -> bool) -> usize {
+        let _ = chosen;
+        0
+    }
+    /// Closes the open whose [`OpenRecord::id`] is `id` (NetrFileClose); false when
+    /// there is none.
+    fn close_file(&self, id: u32) -> bool {
+        let _ = id;
+        false
+    }
 }
 
 /// A server with no sessions and no transports (tests, and srvsvc served alone).

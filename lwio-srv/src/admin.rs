@@ -1,0 +1,287 @@
+//! What an administrator sees of a running server and what it may end: one source of
+//! truth for srvsvc (NetrSessionEnum, NetrFileEnum) and for lwiod's local admin requests.
+//!
+//! [`ServerStatus::snapshot`] copies the live state (the sessions the server's status
+//! registers, their tree connects, and every open on them) into plain values. It takes
+//! each table's lock only for the copy of that table, never across an await, so a
+//! snapshot costs a few allocations per session and open and never stalls the engine.
+//!
+//! Two actions end what the snapshot lists:
+//! - [`ServerStatus::close_session`] closes the connection the session came in on (the
+//!   client sees its connection, and with it the session, dropped: Windows' "Disconnect"
+//!   in Computer Management and NetSessionDel do the same). Other sessions of that
+//!   connection end with it.
+//! - [`ServerStatus::close_file`] takes an open out of its tree: its handle closes once
+//!   the I/O in flight on it completes, and the client's next request on it gets
+//!   STATUS_FILE_CLOSED (NetFileClose).
+//!
+//! An unknown id gets STATUS_NOT_FOUND.
+//!
+//! Byte-range locks are not listed: they live in the file system below (PVFS keeps them
+//! per file control block) and the server does not count them. Each open reports the oplock
+//! level it holds now (MS-SMB2 2.2.13's values: 0 none, 1 level II, 8 exclusive, 9 batch).
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use lwio_core::ShareAccess;
+use lwio_core::{AccessMask, NtStatus};
+
+use crate::conn::Conn;
+use crate::state::Session;
+use crate::status::ServerStatus;
+
+/// A copy of the server's sessions and opens at one moment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The authenticated sessions (guests included).
+    pub sessions: Vec<SessionSnapshot>,
+    /// Every open of every tree of those sessions.
+    pub opens: Vec<OpenSnapshot>,
+}
+
+/// One session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSnapshot {
+    /// The SMB2 session id ([`ServerStatus::close_session`] takes it).
+    pub id: u64,
+    /// The account name.
+    pub user: String,
+    /// The account's domain.
+    pub domain: String,
+    /// The client's address, when the connection has one.
+    pub client: Option<SocketAddr>,
+    /// The dialect of the session's connection (0x0202 ... 0x0311).
+    pub dialect: u16,
+    /// Whether the session signs its messages.
+    pub signing: bool,
+    /// Whether the session's requests must be encrypted (`Session.EncryptData`).
+    pub encryption: bool,
+    /// A guest or anonymous session.
+    pub guest: bool,
+    /// Since the logon.
+    pub age: Duration,
+    /// Since the last request that named one of its trees.
+    pub idle: Duration,
+    /// The tree connects.
+    pub trees: Vec<TreeSnapshot>,
+}
+
+/// One tree connect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeSnapshot {
+    /// The tree id.
+    pub id: u32,
+    /// The share's name.
+    pub share: String,
+    /// Since the connect.
+    pub age: Duration,
+    /// How many files are open on it.
+    pub opens: usize,
+}
+
+/// One open file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenSnapshot {
+    /// The open's volatile file id ([`ServerStatus::close_file`] takes it).
+    pub id: u64,
+    /// The session that opened it.
+    pub session: u64,
+    /// The tree it is open on.
+    pub tree: u32,
+    /// The share's name.
+    pub share: String,
+    /// The share-relative name the client opened (`dir\file`).
+    pub path: String,
+    /// The access the create granted.
+    pub granted: AccessMask,
+    /// What the open lets other openers do.
+    pub share_access: ShareAccess,
+    /// The oplock level the open holds (MS-SMB2 2.2.13 values: 0 none, 1 level II,
+    /// 8 exclusive, 9 batch).
+    pub oplock: u8,
+    /// True for a directory.
+    pub directory: bool,
+}
+
+/// What the connection engine tells a session about the connection it runs on.
+pub(crate) struct Link {
+    /// The connection (weak: a session outliving it must not keep it).
+    pub(crate) conn: Weak<Conn>,
+    /// Its dialect.
+    pub(crate) dialect: u16,
+    /// Whether the session signs.
+    pub(crate) signing: bool,
+    /// Whether the session must encrypt.
+    pub(crate) encryption: bool,
+}
+
+fn session_snapshot(
+    session: &Session,
+    client: Option<SocketAddr>,
+    out: &mut Vec<OpenSnapshot>,
+) -> SessionSnapshot {
+    let (dialect, signing, encryption) = session
+        .with_link(|l| (l.dialect, l.signing, l.encryption))
+        .unwrap_or_default();
+    let mut trees = Vec::new();
+    for tree in session.trees() {
+        let opens = tree.opens();
+        trees.push(TreeSnapshot {
+            id: tree.id,
+            share: tree.share.name.clone(),
+            age: tree.age(),
+            opens: opens.len(),
+        });
+        out.extend(opens.iter().map(|open| OpenSnapshot {
+            id: open.file_id.volatile,
+            session: session.id,
+            tree: tree.id,
+            share: tree.share.name.clone(),
+            path: open.name.clone(),
+            granted: open.granted,
+            share_access: open.share_access,
+            oplock: open.oplock.level().bits(),
+            directory: open.is_dir,
+        }));
+    }
+    SessionSnapshot {
+        id: session.id,
+        user: session.user.clone(),
+        domain: session.domain.clone(),
+        client,
+        dialect,
+        signing,
+        encryption,
+        guest: session.is_guest,
+        age: session.age(),
+        idle: session.idle(),
+        trees,
+    }
+}
+
+impl ServerStatus {
+    /// The sessions, their trees and their opens, now.
+    pub fn snapshot(&self) -> Snapshot {
+        let mut snapshot = Snapshot::default();
+        for info in self.sessions() {
+            let s = session_snapshot(&info.session, info.client, &mut snapshot.opens);
+            snapshot.sessions.push(s);
+        }
+        snapshot
+    }
+
+    /// Ends session `id` by closing its connection (STATUS_NOT_FOUND when no session has
+    /// that id). A session with no connection (one registered by a test) has its trees
+    /// and opens closed and leaves the status.
+    pub fn close_session(&self, id: u64) -> Result<(), NtStatus> {
+        let info = self
+            .sessions()
+            .into_iter()
+            .find(|s| s.session.id == id)
+            .ok_or(NtStatus::NOT_FOUND)?;
+        match info.session.with_link(|l| l.conn.upgrade()).flatten() {
+            Some(conn) => conn.close(),
+            None => {
+                info.session.end_logon();
+                for tree in info.session.remove_all_trees() {
+                    drop(tree.close_all());
+                }
+            }
+        }
+        tracing::info!(session = id, user = %info.session.user, "session closed by an administrator");
+        Ok(())
+    }
+
+    /// Closes the open whose volatile file id is `id` (STATUS_NOT_FOUND when there is
+    /// none).
+    pub fn close_file(&self, id: u64) -> Result<(), NtStatus> {
+        for info in self.sessions() {
+            for tree in info.session.trees() {
+                if let Some(open) = tree.opens().into_iter().find(|o| o.file_id.volatile == id) {
+                    let closed = tree.remove_open(open.file_id)?;
+                    tracing::info!(file = id, name = %closed.name, "file closed by an administrator");
+                    return Ok(());
+                }
+            }
+        }
+        Err(NtStatus::NOT_FOUND)
+    }
+}
+
+/// Marks `session` as running on `conn` (the engine calls this at logon).
+pub(crate) fn link(
+    session: &Session,
+    conn: &Arc<Conn>,
+    dialect: u16,
+    signing: bool,
+    encryption: bool,
+) {
+    session.set_link(Link {
+        conn: Arc::downgrade(conn),
+        dialect,
+        signing,
+        encryption,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::Share;
+
+    #[tokio::test]
+    async fn snapshot_lists_opens_and_the_actions_end_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let io = lwio_core::IoManager::new();
+        lwio_pvfs::mount(&io, "mem", dir.path(), Default::default()).unwrap();
+        let status = ServerStatus::new("LWIO");
+        let share = status.add_share(Share::disk("data", "mem")).unwrap();
+        let token = Arc::new(lwio_core::AccessToken::system());
+        let alice = Arc::new(Session::new(
+            5,
+            "alice".into(),
+            "WORKGROUP".into(),
+            token.clone(),
+            [0; 16],
+            false,
+        ));
+        alice.attach_logon(status.register_session(&alice, None));
+        let tree = alice.add_tree(share, AccessMask(0x1f_01ff));
+        let create = lwio_core::CreateRequest::new(
+            token,
+            AccessMask(0x0012_019f),
+            lwio_core::CreateDisposition::OVERWRITE_IF,
+        )
+        .share(ShareAccess::READ);
+        let handle = io.create_file("/mem/a.txt", create).await.unwrap();
+        let open = tree.add_open(handle, "a.txt".into(), false, ShareAccess::READ);
+
+        let snap = status.snapshot();
+        assert_eq!(snap.sessions.len(), 1);
+        assert_eq!(
+            (snap.sessions[0].id, snap.sessions[0].user.as_str()),
+            (5, "alice")
+        );
+        assert_eq!(snap.sessions[0].trees[0].opens, 1);
+        assert_eq!(snap.opens.len(), 1);
+        let o = &snap.opens[0];
+        assert_eq!(
+            (o.id, o.session, o.tree),
+            (open.file_id.volatile, 5, tree.id)
+        );
+        assert_eq!((o.share.as_str(), o.path.as_str()), ("data", "a.txt"));
+        assert_eq!(o.share_access, ShareAccess::READ);
+
+        assert_eq!(status.close_file(o.id + 1000), Err(NtStatus::NOT_FOUND));
+        status.close_file(o.id).unwrap();
+        assert_eq!(tree.open(open.file_id).err(), Some(NtStatus::FILE_CLOSED));
+        assert!(status.snapshot().opens.is_empty());
+
+        assert_eq!(status.close_session(6), Err(NtStatus::NOT_FOUND));
+        status.close_session(5).unwrap();
+        assert!(status.snapshot().sessions.is_empty());
+        assert!(alice.trees().is_empty());
+    }
+}
