@@ -85,6 +85,7 @@ mod facts;
 mod fcb;
 mod fsctl;
 mod info;
+mod lease;
 pub mod lock;
 mod locks;
 mod notify;
@@ -286,20 +287,17 @@ impl Driver for Pvfs {
 
 /// True for the requests that break oplocks before they change the file (MS-FSA
 /// 2.1.4.12): writes, and sets of its size, name or disposition.
-fn breaks_oplocks(request: &IrpRequest) -> bool {
+fn breaks_oplocks(request: &IrpRequest) -> Option<lease::ChangeKind> {
+    use lease::ChangeKind;
     use lwio_core::FileInfoClass as C;
     match request {
-        IrpRequest::Write(_) => true,
-        IrpRequest::SetInformation(s) => matches!(
-            s.class,
-            C::END_OF_FILE
-                | C::ALLOCATION
-                | C::RENAME
-                | C::RENAME_EX
-                | C::DISPOSITION
-                | C::DISPOSITION_EX
-        ),
-        _ => false,
+        IrpRequest::Write(_) => Some(ChangeKind::Data),
+        IrpRequest::SetInformation(s) => match s.class {
+            C::END_OF_FILE | C::ALLOCATION => Some(ChangeKind::Data),
+            C::RENAME | C::RENAME_EX | C::DISPOSITION | C::DISPOSITION_EX => Some(ChangeKind::Name),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -321,14 +319,14 @@ fn run(volume: &Volume, irp: &impl IrpView) -> IrpResult {
     let Some(ccb) = irp.ccb() else {
         return IrpResult::new(NtStatus::INVALID_HANDLE);
     };
-    if breaks_oplocks(irp.request()) {
+    if let Some(kind) = breaks_oplocks(irp.request()) {
         let cancelled = || irp.is_cancel_requested();
         let wait = oplock::Wait {
             timeout: volume.oplock_break_timeout,
             cancelled: &cancelled,
             announce: None,
         };
-        if let Err(status) = oplock::before_change(&ccb.fcb, ccb.id, &wait) {
+        if let Err(status) = oplock::before_change(&ccb.fcb, ccb.id, kind, &wait) {
             return IrpResult::new(status);
         }
     }
