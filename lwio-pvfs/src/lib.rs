@@ -32,7 +32,7 @@
 //! - One device per share root; paths inside it are `/`-separated and case-insensitive
 //!   (matched against the names on disk, which keep their case).
 //! - File control blocks (`fcb`) per file with open handles: share modes,
-//!   pending delete, byte-range locks, oplocks (`oplock`). Change-notify watches (`notify`). Context control blocks
+//!   pending delete, byte-range locks, oplocks (`oplock`) and leases (`lease`). Change-notify watches (`notify`). Context control blocks
 //!   ([`Ccb`]) per handle.
 //! - DOS attributes and creation time in the `user.lwio.dos` extended attribute; security
 //!   descriptors in `<namespace>.lwio.sd` (`trusted.` when running with CAP_SYS_ADMIN, else
@@ -69,8 +69,9 @@
 //! the unnamed stream (STATUS_NOT_SUPPORTED; see `streams`), reparse points,
 //! 8.3 short names (none is stored: a made-up one is reported, the same in directory
 //! listings and FileAlternateNameInformation), opening by file id (STATUS_NOT_SUPPORTED),
-//! leases and filter oplocks (oplocks are PVFS's: level 2, exclusive and batch, through
-//! the oplock FSCTLs; see `oplock`), POSIX-semantics renames over an open file (refused as
+//! filter oplocks and directory leases (oplocks are PVFS's: level 2, exclusive and batch,
+//! through the oplock FSCTLs, see `oplock`; file leases through FSCTL_REQUEST_OPLOCK, see
+//! `lease`), POSIX-semantics renames over an open file (refused as
 //! without them, STATUS_ACCESS_DENIED), files that are neither regular files nor directories
 //! (FIFOs, devices, sockets → STATUS_ACCESS_DENIED). Change notify (`notify`) reports
 //! only changes made through PVFS, not those made behind its back by local processes.

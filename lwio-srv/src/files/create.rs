@@ -169,12 +169,16 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
     let create_action = handle.create_action();
     let open = req.tree.add_open(handle, cr.name.clone(), is_dir);
     // Never on directories or pipes (MS-SMB2 3.3.5.9).
-    let oplock_level = if let (Some(lease), Some(asked)) = (&lease, &lease_asked) {
-        let granted = super::lease::grant(req, lease, &open, asked, !is_dir).await;
+    if let (Some(lease), true) = (&lease, is_dir) {
+        // No directory leases: the key is not kept (smbtorture's smb2.lease.request).
+        super::lease::abandon(req, lease);
+    }
+    let oplock_level = if is_ipc || is_dir {
+        OplockLevel::NONE
+    } else if let (Some(lease), Some(asked)) = (&lease, &lease_asked) {
+        let granted = super::lease::grant(req, lease, &open, asked).await;
         contexts.push(ResponseContext::Lease(granted));
         OplockLevel::LEASE
-    } else if is_ipc || is_dir {
-        OplockLevel::NONE
     } else {
         super::oplock::grant(req, &open, cr.oplock_level).await
     };

@@ -9,9 +9,9 @@
 //!   each other and opens of another client with the same key do. A key already used for
 //!   another file is STATUS_INVALID_PARAMETER (3.3.5.9.8).
 //! - **Grant.** After the open, FSCTL_REQUEST_OPLOCK asks for the requested state, then for
-//!   less (without W, then R alone) until the file system grants one; a lease that already
-//!   holds as much is not asked again. Only R, RW, RH and RWH are granted (anything else
-//!   gets none). The response carries the lease context (v1, or v2 with the epoch, which
+//!   less (without W, then R alone) until the file system grants one; a lease already held
+//!   changes only to a valid state strictly above it (an upgrade), else stays as it is.
+//!   Only R, RW, RH and RWH are granted (anything else gets none). The response carries the lease context (v1, or v2 with the epoch, which
 //!   goes up by one with each change of state, and the parent key echoed), and
 //!   SMB2_LEASE_FLAG_BREAK_IN_PROGRESS while a break waits for its acknowledgment.
 //! - **Break.** When the file system completes the lease's IRP with a break, the client gets
@@ -26,8 +26,9 @@
 //!   lease remain (STATUS_OPLOCK_HANDLE_CLOSED), the lease is asked for again on one of
 //!   them. The table entry goes with the lease's last open.
 //!
-//! Directory leases are not granted (no SMB2_GLOBAL_CAP_DIRECTORY_LEASING): a lease
-//! context on a directory gets a lease of no caching.
+//! Directory leases are not granted (no SMB2_GLOBAL_CAP_DIRECTORY_LEASING): a create of a
+//! directory with a lease context gets SMB2_OPLOCK_LEVEL_NONE and no lease context, and
+//! its key is not kept.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -177,12 +178,18 @@ fn request_oplock(open: &Open, level: u32, flags: u32) -> IrpFuture {
 }
 
 /// The levels to ask for, best first, for a lease holding `current` and asking `asked`.
+/// A new lease gets what of the asked state can be shared (W, then H given up); a lease
+/// already held changes only to a valid state strictly above it, or not at all (as
+/// Windows answers smbtorture's smb2.lease.upgrade2 and upgrade3).
 fn candidates(current: u32, asked: u32) -> Vec<u32> {
-    let want = current | (asked & (R | W | H));
+    let valid = |c: u32| c & R != 0 && c & !(R | W | H) == 0;
+    if current != 0 {
+        let upgrade = valid(asked) && asked & current == current && asked != current;
+        return if upgrade { vec![asked] } else { Vec::new() };
+    }
     let mut out = Vec::new();
-    for c in [want, want & !W, want & !W & !H] {
-        let valid = c & R != 0;
-        if valid && c & current == current && !out.contains(&c) {
+    for c in [asked, asked & !W, asked & !W & !H] {
+        if valid(c) && !out.contains(&c) {
             out.push(c);
         }
     }
@@ -190,14 +197,13 @@ fn candidates(current: u32, asked: u32) -> Vec<u32> {
 }
 
 /// Grants what it can of the lease a CREATE asked for on the new `open` (a file of a disk
-/// share, or `None` for a directory); the lease response context (MS-SMB2 3.3.5.9.8,
+/// share); the lease response context (MS-SMB2 3.3.5.9.8,
 /// 3.3.5.9.11).
 pub(super) async fn grant(
     req: &FileRequest<'_>,
     lease: &Arc<SrvLease>,
     open: &Arc<Open>,
     asked: &Lease,
-    is_file: bool,
 ) -> Lease {
     {
         let mut st = lease.st.lock();
@@ -209,11 +215,13 @@ pub(super) async fn grant(
         let alive = st.holder.as_ref().is_some_and(|h| h.strong_count() > 0);
         (st.state, st.breaking_to.is_some(), alive)
     };
-    if is_file && !breaking {
-        for level in candidates(current, asked.state.0) {
-            if level == current && holder_alive {
-                break;
-            }
+    if !breaking {
+        let mut levels = candidates(current, asked.state.0);
+        if current != 0 && !holder_alive {
+            // The open that held it closed: this one takes the lease up again.
+            levels.push(current);
+        }
+        for level in levels {
             let irp = request_oplock(open, level, REQUEST_OPLOCK_INPUT_FLAG_REQUEST);
             if irp.is_pending() {
                 {
@@ -405,7 +413,9 @@ mod tests {
         assert_eq!(candidates(0, R | W | H), vec![R | W | H, R | H, R]);
         assert_eq!(candidates(0, R | W), vec![R | W, R]);
         assert_eq!(candidates(0, H), Vec::<u32>::new());
-        assert_eq!(candidates(R | H, R), vec![R | H]);
-        assert_eq!(candidates(R | H, R | W | H), vec![R | W | H, R | H]);
+        assert_eq!(candidates(0, W | H), Vec::<u32>::new());
+        assert_eq!(candidates(R | H, R), Vec::<u32>::new());
+        assert_eq!(candidates(R | H, R | W), Vec::<u32>::new());
+        assert_eq!(candidates(R | H, R | W | H), vec![R | W | H]);
     }
 }
