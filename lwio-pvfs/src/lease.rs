@@ -10,8 +10,8 @@
 //!
 //! - **Request.** FSCTL_REQUEST_OPLOCK with flag REQUEST and a level on any open of the
 //!   key. Refused (STATUS_OPLOCK_NOT_GRANTED, completed at once) when another key's open
-//!   exists and W is asked, when a legacy exclusive/batch oplock is held, when another key
-//!   holds W, while this key's lease is breaking, or when R is asked with byte-range locks
+//!   exists and W is asked, when a legacy exclusive/batch oplock is held, when H or W is
+//!   asked beside a level 2 oplock, when another key holds W, while this key's lease is breaking, or when R is asked with byte-range locks
 //!   on the file; a level that is not R, RW, RH or RWH is STATUS_INVALID_PARAMETER. A
 //!   granted request *pends*, as a legacy oplock's does. A request on a key that already
 //!   holds a lease must ask at least what it holds: the new IRP takes the lease over and
@@ -36,13 +36,13 @@
 //! ## What breaks what (MS-FSA 2.1.4.12, as PVFS reads it)
 //! Only leases of *other* keys break.
 //! - An open that asks for more than attribute access: W goes (RWH to RH, RW to R); an
-//!   overwrite or supersede also takes R (to H or none). Before the share check, a lease
+//!   overwrite or supersede breaks to none. Before the share check, a lease
 //!   with H whose key's opens would fail the new open's share check loses H, so its
 //!   holder may close cached handles and the open then succeed.
-//! - A write, a change of size or allocation: R and W go (RH to H without an
-//!   acknowledgment; RW and RWH with one).
-//! - A byte-range lock: R and W go, without waiting (a lock is answered on the caller's
-//!   thread; no other key can hold W while the locker has the file open).
+//! - A write, a change of size or allocation, a byte-range lock: other keys' leases break
+//!   to none (as Windows answers smbtorture's smb2.lease.breaking2 and lock1), RH with an
+//!   acknowledgment, R without; the change does not wait (no other key can hold W while
+//!   this open has the file open for data).
 //! - A rename or a delete disposition: H goes, and the change waits for it.
 //!
 //! Not supported: directory leases (a lease request on a directory is
@@ -175,7 +175,8 @@ fn check_request(st: &FcbState, key: Key, level: u32) -> Result<u32, NtStatus> {
         return Err(NtStatus::INVALID_PARAMETER);
     }
     let op = &st.oplock;
-    if op.exclusive_held() || (level & W != 0 && op.has_level2()) {
+    // Beside a level 2 oplock only R is granted (as Windows answers smb2.lease.oplock).
+    if op.exclusive_held() || (level & (W | H) != 0 && op.has_level2()) {
         return Err(NtStatus::OPLOCK_NOT_GRANTED);
     }
     if level & R != 0 && !st.locks.is_empty() {
@@ -481,7 +482,7 @@ pub(crate) fn on_open(
     overwrites: bool,
     wait: &Wait<'_>,
 ) -> Result<(), NtStatus> {
-    let strip = if overwrites { R | W } else { W };
+    let strip = if overwrites { R | W | H } else { W };
     break_and_wait(fcb, key, strip, |_, _| true, Some(wait))
 }
 
@@ -509,11 +510,11 @@ pub(crate) fn before_change(
         }
         st.opens.iter().find(|o| o.ccb_id == ccb_id).map(key_of)
     };
-    let strip = match kind {
-        ChangeKind::Data => R | W,
-        ChangeKind::Name => H,
-    };
-    break_and_wait(fcb, own, strip, |_, _| true, wait)
+    match kind {
+        // No other key can hold W while this open may write: nothing to wait for.
+        ChangeKind::Data => break_and_wait(fcb, own, R | W | H, |_, _| true, None),
+        ChangeKind::Name => break_and_wait(fcb, own, H, |_, _| true, wait),
+    }
 }
 
 /// The oplock key a create asks for (its `OplockKeyEcp`, acknowledged as used).
