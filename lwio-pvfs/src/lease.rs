@@ -99,9 +99,10 @@ impl Leases {
         self.0.is_empty()
     }
 
-    /// True when a lease holds write caching.
-    pub(crate) fn has_write(&self) -> bool {
-        self.0.iter().any(|l| l.level & W != 0)
+    /// True when a lease holds (or is breaking from) write or handle caching: no level 2
+    /// oplock may join it (as Windows answers smbtorture's smb2.lease.oplock).
+    pub(crate) fn has_write_or_handle(&self) -> bool {
+        self.0.iter().any(|l| l.level & (W | H) != 0)
     }
 }
 
@@ -182,7 +183,14 @@ fn check_request(st: &FcbState, key: Key, level: u32) -> Result<u32, NtStatus> {
     if level & R != 0 && !st.locks.is_empty() {
         return Err(NtStatus::OPLOCK_NOT_GRANTED);
     }
-    if level & W != 0 && st.opens.iter().any(|o| key_of(o) != key) {
+    // Another key's open breaks W, unless it is a stat open (attributes only).
+    let data_open = |o: &OpenRecord| {
+        !o.share
+            .access
+            .without(crate::oplock::STAT_ACCESS)
+            .is_empty()
+    };
+    if level & W != 0 && st.opens.iter().any(|o| key_of(o) != key && data_open(o)) {
         return Err(NtStatus::OPLOCK_NOT_GRANTED);
     }
     for lease in &op.leases.0 {

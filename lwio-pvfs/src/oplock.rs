@@ -70,7 +70,7 @@ const CANCEL_POLL: Duration = Duration::from_millis(50);
 
 /// The access of a "stat open", which breaks no oplock: an open asking for nothing beyond
 /// these (MS-FSA 2.1.5.1.2.1, as Windows tells them apart).
-const STAT_ACCESS: AccessMask = AccessMask(
+pub(crate) const STAT_ACCESS: AccessMask = AccessMask(
     AccessMask::FILE_READ_ATTRIBUTES.0
         | AccessMask::FILE_WRITE_ATTRIBUTES.0
         | AccessMask::SYNCHRONIZE.0,
@@ -181,7 +181,7 @@ pub(crate) fn fsctl(irp: Irp<'_, Pvfs>) -> Dispatched {
         CtlCode::FSCTL_REQUEST_OPLOCK_LEVEL_2 => {
             let st = fcb.state.lock();
             let refused = st.exclusive_held()
-                || st.oplock.leases.has_write()
+                || st.oplock.leases.has_write_or_handle()
                 || !st.locks.is_empty()
                 || st.oplock.level2.iter().any(|(id, _)| *id == ccb_id);
             drop(st);

@@ -246,12 +246,17 @@ pub(super) async fn grant(
     if st.breaking_to.is_some() {
         flags |= LeaseFlags::BREAK_IN_PROGRESS;
     }
-    let v2 = asked.v2.map(|v| {
-        if asked.flags.contains(LeaseFlags::PARENT_LEASE_KEY_SET) {
-            flags |= LeaseFlags::PARENT_LEASE_KEY_SET;
-        }
+    // The response has the lease's version, whatever the request's (smb2.lease.v2_epoch2).
+    let v2 = st.v2.then(|| {
+        let parent_key = match asked.v2 {
+            Some(v) if asked.flags.contains(LeaseFlags::PARENT_LEASE_KEY_SET) => {
+                flags |= LeaseFlags::PARENT_LEASE_KEY_SET;
+                v.parent_key
+            }
+            _ => [0; 16],
+        };
         LeaseV2 {
-            parent_key: v.parent_key,
+            parent_key,
             epoch: st.epoch,
         }
     });
