@@ -484,6 +484,7 @@ fn open_existing(
         disposition: req.disposition,
         share: req.share_access,
         key: crate::lease::requested_key(req),
+        delete_on_close: req.options.contains(CreateOptions::DELETE_ON_CLOSE),
     };
     if let Some(fcb) = volume.fcbs.get(key) {
         // A batch oplock breaks before the share check, so its holder may close first.

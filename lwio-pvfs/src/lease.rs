@@ -38,7 +38,8 @@
 //! - An open that asks for more than attribute access: W goes (RWH to RH, RW to R); an
 //!   overwrite or supersede breaks to none. Before the share check, a lease
 //!   with H whose key's opens would fail the new open's share check loses H, so its
-//!   holder may close cached handles and the open then succeed.
+//!   holder may close cached handles and the open then succeed; a delete-on-close open
+//!   takes H from every other key's lease.
 //! - A write, a change of size or allocation, a byte-range lock: other keys' leases break
 //!   to none (as Windows answers smbtorture's smb2.lease.breaking2 and lock1), RH with an
 //!   acknowledgment, R without; the change does not wait (no other key can hold W while
@@ -468,14 +469,19 @@ fn break_and_wait(
 }
 
 /// Before the share check of an open (by `key`, asking `share`): leases with H whose
-/// key's opens conflict with it lose H, and the open waits.
+/// key's opens conflict with it lose H (all of them when the open is delete-on-close, as
+/// Windows answers smbtorture's smb2.lease.unlink), and the open waits.
 pub(crate) fn before_share_check(
     fcb: &Fcb,
     key: Option<Key>,
     share: ShareState,
+    delete_on_close: bool,
     wait: &Wait<'_>,
 ) -> Result<(), NtStatus> {
     let conflicts = |st: &FcbState, k: Key| {
+        if delete_on_close {
+            return true;
+        }
         let theirs = st.opens.iter().filter(|o| key_of(o) == k).map(|o| &o.share);
         check_share_access(share, theirs).is_err()
     };

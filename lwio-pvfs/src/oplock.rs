@@ -326,6 +326,8 @@ pub(crate) struct OpenIntent {
     pub(crate) share: ShareAccess,
     /// The open's oplock key, if it has one.
     pub(crate) key: Option<crate::lease::Key>,
+    /// The open asks for FILE_DELETE_ON_CLOSE (it breaks handle caching).
+    pub(crate) delete_on_close: bool,
 }
 
 impl OpenIntent {
@@ -371,7 +373,7 @@ pub(crate) fn before_share_check(
         access: intent.access,
         share: intent.share,
     };
-    crate::lease::before_share_check(fcb, intent.key, share, wait)?;
+    crate::lease::before_share_check(fcb, intent.key, share, intent.delete_on_close, wait)?;
     break_exclusive(fcb, None, |e| e.batch, !intent.overwrites(), wait)
 }
 

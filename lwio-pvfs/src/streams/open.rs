@@ -110,6 +110,7 @@ pub(crate) fn open(
         disposition,
         share: req.share_access,
         key: crate::lease::requested_key(req),
+        delete_on_close: req.options.contains(CreateOptions::DELETE_ON_CLOSE),
     };
     if let Err(status) = crate::oplock::after_share_check(&fcb, ccb_id, &intent, wait) {
         ccb.cleanup(volume);

@@ -390,9 +390,13 @@ pub(super) async fn acknowledge(req: &FileRequest<'_>, ack: LeaseBreakAck) -> Re
             granted = level;
             lease.st.lock().holder = Some(Arc::downgrade(&open));
             watch(req.leases, &lease, &open, irp);
-        } else {
-            // Acknowledged to none, or the break already timed out: no caching left.
-            let _ = irp.await;
+        } else if irp.await.status == NtStatus::INVALID_OPLOCK_PROTOCOL {
+            // The break timed out in the file system: the lease is gone and no break is in
+            // progress any more (3.3.5.22.2, as smbtorture's smb2.lease.timeout wants).
+            let mut st = lease.st.lock();
+            st.state = 0;
+            st.breaking_to = None;
+            return Reply::error(NtStatus::UNSUCCESSFUL);
         }
     }
     {
