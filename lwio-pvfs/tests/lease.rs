@@ -294,3 +294,24 @@ fn an_overwrite_breaks_read_caching_and_a_legacy_level2_meets_no_write_lease() {
         .wait();
     assert_eq!(l2.status, NtStatus::OPLOCK_NOT_GRANTED);
 }
+
+#[test]
+fn a_delete_on_close_open_breaks_handle_caching() {
+    let s = Share::new();
+    s.file("f");
+    let a = s
+        .open(
+            "f",
+            keyed(1, AccessMask::GENERIC_READ, CreateDisposition::OPEN),
+        )
+        .unwrap();
+    let lease = request(&a, R | H);
+    assert!(lease.is_pending());
+    let doc = keyed(2, AccessMask::DELETE, CreateDisposition::OPEN).options(DOC);
+    let opener = open_elsewhere(&s, doc);
+    let out = output(&completed(lease));
+    assert_eq!((out.original, out.new), (R | H, R));
+    assert_eq!(out.flags, REQUEST_OPLOCK_OUTPUT_FLAG_ACK_REQUIRED);
+    assert!(ack(&a, R).is_pending());
+    opener.join().unwrap().unwrap();
+}
