@@ -1979,3 +1979,20 @@ fn a_lease_is_shared_by_its_key_broken_by_another_and_acknowledged() {
         NtStatus::OBJECT_NAME_NOT_FOUND
     );
 }
+
+#[test]
+fn the_lease_table_keeps_no_lease_without_opens() {
+    use lwio_smb2::oplock::LeaseState as L;
+    let env = Env::new();
+    let ctl = Ctl::default();
+    // H alone is no state a lease is granted: the lease has no caching, and no IRP in the
+    // file system that would tell the server when its last open goes.
+    let r = create_with_lease(&env, &ctl, "t1.txt", 5, L::HANDLE).unwrap();
+    assert_eq!(lease_of(&r).state, L::empty());
+    env.close(r.file_id, CloseFlags::empty()).unwrap();
+    let r = create_with_lease(&env, &ctl, "t2.txt", 6, L::READ).unwrap();
+    assert_eq!(lease_of(&r).state, L::READ);
+    assert_eq!(env.leases.len(), 1, "the first lease went with its open");
+    env.close(r.file_id, CloseFlags::empty()).unwrap();
+    assert!(env.leases.is_empty(), "released with its last open");
+}

@@ -76,9 +76,11 @@ impl LeaseTable {
     fn forget_if_unused(&self, lease: &SrvLease) {
         let mut map = self.map.lock();
         let id = (lease.client_guid, lease.key);
-        let unused = map
-            .get(&id)
-            .is_some_and(|l| std::ptr::eq(&**l, lease) && l.live_opens(None).is_empty());
+        let unused = map.get(&id).is_some_and(|l| {
+            std::ptr::eq(&**l, lease)
+                && l.creating.load(Ordering::Acquire) == 0
+                && l.live_opens(None).is_empty()
+        });
         if unused {
             map.remove(&id);
         }
@@ -92,6 +94,8 @@ pub(super) struct SrvLease {
     fs_key: [u8; 16],
     /// The share and file it is for (case-folded), for the 3.3.5.9.8 check.
     file: String,
+    /// Creates naming the lease that have not yet reached `grant` or `abandon`.
+    creating: AtomicU64,
     st: Mutex<LeaseInner>,
 }
 
@@ -142,16 +146,24 @@ pub(super) fn prepare(
                 key: lease.key,
                 fs_key,
                 file,
+                creating: AtomicU64::new(0),
                 st: Mutex::new(LeaseInner {
                     epoch: lease.v2.map_or(0, |v| v.epoch),
                     v2: lease.v2.is_some(),
                     ..LeaseInner::default()
                 }),
             });
+            // A lease whose opens all closed without the file system's release reaching
+            // it (one granted no caching) goes here, so the table holds no more leases
+            // than there are opens and creates under way.
+            map.retain(|_, l| {
+                l.creating.load(Ordering::Acquire) > 0 || !l.live_opens(None).is_empty()
+            });
             map.insert(id, Arc::clone(&entry));
             entry
         }
     };
+    entry.creating.fetch_add(1, Ordering::AcqRel);
     let ecp = OplockKeyEcp {
         key: entry.fs_key,
         parent: lease.v2.and_then(|v| {
@@ -166,6 +178,7 @@ pub(super) fn prepare(
 
 /// The create failed: the lease goes unless other opens hold it.
 pub(super) fn abandon(req: &FileRequest<'_>, lease: &SrvLease) {
+    lease.creating.fetch_sub(1, Ordering::AcqRel);
     req.leases.forget_if_unused(lease);
 }
 
@@ -210,6 +223,7 @@ pub(super) async fn grant(
         st.opens.push(Arc::downgrade(open));
         st.sink = Some(req.async_control.break_sink());
     }
+    lease.creating.fetch_sub(1, Ordering::AcqRel);
     let (current, breaking, holder_alive) = {
         let st = lease.st.lock();
         let alive = st.holder.as_ref().is_some_and(|h| h.strong_count() > 0);
