@@ -139,10 +139,17 @@ impl Ccb {
                 NotifyFilter::SIZE | NotifyFilter::LAST_WRITE,
             )]);
         }
+        let key = {
+            let st = self.fcb.state.lock();
+            let record = st.opens.iter().find(|o| o.ccb_id == self.id);
+            record.map(crate::lease::key_of)
+        };
         let last = volume.fcbs.close(&self.fcb, self.id);
         // Only now that its share modes are gone: an open waiting for this handle's oplock
         // break goes on when it is released, and must not meet them.
-        crate::oplock::release(&self.fcb, self.id);
+        if let Some(key) = key {
+            crate::oplock::release(&self.fcb, self.id, key);
+        }
         let Some(last) = last else {
             return;
         };

@@ -482,6 +482,9 @@ fn open_existing(
     let intent = OpenIntent {
         access: granted,
         disposition: req.disposition,
+        share: req.share_access,
+        key: crate::lease::requested_key(req),
+        delete_on_close: req.options.contains(CreateOptions::DELETE_ON_CLOSE),
     };
     if let Some(fcb) = volume.fcbs.get(key) {
         // A batch oplock breaks before the share check, so its holder may close first.
@@ -707,6 +710,7 @@ pub(crate) fn register(
             share: req.share_access,
         },
         delete_on_close: req.options.contains(CreateOptions::DELETE_ON_CLOSE),
+        oplock_key: crate::lease::requested_key(req),
     };
     let fcb = volume.fcbs.open(key, is_dir, on_disk, record)?;
     Ok(Ccb {

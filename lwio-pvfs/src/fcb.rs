@@ -39,6 +39,8 @@ pub(crate) struct OpenRecord {
     pub(crate) ccb_id: u64,
     pub(crate) share: ShareState,
     pub(crate) delete_on_close: bool,
+    /// The open's oplock key (its create's `OplockKeyEcp`), shared by a lease's opens.
+    pub(crate) oplock_key: Option<[u8; 16]>,
 }
 
 /// What an FCB guards.

@@ -32,7 +32,7 @@
 //! - One device per share root; paths inside it are `/`-separated and case-insensitive
 //!   (matched against the names on disk, which keep their case).
 //! - File control blocks (`fcb`) per file with open handles: share modes,
-//!   pending delete, byte-range locks, oplocks (`oplock`). Change-notify watches (`notify`). Context control blocks
+//!   pending delete, byte-range locks, oplocks (`oplock`) and leases (`lease`). Change-notify watches (`notify`). Context control blocks
 //!   ([`Ccb`]) per handle.
 //! - DOS attributes and creation time in the `user.lwio.dos` extended attribute; security
 //!   descriptors in `<namespace>.lwio.sd` (`trusted.` when running with CAP_SYS_ADMIN, else
@@ -69,8 +69,9 @@
 //! the unnamed stream (STATUS_NOT_SUPPORTED; see `streams`), reparse points,
 //! 8.3 short names (none is stored: a made-up one is reported, the same in directory
 //! listings and FileAlternateNameInformation), opening by file id (STATUS_NOT_SUPPORTED),
-//! leases and filter oplocks (oplocks are PVFS's: level 2, exclusive and batch, through
-//! the oplock FSCTLs; see `oplock`), POSIX-semantics renames over an open file (refused as
+//! filter oplocks and directory leases (oplocks are PVFS's: level 2, exclusive and batch,
+//! through the oplock FSCTLs, see `oplock`; file leases through FSCTL_REQUEST_OPLOCK, see
+//! `lease`), POSIX-semantics renames over an open file (refused as
 //! without them, STATUS_ACCESS_DENIED), files that are neither regular files nor directories
 //! (FIFOs, devices, sockets → STATUS_ACCESS_DENIED). Change notify (`notify`) reports
 //! only changes made through PVFS, not those made behind its back by local processes.
@@ -85,6 +86,7 @@ mod facts;
 mod fcb;
 mod fsctl;
 mod info;
+mod lease;
 pub mod lock;
 mod locks;
 mod notify;
@@ -286,20 +288,17 @@ impl Driver for Pvfs {
 
 /// True for the requests that break oplocks before they change the file (MS-FSA
 /// 2.1.4.12): writes, and sets of its size, name or disposition.
-fn breaks_oplocks(request: &IrpRequest) -> bool {
+fn breaks_oplocks(request: &IrpRequest) -> Option<lease::ChangeKind> {
+    use lease::ChangeKind;
     use lwio_core::FileInfoClass as C;
     match request {
-        IrpRequest::Write(_) => true,
-        IrpRequest::SetInformation(s) => matches!(
-            s.class,
-            C::END_OF_FILE
-                | C::ALLOCATION
-                | C::RENAME
-                | C::RENAME_EX
-                | C::DISPOSITION
-                | C::DISPOSITION_EX
-        ),
-        _ => false,
+        IrpRequest::Write(_) => Some(ChangeKind::Data),
+        IrpRequest::SetInformation(s) => match s.class {
+            C::END_OF_FILE | C::ALLOCATION => Some(ChangeKind::Data),
+            C::RENAME | C::RENAME_EX | C::DISPOSITION | C::DISPOSITION_EX => Some(ChangeKind::Name),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -321,14 +320,14 @@ fn run(volume: &Volume, irp: &impl IrpView) -> IrpResult {
     let Some(ccb) = irp.ccb() else {
         return IrpResult::new(NtStatus::INVALID_HANDLE);
     };
-    if breaks_oplocks(irp.request()) {
+    if let Some(kind) = breaks_oplocks(irp.request()) {
         let cancelled = || irp.is_cancel_requested();
         let wait = oplock::Wait {
             timeout: volume.oplock_break_timeout,
             cancelled: &cancelled,
             announce: None,
         };
-        if let Err(status) = oplock::before_change(&ccb.fcb, ccb.id, &wait) {
+        if let Err(status) = oplock::before_change(&ccb.fcb, ccb.id, kind, &wait) {
             return IrpResult::new(status);
         }
     }

@@ -26,7 +26,7 @@ pub(crate) fn lock(irp: Irp<'_, Pvfs>) -> Dispatched {
     let (owner, key, exclusive, wait) = (ccb.id, req.key, req.exclusive, !req.fail_immediately);
     let fcb = Arc::clone(&ccb.fcb);
     // A lock changes what a level 2 holder may cache (MS-FSA 2.1.4.12).
-    crate::oplock::break_level2_now(&fcb);
+    crate::oplock::break_level2_now(&fcb, owner);
     let mut st = fcb.state.lock();
     match st.locks.lock(owner, key, range, exclusive) {
         Ok(()) => {

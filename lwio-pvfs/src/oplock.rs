@@ -42,9 +42,11 @@
 //!   an exclusive or batch oplock of another handle breaks to none (the operation waits
 //!   for it).
 //!
-//! Not supported: filter oplocks (FSCTL_REQUEST_FILTER_OPLOCK) and the Windows 7 oplocks of
-//! FSCTL_REQUEST_OPLOCK (leases' read/write/handle levels) are STATUS_INVALID_DEVICE_REQUEST,
-//! as any FSCTL PVFS does not know.
+//! The Windows 7 oplocks of FSCTL_REQUEST_OPLOCK (leases: read, write and handle caching
+//! shared by the opens of one oplock key) are [`crate::lease`]'s; this module hands that
+//! FSCTL over and calls it wherever a legacy oplock breaks. Not supported: filter oplocks
+//! (FSCTL_REQUEST_FILTER_OPLOCK), STATUS_INVALID_DEVICE_REQUEST as any FSCTL PVFS does not
+//! know.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -52,7 +54,9 @@ use std::time::{Duration, Instant};
 use lwio_core::oplock::{
     FILE_OPLOCK_BROKEN_TO_LEVEL_2, FILE_OPLOCK_BROKEN_TO_NONE, OplockBreakWait,
 };
-use lwio_core::{AccessMask, CreateDisposition, Dispatched, Irp, IrpRequest, NtStatus, PendingIrp};
+use lwio_core::{
+    AccessMask, CreateDisposition, Dispatched, Irp, IrpRequest, NtStatus, PendingIrp, ShareAccess,
+};
 use lwio_fscc::CtlCode;
 
 use crate::Pvfs;
@@ -66,7 +70,7 @@ const CANCEL_POLL: Duration = Duration::from_millis(50);
 
 /// The access of a "stat open", which breaks no oplock: an open asking for nothing beyond
 /// these (MS-FSA 2.1.5.1.2.1, as Windows tells them apart).
-const STAT_ACCESS: AccessMask = AccessMask(
+pub(crate) const STAT_ACCESS: AccessMask = AccessMask(
     AccessMask::FILE_READ_ATTRIBUTES.0
         | AccessMask::FILE_WRITE_ATTRIBUTES.0
         | AccessMask::SYNCHRONIZE.0,
@@ -91,11 +95,23 @@ enum ExclusiveState {
 pub(crate) struct OplockState {
     exclusive: Option<Exclusive>,
     level2: Vec<(u64, PendingIrp<Pvfs>)>,
+    /// The file's leases (Windows 7 oplocks, [`crate::lease`]).
+    pub(crate) leases: crate::lease::Leases,
 }
 
 impl OplockState {
     fn is_empty(&self) -> bool {
-        self.exclusive.is_none() && self.level2.is_empty()
+        self.exclusive.is_none() && self.level2.is_empty() && self.leases.is_empty()
+    }
+
+    /// True when a level 1 or batch oplock is held (or breaking).
+    pub(crate) fn exclusive_held(&self) -> bool {
+        self.exclusive.is_some()
+    }
+
+    /// True when a level 2 oplock is held.
+    pub(crate) fn has_level2(&self) -> bool {
+        !self.level2.is_empty()
     }
 }
 
@@ -129,6 +145,7 @@ pub(crate) fn is_oplock_fsctl(code: u32) -> bool {
             | CtlCode::FSCTL_OPLOCK_BREAK_ACKNOWLEDGE
             | CtlCode::FSCTL_OPBATCH_ACK_CLOSE_PENDING
             | CtlCode::FSCTL_OPLOCK_BREAK_ACK_NO_2
+            | CtlCode::FSCTL_REQUEST_OPLOCK
     )
 }
 
@@ -142,6 +159,10 @@ pub(crate) fn fsctl(irp: Irp<'_, Pvfs>) -> Dispatched {
         return irp.complete(NtStatus::INVALID_PARAMETER);
     }
     let code = CtlCode(c.code);
+    if code == CtlCode::FSCTL_REQUEST_OPLOCK {
+        let input = c.input.clone();
+        return crate::lease::fsctl(irp, &input);
+    }
     let fcb = Arc::clone(&ccb.fcb);
     let ccb_id = ccb.id;
     match code {
@@ -160,6 +181,7 @@ pub(crate) fn fsctl(irp: Irp<'_, Pvfs>) -> Dispatched {
         CtlCode::FSCTL_REQUEST_OPLOCK_LEVEL_2 => {
             let st = fcb.state.lock();
             let refused = st.exclusive_held()
+                || st.oplock.leases.has_write_or_handle()
                 || !st.locks.is_empty()
                 || st.oplock.level2.iter().any(|(id, _)| *id == ccb_id);
             drop(st);
@@ -174,7 +196,7 @@ pub(crate) fn fsctl(irp: Irp<'_, Pvfs>) -> Dispatched {
 
 impl FcbState {
     fn exclusive_held(&self) -> bool {
-        self.oplock.exclusive.is_some()
+        self.oplock.exclusive_held()
     }
 }
 
@@ -261,8 +283,9 @@ fn acknowledge(fcb: &Arc<Fcb>, irp: Irp<'_, Pvfs>, ccb_id: u64, code: CtlCode) -
     }
 }
 
-/// Releases the oplocks of the handle `ccb_id` at its cleanup.
-pub(crate) fn release(fcb: &Fcb, ccb_id: u64) {
+/// Releases the oplocks of the handle `ccb_id` (of oplock key `key`) at its cleanup.
+pub(crate) fn release(fcb: &Fcb, ccb_id: u64, key: crate::lease::Key) {
+    crate::lease::release(fcb, ccb_id, key);
     let mut done = Completions::default();
     {
         let mut st = fcb.state.lock();
@@ -299,6 +322,12 @@ pub(crate) struct OpenIntent {
     pub(crate) access: AccessMask,
     /// The disposition.
     pub(crate) disposition: CreateDisposition,
+    /// The share access the open asks for.
+    pub(crate) share: ShareAccess,
+    /// The open's oplock key, if it has one.
+    pub(crate) key: Option<crate::lease::Key>,
+    /// The open asks for FILE_DELETE_ON_CLOSE (it breaks handle caching).
+    pub(crate) delete_on_close: bool,
 }
 
 impl OpenIntent {
@@ -340,6 +369,11 @@ pub(crate) fn before_share_check(
     if fcb.state.lock().delete_pending {
         return Err(NtStatus::DELETE_PENDING);
     }
+    let share = crate::share::ShareState {
+        access: intent.access,
+        share: intent.share,
+    };
+    crate::lease::before_share_check(fcb, intent.key, share, intent.delete_on_close, wait)?;
     break_exclusive(fcb, None, |e| e.batch, !intent.overwrites(), wait)
 }
 
@@ -358,13 +392,20 @@ pub(crate) fn after_share_check(
     if intent.overwrites() {
         break_level2(fcb, None);
     }
+    crate::lease::on_open(fcb, intent.key, intent.overwrites(), wait)?;
     break_exclusive(fcb, Some(ccb_id), |_| true, !intent.overwrites(), wait)
 }
 
 /// Before a change to the file's data or name by the handle `ccb_id` (a write, a size
 /// change, a rename, a delete): every level 2 oplock breaks to none at once, an exclusive
 /// or batch oplock of another handle breaks to none and the change waits for it.
-pub(crate) fn before_change(fcb: &Fcb, ccb_id: u64, wait: &Wait<'_>) -> Result<(), NtStatus> {
+pub(crate) fn before_change(
+    fcb: &Fcb,
+    ccb_id: u64,
+    kind: crate::lease::ChangeKind,
+    wait: &Wait<'_>,
+) -> Result<(), NtStatus> {
+    crate::lease::before_change(fcb, ccb_id, kind, Some(wait))?;
     break_level2(fcb, None);
     break_exclusive(fcb, Some(ccb_id), |_| true, false, wait)
 }
@@ -372,7 +413,8 @@ pub(crate) fn before_change(fcb: &Fcb, ccb_id: u64, wait: &Wait<'_>) -> Result<(
 /// Before a change that may not wait (a byte-range lock, answered on the caller's thread):
 /// level 2 oplocks break to none. An exclusive oplock of another handle cannot coexist
 /// with the data access a lock needs.
-pub(crate) fn break_level2_now(fcb: &Fcb) {
+pub(crate) fn break_level2_now(fcb: &Fcb, ccb_id: u64) {
+    let _ = crate::lease::before_change(fcb, ccb_id, crate::lease::ChangeKind::Data, None);
     break_level2(fcb, None);
 }
 

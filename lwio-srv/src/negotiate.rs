@@ -61,7 +61,8 @@ fn capabilities(dialect: Dialect) -> Capabilities {
     if dialect == Dialect::SMB_2_0_2 || dialect == Dialect::SMB_2_WILDCARD {
         Capabilities::empty()
     } else {
-        Capabilities::LARGE_MTU
+        // Leases: the file system's, mapped in `files/lease.rs` (2.1 and later).
+        Capabilities::LARGE_MTU | Capabilities::LEASING
     }
 }
 

@@ -71,6 +71,8 @@ pub(crate) struct ServerShared {
     pub(crate) logon_limiter: parking_lot::Mutex<crate::conn::logon_limiter::LogonLimiter>,
     /// Every connection: admission, limits, counters (`conn/registry.rs`).
     pub(crate) engine: crate::conn::registry::Engine,
+    /// The leases granted, by client GUID and lease key (`files/lease.rs`).
+    pub(crate) leases: Arc<crate::files::LeaseTable>,
 }
 
 impl ServerShared {
@@ -219,6 +221,7 @@ impl ServerBuilder {
                 names,
                 next_session_id: AtomicU64::new(1),
                 logon_limiter: parking_lot::Mutex::new(limiter),
+                leases: Arc::default(),
             }),
         })
     }

@@ -450,6 +450,8 @@ pub trait AsyncControl: Send + Sync {
 pub trait BreakSink: Send + Sync {
     /// Sends an SMB2 OPLOCK_BREAK notification (MS-SMB2 2.2.23.1) for `file_id`.
     fn send_oplock_break(&self, file_id: FileId, level: lwio_smb2::OplockLevel);
+    /// Sends an SMB2 LEASE_BREAK notification (MS-SMB2 2.2.23.2).
+    fn send_lease_break(&self, notification: lwio_smb2::oplock::LeaseBreakNotification);
 }
 
 /// One file command, as the engine hands it to [`crate::files::dispatch`].
@@ -475,6 +477,10 @@ pub struct FileRequest<'a> {
     pub async_control: &'a dyn AsyncControl,
     /// The local (server) address of the connection, when the transport has one.
     pub local_addr: Option<std::net::SocketAddr>,
+    /// The client GUID the connection negotiated (scopes lease keys, MS-SMB2 3.3.1.4).
+    pub client_guid: [u8; 16],
+    /// The server's leases.
+    pub leases: &'a Arc<crate::files::LeaseTable>,
 }
 
 /// The file id a related compound request means when it says "the previous one".

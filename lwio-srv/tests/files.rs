@@ -46,11 +46,18 @@ struct Ctl {
 
 /// The oplock break notifications the server sent.
 #[derive(Default)]
-struct Breaks(Mutex<Vec<(FileId, OplockLevel)>>);
+struct Breaks(
+    Mutex<Vec<(FileId, OplockLevel)>>,
+    Mutex<Vec<lwio_smb2::oplock::LeaseBreakNotification>>,
+);
 
 impl BreakSink for Breaks {
     fn send_oplock_break(&self, file_id: FileId, level: OplockLevel) {
         self.0.lock().unwrap().push((file_id, level));
+    }
+
+    fn send_lease_break(&self, notification: lwio_smb2::oplock::LeaseBreakNotification) {
+        self.1.lock().unwrap().push(notification);
     }
 }
 
@@ -92,6 +99,8 @@ struct Env {
     session: Arc<Session>,
     disk: Arc<Tree>,
     ipc: Arc<Tree>,
+    leases: Arc<lwio_srv::files::LeaseTable>,
+    client_guid: [u8; 16],
 }
 
 fn token() -> Arc<AccessToken> {
@@ -152,6 +161,8 @@ impl Env {
             session,
             disk,
             ipc,
+            leases: Arc::default(),
+            client_guid: [0xC1; 16],
         }
     }
 
@@ -175,6 +186,8 @@ impl Env {
             max_io: MAX_IO,
             async_control: ctl,
             local_addr: Some(([127, 0, 0, 1], 445).into()),
+            client_guid: self.client_guid,
+            leases: &self.leases,
         }))
     }
 
@@ -1607,6 +1620,8 @@ fn dispatch_futures_are_send() {
         max_io: MAX_IO,
         async_control: &ctl,
         local_addr: None,
+        client_guid: [0; 16],
+        leases: &env.leases,
     });
     assert_send(&fut);
     assert_eq!(status_of(&block_on(fut).0), NtStatus::FILE_CLOSED);
@@ -1841,4 +1856,143 @@ fn maximum_allowed_with_another_right_needs_that_right_too() {
         };
         assert_eq!(got.map(|_| ()), want, "MAXIMUM_ALLOWED|{extra:?}");
     }
+}
+
+/// A CREATE of `name` asking for a v2 lease of `state` under `key`.
+fn create_with_lease(
+    env: &Env,
+    ctl: &Ctl,
+    name: &str,
+    key: u8,
+    state: lwio_smb2::oplock::LeaseState,
+) -> Result<CreateResponse, NtStatus> {
+    let lease = lwio_smb2::Lease {
+        key: [key; 16],
+        state,
+        flags: Default::default(),
+        duration: 0,
+        v2: Some(lwio_smb2::create_context::LeaseV2 {
+            parent_key: [0; 16],
+            epoch: 5,
+        }),
+    };
+    let cr = CreateRequest {
+        desired_access: rw(),
+        share_access: ShareAccess::ALL,
+        disposition: CreateDisposition::OPEN_IF,
+        name: name.into(),
+        oplock_level: OplockLevel::LEASE,
+        contexts: vec![RequestContext::Lease(lease).to_raw()],
+        ..CreateRequest::default()
+    };
+    let (reply, _) = env.send_on(
+        &env.disk,
+        &msg(Command::CREATE, |o| cr.encode(o)),
+        None,
+        ctl,
+    );
+    ok(reply).map(|m| CreateResponse::decode(&m).unwrap())
+}
+
+/// The lease response context of a CREATE response.
+fn lease_of(r: &CreateResponse) -> lwio_smb2::Lease {
+    assert_eq!(r.oplock_level, OplockLevel::LEASE);
+    r.contexts
+        .iter()
+        .find_map(|c| match ResponseContext::from_raw(c) {
+            Ok(ResponseContext::Lease(l)) => Some(l),
+            _ => None,
+        })
+        .expect("a lease response context")
+}
+
+fn lease_ack(env: &Env, key: u8, state: lwio_smb2::oplock::LeaseState) -> Reply {
+    let ack = lwio_smb2::oplock::LeaseBreakAck {
+        flags: 0,
+        lease_key: [key; 16],
+        lease_state: state,
+        lease_duration: 0,
+    };
+    env.send(&msg(Command::OPLOCK_BREAK, |o| ack.encode(o)))
+}
+
+#[test]
+fn a_lease_is_shared_by_its_key_broken_by_another_and_acknowledged() {
+    use lwio_smb2::oplock::{LeaseBreakFlags, LeaseState as L};
+    let env = Env::new();
+    let holder = Ctl::default();
+    let rwh = L::READ | L::WRITE | L::HANDLE;
+    let first = create_with_lease(&env, &holder, "l.txt", 1, rwh).unwrap();
+    let granted = lease_of(&first);
+    assert_eq!(granted.state, rwh);
+    assert_eq!(
+        granted.v2.unwrap().epoch,
+        6,
+        "the epoch goes up with the grant"
+    );
+    // Another open of the same lease: no break, the same state.
+    let again = create_with_lease(&env, &holder, "l.txt", 1, rwh).unwrap();
+    assert_eq!(lease_of(&again).state, rwh);
+    assert!(holder.breaks.1.lock().unwrap().is_empty());
+    // The key names one file only.
+    assert_eq!(
+        create_with_lease(&env, &holder, "other.txt", 1, rwh).unwrap_err(),
+        NtStatus::INVALID_PARAMETER
+    );
+    let opener = Ctl::default();
+    std::thread::scope(|scope| {
+        let second = scope.spawn(|| create_with_lease(&env, &opener, "l.txt", 2, rwh));
+        let start = Instant::now();
+        while holder.breaks.1.lock().unwrap().is_empty() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "no lease break sent"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let note = holder.breaks.1.lock().unwrap()[0];
+        assert_eq!(note.lease_key, [1; 16]);
+        assert_eq!(note.current_lease_state, rwh);
+        assert_eq!(note.new_lease_state, L::READ | L::HANDLE);
+        assert_eq!(note.flags, LeaseBreakFlags::ACK_REQUIRED);
+        assert_eq!(note.new_epoch, 7);
+        // The create waits for the acknowledgment, asynchronously.
+        opener.wait_async("the create waiting for the lease break");
+        // More than offered is not accepted; the offered state is.
+        assert_eq!(
+            status_of(&lease_ack(&env, 1, rwh)),
+            NtStatus::REQUEST_NOT_ACCEPTED
+        );
+        let m = ok(lease_ack(&env, 1, L::READ | L::HANDLE)).unwrap();
+        let resp = lwio_smb2::oplock::LeaseBreakAck::decode(&m).unwrap();
+        assert_eq!(resp.lease_state, L::READ | L::HANDLE);
+        let second = second.join().unwrap().unwrap();
+        assert_eq!(lease_of(&second).state, L::READ | L::HANDLE);
+    });
+    // No break in progress; an unknown key.
+    assert_eq!(
+        status_of(&lease_ack(&env, 1, L::READ)),
+        NtStatus::UNSUCCESSFUL
+    );
+    assert_eq!(
+        status_of(&lease_ack(&env, 9, L::READ)),
+        NtStatus::OBJECT_NAME_NOT_FOUND
+    );
+}
+
+#[test]
+fn the_lease_table_keeps_no_lease_without_opens() {
+    use lwio_smb2::oplock::LeaseState as L;
+    let env = Env::new();
+    let ctl = Ctl::default();
+    // H alone is no state a lease is granted: the lease has no caching, and no IRP in the
+    // file system that would tell the server when its last open goes.
+    let r = create_with_lease(&env, &ctl, "t1.txt", 5, L::HANDLE).unwrap();
+    assert_eq!(lease_of(&r).state, L::empty());
+    env.close(r.file_id, CloseFlags::empty()).unwrap();
+    let r = create_with_lease(&env, &ctl, "t2.txt", 6, L::READ).unwrap();
+    assert_eq!(lease_of(&r).state, L::READ);
+    assert_eq!(env.leases.len(), 1, "the first lease went with its open");
+    env.close(r.file_id, CloseFlags::empty()).unwrap();
+    assert!(env.leases.is_empty(), "released with its last open");
 }

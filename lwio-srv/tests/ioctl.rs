@@ -42,6 +42,10 @@ impl BreakSink for NoBreaks {
     fn send_oplock_break(&self, file_id: FileId, level: lwio_smb2::OplockLevel) {
         panic!("unexpected oplock break of {file_id:?} to {level:?}");
     }
+
+    fn send_lease_break(&self, notification: lwio_smb2::oplock::LeaseBreakNotification) {
+        panic!("unexpected lease break {notification:?}");
+    }
 }
 
 const ALL_ONES: FileId = FileId {
@@ -115,6 +119,8 @@ impl Env {
             max_io: 8 << 20,
             async_control: &NoAsync,
             local_addr: self.local_addr,
+            client_guid: [0; 16],
+            leases: &std::sync::Arc::default(),
         }))
         .0
     }

@@ -30,6 +30,9 @@ open_enum! {
         const FSCTL_OPLOCK_BREAK_ACKNOWLEDGE = 0x0009_000C;
         /// Acknowledge a batch oplock break, the handle about to be closed.
         const FSCTL_OPBATCH_ACK_CLOSE_PENDING = 0x0009_0010;
+        /// Request or acknowledge a Windows 7 oplock (a lease: read, write and handle
+        /// caching) with a REQUEST_OPLOCK_INPUT_BUFFER (MS-FSA 2.1.5.17, MS-FSCC 2.3.23).
+        const FSCTL_REQUEST_OPLOCK = 0x0009_0240;
         /// Acknowledge an oplock break, declining any level 2 oplock.
         const FSCTL_OPLOCK_BREAK_ACK_NO_2 = 0x0009_0050;
         /// Validate a path name.

@@ -98,6 +98,12 @@ nt_statuses! {
         OPLOCK_BREAK_IN_PROGRESS = 0x0000_0108;
         /// A file system mounted a new volume.
         VOLUME_MOUNTED = 0x0000_0109;
+        /// A lease (Windows 7 oplock) moved to a newer open of its oplock key: the older
+        /// request completes with this (MS-FSA 2.1.5.17.2).
+        OPLOCK_SWITCHED_TO_NEW_HANDLE = 0x0000_0215;
+        /// The open holding a lease's request closed while other opens of its key remain
+        /// (MS-FSA 2.1.5.4).
+        OPLOCK_HANDLE_CLOSED = 0x0000_0216;
         /// A change-notify request ended because its handle was closed.
         NOTIFY_CLEANUP = 0x0000_010B;
         /// Changes overflowed the notify buffer; the caller must enumerate the directory.

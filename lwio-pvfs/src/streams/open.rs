@@ -85,6 +85,7 @@ pub(crate) fn open(
             share: req.share_access,
         },
         delete_on_close: req.options.contains(CreateOptions::DELETE_ON_CLOSE),
+        oplock_key: crate::lease::requested_key(req),
     };
     let fcb = volume
         .fcbs
@@ -107,6 +108,9 @@ pub(crate) fn open(
     let intent = crate::oplock::OpenIntent {
         access: file.granted,
         disposition,
+        share: req.share_access,
+        key: crate::lease::requested_key(req),
+        delete_on_close: req.options.contains(CreateOptions::DELETE_ON_CLOSE),
     };
     if let Err(status) = crate::oplock::after_share_check(&fcb, ccb_id, &intent, wait) {
         ccb.cleanup(volume);

@@ -551,6 +551,8 @@ async fn file_command(
         max_io: conn.srv.config.max_read_write,
         async_control: &actl,
         local_addr: conn.local_addr,
+        client_guid: conn.negotiated().map_or([0; 16], |n| n.client_guid),
+        leases: &conn.srv.leases,
     };
     let (mut reply, fid) = crate::files::dispatch(req).await;
     conn.pending.lock().remove(&hdr.message_id);
@@ -673,8 +675,9 @@ struct ConnBreaks {
     sealer: Option<Arc<Sealer>>,
 }
 
-impl BreakSink for ConnBreaks {
-    fn send_oplock_break(&self, file_id: FileId, level: lwio_smb2::OplockLevel) {
+impl ConnBreaks {
+    /// Sends an unsolicited OPLOCK_BREAK message whose body `body` appends.
+    fn send(&self, body: impl FnOnce(&mut Vec<u8>)) {
         let Some(conn) = self.conn.upgrade() else {
             return;
         };
@@ -697,13 +700,25 @@ impl BreakSink for ConnBreaks {
             session_id: 0,
             signature: [0; 16],
         };
-        let mut out = Vec::with_capacity(88);
+        let mut out = Vec::with_capacity(112);
         h.encode(&mut out);
-        lwio_smb2::oplock::OplockBreak {
-            oplock_level: level,
-            file_id,
-        }
-        .encode(&mut out);
+        body(&mut out);
         conn.send_sealed(out, self.sealer.as_deref());
+    }
+}
+
+impl BreakSink for ConnBreaks {
+    fn send_oplock_break(&self, file_id: FileId, level: lwio_smb2::OplockLevel) {
+        self.send(|out| {
+            lwio_smb2::oplock::OplockBreak {
+                oplock_level: level,
+                file_id,
+            }
+            .encode(out)
+        });
+    }
+
+    fn send_lease_break(&self, notification: lwio_smb2::oplock::LeaseBreakNotification) {
+        self.send(|out| notification.encode(out));
     }
 }

@@ -12,9 +12,9 @@
 //! subdirectories allow. A share-level ACL, when there is one, belongs in a filter driver
 //! (as `lwio_core::filter::readonly` does for read-only shares).
 //!
-//! Oplocks are the file system's, asked for right after the open (`oplock.rs`); no lease
-//! is granted (no lease context); durable handle requests get no response context, so
-//! the client treats its open as not durable.
+//! Oplocks and leases are the file system's, asked for right after the open (`oplock.rs`,
+//! `lease.rs`; a lease's key goes down with the create as an ECP); durable handle
+//! requests get no response context, so the client treats its open as not durable.
 
 use bytes::Bytes;
 use lwio_core::oplock::OplockBreakWait;
@@ -56,6 +56,8 @@ struct Asks {
     security_descriptor: Option<Vec<u8>>,
     /// The SMB2_CREATE_EA_BUFFER list, for the driver to check and apply.
     ea_buffer: Option<Vec<u8>>,
+    /// The SMB2_CREATE_REQUEST_LEASE(_V2) context.
+    lease: Option<lwio_smb2::Lease>,
 }
 
 /// Handles CREATE.
@@ -99,6 +101,22 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
     if !is_ipc {
         ecps.insert(break_wait.clone());
     }
+    // A lease context counts only with SMB2_OPLOCK_LEVEL_LEASE, from 2.1 on (3.3.5.9.8);
+    // a v2 context only from 3.0 (3.3.5.9.11).
+    let lease_asked = asks.lease.filter(|l| {
+        !is_ipc
+            && cr.oplock_level == OplockLevel::LEASE
+            && req.dialect >= 0x0210
+            && (l.v2.is_none() || req.dialect >= 0x0300)
+    });
+    let lease = match &lease_asked {
+        Some(asked) => {
+            let (lease, key) = super::lease::prepare(req, asked, &cr.name)?;
+            ecps.insert(key);
+            Some(lease)
+        }
+        None => None,
+    };
     let request = IoCreate {
         desired_access: cr.desired_access,
         file_attributes: cr.file_attributes,
@@ -113,9 +131,17 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
         // Only the I/O manager opens target directories (for a rename or link).
         open_target_directory: false,
     };
-    let handle =
-        super::oplock::pending_on_break(req, req.io.create_file(&path, request), &break_wait)
-            .await?;
+    let opened =
+        super::oplock::pending_on_break(req, req.io.create_file(&path, request), &break_wait).await;
+    let handle = match opened {
+        Ok(handle) => handle,
+        Err(status) => {
+            if let Some(lease) = &lease {
+                super::lease::abandon(req, lease);
+            }
+            return Err(status);
+        }
+    };
     #[cfg(feature = "npfs")]
     if is_ipc && !cr.name.is_empty() {
         message_mode(&handle).await;
@@ -145,8 +171,16 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
         .tree
         .add_open(handle, cr.name.clone(), is_dir, cr.share_access);
     // Never on directories or pipes (MS-SMB2 3.3.5.9).
+    if let (Some(lease), true) = (&lease, is_dir) {
+        // No directory leases: the key is not kept (smbtorture's smb2.lease.request).
+        super::lease::abandon(req, lease);
+    }
     let oplock_level = if is_ipc || is_dir {
         OplockLevel::NONE
+    } else if let (Some(lease), Some(asked)) = (&lease, &lease_asked) {
+        let granted = super::lease::grant(req, lease, &open, asked).await;
+        contexts.push(ResponseContext::Lease(granted));
+        OplockLevel::LEASE
     } else {
         super::oplock::grant(req, &open, cr.oplock_level).await
     };
@@ -246,6 +280,7 @@ fn read_contexts(list: &[CreateContext]) -> Result<Asks, NtStatus> {
             // No snapshots are kept, so no previous version of any name exists.
             RequestContext::Timewarp(_) => return Err(NtStatus::OBJECT_NAME_NOT_FOUND),
             RequestContext::SecurityDescriptor(sd) => asks.security_descriptor = Some(sd),
+            RequestContext::Lease(lease) => asks.lease = Some(lease),
             RequestContext::ExtendedAttributes(eas) if !eas.is_empty() => {
                 asks.ea_buffer = Some(eas);
             }

@@ -24,6 +24,7 @@ mod close;
 mod create;
 mod flush;
 mod ioctl;
+mod lease;
 mod lock;
 mod oplock;
 mod query_directory;
@@ -32,6 +33,7 @@ mod read;
 mod set_info;
 mod write;
 
+pub use lease::LeaseTable;
 pub use lock::OpenLocks;
 pub use oplock::OplockSlot;
 

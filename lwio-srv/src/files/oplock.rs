@@ -10,9 +10,7 @@
 //! break of an exclusive or batch oplock, waits for the client's acknowledgment, which it
 //! passes down as FSCTL_OPLOCK_BREAK_ACKNOWLEDGE (level II kept) or
 //! FSCTL_OPLOCK_BREAK_ACK_NO_2. The file system's break timeout (35 s) covers a client
-//! that never answers. Leases are not granted (no SMB2_GLOBAL_CAP_LEASING): a lease
-//! acknowledgment names no lease (STATUS_OBJECT_NAME_NOT_FOUND), and a create asking
-//! for SMB2_OPLOCK_LEVEL_LEASE gets no oplock.
+//! that never answers. Leases are `lease.rs`'s; a lease acknowledgment goes there.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -177,9 +175,8 @@ pub(super) async fn handle(req: &FileRequest<'_>) -> Outcome {
             Ok((id, open)) => (acknowledge(req, &open, ack).await, Some(id)),
             Err(out) => out,
         },
-        // No lease has this key (3.3.5.22.2).
-        OplockBreakMessage::LeaseAck(_) => (
-            Reply::error(NtStatus::OBJECT_NAME_NOT_FOUND),
+        OplockBreakMessage::LeaseAck(ack) => (
+            super::lease::acknowledge(req, ack).await,
             req.related_file_id,
         ),
         // Only a server sends notifications.

@@ -1,0 +1,317 @@
+//! Leases through IRPs (MS-FSA 2.1.5.17 with REQUEST_OPLOCK_INPUT_BUFFER, 2.1.4.12,
+//! 2.1.5.18): opens of one oplock key share a lease; another key's open breaks W, a write
+//! breaks to none, a rename breaks H; acknowledgments, the switch to a newer handle, the timeout.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use common::*;
+use lwio_core::irp::{ControlRequest, IrpRequest};
+use lwio_core::oplock::{
+    OPLOCK_LEVEL_CACHE_HANDLE as H, OPLOCK_LEVEL_CACHE_READ as R, OPLOCK_LEVEL_CACHE_WRITE as W,
+    OplockKeyEcp, REQUEST_OPLOCK_INPUT_FLAG_ACK, REQUEST_OPLOCK_INPUT_FLAG_REQUEST,
+    REQUEST_OPLOCK_OUTPUT_FLAG_ACK_REQUIRED, RequestOplockInput, RequestOplockOutput,
+};
+use lwio_core::{
+    AccessMask, CreateDisposition, CtlCode, FileHandle, IrpFuture, NtStatus, ShareAccess, block_on,
+};
+
+const SHARE_ALL: ShareAccess = ShareAccess(7);
+
+fn lease_fsctl(h: &FileHandle, level: u32, flags: u32) -> IrpFuture {
+    h.call(IrpRequest::FsControl(ControlRequest {
+        code: CtlCode::FSCTL_REQUEST_OPLOCK.0,
+        input: Bytes::from(RequestOplockInput { level, flags }.encode()),
+        max_output: RequestOplockOutput::SIZE as u32,
+    }))
+}
+
+fn request(h: &FileHandle, level: u32) -> IrpFuture {
+    lease_fsctl(h, level, REQUEST_OPLOCK_INPUT_FLAG_REQUEST)
+}
+
+fn ack(h: &FileHandle, level: u32) -> IrpFuture {
+    lease_fsctl(h, level, REQUEST_OPLOCK_INPUT_FLAG_ACK)
+}
+
+fn keyed(key: u8, access: AccessMask, disp: CreateDisposition) -> lwio_core::CreateRequest {
+    req(access, disp).share(SHARE_ALL).ecp(OplockKeyEcp {
+        key: [key; 16],
+        parent: None,
+    })
+}
+
+/// Waits (bounded) until `f` has completed; its result.
+fn completed(f: IrpFuture) -> lwio_core::IrpResult {
+    let start = Instant::now();
+    while !f.is_done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "IRP never completed"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    f.wait()
+}
+
+fn output(r: &lwio_core::IrpResult) -> RequestOplockOutput {
+    RequestOplockOutput::decode(&r.output).expect("an output buffer")
+}
+
+fn open_elsewhere(
+    s: &Share,
+    request: lwio_core::CreateRequest,
+) -> std::thread::JoinHandle<Result<FileHandle, NtStatus>> {
+    let io = s.io.clone();
+    std::thread::spawn(move || block_on(io.create_file("/s/f", request)))
+}
+
+fn share_with_timeout(timeout: Duration) -> Share {
+    let mut config = lwio_pvfs::PvfsConfig::default();
+    config.oplock_break_timeout = Some(timeout);
+    Share::with(config)
+}
+
+#[test]
+fn rwh_breaks_to_rh_on_another_keys_open_and_the_ack_keeps_rh() {
+    let s = Share::new();
+    s.file_with("f", b"data");
+    let a = s.open("f", keyed(1, RW, CreateDisposition::OPEN)).unwrap();
+    let lease = request(&a, R | W | H);
+    assert!(lease.is_pending(), "granted: the IRP pends");
+    let opener = open_elsewhere(&s, keyed(2, RW, CreateDisposition::OPEN));
+    let broken = completed(lease);
+    assert_eq!(broken.status, NtStatus::SUCCESS);
+    let out = output(&broken);
+    assert_eq!((out.original, out.new), (R | W | H, R | H));
+    assert_eq!(out.flags, REQUEST_OPLOCK_OUTPUT_FLAG_ACK_REQUIRED);
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(
+        !opener.is_finished(),
+        "the open waits for the acknowledgment"
+    );
+    // More than offered is refused.
+    assert_eq!(
+        ack(&a, R | W | H).wait().status,
+        NtStatus::INVALID_PARAMETER
+    );
+    let rh = ack(&a, R | H);
+    assert!(rh.is_pending(), "the acknowledgment pends as the RH lease");
+    let b = opener.join().unwrap().unwrap();
+    // The second key may share R and H, not W.
+    assert!(request(&b, R | H).is_pending());
+    assert_eq!(
+        request(&b, R | W).wait().status,
+        NtStatus::OPLOCK_NOT_GRANTED
+    );
+    // b's write breaks a's lease to none (acknowledged, since it held H); the write
+    // does not wait for it.
+    block_on(b.write(0, b"x".to_vec())).unwrap();
+    let out = output(&completed(rh));
+    assert_eq!((out.original, out.new), (R | H, 0));
+    assert_eq!(out.flags, REQUEST_OPLOCK_OUTPUT_FLAG_ACK_REQUIRED);
+    assert_eq!(ack(&a, 0).wait().status, NtStatus::SUCCESS);
+}
+
+#[test]
+fn opens_of_one_key_do_not_break_their_lease() {
+    let s = Share::new();
+    s.file("f");
+    let a = s.open("f", keyed(1, RW, CreateDisposition::OPEN)).unwrap();
+    let lease = request(&a, R | W | H);
+    assert!(lease.is_pending());
+    let b = s.open("f", keyed(1, RW, CreateDisposition::OPEN)).unwrap();
+    block_on(b.write(0, b"same key".to_vec())).unwrap();
+    assert!(
+        !lease.is_done(),
+        "an open and a write of the same key break nothing"
+    );
+    // A request on the second open takes the lease over.
+    let taken = request(&b, R | W | H);
+    assert!(taken.is_pending());
+    let old = completed(lease);
+    assert_eq!(old.status, NtStatus::OPLOCK_SWITCHED_TO_NEW_HANDLE);
+    // Closing the open holding the IRP leaves the lease to the other open of the key.
+    drop(b);
+    let closed = completed(taken);
+    assert_eq!(closed.status, NtStatus::OPLOCK_HANDLE_CLOSED);
+    let again = request(&a, R | W | H);
+    assert!(
+        again.is_pending(),
+        "the key's remaining open takes the lease up"
+    );
+    // With the key's last handle the lease is gone (the close cancels its IRP).
+    drop(a);
+    assert_eq!(completed(again).status, NtStatus::CANCELLED);
+}
+
+#[test]
+fn w_is_refused_beside_another_keys_open_and_bad_levels_are_invalid() {
+    let s = Share::new();
+    s.file("f");
+    let a = s.open("f", keyed(1, RW, CreateDisposition::OPEN)).unwrap();
+    let _b = s.open("f", keyed(2, RW, CreateDisposition::OPEN)).unwrap();
+    assert_eq!(
+        request(&a, R | W).wait().status,
+        NtStatus::OPLOCK_NOT_GRANTED
+    );
+    for level in [0, W, H, W | H, 8] {
+        assert_eq!(
+            request(&a, level).wait().status,
+            NtStatus::INVALID_PARAMETER
+        );
+    }
+    assert!(request(&a, R).is_pending());
+    // No break in progress: an acknowledgment is a protocol error.
+    assert_eq!(ack(&a, R).wait().status, NtStatus::INVALID_OPLOCK_PROTOCOL);
+    // Short input.
+    let short = a
+        .call(IrpRequest::FsControl(ControlRequest {
+            code: CtlCode::FSCTL_REQUEST_OPLOCK.0,
+            input: Bytes::from_static(&[1, 0, 16]),
+            max_output: 24,
+        }))
+        .wait();
+    assert_eq!(short.status, NtStatus::INVALID_PARAMETER);
+}
+
+#[test]
+fn a_rename_breaks_handle_caching_and_waits_for_the_ack() {
+    let s = Share::new();
+    s.file("f");
+    let a = s
+        .open(
+            "f",
+            keyed(1, AccessMask::GENERIC_READ, CreateDisposition::OPEN),
+        )
+        .unwrap();
+    let lease = request(&a, R | H);
+    assert!(lease.is_pending());
+    let b = s
+        .open(
+            "f",
+            keyed(
+                2,
+                AccessMask::GENERIC_READ | AccessMask::DELETE,
+                CreateDisposition::OPEN,
+            ),
+        )
+        .unwrap();
+    assert!(!lease.is_done(), "a read open breaks no RH lease");
+    let renamer = std::thread::spawn(move || rename(&b, "g", false));
+    let out = output(&completed(lease));
+    assert_eq!((out.original, out.new), (R | H, R));
+    assert_eq!(out.flags, REQUEST_OPLOCK_OUTPUT_FLAG_ACK_REQUIRED);
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(
+        !renamer.is_finished(),
+        "the rename waits for the acknowledgment"
+    );
+    let r = ack(&a, R);
+    assert!(r.is_pending());
+    renamer.join().unwrap().unwrap();
+}
+
+#[test]
+fn a_share_conflict_breaks_handle_caching_first() {
+    let s = Share::new();
+    s.file("f");
+    // Shares read only: a writer conflicts with it.
+    let a = s
+        .open(
+            "f",
+            req(AccessMask::GENERIC_READ, CreateDisposition::OPEN)
+                .share(ShareAccess::READ)
+                .ecp(OplockKeyEcp {
+                    key: [1; 16],
+                    parent: None,
+                }),
+        )
+        .unwrap();
+    let lease = request(&a, R | H);
+    assert!(lease.is_pending());
+    let opener = open_elsewhere(&s, keyed(2, RW, CreateDisposition::OPEN));
+    let out = output(&completed(lease));
+    assert_eq!((out.original, out.new), (R | H, R));
+    // The holder gives its cached handle up: the open then succeeds.
+    let r = ack(&a, 0).wait();
+    assert_eq!(r.status, NtStatus::SUCCESS);
+    drop(a);
+    opener.join().unwrap().unwrap();
+}
+
+#[test]
+fn an_unacknowledged_break_times_out() {
+    let s = share_with_timeout(Duration::from_millis(300));
+    s.file("f");
+    let a = s.open("f", keyed(1, RW, CreateDisposition::OPEN)).unwrap();
+    let lease = request(&a, R | W);
+    assert!(lease.is_pending());
+    let started = Instant::now();
+    let b = s.open("f", keyed(2, RW, CreateDisposition::OPEN)).unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "the open waited"
+    );
+    let out = output(&completed(lease));
+    assert_eq!((out.original, out.new), (R | W, R));
+    // The lease is gone: the late acknowledgment finds no break.
+    assert_eq!(ack(&a, R).wait().status, NtStatus::INVALID_OPLOCK_PROTOCOL);
+    drop(b);
+}
+
+#[test]
+fn an_overwrite_breaks_read_caching_and_a_legacy_level2_meets_no_write_lease() {
+    let s = Share::new();
+    s.file_with("f", b"data");
+    let a = s
+        .open(
+            "f",
+            keyed(1, AccessMask::GENERIC_READ, CreateDisposition::OPEN),
+        )
+        .unwrap();
+    let lease = request(&a, R);
+    assert!(lease.is_pending());
+    let _b = s
+        .open("f", keyed(2, RW, CreateDisposition::OVERWRITE))
+        .unwrap();
+    let out = output(&completed(lease));
+    assert_eq!((out.original, out.new, out.flags), (R, 0, 0));
+    // A legacy level 2 request beside a write lease is refused.
+    let s = Share::new();
+    s.file("f");
+    let c = s.open("f", keyed(3, RW, CreateDisposition::OPEN)).unwrap();
+    let _lease = request(&c, R | W | H);
+    let l2 = c
+        .call(IrpRequest::FsControl(ControlRequest {
+            code: CtlCode::FSCTL_REQUEST_OPLOCK_LEVEL_2.0,
+            input: Bytes::new(),
+            max_output: 0,
+        }))
+        .wait();
+    assert_eq!(l2.status, NtStatus::OPLOCK_NOT_GRANTED);
+}
+
+#[test]
+fn a_delete_on_close_open_breaks_handle_caching() {
+    let s = Share::new();
+    s.file("f");
+    let a = s
+        .open(
+            "f",
+            keyed(1, AccessMask::GENERIC_READ, CreateDisposition::OPEN),
+        )
+        .unwrap();
+    let lease = request(&a, R | H);
+    assert!(lease.is_pending());
+    let doc = keyed(2, AccessMask::DELETE, CreateDisposition::OPEN).options(DOC);
+    let opener = open_elsewhere(&s, doc);
+    let out = output(&completed(lease));
+    assert_eq!((out.original, out.new), (R | H, R));
+    assert_eq!(out.flags, REQUEST_OPLOCK_OUTPUT_FLAG_ACK_REQUIRED);
+    assert!(ack(&a, R).is_pending());
+    opener.join().unwrap().unwrap();
+}
