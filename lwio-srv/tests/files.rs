@@ -1996,3 +1996,75 @@ fn the_lease_table_keeps_no_lease_without_opens() {
     env.close(r.file_id, CloseFlags::empty()).unwrap();
     assert!(env.leases.is_empty(), "released with its last open");
 }
+
+#[test]
+fn a_create_that_goes_away_while_it_waits_leaves_no_lease() {
+    use lwio_smb2::oplock::LeaseState as L;
+    use std::future::Future;
+    use std::task::{Context, Waker};
+    let env = Env::new();
+    let holder = Ctl::default();
+    let rwh = L::READ | L::WRITE | L::HANDLE;
+    let r = create_with_lease(&env, &holder, "gone.txt", 1, rwh).unwrap();
+    assert_eq!(lease_of(&r).state, rwh);
+    assert_eq!(env.leases.len(), 1);
+    // Another key's create waits for the holder's break; its request then goes away
+    // unanswered, as when its connection closes.
+    let cr = CreateRequest {
+        desired_access: rw(),
+        share_access: ShareAccess::ALL,
+        disposition: CreateDisposition::OPEN_IF,
+        name: "gone.txt".into(),
+        oplock_level: OplockLevel::LEASE,
+        contexts: vec![
+            RequestContext::Lease(lwio_smb2::Lease {
+                key: [2; 16],
+                state: rwh,
+                flags: Default::default(),
+                duration: 0,
+                v2: None,
+            })
+            .to_raw(),
+        ],
+        ..CreateRequest::default()
+    };
+    let m = msg(Command::CREATE, |o| cr.encode(o));
+    let header = Header::decode(&m).unwrap();
+    let opener = Ctl::default();
+    {
+        let mut create = std::pin::pin!(dispatch(FileRequest {
+            io: &env.io,
+            session: &env.session,
+            tree: &env.disk,
+            header: &header,
+            msg: &m,
+            related_file_id: None,
+            dialect: 0x0311,
+            max_io: MAX_IO,
+            async_control: &opener,
+            local_addr: Some(([127, 0, 0, 1], 445).into()),
+            client_guid: env.client_guid,
+            leases: &env.leases,
+        }));
+        let mut cx = Context::from_waker(Waker::noop());
+        let start = Instant::now();
+        while holder.breaks.1.lock().unwrap().is_empty() {
+            assert!(
+                create.as_mut().poll(&mut cx).is_pending(),
+                "the create waits"
+            );
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "no lease break sent"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(
+            env.leases.len(),
+            2,
+            "the waiting create's lease is in the table"
+        );
+    }
+    assert_eq!(env.leases.len(), 1, "only the holder's lease is left");
+    env.close(r.file_id, CloseFlags::empty()).unwrap();
+}

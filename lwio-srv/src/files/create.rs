@@ -131,17 +131,10 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
         // Only the I/O manager opens target directories (for a rename or link).
         open_target_directory: false,
     };
-    let opened =
-        super::oplock::pending_on_break(req, req.io.create_file(&path, request), &break_wait).await;
-    let handle = match opened {
-        Ok(handle) => handle,
-        Err(status) => {
-            if let Some(lease) = &lease {
-                super::lease::abandon(req, lease);
-            }
-            return Err(status);
-        }
-    };
+    // On failure a lease this create named goes with `lease`, unless opens hold it.
+    let handle =
+        super::oplock::pending_on_break(req, req.io.create_file(&path, request), &break_wait)
+            .await?;
     #[cfg(feature = "npfs")]
     if is_ipc && !cr.name.is_empty() {
         message_mode(&handle).await;
@@ -170,14 +163,11 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
     let open = req
         .tree
         .add_open(handle, cr.name.clone(), is_dir, cr.share_access);
-    // Never on directories or pipes (MS-SMB2 3.3.5.9).
-    if let (Some(lease), true) = (&lease, is_dir) {
-        // No directory leases: the key is not kept (smbtorture's smb2.lease.request).
-        super::lease::abandon(req, lease);
-    }
+    // Never on directories or pipes (MS-SMB2 3.3.5.9). No directory leases: the key is
+    // not kept (smbtorture's smb2.lease.request), which dropping its `Creating` does.
     let oplock_level = if is_ipc || is_dir {
         OplockLevel::NONE
-    } else if let (Some(lease), Some(asked)) = (&lease, &lease_asked) {
+    } else if let (Some(lease), Some(asked)) = (lease, &lease_asked) {
         let granted = super::lease::grant(req, lease, &open, asked).await;
         contexts.push(ResponseContext::Lease(granted));
         OplockLevel::LEASE

@@ -124,12 +124,28 @@ impl SrvLease {
     }
 }
 
+/// A create under way that names a lease. While it lives the lease stays in the table;
+/// when it is dropped (the create failed, was cancelled, or went away with its
+/// connection before it was answered) the lease goes unless opens hold it, so no path
+/// through a create leaves a lease behind.
+pub(super) struct Creating {
+    table: Arc<LeaseTable>,
+    lease: Arc<SrvLease>,
+}
+
+impl Drop for Creating {
+    fn drop(&mut self) {
+        self.lease.creating.fetch_sub(1, Ordering::AcqRel);
+        self.table.forget_if_unused(&self.lease);
+    }
+}
+
 /// Looks up, or makes, the lease a create names; the ECP that carries its key down.
 pub(super) fn prepare(
     req: &FileRequest<'_>,
     lease: &Lease,
     file: &str,
-) -> Result<(Arc<SrvLease>, OplockKeyEcp), NtStatus> {
+) -> Result<(Creating, OplockKeyEcp), NtStatus> {
     let file = format!("{}\\{}", req.tree.share.name, file).to_lowercase();
     let table = req.leases;
     let mut map = table.map.lock();
@@ -164,6 +180,11 @@ pub(super) fn prepare(
         }
     };
     entry.creating.fetch_add(1, Ordering::AcqRel);
+    drop(map);
+    let creating = Creating {
+        table: Arc::clone(table),
+        lease: entry,
+    };
     let ecp = OplockKeyEcp {
         key: entry.fs_key,
         parent: lease.v2.and_then(|v| {
@@ -173,13 +194,7 @@ pub(super) fn prepare(
                 .then_some(v.parent_key)
         }),
     };
-    Ok((entry, ecp))
-}
-
-/// The create failed: the lease goes unless other opens hold it.
-pub(super) fn abandon(req: &FileRequest<'_>, lease: &SrvLease) {
-    lease.creating.fetch_sub(1, Ordering::AcqRel);
-    req.leases.forget_if_unused(lease);
+    Ok((creating, ecp))
 }
 
 fn request_oplock(open: &Open, level: u32, flags: u32) -> IrpFuture {
@@ -214,16 +229,18 @@ fn candidates(current: u32, asked: u32) -> Vec<u32> {
 /// 3.3.5.9.11).
 pub(super) async fn grant(
     req: &FileRequest<'_>,
-    lease: &Arc<SrvLease>,
+    creating: Creating,
     open: &Arc<Open>,
     asked: &Lease,
 ) -> Lease {
+    let lease = &Arc::clone(&creating.lease);
     {
         let mut st = lease.st.lock();
         st.opens.push(Arc::downgrade(open));
         st.sink = Some(req.async_control.break_sink());
     }
-    lease.creating.fetch_sub(1, Ordering::AcqRel);
+    // The open holds the lease in the table from here on.
+    drop(creating);
     let (current, breaking, holder_alive) = {
         let st = lease.st.lock();
         let alive = st.holder.as_ref().is_some_and(|h| h.strong_count() > 0);
