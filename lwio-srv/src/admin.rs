@@ -142,7 +142,7 @@ fn session_snapshot(
             path: open.name.clone(),
             granted: open.granted,
             share_access: open.share_access,
-            oplock: open.oplock.level().bits(),
+            oplock: open.oplock.level().0,
             directory: open.is_dir,
         }));
     }
