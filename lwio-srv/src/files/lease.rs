@@ -181,10 +181,6 @@ pub(super) fn prepare(
     };
     entry.creating.fetch_add(1, Ordering::AcqRel);
     drop(map);
-    let creating = Creating {
-        table: Arc::clone(table),
-        lease: entry,
-    };
     let ecp = OplockKeyEcp {
         key: entry.fs_key,
         parent: lease.v2.and_then(|v| {
@@ -193,6 +189,10 @@ pub(super) fn prepare(
                 .contains(LeaseFlags::PARENT_LEASE_KEY_SET)
                 .then_some(v.parent_key)
         }),
+    };
+    let creating = Creating {
+        table: Arc::clone(table),
+        lease: entry,
     };
     Ok((creating, ecp))
 }
