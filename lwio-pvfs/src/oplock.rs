@@ -405,6 +405,10 @@ pub(crate) fn before_change(
     kind: crate::lease::ChangeKind,
     wait: &Wait<'_>,
 ) -> Result<(), NtStatus> {
+    // Every write and set-info comes here: one look when the file has no oplock or lease.
+    if fcb.state.lock().oplock.is_empty() {
+        return Ok(());
+    }
     crate::lease::before_change(fcb, ccb_id, kind, Some(wait))?;
     break_level2(fcb, None);
     break_exclusive(fcb, Some(ccb_id), |_| true, false, wait)
@@ -414,6 +418,9 @@ pub(crate) fn before_change(
 /// level 2 oplocks break to none. An exclusive oplock of another handle cannot coexist
 /// with the data access a lock needs.
 pub(crate) fn break_level2_now(fcb: &Fcb, ccb_id: u64) {
+    if fcb.state.lock().oplock.is_empty() {
+        return;
+    }
     let _ = crate::lease::before_change(fcb, ccb_id, crate::lease::ChangeKind::Data, None);
     break_level2(fcb, None);
 }
