@@ -4,6 +4,10 @@
 #
 # usage: scripts/bench-smb.sh [SIZE_MIB] [SMALL_FILES] [RUNS]
 #        (defaults: 1024 MiB, 1000 small files, 3 runs)
+# environment: BENCH_DIR, the directory the share and the data go under (default /tmp;
+#        /dev/shm measures both servers on tmpfs, without the disk's page cache behind it);
+#        LWIOD, an lwiod binary to measure instead of building this tree's (for a
+#        before/after comparison in one run of the script each).
 #
 # For each server: put and get of one SIZE_MIB file, RUNS times (MB/s, median), and
 # SMALL_FILES small files each created, written (4 KiB), closed, stat'ed (allinfo) and
@@ -30,7 +34,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 export PATH="/usr/sbin:/sbin:$PATH"
 
-work=$(mktemp -d /tmp/lwio-bench.XXXXXX)
+work=$(mktemp -d "${BENCH_DIR:-/tmp}/lwio-bench.XXXXXX")
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -66,9 +70,13 @@ SMBD_PORT=$(head -1 "$work/smbd.port")
 wait_port "$SMBD_PORT"
 
 # --- lwiod over the same directory ---
-cargo build -q --release --bin lwiod
+LWIOD_BIN=${LWIOD:-}
+if [ -z "$LWIOD_BIN" ]; then
+    cargo build -q --release --bin lwiod
+    LWIOD_BIN="${CARGO_TARGET_DIR:-target}/release/lwiod"
+fi
 LWIOD_PORT=$(free_port)
-"${CARGO_TARGET_DIR:-target}/release/lwiod" --listen "127.0.0.1:$LWIOD_PORT" \
+"$LWIOD_BIN" --listen "127.0.0.1:$LWIOD_PORT" \
     --share "share=$work/share" --user "$USER_NAME:$PASS" --no-state-dir >"$work/lwiod.log" 2>&1 &
 pids+=($!)
 wait_port "$LWIOD_PORT"

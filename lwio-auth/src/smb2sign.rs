@@ -177,6 +177,19 @@ pub fn compute_signature_with_data(
     message: &[u8],
     data: &[u8],
 ) -> Result<[u8; 16], SignError> {
+    compute_signature_with_parts(alg, key, message, &[data])
+}
+
+/// Computes the signature of `message` followed by every part of `data` in order (a
+/// response whose payload stays in the buffer it was read into, then the padding that
+/// aligns the next response of a compound), with the Signature field of `message`'s
+/// header taken as zero. Nothing is joined.
+pub fn compute_signature_with_parts(
+    alg: SigningAlgorithm,
+    key: &[u8],
+    message: &[u8],
+    data: &[&[u8]],
+) -> Result<[u8; 16], SignError> {
     if message.len() < SMB2_HEADER_LEN {
         return Err(SignError::MessageTooShort);
     }
@@ -192,7 +205,7 @@ pub fn compute_signature_with_data(
             mac.update(head);
             mac.update(&zero);
             mac.update(tail);
-            mac.update(data);
+            data.iter().for_each(|d| mac.update(d));
             out.copy_from_slice(&mac.finalize().into_bytes()[..16]);
         }
         SigningAlgorithm::AesCmac => {
@@ -201,12 +214,15 @@ pub fn compute_signature_with_data(
             mac.update(head);
             mac.update(&zero);
             mac.update(tail);
-            mac.update(data);
+            data.iter().for_each(|d| mac.update(d));
             out.copy_from_slice(&mac.finalize().into_bytes());
         }
         SigningAlgorithm::AesGmac => {
             let nonce = gmac_nonce(message).ok_or(SignError::MessageTooShort)?;
-            out = gmac(key, &nonce, &[head, &zero, tail, data])?;
+            let mut parts = Vec::with_capacity(3 + data.len());
+            parts.extend([head, &zero[..], tail]);
+            parts.extend_from_slice(data);
+            out = gmac(key, &nonce, &parts)?;
         }
     }
     Ok(out)
@@ -298,7 +314,18 @@ pub fn sign_with_data(
     message: &mut [u8],
     data: &[u8],
 ) -> Result<[u8; 16], SignError> {
-    let sig = compute_signature_with_data(alg, key, message, data)?;
+    sign_with_parts(alg, key, message, &[data])
+}
+
+/// Signs `message` followed by every part of `data` (sent right after it, each from its
+/// own buffer): writes the signature into `message`'s header.
+pub fn sign_with_parts(
+    alg: SigningAlgorithm,
+    key: &[u8],
+    message: &mut [u8],
+    data: &[&[u8]],
+) -> Result<[u8; 16], SignError> {
+    let sig = compute_signature_with_parts(alg, key, message, data)?;
     message[SIGNATURE_OFFSET..SIGNATURE_OFFSET + 16].copy_from_slice(&sig);
     Ok(sig)
 }
@@ -418,6 +445,11 @@ mod tests {
                 assert_eq!(got, want, "{alg:?} split at {split}");
                 assert_eq!(head[..], joined[..split]);
                 verify(alg, &[3; 16], &joined).unwrap();
+                // The data in three parts (one of them empty): the same signature.
+                let (a, b) = data.split_at(data.len() / 3);
+                let mut head2 = body[..split].to_vec();
+                let got = sign_with_parts(alg, &[3; 16], &mut head2, &[a, &[], b]).unwrap();
+                assert_eq!(got, want, "{alg:?} in parts, split at {split}");
             }
         }
     }

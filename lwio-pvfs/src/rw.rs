@@ -63,12 +63,13 @@ pub(crate) fn read(ccb: &Ccb, r: &ReadRequest) -> Result<IrpResult, NtStatus> {
         .lock()
         .locks
         .check_io(ccb.id, r.key, r.offset, u64::from(length), false)?;
-    let mut buf = vec![0u8; length as usize];
-    let n = sys::pread_full(ccb.data(), &mut buf, r.offset)?;
+    // The one copy of a READ's data: into the buffer that becomes the SMB2 response's
+    // payload, sent from there (lwio-srv's conn/pieces.rs).
+    let buf = sys::pread_vec(ccb.data(), length as usize, r.offset)?;
+    let n = buf.len();
     if n == 0 {
         return Err(NtStatus::END_OF_FILE);
     }
-    buf.truncate(n);
     ccb.set_position(r.offset.saturating_add(n as u64));
     Ok(IrpResult::with_output(NtStatus::SUCCESS, buf))
 }

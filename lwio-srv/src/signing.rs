@@ -104,11 +104,17 @@ impl Signer {
 
     /// Sets SMB2_FLAGS_SIGNED in `msg`'s header and writes its signature.
     pub fn sign(&self, msg: &mut [u8]) {
+        self.sign_with(msg, &[]);
+    }
+
+    /// Sets SMB2_FLAGS_SIGNED in `msg`'s header and writes the signature of `msg`
+    /// followed by `data` (sent behind it from their own buffers, never joined).
+    pub fn sign_with(&self, msg: &mut [u8], data: &[&[u8]]) {
         if let Some(f) = msg.get_mut(FLAGS_OFFSET..FLAGS_OFFSET + 4) {
             let flags = u32::from_le_bytes([f[0], f[1], f[2], f[3]]) | FLAG_SIGNED;
             f.copy_from_slice(&flags.to_le_bytes());
         }
-        if smb2sign::sign(self.alg, &self.key, msg).is_err() {
+        if smb2sign::sign_with_parts(self.alg, &self.key, msg, data).is_err() {
             tracing::warn!("cannot sign a message of {} bytes", msg.len());
         }
     }

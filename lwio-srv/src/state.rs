@@ -414,6 +414,17 @@ pub enum Reply {
         /// The encoded body.
         body: Vec<u8>,
     },
+    /// A response body followed by data that stays in the buffer it was read into (a
+    /// READ's, MS-SMB2 2.2.20): the connection sends it after the body, by vectored I/O,
+    /// without copying it.
+    Data {
+        /// The header's status.
+        status: NtStatus,
+        /// The encoded body up to its data.
+        body: Vec<u8>,
+        /// The data that follows the body.
+        data: Vec<u8>,
+    },
     /// An error response (MS-SMB2 2.2.2) with optional error data (e.g. the size a
     /// query-security needs on STATUS_BUFFER_TOO_SMALL).
     Error {

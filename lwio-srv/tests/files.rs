@@ -397,13 +397,23 @@ fn ok(reply: Reply) -> Result<Vec<u8>, NtStatus> {
             m.extend_from_slice(&body);
             Ok(m)
         }
-        Reply::Body { status, .. } | Reply::Error { status, .. } => Err(status),
+        Reply::Data { status, body, data } if status.is_success() => {
+            let mut m = vec![0u8; HEADER_LEN];
+            m.extend_from_slice(&body);
+            m.extend_from_slice(&data);
+            Ok(m)
+        }
+        Reply::Body { status, .. } | Reply::Data { status, .. } | Reply::Error { status, .. } => {
+            Err(status)
+        }
     }
 }
 
 fn status_of(reply: &Reply) -> NtStatus {
     match reply {
-        Reply::Body { status, .. } | Reply::Error { status, .. } => *status,
+        Reply::Body { status, .. } | Reply::Data { status, .. } | Reply::Error { status, .. } => {
+            *status
+        }
     }
 }
 

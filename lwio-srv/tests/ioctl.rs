@@ -197,6 +197,7 @@ impl Env {
                 (status, Some(CopyChunkResponse::decode(&out).unwrap()))
             }
             Reply::Error { status, .. } => (status, None),
+            other => panic!("an IOCTL reply with data apart: {other:?}"),
         }
     }
 }
@@ -221,6 +222,7 @@ fn body_of(reply: Reply) -> (NtStatus, Vec<u8>) {
             (status, m)
         }
         Reply::Error { status, .. } => (status, Vec::new()),
+        other => panic!("an IOCTL reply with data apart: {other:?}"),
     }
 }
 

@@ -112,8 +112,8 @@ pub use index::NameEdit;
 pub use names::{fold_name, validate_name};
 pub use ops::{
     DirEntryInfo, EntryType, Stat, Timestamp, create_file_at, datasync, fallocate, fstat, fsync,
-    link_at, link_fd, mkdir_at, pread_full, pwrite_all, read_dir, rename_at, reopen, same_object,
-    set_mode, set_owner, set_size, set_times, stat_at, unlink_at,
+    link_at, link_fd, mkdir_at, pread_full, pread_vec, pwrite_all, read_dir, rename_at, reopen,
+    same_object, set_mode, set_owner, set_size, set_times, stat_at, unlink_at,
 };
 pub use root::{DirChange, Found, Resolved, Root};
 pub use xattr::{DosInfo, DosRead, DosSource, DosWrite};

@@ -361,6 +361,26 @@ pub fn pread_full(fd: impl AsFd, buf: &mut [u8], offset: u64) -> Result<usize, N
     Ok(done)
 }
 
+/// Reads up to `len` bytes at `offset` into a buffer of its own, stopping at the end of
+/// the file. The buffer is not zeroed first: its pages are written once, by the kernel's
+/// copy from the page cache, and it goes on to the socket as it is (a READ's one copy).
+pub fn pread_vec(fd: impl AsFd, len: usize, offset: u64) -> Result<Vec<u8>, NtStatus> {
+    let fd = fd.as_fd();
+    let mut buf = Vec::with_capacity(len);
+    while buf.len() < len {
+        let pos = offset
+            .checked_add(buf.len() as u64)
+            .ok_or(NtStatus::INVALID_PARAMETER)?;
+        match rustix::io::pread(fd, rustix::buffer::spare_capacity(&mut buf), pos) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(map_errno(e)),
+        }
+    }
+    Ok(buf)
+}
+
 /// Writes all of `data` at `offset`.
 pub fn pwrite_all(fd: impl AsFd, data: &[u8], offset: u64) -> Result<(), NtStatus> {
     let fd = fd.as_fd();

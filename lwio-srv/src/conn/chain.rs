@@ -29,6 +29,7 @@ use parking_lot::Mutex;
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::outbox::Reservation;
+use super::pieces::Pieces;
 use super::seal::Sealer;
 use super::{Conn, ValidSession, response_flags};
 use crate::credits::charge_for;
@@ -43,12 +44,37 @@ pub(crate) struct Response {
     pub(crate) signer: Option<Signer>,
 }
 
+/// A response and the data that follows it from a buffer of its own (a READ's, as the
+/// driver read it; empty for the others).
+pub(crate) struct Part {
+    response: Response,
+    data: Vec<u8>,
+}
+
+impl Part {
+    /// The bytes the response takes in its frame, padding to the next one included.
+    fn padded_len(&self) -> usize {
+        (self.response.bytes.len() + self.data.len()).div_ceil(8) * 8
+    }
+}
+
+impl From<Response> for Part {
+    fn from(response: Response) -> Part {
+        Part {
+            response,
+            data: Vec::new(),
+        }
+    }
+}
+
 /// What processing a request gives.
 pub(crate) enum Outcome {
     /// A response.
     Reply(Response),
-    /// A final response after an interim one: sent on its own.
-    Async(Response),
+    /// A response followed by data sent from the buffer it was read into (a READ's).
+    Data(Response, Vec<u8>),
+    /// A final response after an interim one, and its data: sent on its own.
+    Async(Response, Vec<u8>),
     /// Close the connection.
     Close,
 }
@@ -161,7 +187,7 @@ struct ChainCtx {
 /// Responses waiting to go out as one compound frame, and the frame's size so far.
 #[derive(Default)]
 struct Held {
-    responses: Vec<Response>,
+    responses: Vec<Part>,
     bytes: usize,
 }
 
@@ -184,8 +210,8 @@ impl ChainCtx {
     /// Holds `r` to go out with the others. Should it not fit in the frame behind them
     /// (many small responses can outgrow a frame although each request was checked), the
     /// ones held go out first as a compound of their own.
-    fn hold(&self, conn: &Conn, r: Response) {
-        let len = r.bytes.len().div_ceil(8) * 8;
+    fn hold(&self, conn: &Conn, r: Part) {
+        let len = r.padded_len();
         let mut held = self.held.lock();
         if held.bytes + len > MAX_RESPONSE_FRAME && !held.responses.is_empty() {
             let full = std::mem::take(&mut *held);
@@ -229,7 +255,7 @@ pub(crate) async fn run(
                 async_id: None,
             };
             let r = t.error(&conn, NtStatus::INSUFFICIENT_RESOURCES, Vec::new(), None);
-            ctx.hold(&conn, r);
+            ctx.hold(&conn, r.into());
             continue;
         }
         ctx.index = i;
@@ -238,10 +264,11 @@ pub(crate) async fn run(
                 .get(HEADER_LEN + 3)
                 .is_some_and(|f| f & ReadFlags::REQUEST_COMPRESSED.0 != 0);
         match process(&conn, msg, &hdr, related, &mut ctx).await {
-            Outcome::Reply(r) => ctx.hold(&conn, r),
-            Outcome::Async(r) => {
+            Outcome::Reply(r) => ctx.hold(&conn, r.into()),
+            Outcome::Data(response, data) => ctx.hold(&conn, Part { response, data }),
+            Outcome::Async(response, data) => {
                 ctx.flush(&conn);
-                send_compound(&conn, vec![r], ctx.sealer.as_deref());
+                send_compound(&conn, vec![Part { response, data }], ctx.sealer.as_deref());
             }
             Outcome::Close => {
                 ctx.flush(&conn);
@@ -255,40 +282,46 @@ pub(crate) async fn run(
 
 /// Compounds, signs and sends `responses` as one frame; with `sealer`, the frame goes
 /// out as one encrypted transform and unsigned (MS-SMB2 3.3.4.1.1, 3.3.4.1.4).
-pub(crate) fn send_compound(conn: &Conn, responses: Vec<Response>, sealer: Option<&Sealer>) {
+pub(crate) fn send_compound(conn: &Conn, responses: Vec<Part>, sealer: Option<&Sealer>) {
     send_compound_as(conn, responses, sealer, false);
 }
 
 /// [`send_compound`], compressing the frame when `compress` ([`Conn::send_frame`]).
-fn send_compound_as(
-    conn: &Conn,
-    responses: Vec<Response>,
-    sealer: Option<&Sealer>,
-    compress: bool,
-) {
+///
+/// Each response is padded to 8 bytes when another follows (NextCommand counts the
+/// padding, and so does its signature, MS-SMB2 3.3.4.1.3). A response's data is not
+/// copied: it is signed where it lies and sent as a piece of the frame
+/// ([`super::pieces`]); the padding behind it starts the next piece.
+fn send_compound_as(conn: &Conn, responses: Vec<Part>, sealer: Option<&Sealer>, compress: bool) {
     if responses.is_empty() {
         return;
     }
+    const ZEROS: [u8; 8] = [0; 8];
     let n = responses.len();
-    let mut frame = Vec::new();
-    for (i, mut r) in responses.into_iter().enumerate() {
+    let mut frame = Pieces::default();
+    let mut credits = 0u64;
+    for (i, Part { response, data }) in responses.into_iter().enumerate() {
+        let Response { mut bytes, signer } = response;
+        let len = bytes.len() + data.len();
+        let mut pad = 0;
         if i + 1 < n {
-            let padded = r.bytes.len().div_ceil(8) * 8;
-            r.bytes.resize(padded, 0);
-            r.bytes[20..24].copy_from_slice(&(padded as u32).to_le_bytes());
+            let padded = len.div_ceil(8) * 8;
+            pad = padded - len;
+            bytes[20..24].copy_from_slice(&(padded as u32).to_le_bytes());
         }
-        if let Some(s) = r.signer.as_ref().filter(|_| sealer.is_none()) {
-            s.sign(&mut r.bytes);
+        credits += bytes
+            .get(14..16)
+            .map_or(0, |c| u64::from(u16::from_le_bytes([c[0], c[1]])));
+        if let Some(s) = signer.as_ref().filter(|_| sealer.is_none()) {
+            s.sign_with(&mut bytes, &[&data, &ZEROS[..pad]]);
         }
-        // The first response's buffer becomes the frame: a lone one (a READ's can be
-        // megabytes) is sent without a copy.
-        if i == 0 {
-            frame = r.bytes;
-        } else {
-            frame.extend_from_slice(&r.bytes);
-        }
+        // The first response's buffer starts the frame: a lone one (a large directory
+        // listing) is sent without a copy; so is any data kept apart.
+        frame.push_buf(bytes);
+        frame.push_data(data);
+        frame.push_bytes(&ZEROS[..pad]);
     }
-    conn.send_frame(frame, sealer, compress);
+    conn.send_frame(frame, credits, sealer, compress);
 }
 
 fn le32(msg: &[u8], off: usize) -> u64 {
@@ -564,13 +597,23 @@ async fn file_command(
     }
     t.async_id = async_id;
     let credits = async_id.map(|_| 0);
-    let (status, bytes) = match reply {
-        Reply::Body { status, body } => (status, t.encode_before(conn, status, credits, body)),
+    let (status, bytes, data) = match reply {
+        Reply::Body { status, body } => (
+            status,
+            t.encode_before(conn, status, credits, body),
+            Vec::new(),
+        ),
+        Reply::Data { status, body, data } => (
+            status,
+            t.encode(conn, status, credits, |out| out.extend_from_slice(&body)),
+            data,
+        ),
         Reply::Error { status, data } => (
             status,
             t.encode(conn, status, credits, |out| {
                 ErrorResponse::with_data(data).encode(out)
             }),
+            Vec::new(),
         ),
     };
     if hdr.command == Command::CREATE {
@@ -578,9 +621,11 @@ async fn file_command(
     }
     let r = Response { bytes, signer };
     if async_id.is_some() {
-        Outcome::Async(r)
-    } else {
+        Outcome::Async(r, data)
+    } else if data.is_empty() {
         Outcome::Reply(r)
+    } else {
+        Outcome::Data(r, data)
     }
 }
 

@@ -27,6 +27,7 @@ mod frames;
 pub(crate) mod logon_limiter;
 pub(crate) mod order;
 pub(crate) mod outbox;
+pub(crate) mod pieces;
 pub(crate) mod registry;
 pub(crate) mod seal;
 mod setups;
@@ -54,6 +55,7 @@ use crate::server::ServerShared;
 use crate::signing::Signer;
 use crate::state::Session;
 use outbox::{Outbox, Outgoing, Reservation};
+use pieces::Pieces;
 use registry::Admitted;
 use seal::Sealer;
 
@@ -243,37 +245,54 @@ impl Conn {
     /// Queues one response frame, encrypted by `sealer` when given (a frame that cannot
     /// be encrypted closes the connection rather than go out in clear).
     pub(crate) fn send_sealed(&self, msg: Vec<u8>, sealer: Option<&Sealer>) {
-        self.send_frame(msg, sealer, false);
+        let credits = granted_in(&msg);
+        self.send_frame(Pieces::whole(msg), credits, sealer, false);
     }
 
-    /// [`Conn::send_sealed`], compressing the frame first when `compress` and the
-    /// connection negotiated compression and it makes the frame smaller.
-    pub(crate) fn send_frame(&self, mut msg: Vec<u8>, sealer: Option<&Sealer>, compress: bool) {
-        let credits = granted_in(&msg);
+    /// Queues the response frame `frame`, whose messages grant `credits`: compressed
+    /// first when `compress` and the connection negotiated compression and it makes the
+    /// frame smaller, then encrypted by `sealer` when given.
+    pub(crate) fn send_frame(
+        &self,
+        mut frame: Pieces,
+        credits: u64,
+        sealer: Option<&Sealer>,
+        compress: bool,
+    ) {
         if compress {
             let negotiated = self.st.lock().negotiated.clone();
-            if let Some(c) = negotiated.and_then(|n| n.compression.compress(&msg)) {
-                msg = c;
-                self.srv
-                    .engine
-                    .counters
-                    .compressed_responses
-                    .fetch_add(1, Ordering::Relaxed);
+            if let Some(n) = negotiated {
+                // The compressor reads one buffer: the frame is joined first.
+                let msg = frame.into_vec();
+                frame = match n.compression.compress(&msg) {
+                    Some(c) => {
+                        self.srv
+                            .engine
+                            .counters
+                            .compressed_responses
+                            .fetch_add(1, Ordering::Relaxed);
+                        Pieces::whole(c)
+                    }
+                    None => Pieces::whole(msg),
+                };
             }
         }
         let transform = match sealer {
             None => None,
-            Some(s) => match s.seal(&mut msg) {
-                Some(t) => Some(t),
-                None => {
+            Some(s) => {
+                // Encrypted in place in one buffer: a READ's data is copied once, here.
+                let mut msg = frame.into_vec();
+                let Some(t) = s.seal(&mut msg) else {
                     tracing::warn!("cannot encrypt a response, closing");
                     self.close();
                     return;
-                }
-            },
+                };
+                frame = Pieces::whole(msg);
+                Some(t)
+            }
         };
         self.out.push(Outgoing {
-            bytes: msg,
+            frame,
             transform,
             credits,
         });

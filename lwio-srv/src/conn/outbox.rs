@@ -26,6 +26,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
+use super::pieces::Pieces;
+
 /// The byte count of one connection, and the rule for admitting more.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Budget {
@@ -73,8 +75,8 @@ impl Budget {
 /// One response frame (without its transport header) and the credits it grants.
 #[derive(Debug)]
 pub(crate) struct Outgoing {
-    /// The frame; encrypted when `transform` is set.
-    pub(crate) bytes: Vec<u8>,
+    /// The frame, in the buffers it is sent from; encrypted when `transform` is set.
+    pub(crate) frame: Pieces,
     /// The TRANSFORM_HEADER that goes in front of an encrypted frame (kept apart so a
     /// READ's megabytes are encrypted where they lie and never moved).
     pub(crate) transform: Option<[u8; lwio_smb2::transform::TRANSFORM_HEADER_LEN]>,
@@ -85,7 +87,7 @@ pub(crate) struct Outgoing {
 impl Outgoing {
     /// The frame's length on the wire (without the Direct TCP header).
     pub(crate) fn len(&self) -> usize {
-        self.bytes.len() + self.transform.map_or(0, |t| t.len())
+        self.frame.len() + self.transform.map_or(0, |t| t.len())
     }
 }
 
@@ -257,7 +259,7 @@ mod tests {
         let out = Arc::new(Outbox::new(1000));
         let first = out.reserve(600).await;
         out.push(Outgoing {
-            bytes: vec![0; 500],
+            frame: Pieces::whole(vec![0; 500]),
             transform: None,
             credits: 1,
         });

@@ -195,7 +195,8 @@ async fn write_loop<W: AsyncWrite + Unpin>(conn: Arc<Conn>, mut wr: W) {
 }
 
 /// Writes `batch`, each frame behind its Direct TCP header, in as few writes as the
-/// stream allows (a lone READ response of megabytes is written without a copy).
+/// stream allows: every piece of every frame is one entry of a vectored write, so a
+/// READ's data goes from the driver's buffer to the socket without a copy.
 async fn write_frames<W: AsyncWrite + Unpin>(wr: &mut W, batch: &[Outgoing]) -> io::Result<()> {
     let heads: Vec<[u8; 4]> = batch
         .iter()
@@ -206,11 +207,9 @@ async fn write_frames<W: AsyncWrite + Unpin>(wr: &mut W, batch: &[Outgoing]) -> 
         .zip(batch)
         .flat_map(|(h, o)| {
             let transform = o.transform.as_ref().map_or(&[][..], |t| &t[..]);
-            [
-                IoSlice::new(h),
-                IoSlice::new(transform),
-                IoSlice::new(&o.bytes),
-            ]
+            [IoSlice::new(h), IoSlice::new(transform)]
+                .into_iter()
+                .chain(o.frame.bufs().iter().map(|b| IoSlice::new(b)))
         })
         .filter(|s| !s.is_empty())
         .collect();

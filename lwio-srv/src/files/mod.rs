@@ -76,6 +76,23 @@ fn body(status: NtStatus, encode: impl FnOnce(&mut Vec<u8>)) -> Reply {
     }
 }
 
+/// A reply whose body `encode` builds as [`body`] does, followed by `data` kept in its
+/// own buffer ([`Reply::Data`]); `encode` sees the data to describe it.
+fn body_and_data(
+    status: NtStatus,
+    data: Vec<u8>,
+    encode: impl FnOnce(&[u8], &mut Vec<u8>),
+) -> Reply {
+    let mut out = vec![0u8; HEADER_LEN];
+    encode(&data, &mut out);
+    out.drain(..HEADER_LEN);
+    Reply::Data {
+        status,
+        body: out,
+        data,
+    }
+}
+
 /// True for the statuses whose IRP output goes back to the client: success (including
 /// informational ones) and STATUS_BUFFER_OVERFLOW.
 fn has_output(status: NtStatus) -> bool {

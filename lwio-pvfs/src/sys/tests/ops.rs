@@ -8,7 +8,8 @@ use rustix::fs::{Mode, OFlags};
 use super::Fixture;
 use crate::sys::{
     EntryType, Timestamp, create_file_at, datasync, fallocate, fstat, fsync, link_at, mkdir_at,
-    pread_full, pwrite_all, read_dir, rename_at, set_mode, set_size, set_times, unlink_at,
+    pread_full, pread_vec, pwrite_all, read_dir, rename_at, set_mode, set_size, set_times,
+    unlink_at,
 };
 
 const RW: OFlags = OFlags::RDWR;
@@ -35,6 +36,15 @@ fn create_write_read_stat() {
     assert_eq!(pread_full(&fd, &mut buf[..5], 6).unwrap(), 5);
     assert_eq!(&buf[..5], b"world");
     assert_eq!(pread_full(&fd, &mut buf, 1000).unwrap(), 0);
+    // Into a buffer of its own: what is there, up to the end of the file.
+    let v = pread_vec(&fd, 5, 6).unwrap();
+    assert_eq!((&v[..], v.capacity()), (&b"world"[..], 5));
+    let v = pread_vec(&fd, 200, 90).unwrap();
+    assert_eq!(v.len(), 11);
+    assert_eq!(v[10], b'!');
+    assert!(v[..10].iter().all(|&b| b == 0), "the hole reads as zeros");
+    assert!(pread_vec(&fd, 10, 1000).unwrap().is_empty());
+    assert!(pread_vec(&fd, 0, 0).unwrap().is_empty());
 
     let st = fstat(&fd).unwrap();
     assert_eq!((st.size, st.nlink, st.mode & 0o7777), (101, 1, 0o644));
