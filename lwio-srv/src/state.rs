@@ -477,6 +477,10 @@ pub struct FileRequest<'a> {
     pub header: &'a Header,
     /// The request (from its header to its end, compound padding included).
     pub msg: &'a [u8],
+    /// The frame `msg` lies in, shared, when the caller has it so: a handler hands a
+    /// part of it to the driver (a WRITE's data) as a slice, without copying it
+    /// (`files/write.rs`). `None`: such parts are copied.
+    pub frame: Option<&'a bytes::Bytes>,
     /// In a related compound chain: the file id the previous request produced or used,
     /// which replaces a file id of all ones (MS-SMB2 3.3.5.2.7.2).
     pub related_file_id: Option<FileId>,

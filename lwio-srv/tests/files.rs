@@ -175,12 +175,16 @@ impl Env {
         ctl: &Ctl,
     ) -> (Reply, Option<FileId>) {
         let header = Header::decode(msg).unwrap();
+        // As the engine does: the request is a slice of a shared frame, which a WRITE's
+        // data is handed to the driver from.
+        let frame = bytes::Bytes::copy_from_slice(msg);
         block_on(dispatch(FileRequest {
             io: &self.io,
             session: &self.session,
             tree,
             header: &header,
-            msg,
+            msg: &frame,
+            frame: Some(&frame),
             related_file_id: related,
             dialect: 0x0311,
             max_io: MAX_IO,
@@ -1625,6 +1629,7 @@ fn dispatch_futures_are_send() {
         tree: &env.disk,
         header: &header,
         msg: &m,
+        frame: None,
         related_file_id: None,
         dialect: 0x0202,
         max_io: MAX_IO,
@@ -2048,6 +2053,7 @@ fn a_create_that_goes_away_while_it_waits_leaves_no_lease() {
             tree: &env.disk,
             header: &header,
             msg: &m,
+            frame: None,
             related_file_id: None,
             dialect: 0x0311,
             max_io: MAX_IO,

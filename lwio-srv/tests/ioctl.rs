@@ -114,6 +114,7 @@ impl Env {
             tree: &self.trees[tree],
             header: &header,
             msg: &m,
+            frame: None,
             related_file_id: None,
             dialect: 0x0311,
             max_io: 8 << 20,

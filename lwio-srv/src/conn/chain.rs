@@ -20,6 +20,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use bytes::Bytes;
 use lwio_core::{IrpCanceller, NtStatus};
 use lwio_smb2::{
     Command, Compound, Dialect, EchoResponse, ErrorResponse, FileId, HEADER_LEN, Header,
@@ -228,7 +229,7 @@ impl ChainCtx {
 /// holds the frame's bytes in the connection's budget until it ends.
 pub(crate) async fn run(
     conn: Arc<Conn>,
-    frame: Vec<u8>,
+    frame: Bytes,
     permit: Option<OwnedSemaphorePermit>,
     reservation: Reservation,
     sealer: Option<Arc<Sealer>>,
@@ -263,7 +264,7 @@ pub(crate) async fn run(
             && msg
                 .get(HEADER_LEN + 3)
                 .is_some_and(|f| f & ReadFlags::REQUEST_COMPRESSED.0 != 0);
-        match process(&conn, msg, &hdr, related, &mut ctx).await {
+        match process(&conn, &frame, msg, &hdr, related, &mut ctx).await {
             Outcome::Reply(r) => ctx.hold(&conn, r.into()),
             Outcome::Data(response, data) => ctx.hold(&conn, Part { response, data }),
             Outcome::Async(response, data) => {
@@ -389,6 +390,7 @@ fn is_file_command(cmd: Command) -> bool {
 
 async fn process(
     conn: &Arc<Conn>,
+    frame: &Bytes,
     msg: &[u8],
     hdr: &Header,
     related: bool,
@@ -531,6 +533,7 @@ async fn process(
     }
     file_command(
         conn,
+        frame,
         msg,
         hdr,
         related,
@@ -547,6 +550,7 @@ async fn process(
 #[allow(clippy::too_many_arguments)]
 async fn file_command(
     conn: &Arc<Conn>,
+    frame: &Bytes,
     msg: &[u8],
     hdr: &Header,
     related: bool,
@@ -579,6 +583,7 @@ async fn file_command(
         tree,
         header: hdr,
         msg,
+        frame: Some(frame),
         related_file_id: if related { ctx.file_id } else { None },
         dialect: dialect.0,
         max_io: conn.srv.config.max_read_write,

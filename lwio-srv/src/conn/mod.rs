@@ -39,6 +39,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
+use bytes::Bytes;
 use lwio_auth::acceptor::Acceptor;
 use lwio_auth::smb2sign::{PreauthHash, SigningAlgorithm};
 use lwio_auth::smb3crypt::Cipher;
@@ -155,7 +156,9 @@ pub(crate) struct Addrs {
 pub(crate) enum FrameVerdict {
     /// Run it as a task once `need` bytes are reserved for it.
     Run {
-        frame: Vec<u8>,
+        /// The frame's SMB2 messages (decrypted and decompressed), shared: a WRITE's
+        /// data goes to the driver as a slice of it.
+        frame: Bytes,
         need: usize,
         ends_handles: bool,
         /// The session that decrypted the frame, when it came encrypted: its responses
@@ -436,9 +439,9 @@ impl Conn {
                     FrameVerdict::Close
                 }
             }
-            MessageKind::Smb2 => self.on_smb2(msg, None),
+            MessageKind::Smb2 => self.on_smb2(Bytes::from(msg), None),
             MessageKind::Transform => self.on_transform(msg),
-            MessageKind::Compressed => self.on_compressed(msg, None),
+            MessageKind::Compressed => self.on_compressed(&msg, None),
             other => {
                 tracing::debug!(?other, "unsupported message kind, closing");
                 FrameVerdict::Close
@@ -462,28 +465,30 @@ impl Conn {
                 }
             }
         };
-        if let Err(e) = sealer.open(&mut msg) {
+        if let Err(e) = sealer.open_in_place(&mut msg) {
             tracing::debug!(?e, "transform refused, closing");
             return FrameVerdict::Close;
         }
-        if frame::classify(&msg) == MessageKind::Compressed {
-            return self.on_compressed(msg, Some(sealer));
+        // The plaintext stays where it was decrypted, behind the transform header.
+        let plain = Bytes::from(msg).slice(lwio_smb2::transform::TRANSFORM_HEADER_LEN..);
+        if frame::classify(&plain) == MessageKind::Compressed {
+            return self.on_compressed(&plain, Some(sealer));
         }
-        self.on_smb2(msg, Some(sealer))
+        self.on_smb2(plain, Some(sealer))
     }
 
     /// A compressed frame (MS-SMB2 3.3.5.2.1.2, [`compress`]): decompressed within the
     /// limit that section sets ([`compress::limit`]), then checked as any other. Anything that does
     /// not decompress to SMB2 messages (of the session that decrypted it, if it came
     /// encrypted) drops the connection.
-    fn on_compressed(self: &Arc<Self>, msg: Vec<u8>, sealed: Option<Arc<Sealer>>) -> FrameVerdict {
+    fn on_compressed(self: &Arc<Self>, msg: &[u8], sealed: Option<Arc<Sealer>>) -> FrameVerdict {
         let negotiated = self.st.lock().negotiated.clone();
         let Some(n) = negotiated.filter(|n| n.compression.enabled()) else {
             tracing::debug!("compressed frame on a connection without compression, closing");
             return FrameVerdict::Close;
         };
         let limit = compress::limit(self.srv.config.max_read_write);
-        let plain = match n.compression.decompress(&msg, limit) {
+        let plain = match n.compression.decompress(msg, limit) {
             Ok(p) => p,
             Err(e) => {
                 tracing::debug!(?e, "compressed frame refused, closing");
@@ -505,10 +510,10 @@ impl Conn {
             .counters
             .compressed_requests
             .fetch_add(1, Ordering::Relaxed);
-        self.on_smb2(plain, sealed)
+        self.on_smb2(Bytes::from(plain), sealed)
     }
 
-    fn on_smb2(self: &Arc<Self>, msg: Vec<u8>, sealed: Option<Arc<Sealer>>) -> FrameVerdict {
+    fn on_smb2(self: &Arc<Self>, msg: Bytes, sealed: Option<Arc<Sealer>>) -> FrameVerdict {
         let dialect = self.dialect();
         let max_io = self.srv.config.max_read_write;
         let mut parts = 0;
@@ -565,7 +570,7 @@ impl Conn {
     /// (or one of its requests goes asynchronous).
     pub(crate) fn spawn_chain(
         self: &Arc<Self>,
-        frame: Vec<u8>,
+        frame: Bytes,
         ends_handles: bool,
         reservation: Reservation,
         sealed: Option<Arc<Sealer>>,

@@ -135,6 +135,15 @@ impl Sealer {
     /// (header removed, or a compressed frame to decompress). The caller found this
     /// sealer by [`transform_session`].
     pub(crate) fn open(&self, frame: &mut Vec<u8>) -> Result<(), OpenError> {
+        self.open_in_place(frame)?;
+        frame.drain(..TRANSFORM_HEADER_LEN);
+        Ok(())
+    }
+
+    /// [`Sealer::open`] without moving the plaintext: it is left where the ciphertext
+    /// was, behind the transform header (`frame[TRANSFORM_HEADER_LEN..]`), so a WRITE's
+    /// data is not moved between the socket read and the driver.
+    pub(crate) fn open_in_place(&self, frame: &mut [u8]) -> Result<(), OpenError> {
         let header = TransformHeader::decode(frame).map_err(|_| OpenError::Malformed)?;
         let body_len = frame.len() - TRANSFORM_HEADER_LEN;
         if header.original_message_size as usize != body_len
@@ -153,8 +162,7 @@ impl Sealer {
             &mut frame[TRANSFORM_HEADER_LEN..],
         )
         .map_err(|_| OpenError::Authentication)?;
-        frame.drain(..TRANSFORM_HEADER_LEN);
-        check_content(frame, self.session_id)
+        check_content(&frame[TRANSFORM_HEADER_LEN..], self.session_id)
     }
 }
 
