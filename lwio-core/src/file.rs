@@ -198,6 +198,7 @@ impl FileObject {
         self.state.store(to as u8, Ordering::Release);
     }
 
+    #[inline]
     pub(crate) fn context_at<T: Any>(&self, layer: usize) -> Option<&T> {
         self.contexts.get(layer)?.get()?.downcast_ref::<T>()
     }

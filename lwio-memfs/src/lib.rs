@@ -327,7 +327,39 @@ impl Driver for MemFs {
         "memfs"
     }
 
+    #[inline]
     fn dispatch(&self, volume: &Volume, irp: Irp<'_, Self>) -> Dispatched {
+        // Reads and writes, most of the traffic, first and apart: the rest (creates,
+        // queries, directory listings) is a large function whose frame they do not pay.
+        if let IrpRequest::Read(_) | IrpRequest::Write(_) = irp.request() {
+            return self.data(irp);
+        }
+        self.dispatch_other(volume, irp)
+    }
+
+    fn shutdown(&self) {
+        if let Some(worker) = &self.worker {
+            worker.stop();
+        }
+    }
+}
+
+impl MemFs {
+    /// A read or a write: on the worker thread in deferred mode, else at once.
+    #[inline]
+    fn data(&self, irp: Irp<'_, Self>) -> Dispatched {
+        match &self.worker {
+            Some(worker) => worker.submit(irp),
+            None => {
+                let result = read_write(irp.file_context(), irp.request());
+                irp.complete_result(result)
+            }
+        }
+    }
+
+    /// Every request but reads and writes.
+    #[inline(never)]
+    fn dispatch_other(&self, volume: &Volume, irp: Irp<'_, Self>) -> Dispatched {
         match irp.request() {
             IrpRequest::Create(create) => match volume.open(irp.file().path(), create) {
                 Ok((ctx, action)) => {
@@ -348,13 +380,7 @@ impl Driver for MemFs {
                 }
                 irp.complete(NtStatus::SUCCESS)
             }
-            IrpRequest::Read(_) | IrpRequest::Write(_) => match &self.worker {
-                Some(worker) => worker.submit(irp),
-                None => {
-                    let result = read_write(irp.file_context(), irp.request());
-                    irp.complete_result(result)
-                }
-            },
+            IrpRequest::Read(_) | IrpRequest::Write(_) => self.data(irp),
             IrpRequest::Flush => irp.complete(NtStatus::SUCCESS),
             IrpRequest::QueryInformation(q) => {
                 let Some(ctx) = irp.file_context() else {
@@ -427,12 +453,6 @@ impl Driver for MemFs {
             }
             IrpRequest::SetInformation(_) => irp.complete(NtStatus::INVALID_INFO_CLASS),
             _ => irp.complete(NtStatus::INVALID_DEVICE_REQUEST),
-        }
-    }
-
-    fn shutdown(&self) {
-        if let Some(worker) = &self.worker {
-            worker.stop();
         }
     }
 }

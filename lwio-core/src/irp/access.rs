@@ -205,6 +205,7 @@ pub const FSCTL_ACCESS: &[FsctlRow] = &[
 /// The access `request` needs on an open handle. Create and close need none here: create
 /// is checked by the driver against the object's security descriptor, and close is always
 /// allowed.
+#[inline]
 pub fn required_access(request: &IrpRequest) -> AccessRequirement {
     use AccessRequirement::{All, Any, None};
     match request {
