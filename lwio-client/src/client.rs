@@ -258,7 +258,8 @@ impl DaemonClient {
     /// The daemon's SMB sessions and open files.
     pub async fn admin_status(&self) -> Result<AdminStatus, NtStatus> {
         let (_, output) = self.admin(AdminRequest::Status).await?;
-        AdminStatus::decode(&output).map_err(|_| NtStatus::INVALID_NETWORK_RESPONSE)
+        AdminStatus::decode_for(&output, self.inner.hello.version)
+            .map_err(|_| NtStatus::INVALID_NETWORK_RESPONSE)
     }
 
     /// Opens or creates `path` (`/<device>/...` in the daemon's namespace) with

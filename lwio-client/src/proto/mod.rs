@@ -47,6 +47,10 @@
 //!    version both speak, and a version-1 connection's admin frame is answered
 //!    STATUS_NOT_SUPPORTED.
 //!
+//! 6. Version 3 extends the admin status with byte-range locks (each SMB open's) and the
+//!    files local clients have open through the socket, with their locks
+//!    ([`AdminStatus::encode_for`]); a version-2 connection gets the version-2 layout.
+//!
 //! A frame the daemon cannot decode gets [`ServerFrame::Error`] and the connection ends.
 
 pub mod admin;
@@ -57,15 +61,16 @@ mod response;
 #[cfg(test)]
 mod proptests;
 
-pub use admin::{AdminOpen, AdminRequest, AdminSession, AdminStatus};
+pub use admin::{AdminLocalOpen, AdminLock, AdminOpen, AdminRequest, AdminSession, AdminStatus};
 pub use frame::{FrameDecoder, ProtoError, frame_length};
 pub use request::{ClientFrame, CreateArgs, Op};
 pub use response::{Completion, HelloReply, ServerFrame};
 
 /// The first four bytes of a hello's body after the opcode: "LWIO" in ASCII.
 pub const MAGIC: [u8; 4] = *b"LWIO";
-/// The newest protocol version this crate speaks (2: administration).
-pub const VERSION: u16 = 2;
+/// The newest protocol version this crate speaks (2: administration; 3: locks and local
+/// opens in the admin status).
+pub const VERSION: u16 = 3;
 /// The oldest protocol version this crate speaks (1: IRPs only).
 pub const MIN_VERSION: u16 = 1;
 /// The largest data buffer a request or a completion carries (8 MiB).

@@ -21,9 +21,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
+use lwio_client::proto::admin::MAX_ENTRIES;
 use lwio_client::proto::{
-    AdminRequest, ClientFrame, Completion, CreateArgs, FileId, HelloReply, MAX_DATA, MAX_FRAME,
-    MIN_VERSION, Op, ServerFrame, VERSION,
+    AdminLocalOpen, AdminRequest, ClientFrame, Completion, CreateArgs, FileId, HelloReply,
+    MAX_DATA, MAX_FRAME, MIN_VERSION, Op, ServerFrame, VERSION,
 };
 use lwio_client::transport::{FrameReadError, read_frame};
 use lwio_core::irp::{IrpCanceller, IrpFuture, IrpRequest, IrpResult};
@@ -83,18 +84,115 @@ type Outgoing = (ServerFrame, u64);
 
 type Shared = Arc<Mutex<State>>;
 
+/// The connections being served, for the admin status: who each client is and, weakly,
+/// its files.
+#[derive(Default)]
+pub(crate) struct Registry {
+    next: std::sync::atomic::AtomicU64,
+    conns: Mutex<HashMap<u64, Registered>>,
+}
+
+struct Registered {
+    uid: u32,
+    pid: u32,
+    state: std::sync::Weak<Mutex<State>>,
+}
+
+/// Takes a connection out of the registry when it ends.
+struct Unregister<'a>(&'a Registry, u64);
+
+impl Drop for Unregister<'_> {
+    fn drop(&mut self) {
+        self.0.conns.lock().remove(&self.1);
+    }
+}
+
+impl Registry {
+    fn register(&self, uid: u32, pid: u32, state: &Shared) -> Unregister<'_> {
+        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let state = Arc::downgrade(state);
+        self.conns.lock().insert(id, Registered { uid, pid, state });
+        Unregister(self, id)
+    }
+
+    /// The files every local client holds, with their byte-range locks (asked of the file
+    /// system with `FSCTL_LWIO_QUERY_LOCKS`: the IRPs are sent under the connection's
+    /// lock, awaited after it is dropped). At most `MAX_ENTRIES` files.
+    pub(crate) async fn local_opens(&self) -> Vec<AdminLocalOpen> {
+        let conns: Vec<_> = {
+            let c = self.conns.lock();
+            let mut v: Vec<_> = c
+                .iter()
+                .map(|(id, r)| (*id, r.uid, r.pid, r.state.clone()))
+                .collect();
+            v.sort_by_key(|c| c.0);
+            v
+        };
+        let mut out = Vec::new();
+        for (connection, uid, pid, state) in conns {
+            let Some(state) = state.upgrade() else {
+                continue;
+            };
+            let pending: Vec<_> = {
+                let s = state.lock();
+                let mut files: Vec<_> = s.files.iter().collect();
+                files.sort_by_key(|f| *f.0);
+                files
+                    .into_iter()
+                    .take((MAX_ENTRIES as usize).saturating_sub(out.len()))
+                    .map(|(_, handle)| {
+                        let file = handle.file();
+                        let open = AdminLocalOpen {
+                            connection,
+                            uid,
+                            pid,
+                            path: format!("/{}/{}", file.device_name(), file.path()),
+                            granted: file.granted_access().0,
+                            directory: file.is_directory(),
+                            ..AdminLocalOpen::default()
+                        };
+                        let locks = (!open.directory)
+                            .then(|| handle.call(lwio_srv::admin::locks_request()));
+                        (open, locks)
+                    })
+                    .collect()
+            };
+            for (mut open, locks) in pending {
+                if let Some(locks) = locks {
+                    let locks = lwio_srv::admin::locks_of(&locks.await);
+                    open.locks = super::admin::admin_locks(&locks);
+                    open.locks_omitted = locks.omitted;
+                }
+                out.push(open);
+            }
+        }
+        out
+    }
+}
+
+/// Who the client is.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Peer {
+    pub(crate) uid: u32,
+    pub(crate) pid: u32,
+}
+
 /// Serves one connection until the client leaves, breaks the protocol, or `shutdown`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn serve(
     stream: UnixStream,
     io: IoManager,
     token: Arc<AccessToken>,
+    peer: Peer,
     admin: Option<Arc<Admin>>,
+    registry: Arc<Registry>,
     limits: Limits,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let (mut rd, mut wr) = stream.into_split();
     let (tx, mut rx) = mpsc::channel::<Outgoing>(limits.max_in_flight + 8);
     let state: Shared = Arc::default();
+    let _registered = registry.register(peer.uid, peer.pid, &state);
     let budget = Arc::clone(&state);
     let writer = tokio::spawn(async move {
         let mut buf = BytesMut::new();
@@ -123,6 +221,7 @@ pub(crate) async fn serve(
         io,
         token,
         admin,
+        registry: Arc::clone(&registry),
         version: std::sync::atomic::AtomicU16::new(0),
         limits,
         state: Arc::clone(&state),
@@ -153,6 +252,8 @@ struct Conn {
     token: Arc<AccessToken>,
     /// What admin requests act on (`None`: STATUS_NOT_SUPPORTED).
     admin: Option<Arc<Admin>>,
+    /// Every local connection (the admin status lists their files).
+    registry: Arc<Registry>,
     /// The version the hello agreed on.
     version: std::sync::atomic::AtomicU16,
     limits: Limits,
@@ -276,7 +377,9 @@ impl Conn {
             None => (NtStatus::NOT_SUPPORTED, 0, Bytes::new()),
             Some(admin) => {
                 tracing::info!(?request, "admin request");
-                admin.handle(&self.token, request).await
+                admin
+                    .handle(&self.token, request, version, &self.registry)
+                    .await
             }
         };
         let frame = ServerFrame::Completion(Completion {
@@ -290,6 +393,14 @@ impl Conn {
 
     /// Starts one request; false when the connection is gone.
     async fn call(&self, id: u64, op: Op) -> bool {
+        // lwio's lock listing shows every opener's locks: administration only (as the SMB
+        // server refuses it from the wire).
+        if let Op::FsControl(_, c) = &op
+            && c.code == lwio_core::CtlCode::FSCTL_LWIO_QUERY_LOCKS.0
+            && !is_administrator(&self.token)
+        {
+            return self.answer(id, NtStatus::INVALID_DEVICE_REQUEST, 0).await;
+        }
         let cost = match self.admit(id, &op) {
             Ok(cost) => cost,
             Err(status) => return self.answer(id, status, 0).await,

@@ -140,6 +140,7 @@ impl LocalServer {
         };
         tracing::info!(path = %self.path.display(), "local interface listening");
         let slots = Arc::new(Semaphore::new(self.config.max_connections));
+        let registry = Arc::new(connection::Registry::default());
         let limits = connection::Limits {
             max_open_files: self.config.max_open_files,
             max_in_flight: self.config.max_in_flight,
@@ -169,11 +170,14 @@ impl LocalServer {
                 });
                 continue;
             };
-            let peer = match stream.peer_cred() {
-                Ok(c) => PeerCred {
-                    uid: c.uid(),
-                    gid: c.gid(),
-                },
+            let (peer, pid) = match stream.peer_cred() {
+                Ok(c) => (
+                    PeerCred {
+                        uid: c.uid(),
+                        gid: c.gid(),
+                    },
+                    c.pid().and_then(|p| u32::try_from(p).ok()).unwrap_or(0),
+                ),
                 Err(e) => {
                     tracing::warn!("local peer credentials: {e}");
                     continue;
@@ -184,8 +188,10 @@ impl LocalServer {
             let io = self.io.clone();
             let stop = shutdown.clone();
             let admin = self.admin.clone();
+            let registry = Arc::clone(&registry);
+            let who = connection::Peer { uid: peer.uid, pid };
             tokio::spawn(async move {
-                connection::serve(stream, io, token, admin, limits, stop).await;
+                connection::serve(stream, io, token, who, admin, registry, limits, stop).await;
                 drop(slot);
             });
         }
