@@ -374,6 +374,9 @@ pub struct Args {
     /// A Unix group whose members get an administrator's token on the local socket.
     #[arg(long, value_name = "GROUP")]
     pub local_admin_group: Option<String>,
+    /// Connections one local uid may hold at once (default 16; root is exempt).
+    #[arg(long, value_name = "N")]
+    pub local_max_per_uid: Option<usize>,
     /// No local interface.
     #[arg(long)]
     pub no_local: bool,
@@ -627,6 +630,14 @@ impl Config {
         }
         if args.local_admin_group.is_some() {
             c.local.admin_group = args.local_admin_group;
+        }
+        if let Some(n) = args.local_max_per_uid {
+            if n == 0 {
+                return Err(ConfigError::Invalid(
+                    "--local-max-per-uid must be at least 1".into(),
+                ));
+            }
+            c.local.max_connections_per_uid = n;
         }
         c.local.enabled &= !args.no_local;
         c.check()?;
@@ -968,14 +979,25 @@ mod more_tests {
             "0660",
             "--local-admin-group",
             "wheel",
+            "--local-max-per-uid",
+            "4",
         ])
         .unwrap();
         let toml = Config::from_toml(
-            "[local]\nsocket = \"/run/l.sock\"\nmode = \"0660\"\nadmin_group = \"wheel\"\n",
+            "[local]\nsocket = \"/run/l.sock\"\nmode = \"0660\"\nadmin_group = \"wheel\"\n\
+             max_connections_per_uid = 4\n",
         )
         .unwrap();
         assert_eq!(cli, toml);
         assert_eq!(cli.local.mode, 0o660);
+        assert_eq!(
+            (
+                d.local.max_connections_per_uid,
+                cli.local.max_connections_per_uid
+            ),
+            (16, 4)
+        );
+        assert!(Config::from_cli(["lwiod", "--local-max-per-uid", "0"]).is_err());
         let off = Config::from_cli(["lwiod", "--no-local"]).unwrap();
         assert_eq!(
             off.local.socket_path(Some(std::path::Path::new("/s"))),
