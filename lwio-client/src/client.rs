@@ -62,6 +62,9 @@ pub enum ConnectError {
 #[derive(Default)]
 struct Pending {
     waiters: HashMap<u64, oneshot::Sender<ServerFrame>>,
+    /// Per request in flight, what the interim frame ([`ServerFrame::Pending`]) fires;
+    /// dropped (without firing) when the answer comes.
+    interims: HashMap<u64, oneshot::Sender<()>>,
     next_id: u64,
     /// Set once the connection is gone: the status every request now gets.
     broken: Option<NtStatus>,
@@ -77,6 +80,17 @@ impl Inner {
     /// Sends `frame` for a new request; the receiver gets its answer.
     fn start(&self, op: Op) -> Result<(u64, oneshot::Receiver<ServerFrame>), NtStatus> {
         self.start_frame(|id| ClientFrame::Call { id, op })
+    }
+
+    /// Sends a request that may get an interim frame: its id, where its answer comes and
+    /// what the interim frame (or the answer, by dropping the sender) fires.
+    fn start_call(&self, op: Op) -> Result<(u64, Answer, oneshot::Receiver<()>), NtStatus> {
+        let (tx, rx) = oneshot::channel();
+        let (id, answer) = self.start_frame(|id| {
+            self.pending.lock().interims.insert(id, tx);
+            ClientFrame::Call { id, op }
+        })?;
+        Ok((id, answer, rx))
     }
 
     /// Sends the frame `make` builds for a new request id; the receiver gets its answer.
@@ -98,7 +112,9 @@ impl Inner {
         let mut buf = BytesMut::new();
         make(id).encode(&mut buf);
         if self.out.send(buf.freeze()).is_err() {
-            self.pending.lock().waiters.remove(&id);
+            let mut p = self.pending.lock();
+            p.waiters.remove(&id);
+            p.interims.remove(&id);
             return Err(NtStatus::CONNECTION_DISCONNECTED);
         }
         Ok((id, rx))
@@ -112,12 +128,15 @@ impl Inner {
 
     /// The connection ended: every waiter gets `status`.
     fn fail_all(&self, status: NtStatus) {
-        let waiters = {
+        let (waiters, interims) = {
             let mut p = self.pending.lock();
             p.broken.get_or_insert(status);
-            std::mem::take(&mut p.waiters)
+            (
+                std::mem::take(&mut p.waiters),
+                std::mem::take(&mut p.interims),
+            )
         };
-        drop(waiters);
+        drop((waiters, interims));
     }
 }
 
@@ -196,6 +215,14 @@ impl DaemonClient {
                 let id = match &frame {
                     Ok(ServerFrame::Created { id, .. }) => *id,
                     Ok(ServerFrame::Completion(c)) => c.id,
+                    // An interim frame for a request in flight fires once; one for an id
+                    // not (or no longer) in flight is ignored.
+                    Ok(ServerFrame::Pending { id }) => {
+                        if let Some(interim) = inner.pending.lock().interims.remove(id) {
+                            let _ = interim.send(());
+                        }
+                        continue;
+                    }
                     Ok(ServerFrame::Error { status, .. }) => {
                         inner.fail_all(*status);
                         return;
@@ -205,12 +232,17 @@ impl DaemonClient {
                         return;
                     }
                 };
-                let waiter = inner.pending.lock().waiters.remove(&id);
+                let (waiter, interim) = {
+                    let mut p = inner.pending.lock();
+                    (p.waiters.remove(&id), p.interims.remove(&id))
+                };
                 let Ok(frame) = frame else { continue };
                 let unclaimed = match waiter {
                     Some(w) => w.send(frame).err(),
                     None => Some(frame),
                 };
+                // The answer is there before the interim's sender goes.
+                drop(interim);
                 // A create whose caller went away (its cancel came too late): close the
                 // file it made, or it would stay open until the connection ends.
                 if let Some(ServerFrame::Created { file, .. }) = unclaimed {
@@ -349,19 +381,32 @@ fn information(frame: ServerFrame) -> Result<u64, NtStatus> {
 /// discarded).
 #[must_use = "the request is already sent; await the future for its result"]
 pub struct RemoteFuture<T> {
-    state: Result<(u64, oneshot::Receiver<ServerFrame>), NtStatus>,
+    state: Result<(u64, Answer), NtStatus>,
     inner: Arc<Inner>,
     map: fn(ServerFrame) -> Result<T, NtStatus>,
     done: bool,
+    /// Fired by the interim frame; closed when the answer came first.
+    interim: Option<oneshot::Receiver<()>>,
+    /// The interim frame came.
+    pending: bool,
 }
+
+/// Where a request's answer arrives.
+type Answer = oneshot::Receiver<ServerFrame>;
 
 impl<T> RemoteFuture<T> {
     fn start(inner: &Arc<Inner>, op: Op, map: fn(ServerFrame) -> Result<T, NtStatus>) -> Self {
+        let (state, interim) = match inner.start_call(op) {
+            Ok((id, answer, interim)) => (Ok((id, answer)), Some(interim)),
+            Err(status) => (Err(status), None),
+        };
         RemoteFuture {
-            state: inner.start(op),
+            state,
             inner: Arc::clone(inner),
             map,
             done: false,
+            interim,
+            pending: false,
         }
     }
 
@@ -371,7 +416,35 @@ impl<T> RemoteFuture<T> {
             inner: Arc::clone(inner),
             map: |_| Err(NtStatus::INVALID_NETWORK_RESPONSE),
             done: false,
+            interim: None,
+            pending: false,
         }
+    }
+
+    /// True once the daemon said the request waits for an event (its interim frame,
+    /// protocol version 3: a lock another open holds, a change notify, a pipe peer), as
+    /// [`lwio_core::IrpFuture::is_pending`] says of an IRP in process. Polls; never waits.
+    pub fn is_pending(&mut self) -> bool {
+        if !self.pending {
+            if let Some(rx) = &mut self.interim {
+                self.pending = rx.try_recv().is_ok();
+            }
+        }
+        self.pending
+    }
+
+    /// Waits until the daemon either says the request is pending (true: its interim
+    /// frame came) or answers it (false; the answer is then ready for this future).
+    /// Against a version-2 daemon, which sends no interim frames, this is false once the
+    /// answer comes.
+    pub async fn went_pending(&mut self) -> bool {
+        if !self.pending {
+            if let Some(rx) = &mut self.interim {
+                self.pending = rx.await.is_ok();
+                self.interim = None;
+            }
+        }
+        self.pending
     }
 
     /// Asks the daemon to cancel the request (Windows' CancelIoEx): it completes with

@@ -323,6 +323,7 @@ fn server_frame() -> impl Strategy<Value = ServerFrame> {
             status: NtStatus(s),
             message
         }),
+        any::<u64>().prop_map(|id| ServerFrame::Pending { id }),
     ]
 }
 

@@ -6,7 +6,9 @@
 //! - the reader (this module's [`serve`]) reads a frame at a time, admits the request
 //!   within the connection's bounds, sends its IRP at once (as Windows issues I/O at the
 //!   call) and, when the driver completed it at dispatch, queues the answer itself;
-//! - one task per request still pending awaits the IRP and queues its completion;
+//! - one task per request still pending awaits the IRP and queues its completion (on a
+//!   version-3 connection, first an interim [`ServerFrame::Pending`] when the IRP waits
+//!   for an event: `IrpFuture::is_pending`, as SMB2's interim response);
 //! - the writer drains the queue into the socket, many frames per write when it can.
 //!
 //! The queue is bounded, and so are the bytes a connection holds ([`MAX_BUFFERED`]: the
@@ -474,7 +476,14 @@ impl Conn {
         let cancel = Cancel::Irp(future.canceller());
         let state = Arc::clone(&self.state);
         let tx = self.tx.clone();
+        // Version 3: an IRP waiting for an event (not merely for a worker) is announced
+        // before its answer, from the task that sends the answer, so it comes first.
+        let interim =
+            future.is_pending() && self.version.load(std::sync::atomic::Ordering::Relaxed) >= 3;
         let task = tokio::spawn(async move {
+            if interim {
+                let _ = tx.send((ServerFrame::Pending { id }, 0)).await;
+            }
             let result = future.await;
             finish(&state, &tx, id, completion(id, result), cost).await;
         });
