@@ -37,7 +37,7 @@ use crate::proto::{
     AdminRequest, AdminStatus, ClientFrame, CreateArgs, FileId, HelloReply, MAX_DATA, MIN_VERSION,
     Op, ServerFrame, VERSION,
 };
-use crate::transport::read_frame;
+use crate::transport::{READ_BUFFER, VECTORED_MIN, read_frame, write_all_vectored};
 
 /// Why [`DaemonClient::connect`] failed.
 #[derive(Debug, thiserror::Error)]
@@ -189,19 +189,36 @@ impl DaemonClient {
             hello,
         });
         tokio::spawn(async move {
+            // What is queued goes out in one vectored write: small frames copied into a
+            // batch, large ones (a write's data) as slices of their own.
+            let mut segments: Vec<Bytes> = Vec::new();
+            let mut small = BytesMut::new();
             while let Some(first) = queue.recv().await {
-                let mut batch = BytesMut::from(&first[..]);
-                while batch.len() < 256 * 1024 {
-                    match queue.try_recv() {
-                        Ok(more) => batch.extend_from_slice(&more),
-                        Err(_) => break,
+                let mut queued = 0;
+                let mut next = Some(first);
+                while let Some(frame) = next.take() {
+                    queued += frame.len();
+                    if frame.len() >= VECTORED_MIN {
+                        if !small.is_empty() {
+                            segments.push(small.split().freeze());
+                        }
+                        segments.push(frame);
+                    } else {
+                        small.extend_from_slice(&frame);
+                    }
+                    if queued < 256 * 1024 {
+                        next = queue.try_recv().ok();
                     }
                 }
-                if wr.write_all(&batch).await.is_err() {
+                if !small.is_empty() {
+                    segments.push(small.split().freeze());
+                }
+                if write_all_vectored(&mut wr, &mut segments).await.is_err() {
                     break;
                 }
             }
         });
+        let mut rd = tokio::io::BufReader::with_capacity(READ_BUFFER, rd);
         let weak = Arc::downgrade(&inner);
         tokio::spawn(async move {
             let status = loop {
@@ -354,10 +371,13 @@ fn created(frame: ServerFrame) -> Result<(FileId, CreateAction, AccessMask, bool
 /// The whole result of a completion, as [`lwio_core::FileHandle::call`] gives it.
 fn whole(frame: ServerFrame) -> Result<IrpResult, NtStatus> {
     match frame {
+        // The output is the only holder of the frame's buffer by now (the reader drops the
+        // body once decoded), so this reuses that allocation rather than making a fresh
+        // one (for a 1 MiB read, a fresh one costs page faults as well as the copy).
         ServerFrame::Completion(c) => Ok(IrpResult {
             status: c.status,
             information: c.information,
-            output: c.output.to_vec(),
+            output: Vec::from(c.output),
         }),
         _ => Err(NtStatus::INVALID_NETWORK_RESPONSE),
     }

@@ -142,7 +142,20 @@ pub const MAX_LOCKS_PER_OPEN: usize = 1024;
 /// only the handle's own). A file system that does not answer it (a pipe, a redirector)
 /// has none to list.
 pub async fn open_locks(handle: &lwio_core::FileHandle) -> OpenLocks {
-    locks_of(&handle.call(locks_request()).await)
+    locks_within(handle.call(locks_request())).await
+}
+
+/// How long a file system may take to list an open's locks (a redirector forwards the
+/// FSCTL to its server) before the status goes on without them.
+pub const LOCK_QUERY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The locks in the answer to [`locks_request`] sent as `irp`, or none when it does not
+/// come within [`LOCK_QUERY_TIMEOUT`] (dropping the IRP's future cancels it).
+pub async fn locks_within(irp: lwio_core::IrpFuture) -> OpenLocks {
+    match tokio::time::timeout(LOCK_QUERY_TIMEOUT, irp).await {
+        Ok(result) => locks_of(&result),
+        Err(_) => OpenLocks::default(),
+    }
 }
 
 /// The IRP [`open_locks`] sends: FSCTL_LWIO_QUERY_LOCKS for the handle's own locks, room

@@ -503,7 +503,13 @@ fn probe_as_child() {
                 )
                 .await;
             let outcome = match r {
-                Ok(f) => format!("read {:?}", f.read(0, 64).await.map(String::from_utf8)),
+                Ok(f) => {
+                    // Every opener's locks are the administrator's to list.
+                    let code = lwio_core::CtlCode::FSCTL_LWIO_QUERY_LOCKS.0;
+                    let locks = f.fs_control(code, Vec::new(), 4096).await.err();
+                    println!("PROBE {name} locks: {locks:?}");
+                    format!("read {:?}", f.read(0, 64).await.map(String::from_utf8))
+                }
                 Err(e) => format!("{e:?}"),
             };
             println!("PROBE {name}: {outcome}");
@@ -546,6 +552,10 @@ fn nobody_gets_a_unix_token_with_no_more_rights_than_the_uid() {
     assert!(
         text.contains("PROBE public.txt: read Ok(Ok(\"everyone\"))"),
         "nobody may read a 0644 file: {text}"
+    );
+    assert!(
+        text.contains("PROBE public.txt locks: Some(NtStatus(STATUS_INVALID_DEVICE_REQUEST))"),
+        "nobody may not list the file's locks: {text}"
     );
 }
 
@@ -602,6 +612,10 @@ fn a_waiting_lock_gets_the_interim_frame_and_a_plain_read_does_not() {
         let holder = open(&c, "/share/p.bin", share).await.unwrap();
         let waiter = open(&c, "/share/p.bin", share).await.unwrap();
         holder.lock(lock(0, 10, false)).await.unwrap();
+        // Root may list the file's locks (header 16 bytes, one entry of 32).
+        let code = lwio_core::CtlCode::FSCTL_LWIO_QUERY_LOCKS.0;
+        let listed = waiter.fs_control(code, Vec::new(), 4096).await.unwrap();
+        assert_eq!(listed.len(), 16 + 32);
 
         let mut waiting = waiter.lock(lock(0, 4, true));
         let announced = tokio::time::timeout(Duration::from_secs(5), waiting.went_pending());

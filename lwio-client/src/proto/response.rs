@@ -126,6 +126,30 @@ impl ServerFrame {
         });
     }
 
+    /// Appends this frame to `out` as [`encode`](Self::encode) does, except a completion's
+    /// output of at least `min_tail` bytes: `out` then ends with the frame's head (its
+    /// length prefix counts the output) and the output is returned, to be written right
+    /// after (a vectored write sends it without copying).
+    pub fn encode_split(&self, out: &mut BytesMut, min_tail: usize) -> Option<Bytes> {
+        match self {
+            ServerFrame::Completion(c) if c.output.len() >= min_tail => {
+                let len = u32::try_from(c.output.len()).unwrap_or(u32::MAX);
+                let body = len.saturating_add(1 + 8 + 4 + 8 + 4);
+                out.put_u32_le(body);
+                out.put_u8(opcode::COMPLETION);
+                out.put_u64_le(c.id);
+                out.put_u32_le(c.status.0);
+                out.put_u64_le(c.information);
+                out.put_u32_le(len);
+                Some(c.output.clone())
+            }
+            _ => {
+                self.encode(out);
+                None
+            }
+        }
+    }
+
     /// Decodes one frame body (without its length prefix).
     pub fn decode(body: &Bytes) -> Result<ServerFrame, ProtoError> {
         let mut r = Body::new(body);

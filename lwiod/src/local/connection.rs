@@ -9,7 +9,8 @@
 //! - one task per request still pending awaits the IRP and queues its completion (on a
 //!   version-3 connection, first an interim [`ServerFrame::Pending`] when the IRP waits
 //!   for an event: `IrpFuture::is_pending`, as SMB2's interim response);
-//! - the writer drains the queue into the socket, many frames per write when it can.
+//! - the writer drains the queue into the socket, many frames per (vectored) write when it
+//!   can, a large output as its own slice rather than copied.
 //!
 //! The queue is bounded, and so are the bytes a connection holds ([`MAX_BUFFERED`]: the
 //! data its requests carry and the output they may return, from admission until the
@@ -28,7 +29,9 @@ use lwio_client::proto::{
     AdminLocalOpen, AdminRequest, ClientFrame, Completion, CreateArgs, FileId, HelloReply,
     MAX_DATA, MAX_FRAME, MIN_VERSION, Op, ServerFrame, VERSION,
 };
-use lwio_client::transport::{FrameReadError, read_frame};
+use lwio_client::transport::{
+    FrameReadError, READ_BUFFER, VECTORED_MIN, read_frame, write_all_vectored,
+};
 use lwio_core::irp::{IrpCanceller, IrpFuture, IrpRequest, IrpResult};
 use lwio_core::{AccessToken, CreateRequest, FileHandle, IoManager, NtStatus};
 use parking_lot::Mutex;
@@ -161,7 +164,7 @@ impl Registry {
             };
             for (mut open, locks) in pending {
                 if let Some(locks) = locks {
-                    let locks = lwio_srv::admin::locks_of(&locks.await);
+                    let locks = lwio_srv::admin::locks_within(locks).await;
                     open.locks = super::admin::admin_locks(&locks);
                     open.locks_omitted = locks.omitted;
                 }
@@ -191,34 +194,46 @@ pub(crate) async fn serve(
     limits: Limits,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let (mut rd, mut wr) = stream.into_split();
+    let (rd, mut wr) = stream.into_split();
     let (tx, mut rx) = mpsc::channel::<Outgoing>(limits.max_in_flight + 8);
     let state: Shared = Arc::default();
     let _registered = registry.register(peer.uid, peer.pid, &state);
     let budget = Arc::clone(&state);
     let writer = tokio::spawn(async move {
-        let mut buf = BytesMut::new();
+        // Frames are encoded into `heads`; a large output (a read's data) is not copied:
+        // it goes out as its own slice of the vectored write, after its frame's head.
+        let mut heads = BytesMut::new();
+        let mut segments: Vec<Bytes> = Vec::new();
         while let Some((frame, release)) = rx.recv().await {
-            frame.encode(&mut buf);
-            let mut released = release;
-            while buf.len() < 256 * 1024 {
-                match rx.try_recv() {
-                    Ok((more, release)) => {
-                        more.encode(&mut buf);
-                        released += release;
-                    }
-                    Err(_) => break,
+            let mut released = 0;
+            let mut queued = 0;
+            let mut next = Some((frame, release));
+            while let Some((frame, release)) = next.take() {
+                released += release;
+                let before = heads.len();
+                let tail = frame.encode_split(&mut heads, VECTORED_MIN);
+                queued += heads.len() - before;
+                if let Some(tail) = tail {
+                    queued += tail.len();
+                    segments.push(heads.split().freeze());
+                    segments.push(tail);
+                }
+                if queued < 256 * 1024 {
+                    next = rx.try_recv().ok();
                 }
             }
-            if wr.write_all(&buf).await.is_err() {
+            if !heads.is_empty() {
+                segments.push(heads.split().freeze());
+            }
+            if write_all_vectored(&mut wr, &mut segments).await.is_err() {
                 break;
             }
-            buf.clear();
             let mut s = budget.lock();
             s.buffered = s.buffered.saturating_sub(released);
         }
         let _ = wr.shutdown().await;
     });
+    let mut rd = tokio::io::BufReader::with_capacity(READ_BUFFER, rd);
     let conn = Conn {
         io,
         token,
