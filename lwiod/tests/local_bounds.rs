@@ -403,3 +403,49 @@ async fn one_user_cannot_take_every_connection() {
     stop.send(true).unwrap();
     task.await.unwrap();
 }
+
+/// Many reads in flight on one connection, small and large, answered by the writer's
+/// queue and straight from the tasks that finish them: every answer arrives whole, with
+/// its own bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_answers_arrive_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    let data: Vec<u8> = (0..(1u32 << 20)).map(|i| (i % 251) as u8).collect();
+    std::fs::write(root.join("big.bin"), &data).unwrap();
+    let io = IoManager::new();
+    lwio_pvfs::mount(&io, "d", &root, Default::default()).unwrap();
+    let sock = dir.path().join("lwiod.sock");
+    let server = LocalServer::bind(
+        &sock,
+        io,
+        Identities::new(None, None),
+        LocalConfig::default(),
+    )
+    .unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(server.run(stopped));
+
+    let c = DaemonClient::connect(&sock).await.unwrap();
+    let f = Arc::new(open(&c, "/d/big.bin").await.unwrap());
+    let mut reads = tokio::task::JoinSet::new();
+    for i in 0..200u64 {
+        let f = Arc::clone(&f);
+        let (offset, length) = if i % 3 == 0 {
+            ((i * 4099) % (1 << 19), 200_000u32)
+        } else {
+            ((i * 7919) % (1 << 20), 64u32)
+        };
+        reads.spawn(async move { (offset, length, f.read(offset, length).await) });
+    }
+    while let Some(done) = reads.join_next().await {
+        let (offset, length, got) = done.unwrap();
+        let start = offset as usize;
+        let end = (start + length as usize).min(data.len());
+        assert_eq!(got.unwrap(), &data[start..end], "read {offset}+{length}");
+    }
+    drop(f);
+    stop.send(true).unwrap();
+    task.await.unwrap();
+}

@@ -10,7 +10,10 @@
 //!   version-3 connection, first an interim [`ServerFrame::Pending`] when the IRP waits
 //!   for an event: `IrpFuture::is_pending`, as SMB2's interim response);
 //! - the writer drains the queue into the socket, many frames per (vectored) write when it
-//!   can, a large output as its own slice rather than copied.
+//!   can, a large output as its own slice rather than copied. A request's only frame (an
+//!   answer with no interim frame before it) skips the queue when the queue is empty and
+//!   nobody is writing: the task that has it writes it (`Out::send`), saving the hand-off;
+//!   the socket's mutex keeps frames whole.
 //!
 //! The queue is bounded, and so are the bytes a connection holds ([`MAX_BUFFERED`]: the
 //! data its requests carry and the output they may return, from admission until the
@@ -194,11 +197,17 @@ pub(crate) async fn serve(
     limits: Limits,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let (rd, mut wr) = stream.into_split();
+    let (rd, wr) = stream.into_split();
     let (tx, mut rx) = mpsc::channel::<Outgoing>(limits.max_in_flight + 8);
     let state: Shared = Arc::default();
     let _registered = registry.register(peer.uid, peer.pid, &state);
     let budget = Arc::clone(&state);
+    let wr = Arc::new(tokio::sync::Mutex::new(wr));
+    let out = Out {
+        tx,
+        wr: Arc::clone(&wr),
+        state: Arc::clone(&state),
+    };
     let writer = tokio::spawn(async move {
         // Frames are encoded into `heads`; a large output (a read's data) is not copied:
         // it goes out as its own slice of the vectored write, after its frame's head.
@@ -225,13 +234,16 @@ pub(crate) async fn serve(
             if !heads.is_empty() {
                 segments.push(heads.split().freeze());
             }
-            if write_all_vectored(&mut wr, &mut segments).await.is_err() {
+            if write_all_vectored(&mut *wr.lock().await, &mut segments)
+                .await
+                .is_err()
+            {
                 break;
             }
             let mut s = budget.lock();
             s.buffered = s.buffered.saturating_sub(released);
         }
-        let _ = wr.shutdown().await;
+        let _ = wr.lock().await.shutdown().await;
     });
     let mut rd = tokio::io::BufReader::with_capacity(READ_BUFFER, rd);
     let conn = Conn {
@@ -242,7 +254,7 @@ pub(crate) async fn serve(
         version: std::sync::atomic::AtomicU16::new(0),
         limits,
         state: Arc::clone(&state),
-        tx: tx.clone(),
+        out: out.clone(),
     };
     tokio::select! {
         () = conn.run(&mut rd) => {}
@@ -260,7 +272,7 @@ pub(crate) async fn serve(
     }
     drop(files);
     drop(conn);
-    drop(tx);
+    drop(out);
     let _ = writer.await;
 }
 
@@ -275,7 +287,7 @@ struct Conn {
     version: std::sync::atomic::AtomicU16,
     limits: Limits,
     state: Shared,
-    tx: mpsc::Sender<Outgoing>,
+    out: Out,
 }
 
 /// What dispatching an IRP did.
@@ -310,12 +322,8 @@ impl Conn {
                     max_open_files: u32::try_from(self.limits.max_open_files).unwrap_or(u32::MAX),
                     max_in_flight: u32::try_from(self.limits.max_in_flight).unwrap_or(u32::MAX),
                 };
-                if self
-                    .tx
-                    .send((ServerFrame::HelloReply(reply), 0))
-                    .await
-                    .is_err()
-                {
+                // Written before any request is read: nothing can overtake it.
+                if !self.out.write_now(ServerFrame::HelloReply(reply)).await {
                     return;
                 }
             }
@@ -362,23 +370,18 @@ impl Conn {
 
     async fn refuse(&self, status: NtStatus, message: &str) {
         tracing::debug!(%status, message, "local client refused");
-        let _ = self
-            .tx
-            .send((
-                ServerFrame::Error {
-                    status,
-                    message: message.to_owned(),
-                },
-                0,
-            ))
-            .await;
+        let error = ServerFrame::Error {
+            status,
+            message: message.to_owned(),
+        };
+        self.out.queue(error, 0).await;
     }
 
     /// Answers a request at once with `status`, releasing `cost` once written; false
     /// when the writer is gone.
     async fn answer(&self, id: u64, status: NtStatus, cost: u64) -> bool {
         let frame = completion(id, IrpResult::new(status));
-        self.tx.send((frame, cost)).await.is_ok()
+        self.out.send(frame, cost).await
     }
 
     /// Answers one admin request (in order: the reader waits for it); false when the
@@ -405,7 +408,7 @@ impl Conn {
             information,
             output,
         });
-        self.tx.send((frame, 0)).await.is_ok()
+        self.out.send(frame, 0).await
     }
 
     /// Starts one request; false when the connection is gone.
@@ -434,7 +437,7 @@ impl Conn {
                     // task: most reads and queries of memory-backed state.
                     Dispatch::Done(done) => {
                         let frame = completion(id, done.await);
-                        return self.tx.send((frame, cost)).await.is_ok();
+                        return self.out.send(frame, cost).await;
                     }
                     Dispatch::NoFile => {
                         return self.answer(id, NtStatus::INVALID_HANDLE, cost).await;
@@ -490,17 +493,18 @@ impl Conn {
         }
         let cancel = Cancel::Irp(future.canceller());
         let state = Arc::clone(&self.state);
-        let tx = self.tx.clone();
+        let out = self.out.clone();
         // Version 3: an IRP waiting for an event (not merely for a worker) is announced
         // before its answer, from the task that sends the answer, so it comes first.
         let interim =
             future.is_pending() && self.version.load(std::sync::atomic::Ordering::Relaxed) >= 3;
         let task = tokio::spawn(async move {
             if interim {
-                let _ = tx.send((ServerFrame::Pending { id }, 0)).await;
+                // Both through the writer's queue, in this order.
+                out.queue(ServerFrame::Pending { id }, 0).await;
             }
             let result = future.await;
-            finish(&state, &tx, id, completion(id, result), cost).await;
+            finish(&state, &out, id, completion(id, result), cost, interim).await;
         });
         s.in_flight.insert(
             id,
@@ -527,7 +531,7 @@ impl Conn {
         let (cancel_tx, cancel_rx) = oneshot::channel::<()>();
         let io = self.io.clone();
         let state = Arc::clone(&self.state);
-        let tx = self.tx.clone();
+        let out = self.out.clone();
         let mut s = self.state.lock();
         s.opening += 1;
         let task = tokio::spawn(async move {
@@ -557,7 +561,7 @@ impl Conn {
                     Err(status) => completion(id, IrpResult::new(status)),
                 }
             };
-            finish(&state, &tx, id, frame, cost).await;
+            finish(&state, &out, id, frame, cost, false).await;
         });
         s.in_flight.insert(
             id,
@@ -575,11 +579,11 @@ impl Conn {
             return;
         };
         let state = Arc::clone(&self.state);
-        let tx = self.tx.clone();
+        let out = self.out.clone();
         let task = tokio::spawn(async move {
             let status = handle.close().await;
             let frame = completion(id, IrpResult::new(status));
-            finish(&state, &tx, id, frame, cost).await;
+            finish(&state, &out, id, frame, cost, false).await;
         });
         s.in_flight.insert(
             id,
@@ -607,17 +611,68 @@ impl Conn {
     }
 }
 
-/// A request's task ends: it leaves the table, then its answer is queued (its bytes are
-/// released once written).
-async fn finish(
-    state: &Shared,
-    tx: &mpsc::Sender<Outgoing>,
-    id: u64,
-    frame: ServerFrame,
-    cost: u64,
-) {
+/// A request's task ends: it leaves the table, then its answer is written or queued (its
+/// bytes are released once written). `ordered`: the request had an interim frame, which
+/// went through the queue, so its answer must follow it there.
+async fn finish(state: &Shared, out: &Out, id: u64, frame: ServerFrame, cost: u64, ordered: bool) {
     state.lock().in_flight.remove(&id);
-    let _ = tx.send((frame, cost)).await;
+    if ordered {
+        out.queue(frame, cost).await;
+    } else {
+        out.send(frame, cost).await;
+    }
+}
+
+/// Where a connection's frames go: the writer task's queue, or straight into the socket
+/// from the task that has the frame when the queue is empty and nobody is writing (no
+/// hand-off to the writer task: one cross-thread wake-up less per answer).
+#[derive(Clone)]
+struct Out {
+    tx: mpsc::Sender<Outgoing>,
+    wr: Arc<tokio::sync::Mutex<tokio::net::unix::OwnedWriteHalf>>,
+    /// For the byte budget a written answer releases.
+    state: Shared,
+}
+
+impl Out {
+    /// Queues `frame` for the writer, after what is queued already; false when the
+    /// writer is gone.
+    async fn queue(&self, frame: ServerFrame, cost: u64) -> bool {
+        self.tx.send((frame, cost)).await.is_ok()
+    }
+
+    /// Sends a frame whose order among the connection's frames does not matter (a
+    /// request's only frame): written here when the queue is empty and the socket free,
+    /// else queued. The socket's mutex keeps frames whole; a full socket makes this task
+    /// wait, as it would wait for room in the queue.
+    async fn send(&self, frame: ServerFrame, cost: u64) -> bool {
+        if self.tx.capacity() == self.tx.max_capacity() {
+            if let Ok(mut wr) = self.wr.try_lock() {
+                let ok = write_one(&mut wr, &frame).await;
+                drop(wr);
+                let mut s = self.state.lock();
+                s.buffered = s.buffered.saturating_sub(cost);
+                return ok;
+            }
+        }
+        self.queue(frame, cost).await
+    }
+
+    /// Writes `frame` now, waiting for the socket (the hello's answer, before any other).
+    async fn write_now(&self, frame: ServerFrame) -> bool {
+        write_one(&mut *self.wr.lock().await, &frame).await
+    }
+}
+
+/// Writes one frame (a large output as its own slice).
+async fn write_one(wr: &mut tokio::net::unix::OwnedWriteHalf, frame: &ServerFrame) -> bool {
+    let mut head = BytesMut::new();
+    let mut segments = Vec::with_capacity(2);
+    match frame.encode_split(&mut head, VECTORED_MIN) {
+        Some(tail) => segments.extend([head.freeze(), tail]),
+        None => segments.push(head.freeze()),
+    }
+    write_all_vectored(wr, &mut segments).await.is_ok()
 }
 
 fn completion(id: u64, r: IrpResult) -> ServerFrame {
