@@ -29,7 +29,8 @@
 //! | `key` | 4 | the key it was taken with |
 //! | `flags` | 4 | [`LOCK_EXCLUSIVE`] (bit 0), [`LOCK_WAITING`] (bit 1: a request still waiting) |
 //!
-//! # Sizing (as FSCTL_QUERY_ALLOCATED_RANGES, MS-FSA 2.1.5.10.22)
+//! # Sizing (as Windows sizes FSCTL_QUERY_ALLOCATED_RANGES: MS-FSCC 2.3.52, and MS-FSA's
+//! algorithm for that FSCTL)
 //! A buffer smaller than the header is STATUS_BUFFER_TOO_SMALL with no output; one that
 //! holds fewer entries than matched gets the header (with the full `total`) and the entries
 //! that fit, and STATUS_BUFFER_OVERFLOW.
