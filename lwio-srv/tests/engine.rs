@@ -161,6 +161,8 @@ struct Req {
     command: Command,
     related: bool,
     body: Body,
+    /// A session id other than the client's.
+    session_id: Option<u64>,
 }
 
 fn req(command: Command, body: impl FnOnce(&mut Vec<u8>) + 'static) -> Req {
@@ -168,6 +170,7 @@ fn req(command: Command, body: impl FnOnce(&mut Vec<u8>) + 'static) -> Req {
         command,
         related: false,
         body: Box::new(body),
+        session_id: None,
     }
 }
 
@@ -270,7 +273,7 @@ impl Client {
                 } else {
                     HeaderFlags::default()
                 },
-                session_id: self.session_id,
+                session_id: r.session_id.unwrap_or(self.session_id),
                 id: HeaderId::Sync {
                     reserved: 0,
                     tree_id: self.tree_id,
@@ -561,6 +564,122 @@ async fn a_chain_that_starts_related_fails_and_all_ones_outside_a_chain_is_no_fi
             NtStatus::INVALID_PARAMETER,
             NtStatus::INVALID_PARAMETER,
             NtStatus::FILE_CLOSED
+        ]
+    );
+}
+
+#[tokio::test]
+async fn every_response_of_a_compound_is_padded_and_a_lone_one_is_not() {
+    let (port, _stop, dir) = start_in().await;
+    std::fs::write(dir.join("p.dat"), b"123").unwrap();
+    let mut c = Client::logon(port).await;
+    c.send(vec![
+        req(
+            Command::CREATE,
+            open_file("p.dat", AccessMask::FILE_READ_DATA),
+        ),
+        related(Command::READ, read_one(RELATED_ID)),
+        related(Command::READ, read_one(RELATED_ID)),
+    ])
+    .await;
+    let got = c.recv().await;
+    assert_eq!(got.len(), 3);
+    for m in &got {
+        assert_eq!(status(m), NtStatus::SUCCESS);
+        assert_eq!(m.len() % 8, 0, "a compound response of {} bytes", m.len());
+    }
+    // A READ of one byte: header, 16 bytes of body and the byte, padded to 88.
+    assert_eq!(got[2].len(), 88);
+    let file_id = CreateResponse::decode(&got[0]).unwrap().file_id;
+    c.send(vec![req(Command::READ, read_one(file_id))]).await;
+    let got = c.recv().await;
+    assert_eq!(got[0].len(), 64 + 16 + 1, "a lone response is not padded");
+}
+
+#[tokio::test]
+async fn a_related_request_after_one_with_no_session_is_an_invalid_parameter() {
+    let (port, _stop, _) = start_in().await;
+    let mut c = Client::logon(port).await;
+    c.send(vec![
+        req(Command::CREATE, open_file("i.dat", AccessMask::GENERIC_ALL)),
+        related(Command::CLOSE, close(RELATED_ID)),
+        Req {
+            session_id: Some(u64::MAX),
+            ..req(Command::CLOSE, close(RELATED_ID))
+        },
+        Req {
+            session_id: Some(u64::MAX),
+            ..related(Command::CLOSE, close(RELATED_ID))
+        },
+    ])
+    .await;
+    let got: Vec<NtStatus> = c.recv().await.iter().map(|m| status(m)).collect();
+    assert_eq!(
+        got,
+        [
+            NtStatus::SUCCESS,
+            NtStatus::SUCCESS,
+            NtStatus::USER_SESSION_DELETED,
+            NtStatus::INVALID_PARAMETER
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_create_that_waits_for_an_oplock_break_inside_a_chain_goes_async() {
+    use lwio_smb2::OplockLevel;
+    use lwio_smb2::oplock::OplockBreak;
+    let (port, _stop, _) = start_in().await;
+    let mut c = Client::logon(port).await;
+    c.send(vec![req(Command::CREATE, |o| {
+        CreateRequest {
+            oplock_level: OplockLevel::BATCH,
+            ..create("b.dat", AccessMask::FILE_READ_DATA)
+        }
+        .encode(o)
+    })])
+    .await;
+    let first = CreateResponse::decode(&c.recv().await.remove(0)).unwrap();
+    assert_eq!(first.oplock_level, OplockLevel::BATCH);
+    // A second open (which breaks the batch oplock) with a related query behind it.
+    let access =
+        AccessMask::SYNCHRONIZE | AccessMask::FILE_READ_ATTRIBUTES | AccessMask::FILE_READ_EA;
+    c.send(vec![
+        req(Command::CREATE, open_file("b.dat", access)),
+        related(Command::QUERY_INFO, |o| {
+            QueryInfoRequest {
+                info_type: InfoType::FILE,
+                info_class: 4, // FileBasicInformation
+                output_buffer_length: 4096,
+                file_id: RELATED_ID,
+                ..QueryInfoRequest::default()
+            }
+            .encode(o)
+        }),
+    ])
+    .await;
+    let mut finals = Vec::new();
+    let mut breaks = 0;
+    while finals.len() < 2 {
+        for m in c.recv().await {
+            let h = Header::decode(&m).unwrap();
+            if h.command == Command::OPLOCK_BREAK && h.message_id == u64::MAX {
+                // Acknowledge the break to the level it names.
+                breaks += 1;
+                let b = OplockBreak::decode(&m).unwrap();
+                c.send(vec![req(Command::OPLOCK_BREAK, move |o| b.encode(o))])
+                    .await;
+            } else if h.command != Command::OPLOCK_BREAK && h.status != NtStatus::PENDING {
+                finals.push((h.command, h.status));
+            }
+        }
+    }
+    assert_eq!(breaks, 1);
+    assert_eq!(
+        finals,
+        [
+            (Command::CREATE, NtStatus::SUCCESS),
+            (Command::QUERY_INFO, NtStatus::SUCCESS)
         ]
     );
 }
