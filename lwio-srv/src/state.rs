@@ -284,8 +284,9 @@ pub struct Session {
     pub user: String,
     /// The account's domain.
     pub domain: String,
-    /// The token every IRP of this session carries.
-    pub token: Arc<AccessToken>,
+    /// The token every IRP of this session carries; a re-authentication replaces it
+    /// ([`Session::token`]).
+    token: parking_lot::RwLock<Arc<AccessToken>>,
     /// The session key pipes see: NTLMSSP's for 2.x, the application key for 3.x
     /// ([`crate::signing::pipe_session_key`]).
     pub session_key: [u8; 16],
@@ -314,7 +315,7 @@ impl Session {
             id,
             user,
             domain,
-            token,
+            token: parking_lot::RwLock::new(token),
             session_key,
             is_guest,
             trees: Mutex::new(HashMap::new()),
@@ -324,6 +325,18 @@ impl Session {
             logon: Mutex::new(None),
             link: Mutex::new(None),
         }
+    }
+
+    /// The token the session's requests carry now: the logon's, or the last
+    /// re-authentication's. Opens made before keep the access they were granted.
+    pub fn token(&self) -> Arc<AccessToken> {
+        Arc::clone(&self.token.read())
+    }
+
+    /// Replaces the session's token (a re-authentication, MS-SMB2 3.3.5.5.3: the session
+    /// takes the new security context).
+    pub(crate) fn set_token(&self, token: Arc<AccessToken>) {
+        *self.token.write() = token;
     }
 
     /// Keeps `guard` (the session's entry in the server's status) until the session ends
