@@ -265,9 +265,18 @@ impl Tree {
         }
     }
 
-    /// Removes every open (tree disconnect, logoff).
+    /// Removes every open (tree disconnect, logoff, the end of the connection). An open a
+    /// request still uses (a pending change notify, lock or read) has that request ended,
+    /// as CLOSE does (a change notify answers STATUS_NOTIFY_CLEANUP; smbtorture's
+    /// `smb2.notify.logoff` waits for it): the handle closes when the request lets go. The
+    /// others close when the caller drops them.
     pub fn close_all(&self) -> Vec<Arc<Open>> {
-        self.opens.lock().drain().map(|(_, o)| o).collect()
+        let opens: Vec<Arc<Open>> = self.opens.lock().drain().map(|(_, o)| o).collect();
+        for open in opens.iter().filter(|o| Arc::strong_count(o) > 1) {
+            open.locks.set_closed();
+            open.handle.cancel();
+        }
+        opens
     }
 
     /// How many files are open on this tree.

@@ -234,6 +234,7 @@ pub(crate) async fn run(
             };
             let r = t.error(&conn, NtStatus::INSUFFICIENT_RESOURCES, Vec::new(), None);
             ctx.hold(&conn, r);
+            conn.pending.lock().remove(&hdr.message_id);
             continue;
         }
         ctx.index = i;
@@ -241,7 +242,10 @@ pub(crate) async fn run(
             && msg
                 .get(HEADER_LEN + 3)
                 .is_some_and(|f| f & ReadFlags::REQUEST_COMPRESSED.0 != 0);
-        match process(&conn, msg, &hdr, related, &mut ctx).await {
+        let outcome = process(&conn, msg, &hdr, related, &mut ctx).await;
+        // Done: CANCEL no longer reaches it (the reader registered it).
+        conn.pending.lock().remove(&hdr.message_id);
+        match outcome {
             Outcome::Reply(r) => ctx.hold(&conn, r),
             Outcome::Async(r) => {
                 ctx.flush(&conn);
@@ -541,13 +545,13 @@ async fn file_command(
     mut t: Target<'_>,
     signer: Option<Signer>,
 ) -> Outcome {
-    conn.pending.lock().insert(
-        hdr.message_id,
-        super::PendingRequest {
-            session_id: t.session_id,
-            ..super::PendingRequest::default()
-        },
-    );
+    // The entry the reader made (a CANCEL may have marked it already), now with the
+    // session the request runs in (a related request's is its predecessor's).
+    conn.pending
+        .lock()
+        .entry(hdr.message_id)
+        .or_default()
+        .session_id = t.session_id;
     let actl = AsyncCtl {
         conn,
         hdr,
