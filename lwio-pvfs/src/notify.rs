@@ -72,6 +72,9 @@ pub(crate) struct Change<'a> {
     pub(crate) path: &'a str,
     pub(crate) action: NotifyAction,
     pub(crate) filter: NotifyFilter,
+    /// A watch whose filter has any of these bits does not see this entry (it sees the
+    /// same event as another entry of the report).
+    pub(crate) unless: NotifyFilter,
 }
 
 impl<'a> Change<'a> {
@@ -80,6 +83,15 @@ impl<'a> Change<'a> {
             path,
             action,
             filter,
+            unless: NotifyFilter::empty(),
+        }
+    }
+
+    /// This change, for the watches whose filter has none of `bits`.
+    pub(crate) fn unless(self, bits: NotifyFilter) -> Self {
+        Change {
+            unless: bits,
+            ..self
         }
     }
 
@@ -116,7 +128,10 @@ impl Notifier {
                     let Some(rel) = relative(&dir, c.path) else {
                         continue;
                     };
-                    if (!w.tree && rel.contains('/')) || !w.filter.intersects(c.filter) {
+                    if (!w.tree && rel.contains('/'))
+                        || !w.filter.intersects(c.filter)
+                        || w.filter.intersects(c.unless)
+                    {
                         continue;
                     }
                     w.buffer.push(NotifyEntry {
