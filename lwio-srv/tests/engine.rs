@@ -683,3 +683,140 @@ async fn a_create_that_waits_for_an_oplock_break_inside_a_chain_goes_async() {
         ]
     );
 }
+
+/// Reads frames until each of `mids` has its final (not STATUS_PENDING) response; their
+/// statuses, in the order of `mids`.
+async fn finals(c: &mut Client, mids: &[u64]) -> Vec<NtStatus> {
+    let mut got = std::collections::HashMap::new();
+    while mids.iter().any(|m| !got.contains_key(m)) {
+        for m in c.recv().await {
+            let h = Header::decode(&m).unwrap();
+            if h.status != NtStatus::PENDING {
+                got.insert(h.message_id, h.status);
+            }
+        }
+    }
+    mids.iter().map(|m| got[m]).collect()
+}
+
+/// Opens the directory `name` (made if missing) and returns its file id.
+async fn dir_handle(c: &mut Client, name: &'static str) -> FileId {
+    c.send(vec![req(Command::CREATE, open_dir(name))]).await;
+    CreateResponse::decode(&c.recv().await.remove(0))
+        .unwrap()
+        .file_id
+}
+
+#[tokio::test]
+async fn a_cancel_right_behind_its_change_notify_is_not_lost() {
+    let (port, _stop, _) = start_in().await;
+    let mut c = Client::logon(port).await;
+    let dir = dir_handle(&mut c, "w").await;
+    // The CHANGE_NOTIFY and its CANCEL in two frames of one write: the CANCEL is read
+    // before the notify's task has started.
+    let (mut wire, mids) = c.frame(vec![req(Command::CHANGE_NOTIFY, notify(dir))]);
+    let mid = mids[0];
+    c.next_mid -= 1; // a CANCEL reuses its request's message id
+    let (cancel, _) = c.frame(vec![req(Command::CANCEL, |o| {
+        lwio_smb2::CancelRequest.encode(o)
+    })]);
+    c.next_mid += 1;
+    // frame() numbered the CANCEL with the notify's id; that is what it must carry.
+    wire.extend_from_slice(&cancel);
+    c.s.write_all(&wire).await.unwrap();
+    assert_eq!(finals(&mut c, &[mid]).await, [NtStatus::CANCELLED]);
+}
+
+#[tokio::test]
+async fn a_logoff_ends_the_change_notify_pending_on_its_opens() {
+    let (port, _stop, _) = start_in().await;
+    let mut c = Client::logon(port).await;
+    let dir = dir_handle(&mut c, "w").await;
+    let n = c.send(vec![req(Command::CHANGE_NOTIFY, notify(dir))]).await[0];
+    // Its interim response: it waits.
+    assert_eq!(status(&c.recv().await[0]), NtStatus::PENDING);
+    let l = c
+        .send(vec![req(Command::LOGOFF, |o| {
+            lwio_smb2::LogoffRequest.encode(o)
+        })])
+        .await[0];
+    assert_eq!(
+        finals(&mut c, &[n, l]).await,
+        [NtStatus::NOTIFY_CLEANUP, NtStatus::SUCCESS]
+    );
+}
+
+#[tokio::test]
+async fn change_notifies_on_one_handle_are_answered_in_the_order_sent() {
+    let (port, _stop, dir_path) = start_in().await;
+    let mut c = Client::logon(port).await;
+    let dir = dir_handle(&mut c, "w").await;
+    // Two requests in two frames of one write: the first waits, the second queues.
+    let (mut wire, mids) = c.frame(vec![req(Command::CHANGE_NOTIFY, notify(dir))]);
+    let (second, mids2) = c.frame(vec![req(Command::CHANGE_NOTIFY, notify(dir))]);
+    wire.extend_from_slice(&second);
+    c.s.write_all(&wire).await.unwrap();
+    // Both interim responses (two frames).
+    let mut pending = 0;
+    while pending < 2 {
+        for m in c.recv().await {
+            assert_eq!(status(&m), NtStatus::PENDING);
+            pending += 1;
+        }
+    }
+    assert!(dir_path.join("w").is_dir());
+    c.send(vec![req(
+        Command::CREATE,
+        open_file("w\\a.txt", AccessMask::GENERIC_ALL),
+    )])
+    .await;
+    // The first request gets the first change; the second still waits.
+    let mut first = None;
+    while first.is_none() {
+        for m in c.recv().await {
+            let h = Header::decode(&m).unwrap();
+            assert_ne!(h.message_id, mids2[0], "the second request answered first");
+            if h.message_id == mids[0] {
+                first = Some(h.status);
+            }
+        }
+    }
+    assert_eq!(first, Some(NtStatus::SUCCESS));
+    c.send(vec![req(
+        Command::CREATE,
+        open_file("w\\b.txt", AccessMask::GENERIC_ALL),
+    )])
+    .await;
+    assert_eq!(finals(&mut c, &[mids2[0]]).await, [NtStatus::SUCCESS]);
+}
+
+#[tokio::test]
+async fn a_change_notify_on_a_directory_deleted_by_another_open_ends_delete_pending() {
+    let (port, _stop, _) = start_in().await;
+    let mut c = Client::logon(port).await;
+    let dir = dir_handle(&mut c, "gone").await;
+    let n = c.send(vec![req(Command::CHANGE_NOTIFY, notify(dir))]).await[0];
+    assert_eq!(status(&c.recv().await[0]), NtStatus::PENDING);
+    // Another open deletes it on close (the first still holds it: the delete is pending).
+    c.send(vec![
+        req(Command::CREATE, |o| {
+            CreateRequest {
+                options: CreateOptions::DIRECTORY_FILE | CreateOptions::DELETE_ON_CLOSE,
+                ..create("gone", AccessMask::DELETE | AccessMask::GENERIC_READ)
+            }
+            .encode(o)
+        }),
+        related(Command::CLOSE, close(RELATED_ID)),
+    ])
+    .await;
+    let mut notify_status = None;
+    while notify_status.is_none() {
+        for m in c.recv().await {
+            let h = Header::decode(&m).unwrap();
+            if h.message_id == n {
+                notify_status = Some(h.status);
+            }
+        }
+    }
+    assert_eq!(notify_status, Some(NtStatus::DELETE_PENDING));
+}
