@@ -112,9 +112,19 @@ pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Setup {
         tracing::debug!("encryption is required and the client cannot encrypt");
         return now(t.error(conn, NtStatus::ACCESS_DENIED, Vec::new(), None));
     }
+    // Channel binding is not offered (`session_bind`).
+    if let Some(refused) = crate::session_bind::refuse_binding(conn, &t, &req, msg) {
+        return now(refused);
+    }
     let (session_id, mut auth, previous) = match begin(conn, hdr.session_id) {
         Ok(b) => b,
-        Err(status) => return now(t.error(conn, status, Vec::new(), None)),
+        Err(status) => {
+            // A session of another connection: answered under its key (`session_bind`).
+            let signer = (status == NtStatus::USER_SESSION_DELETED)
+                .then(|| crate::session_bind::foreign_signer(conn, hdr, msg))
+                .flatten();
+            return now(t.error(conn, status, Vec::new(), signer));
+        }
     };
     t.session_id = session_id;
     // Only a new session's keys come from the preauth hash.
