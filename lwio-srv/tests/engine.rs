@@ -820,3 +820,95 @@ async fn a_change_notify_on_a_directory_deleted_by_another_open_ends_delete_pend
     }
     assert_eq!(notify_status, Some(NtStatus::DELETE_PENDING));
 }
+
+/// A CHANGE_NOTIFY on `file_id` for `filter`, watching the subtree.
+fn notify_for(file_id: FileId, filter: NotifyFilter) -> impl FnOnce(&mut Vec<u8>) {
+    move |o| {
+        ChangeNotifyRequest {
+            flags: ChangeNotifyFlags::WATCH_TREE,
+            output_buffer_length: 4096,
+            file_id,
+            completion_filter: filter,
+        }
+        .encode(o)
+    }
+}
+
+#[tokio::test]
+async fn a_rename_into_another_directory_is_reported_as_ntfs_reports_it() {
+    use lwio_fscc::{FileRenameInformation, NotifyAction, decode_notify};
+    use lwio_smb2::{ChangeNotifyResponse, SetInfoRequest};
+    let (port, _stop, _) = start_in().await;
+    let mut c = Client::logon(port).await;
+    let names = dir_handle(&mut c, "r").await;
+    let attributes = dir_handle(&mut c, "r").await;
+    dir_handle(&mut c, "r\\sub").await;
+    c.send(vec![req(
+        Command::CREATE,
+        open_file("r\\sub\\x.txt", AccessMask::GENERIC_ALL),
+    )])
+    .await;
+    let file = CreateResponse::decode(&c.recv().await.remove(0))
+        .unwrap()
+        .file_id;
+    let n1 = c
+        .send(vec![req(
+            Command::CHANGE_NOTIFY,
+            notify_for(names, NotifyFilter::FILE_NAME | NotifyFilter::DIR_NAME),
+        )])
+        .await[0];
+    let n2 = c
+        .send(vec![req(
+            Command::CHANGE_NOTIFY,
+            notify_for(attributes, NotifyFilter::ATTRIBUTES),
+        )])
+        .await[0];
+    let rename = FileRenameInformation {
+        replace_if_exists: false,
+        root_directory: 0,
+        file_name: "r\\y.txt".into(),
+    };
+    let r = c
+        .send(vec![req(Command::SET_INFO, move |o| {
+            SetInfoRequest {
+                info_type: InfoType::FILE,
+                info_class: 10, // FileRenameInformation
+                buffer: rename.encode(),
+                additional_information: 0,
+                file_id: file,
+            }
+            .encode(o)
+        })])
+        .await[0];
+    let mut got = std::collections::HashMap::new();
+    while [n1, n2, r].iter().any(|m| !got.contains_key(m)) {
+        for m in c.recv().await {
+            let h = Header::decode(&m).unwrap();
+            if h.status == NtStatus::PENDING {
+                continue;
+            }
+            assert_eq!(h.status, NtStatus::SUCCESS, "{:?}", h.command);
+            let entries = if h.command == Command::CHANGE_NOTIFY {
+                let buffer = ChangeNotifyResponse::decode(&m).unwrap().buffer;
+                decode_notify(&buffer)
+                    .unwrap()
+                    .into_iter()
+                    .map(|e| (e.action, e.file_name))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            got.insert(h.message_id, entries);
+        }
+    }
+    // Into another directory: removed and added, not an old and a new name.
+    assert_eq!(
+        got[&n1],
+        [
+            (NotifyAction::REMOVED, "sub\\x.txt".to_string()),
+            (NotifyAction::ADDED, "y.txt".to_string())
+        ]
+    );
+    // A watch that sees no names sees the renamed file's attributes change.
+    assert_eq!(got[&n2], [(NotifyAction::MODIFIED, "y.txt".to_string())]);
+}
