@@ -62,6 +62,7 @@ mod negotiate;
 #[cfg(feature = "rpc")]
 pub mod rpc_services;
 pub mod server;
+mod session_bind;
 mod session_setup;
 pub mod signing;
 pub mod state;

@@ -265,9 +265,18 @@ impl Tree {
         }
     }
 
-    /// Removes every open (tree disconnect, logoff).
+    /// Removes every open (tree disconnect, logoff, the end of the connection). An open a
+    /// request still uses (a pending change notify, lock or read) has that request ended,
+    /// as CLOSE does (a change notify answers STATUS_NOTIFY_CLEANUP; smbtorture's
+    /// `smb2.notify.logoff` waits for it): the handle closes when the request lets go. The
+    /// others close when the caller drops them.
     pub fn close_all(&self) -> Vec<Arc<Open>> {
-        self.opens.lock().drain().map(|(_, o)| o).collect()
+        let opens: Vec<Arc<Open>> = self.opens.lock().drain().map(|(_, o)| o).collect();
+        for open in opens.iter().filter(|o| Arc::strong_count(o) > 1) {
+            open.locks.set_closed();
+            open.handle.cancel();
+        }
+        opens
     }
 
     /// How many files are open on this tree.
@@ -284,8 +293,9 @@ pub struct Session {
     pub user: String,
     /// The account's domain.
     pub domain: String,
-    /// The token every IRP of this session carries.
-    pub token: Arc<AccessToken>,
+    /// The token every IRP of this session carries; a re-authentication replaces it
+    /// ([`Session::token`]).
+    token: parking_lot::RwLock<Arc<AccessToken>>,
     /// The session key pipes see: NTLMSSP's for 2.x, the application key for 3.x
     /// ([`crate::signing::pipe_session_key`]).
     pub session_key: [u8; 16],
@@ -314,7 +324,7 @@ impl Session {
             id,
             user,
             domain,
-            token,
+            token: parking_lot::RwLock::new(token),
             session_key,
             is_guest,
             trees: Mutex::new(HashMap::new()),
@@ -324,6 +334,18 @@ impl Session {
             logon: Mutex::new(None),
             link: Mutex::new(None),
         }
+    }
+
+    /// The token the session's requests carry now: the logon's, or the last
+    /// re-authentication's. Opens made before keep the access they were granted.
+    pub fn token(&self) -> Arc<AccessToken> {
+        Arc::clone(&self.token.read())
+    }
+
+    /// Replaces the session's token (a re-authentication, MS-SMB2 3.3.5.5.3: the session
+    /// takes the new security context).
+    pub(crate) fn set_token(&self, token: Arc<AccessToken>) {
+        *self.token.write() = token;
     }
 
     /// Keeps `guard` (the session's entry in the server's status) until the session ends

@@ -92,8 +92,8 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
     let mut ecps = EcpList::default();
     #[cfg(feature = "npfs")]
     if is_ipc {
-        let info = PipeClientInfo::new(req.session.token.clone())
-            .session_key(req.session.session_key.to_vec());
+        let info =
+            PipeClientInfo::new(req.session.token()).session_key(req.session.session_key.to_vec());
         ecps.insert(info);
     }
     // Told by the file system when the open waits for another open's oplock break.
@@ -127,7 +127,7 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
         security_descriptor: asks.security_descriptor.clone().map(Bytes::from),
         ea_buffer: asks.ea_buffer.map(Bytes::from),
         ecps,
-        token: req.session.token.clone(),
+        token: req.session.token(),
         // Only the I/O manager opens target directories (for a rename or link).
         open_target_directory: false,
     };
@@ -332,7 +332,7 @@ async fn network_open(
 /// A second open of `path` for FILE_READ_ATTRIBUTES, shared with everyone.
 async fn attributes_open(req: &FileRequest<'_>, path: &str) -> Option<FileHandle> {
     let request = IoCreate::new(
-        req.session.token.clone(),
+        req.session.token(),
         AccessMask::FILE_READ_ATTRIBUTES,
         CreateDisposition::OPEN,
     )
@@ -356,7 +356,7 @@ async fn maximal_access(
         granted
     } else {
         let request = IoCreate::new(
-            req.session.token.clone(),
+            req.session.token(),
             AccessMask::MAXIMUM_ALLOWED,
             CreateDisposition::OPEN,
         )

@@ -188,7 +188,7 @@ async fn pipe_wait(req: &FileRequest<'_>, ir: &IoctlRequest) -> Outcome {
     }
     let root = req.tree.share.device_path("");
     let create = CreateRequest::new(
-        Arc::clone(&req.session.token),
+        req.session.token(),
         AccessMask::FILE_READ_ATTRIBUTES,
         CreateDisposition::OPEN,
     )
