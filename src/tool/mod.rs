@@ -68,7 +68,7 @@ mod moves;
 mod names;
 #[cfg(feature = "rdr")]
 pub mod remote;
-mod scan;
+pub mod scan;
 mod script;
 mod session;
 #[cfg(all(feature = "rdr", feature = "rpc"))]

@@ -7,17 +7,29 @@
 //!
 //! A buffer that decodes to no entry also ends the scan, so a file system that answers
 //! with empty successes cannot keep the caller looping.
+//!
+//! ```no_run
+//! # fn list(dir: &lwio::core::FileHandle) {
+//! use lwio::tool::scan::scan;
+//! use lwio::core::FileInfoClass;
+//! scan::<()>(dir, FileInfoClass::NAMES, "*.txt", |e| {
+//!     println!("{}", e.file_name);
+//!     Ok(())
+//! })
+//! .unwrap();
+//! # }
+//! ```
 
 use lwio_core::irp::{QueryDirectoryFlags, QueryDirectoryRequest};
 use lwio_core::{FileHandle, FileInfoClass, NtStatus, block_on};
 use lwio_fscc::{DirEntry, decode_dir_entries};
 
 /// The output buffer of each query: 64 KiB, what Windows' clients ask for.
-pub(crate) const SCAN_LENGTH: u32 = 64 * 1024;
+pub const SCAN_LENGTH: u32 = 64 * 1024;
 
 /// Why a scan stopped early.
 #[derive(Debug)]
-pub(crate) enum ScanError<E> {
+pub enum ScanError<E> {
     /// A query failed with this status.
     Status(NtStatus),
     /// A buffer did not decode as entries of the class.
@@ -28,7 +40,7 @@ pub(crate) enum ScanError<E> {
 
 /// Scans the open directory `dir` for names matching `pattern` (`*` for all), calling
 /// `each` with every entry of `class` in the order the file system returns them.
-pub(crate) fn scan<E>(
+pub fn scan<E>(
     dir: &FileHandle,
     class: FileInfoClass,
     pattern: &str,
@@ -66,7 +78,7 @@ pub(crate) fn scan<E>(
 }
 
 /// The names in `dir` (all of them, `.` and `..` included, in the file system's order).
-pub(crate) fn names(dir: &FileHandle) -> Result<Vec<String>, ScanError<std::convert::Infallible>> {
+pub fn names(dir: &FileHandle) -> Result<Vec<String>, ScanError<std::convert::Infallible>> {
     let mut names = Vec::new();
     scan(dir, FileInfoClass::NAMES, "*", |e| {
         names.push(e.file_name);

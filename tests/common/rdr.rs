@@ -5,10 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use lwio::core::irp::request::{LockRequest, QueryDirectoryRequest, UnlockRequest};
+use lwio::core::irp::request::{LockRequest, UnlockRequest};
 use lwio::core::{
     AccessMask, AccessToken, CreateDisposition, CreateOptions, CreateRequest, FileHandle,
-    FileInfoClass, IoManager, IrpRequest, NtStatus, QueryDirectoryFlags, ShareAccess, block_on,
+    FileInfoClass, IoManager, IrpRequest, NtStatus, ShareAccess, block_on,
 };
 use lwio::rdr::{Credentials, RdrConfig, Redirector};
 use lwio_smb2::Dialect;
@@ -382,30 +382,11 @@ pub fn transfer(m: &Mounted, name: &str, size: usize, seed: u64) {
 
 fn names(dir: &FileHandle, pattern: &str) -> Vec<String> {
     let mut all = Vec::new();
-    let mut first = true;
-    loop {
-        let r = block_on(dir.query_directory(QueryDirectoryRequest {
-            class: FileInfoClass::NAMES,
-            flags: if first {
-                QueryDirectoryFlags::RESTART_SCANS
-            } else {
-                QueryDirectoryFlags::empty()
-            },
-            file_index: 0,
-            pattern: first.then(|| pattern.to_string()),
-            length: 64 * 1024,
-        }));
-        match r {
-            Err(NtStatus::NO_MORE_FILES) => break,
-            Err(NtStatus::NO_SUCH_FILE) if first => break,
-            other => {
-                let buf = other.unwrap();
-                let entries = lwio::fscc::decode_dir_entries(FileInfoClass::NAMES, &buf).unwrap();
-                all.extend(entries.into_iter().map(|e| e.file_name));
-            }
-        }
-        first = false;
-    }
+    lwio::tool::scan::scan::<()>(dir, FileInfoClass::NAMES, pattern, |e| {
+        all.push(e.file_name);
+        Ok(())
+    })
+    .unwrap();
     all.sort();
     all
 }
