@@ -24,7 +24,7 @@ fn target(server: &common::Running) -> Target {
 /// encrypted gibibytes: `encrypted_sessions_every_cipher_at_3_x`).
 #[test]
 fn gib_each_way_at_every_dialect_signed() {
-    let server = common::start(&[]);
+    let server = common::start_in(rdr::memory_dir(), &[]);
     rdr::round_trips_at_every_dialect(&target(&server));
 }
 
@@ -32,7 +32,7 @@ fn gib_each_way_at_every_dialect_signed() {
 /// [`rdr::required_encryption`].
 #[test]
 fn encrypted_sessions_every_cipher_at_3_x() {
-    let server = common::start(&["--encrypt-data"]);
+    let server = common::start_in(rdr::memory_dir(), &["--encrypt-data"]);
     rdr::required_encryption(&target(&server));
 }
 

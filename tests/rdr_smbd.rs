@@ -24,7 +24,7 @@ fn target(server: &smbd::Smbd) -> Target {
 /// encrypted gibibytes: `encrypted_sessions_every_cipher_at_3_x`).
 #[test]
 fn gib_each_way_at_every_dialect_signed() {
-    let server = smbd::Smbd::start("");
+    let server = smbd::Smbd::start_in(rdr::memory_dir(), "");
     rdr::round_trips_at_every_dialect(&target(&server));
 }
 
@@ -46,7 +46,7 @@ fn waiting_and_cancelled_locks() {
 /// [`rdr::required_encryption`].
 #[test]
 fn encrypted_sessions_every_cipher_at_3_x() {
-    let server = smbd::Smbd::start("  server smb encrypt = required");
+    let server = smbd::Smbd::start_in(rdr::memory_dir(), "  server smb encrypt = required");
     rdr::required_encryption(&target(&server));
 }
 
