@@ -20,18 +20,12 @@ fn target(server: &smbd::Smbd) -> Target {
     }
 }
 
+/// 1 GiB each way, byte for byte, at 2.0.2, 2.1, 3.0, 3.0.2 and 3.1.1, signed (the
+/// encrypted gibibytes: `encrypted_sessions_every_cipher_at_3_x`).
 #[test]
-fn round_trip_64mib_at_every_dialect() {
-    let server = smbd::Smbd::start("");
-    let t = target(&server);
-    for d in [
-        Dialect::SMB_2_0_2,
-        Dialect::SMB_2_1,
-        Dialect::SMB_3_0_2,
-        Dialect::SMB_3_1_1,
-    ] {
-        rdr::round_trip(&t, d);
-    }
+fn gib_each_way_at_every_dialect_signed() {
+    let server = smbd::Smbd::start_in(rdr::memory_dir(), "");
+    rdr::round_trips_at_every_dialect(&target(&server));
 }
 
 #[test]
@@ -51,8 +45,8 @@ fn waiting_and_cancelled_locks() {
 /// smbd with `server smb encrypt = required` (4.17's spelling): see
 /// [`rdr::required_encryption`].
 #[test]
-fn encrypted_sessions_at_3_0_and_3_1_1() {
-    let server = smbd::Smbd::start("  server smb encrypt = required");
+fn encrypted_sessions_every_cipher_at_3_x() {
+    let server = smbd::Smbd::start_in(rdr::memory_dir(), "  server smb encrypt = required");
     rdr::required_encryption(&target(&server));
 }
 
@@ -77,10 +71,11 @@ fn change_notify_sees_another_client() {
 }
 
 /// A loopback TCP proxy to a server whose connections the test can cut (as a network
-/// failure would), while it keeps accepting new ones.
+/// failure would), while it keeps accepting new ones; it keeps what the clients sent.
 struct Proxy {
     port: u16,
     live: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+    sent: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
 }
 
 impl Proxy {
@@ -89,6 +84,8 @@ impl Proxy {
         let port = listener.local_addr().unwrap().port();
         let live = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let kept = std::sync::Arc::clone(&live);
+        let sent = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = std::sync::Arc::clone(&sent);
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(client) = client else { return };
@@ -98,18 +95,41 @@ impl Proxy {
                     l.push(client.try_clone().unwrap());
                     l.push(server.try_clone().unwrap());
                 }
-                for (mut from, mut to) in [
-                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
-                    (server, client),
+                for (mut from, mut to, record) in [
+                    (
+                        client.try_clone().unwrap(),
+                        server.try_clone().unwrap(),
+                        Some(std::sync::Arc::clone(&record)),
+                    ),
+                    (server, client, None),
                 ] {
                     std::thread::spawn(move || {
-                        let _ = std::io::copy(&mut from, &mut to);
+                        use std::io::{Read, Write};
+                        let mut buf = vec![0u8; 64 * 1024];
+                        while let Ok(n @ 1..) = from.read(&mut buf) {
+                            if let Some(r) = &record {
+                                r.lock().unwrap().extend_from_slice(&buf[..n]);
+                            }
+                            if to.write_all(&buf[..n]).is_err() {
+                                break;
+                            }
+                        }
                         let _ = to.shutdown(std::net::Shutdown::Both);
                     });
                 }
             }
         });
-        Proxy { port, live }
+        Proxy { port, live, sent }
+    }
+
+    /// How many times the clients sent `needle` (a create context's name, say).
+    fn sent_count(&self, needle: &[u8]) -> usize {
+        self.sent
+            .lock()
+            .unwrap()
+            .windows(needle.len())
+            .filter(|w| *w == needle)
+            .count()
     }
 
     /// Cuts every connection made so far.
@@ -120,16 +140,16 @@ impl Proxy {
     }
 }
 
-/// Durable handles: an smbd that grants them (no kernel oplocks or share modes, no POSIX
-/// locking) gives the redirector's files durable handles with their batch oplocks; when
-/// the network cuts the connection, the next request reclaims the handle (DHnC), so a
-/// byte-range lock taken before is still held (another open's lock on the range is
-/// refused), and the data written before and after is there. A second open of the file
-/// breaks the first one's batch oplock, and the redirector acknowledges the break.
+/// Durable handles v2: an smbd that grants them (no kernel oplocks or share modes, no
+/// POSIX locking) gives the redirector's files at 3.1.1 durable handles v2 (DH2Q with a
+/// CreateGuid) with their batch oplocks; when the network cuts the connection, the next
+/// request reclaims the handle (DH2C with the same CreateGuid), so a byte-range lock taken
+/// before is still held (another open's lock on the range is refused), and the data
+/// written before and after is there. A second open of the file breaks the first one's
+/// batch oplock, and the redirector acknowledges the break. At 2.1 the same with v1
+/// (DHnQ, DHnC).
 #[test]
 fn durable_handles_are_reclaimed_after_a_cut() {
-    use lwio::core::irp::request::LockRequest;
-    use lwio::core::{AccessMask, NtStatus, ShareAccess, block_on};
     let server = smbd::Smbd::start(
         "  kernel oplocks = no\n  kernel share modes = no\n  posix locking = no\n  durable handles = yes",
     );
@@ -138,7 +158,29 @@ fn durable_handles_are_reclaimed_after_a_cut() {
         port: proxy.port,
         ..target(&server)
     };
-    let m = t.mount(&[Dialect::SMB_3_1_1]);
+    let v2: [&[u8]; 2] = [b"DH2Q", b"DH2C"];
+    let v1: [&[u8]; 2] = [b"DHnQ", b"DHnC"];
+    for (dialect, [ask, reclaim], [other_ask, other_reclaim]) in
+        [(Dialect::SMB_3_1_1, v2, v1), (Dialect::SMB_2_1, v1, v2)]
+    {
+        let before = |n: &[u8]| proxy.sent_count(n);
+        let counts = [ask, reclaim, other_ask, other_reclaim].map(before);
+        reclaim_after_a_cut(&server, &proxy, &t, dialect);
+        // Signed, not sealed: the create contexts' names are in clear on the wire.
+        let after = [ask, reclaim, other_ask, other_reclaim].map(|n| proxy.sent_count(n));
+        assert!(after[0] > counts[0], "{dialect:?} asks with {ask:?}");
+        assert!(
+            after[1] > counts[1],
+            "{dialect:?} reclaims with {reclaim:?}"
+        );
+        assert_eq!(after[2..], counts[2..], "{dialect:?} uses one version only");
+    }
+}
+
+fn reclaim_after_a_cut(server: &smbd::Smbd, proxy: &Proxy, t: &Target, dialect: Dialect) {
+    use lwio::core::irp::request::LockRequest;
+    use lwio::core::{AccessMask, NtStatus, ShareAccess, block_on};
+    let m = t.mount(&[dialect]);
     let f = m.create("durable.bin");
     assert_eq!(block_on(f.write(0, b"before".to_vec())).unwrap(), 6);
     let range = LockRequest {
