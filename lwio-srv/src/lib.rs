@@ -56,6 +56,7 @@ pub mod admin;
 pub mod config;
 mod conn;
 mod credits;
+pub mod durable;
 pub mod endpoint;
 pub mod files;
 mod negotiate;

@@ -22,6 +22,7 @@ use crate::state::{FileRequest, Open, RELATED_FILE_ID, Reply};
 mod change_notify;
 mod close;
 mod create;
+mod durable;
 mod flush;
 mod ioctl;
 mod lease;

@@ -1,0 +1,451 @@
+#![allow(clippy::unwrap_used)]
+//! Durable handles v1 and v2 (MS-SMB2 3.3.5.9.6, 3.3.5.9.7, 3.3.5.9.10, 3.3.5.9.12,
+//! 3.3.7.1) and the replay of a v2 create, over in-memory connections with the raw client:
+//! grant and refusal, an open that outlives its connection and is reclaimed on a new one,
+//! the checks of a reconnect (user, CreateGuid, lease key and name), the scavenger, a
+//! conflicting open closing a preserved one, replay.
+
+use std::time::Duration;
+
+use lwio_core::{AccessMask, CreateAction, CreateDisposition, NtStatus, ShareAccess};
+use lwio_smb2::create_context::{DurableFlags, Lease, LeaseFlags};
+use lwio_smb2::oplock::LeaseState;
+use lwio_smb2::{
+    Command, CreateRequest, CreateResponse, Dialect, FileId, HeaderFlags, OplockLevel,
+    RequestContext, ResponseContext,
+};
+use lwio_srv::accounts::UserConfig;
+use lwio_srv::testing::client::{Msg, RawClient, body, status_of};
+use lwio_srv::testing::{Harness, USER, open_to_everyone, small_config};
+use tokio::io::DuplexStream;
+use tokio::task::JoinHandle;
+
+type Client = RawClient<DuplexStream>;
+type Task = JoinHandle<Result<(), lwio_srv::endpoint::Refused>>;
+
+const OTHER: (&str, &str) = ("other", "word");
+
+fn server(dir: &std::path::Path) -> Harness {
+    open_to_everyone(dir).unwrap();
+    let mut config = small_config(dir);
+    config.users.push(UserConfig::new(OTHER.0, OTHER.1));
+    Harness::new(config).unwrap()
+}
+
+async fn connect(h: &Harness, user: (&str, &str)) -> (Client, Task) {
+    let (mut c, task) = h.connect(None);
+    c.negotiate(&[Dialect::SMB_3_0_2]).await.unwrap();
+    c.logon(user.0, user.1).await.unwrap();
+    c.tree_connect("share").await.unwrap();
+    (c, task)
+}
+
+/// Drops the client's connection and waits until the server has ended it.
+async fn drop_connection(c: Client, task: Task) {
+    drop(c);
+    let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+}
+
+fn create_msg(
+    name: &str,
+    oplock: OplockLevel,
+    share: ShareAccess,
+    contexts: Vec<RequestContext>,
+) -> Msg {
+    let name = name.to_owned();
+    Msg::new(
+        Command::CREATE,
+        body(|o| {
+            CreateRequest {
+                oplock_level: oplock,
+                desired_access: AccessMask::GENERIC_READ | AccessMask::GENERIC_WRITE,
+                share_access: share,
+                disposition: CreateDisposition::OPEN_IF,
+                name,
+                contexts: contexts.iter().map(RequestContext::to_raw).collect(),
+                ..CreateRequest::default()
+            }
+            .encode(o)
+        }),
+    )
+}
+
+/// Sends `msg`; the response, or its error status.
+async fn create(c: &mut Client, msg: Msg) -> Result<CreateResponse, NtStatus> {
+    let m = c.call(msg).await.unwrap();
+    match status_of(&m) {
+        s if s.is_error() => Err(s),
+        _ => Ok(CreateResponse::decode(&m).unwrap()),
+    }
+}
+
+fn contexts(r: &CreateResponse) -> Vec<ResponseContext> {
+    r.contexts
+        .iter()
+        .map(|c| ResponseContext::from_raw(c).unwrap())
+        .collect()
+}
+
+fn v2(guid: u8, timeout: u32) -> RequestContext {
+    RequestContext::DurableRequestV2 {
+        timeout,
+        flags: DurableFlags::empty(),
+        create_guid: [guid; 16],
+    }
+}
+
+fn v2_reconnect(file_id: FileId, guid: u8) -> RequestContext {
+    RequestContext::DurableReconnectV2 {
+        file_id,
+        create_guid: [guid; 16],
+        flags: DurableFlags::empty(),
+    }
+}
+
+fn lease(key: u8, state: u32) -> Lease {
+    Lease {
+        key: [key; 16],
+        state: LeaseState(state),
+        flags: LeaseFlags::empty(),
+        duration: 0,
+        v2: None,
+    }
+}
+
+const RWH: u32 = 7;
+
+fn none() -> ShareAccess {
+    ShareAccess::default()
+}
+
+#[tokio::test]
+async fn a_durable_batch_open_outlives_its_connection_and_is_reclaimed() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = server(dir.path());
+    let (mut c, task) = connect(&h, USER).await;
+    let msg = create_msg(
+        "d.txt",
+        OplockLevel::BATCH,
+        none(),
+        vec![RequestContext::DurableRequest],
+    );
+    let r = create(&mut c, msg).await.unwrap();
+    assert_eq!(r.oplock_level, OplockLevel::BATCH);
+    assert_eq!(contexts(&r), vec![ResponseContext::Durable]);
+    let id = r.file_id;
+    c.write(id, 0, b"kept across connections").await.unwrap();
+    // Still attached: a reconnect finds nothing to reclaim.
+    let again = create_msg(
+        "d.txt",
+        OplockLevel::BATCH,
+        none(),
+        vec![RequestContext::DurableReconnect(id)],
+    );
+    assert_eq!(
+        create(&mut c, again).await.unwrap_err(),
+        NtStatus::OBJECT_NAME_NOT_FOUND
+    );
+    drop_connection(c, task).await;
+
+    let (mut c, _task) = connect(&h, USER).await;
+    // Every field but the context is ignored (the name, too, for an oplock).
+    let reconnect = create_msg(
+        "ignored",
+        OplockLevel::NONE,
+        none(),
+        vec![RequestContext::DurableReconnect(id)],
+    );
+    let r = create(&mut c, reconnect).await.unwrap();
+    assert_eq!(r.file_id, id);
+    assert_eq!(r.create_action, CreateAction::OPENED);
+    assert_eq!(r.oplock_level, OplockLevel::BATCH);
+    assert!(contexts(&r).is_empty(), "no durable context on a reconnect");
+    let data = c.read(id, 0, 100).await.unwrap();
+    assert_eq!(data, b"kept across connections");
+    // Reclaimed once only.
+    let twice = create_msg(
+        "d.txt",
+        OplockLevel::NONE,
+        none(),
+        vec![RequestContext::DurableReconnect(id)],
+    );
+    assert_eq!(
+        create(&mut c, twice).await.unwrap_err(),
+        NtStatus::OBJECT_NAME_NOT_FOUND
+    );
+    c.close(id).await.unwrap();
+}
+
+#[tokio::test]
+async fn durability_needs_a_batch_oplock_or_a_handle_lease() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = server(dir.path());
+    let (mut c, task) = connect(&h, USER).await;
+    let ii = create_msg(
+        "ii.txt",
+        OplockLevel::II,
+        ShareAccess::ALL,
+        vec![RequestContext::DurableRequest],
+    );
+    let r = create(&mut c, ii).await.unwrap();
+    assert!(contexts(&r).is_empty());
+    let ii_id = r.file_id;
+    let rw = RequestContext::Lease(lease(1, 5));
+    let r = create(
+        &mut c,
+        create_msg(
+            "rw.txt",
+            OplockLevel::LEASE,
+            ShareAccess::ALL,
+            vec![rw, v2(1, 0)],
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        contexts(&r).len(),
+        1,
+        "the lease context alone: {:?}",
+        contexts(&r)
+    );
+    let rh = RequestContext::Lease(lease(2, RWH));
+    let r = create(
+        &mut c,
+        create_msg(
+            "rwh.txt",
+            OplockLevel::LEASE,
+            ShareAccess::ALL,
+            vec![rh, v2(2, 0)],
+        ),
+    )
+    .await
+    .unwrap();
+    // The persistent flag is not granted; the default v2 timeout is 60 s.
+    assert!(contexts(&r).contains(&ResponseContext::DurableV2 {
+        timeout: 60_000,
+        flags: DurableFlags::empty()
+    }));
+    drop_connection(c, task).await;
+    let (mut c, _task) = connect(&h, USER).await;
+    let gone = create_msg(
+        "ii.txt",
+        OplockLevel::NONE,
+        none(),
+        vec![RequestContext::DurableReconnect(ii_id)],
+    );
+    assert_eq!(
+        create(&mut c, gone).await.unwrap_err(),
+        NtStatus::OBJECT_NAME_NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_reconnect_checks_user_create_guid_and_lease() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = server(dir.path());
+    let (mut c, task) = connect(&h, USER).await;
+    let rwh = lease(9, RWH);
+    let msg = create_msg(
+        "l.txt",
+        OplockLevel::LEASE,
+        none(),
+        vec![RequestContext::Lease(rwh), v2(5, 1_000_000)],
+    );
+    let r = create(&mut c, msg).await.unwrap();
+    assert!(contexts(&r).contains(&ResponseContext::DurableV2 {
+        timeout: 300_000,
+        flags: DurableFlags::empty()
+    }));
+    let id = r.file_id;
+    drop_connection(c, task).await;
+
+    let (mut other, _t) = connect(&h, OTHER).await;
+    let try_as_other = create_msg(
+        "l.txt",
+        OplockLevel::LEASE,
+        none(),
+        vec![RequestContext::Lease(rwh), v2_reconnect(id, 5)],
+    );
+    assert_eq!(
+        create(&mut other, try_as_other).await.unwrap_err(),
+        NtStatus::ACCESS_DENIED
+    );
+
+    let (mut c, _task) = connect(&h, USER).await;
+    let cases = [
+        ("l.txt", Some(rwh), 6, NtStatus::OBJECT_NAME_NOT_FOUND),
+        ("l.txt", None, 5, NtStatus::OBJECT_NAME_NOT_FOUND),
+        (
+            "l.txt",
+            Some(lease(8, RWH)),
+            5,
+            NtStatus::OBJECT_NAME_NOT_FOUND,
+        ),
+        ("other.txt", Some(rwh), 5, NtStatus::INVALID_PARAMETER),
+    ];
+    for (name, l, guid, status) in cases {
+        let mut ctxs = vec![v2_reconnect(id, guid)];
+        ctxs.extend(l.map(RequestContext::Lease));
+        let msg = create_msg(name, OplockLevel::LEASE, none(), ctxs);
+        assert_eq!(
+            create(&mut c, msg).await.unwrap_err(),
+            status,
+            "{name} {guid}"
+        );
+    }
+    let msg = create_msg(
+        "L.TXT",
+        OplockLevel::LEASE,
+        none(),
+        vec![RequestContext::Lease(lease(9, 0)), v2_reconnect(id, 5)],
+    );
+    let r = create(&mut c, msg).await.unwrap();
+    assert_eq!(r.file_id, id);
+    assert_eq!(r.oplock_level, OplockLevel::LEASE);
+    let granted = contexts(&r);
+    assert!(
+        granted.iter().any(
+            |g| matches!(g, ResponseContext::Lease(l) if l.state.0 == RWH && l.key == [9; 16])
+        ),
+        "{granted:?}"
+    );
+    c.close(id).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_scavenger_closes_what_is_not_reclaimed() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = server(dir.path());
+    let (mut c, task) = connect(&h, USER).await;
+    let msg = create_msg("s.txt", OplockLevel::BATCH, none(), vec![v2(3, 300)]);
+    let r = create(&mut c, msg).await.unwrap();
+    assert!(contexts(&r).contains(&ResponseContext::DurableV2 {
+        timeout: 300,
+        flags: DurableFlags::empty()
+    }));
+    let id = r.file_id;
+    drop_connection(c, task).await;
+    let open_files = || {
+        h.server()
+            .io()
+            .rundown()
+            .files
+            .iter()
+            .filter(|f| f.path.contains("s.txt"))
+            .count()
+    };
+    assert_eq!(open_files(), 1, "preserved");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(open_files(), 0, "closed by the scavenger");
+    let (mut c, _task) = connect(&h, USER).await;
+    let msg = create_msg(
+        "s.txt",
+        OplockLevel::BATCH,
+        none(),
+        vec![v2_reconnect(id, 3)],
+    );
+    assert_eq!(
+        create(&mut c, msg).await.unwrap_err(),
+        NtStatus::OBJECT_NAME_NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_conflicting_open_closes_a_preserved_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = server(dir.path());
+    let (mut c, task) = connect(&h, USER).await;
+    let msg = create_msg(
+        "c.txt",
+        OplockLevel::BATCH,
+        ShareAccess::ALL,
+        vec![RequestContext::DurableRequest],
+    );
+    let id = create(&mut c, msg).await.unwrap().file_id;
+    drop_connection(c, task).await;
+    let (mut c, _task) = connect(&h, USER).await;
+    // The batch oplock breaks; with no client to answer, the open is closed and the
+    // new open goes on at once (not after the 35-second break timeout).
+    let started = std::time::Instant::now();
+    let plain = create_msg("c.txt", OplockLevel::NONE, ShareAccess::ALL, vec![]);
+    let other = create(&mut c, plain).await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    c.close(other.file_id).await.unwrap();
+    let msg = create_msg(
+        "c.txt",
+        OplockLevel::NONE,
+        none(),
+        vec![RequestContext::DurableReconnect(id)],
+    );
+    assert_eq!(
+        create(&mut c, msg).await.unwrap_err(),
+        NtStatus::OBJECT_NAME_NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_replayed_v2_create_returns_the_same_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = server(dir.path());
+    let (mut c, _task) = connect(&h, USER).await;
+    let first = create(
+        &mut c,
+        create_msg("r.txt", OplockLevel::BATCH, none(), vec![v2(7, 0)]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(first.create_action, CreateAction::CREATED);
+    let mut replay = create_msg("r.txt", OplockLevel::BATCH, none(), vec![v2(7, 0)]);
+    replay.flags |= HeaderFlags::REPLAY_OPERATION;
+    let second = create(&mut c, replay).await.unwrap();
+    assert_eq!(second.file_id, first.file_id);
+    assert_eq!(second.create_action, CreateAction::CREATED);
+    assert_eq!(second.oplock_level, OplockLevel::BATCH);
+    // Without the replay flag the CreateGuid is in use.
+    let dup = create_msg(
+        "r.txt",
+        OplockLevel::BATCH,
+        ShareAccess::ALL,
+        vec![v2(7, 0)],
+    );
+    assert_eq!(
+        create(&mut c, dup).await.unwrap_err(),
+        NtStatus::DUPLICATE_OBJECTID
+    );
+    c.close(first.file_id).await.unwrap();
+    // Once closed, the CreateGuid is free again.
+    let fresh = create(
+        &mut c,
+        create_msg("r.txt", OplockLevel::NONE, none(), vec![v2(7, 0)]),
+    )
+    .await
+    .unwrap();
+    assert_ne!(fresh.file_id, first.file_id);
+}
+
+#[test]
+fn contradictory_durable_contexts_are_refused() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let h = server(dir.path());
+        let (mut c, _task) = connect(&h, USER).await;
+        let id = FileId {
+            persistent: 1,
+            volatile: 1,
+        };
+        let combos = [
+            vec![v2_reconnect(id, 1), RequestContext::DurableRequest],
+            vec![RequestContext::DurableReconnect(id), v2(1, 0)],
+            vec![RequestContext::DurableReconnect(id), v2_reconnect(id, 1)],
+            vec![v2_reconnect(id, 1), v2(1, 0)],
+        ];
+        for ctxs in combos {
+            let msg = create_msg("x.txt", OplockLevel::BATCH, none(), ctxs);
+            assert_eq!(
+                create(&mut c, msg).await.unwrap_err(),
+                NtStatus::INVALID_PARAMETER
+            );
+        }
+    });
+}
