@@ -270,6 +270,7 @@ fn established(
             || req
                 .security_mode
                 .contains(SessionSecurityMode::SIGNING_REQUIRED));
+    let user_sid = logon.token.user;
     let session = Arc::new(Session::new(
         t.session_id,
         logon.user.clone(),
@@ -303,6 +304,14 @@ fn established(
         }));
     }
     conn.authenticated.store(true, Ordering::Relaxed);
+    if keyed {
+        crate::conn::previous::end_previous_session(
+            conn,
+            req.previous_session_id,
+            t.session_id,
+            user_sid,
+        );
+    }
     tracing::info!(user = %logon.user, domain = %logon.domain, kind = ?logon.kind, "logon");
     Response { bytes, signer }
 }

@@ -27,6 +27,7 @@ mod frames;
 pub(crate) mod logon_limiter;
 pub(crate) mod order;
 pub(crate) mod outbox;
+pub(crate) mod previous;
 pub(crate) mod registry;
 pub(crate) mod seal;
 mod setups;

@@ -69,14 +69,24 @@ struct Asks {
 pub(super) async fn handle(req: &FileRequest<'_>) -> Outcome {
     match create(req).await {
         Ok(ok) => ok,
-        Err(status) => (Reply::error(status), None),
+        Err(status) => {
+            if std::env::var_os("LWIO_DEBUG_CREATE").is_some() {
+                eprintln!("DEBUGCREATE {status:?} {:02x?}", &req.msg[64..]);
+            }
+            (Reply::error(status), None)
+        }
     }
 }
 
 async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
     let cr = match CreateRequest::decode(req.msg) {
         Ok(cr) => cr,
-        Err(e) => return Ok((bad_request(e), None)),
+        Err(e) => {
+            if std::env::var_os("LWIO_DEBUG_CREATE").is_some() {
+                eprintln!("DEBUGDECODE {e:?} {:02x?}", &req.msg[64..]);
+            }
+            return Ok((bad_request(e), None));
+        }
     };
     let is_ipc = matches!(req.tree.share.kind, ShareKind::Ipc { .. });
     // On IPC$ the name is a pipe's, a single component: `\srvsvc` or `pipe\srvsvc` names
