@@ -198,6 +198,8 @@ struct Inner {
     per_owner: HashMap<Sid, usize>,
     /// Live v2 opens by CreateGuid (replay, 3.3.5.9.10).
     by_guid: HashMap<[u8; 16], Weak<Open>>,
+    /// CreateGuids of v2 creates still in progress (a replay of one is refused).
+    pending: std::collections::HashSet<[u8; 16]>,
     /// Opens a break or the scavenger took out, to close outside any lock.
     doomed: Vec<Arc<Open>>,
 }
@@ -338,6 +340,20 @@ impl DurableTable {
         inner.by_guid.insert(guid, Arc::downgrade(open));
     }
 
+    /// Marks the v2 create with CreateGuid `guid` as in progress until the guard drops;
+    /// `None` when one with that CreateGuid already is (its replay arrived while it waits,
+    /// for an oplock break say).
+    pub(crate) fn start_create(self: &Arc<Self>, guid: [u8; 16]) -> Option<CreateInProgress> {
+        self.inner
+            .lock()
+            .pending
+            .insert(guid)
+            .then(|| CreateInProgress {
+                table: Arc::clone(self),
+                guid,
+            })
+    }
+
     /// The live open created with CreateGuid `guid`, attached to a session or preserved.
     pub(crate) fn by_guid(&self, guid: &[u8; 16]) -> Option<Arc<Open>> {
         self.inner.lock().by_guid.get(guid).and_then(Weak::upgrade)
@@ -395,6 +411,18 @@ impl DurableTable {
         let table = Arc::downgrade(self);
         let wake = Arc::clone(&self.wake);
         rt.spawn(scavenge(table, wake));
+    }
+}
+
+/// A v2 create in progress ([`DurableTable::start_create`]).
+pub(crate) struct CreateInProgress {
+    table: Arc<DurableTable>,
+    guid: [u8; 16],
+}
+
+impl Drop for CreateInProgress {
+    fn drop(&mut self) {
+        self.table.inner.lock().pending.remove(&self.guid);
     }
 }
 

@@ -323,7 +323,11 @@ fn end_session(conn: &Conn, id: u64) {
         conn.session_ended(id, vs.signer.clone());
         vs.session.end_logon();
         for tree in vs.session.remove_all_trees() {
-            tree.close_all();
+            // Durable opens outlive a logoff too: a new session may reclaim them
+            // (smbtorture's smb2.durable-open.reopen4, as Windows and Samba do).
+            conn.srv
+                .durable
+                .connection_lost(&conn.srv.leases, tree.close_all());
         }
     }
 }

@@ -69,24 +69,14 @@ struct Asks {
 pub(super) async fn handle(req: &FileRequest<'_>) -> Outcome {
     match create(req).await {
         Ok(ok) => ok,
-        Err(status) => {
-            if std::env::var_os("LWIO_DEBUG_CREATE").is_some() {
-                eprintln!("DEBUGCREATE {status:?} {:02x?}", &req.msg[64..]);
-            }
-            (Reply::error(status), None)
-        }
+        Err(status) => (Reply::error(status), None),
     }
 }
 
 async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
     let cr = match CreateRequest::decode(req.msg) {
         Ok(cr) => cr,
-        Err(e) => {
-            if std::env::var_os("LWIO_DEBUG_CREATE").is_some() {
-                eprintln!("DEBUGDECODE {e:?} {:02x?}", &req.msg[64..]);
-            }
-            return Ok((bad_request(e), None));
-        }
+        Err(e) => return Ok((bad_request(e), None)),
     };
     let is_ipc = matches!(req.tree.share.kind, ShareKind::Ipc { .. });
     // On IPC$ the name is a pipe's, a single component: `\srvsvc` or `pipe\srvsvc` names
@@ -104,11 +94,25 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
         return super::durable::reconnect(req, &cr, ask, asks.lease.as_ref()).await;
     }
     check_request(&cr)?;
-    if let (Some(DurableAsk::V2 { create_guid, .. }), false) = (asks.durable, is_ipc) {
-        if let Some(done) = super::durable::replay(req, &create_guid, asks.lease.as_ref()).await {
-            return done;
+    // A v2 create: a replay of one that completed (3.3.5.9.10), or of one still in
+    // progress, which is refused with STATUS_FILE_NOT_AVAILABLE (the original answers).
+    let _in_progress = match (asks.durable, is_ipc) {
+        (Some(DurableAsk::V2 { create_guid, .. }), false) => {
+            let requested = cr.oplock_level;
+            let lease = asks.lease.as_ref();
+            if let Some(done) = super::durable::replay(req, &create_guid, requested, lease).await {
+                return done;
+            }
+            match req.durable.start_create(create_guid) {
+                Some(guard) => Some(guard),
+                None if super::durable::is_replay(req) => {
+                    return Err(NtStatus::FILE_NOT_AVAILABLE);
+                }
+                None => return Err(NtStatus::DUPLICATE_OBJECTID),
+            }
         }
-    }
+        _ => None,
+    };
     // Pipes have no EAs.
     if is_ipc && asks.ea_buffer.is_some() {
         return Err(NtStatus::EAS_NOT_SUPPORTED);

@@ -122,7 +122,10 @@ pub(super) async fn reconnect(
     let share = req.tree.share.name.to_lowercase();
     let name = cr.name.to_lowercase();
     let open = req.durable.reclaim(file_id.persistent, |_, d| {
-        if d.create_guid != guid || d.share != share {
+        // DH2C names the open's CreateGuid (zero for a v1 open); DHnC names none, and
+        // reclaims a v2 open as well (smbtorture's durable-v2-open.reopen2b).
+        let guid_differs = guid.is_some_and(|g| g != d.create_guid.unwrap_or([0; 16]));
+        if guid_differs || d.share != share {
             return Err(NtStatus::OBJECT_NAME_NOT_FOUND);
         }
         match (d.lease, lease) {
@@ -148,7 +151,15 @@ pub(super) async fn reconnect(
         Some(asked) => super::lease::reconnected(req, &open, asked),
         None => None,
     };
-    Ok(answer(req, &open, CreateAction::OPENED, lease_response, Vec::new()).await)
+    Ok(answer(
+        req,
+        &open,
+        CreateAction::OPENED,
+        lease_response,
+        None,
+        Vec::new(),
+    )
+    .await)
 }
 
 /// A DH2Q create with a CreateGuid of a live open: with SMB2_FLAGS_REPLAY_OPERATION (from
@@ -157,15 +168,11 @@ pub(super) async fn reconnect(
 pub(super) async fn replay(
     req: &FileRequest<'_>,
     create_guid: &[u8; 16],
+    requested: OplockLevel,
     lease: Option<&Lease>,
 ) -> Option<Result<Outcome, NtStatus>> {
     let open = req.durable.by_guid(create_guid)?;
-    let replaying = req.dialect >= 0x0300
-        && req
-            .header
-            .flags
-            .contains(lwio_smb2::HeaderFlags::REPLAY_OPERATION);
-    if !replaying {
+    if !is_replay(req) {
         return Some(Err(NtStatus::DUPLICATE_OBJECTID));
     }
     // Only while it is attached to this tree: a preserved open is reclaimed by DH2C.
@@ -186,25 +193,47 @@ pub(super) async fn replay(
         },
         None => None,
     };
+    // The answer has the oplock level the replay asks for, and the durable context when
+    // that level could have made the open durable; the open itself keeps its oplock and
+    // durability (as Windows answers smbtorture's smb2.replay.replay-dhv2-oplock2).
     let mut contexts = Vec::new();
-    if let Some(d) = open.durable.get() {
+    let could_be_durable = lease_response.is_some() || requested == OplockLevel::BATCH;
+    if let (Some(d), true) = (open.durable.get(), could_be_durable) {
         contexts.push(ResponseContext::DurableV2 {
             timeout: u32::try_from(d.timeout.as_millis()).unwrap_or(u32::MAX),
             flags: Default::default(),
         });
     }
+    let level = lease_response.is_none().then_some(requested);
     let action = open.handle.create_action();
-    Some(Ok(
-        answer(req, &open, action, lease_response, contexts).await
-    ))
+    Some(Ok(answer(
+        req,
+        &open,
+        action,
+        lease_response,
+        level,
+        contexts,
+    )
+    .await))
 }
 
-/// The CREATE response for an open that already existed (reconnected or replayed).
+/// True for a request marked SMB2_FLAGS_REPLAY_OPERATION on a 3.x connection.
+pub(super) fn is_replay(req: &FileRequest<'_>) -> bool {
+    req.dialect >= 0x0300
+        && req
+            .header
+            .flags
+            .contains(lwio_smb2::HeaderFlags::REPLAY_OPERATION)
+}
+
+/// The CREATE response for an open that already existed (reconnected or replayed), with
+/// the lease context `lease`, else the oplock level `level` (default: the open's).
 async fn answer(
     req: &FileRequest<'_>,
     open: &Arc<Open>,
     action: CreateAction,
     lease: Option<Lease>,
+    level: Option<OplockLevel>,
     mut contexts: Vec<ResponseContext>,
 ) -> Outcome {
     let path = req.tree.share.device_path(&open.name);
@@ -212,7 +241,7 @@ async fn answer(
     let oplock_level = if lease.is_some() {
         OplockLevel::LEASE
     } else {
-        open.oplock.level()
+        level.unwrap_or_else(|| open.oplock.level())
     };
     if let Some(l) = lease {
         contexts.push(ResponseContext::Lease(l));
