@@ -2,10 +2,14 @@
 //! The redirector against Samba's smbd (a private instance, `scripts/lib/private-smbd.sh`):
 //! the same scenarios as against lwiod. A missing smbd fails these tests.
 
+#[path = "common/proxy.rs"]
+mod proxy;
 #[path = "common/rdr.rs"]
 mod rdr;
 #[path = "common/smbd.rs"]
 mod smbd;
+
+use proxy::Proxy;
 
 use lwio::rdr::Credentials;
 use lwio_smb2::Dialect;
@@ -74,50 +78,6 @@ fn sessions_are_shared_and_reaped() {
 fn change_notify_sees_another_client() {
     let server = smbd::Smbd::start("");
     rdr::notify_from_another_client(&target(&server));
-}
-
-/// A loopback TCP proxy to a server whose connections the test can cut (as a network
-/// failure would), while it keeps accepting new ones.
-struct Proxy {
-    port: u16,
-    live: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
-}
-
-impl Proxy {
-    fn start(server_port: u16) -> Proxy {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let live = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let kept = std::sync::Arc::clone(&live);
-        std::thread::spawn(move || {
-            for client in listener.incoming() {
-                let Ok(client) = client else { return };
-                let server = std::net::TcpStream::connect(("127.0.0.1", server_port)).unwrap();
-                {
-                    let mut l = kept.lock().unwrap();
-                    l.push(client.try_clone().unwrap());
-                    l.push(server.try_clone().unwrap());
-                }
-                for (mut from, mut to) in [
-                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
-                    (server, client),
-                ] {
-                    std::thread::spawn(move || {
-                        let _ = std::io::copy(&mut from, &mut to);
-                        let _ = to.shutdown(std::net::Shutdown::Both);
-                    });
-                }
-            }
-        });
-        Proxy { port, live }
-    }
-
-    /// Cuts every connection made so far.
-    fn cut(&self) {
-        for s in self.live.lock().unwrap().drain(..) {
-            let _ = s.shutdown(std::net::Shutdown::Both);
-        }
-    }
 }
 
 /// Durable handles: an smbd that grants them (no kernel oplocks or share modes, no POSIX

@@ -12,7 +12,9 @@
 //! - **Disconnect.** When a connection ends (3.3.7.1) its durable opens are not closed:
 //!   [`DurableTable::preserve`] keeps each (its I/O manager handle, so its PVFS file
 //!   object, share mode, byte-range locks and oplock or lease stay) with a deadline; the
-//!   others close. A LOGOFF or TREE_DISCONNECT closes durable opens like any other.
+//!   others close. So do a LOGOFF and a logon that names the session as its
+//!   PreviousSessionId (smbtorture's durable-open.reopen4 reclaims an open after a
+//!   logoff); a TREE_DISCONNECT closes durable opens like any other.
 //! - **Scavenger.** One task per server (started with the first preserved open) closes
 //!   what is not reclaimed before its deadline. The table holds at most
 //!   [`Settings::max_detached_opens`](crate::Settings::max_detached_opens) opens, and at
@@ -239,7 +241,10 @@ impl DurableTable {
     pub(crate) fn timeout(&self, v2_asked: Option<u32>) -> Duration {
         match v2_asked {
             None => self.limits.v1_timeout,
-            Some(0) => self.limits.v2_default_timeout,
+            Some(0) => self
+                .limits
+                .v2_default_timeout
+                .min(self.limits.v2_max_timeout),
             Some(ms) => Duration::from_millis(u64::from(ms)).min(self.limits.v2_max_timeout),
         }
     }
