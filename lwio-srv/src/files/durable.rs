@@ -87,6 +87,7 @@ pub(super) fn grant(
         } => (Some(timeout), Some(create_guid)),
     };
     let timeout = req.durable.timeout(v2_timeout);
+    open.locks.set_durable();
     open.durable.set(Durability {
         owner: req.session.token.user,
         timeout,
