@@ -26,9 +26,14 @@ type Task = JoinHandle<Result<(), lwio_srv::endpoint::Refused>>;
 const OTHER: (&str, &str) = ("other", "word");
 
 fn server(dir: &std::path::Path) -> Harness {
+    server_with(dir, |_| {})
+}
+
+fn server_with(dir: &std::path::Path, settings: impl FnOnce(&mut lwio_srv::Settings)) -> Harness {
     open_to_everyone(dir).unwrap();
     let mut config = small_config(dir);
     config.users.push(UserConfig::new(OTHER.0, OTHER.1));
+    settings(&mut config.settings);
     Harness::new(config).unwrap()
 }
 
@@ -448,4 +453,55 @@ fn contradictory_durable_contexts_are_refused() {
             );
         }
     });
+}
+
+#[tokio::test]
+async fn disconnected_opens_are_bounded_per_user_and_in_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = server_with(dir.path(), |s| {
+        s.max_detached_opens = 3;
+        s.max_detached_opens_per_user = 2;
+    });
+    let durable_open = |name: &str| {
+        create_msg(
+            name,
+            OplockLevel::BATCH,
+            none(),
+            vec![RequestContext::DurableRequest],
+        )
+    };
+    let (mut c, task) = connect(&h, USER).await;
+    let mut ids = Vec::new();
+    for name in ["a", "b", "c"] {
+        let r = create(&mut c, durable_open(name)).await.unwrap();
+        assert_eq!(contexts(&r), vec![ResponseContext::Durable]);
+        ids.push(r.file_id);
+    }
+    drop_connection(c, task).await;
+    let (mut o, task) = connect(&h, OTHER).await;
+    let mut other_ids = Vec::new();
+    for name in ["d", "e"] {
+        other_ids.push(create(&mut o, durable_open(name)).await.unwrap().file_id);
+    }
+    drop_connection(o, task).await;
+    // Two of the user's three were kept; the other user got the one place left.
+    let (mut c, _t) = connect(&h, USER).await;
+    assert_eq!(reclaimed(&mut c, &ids).await, 2);
+    let (mut o, _t) = connect(&h, OTHER).await;
+    assert_eq!(reclaimed(&mut o, &other_ids).await, 1);
+}
+
+/// How many of `ids` a DHnC reclaims.
+async fn reclaimed(c: &mut Client, ids: &[FileId]) -> usize {
+    let mut n = 0;
+    for id in ids {
+        let m = create_msg(
+            "x",
+            OplockLevel::NONE,
+            none(),
+            vec![RequestContext::DurableReconnect(*id)],
+        );
+        n += usize::from(create(c, m).await.is_ok());
+    }
+    n
 }
