@@ -24,6 +24,7 @@
 //! - For [`crate::admin`]: `Open::share_access` (`Tree::add_open` takes it) and the
 //!   session's link to its connection (`Session::with_link`).
 //! - For durable handles ([`crate::durable`]): `Open::durable`, `Open::relay`,
+//!   `Open::channel`,
 //!   `Tree::insert_open` (a reconnected open joins its new tree), `FileRequest::durable`.
 
 use std::collections::HashMap;
@@ -185,6 +186,8 @@ pub struct Open {
     pub durable: crate::durable::DurableSlot,
     /// Where the open's oplock and lease break notifications go.
     pub relay: crate::durable::BreakRelay,
+    /// The open's channel sequence and outstanding requests (MS-SMB2 3.3.5.2.10).
+    pub channel: crate::files::ChannelSequence,
 }
 
 /// One tree connect.
@@ -248,6 +251,7 @@ impl Tree {
             oplock: Default::default(),
             durable: Default::default(),
             relay: Default::default(),
+            channel: Default::default(),
         });
         self.opens.lock().insert(volatile, Arc::clone(&open));
         open

@@ -195,6 +195,9 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
         .tree
         .add_open(handle, cr.name.clone(), is_dir, cr.share_access);
     open.relay.attach(req.async_control.break_sink());
+    if req.dialect >= 0x0300 {
+        open.channel.start(req.header.channel_sequence());
+    }
     let mut lease_granted = None;
     // Never on directories or pipes (MS-SMB2 3.3.5.9). No directory leases: the key is
     // not kept (smbtorture's smb2.lease.request), which dropping its `Creating` does.
