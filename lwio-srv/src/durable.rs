@@ -288,7 +288,10 @@ impl DurableTable {
     }
 
     /// The opens of a connection that ended (MS-SMB2 3.3.7.1): durable ones that still
-    /// hold a batch oplock or a lease with handle caching are kept, the others close.
+    /// hold a batch oplock or a lease with handle caching are kept, the others close. One
+    /// whose oplock or lease is breaking to less counts as holding what it breaks to: the
+    /// break went to the connection that is gone, and no client will acknowledge it, so
+    /// the opener waiting for it gets the file when the open closes now.
     pub(crate) fn connection_lost(
         self: &Arc<Self>,
         leases: &crate::files::LeaseTable,
@@ -300,9 +303,10 @@ impl DurableTable {
             };
             let caching = match d.lease {
                 Some((client_guid, key)) => {
-                    leases.state_of(client_guid, key) & lwio_smb2::oplock::LeaseState::HANDLE.0 != 0
+                    leases.settled_state(client_guid, key) & lwio_smb2::oplock::LeaseState::HANDLE.0
+                        != 0
                 }
-                None => open.oplock.level() == lwio_smb2::OplockLevel::BATCH,
+                None => open.oplock.settled_level() == lwio_smb2::OplockLevel::BATCH,
             };
             self.preserve(open, caching);
         }

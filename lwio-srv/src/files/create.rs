@@ -297,12 +297,11 @@ fn read_contexts(list: &[CreateContext]) -> Result<Asks, NtStatus> {
         |c: &RequestContext| matches!(c, RequestContext::DurableReconnectV2 { .. }),
     ]
     .map(|kind| typed.iter().any(kind));
-    let [v1_request, v1_reconnect, v2_request, v2_reconnect] = durable_kinds;
+    let [_, _, v2_request, v2_reconnect] = durable_kinds;
     let kinds = durable_kinds.iter().filter(|k| **k).count();
     if (v2_request || v2_reconnect) && kinds > 1 {
         return Err(NtStatus::INVALID_PARAMETER);
     }
-    let _ = (v1_request, v1_reconnect);
     for ctx in typed {
         match ctx {
             RequestContext::MaximalAccess { .. } => asks.maximal_access = true,

@@ -394,13 +394,13 @@ fn notify_break(lease: &SrvLease, out: RequestOplockOutput) {
 }
 
 impl LeaseTable {
-    /// The caching state of the lease `key` of client `client_guid` (0: none, or no such
-    /// lease).
-    pub(crate) fn state_of(&self, client_guid: [u8; 16], key: [u8; 16]) -> u32 {
-        self.map
-            .lock()
-            .get(&(client_guid, key))
-            .map_or(0, |l| l.st.lock().state)
+    /// The caching state of the lease `key` of client `client_guid` once the break in
+    /// progress, if any, is done (0: none, or no such lease).
+    pub(crate) fn settled_state(&self, client_guid: [u8; 16], key: [u8; 16]) -> u32 {
+        self.map.lock().get(&(client_guid, key)).map_or(0, |l| {
+            let st = l.st.lock();
+            st.breaking_to.unwrap_or(st.state)
+        })
     }
 }
 

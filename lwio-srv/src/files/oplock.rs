@@ -46,6 +46,13 @@ impl OplockSlot {
         self.0.lock().level
     }
 
+    /// The level the open holds once the break in progress, if any, is done: what a
+    /// disconnected open can still count on (its client cannot acknowledge a break).
+    pub(crate) fn settled_level(&self) -> OplockLevel {
+        let st = self.0.lock();
+        st.breaking_to.unwrap_or(st.level)
+    }
+
     fn set(&self, level: OplockLevel) {
         *self.0.lock() = SlotState {
             level,
