@@ -3,15 +3,15 @@
 
 /// A loopback TCP proxy to a server whose connections the test can cut (as a network
 /// failure would), while it keeps accepting new ones.
-pub struct Proxy {
+pub(crate) struct Proxy {
     /// The port the proxy listens on.
-    pub port: u16,
+    pub(crate) port: u16,
     live: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
 }
 
 impl Proxy {
     /// A proxy to `server_port` on loopback.
-    pub fn start(server_port: u16) -> Proxy {
+    pub(crate) fn start(server_port: u16) -> Proxy {
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
         let port = listener.local_addr().unwrap().port();
         let live = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -40,7 +40,7 @@ impl Proxy {
     }
 
     /// Cuts every connection made so far.
-    pub fn cut(&self) {
+    pub(crate) fn cut(&self) {
         for s in self.live.lock().unwrap().drain(..) {
             let _ = s.shutdown(std::net::Shutdown::Both);
         }
