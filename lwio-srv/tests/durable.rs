@@ -505,3 +505,80 @@ async fn reclaimed(c: &mut Client, ids: &[FileId]) -> usize {
     }
     n
 }
+
+/// PreviousSessionId (MS-SMB2 3.3.5.5.3): a logon on a new connection naming the old
+/// session ends it, keeping its durable open for a reconnect; the old connection's
+/// requests on it then get STATUS_USER_SESSION_DELETED. Another user's logon naming it
+/// leaves it alone.
+#[tokio::test]
+async fn a_logon_naming_the_previous_session_ends_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = server(dir.path());
+    let (mut old, _old_task) = connect(&h, USER).await;
+    let msg = create_msg(
+        "p.txt",
+        OplockLevel::BATCH,
+        none(),
+        vec![RequestContext::DurableRequest],
+    );
+    let id = create(&mut old, msg).await.unwrap().file_id;
+    let previous = old.session_id;
+    // Another user naming the session changes nothing.
+    let (mut stranger, _t) = h.connect(None);
+    stranger.negotiate(&[Dialect::SMB_3_0_2]).await.unwrap();
+    stranger.previous_session_id = previous;
+    stranger.logon(OTHER.0, OTHER.1).await.unwrap();
+    old.write(id, 0, b"still mine").await.unwrap();
+    // The same user does.
+    let (mut new, _t) = h.connect(None);
+    new.negotiate(&[Dialect::SMB_3_0_2]).await.unwrap();
+    new.previous_session_id = previous;
+    new.logon(USER.0, USER.1).await.unwrap();
+    new.tree_connect("share").await.unwrap();
+    let m = old
+        .call(RawClient::<DuplexStream>::write_msg(id, 0, b"x"))
+        .await
+        .unwrap();
+    assert_eq!(status_of(&m), NtStatus::USER_SESSION_DELETED);
+    let reconnect = create_msg(
+        "p.txt",
+        OplockLevel::NONE,
+        none(),
+        vec![RequestContext::DurableReconnect(id)],
+    );
+    let r = create(&mut new, reconnect).await.unwrap();
+    assert_eq!(new.read(r.file_id, 0, 100).await.unwrap(), b"still mine");
+}
+
+/// The channel sequence (MS-SMB2 3.3.5.2.10): once a request with a newer ChannelSequence
+/// reached an open, a WRITE with the older one is stale and refused with
+/// STATUS_FILE_NOT_AVAILABLE; a READ is not refused.
+#[tokio::test]
+async fn a_stale_channel_sequence_write_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = server(dir.path());
+    let (mut c, _task) = connect(&h, USER).await;
+    let msg = create_msg("cs.txt", OplockLevel::NONE, ShareAccess::ALL, vec![]);
+    let id = create(&mut c, msg).await.unwrap().file_id;
+    let write = |csn: u16, data: &[u8]| {
+        let mut m = RawClient::<DuplexStream>::write_msg(id, 0, data);
+        m.channel_sequence = csn;
+        m
+    };
+    assert_eq!(
+        status_of(&c.call(write(0, b"one")).await.unwrap()),
+        NtStatus::SUCCESS
+    );
+    assert_eq!(
+        status_of(&c.call(write(1, b"two")).await.unwrap()),
+        NtStatus::SUCCESS
+    );
+    assert_eq!(
+        status_of(&c.call(write(0, b"old")).await.unwrap()),
+        NtStatus::FILE_NOT_AVAILABLE
+    );
+    let mut read = RawClient::<DuplexStream>::read_msg(id, 0, 3);
+    read.channel_sequence = 0;
+    assert_eq!(status_of(&c.call(read).await.unwrap()), NtStatus::SUCCESS);
+    assert_eq!(c.read(id, 0, 3).await.unwrap(), b"two");
+}
