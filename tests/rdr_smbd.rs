@@ -2,10 +2,14 @@
 //! The redirector against Samba's smbd (a private instance, `scripts/lib/private-smbd.sh`):
 //! the same scenarios as against lwiod. A missing smbd fails these tests.
 
+#[path = "common/proxy.rs"]
+mod proxy;
 #[path = "common/rdr.rs"]
 mod rdr;
 #[path = "common/smbd.rs"]
 mod smbd;
+
+use proxy::Proxy;
 
 use lwio::rdr::Credentials;
 use lwio_smb2::Dialect;
@@ -68,76 +72,6 @@ fn sessions_are_shared_and_reaped() {
 fn change_notify_sees_another_client() {
     let server = smbd::Smbd::start("");
     rdr::notify_from_another_client(&target(&server));
-}
-
-/// A loopback TCP proxy to a server whose connections the test can cut (as a network
-/// failure would), while it keeps accepting new ones; it keeps what the clients sent.
-struct Proxy {
-    port: u16,
-    live: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
-    sent: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
-}
-
-impl Proxy {
-    fn start(server_port: u16) -> Proxy {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let live = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let kept = std::sync::Arc::clone(&live);
-        let sent = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let record = std::sync::Arc::clone(&sent);
-        std::thread::spawn(move || {
-            for client in listener.incoming() {
-                let Ok(client) = client else { return };
-                let server = std::net::TcpStream::connect(("127.0.0.1", server_port)).unwrap();
-                {
-                    let mut l = kept.lock().unwrap();
-                    l.push(client.try_clone().unwrap());
-                    l.push(server.try_clone().unwrap());
-                }
-                for (mut from, mut to, record) in [
-                    (
-                        client.try_clone().unwrap(),
-                        server.try_clone().unwrap(),
-                        Some(std::sync::Arc::clone(&record)),
-                    ),
-                    (server, client, None),
-                ] {
-                    std::thread::spawn(move || {
-                        use std::io::{Read, Write};
-                        let mut buf = vec![0u8; 64 * 1024];
-                        while let Ok(n @ 1..) = from.read(&mut buf) {
-                            if let Some(r) = &record {
-                                r.lock().unwrap().extend_from_slice(&buf[..n]);
-                            }
-                            if to.write_all(&buf[..n]).is_err() {
-                                break;
-                            }
-                        }
-                        let _ = to.shutdown(std::net::Shutdown::Both);
-                    });
-                }
-            }
-        });
-        Proxy { port, live, sent }
-    }
-
-    /// How many times the clients sent `needle` (a create context's name, say).
-    fn sent_count(&self, needle: &[u8]) -> usize {
-        self.sent
-            .lock()
-            .unwrap()
-            .windows(needle.len())
-            .filter(|w| *w == needle)
-            .count()
-    }
-
-    /// Cuts every connection made so far.
-    fn cut(&self) {
-        for s in self.live.lock().unwrap().drain(..) {
-            let _ = s.shutdown(std::net::Shutdown::Both);
-        }
-    }
 }
 
 /// Durable handles v2: an smbd that grants them (no kernel oplocks or share modes, no

@@ -279,6 +279,7 @@ fn established(
             || req
                 .security_mode
                 .contains(SessionSecurityMode::SIGNING_REQUIRED));
+    let user_sid = logon.token.user;
     let session = Arc::new(Session::new(
         t.session_id,
         logon.user.clone(),
@@ -312,6 +313,14 @@ fn established(
         }));
     }
     conn.authenticated.store(true, Ordering::Relaxed);
+    if keyed {
+        crate::conn::previous::end_previous_session(
+            conn,
+            req.previous_session_id,
+            t.session_id,
+            user_sid,
+        );
+    }
     tracing::info!(user = %logon.user, domain = %logon.domain, kind = ?logon.kind, "logon");
     Response { bytes, signer }
 }
@@ -323,7 +332,11 @@ fn end_session(conn: &Conn, id: u64) {
         conn.session_ended(id, vs.signer.clone());
         vs.session.end_logon();
         for tree in vs.session.remove_all_trees() {
-            tree.close_all();
+            // Durable opens outlive a logoff too: a new session may reclaim them
+            // (smbtorture's smb2.durable-open.reopen4, as Windows and Samba do).
+            conn.srv
+                .durable
+                .connection_lost(&conn.srv.leases, tree.close_all());
         }
     }
 }

@@ -23,6 +23,9 @@
 //! - `Share::path` and the `Share` constructors, for the builder and the live share table.
 //! - For [`crate::admin`]: `Open::share_access` (`Tree::add_open` takes it) and the
 //!   session's link to its connection (`Session::with_link`).
+//! - For durable handles ([`crate::durable`]): `Open::durable`, `Open::relay`,
+//!   `Open::channel`,
+//!   `Tree::insert_open` (a reconnected open joins its new tree), `FileRequest::durable`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -179,6 +182,12 @@ pub struct Open {
     pub locks: crate::files::OpenLocks,
     /// The open's oplock (MS-SMB2 3.3.1.10 Open.OplockLevel, Open.OplockState).
     pub oplock: crate::files::OplockSlot,
+    /// Set when the open is durable (MS-SMB2 3.3.1.10 `Open.IsDurable`).
+    pub durable: crate::durable::DurableSlot,
+    /// Where the open's oplock and lease break notifications go.
+    pub relay: crate::durable::BreakRelay,
+    /// The open's channel sequence and outstanding requests (MS-SMB2 3.3.5.2.10).
+    pub channel: crate::files::ChannelSequence,
 }
 
 /// One tree connect.
@@ -240,9 +249,17 @@ impl Tree {
             share_access,
             locks: Default::default(),
             oplock: Default::default(),
+            durable: Default::default(),
+            relay: Default::default(),
+            channel: Default::default(),
         });
         self.opens.lock().insert(volatile, Arc::clone(&open));
         open
+    }
+
+    /// Adds an open that existed before (a durable open reconnected on this tree).
+    pub fn insert_open(&self, open: Arc<Open>) {
+        self.opens.lock().insert(open.file_id.volatile, open);
     }
 
     /// The open with `file_id`; STATUS_FILE_CLOSED when there is none.
@@ -503,6 +520,8 @@ pub struct FileRequest<'a> {
     pub client_guid: [u8; 16],
     /// The server's leases.
     pub leases: &'a Arc<crate::files::LeaseTable>,
+    /// The server's durable opens.
+    pub durable: &'a Arc<crate::durable::DurableTable>,
 }
 
 /// The file id a related compound request means when it says "the previous one".

@@ -121,6 +121,7 @@ impl Env {
             local_addr: self.local_addr,
             client_guid: [0; 16],
             leases: &std::sync::Arc::default(),
+            durable: &std::sync::Arc::default(),
         }))
         .0
     }

@@ -574,6 +574,7 @@ async fn file_command(
         local_addr: conn.local_addr,
         client_guid: conn.negotiated().map_or([0; 16], |n| n.client_guid),
         leases: &conn.srv.leases,
+        durable: &conn.srv.durable,
     };
     let (mut reply, fid) = crate::files::dispatch(req).await;
     conn.pending.lock().remove(&hdr.message_id);

@@ -27,6 +27,7 @@ mod frames;
 pub(crate) mod logon_limiter;
 pub(crate) mod order;
 pub(crate) mod outbox;
+pub(crate) mod previous;
 pub(crate) mod registry;
 pub(crate) mod seal;
 mod setups;
@@ -653,7 +654,10 @@ impl Conn {
         for s in sessions {
             if let Some(v) = s.valid {
                 for t in v.session.remove_all_trees() {
-                    t.close_all();
+                    // Durable opens wait for their client (MS-SMB2 3.3.7.1).
+                    self.srv
+                        .durable
+                        .connection_lost(&self.srv.leases, t.close_all());
                 }
             }
         }
