@@ -24,7 +24,7 @@ pub(crate) fn end_previous_session(conn: &Conn, previous: u64, current: u64, use
                 .sessions
                 .get(&previous)
                 .and_then(|slot| slot.valid.as_ref())
-                .is_some_and(|vs| vs.session.token.user == user);
+                .is_some_and(|vs| vs.session.token().user == user);
             if ours {
                 st.sessions.remove(&previous).and_then(|slot| slot.valid)
             } else {

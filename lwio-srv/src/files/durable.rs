@@ -89,7 +89,7 @@ pub(super) fn grant(
     let timeout = req.durable.timeout(v2_timeout);
     open.locks.set_durable();
     open.durable.set(Durability {
-        owner: req.session.token.user,
+        owner: req.session.token().user,
         timeout,
         create_guid,
         lease: lease.map(|l| (req.client_guid, l.key)),
@@ -119,7 +119,7 @@ pub(super) async fn reconnect(
             create_guid,
         } => (file_id, Some(create_guid)),
     };
-    let user = req.session.token.user;
+    let user = req.session.token().user;
     let share = req.tree.share.name.to_lowercase();
     let name = cr.name.to_lowercase();
     let open = req.durable.reclaim(file_id.persistent, |_, d| {
@@ -183,7 +183,7 @@ pub(super) async fn replay(
     if open
         .durable
         .get()
-        .is_some_and(|d| d.owner != req.session.token.user)
+        .is_some_and(|d| d.owner != req.session.token().user)
     {
         return Some(Err(NtStatus::ACCESS_DENIED));
     }
