@@ -13,6 +13,11 @@
 #
 # --update rewrites the knownfail list from this run, keeping the reasons already written
 # and marking new entries "untriaged" (review them before committing).
+#
+# A subtest listed in tests/knownfail/hangs.txt (each with its reason) waits forever
+# against lwiod (smbtorture has no per-subtest time limit), so it is not run: its suite
+# runs as the list of its other subtests (smbtorture runs them one after the other in one
+# process), and the hanging one counts as failed and must be in the knownfail list too.
 set -u
 cd "$(dirname "$0")/.."
 
@@ -22,6 +27,7 @@ if [ "${1:-}" = "--update" ]; then
     shift
 fi
 KNOWNFAIL=tests/knownfail/smbtorture.txt
+HANGS=tests/knownfail/hangs.txt
 if [ $# -gt 0 ]; then
     suites=("$@")
 else
@@ -94,12 +100,30 @@ for suite in "${suites[@]}"; do
         *) target="//127.0.0.1/share" creds='torture%T0rture!pass' ;;
     esac
     log=$work/$suite.log
+    # The suite's subtests less those that hang (see the top of this script).
+    tests=("$suite")
+    hangs=$(grep -E "^$(printf '%s' "$suite" | sed 's/[.[\*^$()+?{|]/\\&/g')\.[^ ]+" "$HANGS" 2>/dev/null | cut -d' ' -f1)
+    if [ -n "$hangs" ]; then
+        tests=()
+        while read -r full; do
+            sub=${full#"$suite".}
+            sub=${sub%%.*}
+            if printf '%s\n' "$hangs" | grep -qxF "$suite.$sub"; then
+                echo "failure $suite.$sub" >>"$results"
+            else
+                tests+=("$suite.$sub")
+            fi
+        done < <(smbtorture --list "$suite" 2>/dev/null | grep -F "$suite.")
+    fi
     limit=$TIMEOUT
     # smb2.lease waits out lease-break timeouts (35 s each, as Windows): about three
     # minutes here.
     [ "$suite" = smb2.lease ] && [ "$limit" -lt 360 ] && limit=360
+    # smb2.notify's mask subtest waits 200 ms for each of 32 filter bits in each of 12
+    # operations, as Windows needs (about 90 s here); the suite takes about two minutes.
+    [ "$suite" = smb2.notify ] && [ "$limit" -lt 240 ] && limit=240
     timeout "$limit" smbtorture -s "$conf" "$target" -p "$port" -U "$creds" \
-        "$suite" >"$log" 2>&1
+        "${tests[@]}" >"$log" 2>&1
     rc=$?
     n=$(grep -cE '^(success|failure|error|skip): ' "$log")
     if [ "$n" -eq 0 ]; then

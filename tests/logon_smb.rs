@@ -3,8 +3,8 @@
 //! signs (lwio-auth's initiator for the tokens, lwio-srv's signer for the messages): each
 //! test asserts a refusal and the status it carries.
 //!
-//! - re-authentication as another user, or as a name that maps to Guest: ACCESS_DENIED,
-//!   the session still the first user's (MS-SMB2 3.3.5.5.3);
+//! - re-authentication as another user, or as a name that maps to Guest: accepted, the
+//!   session takes the new token and keeps its key and opens (MS-SMB2 3.3.5.5.3);
 //! - an unknown user is Guest only with `--map-to-guest`;
 //! - failed logons answered after the rate limiter's delay, queued per address and per
 //!   account, while another client's logon is served at once;
@@ -35,8 +35,9 @@ use lwio_smb2::tree::TreeConnectRequest;
 use lwio_smb2::{
     CancelRequest, ChangeNotifyFlags, ChangeNotifyRequest, CloseFlags, CloseRequest, Command,
     CreateRequest, CreateResponse, Dialect, EchoRequest, FileId, Header, HeaderFlags, HeaderId,
-    NegotiateRequest, ReadRequest, ReadResponse, SecurityMode, SessionFlags, SessionSetupRequest,
-    SessionSetupResponse, WriteRequest, split_compound,
+    InfoType, NegotiateRequest, QueryInfoRequest, QueryInfoResponse, ReadRequest, ReadResponse,
+    SecurityMode, SessionFlags, SessionSetupRequest, SessionSetupResponse, WriteRequest,
+    split_compound,
 };
 use lwio_srv::signing::Signer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -302,6 +303,28 @@ impl Smb {
         CreateResponse::decode(&m).unwrap().file_id
     }
 
+    /// The owner SID of an open file (QUERY_INFO of its security, OWNER).
+    async fn owner(&mut self, file_id: FileId) -> lwio_core::Sid {
+        let m = self
+            .call(req(Command::QUERY_INFO, move |o| {
+                QueryInfoRequest {
+                    info_type: InfoType::SECURITY,
+                    output_buffer_length: 4096,
+                    additional_information: 1, // OWNER_SECURITY_INFORMATION
+                    file_id,
+                    ..QueryInfoRequest::default()
+                }
+                .encode(o)
+            }))
+            .await;
+        assert_eq!(status(&m), NtStatus::SUCCESS, "query owner");
+        let sd = QueryInfoResponse::decode(&m).unwrap().buffer;
+        lwio_core::SecurityDescriptor::decode(&sd)
+            .unwrap()
+            .owner
+            .unwrap()
+    }
+
     async fn echo(&mut self) -> NtStatus {
         status(
             &self
@@ -316,7 +339,7 @@ fn start(extra: &[&str]) -> common::Running {
 }
 
 #[tokio::test]
-async fn reauthentication_as_another_identity_is_refused_and_the_session_keeps_its_user() {
+async fn reauthentication_as_another_identity_takes_its_token_and_keeps_key_and_opens() {
     let srv = start(&[
         "--user",
         "other:word",
@@ -329,19 +352,32 @@ async fn reauthentication_as_another_identity_is_refused_and_the_session_keeps_i
     let session = c.session_id;
     c.tree("share").await;
     let file = c.create("mine.txt", CreateOptions::default()).await;
+    let mine = c.owner(file).await;
 
-    // Another account, with its right password; then a name the server would map to
-    // Guest. Both refused, neither ends the session.
-    for (user, password) in [("other", "word"), ("nobody", "x")] {
-        let (st, m, _) = c
-            .session_setup(session, Initiator::spnego(creds(user, password)))
-            .await;
-        assert_eq!(st, NtStatus::ACCESS_DENIED, "re-authentication as {user}");
-        c.check_signature(&m);
-        assert_eq!(c.session_id, session);
-        assert_eq!(c.echo().await, NtStatus::SUCCESS);
-    }
-    // The same user again, with a new key: accepted, and the session goes on with its
+    // Another account, with its right password: accepted (MS-SMB2 3.3.5.5.3, as Windows),
+    // answered under the session's first key; what is created now is the other
+    // account's, and the first open goes on.
+    let (st, m, _) = c
+        .session_setup(session, Initiator::spnego(creds("other", "word")))
+        .await;
+    assert_eq!(st, NtStatus::SUCCESS, "re-authentication as other");
+    c.check_signature(&m);
+    assert_eq!(c.session_id, session);
+    let theirs = c.create("theirs.txt", CreateOptions::default()).await;
+    let other = c.owner(theirs).await;
+    assert_ne!(mine, other, "a file created after the re-authentication");
+    assert_eq!(c.owner(file).await, mine);
+    // A name the server maps to Guest: accepted too, flagged as a guest session.
+    let (st, m, _) = c
+        .session_setup(session, Initiator::spnego(creds("nobody", "x")))
+        .await;
+    assert_eq!(st, NtStatus::SUCCESS, "re-authentication as Guest");
+    assert_eq!(
+        SessionSetupResponse::decode(&m).unwrap().session_flags,
+        SessionFlags::IS_GUEST
+    );
+    assert_eq!(c.echo().await, NtStatus::SUCCESS);
+    // The first user again, with a new key: accepted, and the session goes on with its
     // first key (the signer is the one made at logon) and its open file.
     let (st, m, _) = c
         .session_setup(session, Initiator::spnego(creds("USER", "pass")))
@@ -358,21 +394,20 @@ async fn reauthentication_as_another_identity_is_refused_and_the_session_keeps_i
         SessionSetupResponse::decode(&m).unwrap().session_flags,
         SessionFlags::empty()
     );
-    let closed = c
-        .call(req(Command::CLOSE, move |o| {
-            CloseRequest {
-                flags: CloseFlags::default(),
-                file_id: file,
-            }
-            .encode(o)
-        }))
-        .await;
-    assert_eq!(status(&closed), NtStatus::SUCCESS);
-    // Still the first user's: re-authenticating as the other one is still refused.
-    let (st, _, _) = c
-        .session_setup(session, Initiator::spnego(creds("other", "word")))
-        .await;
-    assert_eq!(st, NtStatus::ACCESS_DENIED);
+    let again = c.create("again.txt", CreateOptions::default()).await;
+    assert_eq!(c.owner(again).await, mine);
+    for f in [file, theirs, again] {
+        let closed = c
+            .call(req(Command::CLOSE, move |o| {
+                CloseRequest {
+                    flags: CloseFlags::default(),
+                    file_id: f,
+                }
+                .encode(o)
+            }))
+            .await;
+        assert_eq!(status(&closed), NtStatus::SUCCESS);
+    }
 
     // A wrong password on re-authentication is a failed logon: the session goes
     // (MS-SMB2 3.3.5.5.3; smbtorture's smb2.session.reauth6).
@@ -768,4 +803,57 @@ fn smbclient_sees_the_delay_and_signs() {
     );
     let (ok, out, _) = run("user%pass");
     assert!(ok, "{out}");
+}
+
+#[tokio::test]
+async fn a_binding_request_is_not_accepted_and_answered_under_the_sessions_key() {
+    let srv = start(&["--failed-logon-delay-ms", "0"]);
+    let mut first = Smb::connect(srv.port).await;
+    assert_eq!(first.logon("user", "pass").await, NtStatus::SUCCESS);
+    let session = first.session_id;
+    let signer = first.signers[&session].clone();
+    // A second connection asks to bind the first one's session (SMB2_SESSION_FLAG_BINDING,
+    // signed with the session's key): lwio offers no multichannel, so the answer is
+    // STATUS_REQUEST_NOT_ACCEPTED, signed with that key.
+    let mut second = Smb::connect(srv.port).await;
+    second.signers.insert(session, signer);
+    second.session_id = session;
+    let token = Initiator::spnego(creds("user", "pass")).first();
+    let m = second
+        .call(req(Command::SESSION_SETUP, move |o| {
+            SessionSetupRequest {
+                flags: lwio_smb2::session::SessionSetupFlags::BINDING,
+                security_buffer: token,
+                ..SessionSetupRequest::default()
+            }
+            .encode(o)
+        }))
+        .await;
+    assert_eq!(status(&m), NtStatus::REQUEST_NOT_ACCEPTED);
+    let signed = Header::decode(&m)
+        .unwrap()
+        .flags
+        .contains(HeaderFlags::SIGNED);
+    assert!(signed, "signed (and checked by `call`)");
+    // Without the flag, the session is not this connection's: USER_SESSION_DELETED, also
+    // under its key.
+    let token = Initiator::spnego(creds("user", "pass")).first();
+    let m = second
+        .call(req(Command::SESSION_SETUP, move |o| {
+            SessionSetupRequest {
+                security_buffer: token,
+                ..SessionSetupRequest::default()
+            }
+            .encode(o)
+        }))
+        .await;
+    assert_eq!(status(&m), NtStatus::USER_SESSION_DELETED);
+    assert!(
+        Header::decode(&m)
+            .unwrap()
+            .flags
+            .contains(HeaderFlags::SIGNED)
+    );
+    // The session goes on, on its own connection.
+    assert_eq!(first.echo().await, NtStatus::SUCCESS);
 }

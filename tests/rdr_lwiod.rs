@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used)]
-//! The redirector against lwiod: a 64 MiB round trip at each dialect (signed), listings
-//! with a pattern, rename and delete, passed-through statuses, waiting and cancelled locks.
+//! The redirector against lwiod: 1 GiB each way at every dialect (signed, and sealed under
+//! every cipher of each 3.x dialect), listings with a pattern, rename and delete,
+//! passed-through statuses, waiting and cancelled locks, pipes, restarts.
 
 mod common;
 #[path = "common/rdr.rs"]
@@ -19,25 +20,19 @@ fn target(server: &common::Running) -> Target {
     }
 }
 
+/// 1 GiB each way, byte for byte, at 2.0.2, 2.1, 3.0, 3.0.2 and 3.1.1, signed (the
+/// encrypted gibibytes: `encrypted_sessions_every_cipher_at_3_x`).
 #[test]
-fn round_trip_64mib_at_every_dialect() {
-    let server = common::start(&[]);
-    let t = target(&server);
-    for d in [
-        Dialect::SMB_2_0_2,
-        Dialect::SMB_2_1,
-        Dialect::SMB_3_0_2,
-        Dialect::SMB_3_1_1,
-    ] {
-        rdr::round_trip(&t, d);
-    }
+fn gib_each_way_at_every_dialect_signed() {
+    let server = common::start_in(rdr::memory_dir(), &[]);
+    rdr::round_trips_at_every_dialect(&target(&server));
 }
 
 /// lwiod with `--encrypt-data` (every session must encrypt): see
 /// [`rdr::required_encryption`].
 #[test]
-fn encrypted_sessions_at_3_0_and_3_1_1() {
-    let server = common::start(&["--encrypt-data"]);
+fn encrypted_sessions_every_cipher_at_3_x() {
+    let server = common::start_in(rdr::memory_dir(), &["--encrypt-data"]);
     rdr::required_encryption(&target(&server));
 }
 

@@ -32,13 +32,36 @@ fn ok(out: Output) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// `diff -r a b` finds no difference (`what` names the case in the failure).
+fn same_trees(a: &Path, b: &Path, what: &str) {
+    let diff = Command::new("diff")
+        .arg("-r")
+        .arg(a)
+        .arg(b)
+        .output()
+        .unwrap();
+    assert!(
+        diff.status.success(),
+        "{what}: the trees differ: {}",
+        String::from_utf8_lossy(&diff.stdout)
+    );
+}
+
+/// `lwio shares` output that lists the disk share `share` and IPC$.
+fn lists_disk_and_ipc(out: &str) {
+    let listed = |name: &str, kind: &str| {
+        out.lines()
+            .any(|l| l.starts_with(&format!("{name} ")) && l.contains(&format!(" {kind} ")))
+    };
+    assert!(listed("share", "Disk"), "{out}");
+    assert!(listed("IPC$", "IPC$"), "{out}");
+}
+
 #[test]
 fn copy_a_tree_there_and_back() {
     let server = common::start(&[]);
     let work = tempfile::tempdir().unwrap();
-    let creds = work.path().join("creds");
-    std::fs::write(&creds, "username = user\npassword = pass\n").unwrap();
-    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let creds = creds_file(work.path(), "user", "pass");
     let tree = work.path().join("tree");
     for i in 0..200 {
         let dir = tree.join(format!("d{}", i % 7)).join(format!("e{}", i % 3));
@@ -75,17 +98,7 @@ fn copy_a_tree_there_and_back() {
         &["cp", "-r", &remote, back.to_str().unwrap()],
     ));
     assert!(out.contains("copied 200 files"), "{out}");
-    let diff = Command::new("diff")
-        .arg("-r")
-        .arg(&tree)
-        .arg(&back)
-        .output()
-        .unwrap();
-    assert!(
-        diff.status.success(),
-        "the trees differ: {}",
-        String::from_utf8_lossy(&diff.stdout)
-    );
+    same_trees(&tree, &back, "copy");
     let mtime = std::fs::metadata(back.join("d0/e0/f0.txt"))
         .unwrap()
         .modified()
@@ -203,19 +216,7 @@ fn shares_over_srvsvc() {
         Some(&creds),
         &["shares", &format!("//127.0.0.1:{}", server.port)],
     ));
-    let lines: Vec<&str> = out.lines().collect();
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with("share ") && l.contains(" Disk ")),
-        "{out}"
-    );
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with("IPC$ ") && l.contains(" IPC$ ")),
-        "{out}"
-    );
+    lists_disk_and_ipc(&out);
 
     let smbd = smbd::Smbd::start("");
     let creds = creds_file(work.path(), smbd::USER, smbd::PASSWORD);
@@ -223,19 +224,7 @@ fn shares_over_srvsvc() {
         Some(&creds),
         &["shares", &format!("//127.0.0.1:{}/", smbd.port)],
     ));
-    let lines: Vec<&str> = out.lines().collect();
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with("share ") && l.contains(" Disk ")),
-        "{out}"
-    );
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with("IPC$ ") && l.contains(" IPC$ ")),
-        "{out}"
-    );
+    lists_disk_and_ipc(&out);
     // A share path is not a server.
     let out = lwio(
         Some(&creds),
@@ -386,16 +375,7 @@ fn cp_continue_resumes() {
         out.contains("copied 3 files, 3004000 bytes, 1 already complete"),
         "only the rest of big.bin, longer.bin again, missing.bin: {out}"
     );
-    let diff = |a: &Path, b: &Path| {
-        let d = Command::new("diff")
-            .arg("-r")
-            .arg(a)
-            .arg(b)
-            .output()
-            .unwrap();
-        assert!(d.status.success(), "{}", String::from_utf8_lossy(&d.stdout));
-    };
-    diff(&tree, &there);
+    same_trees(&tree, &there, "continued copy");
 
     // Back, onto a partial local copy.
     let back = work.path().join("back");
@@ -407,7 +387,7 @@ fn cp_continue_resumes() {
     ));
     // `back` exists: the tree goes into it, as cp does.
     assert!(out.contains("copied 4 files"), "{out}");
-    diff(&tree, &back.join("tree"));
+    same_trees(&tree, &back.join("tree"), "continued copy back");
     let out = ok(lwio(
         Some(&creds),
         &[
@@ -452,16 +432,6 @@ fn thousand_files_there_and_back() {
             &["cp", "-r", &remote, back.to_str().unwrap()],
         ));
         assert!(out.contains("copied 1000 files"), "{name}: {out}");
-        let diff = Command::new("diff")
-            .arg("-r")
-            .arg(&tree)
-            .arg(&back)
-            .output()
-            .unwrap();
-        assert!(
-            diff.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&diff.stdout)
-        );
+        same_trees(&tree, &back, name);
     }
 }

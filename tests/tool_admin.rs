@@ -411,3 +411,134 @@ fn a_user_who_is_not_an_administrator_is_refused_every_command() {
     );
     assert!(ok && out.contains("k.txt"), "{out}");
 }
+
+/// Byte-range locks in `lwio admin status`: an SMB client (smbprotocol, tests/py/
+/// smbprotocol_lock.py) holds one, a local-socket client holds another on the same file
+/// and waits for a third; `--json` lists the SMB one under the SMB open and the local ones
+/// under the local client's open (with its pid), and the table prints them all.
+#[test]
+fn status_lists_the_byte_range_locks_of_smb_and_local_clients() {
+    use lwio_core::irp::{LockRequest, ShareAccess};
+    use lwio_core::{AccessMask, AccessToken, CreateDisposition, CreateRequest, NtStatus};
+    use std::io::BufRead as _;
+
+    let d = start();
+    let file = d.share("data").join("l.bin");
+    std::fs::write(&file, [0u8; 64]).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py/smbprotocol_lock.py");
+    let mut smb = Command::new(common::python())
+        .arg(script)
+        .args([
+            &d.port().to_string(),
+            "user",
+            "pass",
+            "data",
+            "l.bin",
+            "0",
+            "10",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python runs");
+    let mut line = String::new();
+    let mut output = std::io::BufReader::new(smb.stdout.take().unwrap());
+    output.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "locked", "the SMB client locked");
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let lock = |offset, length, exclusive, wait: bool| LockRequest {
+        offset,
+        length,
+        key: 0,
+        exclusive,
+        fail_immediately: !wait,
+    };
+    let client = rt
+        .block_on(lwio_client::DaemonClient::connect(&d.socket))
+        .unwrap();
+    let local = rt
+        .block_on(
+            client.create_file(
+                "/data/l.bin",
+                CreateRequest::new(
+                    Arc::new(AccessToken::anonymous()),
+                    AccessMask::GENERIC_READ | AccessMask::GENERIC_WRITE,
+                    CreateDisposition::OPEN,
+                )
+                .share(ShareAccess::READ | ShareAccess::WRITE),
+            ),
+        )
+        .unwrap();
+    rt.block_on(local.lock(lock(20, 5, false, false))).unwrap();
+    // A request that waits for the SMB client's range shows as waiting.
+    let waiting = local.lock(lock(2, 2, true, true));
+
+    let s = status_when(&d.socket, |s| {
+        s["local"].as_array().is_some_and(|l| {
+            l.first()
+                .is_some_and(|o| o["locks"].as_array().is_some_and(|k| k.len() == 2))
+        })
+    });
+    let open = &s["opens"].as_array().unwrap()[0];
+    assert_eq!(open["path"], "l.bin");
+    assert_eq!(
+        open["locks"],
+        serde_json::json!([{"offset": 0, "length": 10, "exclusive": true, "waiting": false}])
+    );
+    let mine = &s["local"][0];
+    assert_eq!(mine["path"], "/data/l.bin");
+    assert_eq!(mine["pid"], std::process::id());
+    assert_eq!(
+        mine["locks"],
+        serde_json::json!([
+            {"offset": 20, "length": 5, "exclusive": false, "waiting": false},
+            {"offset": 2, "length": 2, "exclusive": true, "waiting": true},
+        ])
+    );
+    let (ok, table) = lwio(&d.socket, &["status"]);
+    assert!(ok, "{table}");
+    assert!(table.contains("Byte range locks"), "{table}");
+    assert!(
+        table.lines().any(
+            |l| l.starts_with(&format!("local pid {}", std::process::id()))
+                && l.contains("W(wait)")
+        ),
+        "{table}"
+    );
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("smb file ") && l.contains("data\\l.bin")),
+        "{table}"
+    );
+
+    // The SMB client releases its lock: the waiting request is granted and shows so.
+    let mut input = smb.stdin.take().unwrap();
+    writeln!(input).unwrap();
+    input.flush().unwrap();
+    assert_eq!(rt.block_on(waiting), Ok(()));
+    let s = status_when(&d.socket, |s| {
+        s["opens"][0]["locks"]
+            .as_array()
+            .is_some_and(|k| k.is_empty())
+    });
+    assert_eq!(
+        s["local"][0]["locks"],
+        serde_json::json!([
+            {"offset": 2, "length": 2, "exclusive": true, "waiting": false},
+            {"offset": 20, "length": 5, "exclusive": false, "waiting": false},
+        ])
+    );
+    line.clear();
+    output.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "unlocked");
+    drop(input);
+    assert!(smb.wait().unwrap().success());
+    assert_eq!(rt.block_on(local.close()), NtStatus::SUCCESS);
+}

@@ -57,6 +57,7 @@ fn the_tool_runs_against_the_daemon() {
          lock h1 0 10\n\
          ! lock h2 5 10 STATUS_LOCK_NOT_GRANTED\n\
          lock h2 5 10 --wait\n\
+         lock h1 40 5 --wait\n\
          unlock h1 0 10\n\
          wait h2\n\
          close h1\n\
@@ -66,5 +67,9 @@ fn the_tool_runs_against_the_daemon() {
     let (ok, out) = lwio(&socket, &["script", script.to_str().unwrap()]);
     assert!(ok, "{out}");
     assert!(out.contains("h2: lock 5+10 (exclusive) pending"), "{out}");
+    // A lock that may wait but need not is answered at once: the daemon sent no interim
+    // frame (protocol version 3), so the tool does not call it pending.
+    assert!(out.contains("locked 40+5 (exclusive)"), "{out}");
+    assert!(!out.contains("lock 40+5 (exclusive) pending"), "{out}");
     assert!(out.contains("h2: lock 5+10 (exclusive) granted"), "{out}");
 }

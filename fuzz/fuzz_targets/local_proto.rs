@@ -4,7 +4,8 @@
 //! Input: a byte stream as a client would write it to `lwiod.sock`, fed to the streaming
 //! frame decoder; every body it yields is decoded as a client frame (what the daemon does)
 //! and as a server frame (what the client library does), and a completion's output as an
-//! admin status (what `lwio admin status` does).
+//! admin status (what `lwio admin status` does). Interim frames (version 3's `Pending`)
+//! are server frames like any other; the seed corpus has one before its completion.
 //!
 //! Checked: no panic; a frame that decodes encodes back to the same body (so nothing the
 //! decoder accepts is lost or invented); a refused length prefix stops the stream, as the

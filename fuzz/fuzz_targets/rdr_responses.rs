@@ -54,7 +54,17 @@ fn decode(command: Command, message: &[u8]) {
         Command::TREE_CONNECT => drop(TreeConnectResponse::decode(message)),
         Command::CREATE => drop(CreateResponse::decode(message)),
         Command::CLOSE => drop(CloseResponse::decode(message)),
-        Command::READ => drop(ReadResponse::decode(message)),
+        Command::READ => {
+            // As the driver does: the data's range, sliced out of the message (a range
+            // outside it would panic here).
+            if let Ok(at) = ReadResponse::locate(message) {
+                let data = &message[at.data];
+                assert_eq!(
+                    Ok(data),
+                    ReadResponse::decode(message).map(|r| r.data).as_deref()
+                );
+            }
+        }
         Command::WRITE => drop(WriteResponse::decode(message)),
         Command::QUERY_INFO => drop(QueryInfoResponse::decode(message)),
         Command::QUERY_DIRECTORY => drop(QueryDirectoryResponse::decode(message)),

@@ -37,7 +37,7 @@ use crate::proto::{
     AdminRequest, AdminStatus, ClientFrame, CreateArgs, FileId, HelloReply, MAX_DATA, MIN_VERSION,
     Op, ServerFrame, VERSION,
 };
-use crate::transport::read_frame;
+use crate::transport::{READ_BUFFER, VECTORED_MIN, read_frame, write_all_vectored};
 
 /// Why [`DaemonClient::connect`] failed.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +62,9 @@ pub enum ConnectError {
 #[derive(Default)]
 struct Pending {
     waiters: HashMap<u64, oneshot::Sender<ServerFrame>>,
+    /// Per request in flight, what the interim frame ([`ServerFrame::Pending`]) fires;
+    /// dropped (without firing) when the answer comes.
+    interims: HashMap<u64, oneshot::Sender<()>>,
     next_id: u64,
     /// Set once the connection is gone: the status every request now gets.
     broken: Option<NtStatus>,
@@ -77,6 +80,17 @@ impl Inner {
     /// Sends `frame` for a new request; the receiver gets its answer.
     fn start(&self, op: Op) -> Result<(u64, oneshot::Receiver<ServerFrame>), NtStatus> {
         self.start_frame(|id| ClientFrame::Call { id, op })
+    }
+
+    /// Sends a request that may get an interim frame: its id, where its answer comes and
+    /// what the interim frame (or the answer, by dropping the sender) fires.
+    fn start_call(&self, op: Op) -> Result<(u64, Answer, oneshot::Receiver<()>), NtStatus> {
+        let (tx, rx) = oneshot::channel();
+        let (id, answer) = self.start_frame(|id| {
+            self.pending.lock().interims.insert(id, tx);
+            ClientFrame::Call { id, op }
+        })?;
+        Ok((id, answer, rx))
     }
 
     /// Sends the frame `make` builds for a new request id; the receiver gets its answer.
@@ -98,7 +112,9 @@ impl Inner {
         let mut buf = BytesMut::new();
         make(id).encode(&mut buf);
         if self.out.send(buf.freeze()).is_err() {
-            self.pending.lock().waiters.remove(&id);
+            let mut p = self.pending.lock();
+            p.waiters.remove(&id);
+            p.interims.remove(&id);
             return Err(NtStatus::CONNECTION_DISCONNECTED);
         }
         Ok((id, rx))
@@ -112,12 +128,15 @@ impl Inner {
 
     /// The connection ended: every waiter gets `status`.
     fn fail_all(&self, status: NtStatus) {
-        let waiters = {
+        let (waiters, interims) = {
             let mut p = self.pending.lock();
             p.broken.get_or_insert(status);
-            std::mem::take(&mut p.waiters)
+            (
+                std::mem::take(&mut p.waiters),
+                std::mem::take(&mut p.interims),
+            )
         };
-        drop(waiters);
+        drop((waiters, interims));
     }
 }
 
@@ -170,19 +189,36 @@ impl DaemonClient {
             hello,
         });
         tokio::spawn(async move {
+            // What is queued goes out in one vectored write: small frames copied into a
+            // batch, large ones (a write's data) as slices of their own.
+            let mut segments: Vec<Bytes> = Vec::new();
+            let mut small = BytesMut::new();
             while let Some(first) = queue.recv().await {
-                let mut batch = BytesMut::from(&first[..]);
-                while batch.len() < 256 * 1024 {
-                    match queue.try_recv() {
-                        Ok(more) => batch.extend_from_slice(&more),
-                        Err(_) => break,
+                let mut queued = 0;
+                let mut next = Some(first);
+                while let Some(frame) = next.take() {
+                    queued += frame.len();
+                    if frame.len() >= VECTORED_MIN {
+                        if !small.is_empty() {
+                            segments.push(small.split().freeze());
+                        }
+                        segments.push(frame);
+                    } else {
+                        small.extend_from_slice(&frame);
+                    }
+                    if queued < 256 * 1024 {
+                        next = queue.try_recv().ok();
                     }
                 }
-                if wr.write_all(&batch).await.is_err() {
+                if !small.is_empty() {
+                    segments.push(small.split().freeze());
+                }
+                if write_all_vectored(&mut wr, &mut segments).await.is_err() {
                     break;
                 }
             }
         });
+        let mut rd = tokio::io::BufReader::with_capacity(READ_BUFFER, rd);
         let weak = Arc::downgrade(&inner);
         tokio::spawn(async move {
             let status = loop {
@@ -196,6 +232,14 @@ impl DaemonClient {
                 let id = match &frame {
                     Ok(ServerFrame::Created { id, .. }) => *id,
                     Ok(ServerFrame::Completion(c)) => c.id,
+                    // An interim frame for a request in flight fires once; one for an id
+                    // not (or no longer) in flight is ignored.
+                    Ok(ServerFrame::Pending { id }) => {
+                        if let Some(interim) = inner.pending.lock().interims.remove(id) {
+                            let _ = interim.send(());
+                        }
+                        continue;
+                    }
                     Ok(ServerFrame::Error { status, .. }) => {
                         inner.fail_all(*status);
                         return;
@@ -205,12 +249,17 @@ impl DaemonClient {
                         return;
                     }
                 };
-                let waiter = inner.pending.lock().waiters.remove(&id);
+                let (waiter, interim) = {
+                    let mut p = inner.pending.lock();
+                    (p.waiters.remove(&id), p.interims.remove(&id))
+                };
                 let Ok(frame) = frame else { continue };
                 let unclaimed = match waiter {
                     Some(w) => w.send(frame).err(),
                     None => Some(frame),
                 };
+                // The answer is there before the interim's sender goes.
+                drop(interim);
                 // A create whose caller went away (its cancel came too late): close the
                 // file it made, or it would stay open until the connection ends.
                 if let Some(ServerFrame::Created { file, .. }) = unclaimed {
@@ -258,7 +307,8 @@ impl DaemonClient {
     /// The daemon's SMB sessions and open files.
     pub async fn admin_status(&self) -> Result<AdminStatus, NtStatus> {
         let (_, output) = self.admin(AdminRequest::Status).await?;
-        AdminStatus::decode(&output).map_err(|_| NtStatus::INVALID_NETWORK_RESPONSE)
+        AdminStatus::decode_for(&output, self.inner.hello.version)
+            .map_err(|_| NtStatus::INVALID_NETWORK_RESPONSE)
     }
 
     /// Opens or creates `path` (`/<device>/...` in the daemon's namespace) with
@@ -321,10 +371,13 @@ fn created(frame: ServerFrame) -> Result<(FileId, CreateAction, AccessMask, bool
 /// The whole result of a completion, as [`lwio_core::FileHandle::call`] gives it.
 fn whole(frame: ServerFrame) -> Result<IrpResult, NtStatus> {
     match frame {
+        // The output is the only holder of the frame's buffer by now (the reader drops the
+        // body once decoded), so this reuses that allocation rather than making a fresh
+        // one (for a 1 MiB read, a fresh one costs page faults as well as the copy).
         ServerFrame::Completion(c) => Ok(IrpResult {
             status: c.status,
             information: c.information,
-            output: c.output.to_vec(),
+            output: Vec::from(c.output),
         }),
         _ => Err(NtStatus::INVALID_NETWORK_RESPONSE),
     }
@@ -348,19 +401,32 @@ fn information(frame: ServerFrame) -> Result<u64, NtStatus> {
 /// discarded).
 #[must_use = "the request is already sent; await the future for its result"]
 pub struct RemoteFuture<T> {
-    state: Result<(u64, oneshot::Receiver<ServerFrame>), NtStatus>,
+    state: Result<(u64, Answer), NtStatus>,
     inner: Arc<Inner>,
     map: fn(ServerFrame) -> Result<T, NtStatus>,
     done: bool,
+    /// Fired by the interim frame; closed when the answer came first.
+    interim: Option<oneshot::Receiver<()>>,
+    /// The interim frame came.
+    pending: bool,
 }
+
+/// Where a request's answer arrives.
+type Answer = oneshot::Receiver<ServerFrame>;
 
 impl<T> RemoteFuture<T> {
     fn start(inner: &Arc<Inner>, op: Op, map: fn(ServerFrame) -> Result<T, NtStatus>) -> Self {
+        let (state, interim) = match inner.start_call(op) {
+            Ok((id, answer, interim)) => (Ok((id, answer)), Some(interim)),
+            Err(status) => (Err(status), None),
+        };
         RemoteFuture {
-            state: inner.start(op),
+            state,
             inner: Arc::clone(inner),
             map,
             done: false,
+            interim,
+            pending: false,
         }
     }
 
@@ -370,7 +436,35 @@ impl<T> RemoteFuture<T> {
             inner: Arc::clone(inner),
             map: |_| Err(NtStatus::INVALID_NETWORK_RESPONSE),
             done: false,
+            interim: None,
+            pending: false,
         }
+    }
+
+    /// True once the daemon said the request waits for an event (its interim frame,
+    /// protocol version 3: a lock another open holds, a change notify, a pipe peer), as
+    /// [`lwio_core::IrpFuture::is_pending`] says of an IRP in process. Polls; never waits.
+    pub fn is_pending(&mut self) -> bool {
+        if !self.pending {
+            if let Some(rx) = &mut self.interim {
+                self.pending = rx.try_recv().is_ok();
+            }
+        }
+        self.pending
+    }
+
+    /// Waits until the daemon either says the request is pending (true: its interim
+    /// frame came) or answers it (false; the answer is then ready for this future).
+    /// Against a version-2 daemon, which sends no interim frames, this is false once the
+    /// answer comes.
+    pub async fn went_pending(&mut self) -> bool {
+        if !self.pending {
+            if let Some(rx) = &mut self.interim {
+                self.pending = rx.await.is_ok();
+                self.interim = None;
+            }
+        }
+        self.pending
     }
 
     /// Asks the daemon to cancel the request (Windows' CancelIoEx): it completes with

@@ -7,11 +7,15 @@
 //! a server. The daemon's answer (status, information, output) completes the local IRP;
 //! a local cancel becomes a cancel on the socket; the close waits for the daemon's.
 //!
-//! A request that cannot wait for an event is answered at dispatch when the caller is a
-//! plain thread (the `lwio` tool): the driver waits for the daemon there, so the caller
-//! sees it complete synchronously, as from a local file system. A waiting lock, a change
-//! notify and reads and controls on `/npfs` pipes are pended and complete when the daemon
-//! answers; so is everything when the caller runs on an async runtime.
+//! When the caller is a plain thread (the `lwio` tool), a request is answered at dispatch
+//! unless the daemon says it waits for an event (protocol version 3's interim frame,
+//! [`RemoteFuture::went_pending`]: a lock another open holds, a change notify, a pipe
+//! peer): the driver waits for the daemon there, so the caller sees it complete
+//! synchronously, as from a local file system, and sees a waiting request pending
+//! (`IrpFuture::is_pending`), as in process. Against a version-2 daemon (no interim
+//! frames) a waiting lock, a change notify and reads and controls on `/npfs` pipes are
+//! taken to wait. When the caller runs on an async runtime everything is pended and
+//! completes when the daemon answers.
 //!
 //! The daemon decides who the caller is (from the socket's peer credentials): the token
 //! of the local create is not sent. The access the daemon granted becomes the local file
@@ -43,18 +47,28 @@ impl DaemonDriver {
     }
 
     /// Completes the IRP with `future`'s answer: at dispatch, waiting for the daemon,
-    /// when the request cannot wait for an event (`may_wait` false) and the caller is not
-    /// on an async runtime, as a local file system answers such a request at once; else
-    /// pended and completed from the runtime.
+    /// when the caller is not on an async runtime and the daemon answers without an
+    /// interim frame (a version-2 daemon: when `may_wait` is false), as a local file
+    /// system answers such a request at once; else pended and completed from the runtime.
     fn finish(
         &self,
         irp: Irp<'_, Self>,
         future: RemoteFuture<IrpResult>,
         may_wait: bool,
     ) -> Dispatched {
-        if !may_wait && Handle::try_current().is_err() {
-            let result = self.runtime.block_on(future);
-            return irp.complete_result(result.unwrap_or_else(IrpResult::new));
+        let mut future = future;
+        if Handle::try_current().is_err() {
+            // A version-3 daemon says which requests wait (its interim frame): wait for
+            // that or the answer. An older one does not: guess from the request.
+            let answered = if self.client.limits().version >= 3 {
+                !self.runtime.block_on(future.went_pending())
+            } else {
+                !may_wait
+            };
+            if answered {
+                let result = self.runtime.block_on(future);
+                return irp.complete_result(result.unwrap_or_else(IrpResult::new));
+            }
         }
         let (pending, dispatched) = irp.pend();
         if let Some(c) = future.canceller() {

@@ -23,6 +23,8 @@
 //! - [`fsctl`]: FSCTL/IOCTL codes ([`CtlCode`], from `lwio-types`, re-exported).
 //! - [`time`]: FILETIME conversions ([`FileTime`]).
 //! - [`output`]: [`fit_output`], sizing a query answer to the caller's buffer.
+//! - [`lock_list`]: the answer of lwio's own `FSCTL_LWIO_QUERY_LOCKS` (a stream's
+//!   byte-range locks, for administration).
 //!
 //! Every decoder treats its input as hostile: each length and offset is checked before use,
 //! nothing is allocated from a count that was not checked against the bytes present, no
@@ -65,6 +67,7 @@ pub mod dir_info;
 mod error;
 pub mod file_info;
 pub mod fs_info;
+pub mod lock_list;
 pub mod names;
 pub mod notify;
 pub mod output;

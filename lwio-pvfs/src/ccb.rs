@@ -151,6 +151,12 @@ impl Ccb {
             crate::oplock::release(&self.fcb, self.id, key);
         }
         let Some(last) = last else {
+            // Others still hold the file: a directory that is now delete-pending ends the
+            // notifications waiting on it (MS-FSA 2.1.5.4; smbtorture's
+            // `smb2.notify.rmdir1`-`rmdir4`).
+            if self.fcb.state.lock().delete_pending {
+                volume.notify.delete_pending(&self.fcb);
+            }
             return;
         };
         if let Some(stream) = &last.delete_stream {

@@ -4,11 +4,14 @@
 //! so FSCTL_GET_COMPRESSION always reports COMPRESSION_FORMAT_NONE and FSCTL_SET_COMPRESSION
 //! accepts only COMPRESSION_FORMAT_NONE, as Windows Server 2016 does on a volume without
 //! compression. The oplock FSCTLs never reach this module (`crate::oplock` answers them
-//! before a request is queued). Every other FSCTL is STATUS_INVALID_DEVICE_REQUEST.
+//! before a request is queued). lwio's own `FSCTL_LWIO_QUERY_LOCKS` lists the byte-range
+//! locks of the handle's stream from its FCB (every opener's, granted and waiting; see
+//! `lwio_fscc::lock_list` for the layout and sizing; answered from memory, at dispatch).
+//! Every other FSCTL is STATUS_INVALID_DEVICE_REQUEST.
 
 use lwio_core::irp::ControlRequest;
 use lwio_core::{AccessMask, IrpResult, NtStatus};
-use lwio_fscc::CtlCode;
+use lwio_fscc::{CtlCode, lock_list};
 
 use crate::ccb::Ccb;
 
@@ -26,8 +29,18 @@ pub(crate) fn control(ccb: &Ccb, c: &ControlRequest) -> Result<IrpResult, NtStat
     match CtlCode(c.code) {
         CtlCode::FSCTL_GET_COMPRESSION => get_compression(c),
         CtlCode::FSCTL_SET_COMPRESSION => set_compression(ccb, c),
+        CtlCode::FSCTL_LWIO_QUERY_LOCKS => query_locks(ccb, c),
         _ => Err(NtStatus::INVALID_DEVICE_REQUEST),
     }
+}
+
+/// FSCTL_LWIO_QUERY_LOCKS: the stream's locks (or this handle's), sized to the buffer.
+fn query_locks(ccb: &Ccb, c: &ControlRequest) -> Result<IrpResult, NtStatus> {
+    let flags = lock_list::decode_query(&c.input)?;
+    let only = (flags & lock_list::QUERY_ONLY_MINE != 0).then_some(ccb.id);
+    let st = ccb.fcb.state.lock();
+    let (output, status) = lock_list::encode_within(ccb.id, st.locks.entries(only), c.max_output)?;
+    Ok(IrpResult::with_output(status, output))
 }
 
 /// FSCTL_GET_COMPRESSION (MS-FSA 2.1.5.9.7): nothing on PVFS is compressed.

@@ -10,10 +10,14 @@
 //! When the entries do not fit the request's buffer (or the buffer grew beyond the last
 //! request's length) the answer is STATUS_NOTIFY_ENUM_DIR: the caller must rescan.
 //!
-//! A pending request is cancellable; closing the handle completes it with
-//! STATUS_NOTIFY_CLEANUP. Changes made behind PVFS's back (by local processes) are not
+//! Requests on one handle queue (Windows' notify list; smbtorture's `smb2.notify.double`
+//! and `mask-change` send a second before the first completes): a change completes the
+//! oldest, the next change the next. At most [`MAX_PENDING`] wait per handle; one more is
+//! STATUS_INSUFFICIENT_RESOURCES. A pending request is cancellable; closing the handle
+//! completes every one with STATUS_NOTIFY_CLEANUP. Changes made behind PVFS's back (by local processes) are not
 //! reported.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use lwio_core::irp::NotifyFilter;
@@ -35,8 +39,12 @@ struct Watch {
     buffer: Vec<NotifyEntry>,
     /// Changes were lost: the next request gets STATUS_NOTIFY_ENUM_DIR.
     overflowed: bool,
-    pending: Option<PendingIrp<Pvfs>>,
+    /// The requests waiting, oldest first.
+    pending: VecDeque<PendingIrp<Pvfs>>,
 }
+
+/// How many requests may wait on one handle: a client cannot queue IRPs without bound.
+pub(crate) const MAX_PENDING: usize = 16;
 
 impl Watch {
     fn bytes(&self) -> usize {
@@ -64,6 +72,9 @@ pub(crate) struct Change<'a> {
     pub(crate) path: &'a str,
     pub(crate) action: NotifyAction,
     pub(crate) filter: NotifyFilter,
+    /// A watch whose filter has any of these bits does not see this entry (it sees the
+    /// same event as another entry of the report).
+    pub(crate) unless: NotifyFilter,
 }
 
 impl<'a> Change<'a> {
@@ -72,6 +83,15 @@ impl<'a> Change<'a> {
             path,
             action,
             filter,
+            unless: NotifyFilter::empty(),
+        }
+    }
+
+    /// This change, for the watches whose filter has none of `bits`.
+    pub(crate) fn unless(self, bits: NotifyFilter) -> Self {
+        Change {
+            unless: bits,
+            ..self
         }
     }
 
@@ -108,7 +128,10 @@ impl Notifier {
                     let Some(rel) = relative(&dir, c.path) else {
                         continue;
                     };
-                    if (!w.tree && rel.contains('/')) || !w.filter.intersects(c.filter) {
+                    if (!w.tree && rel.contains('/'))
+                        || !w.filter.intersects(c.filter)
+                        || w.filter.intersects(c.unless)
+                    {
                         continue;
                     }
                     w.buffer.push(NotifyEntry {
@@ -120,7 +143,7 @@ impl Notifier {
                 if !added {
                     continue;
                 }
-                if let Some(irp) = w.pending.take() {
+                if let Some(irp) = w.pending.pop_front() {
                     let length = request_length(&irp);
                     done.push((irp, w.drain(length)));
                 } else if w.bytes() > w.length as usize {
@@ -136,16 +159,35 @@ impl Notifier {
         }
     }
 
-    /// The close of handle `ccb_id`: its watch goes, a pending request completes with
+    /// The close of handle `ccb_id`: its watch goes, every pending request completes with
     /// STATUS_NOTIFY_CLEANUP (MS-FSA 2.1.5.4).
     pub(crate) fn cleanup(&self, ccb_id: u64) {
         let pending = {
             let mut watches = self.watches.lock();
             let i = watches.iter().position(|w| w.ccb_id == ccb_id);
-            i.and_then(|i| watches.swap_remove(i).pending)
+            i.map(|i| watches.swap_remove(i).pending)
+                .unwrap_or_default()
         };
-        if let Some(irp) = pending {
+        for irp in pending {
             irp.complete(NtStatus::NOTIFY_CLEANUP);
+        }
+    }
+
+    /// The directory `dir` is delete-pending: every request waiting on a watch of it
+    /// completes with STATUS_DELETE_PENDING (its handles may watch nothing more there).
+    pub(crate) fn delete_pending(&self, dir: &Arc<Fcb>) {
+        let pending: Vec<PendingIrp<Pvfs>> = {
+            let mut watches = self.watches.lock();
+            watches
+                .iter_mut()
+                .filter(|w| Arc::ptr_eq(&w.dir, dir))
+                .flat_map(|w| w.pending.drain(..))
+                .collect()
+        };
+        for irp in pending {
+            // Taken out of the watch, so the cancel routine finds nothing: ours to complete.
+            irp.clear_cancel_routine();
+            irp.complete(NtStatus::DELETE_PENDING);
         }
     }
 
@@ -156,11 +198,8 @@ impl Notifier {
                 .iter_mut()
                 .find(|w| w.ccb_id == ccb_id)
                 .and_then(|w| {
-                    if w.pending.as_ref().map(PendingIrp::id) == Some(irp_id) {
-                        w.pending.take()
-                    } else {
-                        None
-                    }
+                    let i = w.pending.iter().position(|p| p.id() == irp_id)?;
+                    w.pending.remove(i)
                 })
         };
         if let Some(irp) = pending {
@@ -212,19 +251,20 @@ pub(crate) fn request(volume: &crate::Volume, irp: Irp<'_, Pvfs>) -> Dispatched 
                 length,
                 buffer: Vec::new(),
                 overflowed: false,
-                pending: None,
+                pending: VecDeque::new(),
             });
             watches.len() - 1
         }
     };
     let w = &mut watches[i];
     w.length = length;
-    if w.pending.is_some() {
-        // One request at a time per handle, as the SMB2 server sends them.
+    if w.pending.len() >= MAX_PENDING {
         drop(watches);
-        return irp.complete(NtStatus::INVALID_DEVICE_REQUEST);
+        return irp.complete(NtStatus::INSUFFICIENT_RESOURCES);
     }
-    if w.overflowed || !w.buffer.is_empty() {
+    // Buffered changes answer at once, unless requests before this one still wait (they
+    // are answered first, by the next change).
+    if w.pending.is_empty() && (w.overflowed || !w.buffer.is_empty()) {
         let result = w.drain(length);
         drop(watches);
         return irp.complete_result(result);
@@ -235,7 +275,7 @@ pub(crate) fn request(volume: &crate::Volume, irp: Irp<'_, Pvfs>) -> Dispatched 
     // The routine takes the watch lock, which we hold until the IRP is queued.
     let armed = pending.set_cancel_routine(move || notifier.cancel(ccb_id, irp_id));
     if armed {
-        w.pending = Some(pending);
+        w.pending.push_back(pending);
         drop(watches);
     } else {
         drop(watches);

@@ -27,7 +27,7 @@
 use std::os::fd::OwnedFd;
 use std::path::Path;
 
-use lwio_core::irp::{LinkTarget, TargetFlags};
+use lwio_core::irp::{LinkTarget, NotifyFilter, TargetFlags};
 use lwio_core::{AccessMask, AccessToken, FileAttributes, NtStatus};
 use rustix::fs::{Mode, OFlags};
 
@@ -211,10 +211,31 @@ pub(crate) fn rename(
     let new_path = path::join(&dest.path(), wanted);
     ccb.fcb.state.lock().path.clone_from(&new_path);
     let is_dir = ccb.is_dir();
-    volume.notify.report(&[
-        Change::name(&src_path, NotifyAction::RENAMED_OLD_NAME, is_dir),
-        Change::name(&new_path, NotifyAction::RENAMED_NEW_NAME, is_dir),
-    ]);
+    // Within one directory a rename is an old and a new name; into another directory it
+    // is a removal and an addition, as NTFS reports it (smbtorture's `smb2.notify.rec`).
+    let same_dir = path::split_last(&src_path).0 == path::split_last(&new_path).0;
+    let (old_action, new_action) = if same_dir {
+        (
+            NotifyAction::RENAMED_OLD_NAME,
+            NotifyAction::RENAMED_NEW_NAME,
+        )
+    } else {
+        (NotifyAction::REMOVED, NotifyAction::ADDED)
+    };
+    let mut changes = vec![
+        Change::name(&src_path, old_action, is_dir),
+        Change::name(&new_path, new_action, is_dir),
+    ];
+    if !is_dir {
+        // NTFS marks a renamed file for archiving: a watch that sees no names but
+        // attributes sees the rename as an attribute change under the new name
+        // (smbtorture's `smb2.notify.mask` "rename file" and `mask-change`).
+        changes.push(
+            Change::new(&new_path, NotifyAction::MODIFIED, NotifyFilter::ATTRIBUTES)
+                .unless(NotifyFilter::FILE_NAME | NotifyFilter::DIR_NAME),
+        );
+    }
+    volume.notify.report(&changes);
     Ok(())
 }
 

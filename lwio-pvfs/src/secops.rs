@@ -56,6 +56,9 @@ pub(crate) fn set(
         new.control = new.control.with(SdControl::DACL_PRESENT);
     }
     check_assignable(&new, s.info, &ccb.token).map_err(|e| NtStatus(e.ntstatus_code()))?;
+    if s.info.contains(SecurityInformation::DACL) {
+        map_generic_rights(&mut new);
+    }
     if s.info.contains(SecurityInformation::GROUP) && new.group.is_none() {
         return Err(NtStatus::INVALID_PRIMARY_GROUP);
     }
@@ -82,4 +85,20 @@ pub(crate) fn set(
         NotifyFilter::SECURITY,
     )]);
     Ok(IrpResult::new(NtStatus::SUCCESS))
+}
+
+/// Stores the generic rights of the DACL's effective ACEs as the file rights they stand for
+/// (FILE_GENERIC_MAPPING), as NTFS does on a set: GENERIC_READ comes back as
+/// FILE_GENERIC_READ (smbtorture's `smb2.acls.CREATOR`, `GENERIC`). An INHERIT_ONLY ACE
+/// keeps its generic bits: they are mapped in the children that inherit it (MS-DTYP
+/// 2.5.3.4.4).
+fn map_generic_rights(sd: &mut SecurityDescriptor) {
+    let Some(dacl) = sd.dacl.as_mut() else {
+        return;
+    };
+    for ace in dacl.aces.iter_mut().filter(|a| !a.is_inherit_only()) {
+        if let Some(a) = ace.simple_mut() {
+            a.mask = a.mask.map_generic(&lwio_core::FILE_GENERIC_MAPPING);
+        }
+    }
 }

@@ -234,3 +234,68 @@ fn locks_on_a_directory_are_refused() {
         Err(NtStatus::INVALID_PARAMETER)
     );
 }
+
+/// FSCTL_LWIO_QUERY_LOCKS: every opener's granted locks and waiting requests, or only the
+/// caller's; a buffer below the header is BUFFER_TOO_SMALL, one too small for every entry
+/// BUFFER_OVERFLOW with the entries that fit and the full count.
+#[test]
+fn query_locks_lists_every_openers_locks() {
+    use lwio_core::CtlCode;
+    use lwio_fscc::lock_list::{self, HEADER_LEN};
+    let code = CtlCode::FSCTL_LWIO_QUERY_LOCKS.0;
+    let s = Share::new();
+    let (a, b) = two(&s);
+    lock(&a, lk(10, 5, 3, true)).unwrap();
+    lock(&b, lk(40, 2, 0, false)).unwrap();
+    let waiter = b.lock(waiting(12, 1, false));
+
+    let all = lock_list::decode(&block_on(a.fs_control(code, Vec::new(), 4096)).unwrap()).unwrap();
+    assert_eq!((all.total, all.entries.len()), (3, 3));
+    let (held, shared, queued) = (all.entries[0], all.entries[1], all.entries[2]);
+    assert_eq!(
+        (held.offset, held.length, held.key, held.owner),
+        (10, 5, 3, all.owner)
+    );
+    assert!(held.exclusive() && !held.waiting());
+    assert_eq!((shared.offset, shared.length), (40, 2));
+    assert!(!shared.exclusive() && shared.owner != all.owner);
+    assert_eq!((queued.offset, queued.owner), (12, shared.owner));
+    assert!(queued.waiting() && !queued.exclusive());
+
+    let mine = block_on(b.fs_control(code, 1u32.to_le_bytes().to_vec(), 4096)).unwrap();
+    let mine = lock_list::decode(&mine).unwrap();
+    assert_eq!(mine.owner, shared.owner);
+    assert_eq!(mine.entries, [shared, queued]);
+
+    let cut = call(
+        &a,
+        lwio_core::IrpRequest::FsControl(lwio_core::irp::ControlRequest {
+            code,
+            input: Default::default(),
+            max_output: (HEADER_LEN + 40) as u32,
+        }),
+    );
+    assert_eq!(cut.status, NtStatus::BUFFER_OVERFLOW);
+    let cut = lock_list::decode(&cut.output).unwrap();
+    assert_eq!((cut.total, cut.entries.as_slice()), (3, &all.entries[..1]));
+    assert_eq!(
+        block_on(a.fs_control(code, Vec::new(), HEADER_LEN as u32 - 1)),
+        Err(NtStatus::BUFFER_TOO_SMALL)
+    );
+    assert_eq!(
+        block_on(a.fs_control(code, 4u32.to_le_bytes().to_vec(), 4096)),
+        Err(NtStatus::INVALID_PARAMETER)
+    );
+
+    block_on(a.unlock(ul(10, 5, 3))).unwrap();
+    block_on(waiter).unwrap();
+    let after =
+        lock_list::decode(&block_on(a.fs_control(code, Vec::new(), 4096)).unwrap()).unwrap();
+    assert_eq!(after.entries.len(), 2);
+    assert!(
+        after
+            .entries
+            .iter()
+            .all(|e| !e.waiting() && e.owner == shared.owner)
+    );
+}

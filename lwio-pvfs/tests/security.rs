@@ -309,3 +309,17 @@ fn setting_a_dacl_from_a_descriptor_without_one_makes_a_null_dacl() {
     let got = SecurityDescriptor::decode(&b).unwrap();
     assert!(got.is_null_dacl(), "{:?}", got.to_sddl());
 }
+
+/// A set DACL's effective ACEs are stored with their generic rights mapped to the file
+/// rights (as NTFS does; smbtorture's smb2.acls.CREATOR and GENERIC); an inherit-only ACE
+/// keeps them for its children.
+#[test]
+fn generic_rights_of_a_set_dacl_are_stored_mapped() {
+    let s = Share::new();
+    s.file("f");
+    let h = s.all("f");
+    set_sd(&h, DACL, "D:(A;;GR;;;WD)(A;OICIIO;GA;;;CO)").unwrap();
+    let d = sddl(&h, DACL);
+    assert!(d.contains("(A;;FR;;;WD)"), "{d}");
+    assert!(d.contains("(A;OICIIO;GA;;;CO)"), "{d}");
+}

@@ -320,18 +320,10 @@ async fn read_loop<R: AsyncRead>(read: R, shared: Arc<Shared>, max_frame: usize)
             Ok(len) => len,
             Err(e) => break (format!("bad frame from the server: {e}"), false),
         };
-        // Read into the frame's capacity: no zeroing of megabytes about to be overwritten.
-        let mut frame = Vec::with_capacity(len);
-        match read.as_mut().take(len as u64).read_to_end(&mut frame).await {
-            Ok(n) if n == len => {}
-            Ok(_) => {
-                break (
-                    "read from the server: the stream ended in a frame".into(),
-                    true,
-                );
-            }
-            Err(e) => break (format!("read from the server: {e}"), true),
-        }
+        let frame = match read_frame(read.as_mut(), len).await {
+            Ok(frame) => frame,
+            Err(reason) => break (reason, true),
+        };
         match shared.deliver(frame) {
             Ok(breaks) => {
                 for (brk, tree) in breaks {
@@ -342,6 +334,28 @@ async fn read_loop<R: AsyncRead>(read: R, shared: Arc<Shared>, max_frame: usize)
         }
     };
     shared.fail_as(reason, lost);
+}
+
+/// Reads the `len` bytes of a frame into a vector of exactly that capacity: no zeroing of
+/// megabytes about to be overwritten, and never past it (`read_to_end` grows the vector,
+/// copying the frame, when a read leaves fewer than 32 bytes of it to come).
+async fn read_frame<R: AsyncRead>(
+    mut read: std::pin::Pin<&mut R>,
+    len: usize,
+) -> Result<Vec<u8>, String> {
+    let mut frame = Vec::with_capacity(len);
+    while frame.len() < len {
+        let rest = len - frame.len();
+        match read
+            .read_buf(&mut bytes::BufMut::limit(&mut frame, rest))
+            .await
+        {
+            Ok(0) => return Err("read from the server: the stream ended in a frame".into()),
+            Ok(_) => {}
+            Err(e) => return Err(format!("read from the server: {e}")),
+        }
+    }
+    Ok(frame)
 }
 
 async fn write_loop<W: AsyncWrite>(

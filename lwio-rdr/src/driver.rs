@@ -31,7 +31,7 @@ use lwio_core::{
     CreateAction, CreateOptions, Dispatched, Driver, FileAttributes, FileInfoClass, Irp,
     IrpRequest, IrpResult, PendingIrp,
 };
-use lwio_smb2::create_context::{ALSI, EXTA, RequestContext, ResponseContext, SECD};
+use lwio_smb2::create_context::{ALSI, EXTA, SECD};
 use lwio_smb2::{
     ChangeNotifyFlags, ChangeNotifyRequest, ChangeNotifyResponse, Channel, CloseRequest, Command,
     CreateContext, CreateRequest, CreateResponse, FileId, FlushRequest, InfoType, IoctlFlags,
@@ -46,6 +46,7 @@ use parking_lot::Mutex;
 use crate::cache::{Cache, reaper};
 use crate::config::RdrConfig;
 use crate::creds::Credentials;
+use crate::durable::Durable;
 use crate::engine::{Outgoing, Reply};
 use crate::error::RdrError;
 use crate::open::{RemoteFile, Reopen};
@@ -217,10 +218,12 @@ async fn create(
     let durable_asked = cache.config().durable
         && tree.share_type == ShareType::DISK
         && !c.options.contains(CreateOptions::DIRECTORY_FILE);
-    let mut contexts = Vec::new();
-    if durable_asked {
-        contexts.push(RequestContext::DurableRequest.to_raw());
-    }
+    let durable = if durable_asked {
+        Durable::ask(session.negotiated().dialect)
+    } else {
+        Durable::No
+    };
+    let mut contexts: Vec<CreateContext> = durable.request().iter().map(|c| c.to_raw()).collect();
     if let Some(sd) = &c.security_descriptor {
         contexts.push(CreateContext::new(SECD, sd.to_vec()));
     }
@@ -249,7 +252,7 @@ async fn create(
         ..CreateRequest::default()
     };
     let (reply, resp) = send_create(&session, tree.id, &req).await?;
-    let durable = durable_asked && granted_durable(&resp);
+    let durable = durable.granted(&resp.contexts);
     let mut granted = c
         .desired_access
         .map_generic(&lwio_core::FILE_GENERIC_MAPPING);
@@ -302,14 +305,6 @@ pub(crate) async fn send_create(
     Ok((reply, resp))
 }
 
-/// True when a CREATE response grants the durable handle asked for (a DHnQ response
-/// context, MS-SMB2 2.2.14.2.3).
-pub(crate) fn granted_durable(resp: &CreateResponse) -> bool {
-    resp.contexts
-        .iter()
-        .any(|c| matches!(ResponseContext::from_raw(c), Ok(ResponseContext::Durable)))
-}
-
 /// Caps a caller's output length at what the server takes in one transaction.
 fn transact_len(file: &Bound, length: u32) -> u32 {
     length.min(file.session.negotiated().max_transact)
@@ -317,15 +312,18 @@ fn transact_len(file: &Bound, length: u32) -> u32 {
 
 /// Checks an output the server returned against the length asked for.
 fn bounded(file: &Bound, output: Vec<u8>, asked: u32) -> Result<Vec<u8>, RdrError> {
-    if output.len() > asked as usize {
-        let reason = format!(
-            "the server returned {} bytes for at most {asked}",
-            output.len()
-        );
+    within(file, output.len(), asked)?;
+    Ok(output)
+}
+
+/// Fails the connection when the server returned `got` bytes for at most `asked`.
+fn within(file: &Bound, got: usize, asked: u32) -> Result<(), RdrError> {
+    if got > asked as usize {
+        let reason = format!("the server returned {got} bytes for at most {asked}");
         file.session.conn().fail(reason.clone());
         return Err(RdrError::Disconnected(reason));
     }
-    Ok(output)
+    Ok(())
 }
 
 pub(crate) async fn execute(
@@ -484,9 +482,8 @@ async fn read(
     if length <= chunk {
         let reply = call_cancellable(file, pending, read_one(offset, length)).await?;
         check(&reply, &[])?;
-        let resp = file.session.decode(&reply, ReadResponse::decode)?;
-        let data = bounded(file, resp.data, length)?;
-        return Ok(IrpResult::with_output(reply.status(), data));
+        let data = read_data(file, &reply, length)?;
+        return Ok(IrpResult::with_output(reply.status(), data.to_vec()));
     }
     // Every chunk is sent before the first reply is awaited: the server works on all of
     // them at once, as far as the credits allow.
@@ -510,12 +507,19 @@ async fn read(
             continue;
         }
         check(&reply, &[])?;
-        let resp = file.session.decode(&reply, ReadResponse::decode)?;
-        let part = bounded(file, resp.data, len)?;
+        let part = read_data(file, &reply, len)?;
         short = part.len() < len as usize;
         data.extend_from_slice(&part);
     }
     Ok(IrpResult::with_output(NtStatus::SUCCESS, data))
+}
+
+/// The data of a READ response, sliced out of the frame it arrived in (no copy: the one
+/// copy of a read is into the IRP's output); more than `asked` bytes fails the connection.
+fn read_data(file: &Bound, reply: &Reply, asked: u32) -> Result<Bytes, RdrError> {
+    let at = file.session.decode(reply, ReadResponse::locate)?;
+    within(file, at.data.len(), asked)?;
+    Ok(reply.message.slice(at.data))
 }
 
 async fn write(file: &Bound, offset: u64, data: Bytes) -> Result<IrpResult, RdrError> {

@@ -38,6 +38,8 @@
 //! - [`open`]: a remote open that outlives its connection: when the network loses it,
 //!   the next request reconnects, reclaims the durable handle (or reopens the file by
 //!   name) and is sent again.
+//! - [`durable`]: durable handles, v1 (DHnQ/DHnC) at 2.x and v2 (DH2Q/DH2C with a
+//!   CreateGuid) at 3.x.
 //!
 //! ## Hostile servers
 //! Every response is checked: message ids that were never sent, another command than
@@ -52,7 +54,7 @@
 //! Encryption where it is impossible (a 2.x dialect, no common cipher: the open is refused
 //! with STATUS_ACCESS_DENIED), Kerberos, leases, caching under oplocks (a file's batch
 //! oplock is asked for only with its durable handle, and a break is acknowledged at once),
-//! durable handles v2 and persistent handles, multichannel, DFS referrals, compression.
+//! persistent handles, multichannel, DFS referrals, compression.
 //! Where the server grants no durable handle a reconnect reopens by name, and the open's
 //! byte-range locks are lost. The IRP's token is
 //! not forwarded: the server sees the redirector's credentials.
@@ -64,6 +66,7 @@ pub mod config;
 pub mod conn;
 pub mod creds;
 pub mod driver;
+pub mod durable;
 pub mod engine;
 pub mod error;
 pub mod open;

@@ -7,9 +7,11 @@
 //! - Only a connection the network lost is re-established (the server closed the socket,
 //!   a read or write failed): one the client dropped because the server lied stays
 //!   dropped, and its files fail with STATUS_CONNECTION_DISCONNECTED.
-//! - An open the server made durable (MS-SMB2 3.2.4.3.5: a DHnQ context with a batch
-//!   oplock, [`RdrConfig::durable`]) is reclaimed first: a CREATE with the DHnC context
-//!   naming the old file id (3.2.4.4), which keeps its byte-range locks. Where that fails
+//! - An open the server made durable (MS-SMB2 3.2.4.3.5: a DH2Q context with a CreateGuid
+//!   at 3.x, DHnQ at 2.x, with a batch oplock, [`RdrConfig::durable`], [`crate::durable`])
+//!   is reclaimed first: a CREATE with the DH2C context naming the old file id and the
+//!   same CreateGuid (DHnC with the file id at 2.x, 3.2.4.4), which keeps its byte-range
+//!   locks. Where that fails
 //!   (the server restarted and forgot it), or the open was not durable, the file is
 //!   reopened: a CREATE with FILE_OPEN and the open's access, share access and options;
 //!   the server's refusal (the file is gone: STATUS_OBJECT_NAME_NOT_FOUND) becomes the
@@ -35,13 +37,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lwio_core::{CreateDisposition, CreateOptions, IrpRequest, IrpResult, QueryDirectoryFlags};
-use lwio_smb2::create_context::RequestContext;
 use lwio_smb2::{CreateRequest, OplockLevel};
 use lwio_types::{AccessMask, NtStatus, ShareAccess};
 use parking_lot::Mutex;
 
 use crate::cache::Cache;
-use crate::driver::{Bound, Pending, execute, granted_durable, send_create};
+use crate::driver::{Bound, Pending, execute, send_create};
+use crate::durable::Durable;
 use crate::error::RdrError;
 use crate::path::RemotePath;
 
@@ -61,8 +63,8 @@ struct Open {
     bound: Mutex<Bound>,
     reopen: Reopen,
     reconnectable: bool,
-    /// The server granted the current handle a durable handle.
-    durable: std::sync::atomic::AtomicBool,
+    /// The durable handle the server granted the current handle, if any.
+    durable: Mutex<Durable>,
     /// One reconnect at a time per open.
     reconnecting: tokio::sync::Mutex<()>,
     /// The binding generation a directory enumeration has progressed on.
@@ -80,14 +82,14 @@ impl RemoteFile {
         bound: Bound,
         reopen: Reopen,
         reconnectable: bool,
-        durable: bool,
+        durable: Durable,
     ) -> RemoteFile {
         RemoteFile {
             open: Arc::new(Open {
                 bound: Mutex::new(bound),
                 reopen,
                 reconnectable,
-                durable: std::sync::atomic::AtomicBool::new(durable),
+                durable: Mutex::new(durable),
                 reconnecting: tokio::sync::Mutex::new(()),
                 enumeration: Mutex::new(None),
             }),
@@ -106,7 +108,12 @@ impl RemoteFile {
 
     /// True when the server granted the current handle a durable handle.
     pub fn is_durable(&self) -> bool {
-        self.open.durable.load(std::sync::atomic::Ordering::Relaxed)
+        self.durable() != Durable::No
+    }
+
+    /// The durable handle the server granted the current handle (v1 or v2), if any.
+    pub fn durable(&self) -> Durable {
+        *self.open.durable.lock()
     }
 
     fn bound(&self) -> Bound {
@@ -216,13 +223,13 @@ impl RemoteFile {
             name: path.path.clone(),
             ..CreateRequest::default()
         };
-        let durable = std::sync::atomic::Ordering::Relaxed;
         let mut reclaimed = None;
-        if self.open.durable.load(durable) {
-            // MS-SMB2 3.2.4.4: the same name, the old file id in DHnC, a batch oplock.
+        if let Some(context) = self.durable().reconnect(stale.file_id) {
+            // MS-SMB2 3.2.4.4: the same name, the old file id in DHnC (or DH2C with the
+            // open's CreateGuid), a batch oplock.
             let mut reclaim = req.clone();
             reclaim.oplock_level = OplockLevel::BATCH;
-            reclaim.contexts = vec![RequestContext::DurableReconnect(stale.file_id).to_raw()];
+            reclaim.contexts = vec![context.to_raw()];
             match send_create(&session, tree.id, &reclaim).await {
                 Ok((_, resp)) => reclaimed = Some(resp),
                 Err(RdrError::Status(s)) => {
@@ -234,15 +241,17 @@ impl RemoteFile {
         let resp = match reclaimed {
             Some(resp) => resp,
             None => {
-                let asked = cache.config().durable;
-                if asked {
+                let asked = if cache.config().durable {
+                    Durable::ask(session.negotiated().dialect)
+                } else {
+                    Durable::No
+                };
+                if let Some(context) = asked.request() {
                     req.oplock_level = OplockLevel::BATCH;
-                    req.contexts = vec![RequestContext::DurableRequest.to_raw()];
+                    req.contexts = vec![context.to_raw()];
                 }
                 let (_, resp) = send_create(&session, tree.id, &req).await?;
-                self.open
-                    .durable
-                    .store(asked && granted_durable(&resp), durable);
+                *self.open.durable.lock() = asked.granted(&resp.contexts);
                 resp
             }
         };

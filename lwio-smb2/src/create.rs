@@ -173,7 +173,10 @@ impl CreateRequest {
         } else {
             name_offset + name_len
         };
-        let (contexts, end) = contexts_at(&c, ctx_offset, ctx_len, name_end)?;
+        // With no name, the contexts may start right after the fixed part (Samba's client
+        // puts them there: an empty name takes no byte).
+        let ctx_min = if name_len == 0 { fixed } else { name_end };
+        let (contexts, end) = contexts_at(&c, ctx_offset, ctx_len, ctx_min)?;
         check_end(msg, end.max(name_end))?;
         Ok(CreateRequest {
             security_flags,
@@ -363,6 +366,20 @@ mod tests {
         assert_eq!(&out[108..112], &[0x78, 0, 0, 0]);
         assert_eq!(out.len(), CREATE_BUFFER_OFFSET + 1);
         assert_eq!(CreateRequest::decode(&out).unwrap(), r);
+        // An empty name and contexts right after the fixed part (as Samba's client sends
+        // a durable reconnect): the contexts start at 0x78.
+        let mut out = vec![0; HEADER_LEN];
+        r.encode(&mut out);
+        out.truncate(CREATE_BUFFER_OFFSET);
+        let ctx = CreateContext::new(MXAC, vec![]);
+        let start = out.len();
+        CreateContext::encode_chain(std::slice::from_ref(&ctx), &mut out);
+        let len = (out.len() - start) as u32;
+        out[HEADER_LEN + 48..HEADER_LEN + 52].copy_from_slice(&0x78u32.to_le_bytes());
+        out[HEADER_LEN + 52..HEADER_LEN + 56].copy_from_slice(&len.to_le_bytes());
+        let decoded = CreateRequest::decode(&out).unwrap();
+        assert_eq!(decoded.name, "");
+        assert_eq!(decoded.contexts, vec![ctx]);
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub use oplock::{
 };
 pub use query_directory::{QueryDirectoryRequest, QueryDirectoryResponse};
 pub use query_info::{InfoType, QueryInfoFlags, QueryInfoRequest, QueryInfoResponse};
-pub use read::{Channel, ReadFlags, ReadRequest, ReadResponse, ReadResponseFlags};
+pub use read::{Channel, ReadFlags, ReadRequest, ReadResponse, ReadResponseAt, ReadResponseFlags};
 pub use session::{
     LogoffRequest, LogoffResponse, SessionFlags, SessionSetupRequest, SessionSetupResponse,
 };

@@ -154,9 +154,34 @@ pub struct ReadResponse {
     pub data: Vec<u8>,
 }
 
+/// A READ response whose data stays where it lies in the message: the fields, and the
+/// bytes of the message the data occupies, so a client slices the data out of the frame
+/// it received instead of copying it through a [`ReadResponse`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReadResponseAt {
+    /// Bytes still to be read with RDMA (0 otherwise).
+    pub data_remaining: u32,
+    /// Flags (3.1.1; reserved before).
+    pub flags: ReadResponseFlags,
+    /// Where the data is in the message (header first): checked to lie inside it, after
+    /// the fixed part; empty for no data.
+    pub data: std::ops::Range<usize>,
+}
+
 impl ReadResponse {
     /// Decodes a READ response from its message (header first).
     pub fn decode(msg: &[u8]) -> Result<Self, DecodeError> {
+        let at = Self::locate(msg)?;
+        Ok(ReadResponse {
+            data_remaining: at.data_remaining,
+            flags: at.flags,
+            data: msg.get(at.data).unwrap_or_default().to_vec(),
+        })
+    }
+
+    /// Decodes a READ response's fixed part and checks where its data lies, without
+    /// copying the data: the same checks as [`ReadResponse::decode`].
+    pub fn locate(msg: &[u8]) -> Result<ReadResponseAt, DecodeError> {
         let mut c = Reader::at(msg, HEADER_LEN);
         c.structure_size(READ_RESPONSE_SIZE)?;
         let data_offset = usize::from(c.u8()?);
@@ -171,10 +196,14 @@ impl ReadResponse {
             end = end.max(data_offset + data_length);
         }
         check_end(msg, end)?;
-        Ok(ReadResponse {
+        Ok(ReadResponseAt {
             data_remaining,
             flags,
-            data: data.to_vec(),
+            data: if data.is_empty() {
+                0..0
+            } else {
+                data_offset..data_offset + data_length
+            },
         })
     }
 
@@ -254,6 +283,8 @@ mod tests {
         assert_eq!(full, split);
         assert_eq!(full[HEADER_LEN + 2], 0x50);
         assert_eq!(ReadResponse::decode(&full).unwrap(), r);
+        let at = ReadResponse::locate(&full).unwrap();
+        assert_eq!(&full[at.data], b"hello");
         let empty = ReadResponse::default();
         let msg = with_header(|o| empty.encode(o));
         assert_eq!(ReadResponse::decode(&msg).unwrap(), empty);
@@ -268,8 +299,10 @@ mod tests {
         let mut msg = with_header(|o| r.encode(o));
         msg[HEADER_LEN + 2] = 0x40; // DataOffset into the fixed part
         assert!(ReadResponse::decode(&msg).is_err());
+        assert!(ReadResponse::locate(&msg).is_err());
         msg[HEADER_LEN + 2] = 0x50;
         msg[HEADER_LEN + 4] = 9; // DataLength past the end
         assert!(ReadResponse::decode(&msg).is_err());
+        assert!(ReadResponse::locate(&msg).is_err());
     }
 }

@@ -17,9 +17,14 @@
 //!
 //! An unknown id gets STATUS_NOT_FOUND.
 //!
-//! Byte-range locks are not listed: they live in the file system below (PVFS keeps them
-//! per file control block) and the server does not count them. Each open reports the oplock
-//! level it holds now (MS-SMB2 2.2.13's values: 0 none, 1 level II, 8 exclusive, 9 batch).
+//! Byte-range locks live in the file system below (PVFS keeps them per file control block,
+//! shared by every opener), not in the server. [`ServerStatus::snapshot_with_locks`] asks
+//! the file system for each open's own locks with lwio's `FSCTL_LWIO_QUERY_LOCKS`
+//! ([`open_locks`], answered from memory at dispatch), after the copy, holding no table
+//! lock across the awaits; [`ServerStatus::snapshot`] (srvsvc's source) leaves them out.
+//! lwiod lists the locks of its local clients' files the same way, so locks taken over
+//! SMB and over the local socket both show. Each open reports the oplock level it holds
+//! now (MS-SMB2 2.2.13's values: 0 none, 1 level II, 8 exclusive, 9 batch).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Weak};
@@ -103,6 +108,91 @@ pub struct OpenSnapshot {
     pub oplock: u8,
     /// True for a directory.
     pub directory: bool,
+    /// The byte-range locks it holds and waits for (filled by
+    /// [`ServerStatus::snapshot_with_locks`]).
+    pub locks: OpenLocks,
+}
+
+/// The byte-range locks of one open.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenLocks {
+    /// The locks listed (at most [`MAX_LOCKS_PER_OPEN`]): granted first, then waiting.
+    pub locks: Vec<LockSnapshot>,
+    /// How many more the open holds than are listed.
+    pub omitted: u32,
+}
+
+/// One byte-range lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockSnapshot {
+    /// The first byte.
+    pub offset: u64,
+    /// The length.
+    pub length: u64,
+    /// Exclusive (write) rather than shared (read).
+    pub exclusive: bool,
+    /// A lock request still waiting for its range.
+    pub waiting: bool,
+}
+
+/// The most locks listed per open (the rest are counted in [`OpenLocks::omitted`]).
+pub const MAX_LOCKS_PER_OPEN: usize = 1024;
+
+/// The locks `handle` holds or waits for, from its file system (`FSCTL_LWIO_QUERY_LOCKS`,
+/// only the handle's own). A file system that does not answer it (a pipe, a redirector)
+/// has none to list.
+pub async fn open_locks(handle: &lwio_core::FileHandle) -> OpenLocks {
+    locks_within(handle.call(locks_request())).await
+}
+
+/// How long a file system may take to list an open's locks (a redirector forwards the
+/// FSCTL to its server) before the status goes on without them.
+pub const LOCK_QUERY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The locks in the answer to [`locks_request`] sent as `irp`, or none when it does not
+/// come within [`LOCK_QUERY_TIMEOUT`] (dropping the IRP's future cancels it).
+pub async fn locks_within(irp: lwio_core::IrpFuture) -> OpenLocks {
+    match tokio::time::timeout(LOCK_QUERY_TIMEOUT, irp).await {
+        Ok(result) => locks_of(&result),
+        Err(_) => OpenLocks::default(),
+    }
+}
+
+/// The IRP [`open_locks`] sends: FSCTL_LWIO_QUERY_LOCKS for the handle's own locks, room
+/// for [`MAX_LOCKS_PER_OPEN`].
+pub fn locks_request() -> lwio_core::IrpRequest {
+    use lwio_fscc::lock_list;
+    let max = lock_list::HEADER_LEN + MAX_LOCKS_PER_OPEN * lock_list::ENTRY_LEN;
+    lwio_core::IrpRequest::FsControl(lwio_core::irp::ControlRequest {
+        code: lwio_core::CtlCode::FSCTL_LWIO_QUERY_LOCKS.0,
+        input: bytes::Bytes::copy_from_slice(&lock_list::QUERY_ONLY_MINE.to_le_bytes()),
+        max_output: max as u32,
+    })
+}
+
+/// The locks in the answer to [`locks_request`] (none when the file system refused it).
+pub fn locks_of(result: &lwio_core::IrpResult) -> OpenLocks {
+    use lwio_fscc::lock_list;
+    if result.status != NtStatus::SUCCESS && result.status != NtStatus::BUFFER_OVERFLOW {
+        return OpenLocks::default();
+    }
+    let Ok(list) = lock_list::decode(&result.output) else {
+        return OpenLocks::default();
+    };
+    let listed = u32::try_from(list.entries.len()).unwrap_or(u32::MAX);
+    OpenLocks {
+        locks: list
+            .entries
+            .iter()
+            .map(|e| LockSnapshot {
+                offset: e.offset,
+                length: e.length,
+                exclusive: e.exclusive(),
+                waiting: e.waiting(),
+            })
+            .collect(),
+        omitted: list.total.saturating_sub(listed),
+    }
 }
 
 /// What the connection engine tells a session about the connection it runs on.
@@ -121,6 +211,7 @@ fn session_snapshot(
     session: &Session,
     client: Option<SocketAddr>,
     out: &mut Vec<OpenSnapshot>,
+    handles: &mut Vec<Arc<crate::state::Open>>,
 ) -> SessionSnapshot {
     let (dialect, signing, encryption) = session
         .with_link(|l| (l.dialect, l.signing, l.encryption))
@@ -144,7 +235,9 @@ fn session_snapshot(
             share_access: open.share_access,
             oplock: open.oplock.level().0,
             directory: open.is_dir,
+            locks: OpenLocks::default(),
         }));
+        handles.extend(opens);
     }
     SessionSnapshot {
         id: session.id,
@@ -164,12 +257,30 @@ fn session_snapshot(
 impl ServerStatus {
     /// The sessions, their trees and their opens, now.
     pub fn snapshot(&self) -> Snapshot {
-        let mut snapshot = Snapshot::default();
-        for info in self.sessions() {
-            let s = session_snapshot(&info.session, info.client, &mut snapshot.opens);
-            snapshot.sessions.push(s);
+        self.snapshot_and_opens().0
+    }
+
+    /// The snapshot with each open's byte-range locks, asked of the file system after the
+    /// copy (no table lock is held while the file systems answer).
+    pub async fn snapshot_with_locks(&self) -> Snapshot {
+        let (mut snapshot, opens) = self.snapshot_and_opens();
+        for (entry, open) in snapshot.opens.iter_mut().zip(opens) {
+            if !entry.directory {
+                entry.locks = open_locks(&open.handle).await;
+            }
         }
         snapshot
+    }
+
+    /// The snapshot, and the open behind each of its `opens` (same order).
+    fn snapshot_and_opens(&self) -> (Snapshot, Vec<Arc<crate::state::Open>>) {
+        let mut snapshot = Snapshot::default();
+        let mut opens = Vec::new();
+        for info in self.sessions() {
+            let s = session_snapshot(&info.session, info.client, &mut snapshot.opens, &mut opens);
+            snapshot.sessions.push(s);
+        }
+        (snapshot, opens)
     }
 
     /// Ends session `id` by closing its connection (STATUS_NOT_FOUND when no session has
@@ -273,6 +384,42 @@ mod tests {
         );
         assert_eq!((o.share.as_str(), o.path.as_str()), ("data", "a.txt"));
         assert_eq!(o.share_access, ShareAccess::READ);
+        assert_eq!(o.locks, OpenLocks::default());
+
+        // The open's own locks show in snapshot_with_locks, another opener's do not.
+        let lock = |offset, exclusive| lwio_core::irp::LockRequest {
+            offset,
+            length: 4,
+            key: 0,
+            exclusive,
+            fail_immediately: true,
+        };
+        open.handle.lock(lock(8, true)).await.unwrap();
+        let other = io
+            .create_file(
+                "/mem/a.txt",
+                lwio_core::CreateRequest::new(
+                    Arc::new(lwio_core::AccessToken::system()),
+                    AccessMask(0x0012_0089),
+                    lwio_core::CreateDisposition::OPEN,
+                )
+                .share(ShareAccess::READ | ShareAccess::WRITE),
+            )
+            .await
+            .unwrap();
+        other.lock(lock(100, false)).await.unwrap();
+        let locks = &status.snapshot_with_locks().await.opens[0].locks;
+        assert_eq!(
+            locks.locks,
+            [LockSnapshot {
+                offset: 8,
+                length: 4,
+                exclusive: true,
+                waiting: false
+            }]
+        );
+        assert_eq!(locks.omitted, 0);
+        drop(other);
 
         assert_eq!(status.close_file(o.id + 1000), Err(NtStatus::NOT_FOUND));
         status.close_file(o.id).unwrap();

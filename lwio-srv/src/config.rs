@@ -17,6 +17,9 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:4450";
 /// Windows Server 2025's default authentication rate limiter delay.
 pub const DEFAULT_FAILED_LOGON_DELAY: Duration = Duration::from_secs(2);
 
+/// Windows' durable v1 timeout (MS-SMB2 3.3.5.9.6, product behavior note 324).
+pub const DEFAULT_DURABLE_V1_TIMEOUT: Duration = Duration::from_secs(16 * 60);
+
 /// 8 MiB of read/write payload.
 pub const DEFAULT_MAX_READ_WRITE: u32 = 8 * 1024 * 1024;
 
@@ -91,6 +94,19 @@ pub struct Settings {
     /// in its own order. Empty turns compression off (the context is not answered). All
     /// five by default.
     pub compression: Vec<CompressionAlgorithm>,
+    /// How long a durable v1 open (DHnQ) waits for its client after its connection
+    /// dropped (MS-SMB2 `Open.DurableOpenTimeout`): 16 minutes, as Windows.
+    pub durable_v1_timeout: Duration,
+    /// The timeout of a durable v2 open (DH2Q) that asks for none: 60 seconds, as Windows
+    /// Server 2012 and later.
+    pub durable_v2_default_timeout: Duration,
+    /// The longest timeout a durable v2 open gets, whatever it asks: 300 seconds.
+    pub durable_v2_max_timeout: Duration,
+    /// The most disconnected durable opens the server keeps; beyond it, an open whose
+    /// connection drops is closed.
+    pub max_detached_opens: usize,
+    /// The most disconnected durable opens of one user.
+    pub max_detached_opens_per_user: usize,
 }
 
 /// Every compression algorithm the server implements.
@@ -128,6 +144,11 @@ impl Default for Settings {
             max_session_setups: 64,
             session_setup_timeout: Duration::from_secs(60),
             compression: COMPRESSION_ALGORITHMS.to_vec(),
+            durable_v1_timeout: DEFAULT_DURABLE_V1_TIMEOUT,
+            durable_v2_default_timeout: Duration::from_secs(60),
+            durable_v2_max_timeout: Duration::from_secs(300),
+            max_detached_opens: 16 * 1024,
+            max_detached_opens_per_user: 2048,
         }
     }
 }

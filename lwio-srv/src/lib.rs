@@ -42,26 +42,30 @@
 //! - [`state`]: the server's shared objects (shares, sessions, trees, opens) and the
 //!   interface between the connection engine and the file command handlers.
 //! - [`files`]: one handler per file command, each turning an SMB2 request into IRPs.
+//! - [`durable`]: durable opens preserved past their connection, and their scavenger.
 //!
 //! With the `testing` feature, the `testing` module drives servers over in-memory
 //! streams with a raw SMB2 client and scripted request sequences (the fuzz target, the
 //! property and bound tests, the load client).
 //!
-//! Oplocks (level II, exclusive, batch) are the file system's, mapped to the wire by
-//! `files/oplock.rs`. Not done yet: encryption (no cipher is negotiated), multichannel,
-//! leases and durable handles, Kerberos.
+//! Oplocks (level II, exclusive, batch) and leases are the file system's, mapped to the
+//! wire by `files/oplock.rs` and `files/lease.rs`; durable handles are [`durable`]'s (the
+//! table of opens that outlive their connection) and `files/durable.rs` (the create
+//! contexts). Not done yet: multichannel, persistent handles, Kerberos.
 
 pub mod accounts;
 pub mod admin;
 pub mod config;
 mod conn;
 mod credits;
+pub mod durable;
 pub mod endpoint;
 pub mod files;
 mod negotiate;
 #[cfg(feature = "rpc")]
 pub mod rpc_services;
 pub mod server;
+mod session_bind;
 mod session_setup;
 pub mod signing;
 pub mod state;

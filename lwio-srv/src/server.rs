@@ -73,6 +73,8 @@ pub(crate) struct ServerShared {
     pub(crate) engine: crate::conn::registry::Engine,
     /// The leases granted, by client GUID and lease key (`files/lease.rs`).
     pub(crate) leases: Arc<crate::files::LeaseTable>,
+    /// The durable opens: preserved ones and the CreateGuid index (`durable.rs`).
+    pub(crate) durable: Arc<crate::durable::DurableTable>,
 }
 
 impl ServerShared {
@@ -209,6 +211,7 @@ impl ServerBuilder {
         };
         let engine = crate::conn::registry::Engine::new(&settings);
         let limiter = crate::conn::logon_limiter::LogonLimiter::new(settings.failed_logon_delay);
+        let durable = crate::durable::DurableTable::new(crate::durable::Limits::of(&settings));
         Ok(Server {
             shared: Arc::new(ServerShared {
                 engine,
@@ -222,6 +225,7 @@ impl ServerBuilder {
                 next_session_id: AtomicU64::new(1),
                 logon_limiter: parking_lot::Mutex::new(limiter),
                 leases: Arc::default(),
+                durable,
             }),
         })
     }

@@ -7,11 +7,15 @@
 //! - A new session's failed logon removes it (3.3.5.5.3). So does a failed
 //!   re-authentication of an established session (a wrong password: smbtorture's
 //!   `smb2.session.reauth6` expects the session gone afterwards).
-//! - A re-authentication that succeeds as another identity (another user, Guest, the
-//!   null session) is refused with STATUS_ACCESS_DENIED and changes nothing: the session
-//!   keeps its user, token, key and trees. As the same user it succeeds and keeps the
-//!   session's key and signing key (the client does not regenerate them, 3.2.5.3.2), its
-//!   trees and its opens.
+//! - A re-authentication (a SESSION_SETUP naming an established session of the
+//!   connection) that succeeds, as any identity (the same user, another one, Guest or the
+//!   null session), gives the session the new security context (3.3.5.5.3): later opens and
+//!   tree connects carry the new token, opens made before keep the access they were
+//!   granted, and the session keeps its key, signing key and encryption keys (3.3.5.5.2:
+//!   the session key is retained; the client does not regenerate it, 3.2.5.3.2), its trees
+//!   and its opens. Windows does the same (smbtorture's `smb2.session.reauth2`-`reauth5`
+//!   re-authenticate as anonymous and back and go on with the first handle). The names
+//!   administration shows (`Session::user`) stay those of the first logon.
 //! - Encryption (3.3.5.5.3, 3.1.4.2): a user session of a connection that negotiated a
 //!   cipher gets its encryption and decryption keys ([`crate::conn::seal`]). With the
 //!   server-wide `encrypt_data` it is marked SMB2_SESSION_FLAG_ENCRYPT_DATA and must
@@ -108,9 +112,19 @@ pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Setup {
         tracing::debug!("encryption is required and the client cannot encrypt");
         return now(t.error(conn, NtStatus::ACCESS_DENIED, Vec::new(), None));
     }
+    // Channel binding is not offered (`session_bind`).
+    if let Some(refused) = crate::session_bind::refuse_binding(conn, &t, &req, msg) {
+        return now(refused);
+    }
     let (session_id, mut auth, previous) = match begin(conn, hdr.session_id) {
         Ok(b) => b,
-        Err(status) => return now(t.error(conn, status, Vec::new(), None)),
+        Err(status) => {
+            // A session of another connection: answered under its key (`session_bind`).
+            let signer = (status == NtStatus::USER_SESSION_DELETED)
+                .then(|| crate::session_bind::foreign_signer(conn, hdr, msg))
+                .flatten();
+            return now(t.error(conn, status, Vec::new(), signer));
+        }
     };
     t.session_id = session_id;
     // Only a new session's keys come from the preauth hash.
@@ -145,7 +159,7 @@ pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Setup {
         Step::Done { logon, reply } => {
             let reply = reply.unwrap_or_default();
             match previous {
-                Some(vs) => now(reauthenticated(conn, &t, &vs, &logon, reply)),
+                Some(vs) => now(reauthenticated(conn, &t, &vs, *logon, reply)),
                 None => {
                     let response = established(conn, &t, &neg, &req, &auth, *logon, reply);
                     if let Some(vs) = conn.session(session_id) {
@@ -186,13 +200,12 @@ fn session_flags(kind: LogonKind) -> SessionFlags {
     }
 }
 
-/// A successful re-authentication of `vs`: accepted for the same identity, refused for
-/// any other.
+/// A successful re-authentication of `vs`: the session takes the logon's token.
 fn reauthenticated(
     conn: &Conn,
     t: &Target<'_>,
     vs: &ValidSession,
-    logon: &Logon,
+    logon: Logon,
     reply: Vec<u8>,
 ) -> Response {
     let signer = if t.req.flags.contains(HeaderFlags::SIGNED) || vs.signing_required {
@@ -200,17 +213,13 @@ fn reauthenticated(
     } else {
         None
     };
-    if logon.token.user != vs.session.token.user {
-        tracing::warn!(
-            session = vs.session.id,
-            user = %vs.session.user,
-            as_user = %logon.user,
-            kind = ?logon.kind,
-            "re-authentication as another identity refused"
-        );
-        return t.error(conn, NtStatus::ACCESS_DENIED, Vec::new(), signer);
-    }
-    tracing::info!(session = vs.session.id, user = %logon.user, "re-authenticated");
+    tracing::info!(
+        session = vs.session.id,
+        user = %logon.user,
+        kind = ?logon.kind,
+        "re-authenticated"
+    );
+    vs.session.set_token(Arc::new(logon.token));
     let mut flags = session_flags(logon.kind);
     if vs.encrypt_data {
         // The session keeps its keys and its obligation to encrypt.
@@ -270,6 +279,7 @@ fn established(
             || req
                 .security_mode
                 .contains(SessionSecurityMode::SIGNING_REQUIRED));
+    let user_sid = logon.token.user;
     let session = Arc::new(Session::new(
         t.session_id,
         logon.user.clone(),
@@ -303,6 +313,14 @@ fn established(
         }));
     }
     conn.authenticated.store(true, Ordering::Relaxed);
+    if keyed {
+        crate::conn::previous::end_previous_session(
+            conn,
+            req.previous_session_id,
+            t.session_id,
+            user_sid,
+        );
+    }
     tracing::info!(user = %logon.user, domain = %logon.domain, kind = ?logon.kind, "logon");
     Response { bytes, signer }
 }
@@ -314,7 +332,11 @@ fn end_session(conn: &Conn, id: u64) {
         conn.session_ended(id, vs.signer.clone());
         vs.session.end_logon();
         for tree in vs.session.remove_all_trees() {
-            tree.close_all();
+            // Durable opens outlive a logoff too: a new session may reclaim them
+            // (smbtorture's smb2.durable-open.reopen4, as Windows and Samba do).
+            conn.srv
+                .durable
+                .connection_lost(&conn.srv.leases, tree.close_all());
         }
     }
 }

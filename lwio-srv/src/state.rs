@@ -23,6 +23,9 @@
 //! - `Share::path` and the `Share` constructors, for the builder and the live share table.
 //! - For [`crate::admin`]: `Open::share_access` (`Tree::add_open` takes it) and the
 //!   session's link to its connection (`Session::with_link`).
+//! - For durable handles ([`crate::durable`]): `Open::durable`, `Open::relay`,
+//!   `Open::channel`,
+//!   `Tree::insert_open` (a reconnected open joins its new tree), `FileRequest::durable`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -179,6 +182,12 @@ pub struct Open {
     pub locks: crate::files::OpenLocks,
     /// The open's oplock (MS-SMB2 3.3.1.10 Open.OplockLevel, Open.OplockState).
     pub oplock: crate::files::OplockSlot,
+    /// Set when the open is durable (MS-SMB2 3.3.1.10 `Open.IsDurable`).
+    pub durable: crate::durable::DurableSlot,
+    /// Where the open's oplock and lease break notifications go.
+    pub relay: crate::durable::BreakRelay,
+    /// The open's channel sequence and outstanding requests (MS-SMB2 3.3.5.2.10).
+    pub channel: crate::files::ChannelSequence,
 }
 
 /// One tree connect.
@@ -240,9 +249,17 @@ impl Tree {
             share_access,
             locks: Default::default(),
             oplock: Default::default(),
+            durable: Default::default(),
+            relay: Default::default(),
+            channel: Default::default(),
         });
         self.opens.lock().insert(volatile, Arc::clone(&open));
         open
+    }
+
+    /// Adds an open that existed before (a durable open reconnected on this tree).
+    pub fn insert_open(&self, open: Arc<Open>) {
+        self.opens.lock().insert(open.file_id.volatile, open);
     }
 
     /// The open with `file_id`; STATUS_FILE_CLOSED when there is none.
@@ -265,9 +282,18 @@ impl Tree {
         }
     }
 
-    /// Removes every open (tree disconnect, logoff).
+    /// Removes every open (tree disconnect, logoff, the end of the connection). An open a
+    /// request still uses (a pending change notify, lock or read) has that request ended,
+    /// as CLOSE does (a change notify answers STATUS_NOTIFY_CLEANUP; smbtorture's
+    /// `smb2.notify.logoff` waits for it): the handle closes when the request lets go. The
+    /// others close when the caller drops them.
     pub fn close_all(&self) -> Vec<Arc<Open>> {
-        self.opens.lock().drain().map(|(_, o)| o).collect()
+        let opens: Vec<Arc<Open>> = self.opens.lock().drain().map(|(_, o)| o).collect();
+        for open in opens.iter().filter(|o| Arc::strong_count(o) > 1) {
+            open.locks.set_closed();
+            open.handle.cancel();
+        }
+        opens
     }
 
     /// How many files are open on this tree.
@@ -284,8 +310,9 @@ pub struct Session {
     pub user: String,
     /// The account's domain.
     pub domain: String,
-    /// The token every IRP of this session carries.
-    pub token: Arc<AccessToken>,
+    /// The token every IRP of this session carries; a re-authentication replaces it
+    /// ([`Session::token`]).
+    token: parking_lot::RwLock<Arc<AccessToken>>,
     /// The session key pipes see: NTLMSSP's for 2.x, the application key for 3.x
     /// ([`crate::signing::pipe_session_key`]).
     pub session_key: [u8; 16],
@@ -314,7 +341,7 @@ impl Session {
             id,
             user,
             domain,
-            token,
+            token: parking_lot::RwLock::new(token),
             session_key,
             is_guest,
             trees: Mutex::new(HashMap::new()),
@@ -324,6 +351,18 @@ impl Session {
             logon: Mutex::new(None),
             link: Mutex::new(None),
         }
+    }
+
+    /// The token the session's requests carry now: the logon's, or the last
+    /// re-authentication's. Opens made before keep the access they were granted.
+    pub fn token(&self) -> Arc<AccessToken> {
+        Arc::clone(&self.token.read())
+    }
+
+    /// Replaces the session's token (a re-authentication, MS-SMB2 3.3.5.5.3: the session
+    /// takes the new security context).
+    pub(crate) fn set_token(&self, token: Arc<AccessToken>) {
+        *self.token.write() = token;
     }
 
     /// Keeps `guard` (the session's entry in the server's status) until the session ends
@@ -496,6 +535,8 @@ pub struct FileRequest<'a> {
     pub client_guid: [u8; 16],
     /// The server's leases.
     pub leases: &'a Arc<crate::files::LeaseTable>,
+    /// The server's durable opens.
+    pub durable: &'a Arc<crate::durable::DurableTable>,
 }
 
 /// The file id a related compound request means when it says "the previous one".

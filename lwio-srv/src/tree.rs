@@ -58,7 +58,7 @@ pub(crate) async fn connect(
     // the connect; what it grants bounds the maximal access reported.
     let share_grant = match &share.security {
         Some(sd) => {
-            let granted = ShareAclFilter::maximal_access(sd, &vs.session.token);
+            let granted = ShareAclFilter::maximal_access(sd, &vs.session.token());
             if granted.is_empty() {
                 tracing::debug!(share = name, "share permissions grant nothing");
                 return Outcome::Reply(t.error(conn, NtStatus::ACCESS_DENIED, Vec::new(), signer));
@@ -104,7 +104,7 @@ pub(crate) async fn connect(
 /// What the session may do on the share's root, by opening it for MAXIMUM_ALLOWED.
 async fn maximal_access(conn: &Conn, share: &Share, vs: &ValidSession) -> AccessMask {
     let req = CreateRequest::new(
-        Arc::clone(&vs.session.token),
+        vs.session.token(),
         AccessMask::MAXIMUM_ALLOWED,
         CreateDisposition::OPEN,
     )

@@ -161,6 +161,8 @@ struct Req {
     command: Command,
     related: bool,
     body: Body,
+    /// A session id other than the client's.
+    session_id: Option<u64>,
 }
 
 fn req(command: Command, body: impl FnOnce(&mut Vec<u8>) + 'static) -> Req {
@@ -168,6 +170,7 @@ fn req(command: Command, body: impl FnOnce(&mut Vec<u8>) + 'static) -> Req {
         command,
         related: false,
         body: Box::new(body),
+        session_id: None,
     }
 }
 
@@ -270,7 +273,7 @@ impl Client {
                 } else {
                     HeaderFlags::default()
                 },
-                session_id: self.session_id,
+                session_id: r.session_id.unwrap_or(self.session_id),
                 id: HeaderId::Sync {
                     reserved: 0,
                     tree_id: self.tree_id,
@@ -563,4 +566,349 @@ async fn a_chain_that_starts_related_fails_and_all_ones_outside_a_chain_is_no_fi
             NtStatus::FILE_CLOSED
         ]
     );
+}
+
+#[tokio::test]
+async fn every_response_of_a_compound_is_padded_and_a_lone_one_is_not() {
+    let (port, _stop, dir) = start_in().await;
+    std::fs::write(dir.join("p.dat"), b"123").unwrap();
+    let mut c = Client::logon(port).await;
+    c.send(vec![
+        req(
+            Command::CREATE,
+            open_file("p.dat", AccessMask::FILE_READ_DATA),
+        ),
+        related(Command::READ, read_one(RELATED_ID)),
+        related(Command::READ, read_one(RELATED_ID)),
+    ])
+    .await;
+    let got = c.recv().await;
+    assert_eq!(got.len(), 3);
+    for m in &got {
+        assert_eq!(status(m), NtStatus::SUCCESS);
+        assert_eq!(m.len() % 8, 0, "a compound response of {} bytes", m.len());
+    }
+    // A READ of one byte: header, 16 bytes of body and the byte, padded to 88.
+    assert_eq!(got[2].len(), 88);
+    let file_id = CreateResponse::decode(&got[0]).unwrap().file_id;
+    c.send(vec![req(Command::READ, read_one(file_id))]).await;
+    let got = c.recv().await;
+    assert_eq!(got[0].len(), 64 + 16 + 1, "a lone response is not padded");
+}
+
+#[tokio::test]
+async fn a_related_request_after_one_with_no_session_is_an_invalid_parameter() {
+    let (port, _stop, _) = start_in().await;
+    let mut c = Client::logon(port).await;
+    c.send(vec![
+        req(Command::CREATE, open_file("i.dat", AccessMask::GENERIC_ALL)),
+        related(Command::CLOSE, close(RELATED_ID)),
+        Req {
+            session_id: Some(u64::MAX),
+            ..req(Command::CLOSE, close(RELATED_ID))
+        },
+        Req {
+            session_id: Some(u64::MAX),
+            ..related(Command::CLOSE, close(RELATED_ID))
+        },
+    ])
+    .await;
+    let got: Vec<NtStatus> = c.recv().await.iter().map(|m| status(m)).collect();
+    assert_eq!(
+        got,
+        [
+            NtStatus::SUCCESS,
+            NtStatus::SUCCESS,
+            NtStatus::USER_SESSION_DELETED,
+            NtStatus::INVALID_PARAMETER
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_create_that_waits_for_an_oplock_break_inside_a_chain_goes_async() {
+    use lwio_smb2::OplockLevel;
+    use lwio_smb2::oplock::OplockBreak;
+    let (port, _stop, _) = start_in().await;
+    let mut c = Client::logon(port).await;
+    c.send(vec![req(Command::CREATE, |o| {
+        CreateRequest {
+            oplock_level: OplockLevel::BATCH,
+            ..create("b.dat", AccessMask::FILE_READ_DATA)
+        }
+        .encode(o)
+    })])
+    .await;
+    let first = CreateResponse::decode(&c.recv().await.remove(0)).unwrap();
+    assert_eq!(first.oplock_level, OplockLevel::BATCH);
+    // A second open (which breaks the batch oplock) with a related query behind it.
+    let access =
+        AccessMask::SYNCHRONIZE | AccessMask::FILE_READ_ATTRIBUTES | AccessMask::FILE_READ_EA;
+    c.send(vec![
+        req(Command::CREATE, open_file("b.dat", access)),
+        related(Command::QUERY_INFO, |o| {
+            QueryInfoRequest {
+                info_type: InfoType::FILE,
+                info_class: 4, // FileBasicInformation
+                output_buffer_length: 4096,
+                file_id: RELATED_ID,
+                ..QueryInfoRequest::default()
+            }
+            .encode(o)
+        }),
+    ])
+    .await;
+    let mut finals = Vec::new();
+    let mut breaks = 0;
+    while finals.len() < 2 {
+        for m in c.recv().await {
+            let h = Header::decode(&m).unwrap();
+            if h.command == Command::OPLOCK_BREAK && h.message_id == u64::MAX {
+                // Acknowledge the break to the level it names.
+                breaks += 1;
+                let b = OplockBreak::decode(&m).unwrap();
+                c.send(vec![req(Command::OPLOCK_BREAK, move |o| b.encode(o))])
+                    .await;
+            } else if h.command != Command::OPLOCK_BREAK && h.status != NtStatus::PENDING {
+                finals.push((h.command, h.status));
+            }
+        }
+    }
+    assert_eq!(breaks, 1);
+    assert_eq!(
+        finals,
+        [
+            (Command::CREATE, NtStatus::SUCCESS),
+            (Command::QUERY_INFO, NtStatus::SUCCESS)
+        ]
+    );
+}
+
+/// Reads frames until each of `mids` has its final (not STATUS_PENDING) response; their
+/// statuses, in the order of `mids`.
+async fn finals(c: &mut Client, mids: &[u64]) -> Vec<NtStatus> {
+    let mut got = std::collections::HashMap::new();
+    while mids.iter().any(|m| !got.contains_key(m)) {
+        for m in c.recv().await {
+            let h = Header::decode(&m).unwrap();
+            if h.status != NtStatus::PENDING {
+                got.insert(h.message_id, h.status);
+            }
+        }
+    }
+    mids.iter().map(|m| got[m]).collect()
+}
+
+/// Opens the directory `name` (made if missing) and returns its file id.
+async fn dir_handle(c: &mut Client, name: &'static str) -> FileId {
+    c.send(vec![req(Command::CREATE, open_dir(name))]).await;
+    CreateResponse::decode(&c.recv().await.remove(0))
+        .unwrap()
+        .file_id
+}
+
+#[tokio::test]
+async fn a_cancel_right_behind_its_change_notify_is_not_lost() {
+    let (port, _stop, _) = start_in().await;
+    let mut c = Client::logon(port).await;
+    let dir = dir_handle(&mut c, "w").await;
+    // The CHANGE_NOTIFY and its CANCEL in two frames of one write: the CANCEL is read
+    // before the notify's task has started.
+    let (mut wire, mids) = c.frame(vec![req(Command::CHANGE_NOTIFY, notify(dir))]);
+    let mid = mids[0];
+    c.next_mid -= 1; // a CANCEL reuses its request's message id
+    let (cancel, _) = c.frame(vec![req(Command::CANCEL, |o| {
+        lwio_smb2::CancelRequest.encode(o)
+    })]);
+    c.next_mid += 1;
+    // frame() numbered the CANCEL with the notify's id; that is what it must carry.
+    wire.extend_from_slice(&cancel);
+    c.s.write_all(&wire).await.unwrap();
+    assert_eq!(finals(&mut c, &[mid]).await, [NtStatus::CANCELLED]);
+}
+
+#[tokio::test]
+async fn a_logoff_ends_the_change_notify_pending_on_its_opens() {
+    let (port, _stop, _) = start_in().await;
+    let mut c = Client::logon(port).await;
+    let dir = dir_handle(&mut c, "w").await;
+    let n = c.send(vec![req(Command::CHANGE_NOTIFY, notify(dir))]).await[0];
+    // Its interim response: it waits.
+    assert_eq!(status(&c.recv().await[0]), NtStatus::PENDING);
+    let l = c
+        .send(vec![req(Command::LOGOFF, |o| {
+            lwio_smb2::LogoffRequest.encode(o)
+        })])
+        .await[0];
+    assert_eq!(
+        finals(&mut c, &[n, l]).await,
+        [NtStatus::NOTIFY_CLEANUP, NtStatus::SUCCESS]
+    );
+}
+
+#[tokio::test]
+async fn change_notifies_on_one_handle_are_answered_in_the_order_sent() {
+    let (port, _stop, dir_path) = start_in().await;
+    let mut c = Client::logon(port).await;
+    let dir = dir_handle(&mut c, "w").await;
+    // Two requests in two frames of one write: the first waits, the second queues.
+    let (mut wire, mids) = c.frame(vec![req(Command::CHANGE_NOTIFY, notify(dir))]);
+    let (second, mids2) = c.frame(vec![req(Command::CHANGE_NOTIFY, notify(dir))]);
+    wire.extend_from_slice(&second);
+    c.s.write_all(&wire).await.unwrap();
+    // Both interim responses (two frames).
+    let mut pending = 0;
+    while pending < 2 {
+        for m in c.recv().await {
+            assert_eq!(status(&m), NtStatus::PENDING);
+            pending += 1;
+        }
+    }
+    assert!(dir_path.join("w").is_dir());
+    c.send(vec![req(
+        Command::CREATE,
+        open_file("w\\a.txt", AccessMask::GENERIC_ALL),
+    )])
+    .await;
+    // The first request gets the first change; the second still waits.
+    let mut first = None;
+    while first.is_none() {
+        for m in c.recv().await {
+            let h = Header::decode(&m).unwrap();
+            assert_ne!(h.message_id, mids2[0], "the second request answered first");
+            if h.message_id == mids[0] {
+                first = Some(h.status);
+            }
+        }
+    }
+    assert_eq!(first, Some(NtStatus::SUCCESS));
+    c.send(vec![req(
+        Command::CREATE,
+        open_file("w\\b.txt", AccessMask::GENERIC_ALL),
+    )])
+    .await;
+    assert_eq!(finals(&mut c, &[mids2[0]]).await, [NtStatus::SUCCESS]);
+}
+
+#[tokio::test]
+async fn a_change_notify_on_a_directory_deleted_by_another_open_ends_delete_pending() {
+    let (port, _stop, _) = start_in().await;
+    let mut c = Client::logon(port).await;
+    let dir = dir_handle(&mut c, "gone").await;
+    let n = c.send(vec![req(Command::CHANGE_NOTIFY, notify(dir))]).await[0];
+    assert_eq!(status(&c.recv().await[0]), NtStatus::PENDING);
+    // Another open deletes it on close (the first still holds it: the delete is pending).
+    c.send(vec![
+        req(Command::CREATE, |o| {
+            CreateRequest {
+                options: CreateOptions::DIRECTORY_FILE | CreateOptions::DELETE_ON_CLOSE,
+                ..create("gone", AccessMask::DELETE | AccessMask::GENERIC_READ)
+            }
+            .encode(o)
+        }),
+        related(Command::CLOSE, close(RELATED_ID)),
+    ])
+    .await;
+    let mut notify_status = None;
+    while notify_status.is_none() {
+        for m in c.recv().await {
+            let h = Header::decode(&m).unwrap();
+            if h.message_id == n {
+                notify_status = Some(h.status);
+            }
+        }
+    }
+    assert_eq!(notify_status, Some(NtStatus::DELETE_PENDING));
+}
+
+/// A CHANGE_NOTIFY on `file_id` for `filter`, watching the subtree.
+fn notify_for(file_id: FileId, filter: NotifyFilter) -> impl FnOnce(&mut Vec<u8>) {
+    move |o| {
+        ChangeNotifyRequest {
+            flags: ChangeNotifyFlags::WATCH_TREE,
+            output_buffer_length: 4096,
+            file_id,
+            completion_filter: filter,
+        }
+        .encode(o)
+    }
+}
+
+#[tokio::test]
+async fn a_rename_into_another_directory_is_reported_as_ntfs_reports_it() {
+    use lwio_fscc::{FileRenameInformation, NotifyAction, decode_notify};
+    use lwio_smb2::{ChangeNotifyResponse, SetInfoRequest};
+    let (port, _stop, _) = start_in().await;
+    let mut c = Client::logon(port).await;
+    let names = dir_handle(&mut c, "r").await;
+    let attributes = dir_handle(&mut c, "r").await;
+    dir_handle(&mut c, "r\\sub").await;
+    c.send(vec![req(
+        Command::CREATE,
+        open_file("r\\sub\\x.txt", AccessMask::GENERIC_ALL),
+    )])
+    .await;
+    let file = CreateResponse::decode(&c.recv().await.remove(0))
+        .unwrap()
+        .file_id;
+    let n1 = c
+        .send(vec![req(
+            Command::CHANGE_NOTIFY,
+            notify_for(names, NotifyFilter::FILE_NAME | NotifyFilter::DIR_NAME),
+        )])
+        .await[0];
+    let n2 = c
+        .send(vec![req(
+            Command::CHANGE_NOTIFY,
+            notify_for(attributes, NotifyFilter::ATTRIBUTES),
+        )])
+        .await[0];
+    let rename = FileRenameInformation {
+        replace_if_exists: false,
+        root_directory: 0,
+        file_name: "r\\y.txt".into(),
+    };
+    let r = c
+        .send(vec![req(Command::SET_INFO, move |o| {
+            SetInfoRequest {
+                info_type: InfoType::FILE,
+                info_class: 10, // FileRenameInformation
+                buffer: rename.encode(),
+                additional_information: 0,
+                file_id: file,
+            }
+            .encode(o)
+        })])
+        .await[0];
+    let mut got = std::collections::HashMap::new();
+    while [n1, n2, r].iter().any(|m| !got.contains_key(m)) {
+        for m in c.recv().await {
+            let h = Header::decode(&m).unwrap();
+            if h.status == NtStatus::PENDING {
+                continue;
+            }
+            assert_eq!(h.status, NtStatus::SUCCESS, "{:?}", h.command);
+            let entries = if h.command == Command::CHANGE_NOTIFY {
+                let buffer = ChangeNotifyResponse::decode(&m).unwrap().buffer;
+                decode_notify(&buffer)
+                    .unwrap()
+                    .into_iter()
+                    .map(|e| (e.action, e.file_name))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            got.insert(h.message_id, entries);
+        }
+    }
+    // Into another directory: removed and added, not an old and a new name.
+    assert_eq!(
+        got[&n1],
+        [
+            (NotifyAction::REMOVED, "sub\\x.txt".to_string()),
+            (NotifyAction::ADDED, "y.txt".to_string())
+        ]
+    );
+    // A watch that sees no names sees the renamed file's attributes change.
+    assert_eq!(got[&n2], [(NotifyAction::MODIFIED, "y.txt".to_string())]);
 }

@@ -100,6 +100,7 @@ struct Env {
     disk: Arc<Tree>,
     ipc: Arc<Tree>,
     leases: Arc<lwio_srv::files::LeaseTable>,
+    durable: Arc<lwio_srv::durable::DurableTable>,
     client_guid: [u8; 16],
 }
 
@@ -162,6 +163,7 @@ impl Env {
             disk,
             ipc,
             leases: Arc::default(),
+            durable: Arc::default(),
             client_guid: [0xC1; 16],
         }
     }
@@ -192,6 +194,7 @@ impl Env {
             local_addr: Some(([127, 0, 0, 1], 445).into()),
             client_guid: self.client_guid,
             leases: &self.leases,
+            durable: &self.durable,
         }))
     }
 
@@ -1637,6 +1640,7 @@ fn dispatch_futures_are_send() {
         local_addr: None,
         client_guid: [0; 16],
         leases: &env.leases,
+        durable: &env.durable,
     });
     assert_send(&fut);
     assert_eq!(status_of(&block_on(fut).0), NtStatus::FILE_CLOSED);
@@ -2061,6 +2065,7 @@ fn a_create_that_goes_away_while_it_waits_leaves_no_lease() {
             local_addr: Some(([127, 0, 0, 1], 445).into()),
             client_guid: env.client_guid,
             leases: &env.leases,
+            durable: &env.durable,
         }));
         let mut cx = Context::from_waker(Waker::noop());
         let start = Instant::now();

@@ -122,6 +122,7 @@ impl Env {
             local_addr: self.local_addr,
             client_guid: [0; 16],
             leases: &std::sync::Arc::default(),
+            durable: &std::sync::Arc::default(),
         }))
         .0
     }
@@ -375,4 +376,28 @@ fn network_interface_info_lists_the_local_address() {
     );
     env.local_addr = None;
     assert_eq!(body_of(env.ioctl(0, &ir)).0, NtStatus::NOT_SUPPORTED);
+}
+
+/// lwio's lock listing is the administrator's (lwio admin status), never a client's: over
+/// SMB2 it is STATUS_INVALID_DEVICE_REQUEST, as the oplock FSCTLs, even with a lock held.
+#[test]
+fn the_lock_listing_fsctl_is_refused_from_the_wire() {
+    let env = Env::new();
+    let f = env.open(0, "f", AccessMask::GENERIC_ALL);
+    env.fill(f, &[1; 16]);
+    let lock = LockRequest {
+        file_id: f,
+        locks: vec![LockElement {
+            offset: 0,
+            length: 4,
+            flags: LockFlags::EXCLUSIVE | LockFlags::FAIL_IMMEDIATELY,
+        }],
+        ..LockRequest::default()
+    };
+    let (status, _) = body_of(env.send(0, Command::LOCK, |o| lock.encode(o)));
+    assert_eq!(status, NtStatus::SUCCESS);
+    let ir = fsctl(CtlCode::FSCTL_LWIO_QUERY_LOCKS, f, Vec::new(), 4096);
+    let (status, body) = body_of(env.ioctl(0, &ir));
+    assert_eq!(status, NtStatus::INVALID_DEVICE_REQUEST);
+    assert!(body.len() <= 9, "an error body, no lock list");
 }

@@ -7,9 +7,9 @@
 //! FILE_READ_ACCESS needs FILE_READ_DATA, FILE_WRITE_ACCESS FILE_WRITE_DATA.
 //!
 //! The named pipe codes (device type 0x11) are the interface any pipe file system answers,
-//! as Windows' ntifs.h defines them apart from NPFS; lwio's one private pipe code,
-//! [`CtlCode::FSCTL_LWIO_PIPE_GET_CLIENT_INFO`], sits in the range Windows leaves to
-//! vendors.
+//! as Windows' ntifs.h defines them apart from NPFS. lwio's private codes,
+//! [`CtlCode::FSCTL_LWIO_PIPE_GET_CLIENT_INFO`] and [`CtlCode::FSCTL_LWIO_QUERY_LOCKS`],
+//! sit in the range Windows leaves to vendors (functions 0x800 and up).
 
 use crate::access::AccessMask;
 
@@ -97,6 +97,11 @@ open_enum! {
         /// (`lwio_core::pipe::PipeClientInfo`, encoded). Function 0x800, the first of the
         /// vendor range, METHOD_BUFFERED, FILE_ANY_ACCESS: no Windows FSCTL has this value.
         const FSCTL_LWIO_PIPE_GET_CLIENT_INFO = 0x0011_2000;
+        /// lwio's private file system control: the byte-range locks of the file object's
+        /// stream (`lwio_fscc::lock_list`). Device type 0x9 (file system), function 0x800
+        /// (vendor range), METHOD_BUFFERED, FILE_ANY_ACCESS. Administrative: the SMB
+        /// server refuses it from the wire.
+        const FSCTL_LWIO_QUERY_LOCKS = 0x0009_2000;
         /// Get a resume key for server-side copy (MS-SMB2 2.2.31.1).
         const FSCTL_SRV_REQUEST_RESUME_KEY = 0x0014_0078;
         /// List previous versions (MS-SMB2 2.2.32.2).

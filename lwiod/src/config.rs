@@ -38,6 +38,11 @@
 //! fd_reserve = 512
 //! max_session_setups = 64
 //! session_setup_timeout_secs = 60
+//! # Durable handles: how long a disconnected open waits for its client, and how many wait
+//! durable_v1_timeout_secs = 960
+//! durable_v2_max_timeout_secs = 300
+//! max_detached_opens = 16384
+//! max_detached_opens_per_user = 2048
 //!
 //! [local]                      # the local socket; see `local` for every key
 //! mode = "0666"
@@ -269,6 +274,10 @@ struct FileConfig {
     fd_reserve: Option<u64>,
     max_session_setups: Option<usize>,
     session_setup_timeout_secs: Option<u64>,
+    durable_v1_timeout_secs: Option<u64>,
+    durable_v2_max_timeout_secs: Option<u64>,
+    max_detached_opens: Option<usize>,
+    max_detached_opens_per_user: Option<usize>,
     state_dir: Option<PathBuf>,
     unix_mirror: Option<bool>,
     unix_root: Option<PathBuf>,
@@ -374,6 +383,9 @@ pub struct Args {
     /// A Unix group whose members get an administrator's token on the local socket.
     #[arg(long, value_name = "GROUP")]
     pub local_admin_group: Option<String>,
+    /// Connections one local uid may hold at once (default 16; root is exempt).
+    #[arg(long, value_name = "N")]
+    pub local_max_per_uid: Option<usize>,
     /// No local interface.
     #[arg(long)]
     pub no_local: bool,
@@ -545,6 +557,19 @@ impl Config {
             &mut s.session_setup_timeout,
             f.session_setup_timeout_secs.map(secs),
         );
+        set(
+            &mut s.durable_v1_timeout,
+            f.durable_v1_timeout_secs.map(secs),
+        );
+        set(
+            &mut s.durable_v2_max_timeout,
+            f.durable_v2_max_timeout_secs.map(secs),
+        );
+        set(&mut s.max_detached_opens, f.max_detached_opens);
+        set(
+            &mut s.max_detached_opens_per_user,
+            f.max_detached_opens_per_user,
+        );
     }
 
     /// Builds a configuration from parsed arguments (and the file they name).
@@ -627,6 +652,14 @@ impl Config {
         }
         if args.local_admin_group.is_some() {
             c.local.admin_group = args.local_admin_group;
+        }
+        if let Some(n) = args.local_max_per_uid {
+            if n == 0 {
+                return Err(ConfigError::Invalid(
+                    "--local-max-per-uid must be at least 1".into(),
+                ));
+            }
+            c.local.max_connections_per_uid = n;
         }
         c.local.enabled &= !args.no_local;
         c.check()?;
@@ -880,7 +913,9 @@ mod tests {
             "max_credits = 128\nunauthenticated_credits = 500\nmax_connection_buffer = 4096\n\
              send_timeout_secs = 3\nmax_connections = 10\nmax_connections_per_address = 2\n\
              max_unauthenticated_connections = 4\nfd_reserve = 9\nmax_session_setups = 5\n\
-             session_setup_timeout_secs = 7\n",
+             session_setup_timeout_secs = 7\ndurable_v1_timeout_secs = 30\n\
+             durable_v2_max_timeout_secs = 20\nmax_detached_opens = 11\n\
+             max_detached_opens_per_user = 3\n",
         )
         .unwrap();
         assert_eq!(c.settings.max_credits, 128);
@@ -901,6 +936,15 @@ mod tests {
         assert_eq!(c.settings.fd_reserve, 9);
         assert_eq!(c.settings.max_session_setups, 5);
         assert_eq!(c.settings.session_setup_timeout, Duration::from_secs(7));
+        assert_eq!(c.settings.durable_v1_timeout, Duration::from_secs(30));
+        assert_eq!(c.settings.durable_v2_max_timeout, Duration::from_secs(20));
+        assert_eq!(
+            (
+                c.settings.max_detached_opens,
+                c.settings.max_detached_opens_per_user
+            ),
+            (11, 3)
+        );
         assert!(Config::from_toml("max_credits = 0").is_err());
         assert!(Config::from_toml("max_connections = 0").is_err());
         assert!(Config::from_toml("send_timeout_secs = 0").is_err());
@@ -968,14 +1012,25 @@ mod more_tests {
             "0660",
             "--local-admin-group",
             "wheel",
+            "--local-max-per-uid",
+            "4",
         ])
         .unwrap();
         let toml = Config::from_toml(
-            "[local]\nsocket = \"/run/l.sock\"\nmode = \"0660\"\nadmin_group = \"wheel\"\n",
+            "[local]\nsocket = \"/run/l.sock\"\nmode = \"0660\"\nadmin_group = \"wheel\"\n\
+             max_connections_per_uid = 4\n",
         )
         .unwrap();
         assert_eq!(cli, toml);
         assert_eq!(cli.local.mode, 0o660);
+        assert_eq!(
+            (
+                d.local.max_connections_per_uid,
+                cli.local.max_connections_per_uid
+            ),
+            (16, 4)
+        );
+        assert!(Config::from_cli(["lwiod", "--local-max-per-uid", "0"]).is_err());
         let off = Config::from_cli(["lwiod", "--no-local"]).unwrap();
         assert_eq!(
             off.local.socket_path(Some(std::path::Path::new("/s"))),

@@ -246,3 +246,206 @@ async fn bytes_held_per_connection_are_bounded() {
     }
     assert_eq!(again, Err(NtStatus::CANCELLED), "room again once answered");
 }
+
+/// The environment variables that turn [`per_uid_child`] into a local user's client:
+/// the socket, and how many connections to try.
+const CHILD_SOCKET: &str = "LWIO_PER_UID_SOCKET";
+const CHILD_TRIES: &str = "LWIO_PER_UID_TRIES";
+
+/// Run by [`one_user_cannot_take_every_connection`] under `setpriv`: opens the connections
+/// it is told to, prints each outcome, then holds them until its input closes.
+#[test]
+fn per_uid_child() {
+    let (Ok(sock), Ok(tries)) = (std::env::var(CHILD_SOCKET), std::env::var(CHILD_TRIES)) else {
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut held = Vec::new();
+        for i in 0..tries.parse::<usize>().unwrap() {
+            match DaemonClient::connect(&sock).await {
+                Ok(c) => {
+                    println!("CONNECT {i}: ok");
+                    held.push(c);
+                }
+                Err(ConnectError::Refused { status, .. }) => println!("CONNECT {i}: {status:?}"),
+                Err(e) => println!("CONNECT {i}: {e}"),
+            }
+        }
+        println!("HELD");
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+        drop(held);
+    });
+}
+
+/// One local user (`nobody`, through setpriv) gets `max_connections_per_uid` connections
+/// and its next is refused with STATUS_REQUEST_NOT_ACCEPTED, although global slots are
+/// free; meanwhile another uid and root still connect, and once the user lets go it
+/// connects again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_user_cannot_take_every_connection() {
+    use std::io::{BufRead as _, BufReader};
+    use std::os::unix::fs::PermissionsExt as _;
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    let io = IoManager::new();
+    lwio_pvfs::mount(&io, "d", &root, Default::default()).unwrap();
+    let config = LocalConfig {
+        max_connections: 8,
+        max_connections_per_uid: 2,
+        ..LocalConfig::default()
+    };
+    let sock = dir.path().join("lwiod.sock");
+    let server = LocalServer::bind(&sock, io, Identities::new(None, None), config).unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(server.run(stopped));
+
+    let child = |uid: &str, tries: &str| {
+        Command::new("setpriv")
+            .args([
+                &format!("--reuid={uid}"),
+                &format!("--regid={uid}"),
+                "--clear-groups",
+                "--",
+            ])
+            .arg(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "per_uid_child",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD_SOCKET, &sock)
+            .env(CHILD_TRIES, tries)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("setpriv (util-linux) runs")
+    };
+    // Reads a child's outcomes up to HELD.
+    let outcomes = |out: &mut BufReader<std::process::ChildStdout>| {
+        let mut lines = Vec::new();
+        loop {
+            let mut line = String::new();
+            assert!(
+                out.read_line(&mut line).unwrap() > 0,
+                "child ended: {lines:?}"
+            );
+            let line = line.trim().to_owned();
+            if line.ends_with("HELD") {
+                return lines;
+            }
+            // (The harness prints "test per_uid_child ... " before the first.)
+            if let Some(at) = line.find("CONNECT") {
+                lines.push(line[at..].to_owned());
+            }
+        }
+    };
+
+    let mut nobody = child("65534", "3");
+    let mut nobody_out = BufReader::new(nobody.stdout.take().unwrap());
+    let got = tokio::task::block_in_place(|| outcomes(&mut nobody_out));
+    assert_eq!(
+        got,
+        [
+            "CONNECT 0: ok",
+            "CONNECT 1: ok",
+            "CONNECT 2: NtStatus(STATUS_REQUEST_NOT_ACCEPTED)"
+        ]
+    );
+
+    // While nobody holds its two: another uid connects, and so does root (exempt) three
+    // times.
+    let mut other = child("65533", "1");
+    let mut other_out = BufReader::new(other.stdout.take().unwrap());
+    let got = tokio::task::block_in_place(|| outcomes(&mut other_out));
+    assert_eq!(got, ["CONNECT 0: ok"]);
+    let mut roots = Vec::new();
+    for _ in 0..3 {
+        roots.push(DaemonClient::connect(&sock).await.expect("root is exempt"));
+    }
+    drop(other.stdin.take());
+    std::io::copy(&mut other_out, &mut std::io::sink()).unwrap();
+    assert!(other.wait().unwrap().success());
+
+    // Once nobody lets go, its allowance is back.
+    drop(nobody.stdin.take());
+    std::io::copy(&mut nobody_out, &mut std::io::sink()).unwrap();
+    assert!(nobody.wait().unwrap().success());
+    // (The daemon notices the closed connections shortly: retry for a while.)
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let mut again = child("65534", "2");
+        let mut again_out = BufReader::new(again.stdout.take().unwrap());
+        let got = tokio::task::block_in_place(|| outcomes(&mut again_out));
+        drop(again.stdin.take());
+        std::io::copy(&mut again_out, &mut std::io::sink()).unwrap();
+        assert!(again.wait().unwrap().success());
+        if got == ["CONNECT 0: ok", "CONNECT 1: ok"] {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never released: {got:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    drop(roots);
+    stop.send(true).unwrap();
+    task.await.unwrap();
+}
+
+/// Many reads in flight on one connection, small and large, answered by the writer's
+/// queue and straight from the tasks that finish them: every answer arrives whole, with
+/// its own bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_answers_arrive_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    let data: Vec<u8> = (0..(1u32 << 20)).map(|i| (i % 251) as u8).collect();
+    std::fs::write(root.join("big.bin"), &data).unwrap();
+    let io = IoManager::new();
+    lwio_pvfs::mount(&io, "d", &root, Default::default()).unwrap();
+    let sock = dir.path().join("lwiod.sock");
+    let server = LocalServer::bind(
+        &sock,
+        io,
+        Identities::new(None, None),
+        LocalConfig::default(),
+    )
+    .unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(server.run(stopped));
+
+    let c = DaemonClient::connect(&sock).await.unwrap();
+    let f = Arc::new(open(&c, "/d/big.bin").await.unwrap());
+    let mut reads = tokio::task::JoinSet::new();
+    for i in 0..200u64 {
+        let f = Arc::clone(&f);
+        let (offset, length) = if i % 3 == 0 {
+            ((i * 4099) % (1 << 19), 200_000u32)
+        } else {
+            ((i * 7919) % (1 << 20), 64u32)
+        };
+        reads.spawn(async move { (offset, length, f.read(offset, length).await) });
+    }
+    while let Some(done) = reads.join_next().await {
+        let (offset, length, got) = done.unwrap();
+        let start = offset as usize;
+        let end = (start + length as usize).min(data.len());
+        assert_eq!(got.unwrap(), &data[start..end], "read {offset}+{length}");
+    }
+    drop(f);
+    stop.send(true).unwrap();
+    task.await.unwrap();
+}

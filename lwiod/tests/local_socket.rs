@@ -503,7 +503,13 @@ fn probe_as_child() {
                 )
                 .await;
             let outcome = match r {
-                Ok(f) => format!("read {:?}", f.read(0, 64).await.map(String::from_utf8)),
+                Ok(f) => {
+                    // Every opener's locks are the administrator's to list.
+                    let code = lwio_core::CtlCode::FSCTL_LWIO_QUERY_LOCKS.0;
+                    let locks = f.fs_control(code, Vec::new(), 4096).await.err();
+                    println!("PROBE {name} locks: {locks:?}");
+                    format!("read {:?}", f.read(0, 64).await.map(String::from_utf8))
+                }
                 Err(e) => format!("{e:?}"),
             };
             println!("PROBE {name}: {outcome}");
@@ -547,6 +553,10 @@ fn nobody_gets_a_unix_token_with_no_more_rights_than_the_uid() {
         text.contains("PROBE public.txt: read Ok(Ok(\"everyone\"))"),
         "nobody may read a 0644 file: {text}"
     );
+    assert!(
+        text.contains("PROBE public.txt locks: Some(NtStatus(STATUS_INVALID_DEVICE_REQUEST))"),
+        "nobody may not list the file's locks: {text}"
+    );
 }
 
 /// The hello picks the newest version both sides speak; admin frames need version 2
@@ -583,5 +593,99 @@ fn admin_frames_need_version_2_and_root_gets_the_status() {
         let c = DaemonClient::connect(&sock).await.unwrap();
         assert_eq!(c.limits().version, VERSION);
         assert!(c.admin_status().await.unwrap().sessions.is_empty());
+    });
+}
+
+/// Version 3's interim frame: a lock that waits for another open's range is announced
+/// pending before its answer (`RemoteFuture::went_pending`, `is_pending`); a plain read,
+/// a lock granted at once and a create are not. A version-2 connection's waiting lock
+/// gets its completion alone.
+#[test]
+fn a_waiting_lock_gets_the_interim_frame_and_a_plain_read_does_not() {
+    let dirs = Dirs::new();
+    std::fs::write(dirs.share.join("p.bin"), [5u8; 64]).unwrap();
+    let (_srv, sock) = start(&dirs);
+    rt().block_on(async {
+        let c = DaemonClient::connect(&sock).await.unwrap();
+        assert_eq!(c.limits().version, 3);
+        let share = ShareAccess::READ | ShareAccess::WRITE;
+        let holder = open(&c, "/share/p.bin", share).await.unwrap();
+        let waiter = open(&c, "/share/p.bin", share).await.unwrap();
+        holder.lock(lock(0, 10, false)).await.unwrap();
+        // Root may list the file's locks (header 16 bytes, one entry of 32).
+        let code = lwio_core::CtlCode::FSCTL_LWIO_QUERY_LOCKS.0;
+        let listed = waiter.fs_control(code, Vec::new(), 4096).await.unwrap();
+        assert_eq!(listed.len(), 16 + 32);
+
+        let mut waiting = waiter.lock(lock(0, 4, true));
+        let announced = tokio::time::timeout(Duration::from_secs(5), waiting.went_pending());
+        assert!(announced.await.expect("an interim frame"), "a waiting lock is announced");
+        assert!(waiting.is_pending());
+        let mut read = waiter.read(20, 4);
+        assert!(!read.went_pending().await, "a plain read is answered");
+        assert!(!read.is_pending());
+        assert_eq!(read.await, Ok(vec![5u8; 4]));
+        let mut granted = waiter.lock(lock(30, 4, true));
+        assert!(!granted.went_pending().await, "a lock granted at once");
+        assert_eq!(granted.await, Ok(()));
+
+        holder
+            .unlock(UnlockRequest {
+                offset: 0,
+                length: 10,
+                key: 0,
+            })
+            .await
+            .unwrap();
+        let got = tokio::time::timeout(Duration::from_secs(5), waiting).await;
+        assert_eq!(got.expect("granted after the unlock"), Ok(()));
+
+        // A version-2 connection: the same wait, no interim frame.
+        holder.lock(lock(40, 10, false)).await.unwrap();
+        let mut s = UnixStream::connect(&sock).await.unwrap();
+        let reply = send(&mut s, ClientFrame::Hello { min: 1, max: 2 }).await;
+        assert!(matches!(reply, ServerFrame::HelloReply(h) if h.version == 2));
+        let create = Op::Create(CreateArgs {
+            path: "/share/p.bin".into(),
+            desired_access: AccessMask(AccessMask::GENERIC_READ.0 | AccessMask::GENERIC_WRITE.0),
+            share_access: share,
+            disposition: CreateDisposition::OPEN,
+            options: lwio_core::irp::CreateOptions::empty(),
+            attributes: FileAttributes::NORMAL,
+            allocation_size: 0,
+            security_descriptor: None,
+            ea_buffer: None,
+        });
+        let ServerFrame::Created { file, .. } =
+            send(&mut s, ClientFrame::Call { id: 1, op: create }).await
+        else {
+            panic!("created");
+        };
+        let mut buf = BytesMut::new();
+        ClientFrame::Call {
+            id: 2,
+            op: Op::Lock(file, lock(40, 4, true)),
+        }
+        .encode(&mut buf);
+        s.write_all(&buf).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        holder
+            .unlock(UnlockRequest {
+                offset: 40,
+                length: 10,
+                key: 0,
+            })
+            .await
+            .unwrap();
+        let body = tokio::time::timeout(Duration::from_secs(5), read_frame(&mut s))
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let answer = ServerFrame::decode(&body).unwrap();
+        assert!(
+            matches!(&answer, ServerFrame::Completion(c) if c.id == 2 && c.status == NtStatus::SUCCESS),
+            "{answer:?}"
+        );
     });
 }

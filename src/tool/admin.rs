@@ -8,8 +8,10 @@
 //!
 //! - `status [--json]`: the SMB sessions (id, user, client, dialect, signing,
 //!   encryption, idle time, shares connected) and the open files (id, session, share,
-//!   path, granted access, share mode, oplock). Byte-range locks are not listed (the
-//!   server does not track them above the file system).
+//!   path, granted access, share mode, oplock), the files local clients hold through the
+//!   socket (uid, pid, path) and, as smbstatus's "Byte range locks", every lock those
+//!   opens hold or wait for (holder, R/W, start, size, file), asked of the file system
+//!   (protocol version 3; a version-2 daemon lists no locks).
 //! - `close-session ID`, `close-file ID`: the ids `status` shows.
 //! - `shares add NAME PATH [--comment C]`, `shares del NAME`, `shares set NAME
 //!   [--comment C] [--security SDDL]`: the live share changes srvsvc makes.
@@ -21,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use lwio_client::DaemonClient;
-use lwio_client::proto::{AdminRequest, AdminStatus};
+use lwio_client::proto::{AdminLock, AdminRequest, AdminStatus};
 
 use super::error::ToolError;
 
@@ -147,16 +149,18 @@ pub fn run(socket: Option<&Path>, args: &AdminArgs, out: &mut dyn Write) -> Resu
         let client = DaemonClient::connect(socket)
             .await
             .map_err(|e| ToolError::BadData(format!("connect {shown}: {e}")))?;
+        let version = client.limits().version;
         client
             .admin(args.command.request())
             .await
+            .map(|answer| (version, answer))
             .map_err(|status| ToolError::failed(format!("admin {}", name(&args.command)), status))
     })?;
-    let (_information, output) = answer;
+    let (version, (_information, output)) = answer;
     let write = |e| ToolError::io("write", e);
     match &args.command {
         AdminCommand::Status { json } => {
-            let status = AdminStatus::decode(&output)
+            let status = AdminStatus::decode_for(&output, version)
                 .map_err(|e| ToolError::BadData(format!("admin status: {e}")))?;
             if *json {
                 writeln!(out, "{}", status_json(&status)).map_err(write)?;
@@ -248,7 +252,93 @@ fn print_status(s: &AdminStatus, out: &mut dyn Write) -> std::io::Result<()> {
             if o.directory { "\\" } else { "" }
         )?;
     }
+    if !s.local.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{:<10} {:<8} {:<8} {:<10}  PATH",
+            "LOCAL", "UID", "PID", "ACCESS"
+        )?;
+        for o in &s.local {
+            writeln!(
+                out,
+                "{:<10} {:<8} {:<8} {:<10}  {}",
+                o.connection,
+                o.uid,
+                o.pid,
+                format!("{:#010x}", o.granted),
+                o.path
+            )?;
+        }
+    }
+    // Samba's smbstatus prints "Byte range locks" the same way: who, R/W, start, size, file.
+    let smb = s.opens.iter().map(|o| {
+        let who = format!("smb file {}", o.id);
+        (
+            who,
+            format!("{}\\{}", o.share, o.path),
+            &o.locks,
+            o.locks_omitted,
+        )
+    });
+    let local = s.local.iter().map(|o| {
+        let who = format!("local pid {}", o.pid);
+        (who, o.path.clone(), &o.locks, o.locks_omitted)
+    });
+    let all: Vec<_> = smb
+        .chain(local)
+        .filter(|l| !l.2.is_empty() || l.3 > 0)
+        .collect();
+    if !all.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Byte range locks:")?;
+        writeln!(
+            out,
+            "{:<18} {:<7} {:>20} {:>20}  FILE",
+            "HOLDER", "R/W", "START", "SIZE"
+        )?;
+        for (who, path, locks, omitted) in all {
+            for l in locks {
+                writeln!(
+                    out,
+                    "{:<18} {:<7} {:>20} {:>20}  {}",
+                    who,
+                    lock_mode(l),
+                    l.offset,
+                    l.length,
+                    path
+                )?;
+            }
+            if omitted > 0 {
+                writeln!(out, "{who:<18} ({omitted} more locks)  {path}")?;
+            }
+        }
+    }
     Ok(())
+}
+
+/// `R` (shared) or `W` (exclusive), as smbstatus; `(wait)` for a request still waiting.
+fn lock_mode(l: &AdminLock) -> String {
+    let mode = if l.exclusive { "W" } else { "R" };
+    if l.waiting {
+        format!("{mode}(wait)")
+    } else {
+        mode.into()
+    }
+}
+
+fn locks_json(locks: &[AdminLock]) -> serde_json::Value {
+    locks
+        .iter()
+        .map(|l| {
+            serde_json::json!({
+                "offset": l.offset,
+                "length": l.length,
+                "exclusive": l.exclusive,
+                "waiting": l.waiting,
+            })
+        })
+        .collect()
 }
 
 fn status_json(s: &AdminStatus) -> serde_json::Value {
@@ -275,6 +365,18 @@ fn status_json(s: &AdminStatus) -> serde_json::Value {
             "share_access": o.share_access,
             "oplock": o.oplock,
             "directory": o.directory,
+            "locks": locks_json(&o.locks),
+            "locks_omitted": o.locks_omitted,
+        })).collect::<Vec<_>>(),
+        "local": s.local.iter().map(|o| json!({
+            "connection": o.connection,
+            "uid": o.uid,
+            "pid": o.pid,
+            "path": o.path,
+            "granted_access": o.granted,
+            "directory": o.directory,
+            "locks": locks_json(&o.locks),
+            "locks_omitted": o.locks_omitted,
         })).collect::<Vec<_>>(),
     })
 }

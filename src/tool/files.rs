@@ -21,7 +21,6 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use lwio_core::irp::{QueryDirectoryFlags, QueryDirectoryRequest};
 use lwio_core::{
     AccessMask, CreateDisposition, CreateOptions, CreateRequest, FileAttributes, FileHandle,
     FileInfoClass, IoFuture, NtStatus, ShareAccess, block_on,
@@ -29,6 +28,7 @@ use lwio_core::{
 use lwio_fscc::{FileBasicInformation, FileInfo, FileStandardInformation, FileTime};
 
 use super::error::ToolError;
+use super::scan::ScanError;
 use super::session::Session;
 
 /// The size of one read or write `cp` asks for. 1 MiB rather than 8: the same bytes in
@@ -37,8 +37,6 @@ use super::session::Session;
 const CHUNK: usize = 1 << 20;
 /// How many of them are in flight at once on a remote side.
 const DEPTH: usize = 8;
-/// The output buffer of a directory query.
-const LIST_LENGTH: u32 = 64 * 1024;
 
 /// One side of a copy: a local file-system path, or a name in the I/O manager.
 #[derive(Debug, Clone)]
@@ -219,32 +217,13 @@ impl Session {
                     CreateDisposition::OPEN,
                     CreateOptions::DIRECTORY_FILE,
                 )?;
-                let mut first = true;
-                loop {
-                    let request = QueryDirectoryRequest {
-                        class: FileInfoClass::NAMES,
-                        flags: if first {
-                            QueryDirectoryFlags::RESTART_SCANS
-                        } else {
-                            QueryDirectoryFlags::empty()
-                        },
-                        file_index: 0,
-                        pattern: first.then(|| "*".to_owned()),
-                        length: LIST_LENGTH,
-                    };
-                    let buf = match block_on(dir.query_directory(request)) {
-                        Ok(buf) => buf,
-                        Err(NtStatus::NO_MORE_FILES | NtStatus::NO_SUCH_FILE) => break,
-                        Err(s) => return Err(ToolError::failed(format!("list {name}"), s)),
-                    };
-                    let entries = lwio_fscc::decode_dir_entries(FileInfoClass::NAMES, &buf)
-                        .map_err(|e| ToolError::BadData(format!("directory entries: {e}")))?;
-                    if entries.is_empty() {
-                        break;
+                names = super::scan::names(&dir).map_err(|e| match e {
+                    ScanError::Status(s) => ToolError::failed(format!("list {name}"), s),
+                    ScanError::Undecodable(e) => {
+                        ToolError::BadData(format!("directory entries: {e}"))
                     }
-                    names.extend(entries.into_iter().map(|e| e.file_name));
-                    first = false;
-                }
+                    ScanError::Stopped(never) => match never {},
+                })?;
                 close(dir)?;
             }
         }

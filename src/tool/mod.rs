@@ -68,6 +68,7 @@ mod moves;
 mod names;
 #[cfg(feature = "rdr")]
 pub mod remote;
+pub mod scan;
 mod script;
 mod session;
 #[cfg(all(feature = "rdr", feature = "rpc"))]

@@ -7,20 +7,18 @@ use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use clap::Parser;
-use lwio_core::irp::{
-    IrpRequest, IrpResult, LockRequest, QueryDirectoryFlags, QueryDirectoryRequest, UnlockRequest,
-    WRITE_TO_END_OF_FILE,
-};
+use lwio_core::irp::{IrpRequest, IrpResult, LockRequest, UnlockRequest, WRITE_TO_END_OF_FILE};
 use lwio_core::{
     AccessMask, AccessToken, CreateDisposition, CreateOptions, CreateRequest, FileHandle,
     FileInfoClass, IoManager, NtStatus, SecurityDescriptor, SecurityInformation, ShareAccess,
     block_on,
 };
-use lwio_fscc::{DirEntry, decode_dir_entries};
+use lwio_fscc::DirEntry;
 
 use super::cli::{Command, OpenArgs, ScriptLine};
 use super::error::ToolError;
 use super::names::{format_access, format_filetime};
+use super::scan::{ScanError, scan};
 use super::script::parse_line;
 use super::stat::print_stat;
 
@@ -708,49 +706,21 @@ fn parts_of(sd: &SecurityDescriptor) -> SecurityInformation {
     info
 }
 
-/// `ls`: a query with restart, then more until STATUS_NO_MORE_FILES.
+/// `ls`: one line per entry of a directory scan ([`scan`]).
 fn list_directory(
     target: &Target<'_>,
     class: FileInfoClass,
     pattern: Option<&str>,
     out: &mut dyn Write,
 ) -> Result<(), ToolError> {
-    let mut first = true;
-    loop {
-        let request = QueryDirectoryRequest {
-            class,
-            flags: if first {
-                QueryDirectoryFlags::RESTART_SCANS
-            } else {
-                QueryDirectoryFlags::empty()
-            },
-            file_index: 0,
-            pattern: if first {
-                Some(pattern.unwrap_or("*").to_owned())
-            } else {
-                None
-            },
-            length: QUERY_LENGTH,
-        };
-        let result = block_on(target.file().call(IrpRequest::QueryDirectory(request)));
-        match result.status {
-            NtStatus::NO_MORE_FILES => return Ok(()),
-            NtStatus::NO_SUCH_FILE if first => return Ok(()),
-            status if status.is_error() => {
-                return Err(failed_on("query directory", target, status));
-            }
-            _ => {}
-        }
-        let entries = decode_dir_entries(class, &result.output)
-            .map_err(|e| ToolError::BadData(format!("directory entries: {e}")))?;
-        if entries.is_empty() {
-            return Ok(());
-        }
-        for entry in &entries {
-            write_out(out, format_args!("{}\n", entry_line(class, entry)))?;
-        }
-        first = false;
-    }
+    scan(target.file(), class, pattern.unwrap_or("*"), |entry| {
+        write_out(out, format_args!("{}\n", entry_line(class, &entry)))
+    })
+    .map_err(|e| match e {
+        ScanError::Status(status) => failed_on("query directory", target, status),
+        ScanError::Undecodable(e) => ToolError::BadData(format!("directory entries: {e}")),
+        ScanError::Stopped(e) => e,
+    })
 }
 
 /// One `ls` line: attribute letters, size, last write time, name (only the name for the

@@ -66,7 +66,12 @@ pub fn low_port_listener() -> std::net::TcpListener {
 /// plus the given extra `lwiod` arguments; accounts in memory (`--no-state-dir`) unless
 /// they name a `--state-dir`, so no test touches the real default state directory.
 pub fn start(extra: &[&str]) -> Running {
-    launch(tempfile::tempdir().unwrap(), None, extra)
+    start_in(tempfile::tempdir().unwrap(), extra)
+}
+
+/// As [`start`], with the share on `dir`.
+pub fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Running {
+    launch(dir, None, extra)
 }
 
 /// Starts the server on `dir`, on `port` or a free one.

@@ -22,7 +22,11 @@ pub struct Smbd {
 impl Smbd {
     /// Starts smbd with `extra` lines in its [global] section.
     pub fn start(extra: &str) -> Smbd {
-        let dir = tempfile::tempdir().unwrap();
+        Smbd::start_in(tempfile::tempdir().unwrap(), extra)
+    }
+
+    /// As [`Smbd::start`], with its configuration and share in `dir`.
+    pub fn start_in(dir: tempfile::TempDir, extra: &str) -> Smbd {
         std::fs::set_permissions(
             dir.path(),
             std::os::unix::fs::PermissionsExt::from_mode(0o755),

@@ -11,6 +11,11 @@
 //!
 //! [`AdminStatus`] lists at most [`MAX_ENTRIES`] sessions and as many opens; a decoder
 //! never allocates ahead of the bytes it has read.
+//!
+//! Its layout depends on the connection's version ([`AdminStatus::encode_for`]): version 2
+//! has sessions and SMB opens; version 3 adds each open's byte-range locks (at most
+//! [`MAX_LOCKS`] listed, the rest counted) and the files local clients have open through
+//! the socket, with their locks. A version-2 peer never sees the version-3 fields.
 
 use bytes::{BufMut, Bytes, BytesMut};
 
@@ -18,6 +23,8 @@ use super::frame::{Body, ProtoError, put_bool, put_bytes};
 
 /// The most sessions, and the most opens, an [`AdminStatus`] carries.
 pub const MAX_ENTRIES: u32 = 65_536;
+/// The most byte-range locks an open lists (the rest are counted in `locks_omitted`).
+pub const MAX_LOCKS: u32 = 4096;
 /// The longest name an admin frame carries (a user, a share, a path, a level), in bytes.
 const MAX_NAME: u32 = 4096;
 
@@ -158,6 +165,42 @@ pub struct AdminStatus {
     pub sessions: Vec<AdminSession>,
     /// The files SMB clients have open.
     pub opens: Vec<AdminOpen>,
+    /// The files local clients have open through the socket (version 3).
+    pub local: Vec<AdminLocalOpen>,
+}
+
+/// One byte-range lock (version 3).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AdminLock {
+    /// The first byte.
+    pub offset: u64,
+    /// The length.
+    pub length: u64,
+    /// Exclusive (write) rather than shared (read).
+    pub exclusive: bool,
+    /// A request still waiting for its range.
+    pub waiting: bool,
+}
+
+/// One file a local client has open through the socket (version 3).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AdminLocalOpen {
+    /// The daemon's number for the client's connection.
+    pub connection: u64,
+    /// The client's uid (from the kernel, SO_PEERCRED).
+    pub uid: u32,
+    /// The client's process id (0 when unknown).
+    pub pid: u32,
+    /// The path in the daemon's namespace (`/device/path`).
+    pub path: String,
+    /// The granted access mask.
+    pub granted: u32,
+    /// True for a directory.
+    pub directory: bool,
+    /// Its byte-range locks, granted then waiting.
+    pub locks: Vec<AdminLock>,
+    /// How many more it holds than are listed.
+    pub locks_omitted: u32,
 }
 
 /// One SMB session.
@@ -204,11 +247,74 @@ pub struct AdminOpen {
     pub oplock: u8,
     /// True for a directory.
     pub directory: bool,
+    /// Its byte-range locks, granted then waiting (version 3).
+    pub locks: Vec<AdminLock>,
+    /// How many more it holds than are listed (version 3).
+    pub locks_omitted: u32,
+}
+
+fn put_locks(b: &mut BytesMut, locks: &[AdminLock], omitted: u32) {
+    let n = u32::try_from(locks.len())
+        .unwrap_or(u32::MAX)
+        .min(MAX_LOCKS);
+    b.put_u32_le(n);
+    b.put_u32_le(
+        omitted.saturating_add(
+            u32::try_from(locks.len())
+                .unwrap_or(u32::MAX)
+                .saturating_sub(n),
+        ),
+    );
+    for l in locks.iter().take(n as usize) {
+        b.put_u64_le(l.offset);
+        b.put_u64_le(l.length);
+        b.put_u8(u8::from(l.exclusive) | (u8::from(l.waiting) << 1));
+    }
+}
+
+fn get_locks(r: &mut Body<'_>) -> Result<(Vec<AdminLock>, u32), ProtoError> {
+    let n = r.u32()?;
+    if n > MAX_LOCKS {
+        return Err(ProtoError::TooLong {
+            what: "locks",
+            len: n as usize,
+            max: MAX_LOCKS as usize,
+        });
+    }
+    let omitted = r.u32()?;
+    let mut locks = Vec::new();
+    for _ in 0..n {
+        let offset = r.u64()?;
+        let length = r.u64()?;
+        let flags = r.u8()?;
+        if flags > 3 {
+            return Err(ProtoError::Invalid("lock flags"));
+        }
+        locks.push(AdminLock {
+            offset,
+            length,
+            exclusive: flags & 1 != 0,
+            waiting: flags & 2 != 0,
+        });
+    }
+    Ok((locks, omitted))
 }
 
 impl AdminStatus {
-    /// The encoded status (a completion's output).
+    /// The encoded status for the newest version (a completion's output).
     pub fn encode(&self) -> Bytes {
+        self.encode_for(super::VERSION)
+    }
+
+    /// Decodes a completion's output of the newest version.
+    pub fn decode(bytes: &Bytes) -> Result<AdminStatus, ProtoError> {
+        AdminStatus::decode_for(bytes, super::VERSION)
+    }
+
+    /// The encoded status for a connection of `version` (version 2 leaves out locks and
+    /// local opens).
+    pub fn encode_for(&self, version: u16) -> Bytes {
+        let v3 = version >= 3;
         let mut b = BytesMut::new();
         b.put_u32_le(count(self.sessions.len()));
         for s in self.sessions.iter().take(MAX_ENTRIES as usize) {
@@ -236,12 +342,28 @@ impl AdminStatus {
             b.put_u32_le(o.share_access);
             b.put_u8(o.oplock);
             put_bool(&mut b, o.directory);
+            if v3 {
+                put_locks(&mut b, &o.locks, o.locks_omitted);
+            }
+        }
+        if v3 {
+            b.put_u32_le(count(self.local.len()));
+            for o in self.local.iter().take(MAX_ENTRIES as usize) {
+                b.put_u64_le(o.connection);
+                b.put_u32_le(o.uid);
+                b.put_u32_le(o.pid);
+                put_bytes(&mut b, o.path.as_bytes());
+                b.put_u32_le(o.granted);
+                put_bool(&mut b, o.directory);
+                put_locks(&mut b, &o.locks, o.locks_omitted);
+            }
         }
         b.freeze()
     }
 
-    /// Decodes a completion's output.
-    pub fn decode(bytes: &Bytes) -> Result<AdminStatus, ProtoError> {
+    /// Decodes a completion's output on a connection of `version`.
+    pub fn decode_for(bytes: &Bytes, version: u16) -> Result<AdminStatus, ProtoError> {
+        let v3 = version >= 3;
         let mut r = Body::new(bytes);
         let mut status = AdminStatus::default();
         for _ in 0..bounded(r.u32()?)? {
@@ -263,7 +385,7 @@ impl AdminStatus {
             status.sessions.push(s);
         }
         for _ in 0..bounded(r.u32()?)? {
-            status.opens.push(AdminOpen {
+            let mut o = AdminOpen {
                 id: r.u64()?,
                 session: r.u64()?,
                 share: r.string(MAX_NAME)?,
@@ -272,7 +394,27 @@ impl AdminStatus {
                 share_access: r.u32()?,
                 oplock: r.u8()?,
                 directory: r.bool()?,
-            });
+                ..AdminOpen::default()
+            };
+            if v3 {
+                (o.locks, o.locks_omitted) = get_locks(&mut r)?;
+            }
+            status.opens.push(o);
+        }
+        if v3 {
+            for _ in 0..bounded(r.u32()?)? {
+                let mut o = AdminLocalOpen {
+                    connection: r.u64()?,
+                    uid: r.u32()?,
+                    pid: r.u32()?,
+                    path: r.string(super::MAX_PATH)?,
+                    granted: r.u32()?,
+                    directory: r.bool()?,
+                    ..AdminLocalOpen::default()
+                };
+                (o.locks, o.locks_omitted) = get_locks(&mut r)?;
+                status.local.push(o);
+            }
         }
         r.end()?;
         Ok(status)

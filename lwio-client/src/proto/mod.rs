@@ -47,6 +47,15 @@
 //!    version both speak, and a version-1 connection's admin frame is answered
 //!    STATUS_NOT_SUPPORTED.
 //!
+//! 6. Version 3 adds [`ServerFrame::Pending`], an interim frame: when the IRP a request
+//!    started waits for an event of unbounded delay (`lwio_core::IrpFuture::is_pending`:
+//!    a lock another open holds, a change notify, a pipe peer), the daemon says so before
+//!    the answer, at most once per request, as SMB2's interim response. Creates, closes
+//!    and IRPs that wait only for a worker thread get none. Version 3 also extends the
+//!    admin status with byte-range locks (each SMB open's) and the files local clients
+//!    have open through the socket, with their locks ([`AdminStatus::encode_for`]). A
+//!    version-2 connection gets neither.
+//!
 //! A frame the daemon cannot decode gets [`ServerFrame::Error`] and the connection ends.
 
 pub mod admin;
@@ -57,15 +66,16 @@ mod response;
 #[cfg(test)]
 mod proptests;
 
-pub use admin::{AdminOpen, AdminRequest, AdminSession, AdminStatus};
+pub use admin::{AdminLocalOpen, AdminLock, AdminOpen, AdminRequest, AdminSession, AdminStatus};
 pub use frame::{FrameDecoder, ProtoError, frame_length};
 pub use request::{ClientFrame, CreateArgs, Op};
 pub use response::{Completion, HelloReply, ServerFrame};
 
 /// The first four bytes of a hello's body after the opcode: "LWIO" in ASCII.
 pub const MAGIC: [u8; 4] = *b"LWIO";
-/// The newest protocol version this crate speaks (2: administration).
-pub const VERSION: u16 = 2;
+/// The newest protocol version this crate speaks (2: administration; 3: the interim
+/// pending frame, locks and local opens in the admin status).
+pub const VERSION: u16 = 3;
 /// The oldest protocol version this crate speaks (1: IRPs only).
 pub const MIN_VERSION: u16 = 1;
 /// The largest data buffer a request or a completion carries (8 MiB).

@@ -226,23 +226,59 @@ fn admin_status() -> impl Strategy<Value = AdminStatus> {
                 }
             },
         );
-    let open = (any::<(u64, u64, u32, u32, u8, bool)>(), name(), name()).prop_map(
-        |((id, session, granted, share_access, oplock, directory), share, path)| AdminOpen {
-            id,
-            session,
-            share,
+    let lock = any::<(u64, u64, bool, bool)>().prop_map(|(offset, length, exclusive, waiting)| {
+        AdminLock {
+            offset,
+            length,
+            exclusive,
+            waiting,
+        }
+    });
+    let locks = (proptest::collection::vec(lock, 0..3), any::<u32>());
+    let open = (
+        any::<(u64, u64, u32, u32, u8, bool)>(),
+        name(),
+        name(),
+        locks.clone(),
+    )
+        .prop_map(
+            |((id, session, granted, share_access, oplock, directory), share, path, locks)| {
+                AdminOpen {
+                    id,
+                    session,
+                    share,
+                    path,
+                    granted,
+                    share_access,
+                    oplock,
+                    directory,
+                    locks: locks.0,
+                    locks_omitted: locks.1,
+                }
+            },
+        );
+    let local = (any::<(u64, u32, u32, u32, bool)>(), name(), locks).prop_map(
+        |((connection, uid, pid, granted, directory), path, locks)| AdminLocalOpen {
+            connection,
+            uid,
+            pid,
             path,
             granted,
-            share_access,
-            oplock,
             directory,
+            locks: locks.0,
+            locks_omitted: locks.1,
         },
     );
     (
         proptest::collection::vec(session, 0..3),
         proptest::collection::vec(open, 0..4),
+        proptest::collection::vec(local, 0..3),
     )
-        .prop_map(|(sessions, opens)| AdminStatus { sessions, opens })
+        .prop_map(|(sessions, opens, local)| AdminStatus {
+            sessions,
+            opens,
+            local,
+        })
 }
 
 fn client_frame() -> impl Strategy<Value = ClientFrame> {
@@ -287,6 +323,7 @@ fn server_frame() -> impl Strategy<Value = ServerFrame> {
             status: NtStatus(s),
             message
         }),
+        any::<u64>().prop_map(|id| ServerFrame::Pending { id }),
     ]
 }
 
@@ -325,7 +362,16 @@ proptest! {
             .iter()
             .map(|b| ServerFrame::decode(b).expect("decodes"))
             .collect();
-        prop_assert_eq!(got, frames);
+        prop_assert_eq!(got, frames.clone());
+
+        // The split encoding (a head, then the output written after it) is the same bytes.
+        let mut split = BytesMut::new();
+        for f in &frames {
+            if let Some(tail) = f.encode_split(&mut split, 1) {
+                split.extend_from_slice(&tail);
+            }
+        }
+        prop_assert_eq!(split, buf);
     }
 
     /// A body cut short, or with a byte appended, never decodes to the same frame and
@@ -348,12 +394,22 @@ proptest! {
         cut in any::<prop::sample::Index>(),
     ) {
         let bytes = status.encode();
-        prop_assert_eq!(AdminStatus::decode(&bytes).expect("decodes"), status);
+        prop_assert_eq!(AdminStatus::decode(&bytes).expect("decodes"), status.clone());
         let short = bytes.slice(..cut.index(bytes.len()));
         prop_assert!(AdminStatus::decode(&short).is_err());
         let mut long = bytes.to_vec();
         long.push(0);
         prop_assert!(AdminStatus::decode(&Bytes::from(long)).is_err());
+
+        // Version 2 carries neither locks nor local opens.
+        let v2 = AdminStatus::decode_for(&status.encode_for(2), 2).expect("decodes");
+        let mut want = status.clone();
+        want.local.clear();
+        for o in &mut want.opens {
+            o.locks.clear();
+            o.locks_omitted = 0;
+        }
+        prop_assert_eq!(v2, want);
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod opcode {
     pub(super) const CREATED: u8 = 0x82;
     pub(super) const COMPLETION: u8 = 0x83;
     pub(super) const ERROR: u8 = 0x84;
+    pub(super) const PENDING: u8 = 0x85;
 }
 
 /// The longest message an error frame carries.
@@ -63,6 +64,14 @@ pub enum ServerFrame {
     },
     /// Any other request completed (a create that failed included).
     Completion(Completion),
+    /// Version 3: the request's IRP waits for an event of unbounded delay (a byte-range
+    /// lock another open holds, a change in a directory, a pipe peer), as SMB2's interim
+    /// response says STATUS_PENDING. At most one per request, always before its answer;
+    /// never for a create or a close, nor for an IRP that waits only for a worker thread.
+    Pending {
+        /// The request's id.
+        id: u64,
+    },
     /// The daemon refuses the connection's input and closes it.
     Error {
         /// Why, as an NTSTATUS.
@@ -104,6 +113,10 @@ impl ServerFrame {
                 b.put_u64_le(c.information);
                 put_bytes(b, &c.output);
             }
+            ServerFrame::Pending { id } => {
+                b.put_u8(opcode::PENDING);
+                b.put_u64_le(*id);
+            }
             ServerFrame::Error { status, message } => {
                 b.put_u8(opcode::ERROR);
                 b.put_u32_le(status.0);
@@ -111,6 +124,30 @@ impl ServerFrame {
                 put_bytes(b, m.get(..MAX_MESSAGE as usize).unwrap_or(m));
             }
         });
+    }
+
+    /// Appends this frame to `out` as [`encode`](Self::encode) does, except a completion's
+    /// output of at least `min_tail` bytes: `out` then ends with the frame's head (its
+    /// length prefix counts the output) and the output is returned, to be written right
+    /// after (a vectored write sends it without copying).
+    pub fn encode_split(&self, out: &mut BytesMut, min_tail: usize) -> Option<Bytes> {
+        match self {
+            ServerFrame::Completion(c) if c.output.len() >= min_tail => {
+                let len = u32::try_from(c.output.len()).unwrap_or(u32::MAX);
+                let body = len.saturating_add(1 + 8 + 4 + 8 + 4);
+                out.put_u32_le(body);
+                out.put_u8(opcode::COMPLETION);
+                out.put_u64_le(c.id);
+                out.put_u32_le(c.status.0);
+                out.put_u64_le(c.information);
+                out.put_u32_le(len);
+                Some(c.output.clone())
+            }
+            _ => {
+                self.encode(out);
+                None
+            }
+        }
     }
 
     /// Decodes one frame body (without its length prefix).
@@ -136,6 +173,7 @@ impl ServerFrame {
                 information: r.u64()?,
                 output: r.bytes("output", MAX_DATA)?,
             }),
+            opcode::PENDING => ServerFrame::Pending { id: r.u64()? },
             opcode::ERROR => {
                 let status = NtStatus(r.u32()?);
                 let raw = r.bytes("message", MAX_MESSAGE)?;

@@ -35,6 +35,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use lwio_core::NtStatus;
+use lwio_fscc::lock_list::{LOCK_EXCLUSIVE, LOCK_WAITING, LockEntry};
 
 mod range;
 #[cfg(test)]
@@ -292,6 +293,39 @@ impl<W> LockTable<W> {
     /// Number of waiting requests.
     pub fn waiter_count(&self) -> usize {
         self.waiters.len()
+    }
+
+    /// The granted locks (by offset, then grant order), then the waiting requests (in
+    /// FIFO order), of `only` or of every owner: what `FSCTL_LWIO_QUERY_LOCKS` lists.
+    pub fn entries(&self, only: Option<OwnerId>) -> impl Iterator<Item = LockEntry> + '_ {
+        let mine = move |owner: OwnerId| only.is_none_or(|o| o == owner);
+        let granted = self
+            .locks
+            .iter()
+            .filter(move |(_, g)| mine(g.holder.owner))
+            .map(|(&(offset, _), g)| LockEntry {
+                offset,
+                length: g.length,
+                owner: g.holder.owner,
+                key: g.holder.key,
+                flags: if g.holder.exclusive {
+                    LOCK_EXCLUSIVE
+                } else {
+                    0
+                },
+            });
+        let waiting = self
+            .waiters
+            .values()
+            .filter(move |w| mine(w.owner))
+            .map(|w| LockEntry {
+                offset: w.range.offset,
+                length: w.range.length,
+                owner: w.owner,
+                key: w.key,
+                flags: LOCK_WAITING | if w.exclusive { LOCK_EXCLUSIVE } else { 0 },
+            });
+        granted.chain(waiting)
     }
 
     /// The status of a lock request refused because of a conflict.

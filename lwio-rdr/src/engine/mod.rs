@@ -198,8 +198,9 @@ pub struct Reply {
     pub message_id: u64,
     /// The decoded header.
     pub header: Header,
-    /// The whole message, header first (the codecs' input).
-    pub message: Vec<u8>,
+    /// The whole message, header first (the codecs' input): a slice of the frame it
+    /// arrived in, never a copy.
+    pub message: Bytes,
 }
 
 impl Reply {
@@ -456,20 +457,25 @@ impl Engine {
     }
 
     /// Reads one response frame (the Direct TCP payload): its parts, matched to their
-    /// requests.
+    /// requests. The frame's bytes are never moved or copied: an encrypted one is opened
+    /// in place, and each reply's message is a [`Bytes`] slice of the frame (a READ's
+    /// data is sliced out of it in turn, [`Reply::message`]).
     pub fn receive(&mut self, mut frame: Vec<u8>) -> Result<Vec<Incoming>, ProtocolError> {
         if frame.len() > MAX_FRAME_LEN {
             return Err(ProtocolError::Malformed("frame too long".into()));
         }
         let encrypted = frame.first() == Some(&0xFD);
-        if encrypted {
+        let plain = if encrypted {
             match &self.sealer {
                 Some(s) => s.open(&mut frame)?,
                 None => return Err(ProtocolError::Transform),
             }
         } else if frame.first() == Some(&0xFC) {
             return Err(ProtocolError::Transform);
-        }
+        } else {
+            0
+        };
+        let frame = Bytes::from(frame).slice(plain..);
         let mut bounds = Vec::new();
         let mut at = 0usize;
         for part in Compound::new(&frame) {
@@ -487,13 +493,13 @@ impl Engine {
             out.push(self.receive_one(frame, encrypted)?);
         } else {
             for (start, len) in bounds {
-                let part = start
+                let end = start
                     .checked_add(len)
-                    .and_then(|end| frame.get(start..end))
+                    .filter(|&end| end <= frame.len())
                     .ok_or_else(|| {
                         ProtocolError::Malformed("compound part outside the frame".into())
                     })?;
-                out.push(self.receive_one(part.to_vec(), encrypted)?);
+                out.push(self.receive_one(frame.slice(start..end), encrypted)?);
             }
         }
         if self.window.stalled() {
@@ -502,11 +508,7 @@ impl Engine {
         Ok(out)
     }
 
-    fn receive_one(
-        &mut self,
-        message: Vec<u8>,
-        encrypted: bool,
-    ) -> Result<Incoming, ProtocolError> {
+    fn receive_one(&mut self, message: Bytes, encrypted: bool) -> Result<Incoming, ProtocolError> {
         let header =
             Header::decode(&message).map_err(|e| ProtocolError::Malformed(e.to_string()))?;
         if !header.is_response() {

@@ -114,9 +114,11 @@ impl Sealer {
         Some(out)
     }
 
-    /// Opens the transform `frame` in place: afterwards it holds the SMB2 messages it
-    /// carried (one response or a compound chain), each checked to name this session.
-    pub fn open(&self, frame: &mut Vec<u8>) -> Result<(), ProtocolError> {
+    /// Opens the transform `frame` in place: afterwards `frame[TRANSFORM_HEADER_LEN..]`
+    /// (the returned offset onwards) holds the SMB2 messages it carried (one response or
+    /// a compound chain), each checked to name this session. Nothing is moved: the
+    /// caller slices the plaintext out where it lies.
+    pub fn open(&self, frame: &mut [u8]) -> Result<usize, ProtocolError> {
         let bad = |why: &str| ProtocolError::Decrypt(why.to_string());
         let header = TransformHeader::decode(frame).map_err(|_| bad("truncated header"))?;
         let body_len = frame.len() - TRANSFORM_HEADER_LEN;
@@ -136,8 +138,8 @@ impl Sealer {
             &mut frame[TRANSFORM_HEADER_LEN..],
         )
         .map_err(|_| bad("the tag does not verify"))?;
-        frame.drain(..TRANSFORM_HEADER_LEN);
-        for part in Compound::new(frame) {
+        let plain = &frame[TRANSFORM_HEADER_LEN..];
+        for part in Compound::new(plain) {
             let part = part.map_err(|_| bad("the plaintext is not SMB2 messages"))?;
             let h = Header::decode(part).map_err(|_| bad("the plaintext is not SMB2"))?;
             // An oplock break notification may name no session (MS-SMB2 3.3.4.6).
@@ -146,6 +148,6 @@ impl Sealer {
                 return Err(bad("the plaintext names another session"));
             }
         }
-        Ok(())
+        Ok(TRANSFORM_HEADER_LEN)
     }
 }

@@ -1,6 +1,6 @@
 //! Running the requests of one frame (a single request or a compound chain, MS-SMB2
-//! 3.3.5.2.7) in order, and sending their responses compounded back (NextCommand, 8-byte
-//! alignment, each signed on its own).
+//! 3.3.5.2.7) in order, and sending their responses compounded back (NextCommand, each
+//! padded to 8 bytes, the last one too, as Windows does; each signed on its own).
 //!
 //! A request of a chain that would go asynchronous (its IRP pended: a blocking lock, a
 //! change notify, a pipe read) is treated as Windows does (MS-SMB2 3.3.5.2.7 allows the
@@ -8,6 +8,10 @@
 //! - the last request of the chain goes asynchronous: the responses of the requests before
 //!   it go out first, compounded, then its interim STATUS_PENDING, and its final response
 //!   later on its own;
+//! - a CREATE that waits (an oplock or lease break it caused) goes asynchronous wherever it
+//!   is in the chain, as Windows lets an open that breaks an oplock do: the responses
+//!   before it go out, then its interim response, its final one on its own, and the rest
+//!   of the chain runs after it with its file (smbtorture's `smb2.compound.compound-break`);
 //! - any other request is not left waiting: its IRP is cancelled and it fails with
 //!   STATUS_INTERNAL_ERROR, and the rest of the chain goes on (a related request after it
 //!   still uses its file).
@@ -257,6 +261,7 @@ pub(crate) async fn run(
             };
             let r = t.error(&conn, NtStatus::INSUFFICIENT_RESOURCES, Vec::new(), None);
             ctx.hold(&conn, r.into());
+            conn.pending.lock().remove(&hdr.message_id);
             continue;
         }
         ctx.index = i;
@@ -264,7 +269,10 @@ pub(crate) async fn run(
             && msg
                 .get(HEADER_LEN + 3)
                 .is_some_and(|f| f & ReadFlags::REQUEST_COMPRESSED.0 != 0);
-        match process(&conn, &frame, msg, &hdr, related, &mut ctx).await {
+        let outcome = process(&conn, &frame, msg, &hdr, related, &mut ctx).await;
+        // Done: CANCEL no longer reaches it (the reader registered it).
+        conn.pending.lock().remove(&hdr.message_id);
+        match outcome {
             Outcome::Reply(r) => ctx.hold(&conn, r.into()),
             Outcome::Data(response, data) => ctx.hold(&conn, Part { response, data }),
             Outcome::Async(response, data) => {
@@ -305,10 +313,16 @@ fn send_compound_as(conn: &Conn, responses: Vec<Part>, sealer: Option<&Sealer>, 
         let Response { mut bytes, signer } = response;
         let len = bytes.len() + data.len();
         let mut pad = 0;
-        if i + 1 < n {
+        // Every response of a compound is padded to 8 bytes, the last one too (Windows
+        // does; smbtorture's `smb2.compound.compound-padding` checks a READ's body of 19
+        // bytes comes back as 24); only the others name the next one. A lone response is
+        // not padded.
+        if n > 1 {
             let padded = len.div_ceil(8) * 8;
             pad = padded - len;
-            bytes[20..24].copy_from_slice(&(padded as u32).to_le_bytes());
+            if i + 1 < n {
+                bytes[20..24].copy_from_slice(&(padded as u32).to_le_bytes());
+            }
         }
         credits += bytes
             .get(14..16)
@@ -436,6 +450,13 @@ async fn process(
         return Outcome::Reply(t.encode_echo(conn, None));
     }
     let Some(vs) = conn.session(session_id) else {
+        // A related request whose predecessor named no session has nothing to relate to:
+        // Windows fails it with STATUS_INVALID_PARAMETER, not the predecessor's
+        // STATUS_USER_SESSION_DELETED (MS-SMB2 3.3.5.2.7.2; smbtorture's
+        // `smb2.compound.invalid2`).
+        if related {
+            return Outcome::Reply(t.error(conn, NtStatus::INVALID_PARAMETER, Vec::new(), None));
+        }
         let signer = conn.ended_signer(session_id, hdr, msg);
         return Outcome::Reply(t.error(conn, NtStatus::USER_SESSION_DELETED, Vec::new(), signer));
     };
@@ -561,13 +582,13 @@ async fn file_command(
     mut t: Target<'_>,
     signer: Option<Signer>,
 ) -> Outcome {
-    conn.pending.lock().insert(
-        hdr.message_id,
-        super::PendingRequest {
-            session_id: t.session_id,
-            ..super::PendingRequest::default()
-        },
-    );
+    // The entry the reader made (a CANCEL may have marked it already), now with the
+    // session the request runs in (a related request's is its predecessor's).
+    conn.pending
+        .lock()
+        .entry(hdr.message_id)
+        .or_default()
+        .session_id = t.session_id;
     let actl = AsyncCtl {
         conn,
         hdr,
@@ -591,6 +612,7 @@ async fn file_command(
         local_addr: conn.local_addr,
         client_guid: conn.negotiated().map_or([0; 16], |n| n.client_guid),
         leases: &conn.srv.leases,
+        durable: &conn.srv.durable,
     };
     let (mut reply, fid) = crate::files::dispatch(req).await;
     conn.pending.lock().remove(&hdr.message_id);
@@ -659,9 +681,11 @@ struct AsyncCtl<'a> {
 
 impl AsyncControl for AsyncCtl<'_> {
     fn go_async(&self, canceller: Option<IrpCanceller>) -> u64 {
-        if self.hdr.next_command != 0 {
+        if self.hdr.next_command != 0 && self.hdr.command != Command::CREATE {
             // Not the last of its chain: the rest of the chain does not wait for it. Without
             // a canceller the IRP cannot be stopped; it then goes asynchronous after all.
+            // A CREATE waiting for an oplock break is the exception (MS-SMB2 3.3.5.2.7's
+            // Windows behaviour note): it goes asynchronous and the chain waits for it.
             if let Some(c) = &canceller {
                 if self.async_id.lock().is_none() {
                     self.refused.store(true, Ordering::Relaxed);

@@ -28,6 +28,7 @@ pub(crate) mod logon_limiter;
 pub(crate) mod order;
 pub(crate) mod outbox;
 pub(crate) mod pieces;
+pub(crate) mod previous;
 pub(crate) mod registry;
 pub(crate) mod seal;
 mod setups;
@@ -135,7 +136,8 @@ pub(crate) struct ConnState {
 /// How many ended sessions a connection remembers the signer of.
 pub(crate) const ENDED_KEPT: usize = 8;
 
-/// A request in progress, for CANCEL.
+/// A request in progress, for CANCEL: registered when its frame is read (so a CANCEL read
+/// before its task starts is not lost), forgotten when it is done.
 #[derive(Default)]
 pub(crate) struct PendingRequest {
     /// The session the request runs in: only a CANCEL of the same session reaches it.
@@ -531,9 +533,15 @@ impl Conn {
                 return FrameVerdict::Close;
             }
             parts += 1;
+            // A CHANGE_NOTIFY waits too: two on one handle queue in the order sent, and the
+            // first must have reached the file system before the second does
+            // (smbtorture's `smb2.notify.double`).
             ends_handles |= matches!(
                 hdr.command,
-                Command::CLOSE | Command::TREE_DISCONNECT | Command::LOGOFF
+                Command::CLOSE
+                    | Command::TREE_DISCONNECT
+                    | Command::LOGOFF
+                    | Command::CHANGE_NOTIFY
             );
             if hdr.command == Command::CANCEL {
                 self.cancel(&hdr, part, sealed.is_some());
@@ -550,6 +558,17 @@ impl Conn {
                 return FrameVerdict::Close;
             }
             need = need.saturating_add(chain::response_estimate(hdr.command, part, max_io));
+            // Known to CANCEL from now on: the frame runs on a task of its own, and a CANCEL
+            // in the next frame (smbtorture sends a CHANGE_NOTIFY and its CANCEL back to
+            // back) may be read before that task starts. The chain forgets the entry when
+            // the request is done; the credit window bounds how many there are.
+            self.pending
+                .lock()
+                .entry(hdr.message_id)
+                .or_insert_with(|| PendingRequest {
+                    session_id: hdr.session_id,
+                    ..PendingRequest::default()
+                });
         }
         if parts == 0 {
             return FrameVerdict::Close;
@@ -659,7 +678,10 @@ impl Conn {
         for s in sessions {
             if let Some(v) = s.valid {
                 for t in v.session.remove_all_trees() {
-                    t.close_all();
+                    // Durable opens wait for their client (MS-SMB2 3.3.7.1).
+                    self.srv
+                        .durable
+                        .connection_lost(&self.srv.leases, t.close_all());
                 }
             }
         }

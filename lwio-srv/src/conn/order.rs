@@ -11,7 +11,9 @@
 //! *started* once its task has been polled once: by then its requests have run up to the
 //! first one that waits (an IRP the driver pended: a lock that waits, a notify), and that
 //! one already holds the open it names. A frame that ends handles (CLOSE,
-//! TREE_DISCONNECT, LOGOFF) first waits until every earlier frame has started
+//! TREE_DISCONNECT, LOGOFF) or queues on one (CHANGE_NOTIFY: the file system answers a
+//! handle's notifications in the order their requests reached it) first waits until every
+//! earlier frame has started
 //! ([`StartOrder::wait_for_earlier`]); all others start at once, so separate requests
 //! still run side by side. A request that waits for long (a blocking lock, a notify) has
 //! started once it waits, so it does not hold the close up: the close is what ends it.

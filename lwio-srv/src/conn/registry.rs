@@ -141,6 +141,15 @@ impl Engine {
         );
     }
 
+    /// The live connections.
+    pub(crate) fn connections(&self) -> Vec<Arc<Conn>> {
+        self.live
+            .lock()
+            .values()
+            .filter_map(|l| l.conn.upgrade())
+            .collect()
+    }
+
     /// `conn` authenticated its first session.
     pub(crate) fn authenticated(&self) {
         self.admission.lock().authenticated();
@@ -183,13 +192,7 @@ impl Engine {
             compressed_responses: self.counters.compressed_responses.load(Ordering::Relaxed),
             ..EngineStats::default()
         };
-        let conns: Vec<Arc<Conn>> = self
-            .live
-            .lock()
-            .values()
-            .filter_map(|l| l.conn.upgrade())
-            .collect();
-        for c in conns {
+        for c in self.connections() {
             c.add_stats(&mut s);
         }
         s

@@ -14,7 +14,7 @@
 //!
 //! Oplocks and leases are the file system's, asked for right after the open (`oplock.rs`,
 //! `lease.rs`; a lease's key goes down with the create as an ECP); durable handle
-//! requests get no response context, so the client treats its open as not durable.
+//! requests, reconnects and replays are `durable.rs`'s.
 
 use bytes::Bytes;
 use lwio_core::oplock::OplockBreakWait;
@@ -31,6 +31,7 @@ use lwio_smb2::{
     ResponseContext,
 };
 
+use super::durable::{DurableAsk, ReconnectAsk};
 use super::{Outcome, bad_request, body};
 use crate::state::{FileRequest, Reply, ShareKind};
 
@@ -58,6 +59,10 @@ struct Asks {
     ea_buffer: Option<Vec<u8>>,
     /// The SMB2_CREATE_REQUEST_LEASE(_V2) context.
     lease: Option<lwio_smb2::Lease>,
+    /// DHnQ or DH2Q.
+    durable: Option<DurableAsk>,
+    /// DHnC or DH2C.
+    reconnect: Option<ReconnectAsk>,
 }
 
 /// Handles CREATE.
@@ -80,8 +85,34 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
     if is_ipc && cr.name.contains(['\\', '/']) {
         return Err(NtStatus::OBJECT_NAME_NOT_FOUND);
     }
-    check_request(&cr)?;
     let asks = read_contexts(&cr.contexts)?;
+    // A reconnect looks at nothing else of the request (MS-SMB2 3.3.5.9.7, 3.3.5.9.12).
+    if let Some(ask) = asks.reconnect {
+        if is_ipc {
+            return Err(NtStatus::OBJECT_NAME_NOT_FOUND);
+        }
+        return super::durable::reconnect(req, &cr, ask, asks.lease.as_ref()).await;
+    }
+    check_request(&cr)?;
+    // A v2 create: a replay of one that completed (3.3.5.9.10), or of one still in
+    // progress, which is refused with STATUS_FILE_NOT_AVAILABLE (the original answers).
+    let _in_progress = match (asks.durable, is_ipc) {
+        (Some(DurableAsk::V2 { create_guid, .. }), false) => {
+            let requested = cr.oplock_level;
+            let lease = asks.lease.as_ref();
+            if let Some(done) = super::durable::replay(req, &create_guid, requested, lease).await {
+                return done;
+            }
+            match req.durable.start_create(create_guid) {
+                Some(guard) => Some(guard),
+                None if super::durable::is_replay(req) => {
+                    return Err(NtStatus::FILE_NOT_AVAILABLE);
+                }
+                None => return Err(NtStatus::DUPLICATE_OBJECTID),
+            }
+        }
+        _ => None,
+    };
     // Pipes have no EAs.
     if is_ipc && asks.ea_buffer.is_some() {
         return Err(NtStatus::EAS_NOT_SUPPORTED);
@@ -92,8 +123,8 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
     let mut ecps = EcpList::default();
     #[cfg(feature = "npfs")]
     if is_ipc {
-        let info = PipeClientInfo::new(req.session.token.clone())
-            .session_key(req.session.session_key.to_vec());
+        let info =
+            PipeClientInfo::new(req.session.token()).session_key(req.session.session_key.to_vec());
         ecps.insert(info);
     }
     // Told by the file system when the open waits for another open's oplock break.
@@ -127,7 +158,7 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
         security_descriptor: asks.security_descriptor.clone().map(Bytes::from),
         ea_buffer: asks.ea_buffer.map(Bytes::from),
         ecps,
-        token: req.session.token.clone(),
+        token: req.session.token(),
         // Only the I/O manager opens target directories (for a rename or link).
         open_target_directory: false,
     };
@@ -163,6 +194,11 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
     let open = req
         .tree
         .add_open(handle, cr.name.clone(), is_dir, cr.share_access);
+    open.relay.attach(req.async_control.break_sink());
+    if req.dialect >= 0x0300 {
+        open.channel.start(req.header.channel_sequence());
+    }
+    let mut lease_granted = None;
     // Never on directories or pipes (MS-SMB2 3.3.5.9). No directory leases: the key is
     // not kept (smbtorture's smb2.lease.request), which dropping its `Creating` does.
     let oplock_level = if is_ipc || is_dir {
@@ -170,10 +206,15 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
     } else if let (Some(lease), Some(asked)) = (lease, &lease_asked) {
         let granted = super::lease::grant(req, lease, &open, asked).await;
         contexts.push(ResponseContext::Lease(granted));
+        lease_granted = Some(granted);
         OplockLevel::LEASE
     } else {
         super::oplock::grant(req, &open, cr.oplock_level).await
     };
+    if let (Some(ask), false, false) = (asks.durable, is_ipc, is_dir) {
+        let granted = super::durable::grant(req, &open, ask, oplock_level, lease_granted.as_ref());
+        contexts.extend(granted);
+    }
     let response = CreateResponse {
         oplock_level,
         flags: Default::default(),
@@ -246,20 +287,19 @@ fn read_contexts(list: &[CreateContext]) -> Result<Asks, NtStatus> {
         .map(RequestContext::from_raw)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| NtStatus::INVALID_PARAMETER)?;
-    // A durable v2 request with any other durable context is contradictory
-    // (MS-SMB2 3.3.5.9.10).
-    let v2 = typed
-        .iter()
-        .any(|c| matches!(c, RequestContext::DurableRequestV2 { .. }));
-    let other_durable = typed.iter().any(|c| {
-        matches!(
-            c,
-            RequestContext::DurableRequest
-                | RequestContext::DurableReconnect(_)
-                | RequestContext::DurableReconnectV2 { .. }
-        )
-    });
-    if v2 && other_durable {
+    // A durable v2 context (DH2Q or DH2C) with any other durable context is
+    // contradictory (MS-SMB2 3.3.5.9.6, 3.3.5.9.7, 3.3.5.9.10, 3.3.5.9.12); DHnQ with
+    // DHnC is not (the request is ignored).
+    let durable_kinds = [
+        |c: &RequestContext| matches!(c, RequestContext::DurableRequest),
+        |c: &RequestContext| matches!(c, RequestContext::DurableReconnect(_)),
+        |c: &RequestContext| matches!(c, RequestContext::DurableRequestV2 { .. }),
+        |c: &RequestContext| matches!(c, RequestContext::DurableReconnectV2 { .. }),
+    ]
+    .map(|kind| typed.iter().any(kind));
+    let [_, _, v2_request, v2_reconnect] = durable_kinds;
+    let kinds = durable_kinds.iter().filter(|k| **k).count();
+    if (v2_request || v2_reconnect) && kinds > 1 {
         return Err(NtStatus::INVALID_PARAMETER);
     }
     for ctx in typed {
@@ -274,9 +314,31 @@ fn read_contexts(list: &[CreateContext]) -> Result<Asks, NtStatus> {
             RequestContext::ExtendedAttributes(eas) if !eas.is_empty() => {
                 asks.ea_buffer = Some(eas);
             }
-            // A durable reconnect names an open this server cannot have kept.
-            RequestContext::DurableReconnect(_) | RequestContext::DurableReconnectV2 { .. } => {
-                return Err(NtStatus::OBJECT_NAME_NOT_FOUND);
+            RequestContext::DurableReconnect(id) => {
+                asks.reconnect = Some(ReconnectAsk::V1(id));
+            }
+            RequestContext::DurableReconnectV2 {
+                file_id,
+                create_guid,
+                ..
+            } => {
+                asks.reconnect = Some(ReconnectAsk::V2 {
+                    file_id,
+                    create_guid,
+                });
+            }
+            RequestContext::DurableRequest => asks.durable = Some(DurableAsk::V1),
+            // SMB2_DHANDLE_FLAG_PERSISTENT is not granted (no share is continuously
+            // available): the open may still be durable.
+            RequestContext::DurableRequestV2 {
+                timeout,
+                create_guid,
+                ..
+            } => {
+                asks.durable = Some(DurableAsk::V2 {
+                    timeout,
+                    create_guid,
+                });
             }
             _ => {}
         }
@@ -308,7 +370,7 @@ fn pipe_facts() -> FileNetworkOpenInformation {
 /// FileNetworkOpenInformation of the new open. When the open itself may not read
 /// attributes, a second open for FILE_READ_ATTRIBUTES only (which no share mode denies)
 /// reads them; failing that, zeros.
-async fn network_open(
+pub(super) async fn network_open(
     req: &FileRequest<'_>,
     handle: &FileHandle,
     path: &str,
@@ -332,7 +394,7 @@ async fn network_open(
 /// A second open of `path` for FILE_READ_ATTRIBUTES, shared with everyone.
 async fn attributes_open(req: &FileRequest<'_>, path: &str) -> Option<FileHandle> {
     let request = IoCreate::new(
-        req.session.token.clone(),
+        req.session.token(),
         AccessMask::FILE_READ_ATTRIBUTES,
         CreateDisposition::OPEN,
     )
@@ -356,7 +418,7 @@ async fn maximal_access(
         granted
     } else {
         let request = IoCreate::new(
-            req.session.token.clone(),
+            req.session.token(),
             AccessMask::MAXIMUM_ALLOWED,
             CreateDisposition::OPEN,
         )

@@ -69,8 +69,10 @@ pub(super) async fn handle(req: &FileRequest<'_>) -> Outcome {
         CtlCode::SRV_COPYCHUNK | CtlCode::SRV_COPYCHUNK_WRITE => copy_chunk(req, &ir).await,
         CtlCode::LMR_REQUEST_RESILIENCY => request_resiliency(req, &ir),
         // Oplocks are asked for in CREATE and acknowledged with OPLOCK_BREAK; the file
-        // system's oplock FSCTLs are the server's own, never a client's.
-        CtlCode::FSCTL_REQUEST_OPLOCK_LEVEL_1
+        // system's oplock FSCTLs are the server's own, never a client's; so is lwio's
+        // lock listing (administration: other openers' locks are no client's business).
+        CtlCode::FSCTL_LWIO_QUERY_LOCKS
+        | CtlCode::FSCTL_REQUEST_OPLOCK_LEVEL_1
         | CtlCode::FSCTL_REQUEST_OPLOCK_LEVEL_2
         | CtlCode::FSCTL_REQUEST_BATCH_OPLOCK
         | CtlCode::FSCTL_OPLOCK_BREAK_ACKNOWLEDGE
@@ -186,7 +188,7 @@ async fn pipe_wait(req: &FileRequest<'_>, ir: &IoctlRequest) -> Outcome {
     }
     let root = req.tree.share.device_path("");
     let create = CreateRequest::new(
-        Arc::clone(&req.session.token),
+        req.session.token(),
         AccessMask::FILE_READ_ATTRIBUTES,
         CreateDisposition::OPEN,
     )

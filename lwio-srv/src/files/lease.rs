@@ -46,6 +46,7 @@ use lwio_smb2::oplock::{LeaseBreakAck, LeaseBreakFlags, LeaseBreakNotification, 
 use parking_lot::Mutex;
 
 use super::body;
+use crate::durable::RelaySink;
 use crate::state::{BreakSink, FileRequest, Open, Reply};
 
 const R: u32 = LeaseState::READ.0;
@@ -237,7 +238,7 @@ pub(super) async fn grant(
     {
         let mut st = lease.st.lock();
         st.opens.push(Arc::downgrade(open));
-        st.sink = Some(req.async_control.break_sink());
+        st.sink = Some(RelaySink::of(open, req.async_control.break_sink()));
     }
     // The open holds the lease in the table from here on.
     drop(creating);
@@ -390,6 +391,53 @@ fn notify_break(lease: &SrvLease, out: RequestOplockOutput) {
     if let Some(sink) = sink {
         sink.send_lease_break(note);
     }
+}
+
+impl LeaseTable {
+    /// The caching state of the lease `key` of client `client_guid` once the break in
+    /// progress, if any, is done (0: none, or no such lease).
+    pub(crate) fn settled_state(&self, client_guid: [u8; 16], key: [u8; 16]) -> u32 {
+        self.map.lock().get(&(client_guid, key)).map_or(0, |l| {
+            let st = l.st.lock();
+            st.breaking_to.unwrap_or(st.state)
+        })
+    }
+}
+
+/// The lease of a durable `open` that a reconnect (or a replayed create) names with
+/// `asked`: its breaks now go to this request's connection; the lease context to answer
+/// with (its current state, no change). `None` when the caller has no such lease.
+pub(super) fn reconnected(req: &FileRequest<'_>, open: &Arc<Open>, asked: &Lease) -> Option<Lease> {
+    let lease = req
+        .leases
+        .map
+        .lock()
+        .get(&(req.client_guid, asked.key))
+        .cloned()?;
+    let mut st = lease.st.lock();
+    if !st
+        .opens
+        .iter()
+        .any(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(open)))
+    {
+        return None;
+    }
+    st.sink = Some(RelaySink::of(open, req.async_control.break_sink()));
+    let mut flags = LeaseFlags::empty();
+    if st.breaking_to.is_some() {
+        flags |= LeaseFlags::BREAK_IN_PROGRESS;
+    }
+    let v2 = st.v2.then_some(LeaseV2 {
+        parent_key: [0; 16],
+        epoch: st.epoch,
+    });
+    Some(Lease {
+        key: asked.key,
+        state: LeaseState(st.state),
+        flags,
+        duration: 0,
+        v2,
+    })
 }
 
 /// MS-SMB2 3.3.5.22.2: a lease break acknowledgment.

@@ -8,9 +8,9 @@
 //! for SMB2 CANCEL; several elements must all fail immediately and are all or nothing
 //! (the ones already taken are released again when one fails).
 //!
-//! Lock sequence replay (3.3.5.14): on an open that asked for resiliency (the only kind
-//! of open this server makes that the rule covers: it grants no durable or persistent
-//! handles and offers no multichannel) a request with a LockSequenceIndex of 1 to 64
+//! Lock sequence replay (3.3.5.14): on an open that asked for resiliency (from 2.1 on), or
+//! a durable one on a 3.x connection (persistent handles and multichannel are not offered),
+//! a request with a LockSequenceIndex of 1 to 64
 //! whose number matches the one stored for that index after the last success is a replay
 //! and succeeds without being performed; otherwise the index is invalidated, and set
 //! again when the request succeeds.
@@ -32,12 +32,16 @@ const LOCK_SEQUENCE_ENTRIES: usize = 64;
 /// The dialect from which LockSequence means something (SMB 2.1; 2.0.2 leaves it reserved).
 const DIALECT_2_1: u16 = 0x0210;
 
+/// The dialect from which durable opens verify lock sequences too (SMB 3.0).
+const DIALECT_3_0: u16 = 0x0300;
+
 /// The lock state the server keeps per open, beside the byte-range locks the file system
 /// keeps: whether the open is resilient, its LockSequenceArray (MS-SMB2 3.3.1.10), and
 /// whether the client closed it while a lock request was still waiting.
 #[derive(Debug)]
 pub struct OpenLocks {
     resilient: AtomicBool,
+    durable: AtomicBool,
     closed: AtomicBool,
     /// Entry `i` is the LockSequenceNumber stored for index `i + 1`, `None` when invalid.
     sequences: Mutex<[Option<u8>; LOCK_SEQUENCE_ENTRIES]>,
@@ -47,6 +51,7 @@ impl Default for OpenLocks {
     fn default() -> Self {
         OpenLocks {
             resilient: AtomicBool::new(false),
+            durable: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             sequences: Mutex::new([None; LOCK_SEQUENCE_ENTRIES]),
         }
@@ -58,6 +63,12 @@ impl OpenLocks {
     /// turns on lock sequence verification for it.
     pub fn set_resilient(&self) {
         self.resilient.store(true, Ordering::Relaxed);
+    }
+
+    /// Marks the open durable (MS-SMB2 3.3.5.9.6, 3.3.5.9.10): from 3.0 on that turns on
+    /// lock sequence verification for it too.
+    pub fn set_durable(&self) {
+        self.durable.store(true, Ordering::Relaxed);
     }
 
     /// True once the open asked for resiliency.
@@ -78,7 +89,8 @@ impl OpenLocks {
     /// The array entry a request's LockSequence names, when verification applies to it.
     fn entry(&self, dialect: u16, seq: LockSequence) -> Option<usize> {
         let index = usize::try_from(seq.index).ok()?;
-        let verify = dialect >= DIALECT_2_1 && self.is_resilient();
+        let verify = (dialect >= DIALECT_2_1 && self.is_resilient())
+            || (dialect >= DIALECT_3_0 && self.durable.load(Ordering::Relaxed));
         (verify && (1..=LOCK_SEQUENCE_ENTRIES).contains(&index)).then(|| index - 1)
     }
 
@@ -246,6 +258,16 @@ mod tests {
         assert!(!locks.check_replay(0x0202, seq(1, 1)));
         locks.record(0x0210, seq(1, 1));
         assert!(locks.check_replay(0x0300, seq(1, 1)));
+    }
+
+    #[test]
+    fn replay_on_durable_opens_from_smb_3_0() {
+        let locks = OpenLocks::default();
+        locks.set_durable();
+        locks.record(0x0210, seq(2, 1));
+        assert!(!locks.check_replay(0x0210, seq(2, 1)));
+        locks.record(0x0300, seq(2, 1));
+        assert!(locks.check_replay(0x0302, seq(2, 1)));
     }
 
     #[test]

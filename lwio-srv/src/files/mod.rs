@@ -8,6 +8,9 @@
 //! - a body that does not decode is STATUS_INVALID_PARAMETER, never a panic;
 //! - an unknown file id is STATUS_FILE_CLOSED (from [`crate::state::Tree::open`]);
 //! - the status of the IRP is the SMB2 status of the reply;
+//! - on 3.x, a request on an open first passes the open's channel sequence check
+//!   (`channel.rs`, MS-SMB2 3.3.5.2.10): a stale WRITE, SET_INFO or IOCTL is refused with
+//!   STATUS_FILE_NOT_AVAILABLE;
 //! - a request that may wait long (a blocking lock, a pipe read or transceive, a change
 //!   notify) goes asynchronous only once its IRP has actually pended, handing the engine
 //!   the IRP's canceller so an SMB2 CANCEL ends it.
@@ -20,8 +23,10 @@ use lwio_smb2::{Command, DecodeError, FileId, HEADER_LEN};
 use crate::state::{FileRequest, Open, RELATED_FILE_ID, Reply};
 
 mod change_notify;
+mod channel;
 mod close;
 mod create;
+mod durable;
 mod flush;
 mod ioctl;
 mod lease;
@@ -33,6 +38,7 @@ mod read;
 mod set_info;
 mod write;
 
+pub use channel::ChannelSequence;
 pub use lease::LeaseTable;
 pub use lock::OpenLocks;
 pub use oplock::OplockSlot;
@@ -40,6 +46,27 @@ pub use oplock::OplockSlot;
 /// Handles one file command.
 pub async fn dispatch(req: FileRequest<'_>) -> (Reply, Option<FileId>) {
     let req = &req;
+    // A stale WRITE, SET_INFO or IOCTL after a reconnect (MS-SMB2 3.3.5.2.10).
+    let counted = match channel::check(req) {
+        channel::Verdict::Refused => {
+            return (
+                Reply::error(NtStatus::FILE_NOT_AVAILABLE),
+                req.related_file_id,
+            );
+        }
+        channel::Verdict::Counted(open, c) => Some((open, c)),
+        channel::Verdict::Skip => None,
+    };
+    let out = run(req).await;
+    if let Some((open, c)) = counted
+        && let Some(open) = open.upgrade()
+    {
+        open.channel.done(c);
+    }
+    out
+}
+
+async fn run(req: &FileRequest<'_>) -> (Reply, Option<FileId>) {
     match req.header.command {
         Command::CREATE => create::handle(req).await,
         Command::CLOSE => close::handle(req).await,

@@ -25,6 +25,7 @@ use lwio_smb2::oplock::{OplockBreak, OplockBreakMessage};
 use parking_lot::Mutex;
 
 use super::{Outcome, bad_request, body, open_of};
+use crate::durable::RelaySink;
 use crate::state::{BreakSink, FileRequest, Open, Reply};
 
 /// An open's oplock as the server sees it (MS-SMB2 3.3.1.10 Open.OplockLevel and
@@ -43,6 +44,13 @@ impl OplockSlot {
     /// The level the open holds now.
     pub fn level(&self) -> OplockLevel {
         self.0.lock().level
+    }
+
+    /// The level the open holds once the break in progress, if any, is done: what a
+    /// disconnected open can still count on (its client cannot acknowledge a break).
+    pub(crate) fn settled_level(&self) -> OplockLevel {
+        let st = self.0.lock();
+        st.breaking_to.unwrap_or(st.level)
     }
 
     fn set(&self, level: OplockLevel) {
@@ -131,7 +139,11 @@ pub(super) async fn grant(
         let irp = fsctl(open, code);
         if irp.is_pending() {
             open.oplock.set(level);
-            watch(open, irp, req.async_control.break_sink());
+            watch(
+                open,
+                irp,
+                RelaySink::of(open, req.async_control.break_sink()),
+            );
             return level;
         }
         if irp.await.status != NtStatus::OPLOCK_NOT_GRANTED {
@@ -236,7 +248,11 @@ async fn acknowledge(req: &FileRequest<'_>, open: &Arc<Open>, ack: OplockBreak) 
     let granted = if new == OplockLevel::II {
         let irp = fsctl(open, CtlCode::FSCTL_OPLOCK_BREAK_ACKNOWLEDGE);
         if irp.is_pending() {
-            watch(open, irp, req.async_control.break_sink());
+            watch(
+                open,
+                irp,
+                RelaySink::of(open, req.async_control.break_sink()),
+            );
             OplockLevel::II
         } else {
             // Nothing left to acknowledge (the break timed out): the oplock is gone.

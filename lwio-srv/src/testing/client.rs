@@ -76,6 +76,8 @@ pub struct Msg {
     pub async_id: Option<u64>,
     /// Sign it when the session has a key.
     pub sign: bool,
+    /// The ChannelSequence of a 3.x request (the low half of the header's Status).
+    pub channel_sequence: u16,
 }
 
 impl Msg {
@@ -92,6 +94,7 @@ impl Msg {
             message_id: None,
             async_id: None,
             sign: true,
+            channel_sequence: 0,
         }
     }
 
@@ -125,6 +128,8 @@ pub struct RawClient<S> {
     dialect: Dialect,
     /// Messages received that no call has claimed yet.
     unclaimed: VecDeque<Vec<u8>>,
+    /// The PreviousSessionId the next logon's SESSION_SETUP legs carry.
+    pub previous_session_id: u64,
 }
 
 impl<S> std::fmt::Debug for RawClient<S> {
@@ -154,6 +159,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
             keys: HashMap::new(),
             dialect: Dialect::SMB_2_0_2,
             unclaimed: VecDeque::new(),
+            previous_session_id: 0,
         }
     }
 
@@ -257,6 +263,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
                 message_id: mid,
                 id,
                 session_id,
+                status: NtStatus(u32::from(m.channel_sequence)),
                 ..Header::default()
             }
             .encode(&mut part);
@@ -441,11 +448,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
         session_id: u64,
         token: Vec<u8>,
     ) -> Result<Vec<u8>, ClientError> {
+        let previous_session_id = self.previous_session_id;
         let mut msg = Msg::new(
             Command::SESSION_SETUP,
             body(|o| {
                 SessionSetupRequest {
                     security_buffer: token,
+                    previous_session_id,
                     ..SessionSetupRequest::default()
                 }
                 .encode(o)

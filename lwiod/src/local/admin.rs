@@ -6,9 +6,12 @@
 //! completion:
 //!
 //! - `Status`: the server's [`lwio_srv::admin::Snapshot`] (the one srvsvc's
-//!   NetrSessionEnum and NetrFileEnum read), as an [`AdminStatus`] in the output; one
-//!   larger than a completion may carry (8 MiB) is STATUS_BUFFER_TOO_SMALL, with the size
-//!   it needs in `information`.
+//!   NetrSessionEnum and NetrFileEnum read), as an [`AdminStatus`] in the output; on a
+//!   version-3 connection with each open's byte-range locks
+//!   ([`ServerStatus::snapshot_with_locks`]) and the files local clients hold through the
+//!   socket, with theirs (asked of the file system the same way). One larger than a
+//!   completion may carry (8 MiB) is STATUS_BUFFER_TOO_SMALL, with the size it needs in
+//!   `information`.
 //! - `CloseSession`, `CloseFile`: [`ServerStatus::close_session`] and
 //!   [`ServerStatus::close_file`] (STATUS_NOT_FOUND for an unknown id).
 //! - `ShareAdd`, `ShareDel`, `ShareSet`: the share changes srvsvc makes (NetrShareAdd,
@@ -25,7 +28,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use lwio_client::proto::{AdminOpen, AdminRequest, AdminSession, AdminStatus, MAX_DATA};
+use lwio_client::proto::{AdminLock, AdminOpen, AdminRequest, AdminSession, AdminStatus, MAX_DATA};
 use lwio_core::security::well_known;
 use lwio_core::{AccessToken, NtStatus, SecurityDescriptor};
 use lwio_rpc::interfaces::srvsvc::{
@@ -36,7 +39,9 @@ use lwio_rpc::interfaces::win32::{
     NERR_NET_NAME_NOT_FOUND,
 };
 use lwio_srv::ServerStatus;
-use lwio_srv::admin::Snapshot;
+use lwio_srv::admin::{OpenLocks, Snapshot};
+
+use super::connection::Registry;
 use parking_lot::Mutex;
 
 use crate::config::ShareConfig;
@@ -103,12 +108,21 @@ impl Admin {
         self: &Arc<Self>,
         caller: &Arc<AccessToken>,
         request: AdminRequest,
+        version: u16,
+        local: &Registry,
     ) -> (NtStatus, u64, Bytes) {
         let done =
             |r: Result<(), NtStatus>| (r.err().unwrap_or(NtStatus::SUCCESS), 0, Bytes::new());
         match request {
             AdminRequest::Status => {
-                let bytes = status_of(&self.status.snapshot()).encode();
+                let status = if version >= 3 {
+                    let mut status = status_of(&self.status.snapshot_with_locks().await);
+                    status.local = local.local_opens().await;
+                    status
+                } else {
+                    status_of(&self.status.snapshot())
+                };
+                let bytes = status.encode_for(version);
                 // A completion carries at most MAX_DATA bytes of output.
                 if bytes.len() > MAX_DATA as usize {
                     return (NtStatus::BUFFER_TOO_SMALL, bytes.len() as u64, Bytes::new());
@@ -351,7 +365,23 @@ fn status_of(snapshot: &Snapshot) -> AdminStatus {
                 share_access: o.share_access.bits(),
                 oplock: o.oplock,
                 directory: o.directory,
+                locks: admin_locks(&o.locks),
+                locks_omitted: o.locks.omitted,
             })
             .collect(),
+        local: Vec::new(),
     }
+}
+
+/// An open's locks as the protocol carries them.
+pub(crate) fn admin_locks(l: &OpenLocks) -> Vec<AdminLock> {
+    l.locks
+        .iter()
+        .map(|l| AdminLock {
+            offset: l.offset,
+            length: l.length,
+            exclusive: l.exclusive,
+            waiting: l.waiting,
+        })
+        .collect()
 }

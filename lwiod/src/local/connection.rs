@@ -6,8 +6,14 @@
 //! - the reader (this module's [`serve`]) reads a frame at a time, admits the request
 //!   within the connection's bounds, sends its IRP at once (as Windows issues I/O at the
 //!   call) and, when the driver completed it at dispatch, queues the answer itself;
-//! - one task per request still pending awaits the IRP and queues its completion;
-//! - the writer drains the queue into the socket, many frames per write when it can.
+//! - one task per request still pending awaits the IRP and queues its completion (on a
+//!   version-3 connection, first an interim [`ServerFrame::Pending`] when the IRP waits
+//!   for an event: `IrpFuture::is_pending`, as SMB2's interim response);
+//! - the writer drains the queue into the socket, many frames per (vectored) write when it
+//!   can, a large output as its own slice rather than copied. A request's only frame (an
+//!   answer with no interim frame before it) skips the queue when the queue is empty and
+//!   nobody is writing: the task that has it writes it (`Out::send`), saving the hand-off;
+//!   the socket's mutex keeps frames whole.
 //!
 //! The queue is bounded, and so are the bytes a connection holds ([`MAX_BUFFERED`]: the
 //! data its requests carry and the output they may return, from admission until the
@@ -21,11 +27,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
+use lwio_client::proto::admin::MAX_ENTRIES;
 use lwio_client::proto::{
-    AdminRequest, ClientFrame, Completion, CreateArgs, FileId, HelloReply, MAX_DATA, MAX_FRAME,
-    MIN_VERSION, Op, ServerFrame, VERSION,
+    AdminLocalOpen, AdminRequest, ClientFrame, Completion, CreateArgs, FileId, HelloReply,
+    MAX_DATA, MAX_FRAME, MIN_VERSION, Op, ServerFrame, VERSION,
 };
-use lwio_client::transport::{FrameReadError, read_frame};
+use lwio_client::transport::{
+    FrameReadError, READ_BUFFER, VECTORED_MIN, read_frame, write_all_vectored,
+};
 use lwio_core::irp::{IrpCanceller, IrpFuture, IrpRequest, IrpResult};
 use lwio_core::{AccessToken, CreateRequest, FileHandle, IoManager, NtStatus};
 use parking_lot::Mutex;
@@ -83,50 +92,169 @@ type Outgoing = (ServerFrame, u64);
 
 type Shared = Arc<Mutex<State>>;
 
+/// The connections being served, for the admin status: who each client is and, weakly,
+/// its files.
+#[derive(Default)]
+pub(crate) struct Registry {
+    next: std::sync::atomic::AtomicU64,
+    conns: Mutex<HashMap<u64, Registered>>,
+}
+
+struct Registered {
+    uid: u32,
+    pid: u32,
+    state: std::sync::Weak<Mutex<State>>,
+}
+
+/// Takes a connection out of the registry when it ends.
+struct Unregister<'a>(&'a Registry, u64);
+
+impl Drop for Unregister<'_> {
+    fn drop(&mut self) {
+        self.0.conns.lock().remove(&self.1);
+    }
+}
+
+impl Registry {
+    fn register(&self, uid: u32, pid: u32, state: &Shared) -> Unregister<'_> {
+        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let state = Arc::downgrade(state);
+        self.conns.lock().insert(id, Registered { uid, pid, state });
+        Unregister(self, id)
+    }
+
+    /// The files every local client holds, with their byte-range locks (asked of the file
+    /// system with `FSCTL_LWIO_QUERY_LOCKS`: the IRPs are sent under the connection's
+    /// lock, awaited after it is dropped). At most `MAX_ENTRIES` files.
+    pub(crate) async fn local_opens(&self) -> Vec<AdminLocalOpen> {
+        let conns: Vec<_> = {
+            let c = self.conns.lock();
+            let mut v: Vec<_> = c
+                .iter()
+                .map(|(id, r)| (*id, r.uid, r.pid, r.state.clone()))
+                .collect();
+            v.sort_by_key(|c| c.0);
+            v
+        };
+        let mut out = Vec::new();
+        for (connection, uid, pid, state) in conns {
+            let Some(state) = state.upgrade() else {
+                continue;
+            };
+            let pending: Vec<_> = {
+                let s = state.lock();
+                let mut files: Vec<_> = s.files.iter().collect();
+                files.sort_by_key(|f| *f.0);
+                files
+                    .into_iter()
+                    .take((MAX_ENTRIES as usize).saturating_sub(out.len()))
+                    .map(|(_, handle)| {
+                        let file = handle.file();
+                        let open = AdminLocalOpen {
+                            connection,
+                            uid,
+                            pid,
+                            path: format!("/{}/{}", file.device_name(), file.path()),
+                            granted: file.granted_access().0,
+                            directory: file.is_directory(),
+                            ..AdminLocalOpen::default()
+                        };
+                        let locks = (!open.directory)
+                            .then(|| handle.call(lwio_srv::admin::locks_request()));
+                        (open, locks)
+                    })
+                    .collect()
+            };
+            for (mut open, locks) in pending {
+                if let Some(locks) = locks {
+                    let locks = lwio_srv::admin::locks_within(locks).await;
+                    open.locks = super::admin::admin_locks(&locks);
+                    open.locks_omitted = locks.omitted;
+                }
+                out.push(open);
+            }
+        }
+        out
+    }
+}
+
+/// Who the client is.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Peer {
+    pub(crate) uid: u32,
+    pub(crate) pid: u32,
+}
+
 /// Serves one connection until the client leaves, breaks the protocol, or `shutdown`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn serve(
     stream: UnixStream,
     io: IoManager,
     token: Arc<AccessToken>,
+    peer: Peer,
     admin: Option<Arc<Admin>>,
+    registry: Arc<Registry>,
     limits: Limits,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let (mut rd, mut wr) = stream.into_split();
+    let (rd, wr) = stream.into_split();
     let (tx, mut rx) = mpsc::channel::<Outgoing>(limits.max_in_flight + 8);
     let state: Shared = Arc::default();
+    let _registered = registry.register(peer.uid, peer.pid, &state);
     let budget = Arc::clone(&state);
+    let wr = Arc::new(tokio::sync::Mutex::new(wr));
+    let out = Out {
+        tx,
+        wr: Arc::clone(&wr),
+        state: Arc::clone(&state),
+    };
     let writer = tokio::spawn(async move {
-        let mut buf = BytesMut::new();
+        // Frames are encoded into `heads`; a large output (a read's data) is not copied:
+        // it goes out as its own slice of the vectored write, after its frame's head.
+        let mut heads = BytesMut::new();
+        let mut segments: Vec<Bytes> = Vec::new();
         while let Some((frame, release)) = rx.recv().await {
-            frame.encode(&mut buf);
-            let mut released = release;
-            while buf.len() < 256 * 1024 {
-                match rx.try_recv() {
-                    Ok((more, release)) => {
-                        more.encode(&mut buf);
-                        released += release;
-                    }
-                    Err(_) => break,
+            let mut released = 0;
+            let mut queued = 0;
+            let mut next = Some((frame, release));
+            while let Some((frame, release)) = next.take() {
+                released += release;
+                let before = heads.len();
+                let tail = frame.encode_split(&mut heads, VECTORED_MIN);
+                queued += heads.len() - before;
+                if let Some(tail) = tail {
+                    queued += tail.len();
+                    segments.push(heads.split().freeze());
+                    segments.push(tail);
+                }
+                if queued < 256 * 1024 {
+                    next = rx.try_recv().ok();
                 }
             }
-            if wr.write_all(&buf).await.is_err() {
+            if !heads.is_empty() {
+                segments.push(heads.split().freeze());
+            }
+            if write_all_vectored(&mut *wr.lock().await, &mut segments)
+                .await
+                .is_err()
+            {
                 break;
             }
-            buf.clear();
             let mut s = budget.lock();
             s.buffered = s.buffered.saturating_sub(released);
         }
-        let _ = wr.shutdown().await;
+        let _ = wr.lock().await.shutdown().await;
     });
+    let mut rd = tokio::io::BufReader::with_capacity(READ_BUFFER, rd);
     let conn = Conn {
         io,
         token,
         admin,
+        registry: Arc::clone(&registry),
         version: std::sync::atomic::AtomicU16::new(0),
         limits,
         state: Arc::clone(&state),
-        tx: tx.clone(),
+        out: out.clone(),
     };
     tokio::select! {
         () = conn.run(&mut rd) => {}
@@ -144,7 +272,7 @@ pub(crate) async fn serve(
     }
     drop(files);
     drop(conn);
-    drop(tx);
+    drop(out);
     let _ = writer.await;
 }
 
@@ -153,11 +281,13 @@ struct Conn {
     token: Arc<AccessToken>,
     /// What admin requests act on (`None`: STATUS_NOT_SUPPORTED).
     admin: Option<Arc<Admin>>,
+    /// Every local connection (the admin status lists their files).
+    registry: Arc<Registry>,
     /// The version the hello agreed on.
     version: std::sync::atomic::AtomicU16,
     limits: Limits,
     state: Shared,
-    tx: mpsc::Sender<Outgoing>,
+    out: Out,
 }
 
 /// What dispatching an IRP did.
@@ -192,12 +322,8 @@ impl Conn {
                     max_open_files: u32::try_from(self.limits.max_open_files).unwrap_or(u32::MAX),
                     max_in_flight: u32::try_from(self.limits.max_in_flight).unwrap_or(u32::MAX),
                 };
-                if self
-                    .tx
-                    .send((ServerFrame::HelloReply(reply), 0))
-                    .await
-                    .is_err()
-                {
+                // Written before any request is read: nothing can overtake it.
+                if !self.out.write_now(ServerFrame::HelloReply(reply)).await {
                     return;
                 }
             }
@@ -244,23 +370,18 @@ impl Conn {
 
     async fn refuse(&self, status: NtStatus, message: &str) {
         tracing::debug!(%status, message, "local client refused");
-        let _ = self
-            .tx
-            .send((
-                ServerFrame::Error {
-                    status,
-                    message: message.to_owned(),
-                },
-                0,
-            ))
-            .await;
+        let error = ServerFrame::Error {
+            status,
+            message: message.to_owned(),
+        };
+        self.out.queue(error, 0).await;
     }
 
     /// Answers a request at once with `status`, releasing `cost` once written; false
     /// when the writer is gone.
     async fn answer(&self, id: u64, status: NtStatus, cost: u64) -> bool {
         let frame = completion(id, IrpResult::new(status));
-        self.tx.send((frame, cost)).await.is_ok()
+        self.out.send(frame, cost).await
     }
 
     /// Answers one admin request (in order: the reader waits for it); false when the
@@ -276,7 +397,9 @@ impl Conn {
             None => (NtStatus::NOT_SUPPORTED, 0, Bytes::new()),
             Some(admin) => {
                 tracing::info!(?request, "admin request");
-                admin.handle(&self.token, request).await
+                admin
+                    .handle(&self.token, request, version, &self.registry)
+                    .await
             }
         };
         let frame = ServerFrame::Completion(Completion {
@@ -285,11 +408,19 @@ impl Conn {
             information,
             output,
         });
-        self.tx.send((frame, 0)).await.is_ok()
+        self.out.send(frame, 0).await
     }
 
     /// Starts one request; false when the connection is gone.
     async fn call(&self, id: u64, op: Op) -> bool {
+        // lwio's lock listing shows every opener's locks: administration only (as the SMB
+        // server refuses it from the wire).
+        if let Op::FsControl(_, c) = &op
+            && c.code == lwio_core::CtlCode::FSCTL_LWIO_QUERY_LOCKS.0
+            && !is_administrator(&self.token)
+        {
+            return self.answer(id, NtStatus::INVALID_DEVICE_REQUEST, 0).await;
+        }
         let cost = match self.admit(id, &op) {
             Ok(cost) => cost,
             Err(status) => return self.answer(id, status, 0).await,
@@ -306,7 +437,7 @@ impl Conn {
                     // task: most reads and queries of memory-backed state.
                     Dispatch::Done(done) => {
                         let frame = completion(id, done.await);
-                        return self.tx.send((frame, cost)).await.is_ok();
+                        return self.out.send(frame, cost).await;
                     }
                     Dispatch::NoFile => {
                         return self.answer(id, NtStatus::INVALID_HANDLE, cost).await;
@@ -362,10 +493,18 @@ impl Conn {
         }
         let cancel = Cancel::Irp(future.canceller());
         let state = Arc::clone(&self.state);
-        let tx = self.tx.clone();
+        let out = self.out.clone();
+        // Version 3: an IRP waiting for an event (not merely for a worker) is announced
+        // before its answer, from the task that sends the answer, so it comes first.
+        let interim =
+            future.is_pending() && self.version.load(std::sync::atomic::Ordering::Relaxed) >= 3;
         let task = tokio::spawn(async move {
+            if interim {
+                // Both through the writer's queue, in this order.
+                out.queue(ServerFrame::Pending { id }, 0).await;
+            }
             let result = future.await;
-            finish(&state, &tx, id, completion(id, result), cost).await;
+            finish(&state, &out, id, completion(id, result), cost, interim).await;
         });
         s.in_flight.insert(
             id,
@@ -392,7 +531,7 @@ impl Conn {
         let (cancel_tx, cancel_rx) = oneshot::channel::<()>();
         let io = self.io.clone();
         let state = Arc::clone(&self.state);
-        let tx = self.tx.clone();
+        let out = self.out.clone();
         let mut s = self.state.lock();
         s.opening += 1;
         let task = tokio::spawn(async move {
@@ -422,7 +561,7 @@ impl Conn {
                     Err(status) => completion(id, IrpResult::new(status)),
                 }
             };
-            finish(&state, &tx, id, frame, cost).await;
+            finish(&state, &out, id, frame, cost, false).await;
         });
         s.in_flight.insert(
             id,
@@ -440,11 +579,11 @@ impl Conn {
             return;
         };
         let state = Arc::clone(&self.state);
-        let tx = self.tx.clone();
+        let out = self.out.clone();
         let task = tokio::spawn(async move {
             let status = handle.close().await;
             let frame = completion(id, IrpResult::new(status));
-            finish(&state, &tx, id, frame, cost).await;
+            finish(&state, &out, id, frame, cost, false).await;
         });
         s.in_flight.insert(
             id,
@@ -472,17 +611,68 @@ impl Conn {
     }
 }
 
-/// A request's task ends: it leaves the table, then its answer is queued (its bytes are
-/// released once written).
-async fn finish(
-    state: &Shared,
-    tx: &mpsc::Sender<Outgoing>,
-    id: u64,
-    frame: ServerFrame,
-    cost: u64,
-) {
+/// A request's task ends: it leaves the table, then its answer is written or queued (its
+/// bytes are released once written). `ordered`: the request had an interim frame, which
+/// went through the queue, so its answer must follow it there.
+async fn finish(state: &Shared, out: &Out, id: u64, frame: ServerFrame, cost: u64, ordered: bool) {
     state.lock().in_flight.remove(&id);
-    let _ = tx.send((frame, cost)).await;
+    if ordered {
+        out.queue(frame, cost).await;
+    } else {
+        out.send(frame, cost).await;
+    }
+}
+
+/// Where a connection's frames go: the writer task's queue, or straight into the socket
+/// from the task that has the frame when the queue is empty and nobody is writing (no
+/// hand-off to the writer task: one cross-thread wake-up less per answer).
+#[derive(Clone)]
+struct Out {
+    tx: mpsc::Sender<Outgoing>,
+    wr: Arc<tokio::sync::Mutex<tokio::net::unix::OwnedWriteHalf>>,
+    /// For the byte budget a written answer releases.
+    state: Shared,
+}
+
+impl Out {
+    /// Queues `frame` for the writer, after what is queued already; false when the
+    /// writer is gone.
+    async fn queue(&self, frame: ServerFrame, cost: u64) -> bool {
+        self.tx.send((frame, cost)).await.is_ok()
+    }
+
+    /// Sends a frame whose order among the connection's frames does not matter (a
+    /// request's only frame): written here when the queue is empty and the socket free,
+    /// else queued. The socket's mutex keeps frames whole; a full socket makes this task
+    /// wait, as it would wait for room in the queue.
+    async fn send(&self, frame: ServerFrame, cost: u64) -> bool {
+        if self.tx.capacity() == self.tx.max_capacity() {
+            if let Ok(mut wr) = self.wr.try_lock() {
+                let ok = write_one(&mut wr, &frame).await;
+                drop(wr);
+                let mut s = self.state.lock();
+                s.buffered = s.buffered.saturating_sub(cost);
+                return ok;
+            }
+        }
+        self.queue(frame, cost).await
+    }
+
+    /// Writes `frame` now, waiting for the socket (the hello's answer, before any other).
+    async fn write_now(&self, frame: ServerFrame) -> bool {
+        write_one(&mut *self.wr.lock().await, &frame).await
+    }
+}
+
+/// Writes one frame (a large output as its own slice).
+async fn write_one(wr: &mut tokio::net::unix::OwnedWriteHalf, frame: &ServerFrame) -> bool {
+    let mut head = BytesMut::new();
+    let mut segments = Vec::with_capacity(2);
+    match frame.encode_split(&mut head, VECTORED_MIN) {
+        Some(tail) => segments.extend([head.freeze(), tail]),
+        None => segments.push(head.freeze()),
+    }
+    write_all_vectored(wr, &mut segments).await.is_ok()
 }
 
 fn completion(id: u64, r: IrpResult) -> ServerFrame {

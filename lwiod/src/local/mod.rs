@@ -26,10 +26,12 @@
 //! in-flight bound, or beyond the bytes a connection may hold (64 MiB: the data its
 //! requests carry and the output they may return, until written back):
 //! STATUS_INSUFFICIENT_RESOURCES; no common protocol version:
-//! STATUS_REVISION_MISMATCH; beyond the connection bound: STATUS_REQUEST_NOT_ACCEPTED
-//! (then the connection closes); no hello within 10 seconds: STATUS_IO_TIMEOUT (then the
-//! connection closes). The connection bound is shared by every local user: one user can
-//! take every slot (the socket's mode and group decide who may connect at all).
+//! STATUS_REVISION_MISMATCH; beyond the connection bound, or beyond the connections one
+//! uid may hold (`max_connections_per_uid`, 16 by default; root exempt):
+//! STATUS_REQUEST_NOT_ACCEPTED (then the connection closes); no hello within 10 seconds:
+//! STATUS_IO_TIMEOUT (then the connection closes). The per-uid bound keeps one local user
+//! from taking every slot of the global one (the socket's mode and group decide who may
+//! connect at all).
 
 pub mod admin;
 mod connection;
@@ -50,6 +52,71 @@ use tokio::sync::{Semaphore, watch};
 pub use identity::{Identities, PeerCred};
 pub use settings::LocalConfig;
 pub(crate) use settings::{LocalFile, parse_mode};
+
+/// Answers a connection beyond a bound with STATUS_REQUEST_NOT_ACCEPTED, then closes it.
+fn refuse(mut stream: tokio::net::UnixStream, message: &str) {
+    let mut buf = BytesMut::new();
+    ServerFrame::Error {
+        status: NtStatus::REQUEST_NOT_ACCEPTED,
+        message: message.into(),
+    }
+    .encode(&mut buf);
+    tokio::spawn(async move {
+        let _ = stream.write_all(&buf).await;
+    });
+}
+
+/// Connections per uid ([`LocalConfig::max_connections_per_uid`]; root is exempt).
+struct PerUid {
+    max: usize,
+    held: parking_lot::Mutex<std::collections::HashMap<u32, usize>>,
+}
+
+/// One connection counted against its uid until dropped.
+struct UidSlot {
+    table: Arc<PerUid>,
+    uid: u32,
+}
+
+impl PerUid {
+    fn new(max: usize) -> PerUid {
+        PerUid {
+            max,
+            held: Default::default(),
+        }
+    }
+
+    /// Counts a connection of `uid`; `None` when the uid holds its allowance already.
+    fn admit(self: &Arc<Self>, uid: u32) -> Option<UidSlot> {
+        if uid != 0 {
+            let mut held = self.held.lock();
+            let n = held.entry(uid).or_insert(0);
+            if *n >= self.max {
+                return None;
+            }
+            *n += 1;
+        }
+        Some(UidSlot {
+            table: Arc::clone(self),
+            uid,
+        })
+    }
+}
+
+impl Drop for UidSlot {
+    fn drop(&mut self) {
+        if self.uid == 0 {
+            return;
+        }
+        let mut held = self.table.held.lock();
+        if let Some(n) = held.get_mut(&self.uid) {
+            *n -= 1;
+            if *n == 0 {
+                held.remove(&self.uid);
+            }
+        }
+    }
+}
 
 /// A bound local socket, ready to serve.
 pub struct LocalServer {
@@ -140,6 +207,8 @@ impl LocalServer {
         };
         tracing::info!(path = %self.path.display(), "local interface listening");
         let slots = Arc::new(Semaphore::new(self.config.max_connections));
+        let registry = Arc::new(connection::Registry::default());
+        let per_uid = Arc::new(PerUid::new(self.config.max_connections_per_uid));
         let limits = connection::Limits {
             max_open_files: self.config.max_open_files,
             max_in_flight: self.config.max_in_flight,
@@ -149,7 +218,7 @@ impl LocalServer {
                 a = listener.accept() => a,
                 _ = shutdown.wait_for(|stop| *stop) => break,
             };
-            let mut stream = match accepted {
+            let stream = match accepted {
                 Ok((s, _)) => s,
                 Err(e) => {
                     tracing::warn!("local accept: {e}");
@@ -157,36 +226,43 @@ impl LocalServer {
                     continue;
                 }
             };
-            let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
-                tokio::spawn(async move {
-                    let mut buf = BytesMut::new();
-                    ServerFrame::Error {
-                        status: NtStatus::REQUEST_NOT_ACCEPTED,
-                        message: "too many local connections".into(),
-                    }
-                    .encode(&mut buf);
-                    let _ = stream.write_all(&buf).await;
-                });
-                continue;
-            };
-            let peer = match stream.peer_cred() {
-                Ok(c) => PeerCred {
-                    uid: c.uid(),
-                    gid: c.gid(),
-                },
+            let (peer, pid) = match stream.peer_cred() {
+                Ok(c) => (
+                    PeerCred {
+                        uid: c.uid(),
+                        gid: c.gid(),
+                    },
+                    c.pid().and_then(|p| u32::try_from(p).ok()).unwrap_or(0),
+                ),
                 Err(e) => {
                     tracing::warn!("local peer credentials: {e}");
                     continue;
                 }
+            };
+            // The user's allowance first, then the global slots: a user at its bound
+            // takes no global slot.
+            let user = match per_uid.admit(peer.uid) {
+                Some(user) => user,
+                None => {
+                    tracing::info!(uid = peer.uid, "local connection refused: per-uid bound");
+                    refuse(stream, "too many local connections for this user");
+                    continue;
+                }
+            };
+            let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+                refuse(stream, "too many local connections");
+                continue;
             };
             let token = self.identities.token(peer);
             tracing::debug!(uid = peer.uid, user = %token.user, "local client");
             let io = self.io.clone();
             let stop = shutdown.clone();
             let admin = self.admin.clone();
+            let registry = Arc::clone(&registry);
+            let who = connection::Peer { uid: peer.uid, pid };
             tokio::spawn(async move {
-                connection::serve(stream, io, token, admin, limits, stop).await;
-                drop(slot);
+                connection::serve(stream, io, token, who, admin, registry, limits, stop).await;
+                drop((slot, user));
             });
         }
         let _ = std::fs::remove_file(&self.path);

@@ -9,6 +9,7 @@
 //! max_open_files = 1024            # per connection
 //! max_in_flight = 256              # requests in flight per connection
 //! max_connections = 64
+//! max_connections_per_uid = 16     # per local user; root is exempt
 //! enabled = true                   # false: no local interface
 //! ```
 
@@ -36,6 +37,13 @@ pub struct LocalConfig {
     pub max_in_flight: usize,
     /// Connections at once (more are refused with STATUS_REQUEST_NOT_ACCEPTED).
     pub max_connections: usize,
+    /// Connections one uid may hold at once (more are refused with
+    /// STATUS_REQUEST_NOT_ACCEPTED), so one local user cannot take every slot of
+    /// `max_connections`. Root (uid 0) is exempt: it can stop the daemon anyway, and
+    /// the administrator must get in while users hold their allowance. Members of the
+    /// admin group are ordinary uids here: exempting them would let one such account
+    /// take every slot.
+    pub max_connections_per_uid: usize,
 }
 
 impl Default for LocalConfig {
@@ -48,6 +56,7 @@ impl Default for LocalConfig {
             max_open_files: 1024,
             max_in_flight: 256,
             max_connections: 64,
+            max_connections_per_uid: 16,
         }
     }
 }
@@ -82,6 +91,7 @@ impl LocalConfig {
             (&mut self.max_open_files, f.max_open_files),
             (&mut self.max_in_flight, f.max_in_flight),
             (&mut self.max_connections, f.max_connections),
+            (&mut self.max_connections_per_uid, f.max_connections_per_uid),
         ] {
             if let Some(v) = value {
                 if v == 0 {
@@ -113,4 +123,5 @@ pub(crate) struct LocalFile {
     max_open_files: Option<usize>,
     max_in_flight: Option<usize>,
     max_connections: Option<usize>,
+    max_connections_per_uid: Option<usize>,
 }

@@ -45,7 +45,6 @@ use fuser::{
     ReplyData, ReplyDirectory, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite, Request,
     TimeOrNow, WriteFlags,
 };
-use lwio_core::irp::{QueryDirectoryFlags, QueryDirectoryRequest};
 use lwio_core::{
     AccessMask, AccessToken, CreateDisposition, CreateOptions, CreateRequest, FileAttributes,
     FileHandle, FileInfoClass, FsInfoClass, IoManager, NtStatus, ShareAccess, block_on,
@@ -57,13 +56,12 @@ use lwio_fscc::{
 
 use super::errno::errno;
 use super::inodes::{Inodes, ino_of, join};
+use crate::tool::scan::{ScanError, scan};
 
 /// How long the kernel may keep an attribute or a name without asking again.
 const TTL: Duration = Duration::from_secs(1);
 /// The output buffer of one query-information.
 const QUERY_LENGTH: u32 = 4096;
-/// The output buffer of one directory query.
-const LIST_LENGTH: u32 = 64 * 1024;
 /// The most entries one directory listing holds in memory.
 const MAX_ENTRIES: usize = 1 << 20;
 /// The largest read and write the kernel sends (FUSE's maximum with 256 pages).
@@ -389,59 +387,40 @@ impl RemoteFs {
                 name: "..".into(),
             },
         ];
-        let mut first = true;
-        loop {
-            let request = QueryDirectoryRequest {
-                class: FileInfoClass::ID_BOTH_DIRECTORY,
-                flags: if first {
-                    QueryDirectoryFlags::RESTART_SCANS
+        let scanned = scan(dir, FileInfoClass::ID_BOTH_DIRECTORY, "*", |e| {
+            if e.file_name == "."
+                || e.file_name == ".."
+                || e.file_name.is_empty()
+                || e.file_name.contains(['/', '\0'])
+            {
+                // Ours are first; a name no Linux path can hold would fail the whole
+                // listing in the kernel.
+                return Ok(());
+            }
+            if entries.len() >= MAX_ENTRIES {
+                tracing::warn!("list {path}: more than {MAX_ENTRIES} entries");
+                return Err(Errno::EOVERFLOW);
+            }
+            let dir = e.file_attributes.contains(FileAttributes::DIRECTORY);
+            entries.push(Entry {
+                ino: ino_of(e.file_id),
+                kind: if dir {
+                    FileType::Directory
                 } else {
-                    QueryDirectoryFlags::empty()
+                    FileType::RegularFile
                 },
-                file_index: 0,
-                pattern: first.then(|| "*".to_owned()),
-                length: LIST_LENGTH,
-            };
-            let buf = match block_on(dir.query_directory(request)) {
-                Ok(buf) => buf,
-                Err(NtStatus::NO_MORE_FILES | NtStatus::NO_SUCH_FILE) => break,
-                Err(s) => return Err(refused("list", &path, s)),
-            };
-            let batch = lwio_fscc::decode_dir_entries(FileInfoClass::ID_BOTH_DIRECTORY, &buf)
-                .map_err(|e| {
-                    tracing::debug!("list {path}: undecodable entries: {e}");
-                    Errno::EIO
-                })?;
-            if batch.is_empty() {
-                break;
+                name: e.file_name,
+            });
+            Ok(())
+        });
+        scanned.map_err(|e| match e {
+            ScanError::Status(s) => refused("list", &path, s),
+            ScanError::Undecodable(e) => {
+                tracing::debug!("list {path}: undecodable entries: {e}");
+                Errno::EIO
             }
-            for e in batch {
-                if e.file_name == "."
-                    || e.file_name == ".."
-                    || e.file_name.is_empty()
-                    || e.file_name.contains(['/', '\0'])
-                {
-                    // Ours are first; a name no Linux path can hold would fail the whole
-                    // listing in the kernel.
-                    continue;
-                }
-                if entries.len() >= MAX_ENTRIES {
-                    tracing::warn!("list {path}: more than {MAX_ENTRIES} entries");
-                    return Err(Errno::EOVERFLOW);
-                }
-                let dir = e.file_attributes.contains(FileAttributes::DIRECTORY);
-                entries.push(Entry {
-                    ino: ino_of(e.file_id),
-                    kind: if dir {
-                        FileType::Directory
-                    } else {
-                        FileType::RegularFile
-                    },
-                    name: e.file_name,
-                });
-            }
-            first = false;
-        }
+            ScanError::Stopped(errno) => errno,
+        })?;
         Ok(entries)
     }
 
