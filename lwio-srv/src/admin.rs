@@ -216,6 +216,7 @@ fn session_snapshot(
     let (dialect, signing, encryption) = session
         .with_link(|l| (l.dialect, l.signing, l.encryption))
         .unwrap_or_default();
+    let identity = session.identity();
     let mut trees = Vec::new();
     for tree in session.trees() {
         let opens = tree.opens();
@@ -241,13 +242,13 @@ fn session_snapshot(
     }
     SessionSnapshot {
         id: session.id,
-        user: session.user.clone(),
-        domain: session.domain.clone(),
+        user: identity.user,
+        domain: identity.domain,
         client,
         dialect,
         signing,
         encryption,
-        guest: session.is_guest,
+        guest: identity.is_guest,
         age: session.age(),
         idle: session.idle(),
         trees,
@@ -301,7 +302,7 @@ impl ServerStatus {
                 }
             }
         }
-        tracing::info!(session = id, user = %info.session.user, "session closed by an administrator");
+        tracing::info!(session = id, user = %info.session.user(), "session closed by an administrator");
         Ok(())
     }
 
@@ -341,6 +342,36 @@ pub(crate) fn link(
 mod tests {
     use super::*;
     use crate::state::Share;
+
+    /// A re-authentication changes who the session acts as; the status shows the new
+    /// account (MS-SMB2 3.3.5.5.3 replaces the session's security context).
+    #[test]
+    fn the_snapshot_shows_who_a_session_acts_as_now() {
+        let status = ServerStatus::new("LWIO");
+        let token = Arc::new(lwio_core::AccessToken::system());
+        let session = Arc::new(Session::new(
+            7,
+            "alice".into(),
+            "WORKGROUP".into(),
+            token.clone(),
+            [0; 16],
+            false,
+        ));
+        session.attach_logon(status.register_session(&session, None));
+        let first = &status.snapshot().sessions[0];
+        assert_eq!((first.user.as_str(), first.guest), ("alice", false));
+        session.set_identity(crate::state::Identity {
+            user: "Guest".into(),
+            domain: "LWIO".into(),
+            token,
+            is_guest: true,
+        });
+        let now = &status.snapshot().sessions[0];
+        assert_eq!(
+            (now.user.as_str(), now.domain.as_str(), now.guest),
+            ("Guest", "LWIO", true)
+        );
+    }
 
     #[tokio::test]
     async fn snapshot_lists_opens_and_the_actions_end_them() {

@@ -110,10 +110,10 @@ fn session_record(session: &Session, client: Option<std::net::SocketAddr>) -> Se
         .collect();
     SessionRecord {
         client: client.map(|a| a.ip().to_string()).unwrap_or_default(),
-        user: session.user.clone(),
+        user: session.user(),
         seconds: seconds(session.age()),
         idle_seconds: seconds(session.idle()),
-        guest: session.is_guest,
+        guest: session.is_guest(),
         connections,
     }
 }
@@ -123,7 +123,7 @@ impl ServerState for StatusView {
         self.status
             .sessions()
             .iter()
-            .filter(|s| !s.session.is_guest)
+            .filter(|s| !s.session.is_guest())
             .map(|s| session_record(&s.session, s.client))
             .collect()
     }
@@ -132,7 +132,7 @@ impl ServerState for StatusView {
         self.status
             .sessions()
             .iter()
-            .filter(|s| !s.session.is_guest && chosen(&session_record(&s.session, s.client)))
+            .filter(|s| !s.session.is_guest() && chosen(&session_record(&s.session, s.client)))
             .filter(|s| self.status.close_session(s.session.id).is_ok())
             .count()
     }
@@ -171,10 +171,10 @@ impl LogonSessions for StatusView {
         self.status
             .sessions()
             .iter()
-            .filter(|s| !s.session.is_guest)
+            .filter(|s| !s.session.is_guest())
             .map(|s| LoggedOnUser {
-                user_name: s.session.user.clone(),
-                logon_domain: s.session.domain.clone(),
+                user_name: s.session.user(),
+                logon_domain: s.session.identity().domain,
                 logon_server: server.clone(),
             })
             .collect()

@@ -14,8 +14,8 @@
 //!   granted, and the session keeps its key, signing key and encryption keys (3.3.5.5.2:
 //!   the session key is retained; the client does not regenerate it, 3.2.5.3.2), its trees
 //!   and its opens. Windows does the same (smbtorture's `smb2.session.reauth2`-`reauth5`
-//!   re-authenticate as anonymous and back and go on with the first handle). The names
-//!   administration shows (`Session::user`) stay those of the first logon.
+//!   re-authenticate as anonymous and back and go on with the first handle). Administration and srvsvc show the
+//!   identity the session acts as now (`Session::identity`).
 //! - Encryption (3.3.5.5.3, 3.1.4.2): a user session of a connection that negotiated a
 //!   cipher gets its encryption and decryption keys ([`crate::conn::seal`]). With the
 //!   server-wide `encrypt_data` it is marked SMB2_SESSION_FLAG_ENCRYPT_DATA and must
@@ -44,7 +44,7 @@ use crate::conn::chain::{Outcome, Response, Target};
 use crate::conn::seal::Sealer;
 use crate::conn::{AuthInProgress, Conn, Negotiated, SessionSlot, ValidSession};
 use crate::signing::Signer;
-use crate::state::Session;
+use crate::state::{Identity, Session};
 
 /// How many sessions, established or in progress, one connection may hold.
 pub(crate) const MAX_SESSIONS: usize = 256;
@@ -219,7 +219,12 @@ fn reauthenticated(
         kind = ?logon.kind,
         "re-authenticated"
     );
-    vs.session.set_token(Arc::new(logon.token));
+    vs.session.set_identity(Identity {
+        user: logon.user,
+        domain: logon.domain,
+        token: Arc::new(logon.token),
+        is_guest: logon.kind != LogonKind::User,
+    });
     let mut flags = session_flags(logon.kind);
     if vs.encrypt_data {
         // The session keeps its keys and its obligation to encrypt.

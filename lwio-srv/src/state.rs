@@ -302,22 +302,30 @@ impl Tree {
     }
 }
 
-/// An authenticated session.
-pub struct Session {
-    /// The session id.
-    pub id: u64,
+/// Who a session acts as: an account, its domain, the token its requests carry, and
+/// whether it is a guest or anonymous logon.
+#[derive(Debug, Clone)]
+pub struct Identity {
     /// The account name.
     pub user: String,
     /// The account's domain.
     pub domain: String,
-    /// The token every IRP of this session carries; a re-authentication replaces it
-    /// ([`Session::token`]).
-    token: parking_lot::RwLock<Arc<AccessToken>>,
+    /// The token every IRP of the session carries.
+    pub token: Arc<AccessToken>,
+    /// A guest or anonymous logon.
+    pub is_guest: bool,
+}
+
+/// An authenticated session.
+pub struct Session {
+    /// The session id.
+    pub id: u64,
+    /// Who the session acts as: its logon's identity, or the last re-authentication's
+    /// ([`Session::identity`]).
+    identity: parking_lot::RwLock<Identity>,
     /// The session key pipes see: NTLMSSP's for 2.x, the application key for 3.x
     /// ([`crate::signing::pipe_session_key`]).
     pub session_key: [u8; 16],
-    /// A guest or anonymous session.
-    pub is_guest: bool,
     trees: Mutex<HashMap<u32, Arc<Tree>>>,
     next_tree: AtomicU32,
     started: Instant,
@@ -339,11 +347,13 @@ impl Session {
     ) -> Self {
         Session {
             id,
-            user,
-            domain,
-            token: parking_lot::RwLock::new(token),
+            identity: parking_lot::RwLock::new(Identity {
+                user,
+                domain,
+                token,
+                is_guest,
+            }),
             session_key,
-            is_guest,
             trees: Mutex::new(HashMap::new()),
             next_tree: AtomicU32::new(1),
             started: Instant::now(),
@@ -353,16 +363,32 @@ impl Session {
         }
     }
 
-    /// The token the session's requests carry now: the logon's, or the last
-    /// re-authentication's. Opens made before keep the access they were granted.
-    pub fn token(&self) -> Arc<AccessToken> {
-        Arc::clone(&self.token.read())
+    /// Who the session acts as now: its logon's identity, or the last
+    /// re-authentication's (MS-SMB2 3.3.5.5.3: a re-authentication replaces the session's
+    /// security context). Administration and srvsvc show this one.
+    pub fn identity(&self) -> Identity {
+        self.identity.read().clone()
     }
 
-    /// Replaces the session's token (a re-authentication, MS-SMB2 3.3.5.5.3: the session
-    /// takes the new security context).
-    pub(crate) fn set_token(&self, token: Arc<AccessToken>) {
-        *self.token.write() = token;
+    /// The account name the session acts as now.
+    pub fn user(&self) -> String {
+        self.identity.read().user.clone()
+    }
+
+    /// The token the session's requests carry now. Opens made before a
+    /// re-authentication keep the access they were granted.
+    pub fn token(&self) -> Arc<AccessToken> {
+        Arc::clone(&self.identity.read().token)
+    }
+
+    /// True when the session acts as Guest or anonymous now.
+    pub fn is_guest(&self) -> bool {
+        self.identity.read().is_guest
+    }
+
+    /// Replaces who the session acts as (a re-authentication, MS-SMB2 3.3.5.5.3).
+    pub(crate) fn set_identity(&self, identity: Identity) {
+        *self.identity.write() = identity;
     }
 
     /// Keeps `guard` (the session's entry in the server's status) until the session ends
