@@ -19,8 +19,6 @@ use rdr::Target;
 
 #[test]
 fn the_redirector_reclaims_its_durable_handle_after_a_cut() {
-    use lwio::core::irp::request::LockRequest;
-    use lwio::core::{AccessMask, NtStatus, ShareAccess, block_on};
     let server = common::start(&[]);
     let proxy = Proxy::start(server.port);
     let t = Target {
@@ -30,35 +28,8 @@ fn the_redirector_reclaims_its_durable_handle_after_a_cut() {
         creds: Credentials::new("user", "pass", ""),
     };
     for dialect in [Dialect::SMB_2_1, Dialect::SMB_3_1_1] {
-        let m = t.mount(&[dialect]);
         let name = format!("durable-{:x}.bin", dialect.0);
-        let f = m.create(&name);
-        assert_eq!(block_on(f.write(0, b"before".to_vec())).unwrap(), 6);
-        let range = LockRequest {
-            offset: 0,
-            length: 4,
-            key: 0,
-            exclusive: true,
-            fail_immediately: true,
-        };
-        block_on(f.lock(range)).unwrap();
-        proxy.cut();
-        std::thread::sleep(std::time::Duration::from_millis(200));
-        assert_eq!(block_on(f.write(6, b" after".to_vec())).unwrap(), 6);
-        assert_eq!(block_on(f.read(0, 100)).unwrap(), b"before after");
-        let other = m
-            .open_with(&name, |mut r| {
-                r.desired_access = AccessMask::GENERIC_READ | AccessMask::GENERIC_WRITE;
-                r.share(ShareAccess::ALL)
-            })
-            .unwrap();
-        assert_eq!(
-            block_on(other.lock(range)),
-            Err(NtStatus::LOCK_NOT_GRANTED),
-            "the lock survived the reconnect: the durable handle was reclaimed ({dialect:?})"
-        );
-        rdr::close(other);
-        rdr::close(f);
+        rdr::reclaim_after_a_cut(&t, dialect, &name, || proxy.cut());
         assert_eq!(
             std::fs::read(server.dir.path().join(&name)).unwrap(),
             b"before after"

@@ -99,7 +99,11 @@ fn durable_handles_are_reclaimed_after_a_cut() {
     {
         let before = |n: &[u8]| proxy.sent_count(n);
         let counts = [ask, reclaim, other_ask, other_reclaim].map(before);
-        reclaim_after_a_cut(&server, &proxy, &t, dialect);
+        rdr::reclaim_after_a_cut(&t, dialect, "durable.bin", || proxy.cut());
+        assert_eq!(
+            std::fs::read(server.dir.path().join("share/durable.bin")).unwrap(),
+            b"before after"
+        );
         // Signed, not sealed: the create contexts' names are in clear on the wire.
         let after = [ask, reclaim, other_ask, other_reclaim].map(|n| proxy.sent_count(n));
         assert!(after[0] > counts[0], "{dialect:?} asks with {ask:?}");
@@ -109,43 +113,6 @@ fn durable_handles_are_reclaimed_after_a_cut() {
         );
         assert_eq!(after[2..], counts[2..], "{dialect:?} uses one version only");
     }
-}
-
-fn reclaim_after_a_cut(server: &smbd::Smbd, proxy: &Proxy, t: &Target, dialect: Dialect) {
-    use lwio::core::irp::request::LockRequest;
-    use lwio::core::{AccessMask, NtStatus, ShareAccess, block_on};
-    let m = t.mount(&[dialect]);
-    let f = m.create("durable.bin");
-    assert_eq!(block_on(f.write(0, b"before".to_vec())).unwrap(), 6);
-    let range = LockRequest {
-        offset: 0,
-        length: 4,
-        key: 0,
-        exclusive: true,
-        fail_immediately: true,
-    };
-    block_on(f.lock(range)).unwrap();
-    proxy.cut();
-    std::thread::sleep(std::time::Duration::from_millis(200));
-    assert_eq!(block_on(f.write(6, b" after".to_vec())).unwrap(), 6);
-    assert_eq!(block_on(f.read(0, 100)).unwrap(), b"before after");
-    let other = m
-        .open_with("durable.bin", |mut r| {
-            r.desired_access = AccessMask::GENERIC_READ | AccessMask::GENERIC_WRITE;
-            r.share(ShareAccess::ALL)
-        })
-        .unwrap();
-    assert_eq!(
-        block_on(other.lock(range)),
-        Err(NtStatus::LOCK_NOT_GRANTED),
-        "the lock survived the reconnect: the durable handle was reclaimed"
-    );
-    rdr::close(other);
-    rdr::close(f);
-    assert_eq!(
-        std::fs::read(server.dir.path().join("share/durable.bin")).unwrap(),
-        b"before after"
-    );
 }
 
 /// A file the redirector holds open with a batch oplock is opened by another client

@@ -619,3 +619,39 @@ pub fn notify_from_another_client(t: &Target) {
     );
     close(dir);
 }
+
+/// Durable handles through a cut: the redirector creates `name`, writes, takes a
+/// byte-range lock, then `cut` drops its connection (as a network failure would); the next
+/// write reclaims the handle on a new connection, and another open's lock on the range is
+/// refused, so the lock (and with it the durable handle) survived. The file holds what was
+/// written before and after the cut; the caller checks it on the server's disk.
+pub fn reclaim_after_a_cut(t: &Target, dialect: Dialect, name: &str, cut: impl Fn()) {
+    let m = t.mount(&[dialect]);
+    let f = m.create(name);
+    assert_eq!(block_on(f.write(0, b"before".to_vec())).unwrap(), 6);
+    let range = LockRequest {
+        offset: 0,
+        length: 4,
+        key: 0,
+        exclusive: true,
+        fail_immediately: true,
+    };
+    block_on(f.lock(range)).unwrap();
+    cut();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(block_on(f.write(6, b" after".to_vec())).unwrap(), 6);
+    assert_eq!(block_on(f.read(0, 100)).unwrap(), b"before after");
+    let other = m
+        .open_with(name, |mut r| {
+            r.desired_access = AccessMask::GENERIC_READ | AccessMask::GENERIC_WRITE;
+            r.share(ShareAccess::ALL)
+        })
+        .unwrap();
+    assert_eq!(
+        block_on(other.lock(range)),
+        Err(NtStatus::LOCK_NOT_GRANTED),
+        "the lock survived the reconnect: the durable handle was reclaimed ({dialect:?})"
+    );
+    close(other);
+    close(f);
+}

@@ -19,7 +19,7 @@
 use bytes::Bytes;
 use lwio_core::oplock::OplockBreakWait;
 use lwio_core::{
-    AccessMask, CreateDisposition, CreateOptions, CreateRequest as IoCreate, EcpList,
+    AccessMask, CreateAction, CreateDisposition, CreateOptions, CreateRequest as IoCreate, EcpList,
     FileAttributes, FileHandle, FileInfoClass, FsInfoClass, NtStatus, ShareAccess,
 };
 use lwio_fscc::{FileInfo, FileInternalInformation, FileNetworkOpenInformation};
@@ -27,8 +27,8 @@ use lwio_fscc::{FileInfo, FileInternalInformation, FileNetworkOpenInformation};
 use lwio_npfs::{CompletionMode, PipeClientInfo, PipeInformation, ReadMode};
 use lwio_smb2::create::FileTimes;
 use lwio_smb2::{
-    CreateContext, CreateRequest, CreateResponse, ImpersonationLevel, OplockLevel, RequestContext,
-    ResponseContext,
+    CreateContext, CreateRequest, CreateResponse, FileId, ImpersonationLevel, OplockLevel,
+    RequestContext, ResponseContext,
 };
 
 use super::durable::{DurableAsk, ReconnectAsk};
@@ -215,6 +215,24 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
         let granted = super::durable::grant(req, &open, ask, oplock_level, lease_granted.as_ref());
         contexts.extend(granted);
     }
+    Ok(success(
+        oplock_level,
+        create_action,
+        &facts,
+        open.file_id,
+        &contexts,
+    ))
+}
+
+/// The answer to a CREATE that succeeded: a new open, or one reconnected or replayed
+/// (`super::durable`).
+pub(super) fn success(
+    oplock_level: OplockLevel,
+    create_action: CreateAction,
+    facts: &FileNetworkOpenInformation,
+    file_id: FileId,
+    contexts: &[ResponseContext],
+) -> Outcome {
     let response = CreateResponse {
         oplock_level,
         flags: Default::default(),
@@ -228,11 +246,13 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
             end_of_file: facts.end_of_file,
         },
         file_attributes: facts.file_attributes,
-        file_id: open.file_id,
+        file_id,
         contexts: contexts.iter().map(ResponseContext::to_raw).collect(),
     };
-    let reply = body(NtStatus::SUCCESS, |out| response.encode(out));
-    Ok((reply, Some(open.file_id)))
+    (
+        body(NtStatus::SUCCESS, |out| response.encode(out)),
+        Some(file_id),
+    )
 }
 
 /// The parameter checks of MS-SMB2 3.3.5.9 that come before the open.

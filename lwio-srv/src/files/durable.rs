@@ -25,10 +25,9 @@
 use std::sync::Arc;
 
 use lwio_core::{CreateAction, NtStatus};
-use lwio_smb2::create::FileTimes;
-use lwio_smb2::{CreateRequest, CreateResponse, FileId, Lease, OplockLevel, ResponseContext};
+use lwio_smb2::{CreateRequest, FileId, Lease, OplockLevel, ResponseContext};
 
-use super::{Outcome, body};
+use super::Outcome;
 use crate::durable::Durability;
 use crate::state::{FileRequest, Open};
 
@@ -247,24 +246,5 @@ async fn answer(
     if let Some(l) = lease {
         contexts.push(ResponseContext::Lease(l));
     }
-    let response = CreateResponse {
-        oplock_level,
-        flags: Default::default(),
-        create_action: action,
-        times: FileTimes {
-            creation_time: facts.creation_time.0 as u64,
-            last_access_time: facts.last_access_time.0 as u64,
-            last_write_time: facts.last_write_time.0 as u64,
-            change_time: facts.change_time.0 as u64,
-            allocation_size: facts.allocation_size,
-            end_of_file: facts.end_of_file,
-        },
-        file_attributes: facts.file_attributes,
-        file_id: open.file_id,
-        contexts: contexts.iter().map(ResponseContext::to_raw).collect(),
-    };
-    (
-        body(NtStatus::SUCCESS, |out| response.encode(out)),
-        Some(open.file_id),
-    )
+    super::create::success(oplock_level, action, &facts, open.file_id, &contexts)
 }
