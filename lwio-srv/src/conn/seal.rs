@@ -133,7 +133,9 @@ impl Sealer {
 
     /// Decrypts the transform `frame` in place and leaves the SMB2 messages it carried
     /// (header removed, or a compressed frame to decompress). The caller found this
-    /// sealer by [`transform_session`].
+    /// sealer by [`transform_session`]. (The engine uses [`Sealer::open_in_place`]; this
+    /// form serves the tests and `crate::testing`.)
+    #[cfg(any(test, feature = "testing"))]
     pub(crate) fn open(&self, frame: &mut Vec<u8>) -> Result<(), OpenError> {
         self.open_in_place(frame)?;
         frame.drain(..TRANSFORM_HEADER_LEN);
