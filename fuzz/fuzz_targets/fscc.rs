@@ -1,5 +1,6 @@
 //! Feeds arbitrary bytes to every lwio-fscc decoder (whatever decodes must re-encode and
-//! decode to the same value), and splits the input in two to drive `is_in_expression`.
+//! decode to the same value; the lock list when it holds every match), and splits the
+//! input in two to drive `is_in_expression`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -66,6 +67,17 @@ fn decoders(data: &[u8]) {
                 decode_dir_entries(class, &bytes).expect("re-encoded entries"),
                 v
             );
+        }
+    }
+    // FSCTL_LWIO_QUERY_LOCKS: its input, and its answer (when every matching lock was
+    // returned, re-encoding gives the same list).
+    let _ = lock_list::decode_query(data);
+    if let Ok(v) = lock_list::decode(data) {
+        assert!(v.entries.len() <= v.total as usize);
+        if v.entries.len() == v.total as usize {
+            let (bytes, _) = lock_list::encode_within(v.owner, v.entries.clone(), u32::MAX)
+                .expect("a buffer of any size holds the header");
+            assert_eq!(lock_list::decode(&bytes).expect("re-encoded lock list"), v);
         }
     }
     if let Ok(v) = decode_notify(data) {
