@@ -230,22 +230,11 @@ fn acknowledge(st: &mut FcbState, key: Key, level: u32) -> Result<u32, NtStatus>
 /// Pends `irp` as `key`'s lease at `level`; an earlier IRP of the key completes with
 /// STATUS_OPLOCK_SWITCHED_TO_NEW_HANDLE.
 fn grant(fcb: &Arc<Fcb>, irp: Irp<'_, Pvfs>, ccb_id: u64, key: Key, level: u32) -> Dispatched {
-    let (pending, dispatched) = irp.pend();
-    let weak = Arc::downgrade(fcb);
-    let id = pending.id();
     let mut done = Completions::default();
-    let mut st = fcb.state.lock();
-    // The routine takes the FCB lock, so it cannot run before the IRP is stored below.
-    let armed = pending.set_cancel_routine(move || {
-        if let Some(fcb) = weak.upgrade() {
-            cancel(&fcb, id);
-        }
-    });
-    if !armed {
-        drop(st);
-        pending.complete(NtStatus::CANCELLED);
+    let (dispatched, granted) = crate::oplock::pend_under_lock(fcb, irp, cancel);
+    let Some((pending, mut st)) = granted else {
         return dispatched;
-    }
+    };
     let leases = &mut st.oplock.leases.0;
     match leases.iter_mut().find(|l| l.key == key) {
         Some(lease) => {

@@ -58,6 +58,7 @@ use lwio_core::{
     AccessMask, CreateDisposition, Dispatched, Irp, IrpRequest, NtStatus, PendingIrp, ShareAccess,
 };
 use lwio_fscc::CtlCode;
+use parking_lot::MutexGuard;
 
 use crate::Pvfs;
 use crate::fcb::{Fcb, FcbState};
@@ -200,13 +201,22 @@ impl FcbState {
     }
 }
 
-/// Pends `irp` as the oplock of `ccb_id`: exclusive (`Some(batch)`) or level 2 (`None`).
-fn grant(fcb: &Arc<Fcb>, irp: Irp<'_, Pvfs>, ccb_id: u64, exclusive: Option<bool>) -> Dispatched {
+/// A pended oplock or lease IRP with its cancel routine armed, and the FCB's state, locked.
+pub(crate) type Armed<'f> = (PendingIrp<Pvfs>, MutexGuard<'f, FcbState>);
+
+/// Pends `irp` (an oplock or a lease: the IRP is the grant) with a cancel routine that runs
+/// `cancel`, and returns it with the FCB's lock held. `cancel` takes that lock, so it cannot
+/// run before the caller stores the IRP under it. `None` when the IRP was cancelled before
+/// the routine was armed: it is completed with STATUS_CANCELLED.
+pub(crate) fn pend_under_lock<'f>(
+    fcb: &'f Arc<Fcb>,
+    irp: Irp<'_, Pvfs>,
+    cancel: fn(&Fcb, u64),
+) -> (Dispatched, Option<Armed<'f>>) {
     let (pending, dispatched) = irp.pend();
     let weak = Arc::downgrade(fcb);
     let id = pending.id();
-    let mut st = fcb.state.lock();
-    // The routine takes the FCB lock, so it cannot run before the IRP is stored below.
+    let st = fcb.state.lock();
     let armed = pending.set_cancel_routine(move || {
         if let Some(fcb) = weak.upgrade() {
             cancel(&fcb, id);
@@ -215,8 +225,17 @@ fn grant(fcb: &Arc<Fcb>, irp: Irp<'_, Pvfs>, ccb_id: u64, exclusive: Option<bool
     if !armed {
         drop(st);
         pending.complete(NtStatus::CANCELLED);
-        return dispatched;
+        return (dispatched, None);
     }
+    (dispatched, Some((pending, st)))
+}
+
+/// Pends `irp` as the oplock of `ccb_id`: exclusive (`Some(batch)`) or level 2 (`None`).
+fn grant(fcb: &Arc<Fcb>, irp: Irp<'_, Pvfs>, ccb_id: u64, exclusive: Option<bool>) -> Dispatched {
+    let (dispatched, granted) = pend_under_lock(fcb, irp, cancel);
+    let Some((pending, mut st)) = granted else {
+        return dispatched;
+    };
     match exclusive {
         Some(batch) => {
             st.oplock.exclusive = Some(Exclusive {
