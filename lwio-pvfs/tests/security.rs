@@ -39,11 +39,12 @@ fn sddl(h: &FileHandle, info: SI) -> String {
     SecurityDescriptor::decode(&b).unwrap().to_sddl().unwrap()
 }
 
-/// A directory `d` owned by SYSTEM with the given DACL.
+/// A directory `d` owned by SYSTEM with the given DACL, protected and auto-inherited
+/// (as Windows directories are: set with AUTO_INHERIT_REQ, so AUTO_INHERITED is kept).
 fn dir_with(s: &Share, dacl: &str) {
     s.mkdir("d");
     let h = s.all("d");
-    set_sd(&h, SI(0x5), &format!("O:SYD:P{dacl}")).unwrap();
+    set_sd(&h, SI(0x5), &format!("O:SYD:PARAI{dacl}")).unwrap();
 }
 
 fn granted(h: &FileHandle) -> AccessMask {
@@ -322,4 +323,62 @@ fn generic_rights_of_a_set_dacl_are_stored_mapped() {
     let d = sddl(&h, DACL);
     assert!(d.contains("(A;;FR;;;WD)"), "{d}");
     assert!(d.contains("(A;OICIIO;GA;;;CO)"), "{d}");
+}
+
+/// A file and a directory created under a parent holding `(A;<flags>;FILE_WRITE_DATA;;;
+/// CREATOR OWNER)` for every combination of OI, CI, NP and IO, with the parent
+/// auto-inherited and not: the DACLs smbtorture's smb2.acls.INHERITANCE expects of
+/// Windows (MS-DTYP 2.5.3.4), with INHERITED and AUTO_INHERITED under auto-inheritance.
+#[test]
+fn every_inheritance_flag_combination() {
+    let s = Share::new();
+    s.mkdir("p");
+    let parent = s.all("p");
+    for auto in [false, true] {
+        for bits in 0u8..16 {
+            let sddl_flags: String = [(1, "OI"), (2, "CI"), (4, "NP"), (8, "IO")]
+                .iter()
+                .filter(|(b, _)| bits & b != 0)
+                .map(|(_, n)| *n)
+                .collect();
+            let control = if auto { "ARAI" } else { "" };
+            set_sd(
+                &parent,
+                DACL,
+                &format!("D:{control}(A;{sddl_flags};0x2;;;CO)(A;;FA;;;WD)"),
+            )
+            .unwrap();
+            let (oi, ci, np) = (bits & 1 != 0, bits & 2 != 0, bits & 4 != 0);
+            let id = if auto { "ID" } else { "" };
+            let ai = if auto { "AI" } else { "" };
+            let default = format!("D:{ai}(A;;FA;;;OWNER)(A;;FA;;;SY)");
+            let file = if oi {
+                format!("D:{ai}(A;{id};DC;;;OWNER)")
+            } else {
+                default.clone()
+            };
+            let dir = match (oi, ci, np) {
+                (_, true, true) => format!("D:{ai}(A;{id};DC;;;OWNER)"),
+                (oi, true, false) => {
+                    let oi = if oi { "OI" } else { "" };
+                    format!("D:{ai}(A;{id};DC;;;OWNER)(A;{oi}CIIO{id};DC;;;CO)")
+                }
+                (true, false, false) => format!("D:{ai}(A;OIIO{id};DC;;;CO)"),
+                _ => default.clone(),
+            };
+            for (name, want, options) in [("f", file, None), ("sub", dir, Some(DIR))] {
+                let path = format!("p/{name}");
+                let mut r = req(AccessMask::READ_CONTROL | AccessMask::DELETE, D::CREATE);
+                if let Some(o) = options {
+                    r = r.options(o);
+                }
+                let h = s.open(&path, r).unwrap();
+                let owner = sddl(&h, OWNER);
+                let owner = owner.trim_start_matches("O:");
+                let got = sddl(&h, DACL).replace(owner, "OWNER");
+                assert_eq!(got, want, "{path} under {sddl_flags:?}, auto {auto}");
+                set_delete(&h, true).unwrap();
+            }
+        }
+    }
 }

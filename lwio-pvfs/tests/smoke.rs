@@ -299,7 +299,8 @@ fn security_descriptors_are_stored_and_inherited() {
         .options(CreateOptions::DIRECTORY_FILE),
     )
     .unwrap();
-    let sddl = "O:BAG:BAD:P(A;OICI;FA;;;SY)(A;OICI;FR;;;WD)";
+    // Protected and auto-inherited, as a Windows directory's DACL is.
+    let sddl = "O:BAG:BAD:PARAI(A;OICI;FA;;;SY)(A;OICI;FR;;;WD)";
     let sd: lwio_core::SecurityDescriptor = sddl.parse().unwrap();
     block_on(d.set_security(SecurityInformation(0x4), sd.encode())).unwrap();
     let f = open(

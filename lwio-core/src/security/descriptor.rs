@@ -392,7 +392,9 @@ impl SecurityDescriptor {
     }
 
     /// Applies a set-security: replaces the parts `info` names with those of `other`,
-    /// carrying their control bits along, then applies the PROTECTED/UNPROTECTED flags.
+    /// carrying their control bits along (AUTO_INHERITED only when it comes with
+    /// AUTO_INHERIT_REQ, which itself is not stored), then applies the
+    /// PROTECTED/UNPROTECTED flags.
     /// LABEL, ATTRIBUTE and SCOPE without SACL replace only ACEs of those types.
     pub fn merge_from(&mut self, info: SecurityInformation, other: &SecurityDescriptor) {
         use SecurityInformation as Si;
@@ -411,15 +413,21 @@ impl SecurityDescriptor {
         }
         if info.contains(Si::DACL) {
             self.dacl = other.dacl.clone();
-            self.control = self
-                .control
-                .copy_from(other.wire_control(), SdControl::DACL_BITS);
+            let bits = auto_inherit_on_set(
+                other.wire_control(),
+                SdControl::DACL_AUTO_INHERIT_REQ,
+                SdControl::DACL_AUTO_INHERITED,
+            );
+            self.control = self.control.copy_from(bits, SdControl::DACL_BITS);
         }
         if info.contains(Si::SACL) {
             self.sacl = other.sacl.clone();
-            self.control = self
-                .control
-                .copy_from(other.wire_control(), SdControl::SACL_BITS);
+            let bits = auto_inherit_on_set(
+                other.wire_control(),
+                SdControl::SACL_AUTO_INHERIT_REQ,
+                SdControl::SACL_AUTO_INHERITED,
+            );
+            self.control = self.control.copy_from(bits, SdControl::SACL_BITS);
         } else {
             let types = sacl_types(info);
             if !types.is_empty() {
@@ -452,6 +460,18 @@ impl SecurityDescriptor {
             SdControl::SACL_PROTECTED,
         );
         self.control = self.control.with(SdControl::SELF_RELATIVE);
+    }
+}
+
+/// The control bits a set-security stores for one ACL, from those it was given: the
+/// AUTO_INHERIT_REQ bit is a request, never stored, and AUTO_INHERITED is kept only when
+/// it comes with that request (what Windows stores: smbtorture's smb2.acls.INHERITFLAGS
+/// sets each combination and reads back AUTO_INHERITED only for both bits together).
+fn auto_inherit_on_set(given: SdControl, req: SdControl, inherited: SdControl) -> SdControl {
+    if given.contains(req.with(inherited)) {
+        given.without(req)
+    } else {
+        given.without(req).without(inherited)
     }
 }
 
@@ -572,6 +592,36 @@ pub(super) mod tests {
         }
         // The group SID cut short by the end of the buffer.
         assert!(dec(&SPEC_EXAMPLE[..0xac]).is_err());
+    }
+
+    #[test]
+    fn set_keeps_auto_inherited_only_with_the_request() {
+        // smbtorture smb2.acls.INHERITFLAGS: each combination of AI, AR and P is set; AR is
+        // never stored and AI only when it came with AR; P and the ACEs as given.
+        for (given, stored) in [
+            ("D:(A;;FA;;;WD)", "D:(A;;FA;;;WD)"),
+            ("D:AI(A;;FA;;;WD)", "D:(A;;FA;;;WD)"),
+            ("D:AR(A;;FA;;;WD)", "D:(A;;FA;;;WD)"),
+            ("D:ARAI(A;ID;FA;;;WD)", "D:AI(A;ID;FA;;;WD)"),
+            ("D:PAI(A;;FA;;;WD)", "D:P(A;;FA;;;WD)"),
+            ("D:PAR(A;ID;FA;;;WD)", "D:P(A;ID;FA;;;WD)"),
+            ("D:PARAI(A;;FA;;;WD)", "D:PAI(A;;FA;;;WD)"),
+            ("S:ARAI(AU;SA;FA;;;WD)", "S:AI(AU;SA;FA;;;WD)"),
+            ("S:AI(AU;SA;FA;;;WD)", "S:(AU;SA;FA;;;WD)"),
+        ] {
+            let new: SecurityDescriptor = given.parse().unwrap();
+            let mut target: SecurityDescriptor = "D:AI(A;;FR;;;SY)S:AI".parse().unwrap();
+            target.merge_from(
+                SecurityInformation::DACL.with(SecurityInformation::SACL),
+                &new,
+            );
+            let info = if given.starts_with('S') {
+                SecurityInformation::SACL
+            } else {
+                SecurityInformation::DACL
+            };
+            assert_eq!(target.filtered(info).to_sddl().unwrap(), stored, "{given}");
+        }
     }
 
     #[test]

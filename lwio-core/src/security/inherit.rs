@@ -1,31 +1,70 @@
 //! The descriptor of a new object (MS-DTYP 2.5.3.4 CreateSecurityDescriptor, 2.5.3.4.2
-//! ComputeACL, 2.5.3.4.3 ContainsInheritableACEs, 2.5.3.4.4
-//! ComputeInheritedACLfromParent, 2.5.3.4.5 ComputeInheritedACLfromCreator), for objects
-//! without object types (files and directories).
+//! ComputeACL, 2.5.3.4.3 ContainsInheritableACEs, 2.5.3.4.4 ComputeInheritedACLfromParent,
+//! 2.5.3.4.6 PreProcessACLfromCreator, 2.5.3.4.7 PostProcessACL), for objects without
+//! object types (files and directories).
 //!
-//! - Owner: the creator descriptor's, else the token's default owner (its user if unset).
-//!   Group: the creator's, else the token's primary group, else none.
-//! - Each ACL (DACL and SACL alike): if the creator gives one explicitly and it is
-//!   protected, or the parent ACL holds no inheritable ACE, the creator's ACL is used
-//!   (a NULL ACL from the creator is kept as a NULL ACL). Otherwise the result is the
-//!   creator's explicit ACEs followed by the ACEs inherited from the parent; creator ACEs
-//!   flagged INHERITED are dropped there, since the parent's ACEs are inherited afresh. A
-//!   creator ACL marked DEFAULTED counts as not given when the parent has inheritable ACEs.
-//! - Inheritance of one parent ACE: an object child takes OBJECT_INHERIT ACEs; a
-//!   container child takes CONTAINER_INHERIT ACEs as effective (and, unless
-//!   NO_PROPAGATE_INHERIT, still inheritable) and OBJECT_INHERIT-only ACEs as INHERIT_ONLY
-//!   (unless NO_PROPAGATE_INHERIT, which drops them). NO_PROPAGATE_INHERIT clears the
-//!   inheritance flags on the child. Every inherited ACE gets INHERITED.
-//! - CREATOR OWNER and CREATOR GROUP become the new owner and group, and generic bits are
-//!   mapped, in effective ACEs. When an ACE is both effective and still inheritable and
-//!   needs either change, it is split: an effective ACE (changed, no inheritance flags)
-//!   plus an INHERIT_ONLY copy kept as it was, for the grandchildren.
-//! - DACL_AUTO_INHERITED (SACL_AUTO_INHERITED) is set when parent ACEs are merged in and
-//!   the parent has it, or the creator asks with DACL_AUTO_INHERIT_REQ; PROTECTED comes
-//!   from the creator.
-//! - Nothing from either side: the DACL defaults to owner and LocalSystem with the
-//!   mapping's `all` rights (this stands in for the token's default DACL, which
-//!   [`AccessToken`] does not carry); the SACL stays absent.
+//! # Owner and group
+//!
+//! The creator descriptor's, else the token's default owner (its user if unset) and its
+//! primary group (else none).
+//!
+//! # Auto-inheritance
+//!
+//! Windows 2000 added "automatic" inheritance: inherited ACEs carry the INHERITED flag, so
+//! a later change to a parent can find and replace them in every child, and a descriptor
+//! built that way says so with SE_DACL_AUTO_INHERITED (SE_SACL_AUTO_INHERITED). Whether
+//! it applies is decided per ACL: it is on when the parent's ACL is auto-inherited or the
+//! creator asks for it with SE_DACL_AUTO_INHERIT_REQ. When it is off (a parent whose
+//! DACL was set without that request, as smbtorture's acls tests do), the older rules
+//! hold: inherited ACEs carry no INHERITED flag, the child gets no AUTO_INHERITED, and a
+//! DACL the creator gives replaces inheritance instead of being merged with it.
+//!
+//! # Each ACL (DACL and SACL alike)
+//!
+//! 1. The creator's ACL counts as given when its PRESENT bit is set, unless it is marked
+//!    DEFAULTED and the parent has something to inherit (ContainsInheritableACEs: an ACE
+//!    with OBJECT_INHERIT or CONTAINER_INHERIT).
+//! 2. The creator's ACL alone is used when it is given and protected, when the parent has
+//!    nothing inheritable, when it is a NULL ACL (kept NULL), or when auto-inheritance is
+//!    off. Otherwise the result is the creator's explicit ACEs followed by what the child
+//!    inherits; under auto-inheritance the creator's own INHERITED ACEs are dropped first
+//!    (PreProcessACLfromCreator), since the parent's are inherited afresh.
+//! 3. If that leaves nothing (no creator ACL, and no parent ACE applies to this kind of
+//!    child, say a directory under a parent whose only ACE is OBJECT_INHERIT with
+//!    NO_PROPAGATE_INHERIT), the ACL is not present: the DACL falls back to the default
+//!    below, as Windows gives such a child (smb2.acls.INHERITANCE).
+//! 4. Control bits: PROTECTED from the creator; AUTO_INHERITED when auto-inheritance is
+//!    on. AUTO_INHERIT_REQ is a request and never stored.
+//!
+//! # What one parent ACE gives a child (ComputeInheritedACLfromParent)
+//!
+//! | parent ACE flags        | file child           | directory child                  |
+//! |-------------------------|----------------------|----------------------------------|
+//! | OI                      | effective            | inherit-only, OI kept            |
+//! | CI                      | nothing              | effective and still CI           |
+//! | OI CI                   | effective            | effective and still OI CI        |
+//! | CI NP (any OI)          | effective if OI      | effective, no inheritance flags  |
+//! | OI NP                   | effective            | nothing                          |
+//!
+//! INHERIT_ONLY on the parent ACE makes no difference to the child (it only says the
+//! ACE does not apply to the parent itself). The parent ACE's own INHERITED flag is not
+//! passed on: the child's ACEs are INHERITED exactly when auto-inheritance is on.
+//!
+//! # Making an ACE concrete (PostProcessACL)
+//!
+//! An effective ACE has CREATOR OWNER / CREATOR GROUP replaced by the new owner / group
+//! and its generic bits mapped through the object's [`GenericMapping`]. An ACE that is
+//! both effective here and still inheritable, and that such a change would alter, is
+//! split in two: the changed effective ACE without inheritance flags, then the original
+//! (generic bits and CREATOR SIDs intact) as INHERIT_ONLY, so that grandchildren
+//! substitute their own owner. Inherit-only ACEs are never changed. The creator's
+//! explicit ACEs go through the same step.
+//!
+//! # Nothing from either side
+//!
+//! The DACL defaults to the owner and LocalSystem with the mapping's `all` rights (this
+//! stands in for the token's default DACL, which [`AccessToken`] does not carry); the
+//! SACL stays absent.
 
 use super::well_known as wk;
 use super::{AccessToken, Ace, AceFlags, Acl, SdControl, SecurityDescriptor, Sid};
@@ -111,8 +150,9 @@ impl Ctx<'_> {
         }
     }
 
-    /// MS-DTYP 2.5.3.4.4: the ACEs the child inherits from `parent`.
-    fn inherited(&self, parent: &Acl) -> Vec<Ace> {
+    /// MS-DTYP 2.5.3.4.4: the ACEs the child inherits from `parent`, each marked with
+    /// `mark` (INHERITED under auto-inheritance, else nothing).
+    fn inherited(&self, parent: &Acl, mark: AceFlags) -> Vec<Ace> {
         let mut out = Vec::new();
         for ace in &parent.aces {
             if let Ace::Other(raw) = ace {
@@ -120,7 +160,8 @@ impl Ctx<'_> {
                     continue; // Object-type filtering is out of scope: not inherited.
                 }
             }
-            let f = ace.flags();
+            // The parent's own INHERITED mark is not the child's: `mark` decides that.
+            let f = ace.flags().without(AceFlags::INHERITED);
             let oi = f.contains(AceFlags::OBJECT_INHERIT);
             let ci = f.contains(AceFlags::CONTAINER_INHERIT);
             let np = f.contains(AceFlags::NO_PROPAGATE_INHERIT);
@@ -141,15 +182,15 @@ impl Ctx<'_> {
             } else {
                 continue;
             };
-            self.push(&mut out, ace, flags, AceFlags::INHERITED);
+            self.push(&mut out, ace, flags, mark);
         }
         out
     }
 
     /// MS-DTYP 2.5.3.4.5: the creator's ACEs as they apply to the new object.
-    fn explicit(&self, creator: &Acl) -> Vec<Ace> {
+    fn explicit<'a>(&self, creator: impl Iterator<Item = &'a Ace>) -> Vec<Ace> {
         let mut out = Vec::new();
-        for ace in &creator.aces {
+        for ace in creator {
             self.push(&mut out, ace, ace.flags(), AceFlags::NONE);
         }
         out
@@ -177,36 +218,53 @@ fn compute_acl(
     let creator_given = creator_control.contains(kind.present)
         && !(creator_control.contains(kind.defaulted) && parent_acl.is_some());
     let protected = creator_given && creator_control.contains(kind.protected);
+    // Auto-inheritance is on when the parent's ACL takes part in it or the creator asks.
     let auto = creator_control.contains(kind.auto_inherit_req)
         || parent.is_some_and(|(sd, _)| sd.control.contains(kind.auto_inherited));
     let creator_acl = creator.and_then(|(_, acl)| acl);
-
+    // PreProcessACLfromCreator: under auto-inheritance the creator's copies of inherited
+    // ACEs are dropped (what is inherited comes afresh from the parent).
+    let explicit = |acl: &Acl| {
+        let aces = acl
+            .aces
+            .iter()
+            .filter(|a| !(auto && a.flags().contains(AceFlags::INHERITED)));
+        ctx.explicit(aces)
+    };
+    let mut control = kind.present;
+    if auto {
+        control = control.with(kind.auto_inherited);
+    }
+    if protected {
+        control = control.with(kind.protected);
+    }
     match (creator_given, parent_acl) {
-        (true, _) if protected || parent_acl.is_none() || creator_acl.is_none() => {
-            let acl = creator_acl.map(|acl| Acl::new(ctx.explicit(acl)));
-            let control = if protected {
-                kind.protected
-            } else {
-                SdControl(0)
-            };
-            (Some(acl), kind.present.with(control))
-        }
+        // The creator's ACL alone: it is protected, there is nothing to inherit, it is
+        // a NULL ACL, or (without auto-inheritance) an explicit ACL replaces inheritance.
+        (true, _) if protected || parent_acl.is_none() || creator_acl.is_none() || !auto => (
+            Some(creator_acl.map(|acl| Acl::new(explicit(acl)))),
+            control,
+        ),
         (given, Some(parent_acl)) => {
             let mut aces = match (given, creator_acl) {
-                (true, Some(acl)) => ctx.explicit(acl),
+                (true, Some(acl)) => explicit(acl),
                 _ => Vec::new(),
             };
-            // The creator's copies of inherited ACEs are derived afresh from the parent.
-            aces.retain(|a| !a.flags().contains(AceFlags::INHERITED));
-            aces.extend(ctx.inherited(parent_acl));
-            let control = if auto {
-                kind.auto_inherited
+            let mark = if auto {
+                AceFlags::INHERITED
             } else {
-                SdControl(0)
+                AceFlags::NONE
             };
-            (Some(Some(Acl::new(aces))), kind.present.with(control))
+            aces.extend(ctx.inherited(parent_acl, mark));
+            if aces.is_empty() && !given {
+                // Inheritable ACEs, none for this kind of child: as if none (Windows
+                // then applies the default, as smb2.acls.INHERITANCE expects).
+                return (None, control.without(kind.present));
+            }
+            (Some(Some(Acl::new(aces))), control)
         }
-        _ => (None, SdControl(0)),
+        // Nothing given, nothing to inherit: the caller's default.
+        _ => (None, control.without(kind.present)),
     }
 }
 
@@ -255,7 +313,10 @@ pub fn create_child_descriptor(
         creator.map(|c| (c, c.sacl.as_ref())),
         &ctx,
     );
-    sd.control = sd.control.with(bits);
+    // No SACL (none given, none inherited) has no control bits either.
+    if sacl.is_some() {
+        sd.control = sd.control.with(bits);
+    }
     sd.sacl = sacl.flatten();
     sd
 }
@@ -301,51 +362,51 @@ mod tests {
 
     #[test]
     fn container_child_inherits_and_propagates() {
-        let parent = "O:BAD:(A;OI;FR;;;WD)(A;CI;FA;;;BA)(A;OICI;FA;;;SY)(A;;FA;;;BU)";
+        let parent = "O:BAD:AI(A;OI;FR;;;WD)(A;CI;FA;;;BA)(A;OICI;FA;;;SY)(A;;FA;;;BU)";
         assert_eq!(
             child(parent, None, true),
-            "O:ALICEG:DOMUSERSD:(A;OIIOID;FR;;;WD)(A;CIID;FA;;;BA)(A;OICIID;FA;;;SY)"
+            "O:ALICEG:DOMUSERSD:AI(A;OIIOID;FR;;;WD)(A;CIID;FA;;;BA)(A;OICIID;FA;;;SY)"
         );
     }
 
     #[test]
     fn inherit_only_parent_aces_apply_to_children() {
-        let parent = "O:BAD:(A;OICIIO;FA;;;BU)";
+        let parent = "O:BAD:AI(A;OICIIO;FA;;;BU)";
         assert_eq!(
             child(parent, None, false),
-            "O:ALICEG:DOMUSERSD:(A;ID;FA;;;BU)"
+            "O:ALICEG:DOMUSERSD:AI(A;ID;FA;;;BU)"
         );
         assert_eq!(
             child(parent, None, true),
-            "O:ALICEG:DOMUSERSD:(A;OICIID;FA;;;BU)"
+            "O:ALICEG:DOMUSERSD:AI(A;OICIID;FA;;;BU)"
         );
     }
 
     #[test]
     fn no_propagate_stops_after_one_level() {
-        let parent = "O:BAD:(A;OICINP;FA;;;BU)(A;OINP;FR;;;WD)";
+        let parent = "O:BAD:AI(A;OICINP;FA;;;BU)(A;OINP;FR;;;WD)";
         assert_eq!(
             child(parent, None, true),
-            "O:ALICEG:DOMUSERSD:(A;ID;FA;;;BU)"
+            "O:ALICEG:DOMUSERSD:AI(A;ID;FA;;;BU)"
         );
         assert_eq!(
             child(parent, None, false),
-            "O:ALICEG:DOMUSERSD:(A;ID;FA;;;BU)(A;ID;FR;;;WD)"
+            "O:ALICEG:DOMUSERSD:AI(A;ID;FA;;;BU)(A;ID;FR;;;WD)"
         );
     }
 
     #[test]
     fn creator_owner_and_generic_bits() {
-        let parent = "O:BAD:(A;OICIIO;GA;;;CO)(A;OICI;GR;;;CG)";
+        let parent = "O:BAD:AI(A;OICIIO;GA;;;CO)(A;OICI;GR;;;CG)";
         // An object: effective ACEs only, substituted and mapped.
         assert_eq!(
             child(parent, None, false),
-            "O:ALICEG:DOMUSERSD:(A;ID;FA;;;ALICE)(A;ID;FR;;;DOMUSERS)"
+            "O:ALICEG:DOMUSERSD:AI(A;ID;FA;;;ALICE)(A;ID;FR;;;DOMUSERS)"
         );
         // A container: effective ACE plus the inherit-only original for grandchildren.
         assert_eq!(
             child(parent, None, true),
-            "O:ALICEG:DOMUSERSD:(A;ID;FA;;;ALICE)(A;OICIIOID;GA;;;CO)(A;ID;FR;;;DOMUSERS)(A;OICIIOID;GR;;;CG)"
+            "O:ALICEG:DOMUSERSD:AI(A;ID;FA;;;ALICE)(A;OICIIOID;GA;;;CO)(A;ID;FR;;;DOMUSERS)(A;OICIIOID;GR;;;CG)"
         );
     }
 
@@ -355,7 +416,7 @@ mod tests {
         let creator = "O:BUD:P(A;;FR;;;WD)";
         assert_eq!(
             child(parent, Some(creator), false),
-            "O:BUG:DOMUSERSD:P(A;;FR;;;WD)"
+            "O:BUG:DOMUSERSD:PAI(A;;FR;;;WD)"
         );
         let creator = "D:(A;;FR;;;WD)(A;ID;FA;;;SY)";
         assert_eq!(
@@ -409,6 +470,143 @@ mod tests {
         assert_eq!(
             child(parent, None, false),
             "O:ALICEG:DOMUSERSD:(A;;FA;;;ALICE)(A;;FA;;;SY)S:AI(AU;IDSA;FW;;;WD)"
+        );
+    }
+
+    /// The expectations of smbtorture's smb2.acls.INHERITANCE (written from what the test
+    /// checks against Windows): a parent that is not auto-inherited holds
+    /// `(A;<flags>;FILE_WRITE_DATA;;;CREATOR OWNER)` and an uninheritable Everyone ACE; a
+    /// new file and a new directory get these DACLs. No INHERITED flag anywhere, since
+    /// auto-inheritance is off.
+    #[test]
+    fn smbtorture_inheritance_table() {
+        const OI: u8 = 0x01;
+        const CI: u8 = 0x02;
+        const NP: u8 = 0x04;
+        const IO: u8 = 0x08;
+        let write = AccessMask::FILE_WRITE_DATA;
+        let me = alice();
+        let co = wk::CREATOR_OWNER;
+        // (parent flags, file: Some(flags) of its one owner ACE, dir: expected ACEs)
+        type Want = &'static [(bool, u8)]; // (sid is the owner, else CREATOR OWNER; flags)
+        let table: [(u8, Option<u8>, Option<Want>); 16] = [
+            (0, None, None),
+            (OI, Some(0), Some(&[(false, OI | IO)])),
+            (CI, None, Some(&[(true, 0), (false, CI | IO)])),
+            (OI | CI, Some(0), Some(&[(true, 0), (false, OI | CI | IO)])),
+            (NP, None, None),
+            (NP | OI, Some(0), None),
+            (NP | CI, None, Some(&[(true, 0)])),
+            (NP | CI | OI, Some(0), Some(&[(true, 0)])),
+            (IO, None, None),
+            (IO | OI, Some(0), Some(&[(false, OI | IO)])),
+            (IO | CI, None, Some(&[(true, 0), (false, CI | IO)])),
+            (
+                IO | CI | OI,
+                Some(0),
+                Some(&[(true, 0), (false, OI | CI | IO)]),
+            ),
+            (IO | NP, None, None),
+            (IO | NP | OI, Some(0), None),
+            (IO | NP | CI, None, Some(&[(true, 0)])),
+            (IO | NP | CI | OI, Some(0), Some(&[(true, 0)])),
+        ];
+        for (flags, file, dir) in table {
+            let mut parent = SecurityDescriptor::new();
+            parent.owner = Some(wk::BUILTIN_ADMINISTRATORS);
+            parent.set_dacl(Acl::new(vec![
+                Ace::allowed(co, write, AceFlags(flags)),
+                Ace::allowed(wk::WORLD, AccessMask::FILE_ALL_ACCESS, AceFlags::NONE),
+            ]));
+            let make = |container| {
+                let sd = create_child_descriptor(
+                    Some(&parent),
+                    None,
+                    container,
+                    &token(),
+                    &FILE_GENERIC_MAPPING,
+                );
+                assert!(!sd.control.contains(SdControl::DACL_AUTO_INHERITED));
+                sd.dacl.unwrap().aces
+            };
+            let default = |aces: &[Ace]| {
+                aces == [
+                    Ace::allowed(me, AccessMask::FILE_ALL_ACCESS, AceFlags::NONE),
+                    Ace::allowed(
+                        wk::LOCAL_SYSTEM,
+                        AccessMask::FILE_ALL_ACCESS,
+                        AceFlags::NONE,
+                    ),
+                ]
+            };
+            let got = make(false);
+            match file {
+                Some(f) => assert_eq!(got, [Ace::allowed(me, write, AceFlags(f))], "{flags:#x}"),
+                None => assert!(default(&got), "file under {flags:#x}: {got:?}"),
+            }
+            let got = make(true);
+            match dir {
+                Some(want) => {
+                    let want: Vec<_> = want
+                        .iter()
+                        .map(|&(owner, f)| {
+                            Ace::allowed(if owner { me } else { co }, write, AceFlags(f))
+                        })
+                        .collect();
+                    assert_eq!(got, want, "dir under {flags:#x}");
+                }
+                None => assert!(default(&got), "dir under {flags:#x}: {got:?}"),
+            }
+        }
+    }
+
+    /// smbtorture's smb2.acls.INHERITFLAGS: a file under a parent that is auto-inherited
+    /// (whatever its PROTECTED bit and its ACEs' INHERITED flags) gets AUTO_INHERITED
+    /// and INHERITED ACEs; under one that is not, neither.
+    #[test]
+    fn smbtorture_inheritflags_child() {
+        for (parent, want) in [
+            (
+                "D:(A;OICI;0x40002;;;ALICE)(A;;FA;;;WD)",
+                "D:(A;;DCWD;;;ALICE)",
+            ),
+            (
+                "D:P(A;OICIID;0x40002;;;ALICE)(A;;FA;;;WD)",
+                "D:(A;;DCWD;;;ALICE)",
+            ),
+            (
+                "D:AI(A;OICI;0x40002;;;ALICE)(A;;FA;;;WD)",
+                "D:AI(A;ID;DCWD;;;ALICE)",
+            ),
+            (
+                "D:PAI(A;OICIID;0x40002;;;ALICE)(A;;FA;;;WD)",
+                "D:AI(A;ID;DCWD;;;ALICE)",
+            ),
+        ] {
+            let parent = format!("O:BA{}", parent.replace("ALICE", &alice().to_string()));
+            let got = child(&parent, None, false);
+            assert_eq!(got, format!("O:ALICEG:DOMUSERS{want}"), "{parent}");
+        }
+    }
+
+    /// Auto-inheritance asked by the creator (DACL_AUTO_INHERIT_REQ) merges its explicit
+    /// ACEs with the parent's (its own INHERITED copies dropped); without it, an explicit
+    /// creator DACL replaces inheritance from a parent that is not auto-inherited.
+    #[test]
+    fn creator_auto_inherit_request() {
+        let parent = "O:BAD:(A;OICI;FA;;;SY)";
+        assert_eq!(
+            child(parent, Some("D:(A;;FR;;;WD)(A;ID;FA;;;BU)"), false),
+            "O:ALICEG:DOMUSERSD:(A;;FR;;;WD)(A;ID;FA;;;BU)"
+        );
+        assert_eq!(
+            child(parent, Some("D:AR(A;;FR;;;WD)(A;ID;FA;;;BU)"), false),
+            "O:ALICEG:DOMUSERSD:AI(A;;FR;;;WD)(A;ID;FA;;;SY)"
+        );
+        // Protected: the creator's ACEs alone, still marked auto-inherited.
+        assert_eq!(
+            child(parent, Some("D:PAR(A;;FR;;;WD)"), false),
+            "O:ALICEG:DOMUSERSD:PAI(A;;FR;;;WD)"
         );
     }
 }

@@ -164,3 +164,111 @@ proptest! {
         let _ = s.parse::<SecurityDescriptor>();
     }
 }
+
+/// The inheritance rules of MS-DTYP 2.5.3.4.4 and the split of PostProcessACL, written
+/// as a table per parent ACE (the oracle for `create_child_descriptor` without a creator
+/// descriptor): what one parent ACE becomes in a child.
+fn oracle_inherit(ace: &Ace, container: bool, owner: Sid, group: Sid, auto: bool) -> Vec<Ace> {
+    const OI: u8 = 0x01;
+    const CI: u8 = 0x02;
+    const NP: u8 = 0x04;
+    const IO: u8 = 0x08;
+    let id = if auto { 0x10 } else { 0 };
+    let f = ace.flags().0;
+    let with_flags = |flags: u8| {
+        let mut a = ace.clone();
+        a.set_flags(AceFlags(flags));
+        a
+    };
+    let effective = |flags: u8| {
+        let mut a = with_flags(flags);
+        if let Some(s) = a.simple_mut() {
+            if s.sid == well_known::CREATOR_OWNER {
+                s.sid = owner;
+            } else if s.sid == well_known::CREATOR_GROUP {
+                s.sid = group;
+            }
+            s.mask = s.mask.map_generic(&FILE_GENERIC_MAPPING);
+        }
+        a
+    };
+    let changes = effective(f) != with_flags(f);
+    let rest = f & !0x1f; // audit flags ride along
+    match (container, f & OI != 0, f & CI != 0, f & NP != 0) {
+        (false, true, _, _) => vec![effective(rest | id)],
+        (false, false, _, _) => vec![],
+        (true, _, true, true) => vec![effective(rest | id)],
+        (true, _, true, false) if changes => vec![
+            effective(rest | id),
+            with_flags((f & (OI | CI)) | IO | rest | id),
+        ],
+        (true, _, true, false) => vec![with_flags((f & (OI | CI)) | rest | id)],
+        (true, true, false, false) => vec![with_flags(OI | IO | rest | id)],
+        (true, _, false, _) => vec![],
+    }
+}
+
+fn inheritable_ace() -> impl Strategy<Value = Ace> {
+    let sid = prop_oneof![
+        Just(well_known::CREATOR_OWNER),
+        Just(well_known::CREATOR_GROUP),
+        Just(well_known::WORLD),
+        Just(well_known::LOCAL_SYSTEM),
+    ];
+    let mask = prop_oneof![
+        Just(AccessMask::GENERIC_ALL),
+        Just(AccessMask::GENERIC_READ | AccessMask::GENERIC_EXECUTE),
+        Just(AccessMask::FILE_WRITE_DATA),
+        Just(AccessMask::FILE_ALL_ACCESS),
+    ];
+    (0u8..0x20, mask, sid, any::<bool>()).prop_map(|(f, m, s, deny)| {
+        let flags = AceFlags(f);
+        if deny {
+            Ace::denied(s, m, flags)
+        } else {
+            Ace::allowed(s, m, flags)
+        }
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn inheritance_follows_the_spec_table(
+        aces in prop::collection::vec(inheritable_ace(), 0..6),
+        container in any::<bool>(),
+        auto in any::<bool>(),
+        protected in any::<bool>(),
+    ) {
+        let owner: Sid = "S-1-5-21-1-2-1001".parse().unwrap();
+        let group: Sid = "S-1-5-21-1-2-513".parse().unwrap();
+        let token = AccessToken::new(owner).with_primary_group(group);
+        let mut parent = SecurityDescriptor::new();
+        parent.owner = Some(well_known::BUILTIN_ADMINISTRATORS);
+        parent.set_dacl(Acl::new(aces.clone()));
+        // The parent's own PROTECTED bit plays no part in what its children get.
+        if protected {
+            parent.control = parent.control.with(SdControl::DACL_PROTECTED);
+        }
+        if auto {
+            parent.control = parent.control.with(SdControl::DACL_AUTO_INHERITED);
+        }
+        let sd = create_child_descriptor(Some(&parent), None, container, &token, &FILE_GENERIC_MAPPING);
+        let want: Vec<Ace> = aces
+            .iter()
+            .flat_map(|a| oracle_inherit(a, container, owner, group, auto))
+            .collect();
+        let got = sd.dacl.clone().unwrap().aces;
+        if want.is_empty() {
+            // Nothing inherited: the default DACL (owner and SYSTEM).
+            prop_assert_eq!(got.len(), 2);
+            prop_assert_eq!(got[0].sid(), Some(&owner));
+        } else {
+            prop_assert_eq!(got, want);
+        }
+        prop_assert_eq!(sd.control.contains(SdControl::DACL_AUTO_INHERITED), auto);
+        prop_assert!(!sd.control.contains(SdControl::DACL_PROTECTED));
+        prop_assert_eq!(SecurityDescriptor::decode(&sd.encode()).unwrap(), sd);
+    }
+}
