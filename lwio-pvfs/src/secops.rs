@@ -7,6 +7,11 @@
 //! bits are derived from it again ([`mode_from_descriptor`]), so what Windows permissions
 //! take away, local Unix users lose too. The Unix owner is not changed with the Windows
 //! owner: an owner SID names no Unix user in general.
+//!
+//! The DACL and SACL are stored as given, INHERITED flags included; of the control bits,
+//! AUTO_INHERITED is kept only when the caller sends it with AUTO_INHERIT_REQ, and the
+//! request itself is never stored ([`SecurityDescriptor::merge_from`], what Windows
+//! answers in smbtorture's smb2.acls.INHERITFLAGS).
 
 use lwio_core::irp::{QuerySecurityRequest, SetSecurityRequest};
 use lwio_core::security::{SdControl, check_assignable};

@@ -382,3 +382,54 @@ fn every_inheritance_flag_combination() {
         }
     }
 }
+
+/// The creator's descriptor (SMB2_CREATE_SD_BUFFER) goes through the same algorithm
+/// (MS-DTYP 2.5.3.4.2): under an auto-inherited parent its explicit ACEs come first and
+/// the parent's inheritable ones are merged after them (its own INHERITED copies
+/// dropped); under a parent that is not, an explicit DACL replaces inheritance; a
+/// protected one is taken alone either way.
+#[test]
+fn creator_descriptor_is_merged_as_windows_merges_it() {
+    let s = Share::new();
+    s.mkdir("p");
+    let parent = s.all("p");
+    let with_sd = |name: &str, sd: &str| {
+        let sd: SecurityDescriptor = sd.parse().unwrap();
+        let r = req(AccessMask::READ_CONTROL, D::CREATE).security_descriptor(sd.encode());
+        let h = s.open(&format!("p/{name}"), r).unwrap();
+        sddl(&h, DACL)
+    };
+    set_sd(&parent, DACL, "D:ARAI(A;OICI;FA;;;SY)(A;;FA;;;WD)").unwrap();
+    assert_eq!(
+        with_sd("a", "D:(A;;FR;;;BU)(A;ID;FA;;;AU)"),
+        "D:AI(A;;FR;;;BU)(A;ID;FA;;;SY)"
+    );
+    assert_eq!(with_sd("b", "D:P(A;;FR;;;BU)"), "D:PAI(A;;FR;;;BU)");
+    set_sd(&parent, DACL, "D:(A;OICI;FA;;;SY)(A;;FA;;;WD)").unwrap();
+    assert_eq!(with_sd("c", "D:(A;;FR;;;BU)"), "D:(A;;FR;;;BU)");
+    // The creator may ask for auto-inheritance itself.
+    assert_eq!(
+        with_sd("d", "D:AR(A;;FR;;;BU)"),
+        "D:AI(A;;FR;;;BU)(A;ID;FA;;;SY)"
+    );
+}
+
+/// A set-security stores AUTO_INHERITED only when it comes with AUTO_INHERIT_REQ, and
+/// never the request itself (smbtorture's smb2.acls.INHERITFLAGS); PROTECTED and the
+/// ACEs, INHERITED flags included, are stored as given.
+#[test]
+fn set_security_keeps_auto_inherited_only_when_requested() {
+    let s = Share::new();
+    s.file("f");
+    let h = s.all("f");
+    for (given, stored) in [
+        ("D:AI(A;ID;FA;;;SY)", "D:(A;ID;FA;;;SY)"),
+        ("D:AR(A;;FA;;;SY)", "D:(A;;FA;;;SY)"),
+        ("D:ARAI(A;ID;FA;;;SY)", "D:AI(A;ID;FA;;;SY)"),
+        ("D:PARAI(A;;FA;;;SY)", "D:PAI(A;;FA;;;SY)"),
+        ("D:P(A;ID;FA;;;SY)", "D:P(A;ID;FA;;;SY)"),
+    ] {
+        set_sd(&h, DACL, given).unwrap();
+        assert_eq!(sddl(&h, DACL), stored, "{given}");
+    }
+}
