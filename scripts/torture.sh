@@ -99,15 +99,22 @@ for suite in "${suites[@]}"; do
         smb2.create) target="//127.0.0.1/share" creds='tadmin%T0rture!admin' ;;
         *) target="//127.0.0.1/share" creds='torture%T0rture!pass' ;;
     esac
-    # Subtests run on their own, after the rest of their suite, as the plain user with the
-    # Windows 7 answers (torture:win7). smb2.create.gentest checks Windows Server 2008's
-    # answers unless told the target is Windows 7 or later, which grant an open for
-    # SYNCHRONIZE alone, as lwiod does (smb2.getinfo.getinfo_access needs it granted);
-    # and it wants ACCESS_SYSTEM_SECURITY refused (STATUS_PRIVILEGE_NOT_HELD), which only
-    # a caller without SeSecurityPrivilege gets, not the administrator the rest of
-    # smb2.create runs as.
+    # Subtests run on their own, after the rest of their suite, each as the account (and
+    # with the options) its expectations of Windows were taken with: "NAME CREDS [OPTION]".
+    # - smb2.create.gentest checks Windows Server 2008's answers unless told the target is
+    #   Windows 7 or later (torture:win7), which grant an open for SYNCHRONIZE alone, as
+    #   lwiod does (smb2.getinfo.getinfo_access needs it granted); and it wants
+    #   ACCESS_SYSTEM_SECURITY refused (STATUS_PRIVILEGE_NOT_HELD), which only a caller
+    #   without SeSecurityPrivilege gets: the plain user, not the administrator the rest
+    #   of smb2.create runs as.
+    # - smb2.acls.SDFLAGSVSCHOWN gives a file an owner outside the caller's token, which
+    #   Windows allows only with SeRestorePrivilege (STATUS_INVALID_OWNER otherwise): as
+    #   against Windows, it runs as an administrator.
     solo=()
-    [ "$suite" = smb2.create ] && solo=(smb2.create.gentest)
+    case "$suite" in
+        smb2.create) solo=("smb2.create.gentest torture%T0rture!pass --option=torture:win7=yes") ;;
+        smb2.acls) solo=("smb2.acls.SDFLAGSVSCHOWN tadmin%T0rture!admin") ;;
+    esac
     log=$work/$suite.log
     # The suite's subtests less those that hang (see the top of this script).
     tests=("$suite")
@@ -136,7 +143,7 @@ for suite in "${suites[@]}"; do
         fi
         tests=()
         for t in "${all[@]}"; do
-            printf '%s\n' "${solo[@]}" | grep -qxF "$t" || tests+=("$t")
+            printf '%s\n' "${solo[@]}" | cut -d' ' -f1 | grep -qxF "$t" || tests+=("$t")
         done
     fi
     limit=$TIMEOUT
@@ -149,9 +156,10 @@ for suite in "${suites[@]}"; do
     timeout "$limit" smbtorture -s "$conf" "$target" -p "$port" -U "$creds" \
         "${tests[@]}" >"$log" 2>&1
     rc=$?
-    for one in "${solo[@]}"; do
-        timeout "$limit" smbtorture -s "$conf" --option=torture:win7=yes "//127.0.0.1/share" \
-            -p "$port" -U 'torture%T0rture!pass' "$one" >>"$log" 2>&1
+    for entry in "${solo[@]}"; do
+        read -r one one_creds one_opts <<<"$entry"
+        timeout "$limit" smbtorture -s "$conf" ${one_opts:+"$one_opts"} "//127.0.0.1/share" \
+            -p "$port" -U "$one_creds" "$one" >>"$log" 2>&1
     done
     n=$(grep -cE '^(success|failure|error|skip): ' "$log")
     if [ "$n" -eq 0 ]; then
