@@ -272,3 +272,87 @@ proptest! {
         prop_assert_eq!(SecurityDescriptor::decode(&sd.encode()).unwrap(), sd);
     }
 }
+
+/// PostProcessACL on one of the creator's explicit ACEs: inherit-only ACEs stay as they
+/// are; an ACE that applies here and, on a container, stays inheritable is split when
+/// making it concrete changes it; any other is made concrete in place.
+fn oracle_explicit(ace: &Ace, container: bool, owner: Sid, group: Sid) -> Vec<Ace> {
+    let f = ace.flags();
+    if f.contains(AceFlags::INHERIT_ONLY) {
+        return vec![ace.clone()];
+    }
+    let mut concrete = ace.clone();
+    if let Some(s) = concrete.simple_mut() {
+        if s.sid == well_known::CREATOR_OWNER {
+            s.sid = owner;
+        } else if s.sid == well_known::CREATOR_GROUP {
+            s.sid = group;
+        }
+        s.mask = s.mask.map_generic(&FILE_GENERIC_MAPPING);
+    }
+    let inheritable = container
+        && f.intersects(AceFlags::OBJECT_INHERIT.with(AceFlags::CONTAINER_INHERIT))
+        && !f.contains(AceFlags::NO_PROPAGATE_INHERIT);
+    if inheritable && concrete != *ace {
+        concrete.set_flags(f.without(AceFlags::INHERITANCE));
+        let mut later = ace.clone();
+        later.set_flags(f.with(AceFlags::INHERIT_ONLY));
+        vec![concrete, later]
+    } else {
+        vec![concrete]
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// ComputeACL with a creator DACL: alone when protected or without auto-inheritance,
+    /// else its explicit ACEs (INHERITED ones dropped) then what the parent gives.
+    #[test]
+    fn creator_dacl_follows_compute_acl(
+        parent_aces in prop::collection::vec(inheritable_ace(), 0..5),
+        creator_aces in prop::collection::vec(inheritable_ace(), 0..5),
+        container in any::<bool>(),
+        parent_auto in any::<bool>(),
+        request in any::<bool>(),
+        protected in any::<bool>(),
+    ) {
+        let owner: Sid = "S-1-5-21-1-2-1001".parse().unwrap();
+        let group: Sid = "S-1-5-21-1-2-513".parse().unwrap();
+        let token = AccessToken::new(owner).with_primary_group(group);
+        let mut parent = SecurityDescriptor::new();
+        parent.set_dacl(Acl::new(parent_aces.clone()));
+        if parent_auto {
+            parent.control = parent.control.with(SdControl::DACL_AUTO_INHERITED);
+        }
+        let mut creator = SecurityDescriptor::new();
+        creator.set_dacl(Acl::new(creator_aces.clone()));
+        if request {
+            creator.control = creator.control.with(SdControl::DACL_AUTO_INHERIT_REQ);
+        }
+        if protected {
+            creator.control = creator.control.with(SdControl::DACL_PROTECTED);
+        }
+        let sd = create_child_descriptor(Some(&parent), Some(&creator), container, &token, &FILE_GENERIC_MAPPING);
+        let auto = parent_auto || request;
+        let parent_inheritable = parent_aces
+            .iter()
+            .any(|a| a.flags().intersects(AceFlags::OBJECT_INHERIT.with(AceFlags::CONTAINER_INHERIT)));
+        let merge = auto && !protected && parent_inheritable;
+        let want: Vec<Ace> = creator_aces
+            .iter()
+            .filter(|a| !(auto && a.flags().contains(AceFlags::INHERITED)))
+            .flat_map(|a| oracle_explicit(a, container, owner, group))
+            .chain(
+                parent_aces
+                    .iter()
+                    .filter(|_| merge)
+                    .flat_map(|a| oracle_inherit(a, container, owner, group, true)),
+            )
+            .collect();
+        prop_assert_eq!(sd.dacl.clone().unwrap().aces, want);
+        prop_assert_eq!(sd.control.contains(SdControl::DACL_AUTO_INHERITED), auto);
+        prop_assert_eq!(sd.control.contains(SdControl::DACL_PROTECTED), protected);
+        prop_assert!(!sd.control.contains(SdControl::DACL_AUTO_INHERIT_REQ));
+    }
+}
