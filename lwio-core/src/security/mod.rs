@@ -20,7 +20,13 @@
 //! - [`access_check`] (2.5.3.2), returning the granted [`AccessMask`] or an
 //!   [`AccessCheckError`] that maps to STATUS_ACCESS_DENIED or STATUS_PRIVILEGE_NOT_HELD.
 //! - [`create_child_descriptor`] (2.5.3.4): the descriptor of a new file or directory from
-//!   its parent's, the creator's and the token.
+//!   its parent's, the creator's and the token, with Windows' auto-inheritance rules
+//!   (INHERITED ACEs and AUTO_INHERITED only when the parent's ACL is auto-inherited or
+//!   the creator asks with AUTO_INHERIT_REQ; the split of CREATOR OWNER and generic ACEs
+//!   into an effective and an inherit-only ACE). The documentation of `inherit.rs` walks through
+//!   the algorithm, with the table of what each parent ACE gives a file and a directory.
+//!   A set-security ([`SecurityDescriptor::merge_from`]) stores AUTO_INHERITED only when
+//!   it comes with AUTO_INHERIT_REQ, and never the request.
 //!
 //! # What is not
 //!
