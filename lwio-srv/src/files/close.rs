@@ -9,7 +9,7 @@ use lwio_smb2::create::FileTimes;
 use lwio_smb2::{CloseFlags, CloseRequest, CloseResponse};
 
 use super::{Outcome, bad_request, body, open_of};
-use crate::state::{FileRequest, Reply};
+use crate::state::{FileRequest, Open, Reply};
 
 /// Handles CLOSE.
 pub(super) async fn handle(req: &FileRequest<'_>) -> Outcome {
@@ -50,7 +50,18 @@ pub(super) async fn handle(req: &FileRequest<'_>) -> Outcome {
         Ok(open) => open,
         Err(status) => return (Reply::error(status), Some(id)),
     };
-    let status = match Arc::try_unwrap(open) {
+    // A close that fails in the driver still closes the handle; the client's id is gone.
+    let _ = close_open(open).await;
+    (
+        body(NtStatus::SUCCESS, |out| response.encode(out)),
+        Some(id),
+    )
+}
+
+/// Closes an open already taken off its tree (a CLOSE, or the server closing it:
+/// `app_instance.rs`); what the driver's close answered.
+pub(super) async fn close_open(open: Arc<Open>) -> NtStatus {
+    match Arc::try_unwrap(open) {
         // The last reference: close now and report what the close did.
         Ok(open) => open.handle.close().await,
         // Another request still uses the open (a pending lock or read): end what is
@@ -61,11 +72,5 @@ pub(super) async fn handle(req: &FileRequest<'_>) -> Outcome {
             open.handle.cancel();
             NtStatus::SUCCESS
         }
-    };
-    // A close that fails in the driver still closes the handle; the client's id is gone.
-    let _ = status;
-    (
-        body(NtStatus::SUCCESS, |out| response.encode(out)),
-        Some(id),
-    )
+    }
 }

@@ -147,6 +147,7 @@ pub(super) async fn reconnect(
     })?;
     open.relay.attach(req.async_control.break_sink());
     req.tree.insert_open(Arc::clone(&open));
+    req.durable.app_instances.moved(&open, req.tree);
     let lease_response = match lease {
         Some(asked) => super::lease::reconnected(req, &open, asked),
         None => None,
