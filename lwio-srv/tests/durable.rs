@@ -653,3 +653,33 @@ async fn an_app_instance_id_closes_another_clients_open_first() {
     );
     b.close(kept.file_id).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_replay_after_another_request_on_the_open_makes_a_new_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = server(dir.path());
+    let (mut c, _task) = connect(&h, USER).await;
+    let msg = || {
+        create_msg(
+            "r6.txt",
+            OplockLevel::NONE,
+            ShareAccess::ALL,
+            vec![v2(6, 0)],
+        )
+    };
+    let first = create(&mut c, msg()).await.unwrap();
+    let mut replay = msg();
+    replay.flags |= HeaderFlags::REPLAY_OPERATION;
+    // Still eligible: the replay is answered with the same open.
+    assert_eq!(
+        create(&mut c, replay.clone()).await.unwrap().file_id,
+        first.file_id
+    );
+    c.write(first.file_id, 0, b"abc").await.unwrap();
+    // Not any more (MS-SMB2 3.3.5.9.10, 3.3.5.13): a second open of the file.
+    let second = create(&mut c, replay).await.unwrap();
+    assert_ne!(second.file_id, first.file_id);
+    assert_eq!(second.create_action, CreateAction::OPENED);
+    c.close(first.file_id).await.unwrap();
+    c.close(second.file_id).await.unwrap();
+}
