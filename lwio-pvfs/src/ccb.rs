@@ -145,12 +145,16 @@ impl Ccb {
             record.map(crate::lease::key_of)
         };
         let last = volume.fcbs.close(&self.fcb, self.id);
-        // Only now that its share modes are gone: an open waiting for this handle's oplock
-        // break goes on when it is released, and must not meet them.
-        if let Some(key) = key {
-            crate::oplock::release(&self.fcb, self.id, key);
-        }
+        // Only once its share modes are gone, and its delete-on-close done: an open waiting
+        // for this handle's oplock break goes on when it is released, and must meet neither
+        // (it finds the file deleted and starts over: `crate::create`).
+        let release = || {
+            if let Some(key) = key {
+                crate::oplock::release(&self.fcb, self.id, key);
+            }
+        };
         let Some(last) = last else {
+            release();
             // Others still hold the file: a directory that is now delete-pending ends the
             // notifications waiting on it (MS-FSA 2.1.5.4; smbtorture's
             // `smb2.notify.rmdir1`-`rmdir4`).
@@ -199,6 +203,7 @@ impl Ccb {
                 }
             }
         }
+        release();
     }
 }
 
