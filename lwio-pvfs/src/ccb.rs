@@ -132,6 +132,10 @@ impl Ccb {
         }
         volume.notify.cleanup(self.id);
         if self.written.load(Ordering::Relaxed) {
+            // Data written through this handle after the last write time was updated: its
+            // cleanup sets the time to now (`crate::rw::WriteTime`).
+            let now = self.fcb.state.lock().write_time.closed_after_write();
+            crate::rw::persist(self.data(), now);
             let path = self.path();
             volume.notify.report(&[Change::new(
                 &path,
