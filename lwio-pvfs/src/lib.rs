@@ -69,6 +69,8 @@
 //! the unnamed stream (STATUS_NOT_SUPPORTED; see `streams`), reparse points,
 //! 8.3 short names (none is stored: a made-up one is reported, the same in directory
 //! listings and FileAlternateNameInformation), opening by file id (STATUS_NOT_SUPPORTED),
+//! a volume index of object ids (they are kept per file, but a set id's uniqueness is not
+//! checked and there is no `$Extend\$ObjId`: `object_id`),
 //! filter oplocks and directory leases (oplocks are PVFS's: level 2, exclusive and batch,
 //! through the oplock FSCTLs, see `oplock`; file leases through FSCTL_REQUEST_OPLOCK, see
 //! `lease`), POSIX-semantics renames over an open file (refused as

@@ -40,9 +40,10 @@
 //! - Uniqueness on the volume of an id given to FSCTL_SET_OBJECT_ID (STATUS_DUPLICATE_NAME on
 //!   NTFS) is not checked: PVFS keeps no index of ids, the `$Extend\$ObjId` that NTFS has.
 //!   Generated ids are 122 random bits, so they do not collide in practice.
-//! - For the same reason opening a file by its object id, and a directory query of
-//!   `$Extend\$ObjId` (FileObjectIdInformation), are not offered: no such file exists on a
-//!   PVFS volume, so its open is STATUS_OBJECT_NAME_NOT_FOUND, as on a volume without it.
+//! - For the same reason opening a file by its object id (FILE_OPEN_BY_FILE_ID:
+//!   STATUS_NOT_SUPPORTED, as every open by id) and a directory query of `$Extend\$ObjId`
+//!   (FileObjectIdInformation) are not offered: no `$Extend` directory exists on a PVFS
+//!   volume, so opening that index is STATUS_OBJECT_PATH_NOT_FOUND.
 //! - No USN journal is kept, so no USN change is posted.
 
 use std::os::fd::AsFd;

@@ -214,3 +214,16 @@ fn a_volume_without_xattrs_keeps_no_ids() {
         );
     }
 }
+
+#[test]
+fn there_is_no_object_id_index_to_open() {
+    let s = Share::new();
+    assert_eq!(
+        s.open(
+            "$Extend/$ObjId",
+            req(AccessMask::GENERIC_READ, CreateDisposition::OPEN)
+        )
+        .err(),
+        Some(NtStatus::OBJECT_PATH_NOT_FOUND)
+    );
+}
