@@ -8,7 +8,6 @@ use std::sync::Arc;
 use lwio_core::irp::{IrpRequest, QueryInfoRequest};
 use lwio_core::{FileInfoClass, NtStatus};
 use lwio_fscc::{FileInfo, FileNetworkOpenInformation};
-use lwio_smb2::create::FileTimes;
 use lwio_smb2::{CloseFlags, CloseRequest, CloseResponse};
 
 use super::{Outcome, bad_request, body, open_of};
@@ -71,14 +70,7 @@ async fn close_and_query(open: Arc<Open>) -> CloseResponse {
     };
     CloseResponse {
         flags: CloseFlags::POSTQUERY_ATTRIB,
-        times: FileTimes {
-            creation_time: info.creation_time.0 as u64,
-            last_access_time: info.last_access_time.0 as u64,
-            last_write_time: info.last_write_time.0 as u64,
-            change_time: info.change_time.0 as u64,
-            allocation_size: info.allocation_size,
-            end_of_file: info.end_of_file,
-        },
+        times: super::create::times_of(&info),
         file_attributes: info.file_attributes,
     }
 }

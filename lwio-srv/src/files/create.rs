@@ -252,14 +252,7 @@ pub(super) fn success(
         oplock_level,
         flags: Default::default(),
         create_action,
-        times: FileTimes {
-            creation_time: facts.creation_time.0 as u64,
-            last_access_time: facts.last_access_time.0 as u64,
-            last_write_time: facts.last_write_time.0 as u64,
-            change_time: facts.change_time.0 as u64,
-            allocation_size: facts.allocation_size,
-            end_of_file: facts.end_of_file,
-        },
+        times: times_of(facts),
         file_attributes: facts.file_attributes,
         file_id,
         contexts: contexts.iter().map(ResponseContext::to_raw).collect(),
@@ -268,6 +261,19 @@ pub(super) fn success(
         body(NtStatus::SUCCESS, |out| response.encode(out)),
         Some(file_id),
     )
+}
+
+/// The times and sizes of a CREATE or CLOSE response from the file's
+/// FileNetworkOpenInformation.
+pub(super) fn times_of(facts: &FileNetworkOpenInformation) -> FileTimes {
+    FileTimes {
+        creation_time: facts.creation_time.0 as u64,
+        last_access_time: facts.last_access_time.0 as u64,
+        last_write_time: facts.last_write_time.0 as u64,
+        change_time: facts.change_time.0 as u64,
+        allocation_size: facts.allocation_size,
+        end_of_file: facts.end_of_file,
+    }
 }
 
 /// The parameter checks of MS-SMB2 3.3.5.9 that come before the open.
