@@ -1,6 +1,6 @@
 //! Feeds arbitrary bytes to every lwio-fscc decoder (whatever decodes must re-encode and
-//! decode to the same value; the lock list when it holds every match), and splits the
-//! input in two to drive `is_in_expression`.
+//! decode to the same value; the lock list when it holds every match; the object id
+//! buffer), and splits the input in two to drive `is_in_expression`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -79,6 +79,17 @@ fn decoders(data: &[u8]) {
                 .expect("a buffer of any size holds the header");
             assert_eq!(lock_list::decode(&bytes).expect("re-encoded lock list"), v);
         }
+    }
+    // The object id FSCTLs' FILE_OBJECTID_BUFFER and SET_OBJECT_ID_EXTENDED's input.
+    if let Ok(v) = ObjectIdBuffer::decode(data) {
+        assert_eq!(
+            ObjectIdBuffer::decode(&v.encode()).expect("re-encoded object id"),
+            v
+        );
+        assert_eq!(v.encode(), data);
+    }
+    if let Ok(v) = object_id::decode_extended_info(data) {
+        assert_eq!(&v[..], data);
     }
     if let Ok(v) = decode_notify(data) {
         assert_eq!(

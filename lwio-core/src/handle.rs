@@ -263,6 +263,22 @@ impl FileHandle {
     }
 }
 
+impl FileHandle {
+    /// Closes the handle as [`close`](Self::close) does, and sends `then` (a query) on the
+    /// file after its cleanup, before its close: what the cleanup changed shows (an SMB2
+    /// CLOSE with SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB, MS-SMB2 3.3.5.10). The cleanup's status
+    /// and `then`'s result; `then` needs the access it would need on the open handle
+    /// (STATUS_ACCESS_DENIED) and may not be a create, cleanup or close
+    /// (STATUS_INVALID_PARAMETER).
+    pub async fn close_then(self, then: IrpRequest) -> (NtStatus, IrpResult) {
+        let Some((cleanup, answer)) = self.io.start_close_then(&self.file, then) else {
+            return (NtStatus::FILE_CLOSED, IrpResult::new(NtStatus::FILE_CLOSED));
+        };
+        let status = cleanup.await.status;
+        (status, answer.await)
+    }
+}
+
 impl Drop for FileHandle {
     fn drop(&mut self) {
         if let Some(cleanup) = self.io.start_close(&self.file) {

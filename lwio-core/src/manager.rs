@@ -321,6 +321,58 @@ impl IoManager {
         }
     }
 
+    /// As [`start_close`](Self::start_close), then sends `then` on the file once its
+    /// cleanup completed and before its close IRP (which waits for it), as a Windows
+    /// server reads a file after NtClose through the file object it still references: an
+    /// SMB2 CLOSE with SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB reads the attributes the cleanup
+    /// left (a last write time it set: MS-SMB2 3.3.5.10, MS-FSA 2.1.5.4). The futures of the
+    /// cleanup and of `then`; `then` is refused (STATUS_ACCESS_DENIED) without the access
+    /// it needs and (STATUS_INVALID_PARAMETER) when it is a create, cleanup or close.
+    pub(crate) fn start_close_then(
+        &self,
+        file: &Arc<FileObject>,
+        then: IrpRequest,
+    ) -> Option<(IrpFuture, IrpFuture)> {
+        let refused = if matches!(
+            then,
+            IrpRequest::Create(_) | IrpRequest::Cleanup | IrpRequest::Close
+        ) {
+            Some(NtStatus::INVALID_PARAMETER)
+        } else if !required_access(&then).is_met_by(file.granted_access()) {
+            Some(NtStatus::ACCESS_DENIED)
+        } else {
+            None
+        };
+        if let Some(status) = refused {
+            let cleanup = self.start_close(file)?;
+            return Some((cleanup, IrpFuture::ready(IrpResult::new(status))));
+        }
+        if !file.transition(FileState::Open, FileState::Closing) {
+            return None;
+        }
+        file.cancel_waiting();
+        let mut irp: IrpSlot<'_> = Some(RawIrp::new(next_irp_id(), IrpRequest::Cleanup, file));
+        let cleanup = IrpFuture::from_dispatched(file.stack().dispatch(&mut irp));
+        let cleaned = Arc::new(PendingShared::new(next_irp_id()));
+        let answered = Arc::new(PendingShared::new(next_irp_id()));
+        let futures = (
+            IrpFuture::on_slot(Arc::clone(&cleaned)),
+            IrpFuture::on_slot(Arc::clone(&answered)),
+        );
+        let owner = Arc::clone(file);
+        cleanup.on_complete(move |result| {
+            // Dispatched before the close waits for the file to be idle: it waits for this.
+            let mut irp: IrpSlot<'_> = Some(RawIrp::new(next_irp_id(), then, &owner));
+            let then = IrpFuture::from_dispatched(owner.stack().dispatch(&mut irp));
+            close_when_idle(&owner);
+            cleaned.finish(result);
+            then.on_complete(move |r| {
+                answered.finish(r);
+            });
+        });
+        Some(futures)
+    }
+
     /// Closes `file` and waits for the driver; the status of the close IRP.
     pub async fn close(&self, file: FileHandle) -> NtStatus {
         file.close().await

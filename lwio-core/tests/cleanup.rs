@@ -138,3 +138,36 @@ fn cleanup_is_not_a_request_a_caller_may_send() {
     let got = block_on(file.call(IrpRequest::Cleanup));
     assert_eq!(got.status, NtStatus::INVALID_PARAMETER);
 }
+
+#[test]
+fn close_then_queries_between_cleanup_and_close() {
+    use lwio_core::FileInfoClass;
+    use lwio_core::irp::QueryInfoRequest;
+    let (io, rec) = recorder();
+    let file = block_on(io.create_file("/rec/f", open(rw()))).unwrap();
+    let query = IrpRequest::QueryInformation(QueryInfoRequest {
+        class: FileInfoClass::BASIC,
+        length: 40,
+    });
+    let (cleanup, answer) = block_on(file.close_then(query));
+    assert_eq!(
+        (cleanup, answer.status),
+        (NtStatus::SUCCESS, NtStatus::SUCCESS)
+    );
+    assert_eq!(
+        *rec.log.lock(),
+        [
+            IrpType::Create,
+            IrpType::Cleanup,
+            IrpType::QueryInformation,
+            IrpType::Close
+        ]
+    );
+    assert!(io.rundown().is_empty());
+    // Never a create, cleanup or close; the cleanup still happens.
+    let file = block_on(io.create_file("/rec/g", open(rw()))).unwrap();
+    let (cleanup, answer) = block_on(file.close_then(IrpRequest::Cleanup));
+    assert_eq!(cleanup, NtStatus::SUCCESS);
+    assert_eq!(answer.status, NtStatus::INVALID_PARAMETER);
+    assert_eq!(rec.log.lock().last(), Some(&IrpType::Close));
+}

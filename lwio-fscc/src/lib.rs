@@ -23,6 +23,7 @@
 //! - [`fsctl`]: FSCTL/IOCTL codes ([`CtlCode`], from `lwio-types`, re-exported).
 //! - [`time`]: FILETIME conversions ([`FileTime`]).
 //! - [`output`]: [`fit_output`], sizing a query answer to the caller's buffer.
+//! - [`object_id`]: FILE_OBJECTID_BUFFER (MS-FSCC 2.1.3), the object id FSCTLs' buffer.
 //! - [`lock_list`]: the answer of lwio's own `FSCTL_LWIO_QUERY_LOCKS` (a stream's
 //!   byte-range locks, for administration).
 //!
@@ -70,6 +71,7 @@ pub mod fs_info;
 pub mod lock_list;
 pub mod names;
 pub mod notify;
+pub mod object_id;
 pub mod output;
 pub mod time;
 pub mod wildcard;
@@ -96,6 +98,7 @@ pub use names::{
     PathName, StreamSpec, StreamType, parse_stream_syntax, split_path, validate_component,
 };
 pub use notify::{NotifyAction, NotifyEntry, decode_notify, encode_notify};
+pub use object_id::ObjectIdBuffer;
 pub use output::{file_query_min_output, fit_output, fs_query_min_output};
 pub use time::FileTime;
 pub use wildcard::{Expression, PatternError, is_in_expression};

@@ -132,6 +132,10 @@ impl Ccb {
         }
         volume.notify.cleanup(self.id);
         if self.written.load(Ordering::Relaxed) {
+            // Data written through this handle after the last write time was updated: its
+            // cleanup sets the time to now (`crate::rw::WriteTime`).
+            let now = self.fcb.state.lock().write_time.closed_after_write();
+            crate::rw::persist(self.data(), now);
             let path = self.path();
             volume.notify.report(&[Change::new(
                 &path,
@@ -145,12 +149,16 @@ impl Ccb {
             record.map(crate::lease::key_of)
         };
         let last = volume.fcbs.close(&self.fcb, self.id);
-        // Only now that its share modes are gone: an open waiting for this handle's oplock
-        // break goes on when it is released, and must not meet them.
-        if let Some(key) = key {
-            crate::oplock::release(&self.fcb, self.id, key);
-        }
+        // Only once its share modes are gone, and its delete-on-close done: an open waiting
+        // for this handle's oplock break goes on when it is released, and must meet neither
+        // (it finds the file deleted and starts over: `crate::create`).
+        let release = || {
+            if let Some(key) = key {
+                crate::oplock::release(&self.fcb, self.id, key);
+            }
+        };
         let Some(last) = last else {
+            release();
             // Others still hold the file: a directory that is now delete-pending ends the
             // notifications waiting on it (MS-FSA 2.1.5.4; smbtorture's
             // `smb2.notify.rmdir1`-`rmdir4`).
@@ -199,6 +207,7 @@ impl Ccb {
                 }
             }
         }
+        release();
     }
 }
 

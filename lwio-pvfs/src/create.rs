@@ -74,7 +74,8 @@ pub(crate) fn create(volume: &Volume, irp: &impl IrpView) -> IrpResult {
     let opened = if request.open_target_directory {
         crate::target::open(volume, path, request, ceiling)
     } else {
-        open(volume, &wait, path, request, ceiling).map(|(ccb, action)| (ccb, u64::from(action.0)))
+        redriven(|| open(volume, &wait, path, request, ceiling))
+            .map(|(ccb, action)| (ccb, u64::from(action.0)))
     };
     match opened {
         Ok((ccb, information)) => {
@@ -94,6 +95,28 @@ pub(crate) fn create(volume: &Volume, irp: &impl IrpView) -> IrpResult {
         }
         Err(status) => IrpResult::new(status),
     }
+}
+
+/// What an open answers when the file it found was deleted while it waited for an oplock
+/// break (its holder closed it with delete-on-close): the create starts over from the name.
+const FOUND_FILE_DELETED: NtStatus = NtStatus::FILE_DELETED;
+
+/// How many times a create starts over ([`FOUND_FILE_DELETED`]) before it answers that.
+const REDRIVES: usize = 4;
+
+/// Runs `open`, again from the start when the file it found went away while it waited for
+/// an oplock break, as Windows re-drives such a create (the holder's close, its
+/// delete-on-close included, completes the break first: smbtorture's
+/// smb2.durable-open.delete_on_close1 then creates the file anew). Bounded: a file deleted
+/// under every attempt answers STATUS_FILE_DELETED.
+fn redriven<T>(mut open: impl FnMut() -> Result<T, NtStatus>) -> Result<T, NtStatus> {
+    for _ in 0..REDRIVES {
+        match open() {
+            Err(FOUND_FILE_DELETED) => continue,
+            done => return done,
+        }
+    }
+    open()
 }
 
 fn check_parameters(req: &CreateRequest) -> Result<(), NtStatus> {
@@ -487,8 +510,12 @@ fn open_existing(
         delete_on_close: req.options.contains(CreateOptions::DELETE_ON_CLOSE),
     };
     if let Some(fcb) = volume.fcbs.get(key) {
-        // A batch oplock breaks before the share check, so its holder may close first.
+        // A batch oplock breaks before the share check, so its holder may close first,
+        // and delete the file as it closes: then this create starts over (`redriven`).
         crate::oplock::before_share_check(&fcb, &intent, wait)?;
+        if sys::fstat(&fd)?.nlink == 0 {
+            return Err(FOUND_FILE_DELETED);
+        }
     }
     let ccb = register(volume, req, key, is_dir, on_disk, fd, granted)?;
     if let Err(status) = crate::oplock::after_share_check(&ccb.fcb, ccb.id, &intent, wait) {

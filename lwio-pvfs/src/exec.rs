@@ -24,6 +24,7 @@
 //! | lock, unlock | caller | the lock table; a lock that must wait pends there |
 //! | change notify | caller | the notifier; a request that must wait pends there |
 //! | FSCTLs | caller | compression is answered from memory; oplock requests pend on the FCB (`oplock`); the rest refused |
+//! | object id FSCTLs | worker | xattrs (`object_id`) |
 //! | cleanup, close | caller | see below |
 //! | any request on a file PVFS did not open (no context: STATUS_INVALID_HANDLE) | caller | nothing to do |
 //!
@@ -125,6 +126,7 @@ pub(crate) fn answers_from_memory(request: &IrpRequest) -> bool {
             matches!(s.class, FileInfoClass::POSITION | FileInfoClass::MODE)
         }
         IrpRequest::QueryVolumeInformation(q) => fs_info_from_memory(q.class),
+        IrpRequest::FsControl(c) => !crate::object_id::is_object_id_fsctl(c.code),
         IrpRequest::Create(_)
         | IrpRequest::Read(_)
         | IrpRequest::Write(_)

@@ -7,12 +7,14 @@
 //! before a request is queued). lwio's own `FSCTL_LWIO_QUERY_LOCKS` lists the byte-range
 //! locks of the handle's stream from its FCB (every opener's, granted and waiting; see
 //! `lwio_fscc::lock_list` for the layout and sizing; answered from memory, at dispatch).
-//! Every other FSCTL is STATUS_INVALID_DEVICE_REQUEST.
+//! The object id FSCTLs go to `crate::object_id` (on a worker: they read and write an
+//! xattr). Every other FSCTL is STATUS_INVALID_DEVICE_REQUEST.
 
 use lwio_core::irp::ControlRequest;
 use lwio_core::{AccessMask, IrpResult, NtStatus};
 use lwio_fscc::{CtlCode, lock_list};
 
+use crate::Volume;
 use crate::ccb::Ccb;
 
 /// COMPRESSION_FORMAT_NONE (MS-FSCC 2.3.9).
@@ -25,7 +27,14 @@ const COMPRESSION_FORMAT_LZNT1: u16 = 0x0002;
 const COMPRESSION_STATE_LEN: usize = 2;
 
 /// Handles an FsControl IRP on an open file or directory.
-pub(crate) fn control(ccb: &Ccb, c: &ControlRequest) -> Result<IrpResult, NtStatus> {
+pub(crate) fn control(
+    volume: &Volume,
+    ccb: &Ccb,
+    c: &ControlRequest,
+) -> Result<IrpResult, NtStatus> {
+    if crate::object_id::is_object_id_fsctl(c.code) {
+        return crate::object_id::control(volume, ccb, c);
+    }
     match CtlCode(c.code) {
         CtlCode::FSCTL_GET_COMPRESSION => get_compression(c),
         CtlCode::FSCTL_SET_COMPRESSION => set_compression(ccb, c),

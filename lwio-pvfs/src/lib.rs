@@ -69,6 +69,8 @@
 //! the unnamed stream (STATUS_NOT_SUPPORTED; see `streams`), reparse points,
 //! 8.3 short names (none is stored: a made-up one is reported, the same in directory
 //! listings and FileAlternateNameInformation), opening by file id (STATUS_NOT_SUPPORTED),
+//! a volume index of object ids (they are kept per file, but a set id's uniqueness is not
+//! checked and there is no `$Extend\$ObjId`: `object_id`),
 //! filter oplocks and directory leases (oplocks are PVFS's: level 2, exclusive and batch,
 //! through the oplock FSCTLs, see `oplock`; file leases through FSCTL_REQUEST_OPLOCK, see
 //! `lease`), POSIX-semantics renames over an open file (refused as
@@ -90,6 +92,7 @@ mod lease;
 pub mod lock;
 mod locks;
 mod notify;
+mod object_id;
 mod oplock;
 mod path;
 mod rename;
@@ -133,6 +136,13 @@ pub mod fuzzing {
     pub fn stored_sd(b: &[u8]) {
         if let Some(sd) = crate::sys::xattr::decode_sd_ref(b) {
             let _ = lwio_core::SecurityDescriptor::decode(sd);
+        }
+    }
+
+    /// `user.lwio.objid`: the stored object id.
+    pub fn object_id(b: &[u8]) {
+        if let Some(id) = crate::object_id::decode_stored(b) {
+            assert_eq!(id.encode()[..], b[4..]);
         }
     }
 
@@ -351,7 +361,7 @@ fn run(volume: &Volume, irp: &impl IrpView) -> IrpResult {
         IrpRequest::QuerySecurity(q) => secops::query(volume, ccb, q),
         IrpRequest::SetSecurity(s) => secops::set(volume, ccb, s),
         IrpRequest::Unlock(u) => locks::unlock(ccb, u),
-        IrpRequest::FsControl(c) => fsctl::control(ccb, c),
+        IrpRequest::FsControl(c) => fsctl::control(volume, ccb, c),
         _ => Err(NtStatus::INVALID_DEVICE_REQUEST),
     };
     result.unwrap_or_else(IrpResult::new)

@@ -7,8 +7,15 @@
 //! ancestor of it, with `watch_tree`) and whose filter matches gets a
 //! FILE_NOTIFY_INFORMATION entry with a name relative to the watched directory. A pending
 //! request is completed at once; otherwise the entry is buffered until the next request.
-//! When the entries do not fit the request's buffer (or the buffer grew beyond the last
-//! request's length) the answer is STATUS_NOTIFY_ENUM_DIR: the caller must rescan.
+//! When the entries do not fit the request's buffer (or the buffer grew beyond its bound)
+//! the answer is STATUS_NOTIFY_ENUM_DIR: the caller must rescan. The bound is the length
+//! of the handle's *first* request, as Windows sizes the notify buffer when the watch is
+//! made: a later request with a smaller buffer (even 0 bytes) gets STATUS_NOTIFY_ENUM_DIR
+//! for what does not fit it but does not shrink what is buffered for the next, and when
+//! the first request's buffer was too small, every answer that does not fit it is
+//! STATUS_NOTIFY_ENUM_DIR, whatever the later request's length (smbtorture's
+//! `smb2.notify.valid-req`: "if the first notify returns NOTIFY_ENUM_DIR, all do"). Changes
+//! made while no request waits are buffered and answered together by the next request.
 //!
 //! Requests on one handle queue (Windows' notify list; smbtorture's `smb2.notify.double`
 //! and `mask-change` send a second before the first completes): a change completes the
@@ -34,7 +41,8 @@ struct Watch {
     dir: Arc<Fcb>,
     filter: NotifyFilter,
     tree: bool,
-    /// The length of the last request: the most the buffer keeps.
+    /// The length of the handle's first request: the most the buffer keeps, and the most
+    /// any answer carries (see the module docs).
     length: u32,
     buffer: Vec<NotifyEntry>,
     /// Changes were lost: the next request gets STATUS_NOTIFY_ENUM_DIR.
@@ -56,7 +64,7 @@ impl Watch {
         let overflowed = std::mem::take(&mut self.overflowed);
         let entries = std::mem::take(&mut self.buffer);
         let bytes = encode_notify(&entries);
-        if overflowed || bytes.len() > length as usize {
+        if overflowed || bytes.len() > length.min(self.length) as usize {
             return IrpResult::new(NtStatus::NOTIFY_ENUM_DIR);
         }
         IrpResult {
@@ -257,7 +265,6 @@ pub(crate) fn request(volume: &crate::Volume, irp: Irp<'_, Pvfs>) -> Dispatched 
         }
     };
     let w = &mut watches[i];
-    w.length = length;
     if w.pending.len() >= MAX_PENDING {
         drop(watches);
         return irp.complete(NtStatus::INSUFFICIENT_RESOURCES);

@@ -154,9 +154,9 @@ pub(crate) const WRITE_TIME_DELAY: Duration = Duration::from_secs(2);
 /// file is open, and puts it on disk (`futimens`) when it changes by a rule above, so a
 /// later open sees what the last query saw. The update is due, not timed: it is made by
 /// the first query, write or flush that comes after it is due, with the time it was due.
-/// What is not Windows' (no timer exists to do it): writes after the delayed update make
-/// Windows set the time again at the last close; here the disk keeps the time of the last
-/// write, which the next open reports.
+/// - The cleanup of a handle that wrote sets the time to now when data was written after
+///   the last update (and the time does not stick), as Windows does when a file written
+///   after its delayed update is closed (smbtorture's smb2.timestamps.delayed-2write).
 #[derive(Debug, Default)]
 pub(crate) struct WriteTime {
     /// The last write time reported while the file is open, instead of the disk's.
@@ -165,6 +165,9 @@ pub(crate) struct WriteTime {
     pending: Option<(Instant, SystemTime)>,
     /// Set explicitly or frozen: writes do not move it.
     sticky: bool,
+    /// Data was written after the time was last updated: the cleanup of a handle that
+    /// wrote sets it again.
+    rewritten: bool,
 }
 
 impl WriteTime {
@@ -184,7 +187,11 @@ impl WriteTime {
     /// delay and keeps reporting the time from before it.
     pub(crate) fn before_write(&mut self, disk: FileTime) {
         // The steady states (updated, or sticking) read no clock.
-        if self.sticky || (self.pending.is_none() && self.shown.is_some()) {
+        if self.sticky {
+            return;
+        }
+        if self.pending.is_none() && self.shown.is_some() {
+            self.rewritten = true;
             return;
         }
         self.before_write_at(disk, Instant::now(), SystemTime::now());
@@ -192,10 +199,27 @@ impl WriteTime {
 
     fn before_write_at(&mut self, disk: FileTime, now: Instant, wall: SystemTime) {
         self.resolve(now);
-        if !self.sticky && self.shown.is_none() && self.pending.is_none() {
+        if self.sticky {
+            return;
+        }
+        if self.shown.is_none() && self.pending.is_none() {
             self.shown = Some(disk);
             self.pending = Some((now, wall));
+        } else if self.pending.is_none() {
+            self.rewritten = true;
         }
+    }
+
+    /// The cleanup of a handle that wrote: when data was written after the time was last
+    /// updated (and it does not stick), the time becomes now. Returns the time to put on
+    /// disk.
+    pub(crate) fn closed_after_write(&mut self) -> Option<FileTime> {
+        if self.sticky || !std::mem::take(&mut self.rewritten) {
+            return None;
+        }
+        let t = FileTime::from_system_time(SystemTime::now());
+        self.shown = Some(t);
+        Some(t)
     }
 
     /// The time to put back on disk after a data write, when it sticks.
@@ -306,6 +330,28 @@ mod tests {
         wt.before_write_at(FileTime(5), t0 + Duration::from_secs(4), wall);
         let (shown, made) = wt.reported_at(FileTime(6), t0 + Duration::from_secs(10));
         assert_eq!((shown, made), (due, None));
+    }
+
+    #[test]
+    fn a_close_after_writes_past_the_update_sets_the_time_again() {
+        let mut wt = WriteTime::default();
+        let t0 = Instant::now();
+        let wall = SystemTime::now();
+        wt.before_write_at(FileTime(1), t0, wall);
+        // Closed with only the first write: nothing to set again.
+        assert_eq!(wt.closed_after_write(), None);
+        let (due, _) = wt.reported_at(FileTime(2), t0 + Duration::from_secs(3));
+        // A write after the update: the close sets the time to now, once.
+        wt.before_write_at(FileTime(3), t0 + Duration::from_secs(4), wall);
+        let closed = wt.closed_after_write().unwrap();
+        assert_ne!(closed, due);
+        assert!(closed >= ft(wall));
+        assert_eq!(wt.reported(FileTime(4)), (closed, None));
+        assert_eq!(wt.closed_after_write(), None);
+        // Not when the time sticks.
+        wt.set_explicit(FileTime::STOP_AUTO_UPDATE, closed);
+        wt.before_write_at(FileTime(5), t0 + Duration::from_secs(5), wall);
+        assert_eq!(wt.closed_after_write(), None);
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub(crate) fn query(
             return Err(NtStatus::INFO_LENGTH_MISMATCH);
         }
     }
-    let encoded = match constant(q.class) {
+    let encoded = match constant(volume, q.class) {
         Some(encoded) => encoded,
         None => from_disk(volume, ccb, q.class)?,
     };
@@ -42,7 +42,7 @@ pub(crate) fn query(
 
 /// The classes that are the same for every PVFS volume (answered on the caller's thread:
 /// [`crate::exec`]); `None` for the others.
-fn constant(class: FsInfoClass) -> Option<Vec<u8>> {
+fn constant(volume: &Volume, class: FsInfoClass) -> Option<Vec<u8>> {
     let encoded = match class {
         FsInfoClass::DEVICE => FileFsDeviceInformation {
             device_type: lwio_fscc::DeviceType(FILE_DEVICE_DISK),
@@ -52,7 +52,8 @@ fn constant(class: FsInfoClass) -> Option<Vec<u8>> {
         FsInfoClass::ATTRIBUTE => FileFsAttributeInformation {
             file_system_attributes: FsAttributes::CASE_PRESERVED_NAMES
                 | FsAttributes::UNICODE_ON_DISK
-                | FsAttributes::PERSISTENT_ACLS,
+                | FsAttributes::PERSISTENT_ACLS
+                | object_ids(volume),
             maximum_component_name_length: 255,
             file_system_name: "NTFS".to_owned(),
         }
@@ -108,17 +109,35 @@ fn from_disk(volume: &Volume, ccb: &Ccb, class: FsInfoClass) -> Result<Vec<u8>, 
             bytes_per_sector: SECTOR,
         }
         .encode(),
-        // A stable volume object id made of the root's device and inode numbers.
-        FsInfoClass::OBJECT_ID => {
-            let mut object_id = [0u8; 16];
-            object_id[..8].copy_from_slice(&root_stat.dev.to_le_bytes());
-            object_id[8..].copy_from_slice(&root_stat.ino.to_le_bytes());
-            FileFsObjectIdInformation {
-                object_id,
-                ..Default::default()
-            }
-            .encode()
+        FsInfoClass::OBJECT_ID => FileFsObjectIdInformation {
+            object_id: object_id_of(&root_stat),
+            ..Default::default()
         }
+        .encode(),
         _ => return Err(NtStatus::INVALID_INFO_CLASS),
     })
+}
+
+/// FILE_SUPPORTS_OBJECT_IDS when the volume can keep them (they live in an xattr:
+/// `crate::object_id`), else nothing.
+fn object_ids(volume: &Volume) -> FsAttributes {
+    if volume.root.fs_supports_xattrs() {
+        FsAttributes::SUPPORTS_OBJECT_IDS
+    } else {
+        FsAttributes::empty()
+    }
+}
+
+/// A stable volume object id made of the root's device and inode numbers.
+fn object_id_of(root_stat: &sys::Stat) -> [u8; 16] {
+    let mut object_id = [0u8; 16];
+    object_id[..8].copy_from_slice(&root_stat.dev.to_le_bytes());
+    object_id[8..].copy_from_slice(&root_stat.ino.to_le_bytes());
+    object_id
+}
+
+/// The volume's object id (FileFsObjectIdInformation), the birth volume id of the object
+/// ids PVFS generates.
+pub(crate) fn volume_object_id(volume: &Volume) -> Result<[u8; 16], NtStatus> {
+    Ok(object_id_of(&sys::fstat(volume.root.dir_fd())?))
 }

@@ -165,3 +165,56 @@ fn file_handle_is_invalid_parameter() {
         Err(NtStatus::INVALID_PARAMETER)
     );
 }
+
+/// A request of `length` bytes, its whole result (NOTIFY_ENUM_DIR is a success code).
+fn watch_len(h: &FileHandle, length: u32) -> lwio_core::IrpFuture {
+    h.call(IrpRequest::ReadDirectoryChange(NotifyRequest {
+        filter: NAMES,
+        watch_tree: false,
+        length,
+    }))
+}
+
+fn status(f: lwio_core::IrpFuture) -> NtStatus {
+    f.wait().status
+}
+
+fn names(f: lwio_core::IrpFuture) -> Vec<(A, String)> {
+    let r = f.wait();
+    assert_eq!(r.status, NtStatus::SUCCESS);
+    entries(Ok(r.output))
+}
+
+#[test]
+fn a_zero_byte_request_does_not_shrink_the_buffer() {
+    let s = Share::new();
+    let d = s.dir_handle("");
+    let first = watch_len(&d, 4096);
+    s.file("a");
+    assert_eq!(names(first).len(), 1);
+    // A 0-byte request: STATUS_NOTIFY_ENUM_DIR for the change that does not fit it...
+    let empty = watch_len(&d, 0);
+    s.file("b");
+    assert_eq!(status(empty), NtStatus::NOTIFY_ENUM_DIR);
+    // ...but what follows is still buffered against the first request's length.
+    s.file("c");
+    s.file("d");
+    assert_eq!(
+        names(watch_len(&d, 4096)),
+        vec![(A::ADDED, "c".into()), (A::ADDED, "d".into())]
+    );
+}
+
+#[test]
+fn a_first_request_too_small_makes_every_answer_enum_dir() {
+    let s = Share::new();
+    let d = s.dir_handle("");
+    let first = watch_len(&d, 1);
+    s.file("a");
+    assert_eq!(status(first), NtStatus::NOTIFY_ENUM_DIR);
+    let big = watch_len(&d, 4096);
+    s.file("b");
+    assert_eq!(status(big), NtStatus::NOTIFY_ENUM_DIR);
+    s.file("c");
+    assert_eq!(status(watch_len(&d, 4096)), NtStatus::NOTIFY_ENUM_DIR);
+}

@@ -44,6 +44,22 @@ pub const DH2C: &[u8; 4] = b"DH2C";
 pub const APP_INSTANCE_ID: &[u8; 16] = &[
     0x45, 0xBC, 0xA6, 0x6A, 0xEF, 0xA7, 0xF7, 0x4A, 0x90, 0x08, 0xFA, 0x46, 0x2E, 0x14, 0x4D, 0x74,
 ];
+/// SMB2_CREATE_APP_INSTANCE_VERSION (a 16-byte GUID name; SMB 3.1.1, MS-SMB2 2.2.13.2.15).
+pub const APP_INSTANCE_VERSION: &[u8; 16] = &[
+    0xB9, 0x82, 0xD0, 0xB7, 0x3B, 0x56, 0x07, 0x4F, 0xA0, 0x7B, 0x52, 0x4A, 0x81, 0x16, 0xA0, 0x10,
+];
+
+/// Decodes the data of an SMB2_CREATE_APP_INSTANCE_VERSION context (MS-SMB2 2.2.13.2.15:
+/// StructureSize 24, Reserved, Padding, AppInstanceVersionHigh, AppInstanceVersionLow):
+/// the version as (high, low). The context is not one of [`RequestContext`]'s variants
+/// (it arrives as [`RequestContext::Other`]); the server reads it with this.
+pub fn decode_app_instance_version(data: &[u8]) -> Result<(u64, u64), DecodeError> {
+    let b = exact::<24>(data)?;
+    let mut c = Reader::at(&b, 0);
+    c.structure_size(24)?;
+    c.skip(6)?;
+    Ok((c.u64()?, c.u64()?))
+}
 
 /// One create context as it is on the wire (MS-SMB2 2.2.13.2).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -582,6 +598,17 @@ mod tests {
             RequestContext::AppInstanceId([0xA; 16]),
             RequestContext::Other(CreateContext::new(b"Xyzw1", vec![1, 2, 3])),
         ]
+    }
+
+    #[test]
+    fn app_instance_version_layout() {
+        let mut d = vec![24, 0, 0, 0, 0, 0, 0, 0];
+        d.extend_from_slice(&7u64.to_le_bytes());
+        d.extend_from_slice(&9u64.to_le_bytes());
+        assert_eq!(decode_app_instance_version(&d).unwrap(), (7, 9));
+        assert!(decode_app_instance_version(&d[..23]).is_err());
+        d[0] = 20;
+        assert!(decode_app_instance_version(&d).is_err());
     }
 
     #[test]

@@ -210,6 +210,8 @@ struct Inner {
 /// CreateGuid index of v2 opens.
 pub struct DurableTable {
     inner: Mutex<Inner>,
+    /// The opens made with an AppInstanceId (MS-SMB2 3.3.5.9.13), attached or preserved.
+    pub(crate) app_instances: crate::files::AppInstances,
     limits: Limits,
     wake: Arc<Notify>,
     scavenger: AtomicBool,
@@ -230,6 +232,7 @@ impl DurableTable {
     fn with_limits(limits: Limits) -> DurableTable {
         DurableTable {
             inner: Mutex::new(Inner::default()),
+            app_instances: Default::default(),
             limits,
             wake: Arc::new(Notify::new()),
             scavenger: AtomicBool::new(false),
@@ -375,6 +378,15 @@ impl DurableTable {
                 inner.per_owner.remove(owner);
             }
         }
+    }
+
+    /// Takes the preserved open `persistent` out of the table, for its caller to close (a
+    /// create with its AppInstanceId replaces it); `None` when it does not wait here.
+    pub(crate) fn take_detached(&self, persistent: u64) -> Option<Arc<Open>> {
+        let mut inner = self.inner.lock();
+        let entry = inner.detached.remove(&persistent)?;
+        Self::uncount(&mut inner, &entry.owner);
+        Some(entry.open)
     }
 
     /// Closes the preserved open `persistent` (a break reached it): it is taken out now

@@ -582,3 +582,104 @@ async fn a_stale_channel_sequence_write_is_refused() {
     assert_eq!(status_of(&c.call(read).await.unwrap()), NtStatus::SUCCESS);
     assert_eq!(c.read(id, 0, 3).await.unwrap(), b"two");
 }
+
+async fn connect_as(h: &Harness, client_guid: u8) -> (Client, Task) {
+    let (mut c, task) = h.connect(None);
+    c.negotiate_as(&[Dialect::SMB_3_0_2], [client_guid; 16])
+        .await
+        .unwrap();
+    c.logon(USER.0, USER.1).await.unwrap();
+    c.tree_connect("share").await.unwrap();
+    (c, task)
+}
+
+fn app(id: u8) -> RequestContext {
+    RequestContext::AppInstanceId([id; 16])
+}
+
+#[tokio::test]
+async fn an_app_instance_id_closes_another_clients_open_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = server(dir.path());
+    let (mut a, _ta) = connect_as(&h, 1).await;
+    let (mut b, _tb) = connect_as(&h, 2).await;
+    let first = create(
+        &mut a,
+        create_msg(
+            "app.txt",
+            OplockLevel::BATCH,
+            none(),
+            vec![v2(1, 0), app(9)],
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(first.oplock_level, OplockLevel::BATCH);
+    // The same id from the other client: the first open is closed, with no break.
+    let started = std::time::Instant::now();
+    let second = create(
+        &mut b,
+        create_msg(
+            "app.txt",
+            OplockLevel::BATCH,
+            none(),
+            vec![v2(2, 0), app(9)],
+        ),
+    )
+    .await
+    .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(second.oplock_level, OplockLevel::BATCH);
+    assert!(a.recv(Duration::from_millis(200)).await.is_err());
+    assert!(matches!(
+        a.close(first.file_id).await,
+        Err(lwio_srv::testing::client::ClientError::Status(
+            NtStatus::FILE_CLOSED
+        ))
+    ));
+    b.close(second.file_id).await.unwrap();
+    // The same client (ClientGuid) with the same id replaces nothing, nor does another
+    // client with another id.
+    let (mut b2, _tb2) = connect_as(&h, 2).await;
+    let own = |c| create_msg("own.txt", OplockLevel::NONE, none(), vec![app(c)]);
+    let kept = create(&mut b, own(7)).await.unwrap();
+    assert_eq!(
+        create(&mut b2, own(7)).await.unwrap_err(),
+        NtStatus::SHARING_VIOLATION
+    );
+    assert_eq!(
+        create(&mut a, own(6)).await.unwrap_err(),
+        NtStatus::SHARING_VIOLATION
+    );
+    b.close(kept.file_id).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_replay_after_another_request_on_the_open_makes_a_new_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = server(dir.path());
+    let (mut c, _task) = connect(&h, USER).await;
+    let msg = || {
+        create_msg(
+            "r6.txt",
+            OplockLevel::NONE,
+            ShareAccess::ALL,
+            vec![v2(6, 0)],
+        )
+    };
+    let first = create(&mut c, msg()).await.unwrap();
+    let mut replay = msg();
+    replay.flags |= HeaderFlags::REPLAY_OPERATION;
+    // Still eligible: the replay is answered with the same open.
+    assert_eq!(
+        create(&mut c, replay.clone()).await.unwrap().file_id,
+        first.file_id
+    );
+    c.write(first.file_id, 0, b"abc").await.unwrap();
+    // Not any more (MS-SMB2 3.3.5.9.10, 3.3.5.13): a second open of the file.
+    let second = create(&mut c, replay).await.unwrap();
+    assert_ne!(second.file_id, first.file_id);
+    assert_eq!(second.create_action, CreateAction::OPENED);
+    c.close(first.file_id).await.unwrap();
+    c.close(second.file_id).await.unwrap();
+}

@@ -2089,3 +2089,27 @@ fn a_create_that_goes_away_while_it_waits_leaves_no_lease() {
     assert_eq!(env.leases.len(), 1, "only the holder's lease is left");
     env.close(r.file_id, CloseFlags::empty()).unwrap();
 }
+
+/// The attributes a CLOSE with POSTQUERY_ATTRIB answers are read after the handle's
+/// cleanup (MS-SMB2 3.3.5.10): a file written after its delayed last-write-time update gets
+/// the time of its close (smbtorture's smb2.timestamps.delayed-2write).
+#[test]
+fn close_postquery_shows_the_write_time_the_cleanup_set() {
+    let env = Env::new();
+    let r = env.create("t.txt", CreateDisposition::OPEN_IF).unwrap();
+    let id = r.file_id;
+    env.write(id, 0, b"a").unwrap();
+    // Past the delayed update (two seconds after the first write), then a second write.
+    std::thread::sleep(Duration::from_millis(2200));
+    env.write(id, 0, b"b").unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    let before_close = lwio_fscc::FileTime::from_system_time(std::time::SystemTime::now());
+    let c = env.close(id, CloseFlags::POSTQUERY_ATTRIB).unwrap();
+    assert_eq!(c.flags, CloseFlags::POSTQUERY_ATTRIB);
+    assert!(
+        c.times.last_write_time >= before_close.0 as u64,
+        "the close's write time {} is older than the close ({})",
+        c.times.last_write_time,
+        before_close.0
+    );
+}

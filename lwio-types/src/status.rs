@@ -677,6 +677,9 @@ nt_statuses! {
         FILE_NOT_ENCRYPTED = 0xC000_0291;
         /// The file is encrypted and the caller cannot decrypt it.
         FILE_ENCRYPTED = 0xC000_0293;
+        /// The volume does not support the operation (object ids on a volume that keeps
+        /// none: MS-FSA 2.1.5.10).
+        VOLUME_NOT_UPGRADED = 0xC000_029C;
         /// A reparse point conflicts with an existing attribute.
         REPARSE_ATTRIBUTE_CONFLICT = 0xC000_02B2;
         /// A deny-only group cannot be enabled.

@@ -7,6 +7,13 @@
 //! sequence are still outstanding. The open counts its outstanding requests of the current
 //! sequence and of older ones (`Open.OutstandingRequestCount`,
 //! `Open.OutstandingPreRequestCount`), each released when its request completes.
+//!
+//! It also keeps `Open.IsReplayEligible` (MS-SMB2 3.3.5.9.10): a DH2Q open may be
+//! answered again to a replayed CREATE with its CreateGuid only until the client sends any
+//! other request on it (READ 3.3.5.12, WRITE 3.3.5.13, SET_INFO 3.3.5.21 and the others
+//! that name the open: each sets it FALSE for a handle that is not persistent, and no
+//! handle here is). After that a replayed create makes a new open (smbtorture's
+//! smb2.replay.replay6), since the client has seen the first answer.
 
 use lwio_smb2::{Command, FileId, HEADER_LEN, HeaderFlags};
 use parking_lot::Mutex;
@@ -22,6 +29,7 @@ struct State {
     sequence: u16,
     outstanding: u64,
     pre_outstanding: u64,
+    replay_eligible: bool,
 }
 
 /// A request counted against an open; [`ChannelSequence::done`] releases it.
@@ -34,6 +42,20 @@ impl ChannelSequence {
     /// Starts at the ChannelSequence of the create that made the open (MS-SMB2 3.3.5.9).
     pub(crate) fn start(&self, sequence: u16) {
         self.0.lock().sequence = sequence;
+    }
+
+    /// The open answers a replayed CREATE with its CreateGuid (a DH2Q open, just made).
+    pub(super) fn set_replay_eligible(&self) {
+        self.0.lock().replay_eligible = true;
+    }
+
+    /// `Open.IsReplayEligible`: no request but its create has named the open.
+    pub(super) fn is_replay_eligible(&self) -> bool {
+        self.0.lock().replay_eligible
+    }
+
+    fn end_replay_eligibility(&self) {
+        self.0.lock().replay_eligible = false;
     }
 
     /// Checks a request's `sequence` (3.3.5.2.10); `Ok` counts it as outstanding, `Err`
@@ -121,6 +143,8 @@ pub(super) fn check(req: &FileRequest<'_>) -> Verdict {
     let Ok(open) = req.open(id) else {
         return Verdict::Skip;
     };
+    // Any request that names the open ends its replay eligibility (see the module docs).
+    open.channel.end_replay_eligibility();
     let replay = req.header.flags.contains(HeaderFlags::REPLAY_OPERATION);
     match open.channel.verify(req.header.channel_sequence(), replay) {
         Ok(c) => Verdict::Counted(std::sync::Arc::downgrade(&open), c),

@@ -14,7 +14,8 @@
 //!
 //! Oplocks and leases are the file system's, asked for right after the open (`oplock.rs`,
 //! `lease.rs`; a lease's key goes down with the create as an ECP); durable handle
-//! requests, reconnects and replays are `durable.rs`'s.
+//! requests, reconnects and replays are `durable.rs`'s; an AppInstanceId closes another
+//! client's open of the file first (`app_instance.rs`).
 
 use bytes::Bytes;
 use lwio_core::oplock::OplockBreakWait;
@@ -31,6 +32,7 @@ use lwio_smb2::{
     RequestContext, ResponseContext,
 };
 
+use super::app_instance::AppInstanceAsk;
 use super::durable::{DurableAsk, ReconnectAsk};
 use super::{Outcome, bad_request, body};
 use crate::state::{FileRequest, Reply, ShareKind};
@@ -63,6 +65,8 @@ struct Asks {
     durable: Option<DurableAsk>,
     /// DHnC or DH2C.
     reconnect: Option<ReconnectAsk>,
+    /// SMB2_CREATE_APP_INSTANCE_ID (and _VERSION).
+    app_instance: Option<AppInstanceAsk>,
 }
 
 /// Handles CREATE.
@@ -116,6 +120,14 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
     // Pipes have no EAs.
     if is_ipc && asks.ea_buffer.is_some() {
         return Err(NtStatus::EAS_NOT_SUPPORTED);
+    }
+    // Another client's open of this file by the same application instance goes first
+    // (3.3.5.9.13; 3.x only).
+    let app_instance = asks
+        .app_instance
+        .filter(|_| !is_ipc && req.dialect >= 0x0300);
+    if let Some(ask) = app_instance {
+        super::app_instance::close_replaced(req, ask, &cr.name).await?;
     }
     let path = req.tree.share.device_path(&cr.name);
 
@@ -198,6 +210,9 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
     if req.dialect >= 0x0300 {
         open.channel.start(req.header.channel_sequence());
     }
+    if let Some(ask) = app_instance {
+        super::app_instance::record(req, ask, &open);
+    }
     let mut lease_granted = None;
     // Never on directories or pipes (MS-SMB2 3.3.5.9). No directory leases: the key is
     // not kept (smbtorture's smb2.lease.request), which dropping its `Creating` does.
@@ -237,14 +252,7 @@ pub(super) fn success(
         oplock_level,
         flags: Default::default(),
         create_action,
-        times: FileTimes {
-            creation_time: facts.creation_time.0 as u64,
-            last_access_time: facts.last_access_time.0 as u64,
-            last_write_time: facts.last_write_time.0 as u64,
-            change_time: facts.change_time.0 as u64,
-            allocation_size: facts.allocation_size,
-            end_of_file: facts.end_of_file,
-        },
+        times: times_of(facts),
         file_attributes: facts.file_attributes,
         file_id,
         contexts: contexts.iter().map(ResponseContext::to_raw).collect(),
@@ -253,6 +261,19 @@ pub(super) fn success(
         body(NtStatus::SUCCESS, |out| response.encode(out)),
         Some(file_id),
     )
+}
+
+/// The times and sizes of a CREATE or CLOSE response from the file's
+/// FileNetworkOpenInformation.
+pub(super) fn times_of(facts: &FileNetworkOpenInformation) -> FileTimes {
+    FileTimes {
+        creation_time: facts.creation_time.0 as u64,
+        last_access_time: facts.last_access_time.0 as u64,
+        last_write_time: facts.last_write_time.0 as u64,
+        change_time: facts.change_time.0 as u64,
+        allocation_size: facts.allocation_size,
+        end_of_file: facts.end_of_file,
+    }
 }
 
 /// The parameter checks of MS-SMB2 3.3.5.9 that come before the open.
@@ -322,6 +343,7 @@ fn read_contexts(list: &[CreateContext]) -> Result<Asks, NtStatus> {
     if (v2_request || v2_reconnect) && kinds > 1 {
         return Err(NtStatus::INVALID_PARAMETER);
     }
+    asks.app_instance = AppInstanceAsk::of(&typed, list)?;
     for ctx in typed {
         match ctx {
             RequestContext::MaximalAccess { .. } => asks.maximal_access = true,

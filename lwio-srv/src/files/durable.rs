@@ -70,6 +70,7 @@ pub(super) fn grant(
 ) -> Option<ResponseContext> {
     if let DurableAsk::V2 { create_guid, .. } = ask {
         req.durable.index_guid(create_guid, open);
+        open.channel.set_replay_eligible();
     }
     let handle_caching = match lease {
         Some(l) => l.state.0 & lwio_smb2::oplock::LeaseState::HANDLE.0 != 0,
@@ -147,6 +148,7 @@ pub(super) async fn reconnect(
     })?;
     open.relay.attach(req.async_control.break_sink());
     req.tree.insert_open(Arc::clone(&open));
+    req.durable.app_instances.moved(&open, req.tree);
     let lease_response = match lease {
         Some(asked) => super::lease::reconnected(req, &open, asked),
         None => None,
@@ -179,6 +181,11 @@ pub(super) async fn replay(
     let Ok(open) = req.tree.open(open.file_id) else {
         return Some(Err(NtStatus::DUPLICATE_OBJECTID));
     };
+    // Once another request named the open the replay is a create of its own (3.3.5.9.10:
+    // only an Open.IsReplayEligible open is found).
+    if !open.channel.is_replay_eligible() {
+        return None;
+    }
     if open
         .durable
         .get()

@@ -22,6 +22,7 @@ use lwio_smb2::{Command, DecodeError, FileId, HEADER_LEN};
 
 use crate::state::{FileRequest, Open, RELATED_FILE_ID, Reply};
 
+mod app_instance;
 mod change_notify;
 mod channel;
 mod close;
@@ -38,6 +39,7 @@ mod read;
 mod set_info;
 mod write;
 
+pub use app_instance::AppInstances;
 pub use channel::ChannelSequence;
 pub use lease::LeaseTable;
 pub use lock::OpenLocks;

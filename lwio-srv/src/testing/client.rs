@@ -421,16 +421,41 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
         dialects: &[Dialect],
         capabilities: lwio_smb2::Capabilities,
     ) -> Result<NegotiateResponse, ClientError> {
-        let dialects = dialects.to_vec();
+        self.negotiate_with(NegotiateRequest {
+            capabilities,
+            dialects: dialects.to_vec(),
+            ..NegotiateRequest::default()
+        })
+        .await
+    }
+
+    /// [`RawClient::negotiate`] as the client `client_guid` (each connection of a test
+    /// client otherwise sends the zero ClientGuid).
+    pub async fn negotiate_as(
+        &mut self,
+        dialects: &[Dialect],
+        client_guid: [u8; 16],
+    ) -> Result<NegotiateResponse, ClientError> {
+        self.negotiate_with(NegotiateRequest {
+            client_guid,
+            dialects: dialects.to_vec(),
+            ..NegotiateRequest::default()
+        })
+        .await
+    }
+
+    /// Sends `request` with signing enabled; the response.
+    async fn negotiate_with(
+        &mut self,
+        request: NegotiateRequest,
+    ) -> Result<NegotiateResponse, ClientError> {
         let m = self
             .call_ok(Msg::new(
                 Command::NEGOTIATE,
                 body(|o| {
                     NegotiateRequest {
                         security_mode: SecurityMode::SIGNING_ENABLED,
-                        capabilities,
-                        dialects,
-                        ..NegotiateRequest::default()
+                        ..request
                     }
                     .encode(o)
                 }),
