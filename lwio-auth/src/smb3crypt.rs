@@ -16,9 +16,9 @@
 //! them (see [`random_nonce`]) or counts them.
 
 use aes::{Aes128, Aes256};
-// aes-gcm 0.11 (GHASH of polyval 0.7, eight blocks at a time) for GCM; CCM stays on the
-// aead 0.5 traits of the ccm crate.
-use aes_gcm::{AeadInOut as _, Aes128Gcm, Aes256Gcm, KeyInit as _};
+// AES-GCM is ring's (assembly with AES-NI/VAES and PCLMULQDQ/VPCLMULQDQ, about 4x
+// RustCrypto's aes-gcm on this project's machines: lwio-auth/benches/sign_seal.rs); CCM
+// stays on the ccm crate (RustCrypto, aead 0.5 traits), which ring does not offer.
 use ccm::Ccm;
 use ccm::aead::{AeadInPlace as _, KeyInit as _};
 use ccm::consts::{U11, U16};
@@ -178,9 +178,22 @@ pub fn random_nonce(cipher: Cipher) -> Result<[u8; 16], CryptError> {
 }
 
 /// The 12 bytes of a transform nonce GCM uses.
-fn gcm_nonce(nonce: &[u8; 16]) -> &aes_gcm::Nonce<aes_gcm::aead::consts::U12> {
+fn gcm_nonce(nonce: &[u8; 16]) -> ring::aead::Nonce {
     let (n, _) = nonce.split_first_chunk::<12>().unwrap_or((&[0; 12], &[]));
-    n.into()
+    ring::aead::Nonce::assume_unique_for_key(*n)
+}
+
+/// A ring AES-GCM key of `cipher` (128 or 256 bits).
+fn gcm_key(cipher: Cipher, key: &[u8]) -> Result<ring::aead::LessSafeKey, CryptError> {
+    let alg = match cipher {
+        Cipher::Aes256Gcm => &ring::aead::AES_256_GCM,
+        _ => &ring::aead::AES_128_GCM,
+    };
+    if key.len() != cipher.key_len() {
+        return Err(CryptError::BadKeyLength);
+    }
+    let key = ring::aead::UnboundKey::new(alg, key).map_err(|_| CryptError::BadKeyLength)?;
+    Ok(ring::aead::LessSafeKey::new(key))
 }
 
 /// Encrypts `data` in place under the fields of `header` (whose `signature` is ignored)
@@ -206,16 +219,14 @@ pub fn encrypt_in_place(
             .encrypt_in_place_detached(n[..11].into(), &aad, data)
             .map_err(fail)?
             .into(),
-        Cipher::Aes128Gcm => Aes128Gcm::new_from_slice(key)
-            .map_err(|_| CryptError::BadKeyLength)?
-            .encrypt_inout_detached(gcm_nonce(n), &aad, data.into())
-            .map_err(|_| CryptError::AuthenticationFailed)?
-            .into(),
-        Cipher::Aes256Gcm => Aes256Gcm::new_from_slice(key)
-            .map_err(|_| CryptError::BadKeyLength)?
-            .encrypt_inout_detached(gcm_nonce(n), &aad, data.into())
-            .map_err(|_| CryptError::AuthenticationFailed)?
-            .into(),
+        Cipher::Aes128Gcm | Cipher::Aes256Gcm => {
+            let tag = gcm_key(cipher, key)?
+                .seal_in_place_separate_tag(gcm_nonce(n), ring::aead::Aad::from(aad), data)
+                .map_err(|_| CryptError::AuthenticationFailed)?;
+            let mut t = [0u8; 16];
+            t.copy_from_slice(tag.as_ref());
+            t
+        }
     };
     Ok(tag)
 }
@@ -242,14 +253,19 @@ pub fn decrypt_in_place(
             .map_err(bad)?
             .decrypt_in_place_detached(n[..11].into(), &aad, data, t.into())
             .map_err(fail),
-        Cipher::Aes128Gcm => Aes128Gcm::new_from_slice(key)
-            .map_err(|_| CryptError::BadKeyLength)?
-            .decrypt_inout_detached(gcm_nonce(n), &aad, data.into(), t.into())
-            .map_err(|_| CryptError::AuthenticationFailed),
-        Cipher::Aes256Gcm => Aes256Gcm::new_from_slice(key)
-            .map_err(|_| CryptError::BadKeyLength)?
-            .decrypt_inout_detached(gcm_nonce(n), &aad, data.into(), t.into())
-            .map_err(|_| CryptError::AuthenticationFailed),
+        Cipher::Aes128Gcm | Cipher::Aes256Gcm => {
+            let tag = ring::aead::Tag::from(*t);
+            gcm_key(cipher, key)?
+                .open_in_place_separate_tag(
+                    gcm_nonce(n),
+                    ring::aead::Aad::from(aad),
+                    tag,
+                    data,
+                    0..,
+                )
+                .map(drop)
+                .map_err(|_| CryptError::AuthenticationFailed)
+        }
     }
 }
 
@@ -294,4 +310,65 @@ pub fn decrypt_message(
     let mut data = body.to_vec();
     decrypt_in_place(cipher, key, &header, &mut data)?;
     Ok((header, data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aes_gcm::{AeadInOut as _, Aes128Gcm, Aes256Gcm, KeyInit as _};
+
+    /// ring's AES-GCM against RustCrypto's `aes-gcm` (an independent implementation), for
+    /// both key sizes and lengths around the block and the assembly's stride edges; and a
+    /// wrong key length is refused rather than truncated or padded.
+    #[test]
+    fn gcm_matches_rustcrypto_aes_gcm() {
+        let body: Vec<u8> = (0..70_000u32).map(|i| (i * 29 + 3) as u8).collect();
+        for cipher in [Cipher::Aes128Gcm, Cipher::Aes256Gcm] {
+            let key: Vec<u8> = (0..cipher.key_len() as u8).collect();
+            for len in (0..80).chain([255, 256, 257, 4096, 65_536, 70_000]) {
+                let header = TransformHeader {
+                    signature: [0; 16],
+                    nonce: [len as u8; 16],
+                    original_message_size: len as u32,
+                    reserved: 0,
+                    flags: TRANSFORM_FLAG_ENCRYPTED,
+                    session_id: 77,
+                };
+                let aad = header.aad();
+                let (n12, _) = header.nonce.split_first_chunk::<12>().unwrap();
+                let mut want = body[..len].to_vec();
+                let want_tag = match cipher {
+                    Cipher::Aes128Gcm => Aes128Gcm::new_from_slice(&key)
+                        .unwrap()
+                        .encrypt_inout_detached(n12.into(), &aad, want.as_mut_slice().into())
+                        .unwrap(),
+                    _ => Aes256Gcm::new_from_slice(&key)
+                        .unwrap()
+                        .encrypt_inout_detached(n12.into(), &aad, want.as_mut_slice().into())
+                        .unwrap(),
+                };
+                let mut got = body[..len].to_vec();
+                let tag = encrypt_in_place(cipher, &key, &header, &mut got).unwrap();
+                assert_eq!(got, want, "{cipher:?} ciphertext of {len}");
+                assert_eq!(tag[..], want_tag[..], "{cipher:?} tag of {len}");
+                let sealed = TransformHeader {
+                    signature: tag,
+                    ..header
+                };
+                decrypt_in_place(cipher, &key, &sealed, &mut got).unwrap();
+                assert_eq!(got[..], body[..len]);
+            }
+            let mut wire = [0u8; TRANSFORM_HEADER_LEN];
+            wire[..4].copy_from_slice(&TRANSFORM_PROTOCOL_ID);
+            let header = TransformHeader::decode(&wire).unwrap();
+            assert_eq!(
+                encrypt_in_place(cipher, &[0; 24], &header, &mut []),
+                Err(CryptError::BadKeyLength)
+            );
+            assert_eq!(
+                decrypt_in_place(cipher, &[0; 24], &header, &mut []),
+                Err(CryptError::BadKeyLength)
+            );
+        }
+    }
 }
