@@ -51,6 +51,7 @@ fn list(
         file_index: 0,
         pattern: pattern.map(str::to_owned),
         length: 64 * 1024,
+        only_accessible: None,
     }))?;
     Ok(decode_dir_entries(class, &out)
         .unwrap()

@@ -74,7 +74,7 @@ pub(super) async fn handle(req: &FileRequest<'_>) -> Outcome {
 }
 
 async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
-    let cr = match CreateRequest::decode(req.msg) {
+    let mut cr = match CreateRequest::decode(req.msg) {
         Ok(cr) => cr,
         Err(e) => return Ok((bad_request(e), None)),
     };
@@ -94,6 +94,12 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
         return super::durable::reconnect(req, &cr, ask, asks.lease.as_ref()).await;
     }
     check_request(&cr)?;
+    // `.` and `..` resolved in the name before it goes anywhere (`dot_names.rs`).
+    if !is_ipc {
+        if let std::borrow::Cow::Owned(name) = super::dot_names::collapse(&cr.name)? {
+            cr.name = name;
+        }
+    }
     // A v2 create: a replay of one that completed (3.3.5.9.10), or of one still in
     // progress, which is refused with STATUS_FILE_NOT_AVAILABLE (the original answers).
     let _in_progress = match (asks.durable, is_ipc) {
