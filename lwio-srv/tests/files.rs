@@ -2307,6 +2307,25 @@ fn dot_and_dot_dot_in_create_names_collapse_inside_the_share() {
         Err(NtStatus::OBJECT_NAME_INVALID)
     );
     assert!(env.create("d\\...", CreateDisposition::OPEN).is_err());
+    // Spellings that are no dot components reach PVFS as they are, and its jail refuses
+    // what it cannot take as a name: stream syntax on a dot, a dot left in a path.
+    for name in [
+        "..::$DATA",
+        "..:s",
+        "d\\..::$DATA",
+        "d\\..:s:$DATA",
+        "d\\..\\..::$DATA",
+        "d\\sub\\..\\..\\..:x",
+    ] {
+        let got = env.create(name, CreateDisposition::OPEN_IF).map(|_| ());
+        assert!(
+            matches!(
+                got,
+                Err(NtStatus::OBJECT_PATH_SYNTAX_BAD | NtStatus::OBJECT_NAME_INVALID)
+            ),
+            "{name}: {got:?}"
+        );
+    }
     // Nothing was created outside the share, and the names above made nothing inside it.
     assert!(!env.dir.path().parent().unwrap().join("etc").exists());
     assert_eq!(names(""), vec![".", "..", "d"]);
