@@ -1,14 +1,20 @@
 //! `.` and `..` in the path names of CREATE, collapsed before the name reaches a file system.
 //!
-//! A path name on the wire (MS-SMB2 2.2.13 `Buffer`, relative to the share root, MS-FSCC
-//! 2.1.5 pathname syntax) may spell `.` (this directory) and `..` (its parent) as
-//! components; smbtorture's `smb2.notify.tree`, for one, opens `test_notify\zqy\..` and
-//! expects the directory `test_notify`. Windows' SMB server resolves them lexically, as
-//! text, before it asks the file system: `a\.\b` is `a\b` and `a\b\..` is `a`, whatever
-//! `a\b` is on disk (a missing `b` does not matter, and no link is followed to find a
-//! parent). A `..` that would climb above the share root names nothing inside the share
-//! and is a syntax error of the path, STATUS_OBJECT_PATH_SYNTAX_BAD, as PVFS already
-//! answers a leading `..` (and Samba answers the same).
+//! A path name on the wire (MS-SMB2 2.2.13 `Buffer`, relative to the share root) may spell
+//! the dot directory names of MS-FSCC 2.1.5.1 as components: `.` is the directory named so
+//! far and `..` its parent, so `dirA\.\dirB` is `dirA\dirB` and `dirA\dirB\..\dirC` is
+//! `dirA\dirC`. Clients are not to send them (2.1.5.1), but some do: smbtorture's
+//! `smb2.notify.tree` opens `test_notify\zqy\..` and expects the directory `test_notify`,
+//! as Windows' server gives it. The server resolves them lexically, as text, before it asks
+//! the file system: `a\b\..` is `a` whatever `a\b` is on disk (a missing `b` does not
+//! matter, and no link is followed to find a parent).
+//!
+//! A `..` that would climb above the share root is refused with
+//! STATUS_OBJECT_PATH_SYNTAX_BAD. MS-FSCC 2.1.5.1 would read it as `.` instead, but
+//! Windows' server refuses it: smbtorture's expectations of Windows answer `..`, `\..` and
+//! `BASEDIR\..\..` with STATUS_OBJECT_PATH_SYNTAX_BAD (and `BASEDIR\..` with the root),
+//! as Samba does, and as PVFS answers a leading `..` itself. A name that means to leave
+//! the share is a client's error, never silently the root.
 //!
 //! Only the server collapses. File systems keep refusing `.` and `..` components (PVFS's
 //! jail: a leading `..` is STATUS_OBJECT_PATH_SYNTAX_BAD, any other STATUS_OBJECT_NAME_INVALID),
