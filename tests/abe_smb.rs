@@ -4,7 +4,9 @@
 //! her alone, the other one that lets everyone read (impacket, `tests/py/abe_dacl.py`:
 //! smbcacls cannot reach another port than 445). Bob's listing (smbclient `ls`) shows the
 //! readable file only, alice's shows both, and bob is still refused the hidden file by
-//! name (hiding is not the protection, the descriptor is).
+//! name (hiding is not the protection, the descriptor is). srvsvc reports the share's
+//! SHI1005_FLAGS_ACCESS_BASED_DIRECTORY_ENUM (rpcclient) and an administrator's
+//! NetrShareSetInfo level 1005 turns it off and on for later tree connects (impacket).
 
 mod common;
 
@@ -14,6 +16,7 @@ use common::{python, run, start};
 
 const ALICE: &str = "alice%Al1ce!pw";
 const BOB: &str = "bob%B0b!pw";
+const ADMIN: &str = "adm:Adm1n!pw";
 
 /// smbclient on the share as `user`, running `cmds`.
 fn smbclient(port: u16, cwd: &Path, user: &str, cmds: &str) -> (bool, String) {
@@ -35,20 +38,34 @@ fn smbclient(port: u16, cwd: &Path, user: &str, cmds: &str) -> (bool, String) {
     )
 }
 
-/// Gives `name` (owned by `user`) the DACL `kind` (`private`: its owner alone; `public`:
-/// everyone may read) with `tests/py/abe_dacl.py`.
-fn set_dacl(port: u16, user: &str, name: &str, kind: &str) {
+/// Runs `tests/py/abe_dacl.py` with `args`; its output.
+fn helper(args: &[&str]) -> String {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/abe_dacl.py");
     let out = std::process::Command::new(python())
-        .args([script, &port.to_string(), user, name, kind])
+        .arg(script)
+        .args(args)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "abe_dacl.py failed:\n{}{}",
+    let text = format!(
+        "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    assert!(out.status.success(), "abe_dacl.py {args:?} failed:\n{text}");
+    text
+}
+
+/// Gives `name` (owned by `user`) the DACL `kind` (`private`: its owner alone; `public`:
+/// everyone may read).
+fn set_dacl(port: u16, user: &str, name: &str, kind: &str) {
+    helper(&["dacl", &port.to_string(), user, name, kind]);
+}
+
+/// Sets the SHI1005 flags of the share over srvsvc as the administrator; what
+/// NetrShareGetInfo 1005 then reports.
+fn set_flags(port: u16, flags: u32) -> String {
+    let flags = format!("{flags:#x}");
+    helper(&["flags", &port.to_string(), ADMIN, "share", &flags])
 }
 
 /// The names an `ls` of the share root shows.
@@ -75,6 +92,8 @@ fn each_account_lists_only_what_it_may_read() {
         "alice:Al1ce!pw",
         "--user",
         "bob:B0b!pw",
+        "--admin",
+        "adm:Adm1n!pw",
         "--abe-share",
         "share",
     ]);
@@ -109,4 +128,34 @@ fn each_account_lists_only_what_it_may_read() {
     let (ok, out) = smbclient(srv.port, local.path(), BOB, "get private.txt got");
     assert!(!ok && out.contains("NT_STATUS_ACCESS_DENIED"), "{out}");
     assert!(!local.path().join("got").exists());
+
+    // srvsvc reports the flag, and an administrator turns it off (NetrShareSetInfo level
+    // 1005) for the next tree connects: bob's listing shows the file again, and turned on
+    // again hides it.
+    let (ok, out) = run(
+        "rpcclient",
+        &[
+            "127.0.0.1",
+            "-p",
+            &srv.port.to_string(),
+            "-U",
+            ALICE,
+            "-c",
+            "netsharegetinfo share 1005",
+        ],
+    );
+    assert!(ok && out.contains("flags: 0x800"), "{out}");
+    assert!(set_flags(srv.port, 0).contains("flags 0x0"));
+    let (ok, out) = smbclient(srv.port, local.path(), BOB, "ls");
+    assert!(
+        ok && listing(&out).contains(&"private.txt".to_string()),
+        "{out}"
+    );
+    let set = set_flags(srv.port, 0x800);
+    assert!(set.contains("flags 0x800"), "{set}");
+    let (ok, out) = smbclient(srv.port, local.path(), BOB, "ls");
+    assert!(
+        ok && !listing(&out).contains(&"private.txt".to_string()),
+        "{out}"
+    );
 }
