@@ -2301,6 +2301,14 @@ fn dot_and_dot_dot_in_create_names_collapse_inside_the_share() {
             "{name}"
         );
     }
+    // A leading backslash stays a malformed request, dots or not (MS-SMB2 3.3.5.9).
+    for name in ["\\..", "\\d\\..\\d"] {
+        assert_eq!(
+            env.create(name, CreateDisposition::OPEN).map(|_| ()),
+            Err(NtStatus::INVALID_PARAMETER),
+            "{name}"
+        );
+    }
     // Empty components beside dots are not guessed at; dot-like names are no dots.
     assert_eq!(
         env.create("d\\\\..", CreateDisposition::OPEN).map(|_| ()),

@@ -86,6 +86,14 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
         return Err(NtStatus::OBJECT_NAME_NOT_FOUND);
     }
     let asks = read_contexts(&cr.contexts)?;
+    // `.` and `..` resolved in the name before it goes anywhere (`dot_names.rs`), a
+    // reconnect's too: it is compared with the name the open was made with. A name with a
+    // leading backslash is left to the checks below, which refuse it.
+    if !is_ipc && !cr.name.starts_with('\\') {
+        if let std::borrow::Cow::Owned(name) = super::dot_names::collapse(&cr.name)? {
+            cr.name = name;
+        }
+    }
     // A reconnect looks at nothing else of the request (MS-SMB2 3.3.5.9.7, 3.3.5.9.12).
     if let Some(ask) = asks.reconnect {
         if is_ipc {
@@ -94,12 +102,6 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
         return super::durable::reconnect(req, &cr, ask, asks.lease.as_ref()).await;
     }
     check_request(&cr)?;
-    // `.` and `..` resolved in the name before it goes anywhere (`dot_names.rs`).
-    if !is_ipc {
-        if let std::borrow::Cow::Owned(name) = super::dot_names::collapse(&cr.name)? {
-            cr.name = name;
-        }
-    }
     // A v2 create: a replay of one that completed (3.3.5.9.10), or of one still in
     // progress, which is refused with STATUS_FILE_NOT_AVAILABLE (the original answers).
     let _in_progress = match (asks.durable, is_ipc) {
