@@ -56,10 +56,10 @@ bin=${CARGO_TARGET_DIR:-target}/debug/lwiod
 
 # A free port: let the kernel pick one, then hand it to lwiod.
 port=$(python3 scripts/lib/free-port.py)
-mkdir -p "$work/share" "$work/client"
+mkdir -p "$work/share" "$work/hideunread" "$work/client"
 # The accounts do not own the share root (lwiod's own files are no account's): open it to
 # everyone, as a Windows test share gives Everyone full control.
-chmod 0777 "$work/share"
+chmod 0777 "$work/share" "$work/hideunread"
 # Signing is relaxed (lwiod requires it by default): smb2.session-id and smb2.tcon send
 # signed requests naming a session id that does not exist and want the unsigned
 # STATUS_USER_SESSION_DELETED they get, which smbtorture's client drops (and with it the
@@ -67,7 +67,10 @@ chmod 0777 "$work/share"
 # The accounts live in a SAM in a state directory of the run's own (so \pipe\samr is
 # served and the default state directory stays untouched); --user and --admin seed it.
 # --rpcecho serves the RPC test interface rpc.echo, rpc.bind and rpc.handles call.
+# "hideunread" is the share with access-based enumeration that smb2.acls.ACCESSBASED
+# connects to (Samba's test environment has one by that name).
 "$bin" --listen "127.0.0.1:$port" --share "share=$work/share" --user 'torture:T0rture!pass' \
+    --share "hideunread=$work/hideunread" --abe-share hideunread \
     --admin 'tadmin:T0rture!admin' --allow-guest --anonymous-pipes --no-signing-required \
     --state-dir "$work/state" --rpcecho \
     >"$work/lwiod.log" 2>&1 &

@@ -162,6 +162,7 @@ fn files_survive_a_server_restart() {
             file_index: 0,
             pattern: Some("*".into()),
             length: 100, // one or two names at a time: the enumeration has a place
+            only_accessible: None,
         }))
     };
     list(QueryDirectoryFlags::RESTART_SCANS).unwrap();

@@ -404,6 +404,10 @@ impl MemFs {
                 }
             }
             IrpRequest::QueryDirectory(q) => {
+                // memfs keeps no descriptors to enumerate by access.
+                if q.only_accessible.is_some() {
+                    return irp.complete(NtStatus::NOT_SUPPORTED);
+                }
                 let Some(ctx) = irp.file_context() else {
                     return irp.complete(NtStatus::INVALID_HANDLE);
                 };

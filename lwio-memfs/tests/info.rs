@@ -51,6 +51,7 @@ fn list(
         file_index: 0,
         pattern: pattern.map(str::to_owned),
         length: 64 * 1024,
+        only_accessible: None,
     }))?;
     Ok(decode_dir_entries(class, &out)
         .unwrap()
@@ -155,4 +156,21 @@ fn a_disposition_deletes_at_close_but_not_a_full_directory() {
         block_on(io.create_file("/mem/d", req)).err(),
         Some(NtStatus::OBJECT_NAME_NOT_FOUND)
     );
+}
+
+#[test]
+fn access_based_enumeration_is_refused_not_ignored() {
+    // memfs keeps no descriptors: a listing filtered by access cannot be honoured.
+    let io = mounted();
+    let d = open(&io, "/mem/d", CreateDisposition::CREATE, true);
+    let filtered = block_on(d.query_directory(QueryDirectoryRequest {
+        class: FileInfoClass::NAMES,
+        flags: QueryDirectoryFlags::empty(),
+        file_index: 0,
+        pattern: None,
+        length: 4096,
+        only_accessible: Some(AccessMask::FILE_READ_DATA),
+    }));
+    assert_eq!(filtered.err(), Some(NtStatus::NOT_SUPPORTED));
+    assert!(list(&d, None, QueryDirectoryFlags::empty()).is_ok());
 }

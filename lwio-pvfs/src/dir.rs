@@ -5,11 +5,18 @@
 //! entry's facts are read when it is returned, from the entry opened relative to the
 //! handle's own descriptor (`..` too: the handle's parent, or the handle itself at the
 //! share root), never by a path looked up again.
+//!
+//! With access-based enumeration asked for (`only_accessible`, set by an SMB server on a
+//! share with SHI1005_FLAGS_ACCESS_BASED_DIRECTORY_ENUM), an entry whose own descriptor
+//! does not grant the handle's token the rights asked for is skipped as if absent: the
+//! check runs on the descriptor the entry was just opened through, one per entry read,
+//! with the same decoded-descriptor cache an open uses.
 
 use std::os::fd::{AsFd, OwnedFd};
 
 use lwio_core::irp::{QueryDirectoryFlags, QueryDirectoryRequest};
-use lwio_core::{IrpResult, NtStatus};
+use lwio_core::security::{CheckOptions, access_check};
+use lwio_core::{AccessMask, FILE_GENERIC_MAPPING, IrpResult, NtStatus};
 use lwio_fscc::{DirEntryWriter, Expression};
 use rustix::fs::{Mode, OFlags};
 
@@ -77,9 +84,38 @@ fn snapshot(dir: impl AsFd) -> Result<Vec<String>, NtStatus> {
     Ok(all)
 }
 
+/// Whether the entry open as `fd` (`st` its stat) grants the handle's token every one of
+/// `rights` through its own descriptor: access-based enumeration
+/// ([`QueryDirectoryRequest::only_accessible`]). The parent's rights do not count (what
+/// FILE_LIST_DIRECTORY on the directory gives is no right on the entry's contents), nor do
+/// privileges: an entry is listed when its descriptor would let the caller read it.
+fn accessible(
+    volume: &Volume,
+    ccb: &Ccb,
+    fd: &OwnedFd,
+    st: &sys::Stat,
+    rights: AccessMask,
+) -> bool {
+    let sd = crate::create::load_descriptor(volume, fd, st);
+    access_check(
+        &sd,
+        &ccb.token,
+        rights,
+        &FILE_GENERIC_MAPPING,
+        CheckOptions::default(),
+    )
+    .is_ok()
+}
+
 /// The facts of one entry and, with `want_ea`, its EA size (else 0); None when it
-/// vanished or is not a file or directory.
-fn entry_facts(volume: &Volume, ccb: &Ccb, name: &str, want_ea: bool) -> Option<(Facts, u32)> {
+/// vanished, is not a file or directory, or is not `only_accessible` to the caller.
+fn entry_facts(
+    volume: &Volume,
+    ccb: &Ccb,
+    name: &str,
+    want_ea: bool,
+    only_accessible: Option<AccessMask>,
+) -> Option<(Facts, u32)> {
     let ea_size = |fd: &OwnedFd| {
         if want_ea {
             crate::ea::info_size(volume, fd)
@@ -120,6 +156,11 @@ fn entry_facts(volume: &Volume, ccb: &Ccb, name: &str, want_ea: bool) -> Option<
             let st = sys::fstat(&fd).ok()?;
             if !st.is_dir() && !st.file_type().is_file() {
                 return None;
+            }
+            if let Some(rights) = only_accessible {
+                if !accessible(volume, ccb, &fd, &st, rights) {
+                    return None;
+                }
             }
             let dos = volume.root.read_dos(&fd, name).ok()?;
             let mut facts = facts_of(&st, &dos.info);
@@ -186,7 +227,8 @@ pub(crate) fn query(
             scan.next += 1;
             continue;
         }
-        let Some((facts, ea_size)) = entry_facts(volume, ccb, name, want_ea) else {
+        let Some((facts, ea_size)) = entry_facts(volume, ccb, name, want_ea, q.only_accessible)
+        else {
             scan.next += 1;
             continue;
         };

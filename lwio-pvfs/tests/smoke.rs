@@ -200,6 +200,7 @@ fn list_rename_and_locks() {
         file_index: 0,
         pattern: Some("*.TXT".into()),
         length: 65536,
+        only_accessible: None,
     };
     let buf = block_on(root.query_directory(q.clone())).unwrap();
     let names: Vec<String> = decode_dir_entries(FileInfoClass::ID_BOTH_DIRECTORY, &buf)

@@ -389,6 +389,10 @@ pub(crate) async fn execute(
             .await
         }
         IrpRequest::QueryDirectory(q) => {
+            // The remote server lists by its own user's access; no filter of ours applies.
+            if q.only_accessible.is_some() {
+                return Err(RdrError::Status(NtStatus::NOT_SUPPORTED));
+            }
             let length = transact_len(file, q.length);
             let req = QueryDirectoryRequest {
                 class: q.class,

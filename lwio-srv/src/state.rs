@@ -68,7 +68,8 @@ pub struct Share {
     pub max_uses: u32,
     /// The SHI1005 flags srvsvc reports (MS-SRVS 2.2.4.29). Of these the server acts on
     /// [`SHI1005_FLAGS_ENCRYPT_DATA`] (the share requires SMB 3.x encryption, MS-SMB2
-    /// `Share.EncryptData`); the others are stored for srvsvc.
+    /// `Share.EncryptData`) and [`SHI1005_FLAGS_ACCESS_BASED_DIRECTORY_ENUM`] (MS-SMB2
+    /// `Share.DoAccessBasedDirectoryEnumeration`); the others are stored for srvsvc.
     pub flags: u32,
     /// The share permissions (checked at tree connect and, by a
     /// [`ShareAclFilter`](lwio_core::filter::ShareAclFilter) on the share's device, at
@@ -82,10 +83,40 @@ pub struct Share {
 /// client that cannot encrypt is refused with STATUS_ACCESS_DENIED.
 pub const SHI1005_FLAGS_ENCRYPT_DATA: u32 = 0x8000;
 
+/// SHI1005_FLAGS_ACCESS_BASED_DIRECTORY_ENUM (MS-SRVS 2.2.4.29): the share lists a
+/// directory's entries only to those who could read them. Its tree connects carry
+/// SMB2_SHAREFLAG_ACCESS_BASED_DIRECTORY_ENUM (MS-SMB2 2.2.10) and every QUERY_DIRECTORY
+/// asks the file system for [`ABE_RIGHTS`] on each entry.
+pub const SHI1005_FLAGS_ACCESS_BASED_DIRECTORY_ENUM: u32 = 0x0800;
+
+/// What an entry of an access-based enumeration share must grant the caller to be listed:
+/// Windows' "Read" permission (FILE_GENERIC_READ) without SYNCHRONIZE, that is
+/// FILE_READ_DATA (FILE_LIST_DIRECTORY on a directory), FILE_READ_EA,
+/// FILE_READ_ATTRIBUTES and READ_CONTROL. Missing any one hides the entry, as smbtorture's
+/// smb2.acls.ACCESSBASED expects.
+pub const ABE_RIGHTS: lwio_core::AccessMask = lwio_core::AccessMask(
+    lwio_core::AccessMask::FILE_READ_DATA.0
+        | lwio_core::AccessMask::FILE_READ_EA.0
+        | lwio_core::AccessMask::FILE_READ_ATTRIBUTES.0
+        | lwio_core::AccessMask::READ_CONTROL.0,
+);
+
 impl Share {
     /// Whether the share requires SMB 3.x encryption ([`SHI1005_FLAGS_ENCRYPT_DATA`]).
     pub fn encrypts_data(&self) -> bool {
         self.flags & SHI1005_FLAGS_ENCRYPT_DATA != 0
+    }
+
+    /// Whether the share enumerates directories by access
+    /// ([`SHI1005_FLAGS_ACCESS_BASED_DIRECTORY_ENUM`]).
+    pub fn enumerates_by_access(&self) -> bool {
+        self.flags & SHI1005_FLAGS_ACCESS_BASED_DIRECTORY_ENUM != 0
+    }
+
+    /// The share, with access-based directory enumeration.
+    pub fn with_access_based_enumeration(mut self) -> Share {
+        self.flags |= SHI1005_FLAGS_ACCESS_BASED_DIRECTORY_ENUM;
+        self
     }
 
     /// The share, requiring SMB 3.x encryption.

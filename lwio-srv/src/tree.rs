@@ -6,6 +6,10 @@
 //! session without keys (a 2.x dialect, a 3.x client that offered no common cipher, a
 //! guest or null session) is refused with STATUS_ACCESS_DENIED while
 //! `reject_unencrypted_access` holds (3.3.5.7), and served in clear otherwise.
+//!
+//! A share with access-based directory enumeration answers with
+//! SMB2_SHAREFLAG_ACCESS_BASED_DIRECTORY_ENUM (2.2.10); the filtering itself is
+//! QUERY_DIRECTORY's (`files/query_directory.rs`).
 
 use std::sync::Arc;
 
@@ -83,6 +87,9 @@ pub(crate) async fn connect(
             );
             return Outcome::Reply(t.error(conn, NtStatus::ACCESS_DENIED, Vec::new(), signer));
         }
+    }
+    if share.enumerates_by_access() {
+        share_flags |= ShareFlags::ACCESS_BASED_DIRECTORY_ENUM;
     }
     let tree = vs.session.add_tree(Arc::clone(&share), maximal);
     let t = Target {

@@ -683,3 +683,31 @@ async fn a_replay_after_another_request_on_the_open_makes_a_new_open() {
     c.close(first.file_id).await.unwrap();
     c.close(second.file_id).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_leased_reconnect_matches_the_name_with_its_dots_collapsed() {
+    // The open is made as `sub\..\l.txt` (the server keeps `l.txt`); its reconnect may
+    // spell the name either way, as both name one file.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    let h = server(dir.path());
+    let (mut c, task) = connect(&h, USER).await;
+    let rwh = lease(3, RWH);
+    let msg = create_msg(
+        "sub\\..\\l.txt",
+        OplockLevel::LEASE,
+        none(),
+        vec![RequestContext::Lease(rwh), v2(4, 60_000)],
+    );
+    let id = create(&mut c, msg).await.unwrap().file_id;
+    drop_connection(c, task).await;
+    let (mut c, _task) = connect(&h, USER).await;
+    let msg = create_msg(
+        ".\\x\\..\\l.txt",
+        OplockLevel::LEASE,
+        none(),
+        vec![RequestContext::Lease(lease(3, 0)), v2_reconnect(id, 4)],
+    );
+    assert_eq!(create(&mut c, msg).await.unwrap().file_id, id);
+    c.close(id).await.unwrap();
+}

@@ -176,13 +176,25 @@ impl Env {
         related: Option<FileId>,
         ctl: &Ctl,
     ) -> (Reply, Option<FileId>) {
+        self.send_as(&self.session, tree, msg, related, ctl)
+    }
+
+    /// Dispatches `msg` on `tree` of `session` (another session than the environment's).
+    fn send_as(
+        &self,
+        session: &Arc<Session>,
+        tree: &Arc<Tree>,
+        msg: &[u8],
+        related: Option<FileId>,
+        ctl: &Ctl,
+    ) -> (Reply, Option<FileId>) {
         let header = Header::decode(msg).unwrap();
         // As the engine does: the request is a slice of a shared frame, which a WRITE's
         // data is handed to the driver from.
         let frame = bytes::Bytes::copy_from_slice(msg);
         block_on(dispatch(FileRequest {
             io: &self.io,
-            session: &self.session,
+            session,
             tree,
             header: &header,
             msg: &frame,
@@ -2112,4 +2124,241 @@ fn close_postquery_shows_the_write_time_the_cleanup_set() {
         c.times.last_write_time,
         before_close.0
     );
+}
+
+/// The names a QUERY_DIRECTORY of `name` on `tree` of `session` lists (opened, listed to
+/// the end, closed).
+fn list_as(env: &Env, session: &Arc<Session>, tree: &Arc<Tree>, name: &str) -> Vec<String> {
+    let send = |m: &[u8]| env.send_as(session, tree, m, None, &Ctl::default()).0;
+    let cr = CreateRequest {
+        desired_access: AccessMask::FILE_LIST_DIRECTORY | AccessMask::SYNCHRONIZE,
+        share_access: ShareAccess::ALL,
+        disposition: CreateDisposition::OPEN,
+        options: CreateOptions::DIRECTORY_FILE,
+        name: name.into(),
+        ..CreateRequest::default()
+    };
+    let m = ok(send(&msg(Command::CREATE, |o| cr.encode(o)))).unwrap();
+    let id = CreateResponse::decode(&m).unwrap().file_id;
+    let class = FileInfoClass::ID_BOTH_DIRECTORY;
+    let mut names = Vec::new();
+    loop {
+        let q = QueryDirectoryRequest {
+            class,
+            flags: QueryDirectoryFlags::empty(),
+            file_index: 0,
+            file_id: id,
+            pattern: "*".into(),
+            // Small: the filter must go on past hidden entries, across calls.
+            output_buffer_length: 200,
+        };
+        match ok(send(&msg(Command::QUERY_DIRECTORY, |o| q.encode(o)))) {
+            Ok(m) => {
+                let buf = QueryDirectoryResponse::decode(&m).unwrap().buffer;
+                let entries = decode_dir_entries(class, &buf).unwrap();
+                assert!(!entries.is_empty());
+                names.extend(entries.into_iter().map(|e| e.file_name));
+            }
+            Err(NtStatus::NO_MORE_FILES) => break,
+            Err(other) => panic!("listing {name}: {other}"),
+        }
+    }
+    let c = CloseRequest {
+        flags: CloseFlags::empty(),
+        file_id: id,
+    };
+    ok(send(&msg(Command::CLOSE, |o| c.encode(o)))).unwrap();
+    names.sort();
+    names
+}
+
+#[test]
+fn access_based_enumeration_lists_what_each_caller_may_read() {
+    use std::os::unix::fs::MetadataExt;
+    let probe = tempfile::tempdir().unwrap();
+    let uid = std::fs::metadata(probe.path()).unwrap().uid();
+    let owner: lwio_core::Sid = format!("S-1-22-1-{uid}").parse().unwrap();
+    let other: lwio_core::Sid = format!("S-1-22-1-{}", uid.wrapping_add(4242))
+        .parse()
+        .unwrap();
+    let au: lwio_core::Sid = "S-1-5-11".parse().unwrap();
+    let world: lwio_core::Sid = "S-1-1-0".parse().unwrap();
+    let env = Env::with_token(Arc::new(AccessToken::new(owner).with_groups([au, world])));
+    let abe_share = Arc::new(Share::disk("abe", "share").with_access_based_enumeration());
+    assert!(abe_share.enumerates_by_access());
+    let abe = env
+        .session
+        .add_tree(Arc::clone(&abe_share), AccessMask::FILE_ALL_ACCESS);
+    let other_session = Arc::new(Session::new(
+        10,
+        "other".into(),
+        "DOM".into(),
+        Arc::new(AccessToken::new(other).with_groups([au, world])),
+        [8; 16],
+        false,
+    ));
+    let other_abe = other_session.add_tree(Arc::clone(&abe_share), AccessMask::FILE_ALL_ACCESS);
+    let other_plain = other_session.add_tree(
+        Arc::new(Share::disk("plain", "share")),
+        AccessMask::FILE_ALL_ACCESS,
+    );
+    let with_sd = |name: &str, sddl: &str, options: CreateOptions| {
+        let sd: lwio_core::SecurityDescriptor = sddl.parse().unwrap();
+        let r = env
+            .create_on(
+                &env.disk,
+                name,
+                AccessMask::FILE_ALL_ACCESS,
+                CreateDisposition::CREATE,
+                options,
+                vec![RequestContext::SecurityDescriptor(sd.encode()).to_raw()],
+            )
+            .unwrap();
+        env.close(r.file_id, CloseFlags::default()).unwrap();
+    };
+    // A directory everyone may list, holding entries for everyone, for the owner alone,
+    // and ones that lack one of the rights a listing needs.
+    with_sd("pub", "D:(A;;FA;;;WD)", CreateOptions::DIRECTORY_FILE);
+    with_sd(
+        "pub\\everyone.txt",
+        "D:(A;;FR;;;WD)",
+        CreateOptions::empty(),
+    );
+    with_sd(
+        "pub\\everyone_dir",
+        "D:(A;;FR;;;WD)",
+        CreateOptions::DIRECTORY_FILE,
+    );
+    with_sd(
+        "pub\\owner.txt",
+        &format!("D:(A;;FA;;;{owner})"),
+        CreateOptions::empty(),
+    );
+    // FILE_GENERIC_READ without FILE_READ_EA, without FILE_READ_ATTRIBUTES, without
+    // FILE_READ_DATA: hidden from everyone, the owner too (smb2.acls.ACCESSBASED).
+    for (name, mask) in [
+        ("no_ea.txt", 0x0012_0081u32),
+        ("no_attr.txt", 0x0012_0009),
+        ("no_data.txt", 0x0012_0088),
+    ] {
+        with_sd(
+            &format!("pub\\{name}"),
+            &format!("D:(A;;0x{mask:08x};;;WD)"),
+            CreateOptions::empty(),
+        );
+    }
+    for i in 0..20 {
+        with_sd(
+            &format!("pub\\hidden{i:02}.txt"),
+            &format!("D:(A;;FA;;;{owner})"),
+            CreateOptions::empty(),
+        );
+    }
+    let mut hidden: Vec<String> = (0..20).map(|i| format!("hidden{i:02}.txt")).collect();
+    let everyone = ["everyone.txt", "everyone_dir"];
+    // The other user, on the access-based share: only what it may read.
+    let mut want: Vec<String> = [".", ".."]
+        .iter()
+        .chain(&everyone)
+        .map(|s| s.to_string())
+        .collect();
+    want.sort();
+    assert_eq!(list_as(&env, &other_session, &other_abe, "pub"), want);
+    // The same user, on a share without it: everything.
+    let all = list_as(&env, &other_session, &other_plain, "pub");
+    assert_eq!(all.len(), 2 + 2 + 1 + 3 + 20, "{all:?}");
+    // The owner, on the access-based share: its own files too.
+    let mut want_owner = want.clone();
+    want_owner.push("owner.txt".into());
+    want_owner.append(&mut hidden);
+    want_owner.sort();
+    assert_eq!(list_as(&env, &env.session, &abe, "pub"), want_owner);
+}
+
+#[test]
+fn dot_and_dot_dot_in_create_names_collapse_inside_the_share() {
+    let env = Env::new();
+    let d = env.mkdir("d");
+    env.close(d, CloseFlags::empty()).unwrap();
+    let f = env
+        .create("d\\f.txt", CreateDisposition::CREATE)
+        .unwrap()
+        .file_id;
+    env.write(f, 0, b"in d").unwrap();
+    env.close(f, CloseFlags::empty()).unwrap();
+    let read_of = |name: &str| {
+        let id = env.create(name, CreateDisposition::OPEN)?.file_id;
+        let data = env.read(id, 0, 16, 0);
+        env.close(id, CloseFlags::empty()).unwrap();
+        data
+    };
+    // Resolved as text: `x` need not exist.
+    for name in [
+        "d\\f.txt",
+        "d\\.\\f.txt",
+        "d\\x\\..\\f.txt",
+        ".\\d\\f.txt",
+        "d/x/../f.txt",
+        "d\\x\\y\\..\\..\\f.txt",
+    ] {
+        assert_eq!(read_of(name).as_deref(), Ok(&b"in d"[..]), "{name}");
+    }
+    // `d\sub\..` is `d` (smb2.notify.tree opens such a name), `d\..` the share root.
+    let sub = env.mkdir("d\\sub");
+    env.close(sub, CloseFlags::empty()).unwrap();
+    let names = |name: &str| list_as(&env, &env.session, &env.disk, name);
+    assert_eq!(names("d\\sub\\.."), vec![".", "..", "f.txt", "sub"]);
+    assert!(names("d\\..").contains(&"d".to_string()));
+    // Anything that climbs above the share root is a syntax error of the path.
+    for name in [
+        "..",
+        "..\\d",
+        "d\\..\\..",
+        "d\\..\\..\\d\\f.txt",
+        ".\\..",
+        "d/../..",
+        "d\\sub\\..\\..\\..\\etc",
+    ] {
+        assert_eq!(
+            env.create(name, CreateDisposition::OPEN_IF).map(|_| ()),
+            Err(NtStatus::OBJECT_PATH_SYNTAX_BAD),
+            "{name}"
+        );
+    }
+    // A leading backslash stays a malformed request, dots or not (MS-SMB2 3.3.5.9).
+    for name in ["\\..", "\\d\\..\\d"] {
+        assert_eq!(
+            env.create(name, CreateDisposition::OPEN).map(|_| ()),
+            Err(NtStatus::INVALID_PARAMETER),
+            "{name}"
+        );
+    }
+    // Empty components beside dots are not guessed at; dot-like names are no dots.
+    assert_eq!(
+        env.create("d\\\\..", CreateDisposition::OPEN).map(|_| ()),
+        Err(NtStatus::OBJECT_NAME_INVALID)
+    );
+    assert!(env.create("d\\...", CreateDisposition::OPEN).is_err());
+    // Spellings that are no dot components reach PVFS as they are, and its jail refuses
+    // what it cannot take as a name: stream syntax on a dot, a dot left in a path.
+    for name in [
+        "..::$DATA",
+        "..:s",
+        "d\\..::$DATA",
+        "d\\..:s:$DATA",
+        "d\\..\\..::$DATA",
+        "d\\sub\\..\\..\\..:x",
+    ] {
+        let got = env.create(name, CreateDisposition::OPEN_IF).map(|_| ());
+        assert!(
+            matches!(
+                got,
+                Err(NtStatus::OBJECT_PATH_SYNTAX_BAD | NtStatus::OBJECT_NAME_INVALID)
+            ),
+            "{name}: {got:?}"
+        );
+    }
+    // Nothing was created outside the share, and the names above made nothing inside it.
+    assert!(!env.dir.path().parent().unwrap().join("etc").exists());
+    assert_eq!(names(""), vec![".", "..", "d"]);
 }

@@ -56,6 +56,7 @@
 //! # authenticated may do what the files' own descriptors allow.
 //! security = "D:(A;;FA;;;BA)(A;;0x1200a9;;;AU)"
 //! encrypt_data = false         # require SMB 3.x encryption on this share
+//! access_based_enumeration = false # list only the entries each caller may read
 //!
 //! [[user]]
 //! name = "alice"
@@ -158,6 +159,12 @@ pub struct ShareConfig {
     /// STATUS_ACCESS_DENIED unless `reject_unencrypted_access` is off.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub encrypt_data: bool,
+    /// Access-based directory enumeration (srvsvc's SHI1005_FLAGS_ACCESS_BASED_DIRECTORY_ENUM,
+    /// MS-SMB2 `Share.DoAccessBasedDirectoryEnumeration`): a directory listing shows each
+    /// caller only the entries whose descriptor grants it Windows' "Read" (FILE_READ_DATA,
+    /// FILE_READ_EA, FILE_READ_ATTRIBUTES, READ_CONTROL). Off by default.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub access_based_enumeration: bool,
 }
 
 impl ShareConfig {
@@ -170,6 +177,7 @@ impl ShareConfig {
             security: None,
             comment: String::new(),
             encrypt_data: false,
+            access_based_enumeration: false,
         }
     }
 }
@@ -339,6 +347,10 @@ pub struct Args {
     /// Require SMB 3.x encryption on the share NAME (repeatable).
     #[arg(long = "encrypt-share", value_name = "NAME")]
     pub encrypt_shares: Vec<String>,
+    /// List to each caller only the entries it may read, on the share NAME (access-based
+    /// enumeration; repeatable).
+    #[arg(long = "abe-share", value_name = "NAME")]
+    pub abe_shares: Vec<String>,
     /// Serve unencrypted requests where encryption is required, and clients that cannot
     /// encrypt (they are refused with STATUS_ACCESS_DENIED by default).
     #[arg(long)]
@@ -592,6 +604,9 @@ impl Config {
         }
         for name in &args.encrypt_shares {
             c.share_mut(name, "--encrypt-share")?.encrypt_data = true;
+        }
+        for name in &args.abe_shares {
+            c.share_mut(name, "--abe-share")?.access_based_enumeration = true;
         }
         for a in &args.share_acls {
             let (name, sddl) = a.split_once('=').ok_or_else(|| {
@@ -995,6 +1010,20 @@ mod more_tests {
                 && cli.shares[0].encrypt_data
         );
         assert!(Config::from_cli(["lwiod", "--encrypt-share", "nosuch"]).is_err());
+    }
+
+    #[test]
+    fn access_based_enumeration_from_cli_and_toml() {
+        assert!(!ShareConfig::new("d", "/tmp/x").access_based_enumeration);
+        let cli =
+            Config::from_cli(["lwiod", "--share", "hide=/tmp/x", "--abe-share", "HIDE"]).unwrap();
+        let toml = Config::from_toml(
+            "[[share]]\nname = \"hide\"\npath = \"/tmp/x\"\naccess_based_enumeration = true\n",
+        )
+        .unwrap();
+        assert_eq!(cli, toml);
+        assert!(cli.shares[0].access_based_enumeration);
+        assert!(Config::from_cli(["lwiod", "--abe-share", "nosuch"]).is_err());
     }
 
     #[test]

@@ -15,7 +15,9 @@
 //!   create on the share's device, since [`LiveShareAcl`] reads it at each create. Trees
 //!   already connected keep what they were granted. The flags are stored and reported;
 //!   of them SHI1005_FLAGS_ENCRYPT_DATA makes the share require SMB 3.x encryption from
-//!   the next tree connect on (kept in the shares file as `encrypt_data`).
+//!   the next tree connect on (kept in the shares file as `encrypt_data`), and
+//!   SHI1005_FLAGS_ACCESS_BASED_DIRECTORY_ENUM turns access-based enumeration on or off
+//!   for the next tree connect (kept as `access_based_enumeration`).
 //! - Delete takes the share out of the table, disconnects its trees and closes their
 //!   opens (later requests on them: STATUS_NETWORK_NAME_DELETED), and erases its record.
 //!   The I/O manager has no unmount yet, so the device stays mounted, unreachable, until
@@ -227,6 +229,9 @@ impl LiveShares {
         if config.encrypt_data {
             share = share.with_encrypt_data();
         }
+        if config.access_based_enumeration {
+            share = share.with_access_based_enumeration();
+        }
         self.entries.lock().push(Entry {
             config: config.clone(),
             sticky,
@@ -310,6 +315,9 @@ impl ShareAdmin for LiveShares {
             security,
             comment: share.comment.clone(),
             encrypt_data: share.flags & lwio_srv::state::SHI1005_FLAGS_ENCRYPT_DATA != 0,
+            access_based_enumeration: share.flags
+                & lwio_srv::state::SHI1005_FLAGS_ACCESS_BASED_DIRECTORY_ENUM
+                != 0,
         };
         let sticky = share.share_type.is_sticky();
         let device = self.fresh_device(&share.name);
@@ -383,6 +391,7 @@ impl ShareAdmin for LiveShares {
         if let Some(at) = entry {
             entries[at].config.comment = share.comment.clone();
             entries[at].config.encrypt_data = share.encrypts_data();
+            entries[at].config.access_based_enumeration = share.enumerates_by_access();
             if entries[at].sticky
                 && let Err(e) = self.file.store(&Self::sticky_configs(&entries))
             {

@@ -148,6 +148,7 @@ fn open_write_read_stat_and_list_through_the_socket() {
                 file_index: 0,
                 pattern: Some("*".into()),
                 length: 64 * 1024,
+                only_accessible: None,
             })
             .await
             .unwrap();

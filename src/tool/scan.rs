@@ -58,6 +58,7 @@ pub fn scan<E>(
             file_index: 0,
             pattern: first.then(|| pattern.to_owned()),
             length: SCAN_LENGTH,
+            only_accessible: None,
         };
         let buf = match block_on(dir.query_directory(request)) {
             Ok(buf) => buf,

@@ -106,6 +106,7 @@ fn file_op() -> impl Strategy<Value = Op> {
                         file_index: n,
                         pattern,
                         length: n ^ 7,
+                        only_accessible: None,
                     },
                 ),
                 9 => Op::Lock(

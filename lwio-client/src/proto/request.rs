@@ -436,6 +436,8 @@ fn decode_op(code: u8, r: &mut Body<'_>) -> Result<Op, ProtoError> {
                 file_index: r.u32()?,
                 pattern: r.opt_string()?,
                 length: r.u32()?,
+                // Access-based enumeration is a server's policy; the local protocol carries none.
+                only_accessible: None,
             },
         ),
         opcode::LOCK => Op::Lock(

@@ -155,6 +155,14 @@ pub struct QueryDirectoryRequest {
     pub pattern: Option<String>,
     /// Largest output the caller accepts.
     pub length: u32,
+    /// Access-based enumeration: `Some(rights)` lists only the entries whose own security
+    /// descriptor grants the handle's token every one of `rights` (`.` and `..` are always
+    /// listed); `None` lists every entry. The file system checks each entry's descriptor as
+    /// it reads the entry, so a listing of N entries costs N checks and no extra requests.
+    /// An SMB server sets it on a share with access-based directory enumeration (MS-SRVS
+    /// 2.2.4.29). A driver that keeps no descriptors to check refuses it with
+    /// STATUS_NOT_SUPPORTED rather than list what it cannot filter.
+    pub only_accessible: Option<AccessMask>,
 }
 
 /// The arguments of a change notification (`IRP_MJ_DIRECTORY_CONTROL` / notify).

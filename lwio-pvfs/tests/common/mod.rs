@@ -168,6 +168,7 @@ pub fn query_dir(
         file_index: 0,
         pattern: pattern.map(str::to_owned),
         length,
+        only_accessible: None,
     };
     call(h, IrpRequest::QueryDirectory(q))
 }

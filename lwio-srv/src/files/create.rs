@@ -78,7 +78,7 @@ pub(super) async fn handle(req: &FileRequest<'_>) -> Outcome {
 }
 
 async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
-    let cr = match CreateRequest::decode(req.msg) {
+    let mut cr = match CreateRequest::decode(req.msg) {
         Ok(cr) => cr,
         Err(e) => return Ok((bad_request(e), None)),
     };
@@ -90,6 +90,14 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
         return Err(NtStatus::OBJECT_NAME_NOT_FOUND);
     }
     let asks = read_contexts(&cr.contexts)?;
+    // `.` and `..` resolved in the name before it goes anywhere (`dot_names.rs`), a
+    // reconnect's too: it is compared with the name the open was made with. A name with a
+    // leading backslash is left to the checks below, which refuse it.
+    if !is_ipc && !cr.name.starts_with('\\') {
+        if let std::borrow::Cow::Owned(name) = super::dot_names::collapse(&cr.name)? {
+            cr.name = name;
+        }
+    }
     // A reconnect looks at nothing else of the request (MS-SMB2 3.3.5.9.7, 3.3.5.9.12).
     if let Some(ask) = asks.reconnect {
         if is_ipc {

@@ -27,6 +27,7 @@ mod change_notify;
 mod channel;
 mod close;
 mod create;
+mod dot_names;
 mod durable;
 mod flush;
 mod ioctl;
