@@ -55,6 +55,7 @@
 
 pub mod accounts;
 pub mod admin;
+mod channel;
 pub mod config;
 mod conn;
 mod credits;
@@ -65,7 +66,6 @@ mod negotiate;
 #[cfg(feature = "rpc")]
 pub mod rpc_services;
 pub mod server;
-mod session_bind;
 mod session_setup;
 pub mod signing;
 pub mod state;

@@ -112,16 +112,18 @@ pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Setup {
         tracing::debug!("encryption is required and the client cannot encrypt");
         return now(t.error(conn, NtStatus::ACCESS_DENIED, Vec::new(), None));
     }
-    // Channel binding is not offered (`session_bind`).
-    if let Some(refused) = crate::session_bind::refuse_binding(conn, &t, &req, msg) {
-        return now(refused);
-    }
+    // Channel binding, and re-authentication on a bound channel (`channel`).
+    let binding = match crate::channel::check(conn, &neg, &t, &req, msg) {
+        crate::channel::Check::Ordinary => None,
+        crate::channel::Check::Refuse(r) => return now(r),
+        crate::channel::Check::Bind(b) => Some(b),
+    };
     let (session_id, mut auth, previous) = match begin(conn, hdr.session_id) {
         Ok(b) => b,
         Err(status) => {
-            // A session of another connection: answered under its key (`session_bind`).
+            // A session of another connection: answered under its key (`channel`).
             let signer = (status == NtStatus::USER_SESSION_DELETED)
-                .then(|| crate::session_bind::foreign_signer(conn, hdr, msg))
+                .then(|| crate::channel::foreign_signer(conn, hdr, msg))
                 .flatten();
             return now(t.error(conn, status, Vec::new(), signer));
         }
@@ -158,6 +160,11 @@ pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Setup {
         Step::Failed(f) => failed(conn, &t, f),
         Step::Done { logon, reply } => {
             let reply = reply.unwrap_or_default();
+            if let Some(b) = &binding {
+                return now(crate::channel::bound(
+                    conn, &t, &neg, &auth, *logon, reply, b,
+                ));
+            }
             match previous {
                 Some(vs) => now(reauthenticated(conn, &t, &vs, *logon, reply)),
                 None => {
@@ -167,6 +174,8 @@ pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Setup {
                         let encryption = vs.encrypt_data;
                         let signing = vs.signer.is_some();
                         crate::admin::link(&vs.session, conn, neg.dialect.0, signing, encryption);
+                        // The session's first channel (multichannel binds others to it).
+                        crate::channel::first(conn, &neg, &vs);
                     }
                     now(response)
                 }
@@ -315,6 +324,7 @@ fn established(
             signing_required,
             sealer,
             encrypt_data,
+            bound: false,
         }));
     }
     conn.authenticated.store(true, Ordering::Relaxed);
@@ -335,6 +345,8 @@ fn end_session(conn: &Conn, id: u64) {
     let slot = conn.st.lock().sessions.remove(&id);
     if let Some(vs) = slot.and_then(|s| s.valid) {
         conn.session_ended(id, vs.signer.clone());
+        // The session ends on every channel (a LOGOFF on any of them, MS-SMB2 3.3.5.6).
+        crate::channel::end_everywhere(&vs.session, conn);
         vs.session.end_logon();
         for tree in vs.session.remove_all_trees() {
             // Durable opens outlive a logoff too: a new session may reclaim them

@@ -26,6 +26,8 @@
 //! - For durable handles ([`crate::durable`]): `Open::durable`, `Open::relay`,
 //!   `Open::channel`,
 //!   `Tree::insert_open` (a reconnected open joins its new tree), `FileRequest::durable`.
+//! - For multichannel ([`crate::channel`]): `Session::channels`, the connections the
+//!   session is bound to.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -333,6 +335,7 @@ pub struct Session {
     last_active: AtomicU64,
     logon: Mutex<Option<crate::status::SessionGuard>>,
     link: Mutex<Option<crate::admin::Link>>,
+    channels: crate::channel::Channels,
 }
 
 impl Session {
@@ -360,6 +363,7 @@ impl Session {
             last_active: AtomicU64::new(0),
             logon: Mutex::new(None),
             link: Mutex::new(None),
+            channels: Default::default(),
         }
     }
 
@@ -406,6 +410,11 @@ impl Session {
     /// engine.
     pub(crate) fn with_link<T>(&self, f: impl FnOnce(&crate::admin::Link) -> T) -> Option<T> {
         self.link.lock().as_ref().map(f)
+    }
+
+    /// The connections the session is bound to (SMB 3.x multichannel, [`crate::channel`]).
+    pub(crate) fn channels(&self) -> &crate::channel::Channels {
+        &self.channels
     }
 
     /// Takes the session out of the server's status (logoff).

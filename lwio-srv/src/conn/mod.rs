@@ -91,6 +91,9 @@ pub(crate) struct ValidSession {
     pub(crate) sealer: Option<Arc<Sealer>>,
     /// `Session.EncryptData`: the server requires this session's requests encrypted.
     pub(crate) encrypt_data: bool,
+    /// A channel bound to a session of another connection ([`crate::channel`]): its
+    /// signer is the channel's, not `Session.SigningKey`.
+    pub(crate) bound: bool,
 }
 
 /// A session-setup exchange in progress.
@@ -107,6 +110,9 @@ pub(crate) struct SessionSlot {
     pub(crate) auth: Option<AuthInProgress>,
     /// When the slot was made: its logon exchange started ([`setups`]).
     pub(crate) started: Instant,
+    /// The session a binding in progress binds this connection to
+    /// ([`crate::channel`]).
+    pub(crate) binding: Option<Arc<Session>>,
 }
 
 impl Default for SessionSlot {
@@ -115,6 +121,7 @@ impl Default for SessionSlot {
             valid: None,
             auth: None,
             started: Instant::now(),
+            binding: None,
         }
     }
 }
@@ -669,6 +676,9 @@ impl Conn {
     /// Ends what the connection holds: cancels its requests in progress, closes its
     /// sessions' trees and opens, and forgets its sessions.
     pub(crate) fn teardown(&self) {
+        // Nothing more goes out here: a break for one of its sessions' opens goes to
+        // another channel of the session, if any ([`crate::channel`]).
+        self.closing.store(true, Ordering::Relaxed);
         for p in self.pending.lock().values() {
             if let Some(c) = &p.canceller {
                 c.cancel();
@@ -677,6 +687,11 @@ impl Conn {
         let sessions: Vec<SessionSlot> = self.st.lock().sessions.drain().map(|(_, s)| s).collect();
         for s in sessions {
             if let Some(v) = s.valid {
+                // The session lives on while another channel remains (MS-SMB2 3.3.7.1).
+                if let Some(other) = v.session.channels().remove(self) {
+                    crate::admin::relink(&v.session, &other);
+                    continue;
+                }
                 for t in v.session.remove_all_trees() {
                     // Durable opens wait for their client (MS-SMB2 3.3.7.1).
                     self.srv

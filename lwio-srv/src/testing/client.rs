@@ -509,6 +509,92 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
         Ok(sid)
     }
 
+    /// Binds session `session_id` (established on another connection) to this one as a
+    /// new channel (SMB 3.x multichannel, MS-SMB2 3.2.4.2.3): SESSION_SETUP legs with
+    /// SMB2_SESSION_FLAG_BINDING, authenticating as `user`, each signed by
+    /// `session_signer` (the session's own key; `None`: unsigned). Returns the status
+    /// that ended the exchange. On success the session becomes the current one and this
+    /// connection signs its requests, and checks its responses, with the channel's key.
+    pub async fn bind(
+        &mut self,
+        session_id: u64,
+        session_signer: Option<&Signer>,
+        user: (&str, &str),
+    ) -> Result<NtStatus, ClientError> {
+        let mut init = Initiator::spnego(NtlmCredentials {
+            user: user.0.into(),
+            domain: String::new(),
+            workstation: "RAW".into(),
+            nt_hash: nt_hash(user.1),
+        });
+        let leg = |token: Vec<u8>, sign: bool| {
+            let mut msg = Msg::new(
+                Command::SESSION_SETUP,
+                body(|o| {
+                    SessionSetupRequest {
+                        flags: lwio_smb2::session::SessionSetupFlags::BINDING,
+                        security_mode: lwio_smb2::session::SessionSecurityMode::SIGNING_ENABLED,
+                        security_buffer: token,
+                        ..SessionSetupRequest::default()
+                    }
+                    .encode(o)
+                }),
+            );
+            msg.session_id = Some(session_id);
+            msg.sign = sign;
+            msg
+        };
+        let had = self.signers.remove(&session_id);
+        if let Some(s) = session_signer {
+            self.signers.insert(session_id, s.clone());
+        }
+        let signed = session_signer.is_some();
+        let m = self.call(leg(init.first(), signed)).await;
+        let m = match m {
+            Ok(m) => m,
+            Err(e) => {
+                self.restore_signer(session_id, had);
+                return Err(e);
+            }
+        };
+        let h = header(&m)?;
+        if h.status != NtStatus::MORE_PROCESSING_REQUIRED {
+            self.restore_signer(session_id, had);
+            return Ok(h.status);
+        }
+        let challenge = SessionSetupResponse::decode(&m)
+            .map_err(|e| ClientError::Malformed(format!("session setup: {e}")))?
+            .security_buffer;
+        let token = init
+            .step(&challenge, 0)
+            .map_err(|e| ClientError::Malformed(format!("challenge: {e}")))?;
+        let mids = self.send(vec![leg(token, signed)]).await?;
+        // The final answer is signed with the channel's key (3.3.5.5.3).
+        let Some(key) = init.session_key() else {
+            return Err(ClientError::Malformed("no session key".into()));
+        };
+        let channel = Signer::new(self.dialect, &key, [0; 64], false);
+        self.signers.insert(session_id, channel);
+        let m = self.response(mids[0]).await?;
+        let h = header(&m)?;
+        if h.status == NtStatus::SUCCESS {
+            if !h.flags.contains(HeaderFlags::SIGNED) {
+                return Err(ClientError::Malformed("unsigned binding response".into()));
+            }
+            self.session_id = session_id;
+        } else {
+            self.restore_signer(session_id, had);
+        }
+        Ok(h.status)
+    }
+
+    fn restore_signer(&mut self, session_id: u64, had: Option<Signer>) {
+        match had {
+            Some(s) => self.signers.insert(session_id, s),
+            None => self.signers.remove(&session_id),
+        };
+    }
+
     /// Starts a logon and leaves it half done (the first leg only); returns the session
     /// id the server gave it, or the status it refused it with.
     pub async fn half_logon(&mut self) -> Result<u64, ClientError> {
