@@ -46,7 +46,11 @@
 //! connection's signing algorithm (3.3.5.5.3); the final response is signed with it.
 //!
 //! Once bound, a SESSION_SETUP on the channel without the flag (a re-authentication) must
-//! be signed with the channel's key: anything else is STATUS_ACCESS_DENIED (Windows).
+//! be signed with the channel's key: signed with another, it is STATUS_ACCESS_DENIED
+//! (under `Session.SigningKey` when it verifies with that); unsigned, it authenticates,
+//! and a failure is the logon's status (the session ends on every channel, as after any
+//! failed re-authentication) while a success is STATUS_ACCESS_DENIED, the session as it
+//! was (Windows, as smbtorture's `bind_invalid_auth` and `bind_negative_*` record).
 //!
 //! ## Life of a channel (3.3.7.1)
 //! A connection that drops takes its channel out of the list: the session, its trees and
@@ -208,6 +212,11 @@ pub(crate) fn first(conn: &Arc<Conn>, neg: &Negotiated, vs: &ValidSession) {
 pub(crate) enum Check {
     /// Not a binding, nor a re-authentication on a bound channel: the ordinary path.
     Ordinary,
+    /// An unsigned re-authentication on a bound channel: it authenticates (a failure
+    /// fails it, and ends the session, as any failed re-authentication), and its success
+    /// is STATUS_ACCESS_DENIED with the session left as it was (Windows: smbtorture's
+    /// `bind_invalid_auth` and `bind_negative_smb3signCtoH*`).
+    UnsignedChannelReauth,
     /// Answer this (a refusal).
     Refuse(Response),
     /// A binding to go on with: the connection's slot for it exists.
@@ -218,6 +227,19 @@ pub(crate) enum Check {
 pub(crate) struct Binding {
     session: Arc<Session>,
     origin: Origin,
+}
+
+impl Binding {
+    /// Signs a STATUS_MORE_PROCESSING_REQUIRED answer of the binding with
+    /// `Session.SigningKey` (the client has no channel key yet; Windows signs them).
+    pub(crate) fn sign_interim(&self, msg: &mut [u8]) {
+        self.origin.signer.sign(msg);
+    }
+
+    /// `Session.SigningKey`, which signs the binding's refusals.
+    pub(crate) fn signer(&self) -> Signer {
+        self.origin.signer.clone()
+    }
 }
 
 /// Checks a SESSION_SETUP against the binding rules (module docs).
@@ -248,13 +270,26 @@ pub(crate) fn check(
             if !binding && !vs.bound {
                 return Check::Ordinary;
             }
+            if !signed && !binding {
+                // Authenticated first, refused after (`Check::UnsignedChannelReauth`).
+                return Check::UnsignedChannelReauth;
+            }
             let verified = signed && vs.signer.as_ref().is_some_and(|s| s.verify(msg));
             if !verified {
                 tracing::debug!(
                     session = id,
                     "session setup on a channel not signed with its key"
                 );
-                return refuse(NtStatus::ACCESS_DENIED, None);
+                // Signed with Session.SigningKey (a client that has no channel key yet
+                // signs so): refused under that key, as Windows, so the client sees the
+                // status rather than an unsigned answer it must drop.
+                let session_key = vs
+                    .session
+                    .channels()
+                    .origin()
+                    .map(|o| o.signer)
+                    .filter(|s| signed && s.verify(msg));
+                return refuse(NtStatus::ACCESS_DENIED, session_key);
             }
             if binding {
                 return refuse(NtStatus::REQUEST_NOT_ACCEPTED, vs.signer.clone());
@@ -267,6 +302,7 @@ pub(crate) fn check(
                 return refuse(NtStatus::USER_SESSION_DELETED, None);
             };
             if !(signed && origin.signer.verify(msg)) {
+                tracing::debug!(session = id, "binding leg with a bad signature");
                 conn.st.lock().sessions.remove(&id);
                 return refuse(NtStatus::ACCESS_DENIED, None);
             }
@@ -370,7 +406,12 @@ pub(crate) fn bound(
     if logon.kind != LogonKind::User || logon.token.user != origin.user {
         tracing::debug!(session = id, user = %logon.user, "binding as another user refused");
         conn.st.lock().sessions.remove(&id);
-        return t.error(conn, NtStatus::ACCESS_DENIED, Vec::new(), None);
+        return t.error(
+            conn,
+            NtStatus::ACCESS_DENIED,
+            Vec::new(),
+            Some(origin.signer.clone()),
+        );
     }
     if !session.channels().add(conn) {
         conn.st.lock().sessions.remove(&id);

@@ -113,8 +113,13 @@ pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Setup {
         return now(t.error(conn, NtStatus::ACCESS_DENIED, Vec::new(), None));
     }
     // Channel binding, and re-authentication on a bound channel (`channel`).
+    let mut unsigned_channel_reauth = false;
     let binding = match crate::channel::check(conn, &neg, &t, &req, msg) {
         crate::channel::Check::Ordinary => None,
+        crate::channel::Check::UnsignedChannelReauth => {
+            unsigned_channel_reauth = true;
+            None
+        }
         crate::channel::Check::Refuse(r) => return now(r),
         crate::channel::Check::Bind(b) => Some(b),
     };
@@ -143,9 +148,14 @@ pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Setup {
                 session_flags: SessionFlags::empty(),
                 security_buffer: token,
             };
-            let bytes = t.encode(conn, NtStatus::MORE_PROCESSING_REQUIRED, None, |o| {
+            let mut bytes = t.encode(conn, NtStatus::MORE_PROCESSING_REQUIRED, None, |o| {
                 body.encode(o)
             });
+            if let Some(b) = &binding {
+                // A binding's interim answers are signed with Session.SigningKey, before
+                // the preauth hash takes them in (`channel`).
+                b.sign_interim(&mut bytes);
+            }
             if chain_preauth {
                 auth.preauth.update(&bytes);
             }
@@ -157,7 +167,19 @@ pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Setup {
                 signer: None,
             })
         }
-        Step::Failed(f) => failed(conn, &t, f),
+        // A binding's failure is signed with Session.SigningKey, a re-authentication's
+        // with the key the request was signed with (a client that requires signing
+        // takes an unsigned answer for STATUS_ACCESS_DENIED).
+        Step::Failed(f) => {
+            let signer = match (&binding, &previous) {
+                (Some(b), _) => Some(b.signer()),
+                (None, Some(vs)) if hdr.flags.contains(HeaderFlags::SIGNED) => {
+                    vs.signer.clone().filter(|s| s.verify(msg))
+                }
+                _ => None,
+            };
+            failed(conn, &t, f, signer)
+        }
         Step::Done { logon, reply } => {
             let reply = reply.unwrap_or_default();
             if let Some(b) = &binding {
@@ -166,6 +188,9 @@ pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Setup {
                 ));
             }
             match previous {
+                Some(_) if unsigned_channel_reauth => {
+                    now(t.error(conn, NtStatus::ACCESS_DENIED, Vec::new(), None))
+                }
                 Some(vs) => now(reauthenticated(conn, &t, &vs, *logon, reply)),
                 None => {
                     let response = established(conn, &t, &neg, &req, &auth, *logon, reply);
@@ -186,7 +211,7 @@ pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Setup {
 
 /// A failed logon: the session goes (MS-SMB2 3.3.5.5.3) and the answer waits for the
 /// rate limiter.
-fn failed(conn: &Conn, t: &Target<'_>, f: LogonFailure) -> Setup {
+fn failed(conn: &Conn, t: &Target<'_>, f: LogonFailure, signer: Option<Signer>) -> Setup {
     end_session(conn, t.session_id);
     let hold = f.is_logon_attempt().then(|| {
         conn.srv.logon_limiter.lock().failed(
@@ -196,7 +221,7 @@ fn failed(conn: &Conn, t: &Target<'_>, f: LogonFailure) -> Setup {
         )
     });
     (
-        Outcome::Reply(t.error(conn, f.status, Vec::new(), None)),
+        Outcome::Reply(t.error(conn, f.status, Vec::new(), signer)),
         hold,
     )
 }

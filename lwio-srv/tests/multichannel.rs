@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use lwio_core::{AccessMask, CreateDisposition, NtStatus, ShareAccess};
 use lwio_smb2::{
-    Capabilities, Command, CreateRequest, CreateResponse, Dialect, FileId, OplockLevel,
+    Capabilities, Command, CreateRequest, CreateResponse, Dialect, FileId, HeaderFlags, OplockLevel,
 };
 use lwio_srv::accounts::UserConfig;
 use lwio_srv::testing::client::{Msg, RawClient, body, header, status_of};
@@ -293,4 +293,48 @@ async fn multichannel_off_refuses_binding() {
     let (mut c2, _t2, _) = negotiated(&h, Dialect::SMB_3_0_2).await;
     let st = c2.bind(sid, c1.signer(sid), USER).await.unwrap();
     assert_eq!(st, NtStatus::REQUEST_NOT_ACCEPTED);
+}
+
+#[tokio::test]
+async fn re_authentication_on_a_bound_channel() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = server_with(dir.path(), |s| s.failed_logon_delay = Duration::ZERO);
+    let (mut c1, _t1, sid) = first(&h, USER).await;
+    let id = create(&mut c1, "reauth.txt", OplockLevel::NONE)
+        .await
+        .file_id;
+    c1.write(id, 0, b"data").await.unwrap();
+    let (mut c2, _t2, status) = bind(&h, &c1, sid, USER).await;
+    assert_eq!(status, NtStatus::SUCCESS);
+    // Signed with the channel's key: an ordinary re-authentication.
+    assert_eq!(c2.reauth(sid, USER, true).await.unwrap(), NtStatus::SUCCESS);
+    // Unsigned: it authenticates, then is refused; the session goes on.
+    assert_eq!(
+        c2.reauth(sid, USER, false).await.unwrap(),
+        NtStatus::ACCESS_DENIED
+    );
+    assert_eq!(read_status(&mut c1, id).await, NtStatus::SUCCESS);
+    assert_eq!(read_status(&mut c2, id).await, NtStatus::SUCCESS);
+    // A request naming the session on a connection it is not bound to is
+    // STATUS_USER_SESSION_DELETED, signed with the session's key (the client checks).
+    let (mut c3, _t3, _) = negotiated(&h, Dialect::SMB_3_0_2).await;
+    c3.set_signer(sid, c1.signer(sid).unwrap().clone());
+    let mut msg = RawClient::<DuplexStream>::read_msg(id, 0, 1);
+    msg.session_id = Some(sid);
+    let m = c3.call(msg).await.unwrap();
+    assert_eq!(status_of(&m), NtStatus::USER_SESSION_DELETED);
+    assert!(header(&m).unwrap().flags.contains(HeaderFlags::SIGNED));
+    // A failed re-authentication on a channel ends the session on every channel.
+    assert_eq!(
+        c2.reauth(sid, (USER.0, "wrong"), false).await.unwrap(),
+        NtStatus::LOGON_FAILURE
+    );
+    assert_eq!(
+        read_status(&mut c1, id).await,
+        NtStatus::USER_SESSION_DELETED
+    );
+    assert_eq!(
+        read_status(&mut c2, id).await,
+        NtStatus::USER_SESSION_DELETED
+    );
 }

@@ -457,7 +457,11 @@ async fn process(
         if related {
             return Outcome::Reply(t.error(conn, NtStatus::INVALID_PARAMETER, Vec::new(), None));
         }
-        let signer = conn.ended_signer(session_id, hdr, msg);
+        // Signed with the session's key when the request is: an ended session's, or a
+        // live session of another connection (multichannel, `crate::channel`).
+        let signer = conn
+            .ended_signer(session_id, hdr, msg)
+            .or_else(|| crate::channel::foreign_signer(conn, hdr, msg));
         return Outcome::Reply(t.error(conn, NtStatus::USER_SESSION_DELETED, Vec::new(), signer));
     };
     let encrypted = ctx.sealer.is_some();

@@ -198,6 +198,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
         self.unclaimed.drain(..).collect()
     }
 
+    /// Signs session `id`'s requests with `signer` from now on (and checks its
+    /// responses with it): a test's stand-in for a key the client has from elsewhere.
+    pub fn set_signer(&mut self, id: u64, signer: Signer) {
+        self.signers.insert(id, signer);
+    }
+
     /// The signer of session `id`, if it has a key.
     pub fn signer(&self, id: u64) -> Option<&Signer> {
         self.signers.get(&id)
@@ -569,23 +575,78 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
             .step(&challenge, 0)
             .map_err(|e| ClientError::Malformed(format!("challenge: {e}")))?;
         let mids = self.send(vec![leg(token, signed)]).await?;
-        // The final answer is signed with the channel's key (3.3.5.5.3).
+        // The final answer is signed with the channel's key (3.3.5.5.3), a refusal with
+        // the session's: checked here, not by `recv`.
         let Some(key) = init.session_key() else {
             return Err(ClientError::Malformed("no session key".into()));
         };
         let channel = Signer::new(self.dialect, &key, [0; 64], false);
-        self.signers.insert(session_id, channel);
+        self.signers.remove(&session_id);
         let m = self.response(mids[0]).await?;
         let h = header(&m)?;
+        let check = if h.status == NtStatus::SUCCESS {
+            Some(&channel)
+        } else {
+            session_signer
+        };
+        if h.flags.contains(HeaderFlags::SIGNED) && !check.is_some_and(|s| s.verify(&m)) {
+            return Err(ClientError::Malformed("binding response signature".into()));
+        }
         if h.status == NtStatus::SUCCESS {
             if !h.flags.contains(HeaderFlags::SIGNED) {
                 return Err(ClientError::Malformed("unsigned binding response".into()));
             }
+            self.signers.insert(session_id, channel);
             self.session_id = session_id;
         } else {
             self.restore_signer(session_id, had);
         }
         Ok(h.status)
+    }
+
+    /// Re-authenticates session `session_id` on this connection as `user` (NTLM in
+    /// SPNEGO), each leg signed with the connection's key for the session when `sign`;
+    /// the status that ended the exchange. The session keeps its keys.
+    pub async fn reauth(
+        &mut self,
+        session_id: u64,
+        user: (&str, &str),
+        sign: bool,
+    ) -> Result<NtStatus, ClientError> {
+        let mut init = Initiator::spnego(NtlmCredentials {
+            user: user.0.into(),
+            domain: String::new(),
+            workstation: "RAW".into(),
+            nt_hash: nt_hash(user.1),
+        });
+        let leg = |token: Vec<u8>| {
+            let mut msg = Msg::new(
+                Command::SESSION_SETUP,
+                body(|o| {
+                    SessionSetupRequest {
+                        security_buffer: token,
+                        ..SessionSetupRequest::default()
+                    }
+                    .encode(o)
+                }),
+            );
+            msg.session_id = Some(session_id);
+            msg.sign = sign;
+            msg
+        };
+        let m = self.call(leg(init.first())).await?;
+        let h = header(&m)?;
+        if h.status != NtStatus::MORE_PROCESSING_REQUIRED {
+            return Ok(h.status);
+        }
+        let challenge = SessionSetupResponse::decode(&m)
+            .map_err(|e| ClientError::Malformed(format!("session setup: {e}")))?
+            .security_buffer;
+        let token = init
+            .step(&challenge, 0)
+            .map_err(|e| ClientError::Malformed(format!("challenge: {e}")))?;
+        let m = self.call(leg(token)).await?;
+        Ok(status_of(&m))
     }
 
     fn restore_signer(&mut self, session_id: u64, had: Option<Signer>) {
