@@ -27,7 +27,7 @@
 //!   `Open::channel`,
 //!   `Tree::insert_open` (a reconnected open joins its new tree), `FileRequest::durable`.
 //! - For multichannel ([`crate::channel`]): `Session::channels`, the connections the
-//!   session is bound to.
+//!   session is bound to; `AsyncControl::multichannel` (a provided method: false).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -529,6 +529,12 @@ pub trait AsyncControl: Send + Sync {
     /// Where the server sends notifications for opens this request makes: the oplock
     /// break notifications of the request's connection (MS-SMB2 3.3.4.6).
     fn break_sink(&self) -> Arc<dyn BreakSink>;
+
+    /// True when the request's connection negotiated SMB2_GLOBAL_CAP_MULTI_CHANNEL (a 3.x
+    /// dialect): LOCK then verifies lock sequences on every open (MS-SMB2 3.3.5.14).
+    fn multichannel(&self) -> bool {
+        false
+    }
 }
 
 /// Sends unsolicited messages to one connection (it may be gone by then: nothing is sent).

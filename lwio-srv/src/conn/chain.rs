@@ -738,6 +738,13 @@ impl AsyncControl for AsyncCtl<'_> {
         id
     }
 
+    fn multichannel(&self) -> bool {
+        self.conn.negotiated().is_some_and(|n| {
+            n.server_caps
+                .contains(lwio_smb2::Capabilities::MULTI_CHANNEL)
+        })
+    }
+
     fn break_sink(&self) -> Arc<dyn BreakSink> {
         let session = self
             .conn
