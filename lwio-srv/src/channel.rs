@@ -162,6 +162,16 @@ impl Channels {
             .collect()
     }
 
+    /// True when `conn` is the session's first live channel.
+    pub(crate) fn is_first(&self, conn: &Conn) -> bool {
+        self.0
+            .lock()
+            .conns
+            .iter()
+            .find(|c| c.strong_count() > 0)
+            .is_some_and(|c| std::ptr::eq(c.as_ptr(), conn))
+    }
+
     /// A channel that is not closing, if any.
     pub(crate) fn live(&self) -> Option<Arc<Conn>> {
         self.0

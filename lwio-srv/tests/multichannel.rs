@@ -131,6 +131,8 @@ async fn a_cut_channel_leaves_the_session_on_the_other() {
     c1.write(id, 0, b"kept").await.unwrap();
     let (mut c2, t2, status) = bind(&h, &c1, sid, USER).await;
     assert_eq!(status, NtStatus::SUCCESS);
+    // The engine counts the session's open once, not once per channel.
+    assert_eq!(h.endpoint().stats().opens, 1);
     // The connection the session was made on goes: the session, its tree and its open
     // live on (MS-SMB2 3.3.7.1).
     drop_connection(c1, t1).await;
@@ -140,6 +142,7 @@ async fn a_cut_channel_leaves_the_session_on_the_other() {
         .file_id;
     c2.close(id2).await.unwrap();
     assert_eq!(h.server().status().sessions().len(), 1);
+    assert_eq!(h.endpoint().stats().opens, 1);
     // The last channel goes: so does the session, and every open.
     drop_connection(c2, t2).await;
     h.settle(Duration::from_secs(10)).await.unwrap();

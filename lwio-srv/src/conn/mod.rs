@@ -656,6 +656,11 @@ impl Conn {
             s.sessions += st.sessions.len();
             s.session_setups_in_progress += setups::in_progress(&st.sessions);
             for v in st.sessions.values().filter_map(|slot| slot.valid.as_ref()) {
+                // A session on several connections counts its trees and opens once, on
+                // its first live channel ([`crate::channel`]).
+                if v.bound && !v.session.channels().is_first(self) {
+                    continue;
+                }
                 let trees = v.session.trees();
                 s.trees += trees.len();
                 s.opens += trees.iter().map(|t| t.open_count()).sum::<usize>();
