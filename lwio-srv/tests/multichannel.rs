@@ -341,3 +341,25 @@ async fn re_authentication_on_a_bound_channel() {
         NtStatus::USER_SESSION_DELETED
     );
 }
+
+#[tokio::test]
+async fn a_logon_naming_a_bound_session_as_previous_ends_it_on_every_channel() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = server(dir.path());
+    let (mut c1, _t1, sid) = first(&h, USER).await;
+    let id = create(&mut c1, "prev.txt", OplockLevel::NONE).await.file_id;
+    c1.write(id, 0, b"data").await.unwrap();
+    let (mut c2, _t2, status) = bind(&h, &c1, sid, USER).await;
+    assert_eq!(status, NtStatus::SUCCESS);
+    let (mut c3, _t3, _) = negotiated(&h, Dialect::SMB_3_0_2).await;
+    c3.previous_session_id = sid;
+    c3.logon(USER.0, USER.1).await.unwrap();
+    assert_eq!(
+        read_status(&mut c1, id).await,
+        NtStatus::USER_SESSION_DELETED
+    );
+    assert_eq!(
+        read_status(&mut c2, id).await,
+        NtStatus::USER_SESSION_DELETED
+    );
+}
