@@ -152,6 +152,9 @@ pub(crate) struct PendingRequest {
     pub(crate) async_id: Option<u64>,
     pub(crate) canceller: Option<IrpCanceller>,
     pub(crate) cancelled: bool,
+    /// A CREATE: when the connection drops while its session lives on over another
+    /// channel, it goes on (its open is the session's; a replay finds it).
+    pub(crate) create: bool,
 }
 
 /// The addresses of a connection's two ends, when its transport has them.
@@ -574,6 +577,7 @@ impl Conn {
                 .entry(hdr.message_id)
                 .or_insert_with(|| PendingRequest {
                     session_id: hdr.session_id,
+                    create: hdr.command == Command::CREATE,
                     ..PendingRequest::default()
                 });
         }
@@ -684,25 +688,38 @@ impl Conn {
         // Nothing more goes out here: a break for one of its sessions' opens goes to
         // another channel of the session, if any ([`crate::channel`]).
         self.closing.store(true, Ordering::Relaxed);
-        for p in self.pending.lock().values() {
-            if let Some(c) = &p.canceller {
-                c.cancel();
-            }
-        }
         let sessions: Vec<SessionSlot> = self.st.lock().sessions.drain().map(|(_, s)| s).collect();
+        let mut living = Vec::new();
+        let mut ended = Vec::new();
         for s in sessions {
             if let Some(v) = s.valid {
                 // The session lives on while another channel remains (MS-SMB2 3.3.7.1).
                 if let Some(other) = v.session.channels().remove(self) {
                     crate::admin::relink(&v.session, &other);
-                    continue;
+                    living.push(v.session.id);
+                } else {
+                    ended.push(v);
                 }
-                for t in v.session.remove_all_trees() {
-                    // Durable opens wait for their client (MS-SMB2 3.3.7.1).
-                    self.srv
-                        .durable
-                        .connection_lost(&self.srv.leases, t.close_all());
-                }
+            }
+        }
+        // Requests in progress end with the connection, but for the CREATEs of a session
+        // that lives on: as Windows, they complete, their opens are the session's, and a
+        // replay on another channel finds them in progress, then done (smbtorture's
+        // `smb2.replay.dhv2-pending2*`).
+        for p in self.pending.lock().values() {
+            if p.create && living.contains(&p.session_id) {
+                continue;
+            }
+            if let Some(c) = &p.canceller {
+                c.cancel();
+            }
+        }
+        for v in ended {
+            for t in v.session.remove_all_trees() {
+                // Durable opens wait for their client (MS-SMB2 3.3.7.1).
+                self.srv
+                    .durable
+                    .connection_lost(&self.srv.leases, t.close_all());
             }
         }
     }
