@@ -54,8 +54,11 @@
 //!
 //! ## Life of a channel (3.3.7.1)
 //! A connection that drops takes its channel out of the list: the session, its trees and
-//! its opens live on while a channel remains, and go with the last one. A LOGOFF on any
-//! channel ends the session on all of them. An oplock or lease break goes to the
+//! its opens live on while a channel remains, and go with the last one. The channel's
+//! CREATEs in progress then go on (as Windows: a replay on another channel finds them in
+//! progress, then done); its other requests end. A LOGOFF on any channel ends the session
+//! on all of them, and so do a failed re-authentication and a logon that names the
+//! session as its PreviousSessionId. An oplock or lease break goes to the
 //! connection that made the open, or to another live channel of the session when that
 //! one is gone (3.3.4.6, 3.3.4.7).
 
