@@ -66,6 +66,19 @@ async fn bind(h: &Harness, c1: &Client, sid: u64, user: (&str, &str)) -> (Client
     (c2, task, status)
 }
 
+/// A session on two channels with `name` open on it, holding `data`: both channels (the
+/// first, the one bound to it), their tasks, the session id and the file id.
+async fn two_channels(h: &Harness, name: &str, data: &[u8]) -> (Chan, Chan, u64, FileId) {
+    let (mut c1, t1, sid) = first(h, USER).await;
+    let id = create(&mut c1, name, OplockLevel::NONE).await.file_id;
+    c1.write(id, 0, data).await.unwrap();
+    let (c2, t2, status) = bind(h, &c1, sid, USER).await;
+    assert_eq!(status, NtStatus::SUCCESS);
+    ((c1, t1), (c2, t2), sid, id)
+}
+
+type Chan = (Client, Task);
+
 async fn drop_connection(c: Client, task: Task) {
     drop(c);
     let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
@@ -106,11 +119,8 @@ async fn read_status(c: &mut Client, id: FileId) -> NtStatus {
 async fn a_bound_session_works_on_both_connections() {
     let dir = tempfile::tempdir().unwrap();
     let h = server(dir.path());
-    let (mut c1, _t1, sid) = first(&h, USER).await;
-    let id = create(&mut c1, "both.txt", OplockLevel::NONE).await.file_id;
-    c1.write(id, 0, b"first channel").await.unwrap();
-    let (mut c2, _t2, status) = bind(&h, &c1, sid, USER).await;
-    assert_eq!(status, NtStatus::SUCCESS);
+    let ((mut c1, _t1), (mut c2, _t2), _, id) =
+        two_channels(&h, "both.txt", b"first channel").await;
     // The open of the first connection, read on the second (signed with the channel's
     // key: the client checks every signature).
     assert_eq!(c2.read(id, 0, 13).await.unwrap(), b"first channel");
@@ -126,11 +136,7 @@ async fn a_bound_session_works_on_both_connections() {
 async fn a_cut_channel_leaves_the_session_on_the_other() {
     let dir = tempfile::tempdir().unwrap();
     let h = server(dir.path());
-    let (mut c1, t1, sid) = first(&h, USER).await;
-    let id = create(&mut c1, "cut.txt", OplockLevel::NONE).await.file_id;
-    c1.write(id, 0, b"kept").await.unwrap();
-    let (mut c2, t2, status) = bind(&h, &c1, sid, USER).await;
-    assert_eq!(status, NtStatus::SUCCESS);
+    let ((c1, t1), (mut c2, t2), _, id) = two_channels(&h, "cut.txt", b"kept").await;
     // The engine counts the session's open once, not once per channel.
     assert_eq!(h.endpoint().stats().opens, 1);
     // The connection the session was made on goes: the session, its tree and its open
@@ -152,10 +158,7 @@ async fn a_cut_channel_leaves_the_session_on_the_other() {
 async fn logoff_on_one_channel_ends_the_session_on_all() {
     let dir = tempfile::tempdir().unwrap();
     let h = server(dir.path());
-    let (mut c1, _t1, sid) = first(&h, USER).await;
-    let id = create(&mut c1, "off.txt", OplockLevel::NONE).await.file_id;
-    let (mut c2, _t2, status) = bind(&h, &c1, sid, USER).await;
-    assert_eq!(status, NtStatus::SUCCESS);
+    let ((mut c1, _t1), (mut c2, _t2), _, id) = two_channels(&h, "off.txt", b"data").await;
     c2.logoff().await.unwrap();
     assert_eq!(
         read_status(&mut c1, id).await,
@@ -302,13 +305,7 @@ async fn multichannel_off_refuses_binding() {
 async fn re_authentication_on_a_bound_channel() {
     let dir = tempfile::tempdir().unwrap();
     let h = server_with(dir.path(), |s| s.failed_logon_delay = Duration::ZERO);
-    let (mut c1, _t1, sid) = first(&h, USER).await;
-    let id = create(&mut c1, "reauth.txt", OplockLevel::NONE)
-        .await
-        .file_id;
-    c1.write(id, 0, b"data").await.unwrap();
-    let (mut c2, _t2, status) = bind(&h, &c1, sid, USER).await;
-    assert_eq!(status, NtStatus::SUCCESS);
+    let ((mut c1, _t1), (mut c2, _t2), sid, id) = two_channels(&h, "reauth.txt", b"data").await;
     // Signed with the channel's key: an ordinary re-authentication.
     assert_eq!(c2.reauth(sid, USER, true).await.unwrap(), NtStatus::SUCCESS);
     // Unsigned: it authenticates, then is refused; the session goes on.
@@ -346,11 +343,7 @@ async fn re_authentication_on_a_bound_channel() {
 async fn a_logon_naming_a_bound_session_as_previous_ends_it_on_every_channel() {
     let dir = tempfile::tempdir().unwrap();
     let h = server(dir.path());
-    let (mut c1, _t1, sid) = first(&h, USER).await;
-    let id = create(&mut c1, "prev.txt", OplockLevel::NONE).await.file_id;
-    c1.write(id, 0, b"data").await.unwrap();
-    let (mut c2, _t2, status) = bind(&h, &c1, sid, USER).await;
-    assert_eq!(status, NtStatus::SUCCESS);
+    let ((mut c1, _t1), (mut c2, _t2), sid, id) = two_channels(&h, "prev.txt", b"data").await;
     let (mut c3, _t3, _) = negotiated(&h, Dialect::SMB_3_0_2).await;
     c3.previous_session_id = sid;
     c3.logon(USER.0, USER.1).await.unwrap();

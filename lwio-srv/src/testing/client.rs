@@ -485,12 +485,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
             return Err(ClientError::Status(h.status));
         }
         let sid = h.session_id;
-        let challenge = SessionSetupResponse::decode(&m)
-            .map_err(|e| ClientError::Malformed(format!("session setup: {e}")))?
-            .security_buffer;
-        let token = init
-            .step(&challenge, 0)
-            .map_err(|e| ClientError::Malformed(format!("challenge: {e}")))?;
+        let token = answer_challenge(&mut init, &m)?;
         let m = self.session_setup_leg(sid, token).await?;
         let h = header(&m)?;
         if h.status != NtStatus::SUCCESS {
@@ -527,29 +522,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
         session_signer: Option<&Signer>,
         user: (&str, &str),
     ) -> Result<NtStatus, ClientError> {
-        let mut init = Initiator::spnego(NtlmCredentials {
-            user: user.0.into(),
-            domain: String::new(),
-            workstation: "RAW".into(),
-            nt_hash: nt_hash(user.1),
-        });
-        let leg = |token: Vec<u8>, sign: bool| {
-            let mut msg = Msg::new(
-                Command::SESSION_SETUP,
-                body(|o| {
-                    SessionSetupRequest {
-                        flags: lwio_smb2::session::SessionSetupFlags::BINDING,
-                        security_mode: lwio_smb2::session::SessionSecurityMode::SIGNING_ENABLED,
-                        security_buffer: token,
-                        ..SessionSetupRequest::default()
-                    }
-                    .encode(o)
-                }),
-            );
-            msg.session_id = Some(session_id);
-            msg.sign = sign;
-            msg
-        };
+        let mut init = initiator(user.0, user.1);
+        let binding = lwio_smb2::session::SessionSetupFlags::BINDING;
+        let leg = |token: Vec<u8>, sign: bool| setup_leg(session_id, binding, token, sign);
         let had = self.signers.remove(&session_id);
         if let Some(s) = session_signer {
             self.signers.insert(session_id, s.clone());
@@ -568,12 +543,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
             self.restore_signer(session_id, had);
             return Ok(h.status);
         }
-        let challenge = SessionSetupResponse::decode(&m)
-            .map_err(|e| ClientError::Malformed(format!("session setup: {e}")))?
-            .security_buffer;
-        let token = init
-            .step(&challenge, 0)
-            .map_err(|e| ClientError::Malformed(format!("challenge: {e}")))?;
+        let token = answer_challenge(&mut init, &m)?;
         let mids = self.send(vec![leg(token, signed)]).await?;
         // The final answer is signed with the channel's key (3.3.5.5.3), a refusal with
         // the session's: checked here, not by `recv`.
@@ -613,38 +583,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
         user: (&str, &str),
         sign: bool,
     ) -> Result<NtStatus, ClientError> {
-        let mut init = Initiator::spnego(NtlmCredentials {
-            user: user.0.into(),
-            domain: String::new(),
-            workstation: "RAW".into(),
-            nt_hash: nt_hash(user.1),
-        });
-        let leg = |token: Vec<u8>| {
-            let mut msg = Msg::new(
-                Command::SESSION_SETUP,
-                body(|o| {
-                    SessionSetupRequest {
-                        security_buffer: token,
-                        ..SessionSetupRequest::default()
-                    }
-                    .encode(o)
-                }),
-            );
-            msg.session_id = Some(session_id);
-            msg.sign = sign;
-            msg
-        };
+        let mut init = initiator(user.0, user.1);
+        let none = lwio_smb2::session::SessionSetupFlags::default();
+        let leg = |token: Vec<u8>| setup_leg(session_id, none, token, sign);
         let m = self.call(leg(init.first())).await?;
         let h = header(&m)?;
         if h.status != NtStatus::MORE_PROCESSING_REQUIRED {
             return Ok(h.status);
         }
-        let challenge = SessionSetupResponse::decode(&m)
-            .map_err(|e| ClientError::Malformed(format!("session setup: {e}")))?
-            .security_buffer;
-        let token = init
-            .step(&challenge, 0)
-            .map_err(|e| ClientError::Malformed(format!("challenge: {e}")))?;
+        let token = answer_challenge(&mut init, &m)?;
         let m = self.call(leg(token)).await?;
         Ok(status_of(&m))
     }
@@ -847,6 +794,50 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
             .await
             .map(drop)
     }
+}
+
+/// lwio-auth's NTLM-in-SPNEGO initiator for `user` with `password`.
+fn initiator(user: &str, password: &str) -> Initiator {
+    Initiator::spnego(NtlmCredentials {
+        user: user.into(),
+        domain: String::new(),
+        workstation: "RAW".into(),
+        nt_hash: nt_hash(password),
+    })
+}
+
+/// The initiator's answer to the challenge in the SESSION_SETUP response `m`.
+fn answer_challenge(init: &mut Initiator, m: &[u8]) -> Result<Vec<u8>, ClientError> {
+    let challenge = SessionSetupResponse::decode(m)
+        .map_err(|e| ClientError::Malformed(format!("session setup: {e}")))?
+        .security_buffer;
+    init.step(&challenge, 0)
+        .map_err(|e| ClientError::Malformed(format!("challenge: {e}")))
+}
+
+/// A SESSION_SETUP leg carrying `token` on session `session_id` with `flags`, signed when
+/// `sign` and the client has a key for the session.
+fn setup_leg(
+    session_id: u64,
+    flags: lwio_smb2::session::SessionSetupFlags,
+    token: Vec<u8>,
+    sign: bool,
+) -> Msg {
+    let mut msg = Msg::new(
+        Command::SESSION_SETUP,
+        body(|o| {
+            SessionSetupRequest {
+                flags,
+                security_mode: lwio_smb2::session::SessionSecurityMode::SIGNING_ENABLED,
+                security_buffer: token,
+                ..SessionSetupRequest::default()
+            }
+            .encode(o)
+        }),
+    );
+    msg.session_id = Some(session_id);
+    msg.sign = sign;
+    msg
 }
 
 fn le32(b: &[u8], off: usize) -> u64 {
