@@ -107,6 +107,8 @@ pub(crate) struct Origin {
 struct ChannelList {
     origin: Option<Origin>,
     conns: Vec<Weak<Conn>>,
+    /// The session has ended (a LOGOFF, its last channel gone): nothing binds to it.
+    ended: bool,
 }
 
 /// A session's channels (MS-SMB2 `Session.ChannelList`).
@@ -115,9 +117,10 @@ pub(crate) struct Channels(Mutex<ChannelList>);
 
 impl Channels {
     /// What bindings are compared against; `None` for a session without a key (guest,
-    /// anonymous) or one made outside the engine.
+    /// anonymous), one made outside the engine, or one that has ended.
     pub(crate) fn origin(&self) -> Option<Origin> {
-        self.0.lock().origin.clone()
+        let l = self.0.lock();
+        if l.ended { None } else { l.origin.clone() }
     }
 
     /// Records the session's first connection and what its logon made.
@@ -127,15 +130,19 @@ impl Channels {
         l.conns = vec![Arc::downgrade(conn)];
     }
 
-    /// Adds `conn` as a channel; false when the session has [`MAX_CHANNELS`] already.
-    fn add(&self, conn: &Arc<Conn>) -> bool {
+    /// Adds `conn` as a channel: STATUS_USER_SESSION_DELETED when the session has ended
+    /// meanwhile, STATUS_INSUFFICIENT_RESOURCES when it has [`MAX_CHANNELS`] already.
+    fn add(&self, conn: &Arc<Conn>) -> Result<(), NtStatus> {
         let mut l = self.0.lock();
+        if l.ended {
+            return Err(NtStatus::USER_SESSION_DELETED);
+        }
         l.conns.retain(|c| c.strong_count() > 0);
         if l.conns.len() >= MAX_CHANNELS {
-            return false;
+            return Err(NtStatus::INSUFFICIENT_RESOURCES);
         }
         l.conns.push(Arc::downgrade(conn));
-        true
+        Ok(())
     }
 
     fn is_full(&self) -> bool {
@@ -143,15 +150,19 @@ impl Channels {
         l.conns.iter().filter(|c| c.strong_count() > 0).count() >= MAX_CHANNELS
     }
 
-    /// Takes `conn` out of the list; returns a channel that remains, if any.
+    /// Takes `conn` out of the list; returns a channel that remains, if any (none: the
+    /// session has ended).
     pub(crate) fn remove(&self, conn: &Conn) -> Option<Arc<Conn>> {
         let mut l = self.0.lock();
         l.conns
             .retain(|c| c.strong_count() > 0 && !std::ptr::eq(c.as_ptr(), conn));
-        l.conns
+        let remains = l
+            .conns
             .iter()
             .filter_map(Weak::upgrade)
-            .find(|c| !c.is_closing())
+            .find(|c| !c.is_closing());
+        l.ended |= remains.is_none();
+        remains
     }
 
     /// The live channels other than `conn`.
@@ -312,6 +323,8 @@ pub(crate) fn check(
         Some((None, Some(session))) => {
             // The next leg of a binding in progress: signed with Session.SigningKey.
             let Some(origin) = session.channels().origin() else {
+                // The session ended meanwhile.
+                conn.st.lock().sessions.remove(&id);
                 return refuse(NtStatus::USER_SESSION_DELETED, None);
             };
             if !(signed && origin.signer.verify(msg)) {
@@ -426,9 +439,9 @@ pub(crate) fn bound(
             Some(origin.signer.clone()),
         );
     }
-    if !session.channels().add(conn) {
+    if let Err(status) = session.channels().add(conn) {
         conn.st.lock().sessions.remove(&id);
-        return t.error(conn, NtStatus::INSUFFICIENT_RESOURCES, Vec::new(), None);
+        return t.error(conn, status, Vec::new(), None);
     }
     // Channel.SigningKey: the binding's session key, the binding's preauth hash (3.1.1),
     // this connection's signing algorithm (3.3.5.5.3).
@@ -492,7 +505,9 @@ pub(crate) fn end_everywhere(session: &Session, conn: &Conn) {
             other.session_ended(session.id, vs.signer.clone());
         }
     }
-    session.channels().0.lock().conns.clear();
+    let mut l = session.channels().0.lock();
+    l.conns.clear();
+    l.ended = true;
 }
 
 /// The signer for the STATUS_USER_SESSION_DELETED answer to a SESSION_SETUP (without

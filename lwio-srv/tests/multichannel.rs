@@ -356,3 +356,46 @@ async fn a_logon_naming_a_bound_session_as_previous_ends_it_on_every_channel() {
         NtStatus::USER_SESSION_DELETED
     );
 }
+
+#[tokio::test]
+async fn a_binding_in_progress_when_the_session_ends_is_refused() {
+    use lwio_auth::initiator::Initiator;
+    use lwio_auth::ntlm::{NtlmCredentials, nt_hash};
+    use lwio_smb2::session::{SessionSetupFlags, SessionSetupRequest, SessionSetupResponse};
+    let dir = tempfile::tempdir().unwrap();
+    let h = server(dir.path());
+    let (mut c1, _t1, sid) = first(&h, USER).await;
+    let (mut c2, _t2, _) = negotiated(&h, Dialect::SMB_3_0_2).await;
+    c2.set_signer(sid, c1.signer(sid).unwrap().clone());
+    let mut init = Initiator::spnego(NtlmCredentials {
+        user: USER.0.into(),
+        domain: String::new(),
+        workstation: "RAW".into(),
+        nt_hash: nt_hash(USER.1),
+    });
+    let leg = |token: Vec<u8>| {
+        let mut m = Msg::new(
+            Command::SESSION_SETUP,
+            body(|o| {
+                SessionSetupRequest {
+                    flags: SessionSetupFlags::BINDING,
+                    security_buffer: token,
+                    ..SessionSetupRequest::default()
+                }
+                .encode(o)
+            }),
+        );
+        m.session_id = Some(sid);
+        m
+    };
+    // The binding's first leg is answered; then the session logs off on its connection.
+    let m = c2.call(leg(init.first())).await.unwrap();
+    assert_eq!(status_of(&m), NtStatus::MORE_PROCESSING_REQUIRED);
+    c1.logoff().await.unwrap();
+    // The last leg finds the session gone: no channel of an ended session.
+    let challenge = SessionSetupResponse::decode(&m).unwrap().security_buffer;
+    let token = init.step(&challenge, 0).unwrap();
+    let m = c2.call(leg(token)).await.unwrap();
+    assert_eq!(status_of(&m), NtStatus::USER_SESSION_DELETED);
+    assert!(h.server().status().sessions().is_empty());
+}
