@@ -26,7 +26,7 @@
 //! - For durable handles ([`crate::durable`]): `Open::durable`, `Open::relay`,
 //!   `Open::channel`,
 //!   `Tree::insert_open` (a reconnected open joins its new tree), `FileRequest::durable`.
-//! - For multichannel (`channel.rs`): `Session::channels`, the connections the
+//! - For multichannel (`channel/`): `Session::channels`, the connections the
 //!   session is bound to; `AsyncControl::multichannel` (a provided method: false).
 
 use std::collections::HashMap;
