@@ -22,7 +22,7 @@
 //!    with the channel's key (STATUS_ACCESS_DENIED when it does not, as any request on
 //!    the session).
 //! 6. The signature, with `Session.SigningKey`: STATUS_ACCESS_DENIED when it does not
-//!    verify (3.3.5.2.4). The session has at most [`MAX_CHANNELS`] channels (Windows'
+//!    verify (3.3.5.2.4). The session has at most [`super::MAX_CHANNELS`] channels (Windows'
 //!    limit); one more is STATUS_INSUFFICIENT_RESOURCES.
 //!
 //! Every refusal of a request that verifies with the session's key is signed with it (a
@@ -30,8 +30,9 @@
 //! signed for a request that does not verify. A refused or failed binding leaves the
 //! session as it was.
 //!
-//! The binding then authenticates in full (each leg signed with `Session.SigningKey`);
-//! the logon must be the session's user (else STATUS_ACCESS_DENIED, the session intact).
+//! The binding then authenticates in full (each leg signed with `Session.SigningKey`,
+//! and its interim answers and its failure signed with it too); the logon must be the
+//! session's user (else STATUS_ACCESS_DENIED, the session intact).
 //! The channel's signing key is derived from the binding's own session key and, for
 //! 3.1.1, from the binding's preauthentication hash on the new connection, with that
 //! connection's signing algorithm (3.3.5.5.3); the final response is signed with it.
@@ -42,7 +43,6 @@
 //! and a failure is the logon's status (the session ends on every channel, as after any
 //! failed re-authentication) while a success is STATUS_ACCESS_DENIED, the session as it
 //! was (Windows, as smbtorture's `bind_invalid_auth` and `bind_negative_*` record).
-//!
 
 use std::sync::Arc;
 
