@@ -8,20 +8,21 @@
 //!
 //! 1. The session is looked up in the server's table; none: STATUS_USER_SESSION_DELETED
 //!    on a multichannel 3.x connection, else STATUS_REQUEST_NOT_ACCEPTED.
-//! 2. AES-GMAC on one side only: a GMAC session bound from a connection that signs
+//! 2. The server's multichannel setting off (`IsMultiChannelCapable` FALSE):
+//!    STATUS_REQUEST_NOT_ACCEPTED, whatever else.
+//! 3. AES-GMAC on one side only: a GMAC session bound from a connection that signs
 //!    otherwise is STATUS_REQUEST_OUT_OF_SEQUENCE; a GMAC connection binding a session
 //!    that signs otherwise is STATUS_NOT_SUPPORTED (Windows; the specification is silent).
-//! 3. A 2.x connection, or the server's multichannel setting off
-//!    (`IsMultiChannelCapable` FALSE): STATUS_REQUEST_NOT_ACCEPTED.
-//! 4. Another dialect than the session's connection: STATUS_INVALID_PARAMETER; an
+//! 4. A 2.x connection: STATUS_REQUEST_NOT_ACCEPTED.
+//! 5. Another dialect than the session's connection: STATUS_INVALID_PARAMETER; an
 //!    unsigned request: STATUS_INVALID_PARAMETER; for 3.1.1, another cipher:
 //!    STATUS_INVALID_PARAMETER. Another client GUID is allowed (the specification's MAY:
 //!    Windows binds it), and so is HMAC-SHA256 against AES-CMAC.
-//! 5. A guest or anonymous session: STATUS_NOT_SUPPORTED. A session already bound to
+//! 6. A guest or anonymous session: STATUS_NOT_SUPPORTED. A session already bound to
 //!    this connection: STATUS_REQUEST_NOT_ACCEPTED, once the request's signature verifies
 //!    with the channel's key (STATUS_ACCESS_DENIED when it does not, as any request on
 //!    the session).
-//! 6. The signature, with `Session.SigningKey`: STATUS_ACCESS_DENIED when it does not
+//! 7. The signature, with `Session.SigningKey`: STATUS_ACCESS_DENIED when it does not
 //!    verify (3.3.5.2.4). The session has at most [`super::MAX_CHANNELS`] channels (Windows'
 //!    limit); one more is STATUS_INSUFFICIENT_RESOURCES.
 //!
@@ -199,6 +200,10 @@ pub(crate) fn check(
     // Refusals are signed with Session.SigningKey when the request verifies with it.
     let verified = signed && origin.signer.verify(msg);
     let answer_signer = verified.then(|| origin.signer.clone());
+    if !conn.srv.config.multichannel {
+        // Not a multichannel server at all: nothing more is looked at.
+        return refuse(NtStatus::REQUEST_NOT_ACCEPTED, answer_signer);
+    }
     let gmac = SigningAlgorithm::AesGmac;
     let here = signing_of(neg);
     if origin.signing == gmac && here != gmac {
