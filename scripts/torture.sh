@@ -156,6 +156,9 @@ for suite in "${suites[@]}"; do
     # smb2.notify's mask subtest waits 200 ms for each of 32 filter bits in each of 12
     # operations, as Windows needs (about 90 s here); the suite takes about two minutes.
     [ "$suite" = smb2.notify ] && [ "$limit" -lt 240 ] && limit=240
+    # smb2.replay's multichannel subtests (run since lwiod offers multichannel) wait for
+    # oplock and lease breaks on four channels each: about two and a half minutes here.
+    [ "$suite" = smb2.replay ] && [ "$limit" -lt 300 ] && limit=300
     timeout "$limit" smbtorture -s "$conf" "$target" -p "$port" -U "$creds" \
         "${tests[@]}" >"$log" 2>&1
     rc=$?

@@ -806,14 +806,48 @@ fn smbclient_sees_the_delay_and_signs() {
 }
 
 #[tokio::test]
-async fn a_binding_request_is_not_accepted_and_answered_under_the_sessions_key() {
+async fn a_binding_request_goes_on_under_the_sessions_key() {
     let srv = start(&["--failed-logon-delay-ms", "0"]);
     let mut first = Smb::connect(srv.port).await;
     assert_eq!(first.logon("user", "pass").await, NtStatus::SUCCESS);
     let session = first.session_id;
     let signer = first.signers[&session].clone();
     // A second connection asks to bind the first one's session (SMB2_SESSION_FLAG_BINDING,
-    // signed with the session's key): lwio offers no multichannel, so the answer is
+    // signed with the session's key): multichannel is on, so the authentication goes on,
+    // its interim answer signed with that key (lwio-srv/tests/multichannel.rs binds to
+    // the end).
+    let mut second = Smb::connect(srv.port).await;
+    second.signers.insert(session, signer);
+    second.session_id = session;
+    let token = Initiator::spnego(creds("user", "pass")).first();
+    let m = second
+        .call(req(Command::SESSION_SETUP, move |o| {
+            SessionSetupRequest {
+                flags: lwio_smb2::session::SessionSetupFlags::BINDING,
+                security_buffer: token,
+                ..SessionSetupRequest::default()
+            }
+            .encode(o)
+        }))
+        .await;
+    assert_eq!(status(&m), NtStatus::MORE_PROCESSING_REQUIRED);
+    let signed = Header::decode(&m)
+        .unwrap()
+        .flags
+        .contains(HeaderFlags::SIGNED);
+    assert!(signed, "signed (and checked by `call`)");
+    assert_eq!(first.echo().await, NtStatus::SUCCESS);
+}
+
+#[tokio::test]
+async fn without_multichannel_a_binding_request_is_not_accepted_under_the_sessions_key() {
+    let srv = start(&["--failed-logon-delay-ms", "0", "--no-multichannel"]);
+    let mut first = Smb::connect(srv.port).await;
+    assert_eq!(first.logon("user", "pass").await, NtStatus::SUCCESS);
+    let session = first.session_id;
+    let signer = first.signers[&session].clone();
+    // A second connection asks to bind the first one's session (SMB2_SESSION_FLAG_BINDING,
+    // signed with the session's key): multichannel is off, so the answer is
     // STATUS_REQUEST_NOT_ACCEPTED, signed with that key.
     let mut second = Smb::connect(srv.port).await;
     second.signers.insert(session, signer);

@@ -294,7 +294,13 @@ impl ServerStatus {
             .find(|s| s.session.id == id)
             .ok_or(NtStatus::NOT_FOUND)?;
         match info.session.with_link(|l| l.conn.upgrade()).flatten() {
-            Some(conn) => conn.close(),
+            Some(conn) => {
+                // Every channel of a multichannel session.
+                for other in info.session.channels().others(&conn) {
+                    other.close();
+                }
+                conn.close();
+            }
             None => {
                 info.session.end_logon();
                 for tree in info.session.remove_all_trees() {
@@ -319,6 +325,16 @@ impl ServerStatus {
             }
         }
         Err(NtStatus::NOT_FOUND)
+    }
+}
+
+/// Points `session`'s link at `conn`, another of its channels, when the connection it
+/// ran on has gone (multichannel, [`crate::channel`]).
+pub(crate) fn relink(session: &Session, conn: &Arc<Conn>) {
+    if let Some((dialect, signing, encryption)) =
+        session.with_link(|l| (l.dialect, l.signing, l.encryption))
+    {
+        link(session, conn, dialect, signing, encryption);
     }
 }
 

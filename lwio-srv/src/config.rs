@@ -107,6 +107,11 @@ pub struct Settings {
     pub max_detached_opens: usize,
     /// The most disconnected durable opens of one user.
     pub max_detached_opens_per_user: usize,
+    /// SMB 3.x multichannel (MS-SMB2 `IsMultiChannelCapable`): NEGOTIATE advertises
+    /// SMB2_GLOBAL_CAP_MULTI_CHANNEL to a 3.x client that announces it, and a session may
+    /// be bound to further connections (at most 32). On by default, as Windows and Samba
+    /// 4.15+; off, a binding request is STATUS_REQUEST_NOT_ACCEPTED.
+    pub multichannel: bool,
 }
 
 /// Every compression algorithm the server implements.
@@ -149,6 +154,7 @@ impl Default for Settings {
             durable_v2_max_timeout: Duration::from_secs(300),
             max_detached_opens: 16 * 1024,
             max_detached_opens_per_user: 2048,
+            multichannel: true,
         }
     }
 }

@@ -38,7 +38,10 @@
 //! - `conn/` (the reader/writer loop, compounding, async responses), `negotiate`,
 //!   `session_setup`, `tree`, [`signing`], `credits`: the connection engine (private but
 //!   for the signer, which clients share); `conn/seal.rs` is SMB3 encryption and
-//!   `conn/compress.rs` SMB 3.1.1 compression ([`Settings::compression`]).
+//!   `conn/compress.rs` SMB 3.1.1 compression ([`Settings::compression`]); `channel`
+//!   is SMB 3.x multichannel: a session bound to several connections, each with its own
+//!   signing key, answered on the connection each request came in on
+//!   ([`Settings::multichannel`]).
 //! - [`state`]: the server's shared objects (shares, sessions, trees, opens) and the
 //!   interface between the connection engine and the file command handlers.
 //! - [`files`]: one handler per file command, each turning an SMB2 request into IRPs.
@@ -51,10 +54,11 @@
 //! Oplocks (level II, exclusive, batch) and leases are the file system's, mapped to the
 //! wire by `files/oplock.rs` and `files/lease.rs`; durable handles are [`durable`]'s (the
 //! table of opens that outlive their connection) and `files/durable.rs` (the create
-//! contexts). Not done yet: multichannel, persistent handles, Kerberos.
+//! contexts). Not done yet: persistent handles, Kerberos, RDMA (SMB Direct) channels.
 
 pub mod accounts;
 pub mod admin;
+mod channel;
 pub mod config;
 mod conn;
 mod credits;
@@ -65,7 +69,6 @@ mod negotiate;
 #[cfg(feature = "rpc")]
 pub mod rpc_services;
 pub mod server;
-mod session_bind;
 mod session_setup;
 pub mod signing;
 pub mod state;

@@ -301,6 +301,13 @@ pub(crate) fn smb2(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Outcome {
     if cipher.is_some() && dialect != Dialect::SMB_3_1_1 {
         body.capabilities |= Capabilities::ENCRYPTION;
     }
+    // Multichannel (MS-SMB2 3.3.5.4: a 3.x client that announces it; `crate::channel`).
+    if conn.srv.config.multichannel
+        && dialect.0 >= Dialect::SMB_3_0.0
+        && req.capabilities.contains(Capabilities::MULTI_CHANNEL)
+    {
+        body.capabilities |= Capabilities::MULTI_CHANNEL;
+    }
     let bytes = t.encode(conn, NtStatus::SUCCESS, None, |out| body.encode(out));
     let mut st = conn.st.lock();
     if st.negotiated.is_some() {

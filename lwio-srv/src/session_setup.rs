@@ -112,16 +112,23 @@ pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Setup {
         tracing::debug!("encryption is required and the client cannot encrypt");
         return now(t.error(conn, NtStatus::ACCESS_DENIED, Vec::new(), None));
     }
-    // Channel binding is not offered (`session_bind`).
-    if let Some(refused) = crate::session_bind::refuse_binding(conn, &t, &req, msg) {
-        return now(refused);
-    }
+    // Channel binding, and re-authentication on a bound channel (`channel`).
+    let mut unsigned_channel_reauth = false;
+    let binding = match crate::channel::check(conn, &neg, &t, &req, msg) {
+        crate::channel::Check::Ordinary => None,
+        crate::channel::Check::UnsignedChannelReauth => {
+            unsigned_channel_reauth = true;
+            None
+        }
+        crate::channel::Check::Refuse(r) => return now(r),
+        crate::channel::Check::Bind(b) => Some(b),
+    };
     let (session_id, mut auth, previous) = match begin(conn, hdr.session_id) {
         Ok(b) => b,
         Err(status) => {
-            // A session of another connection: answered under its key (`session_bind`).
+            // A session of another connection: answered under its key (`channel`).
             let signer = (status == NtStatus::USER_SESSION_DELETED)
-                .then(|| crate::session_bind::foreign_signer(conn, hdr, msg))
+                .then(|| crate::channel::foreign_signer(conn, hdr, msg))
                 .flatten();
             return now(t.error(conn, status, Vec::new(), signer));
         }
@@ -141,9 +148,14 @@ pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Setup {
                 session_flags: SessionFlags::empty(),
                 security_buffer: token,
             };
-            let bytes = t.encode(conn, NtStatus::MORE_PROCESSING_REQUIRED, None, |o| {
+            let mut bytes = t.encode(conn, NtStatus::MORE_PROCESSING_REQUIRED, None, |o| {
                 body.encode(o)
             });
+            if let Some(b) = &binding {
+                // A binding's interim answers are signed with Session.SigningKey, before
+                // the preauth hash takes them in (`channel`).
+                b.sign_interim(&mut bytes);
+            }
             if chain_preauth {
                 auth.preauth.update(&bytes);
             }
@@ -155,10 +167,30 @@ pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Setup {
                 signer: None,
             })
         }
-        Step::Failed(f) => failed(conn, &t, f),
+        // A binding's failure is signed with Session.SigningKey, a re-authentication's
+        // with the key the request was signed with (a client that requires signing
+        // takes an unsigned answer for STATUS_ACCESS_DENIED).
+        Step::Failed(f) => {
+            let signer = match (&binding, &previous) {
+                (Some(b), _) => Some(b.signer()),
+                (None, Some(vs)) if hdr.flags.contains(HeaderFlags::SIGNED) => {
+                    vs.signer.clone().filter(|s| s.verify(msg))
+                }
+                _ => None,
+            };
+            failed(conn, &t, f, signer)
+        }
         Step::Done { logon, reply } => {
             let reply = reply.unwrap_or_default();
+            if let Some(b) = &binding {
+                return now(crate::channel::bound(
+                    conn, &t, &neg, &auth, *logon, reply, b,
+                ));
+            }
             match previous {
+                Some(_) if unsigned_channel_reauth => {
+                    now(t.error(conn, NtStatus::ACCESS_DENIED, Vec::new(), None))
+                }
                 Some(vs) => now(reauthenticated(conn, &t, &vs, *logon, reply)),
                 None => {
                     let response = established(conn, &t, &neg, &req, &auth, *logon, reply);
@@ -167,6 +199,8 @@ pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Setup {
                         let encryption = vs.encrypt_data;
                         let signing = vs.signer.is_some();
                         crate::admin::link(&vs.session, conn, neg.dialect.0, signing, encryption);
+                        // The session's first channel (multichannel binds others to it).
+                        crate::channel::first(conn, &neg, &vs);
                     }
                     now(response)
                 }
@@ -177,7 +211,7 @@ pub(crate) fn handle(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Setup {
 
 /// A failed logon: the session goes (MS-SMB2 3.3.5.5.3) and the answer waits for the
 /// rate limiter.
-fn failed(conn: &Conn, t: &Target<'_>, f: LogonFailure) -> Setup {
+fn failed(conn: &Conn, t: &Target<'_>, f: LogonFailure, signer: Option<Signer>) -> Setup {
     end_session(conn, t.session_id);
     let hold = f.is_logon_attempt().then(|| {
         conn.srv.logon_limiter.lock().failed(
@@ -187,7 +221,7 @@ fn failed(conn: &Conn, t: &Target<'_>, f: LogonFailure) -> Setup {
         )
     });
     (
-        Outcome::Reply(t.error(conn, f.status, Vec::new(), None)),
+        Outcome::Reply(t.error(conn, f.status, Vec::new(), signer)),
         hold,
     )
 }
@@ -315,6 +349,7 @@ fn established(
             signing_required,
             sealer,
             encrypt_data,
+            bound: false,
         }));
     }
     conn.authenticated.store(true, Ordering::Relaxed);
@@ -335,6 +370,8 @@ fn end_session(conn: &Conn, id: u64) {
     let slot = conn.st.lock().sessions.remove(&id);
     if let Some(vs) = slot.and_then(|s| s.valid) {
         conn.session_ended(id, vs.signer.clone());
+        // The session ends on every channel (a LOGOFF on any of them, MS-SMB2 3.3.5.6).
+        crate::channel::end_everywhere(&vs.session, conn);
         vs.session.end_logon();
         for tree in vs.session.remove_all_trees() {
             // Durable opens outlive a logoff too: a new session may reclaim them

@@ -26,6 +26,8 @@
 //! - For durable handles ([`crate::durable`]): `Open::durable`, `Open::relay`,
 //!   `Open::channel`,
 //!   `Tree::insert_open` (a reconnected open joins its new tree), `FileRequest::durable`.
+//! - For multichannel (`channel/`): `Session::channels`, the connections the
+//!   session is bound to; `AsyncControl::multichannel` (a provided method: false).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -364,6 +366,7 @@ pub struct Session {
     last_active: AtomicU64,
     logon: Mutex<Option<crate::status::SessionGuard>>,
     link: Mutex<Option<crate::admin::Link>>,
+    channels: crate::channel::Channels,
 }
 
 impl Session {
@@ -391,6 +394,7 @@ impl Session {
             last_active: AtomicU64::new(0),
             logon: Mutex::new(None),
             link: Mutex::new(None),
+            channels: Default::default(),
         }
     }
 
@@ -437,6 +441,11 @@ impl Session {
     /// engine.
     pub(crate) fn with_link<T>(&self, f: impl FnOnce(&crate::admin::Link) -> T) -> Option<T> {
         self.link.lock().as_ref().map(f)
+    }
+
+    /// The connections the session is bound to (SMB 3.x multichannel, [`crate::channel`]).
+    pub(crate) fn channels(&self) -> &crate::channel::Channels {
+        &self.channels
     }
 
     /// Takes the session out of the server's status (logoff).
@@ -551,6 +560,12 @@ pub trait AsyncControl: Send + Sync {
     /// Where the server sends notifications for opens this request makes: the oplock
     /// break notifications of the request's connection (MS-SMB2 3.3.4.6).
     fn break_sink(&self) -> Arc<dyn BreakSink>;
+
+    /// True when the request's connection negotiated SMB2_GLOBAL_CAP_MULTI_CHANNEL (a 3.x
+    /// dialect): LOCK then verifies lock sequences on every open (MS-SMB2 3.3.5.14).
+    fn multichannel(&self) -> bool {
+        false
+    }
 }
 
 /// Sends unsolicited messages to one connection (it may be gone by then: nothing is sent).

@@ -12,6 +12,7 @@
 //! anonymous_pipes = false
 //! encrypt_data = false         # require SMB 3.x encryption on every session
 //! reject_unencrypted_access = true # refuse clear requests where encryption is required
+//! multichannel = true          # SMB 3.x multichannel: sessions bound to more connections
 //! # SMB 3.1.1 compression: the algorithms offered (default all five; [] turns it off).
 //! compression = ["lz77", "lz77_huffman", "lznt1", "pattern_v1", "lz4"]
 //! # The Unix ids given to accounts, one each, in the order of [[user]] (see `accounts`).
@@ -265,6 +266,7 @@ struct FileConfig {
     anonymous_pipes: Option<bool>,
     encrypt_data: Option<bool>,
     reject_unencrypted_access: Option<bool>,
+    multichannel: Option<bool>,
     compression: Option<Vec<String>>,
     max_message: Option<usize>,
     max_read_write: Option<u32>,
@@ -355,6 +357,10 @@ pub struct Args {
     /// encrypt (they are refused with STATUS_ACCESS_DENIED by default).
     #[arg(long)]
     pub no_reject_unencrypted: bool,
+    /// Turn SMB 3.x multichannel off (NEGOTIATE then does not advertise it, and a
+    /// binding request is refused with STATUS_REQUEST_NOT_ACCEPTED).
+    #[arg(long)]
+    pub no_multichannel: bool,
     /// The SMB 3.1.1 compression algorithms offered, comma-separated, from lz77,
     /// lz77_huffman, lznt1, pattern_v1 and lz4 (default all); `none` turns it off.
     #[arg(long, value_name = "LIST")]
@@ -517,6 +523,9 @@ impl Config {
         if let Some(v) = f.reject_unencrypted_access {
             self.settings.reject_unencrypted_access = v;
         }
+        if let Some(v) = f.multichannel {
+            self.settings.multichannel = v;
+        }
         if let Some(list) = &f.compression {
             self.settings.compression = parse_compression(list.iter().map(String::as_str))?;
         }
@@ -642,6 +651,9 @@ impl Config {
         c.settings.encrypt_data |= args.encrypt_data;
         if args.no_reject_unencrypted {
             c.settings.reject_unencrypted_access = false;
+        }
+        if args.no_multichannel {
+            c.settings.multichannel = false;
         }
         if let Some(list) = &args.compression {
             c.settings.compression = match list.trim() {
@@ -1024,6 +1036,15 @@ mod more_tests {
         assert_eq!(cli, toml);
         assert!(cli.shares[0].access_based_enumeration);
         assert!(Config::from_cli(["lwiod", "--abe-share", "nosuch"]).is_err());
+    }
+
+    #[test]
+    fn multichannel_from_cli_and_toml() {
+        assert!(Config::default().settings.multichannel);
+        let cli = Config::from_cli(["lwiod", "--no-multichannel"]).unwrap();
+        let toml = Config::from_toml("multichannel = false\n").unwrap();
+        assert_eq!(cli, toml);
+        assert!(!cli.settings.multichannel);
     }
 
     #[test]

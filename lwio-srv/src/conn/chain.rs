@@ -457,7 +457,11 @@ async fn process(
         if related {
             return Outcome::Reply(t.error(conn, NtStatus::INVALID_PARAMETER, Vec::new(), None));
         }
-        let signer = conn.ended_signer(session_id, hdr, msg);
+        // Signed with the session's key when the request is: an ended session's, or a
+        // live session of another connection (multichannel, `crate::channel`).
+        let signer = conn
+            .ended_signer(session_id, hdr, msg)
+            .or_else(|| crate::channel::foreign_signer(conn, hdr, msg));
         return Outcome::Reply(t.error(conn, NtStatus::USER_SESSION_DELETED, Vec::new(), signer));
     };
     let encrypted = ctx.sealer.is_some();
@@ -734,30 +738,46 @@ impl AsyncControl for AsyncCtl<'_> {
         id
     }
 
+    fn multichannel(&self) -> bool {
+        self.conn.negotiated().is_some_and(|n| {
+            n.server_caps
+                .contains(lwio_smb2::Capabilities::MULTI_CHANNEL)
+        })
+    }
+
     fn break_sink(&self) -> Arc<dyn BreakSink> {
+        let session = self
+            .conn
+            .session(self.session_id)
+            .map(|vs| Arc::downgrade(&vs.session))
+            .unwrap_or_default();
         Arc::new(ConnBreaks {
             conn: Arc::downgrade(self.conn),
             sealer: self.chain.sealer.clone(),
+            session,
         })
     }
 }
 
 /// Oplock break notifications to one connection (MS-SMB2 3.3.4.6), encrypted as the
-/// request that made the open was when its session encrypts.
+/// request that made the open was when its session encrypts. When that connection is
+/// gone, they go to another channel of the session (multichannel, 3.3.4.6/3.3.4.7).
 struct ConnBreaks {
     conn: std::sync::Weak<Conn>,
     sealer: Option<Arc<Sealer>>,
+    session: std::sync::Weak<crate::state::Session>,
 }
 
 impl ConnBreaks {
     /// Sends an unsolicited OPLOCK_BREAK message whose body `body` appends.
     fn send(&self, body: impl FnOnce(&mut Vec<u8>)) {
-        let Some(conn) = self.conn.upgrade() else {
-            return;
+        let conn = match self.conn.upgrade().filter(|c| !c.is_closing()) {
+            Some(c) => c,
+            None => match self.session.upgrade().and_then(|s| s.channels().live()) {
+                Some(c) => c,
+                None => return,
+            },
         };
-        if conn.is_closing() {
-            return;
-        }
         // An unsolicited message: MessageId all ones, no session, tree or credits, unsigned.
         let h = Header {
             credit_charge: 0,

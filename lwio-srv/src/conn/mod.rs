@@ -91,6 +91,9 @@ pub(crate) struct ValidSession {
     pub(crate) sealer: Option<Arc<Sealer>>,
     /// `Session.EncryptData`: the server requires this session's requests encrypted.
     pub(crate) encrypt_data: bool,
+    /// A channel bound to a session of another connection ([`crate::channel`]): its
+    /// signer is the channel's, not `Session.SigningKey`.
+    pub(crate) bound: bool,
 }
 
 /// A session-setup exchange in progress.
@@ -107,6 +110,9 @@ pub(crate) struct SessionSlot {
     pub(crate) auth: Option<AuthInProgress>,
     /// When the slot was made: its logon exchange started ([`setups`]).
     pub(crate) started: Instant,
+    /// The session a binding in progress binds this connection to
+    /// ([`crate::channel`]).
+    pub(crate) binding: Option<Arc<Session>>,
 }
 
 impl Default for SessionSlot {
@@ -115,6 +121,7 @@ impl Default for SessionSlot {
             valid: None,
             auth: None,
             started: Instant::now(),
+            binding: None,
         }
     }
 }
@@ -145,6 +152,9 @@ pub(crate) struct PendingRequest {
     pub(crate) async_id: Option<u64>,
     pub(crate) canceller: Option<IrpCanceller>,
     pub(crate) cancelled: bool,
+    /// A CREATE: when the connection drops while its session lives on over another
+    /// channel, it goes on (its open is the session's; a replay finds it).
+    pub(crate) create: bool,
 }
 
 /// The addresses of a connection's two ends, when its transport has them.
@@ -567,6 +577,7 @@ impl Conn {
                 .entry(hdr.message_id)
                 .or_insert_with(|| PendingRequest {
                     session_id: hdr.session_id,
+                    create: hdr.command == Command::CREATE,
                     ..PendingRequest::default()
                 });
         }
@@ -649,6 +660,11 @@ impl Conn {
             s.sessions += st.sessions.len();
             s.session_setups_in_progress += setups::in_progress(&st.sessions);
             for v in st.sessions.values().filter_map(|slot| slot.valid.as_ref()) {
+                // A session on several connections counts its trees and opens once, on
+                // its first live channel ([`crate::channel`]).
+                if v.bound && !v.session.channels().is_first(self) {
+                    continue;
+                }
                 let trees = v.session.trees();
                 s.trees += trees.len();
                 s.opens += trees.iter().map(|t| t.open_count()).sum::<usize>();
@@ -669,20 +685,41 @@ impl Conn {
     /// Ends what the connection holds: cancels its requests in progress, closes its
     /// sessions' trees and opens, and forgets its sessions.
     pub(crate) fn teardown(&self) {
+        // Nothing more goes out here: a break for one of its sessions' opens goes to
+        // another channel of the session, if any ([`crate::channel`]).
+        self.closing.store(true, Ordering::Relaxed);
+        let sessions: Vec<SessionSlot> = self.st.lock().sessions.drain().map(|(_, s)| s).collect();
+        let mut living = Vec::new();
+        let mut ended = Vec::new();
+        for s in sessions {
+            if let Some(v) = s.valid {
+                // The session lives on while another channel remains (MS-SMB2 3.3.7.1).
+                if let Some(other) = v.session.channels().remove(self) {
+                    crate::admin::relink(&v.session, &other);
+                    living.push(v.session.id);
+                } else {
+                    ended.push(v);
+                }
+            }
+        }
+        // Requests in progress end with the connection, but for the CREATEs of a session
+        // that lives on: as Windows, they complete, their opens are the session's, and a
+        // replay on another channel finds them in progress, then done (smbtorture's
+        // `smb2.replay.dhv2-pending2*`).
         for p in self.pending.lock().values() {
+            if p.create && living.contains(&p.session_id) {
+                continue;
+            }
             if let Some(c) = &p.canceller {
                 c.cancel();
             }
         }
-        let sessions: Vec<SessionSlot> = self.st.lock().sessions.drain().map(|(_, s)| s).collect();
-        for s in sessions {
-            if let Some(v) = s.valid {
-                for t in v.session.remove_all_trees() {
-                    // Durable opens wait for their client (MS-SMB2 3.3.7.1).
-                    self.srv
-                        .durable
-                        .connection_lost(&self.srv.leases, t.close_all());
-                }
+        for v in ended {
+            for t in v.session.remove_all_trees() {
+                // Durable opens wait for their client (MS-SMB2 3.3.7.1).
+                self.srv
+                    .durable
+                    .connection_lost(&self.srv.leases, t.close_all());
             }
         }
     }

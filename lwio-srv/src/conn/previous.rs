@@ -34,6 +34,8 @@ pub(crate) fn end_previous_session(conn: &Conn, previous: u64, current: u64, use
         if let Some(vs) = ended {
             tracing::info!(session = previous, "previous session ended by a new logon");
             other.session_ended(previous, vs.signer.clone());
+            // And on its other channels (multichannel, `crate::channel`).
+            crate::channel::end_everywhere(&vs.session, &other);
             vs.session.end_logon();
             let srv: &Arc<_> = &other.srv;
             for tree in vs.session.remove_all_trees() {

@@ -8,8 +8,9 @@
 //! for SMB2 CANCEL; several elements must all fail immediately and are all or nothing
 //! (the ones already taken are released again when one fails).
 //!
-//! Lock sequence replay (3.3.5.14): on an open that asked for resiliency (from 2.1 on), or
-//! a durable one on a 3.x connection (persistent handles and multichannel are not offered),
+//! Lock sequence replay (3.3.5.14): on an open that asked for resiliency (from 2.1 on), a
+//! durable one on a 3.x connection, or any open on a 3.x connection that negotiated
+//! multichannel (SMB2_GLOBAL_CAP_MULTI_CHANNEL; persistent handles are not offered),
 //! a request with a LockSequenceIndex of 1 to 64
 //! whose number matches the one stored for that index after the last success is a replay
 //! and succeeds without being performed; otherwise the index is invalidated, and set
@@ -86,18 +87,27 @@ impl OpenLocks {
         self.closed.load(Ordering::Relaxed)
     }
 
-    /// The array entry a request's LockSequence names, when verification applies to it.
-    fn entry(&self, dialect: u16, seq: LockSequence) -> Option<usize> {
+    /// The array entry a request's LockSequence names, when verification applies to it;
+    /// `multichannel`: the request's connection negotiated multichannel (3.x: every open
+    /// verifies, MS-SMB2 3.3.5.14).
+    fn entry_on(&self, dialect: u16, multichannel: bool, seq: LockSequence) -> Option<usize> {
         let index = usize::try_from(seq.index).ok()?;
         let verify = (dialect >= DIALECT_2_1 && self.is_resilient())
-            || (dialect >= DIALECT_3_0 && self.durable.load(Ordering::Relaxed));
+            || (dialect >= DIALECT_3_0 && (multichannel || self.durable.load(Ordering::Relaxed)));
         (verify && (1..=LOCK_SEQUENCE_ENTRIES).contains(&index)).then(|| index - 1)
     }
 
     /// Before a request: true for a replay of the last successful request with the same
     /// index and number; otherwise invalidates the entry and returns false.
+    #[cfg(test)]
     fn check_replay(&self, dialect: u16, seq: LockSequence) -> bool {
-        let Some(i) = self.entry(dialect, seq) else {
+        self.check_replay_on(dialect, false, seq)
+    }
+
+    /// [`OpenLocks::check_replay`] on a connection that negotiated multichannel when
+    /// `multichannel`.
+    fn check_replay_on(&self, dialect: u16, multichannel: bool, seq: LockSequence) -> bool {
+        let Some(i) = self.entry_on(dialect, multichannel, seq) else {
             return false;
         };
         let mut sequences = self.sequences.lock();
@@ -109,8 +119,15 @@ impl OpenLocks {
     }
 
     /// After a successful request: stores its number for its index.
+    #[cfg(test)]
     fn record(&self, dialect: u16, seq: LockSequence) {
-        if let Some(i) = self.entry(dialect, seq) {
+        self.record_on(dialect, false, seq);
+    }
+
+    /// [`OpenLocks::record`] on a connection that negotiated multichannel when
+    /// `multichannel`.
+    fn record_on(&self, dialect: u16, multichannel: bool, seq: LockSequence) {
+        if let Some(i) = self.entry_on(dialect, multichannel, seq) {
             self.sequences.lock()[i] = Some(seq.number);
         }
     }
@@ -127,7 +144,8 @@ pub(super) async fn handle(req: &FileRequest<'_>) -> Outcome {
         Err(out) => return out,
     };
     let seq = lr.lock_sequence;
-    let status = if open.locks.check_replay(req.dialect, seq) {
+    let multichannel = req.async_control.multichannel();
+    let status = if open.locks.check_replay_on(req.dialect, multichannel, seq) {
         NtStatus::SUCCESS
     } else {
         let status = match operation(&lr) {
@@ -136,7 +154,7 @@ pub(super) async fn handle(req: &FileRequest<'_>) -> Outcome {
             Ok(LockOperation::Lock) => lock_all(req, &open, &lr.locks).await,
         };
         if status.is_success() {
-            open.locks.record(req.dialect, seq);
+            open.locks.record_on(req.dialect, multichannel, seq);
         }
         status
     };
@@ -246,6 +264,21 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    #[test]
+    fn a_multichannel_connection_verifies_every_open_from_smb_3_0() {
+        let locks = OpenLocks::default();
+        // 2.1 never negotiates multichannel: nothing kept.
+        locks.record_on(0x0210, true, seq(1, 1));
+        assert!(!locks.check_replay_on(0x0210, true, seq(1, 1)));
+        // Neither resilient nor durable, on a multichannel 3.x connection: verified.
+        locks.record_on(0x0302, true, seq(1, 1));
+        assert!(locks.check_replay_on(0x0311, true, seq(1, 1)));
+        // Without multichannel the same open keeps nothing.
+        let plain = OpenLocks::default();
+        plain.record_on(0x0302, false, seq(1, 1));
+        assert!(!plain.check_replay_on(0x0302, false, seq(1, 1)));
     }
 
     #[test]

@@ -198,6 +198,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
         self.unclaimed.drain(..).collect()
     }
 
+    /// Signs session `id`'s requests with `signer` from now on (and checks its
+    /// responses with it): a test's stand-in for a key the client has from elsewhere.
+    pub fn set_signer(&mut self, id: u64, signer: Signer) {
+        self.signers.insert(id, signer);
+    }
+
     /// The signer of session `id`, if it has a key.
     pub fn signer(&self, id: u64) -> Option<&Signer> {
         self.signers.get(&id)
@@ -504,12 +510,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
             return Err(ClientError::Status(h.status));
         }
         let sid = h.session_id;
-        let challenge = SessionSetupResponse::decode(&m)
-            .map_err(|e| ClientError::Malformed(format!("session setup: {e}")))?
-            .security_buffer;
-        let token = init
-            .step(&challenge, 0)
-            .map_err(|e| ClientError::Malformed(format!("challenge: {e}")))?;
+        let token = answer_challenge(&mut init, &m)?;
         let m = self.session_setup_leg(sid, token).await?;
         let h = header(&m)?;
         if h.status != NtStatus::SUCCESS {
@@ -532,6 +533,99 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
         }
         self.session_id = sid;
         Ok(sid)
+    }
+
+    /// Binds session `session_id` (established on another connection) to this one as a
+    /// new channel (SMB 3.x multichannel, MS-SMB2 3.2.4.2.3): SESSION_SETUP legs with
+    /// SMB2_SESSION_FLAG_BINDING, authenticating as `user`, each signed by
+    /// `session_signer` (the session's own key; `None`: unsigned). Returns the status
+    /// that ended the exchange. On success the session becomes the current one and this
+    /// connection signs its requests, and checks its responses, with the channel's key.
+    pub async fn bind(
+        &mut self,
+        session_id: u64,
+        session_signer: Option<&Signer>,
+        user: (&str, &str),
+    ) -> Result<NtStatus, ClientError> {
+        let mut init = initiator(user.0, user.1);
+        let binding = lwio_smb2::session::SessionSetupFlags::BINDING;
+        let leg = |token: Vec<u8>, sign: bool| setup_leg(session_id, binding, token, sign);
+        let had = self.signers.remove(&session_id);
+        if let Some(s) = session_signer {
+            self.signers.insert(session_id, s.clone());
+        }
+        let signed = session_signer.is_some();
+        let m = self.call(leg(init.first(), signed)).await;
+        let m = match m {
+            Ok(m) => m,
+            Err(e) => {
+                self.restore_signer(session_id, had);
+                return Err(e);
+            }
+        };
+        let h = header(&m)?;
+        if h.status != NtStatus::MORE_PROCESSING_REQUIRED {
+            self.restore_signer(session_id, had);
+            return Ok(h.status);
+        }
+        let token = answer_challenge(&mut init, &m)?;
+        let mids = self.send(vec![leg(token, signed)]).await?;
+        // The final answer is signed with the channel's key (3.3.5.5.3), a refusal with
+        // the session's: checked here, not by `recv`.
+        let Some(key) = init.session_key() else {
+            return Err(ClientError::Malformed("no session key".into()));
+        };
+        let channel = Signer::new(self.dialect, &key, [0; 64], false);
+        self.signers.remove(&session_id);
+        let m = self.response(mids[0]).await?;
+        let h = header(&m)?;
+        let check = if h.status == NtStatus::SUCCESS {
+            Some(&channel)
+        } else {
+            session_signer
+        };
+        if h.flags.contains(HeaderFlags::SIGNED) && !check.is_some_and(|s| s.verify(&m)) {
+            return Err(ClientError::Malformed("binding response signature".into()));
+        }
+        if h.status == NtStatus::SUCCESS {
+            if !h.flags.contains(HeaderFlags::SIGNED) {
+                return Err(ClientError::Malformed("unsigned binding response".into()));
+            }
+            self.signers.insert(session_id, channel);
+            self.session_id = session_id;
+        } else {
+            self.restore_signer(session_id, had);
+        }
+        Ok(h.status)
+    }
+
+    /// Re-authenticates session `session_id` on this connection as `user` (NTLM in
+    /// SPNEGO), each leg signed with the connection's key for the session when `sign`;
+    /// the status that ended the exchange. The session keeps its keys.
+    pub async fn reauth(
+        &mut self,
+        session_id: u64,
+        user: (&str, &str),
+        sign: bool,
+    ) -> Result<NtStatus, ClientError> {
+        let mut init = initiator(user.0, user.1);
+        let none = lwio_smb2::session::SessionSetupFlags::default();
+        let leg = |token: Vec<u8>| setup_leg(session_id, none, token, sign);
+        let m = self.call(leg(init.first())).await?;
+        let h = header(&m)?;
+        if h.status != NtStatus::MORE_PROCESSING_REQUIRED {
+            return Ok(h.status);
+        }
+        let token = answer_challenge(&mut init, &m)?;
+        let m = self.call(leg(token)).await?;
+        Ok(status_of(&m))
+    }
+
+    fn restore_signer(&mut self, session_id: u64, had: Option<Signer>) {
+        match had {
+            Some(s) => self.signers.insert(session_id, s),
+            None => self.signers.remove(&session_id),
+        };
     }
 
     /// Starts a logon and leaves it half done (the first leg only); returns the session
@@ -725,6 +819,50 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
             .await
             .map(drop)
     }
+}
+
+/// lwio-auth's NTLM-in-SPNEGO initiator for `user` with `password`.
+fn initiator(user: &str, password: &str) -> Initiator {
+    Initiator::spnego(NtlmCredentials {
+        user: user.into(),
+        domain: String::new(),
+        workstation: "RAW".into(),
+        nt_hash: nt_hash(password),
+    })
+}
+
+/// The initiator's answer to the challenge in the SESSION_SETUP response `m`.
+fn answer_challenge(init: &mut Initiator, m: &[u8]) -> Result<Vec<u8>, ClientError> {
+    let challenge = SessionSetupResponse::decode(m)
+        .map_err(|e| ClientError::Malformed(format!("session setup: {e}")))?
+        .security_buffer;
+    init.step(&challenge, 0)
+        .map_err(|e| ClientError::Malformed(format!("challenge: {e}")))
+}
+
+/// A SESSION_SETUP leg carrying `token` on session `session_id` with `flags`, signed when
+/// `sign` and the client has a key for the session.
+fn setup_leg(
+    session_id: u64,
+    flags: lwio_smb2::session::SessionSetupFlags,
+    token: Vec<u8>,
+    sign: bool,
+) -> Msg {
+    let mut msg = Msg::new(
+        Command::SESSION_SETUP,
+        body(|o| {
+            SessionSetupRequest {
+                flags,
+                security_mode: lwio_smb2::session::SessionSecurityMode::SIGNING_ENABLED,
+                security_buffer: token,
+                ..SessionSetupRequest::default()
+            }
+            .encode(o)
+        }),
+    );
+    msg.session_id = Some(session_id);
+    msg.sign = sign;
+    msg
 }
 
 fn le32(b: &[u8], off: usize) -> u64 {
