@@ -47,6 +47,10 @@ cleanup() {
         kill "$server_pid" 2>/dev/null
         wait "$server_pid" 2>/dev/null
     fi
+    # TORTURE_LOGS=DIR keeps each suite's smbtorture output and lwiod's log there.
+    if [ -n "${TORTURE_LOGS:-}" ]; then
+        mkdir -p "$TORTURE_LOGS" && cp "$work"/*.log "$TORTURE_LOGS"/ 2>/dev/null
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT

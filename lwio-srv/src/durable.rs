@@ -27,7 +27,7 @@
 //!   reconnect points at the new connection.
 //! - **Reconnect.** DHnC and DH2C look the open up by its persistent file id (DH2C also
 //!   by its CreateGuid); see [`crate::files`]'s `durable.rs` for the checks and statuses.
-//! - **Replay.** v2 opens are also found by CreateGuid while they live, for the replay of a
+//! - **Replay.** v2 opens are also found by ClientGuid and CreateGuid while they live, for the replay of a
 //!   CREATE (3.3.5.9.10); the index holds weak references and is pruned as it grows.
 
 use std::collections::HashMap;
@@ -198,13 +198,18 @@ struct Inner {
     detached: HashMap<u64, Detached>,
     /// Preserved opens per owner.
     per_owner: HashMap<Sid, usize>,
-    /// Live v2 opens by CreateGuid (replay, 3.3.5.9.10).
-    by_guid: HashMap<[u8; 16], Weak<Open>>,
-    /// CreateGuids of v2 creates still in progress (a replay of one is refused).
-    pending: std::collections::HashSet<[u8; 16]>,
+    /// Live v2 opens by their client's ClientGuid and CreateGuid (replay, 3.3.5.9.10).
+    by_guid: HashMap<CreateKey, Weak<Open>>,
+    /// The v2 creates still in progress (a replay of one is refused).
+    pending: std::collections::HashSet<CreateKey>,
     /// Opens a break or the scavenger took out, to close outside any lock.
     doomed: Vec<Arc<Open>>,
 }
+
+/// A v2 create's identity: the ClientGuid of the connection that made it and its
+/// CreateGuid. MS-SMB2 3.3.5.9.10 looks an open up by both, so two clients may use one
+/// CreateGuid (smbtorture's smb2.multichannel.oplocks tests do).
+pub(crate) type CreateKey = ([u8; 16], [u8; 16]);
 
 /// The server's durable opens: those preserved after their connection ended, and the
 /// CreateGuid index of v2 opens.
@@ -342,8 +347,8 @@ impl DurableTable {
         Ok(entry.open)
     }
 
-    /// Records the v2 open `open` under its CreateGuid.
-    pub(crate) fn index_guid(&self, guid: [u8; 16], open: &Arc<Open>) {
+    /// Records the v2 open `open` under its client's ClientGuid and its CreateGuid.
+    pub(crate) fn index_guid(&self, guid: CreateKey, open: &Arc<Open>) {
         let mut inner = self.inner.lock();
         // Entries die with their opens; prune when the map outgrows what is live.
         if inner.by_guid.len() >= 1024 && inner.by_guid.len().is_power_of_two() {
@@ -352,10 +357,10 @@ impl DurableTable {
         inner.by_guid.insert(guid, Arc::downgrade(open));
     }
 
-    /// Marks the v2 create with CreateGuid `guid` as in progress until the guard drops;
-    /// `None` when one with that CreateGuid already is (its replay arrived while it waits,
-    /// for an oplock break say).
-    pub(crate) fn start_create(self: &Arc<Self>, guid: [u8; 16]) -> Option<CreateInProgress> {
+    /// Marks the v2 create `guid` (ClientGuid, CreateGuid) as in progress until the guard
+    /// drops; `None` when one with that identity already is (its replay arrived while it
+    /// waits, for an oplock break say).
+    pub(crate) fn start_create(self: &Arc<Self>, guid: CreateKey) -> Option<CreateInProgress> {
         self.inner
             .lock()
             .pending
@@ -366,8 +371,9 @@ impl DurableTable {
             })
     }
 
-    /// The live open created with CreateGuid `guid`, attached to a session or preserved.
-    pub(crate) fn by_guid(&self, guid: &[u8; 16]) -> Option<Arc<Open>> {
+    /// The live open created as `guid` (ClientGuid, CreateGuid), attached to a session or
+    /// preserved.
+    pub(crate) fn by_guid(&self, guid: &CreateKey) -> Option<Arc<Open>> {
         self.inner.lock().by_guid.get(guid).and_then(Weak::upgrade)
     }
 
@@ -438,7 +444,7 @@ impl DurableTable {
 /// A v2 create in progress ([`DurableTable::start_create`]).
 pub(crate) struct CreateInProgress {
     table: Arc<DurableTable>,
-    guid: [u8; 16],
+    guid: CreateKey,
 }
 
 impl Drop for CreateInProgress {

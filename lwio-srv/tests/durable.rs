@@ -428,6 +428,39 @@ async fn a_replayed_v2_create_returns_the_same_open() {
     assert_ne!(fresh.file_id, first.file_id);
 }
 
+/// MS-SMB2 3.3.5.9.10 looks a v2 open up by ClientGuid and CreateGuid: another client may
+/// use the same CreateGuid (smbtorture's smb2.multichannel.oplocks.test1 does), and it
+/// neither replays nor collides with the first client's open.
+#[tokio::test]
+async fn another_client_may_use_the_same_create_guid() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = server(dir.path());
+    let (mut a, _ta) = connect_as(&h, 1).await;
+    let (mut b, _tb) = connect_as(&h, 2).await;
+    let first = create(
+        &mut a,
+        create_msg("g.txt", OplockLevel::NONE, ShareAccess::ALL, vec![v2(5, 0)]),
+    )
+    .await
+    .unwrap();
+    let other = create(
+        &mut b,
+        create_msg("g.txt", OplockLevel::NONE, ShareAccess::ALL, vec![v2(5, 0)]),
+    )
+    .await
+    .unwrap();
+    assert_ne!(other.file_id, first.file_id);
+    assert_eq!(other.create_action, CreateAction::OPENED);
+    // The first client's own reuse still collides.
+    let dup = create_msg("g.txt", OplockLevel::NONE, ShareAccess::ALL, vec![v2(5, 0)]);
+    assert_eq!(
+        create(&mut a, dup).await.unwrap_err(),
+        NtStatus::DUPLICATE_OBJECTID
+    );
+    a.close(first.file_id).await.unwrap();
+    b.close(other.file_id).await.unwrap();
+}
+
 #[test]
 fn contradictory_durable_contexts_are_refused() {
     let rt = tokio::runtime::Runtime::new().unwrap();

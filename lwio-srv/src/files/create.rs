@@ -115,7 +115,7 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
             if let Some(done) = super::durable::replay(req, &create_guid, requested, lease).await {
                 return done;
             }
-            match req.durable.start_create(create_guid) {
+            match req.durable.start_create((req.client_guid, create_guid)) {
                 Some(guard) => Some(guard),
                 None if super::durable::is_replay(req) => {
                     return Err(NtStatus::FILE_NOT_AVAILABLE);

@@ -69,7 +69,7 @@ pub(super) fn grant(
     lease: Option<&Lease>,
 ) -> Option<ResponseContext> {
     if let DurableAsk::V2 { create_guid, .. } = ask {
-        req.durable.index_guid(create_guid, open);
+        req.durable.index_guid((req.client_guid, create_guid), open);
         open.channel.set_replay_eligible();
     }
     let handle_caching = match lease {
@@ -164,7 +164,7 @@ pub(super) async fn reconnect(
     .await)
 }
 
-/// A DH2Q create with a CreateGuid of a live open: with SMB2_FLAGS_REPLAY_OPERATION (from
+/// A DH2Q create with a CreateGuid of a live open of the same client (ClientGuid): with SMB2_FLAGS_REPLAY_OPERATION (from
 /// 3.0 on) the same user's open is answered again; without it the CreateGuid is in use
 /// (STATUS_DUPLICATE_OBJECTID). `None`: no live open has that CreateGuid.
 pub(super) async fn replay(
@@ -173,7 +173,7 @@ pub(super) async fn replay(
     requested: OplockLevel,
     lease: Option<&Lease>,
 ) -> Option<Result<Outcome, NtStatus>> {
-    let open = req.durable.by_guid(create_guid)?;
+    let open = req.durable.by_guid(&(req.client_guid, *create_guid))?;
     if !is_replay(req) {
         return Some(Err(NtStatus::DUPLICATE_OBJECTID));
     }
