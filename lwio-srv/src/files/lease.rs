@@ -323,7 +323,7 @@ fn watch(table: &Arc<LeaseTable>, lease: &Arc<SrvLease>, open: &Arc<Open>, irp: 
                     }
                     return;
                 }
-                notify_break(&lease, out);
+                notify_break(&lease, out, true);
             }
             NtStatus::OPLOCK_HANDLE_CLOSED => {
                 // Its handle closed: another open of the lease takes the lease up.
@@ -360,7 +360,10 @@ fn watch(table: &Arc<LeaseTable>, lease: &Arc<SrvLease>, open: &Arc<Open>, irp: 
     });
 }
 
-fn notify_break(lease: &SrvLease, out: RequestOplockOutput) {
+/// Sends the LEASE_BREAK notification of a break the file system indicated (`out`);
+/// `new_epoch`: the break is a new one, which raises a v2 lease's epoch (a break that
+/// answers an acknowledgment continues the one acknowledged and keeps it).
+fn notify_break(lease: &SrvLease, out: RequestOplockOutput, new_epoch: bool) {
     let ack = out.flags & REQUEST_OPLOCK_OUTPUT_FLAG_ACK_REQUIRED != 0;
     let (note, sink) = {
         let mut st = lease.st.lock();
@@ -371,7 +374,9 @@ fn notify_break(lease: &SrvLease, out: RequestOplockOutput) {
         } else {
             st.state = out.new;
         }
-        st.epoch = st.epoch.wrapping_add(1);
+        if new_epoch {
+            st.epoch = st.epoch.wrapping_add(1);
+        }
         let note = LeaseBreakNotification {
             new_epoch: if st.v2 { st.epoch } else { 0 },
             flags: if ack {
@@ -462,31 +467,51 @@ pub(super) async fn acknowledge(req: &FileRequest<'_>, ack: LeaseBreakAck) -> Re
         }
     };
     let level = ack.lease_state.0 & to;
-    let mut granted = 0;
     if let Some(open) = lease.live_opens(None).into_iter().next() {
+        // 3.3.5.22.2: the lease is at the acknowledged state from here on.
+        {
+            let mut st = lease.st.lock();
+            st.state = level;
+            st.breaking_to = None;
+            st.holder = (level != 0).then(|| Arc::downgrade(&open));
+        }
         let irp = request_oplock(&open, level, REQUEST_OPLOCK_INPUT_FLAG_ACK);
         if irp.is_pending() {
-            granted = level;
-            lease.st.lock().holder = Some(Arc::downgrade(&open));
             watch(req.leases, &lease, &open, irp);
-        } else if irp.await.status == NtStatus::INVALID_OPLOCK_PROTOCOL {
-            // The break timed out in the file system: the lease is gone and no break is in
-            // progress any more (3.3.5.22.2, as smbtorture's smb2.lease.timeout wants).
-            let mut st = lease.st.lock();
-            st.state = 0;
-            st.breaking_to = None;
-            return Reply::error(NtStatus::UNSUCCESSFUL);
+        } else {
+            let result = irp.await;
+            match result.status {
+                NtStatus::INVALID_OPLOCK_PROTOCOL => {
+                    // The break timed out in the file system: the lease is gone and no
+                    // break is in progress any more (3.3.5.22.2, as smbtorture's
+                    // smb2.lease.timeout wants).
+                    let mut st = lease.st.lock();
+                    st.state = 0;
+                    st.breaking_to = None;
+                    return Reply::error(NtStatus::UNSUCCESSFUL);
+                }
+                NtStatus::SUCCESS if level != 0 => {
+                    // A conflict came while the break waited: the file system answers
+                    // the acknowledgment with the next break, which continues this one
+                    // (the epoch stays, as Windows answers smb2.lease.v2_breaking3).
+                    match RequestOplockOutput::decode(&result.output) {
+                        Some(out) => notify_break(&lease, out, false),
+                        None => lease.st.lock().state = 0,
+                    }
+                }
+                NtStatus::SUCCESS => {}
+                _ => {
+                    let mut st = lease.st.lock();
+                    st.state = 0;
+                    st.holder = None;
+                }
+            }
         }
-    }
-    {
-        let mut st = lease.st.lock();
-        st.state = granted;
-        st.breaking_to = None;
     }
     let response = LeaseBreakAck {
         flags: 0,
         lease_key: ack.lease_key,
-        lease_state: LeaseState(granted),
+        lease_state: LeaseState(level),
         lease_duration: 0,
     };
     body(NtStatus::SUCCESS, |out| response.encode(out))
