@@ -7,7 +7,9 @@
 //!   (client GUID, lease key) gets a file-system oplock key of its own, passed with every
 //!   create that names the lease (an [`OplockKeyEcp`]), so opens of one lease never break
 //!   each other and opens of another client with the same key do. A key already used for
-//!   another file is STATUS_INVALID_PARAMETER (3.3.5.9.8).
+//!   another file is STATUS_INVALID_PARAMETER (3.3.5.9.8). A lease belongs to its file,
+//!   not to a name: a rename through SET_INFO carries every lease of the file to the new
+//!   name (as Windows answers smbtorture's smb2.lease.v2_rename).
 //! - **Grant.** After the open, FSCTL_REQUEST_OPLOCK asks for the requested state, then for
 //!   less (without W, then R alone) until the file system grants one; a lease already held
 //!   changes only to a valid state strictly above it (an upgrade), else stays as it is.
@@ -22,6 +24,9 @@
 //!   STATUS_OBJECT_NAME_NOT_FOUND, with no break in progress STATUS_UNSUCCESSFUL, asking
 //!   more than the break offered STATUS_REQUEST_NOT_ACCEPTED (3.3.5.22.2); otherwise it
 //!   goes down as FSCTL_REQUEST_OPLOCK with the ACK flag, on one of the lease's opens.
+//!   When a conflict came while the break waited, the file system answers the
+//!   acknowledgment at once with the next break, which goes out as a LEASE_BREAK that
+//!   continues the first (the epoch stays: smb2.lease.v2_breaking3).
 //! - **Handles.** When the open whose IRP holds the lease closes and other opens of the
 //!   lease remain (STATUS_OPLOCK_HANDLE_CLOSED), the lease is asked for again on one of
 //!   them. The table entry goes with the lease's last open.
@@ -93,8 +98,9 @@ pub(super) struct SrvLease {
     client_guid: [u8; 16],
     key: [u8; 16],
     fs_key: [u8; 16],
-    /// The share and file it is for (case-folded), for the 3.3.5.9.8 check.
-    file: String,
+    /// The share and file it is for (case-folded), for the 3.3.5.9.8 check; a rename of
+    /// the file carries it to the new name ([`renamed`]).
+    file: Mutex<String>,
     /// Creates naming the lease that have not yet reached `grant` or `abandon`.
     creating: AtomicU64,
     st: Mutex<LeaseInner>,
@@ -147,12 +153,14 @@ pub(super) fn prepare(
     lease: &Lease,
     file: &str,
 ) -> Result<(Creating, OplockKeyEcp), NtStatus> {
-    let file = format!("{}\\{}", req.tree.share.name, file).to_lowercase();
+    let file = lease_file_name(&req.tree.share.name, file);
     let table = req.leases;
     let mut map = table.map.lock();
     let id = (req.client_guid, lease.key);
     let entry = match map.get(&id) {
-        Some(existing) if existing.file != file => return Err(NtStatus::INVALID_PARAMETER),
+        Some(existing) if *existing.file.lock() != file => {
+            return Err(NtStatus::INVALID_PARAMETER);
+        }
         Some(existing) => Arc::clone(existing),
         None => {
             let n = table.next.fetch_add(1, Ordering::Relaxed);
@@ -162,7 +170,7 @@ pub(super) fn prepare(
                 client_guid: req.client_guid,
                 key: lease.key,
                 fs_key,
-                file,
+                file: Mutex::new(file),
                 creating: AtomicU64::new(0),
                 st: Mutex::new(LeaseInner {
                     epoch: lease.v2.map_or(0, |v| v.epoch),
@@ -196,6 +204,28 @@ pub(super) fn prepare(
         lease: entry,
     };
     Ok((creating, ecp))
+}
+
+/// A lease's name for `file` (share-relative, `\` separated, leading `\` or not) on the
+/// share `share`.
+fn lease_file_name(share: &str, file: &str) -> String {
+    let file = file.trim_start_matches(['\\', '/']).replace('/', "\\");
+    format!("{share}\\{file}").to_lowercase()
+}
+
+/// After the file `old` of the request's share was renamed to `new` (both share-relative):
+/// every lease on it follows the file, whoever renamed it (a lease belongs to a file, not
+/// to a name: MS-SMB2 3.3.5.9.8 refuses a key only on another *file*, as Windows answers
+/// smbtorture's smb2.lease.v2_rename).
+pub(super) fn renamed(req: &FileRequest<'_>, old: &str, new: &str) {
+    let share = &req.tree.share.name;
+    let (old, new) = (lease_file_name(share, old), lease_file_name(share, new));
+    for lease in req.leases.map.lock().values() {
+        let mut file = lease.file.lock();
+        if *file == old {
+            file.clone_from(&new);
+        }
+    }
 }
 
 fn request_oplock(open: &Open, level: u32, flags: u32) -> IrpFuture {
