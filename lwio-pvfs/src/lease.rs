@@ -618,13 +618,14 @@ pub(crate) enum ChangeKind {
     Name,
 }
 
-/// Before a change of the file by the open `ccb_id`: other keys' leases break, and the
-/// change waits for the acknowledgments (none when `wait` is `None`: a byte-range lock,
-/// whose breaks time out after Windows' default).
+/// Before a change of the file by the open `ccb_id`: other keys' leases break (their
+/// acknowledgments due within `timeout`), and the change waits for the acknowledgments
+/// (none when `wait` is `None`).
 pub(crate) fn before_change(
     fcb: &Fcb,
     ccb_id: u64,
     kind: ChangeKind,
+    timeout: Duration,
     wait: Option<&Wait<'_>>,
 ) -> Result<(), NtStatus> {
     let own = {
@@ -634,7 +635,6 @@ pub(crate) fn before_change(
         }
         st.opens.iter().find(|o| o.ccb_id == ccb_id).map(key_of)
     };
-    let timeout = wait.map_or(crate::oplock::DEFAULT_BREAK_TIMEOUT, |w| w.timeout);
     let all = |_: &FcbState, _: Key| true;
     match kind {
         // No other key can hold W while this open may write: nothing to wait for.

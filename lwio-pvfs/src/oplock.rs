@@ -474,7 +474,7 @@ pub(crate) fn before_change(
     if fcb.state.lock().oplock.is_empty() {
         return Ok(());
     }
-    crate::lease::before_change(fcb, ccb_id, kind, Some(wait))?;
+    crate::lease::before_change(fcb, ccb_id, kind, wait.timeout, Some(wait))?;
     break_level2(fcb, None);
     break_exclusive(fcb, Some(ccb_id), |_| true, false, wait)
 }
@@ -486,8 +486,23 @@ pub(crate) fn break_level2_now(fcb: &Fcb, ccb_id: u64) {
     if fcb.state.lock().oplock.is_empty() {
         return;
     }
-    let _ = crate::lease::before_change(fcb, ccb_id, crate::lease::ChangeKind::Data, None);
+    let data = crate::lease::ChangeKind::Data;
+    let _ = crate::lease::before_change(fcb, ccb_id, data, DEFAULT_BREAK_TIMEOUT, None);
     break_level2(fcb, None);
+}
+
+/// Before a change by the handle `ccb_id` is queued for a worker: the leases it breaks
+/// are told now, without waiting ([`before_change`] waits for them on the worker).
+pub(crate) fn break_leases_early(
+    fcb: &Fcb,
+    ccb_id: u64,
+    kind: crate::lease::ChangeKind,
+    timeout: Duration,
+) {
+    if fcb.state.lock().oplock.leases.is_empty() {
+        return;
+    }
+    let _ = crate::lease::before_change(fcb, ccb_id, kind, timeout, None);
 }
 
 /// Breaks every level 2 oplock (except `keep`'s own) to none; no acknowledgment is waited

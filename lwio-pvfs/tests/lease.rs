@@ -429,3 +429,49 @@ fn read_control_is_a_stat_open_for_leases_but_not_for_batch_oplocks() {
     drop(h);
     opener.join().unwrap().unwrap();
 }
+
+#[test]
+fn a_delete_disposition_tells_the_lease_break_before_it_waits_for_a_worker() {
+    // A client that sends its next request right after the change must see the break
+    // first, so the break goes out as the set-info is dispatched, not on the worker.
+    let s = Share::new();
+    s.file("f");
+    let a = s
+        .open(
+            "f",
+            keyed(1, AccessMask::GENERIC_READ, CreateDisposition::OPEN),
+        )
+        .unwrap();
+    let lease = request(&a, R | H);
+    assert!(lease.is_pending());
+    let b = s
+        .open(
+            "f",
+            keyed(
+                2,
+                AccessMask::GENERIC_READ | AccessMask::DELETE,
+                CreateDisposition::OPEN,
+            ),
+        )
+        .unwrap();
+    let info = lwio_fscc::FileDispositionInformation {
+        delete_pending: true,
+    };
+    let deleting = b.call(IrpRequest::SetInformation(lwio_core::irp::SetInfoRequest {
+        class: lwio_core::FileInfoClass::DISPOSITION,
+        data: info.encode().into(),
+    }));
+    assert!(
+        lease.is_done(),
+        "the break went out as the set-info was dispatched"
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(
+        !deleting.is_done(),
+        "the change waits for the acknowledgment"
+    );
+    let out = output(&lease.wait());
+    assert_eq!((out.original, out.new), (R | H, R));
+    assert!(ack(&a, R).is_pending());
+    assert_eq!(completed(deleting).status, NtStatus::SUCCESS);
+}

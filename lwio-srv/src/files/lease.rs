@@ -17,7 +17,11 @@
 //!   goes up by one with each change of state, and the parent key echoed), and
 //!   SMB2_LEASE_FLAG_BREAK_IN_PROGRESS while a break waits for its acknowledgment.
 //! - **Break.** When the file system completes the lease's IRP with a break, the client gets
-//!   a LEASE_BREAK notification on the connection of the lease's latest create, with
+//!   a LEASE_BREAK notification on the first connection of the client (its client GUID)
+//!   that made a lease create and is still open, whichever connection the lease's own
+//!   opens came on (as Windows answers smbtorture's smb2.lease.v2_complex1; MS-SMB2
+//!   3.3.4.7 lets the server pick), else on the connection of the lease's latest create
+//!   (a durable open's relay after a reconnect), with
 //!   SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED when the file system waits for an
 //!   acknowledgment (a break that takes W or H away).
 //! - **Acknowledgment.** A LEASE_BREAK acknowledgment for an unknown lease is
@@ -61,11 +65,17 @@ const W: u32 = LeaseState::WRITE.0;
 /// A lease's name in the table: the client GUID and the client's lease key.
 type LeaseId = ([u8; 16], [u8; 16]);
 
+/// The connections of one client's lease creates, as break sinks.
+type ClientSinks = Vec<Arc<dyn BreakSink>>;
+
 /// The server's leases, by client GUID and lease key (MS-SMB2 3.3.1.4, 3.3.1.13).
 #[derive(Default)]
 pub struct LeaseTable {
     map: Mutex<HashMap<LeaseId, Arc<SrvLease>>>,
     next: AtomicU64,
+    /// By client GUID, the connections its lease creates came on (live ones, in order):
+    /// its lease breaks go to the first still open.
+    clients: Mutex<HashMap<[u8; 16], ClientSinks>>,
 }
 
 impl LeaseTable {
@@ -77,6 +87,35 @@ impl LeaseTable {
     /// True when it holds none.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Notes that a lease create of client `guid` came on the connection of `sink`.
+    /// Closed connections are dropped here, so the table holds only live ones.
+    fn note_connection(&self, guid: [u8; 16], sink: Arc<dyn BreakSink>) {
+        let Some(id) = sink.connection() else {
+            return;
+        };
+        let mut clients = self.clients.lock();
+        if !clients.contains_key(&guid) {
+            clients.retain(|_, sinks| sinks.iter().any(|s| s.connection().is_some()));
+        }
+        let sinks = clients.entry(guid).or_default();
+        sinks.retain(|s| s.connection().is_some());
+        if !sinks.iter().any(|s| s.connection() == Some(id)) {
+            sinks.push(sink);
+        }
+    }
+
+    /// Where the lease breaks of client `guid` go: its first connection still open
+    /// (Windows sends every lease break of a client there, whichever connection the
+    /// lease's opens came on, as smbtorture's smb2.lease.v2_complex1 wants).
+    fn client_sink(&self, guid: [u8; 16]) -> Option<Arc<dyn BreakSink>> {
+        let clients = self.clients.lock();
+        clients
+            .get(&guid)?
+            .iter()
+            .find(|s| s.connection().is_some())
+            .cloned()
     }
 
     fn forget_if_unused(&self, lease: &SrvLease) {
@@ -270,6 +309,8 @@ pub(super) async fn grant(
         st.opens.push(Arc::downgrade(open));
         st.sink = Some(RelaySink::of(open, req.async_control.break_sink()));
     }
+    req.leases
+        .note_connection(req.client_guid, req.async_control.break_sink());
     // The open holds the lease in the table from here on.
     drop(creating);
     let (current, breaking, holder_alive) = {
@@ -353,7 +394,8 @@ fn watch(table: &Arc<LeaseTable>, lease: &Arc<SrvLease>, open: &Arc<Open>, irp: 
                     }
                     return;
                 }
-                notify_break(&lease, out, true);
+                let table = table.upgrade();
+                notify_break(table.as_deref(), &lease, out, true);
             }
             NtStatus::OPLOCK_HANDLE_CLOSED => {
                 // Its handle closed: another open of the lease takes the lease up.
@@ -393,7 +435,14 @@ fn watch(table: &Arc<LeaseTable>, lease: &Arc<SrvLease>, open: &Arc<Open>, irp: 
 /// Sends the LEASE_BREAK notification of a break the file system indicated (`out`);
 /// `new_epoch`: the break is a new one, which raises a v2 lease's epoch (a break that
 /// answers an acknowledgment continues the one acknowledged and keeps it).
-fn notify_break(lease: &SrvLease, out: RequestOplockOutput, new_epoch: bool) {
+/// The notification goes to the client's first open connection ([`LeaseTable::client_sink`]),
+/// else where the lease's latest create came from.
+fn notify_break(
+    table: Option<&LeaseTable>,
+    lease: &SrvLease,
+    out: RequestOplockOutput,
+    new_epoch: bool,
+) {
     let ack = out.flags & REQUEST_OPLOCK_OUTPUT_FLAG_ACK_REQUIRED != 0;
     let (note, sink) = {
         let mut st = lease.st.lock();
@@ -423,6 +472,9 @@ fn notify_break(lease: &SrvLease, out: RequestOplockOutput, new_epoch: bool) {
         };
         (note, st.sink.clone())
     };
+    let sink = table
+        .and_then(|t| t.client_sink(lease.client_guid))
+        .or(sink);
     if let Some(sink) = sink {
         sink.send_lease_break(note);
     }
@@ -458,6 +510,10 @@ pub(super) fn reconnected(req: &FileRequest<'_>, open: &Arc<Open>, asked: &Lease
         return None;
     }
     st.sink = Some(RelaySink::of(open, req.async_control.break_sink()));
+    drop(st);
+    req.leases
+        .note_connection(req.client_guid, req.async_control.break_sink());
+    let st = lease.st.lock();
     let mut flags = LeaseFlags::empty();
     if st.breaking_to.is_some() {
         flags |= LeaseFlags::BREAK_IN_PROGRESS;
@@ -525,7 +581,7 @@ pub(super) async fn acknowledge(req: &FileRequest<'_>, ack: LeaseBreakAck) -> Re
                     // the acknowledgment with the next break, which continues this one
                     // (the epoch stays, as Windows answers smb2.lease.v2_breaking3).
                     match RequestOplockOutput::decode(&result.output) {
-                        Some(out) => notify_break(&lease, out, false),
+                        Some(out) => notify_break(Some(req.leases), &lease, out, false),
                         None => lease.st.lock().state = 0,
                     }
                 }
@@ -537,6 +593,11 @@ pub(super) async fn acknowledge(req: &FileRequest<'_>, ack: LeaseBreakAck) -> Re
                 }
             }
         }
+    } else {
+        // No open left to hold it: the break ends with the lease gone.
+        let mut st = lease.st.lock();
+        st.state = 0;
+        st.breaking_to = None;
     }
     let response = LeaseBreakAck {
         flags: 0,
