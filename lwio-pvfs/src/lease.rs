@@ -18,14 +18,23 @@
 //!   the old one completes with STATUS_OPLOCK_SWITCHED_TO_NEW_HANDLE.
 //! - **Break.** The pending IRP completes with STATUS_SUCCESS and a
 //!   REQUEST_OPLOCK_OUTPUT_BUFFER (original level, new level, ACK_REQUIRED). A break that
-//!   takes W away, or H, must be acknowledged: the lease is *breaking* and the operation
-//!   that broke it waits (as a legacy exclusive break) until the acknowledgment, the
-//!   release of the lease, or the break timeout. A break that only takes R away (R to
-//!   none, RH to H) needs none.
+//!   takes W away, or H, must be acknowledged: the lease is *breaking*. A break that only
+//!   takes R away (R to none, RH to H) needs none. Who waits for a breaking lease: an open
+//!   waits for an *exclusive* break (one that took W away, as a legacy exclusive oplock's);
+//!   a share conflict, a rename or a delete waits for the H breaks it caused; a write, a
+//!   lock and an overwrite of a lease without W wait for nothing (smbtorture's
+//!   smb2.lease.breaking4).
+//! - **A conflict during a break.** One notification at a time (MS-FSA 2.1.4.12): a
+//!   conflict that meets a breaking lease sends nothing; it lowers the level the lease
+//!   must end at, and waits as above. The holder's acknowledgment (of the level it was
+//!   told) is then answered at once with the next break on the acknowledging IRP: H and W
+//!   go first, R after (RWH breaking to RH, then an overwrite: RH to R, then R to none, as
+//!   Windows answers smb2.lease.breaking3).
 //! - **Acknowledge.** FSCTL_REQUEST_OPLOCK with flag ACK and the level kept (within the
-//!   level broken to; more is STATUS_INVALID_PARAMETER) on an open of the key: a level
-//!   other than none pends as the lease again; none completes. An acknowledgment with no
-//!   break in progress is STATUS_INVALID_OPLOCK_PROTOCOL.
+//!   level the holder was told; more is STATUS_INVALID_PARAMETER) on an open of the key: a
+//!   level other than none pends as the lease again (or completes at once with the next
+//!   break, above); none completes. An acknowledgment with no break in progress is
+//!   STATUS_INVALID_OPLOCK_PROTOCOL.
 //! - **Timeout.** No acknowledgment within the volume's break timeout (35 s): the lease is
 //!   gone, and the waiters go on.
 //! - **Release.** The cleanup of the open holding the IRP: when other opens of the key
@@ -35,8 +44,10 @@
 //!
 //! ## What breaks what (MS-FSA 2.1.4.12, as PVFS reads it)
 //! Only leases of *other* keys break.
-//! - An open that asks for more than attribute access: W goes (RWH to RH, RW to R); an
-//!   overwrite or supersede breaks to none. Before the share check, a lease
+//! - An open that asks for more than attribute and security access (a lease stat open
+//!   may ask FILE_READ_ATTRIBUTES, FILE_WRITE_ATTRIBUTES, SYNCHRONIZE and READ_CONTROL,
+//!   [`crate::oplock::LEASE_STAT_ACCESS`]): W goes (RWH to RH, RW to R); an overwrite or
+//!   supersede breaks to none. Before the share check, a lease
 //!   with H whose key's opens would fail the new open's share check loses H, so its
 //!   holder may close cached handles and the open then succeed; a delete-on-close open
 //!   takes H from every other key's lease.
@@ -87,8 +98,25 @@ struct Lease {
     level: u32,
     /// The pending FSCTL_REQUEST_OPLOCK that is the lease, and the open it was sent on.
     irp: Option<(u64, PendingIrp<Pvfs>)>,
-    /// A break waiting for its acknowledgment: the level broken to, and until when.
-    breaking: Option<(u32, Instant)>,
+    /// A break waiting for its acknowledgment.
+    breaking: Option<Breaking>,
+}
+
+/// A lease break waiting for its acknowledgment.
+#[derive(Clone, Copy)]
+struct Breaking {
+    /// The level the holder was told to break to: its acknowledgment may keep up to it.
+    notified: u32,
+    /// The level the lease must end at: `notified`, or less when another conflict came
+    /// while the break waited (no second notification goes out meanwhile; the
+    /// acknowledgment is answered with the next one).
+    to: u32,
+    /// The break took W away (an exclusive break): opens wait for it, as for a legacy
+    /// exclusive oplock's. A break of a shared lease (RH, R) holds up only what needs H
+    /// gone (a share conflict, a rename, a delete).
+    exclusive: bool,
+    /// When the break times out.
+    deadline: Instant,
 }
 
 /// The leases of one file (on its FCB, within its oplock state).
@@ -136,8 +164,8 @@ fn valid_level(level: u32) -> bool {
     matches!(level, l if l == R || l == R | W || l == R | H || l == R | W | H)
 }
 
-/// FSCTL_REQUEST_OPLOCK on the caller's thread.
-pub(crate) fn fsctl(irp: Irp<'_, Pvfs>, input: &Bytes) -> Dispatched {
+/// FSCTL_REQUEST_OPLOCK on the caller's thread (`timeout`: the volume's break timeout).
+pub(crate) fn fsctl(irp: Irp<'_, Pvfs>, input: &Bytes, timeout: Duration) -> Dispatched {
     let Some(ccb) = irp.file_context() else {
         return irp.complete(NtStatus::INVALID_PARAMETER);
     };
@@ -167,7 +195,7 @@ pub(crate) fn fsctl(irp: Irp<'_, Pvfs>, input: &Bytes) -> Dispatched {
         Err(status) => irp.complete(status),
         // An acknowledgment down to none: nothing left to hold.
         Ok(0) => irp.complete(NtStatus::SUCCESS),
-        Ok(level) => grant(&fcb, irp, ccb_id, key, level),
+        Ok(level) => grant(&fcb, irp, ccb_id, key, level, timeout),
     }
 }
 
@@ -184,11 +212,11 @@ fn check_request(st: &FcbState, key: Key, level: u32) -> Result<u32, NtStatus> {
     if level & R != 0 && !st.locks.is_empty() {
         return Err(NtStatus::OPLOCK_NOT_GRANTED);
     }
-    // Another key's open breaks W, unless it is a stat open (attributes only).
+    // Another key's open breaks W, unless it is a stat open (attributes, security).
     let data_open = |o: &OpenRecord| {
         !o.share
             .access
-            .without(crate::oplock::STAT_ACCESS)
+            .without(crate::oplock::LEASE_STAT_ACCESS)
             .is_empty()
     };
     if level & W != 0 && st.opens.iter().any(|o| key_of(o) != key && data_open(o)) {
@@ -207,37 +235,61 @@ fn check_request(st: &FcbState, key: Key, level: u32) -> Result<u32, NtStatus> {
 }
 
 /// An acknowledgment of `key`'s break keeping `level`; the level to pend at (0: none).
+/// A level within the one notified but above the one the lease must now end at (another
+/// conflict came meanwhile) is taken; [`grant`] then breaks the lease again at once.
 fn acknowledge(st: &mut FcbState, key: Key, level: u32) -> Result<u32, NtStatus> {
     let leases = &mut st.oplock.leases.0;
     let Some(i) = leases.iter().position(|l| l.key == key) else {
         return Err(NtStatus::INVALID_OPLOCK_PROTOCOL);
     };
-    let Some((to, _)) = leases[i].breaking else {
+    let Some(breaking) = leases[i].breaking else {
         return Err(NtStatus::INVALID_OPLOCK_PROTOCOL);
     };
-    if level & !to != 0 {
+    if level & !breaking.notified != 0 {
         return Err(NtStatus::INVALID_PARAMETER);
+    }
+    leases[i].level = level;
+    if level & !breaking.to != 0 {
+        // Still breaking: the next notification goes out on the acknowledging IRP.
+        return Ok(level);
     }
     if level == 0 {
         leases.swap_remove(i);
     } else {
         leases[i].breaking = None;
-        leases[i].level = level;
     }
     Ok(level)
 }
 
+/// The next step of a break that an acknowledgment at `level` left short of `to`: H (and
+/// W) go first, R after (as Windows answers smbtorture's smb2.lease.breaking3: RH, then R,
+/// then none).
+fn next_step(level: u32, to: u32) -> u32 {
+    let next = level & (to | R);
+    if next == level { level & to } else { next }
+}
+
 /// Pends `irp` as `key`'s lease at `level`; an earlier IRP of the key completes with
-/// STATUS_OPLOCK_SWITCHED_TO_NEW_HANDLE.
-fn grant(fcb: &Arc<Fcb>, irp: Irp<'_, Pvfs>, ccb_id: u64, key: Key, level: u32) -> Dispatched {
+/// STATUS_OPLOCK_SWITCHED_TO_NEW_HANDLE. When the lease is still breaking (an
+/// acknowledgment that kept more than the break now allows), the IRP completes at once
+/// with the next break.
+fn grant(
+    fcb: &Arc<Fcb>,
+    irp: Irp<'_, Pvfs>,
+    ccb_id: u64,
+    key: Key,
+    level: u32,
+    timeout: Duration,
+) -> Dispatched {
     let mut done = Completions::default();
     let (dispatched, granted) = crate::oplock::pend_under_lock(fcb, irp, cancel);
     let Some((pending, mut st)) = granted else {
         return dispatched;
     };
     let leases = &mut st.oplock.leases.0;
-    match leases.iter_mut().find(|l| l.key == key) {
-        Some(lease) => {
+    let i = match leases.iter().position(|l| l.key == key) {
+        Some(i) => {
+            let lease = &mut leases[i];
             if let Some((_, old)) = lease.irp.take() {
                 let out = RequestOplockOutput {
                     original: lease.level,
@@ -248,15 +300,49 @@ fn grant(fcb: &Arc<Fcb>, irp: Irp<'_, Pvfs>, ccb_id: u64, key: Key, level: u32) 
             }
             lease.level = level;
             lease.irp = Some((ccb_id, pending));
+            i
         }
-        None => leases.push(Lease {
-            key,
-            level,
-            irp: Some((ccb_id, pending)),
-            breaking: None,
-        }),
+        None => {
+            leases.push(Lease {
+                key,
+                level,
+                irp: Some((ccb_id, pending)),
+                breaking: None,
+            });
+            leases.len() - 1
+        }
+    };
+    if let Some(breaking) = leases[i].breaking {
+        let lease = &mut leases[i];
+        let next = next_step(lease.level, breaking.to);
+        let ack = lease.level & W != 0 || lease.level & !next & H != 0;
+        let out = RequestOplockOutput {
+            original: lease.level,
+            new: next,
+            flags: if ack {
+                REQUEST_OPLOCK_OUTPUT_FLAG_ACK_REQUIRED
+            } else {
+                0
+            },
+        };
+        if let Some((_, irp)) = lease.irp.take() {
+            done.push(irp, NtStatus::SUCCESS, Some(out));
+        }
+        if ack {
+            lease.breaking = Some(Breaking {
+                notified: next,
+                deadline: Instant::now() + timeout,
+                ..breaking
+            });
+        } else if next == 0 {
+            leases.swap_remove(i);
+        } else {
+            lease.level = next;
+            lease.breaking = None;
+        }
     }
     drop(st);
+    fcb.oplock_changed.notify_all();
     done.run();
     dispatched
 }
@@ -331,8 +417,8 @@ pub(crate) fn release(fcb: &Fcb, ccb_id: u64, key: Key) {
     done.run();
 }
 
-/// Takes `strip` from every lease whose key is not `own` (and, when `only` is given, for
-/// which it says so); the completions to run and whether anything now breaks.
+/// Takes `strip` from every lease whose key is not `own` and for which `only` says so
+/// (their IRPs' completions go to `done`); the keys of the leases it chose.
 fn strip_leases(
     st: &mut FcbState,
     own: Option<Key>,
@@ -340,7 +426,7 @@ fn strip_leases(
     only: impl Fn(&FcbState, Key) -> bool,
     timeout: Duration,
     done: &mut Completions,
-) {
+) -> Vec<Key> {
     let chosen: Vec<Key> = st
         .oplock
         .leases
@@ -351,14 +437,15 @@ fn strip_leases(
         .filter(|k| only(st, *k))
         .collect();
     let leases = &mut st.oplock.leases.0;
-    for key in chosen {
+    for &key in &chosen {
         let Some(i) = leases.iter().position(|l| l.key == key) else {
             continue;
         };
         let lease = &mut leases[i];
-        if let Some((to, _)) = lease.breaking.as_mut() {
-            // Already breaking: it now breaks further.
-            *to &= !strip;
+        if let Some(breaking) = lease.breaking.as_mut() {
+            // Already breaking: it must now end lower, which the holder learns in the
+            // answer to its acknowledgment (MS-FSA: one break notification at a time).
+            breaking.to &= !strip;
             continue;
         }
         let new = lease.level & !strip;
@@ -374,7 +461,12 @@ fn strip_leases(
         };
         match lease.irp.take() {
             Some((_, irp)) if ack => {
-                lease.breaking = Some((new, Instant::now() + timeout));
+                lease.breaking = Some(Breaking {
+                    notified: new,
+                    to: new,
+                    exclusive: lease.level & W != 0,
+                    deadline: Instant::now() + timeout,
+                });
                 done.push(irp, NtStatus::SUCCESS, Some(out));
             }
             irp => {
@@ -391,11 +483,29 @@ fn strip_leases(
             }
         }
     }
+    chosen
 }
 
-/// Waits until no lease of a key other than `own` is breaking: acknowledged, released,
-/// timed out (the lease is then gone), or the wait cancelled (STATUS_CANCELLED).
-fn wait_breaks(fcb: &Fcb, own: Option<Key>, wait: &Wait<'_>) -> Result<(), NtStatus> {
+/// Whom a breaking operation waits for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum WaitFor {
+    /// The breaks of the leases it chose (it needs their H gone: a share conflict, a
+    /// rename, a delete).
+    Chosen,
+    /// Exclusive breaks (those that took W away) of any other key: an open.
+    Exclusive,
+}
+
+/// Waits until no lease of a key other than `own` is breaking (of those `whom` names):
+/// acknowledged, released, timed out (the lease is then gone), or the wait cancelled
+/// (STATUS_CANCELLED).
+fn wait_breaks(
+    fcb: &Fcb,
+    own: Option<Key>,
+    whom: WaitFor,
+    chosen: &[Key],
+    wait: &Wait<'_>,
+) -> Result<(), NtStatus> {
     let mut st = fcb.state.lock();
     let mut announced = false;
     loop {
@@ -405,7 +515,12 @@ fn wait_breaks(fcb: &Fcb, own: Option<Key>, wait: &Wait<'_>) -> Result<(), NtSta
             .0
             .iter()
             .filter(|l| Some(l.key) != own)
-            .filter_map(|l| l.breaking.map(|(_, deadline)| deadline))
+            .filter(|l| match whom {
+                WaitFor::Chosen => chosen.contains(&l.key),
+                WaitFor::Exclusive => l.breaking.is_some_and(|b| b.exclusive),
+            })
+            .filter_map(|l| l.breaking)
+            .map(|b| b.deadline)
             .min();
         let Some(deadline) = next else {
             return Ok(());
@@ -416,7 +531,7 @@ fn wait_breaks(fcb: &Fcb, own: Option<Key>, wait: &Wait<'_>) -> Result<(), NtSta
             st.oplock
                 .leases
                 .0
-                .retain(|l| l.breaking.is_none_or(|(_, d)| d > now));
+                .retain(|l| l.breaking.is_none_or(|b| b.deadline > now));
             continue;
         }
         if (wait.cancelled)() {
@@ -433,26 +548,27 @@ fn wait_breaks(fcb: &Fcb, own: Option<Key>, wait: &Wait<'_>) -> Result<(), NtSta
     }
 }
 
-/// Breaks other keys' leases for `strip`; then waits when `waits`.
+/// Breaks other keys' leases for `strip` (a break needing an acknowledgment times out
+/// after `timeout`); then waits (for `whom`) when `wait` is given.
 fn break_and_wait(
     fcb: &Fcb,
     own: Option<Key>,
     strip: u32,
     only: impl Fn(&FcbState, Key) -> bool,
-    wait: Option<&Wait<'_>>,
+    timeout: Duration,
+    wait: Option<(&Wait<'_>, WaitFor)>,
 ) -> Result<(), NtStatus> {
     let mut done = Completions::default();
-    {
+    let chosen = {
         let mut st = fcb.state.lock();
         if st.oplock.leases.is_empty() {
             return Ok(());
         }
-        let timeout = wait.map_or(Duration::ZERO, |w| w.timeout);
-        strip_leases(&mut st, own, strip, only, timeout, &mut done);
-    }
+        strip_leases(&mut st, own, strip, only, timeout, &mut done)
+    };
     done.run();
     match wait {
-        Some(wait) => wait_breaks(fcb, own, wait),
+        Some((wait, whom)) => wait_breaks(fcb, own, whom, &chosen, wait),
         None => Ok(()),
     }
 }
@@ -474,11 +590,14 @@ pub(crate) fn before_share_check(
         let theirs = st.opens.iter().filter(|o| key_of(o) == k).map(|o| &o.share);
         check_share_access(share, theirs).is_err()
     };
-    break_and_wait(fcb, key, H, conflicts, Some(wait))
+    let to_wait = Some((wait, WaitFor::Chosen));
+    break_and_wait(fcb, key, H, conflicts, wait.timeout, to_wait)
 }
 
-/// After the share check of an open by `key`: W goes from other keys' leases (R too when
-/// the open overwrites), and the open waits for the acknowledgments.
+/// After the share check of an open by `key`: W goes from other keys' leases (R and H too
+/// when the open overwrites), and the open waits for the acknowledgments of exclusive
+/// breaks (a shared lease's break to none does not hold an overwrite up, as Windows
+/// answers smbtorture's smb2.lease.breaking4).
 pub(crate) fn on_open(
     fcb: &Fcb,
     key: Option<Key>,
@@ -486,7 +605,8 @@ pub(crate) fn on_open(
     wait: &Wait<'_>,
 ) -> Result<(), NtStatus> {
     let strip = if overwrites { R | W | H } else { W };
-    break_and_wait(fcb, key, strip, |_, _| true, Some(wait))
+    let to_wait = Some((wait, WaitFor::Exclusive));
+    break_and_wait(fcb, key, strip, |_, _| true, wait.timeout, to_wait)
 }
 
 /// What a change of the file takes from other keys' leases.
@@ -498,12 +618,14 @@ pub(crate) enum ChangeKind {
     Name,
 }
 
-/// Before a change of the file by the open `ccb_id`: other keys' leases break, and the
-/// change waits for the acknowledgments (none when `wait` is `None`).
+/// Before a change of the file by the open `ccb_id`: other keys' leases break (their
+/// acknowledgments due within `timeout`), and the change waits for the acknowledgments
+/// (none when `wait` is `None`).
 pub(crate) fn before_change(
     fcb: &Fcb,
     ccb_id: u64,
     kind: ChangeKind,
+    timeout: Duration,
     wait: Option<&Wait<'_>>,
 ) -> Result<(), NtStatus> {
     let own = {
@@ -513,10 +635,14 @@ pub(crate) fn before_change(
         }
         st.opens.iter().find(|o| o.ccb_id == ccb_id).map(key_of)
     };
+    let all = |_: &FcbState, _: Key| true;
     match kind {
         // No other key can hold W while this open may write: nothing to wait for.
-        ChangeKind::Data => break_and_wait(fcb, own, R | W | H, |_, _| true, None),
-        ChangeKind::Name => break_and_wait(fcb, own, H, |_, _| true, wait),
+        ChangeKind::Data => break_and_wait(fcb, own, R | W | H, all, timeout, None),
+        ChangeKind::Name => {
+            let to_wait = wait.map(|w| (w, WaitFor::Chosen));
+            break_and_wait(fcb, own, H, all, timeout, to_wait)
+        }
     }
 }
 

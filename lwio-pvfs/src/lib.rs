@@ -270,9 +270,16 @@ impl Driver for Pvfs {
             IrpRequest::Create(_) => {}
             _ if irp.file_context().is_none() => return irp.complete(NtStatus::INVALID_HANDLE),
             IrpRequest::FsControl(c) if oplock::is_oplock_fsctl(c.code) => {
-                return oplock::fsctl(irp);
+                return oplock::fsctl(irp, volume.oplock_break_timeout);
             }
             _ => {}
+        }
+        if let (Some(kind), Some(ccb)) = (breaks_oplocks(irp.request()), irp.file_context()) {
+            // The lease breaks go out now, on the caller's thread, before the request waits
+            // for a worker: a client that sends the next request at once sees the break
+            // first, as from Windows (smbtorture's smb2.lease.rename_wait). The worker's
+            // pass finds them breaking and waits.
+            oplock::break_leases_early(&ccb.fcb, ccb.id, kind, volume.oplock_break_timeout);
         }
         let queue = match &volume.execution {
             Execution::Queue(queue)

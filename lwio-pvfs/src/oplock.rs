@@ -33,7 +33,9 @@
 //!
 //! ## What breaks what (MS-FSA 2.1.4.12, as far as PVFS goes)
 //! - An open of the file by another handle, unless it asks for nothing beyond
-//!   FILE_READ_ATTRIBUTES, FILE_WRITE_ATTRIBUTES and SYNCHRONIZE (READ_CONTROL breaks): a batch oplock breaks *before* the share check (so its holder may close
+//!   FILE_READ_ATTRIBUTES, FILE_WRITE_ATTRIBUTES and SYNCHRONIZE (READ_CONTROL breaks
+//!   legacy oplocks; for leases it is a stat open too, see [`LEASE_STAT_ACCESS`]): a
+//!   batch oplock breaks *before* the share check (so its holder may close
 //!   and the open succeed); an exclusive oplock only once the share check passed. Either
 //!   breaks to level 2, or to none when the open overwrites or supersedes. Level 2 oplocks
 //!   break to none on an overwriting open.
@@ -76,6 +78,13 @@ pub(crate) const STAT_ACCESS: AccessMask = AccessMask(
         | AccessMask::FILE_WRITE_ATTRIBUTES.0
         | AccessMask::SYNCHRONIZE.0,
 );
+
+/// The access of a stat open as leases (Windows 7 oplocks) see it: [`STAT_ACCESS`] and
+/// READ_CONTROL. Windows breaks a legacy oplock for an open asking READ_CONTROL (smbtorture's
+/// smb2.oplock) but no lease (smb2.lease.statopen4): reading a security descriptor
+/// changes nothing a lease caches.
+pub(crate) const LEASE_STAT_ACCESS: AccessMask =
+    AccessMask(STAT_ACCESS.0 | AccessMask::READ_CONTROL.0);
 
 /// The exclusive (level 1) or batch oplock of a file.
 pub(crate) struct Exclusive {
@@ -150,8 +159,8 @@ pub(crate) fn is_oplock_fsctl(code: u32) -> bool {
     )
 }
 
-/// Handles an oplock FSCTL on the caller's thread.
-pub(crate) fn fsctl(irp: Irp<'_, Pvfs>) -> Dispatched {
+/// Handles an oplock FSCTL on the caller's thread (`timeout`: the volume's break timeout).
+pub(crate) fn fsctl(irp: Irp<'_, Pvfs>, timeout: Duration) -> Dispatched {
     let (Some(ccb), IrpRequest::FsControl(c)) = (irp.file_context(), irp.request()) else {
         return irp.complete(NtStatus::INVALID_PARAMETER);
     };
@@ -162,7 +171,7 @@ pub(crate) fn fsctl(irp: Irp<'_, Pvfs>) -> Dispatched {
     let code = CtlCode(c.code);
     if code == CtlCode::FSCTL_REQUEST_OPLOCK {
         let input = c.input.clone();
-        return crate::lease::fsctl(irp, &input);
+        return crate::lease::fsctl(irp, &input, timeout);
     }
     let fcb = Arc::clone(&ccb.fcb);
     let ccb_id = ccb.id;
@@ -278,28 +287,56 @@ fn cancel(fcb: &Fcb, irp_id: u64) {
 }
 
 /// FSCTL_OPLOCK_BREAK_ACKNOWLEDGE, FSCTL_OPLOCK_BREAK_ACK_NO_2, FSCTL_OPBATCH_ACK_CLOSE_PENDING.
+///
+/// An acknowledgment that keeps level 2 turns the breaking oplock into the level 2 one
+/// under one hold of the FCB's lock: an open waiting for the break must not see the file
+/// between the two, with no oplock at all (it would then be granted caching the level 2
+/// oplock forbids, as smbtorture's smb2.lease.oplock saw now and then).
 fn acknowledge(fcb: &Arc<Fcb>, irp: Irp<'_, Pvfs>, ccb_id: u64, code: CtlCode) -> Dispatched {
-    let mut st = fcb.state.lock();
-    let to_level2 = match &st.oplock.exclusive {
+    let breaking = |st: &FcbState| match &st.oplock.exclusive {
         Some(Exclusive {
             ccb_id: holder,
             state: ExclusiveState::Breaking { to_level2, .. },
             ..
-        }) if *holder == ccb_id => *to_level2,
-        _ => {
+        }) if *holder == ccb_id => Some(*to_level2),
+        _ => None,
+    };
+    let Some(to_level2) = breaking(&fcb.state.lock()) else {
+        return irp.complete(NtStatus::INVALID_OPLOCK_PROTOCOL);
+    };
+    if !(to_level2 && code == CtlCode::FSCTL_OPLOCK_BREAK_ACKNOWLEDGE) {
+        let mut st = fcb.state.lock();
+        if breaking(&st).is_none() {
             drop(st);
             return irp.complete(NtStatus::INVALID_OPLOCK_PROTOCOL);
         }
-    };
-    st.oplock.exclusive = None;
-    let keep_level2 = to_level2 && code == CtlCode::FSCTL_OPLOCK_BREAK_ACKNOWLEDGE;
-    drop(st);
-    fcb.oplock_changed.notify_all();
-    if keep_level2 {
-        grant(fcb, irp, ccb_id, None)
-    } else {
-        irp.complete(NtStatus::SUCCESS)
+        st.oplock.exclusive = None;
+        drop(st);
+        fcb.oplock_changed.notify_all();
+        return irp.complete(NtStatus::SUCCESS);
     }
+    let (dispatched, granted) = pend_under_lock(fcb, irp, cancel);
+    match granted {
+        Some((pending, mut st)) => {
+            if breaking(&st).is_some() {
+                st.oplock.exclusive = None;
+                st.oplock.level2.push((ccb_id, pending));
+            } else {
+                // Timed out or released meanwhile: nothing is left to keep.
+                drop(st);
+                pending.complete(NtStatus::INVALID_OPLOCK_PROTOCOL);
+            }
+        }
+        None => {
+            // Cancelled before it pended: the break ends with no oplock.
+            let mut st = fcb.state.lock();
+            if breaking(&st).is_some() {
+                st.oplock.exclusive = None;
+            }
+        }
+    }
+    fcb.oplock_changed.notify_all();
+    dispatched
 }
 
 /// Releases the oplocks of the handle `ccb_id` (of oplock key `key`) at its cleanup.
@@ -354,6 +391,11 @@ impl OpenIntent {
         !self.access.without(STAT_ACCESS).is_empty()
     }
 
+    /// True when the open breaks leases (it is no lease stat open).
+    fn breaks_leases(&self) -> bool {
+        !self.access.without(LEASE_STAT_ACCESS).is_empty()
+    }
+
     fn overwrites(&self) -> bool {
         matches!(
             self.disposition,
@@ -388,11 +430,13 @@ pub(crate) fn before_share_check(
     if fcb.state.lock().delete_pending {
         return Err(NtStatus::DELETE_PENDING);
     }
-    let share = crate::share::ShareState {
-        access: intent.access,
-        share: intent.share,
-    };
-    crate::lease::before_share_check(fcb, intent.key, share, intent.delete_on_close, wait)?;
+    if intent.breaks_leases() {
+        let share = crate::share::ShareState {
+            access: intent.access,
+            share: intent.share,
+        };
+        crate::lease::before_share_check(fcb, intent.key, share, intent.delete_on_close, wait)?;
+    }
     break_exclusive(fcb, None, |e| e.batch, !intent.overwrites(), wait)
 }
 
@@ -411,7 +455,9 @@ pub(crate) fn after_share_check(
     if intent.overwrites() {
         break_level2(fcb, None);
     }
-    crate::lease::on_open(fcb, intent.key, intent.overwrites(), wait)?;
+    if intent.breaks_leases() {
+        crate::lease::on_open(fcb, intent.key, intent.overwrites(), wait)?;
+    }
     break_exclusive(fcb, Some(ccb_id), |_| true, !intent.overwrites(), wait)
 }
 
@@ -428,7 +474,7 @@ pub(crate) fn before_change(
     if fcb.state.lock().oplock.is_empty() {
         return Ok(());
     }
-    crate::lease::before_change(fcb, ccb_id, kind, Some(wait))?;
+    crate::lease::before_change(fcb, ccb_id, kind, wait.timeout, Some(wait))?;
     break_level2(fcb, None);
     break_exclusive(fcb, Some(ccb_id), |_| true, false, wait)
 }
@@ -440,8 +486,23 @@ pub(crate) fn break_level2_now(fcb: &Fcb, ccb_id: u64) {
     if fcb.state.lock().oplock.is_empty() {
         return;
     }
-    let _ = crate::lease::before_change(fcb, ccb_id, crate::lease::ChangeKind::Data, None);
+    let data = crate::lease::ChangeKind::Data;
+    let _ = crate::lease::before_change(fcb, ccb_id, data, DEFAULT_BREAK_TIMEOUT, None);
     break_level2(fcb, None);
+}
+
+/// Before a change by the handle `ccb_id` is queued for a worker: the leases it breaks
+/// are told now, without waiting ([`before_change`] waits for them on the worker).
+pub(crate) fn break_leases_early(
+    fcb: &Fcb,
+    ccb_id: u64,
+    kind: crate::lease::ChangeKind,
+    timeout: Duration,
+) {
+    if fcb.state.lock().oplock.leases.is_empty() {
+        return;
+    }
+    let _ = crate::lease::before_change(fcb, ccb_id, kind, timeout, None);
 }
 
 /// Breaks every level 2 oplock (except `keep`'s own) to none; no acknowledgment is waited

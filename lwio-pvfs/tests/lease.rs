@@ -315,3 +315,163 @@ fn a_delete_on_close_open_breaks_handle_caching() {
     assert!(ack(&a, R).is_pending());
     opener.join().unwrap().unwrap();
 }
+
+#[test]
+fn a_conflict_during_a_break_is_told_in_the_answer_to_the_acknowledgment() {
+    // smbtorture's smb2.lease.breaking3: RWH breaks to RH for a plain open; an overwrite
+    // meanwhile sends no second notification; the RH acknowledgment is answered with a
+    // break to R, the R acknowledgment with one to none; both opens wait throughout.
+    let s = Share::new();
+    s.file_with("f", b"data");
+    let a = s.open("f", keyed(1, RW, CreateDisposition::OPEN)).unwrap();
+    let lease = request(&a, R | W | H);
+    assert!(lease.is_pending());
+    let plain = open_elsewhere(&s, keyed(2, RW, CreateDisposition::OPEN));
+    let out = output(&completed(lease));
+    assert_eq!((out.original, out.new), (R | W | H, R | H));
+    let overwrite = open_elsewhere(&s, keyed(3, RW, CreateDisposition::OVERWRITE));
+    std::thread::sleep(Duration::from_millis(150));
+    assert!(
+        !plain.is_finished() && !overwrite.is_finished(),
+        "both wait"
+    );
+    // Still no more than offered.
+    assert_eq!(
+        ack(&a, R | W | H).wait().status,
+        NtStatus::INVALID_PARAMETER
+    );
+    let rh = completed(ack(&a, R | H));
+    assert_eq!(rh.status, NtStatus::SUCCESS);
+    let out = output(&rh);
+    assert_eq!((out.original, out.new), (R | H, R));
+    assert_eq!(out.flags, REQUEST_OPLOCK_OUTPUT_FLAG_ACK_REQUIRED);
+    std::thread::sleep(Duration::from_millis(150));
+    assert!(
+        !plain.is_finished() && !overwrite.is_finished(),
+        "still waiting"
+    );
+    let r = completed(ack(&a, R));
+    let out = output(&r);
+    assert_eq!((out.original, out.new, out.flags), (R, 0, 0));
+    plain.join().unwrap().unwrap();
+    overwrite.join().unwrap().unwrap();
+    // The lease is gone: nothing to acknowledge.
+    assert_eq!(ack(&a, 0).wait().status, NtStatus::INVALID_OPLOCK_PROTOCOL);
+}
+
+#[test]
+fn an_overwrite_does_not_wait_for_a_shared_lease_to_break() {
+    // smb2.lease.breaking4: RH breaks to none (acknowledgment required, H goes) but the
+    // overwrite goes on; a second overwrite during the break sends nothing and waits for
+    // nothing.
+    let s = Share::new();
+    s.file_with("f", b"data");
+    let a = s
+        .open(
+            "f",
+            keyed(1, AccessMask::GENERIC_READ, CreateDisposition::OPEN),
+        )
+        .unwrap();
+    let lease = request(&a, R | H);
+    assert!(lease.is_pending());
+    let b = s.open("f", keyed(2, RW, CreateDisposition::OVERWRITE));
+    assert!(b.is_ok(), "the overwrite did not wait");
+    let out = output(&completed(lease));
+    assert_eq!((out.original, out.new), (R | H, 0));
+    assert_eq!(out.flags, REQUEST_OPLOCK_OUTPUT_FLAG_ACK_REQUIRED);
+    let c = s.open("f", keyed(3, RW, CreateDisposition::OVERWRITE));
+    assert!(c.is_ok());
+    assert_eq!(ack(&a, 0).wait().status, NtStatus::SUCCESS);
+}
+
+#[test]
+fn read_control_is_a_stat_open_for_leases_but_not_for_batch_oplocks() {
+    let s = Share::new();
+    s.file("f");
+    let a = s.open("f", keyed(1, RW, CreateDisposition::OPEN)).unwrap();
+    let lease = request(&a, R | W | H);
+    assert!(lease.is_pending());
+    let stat = s
+        .open(
+            "f",
+            keyed(2, AccessMask::READ_CONTROL, CreateDisposition::OPEN),
+        )
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    assert!(
+        !lease.is_done(),
+        "smb2.lease.statopen4: READ_CONTROL breaks no lease"
+    );
+    drop(stat);
+    drop(lease);
+    drop(a);
+    // A batch oplock breaks for it (smb2.oplock).
+    let s = Share::new();
+    s.file("g");
+    let h = s
+        .open("g", req(RW, CreateDisposition::OPEN).share(SHARE_ALL))
+        .unwrap();
+    let batch = h.call(IrpRequest::FsControl(ControlRequest {
+        code: CtlCode::FSCTL_REQUEST_BATCH_OPLOCK.0,
+        input: Bytes::new(),
+        max_output: 0,
+    }));
+    assert!(batch.is_pending());
+    let io = s.io.clone();
+    let opener = std::thread::spawn(move || {
+        block_on(io.create_file(
+            "/s/g",
+            req(AccessMask::READ_CONTROL, CreateDisposition::OPEN).share(SHARE_ALL),
+        ))
+    });
+    let broken = completed(batch);
+    assert_eq!(broken.status, NtStatus::SUCCESS);
+    drop(h);
+    opener.join().unwrap().unwrap();
+}
+
+#[test]
+fn a_delete_disposition_tells_the_lease_break_before_it_waits_for_a_worker() {
+    // A client that sends its next request right after the change must see the break
+    // first, so the break goes out as the set-info is dispatched, not on the worker.
+    let s = Share::new();
+    s.file("f");
+    let a = s
+        .open(
+            "f",
+            keyed(1, AccessMask::GENERIC_READ, CreateDisposition::OPEN),
+        )
+        .unwrap();
+    let lease = request(&a, R | H);
+    assert!(lease.is_pending());
+    let b = s
+        .open(
+            "f",
+            keyed(
+                2,
+                AccessMask::GENERIC_READ | AccessMask::DELETE,
+                CreateDisposition::OPEN,
+            ),
+        )
+        .unwrap();
+    let info = lwio_fscc::FileDispositionInformation {
+        delete_pending: true,
+    };
+    let deleting = b.call(IrpRequest::SetInformation(lwio_core::irp::SetInfoRequest {
+        class: lwio_core::FileInfoClass::DISPOSITION,
+        data: info.encode().into(),
+    }));
+    assert!(
+        lease.is_done(),
+        "the break went out as the set-info was dispatched"
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(
+        !deleting.is_done(),
+        "the change waits for the acknowledgment"
+    );
+    let out = output(&lease.wait());
+    assert_eq!((out.original, out.new), (R | H, R));
+    assert!(ack(&a, R).is_pending());
+    assert_eq!(completed(deleting).status, NtStatus::SUCCESS);
+}

@@ -574,6 +574,12 @@ pub trait BreakSink: Send + Sync {
     fn send_oplock_break(&self, file_id: FileId, level: lwio_smb2::OplockLevel);
     /// Sends an SMB2 LEASE_BREAK notification (MS-SMB2 2.2.23.2).
     fn send_lease_break(&self, notification: lwio_smb2::oplock::LeaseBreakNotification);
+    /// The connection this sink sends on, while it is open (an identity: sinks of one
+    /// connection give the same value); `None` once it closed, or when the sink is not
+    /// one connection's.
+    fn connection(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// One file command, as the engine hands it to [`crate::files::dispatch`].

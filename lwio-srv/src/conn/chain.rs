@@ -815,4 +815,10 @@ impl BreakSink for ConnBreaks {
     fn send_lease_break(&self, notification: lwio_smb2::oplock::LeaseBreakNotification) {
         self.send(|out| notification.encode(out));
     }
+
+    fn connection(&self) -> Option<usize> {
+        // The allocation stays while this Weak does, so the address names one connection.
+        let conn = self.conn.upgrade()?;
+        (!conn.is_closing()).then_some(Arc::as_ptr(&conn) as usize)
+    }
 }

@@ -7,7 +7,9 @@
 //!   (client GUID, lease key) gets a file-system oplock key of its own, passed with every
 //!   create that names the lease (an [`OplockKeyEcp`]), so opens of one lease never break
 //!   each other and opens of another client with the same key do. A key already used for
-//!   another file is STATUS_INVALID_PARAMETER (3.3.5.9.8).
+//!   another file is STATUS_INVALID_PARAMETER (3.3.5.9.8). A lease belongs to its file,
+//!   not to a name: a rename through SET_INFO carries every lease of the file to the new
+//!   name (as Windows answers smbtorture's smb2.lease.v2_rename).
 //! - **Grant.** After the open, FSCTL_REQUEST_OPLOCK asks for the requested state, then for
 //!   less (without W, then R alone) until the file system grants one; a lease already held
 //!   changes only to a valid state strictly above it (an upgrade), else stays as it is.
@@ -15,13 +17,20 @@
 //!   goes up by one with each change of state, and the parent key echoed), and
 //!   SMB2_LEASE_FLAG_BREAK_IN_PROGRESS while a break waits for its acknowledgment.
 //! - **Break.** When the file system completes the lease's IRP with a break, the client gets
-//!   a LEASE_BREAK notification on the connection of the lease's latest create, with
+//!   a LEASE_BREAK notification on the first connection of the client (its client GUID)
+//!   that made a lease create and is still open, whichever connection the lease's own
+//!   opens came on (as Windows answers smbtorture's smb2.lease.v2_complex1; MS-SMB2
+//!   3.3.4.7 lets the server pick), else on the connection of the lease's latest create
+//!   (a durable open's relay after a reconnect), with
 //!   SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED when the file system waits for an
 //!   acknowledgment (a break that takes W or H away).
 //! - **Acknowledgment.** A LEASE_BREAK acknowledgment for an unknown lease is
 //!   STATUS_OBJECT_NAME_NOT_FOUND, with no break in progress STATUS_UNSUCCESSFUL, asking
 //!   more than the break offered STATUS_REQUEST_NOT_ACCEPTED (3.3.5.22.2); otherwise it
 //!   goes down as FSCTL_REQUEST_OPLOCK with the ACK flag, on one of the lease's opens.
+//!   When a conflict came while the break waited, the file system answers the
+//!   acknowledgment at once with the next break, which goes out as a LEASE_BREAK that
+//!   continues the first (the epoch stays: smb2.lease.v2_breaking3).
 //! - **Handles.** When the open whose IRP holds the lease closes and other opens of the
 //!   lease remain (STATUS_OPLOCK_HANDLE_CLOSED), the lease is asked for again on one of
 //!   them. The table entry goes with the lease's last open.
@@ -56,11 +65,17 @@ const W: u32 = LeaseState::WRITE.0;
 /// A lease's name in the table: the client GUID and the client's lease key.
 type LeaseId = ([u8; 16], [u8; 16]);
 
+/// The connections of one client's lease creates, as break sinks.
+type ClientSinks = Vec<Arc<dyn BreakSink>>;
+
 /// The server's leases, by client GUID and lease key (MS-SMB2 3.3.1.4, 3.3.1.13).
 #[derive(Default)]
 pub struct LeaseTable {
     map: Mutex<HashMap<LeaseId, Arc<SrvLease>>>,
     next: AtomicU64,
+    /// By client GUID, the connections its lease creates came on (live ones, in order):
+    /// its lease breaks go to the first still open.
+    clients: Mutex<HashMap<[u8; 16], ClientSinks>>,
 }
 
 impl LeaseTable {
@@ -72,6 +87,35 @@ impl LeaseTable {
     /// True when it holds none.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Notes that a lease create of client `guid` came on the connection of `sink`.
+    /// Closed connections are dropped here, so the table holds only live ones.
+    fn note_connection(&self, guid: [u8; 16], sink: Arc<dyn BreakSink>) {
+        let Some(id) = sink.connection() else {
+            return;
+        };
+        let mut clients = self.clients.lock();
+        if !clients.contains_key(&guid) {
+            clients.retain(|_, sinks| sinks.iter().any(|s| s.connection().is_some()));
+        }
+        let sinks = clients.entry(guid).or_default();
+        sinks.retain(|s| s.connection().is_some());
+        if !sinks.iter().any(|s| s.connection() == Some(id)) {
+            sinks.push(sink);
+        }
+    }
+
+    /// Where the lease breaks of client `guid` go: its first connection still open
+    /// (Windows sends every lease break of a client there, whichever connection the
+    /// lease's opens came on, as smbtorture's smb2.lease.v2_complex1 wants).
+    fn client_sink(&self, guid: [u8; 16]) -> Option<Arc<dyn BreakSink>> {
+        let clients = self.clients.lock();
+        clients
+            .get(&guid)?
+            .iter()
+            .find(|s| s.connection().is_some())
+            .cloned()
     }
 
     fn forget_if_unused(&self, lease: &SrvLease) {
@@ -93,8 +137,9 @@ pub(super) struct SrvLease {
     client_guid: [u8; 16],
     key: [u8; 16],
     fs_key: [u8; 16],
-    /// The share and file it is for (case-folded), for the 3.3.5.9.8 check.
-    file: String,
+    /// The share and file it is for (case-folded), for the 3.3.5.9.8 check; a rename of
+    /// the file carries it to the new name ([`renamed`]).
+    file: Mutex<String>,
     /// Creates naming the lease that have not yet reached `grant` or `abandon`.
     creating: AtomicU64,
     st: Mutex<LeaseInner>,
@@ -147,12 +192,14 @@ pub(super) fn prepare(
     lease: &Lease,
     file: &str,
 ) -> Result<(Creating, OplockKeyEcp), NtStatus> {
-    let file = format!("{}\\{}", req.tree.share.name, file).to_lowercase();
+    let file = lease_file_name(&req.tree.share.name, file);
     let table = req.leases;
     let mut map = table.map.lock();
     let id = (req.client_guid, lease.key);
     let entry = match map.get(&id) {
-        Some(existing) if existing.file != file => return Err(NtStatus::INVALID_PARAMETER),
+        Some(existing) if *existing.file.lock() != file => {
+            return Err(NtStatus::INVALID_PARAMETER);
+        }
         Some(existing) => Arc::clone(existing),
         None => {
             let n = table.next.fetch_add(1, Ordering::Relaxed);
@@ -162,7 +209,7 @@ pub(super) fn prepare(
                 client_guid: req.client_guid,
                 key: lease.key,
                 fs_key,
-                file,
+                file: Mutex::new(file),
                 creating: AtomicU64::new(0),
                 st: Mutex::new(LeaseInner {
                     epoch: lease.v2.map_or(0, |v| v.epoch),
@@ -196,6 +243,28 @@ pub(super) fn prepare(
         lease: entry,
     };
     Ok((creating, ecp))
+}
+
+/// A lease's name for `file` (share-relative, `\` separated, leading `\` or not) on the
+/// share `share`.
+fn lease_file_name(share: &str, file: &str) -> String {
+    let file = file.trim_start_matches(['\\', '/']).replace('/', "\\");
+    format!("{share}\\{file}").to_lowercase()
+}
+
+/// After the file `old` of the request's share was renamed to `new` (both share-relative):
+/// every lease on it follows the file, whoever renamed it (a lease belongs to a file, not
+/// to a name: MS-SMB2 3.3.5.9.8 refuses a key only on another *file*, as Windows answers
+/// smbtorture's smb2.lease.v2_rename).
+pub(super) fn renamed(req: &FileRequest<'_>, old: &str, new: &str) {
+    let share = &req.tree.share.name;
+    let (old, new) = (lease_file_name(share, old), lease_file_name(share, new));
+    for lease in req.leases.map.lock().values() {
+        let mut file = lease.file.lock();
+        if *file == old {
+            file.clone_from(&new);
+        }
+    }
 }
 
 fn request_oplock(open: &Open, level: u32, flags: u32) -> IrpFuture {
@@ -240,6 +309,8 @@ pub(super) async fn grant(
         st.opens.push(Arc::downgrade(open));
         st.sink = Some(RelaySink::of(open, req.async_control.break_sink()));
     }
+    req.leases
+        .note_connection(req.client_guid, req.async_control.break_sink());
     // The open holds the lease in the table from here on.
     drop(creating);
     let (current, breaking, holder_alive) = {
@@ -323,7 +394,8 @@ fn watch(table: &Arc<LeaseTable>, lease: &Arc<SrvLease>, open: &Arc<Open>, irp: 
                     }
                     return;
                 }
-                notify_break(&lease, out);
+                let table = table.upgrade();
+                notify_break(table.as_deref(), &lease, out, true);
             }
             NtStatus::OPLOCK_HANDLE_CLOSED => {
                 // Its handle closed: another open of the lease takes the lease up.
@@ -360,7 +432,17 @@ fn watch(table: &Arc<LeaseTable>, lease: &Arc<SrvLease>, open: &Arc<Open>, irp: 
     });
 }
 
-fn notify_break(lease: &SrvLease, out: RequestOplockOutput) {
+/// Sends the LEASE_BREAK notification of a break the file system indicated (`out`);
+/// `new_epoch`: the break is a new one, which raises a v2 lease's epoch (a break that
+/// answers an acknowledgment continues the one acknowledged and keeps it).
+/// The notification goes to the client's first open connection ([`LeaseTable::client_sink`]),
+/// else where the lease's latest create came from.
+fn notify_break(
+    table: Option<&LeaseTable>,
+    lease: &SrvLease,
+    out: RequestOplockOutput,
+    new_epoch: bool,
+) {
     let ack = out.flags & REQUEST_OPLOCK_OUTPUT_FLAG_ACK_REQUIRED != 0;
     let (note, sink) = {
         let mut st = lease.st.lock();
@@ -371,7 +453,9 @@ fn notify_break(lease: &SrvLease, out: RequestOplockOutput) {
         } else {
             st.state = out.new;
         }
-        st.epoch = st.epoch.wrapping_add(1);
+        if new_epoch {
+            st.epoch = st.epoch.wrapping_add(1);
+        }
         let note = LeaseBreakNotification {
             new_epoch: if st.v2 { st.epoch } else { 0 },
             flags: if ack {
@@ -388,6 +472,9 @@ fn notify_break(lease: &SrvLease, out: RequestOplockOutput) {
         };
         (note, st.sink.clone())
     };
+    let sink = table
+        .and_then(|t| t.client_sink(lease.client_guid))
+        .or(sink);
     if let Some(sink) = sink {
         sink.send_lease_break(note);
     }
@@ -423,6 +510,10 @@ pub(super) fn reconnected(req: &FileRequest<'_>, open: &Arc<Open>, asked: &Lease
         return None;
     }
     st.sink = Some(RelaySink::of(open, req.async_control.break_sink()));
+    drop(st);
+    req.leases
+        .note_connection(req.client_guid, req.async_control.break_sink());
+    let st = lease.st.lock();
     let mut flags = LeaseFlags::empty();
     if st.breaking_to.is_some() {
         flags |= LeaseFlags::BREAK_IN_PROGRESS;
@@ -462,31 +553,56 @@ pub(super) async fn acknowledge(req: &FileRequest<'_>, ack: LeaseBreakAck) -> Re
         }
     };
     let level = ack.lease_state.0 & to;
-    let mut granted = 0;
     if let Some(open) = lease.live_opens(None).into_iter().next() {
+        // 3.3.5.22.2: the lease is at the acknowledged state from here on.
+        {
+            let mut st = lease.st.lock();
+            st.state = level;
+            st.breaking_to = None;
+            st.holder = (level != 0).then(|| Arc::downgrade(&open));
+        }
         let irp = request_oplock(&open, level, REQUEST_OPLOCK_INPUT_FLAG_ACK);
         if irp.is_pending() {
-            granted = level;
-            lease.st.lock().holder = Some(Arc::downgrade(&open));
             watch(req.leases, &lease, &open, irp);
-        } else if irp.await.status == NtStatus::INVALID_OPLOCK_PROTOCOL {
-            // The break timed out in the file system: the lease is gone and no break is in
-            // progress any more (3.3.5.22.2, as smbtorture's smb2.lease.timeout wants).
-            let mut st = lease.st.lock();
-            st.state = 0;
-            st.breaking_to = None;
-            return Reply::error(NtStatus::UNSUCCESSFUL);
+        } else {
+            let result = irp.await;
+            match result.status {
+                NtStatus::INVALID_OPLOCK_PROTOCOL => {
+                    // The break timed out in the file system: the lease is gone and no
+                    // break is in progress any more (3.3.5.22.2, as smbtorture's
+                    // smb2.lease.timeout wants).
+                    let mut st = lease.st.lock();
+                    st.state = 0;
+                    st.breaking_to = None;
+                    return Reply::error(NtStatus::UNSUCCESSFUL);
+                }
+                NtStatus::SUCCESS if level != 0 => {
+                    // A conflict came while the break waited: the file system answers
+                    // the acknowledgment with the next break, which continues this one
+                    // (the epoch stays, as Windows answers smb2.lease.v2_breaking3).
+                    match RequestOplockOutput::decode(&result.output) {
+                        Some(out) => notify_break(Some(req.leases), &lease, out, false),
+                        None => lease.st.lock().state = 0,
+                    }
+                }
+                NtStatus::SUCCESS => {}
+                _ => {
+                    let mut st = lease.st.lock();
+                    st.state = 0;
+                    st.holder = None;
+                }
+            }
         }
-    }
-    {
+    } else {
+        // No open left to hold it: the break ends with the lease gone.
         let mut st = lease.st.lock();
-        st.state = granted;
+        st.state = 0;
         st.breaking_to = None;
     }
     let response = LeaseBreakAck {
         flags: 0,
         lease_key: ack.lease_key,
-        lease_state: LeaseState(granted),
+        lease_state: LeaseState(level),
         lease_duration: 0,
     };
     body(NtStatus::SUCCESS, |out| response.encode(out))

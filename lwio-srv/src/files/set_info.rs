@@ -6,12 +6,13 @@
 //! driver renames into it, so the buffer is checked and passed on unchanged.
 
 use bytes::Bytes;
-use lwio_core::irp::{LinkTarget, SetInfoRequest as IoSet, SetSecurityRequest};
+use lwio_core::irp::{LinkTarget, QueryInfoRequest, SetInfoRequest as IoSet, SetSecurityRequest};
 use lwio_core::{FileInfoClass, FsInfoClass, IrpRequest, NtStatus, SecurityInformation};
+use lwio_fscc::file_info::FileNormalizedNameInformation;
 use lwio_smb2::{InfoType, SetInfoRequest, SetInfoResponse};
 
 use super::{Outcome, bad_request, body, open_of};
-use crate::state::{FileRequest, Reply};
+use crate::state::{FileRequest, Open, Reply};
 
 /// Handles SET_INFO.
 pub(super) async fn handle(req: &FileRequest<'_>) -> Outcome {
@@ -26,12 +27,14 @@ pub(super) async fn handle(req: &FileRequest<'_>) -> Outcome {
     if sr.buffer.len() > req.max_io as usize {
         return (Reply::error(NtStatus::INVALID_PARAMETER), Some(id));
     }
+    let mut renaming = None;
     let request = match sr.info_type {
         InfoType::FILE => {
             let class = FileInfoClass(sr.info_class);
             if let Err(status) = check_target(class, &sr.buffer) {
                 return (Reply::error(status), Some(id));
             }
+            renaming = lease_rename(req, &open, class, &sr.buffer).await;
             IrpRequest::SetInformation(IoSet {
                 class,
                 data: Bytes::from(sr.buffer),
@@ -52,10 +55,43 @@ pub(super) async fn handle(req: &FileRequest<'_>) -> Outcome {
     if !result.status.is_success() {
         return (Reply::error(result.status), Some(id));
     }
+    if let Some((old, new)) = renaming {
+        super::lease::renamed(req, &old, &new);
+    }
     (
         body(result.status, |out| SetInfoResponse.encode(out)),
         Some(id),
     )
+}
+
+/// For a rename of a file while the server holds leases: its name now and the name it is
+/// renamed to (share-relative), so its leases can follow it ([`super::lease::renamed`]).
+async fn lease_rename(
+    req: &FileRequest<'_>,
+    open: &Open,
+    class: FileInfoClass,
+    buf: &[u8],
+) -> Option<(String, String)> {
+    if !matches!(class, FileInfoClass::RENAME | FileInfoClass::RENAME_EX) || req.leases.is_empty() {
+        return None;
+    }
+    let target = LinkTarget::decode(class, buf).ok()?;
+    if target.file_name.starts_with(':') {
+        // A stream rename: the file keeps its name.
+        return None;
+    }
+    let now = open
+        .handle
+        .call(IrpRequest::QueryInformation(QueryInfoRequest {
+            class: FileInfoClass::NORMALIZED_NAME,
+            length: 4 + 2 * 32_767,
+        }))
+        .await;
+    if !now.status.is_success() {
+        return None;
+    }
+    let old = FileNormalizedNameInformation::decode(&now.output).ok()?;
+    Some((old.file_name, target.file_name))
 }
 
 /// A rename or link (any of the four classes) names its target relative to the share:
