@@ -166,3 +166,16 @@ fn oplock_breaks_are_acknowledged() {
     assert_eq!(block_on(f.read(0, 5)).unwrap(), b"held\n");
     rdr::close(f);
 }
+
+/// Reads under a lease against smbd, counted on the wire by a proxy: see
+/// [`rdr::reads_under_a_lease`].
+#[test]
+fn reads_are_cached_under_a_lease_and_breaks_drop_the_cache() {
+    let server = smbd::Smbd::start("  kernel oplocks = no\n  kernel share modes = no");
+    let proxy = Proxy::start(server.port);
+    let t = Target {
+        port: proxy.port,
+        ..target(&server)
+    };
+    rdr::reads_under_a_lease(&t, &|| proxy.sent_count(rdr::READ_HEADER));
+}

@@ -16,6 +16,7 @@ use parking_lot::Mutex;
 use crate::config::RdrConfig;
 use crate::creds::Credentials;
 use crate::error::RdrError;
+use crate::lease::Budget;
 use crate::session::Session;
 
 type Key = (String, u16, String);
@@ -26,21 +27,33 @@ pub struct Cache {
     config: RdrConfig,
     credentials: Mutex<Credentials>,
     sessions: tokio::sync::Mutex<HashMap<Key, Arc<Session>>>,
+    /// What the read caches of every lease may hold together.
+    budget: Arc<Budget>,
 }
 
 impl Cache {
     /// An empty cache logging on as `credentials`.
     pub fn new(config: RdrConfig, credentials: Credentials) -> Self {
+        let budget = Arc::new(Budget::new(
+            config.cache_total_bytes,
+            config.cache_file_bytes,
+        ));
         Cache {
             config,
             credentials: Mutex::new(credentials),
             sessions: tokio::sync::Mutex::new(HashMap::new()),
+            budget,
         }
     }
 
     /// The settings.
     pub fn config(&self) -> &RdrConfig {
         &self.config
+    }
+
+    /// The bound of the leases' read caches, and what they hold now.
+    pub fn budget(&self) -> &Arc<Budget> {
+        &self.budget
     }
 
     /// Replaces the credentials later connections log on with.

@@ -28,6 +28,9 @@
 //! - The request is sent again whole, even if the server carried part of it out before
 //!   the connection went: reads and writes land at the same offsets again (an append,
 //!   at the end of file, could land twice).
+//! - An open's lease ([`crate::lease`]) is reclaimed with its durable handle (the same
+//!   key, as 3.2.4.4 requires) with its read cache dropped; a reopen by name asks for a
+//!   new one.
 //! - Named pipes are not reopened: an RPC association does not survive its pipe.
 //!
 //! [`RdrConfig::reconnect_timeout`]: crate::RdrConfig::reconnect_timeout
@@ -37,12 +40,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lwio_core::{CreateDisposition, CreateOptions, IrpRequest, IrpResult, QueryDirectoryFlags};
-use lwio_smb2::{CreateRequest, OplockLevel};
+use lwio_smb2::{CreateRequest, OplockLevel, ShareType};
 use lwio_types::{AccessMask, NtStatus, ShareAccess};
 use parking_lot::Mutex;
 
 use crate::cache::Cache;
-use crate::driver::{Bound, Pending, execute, send_create};
+use crate::driver::{Bound, Pending, ask_lease, execute, held_lease, send_create};
 use crate::durable::Durable;
 use crate::error::RdrError;
 use crate::path::RemotePath;
@@ -226,33 +229,56 @@ impl RemoteFile {
         let mut reclaimed = None;
         if let Some(context) = self.durable().reconnect(stale.file_id) {
             // MS-SMB2 3.2.4.4: the same name, the old file id in DHnC (or DH2C with the
-            // open's CreateGuid), a batch oplock.
+            // open's CreateGuid), the batch oplock or the same lease it was granted with.
             let mut reclaim = req.clone();
-            reclaim.oplock_level = OplockLevel::BATCH;
             reclaim.contexts = vec![context.to_raw()];
+            match &stale.lease {
+                Some(lease) => {
+                    reclaim.oplock_level = OplockLevel::LEASE;
+                    reclaim.contexts.push(lease.request());
+                }
+                None => reclaim.oplock_level = OplockLevel::BATCH,
+            }
             match send_create(&session, tree.id, &reclaim).await {
-                Ok((_, resp)) => reclaimed = Some(resp),
+                Ok((_, resp)) => {
+                    // What was cached may have changed while the client was away.
+                    let lease = stale.lease.clone().filter(|l| {
+                        l.invalidate();
+                        resp.oplock_level == OplockLevel::LEASE
+                            && !l.granted(&resp.contexts).is_empty()
+                    });
+                    if let Some(l) = &lease {
+                        session.conn().watch_lease(tree.id, l);
+                    }
+                    reclaimed = Some((resp, lease));
+                }
                 Err(RdrError::Status(s)) => {
                     tracing::info!(status = %s, "durable handle not reclaimed; reopening");
                 }
                 Err(e) => return Err(e),
             }
         }
-        let resp = match reclaimed {
-            Some(resp) => resp,
+        let (resp, lease) = match reclaimed {
+            Some(done) => done,
             None => {
                 let asked = if cache.config().durable {
                     Durable::ask(session.negotiated().dialect)
                 } else {
                     Durable::No
                 };
+                let lease = ask_lease(cache, &session, ShareType::DISK, r.options);
                 if let Some(context) = asked.request() {
                     req.oplock_level = OplockLevel::BATCH;
                     req.contexts = vec![context.to_raw()];
                 }
+                if let Some(l) = &lease {
+                    req.oplock_level = OplockLevel::LEASE;
+                    req.contexts.push(l.request());
+                }
                 let (_, resp) = send_create(&session, tree.id, &req).await?;
                 *self.open.durable.lock() = asked.granted(&resp.contexts);
-                resp
+                let lease = held_lease(&session, tree.id, lease, &resp);
+                (resp, lease)
             }
         };
         Ok(Bound {
@@ -261,6 +287,7 @@ impl RemoteFile {
             file_id: resp.file_id,
             generation: stale.generation + 1,
             path: Arc::clone(path),
+            lease,
         })
     }
 }
