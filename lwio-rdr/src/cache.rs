@@ -16,6 +16,7 @@ use parking_lot::Mutex;
 use crate::config::RdrConfig;
 use crate::creds::Credentials;
 use crate::error::RdrError;
+use crate::handles::Parked;
 use crate::lease::Budget;
 use crate::session::Session;
 
@@ -29,6 +30,8 @@ pub struct Cache {
     sessions: tokio::sync::Mutex<HashMap<Key, Arc<Session>>>,
     /// What the read caches of every lease may hold together.
     budget: Arc<Budget>,
+    /// The handles parked under H after their callers closed them.
+    parked: Arc<Parked>,
 }
 
 impl Cache {
@@ -43,6 +46,7 @@ impl Cache {
             credentials: Mutex::new(credentials),
             sessions: tokio::sync::Mutex::new(HashMap::new()),
             budget,
+            parked: Arc::new(Parked::default()),
         }
     }
 
@@ -54,6 +58,11 @@ impl Cache {
     /// The bound of the leases' read caches, and what they hold now.
     pub fn budget(&self) -> &Arc<Budget> {
         &self.budget
+    }
+
+    /// The handles parked under a lease's H ([`crate::handles`]).
+    pub fn parked(&self) -> &Arc<Parked> {
+        &self.parked
     }
 
     /// Replaces the credentials later connections log on with.
@@ -117,8 +126,9 @@ impl Cache {
         }
     }
 
-    /// Closes every session (the driver's shutdown).
+    /// Closes every parked handle, then every session (the driver's shutdown).
     pub async fn close_all(&self) {
+        self.parked.close_all().await;
         let all: Vec<_> = self.sessions.lock().await.drain().map(|(_, s)| s).collect();
         for s in all {
             s.close().await;

@@ -31,6 +31,11 @@ pub struct RdrConfig {
     /// file opened on a disk share, and answer reads from a cache while it grants READ
     /// caching ([`crate::lease`]; default on). Off: no lease is asked for.
     pub leases: bool,
+    /// How long a file's handle stays open on the server after the caller closed it,
+    /// while its lease has HANDLE caching, for a reopen of the same name with the same
+    /// access, sharing and options to reuse ([`crate::handles`]; default 2 s). Zero:
+    /// every close closes at once.
+    pub handle_linger: Duration,
     /// The most bytes one file's read cache keeps (default 8 MiB).
     pub cache_file_bytes: usize,
     /// The most bytes every file's read cache keeps together (default 64 MiB).
@@ -72,6 +77,7 @@ impl Default for RdrConfig {
             reconnect_timeout: Duration::from_secs(20),
             durable: true,
             leases: true,
+            handle_linger: Duration::from_secs(2),
             cache_file_bytes: 8 << 20,
             cache_total_bytes: 64 << 20,
             client_guid: {

@@ -136,9 +136,16 @@ impl Shared {
                         if let Some((tree, lease)) =
                             held.and_then(|(t, l)| Some((*t, l.upgrade()?)))
                         {
-                            let now = lease.break_to(b.new_lease_state);
-                            if b.flags.contains(LeaseBreakFlags::ACK_REQUIRED) {
-                                breaks.push((Ack::Lease(b.lease_key, now), tree));
+                            let (now, close) = lease.break_and_unpark(b.new_lease_state);
+                            let ack = b.flags.contains(LeaseBreakFlags::ACK_REQUIRED);
+                            if ack || close.is_some() {
+                                let lease = Ack::Lease {
+                                    key: b.lease_key,
+                                    state: now,
+                                    close,
+                                    ack,
+                                };
+                                breaks.push((lease, tree));
                             }
                         }
                     }
@@ -213,26 +220,46 @@ impl Shared {
     }
 }
 
-/// A break to acknowledge.
+/// A break to act on.
 enum Ack {
-    /// An oplock break, at the level the server offered.
+    /// An oplock break, acknowledged at the level the server offered.
     Oplock(OplockBreak),
-    /// A lease break (the key), at the state the lease has now.
-    Lease([u8; 16], LeaseState),
+    /// A lease break: the handle parked under the H it took away to close first, then
+    /// the acknowledgment (when the server asks for one) with the state the lease keeps.
+    Lease {
+        key: [u8; 16],
+        state: LeaseState,
+        close: Option<crate::lease::Closer>,
+        ack: bool,
+    },
 }
 
 /// Acknowledges an oplock break at the level the server offered (MS-SMB2 3.2.4.15), or a
-/// lease break with the state the lease keeps (3.2.4.16; nothing was left to flush).
+/// lease break with the state the lease keeps (3.2.4.16), after closing the handle that
+/// was parked under the H the break took away (nothing is buffered to flush).
 async fn acknowledge(shared: Arc<Shared>, brk: Ack, tree: u32) {
-    let ack = Outgoing::new(Command::OPLOCK_BREAK, tree, |o| match brk {
-        Ack::Oplock(b) => b.encode(o),
-        Ack::Lease(key, state) => LeaseBreakAck {
-            lease_key: key,
-            lease_state: state,
-            ..LeaseBreakAck::default()
+    let ack = match brk {
+        Ack::Oplock(b) => Outgoing::new(Command::OPLOCK_BREAK, tree, |o| b.encode(o)),
+        Ack::Lease {
+            key,
+            state,
+            close,
+            ack,
+        } => {
+            if let Some(close) = close {
+                close().await;
+            }
+            if !ack {
+                return;
+            }
+            let body = LeaseBreakAck {
+                lease_key: key,
+                lease_state: state,
+                ..LeaseBreakAck::default()
+            };
+            Outgoing::new(Command::OPLOCK_BREAK, tree, |o| body.encode(o))
         }
-        .encode(o),
-    });
+    };
     match shared.send(ack, false).await {
         Ok((sent, _)) => {
             // The server's answer (the level it settled on) changes nothing here.

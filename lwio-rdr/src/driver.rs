@@ -28,8 +28,8 @@ use bytes::Bytes;
 use lwio_core::irp::request::{ControlRequest, QueryEaRequest};
 use lwio_core::irp::{LinkTarget, target};
 use lwio_core::{
-    CreateAction, CreateOptions, Dispatched, Driver, FileAttributes, FileInfoClass, Irp,
-    IrpRequest, IrpResult, PendingIrp,
+    CreateAction, CreateDisposition, CreateOptions, Dispatched, Driver, FileAttributes,
+    FileInfoClass, Irp, IrpRequest, IrpResult, PendingIrp,
 };
 use lwio_smb2::create_context::{ALSI, EXTA, SECD};
 use lwio_smb2::{
@@ -49,6 +49,7 @@ use crate::creds::Credentials;
 use crate::durable::Durable;
 use crate::engine::{Outgoing, Reply};
 use crate::error::RdrError;
+use crate::handles::{HandleKey, handle_name};
 use crate::lease::{Hit, Lease};
 use crate::open::{RemoteFile, Reopen};
 use crate::path::RemotePath;
@@ -143,6 +144,10 @@ impl Driver for Redirector {
         self.handle.spawn(async move {
             let result = match request {
                 IrpRequest::Create(c) => create(&cache, &pending, &path, *c).await,
+                // Under a lease's H the handle is parked, not closed ([`crate::handles`]).
+                IrpRequest::Cleanup if file.as_ref().is_some_and(|f| f.park(&cache)) => {
+                    Ok(IrpResult::new(NtStatus::SUCCESS))
+                }
                 other => match file {
                     Some(file) => file.run(&cache, &pending, other).await,
                     None => Err(RdrError::Status(NtStatus::INVALID_HANDLE)),
@@ -209,6 +214,11 @@ async fn create(
         return Err(RdrError::Status(NtStatus::INVALID_PARAMETER));
     }
     let path = RemotePath::parse(path).map_err(RdrError::Status)?;
+    if let Some(done) = reuse_parked(cache, pending, &path, &c) {
+        return done;
+    }
+    // This client's own parked handles must not stand in this open's way.
+    cache.parked().close_name(&handle_name(&path)).await;
     let session = cache.session(&path.server, path.port).await?;
     let tree = session.tree(&path.server, &path.share).await?;
     let reopen = Reopen {
@@ -278,7 +288,7 @@ async fn create(
         lease,
     };
     let reconnectable = tree.share_type == ShareType::DISK;
-    let file = RemoteFile::new(bound, reopen, reconnectable, durable);
+    let file = RemoteFile::new(bound, reopen, reconnectable, durable, granted);
     let pending = pending.lock();
     if pending.set_file_context(file).is_err() {
         return Err(RdrError::Status(NtStatus::INTERNAL_ERROR));
@@ -293,6 +303,40 @@ async fn create(
         information: u64::from(action.0),
         output: Vec::new(),
     })
+}
+
+/// Answers a create with a handle parked under H for the same name, access, sharing and
+/// options ([`crate::handles`]): FILE_OPEN or FILE_OPEN_IF with nothing else to set.
+fn reuse_parked(
+    cache: &Cache,
+    pending: &Pending,
+    path: &RemotePath,
+    c: &lwio_core::CreateRequest,
+) -> Option<Result<IrpResult, RdrError>> {
+    let plain = (c.disposition == CreateDisposition::OPEN
+        || c.disposition == CreateDisposition::OPEN_IF)
+        && c.security_descriptor.is_none()
+        && c.ea_buffer.is_none()
+        && c.allocation_size == 0;
+    if !plain {
+        return None;
+    }
+    let key = HandleKey {
+        access: c.desired_access,
+        share: c.share_access,
+        options: c.options,
+    };
+    let (file, granted) = cache.parked().reuse(&handle_name(path), &key)?;
+    let pending = pending.lock();
+    if pending.set_file_context(file).is_err() {
+        return Some(Err(RdrError::Status(NtStatus::INTERNAL_ERROR)));
+    }
+    pending.grant_access(granted);
+    Some(Ok(IrpResult {
+        status: NtStatus::SUCCESS,
+        information: u64::from(CreateAction::OPENED.0),
+        output: Vec::new(),
+    }))
 }
 
 /// Sends a CREATE on `tree` and decodes the answer; an open granted an oplock has its
@@ -520,7 +564,7 @@ async fn dispatch_remote(
     }
 }
 
-async fn close(file: &Bound) -> Result<IrpResult, RdrError> {
+pub(crate) async fn close(file: &Bound) -> Result<IrpResult, RdrError> {
     let req = CloseRequest {
         file_id: file.file_id,
         ..CloseRequest::default()

@@ -23,10 +23,13 @@
 //!   client's own writes, size changes and locks drop the file's cache (they go to the
 //!   server, which has the truth). A break to a state without R drops it too; a read in
 //!   flight when the break came is not kept (the generation changed).
-//! - **W** and **H** are asked for and held (the server then breaks them, and waits for
-//!   the acknowledgment, when another client opens the file) but not used: writes go to
-//!   the server at once and a close closes the handle, so a break never has anything to
-//!   flush; buffered writes and deferred closes are not implemented.
+//! - **H**: the caller's close parks the handle for a moment instead of closing it, and
+//!   a reopen of the same name with the same access takes it back ([`crate::handles`]);
+//!   a break that takes H closes it before the acknowledgment.
+//! - **W** is asked for and held (the server breaks it, and waits for the
+//!   acknowledgment, when another client opens the file) but not used: writes go to the
+//!   server at once, so a break never has writes to flush; buffered writes are not
+//!   implemented.
 //!
 //! Who owns what: the cache belongs to the open ([`crate::open::RemoteFile`] holds its
 //! [`Lease`]); the connection's reader finds the lease of a break by its key (the
@@ -83,9 +86,25 @@ impl Budget {
     }
 }
 
+/// The close of a handle parked under H ([`crate::handles`]), run once by whoever takes it.
+pub(crate) type Closer =
+    Box<dyn FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send>;
+
+/// A parked handle's close, if any.
+#[derive(Default)]
+struct ParkedClose(Option<Closer>);
+
+impl std::fmt::Debug for ParkedClose {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "parked" } else { "-" })
+    }
+}
+
 #[derive(Debug, Default)]
 struct Cached {
     state: LeaseState,
+    /// The close of the open's handle while it is parked under H.
+    parked: ParkedClose,
     /// Changes at every break and every drop of the cache: data read before a change is
     /// not kept after it.
     generation: u64,
@@ -247,6 +266,12 @@ impl Lease {
     /// The server broke the lease to `new` (MS-SMB2 3.2.5.19.2): the cache goes with R;
     /// returns the state to acknowledge.
     pub fn break_to(&self, new: LeaseState) -> LeaseState {
+        self.break_and_unpark(new).0
+    }
+
+    /// As [`Lease::break_to`], also giving back the close of a handle parked under H when
+    /// the break takes H (to run before the acknowledgment).
+    pub(crate) fn break_and_unpark(&self, new: LeaseState) -> (LeaseState, Option<Closer>) {
         let mut c = self.cached.lock();
         c.state = c.state & new;
         if !c.state.contains(LeaseState::READ) {
@@ -254,7 +279,34 @@ impl Lease {
         } else {
             c.generation += 1;
         }
-        c.state
+        let close = if c.state.contains(LeaseState::HANDLE) {
+            None
+        } else {
+            c.parked.0.take()
+        };
+        (c.state, close)
+    }
+
+    /// Holds the close of the open's handle, parked after the caller closed it, while the
+    /// lease has H; false (nothing held) without H or when one is held already.
+    pub(crate) fn park(&self, close: Closer) -> bool {
+        let mut c = self.cached.lock();
+        if !c.state.contains(LeaseState::HANDLE) || c.parked.0.is_some() {
+            return false;
+        }
+        c.parked.0 = Some(close);
+        true
+    }
+
+    /// True while a parked handle's close is held.
+    pub(crate) fn is_parked(&self) -> bool {
+        self.cached.lock().parked.0.is_some()
+    }
+
+    /// Takes back the close of a parked handle: the caller now closes it, or reuses the
+    /// handle and drops the close. `None` when it was taken already.
+    pub(crate) fn unpark(&self) -> Option<Closer> {
+        self.cached.lock().parked.0.take()
     }
 
     fn drop_all(&self, c: &mut Cached) {

@@ -40,6 +40,8 @@
 //!   name) and is sent again.
 //! - [`lease`]: leases (RWH asked for every file) and the read cache READ caching
 //!   allows, bounded per file and in total, dropped when a break takes R.
+//! - [`handles`]: handle caching under a lease's H: a closed file's handle is parked for
+//!   a moment, reused by a reopen, closed before a break that takes H is acknowledged.
 //! - [`durable`]: durable handles, v1 (DHnQ/DHnC) at 2.x and v2 (DH2Q/DH2C with a
 //!   CreateGuid) at 3.x.
 //!
@@ -54,8 +56,8 @@
 //!
 //! ## What it does not do (yet)
 //! Encryption where it is impossible (a 2.x dialect, no common cipher: the open is refused
-//! with STATUS_ACCESS_DENIED), Kerberos, write caching and handle caching under a lease
-//! (W and H are held but writes go out at once and a close closes), directory leases,
+//! with STATUS_ACCESS_DENIED), Kerberos, write caching under a lease (W is held but
+//! writes go out at once), directory leases,
 //! caching under oplocks (at 2.0.2 a file's batch oplock is asked for only with its
 //! durable handle, and a break is acknowledged at once),
 //! persistent handles, multichannel, DFS referrals, compression.
@@ -73,6 +75,7 @@ pub mod driver;
 pub mod durable;
 pub mod engine;
 pub mod error;
+pub mod handles;
 pub mod lease;
 pub mod open;
 pub mod path;
