@@ -7,6 +7,8 @@
 #                   `lwio --encrypt`; AES-128-GCM at 3.1.1)
 #        LWIO_BIN=PATH  measure this `lwio` binary (an older build, to compare) instead of
 #                   building the release one
+#        LWIO_BASE=PATH  also measure this older `lwio` binary in the same rounds (the
+#                   three clients take turns), to report the change against it
 #        BENCH_DIR=DIR  where the share and the files live (default a directory under
 #                   /dev/shm: tmpfs, so the disk is not what is measured)
 #        TREE=N     also time `lwio cp -r` of a tree of N small files (default 1000; 0:
@@ -89,12 +91,16 @@ smbclient_do() { # COMMANDS
         return 1
     fi
 }
-lwio_cp() { # SRC DST
-    "$lwio_bin" --memfs --credentials "$work/client/creds" "${lwio_protect[@]}" cp "$1" "$2" >"$work/lwio.log" 2>&1 ||
+lwio_cp() { # BIN SRC DST
+    local bin=$1
+    shift
+    "$bin" --memfs --credentials "$work/client/creds" "${lwio_protect[@]}" cp "$1" "$2" >"$work/lwio.log" 2>&1 ||
         { echo "bench-rdr: lwio cp failed:" >&2; tail -5 "$work/lwio.log" >&2; return 1; }
 }
-lwio_cp_r() { # SRC DST
-    "$lwio_bin" --memfs --credentials "$work/client/creds" "${lwio_protect[@]}" cp -r "$1" "$2" >"$work/lwio.log" 2>&1 ||
+lwio_cp_r() { # BIN SRC DST
+    local bin=$1
+    shift
+    "$bin" --memfs --credentials "$work/client/creds" "${lwio_protect[@]}" cp -r "$1" "$2" >"$work/lwio.log" 2>&1 ||
         { echo "bench-rdr: lwio cp -r failed:" >&2; tail -5 "$work/lwio.log" >&2; return 1; }
 }
 remote="//127.0.0.1:$port/share"
@@ -106,18 +112,28 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 secs() { python3 -c 'import time; print(time.monotonic())'; }
 rate() { python3 -c "print($SIZE_MIB*1.048576/($2-$1))"; }
 
+declare -A bins=([lwio]=$lwio_bin)
+lwios=(lwio)
+clients=(smbclient lwio)
+if [ -n "${LWIO_BASE:-}" ]; then
+    bins[base]=$(realpath "$LWIO_BASE")
+    lwios+=(base)
+    clients+=(base)
+fi
 declare -A P G
 for run in $(seq 1 "$RUNS"); do
-    order=(smbclient lwio)
-    [ $((run % 2)) -eq 0 ] && order=(lwio smbclient)
+    # Each round starts with another client.
+    n=${#clients[@]}
+    order=()
+    for i in $(seq 0 $((n - 1))); do order+=("${clients[$(((run + i) % n))]}"); done
     for client in "${order[@]}"; do
         rm -f "$work/data/back" "$work/smbd/share/big"
         if [ "$client" = smbclient ]; then
             t0=$(secs); smbclient_do "put $work/data/big big"; t1=$(secs)
             smbclient_do "get big $work/data/back"; t2=$(secs)
         else
-            t0=$(secs); lwio_cp "$work/data/big" "$remote/big"; t1=$(secs)
-            lwio_cp "$remote/big" "$work/data/back"; t2=$(secs)
+            t0=$(secs); lwio_cp "${bins[$client]}" "$work/data/big" "$remote/big"; t1=$(secs)
+            lwio_cp "${bins[$client]}" "$remote/big" "$work/data/back"; t2=$(secs)
         fi
         cmp -s "$work/data/big" "$work/data/back" || { echo "bench-rdr: $client copied different bytes" >&2; exit 1; }
         P[$client]+="$(rate "$t0" "$t1") "
@@ -125,7 +141,7 @@ for run in $(seq 1 "$RUNS"); do
     done
 done
 declare -A put get
-for client in smbclient lwio; do
+for client in "${clients[@]}"; do
     put[$client]=$(printf '%s\n' ${P[$client]} | median)
     get[$client]=$(printf '%s\n' ${G[$client]} | median)
 done
@@ -136,17 +152,21 @@ if [ "$TREE" -gt 0 ]; then
         mkdir -p "$d"
         head -c $((i % 40 * 100 + 10)) "$work/data/big" >"$d/f$i.txt"
     done
-    TP=() TG=()
+    declare -A TP TG
     for run in $(seq 1 "$RUNS"); do
-        rm -rf "$work/smbd/share/tree" "$work/data/tree-back"
-        t0=$(secs); lwio_cp_r "$work/data/tree" "$remote/tree"; t1=$(secs)
-        lwio_cp_r "$remote/tree" "$work/data/tree-back"; t2=$(secs)
-        diff -r "$work/data/tree" "$work/data/tree-back" >/dev/null ||
-            { echo "bench-rdr: the tree came back different" >&2; exit 1; }
-        TP+=("$(python3 -c "print($t1-$t0)")") TG+=("$(python3 -c "print($t2-$t1)")")
+        for client in "${lwios[@]}"; do
+            rm -rf "$work/smbd/share/tree" "$work/data/tree-back"
+            t0=$(secs); lwio_cp_r "${bins[$client]}" "$work/data/tree" "$remote/tree"; t1=$(secs)
+            lwio_cp_r "${bins[$client]}" "$remote/tree" "$work/data/tree-back"; t2=$(secs)
+            diff -r "$work/data/tree" "$work/data/tree-back" >/dev/null ||
+                { echo "bench-rdr: the tree came back different ($client)" >&2; exit 1; }
+            TP[$client]+="$(python3 -c "print($t1-$t0)") " TG[$client]+="$(python3 -c "print($t2-$t1)") "
+        done
     done
-    printf 'lwio cp -r of %s files, median of %s runs: put %.2f s, get %.2f s\n' "$TREE" "$RUNS" \
-        "$(printf '%s\n' "${TP[@]}" | median)" "$(printf '%s\n' "${TG[@]}" | median)"
+    for client in "${lwios[@]}"; do
+        printf '%s cp -r of %s files, median of %s runs: put %.2f s, get %.2f s\n' "$client" "$TREE" "$RUNS" \
+            "$(printf '%s\n' ${TP[$client]} | median)" "$(printf '%s\n' ${TG[$client]} | median)"
+    done
 fi
 if [ "${PERF:-0}" = 1 ]; then
     rm -f "$work/smbd/share/big"
@@ -166,3 +186,8 @@ ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
 printf '%-28s %12s %12s %16s\n' "median of $RUNS runs" smbclient "lwio cp" "lwio/smbclient"
 printf '%-28s %12.1f %12.1f %16s\n' "put ${SIZE_MIB} MiB (MB/s)" "${put[smbclient]}" "${put[lwio]}" "$(ratio "${put[lwio]}" "${put[smbclient]}")"
 printf '%-28s %12.1f %12.1f %16s\n' "get ${SIZE_MIB} MiB (MB/s)" "${get[smbclient]}" "${get[lwio]}" "$(ratio "${get[lwio]}" "${get[smbclient]}")"
+if [ -n "${LWIO_BASE:-}" ]; then
+    printf '%-28s %12s %12s %16s\n' "" "base lwio" "lwio cp" "lwio/base"
+    printf '%-28s %12.1f %12.1f %16s\n' "put ${SIZE_MIB} MiB (MB/s)" "${put[base]}" "${put[lwio]}" "$(ratio "${put[lwio]}" "${put[base]}")"
+    printf '%-28s %12.1f %12.1f %16s\n' "get ${SIZE_MIB} MiB (MB/s)" "${get[base]}" "${get[lwio]}" "$(ratio "${get[lwio]}" "${get[base]}")"
+fi

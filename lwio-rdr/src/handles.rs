@@ -185,16 +185,20 @@ impl Parked {
         }
     }
 
-    /// Closes every parked handle (the redirector shuts down).
+    /// Closes every parked handle (the redirector shuts down): all the CLOSEs in flight
+    /// at once, each from a task of its own, then waits for them.
     pub async fn close_all(&self) {
         let all: Vec<Entry> = std::mem::take(&mut *self.entries.lock())
             .into_values()
             .flatten()
             .collect();
-        for e in all {
-            if let Some(close) = e.file.lease().and_then(|l| l.unpark()) {
-                close().await;
-            }
+        let closing: Vec<_> = all
+            .into_iter()
+            .filter_map(|e| e.file.lease().and_then(|l| l.unpark()))
+            .map(|close| tokio::spawn(close()))
+            .collect();
+        for c in closing {
+            let _ = c.await;
         }
     }
 }
