@@ -360,6 +360,9 @@ pub(crate) async fn send_create(
     Ok((reply, resp))
 }
 
+/// How long a short sequential read is sent as while the lease has R ([`Lease::read_length`]).
+const READ_AHEAD: u32 = 1 << 20;
+
 /// A lease to ask for with an open (MS-SMB2 3.2.4.3.8): files on disk shares at 2.1 and
 /// later, when [`RdrConfig::leases`] is on.
 pub(crate) fn ask_lease(
@@ -590,6 +593,11 @@ async fn read(
     length: u32,
 ) -> Result<IrpResult, RdrError> {
     let lease = file.lease.as_deref();
+    // Read ahead under R: a short sequential read is sent longer, the rest kept (every
+    // read, served from the cache or not, tells the lease where the reading goes).
+    let asked = length;
+    let ahead = READ_AHEAD.min(file.session.negotiated().max_read);
+    let planned = lease.map_or(length, |l| l.read_length(offset, length, ahead));
     match lease.and_then(|l| l.lookup(offset, length)) {
         Some(Hit::Data(data)) => {
             return Ok(IrpResult::with_output(NtStatus::SUCCESS, data.to_vec()));
@@ -598,6 +606,7 @@ async fn read(
         None => {}
     }
     let generation = lease.map(Lease::generation);
+    let length = planned;
     let keep = |at: u64, asked: u32, data: &Bytes| {
         if let (Some(l), Some(g)) = (lease, generation) {
             l.keep(g, at, asked, data.clone());
@@ -620,6 +629,7 @@ async fn read(
         check(&reply, &[])?;
         let data = read_data(file, &reply, length)?;
         keep(offset, length, &data);
+        let data = data.slice(..data.len().min(asked as usize));
         return Ok(IrpResult::with_output(reply.status(), data.to_vec()));
     }
     // Every chunk is sent before the first reply is awaited: the server works on all of

@@ -22,7 +22,10 @@
 //!   ([`RdrConfig::cache_total_bytes`]); data beyond a bound is simply not kept. The
 //!   client's own writes, size changes and locks drop the file's cache (they go to the
 //!   server, which has the truth). A break to a state without R drops it too; a read in
-//!   flight when the break came is not kept (the generation changed).
+//!   flight when the break came is not kept (the generation changed). A file read front
+//!   to back in short reads (a FUSE mount's 128 KiB) is read ahead: the read that starts
+//!   where the last one ended is sent as 1 MiB and the rest kept, and what lies before the
+//!   reading makes room when the file's bound is reached.
 //! - **H**: the caller's close parks the handle for a moment instead of closing it, and
 //!   a reopen of the same name with the same access takes it back ([`crate::handles`]);
 //!   a break that takes H closes it before the acknowledgment.
@@ -113,6 +116,8 @@ struct Cached {
     bytes: usize,
     /// The end of file a short read found.
     eof: Option<u64>,
+    /// Where the last read ended (a read starting there reads the file front to back).
+    next: Option<u64>,
 }
 
 /// One open's lease and its read cache.
@@ -250,11 +255,41 @@ impl Lease {
         if c.extents.range(offset..end).next().is_some() {
             return;
         }
+        // A file read front to back makes room by forgetting what lies wholly before this
+        // read (read already, unlikely to be read again).
+        while c.bytes + data.len() > self.budget.per_file {
+            let Some((&s, d)) = c.extents.first_key_value() else {
+                break;
+            };
+            if s + d.len() as u64 > offset {
+                break;
+            }
+            let n = d.len();
+            c.extents.remove(&s);
+            c.bytes -= n;
+            self.budget.give_back(n);
+        }
         if c.bytes + data.len() > self.budget.per_file || !self.budget.take(data.len()) {
             return;
         }
         c.bytes += data.len();
         c.extents.insert(offset, data);
+    }
+
+    /// How long a read of `length` bytes at `offset` should be sent as: while R is held
+    /// and the file is read front to back (the read starts where the last one ended), a
+    /// short read is sent as `ahead` bytes, the rest kept for the reads to come (one READ
+    /// where a FUSE mount's 128 KiB reads would each cost a round trip). Records where
+    /// this read ends.
+    pub fn read_length(&self, offset: u64, length: u32, ahead: u32) -> u32 {
+        let mut c = self.cached.lock();
+        let sequential = c.next == Some(offset);
+        c.next = offset.checked_add(u64::from(length));
+        if sequential && c.state.contains(LeaseState::READ) && length < ahead {
+            ahead
+        } else {
+            length
+        }
     }
 
     /// Forgets what the cache holds (the client changed the file, or a break took R).
@@ -422,6 +457,30 @@ mod tests {
         assert_eq!(b.used(), 4);
         drop(l);
         assert_eq!(b.used(), 0);
+    }
+
+    #[test]
+    fn a_file_read_front_to_back_is_read_ahead_and_forgets_what_was_read() {
+        let b = Arc::new(Budget::new(1 << 20, 8));
+        let l = Lease::ask(Dialect::SMB_3_1_1, Arc::clone(&b)).unwrap();
+        granted(&l, rwh());
+        assert_eq!(
+            l.read_length(0, 2, 4),
+            2,
+            "the first read is not sequential"
+        );
+        assert_eq!(l.read_length(2, 2, 4), 4);
+        assert_eq!(l.read_length(9, 2, 4), 2, "a jump");
+        assert_eq!(l.read_length(11, 8, 4), 8, "already long enough");
+        let g = l.generation();
+        l.keep(g, 0, 4, Bytes::from_static(b"abcd"));
+        l.keep(g, 4, 4, Bytes::from_static(b"efgh"));
+        l.keep(g, 8, 4, Bytes::from_static(b"ijkl"));
+        assert_eq!(l.cached_bytes(), 8, "the first extent made room");
+        assert_eq!(l.lookup(0, 1), None);
+        assert_eq!(l.lookup(8, 4), Some(Hit::Data(Bytes::from_static(b"ijkl"))));
+        granted(&l, LeaseState::HANDLE);
+        assert_eq!(l.read_length(12, 2, 4), 2, "no read-ahead without R");
     }
 
     #[test]
