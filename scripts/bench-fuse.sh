@@ -21,7 +21,10 @@ command -v fusermount3 >/dev/null 2>&1 ||
 cargo build -q --release --bin lwio --bin lwiod
 bin="${CARGO_TARGET_DIR:-target}/release"
 
-work=$(mktemp -d /tmp/lwio-bench-fuse.XXXXXX)
+# The share and the files on tmpfs (BENCH_DIR to choose), so the disk is not what is measured.
+base=${BENCH_DIR:-/dev/shm}
+[ -d "$base" ] || base=/tmp
+work=$(mktemp -d "$base/lwio-bench-fuse.XXXXXX")
 lwiod_pid=
 mount_pid=
 cleanup() {
@@ -67,6 +70,7 @@ lwio_cp() { # SRC DST
 
 dd if=/dev/urandom of="$work/data/big" bs=1M count="$SIZE_MIB" status=none
 
+load_before=$(cut -d" " -f1-3 /proc/loadavg)
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 secs() { python3 -c 'import time; print(time.monotonic())'; }
 rate() { python3 -c "print($SIZE_MIB*1.048576/($2-$1))"; }
@@ -101,6 +105,7 @@ for how in mount cp; do
     write[$how]=$(printf '%s\n' ${W[$how]} | median)
     read[$how]=$(printf '%s\n' ${R[$how]} | median)
 done
+echo "load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs)"
 ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
 printf '%-28s %12s %12s %12s\n' "median of $RUNS runs" "mount" "lwio cp" "mount/cp"
 printf '%-28s %12.1f %12.1f %12s\n' "write ${SIZE_MIB} MiB (MB/s)" "${write[mount]}" "${write[cp]}" "$(ratio "${write[mount]}" "${write[cp]}")"

@@ -4,6 +4,9 @@
 //! passed-through statuses, waiting and cancelled locks, pipes, restarts.
 
 mod common;
+#[path = "common/proxy.rs"]
+#[allow(dead_code)] // the tests here do not cut connections
+mod proxy;
 #[path = "common/rdr.rs"]
 mod rdr;
 
@@ -193,4 +196,30 @@ fn files_survive_a_server_restart() {
         std::fs::read(server.dir.path().join("kept.bin")).unwrap(),
         b"before after"
     );
+}
+
+/// Reads under a lease against lwiod, counted on the wire by a proxy: see
+/// [`rdr::reads_under_a_lease`].
+#[test]
+fn reads_are_cached_under_a_lease_and_breaks_drop_the_cache() {
+    let server = common::start_in(rdr::memory_dir(), &[]);
+    let proxy = proxy::Proxy::start(server.port);
+    let t = Target {
+        port: proxy.port,
+        ..target(&server)
+    };
+    rdr::reads_under_a_lease(&t, &|| proxy.sent_count(rdr::READ_HEADER));
+}
+
+/// Handle caching under a lease's H against lwiod, CREATEs counted on the wire by a proxy:
+/// see [`rdr::handles_under_a_lease`].
+#[test]
+fn closed_handles_are_parked_under_h_and_reused() {
+    let server = common::start_in(rdr::memory_dir(), &[]);
+    let proxy = proxy::Proxy::start(server.port);
+    let t = Target {
+        port: proxy.port,
+        ..target(&server)
+    };
+    rdr::handles_under_a_lease(&t, &|| proxy.sent_count(rdr::CREATE_HEADER));
 }

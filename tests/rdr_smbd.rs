@@ -166,3 +166,29 @@ fn oplock_breaks_are_acknowledged() {
     assert_eq!(block_on(f.read(0, 5)).unwrap(), b"held\n");
     rdr::close(f);
 }
+
+/// Reads under a lease against smbd, counted on the wire by a proxy: see
+/// [`rdr::reads_under_a_lease`].
+#[test]
+fn reads_are_cached_under_a_lease_and_breaks_drop_the_cache() {
+    let server = smbd::Smbd::start("  kernel oplocks = no\n  kernel share modes = no");
+    let proxy = Proxy::start(server.port);
+    let t = Target {
+        port: proxy.port,
+        ..target(&server)
+    };
+    rdr::reads_under_a_lease(&t, &|| proxy.sent_count(rdr::READ_HEADER));
+}
+
+/// Handle caching under a lease's H against smbd, CREATEs counted on the wire by a proxy:
+/// see [`rdr::handles_under_a_lease`].
+#[test]
+fn closed_handles_are_parked_under_h_and_reused() {
+    let server = smbd::Smbd::start("  kernel oplocks = no\n  kernel share modes = no");
+    let proxy = Proxy::start(server.port);
+    let t = Target {
+        port: proxy.port,
+        ..target(&server)
+    };
+    rdr::handles_under_a_lease(&t, &|| proxy.sent_count(rdr::CREATE_HEADER));
+}

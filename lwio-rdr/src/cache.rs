@@ -16,6 +16,8 @@ use parking_lot::Mutex;
 use crate::config::RdrConfig;
 use crate::creds::Credentials;
 use crate::error::RdrError;
+use crate::handles::Parked;
+use crate::lease::Budget;
 use crate::session::Session;
 
 type Key = (String, u16, String);
@@ -26,21 +28,41 @@ pub struct Cache {
     config: RdrConfig,
     credentials: Mutex<Credentials>,
     sessions: tokio::sync::Mutex<HashMap<Key, Arc<Session>>>,
+    /// What the read caches of every lease may hold together.
+    budget: Arc<Budget>,
+    /// The handles parked under H after their callers closed them.
+    parked: Arc<Parked>,
 }
 
 impl Cache {
     /// An empty cache logging on as `credentials`.
     pub fn new(config: RdrConfig, credentials: Credentials) -> Self {
+        let budget = Arc::new(Budget::new(
+            config.cache_total_bytes,
+            config.cache_file_bytes,
+        ));
         Cache {
             config,
             credentials: Mutex::new(credentials),
             sessions: tokio::sync::Mutex::new(HashMap::new()),
+            budget,
+            parked: Arc::new(Parked::default()),
         }
     }
 
     /// The settings.
     pub fn config(&self) -> &RdrConfig {
         &self.config
+    }
+
+    /// The bound of the leases' read caches, and what they hold now.
+    pub fn budget(&self) -> &Arc<Budget> {
+        &self.budget
+    }
+
+    /// The handles parked under a lease's H ([`crate::handles`]).
+    pub fn parked(&self) -> &Arc<Parked> {
+        &self.parked
     }
 
     /// Replaces the credentials later connections log on with.
@@ -104,8 +126,9 @@ impl Cache {
         }
     }
 
-    /// Closes every session (the driver's shutdown).
+    /// Closes every parked handle, then every session (the driver's shutdown).
     pub async fn close_all(&self) {
+        self.parked.close_all().await;
         let all: Vec<_> = self.sessions.lock().await.drain().map(|(_, s)| s).collect();
         for s in all {
             s.close().await;

@@ -27,6 +27,23 @@ pub struct RdrConfig {
     /// acknowledged at once): where the server grants one, a reconnect reclaims the open
     /// with its locks instead of reopening by name (default on).
     pub durable: bool,
+    /// Ask for a lease (READ, WRITE and HANDLE caching; v2 at 3.x, v1 at 2.1) on every
+    /// file opened on a disk share, and answer reads from a cache while it grants READ
+    /// caching ([`crate::lease`]; default on). Off: no lease is asked for.
+    pub leases: bool,
+    /// How long a file's handle stays open on the server after the caller closed it,
+    /// while its lease has HANDLE caching, for a reopen of the same name with the same
+    /// access, sharing and options to reuse ([`crate::handles`]; default 2 s). Zero:
+    /// every close closes at once.
+    pub handle_linger: Duration,
+    /// The most bytes one file's read cache keeps (default 8 MiB).
+    pub cache_file_bytes: usize,
+    /// The most bytes every file's read cache keeps together (default 64 MiB).
+    pub cache_total_bytes: usize,
+    /// The ClientGuid every connection of the redirector negotiates with (MS-SMB2 3.2.3:
+    /// one per client; default random). Servers key leases and durable handles by it, so
+    /// a reconnect reclaims a leased durable open only under the same one.
+    pub client_guid: [u8; 16],
     /// How long a TCP connect and the logon may take.
     pub connect_timeout: Duration,
     /// Worker threads of the redirector's runtime.
@@ -59,6 +76,16 @@ impl Default for RdrConfig {
             idle_timeout: Duration::from_secs(60),
             reconnect_timeout: Duration::from_secs(20),
             durable: true,
+            leases: true,
+            handle_linger: Duration::from_secs(2),
+            cache_file_bytes: 8 << 20,
+            cache_total_bytes: 64 << 20,
+            client_guid: {
+                let mut g = [0u8; 16];
+                // Without the OS's randomness the GUID is merely predictable.
+                let _ = getrandom::fill(&mut g);
+                g
+            },
             connect_timeout: Duration::from_secs(20),
             worker_threads: 2,
             workstation: "LWIO".into(),

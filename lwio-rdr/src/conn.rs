@@ -1,9 +1,11 @@
 //! The tokio shell around one connection's [`Engine`]: a reader task, a writer task, and
 //! the table of callers waiting for their responses.
 //!
-//! A caller prepares its request under the connection's lock (message id, header,
-//! signature), registers a one-shot channel for the reply and queues the bytes for the
-//! writer, all in one critical section, so requests leave in message-id order. The writer
+//! A caller reserves its request under the connection's lock (message id, credits,
+//! header), registers a one-shot channel for the reply and takes its place in the
+//! writer's queue, all in one critical section, so requests leave in message-id order;
+//! it signs or seals the request after releasing the lock and fills its place, so
+//! several callers sign at once and the reader is never held up by a signature. The writer
 //! sends each frame (its 4-byte header, the message, and a WRITE's data straight from the
 //! IRP's buffer) with one vectored write, without joining them first. The reader reads
 //! Direct TCP frames (bounded by the largest response the client asked for) into buffers
@@ -20,17 +22,22 @@
 //!
 //! Oplock breaks: the driver registers each open that was granted an oplock (its file id,
 //! tree and level); a break notification for one is acknowledged at once, at the level the
-//! server offers, by a task of its own (the client caches nothing, so there is nothing to
-//! flush first). A break from level II to none is not acknowledged (MS-SMB2 2.2.24.1);
+//! server offers, by a task of its own (nothing is cached under an oplock, so there is
+//! nothing to flush first). Lease breaks: the driver registers each open's lease
+//! ([`crate::lease`]); the reader changes the lease's state (dropping its read cache when
+//! R goes) as it decodes the break, before any later response is delivered, and a task
+//! acknowledges it when the server asks. A break from level II to none is not acknowledged (MS-SMB2 2.2.24.1);
 //! a break that lowers nothing, or names an open closed meanwhile, is ignored, so a server
 //! gets at most two acknowledgments per open.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use bytes::Bytes;
 use lwio_smb2::frame::{FRAME_HEADER_LEN, encode_frame_header, message_len};
-use lwio_smb2::{Command, FileId, OplockBreak, OplockLevel};
+use lwio_smb2::{
+    Command, FileId, LeaseBreakAck, LeaseBreakFlags, LeaseState, OplockBreak, OplockLevel,
+};
 use parking_lot::Mutex;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -38,6 +45,7 @@ use tokio::task::JoinHandle;
 
 use crate::engine::{Engine, Incoming, NotPrepared, Outgoing, Reply};
 use crate::error::RdrError;
+use crate::lease::Lease;
 
 type ReplyTx = oneshot::Sender<Result<Reply, RdrError>>;
 
@@ -49,7 +57,17 @@ struct State {
     lost: bool,
     /// The tree and level of each open holding an oplock (to acknowledge its breaks on).
     oplocks: HashMap<FileId, (u32, OplockLevel)>,
-    writer: mpsc::UnboundedSender<(Vec<u8>, Bytes)>,
+    /// The leases of the opens living on the connection, by key, with their trees.
+    leases: HashMap<[u8; 16], (u32, Weak<Lease>)>,
+    writer: mpsc::UnboundedSender<Slot>,
+}
+
+/// A frame's place in the writer's queue, taken in message-id order under the lock: the
+/// frame itself, or the promise of it while its signature or sealing is computed outside
+/// the lock (the writer waits for each in turn, so frames leave in message-id order).
+enum Slot {
+    Ready(Vec<u8>, Bytes),
+    Later(oneshot::Receiver<(Vec<u8>, Bytes)>),
 }
 
 /// What the tasks and the handle share.
@@ -84,8 +102,9 @@ impl Shared {
     }
 
     /// Hands a frame to the engine and the replies to their callers; returns the oplock
-    /// breaks to acknowledge (with their trees).
-    fn deliver(&self, frame: Vec<u8>) -> Result<Vec<(OplockBreak, u32)>, String> {
+    /// and lease breaks to acknowledge (with their trees). A lease break has already
+    /// changed the lease's state and dropped its cache when it returns.
+    fn deliver(&self, frame: Frame) -> Result<Vec<(Ack, u32)>, String> {
         let mut replies = Vec::new();
         let mut breaks = Vec::new();
         {
@@ -105,8 +124,28 @@ impl Shared {
                             if b.oplock_level.0 < from.0 {
                                 *level = b.oplock_level;
                                 if from != OplockLevel::II {
-                                    breaks.push((b, *tree));
+                                    breaks.push((Ack::Oplock(b), *tree));
                                 }
+                            }
+                        }
+                    }
+                    Incoming::LeaseBreak(b) => {
+                        // MS-SMB2 3.2.5.19.2: a lease this client does not hold (its open
+                        // closed meanwhile) is ignored.
+                        let held = s.leases.get(&b.lease_key);
+                        if let Some((tree, lease)) =
+                            held.and_then(|(t, l)| Some((*t, l.upgrade()?)))
+                        {
+                            let (now, close) = lease.break_and_unpark(b.new_lease_state);
+                            let ack = b.flags.contains(LeaseBreakFlags::ACK_REQUIRED);
+                            if ack || close.is_some() {
+                                let lease = Ack::Lease {
+                                    key: b.lease_key,
+                                    state: now,
+                                    close,
+                                    ack,
+                                };
+                                breaks.push((lease, tree));
                             }
                         }
                     }
@@ -121,35 +160,36 @@ impl Shared {
         Ok(breaks)
     }
 
-    /// Sends a request, waiting for credits if needed (see [`Connection::send`]).
+    /// Sends a request, waiting for credits if needed (see [`Connection::send`]). The
+    /// message id, credits and the place in the writer's queue are taken under the lock;
+    /// the signature or sealing is computed after it is released, at once (no await in
+    /// between, so the place is always filled), while other callers reserve theirs and the
+    /// reader delivers responses.
     async fn send(&self, out: Outgoing, keep: bool) -> Result<(InFlight, Vec<u8>), RdrError> {
         let mut out = out;
         loop {
             let notified = self.credits.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            {
+            let reserved = {
                 let mut s = self.state.lock();
                 if let Some(reason) = &s.dead {
                     return Err(RdrError::Disconnected(reason.clone()));
                 }
-                match s.engine.prepare(out) {
-                    Ok(p) => {
+                match s.engine.reserve(out) {
+                    Ok(r) => {
                         let (tx, rx) = oneshot::channel();
-                        let kept = if keep { p.message.clone() } else { Vec::new() };
-                        s.waiters.insert(p.message_id, tx);
-                        if s.writer.send((p.message, p.data)).is_err() {
-                            s.waiters.remove(&p.message_id);
-                            s.engine.abandon(p.message_id);
+                        let (frame_tx, frame_rx) = oneshot::channel();
+                        let message_id = r.message_id;
+                        s.waiters.insert(message_id, tx);
+                        if s.writer.send(Slot::Later(frame_rx)).is_err() {
+                            s.waiters.remove(&message_id);
+                            s.engine.abandon(message_id);
                             return Err(RdrError::Disconnected("writer stopped".into()));
                         }
-                        let sent = InFlight {
-                            message_id: p.message_id,
-                            rx,
-                        };
-                        return Ok((sent, kept));
+                        Ok((r, rx, frame_tx))
                     }
-                    Err(NotPrepared::Credits(back)) => out = back,
+                    Err(NotPrepared::Credits(back)) => Err(back),
                     Err(NotPrepared::Seal) => {
                         drop(s);
                         let reason = "the session's encryption nonces are spent".to_string();
@@ -157,15 +197,69 @@ impl Shared {
                         return Err(RdrError::Disconnected(reason));
                     }
                 }
-            }
-            notified.await;
+            };
+            let (reserved, rx, frame_tx) = match reserved {
+                Ok(r) => r,
+                Err(back) => {
+                    out = back;
+                    notified.await;
+                    continue;
+                }
+            };
+            let message_id = reserved.message_id;
+            let Some(p) = reserved.finish() else {
+                let reason = "a request too large to seal".to_string();
+                self.fail(reason.clone());
+                return Err(RdrError::Disconnected(reason));
+            };
+            let kept = if keep { p.message.clone() } else { Vec::new() };
+            // A writer that stopped failed the connection; the reply says so.
+            let _ = frame_tx.send((p.message, p.data));
+            return Ok((InFlight { message_id, rx }, kept));
         }
     }
 }
 
-/// Acknowledges an oplock break at the level the server offered (MS-SMB2 3.2.4.15).
-async fn acknowledge(shared: Arc<Shared>, brk: OplockBreak, tree: u32) {
-    let ack = Outgoing::new(Command::OPLOCK_BREAK, tree, |o| brk.encode(o));
+/// A break to act on.
+enum Ack {
+    /// An oplock break, acknowledged at the level the server offered.
+    Oplock(OplockBreak),
+    /// A lease break: the handle parked under the H it took away to close first, then
+    /// the acknowledgment (when the server asks for one) with the state the lease keeps.
+    Lease {
+        key: [u8; 16],
+        state: LeaseState,
+        close: Option<crate::lease::Closer>,
+        ack: bool,
+    },
+}
+
+/// Acknowledges an oplock break at the level the server offered (MS-SMB2 3.2.4.15), or a
+/// lease break with the state the lease keeps (3.2.4.16), after closing the handle that
+/// was parked under the H the break took away (nothing is buffered to flush).
+async fn acknowledge(shared: Arc<Shared>, brk: Ack, tree: u32) {
+    let ack = match brk {
+        Ack::Oplock(b) => Outgoing::new(Command::OPLOCK_BREAK, tree, |o| b.encode(o)),
+        Ack::Lease {
+            key,
+            state,
+            close,
+            ack,
+        } => {
+            if let Some(close) = close {
+                close().await;
+            }
+            if !ack {
+                return;
+            }
+            let body = LeaseBreakAck {
+                lease_key: key,
+                lease_state: state,
+                ..LeaseBreakAck::default()
+            };
+            Outgoing::new(Command::OPLOCK_BREAK, tree, |o| body.encode(o))
+        }
+    };
     match shared.send(ack, false).await {
         Ok((sent, _)) => {
             // The server's answer (the level it settled on) changes nothing here.
@@ -230,6 +324,7 @@ impl Connection {
                 dead: None,
                 lost: false,
                 oplocks: HashMap::new(),
+                leases: HashMap::new(),
                 writer: tx,
             }),
             credits: Notify::new(),
@@ -295,6 +390,19 @@ impl Connection {
         self.shared.state.lock().oplocks.remove(&file_id);
     }
 
+    /// Hands the breaks of `lease` (held by an open on tree `tree`) to it from now on,
+    /// while it lives.
+    pub fn watch_lease(&self, tree: u32, lease: &Arc<Lease>) {
+        let mut s = self.shared.state.lock();
+        s.leases.retain(|_, (_, l)| l.strong_count() > 0);
+        s.leases.insert(lease.key(), (tree, Arc::downgrade(lease)));
+    }
+
+    /// Forgets a lease (its open closed).
+    pub fn forget_lease(&self, key: &[u8; 16]) {
+        self.shared.state.lock().leases.remove(key);
+    }
+
     /// Sends a request and waits for its final response.
     pub async fn call(&self, out: Outgoing) -> Result<Reply, RdrError> {
         self.send(out).await?.reply().await
@@ -304,13 +412,14 @@ impl Connection {
     pub fn cancel(&self, message_id: u64) {
         let mut s = self.shared.state.lock();
         if let Some(msg) = s.engine.cancel(message_id) {
-            let _ = s.writer.send((msg, Bytes::new()));
+            let _ = s.writer.send(Slot::Ready(msg, Bytes::new()));
         }
     }
 }
 
 async fn read_loop<R: AsyncRead>(read: R, shared: Arc<Shared>, max_frame: usize) {
     let mut read = std::pin::pin!(read);
+    let pool = Arc::new(FramePool::default());
     let (reason, lost) = loop {
         let mut head = [0u8; FRAME_HEADER_LEN];
         if let Err(e) = read.read_exact(&mut head).await {
@@ -320,9 +429,13 @@ async fn read_loop<R: AsyncRead>(read: R, shared: Arc<Shared>, max_frame: usize)
             Ok(len) => len,
             Err(e) => break (format!("bad frame from the server: {e}"), false),
         };
-        let frame = match read_frame(read.as_mut(), len).await {
+        let frame = match read_frame(read.as_mut(), pool.take(len), len).await {
             Ok(frame) => frame,
             Err(reason) => break (reason, true),
+        };
+        let frame = Frame {
+            buf: frame,
+            pool: Arc::clone(&pool),
         };
         match shared.deliver(frame) {
             Ok(breaks) => {
@@ -336,14 +449,73 @@ async fn read_loop<R: AsyncRead>(read: R, shared: Arc<Shared>, max_frame: usize)
     shared.fail_as(reason, lost);
 }
 
-/// Reads the `len` bytes of a frame into a vector of exactly that capacity: no zeroing of
-/// megabytes about to be overwritten, and never past it (`read_to_end` grows the vector,
+/// Frames at least this long are read into pooled buffers.
+const POOLED_FRAME: usize = 64 * 1024;
+/// How many buffers the pool keeps.
+const POOL_KEEP: usize = 8;
+
+/// The buffers of a connection's large frames (READ responses), reused once every reply
+/// sliced out of them is dropped: a long transfer reads into the same few megabytes
+/// rather than into fresh memory the kernel must fault in and zero for every frame.
+#[derive(Default)]
+struct FramePool {
+    free: Mutex<Vec<Vec<u8>>>,
+}
+
+impl FramePool {
+    /// An empty buffer with room for `len` bytes.
+    fn take(&self, len: usize) -> Vec<u8> {
+        let reused = if len >= POOLED_FRAME {
+            self.free.lock().pop()
+        } else {
+            None
+        };
+        let mut buf = reused.unwrap_or_default();
+        buf.reserve_exact(len);
+        buf
+    }
+}
+
+/// One frame's bytes; a large one goes back to its pool when dropped.
+struct Frame {
+    buf: Vec<u8>,
+    pool: Arc<FramePool>,
+}
+
+impl AsRef<[u8]> for Frame {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+impl AsMut<[u8]> for Frame {
+    fn as_mut(&mut self) -> &mut [u8] {
+        &mut self.buf
+    }
+}
+
+impl Drop for Frame {
+    fn drop(&mut self) {
+        if self.buf.capacity() < POOLED_FRAME {
+            return;
+        }
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        let mut free = self.pool.free.lock();
+        if free.len() < POOL_KEEP {
+            free.push(buf);
+        }
+    }
+}
+
+/// Reads the `len` bytes of a frame into `frame` (empty, with room for them): no zeroing
+/// of megabytes about to be overwritten, and never past it (`read_to_end` grows the vector,
 /// copying the frame, when a read leaves fewer than 32 bytes of it to come).
 async fn read_frame<R: AsyncRead>(
     mut read: std::pin::Pin<&mut R>,
+    mut frame: Vec<u8>,
     len: usize,
 ) -> Result<Vec<u8>, String> {
-    let mut frame = Vec::with_capacity(len);
     while frame.len() < len {
         let rest = len - frame.len();
         match read
@@ -360,11 +532,23 @@ async fn read_frame<R: AsyncRead>(
 
 async fn write_loop<W: AsyncWrite>(
     write: W,
-    mut rx: mpsc::UnboundedReceiver<(Vec<u8>, Bytes)>,
+    mut rx: mpsc::UnboundedReceiver<Slot>,
     shared: Arc<Shared>,
 ) {
     let mut write = std::pin::pin!(write);
-    while let Some((msg, data)) = rx.recv().await {
+    while let Some(slot) = rx.recv().await {
+        let (msg, data) = match slot {
+            Slot::Ready(msg, data) => (msg, data),
+            Slot::Later(frame) => match frame.await {
+                Ok(frame) => frame,
+                Err(_) => {
+                    // Only a panic between reserving and finishing leaves a place empty;
+                    // the message id is spent, so the connection cannot go on.
+                    shared.fail("a request was never finished".into());
+                    return;
+                }
+            },
+        };
         let mut head = Vec::with_capacity(FRAME_HEADER_LEN);
         encode_frame_header(msg.len() + data.len(), &mut head);
         if let Err(e) = write_parts(write.as_mut(), &mut [&head, &msg, &data]).await {

@@ -4,7 +4,7 @@
 //! | IRP | SMB2 |
 //! |---|---|
 //! | create | CREATE (access, attributes, share access, disposition, options; the security descriptor, EAs and allocation size as SecD, ExtA and AlSi contexts) |
-//! | read / write | READ / WRITE, split at the negotiated maximum and sent together (pipelined) |
+//! | read / write | READ / WRITE, split at the negotiated maximum and sent together (pipelined); a read the lease's cache holds is answered from it ([`crate::lease`]) |
 //! | flush, close | FLUSH, CLOSE |
 //! | query / set information, volume information, security, EAs | QUERY_INFO / SET_INFO |
 //! | directory query | QUERY_DIRECTORY (pattern `*` when none is given) |
@@ -28,8 +28,8 @@ use bytes::Bytes;
 use lwio_core::irp::request::{ControlRequest, QueryEaRequest};
 use lwio_core::irp::{LinkTarget, target};
 use lwio_core::{
-    CreateAction, CreateOptions, Dispatched, Driver, FileAttributes, FileInfoClass, Irp,
-    IrpRequest, IrpResult, PendingIrp,
+    CreateAction, CreateDisposition, CreateOptions, Dispatched, Driver, FileAttributes,
+    FileInfoClass, Irp, IrpRequest, IrpResult, PendingIrp,
 };
 use lwio_smb2::create_context::{ALSI, EXTA, SECD};
 use lwio_smb2::{
@@ -49,6 +49,8 @@ use crate::creds::Credentials;
 use crate::durable::Durable;
 use crate::engine::{Outgoing, Reply};
 use crate::error::RdrError;
+use crate::handles::{HandleKey, handle_name};
+use crate::lease::{Hit, Lease};
 use crate::open::{RemoteFile, Reopen};
 use crate::path::RemotePath;
 use crate::session::{Session, check};
@@ -64,6 +66,8 @@ pub(crate) struct Bound {
     pub(crate) generation: u64,
     /// The remote name it was opened by.
     pub(crate) path: Arc<RemotePath>,
+    /// The lease the server granted the handle (with some state), and its read cache.
+    pub(crate) lease: Option<Arc<Lease>>,
 }
 
 /// The SMB2 redirector driver. Mount it with [`mount`](crate::mount).
@@ -140,6 +144,10 @@ impl Driver for Redirector {
         self.handle.spawn(async move {
             let result = match request {
                 IrpRequest::Create(c) => create(&cache, &pending, &path, *c).await,
+                // Under a lease's H the handle is parked, not closed ([`crate::handles`]).
+                IrpRequest::Cleanup if file.as_ref().is_some_and(|f| f.park(&cache)) => {
+                    Ok(IrpResult::new(NtStatus::SUCCESS))
+                }
                 other => match file {
                     Some(file) => file.run(&cache, &pending, other).await,
                     None => Err(RdrError::Status(NtStatus::INVALID_HANDLE)),
@@ -206,6 +214,11 @@ async fn create(
         return Err(RdrError::Status(NtStatus::INVALID_PARAMETER));
     }
     let path = RemotePath::parse(path).map_err(RdrError::Status)?;
+    if let Some(done) = reuse_parked(cache, pending, &path, &c) {
+        return done;
+    }
+    // This client's own parked handles must not stand in this open's way.
+    cache.parked().close_name(&handle_name(&path)).await;
     let session = cache.session(&path.server, path.port).await?;
     let tree = session.tree(&path.server, &path.share).await?;
     let reopen = Reopen {
@@ -223,7 +236,11 @@ async fn create(
     } else {
         Durable::No
     };
+    let lease = ask_lease(cache, &session, tree.share_type, c.options);
     let mut contexts: Vec<CreateContext> = durable.request().iter().map(|c| c.to_raw()).collect();
+    if let Some(l) = &lease {
+        contexts.push(l.request());
+    }
     if let Some(sd) = &c.security_descriptor {
         contexts.push(CreateContext::new(SECD, sd.to_vec()));
     }
@@ -244,7 +261,9 @@ async fn create(
         options: c.options,
         name: path.path.clone(),
         contexts,
-        oplock_level: if durable_asked {
+        oplock_level: if lease.is_some() {
+            OplockLevel::LEASE
+        } else if durable_asked {
             OplockLevel::BATCH
         } else {
             OplockLevel::NONE
@@ -253,6 +272,7 @@ async fn create(
     };
     let (reply, resp) = send_create(&session, tree.id, &req).await?;
     let durable = durable.granted(&resp.contexts);
+    let lease = held_lease(&session, tree.id, lease, &resp);
     let mut granted = c
         .desired_access
         .map_generic(&lwio_core::FILE_GENERIC_MAPPING);
@@ -265,9 +285,10 @@ async fn create(
         file_id: resp.file_id,
         generation: 0,
         path: Arc::new(path),
+        lease,
     };
     let reconnectable = tree.share_type == ShareType::DISK;
-    let file = RemoteFile::new(bound, reopen, reconnectable, durable);
+    let file = RemoteFile::new(bound, reopen, reconnectable, durable, granted);
     let pending = pending.lock();
     if pending.set_file_context(file).is_err() {
         return Err(RdrError::Status(NtStatus::INTERNAL_ERROR));
@@ -284,6 +305,40 @@ async fn create(
     })
 }
 
+/// Answers a create with a handle parked under H for the same name, access, sharing and
+/// options ([`crate::handles`]): FILE_OPEN or FILE_OPEN_IF with nothing else to set.
+fn reuse_parked(
+    cache: &Cache,
+    pending: &Pending,
+    path: &RemotePath,
+    c: &lwio_core::CreateRequest,
+) -> Option<Result<IrpResult, RdrError>> {
+    let plain = (c.disposition == CreateDisposition::OPEN
+        || c.disposition == CreateDisposition::OPEN_IF)
+        && c.security_descriptor.is_none()
+        && c.ea_buffer.is_none()
+        && c.allocation_size == 0;
+    if !plain {
+        return None;
+    }
+    let key = HandleKey {
+        access: c.desired_access,
+        share: c.share_access,
+        options: c.options,
+    };
+    let (file, granted) = cache.parked().reuse(&handle_name(path), &key)?;
+    let pending = pending.lock();
+    if pending.set_file_context(file).is_err() {
+        return Some(Err(RdrError::Status(NtStatus::INTERNAL_ERROR)));
+    }
+    pending.grant_access(granted);
+    Some(Ok(IrpResult {
+        status: NtStatus::SUCCESS,
+        information: u64::from(CreateAction::OPENED.0),
+        output: Vec::new(),
+    }))
+}
+
 /// Sends a CREATE on `tree` and decodes the answer; an open granted an oplock has its
 /// breaks acknowledged from then on.
 pub(crate) async fn send_create(
@@ -297,12 +352,49 @@ pub(crate) async fn send_create(
         .await?;
     check(&reply, &[])?;
     let resp = session.decode(&reply, CreateResponse::decode)?;
-    if resp.oplock_level != OplockLevel::NONE {
+    if resp.oplock_level != OplockLevel::NONE && resp.oplock_level != OplockLevel::LEASE {
         session
             .conn()
             .watch_oplock(resp.file_id, tree, resp.oplock_level);
     }
     Ok((reply, resp))
+}
+
+/// How long a short sequential read is sent as while the lease has R ([`Lease::read_length`]).
+const READ_AHEAD: u32 = 1 << 20;
+
+/// A lease to ask for with an open (MS-SMB2 3.2.4.3.8): files on disk shares at 2.1 and
+/// later, when [`RdrConfig::leases`] is on.
+pub(crate) fn ask_lease(
+    cache: &Cache,
+    session: &Session,
+    share_type: ShareType,
+    options: CreateOptions,
+) -> Option<Lease> {
+    if !cache.config().leases
+        || share_type != ShareType::DISK
+        || options.contains(CreateOptions::DIRECTORY_FILE)
+    {
+        return None;
+    }
+    Lease::ask(session.negotiated().dialect, Arc::clone(cache.budget()))
+}
+
+/// The lease a CREATE response granted with some state (its breaks handed to it from now
+/// on), else none.
+pub(crate) fn held_lease(
+    session: &Session,
+    tree: u32,
+    asked: Option<Lease>,
+    resp: &CreateResponse,
+) -> Option<Arc<Lease>> {
+    let lease = asked?;
+    if resp.oplock_level != OplockLevel::LEASE || lease.granted(&resp.contexts).is_empty() {
+        return None;
+    }
+    let lease = Arc::new(lease);
+    session.conn().watch_lease(tree, &lease);
+    Some(lease)
 }
 
 /// Caps a caller's output length at what the server takes in one transaction.
@@ -327,6 +419,35 @@ fn within(file: &Bound, got: usize, asked: u32) -> Result<(), RdrError> {
 }
 
 pub(crate) async fn execute(
+    file: &Bound,
+    pending: &Pending,
+    request: IrpRequest,
+) -> Result<IrpResult, RdrError> {
+    // What may change the file's bytes drops its read cache, before (no read sent from now
+    // on keeps its data) and after (a read sent meanwhile may have seen either).
+    let changes = file.lease.as_ref().filter(|_| {
+        !matches!(
+            request,
+            IrpRequest::Read(_)
+                | IrpRequest::QueryInformation(_)
+                | IrpRequest::QueryVolumeInformation(_)
+                | IrpRequest::QuerySecurity(_)
+                | IrpRequest::QueryEa(_)
+                | IrpRequest::Flush
+                | IrpRequest::Cleanup
+        )
+    });
+    if let Some(lease) = changes {
+        lease.invalidate();
+    }
+    let result = dispatch_remote(file, pending, request).await;
+    if let Some(lease) = changes {
+        lease.invalidate();
+    }
+    result
+}
+
+async fn dispatch_remote(
     file: &Bound,
     pending: &Pending,
     request: IrpRequest,
@@ -450,12 +571,16 @@ pub(crate) async fn execute(
     }
 }
 
-async fn close(file: &Bound) -> Result<IrpResult, RdrError> {
+pub(crate) async fn close(file: &Bound) -> Result<IrpResult, RdrError> {
     let req = CloseRequest {
         file_id: file.file_id,
         ..CloseRequest::default()
     };
     file.session.conn().forget_oplock(file.file_id);
+    if let Some(lease) = &file.lease {
+        file.session.conn().forget_lease(&lease.key());
+        lease.invalidate();
+    }
     // The local close succeeds whatever the server says: the handle is gone either way.
     let _ = file
         .session
@@ -471,6 +596,26 @@ async fn read(
     offset: u64,
     length: u32,
 ) -> Result<IrpResult, RdrError> {
+    let lease = file.lease.as_deref();
+    // Read ahead under R: a short sequential read is sent longer, the rest kept (every
+    // read, served from the cache or not, tells the lease where the reading goes).
+    let asked = length;
+    let ahead = READ_AHEAD.min(file.session.negotiated().max_read);
+    let planned = lease.map_or(length, |l| l.read_length(offset, length, ahead));
+    match lease.and_then(|l| l.lookup(offset, length)) {
+        Some(Hit::Data(data)) => {
+            return Ok(IrpResult::with_output(NtStatus::SUCCESS, data.to_vec()));
+        }
+        Some(Hit::EndOfFile) => return Err(RdrError::Status(NtStatus::END_OF_FILE)),
+        None => {}
+    }
+    let generation = lease.map(Lease::generation);
+    let length = planned;
+    let keep = |at: u64, asked: u32, data: &Bytes| {
+        if let (Some(l), Some(g)) = (lease, generation) {
+            l.keep(g, at, asked, data.clone());
+        }
+    };
     let chunk = file.session.negotiated().max_read;
     let read_one = |at: u64, len: u32| {
         let req = ReadRequest {
@@ -487,6 +632,8 @@ async fn read(
         let reply = call_cancellable(file, pending, read_one(offset, length)).await?;
         check(&reply, &[])?;
         let data = read_data(file, &reply, length)?;
+        keep(offset, length, &data);
+        let data = data.slice(..data.len().min(asked as usize));
         return Ok(IrpResult::with_output(reply.status(), data.to_vec()));
     }
     // Every chunk is sent before the first reply is awaited: the server works on all of
@@ -512,6 +659,7 @@ async fn read(
         }
         check(&reply, &[])?;
         let part = read_data(file, &reply, len)?;
+        keep(offset.saturating_add(data.len() as u64), len, &part);
         short = part.len() < len as usize;
         data.extend_from_slice(&part);
     }

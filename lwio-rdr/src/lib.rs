@@ -38,6 +38,10 @@
 //! - [`open`]: a remote open that outlives its connection: when the network loses it,
 //!   the next request reconnects, reclaims the durable handle (or reopens the file by
 //!   name) and is sent again.
+//! - [`lease`]: leases (RWH asked for every file) and the read cache READ caching
+//!   allows, bounded per file and in total, dropped when a break takes R.
+//! - [`handles`]: handle caching under a lease's H: a closed file's handle is parked for
+//!   a moment, reused by a reopen, closed before a break that takes H is acknowledged.
 //! - [`durable`]: durable handles, v1 (DHnQ/DHnC) at 2.x and v2 (DH2Q/DH2C with a
 //!   CreateGuid) at 3.x.
 //!
@@ -52,8 +56,10 @@
 //!
 //! ## What it does not do (yet)
 //! Encryption where it is impossible (a 2.x dialect, no common cipher: the open is refused
-//! with STATUS_ACCESS_DENIED), Kerberos, leases, caching under oplocks (a file's batch
-//! oplock is asked for only with its durable handle, and a break is acknowledged at once),
+//! with STATUS_ACCESS_DENIED), Kerberos, write caching under a lease (W is held but
+//! writes go out at once), directory leases,
+//! caching under oplocks (at 2.0.2 a file's batch oplock is asked for only with its
+//! durable handle, and a break is acknowledged at once),
 //! persistent handles, multichannel, DFS referrals, compression.
 //! Where the server grants no durable handle a reconnect reopens by name, and the open's
 //! byte-range locks are lost. The IRP's token is
@@ -69,6 +75,8 @@ pub mod driver;
 pub mod durable;
 pub mod engine;
 pub mod error;
+pub mod handles;
+pub mod lease;
 pub mod open;
 pub mod path;
 pub mod session;

@@ -28,6 +28,9 @@
 //! - The request is sent again whole, even if the server carried part of it out before
 //!   the connection went: reads and writes land at the same offsets again (an append,
 //!   at the end of file, could land twice).
+//! - An open's lease ([`crate::lease`]) is reclaimed with its durable handle (the same
+//!   key, as 3.2.4.4 requires) with its read cache dropped; a reopen by name asks for a
+//!   new one.
 //! - Named pipes are not reopened: an RPC association does not survive its pipe.
 //!
 //! [`RdrConfig::reconnect_timeout`]: crate::RdrConfig::reconnect_timeout
@@ -36,15 +39,19 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lwio_core::{CreateDisposition, CreateOptions, IrpRequest, IrpResult, QueryDirectoryFlags};
-use lwio_smb2::{CreateRequest, OplockLevel};
+use lwio_core::irp::{LinkTarget, target};
+use lwio_core::{
+    CreateDisposition, CreateOptions, FileInfoClass, IrpRequest, IrpResult, QueryDirectoryFlags,
+};
+use lwio_smb2::{CreateRequest, OplockLevel, ShareType};
 use lwio_types::{AccessMask, NtStatus, ShareAccess};
 use parking_lot::Mutex;
 
 use crate::cache::Cache;
-use crate::driver::{Bound, Pending, execute, send_create};
+use crate::driver::{Bound, Pending, ask_lease, execute, held_lease, send_create};
 use crate::durable::Durable;
 use crate::error::RdrError;
+use crate::handles::{HandleKey, handle_name};
 use crate::path::RemotePath;
 
 /// How long a reconnect waits between attempts while the server cannot be reached.
@@ -69,6 +76,11 @@ struct Open {
     reconnecting: tokio::sync::Mutex<()>,
     /// The binding generation a directory enumeration has progressed on.
     enumeration: Mutex<Option<u64>>,
+    /// The open did something its close must end on the server at once (a delete
+    /// disposition, a rename, locks, a control): it is never parked ([`crate::handles`]).
+    must_close: std::sync::atomic::AtomicBool,
+    /// The access the open was granted (what a reuse of its parked handle grants).
+    granted: AccessMask,
 }
 
 /// A remote open: the file object's context in the redirector.
@@ -83,6 +95,7 @@ impl RemoteFile {
         reopen: Reopen,
         reconnectable: bool,
         durable: Durable,
+        granted: AccessMask,
     ) -> RemoteFile {
         RemoteFile {
             open: Arc::new(Open {
@@ -92,6 +105,10 @@ impl RemoteFile {
                 durable: Mutex::new(durable),
                 reconnecting: tokio::sync::Mutex::new(()),
                 enumeration: Mutex::new(None),
+                must_close: std::sync::atomic::AtomicBool::new(
+                    reopen.options.contains(CreateOptions::DELETE_ON_CLOSE),
+                ),
+                granted,
             }),
         }
     }
@@ -120,6 +137,89 @@ impl RemoteFile {
         self.open.bound.lock().clone()
     }
 
+    /// The lease of the current handle, if the server granted one.
+    pub fn lease(&self) -> Option<Arc<crate::lease::Lease>> {
+        self.open.bound.lock().lease.clone()
+    }
+
+    /// True for two contexts of the same open.
+    pub fn same(&self, other: &RemoteFile) -> bool {
+        Arc::ptr_eq(&self.open, &other.open)
+    }
+
+    /// Closes the handle on the server now (a parked handle's close, [`crate::handles`]).
+    pub(crate) async fn close_now(&self) {
+        let _ = crate::driver::close(&self.bound()).await;
+    }
+
+    /// Parks the handle under its lease's H instead of closing it (the caller closed the
+    /// file, [`crate::handles`]); false when it must be closed now.
+    pub(crate) fn park(&self, cache: &Cache) -> bool {
+        let linger = cache.config().handle_linger;
+        if linger.is_zero()
+            || self
+                .open
+                .must_close
+                .load(std::sync::atomic::Ordering::Acquire)
+        {
+            return false;
+        }
+        let r = self.open.reopen;
+        let key = HandleKey {
+            access: r.desired_access,
+            share: r.share_access,
+            options: r.options,
+        };
+        let name = handle_name(&self.path());
+        cache
+            .parked()
+            .park(name, key, self.clone(), self.open.granted, linger)
+    }
+
+    /// Closes this client's handles parked under the names `request` renames or deletes.
+    async fn unpark_names(&self, cache: &Cache, request: &IrpRequest) {
+        let IrpRequest::SetInformation(s) = request else {
+            return;
+        };
+        if s.class == FileInfoClass::BASIC
+            || s.class == FileInfoClass::END_OF_FILE
+            || s.class == FileInfoClass::ALLOCATION
+        {
+            return;
+        }
+        cache.parked().close_name(&handle_name(&self.path())).await;
+        if target::is_target_class(s.class) {
+            let t = LinkTarget::decode(s.class, &s.data).ok();
+            let path = self.path();
+            if let Some(target) = t.and_then(|t| RemotePath::parse(&t.file_name).ok()) {
+                if target.same_share(&path) {
+                    cache.parked().close_name(&handle_name(&target)).await;
+                }
+            }
+        }
+    }
+
+    /// Notes what `request` does that a deferred close would leave in force.
+    fn note(&self, request: &IrpRequest) {
+        let lasting = match request {
+            IrpRequest::SetInformation(s) => {
+                s.class != FileInfoClass::BASIC
+                    && s.class != FileInfoClass::END_OF_FILE
+                    && s.class != FileInfoClass::ALLOCATION
+            }
+            IrpRequest::Lock(_)
+            | IrpRequest::Unlock(_)
+            | IrpRequest::FsControl(_)
+            | IrpRequest::DeviceControl(_) => true,
+            _ => false,
+        };
+        if lasting {
+            self.open
+                .must_close
+                .store(true, std::sync::atomic::Ordering::Release);
+        }
+    }
+
     /// Runs `request` on the open, reconnecting once if the network lost its connection.
     pub(crate) async fn run(
         &self,
@@ -129,6 +229,8 @@ impl RemoteFile {
     ) -> Result<IrpResult, RdrError> {
         let bound = self.bound();
         bound.session.touch();
+        self.note(&request);
+        self.unpark_names(cache, &request).await;
         let restart = match &request {
             IrpRequest::QueryDirectory(q) => {
                 let restart = q.flags.contains(QueryDirectoryFlags::RESTART_SCANS);
@@ -226,33 +328,56 @@ impl RemoteFile {
         let mut reclaimed = None;
         if let Some(context) = self.durable().reconnect(stale.file_id) {
             // MS-SMB2 3.2.4.4: the same name, the old file id in DHnC (or DH2C with the
-            // open's CreateGuid), a batch oplock.
+            // open's CreateGuid), the batch oplock or the same lease it was granted with.
             let mut reclaim = req.clone();
-            reclaim.oplock_level = OplockLevel::BATCH;
             reclaim.contexts = vec![context.to_raw()];
+            match &stale.lease {
+                Some(lease) => {
+                    reclaim.oplock_level = OplockLevel::LEASE;
+                    reclaim.contexts.push(lease.request());
+                }
+                None => reclaim.oplock_level = OplockLevel::BATCH,
+            }
             match send_create(&session, tree.id, &reclaim).await {
-                Ok((_, resp)) => reclaimed = Some(resp),
+                Ok((_, resp)) => {
+                    // What was cached may have changed while the client was away.
+                    let lease = stale.lease.clone().filter(|l| {
+                        l.invalidate();
+                        resp.oplock_level == OplockLevel::LEASE
+                            && !l.granted(&resp.contexts).is_empty()
+                    });
+                    if let Some(l) = &lease {
+                        session.conn().watch_lease(tree.id, l);
+                    }
+                    reclaimed = Some((resp, lease));
+                }
                 Err(RdrError::Status(s)) => {
                     tracing::info!(status = %s, "durable handle not reclaimed; reopening");
                 }
                 Err(e) => return Err(e),
             }
         }
-        let resp = match reclaimed {
-            Some(resp) => resp,
+        let (resp, lease) = match reclaimed {
+            Some(done) => done,
             None => {
                 let asked = if cache.config().durable {
                     Durable::ask(session.negotiated().dialect)
                 } else {
                     Durable::No
                 };
+                let lease = ask_lease(cache, &session, ShareType::DISK, r.options);
                 if let Some(context) = asked.request() {
                     req.oplock_level = OplockLevel::BATCH;
                     req.contexts = vec![context.to_raw()];
                 }
+                if let Some(l) = &lease {
+                    req.oplock_level = OplockLevel::LEASE;
+                    req.contexts.push(l.request());
+                }
                 let (_, resp) = send_create(&session, tree.id, &req).await?;
                 *self.open.durable.lock() = asked.granted(&resp.contexts);
-                resp
+                let lease = held_lease(&session, tree.id, lease, &resp);
+                (resp, lease)
             }
         };
         Ok(Bound {
@@ -261,6 +386,7 @@ impl RemoteFile {
             file_id: resp.file_id,
             generation: stale.generation + 1,
             path: Arc::clone(path),
+            lease,
         })
     }
 }

@@ -310,7 +310,7 @@ async fn negotiate(
     let req = NegotiateRequest {
         security_mode: SecurityMode::SIGNING_ENABLED,
         capabilities,
-        client_guid: random(),
+        client_guid: config.client_guid,
         dialects: dialects.clone(),
         contexts,
     };

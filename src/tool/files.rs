@@ -17,10 +17,11 @@
 
 use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use lwio_core::{
     AccessMask, CreateDisposition, CreateOptions, CreateRequest, FileAttributes, FileHandle,
     FileInfoClass, IoFuture, NtStatus, ShareAccess, block_on,
@@ -441,18 +442,13 @@ impl Session {
                 let mut f = File::open(p).map_err(|e| ToolError::io(format!("open {shown}"), e))?;
                 std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(start))
                     .map_err(|e| ToolError::io(format!("seek {shown}"), e))?;
-                loop {
-                    let mut buf = Vec::with_capacity(CHUNK);
-                    let n = (&mut f)
-                        .take(CHUNK as u64)
-                        .read_to_end(&mut buf)
-                        .map_err(|e| ToolError::io(format!("read {shown}"), e))?;
-                    if n == 0 {
-                        break;
-                    }
-                    progress.bytes += n as u64;
-                    progress.bar.inc(n as u64);
-                    sink.put(buf)?;
+                // The next chunks are read by a thread of their own while the writes of the
+                // earlier ones are in flight.
+                for chunk in super::chunks::read_ahead(f, CHUNK, DEPTH) {
+                    let chunk = chunk.map_err(|e| ToolError::io(format!("read {shown}"), e))?;
+                    progress.bytes += chunk.len() as u64;
+                    progress.bar.inc(chunk.len() as u64);
+                    sink.put(chunk)?;
                 }
             }
             Place::Io(name) => {
@@ -481,7 +477,7 @@ impl Session {
                     progress.bytes += chunk.len() as u64;
                     progress.bar.inc(chunk.len() as u64);
                     if !chunk.is_empty() {
-                        sink.put(chunk)?;
+                        sink.put(Bytes::from(chunk))?;
                     }
                     if short {
                         // The file shrank meanwhile: what is left in flight reads past its end.
@@ -564,7 +560,7 @@ enum Sink {
 }
 
 impl Sink {
-    fn put(&mut self, data: Vec<u8>) -> Result<(), ToolError> {
+    fn put(&mut self, data: Bytes) -> Result<(), ToolError> {
         match self {
             Sink::Local(f, name) => f
                 .write_all(&data)

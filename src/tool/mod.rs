@@ -57,6 +57,7 @@
 pub mod accounts;
 #[cfg(feature = "daemon")]
 pub mod admin;
+mod chunks;
 mod cli;
 mod ea;
 mod error;

@@ -655,3 +655,188 @@ pub fn reclaim_after_a_cut(t: &Target, dialect: Dialect, name: &str, cut: impl F
     close(other);
     close(f);
 }
+
+/// The header of a small READ request at 3.x as it goes on the wire signed (not sealed):
+/// ProtocolId, StructureSize 64, CreditCharge 1, ChannelSequence and Reserved 0, READ.
+/// A proxy's `sent_count` of it counts the reads that reached the server.
+pub const READ_HEADER: &[u8] = b"\xfeSMB\x40\x00\x01\x00\x00\x00\x00\x00\x08\x00";
+
+/// Reads under a lease (MS-SMB2 3.2.4.3.8, 3.2.5.19.2): the redirector asks for RWH and,
+/// while it holds R, answers reads of bytes it read before (and reads past the end a short
+/// read found) without the server, `reads_sent` (what the server got) staying put; its own
+/// write drops the cache; another client's open breaks W (the redirector acknowledges, or
+/// that open would wait out the break) and its write breaks R, after which the first
+/// client reads the new data. With `leases` off every read goes to the server.
+pub fn reads_under_a_lease(t: &Target, reads_sent: &dyn Fn() -> usize) {
+    let m = t.mount(&[Dialect::SMB_3_1_1]);
+    let f = m.create("leased.txt");
+    assert_eq!(block_on(f.write(0, b"first version".to_vec())).unwrap(), 13);
+    let before = reads_sent();
+    assert_eq!(block_on(f.read(0, 100)).unwrap(), b"first version");
+    let once = reads_sent();
+    assert_eq!(once, before + 1, "the first read goes to the server");
+    for _ in 0..5 {
+        assert_eq!(block_on(f.read(0, 100)).unwrap(), b"first version");
+        assert_eq!(block_on(f.read(6, 7)).unwrap(), b"version");
+    }
+    assert_eq!(block_on(f.read(13, 10)), Err(NtStatus::END_OF_FILE));
+    assert_eq!(
+        reads_sent(),
+        once,
+        "reads under R are served from the cache"
+    );
+    let cached = m.rdr.cache().budget().used();
+    assert!(cached >= 13, "{cached} bytes cached");
+
+    // The client's own write drops the cache: the next read goes to the server.
+    assert_eq!(block_on(f.write(0, b"FIRST".to_vec())).unwrap(), 5);
+    assert_eq!(block_on(f.read(0, 100)).unwrap(), b"FIRST version");
+    assert_eq!(reads_sent(), once + 1, "a write drops the cache");
+
+    // Another client (its own connection) opens the file for writing and writes.
+    let other = t.mount_with(RdrConfig {
+        dialects: vec![Dialect::SMB_3_1_1],
+        leases: false,
+        ..RdrConfig::default()
+    });
+    let started = std::time::Instant::now();
+    let g = other
+        .open_with("leased.txt", |mut r| {
+            r.desired_access = AccessMask::GENERIC_READ | AccessMask::GENERIC_WRITE;
+            r.share(ShareAccess::ALL)
+        })
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the lease break was not acknowledged (the open waited {:?})",
+        started.elapsed()
+    );
+    assert_eq!(block_on(g.write(0, b"other".to_vec())).unwrap(), 5);
+    close(g);
+    // A break that takes R needs no acknowledgment, so nothing orders it before the
+    // other client's write response: the first client sees it shortly after.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = block_on(f.read(0, 100)).unwrap();
+        if got == b"other version" {
+            break;
+        }
+        assert_eq!(got, b"FIRST version");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the lease break never dropped the cache"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    close(f);
+    assert_eq!(
+        m.rdr.cache().budget().used(),
+        0,
+        "closed files keep no cache"
+    );
+
+    // Without leases every read reaches the server.
+    let plain = t.mount_with(RdrConfig {
+        dialects: vec![Dialect::SMB_3_1_1],
+        leases: false,
+        ..RdrConfig::default()
+    });
+    let h = plain
+        .open_with("leased.txt", |r| r.share(ShareAccess::ALL))
+        .unwrap();
+    let before = reads_sent();
+    for _ in 0..3 {
+        assert_eq!(block_on(h.read(0, 100)).unwrap(), b"other version");
+    }
+    assert_eq!(reads_sent(), before + 3);
+    close(h);
+}
+
+/// The header of a CREATE request at 3.x as it goes on the wire signed: see
+/// [`READ_HEADER`].
+pub const CREATE_HEADER: &[u8] = b"\xfeSMB\x40\x00\x01\x00\x00\x00\x00\x00\x05\x00";
+
+/// Handle caching under a lease's H ([`lwio::rdr::handles`]): a closed file's handle is
+/// parked, and a reopen with the same access, sharing and options takes it back without a
+/// CREATE (`creates_sent` stays put) and with its read cache; another client's open that
+/// the parked handle's sharing would refuse breaks H, the redirector closes the handle
+/// before acknowledging, and that open succeeds at once; a parked handle is closed when
+/// its time is up.
+pub fn handles_under_a_lease(t: &Target, creates_sent: &dyn Fn() -> usize) {
+    let m = t.mount_with(RdrConfig {
+        dialects: vec![Dialect::SMB_3_1_1],
+        handle_linger: Duration::from_secs(30),
+        ..RdrConfig::default()
+    });
+    let parked = || m.rdr.cache().parked().len();
+    let read_only = |r: CreateRequest| r.share(ShareAccess::READ);
+    let f = m.create("parked.txt");
+    assert_eq!(block_on(f.write(0, b"kept open".to_vec())).unwrap(), 9);
+    close(f);
+    let f = m.open_with("parked.txt", read_only).unwrap();
+    assert_eq!(block_on(f.read(0, 100)).unwrap(), b"kept open");
+    close(f);
+    assert_eq!(parked(), 1, "the handle is parked after the close");
+    let before = creates_sent();
+    let f = m.open_with("parked.txt", read_only).unwrap();
+    assert_eq!(creates_sent(), before, "the reopen took the parked handle");
+    assert_eq!(parked(), 0);
+    assert_eq!(block_on(f.read(0, 100)).unwrap(), b"kept open");
+    close(f);
+    assert_eq!(parked(), 1);
+
+    // Another client wants the file for writing, which the parked handle's sharing (read
+    // only) refuses: the server breaks H and the redirector closes the parked handle.
+    let other = t.mount_with(RdrConfig {
+        dialects: vec![Dialect::SMB_3_1_1],
+        leases: false,
+        ..RdrConfig::default()
+    });
+    let started = std::time::Instant::now();
+    let g = other
+        .open_with("parked.txt", |mut r| {
+            r.desired_access = AccessMask::GENERIC_READ | AccessMask::GENERIC_WRITE;
+            r.share(ShareAccess::READ)
+        })
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the break was not answered (the open waited {:?})",
+        started.elapsed()
+    );
+    close(g);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while parked() != 0 {
+        assert!(std::time::Instant::now() < deadline, "still parked");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let before = creates_sent();
+    let f = m.open_with("parked.txt", read_only).unwrap();
+    assert_eq!(creates_sent(), before + 1, "a closed handle is not reused");
+    close(f);
+
+    // A short linger: the parked handle is closed when its time is up.
+    let quick = t.mount_with(RdrConfig {
+        dialects: vec![Dialect::SMB_3_1_1],
+        handle_linger: Duration::from_millis(200),
+        ..RdrConfig::default()
+    });
+    close(quick.open_with("parked.txt", read_only).unwrap());
+    assert_eq!(quick.rdr.cache().parked().len(), 1);
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(quick.rdr.cache().parked().len(), 0);
+    // What must end at the close is not parked: a delete on close.
+    let del = quick
+        .open_with("parked.txt", |mut r| {
+            r.desired_access = AccessMask::DELETE;
+            r.share(ShareAccess::ALL)
+                .options(CreateOptions::DELETE_ON_CLOSE)
+        })
+        .unwrap();
+    close(del);
+    assert_eq!(quick.rdr.cache().parked().len(), 0);
+    assert_eq!(
+        quick.open_with("parked.txt", read_only).unwrap_err(),
+        NtStatus::OBJECT_NAME_NOT_FOUND
+    );
+}

@@ -171,6 +171,53 @@ impl Prepared {
     }
 }
 
+/// The cryptography a reserved request still needs.
+#[derive(Debug)]
+enum Protect {
+    Nothing,
+    Sign(Signer),
+    Seal(seal::SealJob),
+}
+
+/// A request given its message id, credits and header by [`Engine::reserve`], still to be
+/// signed or sealed by [`Reserved::finish`].
+#[derive(Debug)]
+pub struct Reserved {
+    /// Its message id.
+    pub message_id: u64,
+    message: Vec<u8>,
+    data: Bytes,
+    protect: Protect,
+}
+
+impl Reserved {
+    /// Signs or seals the request (the CPU-heavy part, needing no engine). `None` when a
+    /// sealed message cannot be sealed (over 4 GiB); the connection must close, since the
+    /// message id was spent.
+    pub fn finish(self) -> Option<Prepared> {
+        let Reserved {
+            message_id,
+            mut message,
+            data,
+            protect,
+        } = self;
+        let (message, data) = match protect {
+            Protect::Nothing => (message, data),
+            Protect::Sign(s) => {
+                // A message is at least a header and the key has its algorithm's length.
+                let _ = smb2sign::sign_with_data(s.algorithm, &s.key, &mut message, &data);
+                (message, data)
+            }
+            Protect::Seal(job) => (job.seal(message, &data)?, Bytes::new()),
+        };
+        Some(Prepared {
+            message_id,
+            message,
+            data,
+        })
+    }
+}
+
 /// What a response frame carried.
 #[derive(Debug)]
 pub enum Incoming {
@@ -186,8 +233,11 @@ pub enum Incoming {
     /// An oplock break notification (MS-SMB2 2.2.23.1): the open's oplock drops to the
     /// level given, and the client acknowledges it (it caches nothing, so at once).
     OplockBreak(lwio_smb2::OplockBreak),
-    /// Another unsolicited notification (a lease break: this client takes no leases),
-    /// ignored.
+    /// A lease break notification (MS-SMB2 2.2.23.2): the lease drops to the new state;
+    /// the connection hands it to the lease's holder ([`crate::lease`]), which gives up
+    /// what the break takes away and acknowledges it when the server asks.
+    LeaseBreak(lwio_smb2::LeaseBreakNotification),
+    /// Another unsolicited notification (one that does not decode), ignored.
     Notification,
 }
 
@@ -344,8 +394,19 @@ impl Engine {
 
     /// Gives `out` a message id, a header and a signature, or seals it under a transform
     /// header; [`NotPrepared::Credits`] gives it back when the window has too few credits
-    /// (the caller waits for a response and tries again).
-    pub fn prepare(&mut self, mut out: Outgoing) -> Result<Prepared, NotPrepared> {
+    /// (the caller waits for a response and tries again). [`Engine::reserve`] then
+    /// [`Reserved::finish`] in one step.
+    pub fn prepare(&mut self, out: Outgoing) -> Result<Prepared, NotPrepared> {
+        self.reserve(out)?.finish().ok_or(NotPrepared::Seal)
+    }
+
+    /// Everything of [`Engine::prepare`] but the cryptography: the message id, credits,
+    /// header, the nonce of a sealed request, the request recorded in flight. The
+    /// signature or the sealing is left to [`Reserved::finish`], which needs no engine,
+    /// so a connection signs and seals outside its lock (several requests at once, while
+    /// the reader goes on delivering responses). The request must be finished and sent
+    /// in message-id order with the others reserved.
+    pub fn reserve(&mut self, mut out: Outgoing) -> Result<Reserved, NotPrepared> {
         let charge = self.charge(out.payload);
         let credits = self.window.request(charge);
         let Some(message_id) = self.window.take(charge) else {
@@ -371,20 +432,22 @@ impl Engine {
             ..Header::default()
         };
         write_header(&header, &mut out.message);
-        if signed {
-            self.sign(&mut out.message, &out.data);
-        }
-        let (message, data) = if sealed {
-            let sealer = self.sealer.as_mut().ok_or(NotPrepared::Seal)?;
-            match sealer.seal(out.message, &out.data) {
-                Some(m) => (m, Bytes::new()),
+        let protect = if sealed {
+            let job = self.sealer.as_mut().and_then(Sealer::reserve);
+            match job {
+                Some(job) => Protect::Seal(job),
                 None => {
                     self.window.grant(0, charge);
                     return Err(NotPrepared::Seal);
                 }
             }
+        } else if signed {
+            match &self.signer {
+                Some(s) => Protect::Sign(s.clone()),
+                None => Protect::Nothing,
+            }
         } else {
-            (out.message, out.data)
+            Protect::Nothing
         };
         self.in_flight.insert(
             message_id,
@@ -397,10 +460,11 @@ impl Engine {
                 sealed,
             },
         );
-        Ok(Prepared {
+        Ok(Reserved {
             message_id,
-            message,
-            data,
+            message: out.message,
+            data: out.data,
+            protect,
         })
     }
 
@@ -460,22 +524,28 @@ impl Engine {
     /// requests. The frame's bytes are never moved or copied: an encrypted one is opened
     /// in place, and each reply's message is a [`Bytes`] slice of the frame (a READ's
     /// data is sliced out of it in turn, [`Reply::message`]).
-    pub fn receive(&mut self, mut frame: Vec<u8>) -> Result<Vec<Incoming>, ProtocolError> {
-        if frame.len() > MAX_FRAME_LEN {
+    pub fn receive<F>(&mut self, mut frame: F) -> Result<Vec<Incoming>, ProtocolError>
+    where
+        F: AsRef<[u8]> + AsMut<[u8]> + Send + 'static,
+    {
+        if frame.as_ref().len() > MAX_FRAME_LEN {
             return Err(ProtocolError::Malformed("frame too long".into()));
         }
-        let encrypted = frame.first() == Some(&0xFD);
+        let first = frame.as_ref().first().copied();
+        let encrypted = first == Some(0xFD);
         let plain = if encrypted {
             match &self.sealer {
-                Some(s) => s.open(&mut frame)?,
+                Some(s) => s.open(frame.as_mut())?,
                 None => return Err(ProtocolError::Transform),
             }
-        } else if frame.first() == Some(&0xFC) {
+        } else if first == Some(0xFC) {
             return Err(ProtocolError::Transform);
         } else {
             0
         };
-        let frame = Bytes::from(frame).slice(plain..);
+        // The replies are slices of the frame, which stays whole until the last of them
+        // is dropped (the caller's buffer may go back to a pool then).
+        let frame = Bytes::from_owner(frame).slice(plain..);
         let mut bounds = Vec::new();
         let mut at = 0usize;
         for part in Compound::new(&frame) {
@@ -515,9 +585,10 @@ impl Engine {
             return Err(ProtocolError::NotAResponse(header.command));
         }
         if header.message_id == UNSOLICITED_MESSAGE_ID && header.command == Command::OPLOCK_BREAK {
-            return Ok(match lwio_smb2::OplockBreak::decode(&message) {
-                Ok(b) => Incoming::OplockBreak(b),
-                Err(_) => Incoming::Notification,
+            return Ok(match lwio_smb2::OplockBreakMessage::decode(&message) {
+                Ok(lwio_smb2::OplockBreakMessage::Oplock(b)) => Incoming::OplockBreak(b),
+                Ok(lwio_smb2::OplockBreakMessage::LeaseNotification(b)) => Incoming::LeaseBreak(b),
+                _ => Incoming::Notification,
             });
         }
         let mid = header.message_id;

@@ -89,29 +89,19 @@ impl Sealer {
     /// byte copied once. `None` when the nonces are spent or the message is over 4 GiB
     /// (the connection must close).
     pub fn seal(&mut self, message: Vec<u8>, data: &[u8]) -> Option<Vec<u8>> {
-        let size = message.len().checked_add(data.len())?;
-        let mut header = TransformHeader {
-            signature: [0; 16],
-            nonce: self.next_nonce()?,
-            original_message_size: u32::try_from(size).ok()?,
-            reserved: 0,
-            flags: TRANSFORM_FLAG_ENCRYPTED,
+        self.reserve()?.seal(message, data)
+    }
+
+    /// The next nonce and what sealing under it needs, so that the sealing itself
+    /// ([`SealJob::seal`]) runs outside the connection's lock; `None` when the nonces are
+    /// spent.
+    pub fn reserve(&mut self) -> Option<SealJob> {
+        Some(SealJob {
+            cipher: self.cipher,
             session_id: self.session_id,
-        };
-        let mut out = Vec::with_capacity(TRANSFORM_HEADER_LEN + size);
-        out.extend_from_slice(&[0u8; TRANSFORM_HEADER_LEN]);
-        out.extend_from_slice(&message);
-        out.extend_from_slice(data);
-        drop(message);
-        header.signature = smb3crypt::encrypt_in_place(
-            self.cipher,
-            &self.seal_key,
-            &header,
-            &mut out[TRANSFORM_HEADER_LEN..],
-        )
-        .ok()?;
-        out[..TRANSFORM_HEADER_LEN].copy_from_slice(&header.encode());
-        Some(out)
+            key: self.seal_key.clone(),
+            nonce: self.next_nonce()?,
+        })
     }
 
     /// Opens the transform `frame` in place: afterwards `frame[TRANSFORM_HEADER_LEN..]`
@@ -149,5 +139,51 @@ impl Sealer {
             }
         }
         Ok(TRANSFORM_HEADER_LEN)
+    }
+}
+
+/// One request's sealing: the cipher, the key and the nonce reserved for it.
+pub struct SealJob {
+    cipher: Cipher,
+    session_id: u64,
+    key: Vec<u8>,
+    nonce: [u8; 16],
+}
+
+impl std::fmt::Debug for SealJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealJob")
+            .field("cipher", &self.cipher)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SealJob {
+    /// `message` followed by `data` as a transform message under the reserved nonce (see
+    /// [`Sealer::seal`]); `None` when the message is over 4 GiB.
+    pub fn seal(self, message: Vec<u8>, data: &[u8]) -> Option<Vec<u8>> {
+        let size = message.len().checked_add(data.len())?;
+        let mut header = TransformHeader {
+            signature: [0; 16],
+            nonce: self.nonce,
+            original_message_size: u32::try_from(size).ok()?,
+            reserved: 0,
+            flags: TRANSFORM_FLAG_ENCRYPTED,
+            session_id: self.session_id,
+        };
+        let mut out = Vec::with_capacity(TRANSFORM_HEADER_LEN + size);
+        out.extend_from_slice(&[0u8; TRANSFORM_HEADER_LEN]);
+        out.extend_from_slice(&message);
+        out.extend_from_slice(data);
+        drop(message);
+        header.signature = smb3crypt::encrypt_in_place(
+            self.cipher,
+            &self.key,
+            &header,
+            &mut out[TRANSFORM_HEADER_LEN..],
+        )
+        .ok()?;
+        out[..TRANSFORM_HEADER_LEN].copy_from_slice(&header.encode());
+        Some(out)
     }
 }

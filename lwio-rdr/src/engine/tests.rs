@@ -216,7 +216,7 @@ fn large_requests_charge_one_credit_per_64k() {
 }
 
 #[test]
-fn oplock_breaks_are_passed_on_and_lease_breaks_ignored() {
+fn oplock_and_lease_breaks_are_passed_on() {
     let mut e = Engine::new(8);
     let _ = e.prepare(close(1)).unwrap();
     let mut brk = response(
@@ -239,6 +239,44 @@ fn oplock_breaks_are_passed_on_and_lease_breaks_ignored() {
         [Incoming::OplockBreak(b)] => assert_eq!(b.file_id, file_id),
         other => panic!("{other:?}"),
     }
+    let mut brk = response(
+        Command::OPLOCK_BREAK,
+        UNSOLICITED_MESSAGE_ID,
+        NtStatus::SUCCESS,
+        0,
+    );
+    brk.truncate(HEADER_LEN);
+    let lease = lwio_smb2::LeaseBreakNotification {
+        lease_key: [4; 16],
+        flags: lwio_smb2::LeaseBreakFlags::ACK_REQUIRED,
+        current_lease_state: lwio_smb2::LeaseState::READ | lwio_smb2::LeaseState::HANDLE,
+        new_lease_state: lwio_smb2::LeaseState::READ,
+        ..Default::default()
+    };
+    lease.encode(&mut brk);
+    match &e.receive(brk).unwrap()[..] {
+        [Incoming::LeaseBreak(b)] => assert_eq!(*b, lease),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Signing and sealing happen outside the engine: what `reserve` leaves is finished into
+/// the same bytes `prepare` makes in one step.
+#[test]
+fn reserved_requests_finish_as_prepared_ones() {
+    let mut a = Engine::new(8);
+    let mut b = Engine::new(8);
+    for e in [&mut a, &mut b] {
+        e.set_session_id(5);
+        e.set_signing(lwio_auth::smb2sign::SigningAlgorithm::AesCmac, vec![3; 16]);
+    }
+    let one = a.prepare(close(1)).unwrap();
+    let reserved = b.reserve(close(1)).unwrap();
+    assert_eq!(b.in_flight(), 1, "in flight from the reservation");
+    let two = reserved.finish().unwrap();
+    assert_eq!(one.message_id, two.message_id);
+    assert_eq!(one.message, two.message);
+    assert!(a.verify(&two.message));
 }
 
 #[test]
