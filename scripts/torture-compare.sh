@@ -120,7 +120,7 @@ printf '[global]\n  lock directory = %s\n  cache directory = %s\n  state directo
     "$work/client" "$work/client" "$work/client" "$work/client" "$work/client" "$work/client" >"$conf"
 
 # run_suite SERVER PORT SUITE TEST...: one smbtorture run; its results, one per line
-# ("success NAME" / "failure NAME"), go to $work/SERVER/SUITE.results.
+# ("success NAME" / "failure NAME" / "skip NAME"), go to $work/SERVER/SUITE.results.
 run_suite() {
     local server=$1 port=$2 suite=$3 target creds limit rc log
     shift 3
@@ -135,19 +135,26 @@ run_suite() {
     timeout "$limit" smbtorture -s "$conf" "$target" -p "$port" -U "$creds" "$@" >"$log" 2>&1
     rc=$?
     {
-        grep -E '^(success|failure|error): ' "$log" | while read -r kind rest; do
+        grep -E '^(success|failure|error|skip): ' "$log" | while read -r kind rest; do
             name=${rest%\[}
             name=${name%"${name##*[![:space:]]}"}
             name=${name// /_}
-            if [ "$kind" = success: ]; then echo "success $suite.$name"; else echo "failure $suite.$name"; fi
+            case "$kind" in
+                success:) echo "success $suite.$name" ;;
+                skip:) echo "skip $suite.$name" ;;
+                *) echo "failure $suite.$name" ;;
+            esac
         done
         [ $rc -eq 124 ] && echo "failure $suite.(timeout)"
         grep -qE '^(success|failure|error|skip): ' "$log" || echo "failure $suite.(no_subtest_ran)"
     } >"$work/$server/$suite.results"
 }
 
-printf '%-40s %13s %13s  %s\n' SUITE 'lwiod ok/fail' 'smbd ok/fail' 'pass on smbd, fail on lwiod'
-tot_l=0 tot_lf=0 tot_s=0 tot_sf=0
+# Columns: passed/failed/skipped on each server (a subtest skips itself when the server
+# lacks what it tests, e.g. sparse files or compression), then the subtests that pass on
+# smbd and fail on lwiod, and those that pass on smbd and skip on lwiod (marked "(skip)").
+printf '%-32s %17s %17s  %s\n' SUITE 'lwiod ok/fail/skip' 'smbd ok/fail/skip' 'pass on smbd, not on lwiod'
+tot_l=0 tot_lf=0 tot_ls=0 tot_s=0 tot_sf=0 tot_ss=0
 for suite in "${suites[@]}"; do
     # The suite's subtests less those that hang against lwiod.
     tests=("$suite")
@@ -168,11 +175,14 @@ for suite in "${suites[@]}"; do
     wait $a $b
     for h in "${hung[@]}"; do echo "failure $h" >>"$work/lwiod/$suite.results"; done
     lr=$work/lwiod/$suite.results sr=$work/smbd/$suite.results
-    lok=$(grep -c '^success ' "$lr") lf=$(grep -c '^failure ' "$lr")
-    sok=$(grep -c '^success ' "$sr") sf=$(grep -c '^failure ' "$sr")
+    lok=$(grep -c '^success ' "$lr") lf=$(grep -c '^failure ' "$lr") ls=$(grep -c '^skip ' "$lr")
+    sok=$(grep -c '^success ' "$sr") sf=$(grep -c '^failure ' "$sr") ss=$(grep -c '^skip ' "$sr")
     worse=$(comm -12 <(grep '^success ' "$sr" | cut -d' ' -f2 | sort -u) \
         <(grep '^failure ' "$lr" | cut -d' ' -f2 | sort -u) | sed "s/^$suite\.//" | tr '\n' ' ')
-    printf '%-40s %6s/%-6s %6s/%-6s  %s\n' "$suite" "$lok" "$lf" "$sok" "$sf" "$worse"
-    tot_l=$((tot_l + lok)) tot_lf=$((tot_lf + lf)) tot_s=$((tot_s + sok)) tot_sf=$((tot_sf + sf))
+    skipped=$(comm -12 <(grep '^success ' "$sr" | cut -d' ' -f2 | sort -u) \
+        <(grep '^skip ' "$lr" | cut -d' ' -f2 | sort -u) | sed "s/^$suite\.//; s/$/(skip)/" | tr '\n' ' ')
+    printf '%-32s %5s/%5s/%5s %5s/%5s/%5s  %s\n' "$suite" "$lok" "$lf" "$ls" "$sok" "$sf" "$ss" "$worse$skipped"
+    tot_l=$((tot_l + lok)) tot_lf=$((tot_lf + lf)) tot_ls=$((tot_ls + ls))
+    tot_s=$((tot_s + sok)) tot_sf=$((tot_sf + sf)) tot_ss=$((tot_ss + ss))
 done
-printf '%-40s %6s/%-6s %6s/%-6s\n' TOTAL "$tot_l" "$tot_lf" "$tot_s" "$tot_sf"
+printf '%-32s %5s/%5s/%5s %5s/%5s/%5s\n' TOTAL "$tot_l" "$tot_lf" "$tot_ls" "$tot_s" "$tot_sf" "$tot_ss"
