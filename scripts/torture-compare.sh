@@ -21,8 +21,8 @@
 # one smbtorture run: smb2.create.gentest and smb2.acls.SDFLAGSVSCHOWN run with their suite's
 # account and options, so their lwiod results may differ from scripts/torture.sh's.
 #
-# Figures (2026-12-07, the shared 2-core test VM, Samba 4.17.12-Debian, suites.txt as of that
-# day): see the table in docs/torture-compare.md.
+# Figures (2026-12-07, the shared 2-core test VM, Samba 4.17.12-Debian): lwiod 432 passed,
+# 72 failed, 96 skipped; smbd 430/119/51 over suites.txt; per suite in docs/torture-compare.md.
 set -u
 cd "$(dirname "$0")/.."
 
