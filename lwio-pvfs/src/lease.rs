@@ -193,7 +193,8 @@ pub(crate) fn fsctl(
         // A directory caches no writes: R or RH only (MS-FSA 2.1.5.17.2).
         return irp.complete(NtStatus::INVALID_PARAMETER);
     }
-    if ccb.is_dir() && requesting {
+    let is_dir = ccb.is_dir();
+    if is_dir && requesting {
         notify.dir_leases.note(&ccb.fcb, timeout);
     }
     let fcb = Arc::clone(&ccb.fcb);
@@ -216,7 +217,15 @@ pub(crate) fn fsctl(
         Err(status) => irp.complete(status),
         // An acknowledgment down to none: nothing left to hold.
         Ok(0) => irp.complete(NtStatus::SUCCESS),
-        Ok(level) => grant(&fcb, irp, ccb_id, key, level, timeout),
+        Ok(level) => {
+            let dispatched = grant(&fcb, irp, ccb_id, key, level, timeout);
+            if is_dir {
+                // Noted before the grant too (a change meanwhile breaks it); again now,
+                // as another directory's note may have dropped it while it had no lease.
+                notify.dir_leases.note(&fcb, timeout);
+            }
+            dispatched
+        }
     }
 }
 
