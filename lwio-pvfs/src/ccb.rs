@@ -143,10 +143,13 @@ impl Ccb {
                 NotifyFilter::SIZE | NotifyFilter::LAST_WRITE,
             )]);
         }
-        let key = {
+        let (key, parent_key) = {
             let st = self.fcb.state.lock();
             let record = st.opens.iter().find(|o| o.ccb_id == self.id);
-            record.map(crate::lease::key_of)
+            (
+                record.map(crate::lease::key_of),
+                record.and_then(|r| r.parent_key),
+            )
         };
         let last = volume.fcbs.close(&self.fcb, self.id);
         // Only once its share modes are gone, and its delete-on-close done: an open waiting
@@ -196,11 +199,10 @@ impl Ccb {
                 Ok(()) => {
                     // The file's last name gone, its streams go with it.
                     crate::streams::file_gone(volume, &self.fd);
-                    volume.notify.report(&[Change::name(
-                        &last.path,
-                        NotifyAction::REMOVED,
-                        last.is_dir,
-                    )])
+                    volume.notify.report_by(
+                        &[Change::name(&last.path, NotifyAction::REMOVED, last.is_dir)],
+                        parent_key,
+                    )
                 }
                 Err(status) => {
                     tracing::warn!(path = %last.path, %status, "delete on close failed");

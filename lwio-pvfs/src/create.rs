@@ -738,6 +738,7 @@ pub(crate) fn register(
         },
         delete_on_close: req.options.contains(CreateOptions::DELETE_ON_CLOSE),
         oplock_key: crate::lease::requested_key(req),
+        parent_key: crate::lease::requested_parent(req),
     };
     let fcb = volume.fcbs.open(key, is_dir, on_disk, record)?;
     Ok(Ccb {
@@ -916,9 +917,11 @@ fn create_new(
         ccb.cleanup(volume);
         return Err(cleanup(status));
     }
-    volume
-        .notify
-        .report(&[Change::name(on_disk, NotifyAction::ADDED, is_dir)]);
+    let parent = crate::lease::requested_parent(req);
+    volume.notify.report_by(
+        &[Change::name(on_disk, NotifyAction::ADDED, is_dir)],
+        parent,
+    );
     Ok((ccb, CreateAction::CREATED))
 }
 

@@ -41,6 +41,9 @@ pub(crate) struct OpenRecord {
     pub(crate) delete_on_close: bool,
     /// The open's oplock key (its create's `OplockKeyEcp`), shared by a lease's opens.
     pub(crate) oplock_key: Option<[u8; 16]>,
+    /// The oplock key of the parent directory's lease its create named (MS-FSA
+    /// Open.ParentOplockKey): changes through this open do not break that lease.
+    pub(crate) parent_key: Option<[u8; 16]>,
 }
 
 /// What an FCB guards.

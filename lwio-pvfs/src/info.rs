@@ -288,9 +288,11 @@ pub(crate) fn set(
     }
     if !changed.is_empty() {
         let path = ccb.path();
-        volume
-            .notify
-            .report(&[Change::new(&path, NotifyAction::MODIFIED, changed)]);
+        let parent = crate::lease::parent_key_of(&ccb.fcb, ccb.id);
+        volume.notify.report_by(
+            &[Change::new(&path, NotifyAction::MODIFIED, changed)],
+            parent,
+        );
     }
     Ok(IrpResult::new(NtStatus::SUCCESS))
 }

@@ -57,9 +57,18 @@
 //!   this open has the file open for data).
 //! - A rename or a delete disposition: H goes, and the change waits for it.
 //!
-//! Not supported: directory leases (a lease request on a directory is
-//! STATUS_INVALID_PARAMETER, as the legacy requests are) and leases on named streams'
-//! share-check break.
+//! ## Directory leases (MS-FSA 2.1.4.12 with PARENT_OBJECT, 2.1.4.12.2)
+//! A directory may have R or RH (a request with W on a directory is
+//! STATUS_INVALID_PARAMETER; an SMB server then asks for less). Its own opens break it as a
+//! file's (a share conflict or a delete-on-close open takes H). A change of one of its
+//! entries (a name added, removed or renamed, attributes, size or times set: whatever
+//! change notify reports for a name directly in it, [`DirLeases::break_parents`]) breaks
+//! every lease of the directory to none, without waiting for the acknowledgment, except
+//! the lease whose key is the changing open's parent oplock key (its create's
+//! `OplockKeyEcp::parent`, MS-FSA Open.ParentOplockKey): that client changed its own
+//! directory.
+//!
+//! Not supported: leases on named streams' share-check break.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -165,15 +174,28 @@ fn valid_level(level: u32) -> bool {
 }
 
 /// FSCTL_REQUEST_OPLOCK on the caller's thread (`timeout`: the volume's break timeout).
-pub(crate) fn fsctl(irp: Irp<'_, Pvfs>, input: &Bytes, timeout: Duration) -> Dispatched {
+/// A lease granted on a directory is noted in `notify`'s [`DirLeases`], which its
+/// entries' changes break.
+pub(crate) fn fsctl(
+    irp: Irp<'_, Pvfs>,
+    input: &Bytes,
+    timeout: Duration,
+    notify: &crate::notify::Notifier,
+) -> Dispatched {
     let Some(ccb) = irp.file_context() else {
         return irp.complete(NtStatus::INVALID_PARAMETER);
     };
     let Some(req) = RequestOplockInput::decode(input) else {
         return irp.complete(NtStatus::INVALID_PARAMETER);
     };
-    if ccb.is_dir() {
+    let requesting = req.flags & REQUEST_OPLOCK_INPUT_FLAG_ACK == 0;
+    if ccb.is_dir() && requesting && req.level != R && req.level != R | H {
+        // A directory caches no writes: R or RH only (MS-FSA 2.1.5.17.2).
         return irp.complete(NtStatus::INVALID_PARAMETER);
+    }
+    let is_dir = ccb.is_dir();
+    if is_dir && requesting {
+        notify.dir_leases.note(&ccb.fcb, timeout);
     }
     let fcb = Arc::clone(&ccb.fcb);
     let ccb_id = ccb.id;
@@ -195,7 +217,15 @@ pub(crate) fn fsctl(irp: Irp<'_, Pvfs>, input: &Bytes, timeout: Duration) -> Dis
         Err(status) => irp.complete(status),
         // An acknowledgment down to none: nothing left to hold.
         Ok(0) => irp.complete(NtStatus::SUCCESS),
-        Ok(level) => grant(&fcb, irp, ccb_id, key, level, timeout),
+        Ok(level) => {
+            let dispatched = grant(&fcb, irp, ccb_id, key, level, timeout);
+            if is_dir {
+                // Noted before the grant too (a change meanwhile breaks it); again now,
+                // as another directory's note may have dropped it while it had no lease.
+                notify.dir_leases.note(&fcb, timeout);
+            }
+            dispatched
+        }
     }
 }
 
@@ -642,6 +672,70 @@ pub(crate) fn before_change(
         ChangeKind::Name => {
             let to_wait = wait.map(|w| (w, WaitFor::Chosen));
             break_and_wait(fcb, own, H, all, timeout, to_wait)
+        }
+    }
+}
+
+/// The parent oplock key a create names (its `OplockKeyEcp`'s parent key).
+pub(crate) fn requested_parent(req: &lwio_core::CreateRequest) -> Option<Key> {
+    req.ecps
+        .get::<lwio_core::oplock::OplockKeyEcp>()
+        .and_then(|e| e.parent)
+}
+
+/// The parent oplock key of the open `ccb_id` of `fcb`.
+pub(crate) fn parent_key_of(fcb: &Fcb, ccb_id: u64) -> Option<Key> {
+    let st = fcb.state.lock();
+    st.opens
+        .iter()
+        .find(|o| o.ccb_id == ccb_id)
+        .and_then(|o| o.parent_key)
+}
+
+/// The directories of a volume that were granted a lease, so that a change of one of
+/// their entries finds them (weakly held: an FCB goes with its last handle; dead and
+/// lease-less entries are dropped as new ones come, so the list stays within the
+/// directories open with a lease).
+#[derive(Default)]
+pub(crate) struct DirLeases(parking_lot::Mutex<Vec<(std::sync::Weak<Fcb>, Duration)>>);
+
+impl DirLeases {
+    /// Notes that `dir` asks for a lease (the break timeout of its volume: `timeout`).
+    fn note(&self, dir: &Arc<Fcb>, timeout: Duration) {
+        let mut dirs = self.0.lock();
+        dirs.retain(|(d, _)| {
+            d.upgrade()
+                .is_some_and(|d| !Arc::ptr_eq(&d, dir) && !d.state.lock().oplock.leases.is_empty())
+        });
+        dirs.push((Arc::downgrade(dir), timeout));
+    }
+
+    /// Breaks to none the leases of the directories directly holding any of `paths`
+    /// (share-relative), except the lease whose key is `parent` (the changing open's
+    /// parent oplock key). Nothing waits for the acknowledgments.
+    pub(crate) fn break_parents<'p>(
+        &self,
+        paths: impl Iterator<Item = &'p str>,
+        parent: Option<Key>,
+    ) {
+        let hit: Vec<(Arc<Fcb>, Duration)> = {
+            let dirs = self.0.lock();
+            if dirs.is_empty() {
+                return;
+            }
+            let parents: Vec<&str> = paths.map(|p| crate::path::split_last(p).0).collect();
+            dirs.iter()
+                .filter_map(|(d, t)| d.upgrade().map(|d| (d, *t)))
+                .filter(|(d, _)| {
+                    let path = d.state.lock().path.clone();
+                    parents.iter().any(|p| *p == path)
+                })
+                .collect()
+        };
+        let all = |_: &FcbState, _: Key| true;
+        for (dir, timeout) in hit {
+            // No wait: nothing to fail, the change is made.
+            let _ = break_and_wait(&dir, parent, R | H, all, timeout, None);
         }
     }
 }

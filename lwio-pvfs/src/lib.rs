@@ -270,7 +270,7 @@ impl Driver for Pvfs {
             IrpRequest::Create(_) => {}
             _ if irp.file_context().is_none() => return irp.complete(NtStatus::INVALID_HANDLE),
             IrpRequest::FsControl(c) if oplock::is_oplock_fsctl(c.code) => {
-                return oplock::fsctl(irp, volume.oplock_break_timeout);
+                return oplock::fsctl(irp, volume);
             }
             _ => {}
         }

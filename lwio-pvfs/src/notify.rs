@@ -118,11 +118,23 @@ impl<'a> Change<'a> {
 #[derive(Default)]
 pub(crate) struct Notifier {
     watches: Mutex<Vec<Watch>>,
+    /// The leased directories: a change of one of their entries breaks their leases.
+    pub(crate) dir_leases: crate::lease::DirLeases,
 }
 
 impl Notifier {
-    /// Reports changes made together (a rename's old and new names go in one answer).
+    /// Reports changes made together (a rename's old and new names go in one answer),
+    /// by an open naming no parent oplock key.
     pub(crate) fn report(&self, changes: &[Change<'_>]) {
+        self.report_by(changes, None);
+    }
+
+    /// Reports changes made through an open whose parent oplock key is `parent`: the
+    /// leases of the directories holding the changed names break (but the lease of that
+    /// key, `crate::lease::DirLeases::break_parents`), and the watches hear of them.
+    pub(crate) fn report_by(&self, changes: &[Change<'_>], parent: Option<[u8; 16]>) {
+        self.dir_leases
+            .break_parents(changes.iter().map(|c| c.path), parent);
         let mut done = Vec::new();
         {
             let mut watches = self.watches.lock();

@@ -160,18 +160,20 @@ pub(crate) fn is_oplock_fsctl(code: u32) -> bool {
 }
 
 /// Handles an oplock FSCTL on the caller's thread (`timeout`: the volume's break timeout).
-pub(crate) fn fsctl(irp: Irp<'_, Pvfs>, timeout: Duration) -> Dispatched {
+pub(crate) fn fsctl(irp: Irp<'_, Pvfs>, volume: &crate::Volume) -> Dispatched {
+    let timeout = volume.oplock_break_timeout;
     let (Some(ccb), IrpRequest::FsControl(c)) = (irp.file_context(), irp.request()) else {
         return irp.complete(NtStatus::INVALID_PARAMETER);
     };
-    if ccb.is_dir() {
-        // MS-FSA 2.1.5.17: no oplock on a directory through these requests.
-        return irp.complete(NtStatus::INVALID_PARAMETER);
-    }
     let code = CtlCode(c.code);
     if code == CtlCode::FSCTL_REQUEST_OPLOCK {
+        // Directories may have leases (R or RH), see `crate::lease`.
         let input = c.input.clone();
-        return crate::lease::fsctl(irp, &input, timeout);
+        return crate::lease::fsctl(irp, &input, timeout, &volume.notify);
+    }
+    if ccb.is_dir() {
+        // MS-FSA 2.1.5.17: no legacy oplock on a directory.
+        return irp.complete(NtStatus::INVALID_PARAMETER);
     }
     let fcb = Arc::clone(&ccb.fcb);
     let ccb_id = ccb.id;

@@ -235,7 +235,8 @@ pub(crate) fn rename(
                 .unless(NotifyFilter::FILE_NAME | NotifyFilter::DIR_NAME),
         );
     }
-    volume.notify.report(&changes);
+    let parent = crate::lease::parent_key_of(&ccb.fcb, ccb.id);
+    volume.notify.report_by(&changes, parent);
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! Leases through IRPs (MS-FSA 2.1.5.17 with REQUEST_OPLOCK_INPUT_BUFFER, 2.1.4.12,
 //! 2.1.5.18): opens of one oplock key share a lease; another key's open breaks W, a write
-//! breaks to none, a rename breaks H; acknowledgments, the switch to a newer handle, the timeout.
+//! breaks to none, a rename breaks H; acknowledgments, the switch to a newer handle, the timeout;
+//! directory leases (R, RH) broken by changes of their entries but for the parent key's.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -474,4 +475,133 @@ fn a_delete_disposition_tells_the_lease_break_before_it_waits_for_a_worker() {
     assert_eq!((out.original, out.new), (R | H, R));
     assert!(ack(&a, R).is_pending());
     assert_eq!(completed(deleting).status, NtStatus::SUCCESS);
+}
+
+/// An open of the directory `d` for listing, with oplock key `key`.
+fn dir_keyed(s: &Share, key: u8) -> FileHandle {
+    let r = req(AccessMask::GENERIC_READ, CreateDisposition::OPEN)
+        .share(SHARE_ALL)
+        .options(DIR)
+        .ecp(OplockKeyEcp {
+            key: [key; 16],
+            parent: None,
+        });
+    s.open("d", r).unwrap()
+}
+
+/// A create of `path` by key `key`, naming `parent` as its parent's lease key.
+fn child(key: u8, parent: Option<u8>, disp: CreateDisposition) -> lwio_core::CreateRequest {
+    req(RW | AccessMask::DELETE, disp)
+        .share(SHARE_ALL)
+        .ecp(OplockKeyEcp {
+            key: [key; 16],
+            parent: parent.map(|p| [p; 16]),
+        })
+}
+
+#[test]
+fn a_directory_gets_r_or_rh_and_a_new_entry_breaks_it_to_none() {
+    let s = Share::new();
+    s.mkdir("d");
+    s.mkdir("e");
+    let d = dir_keyed(&s, 1);
+    for level in [R | W, R | W | H] {
+        assert_eq!(
+            request(&d, level).wait().status,
+            NtStatus::INVALID_PARAMETER,
+            "a directory caches no writes"
+        );
+    }
+    let lease = request(&d, R | H);
+    assert!(lease.is_pending(), "RH granted on a directory");
+    // A change elsewhere, or below a subdirectory, is not a change of d's entries.
+    s.open("e/x", child(2, None, CreateDisposition::CREATE))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    assert!(
+        !lease.is_done(),
+        "an entry of another directory breaks nothing"
+    );
+    s.mkdir("d/sub");
+    assert!(
+        lease.is_done(),
+        "the new subdirectory d/sub broke the lease"
+    );
+    let out = output(&completed(lease));
+    assert_eq!((out.original, out.new), (R | H, 0));
+    assert_eq!(out.flags, REQUEST_OPLOCK_OUTPUT_FLAG_ACK_REQUIRED);
+    assert_eq!(ack(&d, 0).wait().status, NtStatus::SUCCESS);
+    let lease = request(&d, R);
+    assert!(lease.is_pending(), "R granted on a directory");
+    s.open("d/sub/deeper", child(2, None, CreateDisposition::CREATE))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    assert!(
+        !lease.is_done(),
+        "an entry of a subdirectory breaks nothing"
+    );
+    // A create in d by another key, naming no parent lease: R goes, no ack needed.
+    let f = s
+        .open("d/f", child(2, None, CreateDisposition::CREATE))
+        .unwrap();
+    let out = output(&completed(lease));
+    assert_eq!((out.original, out.new, out.flags), (R, 0, 0));
+    drop(f);
+}
+
+#[test]
+fn changes_through_an_open_naming_the_directory_lease_as_parent_break_nothing() {
+    let s = Share::new();
+    s.mkdir("d");
+    let d = dir_keyed(&s, 1);
+    let lease = request(&d, R | H);
+    assert!(lease.is_pending());
+    // The lease holder's own client: create, rename, delete through opens naming key 1
+    // as their parent's.
+    let f = s
+        .open("d/f", child(2, Some(1), CreateDisposition::CREATE))
+        .unwrap();
+    rename(&f, "d/g", false).unwrap();
+    set_delete(&f, true).unwrap();
+    drop(f);
+    // Another parent key is another client's directory lease: it breaks this one.
+    std::thread::sleep(Duration::from_millis(50));
+    assert!(!lease.is_done(), "the lease's own changes break nothing");
+    let other = s
+        .open("d/h", child(3, Some(9), CreateDisposition::CREATE))
+        .unwrap();
+    let out = output(&completed(lease));
+    assert_eq!((out.original, out.new), (R | H, 0));
+    assert_eq!(ack(&d, 0).wait().status, NtStatus::SUCCESS);
+    // A delete of an entry by another key breaks a new lease too.
+    let lease = request(&d, R | H);
+    assert!(lease.is_pending());
+    set_delete(&other, true).unwrap();
+    drop(other);
+    assert_eq!(output(&completed(lease)).new, 0);
+}
+
+#[test]
+fn a_delete_on_close_open_of_the_directory_takes_handle_caching() {
+    let s = Share::new();
+    s.mkdir("d");
+    let d = dir_keyed(&s, 1);
+    let lease = request(&d, R | H);
+    assert!(lease.is_pending());
+    let r = req(
+        AccessMask::DELETE | AccessMask::GENERIC_READ,
+        CreateDisposition::OPEN,
+    )
+    .share(SHARE_ALL)
+    .options(DIR | DOC)
+    .ecp(OplockKeyEcp {
+        key: [2; 16],
+        parent: None,
+    });
+    let io = s.io.clone();
+    let opener = std::thread::spawn(move || block_on(io.create_file("/s/d", r)));
+    let out = output(&completed(lease));
+    assert_eq!((out.original, out.new), (R | H, R));
+    assert!(ack(&d, R).is_pending());
+    opener.join().unwrap().unwrap();
 }

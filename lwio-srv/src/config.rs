@@ -112,6 +112,12 @@ pub struct Settings {
     /// be bound to further connections (at most 32). On by default, as Windows and Samba
     /// 4.15+; off, a binding request is STATUS_REQUEST_NOT_ACCEPTED.
     pub multichannel: bool,
+    /// Directory leases (MS-SMB2 `Server.SupportsDirectoryLeasing`): NEGOTIATE advertises
+    /// SMB2_GLOBAL_CAP_DIRECTORY_LEASING at 3.x and a directory's create is granted the
+    /// R or RH lease its file system allows (`files/lease.rs`). Off by default: turn it on
+    /// when the shares' file systems lease directories (PVFS does; memfs and the
+    /// redirector do not).
+    pub directory_leasing: bool,
 }
 
 /// Every compression algorithm the server implements.
@@ -155,6 +161,7 @@ impl Default for Settings {
             max_detached_opens: 16 * 1024,
             max_detached_opens_per_user: 2048,
             multichannel: true,
+            directory_leasing: false,
         }
     }
 }

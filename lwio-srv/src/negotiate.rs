@@ -301,6 +301,10 @@ pub(crate) fn smb2(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Outcome {
     if cipher.is_some() && dialect != Dialect::SMB_3_1_1 {
         body.capabilities |= Capabilities::ENCRYPTION;
     }
+    // Directory leasing (MS-SMB2 3.3.5.4: 3.x only; `files/lease.rs`).
+    if conn.srv.config.directory_leasing && dialect.0 >= Dialect::SMB_3_0.0 {
+        body.capabilities |= Capabilities::DIRECTORY_LEASING;
+    }
     // Multichannel (MS-SMB2 3.3.5.4: a 3.x client that announces it; `crate::channel`).
     if conn.srv.config.multichannel
         && dialect.0 >= Dialect::SMB_3_0.0

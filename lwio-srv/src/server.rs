@@ -212,6 +212,7 @@ impl ServerBuilder {
         let engine = crate::conn::registry::Engine::new(&settings);
         let limiter = crate::conn::logon_limiter::LogonLimiter::new(settings.failed_logon_delay);
         let durable = crate::durable::DurableTable::new(crate::durable::Limits::of(&settings));
+        let leases = Arc::new(crate::files::LeaseTable::new(settings.directory_leasing));
         Ok(Server {
             shared: Arc::new(ServerShared {
                 engine,
@@ -224,7 +225,7 @@ impl ServerBuilder {
                 names,
                 next_session_id: AtomicU64::new(1),
                 logon_limiter: parking_lot::Mutex::new(limiter),
-                leases: Arc::default(),
+                leases,
                 durable,
             }),
         })

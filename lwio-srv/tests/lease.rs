@@ -2,14 +2,20 @@
 //! Leases over SMB2 with the raw client (MS-SMB2 3.3.5.9.8, 3.3.5.9.11): a lease belongs
 //! to its file, not to the name it was granted under, so it follows a rename (as Windows
 //! answers smbtorture's smb2.lease.v2_rename); its key on another file is refused.
+//! Directory leases: RH at most, broken by another client's new entry, not by the
+//! holder's own (its ParentLeaseKey).
 
-use lwio_core::{AccessMask, CreateDisposition, FileInfoClass, NtStatus, ShareAccess};
+use std::time::Duration;
+
+use lwio_core::{
+    AccessMask, CreateDisposition, CreateOptions, FileInfoClass, NtStatus, ShareAccess,
+};
 use lwio_fscc::file_info::FileRenameInformation;
-use lwio_smb2::create_context::{Lease, LeaseFlags};
-use lwio_smb2::oplock::LeaseState;
+use lwio_smb2::create_context::{Lease, LeaseFlags, LeaseV2};
+use lwio_smb2::oplock::{LeaseBreakNotification, LeaseState};
 use lwio_smb2::{
-    Command, CreateRequest, CreateResponse, Dialect, InfoType, OplockLevel, RequestContext,
-    ResponseContext, SetInfoRequest,
+    Capabilities, Command, CreateRequest, CreateResponse, Dialect, Header, InfoType, OplockLevel,
+    RequestContext, ResponseContext, SetInfoRequest,
 };
 use lwio_srv::testing::client::{Msg, RawClient, body, status_of};
 use lwio_srv::testing::{Harness, USER, open_to_everyone, small_config};
@@ -32,6 +38,15 @@ async fn create(
     name: &str,
     lease: Lease,
 ) -> Result<CreateResponse, NtStatus> {
+    create_as(c, name, lease, CreateOptions::empty()).await
+}
+
+async fn create_as(
+    c: &mut RawClient<DuplexStream>,
+    name: &str,
+    lease: Lease,
+    options: CreateOptions,
+) -> Result<CreateResponse, NtStatus> {
     let name = name.to_owned();
     let msg = Msg::new(
         Command::CREATE,
@@ -43,6 +58,7 @@ async fn create(
                     | AccessMask::DELETE,
                 share_access: ShareAccess(7),
                 disposition: CreateDisposition::OPEN_IF,
+                options,
                 name,
                 contexts: vec![RequestContext::Lease(lease).to_raw()],
                 ..CreateRequest::default()
@@ -124,4 +140,119 @@ async fn a_lease_follows_its_file_through_a_rename() {
     assert_eq!(lease_state(&b), RWH);
     c.close(b.file_id).await.unwrap();
     c.close(a.file_id).await.unwrap();
+}
+
+fn lease_v2(key: u8, state: u32, parent: Option<u8>) -> Lease {
+    Lease {
+        flags: if parent.is_some() {
+            LeaseFlags::PARENT_LEASE_KEY_SET
+        } else {
+            LeaseFlags::empty()
+        },
+        v2: Some(LeaseV2 {
+            parent_key: [parent.unwrap_or(0); 16],
+            epoch: 0,
+        }),
+        ..lease(key, state)
+    }
+}
+
+fn response_lease(r: &CreateResponse) -> Option<Lease> {
+    r.contexts
+        .iter()
+        .find_map(|c| match ResponseContext::from_raw(c).unwrap() {
+            ResponseContext::Lease(l) => Some(l),
+            _ => None,
+        })
+}
+
+/// The lease breaks `c` is sent within `wait`.
+async fn breaks(c: &mut RawClient<DuplexStream>, wait: Duration) -> Vec<LeaseBreakNotification> {
+    let mut msgs = c.take_unclaimed();
+    while let Ok(more) = c.recv(wait).await {
+        msgs.extend(more);
+    }
+    msgs.iter()
+        .filter(|m| Header::decode(m).unwrap().command == Command::OPLOCK_BREAK)
+        .map(|m| LeaseBreakNotification::decode(m).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_directory_lease_breaks_for_another_clients_entry_not_for_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    open_to_everyone(dir.path()).unwrap();
+    let mut config = small_config(dir.path());
+    config.settings.directory_leasing = true;
+    let h = Harness::new(config).unwrap();
+    let (mut a, _ta) = h.connect(None);
+    let neg = a
+        .negotiate_as(&[Dialect::SMB_3_0_2], [1; 16])
+        .await
+        .unwrap();
+    assert!(neg.capabilities.contains(Capabilities::DIRECTORY_LEASING));
+    a.logon(USER.0, USER.1).await.unwrap();
+    a.tree_connect("share").await.unwrap();
+    let (mut b, _tb) = h.connect(None);
+    b.negotiate_as(&[Dialect::SMB_3_0_2], [2; 16])
+        .await
+        .unwrap();
+    b.logon(USER.0, USER.1).await.unwrap();
+    b.tree_connect("share").await.unwrap();
+
+    // RWH asked on a directory: RH granted, in a v2 context with its epoch.
+    let d = create_as(
+        &mut a,
+        "d",
+        lease_v2(1, RWH, None),
+        CreateOptions::DIRECTORY_FILE,
+    )
+    .await
+    .unwrap();
+    assert_eq!(d.oplock_level, OplockLevel::LEASE);
+    let granted = response_lease(&d).expect("a lease context");
+    assert_eq!(granted.state.0, 3);
+    assert_eq!(granted.v2.map(|v| v.epoch), Some(1));
+    // The holder's own new entry, naming the directory's lease as parent: no break.
+    let own = create(&mut a, "d\\mine.txt", lease_v2(2, RWH, Some(1)))
+        .await
+        .unwrap();
+    let got = response_lease(&own).unwrap();
+    assert!(got.flags.contains(LeaseFlags::PARENT_LEASE_KEY_SET));
+    assert!(breaks(&mut a, Duration::from_millis(300)).await.is_empty());
+    // Another client's new entry breaks the directory lease to none.
+    let theirs = create(&mut b, "d\\theirs.txt", lease_v2(3, RWH, None))
+        .await
+        .unwrap();
+    let got = breaks(&mut a, Duration::from_millis(500)).await;
+    assert_eq!(got.len(), 1, "one break: {got:?}");
+    assert_eq!(got[0].lease_key, [1; 16]);
+    assert_eq!(
+        (got[0].current_lease_state.0, got[0].new_lease_state.0),
+        (3, 0)
+    );
+    b.close(theirs.file_id).await.unwrap();
+    a.close(own.file_id).await.unwrap();
+}
+
+#[tokio::test]
+async fn without_directory_leasing_a_directory_gets_no_lease() {
+    let dir = tempfile::tempdir().unwrap();
+    open_to_everyone(dir.path()).unwrap();
+    let h = Harness::new(small_config(dir.path())).unwrap();
+    let (mut a, _ta) = h.connect(None);
+    let neg = a.negotiate(&[Dialect::SMB_3_0_2]).await.unwrap();
+    assert!(!neg.capabilities.contains(Capabilities::DIRECTORY_LEASING));
+    a.logon(USER.0, USER.1).await.unwrap();
+    a.tree_connect("share").await.unwrap();
+    let d = create_as(
+        &mut a,
+        "d",
+        lease_v2(1, RWH, None),
+        CreateOptions::DIRECTORY_FILE,
+    )
+    .await
+    .unwrap();
+    assert_eq!(d.oplock_level, OplockLevel::NONE);
+    assert!(response_lease(&d).is_none());
 }

@@ -236,7 +236,11 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 4450)),
             shares: Vec::new(),
             users: Vec::new(),
-            settings: Settings::default(),
+            // Every share of lwiod is PVFS, which leases directories.
+            settings: Settings {
+                directory_leasing: true,
+                ..Settings::default()
+            },
             anonymous_pipes: false,
             state_dir: default_state_dir(),
             unix_mirror: None,

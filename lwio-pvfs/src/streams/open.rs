@@ -86,6 +86,7 @@ pub(crate) fn open(
         },
         delete_on_close: req.options.contains(CreateOptions::DELETE_ON_CLOSE),
         oplock_key: crate::lease::requested_key(req),
+        parent_key: crate::lease::requested_parent(req),
     };
     let fcb = volume
         .fcbs

@@ -222,15 +222,24 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
         super::app_instance::record(req, ask, &open);
     }
     let mut lease_granted = None;
-    // Never on directories or pipes (MS-SMB2 3.3.5.9). No directory leases: the key is
-    // not kept (smbtorture's smb2.lease.request), which dropping its `Creating` does.
-    let oplock_level = if is_ipc || is_dir {
+    // Never on pipes; on directories only leases, and only with directory leasing
+    // (MS-SMB2 3.3.5.9, 3.3.5.9.11). Without, the key is not kept (smbtorture's
+    // smb2.lease.request), which dropping its `Creating` does.
+    let dir_lease = is_dir && req.leases.grants_directory_leases(req.dialect);
+    let oplock_level = if is_ipc || (is_dir && !dir_lease) {
         OplockLevel::NONE
     } else if let (Some(lease), Some(asked)) = (lease, &lease_asked) {
         let granted = super::lease::grant(req, lease, &open, asked).await;
-        contexts.push(ResponseContext::Lease(granted));
-        lease_granted = Some(granted);
-        OplockLevel::LEASE
+        if is_dir && granted.state.0 == 0 {
+            // The file system grants a directory nothing (memfs, the redirector).
+            OplockLevel::NONE
+        } else {
+            contexts.push(ResponseContext::Lease(granted));
+            lease_granted = Some(granted);
+            OplockLevel::LEASE
+        }
+    } else if is_dir {
+        OplockLevel::NONE
     } else {
         super::oplock::grant(req, &open, cr.oplock_level).await
     };

@@ -35,9 +35,15 @@
 //!   lease remain (STATUS_OPLOCK_HANDLE_CLOSED), the lease is asked for again on one of
 //!   them. The table entry goes with the lease's last open.
 //!
-//! Directory leases are not granted (no SMB2_GLOBAL_CAP_DIRECTORY_LEASING): a create of a
-//! directory with a lease context gets SMB2_OPLOCK_LEVEL_NONE and no lease context, and
-//! its key is not kept.
+//! - **Directories.** With [`Settings::directory_leasing`](crate::Settings::directory_leasing)
+//!   the server advertises SMB2_GLOBAL_CAP_DIRECTORY_LEASING at 3.x and a directory's
+//!   create is granted what the file system allows a directory (R or RH: W is given up,
+//!   MS-SMB2 3.3.5.9.11), answered with the lease context (v2 with its epoch). A v2
+//!   context's ParentLeaseKey (SMB2_LEASE_FLAG_PARENT_LEASE_KEY_SET) goes down as the
+//!   file-system key of the client's lease of that key, so changes through the open do
+//!   not break the client's own directory lease. Otherwise (before 3.0, setting off, or a
+//!   file system that grants a directory nothing, as memfs and the redirector) a
+//!   directory's create gets SMB2_OPLOCK_LEVEL_NONE and no lease context.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -71,6 +77,9 @@ type ClientSinks = Vec<Arc<dyn BreakSink>>;
 /// The server's leases, by client GUID and lease key (MS-SMB2 3.3.1.4, 3.3.1.13).
 #[derive(Default)]
 pub struct LeaseTable {
+    /// Directory leases are granted (the server advertises
+    /// SMB2_GLOBAL_CAP_DIRECTORY_LEASING at 3.x: [`Settings::directory_leasing`](crate::Settings::directory_leasing)).
+    directories: bool,
     map: Mutex<HashMap<LeaseId, Arc<SrvLease>>>,
     next: AtomicU64,
     /// By client GUID, the connections its lease creates came on (live ones, in order):
@@ -79,6 +88,20 @@ pub struct LeaseTable {
 }
 
 impl LeaseTable {
+    /// A table that grants directory leases when `directories` is true.
+    pub fn new(directories: bool) -> LeaseTable {
+        LeaseTable {
+            directories,
+            ..LeaseTable::default()
+        }
+    }
+
+    /// Whether a create of a directory at `dialect` may be granted a lease (3.x only,
+    /// MS-SMB2 3.3.5.9.11).
+    pub fn grants_directory_leases(&self, dialect: u16) -> bool {
+        self.directories && dialect >= 0x0300
+    }
+
     /// How many leases the table holds.
     pub fn len(&self) -> usize {
         self.map.lock().len()
@@ -228,15 +251,18 @@ pub(super) fn prepare(
         }
     };
     entry.creating.fetch_add(1, Ordering::AcqRel);
+    // The parent's lease key, as the file system knows it: the key of this client's
+    // lease of that name (MS-FSA Open.ParentOplockKey). A key no lease has exempts
+    // nothing, so it goes down as none.
+    let parent = lease
+        .v2
+        .filter(|_| lease.flags.contains(LeaseFlags::PARENT_LEASE_KEY_SET))
+        .and_then(|v| map.get(&(req.client_guid, v.parent_key)))
+        .map(|l| l.fs_key);
     drop(map);
     let ecp = OplockKeyEcp {
         key: entry.fs_key,
-        parent: lease.v2.and_then(|v| {
-            lease
-                .flags
-                .contains(LeaseFlags::PARENT_LEASE_KEY_SET)
-                .then_some(v.parent_key)
-        }),
+        parent,
     };
     let creating = Creating {
         table: Arc::clone(table),
