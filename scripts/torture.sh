@@ -41,12 +41,58 @@ if ! command -v smbtorture >/dev/null 2>&1; then
     exit 1
 fi
 
+# Suites whose subtests block a client's own TCP transport (to make lwiod time a break out
+# or lose a channel) do it with iptables, as smbtorture's torture:use_iptables asks: it adds
+# chains SAMBA_INPUT and SAMBA_INPUT_<name> with a DROP rule for the client's local port and
+# removes the rule afterwards. Without a working iptables those subtests cannot run: fail.
+# TORTURE_IPTABLES names another iptables command (default /usr/sbin/iptables).
+IPTABLES=${TORTURE_IPTABLES:-/usr/sbin/iptables}
+iptables_suite() {
+    case "$1" in
+        smb2.oplock | smb2.oplock.* | smb2.multichannel | smb2.multichannel.* | smb2.replay | smb2.replay.*) return 0 ;;
+    esac
+    return 1
+}
+samba_chains() { "$IPTABLES" -S 2>/dev/null | sed -n 's/^-N \(SAMBA_[A-Za-z0-9_]*\)$/\1/p'; }
+chains_before=
+for suite in "${suites[@]}"; do
+    iptables_suite "$suite" || continue
+    if ! err=$("$IPTABLES" -L -n 2>&1 >/dev/null); then
+        echo "torture: $suite blocks TCP transports with iptables, and '$IPTABLES -L' fails" >&2
+        echo "torture: ($err); install the Debian package iptables and run as root" >&2
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+    chains_before=$(samba_chains)
+    use_iptables=yes
+    break
+done
+
 work=$(mktemp -d /tmp/lwio-torture.XXXXXX)
+# Removes the SAMBA_* chains smbtorture made during this run (those there before stay):
+# the jumps to them first, then their rules, then the chains.
+iptables_cleanup() {
+    local chain made=()
+    for chain in $(samba_chains); do
+        printf '%s\n' "$chains_before" | grep -qxF "$chain" || made+=("$chain")
+    done
+    [ ${#made[@]} -gt 0 ] || return 0
+    for chain in "${made[@]}"; do
+        "$IPTABLES" -S 2>/dev/null | grep -E -- "^-A [A-Za-z0-9_]+ .*-j $chain\$" |
+            while read -r _ rule; do
+                # shellcheck disable=SC2086 # the rule's words are iptables arguments
+                "$IPTABLES" -D $rule
+            done
+    done
+    for chain in "${made[@]}"; do "$IPTABLES" -F "$chain"; done
+    for chain in "${made[@]}"; do "$IPTABLES" -X "$chain"; done
+}
 cleanup() {
     if [ -n "${server_pid:-}" ] && kill -0 "$server_pid" 2>/dev/null; then
         kill "$server_pid" 2>/dev/null
         wait "$server_pid" 2>/dev/null
     fi
+    [ "${use_iptables:-no}" = yes ] && iptables_cleanup
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -159,12 +205,15 @@ for suite in "${suites[@]}"; do
     # smb2.replay's multichannel subtests (run since lwiod offers multichannel) wait for
     # oplock and lease breaks on four channels each: about two and a half minutes here.
     [ "$suite" = smb2.replay ] && [ "$limit" -lt 300 ] && limit=300
-    timeout "$limit" smbtorture -s "$conf" "$target" -p "$port" -U "$creds" \
+    opts=()
+    iptables_suite "$suite" &&
+        opts=(--option=torture:use_iptables=yes "--option=torture:iptables_command=$IPTABLES")
+    timeout "$limit" smbtorture -s "$conf" "${opts[@]}" "$target" -p "$port" -U "$creds" \
         "${tests[@]}" >"$log" 2>&1
     rc=$?
     for entry in "${solo[@]}"; do
         read -r one one_creds one_opts <<<"$entry"
-        timeout "$limit" smbtorture -s "$conf" ${one_opts:+"$one_opts"} "//127.0.0.1/share" \
+        timeout "$limit" smbtorture -s "$conf" "${opts[@]}" ${one_opts:+"$one_opts"} "//127.0.0.1/share" \
             -p "$port" -U "$one_creds" "$one" >>"$log" 2>&1
     done
     n=$(grep -cE '^(success|failure|error|skip): ' "$log")
