@@ -42,9 +42,11 @@ if ! command -v smbtorture >/dev/null 2>&1; then
 fi
 
 # Suites whose subtests block a client's own TCP transport (to make lwiod time a break out
-# or lose a channel) do it with iptables, as smbtorture's torture:use_iptables asks: it adds
-# chains SAMBA_INPUT and SAMBA_INPUT_<name> with a DROP rule for the client's local port and
-# removes the rule afterwards. Without a working iptables those subtests cannot run: fail.
+# or lose a channel) do it with iptables, as smbtorture's torture:use_iptables asks: 4.17
+# adds a chain SMBTORTURE_OUTPUT (jumped to from OUTPUT) and one SMBTORTURE_<transport> per
+# blocked transport that DROPs what the client sends from its local port (so the server's
+# breaks arrive and the client's acknowledgments do not), and removes the rules afterwards;
+# other releases name them SAMBA_INPUT and SAMBA_INPUT_<transport>. Without a working iptables those subtests cannot run: fail.
 # TORTURE_IPTABLES names another iptables command (default /usr/sbin/iptables).
 IPTABLES=${TORTURE_IPTABLES:-/usr/sbin/iptables}
 iptables_suite() {
@@ -53,7 +55,7 @@ iptables_suite() {
     esac
     return 1
 }
-samba_chains() { "$IPTABLES" -S 2>/dev/null | sed -n 's/^-N \(SAMBA_[A-Za-z0-9_]*\)$/\1/p'; }
+samba_chains() { "$IPTABLES" -S 2>/dev/null | sed -En 's/^-N ((SAMBA|SMBTORTURE)_[A-Za-z0-9_]*)$/\1/p'; }
 chains_before=
 for suite in "${suites[@]}"; do
     iptables_suite "$suite" || continue
@@ -69,8 +71,8 @@ for suite in "${suites[@]}"; do
 done
 
 work=$(mktemp -d /tmp/lwio-torture.XXXXXX)
-# Removes the SAMBA_* chains smbtorture made during this run (those there before stay):
-# the jumps to them first, then their rules, then the chains.
+# Removes the SMBTORTURE_* and SAMBA_* chains smbtorture made during this run (those there
+# before stay): the jumps to them first, then their rules, then the chains.
 iptables_cleanup() {
     local chain made=()
     for chain in $(samba_chains); do
