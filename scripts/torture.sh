@@ -207,6 +207,10 @@ for suite in "${suites[@]}"; do
     # smb2.replay's multichannel subtests (run since lwiod offers multichannel) wait for
     # oplock and lease breaks on four channels each: about two and a half minutes here.
     [ "$suite" = smb2.replay ] && [ "$limit" -lt 300 ] && limit=300
+    # With iptables, smb2.oplock's batch22b and smb2.multichannel's oplocks.test3_* and
+    # leases.test2/test4 each wait out a 35 s break timeout on a blocked transport.
+    [ "$suite" = smb2.oplock ] && [ "$limit" -lt 240 ] && limit=240
+    [ "$suite" = smb2.multichannel ] && [ "$limit" -lt 360 ] && limit=360
     opts=()
     iptables_suite "$suite" &&
         opts=(--option=torture:use_iptables=yes "--option=torture:iptables_command=$IPTABLES")
