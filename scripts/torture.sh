@@ -205,7 +205,8 @@ for suite in "${suites[@]}"; do
     # operations, as Windows needs (about 90 s here); the suite takes about two minutes.
     [ "$suite" = smb2.notify ] && [ "$limit" -lt 240 ] && limit=240
     # smb2.replay's multichannel subtests (run since lwiod offers multichannel) wait for
-    # oplock and lease breaks on four channels each: about two and a half minutes here.
+    # oplock and lease breaks on four channels each, and with iptables the dhv2-pending3*
+    # ones block a channel: about four minutes here.
     [ "$suite" = smb2.replay ] && [ "$limit" -lt 300 ] && limit=300
     # With iptables, smb2.oplock's batch22b and smb2.multichannel's oplocks.test3_* and
     # leases.test2/test4 each wait out a 35 s break timeout on a blocked transport.
