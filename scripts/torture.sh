@@ -207,7 +207,7 @@ for suite in "${suites[@]}"; do
     # smb2.replay's multichannel subtests (run since lwiod offers multichannel) wait for
     # oplock and lease breaks on four channels each, and with iptables the dhv2-pending3*
     # ones block a channel: about four minutes here.
-    [ "$suite" = smb2.replay ] && [ "$limit" -lt 300 ] && limit=300
+    [ "$suite" = smb2.replay ] && [ "$limit" -lt 420 ] && limit=420
     # With iptables, smb2.oplock's batch22b and smb2.multichannel's oplocks.test3_* and
     # leases.test2/test4 each wait out a 35 s break timeout on a blocked transport.
     [ "$suite" = smb2.oplock ] && [ "$limit" -lt 240 ] && limit=240
