@@ -18,6 +18,9 @@ command -v smbd >/dev/null 2>&1 || PATH="/usr/sbin:$PATH" command -v smbd >/dev/
 # `lwio mount` tests: fusermount3 mounts /dev/fuse without libfuse; git runs in the mount.
 command -v fusermount3 >/dev/null 2>&1 || command -v fusermount >/dev/null 2>&1 || need+=(fuse3)
 command -v git >/dev/null 2>&1 || need+=(git)
+# smbtorture's transport-blocking subtests (smb2.oplock, smb2.multichannel, smb2.replay) block
+# a client's TCP port with iptables (scripts/torture.sh).
+PATH="/usr/sbin:$PATH" command -v iptables >/dev/null 2>&1 || need+=(iptables)
 if [ ${#need[@]} -gt 0 ]; then
     echo "== installing ${need[*]} (Debian packages for the interop tests)"
     if [ "$(id -u)" = 0 ]; then
