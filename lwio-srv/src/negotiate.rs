@@ -301,8 +301,13 @@ pub(crate) fn smb2(conn: &Arc<Conn>, msg: &[u8], hdr: &Header) -> Outcome {
     if cipher.is_some() && dialect != Dialect::SMB_3_1_1 {
         body.capabilities |= Capabilities::ENCRYPTION;
     }
-    // Directory leasing (MS-SMB2 3.3.5.4: 3.x only; `files/lease.rs`).
-    if conn.srv.config.directory_leasing && dialect.0 >= Dialect::SMB_3_0.0 {
+    // Directory leasing (MS-SMB2 3.3.5.4: 3.x only; `files/lease.rs`), to a client that
+    // announces it, as multichannel below: a client that does not (impacket) may not expect
+    // it, and impacket's CREATE fails on every name at the share's root when it sees it.
+    if conn.srv.config.directory_leasing
+        && dialect.0 >= Dialect::SMB_3_0.0
+        && req.capabilities.contains(Capabilities::DIRECTORY_LEASING)
+    {
         body.capabilities |= Capabilities::DIRECTORY_LEASING;
     }
     // Multichannel (MS-SMB2 3.3.5.4: a 3.x client that announces it; `crate::channel`).

@@ -566,6 +566,13 @@ pub trait AsyncControl: Send + Sync {
     fn multichannel(&self) -> bool {
         false
     }
+
+    /// True when the request's connection negotiated SMB2_GLOBAL_CAP_DIRECTORY_LEASING (the
+    /// server's setting on, a 3.x dialect, and a client that announced it): only then is a
+    /// directory's create granted a lease (MS-SMB2 3.3.5.9.11).
+    fn directory_leasing(&self) -> bool {
+        false
+    }
 }
 
 /// Sends unsolicited messages to one connection (it may be gone by then: nothing is sent).

@@ -14,8 +14,8 @@ use lwio_fscc::file_info::FileRenameInformation;
 use lwio_smb2::create_context::{Lease, LeaseFlags, LeaseV2};
 use lwio_smb2::oplock::{LeaseBreakNotification, LeaseState};
 use lwio_smb2::{
-    Capabilities, Command, CreateRequest, CreateResponse, Dialect, Header, InfoType, OplockLevel,
-    RequestContext, ResponseContext, SetInfoRequest,
+    Capabilities, Command, CreateRequest, CreateResponse, Dialect, Header, InfoType,
+    NegotiateRequest, OplockLevel, RequestContext, ResponseContext, SetInfoRequest,
 };
 use lwio_srv::testing::client::{Msg, RawClient, body, status_of};
 use lwio_srv::testing::{Harness, USER, open_to_everyone, small_config};
@@ -187,10 +187,19 @@ async fn a_directory_lease_breaks_for_another_clients_entry_not_for_its_own() {
     let h = Harness::new(config).unwrap();
     let (mut a, _ta) = h.connect(None);
     let neg = a
-        .negotiate_as(&[Dialect::SMB_3_0_2], [1; 16])
+        .negotiate_with(NegotiateRequest {
+            capabilities: Capabilities::DIRECTORY_LEASING,
+            client_guid: [1; 16],
+            dialects: vec![Dialect::SMB_3_0_2],
+            ..NegotiateRequest::default()
+        })
         .await
         .unwrap();
     assert!(neg.capabilities.contains(Capabilities::DIRECTORY_LEASING));
+    // A client that does not announce directory leasing is not told the server has it.
+    let (mut quiet, _tq) = h.connect(None);
+    let neg = quiet.negotiate(&[Dialect::SMB_3_0_2]).await.unwrap();
+    assert!(!neg.capabilities.contains(Capabilities::DIRECTORY_LEASING));
     a.logon(USER.0, USER.1).await.unwrap();
     a.tree_connect("share").await.unwrap();
     let (mut b, _tb) = h.connect(None);

@@ -745,6 +745,13 @@ impl AsyncControl for AsyncCtl<'_> {
         })
     }
 
+    fn directory_leasing(&self) -> bool {
+        self.conn.negotiated().is_some_and(|n| {
+            n.server_caps
+                .contains(lwio_smb2::Capabilities::DIRECTORY_LEASING)
+        })
+    }
+
     fn break_sink(&self) -> Arc<dyn BreakSink> {
         let session = self
             .conn

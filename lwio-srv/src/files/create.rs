@@ -225,7 +225,9 @@ async fn create(req: &FileRequest<'_>) -> Result<Outcome, NtStatus> {
     // Never on pipes; on directories only leases, and only with directory leasing
     // (MS-SMB2 3.3.5.9, 3.3.5.9.11). Without, the key is not kept (smbtorture's
     // smb2.lease.request), which dropping its `Creating` does.
-    let dir_lease = is_dir && req.leases.grants_directory_leases(req.dialect);
+    let dir_lease = is_dir
+        && req.leases.grants_directory_leases(req.dialect)
+        && req.async_control.directory_leasing();
     let oplock_level = if is_ipc || (is_dir && !dir_lease) {
         OplockLevel::NONE
     } else if let (Some(lease), Some(asked)) = (lease, &lease_asked) {

@@ -36,7 +36,8 @@
 //!   them. The table entry goes with the lease's last open.
 //!
 //! - **Directories.** With [`Settings::directory_leasing`](crate::Settings::directory_leasing)
-//!   the server advertises SMB2_GLOBAL_CAP_DIRECTORY_LEASING at 3.x and a directory's
+//!   the server advertises SMB2_GLOBAL_CAP_DIRECTORY_LEASING at 3.x to a client that
+//!   announces it (impacket does not, and cannot work with it), and then a directory's
 //!   create is granted what the file system allows a directory (R or RH: W is given up,
 //!   MS-SMB2 3.3.5.9.11), answered with the lease context (v2 with its epoch). A v2
 //!   context's ParentLeaseKey (SMB2_LEASE_FLAG_PARENT_LEASE_KEY_SET) goes down as the

@@ -450,8 +450,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
         .await
     }
 
-    /// Sends `request` with signing enabled; the response.
-    async fn negotiate_with(
+    /// Sends `request` (any capabilities, ClientGuid, dialects and contexts) with signing
+    /// enabled; the response.
+    pub async fn negotiate_with(
         &mut self,
         request: NegotiateRequest,
     ) -> Result<NegotiateResponse, ClientError> {
