@@ -1,5 +1,5 @@
-//! Sparse files (MS-FSA 2.1.5.10 FSCTL_SET_SPARSE and FSCTL_SET_ZERO_DATA, 2.1.5.9
-//! FSCTL_QUERY_ALLOCATED_RANGES; buffers in `lwio_fscc::sparse`).
+//! Sparse files (MS-FSA 2.1.5.10.38 FSCTL_SET_SPARSE, 2.1.5.10.39 FSCTL_SET_ZERO_DATA,
+//! 2.1.5.9 FSCTL_QUERY_ALLOCATED_RANGES; buffers in `lwio_fscc::sparse`).
 //!
 //! On NTFS a file marked sparse (FILE_ATTRIBUTE_SPARSE_FILE) may have ranges with no
 //! clusters behind them; they read as zeros. A POSIX file system gives every file that
@@ -22,9 +22,13 @@
 //!
 //! Refusals (MS-FSA): an input shorter than its structure, a negative offset or length, a
 //! query whose end passes 2^63 - 1, a zero range that starts past its end, or a directory:
-//! STATUS_INVALID_PARAMETER. An output smaller than one FILE_ALLOCATED_RANGE_BUFFER:
-//! STATUS_BUFFER_TOO_SMALL. FSCTL_SET_SPARSE without FILE_WRITE_DATA, FILE_WRITE_ATTRIBUTES
-//! or FILE_APPEND_DATA, FSCTL_SET_ZERO_DATA without FILE_WRITE_DATA: STATUS_ACCESS_DENIED.
+//! STATUS_INVALID_PARAMETER. An output smaller than one FILE_ALLOCATED_RANGE_BUFFER when
+//! there is a range to return: STATUS_BUFFER_TOO_SMALL (with none, success and no output,
+//! as Windows answers smbtorture's smb2.ioctl.sparse_qar_malformed). FSCTL_SET_SPARSE without FILE_WRITE_DATA or FILE_WRITE_ATTRIBUTES,
+//! FSCTL_SET_ZERO_DATA without FILE_WRITE_DATA: STATUS_ACCESS_DENIED (the I/O manager's
+//! table `lwio_core::irp::access` refuses them first; checked here again for callers
+//! that reach PVFS directly). FSCTL_QUERY_ALLOCATED_RANGES needs FILE_READ_DATA (its
+//! code's FILE_READ_ACCESS, checked by the I/O manager).
 
 use lwio_core::irp::ControlRequest;
 use lwio_core::{AccessMask, FileAttributes, IrpResult, NtStatus};
@@ -73,9 +77,7 @@ fn is_sparse(volume: &Volume, ccb: &Ccb) -> Result<bool, NtStatus> {
 
 /// FSCTL_SET_SPARSE: sets or clears FILE_ATTRIBUTE_SPARSE_FILE.
 fn set_sparse(volume: &Volume, ccb: &Ccb, c: &ControlRequest) -> Result<IrpResult, NtStatus> {
-    let may = AccessMask::FILE_WRITE_DATA
-        | AccessMask::FILE_WRITE_ATTRIBUTES
-        | AccessMask::FILE_APPEND_DATA;
+    let may = AccessMask::FILE_WRITE_DATA | AccessMask::FILE_WRITE_ATTRIBUTES;
     if !ccb.granted.intersects(may) {
         return Err(NtStatus::ACCESS_DENIED);
     }
@@ -141,15 +143,15 @@ fn query_allocated_ranges(
 ) -> Result<IrpResult, NtStatus> {
     let q = AllocatedRange::decode(&c.input).map_err(|_| NtStatus::INVALID_PARAMETER)?;
     let room = c.max_output as usize / RANGE_LEN;
-    if room == 0 {
-        return Err(NtStatus::BUFFER_TOO_SMALL);
-    }
     let size = sys::fstat(ccb.data())?.size;
     let end = q.end().min(size);
     let mut ranges = Vec::new();
     let mut status = NtStatus::SUCCESS;
     if q.offset < end {
         if !is_sparse(volume, ccb)? {
+            if room == 0 {
+                return Err(NtStatus::BUFFER_TOO_SMALL);
+            }
             ranges.push(AllocatedRange {
                 offset: q.offset,
                 length: end - q.offset,
@@ -162,6 +164,9 @@ fn query_allocated_ranges(
                 };
                 if start >= end {
                     break;
+                }
+                if room == 0 {
+                    return Err(NtStatus::BUFFER_TOO_SMALL);
                 }
                 if ranges.len() == room {
                     status = NtStatus::BUFFER_OVERFLOW;

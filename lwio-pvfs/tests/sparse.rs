@@ -186,6 +186,19 @@ fn small_output_returns_what_fits() {
         query(&f, 0, 4 * MIB as i64, 15).0,
         NtStatus::BUFFER_TOO_SMALL
     );
+    assert_eq!(
+        query(&f, 0, 4 * MIB as i64, 0).0,
+        NtStatus::BUFFER_TOO_SMALL
+    );
+    // No range to return: no room is needed.
+    assert_eq!(
+        query(&f, (MIB + 1) as i64, 10, 0),
+        (NtStatus::SUCCESS, vec![])
+    );
+    let g = s.open("g", AccessMask::GENERIC_ALL);
+    assert_eq!(query(&g, 0, 1024, 0), (NtStatus::SUCCESS, vec![]));
+    block_on(g.write(0, vec![1u8; 10])).unwrap();
+    assert_eq!(query(&g, 0, 1024, 0).0, NtStatus::BUFFER_TOO_SMALL);
 }
 
 #[test]
@@ -266,5 +279,20 @@ fn zero_data_and_query_refusals() {
             64
         )),
         Err(NtStatus::INVALID_PARAMETER)
+    );
+}
+
+#[test]
+fn the_volume_claims_sparse_files() {
+    use lwio_core::FsInfoClass;
+    use lwio_fscc::{FileFsAttributeInformation, FsAttributes};
+    let s = Share::new();
+    let f = s.open("f", AccessMask::GENERIC_READ);
+    let b = block_on(f.query_volume_information(FsInfoClass::ATTRIBUTE, 512)).unwrap();
+    assert!(
+        FileFsAttributeInformation::decode(&b)
+            .unwrap()
+            .file_system_attributes
+            .contains(FsAttributes::SUPPORTS_SPARSE_FILES)
     );
 }
