@@ -24,7 +24,8 @@
 //! query whose end passes 2^63 - 1, a zero range that starts past its end, or a directory:
 //! STATUS_INVALID_PARAMETER. An output smaller than one FILE_ALLOCATED_RANGE_BUFFER when
 //! there is a range to return: STATUS_BUFFER_TOO_SMALL (with none, success and no output,
-//! as Windows answers smbtorture's smb2.ioctl.sparse_qar_malformed). FSCTL_SET_SPARSE without FILE_WRITE_DATA or FILE_WRITE_ATTRIBUTES,
+//! as Windows answers smbtorture's smb2.ioctl.sparse_qar_malformed). FSCTL_SET_SPARSE without FILE_WRITE_DATA or FILE_WRITE_ATTRIBUTES (MS-FSA 2.1.5.10.38;
+//! Windows also accepts FILE_APPEND_DATA alone, as smbtorture's sparse_perms shows),
 //! FSCTL_SET_ZERO_DATA without FILE_WRITE_DATA: STATUS_ACCESS_DENIED (the I/O manager's
 //! table `lwio_core::irp::access` refuses them first; checked here again for callers
 //! that reach PVFS directly). FSCTL_QUERY_ALLOCATED_RANGES needs FILE_READ_DATA (its
@@ -77,7 +78,9 @@ fn is_sparse(volume: &Volume, ccb: &Ccb) -> Result<bool, NtStatus> {
 
 /// FSCTL_SET_SPARSE: sets or clears FILE_ATTRIBUTE_SPARSE_FILE.
 fn set_sparse(volume: &Volume, ccb: &Ccb, c: &ControlRequest) -> Result<IrpResult, NtStatus> {
-    let may = AccessMask::FILE_WRITE_DATA | AccessMask::FILE_WRITE_ATTRIBUTES;
+    let may = AccessMask::FILE_WRITE_DATA
+        | AccessMask::FILE_WRITE_ATTRIBUTES
+        | AccessMask::FILE_APPEND_DATA;
     if !ccb.granted.intersects(may) {
         return Err(NtStatus::ACCESS_DENIED);
     }

@@ -117,6 +117,10 @@ fn set_sparse_refusals() {
     assert_eq!(set_sparse(&r, Vec::new()), Err(NtStatus::ACCESS_DENIED));
     let a = s.open("f", AccessMask::FILE_WRITE_ATTRIBUTES);
     assert_eq!(set_sparse(&a, Vec::new()), Ok(Vec::new()));
+    let w = s.open("f", AccessMask::FILE_APPEND_DATA);
+    assert_eq!(set_sparse(&w, vec![0]), Ok(Vec::new()));
+    let e = s.open("f", AccessMask::FILE_WRITE_EA);
+    assert_eq!(set_sparse(&e, Vec::new()), Err(NtStatus::ACCESS_DENIED));
     let d = s.open_with("d", AccessMask::GENERIC_ALL, CreateOptions::DIRECTORY_FILE);
     assert_eq!(set_sparse(&d, Vec::new()), Err(NtStatus::INVALID_PARAMETER));
     assert_eq!(zero(&d, 0, 1), Err(NtStatus::INVALID_PARAMETER));
