@@ -91,6 +91,18 @@ fn decoders(data: &[u8]) {
     if let Ok(v) = object_id::decode_extended_info(data) {
         assert_eq!(&v[..], data);
     }
+    // The sparse FSCTLs' buffers: a decoded range re-encodes to the bytes it came from.
+    let _ = sparse::decode_set_sparse(data);
+    if let Ok(v) = sparse::ZeroData::decode(data) {
+        assert_eq!(v.encode(), data[..sparse::RANGE_LEN]);
+    }
+    if let Ok(v) = sparse::decode_ranges(data) {
+        let mut bytes = Vec::new();
+        for r in &v {
+            r.encode_into(&mut bytes);
+        }
+        assert_eq!(bytes, data);
+    }
     if let Ok(v) = decode_notify(data) {
         assert_eq!(
             decode_notify(&encode_notify(&v)).expect("re-encoded notify"),

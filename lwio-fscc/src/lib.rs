@@ -73,6 +73,7 @@ pub mod names;
 pub mod notify;
 pub mod object_id;
 pub mod output;
+pub mod sparse;
 pub mod time;
 pub mod wildcard;
 

@@ -25,6 +25,7 @@
 //! | change notify | caller | the notifier; a request that must wait pends there |
 //! | FSCTLs | caller | compression is answered from memory; oplock requests pend on the FCB (`oplock`); the rest refused |
 //! | object id FSCTLs | worker | xattrs (`object_id`) |
+//! | sparse FSCTLs (SET_SPARSE, SET_ZERO_DATA, QUERY_ALLOCATED_RANGES) | worker | xattr, fallocate, lseek (`sparse`) |
 //! | cleanup, close | caller | see below |
 //! | any request on a file PVFS did not open (no context: STATUS_INVALID_HANDLE) | caller | nothing to do |
 //!
@@ -126,7 +127,9 @@ pub(crate) fn answers_from_memory(request: &IrpRequest) -> bool {
             matches!(s.class, FileInfoClass::POSITION | FileInfoClass::MODE)
         }
         IrpRequest::QueryVolumeInformation(q) => fs_info_from_memory(q.class),
-        IrpRequest::FsControl(c) => !crate::object_id::is_object_id_fsctl(c.code),
+        IrpRequest::FsControl(c) => {
+            !crate::object_id::is_object_id_fsctl(c.code) && !crate::sparse::is_sparse_fsctl(c.code)
+        }
         IrpRequest::Create(_)
         | IrpRequest::Read(_)
         | IrpRequest::Write(_)

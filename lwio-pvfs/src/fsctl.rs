@@ -8,7 +8,7 @@
 //! locks of the handle's stream from its FCB (every opener's, granted and waiting; see
 //! `lwio_fscc::lock_list` for the layout and sizing; answered from memory, at dispatch).
 //! The object id FSCTLs go to `crate::object_id` (on a worker: they read and write an
-//! xattr). Every other FSCTL is STATUS_INVALID_DEVICE_REQUEST.
+//! xattr), the sparse-file FSCTLs to `crate::sparse` (on a worker too). Every other FSCTL is STATUS_INVALID_DEVICE_REQUEST.
 
 use lwio_core::irp::ControlRequest;
 use lwio_core::{AccessMask, IrpResult, NtStatus};
@@ -34,6 +34,9 @@ pub(crate) fn control(
 ) -> Result<IrpResult, NtStatus> {
     if crate::object_id::is_object_id_fsctl(c.code) {
         return crate::object_id::control(volume, ccb, c);
+    }
+    if crate::sparse::is_sparse_fsctl(c.code) {
+        return crate::sparse::control(volume, ccb, c);
     }
     match CtlCode(c.code) {
         CtlCode::FSCTL_GET_COMPRESSION => get_compression(c),

@@ -100,6 +100,7 @@ mod rw;
 mod secops;
 pub mod security;
 mod share;
+mod sparse;
 mod streams;
 pub mod sys;
 mod target;
@@ -304,12 +305,16 @@ impl Driver for Pvfs {
 }
 
 /// True for the requests that break oplocks before they change the file (MS-FSA
-/// 2.1.4.12): writes, and sets of its size, name or disposition.
+/// 2.1.4.12): writes (FSCTL_SET_ZERO_DATA among them), and sets of its size, name or
+/// disposition.
 fn breaks_oplocks(request: &IrpRequest) -> Option<lease::ChangeKind> {
     use lease::ChangeKind;
     use lwio_core::FileInfoClass as C;
     match request {
         IrpRequest::Write(_) => Some(ChangeKind::Data),
+        IrpRequest::FsControl(c) if c.code == lwio_fscc::CtlCode::FSCTL_SET_ZERO_DATA.0 => {
+            Some(ChangeKind::Data)
+        }
         IrpRequest::SetInformation(s) => match s.class {
             C::END_OF_FILE | C::ALLOCATION => Some(ChangeKind::Data),
             C::RENAME | C::RENAME_EX | C::DISPOSITION | C::DISPOSITION_EX => Some(ChangeKind::Name),

@@ -53,6 +53,7 @@ fn constant(volume: &Volume, class: FsInfoClass) -> Option<Vec<u8>> {
             file_system_attributes: FsAttributes::CASE_PRESERVED_NAMES
                 | FsAttributes::UNICODE_ON_DISK
                 | FsAttributes::PERSISTENT_ACLS
+                | FsAttributes::SUPPORTS_SPARSE_FILES
                 | object_ids(volume),
             maximum_component_name_length: 255,
             file_system_name: "NTFS".to_owned(),

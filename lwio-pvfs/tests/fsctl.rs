@@ -65,7 +65,7 @@ fn set_compression_needs_write_access() {
 fn unknown_fsctl_is_invalid_device_request() {
     let (_io, _dir, f) = open(AccessMask::GENERIC_ALL);
     assert_eq!(
-        block_on(f.fs_control(CtlCode::FSCTL_SET_SPARSE.0, Vec::new(), 0)),
+        block_on(f.fs_control(CtlCode::FSCTL_SET_ZERO_ON_DEALLOCATION.0, Vec::new(), 0)),
         Err(NtStatus::INVALID_DEVICE_REQUEST)
     );
 }

@@ -306,3 +306,19 @@ fn level2_breaks_to_none_on_a_size_change_and_a_delete_disposition() {
     set_delete(&b, true).unwrap();
     assert_eq!(completed(oa).information, FILE_OPLOCK_BROKEN_TO_NONE);
 }
+
+#[test]
+fn level2_breaks_to_none_on_set_zero_data() {
+    let s = Share::new();
+    s.file_with("f", b"data");
+    let a = s.open("f", req(RW, CreateDisposition::OPEN)).unwrap();
+    let b = s.open("f", req(RW, CreateDisposition::OPEN)).unwrap();
+    let oa = fsctl(&a, CtlCode::FSCTL_REQUEST_OPLOCK_LEVEL_2);
+    assert!(oa.is_pending());
+    // FSCTL_SET_ZERO_DATA is a write (MS-FSA 2.1.4.12): level 2 breaks to none.
+    let mut zero = 0u64.to_le_bytes().to_vec();
+    zero.extend_from_slice(&2u64.to_le_bytes());
+    block_on(b.fs_control(CtlCode::FSCTL_SET_ZERO_DATA.0, zero, 0)).unwrap();
+    assert_eq!(completed(oa).information, FILE_OPLOCK_BROKEN_TO_NONE);
+    assert_eq!(block_on(a.read(0, 4)).unwrap(), b"\0\0ta");
+}

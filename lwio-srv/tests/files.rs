@@ -1247,7 +1247,7 @@ fn ioctl_server_side_copy_and_refusals() {
         NtStatus::NOT_SUPPORTED
     );
     let other = IoctlRequest {
-        ctl_code: CtlCode::SET_SPARSE,
+        ctl_code: CtlCode::FSCTL_SET_ZERO_ON_DEALLOCATION,
         ..key_req.clone()
     };
     assert_eq!(

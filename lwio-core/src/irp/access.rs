@@ -46,6 +46,11 @@ const WRITE_OR_APPEND: AccessMask =
     AccessMask(AccessMask::FILE_WRITE_DATA.0 | AccessMask::FILE_APPEND_DATA.0);
 const WRITE_DATA_OR_ATTRIBUTES: AccessMask =
     AccessMask(AccessMask::FILE_WRITE_DATA.0 | AccessMask::FILE_WRITE_ATTRIBUTES.0);
+const ANY_WRITE: AccessMask = AccessMask(
+    AccessMask::FILE_WRITE_DATA.0
+        | AccessMask::FILE_WRITE_ATTRIBUTES.0
+        | AccessMask::FILE_APPEND_DATA.0,
+);
 
 /// One row of the set-information table.
 #[derive(Debug, Clone, Copy)]
@@ -191,8 +196,10 @@ pub const FSCTL_ACCESS: &[FsctlRow] = &[
     FsctlRow {
         code: 0x0009_00C4,
         name: "FSCTL_SET_SPARSE",
-        need: AccessRequirement::Any(WRITE_DATA_OR_ATTRIBUTES),
-        spec: "MS-FSA 2.1.5.10.38",
+        // MS-FSA names FILE_WRITE_DATA or FILE_WRITE_ATTRIBUTES; Windows also accepts an
+        // open with FILE_APPEND_DATA alone (smbtorture's smb2.ioctl.sparse_perms).
+        need: AccessRequirement::Any(ANY_WRITE),
+        spec: "MS-FSA 2.1.5.10.38, and FILE_APPEND_DATA as Windows",
     },
     FsctlRow {
         code: 0x0009_0194,
@@ -314,10 +321,12 @@ mod tests {
             assert!(fsctl_changes_file_system(row.code));
             assert!(!fsctl_access(row.code).is_met_by(AccessMask::FILE_READ_DATA));
         }
-        // FSCTL_SET_SPARSE: either write right will do, reading will not.
+        // FSCTL_SET_SPARSE: any write right will do, reading will not.
         let sparse = fsctl_access(0x0009_00C4);
         assert!(sparse.is_met_by(AccessMask::FILE_WRITE_ATTRIBUTES));
         assert!(sparse.is_met_by(AccessMask::FILE_WRITE_DATA));
+        assert!(sparse.is_met_by(AccessMask::FILE_APPEND_DATA));
+        assert!(!sparse.is_met_by(AccessMask::FILE_WRITE_EA));
         // FSCTL_SET_ZERO_DATA by its code's FILE_WRITE_ACCESS.
         assert!(fsctl_changes_file_system(0x0009_80C8));
         assert!(!fsctl_access(0x0009_80C8).is_met_by(AccessMask::FILE_WRITE_ATTRIBUTES));

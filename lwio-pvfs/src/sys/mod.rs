@@ -111,9 +111,10 @@ pub use errno::map_errno;
 pub use index::NameEdit;
 pub use names::{fold_name, validate_name};
 pub use ops::{
-    DirEntryInfo, EntryType, Stat, Timestamp, create_file_at, datasync, fallocate, fstat, fsync,
-    link_at, link_fd, mkdir_at, pread_full, pread_vec, pwrite_all, read_dir, rename_at, reopen,
-    same_object, set_mode, set_owner, set_size, set_times, stat_at, unlink_at,
+    DirEntryInfo, EntryType, Stat, Timestamp, create_file_at, datasync, fallocate, fill_holes,
+    fstat, fsync, link_at, link_fd, mkdir_at, next_data, pread_full, pread_vec, punch_hole,
+    pwrite_all, read_dir, rename_at, reopen, same_object, set_mode, set_owner, set_size, set_times,
+    stat_at, unlink_at,
 };
 pub use root::{DirChange, Found, Resolved, Root};
 pub use xattr::{DosInfo, DosRead, DosSource, DosWrite};

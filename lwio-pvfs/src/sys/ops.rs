@@ -333,6 +333,40 @@ pub fn fallocate(fd: impl AsFd, len: u64) -> Result<(), NtStatus> {
     rustix::fs::fallocate(fd, FallocateFlags::KEEP_SIZE, 0, len).map_err(map_errno)
 }
 
+/// `fallocate(PUNCH_HOLE | KEEP_SIZE)`: deallocates `[offset, offset + len)`, which then
+/// reads as zeros (FSCTL_SET_ZERO_DATA on a sparse file).
+pub fn punch_hole(fd: impl AsFd, offset: u64, len: u64) -> Result<(), NtStatus> {
+    if len == 0 {
+        return Ok(());
+    }
+    let flags = FallocateFlags::PUNCH_HOLE | FallocateFlags::KEEP_SIZE;
+    rustix::fs::fallocate(fd, flags, offset, len).map_err(map_errno)
+}
+
+/// `fallocate(0)` over `[0, len)`: allocates every hole of a file of size `len` (a file
+/// that stops being sparse), size unchanged.
+pub fn fill_holes(fd: impl AsFd, len: u64) -> Result<(), NtStatus> {
+    if len == 0 {
+        return Ok(());
+    }
+    rustix::fs::fallocate(fd, FallocateFlags::empty(), 0, len).map_err(map_errno)
+}
+
+/// The next allocated range at or after `from`: `lseek(SEEK_DATA)` then `lseek(SEEK_HOLE)`,
+/// as `(start, end)`; `None` when no data follows `from`. Moves the descriptor's file
+/// position, which PVFS never uses (it reads and writes at explicit offsets).
+pub fn next_data(fd: impl AsFd, from: u64) -> Result<Option<(u64, u64)>, NtStatus> {
+    use rustix::fs::{SeekFrom, seek};
+    let fd = fd.as_fd();
+    let start = match seek(fd, SeekFrom::Data(from)) {
+        Ok(p) => p,
+        Err(rustix::io::Errno::NXIO) => return Ok(None),
+        Err(e) => return Err(map_errno(e)),
+    };
+    let end = seek(fd, SeekFrom::Hole(start)).map_err(map_errno)?;
+    Ok(Some((start, end)))
+}
+
 /// `fsync`.
 pub fn fsync(fd: impl AsFd) -> Result<(), NtStatus> {
     rustix::fs::fsync(fd).map_err(map_errno)
