@@ -661,6 +661,31 @@ pub fn reclaim_after_a_cut(t: &Target, dialect: Dialect, name: &str, cut: impl F
 /// A proxy's `sent_count` of it counts the reads that reached the server.
 pub const READ_HEADER: &[u8] = b"\xfeSMB\x40\x00\x01\x00\x00\x00\x00\x00\x08\x00";
 
+/// Opens `name` for reading and writing with `share` from another client (a redirector of
+/// its own, asking no lease), asserting the open did not wait out a break timeout: the
+/// first client's redirector answered the break it caused. The mount is returned with the
+/// handle, which lives on its connection.
+fn open_for_writing_elsewhere(t: &Target, name: &str, share: ShareAccess) -> (Mounted, FileHandle) {
+    let other = t.mount_with(RdrConfig {
+        dialects: vec![Dialect::SMB_3_1_1],
+        leases: false,
+        ..RdrConfig::default()
+    });
+    let started = std::time::Instant::now();
+    let g = other
+        .open_with(name, |mut r| {
+            r.desired_access = AccessMask::GENERIC_READ | AccessMask::GENERIC_WRITE;
+            r.share(share)
+        })
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the lease break was not answered (the open waited {:?})",
+        started.elapsed()
+    );
+    (other, g)
+}
+
 /// Reads under a lease (MS-SMB2 3.2.4.3.8, 3.2.5.19.2): the redirector asks for RWH and,
 /// while it holds R, answers reads of bytes it read before (and reads past the end a short
 /// read found) without the server, `reads_sent` (what the server got) staying put; its own
@@ -694,23 +719,7 @@ pub fn reads_under_a_lease(t: &Target, reads_sent: &dyn Fn() -> usize) {
     assert_eq!(reads_sent(), once + 1, "a write drops the cache");
 
     // Another client (its own connection) opens the file for writing and writes.
-    let other = t.mount_with(RdrConfig {
-        dialects: vec![Dialect::SMB_3_1_1],
-        leases: false,
-        ..RdrConfig::default()
-    });
-    let started = std::time::Instant::now();
-    let g = other
-        .open_with("leased.txt", |mut r| {
-            r.desired_access = AccessMask::GENERIC_READ | AccessMask::GENERIC_WRITE;
-            r.share(ShareAccess::ALL)
-        })
-        .unwrap();
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "the lease break was not acknowledged (the open waited {:?})",
-        started.elapsed()
-    );
+    let (_other, g) = open_for_writing_elsewhere(t, "leased.txt", ShareAccess::ALL);
     assert_eq!(block_on(g.write(0, b"other".to_vec())).unwrap(), 5);
     close(g);
     // A break that takes R needs no acknowledgment, so nothing orders it before the
@@ -787,23 +796,7 @@ pub fn handles_under_a_lease(t: &Target, creates_sent: &dyn Fn() -> usize) {
 
     // Another client wants the file for writing, which the parked handle's sharing (read
     // only) refuses: the server breaks H and the redirector closes the parked handle.
-    let other = t.mount_with(RdrConfig {
-        dialects: vec![Dialect::SMB_3_1_1],
-        leases: false,
-        ..RdrConfig::default()
-    });
-    let started = std::time::Instant::now();
-    let g = other
-        .open_with("parked.txt", |mut r| {
-            r.desired_access = AccessMask::GENERIC_READ | AccessMask::GENERIC_WRITE;
-            r.share(ShareAccess::READ)
-        })
-        .unwrap();
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "the break was not answered (the open waited {:?})",
-        started.elapsed()
-    );
+    let (_other, g) = open_for_writing_elsewhere(t, "parked.txt", ShareAccess::READ);
     close(g);
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while parked() != 0 {
