@@ -278,8 +278,10 @@ impl Driver for Pvfs {
         if let (Some(kind), Some(ccb)) = (breaks_oplocks(irp.request()), irp.file_context()) {
             // The lease breaks go out now, on the caller's thread, before the request waits
             // for a worker: a client that sends the next request at once sees the break
-            // first, as from Windows (smbtorture's smb2.lease.rename_wait). The worker's
-            // pass finds them breaking and waits.
+            // first, as from Windows. (A rename still opens its target directory in
+            // lwio-core before it gets here, so smbtorture's smb2.lease.rename_wait can
+            // still see its next answer first.) One look at the FCB's lease list when the
+            // file has no lease; the worker's pass finds the breaks in progress and waits.
             oplock::break_leases_early(&ccb.fcb, ccb.id, kind, volume.oplock_break_timeout);
         }
         let queue = match &volume.execution {
