@@ -8,6 +8,19 @@ cd "$(dirname "$0")/.."
 
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
+# Each step says how long the one before it took, so that the suite's time (CI's target is
+# 30 minutes on 2 cores) can be kept in view step by step.
+started=$SECONDS
+step_started=$SECONDS
+step() {
+    local now=$SECONDS
+    [ -n "${step_name:-}" ] && echo "   ($step_name: $((now - step_started)) s)"
+    step_name=$1
+    step_started=$now
+    echo "== $1"
+}
+trap 'rc=$?; [ -n "${step_name:-}" ] && echo "   ($step_name: $((SECONDS - step_started)) s; total $((SECONDS - started)) s, exit $rc)"' EXIT
+
 # The interop tests talk to Samba's own tools over loopback. Install them when missing (as
 # root apt-get works; otherwise say what to install). A missing peer fails those tests.
 need=()
@@ -46,13 +59,13 @@ if ! "$venv/bin/python" -c 'import impacket, smbprotocol' >/dev/null 2>&1; then
 fi
 export LWIO_PYTHON="$venv/bin/python"
 
-echo "== cargo fmt --check"
+step "cargo fmt --check"
 cargo fmt --all -- --check
 
-echo "== cargo clippy (warnings are errors)"
+step "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
-echo "== feature combinations of lwio and lwio-srv (cargo clippy: check with lints, warnings are errors)"
+step "feature combinations of lwio and lwio-srv (cargo clippy: check with lints, warnings are errors)"
 # Not a powerset: the core alone, each driver alone, the tool, RPC, a server with neither
 # named pipes nor RPC, a server with IPC$ but no RPC. One shared target directory.
 for features in "" memfs pvfs npfs tool rpc samr rdr fuse srv,pvfs srv,npfs; do
@@ -82,7 +95,7 @@ if cargo tree -p lwio-rpc -e normal | grep -qE 'lwio-npfs v'; then
     exit 1
 fi
 
-echo "== every crate packages and builds from its package (cargo package --workspace)"
+step "every crate packages and builds from its package (cargo package --workspace)"
 # One command packages the publishable crates in dependency order and verifies each
 # against its siblings' packages (a local registry), as crates.io would see them.
 # Cargo treats a registry crate of a given version as immutable: it unpacks it once under
@@ -93,18 +106,18 @@ echo "== every crate packages and builds from its package (cargo package --works
 rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/lwio-* target/package-check/debug/.fingerprint/lwio*
 CARGO_TARGET_DIR=target/package-check cargo package --workspace --exclude lwio-fuzz --allow-dirty --quiet
 
-echo "== every fuzz target, a few seconds each from its seed corpus (cargo-fuzz on stable)"
+step "every fuzz target, a few seconds each from its seed corpus (cargo-fuzz on stable)"
 ./scripts/fuzz.sh "${FUZZ_SECONDS:-4}"
 
-echo "== tests: lib, integration, examples, benches in test mode (every crate, lwiod's too)"
+step "tests: lib, integration, examples, benches in test mode (every crate, lwiod's too)"
 # tests/examples.rs runs the server examples against smbclient.
 cargo test --workspace --exclude lwio-fuzz --all-targets --no-fail-fast
 
-echo "== the main example, end to end"
+step "the main example, end to end"
 cargo run -q --example memfs
 
-echo "== smbtorture against lwiod, compared with tests/knownfail/smbtorture.txt"
+step "smbtorture against lwiod, compared with tests/knownfail/smbtorture.txt"
 ./scripts/torture.sh
 
-echo "== doc tests"
+step "doc tests"
 cargo test --workspace --exclude lwio-fuzz --doc --no-fail-fast
