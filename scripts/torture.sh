@@ -3,9 +3,11 @@
 #
 # usage: scripts/torture.sh [--update] [SUITE...]
 #
-# Starts lwiod (built by cargo) on a free loopback port with a fresh share and user, runs each
-# SUITE (default: the list in tests/knownfail/suites.txt) with one smbtorture process per
-# suite, bounded by TORTURE_TIMEOUT seconds (default 120), and reads its "success:" /
+# Starts TORTURE_JOBS (default 4) lwiods (built by cargo), each on a free loopback port with
+# a fresh share and users, and runs each SUITE (default: the list in
+# tests/knownfail/suites.txt) with one smbtorture process per suite, as many at once as there
+# are lwiods (see the lanes below; TORTURE_JOBS=1 runs them one after the other), each
+# bounded by TORTURE_TIMEOUT seconds (default 120). It reads each suite's "success:" /
 # "failure:" / "error:" / "skip:" lines. A subtest that fails and is not in
 # tests/knownfail/smbtorture.txt is a regression; a listed subtest that now passes must be
 # taken off the list (the list only shrinks). Both make the script fail. It ends with the
@@ -55,6 +57,15 @@ iptables_suite() {
     esac
     return 1
 }
+# The subtests of SUITE that block transports (a glob over its first-level subtest names), when
+# the rest of the suite does not: those run in lane 0 with iptables (see the lanes below), the
+# rest on the common queue without. Taken from the subtests whose logs say "blocking".
+iptables_part() {
+    case "$1" in
+        smb2.oplock) echo 'batch22b' ;;
+        smb2.replay) echo 'dhv2-pending3*' ;;
+    esac
+}
 samba_chains() { "$IPTABLES" -S 2>/dev/null | sed -En 's/^-N ((SAMBA|SMBTORTURE)_[A-Za-z0-9_]*)$/\1/p'; }
 chains_before=
 for suite in "${suites[@]}"; do
@@ -89,11 +100,12 @@ iptables_cleanup() {
     for chain in "${made[@]}"; do "$IPTABLES" -F "$chain"; done
     for chain in "${made[@]}"; do "$IPTABLES" -X "$chain"; done
 }
+lane_pids=() server_pids=()
 cleanup() {
-    if [ -n "${server_pid:-}" ] && kill -0 "$server_pid" 2>/dev/null; then
-        kill "$server_pid" 2>/dev/null
-        wait "$server_pid" 2>/dev/null
-    fi
+    local pid
+    for pid in "${lane_pids[@]}" "${server_pids[@]}"; do
+        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    done
     [ "${use_iptables:-no}" = yes ] && iptables_cleanup
     # TORTURE_LOGS=DIR keeps each suite's smbtorture output and lwiod's log there.
     if [ -n "${TORTURE_LOGS:-}" ]; then
@@ -106,12 +118,10 @@ trap cleanup EXIT
 cargo build -q --bin lwiod || { echo "0 passed, 1 failed"; exit 1; }
 bin=${CARGO_TARGET_DIR:-target}/debug/lwiod
 
-# A free port: let the kernel pick one, then hand it to lwiod.
-port=$(python3 scripts/lib/free-port.py)
-mkdir -p "$work/share" "$work/hideunread" "$work/client"
+# One lwiod per lane (see the lanes below), each with its own port, shares, state directory
+# and log, so that suites running side by side share nothing but the machine.
 # The accounts do not own the share root (lwiod's own files are no account's): open it to
 # everyone, as a Windows test share gives Everyone full control.
-chmod 0777 "$work/share" "$work/hideunread"
 # Signing is relaxed (lwiod requires it by default): smb2.session-id and smb2.tcon send
 # signed requests naming a session id that does not exist and want the unsigned
 # STATUS_USER_SESSION_DELETED they get, which smbtorture's client drops (and with it the
@@ -121,25 +131,42 @@ chmod 0777 "$work/share" "$work/hideunread"
 # --rpcecho serves the RPC test interface rpc.echo, rpc.bind and rpc.handles call.
 # "hideunread" is the share with access-based enumeration that smb2.acls.ACCESSBASED
 # connects to (Samba's test environment has one by that name).
-"$bin" --listen "127.0.0.1:$port" --share "share=$work/share" --user 'torture:T0rture!pass' \
-    --share "hideunread=$work/hideunread" --abe-share hideunread \
-    --admin 'tadmin:T0rture!admin' --allow-guest --anonymous-pipes --no-signing-required \
-    --state-dir "$work/state" --rpcecho \
-    >"$work/lwiod.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-    sleep 0.1
-done
+ports=()
+start_server() {
+    local lane=$1 dir=$work/lane$1 port
+    mkdir -p "$dir/share" "$dir/hideunread" "$dir/client"
+    chmod 0777 "$dir/share" "$dir/hideunread"
+    # A free port: let the kernel pick one, then hand it to lwiod.
+    port=$(python3 scripts/lib/free-port.py)
+    "$bin" --listen "127.0.0.1:$port" --share "share=$dir/share" --user 'torture:T0rture!pass' \
+        --share "hideunread=$dir/hideunread" --abe-share hideunread \
+        --admin 'tadmin:T0rture!admin' --allow-guest --anonymous-pipes --no-signing-required \
+        --state-dir "$dir/state" --rpcecho \
+        >"$work/lwiod-lane$lane.log" 2>&1 &
+    server_pids[lane]=$!
+    ports[lane]=$port
+    for _ in $(seq 1 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+        sleep 0.1
+    done
+    # A private client configuration, so the host's smb.conf and state stay out of the run.
+    printf '[global]\n  lock directory = %s\n  cache directory = %s\n  state directory = %s\n  private dir = %s\n  pid directory = %s\n  ncalrpc dir = %s/ncalrpc\n' \
+        "$dir/client" "$dir/client" "$dir/client" "$dir/client" "$dir/client" "$dir/client" >"$dir/client/smb.conf"
+}
 
-# A private client configuration, so the host's smb.conf and state stay out of the run.
-conf=$work/client/smb.conf
-printf '[global]\n  lock directory = %s\n  cache directory = %s\n  state directory = %s\n  private dir = %s\n  pid directory = %s\n  ncalrpc dir = %s/ncalrpc\n' \
-    "$work/client" "$work/client" "$work/client" "$work/client" "$work/client" "$work/client" >"$conf"
-
-results=$work/results.txt
-: >"$results"
-for suite in "${suites[@]}"; do
+# Runs one suite (or part of one) against the lane's lwiod; its results go to
+# $work/results/SUITE.PART, the seconds it took to $work/times/SUITE.PART.
+# PART is "all" (the whole suite), "ipt" (the subtests iptables_part names) or "rest" (the
+# others).
+run_suite() {
+    local suite=$1 part=$2 lane=$3
+    local port=${ports[lane]} conf=$work/lane$lane/client/smb.conf
+    local results=$work/results/$suite.$part began=$SECONDS glob seen=" "
+    local target creds solo tests hangs full sub all t limit opts rc entry one one_creds one_opts n log
+    glob=$(iptables_part "$suite")
+    local label=$suite
+    [ "$part" = all ] || label="$suite ($part)"
+    : >"$results"
     case "$suite" in
         # The RPC suites log on as an administrator, as Samba's own test environment does:
         # several operations (srvsvc share paths, wkssvc transports and alternate names)
@@ -171,14 +198,24 @@ for suite in "${suites[@]}"; do
         smb2.acls) solo=("smb2.acls.SDFLAGSVSCHOWN tadmin%T0rture!admin") ;;
     esac
     log=$work/$suite.log
-    # The suite's subtests less those that hang (see the top of this script).
+    [ "$part" = all ] || log=$work/$suite.$part.log
+    # The suite's subtests less those that hang (see the top of this script), and of a part
+    # of a suite, the subtests of that part.
     tests=("$suite")
     hangs=$(grep -E "^$(printf '%s' "$suite" | sed 's/[.[\*^$()+?{|]/\\&/g')\.[^ ]+" "$HANGS" 2>/dev/null | cut -d' ' -f1)
-    if [ -n "$hangs" ]; then
+    if [ -n "$hangs" ] || [ "$part" != all ]; then
         tests=()
         while read -r full; do
             sub=${full#"$suite".}
             sub=${sub%%.*}
+            # A nested suite lists each of its tests: run each first-level subtest once.
+            [[ "$seen" == *" $sub "* ]] && continue
+            seen+="$sub "
+            # shellcheck disable=SC2254 # the glob is a pattern
+            case "$part" in
+                ipt) case "$sub" in $glob) ;; *) continue ;; esac ;;
+                rest) case "$sub" in $glob) continue ;; esac ;;
+            esac
             if printf '%s\n' "$hangs" | grep -qxF "$suite.$sub"; then
                 echo "failure $suite.$sub" >>"$results"
             else
@@ -217,7 +254,7 @@ for suite in "${suites[@]}"; do
     [ "$suite" = smb2.oplock ] && [ "$limit" -lt 240 ] && limit=240
     [ "$suite" = smb2.multichannel ] && [ "$limit" -lt 360 ] && limit=360
     opts=()
-    iptables_suite "$suite" &&
+    iptables_suite "$suite" && [ "$part" != rest ] &&
         opts=(--option=torture:use_iptables=yes "--option=torture:iptables_command=$IPTABLES")
     timeout "$limit" smbtorture -s "$conf" "${opts[@]}" "$target" -p "$port" -U "$creds" \
         "${tests[@]}" >"$log" 2>&1
@@ -233,7 +270,8 @@ for suite in "${suites[@]}"; do
         echo "failure $suite" >>"$results"
         echo "torture: $suite ran no subtest (exit $rc); see its log:" >&2
         tail -5 "$log" >&2
-        continue
+        echo "$((SECONDS - began)) $label" >"$work/times/$suite.$part"
+        return
     fi
     # "failure: NAME [" (the reason follows on later lines); NAME may hold spaces, as in
     # "srvsvc (admin access).NetSrvGetInfo": keep all of it, spaces as underscores.
@@ -251,7 +289,61 @@ for suite in "${suites[@]}"; do
     if [ $rc -eq 124 ]; then
         echo "failure $suite.(timeout)" >>"$results"
     fi
+    echo "$((SECONDS - began)) $label" >"$work/times/$suite.$part"
+}
+
+# Lanes: TORTURE_JOBS (default 4) loops, each taking the next suite from a queue and running
+# it against a lwiod of its own. Most of a suite's time is spent waiting (break timeouts,
+# notify delays), not computing, so lanes overlap the waits. The suites that block TCP
+# transports with iptables share smbtorture's fixed chain names (and count the packets those
+# chains dropped), so they never run side by side: lane 0 takes them one after the other,
+# first, then joins the others on the common queue. The common queue is in the order of
+# tests/knownfail/suites.txt, which lists the longest suites first.
+jobs=${TORTURE_JOBS:-4}
+[ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
+mkdir -p "$work/results" "$work/times"
+: >"$work/queue.iptables"
+: >"$work/queue.common"
+for suite in "${suites[@]}"; do
+    if [ -n "$(iptables_part "$suite")" ]; then
+        echo "$suite ipt" >>"$work/queue.iptables"
+        echo "$suite rest" >>"$work/queue.common"
+    elif iptables_suite "$suite"; then
+        echo "$suite all" >>"$work/queue.iptables"
+    else
+        echo "$suite all" >>"$work/queue.common"
+    fi
 done
+# Prints the first suite of queue $1 and removes it, under a lock the lanes share.
+next_suite() {
+    local queue=$work/queue.$1 first
+    {
+        flock 9
+        first=$(head -n 1 "$queue")
+        [ -n "$first" ] && sed -i 1d "$queue"
+    } 9>"$work/queue.lock"
+    [ -n "$first" ] && printf '%s\n' "$first"
+}
+lane_pids=()
+for ((lane = 0; lane < jobs; lane++)); do
+    start_server "$lane"
+    (
+        if [ "$lane" -eq 0 ]; then
+            while item=$(next_suite iptables); do run_suite $item "$lane"; done
+        fi
+        while item=$(next_suite common); do run_suite $item "$lane"; done
+    ) &
+    lane_pids+=($!)
+done
+for pid in "${lane_pids[@]}"; do wait "$pid"; done
+
+results=$work/results.txt
+: >"$results"
+for suite in "${suites[@]}"; do
+    cat "$work/results/$suite".* >>"$results" 2>/dev/null || echo "failure $suite" >>"$results"
+done
+echo "torture: the longest suites (seconds, $jobs lanes):"
+cat "$work"/times/* 2>/dev/null | sort -rn | head -8 | sed 's/^/  /'
 
 known() { grep -E "^$(printf '%s' "$1" | sed 's/[.[\*^$()+?{|]/\\&/g')(\s|$)" "$KNOWNFAIL" >/dev/null 2>&1; }
 
