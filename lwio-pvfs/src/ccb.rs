@@ -68,6 +68,13 @@ impl Ccb {
         self.granted
     }
 
+    /// The parent oplock key the handle's create named (MS-FSA Open.ParentOplockKey):
+    /// changes through it do not break the directory lease of that key. `None` once the
+    /// handle left its file's opens (after its cleanup).
+    pub(crate) fn parent_key(&self) -> Option<crate::lease::Key> {
+        crate::lease::parent_key_of(&self.fcb, self.id)
+    }
+
     pub(crate) fn set_position(&self, position: u64) {
         self.position.store(position, Ordering::Relaxed);
     }
@@ -131,18 +138,8 @@ impl Ccb {
             }
         }
         volume.notify.cleanup(self.id);
-        if self.written.load(Ordering::Relaxed) {
-            // Data written through this handle after the last write time was updated: its
-            // cleanup sets the time to now (`crate::rw::WriteTime`).
-            let now = self.fcb.state.lock().write_time.closed_after_write();
-            crate::rw::persist(self.data(), now);
-            let path = self.path();
-            volume.notify.report(&[Change::new(
-                &path,
-                NotifyAction::MODIFIED,
-                NotifyFilter::SIZE | NotifyFilter::LAST_WRITE,
-            )]);
-        }
+        // Read while the handle is still among the file's opens: its changes below (the
+        // write time, a delete on close) are its own client's, as its other changes are.
         let (key, parent_key) = {
             let st = self.fcb.state.lock();
             let record = st.opens.iter().find(|o| o.ccb_id == self.id);
@@ -151,6 +148,19 @@ impl Ccb {
                 record.and_then(|r| r.parent_key),
             )
         };
+        if self.written.load(Ordering::Relaxed) {
+            // Data written through this handle after the last write time was updated: its
+            // cleanup sets the time to now (`crate::rw::WriteTime`).
+            let now = self.fcb.state.lock().write_time.closed_after_write();
+            crate::rw::persist(self.data(), now);
+            let path = self.path();
+            let change = Change::new(
+                &path,
+                NotifyAction::MODIFIED,
+                NotifyFilter::SIZE | NotifyFilter::LAST_WRITE,
+            );
+            volume.notify.report(&[change], parent_key);
+        }
         let last = volume.fcbs.close(&self.fcb, self.id);
         // Only once its share modes are gone, and its delete-on-close done: an open waiting
         // for this handle's oplock break goes on when it is released, and must meet neither
@@ -199,7 +209,7 @@ impl Ccb {
                 Ok(()) => {
                     // The file's last name gone, its streams go with it.
                     crate::streams::file_gone(volume, &self.fd);
-                    volume.notify.report_by(
+                    volume.notify.report(
                         &[Change::name(&last.path, NotifyAction::REMOVED, last.is_dir)],
                         parent_key,
                     )

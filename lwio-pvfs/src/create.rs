@@ -536,9 +536,8 @@ fn open_existing(
         .and_then(|()| apply_file_hints(&ccb, req, true));
     if result.is_ok() {
         let filter = NotifyFilter::SIZE | NotifyFilter::LAST_WRITE | NotifyFilter::ATTRIBUTES;
-        volume
-            .notify
-            .report(&[Change::new(on_disk, NotifyAction::MODIFIED, filter)]);
+        let change = Change::new(on_disk, NotifyAction::MODIFIED, filter);
+        volume.notify.report(&[change], ccb.parent_key());
     }
     match result {
         Ok(()) if req.disposition == CreateDisposition::SUPERSEDE => {
@@ -918,7 +917,7 @@ fn create_new(
         return Err(cleanup(status));
     }
     let parent = crate::lease::requested_parent(req);
-    volume.notify.report_by(
+    volume.notify.report(
         &[Change::name(on_disk, NotifyAction::ADDED, is_dir)],
         parent,
     );

@@ -332,9 +332,10 @@ pub(crate) fn replace_at_overwrite(
     let had = volume.root.read_ea_xattr(fd)?.is_some();
     if had || !set.is_empty() {
         store(volume, fd, &set)?;
-        volume
-            .notify
-            .report(&[Change::new(path, NotifyAction::MODIFIED, NotifyFilter::EA)]);
+        let change = Change::new(path, NotifyAction::MODIFIED, NotifyFilter::EA);
+        // The overwriting open's own client does not lose its directory lease.
+        let parent = crate::lease::requested_parent(req);
+        volume.notify.report(&[change], parent);
     }
     Ok(())
 }

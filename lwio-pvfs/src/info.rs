@@ -288,11 +288,8 @@ pub(crate) fn set(
     }
     if !changed.is_empty() {
         let path = ccb.path();
-        let parent = crate::lease::parent_key_of(&ccb.fcb, ccb.id);
-        volume.notify.report_by(
-            &[Change::new(&path, NotifyAction::MODIFIED, changed)],
-            parent,
-        );
+        let change = Change::new(&path, NotifyAction::MODIFIED, changed);
+        volume.notify.report(&[change], ccb.parent_key());
     }
     Ok(IrpResult::new(NtStatus::SUCCESS))
 }

@@ -61,12 +61,14 @@
 //! A directory may have R or RH (a request with W on a directory is
 //! STATUS_INVALID_PARAMETER; an SMB server then asks for less). Its own opens break it as a
 //! file's (a share conflict or a delete-on-close open takes H). A change of one of its
-//! entries (a name added, removed or renamed, attributes, size or times set: whatever
+//! entries (a name added, removed, renamed or linked, attributes, size, times, EAs or
+//! security set, an overwrite, the write time a writing handle's close sets: whatever
 //! change notify reports for a name directly in it, [`DirLeases::break_parents`]) breaks
 //! every lease of the directory to none, without waiting for the acknowledgment, except
 //! the lease whose key is the changing open's parent oplock key (its create's
 //! `OplockKeyEcp::parent`, MS-FSA Open.ParentOplockKey): that client changed its own
-//! directory.
+//! directory. Every report names the changing open's parent key, so no path breaks its
+//! own client's directory lease.
 //!
 //! Not supported: leases on named streams' share-check break.
 

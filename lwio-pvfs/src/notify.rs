@@ -3,8 +3,9 @@
 //! A directory handle's first ReadDirectoryChange request registers a watch: the
 //! directory's FCB (so a renamed directory keeps its watch), the filter and `watch_tree`
 //! of that first request, and a buffer. Changes made through PVFS are reported with
-//! [`Notifier::report`]: each watch whose directory holds the changed name (or an
-//! ancestor of it, with `watch_tree`) and whose filter matches gets a
+//! [`Notifier::report`], which also breaks the leases of the directories holding the
+//! changed names ([`crate::lease`]): each watch whose directory holds the changed name (or
+//! an ancestor of it, with `watch_tree`) and whose filter matches gets a
 //! FILE_NOTIFY_INFORMATION entry with a name relative to the watched directory. A pending
 //! request is completed at once; otherwise the entry is buffered until the next request.
 //! When the entries do not fit the request's buffer (or the buffer grew beyond its bound)
@@ -123,16 +124,14 @@ pub(crate) struct Notifier {
 }
 
 impl Notifier {
-    /// Reports changes made together (a rename's old and new names go in one answer),
-    /// by an open naming no parent oplock key.
-    pub(crate) fn report(&self, changes: &[Change<'_>]) {
-        self.report_by(changes, None);
-    }
-
-    /// Reports changes made through an open whose parent oplock key is `parent`: the
-    /// leases of the directories holding the changed names break (but the lease of that
-    /// key, `crate::lease::DirLeases::break_parents`), and the watches hear of them.
-    pub(crate) fn report_by(&self, changes: &[Change<'_>], parent: Option<[u8; 16]>) {
+    /// Reports changes made together (a rename's old and new names go in one answer)
+    /// through an open whose parent oplock key is `parent` (its create's
+    /// `OplockKeyEcp::parent`, [`crate::ccb::Ccb::parent_key`]): the leases of the
+    /// directories holding the changed names break, but the lease of that key
+    /// (`crate::lease::DirLeases::break_parents`), and the watches hear of them. Every
+    /// change is made through an open, so every caller names its parent key: a change
+    /// that named none would break its own client's directory lease.
+    pub(crate) fn report(&self, changes: &[Change<'_>], parent: Option<[u8; 16]>) {
         self.dir_leases
             .break_parents(changes.iter().map(|c| c.path), parent);
         let mut done = Vec::new();

@@ -235,8 +235,7 @@ pub(crate) fn rename(
                 .unless(NotifyFilter::FILE_NAME | NotifyFilter::DIR_NAME),
         );
     }
-    let parent = crate::lease::parent_key_of(&ccb.fcb, ccb.id);
-    volume.notify.report_by(&changes, parent);
+    volume.notify.report(&changes, ccb.parent_key());
     Ok(())
 }
 
@@ -277,8 +276,7 @@ pub(crate) fn link(
             sys::link_fd(&ccb.fd, &dest.fd, wanted)
         })?;
     let new_path = path::join(&dest.path(), wanted);
-    volume
-        .notify
-        .report(&[Change::name(&new_path, NotifyAction::ADDED, false)]);
+    let change = Change::name(&new_path, NotifyAction::ADDED, false);
+    volume.notify.report(&[change], ccb.parent_key());
     Ok(())
 }

@@ -84,11 +84,8 @@ pub(crate) fn set(
         }
     }
     let path = ccb.path();
-    volume.notify.report(&[Change::new(
-        &path,
-        NotifyAction::MODIFIED,
-        NotifyFilter::SECURITY,
-    )]);
+    let change = Change::new(&path, NotifyAction::MODIFIED, NotifyFilter::SECURITY);
+    volume.notify.report(&[change], ccb.parent_key());
     Ok(IrpResult::new(NtStatus::SUCCESS))
 }
 

@@ -2,8 +2,9 @@
 //! Leases over SMB2 with the raw client (MS-SMB2 3.3.5.9.8, 3.3.5.9.11): a lease belongs
 //! to its file, not to the name it was granted under, so it follows a rename (as Windows
 //! answers smbtorture's smb2.lease.v2_rename); its key on another file is refused.
-//! Directory leases: RH at most, broken by another client's new entry, not by the
-//! holder's own (its ParentLeaseKey).
+//! Directory leases: RH at most, broken by another client's change of an entry (a new
+//! entry, a write and close, EAs, security, an overwrite, a hard link), not by the
+//! holder's own (through opens naming its lease as ParentLeaseKey).
 
 use std::time::Duration;
 
@@ -47,17 +48,27 @@ async fn create_as(
     lease: Lease,
     options: CreateOptions,
 ) -> Result<CreateResponse, NtStatus> {
+    let access = AccessMask::GENERIC_READ | AccessMask::GENERIC_WRITE | AccessMask::DELETE;
+    let disposition = CreateDisposition::OPEN_IF;
+    create_with(c, name, lease, (access, disposition), options).await
+}
+
+async fn create_with(
+    c: &mut RawClient<DuplexStream>,
+    name: &str,
+    lease: Lease,
+    (desired_access, disposition): (AccessMask, CreateDisposition),
+    options: CreateOptions,
+) -> Result<CreateResponse, NtStatus> {
     let name = name.to_owned();
     let msg = Msg::new(
         Command::CREATE,
         body(|o| {
             CreateRequest {
                 oplock_level: OplockLevel::LEASE,
-                desired_access: AccessMask::GENERIC_READ
-                    | AccessMask::GENERIC_WRITE
-                    | AccessMask::DELETE,
+                desired_access,
                 share_access: ShareAccess(7),
-                disposition: CreateDisposition::OPEN_IF,
+                disposition,
                 options,
                 name,
                 contexts: vec![RequestContext::Lease(lease).to_raw()],
@@ -89,14 +100,25 @@ async fn rename(c: &mut RawClient<DuplexStream>, r: &CreateResponse, to: &str) -
         root_directory: 0,
         file_name: to.into(),
     };
+    let class = FileInfoClass::RENAME.0;
+    set_info(c, r, (InfoType::FILE, class, 0), info.encode()).await
+}
+
+/// SET_INFO of `buffer` on `r`'s open, as (info type, class, additional information).
+async fn set_info(
+    c: &mut RawClient<DuplexStream>,
+    r: &CreateResponse,
+    (info_type, info_class, additional_information): (InfoType, u8, u32),
+    buffer: Vec<u8>,
+) -> NtStatus {
     let msg = Msg::new(
         Command::SET_INFO,
         body(|o| {
             SetInfoRequest {
-                info_type: InfoType::FILE,
-                info_class: FileInfoClass::RENAME.0,
-                buffer: info.encode(),
-                additional_information: 0,
+                info_type,
+                info_class,
+                buffer,
+                additional_information,
                 file_id: r.file_id,
             }
             .encode(o)
@@ -264,4 +286,162 @@ async fn without_directory_leasing_a_directory_gets_no_lease() {
     .unwrap();
     assert_eq!(d.oplock_level, OplockLevel::NONE);
     assert!(response_lease(&d).is_none());
+}
+
+/// A change of an entry of a leased directory, made over SMB2.
+#[derive(Clone, Copy, Debug)]
+enum EntryChange {
+    /// A WRITE, then the CLOSE that sets the last write time.
+    WriteThenClose,
+    /// SET_INFO FileFullEaInformation.
+    SetEa,
+    /// SET_INFO of the security descriptor's DACL.
+    SetSecurity,
+    /// A CREATE that overwrites the file.
+    Overwrite,
+    /// SET_INFO FileLinkInformation: a hard link in the same directory.
+    Link,
+}
+
+impl EntryChange {
+    /// Makes the change to `d\<name>` through an open leased by `key`, naming `parent` as
+    /// its parent directory's lease key; closes the open.
+    async fn make(self, c: &mut RawClient<DuplexStream>, name: &str, key: u8, parent: Option<u8>) {
+        use lwio_fscc::file_info::FileLinkInformation;
+        use lwio_fscc::{EaEntry, FileFullEaInformation};
+        let path = format!("d\\{name}");
+        let disposition = match self {
+            EntryChange::Overwrite => CreateDisposition::OVERWRITE,
+            _ => CreateDisposition::OPEN,
+        };
+        let access = AccessMask::GENERIC_ALL;
+        let lease = lease_v2(key, RWH, parent);
+        let r = create_with(
+            c,
+            &path,
+            lease,
+            (access, disposition),
+            CreateOptions::empty(),
+        )
+        .await
+        .unwrap();
+        let status = match self {
+            EntryChange::WriteThenClose => {
+                c.write(r.file_id, 0, b"new data").await.unwrap();
+                NtStatus::SUCCESS
+            }
+            EntryChange::SetEa => {
+                let eas = FileFullEaInformation {
+                    entries: vec![EaEntry {
+                        flags: 0,
+                        name: b"USER.TAG".to_vec(),
+                        value: name.as_bytes().to_vec(),
+                    }],
+                };
+                let class = FileInfoClass::FULL_EA.0;
+                set_info(c, &r, (InfoType::FILE, class, 0), eas.encode()).await
+            }
+            EntryChange::SetSecurity => {
+                let sd: lwio_core::SecurityDescriptor = "D:(A;;FA;;;WD)".parse().unwrap();
+                let dacl = lwio_core::SecurityInformation::DACL.0;
+                set_info(c, &r, (InfoType::SECURITY, 0, dacl), sd.encode()).await
+            }
+            EntryChange::Overwrite => NtStatus::SUCCESS,
+            EntryChange::Link => {
+                let info = FileLinkInformation {
+                    replace_if_exists: false,
+                    root_directory: 0,
+                    file_name: format!("{path}.link"),
+                };
+                let class = FileInfoClass::LINK.0;
+                set_info(c, &r, (InfoType::FILE, class, 0), info.encode()).await
+            }
+        };
+        assert_eq!(status, NtStatus::SUCCESS, "{self:?}");
+        c.close(r.file_id).await.unwrap();
+    }
+}
+
+/// Client A holds an RH lease on `d` and makes `change` to `d\mine.txt` through an open
+/// naming that lease as its parent's: no break. Client B makes it to `d\theirs.txt`: A's
+/// lease breaks to none (MS-SMB2 3.3.4.7, MS-FSA 2.1.4.12.2 with PARENT_OBJECT).
+async fn own_entry_change_keeps_the_directory_lease(change: EntryChange) {
+    let dir = tempfile::tempdir().unwrap();
+    open_to_everyone(dir.path()).unwrap();
+    let mut config = small_config(dir.path());
+    config.settings.directory_leasing = true;
+    let h = Harness::new(config).unwrap();
+    let mut clients = Vec::new();
+    for guid in [1, 2] {
+        let (mut c, task) = h.connect(None);
+        c.negotiate_with(NegotiateRequest {
+            capabilities: Capabilities::DIRECTORY_LEASING,
+            client_guid: [guid; 16],
+            dialects: vec![Dialect::SMB_3_0_2],
+            ..NegotiateRequest::default()
+        })
+        .await
+        .unwrap();
+        c.logon(USER.0, USER.1).await.unwrap();
+        c.tree_connect("share").await.unwrap();
+        clients.push((c, task));
+    }
+    let [(mut a, _ta), (mut b, _tb)] = <[_; 2]>::try_from(clients).ok().unwrap();
+    // The directory and its two files, made before the lease.
+    let (all, make) = (AccessMask::GENERIC_ALL, CreateDisposition::CREATE);
+    for (name, options) in [
+        ("d", CreateOptions::DIRECTORY_FILE),
+        ("d\\mine.txt", CreateOptions::empty()),
+        ("d\\theirs.txt", CreateOptions::empty()),
+    ] {
+        let id = a.create(name, all, make, options).await.unwrap();
+        a.close(id).await.unwrap();
+    }
+    // Opened for listing, as a client caching it does (a DELETE access would refuse the
+    // link's target directory open its share, as on Windows).
+    let list = (AccessMask::GENERIC_READ, CreateDisposition::OPEN);
+    let lease = lease_v2(1, 3, None);
+    let d = create_with(&mut a, "d", lease, list, CreateOptions::DIRECTORY_FILE)
+        .await
+        .unwrap();
+    assert_eq!(response_lease(&d).unwrap().state.0, 3, "RH on d");
+
+    change.make(&mut a, "mine.txt", 2, Some(1)).await;
+    let got = breaks(&mut a, Duration::from_millis(300)).await;
+    assert!(got.is_empty(), "{change:?} by the holder broke: {got:?}");
+
+    change.make(&mut b, "theirs.txt", 3, None).await;
+    let got = breaks(&mut a, Duration::from_millis(500)).await;
+    assert_eq!(got.len(), 1, "{change:?} by another: {got:?}");
+    assert_eq!(got[0].lease_key, [1; 16]);
+    assert_eq!(
+        (got[0].current_lease_state.0, got[0].new_lease_state.0),
+        (3, 0)
+    );
+    a.close(d.file_id).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_holders_write_and_close_in_its_directory_keep_its_lease() {
+    own_entry_change_keeps_the_directory_lease(EntryChange::WriteThenClose).await;
+}
+
+#[tokio::test]
+async fn the_holders_ea_set_in_its_directory_keeps_its_lease() {
+    own_entry_change_keeps_the_directory_lease(EntryChange::SetEa).await;
+}
+
+#[tokio::test]
+async fn the_holders_security_set_in_its_directory_keeps_its_lease() {
+    own_entry_change_keeps_the_directory_lease(EntryChange::SetSecurity).await;
+}
+
+#[tokio::test]
+async fn the_holders_overwrite_in_its_directory_keeps_its_lease() {
+    own_entry_change_keeps_the_directory_lease(EntryChange::Overwrite).await;
+}
+
+#[tokio::test]
+async fn the_holders_hard_link_in_its_directory_keeps_its_lease() {
+    own_entry_change_keeps_the_directory_lease(EntryChange::Link).await;
 }
