@@ -23,6 +23,7 @@ use rustix::fs::{Mode, OFlags};
 use crate::Volume;
 use crate::ccb::{Ccb, facts_of, with_open_state};
 use crate::facts::Facts;
+use crate::sys::short::ListingShortNames as ShortNames;
 use crate::sys::{self, EntryType};
 
 /// Where a directory enumeration of one handle stands.
@@ -31,7 +32,34 @@ pub(crate) struct DirScan {
     /// The pattern compiled once for the scan.
     matcher: Matcher,
     names: Vec<String>,
+    /// The entries' 8.3 short names, computed at the first entry that reports them.
+    shorts: Option<ShortNames>,
     next: usize,
+}
+
+/// The short names of a scan's entries (see [`crate::sys::short`]): computed over all the
+/// directory's names at once, so that colliding names are ranked once per scan. The names
+/// are those a lookup by short name sees ([`sys::Root::short_group`]): the listed ones, and
+/// the stream store in the share root, which is no entry of the listing.
+fn short_names(ccb: &Ccb, names: &[String]) -> ShortNames {
+    let store = ccb
+        .path()
+        .is_empty()
+        .then_some(crate::streams::store::STORE_DIR);
+    let all = names.iter().map(String::as_str).chain(store);
+    ShortNames::new(all, |name| match sys::stat_at(&ccb.fd, name) {
+        Ok(Some(st)) => sys::short_rank(&st),
+        _ => (i64::MAX, u32::MAX, u64::MAX),
+    })
+}
+
+/// Whether entries of the directory class `class` carry a ShortName
+/// (FileBothDirectoryInformation, FileIdBothDirectoryInformation; MS-FSCC 2.4.8, 2.4.17).
+fn class_has_short_name(class: lwio_core::FileInfoClass) -> bool {
+    matches!(
+        class,
+        lwio_core::FileInfoClass::BOTH_DIRECTORY | lwio_core::FileInfoClass::ID_BOTH_DIRECTORY
+    )
 }
 
 /// How a scan's pattern is matched.
@@ -210,6 +238,7 @@ pub(crate) fn query(
             pattern,
             matcher,
             names,
+            shorts: None,
             next: 0,
         });
     }
@@ -235,6 +264,12 @@ pub(crate) fn query(
         let index = u32::try_from(scan.next).unwrap_or(u32::MAX);
         let mut entry = facts.dir_entry(name, index);
         entry.ea_size = ea_size;
+        if class_has_short_name(q.class) {
+            let shorts = scan
+                .shorts
+                .get_or_insert_with(|| short_names(ccb, &scan.names));
+            entry.short_name = shorts.get(name);
+        }
         if !writer.push(&entry) {
             break;
         }

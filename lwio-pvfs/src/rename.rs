@@ -161,7 +161,8 @@ pub(crate) fn rename(
     // same directory).
     let src_change = volume.root.begin_change(&src_parent_fd);
     let dst_change = volume.root.begin_change(&dest.fd);
-    let same_dir = src_change.dir_id().is_some() && src_change.dir_id() == dst_change.dir_id();
+    let src_dir = src_change.dir_id();
+    let same_dir = src_dir.is_some() && src_dir == dst_change.dir_id();
     let case_only = existing.is_some() && !replace_target;
     let result = if case_only {
         // Same file under another case: rename in place.
@@ -202,6 +203,13 @@ pub(crate) fn rename(
             .end_change(&dest.fd, dst_change, &edits[split..]);
     }
     result?;
+    if let (false, Some((dev, ino))) = (case_only, src_dir) {
+        // The old name is remembered for a create by its short name (`crate::tunnel`).
+        if let Ok(st) = sys::fstat(&ccb.fd) {
+            let dir = crate::fcb::FileKey { dev, ino };
+            volume.tunnel.removed(dir, src_name, &st);
+        }
+    }
     if let Some((_, st)) = existing.as_ref().filter(|_| replace_target) {
         if st.nlink <= 1 {
             // The replaced file's last link is gone, and its streams with it.

@@ -102,6 +102,7 @@ mod index;
 mod names;
 mod ops;
 mod root;
+pub mod short;
 pub mod xattr;
 
 #[cfg(test)]
@@ -116,7 +117,7 @@ pub use ops::{
     pwrite_all, read_dir, rename_at, reopen, same_object, set_mode, set_owner, set_size, set_times,
     stat_at, unlink_at,
 };
-pub use root::{DirChange, Found, Resolved, Root};
+pub use root::{DirChange, Found, Resolved, Root, short_rank};
 pub use xattr::{DosInfo, DosRead, DosSource, DosWrite};
 
 /// The extended-attribute namespace that holds security descriptors.
