@@ -252,7 +252,18 @@ pub(crate) fn query(
     let want_ea = lwio_fscc::dir_class_has_ea_size(q.class);
     while scan.next < scan.names.len() && !writer.is_full() {
         let name = &scan.names[scan.next];
-        if !scan.matcher.matches(name) {
+        // MS-FSA 2.1.5.6.3: an entry is listed when the pattern matches its name or its
+        // short name. Short names are computed only when a name that has a short name of
+        // its own does not match.
+        let matched = scan.matcher.matches(name)
+            || (sys::short::hash_key(name).is_some() && {
+                let shorts = scan
+                    .shorts
+                    .get_or_insert_with(|| short_names(ccb, &scan.names));
+                let short = shorts.get(name);
+                !short.is_empty() && scan.matcher.matches(&short)
+            });
+        if !matched {
             scan.next += 1;
             continue;
         }

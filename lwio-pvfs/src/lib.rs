@@ -66,7 +66,8 @@
 //!   FileAlternateNameInformation, the Both/IdBoth directory classes and every path
 //!   lookup agree on it: a component of that shape that matches no long name is looked
 //!   up among the short names (one directory scan), so open, delete and rename by short
-//!   name work, inside the jail like any other lookup. A create by a short name lately
+//!   name work, inside the jail like any other lookup; a listing's pattern matches the
+//!   long or the short name (MS-FSA 2.1.5.6.3). A create by a short name lately
 //!   removed gets the file's long name back (the tunnel cache, `tunnel`).
 //! - Renames and links work relative to the target directory the I/O manager opened for
 //!   the caller (`target`, `rename`); a replaced file must grant the caller DELETE and be
@@ -75,8 +76,7 @@
 //! ## Not supported (and what is returned)
 //! Streams of the share root (STATUS_OBJECT_NAME_INVALID), renaming a stream to or from
 //! the unnamed stream (STATUS_NOT_SUPPORTED; see `streams`), reparse points,
-//! setting a short name (FileShortNameInformation: STATUS_INVALID_INFO_CLASS), matching
-//! a listing's pattern against short names (only long names are matched), a short name
+//! setting a short name (FileShortNameInformation: STATUS_INVALID_INFO_CLASS), a short name
 //! for a tenth colliding name in one group (it has none: FileAlternateNameInformation is
 //! STATUS_OBJECT_NAME_NOT_FOUND, MS-FSCC 2.4.5), opening by file id (STATUS_NOT_SUPPORTED),
 //! a volume index of object ids (they are kept per file, but a set id's uniqueness is not

@@ -220,3 +220,24 @@ fn a_short_name_does_not_lead_out_of_the_share() {
         );
     }
 }
+
+#[test]
+fn a_listing_pattern_matches_the_short_name_too() {
+    let s = Share::new();
+    s.mkdir("d");
+    s.file("d/quarterly report.text");
+    s.file("d/other.doc");
+    let alt = alternate_name(&s, "d/quarterly report.text").unwrap();
+    let h = s.dir_handle("d");
+    // The short name as the pattern, in any case, and a wildcard only the short name
+    // matches (its extension is `TEX`).
+    for pattern in [alt.clone(), alt.to_ascii_lowercase(), "*.tex".to_owned()] {
+        assert_eq!(
+            list(&h, &pattern).unwrap(),
+            vec!["quarterly report.text".to_owned()],
+            "{pattern}"
+        );
+    }
+    assert_eq!(list(&h, "*.doc").unwrap(), vec!["other.doc".to_owned()]);
+    assert_eq!(list(&h, "nothing~1.txt"), Err(NtStatus::NO_SUCH_FILE));
+}
