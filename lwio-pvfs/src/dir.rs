@@ -37,6 +37,28 @@ pub(crate) struct DirScan {
     next: usize,
 }
 
+impl DirScan {
+    /// Whether the entry at `i` is listed: MS-FSA 2.1.5.6.3 lists an entry when the
+    /// pattern matches its name or its short name. Short names are computed (for the whole
+    /// scan, once) only when a name that has a short name of its own does not match.
+    fn matches(&mut self, ccb: &Ccb, i: usize) -> bool {
+        let Some(name) = self.names.get(i) else {
+            return false;
+        };
+        if self.matcher.matches(name) {
+            return true;
+        }
+        if !self.matcher.may_match_short_names() || sys::short::hash_key(name).is_none() {
+            return false;
+        }
+        let shorts = self
+            .shorts
+            .get_or_insert_with(|| short_names(ccb, &self.names));
+        let short = shorts.get(name);
+        !short.is_empty() && self.matcher.matches(&short)
+    }
+}
+
 /// The short names of a scan's entries (see [`crate::sys::short`]): computed over all the
 /// directory's names at once, so that colliding names are ranked once per scan. The names
 /// are those a lookup by short name sees ([`sys::Root::short_group`]): the listed ones, and
@@ -83,6 +105,15 @@ impl Matcher {
             return Err(NtStatus::OBJECT_NAME_INVALID);
         }
         Ok(Matcher::Literal(sys::fold_name(pattern)))
+    }
+
+    /// Whether the pattern can match a short name that differs from its long name: such a
+    /// short name always has the hash form's shape, which a literal pattern must have too.
+    fn may_match_short_names(&self) -> bool {
+        match self {
+            Matcher::Literal(folded) => sys::short::tilde_form(folded).is_some(),
+            Matcher::Wild(_) => true,
+        }
     }
 
     fn matches(&self, name: &str) -> bool {
@@ -251,22 +282,11 @@ pub(crate) fn query(
     // STATUS_NO_MORE_FILES would never end.
     let want_ea = lwio_fscc::dir_class_has_ea_size(q.class);
     while scan.next < scan.names.len() && !writer.is_full() {
-        let name = &scan.names[scan.next];
-        // MS-FSA 2.1.5.6.3: an entry is listed when the pattern matches its name or its
-        // short name. Short names are computed only when a name that has a short name of
-        // its own does not match.
-        let matched = scan.matcher.matches(name)
-            || (sys::short::hash_key(name).is_some() && {
-                let shorts = scan
-                    .shorts
-                    .get_or_insert_with(|| short_names(ccb, &scan.names));
-                let short = shorts.get(name);
-                !short.is_empty() && scan.matcher.matches(&short)
-            });
-        if !matched {
+        if !scan.matches(ccb, scan.next) {
             scan.next += 1;
             continue;
         }
+        let name = &scan.names[scan.next];
         let Some((facts, ea_size)) = entry_facts(volume, ccb, name, want_ea, q.only_accessible)
         else {
             scan.next += 1;
