@@ -180,4 +180,20 @@ mod tests {
         t.forget_dir(dir);
         assert_eq!(t.len(), 0);
     }
+
+    #[test]
+    fn entries_expire_after_max_age() {
+        let t = Tunnel::default();
+        let dir = FileKey { dev: 1, ino: 2 };
+        t.removed(dir, "an old long name.txt", &stat(3));
+        t.removed(dir, "a new long name.txt", &stat(4));
+        let now = Instant::now();
+        {
+            let mut entries = t.entries.lock();
+            entries[0].at = now.checked_sub(MAX_AGE * 2).unwrap_or(now);
+            expire(&mut entries, now);
+        }
+        let names: Vec<String> = t.entries.lock().iter().map(|e| e.name.clone()).collect();
+        assert_eq!(names, vec!["a new long name.txt".to_owned()]);
+    }
 }

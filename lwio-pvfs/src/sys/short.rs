@@ -27,20 +27,20 @@
 //! local process renames the file. The computed one is free for the common case (a group
 //! of one member: no stat, no scan), and it stays stable when files are added: a new file
 //! is born after every existing one, so it ranks last in its group and takes a digit no
-//! older member had. Two things can still move a short name, both rare and documented: a
-//! file renamed or linked *into* a group (its birth time is older than the members'), and
-//! a long name spelling an existing short name made by a local process (PVFS itself never
-//! makes one: such a name already opens the file whose short name it is). On a file system
-//! without birth times the rank is the inode number, which a new file does not always
-//! exceed.
+//! older member had. What can still move a short name, only ever inside a group of
+//! colliding names (rare: the key has about 20 bits besides the prefix and extension):
+//! a file renamed or linked *into* the group (its birth time is older than the members'),
+//! the removal of a member (the later ones move down a digit, where NTFS would keep
+//! theirs), and a long name spelling an existing short name made by a local process (PVFS
+//! itself never makes one: such a name already opens the file whose short name it is).
+//! On a file system without birth times the rank is the inode number, which a new file
+//! does not always exceed.
 //!
 //! Finding a file by its short name costs one directory scan, and only for a name of the
 //! hash form's shape (an 8.3 name with `~` followed by one digit 1-9) that matched no long
 //! name; within the scan only the members of the asked group are `stat`ed, to rank them.
 
 use std::collections::HashMap;
-
-use super::names::fold_name;
 
 /// The characters NTFS allows in an 8.3 name besides ASCII letters and digits.
 const SPECIAL: &str = "$%'-_@~`!(){}^#&";
@@ -53,7 +53,7 @@ fn allowed(c: char) -> bool {
     c.is_ascii_alphanumeric() || SPECIAL.contains(c)
 }
 
-/// Splits an upper-cased name into its base and extension at the last period (a leading
+/// Splits a name into its base and extension at the last period (a leading
 /// period belongs to the base: `.profile` has no extension).
 fn split_ext(name: &str) -> (&str, &str) {
     match name.rsplit_once('.') {
@@ -74,25 +74,70 @@ pub fn fits_8_3(name: &str) -> bool {
 }
 
 /// The part of a short name that depends on the long name only: `PPHHHH` and `EXT`, upper
-/// case ASCII.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// case ASCII. Fixed-size (a stem has at most six characters: an 8.3 base less `~D`), so
+/// keys of a whole directory cost no allocation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct GroupKey {
-    stem: String,
-    ext: String,
+    stem: [u8; 6],
+    stem_len: u8,
+    ext: [u8; 3],
+    ext_len: u8,
 }
 
 impl GroupKey {
+    /// A key from ASCII characters (at most six of stem, three of extension; more are
+    /// cut off, which no caller gives).
+    fn new(stem: impl Iterator<Item = u8>, ext: impl Iterator<Item = u8>) -> GroupKey {
+        let mut key = GroupKey {
+            stem: [0; 6],
+            stem_len: 0,
+            ext: [0; 3],
+            ext_len: 0,
+        };
+        for (slot, b) in key.stem.iter_mut().zip(stem) {
+            *slot = b;
+            key.stem_len += 1;
+        }
+        for (slot, b) in key.ext.iter_mut().zip(ext) {
+            *slot = b;
+            key.ext_len += 1;
+        }
+        key
+    }
+
+    fn stem(&self) -> &[u8] {
+        &self.stem[..usize::from(self.stem_len)]
+    }
+
+    fn ext(&self) -> &[u8] {
+        &self.ext[..usize::from(self.ext_len)]
+    }
+
     /// The short name with collision digit `digit`: `STEM~D` or `STEM~D.EXT`.
     pub fn with_digit(&self, digit: u8) -> String {
         let mut out = String::with_capacity(12);
-        out.push_str(&self.stem);
+        out.extend(self.stem().iter().map(|&b| char::from(b)));
         out.push('~');
         out.push(char::from(b'0' + digit.min(MAX_DIGIT)));
-        if !self.ext.is_empty() {
+        if self.ext_len > 0 {
             out.push('.');
-            out.push_str(&self.ext);
+            out.extend(self.ext().iter().map(|&b| char::from(b)));
         }
         out
+    }
+
+    /// Whether the hash form of `name` has this key ([`hash_key`] without building one:
+    /// the extension and prefix are compared first, the hash computed only when they
+    /// agree).
+    pub fn is_key_of(&self, name: &str) -> bool {
+        if name == "." || name == ".." || fits_8_3(name) {
+            return false;
+        }
+        let (base, ext) = split_ext(name);
+        let prefix_len = self.stem().len().saturating_sub(4);
+        kept(ext, 3).eq(self.ext().iter().copied())
+            && kept(base, 2).eq(self.stem()[..prefix_len].iter().copied())
+            && self.stem()[prefix_len..] == hash_digits(name)
     }
 }
 
@@ -102,14 +147,41 @@ pub fn hash_key(name: &str) -> Option<GroupKey> {
     if name == "." || name == ".." || fits_8_3(name) {
         return None;
     }
-    let upper = name.to_ascii_uppercase();
-    let (base, ext) = split_ext(&upper);
-    // FNV-1a over the case-folded name, so that names differing only in case share a key.
+    let (base, ext) = split_ext(name);
+    let stem = kept(base, 2).chain(hash_digits(name));
+    Some(GroupKey::new(stem, kept(ext, 3)))
+}
+
+/// The first `n` characters of `part` that an 8.3 name may hold (all ASCII), upper case.
+fn kept(part: &str, n: usize) -> impl Iterator<Item = u8> + '_ {
+    part.bytes()
+        .filter(|&b| allowed(char::from(b)))
+        .take(n)
+        .map(|b| b.to_ascii_uppercase())
+}
+
+/// The four base-36 digits of the hash form: FNV-1a over the UTF-8 bytes of the
+/// case-folded name ([`fold_name`](super::fold_name), computed here character by character without
+/// allocating), so that names differing only in case share them.
+fn hash_digits(name: &str) -> [u8; 4] {
     let mut hash: u32 = 0x811c_9dc5;
-    for b in fold_name(name).bytes() {
-        hash = (hash ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    let mut buf = [0u8; 4];
+    for c in name.chars() {
+        if c.is_ascii() {
+            // One byte, upper-cased as the full mapping does (the common case, made cheap).
+            let b = c as u8;
+            hash = (hash ^ u32::from(b.to_ascii_uppercase())).wrapping_mul(0x0100_0193);
+            continue;
+        }
+        let mut up = c.to_uppercase();
+        let folded = match (up.next(), up.next()) {
+            (Some(u), None) => u,
+            _ => c,
+        };
+        for &b in folded.encode_utf8(&mut buf).as_bytes() {
+            hash = (hash ^ u32::from(b)).wrapping_mul(0x0100_0193);
+        }
     }
-    let mut stem: String = base.chars().filter(|&c| allowed(c)).take(2).collect();
     let mut digits = [0u8; 4];
     let mut h = hash % 36u32.pow(4);
     for d in digits.iter_mut().rev() {
@@ -118,9 +190,7 @@ pub fn hash_key(name: &str) -> Option<GroupKey> {
         *d = if r < 10 { b'0' + r } else { b'A' + r - 10 };
         h /= 36;
     }
-    stem.extend(digits.iter().map(|&b| char::from(b)));
-    let ext = ext.chars().filter(|&c| allowed(c)).take(3).collect();
-    Some(GroupKey { stem, ext })
+    digits
 }
 
 /// The group key and digit of a name of the hash form's shape: an 8.3 name `STEM~D` or
@@ -137,13 +207,7 @@ pub fn tilde_form(name: &str) -> Option<(GroupKey, u8)> {
         [d @ b'1'..=b'9'] => d - b'0',
         _ => return None,
     };
-    Some((
-        GroupKey {
-            stem: stem.to_owned(),
-            ext: ext.to_owned(),
-        },
-        digit,
-    ))
+    Some((GroupKey::new(stem.bytes(), ext.bytes()), digit))
 }
 
 /// How members of a group are ordered: birth time (seconds, nanoseconds; the largest
@@ -176,20 +240,26 @@ impl Group {
             if k == *key {
                 self.taken |= 1 << d;
             }
-        } else if hash_key(name).as_ref() == Some(key) {
+        } else if key.is_key_of(name) {
             self.members.push(name.to_owned());
         }
     }
 
     /// Whether the group's digits can be given without ranking: one member, and `~1` free.
     pub fn is_trivial(&self) -> bool {
-        self.members.len() == 1 && self.taken & 0b10 == 0
+        trivial(self.members.len(), self.taken)
     }
+}
+
+/// Whether a group of `members` names, with the digits `taken` by long names, gives its
+/// one member `~1` without ranking.
+fn trivial(members: usize, taken: u16) -> bool {
+    members == 1 && taken & (1 << 1) == 0
 }
 
 /// Gives each ranked member the smallest free digit in rank order (ties broken by name),
 /// skipping the digits in `taken`; members past the ninth digit get none.
-pub fn assign_digits<T>(mut ranked: Vec<(Rank, String, T)>, taken: u16) -> Vec<(u8, String, T)> {
+pub fn assign_digits<N: Ord, T>(mut ranked: Vec<(Rank, N, T)>, taken: u16) -> Vec<(u8, N, T)> {
     ranked.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     let mut out = Vec::with_capacity(ranked.len());
     let mut digit = 1u8;
@@ -217,37 +287,39 @@ pub struct ListingShortNames {
 impl ListingShortNames {
     /// Computes the short names of the directory whose names are `names`.
     pub fn new<'a>(
-        names: impl IntoIterator<Item = &'a str> + Clone,
+        names: impl IntoIterator<Item = &'a str>,
         mut rank: impl FnMut(&str) -> Rank,
     ) -> Self {
-        let mut groups: HashMap<GroupKey, Group> = HashMap::new();
-        for name in names.clone() {
+        // First how many members each key has (keys are plain values: no allocation per
+        // name), then the members of the few groups that need ranking.
+        let mut groups: HashMap<GroupKey, (u32, u16)> = HashMap::new();
+        let mut keyed: Vec<(&str, GroupKey)> = Vec::new();
+        for name in names {
             if let Some(key) = hash_key(name) {
-                groups.entry(key).or_default().members.push(name.to_owned());
+                groups.entry(key).or_default().0 += 1;
+                keyed.push((name, key));
+            } else if let Some((key, d)) = tilde_form(name) {
+                groups.entry(key).or_default().1 |= 1 << d;
             }
         }
-        for name in names {
-            if let Some((key, d)) = tilde_form(name) {
-                if let Some(g) = groups.get_mut(&key) {
-                    g.taken |= 1 << d;
+        groups.retain(|_, (members, taken)| *members > 0 && !trivial(*members as usize, *taken));
+        let mut members: HashMap<GroupKey, Vec<&str>> = HashMap::new();
+        if !groups.is_empty() {
+            for (name, key) in keyed {
+                if groups.contains_key(&key) {
+                    members.entry(key).or_default().push(name);
                 }
             }
         }
         let mut ranked = HashMap::new();
-        for (key, group) in groups {
-            if group.is_trivial() {
-                continue;
+        for (key, names) in members {
+            let taken = groups.get(&key).map_or(0, |g| g.1);
+            for m in &names {
+                ranked.insert((*m).to_owned(), None);
             }
-            let members: Vec<_> = group
-                .members
-                .iter()
-                .map(|m| (rank(m), m.clone(), ()))
-                .collect();
-            for m in &group.members {
-                ranked.insert(m.clone(), None);
-            }
-            for (d, name, ()) in assign_digits(members, group.taken) {
-                ranked.insert(name, Some(key.with_digit(d)));
+            let names: Vec<_> = names.iter().map(|m| (rank(m), *m, ())).collect();
+            for (d, name, ()) in assign_digits(names, taken) {
+                ranked.insert(name.to_owned(), Some(key.with_digit(d)));
             }
         }
         ListingShortNames { ranked }
@@ -319,6 +391,32 @@ mod tests {
         for not in ["AB~0", "AB~10", "AB~X", "ABC", "a long~1"] {
             assert_eq!(tilde_form(not), None, "{not}");
         }
+    }
+
+    #[test]
+    fn key_test_agrees_with_the_key() {
+        let names = [
+            "a long name.txt",
+            "A LONG NAME.TXT",
+            "a long name.text",
+            "ab",
+            "äb long",
+            "x.y.z.long",
+            ".profile",
+            "no extension at all",
+            "ABC.TXT",
+            "..",
+        ];
+        for a in names {
+            for b in names {
+                let Some(key) = hash_key(a) else {
+                    continue;
+                };
+                assert_eq!(key.is_key_of(b), hash_key(b) == Some(key), "{a} {b}");
+            }
+        }
+        // The folded spelling is hashed: case does not matter, beyond ASCII too.
+        assert_eq!(hash_key("Äb long"), hash_key("äb LONG"));
     }
 
     #[test]
