@@ -194,13 +194,15 @@ impl Ccb {
                         };
                         sys::unlink_at(&dir, name, last.is_dir).map(|()| st)
                     })?;
-                // Remembered for a create by its short name (`crate::tunnel`).
-                let dir_st = sys::fstat(&dir)?;
-                let dir_key = crate::fcb::FileKey {
-                    dev: dir_st.dev,
-                    ino: dir_st.ino,
-                };
-                volume.tunnel.removed(dir_key, name, &st);
+                // Remembered for a create by its short name (`crate::tunnel`); the delete
+                // is done whether or not the directory can be told.
+                if let Ok(dir_st) = sys::fstat(&dir) {
+                    let dir_key = crate::fcb::FileKey {
+                        dev: dir_st.dev,
+                        ino: dir_st.ino,
+                    };
+                    volume.tunnel.removed(dir_key, name, &st);
+                }
                 if last.is_dir {
                     volume.tunnel.forget_dir(key);
                 }
