@@ -67,8 +67,8 @@
 //!   lookup agree on it: a component of that shape that matches no long name is looked
 //!   up among the short names (one directory scan), so open, delete and rename by short
 //!   name work, inside the jail like any other lookup; a listing's pattern matches the
-//!   long or the short name (MS-FSA 2.1.5.6.3). A create by a short name lately
-//!   removed gets the file's long name back (the tunnel cache, `tunnel`).
+//!   long or the short name (MS-FSA 2.1.5.6.3). A create of (or a rename to) a short
+//!   name lately removed gets the file's long name back (the tunnel cache, `tunnel`).
 //! - Renames and links work relative to the target directory the I/O manager opened for
 //!   the caller (`target`, `rename`); a replaced file must grant the caller DELETE and be
 //!   neither open, read-only nor a directory.

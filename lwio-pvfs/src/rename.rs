@@ -24,7 +24,7 @@
 //! was opened. What remains is the window between those checks and the system call, in
 //! which only a local process with write access to the directory could swap a name.
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 
 use lwio_core::irp::{LinkTarget, NotifyFilter, TargetFlags};
@@ -144,6 +144,19 @@ pub(crate) fn rename(
     // The requested spelling: a case-only rename changes the case on disk.
     let wanted = target.name.as_str();
     let existing = volume.root.lookup_stat(&dest.fd, wanted)?;
+    // A rename to a short name lately removed gives back the long name it had (the tunnel
+    // cache: delete(name) then rename(source, name), a "safe save").
+    let restored = match existing {
+        Some(_) => None,
+        None => match volume
+            .tunnel
+            .restore(&volume.root, dest.fd.as_fd(), dest.fcb.key, wanted)?
+        {
+            Some(long) if volume.root.lookup_stat(&dest.fd, &long)?.is_none() => Some(long),
+            _ => None,
+        },
+    };
+    let wanted = restored.as_deref().unwrap_or(wanted);
     let mut replace_target = false;
     if let Some((name, st)) = &existing {
         let same_file = st.ino == ccb.fcb.key.ino && st.dev == ccb.fcb.key.dev;

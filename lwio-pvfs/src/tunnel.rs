@@ -10,14 +10,16 @@
 //!
 //! PVFS computes short names ([`crate::sys::short`]), so an entry keeps what is needed to
 //! compute the short name the file had: the long name and its rank in its short-name group.
-//! A create by a name of the hash form's shape that matches no name in the directory puts
-//! the remembered names of its group back beside the group's present members, gives out
-//! the digits again, and takes the long name that gets the digit asked for (one directory
-//! scan, only when an entry of that group is remembered for the directory).
+//! A create of (or a rename to) a name of the hash form's shape that matches no name in
+//! the directory puts the remembered names of its group back beside the group's present
+//! members, gives out the digits again, and takes the long name that gets the digit asked
+//! for (one directory scan, only when an entry of that group is remembered for the
+//! directory).
 //!
-//! What is tunnelled: delete and rename away, then create by the short name. Not done:
-//! restoring the creation time and object id (MS-FSA lets an object store tunnel them
-//! too), tunnelling on a rename *to* the short name, and keying by the long name.
+//! What is tunnelled: delete or rename away, then a create of the short name or a rename
+//! to it. Not done: restoring the creation time and object id (MS-FSA lets an object store
+//! tunnel them too), and keying by the long name (a create of the long name gets the short
+//! name its group gives it anyway).
 //!
 //! The cache is bounded: at most [`MAX_ENTRIES`] entries, each at most [`MAX_AGE`] old;
 //! the oldest go first.

@@ -196,6 +196,18 @@ fn a_create_by_short_name_restores_the_long_name_lately_removed() {
     drop(f);
     s.file(&format!("d/{alt}"));
     assert!(s.path("d/Another Long Name.txt").exists());
+    // A safe save: the file deleted by its short name, a new one renamed to that name.
+    let f = s.all(&format!("d/{alt}"));
+    set_delete(&f, true).unwrap();
+    drop(f);
+    s.file_with("d/saved.tmp", b"saved");
+    let f = s.all("d/saved.tmp");
+    rename(&f, &format!("d/{alt}"), false).unwrap();
+    drop(f);
+    assert_eq!(
+        std::fs::read(s.path("d/Another Long Name.txt")).unwrap(),
+        b"saved"
+    );
 }
 
 #[test]
