@@ -195,15 +195,28 @@ impl Ccb {
             // in meanwhile (by a local process) is left alone.
             let key = self.fcb.key;
             let removed = volume.root.open_dir(Path::new(parent)).and_then(|dir| {
-                volume
+                let st = volume
                     .root
                     .change_names(&dir, &[sys::NameEdit::Removed(name)], || {
-                        match sys::stat_at(&dir, name)? {
-                            Some(st) if (st.dev, st.ino) == (key.dev, key.ino) => {}
+                        let st = match sys::stat_at(&dir, name)? {
+                            Some(st) if (st.dev, st.ino) == (key.dev, key.ino) => st,
                             _ => return Err(NtStatus::FILE_RENAMED),
-                        }
-                        sys::unlink_at(&dir, name, last.is_dir)
-                    })
+                        };
+                        sys::unlink_at(&dir, name, last.is_dir).map(|()| st)
+                    })?;
+                // Remembered for a create by its short name (`crate::tunnel`); the delete
+                // is done whether or not the directory can be told.
+                if let Ok(dir_st) = sys::fstat(&dir) {
+                    let dir_key = crate::fcb::FileKey {
+                        dev: dir_st.dev,
+                        ino: dir_st.ino,
+                    };
+                    volume.tunnel.removed(dir_key, name, &st);
+                }
+                if last.is_dir {
+                    volume.tunnel.forget_dir(key);
+                }
+                Ok(())
             });
             match removed {
                 Ok(()) => {

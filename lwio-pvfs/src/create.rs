@@ -329,7 +329,13 @@ fn open_or_make(
             &st,
         );
     }
-    // A new name.
+    // A new name; one made by a short name may get back the long name a file removed
+    // lately had (the tunnel cache).
+    let restored = match volume.tunnel.restore(&volume.root, dir_fd, dir.key, last)? {
+        Some(long) if volume.root.lookup_stat(dir_fd, &long)?.is_none() => Some(long),
+        _ => None,
+    };
+    let last = restored.as_deref().unwrap_or(last);
     let on_disk = path::join(&dir.path, last);
     let parent_fd = match dir.fd {
         Some(fd) => fd,

@@ -23,6 +23,7 @@ use rustix::fs::{Mode, OFlags};
 use crate::Volume;
 use crate::ccb::{Ccb, facts_of, with_open_state};
 use crate::facts::Facts;
+use crate::sys::short::ListingShortNames as ShortNames;
 use crate::sys::{self, EntryType};
 
 /// Where a directory enumeration of one handle stands.
@@ -31,7 +32,56 @@ pub(crate) struct DirScan {
     /// The pattern compiled once for the scan.
     matcher: Matcher,
     names: Vec<String>,
+    /// The entries' 8.3 short names, computed at the first entry that reports them.
+    shorts: Option<ShortNames>,
     next: usize,
+}
+
+impl DirScan {
+    /// Whether the entry at `i` is listed: MS-FSA 2.1.5.6.3 lists an entry when the
+    /// pattern matches its name or its short name. Short names are computed (for the whole
+    /// scan, once) only when a name that has a short name of its own does not match.
+    fn matches(&mut self, ccb: &Ccb, i: usize) -> bool {
+        let Some(name) = self.names.get(i) else {
+            return false;
+        };
+        if self.matcher.matches(name) {
+            return true;
+        }
+        if !self.matcher.may_match_short_names() || sys::short::hash_key(name).is_none() {
+            return false;
+        }
+        let shorts = self
+            .shorts
+            .get_or_insert_with(|| short_names(ccb, &self.names));
+        let short = shorts.get(name);
+        !short.is_empty() && self.matcher.matches(&short)
+    }
+}
+
+/// The short names of a scan's entries (see [`crate::sys::short`]): computed over all the
+/// directory's names at once, so that colliding names are ranked once per scan. The names
+/// are those a lookup by short name sees ([`sys::Root::short_group`]): the listed ones, and
+/// the stream store in the share root, which is no entry of the listing.
+fn short_names(ccb: &Ccb, names: &[String]) -> ShortNames {
+    let store = ccb
+        .path()
+        .is_empty()
+        .then_some(crate::streams::store::STORE_DIR);
+    let all = names.iter().map(String::as_str).chain(store);
+    ShortNames::new(all, |name| match sys::stat_at(&ccb.fd, name) {
+        Ok(Some(st)) => sys::short_rank(&st),
+        _ => (i64::MAX, u32::MAX, u64::MAX),
+    })
+}
+
+/// Whether entries of the directory class `class` carry a ShortName
+/// (FileBothDirectoryInformation, FileIdBothDirectoryInformation; MS-FSCC 2.4.8, 2.4.17).
+fn class_has_short_name(class: lwio_core::FileInfoClass) -> bool {
+    matches!(
+        class,
+        lwio_core::FileInfoClass::BOTH_DIRECTORY | lwio_core::FileInfoClass::ID_BOTH_DIRECTORY
+    )
 }
 
 /// How a scan's pattern is matched.
@@ -55,6 +105,15 @@ impl Matcher {
             return Err(NtStatus::OBJECT_NAME_INVALID);
         }
         Ok(Matcher::Literal(sys::fold_name(pattern)))
+    }
+
+    /// Whether the pattern can match a short name that differs from its long name: such a
+    /// short name always has the hash form's shape, which a literal pattern must have too.
+    fn may_match_short_names(&self) -> bool {
+        match self {
+            Matcher::Literal(folded) => sys::short::tilde_form(folded).is_some(),
+            Matcher::Wild(_) => true,
+        }
     }
 
     fn matches(&self, name: &str) -> bool {
@@ -210,6 +269,7 @@ pub(crate) fn query(
             pattern,
             matcher,
             names,
+            shorts: None,
             next: 0,
         });
     }
@@ -222,11 +282,11 @@ pub(crate) fn query(
     // STATUS_NO_MORE_FILES would never end.
     let want_ea = lwio_fscc::dir_class_has_ea_size(q.class);
     while scan.next < scan.names.len() && !writer.is_full() {
-        let name = &scan.names[scan.next];
-        if !scan.matcher.matches(name) {
+        if !scan.matches(ccb, scan.next) {
             scan.next += 1;
             continue;
         }
+        let name = &scan.names[scan.next];
         let Some((facts, ea_size)) = entry_facts(volume, ccb, name, want_ea, q.only_accessible)
         else {
             scan.next += 1;
@@ -235,6 +295,12 @@ pub(crate) fn query(
         let index = u32::try_from(scan.next).unwrap_or(u32::MAX);
         let mut entry = facts.dir_entry(name, index);
         entry.ea_size = ea_size;
+        if class_has_short_name(q.class) {
+            let shorts = scan
+                .shorts
+                .get_or_insert_with(|| short_names(ccb, &scan.names));
+            entry.short_name = shorts.get(name);
+        }
         if !writer.push(&entry) {
             break;
         }

@@ -13,8 +13,8 @@
 //! |---|---|---|
 //! | create (any disposition; also an open-target-directory create) | worker | path resolution, opens, xattrs, new names |
 //! | read, write, flush | worker | `pread`, `pwrite`, `fsync` |
-//! | query information: FileAccess, FilePosition, FileMode, FileAlignment, FileName, FileNormalizedName, FileAlternateName | caller | the handle's and FCB's state |
-//! | query information, other classes (and FileAll, FileFullEa) | worker | `fstat`, xattrs |
+//! | query information: FileAccess, FilePosition, FileMode, FileAlignment, FileName, FileNormalizedName | caller | the handle's and FCB's state |
+//! | query information, other classes (and FileAll, FileFullEa; FileAlternateName scans the parent directory) | worker | `fstat`, xattrs, directory reads |
 //! | set information: FilePosition, FileMode | caller | the handle's state |
 //! | set information, other classes (times, size, disposition, rename, link, EAs) | worker | system calls |
 //! | query EA, query directory, query and set security | worker | xattrs, directory reads |
@@ -152,7 +152,6 @@ pub(crate) fn info_from_memory(class: FileInfoClass) -> bool {
             | FileInfoClass::ALIGNMENT
             | FileInfoClass::NAME
             | FileInfoClass::NORMALIZED_NAME
-            | FileInfoClass::ALTERNATE_NAME
     )
 }
 

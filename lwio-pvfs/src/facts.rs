@@ -110,7 +110,8 @@ impl Facts {
         }
     }
 
-    /// A directory entry for `name`.
+    /// A directory entry for `name`, with the short name it has when no other name of its
+    /// directory collides with it (the listing puts in the one its group gives it).
     pub fn dir_entry(&self, name: &str, file_index: u32) -> DirEntry {
         DirEntry {
             file_index,
@@ -125,7 +126,7 @@ impl Facts {
             reparse_tag: 0,
             file_id: self.key.ino,
             file_id_128: file_id_128(self.key),
-            short_name: crate::path::short_name(name),
+            short_name: crate::sys::short::short_name_alone(name),
             file_name: name.to_owned(),
         }
     }

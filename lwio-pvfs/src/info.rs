@@ -118,6 +118,10 @@ pub(crate) fn query(
             cluster_shift: 0,
         }
         .encode(),
+        FileInfoClass::ALTERNATE_NAME => FileNameInformation {
+            file_name: alternate_name(volume, ccb)?,
+        }
+        .encode(),
         FileInfoClass::ID => FileIdInformation {
             volume_serial_number: facts.key.dev,
             file_id: file_id_128(facts.key),
@@ -158,15 +162,28 @@ fn query_from_memory(ccb: &Ccb, class: FileInfoClass) -> Option<Vec<u8>> {
             file_name: with_stream(ccb, ccb.path().replace('/', "\\")),
         }
         .encode(),
-        // A made-up 8.3 name, the same the directory listing shows (none for the root).
-        FileInfoClass::ALTERNATE_NAME => FileNameInformation {
-            file_name: path::short_name(path::split_last(&ccb.path()).1),
-        }
-        .encode(),
         _ => return None,
     };
     debug_assert!(crate::exec::info_from_memory(class));
     Some(encoded)
+}
+
+/// The 8.3 short name of the handle's file, the one the directory listing shows and an
+/// open finds it by ([`crate::sys::short`]): one scan of its parent directory. The share
+/// root has none and answers the empty name. A file without one (a tenth colliding name)
+/// is STATUS_OBJECT_NAME_NOT_FOUND (MS-FSCC 2.4.5: the name is empty).
+fn alternate_name(volume: &Volume, ccb: &Ccb) -> Result<String, NtStatus> {
+    let on_disk = ccb.path();
+    if on_disk.is_empty() {
+        return Ok(String::new());
+    }
+    let (parent, name) = path::split_last(&on_disk);
+    let dir = volume.root.open_dir(std::path::Path::new(parent))?;
+    let short = volume.root.short_name_of(&dir, name)?;
+    if short.is_empty() {
+        return Err(NtStatus::OBJECT_NAME_NOT_FOUND);
+    }
+    Ok(short)
 }
 
 /// The handle's name as FileNameInformation reports it: the file's, and `:stream` for a

@@ -60,6 +60,15 @@
 //!   follow it through renames and links, made under a temporary name then renamed into
 //!   place, deleted with the file's last link, and left out of the share's listings; each
 //!   stream has its own FCB for share modes and delete-on-close (`streams`).
+//! - 8.3 short names are computed, never stored (`sys::short`): a name that fits 8.3 is
+//!   its own, any other gets a hash form `PPHHHH~N.EXT` whose digit resolves collisions
+//!   in its directory by birth order, so adding files never moves an existing short name.
+//!   FileAlternateNameInformation, the Both/IdBoth directory classes and every path
+//!   lookup agree on it: a component of that shape that matches no long name is looked
+//!   up among the short names (one directory scan), so open, delete and rename by short
+//!   name work, inside the jail like any other lookup; a listing's pattern matches the
+//!   long or the short name (MS-FSA 2.1.5.6.3). A create of (or a rename to) a short
+//!   name lately removed gets the file's long name back (the tunnel cache, `tunnel`).
 //! - Renames and links work relative to the target directory the I/O manager opened for
 //!   the caller (`target`, `rename`); a replaced file must grant the caller DELETE and be
 //!   neither open, read-only nor a directory.
@@ -67,8 +76,9 @@
 //! ## Not supported (and what is returned)
 //! Streams of the share root (STATUS_OBJECT_NAME_INVALID), renaming a stream to or from
 //! the unnamed stream (STATUS_NOT_SUPPORTED; see `streams`), reparse points,
-//! 8.3 short names (none is stored: a made-up one is reported, the same in directory
-//! listings and FileAlternateNameInformation), opening by file id (STATUS_NOT_SUPPORTED),
+//! setting a short name (FileShortNameInformation: STATUS_INVALID_INFO_CLASS), a short name
+//! for a tenth colliding name in one group (it has none: FileAlternateNameInformation is
+//! STATUS_OBJECT_NAME_NOT_FOUND, MS-FSCC 2.4.5), opening by file id (STATUS_NOT_SUPPORTED),
 //! a volume index of object ids (they are kept per file, but a set id's uniqueness is not
 //! checked and there is no `$Extend\$ObjId`: `object_id`),
 //! filter oplocks and directory leases (oplocks are PVFS's: level 2, exclusive and batch,
@@ -104,6 +114,7 @@ mod sparse;
 mod streams;
 pub mod sys;
 mod target;
+mod tunnel;
 mod volume;
 
 use std::path::Path;
@@ -196,6 +207,8 @@ pub struct Volume {
     /// How long an oplock break waits for its acknowledgment.
     pub(crate) oplock_break_timeout: std::time::Duration,
     pub(crate) seams: Option<Seams>,
+    /// Names lately removed, for a create by a short name to restore ([`tunnel`]).
+    pub(crate) tunnel: tunnel::Tunnel,
     next_ccb: AtomicU64,
 }
 
@@ -219,6 +232,7 @@ impl Volume {
                 .oplock_break_timeout
                 .unwrap_or(oplock::DEFAULT_BREAK_TIMEOUT),
             seams: config.seams,
+            tunnel: tunnel::Tunnel::default(),
             next_ccb: AtomicU64::new(1),
         })
     }

@@ -133,45 +133,6 @@ pub(crate) fn join(parent: &str, name: &str) -> String {
     }
 }
 
-/// The 8.3 alternate name PVFS reports for `name` (none is stored): the name itself in
-/// upper case when it already fits 8.3, otherwise two characters of it, four hex digits
-/// of a hash of its case-folded spelling and `~1`, with up to three characters of its
-/// extension (`TO1C2F~1.TXT`). The same name always gets the same alternate name; `.`
-/// and `..` have none.
-pub(crate) fn short_name(name: &str) -> String {
-    if name == "." || name == ".." {
-        return String::new();
-    }
-    let allowed = |c: char| c.is_ascii_alphanumeric() || "$%'-_@~`!(){}^#&".contains(c);
-    let upper = name.to_ascii_uppercase();
-    let (base, ext) = match upper.rsplit_once('.') {
-        Some((b, e)) if !b.is_empty() => (b, e),
-        _ => (upper.as_str(), ""),
-    };
-    let fits = (1..=8).contains(&base.len())
-        && ext.len() <= 3
-        && base.chars().all(allowed)
-        && ext.chars().all(allowed)
-        && !(upper.ends_with('.'));
-    if fits {
-        return upper;
-    }
-    // FNV-1a over the case-folded name, folded to 16 bits.
-    let mut hash: u32 = 0x811c_9dc5;
-    for b in crate::sys::fold_name(name).bytes() {
-        hash = (hash ^ u32::from(b)).wrapping_mul(0x0100_0193);
-    }
-    let hash = (hash ^ (hash >> 16)) & 0xffff;
-    let prefix: String = base.chars().filter(|&c| allowed(c)).take(2).collect();
-    let ext: String = ext.chars().filter(|&c| allowed(c)).take(3).collect();
-    let mut out = format!("{prefix}{hash:04X}~1");
-    if !ext.is_empty() {
-        out.push('.');
-        out.push_str(&ext);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,19 +211,5 @@ mod tests {
         // A colon before the last component is the file name's, checked later.
         assert_eq!(split_stream("a:b/f"), Ok(("a:b/f", StreamPart::None)));
         assert_eq!(components("a:b/f"), Err(NtStatus::OBJECT_NAME_INVALID));
-    }
-
-    #[test]
-    fn short_names_fit_8_3() {
-        assert_eq!(short_name("abc.txt"), "ABC.TXT");
-        assert_eq!(short_name("README"), "README");
-        assert_eq!(short_name("."), "");
-        let long = short_name("torture_search.txt");
-        assert_eq!(long, short_name("TORTURE_SEARCH.TXT"));
-        let (base, ext) = long.split_once('.').unwrap();
-        assert_eq!((base.len(), ext), (8, "TXT"));
-        assert!(base.starts_with("TO") && base.ends_with("~1"), "{long}");
-        assert_ne!(short_name("torture_search1.txt"), long);
-        assert_eq!(short_name("a long name").len(), 8);
     }
 }

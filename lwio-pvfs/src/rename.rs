@@ -24,7 +24,7 @@
 //! was opened. What remains is the window between those checks and the system call, in
 //! which only a local process with write access to the directory could swap a name.
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 
 use lwio_core::irp::{LinkTarget, NotifyFilter, TargetFlags};
@@ -144,6 +144,19 @@ pub(crate) fn rename(
     // The requested spelling: a case-only rename changes the case on disk.
     let wanted = target.name.as_str();
     let existing = volume.root.lookup_stat(&dest.fd, wanted)?;
+    // A rename to a short name lately removed gives back the long name it had (the tunnel
+    // cache: delete(name) then rename(source, name), a "safe save").
+    let restored = match existing {
+        Some(_) => None,
+        None => match volume
+            .tunnel
+            .restore(&volume.root, dest.fd.as_fd(), dest.fcb.key, wanted)?
+        {
+            Some(long) if volume.root.lookup_stat(&dest.fd, &long)?.is_none() => Some(long),
+            _ => None,
+        },
+    };
+    let wanted = restored.as_deref().unwrap_or(wanted);
     let mut replace_target = false;
     if let Some((name, st)) = &existing {
         let same_file = st.ino == ccb.fcb.key.ino && st.dev == ccb.fcb.key.dev;
@@ -161,7 +174,8 @@ pub(crate) fn rename(
     // same directory).
     let src_change = volume.root.begin_change(&src_parent_fd);
     let dst_change = volume.root.begin_change(&dest.fd);
-    let same_dir = src_change.dir_id().is_some() && src_change.dir_id() == dst_change.dir_id();
+    let src_dir = src_change.dir_id();
+    let same_dir = src_dir.is_some() && src_dir == dst_change.dir_id();
     let case_only = existing.is_some() && !replace_target;
     let result = if case_only {
         // Same file under another case: rename in place.
@@ -202,6 +216,13 @@ pub(crate) fn rename(
             .end_change(&dest.fd, dst_change, &edits[split..]);
     }
     result?;
+    if let (false, Some((dev, ino))) = (case_only, src_dir) {
+        // The old name is remembered for a create by its short name (`crate::tunnel`).
+        if let Ok(st) = sys::fstat(&ccb.fd) {
+            let dir = crate::fcb::FileKey { dev, ino };
+            volume.tunnel.removed(dir, src_name, &st);
+        }
+    }
     if let Some((_, st)) = existing.as_ref().filter(|_| replace_target) {
         if st.nlink <= 1 {
             // The replaced file's last link is gone, and its streams with it.

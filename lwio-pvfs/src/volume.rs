@@ -49,8 +49,12 @@ fn constant(volume: &Volume, class: FsInfoClass) -> Option<Vec<u8>> {
             characteristics: Default::default(),
         }
         .encode(),
+        // The flags NTFS reports (MS-FSCC 2.5.1) for what PVFS has: FILE_CASE_SENSITIVE_SEARCH
+        // too, as NTFS and smbd claim it (SMB2 has no case-sensitive open, so every lookup
+        // is case-insensitive; smbtorture's `smb2.streams.names3` runs only with it).
         FsInfoClass::ATTRIBUTE => FileFsAttributeInformation {
-            file_system_attributes: FsAttributes::CASE_PRESERVED_NAMES
+            file_system_attributes: FsAttributes::CASE_SENSITIVE_SEARCH
+                | FsAttributes::CASE_PRESERVED_NAMES
                 | FsAttributes::UNICODE_ON_DISK
                 | FsAttributes::PERSISTENT_ACLS
                 | FsAttributes::SUPPORTS_SPARSE_FILES

@@ -213,11 +213,6 @@ fn requests_answered_from_memory_never_wait_for_a_worker() {
             NtStatus::SUCCESS,
         ),
         (
-            "alternate name",
-            query(FileInfoClass::ALTERNATE_NAME),
-            NtStatus::SUCCESS,
-        ),
-        (
             "set position",
             IrpRequest::SetInformation(SetInfoRequest {
                 class: FileInfoClass::POSITION,

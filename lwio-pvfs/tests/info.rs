@@ -407,6 +407,17 @@ fn quota_control_object_id_and_attribute_minimum() {
         block_on(h.query_volume_information(FsInfoClass::ATTRIBUTE, 15)),
         Err(NtStatus::INFO_LENGTH_MISMATCH)
     );
+    // As NTFS: case-sensitive search and preserved case are claimed (lookups over SMB2
+    // are case-insensitive all the same).
+    use lwio_fscc::{FileFsAttributeInformation, FsAttributes};
+    let attrs = block_on(h.query_volume_information(FsInfoClass::ATTRIBUTE, 512)).unwrap();
+    let attrs = FileFsAttributeInformation::decode(&attrs)
+        .unwrap()
+        .file_system_attributes;
+    assert!(
+        attrs.contains(FsAttributes::CASE_SENSITIVE_SEARCH | FsAttributes::CASE_PRESERVED_NAMES),
+        "{attrs:?}"
+    );
 }
 
 #[test]

@@ -76,6 +76,15 @@
 //! that is not the recorded one and drops the index). The details are in the `index`
 //! module.
 //!
+//! # Short names
+//!
+//! A component of the 8.3 hash form's shape (`PPHHHH~N.EXT`) that matches no long name,
+//! exactly or case-insensitively, is looked up among the directory's 8.3 short names,
+//! which are computed from its names and never stored (the [`short`] module says how and
+//! why): one scan of the directory per such miss, `statx` only for the members of the
+//! group asked for. The name found is a long name of the directory, so what follows (the
+//! jailed open, the checks on the object opened) is as for any lookup.
+//!
 //! # Extended attributes
 //!
 //! * DOS attributes and the creation time live in `user.lwio.dos` ([`DosInfo`], layout in
@@ -102,6 +111,7 @@ mod index;
 mod names;
 mod ops;
 mod root;
+pub mod short;
 pub mod xattr;
 
 #[cfg(test)]
@@ -116,7 +126,7 @@ pub use ops::{
     pwrite_all, read_dir, rename_at, reopen, same_object, set_mode, set_owner, set_size, set_times,
     stat_at, unlink_at,
 };
-pub use root::{DirChange, Found, Resolved, Root};
+pub use root::{DirChange, Found, Resolved, Root, short_rank};
 pub use xattr::{DosInfo, DosRead, DosSource, DosWrite};
 
 /// The extended-attribute namespace that holds security descriptors.

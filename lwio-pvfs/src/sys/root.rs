@@ -14,7 +14,8 @@ use super::descriptors::DescriptorCache;
 use super::errno::{map_errno, map_resolve_errno};
 use super::index::{Cached, IndexCache, NameEdit};
 use super::names::{fold_name, split_rel, validate_name};
-use super::ops::{Stat, for_each_entry, fstat, statx_at};
+use super::ops::{EntryType, Stat, for_each_entry, fstat, statx_at};
+use super::short::{self, Group};
 
 /// File systems (`statfs` magic numbers) whose regular files ignore `O_NONBLOCK`: the
 /// local, in-kernel ones (ext2/3/4, XFS, Btrfs, tmpfs, overlayfs, F2FS, ZFS). On any other,
@@ -452,7 +453,8 @@ impl Root {
             }
         };
         let Some(on_disk) = found else {
-            return Ok(None);
+            // No long name: perhaps a short one (only names of the hash form's shape).
+            return self.lookup_short(dir, name);
         };
         if on_disk == name {
             // The exact name was just missing: the index is behind.
@@ -467,6 +469,82 @@ impl Root {
             }
             Err(e) => Err(map_errno(e)),
         }
+    }
+
+    /// The long name in the directory `dir` whose 8.3 short name is `name`, with its stat,
+    /// or `None`; see [`short`](super::short) for how short names are computed. Only a name
+    /// of the hash form's shape (`STEM~D.EXT`) is looked for, with one scan of the
+    /// directory.
+    fn lookup_short(
+        &self,
+        dir: BorrowedFd<'_>,
+        name: &str,
+    ) -> Result<Option<(String, Stat)>, NtStatus> {
+        let Some((key, digit)) = short::tilde_form(name) else {
+            return Ok(None);
+        };
+        let group = self.short_group(dir, &key)?;
+        let ranked = self.rank_members(dir, &group)?;
+        let Some((_, long, st)) = short::assign_digits(ranked, group.taken)
+            .into_iter()
+            .find(|(d, _, _)| *d == digit)
+        else {
+            return Ok(None);
+        };
+        Ok(Some((long, st)))
+    }
+
+    /// The members of the short-name group `key` in the directory `dir` (one scan). Only
+    /// the entries a listing shows count (files, directories, and entries of unknown
+    /// type; not symlinks, which have no short name, nor names that are not UTF-8).
+    pub fn short_group(&self, dir: impl AsFd, key: &short::GroupKey) -> Result<Group, NtStatus> {
+        let mut group = Group::default();
+        for_each_entry(dir, |n, kind, _| {
+            let listed = matches!(kind, EntryType::File | EntryType::Dir | EntryType::Unknown);
+            if let (true, Ok(n)) = (listed, std::str::from_utf8(n)) {
+                group.add(key, n);
+            }
+        })?;
+        Ok(group)
+    }
+
+    /// Each member of `group` with its rank, its name and its stat; a member gone meanwhile
+    /// is left out.
+    pub fn rank_members(
+        &self,
+        dir: impl AsFd,
+        group: &Group,
+    ) -> Result<Vec<(short::Rank, String, Stat)>, NtStatus> {
+        let dir = dir.as_fd();
+        let mut ranked = Vec::with_capacity(group.members.len());
+        for m in &group.members {
+            match statx_at(dir, m.as_str()) {
+                Ok(st) => ranked.push((short_rank(&st), m.clone(), st)),
+                Err(Errno::NOENT) => {}
+                Err(e) => return Err(map_errno(e)),
+            }
+        }
+        Ok(ranked)
+    }
+
+    /// The 8.3 short name of the entry `name` of the directory `dir`: itself in upper case
+    /// when it fits 8.3, else its hash form with the digit its group gives it (one scan of
+    /// the directory); empty when it has none (`.`, `..`, a tenth collision).
+    pub fn short_name_of(&self, dir: impl AsFd, name: &str) -> Result<String, NtStatus> {
+        let Some(key) = short::hash_key(name) else {
+            return Ok(short::short_name_alone(name));
+        };
+        let dir = dir.as_fd();
+        let group = self.short_group(dir, &key)?;
+        if group.is_trivial() {
+            return Ok(key.with_digit(1));
+        }
+        let ranked = self.rank_members(dir, &group)?;
+        Ok(short::assign_digits(ranked, group.taken)
+            .into_iter()
+            .find(|(_, n, _)| n == name)
+            .map(|(d, _, _)| key.with_digit(d))
+            .unwrap_or_default())
     }
 
     /// Forgets the cached name index of the directory `dir` (the next case-insensitive miss
@@ -639,6 +717,15 @@ fn openat2_retrying(
             Err(Errno::AGAIN) if tries < EAGAIN_RETRIES => tries += 1,
             other => return other,
         }
+    }
+}
+
+/// Where a file ranks in its short-name group: by birth time (last when unknown), then
+/// inode number.
+pub fn short_rank(st: &Stat) -> short::Rank {
+    match st.btime {
+        Some(b) => (b.secs, b.nanos, st.ino),
+        None => (i64::MAX, u32::MAX, st.ino),
     }
 }
 
