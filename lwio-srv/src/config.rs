@@ -112,6 +112,11 @@ pub struct Settings {
     /// be bound to further connections (at most 32). On by default, as Windows and Samba
     /// 4.15+; off, a binding request is STATUS_REQUEST_NOT_ACCEPTED.
     pub multichannel: bool,
+    /// How long a channel of a multichannel session may stay silent (no frame from the
+    /// client) after a lease break that needs an acknowledgment went out on it before it
+    /// is taken for failed: it is closed and the break sent again on the session's next
+    /// channel ([`crate::channel::breaks`]). 5 s by default; at least 1 ms.
+    pub break_resend_after: Duration,
     /// Directory leases (MS-SMB2 `Server.SupportsDirectoryLeasing`): NEGOTIATE advertises
     /// SMB2_GLOBAL_CAP_DIRECTORY_LEASING at 3.x and a directory's create is granted the
     /// R or RH lease its file system allows (`files/lease.rs`). Off by default: turn it on
@@ -161,6 +166,7 @@ impl Default for Settings {
             max_detached_opens: 16 * 1024,
             max_detached_opens_per_user: 2048,
             multichannel: true,
+            break_resend_after: Duration::from_secs(5),
             directory_leasing: false,
         }
     }
@@ -192,6 +198,11 @@ impl Settings {
         ];
         if let Some((name, _)) = at_least_one.iter().find(|(_, v)| *v == 0) {
             return Err(SettingsError(format!("{name} must be at least 1")));
+        }
+        if self.break_resend_after.is_zero() {
+            return Err(SettingsError(
+                "break_resend_after must be more than zero".into(),
+            ));
         }
         if self.send_timeout.is_zero() || self.session_setup_timeout.is_zero() {
             return Err(SettingsError(
@@ -247,6 +258,7 @@ mod tests {
         assert!(bad(|s| s.max_credits = 0));
         assert!(bad(|s| s.max_connections = 0));
         assert!(bad(|s| s.send_timeout = Duration::ZERO));
+        assert!(bad(|s| s.break_resend_after = Duration::ZERO));
         assert!(bad(|s| s.max_read_write = 1000));
         let mut s = Settings {
             max_credits: 128,

@@ -160,6 +160,16 @@ impl BreakSink for RelaySink {
             sink.send_lease_break(notification);
         }
     }
+
+    fn send_lease_break_awaiting(
+        &self,
+        notification: lwio_smb2::oplock::LeaseBreakNotification,
+        unanswered: crate::channel::breaks::Unanswered,
+    ) {
+        if let Some(sink) = self.route() {
+            sink.send_lease_break_awaiting(notification, unanswered);
+        }
+    }
 }
 
 /// The limits of the durable table (from [`Settings`](crate::Settings)).

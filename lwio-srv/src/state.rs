@@ -581,6 +581,18 @@ pub trait BreakSink: Send + Sync {
     fn send_oplock_break(&self, file_id: FileId, level: lwio_smb2::OplockLevel);
     /// Sends an SMB2 LEASE_BREAK notification (MS-SMB2 2.2.23.2).
     fn send_lease_break(&self, notification: lwio_smb2::oplock::LeaseBreakNotification);
+    /// Sends a LEASE_BREAK notification that needs an acknowledgment; while `unanswered`
+    /// says it still waits, a sink of a multichannel session sends it again on another
+    /// channel when the one it went on fails ([`crate::channel::breaks`]). By default, as
+    /// [`BreakSink::send_lease_break`].
+    fn send_lease_break_awaiting(
+        &self,
+        notification: lwio_smb2::oplock::LeaseBreakNotification,
+        unanswered: crate::channel::breaks::Unanswered,
+    ) {
+        let _ = unanswered;
+        self.send_lease_break(notification);
+    }
     /// The connection this sink sends on, while it is open (an identity: sinks of one
     /// connection give the same value); `None` once it closed, or when the sink is not
     /// one connection's.

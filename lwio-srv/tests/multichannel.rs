@@ -1,14 +1,19 @@
 #![allow(clippy::unwrap_used)]
 //! SMB 3.x multichannel (MS-SMB2 3.3.5.5 with SMB2_SESSION_FLAG_BINDING, 3.3.7.1): a
 //! session bound to a second connection works on both, outlives the connection it was
-//! made on, ends on every channel at a LOGOFF on one, sends its oplock breaks to a live
-//! channel, and each binding the rules refuse gets Windows' status.
+//! made on, ends on every channel at a LOGOFF on one, sends its oplock breaks to the
+//! channel bound last (a live one), sends an unanswered lease break again on the next
+//! channel when the first goes silent, and each binding the rules refuse gets Windows'
+//! status.
 
 use std::time::Duration;
 
 use lwio_core::{AccessMask, CreateDisposition, NtStatus, ShareAccess};
+use lwio_smb2::create_context::{Lease, LeaseFlags};
+use lwio_smb2::oplock::{LeaseBreakAck, LeaseBreakFlags, LeaseBreakNotification, LeaseState};
 use lwio_smb2::{
-    Capabilities, Command, CreateRequest, CreateResponse, Dialect, FileId, HeaderFlags, OplockLevel,
+    Capabilities, Command, CreateRequest, CreateResponse, Dialect, FileId, HeaderFlags,
+    OplockLevel, RequestContext,
 };
 use lwio_srv::accounts::UserConfig;
 use lwio_srv::testing::client::{Msg, RawClient, body, header, status_of};
@@ -66,15 +71,21 @@ async fn bind(h: &Harness, c1: &Client, sid: u64, user: (&str, &str)) -> (Client
     (c2, task, status)
 }
 
+/// Another channel of `c1`'s session `sid` (the binding must succeed).
+async fn channel(h: &Harness, c1: &Client, sid: u64) -> Chan {
+    let (c, task, status) = bind(h, c1, sid, USER).await;
+    assert_eq!(status, NtStatus::SUCCESS, "binding a channel");
+    (c, task)
+}
+
 /// A session on two channels with `name` open on it, holding `data`: both channels (the
 /// first, the one bound to it), their tasks, the session id and the file id.
 async fn two_channels(h: &Harness, name: &str, data: &[u8]) -> (Chan, Chan, u64, FileId) {
     let (mut c1, t1, sid) = first(h, USER).await;
     let id = create(&mut c1, name, OplockLevel::NONE).await.file_id;
     c1.write(id, 0, data).await.unwrap();
-    let (c2, t2, status) = bind(h, &c1, sid, USER).await;
-    assert_eq!(status, NtStatus::SUCCESS);
-    ((c1, t1), (c2, t2), sid, id)
+    let second = channel(h, &c1, sid).await;
+    ((c1, t1), second, sid, id)
 }
 
 type Chan = (Client, Task);
@@ -178,8 +189,7 @@ async fn an_oplock_break_goes_to_a_live_channel() {
     let (mut c1, t1, sid) = first(&h, USER).await;
     let r = create(&mut c1, "oplock.txt", OplockLevel::BATCH).await;
     assert_eq!(r.oplock_level, OplockLevel::BATCH);
-    let (mut c2, _t2, status) = bind(&h, &c1, sid, USER).await;
-    assert_eq!(status, NtStatus::SUCCESS);
+    let (mut c2, _t2) = channel(&h, &c1, sid).await;
     drop_connection(c1, t1).await;
     // Another session opens the file: the break goes to the remaining channel.
     let (mut c3, _t3, _) = first(&h, USER).await;
@@ -204,6 +214,186 @@ async fn an_oplock_break_goes_to_a_live_channel() {
     c2.close(r.file_id).await.unwrap();
     let m = c3.response(mids[0]).await.unwrap();
     assert_eq!(status_of(&m), NtStatus::SUCCESS);
+}
+
+/// The break notifications (OPLOCK_BREAK with MessageId all ones) `c` is sent before
+/// `wait` passes with nothing more, or its connection ends; whether it ended.
+async fn notices(c: &mut Client, wait: Duration) -> (Vec<Vec<u8>>, bool) {
+    let mut out = Vec::new();
+    loop {
+        match c.recv(wait).await {
+            Ok(msgs) => out.extend(msgs.into_iter().filter(|m| {
+                let hd = header(m).unwrap();
+                hd.command == Command::OPLOCK_BREAK && hd.message_id == u64::MAX
+            })),
+            Err(lwio_srv::testing::client::ClientError::Closed) => return (out, true),
+            Err(_) => return (out, false),
+        }
+    }
+}
+
+/// The first break notification `c` is sent within 10 s.
+async fn next_notice(c: &mut Client) -> Vec<u8> {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            for m in c.recv(Duration::from_secs(10)).await.unwrap() {
+                let hd = header(&m).unwrap();
+                if hd.command == Command::OPLOCK_BREAK && hd.message_id == u64::MAX {
+                    return m;
+                }
+            }
+        }
+    })
+    .await
+    .expect("a break notification")
+}
+
+#[tokio::test]
+async fn an_oplock_break_goes_to_the_channel_bound_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = server(dir.path());
+    let (mut c1, _t1, sid) = first(&h, USER).await;
+    let r = create(&mut c1, "latest.txt", OplockLevel::BATCH).await;
+    assert_eq!(r.oplock_level, OplockLevel::BATCH);
+    let (mut c2, _t2) = channel(&h, &c1, sid).await;
+    // Both channels live: the break goes to the one bound last, as Windows sends it
+    // (smbtorture's smb2.multichannel.oplocks.test3_windows), not to the open's own.
+    let (mut c3, _t3, _) = first(&h, USER).await;
+    let mids = c3
+        .send(vec![create_msg("latest.txt", OplockLevel::NONE)])
+        .await
+        .unwrap();
+    let notice = next_notice(&mut c2).await;
+    assert_eq!(
+        lwio_smb2::oplock::OplockBreak::decode(&notice)
+            .unwrap()
+            .file_id,
+        r.file_id
+    );
+    let (on_first, _) = notices(&mut c1, Duration::from_millis(300)).await;
+    assert!(on_first.is_empty(), "no break on the open's own channel");
+    c1.close(r.file_id).await.unwrap();
+    let m = c3.response(mids[0]).await.unwrap();
+    assert_eq!(status_of(&m), NtStatus::SUCCESS);
+}
+
+fn lease_create_msg(name: &str, key: u8, state: LeaseState) -> Msg {
+    let name = name.to_owned();
+    let lease = Lease {
+        key: [key; 16],
+        state,
+        flags: LeaseFlags::empty(),
+        duration: 0,
+        v2: None,
+    };
+    Msg::new(
+        Command::CREATE,
+        body(|o| {
+            CreateRequest {
+                oplock_level: OplockLevel::LEASE,
+                desired_access: AccessMask::GENERIC_READ | AccessMask::GENERIC_WRITE,
+                share_access: ShareAccess::READ | ShareAccess::WRITE | ShareAccess::DELETE,
+                disposition: CreateDisposition::OPEN_IF,
+                name,
+                contexts: vec![RequestContext::Lease(lease).to_raw()],
+                ..CreateRequest::default()
+            }
+            .encode(o)
+        }),
+    )
+}
+
+fn ack_msg(key: u8, state: LeaseState) -> Msg {
+    let ack = LeaseBreakAck {
+        flags: 0,
+        lease_key: [key; 16],
+        lease_state: state,
+        lease_duration: 0,
+    };
+    Msg::new(Command::OPLOCK_BREAK, body(|o| ack.encode(o)))
+}
+
+#[tokio::test]
+async fn an_unanswered_lease_break_goes_again_on_the_next_channel() {
+    let dir = tempfile::tempdir().unwrap();
+    let after = Duration::from_millis(300);
+    let h = server_with(dir.path(), |s| s.break_resend_after = after);
+    let rwh = LeaseState::READ | LeaseState::WRITE | LeaseState::HANDLE;
+    let rh = LeaseState::READ | LeaseState::HANDLE;
+    let (mut c1, t1, sid) = first(&h, USER).await;
+    c1.call_ok(lease_create_msg("lease.txt", 1, rwh))
+        .await
+        .unwrap();
+    let (mut c2, _t2) = channel(&h, &c1, sid).await;
+    // Another client's open takes W away: the break needs an acknowledgment and goes to
+    // the first channel, which from now on reads nothing and sends nothing.
+    let (mut c3, _t3, _) = first(&h, USER).await;
+    let started = std::time::Instant::now();
+    let mids = c3
+        .send(vec![create_msg("lease.txt", OplockLevel::NONE)])
+        .await
+        .unwrap();
+    // The first channel stays silent past `after`: it is taken for failed and the same
+    // break goes to the second.
+    let notice = LeaseBreakNotification::decode(&next_notice(&mut c2).await).unwrap();
+    assert!(
+        started.elapsed() >= after,
+        "sent again only after {after:?}"
+    );
+    assert_eq!(notice.lease_key, [1; 16]);
+    assert_eq!(notice.current_lease_state, rwh);
+    assert_eq!(notice.new_lease_state, rh);
+    assert!(notice.flags.contains(LeaseBreakFlags::ACK_REQUIRED));
+    // Answered there, the opener goes on at once (not after the 35 s timeout).
+    let m = c2.call_ok(ack_msg(1, rh)).await.unwrap();
+    assert_eq!(LeaseBreakAck::decode(&m).unwrap().lease_state, rh);
+    let m = c3.response(mids[0]).await.unwrap();
+    assert_eq!(status_of(&m), NtStatus::SUCCESS);
+    assert!(started.elapsed() < Duration::from_secs(30));
+    // The first channel had the break first, then the server closed it; the second
+    // had it once.
+    let (on_first, closed) = notices(&mut c1, Duration::from_secs(10)).await;
+    assert_eq!(on_first.len(), 1);
+    assert_eq!(
+        LeaseBreakNotification::decode(&on_first[0]).unwrap(),
+        notice
+    );
+    assert!(closed, "the silent channel was closed");
+    let _ = tokio::time::timeout(Duration::from_secs(10), t1).await;
+    let (again, _) = notices(&mut c2, Duration::from_millis(2 * after.as_millis() as u64)).await;
+    assert!(again.is_empty(), "one break per channel");
+    // The session lives on its second channel.
+    let r = create(&mut c2, "still.txt", OplockLevel::NONE).await;
+    c2.close(r.file_id).await.unwrap();
+    assert_eq!(h.server().status().sessions().len(), 2);
+}
+
+#[tokio::test]
+async fn a_lease_break_answered_on_its_channel_goes_nowhere_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let after = Duration::from_millis(300);
+    let h = server_with(dir.path(), |s| s.break_resend_after = after);
+    let rwh = LeaseState::READ | LeaseState::WRITE | LeaseState::HANDLE;
+    let rh = LeaseState::READ | LeaseState::HANDLE;
+    let (mut c1, _t1, sid) = first(&h, USER).await;
+    c1.call_ok(lease_create_msg("answered.txt", 2, rwh))
+        .await
+        .unwrap();
+    let (mut c2, _t2) = channel(&h, &c1, sid).await;
+    let (mut c3, _t3, _) = first(&h, USER).await;
+    let mids = c3
+        .send(vec![create_msg("answered.txt", OplockLevel::NONE)])
+        .await
+        .unwrap();
+    let notice = LeaseBreakNotification::decode(&next_notice(&mut c1).await).unwrap();
+    assert_eq!(notice.lease_key, [2; 16]);
+    c1.call_ok(ack_msg(2, rh)).await.unwrap();
+    let m = c3.response(mids[0]).await.unwrap();
+    assert_eq!(status_of(&m), NtStatus::SUCCESS);
+    let (elsewhere, closed) = notices(&mut c2, 3 * after).await;
+    assert!(elsewhere.is_empty() && !closed);
+    // The first channel is still open.
+    assert_eq!(c1.echo().await.unwrap(), NtStatus::SUCCESS);
 }
 
 #[tokio::test]
@@ -276,17 +466,14 @@ async fn a_session_has_at_most_32_channels() {
     let (c1, _t1, sid) = first(&h, USER).await;
     let mut channels = Vec::new();
     for _ in 1..32 {
-        let (c, t, st) = bind(&h, &c1, sid, USER).await;
-        assert_eq!(st, NtStatus::SUCCESS);
-        channels.push((c, t));
+        channels.push(channel(&h, &c1, sid).await);
     }
     let (_c, _t, st) = bind(&h, &c1, sid, USER).await;
     assert_eq!(st, NtStatus::INSUFFICIENT_RESOURCES);
     // One goes; another may come.
     let (c, t) = channels.pop().unwrap();
     drop_connection(c, t).await;
-    let (_c, _t, st) = bind(&h, &c1, sid, USER).await;
-    assert_eq!(st, NtStatus::SUCCESS);
+    channel(&h, &c1, sid).await;
 }
 
 #[tokio::test]

@@ -20,9 +20,12 @@
 //! CREATEs in progress then go on (as Windows: a replay on another channel finds them in
 //! progress, then done); its other requests end. A LOGOFF on any channel ends the session
 //! on all of them, and so do a failed re-authentication and a logon that names the
-//! session as its PreviousSessionId. An oplock or lease break goes to the
-//! connection that made the open, or to another live channel of the session when that
-//! one is gone (3.3.4.6, 3.3.4.7).
+//! session as its PreviousSessionId.
+//!
+//! ## Breaks (3.3.4.6, 3.3.4.7)
+//! An oplock break goes once to the session's channel bound last; a lease break to the
+//! client's first connection with a lease create, and again on the session's next
+//! channel when the one it went on fails before it is answered: see [`breaks`].
 
 use std::sync::{Arc, Weak};
 
@@ -38,6 +41,7 @@ use crate::signing::Signer;
 use crate::state::Session;
 
 mod bind;
+pub(crate) mod breaks;
 
 pub(crate) use bind::{Check, bound, check, foreign_signer};
 
@@ -154,6 +158,30 @@ impl Channels {
             .lock()
             .conns
             .iter()
+            .filter_map(Weak::upgrade)
+            .find(|c| !c.is_closing())
+    }
+
+    /// The live channels, not closing, in the order they were bound (the first logon's
+    /// connection first).
+    pub(crate) fn in_order(&self) -> Vec<Arc<Conn>> {
+        self.0
+            .lock()
+            .conns
+            .iter()
+            .filter_map(Weak::upgrade)
+            .filter(|c| !c.is_closing())
+            .collect()
+    }
+
+    /// The channel bound last that is not closing, if any: where Windows sends an oplock
+    /// break (smbtorture's smb2.multichannel.oplocks.test3_windows).
+    pub(crate) fn latest(&self) -> Option<Arc<Conn>> {
+        self.0
+            .lock()
+            .conns
+            .iter()
+            .rev()
             .filter_map(Weak::upgrade)
             .find(|c| !c.is_closing())
     }

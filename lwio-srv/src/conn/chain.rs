@@ -766,9 +766,10 @@ impl AsyncControl for AsyncCtl<'_> {
     }
 }
 
-/// Oplock break notifications to one connection (MS-SMB2 3.3.4.6), encrypted as the
-/// request that made the open was when its session encrypts. When that connection is
-/// gone, they go to another channel of the session (multichannel, 3.3.4.6/3.3.4.7).
+/// Break notifications of one session (MS-SMB2 3.3.4.6, 3.3.4.7), encrypted as the
+/// request that made the open was when its session encrypts. A lease break goes to the
+/// connection of the sink (another channel of the session when that one is gone); an
+/// oplock break to the session's channel bound last ([`crate::channel::breaks`]).
 struct ConnBreaks {
     conn: std::sync::Weak<Conn>,
     sealer: Option<Arc<Sealer>>,
@@ -776,16 +777,17 @@ struct ConnBreaks {
 }
 
 impl ConnBreaks {
-    /// Sends an unsolicited OPLOCK_BREAK message whose body `body` appends.
-    fn send(&self, body: impl FnOnce(&mut Vec<u8>)) {
-        let conn = match self.conn.upgrade().filter(|c| !c.is_closing()) {
-            Some(c) => c,
-            None => match self.session.upgrade().and_then(|s| s.channels().live()) {
-                Some(c) => c,
-                None => return,
-            },
-        };
-        // An unsolicited message: MessageId all ones, no session, tree or credits, unsigned.
+    /// The sink's connection while it is open, else a live channel of the session.
+    fn own_or_live(&self) -> Option<Arc<Conn>> {
+        self.conn
+            .upgrade()
+            .filter(|c| !c.is_closing())
+            .or_else(|| self.session.upgrade().and_then(|s| s.channels().live()))
+    }
+
+    /// An unsolicited OPLOCK_BREAK message whose body `body` appends: MessageId all ones,
+    /// no session, tree or credits, unsigned.
+    fn message(body: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
         let h = Header {
             credit_charge: 0,
             status: NtStatus::SUCCESS,
@@ -804,23 +806,52 @@ impl ConnBreaks {
         let mut out = Vec::with_capacity(112);
         h.encode(&mut out);
         body(&mut out);
-        conn.send_sealed(out, self.sealer.as_deref());
+        out
     }
 }
 
 impl BreakSink for ConnBreaks {
     fn send_oplock_break(&self, file_id: FileId, level: lwio_smb2::OplockLevel) {
-        self.send(|out| {
+        let latest = self.session.upgrade().and_then(|s| s.channels().latest());
+        let Some(conn) = latest.or_else(|| self.own_or_live()) else {
+            return;
+        };
+        let msg = Self::message(|out| {
             lwio_smb2::oplock::OplockBreak {
                 oplock_level: level,
                 file_id,
             }
             .encode(out)
         });
+        conn.send_sealed(msg, self.sealer.as_deref());
     }
 
     fn send_lease_break(&self, notification: lwio_smb2::oplock::LeaseBreakNotification) {
-        self.send(|out| notification.encode(out));
+        if let Some(conn) = self.own_or_live() {
+            let msg = Self::message(|out| notification.encode(out));
+            conn.send_sealed(msg, self.sealer.as_deref());
+        }
+    }
+
+    fn send_lease_break_awaiting(
+        &self,
+        notification: lwio_smb2::oplock::LeaseBreakNotification,
+        unanswered: crate::channel::breaks::Unanswered,
+    ) {
+        let Some(conn) = self.own_or_live() else {
+            return;
+        };
+        let msg = Self::message(|out| notification.encode(out));
+        conn.send_sealed(msg.clone(), self.sealer.as_deref());
+        crate::channel::breaks::follow(
+            &conn,
+            crate::channel::breaks::Sent {
+                session: self.session.clone(),
+                msg,
+                sealer: self.sealer.clone(),
+                unanswered,
+            },
+        );
     }
 
     fn connection(&self) -> Option<usize> {

@@ -197,6 +197,9 @@ pub(crate) struct Conn {
     /// Set once the engine has counted the connection as authenticated.
     counted_auth: AtomicBool,
     closing: AtomicBool,
+    /// The connection is closed as failed: the shell resets it (TCP RST) rather than
+    /// closing it in order behind data the peer may never acknowledge.
+    reset: AtomicBool,
     close: Notify,
     slots: Arc<Semaphore>,
     /// The arrival order of frames, for those that must not overtake earlier ones.
@@ -209,6 +212,12 @@ pub(crate) struct Conn {
     pub(crate) admitted: Admitted,
     /// Bytes the reader's buffers hold (for [`EngineStats`]).
     pub(crate) read_buffer: AtomicUsize,
+    /// Frames read from the client so far: a channel that reads none for a while after a
+    /// break went out on it is taken for failed ([`crate::channel::breaks`]).
+    frames_in: AtomicU64,
+    /// The runtime the connection runs on, for tasks started from threads outside it
+    /// (a break indicated by a file system worker).
+    pub(crate) rt: tokio::runtime::Handle,
 }
 
 impl Drop for Conn {
@@ -238,6 +247,7 @@ impl Conn {
             authenticated: AtomicBool::new(false),
             counted_auth: AtomicBool::new(false),
             closing: AtomicBool::new(false),
+            reset: AtomicBool::new(false),
             close: Notify::new(),
             slots: Arc::new(Semaphore::new(cfg.max_outstanding_requests)),
             starts: Arc::default(),
@@ -245,6 +255,8 @@ impl Conn {
             peer_addr: addrs.peer,
             admitted,
             read_buffer: AtomicUsize::new(0),
+            frames_in: AtomicU64::new(0),
+            rt: tokio::runtime::Handle::current(),
             srv,
         });
         conn.srv.engine.register(&conn);
@@ -319,9 +331,27 @@ impl Conn {
         self.close.notify_one();
     }
 
+    /// Closes the connection as failed: its transport is reset, so the peer learns at
+    /// once that it is gone (a blocked TCP path would hold an orderly close back behind
+    /// the data it does not acknowledge).
+    pub(crate) fn fail(&self) {
+        self.reset.store(true, Ordering::Relaxed);
+        self.close();
+    }
+
+    /// True when the connection was closed as failed ([`Conn::fail`]).
+    pub(crate) fn failed(&self) -> bool {
+        self.reset.load(Ordering::Relaxed)
+    }
+
     /// True once the connection is closing.
     pub(crate) fn is_closing(&self) -> bool {
         self.closing.load(Ordering::Relaxed)
+    }
+
+    /// How many frames the client has sent on the connection so far.
+    pub(crate) fn frames_in(&self) -> u64 {
+        self.frames_in.load(Ordering::Relaxed)
     }
 
     /// True once the engine counts the connection as authenticated.
@@ -443,6 +473,7 @@ impl Conn {
     /// once. A frame to run comes back with the bytes it needs: its own length and the
     /// largest responses its requests may give.
     pub(crate) fn on_frame(self: &Arc<Self>, msg: Vec<u8>) -> FrameVerdict {
+        self.frames_in.fetch_add(1, Ordering::Relaxed);
         match frame::classify(&msg) {
             MessageKind::Smb1 => {
                 if crate::negotiate::smb1(self, &msg) {

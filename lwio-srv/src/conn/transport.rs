@@ -15,7 +15,9 @@
 //!
 //! When the reader stops (end of stream, protocol violation, timeout, shutdown), the
 //! connection is torn down (its requests cancelled, its sessions' opens closed), the
-//! queued responses get a moment to go out, and the engine's record of it ends.
+//! queued responses get a moment to go out, and the engine's record of it ends. A
+//! connection closed as failed ([`Conn::fail`]: a channel that no longer carries a
+//! break's answer) is reset instead ([`Stream::reset_on_close`]).
 
 use std::io::{self, IoSlice};
 use std::sync::Arc;
@@ -39,6 +41,24 @@ const WRITE_BATCH: usize = 1 << 20;
 /// How long queued responses may take to go out once the connection is closing.
 const LINGER: Duration = Duration::from_millis(200);
 
+/// What the shell may ask of the writing half of a stream besides writing.
+pub(crate) trait Stream {
+    /// Makes the coming close reset the connection: for TCP, `SO_LINGER` zero, so the
+    /// peer gets a RST at once instead of a FIN queued behind data it has not
+    /// acknowledged. By default (an in-memory stream) nothing: dropping it ends it.
+    fn reset_on_close(&self) {}
+}
+
+impl Stream for tokio::net::tcp::OwnedWriteHalf {
+    fn reset_on_close(&self) {
+        if let Err(e) = self.as_ref().set_zero_linger() {
+            tracing::debug!(error = %e, "cannot reset the connection");
+        }
+    }
+}
+
+impl<S> Stream for tokio::io::WriteHalf<S> {}
+
 /// Serves one admitted connection over `rd` and `wr` until it ends.
 pub(crate) async fn run<R, W>(
     srv: Arc<ServerShared>,
@@ -48,7 +68,7 @@ pub(crate) async fn run<R, W>(
     wr: W,
 ) where
     R: AsyncRead + Unpin + Send + 'static,
-    W: AsyncWrite + Unpin + Send + 'static,
+    W: AsyncWrite + Stream + Unpin + Send + 'static,
 {
     let shutdown = srv.engine.stop_signal();
     let conn = Conn::new(srv, admitted, addrs);
@@ -154,7 +174,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
     }
 }
 
-async fn write_loop<W: AsyncWrite + Unpin>(conn: Arc<Conn>, mut wr: W) {
+async fn write_loop<W: AsyncWrite + Stream + Unpin>(conn: Arc<Conn>, mut wr: W) {
     let _task = Counted::new(&conn.srv.engine.counters.tasks);
     let send_timeout = conn.srv.config.send_timeout;
     while let Some(batch) = conn.out.next_batch(WRITE_BATCH).await {
@@ -191,7 +211,11 @@ async fn write_loop<W: AsyncWrite + Unpin>(conn: Arc<Conn>, mut wr: W) {
             }
         }
     }
-    let _ = tokio::time::timeout(LINGER, wr.shutdown()).await;
+    if conn.failed() {
+        wr.reset_on_close();
+    } else {
+        let _ = tokio::time::timeout(LINGER, wr.shutdown()).await;
+    }
 }
 
 /// Writes `batch`, each frame behind its Direct TCP header, in as few writes as the

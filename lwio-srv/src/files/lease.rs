@@ -23,7 +23,9 @@
 //!   3.3.4.7 lets the server pick), else on the connection of the lease's latest create
 //!   (a durable open's relay after a reconnect), with
 //!   SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED when the file system waits for an
-//!   acknowledgment (a break that takes W or H away).
+//!   acknowledgment (a break that takes W or H away). On a session of several channels
+//!   such a break goes again on the next channel when the one it went on fails before it
+//!   is answered (`channel/breaks.rs`).
 //! - **Acknowledgment.** A LEASE_BREAK acknowledgment for an unknown lease is
 //!   STATUS_OBJECT_NAME_NOT_FOUND, with no break in progress STATUS_UNSUCCESSFUL, asking
 //!   more than the break offered STATUS_REQUEST_NOT_ACCEPTED (3.3.5.22.2); otherwise it
@@ -175,6 +177,9 @@ struct LeaseInner {
     epoch: u16,
     v2: bool,
     breaking_to: Option<u32>,
+    /// How many breaks that need an acknowledgment went out: names the one in progress,
+    /// for the watcher that sends it again on another channel (`channel/breaks.rs`).
+    breaks: u64,
     /// The open whose FSCTL_REQUEST_OPLOCK IRP is the lease in the file system.
     holder: Option<Weak<Open>>,
     opens: Vec<Weak<Open>>,
@@ -466,17 +471,18 @@ fn watch(table: &Arc<LeaseTable>, lease: &Arc<SrvLease>, open: &Arc<Open>, irp: 
 /// else where the lease's latest create came from.
 fn notify_break(
     table: Option<&LeaseTable>,
-    lease: &SrvLease,
+    lease: &Arc<SrvLease>,
     out: RequestOplockOutput,
     new_epoch: bool,
 ) {
     let ack = out.flags & REQUEST_OPLOCK_OUTPUT_FLAG_ACK_REQUIRED != 0;
-    let (note, sink) = {
+    let (note, sink, this) = {
         let mut st = lease.st.lock();
         let current = st.state;
         st.holder = None;
         if ack {
             st.breaking_to = Some(out.new);
+            st.breaks += 1;
         } else {
             st.state = out.new;
         }
@@ -497,12 +503,25 @@ fn notify_break(
             access_mask_hint: 0,
             share_mask_hint: 0,
         };
-        (note, st.sink.clone())
+        (note, st.sink.clone(), st.breaks)
     };
     let sink = table
         .and_then(|t| t.client_sink(lease.client_guid))
         .or(sink);
-    if let Some(sink) = sink {
+    let Some(sink) = sink else {
+        return;
+    };
+    if ack {
+        // Still unanswered while this break is the lease's break in progress.
+        let weak = Arc::downgrade(lease);
+        let unanswered = Box::new(move || {
+            weak.upgrade().is_some_and(|l| {
+                let st = l.st.lock();
+                st.breaking_to.is_some() && st.breaks == this
+            })
+        });
+        sink.send_lease_break_awaiting(note, unanswered);
+    } else {
         sink.send_lease_break(note);
     }
 }

@@ -6,7 +6,8 @@
 //! still pending after the call is the granted oplock. An exclusive or batch request the
 //! file system refuses (another open exists) falls back to level II, as Windows grants it.
 //! Directories and pipes get none. When the oplock IRP completes with a break, the server
-//! sends an OPLOCK_BREAK notification on the connection the open was made on and, for a
+//! sends an OPLOCK_BREAK notification on the session's channel bound last (the open's own
+//! connection on a session of one channel: `channel/breaks.rs`) and, for a
 //! break of an exclusive or batch oplock, waits for the client's acknowledgment, which it
 //! passes down as FSCTL_OPLOCK_BREAK_ACKNOWLEDGE (level II kept) or
 //! FSCTL_OPLOCK_BREAK_ACK_NO_2. The file system's break timeout (35 s) covers a client
