@@ -273,7 +273,9 @@ impl Driver for Pvfs {
                     // The open of a rename's target directory, which waits for a worker
                     // before the rename itself gets here: the rename's lease breaks go
                     // out now, so the client hears of them before the answer to any
-                    // request it sends after the rename (smb2.lease.rename_wait).
+                    // request it sends after the rename (smb2.lease.rename_wait). Should
+                    // the open fail, the rename never comes: the holder lost caching it
+                    // could have kept, as after any break, and nothing else.
                     if let Some(kind) = breaks_oplocks_by_class(class) {
                         let timeout = volume.oplock_break_timeout;
                         oplock::break_leases_early(&source.fcb, source.id, kind, timeout);
