@@ -172,7 +172,11 @@ pub(crate) enum FrameVerdict {
         /// data goes to the driver as a slice of it.
         frame: Bytes,
         need: usize,
-        ends_handles: bool,
+        /// Which earlier frames it waits for before it starts.
+        start: order::StartAfter,
+        /// It breaks leases or oplocks as it reaches the file system (a SET_INFO): the
+        /// frames after it wait for it to start.
+        breaks: bool,
         /// The session that decrypted the frame, when it came encrypted: its responses
         /// go back encrypted.
         sealed: Option<Arc<Sealer>>,
@@ -532,6 +536,8 @@ impl Conn {
         let mut count = 0;
         let mut need = msg.len();
         let mut ends_handles = false;
+        let mut breaks = false;
+        let mut only_acks = true;
         for part in Compound::new(&msg) {
             let Ok(part) = part else {
                 return FrameVerdict::Close;
@@ -553,6 +559,8 @@ impl Conn {
                     | Command::LOGOFF
                     | Command::CHANGE_NOTIFY
             );
+            breaks |= hdr.command == Command::SET_INFO;
+            only_acks &= hdr.command == Command::OPLOCK_BREAK;
             if hdr.command == Command::CANCEL {
                 self.cancel(&hdr, part, sealed.is_some());
                 continue;
@@ -588,10 +596,18 @@ impl Conn {
             // Only CANCELs: answered already (a CANCEL has no response).
             return FrameVerdict::Done;
         }
+        let start = if ends_handles {
+            order::StartAfter::All
+        } else if only_acks {
+            order::StartAfter::Now
+        } else {
+            order::StartAfter::Breakers
+        };
         FrameVerdict::Run {
             frame: msg,
             need,
-            ends_handles,
+            start,
+            breaks,
             sealed,
         }
     }
@@ -601,18 +617,16 @@ impl Conn {
     pub(crate) fn spawn_chain(
         self: &Arc<Self>,
         frame: Bytes,
-        ends_handles: bool,
+        (start, breaks): (order::StartAfter, bool),
         reservation: Reservation,
         sealed: Option<Arc<Sealer>>,
     ) {
         let permit = Arc::clone(&self.slots).try_acquire_owned().ok();
-        let ticket = self.starts.ticket();
+        let ticket = self.starts.ticket(breaks);
         let conn = Arc::clone(self);
         tokio::spawn(async move {
             let _task = registry::Counted::new(&conn.srv.engine.counters.tasks);
-            if ends_handles {
-                conn.starts.wait_for_earlier(&ticket).await;
-            }
+            conn.starts.wait_for_earlier(&ticket, start).await;
             let run = chain::run(Arc::clone(&conn), frame, permit, reservation, sealed);
             order::started_after_first_poll(ticket, run).await;
         });
