@@ -282,7 +282,20 @@ impl Driver for Pvfs {
         match irp.request() {
             IrpRequest::Lock(_) => return locks::lock(irp),
             IrpRequest::ReadDirectoryChange(_) => return notify::request(volume, irp),
-            IrpRequest::Create(_) => {}
+            IrpRequest::Create(_) => {
+                if let Some((source, class)) = irp.link_source_context() {
+                    // The open of a rename's target directory, which waits for a worker
+                    // before the rename itself gets here: the rename's lease breaks go
+                    // out now, so the client hears of them before the answer to any
+                    // request it sends after the rename (smb2.lease.rename_wait). Should
+                    // the open fail, the rename never comes: the holder lost caching it
+                    // could have kept, as after any break, and nothing else.
+                    if let Some(kind) = breaks_oplocks_by_class(class) {
+                        let timeout = volume.oplock_break_timeout;
+                        oplock::break_leases_early(&source.fcb, source.id, kind, timeout);
+                    }
+                }
+            }
             _ if irp.file_context().is_none() => return irp.complete(NtStatus::INVALID_HANDLE),
             IrpRequest::FsControl(c) if oplock::is_oplock_fsctl(c.code) => {
                 return oplock::fsctl(irp, volume);
@@ -292,10 +305,9 @@ impl Driver for Pvfs {
         if let (Some(kind), Some(ccb)) = (breaks_oplocks(irp.request()), irp.file_context()) {
             // The lease breaks go out now, on the caller's thread, before the request waits
             // for a worker: a client that sends the next request at once sees the break
-            // first, as from Windows. (A rename still opens its target directory in
-            // lwio-core before it gets here, so smbtorture's smb2.lease.rename_wait can
-            // still see its next answer first.) One look at the FCB's lease list when the
-            // file has no lease; the worker's pass finds the breaks in progress and waits.
+            // first, as from Windows. (A rename's were told already, at the open of its
+            // target directory, above.) One look at the FCB's lease list when the file has
+            // no lease; the worker's pass finds the breaks in progress and waits.
             oplock::break_leases_early(&ccb.fcb, ccb.id, kind, volume.oplock_break_timeout);
         }
         let queue = match &volume.execution {
@@ -325,17 +337,23 @@ impl Driver for Pvfs {
 /// disposition.
 fn breaks_oplocks(request: &IrpRequest) -> Option<lease::ChangeKind> {
     use lease::ChangeKind;
-    use lwio_core::FileInfoClass as C;
     match request {
         IrpRequest::Write(_) => Some(ChangeKind::Data),
         IrpRequest::FsControl(c) if c.code == lwio_fscc::CtlCode::FSCTL_SET_ZERO_DATA.0 => {
             Some(ChangeKind::Data)
         }
-        IrpRequest::SetInformation(s) => match s.class {
-            C::END_OF_FILE | C::ALLOCATION => Some(ChangeKind::Data),
-            C::RENAME | C::RENAME_EX | C::DISPOSITION | C::DISPOSITION_EX => Some(ChangeKind::Name),
-            _ => None,
-        },
+        IrpRequest::SetInformation(s) => breaks_oplocks_by_class(s.class),
+        _ => None,
+    }
+}
+
+/// [`breaks_oplocks`] for a set-information of `class`.
+fn breaks_oplocks_by_class(class: lwio_core::FileInfoClass) -> Option<lease::ChangeKind> {
+    use lease::ChangeKind;
+    use lwio_core::FileInfoClass as C;
+    match class {
+        C::END_OF_FILE | C::ALLOCATION => Some(ChangeKind::Data),
+        C::RENAME | C::RENAME_EX | C::DISPOSITION | C::DISPOSITION_EX => Some(ChangeKind::Name),
         _ => None,
     }
 }

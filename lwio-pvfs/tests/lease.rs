@@ -76,13 +76,29 @@ fn share_with_timeout(timeout: Duration) -> Share {
     Share::with(config)
 }
 
+/// The file `f` opened by oplock key 1 with `access`, holding a lease of `level`: the handle
+/// and the lease's IRP (pending: granted).
+fn holder(s: &Share, access: AccessMask, level: u32) -> (FileHandle, IrpFuture) {
+    let a = s
+        .open("f", keyed(1, access, CreateDisposition::OPEN))
+        .unwrap();
+    let lease = request(&a, level);
+    assert!(lease.is_pending(), "granted: the IRP pends");
+    (a, lease)
+}
+
+/// `f` opened by oplock key 2 to read it and to rename or delete it (breaks no RH lease).
+fn changer(s: &Share) -> FileHandle {
+    let access = AccessMask::GENERIC_READ | AccessMask::DELETE;
+    s.open("f", keyed(2, access, CreateDisposition::OPEN))
+        .unwrap()
+}
+
 #[test]
 fn rwh_breaks_to_rh_on_another_keys_open_and_the_ack_keeps_rh() {
     let s = Share::new();
     s.file_with("f", b"data");
-    let a = s.open("f", keyed(1, RW, CreateDisposition::OPEN)).unwrap();
-    let lease = request(&a, R | W | H);
-    assert!(lease.is_pending(), "granted: the IRP pends");
+    let (a, lease) = holder(&s, RW, R | W | H);
     let opener = open_elsewhere(&s, keyed(2, RW, CreateDisposition::OPEN));
     let broken = completed(lease);
     assert_eq!(broken.status, NtStatus::SUCCESS);
@@ -121,9 +137,7 @@ fn rwh_breaks_to_rh_on_another_keys_open_and_the_ack_keeps_rh() {
 fn opens_of_one_key_do_not_break_their_lease() {
     let s = Share::new();
     s.file("f");
-    let a = s.open("f", keyed(1, RW, CreateDisposition::OPEN)).unwrap();
-    let lease = request(&a, R | W | H);
-    assert!(lease.is_pending());
+    let (a, lease) = holder(&s, RW, R | W | H);
     let b = s.open("f", keyed(1, RW, CreateDisposition::OPEN)).unwrap();
     block_on(b.write(0, b"same key".to_vec())).unwrap();
     assert!(
@@ -183,24 +197,8 @@ fn w_is_refused_beside_another_keys_open_and_bad_levels_are_invalid() {
 fn a_rename_breaks_handle_caching_and_waits_for_the_ack() {
     let s = Share::new();
     s.file("f");
-    let a = s
-        .open(
-            "f",
-            keyed(1, AccessMask::GENERIC_READ, CreateDisposition::OPEN),
-        )
-        .unwrap();
-    let lease = request(&a, R | H);
-    assert!(lease.is_pending());
-    let b = s
-        .open(
-            "f",
-            keyed(
-                2,
-                AccessMask::GENERIC_READ | AccessMask::DELETE,
-                CreateDisposition::OPEN,
-            ),
-        )
-        .unwrap();
+    let (a, lease) = holder(&s, AccessMask::GENERIC_READ, R | H);
+    let b = changer(&s);
     assert!(!lease.is_done(), "a read open breaks no RH lease");
     let renamer = std::thread::spawn(move || rename(&b, "g", false));
     let out = output(&completed(lease));
@@ -248,9 +246,7 @@ fn a_share_conflict_breaks_handle_caching_first() {
 fn an_unacknowledged_break_times_out() {
     let s = share_with_timeout(Duration::from_millis(300));
     s.file("f");
-    let a = s.open("f", keyed(1, RW, CreateDisposition::OPEN)).unwrap();
-    let lease = request(&a, R | W);
-    assert!(lease.is_pending());
+    let (a, lease) = holder(&s, RW, R | W);
     let started = Instant::now();
     let b = s.open("f", keyed(2, RW, CreateDisposition::OPEN)).unwrap();
     assert!(
@@ -268,14 +264,7 @@ fn an_unacknowledged_break_times_out() {
 fn an_overwrite_breaks_read_caching_and_a_legacy_level2_meets_no_write_lease() {
     let s = Share::new();
     s.file_with("f", b"data");
-    let a = s
-        .open(
-            "f",
-            keyed(1, AccessMask::GENERIC_READ, CreateDisposition::OPEN),
-        )
-        .unwrap();
-    let lease = request(&a, R);
-    assert!(lease.is_pending());
+    let (_a, lease) = holder(&s, AccessMask::GENERIC_READ, R);
     let _b = s
         .open("f", keyed(2, RW, CreateDisposition::OVERWRITE))
         .unwrap();
@@ -300,14 +289,7 @@ fn an_overwrite_breaks_read_caching_and_a_legacy_level2_meets_no_write_lease() {
 fn a_delete_on_close_open_breaks_handle_caching() {
     let s = Share::new();
     s.file("f");
-    let a = s
-        .open(
-            "f",
-            keyed(1, AccessMask::GENERIC_READ, CreateDisposition::OPEN),
-        )
-        .unwrap();
-    let lease = request(&a, R | H);
-    assert!(lease.is_pending());
+    let (a, lease) = holder(&s, AccessMask::GENERIC_READ, R | H);
     let doc = keyed(2, AccessMask::DELETE, CreateDisposition::OPEN).options(DOC);
     let opener = open_elsewhere(&s, doc);
     let out = output(&completed(lease));
@@ -324,9 +306,7 @@ fn a_conflict_during_a_break_is_told_in_the_answer_to_the_acknowledgment() {
     // break to R, the R acknowledgment with one to none; both opens wait throughout.
     let s = Share::new();
     s.file_with("f", b"data");
-    let a = s.open("f", keyed(1, RW, CreateDisposition::OPEN)).unwrap();
-    let lease = request(&a, R | W | H);
-    assert!(lease.is_pending());
+    let (a, lease) = holder(&s, RW, R | W | H);
     let plain = open_elsewhere(&s, keyed(2, RW, CreateDisposition::OPEN));
     let out = output(&completed(lease));
     assert_eq!((out.original, out.new), (R | W | H, R | H));
@@ -367,14 +347,7 @@ fn an_overwrite_does_not_wait_for_a_shared_lease_to_break() {
     // nothing.
     let s = Share::new();
     s.file_with("f", b"data");
-    let a = s
-        .open(
-            "f",
-            keyed(1, AccessMask::GENERIC_READ, CreateDisposition::OPEN),
-        )
-        .unwrap();
-    let lease = request(&a, R | H);
-    assert!(lease.is_pending());
+    let (a, lease) = holder(&s, AccessMask::GENERIC_READ, R | H);
     let b = s.open("f", keyed(2, RW, CreateDisposition::OVERWRITE));
     assert!(b.is_ok(), "the overwrite did not wait");
     let out = output(&completed(lease));
@@ -389,9 +362,7 @@ fn an_overwrite_does_not_wait_for_a_shared_lease_to_break() {
 fn read_control_is_a_stat_open_for_leases_but_not_for_batch_oplocks() {
     let s = Share::new();
     s.file("f");
-    let a = s.open("f", keyed(1, RW, CreateDisposition::OPEN)).unwrap();
-    let lease = request(&a, R | W | H);
-    assert!(lease.is_pending());
+    let (a, lease) = holder(&s, RW, R | W | H);
     let stat = s
         .open(
             "f",
@@ -437,24 +408,8 @@ fn a_delete_disposition_tells_the_lease_break_before_it_waits_for_a_worker() {
     // first, so the break goes out as the set-info is dispatched, not on the worker.
     let s = Share::new();
     s.file("f");
-    let a = s
-        .open(
-            "f",
-            keyed(1, AccessMask::GENERIC_READ, CreateDisposition::OPEN),
-        )
-        .unwrap();
-    let lease = request(&a, R | H);
-    assert!(lease.is_pending());
-    let b = s
-        .open(
-            "f",
-            keyed(
-                2,
-                AccessMask::GENERIC_READ | AccessMask::DELETE,
-                CreateDisposition::OPEN,
-            ),
-        )
-        .unwrap();
+    let (a, lease) = holder(&s, AccessMask::GENERIC_READ, R | H);
+    let b = changer(&s);
     let info = lwio_fscc::FileDispositionInformation {
         delete_pending: true,
     };
@@ -475,6 +430,56 @@ fn a_delete_disposition_tells_the_lease_break_before_it_waits_for_a_worker() {
     assert_eq!((out.original, out.new), (R | H, R));
     assert!(ack(&a, R).is_pending());
     assert_eq!(completed(deleting).status, NtStatus::SUCCESS);
+}
+
+#[test]
+fn a_rename_tells_the_lease_break_before_its_target_directory_is_opened() {
+    // smb2.lease.rename_wait: the I/O manager opens a rename's target directory (on a
+    // worker) before the rename reaches PVFS; the break must not wait for that open, or
+    // the answer to the client's next request can overtake the break notification. The
+    // target directory's open is held at its worker until the break was seen.
+    let (gate, held) = std::sync::mpsc::channel::<()>();
+    let held = std::sync::Mutex::new(held);
+    let mut config = lwio_pvfs::PvfsConfig::default();
+    config.seams = Some(lwio_pvfs::Seams(std::sync::Arc::new(
+        move |seam: lwio_pvfs::Seam<'_>| {
+            let target_open = lwio_pvfs::Seam::Work {
+                request: lwio_core::IrpType::Create,
+                path: "g",
+            };
+            if seam == target_open {
+                let _ = held.lock().unwrap().recv_timeout(Duration::from_secs(10));
+            }
+        },
+    )));
+    let s = Share::with(config);
+    s.file("f");
+    let (a, lease) = holder(&s, AccessMask::GENERIC_READ, R | H);
+    let b = changer(&s);
+    let info = lwio_fscc::FileRenameInformation {
+        replace_if_exists: false,
+        root_directory: 0,
+        file_name: "g".into(),
+    };
+    let renaming = b.call(IrpRequest::SetInformation(lwio_core::irp::SetInfoRequest {
+        class: lwio_core::FileInfoClass::RENAME,
+        data: info.encode().into(),
+    }));
+    assert!(
+        lease.is_done(),
+        "the break went out as the target directory's open was dispatched"
+    );
+    let out = output(&lease.wait());
+    assert_eq!((out.original, out.new), (R | H, R));
+    gate.send(()).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(
+        !renaming.is_done(),
+        "the rename waits for the acknowledgment"
+    );
+    assert!(ack(&a, R).is_pending());
+    assert_eq!(completed(renaming).status, NtStatus::SUCCESS);
+    assert!(s.path("g").exists() && !s.path("f").exists());
 }
 
 /// An open of the directory `d` for listing, with oplock key `key`.

@@ -73,6 +73,15 @@ pub struct Settings {
     pub max_connection_buffer: usize,
     /// A connection whose client has not taken a response for this long is closed.
     pub send_timeout: Duration,
+    /// A TCP connection whose client has not acknowledged what the server sent for this
+    /// long (at the TCP level: its host is gone, or the path to it) is closed, and its
+    /// opens with it (MS-SMB2 3.3.7.1), as Windows' TCP gives up after its
+    /// retransmissions (TcpMaxDataRetransmissions, five: about 20 s on a local network).
+    /// Set as the socket's TCP_USER_TIMEOUT; zero keeps the kernel's default (some
+    /// fifteen minutes). So a client cut off while it holds an oplock loses its handles
+    /// before the 35 s break timeout runs out, and the open that broke the oplock gets
+    /// what it would get with the file to itself (smbtorture's smb2.oplock.batch22b).
+    pub unacked_timeout: Duration,
     /// The most connections the server holds; more are closed at once.
     pub max_connections: usize,
     /// The most connections from one client address (IPv4, or IPv6 /64).
@@ -153,6 +162,7 @@ impl Default for Settings {
             unauthenticated_credits: 64,
             max_connection_buffer: 64 * 1024 * 1024,
             send_timeout: Duration::from_secs(120),
+            unacked_timeout: Duration::from_secs(20),
             max_connections: 16384,
             max_connections_per_address: 2048,
             max_unauthenticated_connections: 1024,

@@ -164,6 +164,136 @@ async fn a_lease_follows_its_file_through_a_rename() {
     c.close(a.file_id).await.unwrap();
 }
 
+/// The SET_INFO renaming the open `r` to `to`.
+fn rename_msg(r: &CreateResponse, to: &str) -> Msg {
+    let info = FileRenameInformation {
+        replace_if_exists: false,
+        root_directory: 0,
+        file_name: to.into(),
+    };
+    Msg::new(
+        Command::SET_INFO,
+        body(|o| {
+            SetInfoRequest {
+                info_type: InfoType::FILE,
+                info_class: FileInfoClass::RENAME.0,
+                buffer: info.encode(),
+                additional_information: 0,
+                file_id: r.file_id,
+            }
+            .encode(o)
+        }),
+    )
+}
+
+#[tokio::test]
+async fn a_renames_lease_break_comes_before_the_answer_to_the_next_request() {
+    // smbtorture's smb2.lease.rename_wait: the client sends a rename that breaks another
+    // key's handle caching and, without waiting, another request; the break notification
+    // must reach it before that request's answer (the I/O manager opens the rename's
+    // target directory on a worker before the rename reaches the file system).
+    let dir = tempfile::tempdir().unwrap();
+    open_to_everyone(dir.path()).unwrap();
+    let h = Harness::new(small_config(dir.path())).unwrap();
+    let (mut c, _task) = h.connect(None);
+    c.negotiate(&[Dialect::SMB_3_0_2]).await.unwrap();
+    c.logon(USER.0, USER.1).await.unwrap();
+    c.tree_connect("share").await.unwrap();
+    const R: u32 = 1;
+    const RH: u32 = 3;
+    for round in 0..20 {
+        let name = format!("f{round}.dat");
+        // A reader holding RH: the renamer's open breaks nothing, its rename breaks H.
+        let holder = Msg::new(
+            Command::CREATE,
+            body(|o| {
+                CreateRequest {
+                    oplock_level: OplockLevel::LEASE,
+                    desired_access: AccessMask::GENERIC_READ,
+                    share_access: ShareAccess(7),
+                    disposition: CreateDisposition::OPEN_IF,
+                    name: name.clone(),
+                    contexts: vec![RequestContext::Lease(lease(1, RH)).to_raw()],
+                    ..CreateRequest::default()
+                }
+                .encode(o)
+            }),
+        );
+        let holder = CreateResponse::decode(&c.call_ok(holder).await.unwrap()).unwrap();
+        assert_eq!(lease_state(&holder), RH);
+        let renamer = Msg::new(
+            Command::CREATE,
+            body(|o| {
+                CreateRequest {
+                    oplock_level: OplockLevel::LEASE,
+                    desired_access: AccessMask::GENERIC_READ | AccessMask::DELETE,
+                    share_access: ShareAccess(7),
+                    disposition: CreateDisposition::OPEN,
+                    name: name.clone(),
+                    contexts: vec![RequestContext::Lease(lease(2, R)).to_raw()],
+                    ..CreateRequest::default()
+                }
+                .encode(o)
+            }),
+        );
+        let renamer = CreateResponse::decode(&c.call_ok(renamer).await.unwrap()).unwrap();
+        let to = format!("g{round}.dat");
+        let rename_id = c.send(vec![rename_msg(&renamer, &to)]).await.unwrap()[0];
+        let next = Msg::new(
+            Command::CREATE,
+            body(|o| {
+                CreateRequest {
+                    desired_access: AccessMask::GENERIC_READ,
+                    share_access: ShareAccess(7),
+                    disposition: CreateDisposition::OPEN_IF,
+                    name: format!("other{round}.dat"),
+                    ..CreateRequest::default()
+                }
+                .encode(o)
+            }),
+        );
+        let next_id = c.send(vec![next]).await.unwrap()[0];
+        let mut seen_break = None;
+        let mut next_answer = None;
+        while next_answer.is_none() {
+            for m in c.recv(Duration::from_secs(10)).await.unwrap() {
+                let hdr = Header::decode(&m).unwrap();
+                if hdr.command == Command::OPLOCK_BREAK {
+                    seen_break = Some(LeaseBreakNotification::decode(&m).unwrap());
+                } else if hdr.message_id == next_id {
+                    assert!(
+                        seen_break.is_some(),
+                        "round {round}: the next request was answered before the break"
+                    );
+                    next_answer = Some(CreateResponse::decode(&m).unwrap());
+                }
+            }
+        }
+        let b = seen_break.unwrap();
+        assert_eq!((b.lease_key, b.new_lease_state.0), ([1; 16], R));
+        let ack = lwio_smb2::oplock::LeaseBreakAck {
+            flags: 0,
+            lease_key: [1; 16],
+            lease_state: LeaseState(R),
+            lease_duration: 0,
+        };
+        let acked = c
+            .call(Msg::new(Command::OPLOCK_BREAK, body(|o| ack.encode(o))))
+            .await
+            .unwrap();
+        assert_eq!(status_of(&acked), NtStatus::SUCCESS);
+        let renamed = c.response(rename_id).await.unwrap();
+        assert_eq!(status_of(&renamed), NtStatus::SUCCESS, "round {round}");
+        for id in [
+            holder.file_id,
+            renamer.file_id,
+            next_answer.unwrap().file_id,
+        ] {
+            c.close(id).await.unwrap();
+        }
+    }
+}
+
 fn lease_v2(key: u8, state: u32, parent: Option<u8>) -> Lease {
     Lease {
         flags: if parent.is_some() {

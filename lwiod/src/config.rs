@@ -33,6 +33,7 @@
 //! unauthenticated_credits = 64
 //! max_connection_buffer = 67108864   # bytes of requests and responses per connection
 //! send_timeout_secs = 120
+//! unacked_timeout_secs = 20          # TCP_USER_TIMEOUT: what the client's TCP must acknowledge in time (0: the kernel's)
 //! max_connections = 16384
 //! max_connections_per_address = 2048
 //! max_unauthenticated_connections = 1024
@@ -282,6 +283,7 @@ struct FileConfig {
     unauthenticated_credits: Option<u32>,
     max_connection_buffer: Option<usize>,
     send_timeout_secs: Option<u64>,
+    unacked_timeout_secs: Option<u64>,
     max_connections: Option<usize>,
     max_connections_per_address: Option<usize>,
     max_unauthenticated_connections: Option<usize>,
@@ -567,6 +569,7 @@ impl Config {
         set(&mut s.unauthenticated_credits, f.unauthenticated_credits);
         set(&mut s.max_connection_buffer, f.max_connection_buffer);
         set(&mut s.send_timeout, f.send_timeout_secs.map(secs));
+        set(&mut s.unacked_timeout, f.unacked_timeout_secs.map(secs));
         set(&mut s.max_connections, f.max_connections);
         set(
             &mut s.max_connections_per_address,
@@ -946,7 +949,7 @@ mod tests {
              max_unauthenticated_connections = 4\nfd_reserve = 9\nmax_session_setups = 5\n\
              session_setup_timeout_secs = 7\ndurable_v1_timeout_secs = 30\n\
              durable_v2_max_timeout_secs = 20\nmax_detached_opens = 11\n\
-             max_detached_opens_per_user = 3\n",
+             max_detached_opens_per_user = 3\nunacked_timeout_secs = 0\n",
         )
         .unwrap();
         assert_eq!(c.settings.max_credits, 128);
@@ -956,6 +959,12 @@ mod tests {
         );
         assert_eq!(c.settings.max_connection_buffer, 4096);
         assert_eq!(c.settings.send_timeout, Duration::from_secs(3));
+        assert_eq!(
+            c.settings.unacked_timeout,
+            Duration::ZERO,
+            "0: the kernel's"
+        );
+        assert_eq!(d.settings.unacked_timeout, Duration::from_secs(20));
         assert_eq!(
             (
                 c.settings.max_connections,

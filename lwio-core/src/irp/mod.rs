@@ -132,6 +132,9 @@ struct Extra {
     /// The directory the manager opened for a rename or link (Windows'
     /// `IrpSp->Parameters.SetFile.FileObject`), on the same device stack.
     related: Option<Arc<FileObject>>,
+    /// For the create that opens a rename's or link's target directory: the file being
+    /// renamed or linked, and the information class of the request that waits for it.
+    link_source: Option<(Arc<FileObject>, FileInfoClass)>,
     routines: Vec<CompletionRoutine>,
     shared: Option<Arc<PendingShared>>,
     trace: Option<IrpTrace>,
@@ -191,6 +194,12 @@ impl<'a> RawIrp<'a> {
 
     pub(crate) fn set_related(&mut self, dir: Arc<FileObject>) {
         self.extra().related = Some(dir);
+    }
+
+    /// Marks a create as the open of the target directory of `class` (a rename or link)
+    /// on `source` (see [`Irp::link_source_context`]).
+    pub(crate) fn set_link_source(&mut self, source: Arc<FileObject>, class: FileInfoClass) {
+        self.extra().link_source = Some((source, class));
     }
 
     fn shared(&self) -> Option<&Arc<PendingShared>> {
@@ -350,6 +359,22 @@ impl<'a, D: Driver> Irp<'a, D> {
     /// create.
     pub fn target_file_context(&self) -> Option<&D::File> {
         related_context::<D>(self.raw())
+    }
+
+    /// For the open-target-directory create the manager sends before a rename or link:
+    /// this driver's context of the file being renamed or linked, and the information
+    /// class of that request (FileRenameInformation, FileLinkInformation or their Ex
+    /// forms). The request itself reaches the stack only once this create completed; a
+    /// driver that must act before anything else happens to the file (break its oplocks,
+    /// so that the holder hears of it before the answer to any later request) can start
+    /// here. `None` for every other IRP.
+    pub fn link_source_context(&self) -> Option<(&D::File, FileInfoClass)> {
+        let raw = self.raw();
+        let (source, class) = raw.extra.as_ref()?.link_source.as_ref()?;
+        if !Arc::ptr_eq(source.stack_arc(), raw.file.stack_arc()) {
+            return None;
+        }
+        Some((source.context_at::<D::File>(raw.layer)?, *class))
     }
 
     /// Attaches this driver's context to the file; normally done by a successful create.

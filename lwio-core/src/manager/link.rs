@@ -18,7 +18,9 @@
 //!    the source is a directory) | SYNCHRONIZE, sharing read and write. Filters see it as
 //!    any create: share permissions (`ShareAclFilter`) and read-only devices
 //!    (`ReadOnlyFilter`) refuse it as they refuse any other open. Its failure is the
-//!    request's status.
+//!    request's status. The create names the source and the request's class
+//!    ([`Irp::link_source_context`](crate::Irp::link_source_context)), so the driver can
+//!    start at once what the rename will cause (PVFS breaks the source's leases there).
 //! 4. The set-information IRP goes down the stack with the opened directory attached
 //!    ([`Irp::target_file_context`](crate::Irp::target_file_context)); the driver renames
 //!    or links relative to that directory, never resolving the name again.
@@ -58,6 +60,7 @@ impl IoManager {
         let IrpRequest::SetInformation(set) = &request else {
             return self.dispatch_on(file, request);
         };
+        let class = set.class;
         let target = match LinkTarget::decode(set.class, &set.data) {
             Ok(t) => t,
             Err(status) => return IrpFuture::ready(IrpResult::new(status)),
@@ -86,11 +89,13 @@ impl IoManager {
             token,
         );
         let opened = {
-            let mut irp: IrpSlot<'_> = Some(RawIrp::new(
+            let mut raw = RawIrp::new(
                 self.next_irp_id(),
                 IrpRequest::Create(Box::new(create)),
                 &dir,
-            ));
+            );
+            raw.set_link_source(Arc::clone(file), class);
+            let mut irp: IrpSlot<'_> = Some(raw);
             IrpFuture::from_dispatched(dir.stack().dispatch(&mut irp))
         };
         let io = self.clone();

@@ -172,7 +172,11 @@ pub(crate) enum FrameVerdict {
         /// data goes to the driver as a slice of it.
         frame: Bytes,
         need: usize,
-        ends_handles: bool,
+        /// Which earlier frames it waits for before it starts.
+        start: order::StartAfter,
+        /// It breaks leases or oplocks as it reaches the file system (a SET_INFO): the
+        /// frames after it wait for it to start.
+        breaks: bool,
         /// The session that decrypted the frame, when it came encrypted: its responses
         /// go back encrypted.
         sealed: Option<Arc<Sealer>>,
@@ -563,6 +567,8 @@ impl Conn {
         let mut count = 0;
         let mut need = msg.len();
         let mut ends_handles = false;
+        let mut breaks = false;
+        let mut only_acks = true;
         for part in Compound::new(&msg) {
             let Ok(part) = part else {
                 return FrameVerdict::Close;
@@ -584,6 +590,8 @@ impl Conn {
                     | Command::LOGOFF
                     | Command::CHANGE_NOTIFY
             );
+            breaks |= hdr.command == Command::SET_INFO;
+            only_acks &= hdr.command == Command::OPLOCK_BREAK;
             if hdr.command == Command::CANCEL {
                 self.cancel(&hdr, part, sealed.is_some());
                 continue;
@@ -619,10 +627,18 @@ impl Conn {
             // Only CANCELs: answered already (a CANCEL has no response).
             return FrameVerdict::Done;
         }
+        let start = if ends_handles {
+            order::StartAfter::All
+        } else if only_acks {
+            order::StartAfter::Now
+        } else {
+            order::StartAfter::Breakers
+        };
         FrameVerdict::Run {
             frame: msg,
             need,
-            ends_handles,
+            start,
+            breaks,
             sealed,
         }
     }
@@ -632,18 +648,16 @@ impl Conn {
     pub(crate) fn spawn_chain(
         self: &Arc<Self>,
         frame: Bytes,
-        ends_handles: bool,
+        (start, breaks): (order::StartAfter, bool),
         reservation: Reservation,
         sealed: Option<Arc<Sealer>>,
     ) {
         let permit = Arc::clone(&self.slots).try_acquire_owned().ok();
-        let ticket = self.starts.ticket();
+        let ticket = self.starts.ticket(breaks);
         let conn = Arc::clone(self);
         tokio::spawn(async move {
             let _task = registry::Counted::new(&conn.srv.engine.counters.tasks);
-            if ends_handles {
-                conn.starts.wait_for_earlier(&ticket).await;
-            }
+            conn.starts.wait_for_earlier(&ticket, start).await;
             let run = chain::run(Arc::clone(&conn), frame, permit, reservation, sealed);
             order::started_after_first_poll(ticket, run).await;
         });
@@ -792,12 +806,31 @@ pub(crate) fn accept(
         }
     };
     let _ = stream.set_nodelay(true);
+    set_unacked_timeout(&stream, srv.config.unacked_timeout);
     let addrs = Addrs {
         local: stream.local_addr().ok(),
         peer: Some(peer),
     };
     let (rd, wr) = stream.into_split();
     Some(transport::run(Arc::clone(srv), admitted, addrs, rd, wr))
+}
+
+/// Closes the connection at the TCP level when what the server sent stays unacknowledged
+/// for `timeout` (`Settings::unacked_timeout`; zero: the kernel's default). The reader
+/// then fails, and the connection is torn down as at any end of stream.
+fn set_unacked_timeout(stream: &tokio::net::TcpStream, timeout: std::time::Duration) {
+    if timeout.is_zero() {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        let ms = u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX);
+        if let Err(e) = rustix::net::sockopt::set_tcp_user_timeout(stream, ms) {
+            tracing::debug!(%e, "TCP_USER_TIMEOUT not set");
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = stream;
 }
 
 /// The flags every response carries, from its request's.
@@ -822,5 +855,37 @@ fn granted_in(frame: &[u8]) -> u64 {
             return total;
         }
         at = at.saturating_add(next);
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+#[allow(clippy::unwrap_used)]
+mod unacked_timeout_tests {
+    use std::time::Duration;
+
+    /// A connected pair over loopback: the server's side and the client's.
+    async fn pair() -> (tokio::net::TcpStream, tokio::net::TcpStream) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        (server, client)
+    }
+
+    #[tokio::test]
+    async fn the_socket_gives_up_on_unacknowledged_data_after_the_configured_time() {
+        let (server, _client) = pair().await;
+        super::set_unacked_timeout(&server, Duration::from_secs(20));
+        let ms = rustix::net::sockopt::tcp_user_timeout(&server).unwrap();
+        assert_eq!(ms, 20_000);
+        let default = crate::Settings::default().unacked_timeout;
+        assert!(
+            default < Duration::from_secs(35),
+            "below the oplock break timeout: {default:?}"
+        );
+        // Zero leaves the kernel's default (none).
+        let (server, _client) = pair().await;
+        super::set_unacked_timeout(&server, Duration::ZERO);
+        assert_eq!(rustix::net::sockopt::tcp_user_timeout(&server).unwrap(), 0);
     }
 }

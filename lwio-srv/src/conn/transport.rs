@@ -113,13 +113,14 @@ async fn read_loop<R: AsyncRead + Unpin>(
                 }
             };
             last = Instant::now();
-            let (frame, need, ends_handles, sealed) = match conn.on_frame(frame) {
+            let (frame, need, start, sealed) = match conn.on_frame(frame) {
                 FrameVerdict::Run {
                     frame,
                     need,
-                    ends_handles,
+                    start,
+                    breaks,
                     sealed,
-                } => (frame, need, ends_handles, sealed),
+                } => (frame, need, (start, breaks), sealed),
                 FrameVerdict::Done => continue,
                 FrameVerdict::Close => return,
             };
@@ -132,7 +133,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
             if conn.is_closing() {
                 return;
             }
-            conn.spawn_chain(frame, ends_handles, reservation, sealed);
+            conn.spawn_chain(frame, start, reservation, sealed);
         }
         let mut deadline = if conn
             .authenticated
