@@ -209,6 +209,9 @@ pub(crate) struct Conn {
     pub(crate) admitted: Admitted,
     /// Bytes the reader's buffers hold (for [`EngineStats`]).
     pub(crate) read_buffer: AtomicUsize,
+    /// The buffer of a long request the server is done with, on its way back to the
+    /// reader ([`frames::FrameReader::offer`]).
+    spare: Mutex<Option<Vec<u8>>>,
 }
 
 impl Drop for Conn {
@@ -245,6 +248,7 @@ impl Conn {
             peer_addr: addrs.peer,
             admitted,
             read_buffer: AtomicUsize::new(0),
+            spare: Mutex::new(None),
             srv,
         });
         conn.srv.engine.register(&conn);
@@ -613,9 +617,36 @@ impl Conn {
             if ends_handles {
                 conn.starts.wait_for_earlier(&ticket).await;
             }
-            let run = chain::run(Arc::clone(&conn), frame, permit, reservation, sealed);
+            let run = chain::run(
+                Arc::clone(&conn),
+                frame.clone(),
+                permit,
+                reservation,
+                sealed,
+            );
             order::started_after_first_poll(ticket, run).await;
+            conn.recycle(frame);
         });
+    }
+
+    /// Takes back a long request's buffer once nothing else holds a part of it (a
+    /// request still pending, a driver keeping its data, make it stay where it is), for
+    /// the reader to read the next long request into. Its bytes are never read again.
+    fn recycle(&self, frame: Bytes) {
+        if frame.len() <= frames::STAGING || self.is_closing() {
+            return;
+        }
+        let Ok(mut buf) = frame.try_into_mut() else {
+            return;
+        };
+        // Emptied first: the buffer comes back without its bytes being moved.
+        buf.clear();
+        *self.spare.lock() = Some(Vec::from(buf));
+    }
+
+    /// The buffer [`Conn::recycle`] took back, if any.
+    pub(crate) fn take_spare(&self) -> Option<Vec<u8>> {
+        self.spare.lock().take()
     }
 
     /// When the next session setup in progress expires, if any.
