@@ -14,12 +14,13 @@
 //!   bytes arrive, so a peer announcing a large message and sending it slowly costs the
 //!   memory of what it has sent.
 //!
-//! - one *spare*: the buffer of a long message the server has finished with, given back
-//!   by the connection ([`FrameReader::offer`]) so the next long message is read into
+//! - *spares*: the buffers of long messages the server has finished with, given back by
+//!   the connection ([`FrameReader::offer`]) so the next long messages are read into
 //!   memory already mapped. A fresh buffer of 8 MiB costs the kernel 2,048 page faults,
 //!   each zeroing its page, then the unmapping when it is freed: about a tenth of a
-//!   signed WRITE's cost in the server. The spare is at most one buffer of at most the
-//!   maximum message, and the connection drops it when no message has come for a moment
+//!   signed WRITE's cost in the server. At most [`MAX_SPARES`] buffers of at most the
+//!   maximum message are kept (as many as a client keeps long requests in flight), and
+//!   the connection drops them when no message has come for a moment
 //!   (`transport::SPARE_LINGER`).
 //!
 //! A length above the configured maximum is refused as soon as its header is in, before
@@ -37,6 +38,9 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 /// The staging buffer's size: headers and messages up to this length are read through it.
 pub(crate) const STAGING: usize = 16 * 1024;
 
+/// How many buffers of long messages a reader keeps for the next ones.
+pub(crate) const MAX_SPARES: usize = 4;
+
 /// Reassembles Direct TCP messages from a byte stream.
 #[derive(Debug, Default)]
 pub(crate) struct FrameReader {
@@ -46,8 +50,8 @@ pub(crate) struct FrameReader {
     /// A long message being read straight into its own buffer, and its length.
     body: Option<Vec<u8>>,
     want: usize,
-    /// A buffer a long message may be read into instead of a new one.
-    spare: Option<Vec<u8>>,
+    /// Buffers a long message may be read into instead of a new one.
+    spares: Vec<Vec<u8>>,
     max: usize,
 }
 
@@ -86,12 +90,13 @@ impl FrameReader {
             // Too long for the staging buffer: the rest goes straight into its own (the
             // spare when it is long enough; an old message's bytes are overwritten and
             // never read: the length read so far is what counts).
-            let mut body = match self.spare.take() {
-                Some(mut spare) if spare.capacity() >= len => {
+            let mut body = match self.spares.iter().position(|s| s.capacity() >= len) {
+                Some(i) => {
+                    let mut spare = self.spares.swap_remove(i);
                     spare.clear();
                     spare
                 }
-                _ => {
+                None => {
                     let mut fresh = Vec::new();
                     fresh.reserve_exact(len);
                     fresh
@@ -122,30 +127,35 @@ impl FrameReader {
     pub(crate) fn held(&self) -> usize {
         self.staging.capacity()
             + self.body.as_ref().map_or(0, Vec::capacity)
-            + self.spare.as_ref().map_or(0, Vec::capacity)
+            + self.spares.iter().map(Vec::capacity).sum::<usize>()
     }
 
     /// Keeps `buf` (a long message's buffer the server is done with) for the next long
-    /// message, unless the spare already held is at least as long or `buf` is no longer
-    /// than what the staging buffer reads.
+    /// message, unless it is no longer than what the staging buffer reads, or longer than
+    /// any message may be, or [`MAX_SPARES`] longer ones are kept already (a shorter one
+    /// makes way for it).
     pub(crate) fn offer(&mut self, buf: Vec<u8>) {
         let cap = buf.capacity();
-        if cap > STAGING
-            && cap <= self.max
-            && self.spare.as_ref().is_none_or(|s| s.capacity() < cap)
+        if cap <= STAGING || cap > self.max {
+            return;
+        }
+        if self.spares.len() < MAX_SPARES {
+            self.spares.push(buf);
+        } else if let Some(shortest) = self.spares.iter_mut().min_by_key(|s| s.capacity())
+            && shortest.capacity() < cap
         {
-            self.spare = Some(buf);
+            *shortest = buf;
         }
     }
 
     /// True while a spare is kept.
     pub(crate) fn has_spare(&self) -> bool {
-        self.spare.is_some()
+        !self.spares.is_empty()
     }
 
-    /// Gives the spare back to the allocator.
-    pub(crate) fn drop_spare(&mut self) {
-        self.spare = None;
+    /// Gives the spares back to the allocator.
+    pub(crate) fn drop_spares(&mut self) {
+        self.spares = Vec::new();
     }
 
     /// Feeds bytes as the stream would, taking whole messages between reads as the
@@ -296,9 +306,9 @@ mod tests {
         old.truncate(0);
         let at = old.as_ptr();
         r.offer(old);
-        // A shorter spare does not replace a longer one.
+        // Too short for the messages below: kept, and left when no message fits in it.
         r.offer(Vec::with_capacity(STAGING + 1));
-        assert_eq!(r.held(), len + 100);
+        assert_eq!(r.held(), len + 100 + STAGING + 1);
         let mut wire = framed(len, 5);
         wire.extend(framed(len + 1000, 6));
         let got = r.feed(&wire).unwrap();
@@ -306,17 +316,28 @@ mod tests {
         assert_eq!(got[0].as_ptr(), at, "the first went into the spare");
         assert_eq!(got[0], vec![5; len]);
         assert_eq!(got[1], vec![6; len + 1000]);
-        assert!(!r.has_spare());
-        // A spare too short for the next message is dropped for a new buffer.
-        r.offer(Vec::with_capacity(STAGING * 2));
-        let got = r.feed(&framed(len, 7)).unwrap();
-        assert_eq!(got, vec![vec![7; len]]);
-        assert!(!r.has_spare());
-        r.offer(Vec::with_capacity(len));
+        assert!(r.has_spare(), "the short one is still kept");
+        // No more than MAX_SPARES: a longer one replaces the shortest, a shorter one is
+        // dropped.
+        for _ in 0..MAX_SPARES {
+            r.offer(Vec::with_capacity(len));
+        }
+        let spares = |r: &FrameReader| {
+            let mut caps: Vec<usize> = r.spares.iter().map(Vec::capacity).collect();
+            caps.sort();
+            caps
+        };
+        assert_eq!(spares(&r), vec![len; MAX_SPARES]);
+        r.offer(Vec::with_capacity(len - 1));
+        assert_eq!(spares(&r), vec![len; MAX_SPARES]);
+        r.offer(Vec::with_capacity(len + 1));
+        let mut want = vec![len; MAX_SPARES - 1];
+        want.push(len + 1);
+        assert_eq!(spares(&r), want);
         let held = r.held();
-        r.drop_spare();
+        r.drop_spares();
         assert!(!r.has_spare());
-        assert_eq!(r.held(), held - len);
+        assert_eq!(r.held(), held - len * (MAX_SPARES - 1) - len - 1);
     }
 
     #[test]

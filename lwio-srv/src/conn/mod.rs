@@ -209,9 +209,9 @@ pub(crate) struct Conn {
     pub(crate) admitted: Admitted,
     /// Bytes the reader's buffers hold (for [`EngineStats`]).
     pub(crate) read_buffer: AtomicUsize,
-    /// The buffer of a long request the server is done with, on its way back to the
-    /// reader ([`frames::FrameReader::offer`]).
-    spare: Mutex<Option<Vec<u8>>>,
+    /// Buffers of long requests the server is done with, on their way back to the
+    /// reader ([`frames::FrameReader::offer`]); at most [`frames::MAX_SPARES`].
+    spares: Mutex<Vec<Vec<u8>>>,
 }
 
 impl Drop for Conn {
@@ -248,7 +248,7 @@ impl Conn {
             peer_addr: addrs.peer,
             admitted,
             read_buffer: AtomicUsize::new(0),
-            spare: Mutex::new(None),
+            spares: Mutex::new(Vec::new()),
             srv,
         });
         conn.srv.engine.register(&conn);
@@ -641,12 +641,15 @@ impl Conn {
         };
         // Emptied first: the buffer comes back without its bytes being moved.
         buf.clear();
-        *self.spare.lock() = Some(Vec::from(buf));
+        let mut spares = self.spares.lock();
+        if spares.len() < frames::MAX_SPARES {
+            spares.push(Vec::from(buf));
+        }
     }
 
-    /// The buffer [`Conn::recycle`] took back, if any.
-    pub(crate) fn take_spare(&self) -> Option<Vec<u8>> {
-        self.spare.lock().take()
+    /// The buffers [`Conn::recycle`] took back.
+    pub(crate) fn take_spares(&self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut *self.spares.lock())
     }
 
     /// When the next session setup in progress expires, if any.

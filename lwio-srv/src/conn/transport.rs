@@ -39,7 +39,7 @@ const WRITE_BATCH: usize = 1 << 20;
 /// How long queued responses may take to go out once the connection is closing.
 const LINGER: Duration = Duration::from_millis(200);
 
-/// How long the reader keeps a long request's buffer for the next one
+/// How long the reader keeps long requests' buffers for the next ones
 /// ([`FrameReader::offer`]) when no request comes.
 pub(crate) const SPARE_LINGER: Duration = Duration::from_millis(500);
 
@@ -87,7 +87,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
     let started = Instant::now();
     let mut last = started;
     loop {
-        if let Some(buf) = conn.take_spare() {
+        for buf in conn.take_spares() {
             frames.offer(buf);
         }
         loop {
@@ -143,8 +143,8 @@ async fn read_loop<R: AsyncRead + Unpin>(
             () = tokio::time::sleep_until(deadline) => {
                 let now = Instant::now();
                 if now >= last + SPARE_LINGER {
-                    frames.drop_spare();
-                    drop(conn.take_spare());
+                    frames.drop_spares();
+                    drop(conn.take_spares());
                     conn.set_read_buffer(frames.held());
                 }
                 conn.expire_setups(now);
