@@ -233,47 +233,6 @@ async fn half_done_session_setups_are_refused_beyond_the_limit_and_expire() {
     assert_eq!(Header::decode(&r).unwrap().session_id, ids[0]);
 }
 
-/// A long WRITE's buffer is kept for the next one (no fresh pages per request), at most
-/// four per connection, and given back half a second after the last request.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn long_request_buffers_are_reused_then_given_back_when_idle() {
-    let (h, dir) = harness(|_| {});
-    lwio_srv::testing::open_to_everyone(dir.path()).unwrap();
-    let mut c = logged_on(&h).await;
-    let f = c
-        .create(
-            "out.dat",
-            AccessMask::GENERIC_WRITE,
-            CreateDisposition::OVERWRITE_IF,
-            CreateOptions::default(),
-        )
-        .await
-        .unwrap();
-    let data = vec![7u8; 256 * 1024];
-    for i in 0..20u64 {
-        assert_eq!(
-            c.write(f, i * data.len() as u64, &data).await.unwrap(),
-            256 * 1024
-        );
-    }
-    // The reader keeps what came back (its gauge is updated as it reads: an echo makes it
-    // read again).
-    assert_eq!(c.echo().await.unwrap(), NtStatus::SUCCESS);
-    let s = h.endpoint().stats();
-    assert!(s.read_buffer_bytes >= data.len(), "{s:?}");
-    assert!(
-        s.read_buffer_bytes <= 4 * (data.len() + 1024) + 64 * 1024,
-        "{s:?}"
-    );
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let s = h.endpoint().stats();
-    assert_eq!(s.read_buffer_bytes, 0, "{s:?}");
-    assert_eq!(
-        std::fs::metadata(dir.path().join("out.dat")).unwrap().len(),
-        20 * data.len() as u64
-    );
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_readers_hold_no_buffer() {
     let (h, _dir) = harness(|_| {});

@@ -14,15 +14,6 @@
 //!   bytes arrive, so a peer announcing a large message and sending it slowly costs the
 //!   memory of what it has sent.
 //!
-//! - *spares*: the buffers of long messages the server has finished with, given back by
-//!   the connection ([`FrameReader::offer`]) so the next long messages are read into
-//!   memory already mapped. A fresh buffer of 8 MiB costs the kernel 2,048 page faults,
-//!   each zeroing its page, then the unmapping when it is freed: about a tenth of a
-//!   signed WRITE's cost in the server. At most [`MAX_SPARES`] buffers of at most the
-//!   maximum message are kept (as many as a client keeps long requests in flight), and
-//!   the connection drops them when no message has come for a moment
-//!   (`transport::SPARE_LINGER`).
-//!
 //! A length above the configured maximum is refused as soon as its header is in, before
 //! anything is buffered for it.
 
@@ -38,20 +29,14 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 /// The staging buffer's size: headers and messages up to this length are read through it.
 pub(crate) const STAGING: usize = 16 * 1024;
 
-/// How many buffers of long messages a reader keeps for the next ones.
-pub(crate) const MAX_SPARES: usize = 4;
-
 /// Reassembles Direct TCP messages from a byte stream.
 #[derive(Debug, Default)]
 pub(crate) struct FrameReader {
     /// Bytes received, not yet returned; `staging[start..]` is unconsumed.
     staging: Vec<u8>,
     start: usize,
-    /// A long message being read straight into its own buffer, and its length.
+    /// A long message being read straight into its own buffer (its capacity is its length).
     body: Option<Vec<u8>>,
-    want: usize,
-    /// Buffers a long message may be read into instead of a new one.
-    spares: Vec<Vec<u8>>,
     max: usize,
 }
 
@@ -67,7 +52,7 @@ impl FrameReader {
     /// The next whole message, `Ok(None)` when more bytes are needed.
     pub(crate) fn next_frame(&mut self) -> Result<Option<Vec<u8>>, FrameError> {
         if let Some(body) = &self.body {
-            if body.len() < self.want {
+            if body.len() < body.capacity() {
                 return Ok(None);
             }
             return Ok(self.body.take());
@@ -87,23 +72,10 @@ impl FrameReader {
             return Ok(Some(msg));
         }
         if FRAME_HEADER_LEN + len > STAGING {
-            // Too long for the staging buffer: the rest goes straight into its own (the
-            // spare when it is long enough; an old message's bytes are overwritten and
-            // never read: the length read so far is what counts).
-            let mut body = match self.spares.iter().position(|s| s.capacity() >= len) {
-                Some(i) => {
-                    let mut spare = self.spares.swap_remove(i);
-                    spare.clear();
-                    spare
-                }
-                None => {
-                    let mut fresh = Vec::new();
-                    fresh.reserve_exact(len);
-                    fresh
-                }
-            };
+            // Too long for the staging buffer: the rest goes straight into its own.
+            let mut body = Vec::new();
+            body.reserve_exact(len);
             body.extend_from_slice(&pending[FRAME_HEADER_LEN..]);
-            self.want = len;
             self.start = self.staging.len();
             self.compact();
             self.body = Some(body);
@@ -125,37 +97,7 @@ impl FrameReader {
 
     /// The bytes of memory the reader holds (buffers' capacities).
     pub(crate) fn held(&self) -> usize {
-        self.staging.capacity()
-            + self.body.as_ref().map_or(0, Vec::capacity)
-            + self.spares.iter().map(Vec::capacity).sum::<usize>()
-    }
-
-    /// Keeps `buf` (a long message's buffer the server is done with) for the next long
-    /// message, unless it is no longer than what the staging buffer reads, or longer than
-    /// any message may be, or [`MAX_SPARES`] longer ones are kept already (a shorter one
-    /// makes way for it).
-    pub(crate) fn offer(&mut self, buf: Vec<u8>) {
-        let cap = buf.capacity();
-        if cap <= STAGING || cap > self.max {
-            return;
-        }
-        if self.spares.len() < MAX_SPARES {
-            self.spares.push(buf);
-        } else if let Some(shortest) = self.spares.iter_mut().min_by_key(|s| s.capacity())
-            && shortest.capacity() < cap
-        {
-            *shortest = buf;
-        }
-    }
-
-    /// True while a spare is kept.
-    pub(crate) fn has_spare(&self) -> bool {
-        !self.spares.is_empty()
-    }
-
-    /// Gives the spares back to the allocator.
-    pub(crate) fn drop_spares(&mut self) {
-        self.spares = Vec::new();
+        self.staging.capacity() + self.body.as_ref().map_or(0, Vec::capacity)
     }
 
     /// Feeds bytes as the stream would, taking whole messages between reads as the
@@ -181,7 +123,7 @@ impl FrameReader {
     fn target(&mut self) -> (&mut Vec<u8>, usize) {
         match &mut self.body {
             Some(body) => {
-                let room = self.want - body.len();
+                let room = body.capacity() - body.len();
                 (body, room)
             }
             None => {
@@ -292,52 +234,6 @@ mod tests {
                 assert!(f.iter().all(|&b| b == i as u8));
             }
         }
-    }
-
-    #[test]
-    fn a_long_message_is_read_into_the_spare_when_it_fits() {
-        let len = STAGING * 4;
-        let mut r = FrameReader::new(1 << 20);
-        // Too short to matter, or longer than any message: not kept.
-        r.offer(Vec::with_capacity(STAGING));
-        r.offer(Vec::with_capacity((1 << 20) + 1));
-        assert!(!r.has_spare());
-        let mut old = vec![0xee; len + 100];
-        old.truncate(0);
-        let at = old.as_ptr();
-        r.offer(old);
-        // Too short for the messages below: kept, and left when no message fits in it.
-        r.offer(Vec::with_capacity(STAGING + 1));
-        assert_eq!(r.held(), len + 100 + STAGING + 1);
-        let mut wire = framed(len, 5);
-        wire.extend(framed(len + 1000, 6));
-        let got = r.feed(&wire).unwrap();
-        assert_eq!(got.len(), 2);
-        assert_eq!(got[0].as_ptr(), at, "the first went into the spare");
-        assert_eq!(got[0], vec![5; len]);
-        assert_eq!(got[1], vec![6; len + 1000]);
-        assert!(r.has_spare(), "the short one is still kept");
-        // No more than MAX_SPARES: a longer one replaces the shortest, a shorter one is
-        // dropped.
-        for _ in 0..MAX_SPARES {
-            r.offer(Vec::with_capacity(len));
-        }
-        let spares = |r: &FrameReader| {
-            let mut caps: Vec<usize> = r.spares.iter().map(Vec::capacity).collect();
-            caps.sort();
-            caps
-        };
-        assert_eq!(spares(&r), vec![len; MAX_SPARES]);
-        r.offer(Vec::with_capacity(len - 1));
-        assert_eq!(spares(&r), vec![len; MAX_SPARES]);
-        r.offer(Vec::with_capacity(len + 1));
-        let mut want = vec![len; MAX_SPARES - 1];
-        want.push(len + 1);
-        assert_eq!(spares(&r), want);
-        let held = r.held();
-        r.drop_spares();
-        assert!(!r.has_spare());
-        assert_eq!(r.held(), held - len * (MAX_SPARES - 1) - len - 1);
     }
 
     #[test]

@@ -209,9 +209,6 @@ pub(crate) struct Conn {
     pub(crate) admitted: Admitted,
     /// Bytes the reader's buffers hold (for [`EngineStats`]).
     pub(crate) read_buffer: AtomicUsize,
-    /// Buffers of long requests the server is done with, on their way back to the
-    /// reader ([`frames::FrameReader::offer`]); at most [`frames::MAX_SPARES`].
-    spares: Mutex<Vec<Vec<u8>>>,
 }
 
 impl Drop for Conn {
@@ -248,7 +245,6 @@ impl Conn {
             peer_addr: addrs.peer,
             admitted,
             read_buffer: AtomicUsize::new(0),
-            spares: Mutex::new(Vec::new()),
             srv,
         });
         conn.srv.engine.register(&conn);
@@ -617,39 +613,9 @@ impl Conn {
             if ends_handles {
                 conn.starts.wait_for_earlier(&ticket).await;
             }
-            let run = chain::run(
-                Arc::clone(&conn),
-                frame.clone(),
-                permit,
-                reservation,
-                sealed,
-            );
+            let run = chain::run(Arc::clone(&conn), frame, permit, reservation, sealed);
             order::started_after_first_poll(ticket, run).await;
-            conn.recycle(frame);
         });
-    }
-
-    /// Takes back a long request's buffer once nothing else holds a part of it (a
-    /// request still pending, a driver keeping its data, make it stay where it is), for
-    /// the reader to read the next long request into. Its bytes are never read again.
-    fn recycle(&self, frame: Bytes) {
-        if frame.len() <= frames::STAGING || self.is_closing() {
-            return;
-        }
-        let Ok(mut buf) = frame.try_into_mut() else {
-            return;
-        };
-        // Emptied first: the buffer comes back without its bytes being moved.
-        buf.clear();
-        let mut spares = self.spares.lock();
-        if spares.len() < frames::MAX_SPARES {
-            spares.push(Vec::from(buf));
-        }
-    }
-
-    /// The buffers [`Conn::recycle`] took back.
-    pub(crate) fn take_spares(&self) -> Vec<Vec<u8>> {
-        std::mem::take(&mut *self.spares.lock())
     }
 
     /// When the next session setup in progress expires, if any.

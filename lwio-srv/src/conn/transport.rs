@@ -39,10 +39,6 @@ const WRITE_BATCH: usize = 1 << 20;
 /// How long queued responses may take to go out once the connection is closing.
 const LINGER: Duration = Duration::from_millis(200);
 
-/// How long the reader keeps long requests' buffers for the next ones
-/// ([`FrameReader::offer`]) when no request comes.
-pub(crate) const SPARE_LINGER: Duration = Duration::from_millis(500);
-
 /// Serves one admitted connection over `rd` and `wr` until it ends.
 pub(crate) async fn run<R, W>(
     srv: Arc<ServerShared>,
@@ -87,9 +83,6 @@ async fn read_loop<R: AsyncRead + Unpin>(
     let started = Instant::now();
     let mut last = started;
     loop {
-        for buf in conn.take_spares() {
-            frames.offer(buf);
-        }
         loop {
             let frame = match frames.next_frame() {
                 Ok(Some(f)) => f,
@@ -132,9 +125,6 @@ async fn read_loop<R: AsyncRead + Unpin>(
         if let Some(expiry) = conn.next_setup_expiry() {
             deadline = deadline.min(expiry);
         }
-        if frames.has_spare() {
-            deadline = deadline.min(last + SPARE_LINGER);
-        }
         tokio::select! {
             r = frames.fill(&mut rd, &conn.read_buffer) => match r {
                 Ok(0) | Err(_) => return,
@@ -142,11 +132,6 @@ async fn read_loop<R: AsyncRead + Unpin>(
             },
             () = tokio::time::sleep_until(deadline) => {
                 let now = Instant::now();
-                if now >= last + SPARE_LINGER {
-                    frames.drop_spares();
-                    drop(conn.take_spares());
-                    conn.set_read_buffer(frames.held());
-                }
                 conn.expire_setups(now);
                 let authenticated = conn.authenticated.load(std::sync::atomic::Ordering::Relaxed);
                 let limit = if authenticated {
