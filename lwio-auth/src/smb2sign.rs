@@ -5,7 +5,7 @@
 //! 16-byte Signature field, at offset 48 of the header, taken as zero.
 
 use aes::Aes128;
-use cmac::{Cmac, Mac as _};
+use cmac::Cmac;
 use hmac::Hmac;
 use sha2::{Digest, Sha256, Sha512};
 use subtle::ConstantTimeEq;
@@ -183,101 +183,205 @@ pub fn compute_signature_with_data(
 /// Computes the signature of `message` followed by every part of `data` in order (a
 /// response whose payload stays in the buffer it was read into, then the padding that
 /// aligns the next response of a compound), with the Signature field of `message`'s
-/// header taken as zero. Nothing is joined.
+/// header taken as zero. Nothing is joined. A session signing many messages keeps a
+/// [`SigningKey`] instead, which prepares the key once.
 pub fn compute_signature_with_parts(
     alg: SigningAlgorithm,
     key: &[u8],
     message: &[u8],
     data: &[&[u8]],
 ) -> Result<[u8; 16], SignError> {
-    if message.len() < SMB2_HEADER_LEN {
-        return Err(SignError::MessageTooShort);
-    }
-    let (head, tail) = message.split_at(SIGNATURE_OFFSET);
-    let tail = &tail[16..];
-    let zero = [0u8; 16];
-    let mut out = [0u8; 16];
-    match alg {
-        SigningAlgorithm::HmacSha256 => {
-            use hmac::Mac;
-            let mut mac =
-                <HmacSha256 as Mac>::new_from_slice(key).map_err(|_| SignError::BadKeyLength)?;
-            mac.update(head);
-            mac.update(&zero);
-            mac.update(tail);
-            data.iter().for_each(|d| mac.update(d));
-            out.copy_from_slice(&mac.finalize().into_bytes()[..16]);
-        }
-        SigningAlgorithm::AesCmac => {
-            let mut mac = <Cmac<Aes128> as cmac::Mac>::new_from_slice(key)
-                .map_err(|_| SignError::BadKeyLength)?;
-            mac.update(head);
-            mac.update(&zero);
-            mac.update(tail);
-            data.iter().for_each(|d| mac.update(d));
-            out.copy_from_slice(&mac.finalize().into_bytes());
-        }
-        SigningAlgorithm::AesGmac => {
-            let nonce = gmac_nonce(message).ok_or(SignError::MessageTooShort)?;
-            let mut parts = Vec::with_capacity(3 + data.len());
-            parts.extend([head, &zero[..], tail]);
-            parts.extend_from_slice(data);
-            out = gmac(key, &nonce, &parts)?;
-        }
-    }
-    Ok(out)
+    SigningKey::new(alg, key)?.signature(message, data)
 }
 
-/// AES-GMAC (NIST SP 800-38D: GCM with the message as additional data and no plaintext)
-/// over `parts` taken as one string, without joining them (a part that ends inside a
-/// 16-byte block is completed from the next). The tag is GHASH_H(A padded, then the bit
-/// lengths of A and of the empty ciphertext) XOR E_K(J0), with H = E_K(0) and J0 = the
-/// 12-byte nonce, then 1.
-fn gmac(key: &[u8], nonce: &[u8; 12], parts: &[&[u8]]) -> Result<[u8; 16], SignError> {
-    use aes::cipher::{BlockEncrypt, KeyInit};
-    let aes = Aes128::new_from_slice(key).map_err(|_| SignError::BadKeyLength)?;
-    let mut h = aes::Block::default();
-    aes.encrypt_block(&mut h);
-    let mut ghash = Ghash::new(h.into());
-    let mut bits = 0u64;
-    // The start of a block a part left unfinished.
-    let mut carry = [0u8; 16];
-    let mut carried = 0usize;
-    for part in parts {
-        bits = bits.wrapping_add((part.len() as u64).wrapping_mul(8));
-        let mut part: &[u8] = part;
-        if carried > 0 {
-            let n = part.len().min(16 - carried);
-            carry[carried..carried + n].copy_from_slice(&part[..n]);
-            carried += n;
-            part = &part[n..];
-            if carried < 16 {
-                continue;
+/// A signing key made ready once (MS-SMB2 3.1.4.1): the HMAC with its key hashed in,
+/// the CMAC or the AES-GMAC with its AES key schedule and, for GMAC, the GHASH key
+/// H = E_K(0) and its powers. A session keeps one for all its messages; each message
+/// then costs only its own bytes.
+#[derive(Clone)]
+pub struct SigningKey {
+    state: KeyState,
+}
+
+#[derive(Clone)]
+enum KeyState {
+    HmacSha256(HmacSha256),
+    AesCmac(Cmac<Aes128>),
+    AesGmac(GmacKey),
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("alg", &self.algorithm())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    /// Prepares `key` for `alg`: HMAC-SHA256 takes any length, the AES algorithms 16
+    /// bytes ([`SignError::BadKeyLength`] otherwise).
+    pub fn new(alg: SigningAlgorithm, key: &[u8]) -> Result<SigningKey, SignError> {
+        let state = match alg {
+            SigningAlgorithm::HmacSha256 => {
+                use hmac::Mac;
+                KeyState::HmacSha256(
+                    <HmacSha256 as Mac>::new_from_slice(key)
+                        .map_err(|_| SignError::BadKeyLength)?,
+                )
             }
+            SigningAlgorithm::AesCmac => KeyState::AesCmac(
+                <Cmac<Aes128> as cmac::Mac>::new_from_slice(key)
+                    .map_err(|_| SignError::BadKeyLength)?,
+            ),
+            SigningAlgorithm::AesGmac => KeyState::AesGmac(GmacKey::new(key)?),
+        };
+        Ok(SigningKey { state })
+    }
+
+    /// The algorithm this key signs with.
+    pub fn algorithm(&self) -> SigningAlgorithm {
+        match self.state {
+            KeyState::HmacSha256(_) => SigningAlgorithm::HmacSha256,
+            KeyState::AesCmac(_) => SigningAlgorithm::AesCmac,
+            KeyState::AesGmac(_) => SigningAlgorithm::AesGmac,
+        }
+    }
+
+    /// The signature of `message` followed by every part of `data`, with the Signature
+    /// field of `message`'s header taken as zero (see [`compute_signature_with_parts`]).
+    pub fn signature(&self, message: &[u8], data: &[&[u8]]) -> Result<[u8; 16], SignError> {
+        if message.len() < SMB2_HEADER_LEN {
+            return Err(SignError::MessageTooShort);
+        }
+        let (head, tail) = message.split_at(SIGNATURE_OFFSET);
+        let tail = &tail[16..];
+        let zero = [0u8; 16];
+        let mut out = [0u8; 16];
+        match &self.state {
+            KeyState::HmacSha256(keyed) => {
+                use hmac::Mac;
+                let mut mac = keyed.clone();
+                mac.update(head);
+                mac.update(&zero);
+                mac.update(tail);
+                data.iter().for_each(|d| mac.update(d));
+                out.copy_from_slice(&mac.finalize().into_bytes()[..16]);
+            }
+            KeyState::AesCmac(keyed) => {
+                use cmac::Mac;
+                let mut mac = keyed.clone();
+                mac.update(head);
+                mac.update(&zero);
+                mac.update(tail);
+                data.iter().for_each(|d| mac.update(d));
+                out.copy_from_slice(&mac.finalize().into_bytes());
+            }
+            KeyState::AesGmac(keyed) => {
+                let nonce = gmac_nonce(message).ok_or(SignError::MessageTooShort)?;
+                let mut parts = Vec::with_capacity(3 + data.len());
+                parts.extend([head, &zero[..], tail]);
+                parts.extend_from_slice(data);
+                out = keyed.tag(&nonce, &parts);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Signs `message` followed by every part of `data`: writes the signature into
+    /// `message`'s header (the caller sets SMB2_FLAGS_SIGNED first, the flags are
+    /// covered).
+    pub fn sign(&self, message: &mut [u8], data: &[&[u8]]) -> Result<[u8; 16], SignError> {
+        let sig = self.signature(message, data)?;
+        message[SIGNATURE_OFFSET..SIGNATURE_OFFSET + 16].copy_from_slice(&sig);
+        Ok(sig)
+    }
+
+    /// Verifies the signature in `message`'s header, comparing in constant time.
+    pub fn verify(&self, message: &[u8]) -> Result<(), SignError> {
+        let sig = self.signature(message, &[])?;
+        let got = &message[SIGNATURE_OFFSET..SIGNATURE_OFFSET + 16];
+        if bool::from(sig.ct_eq(got)) {
+            Ok(())
+        } else {
+            Err(SignError::SignatureMismatch)
+        }
+    }
+}
+
+/// An AES-128-GMAC key: the AES key schedule and GHASH keyed with H = E_K(0).
+#[derive(Clone)]
+struct GmacKey {
+    aes: Aes128,
+    ghash: Ghash,
+}
+
+impl GmacKey {
+    fn new(key: &[u8]) -> Result<GmacKey, SignError> {
+        use aes::cipher::{BlockEncrypt, KeyInit};
+        let aes = Aes128::new_from_slice(key).map_err(|_| SignError::BadKeyLength)?;
+        let mut h = aes::Block::default();
+        aes.encrypt_block(&mut h);
+        Ok(GmacKey {
+            aes,
+            ghash: Ghash::new(h.into()),
+        })
+    }
+
+    /// AES-GMAC (NIST SP 800-38D: GCM with the message as additional data and no
+    /// plaintext) over `parts` taken as one string, without joining them (a part that
+    /// ends inside a 16-byte block is completed from the next). The tag is GHASH_H(A
+    /// padded, then the bit lengths of A and of the empty ciphertext) XOR E_K(J0), with
+    /// J0 = the 12-byte nonce, then 1.
+    fn tag(&self, nonce: &[u8; 12], parts: &[&[u8]]) -> [u8; 16] {
+        use aes::cipher::BlockEncrypt;
+        let mut ghash = self.ghash.clone();
+        let mut bits = 0u64;
+        // The start of a block a part left unfinished.
+        let mut carry = [0u8; 16];
+        let mut carried = 0usize;
+        for part in parts {
+            bits = bits.wrapping_add((part.len() as u64).wrapping_mul(8));
+            let mut part: &[u8] = part;
+            if carried > 0 {
+                let n = part.len().min(16 - carried);
+                carry[carried..carried + n].copy_from_slice(&part[..n]);
+                carried += n;
+                part = &part[n..];
+                if carried < 16 {
+                    continue;
+                }
+                ghash.update_blocks(&carry);
+            }
+            let whole = part.len() - part.len() % 16;
+            ghash.update_blocks(&part[..whole]);
+            let rest = &part[whole..];
+            carry[..rest.len()].copy_from_slice(rest);
+            carried = rest.len();
+        }
+        if carried > 0 {
+            carry[carried..].fill(0);
             ghash.update_blocks(&carry);
         }
-        let whole = part.len() - part.len() % 16;
-        ghash.update_blocks(&part[..whole]);
-        let rest = &part[whole..];
-        carry[..rest.len()].copy_from_slice(rest);
-        carried = rest.len();
+        let mut lengths = [0u8; 16];
+        lengths[..8].copy_from_slice(&bits.to_be_bytes());
+        ghash.update_blocks(&lengths);
+        let mut j0 = aes::Block::default();
+        j0[..12].copy_from_slice(nonce);
+        j0[15] = 1;
+        self.aes.encrypt_block(&mut j0);
+        let mut tag = ghash.finalize();
+        for (t, e) in tag.iter_mut().zip(j0.iter()) {
+            *t ^= e;
+        }
+        tag
     }
-    if carried > 0 {
-        carry[carried..].fill(0);
-        ghash.update_blocks(&carry);
-    }
-    let mut lengths = [0u8; 16];
-    lengths[..8].copy_from_slice(&bits.to_be_bytes());
-    ghash.update_blocks(&lengths);
-    let mut j0 = aes::Block::default();
-    j0[..12].copy_from_slice(nonce);
-    j0[15] = 1;
-    aes.encrypt_block(&mut j0);
-    let mut tag = ghash.finalize();
-    for (t, e) in tag.iter_mut().zip(j0.iter()) {
-        *t ^= e;
-    }
-    Ok(tag)
+}
+
+/// AES-GMAC of `parts` under `key` ([`GmacKey::tag`]).
+#[cfg(test)]
+fn gmac(key: &[u8], nonce: &[u8; 12], parts: &[&[u8]]) -> Result<[u8; 16], SignError> {
+    Ok(GmacKey::new(key)?.tag(nonce, parts))
 }
 
 /// GHASH (SP 800-38D 6.4) computed with POLYVAL (RFC 8452 appendix A: GHASH_H(X) =
@@ -285,6 +389,7 @@ fn gmac(key: &[u8], nonce: &[u8; 12], parts: &[&[u8]]) -> Result<[u8; 16], SignE
 /// crate does, but reversing the blocks in batches with byte swaps of 128-bit words and
 /// handing POLYVAL many blocks per call: its carry-less multiply then runs four blocks
 /// at a time without a copy and a byte loop per block between.
+#[derive(Clone)]
 struct Ghash(polyval::Polyval);
 
 /// Blocks reversed and hashed per POLYVAL call (2 KiB on the stack).
@@ -298,20 +403,37 @@ impl Ghash {
     }
 
     /// Hashes whole blocks: `data.len()` is a multiple of 16 (anything after the last
-    /// whole block is ignored).
+    /// whole block is ignored). Up to four blocks (a header, a carried block, the
+    /// lengths) go through a small buffer, the rest in batches.
     fn update_blocks(&mut self, data: &[u8]) {
-        use polyval::universal_hash::UniversalHash as _;
+        if data.len() <= 4 * 16 {
+            let mut small = [polyval::Block::default(); 4];
+            let n = Ghash::reverse_into(&mut small, data);
+            self.hash(&small[..n]);
+            return;
+        }
         let mut batch = [polyval::Block::default(); GHASH_BATCH];
         for chunk in data.chunks(GHASH_BATCH * 16) {
-            let mut n = 0;
-            for (dst, src) in batch.iter_mut().zip(chunk.chunks_exact(16)) {
-                let mut b = [0u8; 16];
-                b.copy_from_slice(src);
-                *dst = u128::from_be_bytes(b).to_le_bytes().into();
-                n += 1;
-            }
-            self.0.update(&batch[..n]);
+            let n = Ghash::reverse_into(&mut batch, chunk);
+            self.hash(&batch[..n]);
         }
+    }
+
+    /// Copies the whole blocks of `src` into `dst`, each byte-reversed; returns how many.
+    fn reverse_into(dst: &mut [polyval::Block], src: &[u8]) -> usize {
+        let mut n = 0;
+        for (d, s) in dst.iter_mut().zip(src.chunks_exact(16)) {
+            let mut b = [0u8; 16];
+            b.copy_from_slice(s);
+            *d = u128::from_be_bytes(b).to_le_bytes().into();
+            n += 1;
+        }
+        n
+    }
+
+    fn hash(&mut self, blocks: &[polyval::Block]) {
+        use polyval::universal_hash::UniversalHash as _;
+        self.0.update(blocks);
     }
 
     fn finalize(self) -> [u8; 16] {
@@ -365,20 +487,12 @@ pub fn sign_with_parts(
     message: &mut [u8],
     data: &[&[u8]],
 ) -> Result<[u8; 16], SignError> {
-    let sig = compute_signature_with_parts(alg, key, message, data)?;
-    message[SIGNATURE_OFFSET..SIGNATURE_OFFSET + 16].copy_from_slice(&sig);
-    Ok(sig)
+    SigningKey::new(alg, key)?.sign(message, data)
 }
 
 /// Verifies the signature in `message`'s header, in constant time.
 pub fn verify(alg: SigningAlgorithm, key: &[u8], message: &[u8]) -> Result<(), SignError> {
-    let sig = compute_signature(alg, key, message)?;
-    let got = &message[SIGNATURE_OFFSET..SIGNATURE_OFFSET + 16];
-    if bool::from(sig.ct_eq(got)) {
-        Ok(())
-    } else {
-        Err(SignError::SignatureMismatch)
-    }
+    SigningKey::new(alg, key)?.verify(message)
 }
 
 /// The SMB 3.1.1 preauth integrity hash: starts at 64 zero bytes, and each NEGOTIATE and
@@ -465,6 +579,88 @@ mod tests {
             }
         }
         assert_eq!(gmac(&[0; 15], &nonce, &[]), Err(SignError::BadKeyLength));
+    }
+
+    /// GCM Test Case 1 (McGrew and Viega, NIST's GCM submission): the zero key and
+    /// nonce, no additional data and no plaintext, whose tag is E_K(J0) alone.
+    #[test]
+    fn gmac_of_nothing_is_the_gcm_test_case_1_tag() {
+        let tag = gmac(&[0; 16], &[0; 12], &[]).unwrap();
+        assert_eq!(
+            tag,
+            [
+                0x58, 0xe2, 0xfc, 0xce, 0xfa, 0x7e, 0x30, 0x61, 0x36, 0x7f, 0x1d, 0x57, 0xa4, 0xe7,
+                0x45, 0x5a
+            ]
+        );
+    }
+
+    /// A prepared key signs as the one-shot functions do, for every algorithm and many
+    /// lengths, and the GMAC equals ring's AES-GCM with the message (its signature
+    /// zeroed) as additional data and the nonce of MS-SMB2 3.1.4.1; a prepared key
+    /// verifies what it signed and refuses a flipped bit anywhere.
+    #[test]
+    fn a_prepared_key_signs_as_the_one_shot_functions_and_ring_do() {
+        let key = [0x3cu8; 16];
+        let ring_key = ring::aead::LessSafeKey::new(
+            ring::aead::UnboundKey::new(&ring::aead::AES_128_GCM, &key).unwrap(),
+        );
+        let body: Vec<u8> = (0..20_000u32).map(|i| (i * 29 + 3) as u8).collect();
+        for alg in [
+            SigningAlgorithm::HmacSha256,
+            SigningAlgorithm::AesCmac,
+            SigningAlgorithm::AesGmac,
+        ] {
+            let prepared = SigningKey::new(alg, &key).unwrap();
+            assert_eq!(prepared.algorithm(), alg);
+            for len in (64..200).chain([255, 256, 257, 4096, 4097, 19_999, 20_000]) {
+                let mut msg = body[..len].to_vec();
+                // A response (bit 0 of the nonce's role) for odd lengths.
+                msg[16] = (len % 2) as u8;
+                let want = compute_signature(alg, &key, &msg).unwrap();
+                assert_eq!(
+                    prepared.signature(&msg, &[]).unwrap(),
+                    want,
+                    "{alg:?} {len}"
+                );
+                if alg == SigningAlgorithm::AesGmac {
+                    let mut aad = msg.clone();
+                    aad[SIGNATURE_OFFSET..SIGNATURE_OFFSET + 16].fill(0);
+                    let nonce = gmac_nonce(&msg).unwrap();
+                    let tag = ring_key
+                        .seal_in_place_separate_tag(
+                            ring::aead::Nonce::assume_unique_for_key(nonce),
+                            ring::aead::Aad::from(&aad[..]),
+                            &mut [],
+                        )
+                        .unwrap();
+                    assert_eq!(tag.as_ref(), &want[..], "ring, {len}");
+                }
+                prepared.sign(&mut msg, &[]).unwrap();
+                prepared.verify(&msg).unwrap();
+                for bit in [0, 48 * 8, 63 * 8 + 7, len * 8 - 1] {
+                    msg[bit / 8] ^= 1 << (bit % 8);
+                    assert_eq!(
+                        prepared.verify(&msg),
+                        Err(SignError::SignatureMismatch),
+                        "{alg:?} {len} bit {bit}"
+                    );
+                    msg[bit / 8] ^= 1 << (bit % 8);
+                }
+            }
+            assert_eq!(
+                prepared.verify(&body[..63]),
+                Err(SignError::MessageTooShort)
+            );
+        }
+        assert_eq!(
+            SigningKey::new(SigningAlgorithm::AesGmac, &[0; 15]).map(|_| ()),
+            Err(SignError::BadKeyLength)
+        );
+        assert_eq!(
+            SigningKey::new(SigningAlgorithm::AesCmac, &[0; 17]).map(|_| ()),
+            Err(SignError::BadKeyLength)
+        );
     }
 
     /// A message signed with its data apart has the signature of the joined message.

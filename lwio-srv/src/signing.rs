@@ -1,8 +1,11 @@
 //! Message signing of a session (MS-SMB2 3.1.4.1, 3.1.5.1): which key and algorithm a
 //! dialect uses, signing responses and verifying requests. The primitives are
-//! `lwio-auth`'s.
+//! `lwio-auth`'s; the key is prepared once per session ([`SigningKey`]: the AES key
+//! schedule, the GHASH key and its powers, the HMAC's hashed key), not per message.
 
-use lwio_auth::smb2sign::{self, KeyDerivation, SigningAlgorithm};
+use std::sync::Arc;
+
+use lwio_auth::smb2sign::{self, KeyDerivation, SigningAlgorithm, SigningKey};
 use lwio_auth::smb3crypt::Cipher;
 use lwio_smb2::Dialect;
 
@@ -11,17 +14,16 @@ const FLAGS_OFFSET: usize = 16;
 /// SMB2_FLAGS_SIGNED.
 const FLAG_SIGNED: u32 = 0x0000_0008;
 
-/// A session's signing key and algorithm.
+/// A session's signing key and algorithm, prepared once; clones share it.
 #[derive(Clone)]
 pub struct Signer {
-    alg: SigningAlgorithm,
-    key: Vec<u8>,
+    key: Arc<SigningKey>,
 }
 
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Signer")
-            .field("alg", &self.alg)
+            .field("alg", &self.key.algorithm())
             .finish_non_exhaustive()
     }
 }
@@ -72,21 +74,15 @@ impl Signer {
         preauth_hash: [u8; 64],
         alg: SigningAlgorithm,
     ) -> Self {
-        match dialect {
-            Dialect::SMB_2_0_2 | Dialect::SMB_2_1 => Signer {
-                alg: SigningAlgorithm::HmacSha256,
-                key: session_key.to_vec(),
-            },
+        let (alg, key) = match dialect {
+            Dialect::SMB_2_0_2 | Dialect::SMB_2_1 => (SigningAlgorithm::HmacSha256, *session_key),
             Dialect::SMB_3_1_1 => {
                 let k = smb2sign::derive_smb3_keys(
                     session_key,
                     KeyDerivation::Smb311 { preauth_hash },
                     Cipher::Aes128Ccm,
                 );
-                Signer {
-                    alg,
-                    key: k.signing_key.to_vec(),
-                }
+                (alg, k.signing_key)
             }
             _ => {
                 let k = smb2sign::derive_smb3_keys(
@@ -94,12 +90,12 @@ impl Signer {
                     KeyDerivation::Smb30,
                     Cipher::Aes128Ccm,
                 );
-                Signer {
-                    alg: SigningAlgorithm::AesCmac,
-                    key: k.signing_key.to_vec(),
-                }
+                (SigningAlgorithm::AesCmac, k.signing_key)
             }
-        }
+        };
+        // Every algorithm takes a 16-byte key.
+        let key = SigningKey::new(alg, &key).unwrap_or_else(|_| unreachable!());
+        Signer { key: Arc::new(key) }
     }
 
     /// Sets SMB2_FLAGS_SIGNED in `msg`'s header and writes its signature.
@@ -114,14 +110,14 @@ impl Signer {
             let flags = u32::from_le_bytes([f[0], f[1], f[2], f[3]]) | FLAG_SIGNED;
             f.copy_from_slice(&flags.to_le_bytes());
         }
-        if smb2sign::sign_with_parts(self.alg, &self.key, msg, data).is_err() {
+        if self.key.sign(msg, data).is_err() {
             tracing::warn!("cannot sign a message of {} bytes", msg.len());
         }
     }
 
     /// True when `msg` carries a valid signature.
     pub fn verify(&self, msg: &[u8]) -> bool {
-        smb2sign::verify(self.alg, &self.key, msg).is_ok()
+        self.key.verify(msg).is_ok()
     }
 }
 
