@@ -223,3 +223,18 @@ fn closed_handles_are_parked_under_h_and_reused() {
     };
     rdr::handles_under_a_lease(&t, &|| proxy.sent_count(rdr::CREATE_HEADER));
 }
+
+/// Write-behind under a lease's W against lwiod, WRITEs counted on the wire by a proxy:
+/// see [`rdr::writes_behind_under_a_lease`] and
+/// [`rdr::deferred_write_failure_is_reported`].
+#[test]
+fn writes_are_gathered_under_w_and_flushed_before_a_break() {
+    let server = common::start_in(rdr::memory_dir(), &[]);
+    let proxy = proxy::Proxy::start(server.port);
+    let t = Target {
+        port: proxy.port,
+        ..target(&server)
+    };
+    rdr::writes_behind_under_a_lease(&t, &|| proxy.sent_count(rdr::WRITE_HEADER));
+    rdr::deferred_write_failure_is_reported(&t, &|| proxy.cut());
+}

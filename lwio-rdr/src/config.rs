@@ -40,6 +40,12 @@ pub struct RdrConfig {
     pub cache_file_bytes: usize,
     /// The most bytes every file's read cache keeps together (default 64 MiB).
     pub cache_total_bytes: usize,
+    /// The most bytes of short writes one file gathers under a lease's W before they go
+    /// to the server as one WRITE ([`crate::writeback`]; default 4 MiB). Zero: every
+    /// write goes to the server at once.
+    pub write_behind_file_bytes: usize,
+    /// The most bytes every file gathers together under W (default 64 MiB).
+    pub write_behind_total_bytes: usize,
     /// The ClientGuid every connection of the redirector negotiates with (MS-SMB2 3.2.3:
     /// one per client; default random). Servers key leases and durable handles by it, so
     /// a reconnect reclaims a leased durable open only under the same one.
@@ -80,6 +86,8 @@ impl Default for RdrConfig {
             handle_linger: Duration::from_secs(2),
             cache_file_bytes: 8 << 20,
             cache_total_bytes: 64 << 20,
+            write_behind_file_bytes: 4 << 20,
+            write_behind_total_bytes: 64 << 20,
             client_guid: {
                 let mut g = [0u8; 16];
                 // Without the OS's randomness the GUID is merely predictable.

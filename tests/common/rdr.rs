@@ -833,3 +833,104 @@ pub fn handles_under_a_lease(t: &Target, creates_sent: &dyn Fn() -> usize) {
         NtStatus::OBJECT_NAME_NOT_FOUND
     );
 }
+
+/// The header of a WRITE request of at most 64 KiB at 3.x as it goes on the wire signed:
+/// see [`READ_HEADER`].
+pub const WRITE_HEADER: &[u8] = b"\xfeSMB\x40\x00\x01\x00\x00\x00\x00\x00\x09\x00";
+
+/// The end of file FileStandardInformation gives for `f` (bytes 8..16).
+fn end_of_file(f: &FileHandle) -> u64 {
+    let info = block_on(f.query_information(FileInfoClass::STANDARD, 64)).unwrap();
+    u64::from_le_bytes(info[8..16].try_into().unwrap())
+}
+
+/// Write-behind under a lease's W ([`lwio::rdr::writeback`]), WRITEs counted on the wire
+/// by `writes_sent`: eight 4 KiB writes that follow one another reach the server as one
+/// WRITE, sent when a stat by name must see them; gathered writes are sent before
+/// the acknowledgment of the break another client's open causes (that client then reads
+/// them); without W a write goes out at once; what is gathered at the redirector's
+/// shutdown reaches the server.
+pub fn writes_behind_under_a_lease(t: &Target, writes_sent: &dyn Fn() -> usize) {
+    let m = t.mount(&[Dialect::SMB_3_1_1]);
+    let f = m.create("behind.bin");
+    let data = pattern(32 * 1024, 7);
+    let before = writes_sent();
+    for (i, part) in data.chunks(4096).enumerate() {
+        let at = (i * 4096) as u64;
+        assert_eq!(block_on(f.write(at, part.to_vec())).unwrap(), 4096);
+    }
+    assert_eq!(writes_sent(), before, "the writes are gathered");
+    assert_eq!(m.rdr.cache().write_budget().used(), 32 * 1024);
+    // A stat by name (another open of this client, a FUSE mount's getattr) sees them.
+    let stat = m
+        .open_with("behind.bin", |mut r| {
+            r.desired_access = AccessMask::FILE_READ_ATTRIBUTES;
+            r.share(ShareAccess::ALL)
+        })
+        .unwrap();
+    assert_eq!(end_of_file(&stat), 32 * 1024, "the stat sees the writes");
+    close(stat);
+    assert_eq!(writes_sent(), before + 1, "sent as one WRITE");
+    assert_eq!(end_of_file(&f), 32 * 1024);
+    assert_eq!(m.rdr.cache().write_budget().used(), 0);
+    assert_eq!(block_on(f.read(0, 32 * 1024)).unwrap(), data);
+
+    // Gathered again; another client's open for writing breaks W, and the redirector sends
+    // the writes before it acknowledges (the other open waits for the acknowledgment).
+    let more = pattern(8192, 8);
+    assert_eq!(
+        block_on(f.write(32768, more[..4096].to_vec())).unwrap(),
+        4096
+    );
+    assert_eq!(
+        block_on(f.write(36864, more[4096..].to_vec())).unwrap(),
+        4096
+    );
+    assert_eq!(writes_sent(), before + 1);
+    let (other, g) = open_for_writing_elsewhere(t, "behind.bin", ShareAccess::ALL);
+    assert_eq!(
+        writes_sent(),
+        before + 2,
+        "the break sent the gathered writes before its acknowledgment"
+    );
+    assert_eq!(block_on(g.read(32768, 8192)).unwrap(), more);
+    // Without W a write goes to the server at once.
+    assert_eq!(block_on(f.write(0, b"Z".to_vec())).unwrap(), 1);
+    assert_eq!(writes_sent(), before + 3, "no W: written at once");
+    assert_eq!(block_on(g.read(0, 1)).unwrap(), b"Z");
+    close(g);
+    drop(other);
+    close(f);
+
+    // What is gathered when the redirector shuts down reaches the server.
+    let f = m.create("shutdown.bin");
+    assert_eq!(block_on(f.write(0, b"last words".to_vec())).unwrap(), 10);
+    assert_eq!(m.rdr.cache().write_budget().used(), 10);
+    std::mem::forget(f);
+    drop(m);
+    let m = t.mount(&[Dialect::SMB_3_1_1]);
+    let f = m
+        .open_with("shutdown.bin", |r| r.share(ShareAccess::ALL))
+        .unwrap();
+    assert_eq!(block_on(f.read(0, 100)).unwrap(), b"last words");
+    close(f);
+}
+
+/// A deferred write that fails is reported, not lost silently: gathered writes, the
+/// connection cut (reconnection off), and the close fails with the write's status
+/// (STATUS_CONNECTION_DISCONNECTED), where the close of a handle with nothing gathered
+/// succeeds.
+pub fn deferred_write_failure_is_reported(t: &Target, cut: &dyn Fn()) {
+    let m = t.mount_with(RdrConfig {
+        dialects: vec![Dialect::SMB_3_1_1],
+        reconnect_timeout: Duration::ZERO,
+        ..RdrConfig::default()
+    });
+    let f = m.create("lost.bin");
+    let clean = m.create("clean.bin");
+    assert_eq!(block_on(f.write(0, b"never arrives".to_vec())).unwrap(), 13);
+    cut();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(block_on(clean.close()), NtStatus::SUCCESS);
+    assert_eq!(block_on(f.close()), NtStatus::CONNECTION_DISCONNECTED);
+}
