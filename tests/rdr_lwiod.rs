@@ -238,3 +238,18 @@ fn writes_are_gathered_under_w_and_flushed_before_a_break() {
     rdr::writes_behind_under_a_lease(&t, &|| proxy.sent_count(rdr::WRITE_HEADER));
     rdr::deferred_write_failure_is_reported(&t, &|| proxy.cut());
 }
+
+/// Creates without a lease, reopens with one, reads cached: see
+/// [`rdr::creates_without_a_lease_reopen_with_one`].
+#[test]
+fn creates_without_a_lease_reopen_with_one() {
+    let server = common::start_in(rdr::memory_dir(), &[]);
+    let proxy = proxy::Proxy::start(server.port);
+    let t = Target {
+        port: proxy.port,
+        ..target(&server)
+    };
+    rdr::creates_without_a_lease_reopen_with_one(&t, &|| proxy.sent_count(b"RqLs"), &|| {
+        proxy.sent_count(rdr::READ_HEADER)
+    });
+}

@@ -240,7 +240,12 @@ async fn create(
     } else {
         Durable::No
     };
-    let lease = ask_lease(cache, &session, tree.share_type, c.options);
+    let may_create = c.disposition != CreateDisposition::OPEN;
+    let lease = if may_create && !cache.config().lease_on_create {
+        None
+    } else {
+        ask_lease(cache, &session, tree.share_type, c.options)
+    };
     let mut contexts: Vec<CreateContext> = durable.request().iter().map(|c| c.to_raw()).collect();
     if let Some(l) = &lease {
         contexts.push(l.request());

@@ -934,3 +934,34 @@ pub fn deferred_write_failure_is_reported(t: &Target, cut: &dyn Fn()) {
     assert_eq!(block_on(clean.close()), NtStatus::SUCCESS);
     assert_eq!(block_on(f.close()), NtStatus::CONNECTION_DISCONNECTED);
 }
+
+/// `RdrConfig::lease_on_create` off (what `lwio cp` does): an open that creates the file
+/// asks for no lease (`leases_asked`, the RqLs contexts on the wire, stays put), and a
+/// reopen of the file asks for one and has its reads cached (`reads_sent` grows once for
+/// three reads).
+pub fn creates_without_a_lease_reopen_with_one(
+    t: &Target,
+    leases_asked: &dyn Fn() -> usize,
+    reads_sent: &dyn Fn() -> usize,
+) {
+    let m = t.mount_with(RdrConfig {
+        dialects: vec![Dialect::SMB_3_1_1],
+        lease_on_create: false,
+        ..RdrConfig::default()
+    });
+    let before = leases_asked();
+    let f = m.create("fresh.txt");
+    assert_eq!(leases_asked(), before, "a create asks for no lease");
+    assert_eq!(block_on(f.write(0, b"made here".to_vec())).unwrap(), 9);
+    close(f);
+    let g = m
+        .open_with("fresh.txt", |r| r.share(ShareAccess::READ))
+        .unwrap();
+    assert_eq!(leases_asked(), before + 1, "a reopen asks for one");
+    let reads = reads_sent();
+    for _ in 0..3 {
+        assert_eq!(block_on(g.read(0, 100)).unwrap(), b"made here");
+    }
+    assert_eq!(reads_sent(), reads + 1, "the reopen's reads are cached");
+    close(g);
+}
