@@ -938,7 +938,8 @@ pub fn deferred_write_failure_is_reported(t: &Target, cut: &dyn Fn()) {
 /// `RdrConfig::lease_on_create` off (what `lwio cp` does): an open that creates the file
 /// asks for no lease (`leases_asked`, the RqLs contexts on the wire, stays put), and a
 /// reopen of the file asks for one and has its reads cached (`reads_sent` grows once for
-/// three reads).
+/// three reads), after the creating handle's close or while it is still open. (Reads
+/// through the creating handle itself are not cached: it has no lease.)
 pub fn creates_without_a_lease_reopen_with_one(
     t: &Target,
     leases_asked: &dyn Fn() -> usize,
@@ -964,4 +965,22 @@ pub fn creates_without_a_lease_reopen_with_one(
     }
     assert_eq!(reads_sent(), reads + 1, "the reopen's reads are cached");
     close(g);
+    // The same while the creating handle (no lease; a batch oplock where a durable
+    // handle was asked for) is still open: the reopen breaks the oplock and has R.
+    let f = m.create("fresh2.txt");
+    assert_eq!(block_on(f.write(0, b"made here".to_vec())).unwrap(), 9);
+    let g = m
+        .open_with("fresh2.txt", |r| r.share(ShareAccess::ALL))
+        .unwrap();
+    let reads = reads_sent();
+    for _ in 0..3 {
+        assert_eq!(block_on(g.read(0, 100)).unwrap(), b"made here");
+    }
+    assert_eq!(
+        reads_sent(),
+        reads + 1,
+        "the creator still open, the reopen's reads are cached"
+    );
+    close(g);
+    close(f);
 }
