@@ -13,7 +13,8 @@
 //!
 //! Here every open of a file on a disk share, at 2.1 and later, asks for a lease of its
 //! own (a random key; version 2 of the context at 3.x, version 1 at 2.1) for READ, WRITE
-//! and HANDLE caching. What the redirector does with it:
+//! and HANDLE caching, except an open that may create the file when
+//! [`RdrConfig::lease_on_create`] is off (`lwio cp`). What the redirector does with it:
 //!
 //! - **R**: every read's data is kept, as the slice of the response frame it arrived in
 //!   (no copy), and a later read of bytes already kept, or past the end of file a short
@@ -41,6 +42,7 @@
 //!
 //! [`RdrConfig::cache_file_bytes`]: crate::RdrConfig::cache_file_bytes
 //! [`RdrConfig::cache_total_bytes`]: crate::RdrConfig::cache_total_bytes
+//! [`RdrConfig::lease_on_create`]: crate::RdrConfig::lease_on_create
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

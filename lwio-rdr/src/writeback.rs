@@ -40,7 +40,7 @@
 //!
 //! Who owns what: [`Behind`] belongs to the open ([`crate::open::RemoteFile`]), and
 //! survives a reconnect; the lease holds a weak reference to the open to flush it when
-//! a break takes W ([`crate::lease::Lease::set_flusher`]).
+//! a break takes W (`Lease::set_flusher`).
 //!
 //! [`RdrConfig::write_behind_file_bytes`]: crate::RdrConfig::write_behind_file_bytes
 //! [`RdrConfig::write_behind_total_bytes`]: crate::RdrConfig::write_behind_total_bytes
