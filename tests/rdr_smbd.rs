@@ -195,7 +195,8 @@ fn closed_handles_are_parked_under_h_and_reused() {
 
 /// Write-behind under a lease's W against smbd, WRITEs counted on the wire by a proxy:
 /// see [`rdr::writes_behind_under_a_lease`]; a deferred write's failure is reported by
-/// the close: [`rdr::deferred_write_failure_is_reported`].
+/// the close: [`rdr::deferred_write_failure_is_reported`]; a cut connection is
+/// reconnected to send them: [`rdr::gathered_writes_survive_a_cut`].
 #[test]
 fn writes_are_gathered_under_w_and_flushed_before_a_break() {
     let server = smbd::Smbd::start("  kernel oplocks = no\n  kernel share modes = no");
@@ -206,6 +207,7 @@ fn writes_are_gathered_under_w_and_flushed_before_a_break() {
     };
     rdr::writes_behind_under_a_lease(&t, &|| proxy.sent_count(rdr::WRITE_HEADER));
     rdr::deferred_write_failure_is_reported(&t, &|| proxy.cut());
+    rdr::gathered_writes_survive_a_cut(&t, &|| proxy.cut());
 }
 
 /// Creates without a lease, reopens with one, reads cached: see

@@ -104,7 +104,7 @@ impl Cache {
             }
         };
         for open in opens {
-            open.flush_behind().await;
+            open.flush_behind(Some(self)).await;
         }
     }
 
@@ -195,7 +195,7 @@ impl Cache {
             .filter_map(|o| o.upgrade())
             .collect();
         for open in gathering {
-            open.flush_behind().await;
+            open.flush_behind(Some(self)).await;
         }
         self.parked.close_all().await;
         let all: Vec<_> = self.sessions.lock().await.drain().map(|(_, s)| s).collect();

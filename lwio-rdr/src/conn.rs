@@ -253,7 +253,8 @@ async fn acknowledge(shared: Arc<Shared>, brk: Ack, tree: u32) {
                 flush,
             } = broken;
             if let Some(open) = flush {
-                open.flush_behind().await;
+                // The break came on this connection: it is up, no reconnect to make.
+                open.flush_behind(None).await;
             }
             if let Some(close) = close {
                 close().await;

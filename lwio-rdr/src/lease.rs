@@ -104,10 +104,12 @@ pub(crate) type Closer =
 /// open itself, which the lease only refers to weakly (the open owns the lease).
 pub(crate) trait FlushBehind: Send + Sync {
     /// Sends what is gathered now and waits for the server's answer (a failure is kept
-    /// for the open's next request).
-    fn flush_behind(
+    /// for the open's next request); with the session `cache`, a connection the network
+    /// lost is reconnected first, as for any request of the open.
+    fn flush_behind<'a>(
         self: Arc<Self>,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+        cache: Option<&'a crate::cache::Cache>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
 }
 
 /// What a break leaves to do before its acknowledgment.
@@ -539,9 +541,10 @@ mod tests {
     struct Open;
 
     impl FlushBehind for Open {
-        fn flush_behind(
+        fn flush_behind<'a>(
             self: Arc<Self>,
-        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+            _cache: Option<&'a crate::cache::Cache>,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>> {
             Box::pin(async {})
         }
     }

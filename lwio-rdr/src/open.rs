@@ -90,8 +90,11 @@ struct Open {
 }
 
 impl FlushBehind for Open {
-    fn flush_behind(self: Arc<Self>) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> {
-        Box::pin(async move { RemoteFile { open: self }.flush_behind(None).await })
+    fn flush_behind<'a>(
+        self: Arc<Self>,
+        cache: Option<&'a Cache>,
+    ) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
+        Box::pin(async move { RemoteFile { open: self }.flush_behind(cache).await })
     }
 }
 

@@ -984,3 +984,25 @@ pub fn creates_without_a_lease_reopen_with_one(
     close(g);
     close(f);
 }
+
+/// Gathered writes survive a connection the network cut: a stat by name (another open of
+/// this client, which sends them first) reconnects the writer's open, reopens it and
+/// sends them; the size and the bytes are there.
+pub fn gathered_writes_survive_a_cut(t: &Target, cut: &dyn Fn()) {
+    let m = t.mount(&[Dialect::SMB_3_1_1]);
+    let f = m.create("survivor.bin");
+    assert_eq!(block_on(f.write(0, b"kept across".to_vec())).unwrap(), 11);
+    assert_eq!(m.rdr.cache().write_budget().used(), 11);
+    cut();
+    std::thread::sleep(Duration::from_millis(200));
+    let stat = m
+        .open_with("survivor.bin", |mut r| {
+            r.desired_access = AccessMask::FILE_READ_ATTRIBUTES;
+            r.share(ShareAccess::ALL)
+        })
+        .unwrap();
+    assert_eq!(end_of_file(&stat), 11, "the stat sees the writes");
+    close(stat);
+    assert_eq!(block_on(f.read(0, 100)).unwrap(), b"kept across");
+    close(f);
+}
