@@ -45,7 +45,7 @@
 //! - [`writeback`]: write-behind under a lease's W: short sequential writes gathered and
 //!   sent as one large WRITE, flushed before anything that must see them and before a
 //!   break that takes W is acknowledged; a deferred write's failure is reported by the
-//!   handle's next request or its close.
+//!   handle's later requests and its close.
 //! - [`durable`]: durable handles, v1 (DHnQ/DHnC) at 2.x and v2 (DH2Q/DH2C with a
 //!   CreateGuid) at 3.x.
 //!

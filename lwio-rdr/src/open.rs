@@ -349,7 +349,7 @@ impl RemoteFile {
     /// Runs `request` on the open: a write gathered under W is answered at once; else
     /// what is gathered is sent first, and the request after it, reconnecting once if the
     /// network lost the connection. A deferred write that failed fails the request with
-    /// its status, once ([`crate::writeback`]).
+    /// its status, and every later one ([`crate::writeback`]).
     pub(crate) async fn run(
         &self,
         cache: &Cache,
@@ -359,7 +359,7 @@ impl RemoteFile {
         let behind = &self.open.behind;
         let _order = match &request {
             IrpRequest::Write(w) => {
-                if let Some(status) = behind.take_error() {
+                if let Some(status) = behind.error() {
                     return Err(RdrError::Status(status));
                 }
                 if self.gather(cache, w.offset, &w.data) {
@@ -376,7 +376,7 @@ impl RemoteFile {
                 None
             }
         };
-        if let Some(status) = behind.take_error() {
+        if let Some(status) = behind.error() {
             if matches!(request, IrpRequest::Cleanup) {
                 let _ = self.run_remote(cache, pending, request).await;
             }

@@ -29,11 +29,13 @@
 //!   a write sent at once takes it shared, finding nothing gathered.
 //! - **Nothing is lost silently**: the write IRP that was gathered completed with
 //!   STATUS_SUCCESS before its data reached the server, so a deferred WRITE that fails
-//!   cannot fail it. Its status is kept and returned by the next request on the same
-//!   handle, or by its close, once (what Windows' redirector does with a delayed write
-//!   failure, which it reports on a later operation of the file; the status here is the
-//!   server's, or STATUS_DISK_FULL when the server wrote fewer bytes than it was sent).
-//!   The close still closes the handle.
+//!   cannot fail it. Its status is kept and returned by every later request on the same
+//!   handle and by its close (as Windows' redirector reports a delayed write failure on
+//!   later operations of the file; kept rather than returned once, because the next
+//!   request may be one whose error the application never sees, a FUSE mount's
+//!   getattr). The status is the server's, STATUS_CONNECTION_DISCONNECTED when the
+//!   connection was lost and could not be re-established, or STATUS_DISK_FULL when the
+//!   server wrote fewer bytes than it was sent. The close still closes the handle.
 //! - **Not flushed by**: a directory listing of the file's directory (its size there is
 //!   the server's until the next event above), and time: there is no lazy-writer timer,
 //!   gathered bytes wait for the events above.
@@ -61,7 +63,7 @@ struct Gathered {
     /// The file offset of `data[0]`.
     start: u64,
     data: Vec<u8>,
-    /// The status of a deferred WRITE that failed, until a request reports it.
+    /// The status of a deferred WRITE that failed, until the close reports it.
     error: Option<NtStatus>,
 }
 
@@ -149,7 +151,13 @@ impl Behind {
         g.error.get_or_insert(status);
     }
 
-    /// The status of a deferred write that failed, once.
+    /// The status of a deferred write that failed, kept (every later request of the
+    /// handle fails with it).
+    pub fn error(&self) -> Option<NtStatus> {
+        self.gathered.lock().error
+    }
+
+    /// The status of a deferred write that failed, taken (the close reports it last).
     pub fn take_error(&self) -> Option<NtStatus> {
         self.gathered.lock().error.take()
     }
@@ -198,10 +206,12 @@ mod tests {
     }
 
     #[test]
-    fn a_failure_is_reported_once() {
+    fn the_first_failure_is_kept_until_taken() {
         let b = Behind::new(Arc::new(Budget::new(8, 8)));
         b.failed(NtStatus::DISK_FULL);
         b.failed(NtStatus::ACCESS_DENIED);
+        assert_eq!(b.error(), Some(NtStatus::DISK_FULL));
+        assert_eq!(b.error(), Some(NtStatus::DISK_FULL));
         assert_eq!(b.take_error(), Some(NtStatus::DISK_FULL));
         assert_eq!(b.take_error(), None);
     }
