@@ -223,3 +223,35 @@ fn closed_handles_are_parked_under_h_and_reused() {
     };
     rdr::handles_under_a_lease(&t, &|| proxy.sent_count(rdr::CREATE_HEADER));
 }
+
+/// Write-behind under a lease's W against lwiod, WRITEs counted on the wire by a proxy:
+/// see [`rdr::writes_behind_under_a_lease`] and
+/// [`rdr::deferred_write_failure_is_reported`]; a cut connection is reconnected to send
+/// them: [`rdr::gathered_writes_survive_a_cut`].
+#[test]
+fn writes_are_gathered_under_w_and_flushed_before_a_break() {
+    let server = common::start_in(rdr::memory_dir(), &[]);
+    let proxy = proxy::Proxy::start(server.port);
+    let t = Target {
+        port: proxy.port,
+        ..target(&server)
+    };
+    rdr::writes_behind_under_a_lease(&t, &|| proxy.sent_count(rdr::WRITE_HEADER));
+    rdr::deferred_write_failure_is_reported(&t, &|| proxy.cut());
+    rdr::gathered_writes_survive_a_cut(&t, &|| proxy.cut());
+}
+
+/// Creates without a lease, reopens with one, reads cached: see
+/// [`rdr::creates_without_a_lease_reopen_with_one`].
+#[test]
+fn creates_without_a_lease_reopen_with_one() {
+    let server = common::start_in(rdr::memory_dir(), &[]);
+    let proxy = proxy::Proxy::start(server.port);
+    let t = Target {
+        port: proxy.port,
+        ..target(&server)
+    };
+    rdr::creates_without_a_lease_reopen_with_one(&t, &|| proxy.sent_count(b"RqLs"), &|| {
+        proxy.sent_count(rdr::READ_HEADER)
+    });
+}

@@ -17,10 +17,13 @@ use crate::config::RdrConfig;
 use crate::creds::Credentials;
 use crate::error::RdrError;
 use crate::handles::Parked;
-use crate::lease::Budget;
+use crate::lease::{Budget, FlushBehind};
 use crate::session::Session;
 
 type Key = (String, u16, String);
+
+/// The opens of one name that gather writes, by address.
+type Gathering = HashMap<usize, Weak<dyn FlushBehind>>;
 
 /// The session cache.
 #[derive(Debug)]
@@ -32,6 +35,12 @@ pub struct Cache {
     budget: Arc<Budget>,
     /// The handles parked under H after their callers closed them.
     parked: Arc<Parked>,
+    /// What the writes gathered under W may hold together ([`crate::writeback`]).
+    write_budget: Arc<Budget>,
+    /// The opens that gather writes, by name ([`crate::handles::handle_name`]) then by
+    /// address (weak: the caller's handle owns the open), to flush before another open
+    /// of the name and at shutdown; an open leaves at its close.
+    gathering: Mutex<HashMap<String, Gathering>>,
 }
 
 impl Cache {
@@ -41,12 +50,61 @@ impl Cache {
             config.cache_total_bytes,
             config.cache_file_bytes,
         ));
+        let write_budget = Arc::new(Budget::new(
+            config.write_behind_total_bytes,
+            config.write_behind_file_bytes,
+        ));
         Cache {
             config,
             credentials: Mutex::new(credentials),
             sessions: tokio::sync::Mutex::new(HashMap::new()),
             budget,
             parked: Arc::new(Parked::default()),
+            write_budget,
+            gathering: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The bound of the writes gathered under W, and what they hold now.
+    pub fn write_budget(&self) -> &Arc<Budget> {
+        &self.write_budget
+    }
+
+    /// Notes an open of `name` that gathers writes, to flush before another open of the
+    /// name and at shutdown.
+    pub(crate) fn gathering(&self, name: String, open: Weak<dyn FlushBehind>) {
+        let at = open.as_ptr().cast::<()>() as usize;
+        self.gathering
+            .lock()
+            .entry(name)
+            .or_default()
+            .insert(at, open);
+    }
+
+    /// Forgets an open of `name` (its close sent what it gathered).
+    pub(crate) fn done_gathering(&self, name: &str, open: &Weak<dyn FlushBehind>) {
+        let at = open.as_ptr().cast::<()>() as usize;
+        let mut g = self.gathering.lock();
+        if let Some(opens) = g.get_mut(name) {
+            opens.remove(&at);
+            if opens.is_empty() {
+                g.remove(name);
+            }
+        }
+    }
+
+    /// Sends what the opens of `name` gathered (before another open of the name, which
+    /// must see it: a `stat` by name after a write).
+    pub(crate) async fn flush_name(&self, name: &str) {
+        let opens: Vec<_> = {
+            let g = self.gathering.lock();
+            match g.get(name) {
+                Some(opens) => opens.values().filter_map(Weak::upgrade).collect(),
+                None => return,
+            }
+        };
+        for open in opens {
+            open.flush_behind(Some(self)).await;
         }
     }
 
@@ -126,8 +184,19 @@ impl Cache {
         }
     }
 
-    /// Closes every parked handle, then every session (the driver's shutdown).
+    /// Sends every open's gathered writes, closes every parked handle, then every
+    /// session (the driver's shutdown).
     pub async fn close_all(&self) {
+        let gathering: Vec<_> = self
+            .gathering
+            .lock()
+            .drain()
+            .flat_map(|(_, opens)| opens.into_values())
+            .filter_map(|o| o.upgrade())
+            .collect();
+        for open in gathering {
+            open.flush_behind(Some(self)).await;
+        }
         self.parked.close_all().await;
         let all: Vec<_> = self.sessions.lock().await.drain().map(|(_, s)| s).collect();
         for s in all {

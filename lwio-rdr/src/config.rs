@@ -31,6 +31,15 @@ pub struct RdrConfig {
     /// file opened on a disk share, and answer reads from a cache while it grants READ
     /// caching ([`crate::lease`]; default on). Off: no lease is asked for.
     pub leases: bool,
+    /// Ask for a lease also on an open that may create the file (every disposition but
+    /// FILE_OPEN; default on). Off, such an open has no lease (no write-behind, read
+    /// cache or handle caching on that handle; a later open of the file asks for one as
+    /// usual). Worth it for a bulk copy, which never reopens or rereads what it creates:
+    /// smbd answers a few percent of the first WRITEs to a newly created leased file with
+    /// an interim response (STATUS_PENDING, then the final one: one more message each
+    /// way), none without the lease. `lwio cp`, `mv` and the other one-shot commands turn
+    /// it off, `lwio mount` keeps it.
+    pub lease_on_create: bool,
     /// How long a file's handle stays open on the server after the caller closed it,
     /// while its lease has HANDLE caching, for a reopen of the same name with the same
     /// access, sharing and options to reuse ([`crate::handles`]; default 2 s). Zero:
@@ -40,6 +49,12 @@ pub struct RdrConfig {
     pub cache_file_bytes: usize,
     /// The most bytes every file's read cache keeps together (default 64 MiB).
     pub cache_total_bytes: usize,
+    /// The most bytes of short writes one file gathers under a lease's W before they go
+    /// to the server as one WRITE ([`crate::writeback`]; default 4 MiB). Zero: every
+    /// write goes to the server at once.
+    pub write_behind_file_bytes: usize,
+    /// The most bytes every file gathers together under W (default 64 MiB).
+    pub write_behind_total_bytes: usize,
     /// The ClientGuid every connection of the redirector negotiates with (MS-SMB2 3.2.3:
     /// one per client; default random). Servers key leases and durable handles by it, so
     /// a reconnect reclaims a leased durable open only under the same one.
@@ -77,9 +92,12 @@ impl Default for RdrConfig {
             reconnect_timeout: Duration::from_secs(20),
             durable: true,
             leases: true,
+            lease_on_create: true,
             handle_linger: Duration::from_secs(2),
             cache_file_bytes: 8 << 20,
             cache_total_bytes: 64 << 20,
+            write_behind_file_bytes: 4 << 20,
+            write_behind_total_bytes: 64 << 20,
             client_guid: {
                 let mut g = [0u8; 16];
                 // Without the OS's randomness the GUID is merely predictable.

@@ -9,7 +9,9 @@
 //! sends each frame (its 4-byte header, the message, and a WRITE's data straight from the
 //! IRP's buffer) with one vectored write, without joining them first. The reader reads
 //! Direct TCP frames (bounded by the largest response the client asked for) into buffers
-//! it does not zero first, hands them to the engine and completes the waiting callers. A
+//! it does not zero first, opens and verifies them without the lock
+//! ([`crate::engine::check`]: decryption and signatures are the expensive part of a
+//! response), hands them to the engine under it and completes the waiting callers. A
 //! request that finds too few credits waits for the next response that grants some.
 //!
 //! Any protocol error, a closed socket or an I/O error fails the connection: every waiting
@@ -23,7 +25,8 @@
 //! Oplock breaks: the driver registers each open that was granted an oplock (its file id,
 //! tree and level); a break notification for one is acknowledged at once, at the level the
 //! server offers, by a task of its own (nothing is cached under an oplock, so there is
-//! nothing to flush first). Lease breaks: the driver registers each open's lease
+//! nothing to flush first). A lease break that takes W first sends the writes gathered
+//! under it ([`crate::writeback`]). Lease breaks: the driver registers each open's lease
 //! ([`crate::lease`]); the reader changes the lease's state (dropping its read cache when
 //! R goes) as it decodes the break, before any later response is delivered, and a task
 //! acknowledges it when the server asks. A break from level II to none is not acknowledged (MS-SMB2 2.2.24.1);
@@ -35,9 +38,7 @@ use std::sync::{Arc, Weak};
 
 use bytes::Bytes;
 use lwio_smb2::frame::{FRAME_HEADER_LEN, encode_frame_header, message_len};
-use lwio_smb2::{
-    Command, FileId, LeaseBreakAck, LeaseBreakFlags, LeaseState, OplockBreak, OplockLevel,
-};
+use lwio_smb2::{Command, FileId, LeaseBreakAck, LeaseBreakFlags, OplockBreak, OplockLevel};
 use parking_lot::Mutex;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -45,7 +46,7 @@ use tokio::task::JoinHandle;
 
 use crate::engine::{Engine, Incoming, NotPrepared, Outgoing, Reply};
 use crate::error::RdrError;
-use crate::lease::Lease;
+use crate::lease::{Broken, Lease};
 
 type ReplyTx = oneshot::Sender<Result<Reply, RdrError>>;
 
@@ -107,9 +108,14 @@ impl Shared {
     fn deliver(&self, frame: Frame) -> Result<Vec<(Ack, u32)>, String> {
         let mut replies = Vec::new();
         let mut breaks = Vec::new();
+        // Decryption and signature checks without the lock ([`crate::engine::check`]):
+        // callers go on sending meanwhile. Frames still reach the engine one at a time,
+        // in the order they arrived, from this one reader.
+        let checks = self.state.lock().engine.checks();
+        let checked = checks.check(frame).map_err(|e| e.to_string())?;
         {
             let mut s = self.state.lock();
-            let incoming = s.engine.receive(frame).map_err(|e| e.to_string())?;
+            let incoming = s.engine.accept(checked).map_err(|e| e.to_string())?;
             for i in incoming {
                 match i {
                     Incoming::Reply(r) => match s.waiters.remove(&r.message_id) {
@@ -136,13 +142,12 @@ impl Shared {
                         if let Some((tree, lease)) =
                             held.and_then(|(t, l)| Some((*t, l.upgrade()?)))
                         {
-                            let (now, close) = lease.break_and_unpark(b.new_lease_state);
+                            let broken = lease.break_and_unpark(b.new_lease_state);
                             let ack = b.flags.contains(LeaseBreakFlags::ACK_REQUIRED);
-                            if ack || close.is_some() {
+                            if ack || broken.close.is_some() || broken.flush.is_some() {
                                 let lease = Ack::Lease {
                                     key: b.lease_key,
-                                    state: now,
-                                    close,
+                                    broken,
                                     ack,
                                 };
                                 breaks.push((lease, tree));
@@ -224,28 +229,33 @@ impl Shared {
 enum Ack {
     /// An oplock break, acknowledged at the level the server offered.
     Oplock(OplockBreak),
-    /// A lease break: the handle parked under the H it took away to close first, then
-    /// the acknowledgment (when the server asks for one) with the state the lease keeps.
+    /// A lease break: the writes gathered under the W it took away to send first, and
+    /// the handle parked under the H it took away to close, then the acknowledgment (when
+    /// the server asks for one) with the state the lease keeps.
     Lease {
         key: [u8; 16],
-        state: LeaseState,
-        close: Option<crate::lease::Closer>,
+        broken: Broken,
         ack: bool,
     },
 }
 
 /// Acknowledges an oplock break at the level the server offered (MS-SMB2 3.2.4.15), or a
-/// lease break with the state the lease keeps (3.2.4.16), after closing the handle that
-/// was parked under the H the break took away (nothing is buffered to flush).
+/// lease break with the state the lease keeps (3.2.4.16), after sending the writes
+/// gathered under the W the break took away (MS-SMB2 3.2.5.19.2: the client flushes
+/// dirty data before acknowledging) and closing the handle that was parked under its H.
 async fn acknowledge(shared: Arc<Shared>, brk: Ack, tree: u32) {
     let ack = match brk {
         Ack::Oplock(b) => Outgoing::new(Command::OPLOCK_BREAK, tree, |o| b.encode(o)),
-        Ack::Lease {
-            key,
-            state,
-            close,
-            ack,
-        } => {
+        Ack::Lease { key, broken, ack } => {
+            let Broken {
+                state,
+                close,
+                flush,
+            } = broken;
+            if let Some(open) = flush {
+                // The break came on this connection: it is up, no reconnect to make.
+                open.flush_behind(None).await;
+            }
             if let Some(close) = close {
                 close().await;
             }

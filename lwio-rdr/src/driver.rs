@@ -54,6 +54,7 @@ use crate::lease::{Hit, Lease};
 use crate::open::{RemoteFile, Reopen};
 use crate::path::RemotePath;
 use crate::session::{Session, check};
+use crate::writeback::Behind;
 
 /// What a remote open is bound to now: the session, tree and file id (a reconnect binds it
 /// anew, [`RemoteFile`]).
@@ -144,11 +145,12 @@ impl Driver for Redirector {
         self.handle.spawn(async move {
             let result = match request {
                 IrpRequest::Create(c) => create(&cache, &pending, &path, *c).await,
-                // Under a lease's H the handle is parked, not closed ([`crate::handles`]).
-                IrpRequest::Cleanup if file.as_ref().is_some_and(|f| f.park(&cache)) => {
-                    Ok(IrpResult::new(NtStatus::SUCCESS))
-                }
                 other => match file {
+                    // Gathered writes are sent, then under a lease's H the handle is
+                    // parked, not closed ([`crate::handles`]).
+                    Some(file) if matches!(other, IrpRequest::Cleanup) => {
+                        file.cleanup(&cache, &pending).await
+                    }
                     Some(file) => file.run(&cache, &pending, other).await,
                     None => Err(RdrError::Status(NtStatus::INVALID_HANDLE)),
                 },
@@ -214,6 +216,8 @@ async fn create(
         return Err(RdrError::Status(NtStatus::INVALID_PARAMETER));
     }
     let path = RemotePath::parse(path).map_err(RdrError::Status)?;
+    // What this client's other opens of the name gathered under W is the file's now.
+    cache.flush_name(&handle_name(&path)).await;
     if let Some(done) = reuse_parked(cache, pending, &path, &c) {
         return done;
     }
@@ -236,7 +240,12 @@ async fn create(
     } else {
         Durable::No
     };
-    let lease = ask_lease(cache, &session, tree.share_type, c.options);
+    let may_create = c.disposition != CreateDisposition::OPEN;
+    let lease = if may_create && !cache.config().lease_on_create {
+        None
+    } else {
+        ask_lease(cache, &session, tree.share_type, c.options)
+    };
     let mut contexts: Vec<CreateContext> = durable.request().iter().map(|c| c.to_raw()).collect();
     if let Some(l) = &lease {
         contexts.push(l.request());
@@ -288,7 +297,8 @@ async fn create(
         lease,
     };
     let reconnectable = tree.share_type == ShareType::DISK;
-    let file = RemoteFile::new(bound, reopen, reconnectable, durable, granted);
+    let behind = Behind::new(Arc::clone(cache.write_budget()));
+    let file = RemoteFile::new(bound, reopen, reconnectable, durable, granted, behind);
     let pending = pending.lock();
     if pending.set_file_context(file).is_err() {
         return Err(RdrError::Status(NtStatus::INTERNAL_ERROR));
@@ -674,7 +684,8 @@ fn read_data(file: &Bound, reply: &Reply, asked: u32) -> Result<Bytes, RdrError>
     Ok(reply.message.slice(at.data))
 }
 
-async fn write(file: &Bound, offset: u64, data: Bytes) -> Result<IrpResult, RdrError> {
+/// Sends a write (split at the negotiated maximum, the parts in flight together).
+pub(crate) async fn write(file: &Bound, offset: u64, data: Bytes) -> Result<IrpResult, RdrError> {
     let chunk = file.session.negotiated().max_write as usize;
     let to_end = offset == lwio_core::irp::request::WRITE_TO_END_OF_FILE;
     let mut sent = Vec::new();

@@ -13,7 +13,8 @@
 //!
 //! Here every open of a file on a disk share, at 2.1 and later, asks for a lease of its
 //! own (a random key; version 2 of the context at 3.x, version 1 at 2.1) for READ, WRITE
-//! and HANDLE caching. What the redirector does with it:
+//! and HANDLE caching, except an open that may create the file when
+//! [`RdrConfig::lease_on_create`] is off (`lwio cp`). What the redirector does with it:
 //!
 //! - **R**: every read's data is kept, as the slice of the response frame it arrived in
 //!   (no copy), and a later read of bytes already kept, or past the end of file a short
@@ -29,10 +30,10 @@
 //! - **H**: the caller's close parks the handle for a moment instead of closing it, and
 //!   a reopen of the same name with the same access takes it back ([`crate::handles`]);
 //!   a break that takes H closes it before the acknowledgment.
-//! - **W** is asked for and held (the server breaks it, and waits for the
-//!   acknowledgment, when another client opens the file) but not used: writes go to the
-//!   server at once, so a break never has writes to flush; buffered writes are not
-//!   implemented.
+//! - **W**: short writes that follow one another are gathered and sent as one large
+//!   WRITE ([`crate::writeback`]); a break that takes W sends them before it is
+//!   acknowledged, so the other client's open, which waits for the acknowledgment, sees
+//!   them.
 //!
 //! Who owns what: the cache belongs to the open ([`crate::open::RemoteFile`] holds its
 //! [`Lease`]); the connection's reader finds the lease of a break by its key (the
@@ -41,6 +42,7 @@
 //!
 //! [`RdrConfig::cache_file_bytes`]: crate::RdrConfig::cache_file_bytes
 //! [`RdrConfig::cache_total_bytes`]: crate::RdrConfig::cache_total_bytes
+//! [`RdrConfig::lease_on_create`]: crate::RdrConfig::lease_on_create
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -76,7 +78,12 @@ impl Budget {
         self.used.load(Ordering::Relaxed)
     }
 
-    fn take(&self, n: usize) -> bool {
+    /// The most bytes one file may hold.
+    pub fn per_file(&self) -> usize {
+        self.per_file
+    }
+
+    pub(crate) fn take(&self, n: usize) -> bool {
         self.used
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
                 u.checked_add(n).filter(|&t| t <= self.total)
@@ -84,7 +91,7 @@ impl Budget {
             .is_ok()
     }
 
-    fn give_back(&self, n: usize) {
+    pub(crate) fn give_back(&self, n: usize) {
         self.used.fetch_sub(n, Ordering::AcqRel);
     }
 }
@@ -92,6 +99,28 @@ impl Budget {
 /// The close of a handle parked under H ([`crate::handles`]), run once by whoever takes it.
 pub(crate) type Closer =
     Box<dyn FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send>;
+
+/// What sends an open's gathered writes ([`crate::writeback`]) when a break takes W: the
+/// open itself, which the lease only refers to weakly (the open owns the lease).
+pub(crate) trait FlushBehind: Send + Sync {
+    /// Sends what is gathered now and waits for the server's answer (a failure is kept
+    /// for the open's next request); with the session `cache`, a connection the network
+    /// lost is reconnected first, as for any request of the open.
+    fn flush_behind<'a>(
+        self: Arc<Self>,
+        cache: Option<&'a crate::cache::Cache>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
+}
+
+/// What a break leaves to do before its acknowledgment.
+pub(crate) struct Broken {
+    /// The state the lease keeps (to acknowledge).
+    pub(crate) state: LeaseState,
+    /// The close of the handle parked under the H the break took.
+    pub(crate) close: Option<Closer>,
+    /// The open whose writes gathered under the W the break took must be sent.
+    pub(crate) flush: Option<Arc<dyn FlushBehind>>,
+}
 
 /// A parked handle's close, if any.
 #[derive(Default)]
@@ -108,6 +137,8 @@ struct Cached {
     state: LeaseState,
     /// The close of the open's handle while it is parked under H.
     parked: ParkedClose,
+    /// The open, to flush its gathered writes when W goes.
+    flusher: Option<std::sync::Weak<dyn FlushBehind>>,
     /// Changes at every break and every drop of the cache: data read before a change is
     /// not kept after it.
     generation: u64,
@@ -301,14 +332,21 @@ impl Lease {
     /// The server broke the lease to `new` (MS-SMB2 3.2.5.19.2): the cache goes with R;
     /// returns the state to acknowledge.
     pub fn break_to(&self, new: LeaseState) -> LeaseState {
-        self.break_and_unpark(new).0
+        self.break_and_unpark(new).state
     }
 
     /// As [`Lease::break_to`], also giving back the close of a handle parked under H when
-    /// the break takes H (to run before the acknowledgment).
-    pub(crate) fn break_and_unpark(&self, new: LeaseState) -> (LeaseState, Option<Closer>) {
+    /// the break takes H, and the open to flush when it takes W (both to run before the
+    /// acknowledgment).
+    pub(crate) fn break_and_unpark(&self, new: LeaseState) -> Broken {
         let mut c = self.cached.lock();
+        let had_write = c.state.contains(LeaseState::WRITE);
         c.state = c.state & new;
+        let flush = if had_write && !c.state.contains(LeaseState::WRITE) {
+            c.flusher.as_ref().and_then(std::sync::Weak::upgrade)
+        } else {
+            None
+        };
         if !c.state.contains(LeaseState::READ) {
             self.drop_all(&mut c);
         } else {
@@ -319,7 +357,24 @@ impl Lease {
         } else {
             c.parked.0.take()
         };
-        (c.state, close)
+        Broken {
+            state: c.state,
+            close,
+            flush,
+        }
+    }
+
+    /// Names the open whose gathered writes a break that takes W must flush.
+    pub(crate) fn set_flusher(&self, open: std::sync::Weak<dyn FlushBehind>) {
+        self.cached.lock().flusher = Some(open);
+    }
+
+    /// Runs `gather` while the lease holds W, with the state held still (a break cannot
+    /// take W meanwhile, so what `gather` keeps is flushed by the break); false without W
+    /// or when `gather` keeps nothing.
+    pub(crate) fn while_writable(&self, gather: impl FnOnce() -> bool) -> bool {
+        let c = self.cached.lock();
+        c.state.contains(LeaseState::WRITE) && gather()
     }
 
     /// Holds the close of the open's handle, parked after the caller closed it, while the
@@ -481,6 +536,32 @@ mod tests {
         assert_eq!(l.lookup(8, 4), Some(Hit::Data(Bytes::from_static(b"ijkl"))));
         granted(&l, LeaseState::HANDLE);
         assert_eq!(l.read_length(12, 2, 4), 2, "no read-ahead without R");
+    }
+
+    struct Open;
+
+    impl FlushBehind for Open {
+        fn flush_behind<'a>(
+            self: Arc<Self>,
+            _cache: Option<&'a crate::cache::Cache>,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>> {
+            Box::pin(async {})
+        }
+    }
+
+    #[test]
+    fn a_break_that_takes_w_hands_over_the_open_to_flush() {
+        let b = Arc::new(Budget::new(1 << 20, 1 << 20));
+        let l = Lease::ask(Dialect::SMB_3_1_1, b).unwrap();
+        granted(&l, rwh());
+        let open: Arc<dyn FlushBehind> = Arc::new(Open);
+        l.set_flusher(Arc::downgrade(&open));
+        assert!(l.while_writable(|| true));
+        let broken = l.break_and_unpark(LeaseState::READ | LeaseState::HANDLE);
+        assert!(broken.flush.is_some_and(|f| Arc::ptr_eq(&f, &open)));
+        assert!(!l.while_writable(|| true), "nothing is gathered without W");
+        let broken = l.break_and_unpark(LeaseState::READ);
+        assert!(broken.flush.is_none(), "W was gone already");
     }
 
     #[test]

@@ -42,6 +42,10 @@
 //!   allows, bounded per file and in total, dropped when a break takes R.
 //! - [`handles`]: handle caching under a lease's H: a closed file's handle is parked for
 //!   a moment, reused by a reopen, closed before a break that takes H is acknowledged.
+//! - [`writeback`]: write-behind under a lease's W: short sequential writes gathered and
+//!   sent as one large WRITE, flushed before anything that must see them and before a
+//!   break that takes W is acknowledged; a deferred write's failure is reported by the
+//!   handle's later requests and its close.
 //! - [`durable`]: durable handles, v1 (DHnQ/DHnC) at 2.x and v2 (DH2Q/DH2C with a
 //!   CreateGuid) at 3.x.
 //!
@@ -56,8 +60,8 @@
 //!
 //! ## What it does not do (yet)
 //! Encryption where it is impossible (a 2.x dialect, no common cipher: the open is refused
-//! with STATUS_ACCESS_DENIED), Kerberos, write caching under a lease (W is held but
-//! writes go out at once), directory leases,
+//! with STATUS_ACCESS_DENIED), Kerberos, directory leases, write-behind on a timer (gathered writes
+//! wait for the handle's next request, its close, a break or the shutdown),
 //! caching under oplocks (at 2.0.2 a file's batch oplock is asked for only with its
 //! durable handle, and a break is acknowledged at once),
 //! persistent handles, multichannel, DFS referrals, compression.
@@ -80,6 +84,7 @@ pub mod lease;
 pub mod open;
 pub mod path;
 pub mod session;
+pub mod writeback;
 
 use std::sync::Arc;
 

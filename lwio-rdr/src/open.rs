@@ -36,7 +36,8 @@
 //! [`RdrConfig::reconnect_timeout`]: crate::RdrConfig::reconnect_timeout
 //! [`RdrConfig::durable`]: crate::RdrConfig::durable
 
-use std::sync::Arc;
+use std::future::Future;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use lwio_core::irp::{LinkTarget, target};
@@ -48,11 +49,13 @@ use lwio_types::{AccessMask, NtStatus, ShareAccess};
 use parking_lot::Mutex;
 
 use crate::cache::Cache;
-use crate::driver::{Bound, Pending, ask_lease, execute, held_lease, send_create};
+use crate::driver::{Bound, Pending, ask_lease, execute, held_lease, send_create, write};
 use crate::durable::Durable;
 use crate::error::RdrError;
 use crate::handles::{HandleKey, handle_name};
+use crate::lease::FlushBehind;
 use crate::path::RemotePath;
+use crate::writeback::Behind;
 
 /// How long a reconnect waits between attempts while the server cannot be reached.
 const RETRY_EVERY: Duration = Duration::from_millis(250);
@@ -81,6 +84,18 @@ struct Open {
     must_close: std::sync::atomic::AtomicBool,
     /// The access the open was granted (what a reuse of its parked handle grants).
     granted: AccessMask,
+    /// The writes gathered under the lease's W ([`crate::writeback`]); they outlive a
+    /// reconnect.
+    behind: Behind,
+}
+
+impl FlushBehind for Open {
+    fn flush_behind<'a>(
+        self: Arc<Self>,
+        cache: Option<&'a Cache>,
+    ) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
+        Box::pin(async move { RemoteFile { open: self }.flush_behind(cache).await })
+    }
 }
 
 /// A remote open: the file object's context in the redirector.
@@ -96,8 +111,10 @@ impl RemoteFile {
         reconnectable: bool,
         durable: Durable,
         granted: AccessMask,
+        behind: Behind,
     ) -> RemoteFile {
-        RemoteFile {
+        let lease = bound.lease.clone();
+        let file = RemoteFile {
             open: Arc::new(Open {
                 bound: Mutex::new(bound),
                 reopen,
@@ -109,7 +126,116 @@ impl RemoteFile {
                     reopen.options.contains(CreateOptions::DELETE_ON_CLOSE),
                 ),
                 granted,
+                behind,
             }),
+        };
+        if let Some(l) = lease {
+            l.set_flusher(file.weak());
+        }
+        file
+    }
+
+    /// The open, weakly (for its lease and the cache, which must not keep it alive).
+    fn weak(&self) -> Weak<dyn FlushBehind> {
+        let weak: Weak<Open> = Arc::downgrade(&self.open);
+        weak
+    }
+
+    /// The bytes of writes gathered under W, not yet sent ([`crate::writeback`]).
+    pub fn gathered(&self) -> usize {
+        self.open.behind.len()
+    }
+
+    /// Gathers a write under the lease's W ([`crate::writeback`]); false when it must go
+    /// to the server.
+    fn gather(&self, cache: &Cache, offset: u64, data: &[u8]) -> bool {
+        if offset == lwio_core::irp::request::WRITE_TO_END_OF_FILE {
+            return false;
+        }
+        let Some(lease) = self.lease() else {
+            return false;
+        };
+        let behind = &self.open.behind;
+        if !lease.while_writable(|| behind.gather(offset, data)) {
+            return false;
+        }
+        // The read cache must not answer with what the write changed.
+        lease.invalidate();
+        cache.gathering(handle_name(&self.path()), self.weak());
+        true
+    }
+
+    /// Sends the writes gathered under W and waits for the server's answer; a failure is
+    /// kept for the handle's next request ([`crate::writeback`]). With `cache`, a
+    /// connection the network lost is reconnected and the write sent again, as any
+    /// request's would be.
+    pub(crate) async fn flush_behind(&self, cache: Option<&Cache>) {
+        let behind = &self.open.behind;
+        if behind.is_empty() {
+            // Nothing to send, but a flush in progress (its data taken, its WRITEs in
+            // flight) is waited for: what it sends comes before what follows. Writes in
+            // flight that went at once do not hold this up (they share the lock).
+            drop(behind.order.read().await);
+            return;
+        }
+        let _order = behind.order.write().await;
+        let Some((offset, data)) = behind.take() else {
+            return;
+        };
+        let len = data.len() as u64;
+        let bound = self.bound();
+        let mut result = write(&bound, offset, data.clone()).await;
+        if let (Err(RdrError::Disconnected(_)), Some(cache)) = (&result, cache) {
+            if self.open.reconnectable && bound.session.was_lost() {
+                result = match self.reconnect(cache, &bound).await {
+                    Ok(fresh) => write(&fresh, offset, data).await,
+                    Err(e) => Err(e),
+                };
+            }
+        }
+        match result {
+            Ok(done) if done.information == len => {}
+            Ok(done) => {
+                tracing::warn!(path = ?bound.path, wrote = done.information, len, "a deferred write was short");
+                behind.failed(NtStatus::DISK_FULL);
+            }
+            Err(e) => {
+                tracing::warn!(path = ?bound.path, error = %e, "a deferred write failed");
+                behind.failed(e.status());
+            }
+        }
+    }
+
+    /// Waits until nothing gathered is left to send before a write that goes to the
+    /// server at once; the guard keeps a flush from starting until it is answered.
+    async fn ordered(&self, cache: &Cache) -> tokio::sync::RwLockReadGuard<'_, ()> {
+        loop {
+            self.flush_behind(Some(cache)).await;
+            let guard = self.open.behind.order.read().await;
+            if self.open.behind.is_empty() {
+                return guard;
+            }
+        }
+    }
+
+    /// The caller closed the file: its gathered writes are sent, then the handle is
+    /// parked under H or closed. A deferred write that failed fails the close with its
+    /// status (the handle is closed all the same).
+    pub(crate) async fn cleanup(
+        &self,
+        cache: &Cache,
+        pending: &Pending,
+    ) -> Result<IrpResult, RdrError> {
+        self.flush_behind(Some(cache)).await;
+        cache.done_gathering(&handle_name(&self.path()), &self.weak());
+        let failed = self.open.behind.take_error();
+        if failed.is_none() && self.park(cache) {
+            return Ok(IrpResult::new(NtStatus::SUCCESS));
+        }
+        let closed = self.run(cache, pending, IrpRequest::Cleanup).await;
+        match failed {
+            Some(status) => Err(RdrError::Status(status)),
+            None => closed,
         }
     }
 
@@ -220,8 +346,47 @@ impl RemoteFile {
         }
     }
 
-    /// Runs `request` on the open, reconnecting once if the network lost its connection.
+    /// Runs `request` on the open: a write gathered under W is answered at once; else
+    /// what is gathered is sent first, and the request after it, reconnecting once if the
+    /// network lost the connection. A deferred write that failed fails the request with
+    /// its status, and every later one ([`crate::writeback`]).
     pub(crate) async fn run(
+        &self,
+        cache: &Cache,
+        pending: &Pending,
+        request: IrpRequest,
+    ) -> Result<IrpResult, RdrError> {
+        let behind = &self.open.behind;
+        let _order = match &request {
+            IrpRequest::Write(w) => {
+                if let Some(status) = behind.error() {
+                    return Err(RdrError::Status(status));
+                }
+                if self.gather(cache, w.offset, &w.data) {
+                    return Ok(IrpResult {
+                        status: NtStatus::SUCCESS,
+                        information: w.data.len() as u64,
+                        output: Vec::new(),
+                    });
+                }
+                Some(self.ordered(cache).await)
+            }
+            _ => {
+                self.flush_behind(Some(cache)).await;
+                None
+            }
+        };
+        if let Some(status) = behind.error() {
+            if matches!(request, IrpRequest::Cleanup) {
+                let _ = self.run_remote(cache, pending, request).await;
+            }
+            return Err(RdrError::Status(status));
+        }
+        self.run_remote(cache, pending, request).await
+    }
+
+    /// Runs `request` on the server, reconnecting once if the network lost the connection.
+    async fn run_remote(
         &self,
         cache: &Cache,
         pending: &Pending,
@@ -377,6 +542,9 @@ impl RemoteFile {
                 let (_, resp) = send_create(&session, tree.id, &req).await?;
                 *self.open.durable.lock() = asked.granted(&resp.contexts);
                 let lease = held_lease(&session, tree.id, lease, &resp);
+                if let Some(l) = &lease {
+                    l.set_flusher(self.weak());
+                }
                 (resp, lease)
             }
         };

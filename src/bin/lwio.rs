@@ -47,6 +47,7 @@ fn mount_remote(io: &IoManager, cli: &Cli) -> Result<(), tool::ToolError> {
         Some(credentials) => {
             let config = lwio::rdr::RdrConfig {
                 encrypt: cli.encrypt,
+                lease_on_create: remote::leases_on_create(&cli.command),
                 ..lwio::rdr::RdrConfig::default()
             };
             remote::mount_with(io, credentials, config).map(drop)

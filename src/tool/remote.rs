@@ -66,6 +66,20 @@ fn check_private(_shown: &str, _meta: &std::fs::Metadata) -> Result<(), ToolErro
     Ok(())
 }
 
+/// Whether the redirector asks for a lease on opens that create files
+/// ([`RdrConfig::lease_on_create`]) for `command`: only `lwio mount`, whose files are
+/// reopened, reread and written in short pieces; a copy never reopens what it creates, and
+/// on smbd a lease on a new file costs it time (`cp -r` of many small files).
+pub fn leases_on_create(command: &super::cli::Command) -> bool {
+    #[cfg(feature = "fuse")]
+    return matches!(command, super::cli::Command::Mount { .. });
+    #[cfg(not(feature = "fuse"))]
+    {
+        let _ = command;
+        false
+    }
+}
+
 /// Mounts a redirector logging on as `credentials` at [`REMOTE_DEVICE`].
 pub fn mount(io: &IoManager, credentials: Credentials) -> Result<Arc<Redirector>, ToolError> {
     mount_with(io, credentials, RdrConfig::default())

@@ -833,3 +833,176 @@ pub fn handles_under_a_lease(t: &Target, creates_sent: &dyn Fn() -> usize) {
         NtStatus::OBJECT_NAME_NOT_FOUND
     );
 }
+
+/// The header of a WRITE request of at most 64 KiB at 3.x as it goes on the wire signed:
+/// see [`READ_HEADER`].
+pub const WRITE_HEADER: &[u8] = b"\xfeSMB\x40\x00\x01\x00\x00\x00\x00\x00\x09\x00";
+
+/// The end of file FileStandardInformation gives for `f` (bytes 8..16).
+fn end_of_file(f: &FileHandle) -> u64 {
+    let info = block_on(f.query_information(FileInfoClass::STANDARD, 64)).unwrap();
+    u64::from_le_bytes(info[8..16].try_into().unwrap())
+}
+
+/// Write-behind under a lease's W ([`lwio::rdr::writeback`]), WRITEs counted on the wire
+/// by `writes_sent`: eight 4 KiB writes that follow one another reach the server as one
+/// WRITE, sent when a stat by name must see them; gathered writes are sent before
+/// the acknowledgment of the break another client's open causes (that client then reads
+/// them); without W a write goes out at once; what is gathered at the redirector's
+/// shutdown reaches the server.
+pub fn writes_behind_under_a_lease(t: &Target, writes_sent: &dyn Fn() -> usize) {
+    let m = t.mount(&[Dialect::SMB_3_1_1]);
+    let f = m.create("behind.bin");
+    let data = pattern(32 * 1024, 7);
+    let before = writes_sent();
+    for (i, part) in data.chunks(4096).enumerate() {
+        let at = (i * 4096) as u64;
+        assert_eq!(block_on(f.write(at, part.to_vec())).unwrap(), 4096);
+    }
+    assert_eq!(writes_sent(), before, "the writes are gathered");
+    assert_eq!(m.rdr.cache().write_budget().used(), 32 * 1024);
+    // A stat by name (another open of this client, a FUSE mount's getattr) sees them.
+    let stat = m
+        .open_with("behind.bin", |mut r| {
+            r.desired_access = AccessMask::FILE_READ_ATTRIBUTES;
+            r.share(ShareAccess::ALL)
+        })
+        .unwrap();
+    assert_eq!(end_of_file(&stat), 32 * 1024, "the stat sees the writes");
+    close(stat);
+    assert_eq!(writes_sent(), before + 1, "sent as one WRITE");
+    assert_eq!(end_of_file(&f), 32 * 1024);
+    assert_eq!(m.rdr.cache().write_budget().used(), 0);
+    assert_eq!(block_on(f.read(0, 32 * 1024)).unwrap(), data);
+
+    // Gathered again; another client's open for writing breaks W, and the redirector sends
+    // the writes before it acknowledges (the other open waits for the acknowledgment).
+    let more = pattern(8192, 8);
+    assert_eq!(
+        block_on(f.write(32768, more[..4096].to_vec())).unwrap(),
+        4096
+    );
+    assert_eq!(
+        block_on(f.write(36864, more[4096..].to_vec())).unwrap(),
+        4096
+    );
+    assert_eq!(writes_sent(), before + 1);
+    let (other, g) = open_for_writing_elsewhere(t, "behind.bin", ShareAccess::ALL);
+    assert_eq!(
+        writes_sent(),
+        before + 2,
+        "the break sent the gathered writes before its acknowledgment"
+    );
+    assert_eq!(block_on(g.read(32768, 8192)).unwrap(), more);
+    // Without W a write goes to the server at once.
+    assert_eq!(block_on(f.write(0, b"Z".to_vec())).unwrap(), 1);
+    assert_eq!(writes_sent(), before + 3, "no W: written at once");
+    assert_eq!(block_on(g.read(0, 1)).unwrap(), b"Z");
+    close(g);
+    drop(other);
+    close(f);
+
+    // What is gathered when the redirector shuts down reaches the server.
+    let f = m.create("shutdown.bin");
+    assert_eq!(block_on(f.write(0, b"last words".to_vec())).unwrap(), 10);
+    assert_eq!(m.rdr.cache().write_budget().used(), 10);
+    std::mem::forget(f);
+    drop(m);
+    let m = t.mount(&[Dialect::SMB_3_1_1]);
+    let f = m
+        .open_with("shutdown.bin", |r| r.share(ShareAccess::ALL))
+        .unwrap();
+    assert_eq!(block_on(f.read(0, 100)).unwrap(), b"last words");
+    close(f);
+}
+
+/// A deferred write that fails is reported, not lost silently: gathered writes, the
+/// connection cut (reconnection off), and the close fails with the write's status
+/// (STATUS_CONNECTION_DISCONNECTED), where the close of a handle with nothing gathered
+/// succeeds.
+pub fn deferred_write_failure_is_reported(t: &Target, cut: &dyn Fn()) {
+    let m = t.mount_with(RdrConfig {
+        dialects: vec![Dialect::SMB_3_1_1],
+        reconnect_timeout: Duration::ZERO,
+        ..RdrConfig::default()
+    });
+    let f = m.create("lost.bin");
+    let clean = m.create("clean.bin");
+    assert_eq!(block_on(f.write(0, b"never arrives".to_vec())).unwrap(), 13);
+    cut();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(block_on(clean.close()), NtStatus::SUCCESS);
+    assert_eq!(block_on(f.close()), NtStatus::CONNECTION_DISCONNECTED);
+}
+
+/// `RdrConfig::lease_on_create` off (what `lwio cp` does): an open that creates the file
+/// asks for no lease (`leases_asked`, the RqLs contexts on the wire, stays put), and a
+/// reopen of the file asks for one and has its reads cached (`reads_sent` grows once for
+/// three reads), after the creating handle's close or while it is still open. (Reads
+/// through the creating handle itself are not cached: it has no lease.)
+pub fn creates_without_a_lease_reopen_with_one(
+    t: &Target,
+    leases_asked: &dyn Fn() -> usize,
+    reads_sent: &dyn Fn() -> usize,
+) {
+    let m = t.mount_with(RdrConfig {
+        dialects: vec![Dialect::SMB_3_1_1],
+        lease_on_create: false,
+        ..RdrConfig::default()
+    });
+    let before = leases_asked();
+    let f = m.create("fresh.txt");
+    assert_eq!(leases_asked(), before, "a create asks for no lease");
+    assert_eq!(block_on(f.write(0, b"made here".to_vec())).unwrap(), 9);
+    close(f);
+    let g = m
+        .open_with("fresh.txt", |r| r.share(ShareAccess::READ))
+        .unwrap();
+    assert_eq!(leases_asked(), before + 1, "a reopen asks for one");
+    let reads = reads_sent();
+    for _ in 0..3 {
+        assert_eq!(block_on(g.read(0, 100)).unwrap(), b"made here");
+    }
+    assert_eq!(reads_sent(), reads + 1, "the reopen's reads are cached");
+    close(g);
+    // The same while the creating handle (no lease; a batch oplock where a durable
+    // handle was asked for) is still open: the reopen breaks the oplock and has R.
+    let f = m.create("fresh2.txt");
+    assert_eq!(block_on(f.write(0, b"made here".to_vec())).unwrap(), 9);
+    let g = m
+        .open_with("fresh2.txt", |r| r.share(ShareAccess::ALL))
+        .unwrap();
+    let reads = reads_sent();
+    for _ in 0..3 {
+        assert_eq!(block_on(g.read(0, 100)).unwrap(), b"made here");
+    }
+    assert_eq!(
+        reads_sent(),
+        reads + 1,
+        "the creator still open, the reopen's reads are cached"
+    );
+    close(g);
+    close(f);
+}
+
+/// Gathered writes survive a connection the network cut: a stat by name (another open of
+/// this client, which sends them first) reconnects the writer's open, reopens it and
+/// sends them; the size and the bytes are there.
+pub fn gathered_writes_survive_a_cut(t: &Target, cut: &dyn Fn()) {
+    let m = t.mount(&[Dialect::SMB_3_1_1]);
+    let f = m.create("survivor.bin");
+    assert_eq!(block_on(f.write(0, b"kept across".to_vec())).unwrap(), 11);
+    assert_eq!(m.rdr.cache().write_budget().used(), 11);
+    cut();
+    std::thread::sleep(Duration::from_millis(200));
+    let stat = m
+        .open_with("survivor.bin", |mut r| {
+            r.desired_access = AccessMask::FILE_READ_ATTRIBUTES;
+            r.share(ShareAccess::ALL)
+        })
+        .unwrap();
+    assert_eq!(end_of_file(&stat), 11, "the stat sees the writes");
+    close(stat);
+    assert_eq!(block_on(f.read(0, 100)).unwrap(), b"kept across");
+    close(f);
+}

@@ -19,19 +19,22 @@
 //! [`ProtocolError`], after which the connection is dropped: a server that lies once is
 //! not believed again.
 
+pub mod check;
 pub mod credits;
 pub mod seal;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use bytes::Bytes;
 
 use lwio_auth::smb2sign::{self, SigningAlgorithm};
-use lwio_smb2::frame::MAX_FRAME_LEN;
 use lwio_smb2::header::{HeaderFlags, HeaderId};
-use lwio_smb2::{Command, Compound, HEADER_LEN, Header};
+use lwio_smb2::{Command, HEADER_LEN, Header};
 use lwio_types::NtStatus;
 
+pub use check::{Checked, Checks};
+use check::{Part, Signer};
 pub use credits::CreditWindow;
 pub use seal::Sealer;
 
@@ -175,7 +178,7 @@ impl Prepared {
 #[derive(Debug)]
 enum Protect {
     Nothing,
-    Sign(Signer),
+    Sign(Arc<Signer>),
     Seal(seal::SealJob),
 }
 
@@ -270,19 +273,13 @@ struct InFlight {
     sealed: bool,
 }
 
-#[derive(Debug, Clone)]
-struct Signer {
-    algorithm: SigningAlgorithm,
-    key: Vec<u8>,
-}
-
 /// One connection's client state.
 #[derive(Debug)]
 pub struct Engine {
     window: CreditWindow,
     in_flight: HashMap<u64, InFlight>,
     session_id: u64,
-    signer: Option<Signer>,
+    signer: Option<Arc<Signer>>,
     multi_credit: bool,
     sealer: Option<Sealer>,
     encrypt_all: bool,
@@ -322,7 +319,7 @@ impl Engine {
 
     /// Signs every later request and verifies every response to one.
     pub fn set_signing(&mut self, algorithm: SigningAlgorithm, key: Vec<u8>) {
-        self.signer = Some(Signer { algorithm, key });
+        self.signer = Some(Arc::new(Signer { algorithm, key }));
     }
 
     /// Gives the session its encryption keys; `all` seals every later request (the
@@ -367,9 +364,15 @@ impl Engine {
     /// Verifies the signature of `message` with the session's key (the final
     /// SESSION_SETUP response, which arrives before the key is known to the engine).
     pub fn verify(&self, message: &[u8]) -> bool {
-        match &self.signer {
-            Some(s) => smb2sign::verify(s.algorithm, &s.key, message).is_ok(),
-            None => false,
+        self.signer.as_ref().is_some_and(|s| s.verifies(message))
+    }
+
+    /// The keys a response frame is checked with now ([`check`]): cheap to take under
+    /// the connection's lock, used without it.
+    pub fn checks(&self) -> Checks {
+        Checks {
+            signer: self.signer.clone(),
+            opener: self.sealer.as_ref().map(Sealer::opener),
         }
     }
 
@@ -443,7 +446,7 @@ impl Engine {
             }
         } else if signed {
             match &self.signer {
-                Some(s) => Protect::Sign(s.clone()),
+                Some(s) => Protect::Sign(Arc::clone(s)),
                 None => Protect::Nothing,
             }
         } else {
@@ -521,56 +524,25 @@ impl Engine {
     }
 
     /// Reads one response frame (the Direct TCP payload): its parts, matched to their
-    /// requests. The frame's bytes are never moved or copied: an encrypted one is opened
-    /// in place, and each reply's message is a [`Bytes`] slice of the frame (a READ's
-    /// data is sliced out of it in turn, [`Reply::message`]).
-    pub fn receive<F>(&mut self, mut frame: F) -> Result<Vec<Incoming>, ProtocolError>
+    /// requests. [`Engine::checks`] then [`Engine::accept`] in one step (the connection
+    /// does the checks outside its lock). The frame's bytes are never moved or copied: an
+    /// encrypted one is opened in place, and each reply's message is a [`Bytes`] slice of
+    /// the frame (a READ's data is sliced out of it in turn, [`Reply::message`]).
+    pub fn receive<F>(&mut self, frame: F) -> Result<Vec<Incoming>, ProtocolError>
     where
         F: AsRef<[u8]> + AsMut<[u8]> + Send + 'static,
     {
-        if frame.as_ref().len() > MAX_FRAME_LEN {
-            return Err(ProtocolError::Malformed("frame too long".into()));
-        }
-        let first = frame.as_ref().first().copied();
-        let encrypted = first == Some(0xFD);
-        let plain = if encrypted {
-            match &self.sealer {
-                Some(s) => s.open(frame.as_mut())?,
-                None => return Err(ProtocolError::Transform),
-            }
-        } else if first == Some(0xFC) {
-            return Err(ProtocolError::Transform);
-        } else {
-            0
-        };
-        // The replies are slices of the frame, which stays whole until the last of them
-        // is dropped (the caller's buffer may go back to a pool then).
-        let frame = Bytes::from_owner(frame).slice(plain..);
-        let mut bounds = Vec::new();
-        let mut at = 0usize;
-        for part in Compound::new(&frame) {
-            let part = part.map_err(|e| ProtocolError::Malformed(e.to_string()))?;
-            bounds.push((at, part.len()));
-            at += part.len();
-            if bounds.len() > 64 {
-                return Err(ProtocolError::Malformed(
-                    "compound of more than 64 parts".into(),
-                ));
-            }
-        }
-        let mut out = Vec::with_capacity(bounds.len());
-        if bounds.len() == 1 {
-            out.push(self.receive_one(frame, encrypted)?);
-        } else {
-            for (start, len) in bounds {
-                let end = start
-                    .checked_add(len)
-                    .filter(|&end| end <= frame.len())
-                    .ok_or_else(|| {
-                        ProtocolError::Malformed("compound part outside the frame".into())
-                    })?;
-                out.push(self.receive_one(frame.slice(start..end), encrypted)?);
-            }
+        let checked = self.checks().check(frame)?;
+        self.accept(checked)
+    }
+
+    /// Matches a frame [`Checks::check`] opened and verified to the requests in flight:
+    /// the replies, interim responses and breaks it carried, or why it is refused.
+    pub fn accept(&mut self, checked: Checked) -> Result<Vec<Incoming>, ProtocolError> {
+        let encrypted = checked.encrypted;
+        let mut out = Vec::with_capacity(checked.parts.len());
+        for part in checked.parts {
+            out.push(self.accept_one(part, encrypted)?);
         }
         if self.window.stalled() {
             return Err(ProtocolError::NoCredits);
@@ -578,9 +550,12 @@ impl Engine {
         Ok(out)
     }
 
-    fn receive_one(&mut self, message: Bytes, encrypted: bool) -> Result<Incoming, ProtocolError> {
-        let header =
-            Header::decode(&message).map_err(|e| ProtocolError::Malformed(e.to_string()))?;
+    fn accept_one(&mut self, part: Part, encrypted: bool) -> Result<Incoming, ProtocolError> {
+        let Part {
+            header,
+            message,
+            bad_signature,
+        } = part;
         if !header.is_response() {
             return Err(ProtocolError::NotAResponse(header.command));
         }
@@ -608,11 +583,9 @@ impl Engine {
         }
         // An encrypted response is authenticated by its tag and not signed (MS-SMB2
         // 3.2.5.1.3). Interim responses need not be signed (3.3.4.1.1); everything else
-        // answering a signed request must be, and any signature present must verify.
-        if !encrypted
-            && ((f.signed && !interim && !signed_flag)
-                || (signed_flag && self.signer.is_some() && !self.verify(&message)))
-        {
+        // answering a signed request must be, and any signature present must verify (the
+        // check did that).
+        if !encrypted && ((f.signed && !interim && !signed_flag) || bad_signature) {
             return Err(ProtocolError::BadSignature(mid));
         }
         if interim {

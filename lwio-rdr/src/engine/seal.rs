@@ -21,6 +21,8 @@
 //!   another session id, a tag that does not verify, and a plaintext that is not SMB2
 //!   messages of the session (no nested transform).
 
+use std::sync::Arc;
+
 use lwio_auth::smb3crypt::{
     self, Cipher, TRANSFORM_FLAG_ENCRYPTED, TRANSFORM_HEADER_LEN, TransformHeader,
 };
@@ -34,10 +36,29 @@ pub struct Sealer {
     session_id: u64,
     /// Client to server (`Session.EncryptionKey` of the client).
     seal_key: Vec<u8>,
-    /// Server to client (`Session.DecryptionKey` of the client).
-    open_key: Vec<u8>,
+    /// What opens the server's transforms, shared with the connection's reader, which
+    /// opens them outside the connection's lock ([`super::check`]).
+    opener: Arc<Opener>,
     salt: [u8; 4],
     counter: u64,
+}
+
+/// The server-to-client half of a session's encryption: opens the transforms responses
+/// arrive in. Needs no mutable state, so the reader uses it without the engine.
+pub struct Opener {
+    cipher: Cipher,
+    session_id: u64,
+    /// Server to client (`Session.DecryptionKey` of the client).
+    open_key: Vec<u8>,
+}
+
+impl std::fmt::Debug for Opener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Opener")
+            .field("cipher", &self.cipher)
+            .field("session_id", &self.session_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for Sealer {
@@ -63,7 +84,11 @@ impl Sealer {
             cipher,
             session_id,
             seal_key: client_to_server,
-            open_key: server_to_client,
+            opener: Arc::new(Opener {
+                cipher,
+                session_id,
+                open_key: server_to_client,
+            }),
             salt,
             counter: 0,
         }
@@ -104,6 +129,18 @@ impl Sealer {
         })
     }
 
+    /// What opens the server's transforms (shared, for the reader).
+    pub fn opener(&self) -> Arc<Opener> {
+        Arc::clone(&self.opener)
+    }
+
+    /// Opens a transform ([`Opener::open`]).
+    pub fn open(&self, frame: &mut [u8]) -> Result<usize, ProtocolError> {
+        self.opener.open(frame)
+    }
+}
+
+impl Opener {
     /// Opens the transform `frame` in place: afterwards `frame[TRANSFORM_HEADER_LEN..]`
     /// (the returned offset onwards) holds the SMB2 messages it carried (one response or
     /// a compound chain), each checked to name this session. Nothing is moved: the

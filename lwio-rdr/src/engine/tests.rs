@@ -126,6 +126,41 @@ fn signed_requests_need_signed_responses() {
     assert!(e.receive(signed).is_ok());
 }
 
+/// The connection checks a frame without the engine (outside its lock), then the engine
+/// accepts it: a forged signature found by the check is refused by the engine, with the
+/// keys of the moment the check was taken; a good one is matched to its request.
+#[test]
+fn frames_are_checked_apart_then_accepted() {
+    let key = vec![3u8; 16];
+    let mut e = Engine::new(64);
+    let before = e.checks();
+    e.set_signing(SigningAlgorithm::HmacSha256, key.clone());
+    let checks = e.checks();
+    let _ = e.prepare(close(1)).unwrap();
+    let mut signed = response(Command::CLOSE, 0, NtStatus::SUCCESS, 1);
+    signed[16] |= 0x08;
+    smb2sign::sign(SigningAlgorithm::HmacSha256, &key, &mut signed).unwrap();
+    let mut forged = signed.clone();
+    forged[8] ^= 1; // the status changes under the signature
+    let checked = checks.check(forged.clone()).unwrap();
+    assert!(checked.parts[0].bad_signature);
+    assert_eq!(
+        e.accept(checked).unwrap_err(),
+        ProtocolError::BadSignature(0)
+    );
+    // Keys taken before signing began verify nothing (the session setup's last response
+    // is verified by the session itself).
+    assert!(!before.check(forged).unwrap().parts[0].bad_signature);
+    let mut e = Engine::new(64);
+    e.set_signing(SigningAlgorithm::HmacSha256, key);
+    let _ = e.prepare(close(1)).unwrap();
+    let checked = e.checks().check(signed).unwrap();
+    match &e.accept(checked).unwrap()[..] {
+        [Incoming::Reply(r)] => assert_eq!(r.message_id, 0),
+        other => panic!("{other:?}"),
+    }
+}
+
 #[test]
 fn interim_then_cancel_by_async_id_then_final() {
     let mut e = Engine::new(64);
