@@ -391,10 +391,15 @@ fn reopen_dir(dir: impl AsFd) -> Result<OwnedFd, NtStatus> {
     .map_err(sys::map_errno)
 }
 
-fn parent_descriptor(volume: &Volume, resolved: &sys::Resolved) -> Option<SecurityDescriptor> {
+/// The descriptor of the directory `resolved` makes a name in; `st` is that directory's
+/// stat (taken from `resolved.parent_fd`, the same inode the readable descriptor reopens).
+fn parent_descriptor(
+    volume: &Volume,
+    resolved: &sys::Resolved,
+    st: &Stat,
+) -> Option<SecurityDescriptor> {
     let fd = reopen_dir(&resolved.parent_fd).ok()?;
-    let st = sys::fstat(&fd).ok()?;
-    Some(load_descriptor(volume, &fd, &st))
+    Some(load_descriptor(volume, &fd, st))
 }
 
 /// The descriptor of the directory holding `on_disk` (opened only when asked: most
@@ -785,11 +790,12 @@ fn delete_on_close_allowed(req: &CreateRequest, granted: AccessMask) -> Result<(
 }
 
 /// MS-FSA 2.1.5.1: a new file cannot be made in a directory whose delete is pending
-/// (STATUS_DELETE_PENDING), since the directory goes when its last handle closes.
+/// (STATUS_DELETE_PENDING), since the directory goes when its last handle closes. Gives
+/// the directory's stat, which the create goes on with (one `fstat` for both).
 pub(crate) fn parent_not_delete_pending(
     volume: &Volume,
     resolved: &sys::Resolved,
-) -> Result<(), NtStatus> {
+) -> Result<Stat, NtStatus> {
     let st = sys::fstat(&resolved.parent_fd)?;
     let key = FileKey {
         dev: st.dev,
@@ -797,7 +803,7 @@ pub(crate) fn parent_not_delete_pending(
     };
     match volume.fcbs.get(key) {
         Some(fcb) if fcb.state.lock().delete_pending => Err(NtStatus::DELETE_PENDING),
-        _ => Ok(()),
+        _ => Ok(st),
     }
 }
 
@@ -815,7 +821,7 @@ fn create_new(
         return Err(NtStatus::OBJECT_NAME_NOT_FOUND);
     }
     let is_dir = req.options.contains(CreateOptions::DIRECTORY_FILE);
-    parent_not_delete_pending(volume, resolved)?;
+    let parent_st = parent_not_delete_pending(volume, resolved)?;
     if req.file_attributes.contains(FileAttributes::READONLY)
         && req.options.contains(CreateOptions::DELETE_ON_CLOSE)
     {
@@ -832,7 +838,7 @@ fn create_new(
         }
         None => None,
     };
-    let parent_sd = parent_descriptor(volume, resolved);
+    let parent_sd = parent_descriptor(volume, resolved, &parent_st);
     let add = add_child_right(is_dir);
     if let Some(parent_sd) = &parent_sd {
         check_open(parent_sd, &req.token, add, false, || None)?;
@@ -945,7 +951,8 @@ fn open_new_dir(dir: &OwnedFd, name: &str) -> Result<OwnedFd, NtStatus> {
 
 /// Gives a new file or directory to the creating token's Unix identity and the permission
 /// bits its descriptor `sd` allows, before anything else is written to it; returns its stat
-/// afterwards. A token without a Unix identity (SYSTEM), or a process that may not chown
+/// afterwards (taken after the owner change, with the mode just set: its `ctime` may be
+/// that of the owner change, which no caller reads). A token without a Unix identity (SYSTEM), or a process that may not chown
 /// (not root, no CAP_CHOWN), leaves the file to the process: PVFS then keeps working, and
 /// the descriptor, not the Unix owner, is what guards the file.
 fn give_to_creator(
@@ -962,10 +969,12 @@ fn give_to_creator(
             );
         }
     }
-    let st = sys::fstat(fd)?;
+    let mut st = sys::fstat(fd)?;
     let mode = mode_from_descriptor(sd, st.gid, is_dir);
     sys::set_mode(fd, Mode::from_raw_mode(mode))?;
-    sys::fstat(fd)
+    // The mode is the only field fchmod changes that a caller reads: no second fstat.
+    st.mode = (st.mode & !0o7777) | (mode & 0o7777);
+    Ok(st)
 }
 
 /// The file a create of one of its named streams names (`rel`, without the stream),
