@@ -318,7 +318,10 @@ fn open_or_make(
             return open_existing(volume, wait, req, ceiling, &on_disk, &st, Some((fd, st)));
         }
     }
-    if let Some((name, st)) = volume.root.lookup_stat(dir_fd, last)? {
+    if let Some((name, st)) = volume
+        .root
+        .lookup_stat_of(dir_fd, dir.key.dev, dir.key.ino, last)?
+    {
         drop(serial);
         return open_resolved(
             volume,
@@ -868,25 +871,34 @@ fn create_new(
     // The name index of the parent is updated in place (no rescan at the next create).
     let added = [NameEdit::Added(name)];
     // Made owner-only: nobody else may open it before its owner and mode are set.
+    // The parent's identity is known (its stat above): no fstat to find its change lock.
+    let (pdev, pino) = (parent_st.dev, parent_st.ino);
     let made = if is_dir {
-        volume.root.change_names(&resolved.parent_fd, &added, || {
-            sys::mkdir_at(&resolved.parent_fd, name, Mode::from_raw_mode(0o700))
-        })?;
+        volume
+            .root
+            .change_names_of(&resolved.parent_fd, pdev, pino, &added, || {
+                sys::mkdir_at(&resolved.parent_fd, name, Mode::from_raw_mode(0o700))
+            })?;
         None
     } else {
-        Some(volume.root.change_names(&resolved.parent_fd, &added, || {
-            sys::create_file_at(
-                &resolved.parent_fd,
-                name,
-                OFlags::RDWR,
-                Mode::from_raw_mode(0o600),
-            )
-        })?)
+        Some(
+            volume
+                .root
+                .change_names_of(&resolved.parent_fd, pdev, pino, &added, || {
+                    sys::create_file_at(
+                        &resolved.parent_fd,
+                        name,
+                        OFlags::RDWR,
+                        Mode::from_raw_mode(0o600),
+                    )
+                })?,
+        )
     };
     let cleanup = |status: NtStatus| {
+        let removed = [NameEdit::Removed(name)];
         let _ = volume
             .root
-            .change_names(&resolved.parent_fd, &[NameEdit::Removed(name)], || {
+            .change_names_of(&resolved.parent_fd, pdev, pino, &removed, || {
                 sys::unlink_at(&resolved.parent_fd, name, is_dir)
             });
         status
