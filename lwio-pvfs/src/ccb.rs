@@ -184,17 +184,28 @@ impl Ccb {
             // The name is looked up again, so it must still be this file: a name swapped
             // in meanwhile (by a local process) is left alone.
             let key = self.fcb.key;
-            let removed = volume.root.open_dir(Path::new(parent)).and_then(|dir| {
+            let edits = [sys::NameEdit::Removed(name)];
+            let unlink = |dir: BorrowedFd<'_>| {
+                match sys::stat_at(dir, name)? {
+                    Some(st) if (st.dev, st.ino) == (key.dev, key.ino) => {}
+                    _ => return Err(NtStatus::FILE_RENAMED),
+                }
+                sys::unlink_at(dir, name, last.is_dir)
+            };
+            let removed = if parent.is_empty() {
+                // A name in the share root: the root's own descriptor and identity serve
+                // (no open of the directory, no fstat to find its change lock).
+                let (dir, root) = (volume.root.dir_fd(), volume.root_key);
                 volume
                     .root
-                    .change_names(&dir, &[sys::NameEdit::Removed(name)], || {
-                        match sys::stat_at(&dir, name)? {
-                            Some(st) if (st.dev, st.ino) == (key.dev, key.ino) => {}
-                            _ => return Err(NtStatus::FILE_RENAMED),
-                        }
-                        sys::unlink_at(&dir, name, last.is_dir)
-                    })
-            });
+                    .change_names_of(dir, root.dev, root.ino, &edits, || unlink(dir))
+            } else {
+                volume.root.open_dir(Path::new(parent)).and_then(|dir| {
+                    volume
+                        .root
+                        .change_names(&dir, &edits, || unlink(dir.as_fd()))
+                })
+            };
             match removed {
                 Ok(()) => {
                     // The file's last name gone, its streams go with it.
