@@ -194,29 +194,44 @@ impl Ccb {
             // The name is looked up again, so it must still be this file: a name swapped
             // in meanwhile (by a local process) is left alone.
             let key = self.fcb.key;
-            let removed = volume.root.open_dir(Path::new(parent)).and_then(|dir| {
-                let st = volume
+            let edits = [sys::NameEdit::Removed(name)];
+            let unlink = |dir: BorrowedFd<'_>| {
+                let st = match sys::stat_at(dir, name)? {
+                    Some(st) if (st.dev, st.ino) == (key.dev, key.ino) => st,
+                    _ => return Err(NtStatus::FILE_RENAMED),
+                };
+                sys::unlink_at(dir, name, last.is_dir).map(|()| st)
+            };
+            // The file's stat before it went, and its directory's identity when known (the
+            // delete is done whether or not the directory can be told).
+            let removed = if parent.is_empty() {
+                // A name in the share root: the root's own descriptor and identity serve
+                // (no open of the directory, no fstat to find its change lock).
+                let (dir, root) = (volume.root.dir_fd(), volume.root_key);
+                volume
                     .root
-                    .change_names(&dir, &[sys::NameEdit::Removed(name)], || {
-                        let st = match sys::stat_at(&dir, name)? {
-                            Some(st) if (st.dev, st.ino) == (key.dev, key.ino) => st,
-                            _ => return Err(NtStatus::FILE_RENAMED),
-                        };
-                        sys::unlink_at(&dir, name, last.is_dir).map(|()| st)
-                    })?;
-                // Remembered for a create by its short name (`crate::tunnel`); the delete
-                // is done whether or not the directory can be told.
-                if let Ok(dir_st) = sys::fstat(&dir) {
-                    let dir_key = crate::fcb::FileKey {
+                    .change_names_of(dir, root.dev, root.ino, &edits, || unlink(dir))
+                    .map(|st| (st, Some(root)))
+            } else {
+                volume.root.open_dir(Path::new(parent)).and_then(|dir| {
+                    let st = volume
+                        .root
+                        .change_names(&dir, &edits, || unlink(dir.as_fd()))?;
+                    let dir_key = sys::fstat(&dir).ok().map(|dir_st| crate::fcb::FileKey {
                         dev: dir_st.dev,
                         ino: dir_st.ino,
-                    };
+                    });
+                    Ok((st, dir_key))
+                })
+            };
+            // Remembered for a create by its short name (`crate::tunnel`).
+            let removed = removed.map(|(st, dir_key)| {
+                if let Some(dir_key) = dir_key {
                     volume.tunnel.removed(dir_key, name, &st);
                 }
                 if last.is_dir {
                     volume.tunnel.forget_dir(key);
                 }
-                Ok(())
             });
             match removed {
                 Ok(()) => {

@@ -318,7 +318,10 @@ fn open_or_make(
             return open_existing(volume, wait, req, ceiling, &on_disk, &st, Some((fd, st)));
         }
     }
-    if let Some((name, st)) = volume.root.lookup_stat(dir_fd, last)? {
+    if let Some((name, st)) = volume
+        .root
+        .lookup_stat_of(dir_fd, dir.key.dev, dir.key.ino, last)?
+    {
         drop(serial);
         return open_resolved(
             volume,
@@ -397,10 +400,15 @@ fn reopen_dir(dir: impl AsFd) -> Result<OwnedFd, NtStatus> {
     .map_err(sys::map_errno)
 }
 
-fn parent_descriptor(volume: &Volume, resolved: &sys::Resolved) -> Option<SecurityDescriptor> {
+/// The descriptor of the directory `resolved` makes a name in; `st` is that directory's
+/// stat (taken from `resolved.parent_fd`, the same inode the readable descriptor reopens).
+fn parent_descriptor(
+    volume: &Volume,
+    resolved: &sys::Resolved,
+    st: &Stat,
+) -> Option<SecurityDescriptor> {
     let fd = reopen_dir(&resolved.parent_fd).ok()?;
-    let st = sys::fstat(&fd).ok()?;
-    Some(load_descriptor(volume, &fd, &st))
+    Some(load_descriptor(volume, &fd, st))
 }
 
 /// The descriptor of the directory holding `on_disk` (opened only when asked: most
@@ -790,11 +798,12 @@ fn delete_on_close_allowed(req: &CreateRequest, granted: AccessMask) -> Result<(
 }
 
 /// MS-FSA 2.1.5.1: a new file cannot be made in a directory whose delete is pending
-/// (STATUS_DELETE_PENDING), since the directory goes when its last handle closes.
+/// (STATUS_DELETE_PENDING), since the directory goes when its last handle closes. Gives
+/// the directory's stat, which the create goes on with (one `fstat` for both).
 pub(crate) fn parent_not_delete_pending(
     volume: &Volume,
     resolved: &sys::Resolved,
-) -> Result<(), NtStatus> {
+) -> Result<Stat, NtStatus> {
     let st = sys::fstat(&resolved.parent_fd)?;
     let key = FileKey {
         dev: st.dev,
@@ -802,7 +811,7 @@ pub(crate) fn parent_not_delete_pending(
     };
     match volume.fcbs.get(key) {
         Some(fcb) if fcb.state.lock().delete_pending => Err(NtStatus::DELETE_PENDING),
-        _ => Ok(()),
+        _ => Ok(st),
     }
 }
 
@@ -820,7 +829,7 @@ fn create_new(
         return Err(NtStatus::OBJECT_NAME_NOT_FOUND);
     }
     let is_dir = req.options.contains(CreateOptions::DIRECTORY_FILE);
-    parent_not_delete_pending(volume, resolved)?;
+    let parent_st = parent_not_delete_pending(volume, resolved)?;
     if req.file_attributes.contains(FileAttributes::READONLY)
         && req.options.contains(CreateOptions::DELETE_ON_CLOSE)
     {
@@ -837,7 +846,7 @@ fn create_new(
         }
         None => None,
     };
-    let parent_sd = parent_descriptor(volume, resolved);
+    let parent_sd = parent_descriptor(volume, resolved, &parent_st);
     let add = add_child_right(is_dir);
     if let Some(parent_sd) = &parent_sd {
         check_open(parent_sd, &req.token, add, false, || None)?;
@@ -867,25 +876,34 @@ fn create_new(
     // The name index of the parent is updated in place (no rescan at the next create).
     let added = [NameEdit::Added(name)];
     // Made owner-only: nobody else may open it before its owner and mode are set.
+    // The parent's identity is known (its stat above): no fstat to find its change lock.
+    let (pdev, pino) = (parent_st.dev, parent_st.ino);
     let made = if is_dir {
-        volume.root.change_names(&resolved.parent_fd, &added, || {
-            sys::mkdir_at(&resolved.parent_fd, name, Mode::from_raw_mode(0o700))
-        })?;
+        volume
+            .root
+            .change_names_of(&resolved.parent_fd, pdev, pino, &added, || {
+                sys::mkdir_at(&resolved.parent_fd, name, Mode::from_raw_mode(0o700))
+            })?;
         None
     } else {
-        Some(volume.root.change_names(&resolved.parent_fd, &added, || {
-            sys::create_file_at(
-                &resolved.parent_fd,
-                name,
-                OFlags::RDWR,
-                Mode::from_raw_mode(0o600),
-            )
-        })?)
+        Some(
+            volume
+                .root
+                .change_names_of(&resolved.parent_fd, pdev, pino, &added, || {
+                    sys::create_file_at(
+                        &resolved.parent_fd,
+                        name,
+                        OFlags::RDWR,
+                        Mode::from_raw_mode(0o600),
+                    )
+                })?,
+        )
     };
     let cleanup = |status: NtStatus| {
+        let removed = [NameEdit::Removed(name)];
         let _ = volume
             .root
-            .change_names(&resolved.parent_fd, &[NameEdit::Removed(name)], || {
+            .change_names_of(&resolved.parent_fd, pdev, pino, &removed, || {
                 sys::unlink_at(&resolved.parent_fd, name, is_dir)
             });
         status
@@ -950,7 +968,8 @@ fn open_new_dir(dir: &OwnedFd, name: &str) -> Result<OwnedFd, NtStatus> {
 
 /// Gives a new file or directory to the creating token's Unix identity and the permission
 /// bits its descriptor `sd` allows, before anything else is written to it; returns its stat
-/// afterwards. A token without a Unix identity (SYSTEM), or a process that may not chown
+/// afterwards (taken after the owner change, with the mode just set: its `ctime` may be
+/// that of the owner change, which no caller reads). A token without a Unix identity (SYSTEM), or a process that may not chown
 /// (not root, no CAP_CHOWN), leaves the file to the process: PVFS then keeps working, and
 /// the descriptor, not the Unix owner, is what guards the file.
 fn give_to_creator(
@@ -967,10 +986,12 @@ fn give_to_creator(
             );
         }
     }
-    let st = sys::fstat(fd)?;
+    let mut st = sys::fstat(fd)?;
     let mode = mode_from_descriptor(sd, st.gid, is_dir);
     sys::set_mode(fd, Mode::from_raw_mode(mode))?;
-    sys::fstat(fd)
+    // The mode is the only field fchmod changes that a caller reads: no second fstat.
+    st.mode = (st.mode & !0o7777) | (mode & 0o7777);
+    Ok(st)
 }
 
 /// The file a create of one of its named streams names (`rel`, without the stream),

@@ -419,8 +419,31 @@ impl Root {
         dir: impl AsFd,
         name: &str,
     ) -> Result<Option<(String, Stat)>, NtStatus> {
-        validate_name(name)?;
         let dir = dir.as_fd();
+        self.lookup_stat_with(dir, name, || self.change_lock(dir))
+    }
+
+    /// As [`lookup_stat`](Self::lookup_stat) in a directory whose identity the caller
+    /// already holds: `dev` and `ino` must be those of `dir`'s stat. The directory's change
+    /// lock is then found without an `fstat` (one system call less per new name).
+    pub fn lookup_stat_of(
+        &self,
+        dir: impl AsFd,
+        dev: u64,
+        ino: u64,
+        name: &str,
+    ) -> Result<Option<(String, Stat)>, NtStatus> {
+        self.lookup_stat_with(dir.as_fd(), name, || Some(self.change_lock_of(dev, ino)))
+    }
+
+    /// [`lookup_stat`](Self::lookup_stat), the directory's change lock taken by `lock`.
+    fn lookup_stat_with<'a>(
+        &'a self,
+        dir: BorrowedFd<'_>,
+        name: &str,
+        lock: impl FnOnce() -> Option<parking_lot::MutexGuard<'a, ()>>,
+    ) -> Result<Option<(String, Stat)>, NtStatus> {
+        validate_name(name)?;
         match statx_at(dir, name) {
             Ok(st) => return Ok(Some((name.to_owned(), st))),
             Err(Errno::NOENT) => {}
@@ -432,7 +455,7 @@ impl Root {
         // Under the directory's change lock, so that no change of PVFS's own is half done
         // (made but not yet applied to the index), which would look like an external one.
         let (dir_stat, cached) = {
-            let _serial = self.change_lock(dir);
+            let _serial = lock();
             let dir_stat = fstat(dir)?;
             let cached = self.index.get(&dir_stat, &folded);
             (dir_stat, cached)
@@ -584,9 +607,14 @@ impl Root {
     /// `fstat`ed, when nothing can be cached for it either).
     fn change_lock(&self, dir: BorrowedFd<'_>) -> Option<parking_lot::MutexGuard<'_, ()>> {
         let st = fstat(dir).ok()?;
-        let hash = st.ino ^ st.dev.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        Some(self.change_lock_of(st.dev, st.ino))
+    }
+
+    /// The lock that serialises changes in the directory whose stat has `dev` and `ino`.
+    fn change_lock_of(&self, dev: u64, ino: u64) -> parking_lot::MutexGuard<'_, ()> {
+        let hash = ino ^ dev.wrapping_mul(0x9e37_79b9_7f4a_7c15);
         // The remainder is below CHANGE_LOCKS, so it fits.
-        Some(self.change_locks[(hash % CHANGE_LOCKS as u64) as usize].lock())
+        self.change_locks[(hash % CHANGE_LOCKS as u64) as usize].lock()
     }
 
     /// Runs `change`, a system call that adds and removes names in the directory `dir`,
@@ -602,7 +630,33 @@ impl Root {
         change: impl FnOnce() -> Result<T, NtStatus>,
     ) -> Result<T, NtStatus> {
         let dir = dir.as_fd();
-        let _serial = self.change_lock(dir);
+        let serial = self.change_lock(dir);
+        self.change_names_locked(dir, serial, edits, change)
+    }
+
+    /// As [`change_names`](Self::change_names) in a directory whose identity the caller
+    /// already holds: `dev` and `ino` must be those of `dir`'s stat (the change lock is
+    /// then found without an `fstat`).
+    pub fn change_names_of<T>(
+        &self,
+        dir: impl AsFd,
+        dev: u64,
+        ino: u64,
+        edits: &[NameEdit<'_>],
+        change: impl FnOnce() -> Result<T, NtStatus>,
+    ) -> Result<T, NtStatus> {
+        let serial = Some(self.change_lock_of(dev, ino));
+        self.change_names_locked(dir.as_fd(), serial, edits, change)
+    }
+
+    /// The change of [`change_names`](Self::change_names), its lock (`_serial`) held.
+    fn change_names_locked<T>(
+        &self,
+        dir: BorrowedFd<'_>,
+        _serial: Option<parking_lot::MutexGuard<'_, ()>>,
+        edits: &[NameEdit<'_>],
+        change: impl FnOnce() -> Result<T, NtStatus>,
+    ) -> Result<T, NtStatus> {
         let token = self.begin_change(dir);
         let result = change();
         let done: &[NameEdit<'_>] = if result.is_ok() { edits } else { &[] };
