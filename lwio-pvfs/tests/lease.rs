@@ -235,9 +235,11 @@ fn a_share_conflict_breaks_handle_caching_first() {
     let opener = open_elsewhere(&s, keyed(2, RW, CreateDisposition::OPEN));
     let out = output(&completed(lease));
     assert_eq!((out.original, out.new), (R | H, R));
-    // The holder gives its cached handle up: the open then succeeds.
-    let r = ack(&a, 0).wait();
-    assert_eq!(r.status, NtStatus::SUCCESS);
+    // The holder gives its cached handle up (closes it, as an SMB client does before it
+    // acknowledges): the open then succeeds. An acknowledgment before the close would race
+    // the opener's second sharing check, which fails while the handle is still open.
+    std::thread::sleep(Duration::from_millis(50));
+    assert!(!opener.is_finished(), "the open waits for the break");
     drop(a);
     opener.join().unwrap().unwrap();
 }
