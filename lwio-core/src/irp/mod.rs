@@ -298,33 +298,19 @@ pub(crate) fn send(id: u64, request: IrpRequest, file: &Arc<FileObject>) -> IrpF
     IrpFuture::from_outcome(send_outcome(id, request, file))
 }
 
-/// [`send`], for a caller that makes its own future of the outcome. Every IRP's path: the
-/// IRP is built where it stays while dispatched, its result is read once.
-#[inline(always)]
+/// [`send`], for a caller that makes its own future of the outcome: the manager's own
+/// IRPs (create, cleanup, close), sent without the checks of a caller's request.
+#[inline]
 pub(crate) fn send_outcome(
     id: u64,
     request: IrpRequest,
     file: &Arc<FileObject>,
 ) -> Outcome<IrpResult> {
-    let traced = IrpTrace::wanted();
-    let mut out = None;
-    let dispatched = {
-        let mut slot = IrpSlot {
-            irp: Some(RawIrp {
-                id,
-                request,
-                layer: file.stack().top(),
-                file: FileRef::Borrowed(file),
-                extra: None,
-            }),
-            out: &mut out,
-        };
-        if traced {
-            held_mut(&mut slot.irp).start_trace();
-        }
-        file.stack().dispatch(&mut slot)
-    };
-    outcome(dispatched, out)
+    match send_gated(request, file, || id, |_| Gate::Send) {
+        Ok(outcome) => outcome,
+        // Only a gate diverts a request.
+        Err(_) => Outcome::Ready(IrpResult::new(NtStatus::INTERNAL_ERROR)),
+    }
 }
 
 /// What the sender's checks decided about a request.
