@@ -9,7 +9,11 @@
 //! `IRP_BENCH_MEDIANS=<rounds>` skips criterion and prints each case's median time per
 //! call over `rounds` rounds, and those ratios. `IRP_BENCH_COUNT=<case>:<n>` runs one case
 //! `n` times and exits, for `valgrind --tool=callgrind` (cases: `direct`, `manager`,
-//! `filter`).
+//! `filter`): the difference of the totals of two runs (say 10,000 and 20,000 calls),
+//! divided by the difference in calls, is the cost of one call without the setup.
+//! Instruction counts do not depend on the machine's load, so they are the figures to
+//! compare on a shared machine. Last measured (bench profile): direct 245, manager 486
+//! (1.98x), one filter 554 (1.14x manager).
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::hint::black_box;

@@ -42,6 +42,7 @@ impl DeviceStack {
     }
 
     /// Index of the top layer, where every IRP starts.
+    #[inline]
     pub(crate) fn top(&self) -> usize {
         self.layers.len() - 1
     }
@@ -66,7 +67,7 @@ impl DeviceStack {
     pub(crate) fn dispatch<'a>(&self, slot: &'a mut IrpSlot<'a>) -> Dispatched {
         // The slot is filled while dispatched, and `layer` is always < depth: it starts at
         // `top()` and only `pass_down` lowers it, stopping at 0.
-        let index = slot.as_ref().map_or(0, |raw| raw.layer);
+        let index = slot.layer();
         self.layers[index].dispatch(slot)
     }
 }

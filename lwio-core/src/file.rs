@@ -36,6 +36,7 @@ pub enum FileState {
 }
 
 impl FileState {
+    #[inline]
     fn from_u8(v: u8) -> FileState {
         match v {
             0 => FileState::Creating,
@@ -125,6 +126,7 @@ impl FileObject {
     }
 
     /// The access the create granted.
+    #[inline]
     pub fn granted_access(&self) -> AccessMask {
         AccessMask(self.granted.load(Ordering::Acquire))
     }
@@ -144,6 +146,7 @@ impl FileObject {
     }
 
     /// Where the file object is in its life.
+    #[inline]
     pub fn state(&self) -> FileState {
         FileState::from_u8(self.state.load(Ordering::Acquire))
     }
@@ -153,6 +156,7 @@ impl FileObject {
         self.pending.lock().irps.len()
     }
 
+    #[inline]
     pub(crate) fn stack(&self) -> &DeviceStack {
         &self.stack
     }

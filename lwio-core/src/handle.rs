@@ -17,6 +17,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 
 use crate::file::FileObject;
+use crate::irp::future::{Held, Outcome};
 use crate::irp::{
     ControlRequest, CreateAction, FileInfoClass, FsInfoClass, IrpFuture, IrpRequest, IrpResult,
     LockRequest, NotifyRequest, QueryDirectoryRequest, QueryInfoRequest, QuerySecurityRequest,
@@ -51,21 +52,38 @@ fn information(result: IrpResult) -> Result<u64, NtStatus> {
 /// The typed result of one request on a [`FileHandle`]. The IRP is sent when the method is
 /// called, not when the future is first polled (as Windows issues I/O at the call);
 /// dropping the future before it resolves cancels the IRP.
+///
+/// An IRP completed at once leaves the future holding its typed result (made when the
+/// method returns, so awaiting it moves only that); a pended one leaves it holding the
+/// completion slot.
 #[must_use = "the IRP is already sent; await the future for its result"]
 pub struct IoFuture<T> {
-    irp: IrpFuture,
+    state: Held<Result<T, NtStatus>>,
     map: fn(IrpResult) -> Result<T, NtStatus>,
 }
 
+// The future never pins its value: it moves the result out when it resolves.
+impl<T> Unpin for IoFuture<T> {}
+
 impl<T> IoFuture<T> {
-    #[inline]
-    fn new(irp: IrpFuture, map: fn(IrpResult) -> Result<T, NtStatus>) -> Self {
-        IoFuture { irp, map }
+    #[inline(always)]
+    fn new(irp: Outcome<IrpResult>, map: fn(IrpResult) -> Result<T, NtStatus>) -> Self {
+        let state = match irp {
+            Outcome::Ready(result) => Outcome::Ready(map(result)),
+            Outcome::Waiting(shared) => Outcome::Waiting(shared),
+            Outcome::Taken => Outcome::Ready(Err(NtStatus::INTERNAL_ERROR)),
+        };
+        IoFuture {
+            state: Held::new(state),
+            map,
+        }
     }
 
     /// A handle that can cancel the IRP from elsewhere; `None` when it already completed.
     pub fn canceller(&self) -> Option<crate::irp::IrpCanceller> {
-        self.irp.canceller()
+        self.state
+            .waiting()
+            .map(|shared| crate::irp::IrpCanceller::on(Arc::clone(shared)))
     }
 }
 
@@ -73,9 +91,13 @@ impl<T> Future for IoFuture<T> {
     type Output = Result<T, NtStatus>;
 
     #[inline]
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let map = self.map;
-        Pin::new(&mut self.irp).poll(cx).map(map)
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        match this.state.take() {
+            Outcome::Ready(result) => Poll::Ready(result),
+            Outcome::Waiting(shared) => this.state.poll_waiting(shared, cx, this.map),
+            Outcome::Taken => Poll::Ready(Err(NtStatus::INTERNAL_ERROR)),
+        }
     }
 }
 
@@ -109,6 +131,12 @@ impl FileHandle {
         self.io.call_file(&self.file, request)
     }
 
+    /// Sends a request for a typed method.
+    #[inline(always)]
+    fn send(&self, request: IrpRequest) -> Outcome<IrpResult> {
+        self.io.call_file_outcome(&self.file, request)
+    }
+
     /// Reads up to `length` bytes at `offset`. End of file is `Err(STATUS_END_OF_FILE)`.
     #[inline]
     pub fn read(&self, offset: u64, length: u32) -> IoFuture<Vec<u8>> {
@@ -117,7 +145,7 @@ impl FileHandle {
             length,
             key: None,
         };
-        IoFuture::new(self.call(IrpRequest::Read(request)), output)
+        IoFuture::new(self.send(IrpRequest::Read(request)), output)
     }
 
     /// Writes `data` at `offset` (or at the end with `WRITE_TO_END_OF_FILE`); returns the
@@ -128,18 +156,18 @@ impl FileHandle {
             data: data.into(),
             key: None,
         };
-        IoFuture::new(self.call(IrpRequest::Write(request)), information)
+        IoFuture::new(self.send(IrpRequest::Write(request)), information)
     }
 
     /// Flushes the file to stable storage.
     pub fn flush(&self) -> IoFuture<()> {
-        IoFuture::new(self.call(IrpRequest::Flush), unit)
+        IoFuture::new(self.send(IrpRequest::Flush), unit)
     }
 
     /// Queries a file information class; the buffer is in MS-FSCC layout.
     pub fn query_information(&self, class: FileInfoClass, length: u32) -> IoFuture<Vec<u8>> {
         let request = QueryInfoRequest { class, length };
-        IoFuture::new(self.call(IrpRequest::QueryInformation(request)), output)
+        IoFuture::new(self.send(IrpRequest::QueryInformation(request)), output)
     }
 
     /// Sets a file information class from a buffer in MS-FSCC layout.
@@ -148,19 +176,19 @@ impl FileHandle {
             class,
             data: data.into(),
         };
-        IoFuture::new(self.call(IrpRequest::SetInformation(request)), unit)
+        IoFuture::new(self.send(IrpRequest::SetInformation(request)), unit)
     }
 
     /// Reads directory entries.
     pub fn query_directory(&self, request: QueryDirectoryRequest) -> IoFuture<Vec<u8>> {
-        IoFuture::new(self.call(IrpRequest::QueryDirectory(request)), output)
+        IoFuture::new(self.send(IrpRequest::QueryDirectory(request)), output)
     }
 
     /// Queries a volume information class.
     pub fn query_volume_information(&self, class: FsInfoClass, length: u32) -> IoFuture<Vec<u8>> {
         let request = QueryInfoRequest { class, length };
         IoFuture::new(
-            self.call(IrpRequest::QueryVolumeInformation(request)),
+            self.send(IrpRequest::QueryVolumeInformation(request)),
             output,
         )
     }
@@ -175,23 +203,23 @@ impl FileHandle {
             class,
             data: data.into(),
         };
-        IoFuture::new(self.call(IrpRequest::SetVolumeInformation(request)), unit)
+        IoFuture::new(self.send(IrpRequest::SetVolumeInformation(request)), unit)
     }
 
     /// Takes a byte-range lock; a waiting lock stays pending until granted or cancelled.
     pub fn lock(&self, request: LockRequest) -> IoFuture<()> {
-        IoFuture::new(self.call(IrpRequest::Lock(request)), unit)
+        IoFuture::new(self.send(IrpRequest::Lock(request)), unit)
     }
 
     /// Releases a byte-range lock.
     pub fn unlock(&self, request: UnlockRequest) -> IoFuture<()> {
-        IoFuture::new(self.call(IrpRequest::Unlock(request)), unit)
+        IoFuture::new(self.send(IrpRequest::Unlock(request)), unit)
     }
 
     /// Reads the parts of the security descriptor `info` names (self-relative bytes).
     pub fn query_security(&self, info: SecurityInformation, length: u32) -> IoFuture<Vec<u8>> {
         let request = QuerySecurityRequest { info, length };
-        IoFuture::new(self.call(IrpRequest::QuerySecurity(request)), output)
+        IoFuture::new(self.send(IrpRequest::QuerySecurity(request)), output)
     }
 
     /// Replaces the parts of the security descriptor `info` names.
@@ -204,12 +232,12 @@ impl FileHandle {
             info,
             descriptor: descriptor.into(),
         };
-        IoFuture::new(self.call(IrpRequest::SetSecurity(request)), unit)
+        IoFuture::new(self.send(IrpRequest::SetSecurity(request)), unit)
     }
 
     /// Waits for a change in this directory (or its subtree).
     pub fn read_directory_change(&self, request: NotifyRequest) -> IoFuture<Vec<u8>> {
-        IoFuture::new(self.call(IrpRequest::ReadDirectoryChange(request)), output)
+        IoFuture::new(self.send(IrpRequest::ReadDirectoryChange(request)), output)
     }
 
     /// Sends a device I/O control.
@@ -224,7 +252,7 @@ impl FileHandle {
             input: input.into(),
             max_output,
         };
-        IoFuture::new(self.call(IrpRequest::DeviceControl(request)), output)
+        IoFuture::new(self.send(IrpRequest::DeviceControl(request)), output)
     }
 
     /// Sends a file-system control (FSCTL).
@@ -239,7 +267,7 @@ impl FileHandle {
             input: input.into(),
             max_output,
         };
-        IoFuture::new(self.call(IrpRequest::FsControl(request)), output)
+        IoFuture::new(self.send(IrpRequest::FsControl(request)), output)
     }
 
     /// Requests cancellation of the IRPs pending on this file that wait for an event (a

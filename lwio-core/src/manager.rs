@@ -24,7 +24,9 @@ use crate::handle::FileHandle;
 use crate::irp::access::required_access;
 use crate::irp::pending::PendingShared;
 use crate::irp::target::is_target_class;
-use crate::irp::{CreateAction, CreateRequest, IrpFuture, IrpRequest, IrpResult, IrpSlot, RawIrp};
+use crate::irp::{
+    CreateAction, CreateRequest, Gate, IrpFuture, IrpRequest, IrpResult, Outcome, send, send_gated,
+};
 use crate::status::NtStatus;
 
 /// The in-process I/O manager. Clone it freely: clones share one namespace.
@@ -42,6 +44,7 @@ struct Inner {
 
 /// IRP ids are unique in the process. Each thread takes them from a block of its own, so
 /// the hot path does no shared atomic write.
+#[inline]
 fn next_irp_id() -> u64 {
     use std::cell::Cell;
     const BLOCK: u64 = 1024;
@@ -228,12 +231,11 @@ impl IoManager {
             Arc::clone(&request.token),
         );
         let future = {
-            let mut irp: IrpSlot<'_> = Some(RawIrp::new(
+            send(
                 self.next_irp_id(),
                 IrpRequest::Create(Box::new(request)),
                 &file,
-            ));
-            IrpFuture::from_dispatched(file.stack().dispatch(&mut irp))
+            )
         };
         let guard = CreateGuard {
             future: Some(future),
@@ -261,27 +263,48 @@ impl IoManager {
         self.call_file(file.file_arc(), request)
     }
 
+    ///
+    /// Inlined into the typed methods of [`FileHandle`], where the request's kind is known:
+    /// the checks that do not apply to it fold away.
+    #[inline]
     pub(crate) fn call_file(&self, file: &Arc<FileObject>, request: IrpRequest) -> IrpFuture {
-        if file.state() != FileState::Open {
-            return IrpFuture::ready(IrpResult::new(NtStatus::FILE_CLOSED));
-        }
-        if matches!(
-            request,
-            IrpRequest::Create(_) | IrpRequest::Cleanup | IrpRequest::Close
-        ) {
-            return IrpFuture::ready(IrpResult::new(NtStatus::INVALID_PARAMETER));
-        }
-        if !required_access(&request).is_met_by(file.granted_access()) {
-            return IrpFuture::ready(IrpResult::new(NtStatus::ACCESS_DENIED));
-        }
-        if let IrpRequest::SetInformation(set) = &request {
-            if is_target_class(set.class) {
-                return self.call_with_target(file, request);
+        IrpFuture::from_outcome(self.call_file_outcome(file, request))
+    }
+
+    /// [`call_file`](Self::call_file), for a caller that makes its own future of the
+    /// outcome (the typed methods of [`FileHandle`]).
+    #[inline(always)]
+    pub(crate) fn call_file_outcome(
+        &self,
+        file: &Arc<FileObject>,
+        request: IrpRequest,
+    ) -> Outcome<IrpResult> {
+        // The checks run on the request in the slot it is dispatched from (so it is moved
+        // only once); for a known kind they fold to what applies to it.
+        let gate = |request: &IrpRequest| {
+            let not_here = matches!(
+                request,
+                IrpRequest::Create(_) | IrpRequest::Cleanup | IrpRequest::Close
+            );
+            let needs = required_access(request);
+            let with_target =
+                matches!(request, IrpRequest::SetInformation(set) if is_target_class(set.class));
+            if file.state() != FileState::Open {
+                Gate::Refuse(NtStatus::FILE_CLOSED)
+            } else if not_here {
+                Gate::Refuse(NtStatus::INVALID_PARAMETER)
+            } else if !needs.is_met_by(file.granted_access()) {
+                Gate::Refuse(NtStatus::ACCESS_DENIED)
+            } else if with_target {
+                Gate::Divert
+            } else {
+                Gate::Send
             }
+        };
+        match send_gated(request, file, next_irp_id, gate) {
+            Ok(outcome) => outcome,
+            Err(request) => self.call_with_target(file, request).into_outcome(),
         }
-        // As `dispatch_on`, written out: this is every IRP's path.
-        let mut irp: IrpSlot<'_> = Some(RawIrp::new(next_irp_id(), request, file));
-        IrpFuture::from_dispatched(file.stack().dispatch(&mut irp))
     }
 
     /// Requests cancellation of every IRP pending on `file`, work queued on a driver's work
@@ -301,8 +324,7 @@ impl IoManager {
             return None;
         }
         file.cancel_waiting();
-        let mut irp: IrpSlot<'_> = Some(RawIrp::new(next_irp_id(), IrpRequest::Cleanup, file));
-        let cleanup = IrpFuture::from_dispatched(file.stack().dispatch(&mut irp));
+        let cleanup = send(next_irp_id(), IrpRequest::Cleanup, file);
         match cleanup.into_ready() {
             Ok(result) => {
                 close_when_idle(file);
@@ -351,8 +373,7 @@ impl IoManager {
             return None;
         }
         file.cancel_waiting();
-        let mut irp: IrpSlot<'_> = Some(RawIrp::new(next_irp_id(), IrpRequest::Cleanup, file));
-        let cleanup = IrpFuture::from_dispatched(file.stack().dispatch(&mut irp));
+        let cleanup = send(next_irp_id(), IrpRequest::Cleanup, file);
         let cleaned = Arc::new(PendingShared::new(next_irp_id()));
         let answered = Arc::new(PendingShared::new(next_irp_id()));
         let futures = (
@@ -362,8 +383,7 @@ impl IoManager {
         let owner = Arc::clone(file);
         cleanup.on_complete(move |result| {
             // Dispatched before the close waits for the file to be idle: it waits for this.
-            let mut irp: IrpSlot<'_> = Some(RawIrp::new(next_irp_id(), then, &owner));
-            let then = IrpFuture::from_dispatched(owner.stack().dispatch(&mut irp));
+            let then = send(next_irp_id(), then, &owner);
             close_when_idle(&owner);
             cleaned.finish(result);
             then.on_complete(move |r| {
@@ -440,8 +460,7 @@ fn close_when_idle(file: &Arc<FileObject>) {
 
 /// Sends the close IRP of `file` (its last reference is going away).
 fn dispatch_close(file: &Arc<FileObject>) -> IrpFuture {
-    let mut irp: IrpSlot<'_> = Some(RawIrp::new(next_irp_id(), IrpRequest::Close, file));
-    IrpFuture::from_dispatched(file.stack().dispatch(&mut irp))
+    send(next_irp_id(), IrpRequest::Close, file)
 }
 
 /// Awaits a create; if dropped first, cancels it and closes whatever it still opens.

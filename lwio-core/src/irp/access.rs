@@ -29,6 +29,7 @@ pub enum AccessRequirement {
 
 impl AccessRequirement {
     /// True when `granted` satisfies the requirement.
+    #[inline]
     pub fn is_met_by(self, granted: AccessMask) -> bool {
         match self {
             AccessRequirement::None => true,

@@ -1,18 +1,114 @@
 //! Waiting for an IRP: as a future, with a blocking `wait`, or through a callback.
 
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use crate::irp::IrpResult;
 use crate::irp::pending::PendingShared;
-use crate::irp::{DispatchState, Dispatched, IrpResult};
 use crate::status::NtStatus;
 
-/// Where the IRP is: the driver's answer as it gave it (completed, or pending on a slot),
-/// or `None` once the result was taken. The same layout as [`Dispatched`], so the
-/// synchronous path moves nothing to turn one into the other.
-type State = Option<DispatchState>;
+/// Where a sent IRP is, for a future on it: completed at once (its result, or the caller's
+/// value made of it, held in the future), pending on a completion slot, or taken.
+pub(crate) enum Outcome<T> {
+    /// The IRP completed while it was sent; the future is ready with this.
+    Ready(T),
+    /// The IRP is pending; its result arrives in this slot.
+    Waiting(Arc<PendingShared>),
+    /// The result was taken (a future polled after it resolved).
+    Taken,
+}
+
+impl<T> Outcome<T> {
+    /// Takes the state, leaving [`Outcome::Taken`].
+    #[inline(always)]
+    pub(crate) fn take(&mut self) -> Outcome<T> {
+        std::mem::replace(self, Outcome::Taken)
+    }
+
+    /// Polls a pended IRP's slot: `map` makes the value of its result; the slot is put
+    /// back while the IRP has not completed.
+    #[inline(always)]
+    pub(crate) fn poll_waiting(
+        &mut self,
+        shared: Arc<PendingShared>,
+        cx: &mut Context<'_>,
+        map: impl FnOnce(IrpResult) -> T,
+    ) -> Poll<T> {
+        // Only the slot's reference goes out of line: the future itself stays where the
+        // optimiser can keep it in registers on the synchronous path.
+        match poll_slot(&shared, cx) {
+            Poll::Ready(result) => Poll::Ready(map(result)),
+            Poll::Pending => {
+                *self = Outcome::Waiting(shared);
+                Poll::Pending
+            }
+        }
+    }
+
+    /// The pending IRP's slot, if the IRP pended.
+    #[inline]
+    pub(crate) fn waiting(&self) -> Option<&Arc<PendingShared>> {
+        match self {
+            Outcome::Waiting(shared) => Some(shared),
+            _ => None,
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn poll_slot(shared: &PendingShared, cx: &mut Context<'_>) -> Poll<IrpResult> {
+    shared.poll_result(cx)
+}
+
+/// An [`Outcome`] owned by a future. Dropping it cancels an IRP still pending (and drops
+/// its result when it comes). A future that resolved holds [`Outcome::Taken`], which is
+/// checked inline: the drop glue of the outcome (a result's buffer, a slot's reference
+/// count) is out of line and runs only when there is something to drop.
+pub(crate) struct Held<T>(ManuallyDrop<Outcome<T>>);
+
+impl<T> Held<T> {
+    #[inline(always)]
+    pub(crate) fn new(outcome: Outcome<T>) -> Self {
+        Held(ManuallyDrop::new(outcome))
+    }
+}
+
+impl<T> std::ops::Deref for Held<T> {
+    type Target = Outcome<T>;
+    #[inline(always)]
+    fn deref(&self) -> &Outcome<T> {
+        &self.0
+    }
+}
+
+impl<T> std::ops::DerefMut for Held<T> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut Outcome<T> {
+        &mut self.0
+    }
+}
+
+impl<T> Drop for Held<T> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if !matches!(*self.0, Outcome::Taken) {
+            abandon(self.0.take());
+        }
+    }
+}
+
+/// Drops what a future still held: an IRP still pending is cancelled.
+#[cold]
+#[inline(never)]
+fn abandon<T>(outcome: Outcome<T>) {
+    if let Outcome::Waiting(shared) = &outcome {
+        shared.detach();
+    }
+}
 
 /// The result of an IRP to come. Ready at once when the driver completed synchronously
 /// (no allocation on that path); otherwise it resolves when the driver completes the IRP.
@@ -21,54 +117,50 @@ type State = Option<DispatchState>;
 /// contract of Rust futures (a `select!` or timeout that gives up cancels the I/O).
 #[must_use = "an IrpFuture does nothing unless awaited; dropping it cancels the IRP"]
 pub struct IrpFuture {
-    state: State,
+    state: Held<IrpResult>,
 }
 
 impl IrpFuture {
-    #[inline]
-    pub(crate) fn from_dispatched(d: Dispatched) -> Self {
-        IrpFuture { state: Some(d.0) }
-    }
-
-    #[inline]
+    #[inline(always)]
     pub(crate) fn ready(result: IrpResult) -> Self {
         IrpFuture {
-            state: Some(DispatchState::Completed(result)),
+            state: Held::new(Outcome::Ready(result)),
         }
+    }
+
+    /// A future on a sent IRP's outcome.
+    #[inline(always)]
+    pub(crate) fn from_outcome(outcome: Outcome<IrpResult>) -> Self {
+        IrpFuture {
+            state: Held::new(outcome),
+        }
+    }
+
+    /// What the future holds, taken out of it (for a future made of it).
+    #[inline(always)]
+    pub(crate) fn into_outcome(mut self) -> Outcome<IrpResult> {
+        self.state.take()
     }
 
     /// The result when the IRP completed synchronously; the future itself otherwise.
     pub(crate) fn into_ready(mut self) -> Result<IrpResult, IrpFuture> {
         match self.state.take() {
-            Some(DispatchState::Completed(result)) => Ok(result),
+            Outcome::Ready(result) => Ok(result),
             other => {
-                self.state = other;
+                *self.state = other;
                 Err(self)
             }
         }
     }
 
-    /// A future on a completion slot the caller fills itself (a request made of several
-    /// IRPs, such as a rename and the open of its target directory).
+    /// A future on a completion slot: of a pended IRP, or one the caller fills itself (a
+    /// request made of several IRPs, such as a rename and the open of its target
+    /// directory).
+    #[inline]
     pub(crate) fn on_slot(shared: Arc<PendingShared>) -> Self {
         IrpFuture {
-            state: Some(DispatchState::Pending(shared)),
+            state: Held::new(Outcome::Waiting(shared)),
         }
-    }
-
-    /// Polls the completion slot of a pended IRP (taken out of `state`, put back while the
-    /// IRP is not complete).
-    #[cold]
-    fn poll_pending(
-        &mut self,
-        shared: Arc<PendingShared>,
-        cx: &mut Context<'_>,
-    ) -> Poll<IrpResult> {
-        let poll = shared.poll_result(cx);
-        if poll.is_pending() {
-            self.state = Some(DispatchState::Pending(shared));
-        }
-        poll
     }
 
     /// True when the driver pended the IRP to wait for something of unbounded delay (a
@@ -81,27 +173,22 @@ impl IrpFuture {
     /// to run it. Awaiting it still frees the caller's thread; [`IrpFuture::is_done`]
     /// tells whether it has completed.
     pub fn is_pending(&self) -> bool {
-        match &self.state {
-            Some(DispatchState::Pending(shared)) => shared.waits_indefinitely(),
-            _ => false,
-        }
+        self.state
+            .waiting()
+            .is_some_and(|shared| shared.waits_indefinitely())
     }
 
     /// True once the IRP has completed (at once, or since on another thread).
     pub fn is_done(&self) -> bool {
-        match &self.state {
-            Some(DispatchState::Pending(shared)) => shared.is_done(),
-            _ => true,
-        }
+        self.state.waiting().is_none_or(|shared| shared.is_done())
     }
 
     /// A handle that can cancel the IRP from elsewhere (for example on an SMB2 CANCEL);
     /// `None` when the IRP already completed synchronously.
     pub fn canceller(&self) -> Option<IrpCanceller> {
-        match &self.state {
-            Some(DispatchState::Pending(shared)) => Some(IrpCanceller(Arc::clone(shared))),
-            _ => None,
-        }
+        self.state
+            .waiting()
+            .map(|shared| IrpCanceller(Arc::clone(shared)))
     }
 
     /// Blocks the current thread until the IRP completes. For synchronous callers; never
@@ -114,9 +201,9 @@ impl IrpFuture {
     /// complete, else on the thread that completes it.
     pub fn on_complete(mut self, callback: impl FnOnce(IrpResult) + Send + 'static) {
         match self.state.take() {
-            Some(DispatchState::Completed(result)) => callback(result),
-            Some(DispatchState::Pending(shared)) => shared.set_callback(Box::new(callback)),
-            None => callback(IrpResult::new(NtStatus::INTERNAL_ERROR)),
+            Outcome::Ready(result) => callback(result),
+            Outcome::Waiting(shared) => shared.set_callback(Box::new(callback)),
+            Outcome::Taken => callback(IrpResult::new(NtStatus::INTERNAL_ERROR)),
         }
     }
 }
@@ -128,17 +215,9 @@ impl Future for IrpFuture {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<IrpResult> {
         let this = &mut *self;
         match this.state.take() {
-            Some(DispatchState::Completed(result)) => Poll::Ready(result),
-            Some(DispatchState::Pending(shared)) => this.poll_pending(shared, cx),
-            None => Poll::Ready(IrpResult::new(NtStatus::INTERNAL_ERROR)),
-        }
-    }
-}
-
-impl Drop for IrpFuture {
-    fn drop(&mut self) {
-        if let Some(DispatchState::Pending(shared)) = &self.state {
-            shared.detach();
+            Outcome::Ready(result) => Poll::Ready(result),
+            Outcome::Waiting(shared) => this.state.poll_waiting(shared, cx, |result| result),
+            Outcome::Taken => Poll::Ready(IrpResult::new(NtStatus::INTERNAL_ERROR)),
         }
     }
 }

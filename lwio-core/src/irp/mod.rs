@@ -24,6 +24,7 @@ mod trace;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+pub(crate) use future::Outcome;
 pub use future::{IrpCanceller, IrpFuture};
 pub use request::*;
 pub use target::{LinkTarget, TargetFlags};
@@ -157,20 +158,25 @@ impl Extra {
 impl<'a> RawIrp<'a> {
     #[inline(always)]
     pub(crate) fn new(id: u64, request: IrpRequest, file: &'a Arc<FileObject>) -> Self {
-        let file = FileRef::Borrowed(file);
-        let layer = file.stack().top();
-        let extra = IrpTrace::start(id, &request, &file).map(|trace| {
-            Box::new(Extra {
-                trace: Some(trace),
-                ..Extra::default()
-            })
-        });
-        RawIrp {
+        let traced = IrpTrace::wanted();
+        let mut raw = RawIrp {
             id,
             request,
-            file,
-            layer,
-            extra,
+            layer: file.stack().top(),
+            file: FileRef::Borrowed(file),
+            extra: None,
+        };
+        if traced {
+            raw.start_trace();
+        }
+        raw
+    }
+
+    /// Starts the IRP's trace, when a subscriber wants this one.
+    #[cold]
+    fn start_trace(&mut self) {
+        if let Some(trace) = IrpTrace::start(self.id, &self.request, &self.file) {
+            self.extra().trace = Some(trace);
         }
     }
 
@@ -232,14 +238,185 @@ impl<'a> RawIrp<'a> {
     }
 }
 
-/// Where an IRP lives while it is dispatched: on its sender's stack (the manager's, or a
-/// [`PendingIrp`] passed down), always `Some` while a layer holds it. Completing finishes
-/// the IRP in place; pending moves it out.
-pub(crate) type IrpSlot<'a> = Option<RawIrp<'a>>;
+/// Where an IRP lives while it is dispatched, on its sender's stack (the manager's, or a
+/// [`PendingIrp`] passed down): the IRP itself, always `Some` while a layer holds it, and
+/// where its result goes when a layer completes it at once. Completing finishes the IRP in
+/// place and writes the result there, so the result is built once and read once by the
+/// sender, however many layers it crossed (what a layer returns is only whether the IRP
+/// completed or pended); pending moves the IRP out.
+pub(crate) struct IrpSlot<'a> {
+    irp: Option<RawIrp<'a>>,
+    out: &'a mut Option<IrpResult>,
+}
+
+impl<'a> IrpSlot<'a> {
+    #[inline(always)]
+    fn new(raw: RawIrp<'a>, out: &'a mut Option<IrpResult>) -> Self {
+        IrpSlot {
+            irp: Some(raw),
+            out,
+        }
+    }
+
+    /// The layer that holds the IRP now.
+    #[inline(always)]
+    pub(crate) fn layer(&self) -> usize {
+        self.irp.as_ref().map_or(0, |raw| raw.layer)
+    }
+
+    /// Finishes the IRP in place with `result` (its completion routines run) and leaves
+    /// the final result for the sender.
+    #[inline(always)]
+    fn complete(&mut self, result: IrpResult) -> Dispatched {
+        if held(&self.irp).extra.is_some() {
+            return self.complete_extra(result);
+        }
+        self.release();
+        *self.out = Some(result);
+        Dispatched(DispatchState::Completed)
+    }
+
+    /// [`complete`](Self::complete) for an IRP with completion routines or a trace.
+    #[cold]
+    #[inline(never)]
+    fn complete_extra(&mut self, result: IrpResult) -> Dispatched {
+        let result = held_mut(&mut self.irp).finish_in_place(result);
+        self.release();
+        *self.out = Some(result);
+        Dispatched(DispatchState::Completed)
+    }
+
+    /// The IRP is finished: it leaves its slot.
+    #[inline(always)]
+    fn release(&mut self) {
+        // Finished: the IRP leaves its slot here. One that owns nothing (a read or a flush
+        // on a borrowed file object, its extra part gone with `finish_in_place`: the common
+        // synchronous read) is forgotten rather than dropped, which skips the out-of-line
+        // drop glue of `RawIrp` and of the `IrpRequest` enum at the end of the sender's
+        // frame (about 30 instructions per IRP, `benches/irp_dispatch.rs`). Forgetting it
+        // leaks nothing: none of its fields owns memory or a reference count.
+        if held(&self.irp).owns_nothing() {
+            std::mem::forget(self.irp.take());
+        }
+    }
+}
+
+/// Sends a new IRP to the top of `file`'s device stack.
+#[inline]
+pub(crate) fn send(id: u64, request: IrpRequest, file: &Arc<FileObject>) -> IrpFuture {
+    IrpFuture::from_outcome(send_outcome(id, request, file))
+}
+
+/// [`send`], for a caller that makes its own future of the outcome: the manager's own
+/// IRPs (create, cleanup, close), sent without the checks of a caller's request.
+#[inline]
+pub(crate) fn send_outcome(
+    id: u64,
+    request: IrpRequest,
+    file: &Arc<FileObject>,
+) -> Outcome<IrpResult> {
+    match send_gated(request, file, || id, |_| Gate::Send) {
+        Ok(outcome) => outcome,
+        // Only a gate diverts a request.
+        Err(_) => Outcome::Ready(IrpResult::new(NtStatus::INTERNAL_ERROR)),
+    }
+}
+
+/// What the sender's checks decided about a request.
+pub(crate) enum Gate {
+    /// Send it.
+    Send,
+    /// Refuse it with this status.
+    Refuse(NtStatus),
+    /// Hand it back to the sender (a rename or link, which opens its target first).
+    Divert,
+}
+
+/// [`send_outcome`] for a request the sender checks first (`gate`, on the request already
+/// in the slot it is dispatched from: it is moved only once). A refused request gets its
+/// status; a diverted one is handed back.
+#[inline(always)]
+pub(crate) fn send_gated(
+    request: IrpRequest,
+    file: &Arc<FileObject>,
+    next_id: impl FnOnce() -> u64,
+    gate: impl FnOnce(&IrpRequest) -> Gate,
+) -> Result<Outcome<IrpResult>, IrpRequest> {
+    let mut out = None;
+    let dispatched = {
+        let mut slot = IrpSlot {
+            irp: Some(RawIrp {
+                id: 0,
+                request,
+                layer: file.stack().top(),
+                file: FileRef::Borrowed(file),
+                extra: None,
+            }),
+            out: &mut out,
+        };
+        match gate(&held(&slot.irp).request) {
+            Gate::Send => {}
+            Gate::Refuse(status) => return Ok(refused(slot.irp.take(), status)),
+            Gate::Divert => {
+                let Some(raw) = slot.irp.take() else {
+                    unreachable!("a dispatched IRP's slot is never empty")
+                };
+                return Err(raw.request);
+            }
+        }
+        let traced = IrpTrace::wanted();
+        let raw = held_mut(&mut slot.irp);
+        raw.id = next_id();
+        if traced {
+            raw.start_trace();
+        }
+        file.stack().dispatch(&mut slot)
+    };
+    Ok(outcome(dispatched, out))
+}
+
+/// A request refused before it was sent.
+#[cold]
+#[inline(never)]
+fn refused(irp: Option<RawIrp<'_>>, status: NtStatus) -> Outcome<IrpResult> {
+    drop(irp);
+    Outcome::Ready(IrpResult::new(status))
+}
+
+/// Sends `raw`, built on `file`, to the top of the file's device stack: the future is
+/// ready with the result when the layers completed the IRP at once.
+pub(crate) fn send_irp<'a>(raw: RawIrp<'a>, file: &'a Arc<FileObject>) -> IrpFuture {
+    let mut out = None;
+    let dispatched = {
+        let mut slot = IrpSlot::new(raw, &mut out);
+        file.stack().dispatch(&mut slot)
+    };
+    IrpFuture::from_outcome(outcome(dispatched, out))
+}
+
+/// How a sent IRP went: its result when the layers completed it at once (`out`, where the
+/// completing layer left it), else the completion slot it pended on.
+#[inline(always)]
+fn outcome(dispatched: Dispatched, out: Option<IrpResult>) -> Outcome<IrpResult> {
+    match dispatched.0 {
+        DispatchState::Completed => Outcome::Ready(completed(out)),
+        DispatchState::Pending(shared) => Outcome::Waiting(shared),
+    }
+}
+
+/// The result a layer left in the slot of an IRP it completed.
+#[inline(always)]
+fn completed(out: Option<IrpResult>) -> IrpResult {
+    match out {
+        Some(result) => result,
+        // Every completion writes the result before it returns `Completed`.
+        None => IrpResult::new(NtStatus::INTERNAL_ERROR),
+    }
+}
 
 /// The IRP in `slot`, which a layer only ever sees filled.
 #[inline(always)]
-fn held<'s, 'a>(slot: &'s IrpSlot<'a>) -> &'s RawIrp<'a> {
+fn held<'s, 'a>(slot: &'s Option<RawIrp<'a>>) -> &'s RawIrp<'a> {
     match slot {
         Some(raw) => raw,
         None => unreachable!("a dispatched IRP's slot is never empty"),
@@ -247,7 +424,7 @@ fn held<'s, 'a>(slot: &'s IrpSlot<'a>) -> &'s RawIrp<'a> {
 }
 
 #[inline(always)]
-fn held_mut<'s, 'a>(slot: &'s mut IrpSlot<'a>) -> &'s mut RawIrp<'a> {
+fn held_mut<'s, 'a>(slot: &'s mut Option<RawIrp<'a>>) -> &'s mut RawIrp<'a> {
     match slot {
         Some(raw) => raw,
         None => unreachable!("a dispatched IRP's slot is never empty"),
@@ -256,7 +433,7 @@ fn held_mut<'s, 'a>(slot: &'s mut IrpSlot<'a>) -> &'s mut RawIrp<'a> {
 
 /// Hands the IRP in `slot` to the layer below; a bottom device has none.
 fn pass_down<'a>(slot: &'a mut IrpSlot<'a>) -> Dispatched {
-    let raw = held_mut(slot);
+    let raw = held_mut(&mut slot.irp);
     if raw.layer == 0 {
         // Below the bottom: a cleanup nobody wanted succeeds (see `Driver::handles_cleanup`).
         let status = if matches!(raw.request, IrpRequest::Cleanup) {
@@ -264,8 +441,7 @@ fn pass_down<'a>(slot: &'a mut IrpSlot<'a>) -> Dispatched {
         } else {
             NtStatus::INVALID_DEVICE_REQUEST
         };
-        let result = raw.finish_in_place(IrpResult::new(status));
-        return Dispatched(DispatchState::Completed(result));
+        return slot.complete(IrpResult::new(status));
     }
     raw.layer -= 1;
     match raw.file {
@@ -277,8 +453,9 @@ fn pass_down<'a>(slot: &'a mut IrpSlot<'a>) -> Dispatched {
     }
 }
 
+/// How a layer answered: completed (the result is in the IRP's slot) or pending.
 pub(crate) enum DispatchState {
-    Completed(IrpResult),
+    Completed,
     Pending(Arc<PendingShared>),
 }
 
@@ -311,12 +488,12 @@ impl<'a, D: Driver> Irp<'a, D> {
 
     #[inline(always)]
     fn raw(&self) -> &RawIrp<'a> {
-        held(self.slot)
+        held(&self.slot.irp)
     }
 
     #[inline(always)]
     fn raw_mut(&mut self) -> &mut RawIrp<'a> {
-        held_mut(self.slot)
+        held_mut(&mut self.slot.irp)
     }
 
     /// A number unique to this IRP in the process.
@@ -432,23 +609,12 @@ impl<'a, D: Driver> Irp<'a, D> {
     /// Completes the IRP with a full result.
     #[inline]
     pub fn complete_result(self, result: IrpResult) -> Dispatched {
-        let raw = held_mut(self.slot);
-        let result = raw.finish_in_place(result);
-        // Finished: the IRP leaves its slot here. One that owns nothing (a read or a flush
-        // on a borrowed file object, its extra part gone with `finish_in_place`: the common
-        // synchronous read) is forgotten rather than dropped, which skips the out-of-line
-        // drop glue of `RawIrp` and of the `IrpRequest` enum at the end of the sender's
-        // frame (about 30 instructions per IRP, `benches/irp_dispatch.rs`). Forgetting it
-        // leaks nothing: none of its fields owns memory or a reference count.
-        if raw.owns_nothing() {
-            std::mem::forget(self.slot.take());
-        }
-        Dispatched(DispatchState::Completed(result))
+        self.slot.complete(result)
     }
 
     /// Marks the IRP pending; the driver keeps the [`PendingIrp`] and completes it later.
     pub fn pend(self) -> (PendingIrp<D>, Dispatched) {
-        let Some(mut raw) = self.slot.take() else {
+        let Some(mut raw) = self.slot.irp.take() else {
             unreachable!("a dispatched IRP's slot is never empty")
         };
         let shared = match raw.shared() {
@@ -583,9 +749,13 @@ impl<D: Driver> PendingIrp<D> {
     pub fn pass_down(mut self) {
         if let Some(raw) = self.raw.take() {
             let file = Arc::clone(raw.file.arc());
-            let mut slot: IrpSlot<'_> = Some(raw);
-            match pass_down(&mut slot).0 {
-                DispatchState::Completed(result) => deliver(&file, &self.shared, result),
+            let mut out = None;
+            let dispatched = {
+                let mut slot = IrpSlot::new(raw, &mut out);
+                pass_down(&mut slot)
+            };
+            match dispatched.0 {
+                DispatchState::Completed => deliver(&file, &self.shared, completed(out)),
                 // The layer below pended the same IRP: it shares our completion slot.
                 DispatchState::Pending(_) => {}
             }

@@ -54,6 +54,7 @@ pub struct LinkTarget {
 }
 
 /// True for the classes whose target the I/O manager opens: rename and link, both forms.
+#[inline]
 pub fn is_target_class(class: FileInfoClass) -> bool {
     matches!(
         class,

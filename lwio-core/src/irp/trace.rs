@@ -16,9 +16,16 @@ pub(crate) struct IrpTrace {
 }
 
 impl IrpTrace {
-    #[inline]
+    /// False when no subscriber wants DEBUG at all (one relaxed atomic load): then no IRP
+    /// is traced.
+    #[inline(always)]
+    pub(crate) fn wanted() -> bool {
+        tracing::level_enabled!(tracing::Level::DEBUG)
+    }
+
+    /// The trace of one IRP, when some subscriber wants it.
     pub(crate) fn start(id: u64, request: &IrpRequest, file: &FileObject) -> Option<Self> {
-        if !tracing::level_enabled!(tracing::Level::DEBUG) {
+        if !Self::wanted() {
             return None;
         }
         Self::start_span(id, request, file)

@@ -45,8 +45,8 @@ use crate::access::AccessMask;
 use crate::file::{FileObject, FileState};
 use crate::irp::pending::PendingShared;
 use crate::irp::{
-    CreateDisposition, CreateRequest, IrpCanceller, IrpFuture, IrpRequest, IrpResult, IrpSlot,
-    LinkTarget, RawIrp, ShareAccess,
+    CreateDisposition, CreateRequest, IrpCanceller, IrpFuture, IrpRequest, IrpResult, LinkTarget,
+    RawIrp, ShareAccess, send, send_irp,
 };
 use crate::status::NtStatus;
 
@@ -95,8 +95,7 @@ impl IoManager {
                 &dir,
             );
             raw.set_link_source(Arc::clone(file), class);
-            let mut irp: IrpSlot<'_> = Some(raw);
-            IrpFuture::from_dispatched(dir.stack().dispatch(&mut irp))
+            send_irp(raw, &dir)
         };
         let io = self.clone();
         let source = Arc::clone(file);
@@ -118,8 +117,7 @@ impl IoManager {
             }
             let mut raw = RawIrp::new(io.next_irp_id(), request, &source);
             raw.set_related(Arc::clone(&dir));
-            let mut irp: IrpSlot<'_> = Some(raw);
-            let done = IrpFuture::from_dispatched(source.stack().dispatch(&mut irp));
+            let done = send_irp(raw, &source);
             let closer = io.clone();
             io.then(&source, done, move |result, _| {
                 closer.close_quietly(&dir);
@@ -159,8 +157,7 @@ impl IoManager {
 
     /// Sends `request` to the top of `file`'s stack, without the checks of `call_file`.
     pub(super) fn dispatch_on(&self, file: &Arc<FileObject>, request: IrpRequest) -> IrpFuture {
-        let mut irp: IrpSlot<'_> = Some(RawIrp::new(self.next_irp_id(), request, file));
-        IrpFuture::from_dispatched(file.stack().dispatch(&mut irp))
+        send(self.next_irp_id(), request, file)
     }
 
     /// Closes a file object the manager opened for itself, without waiting.
