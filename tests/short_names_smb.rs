@@ -5,27 +5,6 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-
-fn smbclient(port: u16, cwd: &Path, cmds: &str) -> (bool, String) {
-    let out = Command::new("smbclient")
-        .current_dir(cwd)
-        .arg("//127.0.0.1/share")
-        .args(["-p", &port.to_string(), "-U", "user%pass", "-m", "SMB3_11"])
-        .args(["-c", cmds])
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("cannot run smbclient ({e}): install the Debian package `smbclient`")
-        });
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
-
 /// The `altname:` line of smbclient's `allinfo` output.
 fn altname(allinfo: &str) -> Option<String> {
     allinfo
@@ -42,16 +21,18 @@ fn smbclient_opens_renames_and_deletes_by_the_alternate_name() {
     std::fs::write(share.join("Second Long Name.txt"), b"second").unwrap();
     let local = tempfile::tempdir().unwrap();
 
-    let (ok, out) = smbclient(srv.port, local.path(), "allinfo \"A Long File Name.txt\"");
+    let (ok, out) =
+        common::smbclient_in(srv.port, local.path(), "allinfo \"A Long File Name.txt\"");
     assert!(ok, "smbclient failed:\n{out}");
     let alt = altname(&out).unwrap_or_else(|| panic!("no altname in:\n{out}"));
     assert!(alt.contains('~') && alt.ends_with(".TXT"), "{alt}");
-    let (ok, out) = smbclient(srv.port, local.path(), "allinfo \"Second Long Name.txt\"");
+    let (ok, out) =
+        common::smbclient_in(srv.port, local.path(), "allinfo \"Second Long Name.txt\"");
     assert!(ok, "smbclient failed:\n{out}");
     let alt2 = altname(&out).unwrap_or_else(|| panic!("no altname in:\n{out}"));
 
     // Read by the short name, rename one by it and delete the other by it.
-    let (ok, out) = smbclient(
+    let (ok, out) = common::smbclient_in(
         srv.port,
         local.path(),
         &format!("get {alt} back.txt; rename {alt} renamed.txt; del {alt2}"),

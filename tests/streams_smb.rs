@@ -11,24 +11,6 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
 
-fn smbclient(port: u16, cwd: &Path, cmds: &str) -> (bool, String) {
-    let out = Command::new("smbclient")
-        .current_dir(cwd)
-        .arg("//127.0.0.1/share")
-        .args(["-p", &port.to_string(), "-U", "user%pass", "-m", "SMB3_11"])
-        .args(["-c", cmds])
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("cannot run smbclient ({e}): install the Debian package `smbclient`")
-        });
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
-
 /// The store's directory in the share root (lwio-pvfs/src/streams/store.rs).
 const STORE: &str = ".lwio:streams";
 
@@ -63,7 +45,7 @@ fn smbclient_puts_gets_and_lists_streams() {
     let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
     std::fs::write(local.path().join("side.bin"), &big).unwrap();
 
-    let (ok, out) = smbclient(
+    let (ok, out) = common::smbclient_in(
         srv.port,
         local.path(),
         "put main.txt f.txt; put side.bin f.txt:side; get f.txt:side back.bin; \
@@ -93,7 +75,8 @@ fn smbclient_puts_gets_and_lists_streams() {
     );
 
     // The stream follows its file through a rename.
-    let (ok, out) = smbclient(srv.port, local.path(), "rename f.txt g.txt; allinfo g.txt");
+    let (ok, out) =
+        common::smbclient_in(srv.port, local.path(), "rename f.txt g.txt; allinfo g.txt");
     assert!(ok, "rename failed:\n{out}");
     assert!(
         out.contains("stream: [:side:$DATA], 300000 bytes"),
@@ -101,7 +84,7 @@ fn smbclient_puts_gets_and_lists_streams() {
     );
 
     // Deleting the file deletes its streams.
-    let (ok, out) = smbclient(srv.port, local.path(), "del g.txt; ls");
+    let (ok, out) = common::smbclient_in(srv.port, local.path(), "del g.txt; ls");
     assert!(ok, "del failed:\n{out}");
     assert!(!root.join("g.txt").exists());
     assert_eq!(store_entries(root), 0, "the file's store directory is gone");

@@ -179,16 +179,44 @@ pub fn python() -> std::path::PathBuf {
 /// Runs a Samba client tool (smbclient, rpcclient): whether it succeeded, and its stdout
 /// then stderr. A tool that is missing is a test failure, never a skip.
 pub fn run(tool: &str, args: &[&str]) -> (bool, String) {
-    let out = std::process::Command::new(tool)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("cannot run {tool} ({e}): install the Debian package `smbclient`")
-        });
+    run_in(tool, None, args)
+}
+
+/// [`run`] in the working directory `cwd` (where smbclient's `put` and `get` find and leave
+/// local files).
+pub fn run_in(tool: &str, cwd: Option<&std::path::Path>, args: &[&str]) -> (bool, String) {
+    let mut command = std::process::Command::new(tool);
+    if let Some(cwd) = cwd {
+        command.current_dir(cwd);
+    }
+    let out = command.args(args).output().unwrap_or_else(|e| {
+        panic!("cannot run {tool} ({e}): install the Debian package `smbclient`")
+    });
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
     (out.status.success(), text)
+}
+
+/// smbclient at SMB 3.1.1 as `user` on the test server's `share`, running the commands `cmds`
+/// in the local directory `cwd`: whether it succeeded, and its output.
+pub fn smbclient_in(port: u16, cwd: &std::path::Path, cmds: &str) -> (bool, String) {
+    let port = port.to_string();
+    run_in(
+        "smbclient",
+        Some(cwd),
+        &[
+            "//127.0.0.1/share",
+            "-p",
+            &port,
+            "-U",
+            "user%pass",
+            "-m",
+            "SMB3_11",
+            "-c",
+            cmds,
+        ],
+    )
 }
