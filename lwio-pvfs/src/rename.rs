@@ -46,6 +46,10 @@ fn destination(dest: Option<&Ccb>) -> Result<(&Ccb, &TargetDir), NtStatus> {
     // The manager always opens it on PVFS; without it there is nothing checked to use.
     let dest = dest.ok_or(NtStatus::INVALID_PARAMETER)?;
     let target = dest.target.as_ref().ok_or(NtStatus::INVALID_PARAMETER)?;
+    if target.names_stream {
+        // A file is renamed or linked to a file name; a stream only to `:name`.
+        return Err(NtStatus::OBJECT_NAME_INVALID);
+    }
     Ok((dest, target))
 }
 

@@ -33,6 +33,10 @@ pub(crate) struct TargetDir {
     /// The most the layers above would grant through this device (share permissions, a
     /// read-only device): replacing an existing file needs DELETE within it.
     pub(crate) ceiling: AccessMask,
+    /// The path named a stream of the target (`dir\file:stream`): the directory is opened
+    /// (and its sharing checked) as for the file, but no rename or link makes a stream by
+    /// path (STATUS_OBJECT_NAME_INVALID, [`crate::rename`]).
+    pub(crate) names_stream: bool,
 }
 
 /// Opens the directory that would hold `rel`, for `req` (an open-target-directory create);
@@ -43,7 +47,12 @@ pub(crate) fn open(
     req: &CreateRequest,
     ceiling: AccessMask,
 ) -> Result<(Ccb, u64), NtStatus> {
-    let comps = path::components(rel)?;
+    // A stream in the last component (`dir\file:stream`) names a stream of a file of that
+    // directory: the directory is the one opened, as Windows opens it (and so a directory
+    // open that does not share delete refuses it with STATUS_SHARING_VIOLATION).
+    let (file, part) = path::split_stream(rel)?;
+    let names_stream = !matches!(part, path::StreamPart::None | path::StreamPart::DefaultData);
+    let comps = path::components(file)?;
     let Some((last, parents)) = comps.split_last() else {
         // The root has no parent to put it in.
         return Err(NtStatus::OBJECT_NAME_INVALID);
@@ -98,6 +107,7 @@ pub(crate) fn open(
     ccb.target = Some(TargetDir {
         name: (*last).to_owned(),
         ceiling,
+        names_stream,
     });
     let information = if exists {
         TARGET_EXISTS

@@ -414,6 +414,57 @@ fn streams_are_renamed_on_their_file_and_follow_it() {
 }
 
 #[test]
+fn a_stream_path_as_rename_target_opens_the_directory_first() {
+    // smb2.streams.rename2: a rename to `dir\file:stream` opens `dir` as its target
+    // directory (share read and write, as the manager asks), so a handle of `dir` holding
+    // DELETE refuses it with STATUS_SHARING_VIOLATION before the rename is looked at.
+    let s = Share::new();
+    s.mkdir("d");
+    s.file("d/f");
+    write(&s, "d/f:one", b"1");
+    let h = s
+        .open("d/f:one", req(ALL, D::OPEN).share(ShareAccess::ALL))
+        .unwrap();
+    let f = s.open("d/g", req(ALL, D::CREATE)).unwrap();
+    let dir = s
+        .open("d", req(ALL, D::OPEN).share(ShareAccess::ALL))
+        .unwrap();
+    assert_eq!(
+        rename(&h, "d/f:two", true),
+        Err(NtStatus::SHARING_VIOLATION)
+    );
+    assert_eq!(
+        rename(&f, "d/x:two", true),
+        Err(NtStatus::SHARING_VIOLATION)
+    );
+    drop(dir);
+    // With the directory free, a stream handle is renamed by `:name` only, and a file is
+    // never renamed onto a stream path.
+    assert_eq!(
+        rename(&h, "d/f:two", true),
+        Err(NtStatus::INVALID_PARAMETER)
+    );
+    assert_eq!(
+        rename(&f, "d/x:two", true),
+        Err(NtStatus::OBJECT_NAME_INVALID)
+    );
+    assert_eq!(
+        rename(&f, "d/x:$I30:$INDEX_ALLOCATION", true),
+        Err(NtStatus::OBJECT_NAME_INVALID)
+    );
+    // `name::$DATA` is the file itself.
+    rename(&f, "d/x::$DATA", false).unwrap();
+    drop(f);
+    drop(h);
+    assert_eq!(read(&s, "d/f:one"), b"1");
+    s.open("d/x", req(ALL, D::OPEN)).unwrap();
+    assert_eq!(
+        s.open("d/g", req(ALL, D::OPEN)).err(),
+        Some(NtStatus::OBJECT_NAME_NOT_FOUND)
+    );
+}
+
+#[test]
 fn a_replaced_file_takes_its_streams_with_it() {
     let s = Share::new();
     s.file("victim");

@@ -59,6 +59,11 @@
 //! UTF-8 (STATUS_OBJECT_NAME_INVALID), renaming a stream to or from the unnamed stream
 //! (STATUS_NOT_SUPPORTED; MS-FSA 2.1.5.15.11.1 lets a named stream replace the unnamed
 //! one, for which PVFS would have to move the handle from the stream to the file).
+//! A rename or link to a path naming a stream (`dir\file:stream`) opens `dir` as its
+//! target directory first, as Windows does, so a handle of `dir` holding DELETE refuses it
+//! (STATUS_SHARING_VIOLATION); past that, a stream handle is renamed by `:name` only
+//! (STATUS_INVALID_PARAMETER) and a file never onto a stream path
+//! (STATUS_OBJECT_NAME_INVALID) ([`crate::target`]).
 //! Writing a stream does not move its file's last write time, and change notify reports
 //! no stream changes (FILE_ACTION_ADDED_STREAM and its kin are never sent).
 
