@@ -127,15 +127,22 @@ async fn set_info(
     status_of(&c.call(msg).await.unwrap())
 }
 
+/// A client of `h` at SMB 3.0.2, logged on as [`USER`] with `share` connected, and its
+/// connection's task.
+async fn logged_on(h: &Harness) -> (RawClient<DuplexStream>, impl Sized) {
+    let (mut c, task) = h.connect(None);
+    c.negotiate(&[Dialect::SMB_3_0_2]).await.unwrap();
+    c.logon(USER.0, USER.1).await.unwrap();
+    c.tree_connect("share").await.unwrap();
+    (c, task)
+}
+
 #[tokio::test]
 async fn a_lease_follows_its_file_through_a_rename() {
     let dir = tempfile::tempdir().unwrap();
     open_to_everyone(dir.path()).unwrap();
     let h = Harness::new(small_config(dir.path())).unwrap();
-    let (mut c, _task) = h.connect(None);
-    c.negotiate(&[Dialect::SMB_3_0_2]).await.unwrap();
-    c.logon(USER.0, USER.1).await.unwrap();
-    c.tree_connect("share").await.unwrap();
+    let (mut c, _task) = logged_on(&h).await;
 
     let a = create(&mut c, "src.dat", lease(1, RWH)).await.unwrap();
     assert_eq!(lease_state(&a), RWH);
@@ -195,10 +202,7 @@ async fn a_renames_lease_break_comes_before_the_answer_to_the_next_request() {
     let dir = tempfile::tempdir().unwrap();
     open_to_everyone(dir.path()).unwrap();
     let h = Harness::new(small_config(dir.path())).unwrap();
-    let (mut c, _task) = h.connect(None);
-    c.negotiate(&[Dialect::SMB_3_0_2]).await.unwrap();
-    c.logon(USER.0, USER.1).await.unwrap();
-    c.tree_connect("share").await.unwrap();
+    let (mut c, _task) = logged_on(&h).await;
     const R: u32 = 1;
     const RH: u32 = 3;
     for round in 0..20 {
